@@ -1,0 +1,437 @@
+//! Lenient decoding of the gateway's JSON and XML documents into one tree, and encoding back.
+//!
+//! Both forms become a [`Node`]: JSON strings, numbers and booleans become [`Node::Text`] holding
+//! their exact source text (numbers are never turned into floats), objects and XML elements with
+//! children become [`Node::Map`], arrays and repeated XML elements become [`Node::List`].
+//! Field look-ups are case-insensitive.
+
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::{Reader, Writer};
+
+use crate::error::{Error, Result};
+
+/// Most nesting accepted in a document (the gateway's documents nest 4 deep).
+pub const MAX_DEPTH: usize = 64;
+/// Largest document accepted (bytes).
+pub const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
+
+/// The wire format of a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// JSON (`_type=json`).
+    Json,
+    /// XML (the gateway's default when `_type` is absent).
+    Xml,
+}
+
+impl Format {
+    /// Guesses from the first non-whitespace character: `<` is XML, anything else JSON.
+    pub fn sniff(text: &str) -> Format {
+        match text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .as_bytes()
+            .first()
+        {
+            Some(b'<') => Format::Xml,
+            _ => Format::Json,
+        }
+    }
+}
+
+/// A decoded document.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Node {
+    /// JSON `null`, or an absent value.
+    #[default]
+    Null,
+    /// A scalar, as its exact text (JSON numbers keep their digits: `0.01`, not a float).
+    Text(String),
+    /// An array, or repeated XML elements.
+    List(Vec<Node>),
+    /// An object or an XML element with children, in document order.
+    Map(Vec<(String, Node)>),
+}
+
+impl Node {
+    /// The child field `name` of a map, matched case-insensitively (first match).
+    pub fn get(&self, name: &str) -> Option<&Node> {
+        match self {
+            Node::Map(fields) => fields
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The text of a scalar, `None` for null, maps and lists. An XML element that is empty
+    /// reads as `Some("")`.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Node::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The text of field `name`, trimmed; `None` when absent, null or empty.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.get(name)
+            .and_then(Node::as_text)
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    }
+
+    /// The items of a list; a single non-list value counts as a one-item list; null as empty.
+    pub fn items(&self) -> Vec<&Node> {
+        match self {
+            Node::List(items) => items.iter().collect(),
+            Node::Null => Vec::new(),
+            Node::Text(t) if t.trim().is_empty() => Vec::new(),
+            other => vec![other],
+        }
+    }
+
+    /// Is it a map?
+    pub fn is_map(&self) -> bool {
+        matches!(self, Node::Map(_))
+    }
+
+    /// To a JSON value: texts become strings (their exact text), except where `numbers`
+    /// lists are wanted; kept simple: every scalar becomes a JSON string.
+    pub fn to_json_value(&self) -> serde_json::Value {
+        match self {
+            Node::Null => serde_json::Value::Null,
+            Node::Text(t) => serde_json::Value::String(t.clone()),
+            Node::List(items) => {
+                serde_json::Value::Array(items.iter().map(Node::to_json_value).collect())
+            }
+            Node::Map(fields) => {
+                let mut m = serde_json::Map::new();
+                for (k, v) in fields {
+                    m.insert(k.clone(), v.to_json_value());
+                }
+                serde_json::Value::Object(m)
+            }
+        }
+    }
+
+    /// From a JSON value (numbers keep their source text).
+    pub fn from_json_value(v: &serde_json::Value) -> Node {
+        from_json(v)
+    }
+}
+
+fn from_json(v: &serde_json::Value) -> Node {
+    match v {
+        serde_json::Value::Null => Node::Null,
+        serde_json::Value::Bool(b) => Node::Text(b.to_string()),
+        serde_json::Value::Number(n) => Node::Text(n.to_string()),
+        serde_json::Value::String(s) => Node::Text(s.clone()),
+        serde_json::Value::Array(a) => Node::List(a.iter().map(from_json).collect()),
+        serde_json::Value::Object(o) => {
+            Node::Map(o.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
+        }
+    }
+}
+
+/// A decoded document: the root element's name and its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// The format it came in.
+    pub format: Format,
+    /// The raw document as JSON: for JSON the value as parsed (numbers exact), for XML the
+    /// tree converted (every scalar a string).
+    pub raw: serde_json::Value,
+    /// The root: for JSON, the whole object (e.g. `{"ORDER_RESP": {...}}`); for XML, a map
+    /// with the root element as its one field, so both look alike.
+    pub root: Node,
+}
+
+impl Document {
+    /// Parses JSON or XML, chosen by sniffing.
+    pub fn parse(text: &str) -> Result<Document> {
+        let format = Format::sniff(text);
+        Self::parse_as(text, format)
+    }
+
+    /// Parses in the given format.
+    pub fn parse_as(text: &str, format: Format) -> Result<Document> {
+        if text.len() > MAX_DOCUMENT_BYTES {
+            return Err(Error::decode(format!(
+                "the document is {} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit",
+                text.len()
+            )));
+        }
+        let text = text.trim_start_matches('\u{feff}');
+        let (root, raw) = match format {
+            Format::Json => parse_json(text)?,
+            Format::Xml => {
+                let root = parse_xml(text)?;
+                let raw = root.to_json_value();
+                (root, raw)
+            }
+        };
+        Ok(Document { format, raw, root })
+    }
+
+    /// The body under the root key `name` (case-insensitive); if the document has no such
+    /// root but looks like a bare body (has `RESULT` or the given fields), the whole document.
+    pub fn body(&self, name: &str) -> Result<&Node> {
+        if let Some(b) = self.root.get(name) {
+            if b.is_map() {
+                return Ok(b);
+            }
+        }
+        // A single-root document with another root name: accept it when it is a map.
+        if let Node::Map(fields) = &self.root {
+            if fields.len() == 1 && fields[0].1.is_map() && fields[0].1.get("RESULT").is_some() {
+                return Ok(&fields[0].1);
+            }
+            if self.root.get("RESULT").is_some() {
+                return Ok(&self.root);
+            }
+        }
+        Err(Error::decode(format!("expected a {name} document")))
+    }
+}
+
+fn parse_json(text: &str) -> Result<(Node, serde_json::Value)> {
+    // Depth is bounded by serde_json's recursion limit (128).
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| Error::decode(format!("invalid JSON: {e}")))?;
+    if !v.is_object() {
+        return Err(Error::decode("the JSON document is not an object"));
+    }
+    Ok((from_json(&v), v))
+}
+
+struct Frame {
+    name: String,
+    fields: Vec<(String, Node)>,
+    text: String,
+    has_children: bool,
+}
+
+fn push_child(fields: &mut Vec<(String, Node)>, name: String, node: Node) {
+    // Repeated elements become a list under one key.
+    if let Some((_, existing)) = fields.iter_mut().find(|(k, _)| *k == name) {
+        match existing {
+            Node::List(items) => items.push(node),
+            other => {
+                let first = std::mem::take(other);
+                *other = Node::List(vec![first, node]);
+            }
+        }
+    } else {
+        fields.push((name, node));
+    }
+}
+
+fn parse_xml(text: &str) -> Result<Node> {
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().trim_text(false);
+    reader.config_mut().expand_empty_elements = true;
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut root: Option<(String, Node)> = None;
+    let bad = |e: &dyn std::fmt::Display| Error::decode(format!("invalid XML: {e}"));
+    loop {
+        let ev = reader.read_event().map_err(|e| bad(&e))?;
+        match ev {
+            Event::Start(s) => {
+                if root.is_some() {
+                    return Err(Error::decode("invalid XML: content after the root element"));
+                }
+                if stack.len() >= MAX_DEPTH {
+                    return Err(Error::decode("invalid XML: nested too deeply"));
+                }
+                let name =
+                    String::from_utf8(s.local_name().as_ref().to_vec()).map_err(|e| bad(&e))?;
+                if let Some(parent) = stack.last_mut() {
+                    parent.has_children = true;
+                }
+                stack.push(Frame {
+                    name,
+                    fields: Vec::new(),
+                    text: String::new(),
+                    has_children: false,
+                });
+            }
+            Event::End(_) => {
+                let frame = stack
+                    .pop()
+                    .ok_or_else(|| Error::decode("invalid XML: unbalanced end tag"))?;
+                let node = if frame.has_children {
+                    Node::Map(frame.fields)
+                } else {
+                    Node::Text(frame.text)
+                };
+                match stack.last_mut() {
+                    Some(parent) => push_child(&mut parent.fields, frame.name, node),
+                    None => root = Some((frame.name, node)),
+                }
+            }
+            Event::Text(t) => {
+                let s = t.unescape().map_err(|e| bad(&e))?;
+                match stack.last_mut() {
+                    Some(f) => f.text.push_str(&s),
+                    None if s.trim().is_empty() => {}
+                    None => {
+                        return Err(Error::decode("invalid XML: text outside the root element"))
+                    }
+                }
+            }
+            Event::CData(c) => {
+                let s = String::from_utf8(c.into_inner().to_vec()).map_err(|e| bad(&e))?;
+                if let Some(f) = stack.last_mut() {
+                    f.text.push_str(&s);
+                }
+            }
+            Event::DocType(_) => {
+                return Err(Error::decode("invalid XML: DTDs are not accepted"));
+            }
+            Event::Empty(_) => {
+                // expand_empty_elements turns these into Start + End.
+            }
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            Event::Eof => break,
+        }
+    }
+    if !stack.is_empty() {
+        return Err(Error::decode(
+            "invalid XML: the document ends inside an element",
+        ));
+    }
+    let (name, node) = root.ok_or_else(|| Error::decode("invalid XML: no root element"))?;
+    Ok(Node::Map(vec![(name, node)]))
+}
+
+/// Encodes `body` as JSON `{"ROOT": body}`; every scalar as a JSON string.
+pub fn to_json(root: &str, body: &Node) -> String {
+    let mut m = serde_json::Map::new();
+    m.insert(root.to_owned(), body.to_json_value());
+    serde_json::Value::Object(m).to_string()
+}
+
+/// Encodes `body` as XML `<ROOT>…</ROOT>` with a UTF-8 declaration. Lists become repeated
+/// elements named after their field (items of `FUND_BILL_LIST` are `TRADEFUNDBILL`).
+pub fn to_xml(root: &str, body: &Node) -> String {
+    let mut w = Writer::new(Vec::new());
+    // Writing to a Vec cannot fail.
+    let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+    write_xml(&mut w, root, body);
+    String::from_utf8(w.into_inner()).unwrap_or_default()
+}
+
+fn write_xml(w: &mut Writer<Vec<u8>>, name: &str, node: &Node) {
+    match node {
+        Node::List(items) => {
+            for item in items {
+                write_xml(w, name, item);
+            }
+        }
+        Node::Null => {
+            let _ = w.write_event(Event::Start(BytesStart::new(name)));
+            let _ = w.write_event(Event::End(BytesEnd::new(name)));
+        }
+        Node::Text(t) => {
+            let _ = w.write_event(Event::Start(BytesStart::new(name)));
+            let _ = w.write_event(Event::Text(BytesText::new(t)));
+            let _ = w.write_event(Event::End(BytesEnd::new(name)));
+        }
+        Node::Map(fields) => {
+            let _ = w.write_event(Event::Start(BytesStart::new(name)));
+            for (k, v) in fields {
+                write_xml(w, k, v);
+            }
+            let _ = w.write_event(Event::End(BytesEnd::new(name)));
+        }
+    }
+}
+
+/// Encodes in the given format.
+pub fn encode(format: Format, root: &str, body: &Node) -> String {
+    match format {
+        Format::Json => to_json(root, body),
+        Format::Xml => to_xml(root, body),
+    }
+}
+
+/// Builds a map node from pairs, skipping `None` values.
+#[derive(Debug, Default, Clone)]
+pub struct MapBuilder(Vec<(String, Node)>);
+
+impl MapBuilder {
+    /// A new empty map.
+    pub fn new() -> Self {
+        MapBuilder(Vec::new())
+    }
+    /// Adds a text field.
+    pub fn text(mut self, k: &str, v: impl Into<String>) -> Self {
+        self.0.push((k.to_owned(), Node::Text(v.into())));
+        self
+    }
+    /// Adds a text field when present.
+    pub fn opt(mut self, k: &str, v: Option<impl Into<String>>) -> Self {
+        if let Some(v) = v {
+            self.0.push((k.to_owned(), Node::Text(v.into())));
+        }
+        self
+    }
+    /// Adds any node.
+    pub fn node(mut self, k: &str, v: Node) -> Self {
+        self.0.push((k.to_owned(), v));
+        self
+    }
+    /// Finishes.
+    pub fn build(self) -> Node {
+        Node::Map(self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_numbers_keep_text() {
+        let d = Document::parse(r#"{"R":{"AMOUNT":0.01,"AMT":15800,"X":null}}"#).expect("json");
+        let b = d.root.get("r").expect("root");
+        assert_eq!(b.text("amount"), Some("0.01"));
+        assert_eq!(b.text("AMT"), Some("15800"));
+        assert_eq!(b.text("X"), None);
+    }
+
+    #[test]
+    fn xml_single_and_repeated() {
+        let x = "<?xml version=\"1.0\"?><R><L><I><A>1</A></I></L><G><N>a</N></G><G><N>b</N></G><E/></R>";
+        let d = Document::parse(x).expect("xml");
+        let r = d.root.get("R").expect("R");
+        assert_eq!(
+            r.get("L").and_then(|l| l.get("I")).map(|i| i.items().len()),
+            Some(1)
+        );
+        assert_eq!(r.get("G").map(|g| g.items().len()), Some(2));
+        assert_eq!(r.text("E"), None);
+    }
+
+    #[test]
+    fn xml_rejects_dtd() {
+        let x = "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><r>&x;</r>";
+        assert!(Document::parse(x).is_err());
+    }
+
+    #[test]
+    fn roundtrip_xml() {
+        let n = MapBuilder::new()
+            .text("A", "1 & <2>")
+            .node(
+                "L",
+                Node::List(vec![Node::Text("x".into()), Node::Text("y".into())]),
+            )
+            .build();
+        let x = to_xml("ROOT", &n);
+        let d = Document::parse(&x).expect("parse");
+        assert_eq!(d.root.get("ROOT"), Some(&n));
+    }
+}

@@ -1,0 +1,419 @@
+//! The gateway's dictionaries, each with an `Unknown(raw)` case so a new code never breaks parsing.
+
+use std::fmt;
+
+macro_rules! wire_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $wire:literal $(| $alias:literal)* ),* $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )*
+            /// A code this SDK does not know yet, kept as sent.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// Every known value.
+            pub const KNOWN: &'static [$name] = &[$($name::$variant),*];
+
+            /// Parses the wire text (surrounding whitespace ignored, letters case-insensitive).
+            pub fn from_wire(raw: &str) -> Self {
+                let t = raw.trim();
+                $(
+                    if t.eq_ignore_ascii_case($wire) $(|| t.eq_ignore_ascii_case($alias))* {
+                        return $name::$variant;
+                    }
+                )*
+                $name::parse_extra(t).unwrap_or_else(|| $name::Unknown(raw.to_owned()))
+            }
+
+            /// The text sent on the wire.
+            pub fn as_wire(&self) -> &str {
+                match self {
+                    $( $name::$variant => $wire, )*
+                    $name::Unknown(raw) => raw,
+                }
+            }
+
+            /// The variant's name (`"Unknown"` for unknown codes), for bindings.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $( $name::$variant => stringify!($variant), )*
+                    $name::Unknown(_) => "Unknown",
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_wire())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_wire())
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// `RESULT.CODE` (appendix 5).
+    ResultCode {
+        /// 成功 (`SUCCESS`; the appendix spells it `SUCESS`, both accepted).
+        Success = "SUCCESS" | "SUCESS",
+        /// 失败.
+        Fail = "FAIL",
+        /// 参数错误.
+        IllegalParameter = "ILLEGAL_PARAMETER",
+        /// 签名错误.
+        InvalidSign = "INVALID_SIGN",
+        /// 金额错误.
+        AmtError = "AMT_ERROR",
+        /// 数据库连接异常.
+        DatabaseError = "DATABASE_ERROR",
+        /// 无效的签约状态.
+        InvalidContract = "INVALID_CONTRACT",
+        /// 未注册的商户.
+        UnregisteredBusi = "UNREGISTERED_BUSI",
+        /// 未知异常.
+        Exception = "EXCEPTION",
+        /// 交易记录不存在.
+        ChargeNonexistent = "CHARGE_NONEXISTENT",
+        /// 服务不可用.
+        ServiceUnavailable = "SERVICE_UNAVAILABLE",
+        /// HTTP请求异常.
+        HttpException = "HTTP_EXCEPTION",
+        /// IO异常.
+        IoException = "IO_EXCEPTION",
+        /// 创建安全链接失败.
+        CreateSecurityConnectionError = "CREATE_SECURITY_CONNECTION_ERROR",
+        /// 该订单已经撤销 (sic).
+        AreadyRevoked = "AREADY_REVOKED",
+        /// 上行流水号与系统中重复.
+        SerialRepeat = "SERIAL_REPEAT",
+    }
+}
+
+impl ResultCode {
+    fn parse_extra(_t: &str) -> Option<Self> {
+        None
+    }
+
+    /// Is it success?
+    pub fn is_success(&self) -> bool {
+        matches!(self, ResultCode::Success)
+    }
+
+    /// After a money-moving request, does this code leave the outcome unknown, so the order
+    /// must be queried before deciding? True for the gateway's internal failures
+    /// (`SERVICE_UNAVAILABLE`, `IO_EXCEPTION`, `EXCEPTION`, `DATABASE_ERROR`, `HTTP_EXCEPTION`,
+    /// `CREATE_SECURITY_CONNECTION_ERROR`), for `SERIAL_REPEAT` (an earlier attempt with the same
+    /// charge code was recorded) and for codes this SDK does not know.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            ResultCode::ServiceUnavailable
+                | ResultCode::IoException
+                | ResultCode::Exception
+                | ResultCode::DatabaseError
+                | ResultCode::HttpException
+                | ResultCode::CreateSecurityConnectionError
+                | ResultCode::SerialRepeat
+                | ResultCode::Unknown(_)
+        )
+    }
+
+    /// Does this code mean the request definitely failed and nothing happened?
+    pub fn definitely_failed(&self) -> bool {
+        !self.is_success() && !self.outcome_unknown()
+    }
+
+    /// Is it a transient gateway fault for which an idempotent request may be retried?
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ResultCode::ServiceUnavailable
+                | ResultCode::IoException
+                | ResultCode::Exception
+                | ResultCode::DatabaseError
+                | ResultCode::HttpException
+                | ResultCode::CreateSecurityConnectionError
+        )
+    }
+}
+
+wire_enum! {
+    /// `STATE` (appendix 4).
+    OrderState {
+        /// 0 待付款: awaiting payment.
+        AwaitingPayment = "0",
+        /// 1 已付款: paid.
+        Paid = "1",
+        /// 2 已撤单: cancelled / reversed.
+        Cancelled = "2",
+        /// 3 申请撤单: cancel applied for.
+        CancelApplied = "3",
+        /// 4 部分退款: partially refunded.
+        PartiallyRefunded = "4",
+        /// 5 已退款: refunded.
+        Refunded = "5",
+        /// 6 交易关闭: closed.
+        Closed = "6",
+        /// 7 系统保留状态.
+        Reserved = "7",
+        /// 8 退款中: refund in progress.
+        RefundInProgress = "8",
+        /// 9 退款失败: refund failed.
+        RefundFailed = "9",
+    }
+}
+
+impl OrderState {
+    fn parse_extra(t: &str) -> Option<Self> {
+        // "01", "1.0": numbers as the lenient decoder may see them.
+        let n = t.split('.').next()?.trim_start_matches('0');
+        let n = if n.is_empty() && !t.is_empty() && t.starts_with('0') {
+            "0"
+        } else {
+            n
+        };
+        if n.len() == 1 && n != t {
+            let s = OrderState::from_wire(n);
+            if !matches!(s, OrderState::Unknown(_)) {
+                return Some(s);
+            }
+        }
+        None
+    }
+
+    /// Was the money taken (paid, or paid then partly or wholly refunded)?
+    pub fn money_taken(&self) -> bool {
+        matches!(
+            self,
+            OrderState::Paid
+                | OrderState::PartiallyRefunded
+                | OrderState::Refunded
+                | OrderState::RefundInProgress
+                | OrderState::RefundFailed
+        )
+    }
+
+    /// Is it final for a payment (no longer awaiting the customer)?
+    pub fn is_final(&self) -> bool {
+        !matches!(
+            self,
+            OrderState::AwaitingPayment | OrderState::CancelApplied | OrderState::Unknown(_)
+        )
+    }
+}
+
+wire_enum! {
+    /// `CHANNEL_TYPE` (appendix 2).
+    Channel {
+        /// 0: auto-detect from the customer's code (micropay only).
+        Auto = "0",
+        /// 1 支付宝.
+        Alipay = "1",
+        /// 2 微信.
+        Wechat = "2",
+        /// 3 招商银行.
+        Cmb = "3",
+        /// 5 中国建设银行.
+        Ccb = "5",
+        /// 9 农业银行.
+        Abc = "9",
+        /// 10 浦发银行.
+        Spdb = "10",
+        /// 24 百度钱包.
+        BaiduWallet = "24",
+        /// 27 电信翼支付.
+        Bestpay = "27",
+        /// 31 QQ钱包.
+        QqWallet = "31",
+        /// 32 银联卡支付.
+        UnionPay = "32",
+        /// 34 支付宝手机网页支付.
+        AlipayWap = "34",
+    }
+}
+
+impl Channel {
+    fn parse_extra(t: &str) -> Option<Self> {
+        let n = t.trim_start_matches('0');
+        if n != t && !n.is_empty() {
+            let c = Channel::from_wire(n);
+            if !matches!(c, Channel::Unknown(_)) {
+                return Some(c);
+            }
+        }
+        None
+    }
+}
+
+wire_enum! {
+    /// `FUND_CHANNEL` (appendix 3).
+    FundChannel {
+        /// 00 支付宝红包.
+        AlipayRedPacket = "00",
+        /// 10 支付宝余额.
+        AlipayBalance = "10",
+        /// 60 支付宝预存卡.
+        AlipayPrepaidCard = "60",
+        /// 30 支付宝集分宝.
+        AlipayPoints = "30",
+        /// 70 支付宝信用支付.
+        AlipayCredit = "70",
+        /// 40 折扣券.
+        DiscountVoucher = "40",
+        /// 80 预付卡.
+        PrepaidCard = "80",
+        /// 90 信用支付（消费信贷）.
+        ConsumerCredit = "90",
+        /// 11 微信支付.
+        WechatPay = "11",
+        /// 12 QQ钱包支付.
+        QqWalletPay = "12",
+        /// 13 百度钱包支付.
+        BaiduWalletPay = "13",
+        /// 14 翼支付.
+        BestpayPay = "14",
+        /// 41 微信现金券支付.
+        WechatCoupon = "41",
+        /// 42 QQ钱包现金券支付.
+        QqWalletCoupon = "42",
+        /// 43 百度钱包现金券支付.
+        BaiduWalletCoupon = "43",
+        /// 44 翼支付现金券支付.
+        BestpayCoupon = "44",
+        /// 100 支付宝理财专户.
+        AlipayFinance = "100",
+        /// 101 商户店铺卡.
+        MerchantStoreCard = "101",
+        /// 102 商户优惠券.
+        MerchantCoupon = "102",
+        /// 103 银行卡（支付宝渠道）.
+        AlipayBankCard = "103",
+        /// 104 商户红包.
+        MerchantRedPacket = "104",
+        /// 9001 银行卡（银行渠道）.
+        BankCard = "9001",
+        /// 9002 随机减.
+        RandomDiscount = "9002",
+        /// 9003 免单.
+        FreeOrder = "9003",
+        /// 9004 满立减.
+        SpendAndSave = "9004",
+        /// 9005 单品优惠.
+        ItemDiscount = "9005",
+        /// 9006 满送商品.
+        SpendAndGift = "9006",
+        /// 9007 代金券.
+        CashVoucher = "9007",
+        /// 9008 折扣券.
+        DiscountCoupon = "9008",
+    }
+}
+
+impl FundChannel {
+    fn parse_extra(t: &str) -> Option<Self> {
+        // A JSON number 0 for "00".
+        if t == "0" {
+            return Some(FundChannel::AlipayRedPacket);
+        }
+        None
+    }
+}
+
+wire_enum! {
+    /// `DYNAMIC_ID_TYPE`.
+    DynamicIdType {
+        /// 1 条码: barcode / QR scanned from the customer's phone.
+        Barcode = "1",
+        /// 2 声波: sound wave.
+        SoundWave = "2",
+        /// 3 NFC.
+        Nfc = "3",
+    }
+}
+
+impl DynamicIdType {
+    fn parse_extra(_t: &str) -> Option<Self> {
+        None
+    }
+}
+
+wire_enum! {
+    /// `TRADE_TYPE` of an order.
+    TradeType {
+        /// NATIVE: a QR code to scan (the default).
+        Native = "NATIVE",
+        /// JSAPI: WeChat official-account (公众号) payment.
+        Jsapi = "JSAPI",
+        /// APP.
+        App = "APP",
+    }
+}
+
+impl TradeType {
+    fn parse_extra(_t: &str) -> Option<Self> {
+        None
+    }
+}
+
+wire_enum! {
+    /// `serType` of a query: what the looked-up code is.
+    SerType {
+        /// 0: the merchant's `CHARGE_CODE`.
+        ChargeCode = "0",
+        /// 1: the gateway's `CHARGE_DOWN_CODE`.
+        ChargeDownCode = "1",
+        /// 2: a verification code (核销码).
+        VerifyCode = "2",
+    }
+}
+
+impl SerType {
+    fn parse_extra(t: &str) -> Option<Self> {
+        if t.is_empty() {
+            return Some(SerType::ChargeCode);
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_codes() {
+        assert_eq!(ResultCode::from_wire("SUCESS"), ResultCode::Success);
+        assert_eq!(ResultCode::from_wire("success"), ResultCode::Success);
+        assert_eq!(
+            ResultCode::from_wire("NEW_CODE"),
+            ResultCode::Unknown("NEW_CODE".into())
+        );
+        assert!(ResultCode::SerialRepeat.outcome_unknown());
+        assert!(ResultCode::Fail.definitely_failed());
+        assert!(!ResultCode::Success.definitely_failed());
+    }
+
+    #[test]
+    fn numeric_forms() {
+        assert_eq!(OrderState::from_wire("1"), OrderState::Paid);
+        assert_eq!(OrderState::from_wire("1.0"), OrderState::Paid);
+        assert_eq!(OrderState::from_wire("0"), OrderState::AwaitingPayment);
+        assert_eq!(Channel::from_wire("02"), Channel::Wechat);
+        assert_eq!(FundChannel::from_wire("0"), FundChannel::AlipayRedPacket);
+        assert_eq!(
+            OrderState::from_wire("42"),
+            OrderState::Unknown("42".into())
+        );
+    }
+}

@@ -1,0 +1,1466 @@
+//! Typed models of every request and reply of the gateway document (§2–§9) and of the
+//! payment notification (`PAY_NODIFY`).
+//!
+//! Requests are plain structs with snake_case fields; [`MicropayRequest::to_wire`] and friends
+//! produce the wire body with the wire's names (`NODIFY_URL`, `verifyCodes`, `subAppid`, ...),
+//! every value a JSON string as the vendor's client sends it. Replies decode leniently from
+//! JSON or XML (see [`crate::codec`]) and keep the raw document in `raw`.
+
+use serde::Serialize;
+
+use crate::codec::{Document, MapBuilder, Node};
+use crate::enums::{
+    Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType,
+};
+use crate::error::{Error, Result};
+use crate::money::Amount;
+
+// ---------------------------------------------------------------------------------------------
+// Validation helpers
+
+/// Longest merchant order number accepted.
+pub const MAX_CODE_LEN: usize = 64;
+/// Longest free-text field accepted (characters).
+pub const MAX_TEXT_LEN: usize = 256;
+
+fn require_text(field: &str, v: &str) -> Result<()> {
+    if v.trim().is_empty() {
+        return Err(Error::validation(field, "is required"));
+    }
+    check_text(field, v)
+}
+
+fn check_text(field: &str, v: &str) -> Result<()> {
+    if v.chars().count() > MAX_TEXT_LEN {
+        return Err(Error::validation(
+            field,
+            format!("is longer than {MAX_TEXT_LEN} characters"),
+        ));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(Error::validation(field, "contains control characters"));
+    }
+    Ok(())
+}
+
+fn check_opt_text(field: &str, v: &Option<String>) -> Result<()> {
+    match v {
+        Some(v) => check_text(field, v),
+        None => Ok(()),
+    }
+}
+
+/// Checks a code that travels in a URL path segment (`CHARGE_CODE`, `BUSI_ID`, ...): 1 to 64
+/// ASCII letters, digits, `-`, `_` or `.`, and not `.` or `..`.
+pub fn validate_code(field: &str, v: &str) -> Result<()> {
+    if v.is_empty() {
+        return Err(Error::validation(field, "is required"));
+    }
+    if v.len() > MAX_CODE_LEN {
+        return Err(Error::validation(
+            field,
+            format!("is longer than {MAX_CODE_LEN} characters"),
+        ));
+    }
+    if let Some(c) = v
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(Error::validation(
+            field,
+            format!("contains {c:?}; only ASCII letters, digits, '-', '_' and '.' are allowed (it is sent in a URL path)"),
+        ));
+    }
+    if v == "." || v == ".." {
+        return Err(Error::validation(
+            field,
+            "cannot be '.' or '..' (it is sent in a URL path)",
+        ));
+    }
+    Ok(())
+}
+
+fn check_positive(field: &str, a: Amount) -> Result<()> {
+    if a.is_zero() {
+        return Err(Error::validation(field, "must be more than zero"));
+    }
+    Ok(())
+}
+
+fn check_time_expire(v: Option<u32>) -> Result<()> {
+    match v {
+        Some(t) if t < 120 => Err(Error::validation(
+            "time_expire",
+            format!("is {t} s; the gateway requires at least 120"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_url(field: &str, v: &Option<String>) -> Result<()> {
+    if let Some(u) = v {
+        let lower = u.to_ascii_lowercase();
+        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+            return Err(Error::validation(
+                field,
+                "must be an http:// or https:// URL",
+            ));
+        }
+        if u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(Error::validation(
+                field,
+                "must not contain spaces or control characters",
+            ));
+        }
+        if u.len() > 1024 {
+            return Err(Error::validation(field, "is longer than 1024 characters"));
+        }
+    }
+    Ok(())
+}
+
+fn check_merchant_para(v: &Option<String>) -> Result<()> {
+    if let Some(p) = v {
+        if p.len() > 1024 {
+            return Err(Error::validation(
+                "merchant_para",
+                "is longer than 1024 characters",
+            ));
+        }
+        if !p
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
+        {
+            return Err(Error::validation(
+                "merchant_para",
+                "must be Base64 text (the gateway echoes it back)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_channel(field: &str, c: &Channel, allow_auto: bool) -> Result<()> {
+    match c {
+        Channel::Unknown(raw) if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) => Err(
+            Error::validation(field, format!("{raw:?} is not a channel number")),
+        ),
+        Channel::Auto if !allow_auto => Err(Error::validation(
+            field,
+            "auto-detect (0) is only for micropay",
+        )),
+        _ => Ok(()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Goods
+
+/// One item of `GOODS_DETAIL` (appendix 1).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Goods {
+    /// `GOOD_ID`.
+    pub id: String,
+    /// `GOOD_NAME`.
+    pub name: String,
+    /// `GOOD_CLASS`.
+    pub class: String,
+    /// `GOOD_PRICE`, in yuan on the wire.
+    #[serde(rename = "price_fen")]
+    pub price: Amount,
+    /// `GOOD_SUBJECT`.
+    pub subject: String,
+    /// `GOOD_QUANTITY`.
+    pub quantity: u32,
+    /// `GOOD_SHOWURL`.
+    pub show_url: Option<String>,
+}
+
+impl Goods {
+    fn validate(&self, i: usize) -> Result<()> {
+        let f = |name: &str| format!("goods[{i}].{name}");
+        require_text(&f("id"), &self.id)?;
+        require_text(&f("name"), &self.name)?;
+        require_text(&f("class"), &self.class)?;
+        require_text(&f("subject"), &self.subject)?;
+        if self.quantity == 0 {
+            return Err(Error::validation(f("quantity"), "must be at least 1"));
+        }
+        check_opt_text(&f("show_url"), &self.show_url)
+    }
+
+    fn to_node(&self) -> Node {
+        MapBuilder::new()
+            .text("GOOD_ID", &self.id)
+            .text("GOOD_NAME", &self.name)
+            .text("GOOD_CLASS", &self.class)
+            .text("GOOD_PRICE", self.price.to_yuan_string())
+            .text("GOOD_SUBJECT", &self.subject)
+            .text("GOOD_QUANTITY", self.quantity.to_string())
+            .opt("GOOD_SHOWURL", self.show_url.as_deref())
+            .build()
+    }
+
+    fn from_node(n: &Node) -> Result<Goods> {
+        Ok(Goods {
+            id: text(n, "GOOD_ID"),
+            name: text(n, "GOOD_NAME"),
+            class: text(n, "GOOD_CLASS"),
+            price: opt_yuan(n, "GOOD_PRICE")?.unwrap_or_default(),
+            subject: text(n, "GOOD_SUBJECT"),
+            quantity: match n.text("GOOD_QUANTITY") {
+                None => 0,
+                Some(q) => parse_whole(q).ok_or_else(|| {
+                    Error::decode(format!("GOOD_QUANTITY {q:?} is not a whole number"))
+                })?,
+            },
+            show_url: opt_text(n, "GOOD_SHOWURL"),
+        })
+    }
+}
+
+fn goods_node(goods: &[Goods]) -> Option<Node> {
+    if goods.is_empty() {
+        None
+    } else {
+        Some(Node::List(goods.iter().map(Goods::to_node).collect()))
+    }
+}
+
+fn validate_goods(goods: &[Goods]) -> Result<()> {
+    goods
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, g)| g.validate(i))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+/// Micropay (被扫, §2, `preOrder`): the merchant scans the customer's payment code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MicropayRequest {
+    /// `CHARGE_CODE`: the merchant's unique order number; reuse it when retrying this payment.
+    pub charge_code: String,
+    /// `AMT`.
+    pub amount: Amount,
+    /// `DYNAMIC_ID`: the code scanned from the customer's wallet.
+    pub dynamic_id: String,
+    /// `DYNAMIC_ID_TYPE` (default barcode).
+    pub dynamic_id_type: DynamicIdType,
+    /// `CHANNEL_TYPE` (default 0, auto-detect).
+    pub channel: Channel,
+    /// `PAY_SUBJECT`.
+    pub pay_subject: String,
+    /// `OPER_ID` (the client's default when empty).
+    pub oper_id: String,
+    /// `DEV_ID` (the client's default when empty).
+    pub dev_id: String,
+    /// `REGISTER_ID`: the store.
+    pub register_id: Option<String>,
+    /// `MERCHANTPARA`: Base64 text echoed back.
+    pub merchant_para: Option<String>,
+    /// `TIME_EXPIRE` in seconds, at least 120.
+    pub time_expire: Option<u32>,
+    /// `GOODS_DETAIL`.
+    pub goods: Vec<Goods>,
+    /// `verifyCodes`.
+    pub verify_codes: Option<String>,
+    /// `NODIFY_URL` (the vendor client sends it on micropay too).
+    pub notify_url: Option<String>,
+}
+
+impl MicropayRequest {
+    /// A micropay of `amount` for the scanned `dynamic_id`, auto-detecting the channel.
+    pub fn new(
+        charge_code: impl Into<String>,
+        amount: Amount,
+        dynamic_id: impl Into<String>,
+        pay_subject: impl Into<String>,
+    ) -> Self {
+        MicropayRequest {
+            charge_code: charge_code.into(),
+            amount,
+            dynamic_id: dynamic_id.into(),
+            dynamic_id_type: DynamicIdType::Barcode,
+            channel: Channel::Auto,
+            pay_subject: pay_subject.into(),
+            oper_id: String::new(),
+            dev_id: String::new(),
+            register_id: None,
+            merchant_para: None,
+            time_expire: None,
+            goods: Vec::new(),
+            verify_codes: None,
+            notify_url: None,
+        }
+    }
+
+    /// Checks every field as the gateway would, naming the field on error.
+    pub fn validate(&self) -> Result<()> {
+        validate_code("charge_code", &self.charge_code)?;
+        check_positive("amount", self.amount)?;
+        if self.dynamic_id.is_empty()
+            || self.dynamic_id.len() > 128
+            || !self.dynamic_id.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err(Error::validation(
+                "dynamic_id",
+                "must be the scanned payment code: 1 to 128 ASCII letters or digits",
+            ));
+        }
+        if let DynamicIdType::Unknown(raw) = &self.dynamic_id_type {
+            return Err(Error::validation(
+                "dynamic_id_type",
+                format!("{raw:?} is not 1 (barcode), 2 (sound wave) or 3 (NFC)"),
+            ));
+        }
+        check_channel("channel", &self.channel, true)?;
+        require_text("pay_subject", &self.pay_subject)?;
+        require_text("oper_id", &self.oper_id)?;
+        require_text("dev_id", &self.dev_id)?;
+        check_opt_text("register_id", &self.register_id)?;
+        check_merchant_para(&self.merchant_para)?;
+        check_time_expire(self.time_expire)?;
+        validate_goods(&self.goods)?;
+        check_opt_text("verify_codes", &self.verify_codes)?;
+        check_url("notify_url", &self.notify_url)
+    }
+
+    /// The wire body (a JSON object of strings) for merchant `busi_id`.
+    pub fn to_wire(&self, busi_id: &str) -> Node {
+        MapBuilder::new()
+            .text("BUSI_ID", busi_id)
+            .text("OPER_ID", &self.oper_id)
+            .text("DEV_ID", &self.dev_id)
+            .opt("MERCHANTPARA", self.merchant_para.as_deref())
+            .opt("REGISTER_ID", self.register_id.as_deref())
+            .text("AMT", self.amount.to_yuan_string())
+            .opt("TIME_EXPIRE", self.time_expire.map(|t| t.to_string()))
+            .text("CHANNEL_TYPE", self.channel.as_wire())
+            .text("DYNAMIC_ID_TYPE", self.dynamic_id_type.as_wire())
+            .text("DYNAMIC_ID", &self.dynamic_id)
+            .text("CHARGE_CODE", &self.charge_code)
+            .text("PAY_SUBJECT", &self.pay_subject)
+            .node_opt("GOODS_DETAIL", goods_node(&self.goods))
+            .opt("verifyCodes", self.verify_codes.as_deref())
+            .opt("NODIFY_URL", self.notify_url.as_deref())
+            .build()
+    }
+
+    /// Decodes a request body (as the sandbox receives it), leniently.
+    pub fn from_wire(n: &Node) -> Result<Self> {
+        Ok(MicropayRequest {
+            charge_code: text(n, "CHARGE_CODE"),
+            amount: req_yuan(n, "AMT")?,
+            dynamic_id: text(n, "DYNAMIC_ID"),
+            dynamic_id_type: n
+                .text("DYNAMIC_ID_TYPE")
+                .map(DynamicIdType::from_wire)
+                .unwrap_or(DynamicIdType::Unknown(String::new())),
+            channel: n
+                .text("CHANNEL_TYPE")
+                .map(Channel::from_wire)
+                .unwrap_or(Channel::Unknown(String::new())),
+            pay_subject: text(n, "PAY_SUBJECT"),
+            oper_id: text(n, "OPER_ID"),
+            dev_id: text(n, "DEV_ID"),
+            register_id: opt_text(n, "REGISTER_ID"),
+            merchant_para: opt_text(n, "MERCHANTPARA"),
+            time_expire: opt_u32(n, "TIME_EXPIRE")?,
+            goods: goods_list(n)?,
+            verify_codes: opt_text(n, "verifyCodes"),
+            notify_url: notify_url(n),
+        })
+    }
+}
+
+/// A QR (主扫, §3) or WeChat JSAPI (公众号, §4) order: `order`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRequest {
+    /// `CHARGE_CODE`.
+    pub charge_code: String,
+    /// `AMT`.
+    pub amount: Amount,
+    /// `CHANNEL_TYPE` (1 Alipay, 2 WeChat, ...; not 0).
+    pub channel: Channel,
+    /// `PAY_SUBJECT`.
+    pub pay_subject: String,
+    /// `OPER_ID` (the client's default when empty).
+    pub oper_id: String,
+    /// `DEV_ID` (the client's default when empty).
+    pub dev_id: String,
+    /// `REGISTER_ID`.
+    pub register_id: Option<String>,
+    /// `MERCHANTPARA`.
+    pub merchant_para: Option<String>,
+    /// `TIME_EXPIRE` in seconds, at least 120.
+    pub time_expire: Option<u32>,
+    /// `NODIFY_URL`: where the gateway POSTs `PAY_NODIFY`; `?_type=json` and
+    /// `encrypt=3DES` in it choose the notification's format and encryption.
+    pub notify_url: Option<String>,
+    /// `GOODS_DETAIL`.
+    pub goods: Vec<Goods>,
+    /// `verifyCodes`.
+    pub verify_codes: Option<String>,
+    /// `TRADE_TYPE` (NATIVE when absent; JSAPI for official-account payment).
+    pub trade_type: Option<TradeType>,
+    /// `subAppid`.
+    pub sub_appid: Option<String>,
+    /// `subOpenid` (required for JSAPI).
+    pub sub_openid: Option<String>,
+}
+
+impl OrderRequest {
+    /// A QR order.
+    pub fn new(
+        charge_code: impl Into<String>,
+        amount: Amount,
+        channel: Channel,
+        pay_subject: impl Into<String>,
+    ) -> Self {
+        OrderRequest {
+            charge_code: charge_code.into(),
+            amount,
+            channel,
+            pay_subject: pay_subject.into(),
+            oper_id: String::new(),
+            dev_id: String::new(),
+            register_id: None,
+            merchant_para: None,
+            time_expire: None,
+            notify_url: None,
+            goods: Vec::new(),
+            verify_codes: None,
+            trade_type: None,
+            sub_appid: None,
+            sub_openid: None,
+        }
+    }
+
+    /// A WeChat JSAPI order for the user `sub_openid` (under `sub_appid` when given).
+    pub fn jsapi(
+        charge_code: impl Into<String>,
+        amount: Amount,
+        pay_subject: impl Into<String>,
+        sub_openid: impl Into<String>,
+    ) -> Self {
+        let mut r = Self::new(charge_code, amount, Channel::Wechat, pay_subject);
+        r.trade_type = Some(TradeType::Jsapi);
+        r.sub_openid = Some(sub_openid.into());
+        r
+    }
+
+    /// Is it a JSAPI order?
+    pub fn is_jsapi(&self) -> bool {
+        matches!(self.trade_type, Some(TradeType::Jsapi))
+    }
+
+    /// Checks every field, naming the field on error.
+    pub fn validate(&self) -> Result<()> {
+        validate_code("charge_code", &self.charge_code)?;
+        check_positive("amount", self.amount)?;
+        check_channel("channel", &self.channel, false)?;
+        require_text("pay_subject", &self.pay_subject)?;
+        require_text("oper_id", &self.oper_id)?;
+        require_text("dev_id", &self.dev_id)?;
+        check_opt_text("register_id", &self.register_id)?;
+        check_merchant_para(&self.merchant_para)?;
+        check_time_expire(self.time_expire)?;
+        check_url("notify_url", &self.notify_url)?;
+        validate_goods(&self.goods)?;
+        check_opt_text("verify_codes", &self.verify_codes)?;
+        if let Some(TradeType::Unknown(raw)) = &self.trade_type {
+            return Err(Error::validation(
+                "trade_type",
+                format!("{raw:?} is not JSAPI, NATIVE or APP"),
+            ));
+        }
+        check_opt_text("sub_appid", &self.sub_appid)?;
+        check_opt_text("sub_openid", &self.sub_openid)?;
+        if self.is_jsapi() {
+            if self
+                .sub_openid
+                .as_deref()
+                .map(str::trim)
+                .unwrap_or("")
+                .is_empty()
+            {
+                return Err(Error::validation(
+                    "sub_openid",
+                    "is required for a JSAPI order",
+                ));
+            }
+            if self.channel != Channel::Wechat {
+                return Err(Error::validation(
+                    "channel",
+                    "a JSAPI order must use WeChat (2)",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The wire body for merchant `busi_id`.
+    pub fn to_wire(&self, busi_id: &str) -> Node {
+        MapBuilder::new()
+            .text("BUSI_ID", busi_id)
+            .text("OPER_ID", &self.oper_id)
+            .text("DEV_ID", &self.dev_id)
+            .opt("MERCHANTPARA", self.merchant_para.as_deref())
+            .opt("REGISTER_ID", self.register_id.as_deref())
+            .text("AMT", self.amount.to_yuan_string())
+            .opt("TIME_EXPIRE", self.time_expire.map(|t| t.to_string()))
+            .text("CHANNEL_TYPE", self.channel.as_wire())
+            .opt(
+                "TRADE_TYPE",
+                self.trade_type.as_ref().map(|t| t.as_wire().to_owned()),
+            )
+            .opt("subAppid", self.sub_appid.as_deref())
+            .opt("subOpenid", self.sub_openid.as_deref())
+            .text("CHARGE_CODE", &self.charge_code)
+            .opt("NODIFY_URL", self.notify_url.as_deref())
+            .text("PAY_SUBJECT", &self.pay_subject)
+            .node_opt("GOODS_DETAIL", goods_node(&self.goods))
+            .opt("verifyCodes", self.verify_codes.as_deref())
+            .build()
+    }
+
+    /// Decodes a request body leniently.
+    pub fn from_wire(n: &Node) -> Result<Self> {
+        Ok(OrderRequest {
+            charge_code: text(n, "CHARGE_CODE"),
+            amount: req_yuan(n, "AMT")?,
+            channel: n
+                .text("CHANNEL_TYPE")
+                .map(Channel::from_wire)
+                .unwrap_or(Channel::Unknown(String::new())),
+            pay_subject: text(n, "PAY_SUBJECT"),
+            oper_id: text(n, "OPER_ID"),
+            dev_id: text(n, "DEV_ID"),
+            register_id: opt_text(n, "REGISTER_ID"),
+            merchant_para: opt_text(n, "MERCHANTPARA"),
+            time_expire: opt_u32(n, "TIME_EXPIRE")?,
+            notify_url: notify_url(n),
+            goods: goods_list(n)?,
+            verify_codes: opt_text(n, "verifyCodes"),
+            trade_type: n.text("TRADE_TYPE").map(TradeType::from_wire),
+            sub_appid: opt_text(n, "subAppid"),
+            sub_openid: opt_text(n, "subOpenid"),
+        })
+    }
+}
+
+/// A refund (§6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest {
+    /// `CHARGE_CODE` of the paid order (this or `charge_down_code` is required).
+    pub charge_code: Option<String>,
+    /// `CHARGE_DOWN_CODE`: the gateway's order number; preferred by the gateway when given.
+    pub charge_down_code: Option<String>,
+    /// `OUT_REFUND_NO`: the merchant's unique refund number; reuse it to retry safely.
+    pub out_refund_no: Option<String>,
+    /// `CHARGE_REFUND_FEE`: at most what remains of the payment.
+    pub refund_amount: Amount,
+    /// `REFUND_SUBJECT`.
+    pub refund_subject: String,
+    /// `OPER_ID` (the client's default when empty).
+    pub oper_id: String,
+    /// `DEV_ID` (the client's default when empty).
+    pub dev_id: String,
+}
+
+impl RefundRequest {
+    /// A refund of `refund_amount` of order `charge_code`, identified by `out_refund_no`.
+    pub fn new(
+        charge_code: impl Into<String>,
+        out_refund_no: impl Into<String>,
+        refund_amount: Amount,
+        refund_subject: impl Into<String>,
+    ) -> Self {
+        RefundRequest {
+            charge_code: Some(charge_code.into()),
+            charge_down_code: None,
+            out_refund_no: Some(out_refund_no.into()),
+            refund_amount,
+            refund_subject: refund_subject.into(),
+            oper_id: String::new(),
+            dev_id: String::new(),
+        }
+    }
+
+    /// Checks every field, naming the field on error.
+    pub fn validate(&self) -> Result<()> {
+        match (&self.charge_code, &self.charge_down_code) {
+            (None, None) => {
+                return Err(Error::validation(
+                    "charge_code",
+                    "a refund needs charge_code or charge_down_code",
+                ))
+            }
+            (cc, cdc) => {
+                if let Some(c) = cc {
+                    validate_code("charge_code", c)?;
+                }
+                if let Some(c) = cdc {
+                    validate_code("charge_down_code", c)?;
+                }
+            }
+        }
+        if let Some(r) = &self.out_refund_no {
+            validate_code("out_refund_no", r)?;
+        }
+        check_positive("refund_amount", self.refund_amount)?;
+        require_text("refund_subject", &self.refund_subject)?;
+        require_text("oper_id", &self.oper_id)?;
+        require_text("dev_id", &self.dev_id)
+    }
+
+    /// The wire body for merchant `busi_id`.
+    pub fn to_wire(&self, busi_id: &str) -> Node {
+        MapBuilder::new()
+            .text("BUSI_ID", busi_id)
+            .text("OPER_ID", &self.oper_id)
+            .text("DEV_ID", &self.dev_id)
+            .text("CHARGE_REFUND_FEE", self.refund_amount.to_yuan_string())
+            .text("REFUND_SUBJECT", &self.refund_subject)
+            .opt("CHARGE_CODE", self.charge_code.as_deref())
+            .opt("CHARGE_DOWN_CODE", self.charge_down_code.as_deref())
+            .opt("OUT_REFUND_NO", self.out_refund_no.as_deref())
+            .build()
+    }
+
+    /// Decodes a request body leniently.
+    pub fn from_wire(n: &Node) -> Result<Self> {
+        Ok(RefundRequest {
+            charge_code: opt_text(n, "CHARGE_CODE"),
+            charge_down_code: opt_text(n, "CHARGE_DOWN_CODE"),
+            out_refund_no: opt_text(n, "OUT_REFUND_NO"),
+            refund_amount: req_yuan(n, "CHARGE_REFUND_FEE")?,
+            refund_subject: text(n, "REFUND_SUBJECT"),
+            oper_id: text(n, "OPER_ID"),
+            dev_id: text(n, "DEV_ID"),
+        })
+    }
+}
+
+/// A query (§7): `GET query/{code}/{BUSI_CODE}?serType=…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryRequest {
+    /// The looked-up code: a `CHARGE_CODE`, `CHARGE_DOWN_CODE` or verification code.
+    pub code: String,
+    /// What `code` is.
+    pub ser_type: SerType,
+}
+
+impl QueryRequest {
+    /// A query by the merchant's `CHARGE_CODE`.
+    pub fn by_charge_code(code: impl Into<String>) -> Self {
+        QueryRequest {
+            code: code.into(),
+            ser_type: SerType::ChargeCode,
+        }
+    }
+
+    /// Checks the code.
+    pub fn validate(&self) -> Result<()> {
+        if let SerType::Unknown(raw) = &self.ser_type {
+            return Err(Error::validation(
+                "ser_type",
+                format!("{raw:?} is not 0, 1 or 2"),
+            ));
+        }
+        validate_code("charge_code", &self.code)
+    }
+}
+
+/// A cancel (撤单, §8): immediate, or an application to cancel (`opType=ACO`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelRequest {
+    /// `CHARGE_CODE`.
+    pub charge_code: String,
+    /// `true` for `opType=ACO` (apply to cancel), `false` for an immediate cancel.
+    pub apply: bool,
+}
+
+impl CancelRequest {
+    /// An immediate cancel.
+    pub fn new(charge_code: impl Into<String>) -> Self {
+        CancelRequest {
+            charge_code: charge_code.into(),
+            apply: false,
+        }
+    }
+
+    /// Checks the code.
+    pub fn validate(&self) -> Result<()> {
+        validate_code("charge_code", &self.charge_code)
+    }
+}
+
+/// A mobile data top-up (流量充值, §9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowRechargeRequest {
+    /// `phoneNo`.
+    pub phone_no: String,
+    /// `flowVal` in MB.
+    pub flow_val: u32,
+    /// `flowType`: `"0"` nationwide (default), `"1"` within the province.
+    pub flow_type: Option<String>,
+    /// `notifyURL`.
+    pub notify_url: Option<String>,
+}
+
+impl FlowRechargeRequest {
+    /// A top-up of `flow_val` MB for `phone_no`.
+    pub fn new(phone_no: impl Into<String>, flow_val: u32) -> Self {
+        FlowRechargeRequest {
+            phone_no: phone_no.into(),
+            flow_val,
+            flow_type: None,
+            notify_url: None,
+        }
+    }
+
+    /// Checks every field.
+    pub fn validate(&self) -> Result<()> {
+        if self.phone_no.len() < 5
+            || self.phone_no.len() > 20
+            || !self.phone_no.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(Error::validation("phone_no", "must be 5 to 20 digits"));
+        }
+        if self.flow_val == 0 {
+            return Err(Error::validation("flow_val", "must be at least 1 MB"));
+        }
+        if let Some(t) = &self.flow_type {
+            if t != "0" && t != "1" {
+                return Err(Error::validation(
+                    "flow_type",
+                    "must be \"0\" (nationwide) or \"1\" (province)",
+                ));
+            }
+        }
+        check_url("notify_url", &self.notify_url)
+    }
+
+    /// The wire body (`flowVal` is a JSON number, as in the document's sample).
+    pub fn to_wire_json(&self) -> String {
+        let mut m = serde_json::Map::new();
+        m.insert("phoneNo".into(), self.phone_no.clone().into());
+        m.insert("flowVal".into(), serde_json::Value::from(self.flow_val));
+        if let Some(t) = &self.flow_type {
+            m.insert("flowType".into(), t.clone().into());
+        }
+        if let Some(u) = &self.notify_url {
+            m.insert("notifyURL".into(), u.clone().into());
+        }
+        serde_json::Value::Object(m).to_string()
+    }
+
+    /// Decodes a request body leniently.
+    pub fn from_wire(n: &Node) -> Result<Self> {
+        Ok(FlowRechargeRequest {
+            phone_no: text(n, "phoneNo"),
+            flow_val: opt_u32(n, "flowVal")?.unwrap_or(0),
+            flow_type: opt_text(n, "flowType"),
+            notify_url: opt_text(n, "notifyURL"),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lenient field readers
+
+fn text(n: &Node, name: &str) -> String {
+    n.text(name).unwrap_or("").to_owned()
+}
+
+fn opt_text(n: &Node, name: &str) -> Option<String> {
+    n.text(name).map(str::to_owned)
+}
+
+/// `NODIFY_URL`, with the vendor client's literal `"null"` read as absent.
+fn notify_url(n: &Node) -> Option<String> {
+    n.text("NODIFY_URL")
+        .filter(|u| !u.eq_ignore_ascii_case("null"))
+        .map(str::to_owned)
+}
+
+/// A whole number, allowing `"5.0"`-style zero decimals.
+fn parse_whole(t: &str) -> Option<u32> {
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    if !frac.bytes().all(|b| b == b'0')
+        || int.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    int.parse().ok()
+}
+
+fn opt_u32(n: &Node, name: &str) -> Result<Option<u32>> {
+    match n.text(name) {
+        None => Ok(None),
+        Some(t) => parse_whole(t)
+            .map(Some)
+            .ok_or_else(|| Error::validation(name, format!("{t:?} is not a whole number"))),
+    }
+}
+
+fn req_yuan(n: &Node, name: &str) -> Result<Amount> {
+    match n.text(name) {
+        None => Err(Error::validation(name, "is required")),
+        Some(t) => Amount::parse_yuan_named(t, name),
+    }
+}
+
+fn opt_yuan(n: &Node, name: &str) -> Result<Option<Amount>> {
+    match n.text(name) {
+        None => Ok(None),
+        Some(t) => Amount::parse_yuan_named(t, name)
+            .map(Some)
+            .map_err(|e| Error::decode(e.to_string())),
+    }
+}
+
+fn opt_fen(n: &Node, name: &str) -> Result<Option<Amount>> {
+    match n.text(name) {
+        None => Ok(None),
+        Some(t) => {
+            // Integer fen; tolerate "15800.0".
+            let t2 = match t.split_once('.') {
+                Some((i, f)) if f.bytes().all(|b| b == b'0') => i,
+                _ => t,
+            };
+            Amount::parse_fen(t2, name)
+                .map(Some)
+                .map_err(|e| Error::decode(e.to_string()))
+        }
+    }
+}
+
+fn goods_list(n: &Node) -> Result<Vec<Goods>> {
+    match n.get("GOODS_DETAIL") {
+        None => Ok(Vec::new()),
+        Some(g) => {
+            // In XML a list field may be wrapped: <GOODS_DETAIL><GOOD>…</GOOD></GOODS_DETAIL>, or
+            // be the item itself (repeated elements).
+            let items: Vec<&Node> = g.items();
+            let mut out = Vec::new();
+            for it in items {
+                if it.get("GOOD_ID").is_some()
+                    || it.get("GOOD_NAME").is_some()
+                    || it.get("GOOD_PRICE").is_some()
+                {
+                    out.push(Goods::from_node(it)?);
+                } else if let Node::Map(fields) = it {
+                    for (_, inner) in fields {
+                        for x in inner.items() {
+                            out.push(Goods::from_node(x)?);
+                        }
+                    }
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies
+
+/// `RESULT`: the result code and the gateway's message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GatewayResult {
+    /// `CODE`.
+    pub code: ResultCode,
+    /// `INFO`.
+    pub info: String,
+}
+
+impl GatewayResult {
+    /// Success.
+    pub fn success(info: impl Into<String>) -> Self {
+        GatewayResult {
+            code: ResultCode::Success,
+            info: info.into(),
+        }
+    }
+
+    fn from_body(body: &Node) -> Result<Self> {
+        let r = body
+            .get("RESULT")
+            .ok_or_else(|| Error::decode("the reply has no RESULT"))?;
+        let code = r
+            .text("CODE")
+            .ok_or_else(|| Error::decode("the reply's RESULT has no CODE"))?;
+        Ok(GatewayResult {
+            code: ResultCode::from_wire(code),
+            info: text(r, "INFO"),
+        })
+    }
+
+    /// `Ok(())` on success, else [`Error::Gateway`].
+    pub fn into_result(&self) -> Result<()> {
+        if self.code.is_success() {
+            Ok(())
+        } else {
+            Err(Error::Gateway {
+                code: self.code.clone(),
+                info: self.info.clone(),
+            })
+        }
+    }
+}
+
+/// One item of `FUND_BILL_LIST.TRADEFUNDBILL`: how much came from which funding source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FundBill {
+    /// `FUND_CHANNEL` (appendix 3).
+    pub fund_channel: FundChannel,
+    /// `AMOUNT`, in yuan on the wire.
+    #[serde(rename = "amount_fen")]
+    pub amount: Amount,
+}
+
+fn fund_bills(n: &Node) -> Result<Vec<FundBill>> {
+    let Some(list) = n.get("FUND_BILL_LIST") else {
+        return Ok(Vec::new());
+    };
+    // {"TRADEFUNDBILL": [...]} or {"TRADEFUNDBILL": {...}} (XML single item), or a bare list.
+    let holder: Vec<&Node> = match list.get("TRADEFUNDBILL") {
+        Some(inner) => inner.items(),
+        None => list
+            .items()
+            .into_iter()
+            .flat_map(|x| match x.get("TRADEFUNDBILL") {
+                Some(i) => i.items(),
+                None => vec![x],
+            })
+            .collect(),
+    };
+    let mut out = Vec::new();
+    for item in holder {
+        if !item.is_map() {
+            continue;
+        }
+        out.push(FundBill {
+            fund_channel: FundChannel::from_wire(item.text("FUND_CHANNEL").unwrap_or("")),
+            amount: opt_yuan(item, "AMOUNT")?.unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+fn fund_bills_node(bills: &[FundBill]) -> Node {
+    let items = bills
+        .iter()
+        .map(|b| {
+            MapBuilder::new()
+                .text("FUND_CHANNEL", b.fund_channel.as_wire())
+                .text("AMOUNT", b.amount.to_yuan_string())
+                .build()
+        })
+        .collect();
+    MapBuilder::new()
+        .node("TRADEFUNDBILL", Node::List(items))
+        .build()
+}
+
+fn channel(n: &Node) -> Option<Channel> {
+    n.text("CHANNEL_TYPE").map(Channel::from_wire)
+}
+
+fn state(n: &Node) -> Option<OrderState> {
+    n.text("STATE").map(OrderState::from_wire)
+}
+
+/// A reply document the client can decode.
+pub trait Reply: Sized {
+    /// The JSON root key / XML root element.
+    const ROOT: &'static str;
+    /// Decodes from the body under the root.
+    fn from_body(body: &Node, raw: serde_json::Value) -> Result<Self>;
+    /// The `RESULT`.
+    fn result(&self) -> &GatewayResult;
+
+    /// Decodes JSON or XML text.
+    fn decode(text: &str) -> Result<Self> {
+        let doc = Document::parse(text)?;
+        let body = doc.body(Self::ROOT)?;
+        Self::from_body(body, doc.raw.clone())
+    }
+}
+
+/// WeChat JSAPI pay parameters (§4.5), to hand to `WeixinJSBridge` / `wx.chooseWXPay`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JsapiParams {
+    /// `appId`.
+    pub app_id: String,
+    /// `timeStamp`.
+    pub time_stamp: String,
+    /// `nonceStr`.
+    pub nonce_str: String,
+    /// `packageData` (`prepay_id=…`): WeChat's `package`.
+    pub package: String,
+    /// `signType`.
+    pub sign_type: String,
+    /// `sign`: WeChat's `paySign`.
+    pub pay_sign: String,
+}
+
+/// `ORDER_RESP`: the reply to micropay (§2.5) and to QR/JSAPI orders (§3.5, §4.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderReply {
+    /// `RESULT`.
+    pub result: GatewayResult,
+    /// `CHARGE_CODE`.
+    pub charge_code: Option<String>,
+    /// `CHARGE_DOWN_CODE`: the gateway's order number.
+    pub charge_down_code: Option<String>,
+    /// `CHARGE_THIRD_CODE`: the channel's transaction id.
+    pub charge_third_code: Option<String>,
+    /// `CHANNEL_TYPE`.
+    pub channel: Option<Channel>,
+    /// `STATE`, when the gateway includes it.
+    pub state: Option<OrderState>,
+    /// `AMT`, in fen on the wire.
+    #[serde(rename = "amount_fen")]
+    pub amount: Option<Amount>,
+    /// `MERCHANTPARA`.
+    pub merchant_para: Option<String>,
+    /// `FUND_BILL_LIST`.
+    pub fund_bills: Vec<FundBill>,
+    /// `OPER_ID`.
+    pub oper_id: Option<String>,
+    /// `DEV_ID`.
+    pub dev_id: Option<String>,
+    /// `BEGIN_TIME` (`YYYY-MM-DD hh:mm:ss`, UTC+8).
+    pub begin_time: Option<String>,
+    /// `BAR_CODE`: the payment link to render as a QR code (QR orders).
+    pub bar_code: Option<String>,
+    /// The six JSAPI pay parameters (JSAPI orders).
+    pub jsapi: Option<JsapiParams>,
+    /// The whole reply document.
+    pub raw: serde_json::Value,
+}
+
+impl Reply for OrderReply {
+    const ROOT: &'static str = "ORDER_RESP";
+    fn from_body(b: &Node, raw: serde_json::Value) -> Result<Self> {
+        let jsapi = b.text("appId").map(|app_id| JsapiParams {
+            app_id: app_id.to_owned(),
+            time_stamp: text(b, "timeStamp"),
+            nonce_str: text(b, "nonceStr"),
+            package: text(b, "packageData"),
+            sign_type: text(b, "signType"),
+            pay_sign: text(b, "sign"),
+        });
+        Ok(OrderReply {
+            result: GatewayResult::from_body(b)?,
+            charge_code: opt_text(b, "CHARGE_CODE"),
+            charge_down_code: opt_text(b, "CHARGE_DOWN_CODE"),
+            charge_third_code: opt_text(b, "CHARGE_THIRD_CODE"),
+            channel: channel(b),
+            state: state(b),
+            amount: opt_fen(b, "AMT")?,
+            merchant_para: opt_text(b, "MERCHANTPARA"),
+            fund_bills: fund_bills(b)?,
+            oper_id: opt_text(b, "OPER_ID"),
+            dev_id: opt_text(b, "DEV_ID"),
+            begin_time: opt_text(b, "BEGIN_TIME"),
+            bar_code: opt_text(b, "BAR_CODE"),
+            jsapi,
+            raw,
+        })
+    }
+    fn result(&self) -> &GatewayResult {
+        &self.result
+    }
+}
+
+impl OrderReply {
+    /// The wire body (for the sandbox and tests).
+    pub fn to_wire(&self) -> Node {
+        let mut m = MapBuilder::new()
+            .node(
+                "RESULT",
+                MapBuilder::new()
+                    .text("CODE", self.result.code.as_wire())
+                    .text("INFO", &self.result.info)
+                    .build(),
+            )
+            .opt("CHARGE_CODE", self.charge_code.as_deref())
+            .opt("CHARGE_DOWN_CODE", self.charge_down_code.as_deref())
+            .opt("CHARGE_THIRD_CODE", self.charge_third_code.as_deref())
+            .opt(
+                "CHANNEL_TYPE",
+                self.channel.as_ref().map(|c| c.as_wire().to_owned()),
+            )
+            .opt("STATE", self.state.as_ref().map(|c| c.as_wire().to_owned()))
+            .opt("AMT", self.amount.map(|a| a.fen().to_string()))
+            .opt("MERCHANTPARA", self.merchant_para.as_deref())
+            .opt("OPER_ID", self.oper_id.as_deref())
+            .opt("DEV_ID", self.dev_id.as_deref())
+            .opt("BEGIN_TIME", self.begin_time.as_deref())
+            .opt("BAR_CODE", self.bar_code.as_deref());
+        if !self.fund_bills.is_empty() {
+            m = m.node("FUND_BILL_LIST", fund_bills_node(&self.fund_bills));
+        }
+        if let Some(j) = &self.jsapi {
+            m = m
+                .text("appId", &j.app_id)
+                .text("timeStamp", &j.time_stamp)
+                .text("nonceStr", &j.nonce_str)
+                .text("packageData", &j.package)
+                .text("signType", &j.sign_type)
+                .text("sign", &j.pay_sign);
+        }
+        m.build()
+    }
+}
+
+/// `REFUND_RESP` (§6.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefundReply {
+    /// `RESULT`.
+    pub result: GatewayResult,
+    /// `CHANNEL_TYPE`.
+    pub channel: Option<Channel>,
+    /// `FUND_BILL_LIST`: where the refund went.
+    pub fund_bills: Vec<FundBill>,
+    /// `CHARGE_CODE`, when included.
+    pub charge_code: Option<String>,
+    /// `OUT_REFUND_NO`, when included.
+    pub out_refund_no: Option<String>,
+    /// `STATE` of the order after the refund, when included.
+    pub state: Option<OrderState>,
+    /// The whole reply document.
+    pub raw: serde_json::Value,
+}
+
+impl Reply for RefundReply {
+    const ROOT: &'static str = "REFUND_RESP";
+    fn from_body(b: &Node, raw: serde_json::Value) -> Result<Self> {
+        Ok(RefundReply {
+            result: GatewayResult::from_body(b)?,
+            channel: channel(b),
+            fund_bills: fund_bills(b)?,
+            charge_code: opt_text(b, "CHARGE_CODE"),
+            out_refund_no: opt_text(b, "OUT_REFUND_NO"),
+            state: state(b),
+            raw,
+        })
+    }
+    fn result(&self) -> &GatewayResult {
+        &self.result
+    }
+}
+
+impl RefundReply {
+    /// The wire body.
+    pub fn to_wire(&self) -> Node {
+        let mut m = MapBuilder::new().node(
+            "RESULT",
+            MapBuilder::new()
+                .text("CODE", self.result.code.as_wire())
+                .text("INFO", &self.result.info)
+                .build(),
+        );
+        if !self.fund_bills.is_empty() {
+            m = m.node("FUND_BILL_LIST", fund_bills_node(&self.fund_bills));
+        }
+        m.opt(
+            "CHANNEL_TYPE",
+            self.channel.as_ref().map(|c| c.as_wire().to_owned()),
+        )
+        .opt("CHARGE_CODE", self.charge_code.as_deref())
+        .opt("OUT_REFUND_NO", self.out_refund_no.as_deref())
+        .opt("STATE", self.state.as_ref().map(|c| c.as_wire().to_owned()))
+        .build()
+    }
+}
+
+/// `QUERY_RESP` (§7.2) and, with the same fields, `PAY_NODIFY` (§5.2): an order's details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderDetails {
+    /// `BUSI_ID`.
+    pub busi_id: Option<String>,
+    /// `CHARGE_CODE`.
+    pub charge_code: Option<String>,
+    /// `CHARGE_DOWN_CODE`.
+    pub charge_down_code: Option<String>,
+    /// `CHARGE_THIRD_CODE`.
+    pub charge_third_code: Option<String>,
+    /// `CHANNEL_TYPE`.
+    #[serde(rename = "channel_type")]
+    pub channel: Option<Channel>,
+    /// `STATE`.
+    pub state: Option<OrderState>,
+    /// `AMT`, in fen on the wire.
+    #[serde(rename = "amount_fen")]
+    pub amount: Option<Amount>,
+    /// `realAMT` (yuan on the wire): what the customer actually paid after discounts.
+    #[serde(rename = "real_amount_fen")]
+    pub real_amount: Option<Amount>,
+    /// `PAY_SUBJECT`.
+    pub pay_subject: Option<String>,
+    /// `OPER_ID`.
+    pub oper_id: Option<String>,
+    /// `DEV_ID`.
+    pub dev_id: Option<String>,
+    /// `REGISTER_ID`.
+    pub register_id: Option<String>,
+    /// `MERCHANTPARA`.
+    pub merchant_para: Option<String>,
+    /// `DYNAMIC_ID`.
+    pub dynamic_id: Option<String>,
+    /// `GOODS_DETAIL`.
+    pub goods: Vec<Goods>,
+    /// `FUND_BILL_LIST`.
+    pub fund_bills: Vec<FundBill>,
+    /// `BEGIN_TIME`.
+    pub begin_time: Option<String>,
+    /// `END_TIME`.
+    pub end_time: Option<String>,
+}
+
+impl OrderDetails {
+    fn from_body(b: &Node) -> Result<Self> {
+        Ok(OrderDetails {
+            busi_id: opt_text(b, "BUSI_ID"),
+            charge_code: opt_text(b, "CHARGE_CODE"),
+            charge_down_code: opt_text(b, "CHARGE_DOWN_CODE"),
+            charge_third_code: opt_text(b, "CHARGE_THIRD_CODE"),
+            channel: channel(b),
+            state: state(b),
+            amount: opt_fen(b, "AMT")?,
+            real_amount: opt_yuan(b, "realAMT")?,
+            pay_subject: opt_text(b, "PAY_SUBJECT"),
+            oper_id: opt_text(b, "OPER_ID"),
+            dev_id: opt_text(b, "DEV_ID"),
+            register_id: opt_text(b, "REGISTER_ID"),
+            merchant_para: opt_text(b, "MERCHANTPARA"),
+            dynamic_id: opt_text(b, "DYNAMIC_ID"),
+            goods: goods_list(b)?,
+            fund_bills: fund_bills(b)?,
+            begin_time: opt_text(b, "BEGIN_TIME"),
+            end_time: opt_text(b, "END_TIME"),
+        })
+    }
+
+    /// The wire fields (without `RESULT`).
+    pub fn to_wire_fields(&self) -> MapBuilder {
+        let mut m = MapBuilder::new()
+            .opt("BUSI_ID", self.busi_id.as_deref())
+            .opt("CHARGE_CODE", self.charge_code.as_deref())
+            .opt("CHARGE_DOWN_CODE", self.charge_down_code.as_deref())
+            .opt("CHARGE_THIRD_CODE", self.charge_third_code.as_deref())
+            .opt(
+                "CHANNEL_TYPE",
+                self.channel.as_ref().map(|c| c.as_wire().to_owned()),
+            )
+            .opt("STATE", self.state.as_ref().map(|c| c.as_wire().to_owned()))
+            .opt("AMT", self.amount.map(|a| a.fen().to_string()))
+            .opt("realAMT", self.real_amount.map(|a| a.to_yuan_string()))
+            .opt("PAY_SUBJECT", self.pay_subject.as_deref())
+            .opt("OPER_ID", self.oper_id.as_deref())
+            .opt("DEV_ID", self.dev_id.as_deref())
+            .opt("REGISTER_ID", self.register_id.as_deref())
+            .opt("MERCHANTPARA", self.merchant_para.as_deref())
+            .opt("DYNAMIC_ID", self.dynamic_id.as_deref())
+            .opt("BEGIN_TIME", self.begin_time.as_deref())
+            .opt("END_TIME", self.end_time.as_deref());
+        if let Some(g) = goods_node(&self.goods) {
+            m = m.node("GOODS_DETAIL", g);
+        }
+        if !self.fund_bills.is_empty() {
+            m = m.node("FUND_BILL_LIST", fund_bills_node(&self.fund_bills));
+        }
+        m
+    }
+}
+
+/// `QUERY_RESP` (§7.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueryReply {
+    /// `RESULT`.
+    pub result: GatewayResult,
+    /// The order.
+    #[serde(flatten)]
+    pub order: OrderDetails,
+    /// The whole reply document.
+    pub raw: serde_json::Value,
+}
+
+impl Reply for QueryReply {
+    const ROOT: &'static str = "QUERY_RESP";
+    fn from_body(b: &Node, raw: serde_json::Value) -> Result<Self> {
+        Ok(QueryReply {
+            result: GatewayResult::from_body(b)?,
+            order: OrderDetails::from_body(b)?,
+            raw,
+        })
+    }
+    fn result(&self) -> &GatewayResult {
+        &self.result
+    }
+}
+
+impl QueryReply {
+    /// The wire body.
+    pub fn to_wire(&self) -> Node {
+        let fields = self.order.to_wire_fields();
+        let mut all = vec![(
+            "RESULT".to_owned(),
+            MapBuilder::new()
+                .text("CODE", self.result.code.as_wire())
+                .text("INFO", &self.result.info)
+                .build(),
+        )];
+        if let Node::Map(f) = fields.build() {
+            all.extend(f);
+        }
+        Node::Map(all)
+    }
+}
+
+/// `CANCELTRADE_RESP` (§8.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CancelReply {
+    /// `RESULT`.
+    pub result: GatewayResult,
+    /// The whole reply document.
+    pub raw: serde_json::Value,
+}
+
+impl Reply for CancelReply {
+    const ROOT: &'static str = "CANCELTRADE_RESP";
+    fn from_body(b: &Node, raw: serde_json::Value) -> Result<Self> {
+        Ok(CancelReply {
+            result: GatewayResult::from_body(b)?,
+            raw,
+        })
+    }
+    fn result(&self) -> &GatewayResult {
+        &self.result
+    }
+}
+
+/// The `flow` node of a top-up reply (§9.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlowOrder {
+    /// `id`.
+    pub id: Option<String>,
+    /// `phoneNo`.
+    pub phone_no: Option<String>,
+    /// `flowVal` (MB).
+    pub flow_val: Option<u32>,
+    /// `flowType`.
+    pub flow_type: Option<String>,
+    /// `busiCode`.
+    pub busi_code: Option<String>,
+    /// `orderID`: the gateway's order number.
+    pub order_id: Option<String>,
+    /// `platOrderID`: the top-up platform's order number.
+    pub plat_order_id: Option<String>,
+    /// `creatTime` (sic).
+    pub create_time: Option<String>,
+    /// `status`: 0 created, 1 in progress, 2 done, 3 failed.
+    pub status: Option<String>,
+}
+
+/// The top-up reply (§9.5): lower-case `result` and `flow` at the top level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlowRechargeReply {
+    /// `result`.
+    pub result: GatewayResult,
+    /// `flow`.
+    pub flow: Option<FlowOrder>,
+    /// The whole reply document.
+    pub raw: serde_json::Value,
+}
+
+impl FlowRechargeReply {
+    /// Decodes JSON (or XML with any root holding `result` and `flow`).
+    pub fn decode(text: &str) -> Result<Self> {
+        let doc = Document::parse(text)?;
+        let mut top = &doc.root;
+        if top.get("result").is_none() {
+            if let Node::Map(f) = &doc.root {
+                if f.len() == 1 {
+                    top = &f[0].1;
+                }
+            }
+        }
+        let result = GatewayResult::from_body(top)?;
+        let flow = match top.get("flow") {
+            Some(f) if f.is_map() => Some(FlowOrder {
+                id: opt_text(f, "id"),
+                phone_no: opt_text(f, "phoneNo"),
+                flow_val: opt_u32(f, "flowVal").map_err(|e| Error::decode(e.to_string()))?,
+                flow_type: opt_text(f, "flowType"),
+                busi_code: opt_text(f, "busiCode"),
+                order_id: opt_text(f, "orderID"),
+                plat_order_id: opt_text(f, "platOrderID"),
+                create_time: opt_text(f, "creatTime"),
+                status: opt_text(f, "status"),
+            }),
+            _ => None,
+        };
+        Ok(FlowRechargeReply {
+            result,
+            flow,
+            raw: doc.raw,
+        })
+    }
+}
+
+/// `PAY_NODIFY` (§5): the gateway's payment notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notification {
+    /// The order.
+    #[serde(flatten)]
+    pub order: OrderDetails,
+    /// The whole notification document.
+    pub raw: serde_json::Value,
+}
+
+impl Notification {
+    /// The JSON root key / XML root element (sic).
+    pub const ROOT: &'static str = "PAY_NODIFY";
+
+    /// Decodes a plaintext notification body (JSON or XML) without checking its signature;
+    /// see [`crate::notify`] for the verified path.
+    pub fn decode(text: &str) -> Result<Self> {
+        let doc = Document::parse(text)?;
+        let body = match doc.root.get(Self::ROOT) {
+            Some(b) if b.is_map() => b,
+            _ => return Err(Error::decode("expected a PAY_NODIFY document")),
+        };
+        let order = OrderDetails::from_body(body)?;
+        if order.charge_code.is_none() {
+            return Err(Error::decode("the notification has no CHARGE_CODE"));
+        }
+        Ok(Notification {
+            order,
+            raw: doc.raw,
+        })
+    }
+
+    /// The wire body.
+    pub fn to_wire(&self) -> Node {
+        self.order.to_wire_fields().build()
+    }
+}
+
+impl MapBuilder {
+    /// Adds a node when present.
+    pub fn node_opt(self, k: &str, v: Option<Node>) -> Self {
+        match v {
+            Some(v) => self.node(k, v),
+            None => self,
+        }
+    }
+}
