@@ -1,0 +1,1 @@
+//! sosopay node bindings (being built: see the node binding issue).

@@ -1,0 +1,1 @@
+//! sosopay python bindings (being built: see the python binding issue).

@@ -1,0 +1,1 @@
+//! sosopay uniffi bindings (being built: see the uniffi binding issue).

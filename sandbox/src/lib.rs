@@ -1,0 +1,1 @@
+//! The sandbox gateway (being built: see the sandbox issue).
