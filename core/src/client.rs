@@ -1,0 +1,831 @@
+//! The blocking HTTP client: one method per gateway operation.
+//!
+//! Each method validates the request, signs it, encrypts it when configured, sends it over one
+//! shared keep-alive agent (rustls, certificates verified), decrypts and decodes the reply, and
+//! returns the typed reply, or a typed [`Error`] whose [`Error::outcome_unknown`] says whether
+//! money may have moved.
+//!
+//! Only idempotent reads are retried automatically (query, and cancel, whose repetition is
+//! harmless): a money-moving POST is never re-sent; its outcome is resolved by querying
+//! (see [`crate::flows`]).
+
+use std::fmt;
+use std::io::Read as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::Rng as _;
+
+use crate::codec::Format;
+use crate::enums::{ResultCode, SerType, TradeType};
+use crate::envelope::{self, Envelope, MerchantKey};
+use crate::error::{Error, Result};
+use crate::models::{
+    validate_code, CancelReply, CancelRequest, FlowRechargeReply, FlowRechargeRequest,
+    MicropayRequest, OrderReply, OrderRequest, QueryReply, QueryRequest, RefundReply,
+    RefundRequest, Reply,
+};
+
+/// Largest reply body read (bytes).
+pub const MAX_REPLY_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The gateway's published environments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Environment {
+    /// Production over HTTPS (recommended).
+    Production,
+    /// Production over plain HTTP (use `encrypt`).
+    ProductionHttp,
+    /// The vendor's UAT / test environment.
+    Uat,
+}
+
+impl Environment {
+    /// The base URL.
+    pub fn base_url(self) -> &'static str {
+        match self {
+            Environment::Production => "https://www.sssyin.cn/openGateway/openService/",
+            Environment::ProductionHttp => "http://www.sssyin.cn/openGateway/openService/",
+            Environment::Uat => "http://uat.sssyin.cn:9000/openGateway/openService/",
+        }
+    }
+
+    /// Parses `production`, `production-http` or `uat`.
+    pub fn from_name(name: &str) -> Option<Environment> {
+        match name.to_ascii_lowercase().as_str() {
+            "production" | "prod" => Some(Environment::Production),
+            "production-http" | "prod-http" => Some(Environment::ProductionHttp),
+            "uat" | "test" => Some(Environment::Uat),
+            _ => None,
+        }
+    }
+}
+
+/// Retries for idempotent requests: capped exponential backoff with jitter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 disables retries).
+    pub max_attempts: u32,
+    /// The first delay.
+    pub base_delay: Duration,
+    /// The largest delay.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..Default::default()
+        }
+    }
+
+    /// The delay before attempt `next` (2, 3, ...): `base * 2^(next-2)`, capped, with jitter
+    /// between 50% and 100%.
+    pub fn delay_before(&self, next: u32) -> Duration {
+        let exp = next.saturating_sub(2).min(20);
+        let full = self
+            .base_delay
+            .saturating_mul(1u32 << exp)
+            .min(self.max_delay);
+        let ms = full.as_millis() as u64;
+        if ms == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_millis(rand::thread_rng().gen_range(ms / 2..=ms))
+    }
+}
+
+/// One attempt of one request, for logging and metrics. Never contains the key or the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestLog {
+    /// `preOrder`, `order`, `refund`, `query`, `cancelTrade` or `flowRecharge`.
+    pub operation: &'static str,
+    /// The order concerned, when there is one.
+    pub charge_code: Option<String>,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// Time from sending to the decoded reply or the error.
+    pub duration: Duration,
+    /// The HTTP status, when a reply arrived.
+    pub http_status: Option<u16>,
+    /// `RESULT.CODE`, when a reply was decoded.
+    pub result_code: Option<String>,
+    /// The error, when the attempt failed.
+    pub error: Option<String>,
+}
+
+/// A request-log hook.
+pub type RequestHook = Arc<dyn Fn(&RequestLog) + Send + Sync>;
+
+/// Everything a [`Client`] needs.
+#[derive(Clone)]
+pub struct ClientConfig {
+    /// The merchant code (`BUSI_ID`, `busiCode`).
+    pub busi_code: String,
+    /// The merchant key.
+    pub key: MerchantKey,
+    /// The base URL, ending in `/openGateway/openService/`.
+    pub base_url: String,
+    /// Use the 3DES envelope for requests and replies.
+    pub encrypt: bool,
+    /// The reply format to ask for (JSON by default; the gateway's own default is XML).
+    pub format: Format,
+    /// Connection set-up timeout (TCP + TLS).
+    pub connect_timeout: Duration,
+    /// Whole-request timeout of every operation but micropay.
+    pub timeout: Duration,
+    /// Whole-request timeout of micropay: above the gateway's 80 s hold.
+    pub micropay_timeout: Duration,
+    /// Retries of idempotent requests.
+    pub retry: RetryPolicy,
+    /// `OPER_ID` used when a request leaves it empty.
+    pub default_oper_id: Option<String>,
+    /// `DEV_ID` used when a request leaves it empty.
+    pub default_dev_id: Option<String>,
+    /// Called after every attempt.
+    pub on_request: Option<RequestHook>,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("busi_code", &self.busi_code)
+            .field("key", &self.key)
+            .field("base_url", &self.base_url)
+            .field("encrypt", &self.encrypt)
+            .field("format", &self.format)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("micropay_timeout", &self.micropay_timeout)
+            .field("retry", &self.retry)
+            .field("default_oper_id", &self.default_oper_id)
+            .field("default_dev_id", &self.default_dev_id)
+            .field("on_request", &self.on_request.as_ref().map(|_| "<hook>"))
+            .finish()
+    }
+}
+
+impl ClientConfig {
+    /// A configuration with the defaults: JSON replies, no encryption, 5 s connect, 20 s
+    /// timeout, 95 s micropay timeout, 3 attempts for queries.
+    pub fn new(
+        busi_code: impl Into<String>,
+        key: &str,
+        base_url: impl Into<String>,
+    ) -> Result<Self> {
+        let busi_code = busi_code.into();
+        validate_code("busi_code", &busi_code)?;
+        let key = MerchantKey::new(key)?;
+        let mut base_url: String = base_url.into();
+        if !base_url.ends_with('/') {
+            base_url.push('/');
+        }
+        check_base_url(&base_url)?;
+        Ok(ClientConfig {
+            busi_code,
+            key,
+            base_url,
+            encrypt: false,
+            format: Format::Json,
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(20),
+            micropay_timeout: Duration::from_secs(95),
+            retry: RetryPolicy::default(),
+            default_oper_id: None,
+            default_dev_id: None,
+            on_request: None,
+        })
+    }
+
+    /// A configuration for one of the published environments.
+    pub fn for_environment(
+        busi_code: impl Into<String>,
+        key: &str,
+        env: Environment,
+    ) -> Result<Self> {
+        Self::new(busi_code, key, env.base_url())
+    }
+}
+
+fn check_base_url(url: &str) -> Result<()> {
+    let lower = url.to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        return Err(Error::validation(
+            "base_url",
+            "must start with http:// or https://",
+        ));
+    }
+    if url.contains(['?', '#', ' ']) || url.chars().any(char::is_control) {
+        return Err(Error::validation(
+            "base_url",
+            "must not contain '?', '#', spaces or control characters",
+        ));
+    }
+    Ok(())
+}
+
+struct Inner {
+    config: ClientConfig,
+    envelope: Envelope,
+    agent: ureq::Agent,
+}
+
+/// The gateway client. Cheap to clone and share across threads (`Send + Sync`).
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("busi_code", &self.inner.config.busi_code)
+            .field("base_url", &self.inner.config.base_url)
+            .field("encrypt", &self.inner.config.encrypt)
+            .finish_non_exhaustive()
+    }
+}
+
+enum Method {
+    Get,
+    Post(String),
+}
+
+struct Call<'a> {
+    operation: &'static str,
+    charge_code: Option<&'a str>,
+    url: String,
+    method: Method,
+    timeout: Duration,
+    idempotent: bool,
+}
+
+struct RawReply {
+    status: u16,
+    text: String,
+}
+
+impl Client {
+    /// Builds the client and its HTTP agent.
+    pub fn new(config: ClientConfig) -> Result<Client> {
+        check_base_url(&config.base_url)?;
+        validate_code("busi_code", &config.busi_code)?;
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(config.connect_timeout))
+            .max_redirects(0)
+            .user_agent(concat!("sosopay/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        let envelope = Envelope::new(config.key.clone());
+        Ok(Client {
+            inner: Arc::new(Inner {
+                config,
+                envelope,
+                agent,
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    fn busi(&self) -> &str {
+        &self.inner.config.busi_code
+    }
+
+    fn fill_ids(&self, oper_id: &mut String, dev_id: &mut String) {
+        let c = &self.inner.config;
+        if oper_id.trim().is_empty() {
+            if let Some(d) = &c.default_oper_id {
+                oper_id.clone_from(d);
+            }
+        }
+        if dev_id.trim().is_empty() {
+            if let Some(d) = &c.default_dev_id {
+                dev_id.clone_from(d);
+            }
+        }
+    }
+
+    fn common_params(&self, url: &mut String, sign: &str, percent_sign: bool) {
+        url.push_str("?sign=");
+        if percent_sign {
+            url.push_str(&sign.replace(':', "%3A"));
+        } else {
+            url.push_str(sign);
+        }
+        if self.inner.config.format == Format::Json {
+            url.push_str("&_type=json");
+        }
+    }
+
+    fn encrypt_params(&self, url: &mut String) {
+        if self.inner.config.encrypt {
+            url.push_str("&encrypt=3DES&busiCode=");
+            url.push_str(self.busi());
+        }
+    }
+
+    fn post_call<'a>(
+        &self,
+        operation: &'static str,
+        charge_code: Option<&'a str>,
+        path: &str,
+        body: String,
+        timeout: Duration,
+    ) -> Result<Call<'a>> {
+        let ts = envelope::now_millis().to_string();
+        let sign = self.inner.envelope.sign_body(&ts, &body)?;
+        let mut url = format!("{}{}", self.inner.config.base_url, path);
+        self.common_params(&mut url, &sign, false);
+        self.encrypt_params(&mut url);
+        let body = if self.inner.config.encrypt {
+            self.inner.envelope.encrypt(body.as_bytes())
+        } else {
+            body
+        };
+        Ok(Call {
+            operation,
+            charge_code,
+            url,
+            method: Method::Post(body),
+            timeout,
+            idempotent: false,
+        })
+    }
+
+    /// Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
+    /// request up to 80 s while the customer confirms. A lost reply is an error with
+    /// `outcome_unknown() == true`: use [`Client::micropay_and_wait`] to settle it.
+    pub fn micropay(&self, req: &MicropayRequest) -> Result<OrderReply> {
+        let mut req = req.clone();
+        self.fill_ids(&mut req.oper_id, &mut req.dev_id);
+        req.validate()?;
+        let body = req.to_wire(self.busi()).to_json_value().to_string();
+        let call = self.post_call(
+            "preOrder",
+            Some(&req.charge_code),
+            "preOrder",
+            body,
+            self.inner.config.micropay_timeout,
+        )?;
+        self.execute::<OrderReply>(&call)
+    }
+
+    /// A QR order (主扫): the reply's `bar_code` is the link to render as a QR code.
+    pub fn create_qr_order(&self, req: &OrderRequest) -> Result<OrderReply> {
+        let mut req = req.clone();
+        self.fill_ids(&mut req.oper_id, &mut req.dev_id);
+        if req.is_jsapi() {
+            return Err(Error::validation(
+                "trade_type",
+                "use create_jsapi_order for JSAPI orders",
+            ));
+        }
+        req.validate()?;
+        let body = req.to_wire(self.busi()).to_json_value().to_string();
+        let call = self.post_call(
+            "order",
+            Some(&req.charge_code),
+            "order",
+            body,
+            self.inner.config.timeout,
+        )?;
+        self.execute::<OrderReply>(&call)
+    }
+
+    /// A WeChat JSAPI order (公众号): `TRADE_TYPE=JSAPI` is set; the reply's `jsapi` holds
+    /// the six parameters for `WeixinJSBridge`.
+    pub fn create_jsapi_order(&self, req: &OrderRequest) -> Result<OrderReply> {
+        let mut req = req.clone();
+        self.fill_ids(&mut req.oper_id, &mut req.dev_id);
+        req.trade_type = Some(TradeType::Jsapi);
+        req.validate()?;
+        let body = req.to_wire(self.busi()).to_json_value().to_string();
+        let call = self.post_call(
+            "order",
+            Some(&req.charge_code),
+            "order",
+            body,
+            self.inner.config.timeout,
+        )?;
+        let reply = self.execute::<OrderReply>(&call)?;
+        if reply.jsapi.is_none() {
+            return Err(Error::decode(
+                "the JSAPI order reply has no appId/pay parameters",
+            ));
+        }
+        Ok(reply)
+    }
+
+    /// A refund (partial or full). Reuse `out_refund_no` to retry a refund safely.
+    pub fn refund(&self, req: &RefundRequest) -> Result<RefundReply> {
+        let mut req = req.clone();
+        self.fill_ids(&mut req.oper_id, &mut req.dev_id);
+        req.validate()?;
+        let body = req.to_wire(self.busi()).to_json_value().to_string();
+        let cc = req.charge_code.clone().or(req.charge_down_code.clone());
+        let call = self.post_call(
+            "refund",
+            cc.as_deref(),
+            "refund",
+            body,
+            self.inner.config.timeout,
+        )?;
+        self.execute::<RefundReply>(&call)
+    }
+
+    /// Queries an order (retried on transport errors and 5xx).
+    pub fn query(&self, req: &QueryRequest) -> Result<QueryReply> {
+        req.validate()?;
+        let ts = envelope::now_millis().to_string();
+        let sign = envelope::sign_query(&self.inner.config.key, &ts, &req.code)?;
+        let mut url = format!(
+            "{}query/{}/{}",
+            self.inner.config.base_url,
+            req.code,
+            self.busi()
+        );
+        self.common_params(&mut url, &sign, true);
+        url.push_str("&BUSI_ID=");
+        url.push_str(self.busi());
+        url.push_str("&serType=");
+        url.push_str(req.ser_type.as_wire());
+        self.encrypt_params(&mut url);
+        let call = Call {
+            operation: "query",
+            charge_code: Some(&req.code),
+            url,
+            method: Method::Get,
+            timeout: self.inner.config.timeout,
+            idempotent: true,
+        };
+        self.execute::<QueryReply>(&call)
+    }
+
+    /// Queries an order by the merchant's `CHARGE_CODE`.
+    pub fn query_charge(&self, charge_code: &str) -> Result<QueryReply> {
+        self.query(&QueryRequest {
+            code: charge_code.to_owned(),
+            ser_type: SerType::ChargeCode,
+        })
+    }
+
+    /// Cancels (reverses) an order: immediately, or as an application (`opType=ACO`). Retried
+    /// like a query; `AREADY_REVOKED` on a retry means an earlier attempt worked, and is
+    /// returned as a reply with that code rather than as an error.
+    pub fn cancel(&self, req: &CancelRequest) -> Result<CancelReply> {
+        req.validate()?;
+        let ts = envelope::now_millis().to_string();
+        let sign =
+            envelope::sign_cancel(&self.inner.config.key, &ts, &req.charge_code, self.busi())?;
+        let mut url = format!(
+            "{}cancelTrade/{}/{}",
+            self.inner.config.base_url,
+            req.charge_code,
+            self.busi()
+        );
+        self.common_params(&mut url, &sign, true);
+        url.push_str("&BUSI_ID=");
+        url.push_str(self.busi());
+        if req.apply {
+            url.push_str("&opType=ACO");
+        }
+        self.encrypt_params(&mut url);
+        let call = Call {
+            operation: "cancelTrade",
+            charge_code: Some(&req.charge_code),
+            url,
+            method: Method::Get,
+            timeout: self.inner.config.timeout,
+            idempotent: true,
+        };
+        self.execute::<CancelReply>(&call)
+    }
+
+    /// A mobile data top-up (`platService/flowRecharge/{BUSI_CODE}`).
+    pub fn flow_recharge(&self, req: &FlowRechargeRequest) -> Result<FlowRechargeReply> {
+        req.validate()?;
+        let body = req.to_wire_json();
+        let ts = envelope::now_millis().to_string();
+        let sign = self.inner.envelope.sign_body(&ts, &body)?;
+        let base = &self.inner.config.base_url;
+        let root = base
+            .strip_suffix("openService/")
+            .map(|r| format!("{r}platService/"))
+            .unwrap_or_else(|| format!("{base}../platService/"));
+        let mut url = format!("{root}flowRecharge/{}", self.busi());
+        self.common_params(&mut url, &sign, false);
+        self.encrypt_params(&mut url);
+        let body = if self.inner.config.encrypt {
+            self.inner.envelope.encrypt(body.as_bytes())
+        } else {
+            body
+        };
+        let call = Call {
+            operation: "flowRecharge",
+            charge_code: None,
+            url,
+            method: Method::Post(body),
+            timeout: self.inner.config.timeout,
+            idempotent: false,
+        };
+        let raw = self.send_with_retries(&call, |raw| {
+            let text = self.open_reply(raw)?;
+            let reply = FlowRechargeReply::decode(&text)?;
+            Ok((reply.result.code.clone(), reply))
+        })?;
+        raw.result.into_result()?;
+        Ok(raw)
+    }
+
+    fn execute<R: Reply>(&self, call: &Call<'_>) -> Result<R> {
+        let reply = self.send_with_retries(call, |raw| {
+            let text = self.open_reply(raw)?;
+            let reply = R::decode(&text)?;
+            Ok((reply.result().code.clone(), reply))
+        })?;
+        Ok(reply)
+    }
+
+    /// Sends with retries (idempotent calls only) and logs every attempt. `decode` turns a raw
+    /// 200 reply into the typed reply and its result code; a non-success code becomes
+    /// [`Error::Gateway`] here.
+    fn send_with_retries<R>(
+        &self,
+        call: &Call<'_>,
+        decode: impl Fn(&RawReply) -> Result<(ResultCode, R)>,
+    ) -> Result<R>
+    where
+        R: ReplyInfo,
+    {
+        let policy = if call.idempotent {
+            self.inner.config.retry
+        } else {
+            RetryPolicy::none()
+        };
+        let max = policy.max_attempts.max(1);
+        let mut attempt = 1;
+        loop {
+            let started = Instant::now();
+            let sent = self.send_once(call);
+            let mut log = RequestLog {
+                operation: call.operation,
+                charge_code: call.charge_code.map(str::to_owned),
+                attempt,
+                duration: Duration::ZERO,
+                http_status: None,
+                result_code: None,
+                error: None,
+            };
+            let outcome: Result<R> = match sent {
+                Ok(raw) => {
+                    log.http_status = Some(raw.status);
+                    if raw.status != 200 {
+                        Err(Error::HttpStatus { status: raw.status })
+                    } else {
+                        match decode(&raw) {
+                            Ok((code, reply)) => {
+                                log.result_code = Some(code.as_wire().to_owned());
+                                if code.is_success() {
+                                    Ok(reply)
+                                } else if attempt > 1
+                                    && call.operation == "cancelTrade"
+                                    && code == ResultCode::AreadyRevoked
+                                {
+                                    // An earlier attempt of this cancel worked; its reply was lost.
+                                    Ok(reply)
+                                } else {
+                                    Err(Error::Gateway {
+                                        code,
+                                        info: reply.info(),
+                                    })
+                                }
+                            }
+                            Err(e) => Err(e),
+                        }
+                    }
+                }
+                Err(e) => Err(e),
+            };
+            log.duration = started.elapsed();
+            if let Err(e) = &outcome {
+                log.error = Some(e.to_string());
+            }
+            if let Some(hook) = &self.inner.config.on_request {
+                hook(&log);
+            }
+            match outcome {
+                Err(e) if attempt < max && e.is_retryable() => {
+                    std::thread::sleep(policy.delay_before(attempt + 1));
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_reply(&self, raw: &RawReply) -> Result<String> {
+        let t = raw.text.trim();
+        if self.inner.config.encrypt && !(t.starts_with('{') || t.starts_with('<')) {
+            self.inner.envelope.decrypt_to_string(t)
+        } else {
+            Ok(raw.text.clone())
+        }
+    }
+
+    fn send_once(&self, call: &Call<'_>) -> Result<RawReply> {
+        let agent = &self.inner.agent;
+        let result = match &call.method {
+            Method::Get => agent
+                .get(&call.url)
+                .header("Content-Type", "text/xml;charset=UTF-8")
+                .config()
+                .timeout_global(Some(call.timeout))
+                .build()
+                .call(),
+            Method::Post(body) => agent
+                .post(&call.url)
+                .header("Content-Type", "application/json;charset=UTF-8")
+                .config()
+                .timeout_global(Some(call.timeout))
+                .build()
+                .send(body.as_str()),
+        };
+        let mut resp = result.map_err(|e| map_ureq_error(call, e))?;
+        let status = resp.status().as_u16();
+        let mut bytes = Vec::new();
+        resp.body_mut()
+            .as_reader()
+            .take(MAX_REPLY_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| {
+                let err = ureq::Error::Io(e);
+                map_ureq_error(call, err)
+            })?;
+        if bytes.len() as u64 > MAX_REPLY_BYTES {
+            return Err(Error::decode(format!(
+                "the reply is larger than {MAX_REPLY_BYTES} bytes"
+            )));
+        }
+        let text = String::from_utf8(bytes).map_err(|_| Error::decode("the reply is not UTF-8"))?;
+        Ok(RawReply { status, text })
+    }
+}
+
+/// What the retry loop needs of a reply.
+trait ReplyInfo {
+    fn info(&self) -> String;
+}
+
+impl<T: Reply> ReplyInfo for T {
+    fn info(&self) -> String {
+        self.result().info.clone()
+    }
+}
+
+impl ReplyInfo for FlowRechargeReply {
+    fn info(&self) -> String {
+        self.result.info.clone()
+    }
+}
+
+fn map_ureq_error(call: &Call<'_>, e: ureq::Error) -> Error {
+    use std::io::ErrorKind;
+    let transport = |reason: String, maybe_sent: bool| Error::Transport {
+        operation: call.operation.to_owned(),
+        reason,
+        maybe_sent,
+    };
+    match e {
+        ureq::Error::Timeout(t) => match t {
+            ureq::Timeout::Connect | ureq::Timeout::Resolve => transport(
+                format!("could not connect within the time allowed ({t})"),
+                false,
+            ),
+            _ => Error::Timeout {
+                operation: call.operation.to_owned(),
+                after_ms: call.timeout.as_millis() as u64,
+            },
+        },
+        ureq::Error::HostNotFound => transport(
+            "the gateway's host name could not be resolved".into(),
+            false,
+        ),
+        ureq::Error::ConnectionFailed => {
+            transport("could not connect to the gateway".into(), false)
+        }
+        ureq::Error::Io(io) => {
+            let not_sent = matches!(
+                io.kind(),
+                ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable | ErrorKind::NotFound
+            );
+            if io.kind() == ErrorKind::TimedOut || io.kind() == ErrorKind::WouldBlock {
+                Error::Timeout {
+                    operation: call.operation.to_owned(),
+                    after_ms: call.timeout.as_millis() as u64,
+                }
+            } else {
+                transport(format!("connection error: {io}"), !not_sent)
+            }
+        }
+        ureq::Error::Tls(m) => transport(format!("TLS error: {m}"), false),
+        ureq::Error::Rustls(r) => transport(format!("TLS error: {r}"), false),
+        ureq::Error::BadUri(u) => Error::validation("base_url", format!("not a usable URL: {u}")),
+        ureq::Error::Http(h) => {
+            Error::validation("base_url", format!("cannot build the request: {h}"))
+        }
+        ureq::Error::Protocol(p) => transport(
+            format!("the gateway's reply broke the HTTP protocol: {p}"),
+            true,
+        ),
+        ureq::Error::StatusCode(s) => Error::HttpStatus { status: s },
+        other => transport(other.to_string(), true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_debug_hides_key() {
+        let c = ClientConfig::new(
+            "0010000001",
+            "98SDKFUO432HNODS098EEE07U9DUOIUE",
+            "http://127.0.0.1:1/openGateway/openService",
+        )
+        .expect("config");
+        assert!(c.base_url.ends_with('/'));
+        let d = format!("{c:?}");
+        assert!(!d.contains("98SDK"), "{d}");
+        let client = Client::new(c).expect("client");
+        assert!(!format!("{client:?}").contains("98SDK"));
+    }
+
+    #[test]
+    fn bad_config_is_rejected() {
+        assert!(ClientConfig::new("0010000001", "", "http://x/").is_err());
+        assert!(ClientConfig::new("00/1", "k", "http://x/").is_err());
+        assert!(ClientConfig::new("001", "k", "ftp://x/").is_err());
+    }
+
+    #[test]
+    fn connection_refused_is_not_sent() {
+        // Port 1 on loopback: nothing listens.
+        let c = ClientConfig::new(
+            "0010000001",
+            "k",
+            "http://127.0.0.1:1/openGateway/openService/",
+        )
+        .expect("config");
+        let client = Client::new(c).expect("client");
+        let mut req = MicropayRequest::new(
+            "C1",
+            crate::Amount::parse_yuan("0.01").expect("amt"),
+            "130730865806264036",
+            "x",
+        );
+        req.oper_id = "o".into();
+        req.dev_id = "d".into();
+        let e = client.micropay(&req).expect_err("refused");
+        assert!(
+            matches!(
+                e,
+                Error::Transport {
+                    maybe_sent: false,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(!e.outcome_unknown());
+    }
+
+    #[test]
+    fn backoff_is_capped() {
+        let p = RetryPolicy {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(300),
+        };
+        for n in 2..10 {
+            assert!(p.delay_before(n) <= Duration::from_millis(300));
+        }
+    }
+}

@@ -1,0 +1,422 @@
+//! Payment notifications (`PAY_NODIFY`, §5): verify, decrypt, decode, and process once.
+//!
+//! The gateway POSTs the notification to the merchant's `NODIFY_URL` with `sign=md5:ts` added
+//! to the query, up to 30 times 5 s apart until it gets HTTP 200. So a handler must verify the
+//! signature, reject replays, and process each payment once although it arrives many times.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::envelope::{self, Envelope, MerchantKey, Signature};
+use crate::error::{Error, Result};
+use crate::models::Notification;
+
+/// The default replay window: the gateway's 30 deliveries 5 s apart (150 s), plus 150 s of
+/// clock skew.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
+
+/// Verifies and decodes notifications for one merchant key. Cheap to clone; `Send + Sync`.
+#[derive(Clone, Debug)]
+pub struct NotificationVerifier {
+    envelope: Envelope,
+    max_age: Duration,
+}
+
+/// Percent-decodes a query-string component (`+` is a space).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let hex = |c: u8| (c as char).to_digit(16);
+                match (hex(b[i + 1]), hex(b[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        out.push((h * 16 + l) as u8);
+                        i += 3;
+                        continue;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The parameters of a raw query string (a leading `?` is ignored); the first of a name wins.
+pub fn parse_query(raw_query: &str) -> HashMap<String, String> {
+    let mut m = HashMap::new();
+    for pair in raw_query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        m.entry(percent_decode(k))
+            .or_insert_with(|| percent_decode(v));
+    }
+    m
+}
+
+impl NotificationVerifier {
+    /// A verifier with the default replay window ([`DEFAULT_MAX_AGE`]).
+    pub fn new(key: MerchantKey) -> Self {
+        NotificationVerifier {
+            envelope: Envelope::new(key),
+            max_age: DEFAULT_MAX_AGE,
+        }
+    }
+
+    /// Sets the replay window; `Duration::ZERO` disables the age check.
+    pub fn with_max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
+    /// The replay window.
+    pub fn max_age(&self) -> Duration {
+        self.max_age
+    }
+
+    /// Verifies and decodes one delivery: `raw_query` is the request's query string as
+    /// received (with `sign=…`, and `_type`/`encrypt` from the `NODIFY_URL`), `raw_body` the
+    /// request body as received.
+    pub fn parse(&self, raw_query: &str, raw_body: &[u8]) -> Result<Notification> {
+        self.parse_at(raw_query, raw_body, envelope::now_millis())
+    }
+
+    /// As [`NotificationVerifier::parse`], with the current time given (Unix ms), for tests.
+    pub fn parse_at(&self, raw_query: &str, raw_body: &[u8], now_ms: u64) -> Result<Notification> {
+        let params = parse_query(raw_query);
+        let sign = params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("sign"))
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| Error::signature("the notification has no sign parameter"))?;
+        let signature = Signature::parse(sign)?;
+        let encrypted = params
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("encrypt") && v.eq_ignore_ascii_case("3DES"));
+        let body = std::str::from_utf8(raw_body)
+            .map_err(|_| Error::decode("the notification body is not UTF-8"))?;
+        let plaintext = if encrypted || !looks_plain(body) {
+            self.envelope.decrypt_to_string(body.trim())?
+        } else {
+            body.to_owned()
+        };
+        let key = self.envelope.key();
+        if !signature.verify_body(key, &plaintext) {
+            // Fallback seen in production: the body signed with its backslashes removed
+            // (JSON with escaped "\/").
+            let unescaped: String = plaintext.chars().filter(|c| *c != '\\').collect();
+            if unescaped.len() == plaintext.len() || !signature.verify_body(key, &unescaped) {
+                return Err(Error::signature(
+                    "the notification's signature does not match (wrong key or altered body)",
+                ));
+            }
+        }
+        if !self.max_age.is_zero() {
+            let ts = signature.timestamp_millis();
+            let max = self.max_age.as_millis() as u64;
+            if now_ms > ts && now_ms - ts > max {
+                return Err(Error::signature(format!(
+                    "the notification is {} s old, beyond the {} s replay window",
+                    (now_ms - ts) / 1000,
+                    max / 1000
+                )));
+            }
+            if ts > now_ms && ts - now_ms > max {
+                return Err(Error::signature(format!(
+                    "the notification's timestamp is {} s in the future",
+                    (ts - now_ms) / 1000
+                )));
+            }
+        }
+        // The format is sniffed from the body (`_type` in the URL only says what was asked for).
+        Notification::decode(&plaintext)
+    }
+}
+
+fn looks_plain(body: &str) -> bool {
+    let t = body.trim_start_matches('\u{feff}').trim_start();
+    t.starts_with('{') || t.starts_with('<')
+}
+
+/// One-shot: verify and decode a notification. `max_age`: `None` for the default window,
+/// `Some(Duration::ZERO)` to disable it.
+pub fn parse_notification(
+    key: &MerchantKey,
+    raw_query: &str,
+    raw_body: &[u8],
+    max_age: Option<Duration>,
+) -> Result<Notification> {
+    let v = NotificationVerifier::new(key.clone()).with_max_age(max_age.unwrap_or(DEFAULT_MAX_AGE));
+    v.parse(raw_query, raw_body)
+}
+
+impl Notification {
+    /// The key under which this notification is processed once: merchant, order and state
+    /// (a later state of the same order, e.g. refunded, is a new event).
+    pub fn idempotency_key(&self) -> String {
+        format!(
+            "{}:{}:{}",
+            self.order.busi_id.as_deref().unwrap_or(""),
+            self.order.charge_code.as_deref().unwrap_or(""),
+            self.order
+                .state
+                .as_ref()
+                .map(|s| s.as_wire().to_owned())
+                .unwrap_or_default()
+        )
+    }
+}
+
+/// Where a notification stands in an [`IdempotencyStore`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Claim {
+    /// First time seen: the caller now owns it and must process it, then `complete` (or
+    /// `abandon` on failure).
+    New,
+    /// Another delivery is being processed right now: answer non-200 so the gateway retries.
+    InProgress,
+    /// Already processed: answer 200 and do nothing.
+    Done,
+}
+
+/// Remembers which notifications were processed. Implement it over your database (a unique
+/// key on [`Notification::idempotency_key`]); [`MemoryIdempotencyStore`] is the in-process one.
+pub trait IdempotencyStore: Send + Sync {
+    /// Atomically claims `id`.
+    fn begin(&self, id: &str) -> Result<Claim>;
+    /// Marks `id` processed.
+    fn complete(&self, id: &str) -> Result<()>;
+    /// Releases a claim whose processing failed, so a later delivery processes it again.
+    fn abandon(&self, id: &str) -> Result<()>;
+}
+
+/// An in-memory [`IdempotencyStore`] (per process; use a database across processes).
+#[derive(Debug, Default)]
+pub struct MemoryIdempotencyStore {
+    state: Mutex<HashMap<String, bool>>, // id -> done
+}
+
+impl MemoryIdempotencyStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many ids it holds.
+    pub fn len(&self) -> usize {
+        self.state.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Is it empty?
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn poisoned() -> Error {
+    Error::Decode {
+        reason: "the idempotency store's lock was poisoned by a panicking handler".into(),
+    }
+}
+
+impl IdempotencyStore for MemoryIdempotencyStore {
+    fn begin(&self, id: &str) -> Result<Claim> {
+        let mut m = self.state.lock().map_err(|_| poisoned())?;
+        Ok(match m.get(id) {
+            Some(true) => Claim::Done,
+            Some(false) => Claim::InProgress,
+            None => {
+                m.insert(id.to_owned(), false);
+                Claim::New
+            }
+        })
+    }
+
+    fn complete(&self, id: &str) -> Result<()> {
+        self.state
+            .lock()
+            .map_err(|_| poisoned())?
+            .insert(id.to_owned(), true);
+        Ok(())
+    }
+
+    fn abandon(&self, id: &str) -> Result<()> {
+        let mut m = self.state.lock().map_err(|_| poisoned())?;
+        if m.get(id) == Some(&false) {
+            m.remove(id);
+        }
+        Ok(())
+    }
+}
+
+/// What happened to one delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Delivery {
+    /// Processed now.
+    Processed,
+    /// Already processed before: a duplicate.
+    Duplicate,
+    /// Another delivery of it is being processed right now.
+    InProgress,
+}
+
+impl Delivery {
+    /// The HTTP status to answer the gateway: 200 stops its retries; 503 makes it retry.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Delivery::Processed | Delivery::Duplicate => 200,
+            Delivery::InProgress => 503,
+        }
+    }
+}
+
+/// Runs `handler` once per notification across all its deliveries. When the handler fails,
+/// the claim is released (so the gateway's next delivery retries it) and its error returned;
+/// answer the gateway non-200 then.
+pub fn process_once<S, F, E>(
+    store: &S,
+    notification: &Notification,
+    handler: F,
+) -> std::result::Result<Delivery, E>
+where
+    S: IdempotencyStore + ?Sized,
+    F: FnOnce(&Notification) -> std::result::Result<(), E>,
+    E: From<Error>,
+{
+    let id = notification.idempotency_key();
+    match store.begin(&id)? {
+        Claim::Done => Ok(Delivery::Duplicate),
+        Claim::InProgress => Ok(Delivery::InProgress),
+        Claim::New => match handler(notification) {
+            Ok(()) => {
+                store.complete(&id)?;
+                Ok(Delivery::Processed)
+            }
+            Err(e) => {
+                store.abandon(&id)?;
+                Err(e)
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "98SDKFUO432HNODS098EEE07U9DUOIUE";
+    const BODY: &str = r#"{"PAY_NODIFY":{"BUSI_ID":"0010000001","CHARGE_CODE":"C-1","CHARGE_DOWN_CODE":"D1","CHANNEL_TYPE":1,"STATE":1,"AMT":1,"OPER_ID":"T","PAY_SUBJECT":"x y","FUND_BILL_LIST":{"TRADEFUNDBILL":[{"FUND_CHANNEL":"10","AMOUNT":"0.01"}]}}}"#;
+
+    fn key() -> MerchantKey {
+        MerchantKey::new(KEY).expect("key")
+    }
+
+    #[test]
+    fn verifies_plain_and_encrypted() {
+        let now = 1_800_000_000_000u64;
+        let ts = now.to_string();
+        let sign = envelope::sign_body(&key(), &ts, BODY).expect("sign");
+        let v = NotificationVerifier::new(key());
+        let n = v
+            .parse_at(&format!("_type=json&sign={sign}"), BODY.as_bytes(), now)
+            .expect("plain");
+        assert_eq!(n.order.amount.map(crate::Amount::fen), Some(1));
+        assert_eq!(n.order.fund_bills[0].amount.fen(), 1);
+        let ct = Envelope::new(key()).encrypt(BODY.as_bytes());
+        let q = format!("_type=json&encrypt=3DES&sign={}", sign.replace(':', "%3A"));
+        let n2 = v.parse_at(&q, ct.as_bytes(), now).expect("encrypted");
+        assert_eq!(n, n2);
+    }
+
+    #[test]
+    fn rejects_tampered_wrong_key_stale() {
+        let now = 1_800_000_000_000u64;
+        let sign = envelope::sign_body(&key(), &now.to_string(), BODY).expect("sign");
+        let v = NotificationVerifier::new(key());
+        let q = format!("sign={sign}");
+        let tampered = BODY.replace("\"AMT\":1", "\"AMT\":100");
+        assert!(matches!(
+            v.parse_at(&q, tampered.as_bytes(), now),
+            Err(Error::Signature { .. })
+        ));
+        let other = NotificationVerifier::new(MerchantKey::new("OTHERKEY").expect("key"));
+        assert!(matches!(
+            other.parse_at(&q, BODY.as_bytes(), now),
+            Err(Error::Signature { .. })
+        ));
+        assert!(matches!(
+            v.parse_at(&q, BODY.as_bytes(), now + 301_000),
+            Err(Error::Signature { .. })
+        ));
+        assert!(v
+            .clone()
+            .with_max_age(Duration::ZERO)
+            .parse_at(&q, BODY.as_bytes(), now + 301_000)
+            .is_ok());
+        // 10-digit (seconds) timestamps work too.
+        let sec = (now / 1000).to_string();
+        let sign_s = envelope::sign_body(&key(), &sec, BODY).expect("sign");
+        assert!(v
+            .parse_at(&format!("sign={sign_s}"), BODY.as_bytes(), now + 5_000)
+            .is_ok());
+        assert!(v.parse_at("", BODY.as_bytes(), now).is_err());
+    }
+
+    #[test]
+    fn backslash_fallback() {
+        let now = 1_800_000_000_000u64;
+        let body = r#"{"PAY_NODIFY":{"CHARGE_CODE":"C-2","STATE":1,"AMT":5,"PAY_SUBJECT":"a\/b"}}"#;
+        let stripped: String = body.chars().filter(|c| *c != '\\').collect();
+        let sign = envelope::sign_body(&key(), &now.to_string(), &stripped).expect("sign");
+        let n = NotificationVerifier::new(key())
+            .parse_at(&format!("sign={sign}"), body.as_bytes(), now)
+            .expect("fallback");
+        assert_eq!(n.order.pay_subject.as_deref(), Some("a/b"));
+    }
+
+    #[test]
+    fn processes_once() {
+        let n = Notification::decode(BODY).expect("decode");
+        let store = MemoryIdempotencyStore::new();
+        let mut count = 0;
+        for _ in 0..30 {
+            let d = process_once::<_, _, Error>(&store, &n, |_| {
+                count += 1;
+                Ok(())
+            })
+            .expect("process");
+            assert_eq!(d.http_status(), 200);
+        }
+        assert_eq!(count, 1);
+        // A failing handler releases the claim.
+        let n2 = Notification::decode(&BODY.replace("C-1", "C-9")).expect("decode");
+        let r = process_once::<_, _, Error>(&store, &n2, |_| {
+            Err(Error::Decode {
+                reason: "db down".into(),
+            })
+        });
+        assert!(r.is_err());
+        assert_eq!(
+            process_once::<_, _, Error>(&store, &n2, |_| Ok(())).expect("retry"),
+            Delivery::Processed
+        );
+    }
+
+    #[test]
+    fn query_parsing() {
+        let q = parse_query("?_type=json&sign=ab%3A12&x=a+b&sign=second");
+        assert_eq!(q.get("sign").map(String::as_str), Some("ab:12"));
+        assert_eq!(q.get("x").map(String::as_str), Some("a b"));
+        assert_eq!(parse_query("%").get("%").map(String::as_str), Some(""));
+    }
+}
