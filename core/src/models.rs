@@ -942,7 +942,10 @@ fn fund_bills(n: &Node) -> Result<Vec<FundBill>> {
     };
     let mut out = Vec::new();
     for item in holder {
-        if !item.is_map() {
+        // Skip non-items and empty placeholders (`{}`, `{"TRADEFUNDBILL": {}}`): they are not
+        // bills of zero from an unknown channel.
+        if !item.is_map() || (item.text("FUND_CHANNEL").is_none() && item.text("AMOUNT").is_none())
+        {
             continue;
         }
         out.push(FundBill {

@@ -1,0 +1,575 @@
+//! Lenient decoding, per PROTOCOL.md "Things real replies do that a strict parser breaks on".
+
+use sosopay::codec::Document;
+use sosopay::models::{
+    CancelReply, FlowRechargeReply, Notification, OrderReply, QueryReply, RefundReply, Reply,
+};
+use sosopay::{Amount, Channel, Error, FundChannel, OrderState, ResultCode};
+
+fn fen(n: u64) -> Amount {
+    Amount::from_fen(n).expect("fen")
+}
+
+fn order(body: &str) -> OrderReply {
+    let text = format!(r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},{body}}}}}"#);
+    OrderReply::decode(&text).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+fn query(body: &str) -> QueryReply {
+    let text = format!(r#"{{"QUERY_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},{body}}}}}"#);
+    QueryReply::decode(&text).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+fn query_xml(body: &str) -> QueryReply {
+    let text = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><QUERY_RESP><RESULT><CODE>SUCCESS</CODE><INFO>ok</INFO></RESULT>{body}</QUERY_RESP>"
+    );
+    QueryReply::decode(&text).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers and strings interchange
+
+#[test]
+fn amt_number_or_string_is_fen() {
+    assert_eq!(order(r#""AMT":1"#).amount, Some(fen(1)));
+    assert_eq!(order(r#""AMT":"1""#).amount, Some(fen(1)));
+    assert_eq!(order(r#""AMT":15800"#).amount, Some(fen(15800)));
+    assert_eq!(order(r#""AMT":"15800""#).amount, Some(fen(15800)));
+    assert_eq!(order(r#""AMT":" 15800 ""#).amount, Some(fen(15800)));
+    // A whole number written with a zero fraction is still whole fen.
+    assert_eq!(order(r#""AMT":15800.0"#).amount, Some(fen(15800)));
+    assert_eq!(order(r#""AMT":"15800.00""#).amount, Some(fen(15800)));
+}
+
+#[test]
+fn amt_that_is_not_whole_fen_is_a_decode_error() {
+    for bad in [
+        r#""AMT":1.5"#,
+        r#""AMT":"-1""#,
+        r#""AMT":-1"#,
+        r#""AMT":"abc""#,
+        r#""AMT":1e3"#,
+        r#""AMT":"99999999999999999999999""#,
+    ] {
+        let text = format!(r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"SUCCESS"}},{bad}}}}}"#);
+        let e = OrderReply::decode(&text).expect_err(bad);
+        assert!(matches!(e, Error::Decode { .. }), "{bad}: {e:?}");
+        assert!(e.to_string().contains("AMT"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn amount_number_or_string_is_yuan() {
+    for (field, fen_) in [
+        (r#""AMOUNT":0.01"#, 1),
+        (r#""AMOUNT":"0.01""#, 1),
+        (r#""AMOUNT":158"#, 15800),
+        (r#""AMOUNT":"158.00""#, 15800),
+        (r#""AMOUNT":0.1"#, 10),
+        (r#""AMOUNT":"0.010""#, 1),
+    ] {
+        let r = order(&format!(
+            r#""FUND_BILL_LIST":{{"TRADEFUNDBILL":[{{"FUND_CHANNEL":"10",{field}}}]}}"#
+        ));
+        assert_eq!(r.fund_bills.len(), 1, "{field}");
+        assert_eq!(r.fund_bills[0].amount, fen(fen_), "{field}");
+    }
+}
+
+#[test]
+fn real_amt_number_or_string_is_yuan() {
+    assert_eq!(query(r#""realAMT":0.01"#).order.real_amount, Some(fen(1)));
+    assert_eq!(query(r#""realAMT":"0.01""#).order.real_amount, Some(fen(1)));
+    assert_eq!(
+        query(r#""realAMT":158"#).order.real_amount,
+        Some(fen(15800))
+    );
+    assert_eq!(
+        query(r#""realAMT":"1.5""#).order.real_amount,
+        Some(fen(150))
+    );
+    // Sub-fen yuan cannot be represented exactly: rejected, not rounded.
+    let e = QueryReply::decode(r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS"},"realAMT":0.001}}"#)
+        .expect_err("0.001 yuan");
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+}
+
+#[test]
+fn channel_state_and_goods_numbers_or_strings() {
+    assert_eq!(order(r#""CHANNEL_TYPE":2"#).channel, Some(Channel::Wechat));
+    assert_eq!(
+        order(r#""CHANNEL_TYPE":"2""#).channel,
+        Some(Channel::Wechat)
+    );
+    assert_eq!(
+        order(r#""CHANNEL_TYPE":"02""#).channel,
+        Some(Channel::Wechat)
+    );
+    assert_eq!(query(r#""STATE":1"#).order.state, Some(OrderState::Paid));
+    assert_eq!(query(r#""STATE":"1""#).order.state, Some(OrderState::Paid));
+    assert_eq!(
+        query(r#""STATE":0"#).order.state,
+        Some(OrderState::AwaitingPayment)
+    );
+    let q = query(
+        r#""GOODS_DETAIL":[{"GOOD_ID":1,"GOOD_NAME":"n","GOOD_PRICE":2,"GOOD_QUANTITY":"3"},
+                          {"GOOD_ID":"2","GOOD_NAME":"m","GOOD_PRICE":"2.50","GOOD_QUANTITY":4}]"#,
+    );
+    assert_eq!(q.order.goods.len(), 2);
+    assert_eq!(q.order.goods[0].id, "1");
+    assert_eq!(q.order.goods[0].price, fen(200));
+    assert_eq!(q.order.goods[0].quantity, 3);
+    assert_eq!(q.order.goods[1].price, fen(250));
+    assert_eq!(q.order.goods[1].quantity, 4);
+}
+
+#[test]
+fn fund_channel_number_or_string() {
+    let r = order(
+        r#""FUND_BILL_LIST":{"TRADEFUNDBILL":[{"FUND_CHANNEL":11,"AMOUNT":1},{"FUND_CHANNEL":"00","AMOUNT":"0.5"},{"FUND_CHANNEL":0,"AMOUNT":"0.5"}]}"#,
+    );
+    let got: Vec<_> = r
+        .fund_bills
+        .iter()
+        .map(|b| b.fund_channel.clone())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            FundChannel::WechatPay,
+            FundChannel::AlipayRedPacket,
+            FundChannel::AlipayRedPacket
+        ]
+    );
+    assert_eq!(r.fund_bills[0].amount, fen(100));
+    assert_eq!(r.fund_bills[1].amount, fen(50));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field-name case
+
+#[test]
+fn field_names_match_case_insensitively() {
+    let r =
+        order(r#""charge_THIRD_CODE":"4200000001","Charge_Code":"C1","amt":"5","channel_type":1"#);
+    assert_eq!(r.charge_third_code.as_deref(), Some("4200000001"));
+    assert_eq!(r.charge_code.as_deref(), Some("C1"));
+    assert_eq!(r.amount, Some(fen(5)));
+    assert_eq!(r.channel, Some(Channel::Alipay));
+
+    // The root, RESULT and its children too.
+    let r = RefundReply::decode(r#"{"refund_resp":{"result":{"code":"SUCCESS","info":"ok"},"fund_bill_list":{"tradefundbill":[{"fund_channel":"10","amount":"0.01"}]}}}"#)
+        .expect("lower-case refund reply");
+    assert!(r.result.code.is_success());
+    assert_eq!(r.result.info, "ok");
+    assert_eq!(r.fund_bills.len(), 1);
+    assert_eq!(r.fund_bills[0].amount, fen(1));
+
+    // XML element names likewise.
+    let q = query_xml("<charge_THIRD_CODE>T1</charge_THIRD_CODE><realamt>0.02</realamt>");
+    assert_eq!(q.order.charge_third_code.as_deref(), Some("T1"));
+    assert_eq!(q.order.real_amount, Some(fen(2)));
+
+    // Notifications and top-up replies.
+    let n = Notification::decode(r#"{"pay_nodify":{"charge_code":"C9","Amt":7,"state":"1"}}"#)
+        .expect("lower-case notification");
+    assert_eq!(n.order.charge_code.as_deref(), Some("C9"));
+    assert_eq!(n.order.amount, Some(fen(7)));
+    assert_eq!(n.order.state, Some(OrderState::Paid));
+    let f = FlowRechargeReply::decode(
+        r#"{"RESULT":{"CODE":"FAIL","INFO":"x"},"FLOW":{"PHONENO":"13800000000","FLOWVAL":"20"}}"#,
+    )
+    .expect("upper-case flow reply");
+    assert_eq!(f.result.code, ResultCode::Fail);
+    let flow = f.flow.expect("flow");
+    assert_eq!(flow.phone_no.as_deref(), Some("13800000000"));
+    assert_eq!(flow.flow_val, Some(20));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Result codes
+
+#[test]
+fn sucess_and_success_both_mean_success() {
+    for code in ["SUCCESS", "SUCESS", "success", " SUCCESS "] {
+        let text = format!(r#"{{"CANCELTRADE_RESP":{{"RESULT":{{"CODE":"{code}","INFO":"x"}}}}}}"#);
+        let r = CancelReply::decode(&text).expect("decode");
+        assert_eq!(r.result.code, ResultCode::Success, "{code:?}");
+        assert!(r.result.into_result().is_ok());
+    }
+    let x =
+        "<CANCELTRADE_RESP><RESULT><CODE>SUCESS</CODE><INFO>x</INFO></RESULT></CANCELTRADE_RESP>";
+    assert!(CancelReply::decode(x)
+        .expect("xml")
+        .result
+        .code
+        .is_success());
+}
+
+#[test]
+fn failure_codes_become_gateway_errors_with_code_and_info() {
+    let r = CancelReply::decode(
+        r#"{"CANCELTRADE_RESP":{"RESULT":{"CODE":"AREADY_REVOKED","INFO":"该订单已经撤销"}}}"#,
+    )
+    .expect("decode");
+    assert_eq!(r.result.code, ResultCode::AreadyRevoked);
+    let e = r.result.into_result().expect_err("not success");
+    assert_eq!(
+        e,
+        Error::Gateway {
+            code: ResultCode::AreadyRevoked,
+            info: "该订单已经撤销".into()
+        }
+    );
+    assert!(e.to_string().contains("AREADY_REVOKED"));
+    assert!(e.to_string().contains("该订单已经撤销"));
+    assert!(!e.outcome_unknown());
+
+    for (code, unknown) in [
+        ("SERVICE_UNAVAILABLE", true),
+        ("IO_EXCEPTION", true),
+        ("EXCEPTION", true),
+        ("DATABASE_ERROR", true),
+        ("SERIAL_REPEAT", true),
+        ("A_CODE_FROM_2030", true),
+        ("FAIL", false),
+        ("ILLEGAL_PARAMETER", false),
+        ("INVALID_SIGN", false),
+        ("AMT_ERROR", false),
+        ("CHARGE_NONEXISTENT", false),
+    ] {
+        let text = format!(r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"{code}","INFO":"i"}}}}}}"#);
+        let r = OrderReply::decode(&text).expect("decode");
+        assert_eq!(r.result.code.outcome_unknown(), unknown, "{code}");
+        assert_eq!(r.result.code.definitely_failed(), !unknown, "{code}");
+        let e = r.result.into_result().expect_err(code);
+        assert_eq!(e.outcome_unknown(), unknown, "{code}");
+    }
+}
+
+#[test]
+fn missing_result_or_code_is_a_decode_error() {
+    for text in [
+        r#"{"ORDER_RESP":{"CHARGE_CODE":"C1"}}"#,
+        r#"{"ORDER_RESP":{"RESULT":{"INFO":"no code"}}}"#,
+        r#"{"ORDER_RESP":{"RESULT":{"CODE":""}}}"#,
+        r#"{"ORDER_RESP":{"RESULT":"SUCCESS"}}"#,
+        r#"{"OTHER":1}"#,
+        r#"[]"#,
+        r#""SUCCESS""#,
+        "",
+        "<ORDER_RESP><RESULT/></ORDER_RESP>",
+    ] {
+        let e = OrderReply::decode(text).expect_err(text);
+        assert!(matches!(e, Error::Decode { .. }), "{text}: {e:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unknown fields and nested objects
+
+#[test]
+fn unknown_fields_are_ignored_but_kept_in_raw() {
+    let text = r#"{"ORDER_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok","TRACE":"abc"},
+        "AMT":1,
+        "BUYER":{"ID":"2088","LOGON":{"NAME":"x","TAGS":[1,2,{"deep":null}]}},
+        "CHANNEL_RAW":"{\"trade_no\":\"1\"}",
+        "NEW_LIST":[1,"2",3.25],
+        "NEW_FLAG":true,
+        "GMT_PAYMENT":"2024-01-01 12:00:00"}}"#;
+    let r = OrderReply::decode(text).expect("decode");
+    assert_eq!(r.amount, Some(fen(1)));
+    assert!(r.result.code.is_success());
+    let body = &r.raw["ORDER_RESP"];
+    assert_eq!(body["BUYER"]["LOGON"]["NAME"], "x");
+    assert_eq!(
+        body["BUYER"]["LOGON"]["TAGS"][2]["deep"],
+        serde_json::Value::Null
+    );
+    assert_eq!(body["NEW_LIST"][2], serde_json::json!(3.25));
+    assert_eq!(body["NEW_FLAG"], serde_json::json!(true));
+    assert_eq!(body["RESULT"]["TRACE"], "abc");
+    // The raw document is exactly the JSON received.
+    let expected: serde_json::Value = serde_json::from_str(text).expect("json");
+    assert_eq!(r.raw, expected);
+
+    // The same in XML: unknown elements, nested and with attributes, are skipped.
+    let x = r#"<?xml version="1.0" encoding="UTF-8"?>
+<ORDER_RESP>
+  <RESULT><CODE>SUCCESS</CODE><INFO>ok</INFO></RESULT>
+  <BUYER kind="alipay"><ID>2088</ID><LOGON><NAME>x</NAME></LOGON></BUYER>
+  <AMT>1</AMT>
+  <!-- a comment -->
+  <NOTE><![CDATA[<not> & markup]]></NOTE>
+</ORDER_RESP>"#;
+    let r = OrderReply::decode(x).expect("xml");
+    assert_eq!(r.amount, Some(fen(1)));
+    assert_eq!(r.raw["ORDER_RESP"]["BUYER"]["LOGON"]["NAME"], "x");
+    assert_eq!(r.raw["ORDER_RESP"]["NOTE"], "<not> & markup");
+}
+
+#[test]
+fn unknown_fields_in_notifications_and_queries_are_kept() {
+    let n = Notification::decode(
+        r#"{"PAY_NODIFY":{"CHARGE_CODE":"C1","AMT":"100","EXTRA":{"openid":"o-1"},"STATE":1}}"#,
+    )
+    .expect("decode");
+    assert_eq!(n.order.amount, Some(fen(100)));
+    assert_eq!(n.raw["PAY_NODIFY"]["EXTRA"]["openid"], "o-1");
+    let q = query(r#""dynamic_ID_TYPE_STR":"","X":{"Y":[{"Z":1}]}"#);
+    assert_eq!(q.raw["QUERY_RESP"]["X"]["Y"][0]["Z"], serde_json::json!(1));
+}
+
+// ---------------------------------------------------------------------------------------------
+// FUND_BILL_LIST shapes
+
+fn bills_json(list: &str) -> Vec<(FundChannel, u64)> {
+    order(&format!(r#""FUND_BILL_LIST":{list}"#))
+        .fund_bills
+        .into_iter()
+        .map(|b| (b.fund_channel, b.amount.fen()))
+        .collect()
+}
+
+fn bills_xml(list: &str) -> Vec<(FundChannel, u64)> {
+    let text = format!(
+        "<ORDER_RESP><RESULT><CODE>SUCCESS</CODE></RESULT><FUND_BILL_LIST>{list}</FUND_BILL_LIST></ORDER_RESP>"
+    );
+    OrderReply::decode(&text)
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+        .fund_bills
+        .into_iter()
+        .map(|b| (b.fund_channel, b.amount.fen()))
+        .collect()
+}
+
+#[test]
+fn fund_bill_list_shapes_json() {
+    let two = vec![
+        (FundChannel::AlipayBalance, 100),
+        (FundChannel::DiscountVoucher, 58),
+    ];
+    // The documented shape: an object holding a list.
+    assert_eq!(
+        bills_json(
+            r#"{"TRADEFUNDBILL":[{"FUND_CHANNEL":"10","AMOUNT":"1.00"},{"FUND_CHANNEL":"40","AMOUNT":"0.58"}]}"#
+        ),
+        two
+    );
+    // An object holding a single object (XML converted to JSON by a proxy).
+    assert_eq!(
+        bills_json(r#"{"TRADEFUNDBILL":{"FUND_CHANNEL":"10","AMOUNT":"1.00"}}"#),
+        vec![(FundChannel::AlipayBalance, 100)]
+    );
+    // A bare list of items, or of holders.
+    assert_eq!(
+        bills_json(
+            r#"[{"FUND_CHANNEL":"10","AMOUNT":"1.00"},{"FUND_CHANNEL":"40","AMOUNT":0.58}]"#
+        ),
+        two
+    );
+    assert_eq!(
+        bills_json(
+            r#"[{"TRADEFUNDBILL":{"FUND_CHANNEL":"10","AMOUNT":"1.00"}},{"TRADEFUNDBILL":[{"FUND_CHANNEL":"40","AMOUNT":"0.58"}]}]"#
+        ),
+        two
+    );
+    // A single bare item.
+    assert_eq!(
+        bills_json(r#"{"FUND_CHANNEL":"10","AMOUNT":"1.00"}"#),
+        vec![(FundChannel::AlipayBalance, 100)]
+    );
+    // Empty forms.
+    for empty in [
+        r#"{}"#,
+        r#"[]"#,
+        r#""""#,
+        "null",
+        r#"{"TRADEFUNDBILL":[]}"#,
+        r#"{"TRADEFUNDBILL":null}"#,
+    ] {
+        assert_eq!(bills_json(empty), vec![], "{empty}");
+    }
+}
+
+#[test]
+fn fund_bill_list_shapes_xml() {
+    let one = "<TRADEFUNDBILL><FUND_CHANNEL>11</FUND_CHANNEL><AMOUNT>0.01</AMOUNT></TRADEFUNDBILL>";
+    let other = "<TRADEFUNDBILL><FUND_CHANNEL>41</FUND_CHANNEL><AMOUNT>2</AMOUNT></TRADEFUNDBILL>";
+    assert_eq!(bills_xml(one), vec![(FundChannel::WechatPay, 1)]);
+    assert_eq!(
+        bills_xml(&format!("{one}{other}")),
+        vec![
+            (FundChannel::WechatPay, 1),
+            (FundChannel::WechatCoupon, 200)
+        ]
+    );
+    assert_eq!(
+        bills_xml(&format!("{one}{other}{one}")).len(),
+        3,
+        "three repeated items"
+    );
+    assert_eq!(bills_xml(""), vec![]);
+    assert_eq!(bills_xml("   \n  "), vec![]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Empty optionals
+
+#[test]
+fn empty_and_missing_optionals_read_as_none() {
+    let r = order(
+        r#""CHARGE_CODE":"","CHARGE_THIRD_CODE":null,"AMT":"","CHANNEL_TYPE":" ","STATE":null,"BAR_CODE":"","FUND_BILL_LIST":"""#,
+    );
+    assert_eq!(r.charge_code, None);
+    assert_eq!(r.charge_third_code, None);
+    assert_eq!(r.amount, None);
+    assert_eq!(r.channel, None);
+    assert_eq!(r.state, None);
+    assert_eq!(r.bar_code, None);
+    assert!(r.fund_bills.is_empty());
+    assert_eq!(r.jsapi, None);
+
+    let q = query_xml("<CHARGE_CODE/><AMT></AMT><realAMT> </realAMT><STATE/><GOODS_DETAIL/><FUND_BILL_LIST/><END_TIME></END_TIME>");
+    assert_eq!(q.order.charge_code, None);
+    assert_eq!(q.order.amount, None);
+    assert_eq!(q.order.real_amount, None);
+    assert_eq!(q.order.state, None);
+    assert!(q.order.goods.is_empty());
+    assert!(q.order.fund_bills.is_empty());
+    assert_eq!(q.order.end_time, None);
+
+    // A bare RESULT and nothing else.
+    let r = OrderReply::decode(r#"{"ORDER_RESP":{"RESULT":{"CODE":"FAIL"}}}"#).expect("decode");
+    assert_eq!(r.result.info, "");
+    assert_eq!(r.charge_code, None);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unknown dictionary codes
+
+#[test]
+fn unknown_codes_are_kept_raw() {
+    let r = order(
+        r#""CHANNEL_TYPE":"99","STATE":"42","FUND_BILL_LIST":{"TRADEFUNDBILL":[{"FUND_CHANNEL":"7777","AMOUNT":"0.01"}]}"#,
+    );
+    assert_eq!(r.channel, Some(Channel::Unknown("99".into())));
+    assert_eq!(r.state, Some(OrderState::Unknown("42".into())));
+    assert_eq!(
+        r.fund_bills[0].fund_channel,
+        FundChannel::Unknown("7777".into())
+    );
+    assert_eq!(r.fund_bills[0].fund_channel.as_wire(), "7777");
+
+    let text = r#"{"REFUND_RESP":{"RESULT":{"CODE":"REFUND_LIMITED","INFO":"new"}}}"#;
+    let r = RefundReply::decode(text).expect("decode");
+    assert_eq!(r.result.code, ResultCode::Unknown("REFUND_LIMITED".into()));
+    assert_eq!(r.result.code.as_wire(), "REFUND_LIMITED");
+    let e = r.result.into_result().expect_err("not success");
+    assert!(e.to_string().contains("REFUND_LIMITED"));
+    // Not knowing a code means not knowing the outcome.
+    assert!(e.outcome_unknown());
+
+    let q = query(r#""CHANNEL_TYPE":"ALIPAY_NEW","STATE":"PAID""#);
+    assert_eq!(q.order.channel, Some(Channel::Unknown("ALIPAY_NEW".into())));
+    assert_eq!(q.order.state, Some(OrderState::Unknown("PAID".into())));
+}
+
+#[test]
+fn every_known_code_round_trips_through_its_wire_text() {
+    for c in ResultCode::KNOWN {
+        assert_eq!(&ResultCode::from_wire(c.as_wire()), c);
+    }
+    for c in OrderState::KNOWN {
+        assert_eq!(&OrderState::from_wire(c.as_wire()), c);
+    }
+    for c in Channel::KNOWN {
+        assert_eq!(&Channel::from_wire(c.as_wire()), c);
+    }
+    for c in FundChannel::KNOWN {
+        assert_eq!(&FundChannel::from_wire(c.as_wire()), c);
+    }
+    for c in sosopay::DynamicIdType::KNOWN {
+        assert_eq!(&sosopay::DynamicIdType::from_wire(c.as_wire()), c);
+    }
+    assert_eq!(ResultCode::KNOWN.len(), 16);
+    assert_eq!(OrderState::KNOWN.len(), 10);
+    assert_eq!(Channel::KNOWN.len(), 12);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Odd but valid documents
+
+#[test]
+fn bom_whitespace_and_bare_bodies() {
+    let r = CancelReply::decode(
+        "\u{feff}  \n{\"CANCELTRADE_RESP\":{\"RESULT\":{\"CODE\":\"SUCCESS\"}}}",
+    )
+    .expect("BOM + whitespace");
+    assert!(r.result.code.is_success());
+    let r = CancelReply::decode("\u{feff}<?xml version=\"1.0\"?>\n<CANCELTRADE_RESP><RESULT><CODE>SUCCESS</CODE></RESULT></CANCELTRADE_RESP>\n")
+        .expect("xml BOM");
+    assert!(r.result.code.is_success());
+    // A body without its root key.
+    let r = CancelReply::decode(r#"{"RESULT":{"CODE":"FAIL","INFO":"x"}}"#).expect("bare");
+    assert_eq!(r.result.code, ResultCode::Fail);
+}
+
+#[test]
+fn xml_dtds_and_entities_are_refused() {
+    for x in [
+        "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><ORDER_RESP><RESULT><CODE>&x;</CODE></RESULT></ORDER_RESP>",
+        "<!DOCTYPE ORDER_RESP><ORDER_RESP><RESULT><CODE>SUCCESS</CODE></RESULT></ORDER_RESP>",
+        "<ORDER_RESP><RESULT><CODE>&unknown;</CODE></RESULT></ORDER_RESP>",
+    ] {
+        let e = OrderReply::decode(x).expect_err(x);
+        assert!(matches!(e, Error::Decode { .. }), "{x}: {e:?}");
+    }
+    // The five predefined entities and character references are fine.
+    let r = OrderReply::decode(
+        "<ORDER_RESP><RESULT><CODE>SUCCESS</CODE><INFO>&lt;a&gt; &amp; &quot;b&quot; &apos;c&apos; &#x4E2D;&#25991;</INFO></RESULT></ORDER_RESP>",
+    )
+    .expect("entities");
+    assert_eq!(r.result.info, "<a> & \"b\" 'c' 中文");
+}
+
+#[test]
+fn malformed_documents_are_decode_errors() {
+    for text in [
+        "{",
+        "{\"ORDER_RESP\":",
+        "<ORDER_RESP>",
+        "<ORDER_RESP><RESULT></ORDER_RESP>",
+        "<ORDER_RESP></ORDER_RESP><X/>",
+        "<a><b></a></b>",
+        "text",
+        "<>",
+    ] {
+        let e = Document::parse(text).and_then(|_| OrderReply::decode(text).map(|_| ()));
+        assert!(matches!(e, Err(Error::Decode { .. })), "{text:?}: {e:?}");
+    }
+    // Deep nesting is bounded, not a stack overflow.
+    let deep_xml = format!("{}{}", "<a>".repeat(10_000), "</a>".repeat(10_000));
+    assert!(Document::parse(&deep_xml).is_err());
+    let deep_json = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert!(Document::parse(&deep_json).is_err());
+    let deep_obj = format!("{}1{}", "{\"a\":".repeat(10_000), "}".repeat(10_000));
+    assert!(Document::parse(&deep_obj).is_err());
+}
+
+#[test]
+fn empty_fund_bill_placeholders_are_not_bills() {
+    assert_eq!(bills_json(r#"{"TRADEFUNDBILL":{}}"#), vec![]);
+    assert_eq!(
+        bills_json(r#"{"TRADEFUNDBILL":[{},{"FUND_CHANNEL":"","AMOUNT":""}]}"#),
+        vec![]
+    );
+    assert_eq!(bills_xml("<TRADEFUNDBILL/>"), vec![]);
+    assert_eq!(bills_xml("<TRADEFUNDBILL><X>1</X></TRADEFUNDBILL>"), vec![]);
+    // A bill with a channel but no amount is still a bill (of zero).
+    assert_eq!(
+        bills_json(r#"{"TRADEFUNDBILL":[{"FUND_CHANNEL":"10"}]}"#),
+        vec![(FundChannel::AlipayBalance, 0)]
+    );
+}
