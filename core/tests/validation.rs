@@ -30,6 +30,9 @@ fn rejects(r: sosopay::Result<()>, field: &str) {
     }
 }
 
+/// A named mutation that must make `validate()` fail on that field.
+type Case<T> = (&'static str, fn(&mut T));
+
 fn goods() -> Goods {
     Goods {
         id: "2010".into(),
@@ -107,7 +110,7 @@ fn micropay_valid_forms_pass() {
 
 #[test]
 fn micropay_required_fields() {
-    let cases: Vec<(&str, fn(&mut MicropayRequest))> = vec![
+    let cases: Vec<Case<MicropayRequest>> = vec![
         ("charge_code", |r| r.charge_code.clear()),
         ("amount", |r| r.amount = Amount::ZERO),
         ("dynamic_id", |r| r.dynamic_id.clear()),
@@ -272,7 +275,7 @@ fn amounts_must_be_positive() {
 #[test]
 fn order_required_fields() {
     qr().validate().expect("minimal QR order");
-    let cases: Vec<(&str, fn(&mut OrderRequest))> = vec![
+    let cases: Vec<Case<OrderRequest>> = vec![
         ("charge_code", |r| r.charge_code.clear()),
         ("amount", |r| r.amount = Amount::ZERO),
         ("channel", |r| r.channel = Channel::Auto),
@@ -341,7 +344,7 @@ fn refund_needs_charge_code_or_charge_down_code() {
 
 #[test]
 fn refund_required_fields() {
-    let cases: Vec<(&str, fn(&mut RefundRequest))> = vec![
+    let cases: Vec<Case<RefundRequest>> = vec![
         ("refund_amount", |r| r.refund_amount = Amount::ZERO),
         ("refund_subject", |r| r.refund_subject.clear()),
         ("oper_id", |r| r.oper_id.clear()),
@@ -397,7 +400,7 @@ fn flow_recharge() {
     r.flow_type = Some("1".into());
     r.notify_url = Some("http://merchant.example/flow".into());
     r.validate().expect("all fields");
-    let cases: Vec<(&str, fn(&mut FlowRechargeRequest))> = vec![
+    let cases: Vec<Case<FlowRechargeRequest>> = vec![
         ("phone_no", |r| r.phone_no.clear()),
         ("phone_no", |r| r.phone_no = "138-5714-2493".into()),
         ("phone_no", |r| r.phone_no = "1".repeat(21)),
