@@ -1,0 +1,235 @@
+//! Money: exact yuan parsing, rejections, formatting; never a float.
+
+use sosopay::{Amount, Error};
+
+fn yuan(s: &str) -> u64 {
+    Amount::parse_yuan(s)
+        .unwrap_or_else(|e| panic!("{s:?}: {e}"))
+        .fen()
+}
+
+#[test]
+fn parses_yuan_exactly() {
+    for (text, fen) in [
+        ("158.00", 15800),
+        ("158", 15800),
+        ("158.0", 15800),
+        ("0.1", 10),
+        ("0.10", 10),
+        ("0.01", 1),
+        ("0.00", 0),
+        ("0", 0),
+        ("1", 100),
+        ("12.34", 1234),
+        ("007.50", 750),
+        ("0000000000000000000000001.00", 100),
+        (" 2.50 ", 250),
+        ("\t3\n", 300),
+        // Values where binary floating point goes wrong.
+        ("0.29", 29),
+        ("1.15", 115),
+        ("4.35", 435),
+        ("19.99", 1999),
+        ("1234567.89", 123_456_789),
+        // Zero decimals beyond the second are still exact.
+        ("1.500", 150),
+        ("0.010", 1),
+        ("2.000000", 200),
+    ] {
+        assert_eq!(yuan(text), fen, "{text:?}");
+        assert_eq!(
+            text.parse::<Amount>().map(Amount::fen),
+            Ok(fen),
+            "FromStr {text:?}"
+        );
+    }
+}
+
+#[test]
+fn every_cent_of_a_few_yuan_is_exact() {
+    for fen in 0..=1000u64 {
+        let text = format!("{}.{:02}", fen / 100, fen % 100);
+        assert_eq!(yuan(&text), fen, "{text}");
+        let one_decimal = format!("{}.{}", fen / 100, (fen % 100) / 10);
+        assert_eq!(yuan(&one_decimal), fen - fen % 10, "{one_decimal}");
+    }
+}
+
+#[test]
+fn maximum_and_overflow() {
+    let max = Amount::MAX_FEN;
+    assert_eq!(max, 9_007_199_254_740_991);
+    assert_eq!(yuan("90071992547409.91"), max);
+    for over in [
+        "90071992547409.92",
+        "90071992547410",
+        "99999999999999999",
+        "18446744073709551616",
+        "184467440737095516.15",
+        "99999999999999999999999999999999999999.99",
+    ] {
+        let e = Amount::parse_yuan(over).expect_err(over);
+        assert!(matches!(e, Error::Validation { .. }), "{over}: {e:?}");
+    }
+    Amount::from_fen(max).expect("max");
+    assert!(Amount::from_fen(max + 1).is_err());
+    assert!(Amount::from_fen(u64::MAX).is_err());
+    assert!(Amount::from_fen_i64(i64::MAX).is_err());
+    assert!(Amount::from_fen_i64(i64::MIN).is_err());
+    assert!(Amount::from_fen_i64(-1).is_err());
+    assert_eq!(Amount::from_fen_i64(0).map(Amount::fen), Ok(0));
+    let m = Amount::from_fen(max).expect("max");
+    assert_eq!(m.checked_add(Amount::from_fen(1).expect("1")), None);
+    assert_eq!(m.checked_add(Amount::ZERO), Some(m));
+    assert_eq!(
+        Amount::ZERO.checked_sub(Amount::from_fen(1).expect("1")),
+        None
+    );
+    assert_eq!(m.to_yuan_string(), "90071992547409.91");
+}
+
+#[test]
+fn rejects_what_is_not_an_exact_yuan_amount() {
+    for bad in [
+        // empty
+        "",
+        " ",
+        "\t",
+        // signs
+        "-1",
+        "-0.01",
+        "-0",
+        "+1",
+        "+0.01",
+        "\u{2212}1",
+        // more than two (non-zero) decimals
+        "1.234",
+        "0.001",
+        "0.015",
+        "158.001",
+        "1.2345678",
+        // exponent forms and float syntax
+        "1e2",
+        "1E2",
+        "1e-2",
+        "1.5e1",
+        "0.1f",
+        "1.0d",
+        "1f",
+        "0x10",
+        "0b1",
+        "1_000",
+        "NaN",
+        "nan",
+        "inf",
+        "Infinity",
+        "-inf",
+        // malformed decimals
+        "1.",
+        ".5",
+        ".",
+        "..",
+        "1..2",
+        "1.2.3",
+        "1,00",
+        "1,000.00",
+        "1 000",
+        "1 .00",
+        "1. 00",
+        // letters, currency, non-ASCII digits
+        "abc",
+        "¥1",
+        "1元",
+        "1yuan",
+        "$1",
+        "１",
+        "٣",
+        "1.０",
+        // control characters and nulls
+        "1\u{0}",
+        "\u{0}",
+    ] {
+        match Amount::parse_yuan(bad) {
+            Err(Error::Validation { field, reason }) => {
+                assert_eq!(field, "amount", "{bad:?}");
+                assert!(
+                    reason.contains(&format!("{bad:?}")),
+                    "the reason quotes the input: {reason}"
+                );
+            }
+            other => panic!("{bad:?} should be rejected, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn errors_name_the_field() {
+    let e = Amount::parse_yuan_named("1e2", "refund_amount").expect_err("exponent");
+    assert!(matches!(e, Error::Validation { ref field, .. } if field == "refund_amount"));
+    assert!(e.to_string().contains("refund_amount"), "{e}");
+    let e = Amount::parse_fen("1.5", "AMT").expect_err("fractional fen");
+    assert!(matches!(e, Error::Validation { ref field, .. } if field == "AMT"));
+}
+
+#[test]
+fn parses_reply_fen() {
+    for (text, fen) in [
+        ("1", 1),
+        ("15800", 15800),
+        (" 7 ", 7),
+        ("0", 0),
+        ("0015800", 15800),
+    ] {
+        assert_eq!(
+            Amount::parse_fen(text, "AMT").map(Amount::fen),
+            Ok(fen),
+            "{text:?}"
+        );
+    }
+    for bad in [
+        "",
+        "-1",
+        "+1",
+        "1.5",
+        "0.01",
+        "1e3",
+        "abc",
+        "9007199254740992",
+        "99999999999999999999999",
+    ] {
+        assert!(Amount::parse_fen(bad, "AMT").is_err(), "{bad:?}");
+    }
+    assert_eq!(
+        Amount::parse_fen("9007199254740991", "AMT").map(Amount::fen),
+        Ok(Amount::MAX_FEN)
+    );
+}
+
+#[test]
+fn formats_request_yuan_strings() {
+    for (fen, text) in [
+        (0, "0.00"),
+        (1, "0.01"),
+        (9, "0.09"),
+        (10, "0.10"),
+        (99, "0.99"),
+        (100, "1.00"),
+        (101, "1.01"),
+        (15800, "158.00"),
+        (123_456_789, "1234567.89"),
+    ] {
+        let a = Amount::from_fen(fen).expect("fen");
+        assert_eq!(a.to_yuan_string(), text);
+        assert_eq!(a.to_string(), text, "Display");
+        assert_eq!(Amount::parse_yuan(text), Ok(a), "round trip {text}");
+    }
+}
+
+#[test]
+fn serializes_as_integer_fen() {
+    let a = Amount::from_fen(15800).expect("fen");
+    assert_eq!(serde_json::to_string(&a).expect("json"), "15800");
+    assert!(Amount::from_fen(1).expect("1") > Amount::ZERO);
+    assert!(Amount::ZERO.is_zero());
+    assert_eq!(Amount::default(), Amount::ZERO);
+}
