@@ -1,0 +1,118 @@
+//! The same work as the peers in `../shared/bench/` (`envelope_node.js`, `envelope_py.py`):
+//! per operation, sign a body, 3DES-encrypt it to Base64, and decrypt that back to text.
+//! Prints ops/s in the peers' format.
+//!
+//! `cargo bench -p sosopay --bench peer -- [BODY_FILE] [N]` (defaults: the 827-byte order
+//! body in `benches/data/`, 200000 iterations). Used by `scripts/bench`.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use sosopay::envelope::{Envelope, MerchantKey};
+
+const KEY: &str = "98SDKFUO432HNODS098EEE07U9DUOIUE";
+const TS: &str = "1795706991879";
+
+fn main() {
+    // `cargo bench` passes `--bench`; ignore flags.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let path = args.first().cloned().unwrap_or_else(|| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/benches/data/order-body.json").to_owned()
+    });
+    let n: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(200_000);
+    let body = match std::fs::read_to_string(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("cannot read {path}: {e}");
+            std::process::exit(2);
+        }
+    };
+    let key = match MerchantKey::new(KEY) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let env = Envelope::new(key);
+
+    let one = |body: &str| -> usize {
+        let (sign, ct) = match env.seal(TS, body) {
+            Ok(x) => x,
+            Err(e) => panic!("seal: {e}"),
+        };
+        let pt = match env.decrypt_to_string(&ct) {
+            Ok(x) => x,
+            Err(e) => panic!("decrypt: {e}"),
+        };
+        assert_eq!(pt.len(), body.len());
+        sign.len() + pt.len()
+    };
+    for _ in 0..2000 {
+        black_box(one(black_box(&body)));
+    }
+    let t = Instant::now();
+    for _ in 0..n {
+        black_box(one(black_box(&body)));
+    }
+    let dt = t.elapsed().as_secs_f64();
+    println!(
+        "rust-core envelope+open: {:.0} ops/s ({:.1} us/op)",
+        n as f64 / dt,
+        dt / n as f64 * 1e6
+    );
+
+    // The full round trip with signature verification, for reference.
+    let (sign, _) = match env.seal(TS, &body) {
+        Ok(x) => x,
+        Err(e) => panic!("seal: {e}"),
+    };
+    let t = Instant::now();
+    for _ in 0..n / 2 {
+        let (_, ct) = match env.seal(TS, black_box(&body)) {
+            Ok(x) => x,
+            Err(e) => panic!("seal: {e}"),
+        };
+        black_box(match env.open(&sign, &ct) {
+            Ok(x) => x,
+            Err(e) => panic!("open: {e}"),
+        });
+    }
+    let dt = t.elapsed().as_secs_f64();
+    println!(
+        "rust-core seal+open (with verify): {:.0} ops/s ({:.1} us/op)",
+        (n / 2) as f64 / dt,
+        dt / (n / 2) as f64 * 1e6
+    );
+
+    // Where the time goes (same body): each part alone.
+    let des = sosopay::crypto::Des3::new(&env.key().des_key());
+    let mut buf = vec![0u8; (body.len() / 8 + 1) * 8];
+    buf[..body.len()].copy_from_slice(body.as_bytes());
+    let per = |label: &str, iters: u64, f: &mut dyn FnMut()| {
+        let t = Instant::now();
+        for _ in 0..iters {
+            f();
+        }
+        let dt = t.elapsed().as_secs_f64();
+        println!("  {label}: {:.2} us", dt / iters as f64 * 1e6);
+    };
+    per("3DES encrypt (in place)", n / 4, &mut || {
+        if let Err(e) = des.encrypt_blocks(black_box(&mut buf)) {
+            panic!("{e}")
+        }
+    });
+    per("sign", n / 4, &mut || {
+        black_box(env.sign_body(TS, black_box(&body)).ok());
+    });
+    let ct = env.encrypt(body.as_bytes());
+    per("encrypt (3DES + Base64)", n / 4, &mut || {
+        black_box(env.encrypt(black_box(body.as_bytes())));
+    });
+    per("decrypt (Base64 + 3DES)", n / 4, &mut || {
+        black_box(env.decrypt(black_box(&ct)).ok());
+    });
+}
