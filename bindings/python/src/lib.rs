@@ -1,1 +1,40 @@
-//! sosopay python bindings (being built: see the python binding issue).
+//! `sosopay._native`: the pyo3 extension module behind the Python package `sosopay`.
+//!
+//! Everything here converts types and errors; the logic is in the `sosopay` core crate. The
+//! Python layer (`python/sosopay/`) adds the typed dataclasses, enums, exceptions and the
+//! asyncio client on top of this module.
+
+mod client;
+mod convert;
+mod envelope;
+mod errors;
+mod notify;
+
+use pyo3::prelude::*;
+
+/// The extension module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(envelope::sign_body, m)?)?;
+    m.add_function(wrap_pyfunction!(envelope::sign_query, m)?)?;
+    m.add_function(wrap_pyfunction!(envelope::sign_cancel, m)?)?;
+    m.add_function(wrap_pyfunction!(envelope::verify_body, m)?)?;
+    m.add_function(wrap_pyfunction!(envelope::verify_query, m)?)?;
+    m.add_function(wrap_pyfunction!(envelope::verify_cancel, m)?)?;
+    m.add_function(wrap_pyfunction!(envelope::encrypt, m)?)?;
+    m.add_function(wrap_pyfunction!(envelope::decrypt, m)?)?;
+    m.add_function(wrap_pyfunction!(envelope::strip_java_whitespace, m)?)?;
+    m.add_class::<envelope::PyEnvelope>()?;
+    m.add_function(wrap_pyfunction!(convert::_enum_members, m)?)?;
+    m.add_function(wrap_pyfunction!(convert::_normalize_enum, m)?)?;
+    m.add_function(wrap_pyfunction!(convert::to_fen, m)?)?;
+    m.add_function(wrap_pyfunction!(convert::fen_to_yuan, m)?)?;
+    m.add_class::<client::PyClient>()?;
+    m.add_class::<notify::PyNotification>()?;
+    m.add_class::<notify::PyVerifier>()?;
+    m.add_class::<notify::PyMemoryStore>()?;
+    m.add_function(wrap_pyfunction!(notify::parse_notification, m)?)?;
+    m.add_function(wrap_pyfunction!(notify::process_once, m)?)?;
+    Ok(())
+}

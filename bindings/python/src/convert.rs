@@ -1,0 +1,262 @@
+//! Python ↔ core value conversions: amounts, timestamps, JSON documents, enums.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
+use serde_json::Value;
+use sosopay::{
+    Amount, Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType,
+};
+
+use crate::errors::{type_error, validation, OrPyErr};
+
+static DECIMAL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+fn decimal_type(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    let d = DECIMAL.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+        Ok(py.import("decimal")?.getattr("Decimal")?.unbind())
+    })?;
+    Ok(d.bind(py))
+}
+
+/// A yuan amount from `str` or `decimal.Decimal`; `float` (inexact) and `int` (fen or yuan?)
+/// are refused with a `TypeError`.
+pub fn yuan_from_py(value: &Bound<'_, PyAny>, field: &str) -> PyResult<Amount> {
+    let py = value.py();
+    if value.is_instance_of::<PyFloat>() {
+        return Err(type_error(
+            field,
+            &format!(
+                "a float is not accepted for money (binary floating point is inexact); \
+                 pass a str like \"0.01\", a decimal.Decimal, or {field}_fen=<int>"
+            ),
+        ));
+    }
+    if value.is_instance_of::<PyBool>() || value.is_instance_of::<PyInt>() {
+        return Err(type_error(
+            field,
+            &format!(
+                "an int is ambiguous (yuan or fen?); pass yuan as a str like \"12.00\" or a \
+                 decimal.Decimal, or fen as {field}_fen=<int>"
+            ),
+        ));
+    }
+    if let Ok(s) = value.cast::<PyString>() {
+        let text = s.to_cow()?;
+        return Amount::parse_yuan_named(&text, field).or_py(py);
+    }
+    if value.is_instance(decimal_type(py)?)? {
+        if !value.call_method0("is_finite")?.is_truthy()? {
+            return Err(validation(py, field, "is not a finite number"));
+        }
+        // Plain notation ("1E+2" → "100"), then the core's exact parser.
+        let text: String = py
+            .import("builtins")?
+            .getattr("format")?
+            .call1((value, "f"))?
+            .extract()?;
+        return Amount::parse_yuan_named(&text, field).or_py(py);
+    }
+    Err(type_error(
+        field,
+        &format!(
+            "expected a str or decimal.Decimal amount in yuan, got {}",
+            value.get_type().name()?
+        ),
+    ))
+}
+
+/// An amount in fen from an `int` (not `bool`, not `float`).
+pub fn fen_from_py(value: &Bound<'_, PyAny>, field: &str) -> PyResult<Amount> {
+    let py = value.py();
+    if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
+        return Err(type_error(
+            field,
+            &format!("expected an int of fen, got {}", value.get_type().name()?),
+        ));
+    }
+    match value.extract::<i64>() {
+        Ok(v) => Amount::from_fen_i64(v).or_py(py),
+        Err(_) => Err(validation(py, field, "is too large")),
+    }
+}
+
+/// Exactly one of `amount` (yuan) and `amount_fen` (fen), for the argument pair named
+/// `field` / `{field}_fen`.
+pub fn amount_arg(
+    py: Python<'_>,
+    yuan: Option<&Bound<'_, PyAny>>,
+    fen: Option<&Bound<'_, PyAny>>,
+    field: &str,
+) -> PyResult<Amount> {
+    let yuan = yuan.filter(|v| !v.is_none());
+    let fen = fen.filter(|v| !v.is_none());
+    match (yuan, fen) {
+        (Some(y), None) => yuan_from_py(y, field),
+        (None, Some(f)) => fen_from_py(f, &format!("{field}_fen")),
+        (Some(_), Some(_)) => Err(validation(
+            py,
+            field,
+            format!("give either {field} (yuan) or {field}_fen, not both"),
+        )),
+        (None, None) => Err(validation(
+            py,
+            field,
+            format!("is required (yuan as {field}=\"0.01\", or {field}_fen=1)"),
+        )),
+    }
+}
+
+/// A signature timestamp: `str` of digits or a non-negative `int`; `None` means now (Unix ms).
+pub fn timestamp_arg(value: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
+    match value {
+        None => Ok(sosopay::envelope::now_millis().to_string()),
+        Some(v) if v.is_none() => Ok(sosopay::envelope::now_millis().to_string()),
+        Some(v) if v.is_instance_of::<PyBool>() => Err(type_error(
+            "timestamp",
+            "expected a str of digits or an int",
+        )),
+        Some(v) if v.is_instance_of::<PyInt>() => match v.extract::<u64>() {
+            Ok(n) => Ok(n.to_string()),
+            Err(_) => Err(validation(
+                v.py(),
+                "timestamp",
+                "must be 1 to 20 decimal digits",
+            )),
+        },
+        Some(v) => match v.cast::<PyString>() {
+            Ok(s) => Ok(s.to_cow()?.into_owned()),
+            Err(_) => Err(type_error(
+                "timestamp",
+                "expected a str of digits or an int",
+            )),
+        },
+    }
+}
+
+/// A JSON value as Python objects: objects → `dict` (order kept), arrays → `list`, integers →
+/// `int`, other numbers → `decimal.Decimal` (never `float`), strings, booleans, `None`.
+pub fn json_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else {
+                let text = n.to_string();
+                if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+                    py.import("builtins")?.getattr("int")?.call1((text,))?
+                } else {
+                    decimal_type(py)?.call1((text,))?
+                }
+            }
+        }
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for it in items {
+                list.append(json_to_py(py, it)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let d = PyDict::new(py);
+            for (k, it) in map {
+                d.set_item(k, json_to_py(py, it)?)?;
+            }
+            d.into_any()
+        }
+    })
+}
+
+/// Any serializable core value (a reply, a notification) as Python `dict`s and lists.
+pub fn to_py_dict<'py, T: serde::Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
+    let value = serde_json::to_value(v)
+        .map_err(|e| PyValueError::new_err(format!("sosopay: could not convert a reply: {e}")))?;
+    json_to_py(py, &value)
+}
+
+fn known<T>(
+    list: &[T],
+    name: impl Fn(&T) -> &'static str,
+    wire: impl Fn(&T) -> String,
+) -> Vec<(String, String)> {
+    list.iter().map(|v| (name(v).to_owned(), wire(v))).collect()
+}
+
+/// `(VariantName, wire)` for every known value of the core enum `enum_name`.
+#[pyfunction]
+pub fn _enum_members(py: Python<'_>, enum_name: String) -> PyResult<Vec<(String, String)>> {
+    Ok(match enum_name.as_str() {
+        "ResultCode" => known(ResultCode::KNOWN, ResultCode::name, |v| {
+            v.as_wire().to_owned()
+        }),
+        "OrderState" => known(OrderState::KNOWN, OrderState::name, |v| {
+            v.as_wire().to_owned()
+        }),
+        "Channel" => known(Channel::KNOWN, Channel::name, |v| v.as_wire().to_owned()),
+        "FundChannel" => known(FundChannel::KNOWN, FundChannel::name, |v| {
+            v.as_wire().to_owned()
+        }),
+        "DynamicIdType" => known(DynamicIdType::KNOWN, DynamicIdType::name, |v| {
+            v.as_wire().to_owned()
+        }),
+        "TradeType" => known(TradeType::KNOWN, TradeType::name, |v| {
+            v.as_wire().to_owned()
+        }),
+        "SerType" => known(SerType::KNOWN, SerType::name, |v| v.as_wire().to_owned()),
+        other => {
+            return Err(validation(
+                py,
+                "enum_name",
+                format!("{other:?} is not a sosopay enum"),
+            ))
+        }
+    })
+}
+
+/// The canonical wire text of `raw` read as the core enum `enum_name` (lenient: `"1.0"` → `"1"`,
+/// `"sucess"` → `"SUCCESS"`); unknown codes come back unchanged.
+#[pyfunction]
+pub fn _normalize_enum(py: Python<'_>, enum_name: String, raw: String) -> PyResult<String> {
+    Ok(match enum_name.as_str() {
+        "ResultCode" => ResultCode::from_wire(&raw).as_wire().to_owned(),
+        "OrderState" => OrderState::from_wire(&raw).as_wire().to_owned(),
+        "Channel" => Channel::from_wire(&raw).as_wire().to_owned(),
+        "FundChannel" => FundChannel::from_wire(&raw).as_wire().to_owned(),
+        "DynamicIdType" => DynamicIdType::from_wire(&raw).as_wire().to_owned(),
+        "TradeType" => TradeType::from_wire(&raw).as_wire().to_owned(),
+        "SerType" => SerType::from_wire(&raw).as_wire().to_owned(),
+        other => {
+            return Err(validation(
+                py,
+                "enum_name",
+                format!("{other:?} is not a sosopay enum"),
+            ))
+        }
+    })
+}
+
+/// The fen of a yuan `str`/`Decimal` (or of an `int` of fen when `fen` is true), by the
+/// core's exact rules; the Python layer uses it for `Goods(price=...)`.
+#[pyfunction]
+#[pyo3(signature = (value, field = "amount".to_owned(), fen = false))]
+pub fn to_fen(value: &Bound<'_, PyAny>, field: String, fen: bool) -> PyResult<u64> {
+    let a = if fen {
+        fen_from_py(value, &field)?
+    } else {
+        yuan_from_py(value, &field)?
+    };
+    Ok(a.fen())
+}
+
+/// `"158.00"` for 15800 fen.
+#[pyfunction]
+pub fn fen_to_yuan(py: Python<'_>, fen: &Bound<'_, PyAny>) -> PyResult<String> {
+    let _ = py;
+    Ok(fen_from_py(fen, "fen")?.to_yuan_string())
+}

@@ -1,0 +1,205 @@
+//! The envelope: signatures and the 3DES body encryption.
+
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use pyo3::types::{PyBytes, PyString};
+use sosopay::envelope as core;
+use sosopay::{Envelope, MerchantKey};
+
+use crate::convert::timestamp_arg;
+use crate::errors::{type_error, OrPyErr};
+
+pub fn key(py: Python<'_>, key: &str) -> PyResult<MerchantKey> {
+    MerchantKey::new(key).or_py(py)
+}
+
+fn bytes_arg<'a>(v: &'a Bound<'_, PyAny>, field: &str) -> PyResult<std::borrow::Cow<'a, [u8]>> {
+    if let Ok(s) = v.cast::<PyString>() {
+        return Ok(std::borrow::Cow::Owned(
+            s.to_cow()?.into_owned().into_bytes(),
+        ));
+    }
+    if let Ok(b) = v.cast::<PyBytes>() {
+        return Ok(std::borrow::Cow::Owned(b.as_bytes().to_vec()));
+    }
+    Err(type_error(field, "expected str or bytes"))
+}
+
+/// `sign_body(&key, &body, timestamp=None) -> "md5hex:timestamp"` (POST bodies, notifications).
+#[pyfunction]
+#[pyo3(signature = (key, body, timestamp = None))]
+pub fn sign_body(
+    py: Python<'_>,
+    key: PyBackedStr,
+    body: PyBackedStr,
+    timestamp: Option<&Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let k = self::key(py, &key)?;
+    core::sign_body(&k, &timestamp_arg(timestamp)?, &body).or_py(py)
+}
+
+/// `sign_query(&key, &charge_code, timestamp=None)`.
+#[pyfunction]
+#[pyo3(signature = (key, charge_code, timestamp = None))]
+pub fn sign_query(
+    py: Python<'_>,
+    key: PyBackedStr,
+    charge_code: PyBackedStr,
+    timestamp: Option<&Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let k = self::key(py, &key)?;
+    core::sign_query(&k, &timestamp_arg(timestamp)?, &charge_code).or_py(py)
+}
+
+/// `sign_cancel(&key, &charge_code, &busi_code, timestamp=None)`.
+#[pyfunction]
+#[pyo3(signature = (key, charge_code, busi_code, timestamp = None))]
+pub fn sign_cancel(
+    py: Python<'_>,
+    key: PyBackedStr,
+    charge_code: PyBackedStr,
+    busi_code: PyBackedStr,
+    timestamp: Option<&Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let k = self::key(py, &key)?;
+    core::sign_cancel(&k, &timestamp_arg(timestamp)?, &charge_code, &busi_code).or_py(py)
+}
+
+/// Raises `SignatureError` unless `sign` signs `body`; returns the timestamp in Unix ms.
+#[pyfunction]
+pub fn verify_body(
+    py: Python<'_>,
+    key: PyBackedStr,
+    sign: PyBackedStr,
+    body: PyBackedStr,
+) -> PyResult<u64> {
+    let k = self::key(py, &key)?;
+    Ok(core::verify_body(&k, &sign, &body)
+        .or_py(py)?
+        .timestamp_millis())
+}
+
+/// Raises `SignatureError` unless `sign` signs the query of `charge_code`.
+#[pyfunction]
+pub fn verify_query(
+    py: Python<'_>,
+    key: PyBackedStr,
+    sign: PyBackedStr,
+    charge_code: PyBackedStr,
+) -> PyResult<u64> {
+    let k = self::key(py, &key)?;
+    Ok(core::verify_query(&k, &sign, &charge_code)
+        .or_py(py)?
+        .timestamp_millis())
+}
+
+/// Raises `SignatureError` unless `sign` signs the cancel of `charge_code` by `busi_code`.
+#[pyfunction]
+pub fn verify_cancel(
+    py: Python<'_>,
+    key: PyBackedStr,
+    sign: PyBackedStr,
+    charge_code: PyBackedStr,
+    busi_code: PyBackedStr,
+) -> PyResult<u64> {
+    let k = self::key(py, &key)?;
+    Ok(core::verify_cancel(&k, &sign, &charge_code, &busi_code)
+        .or_py(py)?
+        .timestamp_millis())
+}
+
+/// 3DES-encrypts `plaintext` (str as UTF-8, or bytes) with `key`; returns Base64.
+#[pyfunction]
+pub fn encrypt(py: Python<'_>, key: PyBackedStr, plaintext: &Bound<'_, PyAny>) -> PyResult<String> {
+    let k = self::key(py, &key)?;
+    Ok(core::encrypt(&k, &bytes_arg(plaintext, "plaintext")?))
+}
+
+/// Decrypts Base64 3DES text to a UTF-8 `str`.
+#[pyfunction]
+pub fn decrypt(py: Python<'_>, key: PyBackedStr, ciphertext: PyBackedStr) -> PyResult<String> {
+    let k = self::key(py, &key)?;
+    Envelope::new(k).decrypt_to_string(&ciphertext).or_py(py)
+}
+
+/// The body as it is signed: Java `\s` characters removed.
+#[pyfunction]
+pub fn strip_java_whitespace(body: PyBackedStr) -> String {
+    core::strip_java_whitespace(&body).into_owned()
+}
+
+/// A merchant's envelope with its 3DES key schedule built once: `seal`/`open` a body.
+#[pyclass(frozen, name = "Envelope", module = "sosopay._native")]
+pub struct PyEnvelope {
+    inner: Envelope,
+}
+
+#[pymethods]
+impl PyEnvelope {
+    #[new]
+    fn new(py: Python<'_>, key: PyBackedStr) -> PyResult<Self> {
+        Ok(PyEnvelope {
+            inner: Envelope::new(self::key(py, &key)?),
+        })
+    }
+
+    /// Signs then encrypts a POST body: `(&sign, base64_ciphertext)`.
+    #[pyo3(signature = (body, timestamp = None))]
+    fn seal(
+        &self,
+        py: Python<'_>,
+        body: PyBackedStr,
+        timestamp: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<(String, String)> {
+        self.inner.seal(&timestamp_arg(timestamp)?, &body).or_py(py)
+    }
+
+    /// Decrypts a sealed body and verifies its signature; returns the plaintext.
+    fn open(&self, py: Python<'_>, sign: PyBackedStr, ciphertext: PyBackedStr) -> PyResult<String> {
+        self.inner.open(&sign, &ciphertext).or_py(py)
+    }
+
+    /// Signs a body.
+    #[pyo3(signature = (body, timestamp = None))]
+    fn sign_body(
+        &self,
+        py: Python<'_>,
+        body: PyBackedStr,
+        timestamp: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<String> {
+        self.inner
+            .sign_body(&timestamp_arg(timestamp)?, &body)
+            .or_py(py)
+    }
+
+    /// Raises `SignatureError` unless `sign` signs `body`; returns the timestamp in Unix ms.
+    fn verify_body(&self, py: Python<'_>, sign: PyBackedStr, body: PyBackedStr) -> PyResult<u64> {
+        Ok(core::verify_body(self.inner.key(), &sign, &body)
+            .or_py(py)?
+            .timestamp_millis())
+    }
+
+    /// Encrypts (str as UTF-8, or bytes) to Base64.
+    fn encrypt(&self, plaintext: &Bound<'_, PyAny>) -> PyResult<String> {
+        Ok(self.inner.encrypt(&bytes_arg(plaintext, "plaintext")?))
+    }
+
+    /// Decrypts Base64 to a UTF-8 `str`.
+    fn decrypt(&self, py: Python<'_>, ciphertext: PyBackedStr) -> PyResult<String> {
+        self.inner.decrypt_to_string(&ciphertext).or_py(py)
+    }
+
+    /// Decrypts Base64 to `bytes`.
+    fn decrypt_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        ciphertext: PyBackedStr,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let pt = self.inner.decrypt(&ciphertext).or_py(py)?;
+        Ok(PyBytes::new(py, &pt))
+    }
+
+    fn __repr__(&self) -> String {
+        "sosopay.Envelope(key=<redacted>)".to_owned()
+    }
+}

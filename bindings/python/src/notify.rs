@@ -1,0 +1,263 @@
+//! Payment notifications: verification and decoding, and process-once bookkeeping.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use pyo3::types::{PyBytes, PyString};
+use sosopay::models::Notification;
+use sosopay::notify::{self, Claim, Delivery, IdempotencyStore};
+use sosopay::{Error, MemoryIdempotencyStore, NotificationVerifier};
+
+use crate::convert::to_py_dict;
+use crate::envelope::key;
+use crate::errors::{type_error, validation, OrPyErr};
+
+fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(b) = body.cast::<PyBytes>() {
+        return Ok(b.as_bytes().to_vec());
+    }
+    if let Ok(s) = body.cast::<PyString>() {
+        return Ok(s.to_cow()?.into_owned().into_bytes());
+    }
+    Err(type_error(
+        "body",
+        "expected the raw request body as bytes or str",
+    ))
+}
+
+fn max_age_arg(py: Python<'_>, max_age: Option<f64>) -> PyResult<Duration> {
+    match max_age {
+        None => Ok(notify::DEFAULT_MAX_AGE),
+        Some(s) if (0.0..=1.0e9).contains(&s) => Ok(Duration::from_secs_f64(s)),
+        Some(_) => Err(validation(
+            py,
+            "max_age",
+            "must be a number of seconds ≥ 0 (0 disables the replay window)",
+        )),
+    }
+}
+
+/// A verified notification, kept native for `process_once`.
+#[pyclass(frozen, name = "NativeNotification", module = "sosopay._native")]
+pub struct PyNotification {
+    inner: Notification,
+}
+
+#[pymethods]
+impl PyNotification {
+    /// The notification's fields as a `dict` (amounts in fen, enums as wire text).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let d = to_py_dict(py, &self.inner)?;
+        d.set_item("idempotency_key", self.inner.idempotency_key())?;
+        Ok(d)
+    }
+}
+
+/// Verifies and decodes notifications for one merchant key.
+#[pyclass(frozen, name = "NotificationVerifier", module = "sosopay._native")]
+pub struct PyVerifier {
+    inner: NotificationVerifier,
+}
+
+#[pymethods]
+impl PyVerifier {
+    #[new]
+    #[pyo3(signature = (key, *, max_age = None))]
+    fn new(py: Python<'_>, key: PyBackedStr, max_age: Option<f64>) -> PyResult<Self> {
+        let k = self::key(py, &key)?;
+        Ok(PyVerifier {
+            inner: NotificationVerifier::new(k).with_max_age(max_age_arg(py, max_age)?),
+        })
+    }
+
+    /// Verifies and decodes one delivery (`query`: the raw query string with `sign=…`;
+    /// `body`: the raw request body).
+    #[pyo3(signature = (query, body, *, now_ms = None))]
+    fn parse(
+        &self,
+        py: Python<'_>,
+        query: PyBackedStr,
+        body: &Bound<'_, PyAny>,
+        now_ms: Option<u64>,
+    ) -> PyResult<PyNotification> {
+        let body = body_bytes(body)?;
+        let n = match now_ms {
+            Some(now) => self.inner.parse_at(&query, &body, now),
+            None => self.inner.parse(&query, &body),
+        }
+        .or_py(py)?;
+        Ok(PyNotification { inner: n })
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "sosopay.NotificationVerifier(key=<redacted>, max_age={})",
+            self.inner.max_age().as_secs_f64()
+        )
+    }
+}
+
+/// One-shot verify and decode.
+#[pyfunction]
+#[pyo3(signature = (key, query, body, *, max_age = None))]
+pub fn parse_notification(
+    py: Python<'_>,
+    key: PyBackedStr,
+    query: PyBackedStr,
+    body: &Bound<'_, PyAny>,
+    max_age: Option<f64>,
+) -> PyResult<PyNotification> {
+    let k = self::key(py, &key)?;
+    let body = body_bytes(body)?;
+    let n =
+        notify::parse_notification(&k, &query, &body, Some(max_age_arg(py, max_age)?)).or_py(py)?;
+    Ok(PyNotification { inner: n })
+}
+
+/// The in-process idempotency store.
+#[pyclass(frozen, name = "MemoryIdempotencyStore", module = "sosopay._native")]
+#[derive(Default)]
+pub struct PyMemoryStore {
+    inner: MemoryIdempotencyStore,
+}
+
+fn claim_name(c: Claim) -> &'static str {
+    match c {
+        Claim::New => "new",
+        Claim::InProgress => "in_progress",
+        Claim::Done => "done",
+    }
+}
+
+#[pymethods]
+impl PyMemoryStore {
+    #[new]
+    fn new() -> Self {
+        Self::default()
+    }
+
+    /// Claims `id`: `"new"`, `"in_progress"` or `"done"`.
+    fn begin(&self, py: Python<'_>, id: PyBackedStr) -> PyResult<&'static str> {
+        Ok(claim_name(self.inner.begin(&id).or_py(py)?))
+    }
+
+    /// Marks `id` processed.
+    fn complete(&self, py: Python<'_>, id: PyBackedStr) -> PyResult<()> {
+        self.inner.complete(&id).or_py(py)
+    }
+
+    /// Releases a failed claim.
+    fn abandon(&self, py: Python<'_>, id: PyBackedStr) -> PyResult<()> {
+        self.inner.abandon(&id).or_py(py)
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+}
+
+/// A Python object with `begin(id) -> "new" | "in_progress" | "done"`, `complete(id)` and
+/// `abandon(id)` (e.g. over a database), as a core store. A Python exception raised by it is
+/// kept and re-raised as is.
+struct PyStoreAdapter {
+    obj: Py<PyAny>,
+    error: Mutex<Option<PyErr>>,
+}
+
+impl PyStoreAdapter {
+    fn keep(&self, e: PyErr) -> Error {
+        let reason = e.to_string();
+        if let Ok(mut slot) = self.error.lock() {
+            slot.get_or_insert(e);
+        }
+        Error::Decode {
+            reason: format!("the idempotency store failed: {reason}"),
+        }
+    }
+
+    fn call(&self, method: &str, id: &str) -> Result<Option<String>, Error> {
+        Python::attach(|py| {
+            let r = self
+                .obj
+                .call_method1(py, method, (id,))
+                .map_err(|e| self.keep(e))?;
+            if r.is_none(py) {
+                return Ok(None);
+            }
+            r.extract::<String>(py).map(Some).map_err(|_| {
+                self.keep(PyTypeError::new_err(format!(
+                    "idempotency store: {method}() must return \"new\", \"in_progress\" or \"done\""
+                )))
+            })
+        })
+    }
+}
+
+impl IdempotencyStore for PyStoreAdapter {
+    fn begin(&self, id: &str) -> sosopay::Result<Claim> {
+        match self.call("begin", id)?.as_deref() {
+            Some("new") => Ok(Claim::New),
+            Some("in_progress") => Ok(Claim::InProgress),
+            Some("done") => Ok(Claim::Done),
+            _ => Err(self.keep(PyTypeError::new_err(
+                "idempotency store: begin() must return \"new\", \"in_progress\" or \"done\"",
+            ))),
+        }
+    }
+    fn complete(&self, id: &str) -> sosopay::Result<()> {
+        self.call("complete", id).map(|_| ())
+    }
+    fn abandon(&self, id: &str) -> sosopay::Result<()> {
+        self.call("abandon", id).map(|_| ())
+    }
+}
+
+enum HandlerError {
+    Core(Error),
+    Py(PyErr),
+}
+
+impl From<Error> for HandlerError {
+    fn from(e: Error) -> Self {
+        HandlerError::Core(e)
+    }
+}
+
+/// Runs `handler(arg)` once per notification across its deliveries; returns `"processed"`,
+/// `"duplicate"` or `"in_progress"`. The handler's exception propagates (and releases the claim).
+#[pyfunction]
+pub fn process_once(
+    py: Python<'_>,
+    store: &Bound<'_, PyAny>,
+    notification: &Bound<'_, PyNotification>,
+    handler: &Bound<'_, PyAny>,
+    arg: &Bound<'_, PyAny>,
+) -> PyResult<&'static str> {
+    let n = &notification.get().inner;
+    let run = |_: &Notification| -> Result<(), HandlerError> {
+        handler.call1((arg,)).map(|_| ()).map_err(HandlerError::Py)
+    };
+    let (result, adapter_error) = if let Ok(mem) = store.cast::<PyMemoryStore>() {
+        (notify::process_once(&mem.get().inner, n, run), None)
+    } else {
+        let adapter = PyStoreAdapter {
+            obj: store.clone().unbind(),
+            error: Mutex::new(None),
+        };
+        let r = notify::process_once(&adapter, n, run);
+        (r, adapter.error.lock().ok().and_then(|mut s| s.take()))
+    };
+    match result {
+        Ok(Delivery::Processed) => Ok("processed"),
+        Ok(Delivery::Duplicate) => Ok("duplicate"),
+        Ok(Delivery::InProgress) => Ok("in_progress"),
+        Err(HandlerError::Py(e)) => Err(e),
+        Err(HandlerError::Core(e)) => Err(match adapter_error {
+            Some(pe) => pe,
+            None => crate::errors::to_py(py, &e),
+        }),
+    }
+}

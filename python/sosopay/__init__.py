@@ -1,0 +1,139 @@
+"""sosopay: the SouSou (快收 / 嗖嗖收银) payment gateway SDK, on a Rust core.
+
+Quickstart::
+
+    import sosopay
+    client = sosopay.Client(busi_code="0010000001", key="...", environment="production")
+    outcome = client.micropay_and_wait(charge_code="ORDER-1", amount="12.50",
+        dynamic_id=scanned_code, pay_subject="Coffee", oper_id="cashier-1", dev_id="till-1")
+    if outcome.is_paid: ...
+
+Money is never a ``float``: give yuan as ``str`` or ``decimal.Decimal``, or fen as
+``amount_fen=int``; replies carry ``amount_fen`` (``int``) and ``amount`` (``Decimal``).
+"""
+
+from __future__ import annotations
+
+from . import _native
+from ._native import (
+    Envelope,
+    decrypt,
+    encrypt,
+    sign_body,
+    sign_cancel,
+    sign_query,
+    strip_java_whitespace,
+    verify_body,
+    verify_cancel,
+    verify_query,
+)
+from .client import AsyncClient, Client
+from .enums import (
+    Channel,
+    Delivery,
+    DynamicIdType,
+    Environment,
+    FundChannel,
+    OrderState,
+    OutcomeStatus,
+    ResultCode,
+    SerType,
+    TradeType,
+)
+from .errors import (
+    CryptoError,
+    DecodeError,
+    GatewayError,
+    HttpStatusError,
+    OutcomeUnknownError,
+    RequestTimeoutError,
+    SignatureError,
+    SosopayError,
+    TransportError,
+    ValidationError,
+)
+from .models import (
+    CancelReply,
+    FlowOrder,
+    FlowRechargeReply,
+    FundBill,
+    GatewayResult,
+    Goods,
+    JsapiParams,
+    Notification,
+    OrderDetails,
+    OrderReply,
+    PaymentOutcome,
+    QueryReply,
+    RefundReply,
+    RequestLog,
+    yuan,
+)
+from .notify import (
+    IdempotencyStore,
+    MemoryIdempotencyStore,
+    NotificationVerifier,
+    parse_notification,
+    process_once,
+)
+
+__version__: str = _native.__version__
+
+#: An alias: the timeout error is also a builtin ``TimeoutError``.
+GatewayTimeoutError = RequestTimeoutError
+
+__all__ = [
+    "AsyncClient",
+    "CancelReply",
+    "Channel",
+    "Client",
+    "CryptoError",
+    "DecodeError",
+    "Delivery",
+    "DynamicIdType",
+    "Envelope",
+    "Environment",
+    "FlowOrder",
+    "FlowRechargeReply",
+    "FundBill",
+    "FundChannel",
+    "GatewayError",
+    "GatewayResult",
+    "GatewayTimeoutError",
+    "Goods",
+    "HttpStatusError",
+    "IdempotencyStore",
+    "JsapiParams",
+    "MemoryIdempotencyStore",
+    "Notification",
+    "NotificationVerifier",
+    "OrderDetails",
+    "OrderReply",
+    "OrderState",
+    "OutcomeStatus",
+    "OutcomeUnknownError",
+    "PaymentOutcome",
+    "QueryReply",
+    "RefundReply",
+    "RequestLog",
+    "RequestTimeoutError",
+    "ResultCode",
+    "SerType",
+    "SignatureError",
+    "SosopayError",
+    "TradeType",
+    "TransportError",
+    "ValidationError",
+    "decrypt",
+    "encrypt",
+    "parse_notification",
+    "process_once",
+    "sign_body",
+    "sign_cancel",
+    "sign_query",
+    "strip_java_whitespace",
+    "verify_body",
+    "verify_cancel",
+    "verify_query",
+    "yuan",
+]

@@ -1,0 +1,515 @@
+"""The gateway client (blocking, thread-safe) and its asyncio twin.
+
+The logic is in the Rust core: these classes only pass keyword arguments through and wrap
+the replies in typed dataclasses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Any, Callable, Dict, Optional, Sequence, Union
+
+from . import _native
+from .enums import Channel, DynamicIdType, Environment, SerType, TradeType
+from .models import (
+    CancelReply,
+    FlowRechargeReply,
+    Goods,
+    OrderReply,
+    PaymentOutcome,
+    QueryReply,
+    RefundReply,
+    RequestLog,
+    YuanLike,
+)
+
+__all__ = ["Client", "AsyncClient"]
+
+
+def _goods(goods: Optional[Sequence[Goods]]) -> Optional[Sequence[Goods]]:
+    if goods is None:
+        return None
+    items = list(goods)
+    for i, g in enumerate(items):
+        if not isinstance(g, Goods):
+            raise TypeError(f"goods[{i}]: expected sosopay.Goods, got {type(g).__name__}")
+    return items
+
+
+def _query_code(code: Optional[str], charge_code: Optional[str]) -> str:
+    if code is not None and charge_code is not None and code != charge_code:
+        raise TypeError("query: give code or charge_code, not both")
+    c = code if code is not None else charge_code
+    if c is None:
+        raise TypeError("query: code (or charge_code) is required")
+    return c
+
+
+def _hook(on_request: Optional[Callable[[RequestLog], None]]) -> Optional[Callable[[Dict[str, Any]], None]]:
+    if on_request is None:
+        return None
+
+    def hook(d: Dict[str, Any]) -> None:
+        on_request(RequestLog(**d))
+
+    return hook
+
+
+class Client:
+    """The SouSou gateway client. Blocking; every network call releases the GIL, and one
+    instance may be shared by many threads.
+
+    >>> client = Client(busi_code="0010000001", key="...", environment="production")
+    >>> reply = client.micropay(charge_code="ORDER-1", amount="12.50", dynamic_id="1307...",
+    ...                         pay_subject="Coffee", oper_id="cashier-1", dev_id="till-1")
+    """
+
+    __slots__ = ("_native",)
+
+    def __init__(
+        self,
+        *,
+        busi_code: str,
+        key: str,
+        base_url: Optional[str] = None,
+        environment: Union[Environment, str, None] = None,
+        encrypt: bool = False,
+        format: str = "json",
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        micropay_timeout: Optional[float] = None,
+        retry_attempts: Optional[int] = None,
+        retry_base_delay: Optional[float] = None,
+        retry_max_delay: Optional[float] = None,
+        default_oper_id: Optional[str] = None,
+        default_dev_id: Optional[str] = None,
+        on_request: Optional[Callable[[RequestLog], None]] = None,
+    ) -> None:
+        env = None if environment is None else str(getattr(environment, "value", environment))
+        self._native = _native.NativeClient(
+            busi_code,
+            key,
+            base_url=base_url,
+            environment=env,
+            encrypt=encrypt,
+            format=format,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            micropay_timeout=micropay_timeout,
+            retry_attempts=retry_attempts,
+            retry_base_delay=retry_base_delay,
+            retry_max_delay=retry_max_delay,
+            default_oper_id=default_oper_id,
+            default_dev_id=default_dev_id,
+            on_request=_hook(on_request),
+        )
+
+    @property
+    def busi_code(self) -> str:
+        return self._native.busi_code
+
+    @property
+    def base_url(self) -> str:
+        return self._native.base_url
+
+    @property
+    def encrypt(self) -> bool:
+        return self._native.encrypt
+
+    def __repr__(self) -> str:
+        return repr(self._native)
+
+    def micropay(
+        self,
+        *,
+        charge_code: str,
+        dynamic_id: str,
+        pay_subject: str,
+        amount: Optional[YuanLike] = None,
+        amount_fen: Optional[int] = None,
+        oper_id: Optional[str] = None,
+        dev_id: Optional[str] = None,
+        channel: Union[Channel, str, int, None] = None,
+        dynamic_id_type: Union[DynamicIdType, str, int, None] = None,
+        register_id: Optional[str] = None,
+        merchant_para: Optional[str] = None,
+        time_expire: Optional[int] = None,
+        goods: Optional[Sequence[Goods]] = None,
+        verify_codes: Optional[str] = None,
+        notify_url: Optional[str] = None,
+    ) -> OrderReply:
+        """Micropay (被扫, ``preOrder``): charge the customer's scanned payment code.
+
+        The gateway may hold the request up to 80 s while the customer confirms. A lost reply
+        raises an error with ``outcome_unknown``; prefer :meth:`micropay_and_wait` at a till."""
+        goods = _goods(goods)
+        return OrderReply._from_native(
+            self._native.micropay(charge_code=charge_code, dynamic_id=dynamic_id, pay_subject=pay_subject, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, channel=channel, dynamic_id_type=dynamic_id_type, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, goods=goods, verify_codes=verify_codes, notify_url=notify_url)
+        )
+
+    def create_qr_order(
+        self,
+        *,
+        charge_code: str,
+        pay_subject: str,
+        channel: Union[Channel, str, int],
+        amount: Optional[YuanLike] = None,
+        amount_fen: Optional[int] = None,
+        oper_id: Optional[str] = None,
+        dev_id: Optional[str] = None,
+        register_id: Optional[str] = None,
+        merchant_para: Optional[str] = None,
+        time_expire: Optional[int] = None,
+        notify_url: Optional[str] = None,
+        goods: Optional[Sequence[Goods]] = None,
+        verify_codes: Optional[str] = None,
+        trade_type: Union[TradeType, str, None] = None,
+        sub_appid: Optional[str] = None,
+        sub_openid: Optional[str] = None,
+    ) -> OrderReply:
+        """A QR order (主扫): render ``reply.bar_code`` as a QR code for the customer to scan."""
+        goods = _goods(goods)
+        return OrderReply._from_native(
+            self._native.create_qr_order(charge_code=charge_code, pay_subject=pay_subject, channel=channel, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, notify_url=notify_url, goods=goods, verify_codes=verify_codes, trade_type=trade_type, sub_appid=sub_appid, sub_openid=sub_openid)
+        )
+
+    def create_jsapi_order(
+        self,
+        *,
+        charge_code: str,
+        pay_subject: str,
+        sub_openid: str,
+        amount: Optional[YuanLike] = None,
+        amount_fen: Optional[int] = None,
+        sub_appid: Optional[str] = None,
+        channel: Union[Channel, str, int, None] = None,
+        oper_id: Optional[str] = None,
+        dev_id: Optional[str] = None,
+        register_id: Optional[str] = None,
+        merchant_para: Optional[str] = None,
+        time_expire: Optional[int] = None,
+        notify_url: Optional[str] = None,
+        goods: Optional[Sequence[Goods]] = None,
+        verify_codes: Optional[str] = None,
+    ) -> OrderReply:
+        """A WeChat JSAPI (公众号) order: hand ``reply.jsapi.to_wechat()`` to ``WeixinJSBridge``."""
+        goods = _goods(goods)
+        return OrderReply._from_native(
+            self._native.create_jsapi_order(charge_code=charge_code, pay_subject=pay_subject, sub_openid=sub_openid, amount=amount, amount_fen=amount_fen, sub_appid=sub_appid, channel=channel, oper_id=oper_id, dev_id=dev_id, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, notify_url=notify_url, goods=goods, verify_codes=verify_codes)
+        )
+
+    def query(
+        self,
+        *,
+        code: Optional[str] = None,
+        charge_code: Optional[str] = None,
+        ser_type: Union[SerType, str, int, None] = None,
+    ) -> QueryReply:
+        """Query an order by ``code`` (alias ``charge_code``); ``ser_type`` says what the code is."""
+        return QueryReply._from_native(
+            self._native.query(code=_query_code(code, charge_code), ser_type=ser_type)
+        )
+
+    def refund(
+        self,
+        *,
+        refund_subject: str,
+        refund_amount: Optional[YuanLike] = None,
+        refund_amount_fen: Optional[int] = None,
+        charge_code: Optional[str] = None,
+        charge_down_code: Optional[str] = None,
+        out_refund_no: Optional[str] = None,
+        oper_id: Optional[str] = None,
+        dev_id: Optional[str] = None,
+    ) -> RefundReply:
+        """Refund (part of) a paid order; reuse ``out_refund_no`` to retry safely."""
+        return RefundReply._from_native(
+            self._native.refund(refund_subject=refund_subject, refund_amount=refund_amount, refund_amount_fen=refund_amount_fen, charge_code=charge_code, charge_down_code=charge_down_code, out_refund_no=out_refund_no, oper_id=oper_id, dev_id=dev_id)
+        )
+
+    def cancel(
+        self,
+        *,
+        charge_code: str,
+        apply: bool = False,
+    ) -> CancelReply:
+        """Cancel (撤单) an order; ``apply=True`` applies to cancel (``opType=ACO``)."""
+        return CancelReply._from_native(
+            self._native.cancel(charge_code=charge_code, apply=apply)
+        )
+
+    def flow_recharge(
+        self,
+        *,
+        phone_no: str,
+        flow_val: int,
+        flow_type: Optional[str] = None,
+        notify_url: Optional[str] = None,
+    ) -> FlowRechargeReply:
+        """Mobile data top-up (流量充值) of ``flow_val`` MB for ``phone_no``."""
+        return FlowRechargeReply._from_native(
+            self._native.flow_recharge(phone_no=phone_no, flow_val=flow_val, flow_type=flow_type, notify_url=notify_url)
+        )
+
+    def micropay_and_wait(
+        self,
+        *,
+        charge_code: str,
+        dynamic_id: str,
+        pay_subject: str,
+        amount: Optional[YuanLike] = None,
+        amount_fen: Optional[int] = None,
+        oper_id: Optional[str] = None,
+        dev_id: Optional[str] = None,
+        channel: Union[Channel, str, int, None] = None,
+        dynamic_id_type: Union[DynamicIdType, str, int, None] = None,
+        register_id: Optional[str] = None,
+        merchant_para: Optional[str] = None,
+        time_expire: Optional[int] = None,
+        goods: Optional[Sequence[Goods]] = None,
+        verify_codes: Optional[str] = None,
+        notify_url: Optional[str] = None,
+        deadline: Optional[float] = None,
+        poll_interval: Optional[float] = None,
+        max_poll_interval: Optional[float] = None,
+        cancel_attempts: Optional[int] = None,
+    ) -> PaymentOutcome:
+        """The till flow: micropay, then settle the outcome by querying, cancelling at the
+        deadline. Never raises for a declined or unresolved payment: check ``outcome.status``."""
+        goods = _goods(goods)
+        return PaymentOutcome._from_native(
+            self._native.micropay_and_wait(charge_code=charge_code, dynamic_id=dynamic_id, pay_subject=pay_subject, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, channel=channel, dynamic_id_type=dynamic_id_type, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, goods=goods, verify_codes=verify_codes, notify_url=notify_url, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts)
+        )
+
+    def wait_for_payment(
+        self,
+        *,
+        charge_code: str,
+        deadline: Optional[float] = None,
+        poll_interval: Optional[float] = None,
+        max_poll_interval: Optional[float] = None,
+        cancel_attempts: Optional[int] = None,
+    ) -> PaymentOutcome:
+        """Poll a QR / JSAPI order until paid, failed, cancelled, or the deadline (``PENDING``)."""
+        return PaymentOutcome._from_native(
+            self._native.wait_for_payment(charge_code=charge_code, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts)
+        )
+
+
+class AsyncClient:
+    """The same client for asyncio (FastAPI, aiohttp): every method is a coroutine that runs
+    the blocking core call in a worker thread (the GIL is released during I/O)."""
+
+    __slots__ = ("_client",)
+
+    def __init__(
+        self,
+        *,
+        busi_code: str,
+        key: str,
+        base_url: Optional[str] = None,
+        environment: Union[Environment, str, None] = None,
+        encrypt: bool = False,
+        format: str = "json",
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        micropay_timeout: Optional[float] = None,
+        retry_attempts: Optional[int] = None,
+        retry_base_delay: Optional[float] = None,
+        retry_max_delay: Optional[float] = None,
+        default_oper_id: Optional[str] = None,
+        default_dev_id: Optional[str] = None,
+        on_request: Optional[Callable[[RequestLog], None]] = None,
+    ) -> None:
+        self._client = Client(
+            busi_code=busi_code, key=key, base_url=base_url, environment=environment, encrypt=encrypt, format=format, timeout=timeout, connect_timeout=connect_timeout, micropay_timeout=micropay_timeout, retry_attempts=retry_attempts, retry_base_delay=retry_base_delay, retry_max_delay=retry_max_delay, default_oper_id=default_oper_id, default_dev_id=default_dev_id, on_request=on_request,
+        )
+
+    @property
+    def sync(self) -> Client:
+        """The underlying blocking client."""
+        return self._client
+
+    @property
+    def busi_code(self) -> str:
+        return self._client.busi_code
+
+    @property
+    def base_url(self) -> str:
+        return self._client.base_url
+
+    def __repr__(self) -> str:
+        return repr(self._client).replace("sosopay.Client(", "sosopay.AsyncClient(", 1)
+
+    async def micropay(
+        self,
+        *,
+        charge_code: str,
+        dynamic_id: str,
+        pay_subject: str,
+        amount: Optional[YuanLike] = None,
+        amount_fen: Optional[int] = None,
+        oper_id: Optional[str] = None,
+        dev_id: Optional[str] = None,
+        channel: Union[Channel, str, int, None] = None,
+        dynamic_id_type: Union[DynamicIdType, str, int, None] = None,
+        register_id: Optional[str] = None,
+        merchant_para: Optional[str] = None,
+        time_expire: Optional[int] = None,
+        goods: Optional[Sequence[Goods]] = None,
+        verify_codes: Optional[str] = None,
+        notify_url: Optional[str] = None,
+    ) -> OrderReply:
+        """Micropay (被扫, ``preOrder``): charge the customer's scanned payment code.
+
+        The gateway may hold the request up to 80 s while the customer confirms. A lost reply
+        raises an error with ``outcome_unknown``; prefer :meth:`micropay_and_wait` at a till."""
+        return await asyncio.to_thread(
+            functools.partial(self._client.micropay, charge_code=charge_code, dynamic_id=dynamic_id, pay_subject=pay_subject, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, channel=channel, dynamic_id_type=dynamic_id_type, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, goods=goods, verify_codes=verify_codes, notify_url=notify_url)
+        )
+
+    async def create_qr_order(
+        self,
+        *,
+        charge_code: str,
+        pay_subject: str,
+        channel: Union[Channel, str, int],
+        amount: Optional[YuanLike] = None,
+        amount_fen: Optional[int] = None,
+        oper_id: Optional[str] = None,
+        dev_id: Optional[str] = None,
+        register_id: Optional[str] = None,
+        merchant_para: Optional[str] = None,
+        time_expire: Optional[int] = None,
+        notify_url: Optional[str] = None,
+        goods: Optional[Sequence[Goods]] = None,
+        verify_codes: Optional[str] = None,
+        trade_type: Union[TradeType, str, None] = None,
+        sub_appid: Optional[str] = None,
+        sub_openid: Optional[str] = None,
+    ) -> OrderReply:
+        """A QR order (主扫): render ``reply.bar_code`` as a QR code for the customer to scan."""
+        return await asyncio.to_thread(
+            functools.partial(self._client.create_qr_order, charge_code=charge_code, pay_subject=pay_subject, channel=channel, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, notify_url=notify_url, goods=goods, verify_codes=verify_codes, trade_type=trade_type, sub_appid=sub_appid, sub_openid=sub_openid)
+        )
+
+    async def create_jsapi_order(
+        self,
+        *,
+        charge_code: str,
+        pay_subject: str,
+        sub_openid: str,
+        amount: Optional[YuanLike] = None,
+        amount_fen: Optional[int] = None,
+        sub_appid: Optional[str] = None,
+        channel: Union[Channel, str, int, None] = None,
+        oper_id: Optional[str] = None,
+        dev_id: Optional[str] = None,
+        register_id: Optional[str] = None,
+        merchant_para: Optional[str] = None,
+        time_expire: Optional[int] = None,
+        notify_url: Optional[str] = None,
+        goods: Optional[Sequence[Goods]] = None,
+        verify_codes: Optional[str] = None,
+    ) -> OrderReply:
+        """A WeChat JSAPI (公众号) order: hand ``reply.jsapi.to_wechat()`` to ``WeixinJSBridge``."""
+        return await asyncio.to_thread(
+            functools.partial(self._client.create_jsapi_order, charge_code=charge_code, pay_subject=pay_subject, sub_openid=sub_openid, amount=amount, amount_fen=amount_fen, sub_appid=sub_appid, channel=channel, oper_id=oper_id, dev_id=dev_id, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, notify_url=notify_url, goods=goods, verify_codes=verify_codes)
+        )
+
+    async def query(
+        self,
+        *,
+        code: Optional[str] = None,
+        charge_code: Optional[str] = None,
+        ser_type: Union[SerType, str, int, None] = None,
+    ) -> QueryReply:
+        """Query an order by ``code`` (alias ``charge_code``); ``ser_type`` says what the code is."""
+        return await asyncio.to_thread(
+            self._client.query, code=code, charge_code=charge_code, ser_type=ser_type
+        )
+
+    async def refund(
+        self,
+        *,
+        refund_subject: str,
+        refund_amount: Optional[YuanLike] = None,
+        refund_amount_fen: Optional[int] = None,
+        charge_code: Optional[str] = None,
+        charge_down_code: Optional[str] = None,
+        out_refund_no: Optional[str] = None,
+        oper_id: Optional[str] = None,
+        dev_id: Optional[str] = None,
+    ) -> RefundReply:
+        """Refund (part of) a paid order; reuse ``out_refund_no`` to retry safely."""
+        return await asyncio.to_thread(
+            functools.partial(self._client.refund, refund_subject=refund_subject, refund_amount=refund_amount, refund_amount_fen=refund_amount_fen, charge_code=charge_code, charge_down_code=charge_down_code, out_refund_no=out_refund_no, oper_id=oper_id, dev_id=dev_id)
+        )
+
+    async def cancel(
+        self,
+        *,
+        charge_code: str,
+        apply: bool = False,
+    ) -> CancelReply:
+        """Cancel (撤单) an order; ``apply=True`` applies to cancel (``opType=ACO``)."""
+        return await asyncio.to_thread(
+            functools.partial(self._client.cancel, charge_code=charge_code, apply=apply)
+        )
+
+    async def flow_recharge(
+        self,
+        *,
+        phone_no: str,
+        flow_val: int,
+        flow_type: Optional[str] = None,
+        notify_url: Optional[str] = None,
+    ) -> FlowRechargeReply:
+        """Mobile data top-up (流量充值) of ``flow_val`` MB for ``phone_no``."""
+        return await asyncio.to_thread(
+            functools.partial(self._client.flow_recharge, phone_no=phone_no, flow_val=flow_val, flow_type=flow_type, notify_url=notify_url)
+        )
+
+    async def micropay_and_wait(
+        self,
+        *,
+        charge_code: str,
+        dynamic_id: str,
+        pay_subject: str,
+        amount: Optional[YuanLike] = None,
+        amount_fen: Optional[int] = None,
+        oper_id: Optional[str] = None,
+        dev_id: Optional[str] = None,
+        channel: Union[Channel, str, int, None] = None,
+        dynamic_id_type: Union[DynamicIdType, str, int, None] = None,
+        register_id: Optional[str] = None,
+        merchant_para: Optional[str] = None,
+        time_expire: Optional[int] = None,
+        goods: Optional[Sequence[Goods]] = None,
+        verify_codes: Optional[str] = None,
+        notify_url: Optional[str] = None,
+        deadline: Optional[float] = None,
+        poll_interval: Optional[float] = None,
+        max_poll_interval: Optional[float] = None,
+        cancel_attempts: Optional[int] = None,
+    ) -> PaymentOutcome:
+        """The till flow: micropay, then settle the outcome by querying, cancelling at the
+        deadline. Never raises for a declined or unresolved payment: check ``outcome.status``."""
+        return await asyncio.to_thread(
+            functools.partial(self._client.micropay_and_wait, charge_code=charge_code, dynamic_id=dynamic_id, pay_subject=pay_subject, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, channel=channel, dynamic_id_type=dynamic_id_type, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, goods=goods, verify_codes=verify_codes, notify_url=notify_url, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts)
+        )
+
+    async def wait_for_payment(
+        self,
+        *,
+        charge_code: str,
+        deadline: Optional[float] = None,
+        poll_interval: Optional[float] = None,
+        max_poll_interval: Optional[float] = None,
+        cancel_attempts: Optional[int] = None,
+    ) -> PaymentOutcome:
+        """Poll a QR / JSAPI order until paid, failed, cancelled, or the deadline (``PENDING``)."""
+        return await asyncio.to_thread(
+            functools.partial(self._client.wait_for_payment, charge_code=charge_code, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts)
+        )

@@ -1,0 +1,216 @@
+"""The gateway's dictionaries as ``str`` enums whose values are the wire text.
+
+Reading is lenient and done by the core (``OrderState("1.0") is OrderState.PAID``,
+``ResultCode("SUCESS") is ResultCode.SUCCESS``). A code this SDK does not know yet still
+parses, to a pseudo-member named ``UNKNOWN`` that keeps the raw text as its value
+(``is_known`` is false).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Optional
+
+from . import _native
+
+__all__ = [
+    "ResultCode",
+    "OrderState",
+    "Channel",
+    "FundChannel",
+    "DynamicIdType",
+    "TradeType",
+    "SerType",
+    "OutcomeStatus",
+    "Delivery",
+    "Environment",
+]
+
+
+class _WireEnum(str, Enum):
+    @classmethod
+    def _missing_(cls, value: object) -> Optional[Any]:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            return None
+        canonical = _native._normalize_enum(cls.__name__, value)
+        for member in cls:
+            if member.value == canonical:
+                return member
+        pseudo = str.__new__(cls, canonical)
+        pseudo._name_ = "UNKNOWN"
+        pseudo._value_ = canonical
+        return pseudo
+
+    @property
+    def wire(self) -> str:
+        """The text sent on the wire."""
+        return str(self.value)
+
+    @property
+    def is_known(self) -> bool:
+        """False for a code this SDK does not know (kept as sent)."""
+        return self._name_ != "UNKNOWN"
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class ResultCode(_WireEnum):
+    """``RESULT.CODE`` (appendix 5)."""
+
+    SUCCESS = 'SUCCESS'
+    FAIL = 'FAIL'
+    ILLEGAL_PARAMETER = 'ILLEGAL_PARAMETER'
+    INVALID_SIGN = 'INVALID_SIGN'
+    AMT_ERROR = 'AMT_ERROR'
+    DATABASE_ERROR = 'DATABASE_ERROR'
+    INVALID_CONTRACT = 'INVALID_CONTRACT'
+    UNREGISTERED_BUSI = 'UNREGISTERED_BUSI'
+    EXCEPTION = 'EXCEPTION'
+    CHARGE_NONEXISTENT = 'CHARGE_NONEXISTENT'
+    SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE'
+    HTTP_EXCEPTION = 'HTTP_EXCEPTION'
+    IO_EXCEPTION = 'IO_EXCEPTION'
+    CREATE_SECURITY_CONNECTION_ERROR = 'CREATE_SECURITY_CONNECTION_ERROR'
+    AREADY_REVOKED = 'AREADY_REVOKED'
+    SERIAL_REPEAT = 'SERIAL_REPEAT'
+
+
+class OrderState(_WireEnum):
+    """``STATE`` (appendix 4)."""
+
+    AWAITING_PAYMENT = '0'
+    PAID = '1'
+    CANCELLED = '2'
+    CANCEL_APPLIED = '3'
+    PARTIALLY_REFUNDED = '4'
+    REFUNDED = '5'
+    CLOSED = '6'
+    RESERVED = '7'
+    REFUND_IN_PROGRESS = '8'
+    REFUND_FAILED = '9'
+
+
+class Channel(_WireEnum):
+    """``CHANNEL_TYPE`` (appendix 2)."""
+
+    AUTO = '0'
+    ALIPAY = '1'
+    WECHAT = '2'
+    CMB = '3'
+    CCB = '5'
+    ABC = '9'
+    SPDB = '10'
+    BAIDU_WALLET = '24'
+    BESTPAY = '27'
+    QQ_WALLET = '31'
+    UNION_PAY = '32'
+    ALIPAY_WAP = '34'
+
+
+class FundChannel(_WireEnum):
+    """``FUND_CHANNEL`` (appendix 3)."""
+
+    ALIPAY_RED_PACKET = '00'
+    ALIPAY_BALANCE = '10'
+    ALIPAY_PREPAID_CARD = '60'
+    ALIPAY_POINTS = '30'
+    ALIPAY_CREDIT = '70'
+    DISCOUNT_VOUCHER = '40'
+    PREPAID_CARD = '80'
+    CONSUMER_CREDIT = '90'
+    WECHAT_PAY = '11'
+    QQ_WALLET_PAY = '12'
+    BAIDU_WALLET_PAY = '13'
+    BESTPAY_PAY = '14'
+    WECHAT_COUPON = '41'
+    QQ_WALLET_COUPON = '42'
+    BAIDU_WALLET_COUPON = '43'
+    BESTPAY_COUPON = '44'
+    ALIPAY_FINANCE = '100'
+    MERCHANT_STORE_CARD = '101'
+    MERCHANT_COUPON = '102'
+    ALIPAY_BANK_CARD = '103'
+    MERCHANT_RED_PACKET = '104'
+    BANK_CARD = '9001'
+    RANDOM_DISCOUNT = '9002'
+    FREE_ORDER = '9003'
+    SPEND_AND_SAVE = '9004'
+    ITEM_DISCOUNT = '9005'
+    SPEND_AND_GIFT = '9006'
+    CASH_VOUCHER = '9007'
+    DISCOUNT_COUPON = '9008'
+
+
+class DynamicIdType(_WireEnum):
+    """``DYNAMIC_ID_TYPE``."""
+
+    BARCODE = '1'
+    SOUND_WAVE = '2'
+    NFC = '3'
+
+
+class TradeType(_WireEnum):
+    """``TRADE_TYPE`` of an order."""
+
+    NATIVE = 'NATIVE'
+    JSAPI = 'JSAPI'
+    APP = 'APP'
+
+
+class SerType(_WireEnum):
+    """``serType`` of a query: what the looked-up code is."""
+
+    CHARGE_CODE = '0'
+    CHARGE_DOWN_CODE = '1'
+    VERIFY_CODE = '2'
+
+
+class OutcomeStatus(str, Enum):
+    """How a payment flow (``micropay_and_wait``, ``wait_for_payment``) ended."""
+
+    #: The customer paid.
+    PAID = "paid"
+    #: The payment definitely did not happen.
+    FAILED = "failed"
+    #: The order was cancelled (by the flow at the deadline, by the gateway, or closed).
+    CANCELLED = "cancelled"
+    #: ``wait_for_payment`` only: the deadline passed and the order still awaits payment.
+    PENDING = "pending"
+    #: Even cancelling could not be confirmed: query the charge code later.
+    UNRESOLVED = "unresolved"
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Delivery(str, Enum):
+    """What happened to one notification delivery in ``process_once``."""
+
+    #: Processed now: answer HTTP 200.
+    PROCESSED = "processed"
+    #: Already processed before (the gateway repeats notifications): answer HTTP 200.
+    DUPLICATE = "duplicate"
+    #: Another delivery is being processed right now: answer 503 so the gateway retries.
+    IN_PROGRESS = "in_progress"
+
+    @property
+    def http_status(self) -> int:
+        """The HTTP status to answer the gateway with."""
+        return 503 if self is Delivery.IN_PROGRESS else 200
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Environment(str, Enum):
+    """The gateway's published environments (``Client(environment=...)``)."""
+
+    PRODUCTION = "production"
+    PRODUCTION_HTTP = "production_http"
+    UAT = "uat"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,192 @@
+"""The exception hierarchy: one class per variant of the core's error.
+
+Every exception is a :class:`SosopayError` and carries ``outcome_unknown``: when it is true,
+money may have moved, so query the order (by its charge code) before deciding anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+from .enums import ResultCode
+
+__all__ = [
+    "SosopayError",
+    "ValidationError",
+    "SignatureError",
+    "CryptoError",
+    "DecodeError",
+    "GatewayError",
+    "HttpStatusError",
+    "TransportError",
+    "RequestTimeoutError",
+    "OutcomeUnknownError",
+]
+
+
+class SosopayError(Exception):
+    """Base class of every sosopay error."""
+
+    #: The core's name of the variant (``"validation"``, ``"gateway"``, ...).
+    kind: str = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        outcome_unknown: bool = False,
+        retryable: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        #: True when a payment's outcome is unknown: query before deciding.
+        self.outcome_unknown = outcome_unknown
+        #: True when retrying an idempotent request (a query) may help.
+        self.retryable = retryable
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationError(SosopayError, ValueError):
+    """A request or configuration field is missing or malformed; nothing was sent."""
+
+    kind = "validation"
+
+    def __init__(self, message: str, *, field: str = "", reason: str = "", **kw: Any) -> None:
+        super().__init__(message, **kw)
+        #: The offending field, by its snake_case name (``"amount"``, ``"goods[0].price"``).
+        self.field = field
+        self.reason = reason
+
+
+class SignatureError(SosopayError):
+    """A signature is malformed, does not match, or is too old."""
+
+    kind = "signature"
+
+    def __init__(self, message: str, *, reason: str = "", **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.reason = reason
+
+
+class CryptoError(SosopayError):
+    """Base64, 3DES or padding failed: garbage, or the wrong key."""
+
+    kind = "crypto"
+
+    def __init__(self, message: str, *, reason: str = "", **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.reason = reason
+
+
+class DecodeError(SosopayError):
+    """The gateway's reply (or a notification) could not be understood."""
+
+    kind = "decode"
+
+    def __init__(self, message: str, *, reason: str = "", **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.reason = reason
+
+
+class GatewayError(SosopayError):
+    """The gateway answered with a ``RESULT.CODE`` other than success."""
+
+    kind = "gateway"
+
+    def __init__(self, message: str, *, code: str = "", info: str = "", **kw: Any) -> None:
+        super().__init__(message, **kw)
+        #: The result code (``ResultCode.FAIL``, ...; unknown codes keep their text).
+        self.code: ResultCode = ResultCode(code)
+        #: The gateway's message (``RESULT.INFO``).
+        self.info = info
+
+
+class HttpStatusError(SosopayError):
+    """The gateway answered with an HTTP error status."""
+
+    kind = "http_status"
+
+    def __init__(self, message: str, *, status: int = 0, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.status = status
+
+
+class TransportError(SosopayError):
+    """The request could not be delivered or its reply not read."""
+
+    kind = "transport"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str = "",
+        reason: str = "",
+        maybe_sent: bool = True,
+        **kw: Any,
+    ) -> None:
+        super().__init__(message, **kw)
+        self.operation = operation
+        self.reason = reason
+        #: False when the request surely never reached the gateway.
+        self.maybe_sent = maybe_sent
+
+
+class RequestTimeoutError(SosopayError, TimeoutError):
+    """No reply within the configured time (also a builtin :class:`TimeoutError`)."""
+
+    kind = "timeout"
+
+    def __init__(self, message: str, *, operation: str = "", after_ms: int = 0, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.operation = operation
+        self.after_ms = after_ms
+
+
+class OutcomeUnknownError(SosopayError):
+    """A money-moving request may or may not have been carried out, and querying could not
+    settle it: query ``charge_code`` later; never re-pay with a new charge code before that."""
+
+    kind = "outcome_unknown"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str = "",
+        charge_code: str = "",
+        reason: str = "",
+        **kw: Any,
+    ) -> None:
+        kw.setdefault("outcome_unknown", True)
+        super().__init__(message, **kw)
+        self.operation = operation
+        self.charge_code = charge_code
+        self.reason = reason
+
+
+_BY_KIND: Mapping[str, type[SosopayError]] = {
+    c.kind: c
+    for c in (
+        ValidationError,
+        SignatureError,
+        CryptoError,
+        DecodeError,
+        GatewayError,
+        HttpStatusError,
+        TransportError,
+        RequestTimeoutError,
+        OutcomeUnknownError,
+    )
+}
+
+
+def _from_native(kind: str, message: str, fields: Optional[Mapping[str, Any]] = None) -> SosopayError:
+    """Called by the extension module to build the exception for a core error."""
+    cls = _BY_KIND.get(kind, SosopayError)
+    kw = dict(fields or {})
+    if cls is SosopayError:
+        kw = {k: v for k, v in kw.items() if k in ("outcome_unknown", "retryable")}
+    return cls(message, **kw)

@@ -1,0 +1,102 @@
+"""Payment notifications (``PAY_NODIFY``): verify, decrypt, decode, and process once.
+
+The gateway POSTs a notification to your ``NODIFY_URL`` with ``sign=md5:timestamp`` in the
+query, and repeats it up to 30 times until you answer HTTP 200. So: verify it
+(:func:`parse_notification`), process each payment once (:func:`process_once`), and answer
+``delivery.http_status``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional, Union
+
+from . import _native
+from .enums import Delivery
+from .models import Notification
+
+try:  # Python 3.8+: typing.Protocol
+    from typing import Protocol
+except ImportError:  # pragma: no cover
+    from typing_extensions import Protocol  # type: ignore[assignment]
+
+__all__ = [
+    "parse_notification",
+    "NotificationVerifier",
+    "IdempotencyStore",
+    "MemoryIdempotencyStore",
+    "process_once",
+]
+
+Body = Union[bytes, str]
+
+
+def parse_notification(
+    *,
+    key: str,
+    query: str,
+    body: Body,
+    max_age: Optional[float] = None,
+) -> Notification:
+    """Verifies and decodes one delivery.
+
+    ``query`` is the request's raw query string as received (with ``sign=...``, and
+    ``_type``/``encrypt`` from your ``NODIFY_URL``); ``body`` the raw request body. ``max_age``
+    is the replay window in seconds (default 300; ``0`` disables it). Raises
+    :class:`~sosopay.SignatureError`, :class:`~sosopay.CryptoError` or
+    :class:`~sosopay.DecodeError`: answer the gateway 400 then.
+    """
+    return Notification._from_native(_native.parse_notification(key, query, body, max_age=max_age))
+
+
+class NotificationVerifier:
+    """Verifies and decodes notifications for one merchant key (builds the key once)."""
+
+    __slots__ = ("_native",)
+
+    def __init__(self, key: str, *, max_age: Optional[float] = None) -> None:
+        self._native = _native.NotificationVerifier(key, max_age=max_age)
+
+    def parse(self, query: str, body: Body, *, now_ms: Optional[int] = None) -> Notification:
+        """As :func:`parse_notification`; ``now_ms`` overrides the clock (tests)."""
+        return Notification._from_native(self._native.parse(query, body, now_ms=now_ms))
+
+    def __repr__(self) -> str:
+        return repr(self._native)
+
+
+class IdempotencyStore(Protocol):
+    """Remembers which notifications were processed; implement it over your database (a
+    unique key on ``notification.idempotency_key``)."""
+
+    def begin(self, id: str) -> str:
+        """Atomically claims ``id``: ``"new"`` (process it), ``"in_progress"`` or ``"done"``."""
+        ...
+
+    def complete(self, id: str) -> None:
+        """Marks ``id`` processed."""
+        ...
+
+    def abandon(self, id: str) -> None:
+        """Releases a claim whose processing failed."""
+        ...
+
+
+#: The in-process store (per process; use a database across processes).
+MemoryIdempotencyStore = _native.MemoryIdempotencyStore
+
+
+def process_once(
+    store: IdempotencyStore,
+    notification: Notification,
+    handler: Callable[[Notification], object],
+) -> Delivery:
+    """Runs ``handler(notification)`` once per notification across all its deliveries.
+
+    Returns :class:`~sosopay.Delivery` (answer ``delivery.http_status``). If the handler
+    raises, the claim is released (the gateway's next delivery retries it) and the exception
+    propagates: answer non-200 then.
+    """
+    native = notification._native
+    if native is None:
+        raise TypeError("process_once: the notification must come from parse_notification")
+    return Delivery(_native.process_once(store, native, handler, notification))
