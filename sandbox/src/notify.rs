@@ -1,0 +1,227 @@
+//! Payment notifications (`PAY_NODIFY`): signed, in the format and encryption the merchant's
+//! `NODIFY_URL` asks for, retried until HTTP 200 (at most 30 attempts, 5 s apart, scaled).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sosopay::codec::{self, Format};
+use sosopay::envelope::now_millis;
+use sosopay::models::Notification;
+
+use crate::faults::{FaultKind, Operation};
+use crate::state::{
+    now_ms, NotifyAttempt, PendingNotification, Shared, NOTIFY_INTERVAL_SECS, NOTIFY_MAX_ATTEMPTS,
+};
+
+/// The HTTP agent used for notifications: statuses are results, not errors; no proxy.
+pub(crate) fn agent() -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .timeout_connect(Some(Duration::from_secs(3)))
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build();
+    ureq::Agent::new_with_config(config)
+}
+
+/// `(format, encrypted)` from the query of a `NODIFY_URL`: `_type=json` → JSON (else XML),
+/// `encrypt=3DES` → 3DES.
+pub(crate) fn url_options(url: &str) -> (Format, bool) {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let query = query.split('#').next().unwrap_or("");
+    let mut format = Format::Xml;
+    let mut encrypted = false;
+    for pair in query.split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if k.eq_ignore_ascii_case("_type") && v.eq_ignore_ascii_case("json") {
+            format = Format::Json;
+        }
+        if k.eq_ignore_ascii_case("encrypt") && v.eq_ignore_ascii_case("3DES") {
+            encrypted = true;
+        }
+    }
+    (format, encrypted)
+}
+
+/// Appends `sign=…` to the URL's query (before any fragment).
+pub(crate) fn with_sign(url: &str, sign: &str) -> String {
+    let (base, frag) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let sep = if base.contains('?') {
+        if base.ends_with('?') || base.ends_with('&') {
+            ""
+        } else {
+            "&"
+        }
+    } else {
+        "?"
+    };
+    let mut out = format!("{base}{sep}sign={sign}");
+    if let Some(f) = frag {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
+/// Garbles a body deterministically: flips bits in every third byte.
+pub(crate) fn garble(body: &mut [u8]) {
+    for (i, b) in body.iter_mut().enumerate() {
+        if i % 3 == 1 {
+            *b ^= 0x5a;
+        }
+    }
+}
+
+/// Cuts a body to its first half.
+pub(crate) fn truncate(body: &mut Vec<u8>) {
+    let half = body.len() / 2;
+    body.truncate(half);
+}
+
+fn corrupt_sign(sign: &str) -> String {
+    let mut chars: Vec<char> = sign.chars().collect();
+    if let Some(c) = chars.first_mut() {
+        *c = if *c == '0' { '1' } else { '0' };
+    }
+    chars.into_iter().collect()
+}
+
+async fn post(
+    agent: ureq::Agent,
+    url: String,
+    content_type: &'static str,
+    body: Vec<u8>,
+) -> (Option<u16>, Option<String>) {
+    let r = tokio::task::spawn_blocking(move || {
+        let resp = agent
+            .post(&url)
+            .header("Content-Type", content_type)
+            .send(&body[..])?;
+        let status = resp.status().as_u16();
+        // Read (a bounded amount of) the answer so the connection can be reused.
+        let mut resp = resp;
+        let _ = resp.body_mut().with_config().limit(64 * 1024).read_to_vec();
+        Ok::<u16, ureq::Error>(status)
+    })
+    .await;
+    match r {
+        Ok(Ok(status)) => (Some(status), None),
+        Ok(Err(e)) => (None, Some(e.to_string())),
+        Err(e) => (None, Some(format!("delivery task failed: {e}"))),
+    }
+}
+
+/// Delivers one notification with retries, recording every attempt in the ledger.
+pub(crate) async fn deliver(shared: Arc<Shared>, n: PendingNotification) {
+    let (format, encrypted) = url_options(&n.url);
+    let note = Notification {
+        order: n.details.clone(),
+        raw: serde_json::Value::Null,
+    };
+    let plain = codec::encode(format, Notification::ROOT, &note.to_wire());
+    let content_type = match (encrypted, format) {
+        (true, _) => "text/plain;charset=UTF-8",
+        (false, Format::Json) => "application/json;charset=UTF-8",
+        (false, Format::Xml) => "text/xml;charset=UTF-8",
+    };
+    let format_name = match format {
+        Format::Json => "json",
+        Format::Xml => "xml",
+    };
+    for attempt in 1..=NOTIFY_MAX_ATTEMPTS {
+        let fault = {
+            let mut g = shared.lock();
+            if g.epoch != n.epoch {
+                return;
+            }
+            let (no, f) = g.next_fault(Operation::Notify);
+            if let Some(k) = &f {
+                g.record_fault(Operation::Notify, k, no, Some(n.charge_code.clone()));
+            }
+            f
+        };
+        if let Some(FaultKind::Delay { ms }) = fault {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        let ts = now_millis().to_string();
+        let mut sign = n.envelope.sign_body(&ts, &plain).unwrap_or_default();
+        if fault == Some(FaultKind::BadSign) {
+            sign = corrupt_sign(&sign);
+        }
+        let mut wire = if encrypted {
+            n.envelope.encrypt(plain.as_bytes()).into_bytes()
+        } else {
+            plain.clone().into_bytes()
+        };
+        match fault {
+            Some(FaultKind::Garble) => garble(&mut wire),
+            Some(FaultKind::Truncate) => truncate(&mut wire),
+            _ => {}
+        }
+        let url = with_sign(&n.url, &sign);
+        let sends = if fault == Some(FaultKind::Duplicate) {
+            2
+        } else {
+            1
+        };
+        let mut accepted = false;
+        for copy in 0..sends {
+            if copy == 1 && !accepted {
+                break;
+            }
+            let (status, error) = post(
+                shared.agent.clone(),
+                url.clone(),
+                content_type,
+                wire.clone(),
+            )
+            .await;
+            accepted = status == Some(200);
+            let mut g = shared.lock();
+            if g.epoch != n.epoch {
+                return;
+            }
+            g.notifications.push(NotifyAttempt {
+                busi_id: n.busi_id.clone(),
+                charge_code: n.charge_code.clone(),
+                url: n.url.clone(),
+                attempt,
+                http_status: status,
+                error,
+                at_ms: now_ms(),
+                format: format_name,
+                encrypted,
+                fault: fault.map(|f| f.name()),
+                duplicate: copy == 1,
+            });
+        }
+        if accepted {
+            return;
+        }
+        if attempt < NOTIFY_MAX_ATTEMPTS {
+            tokio::time::sleep(shared.scaled(NOTIFY_INTERVAL_SECS)).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_handling() {
+        assert_eq!(
+            url_options("http://x/n?_type=json&encrypt=3DES"),
+            (Format::Json, true)
+        );
+        assert_eq!(url_options("http://x/n"), (Format::Xml, false));
+        assert_eq!(with_sign("http://x/n", "a:1"), "http://x/n?sign=a:1");
+        assert_eq!(
+            with_sign("http://x/n?_type=json#f", "a:1"),
+            "http://x/n?_type=json&sign=a:1#f"
+        );
+    }
+}
