@@ -1,0 +1,109 @@
+"""Shared fixtures: the sandbox gateway (started on port 0 for the session) and clients."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import pytest
+
+import sosopay
+
+REPO = Path(__file__).resolve().parents[2]
+BUSI = "0010000001"
+KEY = "98SDKFUO432HNODS098EEE07U9DUOIUE"
+
+
+def _sandbox_binary() -> Path:
+    explicit = os.environ.get("SOSOPAY_SANDBOX")
+    if explicit:
+        return Path(explicit)
+    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
+    binary = target / "debug" / "sosopay-sandbox"
+    if not binary.exists():
+        subprocess.run(["cargo", "build", "-p", "sosopay-sandbox"], cwd=REPO, check=True)
+    return binary
+
+
+class Sandbox:
+    """A running sandbox: ``base_url`` for clients, ``admin(...)`` for its control endpoints."""
+
+    def __init__(self, proc: "subprocess.Popen[str]", base_url: str) -> None:
+        self.proc = proc
+        self.base_url = base_url
+        self.root = base_url.split("/openGateway/")[0]
+
+    def admin(self, method: str, path: str, body: Optional[Any] = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            f"{self.root}/_sandbox/{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read() or b"null")
+
+    def set_faults(self, *rules: str) -> None:
+        self.admin("POST", "faults", {"seed": 1, "faults": list(rules)})
+
+    def clear_faults(self) -> None:
+        self.admin("DELETE", "faults")
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    proc = subprocess.Popen(
+        [str(_sandbox_binary()), "--addr", "127.0.0.1:0", "--time-scale", "0.01"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        if not line.startswith("http"):
+            raise RuntimeError(f"the sandbox did not print its URL (got {line!r})")
+        yield Sandbox(proc, line)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(autouse=True)
+def _no_faults(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "sandbox" in request.fixturenames:
+        sb: Sandbox = request.getfixturevalue("sandbox")
+        sb.clear_faults()
+
+
+@pytest.fixture(params=[False, True], ids=["plain", "3des"])
+def client(request: pytest.FixtureRequest, sandbox: Sandbox) -> sosopay.Client:
+    return sosopay.Client(
+        busi_code=BUSI,
+        key=KEY,
+        base_url=sandbox.base_url,
+        encrypt=bool(request.param),
+        default_oper_id="cashier-1",
+        default_dev_id="till-1",
+        timeout=10,
+    )
+
+
+_counter = [0]
+
+
+@pytest.fixture
+def code(request: pytest.FixtureRequest) -> str:
+    """A fresh charge code per test (the sandbox lives for the whole session)."""
+    _counter[0] += 1
+    return f"PY-{os.getpid()}-{_counter[0]}"

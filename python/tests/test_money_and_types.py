@@ -1,0 +1,175 @@
+"""Amounts (never float), enums, errors mapping, and the key never shown."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+import sosopay
+from sosopay import _native, errors
+
+KEY = "98SDKFUO432HNODS098EEE07U9DUOIUE"
+
+
+def offline_client() -> sosopay.Client:
+    # Validation happens before anything is sent: no server needed.
+    return sosopay.Client(
+        busi_code="0010000001", key=KEY, base_url="http://127.0.0.1:9/openGateway/openService/"
+    )
+
+
+def micropay(client: sosopay.Client, **kw: Any) -> sosopay.OrderReply:
+    args: dict[str, Any] = dict(
+        charge_code="C-1", dynamic_id="130730865806264036", pay_subject="x", oper_id="o", dev_id="d"
+    )
+    args.update(kw)
+    return client.micropay(**args)
+
+
+def test_float_is_refused_with_a_clear_type_error() -> None:
+    c = offline_client()
+    with pytest.raises(TypeError, match="float is not accepted"):
+        micropay(c, amount=0.01)
+    with pytest.raises(TypeError, match="float"):
+        c.refund(charge_code="C-1", refund_amount=1.5, refund_subject="r")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        sosopay.Goods(id="1", name="n", class_="c", subject="s", price=2.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        micropay(c, amount_fen=1.0)
+    with pytest.raises(TypeError, match="ambiguous"):
+        micropay(c, amount=12)
+    with pytest.raises(TypeError):
+        micropay(c, amount_fen=True)
+
+
+def test_amounts_are_exact() -> None:
+    assert _native.to_fen("158.00") == 15800
+    assert _native.to_fen("0.1") == 10
+    assert _native.to_fen(Decimal("0.01")) == 1
+    assert _native.to_fen(Decimal("1E+2")) == 10000
+    assert _native.to_fen(Decimal("12.500")) == 1250
+    assert _native.to_fen(7, fen=True) == 7
+    assert sosopay.yuan(15800) == Decimal("158.00")
+    assert sosopay.yuan(1) == Decimal("0.01")
+    g = sosopay.Goods(id="1", name="n", class_="c", subject="s", price=Decimal("2.5"), quantity=2)
+    assert g.price_fen == 250 and g.price == Decimal("2.50")
+    assert g == sosopay.Goods(id="1", name="n", class_="c", subject="s", price_fen=250, quantity=2)
+
+
+@pytest.mark.parametrize("bad", ["", "-1", "1.234", "1e3", "NaN", "0x10", "1,00", "99999999999999999999"])
+def test_bad_yuan_is_a_validation_error_naming_the_field(bad: str) -> None:
+    with pytest.raises(sosopay.ValidationError) as e:
+        micropay(offline_client(), amount=bad)
+    assert e.value.field == "amount"
+    assert isinstance(e.value, ValueError)
+    assert e.value.outcome_unknown is False
+
+
+def test_amount_argument_rules() -> None:
+    c = offline_client()
+    with pytest.raises(sosopay.ValidationError) as e:
+        micropay(c)
+    assert e.value.field == "amount"
+    with pytest.raises(sosopay.ValidationError):
+        micropay(c, amount="1.00", amount_fen=100)
+    with pytest.raises(sosopay.ValidationError) as e2:
+        micropay(c, amount_fen=-1)
+    assert e2.value.field == "amount"
+    with pytest.raises(sosopay.ValidationError) as e3:
+        micropay(c, amount_fen=2**70)
+    assert e3.value.field == "amount_fen"
+    with pytest.raises(sosopay.ValidationError) as e4:
+        c.refund(charge_code="C-1", refund_amount="0", refund_subject="r", oper_id="o", dev_id="d")
+    assert e4.value.field == "refund_amount"
+    with pytest.raises(sosopay.ValidationError) as e5:
+        micropay(c, amount="1.00", charge_code="bad code/../x")
+    assert e5.value.field == "charge_code"
+    with pytest.raises(sosopay.ValidationError) as e6:
+        micropay(c, amount="1.00", goods=[sosopay.Goods(id="", name="n", class_="c", subject="s", price="1")])
+    assert e6.value.field == "goods[0].id"
+
+
+def test_client_config_validation_and_repr() -> None:
+    with pytest.raises(sosopay.ValidationError) as e:
+        sosopay.Client(busi_code="0010000001", key=KEY)
+    assert e.value.field == "base_url"
+    with pytest.raises(sosopay.ValidationError) as e2:
+        sosopay.Client(busi_code="0010000001", key=KEY, environment="nowhere")
+    assert e2.value.field == "environment"
+    with pytest.raises(sosopay.ValidationError):
+        sosopay.Client(busi_code="0010000001", key="has space", environment="uat")
+    with pytest.raises(sosopay.ValidationError):
+        sosopay.Client(busi_code="0010000001", key=KEY, base_url="ftp://x/")
+    for env in sosopay.Environment:
+        c = sosopay.Client(busi_code="0010000001", key=KEY, environment=env)
+        assert "sssyin.cn" in c.base_url
+        assert KEY not in repr(c) and "98SDK" not in repr(c)
+    prod = sosopay.Client(busi_code="0010000001", key=KEY, environment="production")
+    assert prod.base_url.startswith("https://")
+    a = sosopay.AsyncClient(busi_code="0010000001", key=KEY, environment="uat", encrypt=True)
+    assert KEY not in repr(a) and repr(a).startswith("sosopay.AsyncClient(")
+    assert a.sync.encrypt is True
+    assert KEY not in repr(sosopay.NotificationVerifier(KEY))
+
+
+def test_enums_match_the_core() -> None:
+    for cls in (
+        sosopay.ResultCode,
+        sosopay.OrderState,
+        sosopay.Channel,
+        sosopay.FundChannel,
+        sosopay.DynamicIdType,
+        sosopay.TradeType,
+        sosopay.SerType,
+    ):
+        core = {wire for _, wire in _native._enum_members(cls.__name__)}
+        assert {m.value for m in cls} == core, cls.__name__
+
+
+def test_enums_are_lenient_and_keep_unknown_codes() -> None:
+    assert sosopay.OrderState("1.0") is sosopay.OrderState.PAID
+    assert sosopay.OrderState(1) is sosopay.OrderState.PAID
+    assert sosopay.ResultCode("SUCESS") is sosopay.ResultCode.SUCCESS
+    assert sosopay.ResultCode("success") is sosopay.ResultCode.SUCCESS
+    assert sosopay.Channel("02") is sosopay.Channel.WECHAT
+    unknown = sosopay.ResultCode("BRAND_NEW_CODE")
+    assert unknown.value == "BRAND_NEW_CODE" and not unknown.is_known
+    assert unknown.name == "UNKNOWN"
+    assert sosopay.Channel.WECHAT.wire == "2" and sosopay.Channel.WECHAT.is_known
+    assert str(sosopay.OrderState.REFUNDED) == "5"
+    assert sosopay.Delivery.IN_PROGRESS.http_status == 503
+    assert sosopay.Delivery.DUPLICATE.http_status == 200
+
+
+def test_error_hierarchy_maps_every_core_variant() -> None:
+    cases = {
+        "validation": (sosopay.ValidationError, {"field": "amount", "reason": "r"}),
+        "signature": (sosopay.SignatureError, {"reason": "r"}),
+        "crypto": (sosopay.CryptoError, {"reason": "r"}),
+        "decode": (sosopay.DecodeError, {"reason": "r"}),
+        "gateway": (sosopay.GatewayError, {"code": "AMT_ERROR", "info": "bad amount"}),
+        "http_status": (sosopay.HttpStatusError, {"status": 502}),
+        "transport": (sosopay.TransportError, {"operation": "query", "reason": "r", "maybe_sent": False}),
+        "timeout": (sosopay.RequestTimeoutError, {"operation": "preOrder", "after_ms": 5}),
+        "outcome_unknown": (
+            sosopay.OutcomeUnknownError,
+            {"operation": "preOrder", "charge_code": "C-9", "reason": "r"},
+        ),
+    }
+    for kind, (cls, fields) in cases.items():
+        e = errors._from_native(kind, "message", dict(fields, outcome_unknown=True, retryable=False))
+        assert type(e) is cls and isinstance(e, sosopay.SosopayError)
+        assert e.kind == kind and str(e) == "message" and e.outcome_unknown is True
+    g = errors._from_native("gateway", "m", {"code": "AMT_ERROR", "info": "bad amount"})
+    assert isinstance(g, sosopay.GatewayError)
+    assert g.code is sosopay.ResultCode.AMT_ERROR and g.info == "bad amount"
+    ou = errors._from_native("outcome_unknown", "m", {"charge_code": "C-9"})
+    assert isinstance(ou, sosopay.OutcomeUnknownError) and ou.charge_code == "C-9"
+    assert ou.outcome_unknown is True
+    assert issubclass(sosopay.RequestTimeoutError, TimeoutError)
+    assert sosopay.GatewayTimeoutError is sosopay.RequestTimeoutError
+    assert issubclass(sosopay.ValidationError, ValueError)
+    # A kind added to the core later still maps to the base class.
+    assert type(errors._from_native("new_kind", "m", {"outcome_unknown": True})) is sosopay.SosopayError
