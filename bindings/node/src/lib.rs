@@ -1,1 +1,71 @@
-//! sosopay node bindings (being built: see the node binding issue).
+//! Node.js bindings of the sosopay core (napi-rs). The npm package lives in `../../node`:
+//! `node/sosopay.js` wraps these exports and turns errors into `SosopayError` subclasses.
+//!
+//! Logic lives in the core; this crate only converts JS values and errors.
+
+// napi-derive registers exports only outside `cfg(test)`: in unit-test builds they look unused.
+#![cfg_attr(test, allow(dead_code))]
+
+mod client;
+mod convert;
+mod envelope;
+mod error;
+mod notify;
+
+use napi_derive::napi;
+use sosopay::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType};
+
+use crate::convert::{names, FenInput, YuanInput};
+use crate::error::IntoNapi;
+
+/// The names of every known value of each dictionary.
+#[napi(object)]
+pub struct KnownValues {
+    /// `RESULT.CODE` values, as sent.
+    pub result_code: Vec<String>,
+    /// Order states.
+    pub order_state: Vec<String>,
+    /// Channels.
+    pub channel: Vec<String>,
+    /// Funding sources.
+    pub fund_channel: Vec<String>,
+    /// Kinds of scanned codes.
+    pub dynamic_id_type: Vec<String>,
+    /// Order trade types.
+    pub trade_type: Vec<String>,
+    /// What a query's code is.
+    pub ser_type: Vec<String>,
+}
+
+/// Every known dictionary value (names as used in requests and replies).
+#[napi(js_name = "knownValues")]
+pub fn known_values() -> KnownValues {
+    KnownValues {
+        result_code: ResultCode::KNOWN
+            .iter()
+            .map(|c| c.as_wire().to_owned())
+            .collect(),
+        order_state: names::<OrderState>(),
+        channel: names::<Channel>(),
+        fund_channel: names::<FundChannel>(),
+        dynamic_id_type: names::<DynamicIdType>(),
+        trade_type: names::<TradeType>(),
+        ser_type: names::<SerType>(),
+    }
+}
+
+/// Parses yuan text exactly (`"158.00"`, `"0.1"`) and returns integer fen.
+#[napi(js_name = "yuanToFen")]
+pub fn yuan_to_fen(#[napi(ts_arg_type = "string")] yuan: YuanInput) -> napi::Result<f64> {
+    convert::amount(&Some(yuan), &None, "yuan", "fen")
+        .map(convert::fen_number)
+        .napi()
+}
+
+/// Formats integer fen as yuan text with two decimals (`1` → `"0.01"`).
+#[napi(js_name = "fenToYuan")]
+pub fn fen_to_yuan(#[napi(ts_arg_type = "number | bigint")] fen: FenInput) -> napi::Result<String> {
+    convert::amount(&None, &Some(fen), "yuan", "fen")
+        .map(|a| a.to_yuan_string())
+        .napi()
+}

@@ -1,0 +1,761 @@
+//! `Client`: every gateway operation and flow as a Promise. The core client is blocking; each
+//! call runs on the napi tokio runtime's blocking pool (`spawn_blocking`), so the JS event loop
+//! keeps running and a 90 s micropay never occupies libuv's small thread pool.
+
+use std::time::Duration;
+
+use napi::bindgen_prelude::{spawn_blocking, Either, PromiseRaw, ToNapiValue};
+use napi::Env;
+use napi_derive::napi;
+use sosopay::codec::Format;
+use sosopay::flows::{OutcomeStatus, PaymentOutcome as CoreOutcome, WaitOptions as CoreWait};
+use sosopay::models::{
+    CancelRequest as CoreCancel, FlowRechargeRequest as CoreFlow, MicropayRequest as CoreMicropay,
+    OrderRequest as CoreOrder, QueryRequest as CoreQuery, RefundRequest as CoreRefund,
+};
+use sosopay::{
+    Channel, ClientConfig, DynamicIdType, Environment, Error, RetryPolicy, SerType, TradeType,
+};
+
+use crate::convert::{self, amount, goods_in, parse_enum, FenInput, GoodsInput, YuanInput};
+use crate::convert::{FundBill, OrderDetails, OrderReply};
+use crate::error::{to_napi, validation, IntoNapi};
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+/// Retries of idempotent requests (query, cancel).
+#[napi(object)]
+pub struct RetryOptions {
+    /// Attempts in all, the first included (1 disables retries). Default 3.
+    pub max_attempts: Option<u32>,
+    /// The first delay, ms. Default 200.
+    pub base_delay_ms: Option<f64>,
+    /// The largest delay, ms. Default 2000.
+    pub max_delay_ms: Option<f64>,
+}
+
+/// Options of `new Client(...)`.
+#[napi(object)]
+pub struct ClientOptions {
+    /// The merchant code (`BUSI_ID`).
+    pub busi_code: String,
+    /// The merchant key. Never printed or logged by the SDK.
+    pub key: String,
+    /// The gateway base URL (`.../openGateway/openService/`). Give this or `environment`.
+    pub base_url: Option<String>,
+    /// A published environment instead of `baseUrl`.
+    #[napi(ts_type = "Environment")]
+    pub environment: Option<String>,
+    /// Use the 3DES envelope for requests and replies. Default false.
+    pub encrypt: Option<bool>,
+    /// The reply format to ask for: `"json"` (default) or `"xml"`.
+    #[napi(ts_type = "'json' | 'xml'")]
+    pub format: Option<String>,
+    /// Connection set-up timeout, ms. Default 5000.
+    pub connect_timeout_ms: Option<f64>,
+    /// Whole-request timeout of every operation but micropay, ms. Default 20000.
+    pub timeout_ms: Option<f64>,
+    /// Whole-request timeout of micropay, ms (above the gateway's 80 s hold). Default 95000.
+    pub micropay_timeout_ms: Option<f64>,
+    /// Retries of queries and cancels.
+    pub retry: Option<RetryOptions>,
+    /// `OPER_ID` used when a request has none.
+    pub default_oper_id: Option<String>,
+    /// `DEV_ID` used when a request has none.
+    pub default_dev_id: Option<String>,
+}
+
+/// Milliseconds from JS → `Duration`; `None` stays `None`.
+pub fn millis(v: Option<f64>, field: &str) -> Result<Option<Duration>, Error> {
+    match v {
+        None => Ok(None),
+        Some(ms) if (0.0..=1e12).contains(&ms) => {
+            Ok(Some(Duration::from_micros((ms * 1000.0).round() as u64)))
+        }
+        Some(ms) => Err(validation(
+            field,
+            format!("{ms} is not a number of milliseconds (0 or more)"),
+        )),
+    }
+}
+
+fn config(o: ClientOptions) -> Result<ClientConfig, Error> {
+    let base_url =
+        match (o.base_url, o.environment) {
+            (Some(url), None) => url,
+            (None, Some(env)) => Environment::from_name(&env.replace('_', "-"))
+                .or_else(|| match env.to_ascii_lowercase().as_str() {
+                    "productionhttp" => Some(Environment::ProductionHttp),
+                    _ => None,
+                })
+                .ok_or_else(|| {
+                    validation(
+                        "environment",
+                        format!("{env:?} is not \"production\", \"production-http\" or \"uat\""),
+                    )
+                })?
+                .base_url()
+                .to_owned(),
+            (Some(_), Some(_)) => {
+                return Err(validation(
+                    "baseUrl",
+                    "give baseUrl or environment, not both",
+                ))
+            }
+            (None, None) => return Err(validation(
+                "baseUrl",
+                "is required (or give environment: \"production\", \"production-http\" or \"uat\")",
+            )),
+        };
+    let mut c = ClientConfig::new(o.busi_code, &o.key, base_url)?;
+    c.encrypt = o.encrypt.unwrap_or(false);
+    c.format = match o.format.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("json") => Format::Json,
+        Some("xml") => Format::Xml,
+        Some(other) => {
+            return Err(validation(
+                "format",
+                format!("{other:?} is not \"json\" or \"xml\""),
+            ))
+        }
+    };
+    if let Some(d) = millis(o.connect_timeout_ms, "connectTimeoutMs")? {
+        c.connect_timeout = d;
+    }
+    if let Some(d) = millis(o.timeout_ms, "timeoutMs")? {
+        c.timeout = d;
+    }
+    if let Some(d) = millis(o.micropay_timeout_ms, "micropayTimeoutMs")? {
+        c.micropay_timeout = d;
+    }
+    if let Some(r) = o.retry {
+        let d = RetryPolicy::default();
+        c.retry = RetryPolicy {
+            max_attempts: r.max_attempts.unwrap_or(d.max_attempts).max(1),
+            base_delay: millis(r.base_delay_ms, "retry.baseDelayMs")?.unwrap_or(d.base_delay),
+            max_delay: millis(r.max_delay_ms, "retry.maxDelayMs")?.unwrap_or(d.max_delay),
+        };
+    }
+    c.default_oper_id = o.default_oper_id;
+    c.default_dev_id = o.default_dev_id;
+    Ok(c)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+/// A micropay (被扫): the merchant scanned the customer's payment code.
+#[napi(object)]
+pub struct MicropayRequest {
+    /// The merchant's unique order number; reuse it when retrying this payment.
+    pub charge_code: String,
+    /// Amount in yuan as text (`"0.01"`); or give `amountFen`.
+    #[napi(ts_type = "string")]
+    pub amount: Option<YuanInput>,
+    /// Amount in integer fen.
+    #[napi(ts_type = "number | bigint")]
+    pub amount_fen: Option<FenInput>,
+    /// The code scanned from the customer's wallet.
+    pub dynamic_id: String,
+    /// Kind of code: `"Barcode"` (default), `"SoundWave"`, `"Nfc"` (or `"1"`..`"3"`).
+    #[napi(ts_type = "DynamicIdType | `${number}`")]
+    pub dynamic_id_type: Option<String>,
+    /// The channel (`"Auto"`, the default, detects it from the code).
+    #[napi(ts_type = "ChannelInput")]
+    pub channel: Option<String>,
+    /// `PAY_SUBJECT`.
+    pub pay_subject: String,
+    /// `OPER_ID` (the client's default when absent).
+    pub oper_id: Option<String>,
+    /// `DEV_ID` (the client's default when absent).
+    pub dev_id: Option<String>,
+    /// `REGISTER_ID`: the store.
+    pub register_id: Option<String>,
+    /// `MERCHANTPARA`: Base64 text echoed back.
+    pub merchant_para: Option<String>,
+    /// `TIME_EXPIRE`, seconds (at least 120).
+    pub time_expire: Option<u32>,
+    /// `GOODS_DETAIL`.
+    pub goods: Option<Vec<GoodsInput>>,
+    /// `verifyCodes`.
+    pub verify_codes: Option<String>,
+    /// `NODIFY_URL`.
+    pub notify_url: Option<String>,
+}
+
+fn micropay_in(r: MicropayRequest) -> Result<CoreMicropay, Error> {
+    Ok(CoreMicropay {
+        amount: amount(&r.amount, &r.amount_fen, "amount", "amountFen")?,
+        charge_code: r.charge_code,
+        dynamic_id: r.dynamic_id,
+        dynamic_id_type: r
+            .dynamic_id_type
+            .as_deref()
+            .map(parse_enum)
+            .unwrap_or(DynamicIdType::Barcode),
+        channel: r
+            .channel
+            .as_deref()
+            .map(parse_enum)
+            .unwrap_or(Channel::Auto),
+        pay_subject: r.pay_subject,
+        oper_id: r.oper_id.unwrap_or_default(),
+        dev_id: r.dev_id.unwrap_or_default(),
+        register_id: r.register_id,
+        merchant_para: r.merchant_para,
+        time_expire: r.time_expire,
+        goods: goods_in(r.goods)?,
+        verify_codes: r.verify_codes,
+        notify_url: r.notify_url,
+    })
+}
+
+/// A QR (主扫) or WeChat JSAPI (公众号) order.
+#[napi(object)]
+pub struct OrderRequest {
+    /// The merchant's unique order number.
+    pub charge_code: String,
+    /// Amount in yuan as text (`"0.01"`); or give `amountFen`.
+    #[napi(ts_type = "string")]
+    pub amount: Option<YuanInput>,
+    /// Amount in integer fen.
+    #[napi(ts_type = "number | bigint")]
+    pub amount_fen: Option<FenInput>,
+    /// The channel (required for QR orders; JSAPI orders use `"Wechat"`).
+    #[napi(ts_type = "ChannelInput")]
+    pub channel: Option<String>,
+    /// `PAY_SUBJECT`.
+    pub pay_subject: String,
+    /// `OPER_ID` (the client's default when absent).
+    pub oper_id: Option<String>,
+    /// `DEV_ID` (the client's default when absent).
+    pub dev_id: Option<String>,
+    /// `REGISTER_ID`.
+    pub register_id: Option<String>,
+    /// `MERCHANTPARA`.
+    pub merchant_para: Option<String>,
+    /// `TIME_EXPIRE`, seconds (at least 120).
+    pub time_expire: Option<u32>,
+    /// `NODIFY_URL`: where the gateway POSTs the payment notification.
+    pub notify_url: Option<String>,
+    /// `GOODS_DETAIL`.
+    pub goods: Option<Vec<GoodsInput>>,
+    /// `verifyCodes`.
+    pub verify_codes: Option<String>,
+    /// `TRADE_TYPE` (`"Native"` when absent).
+    #[napi(ts_type = "TradeType")]
+    pub trade_type: Option<String>,
+    /// `subAppid`.
+    pub sub_appid: Option<String>,
+    /// `subOpenid` (required for JSAPI).
+    pub sub_openid: Option<String>,
+}
+
+fn order_in(r: OrderRequest, jsapi: bool) -> Result<CoreOrder, Error> {
+    let channel = match r.channel.as_deref() {
+        Some(c) => parse_enum(c),
+        None if jsapi => Channel::Wechat,
+        None => return Err(validation("channel", "is required for a QR order")),
+    };
+    Ok(CoreOrder {
+        amount: amount(&r.amount, &r.amount_fen, "amount", "amountFen")?,
+        charge_code: r.charge_code,
+        channel,
+        pay_subject: r.pay_subject,
+        oper_id: r.oper_id.unwrap_or_default(),
+        dev_id: r.dev_id.unwrap_or_default(),
+        register_id: r.register_id,
+        merchant_para: r.merchant_para,
+        time_expire: r.time_expire,
+        notify_url: r.notify_url,
+        goods: goods_in(r.goods)?,
+        verify_codes: r.verify_codes,
+        trade_type: r.trade_type.as_deref().map(parse_enum::<TradeType>),
+        sub_appid: r.sub_appid,
+        sub_openid: r.sub_openid,
+    })
+}
+
+/// A refund (partial or full).
+#[napi(object)]
+pub struct RefundRequest {
+    /// The paid order's `CHARGE_CODE` (this or `chargeDownCode` is required).
+    pub charge_code: Option<String>,
+    /// The gateway's order number.
+    pub charge_down_code: Option<String>,
+    /// The merchant's unique refund number; reuse it to retry safely.
+    pub out_refund_no: Option<String>,
+    /// Refund in yuan as text; or give `refundAmountFen`.
+    #[napi(ts_type = "string")]
+    pub refund_amount: Option<YuanInput>,
+    /// Refund in integer fen.
+    #[napi(ts_type = "number | bigint")]
+    pub refund_amount_fen: Option<FenInput>,
+    /// `REFUND_SUBJECT`.
+    pub refund_subject: String,
+    /// `OPER_ID` (the client's default when absent).
+    pub oper_id: Option<String>,
+    /// `DEV_ID` (the client's default when absent).
+    pub dev_id: Option<String>,
+}
+
+fn refund_in(r: RefundRequest) -> Result<CoreRefund, Error> {
+    Ok(CoreRefund {
+        refund_amount: amount(
+            &r.refund_amount,
+            &r.refund_amount_fen,
+            "refundAmount",
+            "refundAmountFen",
+        )?,
+        charge_code: r.charge_code,
+        charge_down_code: r.charge_down_code,
+        out_refund_no: r.out_refund_no,
+        refund_subject: r.refund_subject,
+        oper_id: r.oper_id.unwrap_or_default(),
+        dev_id: r.dev_id.unwrap_or_default(),
+    })
+}
+
+/// A query by something other than the merchant's charge code.
+#[napi(object)]
+pub struct QueryRequest {
+    /// The code looked up.
+    pub code: String,
+    /// What `code` is: `"ChargeCode"` (default), `"ChargeDownCode"`, `"VerifyCode"` (or `"0"`..`"2"`).
+    #[napi(ts_type = "SerType | `${number}`")]
+    pub ser_type: Option<String>,
+}
+
+/// A cancel (撤单).
+#[napi(object)]
+pub struct CancelRequest {
+    /// The order's `CHARGE_CODE`.
+    pub charge_code: String,
+    /// Apply to cancel (`opType=ACO`) instead of cancelling immediately.
+    pub apply: Option<bool>,
+}
+
+/// A mobile data top-up (流量充值).
+#[napi(object)]
+pub struct FlowRechargeRequest {
+    /// `phoneNo`.
+    pub phone_no: String,
+    /// `flowVal`, MB.
+    pub flow_val: u32,
+    /// `flowType`: `"0"` nationwide (default), `"1"` within the province.
+    #[napi(ts_type = "'0' | '1'")]
+    pub flow_type: Option<String>,
+    /// `notifyURL`.
+    pub notify_url: Option<String>,
+}
+
+/// Timing of `micropayAndWait` and `waitForPayment`.
+#[napi(object)]
+pub struct WaitOptions {
+    /// How long to wait before cancelling (micropay) or giving up (wait), ms. Default 90000.
+    pub deadline_ms: Option<f64>,
+    /// The first pause between queries, ms. Default 2000.
+    pub poll_interval_ms: Option<f64>,
+    /// The pause grows up to this, ms. Default 5000.
+    pub max_poll_interval_ms: Option<f64>,
+    /// How many times to try cancelling before reporting `"Unresolved"`. Default 5.
+    pub cancel_attempts: Option<u32>,
+}
+
+fn wait_in(o: Option<WaitOptions>) -> Result<CoreWait, Error> {
+    let d = CoreWait::default();
+    let Some(o) = o else { return Ok(d) };
+    Ok(CoreWait {
+        deadline: millis(o.deadline_ms, "deadlineMs")?.unwrap_or(d.deadline),
+        poll_interval: millis(o.poll_interval_ms, "pollIntervalMs")?.unwrap_or(d.poll_interval),
+        max_poll_interval: millis(o.max_poll_interval_ms, "maxPollIntervalMs")?
+            .unwrap_or(d.max_poll_interval),
+        cancel_attempts: o.cancel_attempts.unwrap_or(d.cancel_attempts),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies
+
+/// The reply to `refund` (`REFUND_RESP`).
+#[napi(object)]
+pub struct RefundReply {
+    /// `RESULT.CODE`.
+    #[napi(ts_type = "ResultCode")]
+    pub result_code: String,
+    /// `RESULT.INFO`.
+    pub result_info: String,
+    /// The channel by name.
+    #[napi(ts_type = "Channel")]
+    pub channel: Option<String>,
+    /// `CHANNEL_TYPE` as sent.
+    pub channel_code: Option<String>,
+    /// Where the refund went.
+    pub fund_bills: Vec<FundBill>,
+    /// `CHARGE_CODE`, when included.
+    pub charge_code: Option<String>,
+    /// `OUT_REFUND_NO`, when included.
+    pub out_refund_no: Option<String>,
+    /// The order's state after the refund, when included.
+    #[napi(ts_type = "OrderState")]
+    pub state: Option<String>,
+    /// `STATE` as sent.
+    pub state_code: Option<String>,
+    /// The whole reply document.
+    #[napi(ts_type = "Record<string, unknown>")]
+    pub raw: serde_json::Value,
+}
+
+/// The reply to `query` (`QUERY_RESP`).
+#[napi(object)]
+pub struct QueryReply {
+    /// `RESULT.CODE`.
+    #[napi(ts_type = "ResultCode")]
+    pub result_code: String,
+    /// `RESULT.INFO`.
+    pub result_info: String,
+    /// The order.
+    pub order: OrderDetails,
+    /// The whole reply document.
+    #[napi(ts_type = "Record<string, unknown>")]
+    pub raw: serde_json::Value,
+}
+
+/// The reply to `cancel` (`CANCELTRADE_RESP`). `resultCode` may be `"AREADY_REVOKED"` when an
+/// earlier attempt already cancelled the order.
+#[napi(object)]
+pub struct CancelReply {
+    /// `RESULT.CODE`.
+    #[napi(ts_type = "ResultCode")]
+    pub result_code: String,
+    /// `RESULT.INFO`.
+    pub result_info: String,
+    /// The whole reply document.
+    #[napi(ts_type = "Record<string, unknown>")]
+    pub raw: serde_json::Value,
+}
+
+/// The `flow` node of a top-up reply.
+#[napi(object)]
+pub struct FlowOrder {
+    /// `id`.
+    pub id: Option<String>,
+    /// `phoneNo`.
+    pub phone_no: Option<String>,
+    /// `flowVal` (MB).
+    pub flow_val: Option<u32>,
+    /// `flowType`.
+    pub flow_type: Option<String>,
+    /// `busiCode`.
+    pub busi_code: Option<String>,
+    /// `orderID`: the gateway's order number.
+    pub order_id: Option<String>,
+    /// `platOrderID`: the top-up platform's order number.
+    pub plat_order_id: Option<String>,
+    /// `creatTime`.
+    pub create_time: Option<String>,
+    /// `status`: 0 created, 1 in progress, 2 done, 3 failed.
+    pub status: Option<String>,
+}
+
+/// The reply to `flowRecharge`.
+#[napi(object)]
+pub struct FlowRechargeReply {
+    /// `result.CODE`.
+    #[napi(ts_type = "ResultCode")]
+    pub result_code: String,
+    /// `result.INFO`.
+    pub result_info: String,
+    /// The top-up order.
+    pub flow: Option<FlowOrder>,
+    /// The whole reply document.
+    #[napi(ts_type = "Record<string, unknown>")]
+    pub raw: serde_json::Value,
+}
+
+/// How a flow (`micropayAndWait`, `waitForPayment`) ended.
+#[napi(object)]
+pub struct PaymentOutcome {
+    /// `"Paid"`, `"Failed"`, `"Cancelled"`, `"Pending"` (waitForPayment only) or
+    /// `"Unresolved"` (query `chargeCode` later before doing anything else).
+    #[napi(ts_type = "OutcomeStatus")]
+    pub status: String,
+    /// Was the customer charged (and not reversed)?
+    pub is_paid: bool,
+    /// The merchant's order number.
+    pub charge_code: String,
+    /// The order as last seen (always present when paid).
+    pub order: Option<OrderDetails>,
+    /// The gateway code behind a failure, when there is one.
+    #[napi(ts_type = "ResultCode")]
+    pub result_code: Option<String>,
+    /// Why, in words.
+    pub reason: String,
+    /// How many queries were made.
+    pub queries: u32,
+}
+
+fn outcome_name(s: OutcomeStatus) -> &'static str {
+    match s {
+        OutcomeStatus::Paid => "Paid",
+        OutcomeStatus::Failed => "Failed",
+        OutcomeStatus::Cancelled => "Cancelled",
+        OutcomeStatus::Pending => "Pending",
+        OutcomeStatus::Unresolved => "Unresolved",
+    }
+}
+
+impl From<CoreOutcome> for PaymentOutcome {
+    fn from(o: CoreOutcome) -> Self {
+        PaymentOutcome {
+            status: outcome_name(o.status).to_owned(),
+            is_paid: o.is_paid(),
+            charge_code: o.charge_code,
+            order: o.order.map(Into::into),
+            result_code: o.code.map(|c| c.as_wire().to_owned()),
+            reason: o.reason,
+            queries: o.queries,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client
+
+/// Runs `job` on the blocking pool and settles a Promise with its result. A conversion error
+/// (`job` is `Err`) rejects the Promise too: these methods never throw synchronously.
+fn promise<T, F>(env: &Env, job: Result<F, Error>) -> napi::Result<PromiseRaw<'_, T>>
+where
+    T: ToNapiValue + Send + 'static,
+    F: FnOnce() -> Result<T, Error> + Send + 'static,
+{
+    env.spawn_future(async move {
+        let f = job.map_err(to_napi)?;
+        spawn_blocking(f)
+            .await
+            .map_err(|e| napi::Error::from_reason(format!("the SDK's worker task failed: {e}")))?
+            .napi()
+    })
+}
+
+/// The gateway client. Every method returns a Promise and runs off the main thread.
+#[napi]
+pub struct Client {
+    inner: sosopay::Client,
+}
+
+#[napi]
+impl Client {
+    /// Builds the client (validates the options; nothing is sent).
+    #[napi(constructor)]
+    pub fn new(options: ClientOptions) -> napi::Result<Self> {
+        let inner = config(options).and_then(sosopay::Client::new).napi()?;
+        Ok(Client { inner })
+    }
+
+    /// The merchant code.
+    #[napi(getter)]
+    pub fn busi_code(&self) -> String {
+        self.inner.config().busi_code.clone()
+    }
+
+    /// The base URL in use.
+    #[napi(getter)]
+    pub fn base_url(&self) -> String {
+        self.inner.config().base_url.clone()
+    }
+
+    /// Micropay (被扫, `preOrder`). The gateway may hold it up to 80 s while the customer
+    /// confirms. A lost reply rejects with an error whose `outcomeUnknown` is true: prefer
+    /// `micropayAndWait`, which settles that.
+    #[napi(ts_return_type = "Promise<OrderReply>")]
+    pub fn micropay<'e>(
+        &self,
+        env: &'e Env,
+        request: MicropayRequest,
+    ) -> napi::Result<PromiseRaw<'e, OrderReply>> {
+        let c = self.inner.clone();
+        let job = micropay_in(request).map(|r| move || c.micropay(&r).map(OrderReply::from));
+        promise(env, job)
+    }
+
+    /// A QR order (主扫): the reply's `barCode` is the link to show as a QR code.
+    #[napi(ts_return_type = "Promise<OrderReply>")]
+    pub fn create_qr_order<'e>(
+        &self,
+        env: &'e Env,
+        request: OrderRequest,
+    ) -> napi::Result<PromiseRaw<'e, OrderReply>> {
+        let c = self.inner.clone();
+        let job =
+            order_in(request, false).map(|r| move || c.create_qr_order(&r).map(OrderReply::from));
+        promise(env, job)
+    }
+
+    /// A WeChat JSAPI order (公众号): the reply's `jsapi` holds the pay parameters.
+    #[napi(ts_return_type = "Promise<OrderReply>")]
+    pub fn create_jsapi_order<'e>(
+        &self,
+        env: &'e Env,
+        request: OrderRequest,
+    ) -> napi::Result<PromiseRaw<'e, OrderReply>> {
+        let c = self.inner.clone();
+        let job =
+            order_in(request, true).map(|r| move || c.create_jsapi_order(&r).map(OrderReply::from));
+        promise(env, job)
+    }
+
+    /// Queries an order: by charge code (a string), or `{ code, serType }`.
+    #[napi(ts_return_type = "Promise<QueryReply>")]
+    pub fn query<'e>(
+        &self,
+        env: &'e Env,
+        #[napi(ts_arg_type = "string | QueryRequest")] request: Either<String, QueryRequest>,
+    ) -> napi::Result<PromiseRaw<'e, QueryReply>> {
+        let c = self.inner.clone();
+        let req = match request {
+            Either::A(code) => CoreQuery::by_charge_code(code),
+            Either::B(q) => CoreQuery {
+                code: q.code,
+                ser_type: q
+                    .ser_type
+                    .as_deref()
+                    .map(parse_enum)
+                    .unwrap_or(SerType::ChargeCode),
+            },
+        };
+        let job = Ok(move || {
+            c.query(&req).map(|r| QueryReply {
+                result_code: r.result.code.as_wire().to_owned(),
+                result_info: r.result.info,
+                order: r.order.into(),
+                raw: r.raw,
+            })
+        });
+        promise(env, job)
+    }
+
+    /// A refund (partial or full). Reuse `outRefundNo` to retry safely.
+    #[napi(ts_return_type = "Promise<RefundReply>")]
+    pub fn refund<'e>(
+        &self,
+        env: &'e Env,
+        request: RefundRequest,
+    ) -> napi::Result<PromiseRaw<'e, RefundReply>> {
+        let c = self.inner.clone();
+        let job = refund_in(request).map(|r| {
+            move || {
+                c.refund(&r).map(|r| RefundReply {
+                    result_code: r.result.code.as_wire().to_owned(),
+                    result_info: r.result.info,
+                    channel: r.channel.as_ref().map(|v| v.name().to_owned()),
+                    channel_code: r.channel.as_ref().map(|v| v.as_wire().to_owned()),
+                    fund_bills: convert::fund_bills(&r.fund_bills),
+                    charge_code: r.charge_code,
+                    out_refund_no: r.out_refund_no,
+                    state: r.state.as_ref().map(|v| v.name().to_owned()),
+                    state_code: r.state.as_ref().map(|v| v.as_wire().to_owned()),
+                    raw: r.raw,
+                })
+            }
+        });
+        promise(env, job)
+    }
+
+    /// Cancels (reverses) an order: by charge code (a string), or `{ chargeCode, apply }`.
+    #[napi(ts_return_type = "Promise<CancelReply>")]
+    pub fn cancel<'e>(
+        &self,
+        env: &'e Env,
+        #[napi(ts_arg_type = "string | CancelRequest")] request: Either<String, CancelRequest>,
+    ) -> napi::Result<PromiseRaw<'e, CancelReply>> {
+        let c = self.inner.clone();
+        let req = match request {
+            Either::A(code) => CoreCancel::new(code),
+            Either::B(r) => CoreCancel {
+                charge_code: r.charge_code,
+                apply: r.apply.unwrap_or(false),
+            },
+        };
+        let job = Ok(move || {
+            c.cancel(&req).map(|r| CancelReply {
+                result_code: r.result.code.as_wire().to_owned(),
+                result_info: r.result.info,
+                raw: r.raw,
+            })
+        });
+        promise(env, job)
+    }
+
+    /// A mobile data top-up (流量充值).
+    #[napi(ts_return_type = "Promise<FlowRechargeReply>")]
+    pub fn flow_recharge<'e>(
+        &self,
+        env: &'e Env,
+        request: FlowRechargeRequest,
+    ) -> napi::Result<PromiseRaw<'e, FlowRechargeReply>> {
+        let c = self.inner.clone();
+        let req = CoreFlow {
+            phone_no: request.phone_no,
+            flow_val: request.flow_val,
+            flow_type: request.flow_type,
+            notify_url: request.notify_url,
+        };
+        let job = Ok(move || {
+            c.flow_recharge(&req).map(|r| FlowRechargeReply {
+                result_code: r.result.code.as_wire().to_owned(),
+                result_info: r.result.info,
+                flow: r.flow.map(|f| FlowOrder {
+                    id: f.id,
+                    phone_no: f.phone_no,
+                    flow_val: f.flow_val,
+                    flow_type: f.flow_type,
+                    busi_code: f.busi_code,
+                    order_id: f.order_id,
+                    plat_order_id: f.plat_order_id,
+                    create_time: f.create_time,
+                    status: f.status,
+                }),
+                raw: r.raw,
+            })
+        });
+        promise(env, job)
+    }
+
+    /// The till flow: micropay, settle an unknown outcome by querying, cancel at the deadline.
+    /// Rejects only for invalid requests (nothing sent); everything else is an outcome.
+    #[napi(ts_return_type = "Promise<PaymentOutcome>")]
+    pub fn micropay_and_wait<'e>(
+        &self,
+        env: &'e Env,
+        request: MicropayRequest,
+        options: Option<WaitOptions>,
+    ) -> napi::Result<PromiseRaw<'e, PaymentOutcome>> {
+        let c = self.inner.clone();
+        let job = micropay_in(request).and_then(|r| {
+            let opts = wait_in(options)?;
+            Ok(move || c.micropay_and_wait(&r, &opts).map(PaymentOutcome::from))
+        });
+        promise(env, job)
+    }
+
+    /// Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
+    /// deadline (`"Pending"`).
+    #[napi(ts_return_type = "Promise<PaymentOutcome>")]
+    pub fn wait_for_payment<'e>(
+        &self,
+        env: &'e Env,
+        charge_code: String,
+        options: Option<WaitOptions>,
+    ) -> napi::Result<PromiseRaw<'e, PaymentOutcome>> {
+        let c = self.inner.clone();
+        let job = wait_in(options).map(|opts| {
+            move || {
+                c.wait_for_payment(&charge_code, &opts)
+                    .map(PaymentOutcome::from)
+            }
+        });
+        promise(env, job)
+    }
+}

@@ -1,0 +1,556 @@
+//! JS values ↔ core types: money, dictionaries, and the reply models as plain JS objects.
+
+use napi::bindgen_prelude::{BigInt, Either};
+use napi_derive::napi;
+use sosopay::models::{FundBill as CoreFundBill, Goods as CoreGoods, JsapiParams as CoreJsapi};
+use sosopay::models::{OrderDetails as CoreDetails, OrderReply as CoreOrderReply};
+use sosopay::{Amount, Channel, DynamicIdType, Error, FundChannel, OrderState, ResultCode};
+use sosopay::{SerType, TradeType};
+
+use crate::error::validation;
+
+// ---------------------------------------------------------------------------------------------
+// Money
+
+/// A yuan amount as JS may pass it: a decimal string, or a number (always rejected: inexact).
+pub type YuanInput = Either<String, f64>;
+/// Integer fen as JS may pass it: a safe-integer number or a bigint.
+pub type FenInput = Either<f64, BigInt>;
+
+fn fen_from_js(v: &FenInput, field: &str) -> Result<Amount, Error> {
+    match v {
+        Either::A(n) => {
+            if !n.is_finite() || n.fract() != 0.0 {
+                return Err(validation(
+                    field,
+                    format!("{n} is not a whole number of fen"),
+                ));
+            }
+            if *n < 0.0 {
+                return Err(validation(field, format!("{n} fen is negative")));
+            }
+            if *n > Amount::MAX_FEN as f64 {
+                return Err(validation(
+                    field,
+                    format!("{n} is above the maximum of {} fen", Amount::MAX_FEN),
+                ));
+            }
+            Amount::from_fen(*n as u64).map_err(|e| rename(e, field))
+        }
+        Either::B(b) => {
+            let (negative, value, lossless) = b.get_u64();
+            if negative {
+                return Err(validation(field, "is negative"));
+            }
+            if !lossless {
+                return Err(validation(field, "is too large"));
+            }
+            Amount::from_fen(value).map_err(|e| rename(e, field))
+        }
+    }
+}
+
+fn yuan_from_js(v: &YuanInput, field: &str, fen_field: &str) -> Result<Amount, Error> {
+    match v {
+        Either::A(s) => Amount::parse_yuan_named(s, field),
+        Either::B(n) => Err(validation(
+            field,
+            format!(
+                "got the number {n}; give yuan as a string (\"{n}\") or integer fen as {fen_field}: JS numbers are not exact for money"
+            ),
+        )),
+    }
+}
+
+/// Renames the field of a validation error (the core names its own).
+fn rename(e: Error, field: &str) -> Error {
+    match e {
+        Error::Validation { reason, .. } => validation(field, reason),
+        other => other,
+    }
+}
+
+/// An amount given either as yuan text (`field`) or integer fen (`fen_field`): exactly one.
+pub fn amount(
+    yuan: &Option<YuanInput>,
+    fen: &Option<FenInput>,
+    field: &str,
+    fen_field: &str,
+) -> Result<Amount, Error> {
+    match (yuan, fen) {
+        (Some(y), None) => yuan_from_js(y, field, fen_field),
+        (None, Some(f)) => fen_from_js(f, fen_field),
+        (Some(_), Some(_)) => Err(validation(
+            field,
+            format!("give {field} (yuan text) or {fen_field} (integer fen), not both"),
+        )),
+        (None, None) => Err(validation(
+            field,
+            format!(
+                "is required: give {field} (yuan text like \"0.01\") or {fen_field} (integer fen)"
+            ),
+        )),
+    }
+}
+
+/// Amount as JS reads it: integer fen (exact up to 2^53 − 1) and the yuan text.
+pub fn fen_number(a: Amount) -> f64 {
+    a.fen() as f64
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dictionaries
+
+/// The core's wire dictionaries, seen uniformly.
+pub trait WireEnum: Sized + Clone + 'static {
+    /// Every known value.
+    fn known() -> &'static [Self];
+    /// The variant's name (`"Unknown"` for unknown codes).
+    fn name(&self) -> &'static str;
+    /// The wire text.
+    fn wire(&self) -> &str;
+    /// Parses wire text.
+    fn parse_wire(raw: &str) -> Self;
+}
+
+macro_rules! wire_enum {
+    ($($t:ident),*) => {$(
+        impl WireEnum for $t {
+            fn known() -> &'static [Self] { $t::KNOWN }
+            fn name(&self) -> &'static str { $t::name(self) }
+            fn wire(&self) -> &str { self.as_wire() }
+            fn parse_wire(raw: &str) -> Self { $t::from_wire(raw) }
+        }
+    )*};
+}
+
+wire_enum!(
+    ResultCode,
+    OrderState,
+    Channel,
+    FundChannel,
+    DynamicIdType,
+    TradeType,
+    SerType
+);
+
+/// Parses a dictionary value given by its name (`"Wechat"`, any case) or its wire code (`"2"`).
+/// Unknown text is kept as `Unknown(raw)`; the core's validation decides whether that is allowed.
+pub fn parse_enum<T: WireEnum>(text: &str) -> T {
+    let t = text.trim();
+    T::known()
+        .iter()
+        .find(|v| v.name().eq_ignore_ascii_case(t))
+        .cloned()
+        .unwrap_or_else(|| T::parse_wire(t))
+}
+
+/// The names of every known value, for `knownValues()` in JS.
+pub fn names<T: WireEnum>() -> Vec<String> {
+    T::known().iter().map(|v| v.name().to_owned()).collect()
+}
+
+fn name_of<T: WireEnum>(v: &Option<T>) -> Option<String> {
+    v.as_ref().map(|v| v.name().to_owned())
+}
+
+fn wire_of<T: WireEnum>(v: &Option<T>) -> Option<String> {
+    v.as_ref().map(|v| v.wire().to_owned())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Goods (both ways)
+
+/// One item of `GOODS_DETAIL`.
+#[napi(object)]
+pub struct GoodsInput {
+    /// `GOOD_ID`.
+    pub id: String,
+    /// `GOOD_NAME`.
+    pub name: String,
+    /// `GOOD_CLASS`.
+    pub class: String,
+    /// Unit price in yuan, as text (`"2.50"`); or give `priceFen`.
+    #[napi(ts_type = "string")]
+    pub price: Option<YuanInput>,
+    /// Unit price in integer fen.
+    #[napi(ts_type = "number | bigint")]
+    pub price_fen: Option<FenInput>,
+    /// `GOOD_SUBJECT`.
+    pub subject: String,
+    /// `GOOD_QUANTITY`.
+    pub quantity: u32,
+    /// `GOOD_SHOWURL`.
+    pub show_url: Option<String>,
+}
+
+/// Converts the goods list.
+pub fn goods_in(list: Option<Vec<GoodsInput>>) -> Result<Vec<CoreGoods>, Error> {
+    list.unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, g)| {
+            Ok(CoreGoods {
+                price: amount(
+                    &g.price,
+                    &g.price_fen,
+                    &format!("goods[{i}].price"),
+                    &format!("goods[{i}].priceFen"),
+                )?,
+                id: g.id,
+                name: g.name,
+                class: g.class,
+                subject: g.subject,
+                quantity: g.quantity,
+                show_url: g.show_url,
+            })
+        })
+        .collect()
+}
+
+/// One item of `GOODS_DETAIL`, as decoded.
+#[napi(object)]
+pub struct Goods {
+    /// `GOOD_ID`.
+    pub id: String,
+    /// `GOOD_NAME`.
+    pub name: String,
+    /// `GOOD_CLASS`.
+    pub class: String,
+    /// Unit price in fen.
+    pub price_fen: f64,
+    /// Unit price in yuan (`"2.50"`).
+    pub price_yuan: String,
+    /// `GOOD_SUBJECT`.
+    pub subject: String,
+    /// `GOOD_QUANTITY`.
+    pub quantity: u32,
+    /// `GOOD_SHOWURL`.
+    pub show_url: Option<String>,
+}
+
+impl From<&CoreGoods> for Goods {
+    fn from(g: &CoreGoods) -> Self {
+        Goods {
+            id: g.id.clone(),
+            name: g.name.clone(),
+            class: g.class.clone(),
+            price_fen: fen_number(g.price),
+            price_yuan: g.price.to_yuan_string(),
+            subject: g.subject.clone(),
+            quantity: g.quantity,
+            show_url: g.show_url.clone(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies
+
+/// How much of a payment came from (or a refund went to) one funding source.
+#[napi(object)]
+pub struct FundBill {
+    /// The funding source by name (`"AlipayBalance"`, `"WechatPay"`, ... or `"Unknown"`).
+    #[napi(ts_type = "FundChannel")]
+    pub fund_channel: String,
+    /// `FUND_CHANNEL` as sent (`"10"`).
+    pub fund_channel_code: String,
+    /// `AMOUNT` in fen.
+    pub amount_fen: f64,
+    /// `AMOUNT` in yuan (`"0.01"`).
+    pub amount_yuan: String,
+}
+
+pub fn fund_bills(list: &[CoreFundBill]) -> Vec<FundBill> {
+    list.iter()
+        .map(|b| FundBill {
+            fund_channel: b.fund_channel.name().to_owned(),
+            fund_channel_code: b.fund_channel.as_wire().to_owned(),
+            amount_fen: fen_number(b.amount),
+            amount_yuan: b.amount.to_yuan_string(),
+        })
+        .collect()
+}
+
+/// WeChat JSAPI pay parameters for `WeixinJSBridge` / `wx.chooseWXPay`.
+#[napi(object)]
+pub struct JsapiParams {
+    /// `appId`.
+    pub app_id: String,
+    /// `timeStamp`.
+    pub time_stamp: String,
+    /// `nonceStr`.
+    pub nonce_str: String,
+    /// `package` (`prepay_id=…`).
+    pub package: String,
+    /// `signType`.
+    pub sign_type: String,
+    /// `paySign`.
+    pub pay_sign: String,
+}
+
+impl From<&CoreJsapi> for JsapiParams {
+    fn from(j: &CoreJsapi) -> Self {
+        JsapiParams {
+            app_id: j.app_id.clone(),
+            time_stamp: j.time_stamp.clone(),
+            nonce_str: j.nonce_str.clone(),
+            package: j.package.clone(),
+            sign_type: j.sign_type.clone(),
+            pay_sign: j.pay_sign.clone(),
+        }
+    }
+}
+
+/// The reply to `micropay`, `createQrOrder` and `createJsapiOrder` (`ORDER_RESP`).
+#[napi(object)]
+pub struct OrderReply {
+    /// `RESULT.CODE` (always `"SUCCESS"` here: other codes reject with a `GatewayError`).
+    #[napi(ts_type = "ResultCode")]
+    pub result_code: String,
+    /// `RESULT.INFO`.
+    pub result_info: String,
+    /// `CHARGE_CODE`.
+    pub charge_code: Option<String>,
+    /// `CHARGE_DOWN_CODE`: the gateway's order number.
+    pub charge_down_code: Option<String>,
+    /// `CHARGE_THIRD_CODE`: the channel's transaction id.
+    pub charge_third_code: Option<String>,
+    /// The channel by name.
+    #[napi(ts_type = "Channel")]
+    pub channel: Option<String>,
+    /// `CHANNEL_TYPE` as sent.
+    pub channel_code: Option<String>,
+    /// The order state by name, when the gateway includes it.
+    #[napi(ts_type = "OrderState")]
+    pub state: Option<String>,
+    /// `STATE` as sent.
+    pub state_code: Option<String>,
+    /// `AMT` in fen.
+    pub amount_fen: Option<f64>,
+    /// `AMT` in yuan (`"0.01"`).
+    pub amount_yuan: Option<String>,
+    /// `MERCHANTPARA`.
+    pub merchant_para: Option<String>,
+    /// `FUND_BILL_LIST`.
+    pub fund_bills: Vec<FundBill>,
+    /// `OPER_ID`.
+    pub oper_id: Option<String>,
+    /// `DEV_ID`.
+    pub dev_id: Option<String>,
+    /// `BEGIN_TIME` (`YYYY-MM-DD hh:mm:ss`, UTC+8).
+    pub begin_time: Option<String>,
+    /// `BAR_CODE`: the payment link to show as a QR code (QR orders).
+    pub bar_code: Option<String>,
+    /// The JSAPI pay parameters (JSAPI orders).
+    pub jsapi: Option<JsapiParams>,
+    /// The whole reply document as decoded.
+    #[napi(ts_type = "Record<string, unknown>")]
+    pub raw: serde_json::Value,
+}
+
+impl From<CoreOrderReply> for OrderReply {
+    fn from(r: CoreOrderReply) -> Self {
+        OrderReply {
+            result_code: r.result.code.as_wire().to_owned(),
+            result_info: r.result.info,
+            charge_code: r.charge_code,
+            charge_down_code: r.charge_down_code,
+            charge_third_code: r.charge_third_code,
+            channel: name_of(&r.channel),
+            channel_code: wire_of(&r.channel),
+            state: name_of(&r.state),
+            state_code: wire_of(&r.state),
+            amount_fen: r.amount.map(fen_number),
+            amount_yuan: r.amount.map(Amount::to_yuan_string),
+            merchant_para: r.merchant_para,
+            fund_bills: fund_bills(&r.fund_bills),
+            oper_id: r.oper_id,
+            dev_id: r.dev_id,
+            begin_time: r.begin_time,
+            bar_code: r.bar_code,
+            jsapi: r.jsapi.as_ref().map(JsapiParams::from),
+            raw: r.raw,
+        }
+    }
+}
+
+/// An order's details: a query's reply, a notification, a flow's last query.
+#[napi(object)]
+pub struct OrderDetails {
+    /// `BUSI_ID`.
+    pub busi_id: Option<String>,
+    /// `CHARGE_CODE`.
+    pub charge_code: Option<String>,
+    /// `CHARGE_DOWN_CODE`.
+    pub charge_down_code: Option<String>,
+    /// `CHARGE_THIRD_CODE`.
+    pub charge_third_code: Option<String>,
+    /// The channel by name.
+    #[napi(ts_type = "Channel")]
+    pub channel: Option<String>,
+    /// `CHANNEL_TYPE` as sent.
+    pub channel_code: Option<String>,
+    /// The order state by name.
+    #[napi(ts_type = "OrderState")]
+    pub state: Option<String>,
+    /// `STATE` as sent.
+    pub state_code: Option<String>,
+    /// `AMT` in fen.
+    pub amount_fen: Option<f64>,
+    /// `AMT` in yuan.
+    pub amount_yuan: Option<String>,
+    /// `realAMT` (what the customer paid after discounts) in fen.
+    pub real_amount_fen: Option<f64>,
+    /// `realAMT` in yuan.
+    pub real_amount_yuan: Option<String>,
+    /// `PAY_SUBJECT`.
+    pub pay_subject: Option<String>,
+    /// `OPER_ID`.
+    pub oper_id: Option<String>,
+    /// `DEV_ID`.
+    pub dev_id: Option<String>,
+    /// `REGISTER_ID`.
+    pub register_id: Option<String>,
+    /// `MERCHANTPARA`.
+    pub merchant_para: Option<String>,
+    /// `DYNAMIC_ID`.
+    pub dynamic_id: Option<String>,
+    /// `GOODS_DETAIL`.
+    pub goods: Vec<Goods>,
+    /// `FUND_BILL_LIST`.
+    pub fund_bills: Vec<FundBill>,
+    /// `BEGIN_TIME`.
+    pub begin_time: Option<String>,
+    /// `END_TIME`.
+    pub end_time: Option<String>,
+    /// Was the money taken (paid, or paid then partly or wholly refunded)?
+    pub money_taken: bool,
+    /// Is the state final for a payment (no longer awaiting the customer)?
+    pub is_final: bool,
+}
+
+impl From<CoreDetails> for OrderDetails {
+    fn from(d: CoreDetails) -> Self {
+        OrderDetails {
+            money_taken: d.state.as_ref().is_some_and(OrderState::money_taken),
+            is_final: d.state.as_ref().is_some_and(OrderState::is_final),
+            busi_id: d.busi_id,
+            charge_code: d.charge_code,
+            charge_down_code: d.charge_down_code,
+            charge_third_code: d.charge_third_code,
+            channel: name_of(&d.channel),
+            channel_code: wire_of(&d.channel),
+            state: name_of(&d.state),
+            state_code: wire_of(&d.state),
+            amount_fen: d.amount.map(fen_number),
+            amount_yuan: d.amount.map(Amount::to_yuan_string),
+            real_amount_fen: d.real_amount.map(fen_number),
+            real_amount_yuan: d.real_amount.map(Amount::to_yuan_string),
+            pay_subject: d.pay_subject,
+            oper_id: d.oper_id,
+            dev_id: d.dev_id,
+            register_id: d.register_id,
+            merchant_para: d.merchant_para,
+            dynamic_id: d.dynamic_id,
+            goods: d.goods.iter().map(Goods::from).collect(),
+            fund_bills: fund_bills(&d.fund_bills),
+            begin_time: d.begin_time,
+            end_time: d.end_time,
+        }
+    }
+}
+
+/// A verified payment notification (`PAY_NODIFY`).
+#[napi(object)]
+pub struct Notification {
+    /// The order's details.
+    pub order: OrderDetails,
+    /// The key under which to process it once (merchant, order and state): a later state of
+    /// the same order is a new event.
+    pub idempotency_key: String,
+    /// The whole notification document as decoded.
+    #[napi(ts_type = "Record<string, unknown>")]
+    pub raw: serde_json::Value,
+}
+
+impl From<sosopay::models::Notification> for Notification {
+    fn from(n: sosopay::models::Notification) -> Self {
+        Notification {
+            idempotency_key: n.idempotency_key(),
+            order: n.order.into(),
+            raw: n.raw,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_exact_or_rejected() {
+        let a = amount(
+            &Some(Either::A("0.01".into())),
+            &None,
+            "amount",
+            "amountFen",
+        );
+        assert_eq!(a.map(Amount::fen), Ok(1));
+        let a = amount(&None, &Some(Either::A(158.0)), "amount", "amountFen");
+        assert_eq!(a.map(Amount::fen), Ok(158));
+        for bad in [0.5, -1.0, f64::NAN, f64::INFINITY, 9.1e15] {
+            let e = amount(&None, &Some(Either::A(bad)), "amount", "amountFen")
+                .expect_err("must be rejected");
+            assert!(matches!(e, Error::Validation { ref field, .. } if field == "amountFen"));
+        }
+        let e = amount(&Some(Either::B(0.1)), &None, "amount", "amountFen").expect_err("float");
+        assert!(matches!(e, Error::Validation { ref field, .. } if field == "amount"));
+        assert!(amount(&None, &None, "amount", "amountFen").is_err());
+        assert!(amount(
+            &Some(Either::A("1".into())),
+            &Some(Either::A(100.0)),
+            "amount",
+            "amountFen"
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn bigint_fen() {
+        let b = BigInt {
+            sign_bit: false,
+            words: vec![42],
+        };
+        assert_eq!(
+            amount(&None, &Some(Either::B(b)), "a", "aFen").map(Amount::fen),
+            Ok(42)
+        );
+        let neg = BigInt {
+            sign_bit: true,
+            words: vec![1],
+        };
+        assert!(amount(&None, &Some(Either::B(neg)), "a", "aFen").is_err());
+        let huge = BigInt {
+            sign_bit: false,
+            words: vec![1 << 60],
+        };
+        assert!(amount(&None, &Some(Either::B(huge)), "a", "aFen").is_err());
+    }
+
+    #[test]
+    fn enums_by_name_or_code() {
+        assert_eq!(parse_enum::<Channel>("wechat"), Channel::Wechat);
+        assert_eq!(parse_enum::<Channel>("2"), Channel::Wechat);
+        assert_eq!(parse_enum::<Channel>("Auto"), Channel::Auto);
+        assert_eq!(
+            parse_enum::<SerType>("ChargeDownCode"),
+            SerType::ChargeDownCode
+        );
+        assert_eq!(
+            parse_enum::<DynamicIdType>("laser"),
+            DynamicIdType::Unknown("laser".into())
+        );
+        assert_eq!(names::<TradeType>(), vec!["Native", "Jsapi", "App"]);
+    }
+}

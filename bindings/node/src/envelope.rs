@@ -1,0 +1,250 @@
+//! The gateway envelope: MD5 signatures and 3DES, as JS functions and the `Envelope` class.
+
+use napi::bindgen_prelude::{Buffer, Either};
+use napi_derive::napi;
+use sosopay::envelope::{self as core_env, MerchantKey};
+use sosopay::Error;
+
+use crate::error::{validation, IntoNapi};
+
+/// Text or bytes from JS.
+pub type Bytes = Either<String, Buffer>;
+
+pub fn bytes(v: &Bytes) -> &[u8] {
+    match v {
+        Either::A(s) => s.as_bytes(),
+        Either::B(b) => b,
+    }
+}
+
+/// Text from a string or UTF-8 bytes.
+pub fn text<'a>(v: &'a Bytes, field: &str) -> Result<&'a str, Error> {
+    match v {
+        Either::A(s) => Ok(s),
+        Either::B(b) => {
+            std::str::from_utf8(b).map_err(|_| validation(field, "is not valid UTF-8 text"))
+        }
+    }
+}
+
+pub fn key(k: &str) -> Result<MerchantKey, Error> {
+    MerchantKey::new(k)
+}
+
+/// A timestamp given as text or a number (Unix ms or s); now in ms when absent.
+pub type TimestampInput = Either<String, f64>;
+
+fn timestamp(ts: Option<TimestampInput>) -> Result<String, Error> {
+    match ts {
+        None => Ok(core_env::now_millis().to_string()),
+        Some(Either::A(s)) => Ok(s),
+        Some(Either::B(n)) => {
+            if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 {
+                Ok(format!("{}", n as u64))
+            } else {
+                Err(validation(
+                    "timestamp",
+                    format!("{n} is not a whole number"),
+                ))
+            }
+        }
+    }
+}
+
+/// A parsed, verified signature.
+#[napi(object)]
+pub struct VerifiedSignature {
+    /// The timestamp text as sent.
+    pub timestamp: String,
+    /// The timestamp in Unix milliseconds (a 10-digit timestamp is read as seconds).
+    pub timestamp_ms: f64,
+}
+
+impl From<core_env::Signature> for VerifiedSignature {
+    fn from(s: core_env::Signature) -> Self {
+        VerifiedSignature {
+            timestamp: s.timestamp().to_owned(),
+            timestamp_ms: s.timestamp_millis() as f64,
+        }
+    }
+}
+
+/// Signs a POST body (or a notification body): `md5hex:timestamp`. `timestamp` defaults to
+/// now in milliseconds.
+#[napi(js_name = "signBody")]
+pub fn sign_body(
+    key: String,
+    #[napi(ts_arg_type = "string | Buffer")] body: Bytes,
+    #[napi(ts_arg_type = "string | number")] timestamp: Option<TimestampInput>,
+) -> napi::Result<String> {
+    let k = self::key(&key).napi()?;
+    let ts = self::timestamp(timestamp).napi()?;
+    core_env::sign_body(&k, &ts, text(&body, "body").napi()?).napi()
+}
+
+/// Signs a query: over the `CHARGE_CODE` alone.
+#[napi(js_name = "signQuery")]
+pub fn sign_query(
+    key: String,
+    charge_code: String,
+    #[napi(ts_arg_type = "string | number")] timestamp: Option<TimestampInput>,
+) -> napi::Result<String> {
+    let k = self::key(&key).napi()?;
+    let ts = self::timestamp(timestamp).napi()?;
+    core_env::sign_query(&k, &ts, &charge_code).napi()
+}
+
+/// Signs a cancel: over `chargeCode={chargeCode}&busiCode={busiCode}`.
+#[napi(js_name = "signCancel")]
+pub fn sign_cancel(
+    key: String,
+    charge_code: String,
+    busi_code: String,
+    #[napi(ts_arg_type = "string | number")] timestamp: Option<TimestampInput>,
+) -> napi::Result<String> {
+    let k = self::key(&key).napi()?;
+    let ts = self::timestamp(timestamp).napi()?;
+    core_env::sign_cancel(&k, &ts, &charge_code, &busi_code).napi()
+}
+
+/// Verifies a body signature; throws `SignatureError` saying why when it does not match.
+#[napi(js_name = "verifyBody")]
+pub fn verify_body(
+    key: String,
+    sign: String,
+    #[napi(ts_arg_type = "string | Buffer")] body: Bytes,
+) -> napi::Result<VerifiedSignature> {
+    let k = self::key(&key).napi()?;
+    core_env::verify_body(&k, &sign, text(&body, "body").napi()?)
+        .map(Into::into)
+        .napi()
+}
+
+/// Verifies a query signature.
+#[napi(js_name = "verifyQuery")]
+pub fn verify_query(
+    key: String,
+    sign: String,
+    charge_code: String,
+) -> napi::Result<VerifiedSignature> {
+    let k = self::key(&key).napi()?;
+    core_env::verify_query(&k, &sign, &charge_code)
+        .map(Into::into)
+        .napi()
+}
+
+/// Verifies a cancel signature.
+#[napi(js_name = "verifyCancel")]
+pub fn verify_cancel(
+    key: String,
+    sign: String,
+    charge_code: String,
+    busi_code: String,
+) -> napi::Result<VerifiedSignature> {
+    let k = self::key(&key).napi()?;
+    core_env::verify_cancel(&k, &sign, &charge_code, &busi_code)
+        .map(Into::into)
+        .napi()
+}
+
+/// 3DES-EDE3-ECB-PKCS#7 encrypts with the merchant key's derived 3DES key; returns Base64.
+/// For many calls with one key, an `Envelope` keeps the key schedule.
+#[napi]
+pub fn encrypt(
+    key: String,
+    #[napi(ts_arg_type = "string | Buffer")] plaintext: Bytes,
+) -> napi::Result<String> {
+    Ok(core_env::encrypt(
+        &self::key(&key).napi()?,
+        bytes(&plaintext),
+    ))
+}
+
+/// Decodes Base64 and decrypts; returns the plaintext bytes.
+#[napi]
+pub fn decrypt(key: String, ciphertext: String) -> napi::Result<Buffer> {
+    core_env::decrypt(&self::key(&key).napi()?, &ciphertext)
+        .map(Buffer::from)
+        .napi()
+}
+
+/// A signed and encrypted body.
+#[napi(object)]
+pub struct Sealed {
+    /// `md5hex:timestamp`, over the plaintext.
+    pub sign: String,
+    /// The Base64 3DES ciphertext: the request body.
+    pub ciphertext: String,
+}
+
+/// A merchant's envelope: the key and its expanded 3DES schedule, built once and reused.
+#[napi]
+pub struct Envelope {
+    inner: core_env::Envelope,
+}
+
+#[napi]
+impl Envelope {
+    /// Expands the key once.
+    #[napi(constructor)]
+    pub fn new(key: String) -> napi::Result<Self> {
+        Ok(Envelope {
+            inner: core_env::Envelope::new(self::key(&key).napi()?),
+        })
+    }
+
+    /// Signs a POST body (timestamp: now in ms when absent).
+    #[napi]
+    pub fn sign(
+        &self,
+        #[napi(ts_arg_type = "string | Buffer")] body: Bytes,
+        #[napi(ts_arg_type = "string | number")] timestamp: Option<TimestampInput>,
+    ) -> napi::Result<String> {
+        let ts = self::timestamp(timestamp).napi()?;
+        self.inner
+            .sign_body(&ts, text(&body, "body").napi()?)
+            .napi()
+    }
+
+    /// Verifies a body signature; throws `SignatureError` when it does not match.
+    #[napi]
+    pub fn verify(
+        &self,
+        sign: String,
+        #[napi(ts_arg_type = "string | Buffer")] body: Bytes,
+    ) -> napi::Result<VerifiedSignature> {
+        core_env::verify_body(self.inner.key(), &sign, text(&body, "body").napi()?)
+            .map(Into::into)
+            .napi()
+    }
+
+    /// Encrypts; returns Base64.
+    #[napi]
+    pub fn encrypt(&self, #[napi(ts_arg_type = "string | Buffer")] plaintext: Bytes) -> String {
+        self.inner.encrypt(bytes(&plaintext))
+    }
+
+    /// Decodes Base64 and decrypts; returns the plaintext bytes.
+    #[napi]
+    pub fn decrypt(&self, ciphertext: String) -> napi::Result<Buffer> {
+        self.inner.decrypt(&ciphertext).map(Buffer::from).napi()
+    }
+
+    /// Signs then encrypts a body: `{ sign, ciphertext }`.
+    #[napi]
+    pub fn seal(
+        &self,
+        body: String,
+        #[napi(ts_arg_type = "string | number")] timestamp: Option<TimestampInput>,
+    ) -> napi::Result<Sealed> {
+        let ts = self::timestamp(timestamp).napi()?;
+        let (sign, ciphertext) = self.inner.seal(&ts, &body).napi()?;
+        Ok(Sealed { sign, ciphertext })
+    }
+
+    /// Decrypts a sealed body and verifies its signature; returns the plaintext.
+    #[napi]
+    pub fn open(&self, sign: String, ciphertext: String) -> napi::Result<String> {
+        self.inner.open(&sign, &ciphertext).napi()
+    }
+}

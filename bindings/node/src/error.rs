@@ -1,0 +1,129 @@
+//! Core errors → napi errors. The JS layer (`node/errors.js`) turns the message back into the
+//! matching `SosopayError` subclass; this is the one place where a variant's fields are encoded.
+
+use serde_json::{json, Map, Value};
+use sosopay::Error;
+
+/// Marks a message produced here; the JS layer looks for it (see `node/errors.js`).
+pub const PREFIX: &str = "[sosopay]";
+
+/// A validation error naming a JS (camelCase) field.
+pub fn validation(field: &str, reason: impl Into<String>) -> Error {
+    Error::Validation {
+        field: field.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// `goods[0].show_url` → `goods[0].showUrl`: the core names fields in snake_case; JS callers
+/// wrote camelCase.
+pub fn camel_case(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' && !out.is_empty() {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The variant and its fields as the JSON the JS layer reads.
+fn payload(e: &Error) -> Value {
+    let mut m = Map::new();
+    m.insert("code".into(), e.kind().into());
+    m.insert("message".into(), e.to_string().into());
+    m.insert("outcomeUnknown".into(), e.outcome_unknown().into());
+    m.insert("retryable".into(), e.is_retryable().into());
+    let fields = match e {
+        Error::Validation { field, reason } => {
+            json!({ "field": camel_case(field), "reason": reason })
+        }
+        Error::Signature { reason } | Error::Crypto { reason } | Error::Decode { reason } => {
+            json!({ "reason": reason })
+        }
+        Error::Gateway { code, info } => json!({ "resultCode": code.as_wire(), "info": info }),
+        Error::HttpStatus { status } => json!({ "status": status }),
+        Error::Transport {
+            operation,
+            reason,
+            maybe_sent,
+        } => json!({ "operation": operation, "reason": reason, "maybeSent": maybe_sent }),
+        Error::Timeout {
+            operation,
+            after_ms,
+        } => json!({ "operation": operation, "afterMs": after_ms }),
+        Error::OutcomeUnknown {
+            operation,
+            charge_code,
+            reason,
+        } => json!({ "operation": operation, "chargeCode": charge_code, "reason": reason }),
+        // A variant added to the core later still reaches JS with its code and message.
+        _ => json!({}),
+    };
+    if let Value::Object(f) = fields {
+        m.extend(f);
+    }
+    Value::Object(m)
+}
+
+/// Converts a core error for napi: `[sosopay]{json}` as the message.
+pub fn to_napi(e: Error) -> napi::Error {
+    napi::Error::new(
+        napi::Status::GenericFailure,
+        format!("{PREFIX}{}", payload(&e)),
+    )
+}
+
+/// `Result<T, sosopay::Error>` → `napi::Result<T>`.
+pub trait IntoNapi<T> {
+    /// Converts the error.
+    fn napi(self) -> napi::Result<T>;
+}
+
+impl<T> IntoNapi<T> for Result<T, Error> {
+    fn napi(self) -> napi::Result<T> {
+        self.map_err(to_napi)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camel_cases_fields() {
+        assert_eq!(camel_case("charge_code"), "chargeCode");
+        assert_eq!(camel_case("goods[0].show_url"), "goods[0].showUrl");
+        assert_eq!(camel_case("amount"), "amount");
+        assert_eq!(camel_case("AMT"), "AMT");
+    }
+
+    #[test]
+    fn payload_carries_variant_fields() {
+        let p = payload(&Error::Gateway {
+            code: sosopay::ResultCode::SerialRepeat,
+            info: "dup".into(),
+        });
+        assert_eq!(p["code"], "gateway");
+        assert_eq!(p["resultCode"], "SERIAL_REPEAT");
+        assert_eq!(p["outcomeUnknown"], true);
+        let p = payload(&Error::Validation {
+            field: "dynamic_id".into(),
+            reason: "bad".into(),
+        });
+        assert_eq!(p["field"], "dynamicId");
+        assert_eq!(p["outcomeUnknown"], false);
+        let p = payload(&Error::OutcomeUnknown {
+            operation: "preOrder".into(),
+            charge_code: "C1".into(),
+            reason: "timeout".into(),
+        });
+        assert_eq!(p["chargeCode"], "C1");
+    }
+}

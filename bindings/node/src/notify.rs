@@ -1,0 +1,146 @@
+//! Payment notifications: verify the signature (and replay window), decrypt, decode.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use napi_derive::napi;
+use sosopay::notify::{Claim, IdempotencyStore, MemoryIdempotencyStore as CoreStore};
+use sosopay::notify::{NotificationVerifier as CoreVerifier, DEFAULT_MAX_AGE};
+use sosopay::Error;
+
+use crate::convert::Notification;
+use crate::envelope::{bytes, key, Bytes};
+use crate::error::{validation, IntoNapi};
+
+fn max_age(seconds: Option<f64>) -> Result<Duration, Error> {
+    match seconds {
+        None => Ok(DEFAULT_MAX_AGE),
+        Some(s) if s.is_finite() && s >= 0.0 => Ok(Duration::from_secs_f64(s)),
+        Some(s) => Err(validation(
+            "maxAgeSeconds",
+            format!("{s} is not a number of seconds (0 or more; 0 disables the check)"),
+        )),
+    }
+}
+
+/// Options of `parseNotification`.
+#[napi(object)]
+pub struct ParseNotificationOptions {
+    /// The merchant key.
+    pub key: String,
+    /// The request's raw query string as received (with `sign=…`; a leading `?` is fine).
+    pub query: String,
+    /// The raw request body as received.
+    #[napi(ts_type = "string | Buffer")]
+    pub body: Bytes,
+    /// Replay window in seconds (default 300; 0 disables the check).
+    pub max_age_seconds: Option<f64>,
+}
+
+/// Verifies and decodes one notification delivery; throws `SignatureError`, `CryptoError` or
+/// `DecodeError` when it is not a genuine, fresh notification.
+#[napi(js_name = "parseNotification")]
+pub fn parse_notification(options: ParseNotificationOptions) -> napi::Result<Notification> {
+    let k = key(&options.key).napi()?;
+    let age = max_age(options.max_age_seconds).napi()?;
+    sosopay::notify::parse_notification(&k, &options.query, bytes(&options.body), Some(age))
+        .map(Notification::from)
+        .napi()
+}
+
+/// Options of `new NotificationVerifier(...)`.
+#[napi(object)]
+pub struct VerifierOptions {
+    /// The merchant key.
+    pub key: String,
+    /// Replay window in seconds (default 300; 0 disables the check).
+    pub max_age_seconds: Option<f64>,
+}
+
+/// Verifies and decodes notifications for one merchant key (the 3DES key schedule is built once).
+#[napi]
+pub struct NotificationVerifier {
+    inner: CoreVerifier,
+}
+
+#[napi]
+impl NotificationVerifier {
+    /// A verifier.
+    #[napi(constructor)]
+    pub fn new(options: VerifierOptions) -> napi::Result<Self> {
+        let k = key(&options.key).napi()?;
+        let age = max_age(options.max_age_seconds).napi()?;
+        Ok(NotificationVerifier {
+            inner: CoreVerifier::new(k).with_max_age(age),
+        })
+    }
+
+    /// Verifies and decodes one delivery: the raw query string and the raw body as received.
+    #[napi]
+    pub fn parse(
+        &self,
+        query: String,
+        #[napi(ts_arg_type = "string | Buffer")] body: Bytes,
+    ) -> napi::Result<Notification> {
+        self.inner
+            .parse(&query, bytes(&body))
+            .map(Notification::from)
+            .napi()
+    }
+}
+
+/// Remembers which notifications were processed, in this process (use your database across
+/// processes: a unique key on `notification.idempotencyKey`).
+#[napi]
+pub struct MemoryIdempotencyStore {
+    inner: Arc<CoreStore>,
+}
+
+impl Default for MemoryIdempotencyStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[napi]
+impl MemoryIdempotencyStore {
+    /// An empty store.
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        MemoryIdempotencyStore {
+            inner: Arc::new(CoreStore::new()),
+        }
+    }
+
+    /// Atomically claims `id`: `"New"` (process it, then `complete`; `abandon` on failure),
+    /// `"InProgress"` (another delivery is being processed: answer 503), `"Done"` (a duplicate:
+    /// answer 200).
+    #[napi(ts_return_type = "'New' | 'InProgress' | 'Done'")]
+    pub fn begin(&self, id: String) -> napi::Result<String> {
+        let c = self.inner.begin(&id).napi()?;
+        Ok(match c {
+            Claim::New => "New",
+            Claim::InProgress => "InProgress",
+            Claim::Done => "Done",
+        }
+        .to_owned())
+    }
+
+    /// Marks `id` processed.
+    #[napi]
+    pub fn complete(&self, id: String) -> napi::Result<()> {
+        self.inner.complete(&id).napi()
+    }
+
+    /// Releases a claim whose processing failed, so a later delivery processes it again.
+    #[napi]
+    pub fn abandon(&self, id: String) -> napi::Result<()> {
+        self.inner.abandon(&id).napi()
+    }
+
+    /// How many ids it holds.
+    #[napi(getter)]
+    pub fn size(&self) -> u32 {
+        self.inner.len() as u32
+    }
+}

@@ -1,0 +1,128 @@
+'use strict'
+// Webhook helpers for the gateway's payment notifications, for plain `http`, Express and
+// Fastify. Verification and decoding are the core's (NotificationVerifier); what lives here is
+// only the HTTP plumbing (raw query, raw body) and running an async JS handler once per
+// notification across the gateway's repeated deliveries (it repeats until it gets HTTP 200).
+
+const { SosopayError, ValidationError } = require('./errors.js')
+
+/** The largest notification body read (bytes). */
+const DEFAULT_LIMIT = 1024 * 1024
+
+/** The raw query string of a Node/Express/Fastify request (without the `?`). */
+function rawQuery(req) {
+  const r = req && req.raw && typeof req.raw.url === 'string' ? req.raw : req
+  const url = (r && (r.originalUrl || r.url)) || ''
+  const i = url.indexOf('?')
+  return i < 0 ? '' : url.slice(i + 1)
+}
+
+/**
+ * The raw body of a request: `req.body` when a raw-body parser already read it (a Buffer or a
+ * string, e.g. `express.raw({ type: '*' + '/*' })`), `req.rawBody`, or else read from the stream.
+ */
+async function readRawBody(req, { limit = DEFAULT_LIMIT } = {}) {
+  for (const b of [req.rawBody, req.body]) {
+    if (typeof b === 'string' || Buffer.isBuffer(b)) return b
+  }
+  if (req.body !== undefined && req.body !== null) {
+    throw new ValidationError(
+      'invalid body: the request body was already parsed (into an object); the signature covers the raw body, so read it raw on this route (e.g. express.raw({ type: "*/*" }))',
+      { field: 'body', reason: 'already parsed' },
+    )
+  }
+  const source = req.raw && typeof req.raw.on === 'function' ? req.raw : req
+  if (typeof source[Symbol.asyncIterator] !== 'function') {
+    throw new ValidationError('invalid body: the request has no readable body', {
+      field: 'body',
+      reason: 'no body',
+    })
+  }
+  const chunks = []
+  let size = 0
+  for await (const chunk of source) {
+    const c = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+    size += c.length
+    if (size > limit) {
+      throw new ValidationError(`invalid body: larger than ${limit} bytes`, {
+        field: 'body',
+        reason: 'too large',
+      })
+    }
+    chunks.push(c)
+  }
+  return Buffer.concat(chunks)
+}
+
+function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore }) {
+  function verifierOf(options) {
+    if (options.verifier) return options.verifier
+    if (!options.key) {
+      throw new ValidationError('invalid key: give key or verifier', { field: 'key', reason: 'is required' })
+    }
+    return new NotificationVerifier({ key: options.key, maxAgeSeconds: options.maxAgeSeconds })
+  }
+
+  /**
+   * Verifies one delivery and runs `onNotification` once per notification. Resolves with what to
+   * answer the gateway: 200 (processed, or a duplicate), 400 (not a genuine notification), 503
+   * (another delivery is being processed), 500 (the handler failed: the gateway will retry).
+   */
+  async function handleNotification(options) {
+    const verifier = verifierOf(options)
+    const store = options.store || defaultStore
+    let notification
+    try {
+      notification = verifier.parse(options.query || '', options.body === undefined ? '' : options.body)
+    } catch (error) {
+      return { status: 400, body: 'FAIL', delivery: 'Rejected', error }
+    }
+    const id = notification.idempotencyKey
+    const claim = await store.begin(id)
+    if (claim === 'Done') return { status: 200, body: 'SUCCESS', delivery: 'Duplicate', notification }
+    if (claim === 'InProgress') return { status: 503, body: 'BUSY', delivery: 'InProgress', notification }
+    try {
+      if (options.onNotification) await options.onNotification(notification)
+    } catch (error) {
+      await store.abandon(id)
+      return { status: 500, body: 'FAIL', delivery: 'Failed', notification, error }
+    }
+    await store.complete(id)
+    return { status: 200, body: 'SUCCESS', delivery: 'Processed', notification }
+  }
+
+  /**
+   * A request handler for `http.createServer` or an Express route: `(req, res) => Promise`.
+   * Reads the raw query and body, verifies, runs `onNotification` once, and answers.
+   */
+  function createWebhookHandler(options) {
+    const verifier = verifierOf(options)
+    const store = options.store || new MemoryIdempotencyStore()
+    return async function sosopayWebhook(req, res) {
+      let result
+      try {
+        const body = await readRawBody(req, options)
+        result = await handleNotification({ ...options, verifier, store, query: rawQuery(req), body })
+      } catch (e) {
+        const error = e instanceof SosopayError ? e : new SosopayError(String(e && e.message), { code: 'internal' })
+        result = { status: error instanceof ValidationError ? 400 : 500, body: 'FAIL', delivery: 'Rejected', error }
+      }
+      if (result.error && options.onError) {
+        try {
+          options.onError(result.error, result)
+        } catch {
+          // a logging hook must not break the answer
+        }
+      }
+      res.statusCode = result.status
+      if (typeof res.setHeader === 'function') res.setHeader('content-type', 'text/plain; charset=utf-8')
+      res.end(result.body)
+    }
+  }
+
+  const defaultStore = new MemoryIdempotencyStore()
+
+  return { rawQuery, readRawBody, handleNotification, createWebhookHandler }
+}
+
+module.exports = { makeWebhook, rawQuery, readRawBody }
