@@ -121,10 +121,24 @@ fn md5_stripped(timestamp: &str, key: &MerchantKey, body: &str) -> [u8; 16] {
     let mut h = Md5::new();
     h.update(timestamp.as_bytes());
     h.update(key.expose().as_bytes());
-    // Feed the body in runs between whitespace bytes: no copy of the body is made.
+    // Copy the body's non-whitespace bytes through a stack buffer: no heap copy of the body,
+    // and few (large) hasher updates instead of one per whitespace-separated run.
+    let mut buf = [0u8; 1024];
+    let mut n = 0;
     for run in body.as_bytes().split(|b| is_java_space(*b)) {
-        h.update(run);
+        let mut run = run;
+        while !run.is_empty() {
+            let take = run.len().min(buf.len() - n);
+            buf[n..n + take].copy_from_slice(&run[..take]);
+            n += take;
+            run = &run[take..];
+            if n == buf.len() {
+                h.update(buf);
+                n = 0;
+            }
+        }
     }
+    h.update(&buf[..n]);
     h.finalize().into()
 }
 
@@ -188,26 +202,7 @@ pub struct Signature {
 impl Signature {
     /// Parses `<32 hex digits>:<10- or 13-digit timestamp>` (hex in either case).
     pub fn parse(sign: &str) -> Result<Self> {
-        let (hex, ts) = sign.split_once(':').ok_or_else(|| {
-            Error::signature("the sign parameter has no ':' before the timestamp")
-        })?;
-        if hex.len() != 32 {
-            return Err(Error::signature("the sign digest is not 32 hex digits"));
-        }
-        let mut digest = [0u8; 16];
-        for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
-            let hi = hex_val(pair[0]);
-            let lo = hex_val(pair[1]);
-            match (hi, lo) {
-                (Some(h), Some(l)) => digest[i] = (h << 4) | l,
-                _ => return Err(Error::signature("the sign digest is not 32 hex digits")),
-            }
-        }
-        if !(ts.len() == 10 || ts.len() == 13) || !ts.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::signature(
-                "the sign timestamp is not 10 (seconds) or 13 (milliseconds) digits",
-            ));
-        }
+        let (digest, ts) = parse_sign(sign)?;
         Ok(Signature {
             digest,
             timestamp: ts.to_owned(),
@@ -260,6 +255,31 @@ impl Signature {
     }
 }
 
+/// Parses a `sign` parameter into its digest and timestamp text, without allocating.
+fn parse_sign(sign: &str) -> Result<([u8; 16], &str)> {
+    let (hex, ts) = sign
+        .split_once(':')
+        .ok_or_else(|| Error::signature("the sign parameter has no ':' before the timestamp"))?;
+    if hex.len() != 32 {
+        return Err(Error::signature("the sign digest is not 32 hex digits"));
+    }
+    let mut digest = [0u8; 16];
+    for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
+        let hi = hex_val(pair[0]);
+        let lo = hex_val(pair[1]);
+        match (hi, lo) {
+            (Some(h), Some(l)) => digest[i] = (h << 4) | l,
+            _ => return Err(Error::signature("the sign digest is not 32 hex digits")),
+        }
+    }
+    if !(ts.len() == 10 || ts.len() == 13) || !ts.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::signature(
+            "the sign timestamp is not 10 (seconds) or 13 (milliseconds) digits",
+        ));
+    }
+    Ok((digest, ts))
+}
+
 fn hex_val(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
@@ -272,8 +292,14 @@ fn hex_val(b: u8) -> Option<u8> {
 /// Verifies a POST/notification body signature; `Err(Signature)` says why it failed.
 pub fn verify_body(key: &MerchantKey, sign: &str, body: &str) -> Result<Signature> {
     let s = Signature::parse(sign)?;
-    if s.verify_body(key, body) {
-        Ok(s)
+    check_body_sign(key, &s.digest, &s.timestamp, body)?;
+    Ok(s)
+}
+
+/// The body check shared by [`verify_body`] and [`Envelope::open`] (constant-time comparison).
+fn check_body_sign(key: &MerchantKey, digest: &[u8; 16], ts: &str, body: &str) -> Result<()> {
+    if bool::from(digest.ct_eq(&md5_stripped(ts, key, body))) {
+        Ok(())
     } else {
         Err(Error::signature(
             "the signature does not match the body (wrong key or altered body)",
@@ -343,26 +369,62 @@ impl Envelope {
 
     /// 3DES-EDE3-ECB-PKCS#7 encrypts `plaintext` and returns standard Base64 with padding.
     pub fn encrypt(&self, plaintext: &[u8]) -> String {
-        let ct = self.cipher.encrypt_pkcs7(plaintext);
-        base64::engine::general_purpose::STANDARD.encode(ct)
+        // One allocation (the returned text): the ciphertext goes through a stack buffer whose
+        // size is a multiple of both the 8-byte block and the 3-byte Base64 group.
+        const CHUNK: usize = 768;
+        let pad = 8 - plaintext.len() % 8;
+        let total = plaintext.len() + pad;
+        let mut out = String::with_capacity(total.div_ceil(3) * 4);
+        let mut buf = [0u8; CHUNK];
+        let mut offset = 0;
+        while offset < total {
+            let n = CHUNK.min(total - offset);
+            let chunk = &mut buf[..n];
+            let have = plaintext.len().saturating_sub(offset).min(n);
+            chunk[..have].copy_from_slice(&plaintext[offset..offset + have]);
+            chunk[have..].fill(pad as u8);
+            self.cipher.encrypt_blocks_exact(chunk);
+            base64::engine::general_purpose::STANDARD.encode_string(&*chunk, &mut out);
+            offset += n;
+        }
+        out
     }
 
     /// Decodes Base64 (surrounding whitespace and line breaks tolerated) and decrypts.
     pub fn decrypt(&self, base64_text: &str) -> Result<Vec<u8>> {
-        let cleaned: Cow<'_, str> = if base64_text.bytes().any(is_java_space) {
-            Cow::Owned(
-                base64_text
-                    .chars()
-                    .filter(|c| !(c.is_ascii() && is_java_space(*c as u8)))
-                    .collect(),
-            )
-        } else {
-            Cow::Borrowed(base64_text)
+        let b64 = &base64::engine::general_purpose::STANDARD;
+        let bad = |e: base64::DecodeError| {
+            Error::crypto(format!("the ciphertext is not valid Base64 ({e})"))
         };
-        let ct = base64::engine::general_purpose::STANDARD
-            .decode(cleaned.as_bytes())
-            .map_err(|e| Error::crypto(format!("the ciphertext is not valid Base64 ({e})")))?;
-        self.cipher.decrypt_pkcs7(&ct)
+        let text = base64_text.as_bytes();
+        // One allocation (the returned plaintext): Base64 is decoded into it, then decrypted
+        // and unpadded in place.
+        let mut out = Vec::with_capacity(text.len() / 4 * 3 + 3);
+        if !text.iter().any(|&b| is_java_space(b)) {
+            b64.decode_vec(text, &mut out).map_err(bad)?;
+        } else {
+            // Line-wrapped Base64: drop the whitespace through a stack buffer, decoding in
+            // whole 4-character groups.
+            let mut buf = [0u8; 1024];
+            let mut n = 0;
+            for &b in text.iter().filter(|&&b| !is_java_space(b)) {
+                if n == buf.len() {
+                    if buf[n - 1] == b'=' {
+                        return Err(Error::crypto(
+                            "the ciphertext is not valid Base64 (padding before the end)",
+                        ));
+                    }
+                    b64.decode_vec(&buf[..], &mut out).map_err(bad)?;
+                    n = 0;
+                }
+                buf[n] = b;
+                n += 1;
+            }
+            b64.decode_vec(&buf[..n], &mut out).map_err(bad)?;
+        }
+        let len = self.cipher.decrypt_pkcs7_in_place(&mut out)?;
+        out.truncate(len);
+        Ok(out)
     }
 
     /// Decrypts and requires UTF-8 plaintext.
@@ -381,7 +443,8 @@ impl Envelope {
     /// Decrypt a sealed body and verify its signature; returns the plaintext.
     pub fn open(&self, sign: &str, base64_text: &str) -> Result<String> {
         let body = self.decrypt_to_string(base64_text)?;
-        verify_body(&self.key, sign, &body)?;
+        let (digest, ts) = parse_sign(sign)?;
+        check_body_sign(&self.key, &digest, ts, &body)?;
         Ok(body)
     }
 }

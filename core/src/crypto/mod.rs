@@ -43,6 +43,13 @@ impl Des3 {
         Ok(())
     }
 
+    /// Encrypts the whole 8-byte blocks of `data` in place, for callers that sized `data`
+    /// themselves (a trailing partial block would be left as is).
+    pub(crate) fn encrypt_blocks_exact(&self, data: &mut [u8]) {
+        debug_assert!(data.len() % 8 == 0);
+        des_fast::crypt_blocks(&self.schedule.enc, data);
+    }
+
     /// Pads with PKCS#7 and encrypts in ECB mode.
     pub fn encrypt_pkcs7(&self, plaintext: &[u8]) -> Vec<u8> {
         let pad = 8 - plaintext.len() % 8;

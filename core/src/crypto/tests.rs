@@ -142,3 +142,40 @@ proptest! {
         }
     }
 }
+
+/// The envelope's streaming encrypt/decrypt (stack buffers, chunked Base64) against the
+/// straightforward pipeline: pad, encrypt with the oracle, Base64.
+#[test]
+fn envelope_chunking_matches_the_straightforward_pipeline() {
+    use base64::Engine as _;
+
+    use crate::envelope::{Envelope, MerchantKey};
+    let b64 = &base64::engine::general_purpose::STANDARD;
+    let key = MerchantKey::new("98SDKFUO432HNODS098EEE07U9DUOIUE").expect("key");
+    let k24 = key.des_key();
+    let env = Envelope::new(key);
+    for len in (0..40)
+        .chain(760..800)
+        .chain(1530..1545)
+        .chain([8191, 8192, 8200])
+    {
+        let pt: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+        let want = b64.encode(oracle_encrypt(&k24, &pkcs7(&pt)));
+        let got = env.encrypt(&pt);
+        assert_eq!(got, want, "len {len}");
+        assert_eq!(env.decrypt(&got).expect("decrypt"), pt, "len {len}");
+        // Line-wrapped (76 columns, CRLF) and indented Base64 decodes the same.
+        let wrapped: String = got
+            .as_bytes()
+            .chunks(76)
+            .map(|l| format!("  {}\r\n", std::str::from_utf8(l).expect("ascii")))
+            .collect();
+        assert_eq!(env.decrypt(&wrapped).expect("wrapped"), pt, "len {len}");
+    }
+    // Padding characters in the middle are rejected, also at a chunk boundary.
+    let ct = env.encrypt(&[1u8; 2000]);
+    let mut broken = ct.clone();
+    broken.replace_range(1020..1024, "AA==");
+    assert!(env.decrypt(&broken).is_err());
+    assert!(env.decrypt(&format!(" {broken}")).is_err());
+}
