@@ -1,1 +1,37 @@
-//! sosopay uniffi bindings (being built: see the uniffi binding issue).
+//! sosopay for Kotlin (Android) and Swift (iOS), through uniffi.
+//!
+//! Thin wrappers only: every function converts its arguments to the core's types, calls
+//! `sosopay`, and converts the result or the error back. All logic lives in the core.
+//!
+//! Calls that reach the network block the calling thread (up to the configured timeouts, 95 s
+//! for a micropay, about 90 s for the till flow): call them from a background thread, a
+//! Kotlin coroutine on `Dispatchers.IO`, or a Swift `Task.detached`, never from the UI thread.
+
+uniffi::setup_scaffolding!("sosopay");
+
+mod client;
+mod enums;
+mod envelope;
+mod error;
+mod models;
+mod notify;
+
+pub use client::{
+    ClientConfig, GatewayEnvironment, OutcomeStatus, PaymentOutcome, ReplyFormat, RequestLog,
+    RequestLogger, SosopayClient, WaitOptions,
+};
+pub use enums::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType};
+pub use envelope::{Envelope, MerchantKey, SealedBody, VerifiedSignature};
+pub use error::SosopayError;
+pub use models::{
+    CancelReply, CancelRequest, FlowOrder, FlowRechargeReply, FlowRechargeRequest, FundBill,
+    GatewayResult, Goods, JsapiParams, MicropayRequest, OrderDetails, OrderReply, OrderRequest,
+    PaymentNotification, QueryReply, QueryRequest, RefundReply, RefundRequest,
+};
+pub use notify::NotificationVerifier;
+
+/// The version of this SDK.
+#[uniffi::export]
+pub fn sdk_version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}

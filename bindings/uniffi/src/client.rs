@@ -1,0 +1,376 @@
+//! The gateway client and the two flows. Every call blocks until the gateway answers (or the
+//! configured timeout): call it from a background thread or coroutine, never the UI thread.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::enums::ResultCode;
+use crate::envelope::MerchantKey;
+use crate::error::{Result, SosopayError};
+use crate::models::{
+    u32_in, CancelReply, CancelRequest, FlowRechargeReply, FlowRechargeRequest, MicropayRequest,
+    OrderDetails, OrderReply, OrderRequest, QueryReply, QueryRequest, RefundReply, RefundRequest,
+};
+
+fn ms_in(field: &str, ms: i64) -> Result<Duration> {
+    u64::try_from(ms)
+        .map(Duration::from_millis)
+        .map_err(|_| SosopayError::validation(field, format!("{ms} ms is negative")))
+}
+
+fn ms_out(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The gateway's published environments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum GatewayEnvironment {
+    /// Production over HTTPS (recommended).
+    Production,
+    /// Production over plain HTTP (set `encrypt`).
+    ProductionHttp,
+    /// The vendor's UAT / test environment.
+    Uat,
+}
+
+/// The base URL of a published environment, for `ClientConfig.baseUrl`.
+#[uniffi::export]
+pub fn environment_base_url(environment: GatewayEnvironment) -> String {
+    match environment {
+        GatewayEnvironment::Production => sosopay::Environment::Production,
+        GatewayEnvironment::ProductionHttp => sosopay::Environment::ProductionHttp,
+        GatewayEnvironment::Uat => sosopay::Environment::Uat,
+    }
+    .base_url()
+    .to_owned()
+}
+
+/// The reply format to ask the gateway for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ReplyFormat {
+    /// JSON (`_type=json`), the default.
+    Json,
+    /// XML (the gateway's own default).
+    Xml,
+}
+
+/// Everything a client needs. The key is a [`MerchantKey`] object so that printing the
+/// configuration never shows it.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ClientConfig {
+    /// The merchant code (`BUSI_ID`).
+    pub busi_code: String,
+    /// The merchant key.
+    pub key: Arc<MerchantKey>,
+    /// The base URL, ending in `/openGateway/openService/` (see `environmentBaseUrl`).
+    pub base_url: String,
+    /// Use the 3DES envelope for requests and replies.
+    #[uniffi(default = false)]
+    pub encrypt: bool,
+    /// The reply format to ask for (JSON when null).
+    #[uniffi(default = None)]
+    pub format: Option<ReplyFormat>,
+    /// Connection set-up timeout (TCP + TLS), ms.
+    #[uniffi(default = 5000)]
+    pub connect_timeout_ms: i64,
+    /// Whole-request timeout of every operation but micropay, ms.
+    #[uniffi(default = 20000)]
+    pub timeout_ms: i64,
+    /// Whole-request timeout of micropay, ms: above the gateway's 80 s hold.
+    #[uniffi(default = 95000)]
+    pub micropay_timeout_ms: i64,
+    /// Attempts of a query in all (1 disables retries). Only queries are retried.
+    #[uniffi(default = 3)]
+    pub retry_max_attempts: i64,
+    /// The first retry delay, ms.
+    #[uniffi(default = 200)]
+    pub retry_base_delay_ms: i64,
+    /// The largest retry delay, ms.
+    #[uniffi(default = 2000)]
+    pub retry_max_delay_ms: i64,
+    /// `OPER_ID` used when a request leaves it empty (the till's operator).
+    #[uniffi(default = None)]
+    pub default_oper_id: Option<String>,
+    /// `DEV_ID` used when a request leaves it empty (the till).
+    #[uniffi(default = None)]
+    pub default_dev_id: Option<String>,
+}
+
+impl ClientConfig {
+    fn to_core(&self) -> Result<sosopay::ClientConfig> {
+        let mut c = sosopay::ClientConfig::new(
+            self.busi_code.clone(),
+            self.key.0.expose(),
+            self.base_url.clone(),
+        )?;
+        c.encrypt = self.encrypt;
+        c.format = match self.format {
+            None | Some(ReplyFormat::Json) => sosopay::codec::Format::Json,
+            Some(ReplyFormat::Xml) => sosopay::codec::Format::Xml,
+        };
+        c.connect_timeout = ms_in("connect_timeout_ms", self.connect_timeout_ms)?;
+        c.timeout = ms_in("timeout_ms", self.timeout_ms)?;
+        c.micropay_timeout = ms_in("micropay_timeout_ms", self.micropay_timeout_ms)?;
+        let attempts = u32_in("retry_max_attempts", self.retry_max_attempts)?;
+        if attempts == 0 {
+            return Err(SosopayError::validation(
+                "retry_max_attempts",
+                "must be at least 1",
+            ));
+        }
+        c.retry = sosopay::RetryPolicy {
+            max_attempts: attempts,
+            base_delay: ms_in("retry_base_delay_ms", self.retry_base_delay_ms)?,
+            max_delay: ms_in("retry_max_delay_ms", self.retry_max_delay_ms)?,
+        };
+        c.default_oper_id = self.default_oper_id.clone();
+        c.default_dev_id = self.default_dev_id.clone();
+        Ok(c)
+    }
+}
+
+/// One attempt of one request, for logging and metrics. Never contains the key or the body.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RequestLog {
+    /// `preOrder`, `order`, `refund`, `query`, `cancelTrade` or `flowRecharge`.
+    pub operation: String,
+    /// The order concerned, when there is one.
+    pub charge_code: Option<String>,
+    /// 1 for the first attempt.
+    pub attempt: i64,
+    /// Time from sending to the decoded reply or the error, ms.
+    pub duration_ms: i64,
+    /// The HTTP status, when a reply arrived.
+    pub http_status: Option<i32>,
+    /// `RESULT.CODE`, when a reply was decoded.
+    pub result_code: Option<String>,
+    /// The error, when the attempt failed.
+    pub error: Option<String>,
+}
+
+impl From<&sosopay::RequestLog> for RequestLog {
+    fn from(l: &sosopay::RequestLog) -> Self {
+        RequestLog {
+            operation: l.operation.to_owned(),
+            charge_code: l.charge_code.clone(),
+            attempt: i64::from(l.attempt),
+            duration_ms: ms_out(l.duration),
+            http_status: l.http_status.map(i32::from),
+            result_code: l.result_code.clone(),
+            error: l.error.clone(),
+        }
+    }
+}
+
+/// Receives a [`RequestLog`] after every attempt (implemented in Kotlin or Swift). It is called
+/// on the thread making the request; keep it quick. An exception it throws is ignored.
+#[uniffi::export(with_foreign)]
+pub trait RequestLogger: Send + Sync {
+    /// Called after every attempt.
+    fn on_request(&self, log: RequestLog) -> Result<()>;
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for SosopayError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        SosopayError::Other {
+            kind: "callback".to_owned(),
+            reason: e.reason,
+        }
+    }
+}
+
+/// Timing of the flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct WaitOptions {
+    /// How long to wait for the payment before cancelling (micropay) or giving up (wait),
+    /// from the start of the flow, ms. The gateway itself gives up at 80 s.
+    #[uniffi(default = 90000)]
+    pub deadline_ms: i64,
+    /// The first pause between queries, ms.
+    #[uniffi(default = 2000)]
+    pub poll_interval_ms: i64,
+    /// The pause grows by half each time up to this, ms.
+    #[uniffi(default = 5000)]
+    pub max_poll_interval_ms: i64,
+    /// How many times to try cancelling before reporting the outcome unresolved.
+    #[uniffi(default = 5)]
+    pub cancel_attempts: i64,
+}
+
+impl WaitOptions {
+    fn to_core(o: Option<WaitOptions>) -> Result<sosopay::WaitOptions> {
+        let Some(o) = o else {
+            return Ok(sosopay::WaitOptions::default());
+        };
+        Ok(sosopay::WaitOptions {
+            deadline: ms_in("deadline_ms", o.deadline_ms)?,
+            poll_interval: ms_in("poll_interval_ms", o.poll_interval_ms)?,
+            max_poll_interval: ms_in("max_poll_interval_ms", o.max_poll_interval_ms)?,
+            cancel_attempts: u32_in("cancel_attempts", o.cancel_attempts)?,
+        })
+    }
+}
+
+/// How a flow ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum OutcomeStatus {
+    /// The customer paid.
+    Paid,
+    /// The payment definitely did not happen (declined, invalid, never recorded).
+    Failed,
+    /// The order was cancelled (by the flow at the deadline, by the gateway, or closed); if it
+    /// had been paid meanwhile, the cancel reversed it.
+    Cancelled,
+    /// `waitForPayment` only: the deadline passed and the order still awaits payment.
+    Pending,
+    /// Even cancelling could not be confirmed (the gateway unreachable): query the charge code
+    /// later before doing anything else; never re-pay with a new charge code before that.
+    Unresolved,
+}
+
+impl From<sosopay::OutcomeStatus> for OutcomeStatus {
+    fn from(s: sosopay::OutcomeStatus) -> Self {
+        match s {
+            sosopay::OutcomeStatus::Paid => OutcomeStatus::Paid,
+            sosopay::OutcomeStatus::Failed => OutcomeStatus::Failed,
+            sosopay::OutcomeStatus::Cancelled => OutcomeStatus::Cancelled,
+            sosopay::OutcomeStatus::Pending => OutcomeStatus::Pending,
+            sosopay::OutcomeStatus::Unresolved => OutcomeStatus::Unresolved,
+        }
+    }
+}
+
+/// The result of a flow.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PaymentOutcome {
+    /// How it ended.
+    pub status: OutcomeStatus,
+    /// The merchant's order number.
+    pub charge_code: String,
+    /// The order as last seen (always present when paid).
+    pub order: Option<OrderDetails>,
+    /// The gateway code behind a failure, when there is one.
+    pub code: Option<ResultCode>,
+    /// Why, in words (for the cashier's screen and the logs).
+    pub reason: String,
+    /// How many queries were made.
+    pub queries: i64,
+}
+
+impl From<sosopay::PaymentOutcome> for PaymentOutcome {
+    fn from(o: sosopay::PaymentOutcome) -> Self {
+        PaymentOutcome {
+            status: o.status.into(),
+            charge_code: o.charge_code,
+            order: o.order.map(Into::into),
+            code: o.code.map(Into::into),
+            reason: o.reason,
+            queries: i64::from(o.queries),
+        }
+    }
+}
+
+/// The gateway client. Thread-safe: build one per merchant and share it. Every method blocks
+/// until the gateway answers; call it from a background thread (Kotlin: `Dispatchers.IO`;
+/// Swift: a detached `Task` or a background queue).
+#[derive(Debug, uniffi::Object)]
+pub struct SosopayClient {
+    inner: sosopay::Client,
+}
+
+#[uniffi::export]
+impl SosopayClient {
+    /// Builds the client and its HTTP agent (TLS verified). `logger` receives every attempt.
+    #[uniffi::constructor(default(logger = None))]
+    pub fn new(config: ClientConfig, logger: Option<Arc<dyn RequestLogger>>) -> Result<Arc<Self>> {
+        let mut c = config.to_core()?;
+        if let Some(logger) = logger {
+            c.on_request = Some(Arc::new(move |l: &sosopay::RequestLog| {
+                // A failing logger must not affect the payment: its error is dropped.
+                let _ = logger.on_request(RequestLog::from(l));
+            }));
+        }
+        Ok(Arc::new(SosopayClient {
+            inner: sosopay::Client::new(c)?,
+        }))
+    }
+
+    /// The merchant code.
+    pub fn busi_code(&self) -> String {
+        self.inner.config().busi_code.clone()
+    }
+
+    /// The base URL in use.
+    pub fn base_url(&self) -> String {
+        self.inner.config().base_url.clone()
+    }
+
+    /// Micropay (`preOrder`): charges the scanned code. A success may still be awaiting the
+    /// customer's confirmation (state AwaitingPayment): prefer `micropayAndWait` at a till.
+    pub fn micropay(&self, request: MicropayRequest) -> Result<OrderReply> {
+        Ok(self.inner.micropay(&request.to_core()?)?.into())
+    }
+
+    /// A QR order (`order`): render `barCode` as a QR code for the customer to scan.
+    pub fn create_qr_order(&self, request: OrderRequest) -> Result<OrderReply> {
+        Ok(self.inner.create_qr_order(&request.to_core()?)?.into())
+    }
+
+    /// A WeChat JSAPI order (`order` with `TRADE_TYPE=JSAPI`): returns the `jsapi` parameters.
+    pub fn create_jsapi_order(&self, request: OrderRequest) -> Result<OrderReply> {
+        Ok(self.inner.create_jsapi_order(&request.to_core()?)?.into())
+    }
+
+    /// Queries an order (retried on transient failures).
+    pub fn query(&self, request: QueryRequest) -> Result<QueryReply> {
+        Ok(self.inner.query(&request.to_core())?.into())
+    }
+
+    /// Queries an order by the merchant's charge code.
+    pub fn query_charge(&self, charge_code: String) -> Result<QueryReply> {
+        Ok(self.inner.query_charge(&charge_code)?.into())
+    }
+
+    /// Refunds (part of) a paid order. Reuse `outRefundNo` to retry safely.
+    pub fn refund(&self, request: RefundRequest) -> Result<RefundReply> {
+        Ok(self.inner.refund(&request.to_core()?)?.into())
+    }
+
+    /// Cancels an order (reverses it if it was paid).
+    pub fn cancel(&self, request: CancelRequest) -> Result<CancelReply> {
+        Ok(self.inner.cancel(&request.to_core())?.into())
+    }
+
+    /// A mobile data top-up.
+    pub fn flow_recharge(&self, request: FlowRechargeRequest) -> Result<FlowRechargeReply> {
+        Ok(self.inner.flow_recharge(&request.to_core()?)?.into())
+    }
+
+    /// The till flow: micropay, then settle any unknown outcome by querying, and cancel at the
+    /// deadline. Throws only for an invalid request (nothing was sent); every other situation
+    /// is a [`PaymentOutcome`]. Blocks up to about `deadline_ms` plus the cancel attempts.
+    #[uniffi::method(default(options = None))]
+    pub fn micropay_and_wait(
+        &self,
+        request: MicropayRequest,
+        options: Option<WaitOptions>,
+    ) -> Result<PaymentOutcome> {
+        let opts = WaitOptions::to_core(options)?;
+        Ok(self
+            .inner
+            .micropay_and_wait(&request.to_core()?, &opts)?
+            .into())
+    }
+
+    /// Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
+    /// deadline (then `Pending`, or `Unresolved` if the gateway could not be asked).
+    #[uniffi::method(default(options = None))]
+    pub fn wait_for_payment(
+        &self,
+        charge_code: String,
+        options: Option<WaitOptions>,
+    ) -> Result<PaymentOutcome> {
+        let opts = WaitOptions::to_core(options)?;
+        Ok(self.inner.wait_for_payment(&charge_code, &opts)?.into())
+    }
+}

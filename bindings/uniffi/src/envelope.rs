@@ -1,0 +1,204 @@
+//! The envelope helpers: MD5 signatures in their three forms and the 3DES encryption, for
+//! apps with their own HTTP stack or backend. The key is wrapped in a [`MerchantKey`] object
+//! so that it is never printed (a record would show it in Kotlin's `toString`).
+
+use std::sync::Arc;
+
+use crate::error::Result;
+
+/// The merchant key (商户Key). Never printed: `toString` / `description` show `<redacted>`.
+#[derive(Debug, uniffi::Object)]
+#[uniffi::export(Display)]
+pub struct MerchantKey(pub(crate) sosopay::MerchantKey);
+
+impl std::fmt::Display for MerchantKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MerchantKey(<redacted>)")
+    }
+}
+
+#[uniffi::export]
+impl MerchantKey {
+    /// Wraps a merchant key; rejects an empty key and keys with whitespace or control
+    /// characters.
+    #[uniffi::constructor]
+    pub fn new(key: String) -> Result<Arc<Self>> {
+        Ok(Arc::new(MerchantKey(sosopay::MerchantKey::new(key)?)))
+    }
+}
+
+/// The timestamp of a signature that verified.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct VerifiedSignature {
+    /// The timestamp text as sent (10 digits of seconds or 13 of milliseconds).
+    pub timestamp: String,
+    /// The timestamp in Unix milliseconds.
+    pub timestamp_millis: i64,
+}
+
+impl From<sosopay::Signature> for VerifiedSignature {
+    fn from(s: sosopay::Signature) -> Self {
+        VerifiedSignature {
+            timestamp: s.timestamp().to_owned(),
+            timestamp_millis: i64::try_from(s.timestamp_millis()).unwrap_or(i64::MAX),
+        }
+    }
+}
+
+/// Signature of a POST body (preOrder, order, refund, flowRecharge) or notification body:
+/// `md5(timestamp + key + body without Java whitespace) + ":" + timestamp`.
+#[uniffi::export]
+pub fn sign_body(key: Arc<MerchantKey>, timestamp: String, body: String) -> Result<String> {
+    Ok(sosopay::envelope::sign_body(&key.0, &timestamp, &body)?)
+}
+
+/// Signature of a query: over the `CHARGE_CODE` alone.
+#[uniffi::export]
+pub fn sign_query(key: Arc<MerchantKey>, timestamp: String, charge_code: String) -> Result<String> {
+    Ok(sosopay::envelope::sign_query(
+        &key.0,
+        &timestamp,
+        &charge_code,
+    )?)
+}
+
+/// Signature of a cancel: over `chargeCode={CHARGE_CODE}&busiCode={BUSI_CODE}`.
+#[uniffi::export]
+pub fn sign_cancel(
+    key: Arc<MerchantKey>,
+    timestamp: String,
+    charge_code: String,
+    busi_code: String,
+) -> Result<String> {
+    Ok(sosopay::envelope::sign_cancel(
+        &key.0,
+        &timestamp,
+        &charge_code,
+        &busi_code,
+    )?)
+}
+
+/// Verifies a body signature (constant-time); throws `Signature` saying why it failed.
+#[uniffi::export]
+pub fn verify_body(key: Arc<MerchantKey>, sign: String, body: String) -> Result<VerifiedSignature> {
+    Ok(sosopay::envelope::verify_body(&key.0, &sign, &body)?.into())
+}
+
+/// Verifies a query signature.
+#[uniffi::export]
+pub fn verify_query(
+    key: Arc<MerchantKey>,
+    sign: String,
+    charge_code: String,
+) -> Result<VerifiedSignature> {
+    Ok(sosopay::envelope::verify_query(&key.0, &sign, &charge_code)?.into())
+}
+
+/// Verifies a cancel signature.
+#[uniffi::export]
+pub fn verify_cancel(
+    key: Arc<MerchantKey>,
+    sign: String,
+    charge_code: String,
+    busi_code: String,
+) -> Result<VerifiedSignature> {
+    Ok(sosopay::envelope::verify_cancel(&key.0, &sign, &charge_code, &busi_code)?.into())
+}
+
+/// The body as it is signed: every Java `\s` character removed (other Unicode spaces kept).
+#[uniffi::export]
+pub fn strip_java_whitespace(body: String) -> String {
+    sosopay::envelope::strip_java_whitespace(&body).into_owned()
+}
+
+/// A merchant's envelope: the key with its 3DES schedule expanded once. Thread-safe.
+#[derive(Debug, uniffi::Object)]
+pub struct Envelope(sosopay::Envelope);
+
+/// A signed and encrypted POST body.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SealedBody {
+    /// The `sign` query parameter.
+    pub sign: String,
+    /// The Base64 3DES ciphertext to send as the body.
+    pub ciphertext_base64: String,
+}
+
+#[uniffi::export]
+impl Envelope {
+    /// Expands the key.
+    #[uniffi::constructor]
+    pub fn new(key: Arc<MerchantKey>) -> Arc<Self> {
+        Arc::new(Envelope(sosopay::Envelope::new(key.0.clone())))
+    }
+
+    /// Signs a POST body with the given timestamp.
+    pub fn sign_body(&self, timestamp: String, body: String) -> Result<String> {
+        Ok(self.0.sign_body(&timestamp, &body)?)
+    }
+
+    /// 3DES-EDE3-ECB-PKCS#7 encrypts bytes; returns standard Base64 with padding.
+    pub fn encrypt(&self, plaintext: Vec<u8>) -> String {
+        self.0.encrypt(&plaintext)
+    }
+
+    /// Encrypts UTF-8 text.
+    pub fn encrypt_string(&self, plaintext: String) -> String {
+        self.0.encrypt(plaintext.as_bytes())
+    }
+
+    /// Decodes Base64 (whitespace tolerated) and decrypts; throws `Crypto` on garbage or the
+    /// wrong key.
+    pub fn decrypt(&self, ciphertext_base64: String) -> Result<Vec<u8>> {
+        Ok(self.0.decrypt(&ciphertext_base64)?)
+    }
+
+    /// Decrypts and requires UTF-8 plaintext.
+    pub fn decrypt_string(&self, ciphertext_base64: String) -> Result<String> {
+        Ok(self.0.decrypt_to_string(&ciphertext_base64)?)
+    }
+
+    /// Signs then encrypts a POST body.
+    pub fn seal(&self, timestamp: String, body: String) -> Result<SealedBody> {
+        let (sign, ciphertext_base64) = self.0.seal(&timestamp, &body)?;
+        Ok(SealedBody {
+            sign,
+            ciphertext_base64,
+        })
+    }
+
+    /// Decrypts a sealed body and verifies its signature; returns the plaintext.
+    pub fn open(&self, sign: String, ciphertext_base64: String) -> Result<String> {
+        Ok(self.0.open(&sign, &ciphertext_base64)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_is_never_printed() {
+        let k = MerchantKey::new("98SDKFUO432HNODS098EEE07U9DUOIUE".into()).expect("key");
+        assert!(!format!("{k} {k:?}").contains("98SDK"));
+        let e = Envelope::new(k.clone());
+        assert!(!format!("{e:?}").contains("98SDK"));
+        assert!(MerchantKey::new(String::new()).is_err());
+    }
+
+    #[test]
+    fn seal_and_open() {
+        let k = MerchantKey::new("k".into()).expect("key");
+        let e = Envelope::new(k.clone());
+        let s = e
+            .seal("1473431447".into(), "{\"A\": 1}".into())
+            .expect("seal");
+        assert_eq!(
+            e.open(s.sign.clone(), s.ciphertext_base64.clone())
+                .expect("open"),
+            "{\"A\": 1}"
+        );
+        let v = verify_body(k, s.sign, "{\"A\":1}".into()).expect("verify");
+        assert_eq!(v.timestamp_millis, 1_473_431_447_000);
+    }
+}

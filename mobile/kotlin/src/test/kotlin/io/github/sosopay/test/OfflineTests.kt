@@ -1,0 +1,157 @@
+package io.github.sosopay.test
+
+import io.github.sosopay.*
+import java.io.File
+import kotlin.test.assertContentEquals
+import kotlin.test.assertEquals
+import kotlin.test.assertFalse
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+
+/** The shared vectors (tests/vectors/envelope.json) and everything that needs no gateway. */
+fun offlineTests(r: Runner, vectorsPath: String) {
+    val vectors = Json.parse(File(vectorsPath).readText()).obj()
+    val keys = HashMap<String, MerchantKey>()
+    fun key(k: String) = keys.getOrPut(k) { MerchantKey(k) }
+
+    r.test("vectors: body signatures") {
+        val list = vectors["sign"].list()
+        assertTrue(list.size >= 50)
+        for (v in list.map { it.obj() }) {
+            val k = key(v.str("key"))
+            val sign = signBody(k, v.str("timestamp"), v.str("body"))
+            assertEquals(v.str("sign"), sign, "sign of ${v.str("body")}")
+            val verified = verifyBody(k, sign, v.str("body"))
+            assertEquals(v.str("timestamp"), verified.timestamp)
+            // The signed input is the body without Java whitespace.
+            assertEquals(v.str("sign_input"), v.str("timestamp") + v.str("key") + stripJavaWhitespace(v.str("body")))
+        }
+    }
+
+    r.test("vectors: query signatures") {
+        val list = vectors["query_sign"].list()
+        assertTrue(list.isNotEmpty())
+        for (v in list.map { it.obj() }) {
+            val k = key(v.str("key"))
+            assertEquals(v.str("sign"), signQuery(k, v.str("timestamp"), v.str("charge_code")))
+            verifyQuery(k, v.str("sign"), v.str("charge_code"))
+            expectThrows<SosopayException.Signature> { verifyQuery(k, v.str("sign"), v.str("charge_code") + "X") }
+        }
+    }
+
+    r.test("vectors: cancel signatures") {
+        val list = vectors["cancel_sign"].list()
+        assertTrue(list.isNotEmpty())
+        for (v in list.map { it.obj() }) {
+            val k = key(v.str("key"))
+            assertEquals(v.str("sign"), signCancel(k, v.str("timestamp"), v.str("charge_code"), v.str("busi_code")))
+            verifyCancel(k, v.str("sign"), v.str("charge_code"), v.str("busi_code"))
+        }
+    }
+
+    r.test("vectors: 3DES") {
+        val list = vectors["des3"].list()
+        assertTrue(list.size >= 10)
+        for (v in list.map { it.obj() }) {
+            val env = Envelope(key(v.str("key")))
+            val pt = v.str("plaintext")
+            assertEquals(v.str("ciphertext_base64"), env.encryptString(pt), "encrypt ${v.str("key")} '$pt'")
+            assertEquals(v.str("ciphertext_base64"), env.encrypt(pt.toByteArray(Charsets.UTF_8)))
+            assertEquals(pt, env.decryptString(v.str("ciphertext_base64")))
+            assertContentEquals(pt.toByteArray(Charsets.UTF_8), env.decrypt(v.str("ciphertext_base64")))
+        }
+    }
+
+    r.test("envelope: seal/open, wrong key, garbage") {
+        val env = Envelope(MerchantKey("98SDKFUO432HNODS098EEE07U9DUOIUE"))
+        val sealed = env.seal("1473431447123", "{\"AMT\": \"0.01\"}")
+        assertEquals("{\"AMT\": \"0.01\"}", env.open(sealed.sign, sealed.ciphertextBase64))
+        val other = Envelope(MerchantKey("another-key"))
+        val e = expectThrows<SosopayException> { other.open(sealed.sign, sealed.ciphertextBase64) }
+        assertTrue(e is SosopayException.Crypto || e is SosopayException.Signature, "$e")
+        expectThrows<SosopayException.Crypto> { env.decrypt("!!!not base64") }
+        val bad = expectThrows<SosopayException.Signature> { verifyBody(MerchantKey("k"), "nonsense", "") }
+        assertTrue(bad.reason.isNotEmpty())
+        assertTrue(bad.outcomeUnknown())
+        assertEquals("signature", bad.kind())
+    }
+
+    r.test("merchant key: validated and never printed") {
+        val k = MerchantKey("98SDKFUO432HNODS098EEE07U9DUOIUE")
+        assertFalse(k.toString().contains("98SDK"), k.toString())
+        val e = expectThrows<SosopayException.Validation> { MerchantKey("") }
+        assertEquals("key", e.field)
+        val e2 = expectThrows<SosopayException.Validation> { MerchantKey("has space") }
+        assertFalse(e2.outcomeUnknown())
+        assertFalse(e2.toString().contains("has space"))
+    }
+
+    r.test("money: exact fen, yuan strings") {
+        assertEquals(15800L, parseYuan("158.00"))
+        assertEquals(10L, parseYuan("0.1"))
+        assertEquals(1L, parseYuan("0.01"))
+        assertEquals(1200L, parseYuan("12"))
+        assertEquals("158.00", fenToYuan(15800))
+        assertEquals("0.01", fenToYuan(1))
+        assertEquals("90071992547409.91", fenToYuan(9007199254740991))
+        for (bad in listOf("", "-1", "1.234", "1e3", "NaN", "1,00", "99999999999999999999")) {
+            val e = expectThrows<SosopayException.Validation> { parseYuan(bad) }
+            assertEquals("amount", e.field)
+        }
+        expectThrows<SosopayException.Validation> { fenToYuan(-1) }
+        expectThrows<SosopayException.Validation> { fenToYuan(9007199254740992) }
+    }
+
+    r.test("enums: wire codes, unknown codes kept") {
+        assertEquals(Channel.Wechat, channelFromWire("2"))
+        assertEquals(Channel.Wechat, channelFromWire("02"))
+        assertEquals("1", Channel.Alipay.asWire())
+        assertEquals(Channel.Unknown("77"), channelFromWire("77"))
+        assertEquals("77", Channel.Unknown("77").asWire())
+        assertEquals(ResultCode.Success, resultCodeFromWire("SUCESS"))
+        assertTrue(ResultCode.Success.isSuccess())
+        assertTrue(ResultCode.SerialRepeat.outcomeUnknown())
+        assertFalse(ResultCode.Fail.outcomeUnknown())
+        assertEquals(ResultCode.Unknown("NEW_CODE"), resultCodeFromWire("NEW_CODE"))
+        assertEquals(OrderState.Paid, orderStateFromWire("1"))
+        assertTrue(OrderState.Refunded.moneyTaken())
+        assertFalse(OrderState.AwaitingPayment.isFinal())
+        assertEquals(FundChannel.AlipayRedPacket, fundChannelFromWire("00"))
+        assertEquals("9008", FundChannel.DiscountCoupon.asWire())
+        assertEquals(DynamicIdType.Nfc, dynamicIdTypeFromWire("3"))
+        assertEquals(TradeType.Jsapi, tradeTypeFromWire("jsapi"))
+        assertEquals(SerType.ChargeDownCode, serTypeFromWire("1"))
+    }
+
+    r.test("validation: typed errors name the field") {
+        val ok = MicropayRequest(chargeCode = "C-1", amountFen = 1, dynamicId = "134567890123456789",
+            paySubject = "coffee", operId = "op1", devId = "till1")
+        validateMicropayRequest(ok)
+        val cases = mapOf(
+            "charge_code" to ok.copy(chargeCode = "a/b"),
+            "amount" to ok.copy(amountFen = 0),
+            "amount_fen" to ok.copy(amountFen = -5),
+            "dynamic_id" to ok.copy(dynamicId = "12 34"),
+            "pay_subject" to ok.copy(paySubject = " "),
+            "time_expire" to ok.copy(timeExpireSeconds = 60),
+            "goods[0].name" to ok.copy(goods = listOf(Goods(id = "g1", name = "", category = "food", priceFen = 100, subject = "s"))),
+            "goods[0].price_fen" to ok.copy(goods = listOf(Goods(id = "g1", name = "n", category = "food", priceFen = -1, subject = "s"))),
+        )
+        for ((field, req) in cases) {
+            val e = expectThrows<SosopayException.Validation> { validateMicropayRequest(req) }
+            assertEquals(field, e.field, "$req")
+            assertFalse(e.outcomeUnknown())
+            assertEquals("validation", e.kind())
+        }
+    }
+
+    r.test("records: defaults") {
+        val q = QueryRequest(code = "C1")
+        assertNull(q.serType)
+        val c = CancelRequest(chargeCode = "C1")
+        assertFalse(c.apply)
+        val g = Goods(id = "1", name = "n", category = "c", priceFen = 5, subject = "s")
+        assertEquals(1L, g.quantity)
+        assertTrue(sdkVersion().isNotEmpty())
+    }
+}
