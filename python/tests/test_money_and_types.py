@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Dict, Tuple, Type
 
 import pytest
 
@@ -144,7 +144,7 @@ def test_enums_are_lenient_and_keep_unknown_codes() -> None:
 
 
 def test_error_hierarchy_maps_every_core_variant() -> None:
-    cases = {
+    cases: Dict[str, Tuple[Type[sosopay.SosopayError], Dict[str, Any]]] = {
         "validation": (sosopay.ValidationError, {"field": "amount", "reason": "r"}),
         "signature": (sosopay.SignatureError, {"reason": "r"}),
         "crypto": (sosopay.CryptoError, {"reason": "r"}),

@@ -1,0 +1,180 @@
+"""Notifications: verification, 3DES, replay window, and a WSGI webhook (the README example)
+receiving real deliveries from the sandbox, processing each payment once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable, Dict, Iterable, List, Tuple
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+import pytest
+
+import sosopay
+from conftest import BUSI, KEY, Sandbox
+
+BODY = (
+    '{"PAY_NODIFY":{"BUSI_ID":"0010000001","CHARGE_CODE":"C-1","CHARGE_DOWN_CODE":"D1",'
+    '"CHANNEL_TYPE":1,"STATE":1,"AMT":1,"OPER_ID":"T","PAY_SUBJECT":"x y",'
+    '"FUND_BILL_LIST":{"TRADEFUNDBILL":[{"FUND_CHANNEL":"10","AMOUNT":"0.01"}]}}}'
+)
+
+
+def test_parse_plain_json() -> None:
+    sign = sosopay.sign_body(KEY, BODY)
+    n = sosopay.parse_notification(key=KEY, query=f"_type=json&sign={sign}", body=BODY.encode())
+    assert n.charge_code == "C-1" and n.state is sosopay.OrderState.PAID and n.is_paid
+    assert n.amount_fen == 1 and str(n.amount) == "0.01"
+    assert n.order.channel is sosopay.Channel.ALIPAY
+    assert n.order.fund_bills[0].fund_channel is sosopay.FundChannel.ALIPAY_BALANCE
+    assert n.idempotency_key == "0010000001:C-1:1"
+    assert n.raw["PAY_NODIFY"]["CHARGE_CODE"] == "C-1"
+
+
+def test_parse_encrypted_and_xml() -> None:
+    sign = sosopay.sign_body(KEY, BODY)
+    ct = sosopay.encrypt(KEY, BODY)
+    n = sosopay.parse_notification(key=KEY, query=f"_type=json&encrypt=3DES&sign={sign}", body=ct)
+    assert n.charge_code == "C-1"
+    xml = "<PAY_NODIFY><BUSI_ID>0010000001</BUSI_ID><CHARGE_CODE>C-2</CHARGE_CODE><STATE>1</STATE><AMT>158</AMT></PAY_NODIFY>"
+    v = sosopay.NotificationVerifier(KEY)
+    n2 = v.parse(f"sign={sosopay.sign_body(KEY, xml)}", xml)
+    assert n2.charge_code == "C-2" and n2.amount_fen == 158
+
+
+def test_rejections() -> None:
+    sign = sosopay.sign_body(KEY, BODY)
+    with pytest.raises(sosopay.SignatureError):
+        sosopay.parse_notification(key=KEY, query=f"sign={sign}", body=BODY.replace('"AMT":1', '"AMT":100'))
+    with pytest.raises(sosopay.SignatureError):
+        sosopay.parse_notification(key=KEY, query="_type=json", body=BODY)
+    with pytest.raises(sosopay.SignatureError):
+        sosopay.parse_notification(key="OTHER-KEY-00000000000000000000", query=f"sign={sign}", body=BODY)
+    old = sosopay.sign_body(KEY, BODY, timestamp=int(time.time() * 1000) - 3_600_000)
+    with pytest.raises(sosopay.SignatureError, match="replay"):
+        sosopay.parse_notification(key=KEY, query=f"sign={old}", body=BODY)
+    # The replay window can be widened or disabled.
+    assert sosopay.parse_notification(key=KEY, query=f"sign={old}", body=BODY, max_age=0).charge_code == "C-1"
+    assert sosopay.parse_notification(key=KEY, query=f"sign={old}", body=BODY, max_age=7200).charge_code == "C-1"
+    with pytest.raises(sosopay.CryptoError):
+        sosopay.parse_notification(key=KEY, query=f"encrypt=3DES&sign={sign}", body="bm90IDNERVM=")
+    with pytest.raises(TypeError):
+        sosopay.parse_notification(key=KEY, query=f"sign={sign}", body=12)  # type: ignore[arg-type]
+
+
+def test_process_once_with_memory_and_custom_stores() -> None:
+    n = sosopay.parse_notification(key=KEY, query=f"sign={sosopay.sign_body(KEY, BODY)}", body=BODY)
+    seen: List[str] = []
+    store = sosopay.MemoryIdempotencyStore()
+    assert sosopay.process_once(store, n, lambda x: seen.append(x.charge_code)) is sosopay.Delivery.PROCESSED
+    assert sosopay.process_once(store, n, lambda x: seen.append(x.charge_code)) is sosopay.Delivery.DUPLICATE
+    assert seen == ["C-1"] and len(store) == 1
+
+    class DictStore:
+        def __init__(self) -> None:
+            self.rows: Dict[str, bool] = {}
+
+        def begin(self, id: str) -> str:
+            if id in self.rows:
+                return "done" if self.rows[id] else "in_progress"
+            self.rows[id] = False
+            return "new"
+
+        def complete(self, id: str) -> None:
+            self.rows[id] = True
+
+        def abandon(self, id: str) -> None:
+            self.rows.pop(id, None)
+
+    db = DictStore()
+
+    def failing(_: sosopay.Notification) -> None:
+        raise RuntimeError("database down")
+
+    with pytest.raises(RuntimeError, match="database down"):
+        sosopay.process_once(db, n, failing)
+    assert db.rows == {}  # released: the next delivery retries it
+    assert sosopay.process_once(db, n, lambda x: None) is sosopay.Delivery.PROCESSED
+    assert db.rows == {n.idempotency_key: True}
+
+    class BrokenStore(DictStore):
+        def begin(self, id: str) -> str:
+            raise ConnectionError("store unreachable")
+
+    with pytest.raises(ConnectionError):
+        sosopay.process_once(BrokenStore(), n, lambda x: None)
+
+
+# --- The README's webhook example, as a plain WSGI app -------------------------------------
+
+StartResponse = Callable[[str, List[Tuple[str, str]]], Any]
+
+
+def make_webhook(key: str, on_paid: Callable[[sosopay.Notification], None]) -> Callable[[Dict[str, Any], StartResponse], Iterable[bytes]]:
+    verifier = sosopay.NotificationVerifier(key)
+    store = sosopay.MemoryIdempotencyStore()  # use your database in production
+
+    def app(environ: Dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length)
+        try:
+            n = verifier.parse(environ.get("QUERY_STRING", ""), body)
+        except sosopay.SosopayError:
+            start_response("400 Bad Request", [("Content-Type", "text/plain")])
+            return [b"bad notification"]
+        try:
+            delivery = sosopay.process_once(store, n, on_paid)
+        except Exception:
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+            return [b"retry"]
+        status = "200 OK" if delivery.http_status == 200 else "503 Service Unavailable"
+        start_response(status, [("Content-Type", "text/plain")])
+        return [b"success"]
+
+    return app
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "3des"])
+def test_webhook_receives_sandbox_notifications_once(sandbox: Sandbox, code: str, encrypted: bool) -> None:
+    paid: List[sosopay.Notification] = []
+    lock = threading.Lock()
+
+    def on_paid(n: sosopay.Notification) -> None:
+        with lock:
+            paid.append(n)
+
+    server = make_server("127.0.0.1", 0, make_webhook(KEY, on_paid), handler_class=_Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sandbox.set_faults("notify:duplicate:1")
+        c = sosopay.Client(
+            busi_code=BUSI, key=KEY, base_url=sandbox.base_url, default_oper_id="o", default_dev_id="d", encrypt=encrypted
+        )
+        query = "_type=json&encrypt=3DES" if encrypted else "_type=json"
+        notify_url = f"http://127.0.0.1:{server.server_port}/sosopay/notify?{query}"
+        c.create_qr_order(
+            charge_code=code, amount="8.80", channel=sosopay.Channel.WECHAT, pay_subject="hook", notify_url=notify_url
+        )
+        sandbox.admin("POST", f"orders/{code}/pay")
+        deadline = time.monotonic() + 10
+        attempts: List[Dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            ledger = sandbox.admin("GET", "ledger")
+            attempts = [a for a in ledger["notifications"] if a["charge_code"] == code]
+            if len(attempts) >= 2 and all(a["http_status"] is not None for a in attempts):
+                break
+            time.sleep(0.05)
+        assert len(attempts) >= 2 and any(a["duplicate"] for a in attempts), attempts
+        assert all(a["http_status"] == 200 for a in attempts), attempts
+        assert all(a["encrypted"] is encrypted for a in attempts)
+        assert len(paid) == 1, "processed once although delivered more than once"
+        n = paid[0]
+        assert n.charge_code == code and n.is_paid and n.amount_fen == 880
+    finally:
+        server.shutdown()
+        server.server_close()
