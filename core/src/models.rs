@@ -846,17 +846,21 @@ fn goods_list(n: &Node) -> Result<Vec<Goods>> {
         Some(g) => {
             // In XML a list field may be wrapped: <GOODS_DETAIL><GOOD>…</GOOD></GOODS_DETAIL>, or
             // be the item itself (repeated elements).
-            let items: Vec<&Node> = g.items();
+            // Only maps with `GOOD_*` fields are goods: unknown scalars or empty placeholders
+            // must not become empty items.
+            let is_goods = |x: &Node| match x {
+                Node::Map(f) => f
+                    .iter()
+                    .any(|(k, _)| k.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("GOOD_"))),
+                _ => false,
+            };
             let mut out = Vec::new();
-            for it in items {
-                if it.get("GOOD_ID").is_some()
-                    || it.get("GOOD_NAME").is_some()
-                    || it.get("GOOD_PRICE").is_some()
-                {
+            for it in g.items() {
+                if is_goods(it) {
                     out.push(Goods::from_node(it)?);
                 } else if let Node::Map(fields) = it {
                     for (_, inner) in fields {
-                        for x in inner.items() {
+                        for x in inner.items().into_iter().filter(|x| is_goods(x)) {
                             out.push(Goods::from_node(x)?);
                         }
                     }
@@ -988,6 +992,11 @@ pub trait Reply: Sized {
     /// The `RESULT`.
     fn result(&self) -> &GatewayResult;
 
+    /// The order's `STATE`, for replies that carry one.
+    fn order_state(&self) -> Option<&OrderState> {
+        None
+    }
+
     /// Decodes JSON or XML text.
     fn decode(text: &str) -> Result<Self> {
         let doc = Document::parse(text)?;
@@ -1080,6 +1089,9 @@ impl Reply for OrderReply {
     }
     fn result(&self) -> &GatewayResult {
         &self.result
+    }
+    fn order_state(&self) -> Option<&OrderState> {
+        self.state.as_ref()
     }
 }
 
@@ -1308,6 +1320,9 @@ impl Reply for QueryReply {
     }
     fn result(&self) -> &GatewayResult {
         &self.result
+    }
+    fn order_state(&self) -> Option<&OrderState> {
+        self.order.state.as_ref()
     }
 }
 

@@ -573,3 +573,83 @@ fn empty_fund_bill_placeholders_are_not_bills() {
         vec![(FundChannel::AlipayBalance, 0)]
     );
 }
+
+#[test]
+fn goods_detail_shapes() {
+    let item = r#"{"GOOD_ID":"1","GOOD_NAME":"n","GOOD_CLASS":"c","GOOD_PRICE":"1.5","GOOD_SUBJECT":"s","GOOD_QUANTITY":2}"#;
+    for list in [
+        format!("[{item}]"),
+        item.to_owned(),
+        format!(r#"{{"GOOD":[{item}]}}"#),
+        format!(r#"{{"GOOD":{item}}}"#),
+    ] {
+        let q = query(&format!(r#""GOODS_DETAIL":{list}"#));
+        assert_eq!(q.order.goods.len(), 1, "{list}");
+        assert_eq!(q.order.goods[0].price, fen(150), "{list}");
+        assert_eq!(q.order.goods[0].quantity, 2, "{list}");
+    }
+    let x = "<GOOD_ID>1</GOOD_ID><GOOD_NAME>n</GOOD_NAME><GOOD_PRICE>1.5</GOOD_PRICE><GOOD_QUANTITY>2</GOOD_QUANTITY>";
+    // Repeated elements (the documented form), single, and wrapped in an item element.
+    assert_eq!(
+        query_xml(&format!("<GOODS_DETAIL>{x}</GOODS_DETAIL>"))
+            .order
+            .goods
+            .len(),
+        1
+    );
+    assert_eq!(
+        query_xml(&format!(
+            "<GOODS_DETAIL>{x}</GOODS_DETAIL><GOODS_DETAIL>{x}</GOODS_DETAIL>"
+        ))
+        .order
+        .goods
+        .len(),
+        2
+    );
+    assert_eq!(
+        query_xml(&format!(
+            "<GOODS_DETAIL><GOOD>{x}</GOOD><GOOD>{x}</GOOD></GOODS_DETAIL>"
+        ))
+        .order
+        .goods
+        .len(),
+        2
+    );
+    for empty in [
+        r#""GOODS_DETAIL":[]"#,
+        r#""GOODS_DETAIL":"""#,
+        r#""GOODS_DETAIL":null"#,
+    ] {
+        assert!(query(empty).order.goods.is_empty(), "{empty}");
+    }
+    // A price that is not yuan is an error, not a silent zero.
+    let e = QueryReply::decode(
+        r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS"},"GOODS_DETAIL":[{"GOOD_ID":"1","GOOD_PRICE":"abc"}]}}"#,
+    )
+    .expect_err("bad price");
+    assert!(e.to_string().contains("GOOD_PRICE"), "{e}");
+}
+
+#[test]
+fn goods_placeholders_are_not_goods() {
+    for list in [
+        r#"[{"X":"y"}]"#,
+        r#"{"GOOD":{"X":"y"}}"#,
+        r#"{"COUNT":"2"}"#,
+        r#"[{}]"#,
+        r#"{}"#,
+        r#"["a","b"]"#,
+    ] {
+        let q = query(&format!(r#""GOODS_DETAIL":{list}"#));
+        assert!(q.order.goods.is_empty(), "{list}: {:?}", q.order.goods);
+    }
+    // An item with only some GOOD_ fields is still an item.
+    let q = query(r#""GOODS_DETAIL":[{"GOOD_QUANTITY":"3","GOOD_CLASS":"c"}]"#);
+    assert_eq!(q.order.goods.len(), 1);
+    assert_eq!(q.order.goods[0].quantity, 3);
+    let q = query_xml(
+        "<GOODS_DETAIL><GOOD><GOOD_SUBJECT>s</GOOD_SUBJECT></GOOD><NOTE>x</NOTE></GOODS_DETAIL>",
+    );
+    assert_eq!(q.order.goods.len(), 1);
+    assert_eq!(q.order.goods[0].subject, "s");
+}
