@@ -122,6 +122,8 @@ pub struct RequestLog {
     pub http_status: Option<u16>,
     /// `RESULT.CODE`, when a reply was decoded.
     pub result_code: Option<String>,
+    /// The order's `STATE` in the reply, when it has one.
+    pub order_state: Option<String>,
     /// The error, when the attempt failed.
     pub error: Option<String>,
 }
@@ -591,6 +593,7 @@ impl Client {
                 duration: Duration::ZERO,
                 http_status: None,
                 result_code: None,
+                order_state: None,
                 error: None,
             };
             let outcome: Result<R> = match sent {
@@ -602,6 +605,7 @@ impl Client {
                         match decode(&raw) {
                             Ok((code, reply)) => {
                                 log.result_code = Some(code.as_wire().to_owned());
+                                log.order_state = reply.state();
                                 if code.is_success() {
                                     Ok(reply)
                                 } else if attempt > 1
@@ -691,11 +695,17 @@ impl Client {
 /// What the retry loop needs of a reply.
 trait ReplyInfo {
     fn info(&self) -> String;
+    fn state(&self) -> Option<String> {
+        None
+    }
 }
 
 impl<T: Reply> ReplyInfo for T {
     fn info(&self) -> String {
         self.result().info.clone()
+    }
+    fn state(&self) -> Option<String> {
+        self.order_state().map(|s| s.as_wire().to_owned())
     }
 }
 

@@ -1,0 +1,336 @@
+//! Gateway operations from the command line.
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use sosopay::models::{
+    CancelRequest, MicropayRequest, OrderDetails, OrderRequest, QueryRequest, RefundRequest,
+};
+use sosopay::{
+    Amount, Channel, Client, ClientConfig, DynamicIdType, Environment, SerType, WaitOptions,
+};
+
+use crate::CliError;
+
+/// Credentials and connection, from flags or the environment.
+#[derive(Debug, Args)]
+pub struct Conn {
+    /// Merchant code (BUSI_ID).
+    #[arg(long, env = "SOSOPAY_BUSI_CODE", global = true)]
+    pub busi_code: Option<String>,
+    /// Merchant key (prefer the SOSOPAY_KEY variable: flags show in `ps`).
+    #[arg(long, env = "SOSOPAY_KEY", hide_env_values = true, global = true)]
+    pub key: Option<String>,
+    /// Gateway base URL (…/openGateway/openService/).
+    #[arg(long, env = "SOSOPAY_BASE_URL", global = true)]
+    pub base_url: Option<String>,
+    /// Named environment instead of --base-url: production, production-http, uat.
+    #[arg(long, global = true)]
+    pub env: Option<String>,
+    /// Use the 3DES envelope.
+    #[arg(long, global = true)]
+    pub encrypt: bool,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+impl Conn {
+    pub fn client(&self) -> Result<Client, CliError> {
+        let busi = self.busi_code.clone().ok_or_else(|| {
+            CliError::msg("no merchant code: pass --busi-code or set SOSOPAY_BUSI_CODE")
+        })?;
+        let key = self
+            .key
+            .clone()
+            .ok_or_else(|| CliError::msg("no merchant key: set SOSOPAY_KEY (or pass --key)"))?;
+        let base = match (&self.base_url, &self.env) {
+            (Some(u), _) => u.clone(),
+            (None, Some(e)) => Environment::from_name(e)
+                .ok_or_else(|| {
+                    CliError::msg(format!(
+                        "unknown environment {e:?}: use production, production-http or uat"
+                    ))
+                })?
+                .base_url()
+                .to_owned(),
+            (None, None) => {
+                return Err(CliError::msg(
+                    "no gateway: pass --base-url, --env or set SOSOPAY_BASE_URL",
+                ))
+            }
+        };
+        let mut config = ClientConfig::new(busi, &key, base)?;
+        config.encrypt = self.encrypt;
+        config.default_oper_id = Some("cli".into());
+        config.default_dev_id = Some("sosopay-cli".into());
+        Ok(Client::new(config)?)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Op {
+    /// Charge a customer's scanned payment code (被扫), optionally waiting for the outcome.
+    Micropay(MicropayArgs),
+    /// Create a QR (主扫) or WeChat JSAPI order.
+    Order(OrderArgs),
+    /// Query an order.
+    Query(QueryArgs),
+    /// Refund (part of) a paid order.
+    Refund(RefundArgs),
+    /// Cancel (reverse) an order.
+    Cancel(CancelArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MicropayArgs {
+    /// The merchant's unique order number.
+    #[arg(long)]
+    charge_code: String,
+    /// Amount in yuan, e.g. 12.50.
+    #[arg(long)]
+    amount: String,
+    /// The code scanned from the customer's wallet.
+    #[arg(long)]
+    dynamic_id: String,
+    /// What is paid for.
+    #[arg(long)]
+    subject: String,
+    /// Channel number (0 = auto-detect).
+    #[arg(long, default_value = "0")]
+    channel: String,
+    #[arg(long)]
+    oper_id: Option<String>,
+    #[arg(long)]
+    dev_id: Option<String>,
+    /// Wait for the outcome: query until final, cancel at the deadline.
+    #[arg(long)]
+    wait: bool,
+    /// Deadline in seconds for --wait.
+    #[arg(long, default_value_t = 90)]
+    deadline: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct OrderArgs {
+    #[arg(long)]
+    charge_code: String,
+    /// Amount in yuan.
+    #[arg(long)]
+    amount: String,
+    /// Channel number: 1 Alipay, 2 WeChat, ...
+    #[arg(long, default_value = "2")]
+    channel: String,
+    #[arg(long)]
+    subject: String,
+    /// Where the gateway sends the payment notification.
+    #[arg(long)]
+    notify_url: Option<String>,
+    /// Seconds before the order expires (at least 120).
+    #[arg(long)]
+    time_expire: Option<u32>,
+    /// A WeChat JSAPI order for this subOpenid.
+    #[arg(long)]
+    jsapi_openid: Option<String>,
+    #[arg(long)]
+    sub_appid: Option<String>,
+    #[arg(long)]
+    oper_id: Option<String>,
+    #[arg(long)]
+    dev_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The code to look up.
+    code: String,
+    /// 0 merchant CHARGE_CODE, 1 gateway CHARGE_DOWN_CODE, 2 verification code.
+    #[arg(long, default_value = "0")]
+    ser_type: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RefundArgs {
+    #[arg(long)]
+    charge_code: Option<String>,
+    #[arg(long)]
+    charge_down_code: Option<String>,
+    /// Unique refund number (reuse it to retry safely).
+    #[arg(long)]
+    refund_no: String,
+    /// Amount in yuan.
+    #[arg(long)]
+    amount: String,
+    #[arg(long, default_value = "refund")]
+    subject: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    charge_code: String,
+    /// Apply to cancel (opType=ACO) instead of cancelling at once.
+    #[arg(long)]
+    apply: bool,
+}
+
+fn print<T: Serialize>(
+    json: bool,
+    value: &T,
+    human: impl FnOnce() -> String,
+) -> Result<(), CliError> {
+    if json {
+        let text = serde_json::to_string_pretty(value).map_err(|e| CliError::msg(e.to_string()))?;
+        println!("{text}");
+    } else {
+        println!("{}", human());
+    }
+    Ok(())
+}
+
+pub fn describe_order(o: &OrderDetails) -> String {
+    let mut lines = Vec::new();
+    let mut add = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            lines.push(format!("{k:<18}{v}"));
+        }
+    };
+    add("charge code", o.charge_code.clone());
+    add("gateway order", o.charge_down_code.clone());
+    add("channel order", o.charge_third_code.clone());
+    add(
+        "state",
+        o.state
+            .as_ref()
+            .map(|s| format!("{} ({})", s.name(), s.as_wire())),
+    );
+    add(
+        "channel",
+        o.channel
+            .as_ref()
+            .map(|c| format!("{} ({})", c.name(), c.as_wire())),
+    );
+    add("amount", o.amount.map(|a| format!("{a} yuan")));
+    add("paid at", o.end_time.clone().or(o.begin_time.clone()));
+    lines.join("\n")
+}
+
+pub fn run(op: &Op, conn: &Conn) -> Result<(), CliError> {
+    let client = conn.client()?;
+    match op {
+        Op::Micropay(a) => {
+            let mut req = MicropayRequest::new(
+                &a.charge_code,
+                Amount::parse_yuan_named(&a.amount, "amount")?,
+                &a.dynamic_id,
+                &a.subject,
+            );
+            req.channel = Channel::from_wire(&a.channel);
+            req.dynamic_id_type = DynamicIdType::Barcode;
+            req.oper_id = a.oper_id.clone().unwrap_or_default();
+            req.dev_id = a.dev_id.clone().unwrap_or_default();
+            if a.wait {
+                let opts = WaitOptions {
+                    deadline: std::time::Duration::from_secs(a.deadline),
+                    ..Default::default()
+                };
+                let out = client.micropay_and_wait(&req, &opts)?;
+                print(conn.json, &out, || {
+                    let mut s = format!("{:?}: {}", out.status, out.reason);
+                    if let Some(o) = &out.order {
+                        s.push('\n');
+                        s.push_str(&describe_order(o));
+                    }
+                    s
+                })?;
+                if !out.is_paid() {
+                    return Err(CliError::Quiet(1));
+                }
+                Ok(())
+            } else {
+                let r = client.micropay(&req)?;
+                print(conn.json, &r, || {
+                    format!(
+                        "{}: {}\ngateway order     {}",
+                        r.result.code,
+                        r.result.info,
+                        r.charge_down_code.clone().unwrap_or_default()
+                    )
+                })
+            }
+        }
+        Op::Order(a) => {
+            let amount = Amount::parse_yuan_named(&a.amount, "amount")?;
+            let mut req = match &a.jsapi_openid {
+                Some(openid) => OrderRequest::jsapi(&a.charge_code, amount, &a.subject, openid),
+                None => OrderRequest::new(
+                    &a.charge_code,
+                    amount,
+                    Channel::from_wire(&a.channel),
+                    &a.subject,
+                ),
+            };
+            req.notify_url = a.notify_url.clone();
+            req.time_expire = a.time_expire;
+            req.sub_appid = a.sub_appid.clone();
+            req.oper_id = a.oper_id.clone().unwrap_or_default();
+            req.dev_id = a.dev_id.clone().unwrap_or_default();
+            let r = if req.is_jsapi() {
+                client.create_jsapi_order(&req)?
+            } else {
+                client.create_qr_order(&req)?
+            };
+            print(conn.json, &r, || {
+                let mut s = format!(
+                    "{}: {}\ngateway order     {}",
+                    r.result.code,
+                    r.result.info,
+                    r.charge_down_code.clone().unwrap_or_default()
+                );
+                if let Some(b) = &r.bar_code {
+                    s.push_str(&format!(
+                        "\npay link          {b}\n{}",
+                        crate::qr::render(b)
+                    ));
+                }
+                if let Some(j) = &r.jsapi {
+                    s.push_str(&format!(
+                        "\nappId {}\ntimeStamp {}\nnonceStr {}\npackage {}\nsignType {}\npaySign {}",
+                        j.app_id, j.time_stamp, j.nonce_str, j.package, j.sign_type, j.pay_sign
+                    ));
+                }
+                s
+            })
+        }
+        Op::Query(a) => {
+            let req = QueryRequest {
+                code: a.code.clone(),
+                ser_type: SerType::from_wire(&a.ser_type),
+            };
+            let r = client.query(&req)?;
+            print(conn.json, &r, || describe_order(&r.order))
+        }
+        Op::Refund(a) => {
+            let req = RefundRequest {
+                charge_code: a.charge_code.clone(),
+                charge_down_code: a.charge_down_code.clone(),
+                out_refund_no: Some(a.refund_no.clone()),
+                refund_amount: Amount::parse_yuan_named(&a.amount, "amount")?,
+                refund_subject: a.subject.clone(),
+                oper_id: String::new(),
+                dev_id: String::new(),
+            };
+            let r = client.refund(&req)?;
+            print(conn.json, &r, || {
+                format!("{}: {}", r.result.code, r.result.info)
+            })
+        }
+        Op::Cancel(a) => {
+            let r = client.cancel(&CancelRequest {
+                charge_code: a.charge_code.clone(),
+                apply: a.apply,
+            })?;
+            print(conn.json, &r, || {
+                format!("{}: {}", r.result.code, r.result.info)
+            })
+        }
+    }
+}

@@ -1,0 +1,568 @@
+//! The client and its flows against the sandbox gateway: every operation plain and 3DES, JSON
+//! and XML; the result codes; the till flow; and a seeded fault campaign reconciled with the
+//! sandbox's ledger.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sosopay::codec::Format;
+use sosopay::models::{
+    CancelRequest, FlowRechargeRequest, MicropayRequest, OrderRequest, QueryRequest, RefundRequest,
+};
+use sosopay::{
+    Amount, Channel, Client, ClientConfig, Error, OrderState, OutcomeStatus, ResultCode,
+    RetryPolicy, SerType, WaitOptions,
+};
+use sosopay_sandbox::{FaultRule, Sandbox, SandboxConfig};
+
+const BUSI: &str = "0010000001";
+const KEY: &str = "98SDKFUO432HNODS098EEE07U9DUOIUE";
+
+// Sandbox test codes (docs/SANDBOX.md): PP000000000000BNNN.
+const PAY_NOW: &str = "130730865806264036";
+const ALIPAY_NOW: &str = "284214903060794755";
+const CONFIRM_1S: &str = "130000000000001001";
+const PAYING_THEN_PAY_1S: &str = "130000000000002001";
+const INSUFFICIENT: &str = "280000000000003000";
+const NEVER_CONFIRMS: &str = "130000000000004000";
+const PAYING_NEVER: &str = "130000000000005000";
+const EXPIRED: &str = "130000000000006000";
+const EXCEPTION_BUT_PAID: &str = "130000000000007000";
+
+fn sandbox(time_scale: f64, seed: u64, faults: &[&str]) -> Sandbox {
+    let config = SandboxConfig {
+        time_scale,
+        seed,
+        faults: faults
+            .iter()
+            .map(|f| f.parse::<FaultRule>().expect("fault rule"))
+            .collect(),
+        ..Default::default()
+    };
+    Sandbox::start(config).expect("start sandbox")
+}
+
+fn client(sb: &Sandbox, encrypt: bool, format: Format) -> Client {
+    let mut c = ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config");
+    c.encrypt = encrypt;
+    c.format = format;
+    c.default_oper_id = Some("oper".into());
+    c.default_dev_id = Some("dev".into());
+    c.timeout = Duration::from_secs(5);
+    c.micropay_timeout = Duration::from_secs(10);
+    c.retry = RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(100),
+    };
+    Client::new(c).expect("client")
+}
+
+fn yuan(s: &str) -> Amount {
+    Amount::parse_yuan(s).expect("amount")
+}
+
+fn fast() -> WaitOptions {
+    WaitOptions {
+        deadline: Duration::from_secs(6),
+        poll_interval: Duration::from_millis(100),
+        max_poll_interval: Duration::from_millis(300),
+        cancel_attempts: 5,
+    }
+}
+
+fn gateway_code(e: &Error) -> Option<ResultCode> {
+    match e {
+        Error::Gateway { code, .. } => Some(code.clone()),
+        _ => None,
+    }
+}
+
+fn every_operation(encrypt: bool, format: Format) {
+    let sb = sandbox(0.02, 1, &[]);
+    let c = client(&sb, encrypt, format);
+    let tag = format!(
+        "{}{}",
+        if encrypt { "E" } else { "P" },
+        if format == Format::Json { "J" } else { "X" }
+    );
+
+    // Micropay that pays at once.
+    let mp_code = format!("MP-{tag}-1");
+    let r = c
+        .micropay(&MicropayRequest::new(
+            &mp_code,
+            yuan("0.01"),
+            PAY_NOW,
+            "coffee",
+        ))
+        .expect("micropay");
+    assert!(r.result.code.is_success());
+    assert_eq!(r.amount.map(Amount::fen), Some(1));
+    assert_eq!(r.channel, Some(Channel::Wechat), "auto-detected WeChat");
+    assert!(r.charge_down_code.is_some());
+    // The same charge code again: SERIAL_REPEAT.
+    let e = c
+        .micropay(&MicropayRequest::new(
+            &mp_code,
+            yuan("0.01"),
+            PAY_NOW,
+            "coffee",
+        ))
+        .expect_err("repeat");
+    assert_eq!(gateway_code(&e), Some(ResultCode::SerialRepeat));
+    assert!(e.outcome_unknown());
+
+    // QR order → pay → query → refunds.
+    let qr = format!("QR-{tag}-1");
+    let mut o = OrderRequest::new(&qr, yuan("158.00"), Channel::Alipay, "goods");
+    o.time_expire = Some(120);
+    let r = c.create_qr_order(&o).expect("qr order");
+    assert!(r.bar_code.as_deref().is_some_and(|b| !b.is_empty()));
+    let q = c.query(&QueryRequest::by_charge_code(&qr)).expect("query");
+    assert_eq!(q.order.state, Some(OrderState::AwaitingPayment));
+    sb.pay(&qr).expect("pay");
+    let q = c.query_charge(&qr).expect("query");
+    assert_eq!(q.order.state, Some(OrderState::Paid));
+    assert_eq!(q.order.amount.map(Amount::fen), Some(15800));
+    // Query by the gateway's order number.
+    let down = q.order.charge_down_code.clone().expect("down code");
+    let q2 = c
+        .query(&QueryRequest {
+            code: down,
+            ser_type: SerType::ChargeDownCode,
+        })
+        .expect("query by down code");
+    assert_eq!(q2.order.charge_code.as_deref(), Some(qr.as_str()));
+    // Partial, then too much (AMT_ERROR), then the rest, idempotent on OUT_REFUND_NO.
+    let r1 = c
+        .refund(&RefundRequest::new(
+            &qr,
+            format!("RF-{tag}-1"),
+            yuan("58.00"),
+            "partial",
+        ))
+        .expect("refund");
+    assert!(r1.result.code.is_success());
+    assert_eq!(
+        c.query_charge(&qr).expect("q").order.state,
+        Some(OrderState::PartiallyRefunded)
+    );
+    let e = c
+        .refund(&RefundRequest::new(
+            &qr,
+            format!("RF-{tag}-2"),
+            yuan("100.01"),
+            "too much",
+        ))
+        .expect_err("amt");
+    assert_eq!(gateway_code(&e), Some(ResultCode::AmtError));
+    assert!(!e.outcome_unknown());
+    let again = c
+        .refund(&RefundRequest::new(
+            &qr,
+            format!("RF-{tag}-1"),
+            yuan("58.00"),
+            "partial",
+        ))
+        .expect("idempotent refund");
+    assert!(again.result.code.is_success());
+    c.refund(&RefundRequest::new(
+        &qr,
+        format!("RF-{tag}-3"),
+        yuan("100.00"),
+        "rest",
+    ))
+    .expect("refund rest");
+    assert_eq!(
+        c.query_charge(&qr).expect("q").order.state,
+        Some(OrderState::Refunded)
+    );
+
+    // JSAPI order.
+    let js = format!("JS-{tag}-1");
+    let mut j = OrderRequest::jsapi(
+        &js,
+        yuan("0.10"),
+        "official account",
+        "oa58kwTYbuSGryFQKk8SOu-VMi-M",
+    );
+    j.sub_appid = Some("wxb1c959c78e070e58".into());
+    let r = c.create_jsapi_order(&j).expect("jsapi");
+    let p = r.jsapi.expect("pay params");
+    assert!(
+        !p.app_id.is_empty()
+            && !p.package.is_empty()
+            && !p.pay_sign.is_empty()
+            && !p.nonce_str.is_empty()
+    );
+
+    // Cancel an awaiting order, then again: AREADY_REVOKED.
+    let cc = format!("CX-{tag}-1");
+    c.create_qr_order(&OrderRequest::new(
+        &cc,
+        yuan("1.00"),
+        Channel::Wechat,
+        "to cancel",
+    ))
+    .expect("order");
+    c.cancel(&CancelRequest::new(&cc)).expect("cancel");
+    assert_eq!(
+        c.query_charge(&cc).expect("q").order.state,
+        Some(OrderState::Cancelled)
+    );
+    let e = c.cancel(&CancelRequest::new(&cc)).expect_err("again");
+    assert_eq!(gateway_code(&e), Some(ResultCode::AreadyRevoked));
+    // Same-day reversal of a paid micropay.
+    c.cancel(&CancelRequest::new(&mp_code))
+        .expect("reverse paid");
+    assert_eq!(
+        c.query_charge(&mp_code).expect("q").order.state,
+        Some(OrderState::Cancelled)
+    );
+    // Apply to cancel.
+    let aco = format!("ACO-{tag}-1");
+    c.create_qr_order(&OrderRequest::new(
+        &aco,
+        yuan("1.00"),
+        Channel::Wechat,
+        "aco",
+    ))
+    .expect("order");
+    c.cancel(&CancelRequest {
+        charge_code: aco.clone(),
+        apply: true,
+    })
+    .expect("apply to cancel");
+
+    // Unknown orders.
+    let e = c
+        .query_charge(&format!("NOPE-{tag}"))
+        .expect_err("nonexistent");
+    assert_eq!(gateway_code(&e), Some(ResultCode::ChargeNonexistent));
+    let e = c
+        .refund(&RefundRequest::new(
+            format!("NOPE-{tag}"),
+            "RF-X",
+            yuan("1.00"),
+            "x",
+        ))
+        .expect_err("nonexistent");
+    assert_eq!(gateway_code(&e), Some(ResultCode::ChargeNonexistent));
+
+    // Flow recharge.
+    let f = c
+        .flow_recharge(&FlowRechargeRequest::new("13812345678", 100))
+        .expect("flow");
+    assert!(f.result.code.is_success());
+    assert_eq!(
+        f.flow.and_then(|f| f.phone_no).as_deref(),
+        Some("13812345678")
+    );
+
+    // Wrong key: INVALID_SIGN; unknown merchant: UNREGISTERED_BUSI.
+    let mut bad =
+        ClientConfig::new(BUSI, "WRONGKEYWRONGKEYWRONGKEY", sb.base_url()).expect("config");
+    bad.encrypt = false;
+    bad.format = format;
+    bad.default_oper_id = Some("o".into());
+    bad.default_dev_id = Some("d".into());
+    let e = Client::new(bad)
+        .expect("client")
+        .micropay(&MicropayRequest::new(
+            format!("BK-{tag}"),
+            yuan("1.00"),
+            PAY_NOW,
+            "x",
+        ))
+        .expect_err("bad key");
+    assert_eq!(gateway_code(&e), Some(ResultCode::InvalidSign));
+    let mut unknown = ClientConfig::new("0099999999", KEY, sb.base_url()).expect("config");
+    unknown.format = format;
+    let e = Client::new(unknown)
+        .expect("client")
+        .query_charge("ANY-1")
+        .expect_err("unregistered");
+    assert_eq!(gateway_code(&e), Some(ResultCode::UnregisteredBusi));
+}
+
+#[test]
+fn every_operation_plain_json() {
+    every_operation(false, Format::Json);
+}
+
+#[test]
+fn every_operation_3des_json() {
+    every_operation(true, Format::Json);
+}
+
+#[test]
+fn every_operation_plain_xml() {
+    every_operation(false, Format::Xml);
+}
+
+#[test]
+fn every_operation_3des_xml() {
+    every_operation(true, Format::Xml);
+}
+
+#[test]
+fn validation_happens_before_sending() {
+    let sb = sandbox(0.02, 1, &[]);
+    let c = client(&sb, false, Format::Json);
+    let e = c
+        .micropay(&MicropayRequest::new(
+            "BAD/CODE",
+            yuan("1.00"),
+            PAY_NOW,
+            "x",
+        ))
+        .expect_err("invalid");
+    assert!(
+        matches!(e, Error::Validation { ref field, .. } if field == "charge_code"),
+        "{e:?}"
+    );
+    let mut o = OrderRequest::new("OK-1", yuan("1.00"), Channel::Wechat, "x");
+    o.time_expire = Some(60);
+    let e = c.create_qr_order(&o).expect_err("expire");
+    assert!(matches!(e, Error::Validation { ref field, .. } if field == "time_expire"));
+    assert_eq!(
+        sb.ledger()["orders"].as_array().map(Vec::len),
+        Some(0),
+        "nothing reached the gateway"
+    );
+}
+
+#[test]
+fn till_flow_outcomes() {
+    let sb = sandbox(0.02, 2, &[]);
+    for encrypt in [false, true] {
+        let c = client(&sb, encrypt, Format::Json);
+        let t = if encrypt { "E" } else { "P" };
+        let cases: [(&str, OutcomeStatus); 8] = [
+            (PAY_NOW, OutcomeStatus::Paid),
+            (ALIPAY_NOW, OutcomeStatus::Paid),
+            (CONFIRM_1S, OutcomeStatus::Paid),
+            (PAYING_THEN_PAY_1S, OutcomeStatus::Paid),
+            (INSUFFICIENT, OutcomeStatus::Failed),
+            (EXPIRED, OutcomeStatus::Failed),
+            (EXCEPTION_BUT_PAID, OutcomeStatus::Paid),
+            (PAYING_NEVER, OutcomeStatus::Cancelled),
+        ];
+        for (i, (code, expected)) in cases.iter().enumerate() {
+            let cc = format!("TILL-{t}-{i}");
+            let out = c
+                .micropay_and_wait(
+                    &MicropayRequest::new(&cc, yuan("9.99"), *code, "till"),
+                    &fast(),
+                )
+                .expect("flow");
+            assert_eq!(out.status, *expected, "code {code}: {out:?}");
+            if out.status == OutcomeStatus::Paid {
+                let o = out.order.as_ref().expect("details");
+                assert_eq!(o.amount.map(Amount::fen), Some(999));
+                assert!(o.state.as_ref().is_some_and(OrderState::money_taken));
+            }
+        }
+        // Never confirms: the gateway holds 80 s (1.6 s scaled), then cancels the order and
+        // answers FAIL: a definite failure, nothing charged.
+        let cc = format!("TILL-{t}-never");
+        let out = c
+            .micropay_and_wait(
+                &MicropayRequest::new(&cc, yuan("1.00"), NEVER_CONFIRMS, "till"),
+                &fast(),
+            )
+            .expect("flow");
+        assert_eq!(out.status, OutcomeStatus::Failed, "{out:?}");
+        assert_eq!(
+            sb.order(&cc).and_then(|o| o["state"].as_u64()),
+            Some(2),
+            "cancelled by the gateway"
+        );
+    }
+    // QR: wait_for_payment paid, and pending at the deadline.
+    let c = client(&sb, false, Format::Json);
+    c.create_qr_order(&OrderRequest::new(
+        "WAIT-1",
+        yuan("2.00"),
+        Channel::Wechat,
+        "qr",
+    ))
+    .expect("order");
+    let sb_url = sb.root_url();
+    let payer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        let agent = ureq::Agent::new_with_defaults();
+        agent
+            .post(format!("{sb_url}_sandbox/orders/WAIT-1/pay"))
+            .send("")
+            .map(|r| r.status().as_u16())
+    });
+    let out = c.wait_for_payment("WAIT-1", &fast()).expect("wait");
+    assert_eq!(out.status, OutcomeStatus::Paid);
+    assert_eq!(payer.join().expect("payer").expect("pay request"), 200);
+    c.create_qr_order(&OrderRequest::new(
+        "WAIT-2",
+        yuan("2.00"),
+        Channel::Wechat,
+        "qr",
+    ))
+    .expect("order");
+    let short = WaitOptions {
+        deadline: Duration::from_millis(600),
+        ..fast()
+    };
+    assert_eq!(
+        c.wait_for_payment("WAIT-2", &short).expect("wait").status,
+        OutcomeStatus::Pending
+    );
+}
+
+#[test]
+fn request_log_hook_never_shows_the_key() {
+    let sb = sandbox(0.02, 3, &["query:http503:1.0"]);
+    let logs: Arc<Mutex<Vec<sosopay::RequestLog>>> = Arc::default();
+    let mut cfg = ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config");
+    let sink = logs.clone();
+    cfg.on_request = Some(Arc::new(move |l: &sosopay::RequestLog| {
+        sink.lock().expect("lock").push(l.clone())
+    }));
+    cfg.retry = RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(10),
+    };
+    let c = Client::new(cfg).expect("client");
+    let e = c.query_charge("ANY-1").expect_err("503");
+    assert!(matches!(e, Error::HttpStatus { status: 503 }));
+    let logs = logs.lock().expect("lock");
+    assert_eq!(logs.len(), 3, "three attempts: {logs:?}");
+    assert_eq!(
+        logs.iter().map(|l| l.attempt).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert!(logs.iter().all(|l| !format!("{l:?}").contains(KEY)));
+}
+
+/// Many till payments against a misbehaving gateway; afterwards every reported outcome must
+/// agree with the gateway's ledger.
+#[test]
+fn fault_campaign_reconciles_with_ledger() {
+    let faults = [
+        "preOrder:drop_reply:0.2",
+        "preOrder:drop:0.08",
+        "preOrder:http503:0.08",
+        "preOrder:http500:0.05:after",
+        "preOrder:garble:0.08",
+        "preOrder:truncate:0.05",
+        "preOrder:delay:0.1:200",
+        "query:http502:0.15",
+        "query:drop:0.08",
+        "query:garble:0.05",
+        "cancelTrade:drop_reply:0.15",
+        "cancelTrade:http503:0.1",
+    ];
+    let sb = sandbox(0.02, 20261126, &faults);
+    let codes = [
+        PAY_NOW,
+        ALIPAY_NOW,
+        CONFIRM_1S,
+        PAYING_THEN_PAY_1S,
+        INSUFFICIENT,
+        PAYING_NEVER,
+        EXCEPTION_BUT_PAID,
+        NEVER_CONFIRMS,
+    ];
+    let runs = 48;
+    let results: Arc<Mutex<Vec<(String, OutcomeStatus, String)>>> = Arc::default();
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let c = client(&sb, t % 2 == 1, Format::Json);
+            let results = results.clone();
+            std::thread::spawn(move || {
+                for i in (t..runs).step_by(4) {
+                    let cc = format!("FC-{i:03}");
+                    let out = c
+                        .micropay_and_wait(
+                            &MicropayRequest::new(
+                                &cc,
+                                yuan("3.00"),
+                                codes[i % codes.len()],
+                                "campaign",
+                            ),
+                            &fast(),
+                        )
+                        .expect("flow never errs for a valid request");
+                    results
+                        .lock()
+                        .expect("lock")
+                        .push((cc, out.status, out.reason));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("campaign thread");
+    }
+    let ledger = sb.ledger();
+    let orders = ledger["orders"].as_array().expect("orders");
+    let mut per_code: HashMap<&str, Vec<&serde_json::Value>> = HashMap::new();
+    for o in orders {
+        per_code
+            .entry(o["charge_code"].as_str().expect("charge_code"))
+            .or_default()
+            .push(o);
+    }
+    let results = results.lock().expect("lock");
+    let mut counts: HashMap<OutcomeStatus, u32> = HashMap::new();
+    let mut wrong = Vec::new();
+    for (cc, status, reason) in results.iter() {
+        *counts.entry(*status).or_default() += 1;
+        let recs = per_code.get(cc.as_str()).cloned().unwrap_or_default();
+        if recs.len() > 1 {
+            wrong.push(format!(
+                "{cc}: {} orders in the ledger (double charge)",
+                recs.len()
+            ));
+        }
+        let state = recs.first().and_then(|o| o["state"].as_u64());
+        let taken = matches!(state, Some(1 | 4 | 5 | 8 | 9));
+        let ok = match status {
+            OutcomeStatus::Paid => taken,
+            OutcomeStatus::Failed | OutcomeStatus::Cancelled => !taken,
+            OutcomeStatus::Pending | OutcomeStatus::Unresolved => false,
+        };
+        if !ok {
+            wrong.push(format!(
+                "{cc}: reported {status:?} ({reason}) but the ledger says state {state:?}"
+            ));
+        }
+    }
+    let fault_counts = &ledger["faults"]["injected"];
+    println!(
+        "fault campaign: {} runs: paid {}, failed {}, cancelled {}, unresolved {}, pending {}; faults injected: {}",
+        results.len(),
+        counts.get(&OutcomeStatus::Paid).unwrap_or(&0),
+        counts.get(&OutcomeStatus::Failed).unwrap_or(&0),
+        counts.get(&OutcomeStatus::Cancelled).unwrap_or(&0),
+        counts.get(&OutcomeStatus::Unresolved).unwrap_or(&0),
+        counts.get(&OutcomeStatus::Pending).unwrap_or(&0),
+        fault_counts
+    );
+    assert_eq!(results.len(), runs);
+    assert!(
+        wrong.is_empty(),
+        "outcomes disagree with the ledger:\n{}",
+        wrong.join("\n")
+    );
+    assert!(counts.get(&OutcomeStatus::Paid).copied().unwrap_or(0) > 0);
+    let injected: u64 = fault_counts
+        .as_object()
+        .map(|m| m.values().filter_map(serde_json::Value::as_u64).sum())
+        .unwrap_or(0);
+    assert!(
+        injected >= 10,
+        "the campaign must actually meet faults: {fault_counts}"
+    );
+}
