@@ -8,16 +8,11 @@ query, and repeats it up to 30 times until you answer HTTP 200. So: verify it
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Union
+from typing import Callable, Optional, Protocol, Union
 
 from . import _native
 from .enums import Delivery
 from .models import Notification
-
-try:  # Python 3.8+: typing.Protocol
-    from typing import Protocol
-except ImportError:  # pragma: no cover
-    from typing_extensions import Protocol  # type: ignore[assignment]
 
 __all__ = [
     "parse_notification",
