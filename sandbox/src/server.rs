@@ -5,11 +5,12 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{to_bytes, Body, Bytes};
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::Router;
+use http_body_util::BodyExt as _;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use md5::{Digest, Md5};
 use serde_json::{json, Value};
@@ -317,6 +318,33 @@ async fn kill_connection(ctl: Option<ConnCtl>) -> Response {
     }
 }
 
+/// Past the cap, a body is still read (and thrown away) up to this many bytes, so the client
+/// gets its reply instead of a broken pipe.
+const DRAIN_LIMIT: usize = 64 << 20;
+
+/// Reads a body of at most `max` bytes; `Err(())` when it is bigger or the read fails.
+async fn read_capped(mut body: Body, max: usize) -> Result<Bytes, ()> {
+    let mut buf: Vec<u8> = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { return Err(()) };
+        if let Ok(data) = frame.into_data() {
+            total = total.saturating_add(data.len());
+            if total > DRAIN_LIMIT {
+                return Err(());
+            }
+            if total <= max {
+                buf.extend_from_slice(&data);
+            }
+        }
+    }
+    if total > max {
+        Err(())
+    } else {
+        Ok(Bytes::from(buf))
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Dispatch
 
@@ -403,7 +431,7 @@ async fn gateway(
 ) -> Response {
     shared.lock().count_request(op.as_str());
     let encrypt = param(params, "encrypt");
-    let body = match to_bytes(body, shared.settings.max_body_bytes).await {
+    let body = match read_capped(body, shared.settings.max_body_bytes).await {
         Ok(b) => b,
         Err(_) => {
             let reply = GwReply {
@@ -1506,7 +1534,7 @@ async fn admin(
             )
         }
         ("POST" | "PUT", ["faults"]) => {
-            let b = match to_bytes(body, 1 << 20).await {
+            let b = match read_capped(body, 1 << 20).await {
                 Ok(b) => b,
                 Err(_) => return err(413, "the body is over 1 MiB".into()),
             };
@@ -1553,7 +1581,7 @@ async fn admin(
             Err((s, e)) => err(s, e),
         },
         ("POST" | "PUT", ["merchants"]) => {
-            let b = match to_bytes(body, 1 << 20).await {
+            let b = match read_capped(body, 1 << 20).await {
                 Ok(b) => b,
                 Err(_) => return err(413, "the body is over 1 MiB".into()),
             };
