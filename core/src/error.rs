@@ -127,7 +127,8 @@ impl Error {
             Error::Transport { .. } | Error::Timeout { .. } => true,
             Error::HttpStatus { status } => *status >= 500 || *status == 429,
             Error::Gateway { code, .. } => code.is_transient(),
-            Error::Decode { .. } => true,
+            // A garbled or truncated reply: asking again may get a clean one.
+            Error::Decode { .. } | Error::Crypto { .. } => true,
             _ => false,
         }
     }
