@@ -147,7 +147,8 @@ function fromNative(err) {
     const Cls = CLASSES[details.code] || SosopayError
     return new Cls(details.message, details)
   }
-  if (err && ARGUMENT_STATUSES.has(err.code)) {
+  // A TypeError from a native call is V8 refusing an argument (e.g. undefined for an object).
+  if (err && (ARGUMENT_STATUSES.has(err.code) || err instanceof TypeError)) {
     const field = argumentField(message)
     return new ValidationError(field ? `invalid ${field}: ${message}` : message, {
       field,

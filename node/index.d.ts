@@ -2,12 +2,12 @@
 /* eslint-disable */
 
 /** `RESULT.CODE` as the gateway sends it (appendix 5). Codes this SDK does not know pass through as sent. */
-export type ResultCode =
+export type KnownResultCode =
   | 'SUCCESS' | 'FAIL' | 'ILLEGAL_PARAMETER' | 'INVALID_SIGN' | 'AMT_ERROR' | 'DATABASE_ERROR'
   | 'INVALID_CONTRACT' | 'UNREGISTERED_BUSI' | 'EXCEPTION' | 'CHARGE_NONEXISTENT'
   | 'SERVICE_UNAVAILABLE' | 'HTTP_EXCEPTION' | 'IO_EXCEPTION' | 'CREATE_SECURITY_CONNECTION_ERROR'
   | 'AREADY_REVOKED' | 'SERIAL_REPEAT'
-  | (string & {})
+export type ResultCode = KnownResultCode | (string & {})
 /** An order's `STATE` (appendix 4) by name; `'Unknown'` for a code this SDK does not know (see `stateCode`). */
 export type OrderState =
   | 'AwaitingPayment' | 'Paid' | 'Cancelled' | 'CancelApplied' | 'PartiallyRefunded' | 'Refunded'

@@ -1,0 +1,326 @@
+'use strict'
+// Every operation and flow against the sandbox gateway (spawned on port 0), in plain JSON, 3DES
+// and XML; the event loop keeps ticking during a held micropay; errors arrive as typed classes.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const net = require('node:net')
+const sosopay = require('..')
+const { BUSI, KEY, startSandbox, code, payCode } = require('./helpers.js')
+
+const WECHAT_CODE = '134567890123456789'
+
+let sb
+test.before(async () => {
+  sb = await startSandbox({ timeScale: 0.01 })
+})
+test.after(async () => {
+  await sb.stop()
+})
+
+function client(extra = {}) {
+  return new sosopay.Client({
+    busiCode: BUSI,
+    key: KEY,
+    baseUrl: sb.baseUrl,
+    defaultOperId: 'op1',
+    defaultDevId: 'till1',
+    ...extra,
+  })
+}
+
+async function setFaults(rules) {
+  await sb.admin('POST', 'faults', rules)
+}
+
+for (const [mode, extra] of [
+  ['plain JSON', {}],
+  ['3DES', { encrypt: true }],
+  ['XML replies', { format: 'xml' }],
+]) {
+  test(`every operation (${mode})`, async () => {
+    const c = client(extra)
+
+    // micropay: paid at once
+    const cc = code('M')
+    const m = await c.micropay({ chargeCode: cc, amount: '0.01', dynamicId: WECHAT_CODE, paySubject: '咖啡 coffee' })
+    assert.equal(m.resultCode, 'SUCCESS')
+    assert.equal(m.chargeCode, cc)
+    assert.equal(m.state, 'Paid')
+    assert.equal(m.channel, 'Wechat')
+    assert.equal(m.amountFen, 1)
+    assert.equal(m.amountYuan, '0.01')
+    assert.equal(m.operId, 'op1')
+    assert.ok(m.raw && typeof m.raw === 'object')
+
+    // query by charge code, and by object
+    const q = await c.query(cc)
+    assert.equal(q.order.chargeCode, cc)
+    assert.equal(q.order.state, 'Paid')
+    assert.equal(q.order.stateCode, '1')
+    assert.equal(q.order.moneyTaken, true)
+    assert.equal(q.order.amountFen, 1)
+    const q2 = await c.query({ code: q.order.chargeDownCode, serType: 'ChargeDownCode' })
+    assert.equal(q2.order.chargeCode, cc)
+
+    // QR order, paid through the sandbox, partly refunded
+    const qr = code('Q')
+    const o = await c.createQrOrder({ chargeCode: qr, amountFen: 250, channel: 'Alipay', paySubject: 'tea', timeExpire: 300 })
+    assert.match(o.barCode, /^https?:\/\//)
+    assert.equal(o.state, 'AwaitingPayment')
+    await sb.admin('POST', `orders/${qr}/pay`)
+    const r = await c.refund({ chargeCode: qr, outRefundNo: code('R'), refundAmount: '1.00', refundSubject: 'refund' })
+    assert.equal(r.resultCode, 'SUCCESS')
+    assert.equal(r.fundBills.reduce((s, b) => s + b.amountFen, 0), 100)
+    assert.equal((await c.query(qr)).order.state, 'PartiallyRefunded')
+
+    // JSAPI order: pay parameters
+    const j = await c.createJsapiOrder({ chargeCode: code('J'), amount: '1.5', paySubject: 'x', subOpenid: 'oUser1', subAppid: 'wxapp' })
+    assert.ok(j.jsapi.appId)
+    assert.match(j.jsapi.package, /^prepay_id=/)
+    assert.equal(j.amountFen, 150)
+
+    // cancel an open order
+    const open = code('C')
+    await c.createQrOrder({ chargeCode: open, amount: '3', channel: '2', paySubject: 'x' })
+    const cancel = await c.cancel(open)
+    assert.ok(['SUCCESS', 'AREADY_REVOKED'].includes(cancel.resultCode))
+    assert.equal((await c.query(open)).order.state, 'Cancelled')
+    const again = await c.cancel({ chargeCode: open }).catch((e) => e)
+    assert.ok(again.resultCode === 'AREADY_REVOKED' || again instanceof sosopay.GatewayError)
+
+    // data top-up
+    const f = await c.flowRecharge({ phoneNo: '13800138000', flowVal: 100 })
+    assert.equal(f.resultCode, 'SUCCESS')
+    assert.equal(f.flow.phoneNo, '13800138000')
+    assert.equal(f.flow.flowVal, 100)
+  })
+}
+
+test('micropayAndWait: paid, confirm-then-pay, declined, never confirmed', async () => {
+  const c = client()
+  const paid = await c.micropayAndWait({ chargeCode: code('F'), amountFen: 1234, dynamicId: WECHAT_CODE, paySubject: 's' })
+  assert.equal(paid.status, 'Paid')
+  assert.equal(paid.isPaid, true)
+  assert.equal(paid.order.amountFen, 1234)
+  assert.equal(paid.order.amountYuan, '12.34')
+
+  // the customer confirms on the phone for 3 s (scaled: 30 ms), then pays
+  const held = await c.micropayAndWait({ chargeCode: code('F'), amount: '0.02', dynamicId: payCode(1, 3), paySubject: 's' })
+  assert.equal(held.status, 'Paid')
+
+  // "user paying" reply at once (STATE 0), pays after 2 s (scaled): settled by polling
+  const paying = await c.micropayAndWait(
+    { chargeCode: code('F'), amount: '0.02', dynamicId: payCode(2, 2), paySubject: 's' },
+    { pollIntervalMs: 20, maxPollIntervalMs: 50, deadlineMs: 5000 },
+  )
+  assert.equal(paying.status, 'Paid')
+  assert.ok(paying.queries >= 1)
+
+  // insufficient funds
+  const declined = await c.micropayAndWait({ chargeCode: code('F'), amount: '0.02', dynamicId: payCode(3, 1), paySubject: 's' })
+  assert.equal(declined.status, 'Failed')
+  assert.equal(declined.isPaid, false)
+
+  // never confirms: the deadline passes and the order is cancelled
+  const never = await c.micropayAndWait(
+    { chargeCode: code('F'), amount: '0.02', dynamicId: payCode(5), paySubject: 's' },
+    { pollIntervalMs: 20, maxPollIntervalMs: 50, deadlineMs: 300 },
+  )
+  assert.equal(never.status, 'Cancelled')
+})
+
+test('micropayAndWait settles a lost reply by querying (no double charge)', async () => {
+  const c = client()
+  await setFaults([{ op: 'preOrder', kind: 'drop_reply', probability: 1 }])
+  try {
+    const cc = code('D')
+    // The plain call cannot know whether money moved.
+    const err = await c.micropay({ chargeCode: cc, amount: '0.05', dynamicId: WECHAT_CODE, paySubject: 's' }).catch((e) => e)
+    assert.ok(err instanceof sosopay.SosopayError, String(err))
+    assert.equal(err.outcomeUnknown, true)
+    // The flow resolves it.
+    const cc2 = code('D')
+    const out = await c.micropayAndWait(
+      { chargeCode: cc2, amount: '0.05', dynamicId: WECHAT_CODE, paySubject: 's' },
+      { pollIntervalMs: 20, maxPollIntervalMs: 50 },
+    )
+    assert.equal(out.status, 'Paid')
+    assert.equal(out.chargeCode, cc2)
+  } finally {
+    await setFaults([])
+  }
+  const ledger = await sb.admin('GET', 'ledger')
+  const paidTwice = ledger.orders.filter((o) => o.charge_code.startsWith('D') && o.state_name === 'Paid')
+  assert.equal(new Set(paidTwice.map((o) => o.charge_code)).size, paidTwice.length)
+})
+
+test('waitForPayment: paid through the sandbox, or Pending at the deadline', async () => {
+  const c = client()
+  const cc = code('W')
+  await c.createQrOrder({ chargeCode: cc, amount: '9.99', channel: 'Wechat', paySubject: 'x' })
+  const waiting = c.waitForPayment(cc, { pollIntervalMs: 20, maxPollIntervalMs: 40, deadlineMs: 5000 })
+  setTimeout(() => sb.admin('POST', `orders/${cc}/pay`), 100)
+  const out = await waiting
+  assert.equal(out.status, 'Paid')
+  assert.equal(out.order.amountFen, 999)
+
+  const cc2 = code('W')
+  await c.createQrOrder({ chargeCode: cc2, amount: '1', channel: 'Alipay', paySubject: 'x' })
+  const pending = await c.waitForPayment(cc2, { pollIntervalMs: 20, maxPollIntervalMs: 40, deadlineMs: 150 })
+  assert.equal(pending.status, 'Pending')
+})
+
+test('the event loop keeps ticking during a held micropay', async () => {
+  const c = client()
+  let ticks = 0
+  const timer = setInterval(() => {
+    ticks += 1
+  }, 10)
+  const started = Date.now()
+  try {
+    // "confirming on the phone" for 70 s scaled by 0.01: the request is held 0.7 s
+    const reply = await c.micropay({ chargeCode: code('E'), amount: '0.01', dynamicId: payCode(1, 70), paySubject: 's' })
+    assert.equal(reply.state, 'Paid')
+  } finally {
+    clearInterval(timer)
+  }
+  const elapsed = Date.now() - started
+  assert.ok(elapsed >= 600, `the call was held ${elapsed} ms`)
+  // A blocked loop would tick ~0 times; a free one ~elapsed/10.
+  assert.ok(ticks >= elapsed / 10 / 3, `${ticks} ticks in ${elapsed} ms`)
+})
+
+test('many concurrent calls all settle', async () => {
+  const c = client()
+  const codes = Array.from({ length: 24 }, () => code('P'))
+  const replies = await Promise.all(
+    codes.map((cc) => c.micropay({ chargeCode: cc, amountFen: 7, dynamicId: WECHAT_CODE, paySubject: 's' })),
+  )
+  assert.deepEqual(replies.map((r) => r.chargeCode), codes)
+})
+
+test('gateway errors reject with GatewayError (resultCode, info)', async () => {
+  const c = client()
+  const err = await c.query(code('missing')).catch((e) => e)
+  assert.ok(err instanceof sosopay.GatewayError)
+  assert.ok(err instanceof sosopay.SosopayError)
+  assert.equal(err.code, 'gateway')
+  assert.equal(err.resultCode, 'CHARGE_NONEXISTENT')
+  assert.equal(typeof err.info, 'string')
+  assert.equal(err.outcomeUnknown, false)
+
+  const cc = code('G')
+  await c.micropay({ chargeCode: cc, amount: '0.01', dynamicId: WECHAT_CODE, paySubject: 's' })
+  const dup = await c.micropay({ chargeCode: cc, amount: '0.01', dynamicId: WECHAT_CODE, paySubject: 's' }).catch((e) => e)
+  assert.ok(dup instanceof sosopay.GatewayError)
+  assert.equal(dup.resultCode, 'SERIAL_REPEAT')
+  assert.equal(dup.outcomeUnknown, true)
+
+  const over = await c.refund({ chargeCode: cc, outRefundNo: code('R'), refundAmount: '5.00', refundSubject: 'x' }).catch((e) => e)
+  assert.ok(over instanceof sosopay.GatewayError, String(over))
+
+  const wrongKey = new sosopay.Client({ busiCode: BUSI, key: 'WRONGKEY', baseUrl: sb.baseUrl })
+  const bad = await wrongKey.query(cc).catch((e) => e)
+  assert.ok(bad instanceof sosopay.GatewayError)
+  assert.equal(bad.resultCode, 'INVALID_SIGN')
+})
+
+test('HTTP errors, timeouts and refused connections are typed', async () => {
+  const c = client({ retry: { maxAttempts: 1 } })
+  await setFaults([{ op: 'refund', kind: 'http502', probability: 1 }])
+  try {
+    const e = await c.refund({ chargeCode: code('H'), outRefundNo: code('R'), refundAmountFen: 1, refundSubject: 'x' }).catch((x) => x)
+    assert.ok(e instanceof sosopay.HttpStatusError, String(e))
+    assert.equal(e.status, 502)
+    assert.equal(e.outcomeUnknown, true)
+  } finally {
+    await setFaults([])
+  }
+
+  await setFaults([{ op: 'query', kind: 'delay', probability: 1, param: 2000 }])
+  try {
+    const quick = client({ timeoutMs: 200, retry: { maxAttempts: 1 } })
+    const e = await quick.query(code('T')).catch((x) => x)
+    assert.ok(e instanceof sosopay.TimeoutError || e instanceof sosopay.TransportError, String(e))
+    assert.equal(e.operation, 'query')
+    assert.equal(e.retryable, true)
+  } finally {
+    await setFaults([])
+  }
+
+  // a port nobody listens on: the request surely never left
+  const port = await new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port
+      s.close(() => resolve(p))
+    })
+  })
+  const dead = new sosopay.Client({ busiCode: BUSI, key: KEY, baseUrl: `http://127.0.0.1:${port}/openGateway/openService/`, retry: { maxAttempts: 1 } })
+  const e = await dead.micropay({ chargeCode: code('X'), amount: '0.01', dynamicId: WECHAT_CODE, paySubject: 's', operId: 'o', devId: 'd' }).catch((x) => x)
+  assert.ok(e instanceof sosopay.TransportError, String(e))
+  assert.equal(e.maybeSent, false)
+  assert.equal(e.outcomeUnknown, false)
+  const flow = await dead.micropayAndWait({ chargeCode: code('X'), amount: '0.01', dynamicId: WECHAT_CODE, paySubject: 's', operId: 'o', devId: 'd' })
+  assert.equal(flow.status, 'Failed')
+})
+
+test('invalid requests reject with ValidationError naming the field; nothing is sent', async () => {
+  const c = client()
+  const before = (await sb.admin('GET', 'ledger')).requests
+  const cases = [
+    [{ chargeCode: 'A1', amount: 0.01, dynamicId: WECHAT_CODE, paySubject: 's' }, 'amount'],
+    [{ chargeCode: 'A1', amountFen: 1.5, dynamicId: WECHAT_CODE, paySubject: 's' }, 'amountFen'],
+    [{ chargeCode: 'A1', amountFen: -1, dynamicId: WECHAT_CODE, paySubject: 's' }, 'amountFen'],
+    [{ chargeCode: 'A1', amount: '1.234', dynamicId: WECHAT_CODE, paySubject: 's' }, 'amount'],
+    [{ chargeCode: 'A1', amount: '1', amountFen: 100, dynamicId: WECHAT_CODE, paySubject: 's' }, 'amount'],
+    [{ chargeCode: 'A1', dynamicId: WECHAT_CODE, paySubject: 's' }, 'amount'],
+    [{ chargeCode: 'A/1', amount: '1', dynamicId: WECHAT_CODE, paySubject: 's' }, 'chargeCode'],
+    [{ chargeCode: 'A1', amount: '1', dynamicId: 'no spaces', paySubject: 's' }, 'dynamicId'],
+    [{ chargeCode: 'A1', amount: '1', dynamicId: WECHAT_CODE, paySubject: 's', channel: 'Paypal' }, 'channel'],
+    [{ chargeCode: 'A1', amount: '1', dynamicId: WECHAT_CODE, paySubject: 's', timeExpire: 60 }, 'timeExpire'],
+    [{ amount: '1', dynamicId: WECHAT_CODE, paySubject: 's' }, 'chargeCode'],
+    [{ chargeCode: 'A1', amount: '1', dynamicId: WECHAT_CODE, paySubject: 's', goods: [{ id: 'g', name: 'n', class: 'c', price: '1', subject: 's', quantity: 0 }] }, 'goods[0].quantity'],
+    [{ chargeCode: 'A1', amount: '1', dynamicId: WECHAT_CODE, paySubject: 's', goods: [{ id: 'g', name: 'n', class: 'c', price: 2.5, subject: 's', quantity: 1 }] }, 'goods[0].price'],
+  ]
+  for (const [req, field] of cases) {
+    const e = await c.micropay(req).catch((x) => x)
+    assert.ok(e instanceof sosopay.ValidationError, `${JSON.stringify(req)}: ${e}`)
+    assert.equal(e.code, 'validation')
+    assert.equal(e.field, field, `${JSON.stringify(req)}: ${e.message}`)
+    assert.equal(e.outcomeUnknown, false)
+  }
+  // Promise-returning methods never throw synchronously, even for a missing argument.
+  const p = c.micropay()
+  assert.ok(p instanceof Promise)
+  assert.ok((await p.catch((x) => x)) instanceof sosopay.ValidationError)
+  assert.ok((await c.createQrOrder({ chargeCode: 'A2', amount: '1', paySubject: 's' }).catch((x) => x)) instanceof sosopay.ValidationError)
+  assert.ok((await c.refund({ refundAmount: '1', refundSubject: 's' }).catch((x) => x)) instanceof sosopay.ValidationError)
+  assert.ok((await c.waitForPayment('bad code').catch((x) => x)) instanceof sosopay.ValidationError)
+  assert.ok((await c.micropayAndWait({ chargeCode: 'A3', amount: '1', dynamicId: WECHAT_CODE, paySubject: 's' }, { deadlineMs: -1 }).catch((x) => x)) instanceof sosopay.ValidationError)
+  const after = (await sb.admin('GET', 'ledger')).requests
+  assert.deepEqual(after, before, 'no request reached the gateway')
+})
+
+test('bigint fen and big amounts stay exact', async () => {
+  const c = client()
+  const big = 123456789012n // 1 234 567 890.12 yuan
+  const r = await c.micropay({ chargeCode: code('B'), amountFen: big, dynamicId: WECHAT_CODE, paySubject: 's' })
+  assert.equal(r.amountFen, 123456789012)
+  assert.equal(r.amountYuan, '1234567890.12')
+})
+
+test('client options are validated', () => {
+  assert.throws(() => new sosopay.Client({ busiCode: BUSI, key: KEY }), (e) => e instanceof sosopay.ValidationError && e.field === 'baseUrl')
+  assert.throws(() => new sosopay.Client({ busiCode: BUSI, key: '', baseUrl: sb.baseUrl }), (e) => e instanceof sosopay.ValidationError && e.field === 'key')
+  assert.throws(() => new sosopay.Client({ busiCode: BUSI, key: KEY, baseUrl: 'ftp://x' }), (e) => e instanceof sosopay.ValidationError && e.field === 'baseUrl')
+  assert.throws(() => new sosopay.Client({ busiCode: BUSI, key: KEY, environment: 'mars' }), (e) => e instanceof sosopay.ValidationError && e.field === 'environment')
+  assert.throws(() => new sosopay.Client({ busiCode: BUSI, key: KEY, baseUrl: sb.baseUrl, timeoutMs: -5 }), (e) => e instanceof sosopay.ValidationError && e.field === 'timeoutMs')
+  assert.throws(() => new sosopay.Client({ busiCode: 5, key: KEY, baseUrl: sb.baseUrl }), sosopay.ValidationError)
+  const uat = new sosopay.Client({ busiCode: BUSI, key: KEY, environment: 'uat' })
+  assert.equal(uat.baseUrl, 'http://uat.sssyin.cn:9000/openGateway/openService/')
+  assert.equal(uat.busiCode, BUSI)
+  assert.ok(uat instanceof sosopay.Client)
+  // The key never shows up when a client is inspected.
+  assert.ok(!require('node:util').inspect(uat, { showHidden: true, depth: 5 }).includes(KEY))
+})

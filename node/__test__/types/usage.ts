@@ -1,0 +1,53 @@
+// Compiled with `tsc --noEmit --strict` by types.test.js: the package's declarations must type
+// this ordinary usage, and reject the mistakes marked @ts-expect-error.
+import {
+  Client,
+  Envelope,
+  GatewayError,
+  OrderState,
+  SosopayError,
+  ValidationError,
+  createWebhookHandler,
+  parseNotification,
+  type MicropayRequest,
+  type Notification,
+  type OrderReply,
+  type PaymentOutcome,
+} from 'sosopay'
+import http from 'node:http'
+
+async function till(client: Client): Promise<string> {
+  const req: MicropayRequest = { chargeCode: 'C1', amount: '0.01', dynamicId: '134567890123456789', paySubject: 'coffee' }
+  const outcome: PaymentOutcome = await client.micropayAndWait(req, { deadlineMs: 90_000 })
+  if (outcome.status === 'Paid') return outcome.order?.amountYuan ?? ''
+  // @ts-expect-error: not an outcome status
+  if (outcome.status === 'paid') return ''
+  return outcome.reason
+}
+
+async function qr(client: Client): Promise<string | undefined> {
+  const reply: OrderReply = await client.createQrOrder({ chargeCode: 'C2', amountFen: 100, channel: 'Wechat', paySubject: 'tea' })
+  const state: OrderState | undefined = reply.state
+  void state
+  await client.refund({ chargeCode: 'C2', outRefundNo: 'R1', refundAmountFen: 50n, refundSubject: 'refund' })
+  // @ts-expect-error: a JS number is not accepted for a yuan amount
+  await client.micropay({ chargeCode: 'C3', amount: 0.01, dynamicId: 'x', paySubject: 's' })
+  return reply.barCode
+}
+
+function errors(e: unknown): string {
+  if (e instanceof GatewayError) return `${e.resultCode}: ${e.info}`
+  if (e instanceof ValidationError) return `bad ${e.field}`
+  if (e instanceof SosopayError && e.outcomeUnknown) return 'query before deciding'
+  return 'other'
+}
+
+const env = new Envelope('key')
+const sealed = env.seal('{"AMT":"0.01"}')
+const plain: string = env.open(sealed.sign, sealed.ciphertext)
+const n: Notification = parseNotification({ key: 'key', query: 'sign=x:1', body: Buffer.from('{}') })
+const paid: boolean = n.order.state === OrderState.Paid
+
+http.createServer(createWebhookHandler({ key: 'key', onNotification: async (note) => { void note.order.chargeCode } }))
+const client = new Client({ busiCode: '0010000001', key: 'key', environment: 'uat', timeoutMs: 20_000 })
+void till(client); void qr(client); void errors; void plain; void paid

@@ -1,0 +1,173 @@
+// Types of the `sosopay` package: the generated native declarations (index.d.ts) plus the
+// error classes, the dictionary constants and the webhook helpers of the JS layer.
+
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type {
+  Notification,
+  NotificationVerifier,
+  ResultCode as ResultCodeT,
+  KnownResultCode,
+  OrderState as OrderStateT,
+  Channel as ChannelT,
+  FundChannel as FundChannelT,
+  DynamicIdType as DynamicIdTypeT,
+  TradeType as TradeTypeT,
+  SerType as SerTypeT,
+  OutcomeStatus as OutcomeStatusT,
+  signBody,
+  verifyBody,
+} from './index'
+
+export * from './index'
+
+/** `sign` is `signBody`: the signature of a POST or notification body. */
+export declare const sign: typeof signBody
+/** `verify` is `verifyBody`. */
+export declare const verify: typeof verifyBody
+
+// ---------------------------------------------------------------------------------------------
+// Dictionaries as constants (`OrderState.Paid === 'Paid'`).
+
+type Consts<T extends string> = { readonly [K in T]: K }
+export type ResultCode = ResultCodeT
+export declare const ResultCode: Consts<KnownResultCode>
+export type OrderState = OrderStateT
+export declare const OrderState: Consts<Exclude<OrderStateT, 'Unknown'>>
+export type Channel = ChannelT
+export declare const Channel: Consts<Exclude<ChannelT, 'Unknown'>>
+export type FundChannel = FundChannelT
+export declare const FundChannel: Consts<Exclude<FundChannelT, 'Unknown'>>
+export type DynamicIdType = DynamicIdTypeT
+export declare const DynamicIdType: Consts<DynamicIdTypeT>
+export type TradeType = TradeTypeT
+export declare const TradeType: Consts<TradeTypeT>
+export type SerType = SerTypeT
+export declare const SerType: Consts<SerTypeT>
+export type OutcomeStatus = OutcomeStatusT
+export declare const OutcomeStatus: Consts<OutcomeStatusT>
+
+// ---------------------------------------------------------------------------------------------
+// Errors: every rejection and throw of the SDK is a SosopayError.
+
+/** The core error variant behind an error (`internal`: an unexpected failure). */
+export type ErrorCode =
+  | 'validation' | 'signature' | 'crypto' | 'decode' | 'gateway' | 'http_status' | 'transport'
+  | 'timeout' | 'outcome_unknown' | 'internal'
+
+/** Base class of every error the SDK throws or rejects with. */
+export declare class SosopayError extends Error {
+  /** The core error variant. */
+  readonly code: ErrorCode
+  /** True when money may have moved: query the order before deciding anything. */
+  readonly outcomeUnknown: boolean
+  /** True when retrying an idempotent request (a query) may help. */
+  readonly retryable: boolean
+}
+/** A request or configuration field is missing or malformed; nothing was sent. */
+export declare class ValidationError extends SosopayError {
+  readonly code: 'validation'
+  /** The field, by its JS (camelCase) name, e.g. `amountFen`, `goods[0].price`. */
+  readonly field: string | undefined
+  readonly reason: string | undefined
+}
+/** A signature is malformed, does not match, or is too old. */
+export declare class SignatureError extends SosopayError {
+  readonly code: 'signature'
+  readonly reason: string
+}
+/** Base64, 3DES or padding failed: garbage, or the wrong key. */
+export declare class CryptoError extends SosopayError {
+  readonly code: 'crypto'
+  readonly reason: string
+}
+/** The gateway's reply (or a notification) could not be understood. */
+export declare class DecodeError extends SosopayError {
+  readonly code: 'decode'
+  readonly reason: string
+}
+/** The gateway answered with a `RESULT.CODE` other than success. */
+export declare class GatewayError extends SosopayError {
+  readonly code: 'gateway'
+  readonly resultCode: ResultCodeT
+  readonly info: string
+}
+/** The gateway answered with an HTTP error status. */
+export declare class HttpStatusError extends SosopayError {
+  readonly code: 'http_status'
+  readonly status: number
+}
+/** The request could not be delivered or its reply not read. */
+export declare class TransportError extends SosopayError {
+  readonly code: 'transport'
+  readonly operation: string
+  readonly reason: string
+  /** False when the request surely never reached the gateway. */
+  readonly maybeSent: boolean
+}
+/** No reply within the configured time. */
+export declare class TimeoutError extends SosopayError {
+  readonly code: 'timeout'
+  readonly operation: string
+  readonly afterMs: number
+}
+/** A money-moving request may or may not have been carried out: query `chargeCode` later. */
+export declare class OutcomeUnknownError extends SosopayError {
+  readonly code: 'outcome_unknown'
+  readonly operation: string
+  readonly chargeCode: string
+  readonly reason: string
+}
+/** Core variant → class. */
+export declare const ERROR_CLASSES: Readonly<Record<Exclude<ErrorCode, 'internal'>, typeof SosopayError>>
+/** Converts an error thrown by the native module (index.js) into a SosopayError. */
+export declare function fromNative(err: unknown): SosopayError
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks
+
+/** Remembers processed notifications; may be async (a database). `MemoryIdempotencyStore` is one. */
+export interface IdempotencyStore {
+  begin(id: string): 'New' | 'InProgress' | 'Done' | Promise<'New' | 'InProgress' | 'Done'>
+  complete(id: string): void | Promise<void>
+  abandon(id: string): void | Promise<void>
+}
+
+export interface WebhookOptions {
+  /** The merchant key (or give `verifier`). */
+  key?: string
+  /** Replay window in seconds (default 300; 0 disables it). */
+  maxAgeSeconds?: number
+  /** A verifier to reuse instead of `key`. */
+  verifier?: NotificationVerifier
+  /** Where processed notifications are remembered (default: in memory, per process). */
+  store?: IdempotencyStore
+  /** Runs once per notification; a throw (or rejection) answers 500 so the gateway retries. */
+  onNotification?: (notification: Notification) => void | Promise<void>
+}
+
+/** What to answer the gateway for one delivery. */
+export interface WebhookResult {
+  /** 200 processed or duplicate; 400 not a genuine notification; 500 the handler failed; 503 in progress. */
+  status: 200 | 400 | 500 | 503
+  /** The response body (`SUCCESS` on 200). */
+  body: string
+  delivery: 'Processed' | 'Duplicate' | 'InProgress' | 'Failed' | 'Rejected'
+  notification?: Notification
+  error?: unknown
+}
+
+/** Verifies one delivery (raw query and raw body) and runs `onNotification` once per notification. */
+export declare function handleNotification(
+  options: WebhookOptions & { query: string; body: string | Buffer },
+): Promise<WebhookResult>
+
+/** A handler for `http.createServer` or an Express route (mount no JSON parser before it). */
+export declare function createWebhookHandler(
+  options: WebhookOptions & { limit?: number; onError?: (error: unknown, result: WebhookResult) => void },
+): (req: IncomingMessage, res: ServerResponse) => Promise<void>
+
+/** The raw query string of a request (Node, Express or Fastify), without the `?`. */
+export declare function rawQuery(req: IncomingMessage | { url?: string; originalUrl?: string; raw?: IncomingMessage }): string
+
+/** The raw body of a request: a raw-parsed `req.body`/`req.rawBody`, or read from the stream. */
+export declare function readRawBody(req: IncomingMessage | object, options?: { limit?: number }): Promise<Buffer | string>
