@@ -1,0 +1,191 @@
+'use strict'
+// Payment notifications: parseNotification / NotificationVerifier on hand-made deliveries
+// (JSON, XML, 3DES, tampered, replayed), the once-only webhook logic, and end to end: the
+// sandbox delivers real notifications (with duplicates) to an http server using
+// createWebhookHandler.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const http = require('node:http')
+const sosopay = require('..')
+const { BUSI, KEY, startSandbox, code } = require('./helpers.js')
+
+function notifyBody(cc, state = '1', amt = '150') {
+  return JSON.stringify({
+    PAY_NODIFY: {
+      BUSI_ID: BUSI,
+      CHARGE_CODE: cc,
+      CHARGE_DOWN_CODE: '2026000001',
+      CHANNEL_TYPE: '2',
+      STATE: state,
+      AMT: amt,
+      realAMT: '1.50',
+      PAY_SUBJECT: '奶茶 tea',
+      FUND_BILL_LIST: { TRADEFUNDBILL: [{ FUND_CHANNEL: '11', AMOUNT: '1.50' }] },
+    },
+  })
+}
+
+function delivery(body, { encrypt = false, ts = Date.now(), key = KEY } = {}) {
+  const sign = sosopay.signBody(key, body, String(ts))
+  return {
+    query: `_type=json${encrypt ? '&encrypt=3DES' : ''}&sign=${sign}`,
+    body: encrypt ? sosopay.encrypt(key, body) : body,
+  }
+}
+
+test('parseNotification: JSON, Buffer, 3DES and XML deliveries decode to typed fields', () => {
+  const body = notifyBody('N1')
+  for (const d of [delivery(body), delivery(body, { encrypt: true })]) {
+    for (const b of [d.body, Buffer.from(d.body)]) {
+      const n = sosopay.parseNotification({ key: KEY, query: d.query, body: b })
+      assert.equal(n.order.chargeCode, 'N1')
+      assert.equal(n.order.state, 'Paid')
+      assert.equal(n.order.amountFen, 150)
+      assert.equal(n.order.amountYuan, '1.50')
+      assert.equal(n.order.realAmountFen, 150)
+      assert.equal(n.order.channel, 'Wechat')
+      assert.equal(n.order.paySubject, '奶茶 tea')
+      assert.deepEqual(n.order.fundBills, [{ fundChannel: 'WechatPay', fundChannelCode: '11', amountFen: 150, amountYuan: '1.50' }])
+      assert.equal(n.idempotencyKey, `${BUSI}:N1:1`)
+      assert.equal(n.raw.PAY_NODIFY.CHARGE_CODE, 'N1')
+    }
+  }
+  const xml = `<PAY_NODIFY><BUSI_ID>${BUSI}</BUSI_ID><CHARGE_CODE>X1</CHARGE_CODE><STATE>1</STATE><AMT>1</AMT></PAY_NODIFY>`
+  const d = delivery(xml)
+  const n = sosopay.parseNotification({ key: KEY, query: '?' + d.query.replace('_type=json&', ''), body: d.body })
+  assert.equal(n.order.chargeCode, 'X1')
+  assert.equal(n.order.amountYuan, '0.01')
+})
+
+test('forged, altered, replayed and garbled deliveries are refused with typed errors', () => {
+  const body = notifyBody('N2')
+  const good = delivery(body)
+  const altered = good.body.replace('"150"', '"15000"')
+  assert.throws(() => sosopay.parseNotification({ key: KEY, query: good.query, body: altered }), sosopay.SignatureError)
+  const forged = delivery(body, { key: 'SOMEONEELSE' })
+  assert.throws(() => sosopay.parseNotification({ key: KEY, query: forged.query, body: forged.body }), sosopay.SignatureError)
+  assert.throws(() => sosopay.parseNotification({ key: KEY, query: '_type=json', body }), sosopay.SignatureError)
+  // a genuine but old delivery: refused by the replay window, accepted with it disabled
+  const old = delivery(body, { ts: '1473431447' })
+  assert.throws(() => sosopay.parseNotification({ key: KEY, query: old.query, body: old.body }), (e) => e instanceof sosopay.SignatureError && /old/.test(e.message))
+  assert.equal(sosopay.parseNotification({ key: KEY, query: old.query, body: old.body, maxAgeSeconds: 0 }).order.chargeCode, 'N2')
+  // 3DES with the wrong key
+  const enc = delivery(body, { encrypt: true, key: 'SOMEONEELSE' })
+  assert.throws(() => sosopay.parseNotification({ key: KEY, query: enc.query, body: enc.body }), (e) => e instanceof sosopay.CryptoError || e instanceof sosopay.SignatureError)
+  // signed, but not a notification
+  const junk = delivery('{"HELLO":1}')
+  assert.throws(() => sosopay.parseNotification({ key: KEY, query: junk.query, body: junk.body }), sosopay.DecodeError)
+  assert.throws(() => sosopay.parseNotification({ key: KEY, query: good.query, body: good.body, maxAgeSeconds: -1 }), sosopay.ValidationError)
+})
+
+test('NotificationVerifier reuses one key schedule', () => {
+  const v = new sosopay.NotificationVerifier({ key: KEY, maxAgeSeconds: 60 })
+  for (let i = 0; i < 5; i++) {
+    const d = delivery(notifyBody(`V${i}`), { encrypt: i % 2 === 0 })
+    assert.equal(v.parse(d.query, d.body).order.chargeCode, `V${i}`)
+  }
+  assert.throws(() => new sosopay.NotificationVerifier({ key: '' }), sosopay.ValidationError)
+})
+
+test('handleNotification: once per notification, retried after a failing handler', async () => {
+  const store = new sosopay.MemoryIdempotencyStore()
+  const seen = []
+  let fail = true
+  const onNotification = async (n) => {
+    if (fail) {
+      fail = false
+      throw new Error('database down')
+    }
+    seen.push(n.order.chargeCode)
+  }
+  const d = delivery(notifyBody('H1'))
+  const first = await sosopay.handleNotification({ key: KEY, store, ...d, onNotification })
+  assert.equal(first.status, 500)
+  assert.equal(first.delivery, 'Failed')
+  const second = await sosopay.handleNotification({ key: KEY, store, ...d, onNotification })
+  assert.equal(second.status, 200)
+  assert.equal(second.delivery, 'Processed')
+  assert.equal(second.body, 'SUCCESS')
+  const third = await sosopay.handleNotification({ key: KEY, store, ...d, onNotification })
+  assert.equal(third.delivery, 'Duplicate')
+  assert.equal(third.status, 200)
+  assert.deepEqual(seen, ['H1'])
+  // a later state of the same order is a new event
+  const refunded = await sosopay.handleNotification({ key: KEY, store, ...delivery(notifyBody('H1', '5')), onNotification })
+  assert.equal(refunded.delivery, 'Processed')
+  assert.deepEqual(seen, ['H1', 'H1'])
+  assert.equal(store.size, 2)
+  // a forged delivery never reaches the handler
+  const bad = await sosopay.handleNotification({ key: KEY, store, query: d.query, body: d.body.replace('"150"', '"15000"'), onNotification: () => assert.fail('called') })
+  assert.equal(bad.status, 400)
+  assert.equal(bad.delivery, 'Rejected')
+  assert.ok(bad.error instanceof sosopay.SignatureError)
+  // an in-progress claim answers 503 so the gateway retries later
+  assert.equal(store.begin('busy'), 'New')
+  const busyStore = { begin: async () => 'InProgress', complete: async () => {}, abandon: async () => {} }
+  const busy = await sosopay.handleNotification({ key: KEY, store: busyStore, ...delivery(notifyBody('H2')) })
+  assert.equal(busy.status, 503)
+})
+
+test('end to end: the sandbox notifies an http server using createWebhookHandler', async () => {
+  const sb = await startSandbox({ timeScale: 0.01 })
+  const received = []
+  const errors = []
+  const server = http.createServer(
+    sosopay.createWebhookHandler({
+      key: KEY,
+      onNotification: (n) => {
+        received.push(n)
+      },
+      onError: (e) => errors.push(e),
+    }),
+  )
+  await new Promise((r) => server.listen(0, '127.0.0.1', r))
+  const port = server.address().port
+  try {
+    await sb.admin('POST', 'faults', [{ op: 'notify', kind: 'duplicate', probability: 1 }])
+    const c = new sosopay.Client({ busiCode: BUSI, key: KEY, baseUrl: sb.baseUrl, defaultOperId: 'o', defaultDevId: 'd' })
+    const plain = code('E')
+    const encrypted = code('E')
+    const xml = code('E')
+    await c.createQrOrder({ chargeCode: plain, amount: '2.00', channel: 'Wechat', paySubject: 'x', notifyUrl: `http://127.0.0.1:${port}/notify?_type=json` })
+    await c.createQrOrder({ chargeCode: encrypted, amount: '3.00', channel: 'Alipay', paySubject: 'x', notifyUrl: `http://127.0.0.1:${port}/notify?_type=json&encrypt=3DES` })
+    await c.createQrOrder({ chargeCode: xml, amount: '4.00', channel: 'Alipay', paySubject: 'x', notifyUrl: `http://127.0.0.1:${port}/notify` })
+    for (const cc of [plain, encrypted, xml]) await sb.admin('POST', `orders/${cc}/pay`)
+    // wait until every notification was delivered and its duplicate answered
+    const deadline = Date.now() + 10000
+    let attempts = []
+    while (Date.now() < deadline) {
+      attempts = (await sb.admin('GET', 'ledger')).notifications
+      if (attempts.filter((a) => a.http_status === 200).length >= 6) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    assert.deepEqual(errors, [])
+    assert.deepEqual(received.map((n) => n.order.chargeCode).sort(), [plain, encrypted, xml].sort())
+    assert.ok(received.every((n) => n.order.state === 'Paid'))
+    assert.deepEqual(received.map((n) => n.order.amountFen).sort(), [200, 300, 400])
+    assert.ok(attempts.filter((a) => a.duplicate).length >= 3, 'the sandbox sent duplicates')
+    assert.ok(attempts.every((a) => a.http_status === 200), JSON.stringify(attempts))
+  } finally {
+    server.close()
+    await sb.stop()
+  }
+})
+
+test('createWebhookHandler refuses a body a JSON parser already consumed', async () => {
+  const errors = []
+  const handler = sosopay.createWebhookHandler({ key: KEY, onError: (e) => errors.push(e) })
+  const res = { statusCode: 0, headers: {}, setHeader(k, v) { this.headers[k] = v }, end(b) { this.body = b } }
+  await handler({ url: '/notify?sign=x', body: { PAY_NODIFY: {} } }, res)
+  assert.equal(res.statusCode, 400)
+  assert.ok(errors[0] instanceof sosopay.ValidationError)
+  assert.equal(errors[0].field, 'body')
+  // Express with express.raw(): req.body is the raw Buffer, req.originalUrl the full URL
+  const d = delivery(notifyBody('R1'), { encrypt: true })
+  const res2 = { ...res, statusCode: 0 }
+  await handler({ url: '/', originalUrl: `/hooks/notify?${d.query}`, body: Buffer.from(d.body) }, res2)
+  assert.equal(res2.statusCode, 200)
+  assert.equal(res2.body, 'SUCCESS')
+  assert.equal(sosopay.rawQuery({ raw: { url: '/a?b=c' }, url: '/ignored' }), 'b=c')
+})
