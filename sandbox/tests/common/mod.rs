@@ -17,6 +17,8 @@ pub fn agent() -> ureq::Agent {
         .http_status_as_error(false)
         .proxy(None)
         .timeout_global(Some(Duration::from_secs(30)))
+        .max_idle_connections(64)
+        .max_idle_connections_per_host(16)
         .build();
     ureq::Agent::new_with_config(config)
 }
