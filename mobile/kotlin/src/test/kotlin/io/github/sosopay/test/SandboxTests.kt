@@ -2,6 +2,8 @@ package io.github.sosopay.test
 
 import com.sun.net.httpserver.HttpServer
 import io.github.sosopay.*
+import io.github.sosopay.example.Till
+import kotlinx.coroutines.runBlocking
 import java.net.HttpURLConnection
 import java.net.InetSocketAddress
 import java.net.ServerSocket
@@ -312,6 +314,16 @@ fun sandboxTests(r: Runner, baseUrl: String) {
             override fun onRequest(log: RequestLog) = throw IllegalStateException("logger bug")
         })
         assertEquals(OrderState.Paid, throwing.micropay(micropay(newCode("LOG"), Codes.PAY_NOW)).state)
+    }
+
+    r.test("README till example (coroutines)") {
+        val till = Till(baseUrl, BUSI, KEY)
+        val paid = runBlocking { till.takePayment(newCode("TILL"), 1999, Codes.CONFIRMING_THEN_PAY) }
+        assertEquals("PAID 19.99 yuan", paid)
+        val declined = runBlocking { till.takePayment(newCode("TILL"), 1999, Codes.INSUFFICIENT_FUNDS) }
+        assertTrue(declined.startsWith("NOT PAID: "), declined)
+        val invalid = runBlocking { till.takePayment(newCode("TILL"), 0, Codes.PAY_NOW) }
+        assertTrue(invalid.startsWith("INVALID amount"), invalid)
     }
 
     r.test("notifications: delivered by the sandbox, verified in Kotlin") {

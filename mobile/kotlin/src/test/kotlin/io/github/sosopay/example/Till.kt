@@ -1,0 +1,45 @@
+package io.github.sosopay.example
+
+import io.github.sosopay.*
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
+
+/** The till of mobile/README.md: one client for the app, payments taken off the main thread.
+ *  (Compiled and run against the sandbox by scripts/test-mobile, so the README stays true.) */
+class Till(baseUrl: String, busiCode: String, merchantKey: String) {
+    private val client = SosopayClient(
+        ClientConfig(
+            busiCode = busiCode,
+            key = MerchantKey(merchantKey),
+            baseUrl = baseUrl, // environmentBaseUrl(GatewayEnvironment.PRODUCTION) in production
+            defaultOperId = "cashier-7",
+            defaultDevId = "till-3",
+        ),
+    )
+
+    /** Charges the code scanned from the customer's phone. Blocks while the customer confirms
+     *  (up to about 90 s), so it runs on Dispatchers.IO, never on the main thread. */
+    suspend fun takePayment(chargeCode: String, amountFen: Long, scannedCode: String): String =
+        withContext(Dispatchers.IO) {
+            try {
+                val outcome = client.micropayAndWait(
+                    MicropayRequest(
+                        chargeCode = chargeCode, // unique per sale; reuse it only to retry this sale
+                        amountFen = amountFen,
+                        dynamicId = scannedCode,
+                        paySubject = "Store #12",
+                    ),
+                )
+                when (outcome.status) {
+                    OutcomeStatus.PAID -> "PAID ${outcome.order?.amountYuan} yuan"
+                    // Nothing was charged: ask for another code and use a new charge code.
+                    OutcomeStatus.FAILED, OutcomeStatus.CANCELLED -> "NOT PAID: ${outcome.reason}"
+                    // The gateway could not be reached to settle it: never charge again before
+                    // client.queryCharge(chargeCode) says what happened.
+                    OutcomeStatus.UNRESOLVED, OutcomeStatus.PENDING -> "UNKNOWN: ${outcome.reason}"
+                }
+            } catch (e: SosopayException.Validation) {
+                "INVALID ${e.field}: ${e.reason}" // nothing was sent
+            }
+        }
+}
