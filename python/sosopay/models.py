@@ -474,4 +474,6 @@ class RequestLog:
     duration: float
     http_status: Optional[int]
     result_code: Optional[str]
+    #: ``STATE`` of the order in the reply, when there is one (wire text, e.g. ``"1"``).
+    order_state: Optional[str]
     error: Optional[str]

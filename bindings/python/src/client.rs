@@ -133,6 +133,7 @@ fn log_to_dict<'py>(py: Python<'py>, log: &RequestLog) -> PyResult<Bound<'py, Py
     d.set_item("duration", log.duration.as_secs_f64())?;
     d.set_item("http_status", log.http_status)?;
     d.set_item("result_code", log.result_code.as_deref())?;
+    d.set_item("order_state", log.order_state.as_deref())?;
     d.set_item("error", log.error.as_deref())?;
     Ok(d)
 }
