@@ -271,7 +271,7 @@ fn micropay_test_codes() {
     // "User paying" at once, pays after 20 s (0.2 s): the client must poll.
     let (cc, r, t) = pay("130000000000002020");
     assert_eq!(r.state().as_deref(), Some("0"));
-    assert!(t < Duration::from_millis(150), "{t:?}");
+    assert!(t < Duration::from_millis(600), "not held: {t:?}");
     assert_eq!(gw.query(&cc, "0", JSON).state().as_deref(), Some("0"));
     eventually(Duration::from_secs(3), || {
         (gw.query(&cc, "0", JSON).state().as_deref() == Some("1")).then_some(())
@@ -357,7 +357,12 @@ fn holds_show_state_0_and_cancel_ends_them() {
             (r.code().as_str(), r.state().as_deref()),
             ("FAIL", Some("2"))
         );
-        assert!(t.elapsed() < Duration::from_millis(700));
+        assert!(
+            !r.info().contains("80"),
+            "ended by the cancel, not by the hold: {}",
+            r.info()
+        );
+        assert!(t.elapsed() < Duration::from_millis(790));
 
         // The admin pays a held order.
         let cc = unique("hold");
