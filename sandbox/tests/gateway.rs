@@ -649,3 +649,66 @@ fn admin_endpoints() {
     let (s, _) = admin("GET", "nothing-here", "");
     assert_eq!(s, 404);
 }
+
+#[test]
+fn binary_prints_the_base_url_first_and_serves() {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sosopay-sandbox"))
+        .args(["--time-scale", "0.01", "--seed", "3"])
+        .args(["--merchant", "0020000002:0123456789abcdef0123456789abcdef"])
+        .args(["--fault", "query:delay:0.5:10"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn the sandbox binary");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut first = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("first line");
+    let base = first.trim().to_owned();
+    assert!(
+        base.starts_with("http://127.0.0.1:") && base.ends_with("/openGateway/openService/"),
+        "{base:?}"
+    );
+    let root = base.trim_end_matches("openGateway/openService/");
+    let mut r = common::agent()
+        .get(&format!("{root}_sandbox/health"))
+        .call()
+        .expect("health");
+    let v: serde_json::Value =
+        serde_json::from_str(&r.body_mut().read_to_string().expect("body")).expect("json");
+    assert_eq!(v["merchants"], serde_json::json!(["0020000002"]));
+    assert_eq!(v["time_scale"], 0.01);
+    let mut r = common::agent()
+        .get(&format!("{root}_sandbox/faults"))
+        .call()
+        .expect("faults");
+    let v: serde_json::Value =
+        serde_json::from_str(&r.body_mut().read_to_string().expect("body")).expect("json");
+    assert_eq!(v["seed"], 3);
+    assert_eq!(v["faults"][0]["kind"], "delay");
+    child.kill().expect("kill");
+    let _ = child.wait();
+}
+
+#[test]
+fn serve_runs_in_the_callers_runtime() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let task = rt.spawn(sosopay_sandbox::serve(listener, SandboxConfig::default()));
+    let mut r = common::agent()
+        .get(&format!("http://{addr}/_sandbox/health"))
+        .call()
+        .expect("health");
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.body_mut().read_to_string().expect("body").contains("ok"));
+    task.abort();
+}
