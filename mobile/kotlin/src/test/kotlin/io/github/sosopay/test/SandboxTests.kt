@@ -28,6 +28,7 @@ object Codes {
     const val PAY_NOW = "134567890123456789"           // WeChat, pays at once
     const val CONFIRMING_THEN_PAY = "130000000000001020" // held while the user confirms, then paid
     const val PAYING_THEN_PAY = "130000000000002040"   // "user is paying" at once, paid later
+    const val CONFIRMING_PAST_HOLD = "130000000000001090" // still confirming when the 80 s hold ends
     const val INSUFFICIENT_FUNDS = "280000000000003010"
     const val PAYING_NEVER_CONFIRMS = "130000000000005000"
     const val CODE_EXPIRED = "130000000000006000"
@@ -221,6 +222,15 @@ fun sandboxTests(r: Runner, baseUrl: String) {
         val outcome = c.micropayAndWait(micropay(newCode("F1"), Codes.CONFIRMING_THEN_PAY), FAST)
         assertEquals(OutcomeStatus.PAID, outcome.status, outcome.reason)
         assertEquals(OrderState.Paid, outcome.order!!.state)
+    }
+
+    r.test("flow: user still confirming when the gateway's hold ends, polled until paid") {
+        val code = newCode("F7")
+        // At time scale 0.05: held 4 s, answered SUCCESS with STATE 0, paid at 4.5 s.
+        val outcome = c.micropayAndWait(micropay(code, Codes.CONFIRMING_PAST_HOLD, 1688), FAST)
+        assertEquals(OutcomeStatus.PAID, outcome.status, outcome.reason)
+        assertTrue(outcome.queries >= 1, "queries ${outcome.queries}")
+        assertEquals("16.88", outcome.order!!.amountYuan)
     }
 
     r.test("flow: user is paying (state 0 at once), polled until paid") {
