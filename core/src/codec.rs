@@ -314,16 +314,47 @@ pub fn to_json(root: &str, body: &Node) -> String {
 }
 
 /// Encodes `body` as XML `<ROOT>…</ROOT>` with a UTF-8 declaration. Lists become repeated
-/// elements named after their field (items of `FUND_BILL_LIST` are `TRADEFUNDBILL`).
+/// elements named after their field (items of `FUND_BILL_LIST` are `TRADEFUNDBILL`). A list
+/// as the whole body (which XML cannot have as its one root) is written as repeated `ROOT`
+/// elements inside the `ROOT` element.
 pub fn to_xml(root: &str, body: &Node) -> String {
     let mut w = Writer::new(Vec::new());
     // Writing to a Vec cannot fail.
     let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
-    write_xml(&mut w, root, body);
+    match body {
+        Node::List(_) => {
+            let wrapper = Node::Map(vec![(root.to_owned(), body.clone())]);
+            write_xml(&mut w, root, &wrapper);
+        }
+        _ => write_xml(&mut w, root, body),
+    }
     String::from_utf8(w.into_inner()).unwrap_or_default()
 }
 
+/// `name` as a well-formed XML element name: characters other than letters, digits, `_`, `-`
+/// and `.` become `_`, and a name that is empty or starts with a digit, `-` or `.` gets a
+/// leading `_`. The gateway's own names are unchanged; this only keeps odd keys (from a JSON
+/// document being re-encoded) from producing ill-formed XML.
+pub fn xml_element_name(name: &str) -> std::borrow::Cow<'_, str> {
+    let ok_char = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.');
+    let ok_first = |c: char| c.is_alphabetic() || c == '_';
+    match name.chars().next() {
+        Some(first) if ok_first(first) && name.chars().all(ok_char) => {
+            std::borrow::Cow::Borrowed(name)
+        }
+        first => {
+            let mut out = String::with_capacity(name.len() + 1);
+            if !first.is_some_and(ok_first) {
+                out.push('_');
+            }
+            out.extend(name.chars().map(|c| if ok_char(c) { c } else { '_' }));
+            std::borrow::Cow::Owned(out)
+        }
+    }
+}
+
 fn write_xml(w: &mut Writer<Vec<u8>>, name: &str, node: &Node) {
+    let name = &*xml_element_name(name);
     match node {
         Node::List(items) => {
             for item in items {

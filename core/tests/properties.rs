@@ -869,3 +869,47 @@ proptest! {
         prop_assert_eq!(env.decrypt_to_string(&ct).expect("decrypt"), pt);
     }
 }
+
+/// Any tree at all: keys and texts of any characters.
+fn any_tree() -> impl Strategy<Value = Node> {
+    let leaf = prop_oneof![Just(Node::Null), any::<String>().prop_map(Node::Text)];
+    leaf.prop_recursive(4, 32, 5, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Node::List),
+            proptest::collection::vec((any::<String>(), inner), 0..5).prop_map(Node::Map),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(Config { cases: 256, ..Config::default() })]
+
+    /// The codec never writes a document it cannot read back, whatever the tree holds (names
+    /// that are not XML names are made into ones).
+    #[test]
+    fn codec_output_always_parses(tree in any_tree(), root in any::<String>()) {
+        let xml = codec::to_xml(&root, &tree);
+        let doc = Document::parse(&xml);
+        prop_assert!(doc.is_ok(), "{:?}: {}", doc, xml);
+        let json = codec::to_json(&root, &tree);
+        prop_assert!(Document::parse(&json).is_ok(), "{}", json);
+    }
+}
+
+#[test]
+fn xml_element_names_are_made_well_formed() {
+    assert_eq!(codec::xml_element_name("ORDER_RESP"), "ORDER_RESP");
+    assert_eq!(codec::xml_element_name("realAMT"), "realAMT");
+    assert_eq!(codec::xml_element_name("金额"), "金额");
+    assert_eq!(codec::xml_element_name("C  HARGE"), "C__HARGE");
+    assert_eq!(codec::xml_element_name(""), "_");
+    assert_eq!(codec::xml_element_name("1abc"), "_1abc");
+    assert_eq!(codec::xml_element_name("a<b>"), "a_b_");
+    assert_eq!(codec::xml_element_name("ns:x"), "ns_x");
+    let x = codec::to_xml(
+        "R",
+        &Node::Map(vec![("a b".into(), Node::Text("1".into()))]),
+    );
+    let d = Document::parse(&x).expect("well-formed");
+    assert_eq!(d.root.get("R").and_then(|r| r.text("a_b")), Some("1"));
+}
