@@ -178,6 +178,8 @@ export interface ClientOptions {
   defaultOperId?: string
   /** `DEV_ID` used when a request has none. */
   defaultDevId?: string
+  /** Called after every attempt of every request (on the JS thread, asynchronously). */
+  onRequest?: (log: RequestLog) => void
 }
 
 /** Decodes Base64 and decrypts; returns the plaintext bytes. */
@@ -605,6 +607,24 @@ export interface RefundRequest {
   operId?: string
   /** `DEV_ID` (the client's default when absent). */
   devId?: string
+}
+
+/** One attempt of one request, for logging and metrics. Never contains the key or a body. */
+export interface RequestLog {
+  /** `preOrder`, `order`, `refund`, `query`, `cancelTrade` or `flowRecharge`. */
+  operation: string
+  /** The order concerned, when there is one. */
+  chargeCode?: string
+  /** 1 for the first attempt. */
+  attempt: number
+  /** Time from sending to the decoded reply or the error, ms. */
+  durationMs: number
+  /** The HTTP status, when a reply arrived. */
+  httpStatus?: number
+  /** `RESULT.CODE`, when a reply was decoded. */
+  resultCode?: string
+  /** The error, when the attempt failed. */
+  error?: string
 }
 
 /** Retries of idempotent requests (query, cancel). */

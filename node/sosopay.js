@@ -35,12 +35,12 @@ function wrapAsync(fn) {
 }
 
 /** A subclass of a native class whose constructor and methods convert errors. */
-function wrapClass(Native, wrapMethod) {
+function wrapClass(Native, wrapMethod, prepareArgs = (args) => args) {
   const Wrapped = {
     [Native.name]: class extends Native {
       constructor(...args) {
         try {
-          super(...args)
+          super(...prepareArgs(args))
         } catch (e) {
           throw fromNative(e)
         }
@@ -55,7 +55,22 @@ function wrapClass(Native, wrapMethod) {
   return Wrapped
 }
 
-const Client = wrapClass(native.Client, wrapAsync)
+/** A user's `onRequest` hook that throws must not take the process down: it becomes a warning. */
+function safeHook(hook) {
+  return (log) => {
+    try {
+      hook(log)
+    } catch (e) {
+      process.emitWarning(`sosopay: the onRequest hook threw: ${e && e.message}`, 'SosopayWarning')
+    }
+  }
+}
+
+const Client = wrapClass(native.Client, wrapAsync, ([options, ...rest]) =>
+  options && typeof options.onRequest === 'function'
+    ? [{ ...options, onRequest: safeHook(options.onRequest) }, ...rest]
+    : [options, ...rest],
+)
 const Envelope = wrapClass(native.Envelope, wrapSync)
 const NotificationVerifier = wrapClass(native.NotificationVerifier, wrapSync)
 const MemoryIdempotencyStore = wrapClass(native.MemoryIdempotencyStore, wrapSync)

@@ -324,3 +324,37 @@ test('client options are validated', () => {
   // The key never shows up when a client is inspected.
   assert.ok(!require('node:util').inspect(uat, { showHidden: true, depth: 5 }).includes(KEY))
 })
+
+test('onRequest sees every attempt (never the key); a throwing hook only warns', async () => {
+  const logs = []
+  const c = client({ onRequest: (log) => logs.push(log), retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } })
+  const cc = code('L')
+  await c.micropay({ chargeCode: cc, amount: '0.01', dynamicId: WECHAT_CODE, paySubject: 's' })
+  await c.query(code('missing')).catch(() => {})
+  await new Promise((r) => setTimeout(r, 50)) // the hook runs on the JS thread after the call
+  const pre = logs.find((l) => l.operation === 'preOrder')
+  assert.equal(pre.chargeCode, cc)
+  assert.equal(pre.attempt, 1)
+  assert.equal(pre.httpStatus, 200)
+  assert.equal(pre.resultCode, 'SUCCESS')
+  assert.equal(typeof pre.durationMs, 'number')
+  assert.ok(logs.some((l) => l.operation === 'query' && l.resultCode === 'CHARGE_NONEXISTENT'))
+  assert.ok(!JSON.stringify(logs).includes(KEY))
+
+  const warnings = []
+  const onWarning = (w) => warnings.push(w)
+  process.on('warning', onWarning)
+  try {
+    const bad = client({
+      onRequest: () => {
+        throw new Error('logger broke')
+      },
+    })
+    const r = await bad.micropay({ chargeCode: code('L'), amount: '0.01', dynamicId: WECHAT_CODE, paySubject: 's' })
+    assert.equal(r.state, 'Paid')
+    await new Promise((r2) => setTimeout(r2, 50))
+  } finally {
+    process.off('warning', onWarning)
+  }
+  assert.ok(warnings.some((w) => /logger broke/.test(w.message)))
+})

@@ -4,8 +4,11 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use napi::bindgen_prelude::{spawn_blocking, Either, PromiseRaw, ToNapiValue};
-use napi::Env;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, Status};
 use napi_derive::napi;
 use sosopay::codec::Format;
 use sosopay::flows::{OutcomeStatus, PaymentOutcome as CoreOutcome, WaitOptions as CoreWait};
@@ -35,8 +38,45 @@ pub struct RetryOptions {
     pub max_delay_ms: Option<f64>,
 }
 
-/// Options of `new Client(...)`.
+/// One attempt of one request, for logging and metrics. Never contains the key or a body.
 #[napi(object)]
+pub struct RequestLog {
+    /// `preOrder`, `order`, `refund`, `query`, `cancelTrade` or `flowRecharge`.
+    pub operation: String,
+    /// The order concerned, when there is one.
+    pub charge_code: Option<String>,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// Time from sending to the decoded reply or the error, ms.
+    pub duration_ms: f64,
+    /// The HTTP status, when a reply arrived.
+    pub http_status: Option<u16>,
+    /// `RESULT.CODE`, when a reply was decoded.
+    pub result_code: Option<String>,
+    /// The error, when the attempt failed.
+    pub error: Option<String>,
+}
+
+impl From<&sosopay::RequestLog> for RequestLog {
+    fn from(l: &sosopay::RequestLog) -> Self {
+        RequestLog {
+            operation: l.operation.to_owned(),
+            charge_code: l.charge_code.clone(),
+            attempt: l.attempt,
+            duration_ms: l.duration.as_secs_f64() * 1000.0,
+            http_status: l.http_status,
+            result_code: l.result_code.clone(),
+            error: l.error.clone(),
+        }
+    }
+}
+
+/// The `onRequest` callback: called from the worker thread, queued onto the JS thread; weak, so
+/// it never keeps the process alive.
+type RequestHookFn = ThreadsafeFunction<RequestLog, (), RequestLog, Status, false, true>;
+
+/// Options of `new Client(...)`.
+#[napi(object, object_to_js = false)]
 pub struct ClientOptions {
     /// The merchant code (`BUSI_ID`).
     pub busi_code: String,
@@ -64,6 +104,9 @@ pub struct ClientOptions {
     pub default_oper_id: Option<String>,
     /// `DEV_ID` used when a request has none.
     pub default_dev_id: Option<String>,
+    /// Called after every attempt of every request (on the JS thread, asynchronously).
+    #[napi(ts_type = "(log: RequestLog) => void")]
+    pub on_request: Option<RequestHookFn>,
 }
 
 /// Milliseconds from JS → `Duration`; `None` stays `None`.
@@ -139,6 +182,15 @@ fn config(o: ClientOptions) -> Result<ClientConfig, Error> {
     }
     c.default_oper_id = o.default_oper_id;
     c.default_dev_id = o.default_dev_id;
+    if let Some(f) = o.on_request {
+        let f = Arc::new(f);
+        c.on_request = Some(Arc::new(move |log: &sosopay::RequestLog| {
+            f.call(
+                RequestLog::from(log),
+                ThreadsafeFunctionCallMode::NonBlocking,
+            );
+        }));
+    }
     Ok(c)
 }
 
