@@ -20,7 +20,8 @@ use sosopay::{
     Channel, ClientConfig, DynamicIdType, Environment, Error, RetryPolicy, SerType, TradeType,
 };
 
-use crate::convert::{self, amount, goods_in, parse_enum, FenInput, GoodsInput, YuanInput};
+use crate::convert::{self, amount, goods_in, name_of, parse_enum, wire_of};
+use crate::convert::{FenInput, GoodsInput, YuanInput};
 use crate::convert::{FundBill, OrderDetails, OrderReply};
 use crate::error::{to_napi, validation, IntoNapi};
 
@@ -701,13 +702,13 @@ impl Client {
                 c.refund(&r).map(|r| RefundReply {
                     result_code: r.result.code.as_wire().to_owned(),
                     result_info: r.result.info,
-                    channel: r.channel.as_ref().map(|v| v.name().to_owned()),
-                    channel_code: r.channel.as_ref().map(|v| v.as_wire().to_owned()),
+                    channel: name_of(&r.channel),
+                    channel_code: wire_of(&r.channel),
                     fund_bills: convert::fund_bills(&r.fund_bills),
                     charge_code: r.charge_code,
                     out_refund_no: r.out_refund_no,
-                    state: r.state.as_ref().map(|v| v.name().to_owned()),
-                    state_code: r.state.as_ref().map(|v| v.as_wire().to_owned()),
+                    state: name_of(&r.state),
+                    state_code: wire_of(&r.state),
                     raw: r.raw,
                 })
             }

@@ -150,11 +150,13 @@ pub fn names<T: WireEnum>() -> Vec<String> {
     T::known().iter().map(|v| v.name().to_owned()).collect()
 }
 
-fn name_of<T: WireEnum>(v: &Option<T>) -> Option<String> {
+/// The name of an optional dictionary value (`"Paid"`, `"Unknown"`).
+pub fn name_of<T: WireEnum>(v: &Option<T>) -> Option<String> {
     v.as_ref().map(|v| v.name().to_owned())
 }
 
-fn wire_of<T: WireEnum>(v: &Option<T>) -> Option<String> {
+/// The wire text of an optional dictionary value (`"1"`).
+pub fn wire_of<T: WireEnum>(v: &Option<T>) -> Option<String> {
     v.as_ref().map(|v| v.wire().to_owned())
 }
 
