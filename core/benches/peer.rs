@@ -6,10 +6,48 @@
 //! order body in `benches/data/`, 200000 iterations). `--details` adds the round trip with
 //! signature verification and a breakdown of the time. Used by `scripts/bench`.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use sosopay::envelope::{Envelope, MerchantKey};
+
+/// The system allocator, counting allocations (to show that seal/open allocate only their
+/// outputs).
+struct Counting;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+#[allow(unsafe_code)]
+// SAFETY: every method forwards its arguments unchanged to `System`, which upholds the
+// `GlobalAlloc` contract; the counter has no effect on the memory handed out.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System` via `alloc`/`realloc` above, with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged; the caller upholds `realloc`'s contract.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// How many allocations (and reallocations) `f` makes.
+fn allocations<T>(f: impl FnOnce() -> T) -> usize {
+    let before = ALLOCS.load(Ordering::Relaxed);
+    black_box(f());
+    ALLOCS.load(Ordering::Relaxed) - before
+}
 
 const KEY: &str = "98SDKFUO432HNODS098EEE07U9DUOIUE";
 const TS: &str = "1795706991879";
@@ -69,6 +107,18 @@ fn main() {
     if !details {
         return;
     }
+
+    let (sign, ct) = match env.seal(TS, &body) {
+        Ok(x) => x,
+        Err(e) => panic!("seal: {e}"),
+    };
+    println!(
+        "  allocations: seal {} (the sign and the ciphertext), decrypt {} (the plaintext), \
+         open {} (the plaintext)",
+        allocations(|| env.seal(TS, &body)),
+        allocations(|| env.decrypt_to_string(&ct)),
+        allocations(|| env.open(&sign, &ct)),
+    );
 
     // The full round trip with signature verification, for reference.
     let (sign, _) = match env.seal(TS, &body) {
