@@ -176,12 +176,18 @@ wire_enum! {
 
 impl OrderState {
     fn parse_extra(t: &str) -> Option<Self> {
-        // "01", "1.0": numbers as the lenient decoder may see them.
-        let n = t.split('.').next()?.trim_start_matches('0');
-        let n = if n.is_empty() && !t.is_empty() && t.starts_with('0') {
-            "0"
-        } else {
-            n
+        // "01", "1.0": numbers as the lenient decoder may see them. Only a zero fraction is
+        // the same number: "1.5" is not state 1.
+        let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+        if int.is_empty()
+            || !int.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b == b'0')
+        {
+            return None;
+        }
+        let n = match int.trim_start_matches('0') {
+            "" => "0",
+            n => n,
         };
         if n.len() == 1 && n != t {
             let s = OrderState::from_wire(n);

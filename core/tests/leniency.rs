@@ -653,3 +653,32 @@ fn goods_placeholders_are_not_goods() {
     assert_eq!(q.order.goods.len(), 1);
     assert_eq!(q.order.goods[0].subject, "s");
 }
+
+#[test]
+fn numeric_state_forms_only_when_the_same_number() {
+    for (text, want) in [
+        ("1", OrderState::Paid),
+        ("01", OrderState::Paid),
+        ("1.0", OrderState::Paid),
+        ("1.00", OrderState::Paid),
+        ("0", OrderState::AwaitingPayment),
+        ("00", OrderState::AwaitingPayment),
+        ("0.0", OrderState::AwaitingPayment),
+        ("5", OrderState::Refunded),
+    ] {
+        assert_eq!(OrderState::from_wire(text), want, "{text}");
+    }
+    for text in ["1.5", "1.x", "1e0", "-1", "+1", ".0", "1a", "10", "01.5"] {
+        assert_eq!(
+            OrderState::from_wire(text),
+            OrderState::Unknown(text.into()),
+            "{text}"
+        );
+    }
+    // As a JSON number in a reply.
+    assert_eq!(query(r#""STATE":1.0"#).order.state, Some(OrderState::Paid));
+    assert_eq!(
+        query(r#""STATE":1.5"#).order.state,
+        Some(OrderState::Unknown("1.5".into()))
+    );
+}
