@@ -5,6 +5,8 @@
 //! children become [`Node::Map`], arrays and repeated XML elements become [`Node::List`].
 //! Field look-ups are case-insensitive.
 
+use std::collections::HashMap;
+
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer};
 
@@ -209,22 +211,31 @@ fn parse_json(text: &str) -> Result<(Node, serde_json::Value)> {
 struct Frame {
     name: String,
     fields: Vec<(String, Node)>,
+    /// Position of each child name in `fields`, so that repeated-element grouping stays linear
+    /// (a document of many distinct children was quadratic: minutes for 4 MB).
+    index: HashMap<String, usize>,
     text: String,
     has_children: bool,
 }
 
-fn push_child(fields: &mut Vec<(String, Node)>, name: String, node: Node) {
+fn push_child(frame: &mut Frame, name: String, node: Node) {
     // Repeated elements become a list under one key.
-    if let Some((_, existing)) = fields.iter_mut().find(|(k, _)| *k == name) {
-        match existing {
-            Node::List(items) => items.push(node),
-            other => {
-                let first = std::mem::take(other);
-                *other = Node::List(vec![first, node]);
+    match frame.index.get(&name) {
+        Some(&at) => {
+            if let Some((_, existing)) = frame.fields.get_mut(at) {
+                match existing {
+                    Node::List(items) => items.push(node),
+                    other => {
+                        let first = std::mem::take(other);
+                        *other = Node::List(vec![first, node]);
+                    }
+                }
             }
         }
-    } else {
-        fields.push((name, node));
+        None => {
+            frame.index.insert(name.clone(), frame.fields.len());
+            frame.fields.push((name, node));
+        }
     }
 }
 
@@ -253,6 +264,7 @@ fn parse_xml(text: &str) -> Result<Node> {
                 stack.push(Frame {
                     name,
                     fields: Vec::new(),
+                    index: HashMap::new(),
                     text: String::new(),
                     has_children: false,
                 });
@@ -267,7 +279,7 @@ fn parse_xml(text: &str) -> Result<Node> {
                     Node::Text(frame.text)
                 };
                 match stack.last_mut() {
-                    Some(parent) => push_child(&mut parent.fields, frame.name, node),
+                    Some(parent) => push_child(parent, frame.name, node),
                     None => root = Some((frame.name, node)),
                 }
             }

@@ -682,3 +682,26 @@ fn numeric_state_forms_only_when_the_same_number() {
         Some(OrderState::Unknown("1.5".into()))
     );
 }
+
+/// Many distinct sibling elements (a hostile or broken document) group in linear time: this
+/// used to be quadratic (minutes for a 4 MB document). Not timed here; it checks the result.
+#[test]
+fn many_distinct_xml_children_parse() {
+    let n = 20_000;
+    let mut x = String::from("<QUERY_RESP><RESULT><CODE>SUCCESS</CODE></RESULT>");
+    for i in 0..n {
+        x.push_str(&format!("<F{i}>{i}</F{i}><R>{i}</R>"));
+    }
+    x.push_str("<AMT>5</AMT></QUERY_RESP>");
+    let doc = Document::parse(&x).expect("parse");
+    let body = doc.root.get("QUERY_RESP").expect("root");
+    let sosopay::codec::Node::Map(fields) = body else {
+        panic!("not a map")
+    };
+    // RESULT, F0..F19999, R (one list), AMT.
+    assert_eq!(fields.len(), n + 3);
+    assert_eq!(body.get("R").map(|r| r.items().len()), Some(n));
+    assert_eq!(body.text("F19999"), Some("19999"));
+    let q = QueryReply::decode(&x).expect("decode");
+    assert_eq!(q.order.amount, Some(fen(5)));
+}
