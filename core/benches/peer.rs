@@ -160,6 +160,20 @@ fn main() {
             panic!("{e}")
         }
     });
+    {
+        use des::cipher::{BlockEncrypt, KeyInit};
+        let key = env.key().des_key();
+        let oracle = des::TdesEde3::new(&key.into());
+        per(
+            "3DES encrypt, RustCrypto des 0.8 block by block",
+            n / 4,
+            &mut || {
+                for block in black_box(&mut buf).chunks_exact_mut(8) {
+                    oracle.encrypt_block(block.into());
+                }
+            },
+        );
+    }
     per("sign", n / 4, &mut || {
         black_box(env.sign_body(TS, black_box(&body)).ok());
     });
