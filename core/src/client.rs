@@ -828,6 +828,14 @@ mod tests {
     }
 
     #[test]
+    fn client_is_send_sync_and_cheap_to_clone() {
+        fn assert_send_sync<T: Send + Sync + Clone>() {}
+        assert_send_sync::<Client>();
+        assert_send_sync::<ClientConfig>();
+        assert_send_sync::<crate::NotificationVerifier>();
+    }
+
+    #[test]
     fn backoff_is_capped() {
         let p = RetryPolicy {
             max_attempts: 10,
