@@ -62,7 +62,15 @@ fn main() {
     let path = args.first().cloned().unwrap_or_else(|| {
         concat!(env!("CARGO_MANIFEST_DIR"), "/benches/data/order-body.json").to_owned()
     });
-    let n: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(200_000);
+    // `cargo test --all-targets` runs this binary too (unoptimised, without `--bench`): then
+    // it only checks that the work runs, with a few iterations.
+    let smoke = !std::env::args().any(|a| a == "--bench");
+    let default_n = if smoke { 100 } else { 200_000 };
+    let n: u64 = args
+        .get(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default_n);
+    let warmup = if smoke { 10 } else { 2000 };
     let body = match std::fs::read_to_string(&path) {
         Ok(b) => b,
         Err(e) => {
@@ -91,7 +99,7 @@ fn main() {
         assert_eq!(pt.len(), body.len());
         sign.len() + pt.len()
     };
-    for _ in 0..2000 {
+    for _ in 0..warmup {
         black_box(one(black_box(&body)));
     }
     let t = Instant::now();
