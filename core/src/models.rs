@@ -670,7 +670,7 @@ impl QueryRequest {
                 format!("{raw:?} is not 0, 1 or 2"),
             ));
         }
-        validate_code("charge_code", &self.code)
+        validate_code("code", &self.code)
     }
 }
 

@@ -225,7 +225,7 @@ fn charge_codes_that_break_a_path_are_refused_everywhere() {
         let mut r = refund();
         r.out_refund_no = Some((*bad).into());
         rejects(r.validate(), "out_refund_no");
-        rejects(QueryRequest::by_charge_code(*bad).validate(), "charge_code");
+        rejects(QueryRequest::by_charge_code(*bad).validate(), "code");
         rejects(CancelRequest::new(*bad).validate(), "charge_code");
         rejects(validate_code("busi_id", bad), "busi_id");
     }
@@ -383,7 +383,7 @@ fn query_and_cancel() {
         .validate(),
         "ser_type",
     );
-    rejects(QueryRequest::by_charge_code("").validate(), "charge_code");
+    rejects(QueryRequest::by_charge_code("").validate(), "code");
     CancelRequest {
         charge_code: "C-1".into(),
         apply: true,
