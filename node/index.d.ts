@@ -623,6 +623,8 @@ export interface RequestLog {
   httpStatus?: number
   /** `RESULT.CODE`, when a reply was decoded. */
   resultCode?: string
+  /** The order's `STATE` in the reply (wire text, e.g. `"0"`), when it has one. */
+  orderState?: string
   /** The error, when the attempt failed. */
   error?: string
 }

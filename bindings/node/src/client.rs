@@ -54,6 +54,8 @@ pub struct RequestLog {
     pub http_status: Option<u16>,
     /// `RESULT.CODE`, when a reply was decoded.
     pub result_code: Option<String>,
+    /// The order's `STATE` in the reply (wire text, e.g. `"0"`), when it has one.
+    pub order_state: Option<String>,
     /// The error, when the attempt failed.
     pub error: Option<String>,
 }
@@ -67,6 +69,7 @@ impl From<&sosopay::RequestLog> for RequestLog {
             duration_ms: l.duration.as_secs_f64() * 1000.0,
             http_status: l.http_status,
             result_code: l.result_code.clone(),
+            order_state: l.order_state.clone(),
             error: l.error.clone(),
         }
     }

@@ -144,6 +144,8 @@ pub struct RequestLog {
     pub http_status: Option<i32>,
     /// `RESULT.CODE`, when a reply was decoded.
     pub result_code: Option<String>,
+    /// The order's `STATE` in the reply (wire text, e.g. `"0"`), when it has one.
+    pub order_state: Option<String>,
     /// The error, when the attempt failed.
     pub error: Option<String>,
 }
@@ -157,6 +159,7 @@ impl From<&sosopay::RequestLog> for RequestLog {
             duration_ms: ms_out(l.duration),
             http_status: l.http_status.map(i32::from),
             result_code: l.result_code.clone(),
+            order_state: l.order_state.clone(),
             error: l.error.clone(),
         }
     }

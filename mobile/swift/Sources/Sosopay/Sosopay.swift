@@ -4168,6 +4168,10 @@ public struct RequestLog: Equatable, Hashable {
      */
     public var resultCode: String?
     /**
+     * The order's `STATE` in the reply (wire text, e.g. `"0"`), when it has one.
+     */
+    public var orderState: String?
+    /**
      * The error, when the attempt failed.
      */
     public var error: String?
@@ -4194,6 +4198,9 @@ public struct RequestLog: Equatable, Hashable {
          * `RESULT.CODE`, when a reply was decoded.
          */resultCode: String?, 
         /**
+         * The order's `STATE` in the reply (wire text, e.g. `"0"`), when it has one.
+         */orderState: String?, 
+        /**
          * The error, when the attempt failed.
          */error: String?) {
         self.operation = operation
@@ -4202,6 +4209,7 @@ public struct RequestLog: Equatable, Hashable {
         self.durationMs = durationMs
         self.httpStatus = httpStatus
         self.resultCode = resultCode
+        self.orderState = orderState
         self.error = error
     }
 
@@ -4227,6 +4235,7 @@ public struct FfiConverterTypeRequestLog: FfiConverterRustBuffer {
                 durationMs: FfiConverterInt64.read(from: &buf), 
                 httpStatus: FfiConverterOptionInt32.read(from: &buf), 
                 resultCode: FfiConverterOptionString.read(from: &buf), 
+                orderState: FfiConverterOptionString.read(from: &buf), 
                 error: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -4238,6 +4247,7 @@ public struct FfiConverterTypeRequestLog: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.durationMs, into: &buf)
         FfiConverterOptionInt32.write(value.httpStatus, into: &buf)
         FfiConverterOptionString.write(value.resultCode, into: &buf)
+        FfiConverterOptionString.write(value.orderState, into: &buf)
         FfiConverterOptionString.write(value.error, into: &buf)
     }
 }

@@ -5260,6 +5260,11 @@ data class RequestLog (
     var `resultCode`: kotlin.String?
     , 
     /**
+     * The order's `STATE` in the reply (wire text, e.g. `"0"`), when it has one.
+     */
+    var `orderState`: kotlin.String?
+    , 
+    /**
      * The error, when the attempt failed.
      */
     var `error`: kotlin.String?
@@ -5286,6 +5291,7 @@ public object FfiConverterTypeRequestLog: FfiConverterRustBuffer<RequestLog> {
             FfiConverterOptionalInt.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -5296,6 +5302,7 @@ public object FfiConverterTypeRequestLog: FfiConverterRustBuffer<RequestLog> {
             FfiConverterLong.allocationSize(value.`durationMs`) +
             FfiConverterOptionalInt.allocationSize(value.`httpStatus`) +
             FfiConverterOptionalString.allocationSize(value.`resultCode`) +
+            FfiConverterOptionalString.allocationSize(value.`orderState`) +
             FfiConverterOptionalString.allocationSize(value.`error`)
     )
 
@@ -5306,6 +5313,7 @@ public object FfiConverterTypeRequestLog: FfiConverterRustBuffer<RequestLog> {
             FfiConverterLong.write(value.`durationMs`, buf)
             FfiConverterOptionalInt.write(value.`httpStatus`, buf)
             FfiConverterOptionalString.write(value.`resultCode`, buf)
+            FfiConverterOptionalString.write(value.`orderState`, buf)
             FfiConverterOptionalString.write(value.`error`, buf)
     }
 }
