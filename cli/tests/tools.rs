@@ -223,3 +223,22 @@ fn notify_verifies_and_rejects() {
     );
     assert!(out.status.success());
 }
+
+#[test]
+fn usage_errors_are_one_line() {
+    for args in [
+        &["sign"][..],
+        &["frob"][..],
+        &["query"][..],
+        &["micropay", "--bogus"][..],
+    ] {
+        let out = sosopay(args, b"");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("sosopay: "), "{err}");
+    }
+    let help = sosopay(&["--help"], b"");
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("demo"));
+}
