@@ -343,17 +343,17 @@ impl Client {
         }
     }
 
+    /// A signed (and, when configured, encrypted) POST of `body` to `url` (without its query).
     fn post_call<'a>(
         &self,
         operation: &'static str,
         charge_code: Option<&'a str>,
-        path: &str,
+        mut url: String,
         body: String,
         timeout: Duration,
     ) -> Result<Call<'a>> {
         let ts = envelope::now_millis().to_string();
         let sign = self.inner.envelope.sign_body(&ts, &body)?;
-        let mut url = format!("{}{}", self.inner.config.base_url, path);
         self.common_params(&mut url, &sign, false);
         self.encrypt_params(&mut url);
         let body = if self.inner.config.encrypt {
@@ -371,6 +371,44 @@ impl Client {
         })
     }
 
+    /// A POST to `{base_url}{operation}` (preOrder, order, refund).
+    fn open_service_post<'a>(
+        &self,
+        operation: &'static str,
+        charge_code: Option<&'a str>,
+        body: String,
+        timeout: Duration,
+    ) -> Result<Call<'a>> {
+        let url = format!("{}{operation}", self.inner.config.base_url);
+        self.post_call(operation, charge_code, url, body, timeout)
+    }
+
+    /// A GET of `{base_url}{operation}/{code}/{BUSI_CODE}` (query, cancelTrade), signed with
+    /// `sign`, with `extra` query parameters (each starting with `&`); idempotent, so retried.
+    fn get_call<'a>(
+        &self,
+        operation: &'static str,
+        code: &'a str,
+        sign: &str,
+        extra: &str,
+    ) -> Call<'a> {
+        let busi = self.busi();
+        let mut url = format!("{}{operation}/{code}/{busi}", self.inner.config.base_url);
+        self.common_params(&mut url, sign, true);
+        url.push_str("&BUSI_ID=");
+        url.push_str(busi);
+        url.push_str(extra);
+        self.encrypt_params(&mut url);
+        Call {
+            operation,
+            charge_code: Some(code),
+            url,
+            method: Method::Get,
+            timeout: self.inner.config.timeout,
+            idempotent: true,
+        }
+    }
+
     /// Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
     /// request up to 80 s while the customer confirms. A lost reply is an error with
     /// `outcome_unknown() == true`: use [`Client::micropay_and_wait`] to settle it.
@@ -379,10 +417,9 @@ impl Client {
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
-        let call = self.post_call(
+        let call = self.open_service_post(
             "preOrder",
             Some(&req.charge_code),
-            "preOrder",
             body,
             self.inner.config.micropay_timeout,
         )?;
@@ -401,10 +438,9 @@ impl Client {
         }
         req.validate()?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
-        let call = self.post_call(
+        let call = self.open_service_post(
             "order",
             Some(&req.charge_code),
-            "order",
             body,
             self.inner.config.timeout,
         )?;
@@ -419,10 +455,9 @@ impl Client {
         req.trade_type = Some(TradeType::Jsapi);
         req.validate()?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
-        let call = self.post_call(
+        let call = self.open_service_post(
             "order",
             Some(&req.charge_code),
-            "order",
             body,
             self.inner.config.timeout,
         )?;
@@ -442,13 +477,8 @@ impl Client {
         req.validate()?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
         let cc = req.charge_code.clone().or(req.charge_down_code.clone());
-        let call = self.post_call(
-            "refund",
-            cc.as_deref(),
-            "refund",
-            body,
-            self.inner.config.timeout,
-        )?;
+        let call =
+            self.open_service_post("refund", cc.as_deref(), body, self.inner.config.timeout)?;
         self.execute::<RefundReply>(&call)
     }
 
@@ -457,26 +487,8 @@ impl Client {
         req.validate()?;
         let ts = envelope::now_millis().to_string();
         let sign = envelope::sign_query(&self.inner.config.key, &ts, &req.code)?;
-        let mut url = format!(
-            "{}query/{}/{}",
-            self.inner.config.base_url,
-            req.code,
-            self.busi()
-        );
-        self.common_params(&mut url, &sign, true);
-        url.push_str("&BUSI_ID=");
-        url.push_str(self.busi());
-        url.push_str("&serType=");
-        url.push_str(req.ser_type.as_wire());
-        self.encrypt_params(&mut url);
-        let call = Call {
-            operation: "query",
-            charge_code: Some(&req.code),
-            url,
-            method: Method::Get,
-            timeout: self.inner.config.timeout,
-            idempotent: true,
-        };
+        let extra = format!("&serType={}", req.ser_type.as_wire());
+        let call = self.get_call("query", &req.code, &sign, &extra);
         self.execute::<QueryReply>(&call)
     }
 
@@ -496,64 +508,33 @@ impl Client {
         let ts = envelope::now_millis().to_string();
         let sign =
             envelope::sign_cancel(&self.inner.config.key, &ts, &req.charge_code, self.busi())?;
-        let mut url = format!(
-            "{}cancelTrade/{}/{}",
-            self.inner.config.base_url,
-            req.charge_code,
-            self.busi()
-        );
-        self.common_params(&mut url, &sign, true);
-        url.push_str("&BUSI_ID=");
-        url.push_str(self.busi());
-        if req.apply {
-            url.push_str("&opType=ACO");
-        }
-        self.encrypt_params(&mut url);
-        let call = Call {
-            operation: "cancelTrade",
-            charge_code: Some(&req.charge_code),
-            url,
-            method: Method::Get,
-            timeout: self.inner.config.timeout,
-            idempotent: true,
-        };
+        let extra = if req.apply { "&opType=ACO" } else { "" };
+        let call = self.get_call("cancelTrade", &req.charge_code, &sign, extra);
         self.execute::<CancelReply>(&call)
     }
 
     /// A mobile data top-up (`platService/flowRecharge/{BUSI_CODE}`).
     pub fn flow_recharge(&self, req: &FlowRechargeRequest) -> Result<FlowRechargeReply> {
         req.validate()?;
-        let body = req.to_wire_json();
-        let ts = envelope::now_millis().to_string();
-        let sign = self.inner.envelope.sign_body(&ts, &body)?;
         let base = &self.inner.config.base_url;
         let root = base
             .strip_suffix("openService/")
             .map(|r| format!("{r}platService/"))
             .unwrap_or_else(|| format!("{base}../platService/"));
-        let mut url = format!("{root}flowRecharge/{}", self.busi());
-        self.common_params(&mut url, &sign, false);
-        self.encrypt_params(&mut url);
-        let body = if self.inner.config.encrypt {
-            self.inner.envelope.encrypt(body.as_bytes())
-        } else {
-            body
-        };
-        let call = Call {
-            operation: "flowRecharge",
-            charge_code: None,
+        let url = format!("{root}flowRecharge/{}", self.busi());
+        let call = self.post_call(
+            "flowRecharge",
+            None,
             url,
-            method: Method::Post(body),
-            timeout: self.inner.config.timeout,
-            idempotent: false,
-        };
-        let raw = self.send_with_retries(&call, |raw| {
+            req.to_wire_json(),
+            self.inner.config.timeout,
+        )?;
+        // A non-success result code becomes `Error::Gateway` inside `send_with_retries`.
+        self.send_with_retries(&call, |raw| {
             let text = self.open_reply(raw)?;
             let reply = FlowRechargeReply::decode(&text)?;
             Ok((reply.result.code.clone(), reply))
-        })?;
-        raw.result.into_result()?;
-        Ok(raw)
+        })
     }
 
     fn execute<R: Reply>(&self, call: &Call<'_>) -> Result<R> {

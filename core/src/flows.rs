@@ -210,10 +210,7 @@ impl Flow<'_> {
                             ));
                         }
                     }
-                    let reason = match status {
-                        OutcomeStatus::Paid => "paid".to_owned(),
-                        _ => format!("the order is {}", describe(order.state.as_ref())),
-                    };
+                    let reason = final_reason(status, &order, "");
                     return Some(self.outcome(status, None, reason));
                 }
                 Seen::Missing => {
@@ -271,10 +268,7 @@ impl Flow<'_> {
                     last_err = e.to_string();
                     // The cancel may have been refused because the order is already final.
                     if let Seen::Final(status, order) = self.look() {
-                        let reason = match status {
-                            OutcomeStatus::Paid => "paid (it could not be cancelled)".to_owned(),
-                            _ => format!("the order is {}", describe(order.state.as_ref())),
-                        };
+                        let reason = final_reason(status, &order, " (it could not be cancelled)");
                         return self.outcome(status, None, reason);
                     }
                 }
@@ -291,6 +285,14 @@ impl Flow<'_> {
             None,
             format!("could not confirm the cancel after {attempts} attempts ({last_err}); query {} later", self.charge_code),
         )
+    }
+}
+
+/// Why a flow ended on a final state: `paid` (with `paid_note` appended), or the state.
+fn final_reason(status: OutcomeStatus, order: &OrderDetails, paid_note: &str) -> String {
+    match status {
+        OutcomeStatus::Paid => format!("paid{paid_note}"),
+        _ => format!("the order is {}", describe(order.state.as_ref())),
     }
 }
 
@@ -408,10 +410,7 @@ impl Client {
         loop {
             match flow.look() {
                 Seen::Final(status, order) => {
-                    let reason = match status {
-                        OutcomeStatus::Paid => "paid".to_owned(),
-                        _ => format!("the order is {}", describe(order.state.as_ref())),
-                    };
+                    let reason = final_reason(status, &order, "");
                     return Ok(flow.outcome(status, None, reason));
                 }
                 Seen::Missing => {
