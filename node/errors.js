@@ -71,6 +71,8 @@ class HttpStatusError extends SosopayError {
   constructor(message, details = {}) {
     super(message, { ...details, code: 'http_status' })
     this.status = details.status
+    /** The operation (`preOrder`, `query`, ...). */
+    this.operation = details.operation
   }
 }
 

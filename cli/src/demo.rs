@@ -238,7 +238,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         deadline: Duration::from_secs(40),
         poll_interval: Duration::from_millis(700),
         max_poll_interval: Duration::from_secs(2),
-        cancel_attempts: 5,
+        ..Default::default()
     };
     let out = client.micropay_and_wait(&mp, &opts)?;
     println!(

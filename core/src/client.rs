@@ -221,6 +221,68 @@ impl ClientConfig {
     }
 }
 
+/// The longest timeout accepted.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
+/// The most attempts a retry policy may make.
+pub const MAX_ATTEMPTS: u32 = 10;
+/// The longest retry delay accepted.
+pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
+
+impl ClientConfig {
+    /// Checks every setting, naming the field: the base URL and merchant code, timeouts
+    /// between 1 ms and [`MAX_TIMEOUT`], `retry.max_attempts` between 1 and [`MAX_ATTEMPTS`],
+    /// `retry.base_delay` at most `retry.max_delay`, at most [`MAX_RETRY_DELAY`].
+    pub fn validate(&self) -> Result<()> {
+        check_base_url(&self.base_url)?;
+        validate_code("busi_code", &self.busi_code)?;
+        for (field, d) in [
+            ("connect_timeout", self.connect_timeout),
+            ("timeout", self.timeout),
+            ("micropay_timeout", self.micropay_timeout),
+        ] {
+            if d.is_zero() || d > MAX_TIMEOUT {
+                return Err(Error::validation(
+                    field,
+                    format!("must be between 1 ms and {} s", MAX_TIMEOUT.as_secs()),
+                ));
+            }
+        }
+        let r = &self.retry;
+        if !(1..=MAX_ATTEMPTS).contains(&r.max_attempts) {
+            return Err(Error::validation(
+                "retry.max_attempts",
+                format!("must be between 1 and {MAX_ATTEMPTS}"),
+            ));
+        }
+        if r.max_delay > MAX_RETRY_DELAY {
+            return Err(Error::validation(
+                "retry.max_delay",
+                format!("must be at most {} s", MAX_RETRY_DELAY.as_secs()),
+            ));
+        }
+        if r.base_delay > r.max_delay {
+            return Err(Error::validation(
+                "retry.base_delay",
+                "must be at most retry.max_delay",
+            ));
+        }
+        for (field, v) in [
+            ("default_oper_id", &self.default_oper_id),
+            ("default_dev_id", &self.default_dev_id),
+        ] {
+            if let Some(v) = v {
+                if v.chars().any(char::is_control) || v.chars().count() > 64 {
+                    return Err(Error::validation(
+                        field,
+                        "must be at most 64 characters without control characters",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 fn check_base_url(url: &str) -> Result<()> {
     let lower = url.to_ascii_lowercase();
     if !(lower.starts_with("http://") || lower.starts_with("https://")) {
@@ -272,6 +334,11 @@ struct Call<'a> {
     method: Method,
     timeout: Duration,
     idempotent: bool,
+    /// No attempt (nor retry pause) runs past this instant (a flow's time budget).
+    limit: Option<Instant>,
+    /// Return the decoded reply whatever its `RESULT.CODE` (the flows read the order's state
+    /// from failure replies too).
+    any_code: bool,
 }
 
 struct RawReply {
@@ -282,8 +349,7 @@ struct RawReply {
 impl Client {
     /// Builds the client and its HTTP agent.
     pub fn new(config: ClientConfig) -> Result<Client> {
-        check_base_url(&config.base_url)?;
-        validate_code("busi_code", &config.busi_code)?;
+        config.validate()?;
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(config.connect_timeout))
@@ -368,6 +434,8 @@ impl Client {
             method: Method::Post(body),
             timeout,
             idempotent: false,
+            limit: None,
+            any_code: false,
         })
     }
 
@@ -406,6 +474,8 @@ impl Client {
             method: Method::Get,
             timeout: self.inner.config.timeout,
             idempotent: true,
+            limit: None,
+            any_code: false,
         }
     }
 
@@ -413,16 +483,25 @@ impl Client {
     /// request up to 80 s while the customer confirms. A lost reply is an error with
     /// `outcome_unknown() == true`: use [`Client::micropay_and_wait`] to settle it.
     pub fn micropay(&self, req: &MicropayRequest) -> Result<OrderReply> {
+        self.micropay_call(req, self.inner.config.micropay_timeout, None, false)
+    }
+
+    /// Micropay for the flows: bounded by `timeout` and `limit`; with `any_code`, a reply with
+    /// a failure code is returned as a reply (its `STATE` matters) rather than an error.
+    pub(crate) fn micropay_call(
+        &self,
+        req: &MicropayRequest,
+        timeout: Duration,
+        limit: Option<Instant>,
+        any_code: bool,
+    ) -> Result<OrderReply> {
         let mut req = req.clone();
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
-        let call = self.open_service_post(
-            "preOrder",
-            Some(&req.charge_code),
-            body,
-            self.inner.config.micropay_timeout,
-        )?;
+        let mut call = self.open_service_post("preOrder", Some(&req.charge_code), body, timeout)?;
+        call.limit = limit;
+        call.any_code = any_code;
         self.execute::<OrderReply>(&call)
     }
 
@@ -484,11 +563,21 @@ impl Client {
 
     /// Queries an order (retried on transport errors and 5xx).
     pub fn query(&self, req: &QueryRequest) -> Result<QueryReply> {
+        self.query_within(req, None)
+    }
+
+    /// A query whose attempts and retries all end by `limit`.
+    pub(crate) fn query_within(
+        &self,
+        req: &QueryRequest,
+        limit: Option<Instant>,
+    ) -> Result<QueryReply> {
         req.validate()?;
         let ts = envelope::now_millis().to_string();
         let sign = envelope::sign_query(&self.inner.config.key, &ts, &req.code)?;
         let extra = format!("&serType={}", req.ser_type.as_wire());
-        let call = self.get_call("query", &req.code, &sign, &extra);
+        let mut call = self.get_call("query", &req.code, &sign, &extra);
+        call.limit = limit;
         self.execute::<QueryReply>(&call)
     }
 
@@ -504,12 +593,22 @@ impl Client {
     /// like a query; `AREADY_REVOKED` on a retry means an earlier attempt worked, and is
     /// returned as a reply with that code rather than as an error.
     pub fn cancel(&self, req: &CancelRequest) -> Result<CancelReply> {
+        self.cancel_within(req, None)
+    }
+
+    /// A cancel whose attempts and retries all end by `limit`.
+    pub(crate) fn cancel_within(
+        &self,
+        req: &CancelRequest,
+        limit: Option<Instant>,
+    ) -> Result<CancelReply> {
         req.validate()?;
         let ts = envelope::now_millis().to_string();
         let sign =
             envelope::sign_cancel(&self.inner.config.key, &ts, &req.charge_code, self.busi())?;
         let extra = if req.apply { "&opType=ACO" } else { "" };
-        let call = self.get_call("cancelTrade", &req.charge_code, &sign, extra);
+        let mut call = self.get_call("cancelTrade", &req.charge_code, &sign, extra);
+        call.limit = limit;
         self.execute::<CancelReply>(&call)
     }
 
@@ -566,7 +665,20 @@ impl Client {
         let mut attempt = 1;
         loop {
             let started = Instant::now();
-            let sent = self.send_once(call);
+            let timeout = match call.limit {
+                None => call.timeout,
+                Some(limit) => {
+                    let left = limit.saturating_duration_since(started);
+                    if left.is_zero() {
+                        return Err(Error::Timeout {
+                            operation: call.operation.to_owned(),
+                            after_ms: 0,
+                        });
+                    }
+                    call.timeout.min(left)
+                }
+            };
+            let sent = self.send_once(call, timeout);
             let mut log = RequestLog {
                 operation: call.operation,
                 charge_code: call.charge_code.map(str::to_owned),
@@ -581,13 +693,16 @@ impl Client {
                 Ok(raw) => {
                     log.http_status = Some(raw.status);
                     if raw.status != 200 {
-                        Err(Error::HttpStatus { status: raw.status })
+                        Err(Error::HttpStatus {
+                            operation: call.operation.to_owned(),
+                            status: raw.status,
+                        })
                     } else {
                         match decode(&raw) {
                             Ok((code, reply)) => {
                                 log.result_code = Some(code.as_wire().to_owned());
                                 log.order_state = reply.state();
-                                if code.is_success() {
+                                if code.is_success() || call.any_code {
                                     Ok(reply)
                                 } else if attempt > 1
                                     && call.operation == "cancelTrade"
@@ -617,7 +732,11 @@ impl Client {
             }
             match outcome {
                 Err(e) if attempt < max && e.is_retryable() => {
-                    std::thread::sleep(policy.delay_before(attempt + 1));
+                    let pause = policy.delay_before(attempt + 1);
+                    if call.limit.is_some_and(|l| Instant::now() + pause >= l) {
+                        return Err(e);
+                    }
+                    std::thread::sleep(pause);
                     attempt += 1;
                 }
                 other => return other,
@@ -634,25 +753,25 @@ impl Client {
         }
     }
 
-    fn send_once(&self, call: &Call<'_>) -> Result<RawReply> {
+    fn send_once(&self, call: &Call<'_>, timeout: Duration) -> Result<RawReply> {
         let agent = &self.inner.agent;
         let result = match &call.method {
             Method::Get => agent
                 .get(&call.url)
                 .header("Content-Type", "text/xml;charset=UTF-8")
                 .config()
-                .timeout_global(Some(call.timeout))
+                .timeout_global(Some(timeout))
                 .build()
                 .call(),
             Method::Post(body) => agent
                 .post(&call.url)
                 .header("Content-Type", "application/json;charset=UTF-8")
                 .config()
-                .timeout_global(Some(call.timeout))
+                .timeout_global(Some(timeout))
                 .build()
                 .send(body.as_str()),
         };
-        let mut resp = result.map_err(|e| map_ureq_error(call, e))?;
+        let mut resp = result.map_err(|e| map_ureq_error(call, timeout, e))?;
         let status = resp.status().as_u16();
         let mut bytes = Vec::new();
         resp.body_mut()
@@ -661,7 +780,7 @@ impl Client {
             .read_to_end(&mut bytes)
             .map_err(|e| {
                 let err = ureq::Error::Io(e);
-                map_ureq_error(call, err)
+                map_ureq_error(call, timeout, err)
             })?;
         if bytes.len() as u64 > MAX_REPLY_BYTES {
             return Err(Error::decode(format!(
@@ -696,7 +815,7 @@ impl ReplyInfo for FlowRechargeReply {
     }
 }
 
-fn map_ureq_error(call: &Call<'_>, e: ureq::Error) -> Error {
+fn map_ureq_error(call: &Call<'_>, timeout: Duration, e: ureq::Error) -> Error {
     use std::io::ErrorKind;
     let transport = |reason: String, maybe_sent: bool| Error::Transport {
         operation: call.operation.to_owned(),
@@ -711,7 +830,7 @@ fn map_ureq_error(call: &Call<'_>, e: ureq::Error) -> Error {
             ),
             _ => Error::Timeout {
                 operation: call.operation.to_owned(),
-                after_ms: call.timeout.as_millis() as u64,
+                after_ms: timeout.as_millis() as u64,
             },
         },
         ureq::Error::HostNotFound => transport(
@@ -725,11 +844,17 @@ fn map_ureq_error(call: &Call<'_>, e: ureq::Error) -> Error {
             let not_sent = matches!(
                 io.kind(),
                 ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable | ErrorKind::NotFound
-            );
+            ) || io
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<rustls::Error>())
+                .is_some_and(tls_handshake_error);
+            if let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+                return transport(format!("TLS error: {tls}"), !not_sent);
+            }
             if io.kind() == ErrorKind::TimedOut || io.kind() == ErrorKind::WouldBlock {
                 Error::Timeout {
                     operation: call.operation.to_owned(),
-                    after_ms: call.timeout.as_millis() as u64,
+                    after_ms: timeout.as_millis() as u64,
                 }
             } else {
                 transport(format!("connection error: {io}"), !not_sent)
@@ -745,8 +870,38 @@ fn map_ureq_error(call: &Call<'_>, e: ureq::Error) -> Error {
             format!("the gateway's reply broke the HTTP protocol: {p}"),
             true,
         ),
-        ureq::Error::StatusCode(s) => Error::HttpStatus { status: s },
+        ureq::Error::StatusCode(s) => Error::HttpStatus {
+            operation: call.operation.to_owned(),
+            status: s,
+        },
         other => transport(other.to_string(), true),
+    }
+}
+
+/// Whether a rustls error can only happen while setting up the connection (so nothing of
+/// the request was sent): certificate rejections and handshake failures.
+fn tls_handshake_error(e: &rustls::Error) -> bool {
+    use rustls::AlertDescription as A;
+    match e {
+        rustls::Error::InvalidCertificate(_)
+        | rustls::Error::NoCertificatesPresented
+        | rustls::Error::PeerIncompatible(_)
+        | rustls::Error::InappropriateHandshakeMessage { .. }
+        | rustls::Error::UnsupportedNameType => true,
+        rustls::Error::AlertReceived(a) => matches!(
+            a,
+            A::HandshakeFailure
+                | A::BadCertificate
+                | A::UnsupportedCertificate
+                | A::CertificateRevoked
+                | A::CertificateExpired
+                | A::CertificateUnknown
+                | A::UnknownCA
+                | A::ProtocolVersion
+                | A::InsufficientSecurity
+                | A::UnrecognisedName
+        ),
+        _ => false,
     }
 }
 

@@ -185,9 +185,16 @@ impl Document {
                 return Ok(b);
             }
         }
-        // A single-root document with another root name: accept it when it is a map.
+        // A single-root document with another root name: accept it when it is a map, unless
+        // the name is another operation's reply (a reply to something else, never this one).
         if let Node::Map(fields) = &self.root {
             if fields.len() == 1 && fields[0].1.is_map() && fields[0].1.get("RESULT").is_some() {
+                let other = &fields[0].0;
+                if REPLY_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(other)) {
+                    return Err(Error::decode(format!(
+                        "expected a {name} document, got a {other} document"
+                    )));
+                }
                 return Ok(&fields[0].1);
             }
             if self.root.get("RESULT").is_some() {
@@ -197,6 +204,19 @@ impl Document {
         Err(Error::decode(format!("expected a {name} document")))
     }
 }
+
+/// The root names of the gateway's documents: a document under one of these is never taken
+/// for another.
+const REPLY_ROOTS: &[&str] = &[
+    "ORDER_RESP",
+    "REFUND_RESP",
+    "QUERY_RESP",
+    "CANCELTRADE_RESP",
+    "FLOWRECHARGE_RESP",
+    "PAY_NODIFY",
+    "ORDER_REQ",
+    "REFUND_REQ",
+];
 
 fn parse_json(text: &str) -> Result<(Node, serde_json::Value)> {
     // Depth is bounded by serde_json's recursion limit (128).

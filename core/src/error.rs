@@ -48,8 +48,10 @@ pub enum Error {
         info: String,
     },
     /// The gateway answered with an HTTP error status.
-    #[error("the gateway answered HTTP {status}")]
+    #[error("the gateway answered HTTP {status} to {operation}")]
     HttpStatus {
+        /// The operation (`preOrder`, `query`, ...).
+        operation: String,
         /// The HTTP status.
         status: u16,
     },
@@ -85,6 +87,11 @@ pub enum Error {
     },
 }
 
+/// Whether an operation (by its wire name) can move money; `query` cannot.
+fn moves_money(operation: &str) -> bool {
+    operation != "query"
+}
+
 impl Error {
     pub(crate) fn validation(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::Validation {
@@ -108,16 +115,24 @@ impl Error {
         }
     }
 
-    /// Whether this error leaves a payment's outcome unknown (query before deciding).
+    /// Whether money may have moved: `true` only when a money-moving request (micropay, order,
+    /// refund, cancel, top-up) may have been carried out although no clear answer came back.
+    /// Then query the payment before deciding anything. A failed `query` moves no money and a
+    /// bad notification signature moves no money: both are `false`.
     pub fn outcome_unknown(&self) -> bool {
         match self {
             Error::Gateway { code, .. } => code.outcome_unknown(),
-            Error::HttpStatus { status } => *status >= 500,
-            Error::Transport { maybe_sent, .. } => *maybe_sent,
-            Error::Timeout { .. } | Error::OutcomeUnknown { .. } => true,
+            Error::HttpStatus { status, operation } => *status >= 500 && moves_money(operation),
+            Error::Transport {
+                maybe_sent,
+                operation,
+                ..
+            } => *maybe_sent && moves_money(operation),
+            Error::Timeout { operation, .. } => moves_money(operation),
+            Error::OutcomeUnknown { .. } => true,
             // A reply we cannot read or decrypt may still mean the gateway acted.
-            Error::Decode { .. } | Error::Crypto { .. } | Error::Signature { .. } => true,
-            Error::Validation { .. } => false,
+            Error::Decode { .. } | Error::Crypto { .. } => true,
+            Error::Signature { .. } | Error::Validation { .. } => false,
         }
     }
 
@@ -125,7 +140,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport { .. } | Error::Timeout { .. } => true,
-            Error::HttpStatus { status } => *status >= 500 || *status == 429,
+            Error::HttpStatus { status, .. } => *status >= 500 || *status == 429,
             Error::Gateway { code, .. } => code.is_transient(),
             // A garbled or truncated reply: asking again may get a clean one.
             Error::Decode { .. } | Error::Crypto { .. } => true,

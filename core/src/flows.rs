@@ -1,25 +1,46 @@
 //! Payment flows on top of the client: the till's micropay-and-wait, and waiting for a QR or
 //! JSAPI order to be paid.
 //!
-//! The rule throughout: a payment's outcome is never guessed. An unknown outcome is settled by
-//! querying; if the deadline passes with the order still open, it is cancelled, and the cancel
-//! is retried until the gateway confirms it. The same `CHARGE_CODE` is used throughout and the
-//! micropay request is never re-sent, so a double charge is impossible.
+//! The rule throughout: **an outcome is a function of facts proven about this very payment**,
+//! never of the path taken or of a missing field.
+//!
+//! * An order is "this payment" only when it matches the request: same `CHARGE_CODE`, same
+//!   amount, and every other field the reply carries that the request fixed (the customer's
+//!   code, the channel, `MERCHANTPARA`). A mismatch is [`OutcomeStatus::Conflict`], never
+//!   `Paid`, and an order not proven ours is never cancelled.
+//! * The status comes from the order's explicit state through one table,
+//!   [`status_of_state`] (and, only when no order exists, from the gateway's code). A reply
+//!   without a state, with a state that is not a scalar, or under another operation's root is
+//!   "not known yet" and is settled by querying; the freshest query wins.
+//! * "Does not exist" proves nothing while the request could still be processed (see
+//!   [`WaitOptions::gateway_hold`]).
+//! * The whole flow is bounded by [`WaitOptions::max_duration`]; the micropay request, the
+//!   queries and the cancel phase all share it.
+//!
+//! The same `CHARGE_CODE` is used throughout and the micropay request is never re-sent, so a
+//! double charge is impossible.
 
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::client::Client;
-use crate::enums::{OrderState, ResultCode};
+use crate::enums::{Channel, OrderState, ResultCode};
 use crate::error::{Error, Result};
-use crate::models::{CancelRequest, MicropayRequest, OrderDetails, OrderReply};
+use crate::models::{
+    validate_code, CancelRequest, MicropayRequest, OrderDetails, OrderReply, QueryRequest,
+};
+use crate::money::Amount;
+
+/// The longest any flow duration setting may be (deadline, total budget, hold).
+pub const MAX_FLOW_DURATION: Duration = Duration::from_secs(30 * 60);
 
 /// Timing of the flows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitOptions {
-    /// How long to wait for the payment before cancelling (micropay) or giving up (wait).
-    /// Measured from the start of the flow. Default 90 s (the gateway gives up at 80 s).
+    /// How long to wait for the customer before cancelling (micropay) or giving up (wait),
+    /// from the start of the flow. The last query is made at the deadline, not before.
+    /// Default 60 s.
     pub deadline: Duration,
     /// The first pause between queries. Default 2 s.
     pub poll_interval: Duration,
@@ -27,16 +48,66 @@ pub struct WaitOptions {
     pub max_poll_interval: Duration,
     /// How many times to try cancelling before reporting the outcome unresolved. Default 5.
     pub cancel_attempts: u32,
+    /// The upper bound of the whole flow: the micropay request, every query and the cancel
+    /// phase. When it runs out the flow returns (`Unresolved` if nothing is proven).
+    /// Default 90 s; at least `deadline`.
+    pub max_duration: Duration,
+    /// How long after the client gave up on a request the gateway may still carry it out
+    /// (the gateway holds a micropay up to 80 s). Until then, "order does not exist" proves
+    /// nothing. Default 80 s.
+    pub gateway_hold: Duration,
 }
 
 impl Default for WaitOptions {
     fn default() -> Self {
         WaitOptions {
-            deadline: Duration::from_secs(90),
+            deadline: Duration::from_secs(60),
             poll_interval: Duration::from_secs(2),
             max_poll_interval: Duration::from_secs(5),
             cancel_attempts: 5,
+            max_duration: Duration::from_secs(90),
+            gateway_hold: Duration::from_secs(80),
         }
+    }
+}
+
+impl WaitOptions {
+    /// Checks every setting, naming the field: durations positive (the hold may be zero) and
+    /// at most [`MAX_FLOW_DURATION`], `poll_interval` at least 10 ms, `max_poll_interval` at
+    /// least `poll_interval`, `cancel_attempts` 1 to 100, `max_duration` at least `deadline`.
+    pub fn validate(&self) -> Result<()> {
+        let check = |field: &str, d: Duration, min: Duration| -> Result<()> {
+            if d < min {
+                return Err(Error::validation(
+                    field,
+                    format!("must be at least {} ms", min.as_millis()),
+                ));
+            }
+            if d > MAX_FLOW_DURATION {
+                return Err(Error::validation(
+                    field,
+                    format!("must be at most {} s", MAX_FLOW_DURATION.as_secs()),
+                ));
+            }
+            Ok(())
+        };
+        let ms = Duration::from_millis;
+        check("deadline", self.deadline, ms(1))?;
+        check("poll_interval", self.poll_interval, ms(10))?;
+        check(
+            "max_poll_interval",
+            self.max_poll_interval,
+            self.poll_interval,
+        )?;
+        check("max_duration", self.max_duration, self.deadline)?;
+        check("gateway_hold", self.gateway_hold, Duration::ZERO)?;
+        if !(1..=100).contains(&self.cancel_attempts) {
+            return Err(Error::validation(
+                "cancel_attempts",
+                "must be between 1 and 100",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -44,18 +115,64 @@ impl Default for WaitOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeStatus {
-    /// The customer paid.
+    /// The customer paid (the order is in a paid state: 1, or 4, 5, 8, 9 after refunds).
     Paid,
-    /// The payment definitely did not happen (declined, invalid, never recorded).
+    /// The payment did not happen and no money moved: declined, closed (state 6), never
+    /// sent, or refused by the gateway with a definite failure code.
     Failed,
-    /// The order was cancelled (by us at the deadline, by the gateway, or closed); if it had
+    /// The order was cancelled (state 2: by us at the deadline, or by the gateway); if it had
     /// been paid meanwhile, the cancel reversed it.
     Cancelled,
     /// `wait_for_payment` only: the deadline passed and the order still awaits payment.
     Pending,
-    /// Even cancelling could not be confirmed (the gateway unreachable): query
-    /// `charge_code` later before doing anything else.
+    /// Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
+    /// request possibly still in transit): query `charge_code` later before doing anything
+    /// else.
     Unresolved,
+    /// The charge code belongs to another payment (another amount, customer code, channel or
+    /// `MERCHANTPARA`). That order was left untouched; this payment did not happen under this
+    /// code.
+    Conflict,
+}
+
+/// The status table: the outcome an order's state means, or `None` while it is not final
+/// (0 awaiting payment, 3 cancel applied, 7 reserved, or a state this SDK does not know).
+///
+/// | state | meaning | status |
+/// |---|---|---|
+/// | 0 | awaiting payment | not final |
+/// | 1 | paid | `Paid` |
+/// | 2 | cancelled (reversed) | `Cancelled` |
+/// | 3 | cancel applied for | not final |
+/// | 4 | partially refunded | `Paid` |
+/// | 5 | refunded | `Paid` |
+/// | 6 | closed | `Failed` |
+/// | 7 | reserved (query only) | not final |
+/// | 8 | refund in progress | `Paid` |
+/// | 9 | refund failed | `Paid` |
+/// | other | unknown | not final |
+pub fn status_of_state(state: &OrderState) -> Option<OutcomeStatus> {
+    match state {
+        OrderState::Paid
+        | OrderState::PartiallyRefunded
+        | OrderState::Refunded
+        | OrderState::RefundInProgress
+        | OrderState::RefundFailed => Some(OutcomeStatus::Paid),
+        OrderState::Cancelled => Some(OutcomeStatus::Cancelled),
+        OrderState::Closed => Some(OutcomeStatus::Failed),
+        OrderState::AwaitingPayment
+        | OrderState::CancelApplied
+        | OrderState::Reserved
+        | OrderState::Unknown(_) => None,
+    }
+}
+
+/// The outcome a micropay reply's result code means when the reply names no order state:
+/// `Some(Failed)` for a definite failure (nothing was charged), `None` when the code leaves
+/// the outcome open (success without a state, `SERIAL_REPEAT`, exceptions, unknown codes):
+/// then the order is queried.
+pub fn status_of_code(code: &ResultCode) -> Option<OutcomeStatus> {
+    code.definitely_failed().then_some(OutcomeStatus::Failed)
 }
 
 /// The result of a flow.
@@ -65,7 +182,7 @@ pub struct PaymentOutcome {
     pub status: OutcomeStatus,
     /// The merchant's order number.
     pub charge_code: String,
-    /// The order as last seen (always present when paid).
+    /// The order as last seen (always present when paid; for `Conflict`, the other order).
     pub order: Option<OrderDetails>,
     /// The gateway code behind a failure, when there is one.
     pub code: Option<ResultCode>,
@@ -88,6 +205,13 @@ struct Poller {
 }
 
 impl Poller {
+    fn new(opts: &WaitOptions) -> Self {
+        Poller {
+            interval: opts.poll_interval,
+            max: opts.max_poll_interval.max(opts.poll_interval),
+        }
+    }
+
     fn next(&mut self) -> Duration {
         let d = self.interval;
         self.interval = (self.interval + self.interval / 2).min(self.max);
@@ -95,6 +219,7 @@ impl Poller {
     }
 }
 
+/// The order a micropay reply describes (its state as given: a missing state stays missing).
 fn details_from_reply(r: &OrderReply) -> OrderDetails {
     OrderDetails {
         busi_id: None,
@@ -102,7 +227,7 @@ fn details_from_reply(r: &OrderReply) -> OrderDetails {
         charge_down_code: r.charge_down_code.clone(),
         charge_third_code: r.charge_third_code.clone(),
         channel: r.channel.clone(),
-        state: r.state.clone().or(Some(OrderState::Paid)),
+        state: r.state.clone(),
         amount: r.amount,
         real_amount: None,
         pay_subject: None,
@@ -118,25 +243,130 @@ fn details_from_reply(r: &OrderReply) -> OrderDetails {
     }
 }
 
-/// What one query said about the order.
+/// What the request fixed, to recognise this payment's order.
+struct Expected {
+    charge_code: String,
+    amount: Option<Amount>,
+    dynamic_id: Option<String>,
+    channel: Option<Channel>,
+    merchant_para: Option<String>,
+}
+
+impl Expected {
+    fn of(req: &MicropayRequest) -> Self {
+        Expected {
+            charge_code: req.charge_code.clone(),
+            amount: Some(req.amount),
+            dynamic_id: Some(req.dynamic_id.trim().to_owned()),
+            channel: (req.channel != Channel::Auto).then(|| req.channel.clone()),
+            merchant_para: req.merchant_para.clone(),
+        }
+    }
+
+    /// Why `o` is not this payment's order, if it is not.
+    fn mismatch(&self, o: &OrderDetails) -> Option<String> {
+        let code = &self.charge_code;
+        if let Some(cc) = o.charge_code.as_deref() {
+            if cc.trim() != code {
+                return Some(format!(
+                    "the gateway answered about order {cc:?}, not {code:?}"
+                ));
+            }
+        }
+        if let (Some(want), Some(got)) = (self.amount, o.amount) {
+            if want != got {
+                return Some(format!(
+                    "charge code {code} belongs to another payment of {got} yuan (this one is {want} yuan)"
+                ));
+            }
+        }
+        if let (Some(want), Some(got)) = (&self.dynamic_id, o.dynamic_id.as_deref()) {
+            if want != got.trim() {
+                return Some(format!(
+                    "charge code {code} belongs to another payment (another customer's code)"
+                ));
+            }
+        }
+        if let (Some(want), Some(got)) = (&self.channel, &o.channel) {
+            if want != got {
+                return Some(format!(
+                    "charge code {code} belongs to another payment (channel {got}, not {want})"
+                ));
+            }
+        }
+        if let (Some(want), Some(got)) = (&self.merchant_para, o.merchant_para.as_deref()) {
+            if want.trim() != got.trim() {
+                return Some(format!(
+                    "charge code {code} belongs to another payment (another MERCHANTPARA)"
+                ));
+            }
+        }
+        None
+    }
+
+    /// Whether `o` (already checked for mismatches) is proven to be this payment's order: its
+    /// amount must be present when the request fixed one.
+    fn proves(&self, o: &OrderDetails) -> bool {
+        self.amount.is_none() || o.amount.is_some()
+    }
+}
+
+/// What one look at the order said.
 enum Seen {
-    Final(OutcomeStatus, Box<OrderDetails>),
+    /// A final state of this payment's order.
+    Final(OutcomeStatus),
+    /// Another payment's order.
+    Conflict(String),
+    /// This payment's order, not final; or an answer that proves nothing yet.
     Open,
-    Missing,
-    Error(Error),
+    /// The gateway says the order does not exist, at a time when that proves nothing was
+    /// charged.
+    Absent,
+    /// The query failed.
+    Failed(Error),
 }
 
 struct Flow<'a> {
     client: &'a Client,
-    charge_code: String,
-    started: Instant,
+    expected: Expected,
     opts: WaitOptions,
+    started: Instant,
+    /// The end of the whole flow's budget.
+    ends: Instant,
     queries: u32,
     last: Option<OrderDetails>,
-    expected_amount: Option<crate::Amount>,
+    /// An order matching this payment has been seen (so it may be cancelled).
+    owned: bool,
+    /// From when "does not exist" proves nothing was charged; `None`: never.
+    absence_proves_after: Option<Instant>,
+    /// The gateway code of the micropay reply, when it was not success.
+    reply_code: Option<ResultCode>,
+    last_error: Option<Error>,
 }
 
 impl Flow<'_> {
+    fn new<'c>(
+        client: &'c Client,
+        expected: Expected,
+        opts: &WaitOptions,
+        absence_proves_after: Option<Instant>,
+    ) -> Flow<'c> {
+        let started = Instant::now();
+        Flow {
+            client,
+            expected,
+            opts: *opts,
+            started,
+            ends: started + opts.max_duration,
+            queries: 0,
+            last: None,
+            owned: false,
+            absence_proves_after,
+            reply_code: None,
+            last_error: None,
+        }
+    }
+
     fn outcome(
         &self,
         status: OutcomeStatus,
@@ -145,7 +375,7 @@ impl Flow<'_> {
     ) -> PaymentOutcome {
         PaymentOutcome {
             status,
-            charge_code: self.charge_code.clone(),
+            charge_code: self.expected.charge_code.clone(),
             order: self.last.clone(),
             code,
             reason: reason.into(),
@@ -153,146 +383,198 @@ impl Flow<'_> {
         }
     }
 
+    /// Judges an order (from a reply or a query) against the request.
+    fn judge(&mut self, order: OrderDetails) -> Seen {
+        if let Some(why) = self.expected.mismatch(&order) {
+            self.last = Some(order);
+            return Seen::Conflict(why);
+        }
+        let proven = self.expected.proves(&order);
+        if proven {
+            self.owned = true;
+        }
+        let status = order.state.as_ref().and_then(status_of_state);
+        self.last = Some(order);
+        match status {
+            Some(s) if proven => Seen::Final(s),
+            _ => Seen::Open,
+        }
+    }
+
     fn look(&mut self) -> Seen {
+        let sent = Instant::now();
+        if sent >= self.ends {
+            return Seen::Failed(Error::Timeout {
+                operation: "query".into(),
+                after_ms: 0,
+            });
+        }
         self.queries += 1;
-        match self.client.query_charge(&self.charge_code) {
+        let req = QueryRequest::by_charge_code(self.expected.charge_code.clone());
+        match self.client.query_within(&req, Some(self.ends)) {
             Ok(q) => {
-                let order = q.order;
-                self.last = Some(order.clone());
-                match order.state.clone() {
-                    Some(s) if s.money_taken() => Seen::Final(OutcomeStatus::Paid, Box::new(order)),
-                    Some(OrderState::Cancelled) | Some(OrderState::Closed) => {
-                        Seen::Final(OutcomeStatus::Cancelled, Box::new(order))
-                    }
-                    _ => Seen::Open,
-                }
+                self.last_error = None;
+                self.judge(q.order)
             }
             Err(Error::Gateway {
                 code: ResultCode::ChargeNonexistent,
                 ..
-            }) => Seen::Missing,
-            Err(e) => Seen::Error(e),
+            }) => {
+                self.last_error = None;
+                let proves = !self.owned && self.absence_proves_after.is_some_and(|t| sent >= t);
+                if proves {
+                    Seen::Absent
+                } else {
+                    Seen::Open
+                }
+            }
+            Err(e) => {
+                self.last_error = Some(e.clone());
+                Seen::Failed(e)
+            }
         }
     }
 
-    fn remaining(&self) -> Duration {
-        self.opts.deadline.saturating_sub(self.started.elapsed())
+    /// The outcome a settled look means; `None` to go on.
+    fn settled(&self, seen: &Seen, note: &str) -> Option<PaymentOutcome> {
+        match seen {
+            Seen::Final(status) => Some(self.final_outcome(*status, note)),
+            Seen::Conflict(why) => Some(self.outcome(
+                OutcomeStatus::Conflict,
+                Some(ResultCode::SerialRepeat),
+                why.clone(),
+            )),
+            Seen::Absent => Some(self.outcome(
+                OutcomeStatus::Failed,
+                Some(ResultCode::ChargeNonexistent),
+                format!(
+                    "the gateway has no order {}, and the request can no longer be carried out: nothing was charged",
+                    self.expected.charge_code
+                ),
+            )),
+            Seen::Open | Seen::Failed(_) => None,
+        }
     }
 
-    /// Polls until a final state or the deadline. `None` at the deadline.
-    fn poll(&mut self, query_first: bool) -> Option<PaymentOutcome> {
-        let mut poller = Poller {
-            interval: self.opts.poll_interval,
-            max: self.opts.max_poll_interval.max(self.opts.poll_interval),
+    fn final_outcome(&self, status: OutcomeStatus, note: &str) -> PaymentOutcome {
+        let state = self.last.as_ref().and_then(|o| o.state.as_ref());
+        let reason = match status {
+            OutcomeStatus::Paid => format!("paid{note}"),
+            _ => format!("the order is {}{note}", describe(state)),
         };
+        let code = match status {
+            OutcomeStatus::Paid => None,
+            _ => self.reply_code.clone(),
+        };
+        self.outcome(status, code, reason)
+    }
+
+    fn sleep_until_at_most(&self, pause: Duration, until: Instant) {
+        let now = Instant::now();
+        let wake = (now + pause).min(until);
+        if wake > now {
+            std::thread::sleep(wake - now);
+        }
+    }
+
+    /// Queries until the order is settled, or until `until` (a last query is made then).
+    fn poll_until(&mut self, until: Instant, query_first: bool) -> Option<PaymentOutcome> {
+        let until = until.min(self.ends);
+        let mut poller = Poller::new(&self.opts);
         let mut first = query_first;
-        let mut missing_in_a_row = 0;
         loop {
             if !first {
-                let pause = poller.next();
-                if self.remaining() <= pause {
+                if Instant::now() >= until {
                     return None;
                 }
-                std::thread::sleep(pause);
+                self.sleep_until_at_most(poller.next(), until);
             }
             first = false;
-            match self.look() {
-                Seen::Final(status, order) => {
-                    if let (Some(expected), Some(got)) = (self.expected_amount, order.amount) {
-                        if expected != got {
-                            return Some(self.outcome(
-                                OutcomeStatus::Failed,
-                                Some(ResultCode::SerialRepeat),
-                                format!(
-                                    "charge code {} already belongs to another order of {} yuan",
-                                    self.charge_code, got
-                                ),
-                            ));
-                        }
-                    }
-                    let reason = final_reason(status, &order, "");
-                    return Some(self.outcome(status, None, reason));
-                }
-                Seen::Missing => {
-                    missing_in_a_row += 1;
-                    if missing_in_a_row >= 2 {
-                        // Twice unknown to the gateway: stop waiting, cancel to be sure.
-                        return None;
-                    }
-                }
-                Seen::Open | Seen::Error(_) => missing_in_a_row = 0,
-            }
-            if self.remaining().is_zero() {
-                return None;
+            let seen = self.look();
+            if let Some(done) = self.settled(&seen, "") {
+                return Some(done);
             }
         }
     }
 
-    /// Cancels until confirmed, then reports.
-    fn cancel_until_confirmed(&mut self) -> PaymentOutcome {
-        let attempts = self.opts.cancel_attempts.max(1);
+    /// At the deadline with the order still open: prove the order ours (querying), then
+    /// cancel until the gateway confirms, within the flow's budget.
+    fn cancel_phase(&mut self) -> PaymentOutcome {
+        let mut poller = Poller::new(&self.opts);
+        let mut attempts = 0u32;
         let mut last_err = String::new();
-        for attempt in 1..=attempts {
-            match self
-                .client
-                .cancel(&CancelRequest::new(self.charge_code.clone()))
-            {
-                Ok(_) => {
+        loop {
+            if !self.owned {
+                // Never cancel an order not proven to be this payment's: query instead.
+                let seen = self.look();
+                if let Some(done) = self.settled(&seen, "") {
+                    return done;
+                }
+                if let Seen::Failed(e) = &seen {
+                    last_err = e.to_string();
+                }
+            }
+            if self.owned {
+                if attempts >= self.opts.cancel_attempts {
+                    break;
+                }
+                attempts += 1;
+                let req = CancelRequest::new(self.expected.charge_code.clone());
+                let result = self.client.cancel_within(&req, Some(self.ends));
+                let (confirmed, code) = match result {
+                    Ok(reply) => {
+                        let code = reply.result.code;
+                        (true, (!code.is_success()).then_some(code))
+                    }
+                    Err(Error::Gateway {
+                        code: ResultCode::AreadyRevoked,
+                        ..
+                    }) => (true, Some(ResultCode::AreadyRevoked)),
+                    Err(e) => {
+                        last_err = e.to_string();
+                        (false, None)
+                    }
+                };
+                // The freshest query wins: a cancel refused because the order is final, or a
+                // cancel that reversed a payment made meanwhile, shows in the order's state.
+                let seen = self.look();
+                let note = if confirmed {
+                    ""
+                } else {
+                    " (it could not be cancelled)"
+                };
+                if let Some(done) = self.settled(&seen, note) {
+                    return done;
+                }
+                if confirmed {
                     return self.outcome(
                         OutcomeStatus::Cancelled,
-                        None,
+                        code,
                         "not paid before the deadline: cancelled",
                     );
                 }
-                Err(Error::Gateway {
-                    code: ResultCode::AreadyRevoked,
-                    ..
-                }) => {
-                    return self.outcome(
-                        OutcomeStatus::Cancelled,
-                        Some(ResultCode::AreadyRevoked),
-                        "the order was already cancelled",
-                    );
-                }
-                Err(Error::Gateway {
-                    code: ResultCode::ChargeNonexistent,
-                    ..
-                }) => {
-                    return self.outcome(
-                        OutcomeStatus::Failed,
-                        Some(ResultCode::ChargeNonexistent),
-                        "the gateway never recorded the payment: nothing was charged",
-                    );
-                }
-                Err(e) => {
-                    last_err = e.to_string();
-                    // The cancel may have been refused because the order is already final.
-                    if let Seen::Final(status, order) = self.look() {
-                        let reason = final_reason(status, &order, " (it could not be cancelled)");
-                        return self.outcome(status, None, reason);
-                    }
-                }
             }
-            if attempt < attempts {
-                let backoff =
-                    Duration::from_millis(500u64.saturating_mul(1 << (attempt - 1).min(4)))
-                        .min(self.opts.max_poll_interval);
-                std::thread::sleep(backoff);
+            if Instant::now() >= self.ends {
+                break;
+            }
+            self.sleep_until_at_most(poller.next(), self.ends);
+            if Instant::now() >= self.ends {
+                break;
             }
         }
+        let why = if !self.owned {
+            match &self.last_error {
+                Some(e) => format!("could not prove the order is this payment's before the time ran out ({e})"),
+                None => "the gateway does not show the order yet, but the request may still be carried out".to_owned(),
+            }
+        } else {
+            format!("could not confirm the cancel after {attempts} attempts ({last_err})")
+        };
         self.outcome(
             OutcomeStatus::Unresolved,
-            None,
-            format!("could not confirm the cancel after {attempts} attempts ({last_err}); query {} later", self.charge_code),
+            self.reply_code.clone(),
+            format!("{why}; query {} later", self.expected.charge_code),
         )
-    }
-}
-
-/// Why a flow ended on a final state: `paid` (with `paid_note` appended), or the state.
-fn final_reason(status: OutcomeStatus, order: &OrderDetails, paid_note: &str) -> String {
-    match status {
-        OutcomeStatus::Paid => format!("paid{paid_note}"),
-        _ => format!("the order is {}", describe(order.state.as_ref())),
     }
 }
 
@@ -308,63 +590,100 @@ fn describe(state: Option<&OrderState>) -> String {
 
 impl Client {
     /// The till flow: micropay, then settle any unknown outcome by querying, and cancel at the
-    /// deadline. Returns `Err` only for invalid requests (nothing was sent); every other
-    /// situation is a [`PaymentOutcome`].
+    /// deadline an order proven to be this payment's. Returns `Err` only for invalid requests
+    /// or options (nothing was sent); every other situation is a [`PaymentOutcome`], within
+    /// [`WaitOptions::max_duration`].
+    ///
+    /// `Failed` means no money moved: the gateway refused the payment with a definite code or
+    /// closed the order (state 6), the request never left this machine (refused connection,
+    /// DNS or TLS failure), or the gateway still had no such order after the request could no
+    /// longer be carried out (send time + the micropay timeout + [`WaitOptions::gateway_hold`]).
     pub fn micropay_and_wait(
         &self,
         req: &MicropayRequest,
         opts: &WaitOptions,
     ) -> Result<PaymentOutcome> {
-        let mut flow = Flow {
-            client: self,
-            charge_code: req.charge_code.clone(),
-            started: Instant::now(),
-            opts: *opts,
-            queries: 0,
-            last: None,
-            expected_amount: None,
-        };
-        match self.micropay(req) {
+        opts.validate()?;
+        let mut flow = Flow::new(self, Expected::of(req), opts, None);
+        let deadline = flow.started + opts.deadline;
+        let timeout = self
+            .config()
+            .micropay_timeout
+            .min(opts.deadline)
+            .max(Duration::from_millis(1));
+        match self.micropay_call(req, timeout, Some(flow.ends), true) {
             Ok(reply) => {
-                let state = reply.state.clone();
-                match state {
-                    None => {
-                        // Success without a state: paid. Fetch the full details by a query; if that
-                        // fails, the micropay reply's own details are kept.
-                        if !matches!(flow.look(), Seen::Final(OutcomeStatus::Paid, _)) {
-                            flow.last = Some(details_from_reply(&reply));
+                let code = reply.result.code.clone();
+                let seen = flow.judge(details_from_reply(&reply));
+                if code.is_success() {
+                    match seen {
+                        Seen::Final(status) => {
+                            // Confirm by a query: the freshest answer wins; if it fails, the
+                            // reply's explicit state of this very order stands.
+                            let fresh = flow.look();
+                            match fresh {
+                                Seen::Final(_) | Seen::Conflict(_) => {
+                                    if let Some(done) = flow.settled(&fresh, "") {
+                                        return Ok(done);
+                                    }
+                                }
+                                Seen::Open => {} // the gateway says otherwise now: poll
+                                Seen::Absent | Seen::Failed(_) => {
+                                    flow.last = Some(details_from_reply(&reply));
+                                    return Ok(flow.final_outcome(status, ""));
+                                }
+                            }
                         }
-                        return Ok(flow.outcome(OutcomeStatus::Paid, None, "paid"));
-                    }
-                    Some(s) if s.money_taken() => {
-                        if !matches!(flow.look(), Seen::Final(OutcomeStatus::Paid, _)) {
-                            flow.last = Some(details_from_reply(&reply));
+                        Seen::Conflict(_) => {
+                            if let Some(done) = flow.settled(&seen, "") {
+                                return Ok(done);
+                            }
                         }
-                        return Ok(flow.outcome(OutcomeStatus::Paid, None, "paid"));
+                        _ => {} // no state, an open or unknown state: poll
                     }
-                    Some(OrderState::Cancelled) | Some(OrderState::Closed) => {
-                        flow.last = Some(details_from_reply(&reply));
-                        return Ok(flow.outcome(
-                            OutcomeStatus::Cancelled,
-                            None,
-                            "the gateway cancelled the payment",
-                        ));
+                } else if code == ResultCode::SerialRepeat {
+                    // The code was used before: settle by querying; the order found must be
+                    // this payment's (a retry of it), else it is a conflict.
+                    flow.reply_code = Some(code);
+                } else if code.definitely_failed() {
+                    flow.reply_code = Some(code.clone());
+                    match seen {
+                        Seen::Final(OutcomeStatus::Paid) => {} // contradictory: query
+                        Seen::Final(_) | Seen::Conflict(_) => {
+                            if let Some(done) = flow.settled(&seen, "") {
+                                return Ok(done);
+                            }
+                        }
+                        _ => {
+                            // The reply names no final state: the status is the order's, if
+                            // one exists; else the code's.
+                            let fresh = flow.look();
+                            match fresh {
+                                Seen::Final(OutcomeStatus::Paid) | Seen::Open => {}
+                                Seen::Final(_) | Seen::Conflict(_) => {
+                                    if let Some(done) = flow.settled(&fresh, "") {
+                                        return Ok(done);
+                                    }
+                                }
+                                Seen::Absent | Seen::Failed(_) => {
+                                    return Ok(flow.outcome(
+                                        OutcomeStatus::Failed,
+                                        Some(code),
+                                        reply.result.info.clone(),
+                                    ));
+                                }
+                            }
+                        }
                     }
-                    _ => {} // awaiting the customer: poll
+                } else {
+                    // An exception or unknown code: the gateway may still act on it.
+                    flow.reply_code = Some(code);
                 }
+                // Not settled by the reply: until the gateway's hold is over, "does not
+                // exist" proves nothing.
+                flow.absence_proves_after = Some(Instant::now() + opts.gateway_hold);
             }
             Err(e @ Error::Validation { .. }) => return Err(e),
-            Err(Error::Gateway {
-                code: ResultCode::SerialRepeat,
-                ..
-            }) => {
-                // The code was used before: settle by querying, but only accept the order if it
-                // is this payment (same amount).
-                flow.expected_amount = Some(req.amount);
-            }
-            Err(Error::Gateway { code, info }) if code.definitely_failed() => {
-                return Ok(flow.outcome(OutcomeStatus::Failed, Some(code), info));
-            }
             Err(Error::Transport {
                 maybe_sent: false,
                 reason,
@@ -376,78 +695,185 @@ impl Client {
                     format!("the request never reached the gateway: {reason}"),
                 ));
             }
-            Err(_) => {} // unknown outcome: query
+            Err(e) => {
+                // Unknown outcome: the request may still be carried out until the hold ends.
+                flow.last_error = Some(e);
+                flow.absence_proves_after = Some(Instant::now() + opts.gateway_hold);
+            }
         }
-        if let Some(done) = flow.poll(true) {
+        if let Some(done) = flow.poll_until(deadline, true) {
             return Ok(done);
         }
-        Ok(flow.cancel_until_confirmed())
+        Ok(flow.cancel_phase())
     }
 
-    /// Waits for a QR or JSAPI order to be paid: polls until paid, cancelled/closed, or the
-    /// deadline (then `Pending`, or `Unresolved` if the gateway could not be asked).
+    /// Waits for a QR or JSAPI order to be paid: polls until its state is final (see
+    /// [`status_of_state`]) or the deadline. At the deadline: `Pending` if the order still
+    /// awaits payment, else `Unresolved` (the gateway could not be asked, or does not show the
+    /// order).
     pub fn wait_for_payment(
         &self,
         charge_code: &str,
         opts: &WaitOptions,
     ) -> Result<PaymentOutcome> {
-        crate::models::validate_code("charge_code", charge_code)?;
-        let mut flow = Flow {
-            client: self,
+        validate_code("charge_code", charge_code)?;
+        opts.validate()?;
+        let expected = Expected {
             charge_code: charge_code.to_owned(),
-            started: Instant::now(),
-            opts: *opts,
-            queries: 0,
-            last: None,
-            expected_amount: None,
+            amount: None,
+            dynamic_id: None,
+            channel: None,
+            merchant_para: None,
         };
-        let mut poller = Poller {
-            interval: opts.poll_interval,
-            max: opts.max_poll_interval.max(opts.poll_interval),
-        };
-        let mut last_error: Option<Error>;
-        let mut seen_open = false;
-        loop {
-            match flow.look() {
-                Seen::Final(status, order) => {
-                    let reason = final_reason(status, &order, "");
-                    return Ok(flow.outcome(status, None, reason));
-                }
-                Seen::Missing => {
-                    return Ok(flow.outcome(
-                        OutcomeStatus::Failed,
-                        Some(ResultCode::ChargeNonexistent),
-                        "the gateway has no such order",
-                    ));
-                }
-                Seen::Open => {
-                    seen_open = true;
-                    last_error = None;
-                }
-                Seen::Error(e) => last_error = Some(e),
-            }
-            let pause = poller.next();
-            if flow.remaining() <= pause {
-                break;
-            }
-            std::thread::sleep(pause);
+        let mut flow = Flow::new(self, expected, opts, None);
+        let deadline = flow.started + opts.deadline;
+        if let Some(done) = flow.poll_until(deadline, true) {
+            return Ok(done);
         }
-        match last_error {
-            Some(e) if !seen_open || flow.last.is_none() => Ok(flow.outcome(
-                OutcomeStatus::Unresolved,
-                None,
-                format!("could not query the order: {e}"),
-            )),
-            Some(e) => Ok(flow.outcome(
-                OutcomeStatus::Unresolved,
-                None,
-                format!("the last query failed: {e}"),
-            )),
-            None => Ok(flow.outcome(
+        let awaiting = flow
+            .last
+            .as_ref()
+            .is_some_and(|o| o.state == Some(OrderState::AwaitingPayment));
+        Ok(match (&flow.last_error, awaiting) {
+            (None, true) => flow.outcome(
                 OutcomeStatus::Pending,
                 None,
                 "still awaiting payment at the deadline",
-            )),
+            ),
+            (Some(e), _) => flow.outcome(
+                OutcomeStatus::Unresolved,
+                None,
+                format!("the last query failed: {e}; query {charge_code} later"),
+            ),
+            (None, false) if flow.last.is_none() => flow.outcome(
+                OutcomeStatus::Unresolved,
+                Some(ResultCode::ChargeNonexistent),
+                format!("the gateway does not show order {charge_code}; query it later"),
+            ),
+            (None, false) => {
+                let state = flow.last.as_ref().and_then(|o| o.state.as_ref());
+                let reason = format!("the order is {} at the deadline", describe(state));
+                flow.outcome(OutcomeStatus::Unresolved, None, reason)
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_table_has_a_row_for_every_state() {
+        let expect = [
+            ("0", None),
+            ("1", Some(OutcomeStatus::Paid)),
+            ("2", Some(OutcomeStatus::Cancelled)),
+            ("3", None),
+            ("4", Some(OutcomeStatus::Paid)),
+            ("5", Some(OutcomeStatus::Paid)),
+            ("6", Some(OutcomeStatus::Failed)),
+            ("7", None),
+            ("8", Some(OutcomeStatus::Paid)),
+            ("9", Some(OutcomeStatus::Paid)),
+            ("42", None),
+        ];
+        for (wire, status) in expect {
+            assert_eq!(
+                status_of_state(&OrderState::from_wire(wire)),
+                status,
+                "{wire}"
+            );
         }
+        assert_eq!(OrderState::KNOWN.len(), 10);
+    }
+
+    #[test]
+    fn terminal_codes() {
+        assert_eq!(
+            status_of_code(&ResultCode::Fail),
+            Some(OutcomeStatus::Failed)
+        );
+        assert_eq!(status_of_code(&ResultCode::SerialRepeat), None);
+        assert_eq!(status_of_code(&ResultCode::Success), None);
+        assert_eq!(status_of_code(&ResultCode::Exception), None);
+        assert_eq!(status_of_code(&ResultCode::Unknown("X".into())), None);
+    }
+
+    #[test]
+    fn options_are_validated() {
+        assert!(WaitOptions::default().validate().is_ok());
+        let bad = [
+            WaitOptions {
+                deadline: Duration::ZERO,
+                ..Default::default()
+            },
+            WaitOptions {
+                poll_interval: Duration::ZERO,
+                ..Default::default()
+            },
+            WaitOptions {
+                cancel_attempts: 0,
+                ..Default::default()
+            },
+            WaitOptions {
+                max_duration: Duration::from_secs(10),
+                ..Default::default()
+            },
+            WaitOptions {
+                gateway_hold: Duration::from_secs(3600),
+                ..Default::default()
+            },
+        ];
+        for o in bad {
+            assert!(
+                matches!(o.validate(), Err(Error::Validation { .. })),
+                "{o:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn mismatch_names_the_reason() {
+        let mut req = MicropayRequest::new(
+            "C-1",
+            Amount::from_fen(999).expect("amt"),
+            "130730865806264036",
+            "x",
+        );
+        req.merchant_para = Some("abc".into());
+        let e = Expected::of(&req);
+        let mut o = details_from_reply(&OrderReply {
+            result: crate::models::GatewayResult::success("ok"),
+            charge_code: Some("C-1".into()),
+            charge_down_code: None,
+            charge_third_code: None,
+            channel: None,
+            state: Some(OrderState::Paid),
+            amount: Some(Amount::from_fen(9900).expect("amt")),
+            merchant_para: None,
+            fund_bills: vec![],
+            oper_id: None,
+            dev_id: None,
+            begin_time: None,
+            bar_code: None,
+            jsapi: None,
+            raw: serde_json::Value::Null,
+        });
+        assert!(e.mismatch(&o).is_some_and(|w| w.contains("99.00")));
+        o.amount = Some(Amount::from_fen(999).expect("amt"));
+        assert!(e.mismatch(&o).is_none());
+        o.dynamic_id = Some("134000000000000000".into());
+        assert!(e.mismatch(&o).is_some());
+        o.dynamic_id = None;
+        o.charge_code = Some("C-2".into());
+        assert!(e.mismatch(&o).is_some());
+        o.charge_code = None;
+        o.merchant_para = Some("xyz".into());
+        assert!(e.mismatch(&o).is_some());
+        o.merchant_para = None;
+        assert!(e.proves(&o));
+        o.amount = None;
+        assert!(!e.proves(&o));
     }
 }

@@ -979,8 +979,17 @@ fn channel(n: &Node) -> Option<Channel> {
     n.text("CHANNEL_TYPE").map(Channel::from_wire)
 }
 
+/// `STATE`: missing or empty is `None`; a value that is not a scalar (a list, an object) is
+/// kept as an unknown state, never mistaken for a missing one.
 fn state(n: &Node) -> Option<OrderState> {
-    n.text("STATE").map(OrderState::from_wire)
+    match n.get("STATE") {
+        None | Some(Node::Null) => None,
+        Some(v) => match v.as_text() {
+            Some(t) if t.trim().is_empty() => None,
+            Some(t) => Some(OrderState::from_wire(t)),
+            None => Some(OrderState::Unknown("(not a scalar)".into())),
+        },
+    }
 }
 
 /// A reply document the client can decode.

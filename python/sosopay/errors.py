@@ -108,9 +108,13 @@ class HttpStatusError(SosopayError):
 
     kind = "http_status"
 
-    def __init__(self, message: str, *, status: int = 0, **kw: Any) -> None:
+    def __init__(
+        self, message: str, *, status: int = 0, operation: str = "", **kw: Any
+    ) -> None:
         super().__init__(message, **kw)
         self.status = status
+        #: The operation (``preOrder``, ``query``, ...).
+        self.operation = operation
 
 
 class TransportError(SosopayError):

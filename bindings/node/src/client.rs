@@ -32,7 +32,7 @@ use crate::error::{to_napi, validation, IntoNapi};
 #[napi(object)]
 pub struct RetryOptions {
     /// Attempts in all, the first included (1 disables retries). Default 3.
-    pub max_attempts: Option<u32>,
+    pub max_attempts: Option<f64>,
     /// The first delay, ms. Default 200.
     pub base_delay_ms: Option<f64>,
     /// The largest delay, ms. Default 2000.
@@ -114,6 +114,23 @@ pub struct ClientOptions {
 }
 
 /// Milliseconds from JS → `Duration`; `None` stays `None`.
+/// A whole number from 0 to `u32::MAX` (JavaScript numbers are doubles: `-1`, `1.5`, `2**32`
+/// and `NaN` are refused, naming the field, rather than wrapped or truncated).
+pub fn count(v: Option<f64>, field: &str) -> Result<Option<u32>, Error> {
+    match v {
+        None => Ok(None),
+        Some(n)
+            if n.is_finite() && n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) =>
+        {
+            Ok(Some(n as u32))
+        }
+        Some(n) => Err(validation(
+            field,
+            format!("{n} is not a whole number from 0 to {}", u32::MAX),
+        )),
+    }
+}
+
 pub fn millis(v: Option<f64>, field: &str) -> Result<Option<Duration>, Error> {
     match v {
         None => Ok(None),
@@ -179,7 +196,7 @@ fn config(o: ClientOptions) -> Result<ClientConfig, Error> {
     if let Some(r) = o.retry {
         let d = RetryPolicy::default();
         c.retry = RetryPolicy {
-            max_attempts: r.max_attempts.unwrap_or(d.max_attempts).max(1),
+            max_attempts: count(r.max_attempts, "retry.maxAttempts")?.unwrap_or(d.max_attempts),
             base_delay: millis(r.base_delay_ms, "retry.baseDelayMs")?.unwrap_or(d.base_delay),
             max_delay: millis(r.max_delay_ms, "retry.maxDelayMs")?.unwrap_or(d.max_delay),
         };
@@ -231,7 +248,7 @@ pub struct MicropayRequest {
     /// `MERCHANTPARA`: Base64 text echoed back.
     pub merchant_para: Option<String>,
     /// `TIME_EXPIRE`, seconds (at least 120).
-    pub time_expire: Option<u32>,
+    pub time_expire: Option<f64>,
     /// `GOODS_DETAIL`.
     pub goods: Option<Vec<GoodsInput>>,
     /// `verifyCodes`.
@@ -260,7 +277,7 @@ fn micropay_in(r: MicropayRequest) -> Result<CoreMicropay, Error> {
         dev_id: r.dev_id.unwrap_or_default(),
         register_id: r.register_id,
         merchant_para: r.merchant_para,
-        time_expire: r.time_expire,
+        time_expire: count(r.time_expire, "timeExpire")?,
         goods: goods_in(r.goods)?,
         verify_codes: r.verify_codes,
         notify_url: r.notify_url,
@@ -292,7 +309,7 @@ pub struct OrderRequest {
     /// `MERCHANTPARA`.
     pub merchant_para: Option<String>,
     /// `TIME_EXPIRE`, seconds (at least 120).
-    pub time_expire: Option<u32>,
+    pub time_expire: Option<f64>,
     /// `NODIFY_URL`: where the gateway POSTs the payment notification.
     pub notify_url: Option<String>,
     /// `GOODS_DETAIL`.
@@ -323,7 +340,7 @@ fn order_in(r: OrderRequest, jsapi: bool) -> Result<CoreOrder, Error> {
         dev_id: r.dev_id.unwrap_or_default(),
         register_id: r.register_id,
         merchant_para: r.merchant_para,
-        time_expire: r.time_expire,
+        time_expire: count(r.time_expire, "timeExpire")?,
         notify_url: r.notify_url,
         goods: goods_in(r.goods)?,
         verify_codes: r.verify_codes,
@@ -398,7 +415,7 @@ pub struct FlowRechargeRequest {
     /// `phoneNo`.
     pub phone_no: String,
     /// `flowVal`, MB.
-    pub flow_val: u32,
+    pub flow_val: f64,
     /// `flowType`: `"0"` nationwide (default), `"1"` within the province.
     #[napi(ts_type = "'0' | '1'")]
     pub flow_type: Option<String>,
@@ -409,14 +426,19 @@ pub struct FlowRechargeRequest {
 /// Timing of `micropayAndWait` and `waitForPayment`.
 #[napi(object)]
 pub struct WaitOptions {
-    /// How long to wait before cancelling (micropay) or giving up (wait), ms. Default 90000.
+    /// How long to wait before cancelling (micropay) or giving up (wait), ms. Default 60000.
     pub deadline_ms: Option<f64>,
     /// The first pause between queries, ms. Default 2000.
     pub poll_interval_ms: Option<f64>,
     /// The pause grows up to this, ms. Default 5000.
     pub max_poll_interval_ms: Option<f64>,
     /// How many times to try cancelling before reporting `"Unresolved"`. Default 5.
-    pub cancel_attempts: Option<u32>,
+    pub cancel_attempts: Option<f64>,
+    /// The upper bound of the whole flow, ms (at least `deadlineMs`). Default 90000.
+    pub max_duration_ms: Option<f64>,
+    /// How long the gateway may still act on a request the client gave up on, ms. Default
+    /// 80000.
+    pub gateway_hold_ms: Option<f64>,
 }
 
 fn wait_in(o: Option<WaitOptions>) -> Result<CoreWait, Error> {
@@ -427,7 +449,9 @@ fn wait_in(o: Option<WaitOptions>) -> Result<CoreWait, Error> {
         poll_interval: millis(o.poll_interval_ms, "pollIntervalMs")?.unwrap_or(d.poll_interval),
         max_poll_interval: millis(o.max_poll_interval_ms, "maxPollIntervalMs")?
             .unwrap_or(d.max_poll_interval),
-        cancel_attempts: o.cancel_attempts.unwrap_or(d.cancel_attempts),
+        cancel_attempts: count(o.cancel_attempts, "cancelAttempts")?.unwrap_or(d.cancel_attempts),
+        max_duration: millis(o.max_duration_ms, "maxDurationMs")?.unwrap_or(d.max_duration),
+        gateway_hold: millis(o.gateway_hold_ms, "gatewayHoldMs")?.unwrap_or(d.gateway_hold),
     })
 }
 
@@ -559,6 +583,7 @@ fn outcome_name(s: OutcomeStatus) -> &'static str {
         OutcomeStatus::Cancelled => "Cancelled",
         OutcomeStatus::Pending => "Pending",
         OutcomeStatus::Unresolved => "Unresolved",
+        OutcomeStatus::Conflict => "Conflict",
     }
 }
 
@@ -752,29 +777,32 @@ impl Client {
         request: FlowRechargeRequest,
     ) -> napi::Result<PromiseRaw<'e, FlowRechargeReply>> {
         let c = self.inner.clone();
-        let req = CoreFlow {
-            phone_no: request.phone_no,
-            flow_val: request.flow_val,
-            flow_type: request.flow_type,
-            notify_url: request.notify_url,
-        };
-        let job = Ok(move || {
-            c.flow_recharge(&req).map(|r| FlowRechargeReply {
-                result_code: r.result.code.as_wire().to_owned(),
-                result_info: r.result.info,
-                flow: r.flow.map(|f| FlowOrder {
-                    id: f.id,
-                    phone_no: f.phone_no,
-                    flow_val: f.flow_val,
-                    flow_type: f.flow_type,
-                    busi_code: f.busi_code,
-                    order_id: f.order_id,
-                    plat_order_id: f.plat_order_id,
-                    create_time: f.create_time,
-                    status: f.status,
-                }),
-                raw: r.raw,
-            })
+        let flow_val = count(Some(request.flow_val), "flowVal");
+        let job = flow_val.map(|flow_val| {
+            let req = CoreFlow {
+                phone_no: request.phone_no,
+                flow_val: flow_val.unwrap_or_default(),
+                flow_type: request.flow_type,
+                notify_url: request.notify_url,
+            };
+            move || {
+                c.flow_recharge(&req).map(|r| FlowRechargeReply {
+                    result_code: r.result.code.as_wire().to_owned(),
+                    result_info: r.result.info,
+                    flow: r.flow.map(|f| FlowOrder {
+                        id: f.id,
+                        phone_no: f.phone_no,
+                        flow_val: f.flow_val,
+                        flow_type: f.flow_type,
+                        busi_code: f.busi_code,
+                        order_id: f.order_id,
+                        plat_order_id: f.plat_order_id,
+                        create_time: f.create_time,
+                        status: f.status,
+                    }),
+                    raw: r.raw,
+                })
+            }
         });
         promise(env, job)
     }

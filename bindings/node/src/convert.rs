@@ -181,7 +181,7 @@ pub struct GoodsInput {
     /// `GOOD_SUBJECT`.
     pub subject: String,
     /// `GOOD_QUANTITY`.
-    pub quantity: u32,
+    pub quantity: f64,
     /// `GOOD_SHOWURL`.
     pub show_url: Option<String>,
 }
@@ -203,7 +203,8 @@ pub fn goods_in(list: Option<Vec<GoodsInput>>) -> Result<Vec<CoreGoods>, Error> 
                 name: g.name,
                 class: g.class,
                 subject: g.subject,
-                quantity: g.quantity,
+                quantity: crate::client::count(Some(g.quantity), &format!("goods[{i}].quantity"))?
+                    .unwrap_or_default(),
                 show_url: g.show_url,
             })
         })

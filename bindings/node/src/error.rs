@@ -48,7 +48,9 @@ fn payload(e: &Error) -> Value {
             json!({ "reason": reason })
         }
         Error::Gateway { code, info } => json!({ "resultCode": code.as_wire(), "info": info }),
-        Error::HttpStatus { status } => json!({ "status": status }),
+        Error::HttpStatus { status, operation } => {
+            json!({ "status": status, "operation": operation })
+        }
         Error::Transport {
             operation,
             reason,

@@ -38,8 +38,9 @@ fn fields<'py>(py: Python<'py>, e: &Error) -> PyResult<Bound<'py, PyDict>> {
             d.set_item("code", code.as_wire())?;
             d.set_item("info", info)?;
         }
-        Error::HttpStatus { status } => {
+        Error::HttpStatus { status, operation } => {
             d.set_item("status", *status)?;
+            d.set_item("operation", operation)?;
         }
         Error::Transport {
             operation,

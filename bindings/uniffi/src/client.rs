@@ -186,8 +186,8 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for SosopayError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct WaitOptions {
     /// How long to wait for the payment before cancelling (micropay) or giving up (wait),
-    /// from the start of the flow, ms. The gateway itself gives up at 80 s.
-    #[uniffi(default = 90000)]
+    /// from the start of the flow, ms. The last query is made at the deadline.
+    #[uniffi(default = 60000)]
     pub deadline_ms: i64,
     /// The first pause between queries, ms.
     #[uniffi(default = 2000)]
@@ -198,6 +198,13 @@ pub struct WaitOptions {
     /// How many times to try cancelling before reporting the outcome unresolved.
     #[uniffi(default = 5)]
     pub cancel_attempts: i64,
+    /// The upper bound of the whole flow, ms (at least `deadline_ms`).
+    #[uniffi(default = 90000)]
+    pub max_duration_ms: i64,
+    /// How long the gateway may still act on a request the client gave up on, ms; until
+    /// then "does not exist" proves nothing.
+    #[uniffi(default = 80000)]
+    pub gateway_hold_ms: i64,
 }
 
 impl WaitOptions {
@@ -210,6 +217,8 @@ impl WaitOptions {
             poll_interval: ms_in("poll_interval_ms", o.poll_interval_ms)?,
             max_poll_interval: ms_in("max_poll_interval_ms", o.max_poll_interval_ms)?,
             cancel_attempts: u32_in("cancel_attempts", o.cancel_attempts)?,
+            max_duration: ms_in("max_duration_ms", o.max_duration_ms)?,
+            gateway_hold: ms_in("gateway_hold_ms", o.gateway_hold_ms)?,
         })
     }
 }
@@ -226,9 +235,12 @@ pub enum OutcomeStatus {
     Cancelled,
     /// `waitForPayment` only: the deadline passed and the order still awaits payment.
     Pending,
-    /// Even cancelling could not be confirmed (the gateway unreachable): query the charge code
-    /// later before doing anything else; never re-pay with a new charge code before that.
+    /// Nothing could be proven before the flow's time ran out: query the charge code later
+    /// before doing anything else; never re-pay with a new charge code before that.
     Unresolved,
+    /// The charge code belongs to another payment (another amount or customer code); that
+    /// order was left untouched.
+    Conflict,
 }
 
 impl From<sosopay::OutcomeStatus> for OutcomeStatus {
@@ -239,6 +251,7 @@ impl From<sosopay::OutcomeStatus> for OutcomeStatus {
             sosopay::OutcomeStatus::Cancelled => OutcomeStatus::Cancelled,
             sosopay::OutcomeStatus::Pending => OutcomeStatus::Pending,
             sosopay::OutcomeStatus::Unresolved => OutcomeStatus::Unresolved,
+            sosopay::OutcomeStatus::Conflict => OutcomeStatus::Conflict,
         }
     }
 }

@@ -44,8 +44,10 @@ pub enum SosopayError {
         info: String,
     },
     /// The gateway answered with an HTTP error status.
-    #[error("the gateway answered HTTP {status}")]
+    #[error("the gateway answered HTTP {status} to {operation}")]
     HttpStatus {
+        /// The operation (`preOrder`, `query`, ...).
+        operation: String,
         /// The HTTP status.
         status: i32,
     },
@@ -103,7 +105,8 @@ impl SosopayError {
                 code: code.into(),
                 info,
             },
-            SosopayError::HttpStatus { status } => sosopay::Error::HttpStatus {
+            SosopayError::HttpStatus { status, operation } => sosopay::Error::HttpStatus {
+                operation,
                 status: u16::try_from(status).unwrap_or(u16::MAX),
             },
             SosopayError::Transport {
@@ -182,7 +185,8 @@ impl From<sosopay::Error> for SosopayError {
                 code: code.into(),
                 info,
             },
-            sosopay::Error::HttpStatus { status } => SosopayError::HttpStatus {
+            sosopay::Error::HttpStatus { status, operation } => SosopayError::HttpStatus {
+                operation,
                 status: i32::from(status),
             },
             sosopay::Error::Transport {
@@ -243,7 +247,10 @@ mod tests {
                 code: sosopay::ResultCode::Unknown("NEW".into()),
                 info: "?".into(),
             },
-            sosopay::Error::HttpStatus { status: 502 },
+            sosopay::Error::HttpStatus {
+                operation: "preOrder".into(),
+                status: 502,
+            },
             sosopay::Error::Transport {
                 operation: "query".into(),
                 reason: "refused".into(),
