@@ -1,0 +1,261 @@
+//! The flows' time bounds and error meanings (#11 §5, §6): the deadline is honoured, the whole
+//! flow is bounded even against a gateway that never answers, a TLS rejection means nothing
+//! was sent, and configuration numbers are validated.
+
+use std::io::Read as _;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sosopay::models::MicropayRequest;
+use sosopay::{Amount, Client, ClientConfig, Error, OutcomeStatus, RetryPolicy, WaitOptions};
+use sosopay_sandbox::{Sandbox, SandboxConfig};
+
+const BUSI: &str = "0010000001";
+const KEY: &str = "98SDKFUO432HNODS098EEE07U9DUOIUE";
+const PAY_NOW: &str = "130730865806264036";
+const PAYING_NEVER: &str = "130000000000005000";
+
+fn request(cc: &str, code: &str) -> MicropayRequest {
+    let mut r = MicropayRequest::new(cc, Amount::from_fen(100).expect("amount"), code, "t");
+    r.oper_id = "o".into();
+    r.dev_id = "d".into();
+    r
+}
+
+fn opts(deadline_ms: u64, max_ms: u64) -> WaitOptions {
+    WaitOptions {
+        deadline: Duration::from_millis(deadline_ms),
+        poll_interval: Duration::from_millis(400),
+        max_poll_interval: Duration::from_millis(400),
+        cancel_attempts: 3,
+        max_duration: Duration::from_millis(max_ms),
+        gateway_hold: Duration::from_millis(1600),
+    }
+}
+
+#[test]
+fn the_cancel_comes_at_the_deadline_not_before() {
+    let sb = Sandbox::start(SandboxConfig {
+        time_scale: 0.02,
+        ..Default::default()
+    })
+    .expect("sandbox");
+    let log: Arc<Mutex<Vec<(&'static str, Instant)>>> = Arc::default();
+    let mut c = ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config");
+    let sink = log.clone();
+    c.on_request = Some(Arc::new(move |l: &sosopay::RequestLog| {
+        sink.lock()
+            .expect("lock")
+            .push((l.operation, Instant::now() - l.duration))
+    }));
+    let client = Client::new(c).expect("client");
+    let started = Instant::now();
+    // A 1.3 s deadline with 400 ms polls: the old flow cancelled at the last poll before it.
+    let out = client
+        .micropay_and_wait(&request("DL-A", PAYING_NEVER), &opts(1300, 5000))
+        .expect("flow");
+    assert_eq!(out.status, OutcomeStatus::Cancelled, "{out:?}");
+    let log = log.lock().expect("lock");
+    let cancel_at = log
+        .iter()
+        .find(|(op, _)| *op == "cancelTrade")
+        .map(|(_, at)| at.duration_since(started))
+        .expect("a cancel was sent");
+    assert!(cancel_at >= Duration::from_millis(1300), "{cancel_at:?}");
+    let last_query_before_cancel = log
+        .iter()
+        .filter(|(op, at)| *op == "query" && at.duration_since(started) < cancel_at)
+        .map(|(_, at)| at.duration_since(started))
+        .max()
+        .expect("queries");
+    assert!(
+        last_query_before_cancel >= Duration::from_millis(1300),
+        "the last poll is made at the deadline: {last_query_before_cancel:?}"
+    );
+}
+
+/// A gateway that accepts connections and reads requests but never answers.
+fn silent_gateway() -> (String, std::thread::JoinHandle<()>) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!(
+        "http://{}/openGateway/openService/",
+        l.local_addr().expect("addr")
+    );
+    let h = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        l.set_nonblocking(true).expect("nonblocking");
+        let until = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < until {
+            match l.accept() {
+                Ok((mut s, _)) => {
+                    let _ = s.set_read_timeout(Some(Duration::from_millis(50)));
+                    let mut buf = [0u8; 4096];
+                    let _ = s.read(&mut buf);
+                    held.push(s);
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    });
+    (url, h)
+}
+
+#[test]
+fn a_silent_gateway_cannot_hold_a_till_past_max_duration() {
+    let (url, _h) = silent_gateway();
+    let mut c = ClientConfig::new(BUSI, KEY, url).expect("config");
+    // The defaults: 20 s per request, 95 s for micropay, 3 attempts; the flow's budget wins.
+    c.retry = RetryPolicy::default();
+    let client = Client::new(c).expect("client");
+    let started = Instant::now();
+    let out = client
+        .micropay_and_wait(&request("SILENT-1", PAY_NOW), &opts(1000, 2500))
+        .expect("flow");
+    let took = started.elapsed();
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    assert!(took >= Duration::from_millis(2400), "{took:?}");
+    // Generous slack for a loaded machine; without the budget this took minutes.
+    assert!(took < Duration::from_secs(8), "{took:?}");
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// An HTTPS server whose certificate no public root signs (`openssl s_server`).
+fn untrusted_tls_server() -> (Server, String) {
+    let dir = std::env::temp_dir().join(format!("sosopay-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let key = dir.join("key.pem");
+    let cert = dir.join("cert.pem");
+    let ok = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl is installed (Debian: openssl)");
+    assert!(ok.success());
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let child = Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept"])
+        .arg(port.to_string())
+        .arg("-cert")
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl s_server");
+    let server = Server(child);
+    let until = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < until, "s_server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (
+        server,
+        format!("https://127.0.0.1:{port}/openGateway/openService/"),
+    )
+}
+
+#[test]
+fn a_certificate_rejection_sent_nothing() {
+    let (_server, url) = untrusted_tls_server();
+    let client = Client::new(ClientConfig::new(BUSI, KEY, url).expect("config")).expect("client");
+    let e = client
+        .micropay(&request("TLS-1", PAY_NOW))
+        .expect_err("untrusted certificate");
+    assert!(
+        matches!(
+            e,
+            Error::Transport {
+                maybe_sent: false,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(!e.outcome_unknown());
+    let started = Instant::now();
+    let out = client
+        .micropay_and_wait(&request("TLS-2", PAY_NOW), &opts(3000, 6000))
+        .expect("flow");
+    assert_eq!(out.status, OutcomeStatus::Failed, "{out:?}");
+    assert_eq!(out.queries, 0, "nothing to settle: {out:?}");
+    assert!(started.elapsed() < Duration::from_secs(3), "ends at once");
+}
+
+#[test]
+fn failed_queries_do_not_claim_money_may_have_moved() {
+    let (url, _h) = silent_gateway();
+    let mut c = ClientConfig::new(BUSI, KEY, url).expect("config");
+    c.timeout = Duration::from_millis(200);
+    c.retry = RetryPolicy::none();
+    let client = Client::new(c).expect("client");
+    let e = client.query_charge("Q-1").expect_err("timeout");
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    assert!(!e.outcome_unknown(), "a query moves no money");
+    let e = client
+        .cancel(&sosopay::models::CancelRequest::new("Q-1"))
+        .expect_err("timeout");
+    assert!(e.outcome_unknown(), "a cancel may have reversed a payment");
+}
+
+#[test]
+fn configuration_numbers_are_validated() {
+    let base = || ClientConfig::new(BUSI, KEY, "http://127.0.0.1:1/").expect("config");
+    let field = |c: ClientConfig| match Client::new(c) {
+        Err(Error::Validation { field, .. }) => field,
+        other => panic!("expected a validation error, got {other:?}"),
+    };
+    let mut c = base();
+    c.retry.max_attempts = 0;
+    assert_eq!(field(c), "retry.max_attempts");
+    let mut c = base();
+    c.retry.max_attempts = u32::MAX;
+    assert_eq!(field(c), "retry.max_attempts");
+    let mut c = base();
+    c.timeout = Duration::ZERO;
+    assert_eq!(field(c), "timeout");
+    let mut c = base();
+    c.retry.base_delay = Duration::from_secs(5);
+    c.retry.max_delay = Duration::from_secs(1);
+    assert_eq!(field(c), "retry.base_delay");
+    let client = Client::new(base()).expect("client");
+    let bad = WaitOptions {
+        cancel_attempts: 0,
+        ..Default::default()
+    };
+    match client.micropay_and_wait(&request("V-1", PAY_NOW), &bad) {
+        Err(Error::Validation { field, .. }) => assert_eq!(field, "cancel_attempts"),
+        other => panic!("{other:?}"),
+    }
+    match client.wait_for_payment(
+        "V-1",
+        &WaitOptions {
+            max_duration: Duration::from_secs(1),
+            ..Default::default()
+        },
+    ) {
+        Err(Error::Validation { field, .. }) => assert_eq!(field, "max_duration"),
+        other => panic!("{other:?}"),
+    }
+}
