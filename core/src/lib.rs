@@ -29,6 +29,7 @@ pub mod flows;
 pub mod models;
 pub mod money;
 pub mod notify;
+mod resolve;
 
 pub use client::{Client, ClientConfig, Environment, RequestLog, RetryPolicy};
 pub use enums::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType};
