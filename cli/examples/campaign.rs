@@ -73,7 +73,10 @@ struct Run {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flows: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(10_000);
-    let seed: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20_261_203);
+    let seed: u64 = args
+        .get(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(20_261_203);
     let tills: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(32);
     let faults: Vec<FaultRule> = FAULTS
         .iter()
@@ -158,20 +161,31 @@ fn main() {
         })
         .collect();
     for t in threads {
-        t.join().unwrap_or_else(|_| panic!("a till thread panicked"));
+        t.join()
+            .unwrap_or_else(|_| panic!("a till thread panicked"));
     }
     let elapsed = started.elapsed();
     // Let late requests land before reading the ledger.
     std::thread::sleep(Duration::from_secs(2));
     let ledger = sb.ledger();
-    let report = reconcile(&runs.lock().unwrap_or_else(|p| p.into_inner()), &ledger, elapsed);
+    let report = reconcile(
+        &runs.lock().unwrap_or_else(|p| p.into_inner()),
+        &ledger,
+        elapsed,
+    );
     println!(
         "{}",
         serde_json::to_string_pretty(&report).unwrap_or_default()
     );
-    let bad = ["outcome_ledger_mismatches", "double_charges", "money_posts_resent", "reversals_of_another_order", "unresolved"]
-        .iter()
-        .any(|k| report[k].as_u64() != Some(0));
+    let bad = [
+        "outcome_ledger_mismatches",
+        "double_charges",
+        "money_posts_resent",
+        "reversals_of_another_order",
+        "unresolved",
+    ]
+    .iter()
+    .any(|k| report[k].as_u64() != Some(0));
     if bad {
         std::process::exit(1);
     }
@@ -215,7 +229,10 @@ fn reconcile(runs: &[Run], ledger: &Value, elapsed: Duration) -> Value {
                     r.charge_code
                 ));
             }
-            if !matches!(r.status, OutcomeStatus::Conflict | OutcomeStatus::Unresolved) {
+            if !matches!(
+                r.status,
+                OutcomeStatus::Conflict | OutcomeStatus::Unresolved
+            ) {
                 mismatches.push(format!(
                     "{}: re-used code reported {:?} ({})",
                     r.charge_code, r.status, r.reason

@@ -228,10 +228,7 @@ pub fn run(op: &Op, conn: &Conn) -> Result<(), CliError> {
             req.oper_id = a.oper_id.clone().unwrap_or_default();
             req.dev_id = a.dev_id.clone().unwrap_or_default();
             if a.wait {
-                let opts = WaitOptions {
-                    deadline: std::time::Duration::from_secs(a.deadline),
-                    ..Default::default()
-                };
+                let opts = WaitOptions::with_deadline(std::time::Duration::from_secs(a.deadline));
                 let out = client.micropay_and_wait(&req, &opts)?;
                 print(conn.json, &out, || {
                     let mut s = format!("{:?}: {}", out.status, out.reason);

@@ -72,6 +72,24 @@ impl Default for WaitOptions {
 }
 
 impl WaitOptions {
+    /// The flow's budget when only the deadline is chosen: the default 90 s, or the deadline
+    /// plus 30 s for the cancel phase when that is longer.
+    pub fn default_max_duration(deadline: Duration) -> Duration {
+        WaitOptions::default()
+            .max_duration
+            .max(deadline.saturating_add(Duration::from_secs(30)))
+    }
+
+    /// The defaults with another deadline (and a budget that fits it, see
+    /// [`WaitOptions::default_max_duration`]).
+    pub fn with_deadline(deadline: Duration) -> Self {
+        WaitOptions {
+            deadline,
+            max_duration: Self::default_max_duration(deadline),
+            ..Default::default()
+        }
+    }
+
     /// Checks every setting, naming the field: durations positive (the hold may be zero) and
     /// at most [`MAX_FLOW_DURATION`], `poll_interval` at least 10 ms, `max_poll_interval` at
     /// least `poll_interval`, `cancel_attempts` 1 to 100, `max_duration` at least `deadline`.
