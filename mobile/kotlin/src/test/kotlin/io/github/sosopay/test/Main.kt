@@ -3,7 +3,9 @@ package io.github.sosopay.test
 /** Runs the Kotlin tests. Environment:
  *   SOSOPAY_VECTORS      path of tests/vectors/envelope.json (required)
  *   SOSOPAY_SANDBOX_URL  base URL of a running sosopay-sandbox (the gateway tests are skipped
- *                        only when it is unset AND SOSOPAY_REQUIRE_SANDBOX is not 1) */
+ *                        only when it is unset AND SOSOPAY_REQUIRE_SANDBOX is not 1)
+ *   SOSOPAY_SCENARIOS    the tests/scenarios directory, and
+ *   SOSOPAY_SCENARIO_SANDBOX_URL  a sandbox at the scenarios' time scale (_defaults.json) */
 fun main() {
     val r = Runner()
     val vectors = System.getenv("SOSOPAY_VECTORS") ?: error("SOSOPAY_VECTORS is not set")
@@ -18,6 +20,13 @@ fun main() {
         }
     } else {
         sandboxTests(r, url)
+    }
+    val scenarios = System.getenv("SOSOPAY_SCENARIOS")
+    val scenarioUrl = System.getenv("SOSOPAY_SCENARIO_SANDBOX_URL")
+    if (!scenarios.isNullOrEmpty() && !scenarioUrl.isNullOrEmpty()) {
+        scenarioTests(r, scenarios, scenarioUrl)
+    } else if (System.getenv("SOSOPAY_REQUIRE_SANDBOX") == "1") {
+        r.test("scenario sandbox available") { error("SOSOPAY_SCENARIOS / SOSOPAY_SCENARIO_SANDBOX_URL are not set") }
     }
     r.finish()
 }
