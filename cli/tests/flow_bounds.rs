@@ -259,3 +259,97 @@ fn configuration_numbers_are_validated() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn cancelling_a_held_payment_reverses_it_at_once() {
+    // At time scale 0.05 the gateway holds an unconfirmed micropay for 4 s.
+    let sb = Sandbox::start(SandboxConfig {
+        time_scale: 0.05,
+        ..Default::default()
+    })
+    .expect("sandbox");
+    let mut c = ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config");
+    c.micropay_timeout = Duration::from_secs(30);
+    let client = Client::new(c).expect("client");
+    let events: Arc<Mutex<Vec<sosopay::FlowEvent>>> = Arc::default();
+    let sink = events.clone();
+    let token = sosopay::CancelToken::new();
+    let ctl = sosopay::FlowControl {
+        cancel: Some(token.clone()),
+        observer: Some(Arc::new(move |e: &sosopay::FlowEvent| {
+            sink.lock().expect("lock").push(e.clone())
+        })),
+    };
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(600));
+        token.cancel();
+    });
+    let started = Instant::now();
+    let out = client
+        .micropay_and_wait_with(
+            &request("CXL-1", "130000000000004000"),
+            &opts(20_000, 30_000),
+            &ctl,
+        )
+        .expect("flow");
+    let took = started.elapsed();
+    canceller.join().expect("canceller");
+    assert_eq!(out.status, OutcomeStatus::Cancelled, "{out:?}");
+    assert!(
+        took < Duration::from_millis(3500),
+        "stopped before the hold ended: {took:?}"
+    );
+    assert_eq!(
+        sb.order("CXL-1").and_then(|o| o["state"].as_u64()),
+        Some(2),
+        "the order is reversed in the ledger"
+    );
+    let events = events.lock().expect("lock");
+    assert_eq!(events.first(), Some(&sosopay::FlowEvent::Sending));
+    assert!(events.contains(&sosopay::FlowEvent::Cancelling { requested: true }));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, sosopay::FlowEvent::Queried { .. })));
+    assert_eq!(
+        events.last(),
+        Some(&sosopay::FlowEvent::Done {
+            status: OutcomeStatus::Cancelled
+        })
+    );
+}
+
+#[test]
+fn cancelling_a_wait_stops_waiting() {
+    let sb = Sandbox::start(SandboxConfig {
+        time_scale: 0.05,
+        ..Default::default()
+    })
+    .expect("sandbox");
+    let client =
+        Client::new(ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config")).expect("client");
+    let mut o = sosopay::models::OrderRequest::new(
+        "CXL-QR",
+        Amount::from_fen(100).expect("amount"),
+        sosopay::Channel::Wechat,
+        "qr",
+    );
+    o.oper_id = "o".into();
+    o.dev_id = "d".into();
+    client.create_qr_order(&o).expect("order");
+    let token = sosopay::CancelToken::new();
+    let ctl = sosopay::FlowControl {
+        cancel: Some(token.clone()),
+        observer: None,
+    };
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        token.cancel();
+    });
+    let started = Instant::now();
+    let out = client
+        .wait_for_payment_with("CXL-QR", &opts(20_000, 30_000), &ctl)
+        .expect("wait");
+    t.join().expect("thread");
+    assert_eq!(out.status, OutcomeStatus::Pending, "{out:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+}

@@ -393,6 +393,11 @@ impl Client {
         &self.inner.config.busi_code
     }
 
+    /// Fills a micropay request's empty `OPER_ID` / `DEV_ID` from the configured defaults.
+    pub(crate) fn fill_defaults(&self, req: &mut MicropayRequest) {
+        self.fill_ids(&mut req.oper_id, &mut req.dev_id);
+    }
+
     fn fill_ids(&self, oper_id: &mut String, dev_id: &mut String) {
         let c = &self.inner.config;
         if oper_id.trim().is_empty() {

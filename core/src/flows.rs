@@ -20,6 +20,7 @@
 //! The same `CHARGE_CODE` is used throughout and the micropay request is never re-sent, so a
 //! double charge is impossible.
 
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -126,6 +127,119 @@ impl WaitOptions {
             ));
         }
         Ok(())
+    }
+}
+
+/// Stops a running flow from another thread (the cashier's "cancel" button, a closed screen, a
+/// cancelled coroutine or task). Cheap to clone; every clone cancels the same flow.
+///
+/// Cancelling never abandons money: the till flow stops waiting for the customer and takes the
+/// deadline's safe path at once (prove the order ours, cancel it, confirm), still within
+/// [`WaitOptions::max_duration`]; it reports `Cancelled`, or `Paid` if the customer had paid
+/// and the reversal was refused, or `Unresolved`. `wait_for_payment` just stops waiting.
+#[derive(Clone, Default)]
+pub struct CancelToken(Arc<(Mutex<bool>, Condvar)>);
+
+impl std::fmt::Debug for CancelToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("CancelToken")
+            .field(&self.is_cancelled())
+            .finish()
+    }
+}
+
+impl CancelToken {
+    /// A token not cancelled yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks the flow to stop waiting (idempotent).
+    pub fn cancel(&self) {
+        let (lock, cv) = &*self.0;
+        if let Ok(mut c) = lock.lock() {
+            *c = true;
+        }
+        cv.notify_all();
+    }
+
+    /// Whether [`CancelToken::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0 .0.lock().map(|c| *c).unwrap_or(true)
+    }
+
+    /// Sleeps up to `d`; returns early (true) when cancelled.
+    fn sleep(&self, d: Duration) -> bool {
+        let (lock, cv) = &*self.0;
+        let Ok(guard) = lock.lock() else { return true };
+        match cv.wait_timeout_while(guard, d, |c| !*c) {
+            Ok((c, _)) => *c,
+            Err(_) => true,
+        }
+    }
+}
+
+/// What a flow is doing, for a progress display ("waiting for the customer… 12 s").
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FlowEvent {
+    /// The micropay request is being sent.
+    Sending,
+    /// The payment is not settled yet: the gateway holds it while the customer confirms, or its
+    /// outcome is being settled by querying.
+    Waiting {
+        /// Time since the flow started.
+        elapsed: Duration,
+    },
+    /// A query answered; `state` is the order's state when the gateway showed one.
+    Queried {
+        /// The order's state.
+        state: Option<OrderState>,
+        /// Time since the flow started.
+        elapsed: Duration,
+    },
+    /// The flow is cancelling the order: at the deadline, or because cancelling was requested.
+    Cancelling {
+        /// `true` when the caller cancelled (rather than the deadline passing).
+        requested: bool,
+    },
+    /// The flow ended with this status.
+    Done {
+        /// The final status.
+        status: OutcomeStatus,
+    },
+}
+
+/// Receives a flow's [`FlowEvent`]s, on the flow's own thread. Keep it quick.
+pub type FlowObserver = Arc<dyn Fn(&FlowEvent) + Send + Sync>;
+
+/// Cancellation and progress for one flow run (both optional).
+#[derive(Clone, Default)]
+pub struct FlowControl {
+    /// Stops the flow early (see [`CancelToken`]).
+    pub cancel: Option<CancelToken>,
+    /// Sees every [`FlowEvent`].
+    pub observer: Option<FlowObserver>,
+}
+
+impl std::fmt::Debug for FlowControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlowControl")
+            .field("cancel", &self.cancel)
+            .field("observer", &self.observer.as_ref().map(|_| "<observer>"))
+            .finish()
+    }
+}
+
+impl FlowControl {
+    fn emit(&self, e: FlowEvent) {
+        if let Some(o) = &self.observer {
+            o(&e);
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
     }
 }
 
@@ -346,6 +460,7 @@ enum Seen {
 
 struct Flow<'a> {
     client: &'a Client,
+    ctl: FlowControl,
     expected: Expected,
     opts: WaitOptions,
     started: Instant,
@@ -367,11 +482,12 @@ impl Flow<'_> {
         client: &'c Client,
         expected: Expected,
         opts: &WaitOptions,
-        absence_proves_after: Option<Instant>,
+        ctl: &FlowControl,
     ) -> Flow<'c> {
         let started = Instant::now();
         Flow {
             client,
+            ctl: ctl.clone(),
             expected,
             opts: *opts,
             started,
@@ -379,7 +495,7 @@ impl Flow<'_> {
             queries: 0,
             last: None,
             owned: false,
-            absence_proves_after,
+            absence_proves_after: None,
             reply_code: None,
             last_error: None,
         }
@@ -429,7 +545,13 @@ impl Flow<'_> {
         }
         self.queries += 1;
         let req = QueryRequest::by_charge_code(self.expected.charge_code.clone());
-        match self.client.query_within(&req, Some(self.ends)) {
+        let result = self.client.query_within(&req, Some(self.ends));
+        let state = result.as_ref().ok().and_then(|q| q.order.state.clone());
+        self.ctl.emit(FlowEvent::Queried {
+            state,
+            elapsed: self.started.elapsed(),
+        });
+        match result {
             Ok(q) => {
                 self.last_error = None;
                 self.judge(q.order)
@@ -487,11 +609,17 @@ impl Flow<'_> {
         self.outcome(status, code, reason)
     }
 
-    fn sleep_until_at_most(&self, pause: Duration, until: Instant) {
+    /// Sleeps `pause`, not past `until`. `interruptible`: a cancel ends the sleep early.
+    fn sleep_until_at_most(&self, pause: Duration, until: Instant, interruptible: bool) {
         let now = Instant::now();
         let wake = (now + pause).min(until);
         if wake > now {
-            std::thread::sleep(wake - now);
+            match (&self.ctl.cancel, interruptible) {
+                (Some(token), true) => {
+                    token.sleep(wake - now);
+                }
+                _ => std::thread::sleep(wake - now),
+            }
         }
     }
 
@@ -501,11 +629,20 @@ impl Flow<'_> {
         let mut poller = Poller::new(&self.opts);
         let mut first = query_first;
         loop {
+            if self.ctl.cancelled() {
+                return None;
+            }
             if !first {
                 if Instant::now() >= until {
                     return None;
                 }
-                self.sleep_until_at_most(poller.next(), until);
+                self.ctl.emit(FlowEvent::Waiting {
+                    elapsed: self.started.elapsed(),
+                });
+                self.sleep_until_at_most(poller.next(), until, true);
+                if self.ctl.cancelled() {
+                    return None;
+                }
             }
             first = false;
             let seen = self.look();
@@ -518,6 +655,9 @@ impl Flow<'_> {
     /// At the deadline with the order still open: prove the order ours (querying), then
     /// cancel until the gateway confirms, within the flow's budget.
     fn cancel_phase(&mut self) -> PaymentOutcome {
+        self.ctl.emit(FlowEvent::Cancelling {
+            requested: self.ctl.cancelled(),
+        });
         let mut poller = Poller::new(&self.opts);
         let mut attempts = 0u32;
         let mut last_err = String::new();
@@ -575,7 +715,8 @@ impl Flow<'_> {
             if Instant::now() >= self.ends {
                 break;
             }
-            self.sleep_until_at_most(poller.next(), self.ends);
+            // The safe path is not interruptible: a cancel request is what brought us here.
+            self.sleep_until_at_most(poller.next(), self.ends, false);
             if Instant::now() >= self.ends {
                 break;
             }
@@ -621,15 +762,86 @@ impl Client {
         req: &MicropayRequest,
         opts: &WaitOptions,
     ) -> Result<PaymentOutcome> {
+        self.micropay_and_wait_with(req, opts, &FlowControl::default())
+    }
+
+    /// [`Client::micropay_and_wait`] with cancellation and progress (see [`FlowControl`]).
+    pub fn micropay_and_wait_with(
+        &self,
+        req: &MicropayRequest,
+        opts: &WaitOptions,
+        ctl: &FlowControl,
+    ) -> Result<PaymentOutcome> {
+        let out = self.till_flow(req, opts, ctl)?;
+        ctl.emit(FlowEvent::Done { status: out.status });
+        Ok(out)
+    }
+
+    /// The micropay request of a flow. With a cancel token it runs on its own thread, so that
+    /// a cancel stops waiting for a held payment at once (the abandoned request still ends by
+    /// its timeout; its outcome is then settled like a lost reply's).
+    fn flow_micropay(
+        &self,
+        req: &MicropayRequest,
+        timeout: Duration,
+        limit: Instant,
+        ctl: &FlowControl,
+    ) -> Result<OrderReply> {
+        let Some(token) = &ctl.cancel else {
+            return self.micropay_call(req, timeout, Some(limit), true);
+        };
+        // Invalid requests fail here, before any thread.
+        let mut checked = req.clone();
+        self.fill_defaults(&mut checked);
+        checked.validate()?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let client = self.clone();
+        let req = req.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(client.micropay_call(&req, timeout, Some(limit), true));
+        });
+        loop {
+            match rx.recv_timeout(Duration::from_millis(20)) {
+                Ok(r) => return r,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if token.is_cancelled() => {
+                    return Err(Error::Timeout {
+                        operation: "preOrder".into(),
+                        after_ms: 0,
+                    });
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(Error::Timeout {
+                        operation: "preOrder".into(),
+                        after_ms: 0,
+                    });
+                }
+            }
+        }
+    }
+
+    fn till_flow(
+        &self,
+        req: &MicropayRequest,
+        opts: &WaitOptions,
+        ctl: &FlowControl,
+    ) -> Result<PaymentOutcome> {
         opts.validate()?;
-        let mut flow = Flow::new(self, Expected::of(req), opts, None);
+        let mut flow = Flow::new(self, Expected::of(req), opts, ctl);
         let deadline = flow.started + opts.deadline;
         let timeout = self
             .config()
             .micropay_timeout
             .min(opts.deadline)
             .max(Duration::from_millis(1));
-        match self.micropay_call(req, timeout, Some(flow.ends), true) {
+        ctl.emit(FlowEvent::Sending);
+        let sent = self.flow_micropay(req, timeout, flow.ends, ctl);
+        if !matches!(sent, Err(Error::Validation { .. })) {
+            ctl.emit(FlowEvent::Waiting {
+                elapsed: flow.started.elapsed(),
+            });
+        }
+        match sent {
             Ok(reply) => {
                 let code = reply.result.code.clone();
                 let seen = flow.judge(details_from_reply(&reply));
@@ -734,6 +946,28 @@ impl Client {
         charge_code: &str,
         opts: &WaitOptions,
     ) -> Result<PaymentOutcome> {
+        self.wait_for_payment_with(charge_code, opts, &FlowControl::default())
+    }
+
+    /// [`Client::wait_for_payment`] with cancellation and progress (see [`FlowControl`]): a
+    /// cancel stops waiting and reports as at the deadline.
+    pub fn wait_for_payment_with(
+        &self,
+        charge_code: &str,
+        opts: &WaitOptions,
+        ctl: &FlowControl,
+    ) -> Result<PaymentOutcome> {
+        let out = self.wait_flow(charge_code, opts, ctl)?;
+        ctl.emit(FlowEvent::Done { status: out.status });
+        Ok(out)
+    }
+
+    fn wait_flow(
+        &self,
+        charge_code: &str,
+        opts: &WaitOptions,
+        ctl: &FlowControl,
+    ) -> Result<PaymentOutcome> {
         validate_code("charge_code", charge_code)?;
         opts.validate()?;
         let expected = Expected {
@@ -743,7 +977,7 @@ impl Client {
             channel: None,
             merchant_para: None,
         };
-        let mut flow = Flow::new(self, expected, opts, None);
+        let mut flow = Flow::new(self, expected, opts, ctl);
         let deadline = flow.started + opts.deadline;
         if let Some(done) = flow.poll_until(deadline, true) {
             return Ok(done);
@@ -753,6 +987,11 @@ impl Client {
             .as_ref()
             .is_some_and(|o| o.state == Some(OrderState::AwaitingPayment));
         Ok(match (&flow.last_error, awaiting) {
+            (None, true) if ctl.cancelled() => flow.outcome(
+                OutcomeStatus::Pending,
+                None,
+                "still awaiting payment when waiting was cancelled",
+            ),
             (None, true) => flow.outcome(
                 OutcomeStatus::Pending,
                 None,

@@ -35,7 +35,9 @@ pub use client::{Client, ClientConfig, Environment, RequestLog, RetryPolicy};
 pub use enums::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType};
 pub use envelope::{Envelope, MerchantKey, Signature};
 pub use error::{Error, Result};
-pub use flows::{OutcomeStatus, PaymentOutcome, WaitOptions};
+pub use flows::{
+    CancelToken, FlowControl, FlowEvent, FlowObserver, OutcomeStatus, PaymentOutcome, WaitOptions,
+};
 pub use money::Amount;
 pub use notify::{
     parse_notification, IdempotencyStore, MemoryIdempotencyStore, NotificationVerifier,
