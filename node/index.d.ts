@@ -33,7 +33,7 @@ export type TradeType = 'Native' | 'Jsapi' | 'App'
 /** `serType` of a query: what the looked-up code is. */
 export type SerType = 'ChargeCode' | 'ChargeDownCode' | 'VerifyCode'
 /** How `micropayAndWait` / `waitForPayment` ended. */
-export type OutcomeStatus = 'Paid' | 'Failed' | 'Cancelled' | 'Pending' | 'Unresolved'
+export type OutcomeStatus = 'Paid' | 'Failed' | 'Cancelled' | 'Pending' | 'Unresolved' | 'Conflict'
 /** The gateway's published environments. */
 export type Environment = 'production' | 'production-http' | 'uat'
 
@@ -527,8 +527,9 @@ export interface ParseNotificationOptions {
 /** How a flow (`micropayAndWait`, `waitForPayment`) ended. */
 export interface PaymentOutcome {
   /**
-   * `"Paid"`, `"Failed"`, `"Cancelled"`, `"Pending"` (waitForPayment only) or
-   * `"Unresolved"` (query `chargeCode` later before doing anything else).
+   * `"Paid"`, `"Failed"`, `"Cancelled"`, `"Pending"` (waitForPayment only),
+   * `"Unresolved"` (query `chargeCode` later before doing anything else) or `"Conflict"`
+   * (the charge code belongs to another payment, which was left untouched).
    */
   status: OutcomeStatus
   /** Was the customer charged (and not reversed)? */
@@ -686,7 +687,7 @@ export declare function verifyQuery(key: string, sign: string, chargeCode: strin
 
 /** Timing of `micropayAndWait` and `waitForPayment`. */
 export interface WaitOptions {
-  /** How long to wait before cancelling (micropay) or giving up (wait), ms. Default 90000. */
+  /** How long to wait before cancelling (micropay) or giving up (wait), ms. Default 60000. */
   deadlineMs?: number
   /** The first pause between queries, ms. Default 2000. */
   pollIntervalMs?: number
@@ -694,6 +695,13 @@ export interface WaitOptions {
   maxPollIntervalMs?: number
   /** How many times to try cancelling before reporting `"Unresolved"`. Default 5. */
   cancelAttempts?: number
+  /** The upper bound of the whole flow, ms (at least `deadlineMs`). Default 90000. */
+  maxDurationMs?: number
+  /**
+   * How long the gateway may still act on a request the client gave up on, ms. Default
+   * 80000.
+   */
+  gatewayHoldMs?: number
 }
 
 /** Parses yuan text exactly (`"158.00"`, `"0.1"`) and returns integer fen. */

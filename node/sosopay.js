@@ -110,7 +110,7 @@ module.exports = {
   DynamicIdType: constants(known.dynamicIdType),
   TradeType: constants(known.tradeType),
   SerType: constants(known.serType),
-  OutcomeStatus: constants(['Paid', 'Failed', 'Cancelled', 'Pending', 'Unresolved']),
+  OutcomeStatus: constants(['Paid', 'Failed', 'Cancelled', 'Pending', 'Unresolved', 'Conflict']),
   ...errors,
   ...webhook.makeWebhook({ NotificationVerifier, MemoryIdempotencyStore }),
 }

@@ -33,7 +33,7 @@ export type TradeType = 'Native' | 'Jsapi' | 'App'
 /** `serType` of a query: what the looked-up code is. */
 export type SerType = 'ChargeCode' | 'ChargeDownCode' | 'VerifyCode'
 /** How `micropayAndWait` / `waitForPayment` ended. */
-export type OutcomeStatus = 'Paid' | 'Failed' | 'Cancelled' | 'Pending' | 'Unresolved'
+export type OutcomeStatus = 'Paid' | 'Failed' | 'Cancelled' | 'Pending' | 'Unresolved' | 'Conflict'
 /** The gateway's published environments. */
 export type Environment = 'production' | 'production-http' | 'uat'
 

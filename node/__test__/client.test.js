@@ -233,7 +233,21 @@ test('HTTP errors, timeouts and refused connections are typed', async () => {
     const e = await c.refund({ chargeCode: code('H'), outRefundNo: code('R'), refundAmountFen: 1, refundSubject: 'x' }).catch((x) => x)
     assert.ok(e instanceof sosopay.HttpStatusError, String(e))
     assert.equal(e.status, 502)
+    assert.equal(e.operation, 'refund')
     assert.equal(e.outcomeUnknown, true)
+  } finally {
+    await setFaults([])
+  }
+
+  // a failed query moves no money
+  await setFaults([{ op: 'query', kind: 'http502', probability: 1 }])
+  try {
+    const e = await c.query(code('H')).catch((x) => x)
+    assert.ok(e instanceof sosopay.HttpStatusError, String(e))
+    assert.equal(e.status, 502)
+    assert.equal(e.operation, 'query')
+    assert.equal(e.outcomeUnknown, false)
+    assert.equal(e.retryable, true)
   } finally {
     await setFaults([])
   }
@@ -300,6 +314,114 @@ test('invalid requests reject with ValidationError naming the field; nothing is 
   assert.ok((await c.micropayAndWait({ chargeCode: 'A3', amount: '1', dynamicId: WECHAT_CODE, paySubject: 's' }, { deadlineMs: -1 }).catch((x) => x)) instanceof sosopay.ValidationError)
   const after = (await sb.admin('GET', 'ledger')).requests
   assert.deepEqual(after, before, 'no request reached the gateway')
+})
+
+test('integers crossing the binding are whole and in range (ValidationError naming the field)', async () => {
+  const c = client()
+  const before = (await sb.admin('GET', 'ledger')).requests
+  const pay = { chargeCode: 'I1', amount: '1', dynamicId: WECHAT_CODE, paySubject: 's' }
+  const goods = (quantity) => [{ id: 'g', name: 'n', class: 'c', price: '1', subject: 's', quantity }]
+  const cases = [
+    [() => c.flowRecharge({ phoneNo: '13800138000', flowVal: -1 }), 'flowVal'],
+    [() => c.flowRecharge({ phoneNo: '13800138000', flowVal: 2.5 }), 'flowVal'],
+    [() => c.micropay({ ...pay, goods: goods(2 ** 32 + 3) }), 'goods[0].quantity'],
+    [() => c.micropay({ ...pay, goods: goods(-1) }), 'goods[0].quantity'],
+    [() => c.micropay({ ...pay, timeExpire: -1 }), 'timeExpire'],
+    [() => c.micropay({ ...pay, timeExpire: 1.5 }), 'timeExpire'],
+    [() => c.micropay({ ...pay, timeExpire: NaN }), 'timeExpire'],
+    [() => c.micropay({ ...pay, timeExpire: 2 ** 32 }), 'timeExpire'],
+    [() => c.createQrOrder({ chargeCode: 'I2', amount: '1', channel: 'Wechat', paySubject: 's', timeExpire: -1 }), 'timeExpire'],
+    [() => c.createJsapiOrder({ chargeCode: 'I3', amount: '1', paySubject: 's', subOpenid: 'o', timeExpire: 1.5 }), 'timeExpire'],
+    [() => c.micropayAndWait(pay, { cancelAttempts: 1.5 }), 'cancelAttempts'],
+    [() => c.micropayAndWait(pay, { cancelAttempts: -1 }), 'cancelAttempts'],
+    [() => c.waitForPayment('I4', { cancelAttempts: 1.5 }), 'cancelAttempts'],
+  ]
+  for (const [call, field] of cases) {
+    const e = await call().catch((x) => x)
+    assert.ok(e instanceof sosopay.ValidationError, `${call}: ${e}`)
+    assert.equal(e.field, field, `${call}: ${e.message}`)
+    assert.equal(e.outcomeUnknown, false)
+  }
+  for (const maxAttempts of [-1, 1.5, 2 ** 32, NaN]) {
+    assert.throws(
+      () => client({ retry: { maxAttempts } }),
+      (e) => e instanceof sosopay.ValidationError && e.field === 'retry.maxAttempts',
+      String(maxAttempts),
+    )
+  }
+  const after = (await sb.admin('GET', 'ledger')).requests
+  assert.deepEqual(after, before, 'no request reached the gateway')
+})
+
+test('the core checks the client configuration; errors name the JS option', () => {
+  const cases = [
+    [{ retry: { maxAttempts: 0 } }, 'retry.maxAttempts'],
+    [{ retry: { maxAttempts: 11 } }, 'retry.maxAttempts'],
+    [{ timeoutMs: 0 }, 'timeoutMs'],
+    [{ timeoutMs: 600_001 }, 'timeoutMs'],
+    [{ connectTimeoutMs: 0 }, 'connectTimeoutMs'],
+    [{ micropayTimeoutMs: 10_000_000 }, 'micropayTimeoutMs'],
+    [{ retry: { maxDelayMs: 61_000 } }, 'retry.maxDelayMs'],
+    [{ retry: { baseDelayMs: 5000, maxDelayMs: 1000 } }, 'retry.baseDelayMs'],
+    [{ defaultOperId: 'x'.repeat(65) }, 'defaultOperId'],
+  ]
+  for (const [extra, field] of cases) {
+    assert.throws(
+      () => client(extra),
+      (e) => e instanceof sosopay.ValidationError && e.field === field && !/retry\.max_delay/.test(e.message),
+      JSON.stringify(extra),
+    )
+  }
+  // The limits themselves are valid.
+  client({ timeoutMs: 1, connectTimeoutMs: 600_000, retry: { maxAttempts: 10, baseDelayMs: 60_000, maxDelayMs: 60_000 } })
+  client({ retry: { maxAttempts: 1, baseDelayMs: 0 } })
+})
+
+test('wait options are checked before anything is sent; errors name the JS option', async () => {
+  const c = client()
+  const before = (await sb.admin('GET', 'ledger')).requests
+  const pay = { chargeCode: code('O'), amount: '1', dynamicId: WECHAT_CODE, paySubject: 's' }
+  const cases = [
+    [{ deadlineMs: 20_000, maxDurationMs: 10_000 }, 'maxDurationMs'],
+    [{ maxDurationMs: 30_000 }, 'maxDurationMs'], // below the default deadline (60 s)
+    [{ deadlineMs: 0 }, 'deadlineMs'],
+    [{ deadlineMs: 3_600_001 }, 'deadlineMs'],
+    [{ pollIntervalMs: 1 }, 'pollIntervalMs'],
+    [{ pollIntervalMs: 1000, maxPollIntervalMs: 500 }, 'maxPollIntervalMs'],
+    [{ cancelAttempts: 0 }, 'cancelAttempts'],
+    [{ cancelAttempts: 101 }, 'cancelAttempts'],
+    [{ gatewayHoldMs: -1 }, 'gatewayHoldMs'],
+    [{ maxDurationMs: NaN }, 'maxDurationMs'],
+  ]
+  for (const [opts, field] of cases) {
+    for (const call of [() => c.micropayAndWait(pay, opts), () => c.waitForPayment(pay.chargeCode, opts)]) {
+      const e = await call().catch((x) => x)
+      assert.ok(e instanceof sosopay.ValidationError, `${JSON.stringify(opts)}: ${e}`)
+      assert.equal(e.field, field, `${JSON.stringify(opts)}: ${e.message}`)
+    }
+  }
+  assert.deepEqual((await sb.admin('GET', 'ledger')).requests, before, 'no request reached the gateway')
+
+  // At the limits: maxDurationMs equal to deadlineMs, no gateway hold.
+  const cc = code('O')
+  await c.createQrOrder({ chargeCode: cc, amount: '1', channel: 'Wechat', paySubject: 'x' })
+  const pending = await c.waitForPayment(cc, { deadlineMs: 200, maxDurationMs: 200, gatewayHoldMs: 0, pollIntervalMs: 50, cancelAttempts: 1 })
+  assert.equal(pending.status, 'Pending')
+})
+
+test('micropayAndWait under another payment\'s charge code is a Conflict; that order is untouched', async () => {
+  assert.equal(sosopay.OutcomeStatus.Conflict, 'Conflict')
+  const c = client()
+  const cc = code('K')
+  await c.createQrOrder({ chargeCode: cc, amount: '1.00', channel: 'Wechat', paySubject: 'x' })
+  const out = await c.micropayAndWait(
+    { chargeCode: cc, amount: '0.02', dynamicId: WECHAT_CODE, paySubject: 's' },
+    { pollIntervalMs: 20, maxPollIntervalMs: 50, deadlineMs: 2000 },
+  )
+  assert.equal(out.status, 'Conflict')
+  assert.equal(out.isPaid, false)
+  assert.equal(out.order.amountFen, 100)
+  assert.equal((await c.query(cc)).order.state, 'AwaitingPayment')
 })
 
 test('bigint fen and big amounts stay exact', async () => {

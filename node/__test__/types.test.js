@@ -47,6 +47,8 @@ test('the TS unions list exactly the core dictionaries', () => {
   assert.deepEqual(union(dts, 'DynamicIdType'), known.dynamicIdType)
   assert.deepEqual(union(dts, 'TradeType'), known.tradeType)
   assert.deepEqual(union(dts, 'SerType'), known.serType)
+  assert.deepEqual(union(dts, 'OutcomeStatus'), Object.values(sosopay.OutcomeStatus))
+  assert.ok(union(dts, 'OutcomeStatus').includes('Conflict'))
   assert.equal(sosopay.OrderState.Paid, 'Paid')
   assert.equal(sosopay.Channel.Wechat, 'Wechat')
   assert.equal(sosopay.ResultCode.SERIAL_REPEAT, 'SERIAL_REPEAT')

@@ -68,7 +68,19 @@ class NativeClient:
     def cancel(self, *, charge_code: str, apply: bool = False) -> Dict[str, Any]: ...
     def flow_recharge(self, **kwargs: Any) -> Dict[str, Any]: ...
     def micropay_and_wait(self, **kwargs: Any) -> Dict[str, Any]: ...
-    def wait_for_payment(self, **kwargs: Any) -> Dict[str, Any]: ...
+    # Flow options in seconds: deadline, poll_interval, max_poll_interval, max_duration,
+    # gateway_hold; cancel_attempts an int (micropay_and_wait takes them too).
+    def wait_for_payment(
+        self,
+        *,
+        charge_code: str,
+        deadline: Optional[float] = None,
+        poll_interval: Optional[float] = None,
+        max_poll_interval: Optional[float] = None,
+        cancel_attempts: Optional[int] = None,
+        max_duration: Optional[float] = None,
+        gateway_hold: Optional[float] = None,
+    ) -> Dict[str, Any]: ...
 
 class NativeNotification:
     def to_dict(self) -> Dict[str, Any]: ...

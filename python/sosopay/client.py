@@ -274,12 +274,22 @@ class Client:
         poll_interval: Optional[float] = None,
         max_poll_interval: Optional[float] = None,
         cancel_attempts: Optional[int] = None,
+        max_duration: Optional[float] = None,
+        gateway_hold: Optional[float] = None,
     ) -> PaymentOutcome:
         """The till flow: micropay, then settle the outcome by querying, cancelling at the
-        deadline. Never raises for a declined or unresolved payment: check ``outcome.status``."""
+        deadline. Never raises for a declined or unresolved payment: check ``outcome.status``
+        (``CONFLICT``: the charge code belongs to another payment, which was left untouched).
+
+        Timing, in seconds: ``deadline`` (default 60) when the last query is made and an
+        unpaid order is cancelled; ``poll_interval`` (default 2) the first pause between
+        queries, growing to ``max_poll_interval`` (default 5); ``cancel_attempts`` (default 5);
+        ``max_duration`` (default 90, at least ``deadline``) bounds the whole flow;
+        ``gateway_hold`` (default 80) how long the gateway may still carry out a request the
+        client gave up on. Invalid options raise :class:`ValidationError` naming the argument."""
         goods = _goods(goods)
         return PaymentOutcome._from_native(
-            self._native.micropay_and_wait(charge_code=charge_code, dynamic_id=dynamic_id, pay_subject=pay_subject, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, channel=channel, dynamic_id_type=dynamic_id_type, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, goods=goods, verify_codes=verify_codes, notify_url=notify_url, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts)
+            self._native.micropay_and_wait(charge_code=charge_code, dynamic_id=dynamic_id, pay_subject=pay_subject, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, channel=channel, dynamic_id_type=dynamic_id_type, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, goods=goods, verify_codes=verify_codes, notify_url=notify_url, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts, max_duration=max_duration, gateway_hold=gateway_hold)
         )
 
     def wait_for_payment(
@@ -290,10 +300,17 @@ class Client:
         poll_interval: Optional[float] = None,
         max_poll_interval: Optional[float] = None,
         cancel_attempts: Optional[int] = None,
+        max_duration: Optional[float] = None,
+        gateway_hold: Optional[float] = None,
     ) -> PaymentOutcome:
-        """Poll a QR / JSAPI order until paid, failed, cancelled, or the deadline (``PENDING``)."""
+        """Poll a QR / JSAPI order until paid, failed, cancelled, or the deadline (``PENDING``).
+
+        Timing, in seconds, as in :meth:`micropay_and_wait`: ``deadline`` (default 60),
+        ``poll_interval`` (default 2) growing to ``max_poll_interval`` (default 5),
+        ``cancel_attempts`` (default 5), ``max_duration`` (default 90, at least ``deadline``),
+        ``gateway_hold`` (default 80)."""
         return PaymentOutcome._from_native(
-            self._native.wait_for_payment(charge_code=charge_code, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts)
+            self._native.wait_for_payment(charge_code=charge_code, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts, max_duration=max_duration, gateway_hold=gateway_hold)
         )
 
 
@@ -493,11 +510,21 @@ class AsyncClient:
         poll_interval: Optional[float] = None,
         max_poll_interval: Optional[float] = None,
         cancel_attempts: Optional[int] = None,
+        max_duration: Optional[float] = None,
+        gateway_hold: Optional[float] = None,
     ) -> PaymentOutcome:
         """The till flow: micropay, then settle the outcome by querying, cancelling at the
-        deadline. Never raises for a declined or unresolved payment: check ``outcome.status``."""
+        deadline. Never raises for a declined or unresolved payment: check ``outcome.status``
+        (``CONFLICT``: the charge code belongs to another payment, which was left untouched).
+
+        Timing, in seconds: ``deadline`` (default 60) when the last query is made and an
+        unpaid order is cancelled; ``poll_interval`` (default 2) the first pause between
+        queries, growing to ``max_poll_interval`` (default 5); ``cancel_attempts`` (default 5);
+        ``max_duration`` (default 90, at least ``deadline``) bounds the whole flow;
+        ``gateway_hold`` (default 80) how long the gateway may still carry out a request the
+        client gave up on. Invalid options raise :class:`ValidationError` naming the argument."""
         return await asyncio.to_thread(
-            functools.partial(self._client.micropay_and_wait, charge_code=charge_code, dynamic_id=dynamic_id, pay_subject=pay_subject, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, channel=channel, dynamic_id_type=dynamic_id_type, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, goods=goods, verify_codes=verify_codes, notify_url=notify_url, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts)
+            functools.partial(self._client.micropay_and_wait, charge_code=charge_code, dynamic_id=dynamic_id, pay_subject=pay_subject, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, channel=channel, dynamic_id_type=dynamic_id_type, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, goods=goods, verify_codes=verify_codes, notify_url=notify_url, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts, max_duration=max_duration, gateway_hold=gateway_hold)
         )
 
     async def wait_for_payment(
@@ -508,8 +535,15 @@ class AsyncClient:
         poll_interval: Optional[float] = None,
         max_poll_interval: Optional[float] = None,
         cancel_attempts: Optional[int] = None,
+        max_duration: Optional[float] = None,
+        gateway_hold: Optional[float] = None,
     ) -> PaymentOutcome:
-        """Poll a QR / JSAPI order until paid, failed, cancelled, or the deadline (``PENDING``)."""
+        """Poll a QR / JSAPI order until paid, failed, cancelled, or the deadline (``PENDING``).
+
+        Timing, in seconds, as in :meth:`micropay_and_wait`: ``deadline`` (default 60),
+        ``poll_interval`` (default 2) growing to ``max_poll_interval`` (default 5),
+        ``cancel_attempts`` (default 5), ``max_duration`` (default 90, at least ``deadline``),
+        ``gateway_hold`` (default 80)."""
         return await asyncio.to_thread(
-            functools.partial(self._client.wait_for_payment, charge_code=charge_code, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts)
+            functools.partial(self._client.wait_for_payment, charge_code=charge_code, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts, max_duration=max_duration, gateway_hold=gateway_hold)
         )

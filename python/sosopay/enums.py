@@ -173,14 +173,21 @@ class OutcomeStatus(str, Enum):
 
     #: The customer paid.
     PAID = "paid"
-    #: The payment definitely did not happen.
+    #: The payment definitely did not happen: declined, closed (state 6), never sent, or refused
+    #: by the gateway with a definite failure code.
     FAILED = "failed"
-    #: The order was cancelled (by the flow at the deadline, by the gateway, or closed).
+    #: The order was cancelled (state 2: by the flow at the deadline, or by the gateway).
     CANCELLED = "cancelled"
     #: ``wait_for_payment`` only: the deadline passed and the order still awaits payment.
     PENDING = "pending"
-    #: Even cancelling could not be confirmed: query the charge code later.
+    #: Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
+    #: request possibly still in transit): query the charge code later before doing anything
+    #: else; never re-pay with a new charge code before that.
     UNRESOLVED = "unresolved"
+    #: The charge code belongs to another payment (another amount, customer code, channel or
+    #: ``merchant_para``). That order was left untouched; this payment did not happen under
+    #: this code.
+    CONFLICT = "conflict"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -129,9 +129,23 @@ def test_micropay_and_wait_never_confirmed_is_cancelled(client: sosopay.Client, 
         poll_interval=0.1,
         max_poll_interval=0.2,
     )
-    assert out.status in (sosopay.OutcomeStatus.CANCELLED, sosopay.OutcomeStatus.FAILED)
+    # The flow cancels the unpaid order at the deadline (state 2): Cancelled on every path.
+    assert out.status is sosopay.OutcomeStatus.CANCELLED
     assert not out.is_paid
-    assert client.query(charge_code=code).state is not sosopay.OrderState.PAID
+    assert client.query(charge_code=code).state is sosopay.OrderState.CANCELLED
+
+
+def test_micropay_and_wait_on_another_payments_code_is_a_conflict(client: sosopay.Client, code: str) -> None:
+    # An open QR order of 1.00 holds the charge code; a micropay of 0.02 under the same code is
+    # another payment: reported CONFLICT, and that order is left untouched (not cancelled).
+    client.create_qr_order(charge_code=code, amount="1.00", channel=sosopay.Channel.WECHAT, pay_subject="QR")
+    out = client.micropay_and_wait(
+        charge_code=code, amount="0.02", dynamic_id=PAYS_NOW, pay_subject="w", deadline=2, poll_interval=0.05
+    )
+    assert out.status is sosopay.OutcomeStatus.CONFLICT and not out.is_paid
+    assert out.order is not None and out.order.amount_fen == 100
+    assert out.reason
+    assert client.query(charge_code=code).state is sosopay.OrderState.AWAITING_PAYMENT
 
 
 def test_micropay_lost_reply_is_settled_by_the_flow(client: sosopay.Client, sandbox: Sandbox, code: str) -> None:
@@ -162,12 +176,22 @@ def test_wrong_key_is_invalid_sign(sandbox: Sandbox) -> None:
     assert isinstance(err, (sosopay.GatewayError, sosopay.HttpStatusError, sosopay.DecodeError))
 
 
-def test_http_status_error(sandbox: Sandbox) -> None:
-    c = sosopay.Client(busi_code=BUSI, key=KEY, base_url=sandbox.base_url, retry_attempts=1)
+def test_http_status_error(sandbox: Sandbox, code: str) -> None:
+    c = sosopay.Client(
+        busi_code=BUSI, key=KEY, base_url=sandbox.base_url, retry_attempts=1, default_oper_id="o", default_dev_id="d"
+    )
     sandbox.set_faults("query:http502:1")
     with pytest.raises(sosopay.HttpStatusError) as e:
         c.query(charge_code="ANY-2")
-    assert e.value.status == 502 and e.value.outcome_unknown is True
+    # A failed query moves no money.
+    assert e.value.status == 502 and e.value.operation == "query"
+    assert e.value.outcome_unknown is False and e.value.retryable is True
+    sandbox.set_faults("refund:http502:1")
+    with pytest.raises(sosopay.HttpStatusError) as e2:
+        c.refund(charge_code=code, out_refund_no=f"{code}-R", refund_amount_fen=1, refund_subject="r")
+    # A refund answered 502 may still have been carried out.
+    assert e2.value.status == 502 and e2.value.operation == "refund"
+    assert e2.value.outcome_unknown is True
 
 
 def test_timeout_error_is_a_builtin_timeout(sandbox: Sandbox) -> None:
@@ -176,7 +200,8 @@ def test_timeout_error_is_a_builtin_timeout(sandbox: Sandbox) -> None:
     with pytest.raises(TimeoutError) as e:
         c.query(charge_code="ANY-3")
     assert isinstance(e.value, sosopay.RequestTimeoutError)
-    assert e.value.operation and e.value.outcome_unknown is True
+    # A query that timed out moved no money.
+    assert e.value.operation == "query" and e.value.outcome_unknown is False
 
 
 def test_transport_error_when_nothing_listens() -> None:

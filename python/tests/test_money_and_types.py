@@ -150,7 +150,7 @@ def test_error_hierarchy_maps_every_core_variant() -> None:
         "crypto": (sosopay.CryptoError, {"reason": "r"}),
         "decode": (sosopay.DecodeError, {"reason": "r"}),
         "gateway": (sosopay.GatewayError, {"code": "AMT_ERROR", "info": "bad amount"}),
-        "http_status": (sosopay.HttpStatusError, {"status": 502}),
+        "http_status": (sosopay.HttpStatusError, {"status": 502, "operation": "preOrder"}),
         "transport": (sosopay.TransportError, {"operation": "query", "reason": "r", "maybe_sent": False}),
         "timeout": (sosopay.RequestTimeoutError, {"operation": "preOrder", "after_ms": 5}),
         "outcome_unknown": (
@@ -165,6 +165,8 @@ def test_error_hierarchy_maps_every_core_variant() -> None:
     g = errors._from_native("gateway", "m", {"code": "AMT_ERROR", "info": "bad amount"})
     assert isinstance(g, sosopay.GatewayError)
     assert g.code is sosopay.ResultCode.AMT_ERROR and g.info == "bad amount"
+    h = errors._from_native("http_status", "m", {"status": 503, "operation": "refund"})
+    assert isinstance(h, sosopay.HttpStatusError) and h.status == 503 and h.operation == "refund"
     ou = errors._from_native("outcome_unknown", "m", {"charge_code": "C-9"})
     assert isinstance(ou, sosopay.OutcomeUnknownError) and ou.charge_code == "C-9"
     assert ou.outcome_unknown is True

@@ -23,7 +23,7 @@ use sosopay::{
 use crate::convert::{self, amount, goods_in, name_of, parse_enum, wire_of};
 use crate::convert::{FenInput, GoodsInput, YuanInput};
 use crate::convert::{FundBill, OrderDetails, OrderReply};
-use crate::error::{to_napi, validation, IntoNapi};
+use crate::error::{rename_field, to_napi, validation, IntoNapi};
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -113,7 +113,6 @@ pub struct ClientOptions {
     pub on_request: Option<RequestHookFn>,
 }
 
-/// Milliseconds from JS → `Duration`; `None` stays `None`.
 /// A whole number from 0 to `u32::MAX` (JavaScript numbers are doubles: `-1`, `1.5`, `2**32`
 /// and `NaN` are refused, naming the field, rather than wrapped or truncated).
 pub fn count(v: Option<f64>, field: &str) -> Result<Option<u32>, Error> {
@@ -131,6 +130,7 @@ pub fn count(v: Option<f64>, field: &str) -> Result<Option<u32>, Error> {
     }
 }
 
+/// Milliseconds from JS → `Duration`; `None` stays `None`.
 pub fn millis(v: Option<f64>, field: &str) -> Result<Option<Duration>, Error> {
     match v {
         None => Ok(None),
@@ -143,6 +143,24 @@ pub fn millis(v: Option<f64>, field: &str) -> Result<Option<Duration>, Error> {
         )),
     }
 }
+
+/// The core's names of `ClientConfig` fields whose JS options are not their camelCase.
+const CONFIG_FIELDS: &[(&str, &str)] = &[
+    ("connect_timeout", "connectTimeoutMs"),
+    ("timeout", "timeoutMs"),
+    ("micropay_timeout", "micropayTimeoutMs"),
+    ("retry.base_delay", "retry.baseDelayMs"),
+    ("retry.max_delay", "retry.maxDelayMs"),
+];
+
+/// The same for `WaitOptions`.
+const WAIT_FIELDS: &[(&str, &str)] = &[
+    ("deadline", "deadlineMs"),
+    ("poll_interval", "pollIntervalMs"),
+    ("max_poll_interval", "maxPollIntervalMs"),
+    ("max_duration", "maxDurationMs"),
+    ("gateway_hold", "gatewayHoldMs"),
+];
 
 fn config(o: ClientOptions) -> Result<ClientConfig, Error> {
     let base_url =
@@ -441,10 +459,11 @@ pub struct WaitOptions {
     pub gateway_hold_ms: Option<f64>,
 }
 
+/// The flow options, checked here (as the core will) so that an error names the JS option.
 fn wait_in(o: Option<WaitOptions>) -> Result<CoreWait, Error> {
     let d = CoreWait::default();
     let Some(o) = o else { return Ok(d) };
-    Ok(CoreWait {
+    let w = CoreWait {
         deadline: millis(o.deadline_ms, "deadlineMs")?.unwrap_or(d.deadline),
         poll_interval: millis(o.poll_interval_ms, "pollIntervalMs")?.unwrap_or(d.poll_interval),
         max_poll_interval: millis(o.max_poll_interval_ms, "maxPollIntervalMs")?
@@ -452,7 +471,9 @@ fn wait_in(o: Option<WaitOptions>) -> Result<CoreWait, Error> {
         cancel_attempts: count(o.cancel_attempts, "cancelAttempts")?.unwrap_or(d.cancel_attempts),
         max_duration: millis(o.max_duration_ms, "maxDurationMs")?.unwrap_or(d.max_duration),
         gateway_hold: millis(o.gateway_hold_ms, "gatewayHoldMs")?.unwrap_or(d.gateway_hold),
-    })
+    };
+    w.validate().map_err(|e| rename_field(e, WAIT_FIELDS))?;
+    Ok(w)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -557,8 +578,9 @@ pub struct FlowRechargeReply {
 /// How a flow (`micropayAndWait`, `waitForPayment`) ended.
 #[napi(object)]
 pub struct PaymentOutcome {
-    /// `"Paid"`, `"Failed"`, `"Cancelled"`, `"Pending"` (waitForPayment only) or
-    /// `"Unresolved"` (query `chargeCode` later before doing anything else).
+    /// `"Paid"`, `"Failed"`, `"Cancelled"`, `"Pending"` (waitForPayment only),
+    /// `"Unresolved"` (query `chargeCode` later before doing anything else) or `"Conflict"`
+    /// (the charge code belongs to another payment, which was left untouched).
     #[napi(ts_type = "OutcomeStatus")]
     pub status: String,
     /// Was the customer charged (and not reversed)?
@@ -631,7 +653,10 @@ impl Client {
     /// Builds the client (validates the options; nothing is sent).
     #[napi(constructor)]
     pub fn new(options: ClientOptions) -> napi::Result<Self> {
-        let inner = config(options).and_then(sosopay::Client::new).napi()?;
+        let inner = config(options)
+            .and_then(sosopay::Client::new)
+            .map_err(|e| rename_field(e, CONFIG_FIELDS))
+            .napi()?;
         Ok(Client { inner })
     }
 

@@ -16,8 +16,8 @@ use sosopay::{
     TradeType, WaitOptions,
 };
 
-use crate::convert::{amount_arg, to_py_dict};
-use crate::errors::{type_error, validation, OrPyErr};
+use crate::convert::{amount_arg, to_py_dict, u32_arg, u32_from_py};
+use crate::errors::{rename_field, type_error, validation, OrPyErr};
 
 /// Text of an enum argument: a `str` (Python enum members are `str`s) or an `int` code.
 fn enum_text(v: &Bound<'_, PyAny>, field: &str) -> PyResult<String> {
@@ -25,7 +25,14 @@ fn enum_text(v: &Bound<'_, PyAny>, field: &str) -> PyResult<String> {
         return Ok(s.to_cow()?.into_owned());
     }
     if v.is_instance_of::<PyInt>() && !v.is_instance_of::<PyBool>() {
-        return Ok(v.extract::<i64>()?.to_string());
+        return match v.extract::<i64>() {
+            Ok(n) => Ok(n.to_string()),
+            Err(_) => Err(validation(
+                v.py(),
+                field,
+                format!("{v} is not a known code"),
+            )),
+        };
     }
     Err(type_error(
         field,
@@ -80,10 +87,10 @@ fn goods_arg(v: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Goods>> {
         let price_fen = g
             .getattr("price_fen")
             .map_err(|_| type_error(&f("price_fen"), "expected a sosopay.Goods"))?;
-        let quantity: u32 = g
-            .getattr("quantity")?
-            .extract()
-            .map_err(|_| validation(g.py(), &f("quantity"), "must be a whole number ≥ 1"))?;
+        let quantity = g
+            .getattr("quantity")
+            .map_err(|_| type_error(&f("quantity"), "expected a sosopay.Goods"))?;
+        let quantity = u32_from_py(&quantity, &f("quantity"))?;
         let show_url = g.getattr("show_url")?;
         out.push(Goods {
             id: text("id", "id")?,
@@ -102,12 +109,19 @@ fn goods_arg(v: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Goods>> {
     Ok(out)
 }
 
+/// The flow options (seconds, like every Python duration); unset ones keep the core's defaults
+/// (deadline 60 s, poll interval 2 s growing to 5 s, 5 cancel attempts, max_duration 90 s,
+/// gateway_hold 80 s). The core checks them together when the flow starts; its field names are
+/// the Python argument names.
+#[allow(clippy::too_many_arguments)]
 fn wait_options(
     py: Python<'_>,
     deadline: Option<f64>,
     poll_interval: Option<f64>,
     max_poll_interval: Option<f64>,
-    cancel_attempts: Option<u32>,
+    cancel_attempts: Option<&Bound<'_, PyAny>>,
+    max_duration: Option<f64>,
+    gateway_hold: Option<f64>,
 ) -> PyResult<WaitOptions> {
     let mut o = WaitOptions::default();
     if let Some(d) = seconds(py, deadline, "deadline")? {
@@ -119,11 +133,24 @@ fn wait_options(
     if let Some(d) = seconds(py, max_poll_interval, "max_poll_interval")? {
         o.max_poll_interval = d;
     }
-    if let Some(n) = cancel_attempts {
+    if let Some(n) = u32_arg(cancel_attempts, "cancel_attempts")? {
         o.cancel_attempts = n;
+    }
+    if let Some(d) = seconds(py, max_duration, "max_duration")? {
+        o.max_duration = d;
+    }
+    if let Some(d) = seconds(py, gateway_hold, "gateway_hold")? {
+        o.gateway_hold = d;
     }
     Ok(o)
 }
+
+/// The core's names of `ClientConfig` fields that differ from the Python arguments.
+const CONFIG_FIELDS: &[(&str, &str)] = &[
+    ("retry.max_attempts", "retry_attempts"),
+    ("retry.base_delay", "retry_base_delay"),
+    ("retry.max_delay", "retry_max_delay"),
+];
 
 fn log_to_dict<'py>(py: Python<'py>, log: &RequestLog) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
@@ -165,7 +192,7 @@ impl PyClient {
         timeout: Option<f64>,
         connect_timeout: Option<f64>,
         micropay_timeout: Option<f64>,
-        retry_attempts: Option<u32>,
+        retry_attempts: Option<&Bound<'_, PyAny>>,
         retry_base_delay: Option<f64>,
         retry_max_delay: Option<f64>,
         default_oper_id: Option<String>,
@@ -222,10 +249,7 @@ impl PyClient {
             cfg.micropay_timeout = d;
         }
         let mut retry = RetryPolicy::default();
-        if let Some(n) = retry_attempts {
-            if n == 0 {
-                return Err(validation(py, "retry_attempts", "must be at least 1"));
-            }
+        if let Some(n) = u32_arg(retry_attempts, "retry_attempts")? {
             retry.max_attempts = n;
         }
         if let Some(d) = seconds(py, retry_base_delay, "retry_base_delay")? {
@@ -248,9 +272,12 @@ impl PyClient {
                 });
             }));
         }
-        Ok(PyClient {
-            inner: Client::new(cfg).or_py(py)?,
-        })
+        // The core checks the whole configuration (timeouts, retry policy); its names for the
+        // retry fields are not the Python arguments'.
+        let inner = Client::new(cfg)
+            .map_err(|e| rename_field(e, CONFIG_FIELDS))
+            .or_py(py)?;
+        Ok(PyClient { inner })
     }
 
     /// The merchant code.
@@ -302,7 +329,7 @@ impl PyClient {
         dynamic_id_type: Option<&Bound<'py, PyAny>>,
         register_id: Option<String>,
         merchant_para: Option<String>,
-        time_expire: Option<u32>,
+        time_expire: Option<&Bound<'py, PyAny>>,
         goods: Option<&Bound<'py, PyAny>>,
         verify_codes: Option<String>,
         notify_url: Option<String>,
@@ -323,7 +350,7 @@ impl PyClient {
             dev_id: dev_id.unwrap_or_default(),
             register_id,
             merchant_para,
-            time_expire,
+            time_expire: u32_arg(time_expire, "time_expire")?,
             goods: goods_arg(goods)?,
             verify_codes,
             notify_url,
@@ -352,7 +379,7 @@ impl PyClient {
         dev_id: Option<String>,
         register_id: Option<String>,
         merchant_para: Option<String>,
-        time_expire: Option<u32>,
+        time_expire: Option<&Bound<'py, PyAny>>,
         notify_url: Option<String>,
         goods: Option<&Bound<'py, PyAny>>,
         verify_codes: Option<String>,
@@ -369,7 +396,7 @@ impl PyClient {
             dev_id: dev_id.unwrap_or_default(),
             register_id,
             merchant_para,
-            time_expire,
+            time_expire: u32_arg(time_expire, "time_expire")?,
             notify_url,
             goods: goods_arg(goods)?,
             verify_codes,
@@ -403,7 +430,7 @@ impl PyClient {
         dev_id: Option<String>,
         register_id: Option<String>,
         merchant_para: Option<String>,
-        time_expire: Option<u32>,
+        time_expire: Option<&Bound<'py, PyAny>>,
         notify_url: Option<String>,
         goods: Option<&Bound<'py, PyAny>>,
         verify_codes: Option<String>,
@@ -417,7 +444,7 @@ impl PyClient {
             dev_id: dev_id.unwrap_or_default(),
             register_id,
             merchant_para,
-            time_expire,
+            time_expire: u32_arg(time_expire, "time_expire")?,
             notify_url,
             goods: goods_arg(goods)?,
             verify_codes,
@@ -498,13 +525,13 @@ impl PyClient {
         &self,
         py: Python<'py>,
         phone_no: String,
-        flow_val: u32,
+        flow_val: &Bound<'py, PyAny>,
         flow_type: Option<String>,
         notify_url: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let req = FlowRechargeRequest {
             phone_no,
-            flow_val,
+            flow_val: u32_from_py(flow_val, "flow_val")?,
             flow_type,
             notify_url,
         };
@@ -518,7 +545,7 @@ impl PyClient {
         oper_id = None, dev_id = None, channel = None, dynamic_id_type = None,
         register_id = None, merchant_para = None, time_expire = None, goods = None,
         verify_codes = None, notify_url = None, deadline = None, poll_interval = None,
-        max_poll_interval = None, cancel_attempts = None
+        max_poll_interval = None, cancel_attempts = None, max_duration = None, gateway_hold = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn micropay_and_wait<'py>(
@@ -535,14 +562,16 @@ impl PyClient {
         dynamic_id_type: Option<&Bound<'py, PyAny>>,
         register_id: Option<String>,
         merchant_para: Option<String>,
-        time_expire: Option<u32>,
+        time_expire: Option<&Bound<'py, PyAny>>,
         goods: Option<&Bound<'py, PyAny>>,
         verify_codes: Option<String>,
         notify_url: Option<String>,
         deadline: Option<f64>,
         poll_interval: Option<f64>,
         max_poll_interval: Option<f64>,
-        cancel_attempts: Option<u32>,
+        cancel_attempts: Option<&Bound<'py, PyAny>>,
+        max_duration: Option<f64>,
+        gateway_hold: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let req = MicropayRequest {
             charge_code,
@@ -560,7 +589,7 @@ impl PyClient {
             dev_id: dev_id.unwrap_or_default(),
             register_id,
             merchant_para,
-            time_expire,
+            time_expire: u32_arg(time_expire, "time_expire")?,
             goods: goods_arg(goods)?,
             verify_codes,
             notify_url,
@@ -571,6 +600,8 @@ impl PyClient {
             poll_interval,
             max_poll_interval,
             cancel_attempts,
+            max_duration,
+            gateway_hold,
         )?;
         let client = self.inner.clone();
         let outcome = py
@@ -581,8 +612,9 @@ impl PyClient {
 
     #[pyo3(signature = (
         *, charge_code, deadline = None, poll_interval = None, max_poll_interval = None,
-        cancel_attempts = None
+        cancel_attempts = None, max_duration = None, gateway_hold = None
     ))]
+    #[allow(clippy::too_many_arguments)]
     fn wait_for_payment<'py>(
         &self,
         py: Python<'py>,
@@ -590,7 +622,9 @@ impl PyClient {
         deadline: Option<f64>,
         poll_interval: Option<f64>,
         max_poll_interval: Option<f64>,
-        cancel_attempts: Option<u32>,
+        cancel_attempts: Option<&Bound<'py, PyAny>>,
+        max_duration: Option<f64>,
+        gateway_hold: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let opts = wait_options(
             py,
@@ -598,6 +632,8 @@ impl PyClient {
             poll_interval,
             max_poll_interval,
             cancel_attempts,
+            max_duration,
+            gateway_hold,
         )?;
         let client = self.inner.clone();
         let outcome = py

@@ -6,7 +6,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 use serde_json::Value;
 use sosopay::{
-    Amount, Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType,
+    Amount, Channel, DynamicIdType, FundChannel, OrderState, OutcomeStatus, ResultCode, SerType,
+    TradeType,
 };
 
 use crate::errors::{type_error, validation, OrPyErr};
@@ -80,6 +81,46 @@ pub fn fen_from_py(value: &Bound<'_, PyAny>, field: &str) -> PyResult<Amount> {
         Ok(v) => Amount::from_fen_i64(v).or_py(py),
         Err(_) => Err(validation(py, field, "is too large")),
     }
+}
+
+/// A whole number from 0 to `max` for `field`: a Python `int` (not a `bool`). Any other type
+/// (a `float`, even `2.0`; a `str`) and any int out of range is a `ValidationError` naming the
+/// field, never pyo3's `OverflowError`/`TypeError`, and never truncated or wrapped.
+pub fn whole_from_py(value: &Bound<'_, PyAny>, field: &str, max: u64) -> PyResult<u64> {
+    let py = value.py();
+    if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
+        return Err(validation(
+            py,
+            field,
+            format!(
+                "must be an int from 0 to {max}, got {}",
+                value.get_type().name()?
+            ),
+        ));
+    }
+    match value.extract::<u64>() {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(validation(
+            py,
+            field,
+            format!("{value} is not a whole number from 0 to {max}"),
+        )),
+    }
+}
+
+/// A required `u32` argument, checked as [`whole_from_py`] does (`None` is refused too); the
+/// core then checks the field's own range.
+pub fn u32_from_py(value: &Bound<'_, PyAny>, field: &str) -> PyResult<u32> {
+    let n = whole_from_py(value, field, u64::from(u32::MAX))?;
+    u32::try_from(n).map_err(|_| validation(value.py(), field, "is out of range"))
+}
+
+/// An optional `u32` argument: `None` stays `None`, anything else as [`u32_from_py`].
+pub fn u32_arg(value: Option<&Bound<'_, PyAny>>, field: &str) -> PyResult<Option<u32>> {
+    value
+        .filter(|v| !v.is_none())
+        .map(|v| u32_from_py(v, field))
+        .transpose()
 }
 
 /// Exactly one of `amount` (yuan) and `amount_fen` (fen), for the argument pair named
@@ -209,6 +250,7 @@ pub fn _enum_members(py: Python<'_>, enum_name: String) -> PyResult<Vec<(String,
             v.as_wire().to_owned()
         }),
         "SerType" => known(SerType::KNOWN, SerType::name, |v| v.as_wire().to_owned()),
+        "OutcomeStatus" => outcome_statuses()?,
         other => {
             return Err(validation(
                 py,
@@ -217,6 +259,27 @@ pub fn _enum_members(py: Python<'_>, enum_name: String) -> PyResult<Vec<(String,
             ))
         }
     })
+}
+
+/// `(Variant, text)` of every flow outcome, the text as the core serializes it (`"conflict"`).
+fn outcome_statuses() -> PyResult<Vec<(String, String)>> {
+    use OutcomeStatus::{Cancelled, Conflict, Failed, Paid, Pending, Unresolved};
+    // Exhaustive: a variant added to the core stops this from compiling until it is listed.
+    let listed = |s: OutcomeStatus| match s {
+        Paid | Failed | Cancelled | Pending | Unresolved | Conflict => s,
+    };
+    [Paid, Failed, Cancelled, Pending, Unresolved, Conflict]
+        .into_iter()
+        .map(|s| {
+            let s = listed(s);
+            match serde_json::to_value(s) {
+                Ok(Value::String(text)) => Ok((format!("{s:?}"), text)),
+                _ => Err(PyValueError::new_err(format!(
+                    "sosopay: {s:?} does not serialize as text"
+                ))),
+            }
+        })
+        .collect()
 }
 
 /// The canonical wire text of `raw` read as the core enum `enum_name` (lenient: `"1.0"` → `"1"`,

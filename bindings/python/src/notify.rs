@@ -11,7 +11,7 @@ use sosopay::models::Notification;
 use sosopay::notify::{self, Claim, Delivery, IdempotencyStore};
 use sosopay::{Error, MemoryIdempotencyStore, NotificationVerifier};
 
-use crate::convert::to_py_dict;
+use crate::convert::{to_py_dict, whole_from_py};
 use crate::envelope::key;
 use crate::errors::{type_error, validation, OrPyErr};
 
@@ -81,8 +81,12 @@ impl PyVerifier {
         py: Python<'_>,
         query: PyBackedStr,
         body: &Bound<'_, PyAny>,
-        now_ms: Option<u64>,
+        now_ms: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyNotification> {
+        let now_ms = match now_ms.filter(|v| !v.is_none()) {
+            Some(v) => Some(whole_from_py(v, "now_ms", u64::MAX)?),
+            None => None,
+        };
         let body = body_bytes(body)?;
         let n = match now_ms {
             Some(now) => self.inner.parse_at(&query, &body, now),

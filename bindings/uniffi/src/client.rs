@@ -18,6 +18,25 @@ fn ms_in(field: &str, ms: i64) -> Result<Duration> {
         .map_err(|_| SosopayError::validation(field, format!("{ms} ms is negative")))
 }
 
+/// The core's names of `ClientConfig` fields that differ from this record's.
+const CONFIG_FIELDS: &[(&str, &str)] = &[
+    ("connect_timeout", "connect_timeout_ms"),
+    ("timeout", "timeout_ms"),
+    ("micropay_timeout", "micropay_timeout_ms"),
+    ("retry.max_attempts", "retry_max_attempts"),
+    ("retry.base_delay", "retry_base_delay_ms"),
+    ("retry.max_delay", "retry_max_delay_ms"),
+];
+
+/// The same for `WaitOptions`.
+const WAIT_FIELDS: &[(&str, &str)] = &[
+    ("deadline", "deadline_ms"),
+    ("poll_interval", "poll_interval_ms"),
+    ("max_poll_interval", "max_poll_interval_ms"),
+    ("max_duration", "max_duration_ms"),
+    ("gateway_hold", "gateway_hold_ms"),
+];
+
 fn ms_out(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -111,15 +130,9 @@ impl ClientConfig {
         c.connect_timeout = ms_in("connect_timeout_ms", self.connect_timeout_ms)?;
         c.timeout = ms_in("timeout_ms", self.timeout_ms)?;
         c.micropay_timeout = ms_in("micropay_timeout_ms", self.micropay_timeout_ms)?;
-        let attempts = u32_in("retry_max_attempts", self.retry_max_attempts)?;
-        if attempts == 0 {
-            return Err(SosopayError::validation(
-                "retry_max_attempts",
-                "must be at least 1",
-            ));
-        }
+        // The ranges are the core's (`sosopay::Client::new` checks them).
         c.retry = sosopay::RetryPolicy {
-            max_attempts: attempts,
+            max_attempts: u32_in("retry_max_attempts", self.retry_max_attempts)?,
             base_delay: ms_in("retry_base_delay_ms", self.retry_base_delay_ms)?,
             max_delay: ms_in("retry_max_delay_ms", self.retry_max_delay_ms)?,
         };
@@ -212,14 +225,18 @@ impl WaitOptions {
         let Some(o) = o else {
             return Ok(sosopay::WaitOptions::default());
         };
-        Ok(sosopay::WaitOptions {
+        let w = sosopay::WaitOptions {
             deadline: ms_in("deadline_ms", o.deadline_ms)?,
             poll_interval: ms_in("poll_interval_ms", o.poll_interval_ms)?,
             max_poll_interval: ms_in("max_poll_interval_ms", o.max_poll_interval_ms)?,
             cancel_attempts: u32_in("cancel_attempts", o.cancel_attempts)?,
             max_duration: ms_in("max_duration_ms", o.max_duration_ms)?,
             gateway_hold: ms_in("gateway_hold_ms", o.gateway_hold_ms)?,
-        })
+        };
+        // Checked here (as the flows will) so that an error names this record's field.
+        w.validate()
+            .map_err(|e| SosopayError::from(e).renamed(WAIT_FIELDS))?;
+        Ok(w)
     }
 }
 
@@ -306,9 +323,9 @@ impl SosopayClient {
                 let _ = logger.on_request(RequestLog::from(l));
             }));
         }
-        Ok(Arc::new(SosopayClient {
-            inner: sosopay::Client::new(c)?,
-        }))
+        let inner =
+            sosopay::Client::new(c).map_err(|e| SosopayError::from(e).renamed(CONFIG_FIELDS))?;
+        Ok(Arc::new(SosopayClient { inner }))
     }
 
     /// The merchant code.

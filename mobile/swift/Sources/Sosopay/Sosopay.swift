@@ -4412,7 +4412,7 @@ public func FfiConverterTypeVerifiedSignature_lower(_ value: VerifiedSignature) 
 public struct WaitOptions: Equatable, Hashable {
     /**
      * How long to wait for the payment before cancelling (micropay) or giving up (wait),
-     * from the start of the flow, ms. The gateway itself gives up at 80 s.
+     * from the start of the flow, ms. The last query is made at the deadline.
      */
     public var deadlineMs: Int64
     /**
@@ -4427,14 +4427,23 @@ public struct WaitOptions: Equatable, Hashable {
      * How many times to try cancelling before reporting the outcome unresolved.
      */
     public var cancelAttempts: Int64
+    /**
+     * The upper bound of the whole flow, ms (at least `deadline_ms`).
+     */
+    public var maxDurationMs: Int64
+    /**
+     * How long the gateway may still act on a request the client gave up on, ms; until
+     * then "does not exist" proves nothing.
+     */
+    public var gatewayHoldMs: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
          * How long to wait for the payment before cancelling (micropay) or giving up (wait),
-         * from the start of the flow, ms. The gateway itself gives up at 80 s.
-         */deadlineMs: Int64 = Int64(90000), 
+         * from the start of the flow, ms. The last query is made at the deadline.
+         */deadlineMs: Int64 = Int64(60000), 
         /**
          * The first pause between queries, ms.
          */pollIntervalMs: Int64 = Int64(2000), 
@@ -4443,11 +4452,20 @@ public struct WaitOptions: Equatable, Hashable {
          */maxPollIntervalMs: Int64 = Int64(5000), 
         /**
          * How many times to try cancelling before reporting the outcome unresolved.
-         */cancelAttempts: Int64 = Int64(5)) {
+         */cancelAttempts: Int64 = Int64(5), 
+        /**
+         * The upper bound of the whole flow, ms (at least `deadline_ms`).
+         */maxDurationMs: Int64 = Int64(90000), 
+        /**
+         * How long the gateway may still act on a request the client gave up on, ms; until
+         * then "does not exist" proves nothing.
+         */gatewayHoldMs: Int64 = Int64(80000)) {
         self.deadlineMs = deadlineMs
         self.pollIntervalMs = pollIntervalMs
         self.maxPollIntervalMs = maxPollIntervalMs
         self.cancelAttempts = cancelAttempts
+        self.maxDurationMs = maxDurationMs
+        self.gatewayHoldMs = gatewayHoldMs
     }
 
     
@@ -4469,7 +4487,9 @@ public struct FfiConverterTypeWaitOptions: FfiConverterRustBuffer {
                 deadlineMs: FfiConverterInt64.read(from: &buf), 
                 pollIntervalMs: FfiConverterInt64.read(from: &buf), 
                 maxPollIntervalMs: FfiConverterInt64.read(from: &buf), 
-                cancelAttempts: FfiConverterInt64.read(from: &buf)
+                cancelAttempts: FfiConverterInt64.read(from: &buf), 
+                maxDurationMs: FfiConverterInt64.read(from: &buf), 
+                gatewayHoldMs: FfiConverterInt64.read(from: &buf)
         )
     }
 
@@ -4478,6 +4498,8 @@ public struct FfiConverterTypeWaitOptions: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.pollIntervalMs, into: &buf)
         FfiConverterInt64.write(value.maxPollIntervalMs, into: &buf)
         FfiConverterInt64.write(value.cancelAttempts, into: &buf)
+        FfiConverterInt64.write(value.maxDurationMs, into: &buf)
+        FfiConverterInt64.write(value.gatewayHoldMs, into: &buf)
     }
 }
 
@@ -5502,10 +5524,15 @@ public enum OutcomeStatus: Equatable, Hashable {
      */
     case pending
     /**
-     * Even cancelling could not be confirmed (the gateway unreachable): query the charge code
-     * later before doing anything else; never re-pay with a new charge code before that.
+     * Nothing could be proven before the flow's time ran out: query the charge code later
+     * before doing anything else; never re-pay with a new charge code before that.
      */
     case unresolved
+    /**
+     * The charge code belongs to another payment (another amount or customer code); that
+     * order was left untouched.
+     */
+    case conflict
 
 
 
@@ -5537,6 +5564,8 @@ public struct FfiConverterTypeOutcomeStatus: FfiConverterRustBuffer {
         
         case 5: return .unresolved
         
+        case 6: return .conflict
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -5563,6 +5592,10 @@ public struct FfiConverterTypeOutcomeStatus: FfiConverterRustBuffer {
         
         case .unresolved:
             writeInt(&buf, Int32(5))
+        
+        
+        case .conflict:
+            writeInt(&buf, Int32(6))
         
         }
     }
@@ -6101,6 +6134,9 @@ enum SosopayError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case HttpStatus(
         /**
+         * The operation (`preOrder`, `query`, ...).
+         */operation: String, 
+        /**
          * The HTTP status.
          */status: Int32
     )
@@ -6252,6 +6288,7 @@ public struct FfiConverterTypeSosopayError: FfiConverterRustBuffer {
             info: try FfiConverterString.read(from: &buf)
             )
         case 6: return .HttpStatus(
+            operation: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterInt32.read(from: &buf)
             )
         case 7: return .Transport(
@@ -6311,8 +6348,9 @@ public struct FfiConverterTypeSosopayError: FfiConverterRustBuffer {
             FfiConverterString.write(info, into: &buf)
             
         
-        case let .HttpStatus(status):
+        case let .HttpStatus(operation,status):
             writeInt(&buf, Int32(6))
+            FfiConverterString.write(operation, into: &buf)
             FfiConverterInt32.write(status, into: &buf)
             
         

@@ -5420,9 +5420,9 @@ public object FfiConverterTypeVerifiedSignature: FfiConverterRustBuffer<Verified
 data class WaitOptions (
     /**
      * How long to wait for the payment before cancelling (micropay) or giving up (wait),
-     * from the start of the flow, ms. The gateway itself gives up at 80 s.
+     * from the start of the flow, ms. The last query is made at the deadline.
      */
-    var `deadlineMs`: kotlin.Long = 90000L 
+    var `deadlineMs`: kotlin.Long = 60000L 
     , 
     /**
      * The first pause between queries, ms.
@@ -5438,6 +5438,17 @@ data class WaitOptions (
      * How many times to try cancelling before reporting the outcome unresolved.
      */
     var `cancelAttempts`: kotlin.Long = 5L 
+    , 
+    /**
+     * The upper bound of the whole flow, ms (at least `deadline_ms`).
+     */
+    var `maxDurationMs`: kotlin.Long = 90000L 
+    , 
+    /**
+     * How long the gateway may still act on a request the client gave up on, ms; until
+     * then "does not exist" proves nothing.
+     */
+    var `gatewayHoldMs`: kotlin.Long = 80000L 
     
 ){
     
@@ -5458,6 +5469,8 @@ public object FfiConverterTypeWaitOptions: FfiConverterRustBuffer<WaitOptions> {
             FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
         )
     }
 
@@ -5465,7 +5478,9 @@ public object FfiConverterTypeWaitOptions: FfiConverterRustBuffer<WaitOptions> {
             FfiConverterLong.allocationSize(value.`deadlineMs`) +
             FfiConverterLong.allocationSize(value.`pollIntervalMs`) +
             FfiConverterLong.allocationSize(value.`maxPollIntervalMs`) +
-            FfiConverterLong.allocationSize(value.`cancelAttempts`)
+            FfiConverterLong.allocationSize(value.`cancelAttempts`) +
+            FfiConverterLong.allocationSize(value.`maxDurationMs`) +
+            FfiConverterLong.allocationSize(value.`gatewayHoldMs`)
     )
 
     override fun write(value: WaitOptions, buf: ByteBuffer) {
@@ -5473,6 +5488,8 @@ public object FfiConverterTypeWaitOptions: FfiConverterRustBuffer<WaitOptions> {
             FfiConverterLong.write(value.`pollIntervalMs`, buf)
             FfiConverterLong.write(value.`maxPollIntervalMs`, buf)
             FfiConverterLong.write(value.`cancelAttempts`, buf)
+            FfiConverterLong.write(value.`maxDurationMs`, buf)
+            FfiConverterLong.write(value.`gatewayHoldMs`, buf)
     }
 }
 
@@ -6817,10 +6834,15 @@ enum class OutcomeStatus {
      */
     PENDING,
     /**
-     * Even cancelling could not be confirmed (the gateway unreachable): query the charge code
-     * later before doing anything else; never re-pay with a new charge code before that.
+     * Nothing could be proven before the flow's time ran out: query the charge code later
+     * before doing anything else; never re-pay with a new charge code before that.
      */
-    UNRESOLVED;
+    UNRESOLVED,
+    /**
+     * The charge code belongs to another payment (another amount or customer code); that
+     * order was left untouched.
+     */
+    CONFLICT;
 
     
 
@@ -7499,12 +7521,17 @@ sealed class SosopayException: kotlin.Exception() {
     class HttpStatus(
         
         /**
+         * The operation (`preOrder`, `query`, ...).
+         */
+        val `operation`: kotlin.String, 
+        
+        /**
          * The HTTP status.
          */
         val `status`: kotlin.Int
         ) : SosopayException() {
         override val message
-            get() = "status=${ `status` }"
+            get() = "operation=${ `operation` }, status=${ `status` }"
     }
     
     /**
@@ -7682,6 +7709,7 @@ public object FfiConverterTypeSosopayError : FfiConverterRustBuffer<SosopayExcep
                 FfiConverterString.read(buf),
                 )
             6 -> SosopayException.HttpStatus(
+                FfiConverterString.read(buf),
                 FfiConverterInt.read(buf),
                 )
             7 -> SosopayException.Transport(
@@ -7738,6 +7766,7 @@ public object FfiConverterTypeSosopayError : FfiConverterRustBuffer<SosopayExcep
             is SosopayException.HttpStatus -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`operation`)
                 + FfiConverterInt.allocationSize(value.`status`)
             )
             is SosopayException.Transport -> (
@@ -7800,6 +7829,7 @@ public object FfiConverterTypeSosopayError : FfiConverterRustBuffer<SosopayExcep
             }
             is SosopayException.HttpStatus -> {
                 buf.putInt(6)
+                FfiConverterString.write(value.`operation`, buf)
                 FfiConverterInt.write(value.`status`, buf)
                 Unit
             }

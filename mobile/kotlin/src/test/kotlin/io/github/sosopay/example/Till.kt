@@ -37,6 +37,9 @@ class Till(baseUrl: String, busiCode: String, merchantKey: String) {
                     // The gateway could not be reached to settle it: never charge again before
                     // client.queryCharge(chargeCode) says what happened.
                     OutcomeStatus.UNRESOLVED, OutcomeStatus.PENDING -> "UNKNOWN: ${outcome.reason}"
+                    // The charge code is another sale's (left untouched): this sale was not
+                    // charged under it; retry it with a new charge code.
+                    OutcomeStatus.CONFLICT -> "NOT PAID (charge code in use): ${outcome.reason}"
                 }
             } catch (e: SosopayException.Validation) {
                 "INVALID ${e.field}: ${e.reason}" // nothing was sent

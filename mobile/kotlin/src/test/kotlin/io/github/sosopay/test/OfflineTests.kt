@@ -72,7 +72,8 @@ fun offlineTests(r: Runner, vectorsPath: String) {
         expectThrows<SosopayException.Crypto> { env.decrypt("!!!not base64") }
         val bad = expectThrows<SosopayException.Signature> { verifyBody(MerchantKey("k"), "nonsense", "") }
         assertTrue(bad.reason.isNotEmpty())
-        assertTrue(bad.outcomeUnknown())
+        // A bad signature moves no money.
+        assertFalse(bad.outcomeUnknown())
         assertEquals("signature", bad.kind())
     }
 
@@ -121,19 +122,27 @@ fun offlineTests(r: Runner, vectorsPath: String) {
         assertEquals(DynamicIdType.Nfc, dynamicIdTypeFromWire("3"))
         assertEquals(TradeType.Jsapi, tradeTypeFromWire("jsapi"))
         assertEquals(SerType.ChargeDownCode, serTypeFromWire("1"))
+        assertEquals(
+            listOf("PAID", "FAILED", "CANCELLED", "PENDING", "UNRESOLVED", "CONFLICT"),
+            OutcomeStatus.entries.map { it.name },
+        )
     }
 
     r.test("validation: typed errors name the field") {
         val ok = MicropayRequest(chargeCode = "C-1", amountFen = 1, dynamicId = "134567890123456789",
             paySubject = "coffee", operId = "op1", devId = "till1")
         validateMicropayRequest(ok)
-        val cases = mapOf(
+        val cases = listOf(
             "charge_code" to ok.copy(chargeCode = "a/b"),
             "amount" to ok.copy(amountFen = 0),
             "amount_fen" to ok.copy(amountFen = -5),
             "dynamic_id" to ok.copy(dynamicId = "12 34"),
             "pay_subject" to ok.copy(paySubject = " "),
             "time_expire" to ok.copy(timeExpireSeconds = 60),
+            "time_expire_seconds" to ok.copy(timeExpireSeconds = -1),
+            "time_expire_seconds" to ok.copy(timeExpireSeconds = 4294967296L),
+            "goods[0].quantity" to ok.copy(goods = listOf(Goods(id = "g1", name = "n", category = "food", priceFen = 100, subject = "s", quantity = -1))),
+            "goods[0].quantity" to ok.copy(goods = listOf(Goods(id = "g1", name = "n", category = "food", priceFen = 100, subject = "s", quantity = 4294967299L))),
             "goods[0].name" to ok.copy(goods = listOf(Goods(id = "g1", name = "", category = "food", priceFen = 100, subject = "s"))),
             "goods[0].price_fen" to ok.copy(goods = listOf(Goods(id = "g1", name = "n", category = "food", priceFen = -1, subject = "s"))),
         )

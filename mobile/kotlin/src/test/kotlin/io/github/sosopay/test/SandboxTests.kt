@@ -119,6 +119,59 @@ fun sandboxTests(r: Runner, baseUrl: String) {
         assertFalse(cfg.toString().contains(KEY), cfg.toString())
     }
 
+    r.test("client: negative and out-of-range numbers, and the core's limits, name the field") {
+        val cfg = ClientConfig(busiCode = BUSI, key = MerchantKey(KEY), baseUrl = baseUrl)
+        val configCases = listOf(
+            "retry_max_attempts" to cfg.copy(retryMaxAttempts = -1),
+            "retry_max_attempts" to cfg.copy(retryMaxAttempts = 4294967296L),
+            "retry_max_attempts" to cfg.copy(retryMaxAttempts = 0),
+            "retry_max_attempts" to cfg.copy(retryMaxAttempts = 11),
+            "timeout_ms" to cfg.copy(timeoutMs = 0),
+            "connect_timeout_ms" to cfg.copy(connectTimeoutMs = 600_001),
+            "retry_base_delay_ms" to cfg.copy(retryBaseDelayMs = 5000, retryMaxDelayMs = 1000),
+            "retry_max_delay_ms" to cfg.copy(retryMaxDelayMs = -1),
+        )
+        for ((field, bad) in configCases) {
+            val e = expectThrows<SosopayException.Validation> { SosopayClient(bad) }
+            assertEquals(field, e.field, "$bad: ${e.reason}")
+        }
+        SosopayClient(cfg.copy(retryMaxAttempts = 10, retryBaseDelayMs = 0, timeoutMs = 1))
+
+        val req = micropay(newCode("NV"), Codes.PAY_NOW)
+        val waitCases = listOf(
+            "cancel_attempts" to FAST.copy(cancelAttempts = -1),
+            "cancel_attempts" to FAST.copy(cancelAttempts = 0),
+            "deadline_ms" to FAST.copy(deadlineMs = -1),
+            "max_duration_ms" to FAST.copy(deadlineMs = 20000, maxDurationMs = 10000),
+            "max_duration_ms" to WaitOptions(maxDurationMs = 30000), // below the default deadline
+            "gateway_hold_ms" to FAST.copy(gatewayHoldMs = -1),
+            "poll_interval_ms" to FAST.copy(pollIntervalMs = 1),
+        )
+        for ((field, opts) in waitCases) {
+            val e = expectThrows<SosopayException.Validation> { c.micropayAndWait(req, opts) }
+            assertEquals(field, e.field, "$opts: ${e.reason}")
+            val e2 = expectThrows<SosopayException.Validation> { c.waitForPayment(req.chargeCode, opts) }
+            assertEquals(field, e2.field, "$opts: ${e2.reason}")
+        }
+        val e = expectThrows<SosopayException.Validation> {
+            c.flowRecharge(FlowRechargeRequest(phoneNo = "13800138000", flowValMb = -1))
+        }
+        assertEquals("flow_val_mb", e.field)
+        val e2 = expectThrows<SosopayException.Validation> { c.micropay(req.copy(timeExpireSeconds = -1)) }
+        assertEquals("time_expire_seconds", e2.field)
+        // Nothing above reached the gateway: the charge code is still unknown there.
+        expectThrows<SosopayException.Gateway> { c.queryCharge(req.chargeCode) }
+    }
+
+    r.test("flow: another payment's charge code is a conflict, that order left untouched") {
+        val code = newCode("CF")
+        c.createQrOrder(OrderRequest(chargeCode = code, amountFen = 100, channel = Channel.Wechat, paySubject = "x"))
+        val outcome = c.micropayAndWait(micropay(code, Codes.PAY_NOW, 2), FAST.copy(deadlineMs = 2000))
+        assertEquals(OutcomeStatus.CONFLICT, outcome.status, outcome.reason)
+        assertEquals(100L, outcome.order!!.amountFen)
+        assertEquals(OrderState.AwaitingPayment, c.queryCharge(code).order.state)
+    }
+
     r.test("micropay: pays at once, amounts in fen and yuan") {
         val code = newCode("MP")
         val reply = c.micropay(micropay(code, Codes.PAY_NOW, 1234))
@@ -290,6 +343,9 @@ fun sandboxTests(r: Runner, baseUrl: String) {
             admin.setFaults("""[{"op": "query", "kind": "http503", "probability": 1}]""")
             val h = expectThrows<SosopayException.HttpStatus> { client(baseUrl, retryMaxAttempts = 2).queryCharge("C1") }
             assertEquals(503, h.status)
+            assertEquals("query", h.operation)
+            // A failed query moves no money.
+            assertFalse(h.outcomeUnknown())
             assertTrue(h.isRetryable())
             admin.setFaults("""[{"op": "preOrder", "kind": "drop_reply", "probability": 1}]""")
             val lost = expectThrows<SosopayException> { c.micropay(micropay(newCode("LR"), Codes.PAY_NOW)) }
