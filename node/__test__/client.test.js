@@ -407,6 +407,9 @@ test('wait options are checked before anything is sent; errors name the JS optio
   await c.createQrOrder({ chargeCode: cc, amount: '1', channel: 'Wechat', paySubject: 'x' })
   const pending = await c.waitForPayment(cc, { deadlineMs: 200, maxDurationMs: 200, gatewayHoldMs: 0, pollIntervalMs: 50, cancelAttempts: 1 })
   assert.equal(pending.status, 'Pending')
+  // A deadline past the default budget alone is valid: the budget follows it (deadline + 30 s).
+  await sb.admin('POST', `orders/${cc}/pay`)
+  assert.equal((await c.waitForPayment(cc, { deadlineMs: 120_000 })).status, 'Paid')
 })
 
 test('micropayAndWait under another payment\'s charge code is a Conflict; that order is untouched', async () => {

@@ -284,7 +284,7 @@ class Client:
         Timing, in seconds: ``deadline`` (default 60) when the last query is made and an
         unpaid order is cancelled; ``poll_interval`` (default 2) the first pause between
         queries, growing to ``max_poll_interval`` (default 5); ``cancel_attempts`` (default 5);
-        ``max_duration`` (default 90, at least ``deadline``) bounds the whole flow;
+        ``max_duration`` (default 90, or ``deadline`` + 30 when longer; at least ``deadline``) bounds the whole flow;
         ``gateway_hold`` (default 80) how long the gateway may still carry out a request the
         client gave up on. Invalid options raise :class:`ValidationError` naming the argument."""
         goods = _goods(goods)
@@ -307,7 +307,7 @@ class Client:
 
         Timing, in seconds, as in :meth:`micropay_and_wait`: ``deadline`` (default 60),
         ``poll_interval`` (default 2) growing to ``max_poll_interval`` (default 5),
-        ``cancel_attempts`` (default 5), ``max_duration`` (default 90, at least ``deadline``),
+        ``cancel_attempts`` (default 5), ``max_duration`` (default 90, or ``deadline`` + 30 when longer; at least ``deadline``),
         ``gateway_hold`` (default 80)."""
         return PaymentOutcome._from_native(
             self._native.wait_for_payment(charge_code=charge_code, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts, max_duration=max_duration, gateway_hold=gateway_hold)
@@ -520,7 +520,7 @@ class AsyncClient:
         Timing, in seconds: ``deadline`` (default 60) when the last query is made and an
         unpaid order is cancelled; ``poll_interval`` (default 2) the first pause between
         queries, growing to ``max_poll_interval`` (default 5); ``cancel_attempts`` (default 5);
-        ``max_duration`` (default 90, at least ``deadline``) bounds the whole flow;
+        ``max_duration`` (default 90, or ``deadline`` + 30 when longer; at least ``deadline``) bounds the whole flow;
         ``gateway_hold`` (default 80) how long the gateway may still carry out a request the
         client gave up on. Invalid options raise :class:`ValidationError` naming the argument."""
         return await asyncio.to_thread(
@@ -542,7 +542,7 @@ class AsyncClient:
 
         Timing, in seconds, as in :meth:`micropay_and_wait`: ``deadline`` (default 60),
         ``poll_interval`` (default 2) growing to ``max_poll_interval`` (default 5),
-        ``cancel_attempts`` (default 5), ``max_duration`` (default 90, at least ``deadline``),
+        ``cancel_attempts`` (default 5), ``max_duration`` (default 90, or ``deadline`` + 30 when longer; at least ``deadline``),
         ``gateway_hold`` (default 80)."""
         return await asyncio.to_thread(
             functools.partial(self._client.wait_for_payment, charge_code=charge_code, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts, max_duration=max_duration, gateway_hold=gateway_hold)

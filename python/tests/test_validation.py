@@ -200,6 +200,11 @@ def test_flow_options_are_checked_before_anything_is_sent(kw: Dict[str, Any], fi
 def test_flow_options_within_limits_are_accepted(sandbox: Sandbox, code: str) -> None:
     c = sosopay.Client(busi_code=BUSI, key=KEY, base_url=sandbox.base_url, default_oper_id="o", default_dev_id="d")
     c.create_qr_order(charge_code=code, amount="1.00", channel=sosopay.Channel.WECHAT, pay_subject="x")
+    # A deadline past the default budget alone is valid: the budget follows it (deadline + 30 s).
+    paid_qr = code + "P"
+    c.create_qr_order(charge_code=paid_qr, amount="1.00", channel=sosopay.Channel.WECHAT, pay_subject="x")
+    sandbox.admin("POST", f"orders/{paid_qr}/pay")
+    assert c.wait_for_payment(charge_code=paid_qr, deadline=120).status is sosopay.OutcomeStatus.PAID
     # max_duration equal to the deadline, no gateway hold: valid.
     out = c.wait_for_payment(
         charge_code=code, deadline=0.2, max_duration=0.2, gateway_hold=0, poll_interval=0.05, cancel_attempts=1

@@ -452,7 +452,8 @@ pub struct WaitOptions {
     pub max_poll_interval_ms: Option<f64>,
     /// How many times to try cancelling before reporting `"Unresolved"`. Default 5.
     pub cancel_attempts: Option<f64>,
-    /// The upper bound of the whole flow, ms (at least `deadlineMs`). Default 90000.
+    /// The upper bound of the whole flow, ms (at least `deadlineMs`). Default 90000, or
+    /// `deadlineMs` + 30000 when that is longer.
     pub max_duration_ms: Option<f64>,
     /// How long the gateway may still act on a request the client gave up on, ms. Default
     /// 80000.
@@ -463,13 +464,15 @@ pub struct WaitOptions {
 fn wait_in(o: Option<WaitOptions>) -> Result<CoreWait, Error> {
     let d = CoreWait::default();
     let Some(o) = o else { return Ok(d) };
+    let deadline = millis(o.deadline_ms, "deadlineMs")?.unwrap_or(d.deadline);
     let w = CoreWait {
-        deadline: millis(o.deadline_ms, "deadlineMs")?.unwrap_or(d.deadline),
+        deadline,
         poll_interval: millis(o.poll_interval_ms, "pollIntervalMs")?.unwrap_or(d.poll_interval),
         max_poll_interval: millis(o.max_poll_interval_ms, "maxPollIntervalMs")?
             .unwrap_or(d.max_poll_interval),
         cancel_attempts: count(o.cancel_attempts, "cancelAttempts")?.unwrap_or(d.cancel_attempts),
-        max_duration: millis(o.max_duration_ms, "maxDurationMs")?.unwrap_or(d.max_duration),
+        max_duration: millis(o.max_duration_ms, "maxDurationMs")?
+            .unwrap_or_else(|| CoreWait::default_max_duration(deadline)),
         gateway_hold: millis(o.gateway_hold_ms, "gatewayHoldMs")?.unwrap_or(d.gateway_hold),
     };
     w.validate().map_err(|e| rename_field(e, WAIT_FIELDS))?;

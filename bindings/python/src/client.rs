@@ -110,8 +110,8 @@ fn goods_arg(v: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Goods>> {
 }
 
 /// The flow options (seconds, like every Python duration); unset ones keep the core's defaults
-/// (deadline 60 s, poll interval 2 s growing to 5 s, 5 cancel attempts, max_duration 90 s,
-/// gateway_hold 80 s). The core checks them together when the flow starts; its field names are
+/// (deadline 60 s, poll interval 2 s growing to 5 s, 5 cancel attempts, max_duration 90 s or
+/// the deadline + 30 s when that is longer, gateway_hold 80 s). The core checks them together when the flow starts; its field names are
 /// the Python argument names.
 #[allow(clippy::too_many_arguments)]
 fn wait_options(
@@ -136,9 +136,10 @@ fn wait_options(
     if let Some(n) = u32_arg(cancel_attempts, "cancel_attempts")? {
         o.cancel_attempts = n;
     }
-    if let Some(d) = seconds(py, max_duration, "max_duration")? {
-        o.max_duration = d;
-    }
+    o.max_duration = match seconds(py, max_duration, "max_duration")? {
+        Some(d) => d,
+        None => WaitOptions::default_max_duration(o.deadline),
+    };
     if let Some(d) = seconds(py, gateway_hold, "gateway_hold")? {
         o.gateway_hold = d;
     }

@@ -211,9 +211,10 @@ pub struct WaitOptions {
     /// How many times to try cancelling before reporting the outcome unresolved.
     #[uniffi(default = 5)]
     pub cancel_attempts: i64,
-    /// The upper bound of the whole flow, ms (at least `deadline_ms`).
-    #[uniffi(default = 90000)]
-    pub max_duration_ms: i64,
+    /// The upper bound of the whole flow, ms (at least `deadline_ms`); unset: 90 s, or the
+    /// deadline + 30 s when that is longer.
+    #[uniffi(default = None)]
+    pub max_duration_ms: Option<i64>,
     /// How long the gateway may still act on a request the client gave up on, ms; until
     /// then "does not exist" proves nothing.
     #[uniffi(default = 80000)]
@@ -225,12 +226,16 @@ impl WaitOptions {
         let Some(o) = o else {
             return Ok(sosopay::WaitOptions::default());
         };
+        let deadline = ms_in("deadline_ms", o.deadline_ms)?;
         let w = sosopay::WaitOptions {
-            deadline: ms_in("deadline_ms", o.deadline_ms)?,
+            deadline,
             poll_interval: ms_in("poll_interval_ms", o.poll_interval_ms)?,
             max_poll_interval: ms_in("max_poll_interval_ms", o.max_poll_interval_ms)?,
             cancel_attempts: u32_in("cancel_attempts", o.cancel_attempts)?,
-            max_duration: ms_in("max_duration_ms", o.max_duration_ms)?,
+            max_duration: match o.max_duration_ms {
+                Some(ms) => ms_in("max_duration_ms", ms)?,
+                None => sosopay::WaitOptions::default_max_duration(deadline),
+            },
             gateway_hold: ms_in("gateway_hold_ms", o.gateway_hold_ms)?,
         };
         // Checked here (as the flows will) so that an error names this record's field.

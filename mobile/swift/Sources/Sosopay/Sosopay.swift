@@ -4428,9 +4428,10 @@ public struct WaitOptions: Equatable, Hashable {
      */
     public var cancelAttempts: Int64
     /**
-     * The upper bound of the whole flow, ms (at least `deadline_ms`).
+     * The upper bound of the whole flow, ms (at least `deadline_ms`); unset: 90 s, or the
+     * deadline + 30 s when that is longer.
      */
-    public var maxDurationMs: Int64
+    public var maxDurationMs: Int64?
     /**
      * How long the gateway may still act on a request the client gave up on, ms; until
      * then "does not exist" proves nothing.
@@ -4454,8 +4455,9 @@ public struct WaitOptions: Equatable, Hashable {
          * How many times to try cancelling before reporting the outcome unresolved.
          */cancelAttempts: Int64 = Int64(5), 
         /**
-         * The upper bound of the whole flow, ms (at least `deadline_ms`).
-         */maxDurationMs: Int64 = Int64(90000), 
+         * The upper bound of the whole flow, ms (at least `deadline_ms`); unset: 90 s, or the
+         * deadline + 30 s when that is longer.
+         */maxDurationMs: Int64? = nil, 
         /**
          * How long the gateway may still act on a request the client gave up on, ms; until
          * then "does not exist" proves nothing.
@@ -4488,7 +4490,7 @@ public struct FfiConverterTypeWaitOptions: FfiConverterRustBuffer {
                 pollIntervalMs: FfiConverterInt64.read(from: &buf), 
                 maxPollIntervalMs: FfiConverterInt64.read(from: &buf), 
                 cancelAttempts: FfiConverterInt64.read(from: &buf), 
-                maxDurationMs: FfiConverterInt64.read(from: &buf), 
+                maxDurationMs: FfiConverterOptionInt64.read(from: &buf), 
                 gatewayHoldMs: FfiConverterInt64.read(from: &buf)
         )
     }
@@ -4498,7 +4500,7 @@ public struct FfiConverterTypeWaitOptions: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.pollIntervalMs, into: &buf)
         FfiConverterInt64.write(value.maxPollIntervalMs, into: &buf)
         FfiConverterInt64.write(value.cancelAttempts, into: &buf)
-        FfiConverterInt64.write(value.maxDurationMs, into: &buf)
+        FfiConverterOptionInt64.write(value.maxDurationMs, into: &buf)
         FfiConverterInt64.write(value.gatewayHoldMs, into: &buf)
     }
 }

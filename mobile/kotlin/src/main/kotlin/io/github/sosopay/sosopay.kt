@@ -5440,9 +5440,10 @@ data class WaitOptions (
     var `cancelAttempts`: kotlin.Long = 5L 
     , 
     /**
-     * The upper bound of the whole flow, ms (at least `deadline_ms`).
+     * The upper bound of the whole flow, ms (at least `deadline_ms`); unset: 90 s, or the
+     * deadline + 30 s when that is longer.
      */
-    var `maxDurationMs`: kotlin.Long = 90000L 
+    var `maxDurationMs`: kotlin.Long? = null 
     , 
     /**
      * How long the gateway may still act on a request the client gave up on, ms; until
@@ -5469,7 +5470,7 @@ public object FfiConverterTypeWaitOptions: FfiConverterRustBuffer<WaitOptions> {
             FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
             FfiConverterLong.read(buf),
         )
     }
@@ -5479,7 +5480,7 @@ public object FfiConverterTypeWaitOptions: FfiConverterRustBuffer<WaitOptions> {
             FfiConverterLong.allocationSize(value.`pollIntervalMs`) +
             FfiConverterLong.allocationSize(value.`maxPollIntervalMs`) +
             FfiConverterLong.allocationSize(value.`cancelAttempts`) +
-            FfiConverterLong.allocationSize(value.`maxDurationMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`maxDurationMs`) +
             FfiConverterLong.allocationSize(value.`gatewayHoldMs`)
     )
 
@@ -5488,7 +5489,7 @@ public object FfiConverterTypeWaitOptions: FfiConverterRustBuffer<WaitOptions> {
             FfiConverterLong.write(value.`pollIntervalMs`, buf)
             FfiConverterLong.write(value.`maxPollIntervalMs`, buf)
             FfiConverterLong.write(value.`cancelAttempts`, buf)
-            FfiConverterLong.write(value.`maxDurationMs`, buf)
+            FfiConverterOptionalLong.write(value.`maxDurationMs`, buf)
             FfiConverterLong.write(value.`gatewayHoldMs`, buf)
     }
 }

@@ -3,7 +3,7 @@ package io.github.sosopay.test
 import io.github.sosopay.*
 import java.io.File
 
-/** The shared behaviour scenarios (tests/scenarios/*.json, format in its README): the Rust,
+/** The shared behaviour scenarios (the JSON files of tests/scenarios, format in its README): the Rust,
  *  Python and Node suites run the same files and must agree. `baseUrl` is a sandbox started at
  *  the scenarios' time scale (`_defaults.json`). */
 fun scenarioTests(r: Runner, dir: String, baseUrl: String) {
@@ -47,7 +47,7 @@ private fun options(o: Map<String, Any?>?): WaitOptions {
         pollIntervalMs = ms("poll_interval_ms", d.pollIntervalMs),
         maxPollIntervalMs = ms("max_poll_interval_ms", d.maxPollIntervalMs),
         cancelAttempts = ms("cancel_attempts", d.cancelAttempts),
-        maxDurationMs = ms("max_duration_ms", d.maxDurationMs),
+        maxDurationMs = o["max_duration_ms"]?.let { num(it) },
         gatewayHoldMs = ms("gateway_hold_ms", d.gatewayHoldMs),
     )
 }
