@@ -139,6 +139,63 @@ pub enum FaultKind {
     /// `notify` only: after an attempt the merchant accepted (HTTP 200), send the same
     /// notification once more.
     Duplicate,
+    /// The request is "delayed in transit": wait this many milliseconds (wall time) *before*
+    /// processing it, then process it (money may move) and reply, even if the client has given
+    /// up meanwhile.
+    Late {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// Process the request, then remove this top-level field from the reply.
+    Omit(ReplyField),
+    /// Process the request, then send the reply under another operation's root element
+    /// (`REFUND_RESP`; `QUERY_RESP` for a refund).
+    WrongRoot,
+    /// Process the request, then turn the reply's `STATE` into a one-item list (`["1"]`).
+    ListState,
+}
+
+/// A reply field the `omit` fault can remove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyField {
+    /// `STATE`.
+    State,
+    /// `AMT`.
+    Amt,
+    /// `CHARGE_CODE`.
+    ChargeCode,
+    /// `CHANNEL_TYPE`.
+    ChannelType,
+    /// `DYNAMIC_ID`.
+    DynamicId,
+}
+
+impl ReplyField {
+    /// The wire name.
+    pub fn wire(self) -> &'static str {
+        match self {
+            ReplyField::State => "STATE",
+            ReplyField::Amt => "AMT",
+            ReplyField::ChargeCode => "CHARGE_CODE",
+            ReplyField::ChannelType => "CHANNEL_TYPE",
+            ReplyField::DynamicId => "DYNAMIC_ID",
+        }
+    }
+
+    fn parse(s: &str) -> Result<ReplyField, String> {
+        [
+            ReplyField::State,
+            ReplyField::Amt,
+            ReplyField::ChargeCode,
+            ReplyField::ChannelType,
+            ReplyField::DynamicId,
+        ]
+        .into_iter()
+        .find(|f| f.wire().eq_ignore_ascii_case(s.trim()))
+        .ok_or_else(|| {
+            format!("omit: {s:?} is not STATE, AMT, CHARGE_CODE, CHANNEL_TYPE or DYNAMIC_ID")
+        })
+    }
 }
 
 impl FaultKind {
@@ -153,13 +210,18 @@ impl FaultKind {
             FaultKind::Truncate => "truncate".into(),
             FaultKind::BadSign => "bad_sign".into(),
             FaultKind::Duplicate => "duplicate".into(),
+            FaultKind::Late { .. } => "late".into(),
+            FaultKind::Omit(_) => "omit".into(),
+            FaultKind::WrongRoot => "wrong_root".into(),
+            FaultKind::ListState => "list_state".into(),
         }
     }
 
     /// The rule parameter, if any (`delay`: milliseconds; `httpNNN`: `after`).
     pub fn param(&self) -> Option<String> {
         match self {
-            FaultKind::Delay { ms } => Some(ms.to_string()),
+            FaultKind::Delay { ms } | FaultKind::Late { ms } => Some(ms.to_string()),
+            FaultKind::Omit(f) => Some(f.wire().to_owned()),
             FaultKind::HttpStatus {
                 processed: true, ..
             } => Some("after".into()),
@@ -201,12 +263,28 @@ impl FaultKind {
                 };
                 Ok(FaultKind::HttpStatus { status, processed })
             }
+            "late" => {
+                let ms = match param {
+                    None => 1000,
+                    Some(p) => p
+                        .trim_end_matches("ms")
+                        .parse::<u64>()
+                        .map_err(|_| format!("late parameter {p:?} is not milliseconds"))?,
+                };
+                Ok(FaultKind::Late { ms })
+            }
+            "omit" => match param {
+                Some(p) => Ok(FaultKind::Omit(ReplyField::parse(p)?)),
+                None => Err("omit needs the field: omit:STATE, omit:AMT, ...".into()),
+            },
+            "wrong_root" | "wrongroot" => no_param(FaultKind::WrongRoot),
+            "list_state" | "liststate" => no_param(FaultKind::ListState),
             "garble" | "garbled" => no_param(FaultKind::Garble),
             "truncate" | "truncated" => no_param(FaultKind::Truncate),
             "bad_sign" | "badsign" | "wrong_sign" => no_param(FaultKind::BadSign),
             "duplicate" | "dup" => no_param(FaultKind::Duplicate),
             _ => Err(format!(
-                "unknown fault kind {kind:?}: expected drop, drop_reply, delay, http500, http502, http503, garble, truncate, bad_sign or duplicate"
+                "unknown fault kind {kind:?}: expected drop, drop_reply, delay, late, http500, http502, http503, garble, truncate, omit, wrong_root, list_state, bad_sign or duplicate"
             )),
         }
     }
@@ -232,7 +310,13 @@ impl FaultRule {
         let notify_only = matches!(kind, FaultKind::BadSign | FaultKind::Duplicate);
         let gateway_only = matches!(
             kind,
-            FaultKind::Drop | FaultKind::DropReply | FaultKind::HttpStatus { .. }
+            FaultKind::Drop
+                | FaultKind::DropReply
+                | FaultKind::HttpStatus { .. }
+                | FaultKind::Late { .. }
+                | FaultKind::Omit(_)
+                | FaultKind::WrongRoot
+                | FaultKind::ListState
         );
         if op == Operation::Notify && gateway_only {
             return Err(format!(
@@ -388,6 +472,21 @@ mod tests {
         assert!("nope:drop:1".parse::<FaultRule>().is_err());
         let j = FaultRule::from_json(&r.to_json()).expect("json");
         assert_eq!(j, r);
+        for (text, kind) in [
+            ("preOrder:late:1:1500", FaultKind::Late { ms: 1500 }),
+            ("preOrder:omit:1:STATE", FaultKind::Omit(ReplyField::State)),
+            ("query:omit:0.5:amt", FaultKind::Omit(ReplyField::Amt)),
+            ("preOrder:wrong_root:1", FaultKind::WrongRoot),
+            ("query:list_state:1", FaultKind::ListState),
+        ] {
+            let r: FaultRule = text.parse().expect(text);
+            assert_eq!(r.kind, kind);
+            assert_eq!(FaultRule::from_json(&r.to_json()).expect("json"), r);
+            assert_eq!(r.to_string().parse::<FaultRule>().expect("round trip"), r);
+        }
+        assert!("preOrder:omit:1".parse::<FaultRule>().is_err());
+        assert!("preOrder:omit:1:NOPE".parse::<FaultRule>().is_err());
+        assert!("notify:late:1".parse::<FaultRule>().is_err());
     }
 
     #[test]

@@ -32,7 +32,7 @@ use std::time::Duration;
 use sosopay::{Envelope, MerchantKey};
 use tokio::sync::watch;
 
-pub use faults::{FaultKind, FaultRule, Operation};
+pub use faults::{FaultKind, FaultRule, Operation, ReplyField};
 
 use state::{Inner, Settings, Shared};
 

@@ -25,7 +25,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tower::ServiceExt as _;
 
-use crate::faults::{FaultKind, FaultRule, Operation};
+use crate::faults::{FaultKind, FaultRule, Operation, ReplyField};
 use crate::notify::{garble, truncate};
 use crate::state::{
     gateway_date, gateway_time, now_ms, Behaviour, Effects, FlowRecord, Order, OrderKind, Refund,
@@ -256,6 +256,8 @@ struct GwReply {
     node: Node,
     format: Format,
     env: Option<Envelope>,
+    /// Another root element than the operation's own (the `wrong_root` fault).
+    root: Option<&'static str>,
 }
 
 impl GwReply {
@@ -264,7 +266,11 @@ impl GwReply {
             // The top-up reply has lower-case `result` and `flow` at the top level.
             self.node.to_json_value().to_string()
         } else {
-            codec::encode(self.format, root_of(self.op), &self.node)
+            codec::encode(
+                self.format,
+                self.root.unwrap_or_else(|| root_of(self.op)),
+                &self.node,
+            )
         };
         match &self.env {
             Some(env) => (
@@ -280,6 +286,30 @@ impl GwReply {
             ),
         }
     }
+}
+
+/// The reply-altering faults: `omit` removes a top-level field, `list_state` turns `STATE` into
+/// a one-item list.
+fn mangle(node: Node, fault: Option<FaultKind>) -> Node {
+    let Node::Map(fields) = node else { return node };
+    let fields = match fault {
+        Some(FaultKind::Omit(f)) => fields
+            .into_iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case(f.wire()))
+            .collect(),
+        Some(FaultKind::ListState) => fields
+            .into_iter()
+            .map(|(k, v)| {
+                if k.eq_ignore_ascii_case(ReplyField::State.wire()) && !matches!(v, Node::List(_)) {
+                    (k, Node::List(vec![v]))
+                } else {
+                    (k, v)
+                }
+            })
+            .collect(),
+        _ => fields,
+    };
+    Node::Map(fields)
 }
 
 fn bytes_response(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response {
@@ -398,6 +428,7 @@ async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
                 ),
                 format,
                 env: None,
+                root: None,
             };
             let (ct, b) = reply.render();
             return bytes_response(reply.status, ct, b);
@@ -413,6 +444,7 @@ async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             ),
             format,
             env: None,
+            root: None,
         };
         let (ct, b) = reply.render();
         return bytes_response(reply.status, ct, b);
@@ -446,6 +478,7 @@ async fn gateway(
                 ),
                 format,
                 env: None,
+                root: None,
             };
             let (ct, b) = reply.render();
             return bytes_response(reply.status, ct, b);
@@ -473,13 +506,33 @@ async fn gateway(
     let reply = match parsed {
         Ok(p) => {
             let env = p.env.clone();
-            let node = execute(shared, op, p).await;
+            let node = match fault {
+                Some(FaultKind::Late { ms }) => {
+                    // Delayed in transit: processed later even if the client has gone (the
+                    // connection task may drop this future; the spawned one carries on).
+                    let shared = shared.clone();
+                    let late = tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(ms)).await;
+                        execute(&shared, op, p).await
+                    });
+                    match late.await {
+                        Ok(node) => node,
+                        Err(_) => only_result(ResultCode::Exception, "未知异常"),
+                    }
+                }
+                _ => execute(shared, op, p).await,
+            };
             GwReply {
                 status: StatusCode::OK,
                 op,
-                node,
+                node: mangle(node, fault),
                 format,
                 env: wants_encryption.then_some(env),
+                root: match fault {
+                    Some(FaultKind::WrongRoot) if op == Operation::Refund => Some("QUERY_RESP"),
+                    Some(FaultKind::WrongRoot) => Some("REFUND_RESP"),
+                    _ => None,
+                },
             }
         }
         Err(r) => GwReply {
@@ -494,6 +547,7 @@ async fn gateway(
             },
             format,
             env: if wants_encryption { r.env } else { None },
+            root: None,
         },
     };
     let (ct, mut bytes) = reply.render();
