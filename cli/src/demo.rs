@@ -12,6 +12,7 @@ use sosopay::{
 };
 use sosopay_sandbox::{Sandbox, SandboxConfig};
 
+use crate::output;
 use crate::receiver::{Event, Receiver};
 use crate::CliError;
 
@@ -36,13 +37,31 @@ fn yuan(s: &str) -> Result<Amount, CliError> {
     Ok(Amount::parse_yuan(s)?)
 }
 
-fn step(n: u32, title: &str) {
+/// Prints a line of the demo. The demo's job is its output: when stdout's reader has gone
+/// (`sosopay demo | head`), it stops there, quietly, with exit status 0.
+fn say(text: &str) -> Result<(), CliError> {
+    output::line(text)?;
+    if output::stdout_closed() {
+        return Err(CliError::Quiet(0));
+    }
+    Ok(())
+}
+
+/// `say(&format!(…))?`.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        say(&format!($($arg)*))?
+    };
+}
+
+fn step(n: u32, title: &str) -> Result<(), CliError> {
     use std::io::IsTerminal as _;
     if std::io::stdout().is_terminal() {
-        println!("\n\x1b[1m{n}. {title}\x1b[0m");
+        say!("\n\x1b[1m{n}. {title}\x1b[0m");
     } else {
-        println!("\n{n}. {title}");
+        say!("\n{n}. {title}");
     }
+    Ok(())
 }
 
 struct Row {
@@ -59,12 +78,10 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     let key = MerchantKey::new(KEY)?;
     let receiver = Receiver::start(key)
         .map_err(|e| CliError::msg(format!("could not start the notification receiver: {e}")))?;
-    println!(
-        "sosopay demo: a shop taking payments through the SouSou gateway (an embedded sandbox)."
-    );
-    println!("  gateway        {}", sandbox.base_url());
-    println!("  webhook        {}", receiver.url);
-    println!(
+    say!("sosopay demo: a shop taking payments through the SouSou gateway (an embedded sandbox).");
+    say!("  gateway        {}", sandbox.base_url());
+    say!("  webhook        {}", receiver.url);
+    say!(
         "  merchant       {BUSI} (the document's test merchant), 3DES envelope {}",
         if args.plain { "off" } else { "on" }
     );
@@ -83,13 +100,14 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
             (_, Some(e), _) => e.clone(),
             (None, None, _) => "?".into(),
         };
-        println!(
+        // A closed stdout is noticed by the demo's next line.
+        let _ = output::line(&format!(
             "     → {:<12} attempt {} · {:>5} ms · {}",
             log.operation,
             log.attempt,
             log.duration.as_millis(),
             what
-        );
+        ));
     }));
     let client = Client::new(config)?;
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_uppercase();
@@ -99,7 +117,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     step(
         1,
         "A customer orders two coffees; the till shows a QR code (主扫 QR order)",
-    );
+    )?;
     let qr_code = format!("DEMO-QR-{run_id}");
     let price = yuan("6.40")?;
     let mut order = OrderRequest::new(&qr_code, yuan("12.80")?, Channel::Wechat, "Two coffees");
@@ -119,20 +137,20 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         .bar_code
         .clone()
         .ok_or_else(|| CliError::msg("the order reply has no BAR_CODE"))?;
-    println!(
+    say!(
         "   order {qr_code}: {} · gateway order {}",
         reply.result.code,
         reply.charge_down_code.clone().unwrap_or_default()
     );
-    println!("   pay link: {link}");
+    say!("   pay link: {link}");
     if !args.no_qr {
         for line in crate::qr::render(&link).lines() {
-            println!("   {line}");
+            say!("   {line}");
         }
     }
 
     // 2. The customer pays.
-    step(2, "The customer scans it and pays in WeChat (the sandbox's admin endpoint plays the customer)");
+    step(2, "The customer scans it and pays in WeChat (the sandbox's admin endpoint plays the customer)")?;
     sandbox
         .pay(&qr_code)
         .map_err(|e| CliError::msg(format!("the sandbox could not pay the order: {e}")))?;
@@ -144,9 +162,10 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
             ..Default::default()
         },
     )?;
-    println!(
+    say!(
         "   wait_for_payment: {:?} after {} queries",
-        waited.status, waited.queries
+        waited.status,
+        waited.queries
     );
     if waited.status != OutcomeStatus::Paid {
         return Err(CliError::msg(format!(
@@ -156,23 +175,23 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     }
 
     // 3. The notification.
-    step(3, "The gateway notifies the shop's webhook; the SDK verifies the signature, decrypts, and processes it once");
+    step(3, "The gateway notifies the shop's webhook; the SDK verifies the signature, decrypts, and processes it once")?;
     let mut notified = None;
     let deadline = Instant::now() + Duration::from_secs(15);
     while notified.is_none() && Instant::now() < deadline {
         match receiver.next(Duration::from_millis(500)) {
             Some(Event::Verified(n, Delivery::Processed)) => notified = Some(n),
-            Some(Event::Verified(_, d)) => println!(
+            Some(Event::Verified(_, d)) => say!(
                 "   (a repeated delivery: {d:?}, answered {})",
                 d.http_status()
             ),
-            Some(Event::Rejected(why)) => println!("   rejected a delivery: {why}"),
+            Some(Event::Rejected(why)) => say!("   rejected a delivery: {why}"),
             None => {}
         }
     }
     let n =
         notified.ok_or_else(|| CliError::msg("no verified notification arrived within 15 s"))?;
-    println!(
+    say!(
         "   PAY_NODIFY verified: order {} · state {} · {} yuan · channel order {}",
         n.order.charge_code.clone().unwrap_or_default(),
         n.order.state.as_ref().map(|s| s.name()).unwrap_or("?"),
@@ -180,7 +199,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         n.order.charge_third_code.clone().unwrap_or_default()
     );
     for b in &n.order.fund_bills {
-        println!(
+        say!(
             "   paid from fund channel {} ({}): {} yuan",
             b.fund_channel.as_wire(),
             b.fund_channel.name(),
@@ -198,12 +217,12 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     step(
         4,
         "The shop queries the order (the source of truth when a notification is missed)",
-    );
+    )?;
     let q = client.query_charge(&qr_code)?;
-    println!("{}", indent(&crate::ops::describe_order(&q.order)));
+    say!("{}", indent(&crate::ops::describe_order(&q.order)));
 
     // 5. A partial refund.
-    step(5, "One coffee is returned: a partial refund of 6.40 yuan");
+    step(5, "One coffee is returned: a partial refund of 6.40 yuan")?;
     let refund_no = format!("DEMO-RF-{run_id}");
     let r = client.refund(&RefundRequest::new(
         &qr_code,
@@ -211,9 +230,10 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         price,
         "one coffee returned",
     ))?;
-    println!(
+    say!(
         "   refund {refund_no}: {} · {}",
-        r.result.code, r.result.info
+        r.result.code,
+        r.result.info
     );
     let q = client.query_charge(&qr_code)?;
     let state = q
@@ -221,7 +241,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         .state
         .clone()
         .unwrap_or(OrderState::Unknown(String::new()));
-    println!("   the order is now {} ({})", state.name(), state.as_wire());
+    say!("   the order is now {} ({})", state.name(), state.as_wire());
     rows.push(Row {
         what: "partial refund",
         charge_code: qr_code.clone(),
@@ -230,7 +250,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     });
 
     // 6. The till flow.
-    step(6, "At the till: the cashier scans a customer's code; the customer takes a few seconds to confirm");
+    step(6, "At the till: the cashier scans a customer's code; the customer takes a few seconds to confirm")?;
     let till_code = format!("DEMO-TILL-{run_id}");
     let mut mp = MicropayRequest::new(&till_code, yuan("23.50")?, PAYING_THEN_PAYS_4S, "Lunch set");
     mp.channel = Channel::Auto;
@@ -241,9 +261,10 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         ..Default::default()
     };
     let out = client.micropay_and_wait(&mp, &opts)?;
-    println!(
-        "   micropay_and_wait: {:?} ({}) after {} queries",
-        out.status, out.reason, out.queries
+    say!(
+        "   micropay_and_wait: {} after {} queries",
+        output::outcome_summary(out.status, &out.reason),
+        out.queries
     );
     if out.status != OutcomeStatus::Paid {
         return Err(CliError::msg(format!(
@@ -259,14 +280,16 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     });
 
     // 7. Summary and reconciliation.
-    step(7, "Summary, reconciled with the sandbox's ledger");
-    println!(
+    step(7, "Summary, reconciled with the sandbox's ledger")?;
+    say!(
         "   {:<26}{:<28}{:>10}  outcome",
-        "what", "charge code", "yuan"
+        "what",
+        "charge code",
+        "yuan"
     );
-    println!("   {}", "-".repeat(86));
+    say!("   {}", "-".repeat(86));
     for row in &rows {
-        println!(
+        say!(
             "   {:<26}{:<28}{:>10}  {}",
             row.what,
             row.charge_code,
@@ -276,11 +299,11 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     }
     let ledger = sandbox.ledger();
     let check = reconcile(&ledger, &qr_code, &till_code, price)?;
-    println!("   {}", "-".repeat(86));
+    say!("   {}", "-".repeat(86));
     for line in check {
-        println!("   ✓ {line}");
+        say!("   ✓ {line}");
     }
-    println!(
+    say!(
         "\nDone in {:.1} s. Everything the SDK reported agrees with the gateway's ledger.",
         started.elapsed().as_secs_f64()
     );

@@ -1,7 +1,6 @@
 //! Gateway operations from the command line.
 
 use clap::{Args, Subcommand};
-use serde::Serialize;
 use sosopay::models::{
     CancelRequest, MicropayRequest, OrderDetails, OrderRequest, QueryRequest, RefundRequest,
 };
@@ -9,52 +8,55 @@ use sosopay::{
     Amount, Channel, Client, ClientConfig, DynamicIdType, Environment, SerType, WaitOptions,
 };
 
+use crate::output;
 use crate::CliError;
 
-/// Credentials and connection, from flags or the environment.
+/// Credentials, connection and output of the gateway operations, from flags or the
+/// environment. Only the operations take them (not the demo, the sandbox or the tools).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Connection and output")]
 pub struct Conn {
     /// Merchant code (BUSI_ID).
-    #[arg(long, env = "SOSOPAY_BUSI_CODE", global = true)]
+    #[arg(long, env = "SOSOPAY_BUSI_CODE")]
     pub busi_code: Option<String>,
     /// Merchant key (prefer the SOSOPAY_KEY variable: flags show in `ps`).
-    #[arg(long, env = "SOSOPAY_KEY", hide_env_values = true, global = true)]
+    #[arg(long, env = "SOSOPAY_KEY", hide_env_values = true)]
     pub key: Option<String>,
     /// Gateway base URL (…/openGateway/openService/).
-    #[arg(long, env = "SOSOPAY_BASE_URL", global = true)]
+    #[arg(long, env = "SOSOPAY_BASE_URL")]
     pub base_url: Option<String>,
     /// Named environment instead of --base-url: production, production-http, uat.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub env: Option<String>,
     /// Use the 3DES envelope.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub encrypt: bool,
-    /// Print JSON instead of text.
-    #[arg(long, global = true)]
+    /// Print JSON instead of text (state and channel_type as numbers, amounts in fen).
+    #[arg(long)]
     pub json: bool,
 }
 
 impl Conn {
     pub fn client(&self) -> Result<Client, CliError> {
         let busi = self.busi_code.clone().ok_or_else(|| {
-            CliError::msg("no merchant code: pass --busi-code or set SOSOPAY_BUSI_CODE")
+            CliError::invalid("no merchant code: pass --busi-code or set SOSOPAY_BUSI_CODE")
         })?;
         let key = self
             .key
             .clone()
-            .ok_or_else(|| CliError::msg("no merchant key: set SOSOPAY_KEY (or pass --key)"))?;
+            .ok_or_else(|| CliError::invalid("no merchant key: set SOSOPAY_KEY (or pass --key)"))?;
         let base = match (&self.base_url, &self.env) {
             (Some(u), _) => u.clone(),
             (None, Some(e)) => Environment::from_name(e)
                 .ok_or_else(|| {
-                    CliError::msg(format!(
+                    CliError::invalid(format!(
                         "unknown environment {e:?}: use production, production-http or uat"
                     ))
                 })?
                 .base_url()
                 .to_owned(),
             (None, None) => {
-                return Err(CliError::msg(
+                return Err(CliError::invalid(
                     "no gateway: pass --base-url, --env or set SOSOPAY_BASE_URL",
                 ))
             }
@@ -81,9 +83,27 @@ pub enum Op {
     Cancel(CancelArgs),
 }
 
+impl Op {
+    /// The credentials and connection options given to this operation.
+    pub fn conn(&self) -> &Conn {
+        match self {
+            Op::Micropay(a) => &a.conn,
+            Op::Order(a) => &a.conn,
+            Op::Query(a) => &a.conn,
+            Op::Refund(a) => &a.conn,
+            Op::Cancel(a) => &a.conn,
+        }
+    }
+
+    /// Whether the operation can move money (so that a failure may leave its outcome unknown).
+    pub fn moves_money(&self) -> bool {
+        !matches!(self, Op::Query(_))
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct MicropayArgs {
-    /// The merchant's unique order number.
+    /// The merchant's unique order number (CHARGE_CODE).
     #[arg(long)]
     charge_code: String,
     /// Amount in yuan, e.g. 12.50.
@@ -92,14 +112,16 @@ pub struct MicropayArgs {
     /// The code scanned from the customer's wallet.
     #[arg(long)]
     dynamic_id: String,
-    /// What is paid for.
+    /// What is paid for (PAY_SUBJECT).
     #[arg(long)]
     subject: String,
     /// Channel number (0 = auto-detect).
     #[arg(long, default_value = "0")]
     channel: String,
+    /// Operator (cashier) id, OPER_ID [default: cli].
     #[arg(long)]
     oper_id: Option<String>,
+    /// Device (till) id, DEV_ID [default: sosopay-cli].
     #[arg(long)]
     dev_id: Option<String>,
     /// Wait for the outcome: query until final, cancel at the deadline.
@@ -108,10 +130,13 @@ pub struct MicropayArgs {
     /// Deadline in seconds for --wait.
     #[arg(long, default_value_t = 90)]
     deadline: u64,
+    #[command(flatten)]
+    conn: Conn,
 }
 
 #[derive(Debug, Args)]
 pub struct OrderArgs {
+    /// The merchant's unique order number (CHARGE_CODE).
     #[arg(long)]
     charge_code: String,
     /// Amount in yuan.
@@ -120,6 +145,7 @@ pub struct OrderArgs {
     /// Channel number: 1 Alipay, 2 WeChat, ...
     #[arg(long, default_value = "2")]
     channel: String,
+    /// What is paid for (PAY_SUBJECT).
     #[arg(long)]
     subject: String,
     /// Where the gateway sends the payment notification.
@@ -131,12 +157,17 @@ pub struct OrderArgs {
     /// A WeChat JSAPI order for this subOpenid.
     #[arg(long)]
     jsapi_openid: Option<String>,
+    /// The WeChat sub-merchant's app id (subAppid) of a JSAPI order.
     #[arg(long)]
     sub_appid: Option<String>,
+    /// Operator (cashier) id, OPER_ID [default: cli].
     #[arg(long)]
     oper_id: Option<String>,
+    /// Device (till) id, DEV_ID [default: sosopay-cli].
     #[arg(long)]
     dev_id: Option<String>,
+    #[command(flatten)]
+    conn: Conn,
 }
 
 #[derive(Debug, Args)]
@@ -146,12 +177,16 @@ pub struct QueryArgs {
     /// 0 merchant CHARGE_CODE, 1 gateway CHARGE_DOWN_CODE, 2 verification code.
     #[arg(long, default_value = "0")]
     ser_type: String,
+    #[command(flatten)]
+    conn: Conn,
 }
 
 #[derive(Debug, Args)]
 pub struct RefundArgs {
+    /// The paid order, by the merchant's order number (CHARGE_CODE).
     #[arg(long)]
     charge_code: Option<String>,
+    /// The paid order, by the gateway's order number (CHARGE_DOWN_CODE).
     #[arg(long)]
     charge_down_code: Option<String>,
     /// Unique refund number (reuse it to retry safely).
@@ -160,30 +195,35 @@ pub struct RefundArgs {
     /// Amount in yuan.
     #[arg(long)]
     amount: String,
+    /// Why the money is returned (REFUND_SUBJECT).
     #[arg(long, default_value = "refund")]
     subject: String,
+    #[command(flatten)]
+    conn: Conn,
 }
 
 #[derive(Debug, Args)]
 pub struct CancelArgs {
+    /// The merchant's order number (CHARGE_CODE) of the order to cancel.
     charge_code: String,
     /// Apply to cancel (opType=ACO) instead of cancelling at once.
     #[arg(long)]
     apply: bool,
+    #[command(flatten)]
+    conn: Conn,
 }
 
-fn print<T: Serialize>(
+/// Prints `value` as JSON with `--json`, else `human()`.
+fn print(
     json: bool,
-    value: &T,
+    value: impl FnOnce() -> Result<serde_json::Value, CliError>,
     human: impl FnOnce() -> String,
 ) -> Result<(), CliError> {
     if json {
-        let text = serde_json::to_string_pretty(value).map_err(|e| CliError::msg(e.to_string()))?;
-        println!("{text}");
+        output::json(&value()?)
     } else {
-        println!("{}", human());
+        output::line(&human())
     }
-    Ok(())
 }
 
 pub fn describe_order(o: &OrderDetails) -> String {
@@ -209,11 +249,19 @@ pub fn describe_order(o: &OrderDetails) -> String {
             .map(|c| format!("{} ({})", c.name(), c.as_wire())),
     );
     add("amount", o.amount.map(|a| format!("{a} yuan")));
-    add("paid at", o.end_time.clone().or(o.begin_time.clone()));
+    add("created at", o.begin_time.clone());
+    // END_TIME is when the order ended: paid, or cancelled / closed unpaid. Only a paid state
+    // (1, or 4, 5, 8, 9 after refunds) makes it a payment time.
+    let paid = o.state.as_ref().is_some_and(|s| s.money_taken());
+    add(
+        if paid { "paid at" } else { "ended at" },
+        o.end_time.clone(),
+    );
     lines.join("\n")
 }
 
-pub fn run(op: &Op, conn: &Conn) -> Result<(), CliError> {
+pub fn run(op: &Op) -> Result<(), CliError> {
+    let conn = op.conn();
     let client = conn.client()?;
     match op {
         Op::Micropay(a) => {
@@ -230,28 +278,36 @@ pub fn run(op: &Op, conn: &Conn) -> Result<(), CliError> {
             if a.wait {
                 let opts = WaitOptions::with_deadline(std::time::Duration::from_secs(a.deadline));
                 let out = client.micropay_and_wait(&req, &opts)?;
-                print(conn.json, &out, || {
-                    let mut s = format!("{:?}: {}", out.status, out.reason);
-                    if let Some(o) = &out.order {
-                        s.push('\n');
-                        s.push_str(&describe_order(o));
-                    }
-                    s
-                })?;
+                print(
+                    conn.json,
+                    || output::outcome(&out),
+                    || {
+                        let mut s = output::outcome_summary(out.status, &out.reason);
+                        if let Some(o) = &out.order {
+                            s.push('\n');
+                            s.push_str(&describe_order(o));
+                        }
+                        s
+                    },
+                )?;
                 if !out.is_paid() {
                     return Err(CliError::Quiet(1));
                 }
                 Ok(())
             } else {
                 let r = client.micropay(&req)?;
-                print(conn.json, &r, || {
-                    format!(
-                        "{}: {}\ngateway order     {}",
-                        r.result.code,
-                        r.result.info,
-                        r.charge_down_code.clone().unwrap_or_default()
-                    )
-                })
+                print(
+                    conn.json,
+                    || output::order_reply(&r),
+                    || {
+                        format!(
+                            "{}: {}\ngateway order     {}",
+                            r.result.code,
+                            r.result.info,
+                            r.charge_down_code.clone().unwrap_or_default()
+                        )
+                    },
+                )
             }
         }
         Op::Order(a) => {
@@ -275,27 +331,31 @@ pub fn run(op: &Op, conn: &Conn) -> Result<(), CliError> {
             } else {
                 client.create_qr_order(&req)?
             };
-            print(conn.json, &r, || {
-                let mut s = format!(
-                    "{}: {}\ngateway order     {}",
-                    r.result.code,
-                    r.result.info,
-                    r.charge_down_code.clone().unwrap_or_default()
-                );
-                if let Some(b) = &r.bar_code {
-                    s.push_str(&format!(
-                        "\npay link          {b}\n{}",
-                        crate::qr::render(b)
-                    ));
-                }
-                if let Some(j) = &r.jsapi {
-                    s.push_str(&format!(
-                        "\nappId {}\ntimeStamp {}\nnonceStr {}\npackage {}\nsignType {}\npaySign {}",
-                        j.app_id, j.time_stamp, j.nonce_str, j.package, j.sign_type, j.pay_sign
-                    ));
-                }
-                s
-            })
+            print(
+                conn.json,
+                || output::order_reply(&r),
+                || {
+                    let mut s = format!(
+                        "{}: {}\ngateway order     {}",
+                        r.result.code,
+                        r.result.info,
+                        r.charge_down_code.clone().unwrap_or_default()
+                    );
+                    if let Some(b) = &r.bar_code {
+                        s.push_str(&format!(
+                            "\npay link          {b}\n{}",
+                            crate::qr::render(b)
+                        ));
+                    }
+                    if let Some(j) = &r.jsapi {
+                        s.push_str(&format!(
+                            "\nappId {}\ntimeStamp {}\nnonceStr {}\npackage {}\nsignType {}\npaySign {}",
+                            j.app_id, j.time_stamp, j.nonce_str, j.package, j.sign_type, j.pay_sign
+                        ));
+                    }
+                    s
+                },
+            )
         }
         Op::Query(a) => {
             let req = QueryRequest {
@@ -303,7 +363,11 @@ pub fn run(op: &Op, conn: &Conn) -> Result<(), CliError> {
                 ser_type: SerType::from_wire(&a.ser_type),
             };
             let r = client.query(&req)?;
-            print(conn.json, &r, || describe_order(&r.order))
+            print(
+                conn.json,
+                || output::query_reply(&r),
+                || describe_order(&r.order),
+            )
         }
         Op::Refund(a) => {
             let req = RefundRequest {
@@ -316,18 +380,22 @@ pub fn run(op: &Op, conn: &Conn) -> Result<(), CliError> {
                 dev_id: String::new(),
             };
             let r = client.refund(&req)?;
-            print(conn.json, &r, || {
-                format!("{}: {}", r.result.code, r.result.info)
-            })
+            print(
+                conn.json,
+                || output::refund_reply(&r),
+                || format!("{}: {}", r.result.code, r.result.info),
+            )
         }
         Op::Cancel(a) => {
             let r = client.cancel(&CancelRequest {
                 charge_code: a.charge_code.clone(),
                 apply: a.apply,
             })?;
-            print(conn.json, &r, || {
-                format!("{}: {}", r.result.code, r.result.info)
-            })
+            print(
+                conn.json,
+                || output::cancel_reply(&r),
+                || format!("{}: {}", r.result.code, r.result.info),
+            )
         }
     }
 }

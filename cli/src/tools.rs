@@ -1,11 +1,11 @@
 //! Support tools: sign, encrypt, decrypt and verify notifications, reading stdin.
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 use sosopay::envelope::{self, Envelope, MerchantKey};
-use sosopay::models::Notification;
 use sosopay::NotificationVerifier;
 
+use crate::output;
 use crate::CliError;
 
 /// Reads all of stdin as bytes (binary-safe: nothing trimmed).
@@ -18,15 +18,13 @@ pub fn read_stdin() -> Result<Vec<u8>, CliError> {
 }
 
 fn utf8(bytes: Vec<u8>, what: &str) -> Result<String, CliError> {
-    String::from_utf8(bytes).map_err(|_| CliError::msg(format!("the {what} on stdin is not UTF-8")))
+    String::from_utf8(bytes)
+        .map_err(|_| CliError::invalid(format!("the {what} on stdin is not UTF-8")))
 }
 
-/// Writes bytes to stdout and flushes.
+/// Writes bytes to stdout and flushes (a closed stdout is not an error: [`output::write`]).
 pub fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes)
-        .and_then(|_| out.flush())
-        .map_err(|e| CliError::msg(format!("could not write stdout: {e}")))
+    output::write(bytes)
 }
 
 /// `sosopay sign`.
@@ -41,7 +39,11 @@ pub fn sign(
         (None, Some([charge_code, busi_code])) => {
             envelope::sign_cancel(key, timestamp, charge_code, busi_code)?
         }
-        (None, Some(_)) => return Err(CliError::msg("--cancel takes CHARGE_CODE and BUSI_CODE")),
+        (None, Some(_)) => {
+            return Err(CliError::invalid(
+                "--cancel takes CHARGE_CODE and BUSI_CODE",
+            ))
+        }
         (None, None) => {
             let body = utf8(read_stdin()?, "body")?;
             envelope::sign_body(key, timestamp, &body)?
@@ -64,45 +66,6 @@ pub fn decrypt(key: &MerchantKey) -> Result<(), CliError> {
     write_stdout(&pt)
 }
 
-fn number_or_string(s: &str) -> serde_json::Value {
-    match s.parse::<u64>() {
-        Ok(n) if !s.starts_with('0') || s == "0" => serde_json::Value::from(n),
-        _ => serde_json::Value::from(s),
-    }
-}
-
-/// A notification as the CLI prints it: snake_case fields, amounts in fen.
-pub fn notification_json(n: &Notification) -> serde_json::Value {
-    let o = &n.order;
-    let opt = |v: &Option<String>| {
-        v.clone()
-            .map(serde_json::Value::from)
-            .unwrap_or(serde_json::Value::Null)
-    };
-    let bills: Vec<serde_json::Value> = o
-        .fund_bills
-        .iter()
-        .map(|b| serde_json::json!({"fund_channel": b.fund_channel.as_wire(), "amount_fen": b.amount.fen()}))
-        .collect();
-    serde_json::json!({
-        "busi_id": opt(&o.busi_id),
-        "charge_code": opt(&o.charge_code),
-        "charge_down_code": opt(&o.charge_down_code),
-        "charge_third_code": opt(&o.charge_third_code),
-        "channel_type": o.channel.as_ref().map(|c| number_or_string(c.as_wire())).unwrap_or(serde_json::Value::Null),
-        "state": o.state.as_ref().map(|s| number_or_string(s.as_wire())).unwrap_or(serde_json::Value::Null),
-        "amount_fen": o.amount.map(|a| serde_json::Value::from(a.fen())).unwrap_or(serde_json::Value::Null),
-        "pay_subject": opt(&o.pay_subject),
-        "oper_id": opt(&o.oper_id),
-        "dev_id": opt(&o.dev_id),
-        "merchant_para": opt(&o.merchant_para),
-        "fund_bills": bills,
-        "begin_time": opt(&o.begin_time),
-        "end_time": opt(&o.end_time),
-        "raw": n.raw,
-    })
-}
-
 /// `sosopay notify`: verify a notification body on stdin.
 pub fn notify(key: &MerchantKey, raw_query: &str, max_age: Option<u64>) -> Result<(), CliError> {
     let body = read_stdin()?;
@@ -111,7 +74,5 @@ pub fn notify(key: &MerchantKey, raw_query: &str, max_age: Option<u64>) -> Resul
         v = v.with_max_age(std::time::Duration::from_secs(s));
     }
     let n = v.parse(raw_query, &body)?;
-    let text = serde_json::to_string_pretty(&notification_json(&n))
-        .map_err(|e| CliError::msg(e.to_string()))?;
-    write_stdout(format!("{text}\n").as_bytes())
+    output::json(&output::notification(&n)?)
 }

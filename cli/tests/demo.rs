@@ -28,6 +28,10 @@ fn demo_runs_and_reconciles() {
         );
     }
     assert!(
+        !stdout.contains("Paid (paid)") && !stdout.contains("Paid: paid"),
+        "the status is said once:\n{stdout}"
+    );
+    assert!(
         !stdout.contains("98SDKFUO432HNODS098EEE07U9DUOIUE"),
         "the key must never be printed"
     );
@@ -98,7 +102,8 @@ fn operations_use_env_credentials_and_print_json() {
     assert_eq!(j["status"], "paid", "{j}");
     let out = run(&["query", "CLI-1", "--json"]);
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(j["state"], "1", "{j}");
+    assert_eq!(j["state"], 1, "{j}");
+    assert_eq!(j["channel_type"], 2, "{j}");
     let out = run(&[
         "refund",
         "--charge-code",

@@ -195,6 +195,11 @@ fn notify_verifies_and_rejects() {
         body.as_bytes(),
     );
     assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("outcome unknown") && err.contains("--key or SOSOPAY_KEY"),
+        "a hint for a notification, not for a payment: {err}"
+    );
     let old = (sosopay::envelope::now_millis() - 3_600_000).to_string();
     let old_sign = sosopay::envelope::sign_body(&key, &old, body).expect("sign");
     let out = sosopay(
