@@ -218,6 +218,82 @@ const REPLY_ROOTS: &[&str] = &[
     "REFUND_REQ",
 ];
 
+/// The first key that appears twice in one JSON object of `text` (compared ignoring case, as
+/// field names are matched), if any. Not JSON (XML, garbage): `None` (XML repeats become lists,
+/// which the callers check themselves).
+pub fn duplicate_key(text: &str) -> Option<String> {
+    use serde::de::{Deserializer as _, MapAccess, SeqAccess, Visitor};
+    use std::fmt;
+
+    struct Dup;
+
+    impl<'de> Visitor<'de> for Dup {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut seen: Vec<String> = Vec::new();
+            let mut found = None;
+            while let Some(k) = map.next_key::<String>()? {
+                let lower = k.to_ascii_lowercase();
+                if found.is_none() && seen.contains(&lower) {
+                    found = Some(k);
+                }
+                seen.push(lower);
+                let inner = map.next_value_seed(DupSeed)?;
+                if found.is_none() {
+                    found = inner;
+                }
+            }
+            Ok(found)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut found = None;
+            while let Some(inner) = seq.next_element_seed(DupSeed)? {
+                if found.is_none() {
+                    found = inner;
+                }
+            }
+            Ok(found)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+
+    struct DupSeed;
+
+    impl<'de> serde::de::DeserializeSeed<'de> for DupSeed {
+        type Value = Option<String>;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(Dup)
+        }
+    }
+
+    let t = text.trim_start_matches('\u{feff}').trim_start();
+    if !t.starts_with('{') {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_str(t);
+    de.deserialize_any(Dup).ok().flatten()
+}
+
 fn parse_json(text: &str) -> Result<(Node, serde_json::Value)> {
     // Depth is bounded by serde_json's recursion limit (128).
     let v: serde_json::Value =

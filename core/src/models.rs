@@ -1466,10 +1466,35 @@ impl Notification {
             Some(b) if b.is_map() => b,
             _ => return Err(Error::decode("expected a PAY_NODIFY document")),
         };
-        let order = OrderDetails::from_body(body)?;
-        if order.charge_code.is_none() {
-            return Err(Error::decode("the notification has no CHARGE_CODE"));
+        if let Some(dup) = crate::codec::duplicate_key(text) {
+            return Err(Error::decode(format!(
+                "the notification has the field {dup} twice"
+            )));
         }
+        if let Node::Map(fields) = body {
+            for (i, (k, v)) in fields.iter().enumerate() {
+                if fields[..i].iter().any(|(k2, _)| k2.eq_ignore_ascii_case(k)) {
+                    return Err(Error::decode(format!(
+                        "the notification has the field {k} twice"
+                    )));
+                }
+                if ["CHARGE_CODE", "STATE", "AMT"]
+                    .iter()
+                    .any(|r| r.eq_ignore_ascii_case(k))
+                    && matches!(v, Node::List(_) | Node::Map(_))
+                {
+                    return Err(Error::decode(format!(
+                        "the notification's {k} is repeated or not a single value"
+                    )));
+                }
+            }
+        }
+        for field in ["CHARGE_CODE", "STATE", "AMT"] {
+            if body.text(field).is_none() {
+                return Err(Error::decode(format!("the notification has no {field}")));
+            }
+        }
+        let order = OrderDetails::from_body(body)?;
         Ok(Notification {
             order,
             raw: doc.raw,

@@ -112,9 +112,10 @@ impl NotificationVerifier {
         };
         let key = self.envelope.key();
         if !signature.verify_body(key, &plaintext) {
-            // Fallback seen in production: the body signed with its backslashes removed
-            // (JSON with escaped "\/").
-            let unescaped: String = plaintext.chars().filter(|c| *c != '\\').collect();
+            // Fallback seen in production: the body signed before the vendor's JSON escaping of
+            // slashes. Only that escaping is undone ("\/" to "/"): removing any other
+            // backslash would let a forger make escaped fields vanish into one string.
+            let unescaped = plaintext.replace("\\/", "/");
             if unescaped.len() == plaintext.len() || !signature.verify_body(key, &unescaped) {
                 return Err(Error::signature(
                     "the notification's signature does not match (wrong key or altered body)",
@@ -382,6 +383,78 @@ mod tests {
             .parse_at(&format!("sign={sign}"), body.as_bytes(), now)
             .expect("fallback");
         assert_eq!(n.order.pay_subject.as_deref(), Some("a/b"));
+    }
+
+    fn signed(body: &str, now: u64) -> String {
+        format!(
+            "sign={}",
+            envelope::sign_body(&key(), &now.to_string(), body).expect("sign")
+        )
+    }
+
+    #[test]
+    fn fallback_removes_only_escaped_slashes() {
+        let now = 1_800_000_000_000u64;
+        let v = NotificationVerifier::new(key());
+        // A forger escapes the quotes around STATE and AMT: with every backslash removed the
+        // signed text is the genuine body, but the fields vanish into PAY_SUBJECT's string.
+        let genuine = r#"{"PAY_NODIFY":{"CHARGE_CODE":"C-3","PAY_SUBJECT":"x","STATE":1,"AMT":5,"END_TIME":"y"}}"#;
+        let q = signed(genuine, now);
+        let forged = r#"{"PAY_NODIFY":{"CHARGE_CODE":"C-3","PAY_SUBJECT":"x\",\"STATE\":1,\"AMT\":5,\"END_TIME\":\"y"}}"#;
+        let stripped: String = forged.chars().filter(|c| *c != '\\').collect();
+        assert_eq!(stripped, genuine, "the attack's premise");
+        assert!(matches!(
+            v.parse_at(&q, forged.as_bytes(), now),
+            Err(Error::Signature { .. })
+        ));
+        // XML: ORDER\-7 is not ORDER-7.
+        let xml = "<PAY_NODIFY><CHARGE_CODE>ORDER-7</CHARGE_CODE><STATE>1</STATE><AMT>5</AMT></PAY_NODIFY>";
+        let q = signed(xml, now);
+        assert!(v.parse_at(&q, xml.as_bytes(), now).is_ok());
+        let escaped = xml.replace("ORDER-7", "ORDER\\-7");
+        assert!(matches!(
+            v.parse_at(&q, escaped.as_bytes(), now),
+            Err(Error::Signature { .. })
+        ));
+    }
+
+    #[test]
+    fn required_fields_and_duplicates_are_refused() {
+        let now = 1_800_000_000_000u64;
+        let v = NotificationVerifier::new(key());
+        let refused =
+            |body: &str, needle: &str| match v.parse_at(&signed(body, now), body.as_bytes(), now) {
+                Err(Error::Decode { reason }) => {
+                    assert!(reason.contains(needle), "{body}: {reason}")
+                }
+                other => panic!("{body}: {other:?}"),
+            };
+        refused(r#"{"PAY_NODIFY":{"STATE":1,"AMT":5}}"#, "CHARGE_CODE");
+        refused(r#"{"PAY_NODIFY":{"CHARGE_CODE":"C","AMT":5}}"#, "STATE");
+        refused(r#"{"PAY_NODIFY":{"CHARGE_CODE":"C","STATE":1}}"#, "AMT");
+        refused(
+            r#"{"PAY_NODIFY":{"CHARGE_CODE":"C","STATE":"","AMT":5}}"#,
+            "STATE",
+        );
+        refused(
+            r#"{"PAY_NODIFY":{"CHARGE_CODE":"C","STATE":1,"AMT":5,"STATE":6}}"#,
+            "STATE",
+        );
+        refused(
+            r#"{"PAY_NODIFY":{"CHARGE_CODE":"C","STATE":1,"AMT":5,"state":6}}"#,
+            "twice",
+        );
+        refused(
+            "<PAY_NODIFY><CHARGE_CODE>C</CHARGE_CODE><STATE>1</STATE><STATE>6</STATE><AMT>5</AMT></PAY_NODIFY>",
+            "STATE",
+        );
+        // Repeated list items are not duplicates.
+        let ok = "<PAY_NODIFY><CHARGE_CODE>C</CHARGE_CODE><STATE>1</STATE><AMT>5</AMT><FUND_BILL_LIST><TRADEFUNDBILL><FUND_CHANNEL>10</FUND_CHANNEL><AMOUNT>0.01</AMOUNT></TRADEFUNDBILL><TRADEFUNDBILL><FUND_CHANNEL>11</FUND_CHANNEL><AMOUNT>0.04</AMOUNT></TRADEFUNDBILL></FUND_BILL_LIST></PAY_NODIFY>";
+        let n = v
+            .parse_at(&signed(ok, now), ok.as_bytes(), now)
+            .expect("list");
+        assert_eq!(n.order.fund_bills.len(), 2);
+        assert_eq!(n.idempotency_key(), ":C:1", "built from the parsed fields");
     }
 
     #[test]
