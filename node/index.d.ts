@@ -695,7 +695,10 @@ export interface WaitOptions {
   maxPollIntervalMs?: number
   /** How many times to try cancelling before reporting `"Unresolved"`. Default 5. */
   cancelAttempts?: number
-  /** The upper bound of the whole flow, ms (at least `deadlineMs`). Default 90000. */
+  /**
+   * The upper bound of the whole flow, ms (at least `deadlineMs`). Default 90000, or
+   * `deadlineMs` + 30000 when that is longer.
+   */
   maxDurationMs?: number
   /**
    * How long the gateway may still act on a request the client gave up on, ms. Default
