@@ -109,6 +109,66 @@ impl FromStr for Operation {
     }
 }
 
+/// A top-level reply field the `omit` fault can remove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OmitField {
+    /// `STATE`: the order state.
+    State,
+    /// `AMT`: the amount.
+    Amt,
+    /// `CHARGE_CODE`: the merchant's order number.
+    ChargeCode,
+    /// `CHANNEL_TYPE`: the payment channel.
+    ChannelType,
+    /// `DYNAMIC_ID`: the customer's payment code (query replies of micropay orders).
+    DynamicId,
+}
+
+impl OmitField {
+    /// Every field `omit` accepts.
+    pub const ALL: [OmitField; 5] = [
+        OmitField::State,
+        OmitField::Amt,
+        OmitField::ChargeCode,
+        OmitField::ChannelType,
+        OmitField::DynamicId,
+    ];
+
+    /// The field's wire name (`STATE`, `AMT`, `CHARGE_CODE`, `CHANNEL_TYPE`, `DYNAMIC_ID`).
+    pub fn as_wire(self) -> &'static str {
+        match self {
+            OmitField::State => "STATE",
+            OmitField::Amt => "AMT",
+            OmitField::ChargeCode => "CHARGE_CODE",
+            OmitField::ChannelType => "CHANNEL_TYPE",
+            OmitField::DynamicId => "DYNAMIC_ID",
+        }
+    }
+}
+
+impl fmt::Display for OmitField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_wire())
+    }
+}
+
+impl FromStr for OmitField {
+    type Err = String;
+    /// The wire name, case-insensitively (`-` for `_` accepted).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim().replace('-', "_");
+        OmitField::ALL
+            .iter()
+            .copied()
+            .find(|f| t.eq_ignore_ascii_case(f.as_wire()))
+            .ok_or_else(|| {
+                format!(
+                    "omit parameter {s:?} is not a field omit can remove: expected STATE, AMT, CHARGE_CODE, CHANNEL_TYPE or DYNAMIC_ID"
+                )
+            })
+    }
+}
+
 /// How an operation misbehaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultKind {
@@ -139,63 +199,27 @@ pub enum FaultKind {
     /// `notify` only: after an attempt the merchant accepted (HTTP 200), send the same
     /// notification once more.
     Duplicate,
-    /// The request is "delayed in transit": wait this many milliseconds (wall time) *before*
-    /// processing it, then process it (money may move) and reply, even if the client has given
-    /// up meanwhile.
+    /// Gateway only: the request is delayed in transit. Wait this many milliseconds (wall
+    /// time, not scaled) **before** processing it, then process it (money may move) and reply.
+    /// The request is processed even when the client has given up and closed the connection
+    /// meanwhile (the work runs in its own task); it is checked (signature, timestamp age) as
+    /// it arrives after the wait. It is dropped only if the sandbox is reset during the wait.
     Late {
         /// Milliseconds.
         ms: u64,
     },
-    /// Process the request, then remove this top-level field from the reply.
-    Omit(ReplyField),
-    /// Process the request, then send the reply under another operation's root element
-    /// (`REFUND_RESP`; `QUERY_RESP` for a refund).
+    /// Gateway only: process the request, then remove this top-level field from the reply.
+    Omit {
+        /// The removed field (matched case-insensitively).
+        field: OmitField,
+    },
+    /// Gateway only: process the request, then render the reply under another operation's
+    /// root element: `REFUND_RESP` (`QUERY_RESP` for `refund`).
     WrongRoot,
-    /// Process the request, then turn the reply's `STATE` into a one-item list (`["1"]`).
+    /// Gateway only: process the request, then turn a scalar top-level `STATE` into a list
+    /// holding it: `"STATE":["1"]` in JSON; in XML the element is repeated
+    /// (`<STATE>1</STATE><STATE>1</STATE>`), since a one-item list reads as a scalar there.
     ListState,
-}
-
-/// A reply field the `omit` fault can remove.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReplyField {
-    /// `STATE`.
-    State,
-    /// `AMT`.
-    Amt,
-    /// `CHARGE_CODE`.
-    ChargeCode,
-    /// `CHANNEL_TYPE`.
-    ChannelType,
-    /// `DYNAMIC_ID`.
-    DynamicId,
-}
-
-impl ReplyField {
-    /// The wire name.
-    pub fn wire(self) -> &'static str {
-        match self {
-            ReplyField::State => "STATE",
-            ReplyField::Amt => "AMT",
-            ReplyField::ChargeCode => "CHARGE_CODE",
-            ReplyField::ChannelType => "CHANNEL_TYPE",
-            ReplyField::DynamicId => "DYNAMIC_ID",
-        }
-    }
-
-    fn parse(s: &str) -> Result<ReplyField, String> {
-        [
-            ReplyField::State,
-            ReplyField::Amt,
-            ReplyField::ChargeCode,
-            ReplyField::ChannelType,
-            ReplyField::DynamicId,
-        ]
-        .into_iter()
-        .find(|f| f.wire().eq_ignore_ascii_case(s.trim()))
-        .ok_or_else(|| {
-            format!("omit: {s:?} is not STATE, AMT, CHARGE_CODE, CHANNEL_TYPE or DYNAMIC_ID")
-        })
-    }
 }
 
 impl FaultKind {
@@ -211,17 +235,18 @@ impl FaultKind {
             FaultKind::BadSign => "bad_sign".into(),
             FaultKind::Duplicate => "duplicate".into(),
             FaultKind::Late { .. } => "late".into(),
-            FaultKind::Omit(_) => "omit".into(),
+            FaultKind::Omit { .. } => "omit".into(),
             FaultKind::WrongRoot => "wrong_root".into(),
             FaultKind::ListState => "list_state".into(),
         }
     }
 
-    /// The rule parameter, if any (`delay`: milliseconds; `httpNNN`: `after`).
+    /// The rule parameter, if any (`delay`, `late`: milliseconds; `httpNNN`: `after`; `omit`:
+    /// the field).
     pub fn param(&self) -> Option<String> {
         match self {
             FaultKind::Delay { ms } | FaultKind::Late { ms } => Some(ms.to_string()),
-            FaultKind::Omit(f) => Some(f.wire().to_owned()),
+            FaultKind::Omit { field } => Some(field.as_wire().into()),
             FaultKind::HttpStatus {
                 processed: true, ..
             } => Some("after".into()),
@@ -239,16 +264,28 @@ impl FaultKind {
         match k.as_str() {
             "drop" => no_param(FaultKind::Drop),
             "drop_reply" | "dropreply" => no_param(FaultKind::DropReply),
-            "delay" => {
+            "delay" | "late" => {
                 let ms = match param {
                     None => 1000,
                     Some(p) => p
                         .trim_end_matches("ms")
                         .parse::<u64>()
-                        .map_err(|_| format!("delay parameter {p:?} is not milliseconds"))?,
+                        .map_err(|_| format!("{k} parameter {p:?} is not milliseconds"))?,
                 };
-                Ok(FaultKind::Delay { ms })
+                Ok(if k == "late" {
+                    FaultKind::Late { ms }
+                } else {
+                    FaultKind::Delay { ms }
+                })
             }
+            "omit" => {
+                let p = param.ok_or(
+                    "fault \"omit\" needs the field to remove: STATE, AMT, CHARGE_CODE, CHANNEL_TYPE or DYNAMIC_ID (e.g. preOrder:omit:1:STATE)",
+                )?;
+                Ok(FaultKind::Omit { field: p.parse()? })
+            }
+            "wrong_root" | "wrongroot" => no_param(FaultKind::WrongRoot),
+            "list_state" | "liststate" => no_param(FaultKind::ListState),
             "http500" | "http502" | "http503" | "500" | "502" | "503" => {
                 let status: u16 = k.trim_start_matches("http").parse().unwrap_or(500);
                 let processed = match param {
@@ -263,22 +300,6 @@ impl FaultKind {
                 };
                 Ok(FaultKind::HttpStatus { status, processed })
             }
-            "late" => {
-                let ms = match param {
-                    None => 1000,
-                    Some(p) => p
-                        .trim_end_matches("ms")
-                        .parse::<u64>()
-                        .map_err(|_| format!("late parameter {p:?} is not milliseconds"))?,
-                };
-                Ok(FaultKind::Late { ms })
-            }
-            "omit" => match param {
-                Some(p) => Ok(FaultKind::Omit(ReplyField::parse(p)?)),
-                None => Err("omit needs the field: omit:STATE, omit:AMT, ...".into()),
-            },
-            "wrong_root" | "wrongroot" => no_param(FaultKind::WrongRoot),
-            "list_state" | "liststate" => no_param(FaultKind::ListState),
             "garble" | "garbled" => no_param(FaultKind::Garble),
             "truncate" | "truncated" => no_param(FaultKind::Truncate),
             "bad_sign" | "badsign" | "wrong_sign" => no_param(FaultKind::BadSign),
@@ -314,7 +335,7 @@ impl FaultRule {
                 | FaultKind::DropReply
                 | FaultKind::HttpStatus { .. }
                 | FaultKind::Late { .. }
-                | FaultKind::Omit(_)
+                | FaultKind::Omit { .. }
                 | FaultKind::WrongRoot
                 | FaultKind::ListState
         );
@@ -384,7 +405,8 @@ impl FaultRule {
 impl FromStr for FaultRule {
     type Err = String;
     /// Parses `op:kind:prob[:param]`, e.g. `preOrder:drop_reply:0.3`, `query:delay:0.5:2000`,
-    /// `*:http502:0.1:after`, `notify:duplicate:1`.
+    /// `*:http502:0.1:after`, `notify:duplicate:1`, `preOrder:late:1:1500`,
+    /// `query:omit:0.5:AMT`, `refund:wrong_root:1`, `query:list_state:1`.
     fn from_str(s: &str) -> Result<Self, String> {
         let mut parts = s.splitn(4, ':');
         let op = parts.next().unwrap_or("");
@@ -472,21 +494,110 @@ mod tests {
         assert!("nope:drop:1".parse::<FaultRule>().is_err());
         let j = FaultRule::from_json(&r.to_json()).expect("json");
         assert_eq!(j, r);
-        for (text, kind) in [
+    }
+
+    #[test]
+    fn reply_shaping_kinds_parse_and_round_trip() {
+        let cases = [
             ("preOrder:late:1:1500", FaultKind::Late { ms: 1500 }),
-            ("preOrder:omit:1:STATE", FaultKind::Omit(ReplyField::State)),
-            ("query:omit:0.5:amt", FaultKind::Omit(ReplyField::Amt)),
-            ("preOrder:wrong_root:1", FaultKind::WrongRoot),
-            ("query:list_state:1", FaultKind::ListState),
-        ] {
-            let r: FaultRule = text.parse().expect(text);
-            assert_eq!(r.kind, kind);
-            assert_eq!(FaultRule::from_json(&r.to_json()).expect("json"), r);
-            assert_eq!(r.to_string().parse::<FaultRule>().expect("round trip"), r);
+            ("refund:late:0.5:20ms", FaultKind::Late { ms: 20 }),
+            ("query:late:1", FaultKind::Late { ms: 1000 }),
+            (
+                "preOrder:omit:1:STATE",
+                FaultKind::Omit {
+                    field: OmitField::State,
+                },
+            ),
+            (
+                "query:omit:0.5:amt",
+                FaultKind::Omit {
+                    field: OmitField::Amt,
+                },
+            ),
+            (
+                "*:omit:1:charge-code",
+                FaultKind::Omit {
+                    field: OmitField::ChargeCode,
+                },
+            ),
+            (
+                "order:omit:1:Channel_Type",
+                FaultKind::Omit {
+                    field: OmitField::ChannelType,
+                },
+            ),
+            (
+                "query:omit:1:DYNAMIC_ID",
+                FaultKind::Omit {
+                    field: OmitField::DynamicId,
+                },
+            ),
+            ("refund:wrong_root:1", FaultKind::WrongRoot),
+            ("order:wrong-root:1", FaultKind::WrongRoot),
+            ("query:list_state:0.25", FaultKind::ListState),
+        ];
+        for (text, kind) in cases {
+            let r: FaultRule = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(r.kind, kind, "{text}");
+            // The string form round-trips (canonical names and parameters)...
+            let again: FaultRule = r.to_string().parse().expect("display parses");
+            assert_eq!(again, r, "{text} -> {r}");
+            // ...and so does the JSON form.
+            let j = r.to_json();
+            assert_eq!(j["kind"], kind.name());
+            assert_eq!(FaultRule::from_json(&j).expect("json"), r, "{j}");
+            assert_eq!(
+                FaultRule::from_json(&Value::String(text.into())).expect("json string"),
+                r
+            );
         }
-        assert!("preOrder:omit:1".parse::<FaultRule>().is_err());
-        assert!("preOrder:omit:1:NOPE".parse::<FaultRule>().is_err());
-        assert!("notify:late:1".parse::<FaultRule>().is_err());
+        let r: FaultRule = "preOrder:late:1:1500".parse().expect("rule");
+        assert_eq!(r.to_string(), "preOrder:late:1:1500");
+        assert_eq!(
+            r.to_json(),
+            json!({"op": "preOrder", "kind": "late", "probability": 1.0, "param": "1500"})
+        );
+        let r: FaultRule = "query:omit:0.5:amt".parse().expect("rule");
+        assert_eq!(r.to_string(), "query:omit:0.5:AMT");
+        assert_eq!(r.to_json()["param"], "AMT");
+        assert_eq!(
+            "refund:wrong_root:1"
+                .parse::<FaultRule>()
+                .expect("rule")
+                .to_json()["param"],
+            Value::Null
+        );
+        // Object form with a numeric parameter.
+        let j = json!({"op": "preOrder", "kind": "late", "probability": 1, "param": 250});
+        assert_eq!(
+            FaultRule::from_json(&j).expect("json").kind,
+            FaultKind::Late { ms: 250 }
+        );
+
+        // Bad forms.
+        for bad in [
+            "preOrder:omit:1",
+            "preOrder:omit:1:BUSI_ID",
+            "preOrder:late:1:soon",
+            "preOrder:wrong_root:1:x",
+            "preOrder:list_state:1:STATE",
+            "notify:late:1:100",
+            "notify:omit:1:STATE",
+            "notify:wrong_root:1",
+            "notify:list_state:1",
+        ] {
+            assert!(bad.parse::<FaultRule>().is_err(), "{bad} should not parse");
+        }
+        let e = "query:nope:1"
+            .parse::<FaultRule>()
+            .expect_err("unknown kind");
+        for k in ["late", "omit", "wrong_root", "list_state"] {
+            assert!(e.contains(k), "{e}");
+        }
+        let e = "query:omit:1:FOO"
+            .parse::<FaultRule>()
+            .expect_err("bad field");
+        assert!(e.contains("CHANNEL_TYPE"), "{e}");
     }
 
     #[test]

@@ -32,7 +32,7 @@ use std::time::Duration;
 use sosopay::{Envelope, MerchantKey};
 use tokio::sync::watch;
 
-pub use faults::{FaultKind, FaultRule, Operation, ReplyField};
+pub use faults::{FaultKind, FaultRule, OmitField, Operation};
 
 use state::{Inner, Settings, Shared};
 

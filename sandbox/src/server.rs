@@ -25,7 +25,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tower::ServiceExt as _;
 
-use crate::faults::{FaultKind, FaultRule, Operation, ReplyField};
+use crate::faults::{FaultKind, FaultRule, Operation};
 use crate::notify::{garble, truncate};
 use crate::state::{
     gateway_date, gateway_time, now_ms, Behaviour, Effects, FlowRecord, Order, OrderKind, Refund,
@@ -256,21 +256,19 @@ struct GwReply {
     node: Node,
     format: Format,
     env: Option<Envelope>,
-    /// Another root element than the operation's own (the `wrong_root` fault).
-    root: Option<&'static str>,
 }
 
 impl GwReply {
-    fn render(&self) -> (&'static str, Vec<u8>) {
-        let text = if self.op == Operation::FlowRecharge && self.format == Format::Json {
+    /// Encodes the reply (and encrypts it when asked), under `root_override` instead of the
+    /// operation's own root element when given (the `wrong_root` fault).
+    fn render(&self, root_override: Option<&str>) -> (&'static str, Vec<u8>) {
+        let text = match root_override {
+            Some(root) => codec::encode(self.format, root, &self.node),
             // The top-up reply has lower-case `result` and `flow` at the top level.
-            self.node.to_json_value().to_string()
-        } else {
-            codec::encode(
-                self.format,
-                self.root.unwrap_or_else(|| root_of(self.op)),
-                &self.node,
-            )
+            None if self.op == Operation::FlowRecharge && self.format == Format::Json => {
+                self.node.to_json_value().to_string()
+            }
+            None => codec::encode(self.format, root_of(self.op), &self.node),
         };
         match &self.env {
             Some(env) => (
@@ -286,30 +284,41 @@ impl GwReply {
             ),
         }
     }
+
+    /// The `omit` fault: removes the top-level field `name` (case-insensitively).
+    fn omit(&mut self, name: &str) {
+        if let Node::Map(fields) = &mut self.node {
+            fields.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        }
+    }
+
+    /// The `list_state` fault: a scalar top-level `STATE` becomes a list holding it. In JSON
+    /// that is a one-item array; XML writes a list as repeated elements and one element reads
+    /// back as a scalar, so there the element is repeated (a two-item list).
+    fn list_state(&mut self) {
+        let copies = match self.format {
+            Format::Json => 1,
+            Format::Xml => 2,
+        };
+        if let Node::Map(fields) = &mut self.node {
+            for (k, v) in fields.iter_mut() {
+                if k.eq_ignore_ascii_case("STATE") {
+                    if let Node::Text(t) = v {
+                        let item = Node::Text(std::mem::take(t));
+                        *v = Node::List(vec![item; copies]);
+                    }
+                }
+            }
+        }
+    }
 }
 
-/// The reply-altering faults: `omit` removes a top-level field, `list_state` turns `STATE` into
-/// a one-item list.
-fn mangle(node: Node, fault: Option<FaultKind>) -> Node {
-    let Node::Map(fields) = node else { return node };
-    let fields = match fault {
-        Some(FaultKind::Omit(f)) => fields
-            .into_iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case(f.wire()))
-            .collect(),
-        Some(FaultKind::ListState) => fields
-            .into_iter()
-            .map(|(k, v)| {
-                if k.eq_ignore_ascii_case(ReplyField::State.wire()) && !matches!(v, Node::List(_)) {
-                    (k, Node::List(vec![v]))
-                } else {
-                    (k, v)
-                }
-            })
-            .collect(),
-        _ => fields,
-    };
-    Node::Map(fields)
+/// The root element the `wrong_root` fault renders `op`'s reply under: another operation's.
+fn wrong_root(op: Operation) -> &'static str {
+    match op {
+        Operation::Refund => "QUERY_RESP",
+        _ => "REFUND_RESP",
+    }
 }
 
 fn bytes_response(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response {
@@ -428,9 +437,8 @@ async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
                 ),
                 format,
                 env: None,
-                root: None,
             };
-            let (ct, b) = reply.render();
+            let (ct, b) = reply.render(None);
             return bytes_response(reply.status, ct, b);
         }
     };
@@ -444,9 +452,8 @@ async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             ),
             format,
             env: None,
-            root: None,
         };
-        let (ct, b) = reply.render();
+        let (ct, b) = reply.render(None);
         return bytes_response(reply.status, ct, b);
     }
     gateway(&shared, ctl, op, format, &params, &args, body).await
@@ -478,9 +485,8 @@ async fn gateway(
                 ),
                 format,
                 env: None,
-                root: None,
             };
-            let (ct, b) = reply.render();
+            let (ct, b) = reply.render(None);
             return bytes_response(reply.status, ct, b);
         }
     };
@@ -502,37 +508,76 @@ async fn gateway(
         }) => return http_error(status),
         _ => {}
     }
-    let wants_encryption = encrypt.is_some();
-    let reply = match parsed {
+    let mut reply = match fault {
+        Some(FaultKind::Late { ms }) => {
+            // Delayed in transit: the request is processed after the wait even when the client
+            // has given up meanwhile (the connection task drops this handler when the client
+            // closes the connection, but not the spawned task).
+            let epoch = shared.lock().epoch;
+            let task = tokio::spawn(process_late(
+                shared.clone(),
+                LateRequest {
+                    op,
+                    format,
+                    params: params.to_vec(),
+                    args: args.to_vec(),
+                    body,
+                    encrypt: encrypt.map(str::to_owned),
+                },
+                epoch,
+                Duration::from_millis(ms),
+            ));
+            match task.await {
+                Ok(Some(r)) => r,
+                // The sandbox was reset during the wait: the request is lost.
+                Ok(None) => return kill_connection(ctl).await,
+                Err(_) => return http_error(500),
+            }
+        }
+        _ => process(shared, op, format, parsed, encrypt.is_some()).await,
+    };
+    let root_override = match fault {
+        Some(FaultKind::Omit { field }) => {
+            reply.omit(field.as_wire());
+            None
+        }
+        Some(FaultKind::ListState) => {
+            reply.list_state();
+            None
+        }
+        Some(FaultKind::WrongRoot) => Some(wrong_root(op)),
+        _ => None,
+    };
+    let (ct, mut bytes) = reply.render(root_override);
+    match fault {
+        Some(FaultKind::DropReply) => return kill_connection(ctl).await,
+        Some(FaultKind::Delay { ms }) => tokio::time::sleep(Duration::from_millis(ms)).await,
+        Some(FaultKind::HttpStatus { status, .. }) => return http_error(status),
+        Some(FaultKind::Garble) => garble(&mut bytes),
+        Some(FaultKind::Truncate) => truncate(&mut bytes),
+        _ => {}
+    }
+    bytes_response(reply.status, ct, bytes)
+}
+
+/// Executes a parsed request, or answers its rejection: the reply before faults shape it.
+async fn process(
+    shared: &Arc<Shared>,
+    op: Operation,
+    format: Format,
+    parsed: Result<Parsed, Reject>,
+    wants_encryption: bool,
+) -> GwReply {
+    match parsed {
         Ok(p) => {
             let env = p.env.clone();
-            let node = match fault {
-                Some(FaultKind::Late { ms }) => {
-                    // Delayed in transit: processed later even if the client has gone (the
-                    // connection task may drop this future; the spawned one carries on).
-                    let shared = shared.clone();
-                    let late = tokio::spawn(async move {
-                        tokio::time::sleep(Duration::from_millis(ms)).await;
-                        execute(&shared, op, p).await
-                    });
-                    match late.await {
-                        Ok(node) => node,
-                        Err(_) => only_result(ResultCode::Exception, "未知异常"),
-                    }
-                }
-                _ => execute(shared, op, p).await,
-            };
+            let node = execute(shared, op, p).await;
             GwReply {
                 status: StatusCode::OK,
                 op,
-                node: mangle(node, fault),
+                node,
                 format,
                 env: wants_encryption.then_some(env),
-                root: match fault {
-                    Some(FaultKind::WrongRoot) if op == Operation::Refund => Some("QUERY_RESP"),
-                    Some(FaultKind::WrongRoot) => Some("REFUND_RESP"),
-                    _ => None,
-                },
             }
         }
         Err(r) => GwReply {
@@ -547,19 +592,43 @@ async fn gateway(
             },
             format,
             env: if wants_encryption { r.env } else { None },
-            root: None,
         },
-    };
-    let (ct, mut bytes) = reply.render();
-    match fault {
-        Some(FaultKind::DropReply) => return kill_connection(ctl).await,
-        Some(FaultKind::Delay { ms }) => tokio::time::sleep(Duration::from_millis(ms)).await,
-        Some(FaultKind::HttpStatus { status, .. }) => return http_error(status),
-        Some(FaultKind::Garble) => garble(&mut bytes),
-        Some(FaultKind::Truncate) => truncate(&mut bytes),
-        _ => {}
     }
-    bytes_response(reply.status, ct, bytes)
+}
+
+/// A request held back by the `late` fault, owned so that it outlives its connection.
+struct LateRequest {
+    op: Operation,
+    format: Format,
+    params: Vec<(String, String)>,
+    args: Vec<String>,
+    body: Bytes,
+    encrypt: Option<String>,
+}
+
+/// The `late` fault: waits, then checks and processes the request as if it arrived only now
+/// (so the timestamp-age check sees the delay). `None` when the sandbox was reset meanwhile
+/// (like timers and deliveries, a request of an older epoch does nothing).
+async fn process_late(
+    shared: Arc<Shared>,
+    req: LateRequest,
+    epoch: u64,
+    wait: Duration,
+) -> Option<GwReply> {
+    tokio::time::sleep(wait).await;
+    if shared.lock().epoch != epoch {
+        return None;
+    }
+    let LateRequest {
+        op,
+        format,
+        params,
+        args,
+        body,
+        encrypt,
+    } = req;
+    let parsed = parse(&shared, op, &params, &args, &body, encrypt.as_deref());
+    Some(process(&shared, op, format, parsed, encrypt.is_some()).await)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -385,3 +385,153 @@ fn fault_injection_is_deterministic_under_the_seed() {
     };
     assert_eq!(counts(11), counts(11));
 }
+
+/// A signed micropay POST of `cc` (a code that pays at once), as URL and body, for raw clients.
+fn micropay_request(gw: &Gw, cc: &str) -> (String, String) {
+    let body = common::json_body(&common::micropay_fields(
+        cc,
+        "0.01",
+        "130730865806264036",
+        "0",
+    ));
+    let ts = sosopay::envelope::now_millis().to_string();
+    let sign = gw.env.sign_body(&ts, &body).expect("sign");
+    let url = format!("{}preOrder?sign={sign}&_type=json", gw.sb.base_url());
+    (url, body)
+}
+
+#[test]
+fn late_request_is_processed_after_the_client_gave_up() {
+    let gw = Gw::start(0.01);
+    let set = |rules: &[&str]| {
+        gw.sb
+            .set_faults(rules.iter().map(|r| r.parse().expect("rule")).collect());
+    };
+
+    // The client waits 500 ms; the request "arrives" 1.5 s after it was sent.
+    set(&["preOrder:late:1:1500"]);
+    let cc = unique("late");
+    let (url, body) = micropay_request(&gw, &cc);
+    let impatient = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .proxy(None)
+            .timeout_global(Some(Duration::from_millis(500)))
+            .build(),
+    );
+    let sent = Instant::now();
+    let r = impatient
+        .post(&url)
+        .header("Content-Type", "application/json;charset=UTF-8")
+        .send(body.as_bytes());
+    let gave_up = sent.elapsed();
+    assert!(r.is_err(), "the client times out: {r:?}");
+    assert!(gave_up < Duration::from_millis(1400), "{gave_up:?}");
+    assert!(gw.sb.order(&cc).is_none(), "not processed yet");
+    // The client has closed its connection; the request is still processed, ~1.5 s after it
+    // was sent.
+    let order = eventually(Duration::from_secs(5), || gw.sb.order(&cc));
+    let found = sent.elapsed();
+    assert!(found >= Duration::from_millis(1450), "{found:?}");
+    assert_eq!(order["state"], 1, "the customer paid");
+    set(&[]);
+    let q = gw.query(&cc, "0", JSON);
+    assert_eq!(q.code(), "SUCCESS");
+    assert_eq!(q.state().as_deref(), Some("1"));
+
+    // A patient client gets the reply after the wait.
+    set(&["preOrder:late:1:300"]);
+    let cc2 = unique("late");
+    let t = Instant::now();
+    let r = gw.micropay(&cc2, "0.01", "130730865806264036", JSON);
+    assert!(t.elapsed() >= Duration::from_millis(290));
+    assert_eq!((r.status, r.code()), (200, "SUCCESS".to_owned()));
+    assert_eq!(r.state().as_deref(), Some("1"));
+
+    // Reset during the wait: the request is lost (no reply, nothing processed).
+    set(&["preOrder:late:1:400"]);
+    let cc3 = unique("late");
+    let (url, body) = micropay_request(&gw, &cc3);
+    std::thread::scope(|s| {
+        let h = s.spawn(|| gw.agent.post(&url).send(body.as_bytes()).map(|_| ()));
+        std::thread::sleep(Duration::from_millis(150));
+        gw.sb.reset();
+        assert!(h.join().expect("thread").is_err(), "no reply");
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(gw.sb.order(&cc3).is_none());
+    // The late fault was recorded when the request arrived; the reset cleared the events.
+    let events = gw.sb.ledger()["faults"]["events"].clone();
+    assert_eq!(events.as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn reply_shaping_faults_omit_wrong_root_list_state() {
+    let gw = Gw::start(0.01);
+    let set = |rules: &[&str]| {
+        gw.sb
+            .set_faults(rules.iter().map(|r| r.parse().expect("rule")).collect());
+    };
+    let code = "130730865806264036";
+
+    // omit: processed, the field is gone (every format, plain and 3DES).
+    set(&["preOrder:omit:1:STATE"]);
+    let mut paid = Vec::new();
+    for mode in common::MODES {
+        let cc = unique("omit");
+        let r = gw.micropay(&cc, "0.01", code, mode);
+        assert_eq!(r.code(), "SUCCESS", "{mode:?}: {}", r.text);
+        assert_eq!(r.state(), None, "{mode:?}: {}", r.text);
+        assert!(!r.text.contains("STATE"), "{mode:?}: {}", r.text);
+        assert_eq!(r.field("CHARGE_CODE").as_deref(), Some(cc.as_str()));
+        assert_eq!(gw.ledger_order(&cc)["state"], 1, "processed");
+        paid.push(cc);
+    }
+    set(&["query:omit:1:amt"]);
+    let q = gw.query(&paid[0], "0", JSON);
+    assert_eq!(q.code(), "SUCCESS");
+    assert!(!q.text.contains("\"AMT\""), "{}", q.text);
+    assert_eq!(q.state().as_deref(), Some("1"));
+
+    // wrong_root: another operation's root element.
+    set(&["preOrder:wrong_root:1"]);
+    let cc = unique("root");
+    let r = gw.micropay(&cc, "0.01", code, JSON);
+    assert!(r.text.starts_with("{\"REFUND_RESP\":{"), "{}", r.text);
+    assert!(!r.text.contains("ORDER_RESP"), "{}", r.text);
+    assert_eq!(r.code(), "SUCCESS");
+    assert_eq!(gw.ledger_order(&cc)["state"], 1, "processed");
+    set(&["refund:wrong_root:1"]);
+    let xml = common::MODES[1];
+    let r = gw.refund(&cc, "0.01", &unique("rf"), xml);
+    assert!(r.text.contains("<QUERY_RESP>"), "{}", r.text);
+    assert!(!r.text.contains("REFUND_RESP"), "{}", r.text);
+    assert_eq!(r.code(), "SUCCESS");
+    assert_eq!(gw.ledger_order(&cc)["state"], 5, "fully refunded");
+
+    // list_state: STATE is a list, not a scalar.
+    set(&["preOrder:list_state:1", "query:list_state:1"]);
+    let cc = unique("list");
+    let r = gw.micropay(&cc, "0.01", code, JSON);
+    let v: serde_json::Value = serde_json::from_str(&r.text).expect("JSON");
+    assert_eq!(v["ORDER_RESP"]["STATE"], serde_json::json!(["1"]), "{v}");
+    assert_eq!(r.state(), None, "not a scalar");
+    let q = gw.query(&cc, "0", xml);
+    assert_eq!(q.code(), "SUCCESS");
+    assert_eq!(q.text.matches("<STATE>1</STATE>").count(), 2, "{}", q.text);
+    match q.body().get("STATE") {
+        Some(sosopay::codec::Node::List(items)) => assert_eq!(items.len(), 2),
+        other => panic!("STATE is {other:?} in {}", q.text),
+    }
+    let q = gw.query(&cc, "0", common::MODES[2]);
+    let v: serde_json::Value = serde_json::from_str(&q.text).expect("JSON");
+    assert_eq!(v["QUERY_RESP"]["STATE"], serde_json::json!(["1"]), "{v}");
+
+    let injected = &gw.sb.ledger()["faults"]["injected"];
+    assert_eq!(injected["preOrder:omit"], 4);
+    assert_eq!(injected["query:omit"], 1);
+    assert_eq!(injected["preOrder:wrong_root"], 1);
+    assert_eq!(injected["refund:wrong_root"], 1);
+    assert_eq!(injected["preOrder:list_state"], 1);
+    assert_eq!(injected["query:list_state"], 2);
+}
