@@ -46,6 +46,8 @@ class CryptoError extends SosopayError {
   constructor(message, details = {}) {
     super(message, { ...details, code: 'crypto' })
     this.reason = details.reason
+    /** The operation whose reply it was (`preOrder`, `query`, ...); empty outside a request. */
+    this.operation = details.operation
   }
 }
 
@@ -54,6 +56,8 @@ class DecodeError extends SosopayError {
   constructor(message, details = {}) {
     super(message, { ...details, code: 'decode' })
     this.reason = details.reason
+    /** The operation whose reply it was (`preOrder`, `query`, ...); empty outside a request. */
+    this.operation = details.operation
   }
 }
 
@@ -63,6 +67,8 @@ class GatewayError extends SosopayError {
     super(message, { ...details, code: 'gateway' })
     this.resultCode = details.resultCode
     this.info = details.info
+    /** The operation answered (`preOrder`, `query`, ...). */
+    this.operation = details.operation
   }
 }
 

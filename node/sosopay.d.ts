@@ -79,22 +79,30 @@ export declare class SignatureError extends SosopayError {
 export declare class CryptoError extends SosopayError {
   readonly code: 'crypto'
   readonly reason: string
+  /** The operation whose reply it was (`preOrder`, `query`, ...); empty outside a request. */
+  readonly operation: string
 }
 /** The gateway's reply (or a notification) could not be understood. */
 export declare class DecodeError extends SosopayError {
   readonly code: 'decode'
   readonly reason: string
+  /** The operation whose reply it was (`preOrder`, `query`, ...); empty outside a request. */
+  readonly operation: string
 }
 /** The gateway answered with a `RESULT.CODE` other than success. */
 export declare class GatewayError extends SosopayError {
   readonly code: 'gateway'
   readonly resultCode: ResultCodeT
   readonly info: string
+  /** The operation answered (`preOrder`, `query`, ...). */
+  readonly operation: string
 }
 /** The gateway answered with an HTTP error status. */
 export declare class HttpStatusError extends SosopayError {
   readonly code: 'http_status'
   readonly status: number
+  /** The operation (`preOrder`, `query`, ...). */
+  readonly operation: string
 }
 /** The request could not be delivered or its reply not read. */
 export declare class TransportError extends SosopayError {

@@ -325,7 +325,10 @@ mod tests {
         assert!(hint(&timeout, Kind::MovesMoney)
             .expect("a hint")
             .contains("outcome unknown"));
-        let garbled = sosopay::Error::Decode { reason: "x".into() };
+        let garbled = sosopay::Error::Decode {
+            reason: "x".into(),
+            operation: "preOrder".into(),
+        };
         assert!(garbled.outcome_unknown());
         assert!(!hint(&garbled, Kind::Query)
             .unwrap_or_default()

@@ -353,3 +353,35 @@ fn cancelling_a_wait_stops_waiting() {
     assert_eq!(out.status, OutcomeStatus::Pending, "{out:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
 }
+
+#[test]
+fn an_unreadable_query_reply_moves_no_money() {
+    let sb = Sandbox::start(SandboxConfig {
+        time_scale: 0.05,
+        faults: vec!["query:garble:1".parse().expect("rule")],
+        ..Default::default()
+    })
+    .expect("sandbox");
+    let mut c = ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config");
+    c.retry = RetryPolicy::none();
+    let client = Client::new(c).expect("client");
+    let e = client.query_charge("G-1").expect_err("garbled");
+    assert!(
+        matches!(&e, Error::Decode { operation, .. } | Error::Crypto { operation, .. } if operation == "query"),
+        "{e:?}"
+    );
+    assert!(!e.outcome_unknown(), "{e:?}");
+    // The same code on a money-moving operation leaves the outcome open.
+    let unknown = Error::Gateway {
+        code: sosopay::ResultCode::ServiceUnavailable,
+        info: String::new(),
+        operation: "preOrder".into(),
+    };
+    assert!(unknown.outcome_unknown());
+    let read = Error::Gateway {
+        code: sosopay::ResultCode::ServiceUnavailable,
+        info: String::new(),
+        operation: "query".into(),
+    };
+    assert!(!read.outcome_unknown());
+}

@@ -733,17 +733,14 @@ impl Client {
                                     // An earlier attempt of this cancel worked; its reply was lost.
                                     Ok(reply)
                                 } else {
-                                    Err(Error::Gateway {
-                                        code,
-                                        info: reply.info(),
-                                    })
+                                    Err(Error::gateway(code, reply.info(), call.operation))
                                 }
                             }
-                            Err(e) => Err(e),
+                            Err(e) => Err(e.in_operation(call.operation)),
                         }
                     }
                 }
-                Err(e) => Err(e),
+                Err(e) => Err(e.in_operation(call.operation)),
             };
             log.duration = started.elapsed();
             if let Err(e) = &outcome {

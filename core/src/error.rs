@@ -32,12 +32,18 @@ pub enum Error {
     Crypto {
         /// Why.
         reason: String,
+        /// The operation whose reply could not be decrypted (`preOrder`, `query`, ...); empty
+        /// outside a request (a notification, an envelope call).
+        operation: String,
     },
     /// The gateway's reply (or a notification) could not be understood.
     #[error("could not decode the gateway's message: {reason}")]
     Decode {
         /// Why.
         reason: String,
+        /// The operation whose reply could not be decoded (`preOrder`, `query`, ...); empty
+        /// outside a request (a notification, a document parsed by the caller).
+        operation: String,
     },
     /// The gateway answered with a `RESULT.CODE` other than success.
     #[error("the gateway answered {code}: {info}")]
@@ -46,6 +52,8 @@ pub enum Error {
         code: ResultCode,
         /// The gateway's message (`RESULT.INFO`).
         info: String,
+        /// The operation answered (`preOrder`, `query`, ...); empty when not known.
+        operation: String,
     },
     /// The gateway answered with an HTTP error status.
     #[error("the gateway answered HTTP {status} to {operation}")]
@@ -87,7 +95,8 @@ pub enum Error {
     },
 }
 
-/// Whether an operation (by its wire name) can move money; `query` cannot.
+/// Whether an operation (by its wire name) can move money; `query` cannot. Unknown (empty):
+/// assume it can.
 fn moves_money(operation: &str) -> bool {
     operation != "query"
 }
@@ -107,12 +116,36 @@ impl Error {
     pub(crate) fn crypto(reason: impl Into<String>) -> Self {
         Error::Crypto {
             reason: reason.into(),
+            operation: String::new(),
         }
     }
     pub(crate) fn decode(reason: impl Into<String>) -> Self {
         Error::Decode {
             reason: reason.into(),
+            operation: String::new(),
         }
+    }
+
+    /// A gateway error for `operation`.
+    pub(crate) fn gateway(code: ResultCode, info: impl Into<String>, operation: &str) -> Self {
+        Error::Gateway {
+            code,
+            info: info.into(),
+            operation: operation.to_owned(),
+        }
+    }
+
+    /// Names the operation on a reply-level error that does not name one yet.
+    pub(crate) fn in_operation(mut self, op: &str) -> Self {
+        if let Error::Decode { operation, .. }
+        | Error::Crypto { operation, .. }
+        | Error::Gateway { operation, .. } = &mut self
+        {
+            if operation.is_empty() {
+                op.clone_into(operation);
+            }
+        }
+        self
     }
 
     /// Whether money may have moved: `true` only when a money-moving request (micropay, order,
@@ -121,7 +154,9 @@ impl Error {
     /// bad notification signature moves no money: both are `false`.
     pub fn outcome_unknown(&self) -> bool {
         match self {
-            Error::Gateway { code, .. } => code.outcome_unknown(),
+            Error::Gateway {
+                code, operation, ..
+            } => code.outcome_unknown() && moves_money(operation),
             Error::HttpStatus { status, operation } => *status >= 500 && moves_money(operation),
             Error::Transport {
                 maybe_sent,
@@ -131,7 +166,9 @@ impl Error {
             Error::Timeout { operation, .. } => moves_money(operation),
             Error::OutcomeUnknown { .. } => true,
             // A reply we cannot read or decrypt may still mean the gateway acted.
-            Error::Decode { .. } | Error::Crypto { .. } => true,
+            Error::Decode { operation, .. } | Error::Crypto { operation, .. } => {
+                moves_money(operation)
+            }
             Error::Signature { .. } | Error::Validation { .. } => false,
         }
     }

@@ -910,10 +910,7 @@ impl GatewayResult {
         if self.code.is_success() {
             Ok(())
         } else {
-            Err(Error::Gateway {
-                code: self.code.clone(),
-                info: self.info.clone(),
-            })
+            Err(Error::gateway(self.code.clone(), self.info.clone(), ""))
         }
     }
 }

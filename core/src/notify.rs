@@ -225,9 +225,7 @@ impl MemoryIdempotencyStore {
 }
 
 fn poisoned() -> Error {
-    Error::Decode {
-        reason: "the idempotency store's lock was poisoned by a panicking handler".into(),
-    }
+    Error::decode("the idempotency store's lock was poisoned by a panicking handler")
 }
 
 impl IdempotencyStore for MemoryIdempotencyStore {
@@ -424,7 +422,7 @@ mod tests {
         let v = NotificationVerifier::new(key());
         let refused =
             |body: &str, needle: &str| match v.parse_at(&signed(body, now), body.as_bytes(), now) {
-                Err(Error::Decode { reason }) => {
+                Err(Error::Decode { reason, .. }) => {
                     assert!(reason.contains(needle), "{body}: {reason}")
                 }
                 other => panic!("{body}: {other:?}"),
@@ -473,11 +471,7 @@ mod tests {
         assert_eq!(count, 1);
         // A failing handler releases the claim.
         let n2 = Notification::decode(&BODY.replace("C-1", "C-9")).expect("decode");
-        let r = process_once::<_, _, Error>(&store, &n2, |_| {
-            Err(Error::Decode {
-                reason: "db down".into(),
-            })
-        });
+        let r = process_once::<_, _, Error>(&store, &n2, |_| Err(Error::decode("db down")));
         assert!(r.is_err());
         assert_eq!(
             process_once::<_, _, Error>(&store, &n2, |_| Ok(())).expect("retry"),

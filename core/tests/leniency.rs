@@ -219,7 +219,8 @@ fn failure_codes_become_gateway_errors_with_code_and_info() {
         e,
         Error::Gateway {
             code: ResultCode::AreadyRevoked,
-            info: "该订单已经撤销".into()
+            info: "该订单已经撤销".into(),
+            operation: String::new(),
         }
     );
     assert!(e.to_string().contains("AREADY_REVOKED"));

@@ -75,9 +75,11 @@ class CryptoError(SosopayError):
 
     kind = "crypto"
 
-    def __init__(self, message: str, *, reason: str = "", **kw: Any) -> None:
+    def __init__(self, message: str, *, reason: str = "", operation: str = "", **kw: Any) -> None:
         super().__init__(message, **kw)
         self.reason = reason
+        #: The operation whose reply it was (``preOrder``, ``query``, ...); empty outside a request.
+        self.operation = operation
 
 
 class DecodeError(SosopayError):
@@ -85,9 +87,11 @@ class DecodeError(SosopayError):
 
     kind = "decode"
 
-    def __init__(self, message: str, *, reason: str = "", **kw: Any) -> None:
+    def __init__(self, message: str, *, reason: str = "", operation: str = "", **kw: Any) -> None:
         super().__init__(message, **kw)
         self.reason = reason
+        #: The operation whose reply it was (``preOrder``, ``query``, ...); empty outside a request.
+        self.operation = operation
 
 
 class GatewayError(SosopayError):
@@ -95,12 +99,16 @@ class GatewayError(SosopayError):
 
     kind = "gateway"
 
-    def __init__(self, message: str, *, code: str = "", info: str = "", **kw: Any) -> None:
+    def __init__(
+        self, message: str, *, code: str = "", info: str = "", operation: str = "", **kw: Any
+    ) -> None:
         super().__init__(message, **kw)
         #: The result code (``ResultCode.FAIL``, ...; unknown codes keep their text).
         self.code: ResultCode = ResultCode(code)
         #: The gateway's message (``RESULT.INFO``).
         self.info = info
+        #: The operation answered (``preOrder``, ``query``, ...).
+        self.operation = operation
 
 
 class HttpStatusError(SosopayError):

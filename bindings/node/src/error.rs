@@ -65,10 +65,15 @@ fn payload(e: &Error) -> Value {
         Error::Validation { field, reason } => {
             json!({ "field": camel_case(field), "reason": reason })
         }
-        Error::Signature { reason } | Error::Crypto { reason } | Error::Decode { reason } => {
-            json!({ "reason": reason })
+        Error::Signature { reason } => json!({ "reason": reason }),
+        Error::Crypto { reason, operation } | Error::Decode { reason, operation } => {
+            json!({ "reason": reason, "operation": operation })
         }
-        Error::Gateway { code, info } => json!({ "resultCode": code.as_wire(), "info": info }),
+        Error::Gateway {
+            code,
+            info,
+            operation,
+        } => json!({ "resultCode": code.as_wire(), "info": info, "operation": operation }),
         Error::HttpStatus { status, operation } => {
             json!({ "status": status, "operation": operation })
         }
@@ -132,6 +137,7 @@ mod tests {
         let p = payload(&Error::Gateway {
             code: sosopay::ResultCode::SerialRepeat,
             info: "dup".into(),
+            operation: "preOrder".into(),
         });
         assert_eq!(p["code"], "gateway");
         assert_eq!(p["resultCode"], "SERIAL_REPEAT");

@@ -31,12 +31,21 @@ fn fields<'py>(py: Python<'py>, e: &Error) -> PyResult<Bound<'py, PyDict>> {
             d.set_item("field", field)?;
             d.set_item("reason", reason)?;
         }
-        Error::Signature { reason } | Error::Crypto { reason } | Error::Decode { reason } => {
+        Error::Signature { reason } => {
             d.set_item("reason", reason)?;
         }
-        Error::Gateway { code, info } => {
+        Error::Crypto { reason, operation } | Error::Decode { reason, operation } => {
+            d.set_item("reason", reason)?;
+            d.set_item("operation", operation)?;
+        }
+        Error::Gateway {
+            code,
+            info,
+            operation,
+        } => {
             d.set_item("code", code.as_wire())?;
             d.set_item("info", info)?;
+            d.set_item("operation", operation)?;
         }
         Error::HttpStatus { status, operation } => {
             d.set_item("status", *status)?;

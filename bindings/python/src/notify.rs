@@ -179,6 +179,7 @@ impl PyStoreAdapter {
         }
         Error::Decode {
             reason: format!("the idempotency store failed: {reason}"),
+            operation: String::new(),
         }
     }
 

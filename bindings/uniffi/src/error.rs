@@ -28,12 +28,16 @@ pub enum SosopayError {
     Crypto {
         /// Why.
         reason: String,
+        /// The operation whose reply it was (`preOrder`, `query`, ...); empty outside a request.
+        operation: String,
     },
     /// The gateway's reply (or a notification) could not be understood.
     #[error("could not decode the gateway's message: {reason}")]
     Decode {
         /// Why.
         reason: String,
+        /// The operation whose reply it was (`preOrder`, `query`, ...); empty outside a request.
+        operation: String,
     },
     /// The gateway answered with a `RESULT.CODE` other than success.
     #[error("the gateway answered {}: {info}", code.as_wire())]
@@ -42,6 +46,8 @@ pub enum SosopayError {
         code: ResultCode,
         /// The gateway's message (`RESULT.INFO`).
         info: String,
+        /// The operation answered (`preOrder`, `query`, ...).
+        operation: String,
     },
     /// The gateway answered with an HTTP error status.
     #[error("the gateway answered HTTP {status} to {operation}")]
@@ -99,11 +105,20 @@ impl SosopayError {
                 sosopay::Error::Validation { field, reason }
             }
             SosopayError::Signature { reason } => sosopay::Error::Signature { reason },
-            SosopayError::Crypto { reason } => sosopay::Error::Crypto { reason },
-            SosopayError::Decode { reason } => sosopay::Error::Decode { reason },
-            SosopayError::Gateway { code, info } => sosopay::Error::Gateway {
+            SosopayError::Crypto { reason, operation } => {
+                sosopay::Error::Crypto { reason, operation }
+            }
+            SosopayError::Decode { reason, operation } => {
+                sosopay::Error::Decode { reason, operation }
+            }
+            SosopayError::Gateway {
+                code,
+                info,
+                operation,
+            } => sosopay::Error::Gateway {
                 code: code.into(),
                 info,
+                operation,
             },
             SosopayError::HttpStatus { status, operation } => sosopay::Error::HttpStatus {
                 operation,
@@ -199,11 +214,20 @@ impl From<sosopay::Error> for SosopayError {
                 SosopayError::Validation { field, reason }
             }
             sosopay::Error::Signature { reason } => SosopayError::Signature { reason },
-            sosopay::Error::Crypto { reason } => SosopayError::Crypto { reason },
-            sosopay::Error::Decode { reason } => SosopayError::Decode { reason },
-            sosopay::Error::Gateway { code, info } => SosopayError::Gateway {
+            sosopay::Error::Crypto { reason, operation } => {
+                SosopayError::Crypto { reason, operation }
+            }
+            sosopay::Error::Decode { reason, operation } => {
+                SosopayError::Decode { reason, operation }
+            }
+            sosopay::Error::Gateway {
+                code,
+                info,
+                operation,
+            } => SosopayError::Gateway {
                 code: code.into(),
                 info,
+                operation,
             },
             sosopay::Error::HttpStatus { status, operation } => SosopayError::HttpStatus {
                 operation,
@@ -257,15 +281,23 @@ mod tests {
                 reason: "is required".into(),
             },
             sosopay::Error::Signature { reason: "x".into() },
-            sosopay::Error::Crypto { reason: "x".into() },
-            sosopay::Error::Decode { reason: "x".into() },
+            sosopay::Error::Crypto {
+                reason: "x".into(),
+                operation: "query".into(),
+            },
+            sosopay::Error::Decode {
+                reason: "x".into(),
+                operation: "preOrder".into(),
+            },
             sosopay::Error::Gateway {
                 code: sosopay::ResultCode::Fail,
                 info: "no".into(),
+                operation: "refund".into(),
             },
             sosopay::Error::Gateway {
                 code: sosopay::ResultCode::Unknown("NEW".into()),
                 info: "?".into(),
+                operation: "preOrder".into(),
             },
             sosopay::Error::HttpStatus {
                 operation: "preOrder".into(),
