@@ -6110,7 +6110,10 @@ enum SosopayError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case Crypto(
         /**
          * Why.
-         */reason: String
+         */reason: String, 
+        /**
+         * The operation whose reply it was (`preOrder`, `query`, ...); empty outside a request.
+         */operation: String
     )
     /**
      * The gateway's reply (or a notification) could not be understood.
@@ -6118,7 +6121,10 @@ enum SosopayError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case Decode(
         /**
          * Why.
-         */reason: String
+         */reason: String, 
+        /**
+         * The operation whose reply it was (`preOrder`, `query`, ...); empty outside a request.
+         */operation: String
     )
     /**
      * The gateway answered with a `RESULT.CODE` other than success.
@@ -6129,7 +6135,10 @@ enum SosopayError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */code: ResultCode, 
         /**
          * The gateway's message (`RESULT.INFO`).
-         */info: String
+         */info: String, 
+        /**
+         * The operation answered (`preOrder`, `query`, ...).
+         */operation: String
     )
     /**
      * The gateway answered with an HTTP error status.
@@ -6280,14 +6289,17 @@ public struct FfiConverterTypeSosopayError: FfiConverterRustBuffer {
             reason: try FfiConverterString.read(from: &buf)
             )
         case 3: return .Crypto(
-            reason: try FfiConverterString.read(from: &buf)
+            reason: try FfiConverterString.read(from: &buf), 
+            operation: try FfiConverterString.read(from: &buf)
             )
         case 4: return .Decode(
-            reason: try FfiConverterString.read(from: &buf)
+            reason: try FfiConverterString.read(from: &buf), 
+            operation: try FfiConverterString.read(from: &buf)
             )
         case 5: return .Gateway(
             code: try FfiConverterTypeResultCode.read(from: &buf), 
-            info: try FfiConverterString.read(from: &buf)
+            info: try FfiConverterString.read(from: &buf), 
+            operation: try FfiConverterString.read(from: &buf)
             )
         case 6: return .HttpStatus(
             operation: try FfiConverterString.read(from: &buf), 
@@ -6334,20 +6346,23 @@ public struct FfiConverterTypeSosopayError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Crypto(reason):
+        case let .Crypto(reason,operation):
             writeInt(&buf, Int32(3))
             FfiConverterString.write(reason, into: &buf)
+            FfiConverterString.write(operation, into: &buf)
             
         
-        case let .Decode(reason):
+        case let .Decode(reason,operation):
             writeInt(&buf, Int32(4))
             FfiConverterString.write(reason, into: &buf)
+            FfiConverterString.write(operation, into: &buf)
             
         
-        case let .Gateway(code,info):
+        case let .Gateway(code,info,operation):
             writeInt(&buf, Int32(5))
             FfiConverterTypeResultCode.write(code, into: &buf)
             FfiConverterString.write(info, into: &buf)
+            FfiConverterString.write(operation, into: &buf)
             
         
         case let .HttpStatus(operation,status):

@@ -7477,10 +7477,15 @@ sealed class SosopayException: kotlin.Exception() {
         /**
          * Why.
          */
-        val `reason`: kotlin.String
+        val `reason`: kotlin.String, 
+        
+        /**
+         * The operation whose reply it was (`preOrder`, `query`, ...); empty outside a request.
+         */
+        val `operation`: kotlin.String
         ) : SosopayException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "reason=${ `reason` }, operation=${ `operation` }"
     }
     
     /**
@@ -7491,10 +7496,15 @@ sealed class SosopayException: kotlin.Exception() {
         /**
          * Why.
          */
-        val `reason`: kotlin.String
+        val `reason`: kotlin.String, 
+        
+        /**
+         * The operation whose reply it was (`preOrder`, `query`, ...); empty outside a request.
+         */
+        val `operation`: kotlin.String
         ) : SosopayException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "reason=${ `reason` }, operation=${ `operation` }"
     }
     
     /**
@@ -7510,10 +7520,15 @@ sealed class SosopayException: kotlin.Exception() {
         /**
          * The gateway's message (`RESULT.INFO`).
          */
-        val `info`: kotlin.String
+        val `info`: kotlin.String, 
+        
+        /**
+         * The operation answered (`preOrder`, `query`, ...).
+         */
+        val `operation`: kotlin.String
         ) : SosopayException() {
         override val message
-            get() = "code=${ `code` }, info=${ `info` }"
+            get() = "code=${ `code` }, info=${ `info` }, operation=${ `operation` }"
     }
     
     /**
@@ -7701,12 +7716,15 @@ public object FfiConverterTypeSosopayError : FfiConverterRustBuffer<SosopayExcep
                 )
             3 -> SosopayException.Crypto(
                 FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
                 )
             4 -> SosopayException.Decode(
+                FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
             5 -> SosopayException.Gateway(
                 FfiConverterTypeResultCode.read(buf),
+                FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
             6 -> SosopayException.HttpStatus(
@@ -7752,17 +7770,20 @@ public object FfiConverterTypeSosopayError : FfiConverterRustBuffer<SosopayExcep
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterString.allocationSize(value.`operation`)
             )
             is SosopayException.Decode -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterString.allocationSize(value.`operation`)
             )
             is SosopayException.Gateway -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterTypeResultCode.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`info`)
+                + FfiConverterString.allocationSize(value.`operation`)
             )
             is SosopayException.HttpStatus -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -7815,17 +7836,20 @@ public object FfiConverterTypeSosopayError : FfiConverterRustBuffer<SosopayExcep
             is SosopayException.Crypto -> {
                 buf.putInt(3)
                 FfiConverterString.write(value.`reason`, buf)
+                FfiConverterString.write(value.`operation`, buf)
                 Unit
             }
             is SosopayException.Decode -> {
                 buf.putInt(4)
                 FfiConverterString.write(value.`reason`, buf)
+                FfiConverterString.write(value.`operation`, buf)
                 Unit
             }
             is SosopayException.Gateway -> {
                 buf.putInt(5)
                 FfiConverterTypeResultCode.write(value.`code`, buf)
                 FfiConverterString.write(value.`info`, buf)
+                FfiConverterString.write(value.`operation`, buf)
                 Unit
             }
             is SosopayException.HttpStatus -> {
