@@ -116,8 +116,11 @@ impl Error {
             Error::Transport { maybe_sent, .. } => *maybe_sent,
             Error::Timeout { .. } | Error::OutcomeUnknown { .. } => true,
             // A reply we cannot read or decrypt may still mean the gateway acted.
-            Error::Decode { .. } | Error::Crypto { .. } | Error::Signature { .. } => true,
-            Error::Validation { .. } => false,
+            Error::Decode { .. } | Error::Crypto { .. } => true,
+            // Signatures are only checked on what the gateway sends us (notifications) or on
+            // the merchant's own verify calls, never on a reply to a request: a bad one moves
+            // no money.
+            Error::Signature { .. } | Error::Validation { .. } => false,
         }
     }
 

@@ -1451,15 +1451,28 @@ impl Notification {
 
     /// Decodes a plaintext notification body (JSON or XML) without checking its signature;
     /// see [`crate::notify`] for the verified path.
+    ///
+    /// Stricter than the replies' decoding, since a notification moves the merchant's books:
+    /// a body that gives a field twice (see [`Document::parse_strict`]) or lacks
+    /// `CHARGE_CODE`, `STATE` or `AMT` is an [`Error::Decode`] naming the field.
     pub fn decode(text: &str) -> Result<Self> {
-        let doc = Document::parse(text)?;
+        let doc = Document::parse_strict(text)?;
         let body = match doc.root.get(Self::ROOT) {
             Some(b) if b.is_map() => b,
             _ => return Err(Error::decode("expected a PAY_NODIFY document")),
         };
         let order = OrderDetails::from_body(body)?;
-        if order.charge_code.is_none() {
-            return Err(Error::decode("the notification has no CHARGE_CODE"));
+        let missing = if order.charge_code.is_none() {
+            Some("CHARGE_CODE")
+        } else if order.state.is_none() {
+            Some("STATE")
+        } else if order.amount.is_none() {
+            Some("AMT")
+        } else {
+            None
+        };
+        if let Some(field) = missing {
+            return Err(Error::decode(format!("the notification has no {field}")));
         }
         Ok(Notification {
             order,
