@@ -5,7 +5,7 @@
 //! children become [`Node::Map`], arrays and repeated XML elements become [`Node::List`].
 //! Field look-ups are case-insensitive.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer};
@@ -177,6 +177,28 @@ impl Document {
         Ok(Document { format, raw, root })
     }
 
+    /// Parses like [`Document::parse`], and refuses a document that gives a field twice, which
+    /// a lenient parse would silently resolve one way (`serde_json::Value` keeps one of two
+    /// equal keys, [`Node::get`] takes the first of two case-different ones):
+    ///
+    /// * two fields of one JSON object or XML element whose names are equal ignoring ASCII
+    ///   case (`STATE` and `state`; in JSON also the exact same name twice), at any level;
+    /// * an XML scalar element repeated in one parent (`<STATE>1</STATE><STATE>2</STATE>`).
+    ///   Repeated elements that have children are list items (`TRADEFUNDBILL`,
+    ///   `GOODS_DETAIL`), not duplicates, and neither are JSON arrays;
+    /// * a field name containing whitespace (no gateway field has one).
+    ///
+    /// For payment notifications, where an ambiguous body must not be accepted.
+    pub fn parse_strict(text: &str) -> Result<Document> {
+        let doc = Self::parse(text)?;
+        match doc.format {
+            // Only after the lenient parse succeeded: its syntax errors are the better message.
+            Format::Json => check_json_fields(text.trim_start_matches('\u{feff}'))?,
+            Format::Xml => check_xml_fields(&doc.root)?,
+        }
+        Ok(doc)
+    }
+
     /// The body under the root key `name` (case-insensitive); if the document has no such
     /// root but looks like a bare body (has `RESULT` or the given fields), the whole document.
     pub fn body(&self, name: &str) -> Result<&Node> {
@@ -218,82 +240,6 @@ const REPLY_ROOTS: &[&str] = &[
     "REFUND_REQ",
 ];
 
-/// The first key that appears twice in one JSON object of `text` (compared ignoring case, as
-/// field names are matched), if any. Not JSON (XML, garbage): `None` (XML repeats become lists,
-/// which the callers check themselves).
-pub fn duplicate_key(text: &str) -> Option<String> {
-    use serde::de::{Deserializer as _, MapAccess, SeqAccess, Visitor};
-    use std::fmt;
-
-    struct Dup;
-
-    impl<'de> Visitor<'de> for Dup {
-        type Value = Option<String>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("JSON")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut seen: Vec<String> = Vec::new();
-            let mut found = None;
-            while let Some(k) = map.next_key::<String>()? {
-                let lower = k.to_ascii_lowercase();
-                if found.is_none() && seen.contains(&lower) {
-                    found = Some(k);
-                }
-                seen.push(lower);
-                let inner = map.next_value_seed(DupSeed)?;
-                if found.is_none() {
-                    found = inner;
-                }
-            }
-            Ok(found)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut found = None;
-            while let Some(inner) = seq.next_element_seed(DupSeed)? {
-                if found.is_none() {
-                    found = inner;
-                }
-            }
-            Ok(found)
-        }
-        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-    }
-
-    struct DupSeed;
-
-    impl<'de> serde::de::DeserializeSeed<'de> for DupSeed {
-        type Value = Option<String>;
-        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(Dup)
-        }
-    }
-
-    let t = text.trim_start_matches('\u{feff}').trim_start();
-    if !t.starts_with('{') {
-        return None;
-    }
-    let mut de = serde_json::Deserializer::from_str(t);
-    de.deserialize_any(Dup).ok().flatten()
-}
-
 fn parse_json(text: &str) -> Result<(Node, serde_json::Value)> {
     // Depth is bounded by serde_json's recursion limit (128).
     let v: serde_json::Value =
@@ -302,6 +248,132 @@ fn parse_json(text: &str) -> Result<(Node, serde_json::Value)> {
         return Err(Error::decode("the JSON document is not an object"));
     }
     Ok((from_json(&v), v))
+}
+
+/// A field name, as the key of a JSON object.
+struct FieldName(String);
+
+impl<'de> serde::Deserialize<'de> for FieldName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = FieldName;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<FieldName, E> {
+                Ok(FieldName(v.to_owned()))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Any JSON value, checked for repeated or blank-containing field names on the way (nothing is
+/// kept). Nesting is bounded by `serde_json`'s recursion limit, as for the lenient parse.
+struct UniqueFields;
+
+impl<'de> serde::Deserialize<'de> for UniqueFields {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(UniqueFieldsVisitor)
+    }
+}
+
+struct UniqueFieldsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueFieldsVisitor {
+    type Value = UniqueFields;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<UniqueFields, E> {
+        Ok(UniqueFields)
+    }
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<UniqueFields, E> {
+        Ok(UniqueFields)
+    }
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<UniqueFields, E> {
+        Ok(UniqueFields)
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<UniqueFields, E> {
+        Ok(UniqueFields)
+    }
+    fn visit_str<E>(self, _: &str) -> std::result::Result<UniqueFields, E> {
+        Ok(UniqueFields)
+    }
+    fn visit_unit<E>(self) -> std::result::Result<UniqueFields, E> {
+        Ok(UniqueFields)
+    }
+    fn visit_none<E>(self) -> std::result::Result<UniqueFields, E> {
+        Ok(UniqueFields)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<UniqueFields, A::Error> {
+        while seq.next_element::<UniqueFields>()?.is_some() {}
+        Ok(UniqueFields)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<UniqueFields, A::Error> {
+        use serde::de::Error as _;
+        let mut seen: HashSet<String> = HashSet::new();
+        while let Some(FieldName(name)) = map.next_key::<FieldName>()? {
+            if name.bytes().any(crate::envelope::is_java_space) {
+                return Err(A::Error::custom(format!(
+                    "the field name {name:?} contains whitespace"
+                )));
+            }
+            if !seen.insert(name.to_ascii_lowercase()) {
+                return Err(A::Error::custom(format!(
+                    "the field {name} is given twice (field names are case-insensitive)"
+                )));
+            }
+            map.next_value::<UniqueFields>()?;
+        }
+        Ok(UniqueFields)
+    }
+}
+
+fn check_json_fields(text: &str) -> Result<()> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    <UniqueFields as serde::Deserialize>::deserialize(&mut de)
+        .and_then(|_| de.end())
+        .map_err(|e| Error::decode(format!("ambiguous JSON: {e}")))
+}
+
+fn check_xml_fields(node: &Node) -> Result<()> {
+    match node {
+        Node::Map(fields) => {
+            let mut seen: HashSet<String> = HashSet::with_capacity(fields.len());
+            for (name, value) in fields {
+                // Repeated same-name elements were grouped into one field by the parser; names
+                // differing in case were not.
+                if !seen.insert(name.to_ascii_lowercase()) {
+                    return Err(Error::decode(format!(
+                        "ambiguous XML: the element <{name}> is given twice (element names are case-insensitive)"
+                    )));
+                }
+                if let Node::List(items) = value {
+                    if items
+                        .iter()
+                        .any(|i| matches!(i, Node::Text(t) if !t.trim().is_empty()))
+                    {
+                        return Err(Error::decode(format!(
+                            "ambiguous XML: the element <{name}> holds a value and is repeated"
+                        )));
+                    }
+                }
+                check_xml_fields(value)?;
+            }
+            Ok(())
+        }
+        Node::List(items) => items.iter().try_for_each(check_xml_fields),
+        Node::Null | Node::Text(_) => Ok(()),
+    }
 }
 
 struct Frame {
@@ -558,6 +630,39 @@ mod tests {
     fn xml_rejects_dtd() {
         let x = "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><r>&x;</r>";
         assert!(Document::parse(x).is_err());
+    }
+
+    #[test]
+    fn strict_parse_refuses_repeated_fields() {
+        let dup = |t: &str| match Document::parse_strict(t) {
+            Err(Error::Decode { reason, .. }) => reason,
+            other => panic!("{t}: {other:?}"),
+        };
+        // JSON: the exact same key (serde_json would keep one), a case variant, at any level,
+        // a name with whitespace; escapes are decoded before comparing.
+        assert!(dup(r#"{"R":{"STATE":"1","AMT":1,"STATE":"3"}}"#).contains("STATE"));
+        assert!(dup(r#"{"R":{"STATE":"1","state":"3"}}"#).contains("state"));
+        assert!(dup(r#"{"R":{"L":{"T":[{"AMOUNT":"0.01","Amount":"9"}]}}}"#).contains("Amount"));
+        assert!(dup(r#"{"R":{"A":1},"r":{"A":2}}"#).contains('r'));
+        assert!(dup(r#"{"R":{"STATE":"1","ST\u0041TE":"3"}}"#).contains("STATE"));
+        assert!(dup(r#"{"R":{"BUSI _ID":"1"}}"#).contains("whitespace"));
+        // XML: a repeated scalar (even next to an empty one), case variants.
+        assert!(dup("<R><STATE>1</STATE><STATE>3</STATE></R>").contains("<STATE>"));
+        assert!(dup("<R><AMT>1</AMT><AMT/></R>").contains("<AMT>"));
+        assert!(dup("<R><STATE>1</STATE><state>3</state></R>").contains("<state>"));
+        assert!(dup("<R><L><T><A>1</A><a>2</a></T><T><A>3</A></T></L></R>").contains("<a>"));
+        // Lists are not duplicates: JSON arrays of scalars, repeated XML elements with children,
+        // and the lenient parse still takes what the strict one refuses.
+        for ok in [
+            r#"{"R":{"L":["1","1"],"T":[{"A":1},{"A":1}],"N":1.50}}"#,
+            "<R><L><T><A>1</A></T><T><A>2</A></T></L><G><N>a</N></G><G><N>b</N></G></R>",
+            "<R><G/><G/></R>",
+        ] {
+            assert!(Document::parse_strict(ok).is_ok(), "{ok}");
+        }
+        assert!(Document::parse(r#"{"R":{"STATE":"1","STATE":"3"}}"#).is_ok());
+        // Syntax errors keep their own message.
+        assert!(dup(r#"{"R":"#).starts_with("invalid JSON"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! to the query, up to 30 times 5 s apart until it gets HTTP 200. So a handler must verify the
 //! signature, reject replays, and process each payment once although it arrives many times.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -111,17 +112,24 @@ impl NotificationVerifier {
             body.to_owned()
         };
         let key = self.envelope.key();
-        if !signature.verify_body(key, &plaintext) {
-            // Fallback seen in production: the body signed before the vendor's JSON escaping of
-            // slashes. Only that escaping is undone ("\/" to "/"): removing any other
-            // backslash would let a forger make escaped fields vanish into one string.
-            let unescaped = plaintext.replace("\\/", "/");
-            if unescaped.len() == plaintext.len() || !signature.verify_body(key, &unescaped) {
-                return Err(Error::signature(
-                    "the notification's signature does not match (wrong key or altered body)",
-                ));
-            }
-        }
+        // The text the signature covers, which is the text decoded below.
+        let signed: Cow<'_, str> =
+            if signature.verify_body(key, &plaintext) {
+                Cow::Borrowed(&plaintext)
+            } else {
+                // Fallback seen in production: the vendor signs the JSON before its serializer
+                // escapes '/' as "\/" (in URLs, dates). Undo exactly that and nothing else: removing
+                // any other backslash would let escaped quotes merge fields into one string, or
+                // `ORDER\-7` pass as `ORDER-7`, under the same signature. The undone text is what
+                // gets decoded (for JSON it means the same; in XML it is what was signed).
+                let unescaped = unescape_slashes(&plaintext);
+                match unescaped {
+                    Some(u) if signature.verify_body(key, &u) => Cow::Owned(u),
+                    _ => return Err(Error::signature(
+                        "the notification's signature does not match (wrong key or altered body)",
+                    )),
+                }
+            };
         if !self.max_age.is_zero() {
             let ts = signature.timestamp_millis();
             let max = self.max_age.as_millis() as u64;
@@ -140,8 +148,14 @@ impl NotificationVerifier {
             }
         }
         // The format is sniffed from the body (`_type` in the URL only says what was asked for).
-        Notification::decode(&plaintext)
+        Notification::decode(&signed)
     }
+}
+
+/// The body with every `\/` replaced by `/` (the vendor's escaping of `/`), or `None` when it
+/// has none.
+fn unescape_slashes(body: &str) -> Option<String> {
+    body.contains("\\/").then(|| body.replace("\\/", "/"))
 }
 
 fn looks_plain(body: &str) -> bool {
@@ -164,17 +178,29 @@ pub fn parse_notification(
 impl Notification {
     /// The key under which this notification is processed once: merchant, order and state
     /// (a later state of the same order, e.g. refunded, is a new event).
+    ///
+    /// Built from the decoded fields (never from the raw text), in the form the signature
+    /// covers: the body signature ignores whitespace (Java `\s`), so whitespace is left out of
+    /// the key too, and a copy of a delivery with a space slipped into its `CHARGE_CODE` (which
+    /// still verifies) is the same notification, not a new one.
     pub fn idempotency_key(&self) -> String {
-        format!(
-            "{}:{}:{}",
+        let state = self.order.state.as_ref().map(|s| s.as_wire());
+        let parts = [
             self.order.busi_id.as_deref().unwrap_or(""),
             self.order.charge_code.as_deref().unwrap_or(""),
-            self.order
-                .state
-                .as_ref()
-                .map(|s| s.as_wire().to_owned())
-                .unwrap_or_default()
-        )
+            state.unwrap_or(""),
+        ];
+        let mut key = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                key.push(':');
+            }
+            key.extend(
+                part.chars()
+                    .filter(|c| !(c.is_ascii() && envelope::is_java_space(*c as u8))),
+            );
+        }
+        key
     }
 }
 
@@ -371,16 +397,192 @@ mod tests {
         assert!(v.parse_at("", BODY.as_bytes(), now).is_err());
     }
 
+    const NOW: u64 = 1_800_000_000_000;
+
+    /// A delivery of `body` signed over `signed` (usually the same text).
+    fn deliver(signed: &str, body: &str) -> Result<Notification> {
+        let sign = envelope::sign_body(&key(), &NOW.to_string(), signed).expect("sign");
+        NotificationVerifier::new(key()).parse_at(&format!("sign={sign}"), body.as_bytes(), NOW)
+    }
+
+    fn decode_reason(r: Result<Notification>) -> String {
+        match r {
+            Err(Error::Decode { reason, .. }) => reason,
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+    }
+
     #[test]
-    fn backslash_fallback() {
-        let now = 1_800_000_000_000u64;
-        let body = r#"{"PAY_NODIFY":{"CHARGE_CODE":"C-2","STATE":1,"AMT":5,"PAY_SUBJECT":"a\/b"}}"#;
-        let stripped: String = body.chars().filter(|c| *c != '\\').collect();
-        let sign = envelope::sign_body(&key(), &now.to_string(), &stripped).expect("sign");
-        let n = NotificationVerifier::new(key())
-            .parse_at(&format!("sign={sign}"), body.as_bytes(), now)
-            .expect("fallback");
+    fn slash_fallback_accepts_the_vendor_form() {
+        // The vendor signs, then its serializer escapes '/' as "\/".
+        let body = r#"{"PAY_NODIFY":{"CHARGE_CODE":"C-2","STATE":1,"AMT":5,"PAY_SUBJECT":"a\/b","NOTE":"http:\/\/x.cn\/n?a=1","MERCHANTPARA":"a\\\/b"}}"#;
+        let signed = body.replace("\\/", "/");
+        assert_ne!(signed, body);
+        let n = deliver(&signed, body).expect("fallback");
         assert_eq!(n.order.pay_subject.as_deref(), Some("a/b"));
+        assert_eq!(n.raw["PAY_NODIFY"]["NOTE"], "http://x.cn/n?a=1");
+        // An escaped backslash before a '/': the value is `a\/b` either way.
+        assert_eq!(n.order.merchant_para.as_deref(), Some("a\\/b"));
+        assert_eq!(n, Notification::decode(body).expect("decode"));
+        // In XML a backslash is literal: what is decoded is the text that was signed.
+        let xml = "<PAY_NODIFY><CHARGE_CODE>C-3</CHARGE_CODE><STATE>1</STATE><AMT>5</AMT><PAY_SUBJECT>a\\/b</PAY_SUBJECT></PAY_NODIFY>";
+        let n = deliver(&xml.replace("\\/", "/"), xml).expect("xml fallback");
+        assert_eq!(n.order.pay_subject.as_deref(), Some("a/b"));
+    }
+
+    #[test]
+    fn forged_body_with_escaped_quotes_is_refused() {
+        // Escaping the quotes of a run of fields turns them into part of PAY_SUBJECT's string:
+        // STATE and AMT vanish, and removing every backslash gives back the signed body.
+        let signed = r#"{"PAY_NODIFY":{"CHARGE_CODE":"C-4","PAY_SUBJECT":"x","STATE":1,"AMT":100,"OPER_ID":"y"}}"#;
+        let forged = r#"{"PAY_NODIFY":{"CHARGE_CODE":"C-4","PAY_SUBJECT":"x\",\"STATE\":1,\"AMT\":100,\"OPER_ID\":\"y"}}"#;
+        assert_eq!(forged.replace('\\', ""), signed);
+        let decoded = Notification::decode(signed).expect("the signed body");
+        assert!(decoded.order.state.is_some());
+        let e = deliver(signed, forged).expect_err("forged");
+        assert!(matches!(e, Error::Signature { .. }), "{e:?}");
+        assert!(!e.outcome_unknown());
+        // The same with '/' in it: the slash fallback does not undo the quote escapes.
+        let forged2 = forged.replace("\"y", "\"y\\/z");
+        assert!(matches!(
+            deliver(&signed.replace("\"y", "\"y/z"), &forged2),
+            Err(Error::Signature { .. })
+        ));
+    }
+
+    #[test]
+    fn xml_backslash_in_charge_code_is_refused() {
+        let signed = "<PAY_NODIFY><BUSI_ID>B1</BUSI_ID><CHARGE_CODE>ORDER-7</CHARGE_CODE><STATE>1</STATE><AMT>100</AMT></PAY_NODIFY>";
+        let forged = signed.replace("ORDER-7", "ORDER\\-7");
+        let store = MemoryIdempotencyStore::new();
+        let mut runs = 0;
+        let n = deliver(signed, signed).expect("genuine");
+        assert_eq!(n.idempotency_key(), "B1:ORDER-7:1");
+        process_once::<_, _, Error>(&store, &n, |_| {
+            runs += 1;
+            Ok(())
+        })
+        .expect("process");
+        let e = deliver(signed, &forged).expect_err("ORDER\\-7");
+        assert!(matches!(e, Error::Signature { .. }), "{e:?}");
+        assert!(!e.outcome_unknown());
+        assert_eq!(runs, 1);
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn missing_required_fields_are_refused_naming_them() {
+        let full = r#"{"PAY_NODIFY":{"BUSI_ID":"B1","CHARGE_CODE":"C-5","STATE":"1","AMT":"100"}}"#;
+        assert!(deliver(full, full).is_ok());
+        for (field, json) in [
+            ("CHARGE_CODE", full.replace(r#""CHARGE_CODE":"C-5","#, "")),
+            ("CHARGE_CODE", full.replace(r#""C-5""#, r#""""#)),
+            ("STATE", full.replace(r#""STATE":"1","#, "")),
+            ("STATE", full.replace(r#""STATE":"1""#, r#""STATE":null"#)),
+            ("AMT", full.replace(r#","AMT":"100""#, "")),
+            ("AMT", full.replace(r#""AMT":"100""#, r#""AMT":"  ""#)),
+        ] {
+            let reason = decode_reason(deliver(&json, &json));
+            assert!(reason.contains(field), "{json}: {reason}");
+            assert_eq!(decode_reason(Notification::decode(&json)), reason);
+        }
+        let xml =
+            "<PAY_NODIFY><CHARGE_CODE>C-5</CHARGE_CODE><STATE>1</STATE><AMT>100</AMT></PAY_NODIFY>";
+        assert!(deliver(xml, xml).is_ok());
+        for (field, x) in [
+            (
+                "CHARGE_CODE",
+                xml.replace("<CHARGE_CODE>C-5</CHARGE_CODE>", ""),
+            ),
+            ("STATE", xml.replace("<STATE>1</STATE>", "<STATE/>")),
+            ("AMT", xml.replace("<AMT>100</AMT>", "")),
+        ] {
+            let reason = decode_reason(deliver(&x, &x));
+            assert!(reason.contains(field), "{x}: {reason}");
+        }
+    }
+
+    #[test]
+    fn duplicate_fields_are_refused() {
+        let cases = [
+            // JSON: the same key twice (serde_json would keep only one), case variants, nested.
+            r#"{"PAY_NODIFY":{"CHARGE_CODE":"C-6","STATE":"0","AMT":"100","STATE":"1"}}"#,
+            r#"{"PAY_NODIFY":{"CHARGE_CODE":"C-6","STATE":"0","AMT":"100","state":"1"}}"#,
+            r#"{"PAY_NODIFY":{"CHARGE_CODE":"C-6","charge_code":"C-7","STATE":"1","AMT":"100"}}"#,
+            r#"{"PAY_NODIFY":{"CHARGE_CODE":"C-6","STATE":"1","AMT":"1","FUND_BILL_LIST":{"TRADEFUNDBILL":[{"FUND_CHANNEL":"10","AMOUNT":"0.01","amount":"9.00"}]}}}"#,
+            r#"{"PAY_NODIFY":{"CHARGE_CODE":"C-6","STATE":"1","AMT":"1"},"pay_nodify":{"CHARGE_CODE":"C-7","STATE":"1","AMT":"1"}}"#,
+            // A field renamed by whitespace (the signature ignores whitespace).
+            r#"{"PAY_NODIFY":{"BUSI _ID":"B1","CHARGE_CODE":"C-6","STATE":"1","AMT":"1"}}"#,
+            // XML: a repeated scalar element, case variants.
+            "<PAY_NODIFY><CHARGE_CODE>C-6</CHARGE_CODE><STATE>0</STATE><STATE>1</STATE><AMT>1</AMT></PAY_NODIFY>",
+            "<PAY_NODIFY><CHARGE_CODE>C-6</CHARGE_CODE><STATE>1</STATE><AMT>1</AMT><AMT>100</AMT></PAY_NODIFY>",
+            "<PAY_NODIFY><CHARGE_CODE>C-6</CHARGE_CODE><STATE>1</STATE><state>0</state><AMT>1</AMT></PAY_NODIFY>",
+            "<PAY_NODIFY><CHARGE_CODE>C-6</CHARGE_CODE><CHARGE_CODE>C-7</CHARGE_CODE><STATE>1</STATE><AMT>1</AMT></PAY_NODIFY>",
+        ];
+        for body in cases {
+            // Signed as they are: the signature is fine, the body is ambiguous.
+            let reason = decode_reason(deliver(body, body));
+            assert!(
+                reason.contains("twice")
+                    || reason.contains("repeated")
+                    || reason.contains("whitespace"),
+                "{body}: {reason}"
+            );
+            assert!(Notification::decode(body).is_err(), "{body}");
+        }
+        // Repeated list items are not duplicates.
+        let xml = "<PAY_NODIFY><CHARGE_CODE>C-6</CHARGE_CODE><STATE>1</STATE><AMT>2</AMT>\
+            <GOODS_DETAIL><GOOD_ID>g1</GOOD_ID><GOOD_PRICE>1</GOOD_PRICE></GOODS_DETAIL>\
+            <GOODS_DETAIL><GOOD_ID>g2</GOOD_ID><GOOD_PRICE>1</GOOD_PRICE></GOODS_DETAIL>\
+            <FUND_BILL_LIST><TRADEFUNDBILL><FUND_CHANNEL>10</FUND_CHANNEL><AMOUNT>0.01</AMOUNT></TRADEFUNDBILL>\
+            <TRADEFUNDBILL><FUND_CHANNEL>11</FUND_CHANNEL><AMOUNT>0.01</AMOUNT></TRADEFUNDBILL></FUND_BILL_LIST></PAY_NODIFY>";
+        let n = deliver(xml, xml).expect("lists");
+        assert_eq!(n.order.goods.len(), 2);
+        assert_eq!(n.order.fund_bills.len(), 2);
+    }
+
+    #[test]
+    fn idempotency_key_comes_from_the_verified_parsed_fields() {
+        let json = r#"{"PAY_NODIFY":{"BUSI_ID":"B1","CHARGE_CODE":"ORDER-7","STATE":1,"AMT":100}}"#;
+        let xml = "<PAY_NODIFY><BUSI_ID>B1</BUSI_ID><CHARGE_CODE>ORDER-7</CHARGE_CODE><STATE>1</STATE><AMT>100</AMT></PAY_NODIFY>";
+        // Spelled differently on the wire, the same fields: one key.
+        let escaped = r#"{"PAY_NODIFY":{"BUSI_ID":"B1","CHARGE_CODE":"ORDER\u002d7","STATE":"1","AMT":"100"}}"#;
+        let store = MemoryIdempotencyStore::new();
+        let mut runs = 0;
+        for (signed, body) in [
+            (json.to_owned(), json.to_owned()),
+            (xml.to_owned(), xml.to_owned()),
+            (escaped.to_owned(), escaped.to_owned()),
+            // Whitespace slipped into a value still verifies (the signature ignores it), and
+            // is not a new notification.
+            (json.to_owned(), json.replace("ORDER-7", "ORDER- 7")),
+            (xml.to_owned(), xml.replace("ORDER-7", "\n ORDER -7")),
+        ] {
+            let n = deliver(&signed, &body).expect("verified");
+            assert_eq!(n.idempotency_key(), "B1:ORDER-7:1", "{body}");
+            process_once::<_, _, Error>(&store, &n, |_| {
+                runs += 1;
+                Ok(())
+            })
+            .expect("process");
+        }
+        assert_eq!(runs, 1);
+        // A slash escaped in XML (accepted through the fallback) decodes as what was signed.
+        let slash = xml.replace("ORDER-7", "ORDER/7");
+        let n = deliver(&slash, &slash.replace("ORDER/7", "ORDER\\/7")).expect("fallback");
+        assert_eq!(n.idempotency_key(), "B1:ORDER/7:1");
+        // A later state is a new event.
+        let refunded = json.replace("\"STATE\":1", "\"STATE\":3");
+        let n = deliver(&refunded, &refunded).expect("refunded");
+        assert_eq!(n.idempotency_key(), "B1:ORDER-7:3");
+    }
+
+    #[test]
+    fn signature_errors_leave_no_outcome_unknown() {
+        let e = deliver(BODY, &BODY.replace("C-1", "C-2")).expect_err("altered");
+        assert!(matches!(e, Error::Signature { .. }));
+        assert!(!e.outcome_unknown());
+        assert!(!e.is_retryable());
     }
 
     fn signed(body: &str, now: u64) -> String {
