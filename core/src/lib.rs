@@ -42,3 +42,8 @@ pub use money::Amount;
 pub use notify::{
     parse_notification, IdempotencyStore, MemoryIdempotencyStore, NotificationVerifier,
 };
+
+/// The README's Rust examples, compiled by `cargo test --doc` so that they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
