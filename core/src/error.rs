@@ -135,6 +135,27 @@ impl Error {
         }
     }
 
+    /// Renames the field of a validation error (and any dotted field name its reason mentions)
+    /// from the core's name to the name a binding's caller used (`timeout` → `timeoutMs`);
+    /// other errors pass unchanged. `names` maps core names to the binding's.
+    pub fn renamed_fields(self, names: &[(&str, &str)]) -> Self {
+        match self {
+            Error::Validation { field, reason } => {
+                let field = names
+                    .iter()
+                    .find(|(core, _)| *core == field)
+                    .map_or(field, |(_, theirs)| (*theirs).to_owned());
+                // A reason may name another field ("must be at most retry.max_delay").
+                let reason = names
+                    .iter()
+                    .filter(|(core, _)| core.contains('.'))
+                    .fold(reason, |r, (core, theirs)| r.replace(core, theirs));
+                Error::Validation { field, reason }
+            }
+            other => other,
+        }
+    }
+
     /// Names the operation on a reply-level error that does not name one yet.
     pub(crate) fn in_operation(mut self, op: &str) -> Self {
         if let Error::Decode { operation, .. }

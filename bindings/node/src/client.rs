@@ -23,7 +23,7 @@ use sosopay::{
 use crate::convert::{self, amount, goods_in, name_of, parse_enum, wire_of};
 use crate::convert::{FenInput, GoodsInput, YuanInput};
 use crate::convert::{FundBill, OrderDetails, OrderReply};
-use crate::error::{rename_field, to_napi, validation, IntoNapi};
+use crate::error::{to_napi, validation, IntoNapi};
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -475,7 +475,7 @@ fn wait_in(o: Option<WaitOptions>) -> Result<CoreWait, Error> {
             .unwrap_or_else(|| CoreWait::default_max_duration(deadline)),
         gateway_hold: millis(o.gateway_hold_ms, "gatewayHoldMs")?.unwrap_or(d.gateway_hold),
     };
-    w.validate().map_err(|e| rename_field(e, WAIT_FIELDS))?;
+    w.validate().map_err(|e| e.renamed_fields(WAIT_FIELDS))?;
     Ok(w)
 }
 
@@ -658,7 +658,7 @@ impl Client {
     pub fn new(options: ClientOptions) -> napi::Result<Self> {
         let inner = config(options)
             .and_then(sosopay::Client::new)
-            .map_err(|e| rename_field(e, CONFIG_FIELDS))
+            .map_err(|e| e.renamed_fields(CONFIG_FIELDS))
             .napi()?;
         Ok(Client { inner })
     }

@@ -15,27 +15,6 @@ pub fn validation(field: &str, reason: impl Into<String>) -> Error {
     }
 }
 
-/// Renames the field of a core validation error to the JS option that set it, where the two
-/// differ by more than camelCase (the core's `timeout` is the `timeoutMs` option); other errors
-/// pass unchanged.
-pub fn rename_field(e: Error, names: &[(&str, &str)]) -> Error {
-    match e {
-        Error::Validation { field, reason } => {
-            let field = names
-                .iter()
-                .find(|(core, _)| *core == field)
-                .map_or(field, |(_, js)| (*js).to_owned());
-            // A reason may name another field ("must be at most retry.max_delay").
-            let reason = names
-                .iter()
-                .filter(|(core, _)| core.contains('.'))
-                .fold(reason, |r, (core, js)| r.replace(core, js));
-            Error::Validation { field, reason }
-        }
-        other => other,
-    }
-}
-
 /// `goods[0].show_url` → `goods[0].showUrl`: the core names fields in snake_case; JS callers
 /// wrote camelCase.
 pub fn camel_case(field: &str) -> String {

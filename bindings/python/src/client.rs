@@ -17,7 +17,7 @@ use sosopay::{
 };
 
 use crate::convert::{amount_arg, to_py_dict, u32_arg, u32_from_py};
-use crate::errors::{rename_field, type_error, validation, OrPyErr};
+use crate::errors::{type_error, validation, OrPyErr};
 
 /// Text of an enum argument: a `str` (Python enum members are `str`s) or an `int` code.
 fn enum_text(v: &Bound<'_, PyAny>, field: &str) -> PyResult<String> {
@@ -276,7 +276,7 @@ impl PyClient {
         // The core checks the whole configuration (timeouts, retry policy); its names for the
         // retry fields are not the Python arguments'.
         let inner = Client::new(cfg)
-            .map_err(|e| rename_field(e, CONFIG_FIELDS))
+            .map_err(|e| e.renamed_fields(CONFIG_FIELDS))
             .or_py(py)?;
         Ok(PyClient { inner })
     }

@@ -112,27 +112,6 @@ impl<T> OrPyErr<T> for sosopay::Result<T> {
     }
 }
 
-/// Renames the field of a core validation error to the Python argument that set it (the
-/// core names `ClientConfig` fields, e.g. `retry.max_attempts`, where Python callers wrote
-/// `retry_attempts=`); other errors pass unchanged.
-pub fn rename_field(e: Error, names: &[(&str, &str)]) -> Error {
-    match e {
-        Error::Validation { field, reason } => {
-            let field = names
-                .iter()
-                .find(|(core, _)| *core == field)
-                .map_or(field, |(_, py)| (*py).to_owned());
-            // A reason may name another field ("must be at most retry.max_delay").
-            let reason = names
-                .iter()
-                .filter(|(core, _)| core.contains('.'))
-                .fold(reason, |r, (core, py)| r.replace(core, py));
-            Error::Validation { field, reason }
-        }
-        other => other,
-    }
-}
-
 /// A validation error for `field`, as the core would raise it.
 pub fn validation(py: Python<'_>, field: &str, reason: impl Into<String>) -> PyErr {
     to_py(

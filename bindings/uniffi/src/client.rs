@@ -240,7 +240,7 @@ impl WaitOptions {
         };
         // Checked here (as the flows will) so that an error names this record's field.
         w.validate()
-            .map_err(|e| SosopayError::from(e).renamed(WAIT_FIELDS))?;
+            .map_err(|e| SosopayError::from(e.renamed_fields(WAIT_FIELDS)))?;
         Ok(w)
     }
 }
@@ -328,8 +328,8 @@ impl SosopayClient {
                 let _ = logger.on_request(RequestLog::from(l));
             }));
         }
-        let inner =
-            sosopay::Client::new(c).map_err(|e| SosopayError::from(e).renamed(CONFIG_FIELDS))?;
+        let inner = sosopay::Client::new(c)
+            .map_err(|e| SosopayError::from(e.renamed_fields(CONFIG_FIELDS)))?;
         Ok(Arc::new(SosopayClient { inner }))
     }
 

@@ -160,26 +160,6 @@ impl SosopayError {
             reason: reason.into(),
         }
     }
-
-    /// Renames the field of a validation error to the record field that set it (the core's
-    /// `timeout` is `timeout_ms` here), also where the reason names one; other errors pass
-    /// unchanged.
-    pub(crate) fn renamed(self, names: &[(&str, &str)]) -> Self {
-        match self {
-            SosopayError::Validation { field, reason } => {
-                let field = names
-                    .iter()
-                    .find(|(core, _)| *core == field)
-                    .map_or(field, |(_, ours)| (*ours).to_owned());
-                let reason = names
-                    .iter()
-                    .filter(|(core, _)| core.contains('.'))
-                    .fold(reason, |r, (core, ours)| r.replace(core, ours));
-                SosopayError::Validation { field, reason }
-            }
-            other => other,
-        }
-    }
 }
 
 #[uniffi::export]
