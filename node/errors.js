@@ -112,6 +112,18 @@ class OutcomeUnknownError extends SosopayError {
   }
 }
 
+/**
+ * A flow (`micropayAndWait`, `waitForPayment`) aborted through its `signal` before it started:
+ * nothing was sent. (Aborted once started, a flow resolves with its outcome instead.) `name` is
+ * `'AbortError'`, as for `fetch`; `cause` is the signal's `reason`.
+ */
+class AbortError extends SosopayError {
+  constructor(message = 'the flow was aborted before it started: nothing was sent', details = {}) {
+    super(message, { ...details, code: 'aborted', outcomeUnknown: false })
+    if (details.cause !== undefined) this.cause = details.cause
+  }
+}
+
 /** Core variant (`Error::kind()`) → class. */
 const CLASSES = {
   validation: ValidationError,
@@ -123,6 +135,7 @@ const CLASSES = {
   transport: TransportError,
   timeout: TimeoutError,
   outcome_unknown: OutcomeUnknownError,
+  aborted: AbortError,
 }
 
 /** napi statuses of argument conversion failures (a missing field, a wrong type). */
@@ -180,6 +193,7 @@ module.exports = {
   TransportError,
   TimeoutError,
   OutcomeUnknownError,
+  AbortError,
   ERROR_CLASSES: Object.freeze({ ...CLASSES }),
   fromNative,
 }

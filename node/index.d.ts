@@ -46,6 +46,23 @@ export type Environment = 'production' | 'production-http' | 'uat'
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * Stops a running `micropayAndWait` / `waitForPayment`. Prefer the `signal` option (an
+ * `AbortSignal`), which drives one of these; a token is for code that has no signal. One per
+ * flow; cancelling is idempotent.
+ */
+export declare class CancelToken {
+  /** A token not cancelled yet. */
+  constructor()
+  /**
+   * Asks the flow to stop waiting: the till flow reverses the order at once (prove it ours,
+   * cancel, confirm); `waitForPayment` stops waiting.
+   */
+  cancel(): void
+  /** Whether `cancel()` was called. */
+  isCancelled(): boolean
+}
+
 /** The gateway client. Every method returns a Promise and runs off the main thread. */
 export declare class Client {
   /** Builds the client (validates the options; nothing is sent). */
@@ -75,13 +92,17 @@ export declare class Client {
   /**
    * The till flow: micropay, settle an unknown outcome by querying, cancel at the deadline.
    * Rejects only for invalid requests (nothing sent); everything else is an outcome.
+   * `cancel` (the JS layer passes one for `options.signal`): cancelling it makes the flow
+   * reverse the order at once and resolve with the outcome; if it is cancelled before the
+   * flow starts, nothing is sent and the Promise rejects (`AbortError`).
    */
-  micropayAndWait(request: MicropayRequest, options?: WaitOptions | undefined | null): Promise<PaymentOutcome>
+  micropayAndWait(request: MicropayRequest, options?: WaitOptions | undefined | null, cancel?: CancelToken | undefined | null): Promise<PaymentOutcome>
   /**
    * Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
-   * deadline (`"Pending"`).
+   * deadline (`"Pending"`). `cancel` stops waiting (the outcome says where the order
+   * stands); cancelled before the start, the Promise rejects (`AbortError`).
    */
-  waitForPayment(chargeCode: string, options?: WaitOptions | undefined | null): Promise<PaymentOutcome>
+  waitForPayment(chargeCode: string, options?: WaitOptions | undefined | null, cancel?: CancelToken | undefined | null): Promise<PaymentOutcome>
 }
 
 /** A merchant's envelope: the key and its expanded 3DES schedule, built once and reused. */
@@ -193,6 +214,26 @@ export declare function encrypt(key: string, plaintext: string | Buffer): string
 
 /** Formats integer fen as yuan text with two decimals (`1` → `"0.01"`). */
 export declare function fenToYuan(fen: number | bigint): string
+
+/** Progress of a flow, for a till screen. */
+export interface FlowEvent {
+  /**
+   * `'sending'` (the micropay request; till flow only, first), `'waiting'` (not settled
+   * yet: the gateway holds the payment, or the next query is due), `'queried'` (a query
+   * answered), `'cancelling'` (the flow cancels the order), `'done'` (last).
+   */
+  kind: 'sending' | 'waiting' | 'queried' | 'cancelling' | 'done'
+  /** Time since the flow started, ms. */
+  elapsedMs: number
+  /** `'queried'`: the order's state, when the gateway showed one. */
+  state?: OrderState
+  /** `'queried'`: `STATE` as sent. */
+  stateCode?: string
+  /** `'done'`: the final status (the same as the outcome's). */
+  status?: OutcomeStatus
+  /** `'cancelling'`: true when the caller cancelled (rather than the deadline passing). */
+  requested?: boolean
+}
 
 /** The `flow` node of a top-up reply. */
 export interface FlowOrder {
@@ -685,7 +726,10 @@ export declare function verifyCancel(key: string, sign: string, chargeCode: stri
 /** Verifies a query signature. */
 export declare function verifyQuery(key: string, sign: string, chargeCode: string): VerifiedSignature
 
-/** Timing of `micropayAndWait` and `waitForPayment`. */
+/**
+ * Timing of `micropayAndWait` and `waitForPayment`, their progress callback, and (in the JS
+ * layer, see `sosopay.d.ts`) their `signal`.
+ */
 export interface WaitOptions {
   /** How long to wait before cancelling (micropay) or giving up (wait), ms. Default 60000. */
   deadlineMs?: number
@@ -705,6 +749,11 @@ export interface WaitOptions {
    * 80000.
    */
   gatewayHoldMs?: number
+  /**
+   * Called with each `FlowEvent` (on the JS thread, asynchronously, in order; `'done'`
+   * before the Promise settles). A throw becomes a process warning.
+   */
+  onProgress?: (event: FlowEvent) => void
 }
 
 /** Parses yuan text exactly (`"158.00"`, `"0.1"`) and returns integer fen. */

@@ -20,6 +20,19 @@ import type {
 
 export * from './index'
 
+// The JS layer adds `signal` to the flows' options (see README: "The till screen").
+declare module './index' {
+  interface WaitOptions {
+    /**
+     * Aborting it cancels the flow: `micropayAndWait` reverses the order at once (prove it
+     * ours, cancel, confirm) and *resolves* with the outcome (`'Cancelled'`, or `'Paid'` /
+     * `'Unresolved'`); `waitForPayment` stops waiting and resolves. Only a signal aborted
+     * before the flow started rejects, with an `AbortError` (nothing was sent).
+     */
+    signal?: AbortSignal | null
+  }
+}
+
 /** `sign` is `signBody`: the signature of a POST or notification body. */
 export declare const sign: typeof signBody
 /** `verify` is `verifyBody`. */
@@ -52,7 +65,7 @@ export declare const OutcomeStatus: Consts<OutcomeStatusT>
 /** The core error variant behind an error (`internal`: an unexpected failure). */
 export type ErrorCode =
   | 'validation' | 'signature' | 'crypto' | 'decode' | 'gateway' | 'http_status' | 'transport'
-  | 'timeout' | 'outcome_unknown' | 'internal'
+  | 'timeout' | 'outcome_unknown' | 'aborted' | 'internal'
 
 /** Base class of every error the SDK throws or rejects with. */
 export declare class SosopayError extends Error {
@@ -124,6 +137,11 @@ export declare class OutcomeUnknownError extends SosopayError {
   readonly operation: string
   readonly chargeCode: string
   readonly reason: string
+}
+/** A flow aborted through its `signal` before it started: nothing was sent. `name` is `'AbortError'`. */
+export declare class AbortError extends SosopayError {
+  readonly code: 'aborted'
+  readonly name: 'AbortError'
 }
 /** Core variant → class. */
 export declare const ERROR_CLASSES: Readonly<Record<Exclude<ErrorCode, 'internal'>, typeof SosopayError>>

@@ -8,7 +8,7 @@ const native = require('./index.js')
 const errors = require('./errors.js')
 const webhook = require('./webhook.js')
 
-const { fromNative } = errors
+const { fromNative, AbortError, ValidationError } = errors
 
 function wrapSync(fn) {
   return function (...args) {
@@ -71,6 +71,82 @@ const Client = wrapClass(native.Client, wrapAsync, ([options, ...rest]) =>
     ? [{ ...options, onRequest: safeHook(options.onRequest) }, ...rest]
     : [options, ...rest],
 )
+function isAbortSignal(s) {
+  return s !== null && typeof s === 'object' && typeof s.aborted === 'boolean' &&
+    typeof s.addEventListener === 'function' && typeof s.removeEventListener === 'function'
+}
+
+/**
+ * A flow method (`micropayAndWait`, `waitForPayment`) with `options.signal` and
+ * `options.onProgress`:
+ * - a signal already aborted rejects with `AbortError` and sends nothing;
+ * - aborting later cancels the core's token: the flow takes its safe path (the till flow
+ *   reverses the order) and the Promise *resolves* with the outcome; only a flow still queued
+ *   for a worker when aborted rejects (`AbortError`, nothing sent);
+ * - `onProgress` gets each event on the JS thread, in order, the `'done'` event before the
+ *   Promise settles; a throw becomes a process warning.
+ */
+function flowMethod(nativeMethod) {
+  return function (first, options, cancel) {
+    const { signal, onProgress, ...timing } = options == null ? {} : options
+    if (signal != null && !isAbortSignal(signal)) {
+      return Promise.reject(new ValidationError('invalid signal: expected an AbortSignal',
+        { field: 'signal', reason: 'expected an AbortSignal' }))
+    }
+    if (onProgress != null && typeof onProgress !== 'function') {
+      return Promise.reject(new ValidationError('invalid onProgress: expected a function',
+        { field: 'onProgress', reason: 'expected a function' }))
+    }
+    if (signal && signal.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }))
+    const token = cancel != null ? cancel : signal ? new native.CancelToken() : undefined
+    let sawDone = () => {}
+    const done = new Promise((resolve) => { sawDone = resolve })
+    const progress = onProgress == null ? undefined : (event) => {
+      try {
+        onProgress(event)
+      } catch (e) {
+        process.emitWarning(`sosopay: the onProgress callback threw: ${e && e.message}`, 'SosopayWarning')
+      }
+      if (event.kind === 'done') sawDone()
+    }
+    const onAbort = () => token.cancel()
+    if (signal) signal.addEventListener('abort', onAbort, { once: true })
+    const release = () => { if (signal) signal.removeEventListener('abort', onAbort) }
+    let p
+    try {
+      p = nativeMethod.call(this, first, { ...timing, onProgress: progress }, token)
+    } catch (e) {
+      release()
+      return Promise.reject(fromNative(e))
+    }
+    return Promise.resolve(p).then(
+      async (outcome) => {
+        release()
+        if (progress) {
+          // The events travel on their own queue: let the last one land before resolving.
+          let timer
+          await Promise.race([done, new Promise((resolve) => { timer = setTimeout(resolve, 1000) })])
+          clearTimeout(timer)
+        }
+        return outcome
+      },
+      (e) => {
+        release()
+        const err = fromNative(e)
+        if (err instanceof AbortError && signal && signal.reason !== undefined) err.cause = signal.reason
+        throw err
+      },
+    )
+  }
+}
+
+for (const name of ['micropayAndWait', 'waitForPayment']) {
+  Object.defineProperty(Client.prototype, name, {
+    ...Object.getOwnPropertyDescriptor(native.Client.prototype, name),
+    value: flowMethod(native.Client.prototype[name]),
+  })
+}
+
 const Envelope = wrapClass(native.Envelope, wrapSync)
 const NotificationVerifier = wrapClass(native.NotificationVerifier, wrapSync)
 const MemoryIdempotencyStore = wrapClass(native.MemoryIdempotencyStore, wrapSync)
@@ -86,6 +162,7 @@ const known = native.knownValues()
 
 module.exports = {
   Client,
+  CancelToken: native.CancelToken,
   Envelope,
   NotificationVerifier,
   MemoryIdempotencyStore,

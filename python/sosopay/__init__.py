@@ -27,7 +27,7 @@ from ._native import (
     verify_cancel,
     verify_query,
 )
-from .client import AsyncClient, Client
+from .client import DEFAULT_MAX_WORKERS, AsyncClient, CancelToken, Client, ProgressCallback
 from .enums import (
     Channel,
     Delivery,
@@ -54,6 +54,8 @@ from .errors import (
 )
 from .models import (
     CancelReply,
+    FlowEvent,
+    FlowEventKind,
     FlowOrder,
     FlowRechargeReply,
     FundBill,
@@ -85,14 +87,18 @@ GatewayTimeoutError = RequestTimeoutError
 __all__ = [
     "AsyncClient",
     "CancelReply",
+    "CancelToken",
     "Channel",
     "Client",
     "CryptoError",
+    "DEFAULT_MAX_WORKERS",
     "DecodeError",
     "Delivery",
     "DynamicIdType",
     "Envelope",
     "Environment",
+    "FlowEvent",
+    "FlowEventKind",
     "FlowOrder",
     "FlowRechargeReply",
     "FundBill",
@@ -113,6 +119,7 @@ __all__ = [
     "OutcomeStatus",
     "OutcomeUnknownError",
     "PaymentOutcome",
+    "ProgressCallback",
     "QueryReply",
     "RefundReply",
     "RequestLog",

@@ -34,6 +34,16 @@ def _normalize_enum(enum_name: str, raw: str) -> str: ...
 def to_fen(value: Any, field: str = "amount", fen: bool = False) -> int: ...
 def fen_to_yuan(fen: int) -> str: ...
 
+class CancelToken:
+    """Stops a running flow from another thread (a cashier's cancel button). One per flow."""
+
+    def __init__(self) -> None: ...
+    def cancel(self) -> None: ...
+    def is_cancelled(self) -> bool: ...
+
+# The progress callback receives {"kind", "elapsed", "state", "status", "requested"}.
+_ProgressHook = Optional[Callable[[Dict[str, Any]], None]]
+
 class NativeClient:
     def __init__(
         self,
@@ -69,7 +79,8 @@ class NativeClient:
     def flow_recharge(self, **kwargs: Any) -> Dict[str, Any]: ...
     def micropay_and_wait(self, **kwargs: Any) -> Dict[str, Any]: ...
     # Flow options in seconds: deadline, poll_interval, max_poll_interval, max_duration,
-    # gateway_hold; cancel_attempts an int (micropay_and_wait takes them too).
+    # gateway_hold; cancel_attempts an int; cancel and on_progress (micropay_and_wait takes
+    # them too).
     def wait_for_payment(
         self,
         *,
@@ -80,6 +91,8 @@ class NativeClient:
         cancel_attempts: Optional[int] = None,
         max_duration: Optional[float] = None,
         gateway_hold: Optional[float] = None,
+        cancel: Optional[CancelToken] = None,
+        on_progress: _ProgressHook = None,
     ) -> Dict[str, Any]: ...
 
 class NativeNotification:

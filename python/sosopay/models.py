@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any, Dict, List, Literal, Mapping, Optional, Union
 
 from . import _native
 from .enums import Channel, FundChannel, OrderState, OutcomeStatus, ResultCode
@@ -28,6 +28,8 @@ __all__ = [
     "FlowRechargeReply",
     "Notification",
     "PaymentOutcome",
+    "FlowEvent",
+    "FlowEventKind",
     "RequestLog",
     "yuan",
 ]
@@ -477,3 +479,43 @@ class RequestLog:
     #: ``STATE`` of the order in the reply, when there is one (wire text, e.g. ``"1"``).
     order_state: Optional[str]
     error: Optional[str]
+
+
+#: What a flow is doing (see :class:`FlowEvent`).
+FlowEventKind = Literal["sending", "waiting", "queried", "cancelling", "done"]
+
+
+@dataclass(frozen=True)
+class FlowEvent:
+    """Progress of ``micropay_and_wait`` / ``wait_for_payment``, for a till screen ("waiting for
+    the customer... 12 s"). Events arrive in order: ``"sending"`` first (till flow only),
+    ``"done"`` last.
+
+    * ``"sending"``: the micropay request is being sent.
+    * ``"waiting"``: not settled yet (the gateway holds the payment while the customer
+      confirms, or the flow is about to query again).
+    * ``"queried"``: a query answered; ``state`` is the order's state when it showed one.
+    * ``"cancelling"``: the flow is cancelling the order (``requested``: because the caller
+      cancelled, rather than at the deadline).
+    * ``"done"``: the flow ended with ``status``.
+    """
+
+    kind: FlowEventKind
+    #: Seconds since the flow started.
+    elapsed: float
+    #: ``"queried"``: the order's state, when the gateway showed one.
+    state: Optional[OrderState] = None
+    #: ``"done"``: the final status (the same as the returned outcome's).
+    status: Optional[OutcomeStatus] = None
+    #: ``"cancelling"``: True when the caller cancelled (rather than the deadline passing).
+    requested: Optional[bool] = None
+
+    @classmethod
+    def _from_native(cls, d: Mapping[str, Any]) -> FlowEvent:
+        return cls(
+            kind=d["kind"],
+            elapsed=float(d["elapsed"]),
+            state=_opt_enum(OrderState, d.get("state")),
+            status=_opt_enum(OutcomeStatus, d.get("status")),
+            requested=d.get("requested"),
+        )

@@ -55,10 +55,9 @@ class Sandbox:
         self.admin("DELETE", "faults")
 
 
-@pytest.fixture(scope="session")
-def sandbox() -> Iterator[Sandbox]:
+def _start_sandbox(time_scale: float) -> Iterator[Sandbox]:
     proc = subprocess.Popen(
-        [str(_sandbox_binary()), "--addr", "127.0.0.1:0", "--time-scale", "0.01"],
+        [str(_sandbox_binary()), "--addr", "127.0.0.1:0", "--time-scale", str(time_scale)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -76,6 +75,27 @@ def sandbox() -> Iterator[Sandbox]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+#: The time scale of the ``sandbox`` fixture: the gateway's 80 s micropay hold lasts 0.8 s.
+TIME_SCALE = 0.01
+#: The time scale of ``hold_sandbox``: the hold lasts 4 s (long enough to cancel mid-hold).
+HOLD_TIME_SCALE = 0.05
+#: The gateway's micropay hold, unscaled (seconds).
+GATEWAY_HOLD = 80.0
+#: The customer code the sandbox holds until the gateway cancels it (never confirmed).
+NEVER_CONFIRMS = "130000000000004000"
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    yield from _start_sandbox(TIME_SCALE)
+
+
+@pytest.fixture(scope="session")
+def hold_sandbox() -> Iterator[Sandbox]:
+    """A second sandbox whose micropay hold lasts 4 s."""
+    yield from _start_sandbox(HOLD_TIME_SCALE)
 
 
 @pytest.fixture(autouse=True)

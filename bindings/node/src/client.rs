@@ -24,6 +24,7 @@ use crate::convert::{self, amount, goods_in, name_of, parse_enum, wire_of};
 use crate::convert::{FenInput, GoodsInput, YuanInput};
 use crate::convert::{FundBill, OrderDetails, OrderReply};
 use crate::error::{to_napi, validation, IntoNapi};
+use crate::flows::{self, CancelToken, ProgressFn};
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -441,8 +442,9 @@ pub struct FlowRechargeRequest {
     pub notify_url: Option<String>,
 }
 
-/// Timing of `micropayAndWait` and `waitForPayment`.
-#[napi(object)]
+/// Timing of `micropayAndWait` and `waitForPayment`, their progress callback, and (in the JS
+/// layer, see `sosopay.d.ts`) their `signal`.
+#[napi(object, object_to_js = false)]
 pub struct WaitOptions {
     /// How long to wait before cancelling (micropay) or giving up (wait), ms. Default 60000.
     pub deadline_ms: Option<f64>,
@@ -458,6 +460,10 @@ pub struct WaitOptions {
     /// How long the gateway may still act on a request the client gave up on, ms. Default
     /// 80000.
     pub gateway_hold_ms: Option<f64>,
+    /// Called with each `FlowEvent` (on the JS thread, asynchronously, in order; `'done'`
+    /// before the Promise settles). A throw becomes a process warning.
+    #[napi(ts_type = "(event: FlowEvent) => void")]
+    pub on_progress: Option<ProgressFn>,
 }
 
 /// The flow options, checked here (as the core will) so that an error names the JS option.
@@ -601,7 +607,7 @@ pub struct PaymentOutcome {
     pub queries: u32,
 }
 
-fn outcome_name(s: OutcomeStatus) -> &'static str {
+pub(crate) fn outcome_name(s: OutcomeStatus) -> &'static str {
     match s {
         OutcomeStatus::Paid => "Paid",
         OutcomeStatus::Failed => "Failed",
@@ -643,6 +649,26 @@ where
             .map_err(|e| napi::Error::from_reason(format!("the SDK's worker task failed: {e}")))?
             .napi()
     })
+}
+
+/// [`promise`] for a flow: `job` returns the napi error itself (an abort before the start is
+/// not a core error).
+fn flow_promise<T, F>(env: &Env, job: Result<F, Error>) -> napi::Result<PromiseRaw<'_, T>>
+where
+    T: ToNapiValue + Send + 'static,
+    F: FnOnce() -> napi::Result<T> + Send + 'static,
+{
+    env.spawn_future(async move {
+        let f = job.map_err(to_napi)?;
+        spawn_blocking(f)
+            .await
+            .map_err(|e| napi::Error::from_reason(format!("the SDK's worker task failed: {e}")))?
+    })
+}
+
+/// The progress callback of the options (taken out: the rest are timings).
+fn take_progress(options: &mut Option<WaitOptions>) -> Option<ProgressFn> {
+    options.as_mut().and_then(|o| o.on_progress.take())
 }
 
 /// The gateway client. Every method returns a Promise and runs off the main thread.
@@ -837,37 +863,64 @@ impl Client {
 
     /// The till flow: micropay, settle an unknown outcome by querying, cancel at the deadline.
     /// Rejects only for invalid requests (nothing sent); everything else is an outcome.
+    /// `cancel` (the JS layer passes one for `options.signal`): cancelling it makes the flow
+    /// reverse the order at once and resolve with the outcome; if it is cancelled before the
+    /// flow starts, nothing is sent and the Promise rejects (`AbortError`).
     #[napi(ts_return_type = "Promise<PaymentOutcome>")]
     pub fn micropay_and_wait<'e>(
         &self,
         env: &'e Env,
         request: MicropayRequest,
-        options: Option<WaitOptions>,
+        mut options: Option<WaitOptions>,
+        cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'e, PaymentOutcome>> {
         let c = self.inner.clone();
+        let ctl = flows::control(cancel, take_progress(&mut options));
         let job = micropay_in(request).and_then(|r| {
             let opts = wait_in(options)?;
-            Ok(move || c.micropay_and_wait(&r, &opts).map(PaymentOutcome::from))
+            Ok(move || {
+                if ctl
+                    .cancel
+                    .as_ref()
+                    .is_some_and(sosopay::CancelToken::is_cancelled)
+                {
+                    return Err(flows::aborted());
+                }
+                c.micropay_and_wait_with(&r, &opts, &ctl)
+                    .map(PaymentOutcome::from)
+                    .napi()
+            })
         });
-        promise(env, job)
+        flow_promise(env, job)
     }
 
     /// Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
-    /// deadline (`"Pending"`).
+    /// deadline (`"Pending"`). `cancel` stops waiting (the outcome says where the order
+    /// stands); cancelled before the start, the Promise rejects (`AbortError`).
     #[napi(ts_return_type = "Promise<PaymentOutcome>")]
     pub fn wait_for_payment<'e>(
         &self,
         env: &'e Env,
         charge_code: String,
-        options: Option<WaitOptions>,
+        mut options: Option<WaitOptions>,
+        cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'e, PaymentOutcome>> {
         let c = self.inner.clone();
+        let ctl = flows::control(cancel, take_progress(&mut options));
         let job = wait_in(options).map(|opts| {
             move || {
-                c.wait_for_payment(&charge_code, &opts)
+                if ctl
+                    .cancel
+                    .as_ref()
+                    .is_some_and(sosopay::CancelToken::is_cancelled)
+                {
+                    return Err(flows::aborted());
+                }
+                c.wait_for_payment_with(&charge_code, &opts, &ctl)
                     .map(PaymentOutcome::from)
+                    .napi()
             }
         });
-        promise(env, job)
+        flow_promise(env, job)
     }
 }

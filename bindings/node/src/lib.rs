@@ -10,6 +10,7 @@ mod client;
 mod convert;
 mod envelope;
 mod error;
+mod flows;
 mod notify;
 
 use napi_derive::napi;

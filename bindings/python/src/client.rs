@@ -12,12 +12,13 @@ use sosopay::models::{
     RefundRequest,
 };
 use sosopay::{
-    Channel, Client, ClientConfig, DynamicIdType, Environment, RequestLog, RetryPolicy, SerType,
-    TradeType, WaitOptions,
+    CancelToken, Channel, Client, ClientConfig, DynamicIdType, Environment, RequestLog,
+    RetryPolicy, SerType, TradeType, WaitOptions,
 };
 
 use crate::convert::{amount_arg, to_py_dict, u32_arg, u32_from_py};
 use crate::errors::{type_error, validation, OrPyErr};
+use crate::flows::{self, PyCancelToken};
 
 /// Text of an enum argument: a `str` (Python enum members are `str`s) or an `int` code.
 fn enum_text(v: &Bound<'_, PyAny>, field: &str) -> PyResult<String> {
@@ -546,7 +547,8 @@ impl PyClient {
         oper_id = None, dev_id = None, channel = None, dynamic_id_type = None,
         register_id = None, merchant_para = None, time_expire = None, goods = None,
         verify_codes = None, notify_url = None, deadline = None, poll_interval = None,
-        max_poll_interval = None, cancel_attempts = None, max_duration = None, gateway_hold = None
+        max_poll_interval = None, cancel_attempts = None, max_duration = None, gateway_hold = None,
+        cancel = None, on_progress = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn micropay_and_wait<'py>(
@@ -573,6 +575,8 @@ impl PyClient {
         cancel_attempts: Option<&Bound<'py, PyAny>>,
         max_duration: Option<f64>,
         gateway_hold: Option<f64>,
+        cancel: Option<&Bound<'py, PyCancelToken>>,
+        on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let req = MicropayRequest {
             charge_code,
@@ -604,16 +608,23 @@ impl PyClient {
             max_duration,
             gateway_hold,
         )?;
+        let ctl = flows::control(cancel, on_progress);
+        if ctl.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+            // Cancelled before it started: send nothing (the core would send, then reverse).
+            opts.validate().or_py(py)?;
+            return to_py_dict(py, &flows::not_started(&req.charge_code, &ctl));
+        }
         let client = self.inner.clone();
         let outcome = py
-            .detach(move || client.micropay_and_wait(&req, &opts))
+            .detach(move || client.micropay_and_wait_with(&req, &opts, &ctl))
             .or_py(py)?;
         to_py_dict(py, &outcome)
     }
 
     #[pyo3(signature = (
         *, charge_code, deadline = None, poll_interval = None, max_poll_interval = None,
-        cancel_attempts = None, max_duration = None, gateway_hold = None
+        cancel_attempts = None, max_duration = None, gateway_hold = None, cancel = None,
+        on_progress = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn wait_for_payment<'py>(
@@ -626,6 +637,8 @@ impl PyClient {
         cancel_attempts: Option<&Bound<'py, PyAny>>,
         max_duration: Option<f64>,
         gateway_hold: Option<f64>,
+        cancel: Option<&Bound<'py, PyCancelToken>>,
+        on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let opts = wait_options(
             py,
@@ -636,9 +649,10 @@ impl PyClient {
             max_duration,
             gateway_hold,
         )?;
+        let ctl = flows::control(cancel, on_progress);
         let client = self.inner.clone();
         let outcome = py
-            .detach(move || client.wait_for_payment(&charge_code, &opts))
+            .detach(move || client.wait_for_payment_with(&charge_code, &opts, &ctl))
             .or_py(py)?;
         to_py_dict(py, &outcome)
     }

@@ -8,6 +8,7 @@ mod client;
 mod convert;
 mod envelope;
 mod errors;
+mod flows;
 mod notify;
 
 use pyo3::prelude::*;
@@ -31,6 +32,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(convert::to_fen, m)?)?;
     m.add_function(wrap_pyfunction!(convert::fen_to_yuan, m)?)?;
     m.add_class::<client::PyClient>()?;
+    m.add_class::<flows::PyCancelToken>()?;
     m.add_class::<notify::PyNotification>()?;
     m.add_class::<notify::PyVerifier>()?;
     m.add_class::<notify::PyMemoryStore>()?;

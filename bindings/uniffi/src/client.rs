@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::enums::ResultCode;
 use crate::envelope::MerchantKey;
 use crate::error::{Result, SosopayError};
+use crate::flows::{self, CancelToken, FlowProgress};
 use crate::models::{
     u32_in, CancelReply, CancelRequest, FlowRechargeReply, FlowRechargeRequest, MicropayRequest,
     OrderDetails, OrderReply, OrderRequest, QueryReply, QueryRequest, RefundReply, RefundRequest,
@@ -387,28 +388,100 @@ impl SosopayClient {
     /// The till flow: micropay, then settle any unknown outcome by querying, and cancel at the
     /// deadline. Throws only for an invalid request (nothing was sent); every other situation
     /// is a [`PaymentOutcome`]. Blocks up to about `deadline_ms` plus the cancel attempts.
-    #[uniffi::method(default(options = None))]
+    ///
+    /// `cancel`: a [`CancelToken`] another thread may cancel (the cashier's cancel button): the
+    /// flow then reverses the order at once and returns (`Cancelled`, or `Paid` / `Unresolved`).
+    /// `progress`: receives each [`FlowEvent`] on this (the calling) thread.
+    #[uniffi::method(default(options = None, cancel = None, progress = None))]
     pub fn micropay_and_wait(
         &self,
         request: MicropayRequest,
         options: Option<WaitOptions>,
+        cancel: Option<Arc<CancelToken>>,
+        progress: Option<Arc<dyn FlowProgress>>,
     ) -> Result<PaymentOutcome> {
         let opts = WaitOptions::to_core(options)?;
-        Ok(self
-            .inner
-            .micropay_and_wait(&request.to_core()?, &opts)?
-            .into())
+        let req = request.to_core()?;
+        let ctl = flows::control(cancel.map(|t| t.inner.clone()), progress);
+        Ok(till(&self.inner, &req, &opts, &ctl)?.into())
     }
 
     /// Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
-    /// deadline (then `Pending`, or `Unresolved` if the gateway could not be asked).
-    #[uniffi::method(default(options = None))]
+    /// deadline (then `Pending`, or `Unresolved` if the gateway could not be asked). `cancel`
+    /// stops waiting; `progress` as in `micropayAndWait`.
+    #[uniffi::method(default(options = None, cancel = None, progress = None))]
     pub fn wait_for_payment(
         &self,
         charge_code: String,
         options: Option<WaitOptions>,
+        cancel: Option<Arc<CancelToken>>,
+        progress: Option<Arc<dyn FlowProgress>>,
     ) -> Result<PaymentOutcome> {
         let opts = WaitOptions::to_core(options)?;
-        Ok(self.inner.wait_for_payment(&charge_code, &opts)?.into())
+        let ctl = flows::control(cancel.map(|t| t.inner.clone()), progress);
+        Ok(self
+            .inner
+            .wait_for_payment_with(&charge_code, &opts, &ctl)?
+            .into())
     }
+
+    /// `micropayAndWait` as a Kotlin `suspend` function / Swift `async` method: it suspends
+    /// (never blocks the caller's thread) while the flow runs on a thread of its own.
+    ///
+    /// Cancelling the Kotlin coroutine cancels the flow: it reverses the order at once (prove
+    /// it ours, cancel, confirm) and finishes on its own thread, reporting to `progress` until
+    /// its `Done` event; the coroutine ends with a `CancellationException` at once. To get the
+    /// outcome returned instead (a cancel button), pass `cancel` and call `cancel.cancel()`.
+    /// Swift does not pass task cancellation to the Rust future: there, call `cancel.cancel()`
+    /// from `withTaskCancellationHandler`.
+    #[uniffi::method(default(options = None, cancel = None, progress = None))]
+    pub async fn micropay_and_wait_async(
+        &self,
+        request: MicropayRequest,
+        options: Option<WaitOptions>,
+        cancel: Option<Arc<CancelToken>>,
+        progress: Option<Arc<dyn FlowProgress>>,
+    ) -> Result<PaymentOutcome> {
+        let opts = WaitOptions::to_core(options)?;
+        let req = request.to_core()?;
+        let token = cancel.map(|t| t.inner.clone()).unwrap_or_default();
+        let ctl = flows::control(Some(token.clone()), progress);
+        let client = self.inner.clone();
+        let out = flows::run_detached(token, move || Ok(till(&client, &req, &opts, &ctl)?)).await?;
+        Ok(out.into())
+    }
+
+    /// `waitForPayment` as a Kotlin `suspend` function / Swift `async` method. Cancelling the
+    /// coroutine stops the waiting (the order is left as it is).
+    #[uniffi::method(default(options = None, cancel = None, progress = None))]
+    pub async fn wait_for_payment_async(
+        &self,
+        charge_code: String,
+        options: Option<WaitOptions>,
+        cancel: Option<Arc<CancelToken>>,
+        progress: Option<Arc<dyn FlowProgress>>,
+    ) -> Result<PaymentOutcome> {
+        let opts = WaitOptions::to_core(options)?;
+        let token = cancel.map(|t| t.inner.clone()).unwrap_or_default();
+        let ctl = flows::control(Some(token.clone()), progress);
+        let client = self.inner.clone();
+        let out = flows::run_detached(token, move || {
+            Ok(client.wait_for_payment_with(&charge_code, &opts, &ctl)?)
+        })
+        .await?;
+        Ok(out.into())
+    }
+}
+
+/// The till flow with its control; a token cancelled before the start sends nothing.
+fn till(
+    client: &sosopay::Client,
+    req: &sosopay::models::MicropayRequest,
+    opts: &sosopay::WaitOptions,
+    ctl: &sosopay::FlowControl,
+) -> std::result::Result<sosopay::PaymentOutcome, sosopay::Error> {
+    if flows::cancelled_before_start(ctl) {
+        return Ok(flows::not_started(&req.charge_code, ctl));
+    }
+    client.micropay_and_wait_with(req, opts, ctl)
 }

@@ -6,6 +6,8 @@
 //! Calls that reach the network block the calling thread (up to the configured timeouts, 95 s
 //! for a micropay, about 90 s for the till flow): call them from a background thread, a
 //! Kotlin coroutine on `Dispatchers.IO`, or a Swift `Task.detached`, never from the UI thread.
+//! The flows also come as `suspend` / `async` variants (`micropayAndWaitAsync`,
+//! `waitForPaymentAsync`) that run on a thread of their own and never block the caller.
 
 uniffi::setup_scaffolding!("sosopay");
 
@@ -13,6 +15,7 @@ mod client;
 mod enums;
 mod envelope;
 mod error;
+mod flows;
 mod models;
 mod notify;
 
@@ -23,6 +26,7 @@ pub use client::{
 pub use enums::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType};
 pub use envelope::{Envelope, MerchantKey, SealedBody, VerifiedSignature};
 pub use error::SosopayError;
+pub use flows::{CancelToken, FlowEvent, FlowProgress};
 pub use models::{
     CancelReply, CancelRequest, FlowOrder, FlowRechargeReply, FlowRechargeRequest, FundBill,
     GatewayResult, Goods, JsapiParams, MicropayRequest, OrderDetails, OrderReply, OrderRequest,

@@ -250,6 +250,13 @@ typedef void (*UniffiCallbackInterfaceRequestLoggerMethod0)(uint64_t, RustBuffer
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_FLOW_PROGRESS_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_FLOW_PROGRESS_METHOD0
+typedef void (*UniffiCallbackInterfaceFlowProgressMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_REQUEST_LOGGER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_REQUEST_LOGGER
 typedef struct UniffiVTableCallbackInterfaceRequestLogger {
@@ -257,6 +264,15 @@ typedef struct UniffiVTableCallbackInterfaceRequestLogger {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceRequestLoggerMethod0 _Nonnull onRequest;
 } UniffiVTableCallbackInterfaceRequestLogger;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_FLOW_PROGRESS
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_FLOW_PROGRESS
+typedef struct UniffiVTableCallbackInterfaceFlowProgress {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceFlowProgressMethod0 _Nonnull onEvent;
+} UniffiVTableCallbackInterfaceFlowProgress;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_CLONE_REQUESTLOGGER
@@ -331,7 +347,12 @@ RustBuffer uniffi_sosopay_uniffi_fn_method_sosopayclient_micropay(uint64_t ptr, 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_SOSOPAYCLIENT_MICROPAY_AND_WAIT
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_SOSOPAYCLIENT_MICROPAY_AND_WAIT
-RustBuffer uniffi_sosopay_uniffi_fn_method_sosopayclient_micropay_and_wait(uint64_t ptr, RustBuffer request, RustBuffer options, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_sosopay_uniffi_fn_method_sosopayclient_micropay_and_wait(uint64_t ptr, RustBuffer request, RustBuffer options, RustBuffer cancel, RustBuffer progress, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_SOSOPAYCLIENT_MICROPAY_AND_WAIT_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_SOSOPAYCLIENT_MICROPAY_AND_WAIT_ASYNC
+uint64_t uniffi_sosopay_uniffi_fn_method_sosopayclient_micropay_and_wait_async(uint64_t ptr, RustBuffer request, RustBuffer options, RustBuffer cancel, RustBuffer progress
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_SOSOPAYCLIENT_QUERY
@@ -351,7 +372,12 @@ RustBuffer uniffi_sosopay_uniffi_fn_method_sosopayclient_refund(uint64_t ptr, Ru
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_SOSOPAYCLIENT_WAIT_FOR_PAYMENT
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_SOSOPAYCLIENT_WAIT_FOR_PAYMENT
-RustBuffer uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment(uint64_t ptr, RustBuffer charge_code, RustBuffer options, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment(uint64_t ptr, RustBuffer charge_code, RustBuffer options, RustBuffer cancel, RustBuffer progress, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_SOSOPAYCLIENT_WAIT_FOR_PAYMENT_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_SOSOPAYCLIENT_WAIT_FOR_PAYMENT_ASYNC
+uint64_t uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment_async(uint64_t ptr, RustBuffer charge_code, RustBuffer options, RustBuffer cancel, RustBuffer progress
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_CLONE_ENVELOPE
@@ -422,6 +448,52 @@ uint64_t uniffi_sosopay_uniffi_fn_constructor_merchantkey_new(RustBuffer key, Ru
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_MERCHANTKEY_UNIFFI_TRAIT_DISPLAY
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_MERCHANTKEY_UNIFFI_TRAIT_DISPLAY
 RustBuffer uniffi_sosopay_uniffi_fn_method_merchantkey_uniffi_trait_display(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_CLONE_CANCELTOKEN
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_CLONE_CANCELTOKEN
+uint64_t uniffi_sosopay_uniffi_fn_clone_canceltoken(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_FREE_CANCELTOKEN
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_FREE_CANCELTOKEN
+void uniffi_sosopay_uniffi_fn_free_canceltoken(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_CONSTRUCTOR_CANCELTOKEN_NEW
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_CONSTRUCTOR_CANCELTOKEN_NEW
+uint64_t uniffi_sosopay_uniffi_fn_constructor_canceltoken_new(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_CANCELTOKEN_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_CANCELTOKEN_CANCEL
+void uniffi_sosopay_uniffi_fn_method_canceltoken_cancel(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_CANCELTOKEN_IS_CANCELLED
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_CANCELTOKEN_IS_CANCELLED
+int8_t uniffi_sosopay_uniffi_fn_method_canceltoken_is_cancelled(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_CLONE_FLOWPROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_CLONE_FLOWPROGRESS
+uint64_t uniffi_sosopay_uniffi_fn_clone_flowprogress(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_FREE_FLOWPROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_FREE_FLOWPROGRESS
+void uniffi_sosopay_uniffi_fn_free_flowprogress(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_INIT_CALLBACK_VTABLE_FLOWPROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_INIT_CALLBACK_VTABLE_FLOWPROGRESS
+void uniffi_sosopay_uniffi_fn_init_callback_vtable_flowprogress(const UniffiVTableCallbackInterfaceFlowProgress* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_FLOWPROGRESS_ON_EVENT
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_FLOWPROGRESS_ON_EVENT
+void uniffi_sosopay_uniffi_fn_method_flowprogress_on_event(uint64_t ptr, RustBuffer event, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_CLONE_NOTIFICATIONVERIFIER
@@ -1059,6 +1131,12 @@ uint16_t uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait(v
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_SOSOPAYCLIENT_MICROPAY_AND_WAIT_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_SOSOPAYCLIENT_MICROPAY_AND_WAIT_ASYNC
+uint16_t uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_SOSOPAYCLIENT_QUERY
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_SOSOPAYCLIENT_QUERY
 uint16_t uniffi_sosopay_uniffi_checksum_method_sosopayclient_query(void
@@ -1080,6 +1158,12 @@ uint16_t uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_SOSOPAYCLIENT_WAIT_FOR_PAYMENT
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_SOSOPAYCLIENT_WAIT_FOR_PAYMENT
 uint16_t uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_SOSOPAYCLIENT_WAIT_FOR_PAYMENT_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_SOSOPAYCLIENT_WAIT_FOR_PAYMENT_ASYNC
+uint16_t uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async(void
     
 );
 #endif
@@ -1125,6 +1209,24 @@ uint16_t uniffi_sosopay_uniffi_checksum_method_envelope_sign_body(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_CANCELTOKEN_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_CANCELTOKEN_CANCEL
+uint16_t uniffi_sosopay_uniffi_checksum_method_canceltoken_cancel(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_CANCELTOKEN_IS_CANCELLED
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_CANCELTOKEN_IS_CANCELLED
+uint16_t uniffi_sosopay_uniffi_checksum_method_canceltoken_is_cancelled(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_FLOWPROGRESS_ON_EVENT
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_FLOWPROGRESS_ON_EVENT
+uint16_t uniffi_sosopay_uniffi_checksum_method_flowprogress_on_event(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_NOTIFICATIONVERIFIER_PARSE
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_NOTIFICATIONVERIFIER_PARSE
 uint16_t uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse(void
@@ -1152,6 +1254,12 @@ uint16_t uniffi_sosopay_uniffi_checksum_constructor_envelope_new(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_CONSTRUCTOR_MERCHANTKEY_NEW
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_CONSTRUCTOR_MERCHANTKEY_NEW
 uint16_t uniffi_sosopay_uniffi_checksum_constructor_merchantkey_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_CONSTRUCTOR_CANCELTOKEN_NEW
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_CONSTRUCTOR_CANCELTOKEN_NEW
+uint16_t uniffi_sosopay_uniffi_checksum_constructor_canceltoken_new(void
     
 );
 #endif

@@ -1,6 +1,8 @@
 // Compiled with `tsc --noEmit --strict` by types.test.js: the package's declarations must type
 // this ordinary usage, and reject the mistakes marked @ts-expect-error.
 import {
+  AbortError,
+  CancelToken,
   Client,
   Envelope,
   GatewayError,
@@ -9,7 +11,9 @@ import {
   ValidationError,
   createWebhookHandler,
   parseNotification,
+  type FlowEvent,
   type MicropayRequest,
+  type OutcomeStatus,
   type Notification,
   type OrderReply,
   type PaymentOutcome,
@@ -35,6 +39,31 @@ async function qr(client: Client): Promise<string | undefined> {
   return reply.barCode
 }
 
+async function tillScreen(client: Client, ac: AbortController): Promise<PaymentOutcome | 'aborted'> {
+  const show = (e: FlowEvent): void => {
+    const kind: 'sending' | 'waiting' | 'queried' | 'cancelling' | 'done' = e.kind
+    const status: OutcomeStatus | undefined = e.status
+    void kind; void status; void e.elapsedMs; void e.state; void e.requested
+  }
+  try {
+    return await client.micropayAndWait(
+      { chargeCode: 'C4', amountFen: 1, dynamicId: 'x', paySubject: 's' },
+      { deadlineMs: 60_000, signal: ac.signal, onProgress: show },
+    )
+  } catch (e) {
+    if (e instanceof AbortError) return 'aborted'
+    throw e
+  }
+}
+
+async function waitScreen(client: Client): Promise<OutcomeStatus> {
+  const token = new CancelToken()
+  token.cancel()
+  // @ts-expect-error: onProgress is a function
+  await client.waitForPayment('C5', { onProgress: 42 })
+  return (await client.waitForPayment('C5', { signal: AbortSignal.timeout(1000) }, token)).status
+}
+
 function errors(e: unknown): string {
   if (e instanceof GatewayError) return `${e.resultCode}: ${e.info}`
   if (e instanceof ValidationError) return `bad ${e.field}`
@@ -50,4 +79,4 @@ const paid: boolean = n.order.state === OrderState.Paid
 
 http.createServer(createWebhookHandler({ key: 'key', onNotification: async (note) => { void note.order.chargeCode } }))
 const client = new Client({ busiCode: '0010000001', key: 'key', environment: 'uat', timeoutMs: 20_000 })
-void till(client); void qr(client); void errors; void plain; void paid
+void till(client); void qr(client); void tillScreen(client, new AbortController()); void waitScreen(client); void errors; void plain; void paid

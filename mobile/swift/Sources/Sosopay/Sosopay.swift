@@ -592,6 +592,172 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * Stops a running flow from another thread (the cashier's cancel button, a closed screen).
+ * The till flow then stops waiting for the customer and takes the deadline's safe path at
+ * once: prove the order is this payment's, cancel it, confirm; it returns `Cancelled` (or
+ * `Paid` if the customer had paid and the reversal was refused, or `Unresolved`).
+ * `waitForPayment` stops waiting. A token already cancelled when a flow starts makes it send
+ * nothing (`Failed`). Use one token per flow; `cancel()` is idempotent and never blocks.
+ */
+public protocol CancelTokenProtocol: AnyObject, Sendable {
+    
+    /**
+     * Asks the flow to stop waiting (idempotent; from any thread).
+     */
+    func cancel() 
+    
+    /**
+     * Whether `cancel()` was called.
+     */
+    func isCancelled()  -> Bool
+    
+}
+/**
+ * Stops a running flow from another thread (the cashier's cancel button, a closed screen).
+ * The till flow then stops waiting for the customer and takes the deadline's safe path at
+ * once: prove the order is this payment's, cancel it, confirm; it returns `Cancelled` (or
+ * `Paid` if the customer had paid and the reversal was refused, or `Unresolved`).
+ * `waitForPayment` stops waiting. A token already cancelled when a flow starts makes it send
+ * nothing (`Failed`). Use one token per flow; `cancel()` is idempotent and never blocks.
+ */
+open class CancelToken: CancelTokenProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_sosopay_uniffi_fn_clone_canceltoken(self.handle, $0) }
+    }
+    /**
+     * A token not cancelled yet.
+     */
+public convenience init() {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_constructor_canceltoken_new(uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_sosopay_uniffi_fn_free_canceltoken(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Asks the flow to stop waiting (idempotent; from any thread).
+     */
+open func cancel()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_method_canceltoken_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Whether `cancel()` was called.
+     */
+open func isCancelled() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_method_canceltoken_is_cancelled(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCancelToken: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = CancelToken
+
+    public static func lift(_ handle: UInt64) throws -> CancelToken {
+        return CancelToken(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: CancelToken) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CancelToken {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CancelToken, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCancelToken_lift(_ handle: UInt64) throws -> CancelToken {
+    return try FfiConverterTypeCancelToken.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCancelToken_lower(_ value: CancelToken) -> UInt64 {
+    return FfiConverterTypeCancelToken.lower(value)
+}
+
+
+
+
+
+
+/**
  * A merchant's envelope: the key with its 3DES schedule expanded once. Thread-safe.
  */
 public protocol EnvelopeProtocol: AnyObject, Sendable {
@@ -839,6 +1005,221 @@ public func FfiConverterTypeEnvelope_lift(_ handle: UInt64) throws -> Envelope {
 #endif
 public func FfiConverterTypeEnvelope_lower(_ value: Envelope) -> UInt64 {
     return FfiConverterTypeEnvelope.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives a flow's progress (implemented in Kotlin or Swift). Called on the flow's thread (a
+ * background thread): hop to the UI thread to show it, and keep it quick. An exception it
+ * throws is ignored: it never affects the payment.
+ */
+public protocol FlowProgress: AnyObject, Sendable {
+    
+    /**
+     * Called for every event, in order.
+     */
+    func onEvent(event: FlowEvent) throws 
+    
+}
+/**
+ * Receives a flow's progress (implemented in Kotlin or Swift). Called on the flow's thread (a
+ * background thread): hop to the UI thread to show it, and keep it quick. An exception it
+ * throws is ignored: it never affects the payment.
+ */
+open class FlowProgressImpl: FlowProgress, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_sosopay_uniffi_fn_clone_flowprogress(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_sosopay_uniffi_fn_free_flowprogress(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Called for every event, in order.
+     */
+open func onEvent(event: FlowEvent)throws   {try rustCallWithError(FfiConverterTypeSosopayError_lift) {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_method_flowprogress_on_event(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeFlowEvent_lower(event),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceFlowProgress {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceFlowProgress = UniffiVTableCallbackInterfaceFlowProgress(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeFlowProgress.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface FlowProgress: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeFlowProgress.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface FlowProgress: handle missing in uniffiClone")
+            }
+        },
+        onEvent: { (
+            uniffiHandle: UInt64,
+            event: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeFlowProgress.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onEvent(
+                     event: try FfiConverterTypeFlowEvent_lift(event)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeSosopayError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceFlowProgress> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceFlowProgress>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitFlowProgress() {
+    uniffi_sosopay_uniffi_fn_init_callback_vtable_flowprogress(UniffiCallbackInterfaceFlowProgress.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFlowProgress: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<FlowProgress>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = FlowProgress
+
+    public static func lift(_ handle: UInt64) throws -> FlowProgress {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return FlowProgressImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: FlowProgress) -> UInt64 {
+         if let rustImpl = value as? FlowProgressImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FlowProgress {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: FlowProgress, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFlowProgress_lift(_ handle: UInt64) throws -> FlowProgress {
+    return try FfiConverterTypeFlowProgress.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFlowProgress_lower(_ value: FlowProgress) -> UInt64 {
+    return FfiConverterTypeFlowProgress.lower(value)
 }
 
 
@@ -1412,8 +1793,25 @@ public protocol SosopayClientProtocol: AnyObject, Sendable {
      * The till flow: micropay, then settle any unknown outcome by querying, and cancel at the
      * deadline. Throws only for an invalid request (nothing was sent); every other situation
      * is a [`PaymentOutcome`]. Blocks up to about `deadline_ms` plus the cancel attempts.
+     *
+     * `cancel`: a [`CancelToken`] another thread may cancel (the cashier's cancel button): the
+     * flow then reverses the order at once and returns (`Cancelled`, or `Paid` / `Unresolved`).
+     * `progress`: receives each [`FlowEvent`] on this (the calling) thread.
      */
-    func micropayAndWait(request: MicropayRequest, options: WaitOptions?) throws  -> PaymentOutcome
+    func micropayAndWait(request: MicropayRequest, options: WaitOptions?, cancel: CancelToken?, progress: FlowProgress?) throws  -> PaymentOutcome
+    
+    /**
+     * `micropayAndWait` as a Kotlin `suspend` function / Swift `async` method: it suspends
+     * (never blocks the caller's thread) while the flow runs on a thread of its own.
+     *
+     * Cancelling the Kotlin coroutine cancels the flow: it reverses the order at once (prove
+     * it ours, cancel, confirm) and finishes on its own thread, reporting to `progress` until
+     * its `Done` event; the coroutine ends with a `CancellationException` at once. To get the
+     * outcome returned instead (a cancel button), pass `cancel` and call `cancel.cancel()`.
+     * Swift does not pass task cancellation to the Rust future: there, call `cancel.cancel()`
+     * from `withTaskCancellationHandler`.
+     */
+    func micropayAndWaitAsync(request: MicropayRequest, options: WaitOptions?, cancel: CancelToken?, progress: FlowProgress?) async throws  -> PaymentOutcome
     
     /**
      * Queries an order (retried on transient failures).
@@ -1432,9 +1830,16 @@ public protocol SosopayClientProtocol: AnyObject, Sendable {
     
     /**
      * Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
-     * deadline (then `Pending`, or `Unresolved` if the gateway could not be asked).
+     * deadline (then `Pending`, or `Unresolved` if the gateway could not be asked). `cancel`
+     * stops waiting; `progress` as in `micropayAndWait`.
      */
-    func waitForPayment(chargeCode: String, options: WaitOptions?) throws  -> PaymentOutcome
+    func waitForPayment(chargeCode: String, options: WaitOptions?, cancel: CancelToken?, progress: FlowProgress?) throws  -> PaymentOutcome
+    
+    /**
+     * `waitForPayment` as a Kotlin `suspend` function / Swift `async` method. Cancelling the
+     * coroutine stops the waiting (the order is left as it is).
+     */
+    func waitForPaymentAsync(chargeCode: String, options: WaitOptions?, cancel: CancelToken?, progress: FlowProgress?) async throws  -> PaymentOutcome
     
 }
 /**
@@ -1602,16 +2007,49 @@ open func micropay(request: MicropayRequest)throws  -> OrderReply  {
      * The till flow: micropay, then settle any unknown outcome by querying, and cancel at the
      * deadline. Throws only for an invalid request (nothing was sent); every other situation
      * is a [`PaymentOutcome`]. Blocks up to about `deadline_ms` plus the cancel attempts.
+     *
+     * `cancel`: a [`CancelToken`] another thread may cancel (the cashier's cancel button): the
+     * flow then reverses the order at once and returns (`Cancelled`, or `Paid` / `Unresolved`).
+     * `progress`: receives each [`FlowEvent`] on this (the calling) thread.
      */
-open func micropayAndWait(request: MicropayRequest, options: WaitOptions? = nil)throws  -> PaymentOutcome  {
+open func micropayAndWait(request: MicropayRequest, options: WaitOptions? = nil, cancel: CancelToken? = nil, progress: FlowProgress? = nil)throws  -> PaymentOutcome  {
     return try  FfiConverterTypePaymentOutcome_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
         uniffiCallStatus in
     uniffi_sosopay_uniffi_fn_method_sosopayclient_micropay_and_wait(
             self.uniffiCloneHandle(),
         FfiConverterTypeMicropayRequest_lower(request),
-        FfiConverterOptionTypeWaitOptions.lower(options),uniffiCallStatus
+        FfiConverterOptionTypeWaitOptions.lower(options),
+        FfiConverterOptionTypeCancelToken.lower(cancel),
+        FfiConverterOptionTypeFlowProgress.lower(progress),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * `micropayAndWait` as a Kotlin `suspend` function / Swift `async` method: it suspends
+     * (never blocks the caller's thread) while the flow runs on a thread of its own.
+     *
+     * Cancelling the Kotlin coroutine cancels the flow: it reverses the order at once (prove
+     * it ours, cancel, confirm) and finishes on its own thread, reporting to `progress` until
+     * its `Done` event; the coroutine ends with a `CancellationException` at once. To get the
+     * outcome returned instead (a cancel button), pass `cancel` and call `cancel.cancel()`.
+     * Swift does not pass task cancellation to the Rust future: there, call `cancel.cancel()`
+     * from `withTaskCancellationHandler`.
+     */
+open func micropayAndWaitAsync(request: MicropayRequest, options: WaitOptions? = nil, cancel: CancelToken? = nil, progress: FlowProgress? = nil)async throws  -> PaymentOutcome  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_sosopay_uniffi_fn_method_sosopayclient_micropay_and_wait_async(
+                        self.uniffiCloneHandle(),FfiConverterTypeMicropayRequest_lower(request),FfiConverterOptionTypeWaitOptions.lower(options),FfiConverterOptionTypeCancelToken.lower(cancel),FfiConverterOptionTypeFlowProgress.lower(progress)
+                )
+            },
+            pollFunc: ffi_sosopay_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_sosopay_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_sosopay_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePaymentOutcome_lift,
+            errorHandler: FfiConverterTypeSosopayError_lift
+        )
 }
     
     /**
@@ -1655,17 +2093,40 @@ open func refund(request: RefundRequest)throws  -> RefundReply  {
     
     /**
      * Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
-     * deadline (then `Pending`, or `Unresolved` if the gateway could not be asked).
+     * deadline (then `Pending`, or `Unresolved` if the gateway could not be asked). `cancel`
+     * stops waiting; `progress` as in `micropayAndWait`.
      */
-open func waitForPayment(chargeCode: String, options: WaitOptions? = nil)throws  -> PaymentOutcome  {
+open func waitForPayment(chargeCode: String, options: WaitOptions? = nil, cancel: CancelToken? = nil, progress: FlowProgress? = nil)throws  -> PaymentOutcome  {
     return try  FfiConverterTypePaymentOutcome_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
         uniffiCallStatus in
     uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(chargeCode),
-        FfiConverterOptionTypeWaitOptions.lower(options),uniffiCallStatus
+        FfiConverterOptionTypeWaitOptions.lower(options),
+        FfiConverterOptionTypeCancelToken.lower(cancel),
+        FfiConverterOptionTypeFlowProgress.lower(progress),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * `waitForPayment` as a Kotlin `suspend` function / Swift `async` method. Cancelling the
+     * coroutine stops the waiting (the order is left as it is).
+     */
+open func waitForPaymentAsync(chargeCode: String, options: WaitOptions? = nil, cancel: CancelToken? = nil, progress: FlowProgress? = nil)async throws  -> PaymentOutcome  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment_async(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(chargeCode),FfiConverterOptionTypeWaitOptions.lower(options),FfiConverterOptionTypeCancelToken.lower(cancel),FfiConverterOptionTypeFlowProgress.lower(progress)
+                )
+            },
+            pollFunc: ffi_sosopay_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_sosopay_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_sosopay_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePaymentOutcome_lift,
+            errorHandler: FfiConverterTypeSosopayError_lift
+        )
 }
     
 
@@ -4838,6 +5299,156 @@ public func FfiConverterTypeDynamicIdType_lower(_ value: DynamicIdType) -> RustB
 
 
 /**
+ * What a flow is doing, for a progress display ("waiting for the customer… 12 s"). Events come
+ * in order: `Sending` first (till flow only), `Done` last. `elapsedMs`: time since the flow
+ * started.
+ */
+
+public enum FlowEvent: Equatable, Hashable {
+    
+    /**
+     * The micropay request is being sent.
+     */
+    case sending(
+        /**
+         * Time since the flow started, ms.
+         */elapsedMs: Int64
+    )
+    /**
+     * Not settled yet: the gateway holds the payment while the customer confirms, or the next
+     * query is due.
+     */
+    case waiting(
+        /**
+         * Time since the flow started, ms.
+         */elapsedMs: Int64
+    )
+    /**
+     * A query answered.
+     */
+    case queried(
+        /**
+         * The order's state, when the gateway showed one.
+         */state: OrderState?, 
+        /**
+         * Time since the flow started, ms.
+         */elapsedMs: Int64
+    )
+    /**
+     * The flow is cancelling the order.
+     */
+    case cancelling(
+        /**
+         * True when the caller cancelled (rather than the deadline passing).
+         */requested: Bool, 
+        /**
+         * Time since the flow started, ms.
+         */elapsedMs: Int64
+    )
+    /**
+     * The flow ended with this status (the same as the outcome's).
+     */
+    case done(
+        /**
+         * The final status.
+         */status: OutcomeStatus, 
+        /**
+         * Time since the flow started, ms.
+         */elapsedMs: Int64
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FlowEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFlowEvent: FfiConverterRustBuffer {
+    typealias SwiftType = FlowEvent
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FlowEvent {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .sending(elapsedMs: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 2: return .waiting(elapsedMs: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 3: return .queried(state: try FfiConverterOptionTypeOrderState.read(from: &buf), elapsedMs: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 4: return .cancelling(requested: try FfiConverterBool.read(from: &buf), elapsedMs: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 5: return .done(status: try FfiConverterTypeOutcomeStatus.read(from: &buf), elapsedMs: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FlowEvent, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .sending(elapsedMs):
+            writeInt(&buf, Int32(1))
+            FfiConverterInt64.write(elapsedMs, into: &buf)
+            
+        
+        case let .waiting(elapsedMs):
+            writeInt(&buf, Int32(2))
+            FfiConverterInt64.write(elapsedMs, into: &buf)
+            
+        
+        case let .queried(state,elapsedMs):
+            writeInt(&buf, Int32(3))
+            FfiConverterOptionTypeOrderState.write(state, into: &buf)
+            FfiConverterInt64.write(elapsedMs, into: &buf)
+            
+        
+        case let .cancelling(requested,elapsedMs):
+            writeInt(&buf, Int32(4))
+            FfiConverterBool.write(requested, into: &buf)
+            FfiConverterInt64.write(elapsedMs, into: &buf)
+            
+        
+        case let .done(status,elapsedMs):
+            writeInt(&buf, Int32(5))
+            FfiConverterTypeOutcomeStatus.write(status, into: &buf)
+            FfiConverterInt64.write(elapsedMs, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFlowEvent_lift(_ buf: RustBuffer) throws -> FlowEvent {
+    return try FfiConverterTypeFlowEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFlowEvent_lower(_ value: FlowEvent) -> RustBuffer {
+    return FfiConverterTypeFlowEvent.lower(value)
+}
+
+
+
+/**
  * `FUND_CHANNEL` (appendix 3): where the money came from.
  */
 
@@ -6603,6 +7214,54 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeCancelToken: FfiConverterRustBuffer {
+    typealias SwiftType = CancelToken?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCancelToken.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCancelToken.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeFlowProgress: FfiConverterRustBuffer {
+    typealias SwiftType = FlowProgress?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFlowProgress.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFlowProgress.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeRequestLogger: FfiConverterRustBuffer {
     typealias SwiftType = RequestLogger?
 
@@ -6935,6 +7594,54 @@ fileprivate struct FfiConverterSequenceTypeGoods: FfiConverterRustBuffer {
             seq.append(try FfiConverterTypeGoods.read(from: &buf))
         }
         return seq
+    }
+}
+private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
+private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
+
+fileprivate let uniffiContinuationHandleMap = UniffiHandleMap<UnsafeContinuation<Int8, Never>>()
+
+fileprivate func uniffiRustCallAsync<F, T>(
+    rustFutureFunc: () -> UInt64,
+    pollFunc: (UInt64, @escaping UniffiRustFutureContinuationCallback, UInt64) -> (),
+    completeFunc: (UInt64, UnsafeMutablePointer<RustCallStatus>) -> F,
+    freeFunc: (UInt64) -> (),
+    liftFunc: (F) throws -> T,
+    errorHandler: ((RustBuffer) throws -> Swift.Error)?
+) async throws -> T {
+    // Make sure to call the ensure init function since future creation doesn't have a
+    // RustCallStatus param, so doesn't use makeRustCall()
+    uniffiEnsureSosopayUniffiInitialized()
+    let rustFuture = rustFutureFunc()
+    defer {
+        freeFunc(rustFuture)
+    }
+    var pollResult: Int8;
+    repeat {
+        pollResult = await withUnsafeContinuation {
+            pollFunc(
+                rustFuture,
+                { handle, pollResult in
+                    uniffiFutureContinuationCallback(handle: handle, pollResult: pollResult)
+                },
+                uniffiContinuationHandleMap.insert(obj: $0)
+            )
+        }
+    } while pollResult != UNIFFI_RUST_FUTURE_POLL_READY
+
+    return try liftFunc(makeRustCall(
+        { completeFunc(rustFuture, $0) },
+        errorHandler: errorHandler
+    ))
+}
+
+// Callback handlers for an async calls.  These are invoked by Rust when the future is ready.  They
+// lift the return value or error and resume the suspended function.
+fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: Int8) {
+    if let continuation = try? uniffiContinuationHandleMap.remove(handle: handle) {
+        continuation.resume(returning: pollResult)
+    } else {
+        print("uniffiFutureContinuationCallback invalid handle")
     }
 }
 /**
@@ -7282,7 +7989,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() != 16557) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() != 44090) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() != 40819) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() != 62382) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() != 12756) {
@@ -7294,7 +8004,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 20416) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() != 24082) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() != 18735) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() != 64531) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_envelope_decrypt() != 45006) {
@@ -7318,6 +8031,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_envelope_sign_body() != 52202) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_sosopay_uniffi_checksum_method_canceltoken_cancel() != 44226) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sosopay_uniffi_checksum_method_canceltoken_is_cancelled() != 17772) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sosopay_uniffi_checksum_method_flowprogress_on_event() != 47500) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse() != 49805) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7333,10 +8055,14 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_constructor_merchantkey_new() != 26316) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_sosopay_uniffi_checksum_constructor_canceltoken_new() != 20430) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_sosopay_uniffi_checksum_constructor_notificationverifier_new() != 64667) {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitFlowProgress()
     uniffiCallbackInitRequestLogger()
     return InitializationResult.ok
 }()

@@ -31,6 +31,13 @@ import java.nio.charset.CodingErrorAction
 import java.util.concurrent.atomic.AtomicLong
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicBoolean
+import kotlin.coroutines.resume
+import kotlinx.coroutines.CancellableContinuation
+import kotlinx.coroutines.DelicateCoroutinesApi
+import kotlinx.coroutines.GlobalScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.suspendCancellableCoroutine
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
 // A rust-owned buffer is represented by its capacity, its current length, and a
@@ -653,6 +660,9 @@ internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
 internal interface UniffiCallbackInterfaceRequestLoggerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`log`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceFlowProgressMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`event`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "onRequest")
 internal open class UniffiVTableCallbackInterfaceRequestLogger(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -669,6 +679,25 @@ internal open class UniffiVTableCallbackInterfaceRequestLogger(
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `onRequest` = other.`onRequest`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onEvent")
+internal open class UniffiVTableCallbackInterfaceFlowProgress(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onEvent`: UniffiCallbackInterfaceFlowProgressMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onEvent`: UniffiCallbackInterfaceFlowProgressMethod0? = null,
+    ): UniffiVTableCallbackInterfaceFlowProgress(`uniffiFree`,`uniffiClone`,`onEvent`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceFlowProgress) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onEvent` = other.`onEvent`
     }
 
 }
@@ -755,6 +784,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait(
     ): Int
+    external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async(
+    ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_query(
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge(
@@ -762,6 +793,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund(
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment(
+    ): Int
+    external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async(
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_envelope_decrypt(
     ): Int
@@ -777,6 +810,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_envelope_sign_body(
     ): Int
+    external fun uniffi_sosopay_uniffi_checksum_method_canceltoken_cancel(
+    ): Int
+    external fun uniffi_sosopay_uniffi_checksum_method_canceltoken_is_cancelled(
+    ): Int
+    external fun uniffi_sosopay_uniffi_checksum_method_flowprogress_on_event(
+    ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse(
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse_at(
@@ -786,6 +825,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_sosopay_uniffi_checksum_constructor_envelope_new(
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_constructor_merchantkey_new(
+    ): Int
+    external fun uniffi_sosopay_uniffi_checksum_constructor_canceltoken_new(
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_constructor_notificationverifier_new(
     ): Int
@@ -805,6 +846,7 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "sosopay"))
+        uniffiCallbackInterfaceFlowProgress.register(this)
         uniffiCallbackInterfaceRequestLogger.register(this)
         
     }
@@ -838,16 +880,20 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_micropay(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_micropay_and_wait(`ptr`: Long,`request`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_micropay_and_wait(`ptr`: Long,`request`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_micropay_and_wait_async(`ptr`: Long,`request`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_query(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_query_charge(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_refund(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment_async(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_sosopay_uniffi_fn_clone_envelope(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_sosopay_uniffi_fn_free_envelope(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -876,6 +922,24 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_sosopay_uniffi_fn_method_merchantkey_uniffi_trait_display(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_clone_canceltoken(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_sosopay_uniffi_fn_free_canceltoken(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_sosopay_uniffi_fn_constructor_canceltoken_new(uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_sosopay_uniffi_fn_method_canceltoken_cancel(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_sosopay_uniffi_fn_method_canceltoken_is_cancelled(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_sosopay_uniffi_fn_clone_flowprogress(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_sosopay_uniffi_fn_free_flowprogress(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_sosopay_uniffi_fn_init_callback_vtable_flowprogress(`vtable`: UniffiVTableCallbackInterfaceFlowProgress,
+    ): Unit
+    external fun uniffi_sosopay_uniffi_fn_method_flowprogress_on_event(`ptr`: Long,`event`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_sosopay_uniffi_fn_clone_notificationverifier(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_sosopay_uniffi_fn_free_notificationverifier(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1159,7 +1223,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() and 0xFFFF) != 16557) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() and 0xFFFF) != 44090) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() and 0xFFFF) != 40819) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() and 0xFFFF) != 62382) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() and 0xFFFF) != 12756) {
@@ -1171,7 +1238,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 20416) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() and 0xFFFF) != 24082) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() and 0xFFFF) != 18735) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() and 0xFFFF) != 64531) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_decrypt() and 0xFFFF) != 45006) {
@@ -1195,6 +1265,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_sign_body() and 0xFFFF) != 52202) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_canceltoken_cancel() and 0xFFFF) != 44226) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_canceltoken_is_cancelled() and 0xFFFF) != 17772) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_flowprogress_on_event() and 0xFFFF) != 47500) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse() and 0xFFFF) != 49805) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1208,6 +1287,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_constructor_merchantkey_new() and 0xFFFF) != 26316) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sosopay_uniffi_checksum_constructor_canceltoken_new() and 0xFFFF) != 20430) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_constructor_notificationverifier_new() and 0xFFFF) != 64667) {
@@ -1226,6 +1308,46 @@ public fun uniffiEnsureInitialized() {
 }
 
 // Async support
+// Async return type handlers
+
+internal const val UNIFFI_RUST_FUTURE_POLL_READY = 0.toByte()
+internal const val UNIFFI_RUST_FUTURE_POLL_WAKE = 1.toByte()
+
+internal val uniffiContinuationHandleMap = UniffiHandleMap<CancellableContinuation<Byte>>()
+
+// FFI type for Rust future continuations
+internal object uniffiRustFutureContinuationCallbackImpl: UniffiRustFutureContinuationCallback {
+    override fun callback(data: Long, pollResult: Byte) {
+        uniffiContinuationHandleMap.remove(data).resume(pollResult)
+    }
+}
+
+internal suspend fun<T, F, E: kotlin.Exception> uniffiRustCallAsync(
+    rustFuture: Long,
+    pollFunc: (Long, UniffiRustFutureContinuationCallback, Long) -> Unit,
+    completeFunc: (Long, UniffiRustCallStatus) -> F,
+    freeFunc: (Long) -> Unit,
+    liftFunc: (F) -> T,
+    errorHandler: UniffiRustCallStatusErrorHandler<E>
+): T {
+    try {
+        do {
+            val pollResult = suspendCancellableCoroutine<Byte> { continuation ->
+                pollFunc(
+                    rustFuture,
+                    uniffiRustFutureContinuationCallbackImpl,
+                    uniffiContinuationHandleMap.insert(continuation)
+                )
+            }
+        } while (pollResult != UNIFFI_RUST_FUTURE_POLL_READY);
+
+        return liftFunc(
+            uniffiRustCallWithError(errorHandler, { status -> completeFunc(rustFuture, status) })
+        )
+    } finally {
+        freeFunc(rustFuture)
+    }
+}
 
 // Public interface members begin here.
 
@@ -1543,6 +1665,314 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
     override fun write(value: ByteArray, buf: ByteBuffer) {
         buf.putInt(value.size)
         buf.put(value)
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Stops a running flow from another thread (the cashier's cancel button, a closed screen).
+ * The till flow then stops waiting for the customer and takes the deadline's safe path at
+ * once: prove the order is this payment's, cancel it, confirm; it returns `Cancelled` (or
+ * `Paid` if the customer had paid and the reversal was refused, or `Unresolved`).
+ * `waitForPayment` stops waiting. A token already cancelled when a flow starts makes it send
+ * nothing (`Failed`). Use one token per flow; `cancel()` is idempotent and never blocks.
+ */
+public interface CancelTokenInterface {
+    
+    /**
+     * Asks the flow to stop waiting (idempotent; from any thread).
+     */
+    fun `cancel`()
+    
+    /**
+     * Whether `cancel()` was called.
+     */
+    fun `isCancelled`(): kotlin.Boolean
+    
+    companion object
+}
+
+/**
+ * Stops a running flow from another thread (the cashier's cancel button, a closed screen).
+ * The till flow then stops waiting for the customer and takes the deadline's safe path at
+ * once: prove the order is this payment's, cancel it, confirm; it returns `Cancelled` (or
+ * `Paid` if the customer had paid and the reversal was refused, or `Unresolved`).
+ * `waitForPayment` stops waiting. A token already cancelled when a flow starts makes it send
+ * nothing (`Failed`). Use one token per flow; `cancel()` is idempotent and never blocks.
+ */
+open class CancelToken: Disposable, AutoCloseable, CancelTokenInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * A token not cancelled yet.
+     */
+    constructor() :
+        this(UniffiWithHandle, 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_constructor_canceltoken_new(
+    
+        _status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_sosopay_uniffi_fn_free_canceltoken(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_sosopay_uniffi_fn_clone_canceltoken(handle, status)
+        }
+    }
+
+    
+    /**
+     * Asks the flow to stop waiting (idempotent; from any thread).
+     */override fun `cancel`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_canceltoken_cancel(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Whether `cancel()` was called.
+     */override fun `isCancelled`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_canceltoken_is_cancelled(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCancelToken: FfiConverter<CancelToken, Long> {
+    override fun lower(value: CancelToken): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): CancelToken {
+        return CancelToken(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): CancelToken {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: CancelToken) = 8UL
+
+    override fun write(value: CancelToken, buf: ByteBuffer) {
+        buf.putLong(lower(value))
     }
 }
 
@@ -1964,6 +2394,339 @@ public object FfiConverterTypeEnvelope: FfiConverter<Envelope, Long> {
     override fun allocationSize(value: Envelope) = 8UL
 
     override fun write(value: Envelope, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Receives a flow's progress (implemented in Kotlin or Swift). Called on the flow's thread (a
+ * background thread): hop to the UI thread to show it, and keep it quick. An exception it
+ * throws is ignored: it never affects the payment.
+ */
+public interface FlowProgress {
+    
+    /**
+     * Called for every event, in order.
+     */
+    fun `onEvent`(`event`: FlowEvent)
+    
+    companion object
+}
+
+/**
+ * Receives a flow's progress (implemented in Kotlin or Swift). Called on the flow's thread (a
+ * background thread): hop to the UI thread to show it, and keep it quick. An exception it
+ * throws is ignored: it never affects the payment.
+ */
+open class FlowProgressImpl: Disposable, AutoCloseable, FlowProgress
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_sosopay_uniffi_fn_free_flowprogress(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_sosopay_uniffi_fn_clone_flowprogress(handle, status)
+        }
+    }
+
+    
+    /**
+     * Called for every event, in order.
+     */
+    @Throws(SosopayException::class)override fun `onEvent`(`event`: FlowEvent)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(SosopayException) { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_flowprogress_on_event(
+        it,
+        
+        FfiConverterTypeFlowEvent.lower(`event`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceFlowProgress {
+    internal object `onEvent`: UniffiCallbackInterfaceFlowProgressMethod0 {
+        override fun callback(`uniffiHandle`: Long,`event`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeFlowProgress.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onEvent`(
+                    FfiConverterTypeFlowEvent.lift(`event`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: SosopayException -> FfiConverterTypeSosopayError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeFlowProgress.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeFlowProgress.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceFlowProgress.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onEvent`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_sosopay_uniffi_fn_init_callback_vtable_flowprogress(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFlowProgress: FfiConverter<FlowProgress, Long> {
+    internal val handleMap = UniffiHandleMap<FlowProgress>()
+
+    override fun lower(value: FlowProgress): Long {
+        if (value is FlowProgressImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): FlowProgress {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return FlowProgressImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): FlowProgress {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: FlowProgress) = 8UL
+
+    override fun write(value: FlowProgress, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -3027,8 +3790,25 @@ public interface SosopayClientInterface {
      * The till flow: micropay, then settle any unknown outcome by querying, and cancel at the
      * deadline. Throws only for an invalid request (nothing was sent); every other situation
      * is a [`PaymentOutcome`]. Blocks up to about `deadline_ms` plus the cancel attempts.
+     *
+     * `cancel`: a [`CancelToken`] another thread may cancel (the cashier's cancel button): the
+     * flow then reverses the order at once and returns (`Cancelled`, or `Paid` / `Unresolved`).
+     * `progress`: receives each [`FlowEvent`] on this (the calling) thread.
      */
-    fun `micropayAndWait`(`request`: MicropayRequest, `options`: WaitOptions? = null): PaymentOutcome
+    fun `micropayAndWait`(`request`: MicropayRequest, `options`: WaitOptions? = null, `cancel`: CancelToken? = null, `progress`: FlowProgress? = null): PaymentOutcome
+    
+    /**
+     * `micropayAndWait` as a Kotlin `suspend` function / Swift `async` method: it suspends
+     * (never blocks the caller's thread) while the flow runs on a thread of its own.
+     *
+     * Cancelling the Kotlin coroutine cancels the flow: it reverses the order at once (prove
+     * it ours, cancel, confirm) and finishes on its own thread, reporting to `progress` until
+     * its `Done` event; the coroutine ends with a `CancellationException` at once. To get the
+     * outcome returned instead (a cancel button), pass `cancel` and call `cancel.cancel()`.
+     * Swift does not pass task cancellation to the Rust future: there, call `cancel.cancel()`
+     * from `withTaskCancellationHandler`.
+     */
+    suspend fun `micropayAndWaitAsync`(`request`: MicropayRequest, `options`: WaitOptions? = null, `cancel`: CancelToken? = null, `progress`: FlowProgress? = null): PaymentOutcome
     
     /**
      * Queries an order (retried on transient failures).
@@ -3047,9 +3827,16 @@ public interface SosopayClientInterface {
     
     /**
      * Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
-     * deadline (then `Pending`, or `Unresolved` if the gateway could not be asked).
+     * deadline (then `Pending`, or `Unresolved` if the gateway could not be asked). `cancel`
+     * stops waiting; `progress` as in `micropayAndWait`.
      */
-    fun `waitForPayment`(`chargeCode`: kotlin.String, `options`: WaitOptions? = null): PaymentOutcome
+    fun `waitForPayment`(`chargeCode`: kotlin.String, `options`: WaitOptions? = null, `cancel`: CancelToken? = null, `progress`: FlowProgress? = null): PaymentOutcome
+    
+    /**
+     * `waitForPayment` as a Kotlin `suspend` function / Swift `async` method. Cancelling the
+     * coroutine stops the waiting (the order is left as it is).
+     */
+    suspend fun `waitForPaymentAsync`(`chargeCode`: kotlin.String, `options`: WaitOptions? = null, `cancel`: CancelToken? = null, `progress`: FlowProgress? = null): PaymentOutcome
     
     companion object
 }
@@ -3301,8 +4088,12 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
      * The till flow: micropay, then settle any unknown outcome by querying, and cancel at the
      * deadline. Throws only for an invalid request (nothing was sent); every other situation
      * is a [`PaymentOutcome`]. Blocks up to about `deadline_ms` plus the cancel attempts.
+     *
+     * `cancel`: a [`CancelToken`] another thread may cancel (the cashier's cancel button): the
+     * flow then reverses the order at once and returns (`Cancelled`, or `Paid` / `Unresolved`).
+     * `progress`: receives each [`FlowEvent`] on this (the calling) thread.
      */
-    @Throws(SosopayException::class)override fun `micropayAndWait`(`request`: MicropayRequest, `options`: WaitOptions?): PaymentOutcome {
+    @Throws(SosopayException::class)override fun `micropayAndWait`(`request`: MicropayRequest, `options`: WaitOptions?, `cancel`: CancelToken?, `progress`: FlowProgress?): PaymentOutcome {
             return FfiConverterTypePaymentOutcome.lift(
     callWithHandle {
     uniffiRustCallWithError(SosopayException) { _status ->
@@ -3310,12 +4101,50 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
         it,
         
         FfiConverterTypeMicropayRequest.lower(`request`),
-        FfiConverterOptionalTypeWaitOptions.lower(`options`),_status)
+        FfiConverterOptionalTypeWaitOptions.lower(`options`),
+        FfiConverterOptionalTypeCancelToken.lower(`cancel`),
+        FfiConverterOptionalTypeFlowProgress.lower(`progress`),_status)
 }
     }
     )
     }
     
+
+    
+    /**
+     * `micropayAndWait` as a Kotlin `suspend` function / Swift `async` method: it suspends
+     * (never blocks the caller's thread) while the flow runs on a thread of its own.
+     *
+     * Cancelling the Kotlin coroutine cancels the flow: it reverses the order at once (prove
+     * it ours, cancel, confirm) and finishes on its own thread, reporting to `progress` until
+     * its `Done` event; the coroutine ends with a `CancellationException` at once. To get the
+     * outcome returned instead (a cancel button), pass `cancel` and call `cancel.cancel()`.
+     * Swift does not pass task cancellation to the Rust future: there, call `cancel.cancel()`
+     * from `withTaskCancellationHandler`.
+     */
+    @Throws(SosopayException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `micropayAndWaitAsync`(`request`: MicropayRequest, `options`: WaitOptions?, `cancel`: CancelToken?, `progress`: FlowProgress?) : PaymentOutcome {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_sosopay_uniffi_fn_method_sosopayclient_micropay_and_wait_async(
+                uniffiHandle,
+                
+        FfiConverterTypeMicropayRequest.lower(`request`),
+        FfiConverterOptionalTypeWaitOptions.lower(`options`),
+        FfiConverterOptionalTypeCancelToken.lower(`cancel`),
+        FfiConverterOptionalTypeFlowProgress.lower(`progress`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_sosopay_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePaymentOutcome.lift(it) },
+        // Error FFI converter
+        SosopayException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -3374,9 +4203,10 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
     
     /**
      * Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
-     * deadline (then `Pending`, or `Unresolved` if the gateway could not be asked).
+     * deadline (then `Pending`, or `Unresolved` if the gateway could not be asked). `cancel`
+     * stops waiting; `progress` as in `micropayAndWait`.
      */
-    @Throws(SosopayException::class)override fun `waitForPayment`(`chargeCode`: kotlin.String, `options`: WaitOptions?): PaymentOutcome {
+    @Throws(SosopayException::class)override fun `waitForPayment`(`chargeCode`: kotlin.String, `options`: WaitOptions?, `cancel`: CancelToken?, `progress`: FlowProgress?): PaymentOutcome {
             return FfiConverterTypePaymentOutcome.lift(
     callWithHandle {
     uniffiRustCallWithError(SosopayException) { _status ->
@@ -3384,12 +4214,43 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
         it,
         
         FfiConverterString.lower(`chargeCode`),
-        FfiConverterOptionalTypeWaitOptions.lower(`options`),_status)
+        FfiConverterOptionalTypeWaitOptions.lower(`options`),
+        FfiConverterOptionalTypeCancelToken.lower(`cancel`),
+        FfiConverterOptionalTypeFlowProgress.lower(`progress`),_status)
 }
     }
     )
     }
     
+
+    
+    /**
+     * `waitForPayment` as a Kotlin `suspend` function / Swift `async` method. Cancelling the
+     * coroutine stops the waiting (the order is left as it is).
+     */
+    @Throws(SosopayException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `waitForPaymentAsync`(`chargeCode`: kotlin.String, `options`: WaitOptions?, `cancel`: CancelToken?, `progress`: FlowProgress?) : PaymentOutcome {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment_async(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`chargeCode`),
+        FfiConverterOptionalTypeWaitOptions.lower(`options`),
+        FfiConverterOptionalTypeCancelToken.lower(`cancel`),
+        FfiConverterOptionalTypeFlowProgress.lower(`progress`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_sosopay_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePaymentOutcome.lift(it) },
+        // Error FFI converter
+        SosopayException.ErrorHandler,
+    )
+    }
 
     
 
@@ -5914,6 +6775,218 @@ public object FfiConverterTypeDynamicIdType : FfiConverterRustBuffer<DynamicIdTy
 
 
 /**
+ * What a flow is doing, for a progress display ("waiting for the customer… 12 s"). Events come
+ * in order: `Sending` first (till flow only), `Done` last. `elapsedMs`: time since the flow
+ * started.
+ */
+sealed class FlowEvent {
+    
+    /**
+     * The micropay request is being sent.
+     */
+    data class Sending(
+        /**
+         * Time since the flow started, ms.
+         */
+        val `elapsedMs`: kotlin.Long) : FlowEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Not settled yet: the gateway holds the payment while the customer confirms, or the next
+     * query is due.
+     */
+    data class Waiting(
+        /**
+         * Time since the flow started, ms.
+         */
+        val `elapsedMs`: kotlin.Long) : FlowEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A query answered.
+     */
+    data class Queried(
+        /**
+         * The order's state, when the gateway showed one.
+         */
+        val `state`: io.github.sosopay.OrderState?, 
+        /**
+         * Time since the flow started, ms.
+         */
+        val `elapsedMs`: kotlin.Long) : FlowEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The flow is cancelling the order.
+     */
+    data class Cancelling(
+        /**
+         * True when the caller cancelled (rather than the deadline passing).
+         */
+        val `requested`: kotlin.Boolean, 
+        /**
+         * Time since the flow started, ms.
+         */
+        val `elapsedMs`: kotlin.Long) : FlowEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The flow ended with this status (the same as the outcome's).
+     */
+    data class Done(
+        /**
+         * The final status.
+         */
+        val `status`: io.github.sosopay.OutcomeStatus, 
+        /**
+         * Time since the flow started, ms.
+         */
+        val `elapsedMs`: kotlin.Long) : FlowEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFlowEvent : FfiConverterRustBuffer<FlowEvent>{
+    override fun read(buf: ByteBuffer): FlowEvent {
+        return when(buf.getInt()) {
+            1 -> FlowEvent.Sending(
+                FfiConverterLong.read(buf),
+                )
+            2 -> FlowEvent.Waiting(
+                FfiConverterLong.read(buf),
+                )
+            3 -> FlowEvent.Queried(
+                FfiConverterOptionalTypeOrderState.read(buf),
+                FfiConverterLong.read(buf),
+                )
+            4 -> FlowEvent.Cancelling(
+                FfiConverterBoolean.read(buf),
+                FfiConverterLong.read(buf),
+                )
+            5 -> FlowEvent.Done(
+                FfiConverterTypeOutcomeStatus.read(buf),
+                FfiConverterLong.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: FlowEvent): ULong = when(value) {
+        is FlowEvent.Sending -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterLong.allocationSize(value.`elapsedMs`)
+            )
+        }
+        is FlowEvent.Waiting -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterLong.allocationSize(value.`elapsedMs`)
+            )
+        }
+        is FlowEvent.Queried -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterOptionalTypeOrderState.allocationSize(value.`state`)
+                + FfiConverterLong.allocationSize(value.`elapsedMs`)
+            )
+        }
+        is FlowEvent.Cancelling -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterBoolean.allocationSize(value.`requested`)
+                + FfiConverterLong.allocationSize(value.`elapsedMs`)
+            )
+        }
+        is FlowEvent.Done -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeOutcomeStatus.allocationSize(value.`status`)
+                + FfiConverterLong.allocationSize(value.`elapsedMs`)
+            )
+        }
+    }
+
+    override fun write(value: FlowEvent, buf: ByteBuffer) {
+        when(value) {
+            is FlowEvent.Sending -> {
+                buf.putInt(1)
+                FfiConverterLong.write(value.`elapsedMs`, buf)
+                Unit
+            }
+            is FlowEvent.Waiting -> {
+                buf.putInt(2)
+                FfiConverterLong.write(value.`elapsedMs`, buf)
+                Unit
+            }
+            is FlowEvent.Queried -> {
+                buf.putInt(3)
+                FfiConverterOptionalTypeOrderState.write(value.`state`, buf)
+                FfiConverterLong.write(value.`elapsedMs`, buf)
+                Unit
+            }
+            is FlowEvent.Cancelling -> {
+                buf.putInt(4)
+                FfiConverterBoolean.write(value.`requested`, buf)
+                FfiConverterLong.write(value.`elapsedMs`, buf)
+                Unit
+            }
+            is FlowEvent.Done -> {
+                buf.putInt(5)
+                FfiConverterTypeOutcomeStatus.write(value.`status`, buf)
+                FfiConverterLong.write(value.`elapsedMs`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
  * `FUND_CHANNEL` (appendix 3): where the money came from.
  */
 sealed class FundChannel {
@@ -8123,6 +9196,70 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeCancelToken: FfiConverterRustBuffer<CancelToken?> {
+    override fun read(buf: ByteBuffer): CancelToken? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeCancelToken.read(buf)
+    }
+
+    override fun allocationSize(value: CancelToken?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeCancelToken.allocationSize(value)
+        }
+    }
+
+    override fun write(value: CancelToken?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeCancelToken.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeFlowProgress: FfiConverterRustBuffer<FlowProgress?> {
+    override fun read(buf: ByteBuffer): FlowProgress? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeFlowProgress.read(buf)
+    }
+
+    override fun allocationSize(value: FlowProgress?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeFlowProgress.allocationSize(value)
+        }
+    }
+
+    override fun write(value: FlowProgress?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeFlowProgress.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeRequestLogger: FfiConverterRustBuffer<RequestLogger?> {
     override fun read(buf: ByteBuffer): RequestLogger? {
         if (buf.get().toInt() == 0) {
@@ -8556,6 +9693,14 @@ public object FfiConverterSequenceTypeGoods: FfiConverterRustBuffer<List<Goods>>
         }
     }
 }
+
+
+
+
+
+
+
+
         /**
          * The version of this SDK.
          */ fun `sdkVersion`(): kotlin.String {

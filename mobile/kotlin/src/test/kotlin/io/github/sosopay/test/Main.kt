@@ -20,6 +20,7 @@ fun main() {
         }
     } else {
         sandboxTests(r, url)
+        flowTests(r, url, vectors)
     }
     val scenarios = System.getenv("SOSOPAY_SCENARIOS")
     val scenarioUrl = System.getenv("SOSOPAY_SCENARIO_SANDBOX_URL")

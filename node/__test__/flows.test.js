@@ -1,0 +1,165 @@
+'use strict'
+// Cancellable, observable flows (issue #14): `signal` aborts a held payment and the order is
+// reversed in the sandbox ledger; `onProgress` events arrive in order; held payments run on the
+// tokio blocking pool, never libuv's.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
+const sosopay = require('..')
+const { BUSI, KEY, startSandbox, code, payCode } = require('./helpers.js')
+
+const NEVER_CONFIRMS = payCode(4) // held by the gateway for 80 s × time scale, then cancelled
+const PAYS_AFTER_A_MOMENT = payCode(1, 2)
+const HOLD_MS = 80_000
+
+let fast // time scale 0.01: the hold lasts 0.8 s
+let slow // time scale 0.05: the hold lasts 4 s, long enough to abort mid-hold
+test.before(async () => {
+  ;[fast, slow] = await Promise.all([startSandbox({ timeScale: 0.01 }), startSandbox({ timeScale: 0.05 })])
+})
+test.after(async () => {
+  await Promise.all([fast.stop(), slow.stop()])
+})
+
+function client(sb) {
+  return new sosopay.Client({ busiCode: BUSI, key: KEY, baseUrl: sb.baseUrl, defaultOperId: 'op', defaultDevId: 'till' })
+}
+
+async function ledgerState(sb, chargeCode) {
+  const orders = (await sb.admin('GET', 'ledger')).orders.filter((o) => o.charge_code === chargeCode)
+  return orders.length ? Number(orders[0].state) : null
+}
+
+const held = (chargeCode) => ({ chargeCode, amountFen: 100, dynamicId: NEVER_CONFIRMS, paySubject: 'held' })
+
+test('aborting mid-hold reverses the order and resolves with the outcome', async () => {
+  const c = client(slow)
+  const cc = code('AB')
+  const events = []
+  const ac = new AbortController()
+  const p = c.micropayAndWait(held(cc), { signal: ac.signal, pollIntervalMs: 50, onProgress: (e) => events.push(e) })
+  await new Promise((r) => setTimeout(r, 400))
+  assert.equal(await ledgerState(slow, cc), 0, 'held: awaiting the customer')
+  const t0 = Date.now()
+  ac.abort()
+  const out = await p
+  const took = Date.now() - t0
+  console.log(`aborting mid-hold took ${took} ms (hold ${HOLD_MS * 0.05} ms)`)
+  assert.equal(out.status, 'Cancelled', out.reason)
+  assert.ok(took < 2000, `the abort took ${took} ms`)
+  assert.equal(await ledgerState(slow, cc), 2, 'the order is reversed in the ledger')
+  const kinds = events.map((e) => e.kind)
+  assert.equal(kinds[0], 'sending')
+  assert.equal(kinds.at(-1), 'done', 'done arrives before the Promise settles')
+  assert.equal(events.at(-1).status, 'Cancelled')
+  assert.ok(events.some((e) => e.kind === 'cancelling' && e.requested === true), kinds.join())
+})
+
+test('a signal aborted before the start rejects with AbortError and sends nothing', async () => {
+  const c = client(fast)
+  const cc = code('AB')
+  const ac = new AbortController()
+  const reason = new Error('the cashier closed the screen')
+  ac.abort(reason)
+  await assert.rejects(c.micropayAndWait(held(cc), { signal: ac.signal }), (e) => {
+    assert.ok(e instanceof sosopay.AbortError && e instanceof sosopay.SosopayError)
+    assert.equal(e.name, 'AbortError')
+    assert.equal(e.code, 'aborted')
+    assert.equal(e.outcomeUnknown, false)
+    assert.equal(e.cause, reason)
+    return true
+  })
+  await assert.rejects(c.waitForPayment(cc, { signal: ac.signal }), sosopay.AbortError)
+  assert.equal(await ledgerState(fast, cc), null, 'never sent')
+})
+
+test('a CancelToken cancelled before the start rejects too (nothing sent)', async () => {
+  const c = client(fast)
+  const cc = code('AB')
+  const token = new sosopay.CancelToken()
+  token.cancel()
+  assert.equal(token.isCancelled(), true)
+  await assert.rejects(c.micropayAndWait(held(cc), {}, token), sosopay.AbortError)
+  assert.equal(await ledgerState(fast, cc), null)
+})
+
+test('progress events arrive in order, done last, before the Promise settles', async () => {
+  const c = client(fast)
+  const events = []
+  const out = await c.micropayAndWait(
+    { chargeCode: code('PG'), amountFen: 5, dynamicId: PAYS_AFTER_A_MOMENT, paySubject: 'p' },
+    { pollIntervalMs: 50, onProgress: (e) => events.push(e) },
+  )
+  assert.equal(out.status, 'Paid')
+  const kinds = events.map((e) => e.kind)
+  assert.equal(kinds[0], 'sending', kinds.join())
+  assert.equal(kinds.at(-1), 'done', kinds.join())
+  assert.equal(kinds.filter((k) => k === 'done').length, 1)
+  assert.ok(kinds.includes('waiting') && kinds.includes('queried'), kinds.join())
+  assert.equal(events.at(-1).status, 'Paid')
+  const lastQuery = events.filter((e) => e.kind === 'queried').at(-1)
+  assert.equal(lastQuery.state, 'Paid')
+  assert.equal(lastQuery.stateCode, '1')
+  const elapsed = events.map((e) => e.elapsedMs)
+  assert.deepEqual(elapsed, [...elapsed].sort((a, b) => a - b))
+})
+
+test('a throwing onProgress is a warning, not a failed payment', async () => {
+  const c = client(fast)
+  const warnings = []
+  const onWarning = (w) => warnings.push(w)
+  process.on('warning', onWarning)
+  try {
+    const out = await c.micropayAndWait(
+      { chargeCode: code('PG'), amountFen: 5, dynamicId: PAYS_AFTER_A_MOMENT, paySubject: 'p' },
+      { pollIntervalMs: 50, onProgress: () => { throw new Error('a broken display') } },
+    )
+    assert.equal(out.status, 'Paid')
+    await new Promise((r) => setImmediate(r))
+  } finally {
+    process.off('warning', onWarning)
+  }
+  assert.ok(warnings.some((w) => /onProgress callback threw: a broken display/.test(w.message)))
+})
+
+test('aborting waitForPayment stops waiting; the order is left as it is', async () => {
+  const c = client(fast)
+  const cc = code('QR')
+  await c.createQrOrder({ chargeCode: cc, amountFen: 100, channel: 'Wechat', paySubject: 'q' })
+  const ac = new AbortController()
+  const kinds = []
+  setTimeout(() => ac.abort(), 300)
+  const t0 = Date.now()
+  const out = await c.waitForPayment(cc, { deadlineMs: 30_000, pollIntervalMs: 50, signal: ac.signal, onProgress: (e) => kinds.push(e.kind) })
+  assert.ok(Date.now() - t0 < 2000)
+  assert.equal(out.status, 'Pending', out.reason)
+  assert.equal(kinds.at(-1), 'done')
+  assert.equal(await ledgerState(fast, cc), 0)
+})
+
+test('bad signal and onProgress options are ValidationErrors', async () => {
+  const c = client(fast)
+  await assert.rejects(c.micropayAndWait(held(code('V')), { signal: {} }), (e) => e instanceof sosopay.ValidationError && e.field === 'signal')
+  await assert.rejects(c.waitForPayment('X', { onProgress: 42 }), (e) => e instanceof sosopay.ValidationError && e.field === 'onProgress')
+})
+
+test('50 held payments complete in about one hold, and libuv\'s pool stays free', async () => {
+  const c = client(fast)
+  const hold = HOLD_MS * 0.01
+  const n = 50
+  const t0 = Date.now()
+  const all = Promise.all(Array.from({ length: n }, (_, i) => c.micropayAndWait(held(code(`H${i}-`)), { pollIntervalMs: 50 })))
+  // While they are held: work on libuv's pool (4 threads by default) is not queued behind them.
+  await new Promise((r) => setTimeout(r, 100))
+  const u0 = Date.now()
+  await Promise.all(Array.from({ length: 4 }, () => new Promise((resolve, reject) => crypto.pbkdf2('x', 'y', 1, 32, 'sha256', (e) => (e ? reject(e) : resolve())))))
+  const libuvMs = Date.now() - u0
+  const outs = await all
+  const took = Date.now() - t0
+  console.log(`${n} held payments took ${took} ms with a hold of ${hold} ms; libuv work meanwhile took ${libuvMs} ms`)
+  assert.ok(outs.every((o) => o.status === 'Cancelled'), outs.map((o) => o.status).join())
+  assert.ok(libuvMs < hold / 2, `libuv work waited ${libuvMs} ms`)
+  // libuv's 4 threads would need n / 4 holds.
+  assert.ok(took < 5 * hold, `${n} held payments took ${took} ms (hold ${hold} ms)`)
+})
