@@ -385,3 +385,30 @@ fn an_unreadable_query_reply_moves_no_money() {
     };
     assert!(!read.outcome_unknown());
 }
+
+#[test]
+fn a_flow_cancelled_before_it_starts_sends_nothing() {
+    let sb = Sandbox::start(SandboxConfig {
+        time_scale: 0.05,
+        ..Default::default()
+    })
+    .expect("sandbox");
+    let client =
+        Client::new(ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config")).expect("client");
+    let token = sosopay::CancelToken::new();
+    token.cancel();
+    let ctl = sosopay::FlowControl {
+        cancel: Some(token),
+        observer: None,
+    };
+    let out = client
+        .micropay_and_wait_with(&request("PRE-1", PAY_NOW), &opts(3000, 6000), &ctl)
+        .expect("flow");
+    assert_eq!(out.status, OutcomeStatus::Failed, "{out:?}");
+    assert!(sb.order("PRE-1").is_none(), "nothing reached the gateway");
+    // A wait cancelled before it starts still asks the gateway once.
+    let out = client
+        .wait_for_payment_with("PRE-1", &opts(3000, 6000), &ctl)
+        .expect("wait");
+    assert_eq!(out.queries, 1, "{out:?}");
+}

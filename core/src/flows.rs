@@ -629,7 +629,9 @@ impl Flow<'_> {
         let mut poller = Poller::new(&self.opts);
         let mut first = query_first;
         loop {
-            if self.ctl.cancelled() {
+            // The first query is always made: a flow cancelled before it started still reports
+            // what the gateway says rather than nothing.
+            if !first && self.ctl.cancelled() {
                 return None;
             }
             if !first {
@@ -790,10 +792,6 @@ impl Client {
         let Some(token) = &ctl.cancel else {
             return self.micropay_call(req, timeout, Some(limit), true);
         };
-        // Invalid requests fail here, before any thread.
-        let mut checked = req.clone();
-        self.fill_defaults(&mut checked);
-        checked.validate()?;
         let (tx, rx) = std::sync::mpsc::channel();
         let client = self.clone();
         let req = req.clone();
@@ -827,7 +825,18 @@ impl Client {
         ctl: &FlowControl,
     ) -> Result<PaymentOutcome> {
         opts.validate()?;
+        let mut checked = req.clone();
+        self.fill_defaults(&mut checked);
+        checked.validate()?;
         let mut flow = Flow::new(self, Expected::of(req), opts, ctl);
+        if ctl.cancelled() {
+            // Cancelled before it started: send nothing (rather than send, then reverse).
+            return Ok(flow.outcome(
+                OutcomeStatus::Failed,
+                None,
+                "cancelled before the payment was sent: nothing was charged",
+            ));
+        }
         let deadline = flow.started + opts.deadline;
         let timeout = self
             .config()

@@ -12,8 +12,8 @@ use sosopay::models::{
     RefundRequest,
 };
 use sosopay::{
-    CancelToken, Channel, Client, ClientConfig, DynamicIdType, Environment, RequestLog,
-    RetryPolicy, SerType, TradeType, WaitOptions,
+    Channel, Client, ClientConfig, DynamicIdType, Environment, RequestLog, RetryPolicy, SerType,
+    TradeType, WaitOptions,
 };
 
 use crate::convert::{amount_arg, to_py_dict, u32_arg, u32_from_py};
@@ -609,11 +609,6 @@ impl PyClient {
             gateway_hold,
         )?;
         let ctl = flows::control(cancel, on_progress);
-        if ctl.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
-            // Cancelled before it started: send nothing (the core would send, then reverse).
-            opts.validate().or_py(py)?;
-            return to_py_dict(py, &flows::not_started(&req.charge_code, &ctl));
-        }
         let client = self.inner.clone();
         let outcome = py
             .detach(move || client.micropay_and_wait_with(&req, &opts, &ctl))

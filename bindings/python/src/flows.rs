@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sosopay::{CancelToken, FlowControl, FlowEvent, FlowObserver, OutcomeStatus, PaymentOutcome};
+use sosopay::{CancelToken, FlowControl, FlowEvent, FlowObserver, OutcomeStatus};
 
 /// Stops a running `micropay_and_wait` / `wait_for_payment` from another thread (the cashier's
 /// cancel button). The till flow then takes the deadline's safe path at once (prove the order
@@ -137,21 +137,4 @@ pub fn control(
         cancel: cancel.map(|t| t.get().inner.clone()),
         observer: on_progress.map(|cb| observer(cb, started)),
     }
-}
-
-/// The outcome of a till flow cancelled before it started: nothing was sent, so nothing was
-/// charged. Reported to the observer like any outcome.
-pub fn not_started(charge_code: &str, ctl: &FlowControl) -> PaymentOutcome {
-    let out = PaymentOutcome {
-        status: OutcomeStatus::Failed,
-        charge_code: charge_code.to_owned(),
-        order: None,
-        code: None,
-        reason: "cancelled before the payment was sent: nothing was charged".to_owned(),
-        queries: 0,
-    };
-    if let Some(o) = &ctl.observer {
-        o(&FlowEvent::Done { status: out.status });
-    }
-    out
 }

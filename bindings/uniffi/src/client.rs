@@ -473,15 +473,13 @@ impl SosopayClient {
     }
 }
 
-/// The till flow with its control; a token cancelled before the start sends nothing.
+/// The till flow with its control (a token cancelled before the start sends nothing: the
+/// core's rule).
 fn till(
     client: &sosopay::Client,
     req: &sosopay::models::MicropayRequest,
     opts: &sosopay::WaitOptions,
     ctl: &sosopay::FlowControl,
 ) -> std::result::Result<sosopay::PaymentOutcome, sosopay::Error> {
-    if flows::cancelled_before_start(ctl) {
-        return Ok(flows::not_started(&req.charge_code, ctl));
-    }
     client.micropay_and_wait_with(req, opts, ctl)
 }

@@ -149,32 +149,6 @@ pub(crate) fn control(
     }
 }
 
-/// Whether the flow's token was cancelled before it started.
-pub(crate) fn cancelled_before_start(ctl: &sosopay::FlowControl) -> bool {
-    ctl.cancel
-        .as_ref()
-        .is_some_and(sosopay::CancelToken::is_cancelled)
-}
-
-/// The outcome of a flow cancelled before it started: nothing was sent, nothing charged.
-pub(crate) fn not_started(
-    charge_code: &str,
-    ctl: &sosopay::FlowControl,
-) -> sosopay::PaymentOutcome {
-    let out = sosopay::PaymentOutcome {
-        status: sosopay::OutcomeStatus::Failed,
-        charge_code: charge_code.to_owned(),
-        order: None,
-        code: None,
-        reason: "cancelled before the payment was sent: nothing was charged".to_owned(),
-        queries: 0,
-    };
-    if let Some(o) = &ctl.observer {
-        o(&sosopay::FlowEvent::Done { status: out.status });
-    }
-    out
-}
-
 // ---------------------------------------------------------------------------------------------
 // The async variants' plumbing
 
