@@ -14,6 +14,8 @@ Money is never a ``float``: give yuan as ``str`` or ``decimal.Decimal``, or fen 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from . import _native
 from ._native import (
     Envelope,
@@ -27,7 +29,7 @@ from ._native import (
     verify_cancel,
     verify_query,
 )
-from .client import DEFAULT_MAX_WORKERS, AsyncClient, CancelToken, Client, ProgressCallback
+from .client import DEFAULT_MAX_WORKERS, CancelToken, Client, ProgressCallback
 from .enums import (
     Channel,
     Delivery,
@@ -144,3 +146,17 @@ __all__ = [
     "verify_query",
     "yuan",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # AsyncClient is loaded on first use, so that `import sosopay` does not import asyncio.
+    if name == "AsyncClient":
+        from .aio import AsyncClient
+
+        globals()["AsyncClient"] = AsyncClient
+        return AsyncClient
+    raise AttributeError(f"module 'sosopay' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .aio import AsyncClient as AsyncClient

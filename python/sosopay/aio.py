@@ -1,0 +1,403 @@
+"""`AsyncClient`: the asyncio client, on its own thread pool. A module of its own so that
+``import sosopay`` does not import :mod:`asyncio` (loaded on first use of ``AsyncClient``)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import functools
+import logging
+from types import TracebackType
+from typing import Any, Callable, Dict, Optional, Sequence, Type, TypeVar, Union
+
+from . import _native
+from ._native import CancelToken
+from .client import (
+    DEFAULT_MAX_WORKERS,
+    Client,
+    ProgressCallback,
+    _deliver,
+    _goods,
+    _hook,
+    _log,
+    _progress,
+    _query_code,
+)
+from .enums import Channel, DynamicIdType, Environment, OutcomeStatus, SerType, TradeType
+from .models import (
+    CancelReply,
+    FlowEvent,
+    FlowRechargeReply,
+    Goods,
+    OrderReply,
+    PaymentOutcome,
+    QueryReply,
+    RefundReply,
+    RequestLog,
+    YuanLike,
+)
+
+__all__ = ["AsyncClient"]
+
+_T = TypeVar("_T")
+
+
+def _post_progress(loop: asyncio.AbstractEventLoop, on_progress: ProgressCallback, event: FlowEvent) -> None:
+    """From the flow's worker thread: queue the callback onto the event loop (never blocks
+    the flow; events keep their order, and all of them run before the awaiting task resumes)."""
+    try:
+        loop.call_soon_threadsafe(_deliver, on_progress, event)
+    except RuntimeError:
+        pass  # the loop is closed: nobody is listening any more
+
+
+async def _settle(fut: "asyncio.Future[PaymentOutcome]") -> Optional[PaymentOutcome]:
+    """Waits for a cancelled flow to end, whatever further cancellations arrive meanwhile."""
+    while True:
+        try:
+            return await asyncio.shield(fut)
+        except asyncio.CancelledError:
+            if fut.done() and fut.cancelled():
+                return None
+            continue
+        except Exception:
+            return None  # the flow raised (an invalid request): nothing was sent
+
+
+class AsyncClient:
+    """The same client for asyncio (FastAPI, aiohttp): every method is a coroutine that runs
+    the blocking core call on this client's own thread pool (the GIL is released during I/O).
+
+    The pool is never the event loop's default executor: a payment the gateway holds (up to
+    80 s while the customer confirms) occupies one worker for the whole flow, so held payments
+    must not starve ``asyncio.to_thread`` and ``loop.run_in_executor(None, ...)`` elsewhere in
+    the application, nor be starved by them. ``max_workers`` (default
+    :data:`DEFAULT_MAX_WORKERS`, 64) is how many calls run at once; further calls wait for a
+    free worker. Size it to the payments you expect to be held at the same time (tills,
+    concurrent requests); threads are started only when needed.
+
+    Cancelling the task awaiting ``micropay_and_wait`` (``task.cancel()``, a timeout, a closed
+    request) cancels the flow: it reverses the order (prove it ours, cancel, confirm), the
+    coroutine waits for that, then re-raises :class:`asyncio.CancelledError`; the outcome goes
+    to ``on_progress`` (the ``"done"`` event) and to the ``"sosopay"`` logger. To get the
+    outcome returned instead (a cashier's cancel button), pass ``cancel=CancelToken()`` and
+    call ``token.cancel()``. Use ``async with`` or :meth:`close` to release the pool."""
+
+    __slots__ = ("_client", "_pool", "_max_workers")
+
+    def __init__(
+        self,
+        *,
+        busi_code: str,
+        key: str,
+        base_url: Optional[str] = None,
+        environment: Union[Environment, str, None] = None,
+        encrypt: bool = False,
+        format: str = "json",
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        micropay_timeout: Optional[float] = None,
+        retry_attempts: Optional[int] = None,
+        retry_base_delay: Optional[float] = None,
+        retry_max_delay: Optional[float] = None,
+        default_oper_id: Optional[str] = None,
+        default_dev_id: Optional[str] = None,
+        on_request: Optional[Callable[[RequestLog], None]] = None,
+        max_workers: int = DEFAULT_MAX_WORKERS,
+    ) -> None:
+        if isinstance(max_workers, bool) or not isinstance(max_workers, int):
+            raise TypeError(f"max_workers: expected an int, got {type(max_workers).__name__}")
+        if not 1 <= max_workers <= 4096:
+            from .errors import ValidationError
+
+            raise ValidationError(
+                "invalid max_workers: must be between 1 and 4096", field="max_workers", reason="must be between 1 and 4096"
+            )
+        self._client = Client(
+            busi_code=busi_code, key=key, base_url=base_url, environment=environment, encrypt=encrypt, format=format, timeout=timeout, connect_timeout=connect_timeout, micropay_timeout=micropay_timeout, retry_attempts=retry_attempts, retry_base_delay=retry_base_delay, retry_max_delay=retry_max_delay, default_oper_id=default_oper_id, default_dev_id=default_dev_id, on_request=on_request,
+        )
+        self._max_workers = max_workers
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sosopay")
+
+    @property
+    def sync(self) -> Client:
+        """The underlying blocking client."""
+        return self._client
+
+    @property
+    def max_workers(self) -> int:
+        """How many calls this client runs at once (its own thread pool's size)."""
+        return self._max_workers
+
+    def close(self) -> None:
+        """Releases the thread pool once the calls under way are done (it does not wait for
+        them; they run to completion). Later calls raise ``RuntimeError``."""
+        self._pool.shutdown(wait=False)
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    async def _run(self, fn: Callable[..., _T], /, **kwargs: Any) -> _T:
+        """``fn(**kwargs)`` on this client's pool, in a copy of the caller's context."""
+        loop = asyncio.get_running_loop()
+        ctx = contextvars.copy_context()
+        return await loop.run_in_executor(self._pool, functools.partial(ctx.run, fn, **kwargs))
+
+    async def _flow(
+        self,
+        fn: Callable[..., PaymentOutcome],
+        cancel: Optional[CancelToken],
+        on_progress: Optional[ProgressCallback],
+        **kwargs: Any,
+    ) -> PaymentOutcome:
+        """Runs a flow on the pool; cancelling the awaiting task cancels the flow's token,
+        waits for the flow to end (the order reversed), then re-raises."""
+        loop = asyncio.get_running_loop()
+        token = cancel if cancel is not None else CancelToken()
+        progress: Optional[ProgressCallback] = None
+        if on_progress is not None:
+            progress = functools.partial(_post_progress, loop, on_progress)
+        ctx = contextvars.copy_context()
+        job = self._pool.submit(ctx.run, functools.partial(fn, cancel=token, on_progress=progress, **kwargs))
+        fut = asyncio.wrap_future(job, loop=loop)
+        try:
+            outcome = await asyncio.shield(fut)
+        except asyncio.CancelledError:
+            if job.cancel():
+                raise  # still queued for a worker: nothing was sent
+            token.cancel()
+            settled = await _settle(fut)
+            if settled is not None:
+                level = logging.INFO if settled.status in (OutcomeStatus.CANCELLED, OutcomeStatus.FAILED) else logging.WARNING
+                _log.log(
+                    level,
+                    "sosopay: the task awaiting the flow of %s was cancelled; the flow ended %s (%s)",
+                    settled.charge_code,
+                    settled.status.value,
+                    settled.reason,
+                )
+            raise
+        return outcome
+
+    @property
+    def busi_code(self) -> str:
+        return self._client.busi_code
+
+    @property
+    def base_url(self) -> str:
+        return self._client.base_url
+
+    def __repr__(self) -> str:
+        return repr(self._client).replace("sosopay.Client(", "sosopay.AsyncClient(", 1)
+
+    async def micropay(
+        self,
+        *,
+        charge_code: str,
+        dynamic_id: str,
+        pay_subject: str,
+        amount: Optional[YuanLike] = None,
+        amount_fen: Optional[int] = None,
+        oper_id: Optional[str] = None,
+        dev_id: Optional[str] = None,
+        channel: Union[Channel, str, int, None] = None,
+        dynamic_id_type: Union[DynamicIdType, str, int, None] = None,
+        register_id: Optional[str] = None,
+        merchant_para: Optional[str] = None,
+        time_expire: Optional[int] = None,
+        goods: Optional[Sequence[Goods]] = None,
+        verify_codes: Optional[str] = None,
+        notify_url: Optional[str] = None,
+    ) -> OrderReply:
+        """Micropay (被扫, ``preOrder``): charge the customer's scanned payment code.
+
+        The gateway may hold the request up to 80 s while the customer confirms. A lost reply
+        raises an error with ``outcome_unknown``; prefer :meth:`micropay_and_wait` at a till."""
+        return await self._run(
+            functools.partial(self._client.micropay, charge_code=charge_code, dynamic_id=dynamic_id, pay_subject=pay_subject, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, channel=channel, dynamic_id_type=dynamic_id_type, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, goods=goods, verify_codes=verify_codes, notify_url=notify_url)
+        )
+
+    async def create_qr_order(
+        self,
+        *,
+        charge_code: str,
+        pay_subject: str,
+        channel: Union[Channel, str, int],
+        amount: Optional[YuanLike] = None,
+        amount_fen: Optional[int] = None,
+        oper_id: Optional[str] = None,
+        dev_id: Optional[str] = None,
+        register_id: Optional[str] = None,
+        merchant_para: Optional[str] = None,
+        time_expire: Optional[int] = None,
+        notify_url: Optional[str] = None,
+        goods: Optional[Sequence[Goods]] = None,
+        verify_codes: Optional[str] = None,
+        trade_type: Union[TradeType, str, None] = None,
+        sub_appid: Optional[str] = None,
+        sub_openid: Optional[str] = None,
+    ) -> OrderReply:
+        """A QR order (主扫): render ``reply.bar_code`` as a QR code for the customer to scan."""
+        return await self._run(
+            functools.partial(self._client.create_qr_order, charge_code=charge_code, pay_subject=pay_subject, channel=channel, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, notify_url=notify_url, goods=goods, verify_codes=verify_codes, trade_type=trade_type, sub_appid=sub_appid, sub_openid=sub_openid)
+        )
+
+    async def create_jsapi_order(
+        self,
+        *,
+        charge_code: str,
+        pay_subject: str,
+        sub_openid: str,
+        amount: Optional[YuanLike] = None,
+        amount_fen: Optional[int] = None,
+        sub_appid: Optional[str] = None,
+        channel: Union[Channel, str, int, None] = None,
+        oper_id: Optional[str] = None,
+        dev_id: Optional[str] = None,
+        register_id: Optional[str] = None,
+        merchant_para: Optional[str] = None,
+        time_expire: Optional[int] = None,
+        notify_url: Optional[str] = None,
+        goods: Optional[Sequence[Goods]] = None,
+        verify_codes: Optional[str] = None,
+    ) -> OrderReply:
+        """A WeChat JSAPI (公众号) order: hand ``reply.jsapi.to_wechat()`` to ``WeixinJSBridge``."""
+        return await self._run(
+            functools.partial(self._client.create_jsapi_order, charge_code=charge_code, pay_subject=pay_subject, sub_openid=sub_openid, amount=amount, amount_fen=amount_fen, sub_appid=sub_appid, channel=channel, oper_id=oper_id, dev_id=dev_id, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, notify_url=notify_url, goods=goods, verify_codes=verify_codes)
+        )
+
+    async def query(
+        self,
+        *,
+        code: Optional[str] = None,
+        charge_code: Optional[str] = None,
+        ser_type: Union[SerType, str, int, None] = None,
+    ) -> QueryReply:
+        """Query an order by ``code`` (alias ``charge_code``); ``ser_type`` says what the code is."""
+        return await self._run(
+            self._client.query, code=code, charge_code=charge_code, ser_type=ser_type
+        )
+
+    async def refund(
+        self,
+        *,
+        refund_subject: str,
+        refund_amount: Optional[YuanLike] = None,
+        refund_amount_fen: Optional[int] = None,
+        charge_code: Optional[str] = None,
+        charge_down_code: Optional[str] = None,
+        out_refund_no: Optional[str] = None,
+        oper_id: Optional[str] = None,
+        dev_id: Optional[str] = None,
+    ) -> RefundReply:
+        """Refund (part of) a paid order; reuse ``out_refund_no`` to retry safely."""
+        return await self._run(
+            functools.partial(self._client.refund, refund_subject=refund_subject, refund_amount=refund_amount, refund_amount_fen=refund_amount_fen, charge_code=charge_code, charge_down_code=charge_down_code, out_refund_no=out_refund_no, oper_id=oper_id, dev_id=dev_id)
+        )
+
+    async def cancel(
+        self,
+        *,
+        charge_code: str,
+        apply: bool = False,
+    ) -> CancelReply:
+        """Cancel (撤单) an order; ``apply=True`` applies to cancel (``opType=ACO``)."""
+        return await self._run(
+            functools.partial(self._client.cancel, charge_code=charge_code, apply=apply)
+        )
+
+    async def flow_recharge(
+        self,
+        *,
+        phone_no: str,
+        flow_val: int,
+        flow_type: Optional[str] = None,
+        notify_url: Optional[str] = None,
+    ) -> FlowRechargeReply:
+        """Mobile data top-up (流量充值) of ``flow_val`` MB for ``phone_no``."""
+        return await self._run(
+            functools.partial(self._client.flow_recharge, phone_no=phone_no, flow_val=flow_val, flow_type=flow_type, notify_url=notify_url)
+        )
+
+    async def micropay_and_wait(
+        self,
+        *,
+        charge_code: str,
+        dynamic_id: str,
+        pay_subject: str,
+        amount: Optional[YuanLike] = None,
+        amount_fen: Optional[int] = None,
+        oper_id: Optional[str] = None,
+        dev_id: Optional[str] = None,
+        channel: Union[Channel, str, int, None] = None,
+        dynamic_id_type: Union[DynamicIdType, str, int, None] = None,
+        register_id: Optional[str] = None,
+        merchant_para: Optional[str] = None,
+        time_expire: Optional[int] = None,
+        goods: Optional[Sequence[Goods]] = None,
+        verify_codes: Optional[str] = None,
+        notify_url: Optional[str] = None,
+        deadline: Optional[float] = None,
+        poll_interval: Optional[float] = None,
+        max_poll_interval: Optional[float] = None,
+        cancel_attempts: Optional[int] = None,
+        max_duration: Optional[float] = None,
+        gateway_hold: Optional[float] = None,
+        cancel: Optional[CancelToken] = None,
+        on_progress: Optional[ProgressCallback] = None,
+    ) -> PaymentOutcome:
+        """The till flow: micropay, then settle the outcome by querying, cancelling at the
+        deadline. Never raises for a declined or unresolved payment: check ``outcome.status``
+        (``CONFLICT``: the charge code belongs to another payment, which was left untouched).
+
+        Timing, in seconds: ``deadline`` (default 60) when the last query is made and an
+        unpaid order is cancelled; ``poll_interval`` (default 2) the first pause between
+        queries, growing to ``max_poll_interval`` (default 5); ``cancel_attempts`` (default 5);
+        ``max_duration`` (default 90, or ``deadline`` + 30 when longer; at least ``deadline``) bounds the whole flow;
+        ``gateway_hold`` (default 80) how long the gateway may still carry out a request the
+        client gave up on. Invalid options raise :class:`ValidationError` naming the argument.
+
+        Runs on one worker of this client's pool for the whole flow. Cancelling the awaiting
+        task reverses the order, waits for that, then re-raises ``CancelledError`` (a task
+        cancelled while still queued for a worker sends nothing). ``cancel``: a
+        :class:`CancelToken` whose ``cancel()`` makes the flow reverse the order and *return*
+        the outcome (``CANCELLED``, or ``PAID`` / ``UNRESOLVED``). ``on_progress``: called with
+        each :class:`FlowEvent` on the event loop's thread, in order, all before this coroutine
+        returns; an exception it raises is logged and ignored."""
+        return await self._flow(
+            self._client.micropay_and_wait, cancel, on_progress, charge_code=charge_code, dynamic_id=dynamic_id, pay_subject=pay_subject, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, channel=channel, dynamic_id_type=dynamic_id_type, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, goods=goods, verify_codes=verify_codes, notify_url=notify_url, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts, max_duration=max_duration, gateway_hold=gateway_hold
+        )
+
+    async def wait_for_payment(
+        self,
+        *,
+        charge_code: str,
+        deadline: Optional[float] = None,
+        poll_interval: Optional[float] = None,
+        max_poll_interval: Optional[float] = None,
+        cancel_attempts: Optional[int] = None,
+        max_duration: Optional[float] = None,
+        gateway_hold: Optional[float] = None,
+        cancel: Optional[CancelToken] = None,
+        on_progress: Optional[ProgressCallback] = None,
+    ) -> PaymentOutcome:
+        """Poll a QR / JSAPI order until paid, failed, cancelled, or the deadline (``PENDING``).
+
+        Timing, in seconds, as in :meth:`micropay_and_wait`: ``deadline`` (default 60),
+        ``poll_interval`` (default 2) growing to ``max_poll_interval`` (default 5),
+        ``cancel_attempts`` (default 5), ``max_duration`` (default 90, or ``deadline`` + 30 when longer; at least ``deadline``),
+        ``gateway_hold`` (default 80). Cancelling the awaiting task (or ``cancel``) stops
+        waiting at once; the order is left as it is. ``on_progress`` as in
+        :meth:`micropay_and_wait`."""
+        return await self._flow(
+            self._client.wait_for_payment, cancel, on_progress, charge_code=charge_code, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts, max_duration=max_duration, gateway_hold=gateway_hold
+        )
