@@ -149,6 +149,15 @@ fn run(sb: &Sandbox, defaults: &Value, sc: &Value) -> Vec<String> {
                 text("subject"),
             ))
             .expect("QR order");
+        } else if let Some(r) = step.get("refund") {
+            let text = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
+            c.refund(&sosopay::models::RefundRequest::new(
+                text("charge_code"),
+                text("out_refund_no"),
+                Amount::parse_yuan(&text("amount")).expect("amount"),
+                text("subject"),
+            ))
+            .expect("refund");
         } else if let Some(action) = step.get("admin").and_then(Value::as_str) {
             let cc = step["charge_code"].as_str().expect("charge_code");
             match action {

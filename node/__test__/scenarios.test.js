@@ -101,6 +101,9 @@ async function run(sc) {
     } else if (step.create_qr_order) {
       const r = step.create_qr_order
       await c.createQrOrder({ chargeCode: r.charge_code, amount: r.amount, channel: r.channel, paySubject: r.subject })
+    } else if (step.refund) {
+      const r = step.refund
+      await c.refund({ chargeCode: r.charge_code, outRefundNo: r.out_refund_no, refundAmount: r.amount, refundSubject: r.subject })
     } else if (step.admin) {
       await sb.admin('POST', `orders/${step.charge_code}/${step.admin}`)
     } else if (step.wait_for_payment) {

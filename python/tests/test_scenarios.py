@@ -161,6 +161,14 @@ def _run(g: Gateway, sc: Dict[str, Any]) -> List[str]:
                 channel=r["channel"],
                 pay_subject=r["subject"],
             )
+        elif "refund" in step:
+            r = step["refund"]
+            c.refund(
+                charge_code=r["charge_code"],
+                out_refund_no=r["out_refund_no"],
+                refund_amount=r["amount"],
+                refund_subject=r["subject"],
+            )
         elif "admin" in step:
             g.admin("POST", f"orders/{step['charge_code']}/{step['admin']}")
         elif "wait_for_payment" in step:

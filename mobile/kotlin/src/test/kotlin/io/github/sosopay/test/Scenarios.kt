@@ -106,6 +106,15 @@ private fun runScenario(admin: Admin, baseUrl: String, defaults: Map<String, Any
                     ),
                 )
             }
+            step.containsKey("refund") -> {
+                val r = step["refund"].obj()
+                c.refund(
+                    RefundRequest(
+                        refundAmountFen = parseYuan(r.str("amount")), refundSubject = r.str("subject"),
+                        chargeCode = r.str("charge_code"), outRefundNo = r.str("out_refund_no"),
+                    ),
+                )
+            }
             step.containsKey("admin") -> {
                 val (s, t) = admin.call("POST", "orders/${step.str("charge_code")}/${step.str("admin")}")
                 check(s == 200) { t }
