@@ -19,6 +19,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -125,6 +126,7 @@ class FanOut:
     def __init__(self, targets: Sequence[int]) -> None:
         self.targets = list(targets)
         self.statuses: Counter[int] = Counter()
+        self.by_target: Counter[str] = Counter()  # "target index:status"
         self.lock = threading.Lock()
         outer = self
 
@@ -147,13 +149,17 @@ class FanOut:
                     except OSError:
                         results[i] = 599
 
-                threads = [threading.Thread(target=send, args=(i,)) for i in range(len(outer.targets))]
+                order = list(range(len(outer.targets)))
+                random.shuffle(order)  # neither target always starts first
+                threads = [threading.Thread(target=send, args=(i,)) for i in order]
                 for t in threads:
                     t.start()
                 for t in threads:
                     t.join()
                 with outer.lock:
                     outer.statuses.update(results)
+                    for i, st in enumerate(results):
+                        outer.by_target[f"{i}:{st}"] += 1
                 status = 200 if 200 in results else 503 if 503 in results else 500
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -234,6 +240,7 @@ class Figures:
     duplicate_copies: int = 0
     gateway_503: int = 0
     worker_answers: Dict[str, int] = field(default_factory=dict)  # per copy behind the fan-out
+    answers_by_lang: Dict[str, int] = field(default_factory=dict)  # "py:200", "node:503", ...
     handler_runs: int = 0
     orders_processed_once: int = 0
     lost: int = 0
@@ -252,7 +259,7 @@ def run(
     time_scale: float = 0.1,
     duplicate: float = 0.5,
     lease: float = 10.0,
-    handler_ms: float = 20.0,
+    handler_ms: float = 50.0,
     prefix: str = "E2E",
 ) -> Figures:
     results = Path(tempfile.mkdtemp(prefix="sosopay-e2e-"))
@@ -281,6 +288,10 @@ def run(
         f.duplicate_copies = sum(1 for a in all_attempts if a["duplicate"])
         f.gateway_503 = sum(1 for a in all_attempts if a["http_status"] == 503)
         f.worker_answers = {str(k): v for k, v in sorted(proxy.statuses.items())}
+        names = [g.lang for g in groups] if len(groups) > 1 else [groups[0].lang + "-a", groups[0].lang + "-b"]
+        f.answers_by_lang = {
+            f"{names[int(k.split(':')[0])]}:{k.split(':')[1]}": v for k, v in sorted(proxy.by_target.items())
+        }
         f.handler_runs = sum(done[k] for k in keys)
         f.orders_processed_once = sum(1 for k in keys if done[k] == 1)
         f.lost = sum(1 for k in keys if done[k] == 0)
@@ -302,6 +313,65 @@ def run(
         shutil.rmtree(results, ignore_errors=True)
 
 
+@dataclass
+class RaceFigures:
+    store: str
+    notifications: int
+    answers: Dict[str, int] = field(default_factory=dict)  # "py:200", "node:503", ...
+    handler_runs: Dict[str, int] = field(default_factory=dict)  # per language
+    processed_once: int = 0
+    lost: int = 0
+    processed_twice_or_more: int = 0
+
+
+def race(store: str, url: str, *, notifications: int = 60, handler_ms: float = 50.0) -> RaceFigures:
+    """The same signed notification POSTed at the same instant (a barrier) to a Python worker and
+    a Node worker sharing the store, ``notifications`` times: one handler run each."""
+    langs = ["py", "node"] if node_available() else ["py", "py"]
+    results = Path(tempfile.mkdtemp(prefix="sosopay-race-"))
+    groups = {lang: Workers(lang, 2, store, url, results, 10.0, handler_ms) for lang in set(langs)}
+    f = RaceFigures(store=store, notifications=notifications)
+    answers: Counter[str] = Counter()
+    keys: List[str] = []
+    try:
+        for i in range(notifications):
+            code = f"RACE-{os.getpid()}-{int(time.time() * 1000) % 10**8}-{i}"
+            body = f'{{"PAY_NODIFY":{{"BUSI_ID":"{BUSI}","CHARGE_CODE":"{code}","STATE":1,"AMT":1}}}}'
+            query = f"_type=json&sign={sosopay.sign_body(KEY, body)}"
+            keys.append(f"{BUSI}:{code}:1")
+            barrier = threading.Barrier(2)
+
+            def post(lang: str) -> None:
+                c = http.client.HTTPConnection("127.0.0.1", groups[lang].port, timeout=20)
+                c.connect()
+                barrier.wait()
+                c.request("POST", f"/notify?{query}", body=body.encode(), headers={"Content-Type": "application/json"})
+                r = c.getresponse()
+                r.read()
+                c.close()
+                answers[f"{lang}:{r.status}"] += 1
+
+            threads = [threading.Thread(target=post, args=(lang,)) for lang in langs]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        _, done = runs(results)
+        f.answers = dict(sorted(answers.items()))
+        f.processed_once = sum(1 for k in keys if done[k] == 1)
+        f.lost = sum(1 for k in keys if done[k] == 0)
+        f.processed_twice_or_more = sum(1 for k in keys if done[k] > 1)
+        by_lang: Counter[str] = Counter()
+        for log in results.glob("*.log"):
+            by_lang[log.name.split("-")[0]] += sum(1 for line in log.read_text().splitlines() if line.endswith(" done"))
+        f.handler_runs = dict(by_lang)
+        return f
+    finally:
+        for g in groups.values():
+            g.stop()
+        shutil.rmtree(results, ignore_errors=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--store", choices=["redis", "postgres"], required=True)
@@ -311,7 +381,8 @@ def main() -> None:
     p.add_argument("--node-workers", type=int, default=4)
     p.add_argument("--time-scale", type=float, default=0.1)
     p.add_argument("--duplicate", type=float, default=0.5)
-    p.add_argument("--handler-ms", type=float, default=20.0)
+    p.add_argument("--handler-ms", type=float, default=50.0)
+    p.add_argument("--race", type=int, default=100, help="simultaneous Python/Node pairs (0: none)")
     a = p.parse_args()
     if a.store == "postgres":
         from sosopay.stores import apply_schema
@@ -324,7 +395,12 @@ def main() -> None:
         time_scale=a.time_scale, duplicate=a.duplicate, handler_ms=a.handler_ms,
     )  # fmt: skip
     print(json.dumps(asdict(f)))
-    if f.lost or f.processed_twice_or_more:
+    bad = f.lost or f.processed_twice_or_more
+    if a.race:
+        r = race(a.store, a.url, notifications=a.race, handler_ms=a.handler_ms)
+        print(json.dumps(asdict(r)))
+        bad = bad or r.lost or r.processed_twice_or_more
+    if bad:
         sys.exit(1)
 
 

@@ -276,6 +276,24 @@ def test_drivers_are_imported_lazily() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_defaults_are_the_cores() -> None:
+    """DEFAULT_LEASE / DEFAULT_RETENTION are the core's constants (core/src/notify.rs)."""
+    import math
+    import re
+
+    from sosopay.stores import DEFAULT_LEASE, DEFAULT_RETENTION
+
+    src = (REPO / "core" / "src" / "notify.rs").read_text()
+
+    def secs(name: str) -> int:
+        m = re.search(rf"pub const {name}: Duration = Duration::from_secs\(([0-9 *]+)\);", src)
+        assert m, name
+        return math.prod(int(x) for x in m.group(1).split("*"))
+
+    assert DEFAULT_LEASE == secs("DEFAULT_CLAIM_LEASE")
+    assert DEFAULT_RETENTION == secs("DEFAULT_RETENTION")
+
+
 def test_schema_is_the_same_file_in_both_packages() -> None:
     py = (REPO / "python" / "sosopay" / "stores" / "schema.sql").read_text()
     node = Path(REPO / "node" / "stores" / "schema.sql").read_text()
