@@ -14,6 +14,7 @@ export declare const SCHEMA_PATH: string
 
 /** The store's server could not be reached (or timed out): answer the gateway 503. */
 export declare class StoreUnavailableError extends SosopayError {
+  /** `'store_unavailable'` (not one of the core's variants). */
   readonly code: any
 }
 

@@ -219,15 +219,18 @@ def attempts_by_code(sb: Sandbox, codes: Sequence[str]) -> Dict[str, List[Dict[s
 
 
 def wait_delivered(sb: Sandbox, codes: Sequence[str], timeout: float) -> Dict[str, List[Dict[str, Any]]]:
-    """Waits until every order's notification got a 200 (and its duplicate, if any, was sent)."""
+    """Waits until every order's notification got a 200 and the ledger stopped growing (the
+    duplicate copy follows its accepted delivery)."""
     deadline = time.monotonic() + timeout
+    last = -1
     while True:
         by = attempts_by_code(sb, codes)
         pending = [c for c, a in by.items() if not any(x["http_status"] == 200 for x in a)]
-        if not pending or time.monotonic() > deadline:
-            time.sleep(0.3)  # the duplicate copy follows its accepted delivery at once
-            return attempts_by_code(sb, codes)
-        time.sleep(0.2)
+        count = sum(len(a) for a in by.values())
+        if (not pending and count == last) or time.monotonic() > deadline:
+            return by
+        last = count if not pending else -1
+        time.sleep(0.5 if not pending else 0.2)
 
 
 @dataclass

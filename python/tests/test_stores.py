@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Callable, Iterator, List
+from typing import Any, Callable, Iterator, List
 
 import pytest
 
@@ -64,7 +64,7 @@ def make(request: pytest.FixtureRequest) -> Iterator[Factory]:
         url = need(REDIS_URL, "REDIS_URL")
         prefix = f"test:{uuid.uuid4().hex[:8]}:"
 
-        def factory(**kw: float) -> LeasedIdempotencyStore:
+        def factory(**kw: Any) -> LeasedIdempotencyStore:
             s = RedisIdempotencyStore(url, prefix=prefix, **kw)
             made.append(s)
             return s
@@ -86,7 +86,7 @@ def make(request: pytest.FixtureRequest) -> Iterator[Factory]:
             closers.append(engine.dispose)
             source = engine
 
-        def factory(**kw: float) -> LeasedIdempotencyStore:
+        def factory(**kw: Any) -> LeasedIdempotencyStore:
             s = PostgresIdempotencyStore(source, table=table, **kw)
             made.append(s)
             return s

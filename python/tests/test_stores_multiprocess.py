@@ -101,6 +101,9 @@ def test_sigkilled_worker_is_taken_over_after_the_lease(store: Tuple[str, str], 
         assert all(done[f"{BUSI}:{c}:1"] == 1 for c in others)
         first_503 = min(a["at_ms"] for a in attempts if a["http_status"] == 503)
         assert took - first_503 >= (lease - 0.5) * 1000, "taken over only after the lease ran out"
+        print(f"{kind}: SIGKILL mid-handler; then {statuses.count(503)} deliveries answered 503 for "
+              f"{(took - first_503) / 1000:.2f} s (lease {lease} s); processed by a later delivery: "
+              f"handler started {started[key]}x, completed {done[key]}x")
         assert time.monotonic() - killed_at < 15
     finally:
         workers.stop()
@@ -144,6 +147,9 @@ def test_store_restart_deliveries_get_503_then_are_processed_once(store: Tuple[s
         _, done = e2e.runs(results)
         counts = {c: done[f"{BUSI}:{c}:1"] for c in before + during}
         assert set(counts.values()) == {1}, counts
+        n503 = sum(1 for c in during for a in by[c] if a["http_status"] == 503)
+        print(f"{kind}: restarted; {len(during)} orders paid during the outage got {n503} answers 503, "
+              f"then each was processed once ({len(before)} before it too)")
     finally:
         workers.stop()
         proc.terminate()

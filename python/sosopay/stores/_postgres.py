@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import threading
 from importlib import resources
-from typing import Any, Callable, Optional, Tuple, Type, TypeVar, Union
+from typing import Any, Callable, List, Optional, Tuple, Type, TypeVar, Union
 
 from ._base import DEFAULT_LEASE, DEFAULT_RETENTION, LeasedIdempotencyStore
 
@@ -64,10 +64,12 @@ class _Source:
     """Where connections come from: a conninfo string (one autocommit connection per thread), a
     psycopg_pool ``ConnectionPool`` or an SQLAlchemy ``Engine``."""
 
-    def __init__(self, source: Any, connect_timeout: float) -> None:
+    def __init__(self, source: Any, connect_timeout: float, max_idle: int = 8) -> None:
         self.source = source
         self.connect_timeout = connect_timeout
-        self.local = threading.local()
+        self.lock = threading.Lock()
+        self.idle: List[Any] = []  # autocommit connections to reuse (conninfo strings)
+        self.max_idle = max_idle
         self.errors: Tuple[Type[BaseException], ...] = ()
         if isinstance(source, str) or hasattr(source, "connection") or hasattr(source, "raw_connection"):
             import psycopg
@@ -88,14 +90,25 @@ class _Source:
     def run(self, fn: Callable[[Any], T]) -> T:
         src = self.source
         if isinstance(src, str):
-            conn = getattr(self.local, "conn", None)
+            with self.lock:
+                conn = self.idle.pop() if self.idle else None
             if conn is None or conn.closed:
                 import psycopg
 
                 conn = psycopg.connect(src, autocommit=True, connect_timeout=max(1, int(self.connect_timeout)))
-                self.local.conn = conn
-            with conn.cursor() as cur:
-                return fn(cur)
+            try:
+                with conn.cursor() as cur:
+                    r = fn(cur)
+            except BaseException:
+                conn.close()  # it may be broken: never reuse it
+                raise
+            with self.lock:
+                if len(self.idle) < self.max_idle:
+                    self.idle.append(conn)
+                    conn = None
+            if conn is not None:
+                conn.close()
+            return r
         if hasattr(src, "raw_connection"):  # SQLAlchemy Engine
             raw = src.raw_connection()
             try:
@@ -119,9 +132,10 @@ class _Source:
                 return fn(cur)
 
     def reset(self) -> None:
-        conn = getattr(self.local, "conn", None)
-        if conn is not None:
-            self.local.conn = None
+        """Closes the idle connections (after a connection error they may all be broken)."""
+        with self.lock:
+            idle, self.idle = self.idle, []
+        for conn in idle:
             try:
                 conn.close()
             except Exception:  # pragma: no cover
@@ -132,9 +146,9 @@ class PostgresIdempotencyStore(LeasedIdempotencyStore):
     """An :class:`~sosopay.IdempotencyStore` shared by every worker process, over PostgreSQL
     (psycopg 3: ``pip install 'sosopay[postgres]'``).
 
-    ``connection`` is a conninfo or URL (``postgresql://user@host/db``: one autocommit
-    connection per thread), a ``psycopg_pool.ConnectionPool``, or an SQLAlchemy ``Engine`` on
-    a psycopg driver. Create the table first with :func:`apply_schema`. ``lease`` and
+    ``connection`` is a conninfo or URL (``postgresql://user@host/db``: the store keeps up to
+    ``max_idle`` autocommit connections to reuse), a ``psycopg_pool.ConnectionPool``, or an
+    SQLAlchemy ``Engine`` on a psycopg driver. Create the table first with :func:`apply_schema`. ``lease`` and
     ``retention`` are in seconds; call :meth:`purge` periodically to delete old records.
     """
 
@@ -146,10 +160,11 @@ class PostgresIdempotencyStore(LeasedIdempotencyStore):
         lease: float = DEFAULT_LEASE,
         retention: float = DEFAULT_RETENTION,
         connect_timeout: float = 5.0,
+        max_idle: int = 8,
     ) -> None:
         super().__init__(lease=lease, retention=retention)
         self.table = _table(table)
-        self._source = _Source(connection, connect_timeout)
+        self._source = _Source(connection, connect_timeout, max_idle)
         self._unavailable = self._source.errors
         t = self.table
         self._sql = {
@@ -222,7 +237,7 @@ class PostgresIdempotencyStore(LeasedIdempotencyStore):
         self._source.reset()
 
     def close(self) -> None:
-        """Closes this thread's connection (a pool or engine given is left to its owner)."""
+        """Closes the store's idle connections (a pool or engine given is left to its owner)."""
         self._source.reset()
 
     def __repr__(self) -> str:
