@@ -151,11 +151,24 @@ export declare function fromNative(err: unknown): SosopayError
 // ---------------------------------------------------------------------------------------------
 // Webhooks
 
-/** Remembers processed notifications; may be async (a database). `MemoryIdempotencyStore` is one. */
+/** Where a notification stands in a store. */
+export type ClaimState = 'New' | 'InProgress' | 'Done'
+/** A claim with its token, as the leased stores of `sosopay/stores` answer `begin`. */
+export interface TokenClaim {
+  state: ClaimState
+  /** Set when `state` is `'New'`: give it back to `complete`/`abandon`. */
+  token?: string
+}
+
+/**
+ * Remembers processed notifications; may be async (a database). `MemoryIdempotencyStore` is one
+ * (per process); `sosopay/stores` has Redis and PostgreSQL ones shared by many processes.
+ * `begin` answers a state, or a `TokenClaim` whose token the webhook passes back.
+ */
 export interface IdempotencyStore {
-  begin(id: string): 'New' | 'InProgress' | 'Done' | Promise<'New' | 'InProgress' | 'Done'>
-  complete(id: string): void | Promise<void>
-  abandon(id: string): void | Promise<void>
+  begin(id: string): ClaimState | TokenClaim | Promise<ClaimState | TokenClaim>
+  complete(id: string, token?: string): unknown
+  abandon(id: string, token?: string): unknown
 }
 
 export interface WebhookOptions {
@@ -173,11 +186,12 @@ export interface WebhookOptions {
 
 /** What to answer the gateway for one delivery. */
 export interface WebhookResult {
-  /** 200 processed or duplicate; 400 not a genuine notification; 500 the handler failed; 503 in progress. */
+  /** 200 processed or duplicate; 400 not a genuine notification; 500 the handler failed; 503 in
+   * progress, or the store could not be reached. */
   status: 200 | 400 | 500 | 503
   /** The response body (`SUCCESS` on 200). */
   body: string
-  delivery: 'Processed' | 'Duplicate' | 'InProgress' | 'Failed' | 'Rejected'
+  delivery: 'Processed' | 'Duplicate' | 'InProgress' | 'Failed' | 'Rejected' | 'StoreUnavailable'
   notification?: Notification
   error?: unknown
 }

@@ -66,7 +66,10 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore }) {
   /**
    * Verifies one delivery and runs `onNotification` once per notification. Resolves with what to
    * answer the gateway: 200 (processed, or a duplicate), 400 (not a genuine notification), 503
-   * (another delivery is being processed), 500 (the handler failed: the gateway will retry).
+   * (another delivery is being processed, or the store could not be reached: the gateway
+   * retries), 500 (the handler failed: the gateway will retry). `store` is a
+   * MemoryIdempotencyStore (the default, per process) or one of `sosopay/stores` (Redis,
+   * PostgreSQL: shared by every worker process).
    */
   async function handleNotification(options) {
     const verifier = verifierOf(options)
@@ -78,16 +81,34 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore }) {
       return { status: 400, body: 'FAIL', delivery: 'Rejected', error }
     }
     const id = notification.idempotencyKey
-    const claim = await store.begin(id)
-    if (claim === 'Done') return { status: 200, body: 'SUCCESS', delivery: 'Duplicate', notification }
-    if (claim === 'InProgress') return { status: 503, body: 'BUSY', delivery: 'InProgress', notification }
+    // A store answers 'New' | 'InProgress' | 'Done' (MemoryIdempotencyStore), or { state, token }
+    // (the leased stores of sosopay/stores: the token goes back to complete/abandon).
+    let claim
+    try {
+      claim = await store.begin(id)
+    } catch (error) {
+      return { status: 503, body: 'BUSY', delivery: 'StoreUnavailable', notification, error }
+    }
+    const state = claim && typeof claim === 'object' ? claim.state : claim
+    const token = claim && typeof claim === 'object' ? claim.token : undefined
+    if (state === 'Done') return { status: 200, body: 'SUCCESS', delivery: 'Duplicate', notification }
+    if (state !== 'New') return { status: 503, body: 'BUSY', delivery: 'InProgress', notification }
     try {
       if (options.onNotification) await options.onNotification(notification)
     } catch (error) {
-      await store.abandon(id)
+      try {
+        await (token === undefined ? store.abandon(id) : store.abandon(id, token))
+      } catch {
+        // the claim's lease releases it anyway
+      }
       return { status: 500, body: 'FAIL', delivery: 'Failed', notification, error }
     }
-    await store.complete(id)
+    try {
+      await (token === undefined ? store.complete(id) : store.complete(id, token))
+    } catch (error) {
+      // Processed, but not recorded: the claim stays until its lease runs out.
+      return { status: 503, body: 'BUSY', delivery: 'StoreUnavailable', notification, error }
+    }
     return { status: 200, body: 'SUCCESS', delivery: 'Processed', notification }
   }
 

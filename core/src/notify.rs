@@ -17,6 +17,31 @@ use crate::models::Notification;
 /// clock skew.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
 
+/// How long the gateway keeps delivering one notification: 30 attempts, 5 s apart.
+pub const GATEWAY_RETRY_WINDOW: Duration = Duration::from_secs(150);
+
+/// The default lease of a claim in a store shared by many processes (see [`IdempotencyStore`]):
+/// a claim not completed or abandoned within it may be taken over by another delivery, the
+/// worker holding it being presumed dead. Far under [`GATEWAY_RETRY_WINDOW`], so an order whose
+/// worker crashed mid-handler is still processed by one of the gateway's later deliveries; a
+/// handler must finish within it.
+pub const DEFAULT_CLAIM_LEASE: Duration = Duration::from_secs(30);
+
+/// The default time a store keeps a `done` record before it may be purged: 7 days, far beyond
+/// [`DEFAULT_MAX_AGE`] (a delivery older than the replay window is refused anyway).
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+// Checked at compile time: a crashed worker's claim expires while the gateway still retries,
+// with room for several more deliveries; the lease is longer than one delivery's wait for an
+// answer (10 s at the sandbox); a done record outlives every delivery the verifier accepts.
+const _: () = {
+    assert!(DEFAULT_CLAIM_LEASE.as_secs() * 4 <= GATEWAY_RETRY_WINDOW.as_secs());
+    assert!(DEFAULT_CLAIM_LEASE.as_secs() > 10);
+    assert!(
+        DEFAULT_RETENTION.as_secs() > DEFAULT_MAX_AGE.as_secs() + GATEWAY_RETRY_WINDOW.as_secs()
+    );
+};
+
 /// Verifies and decodes notifications for one merchant key. Cheap to clone; `Send + Sync`.
 #[derive(Clone, Debug)]
 pub struct NotificationVerifier {
@@ -218,6 +243,30 @@ pub enum Claim {
 
 /// Remembers which notifications were processed. Implement it over your database (a unique
 /// key on [`Notification::idempotency_key`]); [`MemoryIdempotencyStore`] is the in-process one.
+///
+/// A store shared by several processes (the Python and Node packages' Redis and PostgreSQL
+/// stores) follows this contract, per id:
+///
+/// ```text
+/// (none) --begin--> claimed(token, lease) --complete--> done --(retention)--> purged
+///                      |  \--abandon(token)--> (none)
+///                      \--(lease expires)--> claimable by the next begin
+/// ```
+///
+/// * `begin` is one atomic step on the server: [`Claim::New`] for exactly one of concurrent
+///   callers (no record, or a claim whose lease ran out), [`Claim::InProgress`] while another
+///   holds a live claim (answer 503: the gateway retries; never a second handler run),
+///   [`Claim::Done`] once completed. The lease ([`DEFAULT_CLAIM_LEASE`]) and its clock are the
+///   server's.
+/// * `complete` records the outcome durably, also when the lease ran out meanwhile (the handler
+///   did run; recording it stops a third run); a store that cannot reach its server keeps
+///   trying while the lease lasts, then fails (answer 503).
+/// * `abandon` releases the claim only if it is still the caller's (a claim token compared and
+///   deleted in one step): a claim taken over after the lease is left alone.
+/// * A `done` record is kept for a retention period ([`DEFAULT_RETENTION`]), then may be purged.
+///
+/// The token is the store's business (the trait's callers pass only the id); the in-process
+/// [`MemoryIdempotencyStore`] needs no lease, since its claims die with the process.
 pub trait IdempotencyStore: Send + Sync {
     /// Atomically claims `id`.
     fn begin(&self, id: &str) -> Result<Claim>;

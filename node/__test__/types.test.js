@@ -21,7 +21,7 @@ test('usage.ts compiles under tsc --strict against the package types', () => {
     compilerOptions: {
       strict: true, noEmit: true, target: 'es2022', module: 'commonjs', esModuleInterop: true,
       moduleResolution: 'node', types: ['node'], typeRoots: [path.join(PKG, 'node_modules', '@types')],
-      baseUrl: PKG, paths: { sosopay: [path.join(PKG, 'sosopay.d.ts')] }, skipLibCheck: false,
+      baseUrl: PKG, paths: { sosopay: [path.join(PKG, 'sosopay.d.ts')], 'sosopay/stores': [path.join(PKG, 'stores', 'index.d.ts')] }, skipLibCheck: false,
     },
     files: [path.join(__dirname, 'types', 'usage.ts')],
   }

@@ -8,11 +8,13 @@ query, and repeats it up to 30 times until you answer HTTP 200. So: verify it
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Protocol, Union
+from typing import Callable, NamedTuple, Optional, Protocol, Union
 
 from . import _native
 from .enums import Delivery
+from .errors import SosopayError
 from .models import Notification
+from .stores._base import StoreUnavailableError
 
 __all__ = [
     "parse_notification",
@@ -20,6 +22,8 @@ __all__ = [
     "IdempotencyStore",
     "MemoryIdempotencyStore",
     "process_once",
+    "handle_notification",
+    "WebhookResult",
 ]
 
 Body = Union[bytes, str]
@@ -61,7 +65,8 @@ class NotificationVerifier:
 
 class IdempotencyStore(Protocol):
     """Remembers which notifications were processed; implement it over your database (a
-    unique key on ``notification.idempotency_key``)."""
+    unique key on ``notification.idempotency_key``), or use one of :mod:`sosopay.stores`
+    (Redis, PostgreSQL: shared by many worker processes, with a claim lease)."""
 
     def begin(self, id: str) -> str:
         """Atomically claims ``id``: ``"new"`` (process it), ``"in_progress"`` or ``"done"``."""
@@ -95,3 +100,47 @@ def process_once(
     if native is None:
         raise TypeError("process_once: the notification must come from parse_notification")
     return Delivery(_native.process_once(store, native, handler, notification))
+
+
+class WebhookResult(NamedTuple):
+    """What :func:`handle_notification` did, and what to answer the gateway."""
+
+    #: The HTTP status: 200 (processed, or a duplicate), 400 (not a genuine notification), 503
+    #: (another delivery holds it, or the store is unreachable: the gateway retries), 500 (the
+    #: handler raised: the claim was released, the gateway retries).
+    status: int
+    #: The body to answer: ``"SUCCESS"``, ``"BUSY"`` or ``"FAIL"``.
+    body: str
+    #: What process_once did, when it ran.
+    delivery: Optional[Delivery]
+    #: The verified notification (None when it was rejected).
+    notification: Optional[Notification]
+    #: The exception, when there was one (log it).
+    error: Optional[BaseException]
+
+
+def handle_notification(
+    verifier: NotificationVerifier,
+    store: IdempotencyStore,
+    query: str,
+    body: Body,
+    handler: Callable[[Notification], object],
+) -> WebhookResult:
+    """Verifies one delivery and runs ``handler`` once per notification (all the steps of a
+    webhook but the HTTP): answer ``result.status`` with ``result.body``.
+
+    A store that cannot be reached (:class:`sosopay.stores.StoreUnavailableError`) gives 503:
+    nothing was processed (or the outcome could not be recorded) and the gateway will retry.
+    """
+    try:
+        n = verifier.parse(query, body)
+    except SosopayError as e:
+        return WebhookResult(400, "FAIL", None, None, e)
+    try:
+        delivery = process_once(store, n, handler)
+    except StoreUnavailableError as e:
+        return WebhookResult(503, "BUSY", None, n, e)
+    except Exception as e:  # the handler's (the claim was released)
+        return WebhookResult(500, "FAIL", None, n, e)
+    status = delivery.http_status
+    return WebhookResult(status, "SUCCESS" if status == 200 else "BUSY", delivery, n, None)

@@ -80,3 +80,21 @@ const paid: boolean = n.order.state === OrderState.Paid
 http.createServer(createWebhookHandler({ key: 'key', onNotification: async (note) => { void note.order.chargeCode } }))
 const client = new Client({ busiCode: '0010000001', key: 'key', environment: 'uat', timeoutMs: 20_000 })
 void till(client); void qr(client); void tillScreen(client, new AbortController()); void waitScreen(client); void errors; void plain; void paid
+
+// Stores shared by many worker processes (sosopay/stores).
+import { RedisIdempotencyStore, PostgresIdempotencyStore, StoreUnavailableError, applySchema } from 'sosopay/stores'
+async function shared(): Promise<void> {
+  const redis = new RedisIdempotencyStore({ url: 'redis://localhost:6379/0', leaseMs: 30_000 })
+  const pg = new PostgresIdempotencyStore({ connectionString: 'postgresql://app@db/app', table: 'app.notifications' })
+  await applySchema('postgresql://app@db/app')
+  const claim = await redis.begin('id')
+  if (claim.state === 'New' && claim.token) await redis.complete('id', claim.token)
+  // @ts-expect-error a claim state is one of three
+  if (claim.state === 'Busy') return
+  const purged: number = await pg.purge()
+  http.createServer(createWebhookHandler({ key: 'key', store: pg }))
+  const err: unknown = null
+  if (err instanceof StoreUnavailableError) void err.message
+  void purged
+}
+void shared

@@ -1,0 +1,437 @@
+'use strict'
+// The Redis and PostgreSQL idempotency stores (sosopay/stores) against real servers
+// (REDIS_URL, DATABASE_URL: scripts/with-stores starts throwaway ones): the contract, races,
+// handleNotification with them, an unreachable server; then a cluster of worker processes fed by
+// the sandbox gateway (duplicates, a worker SIGKILLed mid-handler, the store restarted).
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const http = require('node:http')
+const net = require('node:net')
+const os = require('node:os')
+const path = require('node:path')
+const { spawn, spawnSync, execFileSync } = require('node:child_process')
+const readline = require('node:readline')
+
+const sosopay = require('..')
+const stores = require('../stores')
+const { REPO, BUSI, KEY, startSandbox } = require('./helpers.js')
+
+const { RedisIdempotencyStore, PostgresIdempotencyStore, StoreUnavailableError, applySchema } = stores
+const REDIS_URL = process.env.REDIS_URL
+const DATABASE_URL = process.env.DATABASE_URL
+const CTL = process.env.SOSOPAY_STORES_CTL
+const REQUIRED = process.env.SOSOPAY_REQUIRE_STORES === '1'
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const fresh = () => `${BUSI}:T-${crypto.randomBytes(12).toString('hex')}:1`
+
+function skipUnless(url, t) {
+  if (url) return false
+  if (REQUIRED) assert.fail('REDIS_URL / DATABASE_URL are not set (scripts/with-stores sets them)')
+  t.skip('run under scripts/with-stores')
+  return true
+}
+
+const table = `t_${crypto.randomBytes(6).toString('hex')}`
+let schemaReady = null
+async function pgReady() {
+  if (!schemaReady) schemaReady = applySchema(DATABASE_URL, { table }).then(() => applySchema(DATABASE_URL, { table }))
+  return schemaReady
+}
+
+/** `make(options)` builds a store of `kind`; `closeAll()` closes what it made. */
+function factory(kind) {
+  const made = []
+  const prefix = `test:${crypto.randomBytes(4).toString('hex')}:`
+  return {
+    url: kind === 'redis' ? REDIS_URL : DATABASE_URL,
+    async make(options = {}) {
+      let s
+      if (kind === 'redis') s = new RedisIdempotencyStore({ url: REDIS_URL, prefix, ...options })
+      else {
+        await pgReady()
+        s = new PostgresIdempotencyStore({ connectionString: DATABASE_URL, table, ...options })
+      }
+      made.push(s)
+      return s
+    },
+    async closeAll() {
+      for (const s of made) await s.close()
+    },
+  }
+}
+
+for (const kind of ['redis', 'postgres']) {
+  test(`${kind}: claim, in progress, complete, done; abandon; lease; retention; races`, async (t) => {
+    const f = factory(kind)
+    if (skipUnless(f.url, t)) return
+    try {
+      const store = await f.make()
+      // claim -> in progress -> done
+      let id = fresh()
+      assert.equal(await store.status(id), null)
+      const c = await store.begin(id)
+      assert.equal(c.state, 'New')
+      assert.match(c.token, /^[0-9a-f]{32}$/)
+      assert.deepEqual(await store.begin(id), { state: 'InProgress' })
+      assert.equal(await store.status(id), 'InProgress')
+      assert.equal(await store.complete(id, c.token), 'held')
+      assert.deepEqual(await store.begin(id), { state: 'Done' })
+      assert.equal(await store.abandon(id, 'nope'), false)
+      assert.equal(await store.status(id), 'Done')
+
+      // abandon releases only the caller's own claim
+      id = fresh()
+      const a = await store.begin(id)
+      assert.equal(await store.abandon(id, 'someone-else'), false)
+      assert.equal((await store.begin(id)).state, 'InProgress')
+      assert.equal(await store.abandon(id, a.token), true)
+      const a2 = await store.begin(id)
+      assert.equal(a2.state, 'New')
+      assert.notEqual(a2.token, a.token)
+      assert.equal(await store.abandon(id), true) // this object's own claim, without the token
+      assert.equal((await store.begin(id)).state, 'New')
+
+      // lease expiry: another worker takes over; the first one's late complete is recorded
+      const short = await f.make({ leaseMs: 400 })
+      const other = await f.make({ leaseMs: 400 })
+      id = fresh()
+      const first = await short.begin(id)
+      assert.equal((await other.begin(id)).state, 'InProgress')
+      await sleep(600)
+      assert.equal(await short.status(id), null)
+      const second = await other.begin(id)
+      assert.equal(second.state, 'New')
+      assert.equal(await short.abandon(id, first.token), false)
+      assert.equal((await short.begin(id)).state, 'InProgress')
+      const lost = []
+      short.onLeaseLost = (x) => lost.push(x)
+      assert.equal(await short.complete(id, first.token), 'lost')
+      assert.deepEqual(lost, [id])
+      assert.equal(await other.complete(id, second.token), 'already')
+      assert.equal(await other.status(id), 'Done')
+
+      // retention
+      const brief = await f.make({ retentionMs: 300 })
+      id = fresh()
+      await brief.begin(id)
+      await brief.complete(id)
+      assert.equal(await brief.status(id), 'Done')
+      await sleep(500)
+      const purged = await brief.purge()
+      if (kind === 'postgres') assert.ok(purged >= 1)
+      else assert.equal(purged, 0) // Redis expires it itself
+      assert.equal(await brief.status(id), null)
+      assert.equal((await brief.begin(id)).state, 'New')
+
+      // 16 concurrent claims over 4 connections: exactly one New
+      const many = []
+      for (let i = 0; i < 4; i++) many.push(await f.make())
+      for (let round = 0; round < 5; round++) {
+        const rid = fresh()
+        const got = await Promise.all(Array.from({ length: 16 }, (_, i) => many[i % 4].begin(rid)))
+        assert.deepEqual(got.map((g) => g.state).sort(), [...Array(15).fill('InProgress'), 'New'])
+      }
+    } finally {
+      await f.closeAll()
+    }
+  })
+
+  test(`${kind}: handleNotification with the store (processed, duplicate, failed, busy)`, async (t) => {
+    const f = factory(kind)
+    if (skipUnless(f.url, t)) return
+    try {
+      const store = await f.make()
+      const delivery = (charge) => {
+        const body = `{"PAY_NODIFY":{"BUSI_ID":"${BUSI}","CHARGE_CODE":"${charge}","STATE":1,"AMT":1}}`
+        return { query: `sign=${sosopay.signBody(KEY, body)}`, body }
+      }
+      const d = delivery(`H-${crypto.randomBytes(8).toString('hex')}`)
+      const seen = []
+      const onNotification = async (n) => seen.push(n.idempotencyKey)
+      const r1 = await sosopay.handleNotification({ key: KEY, store, ...d, onNotification })
+      assert.equal(r1.status, 200)
+      assert.equal(r1.delivery, 'Processed')
+      const r2 = await sosopay.handleNotification({ key: KEY, store, ...d, onNotification })
+      assert.equal(r2.delivery, 'Duplicate')
+      assert.equal(seen.length, 1)
+
+      const failing = delivery(`F-${crypto.randomBytes(8).toString('hex')}`)
+      const r3 = await sosopay.handleNotification({ key: KEY, store, ...failing, onNotification: () => { throw new Error('db down') } })
+      assert.equal(r3.status, 500)
+      const key = r3.notification.idempotencyKey
+      assert.equal(await store.status(key), null, 'released')
+      const other = await f.make()
+      const held = await other.begin(key)
+      const r4 = await sosopay.handleNotification({ key: KEY, store, ...failing, onNotification })
+      assert.equal(r4.status, 503)
+      assert.equal(r4.delivery, 'InProgress')
+      await other.complete(key, held.token)
+      const r5 = await sosopay.handleNotification({ key: KEY, store, ...failing, onNotification })
+      assert.equal(r5.delivery, 'Duplicate')
+    } finally {
+      await f.closeAll()
+    }
+  })
+}
+
+async function closedPort() {
+  const srv = net.createServer()
+  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve))
+  const { port } = srv.address()
+  await new Promise((resolve) => srv.close(resolve))
+  return port
+}
+
+test('an unreachable server: begin rejects with StoreUnavailableError, the webhook answers 503', async () => {
+  const port = await closedPort()
+  const list = [
+    new RedisIdempotencyStore({ url: `redis://127.0.0.1:${port}/0` }),
+    new PostgresIdempotencyStore({ connectionString: `postgresql://x@127.0.0.1:${port}/x` }),
+  ]
+  const body = `{"PAY_NODIFY":{"BUSI_ID":"${BUSI}","CHARGE_CODE":"U-1","STATE":1,"AMT":1}}`
+  const query = `sign=${sosopay.signBody(KEY, body)}`
+  for (const store of list) {
+    await assert.rejects(store.begin('x'), StoreUnavailableError)
+    let ran = 0
+    const r = await sosopay.handleNotification({ key: KEY, store, query, body, onNotification: () => ran++ })
+    assert.equal(r.status, 503)
+    assert.equal(r.body, 'BUSY')
+    assert.equal(r.delivery, 'StoreUnavailable')
+    assert.ok(r.error instanceof StoreUnavailableError)
+    assert.equal(ran, 0)
+    await store.close()
+  }
+})
+
+test('options are checked; the schema is the Python package\'s file; drivers load lazily', () => {
+  assert.throws(() => new PostgresIdempotencyStore({ connectionString: 'postgresql://x@h/x', table: 'x; drop table y' }), sosopay.ValidationError)
+  assert.throws(() => new RedisIdempotencyStore({ url: 'redis://h', leaseMs: 0 }), sosopay.ValidationError)
+  assert.throws(() => new RedisIdempotencyStore({}), sosopay.ValidationError)
+  assert.match(stores.schemaSql('app.notes'), /CREATE TABLE IF NOT EXISTS app\.notes/)
+  const py = fs.readFileSync(path.join(REPO, 'python', 'sosopay', 'stores', 'schema.sql'), 'utf8')
+  assert.equal(fs.readFileSync(stores.SCHEMA_PATH, 'utf8'), py)
+  const r = spawnSync(process.execPath, ['-e', `
+    require(${JSON.stringify(path.join(__dirname, '..'))}); require(${JSON.stringify(path.join(__dirname, '..', 'stores'))})
+    const loaded = Object.keys(require.cache).filter((k) => /node_modules[\\\\/](redis|@redis|pg)[\\\\/]/.test(k))
+    if (loaded.length) { console.error(loaded); process.exit(1) }`])
+  assert.equal(r.status, 0, String(r.stderr))
+})
+
+// --- Worker processes fed by the sandbox ---------------------------------------------------------
+
+function startWorkers({ n, kind, url, results, lease, handlerMs = 20, port }) {
+  const child = spawn(process.execPath, [path.join(__dirname, 'store-worker.js'),
+    '--port', String(port), '--workers', String(n), '--store', kind, '--url', url,
+    '--results', results, '--lease', String(lease), '--handler-ms', String(handlerMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, STORE_TABLE: 'sosopay_notifications' },
+  })
+  const pids = []
+  return new Promise((resolve, reject) => {
+    const rl = readline.createInterface({ input: child.stdout })
+    child.once('exit', (c) => reject(new Error(`workers exited (${c})`)))
+    rl.on('line', (line) => {
+      if (!line.startsWith('ready ')) return
+      pids.push(Number(line.split(' ')[1]))
+      if (pids.length === n) {
+        resolve({
+          pids,
+          stop: () => new Promise((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done()
+            child.once('exit', () => done())
+            child.kill('SIGTERM')
+          }),
+        })
+      }
+    })
+  })
+}
+
+/** An HTTP proxy that forwards each delivery to `port` twice at once (two workers race). */
+async function fanOut(port) {
+  const statuses = {}
+  const forward = (req, body) =>
+    new Promise((resolve) => {
+      const r = http.request({ host: '127.0.0.1', port, method: 'POST', path: req.url, headers: { 'content-type': req.headers['content-type'] || 'text/plain' } }, (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode))
+      })
+      r.on('error', () => resolve(599))
+      r.end(body)
+    })
+  const server = http.createServer(async (req, res) => {
+    const chunks = []
+    for await (const c of req) chunks.push(c)
+    const body = Buffer.concat(chunks)
+    const got = await Promise.all([forward(req, body), forward(req, body)])
+    for (const s of got) statuses[s] = (statuses[s] || 0) + 1
+    res.statusCode = got.includes(200) ? 200 : got.includes(503) ? 503 : 500
+    res.end()
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { port: server.address().port, statuses, close: () => new Promise((r) => server.close(r)) }
+}
+
+function runs(results) {
+  const started = {}
+  const done = {}
+  for (const f of fs.readdirSync(results).filter((x) => x.endsWith('.log'))) {
+    for (const line of fs.readFileSync(path.join(results, f), 'utf8').split('\n')) {
+      const [key, , what] = line.split(' ')
+      if (!what) continue
+      const m = what === 'start' ? started : done
+      m[key] = (m[key] || 0) + 1
+    }
+  }
+  return { started, done }
+}
+
+async function createAndPay(sb, codes, port) {
+  const c = new sosopay.Client({ busiCode: BUSI, key: KEY, baseUrl: sb.baseUrl, defaultOperId: 'o', defaultDevId: 'd' })
+  const queries = ['', '?_type=json', '?_type=json&encrypt=3DES']
+  let next = 0
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < codes.length) {
+      const i = next++
+      await c.createQrOrder({ chargeCode: codes[i], amount: '0.01', channel: 'Wechat', paySubject: 'e2e', notifyUrl: `http://127.0.0.1:${port}/notify${queries[i % 3]}` })
+      await sb.admin('POST', `orders/${codes[i]}/pay`)
+    }
+  }))
+}
+
+async function attemptsByCode(sb, codes) {
+  const by = Object.fromEntries(codes.map((c) => [c, []]))
+  for (const a of (await sb.admin('GET', 'ledger')).notifications) if (by[a.charge_code]) by[a.charge_code].push(a)
+  return by
+}
+
+async function waitDelivered(sb, codes, timeoutMs) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const by = await attemptsByCode(sb, codes)
+    const pending = codes.filter((c) => !by[c].some((a) => a.http_status === 200))
+    if (pending.length === 0 || Date.now() > deadline) {
+      await sleep(300)
+      return attemptsByCode(sb, codes)
+    }
+    await sleep(200)
+  }
+}
+
+async function freePort() {
+  return closedPort()
+}
+
+for (const kind of ['redis', 'postgres']) {
+  const url = kind === 'redis' ? REDIS_URL : DATABASE_URL
+
+  test(`${kind}: 4 cluster workers, 100 paid orders, duplicates raced: each handler runs once`, async (t) => {
+    if (skipUnless(url, t)) return
+    if (kind === 'postgres') await applySchema(url)
+    const results = fs.mkdtempSync(path.join(os.tmpdir(), 'sosopay-node-mp-'))
+    const sb = await startSandbox({ timeScale: 0.1, args: ['--fault', 'notify:duplicate:0.5', '--seed', '3'] })
+    const port = await freePort()
+    const workers = await startWorkers({ n: 4, kind, url, results, lease: 10, port })
+    const proxy = await fanOut(port)
+    try {
+      const codes = Array.from({ length: 100 }, (_, i) => `NMP-${kind}-${process.pid}-${Date.now() % 1e8}-${i}`)
+      await createAndPay(sb, codes, proxy.port)
+      const by = await waitDelivered(sb, codes, 60_000)
+      const { done } = runs(results)
+      const counts = codes.map((c) => done[`${BUSI}:${c}:1`] || 0)
+      assert.deepEqual([...new Set(counts)], [1], 'every order processed exactly once')
+      const all = Object.values(by).flat()
+      assert.ok(all.filter((a) => a.duplicate).length > 10, 'duplicates were sent')
+      assert.equal(new Set(fs.readdirSync(results).filter((x) => x.endsWith('.log'))).size > 1, true, 'several workers ran handlers')
+      t.diagnostic(`deliveries ${all.length}, duplicate copies ${all.filter((a) => a.duplicate).length}, worker answers ${JSON.stringify(proxy.statuses)}`)
+    } finally {
+      await proxy.close()
+      await workers.stop()
+      await sb.stop()
+      fs.rmSync(results, { recursive: true, force: true })
+    }
+  })
+
+  test(`${kind}: a worker SIGKILLed mid-handler: after the lease another delivery processes it once`, async (t) => {
+    if (skipUnless(url, t)) return
+    if (kind === 'postgres') await applySchema(url)
+    const results = fs.mkdtempSync(path.join(os.tmpdir(), 'sosopay-node-kill-'))
+    const sb = await startSandbox({ timeScale: 0.05 })
+    const port = await freePort()
+    const lease = 1.5
+    const workers = await startWorkers({ n: 3, kind, url, results, lease, handlerMs: 5, port })
+    try {
+      const code = `SLOW-N-${kind}-${process.pid}-${Date.now() % 1e8}`
+      await createAndPay(sb, [code], port)
+      const marker = path.join(results, `slow-${code}`)
+      const deadline = Date.now() + 10_000
+      while (!fs.existsSync(marker) || !fs.readFileSync(marker, 'utf8')) {
+        assert.ok(Date.now() < deadline, 'the slow handler never started')
+        await sleep(20)
+      }
+      process.kill(Number(fs.readFileSync(marker, 'utf8')), 'SIGKILL')
+      const by = await waitDelivered(sb, [code], 20_000)
+      const statuses = by[code].map((a) => a.http_status)
+      assert.ok(statuses.includes(200), JSON.stringify(statuses))
+      assert.ok(statuses.includes(503), `503 while the dead worker's lease was live: ${statuses}`)
+      const { started, done } = runs(results)
+      const key = `${BUSI}:${code}:1`
+      assert.equal(started[key], 2)
+      assert.equal(done[key], 1)
+    } finally {
+      await workers.stop()
+      await sb.stop()
+      fs.rmSync(results, { recursive: true, force: true })
+    }
+  })
+
+  test(`${kind}: the store restarted mid-run: deliveries get 503, then are processed once`, async (t) => {
+    if (skipUnless(url, t)) return
+    if (!CTL) {
+      if (REQUIRED) assert.fail('SOSOPAY_STORES_CTL is not set')
+      return t.skip('needs scripts/with-stores')
+    }
+    if (kind === 'postgres') await applySchema(url)
+    const results = fs.mkdtempSync(path.join(os.tmpdir(), 'sosopay-node-restart-'))
+    const sb = await startSandbox({ timeScale: 0.05 })
+    const port = await freePort()
+    const workers = await startWorkers({ n: 4, kind, url, results, lease: 10, handlerMs: 5, port })
+    let down = false
+    try {
+      const stamp = `${kind}-${process.pid}-${Date.now() % 1e8}`
+      const before = Array.from({ length: 10 }, (_, i) => `NB-${stamp}-${i}`)
+      await createAndPay(sb, before, port)
+      await waitDelivered(sb, before, 20_000)
+      execFileSync(CTL, [kind, 'stop'])
+      down = true
+      const during = Array.from({ length: 20 }, (_, i) => `ND-${stamp}-${i}`)
+      await createAndPay(sb, during, port)
+      const deadline = Date.now() + 5000
+      for (;;) {
+        const by = await attemptsByCode(sb, during)
+        if (during.every((c) => by[c].some((a) => a.http_status === 503))) {
+          assert.ok(!during.some((c) => by[c].some((a) => a.http_status === 200)))
+          break
+        }
+        assert.ok(Date.now() < deadline, 'deliveries during the outage were not all answered 503')
+        await sleep(100)
+      }
+      execFileSync(CTL, [kind, 'start'])
+      down = false
+      const by = await waitDelivered(sb, [...before, ...during], 20_000)
+      assert.ok(during.every((c) => by[c].some((a) => a.http_status === 200)), 'lost after the restart')
+      const { done } = runs(results)
+      const counts = [...before, ...during].map((c) => done[`${BUSI}:${c}:1`] || 0)
+      assert.deepEqual([...new Set(counts)], [1])
+    } finally {
+      if (down) execFileSync(CTL, [kind, 'start'])
+      await workers.stop()
+      await sb.stop()
+      fs.rmSync(results, { recursive: true, force: true })
+    }
+  })
+}

@@ -1,0 +1,428 @@
+'use strict'
+// Idempotency stores shared by many worker processes, for `handleNotification` /
+// `createWebhookHandler`: Redis (node-redis v4+ or ioredis) and PostgreSQL (pg). The drivers are
+// optional peer dependencies, required only when a store creates its own client.
+//
+// The contract (the same as the Python package's sosopay.stores, and the same records, so Python
+// and Node workers can share one store):
+//
+//   (none) --begin--> claimed(token, lease) --complete--> done --(retention)--> purged
+//                        |  \--abandon(token)--> (none)
+//                        \--(lease expires)--> claimable again by the next begin
+//
+// `begin` is one atomic step on the server: `{ state: 'New', token }` (run the handler, then
+// `complete(id, token)`; `abandon(id, token)` on failure), `{ state: 'InProgress' }` (another
+// worker holds a live claim: answer 503, the gateway retries) or `{ state: 'Done' }` (answer 200).
+// `complete` records the outcome durably, even when the lease ran out meanwhile (the handler did
+// run; recording it stops a third run), and keeps retrying an unreachable server while the lease
+// lasts. `abandon` releases the claim only if it is still the caller's token's. Lease expiry uses
+// the server's clock. The handler must finish within the lease.
+
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const path = require('node:path')
+const { SosopayError, ValidationError } = require('../errors.js')
+
+/** A claim's lease (ms): after it, another delivery may process the notification. The core's
+ * `notify::DEFAULT_CLAIM_LEASE`. */
+const DEFAULT_LEASE_MS = 30_000
+/** How long a `done` record is kept (ms): 7 days. The core's `notify::DEFAULT_RETENTION`. */
+const DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000
+const DEFAULT_PREFIX = 'sosopay:notify:'
+const DEFAULT_TABLE = 'sosopay_notifications'
+const SCHEMA_PATH = path.join(__dirname, 'schema.sql')
+
+/** The store's server could not be reached (or timed out): answer the gateway 503. */
+class StoreUnavailableError extends SosopayError {
+  constructor(message, details = {}) {
+    super(message, { ...details, code: 'store_unavailable', retryable: true })
+    if (details.cause) this.cause = details.cause
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function positive(name, v) {
+  if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) {
+    throw new ValidationError(`invalid ${name}: must be a positive number of ms`, { field: name, reason: 'not positive' })
+  }
+  return v
+}
+
+/** The shared machinery: tokens, timeouts, retries. Subclasses give `_begin`, `_complete`,
+ * `_abandon`, `_status`, `_purge` and `_isUnavailable`. */
+class LeasedIdempotencyStore {
+  constructor({ leaseMs = DEFAULT_LEASE_MS, retentionMs = DEFAULT_RETENTION_MS, commandTimeoutMs = 5000 } = {}) {
+    this.leaseMs = positive('leaseMs', leaseMs)
+    this.retentionMs = positive('retentionMs', retentionMs)
+    this.commandTimeoutMs = positive('commandTimeoutMs', commandTimeoutMs)
+    this._held = new Map() // id -> { token, at }: claims taken through this object
+  }
+
+  /** Atomically claims `id`: `{ state: 'New', token }`, `{ state: 'InProgress' }` or
+   * `{ state: 'Done' }`. Rejects with StoreUnavailableError when the server is unreachable. */
+  async begin(id) {
+    const token = crypto.randomBytes(16).toString('hex')
+    const state = await this._call(() => this._begin(String(id), token))
+    if (state === 'New') {
+      this._held.set(String(id), { token, at: Date.now() })
+      return { state, token }
+    }
+    return { state }
+  }
+
+  /** Records `id` as processed, durably; retries an unreachable server while the lease lasts. */
+  async complete(id, token) {
+    id = String(id)
+    const held = this._held.get(id)
+    if (held && (token === undefined || held.token === token)) this._held.delete(id)
+    if (token === undefined && held) token = held.token
+    const until = (held ? held.at : Date.now()) + this.leaseMs * 0.9
+    const r = await this._call(() => this._complete(id, token || null), until)
+    if (r === 'lost' && typeof this.onLeaseLost === 'function') this.onLeaseLost(id)
+    else if (r === 'lost') {
+      process.emitWarning(
+        `sosopay: the claim on ${id} outlived its ${this.leaseMs} ms lease before completing; recorded as done, but another delivery may have run the handler too (raise leaseMs)`,
+        'SosopayLeaseWarning',
+      )
+    }
+    return r
+  }
+
+  /** Releases the caller's claim on `id`; a claim that is no longer `token`'s is left alone. */
+  async abandon(id, token) {
+    id = String(id)
+    const held = this._held.get(id)
+    if (held && (token === undefined || held.token === token)) this._held.delete(id)
+    if (token === undefined && held) token = held.token
+    if (!token) return false
+    return this._call(() => this._abandon(id, token))
+  }
+
+  /** `null` (no record, or an expired claim), `'InProgress'` or `'Done'`. */
+  async status(id) {
+    return this._call(() => this._status(String(id)))
+  }
+
+  /** Deletes the records older than the retention period; resolves to how many. */
+  async purge() {
+    return this._call(() => this._purge())
+  }
+
+  async _call(op, until) {
+    let delay = 50
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this._timed(op())
+      } catch (e) {
+        if (!this._isUnavailable(e)) throw e
+        if (attempt === 1) continue // a pooled connection may be stale after a server restart
+        if (until === undefined || Date.now() + delay > until) {
+          throw e instanceof StoreUnavailableError
+            ? e
+            : new StoreUnavailableError(`${this.constructor.name}: ${e && e.message}`, { cause: e })
+        }
+        await sleep(delay)
+        delay = Math.min(delay * 2, 1000)
+      }
+    }
+  }
+
+  _timed(promise) {
+    let timer
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(new StoreUnavailableError(`${this.constructor.name}: no answer in ${this.commandTimeoutMs} ms`)),
+        this.commandTimeoutMs,
+      )
+    })
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+  }
+}
+
+// --- Redis -------------------------------------------------------------------------------------
+
+// KEYS[1] the record; ARGV[1] "claim:<token>", ARGV[2] "done:<ms>", ARGV[3] retention (ms).
+// 1: the claim was ours; 0: recorded although our lease had run out; 2: already done.
+const COMPLETE_LUA = `
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, 5) == 'done:' then return 2 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+if v == ARGV[1] then return 1 end
+return 0
+`
+// KEYS[1] the record; ARGV[1] "claim:<token>". Deletes it only if it is still that claim.
+const ABANDON_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`
+const sha1 = (s) => crypto.createHash('sha1').update(s).digest('hex')
+
+/**
+ * Over Redis. Records: `{prefix}{id}` = `claim:<token>` (PX lease) or `done:<unix ms>`
+ * (PX retention). Run Redis with `appendonly yes` for `complete` to survive a restart.
+ *
+ * Options: `client` (a node-redis v4+ client, connected, or an ioredis client) or `url` (the
+ * store makes a node-redis client with the offline queue off, so commands fail fast while the
+ * server is down; call `close()` at the end); `prefix`, `leaseMs`, `retentionMs`,
+ * `commandTimeoutMs`.
+ */
+class RedisIdempotencyStore extends LeasedIdempotencyStore {
+  constructor(options = {}) {
+    super(options)
+    this.prefix = options.prefix === undefined ? DEFAULT_PREFIX : String(options.prefix)
+    if (options.client) {
+      this.client = options.client
+      this._owned = false
+    } else if (options.url) {
+      const { createClient } = require('redis')
+      // No reconnection loop and no offline queue: while the server is down every command fails
+      // at once (a 503 for the gateway); the next command after it is back connects again.
+      this.client = createClient({
+        url: options.url,
+        disableOfflineQueue: true,
+        socket: { connectTimeout: 5000, reconnectStrategy: false },
+      })
+      this.client.on('error', (e) => {
+        this.lastError = e
+      })
+      this._owned = true
+      this._connecting = null
+    } else {
+      throw new ValidationError('invalid options: give client or url', { field: 'client', reason: 'is required' })
+    }
+    this._send =
+      typeof this.client.call === 'function'
+        ? (args) => this.client.call(...args) // ioredis
+        : (args) => this.client.sendCommand(args) // node-redis v4+
+  }
+
+  key(id) {
+    return this.prefix + id
+  }
+
+  async _cmd(...args) {
+    if (this._owned && !this.client.isReady) {
+      if (!this._connecting) {
+        if (this.client.isOpen) throw new StoreUnavailableError('RedisIdempotencyStore: the connection is not ready')
+        this._connecting = this.client.connect().finally(() => {
+          this._connecting = null
+        })
+      }
+      await this._connecting
+    }
+    return this._send(args.map(String))
+  }
+
+  async _script(lua, keys, args) {
+    const sha = sha1(lua)
+    try {
+      return await this._cmd('EVALSHA', sha, keys.length, ...keys, ...args)
+    } catch (e) {
+      if (!/NOSCRIPT/.test(String(e && e.message))) throw e
+      return this._cmd('EVAL', lua, keys.length, ...keys, ...args)
+    }
+  }
+
+  async _begin(id, token) {
+    const key = this.key(id)
+    for (let i = 0; i < 5; i++) {
+      const ok = await this._cmd('SET', key, `claim:${token}`, 'NX', 'PX', Math.max(1, Math.round(this.leaseMs)))
+      if (ok === 'OK') return 'New'
+      const v = await this._cmd('GET', key)
+      if (v === null || v === undefined) continue // expired or released in between: claim again
+      return String(v).startsWith('done:') ? 'Done' : 'InProgress'
+    }
+    return 'InProgress'
+  }
+
+  async _complete(id, token) {
+    const r = Number(
+      await this._script(COMPLETE_LUA, [this.key(id)], [token ? `claim:${token}` : '', `done:${Date.now()}`, Math.round(this.retentionMs)]),
+    )
+    return r === 1 ? 'held' : r === 0 ? 'lost' : 'already'
+  }
+
+  async _abandon(id, token) {
+    return Number(await this._script(ABANDON_LUA, [this.key(id)], [`claim:${token}`])) === 1
+  }
+
+  async _status(id) {
+    const v = await this._cmd('GET', this.key(id))
+    if (v === null || v === undefined) return null
+    return String(v).startsWith('done:') ? 'Done' : 'InProgress'
+  }
+
+  async _purge() {
+    return 0 // Redis expires claims after the lease and done records after the retention
+  }
+
+  _isUnavailable(e) {
+    if (e instanceof StoreUnavailableError) return true
+    const name = (e && (e.name || (e.constructor && e.constructor.name))) || ''
+    // A reply error is the server's answer (a bug, not an outage), except while it loads its data.
+    if (name === 'ReplyError' || name === 'ErrorReply') return /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN)/.test(String(e.message))
+    return true
+  }
+
+  /** Closes the client the store made (a client given is left to its owner). */
+  async close() {
+    if (this._owned && this.client.isOpen) await this.client.quit().catch(() => this.client.disconnect())
+  }
+}
+
+// --- PostgreSQL --------------------------------------------------------------------------------
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/
+
+function checkTable(table) {
+  if (!IDENT.test(table)) {
+    throw new ValidationError(`invalid table: ${JSON.stringify(table)} (letters, digits and _; schema.table allowed)`, {
+      field: 'table',
+      reason: 'not an identifier',
+    })
+  }
+  return table
+}
+
+/** The schema (`stores/schema.sql`, the same file as the Python package's) for `table`. */
+function schemaSql(table = DEFAULT_TABLE) {
+  return fs.readFileSync(SCHEMA_PATH, 'utf8').split(DEFAULT_TABLE).join(checkTable(table))
+}
+
+const sqlFor = (t) => ({
+  begin: `INSERT INTO ${t} AS r (id, state, token, lease_until, claimed_at, attempts)
+VALUES ($1, 'claimed', $2, now() + make_interval(secs => $3), now(), 1)
+ON CONFLICT (id) DO UPDATE
+   SET state = 'claimed', token = EXCLUDED.token, lease_until = EXCLUDED.lease_until,
+       claimed_at = EXCLUDED.claimed_at, attempts = r.attempts + 1
+ WHERE r.state = 'claimed' AND r.lease_until <= now()
+RETURNING r.attempts`,
+  state: `SELECT state, lease_until > now() AS live FROM ${t} WHERE id = $1`,
+  held: `UPDATE ${t} SET state = 'done', token = NULL, lease_until = NULL, completed_at = now()
+ WHERE id = $1 AND state = 'claimed' AND token = $2`,
+  any: `INSERT INTO ${t} AS r (id, state, completed_at) VALUES ($1, 'done', now())
+ON CONFLICT (id) DO UPDATE
+   SET state = 'done', token = NULL, lease_until = NULL, completed_at = now()
+ WHERE r.state = 'claimed'`,
+  abandon: `DELETE FROM ${t} WHERE id = $1 AND state = 'claimed' AND token = $2`,
+  purge: `DELETE FROM ${t}
+ WHERE (state = 'done' AND completed_at < now() - make_interval(secs => $1))
+    OR (state = 'claimed' AND lease_until < now() - make_interval(secs => $1))`,
+})
+
+function makePool(connectionString) {
+  const { Pool } = require('pg')
+  const pool = new Pool({ connectionString, max: 10, connectionTimeoutMillis: 5000 })
+  pool.on('error', () => {}) // an idle client lost (server restart): the next query reconnects
+  return pool
+}
+
+/**
+ * Over PostgreSQL (`pg`): one row per notification (`stores/schema.sql`; create it with
+ * `applySchema`). The claim is one `INSERT … ON CONFLICT DO UPDATE … WHERE the lease expired
+ * RETURNING`, so exactly one of concurrent deliveries gets a row back.
+ *
+ * Options: `pool` (a `pg.Pool`, or anything with `query(text, values)`; attach a `pool.on('error')`
+ * listener) or `connectionString` (the store makes a pool; call `close()` at the end); `table`,
+ * `leaseMs`, `retentionMs`, `commandTimeoutMs`. Call `purge()` periodically.
+ */
+class PostgresIdempotencyStore extends LeasedIdempotencyStore {
+  constructor(options = {}) {
+    super(options)
+    this.table = checkTable(options.table === undefined ? DEFAULT_TABLE : String(options.table))
+    if (options.pool) {
+      this.pool = options.pool
+      this._owned = false
+    } else if (options.connectionString) {
+      this.pool = makePool(options.connectionString)
+      this._owned = true
+    } else {
+      throw new ValidationError('invalid options: give pool or connectionString', { field: 'pool', reason: 'is required' })
+    }
+    this._sql = sqlFor(this.table)
+  }
+
+  async _begin(id, token) {
+    for (let i = 0; i < 5; i++) {
+      const r = await this.pool.query(this._sql.begin, [id, token, this.leaseMs / 1000])
+      if (r.rowCount === 1) return 'New'
+      const s = await this.pool.query(this._sql.state, [id])
+      if (s.rowCount === 0) continue // released in between: claim again
+      return s.rows[0].state === 'done' ? 'Done' : 'InProgress'
+    }
+    return 'InProgress'
+  }
+
+  async _complete(id, token) {
+    if (token) {
+      const r = await this.pool.query(this._sql.held, [id, token])
+      if (r.rowCount === 1) return 'held'
+    }
+    const r = await this.pool.query(this._sql.any, [id])
+    return r.rowCount === 1 ? 'lost' : 'already'
+  }
+
+  async _abandon(id, token) {
+    return (await this.pool.query(this._sql.abandon, [id, token])).rowCount === 1
+  }
+
+  async _status(id) {
+    const s = await this.pool.query(this._sql.state, [id])
+    if (s.rowCount === 0) return null
+    if (s.rows[0].state === 'done') return 'Done'
+    return s.rows[0].live ? 'InProgress' : null
+  }
+
+  async _purge() {
+    return (await this.pool.query(this._sql.purge, [this.retentionMs / 1000])).rowCount
+  }
+
+  _isUnavailable(e) {
+    if (e instanceof StoreUnavailableError) return true
+    const code = e && e.code
+    // SQLSTATE class 08 (connection exception), 57P01-57P03 (shutdown, crash, starting up),
+    // 53300 (too many connections); no SQLSTATE at all: a network or pool error.
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return /^(08|57P0|53300)/.test(code)
+    return true
+  }
+
+  /** Ends the pool the store made (a pool given is left to its owner). */
+  async close() {
+    if (this._owned) await this.pool.end()
+  }
+}
+
+/**
+ * Creates the store's table and index if missing. `target`: a `pg.Pool`/`pg.Client` (anything
+ * with `query`) or a connection string. Run it once at deployment, not from every worker.
+ */
+async function applySchema(target, { table = DEFAULT_TABLE } = {}) {
+  const sql = schemaSql(table)
+  if (typeof target === 'string') {
+    const { Client } = require('pg')
+    const client = new Client({ connectionString: target })
+    await client.connect()
+    try {
+      await client.query(sql)
+    } finally {
+      await client.end()
+    }
+    return
+  }
+  await target.query(sql)
+}
+
+module.exports = {
+  DEFAULT_LEASE_MS,
+  DEFAULT_RETENTION_MS,
+  DEFAULT_PREFIX,
+  DEFAULT_TABLE,
+  SCHEMA_PATH,
+  StoreUnavailableError,
+  LeasedIdempotencyStore,
+  RedisIdempotencyStore,
+  PostgresIdempotencyStore,
+  applySchema,
+  schemaSql,
+}

@@ -1,0 +1,200 @@
+"""The claim-with-a-lease contract shared by the Redis and the PostgreSQL stores.
+
+A record per notification id goes through::
+
+    (none) --begin--> claimed(token, lease) --complete--> done --(retention)--> purged
+                          |  \\--abandon(token)--> (none)
+                          \\--(lease expires)--> claimable again by the next begin
+
+``begin`` is one atomic step on the server: it answers ``"new"`` (the caller holds a fresh
+claim and must run the handler), ``"in_progress"`` (another worker holds a live claim: answer
+503 so the gateway retries) or ``"done"`` (answer 200, do nothing). ``complete`` records the
+outcome durably, even when the lease has run out meanwhile (the handler did run; recording it
+stops a third run), and reports a lost lease in the log. ``abandon`` releases the claim only if
+it is still the caller's (compare-and-set on the claim token). Lease expiry and the clock are
+the server's, so workers' clocks do not matter.
+
+The handler must finish within the lease: a claim whose lease ran out may be taken over by
+another delivery while the first handler still runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from typing import Callable, Dict, Optional, Tuple, Type, TypeVar
+
+__all__ = [
+    "Claim",
+    "StoreUnavailableError",
+    "LeasedIdempotencyStore",
+    "DEFAULT_LEASE",
+    "DEFAULT_RETENTION",
+]
+
+#: How long a claim stays live (seconds) unless completed or abandoned: after it, another
+#: delivery may process the notification (the worker holding it is presumed dead). Far under the
+#: gateway's retry window (30 deliveries 5 s apart = 150 s), so an order whose worker crashed is
+#: still processed by a later delivery. The core's ``notify::DEFAULT_CLAIM_LEASE``.
+DEFAULT_LEASE = 30.0
+
+#: How long a ``done`` record is kept (seconds) before it may be purged: 7 days, far beyond the
+#: verifier's replay window (300 s), after which a replayed delivery is refused anyway. The
+#: core's ``notify::DEFAULT_RETENTION``.
+DEFAULT_RETENTION = 7 * 24 * 3600.0
+
+log = logging.getLogger("sosopay.stores")
+
+T = TypeVar("T")
+
+
+class StoreUnavailableError(ConnectionError):
+    """The store's server could not be reached (or timed out). Nothing was processed for a
+    failed ``begin``: answer the gateway 503 so it retries later."""
+
+
+class Claim(str):
+    """What ``begin`` answers: a string equal to ``"new"``, ``"in_progress"`` or ``"done"``
+    (so code comparing with those strings works), carrying the claim's ``token`` when new."""
+
+    token: Optional[str]
+
+    def __new__(cls, state: str, token: Optional[str] = None) -> "Claim":
+        self = super().__new__(cls, state)
+        self.token = token
+        return self
+
+    @property
+    def state(self) -> str:
+        return str.__str__(self)
+
+
+class _Held(threading.local):
+    def __init__(self) -> None:
+        # id -> (token, monotonic time the claim was taken)
+        self.claims: Dict[str, Tuple[str, float]] = {}
+
+
+class LeasedIdempotencyStore:
+    """Base class of the server-backed stores: claim tokens, retries, and the contract above.
+
+    ``complete(id)`` and ``abandon(id)`` may be called without the token (as
+    :func:`sosopay.process_once` does): the token of the claim this thread took for ``id`` is
+    used then.
+    """
+
+    #: The errors that mean "the server could not be reached" for this backend.
+    _unavailable: Tuple[Type[BaseException], ...] = ()
+
+    def __init__(self, *, lease: float = DEFAULT_LEASE, retention: float = DEFAULT_RETENTION) -> None:
+        if not lease > 0:
+            raise ValueError("lease must be a positive number of seconds")
+        if not retention > 0:
+            raise ValueError("retention must be a positive number of seconds")
+        self.lease = float(lease)
+        self.retention = float(retention)
+        self._held = _Held()
+
+    @property
+    def lease_ms(self) -> int:
+        return max(1, int(round(self.lease * 1000)))
+
+    @property
+    def retention_ms(self) -> int:
+        return max(1, int(round(self.retention * 1000)))
+
+    # -- the backend's atomic steps --------------------------------------------------------
+
+    def _begin(self, id: str, token: str) -> str:
+        """``"new"`` if this call took the claim (absent, or a claim whose lease expired),
+        else ``"in_progress"`` or ``"done"``."""
+        raise NotImplementedError
+
+    def _complete(self, id: str, token: Optional[str]) -> str:
+        """Marks ``id`` done: ``"held"`` (the claim was still this token's), ``"lost"`` (recorded
+        although the lease had run out), ``"already"`` (someone else completed it)."""
+        raise NotImplementedError
+
+    def _abandon(self, id: str, token: str) -> bool:
+        """Deletes the claim if it is still ``token``'s."""
+        raise NotImplementedError
+
+    def _status(self, id: str) -> Optional[str]:
+        raise NotImplementedError
+
+    def _purge(self) -> int:
+        raise NotImplementedError
+
+    # -- the public API (sosopay.IdempotencyStore, plus tokens) -----------------------------
+
+    def begin(self, id: str) -> Claim:
+        """Atomically claims ``id``: ``"new"`` (run the handler, then ``complete``; ``abandon``
+        on failure), ``"in_progress"`` (answer 503) or ``"done"`` (answer 200).
+        Raises :class:`StoreUnavailableError` when the server cannot be reached."""
+        token = secrets.token_hex(16)
+        state = self._call(lambda: self._begin(id, token))
+        if state == "new":
+            self._held.claims[id] = (token, time.monotonic())
+            return Claim("new", token)
+        return Claim(state)
+
+    def complete(self, id: str, token: Optional[str] = None) -> None:
+        """Records ``id`` as processed, durably. While the server is unreachable it keeps trying
+        until the claim's lease would run out (then raises :class:`StoreUnavailableError`)."""
+        held = self._held.claims.pop(id, None)
+        if token is None and held is not None:
+            token = held[0]
+        started = held[1] if held is not None else time.monotonic()
+        deadline = started + self.lease * 0.9
+        result = self._call(lambda: self._complete(id, token), until=deadline)
+        if result == "lost":
+            log.warning(
+                "sosopay: the claim on %s outlived its %.1f s lease before completing; recorded as "
+                "done, but another delivery may have run the handler too (raise the lease)",
+                id,
+                self.lease,
+            )
+
+    def abandon(self, id: str, token: Optional[str] = None) -> None:
+        """Releases this caller's claim on ``id`` (a later delivery processes it again). A claim
+        that is no longer this caller's (its lease expired and another took it) is left alone."""
+        held = self._held.claims.pop(id, None)
+        if token is None and held is not None:
+            token = held[0]
+        if token is None:
+            return
+        tok = token
+        self._call(lambda: self._abandon(id, tok))
+
+    def status(self, id: str) -> Optional[str]:
+        """``None`` (no record, or an expired claim), ``"in_progress"`` or ``"done"``."""
+        return self._call(lambda: self._status(id))
+
+    def purge(self) -> int:
+        """Deletes the records older than the retention period; returns how many."""
+        return self._call(self._purge)
+
+    # -- retries ---------------------------------------------------------------------------
+
+    def _call(self, op: Callable[[], T], *, until: Optional[float] = None) -> T:
+        """Runs ``op``; a connection error is retried once at once (a pooled connection may be
+        stale after a server restart), then, with ``until``, with backoff until that time."""
+        delay = 0.05
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return op()
+            except self._unavailable as e:
+                self._reset()
+                if attempt == 1:
+                    continue
+                if until is None or time.monotonic() + delay > until:
+                    raise StoreUnavailableError(f"{type(self).__name__}: {e}") from e
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    def _reset(self) -> None:
+        """Drops connections that may be broken (after a connection error)."""

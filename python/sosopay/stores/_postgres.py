@@ -1,0 +1,274 @@
+"""PostgresIdempotencyStore: one row per notification (``schema.sql``); the claim is one
+``INSERT … ON CONFLICT DO UPDATE … WHERE the lease expired RETURNING``, so exactly one of the
+concurrent deliveries gets a row back. The statements are the same in the Node package.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from importlib import resources
+from typing import Any, Callable, List, Optional, Tuple, Type, TypeVar, Union
+
+from ._base import DEFAULT_LEASE, DEFAULT_RETENTION, LeasedIdempotencyStore
+
+__all__ = ["PostgresIdempotencyStore", "apply_schema", "schema_sql", "DEFAULT_TABLE"]
+
+DEFAULT_TABLE = "sosopay_notifications"
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")
+
+T = TypeVar("T")
+
+# %(t)s is the table. Parameters are positional (%s: psycopg and every DB-API "format" driver).
+BEGIN_SQL = """
+INSERT INTO {t} AS r (id, state, token, lease_until, claimed_at, attempts)
+VALUES (%s, 'claimed', %s, now() + make_interval(secs => %s), now(), 1)
+ON CONFLICT (id) DO UPDATE
+   SET state = 'claimed', token = EXCLUDED.token, lease_until = EXCLUDED.lease_until,
+       claimed_at = EXCLUDED.claimed_at, attempts = r.attempts + 1
+ WHERE r.state = 'claimed' AND r.lease_until <= now()
+RETURNING r.attempts
+"""
+STATE_SQL = "SELECT state, lease_until > now() FROM {t} WHERE id = %s"
+COMPLETE_HELD_SQL = """
+UPDATE {t} SET state = 'done', token = NULL, lease_until = NULL, completed_at = now()
+ WHERE id = %s AND state = 'claimed' AND token = %s
+"""
+COMPLETE_ANY_SQL = """
+INSERT INTO {t} AS r (id, state, completed_at) VALUES (%s, 'done', now())
+ON CONFLICT (id) DO UPDATE
+   SET state = 'done', token = NULL, lease_until = NULL, completed_at = now()
+ WHERE r.state = 'claimed'
+"""
+ABANDON_SQL = "DELETE FROM {t} WHERE id = %s AND state = 'claimed' AND token = %s"
+PURGE_SQL = """
+DELETE FROM {t}
+ WHERE (state = 'done' AND completed_at < now() - make_interval(secs => %s))
+    OR (state = 'claimed' AND lease_until < now() - make_interval(secs => %s))
+"""
+
+
+def schema_sql(table: str = DEFAULT_TABLE) -> str:
+    """The schema (``schema.sql`` shipped in this package), for ``table``."""
+    sql = resources.files(__package__ or "sosopay.stores").joinpath("schema.sql").read_text("utf-8")
+    return sql.replace(DEFAULT_TABLE, _table(table))
+
+
+def _table(table: str) -> str:
+    if not _IDENT.match(table):
+        raise ValueError(f"invalid table name {table!r}: letters, digits and _ (schema.table allowed)")
+    return table
+
+
+class _Source:
+    """Where connections come from: a conninfo string (one autocommit connection per thread), a
+    psycopg_pool ``ConnectionPool`` or an SQLAlchemy ``Engine``."""
+
+    def __init__(self, source: Any, connect_timeout: float, max_idle: int = 8) -> None:
+        self.source = source
+        self.connect_timeout = connect_timeout
+        self.lock = threading.Lock()
+        self.idle: List[Any] = []  # autocommit connections to reuse (conninfo strings)
+        self.max_idle = max_idle
+        self.errors: Tuple[Type[BaseException], ...] = ()
+        if isinstance(source, str) or hasattr(source, "connection") or hasattr(source, "raw_connection"):
+            import psycopg
+
+            self.errors = (psycopg.OperationalError, psycopg.InterfaceError)
+        else:
+            raise TypeError(
+                "PostgresIdempotencyStore: give a conninfo/URL string, a psycopg_pool.ConnectionPool or an SQLAlchemy Engine"
+            )
+        if hasattr(source, "raw_connection"):
+            try:
+                import sqlalchemy.exc
+
+                self.errors += (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+            except ImportError:  # pragma: no cover - an Engine without SQLAlchemy installed
+                pass
+
+    def run(self, fn: Callable[[Any], T]) -> T:
+        src = self.source
+        if isinstance(src, str):
+            with self.lock:
+                conn = self.idle.pop() if self.idle else None
+            if conn is None or conn.closed:
+                import psycopg
+
+                conn = psycopg.connect(src, autocommit=True, connect_timeout=max(1, int(self.connect_timeout)))
+            try:
+                with conn.cursor() as cur:
+                    r = fn(cur)
+            except BaseException:
+                conn.close()  # it may be broken: never reuse it
+                raise
+            with self.lock:
+                if len(self.idle) < self.max_idle:
+                    self.idle.append(conn)
+                    conn = None
+            if conn is not None:
+                conn.close()
+            return r
+        if hasattr(src, "raw_connection"):  # SQLAlchemy Engine
+            raw = src.raw_connection()
+            try:
+                cur = raw.cursor()
+                try:
+                    r = fn(cur)
+                finally:
+                    cur.close()
+                raw.commit()
+                return r
+            except self.errors:
+                try:
+                    raw.invalidate()
+                except Exception:  # pragma: no cover
+                    pass
+                raise
+            finally:
+                raw.close()
+        with src.connection() as conn:  # psycopg_pool: commits on exit
+            with conn.cursor() as cur:
+                return fn(cur)
+
+    def reset(self) -> None:
+        """Closes the idle connections (after a connection error they may all be broken)."""
+        with self.lock:
+            idle, self.idle = self.idle, []
+        for conn in idle:
+            try:
+                conn.close()
+            except Exception:  # pragma: no cover
+                pass
+
+
+class PostgresIdempotencyStore(LeasedIdempotencyStore):
+    """An :class:`~sosopay.IdempotencyStore` shared by every worker process, over PostgreSQL
+    (psycopg 3: ``pip install 'sosopay[postgres]'``).
+
+    ``connection`` is a conninfo or URL (``postgresql://user@host/db``: the store keeps up to
+    ``max_idle`` autocommit connections to reuse), a ``psycopg_pool.ConnectionPool``, or an
+    SQLAlchemy ``Engine`` on a psycopg driver. Create the table first with :func:`apply_schema`. ``lease`` and
+    ``retention`` are in seconds; call :meth:`purge` periodically to delete old records.
+    """
+
+    def __init__(
+        self,
+        connection: Union[str, Any],
+        *,
+        table: str = DEFAULT_TABLE,
+        lease: float = DEFAULT_LEASE,
+        retention: float = DEFAULT_RETENTION,
+        connect_timeout: float = 5.0,
+        max_idle: int = 8,
+    ) -> None:
+        super().__init__(lease=lease, retention=retention)
+        self.table = _table(table)
+        self._source = _Source(connection, connect_timeout, max_idle)
+        self._unavailable = self._source.errors
+        t = self.table
+        self._sql = {
+            name: sql.format(t=t)
+            for name, sql in {
+                "begin": BEGIN_SQL,
+                "state": STATE_SQL,
+                "held": COMPLETE_HELD_SQL,
+                "any": COMPLETE_ANY_SQL,
+                "abandon": ABANDON_SQL,
+                "purge": PURGE_SQL,
+            }.items()
+        }
+
+    def _begin(self, id: str, token: str) -> str:
+        def step(cur: Any) -> Optional[str]:
+            cur.execute(self._sql["begin"], (id, token, self.lease))
+            if cur.fetchone() is not None:
+                return "new"
+            cur.execute(self._sql["state"], (id,))
+            row = cur.fetchone()
+            if row is None:
+                return None  # released in between: claim again
+            return "done" if row[0] == "done" else "in_progress"
+
+        for _ in range(5):
+            r = self._source.run(step)
+            if r is not None:
+                return r
+        return "in_progress"
+
+    def _complete(self, id: str, token: Optional[str]) -> str:
+        def step(cur: Any) -> str:
+            if token:
+                cur.execute(self._sql["held"], (id, token))
+                if cur.rowcount == 1:
+                    return "held"
+            cur.execute(self._sql["any"], (id,))
+            return "lost" if cur.rowcount == 1 else "already"
+
+        return self._source.run(step)
+
+    def _abandon(self, id: str, token: str) -> bool:
+        def step(cur: Any) -> bool:
+            cur.execute(self._sql["abandon"], (id, token))
+            return bool(cur.rowcount == 1)
+
+        return self._source.run(step)
+
+    def _status(self, id: str) -> Optional[str]:
+        def step(cur: Any) -> Optional[str]:
+            cur.execute(self._sql["state"], (id,))
+            row = cur.fetchone()
+            if row is None:
+                return None
+            if row[0] == "done":
+                return "done"
+            return "in_progress" if row[1] else None
+
+        return self._source.run(step)
+
+    def _purge(self) -> int:
+        def step(cur: Any) -> int:
+            cur.execute(self._sql["purge"], (self.retention, self.retention))
+            return int(cur.rowcount)
+
+        return self._source.run(step)
+
+    def _reset(self) -> None:
+        self._source.reset()
+
+    def close(self) -> None:
+        """Closes the store's idle connections (a pool or engine given is left to its owner)."""
+        self._source.reset()
+
+    def __repr__(self) -> str:
+        return f"PostgresIdempotencyStore(table={self.table!r}, lease={self.lease}, retention={self.retention})"
+
+
+def apply_schema(connection: Any, *, table: str = DEFAULT_TABLE) -> None:
+    """Creates the store's table and index if missing (``schema.sql``). ``connection``: a
+    conninfo/URL, a psycopg connection (committed here), a psycopg_pool pool or an SQLAlchemy
+    Engine. Run it once at deployment, not from every worker at start."""
+    sql = schema_sql(table)
+    if isinstance(connection, str):
+        import psycopg
+
+        with psycopg.connect(connection, autocommit=True) as conn:
+            conn.execute(sql)
+        return
+    if hasattr(connection, "raw_connection"):
+        raw = connection.raw_connection()
+        try:
+            cur = raw.cursor()
+            cur.execute(sql)
+            cur.close()
+            raw.commit()
+        finally:
+            raw.close()
+        return
+    if hasattr(connection, "connection") and not hasattr(connection, "cursor"):
+        with connection.connection() as conn:
+            conn.execute(sql)
+        return
+    with connection.cursor() as cur:
+        cur.execute(sql)
+    connection.commit()

@@ -1,0 +1,119 @@
+"""RedisIdempotencyStore: claims are ``SET key claim:TOKEN NX PX lease``; ``complete`` and
+``abandon`` are Lua scripts that compare the claim token and set (or delete) in one step.
+
+Records (the same in the Node package)::
+
+    {prefix}{id} = "claim:<token>"   PX lease       a live claim (Redis expires it)
+    {prefix}{id} = "done:<unix ms>"  PX retention   processed (Redis purges it)
+
+For ``complete`` to be durable, run Redis with ``appendonly yes`` (and ``appendfsync always``
+where losing the last second on a power cut matters): without persistence a Redis restart forgets
+every ``done`` record and the next duplicate delivery runs the handler again.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+from ._base import DEFAULT_LEASE, DEFAULT_RETENTION, LeasedIdempotencyStore
+
+if TYPE_CHECKING:
+    import redis
+
+__all__ = ["RedisIdempotencyStore", "DEFAULT_PREFIX", "COMPLETE_LUA", "ABANDON_LUA"]
+
+DEFAULT_PREFIX = "sosopay:notify:"
+
+#: KEYS[1] the record; ARGV[1] "claim:<token>", ARGV[2] "done:<ms>", ARGV[3] retention (ms).
+#: Returns 1: the claim was ours; 0: recorded although our lease had run out; 2: already done.
+COMPLETE_LUA = """
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, 5) == 'done:' then return 2 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+if v == ARGV[1] then return 1 end
+return 0
+"""
+
+#: KEYS[1] the record; ARGV[1] "claim:<token>". Deletes it only if it is still that claim.
+ABANDON_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RedisIdempotencyStore(LeasedIdempotencyStore):
+    """An :class:`~sosopay.IdempotencyStore` shared by every worker process, over Redis
+    (redis-py: ``pip install 'sosopay[redis]'``).
+
+    ``client`` is a ``redis.Redis`` or a URL (``redis://host:6379/0``; the store then makes a
+    client with 5 s socket timeouts). ``lease`` and ``retention`` are in seconds.
+    """
+
+    def __init__(
+        self,
+        client: Union[str, "redis.Redis"],
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        lease: float = DEFAULT_LEASE,
+        retention: float = DEFAULT_RETENTION,
+    ) -> None:
+        super().__init__(lease=lease, retention=retention)
+        import redis
+        import redis.exceptions
+
+        if isinstance(client, str):
+            client = redis.Redis.from_url(client, socket_timeout=5, socket_connect_timeout=5)
+        self.client: Any = client
+        self.prefix = prefix
+        self._unavailable = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+        self._complete_script: Any = self.client.register_script(COMPLETE_LUA)
+        self._abandon_script: Any = self.client.register_script(ABANDON_LUA)
+
+    def key(self, id: str) -> str:
+        """The Redis key of ``id``'s record."""
+        return self.prefix + id
+
+    def _begin(self, id: str, token: str) -> str:
+        key = self.key(id)
+        for _ in range(5):
+            if self.client.set(key, "claim:" + token, nx=True, px=self.lease_ms):
+                return "new"
+            v = self.client.get(key)
+            if v is None:
+                continue  # it expired or was released in between: try to claim again
+            return "done" if _text(v).startswith("done:") else "in_progress"
+        return "in_progress"
+
+    def _complete(self, id: str, token: Optional[str]) -> str:
+        claim = "claim:" + token if token else ""
+        done = f"done:{int(time.time() * 1000)}"
+        r = int(self._complete_script(keys=[self.key(id)], args=[claim, done, self.retention_ms]))
+        return {1: "held", 0: "lost"}.get(r, "already")
+
+    def _abandon(self, id: str, token: str) -> bool:
+        return int(self._abandon_script(keys=[self.key(id)], args=["claim:" + token])) == 1
+
+    def _status(self, id: str) -> Optional[str]:
+        v = self.client.get(self.key(id))
+        if v is None:
+            return None
+        return "done" if _text(v).startswith("done:") else "in_progress"
+
+    def _purge(self) -> int:
+        return 0  # Redis expires claims after the lease and done records after the retention
+
+    def _reset(self) -> None:
+        pool = getattr(self.client, "connection_pool", None)
+        if pool is not None:
+            pool.disconnect(inuse_connections=False)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __repr__(self) -> str:
+        return f"RedisIdempotencyStore(prefix={self.prefix!r}, lease={self.lease}, retention={self.retention})"
+
+
+def _text(v: Union[bytes, str]) -> str:
+    return v.decode() if isinstance(v, bytes) else v

@@ -1,0 +1,300 @@
+"""The Redis and PostgreSQL idempotency stores against real servers (REDIS_URL, DATABASE_URL:
+scripts/with-stores starts throwaway ones): the claim/lease/complete/abandon/retention contract,
+races between threads, process_once and handle_notification with them, an unreachable server."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Iterator, List
+
+import pytest
+
+import sosopay
+from conftest import KEY, REPO
+from sosopay.stores import (
+    Claim,
+    LeasedIdempotencyStore,
+    PostgresIdempotencyStore,
+    RedisIdempotencyStore,
+    StoreUnavailableError,
+    apply_schema,
+    schema_sql,
+)
+
+REDIS_URL = os.environ.get("REDIS_URL")
+DATABASE_URL = os.environ.get("DATABASE_URL")
+REQUIRED = os.environ.get("SOSOPAY_REQUIRE_STORES") == "1"
+
+
+def need(url: str | None, what: str) -> str:
+    if not url:
+        if REQUIRED:
+            pytest.fail(f"{what} is not set (scripts/with-stores sets it)")
+        pytest.skip(f"{what} is not set: run under scripts/with-stores")
+    return url
+
+
+@pytest.fixture(scope="module")
+def pg_table() -> str:
+    url = need(DATABASE_URL, "DATABASE_URL")
+    table = f"t_{uuid.uuid4().hex[:12]}"
+    apply_schema(url, table=table)
+    apply_schema(url, table=table)  # idempotent
+    return table
+
+
+Factory = Callable[..., LeasedIdempotencyStore]
+
+KINDS = ["redis", "postgres", "postgres-pool", "postgres-sqlalchemy"]
+
+
+@pytest.fixture(params=KINDS)
+def make(request: pytest.FixtureRequest) -> Iterator[Factory]:
+    made: List[LeasedIdempotencyStore] = []
+    closers: List[Callable[[], None]] = []
+    kind = request.param
+    if kind == "redis":
+        url = need(REDIS_URL, "REDIS_URL")
+        prefix = f"test:{uuid.uuid4().hex[:8]}:"
+
+        def factory(**kw: Any) -> LeasedIdempotencyStore:
+            s = RedisIdempotencyStore(url, prefix=prefix, **kw)
+            made.append(s)
+            return s
+
+    else:
+        url = need(DATABASE_URL, "DATABASE_URL")
+        table: str = request.getfixturevalue("pg_table")
+        source: object = url
+        if kind == "postgres-pool":
+            from psycopg_pool import ConnectionPool
+
+            pool = ConnectionPool(url, min_size=1, max_size=4, open=True)
+            closers.append(pool.close)
+            source = pool
+        elif kind == "postgres-sqlalchemy":
+            import sqlalchemy
+
+            engine = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+            closers.append(engine.dispose)
+            source = engine
+
+        def factory(**kw: Any) -> LeasedIdempotencyStore:
+            s = PostgresIdempotencyStore(source, table=table, **kw)
+            made.append(s)
+            return s
+
+    yield factory
+    for s in made:
+        if isinstance(s, (RedisIdempotencyStore, PostgresIdempotencyStore)):
+            s.close()
+    for c in closers:
+        c()
+
+
+def fresh() -> str:
+    return f"0010000001:T-{uuid.uuid4().hex}:1"
+
+
+def test_claim_in_progress_complete_done(make: Factory) -> None:
+    store = make()
+    id = fresh()
+    assert store.status(id) is None
+    c = store.begin(id)
+    assert c == "new" and isinstance(c, Claim) and c.token and c.state == "new"
+    assert store.begin(id) == "in_progress"
+    assert store.status(id) == "in_progress"
+    store.complete(id)
+    assert store.begin(id) == "done" and store.begin(id).token is None
+    assert store.status(id) == "done"
+    store.abandon(id, "whatever")  # a done record is never released
+    assert store.begin(id) == "done"
+
+
+def test_abandon_releases_only_its_own_claim(make: Factory) -> None:
+    store = make()
+    id = fresh()
+    c = store.begin(id)
+    store.abandon(id, "someone-else")
+    assert store.begin(id) == "in_progress"
+    store.abandon(id, c.token)
+    c2 = store.begin(id)
+    assert c2 == "new" and c2.token != c.token
+    store.abandon(id)  # the thread's own claim, without the token
+    assert store.begin(id) == "new"
+
+
+def test_lease_expiry_lets_another_delivery_claim(make: Factory, caplog: pytest.LogCaptureFixture) -> None:
+    store = make(lease=0.4)
+    id = fresh()
+    first = store.begin(id)
+    assert store.begin(id) == "in_progress"
+    time.sleep(0.6)
+    assert store.status(id) is None  # an expired claim counts as no claim
+    second = make(lease=0.4).begin(id)  # another worker
+    assert second == "new" and second.token != first.token
+    # The presumed-dead first worker comes back: its abandon leaves the new claim alone...
+    store.abandon(id, first.token)
+    assert store.begin(id) == "in_progress"
+    # ...and its complete is recorded (the handler did run), with a warning.
+    with caplog.at_level(logging.WARNING, logger="sosopay.stores"):
+        store.complete(id, first.token)
+    assert "lease" in caplog.text
+    assert store.begin(id) == "done"
+    store.complete(id, second.token)  # already done: no error
+    assert store.status(id) == "done"
+
+
+def test_retention(make: Factory) -> None:
+    store = make(retention=0.3)
+    id = fresh()
+    store.begin(id)
+    store.complete(id)
+    assert store.begin(id) == "done"
+    time.sleep(0.5)
+    purged = store.purge()
+    if isinstance(store, PostgresIdempotencyStore):
+        assert purged >= 1
+    else:
+        assert purged == 0  # Redis expires the record by itself
+    assert store.status(id) is None
+    assert store.begin(id) == "new"  # after the retention a replay would be processed again
+
+
+def test_one_claim_among_racing_threads(make: Factory) -> None:
+    stores = [make() for _ in range(4)]
+    for _ in range(5):
+        id = fresh()
+        barrier = threading.Barrier(16)
+        got: List[str] = []
+
+        def race(i: int) -> None:
+            barrier.wait()
+            got.append(str(stores[i % 4].begin(id)))
+
+        threads = [threading.Thread(target=race, args=(i,)) for i in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(got) == ["in_progress"] * 15 + ["new"]
+
+
+def _notification(code: str) -> sosopay.Notification:
+    body = f'{{"PAY_NODIFY":{{"BUSI_ID":"0010000001","CHARGE_CODE":"{code}","STATE":1,"AMT":1}}}}'
+    return sosopay.parse_notification(key=KEY, query=f"sign={sosopay.sign_body(KEY, body)}", body=body)
+
+
+def test_process_once_and_handle_notification(make: Factory) -> None:
+    store = make()
+    n = _notification(f"P-{uuid.uuid4().hex}")
+    seen: List[str] = []
+    assert sosopay.process_once(store, n, lambda x: seen.append(x.idempotency_key)) is sosopay.Delivery.PROCESSED
+    assert sosopay.process_once(store, n, lambda x: seen.append("again")) is sosopay.Delivery.DUPLICATE
+    assert seen == [n.idempotency_key]
+
+    n2 = _notification(f"P-{uuid.uuid4().hex}")
+
+    def failing(_: sosopay.Notification) -> None:
+        raise RuntimeError("database down")
+
+    with pytest.raises(RuntimeError):
+        sosopay.process_once(store, n2, failing)
+    assert store.status(n2.idempotency_key) is None  # released
+    # While another worker holds the claim: in progress, 503.
+    other = make()
+    assert other.begin(n2.idempotency_key) == "new"
+    assert sosopay.process_once(store, n2, lambda x: None) is sosopay.Delivery.IN_PROGRESS
+
+    v = sosopay.NotificationVerifier(KEY)
+    code = f"H-{uuid.uuid4().hex}"
+    body = f'{{"PAY_NODIFY":{{"BUSI_ID":"0010000001","CHARGE_CODE":"{code}","STATE":1,"AMT":1}}}}'
+    q = f"sign={sosopay.sign_body(KEY, body)}"
+    r = sosopay.handle_notification(v, store, q, body, lambda x: None)
+    assert (r.status, r.body, r.delivery) == (200, "SUCCESS", sosopay.Delivery.PROCESSED)
+    r = sosopay.handle_notification(v, store, q, body, lambda x: None)
+    assert (r.status, r.delivery) == (200, sosopay.Delivery.DUPLICATE)
+    assert sosopay.handle_notification(v, store, "sign=00:1", body, lambda x: None).status == 400
+    body3 = body.replace(code, code + "F")
+    q3 = f"sign={sosopay.sign_body(KEY, body3)}"
+    r = sosopay.handle_notification(v, store, q3, body3, failing)
+    assert (r.status, r.body) == (500, "FAIL") and isinstance(r.error, RuntimeError)
+    assert sosopay.handle_notification(v, store, q3, body3, lambda x: None).status == 200
+
+
+def test_unreachable_server_is_503() -> None:
+    dead = f"127.0.0.1:{_closed_port()}"
+    stores: List[LeasedIdempotencyStore] = [
+        RedisIdempotencyStore(f"redis://{dead}/0"),
+        PostgresIdempotencyStore(f"postgresql://x@{dead}/x", connect_timeout=2),
+    ]
+    v = sosopay.NotificationVerifier(KEY)
+    body = '{"PAY_NODIFY":{"BUSI_ID":"0010000001","CHARGE_CODE":"U-1","STATE":1,"AMT":1}}'
+    q = f"sign={sosopay.sign_body(KEY, body)}"
+    for store in stores:
+        with pytest.raises(StoreUnavailableError):
+            store.begin("x")
+        ran: List[int] = []
+        r = sosopay.handle_notification(v, store, q, body, lambda n: ran.append(1))
+        assert (r.status, r.body, ran) == (503, "BUSY", [])
+        assert isinstance(r.error, StoreUnavailableError)
+
+
+def _closed_port() -> int:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = int(s.getsockname()[1])
+    s.close()
+    return port
+
+
+def test_options_are_checked() -> None:
+    with pytest.raises(ValueError):
+        PostgresIdempotencyStore("postgresql://x@127.0.0.1:1/x", table="x; drop table y")
+    with pytest.raises(ValueError):
+        RedisIdempotencyStore("redis://127.0.0.1:1/0", lease=0)
+    with pytest.raises(TypeError):
+        PostgresIdempotencyStore(42)
+    assert "CREATE TABLE IF NOT EXISTS app.notes" in schema_sql("app.notes")
+
+
+def test_drivers_are_imported_lazily() -> None:
+    code = (
+        "import sys, sosopay, sosopay.stores\n"
+        "bad = [m for m in ('redis', 'psycopg', 'psycopg_pool', 'sqlalchemy') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_defaults_are_the_cores() -> None:
+    """DEFAULT_LEASE / DEFAULT_RETENTION are the core's constants (core/src/notify.rs)."""
+    import math
+    import re
+
+    from sosopay.stores import DEFAULT_LEASE, DEFAULT_RETENTION
+
+    src = (REPO / "core" / "src" / "notify.rs").read_text()
+
+    def secs(name: str) -> int:
+        m = re.search(rf"pub const {name}: Duration = Duration::from_secs\(([0-9 *]+)\);", src)
+        assert m, name
+        return math.prod(int(x) for x in m.group(1).split("*"))
+
+    assert DEFAULT_LEASE == secs("DEFAULT_CLAIM_LEASE")
+    assert DEFAULT_RETENTION == secs("DEFAULT_RETENTION")
+
+
+def test_schema_is_the_same_file_in_both_packages() -> None:
+    py = (REPO / "python" / "sosopay" / "stores" / "schema.sql").read_text()
+    node = Path(REPO / "node" / "stores" / "schema.sql").read_text()
+    assert py == node
