@@ -11,6 +11,8 @@ mod convert;
 mod envelope;
 mod error;
 mod notify;
+#[cfg(feature = "sandbox")]
+mod sandbox;
 
 use napi_derive::napi;
 use sosopay::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType};
