@@ -46,7 +46,10 @@ fn seed_of(seed: f64) -> napi::Result<u64> {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         Ok(seed as u64)
     } else {
-        Err(refusal(400, &format!("seed {seed} must be a whole number ≥ 0")))
+        Err(refusal(
+            400,
+            &format!("seed {seed} must be a whole number ≥ 0"),
+        ))
     }
 }
 

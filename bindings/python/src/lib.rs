@@ -42,7 +42,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     #[cfg(feature = "sandbox")]
     {
         m.add_class::<sandbox::PySandbox>()?;
-        m.add("NativeSandboxError", m.py().get_type::<sandbox::NativeSandboxError>())?;
+        m.add(
+            "NativeSandboxError",
+            m.py().get_type::<sandbox::NativeSandboxError>(),
+        )?;
     }
     Ok(())
 }

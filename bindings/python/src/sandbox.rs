@@ -107,7 +107,9 @@ impl PySandbox {
         if !merchants.is_empty() {
             config.merchants = merchants;
         }
-        let sb = py.detach(move || Sandbox::start(config)).map_err(sandbox_err)?;
+        let sb = py
+            .detach(move || Sandbox::start(config))
+            .map_err(sandbox_err)?;
         Ok(PySandbox {
             base_url: sb.base_url(),
             root_url: sb.root_url(),
