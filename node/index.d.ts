@@ -144,6 +144,36 @@ export declare class MemoryIdempotencyStore {
   get size(): number
 }
 
+/** A running sandbox gateway (use `startSandbox` from `sosopay/testing`). */
+export declare class NativeSandbox {
+  /** Starts serving at once on a background thread. */
+  constructor(options?: NativeSandboxOptions | undefined | null)
+  /** `http://127.0.0.1:PORT/openGateway/openService/`. */
+  get baseUrl(): string
+  /** `http://127.0.0.1:PORT/`. */
+  get rootUrl(): string
+  /** Whether `close` was called. */
+  get closed(): boolean
+  /** The ledger (as `GET /_sandbox/ledger`). */
+  ledger(): any
+  /** One order (ledger form), or `null`. */
+  order(chargeCode: string): any | null
+  /** The customer pays an order awaiting payment; returns the order. */
+  pay(chargeCode: string): any
+  /** The payment of an order awaiting payment fails (STATE 6); returns the order. */
+  fail(chargeCode: string): any
+  /** Replaces the fault rules (and the seed, if given). */
+  setFaults(rules: Array<string>, seed?: number | undefined | null): void
+  /** The rules in force and the seed. */
+  faults(): SandboxFaults
+  /** Forgets every order, refund, notification and fault count. */
+  reset(): void
+  /** Registers (or re-keys) a merchant. */
+  addMerchant(busiId: string, key: string): void
+  /** Stops serving; resolves once the background thread ended (idempotent). */
+  close(): Promise<void>
+}
+
 /** Verifies and decodes notifications for one merchant key (the 3DES key schedule is built once). */
 export declare class NotificationVerifier {
   /** A verifier. */
@@ -402,6 +432,24 @@ export interface MicropayRequest {
   verifyCodes?: string
   /** `NODIFY_URL`. */
   notifyUrl?: string
+}
+
+/** How to start a sandbox (every field optional). */
+export interface NativeSandboxOptions {
+  /** Multiplies every gateway time (0.01: the 80 s micropay hold lasts 0.8 s). Default 1. */
+  timeScale?: number
+  /** Seed of the fault injection. Default 0. */
+  seed?: number
+  /** Fault rules `op:kind:prob[:param]` in force from the start. */
+  faults?: Array<string>
+  /** Registered merchants. Default: the document's test merchant. */
+  merchants?: Array<SandboxMerchant>
+  /** IP address to listen on. Default `127.0.0.1`. */
+  host?: string
+  /** Port (0: any free port). Default 0. */
+  port?: number
+  /** Reject requests signed further than this from now (`INVALID_SIGN`). Default off. */
+  maxRequestAgeMs?: number
 }
 
 /** A verified payment notification (`PAY_NODIFY`). */
@@ -679,6 +727,22 @@ export interface RetryOptions {
   baseDelayMs?: number
   /** The largest delay, ms. Default 2000. */
   maxDelayMs?: number
+}
+
+/** The fault rules in force and the seed. */
+export interface SandboxFaults {
+  /** The rules as `op:kind:prob[:param]`. */
+  rules: Array<string>
+  /** The seed. */
+  seed: number
+}
+
+/** A merchant the sandbox accepts. */
+export interface SandboxMerchant {
+  /** `BUSI_ID`. */
+  busiId: string
+  /** Its key. */
+  key: string
 }
 
 /** A signed and encrypted body. */

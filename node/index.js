@@ -839,6 +839,7 @@ module.exports.CancelToken = nativeBinding.CancelToken
 module.exports.Client = nativeBinding.Client
 module.exports.Envelope = nativeBinding.Envelope
 module.exports.MemoryIdempotencyStore = nativeBinding.MemoryIdempotencyStore
+module.exports.NativeSandbox = nativeBinding.NativeSandbox
 module.exports.NotificationVerifier = nativeBinding.NotificationVerifier
 module.exports.decrypt = nativeBinding.decrypt
 module.exports.encrypt = nativeBinding.encrypt

@@ -12,6 +12,8 @@ mod envelope;
 mod error;
 mod flows;
 mod notify;
+#[cfg(feature = "sandbox")]
+mod sandbox;
 
 use napi_derive::napi;
 use sosopay::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType};

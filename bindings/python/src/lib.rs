@@ -10,6 +10,8 @@ mod envelope;
 mod errors;
 mod flows;
 mod notify;
+#[cfg(feature = "sandbox")]
+mod sandbox;
 
 use pyo3::prelude::*;
 
@@ -38,5 +40,14 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<notify::PyMemoryStore>()?;
     m.add_function(wrap_pyfunction!(notify::parse_notification, m)?)?;
     m.add_function(wrap_pyfunction!(notify::process_once, m)?)?;
+    // The sandbox gateway for `sosopay.testing` (cargo feature `sandbox`, on in the wheel).
+    #[cfg(feature = "sandbox")]
+    {
+        m.add_class::<sandbox::PySandbox>()?;
+        m.add(
+            "NativeSandboxError",
+            m.py().get_type::<sandbox::NativeSandboxError>(),
+        )?;
+    }
     Ok(())
 }

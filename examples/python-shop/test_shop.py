@@ -1,0 +1,185 @@
+"""The shop's tests: against the sandbox gateway, with nothing but ``sosopay.testing``.
+
+The ``sosopay_sandbox`` fixture (installed with sosopay) is a fresh in-process gateway for
+each test; ``codes`` are the customer's test payment codes; ``sb.pay`` / ``sb.fail`` play the
+customer of a QR order; ``sb.faults`` makes the gateway misbehave; ``sb.ledger()`` and
+``sb.notifications()`` are the gateway's side of the story.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any, Dict, Iterator, Optional
+
+import pytest
+
+from shop import Shop, serving
+from sosopay.testing import Sandbox, codes
+
+
+class ShopUrl:
+    """Calls the running shop over HTTP, as its front end would."""
+
+    def __init__(self, url: str, shop: Shop) -> None:
+        self.url = url
+        self.shop = shop
+
+    def call(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                out: Dict[str, Any] = json.loads(resp.read())
+        except urllib.error.HTTPError as e:
+            out = json.loads(e.read())
+            out["http_status"] = e.code
+        return out
+
+    def order(self, order_id: str, refresh: bool = False) -> Dict[str, Any]:
+        return self.call("GET", f"/orders/{order_id}" + ("?refresh=1" if refresh else ""))
+
+
+@pytest.fixture
+def shop(sosopay_sandbox: Sandbox) -> Iterator[ShopUrl]:
+    # The client's own polling is not scaled by the sandbox: poll fast in tests.
+    s = Shop(sosopay_sandbox.client(), key=sosopay_sandbox.key, poll_interval=0.05)
+    with serving(s) as url:
+        yield ShopUrl(url, s)
+
+
+def test_checkout_then_the_customer_pays(shop: ShopUrl, sosopay_sandbox: Sandbox) -> None:
+    sb = sosopay_sandbox
+    r = shop.call("POST", "/checkout", {"order_id": "A-1", "amount": "12.50"})
+    assert r["qr"].startswith("weixin://") and r["status"] == "pending"
+    gateway = sb.order("A-1")  # the gateway's side: awaiting payment
+    assert gateway is not None and gateway.amount_fen == 1250 and not gateway.is_paid
+
+    sb.pay("A-1")  # the customer scans the QR code and pays
+    sb.wait_for_notification("A-1")  # the gateway told the shop, and the shop answered 200
+
+    o = shop.order("A-1")
+    assert o["status"] == "paid" and o["shipments"] == 1
+    assert [n.http_status for n in sb.notifications("A-1")] == [200]
+
+
+def test_the_customer_declines(shop: ShopUrl, sosopay_sandbox: Sandbox) -> None:
+    shop.call("POST", "/checkout", {"order_id": "A-2", "amount": "3.00"})
+    sosopay_sandbox.fail("A-2")  # declined: the gateway closes the order, no notification
+    assert shop.order("A-2")["status"] == "pending"
+    assert shop.order("A-2", refresh=True)["status"] == "failed"
+    assert sosopay_sandbox.notifications("A-2") == []
+
+
+def test_duplicate_notifications_ship_once(shop: ShopUrl, sosopay_sandbox: Sandbox) -> None:
+    sb = sosopay_sandbox
+    sb.faults.add("notify:duplicate:1")  # every accepted notification is sent once more
+    shop.call("POST", "/checkout", {"order_id": "A-3", "amount": "8.00"})
+    sb.pay("A-3")
+    sb.wait_for_notification("A-3", count=2)
+    assert [n.duplicate for n in sb.notifications("A-3")] == [False, True]
+    assert shop.order("A-3")["shipments"] == 1
+
+
+def test_forged_notifications_are_refused_and_the_genuine_retry_is_processed(
+    shop: ShopUrl, sosopay_sandbox: Sandbox
+) -> None:
+    sb = sosopay_sandbox
+    sb.faults.add("notify:bad_sign:1")  # every delivery carries a wrong signature
+    shop.call("POST", "/checkout", {"order_id": "A-4", "amount": "8.00"})
+    sb.pay("A-4")
+    first = sb.wait_for_notification("A-4", accepted=False)
+    assert first[0].http_status == 400 and first[0].fault == "bad_sign"
+    assert shop.order("A-4")["shipments"] == 0  # never act on an unverified notification
+
+    sb.faults.clear()  # the gateway's next attempts are genuine
+    sb.wait_for_notification("A-4")
+    assert shop.order("A-4")["status"] == "paid" and shop.order("A-4")["shipments"] == 1
+
+
+def test_a_webhook_that_was_down_catches_up(shop: ShopUrl, sosopay_sandbox: Sandbox) -> None:
+    sb = sosopay_sandbox
+    shop.call("POST", "/checkout", {"order_id": "A-5", "amount": "1.00"})
+    sb.faults.add("notify:garble:1")  # deliveries arrive corrupted: the shop refuses them
+    sb.pay("A-5")
+    sb.wait_for_notification("A-5", count=2, accepted=False)
+    sb.faults.clear()
+    sb.wait_for_notification("A-5")
+    attempts = sb.notifications("A-5")
+    assert attempts[0].http_status == 400 and attempts[-1].http_status == 200
+    assert shop.order("A-5")["shipments"] == 1
+
+
+def test_gateway_down_at_checkout(shop: ShopUrl, sosopay_sandbox: Sandbox) -> None:
+    sosopay_sandbox.faults.add("order:http503:1")  # not processed: no order at the gateway
+    r = shop.call("POST", "/checkout", {"order_id": "A-6", "amount": "1.00"})
+    assert r["http_status"] == 502
+    assert sosopay_sandbox.order("A-6") is None
+    assert sosopay_sandbox.ledger().faults.injected == {"order:http503": 1}
+
+
+@pytest.mark.parametrize(
+    ("payment_code", "status"),
+    [
+        (codes.PAY_NOW, "paid"),
+        (codes.PAYS_AFTER_3S, "paid"),  # confirms slowly on the phone (3 s, scaled)
+        (codes.USER_PAYING, "paid"),  # "user paying": the client polls until paid
+        (codes.REPLY_LOST, "paid"),  # the reply is lost: the client queries and finds it paid
+        (codes.INSUFFICIENT_FUNDS, "failed"),
+        (codes.NEVER_CONFIRMS, "cancelled"),  # never confirms: cancelled at the end of the hold
+    ],
+)
+def test_till(shop: ShopUrl, sosopay_sandbox: Sandbox, payment_code: str, status: str) -> None:
+    r = shop.call("POST", "/till", {"order_id": "T-1", "amount": "4.20", "payment_code": payment_code})
+    assert r["status"] == status, r
+    gateway = sosopay_sandbox.order("T-1")
+    assert gateway is not None and gateway.is_paid == (status == "paid")
+    assert shop.order("T-1")["shipments"] == (1 if status == "paid" else 0)
+
+
+def test_till_reply_lost_in_transit(shop: ShopUrl, sosopay_sandbox: Sandbox) -> None:
+    # The gateway charges the customer but the reply never arrives: the shop must not charge
+    # twice nor give up; the SDK's flow queries and settles it.
+    sosopay_sandbox.faults.add("preOrder:drop_reply:1")
+    r = shop.call("POST", "/till", {"order_id": "T-2", "amount": "4.20", "payment_code": codes.PAY_NOW})
+    assert r["status"] == "paid", r
+    assert sosopay_sandbox.ledger().requests["preOrder"] == 1  # never re-sent
+
+
+def test_refunds(shop: ShopUrl, sosopay_sandbox: Sandbox) -> None:
+    sb = sosopay_sandbox
+    shop.call("POST", "/till", {"order_id": "R-1", "amount": "10.00", "payment_code": codes.PAY_NOW})
+    r1 = shop.call("POST", "/refund", {"order_id": "R-1", "amount": "3.00", "refund_id": "RF-1"})
+    assert r1["state"] == "PARTIALLY_REFUNDED" and r1["refunded_fen"] == 300
+    again = shop.call("POST", "/refund", {"order_id": "R-1", "amount": "3.00", "refund_id": "RF-1"})
+    assert again["refunded_fen"] == 300  # the same refund, retried: counted once
+    too_much = shop.call("POST", "/refund", {"order_id": "R-1", "amount": "8.00"})
+    assert too_much["http_status"] == 409
+    rest = shop.call("POST", "/refund", {"order_id": "R-1", "amount": "7.00"})
+    assert rest["state"] == "REFUNDED"
+
+    ledger = sb.ledger()
+    order = ledger.order("R-1")
+    assert order is not None and order.refunded_fen == order.amount_fen == 1000
+    assert [(r.out_refund_no, r.amount_fen, r.replays) for r in ledger.refunds_of("R-1")] == [
+        ("RF-1", 300, 1),
+        ("R-1-R2", 700, 0),
+    ]
+
+
+def test_reconciliation(shop: ShopUrl, sosopay_sandbox: Sandbox) -> None:
+    """The shop's books against the gateway's ledger after a mixed day."""
+    sb = sosopay_sandbox
+    for i, code in enumerate([codes.PAY_NOW, codes.INSUFFICIENT_FUNDS, codes.PAYS_AFTER_3S]):
+        shop.call("POST", "/till", {"order_id": f"D-{i}", "amount": "2.00", "payment_code": code})
+    shop.call("POST", "/checkout", {"order_id": "D-Q", "amount": "5.00"})
+    sb.pay("D-Q")
+    sb.wait_for_notification("D-Q")
+
+    ledger = sb.ledger()
+    gateway_paid = {o.charge_code for o in ledger.orders if o.is_paid}
+    shop_paid = {o.order_id for o in shop.shop.orders.values() if o.status == "paid"}
+    assert gateway_paid == shop_paid == {"D-0", "D-2", "D-Q"}
+    assert ledger.paid_fen == sum(o.amount_fen for o in shop.shop.orders.values() if o.status == "paid")
+    assert all(o.shipments == (1 if o.status == "paid" else 0) for o in shop.shop.orders.values())

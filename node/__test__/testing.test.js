@@ -1,0 +1,203 @@
+'use strict'
+// `sosopay/testing`: the in-process sandbox, its admin API, the test codes, the types.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const http = require('node:http')
+const os = require('node:os')
+const path = require('node:path')
+const { spawnSync } = require('node:child_process')
+
+const sosopay = require('sosopay') // the package's own "exports" (self-reference)
+const { startSandbox, codes, SandboxError, TEST_BUSI_CODE } = require('sosopay/testing')
+
+const PKG = path.resolve(__dirname, '..')
+
+test('require("sosopay") does not load sosopay/testing', () => {
+  const r = spawnSync(
+    process.execPath,
+    ['-e', "require('sosopay'); const k = Object.keys(require.cache); process.stdout.write(JSON.stringify(k))"],
+    { cwd: PKG, encoding: 'utf8' },
+  )
+  assert.equal(r.status, 0, r.stderr)
+  const loaded = JSON.parse(r.stdout).map((f) => path.basename(f))
+  assert.ok(loaded.includes('sosopay.js'))
+  assert.ok(!loaded.includes('testing.js'))
+})
+
+test('start, QR order, the customer pays, ledger, close', async () => {
+  const sb = await startSandbox({ timeScale: 0.01 })
+  try {
+    assert.match(sb.baseUrl, /^http:\/\/127\.0\.0\.1:\d+\/openGateway\/openService\/$/)
+    assert.equal(`${sb.rootUrl}openGateway/openService/`, sb.baseUrl)
+    assert.equal(sb.busiCode, TEST_BUSI_CODE)
+    assert.equal(sb.timeScale, 0.01)
+    const client = sb.client()
+    assert.ok(client instanceof sosopay.Client)
+    const reply = await client.createQrOrder({ chargeCode: 'QR-1', amount: '12.50', channel: 'Wechat', paySubject: 'Tea' })
+    assert.equal(reply.state, 'AwaitingPayment')
+    const before = sb.order('QR-1')
+    assert.equal(before.isPaid, false)
+    assert.equal(before.kind, 'qr')
+    const paid = sb.pay('QR-1')
+    assert.equal(paid.state, 'Paid')
+    assert.equal(paid.stateCode, '1')
+    assert.equal(paid.isPaid, true)
+    assert.equal(paid.amountFen, 1250)
+    assert.equal((await client.query({ code: 'QR-1' })).order.state, 'Paid')
+    const ledger = sb.ledger()
+    assert.deepEqual(ledger.orders.map((o) => o.chargeCode), ['QR-1'])
+    assert.equal(ledger.paidFen, 1250)
+    assert.equal(ledger.requests.order, 1)
+    assert.equal(ledger.order('QR-1').chargeDownCode, paid.chargeDownCode)
+    assert.equal(sb.order('never-seen'), null)
+  } finally {
+    await sb.close()
+  }
+  assert.equal(sb.closed, true)
+  assert.throws(() => sb.ledger(), (e) => e instanceof SandboxError && e.status === 410)
+  await sb.close() // idempotent
+})
+
+test('admin refusals are SandboxErrors with the admin status', async (t) => {
+  const sb = await startSandbox({ timeScale: 0.01 })
+  t.after(() => sb.close())
+  assert.throws(() => sb.pay('NOPE'), (e) => e instanceof SandboxError && e.status === 404)
+  await sb.client().micropay({ chargeCode: 'M-1', amount: '1.00', dynamicId: codes.PAY_NOW, paySubject: 'x' })
+  assert.throws(() => sb.pay('M-1'), (e) => e instanceof SandboxError && e.status === 409)
+  await sb.client().createQrOrder({ chargeCode: 'QR-D', amount: '3.00', channel: 'Wechat', paySubject: 'x' })
+  assert.equal(sb.fail('QR-D').state, 'Closed')
+  await assert.rejects(startSandbox({ timeScale: 0 }), (e) => e instanceof SandboxError && /time_scale/.test(e.message))
+  await assert.rejects(startSandbox({ faults: ['nope'] }), (e) => e instanceof SandboxError && e.status === 400)
+})
+
+test('test codes', () => {
+  assert.equal(codes.PAY_NOW, '130730865806264036')
+  assert.equal(codes.PAYS_AFTER_3S, '130000000000001003')
+  assert.equal(codes.NEVER_CONFIRMS, '130000000000004000')
+  assert.equal(codes.paysAfter(5), '130000000000001005')
+  assert.equal(codes.userPaying(2, { channel: codes.ALIPAY }), '280000000000002002')
+  assert.equal(codes.code(6), codes.CODE_EXPIRED)
+  assert.throws(() => codes.code(1, 1000), RangeError)
+  assert.ok(Object.isFrozen(codes))
+})
+
+test('the codes drive the till flow', async (t) => {
+  const sb = await startSandbox({ timeScale: 0.01 })
+  t.after(() => sb.close())
+  const client = sb.client()
+  const cases = [
+    [codes.PAY_NOW, 'Paid', 'Paid'],
+    [codes.PAYS_AFTER_3S, 'Paid', 'Paid'],
+    [codes.USER_PAYING, 'Paid', 'Paid'],
+    [codes.REPLY_LOST, 'Paid', 'Paid'],
+    [codes.INSUFFICIENT_FUNDS, 'Failed', 'Closed'],
+    [codes.CODE_EXPIRED, 'Failed', 'Closed'],
+    [codes.NEVER_CONFIRMS, 'Cancelled', 'Cancelled'],
+  ]
+  await Promise.all(
+    cases.map(async ([dynamicId, status, state], i) => {
+      const chargeCode = `TILL-${i}`
+      // The client's own timing is not scaled: poll faster than the default.
+      const out = await client.micropayAndWait(
+        { chargeCode, amount: '9.99', dynamicId, paySubject: 'x' },
+        { pollIntervalMs: 50 },
+      )
+      assert.equal(out.status, status, `${dynamicId}: ${out.reason}`)
+      const order = await sb.waitForState(chargeCode, state)
+      assert.equal(order.dynamicId, dynamicId)
+    }),
+  )
+})
+
+test('faults: add, clear, and what they did', async (t) => {
+  const sb = await startSandbox({ timeScale: 0.01 })
+  t.after(() => sb.close())
+  assert.deepEqual(sb.faults.rules, [])
+  sb.faults.add('preOrder:drop_reply:1')
+  sb.faults.add('query:http503:0.5', 'notify:duplicate:1')
+  assert.deepEqual([...sb.faults], ['preOrder:drop_reply:1', 'query:http503:0.5', 'notify:duplicate:1'])
+  const client = sb.client()
+  await assert.rejects(
+    client.micropay({ chargeCode: 'F-1', amount: '1.00', dynamicId: codes.PAY_NOW, paySubject: 'x' }),
+    (e) => e instanceof sosopay.SosopayError && e.outcomeUnknown,
+  )
+  assert.equal(sb.order('F-1').isPaid, true) // processed: only the reply was lost
+  assert.deepEqual(sb.faults.injected(), { 'preOrder:drop_reply': 1 })
+  assert.deepEqual(
+    sb.ledger().faults.events.map((e) => [e.op, e.kind, e.chargeCode]),
+    [['preOrder', 'drop_reply', 'F-1']],
+  )
+  sb.faults.set(['*:http502:1'], { seed: 7 })
+  assert.equal(sb.faults.seed, 7)
+  sb.faults.clear()
+  assert.deepEqual(sb.faults.rules, [])
+  await client.micropay({ chargeCode: 'F-2', amount: '1.00', dynamicId: codes.PAY_NOW, paySubject: 'x' })
+  assert.throws(() => sb.faults.add('preOrder:explode:1'), (e) => e instanceof SandboxError && e.status === 400)
+  sb.reset()
+  assert.deepEqual(sb.ledger().orders, [])
+})
+
+test('notifications reach a node:http webhook in the same process; attempts are recorded', async (t) => {
+  const sb = await startSandbox({ timeScale: 0.01 })
+  t.after(() => sb.close())
+  const statuses = [500, 500]
+  const received = []
+  const server = http.createServer((req, res) => {
+    const chunks = []
+    req.on('data', (c) => chunks.push(c))
+    req.on('end', () => {
+      received.push({ url: req.url, body: Buffer.concat(chunks) })
+      res.statusCode = statuses.length ? statuses.shift() : 200
+      res.end(res.statusCode === 200 ? 'SUCCESS' : 'FAIL')
+    })
+  })
+  await new Promise((r) => server.listen(0, '127.0.0.1', r))
+  t.after(() => new Promise((r) => server.close(r)))
+  const notifyUrl = `http://127.0.0.1:${server.address().port}/notify?_type=json`
+
+  await sb.client().createQrOrder({ chargeCode: 'N-1', amount: '5.00', channel: 'Wechat', paySubject: 'x', notifyUrl })
+  assert.deepEqual(sb.notifications('N-1'), [])
+  sb.pay('N-1')
+  const accepted = await sb.waitForNotification({ chargeCode: 'N-1' })
+  assert.equal(accepted.length, 1)
+  assert.deepEqual(
+    sb.notifications('N-1').map((a) => [a.attempt, a.httpStatus, a.accepted]),
+    [[1, 500, false], [2, 500, false], [3, 200, true]],
+  )
+  const last = received[received.length - 1]
+  const note = sosopay.parseNotification({ key: sb.key, query: last.url.split('?')[1], body: last.body })
+  assert.equal(note.order.chargeCode, 'N-1')
+  assert.equal(note.order.state, 'Paid')
+  await assert.rejects(sb.waitForNotification({ chargeCode: 'NONE', timeoutMs: 50 }), /no 1 accepted notification/)
+})
+
+test('other merchants', async (t) => {
+  const sb = await startSandbox({ merchants: { '0020000002': '0123456789abcdef0123456789abcdef' } })
+  t.after(() => sb.close())
+  assert.equal(sb.busiCode, '0020000002')
+  await sb.client().micropay({ chargeCode: 'X-1', amount: '1.00', dynamicId: codes.PAY_NOW, paySubject: 'x' })
+  sb.addMerchant('0030000003', 'fedcba9876543210fedcba9876543210')
+  await sb.client({ busiCode: '0030000003' }).micropay({ chargeCode: 'X-2', amount: '1.00', dynamicId: codes.PAY_NOW, paySubject: 'x' })
+  assert.deepEqual(new Set(sb.ledger().orders.map((o) => o.busiId)), new Set(['0020000002', '0030000003']))
+})
+
+test('testing-usage.ts compiles under tsc --strict against sosopay/testing', () => {
+  const tsc = path.join(PKG, 'node_modules', 'typescript', 'bin', 'tsc')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sosopay-ts-'))
+  const config = {
+    compilerOptions: {
+      strict: true, noEmit: true, target: 'es2022', module: 'commonjs', esModuleInterop: true,
+      moduleResolution: 'node', types: ['node'], typeRoots: [path.join(PKG, 'node_modules', '@types')],
+      baseUrl: PKG,
+      paths: { sosopay: [path.join(PKG, 'sosopay.d.ts')], 'sosopay/testing': [path.join(PKG, 'testing.d.ts')] },
+      skipLibCheck: false,
+    },
+    files: [path.join(__dirname, 'types', 'testing-usage.ts')],
+  }
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(config))
+  const r = spawnSync(process.execPath, [tsc, '-p', path.join(dir, 'tsconfig.json')], { encoding: 'utf8' })
+  fs.rmSync(dir, { recursive: true, force: true })
+  assert.equal(r.status, 0, `tsc failed:\n${r.stdout}\n${r.stderr}`)
+})

@@ -1,0 +1,431 @@
+'use strict'
+// `sosopay/testing`: test your integration against the sandbox gateway, with nothing but this
+// package. The sandbox (the Rust `sosopay-sandbox`) is compiled into the package's native addon;
+// it runs on a background thread of this process and serves on a local port. Nothing of it runs,
+// and this file is not loaded, until you require `sosopay/testing` and call `startSandbox`.
+//
+//   const { startSandbox, codes } = require('sosopay/testing')
+//   const sb = await startSandbox({ timeScale: 0.01 })
+//   const client = sb.client()
+//   ...
+//   await sb.close()
+//
+// See docs/TESTING.md.
+
+const native = require('./index.js')
+const { Client } = require('./sosopay.js')
+
+/** The document's test merchant, registered in every sandbox unless `merchants` says otherwise. */
+const TEST_BUSI_CODE = '0010000001'
+/** Its key. */
+const TEST_KEY = '98SDKFUO432HNODS098EEE07U9DUOIUE'
+
+const PREFIX = '[sosopay-sandbox]'
+
+/**
+ * An admin action the sandbox refused, or a bad setting. `status` is what its admin endpoint
+ * would answer: 400 (bad input), 404 (no such order), 409 (the order's state does not allow
+ * it), 410 (the sandbox is closed).
+ */
+class SandboxError extends Error {
+  constructor(message, status, reason) {
+    super(message)
+    this.name = 'SandboxError'
+    this.status = status
+    this.reason = reason
+  }
+}
+
+function call(fn) {
+  try {
+    return fn()
+  } catch (e) {
+    const m = e && typeof e.message === 'string' ? e.message : ''
+    const i = m.indexOf(PREFIX)
+    if (i >= 0) {
+      let p
+      try {
+        p = JSON.parse(m.slice(i + PREFIX.length))
+      } catch {
+        throw e
+      }
+      throw new SandboxError(`sandbox: ${p.reason}`, p.status, p.reason)
+    }
+    throw e
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test payment codes (docs/SANDBOX.md "Micropay test codes"): `PP000000000000BNNN`, `PP` the
+// channel prefix, `B` the behaviour, `NNN` seconds (scaled by the sandbox's time scale).
+
+const WECHAT = '13'
+const ALIPAY = '28'
+const QQ_WALLET = '91'
+const UNION_PAY = '62'
+
+function code(behaviour, seconds = 0, { channel = WECHAT } = {}) {
+  if (typeof channel !== 'string' || !/^\d\d$/.test(channel)) {
+    throw new RangeError(`channel ${JSON.stringify(channel)}: expected a two-digit prefix such as codes.WECHAT`)
+  }
+  if (!Number.isInteger(behaviour) || behaviour < 0 || behaviour > 9) {
+    throw new RangeError(`behaviour ${behaviour}: expected a digit`)
+  }
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 999) {
+    throw new RangeError(`seconds ${seconds}: expected 0 to 999`)
+  }
+  return `${channel}000000000000${behaviour}${String(seconds).padStart(3, '0')}`
+}
+const paysAfter = (seconds, opts) => code(1, seconds, opts)
+const userPaying = (seconds, opts) => code(2, seconds, opts)
+const insufficientFundsAfter = (seconds, opts) => code(3, seconds, opts)
+const replyLostAfter = (seconds, opts) => code(7, seconds, opts)
+
+const codes = Object.freeze({
+  WECHAT,
+  ALIPAY,
+  QQ_WALLET,
+  UNION_PAY,
+  /** Any well-formed code: pays at once (WeChat). */
+  PAY_NOW: '130730865806264036',
+  /** Pays at once (Alipay). */
+  PAY_NOW_ALIPAY: '284214903060794755',
+  /** Confirms on the phone, pays after 3 s (the request is held until then). */
+  PAYS_AFTER_3S: paysAfter(3),
+  /** Pays only after the 80 s hold: SUCCESS with STATE 0 after 80 s; the client must poll. */
+  PAYS_AFTER_HOLD: paysAfter(90),
+  /** SUCCESS with STATE 0 at once ("user paying"), paid 3 s later: the client must poll. */
+  USER_PAYING: userPaying(3),
+  /** Insufficient funds at once: FAIL, STATE 6. */
+  INSUFFICIENT_FUNDS: code(3),
+  /** Never confirms: held the whole 80 s, then FAIL; the order is cancelled (STATE 2). */
+  NEVER_CONFIRMS: code(4),
+  /** SUCCESS with STATE 0 at once, never confirms: cancelled at 80 s. */
+  USER_PAYING_NEVER_CONFIRMS: code(5),
+  /** The payment code has expired: FAIL at once, STATE 6. */
+  CODE_EXPIRED: code(6),
+  /** Paid at once, but the reply says EXCEPTION: only a query tells it is paid. */
+  REPLY_LOST: replyLostAfter(0),
+  /** Not 16 to 24 digits: ILLEGAL_PARAMETER naming DYNAMIC_ID. */
+  MALFORMED: '12345',
+  /** A prefix no channel has: with channel 'Auto', ILLEGAL_PARAMETER. */
+  UNKNOWN_CHANNEL: '990730865806264036',
+  code,
+  paysAfter,
+  userPaying,
+  insufficientFundsAfter,
+  replyLostAfter,
+})
+
+// ---------------------------------------------------------------------------------------------
+// Ledger records (camelCase; the ledger's JSON object is kept in `raw`).
+
+const PAID = new Set(['Paid', 'PartiallyRefunded', 'Refunded'])
+const STATE_NAMES = ['AwaitingPayment', 'Paid', 'Cancelled', 'CancelApplied', 'PartiallyRefunded', 'Refunded', 'Closed', 'Reserved', 'RefundInProgress', 'RefundFailed']
+const stateName = (n) => (n === null || n === undefined ? 'Unknown' : STATE_NAMES[Number(n)] || 'Unknown')
+const opt = (v) => (v === undefined ? null : v)
+
+function toOrder(o) {
+  const state = o.state_name || stateName(o.state)
+  return {
+    busiId: o.busi_id,
+    chargeCode: o.charge_code,
+    chargeDownCode: o.charge_down_code,
+    chargeThirdCode: opt(o.charge_third_code),
+    kind: o.kind,
+    channelCode: o.channel === null || o.channel === undefined ? null : String(o.channel),
+    amountFen: Number(o.amount_fen),
+    refundedFen: Number(o.refunded_fen),
+    state,
+    stateCode: o.state === null || o.state === undefined ? null : String(o.state),
+    isPaid: PAID.has(state),
+    paySubject: o.pay_subject,
+    dynamicId: opt(o.dynamic_id),
+    verifyCode: opt(o.verify_code),
+    notifyUrl: opt(o.notify_url),
+    failReason: opt(o.fail_reason),
+    createdAtMs: Number(o.created_at_ms),
+    paidAtMs: o.paid_at_ms === null || o.paid_at_ms === undefined ? null : Number(o.paid_at_ms),
+    endedAtMs: o.ended_at_ms === null || o.ended_at_ms === undefined ? null : Number(o.ended_at_ms),
+    expiresAtMs: o.expires_at_ms === null || o.expires_at_ms === undefined ? null : Number(o.expires_at_ms),
+    beginTime: o.begin_time,
+    raw: o,
+  }
+}
+
+function toRefund(r) {
+  return {
+    busiId: r.busi_id,
+    outRefundNo: opt(r.out_refund_no),
+    chargeCode: r.charge_code,
+    chargeDownCode: r.charge_down_code,
+    amountFen: Number(r.amount_fen),
+    stateAfter: stateName(r.state_after),
+    createdAtMs: Number(r.created_at_ms),
+    replays: Number(r.replays),
+    raw: r,
+  }
+}
+
+function toAttempt(n) {
+  return {
+    busiId: n.busi_id,
+    chargeCode: n.charge_code,
+    url: n.url,
+    attempt: Number(n.attempt),
+    httpStatus: n.http_status === null || n.http_status === undefined ? null : Number(n.http_status),
+    accepted: Number(n.http_status) === 200,
+    error: opt(n.error),
+    atMs: Number(n.at_ms),
+    format: n.format,
+    encrypted: Boolean(n.encrypted),
+    fault: opt(n.fault),
+    duplicate: Boolean(n.duplicate),
+    raw: n,
+  }
+}
+
+function toLedger(l) {
+  const orders = (l.orders || []).map(toOrder)
+  const refunds = (l.refunds || []).map(toRefund)
+  const notifications = (l.notifications || []).map(toAttempt)
+  const f = l.faults || {}
+  return {
+    orders,
+    refunds,
+    notifications,
+    flowRecharges: (l.flow_recharges || []).map((x) => ({
+      busiId: x.busi_id,
+      orderId: x.order_id,
+      phoneNo: x.phone_no,
+      flowVal: Number(x.flow_val),
+      flowType: x.flow_type,
+      createdAtMs: Number(x.created_at_ms),
+      raw: x,
+    })),
+    faults: {
+      seed: Number(f.seed || 0),
+      rules: f.rules || [],
+      injected: Object.fromEntries(Object.entries(f.injected || {}).map(([k, v]) => [k, Number(v)])),
+      events: (f.events || []).map((e) => ({
+        op: e.op,
+        kind: e.kind,
+        requestNo: Number(e.request_no),
+        chargeCode: opt(e.charge_code),
+        atMs: Number(e.at_ms),
+      })),
+    },
+    requests: Object.fromEntries(Object.entries(l.requests || {}).map(([k, v]) => [k, Number(v)])),
+    timeScale: Number(l.time_scale),
+    paidFen: orders.filter((o) => o.isPaid).reduce((s, o) => s + o.amountFen, 0),
+    refundedFen: orders.reduce((s, o) => s + o.refundedFen, 0),
+    order: (chargeCode) => orders.find((o) => o.chargeCode === chargeCode) || null,
+    refundsOf: (chargeCode) => refunds.filter((r) => r.chargeCode === chargeCode),
+    notificationsOf: (chargeCode) => notifications.filter((n) => n.chargeCode === chargeCode),
+    raw: l,
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+async function poll(check, timeoutMs, describe) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const [done, value] = check()
+    if (done) return value
+    if (Date.now() >= deadline) {
+      const e = new Error(describe(value))
+      e.name = 'TimeoutError'
+      throw e
+    }
+    await sleep(10)
+  }
+}
+
+/** The sandbox's fault rules (`op:kind:prob[:param]`, docs/SANDBOX.md "Faults"). */
+class Faults {
+  #sb
+  constructor(sb) {
+    this.#sb = sb
+  }
+  /** The rules in force. */
+  get rules() {
+    return this.#sb._call((n) => n.faults()).rules
+  }
+  /** The seed of the draws. */
+  get seed() {
+    return this.#sb._call((n) => n.faults()).seed
+  }
+  /** Appends rules: `add('preOrder:drop_reply:1', 'notify:duplicate:1')`. */
+  add(...rules) {
+    this.set([...this.rules, ...rules])
+  }
+  /** Replaces the rules (and the seed, when given). Restarts the per-operation counts. */
+  set(rules, { seed } = {}) {
+    const rs = [...rules].map(String)
+    this.#sb._call((n) => n.setFaults(rs, seed === undefined ? null : seed))
+  }
+  /** Removes every rule. */
+  clear() {
+    this.#sb._call((n) => n.setFaults([], null))
+  }
+  /** Injected faults per `op:kind`. */
+  injected() {
+    return this.#sb.ledger().faults.injected
+  }
+  [Symbol.iterator]() {
+    return this.rules[Symbol.iterator]()
+  }
+}
+
+/** A running sandbox gateway; make one with `startSandbox`. */
+class Sandbox {
+  #native
+  #merchants
+  #timeScale
+  constructor(nativeSandbox, merchants, timeScale) {
+    this.#native = nativeSandbox
+    this.#merchants = merchants
+    this.#timeScale = timeScale
+    /** The fault rules: `sb.faults.add(...)`, `sb.faults.clear()`. */
+    this.faults = new Faults(this)
+  }
+
+  _call(fn) {
+    return call(() => fn(this.#native))
+  }
+
+  /** `http://127.0.0.1:PORT/openGateway/openService/`: a client's `baseUrl`. */
+  get baseUrl() {
+    return this.#native.baseUrl
+  }
+  /** `http://127.0.0.1:PORT/`: the admin HTTP API is under `${rootUrl}_sandbox/`. */
+  get rootUrl() {
+    return this.#native.rootUrl
+  }
+  get timeScale() {
+    return this.#timeScale
+  }
+  get closed() {
+    return this.#native.closed
+  }
+  /** The (first) registered merchant: the document's test merchant by default. */
+  get busiCode() {
+    return this.#merchants.keys().next().value
+  }
+  /** That merchant's key. */
+  get key() {
+    return this.#merchants.get(this.busiCode)
+  }
+
+  /** Registers (or re-keys) a merchant. */
+  addMerchant(busiCode, key) {
+    this._call((n) => n.addMerchant(busiCode, key))
+    this.#merchants.set(busiCode, key)
+  }
+
+  /** A `sosopay.Client` for this sandbox and its test merchant; options are the client's. */
+  client(options = {}) {
+    const busiCode = options.busiCode || this.busiCode
+    return new Client({
+      defaultOperId: 'cashier-1',
+      defaultDevId: 'till-1',
+      ...options,
+      busiCode,
+      key: options.key || this.#merchants.get(busiCode) || this.key,
+      baseUrl: this.baseUrl,
+    })
+  }
+
+  /** The customer pays an order awaiting payment (STATE 0 → 1; the notification goes out). */
+  pay(chargeCode) {
+    return toOrder(this._call((n) => n.pay(chargeCode)))
+  }
+  /** The customer's payment fails (declined): STATE 0 → 6. */
+  fail(chargeCode) {
+    return toOrder(this._call((n) => n.fail(chargeCode)))
+  }
+  /** The order as the gateway sees it, or `null`. */
+  order(chargeCode) {
+    const o = this._call((n) => n.order(chargeCode))
+    return o ? toOrder(o) : null
+  }
+  /** Every order, refund, notification attempt and injected fault. */
+  ledger() {
+    return toLedger(this._call((n) => n.ledger()))
+  }
+  /** The notification delivery attempts (of one order, if given), oldest first. */
+  notifications(chargeCode) {
+    const all = this.ledger().notifications
+    return chargeCode === undefined ? all : all.filter((a) => a.chargeCode === chargeCode)
+  }
+  /** Forgets every order, refund, notification and fault count (rules and seed stay). */
+  reset() {
+    this._call((n) => n.reset())
+  }
+
+  /**
+   * Resolves once `count` notification attempts (for `chargeCode`, if given) were accepted
+   * (HTTP 200) — or merely made, with `accepted: false`; rejects with a `TimeoutError`.
+   */
+  waitForNotification({ chargeCode, count = 1, accepted = true, timeoutMs = 5000 } = {}) {
+    return poll(
+      () => {
+        const seen = this.notifications(chargeCode)
+        const hits = seen.filter((a) => a.accepted || !accepted)
+        return [hits.length >= count, hits.length ? hits : seen]
+      },
+      timeoutMs,
+      (seen) =>
+        `no ${count} ${accepted ? 'accepted ' : ''}notification(s)${chargeCode ? ` for ${chargeCode}` : ''} within ${timeoutMs} ms; attempts: ${JSON.stringify(seen.map((a) => ({ attempt: a.attempt, httpStatus: a.httpStatus, error: a.error })))}`,
+    )
+  }
+
+  /** Resolves with the order once it is in `state` (a name, or an array of names). */
+  waitForState(chargeCode, state, { timeoutMs = 5000 } = {}) {
+    const want = new Set(Array.isArray(state) ? state : [state])
+    return poll(
+      () => {
+        const o = this.order(chargeCode)
+        return [o !== null && want.has(o.state), o]
+      },
+      timeoutMs,
+      (o) => `order ${chargeCode} not in ${[...want].join('/')} within ${timeoutMs} ms: ${o ? o.state : 'no such order'}`,
+    )
+  }
+
+  /** Stops serving (idempotent). */
+  close() {
+    return this.#native.close()
+  }
+}
+// `await using sb = await startSandbox()` where the runtime has explicit resource management.
+if (typeof Symbol.asyncDispose === 'symbol') {
+  Sandbox.prototype[Symbol.asyncDispose] = function () {
+    return this.close()
+  }
+}
+
+/**
+ * Starts a sandbox gateway in this process on a free local port. `timeScale` multiplies every
+ * gateway time (0.01: the 80 s micropay hold lasts 0.8 s); the client's own timeouts and
+ * polling are not scaled.
+ */
+async function startSandbox(options = {}) {
+  const { merchants, ...rest } = options
+  const list = merchants ? Object.entries(merchants).map(([busiId, key]) => ({ busiId, key })) : undefined
+  if (typeof native.NativeSandbox !== 'function') {
+    throw new SandboxError(
+      'sosopay/testing: this build of sosopay has no sandbox (built without the cargo feature `sandbox`)',
+      501,
+      'no sandbox in this build',
+    )
+  }
+  const n = call(() => new native.NativeSandbox({ ...rest, merchants: list }))
+  const m = new Map(list ? list.map((x) => [x.busiId, x.key]) : [[TEST_BUSI_CODE, TEST_KEY]])
+  return new Sandbox(n, m, rest.timeScale === undefined ? 1 : rest.timeScale)
+}
+
+module.exports = { startSandbox, Sandbox, SandboxError, codes, TEST_BUSI_CODE, TEST_KEY }

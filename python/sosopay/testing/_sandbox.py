@@ -1,0 +1,404 @@
+"""``Sandbox``: the gateway emulator in-process, with its admin API."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from types import TracebackType
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    TypeVar,
+    Union,
+)
+
+from .. import _native
+from ..client import AsyncClient, Client
+from ..enums import OrderState
+from ._ledger import Ledger, NotificationAttempt, SandboxOrder
+
+__all__ = ["Sandbox", "SandboxError", "Faults", "TEST_BUSI_CODE", "TEST_KEY"]
+
+#: The document's test merchant, registered in every sandbox unless ``merchants`` says otherwise.
+TEST_BUSI_CODE = "0010000001"
+#: Its key.
+TEST_KEY = "98SDKFUO432HNODS098EEE07U9DUOIUE"
+
+_T = TypeVar("_T")
+_StateLike = Union[OrderState, str, int]
+
+
+class SandboxError(Exception):
+    """An admin action the sandbox refused, with the HTTP status its admin endpoint answers:
+    404 (no such order), 409 (the order is not in a state that allows it), 410 (closed)."""
+
+    def __init__(self, message: str, status: int, reason: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
+def _native_class() -> Type[_native.NativeSandbox]:
+    cls: Optional[Type[_native.NativeSandbox]] = getattr(_native, "NativeSandbox", None)
+    if cls is None:
+        raise ImportError(
+            "sosopay.testing: this build of sosopay has no sandbox (the native module was "
+            "built without the cargo feature `sandbox`); install the published wheel, or "
+            "build with `maturin develop --features sandbox`"
+        )
+    return cls
+
+
+def _wrap(fn: Callable[[], _T]) -> _T:
+    err = getattr(_native, "NativeSandboxError", None)
+    if err is None:
+        return fn()
+    try:
+        return fn()
+    except err as e:
+        message, status, reason = e.args
+        raise SandboxError(str(message), int(status), str(reason)) from None
+
+
+class Faults:
+    """The sandbox's fault rules (``op:kind:prob[:param]``, docs/SANDBOX.md "Faults").
+
+    >>> sb.faults.add("preOrder:drop_reply:1")      # the next micropay is processed, reply lost
+    >>> sb.faults.clear()
+
+    Setting rules restarts the per-operation request counts the deterministic draws use.
+    """
+
+    __slots__ = ("_sb",)
+
+    def __init__(self, sandbox: "Sandbox") -> None:
+        self._sb = sandbox
+
+    @property
+    def rules(self) -> List[str]:
+        """The rules in force."""
+        return self._sb._call(lambda n: n.faults())[0]
+
+    @property
+    def seed(self) -> int:
+        """The seed of the draws."""
+        return self._sb._call(lambda n: n.faults())[1]
+
+    def add(self, *rules: str) -> None:
+        """Appends rules, e.g. ``add("query:http503:0.5", "notify:duplicate:1")``."""
+        current = self.rules
+        self.set([*current, *rules])
+
+    def set(self, rules: Iterable[str], *, seed: Optional[int] = None) -> None:
+        """Replaces the rules (and the seed, when given). Raises ``ValueError`` on a bad rule."""
+        rs = [str(r) for r in rules]
+        self._sb._call(lambda n: n.set_faults(rs, seed))
+
+    def clear(self) -> None:
+        """Removes every rule."""
+        self._sb._call(lambda n: n.set_faults([], None))
+
+    def injected(self) -> Mapping[str, int]:
+        """How many faults were injected, per ``"op:kind"``."""
+        return self._sb.ledger().faults.injected
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __repr__(self) -> str:
+        return f"Faults({self.rules!r})"
+
+
+class Sandbox:
+    """A sandbox SouSou gateway serving on a local port, in this process (a background thread
+    with its own runtime; no binary, no Rust toolchain). Starts at once; stop it with
+    :meth:`close`, or use it as a context manager (also ``async with``)::
+
+        from sosopay.testing import Sandbox, codes
+
+        with Sandbox(time_scale=0.01) as sb:
+            client = sb.client()
+            reply = client.create_qr_order(charge_code="QR-1", amount="12.50",
+                                           channel="Wechat", pay_subject="Tea")
+            sb.pay("QR-1")                            # the customer scans and pays
+            assert sb.order("QR-1").is_paid
+
+    ``time_scale`` multiplies every gateway time (the 80 s micropay hold, the test codes'
+    delays, ``TIME_EXPIRE``, the 5 s between notification attempts): ``0.01`` makes 80 s into
+    0.8 s. The client's own timeouts are not scaled.
+    """
+
+    def __init__(
+        self,
+        *,
+        time_scale: float = 1.0,
+        seed: int = 0,
+        faults: Sequence[str] = (),
+        merchants: Optional[Mapping[str, str]] = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_request_age: Optional[float] = None,
+    ) -> None:
+        cls = _native_class()
+        merchant_list: List[Tuple[str, str]] = list((merchants or {}).items())
+        self._native: _native.NativeSandbox = _wrap(
+            lambda: cls(
+                time_scale=float(time_scale),
+                seed=int(seed),
+                faults=[str(f) for f in faults],
+                merchants=merchant_list,
+                host=host,
+                port=int(port),
+                max_request_age=max_request_age,
+            )
+        )
+        self._merchants = dict(merchants) if merchants else {TEST_BUSI_CODE: TEST_KEY}
+        self._time_scale = float(time_scale)
+        self.faults = Faults(self)
+        """The fault rules: ``sb.faults.add(...)``, ``sb.faults.clear()``."""
+
+    def _call(self, fn: Callable[[_native.NativeSandbox], _T]) -> _T:
+        return _wrap(lambda: fn(self._native))
+
+    # --- where it listens ---------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT/openGateway/openService/``: give it to a client as ``base_url``."""
+        return self._native.base_url
+
+    @property
+    def root_url(self) -> str:
+        """``http://127.0.0.1:PORT/``: the admin HTTP API is under ``{root_url}_sandbox/``."""
+        return self._native.root_url
+
+    @property
+    def time_scale(self) -> float:
+        return self._time_scale
+
+    @property
+    def closed(self) -> bool:
+        return self._native.closed
+
+    @property
+    def busi_code(self) -> str:
+        """The (first) registered merchant: the document's test merchant by default."""
+        return next(iter(self._merchants))
+
+    @property
+    def key(self) -> str:
+        """That merchant's key."""
+        return self._merchants[self.busi_code]
+
+    def add_merchant(self, busi_code: str, key: str) -> None:
+        """Registers (or re-keys) another merchant."""
+        self._call(lambda n: n.add_merchant(busi_code, key))
+        self._merchants[busi_code] = key
+
+    # --- clients ------------------------------------------------------------------------------
+
+    def _client_kwargs(self, kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
+        kw: Dict[str, Any] = {
+            "busi_code": self.busi_code,
+            "default_oper_id": "cashier-1",
+            "default_dev_id": "till-1",
+        }
+        kw.update(kwargs)
+        busi = str(kw["busi_code"])
+        kw.setdefault("key", self._merchants.get(busi, self.key))
+        kw["base_url"] = self.base_url
+        return kw
+
+    def client(self, **kwargs: Any) -> Client:
+        """A :class:`sosopay.Client` for this sandbox and its test merchant; keyword arguments
+        are the client's (``encrypt=True``, ``format="xml"``, ``timeout=5``, ...)."""
+        return Client(**self._client_kwargs(kwargs))
+
+    def async_client(self, **kwargs: Any) -> AsyncClient:
+        """The same as an :class:`sosopay.AsyncClient`."""
+        return AsyncClient(**self._client_kwargs(kwargs))
+
+    # --- the customer -------------------------------------------------------------------------
+
+    def pay(self, charge_code: str) -> SandboxOrder:
+        """The customer pays an order awaiting payment (a QR or JSAPI order, or a micropay whose
+        customer is still confirming): STATE 0 → 1, and the notification goes out. Raises
+        :class:`SandboxError` (404 no such order, 409 not awaiting payment)."""
+        return SandboxOrder._from_json(self._call(lambda n: n.pay(charge_code)))
+
+    def fail(self, charge_code: str) -> SandboxOrder:
+        """The customer's payment fails (declined): STATE 0 → 6 (closed)."""
+        return SandboxOrder._from_json(self._call(lambda n: n.fail(charge_code)))
+
+    # --- what happened ------------------------------------------------------------------------
+
+    def order(self, charge_code: str) -> Optional[SandboxOrder]:
+        """The order as the gateway sees it, or ``None`` if it never saw it."""
+        d = self._call(lambda n: n.order(charge_code))
+        return None if d is None else SandboxOrder._from_json(d)
+
+    def ledger(self) -> Ledger:
+        """Every order, refund, notification attempt and injected fault."""
+        return Ledger._from_json(self._call(lambda n: n.ledger()))
+
+    def notifications(self, charge_code: Optional[str] = None) -> List[NotificationAttempt]:
+        """The notification delivery attempts (of one order, if given), oldest first."""
+        ns = self.ledger().notifications
+        return [x for x in ns if charge_code is None or x.charge_code == charge_code]
+
+    def reset(self) -> None:
+        """Forgets every order, refund, notification and fault count; pending timers and
+        deliveries are abandoned. Merchants, fault rules and the seed stay (see
+        ``faults.clear()``)."""
+        self._call(lambda n: n.reset())
+
+    # --- waiting (notifications and timers run in the background) ----------------------------
+
+    def _notified(
+        self, charge_code: Optional[str], accepted: bool, count: int
+    ) -> Tuple[bool, List[NotificationAttempt]]:
+        seen = self.notifications(charge_code)
+        hits = [x for x in seen if x.accepted or not accepted]
+        return len(hits) >= count, hits if hits else seen
+
+    def _state_is(self, charge_code: str, states: Sequence[OrderState]) -> Tuple[bool, Optional[SandboxOrder]]:
+        o = self.order(charge_code)
+        return (o is not None and o.state in states), o
+
+    @staticmethod
+    def _states(states: Sequence[_StateLike]) -> List[OrderState]:
+        if not states:
+            raise TypeError("wait_for_state: give at least one state")
+        return [s if isinstance(s, OrderState) else OrderState(s) for s in states]
+
+    def wait_for_notification(
+        self,
+        charge_code: Optional[str] = None,
+        *,
+        count: int = 1,
+        accepted: bool = True,
+        timeout: float = 5.0,
+    ) -> List[NotificationAttempt]:
+        """Waits until ``count`` notification attempts (for ``charge_code``, if given) were
+        accepted (HTTP 200) by the merchant — or merely made, with ``accepted=False`` — and
+        returns them. Raises ``TimeoutError`` listing what was seen."""
+        return _poll(
+            lambda: self._notified(charge_code, accepted, count),
+            timeout,
+            lambda seen: f"no {count} {'accepted ' if accepted else ''}notification(s)"
+            f"{' for ' + charge_code if charge_code else ''} within {timeout}s; attempts: {seen!r}",
+        )
+
+    async def wait_for_notification_async(
+        self,
+        charge_code: Optional[str] = None,
+        *,
+        count: int = 1,
+        accepted: bool = True,
+        timeout: float = 5.0,
+    ) -> List[NotificationAttempt]:
+        """:meth:`wait_for_notification` for asyncio code (never blocks the event loop, so a
+        webhook served by the same loop can answer)."""
+        return await _apoll(
+            lambda: self._notified(charge_code, accepted, count),
+            timeout,
+            lambda seen: f"no {count} {'accepted ' if accepted else ''}notification(s)"
+            f"{' for ' + charge_code if charge_code else ''} within {timeout}s; attempts: {seen!r}",
+        )
+
+    def wait_for_state(self, charge_code: str, *states: _StateLike, timeout: float = 5.0) -> SandboxOrder:
+        """Waits until the order is in one of ``states`` (``OrderState.PAID``, ``"2"``, ``6``)
+        — e.g. a ``NEVER_CONFIRMS`` micropay being cancelled at the end of the hold."""
+        want = self._states(states)
+        order = _poll(
+            lambda: self._state_is(charge_code, want),
+            timeout,
+            lambda o: f"order {charge_code} not in {[s.name for s in want]} within {timeout}s: {o!r}",
+        )
+        assert order is not None
+        return order
+
+    async def wait_for_state_async(
+        self, charge_code: str, *states: _StateLike, timeout: float = 5.0
+    ) -> SandboxOrder:
+        """:meth:`wait_for_state` for asyncio code."""
+        want = self._states(states)
+        order = await _apoll(
+            lambda: self._state_is(charge_code, want),
+            timeout,
+            lambda o: f"order {charge_code} not in {[s.name for s in want]} within {timeout}s: {o!r}",
+        )
+        assert order is not None
+        return order
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stops serving (idempotent)."""
+        self._native.shutdown()
+
+    async def aclose(self) -> None:
+        """Stops serving without blocking the event loop."""
+        await asyncio.get_running_loop().run_in_executor(None, self._native.shutdown)
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> "Sandbox":
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"Sandbox(base_url={self.base_url!r}, time_scale={self._time_scale}, closed={self.closed})"
+
+
+_POLL = 0.01
+
+
+def _poll(check: Callable[[], Tuple[bool, _T]], timeout: float, describe: Callable[[_T], str]) -> _T:
+    deadline = time.monotonic() + timeout
+    while True:
+        done, value = check()
+        if done:
+            return value
+        if time.monotonic() >= deadline:
+            raise TimeoutError(describe(value))
+        time.sleep(_POLL)
+
+
+async def _apoll(check: Callable[[], Tuple[bool, _T]], timeout: float, describe: Callable[[_T], str]) -> _T:
+    deadline = time.monotonic() + timeout
+    while True:
+        done, value = check()
+        if done:
+            return value
+        if time.monotonic() >= deadline:
+            raise TimeoutError(describe(value))
+        await asyncio.sleep(_POLL)

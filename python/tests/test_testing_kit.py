@@ -1,0 +1,266 @@
+"""sosopay.testing: the in-process sandbox, its admin API, the test codes and the pytest plugin."""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import subprocess
+import sys
+import threading
+from typing import Iterator, List, Tuple
+
+import pytest
+
+import sosopay
+from sosopay import OrderState, OutcomeStatus
+from sosopay.testing import NotificationAttempt, Sandbox, SandboxError, codes
+
+
+def _modules_after(stmt: str) -> List[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", f"import sys; {stmt}; print('\\n'.join(sorted(sys.modules)))"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return out.split()
+
+
+def test_import_sosopay_does_not_import_the_kit() -> None:
+    mods = _modules_after("import sosopay")
+    assert "sosopay" in mods
+    assert not [m for m in mods if m.startswith("sosopay.testing")]
+
+
+def test_the_pytest_plugin_does_not_import_sosopay() -> None:
+    # pytest loads it in every run (pytest11 entry point): it must cost nothing.
+    mods = _modules_after("import _sosopay_pytestplugin")
+    assert "sosopay" not in mods
+
+
+def test_the_plugin_is_registered(pytestconfig: pytest.Config) -> None:
+    assert pytestconfig.pluginmanager.has_plugin("sosopay")
+
+
+def test_context_manager_qr_order_pay_and_close() -> None:
+    with Sandbox(time_scale=0.01) as sb:
+        assert sb.base_url.startswith("http://127.0.0.1:") and sb.base_url.endswith("/openGateway/openService/")
+        assert sb.root_url + "openGateway/openService/" == sb.base_url
+        assert sb.busi_code == "0010000001"
+        client = sb.client()
+        assert isinstance(client, sosopay.Client)
+        reply = client.create_qr_order(charge_code="QR-1", amount="12.50", channel=sosopay.Channel.WECHAT, pay_subject="Tea")
+        assert reply.state is OrderState.AWAITING_PAYMENT
+        before = sb.order("QR-1")
+        assert before is not None and not before.is_paid and before.kind == "qr"
+        paid = sb.pay("QR-1")
+        assert paid.is_paid and paid.state is OrderState.PAID and paid.amount_fen == 1250
+        assert client.query(charge_code="QR-1").state is OrderState.PAID
+        ledger = sb.ledger()
+        assert [o.charge_code for o in ledger.orders] == ["QR-1"]
+        assert ledger.paid_fen == 1250
+        assert ledger.requests["order"] == 1
+        assert sb.order("never-seen") is None
+    assert sb.closed
+    with pytest.raises(SandboxError) as e:
+        sb.ledger()
+    assert e.value.status == 410
+    sb.close()  # idempotent
+
+
+def test_admin_refusals_are_typed(sosopay_sandbox: Sandbox) -> None:
+    with pytest.raises(SandboxError) as e:
+        sosopay_sandbox.pay("NOPE")
+    assert e.value.status == 404
+    c = sosopay_sandbox.client()
+    c.micropay(charge_code="M-1", amount="1.00", dynamic_id=codes.PAY_NOW, pay_subject="x")
+    with pytest.raises(SandboxError) as e:
+        sosopay_sandbox.pay("M-1")  # already paid
+    assert e.value.status == 409
+
+
+def test_declined_qr_order(sosopay_sandbox: Sandbox) -> None:
+    c = sosopay_sandbox.client()
+    c.create_qr_order(charge_code="QR-D", amount="3.00", channel="2", pay_subject="x")
+    closed = sosopay_sandbox.fail("QR-D")
+    assert closed.state is OrderState.CLOSED and not closed.is_paid
+    assert c.query(charge_code="QR-D").state is OrderState.CLOSED
+
+
+def test_codes_scheme() -> None:
+    assert codes.PAY_NOW == "130730865806264036"
+    assert codes.PAYS_AFTER_3S == "130000000000001003"
+    assert codes.NEVER_CONFIRMS == "130000000000004000"
+    assert codes.INSUFFICIENT_FUNDS == "130000000000003000"
+    assert codes.pays_after(5) == "130000000000001005"
+    assert codes.user_paying(2, channel=codes.ALIPAY) == "280000000000002002"
+    assert codes.code(6) == codes.CODE_EXPIRED
+    with pytest.raises(ValueError):
+        codes.code(1, 1000)
+    with pytest.raises(ValueError):
+        codes.code(1, channel="x")
+
+
+@pytest.mark.parametrize(
+    ("dynamic_id", "status", "state"),
+    [
+        (codes.PAY_NOW, OutcomeStatus.PAID, OrderState.PAID),
+        (codes.PAY_NOW_ALIPAY, OutcomeStatus.PAID, OrderState.PAID),
+        (codes.PAYS_AFTER_3S, OutcomeStatus.PAID, OrderState.PAID),
+        (codes.USER_PAYING, OutcomeStatus.PAID, OrderState.PAID),
+        (codes.PAYS_AFTER_HOLD, OutcomeStatus.PAID, OrderState.PAID),
+        (codes.REPLY_LOST, OutcomeStatus.PAID, OrderState.PAID),
+        (codes.INSUFFICIENT_FUNDS, OutcomeStatus.FAILED, OrderState.CLOSED),
+        (codes.CODE_EXPIRED, OutcomeStatus.FAILED, OrderState.CLOSED),
+        (codes.NEVER_CONFIRMS, OutcomeStatus.CANCELLED, OrderState.CANCELLED),
+        (codes.USER_PAYING_NEVER_CONFIRMS, OutcomeStatus.CANCELLED, OrderState.CANCELLED),
+    ],
+)
+def test_codes_drive_the_till_flow(
+    sosopay_sandbox: Sandbox, dynamic_id: str, status: OutcomeStatus, state: OrderState
+) -> None:
+    c = sosopay_sandbox.client()
+    # The client's own timing is not scaled: poll faster than the default 2 s.
+    out = c.micropay_and_wait(
+        charge_code="TILL-1", amount="9.99", dynamic_id=dynamic_id, pay_subject="x", poll_interval=0.05
+    )
+    assert out.status is status, out
+    order = sosopay_sandbox.wait_for_state("TILL-1", state)
+    assert order.dynamic_id == dynamic_id
+
+
+def test_faults_add_clear_and_the_ledger(sosopay_sandbox: Sandbox) -> None:
+    sb = sosopay_sandbox
+    assert sb.faults.rules == [] and len(sb.faults) == 0
+    sb.faults.add("preOrder:drop_reply:1")
+    sb.faults.add("query:http503:0.5", "notify:duplicate:1")
+    assert sb.faults.rules == ["preOrder:drop_reply:1", "query:http503:0.5", "notify:duplicate:1"]
+    c = sb.client()
+    with pytest.raises(sosopay.SosopayError) as e:
+        c.micropay(charge_code="F-1", amount="1.00", dynamic_id=codes.PAY_NOW, pay_subject="x")
+    assert e.value.outcome_unknown
+    order = sb.order("F-1")
+    assert order is not None and order.is_paid  # processed: only the reply was lost
+    ledger = sb.ledger()
+    assert ledger.faults.injected == {"preOrder:drop_reply": 1}
+    assert [(ev.op, ev.kind, ev.charge_code) for ev in ledger.faults.events] == [("preOrder", "drop_reply", "F-1")]
+    assert sb.faults.injected() == {"preOrder:drop_reply": 1}
+    sb.faults.set(["*:http502:1"], seed=7)
+    assert sb.faults.seed == 7 and list(sb.faults) == ["*:http502:1"]
+    sb.faults.clear()
+    assert sb.faults.rules == []
+    c.micropay(charge_code="F-2", amount="1.00", dynamic_id=codes.PAY_NOW, pay_subject="x")
+    with pytest.raises(ValueError, match="fault rule"):
+        sb.faults.add("preOrder:explode:1")
+
+
+def test_the_fixture_resets_between_tests_1(sosopay_sandbox: Sandbox) -> None:
+    sosopay_sandbox.client().micropay(charge_code="SAME", amount="1.00", dynamic_id=codes.PAY_NOW, pay_subject="x")
+    sosopay_sandbox.faults.add("query:drop:1")
+
+
+def test_the_fixture_resets_between_tests_2(sosopay_sandbox: Sandbox, sosopay_sandbox_session: Sandbox) -> None:
+    assert sosopay_sandbox is sosopay_sandbox_session
+    assert sosopay_sandbox.ledger().orders == ()
+    assert sosopay_sandbox.faults.rules == []
+    # The same charge code again: no SERIAL_REPEAT after the reset.
+    sosopay_sandbox.client().micropay(charge_code="SAME", amount="1.00", dynamic_id=codes.PAY_NOW, pay_subject="x")
+
+
+class _Receiver:
+    """A webhook that answers the given statuses in turn (then 200), recording each body."""
+
+    def __init__(self, statuses: List[int]) -> None:
+        self.statuses = list(statuses)
+        self.bodies: List[Tuple[str, bytes]] = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                n = int(self.headers.get("Content-Length") or 0)
+                receiver.bodies.append((self.path, self.rfile.read(n)))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"SUCCESS" if status == 200 else b"FAIL")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/notify?_type=json"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[_Receiver]:
+    r = _Receiver([500, 500])
+    yield r
+    r.close()
+
+
+def test_notifications_are_recorded_and_awaitable(sosopay_sandbox: Sandbox, receiver: _Receiver) -> None:
+    sb = sosopay_sandbox
+    c = sb.client()
+    c.create_qr_order(charge_code="N-1", amount="5.00", channel="2", pay_subject="x", notify_url=receiver.url)
+    assert sb.notifications("N-1") == []
+    sb.pay("N-1")
+    attempts = sb.wait_for_notification("N-1")
+    assert [a.accepted for a in attempts] == [True]
+    seen = sb.notifications("N-1")
+    assert [(a.attempt, a.http_status) for a in seen] == [(1, 500), (2, 500), (3, 200)]
+    assert all(isinstance(a, NotificationAttempt) and a.format == "json" and not a.encrypted for a in seen)
+    # What the merchant received verifies with its key.
+    path, body = receiver.bodies[-1]
+    note = sosopay.parse_notification(key=sb.key, query=path.split("?", 1)[1], body=body)
+    assert note.charge_code == "N-1" and note.is_paid and note.amount_fen == 500
+    assert sb.ledger().notifications_of("N-1") == seen
+
+
+def test_wait_for_notification_times_out_with_what_it_saw(sosopay_sandbox: Sandbox) -> None:
+    with pytest.raises(TimeoutError, match="no 1 accepted notification"):
+        sosopay_sandbox.wait_for_notification("NONE", timeout=0.05)
+
+
+def test_async_with_and_async_client() -> None:
+    async def main() -> None:
+        async with Sandbox(time_scale=0.01) as sb:
+            c = sb.async_client(encrypt=True)
+            await c.create_qr_order(charge_code="A-1", amount="2.00", channel="2", pay_subject="x")
+            out_task = asyncio.ensure_future(c.wait_for_payment(charge_code="A-1", poll_interval=0.05))
+            await asyncio.sleep(0.05)
+            sb.pay("A-1")
+            out = await out_task
+            assert out.is_paid
+            order = await sb.wait_for_state_async("A-1", OrderState.PAID, 1)
+            assert order.amount_fen == 200
+            with pytest.raises(TimeoutError):
+                await sb.wait_for_notification_async("A-1", timeout=0.05)
+        assert sb.closed
+
+    asyncio.run(main())
+
+
+def test_other_merchants() -> None:
+    with Sandbox(merchants={"0020000002": "0123456789abcdef0123456789abcdef"}) as sb:
+        assert sb.busi_code == "0020000002"
+        sb.client().micropay(charge_code="X-1", amount="1.00", dynamic_id=codes.PAY_NOW, pay_subject="x")
+        sb.add_merchant("0030000003", "fedcba9876543210fedcba9876543210")
+        sb.client(busi_code="0030000003").micropay(charge_code="X-2", amount="1.00", dynamic_id=codes.PAY_NOW, pay_subject="x")
+        assert {o.busi_id for o in sb.ledger().orders} == {"0020000002", "0030000003"}
+        with pytest.raises(sosopay.GatewayError):
+            sb.client(busi_code="0010000001", key="98SDKFUO432HNODS098EEE07U9DUOIUE").micropay(
+                charge_code="X-3", amount="1.00", dynamic_id=codes.PAY_NOW, pay_subject="x"
+            )
+
+
+def test_bad_settings_raise_value_error() -> None:
+    with pytest.raises(ValueError, match="time_scale"):
+        Sandbox(time_scale=0)
+    with pytest.raises(ValueError, match="fault rule"):
+        Sandbox(faults=["nope"])
