@@ -6,6 +6,7 @@ import asyncio
 import time
 from types import TracebackType
 from typing import (
+    TYPE_CHECKING,
     Any,
     Callable,
     Dict,
@@ -22,7 +23,10 @@ from typing import (
 )
 
 from .. import _native
-from ..client import AsyncClient, Client
+from ..client import Client
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..aio import AsyncClient
 from ..enums import OrderState
 from ._ledger import Ledger, NotificationAttempt, SandboxOrder
 
@@ -226,8 +230,10 @@ class Sandbox:
         are the client's (``encrypt=True``, ``format="xml"``, ``timeout=5``, ...)."""
         return Client(**self._client_kwargs(kwargs))
 
-    def async_client(self, **kwargs: Any) -> AsyncClient:
+    def async_client(self, **kwargs: Any) -> "AsyncClient":
         """The same as an :class:`sosopay.AsyncClient`."""
+        from ..aio import AsyncClient  # loaded on first use: asyncio is not imported otherwise
+
         return AsyncClient(**self._client_kwargs(kwargs))
 
     # --- the customer -------------------------------------------------------------------------
