@@ -97,7 +97,9 @@ def check(path: Path, budget: int) -> tuple[bool, str]:
     tags = m.group(1).split(".")
     linux = [t for t in tags if t.startswith(("manylinux", "musllinux"))]
     if not linux:
-        return True, f"{name}: {path.stat().st_size} bytes (not a Linux wheel: size checked only)" if path.stat().st_size <= budget else f"{name}: over budget"
+        size = path.stat().st_size
+        line = f"{name}: {size} bytes (budget {budget}; not a Linux wheel: size checked only)"
+        return (True, line + " - ok") if size <= budget else (False, line + "\n    FAIL: over budget")
     arch = next(a for a in MACHINE if linux[0].endswith("_" + a))
     size = path.stat().st_size
     if size > budget:
