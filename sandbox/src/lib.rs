@@ -43,6 +43,9 @@ pub const TEST_KEY: &str = "98SDKFUO432HNODS098EEE07U9DUOIUE";
 /// Default cap on a request body.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// The default [`SandboxConfig::body_timeout`].
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Everything that can go wrong starting or driving a sandbox.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -103,6 +106,10 @@ pub struct SandboxConfig {
     pub max_request_age: Option<Duration>,
     /// Largest request body accepted (bigger: HTTP 413 with `ILLEGAL_PARAMETER`).
     pub max_body_bytes: usize,
+    /// The longest a request body may take to arrive (wall time, not scaled): a slow-drip
+    /// upload gets HTTP 408 and the connection is closed, so a test never hangs on it.
+    /// Default 30 s.
+    pub body_timeout: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -115,6 +122,7 @@ impl Default for SandboxConfig {
             faults: Vec::new(),
             max_request_age: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
         }
     }
 }
@@ -134,6 +142,7 @@ impl fmt::Debug for SandboxConfig {
             .field("faults", &self.faults)
             .field("max_request_age", &self.max_request_age)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("body_timeout", &self.body_timeout)
             .finish()
     }
 }
@@ -169,6 +178,9 @@ fn build_shared(
     if config.max_body_bytes == 0 {
         return Err(config_err("max_body_bytes", "must be above 0"));
     }
+    if config.body_timeout.is_zero() {
+        return Err(config_err("body_timeout", "must be above 0"));
+    }
     let mut merchants = HashMap::new();
     let list: Vec<(String, String)> = if config.merchants.is_empty() {
         vec![(TEST_BUSI_ID.to_owned(), TEST_KEY.to_owned())]
@@ -189,6 +201,7 @@ fn build_shared(
             time_scale: config.time_scale,
             max_request_age: config.max_request_age,
             max_body_bytes: config.max_body_bytes,
+            body_timeout: config.body_timeout,
         },
         inner: Mutex::new(inner),
         changed: tokio::sync::Notify::new(),
@@ -424,6 +437,7 @@ impl SandboxArgs {
             faults: self.faults.clone(),
             max_request_age: self.max_request_age.map(Duration::from_secs),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
         }
     }
 }

@@ -470,9 +470,21 @@ async fn gateway(
 ) -> Response {
     shared.lock().count_request(op.as_str());
     let encrypt = param(params, "encrypt");
-    let body = match read_capped(body, shared.settings.max_body_bytes).await {
-        Ok(b) => b,
+    let body = match tokio::time::timeout(
+        shared.settings.body_timeout,
+        read_capped(body, shared.settings.max_body_bytes),
+    )
+    .await
+    {
+        Ok(Ok(b)) => b,
         Err(_) => {
+            // A slow-drip upload: answer 408 and close, rather than hold the connection.
+            let mut r = http_error(408);
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return r;
+        }
+        Ok(Err(_)) => {
             let reply = GwReply {
                 status: StatusCode::PAYLOAD_TOO_LARGE,
                 op,
@@ -1657,9 +1669,15 @@ async fn admin(
             )
         }
         ("POST" | "PUT", ["faults"]) => {
-            let b = match read_capped(body, 1 << 20).await {
-                Ok(b) => b,
-                Err(_) => return err(413, "the body is over 1 MiB".into()),
+            let b = match tokio::time::timeout(
+                shared.settings.body_timeout,
+                read_capped(body, 1 << 20),
+            )
+            .await
+            {
+                Ok(Ok(b)) => b,
+                Ok(Err(_)) => return err(413, "the body is over 1 MiB".into()),
+                Err(_) => return err(408, "the body did not arrive in time".into()),
             };
             let v = match read_json(b) {
                 Ok(Value::Null) => Value::Array(vec![]),
@@ -1704,9 +1722,15 @@ async fn admin(
             Err((s, e)) => err(s, e),
         },
         ("POST" | "PUT", ["merchants"]) => {
-            let b = match read_capped(body, 1 << 20).await {
-                Ok(b) => b,
-                Err(_) => return err(413, "the body is over 1 MiB".into()),
+            let b = match tokio::time::timeout(
+                shared.settings.body_timeout,
+                read_capped(body, 1 << 20),
+            )
+            .await
+            {
+                Ok(Ok(b)) => b,
+                Ok(Err(_)) => return err(413, "the body is over 1 MiB".into()),
+                Err(_) => return err(408, "the body did not arrive in time".into()),
             };
             let v = match read_json(b) {
                 Ok(v) => v,

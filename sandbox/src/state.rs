@@ -585,6 +585,7 @@ pub(crate) struct Settings {
     pub time_scale: f64,
     pub max_request_age: Option<Duration>,
     pub max_body_bytes: usize,
+    pub body_timeout: Duration,
 }
 
 /// Shared by every task of one sandbox.

@@ -712,3 +712,37 @@ fn serve_runs_in_the_callers_runtime() {
     assert!(r.body_mut().read_to_string().expect("body").contains("ok"));
     task.abort();
 }
+
+/// A slow-drip upload (a client that announces a body and sends it a byte at a time, or not at
+/// all) is answered 408 after `body_timeout` and closed: a user's test never hangs on it.
+#[test]
+fn a_slow_drip_body_times_out() {
+    use std::io::{Read as _, Write as _};
+    let sb = sosopay_sandbox::Sandbox::start(SandboxConfig {
+        body_timeout: Duration::from_millis(300),
+        ..Default::default()
+    })
+    .expect("sandbox");
+    let mut s = std::net::TcpStream::connect(sb.addr()).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let started = Instant::now();
+    write!(
+        s,
+        "POST /openGateway/openService/preOrder?sign=x HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{"
+    )
+    .expect("write");
+    let mut reply = String::new();
+    let _ = s.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(sosopay_sandbox::Sandbox::start(SandboxConfig {
+        body_timeout: Duration::ZERO,
+        ..Default::default()
+    })
+    .is_err());
+}
