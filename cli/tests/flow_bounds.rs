@@ -24,6 +24,15 @@ fn request(cc: &str, code: &str) -> MicropayRequest {
     r
 }
 
+/// A sandbox at `time_scale` (0.05: the 80 s micropay hold lasts 4 s), no faults.
+fn sandbox(time_scale: f64) -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        time_scale,
+        ..Default::default()
+    })
+    .expect("sandbox")
+}
+
 fn opts(deadline_ms: u64, max_ms: u64) -> WaitOptions {
     WaitOptions {
         deadline: Duration::from_millis(deadline_ms),
@@ -37,11 +46,7 @@ fn opts(deadline_ms: u64, max_ms: u64) -> WaitOptions {
 
 #[test]
 fn the_cancel_comes_at_the_deadline_not_before() {
-    let sb = Sandbox::start(SandboxConfig {
-        time_scale: 0.02,
-        ..Default::default()
-    })
-    .expect("sandbox");
+    let sb = sandbox(0.02);
     let log: Arc<Mutex<Vec<(&'static str, Instant)>>> = Arc::default();
     let mut c = ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config");
     let sink = log.clone();
@@ -263,11 +268,7 @@ fn configuration_numbers_are_validated() {
 #[test]
 fn cancelling_a_held_payment_reverses_it_at_once() {
     // At time scale 0.05 the gateway holds an unconfirmed micropay for 4 s.
-    let sb = Sandbox::start(SandboxConfig {
-        time_scale: 0.05,
-        ..Default::default()
-    })
-    .expect("sandbox");
+    let sb = sandbox(0.05);
     let mut c = ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config");
     c.micropay_timeout = Duration::from_secs(30);
     let client = Client::new(c).expect("client");
@@ -320,11 +321,7 @@ fn cancelling_a_held_payment_reverses_it_at_once() {
 
 #[test]
 fn cancelling_a_wait_stops_waiting() {
-    let sb = Sandbox::start(SandboxConfig {
-        time_scale: 0.05,
-        ..Default::default()
-    })
-    .expect("sandbox");
+    let sb = sandbox(0.05);
     let client =
         Client::new(ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config")).expect("client");
     let mut o = sosopay::models::OrderRequest::new(
@@ -388,11 +385,7 @@ fn an_unreadable_query_reply_moves_no_money() {
 
 #[test]
 fn a_flow_cancelled_before_it_starts_sends_nothing() {
-    let sb = Sandbox::start(SandboxConfig {
-        time_scale: 0.05,
-        ..Default::default()
-    })
-    .expect("sandbox");
+    let sb = sandbox(0.05);
     let client =
         Client::new(ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config")).expect("client");
     let token = sosopay::CancelToken::new();

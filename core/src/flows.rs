@@ -880,10 +880,6 @@ impl Client {
                         }
                         _ => {} // no state, an open or unknown state: poll
                     }
-                } else if code == ResultCode::SerialRepeat {
-                    // The code was used before: settle by querying; the order found must be
-                    // this payment's (a retry of it), else it is a conflict.
-                    flow.reply_code = Some(code);
                 } else if code.definitely_failed() {
                     flow.reply_code = Some(code.clone());
                     match seen {
@@ -915,7 +911,9 @@ impl Client {
                         }
                     }
                 } else {
-                    // An exception or unknown code: the gateway may still act on it.
+                    // SERIAL_REPEAT (the code was used before: the order found must be this
+                    // payment's, a retry of it, else it is a conflict), an exception or an
+                    // unknown code: settled by querying; the gateway may still act on it.
                     flow.reply_code = Some(code);
                 }
                 // Not settled by the reply: until the gateway's hold is over, "does not

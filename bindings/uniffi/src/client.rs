@@ -403,7 +403,7 @@ impl SosopayClient {
         let opts = WaitOptions::to_core(options)?;
         let req = request.to_core()?;
         let ctl = flows::control(cancel.map(|t| t.inner.clone()), progress);
-        Ok(till(&self.inner, &req, &opts, &ctl)?.into())
+        Ok(self.inner.micropay_and_wait_with(&req, &opts, &ctl)?.into())
     }
 
     /// Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
@@ -447,7 +447,10 @@ impl SosopayClient {
         let token = cancel.map(|t| t.inner.clone()).unwrap_or_default();
         let ctl = flows::control(Some(token.clone()), progress);
         let client = self.inner.clone();
-        let out = flows::run_detached(token, move || Ok(till(&client, &req, &opts, &ctl)?)).await?;
+        let out = flows::run_detached(token, move || {
+            Ok(client.micropay_and_wait_with(&req, &opts, &ctl)?)
+        })
+        .await?;
         Ok(out.into())
     }
 
@@ -471,15 +474,4 @@ impl SosopayClient {
         .await?;
         Ok(out.into())
     }
-}
-
-/// The till flow with its control (a token cancelled before the start sends nothing: the
-/// core's rule).
-fn till(
-    client: &sosopay::Client,
-    req: &sosopay::models::MicropayRequest,
-    opts: &sosopay::WaitOptions,
-    ctl: &sosopay::FlowControl,
-) -> std::result::Result<sosopay::PaymentOutcome, sosopay::Error> {
-    client.micropay_and_wait_with(req, opts, ctl)
 }
