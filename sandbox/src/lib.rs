@@ -196,7 +196,8 @@ fn build_shared(
         seed: config.seed,
         ..Inner::default()
     };
-    Ok(Arc::new(Shared {
+    let (outbox, deliveries) = tokio::sync::mpsc::unbounded_channel();
+    let shared = Arc::new(Shared {
         settings: Settings {
             time_scale: config.time_scale,
             max_request_age: config.max_request_age,
@@ -206,9 +207,11 @@ fn build_shared(
         inner: Mutex::new(inner),
         changed: tokio::sync::Notify::new(),
         rt,
-        agent: notify::agent(),
+        outbox,
         root_url,
-    }))
+    });
+    notify::start_deliveries(&shared, deliveries);
+    Ok(shared)
 }
 
 fn root_url_of(addr: SocketAddr) -> String {

@@ -14,7 +14,7 @@ use crate::state::{
 };
 
 /// The HTTP agent used for notifications: statuses are results, not errors; no proxy.
-pub(crate) fn agent() -> ureq::Agent {
+fn agent() -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .proxy(None)
@@ -114,8 +114,25 @@ async fn post(
     }
 }
 
+/// Starts the task that delivers every notification the state machine posts to
+/// `Shared::outbox`, each on its own task. It ends when the sandbox's state is dropped (the
+/// task holds only a weak reference, so it keeps nothing alive).
+pub(crate) fn start_deliveries(
+    shared: &Arc<Shared>,
+    mut outbox: tokio::sync::mpsc::UnboundedReceiver<PendingNotification>,
+) {
+    let weak = Arc::downgrade(shared);
+    let agent = agent();
+    shared.rt.spawn(async move {
+        while let Some(n) = outbox.recv().await {
+            let Some(shared) = weak.upgrade() else { break };
+            tokio::spawn(deliver(shared, agent.clone(), n));
+        }
+    });
+}
+
 /// Delivers one notification with retries, recording every attempt in the ledger.
-pub(crate) async fn deliver(shared: Arc<Shared>, n: PendingNotification) {
+async fn deliver(shared: Arc<Shared>, agent: ureq::Agent, n: PendingNotification) {
     let (format, encrypted) = url_options(&n.url);
     let note = Notification {
         order: n.details.clone(),
@@ -172,13 +189,8 @@ pub(crate) async fn deliver(shared: Arc<Shared>, n: PendingNotification) {
             if copy == 1 && !accepted {
                 break;
             }
-            let (status, error) = post(
-                shared.agent.clone(),
-                url.clone(),
-                content_type,
-                wire.clone(),
-            )
-            .await;
+            let (status, error) =
+                post(agent.clone(), url.clone(), content_type, wire.clone()).await;
             accepted = status == Some(200);
             let mut g = shared.lock();
             if g.epoch != n.epoch {

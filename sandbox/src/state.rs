@@ -594,7 +594,9 @@ pub(crate) struct Shared {
     pub inner: Mutex<Inner>,
     pub changed: tokio::sync::Notify,
     pub rt: tokio::runtime::Handle,
-    pub agent: ureq::Agent,
+    /// Where state changes post the notifications they owe; `notify` delivers them (so this
+    /// module never calls into `notify`: the state machine only emits).
+    pub outbox: tokio::sync::mpsc::UnboundedSender<PendingNotification>,
     pub root_url: String,
 }
 
@@ -611,8 +613,9 @@ impl Shared {
     /// Runs the effects of a state change (outside the lock).
     pub(crate) fn apply_effects(self: &Arc<Self>, fx: Effects) {
         for n in fx.notify {
-            let me = self.clone();
-            self.rt.spawn(crate::notify::deliver(me, n));
+            // The receiver lives as long as the runtime's delivery task; after shutdown
+            // there is nobody left to notify.
+            let _ = self.outbox.send(n);
         }
         if fx.changed {
             self.changed.notify_waiters();

@@ -1,0 +1,148 @@
+//! `refund`: full and partial refunds, idempotent by `OUT_REFUND_NO`.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use sosopay::codec::Node;
+use sosopay::models::{GatewayResult, RefundReply, RefundRequest};
+use sosopay::{Channel, OrderState, ResultCode};
+
+use crate::server::wire::only_result;
+use crate::state::{now_ms, Refund, Shared};
+
+pub(crate) fn refund(shared: &Arc<Shared>, busi: &str, r: RefundRequest) -> Node {
+    let mut g = shared.lock();
+    let amount = r.refund_amount.fen();
+    if let Some(no) = &r.out_refund_no {
+        if let Some(&ri) = g.by_refund_no.get(&(busi.to_owned(), no.clone())) {
+            let same = {
+                let rf = &g.refunds[ri];
+                rf.amount_fen == amount
+                    && r.charge_code.as_ref().is_none_or(|c| *c == rf.charge_code)
+                    && r.charge_down_code
+                        .as_ref()
+                        .is_none_or(|c| *c == rf.charge_down_code)
+            };
+            if !same {
+                return only_result(
+                    ResultCode::SerialRepeat,
+                    "退款流水号重复 (OUT_REFUND_NO was already used for another refund)",
+                );
+            }
+            g.refunds[ri].replays += 1;
+            let rf = g.refunds[ri].clone();
+            let oi = g.by_down.get(&rf.charge_down_code).copied();
+            let (channel, state) = oi
+                .and_then(|i| g.orders.get(i))
+                .map(|o| (o.channel.clone(), o.state.clone()))
+                .unwrap_or((Channel::Unknown(String::new()), rf.state_after.clone()));
+            return refund_reply(&rf, channel, state);
+        }
+    }
+    let idx = match (&r.charge_down_code, &r.charge_code) {
+        (Some(d), _) => g
+            .by_down
+            .get(d)
+            .copied()
+            .filter(|i| g.orders[*i].busi_id == busi),
+        (None, Some(c)) => g.find(busi, c),
+        (None, None) => None,
+    };
+    let Some(idx) = idx else {
+        return only_result(
+            ResultCode::ChargeNonexistent,
+            "交易记录不存在 (no such order)",
+        );
+    };
+    let o = &mut g.orders[idx];
+    match o.state {
+        OrderState::Paid | OrderState::PartiallyRefunded => {}
+        OrderState::Cancelled => {
+            return only_result(
+                ResultCode::AreadyRevoked,
+                "该订单已经撤销 (already cancelled)",
+            )
+        }
+        OrderState::Refunded => {
+            return only_result(
+                ResultCode::AmtError,
+                "金额错误: the order is fully refunded (0.00 remains)",
+            )
+        }
+        OrderState::Closed => {
+            return only_result(ResultCode::Fail, "交易已关闭 (the order is closed)")
+        }
+        _ => {
+            return only_result(
+                ResultCode::Fail,
+                "订单未支付，不能退款 (the order is not paid)",
+            )
+        }
+    }
+    let remaining = o.amount_fen - o.refunded_fen;
+    if amount > remaining {
+        return only_result(
+            ResultCode::AmtError,
+            format!(
+                "金额错误: CHARGE_REFUND_FEE {} is above what remains of the payment ({})",
+                sosopay::Amount::from_fen(amount)
+                    .map(|a| a.to_yuan_string())
+                    .unwrap_or_default(),
+                sosopay::Amount::from_fen(remaining)
+                    .map(|a| a.to_yuan_string())
+                    .unwrap_or_default()
+            ),
+        );
+    }
+    o.refunded_fen += amount;
+    o.state = if o.refunded_fen == o.amount_fen {
+        OrderState::Refunded
+    } else {
+        OrderState::PartiallyRefunded
+    };
+    let rf = Refund {
+        busi_id: busi.to_owned(),
+        out_refund_no: r.out_refund_no.clone(),
+        charge_code: o.charge_code.clone(),
+        charge_down_code: o.charge_down_code.clone(),
+        amount_fen: amount,
+        state_after: o.state.clone(),
+        created_at_ms: now_ms(),
+        replays: 0,
+    };
+    let (channel, state) = (o.channel.clone(), o.state.clone());
+    let ri = g.refunds.len();
+    if let Some(no) = &r.out_refund_no {
+        g.by_refund_no.insert((busi.to_owned(), no.clone()), ri);
+    }
+    g.refunds.push(rf.clone());
+    drop(g);
+    shared.changed.notify_waiters();
+    refund_reply(&rf, channel, state)
+}
+
+fn refund_reply(rf: &Refund, channel: Channel, state: OrderState) -> Node {
+    let fund_bills = sosopay::Amount::from_fen(rf.amount_fen)
+        .map(|a| {
+            vec![sosopay::models::FundBill {
+                fund_channel: match channel {
+                    Channel::Wechat => sosopay::FundChannel::WechatPay,
+                    Channel::Alipay | Channel::AlipayWap => sosopay::FundChannel::AlipayBalance,
+                    Channel::QqWallet => sosopay::FundChannel::QqWalletPay,
+                    _ => sosopay::FundChannel::BankCard,
+                },
+                amount: a,
+            }]
+        })
+        .unwrap_or_default();
+    RefundReply {
+        result: GatewayResult::success("退款成功!"),
+        channel: Some(channel),
+        fund_bills,
+        charge_code: Some(rf.charge_code.clone()),
+        out_refund_no: rf.out_refund_no.clone(),
+        state: Some(state),
+        raw: Value::Null,
+    }
+    .to_wire()
+}
