@@ -16,6 +16,8 @@
 //! # Ok::<(), sosopay_sandbox::SandboxError>(())
 //! ```
 
+#![deny(missing_docs)]
+
 mod faults;
 mod notify;
 mod server;

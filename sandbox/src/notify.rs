@@ -131,6 +131,32 @@ pub(crate) fn start_deliveries(
     });
 }
 
+/// One attempt's URL (with a fresh signature) and body (encrypted when asked), as the
+/// attempt's fault (bad signature, garbled or truncated body) shapes them.
+fn signed_request(
+    n: &PendingNotification,
+    plain: &str,
+    encrypted: bool,
+    fault: Option<&FaultKind>,
+) -> (String, Vec<u8>) {
+    let ts = now_millis().to_string();
+    let mut sign = n.envelope.sign_body(&ts, plain).unwrap_or_default();
+    if fault == Some(&FaultKind::BadSign) {
+        sign = corrupt_sign(&sign);
+    }
+    let mut wire = if encrypted {
+        n.envelope.encrypt(plain.as_bytes()).into_bytes()
+    } else {
+        plain.as_bytes().to_vec()
+    };
+    match fault {
+        Some(FaultKind::Garble) => garble(&mut wire),
+        Some(FaultKind::Truncate) => truncate(&mut wire),
+        _ => {}
+    }
+    (with_sign(&n.url, &sign), wire)
+}
+
 /// Delivers one notification with retries, recording every attempt in the ledger.
 async fn deliver(shared: Arc<Shared>, agent: ureq::Agent, n: PendingNotification) {
     let (format, encrypted) = url_options(&n.url);
@@ -163,22 +189,7 @@ async fn deliver(shared: Arc<Shared>, agent: ureq::Agent, n: PendingNotification
         if let Some(FaultKind::Delay { ms }) = fault {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
-        let ts = now_millis().to_string();
-        let mut sign = n.envelope.sign_body(&ts, &plain).unwrap_or_default();
-        if fault == Some(FaultKind::BadSign) {
-            sign = corrupt_sign(&sign);
-        }
-        let mut wire = if encrypted {
-            n.envelope.encrypt(plain.as_bytes()).into_bytes()
-        } else {
-            plain.clone().into_bytes()
-        };
-        match fault {
-            Some(FaultKind::Garble) => garble(&mut wire),
-            Some(FaultKind::Truncate) => truncate(&mut wire),
-            _ => {}
-        }
-        let url = with_sign(&n.url, &sign);
+        let (url, wire) = signed_request(&n, &plain, encrypted, fault.as_ref());
         let sends = if fault == Some(FaultKind::Duplicate) {
             2
         } else {

@@ -76,6 +76,34 @@ pub(crate) fn parse_faults(v: &Value) -> Result<(Vec<FaultRule>, Option<u64>), S
     Ok((rules, seed))
 }
 
+/// An admin error: `{"error": msg}` with `status`.
+fn err(status: u16, msg: String) -> Response {
+    json_response(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        &json!({ "error": msg }),
+    )
+}
+
+/// Reads an admin request's JSON body (at most 1 MiB, within the body timeout); an empty body
+/// is `Null`. `Err` is the error response to send.
+async fn read_json(shared: &Shared, body: Body) -> Result<Value, Response> {
+    let b: Bytes = match tokio::time::timeout(
+        shared.settings.body_timeout,
+        read_capped(body, 1 << 20),
+    )
+    .await
+    {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => return Err(err(413, "the body is over 1 MiB".into())),
+        Err(_) => return Err(err(408, "the body did not arrive in time".into())),
+    };
+    if b.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(&b).map_err(|e| err(400, format!("invalid JSON: {e}")))
+}
+
+/// Routes `/_sandbox/{rest}`.
 pub(crate) async fn admin(
     shared: &Arc<Shared>,
     method: &Method,
@@ -83,36 +111,10 @@ pub(crate) async fn admin(
     params: &[(String, String)],
     body: Body,
 ) -> Response {
-    let err = |status: u16, msg: String| {
-        json_response(
-            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-            &json!({ "error": msg }),
-        )
-    };
-    let read_json = |b: Bytes| -> Result<Value, String> {
-        if b.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&b).map_err(|e| format!("invalid JSON: {e}"))
-    };
     let busi = param(params, "busi_id");
     let rest: Vec<&str> = rest.iter().copied().filter(|s| !s.is_empty()).collect();
     match (method.as_str(), rest.as_slice()) {
-        ("GET" | "HEAD", ["health"]) => {
-            let g = shared.lock();
-            let mut merchants: Vec<&String> = g.merchants.keys().collect();
-            merchants.sort();
-            json_response(
-                StatusCode::OK,
-                &json!({
-                    "status": "ok",
-                    "base_url": format!("{}openGateway/openService/", shared.root_url),
-                    "merchants": merchants,
-                    "orders": g.orders.len(),
-                    "time_scale": shared.settings.time_scale,
-                }),
-            )
-        }
+        ("GET" | "HEAD", ["health"]) => health(shared),
         ("GET", ["ledger"]) => json_response(StatusCode::OK, &shared.ledger()),
         ("POST", ["reset"]) => {
             shared.lock().reset();
@@ -130,37 +132,7 @@ pub(crate) async fn admin(
                 }),
             )
         }
-        ("POST" | "PUT", ["faults"]) => {
-            let b = match tokio::time::timeout(
-                shared.settings.body_timeout,
-                read_capped(body, 1 << 20),
-            )
-            .await
-            {
-                Ok(Ok(b)) => b,
-                Ok(Err(_)) => return err(413, "the body is over 1 MiB".into()),
-                Err(_) => return err(408, "the body did not arrive in time".into()),
-            };
-            let v = match read_json(b) {
-                Ok(Value::Null) => Value::Array(vec![]),
-                Ok(v) => v,
-                Err(e) => return err(400, e),
-            };
-            match parse_faults(&v) {
-                Ok((rules, seed)) => {
-                    let mut g = shared.lock();
-                    g.set_faults(rules, seed);
-                    json_response(
-                        StatusCode::OK,
-                        &json!({
-                            "seed": g.seed,
-                            "faults": g.faults.iter().map(FaultRule::to_json).collect::<Vec<_>>(),
-                        }),
-                    )
-                }
-                Err(e) => err(400, e),
-            }
-        }
+        ("POST" | "PUT", ["faults"]) => set_faults(shared, body).await,
         ("DELETE", ["faults"]) => {
             shared.lock().set_faults(Vec::new(), None);
             json_response(StatusCode::OK, &json!({ "faults": [] }))
@@ -183,31 +155,7 @@ pub(crate) async fn admin(
             Ok(v) => json_response(StatusCode::OK, &v),
             Err((s, e)) => err(s, e),
         },
-        ("POST" | "PUT", ["merchants"]) => {
-            let b = match tokio::time::timeout(
-                shared.settings.body_timeout,
-                read_capped(body, 1 << 20),
-            )
-            .await
-            {
-                Ok(Ok(b)) => b,
-                Ok(Err(_)) => return err(413, "the body is over 1 MiB".into()),
-                Err(_) => return err(408, "the body did not arrive in time".into()),
-            };
-            let v = match read_json(b) {
-                Ok(v) => v,
-                Err(e) => return err(400, e),
-            };
-            let busi_id = v.get("busi_id").and_then(Value::as_str);
-            let key = v.get("key").and_then(Value::as_str);
-            match (busi_id, key) {
-                (Some(b), Some(k)) => match crate::register_merchant(shared, b, k) {
-                    Ok(()) => json_response(StatusCode::OK, &json!({ "busi_id": b })),
-                    Err(e) => err(400, e.to_string()),
-                },
-                _ => err(400, "expected {\"busi_id\": ..., \"key\": ...}".into()),
-            }
-        }
+        ("POST" | "PUT", ["merchants"]) => add_merchant(shared, body).await,
         _ => err(
             404,
             format!(
@@ -215,5 +163,62 @@ pub(crate) async fn admin(
                 rest.join("/")
             ),
         ),
+    }
+}
+
+/// `GET /_sandbox/health`.
+fn health(shared: &Shared) -> Response {
+    let g = shared.lock();
+    let mut merchants: Vec<&String> = g.merchants.keys().collect();
+    merchants.sort();
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "status": "ok",
+            "base_url": format!("{}openGateway/openService/", shared.root_url),
+            "merchants": merchants,
+            "orders": g.orders.len(),
+            "time_scale": shared.settings.time_scale,
+        }),
+    )
+}
+
+/// `POST /_sandbox/faults`: replaces the fault rules (and the seed).
+async fn set_faults(shared: &Shared, body: Body) -> Response {
+    let v = match read_json(shared, body).await {
+        Ok(Value::Null) => Value::Array(vec![]),
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match parse_faults(&v) {
+        Ok((rules, seed)) => {
+            let mut g = shared.lock();
+            g.set_faults(rules, seed);
+            json_response(
+                StatusCode::OK,
+                &json!({
+                    "seed": g.seed,
+                    "faults": g.faults.iter().map(FaultRule::to_json).collect::<Vec<_>>(),
+                }),
+            )
+        }
+        Err(e) => err(400, e),
+    }
+}
+
+/// `POST /_sandbox/merchants`: registers `{"busi_id", "key"}`.
+async fn add_merchant(shared: &Shared, body: Body) -> Response {
+    let v = match read_json(shared, body).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let busi_id = v.get("busi_id").and_then(Value::as_str);
+    let key = v.get("key").and_then(Value::as_str);
+    match (busi_id, key) {
+        (Some(b), Some(k)) => match crate::register_merchant(shared, b, k) {
+            Ok(()) => json_response(StatusCode::OK, &json!({ "busi_id": b })),
+            Err(e) => err(400, e.to_string()),
+        },
+        _ => err(400, "expected {\"busi_id\": ..., \"key\": ...}".into()),
     }
 }

@@ -129,39 +129,19 @@ async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         return admin(&shared, &method, &segs[1..], &params, body).await;
     }
 
-    let (op, args, want): (Operation, Vec<String>, Method) = match segs.as_slice() {
-        ["openGateway", "openService", "preOrder"] => (Operation::PreOrder, vec![], Method::POST),
-        ["openGateway", "openService", "order"] => (Operation::Order, vec![], Method::POST),
-        ["openGateway", "openService", "refund"] => (Operation::Refund, vec![], Method::POST),
-        ["openGateway", "openService", "query", code, busi] => (
-            Operation::Query,
-            vec![(*code).to_owned(), (*busi).to_owned()],
-            Method::GET,
-        ),
-        ["openGateway", "openService", "cancelTrade", code, busi] => (
-            Operation::CancelTrade,
-            vec![(*code).to_owned(), (*busi).to_owned()],
-            Method::GET,
-        ),
-        ["openGateway", "platService", "flowRecharge", busi] => (
-            Operation::FlowRecharge,
-            vec![(*busi).to_owned()],
-            Method::POST,
-        ),
-        _ => {
-            let reply = GwReply {
-                status: StatusCode::NOT_FOUND,
-                op: Operation::Any,
-                node: only_result(
-                    ResultCode::IllegalParameter,
-                    format!("no such service: {path}"),
-                ),
-                format,
-                env: None,
-            };
-            let (ct, b) = reply.render(None);
-            return bytes_response(reply.status, ct, b);
-        }
+    let Some((op, args, want)) = route(&segs) else {
+        let reply = GwReply {
+            status: StatusCode::NOT_FOUND,
+            op: Operation::Any,
+            node: only_result(
+                ResultCode::IllegalParameter,
+                format!("no such service: {path}"),
+            ),
+            format,
+            env: None,
+        };
+        let (ct, b) = reply.render(None);
+        return bytes_response(reply.status, ct, b);
     };
     if method != want && !(want == Method::GET && method == Method::HEAD) {
         let reply = GwReply {
@@ -180,6 +160,28 @@ async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     gateway(&shared, ctl, op, format, &params, &args, body).await
 }
 
+/// One gateway request: reads the body (bounded in size and time), parses it, draws the next
+/// The gateway operation a path names, with its path arguments and its HTTP method.
+fn route(segs: &[&str]) -> Option<(Operation, Vec<String>, Method)> {
+    let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    Some(match segs {
+        ["openGateway", "openService", "preOrder"] => (Operation::PreOrder, vec![], Method::POST),
+        ["openGateway", "openService", "order"] => (Operation::Order, vec![], Method::POST),
+        ["openGateway", "openService", "refund"] => (Operation::Refund, vec![], Method::POST),
+        ["openGateway", "openService", "query", rest @ ..] if rest.len() == 2 => {
+            (Operation::Query, owned(rest), Method::GET)
+        }
+        ["openGateway", "openService", "cancelTrade", rest @ ..] if rest.len() == 2 => {
+            (Operation::CancelTrade, owned(rest), Method::GET)
+        }
+        ["openGateway", "platService", "flowRecharge", busi] => {
+            (Operation::FlowRecharge, owned(&[busi]), Method::POST)
+        }
+        _ => return None,
+    })
+}
+
+/// fault for the operation, processes, and lets the fault shape or replace the reply.
 async fn gateway(
     shared: &Arc<Shared>,
     ctl: Option<ConnCtl>,
@@ -191,37 +193,9 @@ async fn gateway(
 ) -> Response {
     shared.lock().count_request(op.as_str());
     let encrypt = param(params, "encrypt");
-    let body = match tokio::time::timeout(
-        shared.settings.body_timeout,
-        read_capped(body, shared.settings.max_body_bytes),
-    )
-    .await
-    {
-        Ok(Ok(b)) => b,
-        Err(_) => {
-            // A slow-drip upload: answer 408 and close, rather than hold the connection.
-            let mut r = http_error(408);
-            r.headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            return r;
-        }
-        Ok(Err(_)) => {
-            let reply = GwReply {
-                status: StatusCode::PAYLOAD_TOO_LARGE,
-                op,
-                node: only_result(
-                    ResultCode::IllegalParameter,
-                    format!(
-                        "参数错误 (illegal parameter): the body is over {} bytes",
-                        shared.settings.max_body_bytes
-                    ),
-                ),
-                format,
-                env: None,
-            };
-            let (ct, b) = reply.render(None);
-            return bytes_response(reply.status, ct, b);
-        }
+    let body = match read_body(shared, op, format, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
     };
     let parsed = parse(shared, op, params, args, &body, encrypt);
     let charge_code = parsed.as_ref().ok().and_then(Parsed::charge_code);
@@ -243,28 +217,18 @@ async fn gateway(
     }
     let mut reply = match fault {
         Some(FaultKind::Late { ms }) => {
-            // Delayed in transit: the request is processed after the wait even when the client
-            // has given up meanwhile (the connection task drops this handler when the client
-            // closes the connection, but not the spawned task).
-            let epoch = shared.lock().epoch;
-            let task = tokio::spawn(process_late(
-                shared.clone(),
-                LateRequest {
-                    op,
-                    format,
-                    params: params.to_vec(),
-                    args: args.to_vec(),
-                    body,
-                    encrypt: encrypt.map(str::to_owned),
-                },
-                epoch,
-                Duration::from_millis(ms),
-            ));
-            match task.await {
-                Ok(Some(r)) => r,
-                // The sandbox was reset during the wait: the request is lost.
-                Ok(None) => return kill_connection(ctl).await,
-                Err(_) => return http_error(500),
+            let late = LateRequest {
+                op,
+                format,
+                params: params.to_vec(),
+                args: args.to_vec(),
+                body,
+                encrypt: encrypt.map(str::to_owned),
+            };
+            match late_reply(shared, late, ms).await {
+                Ok(r) => r,
+                Err(None) => return kill_connection(ctl).await,
+                Err(Some(r)) => return r,
             }
         }
         _ => process(shared, op, format, parsed, encrypt.is_some()).await,
@@ -291,6 +255,66 @@ async fn gateway(
         _ => {}
     }
     bytes_response(reply.status, ct, bytes)
+}
+
+/// Reads a gateway request's body: `Err` is the response for a body over the size cap (413,
+/// in the gateway's format) or one that takes longer than `body_timeout` (408, and the
+/// connection closes).
+async fn read_body(
+    shared: &Shared,
+    op: Operation,
+    format: Format,
+    body: Body,
+) -> Result<Bytes, Response> {
+    let max = shared.settings.max_body_bytes;
+    match tokio::time::timeout(shared.settings.body_timeout, read_capped(body, max)).await {
+        Ok(Ok(b)) => Ok(b),
+        Err(_) => {
+            // A slow-drip upload: answer 408 and close, rather than hold the connection.
+            let mut r = http_error(408);
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            Err(r)
+        }
+        Ok(Err(_)) => {
+            let reply = GwReply {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                op,
+                node: only_result(
+                    ResultCode::IllegalParameter,
+                    format!("参数错误 (illegal parameter): the body is over {max} bytes"),
+                ),
+                format,
+                env: None,
+            };
+            let (ct, b) = reply.render(None);
+            Err(bytes_response(reply.status, ct, b))
+        }
+    }
+}
+
+/// The `late` fault: the request is delayed in transit and processed after the wait even
+/// when the client has given up meanwhile (the connection task drops the handler when the
+/// client closes the connection, but not the spawned task). `Err(None)`: the sandbox was
+/// reset during the wait and the request is lost (the connection is dropped);
+/// `Err(Some(response))`: the task failed.
+async fn late_reply(
+    shared: &Arc<Shared>,
+    late: LateRequest,
+    ms: u64,
+) -> Result<GwReply, Option<Response>> {
+    let epoch = shared.lock().epoch;
+    let task = tokio::spawn(process_late(
+        shared.clone(),
+        late,
+        epoch,
+        Duration::from_millis(ms),
+    ));
+    match task.await {
+        Ok(Some(r)) => Ok(r),
+        Ok(None) => Err(None),
+        Err(_) => Err(Some(http_error(500))),
+    }
 }
 
 /// Executes a parsed request, or answers its rejection: the reply before faults shape it.

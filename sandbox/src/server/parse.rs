@@ -109,6 +109,8 @@ pub(crate) fn parse(
     }
 }
 
+/// A GET operation (`query`, `cancelTrade`): the charge code and merchant from the path, the
+/// signature from the query.
 pub(crate) fn parse_get(
     shared: &Shared,
     op: Operation,
@@ -125,13 +127,7 @@ pub(crate) fn parse_get(
             ))
         }
     };
-    let env = merchant(shared, busi).ok_or_else(|| {
-        Reject::new(
-            ResultCode::UnregisteredBusi,
-            format!("未注册的商户 (unregistered merchant): {busi}"),
-            None,
-        )
-    })?;
+    let env = merchant_or_reject(shared, busi)?;
     if let Some(b) = param(params, "BUSI_ID") {
         if b != busi {
             return Err(Reject::new(
@@ -141,13 +137,7 @@ pub(crate) fn parse_get(
             ));
         }
     }
-    let sign = param(params, "sign").ok_or_else(|| {
-        Reject::new(
-            ResultCode::IllegalParameter,
-            "参数错误 (illegal parameter): sign is required",
-            Some(&env),
-        )
-    })?;
+    let sign = sign_param(params, &env)?;
     let verified = if op == Operation::Query {
         verify_query(env.key(), sign, code)
     } else {
@@ -190,6 +180,8 @@ pub(crate) fn parse_get(
     })
 }
 
+/// A POST operation: the body (decrypted when `encrypted`), its merchant and signature, and
+/// the typed request it carries, validated.
 pub(crate) fn parse_post(
     shared: &Shared,
     op: Operation,
@@ -209,33 +201,11 @@ pub(crate) fn parse_post(
             None,
         )
     })?;
-    let mut known_env: Option<Envelope> = None;
-    let plaintext = if encrypted {
-        let busi = query_busi.ok_or_else(|| {
-            Reject::new(
-                ResultCode::IllegalParameter,
-                "参数错误 (illegal parameter): busiCode is required with encrypt=3DES",
-                None,
-            )
-        })?;
-        let env = merchant(shared, busi).ok_or_else(|| {
-            Reject::new(
-                ResultCode::UnregisteredBusi,
-                format!("未注册的商户 (unregistered merchant): {busi}"),
-                None,
-            )
-        })?;
-        let pt = env.decrypt_to_string(text).map_err(|e| {
-            Reject::new(
-                ResultCode::IllegalParameter,
-                format!("参数错误 (illegal parameter): the body could not be decrypted with the merchant's key: {e}"),
-                Some(&env),
-            )
-        })?;
-        known_env = Some(env);
-        pt
+    let (plaintext, known_env) = if encrypted {
+        let (pt, env) = decrypt(shared, text, query_busi)?;
+        (pt, Some(env))
     } else {
-        text.to_owned()
+        (text.to_owned(), None)
     };
     if plaintext.trim().is_empty() {
         return Err(Reject::new(
@@ -254,42 +224,13 @@ pub(crate) fn parse_post(
     let node = request_body(&doc);
     let busi = match (op, path_busi) {
         (Operation::FlowRecharge, Some(b)) => b.to_owned(),
-        _ => match (node.text("BUSI_ID"), query_busi) {
-            (Some(b), Some(q)) if b != q => {
-                return Err(Reject::new(
-                    ResultCode::IllegalParameter,
-                    format!("参数错误 (illegal parameter): BUSI_ID {b} differs from busiCode {q}"),
-                    known_env.as_ref(),
-                ))
-            }
-            (Some(b), _) => b.to_owned(),
-            (None, Some(q)) => q.to_owned(),
-            (None, None) => {
-                return Err(Reject::new(
-                    ResultCode::IllegalParameter,
-                    "参数错误 (illegal parameter): BUSI_ID is required",
-                    known_env.as_ref(),
-                ))
-            }
-        },
+        _ => busi_of(node, query_busi, known_env.as_ref())?,
     };
     let env = match known_env {
         Some(e) => e,
-        None => merchant(shared, &busi).ok_or_else(|| {
-            Reject::new(
-                ResultCode::UnregisteredBusi,
-                format!("未注册的商户 (unregistered merchant): {busi}"),
-                None,
-            )
-        })?,
+        None => merchant_or_reject(shared, &busi)?,
     };
-    let sign = param(params, "sign").ok_or_else(|| {
-        Reject::new(
-            ResultCode::IllegalParameter,
-            "参数错误 (illegal parameter): sign is required",
-            Some(&env),
-        )
-    })?;
+    let sign = sign_param(params, &env)?;
     let sig = verify_body(env.key(), sign, &plaintext).map_err(|e| {
         Reject::new(
             ResultCode::InvalidSign,
@@ -298,28 +239,101 @@ pub(crate) fn parse_post(
         )
     })?;
     check_age(shared, &sig, &env)?;
-    let ill = |e| Reject::illegal(op, e, Some(&env));
-    let kind = match op {
+    let kind = typed_request(op, node).map_err(|e| Reject::illegal(op, e, Some(&env)))?;
+    Ok(Parsed { busi, env, kind })
+}
+
+/// The registered merchant `busi`, or `UNREGISTERED_BUSI`.
+fn merchant_or_reject(shared: &Shared, busi: &str) -> Result<Envelope, Reject> {
+    merchant(shared, busi).ok_or_else(|| {
+        Reject::new(
+            ResultCode::UnregisteredBusi,
+            format!("未注册的商户 (unregistered merchant): {busi}"),
+            None,
+        )
+    })
+}
+
+/// The `sign` query parameter, required.
+fn sign_param<'a>(params: &'a [(String, String)], env: &Envelope) -> Result<&'a str, Reject> {
+    param(params, "sign").ok_or_else(|| {
+        Reject::new(
+            ResultCode::IllegalParameter,
+            "参数错误 (illegal parameter): sign is required",
+            Some(env),
+        )
+    })
+}
+
+/// Decrypts a 3DES body with the key of the merchant named in the query (`busiCode`).
+fn decrypt(
+    shared: &Shared,
+    text: &str,
+    query_busi: Option<&str>,
+) -> Result<(String, Envelope), Reject> {
+    let busi = query_busi.ok_or_else(|| {
+        Reject::new(
+            ResultCode::IllegalParameter,
+            "参数错误 (illegal parameter): busiCode is required with encrypt=3DES",
+            None,
+        )
+    })?;
+    let env = merchant_or_reject(shared, busi)?;
+    let pt = env.decrypt_to_string(text).map_err(|e| {
+        Reject::new(
+            ResultCode::IllegalParameter,
+            format!("参数错误 (illegal parameter): the body could not be decrypted with the merchant's key: {e}"),
+            Some(&env),
+        )
+    })?;
+    Ok((pt, env))
+}
+
+/// The merchant of a POST body: its `BUSI_ID`, which must agree with the query's when both
+/// are given.
+fn busi_of(
+    node: &Node,
+    query_busi: Option<&str>,
+    env: Option<&Envelope>,
+) -> Result<String, Reject> {
+    match (node.text("BUSI_ID"), query_busi) {
+        (Some(b), Some(q)) if b != q => Err(Reject::new(
+            ResultCode::IllegalParameter,
+            format!("参数错误 (illegal parameter): BUSI_ID {b} differs from busiCode {q}"),
+            env,
+        )),
+        (Some(b), _) => Ok(b.to_owned()),
+        (None, Some(q)) => Ok(q.to_owned()),
+        (None, None) => Err(Reject::new(
+            ResultCode::IllegalParameter,
+            "参数错误 (illegal parameter): BUSI_ID is required",
+            env,
+        )),
+    }
+}
+
+/// The typed, validated request of a POST operation.
+fn typed_request(op: Operation, node: &Node) -> Result<ReqKind, sosopay::Error> {
+    Ok(match op {
         Operation::PreOrder => {
-            let r = MicropayRequest::from_wire(node).map_err(ill)?;
-            r.validate().map_err(ill)?;
+            let r = MicropayRequest::from_wire(node)?;
+            r.validate()?;
             ReqKind::Micropay(r)
         }
         Operation::Order => {
-            let r = OrderRequest::from_wire(node).map_err(ill)?;
-            r.validate().map_err(ill)?;
+            let r = OrderRequest::from_wire(node)?;
+            r.validate()?;
             ReqKind::Order(r)
         }
         Operation::Refund => {
-            let r = RefundRequest::from_wire(node).map_err(ill)?;
-            r.validate().map_err(ill)?;
+            let r = RefundRequest::from_wire(node)?;
+            r.validate()?;
             ReqKind::Refund(r)
         }
         _ => {
-            let r = FlowRechargeRequest::from_wire(node).map_err(ill)?;
-            r.validate().map_err(ill)?;
+            let r = FlowRechargeRequest::from_wire(node)?;
+            r.validate()?;
             ReqKind::Flow(r)
         }
-    };
-    Ok(Parsed { busi, env, kind })
+    })
 }

@@ -61,33 +61,41 @@ pub(crate) fn order(shared: &Arc<Shared>, busi: &str, r: OrderRequest) -> Node {
     );
     let down = reply.charge_down_code.clone().unwrap_or_default();
     if kind == OrderKind::Jsapi {
-        let app_id = r
-            .sub_appid
-            .clone()
-            .unwrap_or_else(|| "wx77a451e8627239de".to_owned());
-        let time_stamp = (now_ms() / 1000).to_string();
-        let nonce = md5_hex_upper(&format!("{down}:{time_stamp}")).to_ascii_lowercase();
-        let package = format!("prepay_id=wx{down}");
-        let sign_input = format!(
-            "appId={app_id}&nonceStr={nonce}&package={package}&signType=MD5&timeStamp={time_stamp}&key=sandbox"
-        );
-        reply.jsapi = Some(JsapiParams {
-            app_id,
-            time_stamp,
-            nonce_str: nonce,
-            package,
-            sign_type: "MD5".into(),
-            pay_sign: md5_hex_upper(&sign_input),
-        });
+        reply.jsapi = Some(jsapi_params(&down, r.sub_appid.clone()));
     } else {
-        let token = &md5_hex_upper(&down)[..10];
-        reply.bar_code = Some(match r.channel {
-            Channel::Wechat => format!("weixin://wxpay/bizpayurl?pr={token}"),
-            Channel::Alipay | Channel::AlipayWap => {
-                format!("https://qr.alipay.com/bax0{}", token.to_ascii_lowercase())
-            }
-            _ => format!("https://qr.sssyin.cn/sandbox/{down}"),
-        });
+        reply.bar_code = Some(bar_code(&r.channel, &down));
     }
     reply.to_wire()
+}
+
+/// The parameters a WeChat JSAPI page passes to `WeixinJSBridge`, signed like WeChat does
+/// (with the sandbox's key `sandbox`).
+fn jsapi_params(down: &str, sub_appid: Option<String>) -> JsapiParams {
+    let app_id = sub_appid.unwrap_or_else(|| "wx77a451e8627239de".to_owned());
+    let time_stamp = (now_ms() / 1000).to_string();
+    let nonce = md5_hex_upper(&format!("{down}:{time_stamp}")).to_ascii_lowercase();
+    let package = format!("prepay_id=wx{down}");
+    let sign_input = format!(
+        "appId={app_id}&nonceStr={nonce}&package={package}&signType=MD5&timeStamp={time_stamp}&key=sandbox"
+    );
+    JsapiParams {
+        app_id,
+        time_stamp,
+        nonce_str: nonce,
+        package,
+        sign_type: "MD5".into(),
+        pay_sign: md5_hex_upper(&sign_input),
+    }
+}
+
+/// The QR code's content for a QR order, in the channel's own URL shape.
+fn bar_code(channel: &Channel, down: &str) -> String {
+    let token = &md5_hex_upper(down)[..10];
+    match channel {
+        Channel::Wechat => format!("weixin://wxpay/bizpayurl?pr={token}"),
+        Channel::Alipay | Channel::AlipayWap => {
+            format!("https://qr.alipay.com/bax0{}", token.to_ascii_lowercase())
+        }
+        _ => format!("https://qr.sssyin.cn/sandbox/{down}"),
+    }
 }

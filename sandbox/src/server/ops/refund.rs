@@ -8,36 +8,14 @@ use sosopay::models::{GatewayResult, RefundReply, RefundRequest};
 use sosopay::{Channel, OrderState, ResultCode};
 
 use crate::server::wire::only_result;
-use crate::state::{now_ms, Refund, Shared};
+use crate::state::{now_ms, Inner, Order, Refund, Shared};
 
+/// `refund`: replays a known `OUT_REFUND_NO`, else refunds part or all of what remains of a
+/// paid order.
 pub(crate) fn refund(shared: &Arc<Shared>, busi: &str, r: RefundRequest) -> Node {
     let mut g = shared.lock();
-    let amount = r.refund_amount.fen();
-    if let Some(no) = &r.out_refund_no {
-        if let Some(&ri) = g.by_refund_no.get(&(busi.to_owned(), no.clone())) {
-            let same = {
-                let rf = &g.refunds[ri];
-                rf.amount_fen == amount
-                    && r.charge_code.as_ref().is_none_or(|c| *c == rf.charge_code)
-                    && r.charge_down_code
-                        .as_ref()
-                        .is_none_or(|c| *c == rf.charge_down_code)
-            };
-            if !same {
-                return only_result(
-                    ResultCode::SerialRepeat,
-                    "退款流水号重复 (OUT_REFUND_NO was already used for another refund)",
-                );
-            }
-            g.refunds[ri].replays += 1;
-            let rf = g.refunds[ri].clone();
-            let oi = g.by_down.get(&rf.charge_down_code).copied();
-            let (channel, state) = oi
-                .and_then(|i| g.orders.get(i))
-                .map(|o| (o.channel.clone(), o.state.clone()))
-                .unwrap_or((Channel::Unknown(String::new()), rf.state_after.clone()));
-            return refund_reply(&rf, channel, state);
-        }
+    if let Some(replayed) = replay(&mut g, busi, &r) {
+        return replayed;
     }
     let idx = match (&r.charge_down_code, &r.charge_code) {
         (Some(d), _) => g
@@ -54,46 +32,11 @@ pub(crate) fn refund(shared: &Arc<Shared>, busi: &str, r: RefundRequest) -> Node
             "交易记录不存在 (no such order)",
         );
     };
+    let amount = r.refund_amount.fen();
+    if let Err(rejected) = refundable(&g.orders[idx], amount) {
+        return rejected;
+    }
     let o = &mut g.orders[idx];
-    match o.state {
-        OrderState::Paid | OrderState::PartiallyRefunded => {}
-        OrderState::Cancelled => {
-            return only_result(
-                ResultCode::AreadyRevoked,
-                "该订单已经撤销 (already cancelled)",
-            )
-        }
-        OrderState::Refunded => {
-            return only_result(
-                ResultCode::AmtError,
-                "金额错误: the order is fully refunded (0.00 remains)",
-            )
-        }
-        OrderState::Closed => {
-            return only_result(ResultCode::Fail, "交易已关闭 (the order is closed)")
-        }
-        _ => {
-            return only_result(
-                ResultCode::Fail,
-                "订单未支付，不能退款 (the order is not paid)",
-            )
-        }
-    }
-    let remaining = o.amount_fen - o.refunded_fen;
-    if amount > remaining {
-        return only_result(
-            ResultCode::AmtError,
-            format!(
-                "金额错误: CHARGE_REFUND_FEE {} is above what remains of the payment ({})",
-                sosopay::Amount::from_fen(amount)
-                    .map(|a| a.to_yuan_string())
-                    .unwrap_or_default(),
-                sosopay::Amount::from_fen(remaining)
-                    .map(|a| a.to_yuan_string())
-                    .unwrap_or_default()
-            ),
-        );
-    }
     o.refunded_fen += amount;
     o.state = if o.refunded_fen == o.amount_fen {
         OrderState::Refunded
@@ -119,6 +62,82 @@ pub(crate) fn refund(shared: &Arc<Shared>, busi: &str, r: RefundRequest) -> Node
     drop(g);
     shared.changed.notify_waiters();
     refund_reply(&rf, channel, state)
+}
+
+/// The answer to a refund whose `OUT_REFUND_NO` was seen before: the same refund again, or
+/// `SERIAL_REPEAT` when the number was used for a different one. `None` for a new number.
+fn replay(g: &mut Inner, busi: &str, r: &RefundRequest) -> Option<Node> {
+    let no = r.out_refund_no.as_ref()?;
+    let ri = *g.by_refund_no.get(&(busi.to_owned(), no.clone()))?;
+    let rf = &g.refunds[ri];
+    let same = rf.amount_fen == r.refund_amount.fen()
+        && r.charge_code.as_ref().is_none_or(|c| *c == rf.charge_code)
+        && r.charge_down_code
+            .as_ref()
+            .is_none_or(|c| *c == rf.charge_down_code);
+    if !same {
+        return Some(only_result(
+            ResultCode::SerialRepeat,
+            "退款流水号重复 (OUT_REFUND_NO was already used for another refund)",
+        ));
+    }
+    g.refunds[ri].replays += 1;
+    let rf = g.refunds[ri].clone();
+    let oi = g.by_down.get(&rf.charge_down_code).copied();
+    let (channel, state) = oi
+        .and_then(|i| g.orders.get(i))
+        .map(|o| (o.channel.clone(), o.state.clone()))
+        .unwrap_or((Channel::Unknown(String::new()), rf.state_after.clone()));
+    Some(refund_reply(&rf, channel, state))
+}
+
+/// Whether `amount` fen can be refunded from `o`: it must be paid (or partly refunded) and
+/// the amount within what remains. `Err` holds the gateway's rejection.
+fn refundable(o: &Order, amount: u64) -> Result<(), Node> {
+    match o.state {
+        OrderState::Paid | OrderState::PartiallyRefunded => {}
+        OrderState::Cancelled => {
+            return Err(only_result(
+                ResultCode::AreadyRevoked,
+                "该订单已经撤销 (already cancelled)",
+            ))
+        }
+        OrderState::Refunded => {
+            return Err(only_result(
+                ResultCode::AmtError,
+                "金额错误: the order is fully refunded (0.00 remains)",
+            ))
+        }
+        OrderState::Closed => {
+            return Err(only_result(
+                ResultCode::Fail,
+                "交易已关闭 (the order is closed)",
+            ))
+        }
+        _ => {
+            return Err(only_result(
+                ResultCode::Fail,
+                "订单未支付，不能退款 (the order is not paid)",
+            ))
+        }
+    }
+    let remaining = o.amount_fen - o.refunded_fen;
+    if amount <= remaining {
+        return Ok(());
+    }
+    let yuan = |fen| {
+        sosopay::Amount::from_fen(fen)
+            .map(|a| a.to_yuan_string())
+            .unwrap_or_default()
+    };
+    Err(only_result(
+        ResultCode::AmtError,
+        format!(
+            "金额错误: CHARGE_REFUND_FEE {} is above what remains of the payment ({})",
+            yuan(amount),
+            yuan(remaining)
+        ),
+    ))
 }
 
 fn refund_reply(rf: &Refund, channel: Channel, state: OrderState) -> Node {
