@@ -130,7 +130,7 @@ fn main() {
                         // Re-use one of this till's finished charge codes: another amount,
                         // or the same amount and another customer's code.
                         let (cc, fen, code) = mine[i % mine.len()].clone();
-                        let state = sb.order(&cc).and_then(|o| o["state"].as_u64());
+                        let state = sb.order(&cc).and_then(|o| o.state.map(u64::from));
                         if i % 20 == 19 {
                             (cc, fen, OTHER_CUSTOMER, Some(state))
                         } else {
@@ -173,7 +173,7 @@ fn main() {
     let elapsed = started.elapsed();
     // Let late requests land before reading the ledger.
     std::thread::sleep(Duration::from_secs(2));
-    let ledger = sb.ledger();
+    let ledger = sb.ledger_json();
     let report = reconcile(
         &runs.lock().unwrap_or_else(|p| p.into_inner()),
         &ledger,

@@ -297,7 +297,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
             row.outcome
         );
     }
-    let ledger = sandbox.ledger();
+    let ledger = sandbox.ledger_json();
     let check = reconcile(&ledger, &qr_code, &till_code, price)?;
     say!("   {}", "-".repeat(86));
     for line in check {

@@ -331,7 +331,7 @@ fn validation_happens_before_sending() {
     let e = c.create_qr_order(&o).expect_err("expire");
     assert!(matches!(e, Error::Validation { ref field, .. } if field == "time_expire"));
     assert_eq!(
-        sb.ledger()["orders"].as_array().map(Vec::len),
+        sb.ledger_json()["orders"].as_array().map(Vec::len),
         Some(0),
         "nothing reached the gateway"
     );
@@ -379,7 +379,7 @@ fn till_flow_outcomes() {
             .expect("flow");
         assert_eq!(out.status, OutcomeStatus::Cancelled, "{out:?}");
         assert_eq!(
-            sb.order(&cc).and_then(|o| o["state"].as_u64()),
+            sb.order(&cc).and_then(|o| o.state.map(u64::from)),
             Some(2),
             "cancelled by the gateway"
         );
@@ -508,7 +508,7 @@ fn fault_campaign_reconciles_with_ledger() {
     for t in threads {
         t.join().expect("campaign thread");
     }
-    let ledger = sb.ledger();
+    let ledger = sb.ledger_json();
     let orders = ledger["orders"].as_array().expect("orders");
     let mut per_code: HashMap<&str, Vec<&serde_json::Value>> = HashMap::new();
     for o in orders {

@@ -301,7 +301,7 @@ fn cancelling_a_held_payment_reverses_it_at_once() {
         "stopped before the hold ended: {took:?}"
     );
     assert_eq!(
-        sb.order("CXL-1").and_then(|o| o["state"].as_u64()),
+        sb.order("CXL-1").and_then(|o| o.state.map(u64::from)),
         Some(2),
         "the order is reversed in the ledger"
     );

@@ -73,7 +73,7 @@ fn run(notify_query: &str, faults: &[&str], encrypt: bool) -> (Vec<Event>, serde
         },
         Duration::from_secs(20),
     );
-    (events, sb.ledger())
+    (events, sb.ledger_json())
 }
 
 fn processed(events: &[Event]) -> Vec<String> {

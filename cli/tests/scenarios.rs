@@ -177,7 +177,7 @@ fn run(sb: &Sandbox, defaults: &Value, sc: &Value) -> Vec<String> {
             panic!("{name}: unknown step {step}");
         }
     }
-    let ledger = sb.ledger();
+    let ledger = sb.ledger_json();
     let orders = ledger["orders"].as_array().cloned().unwrap_or_default();
     for (cc, want) in sc["ledger"].as_object().expect("ledger") {
         let mine: Vec<&Value> = orders

@@ -12,13 +12,15 @@
 //! println!("gateway at {}", sb.base_url());
 //! // ... drive it with a client; then:
 //! let ledger = sb.ledger();
-//! assert!(ledger["orders"].is_array());
+//! assert!(ledger.orders.iter().all(|o| o.amount_fen > 0));
 //! # Ok::<(), sosopay_sandbox::SandboxError>(())
 //! ```
 
 #![deny(missing_docs)]
 
+pub mod codes;
 mod faults;
+mod ledger;
 mod notify;
 mod server;
 mod state;
@@ -35,8 +37,15 @@ use sosopay::{Envelope, MerchantKey};
 use tokio::sync::watch;
 
 pub use faults::{FaultKind, FaultRule, OmitField, Operation};
+pub use ledger::{
+    FaultLog, FaultRuleRecord, InjectedFault, Ledger, LedgerOrder, LedgerRefund,
+    NotificationAttempt, TopUp,
+};
 
 use state::{Inner, Settings, Shared};
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("sosopay_sandbox");
 
 /// The document's test merchant.
 pub const TEST_BUSI_ID: &str = "0010000001";
@@ -286,31 +295,52 @@ impl Sandbox {
         root_url_of(self.addr)
     }
 
-    /// The ledger, as `GET /_sandbox/ledger` returns it.
-    pub fn ledger(&self) -> serde_json::Value {
+    /// The ledger: every order, refund, notification attempt, top-up and injected fault.
+    pub fn ledger(&self) -> Ledger {
         self.shared.ledger()
     }
 
+    /// The ledger as JSON, as `GET /_sandbox/ledger` returns it.
+    pub fn ledger_json(&self) -> serde_json::Value {
+        self.shared.ledger().to_json()
+    }
+
+    /// The notification delivery attempts so far (the ledger's `notifications`).
+    pub fn notifications(&self) -> Vec<NotificationAttempt> {
+        self.shared.ledger().notifications
+    }
+
     /// One order as in the ledger, by charge code (any merchant), if it exists.
-    pub fn order(&self, charge_code: &str) -> Option<serde_json::Value> {
+    pub fn order(&self, charge_code: &str) -> Option<LedgerOrder> {
         let g = self.shared.lock();
         g.find_any(None, charge_code)
             .ok()
-            .map(|i| g.orders[i].to_json())
+            .map(|i| g.orders[i].record())
     }
 
     /// The customer pays an order awaiting payment (as `POST /_sandbox/orders/{cc}/pay`);
     /// returns the order as in the ledger.
-    pub fn pay(&self, charge_code: &str) -> Result<serde_json::Value, SandboxError> {
+    pub fn pay(&self, charge_code: &str) -> Result<LedgerOrder, SandboxError> {
         server::admin_transition(&self.shared, None, charge_code, "pay")
             .map_err(|(status, reason)| SandboxError::Admin { status, reason })
     }
 
     /// The payment of an order awaiting payment fails: it is closed, STATE 6 (as
     /// `POST /_sandbox/orders/{cc}/fail`).
-    pub fn fail(&self, charge_code: &str) -> Result<serde_json::Value, SandboxError> {
+    pub fn fail(&self, charge_code: &str) -> Result<LedgerOrder, SandboxError> {
         server::admin_transition(&self.shared, None, charge_code, "fail")
             .map_err(|(status, reason)| SandboxError::Admin { status, reason })
+    }
+
+    /// The time scale the sandbox runs at (1.0: the gateway's real durations).
+    pub fn time_scale(&self) -> f64 {
+        self.shared.settings.time_scale
+    }
+
+    /// The fault rules in force and the seed of their draws.
+    pub fn faults(&self) -> (Vec<FaultRule>, u64) {
+        let g = self.shared.lock();
+        (g.faults.clone(), g.seed)
     }
 
     /// Replaces the fault rules (and restarts the per-operation request counts that the

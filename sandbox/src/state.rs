@@ -5,11 +5,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use sosopay::models::{FundBill, Goods, OrderDetails};
 use sosopay::{Amount, Channel, Envelope, FundChannel, OrderState};
 
 use crate::faults::{decide, FaultKind, FaultRule, Operation};
+use crate::ledger::{
+    FaultLog, FaultRuleRecord, InjectedFault, Ledger, LedgerOrder, LedgerRefund,
+    NotificationAttempt, TopUp,
+};
 
 /// The unscaled micropay hold: an unpaid micropay is settled by the gateway after 80 s.
 pub(crate) const MICROPAY_HOLD_SECS: f64 = 80.0;
@@ -210,29 +214,35 @@ impl Order {
         }
     }
 
+    /// The order's ledger record.
+    pub(crate) fn record(&self) -> LedgerOrder {
+        LedgerOrder {
+            busi_id: self.busi_id.clone(),
+            charge_code: self.charge_code.clone(),
+            charge_down_code: self.charge_down_code.clone(),
+            charge_third_code: self.charge_third_code.clone(),
+            kind: self.kind.as_str().to_owned(),
+            channel: self.channel.as_wire().parse().ok(),
+            amount_fen: self.amount_fen,
+            refunded_fen: self.refunded_fen,
+            state: self.state.as_wire().parse().ok(),
+            state_name: self.state.name().to_owned(),
+            pay_subject: self.pay_subject.clone(),
+            dynamic_id: self.dynamic_id.clone(),
+            verify_code: self.verify_code.clone(),
+            notify_url: self.notify_url.clone(),
+            fail_reason: self.fail_reason.clone(),
+            created_at_ms: self.created_at_ms,
+            paid_at_ms: self.paid_at_ms,
+            ended_at_ms: self.ended_at_ms,
+            expires_at_ms: self.expires_at_ms,
+            begin_time: gateway_time(self.created_at_ms),
+        }
+    }
+
+    /// The order's ledger record as JSON.
     pub(crate) fn to_json(&self) -> Value {
-        json!({
-            "busi_id": self.busi_id,
-            "charge_code": self.charge_code,
-            "charge_down_code": self.charge_down_code,
-            "charge_third_code": self.charge_third_code,
-            "kind": self.kind.as_str(),
-            "channel": self.channel.as_wire().parse::<u64>().ok(),
-            "amount_fen": self.amount_fen,
-            "refunded_fen": self.refunded_fen,
-            "state": self.state.as_wire().parse::<u64>().ok(),
-            "state_name": self.state.name(),
-            "pay_subject": self.pay_subject,
-            "dynamic_id": self.dynamic_id,
-            "verify_code": self.verify_code,
-            "notify_url": self.notify_url,
-            "fail_reason": self.fail_reason,
-            "created_at_ms": self.created_at_ms,
-            "paid_at_ms": self.paid_at_ms,
-            "ended_at_ms": self.ended_at_ms,
-            "expires_at_ms": self.expires_at_ms,
-            "begin_time": gateway_time(self.created_at_ms),
-        })
+        self.record().to_json()
     }
 }
 
@@ -250,17 +260,17 @@ pub(crate) struct Refund {
 }
 
 impl Refund {
-    fn to_json(&self) -> Value {
-        json!({
-            "busi_id": self.busi_id,
-            "out_refund_no": self.out_refund_no,
-            "charge_code": self.charge_code,
-            "charge_down_code": self.charge_down_code,
-            "amount_fen": self.amount_fen,
-            "state_after": self.state_after.as_wire().parse::<u64>().ok(),
-            "created_at_ms": self.created_at_ms,
-            "replays": self.replays,
-        })
+    fn record(&self) -> LedgerRefund {
+        LedgerRefund {
+            busi_id: self.busi_id.clone(),
+            out_refund_no: self.out_refund_no.clone(),
+            charge_code: self.charge_code.clone(),
+            charge_down_code: self.charge_down_code.clone(),
+            amount_fen: self.amount_fen,
+            state_after: self.state_after.as_wire().parse().ok(),
+            created_at_ms: self.created_at_ms,
+            replays: self.replays,
+        }
     }
 }
 
@@ -281,20 +291,20 @@ pub(crate) struct NotifyAttempt {
 }
 
 impl NotifyAttempt {
-    fn to_json(&self) -> Value {
-        json!({
-            "busi_id": self.busi_id,
-            "charge_code": self.charge_code,
-            "url": self.url,
-            "attempt": self.attempt,
-            "http_status": self.http_status,
-            "error": self.error,
-            "at_ms": self.at_ms,
-            "format": self.format,
-            "encrypted": self.encrypted,
-            "fault": self.fault,
-            "duplicate": self.duplicate,
-        })
+    fn record(&self) -> NotificationAttempt {
+        NotificationAttempt {
+            busi_id: self.busi_id.clone(),
+            charge_code: self.charge_code.clone(),
+            url: self.url.clone(),
+            attempt: self.attempt,
+            http_status: self.http_status,
+            error: self.error.clone(),
+            at_ms: self.at_ms,
+            format: self.format.to_owned(),
+            encrypted: self.encrypted,
+            fault: self.fault.clone(),
+            duplicate: self.duplicate,
+        }
     }
 }
 
@@ -530,38 +540,59 @@ impl Inner {
         true
     }
 
-    pub(crate) fn ledger(&self, time_scale: f64) -> Value {
-        let mut flows = Vec::new();
-        for f in &self.flows {
-            flows.push(json!({
-                "busi_id": f.busi_id,
-                "order_id": f.order_id,
-                "phone_no": f.phone_no,
-                "flow_val": f.flow_val,
-                "flow_type": f.flow_type,
-                "created_at_ms": f.created_at_ms,
-            }));
-        }
-        json!({
-            "orders": self.orders.iter().map(Order::to_json).collect::<Vec<_>>(),
-            "refunds": self.refunds.iter().map(Refund::to_json).collect::<Vec<_>>(),
-            "notifications": self.notifications.iter().map(NotifyAttempt::to_json).collect::<Vec<_>>(),
-            "flow_recharges": flows,
-            "faults": {
-                "seed": self.seed,
-                "rules": self.faults.iter().map(FaultRule::to_json).collect::<Vec<_>>(),
-                "injected": self.fault_counts,
-                "events": self.fault_events.iter().map(|e| json!({
-                    "op": e.op.as_str(),
-                    "kind": e.kind,
-                    "request_no": e.request_no,
-                    "charge_code": e.charge_code,
-                    "at_ms": e.at_ms,
-                })).collect::<Vec<_>>(),
+    pub(crate) fn ledger(&self, time_scale: f64) -> Ledger {
+        let flow_recharges = self
+            .flows
+            .iter()
+            .map(|f| TopUp {
+                busi_id: f.busi_id.clone(),
+                order_id: f.order_id.clone(),
+                phone_no: f.phone_no.clone(),
+                flow_val: f.flow_val,
+                flow_type: f.flow_type.clone(),
+                created_at_ms: f.created_at_ms,
+            })
+            .collect();
+        let events = self
+            .fault_events
+            .iter()
+            .map(|e| InjectedFault {
+                op: e.op.as_str().to_owned(),
+                kind: e.kind.clone(),
+                request_no: e.request_no,
+                charge_code: e.charge_code.clone(),
+                at_ms: e.at_ms,
+            })
+            .collect();
+        let rules = self
+            .faults
+            .iter()
+            .map(|r| FaultRuleRecord {
+                op: r.op.as_str().to_owned(),
+                kind: r.kind.name(),
+                probability: r.probability,
+                param: r.kind.param(),
+            })
+            .collect();
+        let counts = |m: &BTreeMap<String, u64>| m.clone().into_iter().collect();
+        Ledger {
+            orders: self.orders.iter().map(Order::record).collect(),
+            refunds: self.refunds.iter().map(Refund::record).collect(),
+            notifications: self
+                .notifications
+                .iter()
+                .map(NotifyAttempt::record)
+                .collect(),
+            flow_recharges,
+            faults: FaultLog {
+                seed: self.seed,
+                rules,
+                injected: counts(&self.fault_counts),
+                events,
             },
-            "requests": self.requests,
-            "time_scale": time_scale,
-        })
+            requests: counts(&self.requests),
+            time_scale,
+        }
     }
 
     pub(crate) fn reset(&mut self) {
@@ -651,7 +682,7 @@ impl Shared {
         });
     }
 
-    pub(crate) fn ledger(&self) -> Value {
+    pub(crate) fn ledger(&self) -> Ledger {
         self.lock().ledger(self.settings.time_scale)
     }
 }

@@ -219,7 +219,7 @@ fn every_operation_plain_and_3des_json_and_xml() {
     for mode in MODES {
         scenario(&gw, mode);
     }
-    let ledger = gw.sb.ledger();
+    let ledger = gw.sb.ledger_json();
     let requests = &ledger["requests"];
     for op in [
         "preOrder",
@@ -376,7 +376,7 @@ fn holds_show_state_0_and_cancel_ends_them() {
     });
     // The auto-cancel timer of that order must not reverse the admin's payment.
     std::thread::sleep(Duration::from_millis(900));
-    let ledger = gw.sb.ledger();
+    let ledger = gw.sb.ledger_json();
     let last = ledger["orders"]
         .as_array()
         .and_then(|o| o.last())
@@ -404,7 +404,10 @@ fn concurrent_reuse_of_a_charge_code_charges_once() {
         11,
         "{codes:?}"
     );
-    assert_eq!(gw.sb.ledger()["orders"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        gw.sb.ledger_json()["orders"].as_array().map(Vec::len),
+        Some(1)
+    );
 }
 
 #[test]
@@ -566,7 +569,7 @@ fn bad_input_always_gets_a_proper_reply() {
     // Still healthy.
     let r = gw.send("GET", &format!("{root}_sandbox/health"), b"", false);
     assert_eq!(r.status, 200);
-    assert!(gw.sb.ledger()["orders"]
+    assert!(gw.sb.ledger_json()["orders"]
         .as_array()
         .is_some_and(Vec::is_empty));
 }
@@ -611,7 +614,7 @@ fn admin_endpoints() {
     let (s, o) = admin("GET", &format!("orders/{qr2}"), "");
     assert_eq!((s, o["charge_code"].as_str()), (200, Some(qr2.as_str())));
     let (_, l) = admin("GET", "ledger", "");
-    assert_eq!(l, gw.sb.ledger());
+    assert_eq!(l, gw.sb.ledger_json());
     assert_eq!(l["orders"].as_array().map(Vec::len), Some(2));
 
     let (s, f) = admin(
@@ -638,7 +641,7 @@ fn admin_endpoints() {
 
     let (s, _) = admin("POST", "reset", "");
     assert_eq!(s, 200);
-    assert!(gw.sb.ledger()["orders"]
+    assert!(gw.sb.ledger_json()["orders"]
         .as_array()
         .is_some_and(Vec::is_empty));
     assert_eq!(

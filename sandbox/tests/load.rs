@@ -60,7 +60,7 @@ fn load_8_clients_for_2_seconds() {
     );
     assert_eq!(errors, 0);
     assert!(total > 0);
-    let ledger = gw.sb.ledger();
+    let ledger = gw.sb.ledger_json();
     let orders = ledger["orders"].as_array().expect("orders");
     assert_eq!(orders.len(), paid, "one order per payment");
     assert!(orders.iter().all(|o| o["state"] == 1));

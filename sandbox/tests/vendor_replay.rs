@@ -114,7 +114,7 @@ fn vendor_requests_replay_with_real_business_results() {
             "replay results {got:#?}"
         );
     }
-    let ledger = sb.ledger();
+    let ledger = sb.ledger_json();
     let orders = ledger["orders"].as_array().expect("orders");
     assert_eq!(orders.len(), 2, "one order per charge code");
     assert_eq!(orders[0]["kind"], "qr");

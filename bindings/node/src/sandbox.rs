@@ -178,25 +178,29 @@ impl NativeSandbox {
     /// The ledger (as `GET /_sandbox/ledger`).
     #[napi]
     pub fn ledger(&self) -> napi::Result<Value> {
-        self.with(Sandbox::ledger)
+        self.with(Sandbox::ledger_json)
     }
 
     /// One order (ledger form), or `null`.
     #[napi]
     pub fn order(&self, charge_code: String) -> napi::Result<Option<Value>> {
-        self.with(|s| s.order(&charge_code))
+        Ok(self.with(|s| s.order(&charge_code))?.map(|o| o.to_json()))
     }
 
     /// The customer pays an order awaiting payment; returns the order.
     #[napi]
     pub fn pay(&self, charge_code: String) -> napi::Result<Value> {
-        self.with(|s| s.pay(&charge_code))?.map_err(sandbox_err)
+        self.with(|s| s.pay(&charge_code))?
+            .map(|o| o.to_json())
+            .map_err(sandbox_err)
     }
 
     /// The payment of an order awaiting payment fails (STATE 6); returns the order.
     #[napi]
     pub fn fail(&self, charge_code: String) -> napi::Result<Value> {
-        self.with(|s| s.fail(&charge_code))?.map_err(sandbox_err)
+        self.with(|s| s.fail(&charge_code))?
+            .map(|o| o.to_json())
+            .map_err(sandbox_err)
     }
 
     /// Replaces the fault rules (and the seed, if given).
@@ -213,19 +217,10 @@ impl NativeSandbox {
     /// The rules in force and the seed.
     #[napi]
     pub fn faults(&self) -> napi::Result<SandboxFaults> {
-        let ledger = self.with(Sandbox::ledger)?;
-        let f = &ledger["faults"];
-        let rules = f["rules"]
-            .as_array()
-            .map(|rs| {
-                rs.iter()
-                    .filter_map(|r| FaultRule::from_json(r).ok())
-                    .map(|r| r.to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let (rules, seed) = self.with(Sandbox::faults)?;
+        let rules = rules.iter().map(FaultRule::to_string).collect();
         #[allow(clippy::cast_precision_loss)]
-        let seed = f["seed"].as_u64().unwrap_or(0) as f64;
+        let seed = seed as f64;
         Ok(SandboxFaults { rules, seed })
     }
 

@@ -137,14 +137,14 @@ impl PySandbox {
 
     /// The ledger as Python objects.
     fn ledger<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let v = self.with(Sandbox::ledger)?;
+        let v = self.with(Sandbox::ledger_json)?;
         json_to_py(py, &v)
     }
 
     /// One order (ledger form), or `None`.
     fn order<'py>(&self, py: Python<'py>, charge_code: &str) -> PyResult<Bound<'py, PyAny>> {
         match self.with(|s| s.order(charge_code))? {
-            Some(v) => json_to_py(py, &v),
+            Some(v) => json_to_py(py, &v.to_json()),
             None => Ok(py.None().into_bound(py)),
         }
     }
@@ -152,13 +152,13 @@ impl PySandbox {
     /// The customer pays an order awaiting payment.
     fn pay<'py>(&self, py: Python<'py>, charge_code: &str) -> PyResult<Bound<'py, PyAny>> {
         let v = self.with(|s| s.pay(charge_code))?.map_err(sandbox_err)?;
-        json_to_py(py, &v)
+        json_to_py(py, &v.to_json())
     }
 
     /// The payment of an order awaiting payment fails (STATE 6).
     fn fail<'py>(&self, py: Python<'py>, charge_code: &str) -> PyResult<Bound<'py, PyAny>> {
         let v = self.with(|s| s.fail(charge_code))?.map_err(sandbox_err)?;
-        json_to_py(py, &v)
+        json_to_py(py, &v.to_json())
     }
 
     /// Replaces the fault rules (strings `op:kind:prob[:param]`), and the seed if given.
@@ -173,18 +173,8 @@ impl PySandbox {
 
     /// The rules in force, as strings, and the seed.
     fn faults(&self) -> PyResult<(Vec<String>, u64)> {
-        let ledger = self.with(Sandbox::ledger)?;
-        let f = &ledger["faults"];
-        let rules = f["rules"]
-            .as_array()
-            .map(|rs| {
-                rs.iter()
-                    .filter_map(|r| FaultRule::from_json(r).ok())
-                    .map(|r| r.to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok((rules, f["seed"].as_u64().unwrap_or(0)))
+        let (rules, seed) = self.with(Sandbox::faults)?;
+        Ok((rules.iter().map(FaultRule::to_string).collect(), seed))
     }
 
     /// Forgets every order, refund, notification and fault count.

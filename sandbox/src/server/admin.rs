@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use super::wire::{json_response, param, read_capped};
 use crate::faults::FaultRule;
+use crate::ledger::LedgerOrder;
 use crate::state::{Effects, Order, Shared, Transition};
 
 /// Pays or fails an awaiting order (admin); `Err((http status, message))`.
@@ -18,7 +19,7 @@ pub(crate) fn admin_transition(
     busi: Option<&str>,
     charge_code: &str,
     action: &str,
-) -> Result<Value, (u16, String)> {
+) -> Result<LedgerOrder, (u16, String)> {
     let t = match action {
         "pay" => Transition::Pay,
         "fail" | "close" => Transition::Close("支付失败 (failed through the sandbox admin)".into()),
@@ -41,7 +42,7 @@ pub(crate) fn admin_transition(
                 ),
             ));
         }
-        g.orders[idx].to_json()
+        g.orders[idx].record()
     };
     shared.apply_effects(fx);
     Ok(out)
@@ -115,7 +116,7 @@ pub(crate) async fn admin(
     let rest: Vec<&str> = rest.iter().copied().filter(|s| !s.is_empty()).collect();
     match (method.as_str(), rest.as_slice()) {
         ("GET" | "HEAD", ["health"]) => health(shared),
-        ("GET", ["ledger"]) => json_response(StatusCode::OK, &shared.ledger()),
+        ("GET", ["ledger"]) => json_response(StatusCode::OK, &shared.ledger().to_json()),
         ("POST", ["reset"]) => {
             shared.lock().reset();
             shared.changed.notify_waiters();
@@ -152,7 +153,7 @@ pub(crate) async fn admin(
             }
         }
         ("POST", ["orders", cc, action]) => match admin_transition(shared, busi, cc, action) {
-            Ok(v) => json_response(StatusCode::OK, &v),
+            Ok(o) => json_response(StatusCode::OK, &o.to_json()),
             Err((s, e)) => err(s, e),
         },
         ("POST" | "PUT", ["merchants"]) => add_merchant(shared, body).await,

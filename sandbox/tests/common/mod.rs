@@ -273,6 +273,7 @@ impl Gw {
         self.sb
             .order(cc)
             .unwrap_or_else(|| panic!("order {cc} is not in the ledger"))
+            .to_json()
     }
 }
 

@@ -1,0 +1,365 @@
+//! The sosopay testing kit for Kotlin and Swift: `SandboxGateway`, the sandbox gateway
+//! (`sosopay-sandbox`) running in-process on a local port, with its typed admin API.
+//!
+//! A separate library (`libsosopay_testing`) so that the app's own library does not carry the
+//! sandbox: a POS app links it in its unit tests only. The ledger records and the test codes
+//! are the sandbox crate's own types (derived with its `uniffi` feature); this crate only
+//! wraps the `Sandbox` object and maps its errors.
+
+uniffi::setup_scaffolding!("sosopay_testing");
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sosopay_sandbox::codes::{self, Behaviour};
+use sosopay_sandbox::{
+    FaultRule, Ledger, LedgerOrder, NotificationAttempt, Sandbox, SandboxConfig, SandboxError,
+};
+
+/// Why a sandbox call was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum SandboxException {
+    /// A setting or argument is invalid (`field` names it: `timeScale`, `faults[0]`, ...).
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// The setting or argument, as Kotlin spells it.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The sandbox refused an admin action, with the HTTP status its admin endpoint answers
+    /// (404: no such order; 409: the order is not awaiting payment).
+    #[error("sandbox: {reason} (HTTP {status})")]
+    Refused {
+        /// The admin endpoint's HTTP status.
+        status: u16,
+        /// Why.
+        reason: String,
+    },
+    /// The sandbox could not start (the address is taken, ...) or is closed.
+    #[error("sandbox: {reason}")]
+    Unavailable {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl From<SandboxError> for SandboxException {
+    fn from(e: SandboxError) -> Self {
+        match e {
+            SandboxError::Admin { status, reason } => SandboxException::Refused { status, reason },
+            SandboxError::Config { field, reason } => SandboxException::Invalid {
+                field: camel(&field),
+                reason,
+            },
+            other => SandboxException::Unavailable {
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+/// `time_scale` → `timeScale`: the sandbox's setting names as Kotlin and Swift spell them.
+fn camel(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A merchant the sandbox knows: its `BUSI_ID` and 32-character key.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TestMerchant {
+    /// `BUSI_ID`.
+    pub busi_id: String,
+    /// The merchant's key.
+    pub key: String,
+}
+
+/// How to start a sandbox. Every field has a default: `SandboxOptions()` is the document's
+/// test merchant at real gateway durations.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SandboxOptions {
+    /// Multiplies every gateway duration (the 80 s micropay hold, the test codes' delays,
+    /// notification retries): `0.01` makes 80 s take 0.8 s.
+    #[uniffi(default = 1.0)]
+    pub time_scale: f64,
+    /// The seed of the fault draws (the same seed and requests give the same faults).
+    #[uniffi(default = 0)]
+    pub seed: u64,
+    /// Fault rules in force at start, `op:kind:probability[:param]` (docs/SANDBOX.md).
+    #[uniffi(default = [])]
+    pub faults: Vec<String>,
+    /// The merchants; empty: the document's test merchant only.
+    #[uniffi(default = [])]
+    pub merchants: Vec<TestMerchant>,
+    /// The IP address to listen on.
+    #[uniffi(default = "127.0.0.1")]
+    pub host: String,
+    /// The port; 0 picks a free one.
+    #[uniffi(default = 0)]
+    pub port: u16,
+    /// Rejects requests whose signature timestamp is further than this from the sandbox's
+    /// clock (the gateway's replay window); `null`: no check.
+    #[uniffi(default = None)]
+    pub max_request_age_seconds: Option<f64>,
+}
+
+fn rules(list: &[String]) -> Result<Vec<FaultRule>, SandboxException> {
+    list.iter()
+        .enumerate()
+        .map(|(i, r)| {
+            r.parse::<FaultRule>()
+                .map_err(|reason| SandboxException::Invalid {
+                    field: format!("faults[{i}]"),
+                    reason: format!("{r:?}: {reason}"),
+                })
+        })
+        .collect()
+}
+
+fn config(o: SandboxOptions) -> Result<SandboxConfig, SandboxException> {
+    let ip: IpAddr = o.host.parse().map_err(|_| SandboxException::Invalid {
+        field: "host".into(),
+        reason: format!("{:?} is not an IP address", o.host),
+    })?;
+    let max_request_age = match o.max_request_age_seconds {
+        None => None,
+        Some(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s)),
+        Some(s) => {
+            return Err(SandboxException::Invalid {
+                field: "maxRequestAgeSeconds".into(),
+                reason: format!("{s} must be a number of seconds above 0"),
+            })
+        }
+    };
+    let mut config = SandboxConfig {
+        addr: SocketAddr::new(ip, o.port),
+        seed: o.seed,
+        time_scale: o.time_scale,
+        faults: rules(&o.faults)?,
+        max_request_age,
+        ..SandboxConfig::default()
+    };
+    if !o.merchants.is_empty() {
+        config.merchants = o.merchants.into_iter().map(|m| (m.busi_id, m.key)).collect();
+    }
+    Ok(config)
+}
+
+/// A running sandbox gateway: a stateful emulator of the SouSou gateway on a local port,
+/// served from a background thread. Point a `SosopayClient` at `baseUrl`, then drive the
+/// customer's side (`pay`, `fail`, test codes), inject faults, and assert on the `ledger`.
+/// Stop it when done: `shutdown()`, or `close()` / Kotlin's `use {}`.
+#[derive(uniffi::Object)]
+pub struct SandboxGateway {
+    inner: Mutex<Option<Sandbox>>,
+    base_url: String,
+    root_url: String,
+    time_scale: f64,
+}
+
+impl SandboxGateway {
+    fn with<T>(&self, f: impl FnOnce(&Sandbox) -> T) -> Result<T, SandboxException> {
+        let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        g.as_ref().map(f).ok_or_else(|| SandboxException::Unavailable {
+            reason: "the sandbox is shut down".into(),
+        })
+    }
+}
+
+#[uniffi::export]
+impl SandboxGateway {
+    /// Starts a sandbox on a local port; returns once it accepts connections.
+    #[uniffi::constructor]
+    pub fn start(options: SandboxOptions) -> Result<Arc<SandboxGateway>, SandboxException> {
+        let sb = Sandbox::start(config(options)?)?;
+        Ok(Arc::new(SandboxGateway {
+            base_url: sb.base_url(),
+            root_url: sb.root_url(),
+            time_scale: sb.time_scale(),
+            inner: Mutex::new(Some(sb)),
+        }))
+    }
+
+    /// `http://127.0.0.1:PORT/openGateway/openService/`: the client's `baseUrl`.
+    pub fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    /// `http://127.0.0.1:PORT/`: the admin endpoints (`_sandbox/...`) and `flowRecharge`.
+    pub fn root_url(&self) -> String {
+        self.root_url.clone()
+    }
+
+    /// The time scale the sandbox runs at.
+    pub fn time_scale(&self) -> f64 {
+        self.time_scale
+    }
+
+    /// The customer pays an order awaiting payment (a QR or JSAPI order, or a micropay whose
+    /// customer is confirming); returns the order as in the ledger.
+    pub fn pay(&self, charge_code: String) -> Result<LedgerOrder, SandboxException> {
+        Ok(self.with(|s| s.pay(&charge_code))??)
+    }
+
+    /// The payment of an order awaiting payment fails: it is closed (STATE 6).
+    pub fn fail(&self, charge_code: String) -> Result<LedgerOrder, SandboxException> {
+        Ok(self.with(|s| s.fail(&charge_code))??)
+    }
+
+    /// One order as in the ledger, by charge code; `null` if the gateway never saw it.
+    pub fn order(&self, charge_code: String) -> Result<Option<LedgerOrder>, SandboxException> {
+        self.with(|s| s.order(&charge_code))
+    }
+
+    /// Everything that happened: orders, refunds, notification attempts, top-ups, faults.
+    pub fn ledger(&self) -> Result<Ledger, SandboxException> {
+        self.with(Sandbox::ledger)
+    }
+
+    /// The payment notifications sent so far, one record per delivery attempt.
+    pub fn notifications(&self) -> Result<Vec<NotificationAttempt>, SandboxException> {
+        self.with(Sandbox::notifications)
+    }
+
+    /// Adds fault rules (`"preOrder:drop_reply:1"`, `"query:delay:0.5:2000"`, ...) to those
+    /// in force.
+    pub fn add_faults(&self, rules_to_add: Vec<String>) -> Result<(), SandboxException> {
+        let added = rules(&rules_to_add)?;
+        self.with(|s| {
+            let (mut all, seed) = s.faults();
+            all.extend(added);
+            s.set_faults_with_seed(all, seed);
+        })
+    }
+
+    /// Replaces the fault rules, and the seed of their draws if given.
+    pub fn set_faults(
+        &self,
+        rules_in_force: Vec<String>,
+        seed: Option<u64>,
+    ) -> Result<(), SandboxException> {
+        let list = rules(&rules_in_force)?;
+        self.with(|s| match seed {
+            Some(seed) => s.set_faults_with_seed(list, seed),
+            None => s.set_faults(list),
+        })
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) -> Result<(), SandboxException> {
+        self.with(|s| s.set_faults(Vec::new()))
+    }
+
+    /// The fault rules in force, in their text form.
+    pub fn faults(&self) -> Result<Vec<String>, SandboxException> {
+        self.with(|s| s.faults().0.iter().map(FaultRule::to_string).collect())
+    }
+
+    /// Forgets every order, refund, notification and fault count (merchants and rules stay).
+    pub fn reset(&self) -> Result<(), SandboxException> {
+        self.with(Sandbox::reset)
+    }
+
+    /// Registers (or re-keys) a merchant.
+    pub fn add_merchant(&self, merchant: TestMerchant) -> Result<(), SandboxException> {
+        Ok(self.with(|s| s.add_merchant(&merchant.busi_id, &merchant.key))??)
+    }
+
+    /// Stops the sandbox and waits for its thread; later calls fail with `Unavailable`.
+    /// Stopping twice does nothing. (Kotlin's `close()` / `use {}` and Swift's release also
+    /// stop it, when the last reference goes.)
+    pub fn shutdown(&self) {
+        let sb = self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(sb) = sb {
+            sb.shutdown();
+        }
+    }
+
+    /// Whether `shutdown()` was called.
+    pub fn is_shut_down(&self) -> bool {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none()
+    }
+}
+
+/// The document's test merchant, which every sandbox knows unless told otherwise.
+#[uniffi::export]
+pub fn test_merchant() -> TestMerchant {
+    TestMerchant {
+        busi_id: sosopay_sandbox::TEST_BUSI_ID.to_owned(),
+        key: sosopay_sandbox::TEST_KEY.to_owned(),
+    }
+}
+
+/// A payment code the customer pays with at once (WeChat; any well-formed code does).
+#[uniffi::export]
+pub fn code_pay_now() -> String {
+    codes::PAY_NOW.to_owned()
+}
+
+/// The customer confirms on the phone and pays after `seconds` (scaled); the micropay
+/// request is held until then. From 80 s the hold ends first and the client must poll.
+#[uniffi::export]
+pub fn code_pays_after(seconds: u16) -> String {
+    codes::pays_after(seconds)
+}
+
+/// `SUCCESS` with STATE 0 ("user paying") at once; paid after `seconds`.
+#[uniffi::export]
+pub fn code_user_paying(seconds: u16) -> String {
+    codes::user_paying(seconds)
+}
+
+/// Confirms for `seconds`, then insufficient funds: `FAIL`, STATE 6.
+#[uniffi::export]
+pub fn code_insufficient_funds_after(seconds: u16) -> String {
+    codes::insufficient_funds_after(seconds)
+}
+
+/// Paid after `seconds`, but the reply says `EXCEPTION`: only a query tells it is paid.
+#[uniffi::export]
+pub fn code_reply_lost_after(seconds: u16) -> String {
+    codes::reply_lost_after(seconds)
+}
+
+/// Never confirms: held 80 s (scaled), then `FAIL`; the order is cancelled.
+#[uniffi::export]
+pub fn code_never_confirms() -> String {
+    codes::never_confirms()
+}
+
+/// The payment code has expired: `FAIL` at once, STATE 6.
+#[uniffi::export]
+pub fn code_expired() -> String {
+    codes::code_expired()
+}
+
+/// Any special code: `behaviour` after `seconds` (0–999) on the channel with the two-digit
+/// `channelPrefix` (`"13"` WeChat, `"28"` Alipay, `"91"` QQ Wallet, `"62"` UnionPay).
+#[uniffi::export]
+pub fn test_code(
+    behaviour: Behaviour,
+    seconds: u16,
+    channel_prefix: String,
+) -> Result<String, SandboxException> {
+    codes::code(behaviour, seconds, &channel_prefix).map_err(|(field, reason)| {
+        SandboxException::Invalid {
+            field: if field == "channel" { "channelPrefix" } else { field }.into(),
+            reason,
+        }
+    })
+}

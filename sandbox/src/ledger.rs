@@ -1,0 +1,207 @@
+//! The ledger: everything the sandbox did, as typed records. `GET /_sandbox/ledger` (and
+//! [`Sandbox::ledger_json`](crate::Sandbox::ledger_json)) is these records serialized, field
+//! for field; the testing kits of the bindings read the same shapes (Kotlin and Swift get them
+//! generated through uniffi with the `uniffi` feature).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Serialize, Serializer};
+
+/// Serializes a map with its keys in order (a `HashMap` has none of its own).
+fn sorted<S: Serializer>(map: &HashMap<String, u64>, s: S) -> Result<S::Ok, S::Error> {
+    map.iter().collect::<BTreeMap<_, _>>().serialize(s)
+}
+
+/// One order as the gateway holds it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct LedgerOrder {
+    /// The merchant (`BUSI_ID`).
+    pub busi_id: String,
+    /// The merchant's order number (`CHARGE_CODE`).
+    pub charge_code: String,
+    /// The gateway's order number (`CHARGE_DOWN_CODE`).
+    pub charge_down_code: String,
+    /// The channel's order number, once paid.
+    pub charge_third_code: Option<String>,
+    /// `micropay`, `qr` or `jsapi`.
+    pub kind: String,
+    /// The channel's wire code (`CHANNEL_TYPE`), when numeric.
+    pub channel: Option<u32>,
+    /// The amount, in fen.
+    pub amount_fen: u64,
+    /// What was refunded of it, in fen.
+    pub refunded_fen: u64,
+    /// The order state's wire code (`STATE`: 0 awaiting payment, 1 paid, ...).
+    pub state: Option<u32>,
+    /// The state's name (`paid`, `awaiting_payment`, ...).
+    pub state_name: String,
+    /// `PAY_SUBJECT`.
+    pub pay_subject: String,
+    /// The customer's payment code (micropay only).
+    pub dynamic_id: Option<String>,
+    /// The verification code(s) sent with the order.
+    pub verify_code: Option<String>,
+    /// Where notifications go (`NODIFY_URL`).
+    pub notify_url: Option<String>,
+    /// Why the payment failed or was cancelled, when it did.
+    pub fail_reason: Option<String>,
+    /// When the order was created (ms since the Unix epoch).
+    pub created_at_ms: u64,
+    /// When it was paid.
+    pub paid_at_ms: Option<u64>,
+    /// When it reached a final state.
+    pub ended_at_ms: Option<u64>,
+    /// When an unpaid order expires (or a micropay's hold ends).
+    pub expires_at_ms: Option<u64>,
+    /// `BEGIN_TIME` as the gateway writes it (`yyyy-MM-dd HH:mm:ss`, UTC+8).
+    pub begin_time: String,
+}
+
+/// One refund.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct LedgerRefund {
+    /// The merchant.
+    pub busi_id: String,
+    /// The merchant's refund number (`OUT_REFUND_NO`), when given.
+    pub out_refund_no: Option<String>,
+    /// The refunded order's `CHARGE_CODE`.
+    pub charge_code: String,
+    /// The refunded order's `CHARGE_DOWN_CODE`.
+    pub charge_down_code: String,
+    /// The refunded amount, in fen.
+    pub amount_fen: u64,
+    /// The order's state code after the refund (4 refunded, 5 partly refunded).
+    pub state_after: Option<u32>,
+    /// When the refund was made.
+    pub created_at_ms: u64,
+    /// How many times the same refund was asked for again (and answered the same).
+    pub replays: u32,
+}
+
+/// One attempt at delivering a payment notification (`PAY_NODIFY`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct NotificationAttempt {
+    /// The merchant.
+    pub busi_id: String,
+    /// The order notified about.
+    pub charge_code: String,
+    /// The order's `NODIFY_URL`.
+    pub url: String,
+    /// 1 for the first attempt, then 2, 3, ...
+    pub attempt: u32,
+    /// The HTTP status the merchant answered, if it answered.
+    pub http_status: Option<u16>,
+    /// Why there was no answer (connection refused, timeout, ...).
+    pub error: Option<String>,
+    /// When the attempt was made.
+    pub at_ms: u64,
+    /// `json` or `xml`.
+    pub format: String,
+    /// Whether the body was 3DES-encrypted.
+    pub encrypted: bool,
+    /// The fault injected into this attempt, if any.
+    pub fault: Option<String>,
+    /// Whether this was the second copy sent by the `duplicate` fault.
+    pub duplicate: bool,
+}
+
+/// One mobile data top-up (`flowRecharge`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct TopUp {
+    /// The merchant.
+    pub busi_id: String,
+    /// The gateway's order id.
+    pub order_id: String,
+    /// The phone number topped up.
+    pub phone_no: String,
+    /// The data volume, in MB.
+    pub flow_val: u32,
+    /// The top-up type (`0` national, ...).
+    pub flow_type: String,
+    /// When it was made.
+    pub created_at_ms: u64,
+}
+
+/// A fault rule in force, in its parts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct FaultRuleRecord {
+    /// The operation (`preOrder`, `query`, ..., `notify`, `*`).
+    pub op: String,
+    /// The fault (`drop_reply`, `delay`, ...).
+    pub kind: String,
+    /// Chance per request, 0.0 to 1.0.
+    pub probability: f64,
+    /// The fault's parameter (milliseconds, status, field), if it has one.
+    pub param: Option<String>,
+}
+
+/// One fault that was injected.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct InjectedFault {
+    /// The operation it hit.
+    pub op: String,
+    /// The fault.
+    pub kind: String,
+    /// The operation's request number it hit (1 for the first).
+    pub request_no: u64,
+    /// The order the request named, when it named one.
+    pub charge_code: Option<String>,
+    /// When.
+    pub at_ms: u64,
+}
+
+/// The faults: the rules in force and what they did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct FaultLog {
+    /// The seed of the deterministic draws.
+    pub seed: u64,
+    /// The rules in force.
+    pub rules: Vec<FaultRuleRecord>,
+    /// How many faults of each kind were injected, by `op:kind`.
+    #[serde(serialize_with = "sorted")]
+    pub injected: HashMap<String, u64>,
+    /// Every injected fault, in order.
+    pub events: Vec<InjectedFault>,
+}
+
+/// Everything that happened since the sandbox started (or was last reset).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Ledger {
+    /// Every order, in the order they were created.
+    pub orders: Vec<LedgerOrder>,
+    /// Every refund.
+    pub refunds: Vec<LedgerRefund>,
+    /// Every notification delivery attempt.
+    pub notifications: Vec<NotificationAttempt>,
+    /// Every top-up.
+    pub flow_recharges: Vec<TopUp>,
+    /// The fault rules and what they injected.
+    pub faults: FaultLog,
+    /// How many requests each operation received.
+    #[serde(serialize_with = "sorted")]
+    pub requests: HashMap<String, u64>,
+    /// The time scale the sandbox runs at.
+    pub time_scale: f64,
+}
+
+impl Ledger {
+    /// The ledger as JSON (the shape of `GET /_sandbox/ledger`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl LedgerOrder {
+    /// The order as JSON (the shape of `GET /_sandbox/orders/{charge_code}`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
