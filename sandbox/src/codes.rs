@@ -69,11 +69,18 @@ pub fn code(
     if seconds > 999 {
         return Err(("seconds", format!("{seconds} is not between 0 and 999")));
     }
-    Ok(format!("{channel}000000000000{}{seconds:03}", behaviour as u8))
+    Ok(format!(
+        "{channel}000000000000{}{seconds:03}",
+        behaviour as u8
+    ))
 }
 
 fn wechat(behaviour: Behaviour, seconds: u16) -> String {
-    format!("{WECHAT}000000000000{}{:03}", behaviour as u8, seconds.min(999))
+    format!(
+        "{WECHAT}000000000000{}{:03}",
+        behaviour as u8,
+        seconds.min(999)
+    )
 }
 
 /// WeChat; confirms on the phone and pays after `seconds` (at most 999), the request held

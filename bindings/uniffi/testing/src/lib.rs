@@ -152,7 +152,11 @@ fn config(o: SandboxOptions) -> Result<SandboxConfig, SandboxException> {
         ..SandboxConfig::default()
     };
     if !o.merchants.is_empty() {
-        config.merchants = o.merchants.into_iter().map(|m| (m.busi_id, m.key)).collect();
+        config.merchants = o
+            .merchants
+            .into_iter()
+            .map(|m| (m.busi_id, m.key))
+            .collect();
     }
     Ok(config)
 }
@@ -172,9 +176,11 @@ pub struct SandboxGateway {
 impl SandboxGateway {
     fn with<T>(&self, f: impl FnOnce(&Sandbox) -> T) -> Result<T, SandboxException> {
         let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        g.as_ref().map(f).ok_or_else(|| SandboxException::Unavailable {
-            reason: "the sandbox is shut down".into(),
-        })
+        g.as_ref()
+            .map(f)
+            .ok_or_else(|| SandboxException::Unavailable {
+                reason: "the sandbox is shut down".into(),
+            })
     }
 }
 
@@ -358,7 +364,12 @@ pub fn test_code(
 ) -> Result<String, SandboxException> {
     codes::code(behaviour, seconds, &channel_prefix).map_err(|(field, reason)| {
         SandboxException::Invalid {
-            field: if field == "channel" { "channelPrefix" } else { field }.into(),
+            field: if field == "channel" {
+                "channelPrefix"
+            } else {
+                field
+            }
+            .into(),
             reason,
         }
     })
