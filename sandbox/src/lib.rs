@@ -47,6 +47,18 @@ use state::{Inner, Settings, Shared};
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!("sosopay_sandbox");
 
+// The Rust blocks of the docs are compiled (and run, unless `no_run`) as doc-tests here, so an
+// example that stops compiling breaks the build (docs/CLIENT-API.md uses the sandbox too).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDocTests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/CLIENT-API.md")]
+struct ClientApiDocTests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/SANDBOX.md")]
+struct SandboxDocTests;
+
 /// The document's test merchant.
 pub const TEST_BUSI_ID: &str = "0010000001";
 /// The document's test merchant's key.
