@@ -19,6 +19,8 @@
 //! # Ok::<(), sosopay::Error>(())
 //! ```
 
+#![deny(missing_docs)]
+
 pub mod client;
 pub mod codec;
 pub mod crypto;

@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""Runs the code blocks of every README and doc (scripts/test-docs), so that an example that
+stops working breaks the build.
+
+    scripts/doc_blocks.py list               every block: file:line, language, how it is checked
+    scripts/doc_blocks.py python PYTHON      runs each Python block against an in-process sandbox
+    scripts/doc_blocks.py js NODE_DIR        runs each JS block under CommonJS and under ESM
+    scripts/doc_blocks.py check-covered      fails if a block of a checked language has no check
+
+How each language is checked:
+  rust    doc-tests of sosopay-sandbox (sandbox/src/lib.rs includes the Markdown files)
+  python  run with a prelude that starts a sandbox and defines the names the docs leave to the
+          reader (KEY, BASE_URL, scanned_code, order_no, orders, render_qr, url, ...); clients
+          built for `environment="production"` are pointed at the sandbox
+  js      run as CommonJS and, with `require` rewritten to `import`, as an ES module
+  ts      type-checked with `tsc --strict` (scripts/test-docs)
+  kotlin  compiled by scripts/test-mobile (docs/TESTING.md's blocks are examples/kotlin-till's
+          code; mobile/README's till blocks are compiled from its test sources)
+  sh      `sosopay ...` lines are checked to parse by the CLI's help tests; others are commands
+          for the reader's shell
+
+A block is left out only when marked by an HTML comment on the line before its fence:
+    <!-- doc: skip REASON -->     (the reason is printed by `list`)
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [
+    "README.md",
+    "python/README.md",
+    "node/README.md",
+    "mobile/README.md",
+    "docs/ARCHITECTURE.md",
+    "docs/BEHAVIOUR.md",
+    "docs/CLIENT-API.md",
+    "docs/SANDBOX.md",
+    "docs/TESTING.md",
+    "docs/TROUBLESHOOTING.md",
+    "docs/RELIABILITY.md",
+    "docs/FUZZING.md",
+    "docs/BENCHMARKS.md",
+    "docs/RELEASING.md",
+    "examples/kotlin-till/README.md",
+]
+
+FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.M | re.S)
+MARK = re.compile(r"<!--\s*doc:\s*(\w+)\s*(.*?)-->\s*$")
+
+
+@dataclass
+class Block:
+    path: str
+    line: int
+    lang: str
+    code: str
+    mark: str  # "" or "skip" / "config" / ...
+    reason: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+def blocks() -> list[Block]:
+    out: list[Block] = []
+    for rel in DOCS:
+        p = ROOT / rel
+        if not p.exists():
+            continue
+        text = p.read_text(encoding="utf-8")
+        for m in FENCE.finditer(text):
+            line = text.count("\n", 0, m.start()) + 1
+            before = text[: m.start()].rstrip("\n").rsplit("\n", 1)[-1]
+            mk = MARK.search(before)
+            lang = m.group(1).strip().split(",")[0].split()[0] if m.group(1).strip() else ""
+            out.append(Block(rel, line, lang, m.group(2), mk.group(1) if mk else "",
+                             mk.group(2).strip() if mk else ""))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Python
+
+PY_PRELUDE = '''
+import os as _os, sys as _sys, threading as _threading, http.server as _http
+import sosopay
+from sosopay.testing import Sandbox as _Sandbox, codes as _codes
+
+_sb = _Sandbox(time_scale=0.01)
+KEY = _sb.key
+BASE_URL = _sb.base_url
+scanned_code = _codes.PAY_NOW
+order_no = "DOC-" + _os.urandom(4).hex()
+
+# Clients built for production (as the docs show them) talk to the sandbox instead.
+def _to_sandbox(cls):
+    init = cls.__init__
+    def __init__(self, *a, **kw):
+        if "environment" in kw or kw.get("base_url") == BASE_URL:
+            kw.pop("environment", None)
+            kw.update(base_url=BASE_URL, busi_code=_sb.busi_code, key=KEY)
+        init(self, *a, **kw)
+    cls.__init__ = __init__
+_to_sandbox(sosopay.Client)
+_to_sandbox(sosopay.AsyncClient)
+
+class _Orders:
+    """The shop's own order table, as the docs leave it to the reader."""
+    def __init__(self): self.paid = {}
+    def mark_paid(self, charge_code, amount_fen=None, gateway_no=None): self.paid[charge_code] = amount_fen
+orders = _Orders()
+
+def render_qr(text):
+    """Shows the QR code; here the customer scans it and pays at once."""
+    assert text, "no QR code"
+    awaiting = [o for o in _sb.ledger().orders if o.state == sosopay.OrderState.AWAITING_PAYMENT]
+    _sb.pay(awaiting[-1].charge_code)
+
+class _Webhook(_http.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200); self.end_headers()
+    def log_message(self, *a): pass
+_server = _http.ThreadingHTTPServer(("127.0.0.1", 0), _Webhook)
+_threading.Thread(target=_server.serve_forever, daemon=True).start()
+url = f"http://127.0.0.1:{_server.server_address[1]}/notify?_type=json"
+client = _sb.client(default_oper_id="cashier-1", default_dev_id="till-1")
+'''
+
+
+PY_RUNNER = PY_PRELUDE + '''
+sb = _sb
+import asyncio as _asyncio, json as _json, traceback as _tb
+_results = []
+for _where, _mode, _code in _json.loads(_sys.stdin.read()):
+    try:
+        if _mode == "compile":
+            compile(_code, _where, "exec", flags=0x2000)  # ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+        elif _mode == "async":
+            _src = "async def _doc_block():\\n" + "\\n".join("    " + l for l in _code.splitlines()) \\
+                + "\\n    globals().update({k: v for k, v in locals().items()})\\n"
+            exec(compile(_src, _where, "exec"), globals())
+            _asyncio.run(_doc_block())
+        else:
+            exec(compile(_code, _where, "exec"), globals())
+        _results.append((_where, None))
+        # A block that ran `with Sandbox(...) as sb:` leaves it closed; the page's next blocks
+        # mean the sandbox of the page.
+        if getattr(globals().get("sb"), "closed", False):
+            sb = _sb
+            client = _sb.client(default_oper_id="cashier-1", default_dev_id="till-1")
+    except BaseException:
+        _results.append((_where, _tb.format_exc()))
+_sb.close()
+print("\\n@@RESULTS@@" + _json.dumps(_results))
+'''
+
+TOP_LEVEL_ASYNC = re.compile(r"^(?:await\b|async (?:with|for)\b|\S.*=\s*await\b)", re.M)
+
+
+def run_python(python: str) -> int:
+    """Runs the Python blocks of each file in order, in one namespace per file (a reader goes
+    through a page top to bottom), after a prelude that starts a sandbox."""
+    import json
+    failed = checked = 0
+    by_file: dict[str, list[Block]] = {}
+    for b in blocks():
+        if b.lang == "python" and b.mark in ("", "compile"):
+            by_file.setdefault(b.path, []).append(b)
+    for path, bs in by_file.items():
+        jobs = []
+        for b in bs:
+            mode = "compile" if b.mark == "compile" else ("async" if TOP_LEVEL_ASYNC.search(b.code) and "asyncio.run(" not in b.code else "run")
+            jobs.append((b.where, mode, b.code))
+        r = subprocess.run([python, "-c", PY_RUNNER], input=json.dumps(jobs), capture_output=True,
+                           text=True, timeout=300, cwd=ROOT)
+        out = r.stdout.rsplit("@@RESULTS@@", 1)
+        if r.returncode != 0 or len(out) != 2:
+            failed += len(bs)
+            checked += len(bs)
+            print(f"FAIL {path} (python runner)\n{r.stdout[-2000:]}{r.stderr[-3000:]}")
+            continue
+        for where, err in json.loads(out[1]):
+            checked += 1
+            if err:
+                failed += 1
+                print(f"FAIL {where} (python)\n{err[-3000:]}")
+            else:
+                print(f"ok   {where} (python)")
+    print(f"python blocks: {checked - failed} of {checked} ran")
+    return 1 if failed else 0
+
+
+# ---------------------------------------------------------------------------------------------
+# JavaScript
+
+JS_PRELUDE_CJS = '''
+const __sandbox = require('sosopay/testing');
+'''
+
+REQUIRE = re.compile(r"^(const|let|var)\s+(\{[^}]*\}|\w+)\s*=\s*require\((['\"])([^'\"]+)\3\);?\s*$", re.M)
+
+
+def to_esm(code: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        names, mod = m.group(2), m.group(4)
+        if names.startswith("{"):
+            inner = re.sub(r"(\w+)\s*:\s*(\w+)", r"\1 as \2", names)
+            return f"import {inner} from '{mod}';"
+        return f"import {names} from '{mod}';"
+    return REQUIRE.sub(repl, code)
+
+
+def run_js(node_dir: str) -> int:
+    work = ROOT / "target" / "doc-blocks" / "js"
+    mods = work / "node_modules"
+    mods.mkdir(parents=True, exist_ok=True)
+    link = mods / "sosopay"
+    if not link.exists():
+        link.symlink_to(Path(node_dir).resolve(), target_is_directory=True)
+    failed = checked = 0
+    for b in blocks():
+        if b.lang not in ("js", "javascript") or b.mark:
+            continue
+        name = f"{Path(b.path).stem}-{b.line}"
+        wrapped = "(async () => {\n" + b.code + "\n})().catch((e) => { console.error(e); process.exit(1); });\n"
+        variants = [("cjs", wrapped)]
+        if "require(" in b.code and "module.exports" not in b.code:
+            esm = to_esm(b.code)
+            imports = "\n".join(l for l in esm.splitlines() if l.startswith("import "))
+            rest = "\n".join(l for l in esm.splitlines() if not l.startswith("import "))
+            variants.append(("mjs", imports + "\n" + "await (async () => {\n" + rest + "\n})();\n"))
+        for ext, src in variants:
+            path = work / f"{name}.{ext}"
+            path.write_text(src, encoding="utf-8")
+            env = dict(os.environ, SOSOPAY_DOC_BLOCK="1")
+            r = subprocess.run(["node", str(path)], capture_output=True, text=True, timeout=120,
+                               cwd=work, env=env)
+            checked += 1
+            if r.returncode != 0:
+                failed += 1
+                print(f"FAIL {b.where} (js, {ext})\n{r.stdout[-2000:]}{r.stderr[-3000:]}")
+            else:
+                print(f"ok   {b.where} (js, {ext})")
+    print(f"js runs: {checked - failed} of {checked} passed")
+    return 1 if failed else 0
+
+
+def main() -> int:
+    cmd = sys.argv[1] if len(sys.argv) > 1 else "list"
+    if cmd == "list":
+        for b in blocks():
+            print(f"{b.where:40} {b.lang or '(none)':8} {b.mark} {b.reason}")
+        return 0
+    if cmd == "python":
+        return run_python(sys.argv[2])
+    if cmd == "js":
+        return run_js(sys.argv[2])
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
