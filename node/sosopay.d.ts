@@ -41,7 +41,8 @@ export declare const verify: typeof verifyBody
 // ---------------------------------------------------------------------------------------------
 // Dictionaries as constants (`OrderState.Paid === 'Paid'`).
 
-type Consts<T extends string> = { readonly [K in T]: K }
+/** The constants of a dictionary: each known value, named by itself (`OrderState.Paid === 'Paid'`). */
+export type Consts<T extends string> = { readonly [K in T]: K }
 export type ResultCode = ResultCodeT
 export declare const ResultCode: Consts<KnownResultCode>
 export type OrderState = OrderStateT

@@ -202,11 +202,51 @@ def run_python(python: str) -> int:
 # ---------------------------------------------------------------------------------------------
 # JavaScript
 
-JS_PRELUDE_CJS = '''
-const __sandbox = require('sosopay/testing');
-'''
+JS_PRELUDE = """
+'use strict'
+// Loaded with --require before each JS block: what the docs leave to the reader.
+const http = require('node:http')
+const sosopay = require('sosopay')
+const BASE_URL = process.env.SOSOPAY_DOC_BASE_URL
+const Original = sosopay.Client
+// Clients built for production (as the docs show them) talk to the sandbox instead.
+sosopay.Client = class Client extends Original {
+  constructor(config) {
+    if (config && config.environment) {
+      config = { ...config, baseUrl: BASE_URL }
+      delete config.environment
+    }
+    super(config)
+  }
+}
+const webhook = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.statusCode = 200; res.end() }) })
+webhook.listen(0, '127.0.0.1')
+webhook.unref()
+Object.assign(globalThis, {
+  BASE_URL,
+  KEY: process.env.SOSOPAY_KEY,
+  key: process.env.SOSOPAY_KEY,
+  scannedCode: '130730865806264036',
+  code: '130730865806264036',
+  orderNo: 'DOC-' + Date.now(),
+  markPaid: async () => {},
+  // Shows a QR code; here the customer scans it and pays (through the sandbox's admin API).
+  showQrCode: (text) => {
+    if (!text) throw new Error('no QR code')
+    const root = BASE_URL.replace('openGateway/openService/', '')
+    setTimeout(async () => {
+      const orders = await (await fetch(`${root}_sandbox/orders`)).json()
+      const awaiting = orders.filter((o) => o.state === 0).pop()
+      await fetch(`${root}_sandbox/orders/${awaiting.charge_code}/pay`, { method: 'POST' })
+    }, 50)
+  },
+  onNotification: async () => {},
+})
+Object.defineProperty(globalThis, 'notifyUrl', { get: () => `http://127.0.0.1:${webhook.address().port}/notify?_type=json` })
+Object.defineProperty(globalThis, 'webhookUrl', { get: () => `http://127.0.0.1:${webhook.address().port}/notify` })
+"""
 
-REQUIRE = re.compile(r"^(const|let|var)\s+(\{[^}]*\}|\w+)\s*=\s*require\((['\"])([^'\"]+)\3\);?\s*$", re.M)
+REQUIRE = re.compile(r"^(const|let|var)\s+(\{[^}]*\}|\w+)\s*=\s*require\((['\"])([^'\"]+)\3\);?[ \t]*(//.*)?$", re.M)
 
 
 def to_esm(code: str) -> str:
@@ -219,39 +259,158 @@ def to_esm(code: str) -> str:
     return REQUIRE.sub(repl, code)
 
 
+def start_sandbox() -> tuple[subprocess.Popen[str], str]:
+    binary = ROOT / "target" / "debug" / "sosopay-sandbox"
+    p = subprocess.Popen([str(binary), "--addr", "127.0.0.1:0", "--time-scale", "0.01"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert p.stdout is not None
+    url = p.stdout.readline().strip()
+    if not url.startswith("http"):
+        p.kill()
+        raise SystemExit(f"the sandbox did not start ({binary})")
+    return p, url
+
+
 def run_js(node_dir: str) -> int:
+    """Runs each JS block as CommonJS and, with `require` rewritten to `import`, as an ES
+    module (blocks marked `compile`: syntax-checked both ways)."""
     work = ROOT / "target" / "doc-blocks" / "js"
     mods = work / "node_modules"
     mods.mkdir(parents=True, exist_ok=True)
     link = mods / "sosopay"
     if not link.exists():
         link.symlink_to(Path(node_dir).resolve(), target_is_directory=True)
+    (work / "prelude.cjs").write_text(JS_PRELUDE, encoding="utf-8")
+    sandbox, url = start_sandbox()
+    env = dict(os.environ, SOSOPAY_DOC_BASE_URL=url, SOSOPAY_KEY="98SDKFUO432HNODS098EEE07U9DUOIUE")
     failed = checked = 0
-    for b in blocks():
-        if b.lang not in ("js", "javascript") or b.mark:
-            continue
-        name = f"{Path(b.path).stem}-{b.line}"
-        wrapped = "(async () => {\n" + b.code + "\n})().catch((e) => { console.error(e); process.exit(1); });\n"
-        variants = [("cjs", wrapped)]
-        if "require(" in b.code and "module.exports" not in b.code:
-            esm = to_esm(b.code)
-            imports = "\n".join(l for l in esm.splitlines() if l.startswith("import "))
-            rest = "\n".join(l for l in esm.splitlines() if not l.startswith("import "))
-            variants.append(("mjs", imports + "\n" + "await (async () => {\n" + rest + "\n})();\n"))
-        for ext, src in variants:
-            path = work / f"{name}.{ext}"
-            path.write_text(src, encoding="utf-8")
-            env = dict(os.environ, SOSOPAY_DOC_BLOCK="1")
-            r = subprocess.run(["node", str(path)], capture_output=True, text=True, timeout=120,
-                               cwd=work, env=env)
-            checked += 1
-            if r.returncode != 0:
-                failed += 1
-                print(f"FAIL {b.where} (js, {ext})\n{r.stdout[-2000:]}{r.stderr[-3000:]}")
-            else:
-                print(f"ok   {b.where} (js, {ext})")
-    print(f"js runs: {checked - failed} of {checked} passed")
+    try:
+        for b in blocks():
+            if b.lang not in ("js", "javascript") or b.mark not in ("", "compile"):
+                continue
+            name = f"{Path(b.path).stem}-{b.line}"
+            wrapped = "(async () => {\n" + b.code + "\n})().catch((e) => { console.error(e); process.exit(1); });\n"
+            variants = [("cjs", wrapped)]
+            if "require(" in b.code:
+                esm = to_esm(b.code)
+                imports = "\n".join(line for line in esm.splitlines() if line.startswith("import "))
+                rest = "\n".join(line for line in esm.splitlines() if not line.startswith("import "))
+                variants.append(("mjs", imports + "\n" + "await (async () => {\n" + rest + "\n})();\n"))
+            for ext, src in variants:
+                path = work / f"{name}.{ext}"
+                path.write_text(src, encoding="utf-8")
+                cmd = ["node", "--check", str(path)] if b.mark == "compile" else \
+                    ["node", "--require", str(work / "prelude.cjs"), str(path)]
+                import urllib.request
+                root = url.replace("openGateway/openService/", "")
+                urllib.request.urlopen(urllib.request.Request(root + "_sandbox/reset", method="POST")).read()
+                r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=work, env=env)
+                checked += 1
+                how = "checked" if b.mark == "compile" else "ran"
+                if r.returncode != 0:
+                    failed += 1
+                    print(f"FAIL {b.where} (js, {ext})\n{r.stdout[-2000:]}{r.stderr[-3000:]}")
+                else:
+                    print(f"ok   {b.where} (js, {ext}, {how})")
+    finally:
+        sandbox.kill()
+    print(f"js: {checked - failed} of {checked} runs passed")
     return 1 if failed else 0
+
+
+TS_AMBIENT = """
+// What the docs' TypeScript blocks leave to the reader.
+declare const code: string
+declare const webhookUrl: string
+declare module 'vitest' {
+  export function test(name: string, fn: () => unknown): void
+  export function beforeAll(fn: () => unknown): void
+  export function afterAll(fn: () => unknown): void
+  export function beforeEach(fn: () => unknown): void
+  export function expect(value: unknown): { toBe(v: unknown): void; toEqual(v: unknown): void }
+}
+"""
+
+
+def run_ts(node_dir: str) -> int:
+    """Type-checks every TypeScript block with `tsc --strict`, as ES modules resolving
+    `sosopay` through the package's exports map (its .d.ts files)."""
+    import json
+    work = ROOT / "target" / "doc-blocks" / "ts"
+    if work.exists():
+        import shutil
+        shutil.rmtree(work)
+    (work / "node_modules").mkdir(parents=True)
+    (work / "node_modules" / "sosopay").symlink_to(Path(node_dir).resolve(), target_is_directory=True)
+    types = Path(node_dir).resolve() / "node_modules" / "@types"
+    if types.exists():
+        (work / "node_modules" / "@types").symlink_to(types, target_is_directory=True)
+    files = []
+    for b in blocks():
+        if b.lang not in ("ts", "typescript") or b.mark not in ("", "compile"):
+            continue
+        name = f"{Path(b.path).stem}-{b.line}.mts"
+        (work / name).write_text(b.code + "\nexport {}\n", encoding="utf-8")
+        files.append((b, name))
+    (work / "ambient.d.ts").write_text(TS_AMBIENT, encoding="utf-8")
+    (work / "tsconfig.json").write_text(json.dumps({
+        "compilerOptions": {"strict": True, "noEmit": True, "target": "ES2022", "module": "NodeNext",
+                            "moduleResolution": "NodeNext", "skipLibCheck": False,
+                            "types": ["node"] if types.exists() else []},
+        "files": ["ambient.d.ts"] + [n for _, n in files],
+    }), encoding="utf-8")
+    tsc = Path(node_dir).resolve() / "node_modules" / ".bin" / "tsc"
+    r = subprocess.run([str(tsc), "-p", str(work)], capture_output=True, text=True, cwd=work)
+    for b, name in files:
+        errs = [line for line in r.stdout.splitlines() if line.startswith(name)]
+        print(("FAIL " if errs else "ok   ") + f"{b.where} (ts, tsc --strict)")
+        for e in errs:
+            print("     " + e)
+    if r.returncode != 0:
+        print(r.stdout[-3000:] + r.stderr[-2000:])
+    print(f"ts: {len(files)} blocks type-checked" + ("" if r.returncode == 0 else ": FAILED"))
+    return r.returncode
+
+
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading."""
+    h = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return h.replace(" ", "-")
+
+
+def check_links() -> int:
+    """Every relative link of the docs points at a file of this repository (and an anchor at a
+    heading of it); no link leaves the repository through `..`."""
+    bad = 0
+    for rel in DOCS:
+        p = ROOT / rel
+        if not p.exists():
+            continue
+        text = FENCE.sub("", p.read_text(encoding="utf-8"))
+        for m in LINK.finditer(text):
+            target = m.group(1)
+            if re.match(r"^[a-z]+:", target) or target.startswith("mailto:"):
+                continue
+            path, _, anchor = target.partition("#")
+            dest = (p.parent / path).resolve() if path else p
+            if ROOT not in dest.parents and dest != ROOT:
+                print(f"{rel}: link {target} leaves the repository")
+                bad += 1
+                continue
+            if not dest.exists():
+                print(f"{rel}: link {target}: no such file")
+                bad += 1
+                continue
+            if anchor and dest.suffix == ".md":
+                heads = {slug(h) for h in re.findall(r"^#+\s+(.*)$", FENCE.sub("", dest.read_text(encoding="utf-8")), re.M)}
+                if anchor not in heads:
+                    print(f"{rel}: link {target}: no heading #{anchor} in {dest.relative_to(ROOT)}")
+                    bad += 1
+    print(f"links: {'ok' if not bad else str(bad) + ' broken'}")
+    return 1 if bad else 0
 
 
 def main() -> int:
@@ -264,6 +423,10 @@ def main() -> int:
         return run_python(sys.argv[2])
     if cmd == "js":
         return run_js(sys.argv[2])
+    if cmd == "links":
+        return check_links()
+    if cmd == "ts":
+        return run_ts(sys.argv[2])
     print(__doc__)
     return 2
 

@@ -6,8 +6,6 @@ query, and repeats it up to 30 times until you answer HTTP 200. So: verify it
 ``delivery.http_status``.
 """
 
-from __future__ import annotations
-
 from typing import Callable, NamedTuple, Optional, Protocol, Union
 
 from . import _native

@@ -442,6 +442,8 @@ pub struct SandboxArgs {
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
     /// A fault rule OP:KIND:PROB[:PARAM] (repeatable), e.g. preOrder:drop_reply:0.3.
+    // The comment is also the option's --help text, where `[:PARAM]` means "optional".
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long = "fault", value_name = "OP:KIND:PROB[:PARAM]", value_parser = clap::value_parser!(FaultRule))]
     pub faults: Vec<FaultRule>,
     /// Reject requests signed more than this many seconds away from now (off by default).

@@ -1,6 +1,6 @@
 //! 3DES (EDE3) in ECB mode with PKCS#7 padding.
 //!
-//! The block cipher is our own table-driven implementation ([`des_fast`]), several times faster
+//! The block cipher is our own table-driven implementation (`des_fast`), several times faster
 //! than a block-by-block generic one; the RustCrypto `des` crate is kept as its test oracle.
 
 mod des_fast;

@@ -1,11 +1,12 @@
+// The till of mobile/README.md (the README's block is this file after the package line): one
+// client for the app, payments taken off the main thread. Compiled and run against the sandbox
+// by scripts/test-mobile, so the README stays true.
 package io.github.sosopay.example
 
 import io.github.sosopay.*
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 
-/** The till of mobile/README.md: one client for the app, payments taken off the main thread.
- *  (Compiled and run against the sandbox by scripts/test-mobile, so the README stays true.) */
 class Till(baseUrl: String, busiCode: String, merchantKey: String) {
     private val client = SosopayClient(
         ClientConfig(
