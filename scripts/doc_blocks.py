@@ -413,6 +413,64 @@ def check_links() -> int:
     return 1 if bad else 0
 
 
+MYPY_HEAD = '''# What the docs leave to the reader (or define in an earlier block of the page), typed.
+from typing import Any, Callable, Iterable
+import sosopay
+from sosopay.testing import Sandbox, codes
+KEY: str = ""
+BASE_URL: str = ""
+scanned_code: str = ""
+order_no: str = ""
+url: str = ""
+my_webhook_url: str = ""
+shop_total_fen: int = 0
+def render_qr(text: str) -> None: ...
+def mark_order_paid(n: sosopay.Notification) -> None: ...
+class _Orders:
+    def mark_paid(self, charge_code: str, amount_fen: "int | None" = None, gateway_no: "str | None" = None) -> None: ...
+orders = _Orders()
+class _Shop:
+    def order(self, charge_code: str) -> Any: ...
+shop = _Shop()
+sb: Sandbox = Sandbox.__new__(Sandbox)
+client: sosopay.Client = sosopay.Client.__new__(sosopay.Client)
+'''
+
+
+def run_mypy(python: str) -> int:
+    """Type-checks every Python block with `mypy --strict`, each after a typed header of the
+    names the docs leave to the reader: what a `mypy --strict` user who copies it gets."""
+    work = ROOT / "target" / "doc-blocks" / "mypy"
+    if work.exists():
+        import shutil
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    names = {}
+    for b in blocks():
+        if b.lang != "python" or b.mark not in ("", "compile"):
+            continue
+        code = b.code
+        if TOP_LEVEL_ASYNC.search(code) and "asyncio.run(" not in code:
+            code = "async def _block() -> None:\n" + "\n".join("    " + line for line in code.splitlines()) + "\n"
+        name = f"{b.path.replace('/', '_').replace('.md', '').replace('-', '_')}_{b.line}.py"
+        # The header's stand-ins, less the names this block defines itself.
+        own = set(re.findall(r"^(?:def|class)\s+(\w+)", b.code, re.M)) | \
+            set(re.findall(r"^(\w+)\s*(?::[^=\n]*)?=(?!=)", b.code, re.M))
+        head = "\n".join(line for line in MYPY_HEAD.splitlines()
+                         if not (m := re.match(r"^(?:def )?(\w+)\s*[(:]", line)) or m.group(1) not in own)
+        (work / name).write_text(head + f"\n# --- {b.where}\n" + code, encoding="utf-8")
+        names[name] = b
+    r = subprocess.run([str(Path(python).absolute()), "-m", "mypy", "--strict", "--no-incremental", "."], capture_output=True,
+                       text=True, cwd=work)
+    for name, b in names.items():
+        errs = [line for line in r.stdout.splitlines() if line.startswith(name)]
+        print(("FAIL " if errs else "ok   ") + f"{b.where} (mypy --strict)")
+        for e in errs:
+            print("     " + e)
+    print(f"mypy: {len(names)} Python blocks" + ("" if r.returncode == 0 else ": FAILED\n" + r.stdout[-1500:]))
+    return r.returncode
+
+
 def main() -> int:
     cmd = sys.argv[1] if len(sys.argv) > 1 else "list"
     if cmd == "list":
@@ -423,6 +481,8 @@ def main() -> int:
         return run_python(sys.argv[2])
     if cmd == "js":
         return run_js(sys.argv[2])
+    if cmd == "mypy":
+        return run_mypy(sys.argv[2])
     if cmd == "links":
         return check_links()
     if cmd == "ts":
