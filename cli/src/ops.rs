@@ -47,12 +47,8 @@ impl Conn {
             .ok_or_else(|| CliError::invalid("no merchant key: set SOSOPAY_KEY (or pass --key)"))?;
         let base = match (&self.base_url, &self.env) {
             (Some(u), _) => u.clone(),
-            (None, Some(e)) => Environment::from_name(e)
-                .ok_or_else(|| {
-                    CliError::invalid(format!(
-                        "unknown environment {e:?}: use production, production-http or uat"
-                    ))
-                })?
+            (None, Some(e)) => Environment::parse(e, "--env")
+                .map_err(|err| CliError::invalid(err.to_string()))?
                 .base_url()
                 .to_owned(),
             (None, None) => {

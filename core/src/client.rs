@@ -50,14 +50,27 @@ impl Environment {
         }
     }
 
-    /// Parses `production`, `production-http` or `uat`.
+    /// Parses `production`, `production-http` or `uat` (any case; `_` for `-`, as Python
+    /// writes `production_http`; `prod`, `prod-http` and `test` too). Every runtime and the CLI
+    /// accept exactly these.
     pub fn from_name(name: &str) -> Option<Environment> {
-        match name.to_ascii_lowercase().as_str() {
+        match name.to_ascii_lowercase().replace('_', "-").as_str() {
             "production" | "prod" => Some(Environment::Production),
             "production-http" | "prod-http" => Some(Environment::ProductionHttp),
             "uat" | "test" => Some(Environment::Uat),
             _ => None,
         }
+    }
+
+    /// [`from_name`](Environment::from_name), or a `Validation` error naming `field` (as the
+    /// caller's runtime spells it) that lists the accepted names.
+    pub fn parse(name: &str, field: &str) -> Result<Environment> {
+        Environment::from_name(name).ok_or_else(|| Error::Validation {
+            field: field.to_owned(),
+            reason: format!(
+                "{name:?} is not one of production, production-http (production_http) or uat"
+            ),
+        })
     }
 }
 
@@ -926,6 +939,30 @@ fn tls_handshake_error(e: &rustls::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn environment_names_are_the_same_for_every_runtime() {
+        for (name, env) in [
+            ("production", Environment::Production),
+            ("PRODUCTION", Environment::Production),
+            ("production-http", Environment::ProductionHttp),
+            ("production_http", Environment::ProductionHttp),
+            ("uat", Environment::Uat),
+        ] {
+            assert_eq!(
+                Environment::parse(name, "environment").ok(),
+                Some(env),
+                "{name}"
+            );
+        }
+        match Environment::parse("productionhttp", "environment") {
+            Err(Error::Validation { field, reason }) => {
+                assert_eq!(field, "environment");
+                assert!(reason.contains("production-http"), "{reason}");
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
     use super::*;
 
     #[test]

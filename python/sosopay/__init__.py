@@ -87,6 +87,9 @@ __version__: str = _native.__version__
 
 #: An alias: the timeout error is also a builtin ``TimeoutError``.
 GatewayTimeoutError = RequestTimeoutError
+#: The timeout error under the name every runtime uses (Node ``TimeoutError``); it is also the
+#: builtin ``TimeoutError``, so ``except TimeoutError`` catches it too.
+TimeoutError = RequestTimeoutError  # noqa: A001
 
 __all__ = [
     "AsyncClient",
@@ -128,6 +131,7 @@ __all__ = [
     "RefundReply",
     "RequestLog",
     "RequestTimeoutError",
+    "TimeoutError",
     "ResultCode",
     "SerType",
     "SignatureError",

@@ -103,12 +103,18 @@ class GatewayError(SosopayError):
         self, message: str, *, code: str = "", info: str = "", operation: str = "", **kw: Any
     ) -> None:
         super().__init__(message, **kw)
-        #: The result code (``ResultCode.FAIL``, ...; unknown codes keep their text).
-        self.code: ResultCode = ResultCode(code)
+        #: The result code (``ResultCode.FAIL``, ...; unknown codes keep their text), named as
+        #: in every runtime (Node ``resultCode``, Kotlin ``resultCode``).
+        self.result_code: ResultCode = ResultCode(code)
         #: The gateway's message (``RESULT.INFO``).
         self.info = info
         #: The operation answered (``preOrder``, ``query``, ...).
         self.operation = operation
+
+    @property
+    def code(self) -> ResultCode:
+        """The same as :attr:`result_code` (the name of earlier versions)."""
+        return self.result_code
 
 
 class HttpStatusError(SosopayError):

@@ -57,8 +57,19 @@ def test_micropay_query_refund(client: sosopay.Client, code: str) -> None:
     assert rest.state is sosopay.OrderState.REFUNDED
     with pytest.raises(sosopay.GatewayError) as e:
         client.refund(charge_code=code, out_refund_no=f"{code}-R3", refund_amount="0.01", refund_subject="too much")
-    assert e.value.code.is_known and e.value.code is not sosopay.ResultCode.SUCCESS
+    assert e.value.result_code.is_known and e.value.result_code is not sosopay.ResultCode.SUCCESS
+    assert e.value.code is e.value.result_code  # the earlier name stays
     assert e.value.info
+
+
+def test_error_names_are_the_same_as_in_every_runtime() -> None:
+    assert sosopay.TimeoutError is sosopay.RequestTimeoutError
+    assert issubclass(sosopay.TimeoutError, TimeoutError)  # the builtin
+    for name in ("production", "production-http", "production_http", "uat"):
+        sosopay.Client(busi_code=BUSI, key=KEY, environment=name)
+    with pytest.raises(sosopay.ValidationError) as e:
+        sosopay.Client(busi_code=BUSI, key=KEY, environment="productionhttp")
+    assert e.value.field == "environment"
 
 
 def test_qr_order_paid_through_admin_then_wait(client: sosopay.Client, sandbox: Sandbox, code: str) -> None:

@@ -167,17 +167,7 @@ fn config(o: ClientOptions) -> Result<ClientConfig, Error> {
     let base_url =
         match (o.base_url, o.environment) {
             (Some(url), None) => url,
-            (None, Some(env)) => Environment::from_name(&env.replace('_', "-"))
-                .or_else(|| match env.to_ascii_lowercase().as_str() {
-                    "productionhttp" => Some(Environment::ProductionHttp),
-                    _ => None,
-                })
-                .ok_or_else(|| {
-                    validation(
-                        "environment",
-                        format!("{env:?} is not \"production\", \"production-http\" or \"uat\""),
-                    )
-                })?
+            (None, Some(env)) => Environment::parse(&env, "environment")?
                 .base_url()
                 .to_owned(),
             (Some(_), Some(_)) => {

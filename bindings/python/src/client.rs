@@ -203,16 +203,10 @@ impl PyClient {
     ) -> PyResult<Self> {
         let base = match (base_url, environment) {
             (Some(u), None) => u,
-            (None, Some(e)) => match Environment::from_name(&e.replace('_', "-")) {
-                Some(env) => env.base_url().to_owned(),
-                None => {
-                    return Err(validation(
-                        py,
-                        "environment",
-                        format!("{e:?} is not production, production_http or uat"),
-                    ))
-                }
-            },
+            (None, Some(e)) => Environment::parse(&e, "environment")
+                .map_err(|err| crate::errors::to_py(py, &err))?
+                .base_url()
+                .to_owned(),
             (Some(_), Some(_)) => {
                 return Err(validation(
                     py,

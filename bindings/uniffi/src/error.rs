@@ -1,5 +1,5 @@
 //! The error enum: `sosopay::Error` mapped one variant to one variant, so Kotlin gets
-//! `SosopayException.Gateway(code, info)` and Swift `SosopayError.Gateway(code:info:)`.
+//! `SosopayException.Gateway(resultCode, info)` and Swift `SosopayError.Gateway(resultCode:info:)`.
 
 use crate::enums::ResultCode;
 
@@ -40,10 +40,10 @@ pub enum SosopayError {
         operation: String,
     },
     /// The gateway answered with a `RESULT.CODE` other than success.
-    #[error("the gateway answered {}: {info}", code.as_wire())]
+    #[error("the gateway answered {}: {info}", result_code.as_wire())]
     Gateway {
-        /// The result code.
-        code: ResultCode,
+        /// The result code (`resultCode`, as in every runtime).
+        result_code: ResultCode,
         /// The gateway's message (`RESULT.INFO`).
         info: String,
         /// The operation answered (`preOrder`, `query`, ...).
@@ -112,11 +112,11 @@ impl SosopayError {
                 sosopay::Error::Decode { reason, operation }
             }
             SosopayError::Gateway {
-                code,
+                result_code,
                 info,
                 operation,
             } => sosopay::Error::Gateway {
-                code: code.into(),
+                code: result_code.into(),
                 info,
                 operation,
             },
@@ -205,7 +205,7 @@ impl From<sosopay::Error> for SosopayError {
                 info,
                 operation,
             } => SosopayError::Gateway {
-                code: code.into(),
+                result_code: code.into(),
                 info,
                 operation,
             },

@@ -6742,8 +6742,8 @@ enum SosopayError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case Gateway(
         /**
-         * The result code.
-         */code: ResultCode, 
+         * The result code (`resultCode`, as in every runtime).
+         */resultCode: ResultCode, 
         /**
          * The gateway's message (`RESULT.INFO`).
          */info: String, 
@@ -6908,7 +6908,7 @@ public struct FfiConverterTypeSosopayError: FfiConverterRustBuffer {
             operation: try FfiConverterString.read(from: &buf)
             )
         case 5: return .Gateway(
-            code: try FfiConverterTypeResultCode.read(from: &buf), 
+            resultCode: try FfiConverterTypeResultCode.read(from: &buf), 
             info: try FfiConverterString.read(from: &buf), 
             operation: try FfiConverterString.read(from: &buf)
             )
@@ -6969,9 +6969,9 @@ public struct FfiConverterTypeSosopayError: FfiConverterRustBuffer {
             FfiConverterString.write(operation, into: &buf)
             
         
-        case let .Gateway(code,info,operation):
+        case let .Gateway(resultCode,info,operation):
             writeInt(&buf, Int32(5))
-            FfiConverterTypeResultCode.write(code, into: &buf)
+            FfiConverterTypeResultCode.write(resultCode, into: &buf)
             FfiConverterString.write(info, into: &buf)
             FfiConverterString.write(operation, into: &buf)
             

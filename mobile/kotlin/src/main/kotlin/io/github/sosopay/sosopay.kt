@@ -4299,12 +4299,12 @@ data class CancelReply (
     /**
      * `RESULT`.
      */
-    var `result`: GatewayResult
+    val `result`: GatewayResult
     , 
     /**
      * The whole reply document, as JSON.
      */
-    var `rawJson`: kotlin.String
+    val `rawJson`: kotlin.String
     
 ){
     
@@ -4346,12 +4346,12 @@ data class CancelRequest (
     /**
      * `CHARGE_CODE`.
      */
-    var `chargeCode`: kotlin.String
+    val `chargeCode`: kotlin.String
     , 
     /**
      * True to apply to cancel (`opType=ACO`), false for an immediate cancel.
      */
-    var `apply`: kotlin.Boolean = false 
+    val `apply`: kotlin.Boolean = false 
     
 ){
     
@@ -4394,67 +4394,67 @@ data class ClientConfig (
     /**
      * The merchant code (`BUSI_ID`).
      */
-    var `busiCode`: kotlin.String
+    val `busiCode`: kotlin.String
     , 
     /**
      * The merchant key.
      */
-    var `key`: MerchantKey
+    val `key`: MerchantKey
     , 
     /**
      * The base URL, ending in `/openGateway/openService/` (see `environmentBaseUrl`).
      */
-    var `baseUrl`: kotlin.String
+    val `baseUrl`: kotlin.String
     , 
     /**
      * Use the 3DES envelope for requests and replies.
      */
-    var `encrypt`: kotlin.Boolean = false 
+    val `encrypt`: kotlin.Boolean = false 
     , 
     /**
      * The reply format to ask for (JSON when null).
      */
-    var `format`: ReplyFormat? = null 
+    val `format`: ReplyFormat? = null 
     , 
     /**
      * Connection set-up timeout (TCP + TLS), ms.
      */
-    var `connectTimeoutMs`: kotlin.Long = 5000L 
+    val `connectTimeoutMs`: kotlin.Long = 5000L 
     , 
     /**
      * Whole-request timeout of every operation but micropay, ms.
      */
-    var `timeoutMs`: kotlin.Long = 20000L 
+    val `timeoutMs`: kotlin.Long = 20000L 
     , 
     /**
      * Whole-request timeout of micropay, ms: above the gateway's 80 s hold.
      */
-    var `micropayTimeoutMs`: kotlin.Long = 95000L 
+    val `micropayTimeoutMs`: kotlin.Long = 95000L 
     , 
     /**
      * Attempts of a query in all (1 disables retries). Only queries are retried.
      */
-    var `retryMaxAttempts`: kotlin.Long = 3L 
+    val `retryMaxAttempts`: kotlin.Long = 3L 
     , 
     /**
      * The first retry delay, ms.
      */
-    var `retryBaseDelayMs`: kotlin.Long = 200L 
+    val `retryBaseDelayMs`: kotlin.Long = 200L 
     , 
     /**
      * The largest retry delay, ms.
      */
-    var `retryMaxDelayMs`: kotlin.Long = 2000L 
+    val `retryMaxDelayMs`: kotlin.Long = 2000L 
     , 
     /**
      * `OPER_ID` used when a request leaves it empty (the till's operator).
      */
-    var `defaultOperId`: kotlin.String? = null 
+    val `defaultOperId`: kotlin.String? = null 
     , 
     /**
      * `DEV_ID` used when a request leaves it empty (the till).
      */
-    var `defaultDevId`: kotlin.String? = null 
+    val `defaultDevId`: kotlin.String? = null 
     
 ): Disposable{
     
@@ -4549,47 +4549,47 @@ data class FlowOrder (
     /**
      * `id`.
      */
-    var `id`: kotlin.String?
+    val `id`: kotlin.String?
     , 
     /**
      * `phoneNo`.
      */
-    var `phoneNo`: kotlin.String?
+    val `phoneNo`: kotlin.String?
     , 
     /**
      * `flowVal` (MB).
      */
-    var `flowValMb`: kotlin.Long?
+    val `flowValMb`: kotlin.Long?
     , 
     /**
      * `flowType`.
      */
-    var `flowType`: kotlin.String?
+    val `flowType`: kotlin.String?
     , 
     /**
      * `busiCode`.
      */
-    var `busiCode`: kotlin.String?
+    val `busiCode`: kotlin.String?
     , 
     /**
      * `orderID`: the gateway's order number.
      */
-    var `orderId`: kotlin.String?
+    val `orderId`: kotlin.String?
     , 
     /**
      * `platOrderID`: the top-up platform's order number.
      */
-    var `platOrderId`: kotlin.String?
+    val `platOrderId`: kotlin.String?
     , 
     /**
      * `creatTime` (sic).
      */
-    var `createTime`: kotlin.String?
+    val `createTime`: kotlin.String?
     , 
     /**
      * `status`: 0 created, 1 in progress, 2 done, 3 failed.
      */
-    var `status`: kotlin.String?
+    val `status`: kotlin.String?
     
 ){
     
@@ -4652,17 +4652,17 @@ data class FlowRechargeReply (
     /**
      * `result`.
      */
-    var `result`: GatewayResult
+    val `result`: GatewayResult
     , 
     /**
      * `flow`.
      */
-    var `flow`: FlowOrder?
+    val `flow`: FlowOrder?
     , 
     /**
      * The whole reply document, as JSON.
      */
-    var `rawJson`: kotlin.String
+    val `rawJson`: kotlin.String
     
 ){
     
@@ -4707,22 +4707,22 @@ data class FlowRechargeRequest (
     /**
      * `phoneNo`.
      */
-    var `phoneNo`: kotlin.String
+    val `phoneNo`: kotlin.String
     , 
     /**
      * `flowVal` in MB.
      */
-    var `flowValMb`: kotlin.Long
+    val `flowValMb`: kotlin.Long
     , 
     /**
      * `flowType`: `"0"` nationwide (default), `"1"` within the province.
      */
-    var `flowType`: kotlin.String? = null 
+    val `flowType`: kotlin.String? = null 
     , 
     /**
      * `notifyURL`.
      */
-    var `notifyUrl`: kotlin.String? = null 
+    val `notifyUrl`: kotlin.String? = null 
     
 ){
     
@@ -4770,17 +4770,17 @@ data class FundBill (
     /**
      * `FUND_CHANNEL`.
      */
-    var `fundChannel`: FundChannel
+    val `fundChannel`: FundChannel
     , 
     /**
      * `AMOUNT` in fen.
      */
-    var `amountFen`: kotlin.Long
+    val `amountFen`: kotlin.Long
     , 
     /**
      * `AMOUNT` in yuan, two decimals.
      */
-    var `amountYuan`: kotlin.String
+    val `amountYuan`: kotlin.String
     
 ){
     
@@ -4825,12 +4825,12 @@ data class GatewayResult (
     /**
      * `CODE`.
      */
-    var `code`: ResultCode
+    val `code`: ResultCode
     , 
     /**
      * `INFO`.
      */
-    var `info`: kotlin.String
+    val `info`: kotlin.String
     
 ){
     
@@ -4872,37 +4872,37 @@ data class Goods (
     /**
      * `GOOD_ID`.
      */
-    var `id`: kotlin.String
+    val `id`: kotlin.String
     , 
     /**
      * `GOOD_NAME`.
      */
-    var `name`: kotlin.String
+    val `name`: kotlin.String
     , 
     /**
      * `GOOD_CLASS`: the goods category.
      */
-    var `category`: kotlin.String
+    val `category`: kotlin.String
     , 
     /**
      * `GOOD_PRICE`, in fen.
      */
-    var `priceFen`: kotlin.Long
+    val `priceFen`: kotlin.Long
     , 
     /**
      * `GOOD_SUBJECT`.
      */
-    var `subject`: kotlin.String
+    val `subject`: kotlin.String
     , 
     /**
      * `GOOD_QUANTITY`.
      */
-    var `quantity`: kotlin.Long = 1L 
+    val `quantity`: kotlin.Long = 1L 
     , 
     /**
      * `GOOD_SHOWURL`.
      */
-    var `showUrl`: kotlin.String? = null 
+    val `showUrl`: kotlin.String? = null 
     
 ){
     
@@ -4959,32 +4959,32 @@ data class JsapiParams (
     /**
      * `appId`.
      */
-    var `appId`: kotlin.String
+    val `appId`: kotlin.String
     , 
     /**
      * `timeStamp`.
      */
-    var `timeStamp`: kotlin.String
+    val `timeStamp`: kotlin.String
     , 
     /**
      * `nonceStr`.
      */
-    var `nonceStr`: kotlin.String
+    val `nonceStr`: kotlin.String
     , 
     /**
      * `package` (the gateway sends it as `packageData`).
      */
-    var `packageData`: kotlin.String
+    val `packageData`: kotlin.String
     , 
     /**
      * `signType`.
      */
-    var `signType`: kotlin.String
+    val `signType`: kotlin.String
     , 
     /**
      * `paySign` (the gateway sends it as `sign`).
      */
-    var `paySign`: kotlin.String
+    val `paySign`: kotlin.String
     
 ){
     
@@ -5038,72 +5038,72 @@ data class MicropayRequest (
     /**
      * `CHARGE_CODE`: the merchant's unique order number; reuse it when retrying this payment.
      */
-    var `chargeCode`: kotlin.String
+    val `chargeCode`: kotlin.String
     , 
     /**
      * `AMT`, in fen (more than zero).
      */
-    var `amountFen`: kotlin.Long
+    val `amountFen`: kotlin.Long
     , 
     /**
      * `DYNAMIC_ID`: the code scanned from the customer's wallet.
      */
-    var `dynamicId`: kotlin.String
+    val `dynamicId`: kotlin.String
     , 
     /**
      * `PAY_SUBJECT`.
      */
-    var `paySubject`: kotlin.String
+    val `paySubject`: kotlin.String
     , 
     /**
      * `DYNAMIC_ID_TYPE` (barcode when null).
      */
-    var `dynamicIdType`: DynamicIdType? = null 
+    val `dynamicIdType`: DynamicIdType? = null 
     , 
     /**
      * `CHANNEL_TYPE` (auto-detect when null).
      */
-    var `channel`: Channel? = null 
+    val `channel`: Channel? = null 
     , 
     /**
      * `OPER_ID` (the client's default when empty).
      */
-    var `operId`: kotlin.String = "" 
+    val `operId`: kotlin.String = "" 
     , 
     /**
      * `DEV_ID` (the client's default when empty).
      */
-    var `devId`: kotlin.String = "" 
+    val `devId`: kotlin.String = "" 
     , 
     /**
      * `REGISTER_ID`: the store.
      */
-    var `registerId`: kotlin.String? = null 
+    val `registerId`: kotlin.String? = null 
     , 
     /**
      * `MERCHANTPARA`: Base64 text echoed back.
      */
-    var `merchantPara`: kotlin.String? = null 
+    val `merchantPara`: kotlin.String? = null 
     , 
     /**
      * `TIME_EXPIRE` in seconds, at least 120.
      */
-    var `timeExpireSeconds`: kotlin.Long? = null 
+    val `timeExpireSeconds`: kotlin.Long? = null 
     , 
     /**
      * `GOODS_DETAIL`.
      */
-    var `goods`: List<Goods> = listOf() 
+    val `goods`: List<Goods> = listOf() 
     , 
     /**
      * `verifyCodes`.
      */
-    var `verifyCodes`: kotlin.String? = null 
+    val `verifyCodes`: kotlin.String? = null 
     , 
     /**
      * `NODIFY_URL`.
      */
-    var `notifyUrl`: kotlin.String? = null 
+    val `notifyUrl`: kotlin.String? = null 
     
 ){
     
@@ -5181,102 +5181,102 @@ data class OrderDetails (
     /**
      * `BUSI_ID`.
      */
-    var `busiId`: kotlin.String?
+    val `busiId`: kotlin.String?
     , 
     /**
      * `CHARGE_CODE`.
      */
-    var `chargeCode`: kotlin.String?
+    val `chargeCode`: kotlin.String?
     , 
     /**
      * `CHARGE_DOWN_CODE`.
      */
-    var `chargeDownCode`: kotlin.String?
+    val `chargeDownCode`: kotlin.String?
     , 
     /**
      * `CHARGE_THIRD_CODE`.
      */
-    var `chargeThirdCode`: kotlin.String?
+    val `chargeThirdCode`: kotlin.String?
     , 
     /**
      * `CHANNEL_TYPE`.
      */
-    var `channel`: Channel?
+    val `channel`: Channel?
     , 
     /**
      * `STATE`.
      */
-    var `state`: OrderState?
+    val `state`: OrderState?
     , 
     /**
      * `AMT` in fen.
      */
-    var `amountFen`: kotlin.Long?
+    val `amountFen`: kotlin.Long?
     , 
     /**
      * `AMT` in yuan, two decimals.
      */
-    var `amountYuan`: kotlin.String?
+    val `amountYuan`: kotlin.String?
     , 
     /**
      * `realAMT` in fen: what the customer actually paid after discounts.
      */
-    var `realAmountFen`: kotlin.Long?
+    val `realAmountFen`: kotlin.Long?
     , 
     /**
      * `realAMT` in yuan, two decimals.
      */
-    var `realAmountYuan`: kotlin.String?
+    val `realAmountYuan`: kotlin.String?
     , 
     /**
      * `PAY_SUBJECT`.
      */
-    var `paySubject`: kotlin.String?
+    val `paySubject`: kotlin.String?
     , 
     /**
      * `OPER_ID`.
      */
-    var `operId`: kotlin.String?
+    val `operId`: kotlin.String?
     , 
     /**
      * `DEV_ID`.
      */
-    var `devId`: kotlin.String?
+    val `devId`: kotlin.String?
     , 
     /**
      * `REGISTER_ID`.
      */
-    var `registerId`: kotlin.String?
+    val `registerId`: kotlin.String?
     , 
     /**
      * `MERCHANTPARA`.
      */
-    var `merchantPara`: kotlin.String?
+    val `merchantPara`: kotlin.String?
     , 
     /**
      * `DYNAMIC_ID`.
      */
-    var `dynamicId`: kotlin.String?
+    val `dynamicId`: kotlin.String?
     , 
     /**
      * `GOODS_DETAIL`.
      */
-    var `goods`: List<Goods>
+    val `goods`: List<Goods>
     , 
     /**
      * `FUND_BILL_LIST`.
      */
-    var `fundBills`: List<FundBill>
+    val `fundBills`: List<FundBill>
     , 
     /**
      * `BEGIN_TIME`.
      */
-    var `beginTime`: kotlin.String?
+    val `beginTime`: kotlin.String?
     , 
     /**
      * `END_TIME`.
      */
-    var `endTime`: kotlin.String?
+    val `endTime`: kotlin.String?
     
 ){
     
@@ -5372,82 +5372,82 @@ data class OrderReply (
     /**
      * `RESULT` (always success: failures are thrown).
      */
-    var `result`: GatewayResult
+    val `result`: GatewayResult
     , 
     /**
      * `CHARGE_CODE`.
      */
-    var `chargeCode`: kotlin.String?
+    val `chargeCode`: kotlin.String?
     , 
     /**
      * `CHARGE_DOWN_CODE`: the gateway's order number.
      */
-    var `chargeDownCode`: kotlin.String?
+    val `chargeDownCode`: kotlin.String?
     , 
     /**
      * `CHARGE_THIRD_CODE`: the channel's transaction id.
      */
-    var `chargeThirdCode`: kotlin.String?
+    val `chargeThirdCode`: kotlin.String?
     , 
     /**
      * `CHANNEL_TYPE`.
      */
-    var `channel`: Channel?
+    val `channel`: Channel?
     , 
     /**
      * `STATE`, when the gateway includes it.
      */
-    var `state`: OrderState?
+    val `state`: OrderState?
     , 
     /**
      * `AMT` in fen.
      */
-    var `amountFen`: kotlin.Long?
+    val `amountFen`: kotlin.Long?
     , 
     /**
      * `AMT` in yuan, two decimals.
      */
-    var `amountYuan`: kotlin.String?
+    val `amountYuan`: kotlin.String?
     , 
     /**
      * `MERCHANTPARA`.
      */
-    var `merchantPara`: kotlin.String?
+    val `merchantPara`: kotlin.String?
     , 
     /**
      * `FUND_BILL_LIST`.
      */
-    var `fundBills`: List<FundBill>
+    val `fundBills`: List<FundBill>
     , 
     /**
      * `OPER_ID`.
      */
-    var `operId`: kotlin.String?
+    val `operId`: kotlin.String?
     , 
     /**
      * `DEV_ID`.
      */
-    var `devId`: kotlin.String?
+    val `devId`: kotlin.String?
     , 
     /**
      * `BEGIN_TIME` (`YYYY-MM-DD hh:mm:ss`, UTC+8).
      */
-    var `beginTime`: kotlin.String?
+    val `beginTime`: kotlin.String?
     , 
     /**
      * `BAR_CODE`: the payment link to render as a QR code (QR orders).
      */
-    var `barCode`: kotlin.String?
+    val `barCode`: kotlin.String?
     , 
     /**
      * The JSAPI pay parameters (JSAPI orders).
      */
-    var `jsapi`: JsapiParams?
+    val `jsapi`: JsapiParams?
     , 
     /**
      * The whole reply document, as JSON.
      */
-    var `rawJson`: kotlin.String
+    val `rawJson`: kotlin.String
     
 ){
     
@@ -5531,77 +5531,77 @@ data class OrderRequest (
     /**
      * `CHARGE_CODE`.
      */
-    var `chargeCode`: kotlin.String
+    val `chargeCode`: kotlin.String
     , 
     /**
      * `AMT`, in fen (more than zero).
      */
-    var `amountFen`: kotlin.Long
+    val `amountFen`: kotlin.Long
     , 
     /**
      * `CHANNEL_TYPE` (Alipay, Wechat, ...; not Auto).
      */
-    var `channel`: Channel
+    val `channel`: Channel
     , 
     /**
      * `PAY_SUBJECT`.
      */
-    var `paySubject`: kotlin.String
+    val `paySubject`: kotlin.String
     , 
     /**
      * `OPER_ID` (the client's default when empty).
      */
-    var `operId`: kotlin.String = "" 
+    val `operId`: kotlin.String = "" 
     , 
     /**
      * `DEV_ID` (the client's default when empty).
      */
-    var `devId`: kotlin.String = "" 
+    val `devId`: kotlin.String = "" 
     , 
     /**
      * `REGISTER_ID`.
      */
-    var `registerId`: kotlin.String? = null 
+    val `registerId`: kotlin.String? = null 
     , 
     /**
      * `MERCHANTPARA`.
      */
-    var `merchantPara`: kotlin.String? = null 
+    val `merchantPara`: kotlin.String? = null 
     , 
     /**
      * `TIME_EXPIRE` in seconds, at least 120.
      */
-    var `timeExpireSeconds`: kotlin.Long? = null 
+    val `timeExpireSeconds`: kotlin.Long? = null 
     , 
     /**
      * `NODIFY_URL`: where the gateway POSTs the payment notification.
      */
-    var `notifyUrl`: kotlin.String? = null 
+    val `notifyUrl`: kotlin.String? = null 
     , 
     /**
      * `GOODS_DETAIL`.
      */
-    var `goods`: List<Goods> = listOf() 
+    val `goods`: List<Goods> = listOf() 
     , 
     /**
      * `verifyCodes`.
      */
-    var `verifyCodes`: kotlin.String? = null 
+    val `verifyCodes`: kotlin.String? = null 
     , 
     /**
      * `TRADE_TYPE` (NATIVE when null; JSAPI is forced by `createJsapiOrder`).
      */
-    var `tradeType`: TradeType? = null 
+    val `tradeType`: TradeType? = null 
     , 
     /**
      * `subAppid`.
      */
-    var `subAppid`: kotlin.String? = null 
+    val `subAppid`: kotlin.String? = null 
     , 
     /**
      * `subOpenid` (required for JSAPI).
      */
-    var `subOpenid`: kotlin.String? = null 
+    val `subOpenid`: kotlin.String? = null 
     
 ){
     
@@ -5682,18 +5682,18 @@ data class PaymentNotification (
     /**
      * The order.
      */
-    var `order`: OrderDetails
+    val `order`: OrderDetails
     , 
     /**
      * The key under which to process it once (merchant, order and state): store it with a
      * unique constraint; the gateway delivers the same notification up to 30 times.
      */
-    var `idempotencyKey`: kotlin.String
+    val `idempotencyKey`: kotlin.String
     , 
     /**
      * The whole notification document, as JSON.
      */
-    var `rawJson`: kotlin.String
+    val `rawJson`: kotlin.String
     
 ){
     
@@ -5738,32 +5738,32 @@ data class PaymentOutcome (
     /**
      * How it ended.
      */
-    var `status`: OutcomeStatus
+    val `status`: OutcomeStatus
     , 
     /**
      * The merchant's order number.
      */
-    var `chargeCode`: kotlin.String
+    val `chargeCode`: kotlin.String
     , 
     /**
      * The order as last seen (always present when paid).
      */
-    var `order`: OrderDetails?
+    val `order`: OrderDetails?
     , 
     /**
      * The gateway code behind a failure, when there is one.
      */
-    var `code`: ResultCode?
+    val `code`: ResultCode?
     , 
     /**
      * Why, in words (for the cashier's screen and the logs).
      */
-    var `reason`: kotlin.String
+    val `reason`: kotlin.String
     , 
     /**
      * How many queries were made.
      */
-    var `queries`: kotlin.Long
+    val `queries`: kotlin.Long
     
 ){
     
@@ -5817,17 +5817,17 @@ data class QueryReply (
     /**
      * `RESULT`.
      */
-    var `result`: GatewayResult
+    val `result`: GatewayResult
     , 
     /**
      * The order.
      */
-    var `order`: OrderDetails
+    val `order`: OrderDetails
     , 
     /**
      * The whole reply document, as JSON.
      */
-    var `rawJson`: kotlin.String
+    val `rawJson`: kotlin.String
     
 ){
     
@@ -5872,12 +5872,12 @@ data class QueryRequest (
     /**
      * The looked-up code.
      */
-    var `code`: kotlin.String
+    val `code`: kotlin.String
     , 
     /**
      * What `code` is (the merchant's charge code when null).
      */
-    var `serType`: SerType? = null 
+    val `serType`: SerType? = null 
     
 ){
     
@@ -5919,37 +5919,37 @@ data class RefundReply (
     /**
      * `RESULT`.
      */
-    var `result`: GatewayResult
+    val `result`: GatewayResult
     , 
     /**
      * `CHANNEL_TYPE`.
      */
-    var `channel`: Channel?
+    val `channel`: Channel?
     , 
     /**
      * `FUND_BILL_LIST`: where the refund went.
      */
-    var `fundBills`: List<FundBill>
+    val `fundBills`: List<FundBill>
     , 
     /**
      * `CHARGE_CODE`, when included.
      */
-    var `chargeCode`: kotlin.String?
+    val `chargeCode`: kotlin.String?
     , 
     /**
      * `OUT_REFUND_NO`, when included.
      */
-    var `outRefundNo`: kotlin.String?
+    val `outRefundNo`: kotlin.String?
     , 
     /**
      * `STATE` of the order after the refund, when included.
      */
-    var `state`: OrderState?
+    val `state`: OrderState?
     , 
     /**
      * The whole reply document, as JSON.
      */
-    var `rawJson`: kotlin.String
+    val `rawJson`: kotlin.String
     
 ){
     
@@ -6006,37 +6006,37 @@ data class RefundRequest (
     /**
      * `CHARGE_REFUND_FEE` in fen: at most what remains of the payment.
      */
-    var `refundAmountFen`: kotlin.Long
+    val `refundAmountFen`: kotlin.Long
     , 
     /**
      * `REFUND_SUBJECT`.
      */
-    var `refundSubject`: kotlin.String
+    val `refundSubject`: kotlin.String
     , 
     /**
      * `CHARGE_CODE` of the paid order (this or `charge_down_code` is required).
      */
-    var `chargeCode`: kotlin.String? = null 
+    val `chargeCode`: kotlin.String? = null 
     , 
     /**
      * `CHARGE_DOWN_CODE`: the gateway's order number.
      */
-    var `chargeDownCode`: kotlin.String? = null 
+    val `chargeDownCode`: kotlin.String? = null 
     , 
     /**
      * `OUT_REFUND_NO`: the merchant's unique refund number; reuse it to retry safely.
      */
-    var `outRefundNo`: kotlin.String? = null 
+    val `outRefundNo`: kotlin.String? = null 
     , 
     /**
      * `OPER_ID` (the client's default when empty).
      */
-    var `operId`: kotlin.String = "" 
+    val `operId`: kotlin.String = "" 
     , 
     /**
      * `DEV_ID` (the client's default when empty).
      */
-    var `devId`: kotlin.String = "" 
+    val `devId`: kotlin.String = "" 
     
 ){
     
@@ -6093,42 +6093,42 @@ data class RequestLog (
     /**
      * `preOrder`, `order`, `refund`, `query`, `cancelTrade` or `flowRecharge`.
      */
-    var `operation`: kotlin.String
+    val `operation`: kotlin.String
     , 
     /**
      * The order concerned, when there is one.
      */
-    var `chargeCode`: kotlin.String?
+    val `chargeCode`: kotlin.String?
     , 
     /**
      * 1 for the first attempt.
      */
-    var `attempt`: kotlin.Long
+    val `attempt`: kotlin.Long
     , 
     /**
      * Time from sending to the decoded reply or the error, ms.
      */
-    var `durationMs`: kotlin.Long
+    val `durationMs`: kotlin.Long
     , 
     /**
      * The HTTP status, when a reply arrived.
      */
-    var `httpStatus`: kotlin.Int?
+    val `httpStatus`: kotlin.Int?
     , 
     /**
      * `RESULT.CODE`, when a reply was decoded.
      */
-    var `resultCode`: kotlin.String?
+    val `resultCode`: kotlin.String?
     , 
     /**
      * The order's `STATE` in the reply (wire text, e.g. `"0"`), when it has one.
      */
-    var `orderState`: kotlin.String?
+    val `orderState`: kotlin.String?
     , 
     /**
      * The error, when the attempt failed.
      */
-    var `error`: kotlin.String?
+    val `error`: kotlin.String?
     
 ){
     
@@ -6188,12 +6188,12 @@ data class SealedBody (
     /**
      * The `sign` query parameter.
      */
-    var `sign`: kotlin.String
+    val `sign`: kotlin.String
     , 
     /**
      * The Base64 3DES ciphertext to send as the body.
      */
-    var `ciphertextBase64`: kotlin.String
+    val `ciphertextBase64`: kotlin.String
     
 ){
     
@@ -6235,12 +6235,12 @@ data class VerifiedSignature (
     /**
      * The timestamp text as sent (10 digits of seconds or 13 of milliseconds).
      */
-    var `timestamp`: kotlin.String
+    val `timestamp`: kotlin.String
     , 
     /**
      * The timestamp in Unix milliseconds.
      */
-    var `timestampMillis`: kotlin.Long
+    val `timestampMillis`: kotlin.Long
     
 ){
     
@@ -6283,34 +6283,34 @@ data class WaitOptions (
      * How long to wait for the payment before cancelling (micropay) or giving up (wait),
      * from the start of the flow, ms. The last query is made at the deadline.
      */
-    var `deadlineMs`: kotlin.Long = 60000L 
+    val `deadlineMs`: kotlin.Long = 60000L 
     , 
     /**
      * The first pause between queries, ms.
      */
-    var `pollIntervalMs`: kotlin.Long = 2000L 
+    val `pollIntervalMs`: kotlin.Long = 2000L 
     , 
     /**
      * The pause grows by half each time up to this, ms.
      */
-    var `maxPollIntervalMs`: kotlin.Long = 5000L 
+    val `maxPollIntervalMs`: kotlin.Long = 5000L 
     , 
     /**
      * How many times to try cancelling before reporting the outcome unresolved.
      */
-    var `cancelAttempts`: kotlin.Long = 5L 
+    val `cancelAttempts`: kotlin.Long = 5L 
     , 
     /**
      * The upper bound of the whole flow, ms (at least `deadline_ms`); unset: 90 s, or the
      * deadline + 30 s when that is longer.
      */
-    var `maxDurationMs`: kotlin.Long? = null 
+    val `maxDurationMs`: kotlin.Long? = null 
     , 
     /**
      * How long the gateway may still act on a request the client gave up on, ms; until
      * then "does not exist" proves nothing.
      */
-    var `gatewayHoldMs`: kotlin.Long = 80000L 
+    val `gatewayHoldMs`: kotlin.Long = 80000L 
     
 ){
     
@@ -8586,9 +8586,9 @@ sealed class SosopayException: kotlin.Exception() {
     class Gateway(
         
         /**
-         * The result code.
+         * The result code (`resultCode`, as in every runtime).
          */
-        val `code`: ResultCode, 
+        val `resultCode`: ResultCode, 
         
         /**
          * The gateway's message (`RESULT.INFO`).
@@ -8601,7 +8601,7 @@ sealed class SosopayException: kotlin.Exception() {
         val `operation`: kotlin.String
         ) : SosopayException() {
         override val message
-            get() = "code=${ `code` }, info=${ `info` }, operation=${ `operation` }"
+            get() = "resultCode=${ `resultCode` }, info=${ `info` }, operation=${ `operation` }"
     }
     
     /**
@@ -8854,7 +8854,7 @@ public object FfiConverterTypeSosopayError : FfiConverterRustBuffer<SosopayExcep
             is SosopayException.Gateway -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
-                + FfiConverterTypeResultCode.allocationSize(value.`code`)
+                + FfiConverterTypeResultCode.allocationSize(value.`resultCode`)
                 + FfiConverterString.allocationSize(value.`info`)
                 + FfiConverterString.allocationSize(value.`operation`)
             )
@@ -8920,7 +8920,7 @@ public object FfiConverterTypeSosopayError : FfiConverterRustBuffer<SosopayExcep
             }
             is SosopayException.Gateway -> {
                 buf.putInt(5)
-                FfiConverterTypeResultCode.write(value.`code`, buf)
+                FfiConverterTypeResultCode.write(value.`resultCode`, buf)
                 FfiConverterString.write(value.`info`, buf)
                 FfiConverterString.write(value.`operation`, buf)
                 Unit

@@ -27,7 +27,7 @@ fun refundShowingErrors(client: SosopayClient, show: (String) -> Unit, retryLate
         client.refund(RefundRequest(refundAmountFen = 400, refundSubject = "return",
                                     chargeCode = "C-1001", outRefundNo = "R-1001-1"))
     } catch (e: SosopayException.Gateway) {
-        show("refused: ${e.code.asWire()} ${e.info}")          // e.g. AMT_ERROR
+        show("refused: ${e.resultCode.asWire()} ${e.info}")          // e.g. AMT_ERROR
     } catch (e: SosopayException) {
         if (e.outcomeUnknown()) retryLaterWithSameOutRefundNo() else show(e.toString())
     }

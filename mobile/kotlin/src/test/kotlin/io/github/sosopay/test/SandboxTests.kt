@@ -240,7 +240,7 @@ fun sandboxTests(r: Runner, baseUrl: String) {
         val e = expectThrows<SosopayException.Gateway> {
             c.refund(RefundRequest(refundAmountFen = 700, refundSubject = "too much", chargeCode = code, outRefundNo = newCode("R")))
         }
-        assertEquals(ResultCode.AmtError, e.code)
+        assertEquals(ResultCode.AmtError, e.resultCode)
         assertTrue(e.info.isNotEmpty())
         assertEquals("gateway", e.kind())
         assertFalse(e.outcomeUnknown())
@@ -323,11 +323,11 @@ fun sandboxTests(r: Runner, baseUrl: String) {
 
     r.test("errors: unknown order, wrong key") {
         val e = expectThrows<SosopayException.Gateway> { c.queryCharge(newCode("NONE")) }
-        assertEquals(ResultCode.ChargeNonexistent, e.code)
+        assertEquals(ResultCode.ChargeNonexistent, e.resultCode)
         assertTrue(e.info.isNotEmpty())
         val wrong = client(baseUrl, key = "WRONGKEY0123456789")
         val e2 = expectThrows<SosopayException.Gateway> { wrong.micropay(micropay(newCode("WK"), Codes.PAY_NOW)) }
-        assertEquals(ResultCode.InvalidSign, e2.code)
+        assertEquals(ResultCode.InvalidSign, e2.resultCode)
         assertTrue(e2.toString().isNotEmpty())
         assertFalse(e2.toString().contains("WRONGKEY"))
     }

@@ -88,7 +88,7 @@ private fun runScenario(admin: Admin, baseUrl: String, defaults: Map<String, Any
                 val code = try {
                     c.micropay(micropayRequest(step["micropay"].obj())).result.code.asWire()
                 } catch (e: SosopayException.Gateway) {
-                    e.code.asWire()
+                    e.resultCode.asWire()
                 }
                 expect["result_code"]?.let { if (code != it) wrong.add("$name: micropay answered $code, expected $it") }
             }
