@@ -37,6 +37,13 @@ export type OutcomeStatus = 'Paid' | 'Failed' | 'Cancelled' | 'Pending' | 'Unres
 /** The gateway's published environments. */
 export type Environment = 'production' | 'production-http' | 'uat'
 
+/**
+ * How a flow (`micropayAndWait`, `waitForPayment`) ended, discriminated by `status`: when it is
+ * `'Paid'`, `order` (the paid order) is always there.
+ */
+export type PaymentOutcome =
+  | (PaymentOutcomeFields & { status: 'Paid'; isPaid: true; order: OrderDetails })
+  | (PaymentOutcomeFields & { status: Exclude<OutcomeStatus, 'Paid'>; isPaid: false })
 
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
@@ -613,8 +620,11 @@ export interface ParseNotificationOptions {
   maxAgeSeconds?: number
 }
 
-/** How a flow (`micropayAndWait`, `waitForPayment`) ended. */
-export interface PaymentOutcome {
+/**
+ * The fields of a flow's outcome; the type to use is `PaymentOutcome` (types-header.d.ts),
+ * which also says that `order` is there whenever the status is `'Paid'`.
+ */
+export interface PaymentOutcomeFields {
   /**
    * `"Paid"`, `"Failed"`, `"Cancelled"`, `"Pending"` (waitForPayment only),
    * `"Unresolved"` (query `chargeCode` later before doing anything else) or `"Conflict"`

@@ -37,3 +37,10 @@ export type OutcomeStatus = 'Paid' | 'Failed' | 'Cancelled' | 'Pending' | 'Unres
 /** The gateway's published environments. */
 export type Environment = 'production' | 'production-http' | 'uat'
 
+/**
+ * How a flow (`micropayAndWait`, `waitForPayment`) ended, discriminated by `status`: when it is
+ * `'Paid'`, `order` (the paid order) is always there.
+ */
+export type PaymentOutcome =
+  | (PaymentOutcomeFields & { status: 'Paid'; isPaid: true; order: OrderDetails })
+  | (PaymentOutcomeFields & { status: Exclude<OutcomeStatus, 'Paid'>; isPaid: false })

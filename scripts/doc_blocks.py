@@ -281,6 +281,8 @@ def run_js(node_dir: str) -> int:
     link = mods / "sosopay"
     if not link.exists():
         link.symlink_to(Path(node_dir).resolve(), target_is_directory=True)
+    for old in list(work.glob("*.cjs")) + list(work.glob("*.mjs")):
+        old.unlink()
     (work / "prelude.cjs").write_text(JS_PRELUDE, encoding="utf-8")
     sandbox, url = start_sandbox()
     env = dict(os.environ, SOSOPAY_DOC_BASE_URL=url, SOSOPAY_KEY="98SDKFUO432HNODS098EEE07U9DUOIUE")
@@ -333,9 +335,24 @@ declare module 'vitest' {
 """
 
 
+JS_AMBIENT = """
+// What the docs' JavaScript blocks leave to the reader (defined at run time by prelude.cjs).
+declare const KEY: string
+declare const key: string
+declare const BASE_URL: string
+declare const scannedCode: string
+declare const orderNo: string
+declare const notifyUrl: string
+declare function markPaid(...args: unknown[]): Promise<void>
+declare function onNotification(n: unknown): Promise<void>
+declare function showQrCode(text: string | undefined | null): void
+"""
+
+
 def run_ts(node_dir: str) -> int:
-    """Type-checks every TypeScript block with `tsc --strict`, as ES modules resolving
-    `sosopay` through the package's exports map (its .d.ts files)."""
+    """Type-checks every TypeScript block with `tsc --strict`, and every runnable JavaScript
+    block (as the ES module `js` ran) with `tsc --strict --checkJs`, resolving `sosopay`
+    through the package's exports map (its .d.ts files)."""
     import json
     work = ROOT / "target" / "doc-blocks" / "ts"
     if work.exists():
@@ -353,9 +370,19 @@ def run_ts(node_dir: str) -> int:
         name = f"{Path(b.path).stem}-{b.line}.mts"
         (work / name).write_text(b.code + "\nexport {}\n", encoding="utf-8")
         files.append((b, name))
-    (work / "ambient.d.ts").write_text(TS_AMBIENT, encoding="utf-8")
+    for b in blocks():
+        if b.lang not in ("js", "javascript") or b.mark:
+            continue
+        name = f"{Path(b.path).stem}-{b.line}.mjs"
+        esm = to_esm(b.code)
+        imports = "\n".join(line for line in esm.splitlines() if line.startswith("import "))
+        rest = "\n".join(line for line in esm.splitlines() if not line.startswith("import "))
+        (work / name).write_text("// @ts-check\n" + imports + "\n" + rest + "\nexport {}\n", encoding="utf-8")
+        files.append((b, name))
+    (work / "ambient.d.ts").write_text(TS_AMBIENT + JS_AMBIENT, encoding="utf-8")
     (work / "tsconfig.json").write_text(json.dumps({
-        "compilerOptions": {"strict": True, "noEmit": True, "target": "ES2022", "module": "NodeNext",
+        "compilerOptions": {"strict": True, "noEmit": True, "allowJs": True, "checkJs": True,
+                            "target": "ES2022", "module": "NodeNext",
                             "moduleResolution": "NodeNext", "skipLibCheck": False,
                             "types": ["node"] if types.exists() else []},
         "files": ["ambient.d.ts"] + [n for _, n in files],
@@ -364,12 +391,12 @@ def run_ts(node_dir: str) -> int:
     r = subprocess.run([str(tsc), "-p", str(work)], capture_output=True, text=True, cwd=work)
     for b, name in files:
         errs = [line for line in r.stdout.splitlines() if line.startswith(name)]
-        print(("FAIL " if errs else "ok   ") + f"{b.where} (ts, tsc --strict)")
+        print(("FAIL " if errs else "ok   ") + f"{b.where} ({b.lang}, tsc --strict)")
         for e in errs:
             print("     " + e)
     if r.returncode != 0:
         print(r.stdout[-3000:] + r.stderr[-2000:])
-    print(f"ts: {len(files)} blocks type-checked" + ("" if r.returncode == 0 else ": FAILED"))
+    print(f"ts: {len(files)} TypeScript and JavaScript blocks type-checked" + ("" if r.returncode == 0 else ": FAILED"))
     return r.returncode
 
 

@@ -128,7 +128,9 @@ def main() -> int:
 
     for rec, fields in core_records().items():
         views = {
-            "node": (block(node, re.compile(rf"^export (?:interface|type) {rec}\b", re.M)), camel),
+            # Node: a record shown as a discriminated union keeps its fields in `{rec}Fields`.
+            "node": (block(node, re.compile(rf"^export interface {rec}Fields\b", re.M))
+                     or block(node, re.compile(rf"^export (?:interface|type) {rec}\b", re.M)), camel),
             "python": (block(python, re.compile(rf"^class {rec}\b", re.M)), lambda s: s),
             "kotlin": (block(kotlin, re.compile(rf"^data class {kotlin_record.get(rec, rec)} \(", re.M)), camel),
         }

@@ -574,8 +574,9 @@ pub struct FlowRechargeReply {
     pub raw: serde_json::Value,
 }
 
-/// How a flow (`micropayAndWait`, `waitForPayment`) ended.
-#[napi(object)]
+/// The fields of a flow's outcome; the type to use is `PaymentOutcome` (types-header.d.ts),
+/// which also says that `order` is there whenever the status is `'Paid'`.
+#[napi(object, js_name = "PaymentOutcomeFields")]
 pub struct PaymentOutcome {
     /// `"Paid"`, `"Failed"`, `"Cancelled"`, `"Pending"` (waitForPayment only),
     /// `"Unresolved"` (query `chargeCode` later before doing anything else) or `"Conflict"`
