@@ -93,7 +93,7 @@ def candidates(field: str, ty: str, serde: str | None) -> set[str]:
     if field == "result" and "GatewayResult" in ty:
         names |= {"result_code"}
     if field == "code" and "ResultCode" in ty:
-        names |= {"result_code"}  # Node's name; Python and Kotlin still say `code` here
+        names |= {"result_code"}  # the name every runtime shows the gateway's code under
     if field == "raw":
         names |= {"raw_json"}
     if field == "class":

@@ -443,14 +443,19 @@ class PaymentOutcome:
     status: OutcomeStatus
     charge_code: str
     order: Optional[OrderDetails]
-    #: The gateway code behind a failure, when there is one.
-    code: Optional[ResultCode]
+    #: The gateway code behind a failure, when there is one (``resultCode`` in Node and Kotlin).
+    result_code: Optional[ResultCode]
     reason: str
     queries: int
 
     @property
     def is_paid(self) -> bool:
         return self.status is OutcomeStatus.PAID
+
+    @property
+    def code(self) -> Optional[ResultCode]:
+        """The same as :attr:`result_code` (the name of earlier versions)."""
+        return self.result_code
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> PaymentOutcome:
@@ -459,7 +464,7 @@ class PaymentOutcome:
             status=OutcomeStatus(d["status"]),
             charge_code=str(d["charge_code"]),
             order=None if o is None else OrderDetails._from_native(o),
-            code=_opt_enum(ResultCode, d.get("code")),
+            result_code=_opt_enum(ResultCode, d.get("code")),
             reason=str(d.get("reason", "")),
             queries=int(d.get("queries", 0)),
         )

@@ -288,8 +288,8 @@ pub struct PaymentOutcome {
     pub charge_code: String,
     /// The order as last seen (always present when paid).
     pub order: Option<OrderDetails>,
-    /// The gateway code behind a failure, when there is one.
-    pub code: Option<ResultCode>,
+    /// The gateway code behind a failure, when there is one (`resultCode`, as in every runtime).
+    pub result_code: Option<ResultCode>,
     /// Why, in words (for the cashier's screen and the logs).
     pub reason: String,
     /// How many queries were made.
@@ -302,7 +302,7 @@ impl From<sosopay::PaymentOutcome> for PaymentOutcome {
             status: o.status.into(),
             charge_code: o.charge_code,
             order: o.order.map(Into::into),
-            code: o.code.map(Into::into),
+            result_code: o.code.map(Into::into),
             reason: o.reason,
             queries: i64::from(o.queries),
         }

@@ -4122,9 +4122,9 @@ public struct PaymentOutcome: Equatable, Hashable {
      */
     public var order: OrderDetails?
     /**
-     * The gateway code behind a failure, when there is one.
+     * The gateway code behind a failure, when there is one (`resultCode`, as in every runtime).
      */
-    public var code: ResultCode?
+    public var resultCode: ResultCode?
     /**
      * Why, in words (for the cashier's screen and the logs).
      */
@@ -4147,8 +4147,8 @@ public struct PaymentOutcome: Equatable, Hashable {
          * The order as last seen (always present when paid).
          */order: OrderDetails?, 
         /**
-         * The gateway code behind a failure, when there is one.
-         */code: ResultCode?, 
+         * The gateway code behind a failure, when there is one (`resultCode`, as in every runtime).
+         */resultCode: ResultCode?, 
         /**
          * Why, in words (for the cashier's screen and the logs).
          */reason: String, 
@@ -4158,7 +4158,7 @@ public struct PaymentOutcome: Equatable, Hashable {
         self.status = status
         self.chargeCode = chargeCode
         self.order = order
-        self.code = code
+        self.resultCode = resultCode
         self.reason = reason
         self.queries = queries
     }
@@ -4182,7 +4182,7 @@ public struct FfiConverterTypePaymentOutcome: FfiConverterRustBuffer {
                 status: FfiConverterTypeOutcomeStatus.read(from: &buf), 
                 chargeCode: FfiConverterString.read(from: &buf), 
                 order: FfiConverterOptionTypeOrderDetails.read(from: &buf), 
-                code: FfiConverterOptionTypeResultCode.read(from: &buf), 
+                resultCode: FfiConverterOptionTypeResultCode.read(from: &buf), 
                 reason: FfiConverterString.read(from: &buf), 
                 queries: FfiConverterInt64.read(from: &buf)
         )
@@ -4192,7 +4192,7 @@ public struct FfiConverterTypePaymentOutcome: FfiConverterRustBuffer {
         FfiConverterTypeOutcomeStatus.write(value.status, into: &buf)
         FfiConverterString.write(value.chargeCode, into: &buf)
         FfiConverterOptionTypeOrderDetails.write(value.order, into: &buf)
-        FfiConverterOptionTypeResultCode.write(value.code, into: &buf)
+        FfiConverterOptionTypeResultCode.write(value.resultCode, into: &buf)
         FfiConverterString.write(value.reason, into: &buf)
         FfiConverterInt64.write(value.queries, into: &buf)
     }

@@ -5751,9 +5751,9 @@ data class PaymentOutcome (
     val `order`: OrderDetails?
     , 
     /**
-     * The gateway code behind a failure, when there is one.
+     * The gateway code behind a failure, when there is one (`resultCode`, as in every runtime).
      */
-    val `code`: ResultCode?
+    val `resultCode`: ResultCode?
     , 
     /**
      * Why, in words (for the cashier's screen and the logs).
@@ -5793,7 +5793,7 @@ public object FfiConverterTypePaymentOutcome: FfiConverterRustBuffer<PaymentOutc
             FfiConverterTypeOutcomeStatus.allocationSize(value.`status`) +
             FfiConverterString.allocationSize(value.`chargeCode`) +
             FfiConverterOptionalTypeOrderDetails.allocationSize(value.`order`) +
-            FfiConverterOptionalTypeResultCode.allocationSize(value.`code`) +
+            FfiConverterOptionalTypeResultCode.allocationSize(value.`resultCode`) +
             FfiConverterString.allocationSize(value.`reason`) +
             FfiConverterLong.allocationSize(value.`queries`)
     )
@@ -5802,7 +5802,7 @@ public object FfiConverterTypePaymentOutcome: FfiConverterRustBuffer<PaymentOutc
             FfiConverterTypeOutcomeStatus.write(value.`status`, buf)
             FfiConverterString.write(value.`chargeCode`, buf)
             FfiConverterOptionalTypeOrderDetails.write(value.`order`, buf)
-            FfiConverterOptionalTypeResultCode.write(value.`code`, buf)
+            FfiConverterOptionalTypeResultCode.write(value.`resultCode`, buf)
             FfiConverterString.write(value.`reason`, buf)
             FfiConverterLong.write(value.`queries`, buf)
     }

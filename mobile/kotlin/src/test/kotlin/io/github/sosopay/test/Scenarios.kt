@@ -61,7 +61,7 @@ private fun checkOutcome(name: String, out: PaymentOutcome, expect: Map<String, 
     val wrong = ArrayList<String>()
     val status = out.status.name.lowercase()
     expect["status"]?.let { if (status != it) wrong.add("$name: status $status (${out.reason}), expected $it") }
-    expect["code"]?.let { if (out.code?.asWire() != it) wrong.add("$name: code ${out.code?.asWire()}, expected $it") }
+    expect["code"]?.let { if (out.resultCode?.asWire() != it) wrong.add("$name: code ${out.resultCode?.asWire()}, expected $it") }
     expect["order_amount_fen"]?.let {
         if (out.order?.amountFen != num(it)) wrong.add("$name: order amount ${out.order?.amountFen}, expected $it")
     }
