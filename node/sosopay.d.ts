@@ -146,8 +146,6 @@ export declare class AbortError extends SosopayError {
 }
 /** Core variant → class. */
 export declare const ERROR_CLASSES: Readonly<Record<Exclude<ErrorCode, 'internal'>, typeof SosopayError>>
-/** Converts an error thrown by the native module (index.js) into a SosopayError. */
-export declare function fromNative(err: unknown): SosopayError
 
 // ---------------------------------------------------------------------------------------------
 // Webhooks

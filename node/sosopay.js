@@ -188,6 +188,7 @@ module.exports = {
   TradeType: constants(known.tradeType),
   SerType: constants(known.serType),
   OutcomeStatus: constants(['Paid', 'Failed', 'Cancelled', 'Pending', 'Unresolved', 'Conflict']),
-  ...errors,
+  // The error classes (fromNative stays internal: it converts the native layer's errors).
+  ...Object.fromEntries(Object.entries(errors).filter(([name]) => name !== 'fromNative')),
   ...webhook.makeWebhook({ NotificationVerifier, MemoryIdempotencyStore }),
 }

@@ -31,7 +31,6 @@ export const {
   decrypt,
   encrypt,
   fenToYuan,
-  fromNative,
   handleNotification,
   knownValues,
   parseNotification,

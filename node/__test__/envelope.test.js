@@ -4,9 +4,15 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const sosopay = require('..')
+const { fromNative } = require('../errors.js') // internal: not exported by the package
 const { KEY } = require('./helpers.js')
 
 const BODY = '{\n  "AMT": "0.01",\n  "PAY_SUBJECT": "嗖嗖 产品 1 😀"\n}'
+
+test('the package does not export its internals', () => {
+  assert.equal('fromNative' in sosopay, false)
+  assert.equal(Object.keys(sosopay).some((k) => k.startsWith('__napi')), false)
+})
 
 test('Envelope seal/open round-trips and checks the signature', () => {
   const env = new sosopay.Envelope(KEY)
@@ -86,7 +92,7 @@ test('every core error variant maps to its class with its fields', () => {
   ]
   for (const [payload, Cls, fields] of cases) {
     const native = new Error('[sosopay]' + JSON.stringify({ message: `m ${payload.code}`, ...payload }))
-    const e = sosopay.fromNative(native)
+    const e = fromNative(native)
     assert.ok(e instanceof Cls, payload.code)
     assert.ok(e instanceof sosopay.SosopayError)
     assert.ok(e instanceof Error)
@@ -96,11 +102,11 @@ test('every core error variant maps to its class with its fields', () => {
     for (const [k, v] of Object.entries(fields)) assert.equal(e[k], v, `${payload.code}.${k}`)
     assert.equal(sosopay.ERROR_CLASSES[payload.code], Cls)
   }
-  const odd = sosopay.fromNative(new Error('boom'))
+  const odd = fromNative(new Error('boom'))
   assert.equal(odd.constructor, sosopay.SosopayError)
   assert.equal(odd.code, 'internal')
   assert.equal(odd.outcomeUnknown, true)
-  const arg = sosopay.fromNative(Object.assign(new Error('Missing field `chargeCode`'), { code: 'InvalidArg' }))
+  const arg = fromNative(Object.assign(new Error('Missing field `chargeCode`'), { code: 'InvalidArg' }))
   assert.ok(arg instanceof sosopay.ValidationError)
   assert.equal(arg.field, 'chargeCode')
 })
