@@ -9,20 +9,15 @@ import contextvars
 import functools
 import logging
 from types import TracebackType
-from typing import Any, Callable, Dict, Optional, Sequence, Type, TypeVar, Union
+from typing import Any, Callable, Optional, Sequence, Type, TypeVar, Union
 
-from . import _native
 from ._native import CancelToken
 from .client import (
     DEFAULT_MAX_WORKERS,
     Client,
     ProgressCallback,
     _deliver,
-    _goods,
-    _hook,
     _log,
-    _progress,
-    _query_code,
 )
 from .enums import Channel, DynamicIdType, Environment, OutcomeStatus, SerType, TradeType
 from .models import (

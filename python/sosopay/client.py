@@ -7,12 +7,11 @@ the replies in typed dataclasses.
 from __future__ import annotations
 
 import logging
-from types import TracebackType
-from typing import Any, Callable, Dict, Optional, Sequence, Type, TypeVar, Union
+from typing import Any, Callable, Dict, Optional, Sequence, TypeVar, Union
 
 from . import _native
 from ._native import CancelToken
-from .enums import Channel, DynamicIdType, Environment, OutcomeStatus, SerType, TradeType
+from .enums import Channel, DynamicIdType, Environment, SerType, TradeType
 from .models import (
     CancelReply,
     FlowEvent,

@@ -5,7 +5,17 @@
 #             thread), hashlib MD5 signatures, `cryptography` 3DES, json
 # Prints one JSON object: marginal CPU per sequential query (N and 5N queries), requests/s at 1
 # and 8 threads for a query and a QR order, TCP connections opened (/proc/net/snmp).
-import base64, hashlib, http.client, itertools, json, os, re, sys, threading, time, urllib.parse
+import base64
+import hashlib
+import http.client
+import itertools
+import json
+import os
+import re
+import sys
+import threading
+import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 MODE, BASE, N = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -19,7 +29,7 @@ def cpu_ns() -> int:
 
 
 def active_opens() -> int:
-    lines = [l.split() for l in open("/proc/net/snmp") if l.startswith("Tcp:")]
+    lines = [row.split() for row in open("/proc/net/snmp") if row.startswith("Tcp:")]
     return int(lines[1][lines[0].index("ActiveOpens")])
 
 
