@@ -20,7 +20,7 @@ const body = fs.readFileSync(process.argv[3] || path.join(__dirname, 'order-body
 // --- by hand, node:crypto ---
 const k24 = Buffer.alloc(24)
 for (let i = 0; i < Math.min(24, KEY.length); i++) k24[i] = KEY.charCodeAt(i) & 0xff
-const strip = (s) => s.replace(/[ \t\n\x0b\f\r]/g, '')
+const strip = (s) => s.replace(/[ \t\n\v\f\r]/g, '')
 function signHand(text, ts) {
   return crypto.createHash('md5').update(ts + KEY + strip(text), 'utf8').digest('hex') + ':' + ts
 }
