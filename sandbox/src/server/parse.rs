@@ -143,14 +143,7 @@ pub(crate) fn parse_get(
     } else {
         verify_cancel(env.key(), sign, code, busi)
     };
-    let sig = verified.map_err(|e| {
-        Reject::new(
-            ResultCode::InvalidSign,
-            format!("签名错误 (invalid sign): {e}"),
-            Some(&env),
-        )
-    })?;
-    check_age(shared, &sig, &env)?;
+    accept_signature(shared, verified, &env)?;
     let kind = if op == Operation::Query {
         let ser = SerType::from_wire(param(params, "serType").unwrap_or(""));
         if let SerType::Unknown(raw) = &ser {
@@ -231,16 +224,25 @@ pub(crate) fn parse_post(
         None => merchant_or_reject(shared, &busi)?,
     };
     let sign = sign_param(params, &env)?;
-    let sig = verify_body(env.key(), sign, &plaintext).map_err(|e| {
+    accept_signature(shared, verify_body(env.key(), sign, &plaintext), &env)?;
+    let kind = typed_request(op, node).map_err(|e| Reject::illegal(op, e, Some(&env)))?;
+    Ok(Parsed { busi, env, kind })
+}
+
+/// A signature check's result: `INVALID_SIGN` when it failed, then the replay window.
+fn accept_signature(
+    shared: &Shared,
+    verified: sosopay::Result<sosopay::Signature>,
+    env: &Envelope,
+) -> Result<(), Reject> {
+    let sig = verified.map_err(|e| {
         Reject::new(
             ResultCode::InvalidSign,
             format!("签名错误 (invalid sign): {e}"),
-            Some(&env),
+            Some(env),
         )
     })?;
-    check_age(shared, &sig, &env)?;
-    let kind = typed_request(op, node).map_err(|e| Reject::illegal(op, e, Some(&env)))?;
-    Ok(Parsed { busi, env, kind })
+    check_age(shared, &sig, env)
 }
 
 /// The registered merchant `busi`, or `UNREGISTERED_BUSI`.
