@@ -11,6 +11,7 @@ macro_rules! mirror_enum {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, uniffi::Enum)]
+        #[uniffi::export(Display)]
         pub enum $name {
             $( $(#[$vmeta])* $variant, )*
             /// A code this SDK does not know yet, kept as sent.
@@ -34,6 +35,17 @@ macro_rules! mirror_enum {
                 match v {
                     $( $name::$variant => sosopay::$name::$variant, )*
                     $name::Unknown { raw } => sosopay::$name::from_wire(&raw),
+                }
+            }
+        }
+
+        /// The variant's name (`ChargeNonexistent`), or `Unknown(raw)`: what Kotlin's
+        /// `toString()` and Swift's `description` show.
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match self {
+                    $name::Unknown { raw } => write!(f, "Unknown({raw})"),
+                    other => f.write_str(other.to_core().name()),
                 }
             }
         }

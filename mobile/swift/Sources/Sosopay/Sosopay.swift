@@ -4986,7 +4986,7 @@ public func FfiConverterTypeWaitOptions_lower(_ value: WaitOptions) -> RustBuffe
  * `CHANNEL_TYPE` (appendix 2).
  */
 
-public enum Channel: Equatable, Hashable {
+public enum Channel: Equatable, Hashable, CustomStringConvertible {
     
     /**
      * 0: auto-detect from the customer's code (micropay only).
@@ -5061,6 +5061,17 @@ public func asWire() -> String  {
 
 
 
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_method_channel_uniffi_trait_display(
+            FfiConverterTypeChannel_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -5189,7 +5200,7 @@ public func FfiConverterTypeChannel_lower(_ value: Channel) -> RustBuffer {
  * `DYNAMIC_ID_TYPE`: how the customer's code was read.
  */
 
-public enum DynamicIdType: Equatable, Hashable {
+public enum DynamicIdType: Equatable, Hashable, CustomStringConvertible {
     
     /**
      * 1 条码: barcode / QR scanned from the customer's phone.
@@ -5228,6 +5239,17 @@ public func asWire() -> String  {
 
 
 
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_method_dynamicidtype_uniffi_trait_display(
+            FfiConverterTypeDynamicIdType_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -5452,7 +5474,7 @@ public func FfiConverterTypeFlowEvent_lower(_ value: FlowEvent) -> RustBuffer {
  * `FUND_CHANNEL` (appendix 3): where the money came from.
  */
 
-public enum FundChannel: Equatable, Hashable {
+public enum FundChannel: Equatable, Hashable, CustomStringConvertible {
     
     /**
      * 00 支付宝红包.
@@ -5595,6 +5617,17 @@ public func asWire() -> String  {
 
 
 
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_method_fundchannel_uniffi_trait_display(
+            FfiConverterTypeFundChannel_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -5910,7 +5943,7 @@ public func FfiConverterTypeGatewayEnvironment_lower(_ value: GatewayEnvironment
  * `STATE` of an order (appendix 4).
  */
 
-public enum OrderState: Equatable, Hashable {
+public enum OrderState: Equatable, Hashable, CustomStringConvertible {
     
     /**
      * 0 待付款: awaiting payment.
@@ -6001,6 +6034,17 @@ public func moneyTaken() -> Bool  {
 
 
 
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_method_orderstate_uniffi_trait_display(
+            FfiConverterTypeOrderState_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -6310,7 +6354,7 @@ public func FfiConverterTypeReplyFormat_lower(_ value: ReplyFormat) -> RustBuffe
  * `RESULT.CODE` (appendix 5).
  */
 
-public enum ResultCode: Equatable, Hashable {
+public enum ResultCode: Equatable, Hashable, CustomStringConvertible {
     
     /**
      * 成功.
@@ -6425,6 +6469,17 @@ public func outcomeUnknown() -> Bool  {
 
 
 
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_method_resultcode_uniffi_trait_display(
+            FfiConverterTypeResultCode_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -6577,7 +6632,7 @@ public func FfiConverterTypeResultCode_lower(_ value: ResultCode) -> RustBuffer 
  * `serType` of a query: what the looked-up code is.
  */
 
-public enum SerType: Equatable, Hashable {
+public enum SerType: Equatable, Hashable, CustomStringConvertible {
     
     /**
      * 0: the merchant's `CHARGE_CODE`.
@@ -6616,6 +6671,17 @@ public func asWire() -> String  {
 
 
 
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_method_sertype_uniffi_trait_display(
+            FfiConverterTypeSerType_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -7031,7 +7097,7 @@ public func FfiConverterTypeSosopayError_lower(_ value: SosopayError) -> RustBuf
  * `TRADE_TYPE` of an order.
  */
 
-public enum TradeType: Equatable, Hashable {
+public enum TradeType: Equatable, Hashable, CustomStringConvertible {
     
     /**
      * NATIVE: a QR code to scan (the default).
@@ -7070,6 +7136,17 @@ public func asWire() -> String  {
 
 
 
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_method_tradetype_uniffi_trait_display(
+            FfiConverterTypeTradeType_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)

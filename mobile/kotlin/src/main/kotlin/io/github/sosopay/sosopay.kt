@@ -952,9 +952,15 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_channel_as_wire(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_channel_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_dynamicidtype_as_wire(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_dynamicidtype_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_fundchannel_as_wire(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_fundchannel_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_orderstate_as_wire(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -962,15 +968,23 @@ internal object UniffiLib {
     ): Byte
     external fun uniffi_sosopay_uniffi_fn_method_orderstate_money_taken(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
+    external fun uniffi_sosopay_uniffi_fn_method_orderstate_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_resultcode_as_wire(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_resultcode_is_success(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_sosopay_uniffi_fn_method_resultcode_outcome_unknown(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
+    external fun uniffi_sosopay_uniffi_fn_method_resultcode_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_sertype_as_wire(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_sertype_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_tradetype_as_wire(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_tradetype_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_sosopayerror_is_retryable(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
@@ -6446,6 +6460,15 @@ sealed class Channel {
     {
         
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_channel_uniffi_trait_display(FfiConverterTypeChannel.lower(this),
+        _status)
+}
+    )
+    }
         companion object
     }
     
@@ -6468,6 +6491,15 @@ sealed class Channel {
 
     
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_channel_uniffi_trait_display(FfiConverterTypeChannel.lower(this),
+        _status)
+}
+    )
+    }
 
     companion object
 }
@@ -6677,6 +6709,15 @@ sealed class DynamicIdType {
     {
         
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_dynamicidtype_uniffi_trait_display(FfiConverterTypeDynamicIdType.lower(this),
+        _status)
+}
+    )
+    }
         companion object
     }
     
@@ -6699,6 +6740,15 @@ sealed class DynamicIdType {
 
     
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_dynamicidtype_uniffi_trait_display(FfiConverterTypeDynamicIdType.lower(this),
+        _status)
+}
+    )
+    }
 
     companion object
 }
@@ -7177,6 +7227,15 @@ sealed class FundChannel {
     {
         
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_fundchannel_uniffi_trait_display(FfiConverterTypeFundChannel.lower(this),
+        _status)
+}
+    )
+    }
         companion object
     }
     
@@ -7199,6 +7258,15 @@ sealed class FundChannel {
 
     
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_fundchannel_uniffi_trait_display(FfiConverterTypeFundChannel.lower(this),
+        _status)
+}
+    )
+    }
 
     companion object
 }
@@ -7684,6 +7752,15 @@ sealed class OrderState {
     {
         
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_orderstate_uniffi_trait_display(FfiConverterTypeOrderState.lower(this),
+        _status)
+}
+    )
+    }
         companion object
     }
     
@@ -7732,6 +7809,15 @@ sealed class OrderState {
 
     
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_orderstate_uniffi_trait_display(FfiConverterTypeOrderState.lower(this),
+        _status)
+}
+    )
+    }
 
     companion object
 }
@@ -8102,6 +8188,15 @@ sealed class ResultCode {
     {
         
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_resultcode_uniffi_trait_display(FfiConverterTypeResultCode.lower(this),
+        _status)
+}
+    )
+    }
         companion object
     }
     
@@ -8150,6 +8245,15 @@ sealed class ResultCode {
 
     
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_resultcode_uniffi_trait_display(FfiConverterTypeResultCode.lower(this),
+        _status)
+}
+    )
+    }
 
     companion object
 }
@@ -8403,6 +8507,15 @@ sealed class SerType {
     {
         
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_sertype_uniffi_trait_display(FfiConverterTypeSerType.lower(this),
+        _status)
+}
+    )
+    }
         companion object
     }
     
@@ -8425,6 +8538,15 @@ sealed class SerType {
 
     
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_sertype_uniffi_trait_display(FfiConverterTypeSerType.lower(this),
+        _status)
+}
+    )
+    }
 
     companion object
 }
@@ -8999,6 +9121,15 @@ sealed class TradeType {
     {
         
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_tradetype_uniffi_trait_display(FfiConverterTypeTradeType.lower(this),
+        _status)
+}
+    )
+    }
         companion object
     }
     
@@ -9021,6 +9152,15 @@ sealed class TradeType {
 
     
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_tradetype_uniffi_trait_display(FfiConverterTypeTradeType.lower(this),
+        _status)
+}
+    )
+    }
 
     companion object
 }

@@ -14,6 +14,14 @@ fun offlineTests(r: Runner, vectorsPath: String) {
     val keys = HashMap<String, MerchantKey>()
     fun key(k: String) = keys.getOrPut(k) { MerchantKey(k) }
 
+    r.test("dictionaries print their names") {
+        assertEquals("ChargeNonexistent", ResultCode.ChargeNonexistent.toString())
+        assertEquals("Paid", OrderState.Paid.toString())
+        assertEquals("Unknown(XYZ)", resultCodeFromWire("XYZ").toString())
+        val e = SosopayException.Gateway(ResultCode.AmtError, "too much", "refund")
+        assertTrue(e.message!!.contains("AmtError"), e.message)
+    }
+
     r.test("vectors: body signatures") {
         val list = vectors["sign"].list()
         assertTrue(list.size >= 50)
