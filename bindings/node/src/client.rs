@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{spawn_blocking, Either, PromiseRaw, ToNapiValue};
+use napi::bindgen_prelude::{spawn_blocking, Either, Object, ToNapiValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status};
 use napi_derive::napi;
@@ -628,33 +628,42 @@ impl From<CoreOutcome> for PaymentOutcome {
 
 /// Runs `job` on the blocking pool and settles a Promise with its result. A conversion error
 /// (`job` is `Err`) rejects the Promise too: these methods never throw synchronously.
-fn promise<T, F>(env: &Env, job: Result<F, Error>) -> napi::Result<PromiseRaw<'_, T>>
+///
+/// The blocking thread settles the Promise itself (a deferred): one hand-off to the pool and
+/// one back to the event loop, with no async task in between (`docs/BENCHMARKS.md`).
+fn promise<T, F>(env: &Env, job: Result<F, Error>) -> napi::Result<Object<'_>>
 where
     T: ToNapiValue + Send + 'static,
     F: FnOnce() -> Result<T, Error> + Send + 'static,
 {
-    env.spawn_future(async move {
-        let f = job.map_err(to_napi)?;
-        spawn_blocking(f)
-            .await
-            .map_err(|e| napi::Error::from_reason(format!("the SDK's worker task failed: {e}")))?
-            .napi()
-    })
+    flow_promise(env, job.map(|f| move || f().napi()))
 }
 
 /// [`promise`] for a flow: `job` returns the napi error itself (an abort before the start is
 /// not a core error).
-fn flow_promise<T, F>(env: &Env, job: Result<F, Error>) -> napi::Result<PromiseRaw<'_, T>>
+fn flow_promise<T, F>(env: &Env, job: Result<F, Error>) -> napi::Result<Object<'_>>
 where
     T: ToNapiValue + Send + 'static,
     F: FnOnce() -> napi::Result<T> + Send + 'static,
 {
-    env.spawn_future(async move {
-        let f = job.map_err(to_napi)?;
-        spawn_blocking(f)
-            .await
-            .map_err(|e| napi::Error::from_reason(format!("the SDK's worker task failed: {e}")))?
-    })
+    let (deferred, promise) = env.create_deferred::<T, _>()?;
+    match job {
+        Err(e) => deferred.reject(to_napi(e)),
+        Ok(f) => {
+            // The JoinHandle is not awaited: the closure settles the Promise, and a panic in it
+            // is caught here rather than left to the pool.
+            drop(spawn_blocking(move || {
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+                    Ok(Ok(v)) => deferred.resolve(move |_| Ok(v)),
+                    Ok(Err(e)) => deferred.reject(e),
+                    Err(_) => deferred.reject(napi::Error::from_reason(
+                        "the SDK's worker task failed (a bug: please report it)",
+                    )),
+                }
+            }));
+        }
+    }
+    Ok(promise)
 }
 
 /// The progress callback of the options (taken out: the rest are timings).
@@ -700,7 +709,7 @@ impl Client {
         &self,
         env: &'e Env,
         request: MicropayRequest,
-    ) -> napi::Result<PromiseRaw<'e, OrderReply>> {
+    ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let job = micropay_in(request).map(|r| move || c.micropay(&r).map(OrderReply::from));
         promise(env, job)
@@ -712,7 +721,7 @@ impl Client {
         &self,
         env: &'e Env,
         request: OrderRequest,
-    ) -> napi::Result<PromiseRaw<'e, OrderReply>> {
+    ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let job =
             order_in(request, false).map(|r| move || c.create_qr_order(&r).map(OrderReply::from));
@@ -725,7 +734,7 @@ impl Client {
         &self,
         env: &'e Env,
         request: OrderRequest,
-    ) -> napi::Result<PromiseRaw<'e, OrderReply>> {
+    ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let job =
             order_in(request, true).map(|r| move || c.create_jsapi_order(&r).map(OrderReply::from));
@@ -738,7 +747,7 @@ impl Client {
         &self,
         env: &'e Env,
         #[napi(ts_arg_type = "string | QueryRequest")] request: Either<String, QueryRequest>,
-    ) -> napi::Result<PromiseRaw<'e, QueryReply>> {
+    ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let req = match request {
             Either::A(code) => CoreQuery::by_charge_code(code),
@@ -768,7 +777,7 @@ impl Client {
         &self,
         env: &'e Env,
         request: RefundRequest,
-    ) -> napi::Result<PromiseRaw<'e, RefundReply>> {
+    ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let job = refund_in(request).map(|r| {
             move || {
@@ -795,7 +804,7 @@ impl Client {
         &self,
         env: &'e Env,
         #[napi(ts_arg_type = "string | CancelRequest")] request: Either<String, CancelRequest>,
-    ) -> napi::Result<PromiseRaw<'e, CancelReply>> {
+    ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let req = match request {
             Either::A(code) => CoreCancel::new(code),
@@ -820,7 +829,7 @@ impl Client {
         &self,
         env: &'e Env,
         request: FlowRechargeRequest,
-    ) -> napi::Result<PromiseRaw<'e, FlowRechargeReply>> {
+    ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let flow_val = count(Some(request.flow_val), "flowVal");
         let job = flow_val.map(|flow_val| {
@@ -864,7 +873,7 @@ impl Client {
         request: MicropayRequest,
         mut options: Option<WaitOptions>,
         cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'e, PaymentOutcome>> {
+    ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let ctl = flows::control(cancel, take_progress(&mut options));
         let job = micropay_in(request).and_then(|r| {
@@ -895,7 +904,7 @@ impl Client {
         charge_code: String,
         mut options: Option<WaitOptions>,
         cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'e, PaymentOutcome>> {
+    ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let ctl = flows::control(cancel, take_progress(&mut options));
         let job = wait_in(options).map(|opts| {
