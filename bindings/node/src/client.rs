@@ -504,7 +504,7 @@ pub struct RefundReply {
     pub state_code: Option<String>,
     /// The whole reply document.
     #[napi(ts_type = "Record<string, unknown>")]
-    pub raw: serde_json::Value,
+    pub raw: crate::convert::RawJson,
 }
 
 /// The reply to `query` (`QUERY_RESP`).
@@ -519,7 +519,7 @@ pub struct QueryReply {
     pub order: OrderDetails,
     /// The whole reply document.
     #[napi(ts_type = "Record<string, unknown>")]
-    pub raw: serde_json::Value,
+    pub raw: crate::convert::RawJson,
 }
 
 /// The reply to `cancel` (`CANCELTRADE_RESP`). `resultCode` may be `"AREADY_REVOKED"` when an
@@ -533,7 +533,7 @@ pub struct CancelReply {
     pub result_info: String,
     /// The whole reply document.
     #[napi(ts_type = "Record<string, unknown>")]
-    pub raw: serde_json::Value,
+    pub raw: crate::convert::RawJson,
 }
 
 /// The `flow` node of a top-up reply.
@@ -571,7 +571,7 @@ pub struct FlowRechargeReply {
     pub flow: Option<FlowOrder>,
     /// The whole reply document.
     #[napi(ts_type = "Record<string, unknown>")]
-    pub raw: serde_json::Value,
+    pub raw: crate::convert::RawJson,
 }
 
 /// The fields of a flow's outcome; the type to use is `PaymentOutcome` (types-header.d.ts),
@@ -765,7 +765,7 @@ impl Client {
                 result_code: r.result.code.as_wire().to_owned(),
                 result_info: r.result.info,
                 order: r.order.into(),
-                raw: r.raw,
+                raw: r.raw.into(),
             })
         });
         promise(env, job)
@@ -791,7 +791,7 @@ impl Client {
                     out_refund_no: r.out_refund_no,
                     state: name_of(&r.state),
                     state_code: wire_of(&r.state),
-                    raw: r.raw,
+                    raw: r.raw.into(),
                 })
             }
         });
@@ -817,7 +817,7 @@ impl Client {
             c.cancel(&req).map(|r| CancelReply {
                 result_code: r.result.code.as_wire().to_owned(),
                 result_info: r.result.info,
-                raw: r.raw,
+                raw: r.raw.into(),
             })
         });
         promise(env, job)
@@ -854,7 +854,7 @@ impl Client {
                         create_time: f.create_time,
                         status: f.status,
                     }),
-                    raw: r.raw,
+                    raw: r.raw.into(),
                 })
             }
         });

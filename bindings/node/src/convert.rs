@@ -1,6 +1,10 @@
 //! JS values ↔ core types: money, dictionaries, and the reply models as plain JS objects.
 
-use napi::bindgen_prelude::{BigInt, Either};
+use napi::bindgen_prelude::{
+    BigInt, Either, FromNapiValue, Function, JsObjectValue, Object, ToNapiValue, TypeName, Unknown,
+    ValueType,
+};
+use napi::{sys, Env, JsValue};
 use napi_derive::napi;
 use sosopay::models::{FundBill as CoreFundBill, Goods as CoreGoods, JsapiParams as CoreJsapi};
 use sosopay::models::{OrderDetails as CoreDetails, OrderReply as CoreOrderReply};
@@ -8,6 +12,51 @@ use sosopay::{Amount, Channel, DynamicIdType, Error, FundChannel, OrderState, Re
 use sosopay::{SerType, TradeType};
 
 use crate::error::validation;
+
+// ---------------------------------------------------------------------------------------------
+// The whole reply document
+
+/// `raw` of a reply: the whole document as decoded. It crosses to JS as JSON text turned into
+/// an object by V8's own `JSON.parse` (one call), not by a napi call per property: that
+/// per-property path was about a tenth of the Node binding's CPU per query (docs/BENCHMARKS.md).
+pub struct RawJson(pub serde_json::Value);
+
+impl From<serde_json::Value> for RawJson {
+    fn from(v: serde_json::Value) -> Self {
+        RawJson(v)
+    }
+}
+
+impl TypeName for RawJson {
+    fn type_name() -> &'static str {
+        "Record<string, unknown>"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+// `ToNapiValue` and `FromNapiValue` are unsafe traits' functions of napi: the env comes from
+// napi itself; no raw pointer is dereferenced here.
+#[allow(unsafe_code)]
+impl ToNapiValue for RawJson {
+    unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        let env = Env::from_raw(raw_env);
+        let text = serde_json::to_string(&val.0)
+            .map_err(|e| napi::Error::from_reason(format!("raw reply: {e}")))?;
+        let json: Object = env.get_global()?.get_named_property("JSON")?;
+        let parse: Function<String, Unknown> = json.get_named_property("parse")?;
+        Ok(parse.call(text)?.raw())
+    }
+}
+
+#[allow(unsafe_code)]
+impl FromNapiValue for RawJson {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: the same env and value napi handed us.
+        unsafe { serde_json::Value::from_napi_value(env, v) }.map(RawJson)
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Money
@@ -349,7 +398,7 @@ pub struct OrderReply {
     pub jsapi: Option<JsapiParams>,
     /// The whole reply document as decoded.
     #[napi(ts_type = "Record<string, unknown>")]
-    pub raw: serde_json::Value,
+    pub raw: RawJson,
 }
 
 impl From<CoreOrderReply> for OrderReply {
@@ -373,7 +422,7 @@ impl From<CoreOrderReply> for OrderReply {
             begin_time: r.begin_time,
             bar_code: r.bar_code,
             jsapi: r.jsapi.as_ref().map(JsapiParams::from),
-            raw: r.raw,
+            raw: r.raw.into(),
         }
     }
 }
@@ -474,7 +523,7 @@ pub struct Notification {
     pub idempotency_key: String,
     /// The whole notification document as decoded.
     #[napi(ts_type = "Record<string, unknown>")]
-    pub raw: serde_json::Value,
+    pub raw: RawJson,
 }
 
 impl From<sosopay::models::Notification> for Notification {
@@ -482,7 +531,7 @@ impl From<sosopay::models::Notification> for Notification {
         Notification {
             idempotency_key: n.idempotency_key(),
             order: n.order.into(),
-            raw: n.raw,
+            raw: n.raw.into(),
         }
     }
 }
