@@ -830,5 +830,23 @@ export interface WaitOptions {
   onProgress?: (event: FlowEvent) => void
 }
 
+/**
+ * The core's step after a store's `begin` answered `claim`: `null` means run the handler;
+ * otherwise the outcome to answer now. A claim that is not `New`, `InProgress` or `Done` is a
+ * `ValidationError` naming `claim`.
+ */
+export declare function webhookAfterClaim(claim: string): 'Duplicate' | 'InProgress' | null
+
+/** The core's answer for `outcome` (the webhook helpers answer from this one table). */
+export declare function webhookAnswer(outcome: 'Processed' | 'Duplicate' | 'InProgress' | 'Rejected' | 'Failed' | 'StoreUnavailable'): WebhookAnswer
+
+/** The answer owed to the gateway for a delivery's outcome. */
+export interface WebhookAnswer {
+  /** The HTTP status: 200, 400, 500 or 503. */
+  status: number
+  /** The body: `SUCCESS`, `BUSY` or `FAIL`. */
+  body: string
+}
+
 /** Parses yuan text exactly (`"158.00"`, `"0.1"`) and returns integer fen. */
 export declare function yuanToFen(yuan: string): number

@@ -852,4 +852,6 @@ module.exports.signQuery = nativeBinding.signQuery
 module.exports.verifyBody = nativeBinding.verifyBody
 module.exports.verifyCancel = nativeBinding.verifyCancel
 module.exports.verifyQuery = nativeBinding.verifyQuery
+module.exports.webhookAfterClaim = nativeBinding.webhookAfterClaim
+module.exports.webhookAnswer = nativeBinding.webhookAnswer
 module.exports.yuanToFen = nativeBinding.yuanToFen

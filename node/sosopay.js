@@ -190,5 +190,10 @@ module.exports = {
   OutcomeStatus: constants(['Paid', 'Failed', 'Cancelled', 'Pending', 'Unresolved', 'Conflict']),
   // The error classes (fromNative stays internal: it converts the native layer's errors).
   ...Object.fromEntries(Object.entries(errors).filter(([name]) => name !== 'fromNative')),
-  ...webhook.makeWebhook({ NotificationVerifier, MemoryIdempotencyStore }),
+  ...webhook.makeWebhook({
+    NotificationVerifier,
+    MemoryIdempotencyStore,
+    webhookAnswer: native.webhookAnswer,
+    webhookAfterClaim: native.webhookAfterClaim,
+  }),
 }

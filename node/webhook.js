@@ -54,7 +54,7 @@ async function readRawBody(req, { limit = DEFAULT_LIMIT } = {}) {
   return Buffer.concat(chunks)
 }
 
-function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore }) {
+function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnswer, webhookAfterClaim }) {
   function verifierOf(options) {
     if (options.verifier) return options.verifier
     if (!options.key) {
@@ -63,13 +63,23 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore }) {
     return new NotificationVerifier({ key: options.key, maxAgeSeconds: options.maxAgeSeconds })
   }
 
+  /** The result for `delivery`: status and body from the core's table, plus what happened. */
+  function answer(delivery, notification, error) {
+    const { status, body } = webhookAnswer(delivery)
+    const result = { status, body, delivery }
+    if (notification !== undefined) result.notification = notification
+    if (error !== undefined) result.error = error
+    return result
+  }
+
   /**
    * Verifies one delivery and runs `onNotification` once per notification. Resolves with what to
    * answer the gateway: 200 (processed, or a duplicate), 400 (not a genuine notification), 503
    * (another delivery is being processed, or the store could not be reached: the gateway
    * retries), 500 (the handler failed: the gateway will retry). `store` is a
    * MemoryIdempotencyStore (the default, per process) or one of `sosopay/stores` (Redis,
-   * PostgreSQL: shared by every worker process).
+   * PostgreSQL: shared by every worker process). Every decision (the step after the claim, the
+   * status and body of each outcome) is the core's; this function only awaits.
    */
   async function handleNotification(options) {
     const verifier = verifierOf(options)
@@ -78,21 +88,21 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore }) {
     try {
       notification = verifier.parse(options.query || '', options.body === undefined ? '' : options.body)
     } catch (error) {
-      return { status: 400, body: 'FAIL', delivery: 'Rejected', error }
+      return answer('Rejected', undefined, error)
     }
     const id = notification.idempotencyKey
     // A store answers 'New' | 'InProgress' | 'Done' (MemoryIdempotencyStore), or { state, token }
     // (the leased stores of sosopay/stores: the token goes back to complete/abandon).
-    let claim
+    let token, next
     try {
-      claim = await store.begin(id)
+      const claim = await store.begin(id)
+      const state = claim && typeof claim === 'object' ? claim.state : claim
+      token = claim && typeof claim === 'object' ? claim.token : undefined
+      next = webhookAfterClaim(String(state))
     } catch (error) {
-      return { status: 503, body: 'BUSY', delivery: 'StoreUnavailable', notification, error }
+      return answer('StoreUnavailable', notification, error)
     }
-    const state = claim && typeof claim === 'object' ? claim.state : claim
-    const token = claim && typeof claim === 'object' ? claim.token : undefined
-    if (state === 'Done') return { status: 200, body: 'SUCCESS', delivery: 'Duplicate', notification }
-    if (state !== 'New') return { status: 503, body: 'BUSY', delivery: 'InProgress', notification }
+    if (next !== null) return answer(next, notification)
     try {
       if (options.onNotification) await options.onNotification(notification)
     } catch (error) {
@@ -101,15 +111,15 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore }) {
       } catch {
         // the claim's lease releases it anyway
       }
-      return { status: 500, body: 'FAIL', delivery: 'Failed', notification, error }
+      return answer('Failed', notification, error)
     }
     try {
       await (token === undefined ? store.complete(id) : store.complete(id, token))
     } catch (error) {
       // Processed, but not recorded: the claim stays until its lease runs out.
-      return { status: 503, body: 'BUSY', delivery: 'StoreUnavailable', notification, error }
+      return answer('StoreUnavailable', notification, error)
     }
-    return { status: 200, body: 'SUCCESS', delivery: 'Processed', notification }
+    return answer('Processed', notification)
   }
 
   /**
@@ -126,7 +136,7 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore }) {
         result = await handleNotification({ ...options, verifier, store, query: rawQuery(req), body })
       } catch (e) {
         const error = e instanceof SosopayError ? e : new SosopayError(String(e && e.message), { code: 'internal' })
-        result = { status: error instanceof ValidationError ? 400 : 500, body: 'FAIL', delivery: 'Rejected', error }
+        result = answer(error instanceof ValidationError ? 'Rejected' : 'Failed', undefined, error)
       }
       if (result.error && options.onError) {
         try {

@@ -241,6 +241,33 @@ pub enum Claim {
     Done,
 }
 
+impl Claim {
+    /// The name as Node and Kotlin spell it: `"New"`, `"InProgress"`, `"Done"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Claim::New => "New",
+            Claim::InProgress => "InProgress",
+            Claim::Done => "Done",
+        }
+    }
+
+    /// The name as Python spells it: `"new"`, `"in_progress"`, `"done"`.
+    pub fn snake_name(self) -> &'static str {
+        match self {
+            Claim::New => "new",
+            Claim::InProgress => "in_progress",
+            Claim::Done => "done",
+        }
+    }
+
+    /// The claim a store's `begin` answered, in either spelling; `None` for anything else.
+    pub fn from_name(name: &str) -> Option<Claim> {
+        [Claim::New, Claim::InProgress, Claim::Done]
+            .into_iter()
+            .find(|c| c.name() == name || c.snake_name() == name)
+    }
+}
+
 /// Remembers which notifications were processed. Implement it over your database (a unique
 /// key on [`Notification::idempotency_key`]); [`MemoryIdempotencyStore`] is the in-process one.
 ///
@@ -347,9 +374,103 @@ pub enum Delivery {
 impl Delivery {
     /// The HTTP status to answer the gateway: 200 stops its retries; 503 makes it retry.
     pub fn http_status(self) -> u16 {
+        WebhookOutcome::from(self).http_status()
+    }
+}
+
+/// How one delivery ended, whoever ran the handler, and the answer owed to the gateway. Every
+/// runtime's webhook helper answers from this one table ([`WebhookOutcome::http_status`],
+/// [`WebhookOutcome::body`]) and takes its next step from [`WebhookOutcome::after_claim`], so
+/// Rust, Python and Node answer a delivery the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WebhookOutcome {
+    /// Processed now: 200 `SUCCESS`.
+    Processed,
+    /// Already processed by an earlier delivery: 200 `SUCCESS`.
+    Duplicate,
+    /// Another delivery holds the claim right now: 503 `BUSY` (the gateway delivers again).
+    InProgress,
+    /// Not a genuine, fresh notification (signature, replay window, 3DES, decoding): 400 `FAIL`.
+    Rejected,
+    /// The handler failed and its claim was released: 500 `FAIL` (the gateway delivers again).
+    Failed,
+    /// The idempotency store could not be reached, or could not record the outcome: 503
+    /// `BUSY` (nothing is lost: the claim is released or its lease runs out).
+    StoreUnavailable,
+}
+
+impl WebhookOutcome {
+    /// Every outcome, in declaration order.
+    pub const ALL: [WebhookOutcome; 6] = [
+        WebhookOutcome::Processed,
+        WebhookOutcome::Duplicate,
+        WebhookOutcome::InProgress,
+        WebhookOutcome::Rejected,
+        WebhookOutcome::Failed,
+        WebhookOutcome::StoreUnavailable,
+    ];
+
+    /// The HTTP status to answer: 200 stops the gateway's retries; anything else makes it retry.
+    pub fn http_status(self) -> u16 {
         match self {
-            Delivery::Processed | Delivery::Duplicate => 200,
-            Delivery::InProgress => 503,
+            WebhookOutcome::Processed | WebhookOutcome::Duplicate => 200,
+            WebhookOutcome::InProgress | WebhookOutcome::StoreUnavailable => 503,
+            WebhookOutcome::Rejected => 400,
+            WebhookOutcome::Failed => 500,
+        }
+    }
+
+    /// The body to answer with: `SUCCESS`, `BUSY` or `FAIL`.
+    pub fn body(self) -> &'static str {
+        match self.http_status() {
+            200 => "SUCCESS",
+            503 => "BUSY",
+            _ => "FAIL",
+        }
+    }
+
+    /// The name (`"Processed"`, ..., `"StoreUnavailable"`), as the bindings spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            WebhookOutcome::Processed => "Processed",
+            WebhookOutcome::Duplicate => "Duplicate",
+            WebhookOutcome::InProgress => "InProgress",
+            WebhookOutcome::Rejected => "Rejected",
+            WebhookOutcome::Failed => "Failed",
+            WebhookOutcome::StoreUnavailable => "StoreUnavailable",
+        }
+    }
+
+    /// The outcome named `name` (see [`WebhookOutcome::name`]).
+    pub fn from_name(name: &str) -> Result<WebhookOutcome> {
+        WebhookOutcome::ALL
+            .into_iter()
+            .find(|o| o.name() == name)
+            .ok_or_else(|| {
+                Error::validation(
+                    "outcome",
+                    format!("{name:?} is not one of Processed, Duplicate, InProgress, Rejected, Failed, StoreUnavailable"),
+                )
+            })
+    }
+
+    /// The step after the store's `begin`: `None` means run the handler (then `complete`, or
+    /// `abandon` when it fails); `Some(outcome)` means answer now without running it.
+    pub fn after_claim(claim: Claim) -> Option<WebhookOutcome> {
+        match claim {
+            Claim::New => None,
+            Claim::Done => Some(WebhookOutcome::Duplicate),
+            Claim::InProgress => Some(WebhookOutcome::InProgress),
+        }
+    }
+}
+
+impl From<Delivery> for WebhookOutcome {
+    fn from(d: Delivery) -> Self {
+        match d {
+            Delivery::Processed => WebhookOutcome::Processed,
+            Delivery::Duplicate => WebhookOutcome::Duplicate,
+            Delivery::InProgress => WebhookOutcome::InProgress,
         }
     }
 }
@@ -393,6 +514,36 @@ mod tests {
 
     fn key() -> MerchantKey {
         MerchantKey::new(KEY).expect("key")
+    }
+
+    #[test]
+    fn webhook_outcomes_answer_from_one_table() {
+        use WebhookOutcome as W;
+        let table = [
+            (W::Processed, 200, "SUCCESS"),
+            (W::Duplicate, 200, "SUCCESS"),
+            (W::InProgress, 503, "BUSY"),
+            (W::Rejected, 400, "FAIL"),
+            (W::Failed, 500, "FAIL"),
+            (W::StoreUnavailable, 503, "BUSY"),
+        ];
+        for (o, status, body) in table {
+            assert_eq!((o.http_status(), o.body()), (status, body), "{o:?}");
+            assert_eq!(W::from_name(o.name()).ok(), Some(o));
+        }
+        assert_eq!(W::after_claim(Claim::New), None);
+        for c in [Claim::New, Claim::InProgress, Claim::Done] {
+            assert_eq!(Claim::from_name(c.name()), Some(c));
+            assert_eq!(Claim::from_name(c.snake_name()), Some(c));
+        }
+        assert_eq!(Claim::from_name("busy"), None);
+        assert_eq!(W::after_claim(Claim::Done), Some(W::Duplicate));
+        assert_eq!(W::after_claim(Claim::InProgress), Some(W::InProgress));
+        assert_eq!(Delivery::InProgress.http_status(), 503);
+        match W::from_name("processed") {
+            Err(Error::Validation { field, .. }) => assert_eq!(field, "outcome"),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
     }
 
     #[test]

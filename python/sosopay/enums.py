@@ -206,7 +206,7 @@ class Delivery(str, Enum):
     @property
     def http_status(self) -> int:
         """The HTTP status to answer the gateway with."""
-        return 503 if self is Delivery.IN_PROGRESS else 200
+        return _native.webhook_answer(self.name.title().replace("_", ""))[0]
 
     def __str__(self) -> str:
         return str(self.value)

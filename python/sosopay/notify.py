@@ -133,12 +133,23 @@ def handle_notification(
     try:
         n = verifier.parse(query, body)
     except SosopayError as e:
-        return WebhookResult(400, "FAIL", None, None, e)
+        return _result("Rejected", None, None, e)
     try:
         delivery = process_once(store, n, handler)
     except StoreUnavailableError as e:
-        return WebhookResult(503, "BUSY", None, n, e)
+        return _result("StoreUnavailable", None, n, e)
     except Exception as e:  # the handler's (the claim was released)
-        return WebhookResult(500, "FAIL", None, n, e)
-    status = delivery.http_status
-    return WebhookResult(status, "SUCCESS" if status == 200 else "BUSY", delivery, n, None)
+        return _result("Failed", None, n, e)
+    return _result(_OUTCOME[delivery], delivery, n, None)
+
+
+#: The core's name of each outcome of process_once.
+_OUTCOME = {Delivery.PROCESSED: "Processed", Delivery.DUPLICATE: "Duplicate", Delivery.IN_PROGRESS: "InProgress"}
+
+
+def _result(
+    outcome: str, delivery: Optional[Delivery], n: Optional[Notification], error: Optional[BaseException]
+) -> WebhookResult:
+    """The result for ``outcome``: status and body from the core's one table."""
+    status, answer = _native.webhook_answer(outcome)
+    return WebhookResult(status, answer, delivery, n, error)

@@ -705,11 +705,7 @@ impl Client {
     /// confirms. A lost reply rejects with an error whose `outcomeUnknown` is true: prefer
     /// `micropayAndWait`, which settles that.
     #[napi(ts_return_type = "Promise<OrderReply>")]
-    pub fn micropay<'e>(
-        &self,
-        env: &'e Env,
-        request: MicropayRequest,
-    ) -> napi::Result<Object<'e>> {
+    pub fn micropay<'e>(&self, env: &'e Env, request: MicropayRequest) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let job = micropay_in(request).map(|r| move || c.micropay(&r).map(OrderReply::from));
         promise(env, job)
@@ -773,11 +769,7 @@ impl Client {
 
     /// A refund (partial or full). Reuse `outRefundNo` to retry safely.
     #[napi(ts_return_type = "Promise<RefundReply>")]
-    pub fn refund<'e>(
-        &self,
-        env: &'e Env,
-        request: RefundRequest,
-    ) -> napi::Result<Object<'e>> {
+    pub fn refund<'e>(&self, env: &'e Env, request: RefundRequest) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let job = refund_in(request).map(|r| {
             move || {

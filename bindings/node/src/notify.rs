@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use napi_derive::napi;
-use sosopay::notify::{Claim, IdempotencyStore, MemoryIdempotencyStore as CoreStore};
+use sosopay::notify::{
+    Claim, IdempotencyStore, MemoryIdempotencyStore as CoreStore, WebhookOutcome,
+};
 use sosopay::notify::{NotificationVerifier as CoreVerifier, DEFAULT_MAX_AGE};
 use sosopay::Error;
 
@@ -117,13 +119,7 @@ impl MemoryIdempotencyStore {
     /// answer 200).
     #[napi(ts_return_type = "'New' | 'InProgress' | 'Done'")]
     pub fn begin(&self, id: String) -> napi::Result<String> {
-        let c = self.inner.begin(&id).napi()?;
-        Ok(match c {
-            Claim::New => "New",
-            Claim::InProgress => "InProgress",
-            Claim::Done => "Done",
-        }
-        .to_owned())
+        Ok(self.inner.begin(&id).napi()?.name().to_owned())
     }
 
     /// Marks `id` processed.
@@ -143,4 +139,49 @@ impl MemoryIdempotencyStore {
     pub fn size(&self) -> u32 {
         self.inner.len() as u32
     }
+}
+
+/// The answer owed to the gateway for a delivery's outcome.
+#[napi(object)]
+pub struct WebhookAnswer {
+    /// The HTTP status: 200, 400, 500 or 503.
+    pub status: u16,
+    /// The body: `SUCCESS`, `BUSY` or `FAIL`.
+    pub body: String,
+}
+
+/// The core's answer for `outcome` (the webhook helpers answer from this one table).
+#[napi(js_name = "webhookAnswer")]
+pub fn webhook_answer(
+    #[napi(
+        ts_arg_type = "'Processed' | 'Duplicate' | 'InProgress' | 'Rejected' | 'Failed' | 'StoreUnavailable'"
+    )]
+    outcome: String,
+) -> napi::Result<WebhookAnswer> {
+    let o = WebhookOutcome::from_name(&outcome).napi()?;
+    Ok(WebhookAnswer {
+        status: o.http_status(),
+        body: o.body().to_owned(),
+    })
+}
+
+/// The core's step after a store's `begin` answered `claim`: `null` means run the handler;
+/// otherwise the outcome to answer now. A claim that is not `New`, `InProgress` or `Done` is a
+/// `ValidationError` naming `claim`.
+#[napi(
+    js_name = "webhookAfterClaim",
+    ts_return_type = "'Duplicate' | 'InProgress' | null"
+)]
+pub fn webhook_after_claim(claim: String) -> napi::Result<Option<String>> {
+    let c = Claim::from_name(&claim)
+        .ok_or_else(|| {
+            validation(
+                "claim",
+                format!(
+                    "{claim:?} is not New, InProgress or Done (what a store's begin() answers)"
+                ),
+            )
+        })
+        .napi()?;
+    Ok(WebhookOutcome::after_claim(c).map(|o| o.name().to_owned()))
 }

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyBytes, PyString};
 use sosopay::models::Notification;
-use sosopay::notify::{self, Claim, Delivery, IdempotencyStore};
+use sosopay::notify::{self, Claim, Delivery, IdempotencyStore, WebhookOutcome};
 use sosopay::{Error, MemoryIdempotencyStore, NotificationVerifier};
 
 use crate::convert::{to_py_dict, whole_from_py};
@@ -128,14 +128,6 @@ pub struct PyMemoryStore {
     inner: MemoryIdempotencyStore,
 }
 
-fn claim_name(c: Claim) -> &'static str {
-    match c {
-        Claim::New => "new",
-        Claim::InProgress => "in_progress",
-        Claim::Done => "done",
-    }
-}
-
 #[pymethods]
 impl PyMemoryStore {
     #[new]
@@ -145,7 +137,7 @@ impl PyMemoryStore {
 
     /// Claims `id`: `"new"`, `"in_progress"` or `"done"`.
     fn begin(&self, py: Python<'_>, id: PyBackedStr) -> PyResult<&'static str> {
-        Ok(claim_name(self.inner.begin(&id).or_py(py)?))
+        Ok(self.inner.begin(&id).or_py(py)?.snake_name())
     }
 
     /// Marks `id` processed.
@@ -203,11 +195,13 @@ impl PyStoreAdapter {
 
 impl IdempotencyStore for PyStoreAdapter {
     fn begin(&self, id: &str) -> sosopay::Result<Claim> {
-        match self.call("begin", id)?.as_deref() {
-            Some("new") => Ok(Claim::New),
-            Some("in_progress") => Ok(Claim::InProgress),
-            Some("done") => Ok(Claim::Done),
-            _ => Err(self.keep(PyTypeError::new_err(
+        match self
+            .call("begin", id)?
+            .as_deref()
+            .and_then(Claim::from_name)
+        {
+            Some(claim) => Ok(claim),
+            None => Err(self.keep(PyTypeError::new_err(
                 "idempotency store: begin() must return \"new\", \"in_progress\" or \"done\"",
             ))),
         }
@@ -265,4 +259,13 @@ pub fn process_once(
             None => crate::errors::to_py(py, &e),
         }),
     }
+}
+
+/// The core's answer to the gateway for a delivery's outcome (`"Processed"`, ...,
+/// `"StoreUnavailable"`): `(status, body)`. `handle_notification` and `Delivery.http_status`
+/// answer from this one table.
+#[pyfunction]
+pub fn webhook_answer(py: Python<'_>, outcome: &str) -> PyResult<(u16, &'static str)> {
+    let o = WebhookOutcome::from_name(outcome).or_py(py)?;
+    Ok((o.http_status(), o.body()))
 }
