@@ -4,7 +4,7 @@ runtime (scripts/test-rust runs it).
 
 The core is read, not restated: the reply records are the `#[derive(.., Serialize)]` structs of
 core/src/models.rs and core/src/flows.rs (with their serde names), the dictionaries are the
-`wire_enum!` invocations of core/src/enums.rs, the errors the variants of `Error` in
+`for_each_dictionary!` list of core/src/enums.rs, the errors the variants of `Error` in
 core/src/error.rs. Each runtime is read from its public surface: Node's generated index.d.ts,
 the Python package (python/sosopay/*.py), Kotlin's generated sosopay.kt. A core field is found
 when the runtime's record has one of the names its presentation rules allow (below); a missing
@@ -67,7 +67,8 @@ def core_records() -> dict[str, list[tuple[str, str, str | None]]]:
 def core_enums() -> dict[str, list[str]]:
     text = (ROOT / "core/src/enums.rs").read_text(encoding="utf-8")
     out = {}
-    for m in re.finditer(r"wire_enum!\s*\{\s*(?:///[^\n]*\n\s*)*(\w+)\s*\{(.*?)\n    \}", text, re.S):
+    # The one list: `Name, name_from_wire { Variant = "WIRE", ... }` in for_each_dictionary!.
+    for m in re.finditer(r"^\s*(\w+), \w+_from_wire \{(.*?)\n\s*\}", text, re.S | re.M):
         body = re.sub(r"^\s*///.*$", "", m.group(2), flags=re.M)
         out[m.group(1)] = re.findall(r"^\s*(\w+)\s*=", body, re.M)
         WIRE[m.group(1)] = dict(re.findall(r'^\s*(\w+)\s*=\s*"([^"]*)"', body, re.M))

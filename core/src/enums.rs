@@ -2,6 +2,23 @@
 
 use std::fmt;
 
+/// Every dictionary seen uniformly (what generic binding code needs); each method is the
+/// enum's own.
+pub trait Dictionary: Sized + Clone + 'static {
+    /// The dictionary's name (`"Channel"`).
+    const NAME: &'static str;
+    /// Every known value.
+    fn known() -> &'static [Self];
+    /// The variant's name (`"Unknown"` for unknown codes).
+    fn name(&self) -> &'static str;
+    /// The text sent on the wire.
+    fn as_wire(&self) -> &str;
+    /// Parses the wire text.
+    fn from_wire(raw: &str) -> Self;
+    /// Parses a variant name or the wire text.
+    fn from_name_or_wire(text: &str) -> Self;
+}
+
 macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
@@ -46,6 +63,38 @@ macro_rules! wire_enum {
                     $name::Unknown(_) => "Unknown",
                 }
             }
+
+            /// Parses a value given by its variant name (`"Wechat"`, any case) or by its wire
+            /// text (`"2"`, read as [`from_wire`](Self::from_wire) does): how bindings read a
+            /// dictionary argument. Unknown text is kept as `Unknown(text)`.
+            pub fn from_name_or_wire(text: &str) -> Self {
+                let t = text.trim();
+                $(
+                    if t.eq_ignore_ascii_case(stringify!($variant)) {
+                        return $name::$variant;
+                    }
+                )*
+                $name::from_wire(t)
+            }
+        }
+
+        impl Dictionary for $name {
+            const NAME: &'static str = stringify!($name);
+            fn known() -> &'static [Self] {
+                $name::KNOWN
+            }
+            fn name(&self) -> &'static str {
+                $name::name(self)
+            }
+            fn as_wire(&self) -> &str {
+                $name::as_wire(self)
+            }
+            fn from_wire(raw: &str) -> Self {
+                $name::from_wire(raw)
+            }
+            fn from_name_or_wire(text: &str) -> Self {
+                $name::from_name_or_wire(text)
+            }
         }
 
         impl fmt::Display for $name {
@@ -62,43 +111,265 @@ macro_rules! wire_enum {
     };
 }
 
-wire_enum! {
-    /// `RESULT.CODE` (appendix 5).
-    ResultCode {
-        /// 成功 (`SUCCESS`; the appendix spells it `SUCESS`, both accepted).
-        Success = "SUCCESS" | "SUCESS",
-        /// 失败.
-        Fail = "FAIL",
-        /// 参数错误.
-        IllegalParameter = "ILLEGAL_PARAMETER",
-        /// 签名错误.
-        InvalidSign = "INVALID_SIGN",
-        /// 金额错误.
-        AmtError = "AMT_ERROR",
-        /// 数据库连接异常.
-        DatabaseError = "DATABASE_ERROR",
-        /// 无效的签约状态.
-        InvalidContract = "INVALID_CONTRACT",
-        /// 未注册的商户.
-        UnregisteredBusi = "UNREGISTERED_BUSI",
-        /// 未知异常.
-        Exception = "EXCEPTION",
-        /// 交易记录不存在.
-        ChargeNonexistent = "CHARGE_NONEXISTENT",
-        /// 服务不可用.
-        ServiceUnavailable = "SERVICE_UNAVAILABLE",
-        /// HTTP请求异常.
-        HttpException = "HTTP_EXCEPTION",
-        /// IO异常.
-        IoException = "IO_EXCEPTION",
-        /// 创建安全链接失败.
-        CreateSecurityConnectionError = "CREATE_SECURITY_CONNECTION_ERROR",
-        /// 该订单已经撤销 (sic).
-        AreadyRevoked = "AREADY_REVOKED",
-        /// 上行流水号与系统中重复.
-        SerialRepeat = "SERIAL_REPEAT",
-    }
+/// Calls the macro `$cb` once with every dictionary of the gateway, each written as
+///
+/// ```text
+/// /// docs
+/// Name, name_from_wire {
+///     /// docs
+///     Variant = "WIRE" | "ALIAS",
+///     ...
+/// }
+/// ```
+///
+/// (`name_from_wire`: the name bindings give their parse function). This list is the one
+/// definition of the dictionaries: the core's enums below are made from it, and each binding
+/// derives its foreign enums from it (`sosopay::for_each_dictionary!(mirror_enums)`), so a new
+/// value reaches every runtime with no edit there.
+#[macro_export]
+macro_rules! for_each_dictionary {
+    ($cb:ident) => {
+        $cb! {
+            /// `RESULT.CODE` (appendix 5).
+            ResultCode, result_code_from_wire {
+                /// 成功 (`SUCCESS`; the appendix spells it `SUCESS`, both accepted).
+                Success = "SUCCESS" | "SUCESS",
+                /// 失败.
+                Fail = "FAIL",
+                /// 参数错误.
+                IllegalParameter = "ILLEGAL_PARAMETER",
+                /// 签名错误.
+                InvalidSign = "INVALID_SIGN",
+                /// 金额错误.
+                AmtError = "AMT_ERROR",
+                /// 数据库连接异常.
+                DatabaseError = "DATABASE_ERROR",
+                /// 无效的签约状态.
+                InvalidContract = "INVALID_CONTRACT",
+                /// 未注册的商户.
+                UnregisteredBusi = "UNREGISTERED_BUSI",
+                /// 未知异常.
+                Exception = "EXCEPTION",
+                /// 交易记录不存在.
+                ChargeNonexistent = "CHARGE_NONEXISTENT",
+                /// 服务不可用.
+                ServiceUnavailable = "SERVICE_UNAVAILABLE",
+                /// HTTP请求异常.
+                HttpException = "HTTP_EXCEPTION",
+                /// IO异常.
+                IoException = "IO_EXCEPTION",
+                /// 创建安全链接失败.
+                CreateSecurityConnectionError = "CREATE_SECURITY_CONNECTION_ERROR",
+                /// 该订单已经撤销 (sic).
+                AreadyRevoked = "AREADY_REVOKED",
+                /// 上行流水号与系统中重复.
+                SerialRepeat = "SERIAL_REPEAT",
+            }
+            /// `STATE` (appendix 4).
+            OrderState, order_state_from_wire {
+                /// 0 待付款: awaiting payment.
+                AwaitingPayment = "0",
+                /// 1 已付款: paid.
+                Paid = "1",
+                /// 2 已撤单: cancelled / reversed.
+                Cancelled = "2",
+                /// 3 申请撤单: cancel applied for.
+                CancelApplied = "3",
+                /// 4 部分退款: partially refunded.
+                PartiallyRefunded = "4",
+                /// 5 已退款: refunded.
+                Refunded = "5",
+                /// 6 交易关闭: closed.
+                Closed = "6",
+                /// 7 系统保留状态.
+                Reserved = "7",
+                /// 8 退款中: refund in progress.
+                RefundInProgress = "8",
+                /// 9 退款失败: refund failed.
+                RefundFailed = "9",
+            }
+            /// `CHANNEL_TYPE` (appendix 2).
+            Channel, channel_from_wire {
+                /// 0: auto-detect from the customer's code (micropay only).
+                Auto = "0",
+                /// 1 支付宝.
+                Alipay = "1",
+                /// 2 微信.
+                Wechat = "2",
+                /// 3 招商银行.
+                Cmb = "3",
+                /// 5 中国建设银行.
+                Ccb = "5",
+                /// 9 农业银行.
+                Abc = "9",
+                /// 10 浦发银行.
+                Spdb = "10",
+                /// 24 百度钱包.
+                BaiduWallet = "24",
+                /// 27 电信翼支付.
+                Bestpay = "27",
+                /// 31 QQ钱包.
+                QqWallet = "31",
+                /// 32 银联卡支付.
+                UnionPay = "32",
+                /// 34 支付宝手机网页支付.
+                AlipayWap = "34",
+            }
+            /// `FUND_CHANNEL` (appendix 3).
+            FundChannel, fund_channel_from_wire {
+                /// 00 支付宝红包.
+                AlipayRedPacket = "00",
+                /// 10 支付宝余额.
+                AlipayBalance = "10",
+                /// 60 支付宝预存卡.
+                AlipayPrepaidCard = "60",
+                /// 30 支付宝集分宝.
+                AlipayPoints = "30",
+                /// 70 支付宝信用支付.
+                AlipayCredit = "70",
+                /// 40 折扣券.
+                DiscountVoucher = "40",
+                /// 80 预付卡.
+                PrepaidCard = "80",
+                /// 90 信用支付（消费信贷）.
+                ConsumerCredit = "90",
+                /// 11 微信支付.
+                WechatPay = "11",
+                /// 12 QQ钱包支付.
+                QqWalletPay = "12",
+                /// 13 百度钱包支付.
+                BaiduWalletPay = "13",
+                /// 14 翼支付.
+                BestpayPay = "14",
+                /// 41 微信现金券支付.
+                WechatCoupon = "41",
+                /// 42 QQ钱包现金券支付.
+                QqWalletCoupon = "42",
+                /// 43 百度钱包现金券支付.
+                BaiduWalletCoupon = "43",
+                /// 44 翼支付现金券支付.
+                BestpayCoupon = "44",
+                /// 100 支付宝理财专户.
+                AlipayFinance = "100",
+                /// 101 商户店铺卡.
+                MerchantStoreCard = "101",
+                /// 102 商户优惠券.
+                MerchantCoupon = "102",
+                /// 103 银行卡（支付宝渠道）.
+                AlipayBankCard = "103",
+                /// 104 商户红包.
+                MerchantRedPacket = "104",
+                /// 9001 银行卡（银行渠道）.
+                BankCard = "9001",
+                /// 9002 随机减.
+                RandomDiscount = "9002",
+                /// 9003 免单.
+                FreeOrder = "9003",
+                /// 9004 满立减.
+                SpendAndSave = "9004",
+                /// 9005 单品优惠.
+                ItemDiscount = "9005",
+                /// 9006 满送商品.
+                SpendAndGift = "9006",
+                /// 9007 代金券.
+                CashVoucher = "9007",
+                /// 9008 折扣券.
+                DiscountCoupon = "9008",
+            }
+            /// `DYNAMIC_ID_TYPE`.
+            DynamicIdType, dynamic_id_type_from_wire {
+                /// 1 条码: barcode / QR scanned from the customer's phone.
+                Barcode = "1",
+                /// 2 声波: sound wave.
+                SoundWave = "2",
+                /// 3 NFC.
+                Nfc = "3",
+            }
+            /// `TRADE_TYPE` of an order.
+            TradeType, trade_type_from_wire {
+                /// NATIVE: a QR code to scan (the default).
+                Native = "NATIVE",
+                /// JSAPI: WeChat official-account (公众号) payment.
+                Jsapi = "JSAPI",
+                /// APP.
+                App = "APP",
+            }
+            /// `serType` of a query: what the looked-up code is.
+            SerType, ser_type_from_wire {
+                /// 0: the merchant's `CHARGE_CODE`.
+                ChargeCode = "0",
+                /// 1: the gateway's `CHARGE_DOWN_CODE`.
+                ChargeDownCode = "1",
+                /// 2: a verification code (核销码).
+                VerifyCode = "2",
+            }
+        }
+    };
 }
+
+macro_rules! wire_enums {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident, $from_wire:ident {
+            $( $(#[doc = $vdoc:literal])* $variant:ident = $wire:literal $(| $alias:literal)* ),* $(,)?
+        }
+    )*) => {$(
+        wire_enum! {
+            $(#[doc = $doc])*
+            $name { $( $(#[doc = $vdoc])* $variant = $wire $(| $alias)* ),* }
+        }
+    )*};
+}
+
+for_each_dictionary!(wire_enums);
+
+macro_rules! by_name {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident, $from_wire:ident {
+            $( $(#[doc = $vdoc:literal])* $variant:ident = $wire:literal $(| $alias:literal)* ),* $(,)?
+        }
+    )*) => {
+        /// The name of every dictionary (`"ResultCode"`, `"OrderState"`, ...).
+        pub const DICTIONARIES: &[&str] = &[$(stringify!($name)),*];
+
+        /// `(variant name, wire text)` of every known value of the dictionary called `name`
+        /// (`"Channel"` → `[("Auto", "0"), ("Alipay", "1"), ...]`); `None` for another name.
+        pub fn dictionary_members(name: &str) -> Option<Vec<(&'static str, &'static str)>> {
+            $(
+                if name == stringify!($name) {
+                    return Some(vec![$((stringify!($variant), $wire)),*]);
+                }
+            )*
+            None
+        }
+
+        /// The documentation of the dictionary called `name` (its first line:
+        /// ``"`RESULT.CODE` (appendix 5)."``), for generated foreign sources.
+        pub fn dictionary_doc(name: &str) -> Option<&'static str> {
+            $(
+                if name == stringify!($name) {
+                    return [$($doc),*].first().map(|d| d.trim());
+                }
+            )*
+            None
+        }
+
+        /// The canonical wire text of `raw` read as the dictionary called `name` (`"1.0"` →
+        /// `"1"` for `OrderState`, `"sucess"` → `"SUCCESS"`); unknown codes come back as given.
+        /// `None` when `name` is not a dictionary.
+        pub fn normalize_wire(name: &str, raw: &str) -> Option<String> {
+            $(
+                if name == stringify!($name) {
+                    return Some($name::from_wire(raw).as_wire().to_owned());
+                }
+            )*
+            None
+        }
+    };
+}
+
+for_each_dictionary!(by_name);
 
 impl ResultCode {
     fn parse_extra(_t: &str) -> Option<Self> {
@@ -148,32 +419,6 @@ impl ResultCode {
     }
 }
 
-wire_enum! {
-    /// `STATE` (appendix 4).
-    OrderState {
-        /// 0 待付款: awaiting payment.
-        AwaitingPayment = "0",
-        /// 1 已付款: paid.
-        Paid = "1",
-        /// 2 已撤单: cancelled / reversed.
-        Cancelled = "2",
-        /// 3 申请撤单: cancel applied for.
-        CancelApplied = "3",
-        /// 4 部分退款: partially refunded.
-        PartiallyRefunded = "4",
-        /// 5 已退款: refunded.
-        Refunded = "5",
-        /// 6 交易关闭: closed.
-        Closed = "6",
-        /// 7 系统保留状态.
-        Reserved = "7",
-        /// 8 退款中: refund in progress.
-        RefundInProgress = "8",
-        /// 9 退款失败: refund failed.
-        RefundFailed = "9",
-    }
-}
-
 impl OrderState {
     fn parse_extra(t: &str) -> Option<Self> {
         // "01", "1.0": numbers as the lenient decoder may see them. Only a zero fraction is
@@ -219,36 +464,6 @@ impl OrderState {
     }
 }
 
-wire_enum! {
-    /// `CHANNEL_TYPE` (appendix 2).
-    Channel {
-        /// 0: auto-detect from the customer's code (micropay only).
-        Auto = "0",
-        /// 1 支付宝.
-        Alipay = "1",
-        /// 2 微信.
-        Wechat = "2",
-        /// 3 招商银行.
-        Cmb = "3",
-        /// 5 中国建设银行.
-        Ccb = "5",
-        /// 9 农业银行.
-        Abc = "9",
-        /// 10 浦发银行.
-        Spdb = "10",
-        /// 24 百度钱包.
-        BaiduWallet = "24",
-        /// 27 电信翼支付.
-        Bestpay = "27",
-        /// 31 QQ钱包.
-        QqWallet = "31",
-        /// 32 银联卡支付.
-        UnionPay = "32",
-        /// 34 支付宝手机网页支付.
-        AlipayWap = "34",
-    }
-}
-
 impl Channel {
     fn parse_extra(t: &str) -> Option<Self> {
         let n = t.trim_start_matches('0');
@@ -262,70 +477,6 @@ impl Channel {
     }
 }
 
-wire_enum! {
-    /// `FUND_CHANNEL` (appendix 3).
-    FundChannel {
-        /// 00 支付宝红包.
-        AlipayRedPacket = "00",
-        /// 10 支付宝余额.
-        AlipayBalance = "10",
-        /// 60 支付宝预存卡.
-        AlipayPrepaidCard = "60",
-        /// 30 支付宝集分宝.
-        AlipayPoints = "30",
-        /// 70 支付宝信用支付.
-        AlipayCredit = "70",
-        /// 40 折扣券.
-        DiscountVoucher = "40",
-        /// 80 预付卡.
-        PrepaidCard = "80",
-        /// 90 信用支付（消费信贷）.
-        ConsumerCredit = "90",
-        /// 11 微信支付.
-        WechatPay = "11",
-        /// 12 QQ钱包支付.
-        QqWalletPay = "12",
-        /// 13 百度钱包支付.
-        BaiduWalletPay = "13",
-        /// 14 翼支付.
-        BestpayPay = "14",
-        /// 41 微信现金券支付.
-        WechatCoupon = "41",
-        /// 42 QQ钱包现金券支付.
-        QqWalletCoupon = "42",
-        /// 43 百度钱包现金券支付.
-        BaiduWalletCoupon = "43",
-        /// 44 翼支付现金券支付.
-        BestpayCoupon = "44",
-        /// 100 支付宝理财专户.
-        AlipayFinance = "100",
-        /// 101 商户店铺卡.
-        MerchantStoreCard = "101",
-        /// 102 商户优惠券.
-        MerchantCoupon = "102",
-        /// 103 银行卡（支付宝渠道）.
-        AlipayBankCard = "103",
-        /// 104 商户红包.
-        MerchantRedPacket = "104",
-        /// 9001 银行卡（银行渠道）.
-        BankCard = "9001",
-        /// 9002 随机减.
-        RandomDiscount = "9002",
-        /// 9003 免单.
-        FreeOrder = "9003",
-        /// 9004 满立减.
-        SpendAndSave = "9004",
-        /// 9005 单品优惠.
-        ItemDiscount = "9005",
-        /// 9006 满送商品.
-        SpendAndGift = "9006",
-        /// 9007 代金券.
-        CashVoucher = "9007",
-        /// 9008 折扣券.
-        DiscountCoupon = "9008",
-    }
-}
-
 impl FundChannel {
     fn parse_extra(t: &str) -> Option<Self> {
         // A JSON number 0 for "00".
@@ -336,51 +487,15 @@ impl FundChannel {
     }
 }
 
-wire_enum! {
-    /// `DYNAMIC_ID_TYPE`.
-    DynamicIdType {
-        /// 1 条码: barcode / QR scanned from the customer's phone.
-        Barcode = "1",
-        /// 2 声波: sound wave.
-        SoundWave = "2",
-        /// 3 NFC.
-        Nfc = "3",
-    }
-}
-
 impl DynamicIdType {
     fn parse_extra(_t: &str) -> Option<Self> {
         None
     }
 }
 
-wire_enum! {
-    /// `TRADE_TYPE` of an order.
-    TradeType {
-        /// NATIVE: a QR code to scan (the default).
-        Native = "NATIVE",
-        /// JSAPI: WeChat official-account (公众号) payment.
-        Jsapi = "JSAPI",
-        /// APP.
-        App = "APP",
-    }
-}
-
 impl TradeType {
     fn parse_extra(_t: &str) -> Option<Self> {
         None
-    }
-}
-
-wire_enum! {
-    /// `serType` of a query: what the looked-up code is.
-    SerType {
-        /// 0: the merchant's `CHARGE_CODE`.
-        ChargeCode = "0",
-        /// 1: the gateway's `CHARGE_DOWN_CODE`.
-        ChargeDownCode = "1",
-        /// 2: a verification code (核销码).
-        VerifyCode = "2",
     }
 }
 
@@ -408,6 +523,34 @@ mod tests {
         assert!(ResultCode::SerialRepeat.outcome_unknown());
         assert!(ResultCode::Fail.definitely_failed());
         assert!(!ResultCode::Success.definitely_failed());
+    }
+
+    #[test]
+    fn by_name_or_wire() {
+        assert_eq!(Channel::from_name_or_wire("wechat"), Channel::Wechat);
+        assert_eq!(Channel::from_name_or_wire(" 2 "), Channel::Wechat);
+        assert_eq!(Channel::from_name_or_wire("Auto"), Channel::Auto);
+        assert_eq!(
+            DynamicIdType::from_name_or_wire("laser"),
+            DynamicIdType::Unknown("laser".into())
+        );
+        assert_eq!(DICTIONARIES.len(), 7);
+        let ch = dictionary_members("Channel").expect("Channel");
+        assert_eq!(ch.len(), Channel::KNOWN.len());
+        assert_eq!(ch[2], ("Wechat", "2"));
+        assert!(dictionary_members("Nope").is_none());
+        assert_eq!(normalize_wire("OrderState", "1.0").as_deref(), Some("1"));
+        assert_eq!(
+            normalize_wire("ResultCode", "sucess").as_deref(),
+            Some("SUCCESS")
+        );
+        assert_eq!(normalize_wire("ResultCode", "NEW").as_deref(), Some("NEW"));
+        assert!(normalize_wire("Nope", "1").is_none());
+        for name in DICTIONARIES {
+            for (_, wire) in dictionary_members(name).expect("listed") {
+                assert_eq!(normalize_wire(name, wire).as_deref(), Some(wire));
+            }
+        }
     }
 
     #[test]

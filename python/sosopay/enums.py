@@ -57,115 +57,119 @@ class _WireEnum(str, Enum):
         return str(self.value)
 
 
+# --- generated from core/src/enums.rs (cargo test -p sosopay --test foreign_dictionaries)
 class ResultCode(_WireEnum):
     """``RESULT.CODE`` (appendix 5)."""
 
-    SUCCESS = 'SUCCESS'
-    FAIL = 'FAIL'
-    ILLEGAL_PARAMETER = 'ILLEGAL_PARAMETER'
-    INVALID_SIGN = 'INVALID_SIGN'
-    AMT_ERROR = 'AMT_ERROR'
-    DATABASE_ERROR = 'DATABASE_ERROR'
-    INVALID_CONTRACT = 'INVALID_CONTRACT'
-    UNREGISTERED_BUSI = 'UNREGISTERED_BUSI'
-    EXCEPTION = 'EXCEPTION'
-    CHARGE_NONEXISTENT = 'CHARGE_NONEXISTENT'
-    SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE'
-    HTTP_EXCEPTION = 'HTTP_EXCEPTION'
-    IO_EXCEPTION = 'IO_EXCEPTION'
-    CREATE_SECURITY_CONNECTION_ERROR = 'CREATE_SECURITY_CONNECTION_ERROR'
-    AREADY_REVOKED = 'AREADY_REVOKED'
-    SERIAL_REPEAT = 'SERIAL_REPEAT'
+    SUCCESS = "SUCCESS"
+    FAIL = "FAIL"
+    ILLEGAL_PARAMETER = "ILLEGAL_PARAMETER"
+    INVALID_SIGN = "INVALID_SIGN"
+    AMT_ERROR = "AMT_ERROR"
+    DATABASE_ERROR = "DATABASE_ERROR"
+    INVALID_CONTRACT = "INVALID_CONTRACT"
+    UNREGISTERED_BUSI = "UNREGISTERED_BUSI"
+    EXCEPTION = "EXCEPTION"
+    CHARGE_NONEXISTENT = "CHARGE_NONEXISTENT"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    HTTP_EXCEPTION = "HTTP_EXCEPTION"
+    IO_EXCEPTION = "IO_EXCEPTION"
+    CREATE_SECURITY_CONNECTION_ERROR = "CREATE_SECURITY_CONNECTION_ERROR"
+    AREADY_REVOKED = "AREADY_REVOKED"
+    SERIAL_REPEAT = "SERIAL_REPEAT"
 
 
 class OrderState(_WireEnum):
     """``STATE`` (appendix 4)."""
 
-    AWAITING_PAYMENT = '0'
-    PAID = '1'
-    CANCELLED = '2'
-    CANCEL_APPLIED = '3'
-    PARTIALLY_REFUNDED = '4'
-    REFUNDED = '5'
-    CLOSED = '6'
-    RESERVED = '7'
-    REFUND_IN_PROGRESS = '8'
-    REFUND_FAILED = '9'
+    AWAITING_PAYMENT = "0"
+    PAID = "1"
+    CANCELLED = "2"
+    CANCEL_APPLIED = "3"
+    PARTIALLY_REFUNDED = "4"
+    REFUNDED = "5"
+    CLOSED = "6"
+    RESERVED = "7"
+    REFUND_IN_PROGRESS = "8"
+    REFUND_FAILED = "9"
 
 
 class Channel(_WireEnum):
     """``CHANNEL_TYPE`` (appendix 2)."""
 
-    AUTO = '0'
-    ALIPAY = '1'
-    WECHAT = '2'
-    CMB = '3'
-    CCB = '5'
-    ABC = '9'
-    SPDB = '10'
-    BAIDU_WALLET = '24'
-    BESTPAY = '27'
-    QQ_WALLET = '31'
-    UNION_PAY = '32'
-    ALIPAY_WAP = '34'
+    AUTO = "0"
+    ALIPAY = "1"
+    WECHAT = "2"
+    CMB = "3"
+    CCB = "5"
+    ABC = "9"
+    SPDB = "10"
+    BAIDU_WALLET = "24"
+    BESTPAY = "27"
+    QQ_WALLET = "31"
+    UNION_PAY = "32"
+    ALIPAY_WAP = "34"
 
 
 class FundChannel(_WireEnum):
     """``FUND_CHANNEL`` (appendix 3)."""
 
-    ALIPAY_RED_PACKET = '00'
-    ALIPAY_BALANCE = '10'
-    ALIPAY_PREPAID_CARD = '60'
-    ALIPAY_POINTS = '30'
-    ALIPAY_CREDIT = '70'
-    DISCOUNT_VOUCHER = '40'
-    PREPAID_CARD = '80'
-    CONSUMER_CREDIT = '90'
-    WECHAT_PAY = '11'
-    QQ_WALLET_PAY = '12'
-    BAIDU_WALLET_PAY = '13'
-    BESTPAY_PAY = '14'
-    WECHAT_COUPON = '41'
-    QQ_WALLET_COUPON = '42'
-    BAIDU_WALLET_COUPON = '43'
-    BESTPAY_COUPON = '44'
-    ALIPAY_FINANCE = '100'
-    MERCHANT_STORE_CARD = '101'
-    MERCHANT_COUPON = '102'
-    ALIPAY_BANK_CARD = '103'
-    MERCHANT_RED_PACKET = '104'
-    BANK_CARD = '9001'
-    RANDOM_DISCOUNT = '9002'
-    FREE_ORDER = '9003'
-    SPEND_AND_SAVE = '9004'
-    ITEM_DISCOUNT = '9005'
-    SPEND_AND_GIFT = '9006'
-    CASH_VOUCHER = '9007'
-    DISCOUNT_COUPON = '9008'
+    ALIPAY_RED_PACKET = "00"
+    ALIPAY_BALANCE = "10"
+    ALIPAY_PREPAID_CARD = "60"
+    ALIPAY_POINTS = "30"
+    ALIPAY_CREDIT = "70"
+    DISCOUNT_VOUCHER = "40"
+    PREPAID_CARD = "80"
+    CONSUMER_CREDIT = "90"
+    WECHAT_PAY = "11"
+    QQ_WALLET_PAY = "12"
+    BAIDU_WALLET_PAY = "13"
+    BESTPAY_PAY = "14"
+    WECHAT_COUPON = "41"
+    QQ_WALLET_COUPON = "42"
+    BAIDU_WALLET_COUPON = "43"
+    BESTPAY_COUPON = "44"
+    ALIPAY_FINANCE = "100"
+    MERCHANT_STORE_CARD = "101"
+    MERCHANT_COUPON = "102"
+    ALIPAY_BANK_CARD = "103"
+    MERCHANT_RED_PACKET = "104"
+    BANK_CARD = "9001"
+    RANDOM_DISCOUNT = "9002"
+    FREE_ORDER = "9003"
+    SPEND_AND_SAVE = "9004"
+    ITEM_DISCOUNT = "9005"
+    SPEND_AND_GIFT = "9006"
+    CASH_VOUCHER = "9007"
+    DISCOUNT_COUPON = "9008"
 
 
 class DynamicIdType(_WireEnum):
     """``DYNAMIC_ID_TYPE``."""
 
-    BARCODE = '1'
-    SOUND_WAVE = '2'
-    NFC = '3'
+    BARCODE = "1"
+    SOUND_WAVE = "2"
+    NFC = "3"
 
 
 class TradeType(_WireEnum):
     """``TRADE_TYPE`` of an order."""
 
-    NATIVE = 'NATIVE'
-    JSAPI = 'JSAPI'
-    APP = 'APP'
+    NATIVE = "NATIVE"
+    JSAPI = "JSAPI"
+    APP = "APP"
 
 
 class SerType(_WireEnum):
     """``serType`` of a query: what the looked-up code is."""
 
-    CHARGE_CODE = '0'
-    CHARGE_DOWN_CODE = '1'
-    VERIFY_CODE = '2'
+    CHARGE_CODE = "0"
+    CHARGE_DOWN_CODE = "1"
+    VERIFY_CODE = "2"
+
+
+# --- end of generated
 
 
 class OutcomeStatus(str, Enum):

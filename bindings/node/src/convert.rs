@@ -8,8 +8,7 @@ use napi::{sys, Env, JsValue};
 use napi_derive::napi;
 use sosopay::models::{FundBill as CoreFundBill, Goods as CoreGoods, JsapiParams as CoreJsapi};
 use sosopay::models::{OrderDetails as CoreDetails, OrderReply as CoreOrderReply};
-use sosopay::{Amount, Channel, DynamicIdType, Error, FundChannel, OrderState, ResultCode};
-use sosopay::{SerType, TradeType};
+use sosopay::{Amount, Error, OrderState};
 
 use crate::error::validation;
 
@@ -150,63 +149,27 @@ pub fn fen_number(a: Amount) -> f64 {
 // ---------------------------------------------------------------------------------------------
 // Dictionaries
 
-/// The core's wire dictionaries, seen uniformly.
-pub trait WireEnum: Sized + Clone + 'static {
-    /// Every known value.
-    fn known() -> &'static [Self];
-    /// The variant's name (`"Unknown"` for unknown codes).
-    fn name(&self) -> &'static str;
-    /// The wire text.
-    fn wire(&self) -> &str;
-    /// Parses wire text.
-    fn parse_wire(raw: &str) -> Self;
-}
+pub use sosopay::enums::Dictionary;
 
-macro_rules! wire_enum {
-    ($($t:ident),*) => {$(
-        impl WireEnum for $t {
-            fn known() -> &'static [Self] { $t::KNOWN }
-            fn name(&self) -> &'static str { $t::name(self) }
-            fn wire(&self) -> &str { self.as_wire() }
-            fn parse_wire(raw: &str) -> Self { $t::from_wire(raw) }
-        }
-    )*};
-}
-
-wire_enum!(
-    ResultCode,
-    OrderState,
-    Channel,
-    FundChannel,
-    DynamicIdType,
-    TradeType,
-    SerType
-);
-
-/// Parses a dictionary value given by its name (`"Wechat"`, any case) or its wire code (`"2"`).
-/// Unknown text is kept as `Unknown(raw)`; the core's validation decides whether that is allowed.
-pub fn parse_enum<T: WireEnum>(text: &str) -> T {
-    let t = text.trim();
-    T::known()
-        .iter()
-        .find(|v| v.name().eq_ignore_ascii_case(t))
-        .cloned()
-        .unwrap_or_else(|| T::parse_wire(t))
+/// A dictionary argument: its name (`"Wechat"`, any case) or its wire code (`"2"`), read by
+/// the core.
+pub fn parse_enum<T: Dictionary>(text: &str) -> T {
+    T::from_name_or_wire(text)
 }
 
 /// The names of every known value, for `knownValues()` in JS.
-pub fn names<T: WireEnum>() -> Vec<String> {
+pub fn names<T: Dictionary>() -> Vec<String> {
     T::known().iter().map(|v| v.name().to_owned()).collect()
 }
 
 /// The name of an optional dictionary value (`"Paid"`, `"Unknown"`).
-pub fn name_of<T: WireEnum>(v: &Option<T>) -> Option<String> {
+pub fn name_of<T: Dictionary>(v: &Option<T>) -> Option<String> {
     v.as_ref().map(|v| v.name().to_owned())
 }
 
 /// The wire text of an optional dictionary value (`"1"`).
-pub fn wire_of<T: WireEnum>(v: &Option<T>) -> Option<String> {
-    v.as_ref().map(|v| v.wire().to_owned())
+pub fn wire_of<T: Dictionary>(v: &Option<T>) -> Option<String> {
+    v.as_ref().map(|v| v.as_wire().to_owned())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -591,18 +554,10 @@ mod tests {
     }
 
     #[test]
-    fn enums_by_name_or_code() {
-        assert_eq!(parse_enum::<Channel>("wechat"), Channel::Wechat);
-        assert_eq!(parse_enum::<Channel>("2"), Channel::Wechat);
-        assert_eq!(parse_enum::<Channel>("Auto"), Channel::Auto);
+    fn enum_names() {
         assert_eq!(
-            parse_enum::<SerType>("ChargeDownCode"),
-            SerType::ChargeDownCode
+            names::<sosopay::TradeType>(),
+            vec!["Native", "Jsapi", "App"]
         );
-        assert_eq!(
-            parse_enum::<DynamicIdType>("laser"),
-            DynamicIdType::Unknown("laser".into())
-        );
-        assert_eq!(names::<TradeType>(), vec!["Native", "Jsapi", "App"]);
     }
 }

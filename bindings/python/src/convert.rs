@@ -5,10 +5,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 use serde_json::Value;
-use sosopay::{
-    Amount, Channel, DynamicIdType, FundChannel, OrderState, OutcomeStatus, ResultCode, SerType,
-    TradeType,
-};
+use sosopay::{Amount, OutcomeStatus};
 
 use crate::errors::{type_error, validation, OrPyErr};
 
@@ -221,87 +218,38 @@ pub fn to_py_dict<'py, T: serde::Serialize>(py: Python<'py>, v: &T) -> PyResult<
     json_to_py(py, &value)
 }
 
-fn known<T>(
-    list: &[T],
-    name: impl Fn(&T) -> &'static str,
-    wire: impl Fn(&T) -> String,
-) -> Vec<(String, String)> {
-    list.iter().map(|v| (name(v).to_owned(), wire(v))).collect()
-}
-
 /// `(VariantName, wire)` for every known value of the core enum `enum_name`.
 #[pyfunction]
 pub fn _enum_members(py: Python<'_>, enum_name: String) -> PyResult<Vec<(String, String)>> {
-    Ok(match enum_name.as_str() {
-        "ResultCode" => known(ResultCode::KNOWN, ResultCode::name, |v| {
-            v.as_wire().to_owned()
-        }),
-        "OrderState" => known(OrderState::KNOWN, OrderState::name, |v| {
-            v.as_wire().to_owned()
-        }),
-        "Channel" => known(Channel::KNOWN, Channel::name, |v| v.as_wire().to_owned()),
-        "FundChannel" => known(FundChannel::KNOWN, FundChannel::name, |v| {
-            v.as_wire().to_owned()
-        }),
-        "DynamicIdType" => known(DynamicIdType::KNOWN, DynamicIdType::name, |v| {
-            v.as_wire().to_owned()
-        }),
-        "TradeType" => known(TradeType::KNOWN, TradeType::name, |v| {
-            v.as_wire().to_owned()
-        }),
-        "SerType" => known(SerType::KNOWN, SerType::name, |v| v.as_wire().to_owned()),
-        "OutcomeStatus" => outcome_statuses()?,
-        other => {
-            return Err(validation(
-                py,
-                "enum_name",
-                format!("{other:?} is not a sosopay enum"),
-            ))
-        }
-    })
+    if enum_name == "OutcomeStatus" {
+        return outcome_statuses();
+    }
+    sosopay::enums::dictionary_members(&enum_name)
+        .map(|m| {
+            m.into_iter()
+                .map(|(n, w)| (n.to_owned(), w.to_owned()))
+                .collect()
+        })
+        .ok_or_else(|| not_an_enum(py, &enum_name))
+}
+
+fn not_an_enum(py: Python<'_>, name: &str) -> PyErr {
+    validation(py, "enum_name", format!("{name:?} is not a sosopay enum"))
 }
 
 /// `(Variant, text)` of every flow outcome, the text as the core serializes it (`"conflict"`).
 fn outcome_statuses() -> PyResult<Vec<(String, String)>> {
-    use OutcomeStatus::{Cancelled, Conflict, Failed, Paid, Pending, Unresolved};
-    // Exhaustive: a variant added to the core stops this from compiling until it is listed.
-    let listed = |s: OutcomeStatus| match s {
-        Paid | Failed | Cancelled | Pending | Unresolved | Conflict => s,
-    };
-    [Paid, Failed, Cancelled, Pending, Unresolved, Conflict]
-        .into_iter()
-        .map(|s| {
-            let s = listed(s);
-            match serde_json::to_value(s) {
-                Ok(Value::String(text)) => Ok((format!("{s:?}"), text)),
-                _ => Err(PyValueError::new_err(format!(
-                    "sosopay: {s:?} does not serialize as text"
-                ))),
-            }
-        })
-        .collect()
+    Ok(OutcomeStatus::KNOWN
+        .iter()
+        .map(|s| (s.name().to_owned(), s.as_str().to_owned()))
+        .collect())
 }
 
 /// The canonical wire text of `raw` read as the core enum `enum_name` (lenient: `"1.0"` → `"1"`,
 /// `"sucess"` → `"SUCCESS"`); unknown codes come back unchanged.
 #[pyfunction]
 pub fn _normalize_enum(py: Python<'_>, enum_name: String, raw: String) -> PyResult<String> {
-    Ok(match enum_name.as_str() {
-        "ResultCode" => ResultCode::from_wire(&raw).as_wire().to_owned(),
-        "OrderState" => OrderState::from_wire(&raw).as_wire().to_owned(),
-        "Channel" => Channel::from_wire(&raw).as_wire().to_owned(),
-        "FundChannel" => FundChannel::from_wire(&raw).as_wire().to_owned(),
-        "DynamicIdType" => DynamicIdType::from_wire(&raw).as_wire().to_owned(),
-        "TradeType" => TradeType::from_wire(&raw).as_wire().to_owned(),
-        "SerType" => SerType::from_wire(&raw).as_wire().to_owned(),
-        other => {
-            return Err(validation(
-                py,
-                "enum_name",
-                format!("{other:?} is not a sosopay enum"),
-            ))
-        }
-    })
+    sosopay::enums::normalize_wire(&enum_name, &raw).ok_or_else(|| not_an_enum(py, &enum_name))
 }
 
 /// The fen of a yuan `str`/`Decimal` (or of an `int` of fen when `fen` is true), by the
