@@ -187,7 +187,7 @@ module.exports = {
   DynamicIdType: constants(known.dynamicIdType),
   TradeType: constants(known.tradeType),
   SerType: constants(known.serType),
-  OutcomeStatus: constants(['Paid', 'Failed', 'Cancelled', 'Pending', 'Unresolved', 'Conflict']),
+  OutcomeStatus: constants(known.outcomeStatus),
   // The error classes (fromNative stays internal: it converts the native layer's errors).
   ...Object.fromEntries(Object.entries(errors).filter(([name]) => name !== 'fromNative')),
   ...webhook.makeWebhook({

@@ -267,6 +267,43 @@ pub enum OutcomeStatus {
     Conflict,
 }
 
+impl OutcomeStatus {
+    /// Every status, in this order.
+    pub const KNOWN: &'static [OutcomeStatus] = &[
+        OutcomeStatus::Paid,
+        OutcomeStatus::Failed,
+        OutcomeStatus::Cancelled,
+        OutcomeStatus::Pending,
+        OutcomeStatus::Unresolved,
+        OutcomeStatus::Conflict,
+    ];
+
+    /// The variant's name (`"Paid"`), for bindings; the serde form is `"paid"`
+    /// ([`as_str`](Self::as_str)).
+    pub fn name(self) -> &'static str {
+        match self {
+            OutcomeStatus::Paid => "Paid",
+            OutcomeStatus::Failed => "Failed",
+            OutcomeStatus::Cancelled => "Cancelled",
+            OutcomeStatus::Pending => "Pending",
+            OutcomeStatus::Unresolved => "Unresolved",
+            OutcomeStatus::Conflict => "Conflict",
+        }
+    }
+
+    /// The text form (`"paid"`), as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeStatus::Paid => "paid",
+            OutcomeStatus::Failed => "failed",
+            OutcomeStatus::Cancelled => "cancelled",
+            OutcomeStatus::Pending => "pending",
+            OutcomeStatus::Unresolved => "unresolved",
+            OutcomeStatus::Conflict => "conflict",
+        }
+    }
+}
+
 /// The status table: the outcome an order's state means, or `None` while it is not final
 /// (0 awaiting payment, 3 cancel applied, 7 reserved, or a state this SDK does not know).
 ///
@@ -1026,6 +1063,26 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outcome_status_names_and_text() {
+        for s in OutcomeStatus::KNOWN {
+            let exhaustive = match s {
+                OutcomeStatus::Paid
+                | OutcomeStatus::Failed
+                | OutcomeStatus::Cancelled
+                | OutcomeStatus::Pending
+                | OutcomeStatus::Unresolved
+                | OutcomeStatus::Conflict => *s,
+            };
+            assert_eq!(format!("{exhaustive:?}"), s.name());
+            assert_eq!(
+                serde_json::to_value(s).ok(),
+                Some(serde_json::Value::from(s.as_str()))
+            );
+        }
+        assert_eq!(OutcomeStatus::KNOWN.len(), 6);
+    }
 
     #[test]
     fn status_table_has_a_row_for_every_state() {

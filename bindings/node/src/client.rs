@@ -11,7 +11,7 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status};
 use napi_derive::napi;
 use sosopay::codec::Format;
-use sosopay::flows::{OutcomeStatus, PaymentOutcome as CoreOutcome, WaitOptions as CoreWait};
+use sosopay::flows::{PaymentOutcome as CoreOutcome, WaitOptions as CoreWait};
 use sosopay::models::{
     CancelRequest as CoreCancel, FlowRechargeRequest as CoreFlow, MicropayRequest as CoreMicropay,
     OrderRequest as CoreOrder, QueryRequest as CoreQuery, RefundRequest as CoreRefund,
@@ -598,21 +598,10 @@ pub struct PaymentOutcome {
     pub queries: u32,
 }
 
-pub(crate) fn outcome_name(s: OutcomeStatus) -> &'static str {
-    match s {
-        OutcomeStatus::Paid => "Paid",
-        OutcomeStatus::Failed => "Failed",
-        OutcomeStatus::Cancelled => "Cancelled",
-        OutcomeStatus::Pending => "Pending",
-        OutcomeStatus::Unresolved => "Unresolved",
-        OutcomeStatus::Conflict => "Conflict",
-    }
-}
-
 impl From<CoreOutcome> for PaymentOutcome {
     fn from(o: CoreOutcome) -> Self {
         PaymentOutcome {
-            status: outcome_name(o.status).to_owned(),
+            status: o.status.name().to_owned(),
             is_paid: o.is_paid(),
             charge_code: o.charge_code,
             order: o.order.map(Into::into),

@@ -11,7 +11,6 @@ use napi::Status;
 use napi_derive::napi;
 use sosopay::{FlowControl, FlowEvent as CoreEvent, FlowObserver, OrderState};
 
-use crate::client::outcome_name;
 use crate::convert::{name_of, wire_of};
 use crate::error::PREFIX;
 
@@ -102,7 +101,7 @@ fn event(e: &CoreEvent, started: Instant) -> Option<FlowEvent> {
         }
         CoreEvent::Done { status } => {
             out.kind = "done".into();
-            out.status = Some(outcome_name(*status).to_owned());
+            out.status = Some(status.name().to_owned());
         }
         // A kind added to the core later: not reported until this binding knows it.
         #[allow(unreachable_patterns)]

@@ -38,6 +38,8 @@ pub struct KnownValues {
     pub trade_type: Vec<String>,
     /// What a query's code is.
     pub ser_type: Vec<String>,
+    /// How a payment flow ended.
+    pub outcome_status: Vec<String>,
 }
 
 /// Every known dictionary value (names as used in requests and replies).
@@ -54,6 +56,10 @@ pub fn known_values() -> KnownValues {
         dynamic_id_type: names::<DynamicIdType>(),
         trade_type: names::<TradeType>(),
         ser_type: names::<SerType>(),
+        outcome_status: sosopay::OutcomeStatus::KNOWN
+            .iter()
+            .map(|s| s.name().to_owned())
+            .collect(),
     }
 }
 

@@ -101,7 +101,7 @@ pub struct ClientConfig {
     pub micropay_timeout_ms: i64,
     /// Attempts of a query in all (1 disables retries). Only queries are retried.
     #[uniffi(default = 3)]
-    pub retry_max_attempts: i64,
+    pub retry_max_attempts: i32,
     /// The first retry delay, ms.
     #[uniffi(default = 200)]
     pub retry_base_delay_ms: i64,
@@ -151,7 +151,7 @@ pub struct RequestLog {
     /// The order concerned, when there is one.
     pub charge_code: Option<String>,
     /// 1 for the first attempt.
-    pub attempt: i64,
+    pub attempt: i32,
     /// Time from sending to the decoded reply or the error, ms.
     pub duration_ms: i64,
     /// The HTTP status, when a reply arrived.
@@ -169,7 +169,7 @@ impl From<&sosopay::RequestLog> for RequestLog {
         RequestLog {
             operation: l.operation.to_owned(),
             charge_code: l.charge_code.clone(),
-            attempt: i64::from(l.attempt),
+            attempt: crate::models::count_out(l.attempt),
             duration_ms: ms_out(l.duration),
             http_status: l.http_status.map(i32::from),
             result_code: l.result_code.clone(),
@@ -211,7 +211,7 @@ pub struct WaitOptions {
     pub max_poll_interval_ms: i64,
     /// How many times to try cancelling before reporting the outcome unresolved.
     #[uniffi(default = 5)]
-    pub cancel_attempts: i64,
+    pub cancel_attempts: i32,
     /// The upper bound of the whole flow, ms (at least `deadline_ms`); unset: 90 s, or the
     /// deadline + 30 s when that is longer.
     #[uniffi(default = None)]
@@ -293,7 +293,7 @@ pub struct PaymentOutcome {
     /// Why, in words (for the cashier's screen and the logs).
     pub reason: String,
     /// How many queries were made.
-    pub queries: i64,
+    pub queries: i32,
 }
 
 impl From<sosopay::PaymentOutcome> for PaymentOutcome {
@@ -304,7 +304,7 @@ impl From<sosopay::PaymentOutcome> for PaymentOutcome {
             order: o.order.map(Into::into),
             result_code: o.code.map(Into::into),
             reason: o.reason,
-            queries: i64::from(o.queries),
+            queries: crate::models::count_out(o.queries),
         }
     }
 }

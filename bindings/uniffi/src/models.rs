@@ -28,14 +28,18 @@ pub(crate) fn fen_out(a: Amount) -> i64 {
     i64::try_from(a.fen()).unwrap_or(i64::MAX)
 }
 
-pub(crate) fn u32_in(field: &str, v: i64) -> Result<u32> {
-    u32::try_from(v).map_err(|_| {
-        SosopayError::validation(field, format!("{v} is out of range (0 to {})", u32::MAX))
-    })
+pub(crate) fn u32_in(field: &str, v: i32) -> Result<u32> {
+    u32::try_from(v).map_err(|_| SosopayError::validation(field, format!("{v} is negative")))
 }
 
-fn opt_u32_in(field: &str, v: Option<i64>) -> Result<Option<u32>> {
+fn opt_u32_in(field: &str, v: Option<i32>) -> Result<Option<u32>> {
     v.map(|v| u32_in(field, v)).transpose()
+}
+
+/// A count for Kotlin's `Int` / Swift's `Int32` (saturating: no count the gateway sends comes
+/// near 2^31).
+pub(crate) fn count_out(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
 }
 
 /// Parses a yuan amount (`"158.00"`, `"0.1"`, `"12"`) exactly into fen. Rejects signs,
@@ -69,7 +73,7 @@ pub struct Goods {
     pub subject: String,
     /// `GOOD_QUANTITY`.
     #[uniffi(default = 1)]
-    pub quantity: i64,
+    pub quantity: i32,
     /// `GOOD_SHOWURL`.
     #[uniffi(default = None)]
     pub show_url: Option<String>,
@@ -97,7 +101,7 @@ impl From<sosopay::models::Goods> for Goods {
             category: g.class,
             price_fen: fen_out(g.price),
             subject: g.subject,
-            quantity: i64::from(g.quantity),
+            quantity: count_out(g.quantity),
             show_url: g.show_url,
         }
     }
@@ -142,7 +146,7 @@ pub struct MicropayRequest {
     pub merchant_para: Option<String>,
     /// `TIME_EXPIRE` in seconds, at least 120.
     #[uniffi(default = None)]
-    pub time_expire_seconds: Option<i64>,
+    pub time_expire_seconds: Option<i32>,
     /// `GOODS_DETAIL`.
     #[uniffi(default = [])]
     pub goods: Vec<Goods>,
@@ -205,7 +209,7 @@ pub struct OrderRequest {
     pub merchant_para: Option<String>,
     /// `TIME_EXPIRE` in seconds, at least 120.
     #[uniffi(default = None)]
-    pub time_expire_seconds: Option<i64>,
+    pub time_expire_seconds: Option<i32>,
     /// `NODIFY_URL`: where the gateway POSTs the payment notification.
     #[uniffi(default = None)]
     pub notify_url: Option<String>,
@@ -332,7 +336,7 @@ pub struct FlowRechargeRequest {
     /// `phoneNo`.
     pub phone_no: String,
     /// `flowVal` in MB.
-    pub flow_val_mb: i64,
+    pub flow_val_mb: i32,
     /// `flowType`: `"0"` nationwide (default), `"1"` within the province.
     #[uniffi(default = None)]
     pub flow_type: Option<String>,
@@ -634,7 +638,7 @@ pub struct FlowOrder {
     /// `phoneNo`.
     pub phone_no: Option<String>,
     /// `flowVal` (MB).
-    pub flow_val_mb: Option<i64>,
+    pub flow_val_mb: Option<i32>,
     /// `flowType`.
     pub flow_type: Option<String>,
     /// `busiCode`.
@@ -667,7 +671,7 @@ impl From<sosopay::models::FlowRechargeReply> for FlowRechargeReply {
             flow: r.flow.map(|f| FlowOrder {
                 id: f.id,
                 phone_no: f.phone_no,
-                flow_val_mb: f.flow_val.map(i64::from),
+                flow_val_mb: f.flow_val.map(count_out),
                 flow_type: f.flow_type,
                 busi_code: f.busi_code,
                 order_id: f.order_id,

@@ -2355,7 +2355,7 @@ public struct ClientConfig {
     /**
      * Attempts of a query in all (1 disables retries). Only queries are retried.
      */
-    public var retryMaxAttempts: Int64
+    public var retryMaxAttempts: Int32
     /**
      * The first retry delay, ms.
      */
@@ -2402,7 +2402,7 @@ public struct ClientConfig {
          */micropayTimeoutMs: Int64 = Int64(95000), 
         /**
          * Attempts of a query in all (1 disables retries). Only queries are retried.
-         */retryMaxAttempts: Int64 = Int64(3), 
+         */retryMaxAttempts: Int32 = 3, 
         /**
          * The first retry delay, ms.
          */retryBaseDelayMs: Int64 = Int64(200), 
@@ -2454,7 +2454,7 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
                 connectTimeoutMs: FfiConverterInt64.read(from: &buf), 
                 timeoutMs: FfiConverterInt64.read(from: &buf), 
                 micropayTimeoutMs: FfiConverterInt64.read(from: &buf), 
-                retryMaxAttempts: FfiConverterInt64.read(from: &buf), 
+                retryMaxAttempts: FfiConverterInt32.read(from: &buf), 
                 retryBaseDelayMs: FfiConverterInt64.read(from: &buf), 
                 retryMaxDelayMs: FfiConverterInt64.read(from: &buf), 
                 defaultOperId: FfiConverterOptionString.read(from: &buf), 
@@ -2471,7 +2471,7 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.connectTimeoutMs, into: &buf)
         FfiConverterInt64.write(value.timeoutMs, into: &buf)
         FfiConverterInt64.write(value.micropayTimeoutMs, into: &buf)
-        FfiConverterInt64.write(value.retryMaxAttempts, into: &buf)
+        FfiConverterInt32.write(value.retryMaxAttempts, into: &buf)
         FfiConverterInt64.write(value.retryBaseDelayMs, into: &buf)
         FfiConverterInt64.write(value.retryMaxDelayMs, into: &buf)
         FfiConverterOptionString.write(value.defaultOperId, into: &buf)
@@ -2510,7 +2510,7 @@ public struct FlowOrder: Equatable, Hashable {
     /**
      * `flowVal` (MB).
      */
-    public var flowValMb: Int64?
+    public var flowValMb: Int32?
     /**
      * `flowType`.
      */
@@ -2547,7 +2547,7 @@ public struct FlowOrder: Equatable, Hashable {
          */phoneNo: String?, 
         /**
          * `flowVal` (MB).
-         */flowValMb: Int64?, 
+         */flowValMb: Int32?, 
         /**
          * `flowType`.
          */flowType: String?, 
@@ -2595,7 +2595,7 @@ public struct FfiConverterTypeFlowOrder: FfiConverterRustBuffer {
             try FlowOrder(
                 id: FfiConverterOptionString.read(from: &buf), 
                 phoneNo: FfiConverterOptionString.read(from: &buf), 
-                flowValMb: FfiConverterOptionInt64.read(from: &buf), 
+                flowValMb: FfiConverterOptionInt32.read(from: &buf), 
                 flowType: FfiConverterOptionString.read(from: &buf), 
                 busiCode: FfiConverterOptionString.read(from: &buf), 
                 orderId: FfiConverterOptionString.read(from: &buf), 
@@ -2608,7 +2608,7 @@ public struct FfiConverterTypeFlowOrder: FfiConverterRustBuffer {
     public static func write(_ value: FlowOrder, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.phoneNo, into: &buf)
-        FfiConverterOptionInt64.write(value.flowValMb, into: &buf)
+        FfiConverterOptionInt32.write(value.flowValMb, into: &buf)
         FfiConverterOptionString.write(value.flowType, into: &buf)
         FfiConverterOptionString.write(value.busiCode, into: &buf)
         FfiConverterOptionString.write(value.orderId, into: &buf)
@@ -2724,7 +2724,7 @@ public struct FlowRechargeRequest: Equatable, Hashable {
     /**
      * `flowVal` in MB.
      */
-    public var flowValMb: Int64
+    public var flowValMb: Int32
     /**
      * `flowType`: `"0"` nationwide (default), `"1"` within the province.
      */
@@ -2742,7 +2742,7 @@ public struct FlowRechargeRequest: Equatable, Hashable {
          */phoneNo: String, 
         /**
          * `flowVal` in MB.
-         */flowValMb: Int64, 
+         */flowValMb: Int32, 
         /**
          * `flowType`: `"0"` nationwide (default), `"1"` within the province.
          */flowType: String? = nil, 
@@ -2772,7 +2772,7 @@ public struct FfiConverterTypeFlowRechargeRequest: FfiConverterRustBuffer {
         return
             try FlowRechargeRequest(
                 phoneNo: FfiConverterString.read(from: &buf), 
-                flowValMb: FfiConverterInt64.read(from: &buf), 
+                flowValMb: FfiConverterInt32.read(from: &buf), 
                 flowType: FfiConverterOptionString.read(from: &buf), 
                 notifyUrl: FfiConverterOptionString.read(from: &buf)
         )
@@ -2780,7 +2780,7 @@ public struct FfiConverterTypeFlowRechargeRequest: FfiConverterRustBuffer {
 
     public static func write(_ value: FlowRechargeRequest, into buf: inout [UInt8]) {
         FfiConverterString.write(value.phoneNo, into: &buf)
-        FfiConverterInt64.write(value.flowValMb, into: &buf)
+        FfiConverterInt32.write(value.flowValMb, into: &buf)
         FfiConverterOptionString.write(value.flowType, into: &buf)
         FfiConverterOptionString.write(value.notifyUrl, into: &buf)
     }
@@ -2977,7 +2977,7 @@ public struct Goods: Equatable, Hashable {
     /**
      * `GOOD_QUANTITY`.
      */
-    public var quantity: Int64
+    public var quantity: Int32
     /**
      * `GOOD_SHOWURL`.
      */
@@ -3003,7 +3003,7 @@ public struct Goods: Equatable, Hashable {
          */subject: String, 
         /**
          * `GOOD_QUANTITY`.
-         */quantity: Int64 = Int64(1), 
+         */quantity: Int32 = 1, 
         /**
          * `GOOD_SHOWURL`.
          */showUrl: String? = nil) {
@@ -3037,7 +3037,7 @@ public struct FfiConverterTypeGoods: FfiConverterRustBuffer {
                 category: FfiConverterString.read(from: &buf), 
                 priceFen: FfiConverterInt64.read(from: &buf), 
                 subject: FfiConverterString.read(from: &buf), 
-                quantity: FfiConverterInt64.read(from: &buf), 
+                quantity: FfiConverterInt32.read(from: &buf), 
                 showUrl: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -3048,7 +3048,7 @@ public struct FfiConverterTypeGoods: FfiConverterRustBuffer {
         FfiConverterString.write(value.category, into: &buf)
         FfiConverterInt64.write(value.priceFen, into: &buf)
         FfiConverterString.write(value.subject, into: &buf)
-        FfiConverterInt64.write(value.quantity, into: &buf)
+        FfiConverterInt32.write(value.quantity, into: &buf)
         FfiConverterOptionString.write(value.showUrl, into: &buf)
     }
 }
@@ -3225,7 +3225,7 @@ public struct MicropayRequest: Equatable, Hashable {
     /**
      * `TIME_EXPIRE` in seconds, at least 120.
      */
-    public var timeExpireSeconds: Int64?
+    public var timeExpireSeconds: Int32?
     /**
      * `GOODS_DETAIL`.
      */
@@ -3274,7 +3274,7 @@ public struct MicropayRequest: Equatable, Hashable {
          */merchantPara: String? = nil, 
         /**
          * `TIME_EXPIRE` in seconds, at least 120.
-         */timeExpireSeconds: Int64? = nil, 
+         */timeExpireSeconds: Int32? = nil, 
         /**
          * `GOODS_DETAIL`.
          */goods: [Goods] = [], 
@@ -3326,7 +3326,7 @@ public struct FfiConverterTypeMicropayRequest: FfiConverterRustBuffer {
                 devId: FfiConverterString.read(from: &buf), 
                 registerId: FfiConverterOptionString.read(from: &buf), 
                 merchantPara: FfiConverterOptionString.read(from: &buf), 
-                timeExpireSeconds: FfiConverterOptionInt64.read(from: &buf), 
+                timeExpireSeconds: FfiConverterOptionInt32.read(from: &buf), 
                 goods: FfiConverterSequenceTypeGoods.read(from: &buf), 
                 verifyCodes: FfiConverterOptionString.read(from: &buf), 
                 notifyUrl: FfiConverterOptionString.read(from: &buf)
@@ -3344,7 +3344,7 @@ public struct FfiConverterTypeMicropayRequest: FfiConverterRustBuffer {
         FfiConverterString.write(value.devId, into: &buf)
         FfiConverterOptionString.write(value.registerId, into: &buf)
         FfiConverterOptionString.write(value.merchantPara, into: &buf)
-        FfiConverterOptionInt64.write(value.timeExpireSeconds, into: &buf)
+        FfiConverterOptionInt32.write(value.timeExpireSeconds, into: &buf)
         FfiConverterSequenceTypeGoods.write(value.goods, into: &buf)
         FfiConverterOptionString.write(value.verifyCodes, into: &buf)
         FfiConverterOptionString.write(value.notifyUrl, into: &buf)
@@ -3864,7 +3864,7 @@ public struct OrderRequest: Equatable, Hashable {
     /**
      * `TIME_EXPIRE` in seconds, at least 120.
      */
-    public var timeExpireSeconds: Int64?
+    public var timeExpireSeconds: Int32?
     /**
      * `NODIFY_URL`: where the gateway POSTs the payment notification.
      */
@@ -3919,7 +3919,7 @@ public struct OrderRequest: Equatable, Hashable {
          */merchantPara: String? = nil, 
         /**
          * `TIME_EXPIRE` in seconds, at least 120.
-         */timeExpireSeconds: Int64? = nil, 
+         */timeExpireSeconds: Int32? = nil, 
         /**
          * `NODIFY_URL`: where the gateway POSTs the payment notification.
          */notifyUrl: String? = nil, 
@@ -3979,7 +3979,7 @@ public struct FfiConverterTypeOrderRequest: FfiConverterRustBuffer {
                 devId: FfiConverterString.read(from: &buf), 
                 registerId: FfiConverterOptionString.read(from: &buf), 
                 merchantPara: FfiConverterOptionString.read(from: &buf), 
-                timeExpireSeconds: FfiConverterOptionInt64.read(from: &buf), 
+                timeExpireSeconds: FfiConverterOptionInt32.read(from: &buf), 
                 notifyUrl: FfiConverterOptionString.read(from: &buf), 
                 goods: FfiConverterSequenceTypeGoods.read(from: &buf), 
                 verifyCodes: FfiConverterOptionString.read(from: &buf), 
@@ -3998,7 +3998,7 @@ public struct FfiConverterTypeOrderRequest: FfiConverterRustBuffer {
         FfiConverterString.write(value.devId, into: &buf)
         FfiConverterOptionString.write(value.registerId, into: &buf)
         FfiConverterOptionString.write(value.merchantPara, into: &buf)
-        FfiConverterOptionInt64.write(value.timeExpireSeconds, into: &buf)
+        FfiConverterOptionInt32.write(value.timeExpireSeconds, into: &buf)
         FfiConverterOptionString.write(value.notifyUrl, into: &buf)
         FfiConverterSequenceTypeGoods.write(value.goods, into: &buf)
         FfiConverterOptionString.write(value.verifyCodes, into: &buf)
@@ -4132,7 +4132,7 @@ public struct PaymentOutcome: Equatable, Hashable {
     /**
      * How many queries were made.
      */
-    public var queries: Int64
+    public var queries: Int32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4154,7 +4154,7 @@ public struct PaymentOutcome: Equatable, Hashable {
          */reason: String, 
         /**
          * How many queries were made.
-         */queries: Int64) {
+         */queries: Int32) {
         self.status = status
         self.chargeCode = chargeCode
         self.order = order
@@ -4184,7 +4184,7 @@ public struct FfiConverterTypePaymentOutcome: FfiConverterRustBuffer {
                 order: FfiConverterOptionTypeOrderDetails.read(from: &buf), 
                 resultCode: FfiConverterOptionTypeResultCode.read(from: &buf), 
                 reason: FfiConverterString.read(from: &buf), 
-                queries: FfiConverterInt64.read(from: &buf)
+                queries: FfiConverterInt32.read(from: &buf)
         )
     }
 
@@ -4194,7 +4194,7 @@ public struct FfiConverterTypePaymentOutcome: FfiConverterRustBuffer {
         FfiConverterOptionTypeOrderDetails.write(value.order, into: &buf)
         FfiConverterOptionTypeResultCode.write(value.resultCode, into: &buf)
         FfiConverterString.write(value.reason, into: &buf)
-        FfiConverterInt64.write(value.queries, into: &buf)
+        FfiConverterInt32.write(value.queries, into: &buf)
     }
 }
 
@@ -4615,7 +4615,7 @@ public struct RequestLog: Equatable, Hashable {
     /**
      * 1 for the first attempt.
      */
-    public var attempt: Int64
+    public var attempt: Int32
     /**
      * Time from sending to the decoded reply or the error, ms.
      */
@@ -4648,7 +4648,7 @@ public struct RequestLog: Equatable, Hashable {
          */chargeCode: String?, 
         /**
          * 1 for the first attempt.
-         */attempt: Int64, 
+         */attempt: Int32, 
         /**
          * Time from sending to the decoded reply or the error, ms.
          */durationMs: Int64, 
@@ -4692,7 +4692,7 @@ public struct FfiConverterTypeRequestLog: FfiConverterRustBuffer {
             try RequestLog(
                 operation: FfiConverterString.read(from: &buf), 
                 chargeCode: FfiConverterOptionString.read(from: &buf), 
-                attempt: FfiConverterInt64.read(from: &buf), 
+                attempt: FfiConverterInt32.read(from: &buf), 
                 durationMs: FfiConverterInt64.read(from: &buf), 
                 httpStatus: FfiConverterOptionInt32.read(from: &buf), 
                 resultCode: FfiConverterOptionString.read(from: &buf), 
@@ -4704,7 +4704,7 @@ public struct FfiConverterTypeRequestLog: FfiConverterRustBuffer {
     public static func write(_ value: RequestLog, into buf: inout [UInt8]) {
         FfiConverterString.write(value.operation, into: &buf)
         FfiConverterOptionString.write(value.chargeCode, into: &buf)
-        FfiConverterInt64.write(value.attempt, into: &buf)
+        FfiConverterInt32.write(value.attempt, into: &buf)
         FfiConverterInt64.write(value.durationMs, into: &buf)
         FfiConverterOptionInt32.write(value.httpStatus, into: &buf)
         FfiConverterOptionString.write(value.resultCode, into: &buf)
@@ -4887,7 +4887,7 @@ public struct WaitOptions: Equatable, Hashable {
     /**
      * How many times to try cancelling before reporting the outcome unresolved.
      */
-    public var cancelAttempts: Int64
+    public var cancelAttempts: Int32
     /**
      * The upper bound of the whole flow, ms (at least `deadline_ms`); unset: 90 s, or the
      * deadline + 30 s when that is longer.
@@ -4914,7 +4914,7 @@ public struct WaitOptions: Equatable, Hashable {
          */maxPollIntervalMs: Int64 = Int64(5000), 
         /**
          * How many times to try cancelling before reporting the outcome unresolved.
-         */cancelAttempts: Int64 = Int64(5), 
+         */cancelAttempts: Int32 = 5, 
         /**
          * The upper bound of the whole flow, ms (at least `deadline_ms`); unset: 90 s, or the
          * deadline + 30 s when that is longer.
@@ -4950,7 +4950,7 @@ public struct FfiConverterTypeWaitOptions: FfiConverterRustBuffer {
                 deadlineMs: FfiConverterInt64.read(from: &buf), 
                 pollIntervalMs: FfiConverterInt64.read(from: &buf), 
                 maxPollIntervalMs: FfiConverterInt64.read(from: &buf), 
-                cancelAttempts: FfiConverterInt64.read(from: &buf), 
+                cancelAttempts: FfiConverterInt32.read(from: &buf), 
                 maxDurationMs: FfiConverterOptionInt64.read(from: &buf), 
                 gatewayHoldMs: FfiConverterInt64.read(from: &buf)
         )
@@ -4960,7 +4960,7 @@ public struct FfiConverterTypeWaitOptions: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.deadlineMs, into: &buf)
         FfiConverterInt64.write(value.pollIntervalMs, into: &buf)
         FfiConverterInt64.write(value.maxPollIntervalMs, into: &buf)
-        FfiConverterInt64.write(value.cancelAttempts, into: &buf)
+        FfiConverterInt32.write(value.cancelAttempts, into: &buf)
         FfiConverterOptionInt64.write(value.maxDurationMs, into: &buf)
         FfiConverterInt64.write(value.gatewayHoldMs, into: &buf)
     }
@@ -5197,7 +5197,7 @@ public func FfiConverterTypeChannel_lower(_ value: Channel) -> RustBuffer {
 
 
 /**
- * `DYNAMIC_ID_TYPE`: how the customer's code was read.
+ * `DYNAMIC_ID_TYPE`.
  */
 
 public enum DynamicIdType: Equatable, Hashable, CustomStringConvertible {
@@ -5471,7 +5471,7 @@ public func FfiConverterTypeFlowEvent_lower(_ value: FlowEvent) -> RustBuffer {
 
 
 /**
- * `FUND_CHANNEL` (appendix 3): where the money came from.
+ * `FUND_CHANNEL` (appendix 3).
  */
 
 public enum FundChannel: Equatable, Hashable, CustomStringConvertible {
@@ -5940,7 +5940,7 @@ public func FfiConverterTypeGatewayEnvironment_lower(_ value: GatewayEnvironment
 
 
 /**
- * `STATE` of an order (appendix 4).
+ * `STATE` (appendix 4).
  */
 
 public enum OrderState: Equatable, Hashable, CustomStringConvertible {
@@ -6357,7 +6357,7 @@ public func FfiConverterTypeReplyFormat_lower(_ value: ReplyFormat) -> RustBuffe
 public enum ResultCode: Equatable, Hashable, CustomStringConvertible {
     
     /**
-     * 成功.
+     * 成功 (`SUCCESS`; the appendix spells it `SUCESS`, both accepted).
      */
     case success
     /**

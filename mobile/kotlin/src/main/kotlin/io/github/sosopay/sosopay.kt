@@ -4448,7 +4448,7 @@ data class ClientConfig (
     /**
      * Attempts of a query in all (1 disables retries). Only queries are retried.
      */
-    val `retryMaxAttempts`: kotlin.Long = 3L 
+    val `retryMaxAttempts`: kotlin.Int = 3 
     , 
     /**
      * The first retry delay, ms.
@@ -4513,7 +4513,7 @@ public object FfiConverterTypeClientConfig: FfiConverterRustBuffer<ClientConfig>
             FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterInt.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -4530,7 +4530,7 @@ public object FfiConverterTypeClientConfig: FfiConverterRustBuffer<ClientConfig>
             FfiConverterLong.allocationSize(value.`connectTimeoutMs`) +
             FfiConverterLong.allocationSize(value.`timeoutMs`) +
             FfiConverterLong.allocationSize(value.`micropayTimeoutMs`) +
-            FfiConverterLong.allocationSize(value.`retryMaxAttempts`) +
+            FfiConverterInt.allocationSize(value.`retryMaxAttempts`) +
             FfiConverterLong.allocationSize(value.`retryBaseDelayMs`) +
             FfiConverterLong.allocationSize(value.`retryMaxDelayMs`) +
             FfiConverterOptionalString.allocationSize(value.`defaultOperId`) +
@@ -4546,7 +4546,7 @@ public object FfiConverterTypeClientConfig: FfiConverterRustBuffer<ClientConfig>
             FfiConverterLong.write(value.`connectTimeoutMs`, buf)
             FfiConverterLong.write(value.`timeoutMs`, buf)
             FfiConverterLong.write(value.`micropayTimeoutMs`, buf)
-            FfiConverterLong.write(value.`retryMaxAttempts`, buf)
+            FfiConverterInt.write(value.`retryMaxAttempts`, buf)
             FfiConverterLong.write(value.`retryBaseDelayMs`, buf)
             FfiConverterLong.write(value.`retryMaxDelayMs`, buf)
             FfiConverterOptionalString.write(value.`defaultOperId`, buf)
@@ -4573,7 +4573,7 @@ data class FlowOrder (
     /**
      * `flowVal` (MB).
      */
-    val `flowValMb`: kotlin.Long?
+    val `flowValMb`: kotlin.Int?
     , 
     /**
      * `flowType`.
@@ -4622,7 +4622,7 @@ public object FfiConverterTypeFlowOrder: FfiConverterRustBuffer<FlowOrder> {
         return FlowOrder(
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalInt.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -4635,7 +4635,7 @@ public object FfiConverterTypeFlowOrder: FfiConverterRustBuffer<FlowOrder> {
     override fun allocationSize(value: FlowOrder) = (
             FfiConverterOptionalString.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`phoneNo`) +
-            FfiConverterOptionalLong.allocationSize(value.`flowValMb`) +
+            FfiConverterOptionalInt.allocationSize(value.`flowValMb`) +
             FfiConverterOptionalString.allocationSize(value.`flowType`) +
             FfiConverterOptionalString.allocationSize(value.`busiCode`) +
             FfiConverterOptionalString.allocationSize(value.`orderId`) +
@@ -4647,7 +4647,7 @@ public object FfiConverterTypeFlowOrder: FfiConverterRustBuffer<FlowOrder> {
     override fun write(value: FlowOrder, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`phoneNo`, buf)
-            FfiConverterOptionalLong.write(value.`flowValMb`, buf)
+            FfiConverterOptionalInt.write(value.`flowValMb`, buf)
             FfiConverterOptionalString.write(value.`flowType`, buf)
             FfiConverterOptionalString.write(value.`busiCode`, buf)
             FfiConverterOptionalString.write(value.`orderId`, buf)
@@ -4726,7 +4726,7 @@ data class FlowRechargeRequest (
     /**
      * `flowVal` in MB.
      */
-    val `flowValMb`: kotlin.Long
+    val `flowValMb`: kotlin.Int
     , 
     /**
      * `flowType`: `"0"` nationwide (default), `"1"` within the province.
@@ -4754,7 +4754,7 @@ public object FfiConverterTypeFlowRechargeRequest: FfiConverterRustBuffer<FlowRe
     override fun read(buf: ByteBuffer): FlowRechargeRequest {
         return FlowRechargeRequest(
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterInt.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
@@ -4762,14 +4762,14 @@ public object FfiConverterTypeFlowRechargeRequest: FfiConverterRustBuffer<FlowRe
 
     override fun allocationSize(value: FlowRechargeRequest) = (
             FfiConverterString.allocationSize(value.`phoneNo`) +
-            FfiConverterLong.allocationSize(value.`flowValMb`) +
+            FfiConverterInt.allocationSize(value.`flowValMb`) +
             FfiConverterOptionalString.allocationSize(value.`flowType`) +
             FfiConverterOptionalString.allocationSize(value.`notifyUrl`)
     )
 
     override fun write(value: FlowRechargeRequest, buf: ByteBuffer) {
             FfiConverterString.write(value.`phoneNo`, buf)
-            FfiConverterLong.write(value.`flowValMb`, buf)
+            FfiConverterInt.write(value.`flowValMb`, buf)
             FfiConverterOptionalString.write(value.`flowType`, buf)
             FfiConverterOptionalString.write(value.`notifyUrl`, buf)
     }
@@ -4911,7 +4911,7 @@ data class Goods (
     /**
      * `GOOD_QUANTITY`.
      */
-    val `quantity`: kotlin.Long = 1L 
+    val `quantity`: kotlin.Int = 1 
     , 
     /**
      * `GOOD_SHOWURL`.
@@ -4938,7 +4938,7 @@ public object FfiConverterTypeGoods: FfiConverterRustBuffer<Goods> {
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterInt.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
@@ -4949,7 +4949,7 @@ public object FfiConverterTypeGoods: FfiConverterRustBuffer<Goods> {
             FfiConverterString.allocationSize(value.`category`) +
             FfiConverterLong.allocationSize(value.`priceFen`) +
             FfiConverterString.allocationSize(value.`subject`) +
-            FfiConverterLong.allocationSize(value.`quantity`) +
+            FfiConverterInt.allocationSize(value.`quantity`) +
             FfiConverterOptionalString.allocationSize(value.`showUrl`)
     )
 
@@ -4959,7 +4959,7 @@ public object FfiConverterTypeGoods: FfiConverterRustBuffer<Goods> {
             FfiConverterString.write(value.`category`, buf)
             FfiConverterLong.write(value.`priceFen`, buf)
             FfiConverterString.write(value.`subject`, buf)
-            FfiConverterLong.write(value.`quantity`, buf)
+            FfiConverterInt.write(value.`quantity`, buf)
             FfiConverterOptionalString.write(value.`showUrl`, buf)
     }
 }
@@ -5102,7 +5102,7 @@ data class MicropayRequest (
     /**
      * `TIME_EXPIRE` in seconds, at least 120.
      */
-    val `timeExpireSeconds`: kotlin.Long? = null 
+    val `timeExpireSeconds`: kotlin.Int? = null 
     , 
     /**
      * `GOODS_DETAIL`.
@@ -5144,7 +5144,7 @@ public object FfiConverterTypeMicropayRequest: FfiConverterRustBuffer<MicropayRe
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalInt.read(buf),
             FfiConverterSequenceTypeGoods.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -5162,7 +5162,7 @@ public object FfiConverterTypeMicropayRequest: FfiConverterRustBuffer<MicropayRe
             FfiConverterString.allocationSize(value.`devId`) +
             FfiConverterOptionalString.allocationSize(value.`registerId`) +
             FfiConverterOptionalString.allocationSize(value.`merchantPara`) +
-            FfiConverterOptionalLong.allocationSize(value.`timeExpireSeconds`) +
+            FfiConverterOptionalInt.allocationSize(value.`timeExpireSeconds`) +
             FfiConverterSequenceTypeGoods.allocationSize(value.`goods`) +
             FfiConverterOptionalString.allocationSize(value.`verifyCodes`) +
             FfiConverterOptionalString.allocationSize(value.`notifyUrl`)
@@ -5179,7 +5179,7 @@ public object FfiConverterTypeMicropayRequest: FfiConverterRustBuffer<MicropayRe
             FfiConverterString.write(value.`devId`, buf)
             FfiConverterOptionalString.write(value.`registerId`, buf)
             FfiConverterOptionalString.write(value.`merchantPara`, buf)
-            FfiConverterOptionalLong.write(value.`timeExpireSeconds`, buf)
+            FfiConverterOptionalInt.write(value.`timeExpireSeconds`, buf)
             FfiConverterSequenceTypeGoods.write(value.`goods`, buf)
             FfiConverterOptionalString.write(value.`verifyCodes`, buf)
             FfiConverterOptionalString.write(value.`notifyUrl`, buf)
@@ -5585,7 +5585,7 @@ data class OrderRequest (
     /**
      * `TIME_EXPIRE` in seconds, at least 120.
      */
-    val `timeExpireSeconds`: kotlin.Long? = null 
+    val `timeExpireSeconds`: kotlin.Int? = null 
     , 
     /**
      * `NODIFY_URL`: where the gateway POSTs the payment notification.
@@ -5640,7 +5640,7 @@ public object FfiConverterTypeOrderRequest: FfiConverterRustBuffer<OrderRequest>
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalInt.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterSequenceTypeGoods.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -5659,7 +5659,7 @@ public object FfiConverterTypeOrderRequest: FfiConverterRustBuffer<OrderRequest>
             FfiConverterString.allocationSize(value.`devId`) +
             FfiConverterOptionalString.allocationSize(value.`registerId`) +
             FfiConverterOptionalString.allocationSize(value.`merchantPara`) +
-            FfiConverterOptionalLong.allocationSize(value.`timeExpireSeconds`) +
+            FfiConverterOptionalInt.allocationSize(value.`timeExpireSeconds`) +
             FfiConverterOptionalString.allocationSize(value.`notifyUrl`) +
             FfiConverterSequenceTypeGoods.allocationSize(value.`goods`) +
             FfiConverterOptionalString.allocationSize(value.`verifyCodes`) +
@@ -5677,7 +5677,7 @@ public object FfiConverterTypeOrderRequest: FfiConverterRustBuffer<OrderRequest>
             FfiConverterString.write(value.`devId`, buf)
             FfiConverterOptionalString.write(value.`registerId`, buf)
             FfiConverterOptionalString.write(value.`merchantPara`, buf)
-            FfiConverterOptionalLong.write(value.`timeExpireSeconds`, buf)
+            FfiConverterOptionalInt.write(value.`timeExpireSeconds`, buf)
             FfiConverterOptionalString.write(value.`notifyUrl`, buf)
             FfiConverterSequenceTypeGoods.write(value.`goods`, buf)
             FfiConverterOptionalString.write(value.`verifyCodes`, buf)
@@ -5777,7 +5777,7 @@ data class PaymentOutcome (
     /**
      * How many queries were made.
      */
-    val `queries`: kotlin.Long
+    val `queries`: kotlin.Int
     
 ){
     
@@ -5799,7 +5799,7 @@ public object FfiConverterTypePaymentOutcome: FfiConverterRustBuffer<PaymentOutc
             FfiConverterOptionalTypeOrderDetails.read(buf),
             FfiConverterOptionalTypeResultCode.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterInt.read(buf),
         )
     }
 
@@ -5809,7 +5809,7 @@ public object FfiConverterTypePaymentOutcome: FfiConverterRustBuffer<PaymentOutc
             FfiConverterOptionalTypeOrderDetails.allocationSize(value.`order`) +
             FfiConverterOptionalTypeResultCode.allocationSize(value.`resultCode`) +
             FfiConverterString.allocationSize(value.`reason`) +
-            FfiConverterLong.allocationSize(value.`queries`)
+            FfiConverterInt.allocationSize(value.`queries`)
     )
 
     override fun write(value: PaymentOutcome, buf: ByteBuffer) {
@@ -5818,7 +5818,7 @@ public object FfiConverterTypePaymentOutcome: FfiConverterRustBuffer<PaymentOutc
             FfiConverterOptionalTypeOrderDetails.write(value.`order`, buf)
             FfiConverterOptionalTypeResultCode.write(value.`resultCode`, buf)
             FfiConverterString.write(value.`reason`, buf)
-            FfiConverterLong.write(value.`queries`, buf)
+            FfiConverterInt.write(value.`queries`, buf)
     }
 }
 
@@ -6117,7 +6117,7 @@ data class RequestLog (
     /**
      * 1 for the first attempt.
      */
-    val `attempt`: kotlin.Long
+    val `attempt`: kotlin.Int
     , 
     /**
      * Time from sending to the decoded reply or the error, ms.
@@ -6161,7 +6161,7 @@ public object FfiConverterTypeRequestLog: FfiConverterRustBuffer<RequestLog> {
         return RequestLog(
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterInt.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterOptionalInt.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -6173,7 +6173,7 @@ public object FfiConverterTypeRequestLog: FfiConverterRustBuffer<RequestLog> {
     override fun allocationSize(value: RequestLog) = (
             FfiConverterString.allocationSize(value.`operation`) +
             FfiConverterOptionalString.allocationSize(value.`chargeCode`) +
-            FfiConverterLong.allocationSize(value.`attempt`) +
+            FfiConverterInt.allocationSize(value.`attempt`) +
             FfiConverterLong.allocationSize(value.`durationMs`) +
             FfiConverterOptionalInt.allocationSize(value.`httpStatus`) +
             FfiConverterOptionalString.allocationSize(value.`resultCode`) +
@@ -6184,7 +6184,7 @@ public object FfiConverterTypeRequestLog: FfiConverterRustBuffer<RequestLog> {
     override fun write(value: RequestLog, buf: ByteBuffer) {
             FfiConverterString.write(value.`operation`, buf)
             FfiConverterOptionalString.write(value.`chargeCode`, buf)
-            FfiConverterLong.write(value.`attempt`, buf)
+            FfiConverterInt.write(value.`attempt`, buf)
             FfiConverterLong.write(value.`durationMs`, buf)
             FfiConverterOptionalInt.write(value.`httpStatus`, buf)
             FfiConverterOptionalString.write(value.`resultCode`, buf)
@@ -6312,7 +6312,7 @@ data class WaitOptions (
     /**
      * How many times to try cancelling before reporting the outcome unresolved.
      */
-    val `cancelAttempts`: kotlin.Long = 5L 
+    val `cancelAttempts`: kotlin.Int = 5 
     , 
     /**
      * The upper bound of the whole flow, ms (at least `deadline_ms`); unset: 90 s, or the
@@ -6344,7 +6344,7 @@ public object FfiConverterTypeWaitOptions: FfiConverterRustBuffer<WaitOptions> {
             FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterInt.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterLong.read(buf),
         )
@@ -6354,7 +6354,7 @@ public object FfiConverterTypeWaitOptions: FfiConverterRustBuffer<WaitOptions> {
             FfiConverterLong.allocationSize(value.`deadlineMs`) +
             FfiConverterLong.allocationSize(value.`pollIntervalMs`) +
             FfiConverterLong.allocationSize(value.`maxPollIntervalMs`) +
-            FfiConverterLong.allocationSize(value.`cancelAttempts`) +
+            FfiConverterInt.allocationSize(value.`cancelAttempts`) +
             FfiConverterOptionalLong.allocationSize(value.`maxDurationMs`) +
             FfiConverterLong.allocationSize(value.`gatewayHoldMs`)
     )
@@ -6363,7 +6363,7 @@ public object FfiConverterTypeWaitOptions: FfiConverterRustBuffer<WaitOptions> {
             FfiConverterLong.write(value.`deadlineMs`, buf)
             FfiConverterLong.write(value.`pollIntervalMs`, buf)
             FfiConverterLong.write(value.`maxPollIntervalMs`, buf)
-            FfiConverterLong.write(value.`cancelAttempts`, buf)
+            FfiConverterInt.write(value.`cancelAttempts`, buf)
             FfiConverterOptionalLong.write(value.`maxDurationMs`, buf)
             FfiConverterLong.write(value.`gatewayHoldMs`, buf)
     }
@@ -6675,7 +6675,7 @@ public object FfiConverterTypeChannel : FfiConverterRustBuffer<Channel>{
 
 
 /**
- * `DYNAMIC_ID_TYPE`: how the customer's code was read.
+ * `DYNAMIC_ID_TYPE`.
  */
 sealed class DynamicIdType {
     
@@ -7037,7 +7037,7 @@ public object FfiConverterTypeFlowEvent : FfiConverterRustBuffer<FlowEvent>{
 
 
 /**
- * `FUND_CHANNEL` (appendix 3): where the money came from.
+ * `FUND_CHANNEL` (appendix 3).
  */
 sealed class FundChannel {
     
@@ -7676,7 +7676,7 @@ public object FfiConverterTypeGatewayEnvironment: FfiConverterRustBuffer<Gateway
 
 
 /**
- * `STATE` of an order (appendix 4).
+ * `STATE` (appendix 4).
  */
 sealed class OrderState {
     
@@ -8081,7 +8081,7 @@ public object FfiConverterTypeReplyFormat: FfiConverterRustBuffer<ReplyFormat> {
 sealed class ResultCode {
     
     /**
-     * 成功.
+     * 成功 (`SUCCESS`; the appendix spells it `SUCESS`, both accepted).
      */
     object Success : ResultCode()
     

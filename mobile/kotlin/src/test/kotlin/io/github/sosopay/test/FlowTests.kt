@@ -187,7 +187,7 @@ fun flowTests(r: Runner, baseUrl: String, vectorsPath: String) {
         val events = Events()
         val out = c.micropayAndWait(request(cc), QUICK, token, events)
         assertEquals(OutcomeStatus.FAILED, out.status)
-        assertEquals(0L, out.queries)
+        assertEquals(0, out.queries)
         assertEquals(listOf("Done"), events.kinds())
         assertNull(ledgerState(admin, cc))
     }

@@ -77,7 +77,7 @@ private fun client(
     format: ReplyFormat? = null,
     key: String = KEY,
     logger: RequestLogger? = null,
-    retryMaxAttempts: Long = 3,
+    retryMaxAttempts: Int = 3,
     timeoutMs: Long = 20000,
 ): SosopayClient = SosopayClient(
     ClientConfig(
@@ -123,7 +123,6 @@ fun sandboxTests(r: Runner, baseUrl: String) {
         val cfg = ClientConfig(busiCode = BUSI, key = MerchantKey(KEY), baseUrl = baseUrl)
         val configCases = listOf(
             "retry_max_attempts" to cfg.copy(retryMaxAttempts = -1),
-            "retry_max_attempts" to cfg.copy(retryMaxAttempts = 4294967296L),
             "retry_max_attempts" to cfg.copy(retryMaxAttempts = 0),
             "retry_max_attempts" to cfg.copy(retryMaxAttempts = 11),
             "timeout_ms" to cfg.copy(timeoutMs = 0),
@@ -259,7 +258,7 @@ fun sandboxTests(r: Runner, baseUrl: String) {
         assertEquals(ResultCode.Success, reply.result.code)
         val f = assertNotNull(reply.flow)
         assertEquals("13800138000", f.phoneNo)
-        assertEquals(100L, f.flowValMb)
+        assertEquals(100, f.flowValMb)
     }
 
     r.test("3DES envelope and XML replies") {
@@ -371,7 +370,7 @@ fun sandboxTests(r: Runner, baseUrl: String) {
         val first = logs.single()
         assertEquals("preOrder", first.operation)
         assertEquals(code, first.chargeCode)
-        assertEquals(1L, first.attempt)
+        assertEquals(1, first.attempt)
         assertEquals(200, first.httpStatus)
         assertEquals("SUCCESS", first.resultCode)
         assertNull(first.error)

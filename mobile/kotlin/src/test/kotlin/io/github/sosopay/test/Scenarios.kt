@@ -30,7 +30,7 @@ private fun client(baseUrl: String, defaults: Map<String, Any?>, overrides: Map<
         ClientConfig(
             busiCode = defaults.str("busi_code"), key = MerchantKey(defaults.str("key")), baseUrl = baseUrl,
             timeoutMs = num(s["timeout_ms"]), micropayTimeoutMs = num(s["micropay_timeout_ms"]),
-            retryMaxAttempts = num(s["retry_max_attempts"]), retryBaseDelayMs = num(s["retry_base_delay_ms"]),
+            retryMaxAttempts = num(s["retry_max_attempts"]).toInt(), retryBaseDelayMs = num(s["retry_base_delay_ms"]),
             retryMaxDelayMs = num(s["retry_max_delay_ms"]),
             defaultOperId = s["oper_id"] as String?, defaultDevId = s["dev_id"] as String?,
         ),
@@ -46,7 +46,7 @@ private fun options(o: Map<String, Any?>?): WaitOptions {
         deadlineMs = ms("deadline_ms", d.deadlineMs),
         pollIntervalMs = ms("poll_interval_ms", d.pollIntervalMs),
         maxPollIntervalMs = ms("max_poll_interval_ms", d.maxPollIntervalMs),
-        cancelAttempts = ms("cancel_attempts", d.cancelAttempts),
+        cancelAttempts = o["cancel_attempts"]?.let { num(it).toInt() } ?: d.cancelAttempts,
         maxDurationMs = o["max_duration_ms"]?.let { num(it) },
         gatewayHoldMs = ms("gateway_hold_ms", d.gatewayHoldMs),
     )
