@@ -2513,7 +2513,7 @@ public object FfiConverterTypeEnvelope: FfiConverter<Envelope, Long> {
  * background thread): hop to the UI thread to show it, and keep it quick. An exception it
  * throws is ignored: it never affects the payment.
  */
-public interface FlowProgress {
+public fun interface FlowProgress {
     
     /**
      * Called for every event, in order.
@@ -3430,7 +3430,7 @@ public object FfiConverterTypeNotificationVerifier: FfiConverter<NotificationVer
  * Receives a [`RequestLog`] after every attempt (implemented in Kotlin or Swift). It is called
  * on the thread making the request; keep it quick. An exception it throws is ignored.
  */
-public interface RequestLogger {
+public fun interface RequestLogger {
     
     /**
      * Called after every attempt.

@@ -22,17 +22,15 @@ class TillScreen(
         val token = CancelToken()
         cancelButton = token
         // Called on the flow's thread, in order: hop to the screen's dispatcher to show it.
-        val progress = object : FlowProgress {
-            override fun onEvent(event: FlowEvent) {
-                val text = when (event) {
-                    is FlowEvent.Sending -> "sending the payment..."
-                    is FlowEvent.Waiting -> "waiting for the customer... ${event.elapsedMs / 1000} s"
-                    is FlowEvent.Queried -> "waiting for the customer... ${event.elapsedMs / 1000} s"
-                    is FlowEvent.Cancelling -> "cancelling the payment..."
-                    is FlowEvent.Done -> return
-                }
-                scope.launch { show(text) }
+        val progress = FlowProgress { event ->
+            val text = when (event) {
+                is FlowEvent.Sending -> "sending the payment..."
+                is FlowEvent.Waiting -> "waiting for the customer... ${event.elapsedMs / 1000} s"
+                is FlowEvent.Queried -> "waiting for the customer... ${event.elapsedMs / 1000} s"
+                is FlowEvent.Cancelling -> "cancelling the payment..."
+                is FlowEvent.Done -> null
             }
+            if (text != null) scope.launch { show(text) }
         }
         return scope.launch {
             try {

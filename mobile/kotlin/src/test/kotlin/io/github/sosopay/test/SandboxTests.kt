@@ -360,11 +360,8 @@ fun sandboxTests(r: Runner, baseUrl: String) {
 
     r.test("request logger: one log per attempt, a throwing logger is ignored") {
         val logs = Collections.synchronizedList(ArrayList<RequestLog>())
-        val logging = client(baseUrl, logger = object : RequestLogger {
-            override fun onRequest(log: RequestLog) {
-                logs.add(log)
-            }
-        })
+        // A lambda: RequestLogger is a `fun interface`.
+        val logging = client(baseUrl, logger = RequestLogger { log -> logs.add(log) })
         val code = newCode("LOG")
         logging.micropay(micropay(code, Codes.PAY_NOW))
         val first = logs.single()
