@@ -3,6 +3,8 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type {
+  Client as NativeClient,
+  ClientOptions,
   Notification,
   NotificationVerifier,
   ResultCode as ResultCodeT,
@@ -31,6 +33,35 @@ declare module './index' {
      */
     signal?: AbortSignal | null
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client: `operId` / `devId` are required in requests unless the client has defaults.
+
+/** The `OPER_ID` / `DEV_ID` a request must carry itself, given the client's options `O`. */
+export type RequiredIds<O> = (O extends { defaultOperId: string } ? {} : { operId: string }) &
+  (O extends { defaultDevId: string } ? {} : { devId: string })
+/** A client method whose request carries `operId` / `devId`, with the ones `O` lacks required. */
+export type WithIds<F, O> = F extends (request: infer R, ...rest: infer A) => infer Ret
+  ? [R] extends [{ operId?: string; devId?: string }]
+    ? (request: R & RequiredIds<O>, ...rest: A) => Ret
+    : F
+  : F
+/**
+ * The client built from the options `O`. Without `defaultOperId` / `defaultDevId`, the
+ * requests of `micropay`, `createQrOrder`, `createJsapiOrder`, `refund` and `micropayAndWait`
+ * must give `operId` / `devId` (at run time a request without them is a `ValidationError`
+ * naming the field; the types say so before).
+ */
+export type ClientFor<O> = { [K in keyof NativeClient]: WithIds<NativeClient[K], O> }
+/** The client class itself (what `new Client(...)` makes, before `ClientFor` types its requests). */
+export type { NativeClient as ClientClass }
+/** A client (any options): its requests may leave out `operId` / `devId`. */
+export type Client = NativeClient
+export declare const Client: {
+  /** Builds the client (validates the options; nothing is sent). */
+  new <O extends ClientOptions>(options: O): ClientFor<O>
+  readonly prototype: NativeClient
 }
 
 /** `sign` is `signBody`: the signature of a POST or notification body. */

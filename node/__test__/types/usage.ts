@@ -98,3 +98,19 @@ async function shared(): Promise<void> {
   void purged
 }
 void shared
+
+// operId / devId: required in requests unless the client has defaults.
+async function ids(): Promise<void> {
+  const bare = new Client({ busiCode: '0010000001', key: 'key' })
+  // @ts-expect-error this client has no defaultOperId / defaultDevId
+  await bare.micropay({ chargeCode: 'C5', amountFen: 1, dynamicId: 'x', paySubject: 's' })
+  await bare.micropay({ chargeCode: 'C5', amountFen: 1, dynamicId: 'x', paySubject: 's', operId: 'o', devId: 'd' })
+  // @ts-expect-error devId is still required
+  await bare.refund({ chargeCode: 'C5', refundAmountFen: 1, refundSubject: 'r', operId: 'o' })
+  await bare.query('C5')
+  const withDefaults = new Client({ busiCode: '0010000001', key: 'key', defaultOperId: 'till-1', defaultDevId: 'pos-1' })
+  await withDefaults.createQrOrder({ chargeCode: 'C6', amountFen: 100, channel: 'Wechat', paySubject: 'tea' })
+  const any: Client = bare
+  void any; void (bare instanceof Client)
+}
+void ids
