@@ -194,6 +194,7 @@ class AsyncClient:
     def __repr__(self) -> str:
         return repr(self._client).replace("sosopay.Client(", "sosopay.AsyncClient(", 1)
 
+    # --- generated from client.py (SOSOPAY_BLESS=1 pytest tests/test_async_generated.py)
     async def micropay(
         self,
         *,
@@ -217,9 +218,7 @@ class AsyncClient:
 
         The gateway may hold the request up to 80 s while the customer confirms. A lost reply
         raises an error with ``outcome_unknown``; prefer :meth:`micropay_and_wait` at a till."""
-        return await self._run(
-            functools.partial(self._client.micropay, charge_code=charge_code, dynamic_id=dynamic_id, pay_subject=pay_subject, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, channel=channel, dynamic_id_type=dynamic_id_type, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, goods=goods, verify_codes=verify_codes, notify_url=notify_url)
-        )
+        return await self._run(functools.partial(self._client.micropay, charge_code=charge_code, dynamic_id=dynamic_id, pay_subject=pay_subject, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, channel=channel, dynamic_id_type=dynamic_id_type, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, goods=goods, verify_codes=verify_codes, notify_url=notify_url))
 
     async def create_qr_order(
         self,
@@ -242,9 +241,7 @@ class AsyncClient:
         sub_openid: Optional[str] = None,
     ) -> OrderReply:
         """A QR order (主扫): render ``reply.bar_code`` as a QR code for the customer to scan."""
-        return await self._run(
-            functools.partial(self._client.create_qr_order, charge_code=charge_code, pay_subject=pay_subject, channel=channel, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, notify_url=notify_url, goods=goods, verify_codes=verify_codes, trade_type=trade_type, sub_appid=sub_appid, sub_openid=sub_openid)
-        )
+        return await self._run(functools.partial(self._client.create_qr_order, charge_code=charge_code, pay_subject=pay_subject, channel=channel, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, notify_url=notify_url, goods=goods, verify_codes=verify_codes, trade_type=trade_type, sub_appid=sub_appid, sub_openid=sub_openid))
 
     async def create_jsapi_order(
         self,
@@ -266,9 +263,7 @@ class AsyncClient:
         verify_codes: Optional[str] = None,
     ) -> OrderReply:
         """A WeChat JSAPI (公众号) order: hand ``reply.jsapi.to_wechat()`` to ``WeixinJSBridge``."""
-        return await self._run(
-            functools.partial(self._client.create_jsapi_order, charge_code=charge_code, pay_subject=pay_subject, sub_openid=sub_openid, amount=amount, amount_fen=amount_fen, sub_appid=sub_appid, channel=channel, oper_id=oper_id, dev_id=dev_id, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, notify_url=notify_url, goods=goods, verify_codes=verify_codes)
-        )
+        return await self._run(functools.partial(self._client.create_jsapi_order, charge_code=charge_code, pay_subject=pay_subject, sub_openid=sub_openid, amount=amount, amount_fen=amount_fen, sub_appid=sub_appid, channel=channel, oper_id=oper_id, dev_id=dev_id, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, notify_url=notify_url, goods=goods, verify_codes=verify_codes))
 
     async def query(
         self,
@@ -278,9 +273,7 @@ class AsyncClient:
         ser_type: Union[SerType, str, int, None] = None,
     ) -> QueryReply:
         """Query an order by ``code`` (alias ``charge_code``); ``ser_type`` says what the code is."""
-        return await self._run(
-            self._client.query, code=code, charge_code=charge_code, ser_type=ser_type
-        )
+        return await self._run(functools.partial(self._client.query, code=code, charge_code=charge_code, ser_type=ser_type))
 
     async def refund(
         self,
@@ -295,9 +288,7 @@ class AsyncClient:
         dev_id: Optional[str] = None,
     ) -> RefundReply:
         """Refund (part of) a paid order; reuse ``out_refund_no`` to retry safely."""
-        return await self._run(
-            functools.partial(self._client.refund, refund_subject=refund_subject, refund_amount=refund_amount, refund_amount_fen=refund_amount_fen, charge_code=charge_code, charge_down_code=charge_down_code, out_refund_no=out_refund_no, oper_id=oper_id, dev_id=dev_id)
-        )
+        return await self._run(functools.partial(self._client.refund, refund_subject=refund_subject, refund_amount=refund_amount, refund_amount_fen=refund_amount_fen, charge_code=charge_code, charge_down_code=charge_down_code, out_refund_no=out_refund_no, oper_id=oper_id, dev_id=dev_id))
 
     async def cancel(
         self,
@@ -306,9 +297,7 @@ class AsyncClient:
         apply: bool = False,
     ) -> CancelReply:
         """Cancel (撤单) an order; ``apply=True`` applies to cancel (``opType=ACO``)."""
-        return await self._run(
-            functools.partial(self._client.cancel, charge_code=charge_code, apply=apply)
-        )
+        return await self._run(functools.partial(self._client.cancel, charge_code=charge_code, apply=apply))
 
     async def flow_recharge(
         self,
@@ -319,9 +308,9 @@ class AsyncClient:
         notify_url: Optional[str] = None,
     ) -> FlowRechargeReply:
         """Mobile data top-up (流量充值) of ``flow_val`` MB for ``phone_no``."""
-        return await self._run(
-            functools.partial(self._client.flow_recharge, phone_no=phone_no, flow_val=flow_val, flow_type=flow_type, notify_url=notify_url)
-        )
+        return await self._run(functools.partial(self._client.flow_recharge, phone_no=phone_no, flow_val=flow_val, flow_type=flow_type, notify_url=notify_url))
+
+    # --- end of generated
 
     async def micropay_and_wait(
         self,
