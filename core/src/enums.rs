@@ -508,6 +508,54 @@ impl SerType {
     }
 }
 
+/// The yes/no rules the core knows about the values of a dictionary, by the dictionary's
+/// name: `(rule, documentation)`, for bindings that expose them as properties (Python's
+/// `OrderState.money_taken`). Empty for a dictionary without any.
+pub fn dictionary_rules(name: &str) -> &'static [(&'static str, &'static str)] {
+    match name {
+        "ResultCode" => &[
+            ("is_success", "Is it success?"),
+            (
+                "outcome_unknown",
+                "After a money-moving request, does this code leave the outcome unknown (query the order before deciding)?",
+            ),
+            (
+                "definitely_failed",
+                "Does this code mean the request definitely failed and nothing happened?",
+            ),
+            (
+                "is_transient",
+                "Is it a transient gateway fault for which an idempotent request may be retried?",
+            ),
+        ],
+        "OrderState" => &[
+            (
+                "money_taken",
+                "Was the money taken (paid, or paid then partly or wholly refunded)?",
+            ),
+            (
+                "is_final",
+                "Is it final for a payment (no longer awaiting the customer)?",
+            ),
+        ],
+        _ => &[],
+    }
+}
+
+/// The value of `rule` (one of [`dictionary_rules`]) for the wire text `wire` of the dictionary
+/// called `name`; `None` for an unknown dictionary or rule.
+pub fn dictionary_rule(name: &str, rule: &str, wire: &str) -> Option<bool> {
+    Some(match (name, rule) {
+        ("ResultCode", "is_success") => ResultCode::from_wire(wire).is_success(),
+        ("ResultCode", "outcome_unknown") => ResultCode::from_wire(wire).outcome_unknown(),
+        ("ResultCode", "definitely_failed") => ResultCode::from_wire(wire).definitely_failed(),
+        ("ResultCode", "is_transient") => ResultCode::from_wire(wire).is_transient(),
+        ("OrderState", "money_taken") => OrderState::from_wire(wire).money_taken(),
+        ("OrderState", "is_final") => OrderState::from_wire(wire).is_final(),
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -523,6 +571,27 @@ mod tests {
         assert!(ResultCode::SerialRepeat.outcome_unknown());
         assert!(ResultCode::Fail.definitely_failed());
         assert!(!ResultCode::Success.definitely_failed());
+    }
+
+    #[test]
+    fn rules_by_name() {
+        for name in DICTIONARIES {
+            for (rule, _) in dictionary_rules(name) {
+                for (_, wire) in dictionary_members(name).expect("listed") {
+                    assert!(dictionary_rule(name, rule, wire).is_some(), "{name}.{rule}");
+                }
+            }
+        }
+        assert_eq!(
+            dictionary_rule("OrderState", "money_taken", "5"),
+            Some(true)
+        );
+        assert_eq!(dictionary_rule("OrderState", "is_final", "0"), Some(false));
+        assert_eq!(
+            dictionary_rule("ResultCode", "outcome_unknown", "NEW"),
+            Some(true)
+        );
+        assert_eq!(dictionary_rule("ResultCode", "nope", "FAIL"), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sosopay::enums::{dictionary_doc, dictionary_members, DICTIONARIES};
+use sosopay::enums::{dictionary_doc, dictionary_members, dictionary_rules, DICTIONARIES};
 
 /// Dictionaries whose TypeScript form is the wire text (the others are variant names).
 const WIRE_VALUED: &[&str] = &["ResultCode"];
@@ -42,6 +42,12 @@ fn python() -> String {
         out += &format!("    \"\"\"{}\"\"\"\n\n", doc(name).replace('`', "``"));
         for (variant, wire) in members(name) {
             out += &format!("    {} = {wire:?}\n", upper_snake(variant));
+        }
+        for (rule, doc) in dictionary_rules(name) {
+            out += &format!(
+                "\n    @property\n    def {rule}(self) -> bool:\n        \"\"\"{doc}\"\"\"\n        \
+                 return _native._dictionary_rule({name:?}, {rule:?}, self.value)\n"
+            );
         }
         out += "\n\n";
     }

@@ -78,6 +78,26 @@ class ResultCode(_WireEnum):
     AREADY_REVOKED = "AREADY_REVOKED"
     SERIAL_REPEAT = "SERIAL_REPEAT"
 
+    @property
+    def is_success(self) -> bool:
+        """Is it success?"""
+        return _native._dictionary_rule("ResultCode", "is_success", self.value)
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """After a money-moving request, does this code leave the outcome unknown (query the order before deciding)?"""
+        return _native._dictionary_rule("ResultCode", "outcome_unknown", self.value)
+
+    @property
+    def definitely_failed(self) -> bool:
+        """Does this code mean the request definitely failed and nothing happened?"""
+        return _native._dictionary_rule("ResultCode", "definitely_failed", self.value)
+
+    @property
+    def is_transient(self) -> bool:
+        """Is it a transient gateway fault for which an idempotent request may be retried?"""
+        return _native._dictionary_rule("ResultCode", "is_transient", self.value)
+
 
 class OrderState(_WireEnum):
     """``STATE`` (appendix 4)."""
@@ -92,6 +112,16 @@ class OrderState(_WireEnum):
     RESERVED = "7"
     REFUND_IN_PROGRESS = "8"
     REFUND_FAILED = "9"
+
+    @property
+    def money_taken(self) -> bool:
+        """Was the money taken (paid, or paid then partly or wholly refunded)?"""
+        return _native._dictionary_rule("OrderState", "money_taken", self.value)
+
+    @property
+    def is_final(self) -> bool:
+        """Is it final for a payment (no longer awaiting the customer)?"""
+        return _native._dictionary_rule("OrderState", "is_final", self.value)
 
 
 class Channel(_WireEnum):

@@ -263,13 +263,7 @@ class OrderDetails:
     @property
     def is_paid(self) -> bool:
         """Was the money taken (paid, or paid then partly or wholly refunded)?"""
-        return self.state in (
-            OrderState.PAID,
-            OrderState.PARTIALLY_REFUNDED,
-            OrderState.REFUNDED,
-            OrderState.REFUND_IN_PROGRESS,
-            OrderState.REFUND_FAILED,
-        )
+        return self.state is not None and self.state.money_taken
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> OrderDetails:

@@ -252,6 +252,23 @@ pub fn _normalize_enum(py: Python<'_>, enum_name: String, raw: String) -> PyResu
     sosopay::enums::normalize_wire(&enum_name, &raw).ok_or_else(|| not_an_enum(py, &enum_name))
 }
 
+/// A rule of the core about a dictionary value (`"OrderState"`, `"money_taken"`, `"5"` → true).
+#[pyfunction]
+pub fn _dictionary_rule(
+    py: Python<'_>,
+    enum_name: String,
+    rule: String,
+    raw: String,
+) -> PyResult<bool> {
+    sosopay::enums::dictionary_rule(&enum_name, &rule, &raw).ok_or_else(|| {
+        validation(
+            py,
+            "rule",
+            format!("{enum_name}.{rule} is not a rule of the core"),
+        )
+    })
+}
+
 /// The fen of a yuan `str`/`Decimal` (or of an `int` of fen when `fen` is true), by the
 /// core's exact rules; the Python layer uses it for `Goods(price=...)`.
 #[pyfunction]

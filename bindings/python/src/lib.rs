@@ -31,6 +31,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<envelope::PyEnvelope>()?;
     m.add_function(wrap_pyfunction!(convert::_enum_members, m)?)?;
     m.add_function(wrap_pyfunction!(convert::_normalize_enum, m)?)?;
+    m.add_function(wrap_pyfunction!(convert::_dictionary_rule, m)?)?;
     m.add_function(wrap_pyfunction!(convert::to_fen, m)?)?;
     m.add_function(wrap_pyfunction!(convert::fen_to_yuan, m)?)?;
     m.add_class::<client::PyClient>()?;
