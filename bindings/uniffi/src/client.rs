@@ -9,8 +9,11 @@ use crate::envelope::MerchantKey;
 use crate::error::{Result, SosopayError};
 use crate::flows::{self, CancelToken, FlowProgress};
 use crate::models::{
-    u32_in, CancelReply, CancelRequest, FlowRechargeReply, FlowRechargeRequest, MicropayRequest,
-    OrderDetails, OrderReply, OrderRequest, QueryReply, QueryRequest, RefundReply, RefundRequest,
+    u32_in, CancelRequest, FlowRechargeRequest, MicropayRequest, OrderRequest, QueryRequest,
+    RefundRequest,
+};
+use crate::replies::{
+    CancelReply, FlowRechargeReply, OrderDetails, OrderReply, QueryReply, RefundReply,
 };
 
 fn ms_in(field: &str, ms: i64) -> Result<Duration> {

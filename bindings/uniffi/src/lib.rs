@@ -18,6 +18,7 @@ mod error;
 mod flows;
 mod models;
 mod notify;
+mod replies;
 
 pub use client::{
     ClientConfig, GatewayEnvironment, OutcomeStatus, PaymentOutcome, ReplyFormat, RequestLog,
@@ -28,11 +29,14 @@ pub use envelope::{Envelope, MerchantKey, SealedBody, VerifiedSignature};
 pub use error::SosopayError;
 pub use flows::{CancelToken, FlowEvent, FlowProgress};
 pub use models::{
-    CancelReply, CancelRequest, FlowOrder, FlowRechargeReply, FlowRechargeRequest, FundBill,
-    GatewayResult, Goods, JsapiParams, MicropayRequest, OrderDetails, OrderReply, OrderRequest,
-    PaymentNotification, QueryReply, QueryRequest, RefundReply, RefundRequest,
+    CancelRequest, FlowRechargeRequest, Goods, MicropayRequest, OrderRequest, PaymentNotification,
+    QueryRequest, RefundRequest,
 };
 pub use notify::NotificationVerifier;
+pub use replies::{
+    CancelReply, FlowOrder, FlowRechargeReply, FundBill, GatewayResult, JsapiParams, OrderDetails,
+    OrderReply, QueryReply, RefundReply,
+};
 
 /// The version of this SDK.
 #[uniffi::export]

@@ -2178,7 +2178,7 @@ public func FfiConverterTypeSosopayClient_lower(_ value: SosopayClient) -> UInt6
 
 
 /**
- * The reply of a cancel (`CANCELTRADE_RESP`).
+ * `CANCELTRADE_RESP` (§8.2).
  */
 public struct CancelReply: Equatable, Hashable {
     /**
@@ -2186,7 +2186,7 @@ public struct CancelReply: Equatable, Hashable {
      */
     public var result: GatewayResult
     /**
-     * The whole reply document, as JSON.
+     * The whole document, as JSON.
      */
     public var rawJson: String
 
@@ -2197,7 +2197,7 @@ public struct CancelReply: Equatable, Hashable {
          * `RESULT`.
          */result: GatewayResult, 
         /**
-         * The whole reply document, as JSON.
+         * The whole document, as JSON.
          */rawJson: String) {
         self.result = result
         self.rawJson = rawJson
@@ -2496,7 +2496,7 @@ public func FfiConverterTypeClientConfig_lower(_ value: ClientConfig) -> RustBuf
 
 
 /**
- * The `flow` node of a top-up reply.
+ * The `flow` node of a top-up reply (§9.4).
  */
 public struct FlowOrder: Equatable, Hashable {
     /**
@@ -2635,7 +2635,7 @@ public func FfiConverterTypeFlowOrder_lower(_ value: FlowOrder) -> RustBuffer {
 
 
 /**
- * The reply of a top-up.
+ * The top-up reply (§9.5): lower-case `result` and `flow` at the top level.
  */
 public struct FlowRechargeReply: Equatable, Hashable {
     /**
@@ -2647,7 +2647,7 @@ public struct FlowRechargeReply: Equatable, Hashable {
      */
     public var flow: FlowOrder?
     /**
-     * The whole reply document, as JSON.
+     * The whole document, as JSON.
      */
     public var rawJson: String
 
@@ -2661,7 +2661,7 @@ public struct FlowRechargeReply: Equatable, Hashable {
          * `flow`.
          */flow: FlowOrder?, 
         /**
-         * The whole reply document, as JSON.
+         * The whole document, as JSON.
          */rawJson: String) {
         self.result = result
         self.flow = flow
@@ -2803,19 +2803,23 @@ public func FfiConverterTypeFlowRechargeRequest_lower(_ value: FlowRechargeReque
 
 
 /**
- * One funding source of a payment or refund.
+ * One item of `FUND_BILL_LIST.TRADEFUNDBILL`: how much came from which funding source.
  */
 public struct FundBill: Equatable, Hashable {
     /**
-     * `FUND_CHANNEL`.
+     * `FUND_CHANNEL` (appendix 3).
      */
     public var fundChannel: FundChannel
     /**
-     * `AMOUNT` in fen.
+     * `AMOUNT`, in yuan on the wire.
+     *
+     * Here: integer fen.
      */
     public var amountFen: Int64
     /**
-     * `AMOUNT` in yuan, two decimals.
+     * `AMOUNT`, in yuan on the wire.
+     *
+     * Here: yuan text with two decimals.
      */
     public var amountYuan: String
 
@@ -2823,13 +2827,17 @@ public struct FundBill: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * `FUND_CHANNEL`.
+         * `FUND_CHANNEL` (appendix 3).
          */fundChannel: FundChannel, 
         /**
-         * `AMOUNT` in fen.
+         * `AMOUNT`, in yuan on the wire.
+         *
+         * Here: integer fen.
          */amountFen: Int64, 
         /**
-         * `AMOUNT` in yuan, two decimals.
+         * `AMOUNT`, in yuan on the wire.
+         *
+         * Here: yuan text with two decimals.
          */amountYuan: String) {
         self.fundChannel = fundChannel
         self.amountFen = amountFen
@@ -3070,7 +3078,7 @@ public func FfiConverterTypeGoods_lower(_ value: Goods) -> RustBuffer {
 
 
 /**
- * WeChat JSAPI pay parameters, for `WeixinJSBridge` / `wx.chooseWXPay`.
+ * WeChat JSAPI pay parameters (§4.5), to hand to `WeixinJSBridge` / `wx.chooseWXPay`.
  */
 public struct JsapiParams: Equatable, Hashable {
     /**
@@ -3086,7 +3094,7 @@ public struct JsapiParams: Equatable, Hashable {
      */
     public var nonceStr: String
     /**
-     * `package` (the gateway sends it as `packageData`).
+     * `packageData` (`prepay_id=…`): WeChat's `package`.
      */
     public var packageData: String
     /**
@@ -3094,7 +3102,7 @@ public struct JsapiParams: Equatable, Hashable {
      */
     public var signType: String
     /**
-     * `paySign` (the gateway sends it as `sign`).
+     * `sign`: WeChat's `paySign`.
      */
     public var paySign: String
 
@@ -3111,13 +3119,13 @@ public struct JsapiParams: Equatable, Hashable {
          * `nonceStr`.
          */nonceStr: String, 
         /**
-         * `package` (the gateway sends it as `packageData`).
+         * `packageData` (`prepay_id=…`): WeChat's `package`.
          */packageData: String, 
         /**
          * `signType`.
          */signType: String, 
         /**
-         * `paySign` (the gateway sends it as `sign`).
+         * `sign`: WeChat's `paySign`.
          */paySign: String) {
         self.appId = appId
         self.timeStamp = timeStamp
@@ -3368,7 +3376,7 @@ public func FfiConverterTypeMicropayRequest_lower(_ value: MicropayRequest) -> R
 
 
 /**
- * An order's details: the query reply's fields, also those of a payment notification.
+ * `QUERY_RESP` (§7.2) and, with the same fields, `PAY_NODIFY` (§5.2): an order's details.
  */
 public struct OrderDetails: Equatable, Hashable {
     /**
@@ -3396,19 +3404,27 @@ public struct OrderDetails: Equatable, Hashable {
      */
     public var state: OrderState?
     /**
-     * `AMT` in fen.
+     * `AMT`, in fen on the wire.
+     *
+     * Here: integer fen.
      */
     public var amountFen: Int64?
     /**
-     * `AMT` in yuan, two decimals.
+     * `AMT`, in fen on the wire.
+     *
+     * Here: yuan text with two decimals.
      */
     public var amountYuan: String?
     /**
-     * `realAMT` in fen: what the customer actually paid after discounts.
+     * `realAMT` (yuan on the wire): what the customer actually paid after discounts.
+     *
+     * Here: integer fen.
      */
     public var realAmountFen: Int64?
     /**
-     * `realAMT` in yuan, two decimals.
+     * `realAMT` (yuan on the wire): what the customer actually paid after discounts.
+     *
+     * Here: yuan text with two decimals.
      */
     public var realAmountYuan: String?
     /**
@@ -3474,16 +3490,24 @@ public struct OrderDetails: Equatable, Hashable {
          * `STATE`.
          */state: OrderState?, 
         /**
-         * `AMT` in fen.
+         * `AMT`, in fen on the wire.
+         *
+         * Here: integer fen.
          */amountFen: Int64?, 
         /**
-         * `AMT` in yuan, two decimals.
+         * `AMT`, in fen on the wire.
+         *
+         * Here: yuan text with two decimals.
          */amountYuan: String?, 
         /**
-         * `realAMT` in fen: what the customer actually paid after discounts.
+         * `realAMT` (yuan on the wire): what the customer actually paid after discounts.
+         *
+         * Here: integer fen.
          */realAmountFen: Int64?, 
         /**
-         * `realAMT` in yuan, two decimals.
+         * `realAMT` (yuan on the wire): what the customer actually paid after discounts.
+         *
+         * Here: yuan text with two decimals.
          */realAmountYuan: String?, 
         /**
          * `PAY_SUBJECT`.
@@ -3617,11 +3641,11 @@ public func FfiConverterTypeOrderDetails_lower(_ value: OrderDetails) -> RustBuf
 
 
 /**
- * The reply of a micropay or an order (`ORDER_RESP`).
+ * `ORDER_RESP`: the reply to micropay (§2.5) and to QR/JSAPI orders (§3.5, §4.4).
  */
 public struct OrderReply: Equatable, Hashable {
     /**
-     * `RESULT` (always success: failures are thrown).
+     * `RESULT`.
      */
     public var result: GatewayResult
     /**
@@ -3645,11 +3669,15 @@ public struct OrderReply: Equatable, Hashable {
      */
     public var state: OrderState?
     /**
-     * `AMT` in fen.
+     * `AMT`, in fen on the wire.
+     *
+     * Here: integer fen.
      */
     public var amountFen: Int64?
     /**
-     * `AMT` in yuan, two decimals.
+     * `AMT`, in fen on the wire.
+     *
+     * Here: yuan text with two decimals.
      */
     public var amountYuan: String?
     /**
@@ -3677,11 +3705,11 @@ public struct OrderReply: Equatable, Hashable {
      */
     public var barCode: String?
     /**
-     * The JSAPI pay parameters (JSAPI orders).
+     * The six JSAPI pay parameters (JSAPI orders).
      */
     public var jsapi: JsapiParams?
     /**
-     * The whole reply document, as JSON.
+     * The whole document, as JSON.
      */
     public var rawJson: String
 
@@ -3689,7 +3717,7 @@ public struct OrderReply: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * `RESULT` (always success: failures are thrown).
+         * `RESULT`.
          */result: GatewayResult, 
         /**
          * `CHARGE_CODE`.
@@ -3707,10 +3735,14 @@ public struct OrderReply: Equatable, Hashable {
          * `STATE`, when the gateway includes it.
          */state: OrderState?, 
         /**
-         * `AMT` in fen.
+         * `AMT`, in fen on the wire.
+         *
+         * Here: integer fen.
          */amountFen: Int64?, 
         /**
-         * `AMT` in yuan, two decimals.
+         * `AMT`, in fen on the wire.
+         *
+         * Here: yuan text with two decimals.
          */amountYuan: String?, 
         /**
          * `MERCHANTPARA`.
@@ -3731,10 +3763,10 @@ public struct OrderReply: Equatable, Hashable {
          * `BAR_CODE`: the payment link to render as a QR code (QR orders).
          */barCode: String?, 
         /**
-         * The JSAPI pay parameters (JSAPI orders).
+         * The six JSAPI pay parameters (JSAPI orders).
          */jsapi: JsapiParams?, 
         /**
-         * The whole reply document, as JSON.
+         * The whole document, as JSON.
          */rawJson: String) {
         self.result = result
         self.chargeCode = chargeCode
@@ -4215,7 +4247,7 @@ public func FfiConverterTypePaymentOutcome_lower(_ value: PaymentOutcome) -> Rus
 
 
 /**
- * The reply of a query (`QUERY_RESP`).
+ * `QUERY_RESP` (§7.2).
  */
 public struct QueryReply: Equatable, Hashable {
     /**
@@ -4227,7 +4259,7 @@ public struct QueryReply: Equatable, Hashable {
      */
     public var order: OrderDetails
     /**
-     * The whole reply document, as JSON.
+     * The whole document, as JSON.
      */
     public var rawJson: String
 
@@ -4241,7 +4273,7 @@ public struct QueryReply: Equatable, Hashable {
          * The order.
          */order: OrderDetails, 
         /**
-         * The whole reply document, as JSON.
+         * The whole document, as JSON.
          */rawJson: String) {
         self.result = result
         self.order = order
@@ -4363,7 +4395,7 @@ public func FfiConverterTypeQueryRequest_lower(_ value: QueryRequest) -> RustBuf
 
 
 /**
- * The reply of a refund (`REFUND_RESP`).
+ * `REFUND_RESP` (§6.4).
  */
 public struct RefundReply: Equatable, Hashable {
     /**
@@ -4391,7 +4423,7 @@ public struct RefundReply: Equatable, Hashable {
      */
     public var state: OrderState?
     /**
-     * The whole reply document, as JSON.
+     * The whole document, as JSON.
      */
     public var rawJson: String
 
@@ -4417,7 +4449,7 @@ public struct RefundReply: Equatable, Hashable {
          * `STATE` of the order after the refund, when included.
          */state: OrderState?, 
         /**
-         * The whole reply document, as JSON.
+         * The whole document, as JSON.
          */rawJson: String) {
         self.result = result
         self.channel = channel
@@ -8051,19 +8083,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_busi_code() != 14252) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() != 63640) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() != 54642) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() != 31530) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() != 53174) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order() != 33222) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order() != 62908) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() != 53123) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() != 5670) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() != 16557) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() != 15195) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() != 40819) {
@@ -8072,13 +8104,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() != 62382) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() != 12756) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() != 19313) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge() != 55133) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge() != 35300) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 20416) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 15799) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() != 18735) {

@@ -1222,19 +1222,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_busi_code() and 0xFFFF) != 14252) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() and 0xFFFF) != 63640) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() and 0xFFFF) != 54642) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() and 0xFFFF) != 31530) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() and 0xFFFF) != 53174) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order() and 0xFFFF) != 33222) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order() and 0xFFFF) != 62908) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() and 0xFFFF) != 53123) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() and 0xFFFF) != 5670) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() and 0xFFFF) != 16557) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() and 0xFFFF) != 15195) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() and 0xFFFF) != 40819) {
@@ -1243,13 +1243,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() and 0xFFFF) != 62382) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() and 0xFFFF) != 12756) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() and 0xFFFF) != 19313) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge() and 0xFFFF) != 55133) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge() and 0xFFFF) != 35300) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 20416) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 15799) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() and 0xFFFF) != 18735) {
@@ -4307,7 +4307,7 @@ public object FfiConverterTypeSosopayClient: FfiConverter<SosopayClient, Long> {
 
 
 /**
- * The reply of a cancel (`CANCELTRADE_RESP`).
+ * `CANCELTRADE_RESP` (§8.2).
  */
 data class CancelReply (
     /**
@@ -4316,7 +4316,7 @@ data class CancelReply (
     val `result`: GatewayResult
     , 
     /**
-     * The whole reply document, as JSON.
+     * The whole document, as JSON.
      */
     val `rawJson`: kotlin.String
     
@@ -4557,7 +4557,7 @@ public object FfiConverterTypeClientConfig: FfiConverterRustBuffer<ClientConfig>
 
 
 /**
- * The `flow` node of a top-up reply.
+ * The `flow` node of a top-up reply (§9.4).
  */
 data class FlowOrder (
     /**
@@ -4660,7 +4660,7 @@ public object FfiConverterTypeFlowOrder: FfiConverterRustBuffer<FlowOrder> {
 
 
 /**
- * The reply of a top-up.
+ * The top-up reply (§9.5): lower-case `result` and `flow` at the top level.
  */
 data class FlowRechargeReply (
     /**
@@ -4674,7 +4674,7 @@ data class FlowRechargeReply (
     val `flow`: FlowOrder?
     , 
     /**
-     * The whole reply document, as JSON.
+     * The whole document, as JSON.
      */
     val `rawJson`: kotlin.String
     
@@ -4778,21 +4778,25 @@ public object FfiConverterTypeFlowRechargeRequest: FfiConverterRustBuffer<FlowRe
 
 
 /**
- * One funding source of a payment or refund.
+ * One item of `FUND_BILL_LIST.TRADEFUNDBILL`: how much came from which funding source.
  */
 data class FundBill (
     /**
-     * `FUND_CHANNEL`.
+     * `FUND_CHANNEL` (appendix 3).
      */
     val `fundChannel`: FundChannel
     , 
     /**
-     * `AMOUNT` in fen.
+     * `AMOUNT`, in yuan on the wire.
+     *
+     * Here: integer fen.
      */
     val `amountFen`: kotlin.Long
     , 
     /**
-     * `AMOUNT` in yuan, two decimals.
+     * `AMOUNT`, in yuan on the wire.
+     *
+     * Here: yuan text with two decimals.
      */
     val `amountYuan`: kotlin.String
     
@@ -4967,7 +4971,7 @@ public object FfiConverterTypeGoods: FfiConverterRustBuffer<Goods> {
 
 
 /**
- * WeChat JSAPI pay parameters, for `WeixinJSBridge` / `wx.chooseWXPay`.
+ * WeChat JSAPI pay parameters (§4.5), to hand to `WeixinJSBridge` / `wx.chooseWXPay`.
  */
 data class JsapiParams (
     /**
@@ -4986,7 +4990,7 @@ data class JsapiParams (
     val `nonceStr`: kotlin.String
     , 
     /**
-     * `package` (the gateway sends it as `packageData`).
+     * `packageData` (`prepay_id=…`): WeChat's `package`.
      */
     val `packageData`: kotlin.String
     , 
@@ -4996,7 +5000,7 @@ data class JsapiParams (
     val `signType`: kotlin.String
     , 
     /**
-     * `paySign` (the gateway sends it as `sign`).
+     * `sign`: WeChat's `paySign`.
      */
     val `paySign`: kotlin.String
     
@@ -5189,7 +5193,7 @@ public object FfiConverterTypeMicropayRequest: FfiConverterRustBuffer<MicropayRe
 
 
 /**
- * An order's details: the query reply's fields, also those of a payment notification.
+ * `QUERY_RESP` (§7.2) and, with the same fields, `PAY_NODIFY` (§5.2): an order's details.
  */
 data class OrderDetails (
     /**
@@ -5223,22 +5227,30 @@ data class OrderDetails (
     val `state`: OrderState?
     , 
     /**
-     * `AMT` in fen.
+     * `AMT`, in fen on the wire.
+     *
+     * Here: integer fen.
      */
     val `amountFen`: kotlin.Long?
     , 
     /**
-     * `AMT` in yuan, two decimals.
+     * `AMT`, in fen on the wire.
+     *
+     * Here: yuan text with two decimals.
      */
     val `amountYuan`: kotlin.String?
     , 
     /**
-     * `realAMT` in fen: what the customer actually paid after discounts.
+     * `realAMT` (yuan on the wire): what the customer actually paid after discounts.
+     *
+     * Here: integer fen.
      */
     val `realAmountFen`: kotlin.Long?
     , 
     /**
-     * `realAMT` in yuan, two decimals.
+     * `realAMT` (yuan on the wire): what the customer actually paid after discounts.
+     *
+     * Here: yuan text with two decimals.
      */
     val `realAmountYuan`: kotlin.String?
     , 
@@ -5380,11 +5392,11 @@ public object FfiConverterTypeOrderDetails: FfiConverterRustBuffer<OrderDetails>
 
 
 /**
- * The reply of a micropay or an order (`ORDER_RESP`).
+ * `ORDER_RESP`: the reply to micropay (§2.5) and to QR/JSAPI orders (§3.5, §4.4).
  */
 data class OrderReply (
     /**
-     * `RESULT` (always success: failures are thrown).
+     * `RESULT`.
      */
     val `result`: GatewayResult
     , 
@@ -5414,12 +5426,16 @@ data class OrderReply (
     val `state`: OrderState?
     , 
     /**
-     * `AMT` in fen.
+     * `AMT`, in fen on the wire.
+     *
+     * Here: integer fen.
      */
     val `amountFen`: kotlin.Long?
     , 
     /**
-     * `AMT` in yuan, two decimals.
+     * `AMT`, in fen on the wire.
+     *
+     * Here: yuan text with two decimals.
      */
     val `amountYuan`: kotlin.String?
     , 
@@ -5454,12 +5470,12 @@ data class OrderReply (
     val `barCode`: kotlin.String?
     , 
     /**
-     * The JSAPI pay parameters (JSAPI orders).
+     * The six JSAPI pay parameters (JSAPI orders).
      */
     val `jsapi`: JsapiParams?
     , 
     /**
-     * The whole reply document, as JSON.
+     * The whole document, as JSON.
      */
     val `rawJson`: kotlin.String
     
@@ -5825,7 +5841,7 @@ public object FfiConverterTypePaymentOutcome: FfiConverterRustBuffer<PaymentOutc
 
 
 /**
- * The reply of a query (`QUERY_RESP`).
+ * `QUERY_RESP` (§7.2).
  */
 data class QueryReply (
     /**
@@ -5839,7 +5855,7 @@ data class QueryReply (
     val `order`: OrderDetails
     , 
     /**
-     * The whole reply document, as JSON.
+     * The whole document, as JSON.
      */
     val `rawJson`: kotlin.String
     
@@ -5927,7 +5943,7 @@ public object FfiConverterTypeQueryRequest: FfiConverterRustBuffer<QueryRequest>
 
 
 /**
- * The reply of a refund (`REFUND_RESP`).
+ * `REFUND_RESP` (§6.4).
  */
 data class RefundReply (
     /**
@@ -5961,7 +5977,7 @@ data class RefundReply (
     val `state`: OrderState?
     , 
     /**
-     * The whole reply document, as JSON.
+     * The whole document, as JSON.
      */
     val `rawJson`: kotlin.String
     
