@@ -194,16 +194,13 @@ export declare class NotificationVerifier {
   parse(query: string, body: string | Buffer): Notification
 }
 
-/**
- * The reply to `cancel` (`CANCELTRADE_RESP`). `resultCode` may be `"AREADY_REVOKED"` when an
- * earlier attempt already cancelled the order.
- */
+/** `CANCELTRADE_RESP` (§8.2). */
 export interface CancelReply {
-  /** `RESULT.CODE`. */
+  /** `RESULT.CODE` (`"SUCCESS"`, or a code a call resolves with rather than rejects). */
   resultCode: ResultCode
-  /** `RESULT.INFO`. */
+  /** `RESULT.INFO`: the gateway's message. */
   resultInfo: string
-  /** The whole reply document. */
+  /** The whole document as decoded. */
   raw: Record<string, unknown>
 }
 
@@ -277,7 +274,7 @@ export interface FlowEvent {
   requested?: boolean
 }
 
-/** The `flow` node of a top-up reply. */
+/** The `flow` node of a top-up reply (§9.4). */
 export interface FlowOrder {
   /** `id`. */
   id?: string
@@ -293,21 +290,21 @@ export interface FlowOrder {
   orderId?: string
   /** `platOrderID`: the top-up platform's order number. */
   platOrderId?: string
-  /** `creatTime`. */
+  /** `creatTime` (sic). */
   createTime?: string
   /** `status`: 0 created, 1 in progress, 2 done, 3 failed. */
   status?: string
 }
 
-/** The reply to `flowRecharge`. */
+/** The top-up reply (§9.5): lower-case `result` and `flow` at the top level. */
 export interface FlowRechargeReply {
-  /** `result.CODE`. */
+  /** `RESULT.CODE` (`"SUCCESS"`, or a code a call resolves with rather than rejects). */
   resultCode: ResultCode
-  /** `result.INFO`. */
+  /** `RESULT.INFO`: the gateway's message. */
   resultInfo: string
-  /** The top-up order. */
+  /** `flow`. */
   flow?: FlowOrder
-  /** The whole reply document. */
+  /** The whole document as decoded. */
   raw: Record<string, unknown>
 }
 
@@ -323,19 +320,35 @@ export interface FlowRechargeRequest {
   notifyUrl?: string
 }
 
-/** How much of a payment came from (or a refund went to) one funding source. */
+/** One item of `FUND_BILL_LIST.TRADEFUNDBILL`: how much came from which funding source. */
 export interface FundBill {
-  /** The funding source by name (`"AlipayBalance"`, `"WechatPay"`, ... or `"Unknown"`). */
+  /**
+   * `FUND_CHANNEL` (appendix 3).
+   *
+   * By name (`'Unknown'` for a code this SDK does not know; `fundChannelCode` has it).
+   */
   fundChannel: FundChannel
-  /** `FUND_CHANNEL` as sent (`"10"`). */
+  /**
+   * `FUND_CHANNEL` (appendix 3).
+   *
+   * As sent.
+   */
   fundChannelCode: string
-  /** `AMOUNT` in fen. */
+  /**
+   * `AMOUNT`, in yuan on the wire.
+   *
+   * Here: integer fen.
+   */
   amountFen: number
-  /** `AMOUNT` in yuan (`"0.01"`). */
+  /**
+   * `AMOUNT`, in yuan on the wire.
+   *
+   * Here: yuan text with two decimals.
+   */
   amountYuan: string
 }
 
-/** One item of `GOODS_DETAIL`, as decoded. */
+/** One item of `GOODS_DETAIL` (appendix 1). */
 export interface Goods {
   /** `GOOD_ID`. */
   id: string
@@ -343,9 +356,17 @@ export interface Goods {
   name: string
   /** `GOOD_CLASS`. */
   class: string
-  /** Unit price in fen. */
+  /**
+   * `GOOD_PRICE`, in yuan on the wire.
+   *
+   * Here: integer fen.
+   */
   priceFen: number
-  /** Unit price in yuan (`"2.50"`). */
+  /**
+   * `GOOD_PRICE`, in yuan on the wire.
+   *
+   * Here: yuan text with two decimals.
+   */
   priceYuan: string
   /** `GOOD_SUBJECT`. */
   subject: string
@@ -375,7 +396,7 @@ export interface GoodsInput {
   showUrl?: string
 }
 
-/** WeChat JSAPI pay parameters for `WeixinJSBridge` / `wx.chooseWXPay`. */
+/** WeChat JSAPI pay parameters (§4.5), to hand to `WeixinJSBridge` / `wx.chooseWXPay`. */
 export interface JsapiParams {
   /** `appId`. */
   appId: string
@@ -383,11 +404,11 @@ export interface JsapiParams {
   timeStamp: string
   /** `nonceStr`. */
   nonceStr: string
-  /** `package` (`prepay_id=…`). */
+  /** `packageData` (`prepay_id=…`): WeChat's `package`. */
   package: string
   /** `signType`. */
   signType: string
-  /** `paySign`. */
+  /** `sign`: WeChat's `paySign`. */
   paySign: string
 }
 
@@ -479,7 +500,7 @@ export interface Notification {
   raw: Record<string, unknown>
 }
 
-/** An order's details: a query's reply, a notification, a flow's last query. */
+/** `QUERY_RESP` (§7.2) and, with the same fields, `PAY_NODIFY` (§5.2): an order's details. */
 export interface OrderDetails {
   /** `BUSI_ID`. */
   busiId?: string
@@ -489,21 +510,53 @@ export interface OrderDetails {
   chargeDownCode?: string
   /** `CHARGE_THIRD_CODE`. */
   chargeThirdCode?: string
-  /** The channel by name. */
+  /**
+   * `CHANNEL_TYPE`.
+   *
+   * By name (`'Unknown'` for a code this SDK does not know; `channelCode` has it).
+   */
   channel?: Channel
-  /** `CHANNEL_TYPE` as sent. */
+  /**
+   * `CHANNEL_TYPE`.
+   *
+   * As sent.
+   */
   channelCode?: string
-  /** The order state by name. */
+  /**
+   * `STATE`.
+   *
+   * By name (`'Unknown'` for a code this SDK does not know; `stateCode` has it).
+   */
   state?: OrderState
-  /** `STATE` as sent. */
+  /**
+   * `STATE`.
+   *
+   * As sent.
+   */
   stateCode?: string
-  /** `AMT` in fen. */
+  /**
+   * `AMT`, in fen on the wire.
+   *
+   * Here: integer fen.
+   */
   amountFen?: number
-  /** `AMT` in yuan. */
+  /**
+   * `AMT`, in fen on the wire.
+   *
+   * Here: yuan text with two decimals.
+   */
   amountYuan?: string
-  /** `realAMT` (what the customer paid after discounts) in fen. */
+  /**
+   * `realAMT` (yuan on the wire): what the customer actually paid after discounts.
+   *
+   * Here: integer fen.
+   */
   realAmountFen?: number
-  /** `realAMT` in yuan. */
+  /**
+   * `realAMT` (yuan on the wire): what the customer actually paid after discounts.
+   *
+   * Here: yuan text with two decimals.
+   */
   realAmountYuan?: string
   /** `PAY_SUBJECT`. */
   paySubject?: string
@@ -531,11 +584,11 @@ export interface OrderDetails {
   isFinal: boolean
 }
 
-/** The reply to `micropay`, `createQrOrder` and `createJsapiOrder` (`ORDER_RESP`). */
+/** `ORDER_RESP`: the reply to micropay (§2.5) and to QR/JSAPI orders (§3.5, §4.4). */
 export interface OrderReply {
-  /** `RESULT.CODE` (always `"SUCCESS"` here: other codes reject with a `GatewayError`). */
+  /** `RESULT.CODE` (`"SUCCESS"`, or a code a call resolves with rather than rejects). */
   resultCode: ResultCode
-  /** `RESULT.INFO`. */
+  /** `RESULT.INFO`: the gateway's message. */
   resultInfo: string
   /** `CHARGE_CODE`. */
   chargeCode?: string
@@ -543,17 +596,41 @@ export interface OrderReply {
   chargeDownCode?: string
   /** `CHARGE_THIRD_CODE`: the channel's transaction id. */
   chargeThirdCode?: string
-  /** The channel by name. */
+  /**
+   * `CHANNEL_TYPE`.
+   *
+   * By name (`'Unknown'` for a code this SDK does not know; `channelCode` has it).
+   */
   channel?: Channel
-  /** `CHANNEL_TYPE` as sent. */
+  /**
+   * `CHANNEL_TYPE`.
+   *
+   * As sent.
+   */
   channelCode?: string
-  /** The order state by name, when the gateway includes it. */
+  /**
+   * `STATE`, when the gateway includes it.
+   *
+   * By name (`'Unknown'` for a code this SDK does not know; `stateCode` has it).
+   */
   state?: OrderState
-  /** `STATE` as sent. */
+  /**
+   * `STATE`, when the gateway includes it.
+   *
+   * As sent.
+   */
   stateCode?: string
-  /** `AMT` in fen. */
+  /**
+   * `AMT`, in fen on the wire.
+   *
+   * Here: integer fen.
+   */
   amountFen?: number
-  /** `AMT` in yuan (`"0.01"`). */
+  /**
+   * `AMT`, in fen on the wire.
+   *
+   * Here: yuan text with two decimals.
+   */
   amountYuan?: string
   /** `MERCHANTPARA`. */
   merchantPara?: string
@@ -565,11 +642,11 @@ export interface OrderReply {
   devId?: string
   /** `BEGIN_TIME` (`YYYY-MM-DD hh:mm:ss`, UTC+8). */
   beginTime?: string
-  /** `BAR_CODE`: the payment link to show as a QR code (QR orders). */
+  /** `BAR_CODE`: the payment link to render as a QR code (QR orders). */
   barCode?: string
-  /** The JSAPI pay parameters (JSAPI orders). */
+  /** The six JSAPI pay parameters (JSAPI orders). */
   jsapi?: JsapiParams
-  /** The whole reply document as decoded. */
+  /** The whole document as decoded. */
   raw: Record<string, unknown>
 }
 
@@ -652,15 +729,15 @@ export interface PaymentOutcomeFields {
   queries: number
 }
 
-/** The reply to `query` (`QUERY_RESP`). */
+/** `QUERY_RESP` (§7.2). */
 export interface QueryReply {
-  /** `RESULT.CODE`. */
+  /** `RESULT.CODE` (`"SUCCESS"`, or a code a call resolves with rather than rejects). */
   resultCode: ResultCode
-  /** `RESULT.INFO`. */
+  /** `RESULT.INFO`: the gateway's message. */
   resultInfo: string
   /** The order. */
   order: OrderDetails
-  /** The whole reply document. */
+  /** The whole document as decoded. */
   raw: Record<string, unknown>
 }
 
@@ -672,27 +749,43 @@ export interface QueryRequest {
   serType?: SerType | `${number}`
 }
 
-/** The reply to `refund` (`REFUND_RESP`). */
+/** `REFUND_RESP` (§6.4). */
 export interface RefundReply {
-  /** `RESULT.CODE`. */
+  /** `RESULT.CODE` (`"SUCCESS"`, or a code a call resolves with rather than rejects). */
   resultCode: ResultCode
-  /** `RESULT.INFO`. */
+  /** `RESULT.INFO`: the gateway's message. */
   resultInfo: string
-  /** The channel by name. */
+  /**
+   * `CHANNEL_TYPE`.
+   *
+   * By name (`'Unknown'` for a code this SDK does not know; `channelCode` has it).
+   */
   channel?: Channel
-  /** `CHANNEL_TYPE` as sent. */
+  /**
+   * `CHANNEL_TYPE`.
+   *
+   * As sent.
+   */
   channelCode?: string
-  /** Where the refund went. */
+  /** `FUND_BILL_LIST`: where the refund went. */
   fundBills: Array<FundBill>
   /** `CHARGE_CODE`, when included. */
   chargeCode?: string
   /** `OUT_REFUND_NO`, when included. */
   outRefundNo?: string
-  /** The order's state after the refund, when included. */
+  /**
+   * `STATE` of the order after the refund, when included.
+   *
+   * By name (`'Unknown'` for a code this SDK does not know; `stateCode` has it).
+   */
   state?: OrderState
-  /** `STATE` as sent. */
+  /**
+   * `STATE` of the order after the refund, when included.
+   *
+   * As sent.
+   */
   stateCode?: string
-  /** The whole reply document. */
+  /** The whole document as decoded. */
   raw: Record<string, unknown>
 }
 

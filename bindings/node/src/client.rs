@@ -20,11 +20,13 @@ use sosopay::{
     Channel, ClientConfig, DynamicIdType, Environment, Error, RetryPolicy, SerType, TradeType,
 };
 
-use crate::convert::{self, amount, goods_in, name_of, parse_enum, wire_of};
+use crate::convert::{amount, goods_in, parse_enum};
 use crate::convert::{FenInput, GoodsInput, YuanInput};
-use crate::convert::{FundBill, OrderDetails, OrderReply};
 use crate::error::{to_napi, validation, IntoNapi};
 use crate::flows::{self, CancelToken, ProgressFn};
+use crate::replies::{
+    CancelReply, FlowRechargeReply, OrderDetails, OrderReply, QueryReply, RefundReply,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -478,102 +480,6 @@ fn wait_in(o: Option<WaitOptions>) -> Result<CoreWait, Error> {
 // ---------------------------------------------------------------------------------------------
 // Replies
 
-/// The reply to `refund` (`REFUND_RESP`).
-#[napi(object)]
-pub struct RefundReply {
-    /// `RESULT.CODE`.
-    #[napi(ts_type = "ResultCode")]
-    pub result_code: String,
-    /// `RESULT.INFO`.
-    pub result_info: String,
-    /// The channel by name.
-    #[napi(ts_type = "Channel")]
-    pub channel: Option<String>,
-    /// `CHANNEL_TYPE` as sent.
-    pub channel_code: Option<String>,
-    /// Where the refund went.
-    pub fund_bills: Vec<FundBill>,
-    /// `CHARGE_CODE`, when included.
-    pub charge_code: Option<String>,
-    /// `OUT_REFUND_NO`, when included.
-    pub out_refund_no: Option<String>,
-    /// The order's state after the refund, when included.
-    #[napi(ts_type = "OrderState")]
-    pub state: Option<String>,
-    /// `STATE` as sent.
-    pub state_code: Option<String>,
-    /// The whole reply document.
-    #[napi(ts_type = "Record<string, unknown>")]
-    pub raw: crate::convert::RawJson,
-}
-
-/// The reply to `query` (`QUERY_RESP`).
-#[napi(object)]
-pub struct QueryReply {
-    /// `RESULT.CODE`.
-    #[napi(ts_type = "ResultCode")]
-    pub result_code: String,
-    /// `RESULT.INFO`.
-    pub result_info: String,
-    /// The order.
-    pub order: OrderDetails,
-    /// The whole reply document.
-    #[napi(ts_type = "Record<string, unknown>")]
-    pub raw: crate::convert::RawJson,
-}
-
-/// The reply to `cancel` (`CANCELTRADE_RESP`). `resultCode` may be `"AREADY_REVOKED"` when an
-/// earlier attempt already cancelled the order.
-#[napi(object)]
-pub struct CancelReply {
-    /// `RESULT.CODE`.
-    #[napi(ts_type = "ResultCode")]
-    pub result_code: String,
-    /// `RESULT.INFO`.
-    pub result_info: String,
-    /// The whole reply document.
-    #[napi(ts_type = "Record<string, unknown>")]
-    pub raw: crate::convert::RawJson,
-}
-
-/// The `flow` node of a top-up reply.
-#[napi(object)]
-pub struct FlowOrder {
-    /// `id`.
-    pub id: Option<String>,
-    /// `phoneNo`.
-    pub phone_no: Option<String>,
-    /// `flowVal` (MB).
-    pub flow_val: Option<u32>,
-    /// `flowType`.
-    pub flow_type: Option<String>,
-    /// `busiCode`.
-    pub busi_code: Option<String>,
-    /// `orderID`: the gateway's order number.
-    pub order_id: Option<String>,
-    /// `platOrderID`: the top-up platform's order number.
-    pub plat_order_id: Option<String>,
-    /// `creatTime`.
-    pub create_time: Option<String>,
-    /// `status`: 0 created, 1 in progress, 2 done, 3 failed.
-    pub status: Option<String>,
-}
-
-/// The reply to `flowRecharge`.
-#[napi(object)]
-pub struct FlowRechargeReply {
-    /// `result.CODE`.
-    #[napi(ts_type = "ResultCode")]
-    pub result_code: String,
-    /// `result.INFO`.
-    pub result_info: String,
-    /// The top-up order.
-    pub flow: Option<FlowOrder>,
-    /// The whole reply document.
-    #[napi(ts_type = "Record<string, unknown>")]
-    pub raw: crate::convert::RawJson,
-}
-
 /// The fields of a flow's outcome; the type to use is `PaymentOutcome` (types-header.d.ts),
 /// which also says that `order` is there whenever the status is `'Paid'`.
 #[napi(object, js_name = "PaymentOutcomeFields")]
@@ -745,14 +651,7 @@ impl Client {
                     .unwrap_or(SerType::ChargeCode),
             },
         };
-        let job = Ok(move || {
-            c.query(&req).map(|r| QueryReply {
-                result_code: r.result.code.as_wire().to_owned(),
-                result_info: r.result.info,
-                order: r.order.into(),
-                raw: r.raw.into(),
-            })
-        });
+        let job = Ok(move || c.query(&req).map(QueryReply::from));
         promise(env, job)
     }
 
@@ -760,22 +659,7 @@ impl Client {
     #[napi(ts_return_type = "Promise<RefundReply>")]
     pub fn refund<'e>(&self, env: &'e Env, request: RefundRequest) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
-        let job = refund_in(request).map(|r| {
-            move || {
-                c.refund(&r).map(|r| RefundReply {
-                    result_code: r.result.code.as_wire().to_owned(),
-                    result_info: r.result.info,
-                    channel: name_of(&r.channel),
-                    channel_code: wire_of(&r.channel),
-                    fund_bills: convert::fund_bills(&r.fund_bills),
-                    charge_code: r.charge_code,
-                    out_refund_no: r.out_refund_no,
-                    state: name_of(&r.state),
-                    state_code: wire_of(&r.state),
-                    raw: r.raw.into(),
-                })
-            }
-        });
+        let job = refund_in(request).map(|r| move || c.refund(&r).map(RefundReply::from));
         promise(env, job)
     }
 
@@ -794,13 +678,7 @@ impl Client {
                 apply: r.apply.unwrap_or(false),
             },
         };
-        let job = Ok(move || {
-            c.cancel(&req).map(|r| CancelReply {
-                result_code: r.result.code.as_wire().to_owned(),
-                result_info: r.result.info,
-                raw: r.raw.into(),
-            })
-        });
+        let job = Ok(move || c.cancel(&req).map(CancelReply::from));
         promise(env, job)
     }
 
@@ -820,24 +698,7 @@ impl Client {
                 flow_type: request.flow_type,
                 notify_url: request.notify_url,
             };
-            move || {
-                c.flow_recharge(&req).map(|r| FlowRechargeReply {
-                    result_code: r.result.code.as_wire().to_owned(),
-                    result_info: r.result.info,
-                    flow: r.flow.map(|f| FlowOrder {
-                        id: f.id,
-                        phone_no: f.phone_no,
-                        flow_val: f.flow_val,
-                        flow_type: f.flow_type,
-                        busi_code: f.busi_code,
-                        order_id: f.order_id,
-                        plat_order_id: f.plat_order_id,
-                        create_time: f.create_time,
-                        status: f.status,
-                    }),
-                    raw: r.raw.into(),
-                })
-            }
+            move || c.flow_recharge(&req).map(FlowRechargeReply::from)
         });
         promise(env, job)
     }

@@ -12,6 +12,7 @@ mod envelope;
 mod error;
 mod flows;
 mod notify;
+mod replies;
 #[cfg(feature = "sandbox")]
 mod sandbox;
 

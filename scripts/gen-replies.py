@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Generates the reply records of the bindings from the core's reply structs in
+core/src/models.rs (their fields, types and docs), so a field added to a core reply reaches
+Kotlin, Swift and Node with no hand edit:
+
+    scripts/gen-replies.py           rewrite the generated files
+    scripts/gen-replies.py --check   fail when one differs (scripts/test-rust runs this)
+
+Outputs: bindings/uniffi/src/replies.rs (Kotlin/Swift records, uniffi) and
+bindings/node/src/replies.rs (JS objects, napi). Presentation rules (scripts/parity.py's):
+  money `x: Amount`          -> `x_fen` (uniffi i64, Node number) and `x_yuan` (two decimals)
+  `raw: serde_json::Value`   -> uniffi `raw_json: String`; Node `raw` (an object)
+  a dictionary `x: E`        -> uniffi the enum E; Node `x` (E's variant name) + `x_code` (wire)
+  `result: GatewayResult`    -> uniffi the record; Node flattened: `result_code`, `result_info`
+  `u32` counts               -> uniffi `i32` (Kotlin Int, saturating); Node `u32`
+  RENAMED / EXTRAS below     -> Kotlin keywords and unit suffixes; Node's computed fields
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional, Set, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+CORE = ROOT / "core/src/models.rs"
+
+#: Dictionaries.
+ENUMS = {"ResultCode", "OrderState", "Channel", "FundChannel", "DynamicIdType", "TradeType", "SerType"}
+
+STRUCT = re.compile(
+    r"((?:^///[^\n]*\n)*)#\[derive\(([^)]*)\)\]\n(?:#\[[^\n]*\]\n)*pub struct (\w+) \{\n(.*?)^\}",
+    re.S | re.M,
+)
+FIELD = re.compile(r"((?:    ///[^\n]*\n)*)((?:    #\[[^\n]*\]\n)*)    pub (\w+): ([^\n]+),\n")
+
+Row = Tuple[List[str], str, str, str, Optional[str]]  # docs, name, type, conversion, ts_type
+
+
+def docs(block: str) -> List[str]:
+    return [re.sub(r"^\s*/// ?", "", line) for line in block.splitlines() if line.strip()]
+
+
+def parse() -> Dict[str, Tuple[List[str], List[Tuple[List[str], str, str]]]]:
+    text = CORE.read_text(encoding="utf-8")
+    out = {}
+    for m in STRUCT.finditer(text):
+        fields = [(docs(f.group(1)), f.group(3), f.group(4).strip()) for f in FIELD.finditer(m.group(4))]
+        out[m.group(3)] = (docs(m.group(1)), fields)
+    return out
+
+
+def inner(ty: str, wrapper: str) -> Optional[str]:
+    m = re.fullmatch(wrapper + r"<(.+)>", ty)
+    return m.group(1) if m else None
+
+
+class Target:
+    """One binding's presentation of the core's replies."""
+
+    out: Path
+    records: List[str]
+    other_records: Set[str] = set()
+    renamed: Dict[Tuple[str, str], str] = {}
+    #: record -> fields computed from the core's rules, appended after the core's.
+    extras: Dict[str, List[Row]] = {}
+    header: str
+    derive: str
+    fen_type: str
+    fen: str
+    count_type: str
+    count: str
+
+    def money(self, doc: List[str], name: str, value: str, opt: bool) -> List[Row]:
+        fen_t = f"Option<{self.fen_type}>" if opt else self.fen_type
+        yuan_t = "Option<String>" if opt else "String"
+        return [
+            (doc + ["", "Here: integer fen."], f"{name}_fen", fen_t,
+             f"{value}.map({self.fen})" if opt else f"{self.fen}({value})", None),
+            (doc + ["", "Here: yuan text with two decimals."], f"{name}_yuan", yuan_t,
+             f"{value}.map(Amount::to_yuan_string)" if opt else f"{value}.to_yuan_string()", None),
+        ]
+
+    def count_field(self, doc: List[str], name: str, value: str, opt: bool) -> List[Row]:
+        t = f"Option<{self.count_type}>" if opt else self.count_type
+        if not self.count:
+            return [(doc, name, t, value, None)]
+        return [(doc, name, t, f"{value}.map({self.count})" if opt else f"{self.count}({value})", None)]
+
+    def raw(self, value: str) -> List[Row]:
+        raise NotImplementedError
+
+    def dictionary(self, doc: List[str], name: str, ty: str, value: str, opt: bool, base: str) -> List[Row]:
+        return [(doc, name, ty, f"{value}.map(Into::into)" if opt else f"{value}.into()", None)]
+
+    def result(self, doc: List[str], name: str, value: str) -> List[Row]:
+        return [(doc, name, "GatewayResult", f"{value}.into()", None)]
+
+    def present(self, record: str, name: str, ty: str, doc: List[str]) -> List[Row]:
+        value = f"r.{name}"
+        foreign = self.renamed.get((record, name), name)
+        opt = inner(ty, "Option")
+        base = opt or ty
+        if base == "Amount":
+            return self.money(doc, name, value, bool(opt))
+        if name == "raw" and ty == "serde_json::Value":
+            return self.raw(value)
+        if ty == "GatewayResult":
+            return self.result(doc, foreign, value)
+        if base == "u32":
+            return self.count_field(doc, foreign, value, bool(opt))
+        if base == "String":
+            return [(doc, foreign, ty, value, None)]
+        if base in ENUMS:
+            return self.dictionary(doc, foreign, ty, value, bool(opt), base)
+        if base in self.records or base in self.other_records:
+            return [(doc, foreign, ty, f"{value}.map(Into::into)" if opt else f"{value}.into()", None)]
+        vec = inner(ty, "Vec")
+        if vec and (vec in self.records or vec in self.other_records):
+            return [(doc, foreign, ty, f"{value}.into_iter().map(Into::into).collect()", None)]
+        raise SystemExit(f"gen-replies: {self.out.name}: no rule for {record}.{name}: {ty}")
+
+    def generate(self, core: Dict[str, Tuple[List[str], List[Tuple[List[str], str, str]]]]) -> str:
+        out = [self.header]
+        for record in self.records:
+            if record not in core:
+                raise SystemExit(f"gen-replies: core/src/models.rs has no struct {record}")
+            doc, fields = core[record]
+            rows = [row for d, n, t in fields for row in self.present(record, n, t, d)]
+            rows += self.extras.get(record, [])
+            out.append("\n" + comment(doc, ""))
+            out.append(self.derive)
+            out.append(f"pub struct {record} {{\n")
+            for d, n, t, _, ts in rows:
+                out.append(comment(d, "    "))
+                if ts:
+                    out.append(f'    #[napi(ts_type = "{ts}")]\n')
+                out.append(f"    pub {n}: {t},\n")
+            out.append("}\n\n")
+            out.append(f"impl From<sosopay::models::{record}> for {record} {{\n")
+            out.append(f"    fn from(r: sosopay::models::{record}) -> Self {{\n")
+            out.append(f"        {record} {{\n")
+            for _, n, _, conv, _ in rows:
+                out.append(f"            {n}: {conv},\n" if conv != n else f"            {n},\n")
+            out.append("        }\n    }\n}\n")
+        return "".join(out)
+
+
+class Uniffi(Target):
+    out = ROOT / "bindings/uniffi/src/replies.rs"
+    records = [
+        "GatewayResult", "FundBill", "JsapiParams", "OrderReply", "OrderDetails", "QueryReply",
+        "RefundReply", "CancelReply", "FlowOrder", "FlowRechargeReply",
+    ]
+    other_records = {"Goods"}
+    renamed = {("JsapiParams", "package"): "package_data", ("FlowOrder", "flow_val"): "flow_val_mb"}
+    header = (
+        "// @generated by scripts/gen-replies.py from core/src/models.rs: do not edit.\n"
+        "//! The reply records for Kotlin and Swift, generated from the core's (one field each, money\n"
+        "//! as fen and yuan, `raw` as JSON text).\n\n"
+        "use sosopay::Amount;\n\n"
+        "use crate::enums::{Channel, FundChannel, OrderState, ResultCode};\n"
+        "use crate::models::{count_out, fen_out, Goods};\n"
+    )
+    derive = "#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]\n"
+    fen_type, fen = "i64", "fen_out"
+    count_type, count = "i32", "count_out"
+
+    def raw(self, value: str) -> List[Row]:
+        return [(["The whole document, as JSON."], "raw_json", "String", f"{value}.to_string()", None)]
+
+
+class Node(Target):
+    out = ROOT / "bindings/node/src/replies.rs"
+    records = [
+        "Goods", "FundBill", "JsapiParams", "OrderReply", "OrderDetails", "QueryReply",
+        "RefundReply", "CancelReply", "FlowOrder", "FlowRechargeReply",
+    ]
+    extras = {
+        "OrderDetails": [
+            (["Was the money taken (paid, or paid then partly or wholly refunded)?"], "money_taken", "bool",
+             "r.state.as_ref().is_some_and(OrderState::money_taken)", None),
+            (["Is the state final for a payment (no longer awaiting the customer)?"], "is_final", "bool",
+             "r.state.as_ref().is_some_and(OrderState::is_final)", None),
+        ],
+    }
+    header = (
+        "// @generated by scripts/gen-replies.py from core/src/models.rs: do not edit.\n"
+        "//! The reply objects for JavaScript, generated from the core's (money as fen and yuan, a\n"
+        "//! dictionary as its name and its wire code, `result` flattened, `raw` as an object).\n\n"
+        "use napi_derive::napi;\n"
+        "use sosopay::{Amount, OrderState};\n\n"
+        "use crate::convert::{fen_number, name_of, wire_of, RawJson};\n"
+    )
+    derive = "#[napi(object)]\n"
+    fen_type, fen = "f64", "fen_number"
+    count_type, count = "u32", ""
+
+    def raw(self, value: str) -> List[Row]:
+        return [(["The whole document as decoded."], "raw", "RawJson", f"{value}.into()", "Record<string, unknown>")]
+
+    def result(self, doc: List[str], name: str, value: str) -> List[Row]:
+        return [
+            (["`RESULT.CODE` (`\"SUCCESS\"`, or a code a call resolves with rather than rejects)."],
+             "result_code", "String", f"{value}.code.as_wire().to_owned()", "ResultCode"),
+            (["`RESULT.INFO`: the gateway's message."], "result_info", "String", f"{value}.info", None),
+        ]
+
+    def dictionary(self, doc: List[str], name: str, ty: str, value: str, opt: bool, base: str) -> List[Row]:
+        t = "Option<String>" if opt else "String"
+        by_name = f"name_of(&{value})" if opt else f"{value}.name().to_owned()"
+        by_wire = f"wire_of(&{value})" if opt else f"{value}.as_wire().to_owned()"
+        return [
+            (doc + ["", f"By name (`'Unknown'` for a code this SDK does not know; `{camel(name)}Code` has it)."],
+             name, t, by_name, base),
+            (doc + ["", "As sent."], f"{name}_code", t, by_wire, None),
+        ]
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(w.title() for w in rest)
+
+
+def comment(lines: List[str], indent: str) -> str:
+    return "".join(f"{indent}///{' ' if line else ''}{line}\n" for line in lines)
+
+
+def main() -> int:
+    core = parse()
+    stale = 0
+    for target in (Uniffi(), Node()):
+        text = target.generate(core)
+        if "--check" in sys.argv:
+            if target.out.read_text(encoding="utf-8") != text:
+                print(f"STALE: {target.out.relative_to(ROOT)}: run scripts/gen-replies.py", file=sys.stderr)
+                stale = 1
+        else:
+            target.out.write_text(text, encoding="utf-8")
+    return stale
+
+
+if __name__ == "__main__":
+    sys.exit(main())
