@@ -34,6 +34,9 @@ STRUCT = re.compile(
 )
 FIELD = re.compile(r"((?:    ///[^\n]*\n)*)((?:    #\[[^\n]*\]\n)*)    pub (\w+): ([^\n]+),\n")
 
+#: (record, field) -> the key of the field in the core's serde form ("flatten" when flattened).
+SERDE: Dict[Tuple[str, str], str] = {}
+
 Row = Tuple[List[str], str, str, str, Optional[str]]  # docs, name, type, conversion, ts_type
 
 
@@ -46,6 +49,9 @@ def parse() -> Dict[str, Tuple[List[str], List[Tuple[List[str], str, str]]]]:
     out = {}
     for m in STRUCT.finditer(text):
         fields = [(docs(f.group(1)), f.group(3), f.group(4).strip()) for f in FIELD.finditer(m.group(4))]
+        for f in FIELD.finditer(m.group(4)):
+            ren = re.search(r'rename\s*=\s*"(\w+)"', f.group(2))
+            SERDE[(m.group(3), f.group(3))] = "flatten" if "flatten" in f.group(2) else (ren.group(1) if ren else f.group(3))
         out[m.group(3)] = (docs(m.group(1)), fields)
     return out
 
@@ -217,6 +223,92 @@ class Node(Target):
         ]
 
 
+PY_BEGIN = "# --- generated from core/src/models.rs (scripts/gen-replies.py)\n"
+PY_END = "# --- end of generated\n"
+
+
+class Python:
+    """Frozen dataclasses read from the core's serde form (``_from_native``), in a marked region of
+    python/sosopay/models.py; the extras of a record (``is_paid``, ``to_wechat``) come from the
+    hand-written mixin named in BASES."""
+
+    out = ROOT / "python/sosopay/models.py"
+    records = [
+        "GatewayResult", "FundBill", "JsapiParams", "OrderReply", "OrderDetails", "QueryReply",
+        "RefundReply", "CancelReply", "FlowOrder", "FlowRechargeReply",
+    ]
+    other_records = {"Goods"}
+    bases = {
+        "GatewayResult": "_GatewayResultRules",
+        "JsapiParams": "_JsapiParamsForWechat",
+        "OrderDetails": "_OrderDetailsRules",
+        "QueryReply": "_QueryReplyShortcuts",
+    }
+
+    def field(self, record: str, name: str, ty: str) -> Tuple[str, str, str, Optional[str]]:
+        """(python name, annotation, reading from `d`, yuan property or None)."""
+        key = SERDE.get((record, name), name)
+        opt = inner(ty, "Option")
+        base = opt or ty
+        get = f'd.get("{key}")'
+        if key == "flatten":
+            return name, base, f"{base}._from_native(d)", None
+        if base == "Amount":
+            return f"{name}_fen", "Optional[int]" if opt else "int", get if opt else f'int(d["{key}"])', name
+        if name == "raw" and ty == "serde_json::Value":
+            return "raw", "Dict[str, Any]", 'dict(d.get("raw") or {})', None
+        if base == "String":
+            return name, "Optional[str]" if opt else "str", f"_opt_str({get})" if opt else f'str(d.get("{key}", ""))', None
+        if base == "u32":
+            return name, "Optional[int]" if opt else "int", get if opt else f'int(d["{key}"])', None
+        if base in ENUMS:
+            return name, f"Optional[{base}]" if opt else base, f"_opt_enum({base}, {get})" if opt else f'{base}(d["{key}"])', None
+        if base in self.records or base in self.other_records:
+            if opt:
+                return name, f"Optional[{base}]", f"None if {get} is None else {base}._from_native(d[\"{key}\"])", None
+            return name, base, f'{base}._from_native(d["{key}"])', None
+        vec = inner(ty, "Vec")
+        if vec and (vec in self.records or vec in self.other_records):
+            return name, f"List[{vec}]", f"[{vec}._from_native(x) for x in ({get} or [])]", None
+        raise SystemExit(f"gen-replies: models.py: no rule for {record}.{name}: {ty}")
+
+    def generate(self, core: Dict[str, Tuple[List[str], List[Tuple[List[str], str, str]]]]) -> str:
+        text = self.out.read_text(encoding="utf-8")
+        a = text.index(PY_BEGIN) + len(PY_BEGIN)
+        b = text.index(PY_END, a)
+        out = []
+        for record in self.records:
+            doc, fields = core[record]
+            rows = [(d,) + self.field(record, n, t) for d, n, t in fields]
+            base = f"({self.bases[record]})" if record in self.bases else ""
+            out.append(f"@dataclass(frozen=True)\nclass {record}{base}:\n")
+            out.append(f'    """{rst(" ".join(doc))}"""\n\n')
+            for d, n, ann, _, yuan in rows:
+                if d:
+                    out.append(f"    #: {rst(d[0])}{' Here: integer fen.' if yuan else ''}\n")
+                extra = " = field(repr=False, compare=False)" if n == "raw" else ""
+                out.append(f"    {n}: {ann}{extra}\n")
+            for d, n, ann, _, yuan in rows:
+                if yuan:
+                    opt = ann.startswith("Optional")
+                    out.append(
+                        f"\n    @property\n    def {yuan}(self) -> {'Optional[Decimal]' if opt else 'Decimal'}:\n"
+                        f'        """``{n}`` in yuan."""\n'
+                        f"        return {'_opt_yuan' if opt else 'yuan'}(self.{n})\n"
+                    )
+            out.append(f"\n    @classmethod\n    def _from_native(cls, d: Mapping[str, Any]) -> {record}:\n")
+            out.append("        return cls(\n")
+            for _, n, _, read, _ in rows:
+                out.append(f"            {n}={read},\n")
+            out.append("        )\n\n\n")
+        return text[:a] + "".join(out) + text[b:]
+
+
+def rst(text: str) -> str:
+    """Markdown code spans as reStructuredText literals."""
+    return re.sub(r"(?<!`)`([^`]+)`(?!`)", r"``\1``", text)
+
+
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(w.title() for w in rest)
@@ -229,7 +321,7 @@ def comment(lines: List[str], indent: str) -> str:
 def main() -> int:
     core = parse()
     stale = 0
-    for target in (Uniffi(), Node()):
+    for target in (Uniffi(), Node(), Python()):
         text = target.generate(core)
         if "--check" in sys.argv:
             if target.out.read_text(encoding="utf-8") != text:

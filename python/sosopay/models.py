@@ -121,46 +121,15 @@ class Goods:
         )
 
 
-@dataclass(frozen=True)
-class GatewayResult:
-    """``RESULT``: the result code and the gateway's message."""
-
+class _GatewayResultRules:
     code: ResultCode
-    info: str
 
     @property
     def is_success(self) -> bool:
-        return self.code is ResultCode.SUCCESS
-
-    @classmethod
-    def _from_native(cls, d: Mapping[str, Any]) -> GatewayResult:
-        return cls(code=ResultCode(d["code"]), info=str(d.get("info", "")))
+        return self.code.is_success
 
 
-@dataclass(frozen=True)
-class FundBill:
-    """One funding source of a payment or refund."""
-
-    fund_channel: FundChannel
-    amount_fen: int
-
-    @property
-    def amount(self) -> Decimal:
-        return yuan(self.amount_fen)
-
-    @classmethod
-    def _from_native(cls, d: Mapping[str, Any]) -> FundBill:
-        return cls(fund_channel=FundChannel(d["fund_channel"]), amount_fen=int(d["amount_fen"]))
-
-
-def _bills(v: Any) -> List[FundBill]:
-    return [FundBill._from_native(b) for b in (v or [])]
-
-
-@dataclass(frozen=True)
-class JsapiParams:
-    """WeChat JSAPI pay parameters, for ``WeixinJSBridge`` / ``wx.chooseWXPay``."""
-
+class _JsapiParamsForWechat:
     app_id: str
     time_stamp: str
     nonce_str: str
@@ -180,35 +149,144 @@ class JsapiParams:
         }
 
 
+class _OrderDetailsRules:
+    state: Optional[OrderState]
+
+    @property
+    def is_paid(self) -> bool:
+        """Was the money taken (paid, or paid then partly or wholly refunded)?"""
+        return self.state is not None and self.state.money_taken
+
+
+class _QueryReplyShortcuts:
+    order: OrderDetails
+
+    @property
+    def state(self) -> Optional[OrderState]:
+        return self.order.state
+
+    @property
+    def amount_fen(self) -> Optional[int]:
+        return self.order.amount_fen
+
+    @property
+    def amount(self) -> Optional[Decimal]:
+        return self.order.amount
+
+
+# The reply records below are generated from the core's structs (their fields, types and docs),
+# with the extras above as their bases.
+# --- generated from core/src/models.rs (scripts/gen-replies.py)
+@dataclass(frozen=True)
+class GatewayResult(_GatewayResultRules):
+    """``RESULT``: the result code and the gateway's message."""
+
+    #: ``CODE``.
+    code: ResultCode
+    #: ``INFO``.
+    info: str
+
+    @classmethod
+    def _from_native(cls, d: Mapping[str, Any]) -> GatewayResult:
+        return cls(
+            code=ResultCode(d["code"]),
+            info=str(d.get("info", "")),
+        )
+
+
+@dataclass(frozen=True)
+class FundBill:
+    """One item of ``FUND_BILL_LIST.TRADEFUNDBILL``: how much came from which funding source."""
+
+    #: ``FUND_CHANNEL`` (appendix 3).
+    fund_channel: FundChannel
+    #: ``AMOUNT``, in yuan on the wire. Here: integer fen.
+    amount_fen: int
+
+    @property
+    def amount(self) -> Decimal:
+        """``amount_fen`` in yuan."""
+        return yuan(self.amount_fen)
+
+    @classmethod
+    def _from_native(cls, d: Mapping[str, Any]) -> FundBill:
+        return cls(
+            fund_channel=FundChannel(d["fund_channel"]),
+            amount_fen=int(d["amount_fen"]),
+        )
+
+
+@dataclass(frozen=True)
+class JsapiParams(_JsapiParamsForWechat):
+    """WeChat JSAPI pay parameters (§4.5), to hand to ``WeixinJSBridge`` / ``wx.chooseWXPay``."""
+
+    #: ``appId``.
+    app_id: str
+    #: ``timeStamp``.
+    time_stamp: str
+    #: ``nonceStr``.
+    nonce_str: str
+    #: ``packageData`` (``prepay_id=…``): WeChat's ``package``.
+    package: str
+    #: ``signType``.
+    sign_type: str
+    #: ``sign``: WeChat's ``paySign``.
+    pay_sign: str
+
+    @classmethod
+    def _from_native(cls, d: Mapping[str, Any]) -> JsapiParams:
+        return cls(
+            app_id=str(d.get("app_id", "")),
+            time_stamp=str(d.get("time_stamp", "")),
+            nonce_str=str(d.get("nonce_str", "")),
+            package=str(d.get("package", "")),
+            sign_type=str(d.get("sign_type", "")),
+            pay_sign=str(d.get("pay_sign", "")),
+        )
+
+
 @dataclass(frozen=True)
 class OrderReply:
-    """``ORDER_RESP``: the reply to micropay and to QR / JSAPI orders."""
+    """``ORDER_RESP``: the reply to micropay (§2.5) and to QR/JSAPI orders (§3.5, §4.4)."""
 
+    #: ``RESULT``.
     result: GatewayResult
+    #: ``CHARGE_CODE``.
     charge_code: Optional[str]
+    #: ``CHARGE_DOWN_CODE``: the gateway's order number.
     charge_down_code: Optional[str]
+    #: ``CHARGE_THIRD_CODE``: the channel's transaction id.
     charge_third_code: Optional[str]
+    #: ``CHANNEL_TYPE``.
     channel: Optional[Channel]
+    #: ``STATE``, when the gateway includes it.
     state: Optional[OrderState]
+    #: ``AMT``, in fen on the wire. Here: integer fen.
     amount_fen: Optional[int]
+    #: ``MERCHANTPARA``.
     merchant_para: Optional[str]
+    #: ``FUND_BILL_LIST``.
     fund_bills: List[FundBill]
+    #: ``OPER_ID``.
     oper_id: Optional[str]
+    #: ``DEV_ID``.
     dev_id: Optional[str]
+    #: ``BEGIN_TIME`` (``YYYY-MM-DD hh:mm:ss``, UTC+8).
     begin_time: Optional[str]
-    #: The payment link to render as a QR code (QR orders).
+    #: ``BAR_CODE``: the payment link to render as a QR code (QR orders).
     bar_code: Optional[str]
-    #: The WeChat pay parameters (JSAPI orders).
+    #: The six JSAPI pay parameters (JSAPI orders).
     jsapi: Optional[JsapiParams]
+    #: The whole reply document.
     raw: Dict[str, Any] = field(repr=False, compare=False)
 
     @property
     def amount(self) -> Optional[Decimal]:
+        """``amount_fen`` in yuan."""
         return _opt_yuan(self.amount_fen)
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> OrderReply:
-        j = d.get("jsapi")
         return cls(
             result=GatewayResult._from_native(d["result"]),
             charge_code=_opt_str(d.get("charge_code")),
@@ -218,52 +296,66 @@ class OrderReply:
             state=_opt_enum(OrderState, d.get("state")),
             amount_fen=d.get("amount_fen"),
             merchant_para=_opt_str(d.get("merchant_para")),
-            fund_bills=_bills(d.get("fund_bills")),
+            fund_bills=[FundBill._from_native(x) for x in (d.get("fund_bills") or [])],
             oper_id=_opt_str(d.get("oper_id")),
             dev_id=_opt_str(d.get("dev_id")),
             begin_time=_opt_str(d.get("begin_time")),
             bar_code=_opt_str(d.get("bar_code")),
-            jsapi=None if j is None else JsapiParams(**j),
+            jsapi=None if d.get("jsapi") is None else JsapiParams._from_native(d["jsapi"]),
             raw=dict(d.get("raw") or {}),
         )
 
 
 @dataclass(frozen=True)
-class OrderDetails:
-    """An order as the gateway reports it (query replies and notifications)."""
+class OrderDetails(_OrderDetailsRules):
+    """``QUERY_RESP`` (§7.2) and, with the same fields, ``PAY_NODIFY`` (§5.2): an order's details."""
 
+    #: ``BUSI_ID``.
     busi_id: Optional[str]
+    #: ``CHARGE_CODE``.
     charge_code: Optional[str]
+    #: ``CHARGE_DOWN_CODE``.
     charge_down_code: Optional[str]
+    #: ``CHARGE_THIRD_CODE``.
     charge_third_code: Optional[str]
+    #: ``CHANNEL_TYPE``.
     channel: Optional[Channel]
+    #: ``STATE``.
     state: Optional[OrderState]
+    #: ``AMT``, in fen on the wire. Here: integer fen.
     amount_fen: Optional[int]
-    #: ``realAMT``: what the customer actually paid after discounts.
+    #: ``realAMT`` (yuan on the wire): what the customer actually paid after discounts. Here: integer fen.
     real_amount_fen: Optional[int]
+    #: ``PAY_SUBJECT``.
     pay_subject: Optional[str]
+    #: ``OPER_ID``.
     oper_id: Optional[str]
+    #: ``DEV_ID``.
     dev_id: Optional[str]
+    #: ``REGISTER_ID``.
     register_id: Optional[str]
+    #: ``MERCHANTPARA``.
     merchant_para: Optional[str]
+    #: ``DYNAMIC_ID``.
     dynamic_id: Optional[str]
+    #: ``GOODS_DETAIL``.
     goods: List[Goods]
+    #: ``FUND_BILL_LIST``.
     fund_bills: List[FundBill]
+    #: ``BEGIN_TIME``.
     begin_time: Optional[str]
+    #: ``END_TIME``.
     end_time: Optional[str]
 
     @property
     def amount(self) -> Optional[Decimal]:
+        """``amount_fen`` in yuan."""
         return _opt_yuan(self.amount_fen)
 
     @property
     def real_amount(self) -> Optional[Decimal]:
+        """``real_amount_fen`` in yuan."""
         return _opt_yuan(self.real_amount_fen)
-
-    @property
-    def is_paid(self) -> bool:
-        """Was the money taken (paid, or paid then partly or wholly refunded)?"""
-        return self.state is not None and self.state.money_taken
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> OrderDetails:
@@ -282,32 +374,23 @@ class OrderDetails:
             register_id=_opt_str(d.get("register_id")),
             merchant_para=_opt_str(d.get("merchant_para")),
             dynamic_id=_opt_str(d.get("dynamic_id")),
-            goods=[Goods._from_native(g) for g in (d.get("goods") or [])],
-            fund_bills=_bills(d.get("fund_bills")),
+            goods=[Goods._from_native(x) for x in (d.get("goods") or [])],
+            fund_bills=[FundBill._from_native(x) for x in (d.get("fund_bills") or [])],
             begin_time=_opt_str(d.get("begin_time")),
             end_time=_opt_str(d.get("end_time")),
         )
 
 
 @dataclass(frozen=True)
-class QueryReply:
-    """``QUERY_RESP``: the order's details."""
+class QueryReply(_QueryReplyShortcuts):
+    """``QUERY_RESP`` (§7.2)."""
 
+    #: ``RESULT``.
     result: GatewayResult
+    #: The order.
     order: OrderDetails
+    #: The whole reply document.
     raw: Dict[str, Any] = field(repr=False, compare=False)
-
-    @property
-    def state(self) -> Optional[OrderState]:
-        return self.order.state
-
-    @property
-    def amount_fen(self) -> Optional[int]:
-        return self.order.amount_fen
-
-    @property
-    def amount(self) -> Optional[Decimal]:
-        return self.order.amount
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> QueryReply:
@@ -320,14 +403,21 @@ class QueryReply:
 
 @dataclass(frozen=True)
 class RefundReply:
-    """``REFUND_RESP``."""
+    """``REFUND_RESP`` (§6.4)."""
 
+    #: ``RESULT``.
     result: GatewayResult
+    #: ``CHANNEL_TYPE``.
     channel: Optional[Channel]
+    #: ``FUND_BILL_LIST``: where the refund went.
     fund_bills: List[FundBill]
+    #: ``CHARGE_CODE``, when included.
     charge_code: Optional[str]
+    #: ``OUT_REFUND_NO``, when included.
     out_refund_no: Optional[str]
+    #: ``STATE`` of the order after the refund, when included.
     state: Optional[OrderState]
+    #: The whole reply document.
     raw: Dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
@@ -335,7 +425,7 @@ class RefundReply:
         return cls(
             result=GatewayResult._from_native(d["result"]),
             channel=_opt_enum(Channel, d.get("channel")),
-            fund_bills=_bills(d.get("fund_bills")),
+            fund_bills=[FundBill._from_native(x) for x in (d.get("fund_bills") or [])],
             charge_code=_opt_str(d.get("charge_code")),
             out_refund_no=_opt_str(d.get("out_refund_no")),
             state=_opt_enum(OrderState, d.get("state")),
@@ -345,48 +435,80 @@ class RefundReply:
 
 @dataclass(frozen=True)
 class CancelReply:
-    """``CANCELTRADE_RESP``."""
+    """``CANCELTRADE_RESP`` (§8.2)."""
 
+    #: ``RESULT``.
     result: GatewayResult
+    #: The whole reply document.
     raw: Dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> CancelReply:
-        return cls(result=GatewayResult._from_native(d["result"]), raw=dict(d.get("raw") or {}))
+        return cls(
+            result=GatewayResult._from_native(d["result"]),
+            raw=dict(d.get("raw") or {}),
+        )
 
 
 @dataclass(frozen=True)
 class FlowOrder:
-    """The ``flow`` node of a top-up reply."""
+    """The ``flow`` node of a top-up reply (§9.4)."""
 
+    #: ``id``.
     id: Optional[str]
+    #: ``phoneNo``.
     phone_no: Optional[str]
+    #: ``flowVal`` (MB).
     flow_val: Optional[int]
+    #: ``flowType``.
     flow_type: Optional[str]
+    #: ``busiCode``.
     busi_code: Optional[str]
+    #: ``orderID``: the gateway's order number.
     order_id: Optional[str]
+    #: ``platOrderID``: the top-up platform's order number.
     plat_order_id: Optional[str]
+    #: ``creatTime`` (sic).
     create_time: Optional[str]
-    #: 0 created, 1 in progress, 2 done, 3 failed.
+    #: ``status``: 0 created, 1 in progress, 2 done, 3 failed.
     status: Optional[str]
+
+    @classmethod
+    def _from_native(cls, d: Mapping[str, Any]) -> FlowOrder:
+        return cls(
+            id=_opt_str(d.get("id")),
+            phone_no=_opt_str(d.get("phone_no")),
+            flow_val=d.get("flow_val"),
+            flow_type=_opt_str(d.get("flow_type")),
+            busi_code=_opt_str(d.get("busi_code")),
+            order_id=_opt_str(d.get("order_id")),
+            plat_order_id=_opt_str(d.get("plat_order_id")),
+            create_time=_opt_str(d.get("create_time")),
+            status=_opt_str(d.get("status")),
+        )
 
 
 @dataclass(frozen=True)
 class FlowRechargeReply:
-    """The mobile data top-up reply."""
+    """The top-up reply (§9.5): lower-case ``result`` and ``flow`` at the top level."""
 
+    #: ``result``.
     result: GatewayResult
+    #: ``flow``.
     flow: Optional[FlowOrder]
+    #: The whole reply document.
     raw: Dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> FlowRechargeReply:
-        f = d.get("flow")
         return cls(
             result=GatewayResult._from_native(d["result"]),
-            flow=None if f is None else FlowOrder(**f),
+            flow=None if d.get("flow") is None else FlowOrder._from_native(d["flow"]),
             raw=dict(d.get("raw") or {}),
         )
+
+
+# --- end of generated
 
 
 @dataclass(frozen=True)
