@@ -5,6 +5,7 @@ Kotlin, Swift and Node with no hand edit:
 
     scripts/gen-replies.py           rewrite the generated files
     scripts/gen-replies.py --check   fail when one differs (scripts/test-rust runs this)
+    scripts/gen-replies.py --self-test   a field added to a core reply reaches every runtime
 
 Outputs: bindings/uniffi/src/replies.rs (Kotlin/Swift records, uniffi) and
 bindings/node/src/replies.rs (JS objects, napi). Presentation rules (scripts/parity.py's):
@@ -318,7 +319,33 @@ def comment(lines: List[str], indent: str) -> str:
     return "".join(f"{indent}///{' ' if line else ''}{line}\n" for line in lines)
 
 
+def self_test() -> int:
+    """A field added to a core reply reaches every runtime: adds two (a text and an amount) to
+    the parsed OrderReply and checks each generated form carries them."""
+    core = parse()
+    doc, fields = core["OrderReply"]
+    core["OrderReply"] = (doc, fields + [(["`TIP`."], "tip_note", "Option<String>"), (["`TIP_AMT`."], "tip", "Option<Amount>")])
+    expect = {
+        "Uniffi": ["pub tip_note: Option<String>,", "pub tip_fen: Option<i64>,", "pub tip_yuan: Option<String>,",
+                   "tip_fen: r.tip.map(fen_out),"],
+        "Node": ["pub tip_note: Option<String>,", "pub tip_fen: Option<f64>,", "tip_yuan: r.tip.map(Amount::to_yuan_string),"],
+        "Python": ["    tip_note: Optional[str]\n", "    tip_fen: Optional[int]\n", "    def tip(self) -> Optional[Decimal]:",
+                   'tip_note=_opt_str(d.get("tip_note")),'],
+    }
+    for target in (Uniffi(), Node(), Python()):
+        SERDE[("OrderReply", "tip")] = "tip_fen"
+        text = target.generate(core)
+        for want in expect[type(target).__name__]:
+            if want not in text:
+                print(f"self-test: {type(target).__name__} lacks {want!r}", file=sys.stderr)
+                return 1
+    print("gen-replies: a new core reply field reaches Kotlin/Swift, Node and Python")
+    return 0
+
+
 def main() -> int:
+    if "--self-test" in sys.argv:
+        return self_test()
     core = parse()
     stale = 0
     for target in (Uniffi(), Node(), Python()):
