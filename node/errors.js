@@ -24,11 +24,15 @@ class SosopayError extends Error {
   }
 }
 
+// One class per core error variant, generated from core/src/error.rs.
+// --- generated from core/src/error.rs (scripts/gen-foreign.py)
 /** A request or configuration field is missing or malformed; nothing was sent. */
 class ValidationError extends SosopayError {
   constructor(message, details = {}) {
     super(message, { ...details, code: 'validation' })
+    /** The field, by its JS (camelCase) name, e.g. `amountFen`, `goods[0].price`. */
     this.field = details.field
+    /** Why it is rejected. */
     this.reason = details.reason
   }
 }
@@ -37,6 +41,7 @@ class ValidationError extends SosopayError {
 class SignatureError extends SosopayError {
   constructor(message, details = {}) {
     super(message, { ...details, code: 'signature' })
+    /** Why. */
     this.reason = details.reason
   }
 }
@@ -45,8 +50,12 @@ class SignatureError extends SosopayError {
 class CryptoError extends SosopayError {
   constructor(message, details = {}) {
     super(message, { ...details, code: 'crypto' })
+    /** Why. */
     this.reason = details.reason
-    /** The operation whose reply it was (`preOrder`, `query`, ...); empty outside a request. */
+    /**
+     * The operation whose reply could not be decrypted (`preOrder`, `query`, ...); empty
+     * outside a request (a notification, an envelope call).
+     */
     this.operation = details.operation
   }
 }
@@ -55,8 +64,12 @@ class CryptoError extends SosopayError {
 class DecodeError extends SosopayError {
   constructor(message, details = {}) {
     super(message, { ...details, code: 'decode' })
+    /** Why. */
     this.reason = details.reason
-    /** The operation whose reply it was (`preOrder`, `query`, ...); empty outside a request. */
+    /**
+     * The operation whose reply could not be decoded (`preOrder`, `query`, ...); empty
+     * outside a request (a notification, a document parsed by the caller).
+     */
     this.operation = details.operation
   }
 }
@@ -65,9 +78,11 @@ class DecodeError extends SosopayError {
 class GatewayError extends SosopayError {
   constructor(message, details = {}) {
     super(message, { ...details, code: 'gateway' })
+    /** The result code. */
     this.resultCode = details.resultCode
+    /** The gateway's message (`RESULT.INFO`). */
     this.info = details.info
-    /** The operation answered (`preOrder`, `query`, ...). */
+    /** The operation answered (`preOrder`, `query`, ...); empty when not known. */
     this.operation = details.operation
   }
 }
@@ -76,9 +91,10 @@ class GatewayError extends SosopayError {
 class HttpStatusError extends SosopayError {
   constructor(message, details = {}) {
     super(message, { ...details, code: 'http_status' })
-    this.status = details.status
     /** The operation (`preOrder`, `query`, ...). */
     this.operation = details.operation
+    /** The HTTP status. */
+    this.status = details.status
   }
 }
 
@@ -86,9 +102,14 @@ class HttpStatusError extends SosopayError {
 class TransportError extends SosopayError {
   constructor(message, details = {}) {
     super(message, { ...details, code: 'transport' })
+    /** The operation (`preOrder`, `query`, ...). */
     this.operation = details.operation
+    /** What failed. */
     this.reason = details.reason
-    /** False when the request surely never reached the gateway. */
+    /**
+     * `false` when the request surely never reached the gateway (connection refused,
+     * DNS failure); `true` when it may have been processed.
+     */
     this.maybeSent = Boolean(details.maybeSent)
   }
 }
@@ -97,20 +118,42 @@ class TransportError extends SosopayError {
 class TimeoutError extends SosopayError {
   constructor(message, details = {}) {
     super(message, { ...details, code: 'timeout' })
+    /** The operation. */
     this.operation = details.operation
+    /** The time waited. */
     this.afterMs = details.afterMs
   }
 }
 
-/** A money-moving request may or may not have been carried out: query `chargeCode` later. */
+/**
+ * A money-moving request may or may not have been carried out, and querying could not
+ * settle it. Query `charge_code` later; never re-pay with a new charge code before that.
+ */
 class OutcomeUnknownError extends SosopayError {
   constructor(message, details = {}) {
     super(message, { ...details, code: 'outcome_unknown' })
+    /** The operation. */
     this.operation = details.operation
+    /** The merchant's order number. */
     this.chargeCode = details.chargeCode
+    /** The last error seen. */
     this.reason = details.reason
   }
 }
+
+/** Core variant (`Error::kind()`) → class. */
+const CORE_CLASSES = {
+  validation: ValidationError,
+  signature: SignatureError,
+  crypto: CryptoError,
+  decode: DecodeError,
+  gateway: GatewayError,
+  http_status: HttpStatusError,
+  transport: TransportError,
+  timeout: TimeoutError,
+  outcome_unknown: OutcomeUnknownError,
+}
+// --- end of generated
 
 /**
  * A flow (`micropayAndWait`, `waitForPayment`) aborted through its `signal` before it started:
@@ -124,19 +167,8 @@ class AbortError extends SosopayError {
   }
 }
 
-/** Core variant (`Error::kind()`) → class. */
-const CLASSES = {
-  validation: ValidationError,
-  signature: SignatureError,
-  crypto: CryptoError,
-  decode: DecodeError,
-  gateway: GatewayError,
-  http_status: HttpStatusError,
-  transport: TransportError,
-  timeout: TimeoutError,
-  outcome_unknown: OutcomeUnknownError,
-  aborted: AbortError,
-}
+/** Core variant (`Error::kind()`) → class, and the JS layer's own. */
+const CLASSES = { ...CORE_CLASSES, aborted: AbortError }
 
 /** napi statuses of argument conversion failures (a missing field, a wrong type). */
 const ARGUMENT_STATUSES = new Set([

@@ -108,68 +108,97 @@ export declare class SosopayError extends Error {
   /** True when retrying an idempotent request (a query) may help. */
   readonly retryable: boolean
 }
+// One class per core error variant, generated from core/src/error.rs.
+// --- generated from core/src/error.rs (scripts/gen-foreign.py)
 /** A request or configuration field is missing or malformed; nothing was sent. */
 export declare class ValidationError extends SosopayError {
   readonly code: 'validation'
   /** The field, by its JS (camelCase) name, e.g. `amountFen`, `goods[0].price`. */
   readonly field: string | undefined
+  /** Why it is rejected. */
   readonly reason: string | undefined
 }
 /** A signature is malformed, does not match, or is too old. */
 export declare class SignatureError extends SosopayError {
   readonly code: 'signature'
+  /** Why. */
   readonly reason: string
 }
 /** Base64, 3DES or padding failed: garbage, or the wrong key. */
 export declare class CryptoError extends SosopayError {
   readonly code: 'crypto'
+  /** Why. */
   readonly reason: string
-  /** The operation whose reply it was (`preOrder`, `query`, ...); empty outside a request. */
+  /**
+   * The operation whose reply could not be decrypted (`preOrder`, `query`, ...); empty
+   * outside a request (a notification, an envelope call).
+   */
   readonly operation: string
 }
 /** The gateway's reply (or a notification) could not be understood. */
 export declare class DecodeError extends SosopayError {
   readonly code: 'decode'
+  /** Why. */
   readonly reason: string
-  /** The operation whose reply it was (`preOrder`, `query`, ...); empty outside a request. */
+  /**
+   * The operation whose reply could not be decoded (`preOrder`, `query`, ...); empty
+   * outside a request (a notification, a document parsed by the caller).
+   */
   readonly operation: string
 }
 /** The gateway answered with a `RESULT.CODE` other than success. */
 export declare class GatewayError extends SosopayError {
   readonly code: 'gateway'
+  /** The result code. */
   readonly resultCode: ResultCodeT
+  /** The gateway's message (`RESULT.INFO`). */
   readonly info: string
-  /** The operation answered (`preOrder`, `query`, ...). */
+  /** The operation answered (`preOrder`, `query`, ...); empty when not known. */
   readonly operation: string
 }
 /** The gateway answered with an HTTP error status. */
 export declare class HttpStatusError extends SosopayError {
   readonly code: 'http_status'
-  readonly status: number
   /** The operation (`preOrder`, `query`, ...). */
   readonly operation: string
+  /** The HTTP status. */
+  readonly status: number
 }
 /** The request could not be delivered or its reply not read. */
 export declare class TransportError extends SosopayError {
   readonly code: 'transport'
+  /** The operation (`preOrder`, `query`, ...). */
   readonly operation: string
+  /** What failed. */
   readonly reason: string
-  /** False when the request surely never reached the gateway. */
+  /**
+   * `false` when the request surely never reached the gateway (connection refused,
+   * DNS failure); `true` when it may have been processed.
+   */
   readonly maybeSent: boolean
 }
 /** No reply within the configured time. */
 export declare class TimeoutError extends SosopayError {
   readonly code: 'timeout'
+  /** The operation. */
   readonly operation: string
+  /** The time waited. */
   readonly afterMs: number
 }
-/** A money-moving request may or may not have been carried out: query `chargeCode` later. */
+/**
+ * A money-moving request may or may not have been carried out, and querying could not
+ * settle it. Query `charge_code` later; never re-pay with a new charge code before that.
+ */
 export declare class OutcomeUnknownError extends SosopayError {
   readonly code: 'outcome_unknown'
+  /** The operation. */
   readonly operation: string
+  /** The merchant's order number. */
   readonly chargeCode: string
+  /** The last error seen. */
   readonly reason: string
 }
+// --- end of generated
 /** A flow aborted through its `signal` before it started: nothing was sent. `name` is `'AbortError'`. */
 export declare class AbortError extends SosopayError {
   readonly code: 'aborted'

@@ -10,7 +10,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///
 /// [`Error::outcome_unknown`] tells whether money may have moved: when it is `true`, the
 /// payment must be queried (and, if still open, cancelled) before deciding anything.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Error {
     /// A request or configuration field is missing or malformed; nothing was sent.
@@ -220,5 +221,45 @@ impl Error {
             Error::Timeout { .. } => "timeout",
             Error::OutcomeUnknown { .. } => "outcome_unknown",
         }
+    }
+
+    /// The variant's fields by their core (snake_case) names, as JSON values (`code` of a
+    /// gateway error is its wire text): what a binding hands to its exception class, so that a
+    /// field added to a variant reaches every runtime without a per-variant table there.
+    pub fn fields(&self) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(mut m)) => {
+                m.remove("kind");
+                m
+            }
+            _ => serde_json::Map::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_the_variants_own() {
+        let e = Error::gateway(ResultCode::SerialRepeat, "dup", "preOrder");
+        let f = e.fields();
+        assert_eq!(f.get("code"), Some(&"SERIAL_REPEAT".into()));
+        assert_eq!(f.get("info"), Some(&"dup".into()));
+        assert_eq!(f.get("operation"), Some(&"preOrder".into()));
+        assert!(!f.contains_key("kind"));
+        let t = Error::Transport {
+            operation: "query".into(),
+            reason: "reset".into(),
+            maybe_sent: true,
+        };
+        assert_eq!(t.fields().get("maybe_sent"), Some(&true.into()));
+        let h = Error::HttpStatus {
+            operation: "query".into(),
+            status: 503,
+        };
+        assert_eq!(h.fields().get("status"), Some(&503.into()));
+        assert_eq!(Error::validation("charge_code", "empty").fields().len(), 2);
     }
 }

@@ -176,7 +176,7 @@ class _QueryReplyShortcuts:
 
 # The reply records below are generated from the core's structs (their fields, types and docs),
 # with the extras above as their bases.
-# --- generated from core/src/models.rs (scripts/gen-replies.py)
+# --- generated from core/src/models.rs (scripts/gen-foreign.py)
 @dataclass(frozen=True)
 class GatewayResult(_GatewayResultRules):
     """``RESULT``: the result code and the gateway's message."""

@@ -1,7 +1,7 @@
 //! Core errors → napi errors. The JS layer (`node/errors.js`) turns the message back into the
 //! matching `SosopayError` subclass; this is the one place where a variant's fields are encoded.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use sosopay::Error;
 
 /// Marks a message produced here; the JS layer looks for it (see `node/errors.js`).
@@ -40,42 +40,17 @@ fn payload(e: &Error) -> Value {
     m.insert("message".into(), e.to_string().into());
     m.insert("outcomeUnknown".into(), e.outcome_unknown().into());
     m.insert("retryable".into(), e.is_retryable().into());
-    let fields = match e {
-        Error::Validation { field, reason } => {
-            json!({ "field": camel_case(field), "reason": reason })
-        }
-        Error::Signature { reason } => json!({ "reason": reason }),
-        Error::Crypto { reason, operation } | Error::Decode { reason, operation } => {
-            json!({ "reason": reason, "operation": operation })
-        }
-        Error::Gateway {
-            code,
-            info,
-            operation,
-        } => json!({ "resultCode": code.as_wire(), "info": info, "operation": operation }),
-        Error::HttpStatus { status, operation } => {
-            json!({ "status": status, "operation": operation })
-        }
-        Error::Transport {
-            operation,
-            reason,
-            maybe_sent,
-        } => json!({ "operation": operation, "reason": reason, "maybeSent": maybe_sent }),
-        Error::Timeout {
-            operation,
-            after_ms,
-        } => json!({ "operation": operation, "afterMs": after_ms }),
-        Error::OutcomeUnknown {
-            operation,
-            charge_code,
-            reason,
-        } => json!({ "operation": operation, "chargeCode": charge_code, "reason": reason }),
-        // A variant added to the core later still reaches JS with its code and message.
-        _ => json!({}),
-    };
-    if let Value::Object(f) = fields {
-        m.extend(f);
-    }
+    // The variant's own fields, by their JS names (one mapping for every variant).
+    let fields: Map<String, Value> = e
+        .fields()
+        .into_iter()
+        .map(|(k, v)| match k.as_str() {
+            "code" => ("resultCode".to_owned(), v),
+            "field" => (k, v.as_str().map_or(v.clone(), |f| camel_case(f).into())),
+            _ => (camel_case(&k), v),
+        })
+        .collect();
+    m.extend(fields);
     Value::Object(m)
 }
 

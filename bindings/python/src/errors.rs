@@ -23,63 +23,11 @@ fn factory(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
 }
 
 fn fields<'py>(py: Python<'py>, e: &Error) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
+    // The variant's own fields, by their core names (one mapping for every variant).
+    let d = crate::convert::json_to_py(py, &serde_json::Value::Object(e.fields()))?
+        .cast_into::<PyDict>()?;
     d.set_item("outcome_unknown", e.outcome_unknown())?;
     d.set_item("retryable", e.is_retryable())?;
-    match e {
-        Error::Validation { field, reason } => {
-            d.set_item("field", field)?;
-            d.set_item("reason", reason)?;
-        }
-        Error::Signature { reason } => {
-            d.set_item("reason", reason)?;
-        }
-        Error::Crypto { reason, operation } | Error::Decode { reason, operation } => {
-            d.set_item("reason", reason)?;
-            d.set_item("operation", operation)?;
-        }
-        Error::Gateway {
-            code,
-            info,
-            operation,
-        } => {
-            d.set_item("code", code.as_wire())?;
-            d.set_item("info", info)?;
-            d.set_item("operation", operation)?;
-        }
-        Error::HttpStatus { status, operation } => {
-            d.set_item("status", *status)?;
-            d.set_item("operation", operation)?;
-        }
-        Error::Transport {
-            operation,
-            reason,
-            maybe_sent,
-        } => {
-            d.set_item("operation", operation)?;
-            d.set_item("reason", reason)?;
-            d.set_item("maybe_sent", *maybe_sent)?;
-        }
-        Error::Timeout {
-            operation,
-            after_ms,
-        } => {
-            d.set_item("operation", operation)?;
-            d.set_item("after_ms", *after_ms)?;
-        }
-        Error::OutcomeUnknown {
-            operation,
-            charge_code,
-            reason,
-        } => {
-            d.set_item("operation", operation)?;
-            d.set_item("charge_code", charge_code)?;
-            d.set_item("reason", reason)?;
-        }
-        // A variant added to the core later still maps (to the base class) by its kind.
-        #[allow(unreachable_patterns)]
-        _ => {}
-    }
     Ok(d)
 }
 
