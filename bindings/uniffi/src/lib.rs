@@ -15,6 +15,7 @@ mod client;
 mod enums;
 mod envelope;
 mod error;
+mod error_enum;
 mod flows;
 mod models;
 mod notify;

@@ -6799,7 +6799,7 @@ enum SosopayError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case Validation(
         /**
-         * The field, by its Rust (snake_case) name, e.g. `charge_code` or `goods[0].name`.
+         * The field, by its public (snake_case) name.
          */field: String, 
         /**
          * Why it is rejected.
@@ -6821,7 +6821,8 @@ enum SosopayError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          * Why.
          */reason: String, 
         /**
-         * The operation whose reply it was (`preOrder`, `query`, ...); empty outside a request.
+         * The operation whose reply could not be decrypted (`preOrder`, `query`, ...); empty
+         * outside a request (a notification, an envelope call).
          */operation: String
     )
     /**
@@ -6832,7 +6833,8 @@ enum SosopayError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          * Why.
          */reason: String, 
         /**
-         * The operation whose reply it was (`preOrder`, `query`, ...); empty outside a request.
+         * The operation whose reply could not be decoded (`preOrder`, `query`, ...); empty
+         * outside a request (a notification, a document parsed by the caller).
          */operation: String
     )
     /**
@@ -6840,13 +6842,13 @@ enum SosopayError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case Gateway(
         /**
-         * The result code (`resultCode`, as in every runtime).
+         * The result code.
          */resultCode: ResultCode, 
         /**
          * The gateway's message (`RESULT.INFO`).
          */info: String, 
         /**
-         * The operation answered (`preOrder`, `query`, ...).
+         * The operation answered (`preOrder`, `query`, ...); empty when not known.
          */operation: String
     )
     /**
@@ -6871,8 +6873,8 @@ enum SosopayError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          * What failed.
          */reason: String, 
         /**
-         * False when the request surely never reached the gateway; true when it may have
-         * been processed.
+         * `false` when the request surely never reached the gateway (connection refused,
+         * DNS failure); `true` when it may have been processed.
          */maybeSent: Bool
     )
     /**
@@ -6883,7 +6885,7 @@ enum SosopayError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          * The operation.
          */operation: String, 
         /**
-         * The time waited, in milliseconds.
+         * The time waited.
          */afterMs: Int64
     )
     /**
@@ -8041,40 +8043,40 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_func_trade_type_from_wire() != 53829) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_sign_body() != 16887) {
+    if (uniffi_sosopay_uniffi_checksum_func_sign_body() != 212) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_sign_cancel() != 6163) {
+    if (uniffi_sosopay_uniffi_checksum_func_sign_cancel() != 20337) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_sign_query() != 42226) {
+    if (uniffi_sosopay_uniffi_checksum_func_sign_query() != 46812) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_func_strip_java_whitespace() != 57427) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_verify_body() != 35543) {
+    if (uniffi_sosopay_uniffi_checksum_func_verify_body() != 48073) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_verify_cancel() != 39833) {
+    if (uniffi_sosopay_uniffi_checksum_func_verify_cancel() != 12913) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_verify_query() != 28097) {
+    if (uniffi_sosopay_uniffi_checksum_func_verify_query() != 24712) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_fen_to_yuan() != 12090) {
+    if (uniffi_sosopay_uniffi_checksum_func_fen_to_yuan() != 5048) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_parse_yuan() != 44015) {
+    if (uniffi_sosopay_uniffi_checksum_func_parse_yuan() != 8932) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_validate_micropay_request() != 27292) {
+    if (uniffi_sosopay_uniffi_checksum_func_validate_micropay_request() != 17740) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_parse_notification() != 40230) {
+    if (uniffi_sosopay_uniffi_checksum_func_parse_notification() != 25757) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_requestlogger_on_request() != 17457) {
+    if (uniffi_sosopay_uniffi_checksum_method_requestlogger_on_request() != 65067) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_base_url() != 57380) {
@@ -8083,46 +8085,46 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_busi_code() != 14252) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() != 54642) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() != 4110) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() != 53174) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() != 20070) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order() != 62908) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order() != 10709) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() != 5670) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() != 3868) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() != 15195) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() != 17773) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() != 40819) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() != 57179) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() != 62382) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() != 43995) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() != 19313) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() != 35104) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge() != 35300) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge() != 34513) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 15799) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 26155) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() != 18735) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() != 59430) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() != 64531) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() != 32618) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_envelope_decrypt() != 45006) {
+    if (uniffi_sosopay_uniffi_checksum_method_envelope_decrypt() != 51930) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_envelope_decrypt_string() != 64432) {
+    if (uniffi_sosopay_uniffi_checksum_method_envelope_decrypt_string() != 4664) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_envelope_encrypt() != 26389) {
@@ -8131,13 +8133,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_envelope_encrypt_string() != 56477) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_envelope_open() != 28625) {
+    if (uniffi_sosopay_uniffi_checksum_method_envelope_open() != 39236) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_envelope_seal() != 24979) {
+    if (uniffi_sosopay_uniffi_checksum_method_envelope_seal() != 38817) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_envelope_sign_body() != 52202) {
+    if (uniffi_sosopay_uniffi_checksum_method_envelope_sign_body() != 36885) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_canceltoken_cancel() != 44226) {
@@ -8146,28 +8148,28 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_canceltoken_is_cancelled() != 17772) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_flowprogress_on_event() != 47500) {
+    if (uniffi_sosopay_uniffi_checksum_method_flowprogress_on_event() != 46104) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse() != 49805) {
+    if (uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse() != 15330) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse_at() != 44116) {
+    if (uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse_at() != 59756) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_constructor_sosopayclient_new() != 22513) {
+    if (uniffi_sosopay_uniffi_checksum_constructor_sosopayclient_new() != 60070) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_constructor_envelope_new() != 29183) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_constructor_merchantkey_new() != 26316) {
+    if (uniffi_sosopay_uniffi_checksum_constructor_merchantkey_new() != 52745) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_constructor_canceltoken_new() != 20430) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_constructor_notificationverifier_new() != 64667) {
+    if (uniffi_sosopay_uniffi_checksum_constructor_notificationverifier_new() != 19544) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -1180,40 +1180,40 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_func_trade_type_from_wire() and 0xFFFF) != 53829) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_sign_body() and 0xFFFF) != 16887) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_sign_body() and 0xFFFF) != 212) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_sign_cancel() and 0xFFFF) != 6163) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_sign_cancel() and 0xFFFF) != 20337) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_sign_query() and 0xFFFF) != 42226) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_sign_query() and 0xFFFF) != 46812) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_func_strip_java_whitespace() and 0xFFFF) != 57427) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_verify_body() and 0xFFFF) != 35543) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_verify_body() and 0xFFFF) != 48073) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_verify_cancel() and 0xFFFF) != 39833) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_verify_cancel() and 0xFFFF) != 12913) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_verify_query() and 0xFFFF) != 28097) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_verify_query() and 0xFFFF) != 24712) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_fen_to_yuan() and 0xFFFF) != 12090) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_fen_to_yuan() and 0xFFFF) != 5048) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_parse_yuan() and 0xFFFF) != 44015) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_parse_yuan() and 0xFFFF) != 8932) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_validate_micropay_request() and 0xFFFF) != 27292) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_validate_micropay_request() and 0xFFFF) != 17740) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_parse_notification() and 0xFFFF) != 40230) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_parse_notification() and 0xFFFF) != 25757) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_requestlogger_on_request() and 0xFFFF) != 17457) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_requestlogger_on_request() and 0xFFFF) != 65067) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_base_url() and 0xFFFF) != 57380) {
@@ -1222,46 +1222,46 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_busi_code() and 0xFFFF) != 14252) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() and 0xFFFF) != 54642) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() and 0xFFFF) != 4110) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() and 0xFFFF) != 53174) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() and 0xFFFF) != 20070) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order() and 0xFFFF) != 62908) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order() and 0xFFFF) != 10709) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() and 0xFFFF) != 5670) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() and 0xFFFF) != 3868) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() and 0xFFFF) != 15195) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() and 0xFFFF) != 17773) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() and 0xFFFF) != 40819) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() and 0xFFFF) != 57179) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() and 0xFFFF) != 62382) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() and 0xFFFF) != 43995) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() and 0xFFFF) != 19313) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() and 0xFFFF) != 35104) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge() and 0xFFFF) != 35300) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge() and 0xFFFF) != 34513) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 15799) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 26155) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() and 0xFFFF) != 18735) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() and 0xFFFF) != 59430) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() and 0xFFFF) != 64531) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() and 0xFFFF) != 32618) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_decrypt() and 0xFFFF) != 45006) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_decrypt() and 0xFFFF) != 51930) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_decrypt_string() and 0xFFFF) != 64432) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_decrypt_string() and 0xFFFF) != 4664) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_encrypt() and 0xFFFF) != 26389) {
@@ -1270,13 +1270,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_encrypt_string() and 0xFFFF) != 56477) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_open() and 0xFFFF) != 28625) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_open() and 0xFFFF) != 39236) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_seal() and 0xFFFF) != 24979) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_seal() and 0xFFFF) != 38817) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_sign_body() and 0xFFFF) != 52202) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_sign_body() and 0xFFFF) != 36885) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_canceltoken_cancel() and 0xFFFF) != 44226) {
@@ -1285,28 +1285,28 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_canceltoken_is_cancelled() and 0xFFFF) != 17772) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_flowprogress_on_event() and 0xFFFF) != 47500) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_flowprogress_on_event() and 0xFFFF) != 46104) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse() and 0xFFFF) != 49805) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse() and 0xFFFF) != 15330) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse_at() and 0xFFFF) != 44116) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse_at() and 0xFFFF) != 59756) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_constructor_sosopayclient_new() and 0xFFFF) != 22513) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_constructor_sosopayclient_new() and 0xFFFF) != 60070) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_constructor_envelope_new() and 0xFFFF) != 29183) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_constructor_merchantkey_new() and 0xFFFF) != 26316) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_constructor_merchantkey_new() and 0xFFFF) != 52745) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_constructor_canceltoken_new() and 0xFFFF) != 20430) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_constructor_notificationverifier_new() and 0xFFFF) != 64667) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_constructor_notificationverifier_new() and 0xFFFF) != 19544) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -8653,7 +8653,7 @@ sealed class SosopayException: kotlin.Exception() {
     class Validation(
         
         /**
-         * The field, by its Rust (snake_case) name, e.g. `charge_code` or `goods[0].name`.
+         * The field, by its public (snake_case) name.
          */
         val `field`: kotlin.String, 
         
@@ -8691,7 +8691,8 @@ sealed class SosopayException: kotlin.Exception() {
         val `reason`: kotlin.String, 
         
         /**
-         * The operation whose reply it was (`preOrder`, `query`, ...); empty outside a request.
+         * The operation whose reply could not be decrypted (`preOrder`, `query`, ...); empty
+         * outside a request (a notification, an envelope call).
          */
         val `operation`: kotlin.String
         ) : SosopayException() {
@@ -8710,7 +8711,8 @@ sealed class SosopayException: kotlin.Exception() {
         val `reason`: kotlin.String, 
         
         /**
-         * The operation whose reply it was (`preOrder`, `query`, ...); empty outside a request.
+         * The operation whose reply could not be decoded (`preOrder`, `query`, ...); empty
+         * outside a request (a notification, a document parsed by the caller).
          */
         val `operation`: kotlin.String
         ) : SosopayException() {
@@ -8724,7 +8726,7 @@ sealed class SosopayException: kotlin.Exception() {
     class Gateway(
         
         /**
-         * The result code (`resultCode`, as in every runtime).
+         * The result code.
          */
         val `resultCode`: ResultCode, 
         
@@ -8734,7 +8736,7 @@ sealed class SosopayException: kotlin.Exception() {
         val `info`: kotlin.String, 
         
         /**
-         * The operation answered (`preOrder`, `query`, ...).
+         * The operation answered (`preOrder`, `query`, ...); empty when not known.
          */
         val `operation`: kotlin.String
         ) : SosopayException() {
@@ -8777,8 +8779,8 @@ sealed class SosopayException: kotlin.Exception() {
         val `reason`: kotlin.String, 
         
         /**
-         * False when the request surely never reached the gateway; true when it may have
-         * been processed.
+         * `false` when the request surely never reached the gateway (connection refused,
+         * DNS failure); `true` when it may have been processed.
          */
         val `maybeSent`: kotlin.Boolean
         ) : SosopayException() {
@@ -8797,7 +8799,7 @@ sealed class SosopayException: kotlin.Exception() {
         val `operation`: kotlin.String, 
         
         /**
-         * The time waited, in milliseconds.
+         * The time waited.
          */
         val `afterMs`: kotlin.Long
         ) : SosopayException() {
