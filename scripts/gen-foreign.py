@@ -460,6 +460,65 @@ class UniffiErrors:
         return rustfmt("".join(out))
 
 
+class PythonErrors:
+    """The exception classes of python/sosopay/errors.py (between markers), one per core `Error`
+    variant: keyword-only fields with safe defaults, the builtin base a Python user expects, and
+    the extras in PY_ERROR_EXTRAS."""
+
+    out = ROOT / "python/sosopay/errors.py"
+    names = {"Timeout": "RequestTimeoutError"}
+    builtin_bases = {"Validation": "ValueError", "Timeout": "TimeoutError"}
+    #: core type -> (annotation, default)
+    types = {"String": ("str", '""'), "bool": ("bool", "True"), "u16": ("int", "0"), "u64": ("int", "0"), "ResultCode": ("str", '""')}
+    #: Lines added to a class's body.
+    extras = {
+        "Gateway": [
+            "",
+            "    @property",
+            "    def code(self) -> ResultCode:",
+            '        """The same as :attr:`result_code` (the name of earlier versions)."""',
+            "        return self.result_code",
+        ],
+    }
+    #: Variants whose errors mean "money may have moved" unless told otherwise.
+    unknown_by_default = {"OutcomeUnknown"}
+
+    def generate(self, _core: object) -> str:
+        out = []
+        for doc, variant, fields in core_errors():
+            cls = self.names.get(variant, f"{variant}Error")
+            bases = "SosopayError" + (f", {self.builtin_bases[variant]}" if variant in self.builtin_bases else "")
+            out.append(f"class {cls}({bases}):\n")
+            out.append(f'    """{rst(" ".join(doc))}"""\n\n')
+            out.append(f'    kind = "{snake(variant)}"\n\n')
+            params = []
+            for _, name, ty in fields:
+                ann, default = self.types[ty]
+                params.append(f"{name}: {ann} = {default}")
+            out.append("    def __init__(self, message: str, *, " + ", ".join(params + ["**kw: Any"]) + ") -> None:\n")
+            if variant in self.unknown_by_default:
+                out.append('        kw.setdefault("outcome_unknown", True)\n')
+            out.append("        super().__init__(message, **kw)\n")
+            for fdoc, name, ty in fields:
+                attr, value = name, name
+                if ty == "ResultCode":
+                    attr, value = "result_code", f"ResultCode({name})"
+                for i, line in enumerate(fdoc):
+                    out.append(f"        #: {rst(line)}\n" if i == 0 else f"        #: {rst(line)}\n")
+                ann = ": ResultCode" if ty == "ResultCode" else ""
+                out.append(f"        self.{attr}{ann} = {value}\n")
+            out.extend(line + "\n" for line in self.extras.get(variant, []))
+            out.append("\n\n")
+        out.append("_BY_KIND: Mapping[str, type[SosopayError]] = {\n")
+        for _, variant, _ in core_errors():
+            out.append(f"    {self.names.get(variant, variant + 'Error')}.kind: {self.names.get(variant, variant + 'Error')},\n")
+        out.append("}\n")
+        return replace_region(self.out, PY_ERR_BEGIN, PY_END, "".join(out))
+
+
+PY_ERR_BEGIN = "# --- generated from core/src/error.rs (scripts/gen-foreign.py)\n"
+
+
 def rustfmt(text: str) -> str:
     """`text` as `cargo fmt` leaves it (the workspace's edition and settings)."""
     import subprocess
@@ -515,7 +574,7 @@ def main() -> int:
         return self_test()
     core = parse()
     stale = 0
-    outputs = [(t.out, t.generate(core)) for t in (Uniffi(), Node(), Python(), UniffiErrors())]
+    outputs = [(t.out, t.generate(core)) for t in (Uniffi(), Node(), Python(), UniffiErrors(), PythonErrors())]
     outputs += [(path, replace_region(path, b, e, g)) for path, b, e, g in NodeErrors().targets()]
     for out, text in outputs:
         text = rustfmt(text) if out.suffix == ".rs" else text

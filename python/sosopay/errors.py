@@ -48,6 +48,8 @@ class SosopayError(Exception):
         return self.message
 
 
+# One class per core error variant, generated from core/src/error.rs.
+# --- generated from core/src/error.rs (scripts/gen-foreign.py)
 class ValidationError(SosopayError, ValueError):
     """A request or configuration field is missing or malformed; nothing was sent."""
 
@@ -55,8 +57,9 @@ class ValidationError(SosopayError, ValueError):
 
     def __init__(self, message: str, *, field: str = "", reason: str = "", **kw: Any) -> None:
         super().__init__(message, **kw)
-        #: The offending field, by its snake_case name (``"amount"``, ``"goods[0].price"``).
+        #: The field, by its public (snake_case) name.
         self.field = field
+        #: Why it is rejected.
         self.reason = reason
 
 
@@ -67,6 +70,7 @@ class SignatureError(SosopayError):
 
     def __init__(self, message: str, *, reason: str = "", **kw: Any) -> None:
         super().__init__(message, **kw)
+        #: Why.
         self.reason = reason
 
 
@@ -77,8 +81,10 @@ class CryptoError(SosopayError):
 
     def __init__(self, message: str, *, reason: str = "", operation: str = "", **kw: Any) -> None:
         super().__init__(message, **kw)
+        #: Why.
         self.reason = reason
-        #: The operation whose reply it was (``preOrder``, ``query``, ...); empty outside a request.
+        #: The operation whose reply could not be decrypted (``preOrder``, ``query``, ...); empty
+        #: outside a request (a notification, an envelope call).
         self.operation = operation
 
 
@@ -89,8 +95,10 @@ class DecodeError(SosopayError):
 
     def __init__(self, message: str, *, reason: str = "", operation: str = "", **kw: Any) -> None:
         super().__init__(message, **kw)
+        #: Why.
         self.reason = reason
-        #: The operation whose reply it was (``preOrder``, ``query``, ...); empty outside a request.
+        #: The operation whose reply could not be decoded (``preOrder``, ``query``, ...); empty
+        #: outside a request (a notification, a document parsed by the caller).
         self.operation = operation
 
 
@@ -99,16 +107,13 @@ class GatewayError(SosopayError):
 
     kind = "gateway"
 
-    def __init__(
-        self, message: str, *, code: str = "", info: str = "", operation: str = "", **kw: Any
-    ) -> None:
+    def __init__(self, message: str, *, code: str = "", info: str = "", operation: str = "", **kw: Any) -> None:
         super().__init__(message, **kw)
-        #: The result code (``ResultCode.FAIL``, ...; unknown codes keep their text), named as
-        #: in every runtime (Node ``resultCode``, Kotlin ``resultCode``).
+        #: The result code.
         self.result_code: ResultCode = ResultCode(code)
         #: The gateway's message (``RESULT.INFO``).
         self.info = info
-        #: The operation answered (``preOrder``, ``query``, ...).
+        #: The operation answered (``preOrder``, ``query``, ...); empty when not known.
         self.operation = operation
 
     @property
@@ -122,13 +127,12 @@ class HttpStatusError(SosopayError):
 
     kind = "http_status"
 
-    def __init__(
-        self, message: str, *, status: int = 0, operation: str = "", **kw: Any
-    ) -> None:
+    def __init__(self, message: str, *, operation: str = "", status: int = 0, **kw: Any) -> None:
         super().__init__(message, **kw)
-        self.status = status
         #: The operation (``preOrder``, ``query``, ...).
         self.operation = operation
+        #: The HTTP status.
+        self.status = status
 
 
 class TransportError(SosopayError):
@@ -136,69 +140,58 @@ class TransportError(SosopayError):
 
     kind = "transport"
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        operation: str = "",
-        reason: str = "",
-        maybe_sent: bool = True,
-        **kw: Any,
-    ) -> None:
+    def __init__(self, message: str, *, operation: str = "", reason: str = "", maybe_sent: bool = True, **kw: Any) -> None:
         super().__init__(message, **kw)
+        #: The operation (``preOrder``, ``query``, ...).
         self.operation = operation
+        #: What failed.
         self.reason = reason
-        #: False when the request surely never reached the gateway.
+        #: ``false`` when the request surely never reached the gateway (connection refused,
+        #: DNS failure); ``true`` when it may have been processed.
         self.maybe_sent = maybe_sent
 
 
 class RequestTimeoutError(SosopayError, TimeoutError):
-    """No reply within the configured time (also a builtin :class:`TimeoutError`)."""
+    """No reply within the configured time."""
 
     kind = "timeout"
 
     def __init__(self, message: str, *, operation: str = "", after_ms: int = 0, **kw: Any) -> None:
         super().__init__(message, **kw)
+        #: The operation.
         self.operation = operation
+        #: The time waited.
         self.after_ms = after_ms
 
 
 class OutcomeUnknownError(SosopayError):
-    """A money-moving request may or may not have been carried out, and querying could not
-    settle it: query ``charge_code`` later; never re-pay with a new charge code before that."""
+    """A money-moving request may or may not have been carried out, and querying could not settle it. Query ``charge_code`` later; never re-pay with a new charge code before that."""
 
     kind = "outcome_unknown"
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        operation: str = "",
-        charge_code: str = "",
-        reason: str = "",
-        **kw: Any,
-    ) -> None:
+    def __init__(self, message: str, *, operation: str = "", charge_code: str = "", reason: str = "", **kw: Any) -> None:
         kw.setdefault("outcome_unknown", True)
         super().__init__(message, **kw)
+        #: The operation.
         self.operation = operation
+        #: The merchant's order number.
         self.charge_code = charge_code
+        #: The last error seen.
         self.reason = reason
 
 
 _BY_KIND: Mapping[str, type[SosopayError]] = {
-    c.kind: c
-    for c in (
-        ValidationError,
-        SignatureError,
-        CryptoError,
-        DecodeError,
-        GatewayError,
-        HttpStatusError,
-        TransportError,
-        RequestTimeoutError,
-        OutcomeUnknownError,
-    )
+    ValidationError.kind: ValidationError,
+    SignatureError.kind: SignatureError,
+    CryptoError.kind: CryptoError,
+    DecodeError.kind: DecodeError,
+    GatewayError.kind: GatewayError,
+    HttpStatusError.kind: HttpStatusError,
+    TransportError.kind: TransportError,
+    RequestTimeoutError.kind: RequestTimeoutError,
+    OutcomeUnknownError.kind: OutcomeUnknownError,
 }
+# --- end of generated
 
 
 def _from_native(kind: str, message: str, fields: Optional[Mapping[str, Any]] = None) -> SosopayError:
