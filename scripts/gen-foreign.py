@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""Generates the reply records of the bindings from the core's reply structs in
-core/src/models.rs (their fields, types and docs), so a field added to a core reply reaches
-Kotlin, Swift and Node with no hand edit:
+"""Generates the foreign forms of the core's types, so a field added to a core reply or a
+variant added to the core's Error reaches Kotlin, Swift, Node and Python with no hand edit:
 
-    scripts/gen-foreign.py           rewrite the generated files
-    scripts/gen-foreign.py --check   fail when one differs (scripts/test-rust runs this)
-    scripts/gen-foreign.py --self-test   a field added to a core reply reaches every runtime
+    scripts/gen-foreign.py               rewrite the generated files
+    scripts/gen-foreign.py --check       fail when one differs (scripts/test-rust runs this)
+    scripts/gen-foreign.py --self-test   add a field to a core reply and a variant to the core's
+                                         Error, and check every runtime's form carries them
 
-Outputs: bindings/uniffi/src/replies.rs (Kotlin/Swift records, uniffi) and
-bindings/node/src/replies.rs (JS objects, napi). Presentation rules (scripts/parity.py's):
+From core/src/models.rs (the reply structs: fields, types, docs): bindings/uniffi/src/replies.rs,
+bindings/node/src/replies.rs, the reply dataclasses of python/sosopay/models.py. From
+core/src/error.rs (the Error variants): bindings/uniffi/src/error_enum.rs, the error classes of
+node/errors.js and node/sosopay.d.ts, the exception classes of python/sosopay/errors.py.
+Generated Rust goes through rustfmt. Presentation rules (scripts/parity.py's):
   money `x: Amount`          -> `x_fen` (uniffi i64, Node number) and `x_yuan` (two decimals)
   `raw: serde_json::Value`   -> uniffi `raw_json: String`; Node `raw` (an object)
   a dictionary `x: E`        -> uniffi the enum E; Node `x` (E's variant name) + `x_code` (wire)
@@ -565,7 +568,32 @@ def self_test() -> int:
             if want not in text:
                 print(f"self-test: {type(target).__name__} lacks {want!r}", file=sys.stderr)
                 return 1
+    # A new error variant.
+    global core_errors
+    real = core_errors
+    core_errors = lambda: real() + [(["Too many requests."], "RateLimited", [(["Wait this long."], "retry_after_ms", "u64")])]  # noqa: E731
+    try:
+        js, ts = NodeErrors().classes()
+        forms = {
+            "Node": js + ts,
+            "Python": PythonErrors().generate(None),
+            "Uniffi": UniffiErrors().generate(None),
+        }
+    finally:
+        core_errors = real
+    expect_err = {
+        "Node": ["class RateLimitedError extends SosopayError", "this.retryAfterMs = details.retryAfterMs",
+                 "readonly retryAfterMs: number", "rate_limited: RateLimitedError,"],
+        "Python": ["class RateLimitedError(SosopayError):", "retry_after_ms: int = 0", "RateLimitedError.kind: RateLimitedError,"],
+        "Uniffi": ["RateLimited {", "retry_after_ms: i64,", "sosopay::Error::RateLimited { retry_after_ms }"],
+    }
+    for runtime, wants in expect_err.items():
+        for want in wants:
+            if want not in forms[runtime]:
+                print(f"self-test: {runtime} errors lack {want!r}", file=sys.stderr)
+                return 1
     print("gen-foreign: a new core reply field reaches Kotlin/Swift, Node and Python")
+    print("gen-foreign: a new core error variant reaches Kotlin/Swift, Node and Python")
     return 0
 
 
