@@ -8,12 +8,12 @@ use crate::enums::ResultCode;
 use crate::envelope::MerchantKey;
 use crate::error::{Result, SosopayError};
 use crate::flows::{self, CancelToken, FlowProgress};
-use crate::models::{
-    u32_in, CancelRequest, FlowRechargeRequest, MicropayRequest, OrderRequest, QueryRequest,
-    RefundRequest,
-};
+use crate::models::u32_in;
 use crate::replies::{
     CancelReply, FlowRechargeReply, OrderDetails, OrderReply, QueryReply, RefundReply,
+};
+use crate::requests::{
+    CancelRequest, FlowRechargeRequest, MicropayRequest, OrderRequest, QueryRequest, RefundRequest,
 };
 
 fn ms_in(field: &str, ms: i64) -> Result<Duration> {
@@ -365,7 +365,7 @@ impl SosopayClient {
 
     /// Queries an order (retried on transient failures).
     pub fn query(&self, request: QueryRequest) -> Result<QueryReply> {
-        Ok(self.inner.query(&request.to_core())?.into())
+        Ok(self.inner.query(&request.to_core()?)?.into())
     }
 
     /// Queries an order by the merchant's charge code.
@@ -380,7 +380,7 @@ impl SosopayClient {
 
     /// Cancels an order (reverses it if it was paid).
     pub fn cancel(&self, request: CancelRequest) -> Result<CancelReply> {
-        Ok(self.inner.cancel(&request.to_core())?.into())
+        Ok(self.inner.cancel(&request.to_core()?)?.into())
     }
 
     /// A mobile data top-up.

@@ -20,6 +20,7 @@ mod flows;
 mod models;
 mod notify;
 mod replies;
+mod requests;
 
 pub use client::{
     ClientConfig, GatewayEnvironment, OutcomeStatus, PaymentOutcome, ReplyFormat, RequestLog,
@@ -29,14 +30,14 @@ pub use enums::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, Ser
 pub use envelope::{Envelope, MerchantKey, SealedBody, VerifiedSignature};
 pub use error::SosopayError;
 pub use flows::{CancelToken, FlowEvent, FlowProgress};
-pub use models::{
-    CancelRequest, FlowRechargeRequest, Goods, MicropayRequest, OrderRequest, PaymentNotification,
-    QueryRequest, RefundRequest,
-};
+pub use models::{Goods, PaymentNotification};
 pub use notify::NotificationVerifier;
 pub use replies::{
     CancelReply, FlowOrder, FlowRechargeReply, FundBill, GatewayResult, JsapiParams, OrderDetails,
     OrderReply, QueryReply, RefundReply,
+};
+pub use requests::{
+    CancelRequest, FlowRechargeRequest, MicropayRequest, OrderRequest, QueryRequest, RefundRequest,
 };
 
 /// The version of this SDK.

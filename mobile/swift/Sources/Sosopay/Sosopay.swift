@@ -2247,7 +2247,7 @@ public func FfiConverterTypeCancelReply_lower(_ value: CancelReply) -> RustBuffe
 
 
 /**
- * A cancel (撤单): immediate, or an application to cancel.
+ * A cancel (撤单, §8): immediate, or an application to cancel (`opType=ACO`).
  */
 public struct CancelRequest: Equatable, Hashable {
     /**
@@ -2255,7 +2255,7 @@ public struct CancelRequest: Equatable, Hashable {
      */
     public var chargeCode: String
     /**
-     * True to apply to cancel (`opType=ACO`), false for an immediate cancel.
+     * `true` for `opType=ACO` (apply to cancel), `false` for an immediate cancel.
      */
     public var apply: Bool
 
@@ -2266,7 +2266,7 @@ public struct CancelRequest: Equatable, Hashable {
          * `CHARGE_CODE`.
          */chargeCode: String, 
         /**
-         * True to apply to cancel (`opType=ACO`), false for an immediate cancel.
+         * `true` for `opType=ACO` (apply to cancel), `false` for an immediate cancel.
          */apply: Bool = false) {
         self.chargeCode = chargeCode
         self.apply = apply
@@ -2714,7 +2714,7 @@ public func FfiConverterTypeFlowRechargeReply_lower(_ value: FlowRechargeReply) 
 
 
 /**
- * A mobile data top-up (流量充值).
+ * A mobile data top-up (流量充值, §9).
  */
 public struct FlowRechargeRequest: Equatable, Hashable {
     /**
@@ -3187,7 +3187,7 @@ public func FfiConverterTypeJsapiParams_lower(_ value: JsapiParams) -> RustBuffe
 
 
 /**
- * Micropay (被扫, `preOrder`): the till scans the customer's payment code.
+ * Micropay (被扫, §2, `preOrder`): the merchant scans the customer's payment code.
  */
 public struct MicropayRequest: Equatable, Hashable {
     /**
@@ -3195,7 +3195,9 @@ public struct MicropayRequest: Equatable, Hashable {
      */
     public var chargeCode: String
     /**
-     * `AMT`, in fen (more than zero).
+     * `AMT`.
+     *
+     * Here: integer fen.
      */
     public var amountFen: Int64
     /**
@@ -3207,11 +3209,11 @@ public struct MicropayRequest: Equatable, Hashable {
      */
     public var paySubject: String
     /**
-     * `DYNAMIC_ID_TYPE` (barcode when null).
+     * `DYNAMIC_ID_TYPE` (default barcode).
      */
     public var dynamicIdType: DynamicIdType?
     /**
-     * `CHANNEL_TYPE` (auto-detect when null).
+     * `CHANNEL_TYPE` (default 0, auto-detect).
      */
     public var channel: Channel?
     /**
@@ -3243,7 +3245,7 @@ public struct MicropayRequest: Equatable, Hashable {
      */
     public var verifyCodes: String?
     /**
-     * `NODIFY_URL`.
+     * `NODIFY_URL` (the vendor client sends it on micropay too).
      */
     public var notifyUrl: String?
 
@@ -3254,7 +3256,9 @@ public struct MicropayRequest: Equatable, Hashable {
          * `CHARGE_CODE`: the merchant's unique order number; reuse it when retrying this payment.
          */chargeCode: String, 
         /**
-         * `AMT`, in fen (more than zero).
+         * `AMT`.
+         *
+         * Here: integer fen.
          */amountFen: Int64, 
         /**
          * `DYNAMIC_ID`: the code scanned from the customer's wallet.
@@ -3263,10 +3267,10 @@ public struct MicropayRequest: Equatable, Hashable {
          * `PAY_SUBJECT`.
          */paySubject: String, 
         /**
-         * `DYNAMIC_ID_TYPE` (barcode when null).
+         * `DYNAMIC_ID_TYPE` (default barcode).
          */dynamicIdType: DynamicIdType? = nil, 
         /**
-         * `CHANNEL_TYPE` (auto-detect when null).
+         * `CHANNEL_TYPE` (default 0, auto-detect).
          */channel: Channel? = nil, 
         /**
          * `OPER_ID` (the client's default when empty).
@@ -3290,7 +3294,7 @@ public struct MicropayRequest: Equatable, Hashable {
          * `verifyCodes`.
          */verifyCodes: String? = nil, 
         /**
-         * `NODIFY_URL`.
+         * `NODIFY_URL` (the vendor client sends it on micropay too).
          */notifyUrl: String? = nil) {
         self.chargeCode = chargeCode
         self.amountFen = amountFen
@@ -3858,7 +3862,7 @@ public func FfiConverterTypeOrderReply_lower(_ value: OrderReply) -> RustBuffer 
 
 
 /**
- * A QR (主扫) or WeChat JSAPI (公众号) order (`order`).
+ * A QR (主扫, §3) or WeChat JSAPI (公众号, §4) order: `order`.
  */
 public struct OrderRequest: Equatable, Hashable {
     /**
@@ -3866,11 +3870,13 @@ public struct OrderRequest: Equatable, Hashable {
      */
     public var chargeCode: String
     /**
-     * `AMT`, in fen (more than zero).
+     * `AMT`.
+     *
+     * Here: integer fen.
      */
     public var amountFen: Int64
     /**
-     * `CHANNEL_TYPE` (Alipay, Wechat, ...; not Auto).
+     * `CHANNEL_TYPE` (1 Alipay, 2 WeChat, ...; not 0).
      */
     public var channel: Channel
     /**
@@ -3898,7 +3904,8 @@ public struct OrderRequest: Equatable, Hashable {
      */
     public var timeExpireSeconds: Int32?
     /**
-     * `NODIFY_URL`: where the gateway POSTs the payment notification.
+     * `NODIFY_URL`: where the gateway POSTs `PAY_NODIFY`; `?_type=json` and
+     * `encrypt=3DES` in it choose the notification's format and encryption.
      */
     public var notifyUrl: String?
     /**
@@ -3910,7 +3917,7 @@ public struct OrderRequest: Equatable, Hashable {
      */
     public var verifyCodes: String?
     /**
-     * `TRADE_TYPE` (NATIVE when null; JSAPI is forced by `createJsapiOrder`).
+     * `TRADE_TYPE` (NATIVE when absent; JSAPI for official-account payment).
      */
     public var tradeType: TradeType?
     /**
@@ -3929,10 +3936,12 @@ public struct OrderRequest: Equatable, Hashable {
          * `CHARGE_CODE`.
          */chargeCode: String, 
         /**
-         * `AMT`, in fen (more than zero).
+         * `AMT`.
+         *
+         * Here: integer fen.
          */amountFen: Int64, 
         /**
-         * `CHANNEL_TYPE` (Alipay, Wechat, ...; not Auto).
+         * `CHANNEL_TYPE` (1 Alipay, 2 WeChat, ...; not 0).
          */channel: Channel, 
         /**
          * `PAY_SUBJECT`.
@@ -3953,7 +3962,8 @@ public struct OrderRequest: Equatable, Hashable {
          * `TIME_EXPIRE` in seconds, at least 120.
          */timeExpireSeconds: Int32? = nil, 
         /**
-         * `NODIFY_URL`: where the gateway POSTs the payment notification.
+         * `NODIFY_URL`: where the gateway POSTs `PAY_NODIFY`; `?_type=json` and
+         * `encrypt=3DES` in it choose the notification's format and encryption.
          */notifyUrl: String? = nil, 
         /**
          * `GOODS_DETAIL`.
@@ -3962,7 +3972,7 @@ public struct OrderRequest: Equatable, Hashable {
          * `verifyCodes`.
          */verifyCodes: String? = nil, 
         /**
-         * `TRADE_TYPE` (NATIVE when null; JSAPI is forced by `createJsapiOrder`).
+         * `TRADE_TYPE` (NATIVE when absent; JSAPI for official-account payment).
          */tradeType: TradeType? = nil, 
         /**
          * `subAppid`.
@@ -4326,15 +4336,15 @@ public func FfiConverterTypeQueryReply_lower(_ value: QueryReply) -> RustBuffer 
 
 
 /**
- * A query by charge code (or gateway order number, or verification code).
+ * A query (§7): `GET query/{code}/{BUSI_CODE}?serType=…`.
  */
 public struct QueryRequest: Equatable, Hashable {
     /**
-     * The looked-up code.
+     * The looked-up code: a `CHARGE_CODE`, `CHARGE_DOWN_CODE` or verification code.
      */
     public var code: String
     /**
-     * What `code` is (the merchant's charge code when null).
+     * What `code` is.
      */
     public var serType: SerType?
 
@@ -4342,10 +4352,10 @@ public struct QueryRequest: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * The looked-up code.
+         * The looked-up code: a `CHARGE_CODE`, `CHARGE_DOWN_CODE` or verification code.
          */code: String, 
         /**
-         * What `code` is (the merchant's charge code when null).
+         * What `code` is.
          */serType: SerType? = nil) {
         self.code = code
         self.serType = serType
@@ -4514,11 +4524,13 @@ public func FfiConverterTypeRefundReply_lower(_ value: RefundReply) -> RustBuffe
 
 
 /**
- * A refund of a paid order.
+ * A refund (§6).
  */
 public struct RefundRequest: Equatable, Hashable {
     /**
-     * `CHARGE_REFUND_FEE` in fen: at most what remains of the payment.
+     * `CHARGE_REFUND_FEE`: at most what remains of the payment.
+     *
+     * Here: integer fen.
      */
     public var refundAmountFen: Int64
     /**
@@ -4530,7 +4542,7 @@ public struct RefundRequest: Equatable, Hashable {
      */
     public var chargeCode: String?
     /**
-     * `CHARGE_DOWN_CODE`: the gateway's order number.
+     * `CHARGE_DOWN_CODE`: the gateway's order number; preferred by the gateway when given.
      */
     public var chargeDownCode: String?
     /**
@@ -4550,7 +4562,9 @@ public struct RefundRequest: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * `CHARGE_REFUND_FEE` in fen: at most what remains of the payment.
+         * `CHARGE_REFUND_FEE`: at most what remains of the payment.
+         *
+         * Here: integer fen.
          */refundAmountFen: Int64, 
         /**
          * `REFUND_SUBJECT`.
@@ -4559,7 +4573,7 @@ public struct RefundRequest: Equatable, Hashable {
          * `CHARGE_CODE` of the paid order (this or `charge_down_code` is required).
          */chargeCode: String? = nil, 
         /**
-         * `CHARGE_DOWN_CODE`: the gateway's order number.
+         * `CHARGE_DOWN_CODE`: the gateway's order number; preferred by the gateway when given.
          */chargeDownCode: String? = nil, 
         /**
          * `OUT_REFUND_NO`: the merchant's unique refund number; reuse it to retry safely.
@@ -8070,7 +8084,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_func_parse_yuan() != 8932) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_validate_micropay_request() != 17740) {
+    if (uniffi_sosopay_uniffi_checksum_func_validate_micropay_request() != 38929) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_func_parse_notification() != 25757) {
@@ -8085,34 +8099,34 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_busi_code() != 14252) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() != 4110) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() != 1418) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() != 20070) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() != 2089) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order() != 10709) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order() != 26210) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() != 3868) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() != 14460) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() != 17773) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() != 26940) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() != 57179) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() != 311) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() != 43995) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() != 60572) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() != 35104) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() != 55305) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge() != 34513) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 26155) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 26919) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() != 59430) {

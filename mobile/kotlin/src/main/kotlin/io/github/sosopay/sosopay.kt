@@ -1207,7 +1207,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_func_parse_yuan() and 0xFFFF) != 8932) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_validate_micropay_request() and 0xFFFF) != 17740) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_validate_micropay_request() and 0xFFFF) != 38929) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_func_parse_notification() and 0xFFFF) != 25757) {
@@ -1222,34 +1222,34 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_busi_code() and 0xFFFF) != 14252) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() and 0xFFFF) != 4110) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() and 0xFFFF) != 1418) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() and 0xFFFF) != 20070) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() and 0xFFFF) != 2089) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order() and 0xFFFF) != 10709) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order() and 0xFFFF) != 26210) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() and 0xFFFF) != 3868) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() and 0xFFFF) != 14460) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() and 0xFFFF) != 17773) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() and 0xFFFF) != 26940) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() and 0xFFFF) != 57179) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() and 0xFFFF) != 311) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() and 0xFFFF) != 43995) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() and 0xFFFF) != 60572) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() and 0xFFFF) != 35104) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() and 0xFFFF) != 55305) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge() and 0xFFFF) != 34513) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 26155) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 26919) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() and 0xFFFF) != 59430) {
@@ -4354,7 +4354,7 @@ public object FfiConverterTypeCancelReply: FfiConverterRustBuffer<CancelReply> {
 
 
 /**
- * A cancel (撤单): immediate, or an application to cancel.
+ * A cancel (撤单, §8): immediate, or an application to cancel (`opType=ACO`).
  */
 data class CancelRequest (
     /**
@@ -4363,7 +4363,7 @@ data class CancelRequest (
     val `chargeCode`: kotlin.String
     , 
     /**
-     * True to apply to cancel (`opType=ACO`), false for an immediate cancel.
+     * `true` for `opType=ACO` (apply to cancel), `false` for an immediate cancel.
      */
     val `apply`: kotlin.Boolean = false 
     
@@ -4715,7 +4715,7 @@ public object FfiConverterTypeFlowRechargeReply: FfiConverterRustBuffer<FlowRech
 
 
 /**
- * A mobile data top-up (流量充值).
+ * A mobile data top-up (流量充值, §9).
  */
 data class FlowRechargeRequest (
     /**
@@ -5050,7 +5050,7 @@ public object FfiConverterTypeJsapiParams: FfiConverterRustBuffer<JsapiParams> {
 
 
 /**
- * Micropay (被扫, `preOrder`): the till scans the customer's payment code.
+ * Micropay (被扫, §2, `preOrder`): the merchant scans the customer's payment code.
  */
 data class MicropayRequest (
     /**
@@ -5059,7 +5059,9 @@ data class MicropayRequest (
     val `chargeCode`: kotlin.String
     , 
     /**
-     * `AMT`, in fen (more than zero).
+     * `AMT`.
+     *
+     * Here: integer fen.
      */
     val `amountFen`: kotlin.Long
     , 
@@ -5074,12 +5076,12 @@ data class MicropayRequest (
     val `paySubject`: kotlin.String
     , 
     /**
-     * `DYNAMIC_ID_TYPE` (barcode when null).
+     * `DYNAMIC_ID_TYPE` (default barcode).
      */
     val `dynamicIdType`: DynamicIdType? = null 
     , 
     /**
-     * `CHANNEL_TYPE` (auto-detect when null).
+     * `CHANNEL_TYPE` (default 0, auto-detect).
      */
     val `channel`: Channel? = null 
     , 
@@ -5119,7 +5121,7 @@ data class MicropayRequest (
     val `verifyCodes`: kotlin.String? = null 
     , 
     /**
-     * `NODIFY_URL`.
+     * `NODIFY_URL` (the vendor client sends it on micropay too).
      */
     val `notifyUrl`: kotlin.String? = null 
     
@@ -5555,7 +5557,7 @@ public object FfiConverterTypeOrderReply: FfiConverterRustBuffer<OrderReply> {
 
 
 /**
- * A QR (主扫) or WeChat JSAPI (公众号) order (`order`).
+ * A QR (主扫, §3) or WeChat JSAPI (公众号, §4) order: `order`.
  */
 data class OrderRequest (
     /**
@@ -5564,12 +5566,14 @@ data class OrderRequest (
     val `chargeCode`: kotlin.String
     , 
     /**
-     * `AMT`, in fen (more than zero).
+     * `AMT`.
+     *
+     * Here: integer fen.
      */
     val `amountFen`: kotlin.Long
     , 
     /**
-     * `CHANNEL_TYPE` (Alipay, Wechat, ...; not Auto).
+     * `CHANNEL_TYPE` (1 Alipay, 2 WeChat, ...; not 0).
      */
     val `channel`: Channel
     , 
@@ -5604,7 +5608,8 @@ data class OrderRequest (
     val `timeExpireSeconds`: kotlin.Int? = null 
     , 
     /**
-     * `NODIFY_URL`: where the gateway POSTs the payment notification.
+     * `NODIFY_URL`: where the gateway POSTs `PAY_NODIFY`; `?_type=json` and
+     * `encrypt=3DES` in it choose the notification's format and encryption.
      */
     val `notifyUrl`: kotlin.String? = null 
     , 
@@ -5619,7 +5624,7 @@ data class OrderRequest (
     val `verifyCodes`: kotlin.String? = null 
     , 
     /**
-     * `TRADE_TYPE` (NATIVE when null; JSAPI is forced by `createJsapiOrder`).
+     * `TRADE_TYPE` (NATIVE when absent; JSAPI for official-account payment).
      */
     val `tradeType`: TradeType? = null 
     , 
@@ -5896,16 +5901,16 @@ public object FfiConverterTypeQueryReply: FfiConverterRustBuffer<QueryReply> {
 
 
 /**
- * A query by charge code (or gateway order number, or verification code).
+ * A query (§7): `GET query/{code}/{BUSI_CODE}?serType=…`.
  */
 data class QueryRequest (
     /**
-     * The looked-up code.
+     * The looked-up code: a `CHARGE_CODE`, `CHARGE_DOWN_CODE` or verification code.
      */
     val `code`: kotlin.String
     , 
     /**
-     * What `code` is (the merchant's charge code when null).
+     * What `code` is.
      */
     val `serType`: SerType? = null 
     
@@ -6030,11 +6035,13 @@ public object FfiConverterTypeRefundReply: FfiConverterRustBuffer<RefundReply> {
 
 
 /**
- * A refund of a paid order.
+ * A refund (§6).
  */
 data class RefundRequest (
     /**
-     * `CHARGE_REFUND_FEE` in fen: at most what remains of the payment.
+     * `CHARGE_REFUND_FEE`: at most what remains of the payment.
+     *
+     * Here: integer fen.
      */
     val `refundAmountFen`: kotlin.Long
     , 
@@ -6049,7 +6056,7 @@ data class RefundRequest (
     val `chargeCode`: kotlin.String? = null 
     , 
     /**
-     * `CHARGE_DOWN_CODE`: the gateway's order number.
+     * `CHARGE_DOWN_CODE`: the gateway's order number; preferred by the gateway when given.
      */
     val `chargeDownCode`: kotlin.String? = null 
     , 
