@@ -686,6 +686,22 @@ export interface OrderRequest {
   subOpenid?: string
 }
 
+/** The core's reading of an order state code. */
+export declare function orderState(code: string): OrderStateFacts
+
+/**
+ * An order state read by the core from its wire code (`"1"`, `"1.0"`): its name and the core's
+ * rules about it.
+ */
+export interface OrderStateFacts {
+  /** The state's name (`"Paid"`; `"Unknown"` for a code this SDK does not know). */
+  name: OrderState
+  /** Was the money taken (paid, or paid then partly or wholly refunded)? */
+  moneyTaken: boolean
+  /** Is it final for a payment (no longer awaiting the customer)? */
+  isFinal: boolean
+}
+
 /**
  * Verifies and decodes one notification delivery; throws `SignatureError`, `CryptoError` or
  * `DecodeError` when it is not a genuine, fresh notification.

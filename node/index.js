@@ -845,6 +845,7 @@ module.exports.decrypt = nativeBinding.decrypt
 module.exports.encrypt = nativeBinding.encrypt
 module.exports.fenToYuan = nativeBinding.fenToYuan
 module.exports.knownValues = nativeBinding.knownValues
+module.exports.orderState = nativeBinding.orderState
 module.exports.parseNotification = nativeBinding.parseNotification
 module.exports.signBody = nativeBinding.signBody
 module.exports.signCancel = nativeBinding.signCancel

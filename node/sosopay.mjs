@@ -33,6 +33,7 @@ export const {
   fenToYuan,
   handleNotification,
   knownValues,
+  orderState,
   parseNotification,
   rawQuery,
   readRawBody,

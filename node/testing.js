@@ -120,12 +120,13 @@ const codes = Object.freeze({
 // ---------------------------------------------------------------------------------------------
 // Ledger records (camelCase; the ledger's JSON object is kept in `raw`).
 
-const PAID = new Set(['Paid', 'PartiallyRefunded', 'Refunded'])
-const STATE_NAMES = ['AwaitingPayment', 'Paid', 'Cancelled', 'CancelApplied', 'PartiallyRefunded', 'Refunded', 'Closed', 'Reserved', 'RefundInProgress', 'RefundFailed']
-const stateName = (n) => (n === null || n === undefined ? 'Unknown' : STATE_NAMES[Number(n)] || 'Unknown')
+// State names and "was the money taken" are the core's (native.orderState).
+const stateOf = (n) => (n === null || n === undefined ? null : native.orderState(String(n)))
+const stateName = (n) => (stateOf(n) || { name: 'Unknown' }).name
 const opt = (v) => (v === undefined ? null : v)
 
 function toOrder(o) {
+  const facts = stateOf(o.state)
   const state = o.state_name || stateName(o.state)
   return {
     busiId: o.busi_id,
@@ -138,7 +139,7 @@ function toOrder(o) {
     refundedFen: Number(o.refunded_fen),
     state,
     stateCode: o.state === null || o.state === undefined ? null : String(o.state),
-    isPaid: PAID.has(state),
+    isPaid: Boolean(facts && facts.moneyTaken),
     paySubject: o.pay_subject,
     dynamicId: opt(o.dynamic_id),
     verifyCode: opt(o.verify_code),

@@ -64,6 +64,30 @@ pub fn known_values() -> KnownValues {
     }
 }
 
+/// An order state read by the core from its wire code (`"1"`, `"1.0"`): its name and the core's
+/// rules about it.
+#[napi(object)]
+pub struct OrderStateFacts {
+    /// The state's name (`"Paid"`; `"Unknown"` for a code this SDK does not know).
+    #[napi(ts_type = "OrderState")]
+    pub name: String,
+    /// Was the money taken (paid, or paid then partly or wholly refunded)?
+    pub money_taken: bool,
+    /// Is it final for a payment (no longer awaiting the customer)?
+    pub is_final: bool,
+}
+
+/// The core's reading of an order state code.
+#[napi(js_name = "orderState")]
+pub fn order_state(code: String) -> OrderStateFacts {
+    let s = OrderState::from_wire(&code);
+    OrderStateFacts {
+        name: s.name().to_owned(),
+        money_taken: s.money_taken(),
+        is_final: s.is_final(),
+    }
+}
+
 /// Parses yuan text exactly (`"158.00"`, `"0.1"`) and returns integer fen.
 #[napi(js_name = "yuanToFen")]
 pub fn yuan_to_fen(#[napi(ts_arg_type = "string")] yuan: YuanInput) -> napi::Result<f64> {

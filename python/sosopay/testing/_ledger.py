@@ -21,9 +21,6 @@ __all__ = [
     "Ledger",
 ]
 
-_PAID_STATES = (OrderState.PAID, OrderState.PARTIALLY_REFUNDED, OrderState.REFUNDED)
-
-
 def _opt_str(v: Any) -> Optional[str]:
     return None if v is None else str(v)
 
@@ -62,8 +59,8 @@ class SandboxOrder:
 
     @property
     def is_paid(self) -> bool:
-        """The customer paid: STATE 1, 4 or 5 (refunds do not undo the payment)."""
-        return self.state in _PAID_STATES
+        """The customer paid (refunds do not undo it): the core's ``OrderState.money_taken``."""
+        return self.state.money_taken
 
     @property
     def amount(self) -> Decimal:
