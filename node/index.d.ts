@@ -204,11 +204,11 @@ export interface CancelReply {
   raw: Record<string, unknown>
 }
 
-/** A cancel (撤单). */
+/** A cancel (撤单, §8): immediate, or an application to cancel (`opType=ACO`). */
 export interface CancelRequest {
-  /** The order's `CHARGE_CODE`. */
+  /** `CHARGE_CODE`. */
   chargeCode: string
-  /** Apply to cancel (`opType=ACO`) instead of cancelling immediately. */
+  /** `true` for `opType=ACO` (apply to cancel), `false` for an immediate cancel. */
   apply?: boolean
 }
 
@@ -308,11 +308,11 @@ export interface FlowRechargeReply {
   raw: Record<string, unknown>
 }
 
-/** A mobile data top-up (流量充值). */
+/** A mobile data top-up (流量充值, §9). */
 export interface FlowRechargeRequest {
   /** `phoneNo`. */
   phoneNo: string
-  /** `flowVal`, MB. */
+  /** `flowVal` in MB. */
   flowVal: number
   /** `flowType`: `"0"` nationwide (default), `"1"` within the province. */
   flowType?: '0' | '1'
@@ -435,37 +435,45 @@ export interface KnownValues {
   outcomeStatus: Array<string>
 }
 
-/** A micropay (被扫): the merchant scanned the customer's payment code. */
+/** Micropay (被扫, §2, `preOrder`): the merchant scans the customer's payment code. */
 export interface MicropayRequest {
-  /** The merchant's unique order number; reuse it when retrying this payment. */
+  /** `CHARGE_CODE`: the merchant's unique order number; reuse it when retrying this payment. */
   chargeCode: string
-  /** Amount in yuan as text (`"0.01"`); or give `amountFen`. */
+  /**
+   * `AMT`.
+   *
+   * Here: yuan as text (`"0.01"`); or give `amountFen`.
+   */
   amount?: string
-  /** Amount in integer fen. */
+  /**
+   * `AMT`.
+   *
+   * Here: integer fen.
+   */
   amountFen?: number | bigint
-  /** The code scanned from the customer's wallet. */
+  /** `DYNAMIC_ID`: the code scanned from the customer's wallet. */
   dynamicId: string
-  /** Kind of code: `"Barcode"` (default), `"SoundWave"`, `"Nfc"` (or `"1"`..`"3"`). */
+  /** `DYNAMIC_ID_TYPE` (default barcode). */
   dynamicIdType?: DynamicIdType | `${number}`
-  /** The channel (`"Auto"`, the default, detects it from the code). */
+  /** `CHANNEL_TYPE` (default 0, auto-detect). */
   channel?: ChannelInput
   /** `PAY_SUBJECT`. */
   paySubject: string
-  /** `OPER_ID` (the client's default when absent). */
+  /** `OPER_ID` (the client's default when empty). */
   operId?: string
-  /** `DEV_ID` (the client's default when absent). */
+  /** `DEV_ID` (the client's default when empty). */
   devId?: string
   /** `REGISTER_ID`: the store. */
   registerId?: string
   /** `MERCHANTPARA`: Base64 text echoed back. */
   merchantPara?: string
-  /** `TIME_EXPIRE`, seconds (at least 120). */
+  /** `TIME_EXPIRE` in seconds, at least 120. */
   timeExpire?: number
   /** `GOODS_DETAIL`. */
   goods?: Array<GoodsInput>
   /** `verifyCodes`. */
   verifyCodes?: string
-  /** `NODIFY_URL`. */
+  /** `NODIFY_URL` (the vendor client sends it on micropay too). */
   notifyUrl?: string
 }
 
@@ -650,35 +658,46 @@ export interface OrderReply {
   raw: Record<string, unknown>
 }
 
-/** A QR (主扫) or WeChat JSAPI (公众号) order. */
+/** A QR (主扫, §3) or WeChat JSAPI (公众号, §4) order: `order`. */
 export interface OrderRequest {
-  /** The merchant's unique order number. */
+  /** `CHARGE_CODE`. */
   chargeCode: string
-  /** Amount in yuan as text (`"0.01"`); or give `amountFen`. */
+  /**
+   * `AMT`.
+   *
+   * Here: yuan as text (`"0.01"`); or give `amountFen`.
+   */
   amount?: string
-  /** Amount in integer fen. */
+  /**
+   * `AMT`.
+   *
+   * Here: integer fen.
+   */
   amountFen?: number | bigint
-  /** The channel (required for QR orders; JSAPI orders use `"Wechat"`). */
+  /** `CHANNEL_TYPE` (1 Alipay, 2 WeChat, ...; not 0). */
   channel?: ChannelInput
   /** `PAY_SUBJECT`. */
   paySubject: string
-  /** `OPER_ID` (the client's default when absent). */
+  /** `OPER_ID` (the client's default when empty). */
   operId?: string
-  /** `DEV_ID` (the client's default when absent). */
+  /** `DEV_ID` (the client's default when empty). */
   devId?: string
   /** `REGISTER_ID`. */
   registerId?: string
   /** `MERCHANTPARA`. */
   merchantPara?: string
-  /** `TIME_EXPIRE`, seconds (at least 120). */
+  /** `TIME_EXPIRE` in seconds, at least 120. */
   timeExpire?: number
-  /** `NODIFY_URL`: where the gateway POSTs the payment notification. */
+  /**
+   * `NODIFY_URL`: where the gateway POSTs `PAY_NODIFY`; `?_type=json` and
+   * `encrypt=3DES` in it choose the notification's format and encryption.
+   */
   notifyUrl?: string
   /** `GOODS_DETAIL`. */
   goods?: Array<GoodsInput>
   /** `verifyCodes`. */
   verifyCodes?: string
-  /** `TRADE_TYPE` (`"Native"` when absent). */
+  /** `TRADE_TYPE` (NATIVE when absent; JSAPI for official-account payment). */
   tradeType?: TradeType
   /** `subAppid`. */
   subAppid?: string
@@ -757,11 +776,11 @@ export interface QueryReply {
   raw: Record<string, unknown>
 }
 
-/** A query by something other than the merchant's charge code. */
+/** A query (§7): `GET query/{code}/{BUSI_CODE}?serType=…`. */
 export interface QueryRequest {
-  /** The code looked up. */
+  /** The looked-up code: a `CHARGE_CODE`, `CHARGE_DOWN_CODE` or verification code. */
   code: string
-  /** What `code` is: `"ChargeCode"` (default), `"ChargeDownCode"`, `"VerifyCode"` (or `"0"`..`"2"`). */
+  /** What `code` is. */
   serType?: SerType | `${number}`
 }
 
@@ -805,23 +824,31 @@ export interface RefundReply {
   raw: Record<string, unknown>
 }
 
-/** A refund (partial or full). */
+/** A refund (§6). */
 export interface RefundRequest {
-  /** The paid order's `CHARGE_CODE` (this or `chargeDownCode` is required). */
+  /** `CHARGE_CODE` of the paid order (this or `charge_down_code` is required). */
   chargeCode?: string
-  /** The gateway's order number. */
+  /** `CHARGE_DOWN_CODE`: the gateway's order number; preferred by the gateway when given. */
   chargeDownCode?: string
-  /** The merchant's unique refund number; reuse it to retry safely. */
+  /** `OUT_REFUND_NO`: the merchant's unique refund number; reuse it to retry safely. */
   outRefundNo?: string
-  /** Refund in yuan as text; or give `refundAmountFen`. */
+  /**
+   * `CHARGE_REFUND_FEE`: at most what remains of the payment.
+   *
+   * Here: yuan as text (`"0.01"`); or give `refundAmountFen`.
+   */
   refundAmount?: string
-  /** Refund in integer fen. */
+  /**
+   * `CHARGE_REFUND_FEE`: at most what remains of the payment.
+   *
+   * Here: integer fen.
+   */
   refundAmountFen?: number | bigint
   /** `REFUND_SUBJECT`. */
   refundSubject: string
-  /** `OPER_ID` (the client's default when absent). */
+  /** `OPER_ID` (the client's default when empty). */
   operId?: string
-  /** `DEV_ID` (the client's default when absent). */
+  /** `DEV_ID` (the client's default when empty). */
   devId?: string
 }
 

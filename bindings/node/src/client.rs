@@ -13,19 +13,17 @@ use napi_derive::napi;
 use sosopay::codec::Format;
 use sosopay::flows::{PaymentOutcome as CoreOutcome, WaitOptions as CoreWait};
 use sosopay::models::{
-    CancelRequest as CoreCancel, FlowRechargeRequest as CoreFlow, MicropayRequest as CoreMicropay,
-    OrderRequest as CoreOrder, QueryRequest as CoreQuery, RefundRequest as CoreRefund,
+    CancelRequest as CoreCancel, OrderRequest as CoreOrder, QueryRequest as CoreQuery,
 };
-use sosopay::{
-    Channel, ClientConfig, DynamicIdType, Environment, Error, RetryPolicy, SerType, TradeType,
-};
+use sosopay::{ClientConfig, Environment, Error, RetryPolicy};
 
-use crate::convert::{amount, goods_in, parse_enum};
-use crate::convert::{FenInput, GoodsInput, YuanInput};
 use crate::error::{to_napi, validation, IntoNapi};
 use crate::flows::{self, CancelToken, ProgressFn};
 use crate::replies::{
     CancelReply, FlowRechargeReply, OrderDetails, OrderReply, QueryReply, RefundReply,
+};
+use crate::requests::{
+    CancelRequest, FlowRechargeRequest, MicropayRequest, OrderRequest, QueryRequest, RefundRequest,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -229,209 +227,13 @@ fn config(o: ClientOptions) -> Result<ClientConfig, Error> {
 // ---------------------------------------------------------------------------------------------
 // Requests
 
-/// A micropay (被扫): the merchant scanned the customer's payment code.
-#[napi(object)]
-pub struct MicropayRequest {
-    /// The merchant's unique order number; reuse it when retrying this payment.
-    pub charge_code: String,
-    /// Amount in yuan as text (`"0.01"`); or give `amountFen`.
-    #[napi(ts_type = "string")]
-    pub amount: Option<YuanInput>,
-    /// Amount in integer fen.
-    #[napi(ts_type = "number | bigint")]
-    pub amount_fen: Option<FenInput>,
-    /// The code scanned from the customer's wallet.
-    pub dynamic_id: String,
-    /// Kind of code: `"Barcode"` (default), `"SoundWave"`, `"Nfc"` (or `"1"`..`"3"`).
-    #[napi(ts_type = "DynamicIdType | `${number}`")]
-    pub dynamic_id_type: Option<String>,
-    /// The channel (`"Auto"`, the default, detects it from the code).
-    #[napi(ts_type = "ChannelInput")]
-    pub channel: Option<String>,
-    /// `PAY_SUBJECT`.
-    pub pay_subject: String,
-    /// `OPER_ID` (the client's default when absent).
-    pub oper_id: Option<String>,
-    /// `DEV_ID` (the client's default when absent).
-    pub dev_id: Option<String>,
-    /// `REGISTER_ID`: the store.
-    pub register_id: Option<String>,
-    /// `MERCHANTPARA`: Base64 text echoed back.
-    pub merchant_para: Option<String>,
-    /// `TIME_EXPIRE`, seconds (at least 120).
-    pub time_expire: Option<f64>,
-    /// `GOODS_DETAIL`.
-    pub goods: Option<Vec<GoodsInput>>,
-    /// `verifyCodes`.
-    pub verify_codes: Option<String>,
-    /// `NODIFY_URL`.
-    pub notify_url: Option<String>,
-}
-
-fn micropay_in(r: MicropayRequest) -> Result<CoreMicropay, Error> {
-    Ok(CoreMicropay {
-        amount: amount(&r.amount, &r.amount_fen, "amount", "amountFen")?,
-        charge_code: r.charge_code,
-        dynamic_id: r.dynamic_id,
-        dynamic_id_type: r
-            .dynamic_id_type
-            .as_deref()
-            .map(parse_enum)
-            .unwrap_or(DynamicIdType::Barcode),
-        channel: r
-            .channel
-            .as_deref()
-            .map(parse_enum)
-            .unwrap_or(Channel::Auto),
-        pay_subject: r.pay_subject,
-        oper_id: r.oper_id.unwrap_or_default(),
-        dev_id: r.dev_id.unwrap_or_default(),
-        register_id: r.register_id,
-        merchant_para: r.merchant_para,
-        time_expire: count(r.time_expire, "timeExpire")?,
-        goods: goods_in(r.goods)?,
-        verify_codes: r.verify_codes,
-        notify_url: r.notify_url,
-    })
-}
-
-/// A QR (主扫) or WeChat JSAPI (公众号) order.
-#[napi(object)]
-pub struct OrderRequest {
-    /// The merchant's unique order number.
-    pub charge_code: String,
-    /// Amount in yuan as text (`"0.01"`); or give `amountFen`.
-    #[napi(ts_type = "string")]
-    pub amount: Option<YuanInput>,
-    /// Amount in integer fen.
-    #[napi(ts_type = "number | bigint")]
-    pub amount_fen: Option<FenInput>,
-    /// The channel (required for QR orders; JSAPI orders use `"Wechat"`).
-    #[napi(ts_type = "ChannelInput")]
-    pub channel: Option<String>,
-    /// `PAY_SUBJECT`.
-    pub pay_subject: String,
-    /// `OPER_ID` (the client's default when absent).
-    pub oper_id: Option<String>,
-    /// `DEV_ID` (the client's default when absent).
-    pub dev_id: Option<String>,
-    /// `REGISTER_ID`.
-    pub register_id: Option<String>,
-    /// `MERCHANTPARA`.
-    pub merchant_para: Option<String>,
-    /// `TIME_EXPIRE`, seconds (at least 120).
-    pub time_expire: Option<f64>,
-    /// `NODIFY_URL`: where the gateway POSTs the payment notification.
-    pub notify_url: Option<String>,
-    /// `GOODS_DETAIL`.
-    pub goods: Option<Vec<GoodsInput>>,
-    /// `verifyCodes`.
-    pub verify_codes: Option<String>,
-    /// `TRADE_TYPE` (`"Native"` when absent).
-    #[napi(ts_type = "TradeType")]
-    pub trade_type: Option<String>,
-    /// `subAppid`.
-    pub sub_appid: Option<String>,
-    /// `subOpenid` (required for JSAPI).
-    pub sub_openid: Option<String>,
-}
-
-fn order_in(r: OrderRequest, jsapi: bool) -> Result<CoreOrder, Error> {
-    let channel = match r.channel.as_deref() {
-        Some(c) => parse_enum(c),
-        None if jsapi => Channel::Wechat,
-        None => return Err(validation("channel", "is required for a QR order")),
-    };
-    Ok(CoreOrder {
-        amount: amount(&r.amount, &r.amount_fen, "amount", "amountFen")?,
-        charge_code: r.charge_code,
-        channel,
-        pay_subject: r.pay_subject,
-        oper_id: r.oper_id.unwrap_or_default(),
-        dev_id: r.dev_id.unwrap_or_default(),
-        register_id: r.register_id,
-        merchant_para: r.merchant_para,
-        time_expire: count(r.time_expire, "timeExpire")?,
-        notify_url: r.notify_url,
-        goods: goods_in(r.goods)?,
-        verify_codes: r.verify_codes,
-        trade_type: r.trade_type.as_deref().map(parse_enum::<TradeType>),
-        sub_appid: r.sub_appid,
-        sub_openid: r.sub_openid,
-    })
-}
-
-/// A refund (partial or full).
-#[napi(object)]
-pub struct RefundRequest {
-    /// The paid order's `CHARGE_CODE` (this or `chargeDownCode` is required).
-    pub charge_code: Option<String>,
-    /// The gateway's order number.
-    pub charge_down_code: Option<String>,
-    /// The merchant's unique refund number; reuse it to retry safely.
-    pub out_refund_no: Option<String>,
-    /// Refund in yuan as text; or give `refundAmountFen`.
-    #[napi(ts_type = "string")]
-    pub refund_amount: Option<YuanInput>,
-    /// Refund in integer fen.
-    #[napi(ts_type = "number | bigint")]
-    pub refund_amount_fen: Option<FenInput>,
-    /// `REFUND_SUBJECT`.
-    pub refund_subject: String,
-    /// `OPER_ID` (the client's default when absent).
-    pub oper_id: Option<String>,
-    /// `DEV_ID` (the client's default when absent).
-    pub dev_id: Option<String>,
-}
-
-fn refund_in(r: RefundRequest) -> Result<CoreRefund, Error> {
-    Ok(CoreRefund {
-        refund_amount: amount(
-            &r.refund_amount,
-            &r.refund_amount_fen,
-            "refundAmount",
-            "refundAmountFen",
-        )?,
-        charge_code: r.charge_code,
-        charge_down_code: r.charge_down_code,
-        out_refund_no: r.out_refund_no,
-        refund_subject: r.refund_subject,
-        oper_id: r.oper_id.unwrap_or_default(),
-        dev_id: r.dev_id.unwrap_or_default(),
-    })
-}
-
-/// A query by something other than the merchant's charge code.
-#[napi(object)]
-pub struct QueryRequest {
-    /// The code looked up.
-    pub code: String,
-    /// What `code` is: `"ChargeCode"` (default), `"ChargeDownCode"`, `"VerifyCode"` (or `"0"`..`"2"`).
-    #[napi(ts_type = "SerType | `${number}`")]
-    pub ser_type: Option<String>,
-}
-
-/// A cancel (撤单).
-#[napi(object)]
-pub struct CancelRequest {
-    /// The order's `CHARGE_CODE`.
-    pub charge_code: String,
-    /// Apply to cancel (`opType=ACO`) instead of cancelling immediately.
-    pub apply: Option<bool>,
-}
-
-/// A mobile data top-up (流量充值).
-#[napi(object)]
-pub struct FlowRechargeRequest {
-    /// `phoneNo`.
-    pub phone_no: String,
-    /// `flowVal`, MB.
-    pub flow_val: f64,
-    /// `flowType`: `"0"` nationwide (default), `"1"` within the province.
-    #[napi(ts_type = "'0' | '1'")]
-    pub flow_type: Option<String>,
-    /// `notifyURL`.
-    pub notify_url: Option<String>,
+// The request objects are generated from the core's: see requests.rs. A JSAPI order's channel
+// is WeChat when the caller leaves it out.
+fn order_in(mut r: OrderRequest, jsapi: bool) -> Result<CoreOrder, Error> {
+    if jsapi && r.channel.is_none() {
+        r.channel = Some("Wechat".to_owned());
+    }
+    r.into_core()
 }
 
 /// Timing of `micropayAndWait` and `waitForPayment`, their progress callback, and (in the JS
@@ -602,7 +404,9 @@ impl Client {
     #[napi(ts_return_type = "Promise<OrderReply>")]
     pub fn micropay<'e>(&self, env: &'e Env, request: MicropayRequest) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
-        let job = micropay_in(request).map(|r| move || c.micropay(&r).map(OrderReply::from));
+        let job = request
+            .into_core()
+            .map(|r| move || c.micropay(&r).map(OrderReply::from));
         promise(env, job)
     }
 
@@ -640,18 +444,11 @@ impl Client {
         #[napi(ts_arg_type = "string | QueryRequest")] request: Either<String, QueryRequest>,
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
-        let req = match request {
-            Either::A(code) => CoreQuery::by_charge_code(code),
-            Either::B(q) => CoreQuery {
-                code: q.code,
-                ser_type: q
-                    .ser_type
-                    .as_deref()
-                    .map(parse_enum)
-                    .unwrap_or(SerType::ChargeCode),
-            },
-        };
-        let job = Ok(move || c.query(&req).map(QueryReply::from));
+        let job = match request {
+            Either::A(code) => Ok(CoreQuery::by_charge_code(code)),
+            Either::B(q) => q.into_core(),
+        }
+        .map(|req| move || c.query(&req).map(QueryReply::from));
         promise(env, job)
     }
 
@@ -659,7 +456,9 @@ impl Client {
     #[napi(ts_return_type = "Promise<RefundReply>")]
     pub fn refund<'e>(&self, env: &'e Env, request: RefundRequest) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
-        let job = refund_in(request).map(|r| move || c.refund(&r).map(RefundReply::from));
+        let job = request
+            .into_core()
+            .map(|r| move || c.refund(&r).map(RefundReply::from));
         promise(env, job)
     }
 
@@ -671,14 +470,11 @@ impl Client {
         #[napi(ts_arg_type = "string | CancelRequest")] request: Either<String, CancelRequest>,
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
-        let req = match request {
-            Either::A(code) => CoreCancel::new(code),
-            Either::B(r) => CoreCancel {
-                charge_code: r.charge_code,
-                apply: r.apply.unwrap_or(false),
-            },
-        };
-        let job = Ok(move || c.cancel(&req).map(CancelReply::from));
+        let job = match request {
+            Either::A(code) => Ok(CoreCancel::new(code)),
+            Either::B(r) => r.into_core(),
+        }
+        .map(|req| move || c.cancel(&req).map(CancelReply::from));
         promise(env, job)
     }
 
@@ -690,16 +486,9 @@ impl Client {
         request: FlowRechargeRequest,
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
-        let flow_val = count(Some(request.flow_val), "flowVal");
-        let job = flow_val.map(|flow_val| {
-            let req = CoreFlow {
-                phone_no: request.phone_no,
-                flow_val: flow_val.unwrap_or_default(),
-                flow_type: request.flow_type,
-                notify_url: request.notify_url,
-            };
-            move || c.flow_recharge(&req).map(FlowRechargeReply::from)
-        });
+        let job = request
+            .into_core()
+            .map(|req| move || c.flow_recharge(&req).map(FlowRechargeReply::from));
         promise(env, job)
     }
 
@@ -718,7 +507,7 @@ impl Client {
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let ctl = flows::control(cancel, take_progress(&mut options));
-        let job = micropay_in(request).and_then(|r| {
+        let job = request.into_core().and_then(|r| {
             let opts = wait_in(options)?;
             Ok(move || {
                 if ctl

@@ -13,6 +13,7 @@ mod error;
 mod flows;
 mod notify;
 mod replies;
+mod requests;
 #[cfg(feature = "sandbox")]
 mod sandbox;
 
