@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterator, Tuple
+from typing import Iterator, List, Tuple
 
 import pytest
 
@@ -69,6 +69,17 @@ def results() -> Iterator[Path]:
     shutil.rmtree(d, ignore_errors=True)
 
 
+def _pids_started(results: Path, key: str) -> List[int]:
+    """The workers that started a handler run for `key` (from their logs)."""
+    pids = []
+    for f in results.glob("*.log"):
+        for line in f.read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[0] == key and parts[2] == "start":
+                pids.append(int(parts[1]))
+    return pids
+
+
 def test_sigkilled_worker_is_taken_over_after_the_lease(store: Tuple[str, str], results: Path) -> None:
     kind, url = store
     lease = 1.5
@@ -98,7 +109,14 @@ def test_sigkilled_worker_is_taken_over_after_the_lease(store: Tuple[str, str], 
         started, done = e2e.runs(results)
         key = f"{BUSI}:{code}:1"
         assert started[key] == 2 and done[key] == 1, (started[key], done[key])
-        assert all(done[f"{BUSI}:{c}:1"] == 1 for c in others)
+        # Every other order was processed, once, unless the killed worker was in the middle of
+        # one too: a handler that finished but whose completion the store never recorded runs
+        # again after the lease (at least once in a crash, never twice otherwise).
+        for c in others:
+            k = f"{BUSI}:{c}:1"
+            assert done[k] >= 1, (k, started[k], done[k])
+            if done[k] > 1:
+                assert done[k] == 2 and victim in _pids_started(results, k), (k, started[k], done[k])
         first_503 = min(a["at_ms"] for a in attempts if a["http_status"] == 503)
         assert took - first_503 >= (lease - 0.5) * 1000, "taken over only after the lease ran out"
         print(f"{kind}: SIGKILL mid-handler; then {statuses.count(503)} deliveries answered 503 for "
