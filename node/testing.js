@@ -127,7 +127,7 @@ const opt = (v) => (v === undefined ? null : v)
 
 function toOrder(o) {
   const facts = stateOf(o.state)
-  const state = o.state_name || stateName(o.state)
+  const state = o.state_name || (facts ? facts.name : 'Unknown')
   return {
     busiId: o.busi_id,
     chargeCode: o.charge_code,

@@ -508,8 +508,8 @@ class PythonErrors:
                 attr, value = name, name
                 if ty == "ResultCode":
                     attr, value = "result_code", f"ResultCode({name})"
-                for i, line in enumerate(fdoc):
-                    out.append(f"        #: {rst(line)}\n" if i == 0 else f"        #: {rst(line)}\n")
+                for line in fdoc:
+                    out.append(f"        #: {rst(line)}\n")
                 ann = ": ResultCode" if ty == "ResultCode" else ""
                 out.append(f"        self.{attr}{ann} = {value}\n")
             out.extend(line + "\n" for line in self.extras.get(variant, []))
@@ -602,13 +602,8 @@ class UniffiRequests:
                     out.append(f"    #[uniffi(default = {default})]\n")
                 out.append(f"    pub {fname}: {t},\n")
             out.append("}\n\n")
-            args = []
-            for p in params:
-                ty = types[p]
-                if ty.startswith("Option<"):
-                    args.append("String::new()")  # overridden below
-                else:
-                    args.append(dict(conv)[p] if types[p] != "Amount" else dict(conv)[p])
+            # An optional field the constructor takes as text is overridden below.
+            args = ["String::new()" if types[p].startswith("Option<") else dict(conv)[p] for p in params]
             out.append(f"impl {record} {{\n    /// The core's request (values checked, defaults filled).\n")
             out.append(f"    pub(crate) fn to_core(&self) -> Result<sosopay::models::{record}> {{\n")
             out.append(f"        let base = sosopay::models::{record}::{ctor}({', '.join(args)});\n")
@@ -763,8 +758,8 @@ def self_test() -> int:
         "Python": ["    tip_note: Optional[str]\n", "    tip_fen: Optional[int]\n", "    def tip(self) -> Optional[Decimal]:",
                    'tip_note=_opt_str(d.get("tip_note")),'],
     }
+    SERDE[("OrderReply", "tip")] = "tip_fen"
     for target in (Uniffi(), Node(), Python()):
-        SERDE[("OrderReply", "tip")] = "tip_fen"
         text = target.generate(core)
         for want in expect[type(target).__name__]:
             if want not in text:

@@ -5,8 +5,6 @@ use std::fmt;
 /// Every dictionary seen uniformly (what generic binding code needs); each method is the
 /// enum's own.
 pub trait Dictionary: Sized + Clone + 'static {
-    /// The dictionary's name (`"Channel"`).
-    const NAME: &'static str;
     /// Every known value.
     fn known() -> &'static [Self];
     /// The variant's name (`"Unknown"` for unknown codes).
@@ -79,7 +77,6 @@ macro_rules! wire_enum {
         }
 
         impl Dictionary for $name {
-            const NAME: &'static str = stringify!($name);
             fn known() -> &'static [Self] {
                 $name::KNOWN
             }
@@ -508,52 +505,64 @@ impl SerType {
     }
 }
 
-/// The yes/no rules the core knows about the values of a dictionary, by the dictionary's
-/// name: `(rule, documentation)`, for bindings that expose them as properties (Python's
-/// `OrderState.money_taken`). Empty for a dictionary without any.
-pub fn dictionary_rules(name: &str) -> &'static [(&'static str, &'static str)] {
-    match name {
-        "ResultCode" => &[
-            ("is_success", "Is it success?"),
-            (
-                "outcome_unknown",
-                "After a money-moving request, does this code leave the outcome unknown (query the order before deciding)?",
-            ),
-            (
-                "definitely_failed",
-                "Does this code mean the request definitely failed and nothing happened?",
-            ),
-            (
-                "is_transient",
-                "Is it a transient gateway fault for which an idempotent request may be retried?",
-            ),
-        ],
-        "OrderState" => &[
-            (
-                "money_taken",
-                "Was the money taken (paid, or paid then partly or wholly refunded)?",
-            ),
-            (
-                "is_final",
-                "Is it final for a payment (no longer awaiting the customer)?",
-            ),
-        ],
-        _ => &[],
-    }
+/// `(dictionary, rule, documentation, the rule applied to a wire text)`: the yes/no rules of
+/// the dictionaries, for bindings that expose them by name (Python's `OrderState.money_taken`).
+type Rule = (&'static str, &'static str, &'static str, fn(&str) -> bool);
+
+const RULES: &[Rule] = &[
+    ("ResultCode", "is_success", "Is it success?", |w| {
+        ResultCode::from_wire(w).is_success()
+    }),
+    (
+        "ResultCode",
+        "outcome_unknown",
+        "After a money-moving request, does this code leave the outcome unknown (query the order before deciding)?",
+        |w| ResultCode::from_wire(w).outcome_unknown(),
+    ),
+    (
+        "ResultCode",
+        "definitely_failed",
+        "Does this code mean the request definitely failed and nothing happened?",
+        |w| ResultCode::from_wire(w).definitely_failed(),
+    ),
+    (
+        "ResultCode",
+        "is_transient",
+        "Is it a transient gateway fault for which an idempotent request may be retried?",
+        |w| ResultCode::from_wire(w).is_transient(),
+    ),
+    (
+        "OrderState",
+        "money_taken",
+        "Was the money taken (paid, or paid then partly or wholly refunded)?",
+        |w| OrderState::from_wire(w).money_taken(),
+    ),
+    (
+        "OrderState",
+        "is_final",
+        "Is it final for a payment (no longer awaiting the customer)?",
+        |w| OrderState::from_wire(w).is_final(),
+    ),
+];
+
+/// The yes/no rules the core knows about the values of the dictionary called `name`:
+/// `(rule, documentation)`, for bindings that expose them as properties. Empty for a dictionary
+/// without any.
+pub fn dictionary_rules(name: &str) -> Vec<(&'static str, &'static str)> {
+    RULES
+        .iter()
+        .filter(|r| r.0 == name)
+        .map(|r| (r.1, r.2))
+        .collect()
 }
 
 /// The value of `rule` (one of [`dictionary_rules`]) for the wire text `wire` of the dictionary
 /// called `name`; `None` for an unknown dictionary or rule.
 pub fn dictionary_rule(name: &str, rule: &str, wire: &str) -> Option<bool> {
-    Some(match (name, rule) {
-        ("ResultCode", "is_success") => ResultCode::from_wire(wire).is_success(),
-        ("ResultCode", "outcome_unknown") => ResultCode::from_wire(wire).outcome_unknown(),
-        ("ResultCode", "definitely_failed") => ResultCode::from_wire(wire).definitely_failed(),
-        ("ResultCode", "is_transient") => ResultCode::from_wire(wire).is_transient(),
-        ("OrderState", "money_taken") => OrderState::from_wire(wire).money_taken(),
-        ("OrderState", "is_final") => OrderState::from_wire(wire).is_final(),
-        _ => return None,
-    })
+    RULES
+        .iter()
+        .find(|r| r.0 == name && r.1 == rule)
+        .map(|r| (r.3)(wire))
 }
 
 #[cfg(test)]
