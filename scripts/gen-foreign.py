@@ -10,7 +10,9 @@ variant added to the core's Error reaches Kotlin, Swift, Node and Python with no
 From core/src/models.rs (the reply and request structs: fields, types, docs, the request
 constructors' parameters): bindings/uniffi/src/replies.rs, bindings/uniffi/src/requests.rs,
 bindings/node/src/requests.rs,
-bindings/node/src/replies.rs, the reply dataclasses of python/sosopay/models.py. From
+bindings/node/src/replies.rs, the reply dataclasses of python/sosopay/models.py,
+bindings/python/src/requests.rs and the operation methods of python/sosopay/client.py and
+aio.py (with WaitOptions from core/src/flows.rs). From
 core/src/error.rs (the Error variants): bindings/uniffi/src/error_enum.rs, the error classes of
 node/errors.js and node/sosopay.d.ts, the exception classes of python/sosopay/errors.py.
 Generated Rust goes through rustfmt. Presentation rules (scripts/parity.py's):
@@ -719,6 +721,259 @@ class NodeRequests(UniffiRequests):
         return "".join(out)
 
 
+PY_OPS_BEGIN = "    # --- generated from core/src/models.rs (scripts/gen-foreign.py)\n"
+PY_OPS_END = "    # --- end of generated\n"
+
+#: Python's operations: (method, request record, its constructor, reply, fields left out).
+#: A method's keyword arguments are the record's fields (money `x` as `x` in yuan or `x_fen`),
+#: the constructor's text parameters required; the flows add the core's WaitOptions (seconds),
+#: `cancel` and `on_progress`.
+PY_OPS = [
+    ("micropay", "MicropayRequest", "new", "OrderReply", ()),
+    ("create_qr_order", "OrderRequest", "new", "OrderReply", ()),
+    ("create_jsapi_order", "OrderRequest", "jsapi", "OrderReply", ("trade_type",)),
+    ("query", "QueryRequest", "by_charge_code", "QueryReply", ()),
+    ("refund", "RefundRequest", "new", "RefundReply", ()),
+    ("cancel", "CancelRequest", "new", "CancelReply", ()),
+    ("flow_recharge", "FlowRechargeRequest", "new", "FlowRechargeReply", ()),
+    ("micropay_and_wait", "MicropayRequest", "new", "PaymentOutcome", ()),
+    ("wait_for_payment", None, None, "PaymentOutcome", ()),
+]
+#: Constructor parameters required though their field is optional (a JSAPI order's user).
+PY_REQUIRED = {("OrderRequest", "jsapi"): ["sub_openid"]}
+#: An argument with a second name: (method, field) -> (alias, the hand-written resolver).
+PY_ALIASES = {("query", "code"): ("charge_code", "_query_code(code, charge_code)")}
+#: The docstrings (reStructuredText). A flow's AsyncClient docstring is its own.
+PY_DOCS = {
+    "micropay": """Micropay (被扫, ``preOrder``): charge the customer's scanned payment code.
+
+        The gateway may hold the request up to 80 s while the customer confirms. A lost reply
+        raises an error with ``outcome_unknown``; prefer :meth:`micropay_and_wait` at a till.""",
+    "create_qr_order": "A QR order (主扫): render ``reply.bar_code`` as a QR code for the customer to scan.",
+    "create_jsapi_order": "A WeChat JSAPI (公众号) order: hand ``reply.jsapi.to_wechat()`` to ``WeixinJSBridge``.",
+    "query": "Query an order by ``code`` (alias ``charge_code``); ``ser_type`` says what the code is.",
+    "refund": "Refund (part of) a paid order; reuse ``out_refund_no`` to retry safely.",
+    "cancel": "Cancel (撤单) an order; ``apply=True`` applies to cancel (``opType=ACO``).",
+    "flow_recharge": "Mobile data top-up (流量充值) of ``flow_val`` MB for ``phone_no``.",
+    "micropay_and_wait": """The till flow: micropay, then settle the outcome by querying, cancelling at the
+        deadline. Never raises for a declined or unresolved payment: check ``outcome.status``
+        (``CONFLICT``: the charge code belongs to another payment, which was left untouched).
+
+        Timing, in seconds: ``deadline`` (default 60) when the last query is made and an
+        unpaid order is cancelled; ``poll_interval`` (default 2) the first pause between
+        queries, growing to ``max_poll_interval`` (default 5); ``cancel_attempts`` (default 5);
+        ``max_duration`` (default 90, or ``deadline`` + 30 when longer; at least ``deadline``) bounds the whole flow;
+        ``gateway_hold`` (default 80) how long the gateway may still carry out a request the
+        client gave up on. Invalid options raise :class:`ValidationError` naming the argument.
+""",
+    "micropay_and_wait/sync": """
+        ``cancel``: a :class:`CancelToken` another thread may cancel (the cashier's cancel
+        button): the flow then stops waiting and reverses the order at once (prove it ours,
+        cancel, confirm), returning ``CANCELLED`` (or ``PAID`` if the customer had paid and the
+        reversal was refused, or ``UNRESOLVED``). A token already cancelled when the call
+        starts sends nothing and returns ``FAILED``. ``on_progress``: called with each
+        :class:`FlowEvent`, on this (the calling) thread; keep it quick; an exception it
+        raises is logged (logger ``"sosopay"``) and ignored.""",
+    "micropay_and_wait/async": """
+        Runs on one worker of this client's pool for the whole flow. Cancelling the awaiting
+        task reverses the order, waits for that, then re-raises ``CancelledError`` (a task
+        cancelled while still queued for a worker sends nothing). ``cancel``: a
+        :class:`CancelToken` whose ``cancel()`` makes the flow reverse the order and *return*
+        the outcome (``CANCELLED``, or ``PAID`` / ``UNRESOLVED``). ``on_progress``: called with
+        each :class:`FlowEvent` on the event loop's thread, in order, all before this coroutine
+        returns; an exception it raises is logged and ignored.""",
+    "wait_for_payment": """Poll a QR / JSAPI order until paid, failed, cancelled, or the deadline (``PENDING``).
+
+        Timing, in seconds, as in :meth:`micropay_and_wait`: ``deadline`` (default 60),
+        ``poll_interval`` (default 2) growing to ``max_poll_interval`` (default 5),
+        ``cancel_attempts`` (default 5), ``max_duration`` (default 90, or ``deadline`` + 30 when longer; at least ``deadline``),
+        ``gateway_hold`` (default 80). """,
+    "wait_for_payment/sync": """``cancel``: a :class:`CancelToken` that stops waiting
+        (then ``PENDING`` if the order still awaits payment; the order is left as it is).
+        ``on_progress``: as in :meth:`micropay_and_wait`.""",
+    "wait_for_payment/async": """Cancelling the awaiting task (or ``cancel``) stops
+        waiting at once; the order is left as it is. ``on_progress`` as in
+        :meth:`micropay_and_wait`.""",
+}
+
+
+def constructor_params(record: str, ctor: str) -> List[str]:
+    text = CORE.read_text(encoding="utf-8")
+    m = re.search(r"^impl %s \{\n(.*?)^\}" % record, text, re.S | re.M)
+    c = m and re.search(r"pub fn %s\((.*?)\) -> Self" % ctor, m.group(1), re.S)
+    if not c:
+        raise SystemExit(f"gen-foreign: no constructor {record}::{ctor}")
+    return re.findall(r"(\w+):", c.group(1))
+
+
+def wait_fields() -> List[Tuple[str, str]]:
+    """The core's WaitOptions fields (core/src/flows.rs): name, type."""
+    text = (ROOT / "core/src/flows.rs").read_text(encoding="utf-8")
+    m = re.search(r"^pub struct WaitOptions \{\n(.*?)^\}", text, re.S | re.M)
+    return [(f.group(3), f.group(4).strip()) for f in FIELD.finditer(m.group(1))]
+
+
+class PythonRequests:
+    """Python's requests: bindings/python/src/requests.rs reads each core request from the dict
+    of a method's keyword arguments (`Args`); client.py's and aio.py's operation methods are
+    generated from the same fields (PY_OPS)."""
+
+    out = ROOT / "bindings/python/src/requests.rs"
+    client = ROOT / "python/sosopay/client.py"
+    aio = ROOT / "python/sosopay/aio.py"
+
+    def plan(self, core: Dict, record: str, ctor: str, omit: Tuple[str, ...]) -> Tuple[List[str], List[Tuple[str, str]]]:
+        """(the constructor's required parameters, [(field, type)] in signature order)."""
+        _, fields = core[record]
+        types = {n: t for _, n, t in fields}
+        params = constructor_params(record, ctor)
+        extra = PY_REQUIRED.get((record, ctor), [])
+        required = [p for p in params if not types[p].startswith("Option<") or p in extra]
+        order = [p for p in required if types[p] != "Amount"] + [p for p in required if types[p] == "Amount"]
+        order += [n for _, n, _ in fields if n not in required and n not in omit]
+        return required, [(n, types[n]) for n in order]
+
+    def rust(self, core: Dict) -> str:
+        out = [
+            "// @generated by scripts/gen-foreign.py from core/src/models.rs: do not edit.\n",
+            "//! The core's requests read from the keyword arguments of Python's methods (see\n",
+            "//! `Args`); errors name the Python argument.\n\n",
+            "use pyo3::prelude::*;\n",
+            "use sosopay::models::*;\n",
+            "use sosopay::{Channel, DynamicIdType, SerType, TradeType};\n\n",
+            "use crate::args::Args;\n",
+        ]
+        done = set()
+        for method, record, ctor, _, omit in PY_OPS:
+            if not record or (record, ctor) in done:
+                continue
+            done.add((record, ctor))
+            required, fields = self.plan(core, record, ctor, omit)
+            params = constructor_params(record, ctor)
+            conv = {}
+            for name, ty in fields:
+                opt = inner(ty, "Option")
+                base = opt or ty
+                req = name in required
+                if base == "Amount":
+                    c = f'a.amount("{name}")?'
+                elif base == "u32":
+                    c = f'a.count("{name}")?' if req else f'a.opt_count("{name}")?'
+                elif base in ENUMS:
+                    if req:
+                        c = f'a.required_dictionary("{name}", {base}::from_wire)?'
+                    elif opt:
+                        c = f'a.dictionary("{name}", {base}::from_wire)?'
+                    else:
+                        c = f'a.dictionary("{name}", {base}::from_wire)?.unwrap_or(base.{name})'
+                elif ty == "Vec<Goods>":
+                    c = f'a.goods("{name}")?'
+                elif base == "String":
+                    c = f'a.text("{name}")?' if req else (f'a.opt_text("{name}")?' if opt else f'a.opt_text("{name}")?.unwrap_or_default()')
+                elif ty == "bool":
+                    c = f'a.flag("{name}")?'
+                else:
+                    raise SystemExit(f"gen-foreign: python requests: no rule for {record}.{name}: {ty}")
+                conv[name] = c
+            fn = snake(record) + ("" if ctor in ("new", "by_charge_code") else f"_{ctor}")
+            out.append(f"\n/// `{record}::{ctor}` and the other fields, from `{method}`'s arguments.\n")
+            out.append(f"pub(crate) fn {fn}(a: &Args<'_, '_>) -> PyResult<{record}> {{\n")
+            for p in params:
+                if p in required:
+                    out.append(f"    let {p} = {conv[p]};\n")
+            args = [p if p in required else "String::new()" for p in params]
+            out.append(f"    let base = {record}::{ctor}({', '.join(args)});\n")
+            rest = [(n, conv[n]) for n, _ in fields if n not in required]
+            if not rest:
+                out.append("    Ok(base)\n}\n")
+                continue
+            out.append(f"    Ok({record} {{\n")
+            for n, c in rest:
+                out.append(f"        {n}: {c},\n")
+            out.append("        ..base\n    })\n}\n")
+        return "".join(out)
+
+    def signature(self, core: Dict, method: str, record: Optional[str], ctor: Optional[str], omit: Tuple[str, ...]) -> Tuple[List[str], List[str], List[str]]:
+        """(parameters, the request dict's items, the wait dict's items)."""
+        params, items, wait = [], [], []
+        if record:
+            required, fields = self.plan(core, record, ctor, omit)
+        else:
+            required, fields = ["charge_code"], [("charge_code", "String")]
+        for name, ty in fields:
+            opt = inner(ty, "Option")
+            base = opt or ty
+            req = name in required
+            value = name
+            if (method, name) in PY_ALIASES:
+                alias, value = PY_ALIASES[(method, name)]
+                params += [f"{name}: Optional[str] = None", f"{alias}: Optional[str] = None"]
+            elif base == "Amount":
+                params += [f"{name}: Optional[YuanLike] = None", f"{name}_fen: Optional[int] = None"]
+                items += [f'"{name}": {name}', f'"{name}_fen": {name}_fen']
+                continue
+            elif base == "u32":
+                params.append(f"{name}: int" if req else f"{name}: Optional[int] = None")
+            elif base in ENUMS:
+                params.append(f"{name}: Union[{base}, str, int]" if req else f"{name}: Union[{base}, str, int, None] = None")
+            elif ty == "Vec<Goods>":
+                params.append(f"{name}: Optional[Sequence[Goods]] = None")
+                value = f"_goods({name})"
+            elif base == "String":
+                params.append(f"{name}: str" if req else f"{name}: Optional[str] = None")
+            elif ty == "bool":
+                params.append(f"{name}: bool = False")
+            else:
+                raise SystemExit(f"gen-foreign: python methods: no rule for {record}.{name}: {ty}")
+            items.append(f'"{name}": {value}')
+        if method in FLOWS:
+            for name, ty in wait_fields():
+                params.append(f"{name}: Optional[int] = None" if ty == "u32" else f"{name}: Optional[float] = None")
+                wait.append(f'"{name}": {name}')
+            params += ["cancel: Optional[CancelToken] = None", "on_progress: Optional[ProgressCallback] = None"]
+        return params, items, wait
+
+    def methods(self, core: Dict, asynchronous: bool) -> str:
+        out = []
+        for method, record, ctor, reply, omit in PY_OPS:
+            params, items, wait = self.signature(core, method, record, ctor, omit)
+            doc = PY_DOCS[method] + PY_DOCS.get(f"{method}/{'async' if asynchronous else 'sync'}", "")
+            head = "async def" if asynchronous else "def"
+            out.append(f"    {head} {method}(\n        self,\n        *,\n")
+            out += [f"        {p},\n" for p in params]
+            out.append(f'    ) -> {reply}:\n        """{doc}"""\n')
+            names = [p.split(":")[0] for p in params]
+            if asynchronous:
+                kwargs = [f"{n}={n}" for n in names if n not in ("cancel", "on_progress")]
+                if method in FLOWS:
+                    out.append(f"        return await self._flow(\n            self._client.{method},\n            cancel,\n            on_progress,\n")
+                else:
+                    out.append(f"        return await self._run(\n            self._client.{method},\n")
+                out += [f"            {k},\n" for k in kwargs]
+                out.append("        )\n\n")
+                continue
+            out.append(f"        return {reply}._from_native(\n            self._native.{method}(\n")
+            if record:
+                out.append("                {\n" + "".join(f"                    {i},\n" for i in items) + "                },\n")
+            else:
+                out.append("                charge_code,\n")
+            if method in FLOWS:
+                out.append("                {\n" + "".join(f"                    {i},\n" for i in wait) + "                },\n")
+                out.append("                cancel,\n                _progress(on_progress),\n")
+            out.append("            )\n        )\n\n")
+        return "".join(out).rstrip("\n") + "\n"
+
+    def targets(self, core: Dict) -> List[Tuple[Path, str]]:
+        return [
+            (self.out, self.rust(core)),
+            (self.client, replace_region(self.client, PY_OPS_BEGIN, PY_OPS_END, self.methods(core, False))),
+            (self.aio, replace_region(self.aio, PY_OPS_BEGIN, PY_OPS_END, self.methods(core, True))),
+        ]
+
+
+FLOWS = {"micropay_and_wait", "wait_for_payment"}
+
+
 def rustfmt(text: str) -> str:
     """`text` as `cargo fmt` leaves it (the workspace's edition and settings)."""
     import subprocess
@@ -765,6 +1020,27 @@ def self_test() -> int:
             if want not in text:
                 print(f"self-test: {type(target).__name__} lacks {want!r}", file=sys.stderr)
                 return 1
+    # A new request field.
+    core = parse()
+    doc, fields = core["MicropayRequest"]
+    core["MicropayRequest"] = (doc, fields + [(["`TIP`."], "tip_note", "Option<String>")])
+    py = PythonRequests()
+    forms_req = {
+        "Uniffi": UniffiRequests().generate(core),
+        "Node": NodeRequests().generate(core),
+        "Python": py.rust(core) + py.methods(core, False) + py.methods(core, True),
+    }
+    expect_req = {
+        "Uniffi": ["pub tip_note: Option<String>,", "tip_note: self.tip_note.clone(),"],
+        "Node": ["pub tip_note: Option<String>,", "tip_note: r.tip_note,"],
+        "Python": ['tip_note: a.opt_text("tip_note")?,', "        tip_note: Optional[str] = None,\n",
+                   '"tip_note": tip_note,', "            tip_note=tip_note,\n"],
+    }
+    for runtime, wants in expect_req.items():
+        for want in wants:
+            if forms_req[runtime].count(want) < (2 if runtime == "Python" and "tip_note: Optional" in want else 1):
+                print(f"self-test: {runtime} requests lack {want!r}", file=sys.stderr)
+                return 1
     # A new error variant.
     global core_errors
     real = core_errors
@@ -790,6 +1066,7 @@ def self_test() -> int:
                 print(f"self-test: {runtime} errors lack {want!r}", file=sys.stderr)
                 return 1
     print("gen-foreign: a new core reply field reaches Kotlin/Swift, Node and Python")
+    print("gen-foreign: a new core request field reaches Kotlin/Swift, Node and Python (sync and async)")
     print("gen-foreign: a new core error variant reaches Kotlin/Swift, Node and Python")
     return 0
 
@@ -801,6 +1078,7 @@ def main() -> int:
     stale = 0
     outputs = [(t.out, t.generate(core)) for t in (Uniffi(), Node(), Python(), UniffiErrors(), PythonErrors(), UniffiRequests(), NodeRequests())]
     outputs += [(path, replace_region(path, b, e, g)) for path, b, e, g in NodeErrors().targets()]
+    outputs += PythonRequests().targets(core)
     for out, text in outputs:
         text = rustfmt(text) if out.suffix == ".rs" else text
         if "--check" in sys.argv:

@@ -1,16 +1,11 @@
 """Type stubs of the extension module ``sosopay._native`` (pyo3, Rust core)."""
 
-from decimal import Decimal
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 __version__: str
 
 _Timestamp = Union[str, int, None]
 _Body = Union[bytes, str]
-# An amount in yuan (exact text or Decimal); a dictionary value (an enum member, its wire text
-# or its int code).
-_Yuan = Union[str, Decimal, None]
-_Dict = Union[str, int, None]
 
 def sign_body(key: str, body: str, timestamp: _Timestamp = None) -> str: ...
 def sign_query(key: str, charge_code: str, timestamp: _Timestamp = None) -> str: ...
@@ -51,23 +46,13 @@ class CancelToken:
 _ProgressHook = Optional[Callable[[Dict[str, Any]], None]]
 
 class NativeClient:
+    # Each operation takes its Client method's keyword arguments as one dict (None = unset) and
+    # returns the reply's dict; the flows take the wait options (seconds) as a second dict.
     def __init__(
         self,
         busi_code: str,
         key: str,
-        *,
-        base_url: Optional[str] = None,
-        environment: Optional[str] = None,
-        encrypt: bool = False,
-        format: Optional[str] = None,
-        timeout: Optional[float] = None,
-        connect_timeout: Optional[float] = None,
-        micropay_timeout: Optional[float] = None,
-        retry_attempts: Optional[int] = None,
-        retry_base_delay: Optional[float] = None,
-        retry_max_delay: Optional[float] = None,
-        default_oper_id: Optional[str] = None,
-        default_dev_id: Optional[str] = None,
+        options: Mapping[str, Any],
         on_request: Optional[Callable[[Dict[str, Any]], None]] = None,
     ) -> None: ...
     @property
@@ -76,125 +61,24 @@ class NativeClient:
     def base_url(self) -> str: ...
     @property
     def encrypt(self) -> bool: ...
-    def micropay(
-        self,
-        *,
-        charge_code: str,
-        dynamic_id: str,
-        pay_subject: str,
-        amount: _Yuan = None,
-        amount_fen: Optional[int] = None,
-        oper_id: Optional[str] = None,
-        dev_id: Optional[str] = None,
-        channel: _Dict = None,
-        dynamic_id_type: _Dict = None,
-        register_id: Optional[str] = None,
-        merchant_para: Optional[str] = None,
-        time_expire: Optional[int] = None,
-        goods: Optional[Sequence[Any]] = None,
-        verify_codes: Optional[str] = None,
-        notify_url: Optional[str] = None,
-    ) -> Dict[str, Any]: ...
-    def create_qr_order(
-        self,
-        *,
-        charge_code: str,
-        pay_subject: str,
-        channel: _Dict,
-        amount: _Yuan = None,
-        amount_fen: Optional[int] = None,
-        oper_id: Optional[str] = None,
-        dev_id: Optional[str] = None,
-        register_id: Optional[str] = None,
-        merchant_para: Optional[str] = None,
-        time_expire: Optional[int] = None,
-        notify_url: Optional[str] = None,
-        goods: Optional[Sequence[Any]] = None,
-        verify_codes: Optional[str] = None,
-        trade_type: _Dict = None,
-        sub_appid: Optional[str] = None,
-        sub_openid: Optional[str] = None,
-    ) -> Dict[str, Any]: ...
-    def create_jsapi_order(
-        self,
-        *,
-        charge_code: str,
-        pay_subject: str,
-        sub_openid: str,
-        amount: _Yuan = None,
-        amount_fen: Optional[int] = None,
-        sub_appid: Optional[str] = None,
-        channel: _Dict = None,
-        oper_id: Optional[str] = None,
-        dev_id: Optional[str] = None,
-        register_id: Optional[str] = None,
-        merchant_para: Optional[str] = None,
-        time_expire: Optional[int] = None,
-        notify_url: Optional[str] = None,
-        goods: Optional[Sequence[Any]] = None,
-        verify_codes: Optional[str] = None,
-    ) -> Dict[str, Any]: ...
-    def query(self, *, code: str, ser_type: Any = None) -> Dict[str, Any]: ...
-    def refund(
-        self,
-        *,
-        refund_subject: str,
-        refund_amount: _Yuan = None,
-        refund_amount_fen: Optional[int] = None,
-        charge_code: Optional[str] = None,
-        charge_down_code: Optional[str] = None,
-        out_refund_no: Optional[str] = None,
-        oper_id: Optional[str] = None,
-        dev_id: Optional[str] = None,
-    ) -> Dict[str, Any]: ...
-    def cancel(self, *, charge_code: str, apply: bool = False) -> Dict[str, Any]: ...
-    def flow_recharge(
-        self,
-        *,
-        phone_no: str,
-        flow_val: int,
-        flow_type: Optional[str] = None,
-        notify_url: Optional[str] = None,
-    ) -> Dict[str, Any]: ...
+    def micropay(self, req: Mapping[str, Any]) -> Dict[str, Any]: ...
+    def create_qr_order(self, req: Mapping[str, Any]) -> Dict[str, Any]: ...
+    def create_jsapi_order(self, req: Mapping[str, Any]) -> Dict[str, Any]: ...
+    def query(self, req: Mapping[str, Any]) -> Dict[str, Any]: ...
+    def refund(self, req: Mapping[str, Any]) -> Dict[str, Any]: ...
+    def cancel(self, req: Mapping[str, Any]) -> Dict[str, Any]: ...
+    def flow_recharge(self, req: Mapping[str, Any]) -> Dict[str, Any]: ...
     def micropay_and_wait(
         self,
-        *,
-        charge_code: str,
-        dynamic_id: str,
-        pay_subject: str,
-        amount: _Yuan = None,
-        amount_fen: Optional[int] = None,
-        oper_id: Optional[str] = None,
-        dev_id: Optional[str] = None,
-        channel: _Dict = None,
-        dynamic_id_type: _Dict = None,
-        register_id: Optional[str] = None,
-        merchant_para: Optional[str] = None,
-        time_expire: Optional[int] = None,
-        goods: Optional[Sequence[Any]] = None,
-        verify_codes: Optional[str] = None,
-        notify_url: Optional[str] = None,
-        deadline: Optional[float] = None,
-        poll_interval: Optional[float] = None,
-        max_poll_interval: Optional[float] = None,
-        cancel_attempts: Optional[int] = None,
-        max_duration: Optional[float] = None,
-        gateway_hold: Optional[float] = None,
+        req: Mapping[str, Any],
+        wait: Mapping[str, Any],
         cancel: Optional[CancelToken] = None,
         on_progress: _ProgressHook = None,
     ) -> Dict[str, Any]: ...
-    # Flow options in seconds: deadline, poll_interval, max_poll_interval, max_duration,
-    # gateway_hold; cancel_attempts an int (micropay_and_wait takes them too).
     def wait_for_payment(
         self,
-        *,
         charge_code: str,
-        deadline: Optional[float] = None,
-        poll_interval: Optional[float] = None,
-        max_poll_interval: Optional[float] = None,
-        cancel_attempts: Optional[int] = None,
-        max_duration: Optional[float] = None,
-        gateway_hold: Optional[float] = None,
+        wait: Mapping[str, Any],
         cancel: Optional[CancelToken] = None,
         on_progress: _ProgressHook = None,
     ) -> Dict[str, Any]: ...

@@ -194,7 +194,7 @@ class AsyncClient:
     def __repr__(self) -> str:
         return repr(self._client).replace("sosopay.Client(", "sosopay.AsyncClient(", 1)
 
-    # --- generated from client.py (SOSOPAY_BLESS=1 pytest tests/test_async_generated.py)
+    # --- generated from core/src/models.rs (scripts/gen-foreign.py)
     async def micropay(
         self,
         *,
@@ -203,10 +203,10 @@ class AsyncClient:
         pay_subject: str,
         amount: Optional[YuanLike] = None,
         amount_fen: Optional[int] = None,
+        dynamic_id_type: Union[DynamicIdType, str, int, None] = None,
+        channel: Union[Channel, str, int, None] = None,
         oper_id: Optional[str] = None,
         dev_id: Optional[str] = None,
-        channel: Union[Channel, str, int, None] = None,
-        dynamic_id_type: Union[DynamicIdType, str, int, None] = None,
         register_id: Optional[str] = None,
         merchant_para: Optional[str] = None,
         time_expire: Optional[int] = None,
@@ -218,14 +218,31 @@ class AsyncClient:
 
         The gateway may hold the request up to 80 s while the customer confirms. A lost reply
         raises an error with ``outcome_unknown``; prefer :meth:`micropay_and_wait` at a till."""
-        return await self._run(functools.partial(self._client.micropay, charge_code=charge_code, dynamic_id=dynamic_id, pay_subject=pay_subject, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, channel=channel, dynamic_id_type=dynamic_id_type, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, goods=goods, verify_codes=verify_codes, notify_url=notify_url))
+        return await self._run(
+            self._client.micropay,
+            charge_code=charge_code,
+            dynamic_id=dynamic_id,
+            pay_subject=pay_subject,
+            amount=amount,
+            amount_fen=amount_fen,
+            dynamic_id_type=dynamic_id_type,
+            channel=channel,
+            oper_id=oper_id,
+            dev_id=dev_id,
+            register_id=register_id,
+            merchant_para=merchant_para,
+            time_expire=time_expire,
+            goods=goods,
+            verify_codes=verify_codes,
+            notify_url=notify_url,
+        )
 
     async def create_qr_order(
         self,
         *,
         charge_code: str,
-        pay_subject: str,
         channel: Union[Channel, str, int],
+        pay_subject: str,
         amount: Optional[YuanLike] = None,
         amount_fen: Optional[int] = None,
         oper_id: Optional[str] = None,
@@ -236,12 +253,30 @@ class AsyncClient:
         notify_url: Optional[str] = None,
         goods: Optional[Sequence[Goods]] = None,
         verify_codes: Optional[str] = None,
-        trade_type: Union[TradeType, str, None] = None,
+        trade_type: Union[TradeType, str, int, None] = None,
         sub_appid: Optional[str] = None,
         sub_openid: Optional[str] = None,
     ) -> OrderReply:
         """A QR order (主扫): render ``reply.bar_code`` as a QR code for the customer to scan."""
-        return await self._run(functools.partial(self._client.create_qr_order, charge_code=charge_code, pay_subject=pay_subject, channel=channel, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, notify_url=notify_url, goods=goods, verify_codes=verify_codes, trade_type=trade_type, sub_appid=sub_appid, sub_openid=sub_openid))
+        return await self._run(
+            self._client.create_qr_order,
+            charge_code=charge_code,
+            channel=channel,
+            pay_subject=pay_subject,
+            amount=amount,
+            amount_fen=amount_fen,
+            oper_id=oper_id,
+            dev_id=dev_id,
+            register_id=register_id,
+            merchant_para=merchant_para,
+            time_expire=time_expire,
+            notify_url=notify_url,
+            goods=goods,
+            verify_codes=verify_codes,
+            trade_type=trade_type,
+            sub_appid=sub_appid,
+            sub_openid=sub_openid,
+        )
 
     async def create_jsapi_order(
         self,
@@ -251,7 +286,6 @@ class AsyncClient:
         sub_openid: str,
         amount: Optional[YuanLike] = None,
         amount_fen: Optional[int] = None,
-        sub_appid: Optional[str] = None,
         channel: Union[Channel, str, int, None] = None,
         oper_id: Optional[str] = None,
         dev_id: Optional[str] = None,
@@ -261,9 +295,27 @@ class AsyncClient:
         notify_url: Optional[str] = None,
         goods: Optional[Sequence[Goods]] = None,
         verify_codes: Optional[str] = None,
+        sub_appid: Optional[str] = None,
     ) -> OrderReply:
         """A WeChat JSAPI (公众号) order: hand ``reply.jsapi.to_wechat()`` to ``WeixinJSBridge``."""
-        return await self._run(functools.partial(self._client.create_jsapi_order, charge_code=charge_code, pay_subject=pay_subject, sub_openid=sub_openid, amount=amount, amount_fen=amount_fen, sub_appid=sub_appid, channel=channel, oper_id=oper_id, dev_id=dev_id, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, notify_url=notify_url, goods=goods, verify_codes=verify_codes))
+        return await self._run(
+            self._client.create_jsapi_order,
+            charge_code=charge_code,
+            pay_subject=pay_subject,
+            sub_openid=sub_openid,
+            amount=amount,
+            amount_fen=amount_fen,
+            channel=channel,
+            oper_id=oper_id,
+            dev_id=dev_id,
+            register_id=register_id,
+            merchant_para=merchant_para,
+            time_expire=time_expire,
+            notify_url=notify_url,
+            goods=goods,
+            verify_codes=verify_codes,
+            sub_appid=sub_appid,
+        )
 
     async def query(
         self,
@@ -273,7 +325,12 @@ class AsyncClient:
         ser_type: Union[SerType, str, int, None] = None,
     ) -> QueryReply:
         """Query an order by ``code`` (alias ``charge_code``); ``ser_type`` says what the code is."""
-        return await self._run(functools.partial(self._client.query, code=code, charge_code=charge_code, ser_type=ser_type))
+        return await self._run(
+            self._client.query,
+            code=code,
+            charge_code=charge_code,
+            ser_type=ser_type,
+        )
 
     async def refund(
         self,
@@ -288,7 +345,17 @@ class AsyncClient:
         dev_id: Optional[str] = None,
     ) -> RefundReply:
         """Refund (part of) a paid order; reuse ``out_refund_no`` to retry safely."""
-        return await self._run(functools.partial(self._client.refund, refund_subject=refund_subject, refund_amount=refund_amount, refund_amount_fen=refund_amount_fen, charge_code=charge_code, charge_down_code=charge_down_code, out_refund_no=out_refund_no, oper_id=oper_id, dev_id=dev_id))
+        return await self._run(
+            self._client.refund,
+            refund_subject=refund_subject,
+            refund_amount=refund_amount,
+            refund_amount_fen=refund_amount_fen,
+            charge_code=charge_code,
+            charge_down_code=charge_down_code,
+            out_refund_no=out_refund_no,
+            oper_id=oper_id,
+            dev_id=dev_id,
+        )
 
     async def cancel(
         self,
@@ -297,7 +364,11 @@ class AsyncClient:
         apply: bool = False,
     ) -> CancelReply:
         """Cancel (撤单) an order; ``apply=True`` applies to cancel (``opType=ACO``)."""
-        return await self._run(functools.partial(self._client.cancel, charge_code=charge_code, apply=apply))
+        return await self._run(
+            self._client.cancel,
+            charge_code=charge_code,
+            apply=apply,
+        )
 
     async def flow_recharge(
         self,
@@ -308,9 +379,13 @@ class AsyncClient:
         notify_url: Optional[str] = None,
     ) -> FlowRechargeReply:
         """Mobile data top-up (流量充值) of ``flow_val`` MB for ``phone_no``."""
-        return await self._run(functools.partial(self._client.flow_recharge, phone_no=phone_no, flow_val=flow_val, flow_type=flow_type, notify_url=notify_url))
-
-    # --- end of generated
+        return await self._run(
+            self._client.flow_recharge,
+            phone_no=phone_no,
+            flow_val=flow_val,
+            flow_type=flow_type,
+            notify_url=notify_url,
+        )
 
     async def micropay_and_wait(
         self,
@@ -320,10 +395,10 @@ class AsyncClient:
         pay_subject: str,
         amount: Optional[YuanLike] = None,
         amount_fen: Optional[int] = None,
+        dynamic_id_type: Union[DynamicIdType, str, int, None] = None,
+        channel: Union[Channel, str, int, None] = None,
         oper_id: Optional[str] = None,
         dev_id: Optional[str] = None,
-        channel: Union[Channel, str, int, None] = None,
-        dynamic_id_type: Union[DynamicIdType, str, int, None] = None,
         register_id: Optional[str] = None,
         merchant_para: Optional[str] = None,
         time_expire: Optional[int] = None,
@@ -358,7 +433,30 @@ class AsyncClient:
         each :class:`FlowEvent` on the event loop's thread, in order, all before this coroutine
         returns; an exception it raises is logged and ignored."""
         return await self._flow(
-            self._client.micropay_and_wait, cancel, on_progress, charge_code=charge_code, dynamic_id=dynamic_id, pay_subject=pay_subject, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, channel=channel, dynamic_id_type=dynamic_id_type, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, goods=goods, verify_codes=verify_codes, notify_url=notify_url, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts, max_duration=max_duration, gateway_hold=gateway_hold
+            self._client.micropay_and_wait,
+            cancel,
+            on_progress,
+            charge_code=charge_code,
+            dynamic_id=dynamic_id,
+            pay_subject=pay_subject,
+            amount=amount,
+            amount_fen=amount_fen,
+            dynamic_id_type=dynamic_id_type,
+            channel=channel,
+            oper_id=oper_id,
+            dev_id=dev_id,
+            register_id=register_id,
+            merchant_para=merchant_para,
+            time_expire=time_expire,
+            goods=goods,
+            verify_codes=verify_codes,
+            notify_url=notify_url,
+            deadline=deadline,
+            poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval,
+            cancel_attempts=cancel_attempts,
+            max_duration=max_duration,
+            gateway_hold=gateway_hold,
         )
 
     async def wait_for_payment(
@@ -383,5 +481,15 @@ class AsyncClient:
         waiting at once; the order is left as it is. ``on_progress`` as in
         :meth:`micropay_and_wait`."""
         return await self._flow(
-            self._client.wait_for_payment, cancel, on_progress, charge_code=charge_code, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts, max_duration=max_duration, gateway_hold=gateway_hold
+            self._client.wait_for_payment,
+            cancel,
+            on_progress,
+            charge_code=charge_code,
+            deadline=deadline,
+            poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval,
+            cancel_attempts=cancel_attempts,
+            max_duration=max_duration,
+            gateway_hold=gateway_hold,
         )
+    # --- end of generated

@@ -120,9 +120,7 @@ class Client:
         on_request: Optional[Callable[[RequestLog], None]] = None,
     ) -> None:
         env = None if environment is None else str(getattr(environment, "value", environment))
-        self._native = _native.NativeClient(
-            busi_code,
-            key,
+        options = dict(
             base_url=base_url,
             environment=env,
             encrypt=encrypt,
@@ -135,8 +133,8 @@ class Client:
             retry_max_delay=retry_max_delay,
             default_oper_id=default_oper_id,
             default_dev_id=default_dev_id,
-            on_request=_hook(on_request),
         )
+        self._native = _native.NativeClient(busi_code, key, options, _hook(on_request))
 
     @property
     def busi_code(self) -> str:
@@ -153,6 +151,7 @@ class Client:
     def __repr__(self) -> str:
         return repr(self._native)
 
+    # --- generated from core/src/models.rs (scripts/gen-foreign.py)
     def micropay(
         self,
         *,
@@ -161,10 +160,10 @@ class Client:
         pay_subject: str,
         amount: Optional[YuanLike] = None,
         amount_fen: Optional[int] = None,
+        dynamic_id_type: Union[DynamicIdType, str, int, None] = None,
+        channel: Union[Channel, str, int, None] = None,
         oper_id: Optional[str] = None,
         dev_id: Optional[str] = None,
-        channel: Union[Channel, str, int, None] = None,
-        dynamic_id_type: Union[DynamicIdType, str, int, None] = None,
         register_id: Optional[str] = None,
         merchant_para: Optional[str] = None,
         time_expire: Optional[int] = None,
@@ -176,17 +175,34 @@ class Client:
 
         The gateway may hold the request up to 80 s while the customer confirms. A lost reply
         raises an error with ``outcome_unknown``; prefer :meth:`micropay_and_wait` at a till."""
-        goods = _goods(goods)
         return OrderReply._from_native(
-            self._native.micropay(charge_code=charge_code, dynamic_id=dynamic_id, pay_subject=pay_subject, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, channel=channel, dynamic_id_type=dynamic_id_type, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, goods=goods, verify_codes=verify_codes, notify_url=notify_url)
+            self._native.micropay(
+                {
+                    "charge_code": charge_code,
+                    "dynamic_id": dynamic_id,
+                    "pay_subject": pay_subject,
+                    "amount": amount,
+                    "amount_fen": amount_fen,
+                    "dynamic_id_type": dynamic_id_type,
+                    "channel": channel,
+                    "oper_id": oper_id,
+                    "dev_id": dev_id,
+                    "register_id": register_id,
+                    "merchant_para": merchant_para,
+                    "time_expire": time_expire,
+                    "goods": _goods(goods),
+                    "verify_codes": verify_codes,
+                    "notify_url": notify_url,
+                },
+            )
         )
 
     def create_qr_order(
         self,
         *,
         charge_code: str,
-        pay_subject: str,
         channel: Union[Channel, str, int],
+        pay_subject: str,
         amount: Optional[YuanLike] = None,
         amount_fen: Optional[int] = None,
         oper_id: Optional[str] = None,
@@ -197,14 +213,32 @@ class Client:
         notify_url: Optional[str] = None,
         goods: Optional[Sequence[Goods]] = None,
         verify_codes: Optional[str] = None,
-        trade_type: Union[TradeType, str, None] = None,
+        trade_type: Union[TradeType, str, int, None] = None,
         sub_appid: Optional[str] = None,
         sub_openid: Optional[str] = None,
     ) -> OrderReply:
         """A QR order (主扫): render ``reply.bar_code`` as a QR code for the customer to scan."""
-        goods = _goods(goods)
         return OrderReply._from_native(
-            self._native.create_qr_order(charge_code=charge_code, pay_subject=pay_subject, channel=channel, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, notify_url=notify_url, goods=goods, verify_codes=verify_codes, trade_type=trade_type, sub_appid=sub_appid, sub_openid=sub_openid)
+            self._native.create_qr_order(
+                {
+                    "charge_code": charge_code,
+                    "channel": channel,
+                    "pay_subject": pay_subject,
+                    "amount": amount,
+                    "amount_fen": amount_fen,
+                    "oper_id": oper_id,
+                    "dev_id": dev_id,
+                    "register_id": register_id,
+                    "merchant_para": merchant_para,
+                    "time_expire": time_expire,
+                    "notify_url": notify_url,
+                    "goods": _goods(goods),
+                    "verify_codes": verify_codes,
+                    "trade_type": trade_type,
+                    "sub_appid": sub_appid,
+                    "sub_openid": sub_openid,
+                },
+            )
         )
 
     def create_jsapi_order(
@@ -215,7 +249,6 @@ class Client:
         sub_openid: str,
         amount: Optional[YuanLike] = None,
         amount_fen: Optional[int] = None,
-        sub_appid: Optional[str] = None,
         channel: Union[Channel, str, int, None] = None,
         oper_id: Optional[str] = None,
         dev_id: Optional[str] = None,
@@ -225,11 +258,29 @@ class Client:
         notify_url: Optional[str] = None,
         goods: Optional[Sequence[Goods]] = None,
         verify_codes: Optional[str] = None,
+        sub_appid: Optional[str] = None,
     ) -> OrderReply:
         """A WeChat JSAPI (公众号) order: hand ``reply.jsapi.to_wechat()`` to ``WeixinJSBridge``."""
-        goods = _goods(goods)
         return OrderReply._from_native(
-            self._native.create_jsapi_order(charge_code=charge_code, pay_subject=pay_subject, sub_openid=sub_openid, amount=amount, amount_fen=amount_fen, sub_appid=sub_appid, channel=channel, oper_id=oper_id, dev_id=dev_id, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, notify_url=notify_url, goods=goods, verify_codes=verify_codes)
+            self._native.create_jsapi_order(
+                {
+                    "charge_code": charge_code,
+                    "pay_subject": pay_subject,
+                    "sub_openid": sub_openid,
+                    "amount": amount,
+                    "amount_fen": amount_fen,
+                    "channel": channel,
+                    "oper_id": oper_id,
+                    "dev_id": dev_id,
+                    "register_id": register_id,
+                    "merchant_para": merchant_para,
+                    "time_expire": time_expire,
+                    "notify_url": notify_url,
+                    "goods": _goods(goods),
+                    "verify_codes": verify_codes,
+                    "sub_appid": sub_appid,
+                },
+            )
         )
 
     def query(
@@ -241,7 +292,12 @@ class Client:
     ) -> QueryReply:
         """Query an order by ``code`` (alias ``charge_code``); ``ser_type`` says what the code is."""
         return QueryReply._from_native(
-            self._native.query(code=_query_code(code, charge_code), ser_type=ser_type)
+            self._native.query(
+                {
+                    "code": _query_code(code, charge_code),
+                    "ser_type": ser_type,
+                },
+            )
         )
 
     def refund(
@@ -258,7 +314,18 @@ class Client:
     ) -> RefundReply:
         """Refund (part of) a paid order; reuse ``out_refund_no`` to retry safely."""
         return RefundReply._from_native(
-            self._native.refund(refund_subject=refund_subject, refund_amount=refund_amount, refund_amount_fen=refund_amount_fen, charge_code=charge_code, charge_down_code=charge_down_code, out_refund_no=out_refund_no, oper_id=oper_id, dev_id=dev_id)
+            self._native.refund(
+                {
+                    "refund_subject": refund_subject,
+                    "refund_amount": refund_amount,
+                    "refund_amount_fen": refund_amount_fen,
+                    "charge_code": charge_code,
+                    "charge_down_code": charge_down_code,
+                    "out_refund_no": out_refund_no,
+                    "oper_id": oper_id,
+                    "dev_id": dev_id,
+                },
+            )
         )
 
     def cancel(
@@ -269,7 +336,12 @@ class Client:
     ) -> CancelReply:
         """Cancel (撤单) an order; ``apply=True`` applies to cancel (``opType=ACO``)."""
         return CancelReply._from_native(
-            self._native.cancel(charge_code=charge_code, apply=apply)
+            self._native.cancel(
+                {
+                    "charge_code": charge_code,
+                    "apply": apply,
+                },
+            )
         )
 
     def flow_recharge(
@@ -282,7 +354,14 @@ class Client:
     ) -> FlowRechargeReply:
         """Mobile data top-up (流量充值) of ``flow_val`` MB for ``phone_no``."""
         return FlowRechargeReply._from_native(
-            self._native.flow_recharge(phone_no=phone_no, flow_val=flow_val, flow_type=flow_type, notify_url=notify_url)
+            self._native.flow_recharge(
+                {
+                    "phone_no": phone_no,
+                    "flow_val": flow_val,
+                    "flow_type": flow_type,
+                    "notify_url": notify_url,
+                },
+            )
         )
 
     def micropay_and_wait(
@@ -293,10 +372,10 @@ class Client:
         pay_subject: str,
         amount: Optional[YuanLike] = None,
         amount_fen: Optional[int] = None,
+        dynamic_id_type: Union[DynamicIdType, str, int, None] = None,
+        channel: Union[Channel, str, int, None] = None,
         oper_id: Optional[str] = None,
         dev_id: Optional[str] = None,
-        channel: Union[Channel, str, int, None] = None,
-        dynamic_id_type: Union[DynamicIdType, str, int, None] = None,
         register_id: Optional[str] = None,
         merchant_para: Optional[str] = None,
         time_expire: Optional[int] = None,
@@ -330,9 +409,36 @@ class Client:
         starts sends nothing and returns ``FAILED``. ``on_progress``: called with each
         :class:`FlowEvent`, on this (the calling) thread; keep it quick; an exception it
         raises is logged (logger ``"sosopay"``) and ignored."""
-        goods = _goods(goods)
         return PaymentOutcome._from_native(
-            self._native.micropay_and_wait(charge_code=charge_code, dynamic_id=dynamic_id, pay_subject=pay_subject, amount=amount, amount_fen=amount_fen, oper_id=oper_id, dev_id=dev_id, channel=channel, dynamic_id_type=dynamic_id_type, register_id=register_id, merchant_para=merchant_para, time_expire=time_expire, goods=goods, verify_codes=verify_codes, notify_url=notify_url, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts, max_duration=max_duration, gateway_hold=gateway_hold, cancel=cancel, on_progress=_progress(on_progress))
+            self._native.micropay_and_wait(
+                {
+                    "charge_code": charge_code,
+                    "dynamic_id": dynamic_id,
+                    "pay_subject": pay_subject,
+                    "amount": amount,
+                    "amount_fen": amount_fen,
+                    "dynamic_id_type": dynamic_id_type,
+                    "channel": channel,
+                    "oper_id": oper_id,
+                    "dev_id": dev_id,
+                    "register_id": register_id,
+                    "merchant_para": merchant_para,
+                    "time_expire": time_expire,
+                    "goods": _goods(goods),
+                    "verify_codes": verify_codes,
+                    "notify_url": notify_url,
+                },
+                {
+                    "deadline": deadline,
+                    "poll_interval": poll_interval,
+                    "max_poll_interval": max_poll_interval,
+                    "cancel_attempts": cancel_attempts,
+                    "max_duration": max_duration,
+                    "gateway_hold": gateway_hold,
+                },
+                cancel,
+                _progress(on_progress),
+            )
         )
 
     def wait_for_payment(
@@ -357,5 +463,18 @@ class Client:
         (then ``PENDING`` if the order still awaits payment; the order is left as it is).
         ``on_progress``: as in :meth:`micropay_and_wait`."""
         return PaymentOutcome._from_native(
-            self._native.wait_for_payment(charge_code=charge_code, deadline=deadline, poll_interval=poll_interval, max_poll_interval=max_poll_interval, cancel_attempts=cancel_attempts, max_duration=max_duration, gateway_hold=gateway_hold, cancel=cancel, on_progress=_progress(on_progress))
+            self._native.wait_for_payment(
+                charge_code,
+                {
+                    "deadline": deadline,
+                    "poll_interval": poll_interval,
+                    "max_poll_interval": max_poll_interval,
+                    "cancel_attempts": cancel_attempts,
+                    "max_duration": max_duration,
+                    "gateway_hold": gateway_hold,
+                },
+                cancel,
+                _progress(on_progress),
+            )
         )
+    # --- end of generated

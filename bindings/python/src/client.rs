@@ -1,149 +1,42 @@
-//! The gateway client: keyword arguments → core requests, core replies → `dict`s that the
-//! Python layer turns into dataclasses. Every network call runs with the GIL released.
+//! The gateway client: a method's keyword arguments (a `dict`) → a core request (the generated
+//! `requests.rs`), core replies → `dict`s that the Python layer turns into dataclasses. Every
+//! network call runs with the GIL released.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString};
+use pyo3::types::PyDict;
 use sosopay::codec::Format;
-use sosopay::models::{
-    CancelRequest, FlowRechargeRequest, Goods, MicropayRequest, OrderRequest, QueryRequest,
-    RefundRequest,
-};
-use sosopay::{
-    Channel, Client, ClientConfig, DynamicIdType, Environment, RequestLog, RetryPolicy, SerType,
-    TradeType, WaitOptions,
-};
+use sosopay::{Client, ClientConfig, Environment, RequestLog, WaitOptions};
 
-use crate::convert::{amount_arg, to_py_dict, u32_arg, u32_from_py};
-use crate::errors::{type_error, validation, OrPyErr};
+use crate::args::Args;
+use crate::convert::to_py_dict;
+use crate::errors::{validation, OrPyErr};
 use crate::flows::{self, PyCancelToken};
+use crate::requests;
 
-/// Text of an enum argument: a `str` (Python enum members are `str`s) or an `int` code.
-fn enum_text(v: &Bound<'_, PyAny>, field: &str) -> PyResult<String> {
-    if let Ok(s) = v.cast::<PyString>() {
-        return Ok(s.to_cow()?.into_owned());
-    }
-    if v.is_instance_of::<PyInt>() && !v.is_instance_of::<PyBool>() {
-        return match v.extract::<i64>() {
-            Ok(n) => Ok(n.to_string()),
-            Err(_) => Err(validation(
-                v.py(),
-                field,
-                format!("{v} is not a known code"),
-            )),
-        };
-    }
-    Err(type_error(
-        field,
-        &format!(
-            "expected a sosopay enum member or its wire text, got {}",
-            v.get_type().name()?
-        ),
-    ))
-}
-
-fn opt_enum<T>(
-    v: Option<&Bound<'_, PyAny>>,
-    field: &str,
-    parse: impl Fn(&str) -> T,
-) -> PyResult<Option<T>> {
-    match v {
-        Some(v) if !v.is_none() => Ok(Some(parse(&enum_text(v, field)?))),
-        _ => Ok(None),
-    }
-}
-
-/// Seconds (int or float; a duration, not money) → `Duration`.
-fn seconds(py: Python<'_>, v: Option<f64>, field: &str) -> PyResult<Option<Duration>> {
-    match v {
-        None => Ok(None),
-        Some(s) if (0.0..=1.0e7).contains(&s) => Ok(Some(Duration::from_secs_f64(s))),
-        Some(_) => Err(validation(
-            py,
-            field,
-            "must be a number of seconds between 0 and 10^7",
-        )),
-    }
-}
-
-fn goods_arg(v: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Goods>> {
-    let Some(v) = v.filter(|v| !v.is_none()) else {
-        return Ok(Vec::new());
-    };
-    let list = v
-        .cast::<PyList>()
-        .map_err(|_| type_error("goods", "expected a list of sosopay.Goods"))?;
-    let mut out = Vec::with_capacity(list.len());
-    for (i, g) in list.iter().enumerate() {
-        let f = |name: &str| format!("goods[{i}].{name}");
-        let text = |name: &str, attr: &str| -> PyResult<String> {
-            let a = g
-                .getattr(attr)
-                .map_err(|_| type_error(&f(name), "expected a sosopay.Goods"))?;
-            a.extract::<String>()
-                .map_err(|_| type_error(&f(name), "expected a str"))
-        };
-        let price_fen = g
-            .getattr("price_fen")
-            .map_err(|_| type_error(&f("price_fen"), "expected a sosopay.Goods"))?;
-        let quantity = g
-            .getattr("quantity")
-            .map_err(|_| type_error(&f("quantity"), "expected a sosopay.Goods"))?;
-        let quantity = u32_from_py(&quantity, &f("quantity"))?;
-        let show_url = g.getattr("show_url")?;
-        out.push(Goods {
-            id: text("id", "id")?,
-            name: text("name", "name")?,
-            class: text("class", "class_")?,
-            price: crate::convert::fen_from_py(&price_fen, &f("price_fen"))?,
-            subject: text("subject", "subject")?,
-            quantity,
-            show_url: if show_url.is_none() {
-                None
-            } else {
-                Some(show_url.extract()?)
-            },
-        });
-    }
-    Ok(out)
-}
-
-/// The flow options (seconds, like every Python duration); unset ones keep the core's defaults
-/// (deadline 60 s, poll interval 2 s growing to 5 s, 5 cancel attempts, max_duration 90 s or
-/// the deadline + 30 s when that is longer, gateway_hold 80 s). The core checks them together when the flow starts; its field names are
-/// the Python argument names.
-#[allow(clippy::too_many_arguments)]
-fn wait_options(
-    py: Python<'_>,
-    deadline: Option<f64>,
-    poll_interval: Option<f64>,
-    max_poll_interval: Option<f64>,
-    cancel_attempts: Option<&Bound<'_, PyAny>>,
-    max_duration: Option<f64>,
-    gateway_hold: Option<f64>,
-) -> PyResult<WaitOptions> {
+/// The flow options (seconds, like every Python duration); unset ones keep the core's defaults,
+/// and `max_duration` follows the deadline (`WaitOptions::default_max_duration`). The core
+/// checks them together when the flow starts; its field names are the Python argument names.
+fn wait_options(a: &Args<'_, '_>) -> PyResult<WaitOptions> {
     let mut o = WaitOptions::default();
-    if let Some(d) = seconds(py, deadline, "deadline")? {
-        o.deadline = d;
+    for (name, field) in [
+        ("deadline", &mut o.deadline),
+        ("poll_interval", &mut o.poll_interval),
+        ("max_poll_interval", &mut o.max_poll_interval),
+        ("gateway_hold", &mut o.gateway_hold),
+    ] {
+        if let Some(d) = a.seconds(name)? {
+            *field = d;
+        }
     }
-    if let Some(d) = seconds(py, poll_interval, "poll_interval")? {
-        o.poll_interval = d;
-    }
-    if let Some(d) = seconds(py, max_poll_interval, "max_poll_interval")? {
-        o.max_poll_interval = d;
-    }
-    if let Some(n) = u32_arg(cancel_attempts, "cancel_attempts")? {
+    if let Some(n) = a.opt_count("cancel_attempts")? {
         o.cancel_attempts = n;
     }
-    o.max_duration = match seconds(py, max_duration, "max_duration")? {
+    o.max_duration = match a.seconds("max_duration")? {
         Some(d) => d,
         None => WaitOptions::default_max_duration(o.deadline),
     };
-    if let Some(d) = seconds(py, gateway_hold, "gateway_hold")? {
-        o.gateway_hold = d;
-    }
     Ok(o)
 }
 
@@ -173,38 +66,36 @@ pub struct PyClient {
     inner: Client,
 }
 
+impl PyClient {
+    /// Runs `call` on the core client with the GIL released; the reply as a `dict`.
+    fn run<'py, R: serde::Serialize + Send>(
+        &self,
+        py: Python<'py>,
+        call: impl FnOnce(&Client) -> sosopay::Result<R> + Send,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        let reply = py.detach(move || call(&client)).or_py(py)?;
+        to_py_dict(py, &reply)
+    }
+}
+
 #[pymethods]
 impl PyClient {
+    /// `options`: `Client()`'s other keyword arguments.
     #[new]
-    #[pyo3(signature = (
-        busi_code, key, *, base_url = None, environment = None, encrypt = false,
-        format = None, timeout = None, connect_timeout = None, micropay_timeout = None,
-        retry_attempts = None, retry_base_delay = None, retry_max_delay = None,
-        default_oper_id = None, default_dev_id = None, on_request = None
-    ))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (busi_code, key, options, on_request = None))]
     fn new(
-        py: Python<'_>,
         busi_code: String,
         key: String,
-        base_url: Option<String>,
-        environment: Option<String>,
-        encrypt: bool,
-        format: Option<String>,
-        timeout: Option<f64>,
-        connect_timeout: Option<f64>,
-        micropay_timeout: Option<f64>,
-        retry_attempts: Option<&Bound<'_, PyAny>>,
-        retry_base_delay: Option<f64>,
-        retry_max_delay: Option<f64>,
-        default_oper_id: Option<String>,
-        default_dev_id: Option<String>,
+        options: &Bound<'_, PyDict>,
         on_request: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let base = match (base_url, environment) {
+        let py = options.py();
+        let a = Args(options);
+        let base = match (a.opt_text("base_url")?, a.opt_text("environment")?) {
             (Some(u), None) => u,
             (None, Some(e)) => Environment::parse(&e, "environment")
-                .map_err(|err| crate::errors::to_py(py, &err))?
+                .or_py(py)?
                 .base_url()
                 .to_owned(),
             (Some(_), Some(_)) => {
@@ -223,8 +114,12 @@ impl PyClient {
             }
         };
         let mut cfg = ClientConfig::new(busi_code, &key, base).or_py(py)?;
-        cfg.encrypt = encrypt;
-        cfg.format = match format.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        cfg.encrypt = a.flag("encrypt")?;
+        cfg.format = match a
+            .opt_text("format")?
+            .map(|f| f.to_ascii_lowercase())
+            .as_deref()
+        {
             None | Some("json") => Format::Json,
             Some("xml") => Format::Xml,
             Some(other) => {
@@ -235,28 +130,22 @@ impl PyClient {
                 ))
             }
         };
-        if let Some(d) = seconds(py, timeout, "timeout")? {
-            cfg.timeout = d;
+        for (name, field) in [
+            ("timeout", &mut cfg.timeout),
+            ("connect_timeout", &mut cfg.connect_timeout),
+            ("micropay_timeout", &mut cfg.micropay_timeout),
+            ("retry_base_delay", &mut cfg.retry.base_delay),
+            ("retry_max_delay", &mut cfg.retry.max_delay),
+        ] {
+            if let Some(d) = a.seconds(name)? {
+                *field = d;
+            }
         }
-        if let Some(d) = seconds(py, connect_timeout, "connect_timeout")? {
-            cfg.connect_timeout = d;
+        if let Some(n) = a.opt_count("retry_attempts")? {
+            cfg.retry.max_attempts = n;
         }
-        if let Some(d) = seconds(py, micropay_timeout, "micropay_timeout")? {
-            cfg.micropay_timeout = d;
-        }
-        let mut retry = RetryPolicy::default();
-        if let Some(n) = u32_arg(retry_attempts, "retry_attempts")? {
-            retry.max_attempts = n;
-        }
-        if let Some(d) = seconds(py, retry_base_delay, "retry_base_delay")? {
-            retry.base_delay = d;
-        }
-        if let Some(d) = seconds(py, retry_max_delay, "retry_max_delay")? {
-            retry.max_delay = d;
-        }
-        cfg.retry = retry;
-        cfg.default_oper_id = default_oper_id;
-        cfg.default_dev_id = default_dev_id;
+        cfg.default_oper_id = a.opt_text("default_oper_id")?;
+        cfg.default_dev_id = a.opt_text("default_dev_id")?;
         if let Some(cb) = on_request {
             cfg.on_request = Some(Arc::new(move |log: &RequestLog| {
                 Python::attach(|py| {
@@ -304,345 +193,70 @@ impl PyClient {
         )
     }
 
-    #[pyo3(signature = (
-        *, charge_code, dynamic_id, pay_subject, amount = None, amount_fen = None,
-        oper_id = None, dev_id = None, channel = None, dynamic_id_type = None,
-        register_id = None, merchant_para = None, time_expire = None, goods = None,
-        verify_codes = None, notify_url = None
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn micropay<'py>(
-        &self,
-        py: Python<'py>,
-        charge_code: String,
-        dynamic_id: String,
-        pay_subject: String,
-        amount: Option<&Bound<'py, PyAny>>,
-        amount_fen: Option<&Bound<'py, PyAny>>,
-        oper_id: Option<String>,
-        dev_id: Option<String>,
-        channel: Option<&Bound<'py, PyAny>>,
-        dynamic_id_type: Option<&Bound<'py, PyAny>>,
-        register_id: Option<String>,
-        merchant_para: Option<String>,
-        time_expire: Option<&Bound<'py, PyAny>>,
-        goods: Option<&Bound<'py, PyAny>>,
-        verify_codes: Option<String>,
-        notify_url: Option<String>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let req = MicropayRequest {
-            charge_code,
-            amount: amount_arg(py, amount, amount_fen, "amount")?,
-            dynamic_id,
-            dynamic_id_type: opt_enum(
-                dynamic_id_type,
-                "dynamic_id_type",
-                DynamicIdType::from_wire,
-            )?
-            .unwrap_or(DynamicIdType::Barcode),
-            channel: opt_enum(channel, "channel", Channel::from_wire)?.unwrap_or(Channel::Auto),
-            pay_subject,
-            oper_id: oper_id.unwrap_or_default(),
-            dev_id: dev_id.unwrap_or_default(),
-            register_id,
-            merchant_para,
-            time_expire: u32_arg(time_expire, "time_expire")?,
-            goods: goods_arg(goods)?,
-            verify_codes,
-            notify_url,
-        };
-        let client = self.inner.clone();
-        let reply = py.detach(move || client.micropay(&req)).or_py(py)?;
-        to_py_dict(py, &reply)
+    // Each operation takes its method's keyword arguments as one dict (see `requests.rs`).
+
+    fn micropay<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+        let r = requests::micropay_request(&Args(req))?;
+        self.run(req.py(), move |c| c.micropay(&r))
     }
 
-    #[pyo3(signature = (
-        *, charge_code, pay_subject, channel, amount = None, amount_fen = None,
-        oper_id = None, dev_id = None, register_id = None, merchant_para = None,
-        time_expire = None, notify_url = None, goods = None, verify_codes = None,
-        trade_type = None, sub_appid = None, sub_openid = None
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn create_qr_order<'py>(
-        &self,
-        py: Python<'py>,
-        charge_code: String,
-        pay_subject: String,
-        channel: &Bound<'py, PyAny>,
-        amount: Option<&Bound<'py, PyAny>>,
-        amount_fen: Option<&Bound<'py, PyAny>>,
-        oper_id: Option<String>,
-        dev_id: Option<String>,
-        register_id: Option<String>,
-        merchant_para: Option<String>,
-        time_expire: Option<&Bound<'py, PyAny>>,
-        notify_url: Option<String>,
-        goods: Option<&Bound<'py, PyAny>>,
-        verify_codes: Option<String>,
-        trade_type: Option<&Bound<'py, PyAny>>,
-        sub_appid: Option<String>,
-        sub_openid: Option<String>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let req = OrderRequest {
-            charge_code,
-            amount: amount_arg(py, amount, amount_fen, "amount")?,
-            channel: Channel::from_wire(&enum_text(channel, "channel")?),
-            pay_subject,
-            oper_id: oper_id.unwrap_or_default(),
-            dev_id: dev_id.unwrap_or_default(),
-            register_id,
-            merchant_para,
-            time_expire: u32_arg(time_expire, "time_expire")?,
-            notify_url,
-            goods: goods_arg(goods)?,
-            verify_codes,
-            trade_type: opt_enum(trade_type, "trade_type", TradeType::from_wire)?,
-            sub_appid,
-            sub_openid,
-        };
-        let client = self.inner.clone();
-        let reply = py.detach(move || client.create_qr_order(&req)).or_py(py)?;
-        to_py_dict(py, &reply)
+    fn create_qr_order<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+        let r = requests::order_request(&Args(req))?;
+        self.run(req.py(), move |c| c.create_qr_order(&r))
     }
 
-    #[pyo3(signature = (
-        *, charge_code, pay_subject, sub_openid, amount = None, amount_fen = None,
-        sub_appid = None, channel = None, oper_id = None, dev_id = None, register_id = None,
-        merchant_para = None, time_expire = None, notify_url = None, goods = None,
-        verify_codes = None
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn create_jsapi_order<'py>(
-        &self,
-        py: Python<'py>,
-        charge_code: String,
-        pay_subject: String,
-        sub_openid: String,
-        amount: Option<&Bound<'py, PyAny>>,
-        amount_fen: Option<&Bound<'py, PyAny>>,
-        sub_appid: Option<String>,
-        channel: Option<&Bound<'py, PyAny>>,
-        oper_id: Option<String>,
-        dev_id: Option<String>,
-        register_id: Option<String>,
-        merchant_para: Option<String>,
-        time_expire: Option<&Bound<'py, PyAny>>,
-        notify_url: Option<String>,
-        goods: Option<&Bound<'py, PyAny>>,
-        verify_codes: Option<String>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let req = OrderRequest {
-            charge_code,
-            amount: amount_arg(py, amount, amount_fen, "amount")?,
-            channel: opt_enum(channel, "channel", Channel::from_wire)?.unwrap_or(Channel::Wechat),
-            pay_subject,
-            oper_id: oper_id.unwrap_or_default(),
-            dev_id: dev_id.unwrap_or_default(),
-            register_id,
-            merchant_para,
-            time_expire: u32_arg(time_expire, "time_expire")?,
-            notify_url,
-            goods: goods_arg(goods)?,
-            verify_codes,
-            trade_type: Some(TradeType::Jsapi),
-            sub_appid,
-            sub_openid: Some(sub_openid),
-        };
-        let client = self.inner.clone();
-        let reply = py
-            .detach(move || client.create_jsapi_order(&req))
-            .or_py(py)?;
-        to_py_dict(py, &reply)
+    fn create_jsapi_order<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+        let r = requests::order_request_jsapi(&Args(req))?;
+        self.run(req.py(), move |c| c.create_jsapi_order(&r))
     }
 
-    #[pyo3(signature = (*, code, ser_type = None))]
-    fn query<'py>(
-        &self,
-        py: Python<'py>,
-        code: String,
-        ser_type: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let req = QueryRequest {
-            code,
-            ser_type: opt_enum(ser_type, "ser_type", SerType::from_wire)?
-                .unwrap_or(SerType::ChargeCode),
-        };
-        let client = self.inner.clone();
-        let reply = py.detach(move || client.query(&req)).or_py(py)?;
-        to_py_dict(py, &reply)
+    fn query<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+        let r = requests::query_request(&Args(req))?;
+        self.run(req.py(), move |c| c.query(&r))
     }
 
-    #[pyo3(signature = (
-        *, refund_subject, refund_amount = None, refund_amount_fen = None, charge_code = None,
-        charge_down_code = None, out_refund_no = None, oper_id = None, dev_id = None
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn refund<'py>(
-        &self,
-        py: Python<'py>,
-        refund_subject: String,
-        refund_amount: Option<&Bound<'py, PyAny>>,
-        refund_amount_fen: Option<&Bound<'py, PyAny>>,
-        charge_code: Option<String>,
-        charge_down_code: Option<String>,
-        out_refund_no: Option<String>,
-        oper_id: Option<String>,
-        dev_id: Option<String>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let req = RefundRequest {
-            charge_code,
-            charge_down_code,
-            out_refund_no,
-            refund_amount: amount_arg(py, refund_amount, refund_amount_fen, "refund_amount")?,
-            refund_subject,
-            oper_id: oper_id.unwrap_or_default(),
-            dev_id: dev_id.unwrap_or_default(),
-        };
-        let client = self.inner.clone();
-        let reply = py.detach(move || client.refund(&req)).or_py(py)?;
-        to_py_dict(py, &reply)
+    fn refund<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+        let r = requests::refund_request(&Args(req))?;
+        self.run(req.py(), move |c| c.refund(&r))
     }
 
-    #[pyo3(signature = (*, charge_code, apply = false))]
-    fn cancel<'py>(
-        &self,
-        py: Python<'py>,
-        charge_code: String,
-        apply: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let req = CancelRequest { charge_code, apply };
-        let client = self.inner.clone();
-        let reply = py.detach(move || client.cancel(&req)).or_py(py)?;
-        to_py_dict(py, &reply)
+    fn cancel<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+        let r = requests::cancel_request(&Args(req))?;
+        self.run(req.py(), move |c| c.cancel(&r))
     }
 
-    #[pyo3(signature = (*, phone_no, flow_val, flow_type = None, notify_url = None))]
-    fn flow_recharge<'py>(
-        &self,
-        py: Python<'py>,
-        phone_no: String,
-        flow_val: &Bound<'py, PyAny>,
-        flow_type: Option<String>,
-        notify_url: Option<String>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let req = FlowRechargeRequest {
-            phone_no,
-            flow_val: u32_from_py(flow_val, "flow_val")?,
-            flow_type,
-            notify_url,
-        };
-        let client = self.inner.clone();
-        let reply = py.detach(move || client.flow_recharge(&req)).or_py(py)?;
-        to_py_dict(py, &reply)
+    fn flow_recharge<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+        let r = requests::flow_recharge_request(&Args(req))?;
+        self.run(req.py(), move |c| c.flow_recharge(&r))
     }
 
-    #[pyo3(signature = (
-        *, charge_code, dynamic_id, pay_subject, amount = None, amount_fen = None,
-        oper_id = None, dev_id = None, channel = None, dynamic_id_type = None,
-        register_id = None, merchant_para = None, time_expire = None, goods = None,
-        verify_codes = None, notify_url = None, deadline = None, poll_interval = None,
-        max_poll_interval = None, cancel_attempts = None, max_duration = None, gateway_hold = None,
-        cancel = None, on_progress = None
-    ))]
-    #[allow(clippy::too_many_arguments)]
+    /// `wait`: the flow options; `cancel` and `on_progress` as in `Client.micropay_and_wait`.
+    #[pyo3(signature = (req, wait, cancel = None, on_progress = None))]
     fn micropay_and_wait<'py>(
         &self,
-        py: Python<'py>,
-        charge_code: String,
-        dynamic_id: String,
-        pay_subject: String,
-        amount: Option<&Bound<'py, PyAny>>,
-        amount_fen: Option<&Bound<'py, PyAny>>,
-        oper_id: Option<String>,
-        dev_id: Option<String>,
-        channel: Option<&Bound<'py, PyAny>>,
-        dynamic_id_type: Option<&Bound<'py, PyAny>>,
-        register_id: Option<String>,
-        merchant_para: Option<String>,
-        time_expire: Option<&Bound<'py, PyAny>>,
-        goods: Option<&Bound<'py, PyAny>>,
-        verify_codes: Option<String>,
-        notify_url: Option<String>,
-        deadline: Option<f64>,
-        poll_interval: Option<f64>,
-        max_poll_interval: Option<f64>,
-        cancel_attempts: Option<&Bound<'py, PyAny>>,
-        max_duration: Option<f64>,
-        gateway_hold: Option<f64>,
+        req: &Bound<'py, PyDict>,
+        wait: &Bound<'py, PyDict>,
         cancel: Option<&Bound<'py, PyCancelToken>>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let req = MicropayRequest {
-            charge_code,
-            amount: amount_arg(py, amount, amount_fen, "amount")?,
-            dynamic_id,
-            dynamic_id_type: opt_enum(
-                dynamic_id_type,
-                "dynamic_id_type",
-                DynamicIdType::from_wire,
-            )?
-            .unwrap_or(DynamicIdType::Barcode),
-            channel: opt_enum(channel, "channel", Channel::from_wire)?.unwrap_or(Channel::Auto),
-            pay_subject,
-            oper_id: oper_id.unwrap_or_default(),
-            dev_id: dev_id.unwrap_or_default(),
-            register_id,
-            merchant_para,
-            time_expire: u32_arg(time_expire, "time_expire")?,
-            goods: goods_arg(goods)?,
-            verify_codes,
-            notify_url,
-        };
-        let opts = wait_options(
-            py,
-            deadline,
-            poll_interval,
-            max_poll_interval,
-            cancel_attempts,
-            max_duration,
-            gateway_hold,
-        )?;
+        let r = requests::micropay_request(&Args(req))?;
+        let opts = wait_options(&Args(wait))?;
         let ctl = flows::control(cancel, on_progress);
-        let client = self.inner.clone();
-        let outcome = py
-            .detach(move || client.micropay_and_wait_with(&req, &opts, &ctl))
-            .or_py(py)?;
-        to_py_dict(py, &outcome)
+        self.run(req.py(), move |c| c.micropay_and_wait_with(&r, &opts, &ctl))
     }
 
-    #[pyo3(signature = (
-        *, charge_code, deadline = None, poll_interval = None, max_poll_interval = None,
-        cancel_attempts = None, max_duration = None, gateway_hold = None, cancel = None,
-        on_progress = None
-    ))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (charge_code, wait, cancel = None, on_progress = None))]
     fn wait_for_payment<'py>(
         &self,
-        py: Python<'py>,
         charge_code: String,
-        deadline: Option<f64>,
-        poll_interval: Option<f64>,
-        max_poll_interval: Option<f64>,
-        cancel_attempts: Option<&Bound<'py, PyAny>>,
-        max_duration: Option<f64>,
-        gateway_hold: Option<f64>,
+        wait: &Bound<'py, PyDict>,
         cancel: Option<&Bound<'py, PyCancelToken>>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let opts = wait_options(
-            py,
-            deadline,
-            poll_interval,
-            max_poll_interval,
-            cancel_attempts,
-            max_duration,
-            gateway_hold,
-        )?;
+        let opts = wait_options(&Args(wait))?;
         let ctl = flows::control(cancel, on_progress);
-        let client = self.inner.clone();
-        let outcome = py
-            .detach(move || client.wait_for_payment_with(&charge_code, &opts, &ctl))
-            .or_py(py)?;
-        to_py_dict(py, &outcome)
+        self.run(wait.py(), move |c| {
+            c.wait_for_payment_with(&charge_code, &opts, &ctl)
+        })
     }
 }

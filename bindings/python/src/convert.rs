@@ -112,14 +112,6 @@ pub fn u32_from_py(value: &Bound<'_, PyAny>, field: &str) -> PyResult<u32> {
     u32::try_from(n).map_err(|_| validation(value.py(), field, "is out of range"))
 }
 
-/// An optional `u32` argument: `None` stays `None`, anything else as [`u32_from_py`].
-pub fn u32_arg(value: Option<&Bound<'_, PyAny>>, field: &str) -> PyResult<Option<u32>> {
-    value
-        .filter(|v| !v.is_none())
-        .map(|v| u32_from_py(v, field))
-        .transpose()
-}
-
 /// Exactly one of `amount` (yuan) and `amount_fen` (fen), for the argument pair named
 /// `field` / `{field}_fen`.
 pub fn amount_arg(

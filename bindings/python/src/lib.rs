@@ -4,12 +4,14 @@
 //! Python layer (`python/sosopay/`) adds the typed dataclasses, enums, exceptions and the
 //! asyncio client on top of this module.
 
+mod args;
 mod client;
 mod convert;
 mod envelope;
 mod errors;
 mod flows;
 mod notify;
+mod requests;
 #[cfg(feature = "sandbox")]
 mod sandbox;
 

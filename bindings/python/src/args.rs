@@ -1,0 +1,179 @@
+//! The keyword arguments of one call, as the Python layer passes them (a `dict` built from the
+//! method's signature), read by type. The generated `requests.rs` reads every request field
+//! through these; each error names the Python argument.
+
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString};
+use sosopay::models::Goods;
+use sosopay::Amount;
+
+use crate::convert::{amount_arg, fen_from_py, u32_from_py};
+use crate::errors::{type_error, validation};
+
+/// One call's arguments; a missing key and `None` are the same.
+pub struct Args<'a, 'py>(pub &'a Bound<'py, PyDict>);
+
+impl<'py> Args<'_, 'py> {
+    fn py(&self) -> Python<'py> {
+        self.0.py()
+    }
+
+    fn get(&self, name: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+        Ok(self.0.get_item(name)?.filter(|v| !v.is_none()))
+    }
+
+    /// A required `str`.
+    pub fn text(&self, name: &str) -> PyResult<String> {
+        self.opt_text(name)?
+            .ok_or_else(|| validation(self.py(), name, "is required"))
+    }
+
+    /// An optional `str`.
+    pub fn opt_text(&self, name: &str) -> PyResult<Option<String>> {
+        self.get(name)?
+            .map(|v| {
+                v.extract::<String>().map_err(|_| {
+                    type_error(name, &format!("expected a str, got {}", type_name(&v)))
+                })
+            })
+            .transpose()
+    }
+
+    /// A `bool` (default false).
+    pub fn flag(&self, name: &str) -> PyResult<bool> {
+        match self.get(name)? {
+            None => Ok(false),
+            Some(v) => v
+                .cast::<PyBool>()
+                .map(|b| b.is_true())
+                .map_err(|_| type_error(name, &format!("expected a bool, got {}", type_name(&v)))),
+        }
+    }
+
+    /// Money: exactly one of `name` (yuan: `Decimal`, `str` or `int`) and `{name}_fen`.
+    pub fn amount(&self, name: &str) -> PyResult<Amount> {
+        let fen = format!("{name}_fen");
+        amount_arg(
+            self.py(),
+            self.get(name)?.as_ref(),
+            self.get(&fen)?.as_ref(),
+            name,
+        )
+    }
+
+    /// A required whole number from 0 to `u32::MAX`.
+    pub fn count(&self, name: &str) -> PyResult<u32> {
+        self.opt_count(name)?
+            .ok_or_else(|| validation(self.py(), name, "is required"))
+    }
+
+    /// An optional whole number from 0 to `u32::MAX`.
+    pub fn opt_count(&self, name: &str) -> PyResult<Option<u32>> {
+        self.get(name)?.map(|v| u32_from_py(&v, name)).transpose()
+    }
+
+    /// A dictionary value: an enum member (a `str`), its wire text or its `int` code.
+    pub fn dictionary<T>(&self, name: &str, parse: impl Fn(&str) -> T) -> PyResult<Option<T>> {
+        let Some(v) = self.get(name)? else {
+            return Ok(None);
+        };
+        if let Ok(s) = v.cast::<PyString>() {
+            return Ok(Some(parse(&s.to_cow()?)));
+        }
+        if v.is_instance_of::<PyInt>() && !v.is_instance_of::<PyBool>() {
+            return match v.extract::<i64>() {
+                Ok(n) => Ok(Some(parse(&n.to_string()))),
+                Err(_) => Err(validation(
+                    self.py(),
+                    name,
+                    format!("{v} is not a known code"),
+                )),
+            };
+        }
+        Err(type_error(
+            name,
+            &format!(
+                "expected a sosopay enum member or its wire text, got {}",
+                type_name(&v)
+            ),
+        ))
+    }
+
+    /// A required dictionary value.
+    pub fn required_dictionary<T>(&self, name: &str, parse: impl Fn(&str) -> T) -> PyResult<T> {
+        self.dictionary(name, parse)?
+            .ok_or_else(|| validation(self.py(), name, "is required"))
+    }
+
+    /// Seconds (`int` or `float`: a duration, not money).
+    pub fn seconds(&self, name: &str) -> PyResult<Option<Duration>> {
+        let Some(v) = self.get(name)? else {
+            return Ok(None);
+        };
+        let s: f64 = v.extract().map_err(|_| {
+            type_error(
+                name,
+                &format!("expected a number of seconds, got {}", type_name(&v)),
+            )
+        })?;
+        if (0.0..=1.0e7).contains(&s) {
+            Ok(Some(Duration::from_secs_f64(s)))
+        } else {
+            Err(validation(
+                self.py(),
+                name,
+                "must be a number of seconds between 0 and 10^7",
+            ))
+        }
+    }
+
+    /// A list of `sosopay.Goods` (empty when absent).
+    pub fn goods(&self, name: &str) -> PyResult<Vec<Goods>> {
+        let Some(v) = self.get(name)? else {
+            return Ok(Vec::new());
+        };
+        let list = v
+            .cast::<PyList>()
+            .map_err(|_| type_error(name, "expected a list of sosopay.Goods"))?;
+        list.iter()
+            .enumerate()
+            .map(|(i, g)| goods_item(&g, &format!("{name}[{i}]")))
+            .collect()
+    }
+}
+
+fn type_name(v: &Bound<'_, PyAny>) -> String {
+    v.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".to_owned())
+}
+
+/// One `sosopay.Goods` (read by attribute), errors naming `goods[i].field`.
+fn goods_item(g: &Bound<'_, PyAny>, at: &str) -> PyResult<Goods> {
+    let attr = |name: &str, attr: &str| {
+        g.getattr(attr)
+            .map_err(|_| type_error(&format!("{at}.{name}"), "expected a sosopay.Goods"))
+    };
+    let text = |name: &str, a: &str| -> PyResult<String> {
+        attr(name, a)?
+            .extract::<String>()
+            .map_err(|_| type_error(&format!("{at}.{name}"), "expected a str"))
+    };
+    let show_url = attr("show_url", "show_url")?;
+    Ok(Goods {
+        id: text("id", "id")?,
+        name: text("name", "name")?,
+        class: text("class", "class_")?,
+        price: fen_from_py(&attr("price_fen", "price_fen")?, &format!("{at}.price_fen"))?,
+        subject: text("subject", "subject")?,
+        quantity: u32_from_py(&attr("quantity", "quantity")?, &format!("{at}.quantity"))?,
+        show_url: if show_url.is_none() {
+            None
+        } else {
+            Some(show_url.extract()?)
+        },
+    })
+}
