@@ -974,6 +974,49 @@ class PythonRequests:
 FLOWS = {"micropay_and_wait", "wait_for_payment"}
 
 
+class UniffiDefaults:
+    """Kotlin/Swift show a record's defaults in its constructor, so bindings/uniffi/src/client.rs
+    states them as `#[uniffi(default = N)]` literals: each is rewritten from the core's own
+    default (the struct literal of `ClientConfig::new`, `RetryPolicy::default`,
+    `WaitOptions::default`), so the value is defined once, in the core."""
+
+    path = ROOT / "bindings/uniffi/src/client.rs"
+    #: uniffi field -> (core file, the code after which the core sets it, the core's field).
+    fields = {
+        "connect_timeout_ms": ("core/src/client.rs", "impl ClientConfig {", "connect_timeout"),
+        "timeout_ms": ("core/src/client.rs", "impl ClientConfig {", "timeout"),
+        "micropay_timeout_ms": ("core/src/client.rs", "impl ClientConfig {", "micropay_timeout"),
+        "retry_max_attempts": ("core/src/client.rs", "impl Default for RetryPolicy", "max_attempts"),
+        "retry_base_delay_ms": ("core/src/client.rs", "impl Default for RetryPolicy", "base_delay"),
+        "retry_max_delay_ms": ("core/src/client.rs", "impl Default for RetryPolicy", "max_delay"),
+        "deadline_ms": ("core/src/flows.rs", "impl Default for WaitOptions", "deadline"),
+        "poll_interval_ms": ("core/src/flows.rs", "impl Default for WaitOptions", "poll_interval"),
+        "max_poll_interval_ms": ("core/src/flows.rs", "impl Default for WaitOptions", "max_poll_interval"),
+        "cancel_attempts": ("core/src/flows.rs", "impl Default for WaitOptions", "cancel_attempts"),
+        "gateway_hold_ms": ("core/src/flows.rs", "impl Default for WaitOptions", "gateway_hold"),
+    }
+
+    @staticmethod
+    def core_value(file: str, after: str, field: str) -> int:
+        text = (ROOT / file).read_text(encoding="utf-8")
+        rest = text[text.index(after):]
+        m = re.search(r"(?<![\w.])%s: (?:Duration::from_(secs|millis)\((\d+)\)|(\d+)),\n" % field, rest)
+        if not m:
+            raise SystemExit(f"gen-foreign: no default for {field} after {after!r} in {file}")
+        if m.group(3):
+            return int(m.group(3))
+        return int(m.group(2)) * (1000 if m.group(1) == "secs" else 1)
+
+    def generate(self) -> str:
+        text = self.path.read_text(encoding="utf-8")
+        for name, (file, after, field) in self.fields.items():
+            value = self.core_value(file, after, field)
+            text, n = re.subn(r"(#\[uniffi\(default = )[^)]*(\)\]\n(?:\s*///[^\n]*\n)*\s*pub %s:)" % name, rf"\g<1>{value}\g<2>", text)
+            if n != 1:
+                raise SystemExit(f"gen-foreign: {self.path.name}: no `#[uniffi(default = ...)] pub {name}`")
+        return text
+
+
 def rustfmt(text: str) -> str:
     """`text` as `cargo fmt` leaves it (the workspace's edition and settings)."""
     import subprocess
@@ -1079,6 +1122,7 @@ def main() -> int:
     outputs = [(t.out, t.generate(core)) for t in (Uniffi(), Node(), Python(), UniffiErrors(), PythonErrors(), UniffiRequests(), NodeRequests())]
     outputs += [(path, replace_region(path, b, e, g)) for path, b, e, g in NodeErrors().targets()]
     outputs += PythonRequests().targets(core)
+    outputs.append((UniffiDefaults.path, UniffiDefaults().generate()))
     for out, text in outputs:
         text = rustfmt(text) if out.suffix == ".rs" else text
         if "--check" in sys.argv:
