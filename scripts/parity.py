@@ -133,7 +133,10 @@ def main() -> int:
             "node": (block(node, re.compile(rf"^export interface {rec}Fields\b", re.M))
                      or block(node, re.compile(rf"^export (?:interface|type) {rec}\b", re.M)), camel),
             "python": (block(python, re.compile(rf"^class {rec}\b", re.M)), lambda s: s),
-            "kotlin": (block(kotlin, re.compile(rf"^data class {kotlin_record.get(rec, rec)} \(", re.M)), camel),
+            # Kotlin: a record shown as a sealed class (one case per status) has the fields in
+            # its cases and a method per common field.
+            "kotlin": (block(kotlin, re.compile(rf"^data class {kotlin_record.get(rec, rec)} \(", re.M))
+                       or block(kotlin, re.compile(rf"^sealed class {kotlin_record.get(rec, rec)} \{{", re.M)), camel),
         }
         for runtime, (text, style) in views.items():
             if text is None:

@@ -282,32 +282,245 @@ impl From<sosopay::OutcomeStatus> for OutcomeStatus {
     }
 }
 
-/// The result of a flow.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct PaymentOutcome {
+/// The result of a flow: one case per way it can end. Every case has the charge code, the
+/// gateway code behind a failure (`resultCode`), the reason in words and the number of queries;
+/// `Paid` always has the paid order (never null), the others the order as last seen, if any
+/// (for `Conflict`, the other payment's order). Kotlin: a sealed class (`when (outcome) { is
+/// PaymentOutcome.Paid -> outcome.order.amountFen ... }`); Swift: an enum with associated
+/// values. `status()`, `chargeCode()`, `order()`, `resultCode()`, `reason()`, `queries()` and
+/// `isPaid()` read any case.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum PaymentOutcome {
+    /// The customer paid.
+    Paid {
+        charge_code: String,
+        order: OrderDetails,
+        result_code: Option<ResultCode>,
+        reason: String,
+        queries: i32,
+    },
+    /// The payment definitely did not happen (declined, invalid, never recorded).
+    Failed {
+        charge_code: String,
+        order: Option<OrderDetails>,
+        result_code: Option<ResultCode>,
+        reason: String,
+        queries: i32,
+    },
+    /// The order was cancelled (by the flow at the deadline, by the gateway, or closed); if it
+    /// had been paid meanwhile, the cancel reversed it.
+    Cancelled {
+        charge_code: String,
+        order: Option<OrderDetails>,
+        result_code: Option<ResultCode>,
+        reason: String,
+        queries: i32,
+    },
+    /// `waitForPayment` only: the deadline passed and the order still awaits payment.
+    Pending {
+        charge_code: String,
+        order: Option<OrderDetails>,
+        result_code: Option<ResultCode>,
+        reason: String,
+        queries: i32,
+    },
+    /// Nothing could be proven before the flow's time ran out: query the charge code later
+    /// before doing anything else; never re-pay with a new charge code before that.
+    Unresolved {
+        charge_code: String,
+        order: Option<OrderDetails>,
+        result_code: Option<ResultCode>,
+        reason: String,
+        queries: i32,
+    },
+    /// The charge code belongs to another payment (another amount or customer code); that
+    /// order (`order`) was left untouched.
+    Conflict {
+        charge_code: String,
+        order: Option<OrderDetails>,
+        result_code: Option<ResultCode>,
+        reason: String,
+        queries: i32,
+    },
+}
+
+/// The fields every case has.
+struct Common<'a> {
+    charge_code: &'a str,
+    order: Option<&'a OrderDetails>,
+    result_code: Option<&'a ResultCode>,
+    reason: &'a str,
+    queries: i32,
+}
+
+impl PaymentOutcome {
+    fn common(&self) -> Common<'_> {
+        use PaymentOutcome::*;
+        match self {
+            Paid {
+                charge_code,
+                order,
+                result_code,
+                reason,
+                queries,
+            } => Common {
+                charge_code,
+                order: Some(order),
+                result_code: result_code.as_ref(),
+                reason,
+                queries: *queries,
+            },
+            Failed {
+                charge_code,
+                order,
+                result_code,
+                reason,
+                queries,
+            }
+            | Cancelled {
+                charge_code,
+                order,
+                result_code,
+                reason,
+                queries,
+            }
+            | Pending {
+                charge_code,
+                order,
+                result_code,
+                reason,
+                queries,
+            }
+            | Unresolved {
+                charge_code,
+                order,
+                result_code,
+                reason,
+                queries,
+            }
+            | Conflict {
+                charge_code,
+                order,
+                result_code,
+                reason,
+                queries,
+            } => Common {
+                charge_code,
+                order: order.as_ref(),
+                result_code: result_code.as_ref(),
+                reason,
+                queries: *queries,
+            },
+        }
+    }
+}
+
+#[uniffi::export]
+impl PaymentOutcome {
     /// How it ended.
-    pub status: OutcomeStatus,
+    pub fn status(&self) -> OutcomeStatus {
+        use PaymentOutcome::*;
+        match self {
+            Paid { .. } => OutcomeStatus::Paid,
+            Failed { .. } => OutcomeStatus::Failed,
+            Cancelled { .. } => OutcomeStatus::Cancelled,
+            Pending { .. } => OutcomeStatus::Pending,
+            Unresolved { .. } => OutcomeStatus::Unresolved,
+            Conflict { .. } => OutcomeStatus::Conflict,
+        }
+    }
+
+    /// Was the customer charged (and not reversed)?
+    pub fn is_paid(&self) -> bool {
+        matches!(self, PaymentOutcome::Paid { .. })
+    }
+
     /// The merchant's order number.
-    pub charge_code: String,
+    pub fn charge_code(&self) -> String {
+        self.common().charge_code.to_owned()
+    }
+
     /// The order as last seen (always present when paid).
-    pub order: Option<OrderDetails>,
-    /// The gateway code behind a failure, when there is one (`resultCode`, as in every runtime).
-    pub result_code: Option<ResultCode>,
+    pub fn order(&self) -> Option<OrderDetails> {
+        self.common().order.cloned()
+    }
+
+    /// The gateway code behind a failure, when there is one.
+    pub fn result_code(&self) -> Option<ResultCode> {
+        self.common().result_code.cloned()
+    }
+
     /// Why, in words (for the cashier's screen and the logs).
-    pub reason: String,
+    pub fn reason(&self) -> String {
+        self.common().reason.to_owned()
+    }
+
     /// How many queries were made.
-    pub queries: i32,
+    pub fn queries(&self) -> i32 {
+        self.common().queries
+    }
 }
 
 impl From<sosopay::PaymentOutcome> for PaymentOutcome {
     fn from(o: sosopay::PaymentOutcome) -> Self {
-        PaymentOutcome {
-            status: o.status.into(),
-            charge_code: o.charge_code,
-            order: o.order.map(Into::into),
-            result_code: o.code.map(Into::into),
-            reason: o.reason,
-            queries: crate::models::count_out(o.queries),
+        use sosopay::OutcomeStatus as S;
+        let charge_code = o.charge_code;
+        let order = o.order.map(OrderDetails::from);
+        let result_code = o.code.map(Into::into);
+        let queries = crate::models::count_out(o.queries);
+        let mut reason = o.reason;
+        let status = match (o.status, &order) {
+            // The core never reports Paid without the order; were it to, nothing is proven
+            // here: the caller must query, as for any unresolved payment.
+            (S::Paid, None) => {
+                reason = format!("paid, but the order details are missing: query it ({reason})");
+                S::Unresolved
+            }
+            (s, _) => s,
+        };
+        match (status, order) {
+            (S::Paid, Some(order)) => PaymentOutcome::Paid {
+                charge_code,
+                order,
+                result_code,
+                reason,
+                queries,
+            },
+            (S::Paid | S::Unresolved, order) => PaymentOutcome::Unresolved {
+                charge_code,
+                order,
+                result_code,
+                reason,
+                queries,
+            },
+            (S::Failed, order) => PaymentOutcome::Failed {
+                charge_code,
+                order,
+                result_code,
+                reason,
+                queries,
+            },
+            (S::Cancelled, order) => PaymentOutcome::Cancelled {
+                charge_code,
+                order,
+                result_code,
+                reason,
+                queries,
+            },
+            (S::Pending, order) => PaymentOutcome::Pending {
+                charge_code,
+                order,
+                result_code,
+                reason,
+                queries,
+            },
+            (S::Conflict, order) => PaymentOutcome::Conflict {
+                charge_code,
+                order,
+                result_code,
+                reason,
+                queries,
+            },
         }
     }
 }
@@ -476,5 +689,45 @@ impl SosopayClient {
         })
         .await?;
         Ok(out.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn core(status: sosopay::OutcomeStatus) -> sosopay::PaymentOutcome {
+        sosopay::PaymentOutcome {
+            status,
+            charge_code: "C1".to_owned(),
+            order: None,
+            code: None,
+            reason: "why".to_owned(),
+            queries: 3,
+        }
+    }
+
+    #[test]
+    fn each_status_is_its_case_and_paid_needs_the_order() {
+        use sosopay::OutcomeStatus as S;
+        for (s, want) in [
+            (S::Failed, OutcomeStatus::Failed),
+            (S::Cancelled, OutcomeStatus::Cancelled),
+            (S::Pending, OutcomeStatus::Pending),
+            (S::Unresolved, OutcomeStatus::Unresolved),
+            (S::Conflict, OutcomeStatus::Conflict),
+        ] {
+            let o = PaymentOutcome::from(core(s));
+            assert_eq!(o.status(), want);
+            assert_eq!(
+                (o.charge_code(), o.reason(), o.queries()),
+                ("C1".to_owned(), "why".to_owned(), 3)
+            );
+            assert!(o.order().is_none() && !o.is_paid());
+        }
+        // Paid without the order proves nothing here: the caller is told to query.
+        let o = PaymentOutcome::from(core(S::Paid));
+        assert_eq!(o.status(), OutcomeStatus::Unresolved);
+        assert!(o.reason().contains("query"), "{}", o.reason());
     }
 }

@@ -4148,115 +4148,6 @@ public func FfiConverterTypePaymentNotification_lower(_ value: PaymentNotificati
 
 
 /**
- * The result of a flow.
- */
-public struct PaymentOutcome: Equatable, Hashable {
-    /**
-     * How it ended.
-     */
-    public var status: OutcomeStatus
-    /**
-     * The merchant's order number.
-     */
-    public var chargeCode: String
-    /**
-     * The order as last seen (always present when paid).
-     */
-    public var order: OrderDetails?
-    /**
-     * The gateway code behind a failure, when there is one (`resultCode`, as in every runtime).
-     */
-    public var resultCode: ResultCode?
-    /**
-     * Why, in words (for the cashier's screen and the logs).
-     */
-    public var reason: String
-    /**
-     * How many queries were made.
-     */
-    public var queries: Int32
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * How it ended.
-         */status: OutcomeStatus, 
-        /**
-         * The merchant's order number.
-         */chargeCode: String, 
-        /**
-         * The order as last seen (always present when paid).
-         */order: OrderDetails?, 
-        /**
-         * The gateway code behind a failure, when there is one (`resultCode`, as in every runtime).
-         */resultCode: ResultCode?, 
-        /**
-         * Why, in words (for the cashier's screen and the logs).
-         */reason: String, 
-        /**
-         * How many queries were made.
-         */queries: Int32) {
-        self.status = status
-        self.chargeCode = chargeCode
-        self.order = order
-        self.resultCode = resultCode
-        self.reason = reason
-        self.queries = queries
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension PaymentOutcome: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePaymentOutcome: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PaymentOutcome {
-        return
-            try PaymentOutcome(
-                status: FfiConverterTypeOutcomeStatus.read(from: &buf), 
-                chargeCode: FfiConverterString.read(from: &buf), 
-                order: FfiConverterOptionTypeOrderDetails.read(from: &buf), 
-                resultCode: FfiConverterOptionTypeResultCode.read(from: &buf), 
-                reason: FfiConverterString.read(from: &buf), 
-                queries: FfiConverterInt32.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: PaymentOutcome, into buf: inout [UInt8]) {
-        FfiConverterTypeOutcomeStatus.write(value.status, into: &buf)
-        FfiConverterString.write(value.chargeCode, into: &buf)
-        FfiConverterOptionTypeOrderDetails.write(value.order, into: &buf)
-        FfiConverterOptionTypeResultCode.write(value.resultCode, into: &buf)
-        FfiConverterString.write(value.reason, into: &buf)
-        FfiConverterInt32.write(value.queries, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePaymentOutcome_lift(_ buf: RustBuffer) throws -> PaymentOutcome {
-    return try FfiConverterTypePaymentOutcome.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePaymentOutcome_lower(_ value: PaymentOutcome) -> RustBuffer {
-    return FfiConverterTypePaymentOutcome.lower(value)
-}
-
-
-/**
  * `QUERY_RESP` (§7.2).
  */
 public struct QueryReply: Equatable, Hashable {
@@ -6322,6 +6213,256 @@ public func FfiConverterTypeOutcomeStatus_lower(_ value: OutcomeStatus) -> RustB
 
 
 /**
+ * The result of a flow: one case per way it can end. Every case has the charge code, the
+ * gateway code behind a failure (`resultCode`), the reason in words and the number of queries;
+ * `Paid` always has the paid order (never null), the others the order as last seen, if any
+ * (for `Conflict`, the other payment's order). Kotlin: a sealed class (`when (outcome) { is
+ * PaymentOutcome.Paid -> outcome.order.amountFen ... }`); Swift: an enum with associated
+ * values. `status()`, `chargeCode()`, `order()`, `resultCode()`, `reason()`, `queries()` and
+ * `isPaid()` read any case.
+ */
+
+public enum PaymentOutcome: Equatable, Hashable {
+    
+    /**
+     * The customer paid.
+     */
+    case paid(chargeCode: String, order: OrderDetails, resultCode: ResultCode?, reason: String, queries: Int32
+    )
+    /**
+     * The payment definitely did not happen (declined, invalid, never recorded).
+     */
+    case failed(chargeCode: String, order: OrderDetails?, resultCode: ResultCode?, reason: String, queries: Int32
+    )
+    /**
+     * The order was cancelled (by the flow at the deadline, by the gateway, or closed); if it
+     * had been paid meanwhile, the cancel reversed it.
+     */
+    case cancelled(chargeCode: String, order: OrderDetails?, resultCode: ResultCode?, reason: String, queries: Int32
+    )
+    /**
+     * `waitForPayment` only: the deadline passed and the order still awaits payment.
+     */
+    case pending(chargeCode: String, order: OrderDetails?, resultCode: ResultCode?, reason: String, queries: Int32
+    )
+    /**
+     * Nothing could be proven before the flow's time ran out: query the charge code later
+     * before doing anything else; never re-pay with a new charge code before that.
+     */
+    case unresolved(chargeCode: String, order: OrderDetails?, resultCode: ResultCode?, reason: String, queries: Int32
+    )
+    /**
+     * The charge code belongs to another payment (another amount or customer code); that
+     * order (`order`) was left untouched.
+     */
+    case conflict(chargeCode: String, order: OrderDetails?, resultCode: ResultCode?, reason: String, queries: Int32
+    )
+
+
+
+    /**
+     * The merchant's order number.
+     */
+public func chargeCode() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_method_paymentoutcome_charge_code(
+            FfiConverterTypePaymentOutcome_lower(self),uniffiCallStatus
+    )
+})
+}
+
+    /**
+     * Was the customer charged (and not reversed)?
+     */
+public func isPaid() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_method_paymentoutcome_is_paid(
+            FfiConverterTypePaymentOutcome_lower(self),uniffiCallStatus
+    )
+})
+}
+
+    /**
+     * The order as last seen (always present when paid).
+     */
+public func order() -> OrderDetails?  {
+    return try!  FfiConverterOptionTypeOrderDetails.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_method_paymentoutcome_order(
+            FfiConverterTypePaymentOutcome_lower(self),uniffiCallStatus
+    )
+})
+}
+
+    /**
+     * How many queries were made.
+     */
+public func queries() -> Int32  {
+    return try!  FfiConverterInt32.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_method_paymentoutcome_queries(
+            FfiConverterTypePaymentOutcome_lower(self),uniffiCallStatus
+    )
+})
+}
+
+    /**
+     * Why, in words (for the cashier's screen and the logs).
+     */
+public func reason() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_method_paymentoutcome_reason(
+            FfiConverterTypePaymentOutcome_lower(self),uniffiCallStatus
+    )
+})
+}
+
+    /**
+     * The gateway code behind a failure, when there is one.
+     */
+public func resultCode() -> ResultCode?  {
+    return try!  FfiConverterOptionTypeResultCode.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_method_paymentoutcome_result_code(
+            FfiConverterTypePaymentOutcome_lower(self),uniffiCallStatus
+    )
+})
+}
+
+    /**
+     * How it ended.
+     */
+public func status() -> OutcomeStatus  {
+    return try!  FfiConverterTypeOutcomeStatus_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_method_paymentoutcome_status(
+            FfiConverterTypePaymentOutcome_lower(self),uniffiCallStatus
+    )
+})
+}
+
+
+
+}
+
+#if compiler(>=6)
+extension PaymentOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePaymentOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = PaymentOutcome
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PaymentOutcome {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .paid(chargeCode: try FfiConverterString.read(from: &buf), order: try FfiConverterTypeOrderDetails.read(from: &buf), resultCode: try FfiConverterOptionTypeResultCode.read(from: &buf), reason: try FfiConverterString.read(from: &buf), queries: try FfiConverterInt32.read(from: &buf)
+        )
+        
+        case 2: return .failed(chargeCode: try FfiConverterString.read(from: &buf), order: try FfiConverterOptionTypeOrderDetails.read(from: &buf), resultCode: try FfiConverterOptionTypeResultCode.read(from: &buf), reason: try FfiConverterString.read(from: &buf), queries: try FfiConverterInt32.read(from: &buf)
+        )
+        
+        case 3: return .cancelled(chargeCode: try FfiConverterString.read(from: &buf), order: try FfiConverterOptionTypeOrderDetails.read(from: &buf), resultCode: try FfiConverterOptionTypeResultCode.read(from: &buf), reason: try FfiConverterString.read(from: &buf), queries: try FfiConverterInt32.read(from: &buf)
+        )
+        
+        case 4: return .pending(chargeCode: try FfiConverterString.read(from: &buf), order: try FfiConverterOptionTypeOrderDetails.read(from: &buf), resultCode: try FfiConverterOptionTypeResultCode.read(from: &buf), reason: try FfiConverterString.read(from: &buf), queries: try FfiConverterInt32.read(from: &buf)
+        )
+        
+        case 5: return .unresolved(chargeCode: try FfiConverterString.read(from: &buf), order: try FfiConverterOptionTypeOrderDetails.read(from: &buf), resultCode: try FfiConverterOptionTypeResultCode.read(from: &buf), reason: try FfiConverterString.read(from: &buf), queries: try FfiConverterInt32.read(from: &buf)
+        )
+        
+        case 6: return .conflict(chargeCode: try FfiConverterString.read(from: &buf), order: try FfiConverterOptionTypeOrderDetails.read(from: &buf), resultCode: try FfiConverterOptionTypeResultCode.read(from: &buf), reason: try FfiConverterString.read(from: &buf), queries: try FfiConverterInt32.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PaymentOutcome, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .paid(chargeCode,order,resultCode,reason,queries):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(chargeCode, into: &buf)
+            FfiConverterTypeOrderDetails.write(order, into: &buf)
+            FfiConverterOptionTypeResultCode.write(resultCode, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterInt32.write(queries, into: &buf)
+            
+        
+        case let .failed(chargeCode,order,resultCode,reason,queries):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(chargeCode, into: &buf)
+            FfiConverterOptionTypeOrderDetails.write(order, into: &buf)
+            FfiConverterOptionTypeResultCode.write(resultCode, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterInt32.write(queries, into: &buf)
+            
+        
+        case let .cancelled(chargeCode,order,resultCode,reason,queries):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(chargeCode, into: &buf)
+            FfiConverterOptionTypeOrderDetails.write(order, into: &buf)
+            FfiConverterOptionTypeResultCode.write(resultCode, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterInt32.write(queries, into: &buf)
+            
+        
+        case let .pending(chargeCode,order,resultCode,reason,queries):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(chargeCode, into: &buf)
+            FfiConverterOptionTypeOrderDetails.write(order, into: &buf)
+            FfiConverterOptionTypeResultCode.write(resultCode, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterInt32.write(queries, into: &buf)
+            
+        
+        case let .unresolved(chargeCode,order,resultCode,reason,queries):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(chargeCode, into: &buf)
+            FfiConverterOptionTypeOrderDetails.write(order, into: &buf)
+            FfiConverterOptionTypeResultCode.write(resultCode, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterInt32.write(queries, into: &buf)
+            
+        
+        case let .conflict(chargeCode,order,resultCode,reason,queries):
+            writeInt(&buf, Int32(6))
+            FfiConverterString.write(chargeCode, into: &buf)
+            FfiConverterOptionTypeOrderDetails.write(order, into: &buf)
+            FfiConverterOptionTypeResultCode.write(resultCode, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterInt32.write(queries, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePaymentOutcome_lift(_ buf: RustBuffer) throws -> PaymentOutcome {
+    return try FfiConverterTypePaymentOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePaymentOutcome_lower(_ value: PaymentOutcome) -> RustBuffer {
+    return FfiConverterTypePaymentOutcome.lower(value)
+}
+
+
+
+/**
  * The reply format to ask the gateway for.
  */
 
@@ -8114,10 +8255,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() != 26940) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() != 311) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() != 12254) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() != 60572) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() != 42820) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() != 55305) {
@@ -8129,10 +8270,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 26919) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() != 59430) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() != 46913) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() != 32618) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() != 19270) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_envelope_decrypt() != 51930) {

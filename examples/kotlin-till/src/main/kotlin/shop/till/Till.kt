@@ -61,14 +61,11 @@ class Till(private val client: SosopayClient) : AutoCloseable {
      *  (and cancels it only when proven unpaid). */
     fun settle(chargeCode: String): Sale = sale(client.waitForPayment(chargeCode))
 
-    private fun sale(outcome: PaymentOutcome): Sale = when (outcome.status) {
-        OutcomeStatus.PAID -> {
-            val order = outcome.order
-            Sale.Paid(order?.amountFen ?: 0, order?.chargeDownCode ?: "")
-        }
-        OutcomeStatus.FAILED, OutcomeStatus.CANCELLED -> Sale.NotPaid(outcome.reason)
-        OutcomeStatus.CONFLICT -> Sale.NotPaid("charge code in use: ${outcome.reason}")
-        OutcomeStatus.UNRESOLVED, OutcomeStatus.PENDING -> Sale.Unknown(outcome.chargeCode, outcome.reason)
+    private fun sale(outcome: PaymentOutcome): Sale = when (outcome) {
+        is PaymentOutcome.Paid -> Sale.Paid(outcome.order.amountFen ?: 0, outcome.order.chargeDownCode ?: "")
+        is PaymentOutcome.Failed, is PaymentOutcome.Cancelled -> Sale.NotPaid(outcome.reason())
+        is PaymentOutcome.Conflict -> Sale.NotPaid("charge code in use: ${outcome.reason}")
+        is PaymentOutcome.Unresolved, is PaymentOutcome.Pending -> Sale.Unknown(outcome.chargeCode(), outcome.reason())
     }
 
     override fun close() = client.close()

@@ -950,6 +950,20 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_notificationverifier_parse_at(`ptr`: Long,`rawQuery`: RustBuffer.ByValue,`rawBody`: RustBuffer.ByValue,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_paymentoutcome_charge_code(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_paymentoutcome_is_paid(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_sosopay_uniffi_fn_method_paymentoutcome_order(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_paymentoutcome_queries(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
+    external fun uniffi_sosopay_uniffi_fn_method_paymentoutcome_reason(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_paymentoutcome_result_code(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_paymentoutcome_status(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_channel_as_wire(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_channel_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1237,10 +1251,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() and 0xFFFF) != 26940) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() and 0xFFFF) != 311) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() and 0xFFFF) != 12254) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() and 0xFFFF) != 60572) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() and 0xFFFF) != 42820) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() and 0xFFFF) != 55305) {
@@ -1252,10 +1266,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 26919) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() and 0xFFFF) != 59430) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() and 0xFFFF) != 46913) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() and 0xFFFF) != 32618) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() and 0xFFFF) != 19270) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_decrypt() and 0xFFFF) != 51930) {
@@ -5767,85 +5781,6 @@ public object FfiConverterTypePaymentNotification: FfiConverterRustBuffer<Paymen
 
 
 /**
- * The result of a flow.
- */
-data class PaymentOutcome (
-    /**
-     * How it ended.
-     */
-    val `status`: OutcomeStatus
-    , 
-    /**
-     * The merchant's order number.
-     */
-    val `chargeCode`: kotlin.String
-    , 
-    /**
-     * The order as last seen (always present when paid).
-     */
-    val `order`: OrderDetails?
-    , 
-    /**
-     * The gateway code behind a failure, when there is one (`resultCode`, as in every runtime).
-     */
-    val `resultCode`: ResultCode?
-    , 
-    /**
-     * Why, in words (for the cashier's screen and the logs).
-     */
-    val `reason`: kotlin.String
-    , 
-    /**
-     * How many queries were made.
-     */
-    val `queries`: kotlin.Int
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypePaymentOutcome: FfiConverterRustBuffer<PaymentOutcome> {
-    override fun read(buf: ByteBuffer): PaymentOutcome {
-        return PaymentOutcome(
-            FfiConverterTypeOutcomeStatus.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalTypeOrderDetails.read(buf),
-            FfiConverterOptionalTypeResultCode.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterInt.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: PaymentOutcome) = (
-            FfiConverterTypeOutcomeStatus.allocationSize(value.`status`) +
-            FfiConverterString.allocationSize(value.`chargeCode`) +
-            FfiConverterOptionalTypeOrderDetails.allocationSize(value.`order`) +
-            FfiConverterOptionalTypeResultCode.allocationSize(value.`resultCode`) +
-            FfiConverterString.allocationSize(value.`reason`) +
-            FfiConverterInt.allocationSize(value.`queries`)
-    )
-
-    override fun write(value: PaymentOutcome, buf: ByteBuffer) {
-            FfiConverterTypeOutcomeStatus.write(value.`status`, buf)
-            FfiConverterString.write(value.`chargeCode`, buf)
-            FfiConverterOptionalTypeOrderDetails.write(value.`order`, buf)
-            FfiConverterOptionalTypeResultCode.write(value.`resultCode`, buf)
-            FfiConverterString.write(value.`reason`, buf)
-            FfiConverterInt.write(value.`queries`, buf)
-    }
-}
-
-
-
-/**
  * `QUERY_RESP` (§7.2).
  */
 data class QueryReply (
@@ -8048,6 +7983,402 @@ public object FfiConverterTypeOutcomeStatus: FfiConverterRustBuffer<OutcomeStatu
 
     override fun write(value: OutcomeStatus, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * The result of a flow: one case per way it can end. Every case has the charge code, the
+ * gateway code behind a failure (`resultCode`), the reason in words and the number of queries;
+ * `Paid` always has the paid order (never null), the others the order as last seen, if any
+ * (for `Conflict`, the other payment's order). Kotlin: a sealed class (`when (outcome) { is
+ * PaymentOutcome.Paid -> outcome.order.amountFen ... }`); Swift: an enum with associated
+ * values. `status()`, `chargeCode()`, `order()`, `resultCode()`, `reason()`, `queries()` and
+ * `isPaid()` read any case.
+ */
+sealed class PaymentOutcome {
+    
+    /**
+     * The customer paid.
+     */
+    data class Paid(
+        val `chargeCode`: kotlin.String, 
+        val `order`: io.github.sosopay.OrderDetails, 
+        val `resultCode`: io.github.sosopay.ResultCode?, 
+        val `reason`: kotlin.String, 
+        val `queries`: kotlin.Int) : PaymentOutcome()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The payment definitely did not happen (declined, invalid, never recorded).
+     */
+    data class Failed(
+        val `chargeCode`: kotlin.String, 
+        val `order`: io.github.sosopay.OrderDetails?, 
+        val `resultCode`: io.github.sosopay.ResultCode?, 
+        val `reason`: kotlin.String, 
+        val `queries`: kotlin.Int) : PaymentOutcome()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The order was cancelled (by the flow at the deadline, by the gateway, or closed); if it
+     * had been paid meanwhile, the cancel reversed it.
+     */
+    data class Cancelled(
+        val `chargeCode`: kotlin.String, 
+        val `order`: io.github.sosopay.OrderDetails?, 
+        val `resultCode`: io.github.sosopay.ResultCode?, 
+        val `reason`: kotlin.String, 
+        val `queries`: kotlin.Int) : PaymentOutcome()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * `waitForPayment` only: the deadline passed and the order still awaits payment.
+     */
+    data class Pending(
+        val `chargeCode`: kotlin.String, 
+        val `order`: io.github.sosopay.OrderDetails?, 
+        val `resultCode`: io.github.sosopay.ResultCode?, 
+        val `reason`: kotlin.String, 
+        val `queries`: kotlin.Int) : PaymentOutcome()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Nothing could be proven before the flow's time ran out: query the charge code later
+     * before doing anything else; never re-pay with a new charge code before that.
+     */
+    data class Unresolved(
+        val `chargeCode`: kotlin.String, 
+        val `order`: io.github.sosopay.OrderDetails?, 
+        val `resultCode`: io.github.sosopay.ResultCode?, 
+        val `reason`: kotlin.String, 
+        val `queries`: kotlin.Int) : PaymentOutcome()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The charge code belongs to another payment (another amount or customer code); that
+     * order (`order`) was left untouched.
+     */
+    data class Conflict(
+        val `chargeCode`: kotlin.String, 
+        val `order`: io.github.sosopay.OrderDetails?, 
+        val `resultCode`: io.github.sosopay.ResultCode?, 
+        val `reason`: kotlin.String, 
+        val `queries`: kotlin.Int) : PaymentOutcome()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+    /**
+     * The merchant's order number.
+     */ fun `chargeCode`(): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_paymentoutcome_charge_code(FfiConverterTypePaymentOutcome.lower(this),
+        _status)
+}
+    )
+    }
+    
+
+    
+    /**
+     * Was the customer charged (and not reversed)?
+     */ fun `isPaid`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_paymentoutcome_is_paid(FfiConverterTypePaymentOutcome.lower(this),
+        _status)
+}
+    )
+    }
+    
+
+    
+    /**
+     * The order as last seen (always present when paid).
+     */ fun `order`(): OrderDetails? {
+            return FfiConverterOptionalTypeOrderDetails.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_paymentoutcome_order(FfiConverterTypePaymentOutcome.lower(this),
+        _status)
+}
+    )
+    }
+    
+
+    
+    /**
+     * How many queries were made.
+     */ fun `queries`(): kotlin.Int {
+            return FfiConverterInt.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_paymentoutcome_queries(FfiConverterTypePaymentOutcome.lower(this),
+        _status)
+}
+    )
+    }
+    
+
+    
+    /**
+     * Why, in words (for the cashier's screen and the logs).
+     */ fun `reason`(): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_paymentoutcome_reason(FfiConverterTypePaymentOutcome.lower(this),
+        _status)
+}
+    )
+    }
+    
+
+    
+    /**
+     * The gateway code behind a failure, when there is one.
+     */ fun `resultCode`(): ResultCode? {
+            return FfiConverterOptionalTypeResultCode.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_paymentoutcome_result_code(FfiConverterTypePaymentOutcome.lower(this),
+        _status)
+}
+    )
+    }
+    
+
+    
+    /**
+     * How it ended.
+     */ fun `status`(): OutcomeStatus {
+            return FfiConverterTypeOutcomeStatus.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_paymentoutcome_status(FfiConverterTypePaymentOutcome.lower(this),
+        _status)
+}
+    )
+    }
+    
+
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePaymentOutcome : FfiConverterRustBuffer<PaymentOutcome>{
+    override fun read(buf: ByteBuffer): PaymentOutcome {
+        return when(buf.getInt()) {
+            1 -> PaymentOutcome.Paid(
+                FfiConverterString.read(buf),
+                FfiConverterTypeOrderDetails.read(buf),
+                FfiConverterOptionalTypeResultCode.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterInt.read(buf),
+                )
+            2 -> PaymentOutcome.Failed(
+                FfiConverterString.read(buf),
+                FfiConverterOptionalTypeOrderDetails.read(buf),
+                FfiConverterOptionalTypeResultCode.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterInt.read(buf),
+                )
+            3 -> PaymentOutcome.Cancelled(
+                FfiConverterString.read(buf),
+                FfiConverterOptionalTypeOrderDetails.read(buf),
+                FfiConverterOptionalTypeResultCode.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterInt.read(buf),
+                )
+            4 -> PaymentOutcome.Pending(
+                FfiConverterString.read(buf),
+                FfiConverterOptionalTypeOrderDetails.read(buf),
+                FfiConverterOptionalTypeResultCode.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterInt.read(buf),
+                )
+            5 -> PaymentOutcome.Unresolved(
+                FfiConverterString.read(buf),
+                FfiConverterOptionalTypeOrderDetails.read(buf),
+                FfiConverterOptionalTypeResultCode.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterInt.read(buf),
+                )
+            6 -> PaymentOutcome.Conflict(
+                FfiConverterString.read(buf),
+                FfiConverterOptionalTypeOrderDetails.read(buf),
+                FfiConverterOptionalTypeResultCode.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterInt.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: PaymentOutcome): ULong = when(value) {
+        is PaymentOutcome.Paid -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`chargeCode`)
+                + FfiConverterTypeOrderDetails.allocationSize(value.`order`)
+                + FfiConverterOptionalTypeResultCode.allocationSize(value.`resultCode`)
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterInt.allocationSize(value.`queries`)
+            )
+        }
+        is PaymentOutcome.Failed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`chargeCode`)
+                + FfiConverterOptionalTypeOrderDetails.allocationSize(value.`order`)
+                + FfiConverterOptionalTypeResultCode.allocationSize(value.`resultCode`)
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterInt.allocationSize(value.`queries`)
+            )
+        }
+        is PaymentOutcome.Cancelled -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`chargeCode`)
+                + FfiConverterOptionalTypeOrderDetails.allocationSize(value.`order`)
+                + FfiConverterOptionalTypeResultCode.allocationSize(value.`resultCode`)
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterInt.allocationSize(value.`queries`)
+            )
+        }
+        is PaymentOutcome.Pending -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`chargeCode`)
+                + FfiConverterOptionalTypeOrderDetails.allocationSize(value.`order`)
+                + FfiConverterOptionalTypeResultCode.allocationSize(value.`resultCode`)
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterInt.allocationSize(value.`queries`)
+            )
+        }
+        is PaymentOutcome.Unresolved -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`chargeCode`)
+                + FfiConverterOptionalTypeOrderDetails.allocationSize(value.`order`)
+                + FfiConverterOptionalTypeResultCode.allocationSize(value.`resultCode`)
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterInt.allocationSize(value.`queries`)
+            )
+        }
+        is PaymentOutcome.Conflict -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`chargeCode`)
+                + FfiConverterOptionalTypeOrderDetails.allocationSize(value.`order`)
+                + FfiConverterOptionalTypeResultCode.allocationSize(value.`resultCode`)
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterInt.allocationSize(value.`queries`)
+            )
+        }
+    }
+
+    override fun write(value: PaymentOutcome, buf: ByteBuffer) {
+        when(value) {
+            is PaymentOutcome.Paid -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`chargeCode`, buf)
+                FfiConverterTypeOrderDetails.write(value.`order`, buf)
+                FfiConverterOptionalTypeResultCode.write(value.`resultCode`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterInt.write(value.`queries`, buf)
+                Unit
+            }
+            is PaymentOutcome.Failed -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`chargeCode`, buf)
+                FfiConverterOptionalTypeOrderDetails.write(value.`order`, buf)
+                FfiConverterOptionalTypeResultCode.write(value.`resultCode`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterInt.write(value.`queries`, buf)
+                Unit
+            }
+            is PaymentOutcome.Cancelled -> {
+                buf.putInt(3)
+                FfiConverterString.write(value.`chargeCode`, buf)
+                FfiConverterOptionalTypeOrderDetails.write(value.`order`, buf)
+                FfiConverterOptionalTypeResultCode.write(value.`resultCode`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterInt.write(value.`queries`, buf)
+                Unit
+            }
+            is PaymentOutcome.Pending -> {
+                buf.putInt(4)
+                FfiConverterString.write(value.`chargeCode`, buf)
+                FfiConverterOptionalTypeOrderDetails.write(value.`order`, buf)
+                FfiConverterOptionalTypeResultCode.write(value.`resultCode`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterInt.write(value.`queries`, buf)
+                Unit
+            }
+            is PaymentOutcome.Unresolved -> {
+                buf.putInt(5)
+                FfiConverterString.write(value.`chargeCode`, buf)
+                FfiConverterOptionalTypeOrderDetails.write(value.`order`, buf)
+                FfiConverterOptionalTypeResultCode.write(value.`resultCode`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterInt.write(value.`queries`, buf)
+                Unit
+            }
+            is PaymentOutcome.Conflict -> {
+                buf.putInt(6)
+                FfiConverterString.write(value.`chargeCode`, buf)
+                FfiConverterOptionalTypeOrderDetails.write(value.`order`, buf)
+                FfiConverterOptionalTypeResultCode.write(value.`resultCode`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterInt.write(value.`queries`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 }
 

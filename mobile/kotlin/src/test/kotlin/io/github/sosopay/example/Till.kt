@@ -31,16 +31,17 @@ class Till(baseUrl: String, busiCode: String, merchantKey: String) {
                         paySubject = "Store #12",
                     ),
                 )
-                when (outcome.status) {
-                    OutcomeStatus.PAID -> "PAID ${outcome.order?.amountYuan} yuan"
+                when (outcome) {
+                    // Paid always carries the paid order.
+                    is PaymentOutcome.Paid -> "PAID ${outcome.order.amountYuan} yuan"
                     // Nothing was charged: ask for another code and use a new charge code.
-                    OutcomeStatus.FAILED, OutcomeStatus.CANCELLED -> "NOT PAID: ${outcome.reason}"
+                    is PaymentOutcome.Failed, is PaymentOutcome.Cancelled -> "NOT PAID: ${outcome.reason()}"
                     // The gateway could not be reached to settle it: never charge again before
                     // client.queryCharge(chargeCode) says what happened.
-                    OutcomeStatus.UNRESOLVED, OutcomeStatus.PENDING -> "UNKNOWN: ${outcome.reason}"
+                    is PaymentOutcome.Unresolved, is PaymentOutcome.Pending -> "UNKNOWN: ${outcome.reason()}"
                     // The charge code is another sale's (left untouched): this sale was not
                     // charged under it; retry it with a new charge code.
-                    OutcomeStatus.CONFLICT -> "NOT PAID (charge code in use): ${outcome.reason}"
+                    is PaymentOutcome.Conflict -> "NOT PAID (charge code in use): ${outcome.reason}"
                 }
             } catch (e: SosopayException.Validation) {
                 "INVALID ${e.field}: ${e.reason}" // nothing was sent

@@ -39,7 +39,7 @@ class TillScreen(
                     cancel = token,
                     progress = progress,
                 )
-                show("final: ${outcome.status} - ${outcome.reason}")
+                show("final: ${outcome.status()} - ${outcome.reason()}")
             } catch (e: SosopayException.Validation) {
                 show("final: INVALID ${e.field}: ${e.reason}") // nothing was sent
             }

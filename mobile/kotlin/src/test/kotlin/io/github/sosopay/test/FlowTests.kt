@@ -101,7 +101,7 @@ fun flowTests(r: Runner, baseUrl: String, vectorsPath: String) {
         }
         val took = System.currentTimeMillis() - t0
         println("      10 tills (customer confirms after 1 s) on one thread: $took ms")
-        assertEquals(List(10) { OutcomeStatus.PAID }, outcomes.map { it.status })
+        assertEquals(List(10) { OutcomeStatus.PAID }, outcomes.map { it.status() })
         assertTrue(took < 3000, "took $took ms: the tills did not run in parallel")
     }
 
@@ -123,7 +123,7 @@ fun flowTests(r: Runner, baseUrl: String, vectorsPath: String) {
             launch { delay(400); token.cancel() }
             c.micropayAndWaitAsync(request(cc), QUICK, cancel = token)
         }
-        assertEquals(OutcomeStatus.CANCELLED, out.status, out.reason)
+        assertEquals(OutcomeStatus.CANCELLED, out.status(), out.reason())
         assertEquals(2L, ledgerState(admin, cc))
     }
 
@@ -150,7 +150,7 @@ fun flowTests(r: Runner, baseUrl: String, vectorsPath: String) {
         val t0 = System.currentTimeMillis()
         val out = c.micropayAndWait(request(cc), QUICK, token, events)
         val took = System.currentTimeMillis() - t0
-        assertEquals(OutcomeStatus.CANCELLED, out.status, out.reason)
+        assertEquals(OutcomeStatus.CANCELLED, out.status(), out.reason())
         assertTrue(took < HOLD_MS / 2 + 400, "took $took ms")
         assertEquals(2L, ledgerState(admin, cc))
         val kinds = events.kinds()
@@ -163,7 +163,7 @@ fun flowTests(r: Runner, baseUrl: String, vectorsPath: String) {
     r.test("blocking: progress of a paid flow; a throwing callback does not affect the payment") {
         val events = Events()
         val out = c.micropayAndWait(request(code("KP"), CONFIRMS_IN_A_SECOND), QUICK, progress = events)
-        assertEquals(OutcomeStatus.PAID, out.status)
+        assertEquals(OutcomeStatus.PAID, out.status())
         val kinds = events.kinds()
         assertEquals("Sending", kinds.first(), kinds.toString())
         assertEquals(FlowEvent.Done::class.simpleName, kinds.last())
@@ -177,7 +177,7 @@ fun flowTests(r: Runner, baseUrl: String, vectorsPath: String) {
         val throwing = object : FlowProgress {
             override fun onEvent(event: FlowEvent) { throw IllegalStateException("a broken display") }
         }
-        assertEquals(OutcomeStatus.PAID, c.micropayAndWait(request(code("KX"), CONFIRMS_IN_A_SECOND), QUICK, progress = throwing).status)
+        assertEquals(OutcomeStatus.PAID, c.micropayAndWait(request(code("KX"), CONFIRMS_IN_A_SECOND), QUICK, progress = throwing).status())
     }
 
     r.test("blocking: a token cancelled before the start sends nothing (FAILED)") {
@@ -186,8 +186,8 @@ fun flowTests(r: Runner, baseUrl: String, vectorsPath: String) {
         token.cancel()
         val events = Events()
         val out = c.micropayAndWait(request(cc), QUICK, token, events)
-        assertEquals(OutcomeStatus.FAILED, out.status)
-        assertEquals(0, out.queries)
+        assertEquals(OutcomeStatus.FAILED, out.status())
+        assertEquals(0, out.queries())
         assertEquals(listOf("Done"), events.kinds())
         assertNull(ledgerState(admin, cc))
     }

@@ -166,8 +166,8 @@ fun sandboxTests(r: Runner, baseUrl: String) {
         val code = newCode("CF")
         c.createQrOrder(OrderRequest(chargeCode = code, amountFen = 100, channel = Channel.Wechat, paySubject = "x"))
         val outcome = c.micropayAndWait(micropay(code, Codes.PAY_NOW, 2), FAST.copy(deadlineMs = 2000))
-        assertEquals(OutcomeStatus.CONFLICT, outcome.status, outcome.reason)
-        assertEquals(100L, outcome.order!!.amountFen)
+        assertEquals(OutcomeStatus.CONFLICT, outcome.status(), outcome.reason())
+        assertEquals(100L, outcome.order()!!.amountFen)
         assertEquals(OrderState.AwaitingPayment, c.queryCharge(code).order.state)
     }
 
@@ -208,12 +208,12 @@ fun sandboxTests(r: Runner, baseUrl: String) {
         assertNotNull(reply.barCode)
         assertTrue(reply.barCode!!.isNotEmpty())
         val pending = c.waitForPayment(code, FAST.copy(deadlineMs = 300))
-        assertEquals(OutcomeStatus.PENDING, pending.status)
+        assertEquals(OutcomeStatus.PENDING, pending.status())
         admin.pay(code)
         val outcome = c.waitForPayment(code, FAST)
-        assertEquals(OutcomeStatus.PAID, outcome.status, outcome.reason)
-        assertEquals(2500L, outcome.order!!.amountFen)
-        assertTrue(outcome.queries >= 1)
+        assertEquals(OutcomeStatus.PAID, outcome.status(), outcome.reason())
+        assertEquals(2500L, outcome.order()!!.amountFen)
+        assertTrue(outcome.queries() >= 1)
     }
 
     r.test("JSAPI order: pay parameters") {
@@ -272,50 +272,50 @@ fun sandboxTests(r: Runner, baseUrl: String) {
 
     r.test("flow: user is confirming on the phone (held), then paid") {
         val outcome = c.micropayAndWait(micropay(newCode("F1"), Codes.CONFIRMING_THEN_PAY), FAST)
-        assertEquals(OutcomeStatus.PAID, outcome.status, outcome.reason)
-        assertEquals(OrderState.Paid, outcome.order!!.state)
+        assertEquals(OutcomeStatus.PAID, outcome.status(), outcome.reason())
+        assertEquals(OrderState.Paid, outcome.order()!!.state)
     }
 
     r.test("flow: user still confirming when the gateway's hold ends, polled until paid") {
         val code = newCode("F7")
         // At time scale 0.05: held 4 s, answered SUCCESS with STATE 0, paid at 4.5 s.
         val outcome = c.micropayAndWait(micropay(code, Codes.CONFIRMING_PAST_HOLD, 1688), FAST)
-        assertEquals(OutcomeStatus.PAID, outcome.status, outcome.reason)
-        assertTrue(outcome.queries >= 1, "queries ${outcome.queries}")
-        assertEquals("16.88", outcome.order!!.amountYuan)
+        assertEquals(OutcomeStatus.PAID, outcome.status(), outcome.reason())
+        assertTrue(outcome.queries() >= 1, "queries ${outcome.queries()}")
+        assertEquals("16.88", outcome.order()!!.amountYuan)
     }
 
     r.test("flow: user is paying (state 0 at once), polled until paid") {
         val outcome = c.micropayAndWait(micropay(newCode("F2"), Codes.PAYING_THEN_PAY, 4200), FAST)
-        assertEquals(OutcomeStatus.PAID, outcome.status, outcome.reason)
-        assertTrue(outcome.queries >= 1, "queries ${outcome.queries}")
-        assertEquals(4200L, outcome.order!!.amountFen)
+        assertEquals(OutcomeStatus.PAID, outcome.status(), outcome.reason())
+        assertTrue(outcome.queries() >= 1, "queries ${outcome.queries()}")
+        assertEquals(4200L, outcome.order()!!.amountFen)
     }
 
     r.test("flow: insufficient funds and expired code fail") {
         for (dyn in listOf(Codes.INSUFFICIENT_FUNDS, Codes.CODE_EXPIRED)) {
             val outcome = c.micropayAndWait(micropay(newCode("F3"), dyn), FAST)
-            assertEquals(OutcomeStatus.FAILED, outcome.status, "$dyn: ${outcome.reason}")
-            assertTrue(outcome.reason.isNotEmpty())
+            assertEquals(OutcomeStatus.FAILED, outcome.status(), "$dyn: ${outcome.reason()}")
+            assertTrue(outcome.reason().isNotEmpty())
         }
     }
 
     r.test("flow: never confirmed, cancelled at the deadline") {
         val code = newCode("F4")
         val outcome = c.micropayAndWait(micropay(code, Codes.PAYING_NEVER_CONFIRMS), FAST.copy(deadlineMs = 600))
-        assertEquals(OutcomeStatus.CANCELLED, outcome.status, outcome.reason)
+        assertEquals(OutcomeStatus.CANCELLED, outcome.status(), outcome.reason())
         assertFalse(c.queryCharge(code).order.state!!.moneyTaken())
     }
 
     r.test("flow: EXCEPTION reply but paid, settled by querying") {
         val outcome = c.micropayAndWait(micropay(newCode("F5"), Codes.EXCEPTION_BUT_PAID), FAST)
-        assertEquals(OutcomeStatus.PAID, outcome.status, outcome.reason)
-        assertTrue(outcome.queries >= 1)
+        assertEquals(OutcomeStatus.PAID, outcome.status(), outcome.reason())
+        assertTrue(outcome.queries() >= 1)
     }
 
     r.test("flow: default options, invalid request throws before sending") {
         val outcome = c.micropayAndWait(micropay(newCode("F6"), Codes.PAY_NOW))
-        assertEquals(OutcomeStatus.PAID, outcome.status)
+        assertEquals(OutcomeStatus.PAID, outcome.status())
         val e = expectThrows<SosopayException.Validation> { c.micropayAndWait(micropay("bad code!", Codes.PAY_NOW)) }
         assertEquals("charge_code", e.field)
     }
@@ -352,7 +352,7 @@ fun sandboxTests(r: Runner, baseUrl: String) {
             // The till flow settles the same situation by querying.
             val code = newCode("LR")
             val outcome = c.micropayAndWait(micropay(code, Codes.PAY_NOW), FAST)
-            assertEquals(OutcomeStatus.PAID, outcome.status, outcome.reason)
+            assertEquals(OutcomeStatus.PAID, outcome.status(), outcome.reason())
         } finally {
             admin.clearFaults()
         }

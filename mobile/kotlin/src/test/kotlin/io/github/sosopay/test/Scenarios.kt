@@ -59,11 +59,11 @@ private fun micropayRequest(r: Map<String, Any?>) = MicropayRequest(
 
 private fun checkOutcome(name: String, out: PaymentOutcome, expect: Map<String, Any?>): List<String> {
     val wrong = ArrayList<String>()
-    val status = out.status.name.lowercase()
-    expect["status"]?.let { if (status != it) wrong.add("$name: status $status (${out.reason}), expected $it") }
-    expect["code"]?.let { if (out.resultCode?.asWire() != it) wrong.add("$name: code ${out.resultCode?.asWire()}, expected $it") }
+    val status = out.status().name.lowercase()
+    expect["status"]?.let { if (status != it) wrong.add("$name: status $status (${out.reason()}), expected $it") }
+    expect["code"]?.let { if (out.resultCode()?.asWire() != it) wrong.add("$name: code ${out.resultCode()?.asWire()}, expected $it") }
     expect["order_amount_fen"]?.let {
-        if (out.order?.amountFen != num(it)) wrong.add("$name: order amount ${out.order?.amountFen}, expected $it")
+        if (out.order()?.amountFen != num(it)) wrong.add("$name: order amount ${out.order()?.amountFen}, expected $it")
     }
     return wrong
 }
