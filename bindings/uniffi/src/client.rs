@@ -282,66 +282,66 @@ impl From<sosopay::OutcomeStatus> for OutcomeStatus {
     }
 }
 
-/// The result of a flow: one case per way it can end. Every case has the charge code, the
-/// gateway code behind a failure (`resultCode`), the reason in words and the number of queries;
-/// `Paid` always has the paid order (never null), the others the order as last seen, if any
-/// (for `Conflict`, the other payment's order). Kotlin: a sealed class (`when (outcome) { is
-/// PaymentOutcome.Paid -> outcome.order.amountFen ... }`); Swift: an enum with associated
-/// values. `status()`, `chargeCode()`, `order()`, `resultCode()`, `reason()`, `queries()` and
-/// `isPaid()` read any case.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
-pub enum PaymentOutcome {
+/// The cases of `PaymentOutcome`, each with the same fields but `order` (the paid order in `Paid`),
+/// and `common()` / `status()` over them.
+macro_rules! outcome_cases {
+    ($($(#[doc = $doc:literal])* $case:ident: $order:ty,)*) => {
+        /// The result of a flow: one case per way it can end. Every case has the charge code,
+        /// the gateway code behind a failure (`resultCode`), the reason in words and the number
+        /// of queries; `Paid` always has the paid order (never null), the others the order as
+        /// last seen, if any (for `Conflict`, the other payment's order). Kotlin: a sealed class
+        /// (`when (outcome) { is PaymentOutcome.Paid -> outcome.order.amountFen ... }`); Swift:
+        /// an enum with associated values. `status()`, `chargeCode()`, `order()`,
+        /// `resultCode()`, `reason()`, `queries()` and `isPaid()` read any case.
+        #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+        pub enum PaymentOutcome {
+            $($(#[doc = $doc])* $case {
+                charge_code: String,
+                order: $order,
+                result_code: Option<ResultCode>,
+                reason: String,
+                queries: i32,
+            },)*
+        }
+
+        impl PaymentOutcome {
+            fn common(&self) -> Common<'_> {
+                match self {
+                    $(PaymentOutcome::$case { charge_code, order, result_code, reason, queries } => Common {
+                        charge_code,
+                        order: order.into(),
+                        result_code: result_code.as_ref(),
+                        reason,
+                        queries: *queries,
+                    },)*
+                }
+            }
+
+            fn case_status(&self) -> OutcomeStatus {
+                match self {
+                    $(PaymentOutcome::$case { .. } => OutcomeStatus::$case,)*
+                }
+            }
+        }
+    };
+}
+
+outcome_cases! {
     /// The customer paid.
-    Paid {
-        charge_code: String,
-        order: OrderDetails,
-        result_code: Option<ResultCode>,
-        reason: String,
-        queries: i32,
-    },
+    Paid: OrderDetails,
     /// The payment definitely did not happen (declined, invalid, never recorded).
-    Failed {
-        charge_code: String,
-        order: Option<OrderDetails>,
-        result_code: Option<ResultCode>,
-        reason: String,
-        queries: i32,
-    },
+    Failed: Option<OrderDetails>,
     /// The order was cancelled (by the flow at the deadline, by the gateway, or closed); if it
     /// had been paid meanwhile, the cancel reversed it.
-    Cancelled {
-        charge_code: String,
-        order: Option<OrderDetails>,
-        result_code: Option<ResultCode>,
-        reason: String,
-        queries: i32,
-    },
+    Cancelled: Option<OrderDetails>,
     /// `waitForPayment` only: the deadline passed and the order still awaits payment.
-    Pending {
-        charge_code: String,
-        order: Option<OrderDetails>,
-        result_code: Option<ResultCode>,
-        reason: String,
-        queries: i32,
-    },
+    Pending: Option<OrderDetails>,
     /// Nothing could be proven before the flow's time ran out: query the charge code later
     /// before doing anything else; never re-pay with a new charge code before that.
-    Unresolved {
-        charge_code: String,
-        order: Option<OrderDetails>,
-        result_code: Option<ResultCode>,
-        reason: String,
-        queries: i32,
-    },
+    Unresolved: Option<OrderDetails>,
     /// The charge code belongs to another payment (another amount or customer code); that
     /// order (`order`) was left untouched.
-    Conflict {
-        charge_code: String,
-        order: Option<OrderDetails>,
-        result_code: Option<ResultCode>,
-        reason: String,
-        queries: i32,
-    },
+    Conflict: Option<OrderDetails>,
 }
 
 /// The fields every case has.
@@ -353,81 +353,11 @@ struct Common<'a> {
     queries: i32,
 }
 
-impl PaymentOutcome {
-    fn common(&self) -> Common<'_> {
-        use PaymentOutcome::*;
-        match self {
-            Paid {
-                charge_code,
-                order,
-                result_code,
-                reason,
-                queries,
-            } => Common {
-                charge_code,
-                order: Some(order),
-                result_code: result_code.as_ref(),
-                reason,
-                queries: *queries,
-            },
-            Failed {
-                charge_code,
-                order,
-                result_code,
-                reason,
-                queries,
-            }
-            | Cancelled {
-                charge_code,
-                order,
-                result_code,
-                reason,
-                queries,
-            }
-            | Pending {
-                charge_code,
-                order,
-                result_code,
-                reason,
-                queries,
-            }
-            | Unresolved {
-                charge_code,
-                order,
-                result_code,
-                reason,
-                queries,
-            }
-            | Conflict {
-                charge_code,
-                order,
-                result_code,
-                reason,
-                queries,
-            } => Common {
-                charge_code,
-                order: order.as_ref(),
-                result_code: result_code.as_ref(),
-                reason,
-                queries: *queries,
-            },
-        }
-    }
-}
-
 #[uniffi::export]
 impl PaymentOutcome {
     /// How it ended.
     pub fn status(&self) -> OutcomeStatus {
-        use PaymentOutcome::*;
-        match self {
-            Paid { .. } => OutcomeStatus::Paid,
-            Failed { .. } => OutcomeStatus::Failed,
-            Cancelled { .. } => OutcomeStatus::Cancelled,
-            Pending { .. } => OutcomeStatus::Pending,
-            Unresolved { .. } => OutcomeStatus::Unresolved,
-            Conflict { .. } => OutcomeStatus::Conflict,
-        }
+        self.case_status()
     }
 
     /// Was the customer charged (and not reversed)?
@@ -464,63 +394,34 @@ impl PaymentOutcome {
 impl From<sosopay::PaymentOutcome> for PaymentOutcome {
     fn from(o: sosopay::PaymentOutcome) -> Self {
         use sosopay::OutcomeStatus as S;
-        let charge_code = o.charge_code;
-        let order = o.order.map(OrderDetails::from);
+        let (charge_code, reason) = (o.charge_code, o.reason);
         let result_code = o.code.map(Into::into);
         let queries = crate::models::count_out(o.queries);
-        let mut reason = o.reason;
-        let status = match (o.status, &order) {
+        macro_rules! case {
+            ($case:ident, $order:expr, $reason:expr) => {
+                PaymentOutcome::$case {
+                    charge_code,
+                    order: $order,
+                    result_code,
+                    reason: $reason,
+                    queries,
+                }
+            };
+        }
+        match (o.status, o.order.map(OrderDetails::from)) {
+            (S::Paid, Some(order)) => case!(Paid, order, reason),
             // The core never reports Paid without the order; were it to, nothing is proven
             // here: the caller must query, as for any unresolved payment.
-            (S::Paid, None) => {
-                reason = format!("paid, but the order details are missing: query it ({reason})");
-                S::Unresolved
-            }
-            (s, _) => s,
-        };
-        match (status, order) {
-            (S::Paid, Some(order)) => PaymentOutcome::Paid {
-                charge_code,
-                order,
-                result_code,
-                reason,
-                queries,
-            },
-            (S::Paid | S::Unresolved, order) => PaymentOutcome::Unresolved {
-                charge_code,
-                order,
-                result_code,
-                reason,
-                queries,
-            },
-            (S::Failed, order) => PaymentOutcome::Failed {
-                charge_code,
-                order,
-                result_code,
-                reason,
-                queries,
-            },
-            (S::Cancelled, order) => PaymentOutcome::Cancelled {
-                charge_code,
-                order,
-                result_code,
-                reason,
-                queries,
-            },
-            (S::Pending, order) => PaymentOutcome::Pending {
-                charge_code,
-                order,
-                result_code,
-                reason,
-                queries,
-            },
-            (S::Conflict, order) => PaymentOutcome::Conflict {
-                charge_code,
-                order,
-                result_code,
-                reason,
-                queries,
-            },
+            (S::Paid, None) => case!(
+                Unresolved,
+                None,
+                format!("paid, but the order details are missing: query it ({reason})")
+            ),
+            (S::Failed, order) => case!(Failed, order, reason),
+            (S::Cancelled, order) => case!(Cancelled, order, reason),
+            (S::Pending, order) => case!(Pending, order, reason),
+            (S::Unresolved, order) => case!(Unresolved, order, reason),
+            (S::Conflict, order) => case!(Conflict, order, reason),
         }
     }
 }

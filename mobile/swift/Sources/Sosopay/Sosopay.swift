@@ -6213,13 +6213,13 @@ public func FfiConverterTypeOutcomeStatus_lower(_ value: OutcomeStatus) -> RustB
 
 
 /**
- * The result of a flow: one case per way it can end. Every case has the charge code, the
- * gateway code behind a failure (`resultCode`), the reason in words and the number of queries;
- * `Paid` always has the paid order (never null), the others the order as last seen, if any
- * (for `Conflict`, the other payment's order). Kotlin: a sealed class (`when (outcome) { is
- * PaymentOutcome.Paid -> outcome.order.amountFen ... }`); Swift: an enum with associated
- * values. `status()`, `chargeCode()`, `order()`, `resultCode()`, `reason()`, `queries()` and
- * `isPaid()` read any case.
+ * The result of a flow: one case per way it can end. Every case has the charge code,
+ * the gateway code behind a failure (`resultCode`), the reason in words and the number
+ * of queries; `Paid` always has the paid order (never null), the others the order as
+ * last seen, if any (for `Conflict`, the other payment's order). Kotlin: a sealed class
+ * (`when (outcome) { is PaymentOutcome.Paid -> outcome.order.amountFen ... }`); Swift:
+ * an enum with associated values. `status()`, `chargeCode()`, `order()`,
+ * `resultCode()`, `reason()`, `queries()` and `isPaid()` read any case.
  */
 
 public enum PaymentOutcome: Equatable, Hashable {
