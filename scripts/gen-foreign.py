@@ -1017,6 +1017,71 @@ class UniffiDefaults:
         return text
 
 
+class PythonLedger:
+    """The testing kit's ledger records (python/sosopay/testing/_ledger.py, between markers),
+    frozen dataclasses read from the sandbox's JSON (`_from_json`), generated from the
+    sandbox's own structs in sandbox/src/ledger.rs; extras (``is_paid``, ``accepted``, the
+    ledger's lookups) come from the hand-written mixin named in `bases`."""
+
+    src = ROOT / "sandbox/src/ledger.rs"
+    out = ROOT / "python/sosopay/testing/_ledger.py"
+    names = {
+        "FaultRuleRecord": "FaultRule", "InjectedFault": "FaultEvent", "FaultLog": "FaultsState",
+        "LedgerOrder": "SandboxOrder", "LedgerRefund": "SandboxRefund",
+        "NotificationAttempt": "NotificationAttempt", "TopUp": "FlowRechargeRecord", "Ledger": "Ledger",
+    }
+    bases = {"LedgerOrder": "_SandboxOrderRules", "NotificationAttempt": "_NotificationAttemptRules", "Ledger": "_LedgerQueries"}
+    #: State codes read as the core's OrderState.
+    states = {("LedgerOrder", "state"), ("LedgerRefund", "state_after")}
+
+    def field(self, record: str, name: str, ty: str) -> Tuple[str, str]:
+        """(annotation, reading from `d`)."""
+        get = f'd.get("{name}")'
+        opt = inner(ty, "Option")
+        base = opt or ty
+        if (record, name) in self.states:
+            return "OrderState", f"OrderState(str({get}))"
+        if base == "String":
+            return ("Optional[str]", f"_opt_str({get})") if opt else ("str", f'str({get} or "")')
+        if base in ("u16", "u32", "u64"):
+            return ("Optional[int]", f"_opt_int({get})") if opt else ("int", f"int({get} or 0)")
+        if ty == "f64":
+            return "float", f"float({get} or 0)"
+        if ty == "bool":
+            return "bool", f"bool({get})"
+        if ty == "HashMap<String, u64>":
+            return "Mapping[str, int]", f"{{str(k): int(v) for k, v in ({get} or {{}}).items()}}"
+        vec = inner(ty, "Vec")
+        if vec in self.names:
+            return f"Tuple[{self.names[vec]}, ...]", f"tuple({self.names[vec]}._from_json(x) for x in {get} or ())"
+        if ty in self.names:
+            return self.names[ty], f"{self.names[ty]}._from_json({get} or {{}})"
+        raise SystemExit(f"gen-foreign: ledger: no rule for {record}.{name}: {ty}")
+
+    def generate(self) -> str:
+        text = self.src.read_text(encoding="utf-8")
+        structs = {m.group(3): (docs(m.group(1)), [(docs(f.group(1)), f.group(3), f.group(4).strip()) for f in FIELD.finditer(m.group(4))])
+                   for m in STRUCT.finditer(text)}
+        out = []
+        for record, py in self.names.items():
+            doc, fields = structs[record]
+            base = f"({self.bases[record]})" if record in self.bases else ""
+            out.append(f"@dataclass(frozen=True)\nclass {py}{base}:\n")
+            out.append(f'    """{rst(" ".join(doc))}"""\n\n')
+            rows = [(d, n) + self.field(record, n, ty) for d, n, ty in fields]
+            for d, n, ann, _ in rows:
+                out.append(f"    {n}: {ann}\n")
+                if d:
+                    out.append(f'    """{rst(" ".join(d))}"""\n')
+            out.append("    raw: Mapping[str, Any] = field(repr=False, compare=False)\n")
+            out.append('    """The sandbox\'s JSON object (fields a newer sandbox adds are here)."""\n')
+            out.append(f'\n    @classmethod\n    def _from_json(cls, d: Mapping[str, Any]) -> "{py}":\n        return cls(\n')
+            for _, n, _, read in rows:
+                out.append(f"            {n}={read},\n")
+            out.append("            raw=d,\n        )\n\n\n")
+        return replace_region(self.out, PY_BEGIN.replace("core/src/models.rs", "sandbox/src/ledger.rs"), PY_END, "".join(out))
+
+
 def rustfmt(text: str) -> str:
     """`text` as `cargo fmt` leaves it (the workspace's edition and settings)."""
     import subprocess
@@ -1123,6 +1188,7 @@ def main() -> int:
     outputs += [(path, replace_region(path, b, e, g)) for path, b, e, g in NodeErrors().targets()]
     outputs += PythonRequests().targets(core)
     outputs.append((UniffiDefaults.path, UniffiDefaults().generate()))
+    outputs.append((PythonLedger.out, PythonLedger().generate()))
     for out, text in outputs:
         text = rustfmt(text) if out.suffix == ".rs" else text
         if "--check" in sys.argv:

@@ -29,6 +29,7 @@ from __future__ import annotations
 from . import codes
 from ._ledger import (
     FaultEvent,
+    FaultRule,
     FaultsState,
     FlowRechargeRecord,
     Ledger,
@@ -48,6 +49,7 @@ __all__ = [
     "NotificationAttempt",
     "FlowRechargeRecord",
     "FaultEvent",
+    "FaultRule",
     "FaultsState",
     "TEST_BUSI_CODE",
     "TEST_KEY",

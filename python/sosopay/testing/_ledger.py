@@ -1,18 +1,21 @@
 """Typed records of the sandbox's ledger (``GET /_sandbox/ledger``, docs/SANDBOX.md "The ledger").
 
-Every record keeps the ledger's JSON object in ``raw`` (fields a newer sandbox adds are there).
+The records are generated from the sandbox's own structs (sandbox/src/ledger.rs) by
+scripts/gen-foreign.py; their extras are the mixins below. Every record keeps the ledger's JSON
+object in ``raw`` (fields a newer sandbox adds are there).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, List, Mapping, Optional, Tuple
 
 from ..enums import OrderState
 
 __all__ = [
     "SandboxOrder",
+    "FaultRule",
     "SandboxRefund",
     "NotificationAttempt",
     "FlowRechargeRecord",
@@ -29,33 +32,10 @@ def _opt_int(v: Any) -> Optional[int]:
     return None if v is None else int(v)
 
 
-@dataclass(frozen=True)
-class SandboxOrder:
-    """One order as the sandbox (the gateway's side) sees it."""
-
-    busi_id: str
-    charge_code: str
-    charge_down_code: str
-    charge_third_code: Optional[str]
-    kind: str
-    """``"micropay"``, ``"qr"`` or ``"jsapi"``."""
-    channel: Optional[int]
-    """``CHANNEL_TYPE`` (2 WeChat, 1 Alipay, ...)."""
+class _SandboxOrderRules:
     amount_fen: int
     refunded_fen: int
     state: OrderState
-    state_name: str
-    pay_subject: str
-    dynamic_id: Optional[str]
-    verify_code: Optional[str]
-    notify_url: Optional[str]
-    fail_reason: Optional[str]
-    created_at_ms: int
-    paid_at_ms: Optional[int]
-    ended_at_ms: Optional[int]
-    expires_at_ms: Optional[int]
-    begin_time: str
-    raw: Mapping[str, Any] = field(repr=False, compare=False)
 
     @property
     def is_paid(self) -> bool:
@@ -72,11 +52,181 @@ class SandboxOrder:
         """What can still be refunded."""
         return self.amount_fen - self.refunded_fen
 
+
+class _NotificationAttemptRules:
+    http_status: Optional[int]
+
+    @property
+    def accepted(self) -> bool:
+        """The merchant answered HTTP 200 (the gateway stops retrying)."""
+        return self.http_status == 200
+
+
+class _LedgerQueries:
+    """Rules a test can check: an order the customer paid shows STATE 1, 4 or 5; a cancelled one
+    2; never more than one order per charge code; ``refunded_fen`` never above ``amount_fen``."""
+
+    orders: Tuple["SandboxOrder", ...]
+    refunds: Tuple["SandboxRefund", ...]
+    notifications: Tuple["NotificationAttempt", ...]
+
+    def order(self, charge_code: str) -> Optional["SandboxOrder"]:
+        """The order with this charge code (the first, if two merchants used it)."""
+        return next((o for o in self.orders if o.charge_code == charge_code), None)
+
+    def refunds_of(self, charge_code: str) -> List["SandboxRefund"]:
+        """The refunds of one order, oldest first."""
+        return [r for r in self.refunds if r.charge_code == charge_code]
+
+    def notifications_of(self, charge_code: str) -> List["NotificationAttempt"]:
+        """The notification attempts for one order, oldest first."""
+        return [n for n in self.notifications if n.charge_code == charge_code]
+
+    @property
+    def paid_fen(self) -> int:
+        """The sum of every paid order's amount (refunds not deducted)."""
+        return sum(o.amount_fen for o in self.orders if o.is_paid)
+
+    @property
+    def refunded_fen(self) -> int:
+        """The sum of every order's refunds."""
+        return sum(o.refunded_fen for o in self.orders)
+
+
+# --- generated from sandbox/src/ledger.rs (scripts/gen-foreign.py)
+@dataclass(frozen=True)
+class FaultRule:
+    """A fault rule in force, in its parts."""
+
+    op: str
+    """The operation (``preOrder``, ``query``, ..., ``notify``, ``*``)."""
+    kind: str
+    """The fault (``drop_reply``, ``delay``, ...)."""
+    probability: float
+    """Chance per request, 0.0 to 1.0."""
+    param: Optional[str]
+    """The fault's parameter (milliseconds, status, field), if it has one."""
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
+    """The sandbox's JSON object (fields a newer sandbox adds are here)."""
+
+    @classmethod
+    def _from_json(cls, d: Mapping[str, Any]) -> "FaultRule":
+        return cls(
+            op=str(d.get("op") or ""),
+            kind=str(d.get("kind") or ""),
+            probability=float(d.get("probability") or 0),
+            param=_opt_str(d.get("param")),
+            raw=d,
+        )
+
+
+@dataclass(frozen=True)
+class FaultEvent:
+    """One fault that was injected."""
+
+    op: str
+    """The operation it hit."""
+    kind: str
+    """The fault."""
+    request_no: int
+    """The operation's request number it hit (1 for the first)."""
+    charge_code: Optional[str]
+    """The order the request named, when it named one."""
+    at_ms: int
+    """When."""
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
+    """The sandbox's JSON object (fields a newer sandbox adds are here)."""
+
+    @classmethod
+    def _from_json(cls, d: Mapping[str, Any]) -> "FaultEvent":
+        return cls(
+            op=str(d.get("op") or ""),
+            kind=str(d.get("kind") or ""),
+            request_no=int(d.get("request_no") or 0),
+            charge_code=_opt_str(d.get("charge_code")),
+            at_ms=int(d.get("at_ms") or 0),
+            raw=d,
+        )
+
+
+@dataclass(frozen=True)
+class FaultsState:
+    """The faults: the rules in force and what they did."""
+
+    seed: int
+    """The seed of the deterministic draws."""
+    rules: Tuple[FaultRule, ...]
+    """The rules in force."""
+    injected: Mapping[str, int]
+    """How many faults of each kind were injected, by ``op:kind``."""
+    events: Tuple[FaultEvent, ...]
+    """Every injected fault, in order."""
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
+    """The sandbox's JSON object (fields a newer sandbox adds are here)."""
+
+    @classmethod
+    def _from_json(cls, d: Mapping[str, Any]) -> "FaultsState":
+        return cls(
+            seed=int(d.get("seed") or 0),
+            rules=tuple(FaultRule._from_json(x) for x in d.get("rules") or ()),
+            injected={str(k): int(v) for k, v in (d.get("injected") or {}).items()},
+            events=tuple(FaultEvent._from_json(x) for x in d.get("events") or ()),
+            raw=d,
+        )
+
+
+@dataclass(frozen=True)
+class SandboxOrder(_SandboxOrderRules):
+    """One order as the gateway holds it."""
+
+    busi_id: str
+    """The merchant (``BUSI_ID``)."""
+    charge_code: str
+    """The merchant's order number (``CHARGE_CODE``)."""
+    charge_down_code: str
+    """The gateway's order number (``CHARGE_DOWN_CODE``)."""
+    charge_third_code: Optional[str]
+    """The channel's order number, once paid."""
+    kind: str
+    """``micropay``, ``qr`` or ``jsapi``."""
+    channel: Optional[int]
+    """The channel's wire code (``CHANNEL_TYPE``), when numeric."""
+    amount_fen: int
+    """The amount, in fen."""
+    refunded_fen: int
+    """What was refunded of it, in fen."""
+    state: OrderState
+    """The order state's wire code (``STATE``: 0 awaiting payment, 1 paid, ...)."""
+    state_name: str
+    """The state's name (``paid``, ``awaiting_payment``, ...)."""
+    pay_subject: str
+    """``PAY_SUBJECT``."""
+    dynamic_id: Optional[str]
+    """The customer's payment code (micropay only)."""
+    verify_code: Optional[str]
+    """The verification code(s) sent with the order."""
+    notify_url: Optional[str]
+    """Where notifications go (``NODIFY_URL``)."""
+    fail_reason: Optional[str]
+    """Why the payment failed or was cancelled, when it did."""
+    created_at_ms: int
+    """When the order was created (ms since the Unix epoch)."""
+    paid_at_ms: Optional[int]
+    """When it was paid."""
+    ended_at_ms: Optional[int]
+    """When it reached a final state."""
+    expires_at_ms: Optional[int]
+    """When an unpaid order expires (or a micropay's hold ends)."""
+    begin_time: str
+    """``BEGIN_TIME`` as the gateway writes it (``yyyy-MM-dd HH:mm:ss``, UTC+8)."""
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
+    """The sandbox's JSON object (fields a newer sandbox adds are here)."""
+
     @classmethod
     def _from_json(cls, d: Mapping[str, Any]) -> "SandboxOrder":
         return cls(
-            busi_id=str(d["busi_id"]),
-            charge_code=str(d["charge_code"]),
+            busi_id=str(d.get("busi_id") or ""),
+            charge_code=str(d.get("charge_code") or ""),
             charge_down_code=str(d.get("charge_down_code") or ""),
             charge_third_code=_opt_str(d.get("charge_third_code")),
             kind=str(d.get("kind") or ""),
@@ -101,26 +251,33 @@ class SandboxOrder:
 
 @dataclass(frozen=True)
 class SandboxRefund:
-    """One refund the sandbox accepted."""
+    """One refund."""
 
     busi_id: str
+    """The merchant."""
     out_refund_no: Optional[str]
+    """The merchant's refund number (``OUT_REFUND_NO``), when given."""
     charge_code: str
+    """The refunded order's ``CHARGE_CODE``."""
     charge_down_code: str
+    """The refunded order's ``CHARGE_DOWN_CODE``."""
     amount_fen: int
+    """The refunded amount, in fen."""
     state_after: OrderState
-    """The order's STATE right after this refund (4 partial, 5 full)."""
+    """The order's state code after the refund (4 refunded, 5 partly refunded)."""
     created_at_ms: int
+    """When the refund was made."""
     replays: int
-    """Repeated requests with the same ``OUT_REFUND_NO`` (answered, not refunded again)."""
+    """How many times the same refund was asked for again (and answered the same)."""
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    """The sandbox's JSON object (fields a newer sandbox adds are here)."""
 
     @classmethod
     def _from_json(cls, d: Mapping[str, Any]) -> "SandboxRefund":
         return cls(
-            busi_id=str(d["busi_id"]),
+            busi_id=str(d.get("busi_id") or ""),
             out_refund_no=_opt_str(d.get("out_refund_no")),
-            charge_code=str(d["charge_code"]),
+            charge_code=str(d.get("charge_code") or ""),
             charge_down_code=str(d.get("charge_down_code") or ""),
             amount_fen=int(d.get("amount_fen") or 0),
             state_after=OrderState(str(d.get("state_after"))),
@@ -131,37 +288,39 @@ class SandboxRefund:
 
 
 @dataclass(frozen=True)
-class NotificationAttempt:
-    """One delivery attempt of a payment notification (``PAY_NODIFY``) to a ``NODIFY_URL``."""
+class NotificationAttempt(_NotificationAttemptRules):
+    """One attempt at delivering a payment notification (``PAY_NODIFY``)."""
 
     busi_id: str
+    """The merchant."""
     charge_code: str
+    """The order notified about."""
     url: str
+    """The order's ``NODIFY_URL``."""
     attempt: int
-    """1 to 30."""
+    """1 for the first attempt, then 2, 3, ..."""
     http_status: Optional[int]
-    """What the merchant's endpoint answered; ``None`` when the request failed (see ``error``)."""
+    """The HTTP status the merchant answered, if it answered."""
     error: Optional[str]
+    """Why there was no answer (connection refused, timeout, ...)."""
     at_ms: int
+    """When the attempt was made."""
     format: str
-    """``"json"`` or ``"xml"``."""
+    """``json`` or ``xml``."""
     encrypted: bool
+    """Whether the body was 3DES-encrypted."""
     fault: Optional[str]
-    """The injected fault (``"bad_sign"``, ``"duplicate"``, ``"garble"``, ...), if any."""
+    """The fault injected into this attempt, if any."""
     duplicate: bool
-    """The extra copy sent by a ``duplicate`` fault."""
+    """Whether this was the second copy sent by the ``duplicate`` fault."""
     raw: Mapping[str, Any] = field(repr=False, compare=False)
-
-    @property
-    def accepted(self) -> bool:
-        """The merchant answered HTTP 200 (the gateway stops retrying)."""
-        return self.http_status == 200
+    """The sandbox's JSON object (fields a newer sandbox adds are here)."""
 
     @classmethod
     def _from_json(cls, d: Mapping[str, Any]) -> "NotificationAttempt":
         return cls(
-            busi_id=str(d["busi_id"]),
-            charge_code=str(d["charge_code"]),
+            busi_id=str(d.get("busi_id") or ""),
+            charge_code=str(d.get("charge_code") or ""),
             url=str(d.get("url") or ""),
             attempt=int(d.get("attempt") or 0),
             http_status=_opt_int(d.get("http_status")),
@@ -177,20 +336,27 @@ class NotificationAttempt:
 
 @dataclass(frozen=True)
 class FlowRechargeRecord:
-    """One mobile-data top-up (``flowRecharge``)."""
+    """One mobile data top-up (``flowRecharge``)."""
 
     busi_id: str
+    """The merchant."""
     order_id: str
+    """The gateway's order id."""
     phone_no: str
+    """The phone number topped up."""
     flow_val: int
+    """The data volume, in MB."""
     flow_type: str
+    """The top-up type (``0`` national, ...)."""
     created_at_ms: int
+    """When it was made."""
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    """The sandbox's JSON object (fields a newer sandbox adds are here)."""
 
     @classmethod
     def _from_json(cls, d: Mapping[str, Any]) -> "FlowRechargeRecord":
         return cls(
-            busi_id=str(d["busi_id"]),
+            busi_id=str(d.get("busi_id") or ""),
             order_id=str(d.get("order_id") or ""),
             phone_no=str(d.get("phone_no") or ""),
             flow_val=int(d.get("flow_val") or 0),
@@ -201,98 +367,38 @@ class FlowRechargeRecord:
 
 
 @dataclass(frozen=True)
-class FaultEvent:
-    """One injected fault."""
-
-    op: str
-    kind: str
-    request_no: int
-    """The n-th request of ``op`` since the rules were last set (1-based)."""
-    charge_code: Optional[str]
-    at_ms: int
-
-    @classmethod
-    def _from_json(cls, d: Mapping[str, Any]) -> "FaultEvent":
-        return cls(
-            op=str(d.get("op") or ""),
-            kind=str(d.get("kind") or ""),
-            request_no=int(d.get("request_no") or 0),
-            charge_code=_opt_str(d.get("charge_code")),
-            at_ms=int(d.get("at_ms") or 0),
-        )
-
-
-@dataclass(frozen=True)
-class FaultsState:
-    """The fault rules in force and what they did."""
-
-    seed: int
-    rules: Tuple[Mapping[str, Any], ...]
-    """As ``{"op", "kind", "probability", "param"}``."""
-    injected: Mapping[str, int]
-    """Counts per ``"op:kind"``, e.g. ``{"preOrder:drop_reply": 1}``."""
-    events: Tuple[FaultEvent, ...]
-
-    @classmethod
-    def _from_json(cls, d: Mapping[str, Any]) -> "FaultsState":
-        return cls(
-            seed=int(d.get("seed") or 0),
-            rules=tuple(d.get("rules") or ()),
-            injected={str(k): int(v) for k, v in (d.get("injected") or {}).items()},
-            events=tuple(FaultEvent._from_json(e) for e in d.get("events") or ()),
-        )
-
-
-@dataclass(frozen=True)
-class Ledger:
-    """Everything the sandbox did: the ground truth for reconciliation tests.
-
-    Rules a test can check: an order the customer paid shows STATE 1, 4 or 5; a cancelled one
-    2; never more than one order per charge code; ``refunded_fen`` never above ``amount_fen``.
-    """
+class Ledger(_LedgerQueries):
+    """Everything that happened since the sandbox started (or was last reset)."""
 
     orders: Tuple[SandboxOrder, ...]
+    """Every order, in the order they were created."""
     refunds: Tuple[SandboxRefund, ...]
+    """Every refund."""
     notifications: Tuple[NotificationAttempt, ...]
+    """Every notification delivery attempt."""
     flow_recharges: Tuple[FlowRechargeRecord, ...]
+    """Every top-up."""
     faults: FaultsState
+    """The fault rules and what they injected."""
     requests: Mapping[str, int]
-    """Requests received per operation (``{"preOrder": 3, "query": 7}``)."""
+    """How many requests each operation received."""
     time_scale: float
+    """The time scale the sandbox runs at."""
     raw: Mapping[str, Any] = field(repr=False, compare=False)
-
-    def order(self, charge_code: str) -> Optional[SandboxOrder]:
-        """The order with this charge code (the first, if two merchants used it)."""
-        return next((o for o in self.orders if o.charge_code == charge_code), None)
-
-    def refunds_of(self, charge_code: str) -> List[SandboxRefund]:
-        """The refunds of one order, oldest first."""
-        return [r for r in self.refunds if r.charge_code == charge_code]
-
-    def notifications_of(self, charge_code: str) -> List[NotificationAttempt]:
-        """The notification attempts for one order, oldest first."""
-        return [n for n in self.notifications if n.charge_code == charge_code]
-
-    @property
-    def paid_fen(self) -> int:
-        """The sum of every paid order's amount (refunds not deducted)."""
-        return sum(o.amount_fen for o in self.orders if o.is_paid)
-
-    @property
-    def refunded_fen(self) -> int:
-        """The sum of every order's refunds."""
-        return sum(o.refunded_fen for o in self.orders)
+    """The sandbox's JSON object (fields a newer sandbox adds are here)."""
 
     @classmethod
     def _from_json(cls, d: Mapping[str, Any]) -> "Ledger":
-        requests: Dict[str, int] = {str(k): int(v) for k, v in (d.get("requests") or {}).items()}
         return cls(
-            orders=tuple(SandboxOrder._from_json(o) for o in d.get("orders") or ()),
-            refunds=tuple(SandboxRefund._from_json(r) for r in d.get("refunds") or ()),
-            notifications=tuple(NotificationAttempt._from_json(n) for n in d.get("notifications") or ()),
-            flow_recharges=tuple(FlowRechargeRecord._from_json(f) for f in d.get("flow_recharges") or ()),
+            orders=tuple(SandboxOrder._from_json(x) for x in d.get("orders") or ()),
+            refunds=tuple(SandboxRefund._from_json(x) for x in d.get("refunds") or ()),
+            notifications=tuple(NotificationAttempt._from_json(x) for x in d.get("notifications") or ()),
+            flow_recharges=tuple(FlowRechargeRecord._from_json(x) for x in d.get("flow_recharges") or ()),
             faults=FaultsState._from_json(d.get("faults") or {}),
-            requests=requests,
-            time_scale=float(d.get("time_scale") or 1.0),
+            requests={str(k): int(v) for k, v in (d.get("requests") or {}).items()},
+            time_scale=float(d.get("time_scale") or 0),
             raw=d,
         )
+
+
+# --- end of generated
