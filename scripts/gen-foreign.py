@@ -635,6 +635,40 @@ class NodeRequests(UniffiRequests):
         "SerType": "SerType | `${number}`",
     }
     ts_fields = {("FlowRechargeRequest", "flow_type"): "'0' | '1'"}
+    #: Other constructors a JS request converts through: (constructor, method, fields left to
+    #: the constructor, optional fields it requires).
+    extra_ctors = {"OrderRequest": [("jsapi", "into_jsapi_core", ("trade_type",), ["sub_openid"])]}
+
+    def conversion(self, record: str, ctor: str, fn: str, required: List[str], cv: Dict[str, str], conv: List[Tuple[str, str]],
+                   types: Dict[str, str], omit: Tuple[str, ...], extra: List[str]) -> str:
+        """`fn`: the core's request through `ctor`; its required values converted first (in
+        field order, so that errors name the first bad field), then the base request, then the
+        other fields."""
+        params = constructor_params(record, ctor)
+        needed = [p for p in params if p in required or p in extra]
+        out = [f"    /// The core's request through `{record}::{ctor}` (values checked, defaults filled).\n",
+               f"    pub(crate) fn {fn}(self) -> Result<sosopay::models::{record}, Error> {{\n", "        let r = self;\n"]
+        for p in needed:
+            c = cv[p]
+            if p in extra:  # optional in the JS object, required by this constructor
+                c = f'r.{p}.ok_or_else(|| validation("{camel(p)}", "is required"))?'
+            out.append(f"        let {p} = {c};\n")
+        args = [p if p in needed else "String::new()" for p in params]
+        out.append(f"        let base = sosopay::models::{record}::{ctor}({', '.join(args)});\n")
+        rest = [(n, c) for n, c in conv if n not in needed and n not in omit and n not in required]
+        # A field the other constructor required but this one leaves to its default.
+        rest += [(n, self.defaulted(n, types[n], cv[n])) for n in required if n not in params]
+        if not rest:
+            return "".join(out) + "        Ok(base)\n    }\n"
+        out.append(f"        Ok(sosopay::models::{record} {{\n")
+        out += [f"            {n}: {c},\n" for n, c in rest]
+        return "".join(out) + "            ..base\n        })\n    }\n"
+
+    @staticmethod
+    def defaulted(name: str, ty: str, required_conv: str) -> str:
+        if ty in ENUMS:
+            return f"r.{name}.as_deref().map_or(base.{name}, parse_enum)"
+        raise SystemExit(f"gen-foreign: node requests: {name} ({ty}) has no default")
 
     def generate(self, core: Dict[str, Tuple[List[str], List[Tuple[List[str], str, str]]]]) -> str:
         out = [
@@ -701,23 +735,10 @@ class NodeRequests(UniffiRequests):
                 out.append(f"    pub {name}: {t},\n")
             out.append("}\n\n")
             cv = dict(conv)
-            # The constructor's arguments: required values converted first (in field order, so
-            # that errors name the first bad field), then the base request.
-            out.append(f"impl {record} {{\n    /// The core's request (values checked, defaults filled).\n")
-            out.append(f"    pub(crate) fn into_core(self) -> Result<sosopay::models::{record}, Error> {{\n")
-            out.append("        let r = self;\n")
-            for p in required:
-                out.append(f"        let {p} = {cv[p]};\n")
-            args = [p if p in required else "String::new()" for p in params]
-            out.append(f"        let base = sosopay::models::{record}::{ctor}({', '.join(args)});\n")
-            rest = [(n, c) for n, c in conv if n not in required]
-            if not rest:
-                out.append("        Ok(base)\n    }\n}\n")
-                continue
-            out.append(f"        Ok(sosopay::models::{record} {{\n")
-            for n, c in rest:
-                out.append(f"            {n}: {c},\n")
-            out.append("            ..base\n        })\n    }\n}\n")
+            out.append(f"impl {record} {{\n")
+            for ctor_name, fn, omit, extra in [(ctor, "into_core", (), [])] + self.extra_ctors.get(record, []):
+                out.append(self.conversion(record, ctor_name, fn, required, cv, conv, types, omit, extra))
+            out.append("}\n")
         return "".join(out)
 
 

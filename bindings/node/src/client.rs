@@ -12,9 +12,7 @@ use napi::{Env, Status};
 use napi_derive::napi;
 use sosopay::codec::Format;
 use sosopay::flows::{PaymentOutcome as CoreOutcome, WaitOptions as CoreWait};
-use sosopay::models::{
-    CancelRequest as CoreCancel, OrderRequest as CoreOrder, QueryRequest as CoreQuery,
-};
+use sosopay::models::{CancelRequest as CoreCancel, QueryRequest as CoreQuery};
 use sosopay::{ClientConfig, Environment, Error, RetryPolicy};
 
 use crate::error::{to_napi, validation, IntoNapi};
@@ -227,14 +225,7 @@ fn config(o: ClientOptions) -> Result<ClientConfig, Error> {
 // ---------------------------------------------------------------------------------------------
 // Requests
 
-// The request objects are generated from the core's: see requests.rs. A JSAPI order's channel
-// is WeChat when the caller leaves it out.
-fn order_in(mut r: OrderRequest, jsapi: bool) -> Result<CoreOrder, Error> {
-    if jsapi && r.channel.is_none() {
-        r.channel = Some("Wechat".to_owned());
-    }
-    r.into_core()
-}
+// The request objects and their conversions are generated from the core's: see requests.rs.
 
 /// Timing of `micropayAndWait` and `waitForPayment`, their progress callback, and (in the JS
 /// layer, see `sosopay.d.ts`) their `signal`.
@@ -418,8 +409,9 @@ impl Client {
         request: OrderRequest,
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
-        let job =
-            order_in(request, false).map(|r| move || c.create_qr_order(&r).map(OrderReply::from));
+        let job = request
+            .into_core()
+            .map(|r| move || c.create_qr_order(&r).map(OrderReply::from));
         promise(env, job)
     }
 
@@ -431,8 +423,9 @@ impl Client {
         request: OrderRequest,
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
-        let job =
-            order_in(request, true).map(|r| move || c.create_jsapi_order(&r).map(OrderReply::from));
+        let job = request
+            .into_jsapi_core()
+            .map(|r| move || c.create_jsapi_order(&r).map(OrderReply::from));
         promise(env, job)
     }
 

@@ -53,7 +53,7 @@ pub struct MicropayRequest {
 }
 
 impl MicropayRequest {
-    /// The core's request (values checked, defaults filled).
+    /// The core's request through `MicropayRequest::new` (values checked, defaults filled).
     pub(crate) fn into_core(self) -> Result<sosopay::models::MicropayRequest, Error> {
         let r = self;
         let charge_code = r.charge_code;
@@ -128,7 +128,7 @@ pub struct OrderRequest {
 }
 
 impl OrderRequest {
-    /// The core's request (values checked, defaults filled).
+    /// The core's request through `OrderRequest::new` (values checked, defaults filled).
     pub(crate) fn into_core(self) -> Result<sosopay::models::OrderRequest, Error> {
         let r = self;
         let charge_code = r.charge_code;
@@ -152,6 +152,31 @@ impl OrderRequest {
             trade_type: r.trade_type.as_deref().map(parse_enum),
             sub_appid: r.sub_appid,
             sub_openid: r.sub_openid,
+            ..base
+        })
+    }
+    /// The core's request through `OrderRequest::jsapi` (values checked, defaults filled).
+    pub(crate) fn into_jsapi_core(self) -> Result<sosopay::models::OrderRequest, Error> {
+        let r = self;
+        let charge_code = r.charge_code;
+        let amount = amount(&r.amount, &r.amount_fen, "amount", "amountFen")?;
+        let pay_subject = r.pay_subject;
+        let sub_openid = r
+            .sub_openid
+            .ok_or_else(|| validation("subOpenid", "is required"))?;
+        let base =
+            sosopay::models::OrderRequest::jsapi(charge_code, amount, pay_subject, sub_openid);
+        Ok(sosopay::models::OrderRequest {
+            oper_id: r.oper_id.unwrap_or_default(),
+            dev_id: r.dev_id.unwrap_or_default(),
+            register_id: r.register_id,
+            merchant_para: r.merchant_para,
+            time_expire: count(r.time_expire, "timeExpire")?,
+            notify_url: r.notify_url,
+            goods: goods_in(r.goods)?,
+            verify_codes: r.verify_codes,
+            sub_appid: r.sub_appid,
+            channel: r.channel.as_deref().map_or(base.channel, parse_enum),
             ..base
         })
     }
@@ -185,7 +210,7 @@ pub struct RefundRequest {
 }
 
 impl RefundRequest {
-    /// The core's request (values checked, defaults filled).
+    /// The core's request through `RefundRequest::new` (values checked, defaults filled).
     pub(crate) fn into_core(self) -> Result<sosopay::models::RefundRequest, Error> {
         let r = self;
         let refund_amount = amount(
@@ -223,7 +248,7 @@ pub struct QueryRequest {
 }
 
 impl QueryRequest {
-    /// The core's request (values checked, defaults filled).
+    /// The core's request through `QueryRequest::by_charge_code` (values checked, defaults filled).
     pub(crate) fn into_core(self) -> Result<sosopay::models::QueryRequest, Error> {
         let r = self;
         let code = r.code;
@@ -245,7 +270,7 @@ pub struct CancelRequest {
 }
 
 impl CancelRequest {
-    /// The core's request (values checked, defaults filled).
+    /// The core's request through `CancelRequest::new` (values checked, defaults filled).
     pub(crate) fn into_core(self) -> Result<sosopay::models::CancelRequest, Error> {
         let r = self;
         let charge_code = r.charge_code;
@@ -272,7 +297,7 @@ pub struct FlowRechargeRequest {
 }
 
 impl FlowRechargeRequest {
-    /// The core's request (values checked, defaults filled).
+    /// The core's request through `FlowRechargeRequest::new` (values checked, defaults filled).
     pub(crate) fn into_core(self) -> Result<sosopay::models::FlowRechargeRequest, Error> {
         let r = self;
         let phone_no = r.phone_no;
