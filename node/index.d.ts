@@ -852,7 +852,7 @@ export interface RefundRequest {
   devId?: string
 }
 
-/** One attempt of one request, for logging and metrics. Never contains the key or a body. */
+/** One attempt of one request, for logging and metrics. Never contains the key or the body. */
 export interface RequestLog {
   /** `preOrder`, `order`, `refund`, `query`, `cancelTrade` or `flowRecharge`. */
   operation: string
@@ -860,7 +860,11 @@ export interface RequestLog {
   chargeCode?: string
   /** 1 for the first attempt. */
   attempt: number
-  /** Time from sending to the decoded reply or the error, ms. */
+  /**
+   * Time from sending to the decoded reply or the error.
+   *
+   * Here: milliseconds.
+   */
   durationMs: number
   /** The HTTP status, when a reply arrived. */
   httpStatus?: number
@@ -944,26 +948,49 @@ export declare function verifyCancel(key: string, sign: string, chargeCode: stri
 export declare function verifyQuery(key: string, sign: string, chargeCode: string): VerifiedSignature
 
 /**
- * Timing of `micropayAndWait` and `waitForPayment`, their progress callback, and (in the JS
- * layer, see `sosopay.d.ts`) their `signal`.
+ * Timing of the flows.
+ *
+ * Here also the progress callback and (in the JS layer, see `sosopay.d.ts`) the `signal`.
  */
 export interface WaitOptions {
-  /** How long to wait before cancelling (micropay) or giving up (wait), ms. Default 60000. */
+  /**
+   * How long to wait for the customer before cancelling (micropay) or giving up (wait),
+   * from the start of the flow. The last query is made at the deadline, not before.
+   * Default 60 s.
+   *
+   * Here: milliseconds.
+   */
   deadlineMs?: number
-  /** The first pause between queries, ms. Default 2000. */
+  /**
+   * The first pause between queries. Default 2 s.
+   *
+   * Here: milliseconds.
+   */
   pollIntervalMs?: number
-  /** The pause grows up to this, ms. Default 5000. */
+  /**
+   * The pause grows by half each time up to this. Default 5 s.
+   *
+   * Here: milliseconds.
+   */
   maxPollIntervalMs?: number
-  /** How many times to try cancelling before reporting `"Unresolved"`. Default 5. */
+  /** How many times to try cancelling before reporting the outcome unresolved. Default 5. */
   cancelAttempts?: number
   /**
-   * The upper bound of the whole flow, ms (at least `deadlineMs`). Default 90000, or
-   * `deadlineMs` + 30000 when that is longer.
+   * The upper bound of the whole flow: the micropay request, every query and the cancel
+   * phase. When it runs out the flow returns (`Unresolved` if nothing is proven).
+   * Default 90 s; at least `deadline`.
+   *
+   * Here: milliseconds.
+   *
+   * Unset: the core's `WaitOptions::default_max_duration` of the deadline (90 s, or the deadline + 30 s when longer).
    */
   maxDurationMs?: number
   /**
-   * How long the gateway may still act on a request the client gave up on, ms. Default
-   * 80000.
+   * How long after the client gave up on a request the gateway may still carry it out
+   * (the gateway holds a micropay up to 80 s). Until then, "order does not exist" proves
+   * nothing. Default 80 s.
+   *
+   * Here: milliseconds.
    */
   gatewayHoldMs?: number
   /**

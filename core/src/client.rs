@@ -135,7 +135,7 @@ pub struct RequestLog {
     pub http_status: Option<u16>,
     /// `RESULT.CODE`, when a reply was decoded.
     pub result_code: Option<String>,
-    /// The order's `STATE` in the reply, when it has one.
+    /// The order's `STATE` in the reply (wire text, e.g. `"0"`), when it has one.
     pub order_state: Option<String>,
     /// The error, when the attempt failed.
     pub error: Option<String>,

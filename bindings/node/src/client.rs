@@ -11,12 +11,13 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status};
 use napi_derive::napi;
 use sosopay::codec::Format;
-use sosopay::flows::{PaymentOutcome as CoreOutcome, WaitOptions as CoreWait};
+use sosopay::flows::PaymentOutcome as CoreOutcome;
 use sosopay::models::{CancelRequest as CoreCancel, QueryRequest as CoreQuery};
 use sosopay::{ClientConfig, Environment, Error, RetryPolicy};
 
 use crate::error::{to_napi, validation, IntoNapi};
 use crate::flows::{self, CancelToken, ProgressFn};
+use crate::options::{wait_in, RequestLog, WaitOptions};
 use crate::replies::{
     CancelReply, FlowRechargeReply, OrderDetails, OrderReply, QueryReply, RefundReply,
 };
@@ -36,42 +37,6 @@ pub struct RetryOptions {
     pub base_delay_ms: Option<f64>,
     /// The largest delay, ms. Default 2000.
     pub max_delay_ms: Option<f64>,
-}
-
-/// One attempt of one request, for logging and metrics. Never contains the key or a body.
-#[napi(object)]
-pub struct RequestLog {
-    /// `preOrder`, `order`, `refund`, `query`, `cancelTrade` or `flowRecharge`.
-    pub operation: String,
-    /// The order concerned, when there is one.
-    pub charge_code: Option<String>,
-    /// 1 for the first attempt.
-    pub attempt: u32,
-    /// Time from sending to the decoded reply or the error, ms.
-    pub duration_ms: f64,
-    /// The HTTP status, when a reply arrived.
-    pub http_status: Option<u16>,
-    /// `RESULT.CODE`, when a reply was decoded.
-    pub result_code: Option<String>,
-    /// The order's `STATE` in the reply (wire text, e.g. `"0"`), when it has one.
-    pub order_state: Option<String>,
-    /// The error, when the attempt failed.
-    pub error: Option<String>,
-}
-
-impl From<&sosopay::RequestLog> for RequestLog {
-    fn from(l: &sosopay::RequestLog) -> Self {
-        RequestLog {
-            operation: l.operation.to_owned(),
-            charge_code: l.charge_code.clone(),
-            attempt: l.attempt,
-            duration_ms: l.duration.as_secs_f64() * 1000.0,
-            http_status: l.http_status,
-            result_code: l.result_code.clone(),
-            order_state: l.order_state.clone(),
-            error: l.error.clone(),
-        }
-    }
 }
 
 /// The `onRequest` callback: called from the worker thread, queued onto the JS thread; weak, so
@@ -152,15 +117,6 @@ const CONFIG_FIELDS: &[(&str, &str)] = &[
     ("retry.max_delay", "retry.maxDelayMs"),
 ];
 
-/// The same for `WaitOptions`.
-const WAIT_FIELDS: &[(&str, &str)] = &[
-    ("deadline", "deadlineMs"),
-    ("poll_interval", "pollIntervalMs"),
-    ("max_poll_interval", "maxPollIntervalMs"),
-    ("max_duration", "maxDurationMs"),
-    ("gateway_hold", "gatewayHoldMs"),
-];
-
 fn config(o: ClientOptions) -> Result<ClientConfig, Error> {
     let base_url =
         match (o.base_url, o.environment) {
@@ -226,49 +182,6 @@ fn config(o: ClientOptions) -> Result<ClientConfig, Error> {
 // Requests
 
 // The request objects and their conversions are generated from the core's: see requests.rs.
-
-/// Timing of `micropayAndWait` and `waitForPayment`, their progress callback, and (in the JS
-/// layer, see `sosopay.d.ts`) their `signal`.
-#[napi(object, object_to_js = false)]
-pub struct WaitOptions {
-    /// How long to wait before cancelling (micropay) or giving up (wait), ms. Default 60000.
-    pub deadline_ms: Option<f64>,
-    /// The first pause between queries, ms. Default 2000.
-    pub poll_interval_ms: Option<f64>,
-    /// The pause grows up to this, ms. Default 5000.
-    pub max_poll_interval_ms: Option<f64>,
-    /// How many times to try cancelling before reporting `"Unresolved"`. Default 5.
-    pub cancel_attempts: Option<f64>,
-    /// The upper bound of the whole flow, ms (at least `deadlineMs`). Default 90000, or
-    /// `deadlineMs` + 30000 when that is longer.
-    pub max_duration_ms: Option<f64>,
-    /// How long the gateway may still act on a request the client gave up on, ms. Default
-    /// 80000.
-    pub gateway_hold_ms: Option<f64>,
-    /// Called with each `FlowEvent` (on the JS thread, asynchronously, in order; `'done'`
-    /// before the Promise settles). A throw becomes a process warning.
-    #[napi(ts_type = "(event: FlowEvent) => void")]
-    pub on_progress: Option<ProgressFn>,
-}
-
-/// The flow options, checked here (as the core will) so that an error names the JS option.
-fn wait_in(o: Option<WaitOptions>) -> Result<CoreWait, Error> {
-    let d = CoreWait::default();
-    let Some(o) = o else { return Ok(d) };
-    let deadline = millis(o.deadline_ms, "deadlineMs")?.unwrap_or(d.deadline);
-    let w = CoreWait {
-        deadline,
-        poll_interval: millis(o.poll_interval_ms, "pollIntervalMs")?.unwrap_or(d.poll_interval),
-        max_poll_interval: millis(o.max_poll_interval_ms, "maxPollIntervalMs")?
-            .unwrap_or(d.max_poll_interval),
-        cancel_attempts: count(o.cancel_attempts, "cancelAttempts")?.unwrap_or(d.cancel_attempts),
-        max_duration: millis(o.max_duration_ms, "maxDurationMs")?
-            .unwrap_or_else(|| CoreWait::default_max_duration(deadline)),
-        gateway_hold: millis(o.gateway_hold_ms, "gatewayHoldMs")?.unwrap_or(d.gateway_hold),
-    };
-    w.validate().map_err(|e| e.renamed_fields(WAIT_FIELDS))?;
-    Ok(w)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Replies

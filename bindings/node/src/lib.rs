@@ -12,6 +12,7 @@ mod envelope;
 mod error;
 mod flows;
 mod notify;
+mod options;
 mod replies;
 mod requests;
 #[cfg(feature = "sandbox")]

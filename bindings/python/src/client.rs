@@ -7,38 +7,13 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sosopay::codec::Format;
-use sosopay::{Client, ClientConfig, Environment, RequestLog, WaitOptions};
+use sosopay::{Client, ClientConfig, Environment, RequestLog};
 
 use crate::args::Args;
 use crate::convert::to_py_dict;
 use crate::errors::{validation, OrPyErr};
 use crate::flows::{self, PyCancelToken};
 use crate::requests;
-
-/// The flow options (seconds, like every Python duration); unset ones keep the core's defaults,
-/// and `max_duration` follows the deadline (`WaitOptions::default_max_duration`). The core
-/// checks them together when the flow starts; its field names are the Python argument names.
-fn wait_options(a: &Args<'_, '_>) -> PyResult<WaitOptions> {
-    let mut o = WaitOptions::default();
-    for (name, field) in [
-        ("deadline", &mut o.deadline),
-        ("poll_interval", &mut o.poll_interval),
-        ("max_poll_interval", &mut o.max_poll_interval),
-        ("gateway_hold", &mut o.gateway_hold),
-    ] {
-        if let Some(d) = a.seconds(name)? {
-            *field = d;
-        }
-    }
-    if let Some(n) = a.opt_count("cancel_attempts")? {
-        o.cancel_attempts = n;
-    }
-    o.max_duration = match a.seconds("max_duration")? {
-        Some(d) => d,
-        None => WaitOptions::default_max_duration(o.deadline),
-    };
-    Ok(o)
-}
 
 /// The core's names of `ClientConfig` fields that differ from the Python arguments.
 const CONFIG_FIELDS: &[(&str, &str)] = &[
@@ -240,7 +215,7 @@ impl PyClient {
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let r = requests::micropay_request(&Args(req))?;
-        let opts = wait_options(&Args(wait))?;
+        let opts = requests::wait_options(&Args(wait))?;
         let ctl = flows::control(cancel, on_progress);
         self.run(req.py(), move |c| c.micropay_and_wait_with(&r, &opts, &ctl))
     }
@@ -253,7 +228,7 @@ impl PyClient {
         cancel: Option<&Bound<'py, PyCancelToken>>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let opts = wait_options(&Args(wait))?;
+        let opts = requests::wait_options(&Args(wait))?;
         let ctl = flows::control(cancel, on_progress);
         self.run(wait.py(), move |c| {
             c.wait_for_payment_with(&charge_code, &opts, &ctl)

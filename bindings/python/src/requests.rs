@@ -129,3 +129,26 @@ pub(crate) fn flow_recharge_request(a: &Args<'_, '_>) -> PyResult<FlowRechargeRe
         ..base
     })
 }
+
+/// The flows' timing from the wait arguments (seconds): unset ones keep the core's defaults.
+pub(crate) fn wait_options(a: &Args<'_, '_>) -> PyResult<sosopay::WaitOptions> {
+    let d = sosopay::WaitOptions::default();
+    let deadline = a.seconds("deadline")?.unwrap_or(d.deadline);
+    let poll_interval = a.seconds("poll_interval")?.unwrap_or(d.poll_interval);
+    let max_poll_interval = a
+        .seconds("max_poll_interval")?
+        .unwrap_or(d.max_poll_interval);
+    let cancel_attempts = a.opt_count("cancel_attempts")?.unwrap_or(d.cancel_attempts);
+    let max_duration = a
+        .seconds("max_duration")?
+        .unwrap_or_else(|| sosopay::WaitOptions::default_max_duration(deadline));
+    let gateway_hold = a.seconds("gateway_hold")?.unwrap_or(d.gateway_hold);
+    Ok(sosopay::WaitOptions {
+        deadline,
+        poll_interval,
+        max_poll_interval,
+        cancel_attempts,
+        max_duration,
+        gateway_hold,
+    })
+}

@@ -2,25 +2,19 @@
 //! configured timeout): call it from a background thread or coroutine, never the UI thread.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::enums::ResultCode;
 use crate::envelope::MerchantKey;
 use crate::error::{Result, SosopayError};
 use crate::flows::{self, CancelToken, FlowProgress};
 use crate::models::u32_in;
+use crate::options::{ms_in, RequestLog, WaitOptions};
 use crate::replies::{
     CancelReply, FlowRechargeReply, OrderDetails, OrderReply, QueryReply, RefundReply,
 };
 use crate::requests::{
     CancelRequest, FlowRechargeRequest, MicropayRequest, OrderRequest, QueryRequest, RefundRequest,
 };
-
-fn ms_in(field: &str, ms: i64) -> Result<Duration> {
-    u64::try_from(ms)
-        .map(Duration::from_millis)
-        .map_err(|_| SosopayError::validation(field, format!("{ms} ms is negative")))
-}
 
 /// The core's names of `ClientConfig` fields that differ from this record's.
 const CONFIG_FIELDS: &[(&str, &str)] = &[
@@ -31,19 +25,6 @@ const CONFIG_FIELDS: &[(&str, &str)] = &[
     ("retry.base_delay", "retry_base_delay_ms"),
     ("retry.max_delay", "retry_max_delay_ms"),
 ];
-
-/// The same for `WaitOptions`.
-const WAIT_FIELDS: &[(&str, &str)] = &[
-    ("deadline", "deadline_ms"),
-    ("poll_interval", "poll_interval_ms"),
-    ("max_poll_interval", "max_poll_interval_ms"),
-    ("max_duration", "max_duration_ms"),
-    ("gateway_hold", "gateway_hold_ms"),
-];
-
-fn ms_out(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
 
 /// The gateway's published environments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -146,42 +127,6 @@ impl ClientConfig {
     }
 }
 
-/// One attempt of one request, for logging and metrics. Never contains the key or the body.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct RequestLog {
-    /// `preOrder`, `order`, `refund`, `query`, `cancelTrade` or `flowRecharge`.
-    pub operation: String,
-    /// The order concerned, when there is one.
-    pub charge_code: Option<String>,
-    /// 1 for the first attempt.
-    pub attempt: i32,
-    /// Time from sending to the decoded reply or the error, ms.
-    pub duration_ms: i64,
-    /// The HTTP status, when a reply arrived.
-    pub http_status: Option<i32>,
-    /// `RESULT.CODE`, when a reply was decoded.
-    pub result_code: Option<String>,
-    /// The order's `STATE` in the reply (wire text, e.g. `"0"`), when it has one.
-    pub order_state: Option<String>,
-    /// The error, when the attempt failed.
-    pub error: Option<String>,
-}
-
-impl From<&sosopay::RequestLog> for RequestLog {
-    fn from(l: &sosopay::RequestLog) -> Self {
-        RequestLog {
-            operation: l.operation.to_owned(),
-            charge_code: l.charge_code.clone(),
-            attempt: crate::models::count_out(l.attempt),
-            duration_ms: ms_out(l.duration),
-            http_status: l.http_status.map(i32::from),
-            result_code: l.result_code.clone(),
-            order_state: l.order_state.clone(),
-            error: l.error.clone(),
-        }
-    }
-}
-
 /// Receives a [`RequestLog`] after every attempt (implemented in Kotlin or Swift). It is called
 /// on the thread making the request; keep it quick. An exception it throws is ignored.
 #[uniffi::export(with_foreign)]
@@ -196,56 +141,6 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for SosopayError {
             kind: "callback".to_owned(),
             reason: e.reason,
         }
-    }
-}
-
-/// Timing of the flows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
-pub struct WaitOptions {
-    /// How long to wait for the payment before cancelling (micropay) or giving up (wait),
-    /// from the start of the flow, ms. The last query is made at the deadline.
-    #[uniffi(default = 60000)]
-    pub deadline_ms: i64,
-    /// The first pause between queries, ms.
-    #[uniffi(default = 2000)]
-    pub poll_interval_ms: i64,
-    /// The pause grows by half each time up to this, ms.
-    #[uniffi(default = 5000)]
-    pub max_poll_interval_ms: i64,
-    /// How many times to try cancelling before reporting the outcome unresolved.
-    #[uniffi(default = 5)]
-    pub cancel_attempts: i32,
-    /// The upper bound of the whole flow, ms (at least `deadline_ms`); unset: 90 s, or the
-    /// deadline + 30 s when that is longer.
-    #[uniffi(default = None)]
-    pub max_duration_ms: Option<i64>,
-    /// How long the gateway may still act on a request the client gave up on, ms; until
-    /// then "does not exist" proves nothing.
-    #[uniffi(default = 80000)]
-    pub gateway_hold_ms: i64,
-}
-
-impl WaitOptions {
-    fn to_core(o: Option<WaitOptions>) -> Result<sosopay::WaitOptions> {
-        let Some(o) = o else {
-            return Ok(sosopay::WaitOptions::default());
-        };
-        let deadline = ms_in("deadline_ms", o.deadline_ms)?;
-        let w = sosopay::WaitOptions {
-            deadline,
-            poll_interval: ms_in("poll_interval_ms", o.poll_interval_ms)?,
-            max_poll_interval: ms_in("max_poll_interval_ms", o.max_poll_interval_ms)?,
-            cancel_attempts: u32_in("cancel_attempts", o.cancel_attempts)?,
-            max_duration: match o.max_duration_ms {
-                Some(ms) => ms_in("max_duration_ms", ms)?,
-                None => sosopay::WaitOptions::default_max_duration(deadline),
-            },
-            gateway_hold: ms_in("gateway_hold_ms", o.gateway_hold_ms)?,
-        };
-        // Checked here (as the flows will) so that an error names this record's field.
-        w.validate()
-            .map_err(|e| SosopayError::from(e.renamed_fields(WAIT_FIELDS)))?;
-        Ok(w)
     }
 }
 

@@ -19,12 +19,13 @@ mod error_enum;
 mod flows;
 mod models;
 mod notify;
+mod options;
 mod replies;
 mod requests;
 
 pub use client::{
-    ClientConfig, GatewayEnvironment, OutcomeStatus, PaymentOutcome, ReplyFormat, RequestLog,
-    RequestLogger, SosopayClient, WaitOptions,
+    ClientConfig, GatewayEnvironment, OutcomeStatus, PaymentOutcome, ReplyFormat, RequestLogger,
+    SosopayClient,
 };
 pub use enums::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType};
 pub use envelope::{Envelope, MerchantKey, SealedBody, VerifiedSignature};
@@ -32,6 +33,7 @@ pub use error::SosopayError;
 pub use flows::{CancelToken, FlowEvent, FlowProgress};
 pub use models::{Goods, PaymentNotification};
 pub use notify::NotificationVerifier;
+pub use options::{RequestLog, WaitOptions};
 pub use replies::{
     CancelReply, FlowOrder, FlowRechargeReply, FundBill, GatewayResult, JsapiParams, OrderDetails,
     OrderReply, QueryReply, RefundReply,

@@ -4554,7 +4554,9 @@ public struct RequestLog: Equatable, Hashable {
      */
     public var attempt: Int32
     /**
-     * Time from sending to the decoded reply or the error, ms.
+     * Time from sending to the decoded reply or the error.
+     *
+     * Here: milliseconds.
      */
     public var durationMs: Int64
     /**
@@ -4587,7 +4589,9 @@ public struct RequestLog: Equatable, Hashable {
          * 1 for the first attempt.
          */attempt: Int32, 
         /**
-         * Time from sending to the decoded reply or the error, ms.
+         * Time from sending to the decoded reply or the error.
+         *
+         * Here: milliseconds.
          */durationMs: Int64, 
         /**
          * The HTTP status, when a reply arrived.
@@ -4809,30 +4813,45 @@ public func FfiConverterTypeVerifiedSignature_lower(_ value: VerifiedSignature) 
  */
 public struct WaitOptions: Equatable, Hashable {
     /**
-     * How long to wait for the payment before cancelling (micropay) or giving up (wait),
-     * from the start of the flow, ms. The last query is made at the deadline.
+     * How long to wait for the customer before cancelling (micropay) or giving up (wait),
+     * from the start of the flow. The last query is made at the deadline, not before.
+     * Default 60 s.
+     *
+     * Here: milliseconds.
      */
     public var deadlineMs: Int64
     /**
-     * The first pause between queries, ms.
+     * The first pause between queries. Default 2 s.
+     *
+     * Here: milliseconds.
      */
     public var pollIntervalMs: Int64
     /**
-     * The pause grows by half each time up to this, ms.
+     * The pause grows by half each time up to this. Default 5 s.
+     *
+     * Here: milliseconds.
      */
     public var maxPollIntervalMs: Int64
     /**
-     * How many times to try cancelling before reporting the outcome unresolved.
+     * How many times to try cancelling before reporting the outcome unresolved. Default 5.
      */
     public var cancelAttempts: Int32
     /**
-     * The upper bound of the whole flow, ms (at least `deadline_ms`); unset: 90 s, or the
-     * deadline + 30 s when that is longer.
+     * The upper bound of the whole flow: the micropay request, every query and the cancel
+     * phase. When it runs out the flow returns (`Unresolved` if nothing is proven).
+     * Default 90 s; at least `deadline`.
+     *
+     * Here: milliseconds.
+     *
+     * Unset: the core's `WaitOptions::default_max_duration` of the deadline (90 s, or the deadline + 30 s when longer).
      */
     public var maxDurationMs: Int64?
     /**
-     * How long the gateway may still act on a request the client gave up on, ms; until
-     * then "does not exist" proves nothing.
+     * How long after the client gave up on a request the gateway may still carry it out
+     * (the gateway holds a micropay up to 80 s). Until then, "order does not exist" proves
+     * nothing. Default 80 s.
+     *
+     * Here: milliseconds.
      */
     public var gatewayHoldMs: Int64
 
@@ -4840,25 +4859,40 @@ public struct WaitOptions: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * How long to wait for the payment before cancelling (micropay) or giving up (wait),
-         * from the start of the flow, ms. The last query is made at the deadline.
+         * How long to wait for the customer before cancelling (micropay) or giving up (wait),
+         * from the start of the flow. The last query is made at the deadline, not before.
+         * Default 60 s.
+         *
+         * Here: milliseconds.
          */deadlineMs: Int64 = Int64(60000), 
         /**
-         * The first pause between queries, ms.
+         * The first pause between queries. Default 2 s.
+         *
+         * Here: milliseconds.
          */pollIntervalMs: Int64 = Int64(2000), 
         /**
-         * The pause grows by half each time up to this, ms.
+         * The pause grows by half each time up to this. Default 5 s.
+         *
+         * Here: milliseconds.
          */maxPollIntervalMs: Int64 = Int64(5000), 
         /**
-         * How many times to try cancelling before reporting the outcome unresolved.
+         * How many times to try cancelling before reporting the outcome unresolved. Default 5.
          */cancelAttempts: Int32 = 5, 
         /**
-         * The upper bound of the whole flow, ms (at least `deadline_ms`); unset: 90 s, or the
-         * deadline + 30 s when that is longer.
+         * The upper bound of the whole flow: the micropay request, every query and the cancel
+         * phase. When it runs out the flow returns (`Unresolved` if nothing is proven).
+         * Default 90 s; at least `deadline`.
+         *
+         * Here: milliseconds.
+         *
+         * Unset: the core's `WaitOptions::default_max_duration` of the deadline (90 s, or the deadline + 30 s when longer).
          */maxDurationMs: Int64? = nil, 
         /**
-         * How long the gateway may still act on a request the client gave up on, ms; until
-         * then "does not exist" proves nothing.
+         * How long after the client gave up on a request the gateway may still carry it out
+         * (the gateway holds a micropay up to 80 s). Until then, "order does not exist" proves
+         * nothing. Default 80 s.
+         *
+         * Here: milliseconds.
          */gatewayHoldMs: Int64 = Int64(80000)) {
         self.deadlineMs = deadlineMs
         self.pollIntervalMs = pollIntervalMs
@@ -8231,7 +8265,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_func_parse_notification() != 25757) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_requestlogger_on_request() != 65067) {
+    if (uniffi_sosopay_uniffi_checksum_method_requestlogger_on_request() != 9729) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_base_url() != 57380) {
@@ -8255,10 +8289,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() != 26940) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() != 12254) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() != 32295) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() != 42820) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() != 25641) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() != 55305) {
@@ -8270,10 +8304,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 26919) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() != 46913) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() != 64458) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() != 19270) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() != 51844) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_envelope_decrypt() != 51930) {

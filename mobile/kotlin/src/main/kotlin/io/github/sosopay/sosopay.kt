@@ -1227,7 +1227,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_func_parse_notification() and 0xFFFF) != 25757) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_requestlogger_on_request() and 0xFFFF) != 65067) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_requestlogger_on_request() and 0xFFFF) != 9729) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_base_url() and 0xFFFF) != 57380) {
@@ -1251,10 +1251,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() and 0xFFFF) != 26940) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() and 0xFFFF) != 12254) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() and 0xFFFF) != 32295) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() and 0xFFFF) != 42820) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() and 0xFFFF) != 25641) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() and 0xFFFF) != 55305) {
@@ -1266,10 +1266,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 26919) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() and 0xFFFF) != 46913) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() and 0xFFFF) != 64458) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() and 0xFFFF) != 19270) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() and 0xFFFF) != 51844) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_decrypt() and 0xFFFF) != 51930) {
@@ -6078,7 +6078,9 @@ data class RequestLog (
     val `attempt`: kotlin.Int
     , 
     /**
-     * Time from sending to the decoded reply or the error, ms.
+     * Time from sending to the decoded reply or the error.
+     *
+     * Here: milliseconds.
      */
     val `durationMs`: kotlin.Long
     , 
@@ -6252,35 +6254,50 @@ public object FfiConverterTypeVerifiedSignature: FfiConverterRustBuffer<Verified
  */
 data class WaitOptions (
     /**
-     * How long to wait for the payment before cancelling (micropay) or giving up (wait),
-     * from the start of the flow, ms. The last query is made at the deadline.
+     * How long to wait for the customer before cancelling (micropay) or giving up (wait),
+     * from the start of the flow. The last query is made at the deadline, not before.
+     * Default 60 s.
+     *
+     * Here: milliseconds.
      */
     val `deadlineMs`: kotlin.Long = 60000L 
     , 
     /**
-     * The first pause between queries, ms.
+     * The first pause between queries. Default 2 s.
+     *
+     * Here: milliseconds.
      */
     val `pollIntervalMs`: kotlin.Long = 2000L 
     , 
     /**
-     * The pause grows by half each time up to this, ms.
+     * The pause grows by half each time up to this. Default 5 s.
+     *
+     * Here: milliseconds.
      */
     val `maxPollIntervalMs`: kotlin.Long = 5000L 
     , 
     /**
-     * How many times to try cancelling before reporting the outcome unresolved.
+     * How many times to try cancelling before reporting the outcome unresolved. Default 5.
      */
     val `cancelAttempts`: kotlin.Int = 5 
     , 
     /**
-     * The upper bound of the whole flow, ms (at least `deadline_ms`); unset: 90 s, or the
-     * deadline + 30 s when that is longer.
+     * The upper bound of the whole flow: the micropay request, every query and the cancel
+     * phase. When it runs out the flow returns (`Unresolved` if nothing is proven).
+     * Default 90 s; at least `deadline`.
+     *
+     * Here: milliseconds.
+     *
+     * Unset: the core's `WaitOptions::default_max_duration` of the deadline (90 s, or the deadline + 30 s when longer).
      */
     val `maxDurationMs`: kotlin.Long? = null 
     , 
     /**
-     * How long the gateway may still act on a request the client gave up on, ms; until
-     * then "does not exist" proves nothing.
+     * How long after the client gave up on a request the gateway may still carry it out
+     * (the gateway holds a micropay up to 80 s). Until then, "order does not exist" proves
+     * nothing. Default 80 s.
+     *
+     * Here: milliseconds.
      */
     val `gatewayHoldMs`: kotlin.Long = 80000L 
     
