@@ -922,6 +922,13 @@ export declare function signCancel(key: string, chargeCode: string, busiCode: st
 /** Signs a query: over the `CHARGE_CODE` alone. */
 export declare function signQuery(key: string, chargeCode: string, timestamp?: string | number): string
 
+/**
+ * The shared stores' wire for `table` (the core's `stores`), for `sosopay/stores`: the
+ * PostgreSQL statements (`$n` placeholders) and schema, the Redis scripts and record prefixes,
+ * and the defaults (ms). An invalid table name is a `ValidationError` naming `table`.
+ */
+export declare function storeWire(table: string): any
+
 /** A parsed, verified signature. */
 export interface VerifiedSignature {
   /** The timestamp text as sent. */

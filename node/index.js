@@ -850,6 +850,7 @@ module.exports.parseNotification = nativeBinding.parseNotification
 module.exports.signBody = nativeBinding.signBody
 module.exports.signCancel = nativeBinding.signCancel
 module.exports.signQuery = nativeBinding.signQuery
+module.exports.storeWire = nativeBinding.storeWire
 module.exports.verifyBody = nativeBinding.verifyBody
 module.exports.verifyCancel = nativeBinding.verifyCancel
 module.exports.verifyQuery = nativeBinding.verifyQuery

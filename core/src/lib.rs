@@ -32,6 +32,7 @@ pub mod models;
 pub mod money;
 pub mod notify;
 mod resolve;
+pub mod stores;
 
 pub use client::{Client, ClientConfig, Environment, RequestLog, RetryPolicy};
 pub use enums::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType};

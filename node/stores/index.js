@@ -19,17 +19,22 @@
 // the server's clock. The handler must finish within the lease.
 
 const crypto = require('node:crypto')
-const fs = require('node:fs')
 const path = require('node:path')
-const { SosopayError, ValidationError } = require('../errors.js')
+const native = require('../index.js')
+const { SosopayError, ValidationError, fromNative } = require('../errors.js')
 
+// The stores' wire (statements, scripts, record formats, defaults) is the core's `stores`, the
+// same in the Python package: Python and Node workers can share one store.
+const WIRE = native.storeWire('sosopay_notifications')
 /** A claim's lease (ms): after it, another delivery may process the notification. The core's
  * `notify::DEFAULT_CLAIM_LEASE`. */
-const DEFAULT_LEASE_MS = 30_000
+const DEFAULT_LEASE_MS = WIRE.defaultLeaseMs
 /** How long a `done` record is kept (ms): 7 days. The core's `notify::DEFAULT_RETENTION`. */
-const DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000
-const DEFAULT_PREFIX = 'sosopay:notify:'
-const DEFAULT_TABLE = 'sosopay_notifications'
+const DEFAULT_RETENTION_MS = WIRE.defaultRetentionMs
+const DEFAULT_PREFIX = WIRE.defaultPrefix
+const DEFAULT_TABLE = WIRE.defaultTable
+const { claimPrefix: CLAIM, donePrefix: DONE } = WIRE
+/** `schema.sql` in this package (the core's schema, for `psql -f`). */
 const SCHEMA_PATH = path.join(__dirname, 'schema.sql')
 
 /** The store's server could not be reached (or timed out): answer the gateway 503. */
@@ -142,20 +147,7 @@ class LeasedIdempotencyStore {
 
 // --- Redis -------------------------------------------------------------------------------------
 
-// KEYS[1] the record; ARGV[1] "claim:<token>", ARGV[2] "done:<ms>", ARGV[3] retention (ms).
-// 1: the claim was ours; 0: recorded although our lease had run out; 2: already done.
-const COMPLETE_LUA = `
-local v = redis.call('GET', KEYS[1])
-if v and string.sub(v, 1, 5) == 'done:' then return 2 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-if v == ARGV[1] then return 1 end
-return 0
-`
-// KEYS[1] the record; ARGV[1] "claim:<token>". Deletes it only if it is still that claim.
-const ABANDON_LUA = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`
+const { completeLua: COMPLETE_LUA, abandonLua: ABANDON_LUA } = WIRE
 const sha1 = (s) => crypto.createHash('sha1').update(s).digest('hex')
 
 /**
@@ -227,30 +219,30 @@ class RedisIdempotencyStore extends LeasedIdempotencyStore {
   async _begin(id, token) {
     const key = this.key(id)
     for (let i = 0; i < 5; i++) {
-      const ok = await this._cmd('SET', key, `claim:${token}`, 'NX', 'PX', Math.max(1, Math.round(this.leaseMs)))
+      const ok = await this._cmd('SET', key, `${CLAIM}${token}`, 'NX', 'PX', Math.max(1, Math.round(this.leaseMs)))
       if (ok === 'OK') return 'New'
       const v = await this._cmd('GET', key)
       if (v === null || v === undefined) continue // expired or released in between: claim again
-      return String(v).startsWith('done:') ? 'Done' : 'InProgress'
+      return String(v).startsWith(DONE) ? 'Done' : 'InProgress'
     }
     return 'InProgress'
   }
 
   async _complete(id, token) {
     const r = Number(
-      await this._script(COMPLETE_LUA, [this.key(id)], [token ? `claim:${token}` : '', `done:${Date.now()}`, Math.round(this.retentionMs)]),
+      await this._script(COMPLETE_LUA, [this.key(id)], [token ? `${CLAIM}${token}` : '', `${DONE}${Date.now()}`, Math.round(this.retentionMs)]),
     )
     return r === 1 ? 'held' : r === 0 ? 'lost' : 'already'
   }
 
   async _abandon(id, token) {
-    return Number(await this._script(ABANDON_LUA, [this.key(id)], [`claim:${token}`])) === 1
+    return Number(await this._script(ABANDON_LUA, [this.key(id)], [`${CLAIM}${token}`])) === 1
   }
 
   async _status(id) {
     const v = await this._cmd('GET', this.key(id))
     if (v === null || v === undefined) return null
-    return String(v).startsWith('done:') ? 'Done' : 'InProgress'
+    return String(v).startsWith(DONE) ? 'Done' : 'InProgress'
   }
 
   async _purge() {
@@ -273,43 +265,19 @@ class RedisIdempotencyStore extends LeasedIdempotencyStore {
 
 // --- PostgreSQL --------------------------------------------------------------------------------
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/
-
-function checkTable(table) {
-  if (!IDENT.test(table)) {
-    throw new ValidationError(`invalid table: ${JSON.stringify(table)} (letters, digits and _; schema.table allowed)`, {
-      field: 'table',
-      reason: 'not an identifier',
-    })
+/** The core's statements and schema for `table` (an invalid name: `ValidationError`). */
+function wireFor(table) {
+  try {
+    return native.storeWire(table)
+  } catch (e) {
+    throw fromNative(e)
   }
-  return table
 }
 
-/** The schema (`stores/schema.sql`, the same file as the Python package's) for `table`. */
+/** The schema (`stores/schema.sql`, the same as the Python package's) for `table`. */
 function schemaSql(table = DEFAULT_TABLE) {
-  return fs.readFileSync(SCHEMA_PATH, 'utf8').split(DEFAULT_TABLE).join(checkTable(table))
+  return wireFor(table).schema
 }
-
-const sqlFor = (t) => ({
-  begin: `INSERT INTO ${t} AS r (id, state, token, lease_until, claimed_at, attempts)
-VALUES ($1, 'claimed', $2, now() + make_interval(secs => $3), now(), 1)
-ON CONFLICT (id) DO UPDATE
-   SET state = 'claimed', token = EXCLUDED.token, lease_until = EXCLUDED.lease_until,
-       claimed_at = EXCLUDED.claimed_at, attempts = r.attempts + 1
- WHERE r.state = 'claimed' AND r.lease_until <= now()
-RETURNING r.attempts`,
-  state: `SELECT state, lease_until > now() AS live FROM ${t} WHERE id = $1`,
-  held: `UPDATE ${t} SET state = 'done', token = NULL, lease_until = NULL, completed_at = now()
- WHERE id = $1 AND state = 'claimed' AND token = $2`,
-  any: `INSERT INTO ${t} AS r (id, state, completed_at) VALUES ($1, 'done', now())
-ON CONFLICT (id) DO UPDATE
-   SET state = 'done', token = NULL, lease_until = NULL, completed_at = now()
- WHERE r.state = 'claimed'`,
-  abandon: `DELETE FROM ${t} WHERE id = $1 AND state = 'claimed' AND token = $2`,
-  purge: `DELETE FROM ${t}
- WHERE (state = 'done' AND completed_at < now() - make_interval(secs => $1))
-    OR (state = 'claimed' AND lease_until < now() - make_interval(secs => $1))`,
-})
 
 function makePool(connectionString) {
   const { Pool } = require('pg')
@@ -330,7 +298,8 @@ function makePool(connectionString) {
 class PostgresIdempotencyStore extends LeasedIdempotencyStore {
   constructor(options = {}) {
     super(options)
-    this.table = checkTable(options.table === undefined ? DEFAULT_TABLE : String(options.table))
+    this.table = options.table === undefined ? DEFAULT_TABLE : String(options.table)
+    this._sql = wireFor(this.table).statements
     if (options.pool) {
       this.pool = options.pool
       this._owned = false
@@ -340,7 +309,6 @@ class PostgresIdempotencyStore extends LeasedIdempotencyStore {
     } else {
       throw new ValidationError('invalid options: give pool or connectionString', { field: 'pool', reason: 'is required' })
     }
-    this._sql = sqlFor(this.table)
   }
 
   async _begin(id, token) {

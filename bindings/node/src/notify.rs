@@ -185,3 +185,30 @@ pub fn webhook_after_claim(claim: String) -> napi::Result<Option<String>> {
         .napi()?;
     Ok(WebhookOutcome::after_claim(c).map(|o| o.name().to_owned()))
 }
+
+/// The shared stores' wire for `table` (the core's `stores`), for `sosopay/stores`: the
+/// PostgreSQL statements (`$n` placeholders) and schema, the Redis scripts and record prefixes,
+/// and the defaults (ms). An invalid table name is a `ValidationError` naming `table`.
+#[napi(js_name = "storeWire")]
+pub fn store_wire(table: String) -> napi::Result<serde_json::Value> {
+    use sosopay::notify::{DEFAULT_CLAIM_LEASE, DEFAULT_RETENTION};
+    use sosopay::stores::{self, Placeholders};
+    let statements: serde_json::Map<String, serde_json::Value> =
+        stores::postgres_statements(&table, Placeholders::Numbered)
+            .napi()?
+            .into_iter()
+            .map(|(name, sql)| (name.to_owned(), sql.into()))
+            .collect();
+    Ok(serde_json::json!({
+        "statements": statements,
+        "schema": stores::postgres_schema(&table).napi()?,
+        "completeLua": stores::REDIS_COMPLETE_LUA,
+        "abandonLua": stores::REDIS_ABANDON_LUA,
+        "claimPrefix": stores::CLAIM_PREFIX,
+        "donePrefix": stores::DONE_PREFIX,
+        "defaultPrefix": stores::DEFAULT_REDIS_PREFIX,
+        "defaultTable": stores::DEFAULT_TABLE,
+        "defaultLeaseMs": DEFAULT_CLAIM_LEASE.as_millis() as u64,
+        "defaultRetentionMs": DEFAULT_RETENTION.as_millis() as u64,
+    }))
+}

@@ -44,6 +44,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(notify::parse_notification, m)?)?;
     m.add_function(wrap_pyfunction!(notify::process_once, m)?)?;
     m.add_function(wrap_pyfunction!(notify::webhook_answer, m)?)?;
+    m.add_function(wrap_pyfunction!(notify::_store_wire, m)?)?;
     // The sandbox gateway for `sosopay.testing` (cargo feature `sandbox`, on in the wheel).
     #[cfg(feature = "sandbox")]
     {

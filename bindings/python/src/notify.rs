@@ -6,7 +6,7 @@ use std::time::Duration;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBytes, PyDict, PyString};
 use sosopay::models::Notification;
 use sosopay::notify::{self, Claim, Delivery, IdempotencyStore, WebhookOutcome};
 use sosopay::{Error, MemoryIdempotencyStore, NotificationVerifier};
@@ -268,4 +268,28 @@ pub fn process_once(
 pub fn webhook_answer(py: Python<'_>, outcome: &str) -> PyResult<(u16, &'static str)> {
     let o = WebhookOutcome::from_name(outcome).or_py(py)?;
     Ok((o.http_status(), o.body()))
+}
+
+/// The shared stores' wire for `table` (the core's `stores`): the PostgreSQL statements (`%s`
+/// placeholders) and schema, the Redis scripts and record prefixes, and the defaults (seconds).
+#[pyfunction]
+pub fn _store_wire<'py>(py: Python<'py>, table: &str) -> PyResult<Bound<'py, PyDict>> {
+    use sosopay::notify::{DEFAULT_CLAIM_LEASE, DEFAULT_RETENTION};
+    use sosopay::stores::{self, Placeholders};
+    let d = PyDict::new(py);
+    let statements = PyDict::new(py);
+    for (name, sql) in stores::postgres_statements(table, Placeholders::Format).or_py(py)? {
+        statements.set_item(name, sql)?;
+    }
+    d.set_item("statements", statements)?;
+    d.set_item("schema", stores::postgres_schema(table).or_py(py)?)?;
+    d.set_item("complete_lua", stores::REDIS_COMPLETE_LUA)?;
+    d.set_item("abandon_lua", stores::REDIS_ABANDON_LUA)?;
+    d.set_item("claim_prefix", stores::CLAIM_PREFIX)?;
+    d.set_item("done_prefix", stores::DONE_PREFIX)?;
+    d.set_item("default_prefix", stores::DEFAULT_REDIS_PREFIX)?;
+    d.set_item("default_table", stores::DEFAULT_TABLE)?;
+    d.set_item("default_lease", DEFAULT_CLAIM_LEASE.as_secs_f64())?;
+    d.set_item("default_retention", DEFAULT_RETENTION.as_secs_f64())?;
+    Ok(d)
 }

@@ -34,16 +34,19 @@ __all__ = [
     "DEFAULT_RETENTION",
 ]
 
+from .._native import _store_wire
+
+_WIRE = _store_wire("sosopay_notifications")
+
 #: How long a claim stays live (seconds) unless completed or abandoned: after it, another
 #: delivery may process the notification (the worker holding it is presumed dead). Far under the
 #: gateway's retry window (30 deliveries 5 s apart = 150 s), so an order whose worker crashed is
 #: still processed by a later delivery. The core's ``notify::DEFAULT_CLAIM_LEASE``.
-DEFAULT_LEASE = 30.0
-
+DEFAULT_LEASE: float = _WIRE["default_lease"]
 #: How long a ``done`` record is kept (seconds) before it may be purged: 7 days, far beyond the
 #: verifier's replay window (300 s), after which a replayed delivery is refused anyway. The
 #: core's ``notify::DEFAULT_RETENTION``.
-DEFAULT_RETENTION = 7 * 24 * 3600.0
+DEFAULT_RETENTION: float = _WIRE["default_retention"]
 
 log = logging.getLogger("sosopay.stores")
 

@@ -5,59 +5,22 @@ concurrent deliveries gets a row back. The statements are the same in the Node p
 
 from __future__ import annotations
 
-import re
 import threading
-from importlib import resources
-from typing import Any, Callable, List, Optional, Tuple, Type, TypeVar, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type, TypeVar, Union
 
-from ._base import DEFAULT_LEASE, DEFAULT_RETENTION, LeasedIdempotencyStore
+from .._native import _store_wire
+from ._base import _WIRE, DEFAULT_LEASE, DEFAULT_RETENTION, LeasedIdempotencyStore
 
 __all__ = ["PostgresIdempotencyStore", "apply_schema", "schema_sql", "DEFAULT_TABLE"]
 
-DEFAULT_TABLE = "sosopay_notifications"
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")
+DEFAULT_TABLE: str = _WIRE["default_table"]
 
 T = TypeVar("T")
 
-# %(t)s is the table. Parameters are positional (%s: psycopg and every DB-API "format" driver).
-BEGIN_SQL = """
-INSERT INTO {t} AS r (id, state, token, lease_until, claimed_at, attempts)
-VALUES (%s, 'claimed', %s, now() + make_interval(secs => %s), now(), 1)
-ON CONFLICT (id) DO UPDATE
-   SET state = 'claimed', token = EXCLUDED.token, lease_until = EXCLUDED.lease_until,
-       claimed_at = EXCLUDED.claimed_at, attempts = r.attempts + 1
- WHERE r.state = 'claimed' AND r.lease_until <= now()
-RETURNING r.attempts
-"""
-STATE_SQL = "SELECT state, lease_until > now() FROM {t} WHERE id = %s"
-COMPLETE_HELD_SQL = """
-UPDATE {t} SET state = 'done', token = NULL, lease_until = NULL, completed_at = now()
- WHERE id = %s AND state = 'claimed' AND token = %s
-"""
-COMPLETE_ANY_SQL = """
-INSERT INTO {t} AS r (id, state, completed_at) VALUES (%s, 'done', now())
-ON CONFLICT (id) DO UPDATE
-   SET state = 'done', token = NULL, lease_until = NULL, completed_at = now()
- WHERE r.state = 'claimed'
-"""
-ABANDON_SQL = "DELETE FROM {t} WHERE id = %s AND state = 'claimed' AND token = %s"
-PURGE_SQL = """
-DELETE FROM {t}
- WHERE (state = 'done' AND completed_at < now() - make_interval(secs => %s))
-    OR (state = 'claimed' AND lease_until < now() - make_interval(secs => %s))
-"""
-
 
 def schema_sql(table: str = DEFAULT_TABLE) -> str:
-    """The schema (``schema.sql`` shipped in this package), for ``table``."""
-    sql = resources.files(__package__ or "sosopay.stores").joinpath("schema.sql").read_text("utf-8")
-    return sql.replace(DEFAULT_TABLE, _table(table))
-
-
-def _table(table: str) -> str:
-    if not _IDENT.match(table):
-        raise ValueError(f"invalid table name {table!r}: letters, digits and _ (schema.table allowed)")
-    return table
+    """The schema (``schema.sql`` in this package; the core's ``stores``), for ``table``."""
+    return str(_store_wire(table)["schema"])
 
 
 class _Source:
@@ -163,21 +126,12 @@ class PostgresIdempotencyStore(LeasedIdempotencyStore):
         max_idle: int = 8,
     ) -> None:
         super().__init__(lease=lease, retention=retention)
-        self.table = _table(table)
+        # The statements for this table, the same in the Node package (the core's `stores`);
+        # an invalid table name is a ValidationError here.
+        self._sql: Dict[str, str] = _store_wire(table)["statements"]
+        self.table = table
         self._source = _Source(connection, connect_timeout, max_idle)
         self._unavailable = self._source.errors
-        t = self.table
-        self._sql = {
-            name: sql.format(t=t)
-            for name, sql in {
-                "begin": BEGIN_SQL,
-                "state": STATE_SQL,
-                "held": COMPLETE_HELD_SQL,
-                "any": COMPLETE_ANY_SQL,
-                "abandon": ABANDON_SQL,
-                "purge": PURGE_SQL,
-            }.items()
-        }
 
     def _begin(self, id: str, token: str) -> str:
         def step(cur: Any) -> Optional[str]:

@@ -16,30 +16,22 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from ._base import DEFAULT_LEASE, DEFAULT_RETENTION, LeasedIdempotencyStore
+from ._base import _WIRE, DEFAULT_LEASE, DEFAULT_RETENTION, LeasedIdempotencyStore
 
 if TYPE_CHECKING:
     import redis
 
 __all__ = ["RedisIdempotencyStore", "DEFAULT_PREFIX", "COMPLETE_LUA", "ABANDON_LUA"]
 
-DEFAULT_PREFIX = "sosopay:notify:"
-
-#: KEYS[1] the record; ARGV[1] "claim:<token>", ARGV[2] "done:<ms>", ARGV[3] retention (ms).
-#: Returns 1: the claim was ours; 0: recorded although our lease had run out; 2: already done.
-COMPLETE_LUA = """
-local v = redis.call('GET', KEYS[1])
-if v and string.sub(v, 1, 5) == 'done:' then return 2 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-if v == ARGV[1] then return 1 end
-return 0
-"""
-
-#: KEYS[1] the record; ARGV[1] "claim:<token>". Deletes it only if it is still that claim.
-ABANDON_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
+#: The key prefix of the records, unless given another.
+DEFAULT_PREFIX: str = _WIRE["default_prefix"]
+#: The scripts, the same in the Node package (the core's ``stores``): ``complete`` sets the
+#: ``done`` record and says whether the claim was still ours (1), had run out (0) or the id was
+#: already done (2); ``abandon`` deletes the claim only if it is still the caller's.
+COMPLETE_LUA: str = _WIRE["complete_lua"]
+ABANDON_LUA: str = _WIRE["abandon_lua"]
+_CLAIM: str = _WIRE["claim_prefix"]
+_DONE: str = _WIRE["done_prefix"]
 
 
 class RedisIdempotencyStore(LeasedIdempotencyStore):
@@ -77,28 +69,28 @@ class RedisIdempotencyStore(LeasedIdempotencyStore):
     def _begin(self, id: str, token: str) -> str:
         key = self.key(id)
         for _ in range(5):
-            if self.client.set(key, "claim:" + token, nx=True, px=self.lease_ms):
+            if self.client.set(key, _CLAIM + token, nx=True, px=self.lease_ms):
                 return "new"
             v = self.client.get(key)
             if v is None:
                 continue  # it expired or was released in between: try to claim again
-            return "done" if _text(v).startswith("done:") else "in_progress"
+            return "done" if _text(v).startswith(_DONE) else "in_progress"
         return "in_progress"
 
     def _complete(self, id: str, token: Optional[str]) -> str:
-        claim = "claim:" + token if token else ""
-        done = f"done:{int(time.time() * 1000)}"
+        claim = _CLAIM + token if token else ""
+        done = f"{_DONE}{int(time.time() * 1000)}"
         r = int(self._complete_script(keys=[self.key(id)], args=[claim, done, self.retention_ms]))
         return {1: "held", 0: "lost"}.get(r, "already")
 
     def _abandon(self, id: str, token: str) -> bool:
-        return int(self._abandon_script(keys=[self.key(id)], args=["claim:" + token])) == 1
+        return int(self._abandon_script(keys=[self.key(id)], args=[_CLAIM + token])) == 1
 
     def _status(self, id: str) -> Optional[str]:
         v = self.client.get(self.key(id))
         if v is None:
             return None
-        return "done" if _text(v).startswith("done:") else "in_progress"
+        return "done" if _text(v).startswith(_DONE) else "in_progress"
 
     def _purge(self) -> int:
         return 0  # Redis expires claims after the lease and done records after the retention

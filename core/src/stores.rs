@@ -1,0 +1,236 @@
+//! The shared idempotency stores' wire: the Redis scripts and record formats and the PostgreSQL
+//! schema and statements of Python's and Node's `RedisIdempotencyStore` and
+//! `PostgresIdempotencyStore`. Each language runs them through its own driver (redis-py,
+//! node-redis / ioredis, psycopg, node-postgres); they are written once, here, so that Python
+//! and Node workers sharing one store agree on every record. The contract they implement (claim
+//! with a lease, complete, abandon) is in `docs/BEHAVIOUR.md`; the defaults are
+//! [`crate::notify::DEFAULT_CLAIM_LEASE`] and [`crate::notify::DEFAULT_RETENTION`].
+
+use crate::error::{Error, Result};
+
+/// The PostgreSQL table, unless the store is given another.
+pub const DEFAULT_TABLE: &str = "sosopay_notifications";
+
+/// The Redis key prefix of the records (`{prefix}{id}`), unless the store is given another.
+pub const DEFAULT_REDIS_PREFIX: &str = "sosopay:notify:";
+
+/// A live claim's Redis value: `claim:<token>`, set with `NX PX <lease>` (Redis expires it).
+pub const CLAIM_PREFIX: &str = "claim:";
+
+/// A processed notification's Redis value: `done:<unix ms>`, set with `PX <retention>`.
+pub const DONE_PREFIX: &str = "done:";
+
+/// `complete`: KEYS[1] the record; ARGV[1] `claim:<token>` (empty: no token), ARGV[2]
+/// `done:<ms>`, ARGV[3] the retention in ms. Returns 1: the claim was ours; 0: recorded although
+/// our lease had run out; 2: already done.
+pub const REDIS_COMPLETE_LUA: &str = "
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, 5) == 'done:' then return 2 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+if v == ARGV[1] then return 1 end
+return 0
+";
+
+/// `abandon`: KEYS[1] the record; ARGV[1] `claim:<token>`. Deletes it only if it is still that
+/// claim.
+pub const REDIS_ABANDON_LUA: &str = "
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+";
+
+/// The schema for [`DEFAULT_TABLE`] (the packages also ship it as `stores/schema.sql`).
+pub const POSTGRES_SCHEMA: &str = "\
+-- sosopay: once-only processing of payment notifications across worker processes
+-- (PostgresIdempotencyStore). One row per notification (Notification.idempotency_key):
+--   claimed  a worker is running the handler; the claim is live until lease_until, after
+--            which another delivery may take it over (the first worker is presumed dead)
+--   done     the handler finished; kept until completed_at + the retention period
+-- Apply it once (sosopay.stores.apply_schema, the Node package's applySchema, or psql -f).
+-- The same file ships in the Python and the Node package.
+CREATE TABLE IF NOT EXISTS sosopay_notifications (
+    id           text        PRIMARY KEY,
+    state        text        NOT NULL CHECK (state IN ('claimed', 'done')),
+    token        text,
+    lease_until  timestamptz,
+    claimed_at   timestamptz NOT NULL DEFAULT now(),
+    completed_at timestamptz,
+    attempts     integer     NOT NULL DEFAULT 1,
+    CHECK ((state = 'claimed') = (token IS NOT NULL AND lease_until IS NOT NULL))
+);
+CREATE INDEX IF NOT EXISTS sosopay_notifications_completed_at_idx
+    ON sosopay_notifications (completed_at);
+";
+
+/// The statements, by name, with `{t}` for the table and `$n` for the parameters:
+/// - `begin` (id, token, lease in seconds): a row back means this call took the claim;
+/// - `state` (id): the row's state and whether its lease is live (`live`);
+/// - `held` (id, token): completes this token's claim (a row count of 1: it was still ours);
+/// - `any` (id): records the id as done whoever held it;
+/// - `abandon` (id, token): deletes the claim if it is still this token's;
+/// - `purge` (retention in seconds): deletes done records older than the retention and claims
+///   whose lease ran out that long ago.
+const STATEMENTS: [(&str, &str); 6] = [
+    (
+        "begin",
+        "INSERT INTO {t} AS r (id, state, token, lease_until, claimed_at, attempts)
+VALUES ($1, 'claimed', $2, now() + make_interval(secs => $3), now(), 1)
+ON CONFLICT (id) DO UPDATE
+   SET state = 'claimed', token = EXCLUDED.token, lease_until = EXCLUDED.lease_until,
+       claimed_at = EXCLUDED.claimed_at, attempts = r.attempts + 1
+ WHERE r.state = 'claimed' AND r.lease_until <= now()
+RETURNING r.attempts",
+    ),
+    (
+        "state",
+        "SELECT state, lease_until > now() AS live FROM {t} WHERE id = $1",
+    ),
+    (
+        "held",
+        "UPDATE {t} SET state = 'done', token = NULL, lease_until = NULL, completed_at = now()
+ WHERE id = $1 AND state = 'claimed' AND token = $2",
+    ),
+    (
+        "any",
+        "INSERT INTO {t} AS r (id, state, completed_at) VALUES ($1, 'done', now())
+ON CONFLICT (id) DO UPDATE
+   SET state = 'done', token = NULL, lease_until = NULL, completed_at = now()
+ WHERE r.state = 'claimed'",
+    ),
+    (
+        "abandon",
+        "DELETE FROM {t} WHERE id = $1 AND state = 'claimed' AND token = $2",
+    ),
+    (
+        "purge",
+        "DELETE FROM {t}
+ WHERE (state = 'done' AND completed_at < now() - make_interval(secs => $1))
+    OR (state = 'claimed' AND lease_until < now() - make_interval(secs => $1))",
+    ),
+];
+
+/// How a driver writes its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placeholders {
+    /// `$1, $2, ...` (node-postgres), each number its parameter.
+    Numbered,
+    /// `%s` (psycopg and every DB-API "format" driver), the parameters in order of appearance.
+    Format,
+}
+
+/// Checks a table name: letters, digits and `_`, starting with a letter or `_`, at most 63
+/// characters, optionally `schema.table`. Nothing else reaches a statement.
+pub fn check_table(table: &str) -> Result<&str> {
+    let ident = |s: &str| {
+        let mut chars = s.chars();
+        matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+            && s.len() <= 63
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let ok = match table.split_once('.') {
+        Some((schema, name)) => ident(schema) && ident(name),
+        None => ident(table),
+    };
+    if ok {
+        Ok(table)
+    } else {
+        Err(Error::validation(
+            "table",
+            format!("{table:?} is not a table name (letters, digits and _; schema.table allowed)"),
+        ))
+    }
+}
+
+/// The schema for `table`.
+pub fn postgres_schema(table: &str) -> Result<String> {
+    Ok(POSTGRES_SCHEMA.replace(DEFAULT_TABLE, check_table(table)?))
+}
+
+/// The statements (see the list above) for `table`, by name, written for the driver's
+/// placeholders. Every statement's parameters appear in order, so `%s` in order of appearance
+/// means the same as the numbers.
+pub fn postgres_statements(
+    table: &str,
+    style: Placeholders,
+) -> Result<Vec<(&'static str, String)>> {
+    let table = check_table(table)?;
+    Ok(STATEMENTS
+        .iter()
+        .map(|(name, sql)| {
+            let sql = sql.replace("{t}", table);
+            let sql = match style {
+                Placeholders::Numbered => sql,
+                Placeholders::Format => format_placeholders(&sql),
+            };
+            (*name, sql)
+        })
+        .collect())
+}
+
+/// `$1`, `$2`, ... as `%s`, each occurrence (a parameter used twice is passed twice).
+fn format_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            while chars.peek().is_some_and(char::is_ascii_digit) {
+                chars.next();
+            }
+            out.push_str("%s");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_appear_in_order_so_format_placeholders_mean_the_same() {
+        for (name, sql) in STATEMENTS {
+            let mut last = 0;
+            for part in sql.split('$').skip(1) {
+                let n: u32 = part
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect::<String>()
+                    .parse()
+                    .expect("a parameter number");
+                assert!(n == last || n == last + 1, "{name}: ${n} after ${last}");
+                last = n;
+            }
+        }
+        let purge = &postgres_statements("t", Placeholders::Format).expect("statements")[5].1;
+        assert_eq!(purge.matches("%s").count(), 2);
+        assert!(!purge.contains('$'));
+    }
+
+    #[test]
+    fn table_names_are_identifiers_only() {
+        for ok in ["sosopay_notifications", "app.notes", "_t1"] {
+            assert!(postgres_schema(ok).expect("schema").contains(ok));
+        }
+        for bad in ["", "1t", "t;drop table x", "a.b.c", "t-x", &"x".repeat(64)] {
+            let e = check_table(bad).expect_err("refused");
+            assert!(
+                matches!(e, Error::Validation { ref field, .. } if field == "table"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_packages_ship_this_schema() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        for file in ["python/sosopay/stores/schema.sql", "node/stores/schema.sql"] {
+            if let Ok(text) = std::fs::read_to_string(format!("{root}/{file}")) {
+                assert_eq!(
+                    text, POSTGRES_SCHEMA,
+                    "{file} differs from the core's schema"
+                );
+            }
+        }
+    }
+}
