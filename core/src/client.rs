@@ -239,6 +239,50 @@ impl ClientConfig {
     }
 }
 
+impl ClientConfig {
+    /// A configuration for `base_url` or a published `environment` (by name, see
+    /// [`Environment::parse`]): exactly one of the two. Every binding builds its client
+    /// through this; errors name `base_url` or `environment` as the core spells them.
+    pub fn for_target(
+        busi_code: impl Into<String>,
+        key: &str,
+        base_url: Option<String>,
+        environment: Option<&str>,
+    ) -> Result<Self> {
+        let base_url = match (base_url, environment) {
+            (Some(url), None) => url,
+            (None, Some(env)) => Environment::parse(env, "environment")?
+                .base_url()
+                .to_owned(),
+            (Some(_), Some(_)) => {
+                return Err(Error::validation(
+                    "base_url",
+                    "cannot be given with environment: give one",
+                ))
+            }
+            (None, None) => {
+                return Err(Error::validation(
+                    "base_url",
+                    "is required (or environment: production, production-http or uat)",
+                ))
+            }
+        };
+        Self::new(busi_code, key, base_url)
+    }
+}
+
+/// The reply format a client asks for, by name: `json` (also when unset) or `xml`, any case.
+pub fn parse_format(name: Option<&str>, field: &str) -> Result<Format> {
+    match name.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("json") => Ok(Format::Json),
+        Some("xml") => Ok(Format::Xml),
+        Some(other) => Err(Error::validation(
+            field,
+            format!("{other:?} is not json or xml"),
+        )),
+    }
+}
+
 /// The longest timeout accepted.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
 /// The most attempts a retry policy may make.
@@ -964,6 +1008,33 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_target_is_a_base_url_or_an_environment_and_a_format_json_or_xml() {
+        let key = "98SDKFUO432HNODS098EEE07U9DUOIUE";
+        let uat = ClientConfig::for_target("0010000001", key, None, Some("UAT")).expect("uat");
+        assert_eq!(uat.base_url, Environment::Uat.base_url());
+        let url = ClientConfig::for_target("0010000001", key, Some("http://h/x".into()), None);
+        assert_eq!(url.expect("url").base_url, "http://h/x/");
+        for (base, env, field) in [
+            (None, None, "base_url"),
+            (Some("http://h/".to_owned()), Some("uat"), "base_url"),
+            (None, Some("mars"), "environment"),
+        ] {
+            let e = ClientConfig::for_target("0010000001", key, base, env).expect_err("refused");
+            assert!(
+                matches!(e, Error::Validation { field: ref f, .. } if f == field),
+                "{e}"
+            );
+        }
+        assert_eq!(parse_format(None, "format").expect("default"), Format::Json);
+        assert_eq!(
+            parse_format(Some("XML"), "format").expect("xml"),
+            Format::Xml
+        );
+        let e = parse_format(Some("yaml"), "fmt").expect_err("refused");
+        assert!(matches!(e, Error::Validation { ref field, .. } if field == "fmt"));
+    }
 
     #[test]
     fn config_debug_hides_key() {

@@ -10,10 +10,10 @@ use napi::bindgen_prelude::{spawn_blocking, Either, Object, ToNapiValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status};
 use napi_derive::napi;
-use sosopay::codec::Format;
+use sosopay::client::parse_format;
 use sosopay::flows::PaymentOutcome as CoreOutcome;
 use sosopay::models::{CancelRequest as CoreCancel, QueryRequest as CoreQuery};
-use sosopay::{ClientConfig, Environment, Error, RetryPolicy};
+use sosopay::{ClientConfig, Error, RetryPolicy};
 
 use crate::error::{to_napi, validation, IntoNapi};
 use crate::flows::{self, CancelToken, ProgressFn};
@@ -118,35 +118,10 @@ const CONFIG_FIELDS: &[(&str, &str)] = &[
 ];
 
 fn config(o: ClientOptions) -> Result<ClientConfig, Error> {
-    let base_url =
-        match (o.base_url, o.environment) {
-            (Some(url), None) => url,
-            (None, Some(env)) => Environment::parse(&env, "environment")?
-                .base_url()
-                .to_owned(),
-            (Some(_), Some(_)) => {
-                return Err(validation(
-                    "baseUrl",
-                    "give baseUrl or environment, not both",
-                ))
-            }
-            (None, None) => return Err(validation(
-                "baseUrl",
-                "is required (or give environment: \"production\", \"production-http\" or \"uat\")",
-            )),
-        };
-    let mut c = ClientConfig::new(o.busi_code, &o.key, base_url)?;
+    let mut c =
+        ClientConfig::for_target(o.busi_code, &o.key, o.base_url, o.environment.as_deref())?;
     c.encrypt = o.encrypt.unwrap_or(false);
-    c.format = match o.format.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None | Some("json") => Format::Json,
-        Some("xml") => Format::Xml,
-        Some(other) => {
-            return Err(validation(
-                "format",
-                format!("{other:?} is not \"json\" or \"xml\""),
-            ))
-        }
-    };
+    c.format = parse_format(o.format.as_deref(), "format")?;
     if let Some(d) = millis(o.connect_timeout_ms, "connectTimeoutMs")? {
         c.connect_timeout = d;
     }

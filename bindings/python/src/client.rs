@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sosopay::codec::Format;
-use sosopay::{Client, ClientConfig, Environment, RequestLog};
+use sosopay::client::parse_format;
+use sosopay::{Client, ClientConfig, RequestLog};
 
 use crate::args::Args;
 use crate::convert::to_py_dict;
-use crate::errors::{validation, OrPyErr};
+use crate::errors::OrPyErr;
 use crate::flows::{self, PyCancelToken};
 use crate::requests;
 
@@ -67,44 +67,15 @@ impl PyClient {
     ) -> PyResult<Self> {
         let py = options.py();
         let a = Args(options);
-        let base = match (a.opt_text("base_url")?, a.opt_text("environment")?) {
-            (Some(u), None) => u,
-            (None, Some(e)) => Environment::parse(&e, "environment")
-                .or_py(py)?
-                .base_url()
-                .to_owned(),
-            (Some(_), Some(_)) => {
-                return Err(validation(
-                    py,
-                    "base_url",
-                    "give either base_url or environment, not both",
-                ))
-            }
-            (None, None) => {
-                return Err(validation(
-                    py,
-                    "base_url",
-                    "is required (or environment=\"production\" / \"uat\")",
-                ))
-            }
-        };
-        let mut cfg = ClientConfig::new(busi_code, &key, base).or_py(py)?;
+        let mut cfg = ClientConfig::for_target(
+            busi_code,
+            &key,
+            a.opt_text("base_url")?,
+            a.opt_text("environment")?.as_deref(),
+        )
+        .or_py(py)?;
         cfg.encrypt = a.flag("encrypt")?;
-        cfg.format = match a
-            .opt_text("format")?
-            .map(|f| f.to_ascii_lowercase())
-            .as_deref()
-        {
-            None | Some("json") => Format::Json,
-            Some("xml") => Format::Xml,
-            Some(other) => {
-                return Err(validation(
-                    py,
-                    "format",
-                    format!("{other:?} is not json or xml"),
-                ))
-            }
-        };
+        cfg.format = parse_format(a.opt_text("format")?.as_deref(), "format").or_py(py)?;
         for (name, field) in [
             ("timeout", &mut cfg.timeout),
             ("connect_timeout", &mut cfg.connect_timeout),
