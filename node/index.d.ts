@@ -234,6 +234,8 @@ export interface ClientOptions {
   micropayTimeoutMs?: number
   /** Retries of queries and cancels. */
   retry?: RetryOptions
+  /** Kept-alive connections kept for reuse (1 to 1024). Default 32. */
+  maxIdleConnections?: number
   /** `OPER_ID` used when a request has none. */
   defaultOperId?: string
   /** `DEV_ID` used when a request has none. */

@@ -1010,6 +1010,7 @@ class UniffiDefaults:
         "retry_max_attempts": ("core/src/client.rs", "impl Default for RetryPolicy", "max_attempts"),
         "retry_base_delay_ms": ("core/src/client.rs", "impl Default for RetryPolicy", "base_delay"),
         "retry_max_delay_ms": ("core/src/client.rs", "impl Default for RetryPolicy", "max_delay"),
+        "max_idle_connections": ("core/src/client.rs", "impl ClientConfig {", "max_idle_connections"),
     }
 
     @staticmethod

@@ -442,6 +442,8 @@ test('client options are validated', () => {
   assert.throws(() => new sosopay.Client({ busiCode: BUSI, key: KEY, environment: 'mars' }), (e) => e instanceof sosopay.ValidationError && e.field === 'environment')
   assert.throws(() => new sosopay.Client({ busiCode: BUSI, key: KEY, baseUrl: sb.baseUrl, timeoutMs: -5 }), (e) => e instanceof sosopay.ValidationError && e.field === 'timeoutMs')
   assert.throws(() => new sosopay.Client({ busiCode: 5, key: KEY, baseUrl: sb.baseUrl }), sosopay.ValidationError)
+  assert.throws(() => new sosopay.Client({ busiCode: BUSI, key: KEY, baseUrl: sb.baseUrl, maxIdleConnections: 0 }), (e) => e instanceof sosopay.ValidationError && e.field === 'maxIdleConnections')
+  assert.ok(new sosopay.Client({ busiCode: BUSI, key: KEY, baseUrl: sb.baseUrl, maxIdleConnections: 4 }))
   const uat = new sosopay.Client({ busiCode: BUSI, key: KEY, environment: 'uat' })
   assert.equal(uat.baseUrl, 'http://uat.sssyin.cn:9000/openGateway/openService/')
   assert.equal(uat.busiCode, BUSI)

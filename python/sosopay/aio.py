@@ -96,6 +96,7 @@ class AsyncClient:
         retry_attempts: Optional[int] = None,
         retry_base_delay: Optional[float] = None,
         retry_max_delay: Optional[float] = None,
+        max_idle_connections: Optional[int] = None,
         default_oper_id: Optional[str] = None,
         default_dev_id: Optional[str] = None,
         on_request: Optional[Callable[[RequestLog], None]] = None,
@@ -110,7 +111,7 @@ class AsyncClient:
                 "invalid max_workers: must be between 1 and 4096", field="max_workers", reason="must be between 1 and 4096"
             )
         self._client = Client(
-            busi_code=busi_code, key=key, base_url=base_url, environment=environment, encrypt=encrypt, format=format, timeout=timeout, connect_timeout=connect_timeout, micropay_timeout=micropay_timeout, retry_attempts=retry_attempts, retry_base_delay=retry_base_delay, retry_max_delay=retry_max_delay, default_oper_id=default_oper_id, default_dev_id=default_dev_id, on_request=on_request,
+            busi_code=busi_code, key=key, base_url=base_url, environment=environment, encrypt=encrypt, format=format, timeout=timeout, connect_timeout=connect_timeout, micropay_timeout=micropay_timeout, retry_attempts=retry_attempts, retry_base_delay=retry_base_delay, retry_max_delay=retry_max_delay, max_idle_connections=max_idle_connections, default_oper_id=default_oper_id, default_dev_id=default_dev_id, on_request=on_request,
         )
         self._max_workers = max_workers
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sosopay")

@@ -115,6 +115,7 @@ class Client:
         retry_attempts: Optional[int] = None,
         retry_base_delay: Optional[float] = None,
         retry_max_delay: Optional[float] = None,
+        max_idle_connections: Optional[int] = None,
         default_oper_id: Optional[str] = None,
         default_dev_id: Optional[str] = None,
         on_request: Optional[Callable[[RequestLog], None]] = None,
@@ -131,6 +132,7 @@ class Client:
             retry_attempts=retry_attempts,
             retry_base_delay=retry_base_delay,
             retry_max_delay=retry_max_delay,
+            max_idle_connections=max_idle_connections,
             default_oper_id=default_oper_id,
             default_dev_id=default_dev_id,
         )

@@ -72,6 +72,14 @@ def test_error_names_are_the_same_as_in_every_runtime() -> None:
     assert e.value.field == "environment"
 
 
+def test_the_keep_alive_pool_is_sized_by_the_core_s_rule() -> None:
+    sosopay.Client(busi_code=BUSI, key=KEY, environment="uat", max_idle_connections=4)
+    for bad in (0, 1025):
+        with pytest.raises(sosopay.ValidationError) as e:
+            sosopay.Client(busi_code=BUSI, key=KEY, environment="uat", max_idle_connections=bad)
+        assert e.value.field == "max_idle_connections"
+
+
 def test_qr_order_paid_through_admin_then_wait(client: sosopay.Client, sandbox: Sandbox, code: str) -> None:
     o = client.create_qr_order(charge_code=code, amount="1.58", channel=sosopay.Channel.ALIPAY, pay_subject="QR")
     assert o.bar_code and o.bar_code.startswith("http")

@@ -68,6 +68,8 @@ pub struct ClientOptions {
     pub micropay_timeout_ms: Option<f64>,
     /// Retries of queries and cancels.
     pub retry: Option<RetryOptions>,
+    /// Kept-alive connections kept for reuse (1 to 1024). Default 32.
+    pub max_idle_connections: Option<f64>,
     /// `OPER_ID` used when a request has none.
     pub default_oper_id: Option<String>,
     /// `DEV_ID` used when a request has none.
@@ -138,6 +140,9 @@ fn config(o: ClientOptions) -> Result<ClientConfig, Error> {
             base_delay: millis(r.base_delay_ms, "retry.baseDelayMs")?.unwrap_or(d.base_delay),
             max_delay: millis(r.max_delay_ms, "retry.maxDelayMs")?.unwrap_or(d.max_delay),
         };
+    }
+    if let Some(n) = count(o.max_idle_connections, "maxIdleConnections")? {
+        c.max_idle_connections = n as usize;
     }
     c.default_oper_id = o.default_oper_id;
     c.default_dev_id = o.default_dev_id;

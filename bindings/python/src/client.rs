@@ -90,6 +90,9 @@ impl PyClient {
         if let Some(n) = a.opt_count("retry_attempts")? {
             cfg.retry.max_attempts = n;
         }
+        if let Some(n) = a.opt_count("max_idle_connections")? {
+            cfg.max_idle_connections = n as usize;
+        }
         cfg.default_oper_id = a.opt_text("default_oper_id")?;
         cfg.default_dev_id = a.opt_text("default_dev_id")?;
         if let Some(cb) = on_request {

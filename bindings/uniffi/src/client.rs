@@ -92,6 +92,9 @@ pub struct ClientConfig {
     /// The largest retry delay, ms.
     #[uniffi(default = 2000)]
     pub retry_max_delay_ms: i64,
+    /// Kept-alive connections kept for reuse (1 to 1024).
+    #[uniffi(default = 32)]
+    pub max_idle_connections: i32,
     /// `OPER_ID` used when a request leaves it empty (the till's operator).
     #[uniffi(default = None)]
     pub default_oper_id: Option<String>,
@@ -121,6 +124,8 @@ impl ClientConfig {
             base_delay: ms_in("retry_base_delay_ms", self.retry_base_delay_ms)?,
             max_delay: ms_in("retry_max_delay_ms", self.retry_max_delay_ms)?,
         };
+        c.max_idle_connections =
+            u32_in("max_idle_connections", self.max_idle_connections)? as usize;
         c.default_oper_id = self.default_oper_id.clone();
         c.default_dev_id = self.default_dev_id.clone();
         Ok(c)

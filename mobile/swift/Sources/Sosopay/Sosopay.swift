@@ -2365,6 +2365,10 @@ public struct ClientConfig {
      */
     public var retryMaxDelayMs: Int64
     /**
+     * Kept-alive connections kept for reuse (1 to 1024).
+     */
+    public var maxIdleConnections: Int32
+    /**
      * `OPER_ID` used when a request leaves it empty (the till's operator).
      */
     public var defaultOperId: String?
@@ -2410,6 +2414,9 @@ public struct ClientConfig {
          * The largest retry delay, ms.
          */retryMaxDelayMs: Int64 = Int64(2000), 
         /**
+         * Kept-alive connections kept for reuse (1 to 1024).
+         */maxIdleConnections: Int32 = 32, 
+        /**
          * `OPER_ID` used when a request leaves it empty (the till's operator).
          */defaultOperId: String? = nil, 
         /**
@@ -2426,6 +2433,7 @@ public struct ClientConfig {
         self.retryMaxAttempts = retryMaxAttempts
         self.retryBaseDelayMs = retryBaseDelayMs
         self.retryMaxDelayMs = retryMaxDelayMs
+        self.maxIdleConnections = maxIdleConnections
         self.defaultOperId = defaultOperId
         self.defaultDevId = defaultDevId
     }
@@ -2457,6 +2465,7 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
                 retryMaxAttempts: FfiConverterInt32.read(from: &buf), 
                 retryBaseDelayMs: FfiConverterInt64.read(from: &buf), 
                 retryMaxDelayMs: FfiConverterInt64.read(from: &buf), 
+                maxIdleConnections: FfiConverterInt32.read(from: &buf), 
                 defaultOperId: FfiConverterOptionString.read(from: &buf), 
                 defaultDevId: FfiConverterOptionString.read(from: &buf)
         )
@@ -2474,6 +2483,7 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
         FfiConverterInt32.write(value.retryMaxAttempts, into: &buf)
         FfiConverterInt64.write(value.retryBaseDelayMs, into: &buf)
         FfiConverterInt64.write(value.retryMaxDelayMs, into: &buf)
+        FfiConverterInt32.write(value.maxIdleConnections, into: &buf)
         FfiConverterOptionString.write(value.defaultOperId, into: &buf)
         FfiConverterOptionString.write(value.defaultDevId, into: &buf)
     }

@@ -4475,6 +4475,11 @@ data class ClientConfig (
     val `retryMaxDelayMs`: kotlin.Long = 2000L 
     , 
     /**
+     * Kept-alive connections kept for reuse (1 to 1024).
+     */
+    val `maxIdleConnections`: kotlin.Int = 32 
+    , 
+    /**
      * `OPER_ID` used when a request leaves it empty (the till's operator).
      */
     val `defaultOperId`: kotlin.String? = null 
@@ -4505,6 +4510,7 @@ data class ClientConfig (
         this.`retryMaxAttempts`,
         this.`retryBaseDelayMs`,
         this.`retryMaxDelayMs`,
+        this.`maxIdleConnections`,
         this.`defaultOperId`,
         this.`defaultDevId`
     )
@@ -4530,6 +4536,7 @@ public object FfiConverterTypeClientConfig: FfiConverterRustBuffer<ClientConfig>
             FfiConverterInt.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
+            FfiConverterInt.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
@@ -4547,6 +4554,7 @@ public object FfiConverterTypeClientConfig: FfiConverterRustBuffer<ClientConfig>
             FfiConverterInt.allocationSize(value.`retryMaxAttempts`) +
             FfiConverterLong.allocationSize(value.`retryBaseDelayMs`) +
             FfiConverterLong.allocationSize(value.`retryMaxDelayMs`) +
+            FfiConverterInt.allocationSize(value.`maxIdleConnections`) +
             FfiConverterOptionalString.allocationSize(value.`defaultOperId`) +
             FfiConverterOptionalString.allocationSize(value.`defaultDevId`)
     )
@@ -4563,6 +4571,7 @@ public object FfiConverterTypeClientConfig: FfiConverterRustBuffer<ClientConfig>
             FfiConverterInt.write(value.`retryMaxAttempts`, buf)
             FfiConverterLong.write(value.`retryBaseDelayMs`, buf)
             FfiConverterLong.write(value.`retryMaxDelayMs`, buf)
+            FfiConverterInt.write(value.`maxIdleConnections`, buf)
             FfiConverterOptionalString.write(value.`defaultOperId`, buf)
             FfiConverterOptionalString.write(value.`defaultDevId`, buf)
     }

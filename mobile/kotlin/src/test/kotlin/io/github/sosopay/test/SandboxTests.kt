@@ -129,12 +129,15 @@ fun sandboxTests(r: Runner, baseUrl: String) {
             "connect_timeout_ms" to cfg.copy(connectTimeoutMs = 600_001),
             "retry_base_delay_ms" to cfg.copy(retryBaseDelayMs = 5000, retryMaxDelayMs = 1000),
             "retry_max_delay_ms" to cfg.copy(retryMaxDelayMs = -1),
+            "max_idle_connections" to cfg.copy(maxIdleConnections = 0),
+            "max_idle_connections" to cfg.copy(maxIdleConnections = -1),
         )
         for ((field, bad) in configCases) {
             val e = expectThrows<SosopayException.Validation> { SosopayClient(bad) }
             assertEquals(field, e.field, "$bad: ${e.reason}")
         }
-        SosopayClient(cfg.copy(retryMaxAttempts = 10, retryBaseDelayMs = 0, timeoutMs = 1))
+        SosopayClient(cfg.copy(retryMaxAttempts = 10, retryBaseDelayMs = 0, timeoutMs = 1, maxIdleConnections = 1))
+        assertEquals(32, cfg.maxIdleConnections) // the core's default
 
         val req = micropay(newCode("NV"), Codes.PAY_NOW)
         val waitCases = listOf(
