@@ -5,7 +5,8 @@ runtime (scripts/test-rust runs it).
 The core is read, not restated: the reply records are the `#[derive(.., Serialize)]` structs of
 core/src/models.rs and core/src/flows.rs (with their serde names), the dictionaries are the
 `for_each_dictionary!` list of core/src/enums.rs, the errors the variants of `Error` in
-core/src/error.rs. Each runtime is read from its public surface: Node's generated index.d.ts,
+core/src/error.rs, the client's settings the fields of `ClientConfig` and `RetryPolicy` in
+core/src/client.rs (each an option of every runtime's client). Each runtime is read from its public surface: Node's generated index.d.ts,
 the Python package (python/sosopay/*.py), Kotlin's generated sosopay.kt. A core field is found
 when the runtime's record has one of the names its presentation rules allow (below); a missing
 one fails with the record, the field and the runtime.
@@ -171,10 +172,45 @@ def main() -> int:
         if not re.search(rf"class {variant}\(", kotlin_errors):
             missing.append(f"kotlin: SosopayException.{variant}")
 
+    # The client's settings: every field of the core's ClientConfig (and its RetryPolicy) is an
+    # option of each runtime's client, in its case and unit (`_ms` where durations are ms).
+    checked += check_client_options(node, python, kotlin, missing)
+
     for m in missing:
         print("MISSING", m)
     print(f"parity: {checked - len(missing)} of {checked} core names found in Node, Python and Kotlin")
     return 1 if missing else 0
+
+
+def check_client_options(node: str, python: str, kotlin: str, missing: list[str]) -> int:
+    text = (ROOT / "core/src/client.rs").read_text(encoding="utf-8")
+
+    def fields(struct: str) -> list[str]:
+        body = text[text.index(f"pub struct {struct} {{"):]
+        return re.findall(r"^    pub (\w+):", body[: body.index("\n}\n")], re.M)
+
+    wanted = [f for f in fields("ClientConfig") if f != "retry"] + [f"retry_{f}" for f in fields("RetryPolicy")]
+    py_init = python[python.index("class Client:"):]
+    py_init = py_init[: py_init.index(") -> None:")]
+    surfaces = {
+        "node": (block(node, re.compile(r"^export interface ClientOptions\b", re.M)) or "")
+        + (block(node, re.compile(r"^export interface RetryOptions\b", re.M)) or ""),
+        "python": py_init,
+        "kotlin": (block(kotlin, re.compile(r"^data class ClientConfig \(", re.M)) or "")
+        + (block(kotlin, re.compile(r"^open class SosopayClient\b", re.M)) or ""),
+    }
+    # A runtime's own name for a core setting, where it is not the setting's name in its case.
+    aliases = {"retry_max_attempts": {"retry_attempts", "max_attempts"}, "on_request": {"logger"},
+               "retry_base_delay": {"base_delay"}, "retry_max_delay": {"max_delay"}}
+    for runtime, surface in surfaces.items():
+        for f in wanted:
+            names = {f} | aliases.get(f, set())
+            names |= {f"{n}_ms" for n in names}
+            if runtime != "python":
+                names = {camel(n) for n in names}
+            if not any(re.search(rf"[\s`(]{re.escape(n)}`?\??\s*[:=(]", surface) for n in names):
+                missing.append(f"{runtime}: client option {f} (looked for {', '.join(sorted(names))})")
+    return len(wanted) * len(surfaces)
 
 
 if __name__ == "__main__":
