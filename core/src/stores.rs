@@ -20,8 +20,8 @@ pub const CLAIM_PREFIX: &str = "claim:";
 /// A processed notification's Redis value: `done:<unix ms>`, set with `PX <retention>`.
 pub const DONE_PREFIX: &str = "done:";
 
-/// `complete`: KEYS[1] the record; ARGV[1] `claim:<token>` (empty: no token), ARGV[2]
-/// `done:<ms>`, ARGV[3] the retention in ms. Returns 1: the claim was ours; 0: recorded although
+/// `complete`: `KEYS[1]` the record; `ARGV[1]` `claim:<token>` (empty: no token), `ARGV[2]`
+/// `done:<ms>`, `ARGV[3]` the retention in ms. Returns 1: the claim was ours; 0: recorded although
 /// our lease had run out; 2: already done.
 pub const REDIS_COMPLETE_LUA: &str = "
 local v = redis.call('GET', KEYS[1])
@@ -31,7 +31,7 @@ if v == ARGV[1] then return 1 end
 return 0
 ";
 
-/// `abandon`: KEYS[1] the record; ARGV[1] `claim:<token>`. Deletes it only if it is still that
+/// `abandon`: `KEYS[1]` the record; `ARGV[1]` `claim:<token>`. Deletes it only if it is still that
 /// claim.
 pub const REDIS_ABANDON_LUA: &str = "
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
