@@ -184,7 +184,10 @@ impl CancelToken {
 #[non_exhaustive]
 pub enum FlowEvent {
     /// The micropay request is being sent.
-    Sending,
+    Sending {
+        /// Time since the flow started.
+        elapsed: Duration,
+    },
     /// The payment is not settled yet: the gateway holds it while the customer confirms, or its
     /// outcome is being settled by querying.
     Waiting {
@@ -202,12 +205,41 @@ pub enum FlowEvent {
     Cancelling {
         /// `true` when the caller cancelled (rather than the deadline passing).
         requested: bool,
+        /// Time since the flow started.
+        elapsed: Duration,
     },
     /// The flow ended with this status.
     Done {
         /// The final status.
         status: OutcomeStatus,
+        /// Time since the flow started.
+        elapsed: Duration,
     },
+}
+
+impl FlowEvent {
+    /// Time since the flow started (every event has it).
+    pub fn elapsed(&self) -> Duration {
+        match self {
+            FlowEvent::Sending { elapsed }
+            | FlowEvent::Waiting { elapsed }
+            | FlowEvent::Queried { elapsed, .. }
+            | FlowEvent::Cancelling { elapsed, .. }
+            | FlowEvent::Done { elapsed, .. } => *elapsed,
+        }
+    }
+
+    /// The kind in lower case (`"sending"`, `"waiting"`, `"queried"`, `"cancelling"`,
+    /// `"done"`), as the bindings name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FlowEvent::Sending { .. } => "sending",
+            FlowEvent::Waiting { .. } => "waiting",
+            FlowEvent::Queried { .. } => "queried",
+            FlowEvent::Cancelling { .. } => "cancelling",
+            FlowEvent::Done { .. } => "done",
+        }
+    }
 }
 
 /// Receives a flow's [`FlowEvent`]s, on the flow's own thread. Keep it quick.
@@ -696,6 +728,7 @@ impl Flow<'_> {
     fn cancel_phase(&mut self) -> PaymentOutcome {
         self.ctl.emit(FlowEvent::Cancelling {
             requested: self.ctl.cancelled(),
+            elapsed: self.started.elapsed(),
         });
         let mut poller = Poller::new(&self.opts);
         let mut attempts = 0u32;
@@ -811,8 +844,12 @@ impl Client {
         opts: &WaitOptions,
         ctl: &FlowControl,
     ) -> Result<PaymentOutcome> {
+        let started = Instant::now();
         let out = self.till_flow(req, opts, ctl)?;
-        ctl.emit(FlowEvent::Done { status: out.status });
+        ctl.emit(FlowEvent::Done {
+            status: out.status,
+            elapsed: started.elapsed(),
+        });
         Ok(out)
     }
 
@@ -880,7 +917,9 @@ impl Client {
             .micropay_timeout
             .min(opts.deadline)
             .max(Duration::from_millis(1));
-        ctl.emit(FlowEvent::Sending);
+        ctl.emit(FlowEvent::Sending {
+            elapsed: flow.started.elapsed(),
+        });
         let sent = self.flow_micropay(req, timeout, flow.ends, ctl);
         if !matches!(sent, Err(Error::Validation { .. })) {
             ctl.emit(FlowEvent::Waiting {
@@ -1001,8 +1040,12 @@ impl Client {
         opts: &WaitOptions,
         ctl: &FlowControl,
     ) -> Result<PaymentOutcome> {
+        let started = Instant::now();
         let out = self.wait_flow(charge_code, opts, ctl)?;
-        ctl.emit(FlowEvent::Done { status: out.status });
+        ctl.emit(FlowEvent::Done {
+            status: out.status,
+            elapsed: started.elapsed(),
+        });
         Ok(out)
     }
 

@@ -4,7 +4,6 @@
 //! non-blocking threadsafe function.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
@@ -73,53 +72,30 @@ pub struct FlowEvent {
 /// never keeps the process alive.
 pub type ProgressFn = ThreadsafeFunction<FlowEvent, (), FlowEvent, Status, false, true>;
 
-fn event(e: &CoreEvent, started: Instant) -> Option<FlowEvent> {
-    let since_start = started.elapsed().as_secs_f64() * 1000.0;
-    let mut out = FlowEvent {
-        kind: String::new(),
-        elapsed_ms: since_start,
-        state: None,
-        state_code: None,
-        status: None,
-        requested: None,
+fn event(e: &CoreEvent) -> FlowEvent {
+    let (state, status, requested) = match e {
+        CoreEvent::Queried { state, .. } => (state.clone(), None, None),
+        CoreEvent::Done { status, .. } => (None, Some(status.name().to_owned()), None),
+        CoreEvent::Cancelling { requested, .. } => (None, None, Some(*requested)),
+        _ => (None, None, None),
     };
-    match e {
-        CoreEvent::Sending => out.kind = "sending".into(),
-        CoreEvent::Waiting { elapsed } => {
-            out.kind = "waiting".into();
-            out.elapsed_ms = elapsed.as_secs_f64() * 1000.0;
-        }
-        CoreEvent::Queried { state, elapsed } => {
-            out.kind = "queried".into();
-            out.elapsed_ms = elapsed.as_secs_f64() * 1000.0;
-            out.state = name_of::<OrderState>(state);
-            out.state_code = wire_of::<OrderState>(state);
-        }
-        CoreEvent::Cancelling { requested } => {
-            out.kind = "cancelling".into();
-            out.requested = Some(*requested);
-        }
-        CoreEvent::Done { status } => {
-            out.kind = "done".into();
-            out.status = Some(status.name().to_owned());
-        }
-        // A kind added to the core later: not reported until this binding knows it.
-        #[allow(unreachable_patterns)]
-        _ => return None,
+    FlowEvent {
+        kind: e.kind().to_owned(),
+        elapsed_ms: e.elapsed().as_secs_f64() * 1000.0,
+        state: name_of::<OrderState>(&state),
+        state_code: wire_of::<OrderState>(&state),
+        status,
+        requested,
     }
-    Some(out)
 }
 
 /// The flow control of one call.
 pub fn control(cancel: Option<&CancelToken>, on_progress: Option<ProgressFn>) -> FlowControl {
-    let started = Instant::now();
     let observer = on_progress.map(|f| {
         let f = Arc::new(f);
         let o: FlowObserver = Arc::new(move |e: &CoreEvent| {
-            if let Some(ev) = event(e, started) {
-                // Non-blocking: a slow JS thread never holds up the payment.
-                f.call(ev, ThreadsafeFunctionCallMode::NonBlocking);
-            }
+            // Non-blocking: a slow JS thread never holds up the payment.
+            f.call(event(e), ThreadsafeFunctionCallMode::NonBlocking);
         });
         o
     });

@@ -2,11 +2,10 @@
 //! the progress callback (a core `FlowObserver` that calls back into Python with the GIL).
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sosopay::{CancelToken, FlowControl, FlowEvent, FlowObserver, OutcomeStatus};
+use sosopay::{CancelToken, FlowControl, FlowEvent, FlowObserver};
 
 /// Stops a running `micropay_and_wait` / `wait_for_payment` from another thread (the cashier's
 /// cancel button). The till flow then takes the deadline's safe path at once (prove the order
@@ -49,72 +48,25 @@ impl PyCancelToken {
     }
 }
 
-/// The Python-facing fields of an event: kind, elapsed seconds, state (wire text), status,
-/// requested. `None` for an event kind this binding does not know yet (it is not reported).
-type EventFields = (
-    &'static str,
-    f64,
-    Option<String>,
-    Option<String>,
-    Option<bool>,
-);
-
-fn event_fields(e: &FlowEvent, started: Instant) -> Option<EventFields> {
-    let since_start = started.elapsed().as_secs_f64();
-    Some(match e {
-        FlowEvent::Sending => ("sending", since_start, None, None, None),
-        FlowEvent::Waiting { elapsed } => ("waiting", elapsed.as_secs_f64(), None, None, None),
-        FlowEvent::Queried { state, elapsed } => (
-            "queried",
-            elapsed.as_secs_f64(),
-            state.as_ref().map(|s| s.as_wire().to_owned()),
-            None,
-            None,
-        ),
-        FlowEvent::Cancelling { requested } => {
-            ("cancelling", since_start, None, None, Some(*requested))
-        }
-        FlowEvent::Done { status } => (
-            "done",
-            since_start,
-            None,
-            Some(status_name(*status).to_owned()),
-            None,
-        ),
-        // A kind added to the core later: not reported until this binding knows it.
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
-}
-
-/// `OutcomeStatus` as the Python enum's value.
-fn status_name(s: OutcomeStatus) -> &'static str {
-    match s {
-        OutcomeStatus::Paid => "paid",
-        OutcomeStatus::Failed => "failed",
-        OutcomeStatus::Cancelled => "cancelled",
-        OutcomeStatus::Pending => "pending",
-        OutcomeStatus::Unresolved => "unresolved",
-        OutcomeStatus::Conflict => "conflict",
-    }
-}
-
 /// A core observer calling `callback(dict)` with the GIL, on the flow's thread. An exception
 /// the callback raises goes to `sys.unraisablehook` (the Python layer already logs and drops
 /// ordinary exceptions): it never fails the payment, and nothing panics across the boundary.
-fn observer(callback: Py<PyAny>, started: Instant) -> FlowObserver {
+fn observer(callback: Py<PyAny>) -> FlowObserver {
     Arc::new(move |e: &FlowEvent| {
-        let Some((kind, elapsed, state, status, requested)) = event_fields(e, started) else {
-            return;
+        let (state, status, requested) = match e {
+            FlowEvent::Queried { state, .. } => (state.as_ref().map(|s| s.as_wire()), None, None),
+            FlowEvent::Done { status, .. } => (None, Some(status.as_str()), None),
+            FlowEvent::Cancelling { requested, .. } => (None, None, Some(*requested)),
+            _ => (None, None, None),
         };
         // Not at all while the interpreter shuts down.
         let _ = Python::try_attach(|py| {
             let call = || -> PyResult<()> {
                 let d = PyDict::new(py);
-                d.set_item("kind", kind)?;
-                d.set_item("elapsed", elapsed)?;
-                d.set_item("state", state.as_deref())?;
-                d.set_item("status", status.as_deref())?;
+                d.set_item("kind", e.kind())?;
+                d.set_item("elapsed", e.elapsed().as_secs_f64())?;
+                d.set_item("state", state)?;
+                d.set_item("status", status)?;
                 d.set_item("requested", requested)?;
                 callback.call1(py, (d,))?;
                 Ok(())
@@ -132,9 +84,8 @@ pub fn control(
     cancel: Option<&Bound<'_, PyCancelToken>>,
     on_progress: Option<Py<PyAny>>,
 ) -> FlowControl {
-    let started = Instant::now();
     FlowControl {
         cancel: cancel.map(|t| t.get().inner.clone()),
-        observer: on_progress.map(|cb| observer(cb, started)),
+        observer: on_progress.map(observer),
     }
 }

@@ -12,7 +12,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
-use std::time::Instant;
 
 use crate::client::OutcomeStatus;
 use crate::enums::OrderState;
@@ -87,32 +86,24 @@ pub enum FlowEvent {
     },
 }
 
-fn ms(d: std::time::Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
 impl FlowEvent {
     /// `None` for an event kind this binding does not know yet (it is not reported).
-    fn from_core(e: &sosopay::FlowEvent, started: Instant) -> Option<Self> {
-        let since_start = ms(started.elapsed());
+    fn from_core(e: &sosopay::FlowEvent) -> Option<Self> {
+        let elapsed_ms = i64::try_from(e.elapsed().as_millis()).unwrap_or(i64::MAX);
         Some(match e {
-            sosopay::FlowEvent::Sending => FlowEvent::Sending {
-                elapsed_ms: since_start,
-            },
-            sosopay::FlowEvent::Waiting { elapsed } => FlowEvent::Waiting {
-                elapsed_ms: ms(*elapsed),
-            },
-            sosopay::FlowEvent::Queried { state, elapsed } => FlowEvent::Queried {
+            sosopay::FlowEvent::Sending { .. } => FlowEvent::Sending { elapsed_ms },
+            sosopay::FlowEvent::Waiting { .. } => FlowEvent::Waiting { elapsed_ms },
+            sosopay::FlowEvent::Queried { state, .. } => FlowEvent::Queried {
                 state: state.clone().map(Into::into),
-                elapsed_ms: ms(*elapsed),
+                elapsed_ms,
             },
-            sosopay::FlowEvent::Cancelling { requested } => FlowEvent::Cancelling {
+            sosopay::FlowEvent::Cancelling { requested, .. } => FlowEvent::Cancelling {
                 requested: *requested,
-                elapsed_ms: since_start,
+                elapsed_ms,
             },
-            sosopay::FlowEvent::Done { status } => FlowEvent::Done {
+            sosopay::FlowEvent::Done { status, .. } => FlowEvent::Done {
                 status: (*status).into(),
-                elapsed_ms: since_start,
+                elapsed_ms,
             },
             #[allow(unreachable_patterns)]
             _ => return None,
@@ -134,12 +125,11 @@ pub(crate) fn control(
     token: Option<sosopay::CancelToken>,
     progress: Option<Arc<dyn FlowProgress>>,
 ) -> sosopay::FlowControl {
-    let started = Instant::now();
     sosopay::FlowControl {
         cancel: token,
         observer: progress.map(|p| {
             let o: sosopay::FlowObserver = Arc::new(move |e: &sosopay::FlowEvent| {
-                if let Some(ev) = FlowEvent::from_core(e, started) {
+                if let Some(ev) = FlowEvent::from_core(e) {
                     // A failing callback must not affect the payment: its error is dropped.
                     let _ = p.on_event(ev);
                 }
