@@ -742,6 +742,7 @@ class NodeRequests(UniffiRequests):
         return "".join(out)
 
 
+PY_LOG_BEGIN = "# --- generated from core/src/client.rs (scripts/gen-foreign.py)\n"
 PY_OPS_BEGIN = "    # --- generated from core/src/models.rs (scripts/gen-foreign.py)\n"
 PY_OPS_END = "    # --- end of generated\n"
 
@@ -860,6 +861,7 @@ class PythonRequests:
             "//! The core's requests read from the keyword arguments of Python's methods (see\n",
             "//! `Args`); errors name the Python argument.\n\n",
             "use pyo3::prelude::*;\n",
+            "use pyo3::types::PyDict;\n",
             "use sosopay::models::*;\n",
             "use sosopay::{Channel, DynamicIdType, SerType, TradeType};\n\n",
             "use crate::args::Args;\n",
@@ -986,7 +988,7 @@ class PythonRequests:
 
     def targets(self, core: Dict) -> List[Tuple[Path, str]]:
         return [
-            (self.out, self.rust(core) + FlowOptions().python_rs()),
+            (self.out, self.rust(core) + FlowOptions().python_rs() + FlowOptions().python_log()[0]),
             (self.client, replace_region(self.client, PY_OPS_BEGIN, PY_OPS_END, self.methods(core, False))),
             (self.aio, replace_region(self.aio, PY_OPS_BEGIN, PY_OPS_END, self.methods(core, True))),
         ]
@@ -1246,6 +1248,36 @@ class FlowOptions:
                    + ", ".join(conv) + " }\n    }\n}\n")
         return "".join(out)
 
+    def python_log(self) -> Tuple[str, str]:
+        """Python's RequestLog: the dict the native hook passes (Rust, seconds) and the
+        dataclass (models.py, between markers)."""
+        rs = ["\n/// A request log as the dict `RequestLog(**d)` takes (durations in seconds).\n",
+              "pub(crate) fn request_log<'py>(py: Python<'py>, l: &sosopay::RequestLog) -> PyResult<Bound<'py, PyDict>> {\n",
+              "    let d = PyDict::new(py);\n"]
+        py = ["@dataclass(frozen=True)\nclass RequestLog:\n", f'    """{rst(" ".join(self.log_doc))}"""\n\n']
+        for d, n, ty in self.log:
+            opt = inner(ty, "Option")
+            base = opt or ty
+            if ty == "Duration":
+                rs.append(f'    d.set_item("{n}", l.{n}.as_secs_f64())?;\n')
+                ann, d = "float", d + ["In seconds."]
+            elif base == "String" and opt:
+                rs.append(f'    d.set_item("{n}", l.{n}.as_deref())?;\n')
+                ann = "Optional[str]"
+            elif ty == "&'static str":
+                rs.append(f'    d.set_item("{n}", l.{n})?;\n')
+                ann = "str"
+            elif base in ("u16", "u32"):
+                rs.append(f'    d.set_item("{n}", l.{n})?;\n')
+                ann = "Optional[int]" if opt else "int"
+            else:
+                raise SystemExit(f"gen-foreign: options: no Python rule for RequestLog.{n}: {ty}")
+            py.append(f"    {n}: {ann}\n")
+            if d:
+                py.append(f'    """{rst(" ".join(d))}"""\n')
+        rs.append("    Ok(d)\n}\n")
+        return "".join(rs), "".join(py)
+
     def python_rs(self) -> str:
         """Python's `wait_options` (seconds; read like the requests, names the core's)."""
         out = ["\n/// The flows' timing from the wait arguments (seconds): unset ones keep the core's defaults.\n",
@@ -1387,6 +1419,8 @@ def main() -> int:
     outputs.append((UniffiDefaults.path, UniffiDefaults().generate()))
     outputs.append((PythonLedger.out, PythonLedger().generate()))
     outputs += [(FlowOptions.uniffi, FlowOptions().uniffi_rs()), (FlowOptions.node, FlowOptions().node_rs())]
+    models = ROOT / "python/sosopay/models.py"
+    outputs.append((models, replace_region(models, PY_LOG_BEGIN, PY_END, FlowOptions().python_log()[1])))
     for out, text in outputs:
         text = rustfmt(text) if out.suffix == ".rs" else text
         if "--check" in sys.argv:

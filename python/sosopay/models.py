@@ -586,20 +586,28 @@ class PaymentOutcome:
         )
 
 
+# --- generated from core/src/client.rs (scripts/gen-foreign.py)
 @dataclass(frozen=True)
 class RequestLog:
-    """One attempt of one request (for ``Client(on_request=...)``). Never holds the key."""
+    """One attempt of one request, for logging and metrics. Never contains the key or the body."""
 
     operation: str
+    """``preOrder``, ``order``, ``refund``, ``query``, ``cancelTrade`` or ``flowRecharge``."""
     charge_code: Optional[str]
+    """The order concerned, when there is one."""
     attempt: int
-    #: Seconds.
+    """1 for the first attempt."""
     duration: float
+    """Time from sending to the decoded reply or the error. In seconds."""
     http_status: Optional[int]
+    """The HTTP status, when a reply arrived."""
     result_code: Optional[str]
-    #: ``STATE`` of the order in the reply, when there is one (wire text, e.g. ``"1"``).
+    """``RESULT.CODE``, when a reply was decoded."""
     order_state: Optional[str]
+    """The order's ``STATE`` in the reply (wire text, e.g. ``"0"``), when it has one."""
     error: Optional[str]
+    """The error, when the attempt failed."""
+# --- end of generated
 
 
 #: What a flow is doing (see :class:`FlowEvent`).

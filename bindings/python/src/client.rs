@@ -22,19 +22,6 @@ const CONFIG_FIELDS: &[(&str, &str)] = &[
     ("retry.max_delay", "retry_max_delay"),
 ];
 
-fn log_to_dict<'py>(py: Python<'py>, log: &RequestLog) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("operation", log.operation)?;
-    d.set_item("charge_code", log.charge_code.as_deref())?;
-    d.set_item("attempt", log.attempt)?;
-    d.set_item("duration", log.duration.as_secs_f64())?;
-    d.set_item("http_status", log.http_status)?;
-    d.set_item("result_code", log.result_code.as_deref())?;
-    d.set_item("order_state", log.order_state.as_deref())?;
-    d.set_item("error", log.error.as_deref())?;
-    Ok(d)
-}
-
 /// The native client. `Send + Sync`; one instance may serve many threads.
 #[pyclass(frozen, name = "NativeClient", module = "sosopay._native")]
 pub struct PyClient {
@@ -98,7 +85,8 @@ impl PyClient {
         if let Some(cb) = on_request {
             cfg.on_request = Some(Arc::new(move |log: &RequestLog| {
                 Python::attach(|py| {
-                    let res = log_to_dict(py, log).and_then(|d| cb.call1(py, (d,)).map(|_| ()));
+                    let res =
+                        requests::request_log(py, log).and_then(|d| cb.call1(py, (d,)).map(|_| ()));
                     if let Err(e) = res {
                         // A failing logging hook must not fail the payment call.
                         e.write_unraisable(py, None);

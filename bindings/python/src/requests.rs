@@ -3,6 +3,7 @@
 //! `Args`); errors name the Python argument.
 
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use sosopay::models::*;
 use sosopay::{Channel, DynamicIdType, SerType, TradeType};
 
@@ -151,4 +152,21 @@ pub(crate) fn wait_options(a: &Args<'_, '_>) -> PyResult<sosopay::WaitOptions> {
         max_duration,
         gateway_hold,
     })
+}
+
+/// A request log as the dict `RequestLog(**d)` takes (durations in seconds).
+pub(crate) fn request_log<'py>(
+    py: Python<'py>,
+    l: &sosopay::RequestLog,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("operation", l.operation)?;
+    d.set_item("charge_code", l.charge_code.as_deref())?;
+    d.set_item("attempt", l.attempt)?;
+    d.set_item("duration", l.duration.as_secs_f64())?;
+    d.set_item("http_status", l.http_status)?;
+    d.set_item("result_code", l.result_code.as_deref())?;
+    d.set_item("order_state", l.order_state.as_deref())?;
+    d.set_item("error", l.error.as_deref())?;
+    Ok(d)
 }
