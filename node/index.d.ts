@@ -742,21 +742,23 @@ export interface ParseNotificationOptions {
 }
 
 /**
- * The fields of a flow's outcome; the type to use is `PaymentOutcome` (types-header.d.ts),
- * which also says that `order` is there whenever the status is `'Paid'`.
+ * The result of a flow.
+ *
+ * The fields; the type to use is `PaymentOutcome` (types-header.d.ts), which also says
+ * that `order` is there whenever the status is `'Paid'`.
  */
 export interface PaymentOutcomeFields {
   /**
-   * `"Paid"`, `"Failed"`, `"Cancelled"`, `"Pending"` (waitForPayment only),
-   * `"Unresolved"` (query `chargeCode` later before doing anything else) or `"Conflict"`
-   * (the charge code belongs to another payment, which was left untouched).
+   * How it ended: `Paid`, `Failed`, `Cancelled`, `Pending` (waiting for a QR or JSAPI
+   * order only), `Unresolved` (query the charge code later before doing anything else) or
+   * `Conflict` (the charge code belongs to another payment, which was left untouched).
    */
   status: OutcomeStatus
   /** Was the customer charged (and not reversed)? */
   isPaid: boolean
   /** The merchant's order number. */
   chargeCode: string
-  /** The order as last seen (always present when paid). */
+  /** The order as last seen (always present when paid; for `Conflict`, the other order). */
   order?: OrderDetails
   /** The gateway code behind a failure, when there is one. */
   resultCode?: ResultCode

@@ -1248,6 +1248,36 @@ class FlowOptions:
                    + ", ".join(conv) + " }\n    }\n}\n")
         return "".join(out)
 
+    def node_outcome(self) -> str:
+        """Node's PaymentOutcome fields (the TS type `PaymentOutcome` in types-header.d.ts makes
+        them a union on `status`): a dictionary by name (`status`) or wire code (`resultCode`,
+        the core's `code`), `isPaid` from the core's rule."""
+        doc, fields = core_struct("core/src/flows.rs", "PaymentOutcome")
+        out = [comment(doc + ["", "The fields; the type to use is `PaymentOutcome` (types-header.d.ts), which also says",
+                              "that `order` is there whenever the status is `'Paid'`."], "")
+               + '#[napi(object, js_name = "PaymentOutcomeFields")]\npub struct PaymentOutcome {\n']
+        conv = []
+        for d, n, ty in fields:
+            if ty == "OutcomeStatus":
+                out.append(comment(d, "    ") + f'    #[napi(ts_type = "OutcomeStatus")]\n    pub {n}: String,\n')
+                conv.append(f"{n}: o.{n}.name().to_owned()")
+                out.append("    /// Was the customer charged (and not reversed)?\n    pub is_paid: bool,\n")
+                conv.append("is_paid: o.is_paid()")
+            elif ty == "Option<ResultCode>":
+                out.append(comment(d, "    ") + '    #[napi(ts_type = "ResultCode")]\n    pub result_code: Option<String>,\n')
+                conv.append(f"result_code: o.{n}.map(|c| c.as_wire().to_owned())")
+            elif ty == "Option<OrderDetails>":
+                out.append(comment(d, "    ") + f"    pub {n}: Option<crate::replies::OrderDetails>,\n")
+                conv.append(f"{n}: o.{n}.map(Into::into)")
+            elif ty in ("String", "u32"):
+                out.append(comment(d, "    ") + f"    pub {n}: {ty},\n")
+                conv.append(f"{n}: o.{n}")
+            else:
+                raise SystemExit(f"gen-foreign: options: no Node rule for PaymentOutcome.{n}: {ty}")
+        out.append("}\n\nimpl From<sosopay::PaymentOutcome> for PaymentOutcome {\n    fn from(o: sosopay::PaymentOutcome) -> Self {\n"
+                   "        PaymentOutcome { " + ", ".join(conv) + " }\n    }\n}\n")
+        return "".join(out)
+
     def python_log(self) -> Tuple[str, str]:
         """Python's RequestLog: the dict the native hook passes (Rust, seconds) and the
         dataclass (models.py, between markers)."""
@@ -1418,7 +1448,7 @@ def main() -> int:
     outputs += PythonRequests().targets(core)
     outputs.append((UniffiDefaults.path, UniffiDefaults().generate()))
     outputs.append((PythonLedger.out, PythonLedger().generate()))
-    outputs += [(FlowOptions.uniffi, FlowOptions().uniffi_rs()), (FlowOptions.node, FlowOptions().node_rs())]
+    outputs += [(FlowOptions.uniffi, FlowOptions().uniffi_rs()), (FlowOptions.node, FlowOptions().node_rs() + "\n" + FlowOptions().node_outcome())]
     models = ROOT / "python/sosopay/models.py"
     outputs.append((models, replace_region(models, PY_LOG_BEGIN, PY_END, FlowOptions().python_log()[1])))
     for out, text in outputs:

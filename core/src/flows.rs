@@ -379,7 +379,9 @@ pub fn status_of_code(code: &ResultCode) -> Option<OutcomeStatus> {
 /// The result of a flow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PaymentOutcome {
-    /// How it ended.
+    /// How it ended: `Paid`, `Failed`, `Cancelled`, `Pending` (waiting for a QR or JSAPI
+    /// order only), `Unresolved` (query the charge code later before doing anything else) or
+    /// `Conflict` (the charge code belongs to another payment, which was left untouched).
     pub status: OutcomeStatus,
     /// The merchant's order number.
     pub charge_code: String,

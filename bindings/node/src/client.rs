@@ -11,16 +11,13 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status};
 use napi_derive::napi;
 use sosopay::client::parse_format;
-use sosopay::flows::PaymentOutcome as CoreOutcome;
 use sosopay::models::{CancelRequest as CoreCancel, QueryRequest as CoreQuery};
 use sosopay::{ClientConfig, Error, RetryPolicy};
 
 use crate::error::{to_napi, validation, IntoNapi};
 use crate::flows::{self, CancelToken, ProgressFn};
-use crate::options::{wait_in, RequestLog, WaitOptions};
-use crate::replies::{
-    CancelReply, FlowRechargeReply, OrderDetails, OrderReply, QueryReply, RefundReply,
-};
+use crate::options::{wait_in, PaymentOutcome, RequestLog, WaitOptions};
+use crate::replies::{CancelReply, FlowRechargeReply, OrderReply, QueryReply, RefundReply};
 use crate::requests::{
     CancelRequest, FlowRechargeRequest, MicropayRequest, OrderRequest, QueryRequest, RefundRequest,
 };
@@ -165,44 +162,6 @@ fn config(o: ClientOptions) -> Result<ClientConfig, Error> {
 
 // ---------------------------------------------------------------------------------------------
 // Replies
-
-/// The fields of a flow's outcome; the type to use is `PaymentOutcome` (types-header.d.ts),
-/// which also says that `order` is there whenever the status is `'Paid'`.
-#[napi(object, js_name = "PaymentOutcomeFields")]
-pub struct PaymentOutcome {
-    /// `"Paid"`, `"Failed"`, `"Cancelled"`, `"Pending"` (waitForPayment only),
-    /// `"Unresolved"` (query `chargeCode` later before doing anything else) or `"Conflict"`
-    /// (the charge code belongs to another payment, which was left untouched).
-    #[napi(ts_type = "OutcomeStatus")]
-    pub status: String,
-    /// Was the customer charged (and not reversed)?
-    pub is_paid: bool,
-    /// The merchant's order number.
-    pub charge_code: String,
-    /// The order as last seen (always present when paid).
-    pub order: Option<OrderDetails>,
-    /// The gateway code behind a failure, when there is one.
-    #[napi(ts_type = "ResultCode")]
-    pub result_code: Option<String>,
-    /// Why, in words.
-    pub reason: String,
-    /// How many queries were made.
-    pub queries: u32,
-}
-
-impl From<CoreOutcome> for PaymentOutcome {
-    fn from(o: CoreOutcome) -> Self {
-        PaymentOutcome {
-            status: o.status.name().to_owned(),
-            is_paid: o.is_paid(),
-            charge_code: o.charge_code,
-            order: o.order.map(Into::into),
-            result_code: o.code.map(|c| c.as_wire().to_owned()),
-            reason: o.reason,
-            queries: o.queries,
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The client

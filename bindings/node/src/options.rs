@@ -120,3 +120,43 @@ impl From<&sosopay::RequestLog> for RequestLog {
         }
     }
 }
+
+/// The result of a flow.
+///
+/// The fields; the type to use is `PaymentOutcome` (types-header.d.ts), which also says
+/// that `order` is there whenever the status is `'Paid'`.
+#[napi(object, js_name = "PaymentOutcomeFields")]
+pub struct PaymentOutcome {
+    /// How it ended: `Paid`, `Failed`, `Cancelled`, `Pending` (waiting for a QR or JSAPI
+    /// order only), `Unresolved` (query the charge code later before doing anything else) or
+    /// `Conflict` (the charge code belongs to another payment, which was left untouched).
+    #[napi(ts_type = "OutcomeStatus")]
+    pub status: String,
+    /// Was the customer charged (and not reversed)?
+    pub is_paid: bool,
+    /// The merchant's order number.
+    pub charge_code: String,
+    /// The order as last seen (always present when paid; for `Conflict`, the other order).
+    pub order: Option<crate::replies::OrderDetails>,
+    /// The gateway code behind a failure, when there is one.
+    #[napi(ts_type = "ResultCode")]
+    pub result_code: Option<String>,
+    /// Why, in words.
+    pub reason: String,
+    /// How many queries were made.
+    pub queries: u32,
+}
+
+impl From<sosopay::PaymentOutcome> for PaymentOutcome {
+    fn from(o: sosopay::PaymentOutcome) -> Self {
+        PaymentOutcome {
+            status: o.status.name().to_owned(),
+            is_paid: o.is_paid(),
+            charge_code: o.charge_code,
+            order: o.order.map(Into::into),
+            result_code: o.code.map(|c| c.as_wire().to_owned()),
+            reason: o.reason,
+            queries: o.queries,
+        }
+    }
+}
