@@ -742,6 +742,7 @@ class NodeRequests(UniffiRequests):
         return "".join(out)
 
 
+PY_OUTCOME_BEGIN = "# --- generated from core/src/flows.rs (scripts/gen-foreign.py)\n"
 PY_LOG_BEGIN = "# --- generated from core/src/client.rs (scripts/gen-foreign.py)\n"
 PY_OPS_BEGIN = "    # --- generated from core/src/models.rs (scripts/gen-foreign.py)\n"
 PY_OPS_END = "    # --- end of generated\n"
@@ -1278,6 +1279,33 @@ class FlowOptions:
                    "        PaymentOutcome { " + ", ".join(conv) + " }\n    }\n}\n")
         return "".join(out)
 
+    def python_outcome(self) -> str:
+        """Python's PaymentOutcome dataclass (models.py, between markers) from the core's: the
+        core's `code` is `result_code` (as in every runtime; the mixin keeps `code` as an alias)."""
+        doc, fields = core_struct("core/src/flows.rs", "PaymentOutcome")
+        out = [f"@dataclass(frozen=True)\nclass PaymentOutcome(_PaymentOutcomeRules):\n", f'    """{rst(" ".join(doc))}"""\n\n']
+        reads = []
+        for d, n, ty in fields:
+            key = f'd.get("{n}")'
+            if ty == "OutcomeStatus":
+                ann, read = "OutcomeStatus", f'OutcomeStatus(d["{n}"])'
+            elif ty == "Option<ResultCode>":
+                n, ann, read = "result_code", "Optional[ResultCode]", f"_opt_enum(ResultCode, {key})"
+            elif ty == "Option<OrderDetails>":
+                ann, read = "Optional[OrderDetails]", f"None if {key} is None else OrderDetails._from_native(d[\"{n}\"])"
+            elif ty == "String":
+                ann, read = "str", f'str({key} or "")'
+            elif ty == "u32":
+                ann, read = "int", f"int({key} or 0)"
+            else:
+                raise SystemExit(f"gen-foreign: options: no Python rule for PaymentOutcome.{n}: {ty}")
+            out.append(f"    {n}: {ann}\n" + (f'    """{rst(" ".join(d))}"""\n' if d else ""))
+            reads.append(f"            {n}={read},\n")
+        out.append("\n    @classmethod\n    def _from_native(cls, d: Mapping[str, Any]) -> PaymentOutcome:\n        return cls(\n")
+        out += reads
+        out.append("        )\n")
+        return "".join(out)
+
     def python_log(self) -> Tuple[str, str]:
         """Python's RequestLog: the dict the native hook passes (Rust, seconds) and the
         dataclass (models.py, between markers)."""
@@ -1335,8 +1363,10 @@ def rustfmt(text: str) -> str:
     return done.stdout
 
 
-def replace_region(path: Path, begin: str, end: str, generated: str) -> str:
-    text = path.read_text(encoding="utf-8")
+def replace_region(path: Path, begin: str, end: str, generated: str, text: Optional[str] = None) -> str:
+    """`path`'s text (or `text`, when several regions of one file are generated) with the region
+    between `begin` and the next `end` replaced."""
+    text = path.read_text(encoding="utf-8") if text is None else text
     a = text.index(begin) + len(begin)
     b = text.index(end, a)
     return text[:a] + generated + text[b:]
@@ -1450,7 +1480,10 @@ def main() -> int:
     outputs.append((PythonLedger.out, PythonLedger().generate()))
     outputs += [(FlowOptions.uniffi, FlowOptions().uniffi_rs()), (FlowOptions.node, FlowOptions().node_rs() + "\n" + FlowOptions().node_outcome())]
     models = ROOT / "python/sosopay/models.py"
-    outputs.append((models, replace_region(models, PY_LOG_BEGIN, PY_END, FlowOptions().python_log()[1])))
+    # models.py has three generated regions: each replacement starts from the previous one's text.
+    i = next(i for i, (path, _) in enumerate(outputs) if path == models)
+    text = replace_region(models, PY_LOG_BEGIN, PY_END, FlowOptions().python_log()[1], outputs[i][1])
+    outputs[i] = (models, replace_region(models, PY_OUTCOME_BEGIN, PY_END, FlowOptions().python_outcome(), text))
     for out, text in outputs:
         text = rustfmt(text) if out.suffix == ".rs" else text
         if "--check" in sys.argv:

@@ -552,20 +552,13 @@ class Notification:
         )
 
 
-@dataclass(frozen=True)
-class PaymentOutcome:
-    """How a flow ended. Check ``status``; ``order`` is always set when paid."""
-
+class _PaymentOutcomeRules:
     status: OutcomeStatus
-    charge_code: str
-    order: Optional[OrderDetails]
-    #: The gateway code behind a failure, when there is one (``resultCode`` in Node and Kotlin).
     result_code: Optional[ResultCode]
-    reason: str
-    queries: int
 
     @property
     def is_paid(self) -> bool:
+        """Was the customer charged (and not reversed)?"""
         return self.status is OutcomeStatus.PAID
 
     @property
@@ -573,17 +566,36 @@ class PaymentOutcome:
         """The same as :attr:`result_code` (the name of earlier versions)."""
         return self.result_code
 
+
+# --- generated from core/src/flows.rs (scripts/gen-foreign.py)
+@dataclass(frozen=True)
+class PaymentOutcome(_PaymentOutcomeRules):
+    """The result of a flow."""
+
+    status: OutcomeStatus
+    """How it ended: ``Paid``, ``Failed``, ``Cancelled``, ``Pending`` (waiting for a QR or JSAPI order only), ``Unresolved`` (query the charge code later before doing anything else) or ``Conflict`` (the charge code belongs to another payment, which was left untouched)."""
+    charge_code: str
+    """The merchant's order number."""
+    order: Optional[OrderDetails]
+    """The order as last seen (always present when paid; for ``Conflict``, the other order)."""
+    result_code: Optional[ResultCode]
+    """The gateway code behind a failure, when there is one."""
+    reason: str
+    """Why, in words."""
+    queries: int
+    """How many queries were made."""
+
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> PaymentOutcome:
-        o = d.get("order")
         return cls(
             status=OutcomeStatus(d["status"]),
-            charge_code=str(d["charge_code"]),
-            order=None if o is None else OrderDetails._from_native(o),
+            charge_code=str(d.get("charge_code") or ""),
+            order=None if d.get("order") is None else OrderDetails._from_native(d["order"]),
             result_code=_opt_enum(ResultCode, d.get("code")),
-            reason=str(d.get("reason", "")),
-            queries=int(d.get("queries", 0)),
+            reason=str(d.get("reason") or ""),
+            queries=int(d.get("queries") or 0),
         )
+# --- end of generated
 
 
 # --- generated from core/src/client.rs (scripts/gen-foreign.py)
