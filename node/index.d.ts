@@ -933,6 +933,12 @@ export declare function signQuery(key: string, chargeCode: string, timestamp?: s
  */
 export declare function storeWire(table: string): any
 
+/**
+ * A test payment code (the sandbox's `codes::code_from_parts`); the message names the argument
+ * at fault (`sosopay/testing` throws it as a `RangeError`).
+ */
+export declare function testCode(behaviour: number, seconds: number, channel: string): string
+
 /** A parsed, verified signature. */
 export interface VerifiedSignature {
   /** The timestamp text as sent. */

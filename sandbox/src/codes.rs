@@ -75,6 +75,48 @@ pub fn code(
     ))
 }
 
+impl Behaviour {
+    /// The behaviour of the code digit `d` (1 to 7), if any.
+    pub fn from_digit(d: u8) -> Option<Behaviour> {
+        use Behaviour::*;
+        [
+            ConfirmThenPay,
+            PayingThenPay,
+            InsufficientFunds,
+            NeverConfirms,
+            PayingNeverConfirms,
+            CodeExpired,
+            ExceptionButPaid,
+        ]
+        .into_iter()
+        .find(|b| *b as u8 == d)
+    }
+}
+
+/// [`code`] as the bindings take it (Python's and Node's `codes.code`): the behaviour as its
+/// digit, the seconds as any integer. `Err` names the argument at fault (`behaviour`,
+/// `seconds` or `channel`) and says why.
+pub fn code_from_parts(
+    behaviour: i64,
+    seconds: i64,
+    channel: &str,
+) -> Result<String, (&'static str, String)> {
+    let b = u8::try_from(behaviour)
+        .ok()
+        .and_then(Behaviour::from_digit)
+        .ok_or_else(|| {
+            (
+                "behaviour",
+                format!("{behaviour} is not a behaviour digit (1 to 7)"),
+            )
+        })?;
+    let s = u16::try_from(seconds)
+        .ok()
+        .filter(|s| *s <= 999)
+        .ok_or_else(|| ("seconds", format!("{seconds} is not between 0 and 999")))?;
+    code(b, s, channel)
+}
+
 fn wechat(behaviour: Behaviour, seconds: u16) -> String {
     format!(
         "{WECHAT}000000000000{}{:03}",
@@ -123,6 +165,28 @@ pub fn code_expired() -> String {
 mod tests {
     use super::*;
     use crate::state::Behaviour as Played;
+
+    #[test]
+    fn codes_from_parts_check_each_part() {
+        assert_eq!(
+            code_from_parts(6, 0, WECHAT).as_deref(),
+            Ok(code_expired().as_str())
+        );
+        assert_eq!(
+            code_from_parts(1, 5, WECHAT).as_deref(),
+            Ok(pays_after(5).as_str())
+        );
+        for (b, s, ch, field) in [
+            (0, 0, WECHAT, "behaviour"),
+            (8, 0, WECHAT, "behaviour"),
+            (-1, 0, WECHAT, "behaviour"),
+            (1, 1000, WECHAT, "seconds"),
+            (1, -1, WECHAT, "seconds"),
+            (1, 0, "x", "channel"),
+        ] {
+            assert_eq!(code_from_parts(b, s, ch).map_err(|e| e.0), Err(field));
+        }
+    }
 
     #[test]
     fn codes_play_their_behaviour() {

@@ -264,3 +264,24 @@ impl Drop for NativeSandbox {
         }
     }
 }
+
+/// A test payment code (the sandbox's `codes::code_from_parts`); the message names the argument
+/// at fault (`sosopay/testing` throws it as a `RangeError`).
+#[napi(js_name = "testCode")]
+pub fn test_code(behaviour: f64, seconds: f64, channel: String) -> napi::Result<String> {
+    let whole = |field: &str, n: f64| {
+        if n.fract() == 0.0 && n.abs() < 1e15 {
+            Ok(n as i64)
+        } else {
+            Err(napi::Error::from_reason(format!(
+                "{field}: {n} is not a whole number"
+            )))
+        }
+    };
+    sosopay_sandbox::codes::code_from_parts(
+        whole("behaviour", behaviour)?,
+        whole("seconds", seconds)?,
+        &channel,
+    )
+    .map_err(|(field, reason)| napi::Error::from_reason(format!("{field}: {reason}")))
+}

@@ -53,6 +53,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "NativeSandboxError",
             m.py().get_type::<sandbox::NativeSandboxError>(),
         )?;
+        m.add_function(wrap_pyfunction!(sandbox::_test_code, m)?)?;
     }
     Ok(())
 }

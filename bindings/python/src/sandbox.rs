@@ -218,3 +218,11 @@ impl Drop for PySandbox {
         }
     }
 }
+
+/// A test payment code (the sandbox's `codes::code_from_parts`): `ValueError` naming the
+/// argument at fault.
+#[pyfunction]
+pub fn _test_code(behaviour: i64, seconds: i64, channel: &str) -> PyResult<String> {
+    sosopay_sandbox::codes::code_from_parts(behaviour, seconds, channel)
+        .map_err(|(field, reason)| PyValueError::new_err(format!("{field}: {reason}")))
+}

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from .. import _native
+
 __all__ = [
     "WECHAT",
     "ALIPAY",
@@ -66,14 +68,10 @@ _EXCEPTION_PAID: Final = 7
 
 def code(behaviour: int, seconds: int = 0, *, channel: str = WECHAT) -> str:
     """The special code ``PP000000000000BNNN``: ``channel`` prefix (``WECHAT``, ``ALIPAY``, ...),
-    ``behaviour`` digit (1–7), ``seconds`` of customer delay (0–999, scaled by ``time_scale``)."""
-    if len(channel) != 2 or not channel.isdigit():
-        raise ValueError(f"channel {channel!r}: expected a two-digit prefix such as codes.WECHAT")
-    if not 0 <= behaviour <= 9:
-        raise ValueError(f"behaviour {behaviour}: expected a digit")
-    if not 0 <= seconds <= 999:
-        raise ValueError(f"seconds {seconds}: expected 0 to 999")
-    return f"{channel}000000000000{behaviour}{seconds:03d}"
+    ``behaviour`` digit (1–7), ``seconds`` of customer delay (0–999, scaled by ``time_scale``).
+    Built by the sandbox itself (its ``codes::code_from_parts``); ``ValueError`` names the
+    argument at fault."""
+    return _native._test_code(behaviour, seconds, channel)
 
 
 def pays_after(seconds: int, *, channel: str = WECHAT) -> str:
