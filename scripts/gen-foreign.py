@@ -1174,26 +1174,8 @@ class FlowOptions:
         out += conv
         out.append(f"        let w = sosopay::WaitOptions {{ {names} }};\n")
         out.append("        w.validate().map_err(|e| SosopayError::from(e.renamed_fields(WAIT_FIELDS)))?;\n        Ok(w)\n    }\n}\n\n")
-        # RequestLog
-        out.append(comment(self.log_doc, "") + "#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]\npub struct RequestLog {\n")
-        conv = []
-        for d, n, ty in self.log:
-            opt = inner(ty, "Option")
-            base = opt or ty
-            if ty == "&'static str":
-                out.append(comment(d, "    ") + f"    pub {n}: String,\n"); conv.append(f"{n}: l.{n}.to_owned()")
-            elif ty == "Duration":
-                out.append(comment(self.ms_doc(d), "    ") + f"    pub {n}_ms: i64,\n"); conv.append(f"{n}_ms: ms_out(l.{n})")
-            elif base == "String":
-                out.append(comment(d, "    ") + f"    pub {n}: {ty},\n"); conv.append(f"{n}: l.{n}.clone()")
-            elif ty == "u32":
-                out.append(comment(d, "    ") + f"    pub {n}: i32,\n"); conv.append(f"{n}: count_out(l.{n})")
-            elif base == "u16":
-                out.append(comment(d, "    ") + f"    pub {n}: Option<i32>,\n"); conv.append(f"{n}: l.{n}.map(i32::from)")
-            else:
-                raise SystemExit(f"gen-foreign: options: no rule for RequestLog.{n}: {ty}")
-        out.append("}\n\nimpl From<&sosopay::RequestLog> for RequestLog {\n    fn from(l: &sosopay::RequestLog) -> Self {\n        RequestLog { "
-                   + ", ".join(conv) + " }\n    }\n}\n")
+        out.append(self.log_record("#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]\n",
+                                   ms=("i64", "ms_out({})"), counts={"u32": ("i32", "count_out({})"), "u16": ("i32", "{}.map(i32::from)")}))
         return "".join(out)
 
     def node_rs(self) -> str:
@@ -1230,19 +1212,31 @@ class FlowOptions:
         out += conv
         out.append(f"    let w = sosopay::WaitOptions {{ {', '.join(n for _, n, _ in self.wait)} }};\n")
         out.append("    w.validate().map_err(|e| e.renamed_fields(WAIT_FIELDS))?;\n    Ok(w)\n}\n\n")
-        out.append(comment(self.log_doc, "") + "#[napi(object)]\npub struct RequestLog {\n")
+        out.append(self.log_record("#[napi(object)]\n", ms=("f64", "{}.as_secs_f64() * 1000.0"),
+                                   counts={"u32": ("u32", "{}"), "u16": ("u16", "{}")}))
+        return "".join(out)
+
+    def log_record(self, derive: str, ms: Tuple[str, str], counts: Dict[str, Tuple[str, str]]) -> str:
+        """The core's RequestLog for one binding and its `From`: a duration as `{name}_ms` of type
+        and conversion `ms`, a count (its base type) as `counts` says (`{}`: the core's value)."""
+        out = [comment(self.log_doc, "") + derive + "pub struct RequestLog {\n"]
         conv = []
         for d, n, ty in self.log:
             opt = inner(ty, "Option")
             base = opt or ty
             if ty == "&'static str":
-                out.append(comment(d, "    ") + f"    pub {n}: String,\n"); conv.append(f"{n}: l.{n}.to_owned()")
+                out.append(comment(d, "    ") + f"    pub {n}: String,\n")
+                conv.append(f"{n}: l.{n}.to_owned()")
             elif ty == "Duration":
-                out.append(comment(self.ms_doc(d), "    ") + f"    pub {n}_ms: f64,\n"); conv.append(f"{n}_ms: l.{n}.as_secs_f64() * 1000.0")
+                out.append(comment(self.ms_doc(d), "    ") + f"    pub {n}_ms: {ms[0]},\n")
+                conv.append(f"{n}_ms: " + ms[1].format(f"l.{n}"))
             elif base == "String":
-                out.append(comment(d, "    ") + f"    pub {n}: {ty},\n"); conv.append(f"{n}: l.{n}.clone()")
-            elif base in ("u32", "u16"):
-                out.append(comment(d, "    ") + f"    pub {n}: {ty},\n"); conv.append(f"{n}: l.{n}")
+                out.append(comment(d, "    ") + f"    pub {n}: {ty},\n")
+                conv.append(f"{n}: l.{n}.clone()")
+            elif base in counts:
+                t, c = counts[base]
+                out.append(comment(d, "    ") + f"    pub {n}: {f'Option<{t}>' if opt else t},\n")
+                conv.append(f"{n}: " + c.format(f"l.{n}"))
             else:
                 raise SystemExit(f"gen-foreign: options: no rule for RequestLog.{n}: {ty}")
         out.append("}\n\nimpl From<&sosopay::RequestLog> for RequestLog {\n    fn from(l: &sosopay::RequestLog) -> Self {\n        RequestLog { "
