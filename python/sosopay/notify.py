@@ -6,13 +6,13 @@ query, and repeats it up to 30 times until you answer HTTP 200. So: verify it
 ``delivery.http_status``.
 """
 
+import sys
 from typing import Callable, NamedTuple, Optional, Protocol, Union
 
 from . import _native
 from .enums import Delivery
 from .errors import SosopayError
 from .models import Notification
-from .stores._base import StoreUnavailableError
 
 __all__ = [
     "parse_notification",
@@ -136,9 +136,13 @@ def handle_notification(
         return _result("Rejected", None, None, e)
     try:
         delivery = process_once(store, n, handler)
-    except StoreUnavailableError as e:
-        return _result("StoreUnavailable", None, n, e)
-    except Exception as e:  # the handler's (the claim was released)
+    except Exception as e:
+        # A shared store's "unreachable" (its module is loaded only when such a store is used,
+        # so `import sosopay` does not import the stores); anything else is the handler's (the
+        # claim was released).
+        stores = sys.modules.get("sosopay.stores._base")
+        if stores is not None and isinstance(e, stores.StoreUnavailableError):
+            return _result("StoreUnavailable", None, n, e)
         return _result("Failed", None, n, e)
     return _result(_OUTCOME[delivery], delivery, n, None)
 
