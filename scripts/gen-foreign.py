@@ -526,6 +526,17 @@ class PythonErrors:
 PY_ERR_BEGIN = "# --- generated from core/src/error.rs (scripts/gen-foreign.py)\n"
 
 
+def constructor(record: str, names: str = "new|by_charge_code") -> Tuple[str, List[str]]:
+    """The core's constructor of `record` whose name matches `names` (a regex alternation;
+    by default the main one): its name and parameter names, in order."""
+    text = CORE.read_text(encoding="utf-8")
+    m = re.search(r"^impl %s \{\n(.*?)^\}" % record, text, re.S | re.M)
+    c = m and re.search(r"pub fn (%s)\((.*?)\) -> Self" % names, m.group(1), re.S)
+    if not c:
+        raise SystemExit(f"gen-foreign: no constructor {record}::{names}")
+    return c.group(1), re.findall(r"(\w+):", c.group(2))
+
+
 class UniffiRequests:
     """The Kotlin/Swift request records (bindings/uniffi/src/requests.rs) and their `to_core()`,
     from the core's request structs: the constructor's (`new`) parameters are required, in its
@@ -536,14 +547,6 @@ class UniffiRequests:
     out = ROOT / "bindings/uniffi/src/requests.rs"
     records = ["MicropayRequest", "OrderRequest", "RefundRequest", "QueryRequest", "CancelRequest", "FlowRechargeRequest"]
     renamed = {"time_expire": "time_expire_seconds", "flow_val": "flow_val_mb"}
-
-    def constructor(self, record: str) -> Tuple[str, List[str]]:
-        text = CORE.read_text(encoding="utf-8")
-        m = re.search(r"^impl %s \{\n(.*?)^\}" % record, text, re.S | re.M)
-        c = m and re.search(r"pub fn (new|by_charge_code)\((.*?)\) -> Self", m.group(1), re.S)
-        if not c:
-            raise SystemExit(f"gen-foreign: no constructor for {record}")
-        return c.group(1), re.findall(r"(\w+):", c.group(2))
 
     def generate(self, core: Dict[str, Tuple[List[str], List[Tuple[List[str], str, str]]]]) -> str:
         out = [
@@ -556,7 +559,7 @@ class UniffiRequests:
         ]
         for record in self.records:
             doc, fields = core[record]
-            ctor, params = self.constructor(record)
+            ctor, params = constructor(record)
             types = {n: t for _, n, t in fields}
             required = [p for p in params if not types[p].startswith("Option<")]
             order = [f for f in fields if f[1] in required]
@@ -683,7 +686,7 @@ class NodeRequests(UniffiRequests):
         ]
         for record in self.records:
             doc, fields = core[record]
-            ctor, params = self.constructor(record)
+            ctor, params = constructor(record)
             types = {n: t for _, n, t in fields}
             required = [p for p in params if not types[p].startswith("Option<")]
             decl: List[Tuple[List[str], str, str, Optional[str]]] = []
@@ -821,19 +824,8 @@ PY_DOCS = {
 
 
 def constructor_params(record: str, ctor: str) -> List[str]:
-    text = CORE.read_text(encoding="utf-8")
-    m = re.search(r"^impl %s \{\n(.*?)^\}" % record, text, re.S | re.M)
-    c = m and re.search(r"pub fn %s\((.*?)\) -> Self" % ctor, m.group(1), re.S)
-    if not c:
-        raise SystemExit(f"gen-foreign: no constructor {record}::{ctor}")
-    return re.findall(r"(\w+):", c.group(1))
-
-
-def wait_fields() -> List[Tuple[str, str]]:
-    """The core's WaitOptions fields (core/src/flows.rs): name, type."""
-    text = (ROOT / "core/src/flows.rs").read_text(encoding="utf-8")
-    m = re.search(r"^pub struct WaitOptions \{\n(.*?)^\}", text, re.S | re.M)
-    return [(f.group(3), f.group(4).strip()) for f in FIELD.finditer(m.group(1))]
+    """The parameter names of the core's constructor `record::ctor`."""
+    return constructor(record, ctor)[1]
 
 
 class PythonRequests:
@@ -951,7 +943,7 @@ class PythonRequests:
                 raise SystemExit(f"gen-foreign: python methods: no rule for {record}.{name}: {ty}")
             items.append(f'"{name}": {value}')
         if method in FLOWS:
-            for name, ty in wait_fields():
+            for _, name, ty in core_struct("core/src/flows.rs", "WaitOptions")[1]:
                 params.append(f"{name}: Optional[int] = None" if ty == "u32" else f"{name}: Optional[float] = None")
                 wait.append(f'"{name}": {name}')
             params += ["cancel: Optional[CancelToken] = None", "on_progress: Optional[ProgressCallback] = None"]
@@ -987,9 +979,9 @@ class PythonRequests:
             out.append("            )\n        )\n\n")
         return "".join(out).rstrip("\n") + "\n"
 
-    def targets(self, core: Dict) -> List[Tuple[Path, str]]:
+    def targets(self, core: Dict, options: "FlowOptions") -> List[Tuple[Path, str]]:
         return [
-            (self.out, self.rust(core) + FlowOptions().python_rs() + FlowOptions().python_log()[0]),
+            (self.out, self.rust(core) + options.python_rs() + options.python_log()[0]),
             (self.client, replace_region(self.client, PY_OPS_BEGIN, PY_OPS_END, self.methods(core, False))),
             (self.aio, replace_region(self.aio, PY_OPS_BEGIN, PY_OPS_END, self.methods(core, True))),
         ]
@@ -1469,15 +1461,16 @@ def main() -> int:
     stale = 0
     outputs = [(t.out, t.generate(core)) for t in (Uniffi(), Node(), Python(), UniffiErrors(), PythonErrors(), UniffiRequests(), NodeRequests())]
     outputs += [(path, replace_region(path, b, e, g)) for path, b, e, g in NodeErrors().targets()]
-    outputs += PythonRequests().targets(core)
+    options = FlowOptions()
+    outputs += PythonRequests().targets(core, options)
     outputs.append((UniffiDefaults.path, UniffiDefaults().generate()))
     outputs.append((PythonLedger.out, PythonLedger().generate()))
-    outputs += [(FlowOptions.uniffi, FlowOptions().uniffi_rs()), (FlowOptions.node, FlowOptions().node_rs() + "\n" + FlowOptions().node_outcome())]
+    outputs += [(options.uniffi, options.uniffi_rs()), (options.node, options.node_rs() + "\n" + options.node_outcome())]
     models = ROOT / "python/sosopay/models.py"
     # models.py has three generated regions: each replacement starts from the previous one's text.
     i = next(i for i, (path, _) in enumerate(outputs) if path == models)
-    text = replace_region(models, PY_LOG_BEGIN, PY_END, FlowOptions().python_log()[1], outputs[i][1])
-    outputs[i] = (models, replace_region(models, PY_OUTCOME_BEGIN, PY_END, FlowOptions().python_outcome(), text))
+    text = replace_region(models, PY_LOG_BEGIN, PY_END, options.python_log()[1], outputs[i][1])
+    outputs[i] = (models, replace_region(models, PY_OUTCOME_BEGIN, PY_END, options.python_outcome(), text))
     for out, text in outputs:
         text = rustfmt(text) if out.suffix == ".rs" else text
         if "--check" in sys.argv:
