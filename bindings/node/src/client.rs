@@ -156,15 +156,8 @@ fn config(o: ClientOptions) -> Result<ClientConfig, Error> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Requests
-
-// The request objects and their conversions are generated from the core's: see requests.rs.
-
-// ---------------------------------------------------------------------------------------------
-// Replies
-
-// ---------------------------------------------------------------------------------------------
-// The client
+// The client (the request and reply objects and their conversions are generated from the
+// core's: requests.rs, replies.rs, options.rs)
 
 /// Runs `job` on the blocking pool and settles a Promise with its result. A conversion error
 /// (`job` is `Err`) rejects the Promise too: these methods never throw synchronously.
