@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, List, Mapping, Optional, Tuple
 
 from ..enums import OrderState
+from ..models import _opt_str
 
 __all__ = [
     "SandboxOrder",
@@ -23,10 +24,6 @@ __all__ = [
     "FaultsState",
     "Ledger",
 ]
-
-def _opt_str(v: Any) -> Optional[str]:
-    return None if v is None else str(v)
-
 
 def _opt_int(v: Any) -> Optional[int]:
     return None if v is None else int(v)
