@@ -21,6 +21,7 @@ __all__ = [
     "TransportError",
     "RequestTimeoutError",
     "OutcomeUnknownError",
+    "StoreUnavailableError",
 ]
 
 
@@ -192,6 +193,13 @@ _BY_KIND: Mapping[str, type[SosopayError]] = {
     OutcomeUnknownError.kind: OutcomeUnknownError,
 }
 # --- end of generated
+
+
+class StoreUnavailableError(ConnectionError):
+    """A shared idempotency store's server could not be reached (or timed out). Nothing was
+    processed for a failed ``begin``: answer the gateway 503 so it retries later. Raised by
+    :mod:`sosopay.stores` (and exported there); defined here so that notification handling
+    recognises it without importing the stores."""
 
 
 def _from_native(kind: str, message: str, fields: Optional[Mapping[str, Any]] = None) -> SosopayError:

@@ -6,12 +6,11 @@ query, and repeats it up to 30 times until you answer HTTP 200. So: verify it
 ``delivery.http_status``.
 """
 
-import sys
 from typing import Callable, NamedTuple, Optional, Protocol, Union
 
 from . import _native
 from .enums import Delivery
-from .errors import SosopayError
+from .errors import SosopayError, StoreUnavailableError
 from .models import Notification
 
 __all__ = [
@@ -136,13 +135,9 @@ def handle_notification(
         return _result("Rejected", None, None, e)
     try:
         delivery = process_once(store, n, handler)
-    except Exception as e:
-        # A shared store's "unreachable" (its module is loaded only when such a store is used,
-        # so `import sosopay` does not import the stores); anything else is the handler's (the
-        # claim was released).
-        stores = sys.modules.get("sosopay.stores._base")
-        if stores is not None and isinstance(e, stores.StoreUnavailableError):
-            return _result("StoreUnavailable", None, n, e)
+    except StoreUnavailableError as e:
+        return _result("StoreUnavailable", None, n, e)
+    except Exception as e:  # the handler's (the claim was released)
         return _result("Failed", None, n, e)
     return _result(_OUTCOME[delivery], delivery, n, None)
 

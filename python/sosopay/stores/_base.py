@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 from .._native import _store_wire
+from ..errors import StoreUnavailableError
 
 _WIRE = _store_wire("sosopay_notifications")
 
@@ -51,11 +52,6 @@ DEFAULT_RETENTION: float = _WIRE["default_retention"]
 log = logging.getLogger("sosopay.stores")
 
 T = TypeVar("T")
-
-
-class StoreUnavailableError(ConnectionError):
-    """The store's server could not be reached (or timed out). Nothing was processed for a
-    failed ``begin``: answer the gateway 503 so it retries later."""
 
 
 class Claim(str):
