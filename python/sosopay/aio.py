@@ -174,7 +174,7 @@ class AsyncClient:
             settled = await _settle(fut)
             if settled is not None:
                 level = logging.INFO if settled.status in (OutcomeStatus.CANCELLED, OutcomeStatus.FAILED) else logging.WARNING
-                _log.log(
+                _log().log(
                     level,
                     "sosopay: the task awaiting the flow of %s was cancelled; the flow ended %s (%s)",
                     settled.charge_code,

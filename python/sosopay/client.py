@@ -6,8 +6,7 @@ the replies in typed dataclasses.
 
 from __future__ import annotations
 
-import logging
-from typing import Any, Callable, Dict, Optional, Sequence, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence, TypeVar, Union
 
 from . import _native
 from ._native import CancelToken
@@ -27,7 +26,18 @@ from .models import (
 
 __all__ = ["Client", "CancelToken", "DEFAULT_MAX_WORKERS", "ProgressCallback"]
 
-_log = logging.getLogger("sosopay")
+
+if TYPE_CHECKING:  # pragma: no cover
+    import logging
+
+
+def _log() -> "logging.Logger":
+    """The ``"sosopay"`` logger; :mod:`logging` is imported on first use (import time)."""
+    import logging
+
+    return logging.getLogger("sosopay")
+
+
 _T = TypeVar("_T")
 
 #: The default size of an :class:`AsyncClient`'s own thread pool: enough for 64 payments held
@@ -77,7 +87,7 @@ def _progress(on_progress: Optional[ProgressCallback]) -> Optional[Callable[[Dic
         try:
             on_progress(FlowEvent._from_native(d))
         except Exception:
-            _log.exception("sosopay: the on_progress callback raised; ignored")
+            _log().exception("sosopay: the on_progress callback raised; ignored")
 
     return hook
 
@@ -86,7 +96,7 @@ def _deliver(on_progress: ProgressCallback, event: FlowEvent) -> None:
     try:
         on_progress(event)
     except Exception:
-        _log.exception("sosopay: the on_progress callback raised; ignored")
+        _log().exception("sosopay: the on_progress callback raised; ignored")
 
 
 class Client:
