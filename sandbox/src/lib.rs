@@ -20,6 +20,7 @@
 
 pub mod codes;
 mod faults;
+pub mod kit;
 mod ledger;
 mod notify;
 mod server;
@@ -37,6 +38,7 @@ use sosopay::{Envelope, MerchantKey};
 use tokio::sync::watch;
 
 pub use faults::{FaultKind, FaultRule, OmitField, Operation};
+pub use kit::{KitOptions, SandboxHandle};
 pub use ledger::{
     FaultLog, FaultRuleRecord, InjectedFault, Ledger, LedgerOrder, LedgerRefund,
     NotificationAttempt, TopUp,
@@ -101,6 +103,39 @@ pub enum SandboxError {
         /// Why.
         reason: String,
     },
+    /// The sandbox was closed ([`kit::SandboxHandle::close`]).
+    #[error("the sandbox is closed")]
+    Closed,
+    /// A wait ([`kit::SandboxHandle::wait_for_notifications`], `wait_for_state`) ran out of
+    /// time; `reason` says what was awaited and what was seen.
+    #[error("{reason}")]
+    Timeout {
+        /// What was awaited, and what was seen instead.
+        reason: String,
+    },
+}
+
+impl SandboxError {
+    /// The HTTP status the admin API would answer for this error: 400 (a bad setting or
+    /// argument), the admin refusal's own (404 no such order, 409 wrong state), 410 (closed),
+    /// 408 (a wait timed out), 500 (I/O).
+    pub fn status(&self) -> u16 {
+        match self {
+            SandboxError::Config { .. } => 400,
+            SandboxError::Admin { status, .. } => *status,
+            SandboxError::Closed => 410,
+            SandboxError::Timeout { .. } => 408,
+            SandboxError::Bind { .. } | SandboxError::Io(_) => 500,
+        }
+    }
+
+    /// Why, without the status: the admin refusal's reason, or the whole message.
+    pub fn reason(&self) -> String {
+        match self {
+            SandboxError::Admin { reason, .. } | SandboxError::Timeout { reason } => reason.clone(),
+            other => other.to_string(),
+        }
+    }
 }
 
 fn config_err(field: &str, reason: impl Into<String>) -> SandboxError {

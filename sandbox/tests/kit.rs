@@ -1,0 +1,203 @@
+//! The testing kits' shared layer (`sosopay_sandbox::kit`): options, closing, fault rules as
+//! text, and the waits every kit (Python, Node, Kotlin/Swift) exposes.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{unique, Receiver};
+use sosopay::models::OrderRequest;
+use sosopay::{Amount, Channel, Client, ClientConfig};
+use sosopay_sandbox::{KitOptions, SandboxError, SandboxHandle, TEST_BUSI_ID, TEST_KEY};
+
+fn started(time_scale: f64) -> SandboxHandle {
+    SandboxHandle::start(&KitOptions {
+        time_scale,
+        ..KitOptions::default()
+    })
+    .expect("starts")
+}
+
+fn qr(sb: &SandboxHandle, cc: &str, notify_url: Option<&str>) {
+    let client =
+        Client::new(ClientConfig::new(TEST_BUSI_ID, TEST_KEY, sb.base_url()).expect("config"))
+            .expect("client");
+    let mut order = OrderRequest::new(
+        cc,
+        Amount::from_fen(1250).expect("amount"),
+        Channel::Wechat,
+        "Tea",
+    );
+    order.oper_id = "op".into();
+    order.dev_id = "dev".into();
+    order.notify_url = notify_url.map(str::to_owned);
+    client.create_qr_order(&order).expect("QR order");
+}
+
+fn config_field(e: SandboxError) -> String {
+    match e {
+        SandboxError::Config { field, .. } => field,
+        other => panic!("expected a Config error, got {other:?}"),
+    }
+}
+
+#[test]
+fn options_are_validated_naming_the_setting() {
+    let bad = |o: KitOptions| config_field(o.to_config().expect_err("refused"));
+    let d = KitOptions::default;
+    assert_eq!(
+        bad(KitOptions {
+            host: "localhost".into(),
+            ..d()
+        }),
+        "host"
+    );
+    assert_eq!(
+        bad(KitOptions {
+            time_scale: 0.0,
+            ..d()
+        }),
+        "time_scale"
+    );
+    assert_eq!(
+        bad(KitOptions {
+            max_request_age: Some(f64::NAN),
+            ..d()
+        }),
+        "max_request_age"
+    );
+    assert_eq!(
+        bad(KitOptions {
+            faults: vec!["query:http503:1".into(), "nope".into()],
+            ..d()
+        }),
+        "faults[1]"
+    );
+    let c = KitOptions {
+        merchants: vec![("0010000002".into(), TEST_KEY.into())],
+        max_request_age: Some(30.0),
+        ..d()
+    }
+    .to_config()
+    .expect("valid");
+    assert_eq!(c.merchants.len(), 1);
+    assert_eq!(c.max_request_age, Some(Duration::from_secs(30)));
+    // Empty merchants: the document's test merchant.
+    let c = d().to_config().expect("valid");
+    assert_eq!(c.merchants[0].0, TEST_BUSI_ID);
+}
+
+#[test]
+fn faults_as_text_and_a_closed_handle() {
+    let sb = started(0.01);
+    sb.set_faults(&["query:http503:0.5".into()], Some(7))
+        .expect("set");
+    sb.add_faults(&["notify:duplicate:1".into()]).expect("add");
+    let (rules, seed) = sb.faults().expect("faults");
+    assert_eq!(rules, ["query:http503:0.5", "notify:duplicate:1"]);
+    assert_eq!(seed, 7);
+    assert_eq!(
+        config_field(sb.add_faults(&["x".into()]).expect_err("bad rule")),
+        "faults[0]"
+    );
+    assert!(!sb.is_closed());
+    sb.close();
+    sb.close();
+    assert!(sb.is_closed());
+    let e = sb.ledger().expect_err("closed");
+    assert!(matches!(e, SandboxError::Closed), "{e:?}");
+    assert_eq!(e.status(), 410);
+}
+
+#[test]
+fn wait_for_state_returns_the_order_once_paid() {
+    let sb = std::sync::Arc::new(started(0.01));
+    let cc = unique("kit");
+    qr(&sb, &cc, None);
+    let (sb2, cc2) = (sb.clone(), cc.clone());
+    let payer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        sb2.pay(&cc2).expect("pay");
+    });
+    let o = sb
+        .wait_for_state(&cc, &["Paid".into(), "6".into()], Duration::from_secs(5))
+        .expect("paid");
+    assert_eq!(o.state, Some(1));
+    payer.join().expect("payer");
+    // Not reached in time: a Timeout naming the state it is in.
+    let other = unique("kit");
+    qr(&sb, &other, None);
+    let t = Instant::now();
+    let e = sb
+        .wait_for_state(&other, &["Cancelled".into()], Duration::from_millis(60))
+        .expect_err("times out");
+    assert!(t.elapsed() >= Duration::from_millis(60));
+    assert_eq!(e.status(), 408);
+    assert!(e.to_string().contains("not in Cancelled"), "{e}");
+    assert!(e.to_string().contains("AwaitingPayment"), "{e}");
+    let e = sb
+        .wait_for_state("never-seen", &["Paid".into()], Duration::ZERO)
+        .expect_err("no such order");
+    assert!(e.to_string().contains("no such order"), "{e}");
+    assert_eq!(
+        config_field(
+            sb.wait_for_state(&cc, &["Sleeping".into()], Duration::ZERO)
+                .expect_err("bad state")
+        ),
+        "states[0]"
+    );
+    assert_eq!(
+        config_field(
+            sb.wait_for_state(&cc, &[], Duration::ZERO)
+                .expect_err("no state")
+        ),
+        "states"
+    );
+}
+
+#[test]
+fn wait_for_notifications_counts_accepted_or_made_attempts() {
+    let sb = started(0.01);
+    // The merchant refuses the first attempt and accepts the second.
+    let recv = Receiver::start(|i, _| if i == 0 { 503 } else { 200 });
+    let cc = unique("kitn");
+    qr(&sb, &cc, Some(&recv.url));
+    sb.pay(&cc).expect("pay");
+    let made = sb
+        .wait_for_notifications(Some(&cc), 1, false, Duration::from_secs(5))
+        .expect("one made");
+    assert!(!made.is_empty());
+    let accepted = sb
+        .wait_for_notifications(Some(&cc), 1, true, Duration::from_secs(5))
+        .expect("one accepted");
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(accepted[0].http_status, Some(200));
+    assert_eq!(accepted[0].attempt, 2);
+    // Two accepted never come: the timeout lists the attempts seen.
+    let e = sb
+        .wait_for_notifications(Some(&cc), 2, true, Duration::from_millis(200))
+        .expect_err("times out");
+    let m = e.to_string();
+    assert!(m.contains("no 2 accepted notification(s) for"), "{m}");
+    assert!(
+        m.contains("#1 HTTP 503") && m.contains("#2 HTTP 200"),
+        "{m}"
+    );
+    // Another order's attempts do not count.
+    let e = sb
+        .wait_for_notifications(Some("other"), 1, false, Duration::ZERO)
+        .expect_err("none for it");
+    assert!(matches!(e, SandboxError::Timeout { .. }), "{e:?}");
+    // Closing while waiting ends the wait.
+    let sb = std::sync::Arc::new(sb);
+    let waiter = {
+        let sb = sb.clone();
+        std::thread::spawn(move || {
+            sb.wait_for_notifications(None, 99, true, Duration::from_secs(30))
+        })
+    };
+    std::thread::sleep(Duration::from_millis(30));
+    sb.close();
+    let r = waiter.join().expect("waiter");
+    assert!(matches!(r, Err(SandboxError::Closed)), "{r:?}");
+}
