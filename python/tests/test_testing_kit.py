@@ -150,7 +150,7 @@ def test_faults_add_clear_and_the_ledger(sosopay_sandbox: Sandbox) -> None:
     sb.faults.clear()
     assert sb.faults.rules == []
     c.micropay(charge_code="F-2", amount="1.00", dynamic_id=codes.PAY_NOW, pay_subject="x")
-    with pytest.raises(ValueError, match="fault rule"):
+    with pytest.raises(ValueError, match=r"faults\[0\]: \"preOrder:explode:1\""):
         sb.faults.add("preOrder:explode:1")
 
 
@@ -227,6 +227,21 @@ def test_wait_for_notification_times_out_with_what_it_saw(sosopay_sandbox: Sandb
         sosopay_sandbox.wait_for_notification("NONE", timeout=0.05)
 
 
+def test_waits_are_the_sandbox_crates_and_their_errors_name_the_argument() -> None:
+    sb = Sandbox(time_scale=0.01)
+    sb.client().create_qr_order(charge_code="W-1", amount="1.00", channel="2", pay_subject="x")
+    with pytest.raises(TimeoutError, match=r"order W-1 not in Paid/CancelApplied within .*: AwaitingPayment"):
+        sb.wait_for_state("W-1", OrderState.PAID, "3", timeout=0.02)
+    with pytest.raises(ValueError, match="states"):
+        sb.wait_for_state("W-1")
+    with pytest.raises(ValueError, match="timeout"):
+        sb.wait_for_notification("W-1", timeout=-1)
+    sb.close()
+    with pytest.raises(SandboxError) as e:
+        sb.wait_for_state("W-1", OrderState.PAID)
+    assert e.value.status == 410
+
+
 def test_async_with_and_async_client() -> None:
     async def main() -> None:
         async with Sandbox(time_scale=0.01) as sb:
@@ -262,5 +277,5 @@ def test_other_merchants() -> None:
 def test_bad_settings_raise_value_error() -> None:
     with pytest.raises(ValueError, match="time_scale"):
         Sandbox(time_scale=0)
-    with pytest.raises(ValueError, match="fault rule"):
+    with pytest.raises(ValueError, match=r"faults\[0\]: \"nope\""):
         Sandbox(faults=["nope"])

@@ -55,6 +55,21 @@ impl Default for KitOptions {
     }
 }
 
+/// A wait's timeout given in seconds (`unit_ms` false) or milliseconds: a number from 0 to
+/// 10^7 s; the error names `field` as the caller spells it.
+pub fn timeout(field: &str, value: f64, unit_ms: bool) -> Result<Duration, SandboxError> {
+    let secs = if unit_ms { value / 1000.0 } else { value };
+    if (0.0..=1.0e7).contains(&secs) {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        let unit = if unit_ms { "milliseconds" } else { "seconds" };
+        Err(config_err(
+            field,
+            format!("{value} must be a number of {unit} from 0 to 10^7 s"),
+        ))
+    }
+}
+
 /// Parses fault rules; the error names the rule by its index (`faults[1]`).
 pub fn parse_faults(rules: &[String]) -> Result<Vec<FaultRule>, SandboxError> {
     rules

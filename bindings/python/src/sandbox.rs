@@ -3,14 +3,11 @@
 //! runs until a `NativeSandbox` is constructed (then a background thread with its own tokio
 //! runtime serves on a local port), so `import sosopay` costs nothing more.
 
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::Duration;
-
 use pyo3::create_exception;
-use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::exceptions::{PyException, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
-use sosopay_sandbox::{FaultRule, Sandbox, SandboxConfig, SandboxError};
+use sosopay_sandbox::kit::{self, KitOptions, SandboxHandle};
+use sosopay_sandbox::SandboxError;
 
 use crate::convert::json_to_py;
 
@@ -21,53 +18,32 @@ create_exception!(
     "A sandbox admin action was refused: args are (message, status, reason)."
 );
 
+/// A bad setting or argument is a `ValueError` naming it, a wait that ran out of time the
+/// builtin `TimeoutError`; the rest (refused, closed) a `NativeSandboxError` with the status.
 fn sandbox_err(e: SandboxError) -> PyErr {
     match e {
-        SandboxError::Admin { status, reason } => {
-            NativeSandboxError::new_err((format!("sandbox: {reason}"), status, reason))
-        }
         SandboxError::Config { .. } | SandboxError::Bind { .. } => {
             PyValueError::new_err(e.to_string())
         }
-        other => NativeSandboxError::new_err((other.to_string(), 500u16, other.to_string())),
+        SandboxError::Timeout { reason } => PyTimeoutError::new_err(reason),
+        other => NativeSandboxError::new_err((
+            format!("sandbox: {}", other.reason()),
+            other.status(),
+            other.reason(),
+        )),
     }
 }
 
-fn parse_rules(rules: Vec<String>) -> PyResult<Vec<FaultRule>> {
-    rules
-        .iter()
-        .map(|r| {
-            r.parse::<FaultRule>()
-                .map_err(|e| PyValueError::new_err(format!("fault rule {r:?}: {e}")))
-        })
-        .collect()
+fn json<'py, T: serde::Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
+    json_to_py(
+        py,
+        &serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
+    )
 }
 
-fn closed() -> PyErr {
-    NativeSandboxError::new_err((
-        "sandbox: closed".to_owned(),
-        410u16,
-        "the sandbox is shut down".to_owned(),
-    ))
-}
-
-/// A running sandbox gateway.
+/// A running sandbox gateway (the sandbox crate's `SandboxHandle`).
 #[pyclass(frozen, name = "NativeSandbox", module = "sosopay._native")]
-pub struct PySandbox {
-    inner: Mutex<Option<Sandbox>>,
-    base_url: String,
-    root_url: String,
-}
-
-impl PySandbox {
-    fn with<T>(&self, f: impl FnOnce(&Sandbox) -> T) -> PyResult<T> {
-        let g = self
-            .inner
-            .lock()
-            .map_err(|_| PyValueError::new_err("sandbox: poisoned lock"))?;
-        g.as_ref().map(f).ok_or_else(closed)
-    }
-}
+pub struct PySandbox(SandboxHandle);
 
 #[pymethods]
 impl PySandbox {
@@ -84,138 +60,131 @@ impl PySandbox {
         port: u16,
         max_request_age: Option<f64>,
     ) -> PyResult<Self> {
-        let ip: IpAddr = host
-            .parse()
-            .map_err(|_| PyValueError::new_err(format!("host {host:?} is not an IP address")))?;
-        let max_request_age = match max_request_age {
-            None => None,
-            Some(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s)),
-            Some(s) => {
-                return Err(PyValueError::new_err(format!(
-                    "max_request_age {s} must be a number of seconds above 0"
-                )))
-            }
-        };
-        let mut config = SandboxConfig {
-            addr: SocketAddr::new(ip, port),
-            seed,
+        let options = KitOptions {
             time_scale,
-            faults: parse_rules(faults)?,
+            seed,
+            faults,
+            merchants,
+            host,
+            port,
             max_request_age,
-            ..SandboxConfig::default()
         };
-        if !merchants.is_empty() {
-            config.merchants = merchants;
-        }
-        let sb = py
-            .detach(move || Sandbox::start(config))
-            .map_err(sandbox_err)?;
-        Ok(PySandbox {
-            base_url: sb.base_url(),
-            root_url: sb.root_url(),
-            inner: Mutex::new(Some(sb)),
-        })
+        let h = py.detach(move || SandboxHandle::start(&options));
+        Ok(PySandbox(h.map_err(sandbox_err)?))
     }
 
     /// `http://127.0.0.1:PORT/openGateway/openService/`.
     #[getter]
     fn base_url(&self) -> &str {
-        &self.base_url
+        self.0.base_url()
     }
 
     /// `http://127.0.0.1:PORT/`.
     #[getter]
     fn root_url(&self) -> &str {
-        &self.root_url
+        self.0.root_url()
     }
 
     /// Whether `shutdown` was called.
     #[getter]
     fn closed(&self) -> bool {
-        self.inner.lock().map(|g| g.is_none()).unwrap_or(true)
+        self.0.is_closed()
     }
 
     /// The ledger as Python objects.
     fn ledger<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let v = self.with(Sandbox::ledger_json)?;
-        json_to_py(py, &v)
+        json_to_py(py, &self.0.ledger_json().map_err(sandbox_err)?)
     }
 
     /// One order (ledger form), or `None`.
     fn order<'py>(&self, py: Python<'py>, charge_code: &str) -> PyResult<Bound<'py, PyAny>> {
-        match self.with(|s| s.order(charge_code))? {
-            Some(v) => json_to_py(py, &v.to_json()),
-            None => Ok(py.None().into_bound(py)),
-        }
+        json(py, &self.0.order(charge_code).map_err(sandbox_err)?)
     }
 
     /// The customer pays an order awaiting payment.
     fn pay<'py>(&self, py: Python<'py>, charge_code: &str) -> PyResult<Bound<'py, PyAny>> {
-        let v = self.with(|s| s.pay(charge_code))?.map_err(sandbox_err)?;
-        json_to_py(py, &v.to_json())
+        json(py, &self.0.pay(charge_code).map_err(sandbox_err)?)
     }
 
     /// The payment of an order awaiting payment fails (STATE 6).
     fn fail<'py>(&self, py: Python<'py>, charge_code: &str) -> PyResult<Bound<'py, PyAny>> {
-        let v = self.with(|s| s.fail(charge_code))?.map_err(sandbox_err)?;
-        json_to_py(py, &v.to_json())
+        json(py, &self.0.fail(charge_code).map_err(sandbox_err)?)
     }
 
     /// Replaces the fault rules (strings `op:kind:prob[:param]`), and the seed if given.
     #[pyo3(signature = (rules, seed = None))]
     fn set_faults(&self, rules: Vec<String>, seed: Option<u64>) -> PyResult<()> {
-        let rules = parse_rules(rules)?;
-        self.with(|s| match seed {
-            Some(seed) => s.set_faults_with_seed(rules, seed),
-            None => s.set_faults(rules),
-        })
+        self.0.set_faults(&rules, seed).map_err(sandbox_err)
+    }
+
+    /// Adds fault rules to those in force.
+    fn add_faults(&self, rules: Vec<String>) -> PyResult<()> {
+        self.0.add_faults(&rules).map_err(sandbox_err)
     }
 
     /// The rules in force, as strings, and the seed.
     fn faults(&self) -> PyResult<(Vec<String>, u64)> {
-        let (rules, seed) = self.with(Sandbox::faults)?;
-        Ok((rules.iter().map(FaultRule::to_string).collect(), seed))
+        self.0.faults().map_err(sandbox_err)
     }
 
     /// Forgets every order, refund, notification and fault count.
     fn reset(&self) -> PyResult<()> {
-        self.with(Sandbox::reset)
+        self.0.reset().map_err(sandbox_err)
     }
 
     /// Registers (or re-keys) a merchant.
     fn add_merchant(&self, busi_id: &str, key: &str) -> PyResult<()> {
-        self.with(|s| s.add_merchant(busi_id, key))?
-            .map_err(sandbox_err)
+        self.0.add_merchant(busi_id, key).map_err(sandbox_err)
+    }
+
+    /// Blocks (without the GIL) until `count` notification attempts were accepted (or made);
+    /// returns them (ledger form). `TimeoutError` lists what was seen.
+    #[pyo3(signature = (charge_code, count, accepted, timeout))]
+    fn wait_for_notifications<'py>(
+        &self,
+        py: Python<'py>,
+        charge_code: Option<String>,
+        count: u32,
+        accepted: bool,
+        timeout: f64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let t = kit::timeout("timeout", timeout, false).map_err(sandbox_err)?;
+        let hits = py
+            .detach(|| {
+                self.0
+                    .wait_for_notifications(charge_code.as_deref(), count, accepted, t)
+            })
+            .map_err(sandbox_err)?;
+        json(py, &hits)
+    }
+
+    /// Blocks (without the GIL) until the order is in one of `states` (names or wire codes);
+    /// returns it (ledger form).
+    fn wait_for_state<'py>(
+        &self,
+        py: Python<'py>,
+        charge_code: String,
+        states: Vec<String>,
+        timeout: f64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let t = kit::timeout("timeout", timeout, false).map_err(sandbox_err)?;
+        let order = py
+            .detach(|| self.0.wait_for_state(&charge_code, &states, t))
+            .map_err(sandbox_err)?;
+        json(py, &order)
     }
 
     /// Stops serving (idempotent); waits for the background thread without holding the GIL.
     fn shutdown(&self, py: Python<'_>) {
-        let sb = self.inner.lock().ok().and_then(|mut g| g.take());
-        if let Some(sb) = sb {
-            py.detach(move || sb.shutdown());
-        }
+        py.detach(|| self.0.close());
     }
 
     fn __repr__(&self) -> String {
         format!(
             "NativeSandbox(base_url={:?}, closed={})",
-            self.base_url,
-            self.closed()
+            self.0.base_url(),
+            self.0.is_closed()
         )
-    }
-}
-
-impl Drop for PySandbox {
-    fn drop(&mut self) {
-        // Collected without `shutdown()`: stop serving on another thread, so that the
-        // collector (holding the GIL) never waits for the sandbox's thread.
-        if let Ok(mut g) = self.inner.lock() {
-            if let Some(sb) = g.take() {
-                let _ = std::thread::Builder::new()
-                    .name("sosopay-sandbox-stop".into())
-                    .spawn(move || sb.shutdown());
-            }
-        }
     }
 }
 

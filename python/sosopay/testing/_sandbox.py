@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import functools
 from types import TracebackType
 from typing import (
     TYPE_CHECKING,
@@ -99,8 +99,8 @@ class Faults:
 
     def add(self, *rules: str) -> None:
         """Appends rules, e.g. ``add("query:http503:0.5", "notify:duplicate:1")``."""
-        current = self.rules
-        self.set([*current, *rules])
+        rs = [str(r) for r in rules]
+        self._sb._call(lambda n: n.add_faults(rs))
 
     def set(self, rules: Iterable[str], *, seed: Optional[int] = None) -> None:
         """Replaces the rules (and the seed, when given). Raises ``ValueError`` on a bad rule."""
@@ -272,22 +272,9 @@ class Sandbox:
 
     # --- waiting (notifications and timers run in the background) ----------------------------
 
-    def _notified(
-        self, charge_code: Optional[str], accepted: bool, count: int
-    ) -> Tuple[bool, List[NotificationAttempt]]:
-        seen = self.notifications(charge_code)
-        hits = [x for x in seen if x.accepted or not accepted]
-        return len(hits) >= count, hits if hits else seen
-
-    def _state_is(self, charge_code: str, states: Sequence[OrderState]) -> Tuple[bool, Optional[SandboxOrder]]:
-        o = self.order(charge_code)
-        return (o is not None and o.state in states), o
-
     @staticmethod
-    def _states(states: Sequence[_StateLike]) -> List[OrderState]:
-        if not states:
-            raise TypeError("wait_for_state: give at least one state")
-        return [s if isinstance(s, OrderState) else OrderState(s) for s in states]
+    def _states(states: Sequence[_StateLike]) -> List[str]:
+        return [(s if isinstance(s, OrderState) else OrderState(s)).value for s in states]
 
     def wait_for_notification(
         self,
@@ -299,13 +286,10 @@ class Sandbox:
     ) -> List[NotificationAttempt]:
         """Waits until ``count`` notification attempts (for ``charge_code``, if given) were
         accepted (HTTP 200) by the merchant — or merely made, with ``accepted=False`` — and
-        returns them. Raises ``TimeoutError`` listing what was seen."""
-        return _poll(
-            lambda: self._notified(charge_code, accepted, count),
-            timeout,
-            lambda seen: f"no {count} {'accepted ' if accepted else ''}notification(s)"
-            f"{' for ' + charge_code if charge_code else ''} within {timeout}s; attempts: {seen!r}",
-        )
+        returns them. Raises ``TimeoutError`` listing what was seen. The wait releases the GIL,
+        so a webhook served by another thread of this process can answer."""
+        hits = self._call(lambda n: n.wait_for_notifications(charge_code, count, accepted, timeout))
+        return [NotificationAttempt._from_json(x) for x in hits]
 
     async def wait_for_notification_async(
         self,
@@ -315,39 +299,24 @@ class Sandbox:
         accepted: bool = True,
         timeout: float = 5.0,
     ) -> List[NotificationAttempt]:
-        """:meth:`wait_for_notification` for asyncio code (never blocks the event loop, so a
-        webhook served by the same loop can answer)."""
-        return await _apoll(
-            lambda: self._notified(charge_code, accepted, count),
-            timeout,
-            lambda seen: f"no {count} {'accepted ' if accepted else ''}notification(s)"
-            f"{' for ' + charge_code if charge_code else ''} within {timeout}s; attempts: {seen!r}",
-        )
+        """:meth:`wait_for_notification` for asyncio code (waits on a worker thread, so a
+        webhook served by the same event loop can answer)."""
+        call = functools.partial(self.wait_for_notification, charge_code, count=count, accepted=accepted, timeout=timeout)
+        return await asyncio.get_running_loop().run_in_executor(None, call)
 
     def wait_for_state(self, charge_code: str, *states: _StateLike, timeout: float = 5.0) -> SandboxOrder:
         """Waits until the order is in one of ``states`` (``OrderState.PAID``, ``"2"``, ``6``)
-        — e.g. a ``NEVER_CONFIRMS`` micropay being cancelled at the end of the hold."""
+        — e.g. a ``NEVER_CONFIRMS`` micropay being cancelled at the end of the hold. Raises
+        ``TimeoutError`` saying where it is instead."""
         want = self._states(states)
-        order = _poll(
-            lambda: self._state_is(charge_code, want),
-            timeout,
-            lambda o: f"order {charge_code} not in {[s.name for s in want]} within {timeout}s: {o!r}",
-        )
-        assert order is not None
-        return order
+        return SandboxOrder._from_json(self._call(lambda n: n.wait_for_state(charge_code, want, timeout)))
 
     async def wait_for_state_async(
         self, charge_code: str, *states: _StateLike, timeout: float = 5.0
     ) -> SandboxOrder:
         """:meth:`wait_for_state` for asyncio code."""
-        want = self._states(states)
-        order = await _apoll(
-            lambda: self._state_is(charge_code, want),
-            timeout,
-            lambda o: f"order {charge_code} not in {[s.name for s in want]} within {timeout}s: {o!r}",
-        )
-        assert order is not None
-        return order
+        call = functools.partial(self.wait_for_state, charge_code, *states, timeout=timeout)
+        return await asyncio.get_running_loop().run_in_executor(None, call)
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -385,26 +354,3 @@ class Sandbox:
         return f"Sandbox(base_url={self.base_url!r}, time_scale={self._time_scale}, closed={self.closed})"
 
 
-_POLL = 0.01
-
-
-def _poll(check: Callable[[], Tuple[bool, _T]], timeout: float, describe: Callable[[_T], str]) -> _T:
-    deadline = time.monotonic() + timeout
-    while True:
-        done, value = check()
-        if done:
-            return value
-        if time.monotonic() >= deadline:
-            raise TimeoutError(describe(value))
-        time.sleep(_POLL)
-
-
-async def _apoll(check: Callable[[], Tuple[bool, _T]], timeout: float, describe: Callable[[_T], str]) -> _T:
-    deadline = time.monotonic() + timeout
-    while True:
-        done, value = check()
-        if done:
-            return value
-        if time.monotonic() >= deadline:
-            raise TimeoutError(describe(value))
-        await asyncio.sleep(_POLL)
