@@ -176,12 +176,21 @@ export declare class NativeSandbox {
   fail(chargeCode: string): any
   /** Replaces the fault rules (and the seed, if given). */
   setFaults(rules: Array<string>, seed?: number | undefined | null): void
+  /** Adds fault rules to those in force. */
+  addFaults(rules: Array<string>): void
   /** The rules in force and the seed. */
   faults(): SandboxFaults
   /** Forgets every order, refund, notification and fault count. */
   reset(): void
   /** Registers (or re-keys) a merchant. */
   addMerchant(busiId: string, key: string): void
+  /**
+   * Resolves with the attempts once `count` notification attempts were accepted (or made);
+   * waits on a blocking thread, never on the event loop.
+   */
+  waitForNotifications(chargeCode: string | undefined | null, count: number, accepted: boolean, timeoutMs: number): Promise<Array<Record<string, unknown>>>
+  /** Resolves with the order once it is in one of `states` (names or wire codes). */
+  waitForState(chargeCode: string, states: Array<string>, timeoutMs: number): Promise<Record<string, unknown>>
   /** Stops serving; resolves once the background thread ended (idempotent). */
   close(): Promise<void>
 }
@@ -479,7 +488,7 @@ export interface MicropayRequest {
   notifyUrl?: string
 }
 
-/** How to start a sandbox (every field optional). */
+/** How to start a sandbox (every field optional; defaults: the sandbox crate's `KitOptions`). */
 export interface NativeSandboxOptions {
   /** Multiplies every gateway time (0.01: the 80 s micropay hold lasts 0.8 s). Default 1. */
   timeScale?: number

@@ -207,7 +207,7 @@ export declare class Sandbox {
   notifications(chargeCode?: string): NotificationAttempt[]
   /** Forgets every order, refund, notification and fault count (rules and seed stay). */
   reset(): void
-  /** Resolves with the matching attempts; rejects with an `Error` named `TimeoutError`. */
+  /** Resolves with the matching attempts; rejects with an `Error` named `TimeoutError` listing the attempts seen (a bad argument: `SandboxError` 400; closed: 410). */
   waitForNotification(options?: WaitForNotificationOptions): Promise<NotificationAttempt[]>
   /** Resolves with the order once it is in `state` (or one of them). */
   waitForState(chargeCode: string, state: OrderState | OrderState[], options?: { timeoutMs?: number }): Promise<SandboxOrder>

@@ -36,22 +36,28 @@ class SandboxError extends Error {
   }
 }
 
+/** The native layer's error as this kit's: a `SandboxError`, or a `TimeoutError` (status 408). */
+function converted(e) {
+  const m = e && typeof e.message === 'string' ? e.message : ''
+  const i = m.indexOf(PREFIX)
+  if (i < 0) return e
+  let p
+  try {
+    p = JSON.parse(m.slice(i + PREFIX.length))
+  } catch {
+    return e
+  }
+  if (p.status !== 408) return new SandboxError(`sandbox: ${p.reason}`, p.status, p.reason)
+  const t = new Error(p.reason)
+  t.name = 'TimeoutError'
+  return t
+}
+
 function call(fn) {
   try {
     return fn()
   } catch (e) {
-    const m = e && typeof e.message === 'string' ? e.message : ''
-    const i = m.indexOf(PREFIX)
-    if (i >= 0) {
-      let p
-      try {
-        p = JSON.parse(m.slice(i + PREFIX.length))
-      } catch {
-        throw e
-      }
-      throw new SandboxError(`sandbox: ${p.reason}`, p.status, p.reason)
-    }
-    throw e
+    throw converted(e)
   }
 }
 
@@ -225,22 +231,6 @@ function toLedger(l) {
 
 // ---------------------------------------------------------------------------------------------
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-
-async function poll(check, timeoutMs, describe) {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const [done, value] = check()
-    if (done) return value
-    if (Date.now() >= deadline) {
-      const e = new Error(describe(value))
-      e.name = 'TimeoutError'
-      throw e
-    }
-    await sleep(10)
-  }
-}
-
 /** The sandbox's fault rules (`op:kind:prob[:param]`, docs/SANDBOX.md "Faults"). */
 class Faults {
   #sb
@@ -257,7 +247,8 @@ class Faults {
   }
   /** Appends rules: `add('preOrder:drop_reply:1', 'notify:duplicate:1')`. */
   add(...rules) {
-    this.set([...this.rules, ...rules])
+    const rs = rules.map(String)
+    this.#sb._call((n) => n.addFaults(rs))
   }
   /** Replaces the rules (and the seed, when given). Restarts the per-operation counts. */
   set(rules, { seed } = {}) {
@@ -365,32 +356,26 @@ class Sandbox {
 
   /**
    * Resolves once `count` notification attempts (for `chargeCode`, if given) were accepted
-   * (HTTP 200) — or merely made, with `accepted: false`; rejects with a `TimeoutError`.
+   * (HTTP 200) — or merely made, with `accepted: false`; rejects with a `TimeoutError` listing
+   * the attempts seen. The wait runs off the event loop (the sandbox crate's own).
    */
-  waitForNotification({ chargeCode, count = 1, accepted = true, timeoutMs = 5000 } = {}) {
-    return poll(
-      () => {
-        const seen = this.notifications(chargeCode)
-        const hits = seen.filter((a) => a.accepted || !accepted)
-        return [hits.length >= count, hits.length ? hits : seen]
-      },
-      timeoutMs,
-      (seen) =>
-        `no ${count} ${accepted ? 'accepted ' : ''}notification(s)${chargeCode ? ` for ${chargeCode}` : ''} within ${timeoutMs} ms; attempts: ${JSON.stringify(seen.map((a) => ({ attempt: a.attempt, httpStatus: a.httpStatus, error: a.error })))}`,
-    )
+  async waitForNotification({ chargeCode, count = 1, accepted = true, timeoutMs = 5000 } = {}) {
+    const hits = await this.#wait((n) => n.waitForNotifications(chargeCode ?? null, count, accepted, timeoutMs))
+    return hits.map(toAttempt)
   }
 
   /** Resolves with the order once it is in `state` (a name, or an array of names). */
-  waitForState(chargeCode, state, { timeoutMs = 5000 } = {}) {
-    const want = new Set(Array.isArray(state) ? state : [state])
-    return poll(
-      () => {
-        const o = this.order(chargeCode)
-        return [o !== null && want.has(o.state), o]
-      },
-      timeoutMs,
-      (o) => `order ${chargeCode} not in ${[...want].join('/')} within ${timeoutMs} ms: ${o ? o.state : 'no such order'}`,
-    )
+  async waitForState(chargeCode, state, { timeoutMs = 5000 } = {}) {
+    const states = (Array.isArray(state) ? state : [state]).map(String)
+    return toOrder(await this.#wait((n) => n.waitForState(chargeCode, states, timeoutMs)))
+  }
+
+  async #wait(fn) {
+    try {
+      return await this._call(fn)
+    } catch (e) {
+      throw converted(e)
+    }
   }
 
   /** Stops serving (idempotent). */

@@ -68,8 +68,26 @@ test('admin refusals are SandboxErrors with the admin status', async (t) => {
   assert.throws(() => sb.pay('M-1'), (e) => e instanceof SandboxError && e.status === 409)
   await sb.client().createQrOrder({ chargeCode: 'QR-D', amount: '3.00', channel: 'Wechat', paySubject: 'x' })
   assert.equal(sb.fail('QR-D').state, 'Closed')
-  await assert.rejects(startSandbox({ timeScale: 0 }), (e) => e instanceof SandboxError && /time_scale/.test(e.message))
+  await assert.rejects(startSandbox({ timeScale: 0 }), (e) => e instanceof SandboxError && /invalid timeScale/.test(e.message))
   await assert.rejects(startSandbox({ faults: ['nope'] }), (e) => e instanceof SandboxError && e.status === 400)
+  await assert.rejects(startSandbox({ maxRequestAgeMs: -1 }), (e) => e instanceof SandboxError && /maxRequestAgeMs/.test(e.message))
+})
+
+test('the waits are the sandbox crate\'s: timeouts say what was seen, bad arguments are named', async () => {
+  const sb = await startSandbox({ timeScale: 0.01 })
+  await sb.client().createQrOrder({ chargeCode: 'W-1', amount: '1.00', channel: 'Wechat', paySubject: 'x' })
+  await assert.rejects(sb.waitForState('W-1', ['Paid', 'Refunded'], { timeoutMs: 20 }), (e) =>
+    e.name === 'TimeoutError' && /order W-1 not in Paid\/Refunded within 20ms: AwaitingPayment/.test(e.message),
+  )
+  await assert.rejects(sb.waitForState('W-1', []), (e) => e instanceof SandboxError && e.status === 400 && /states/.test(e.message))
+  await assert.rejects(sb.waitForState('W-1', 'Sleeping'), (e) => e instanceof SandboxError && /states\[0\]/.test(e.message))
+  await assert.rejects(sb.waitForNotification({ timeoutMs: -5 }), (e) => e instanceof SandboxError && /timeoutMs/.test(e.message))
+  const waiting = sb.waitForState('W-1', 'Paid', { timeoutMs: 5000 })
+  setTimeout(() => sb.pay('W-1'), 20)
+  assert.equal((await waiting).state, 'Paid')
+  const never = assert.rejects(sb.waitForNotification({ chargeCode: 'W-1', timeoutMs: 30000 }), (e) => e instanceof SandboxError && e.status === 410)
+  await sb.close()
+  await never
 })
 
 test('test codes', () => {

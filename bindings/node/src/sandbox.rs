@@ -3,42 +3,42 @@
 //! runs until one is constructed (then a background thread with its own tokio runtime serves on
 //! a local port), so `require('sosopay')` costs nothing more.
 
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::Arc;
 
 use napi::bindgen_prelude::{spawn_blocking, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 use serde_json::{json, Value};
-use sosopay_sandbox::{FaultRule, Sandbox, SandboxConfig, SandboxError};
+use sosopay_sandbox::kit::{self, KitOptions, SandboxHandle};
+use sosopay_sandbox::SandboxError;
 
-/// Marks an admin refusal; node/testing.js turns it into a `SandboxError`.
+/// Marks a sandbox error; node/testing.js turns it into a `SandboxError` (a `TimeoutError`
+/// for status 408).
 const PREFIX: &str = "[sosopay-sandbox]";
 
-fn refusal(status: u16, reason: &str) -> napi::Error {
+/// The sandbox crate's setting names as the Node options spell them.
+fn js_field(field: &str) -> String {
+    match field {
+        "time_scale" => "timeScale".into(),
+        "max_request_age" => "maxRequestAgeMs".into(),
+        other => other.to_owned(),
+    }
+}
+
+fn sandbox_err(e: SandboxError) -> napi::Error {
+    let reason = match &e {
+        SandboxError::Config { field, reason } => format!("invalid {}: {reason}", js_field(field)),
+        other => other.reason(),
+    };
+    let status = e.status();
     napi::Error::from_reason(format!(
         "{PREFIX}{}",
         json!({ "status": status, "reason": reason })
     ))
 }
 
-fn sandbox_err(e: SandboxError) -> napi::Error {
-    match e {
-        SandboxError::Admin { status, reason } => refusal(status, &reason),
-        SandboxError::Config { .. } | SandboxError::Bind { .. } => refusal(400, &e.to_string()),
-        other => refusal(500, &other.to_string()),
-    }
-}
-
-fn parse_rules(rules: &[String]) -> napi::Result<Vec<FaultRule>> {
-    rules
-        .iter()
-        .map(|r| {
-            r.parse::<FaultRule>()
-                .map_err(|e| refusal(400, &format!("fault rule {r:?}: {e}")))
-        })
-        .collect()
+fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 fn seed_of(seed: f64) -> napi::Result<u64> {
@@ -46,10 +46,10 @@ fn seed_of(seed: f64) -> napi::Result<u64> {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         Ok(seed as u64)
     } else {
-        Err(refusal(
-            400,
-            &format!("seed {seed} must be a whole number ≥ 0"),
-        ))
+        Err(sandbox_err(SandboxError::Config {
+            field: "seed".into(),
+            reason: format!("{seed} must be a whole number ≥ 0"),
+        }))
     }
 }
 
@@ -62,7 +62,7 @@ pub struct SandboxMerchant {
     pub key: String,
 }
 
-/// How to start a sandbox (every field optional).
+/// How to start a sandbox (every field optional; defaults: the sandbox crate's `KitOptions`).
 #[napi(object)]
 pub struct NativeSandboxOptions {
     /// Multiplies every gateway time (0.01: the 80 s micropay hold lasts 0.8 s). Default 1.
@@ -92,133 +92,101 @@ pub struct SandboxFaults {
 
 /// A running sandbox gateway (use `startSandbox` from `sosopay/testing`).
 #[napi]
-pub struct NativeSandbox {
-    inner: Mutex<Option<Sandbox>>,
-    base_url: String,
-    root_url: String,
-}
-
-impl NativeSandbox {
-    fn with<T>(&self, f: impl FnOnce(&Sandbox) -> T) -> napi::Result<T> {
-        let g = self
-            .inner
-            .lock()
-            .map_err(|_| refusal(500, "poisoned lock"))?;
-        g.as_ref()
-            .map(f)
-            .ok_or_else(|| refusal(410, "the sandbox is closed"))
-    }
-}
+pub struct NativeSandbox(Arc<SandboxHandle>);
 
 #[napi]
 impl NativeSandbox {
     /// Starts serving at once on a background thread.
     #[napi(constructor)]
     pub fn new(options: Option<NativeSandboxOptions>) -> napi::Result<Self> {
-        let o = options.unwrap_or(NativeSandboxOptions {
-            time_scale: None,
-            seed: None,
-            faults: None,
-            merchants: None,
-            host: None,
-            port: None,
-            max_request_age_ms: None,
-        });
-        let host = o.host.as_deref().unwrap_or("127.0.0.1");
-        let ip: IpAddr = host
-            .parse()
-            .map_err(|_| refusal(400, &format!("host {host:?} is not an IP address")))?;
-        let max_request_age = match o.max_request_age_ms {
-            None => None,
-            Some(ms) if ms.is_finite() && ms > 0.0 => Some(Duration::from_secs_f64(ms / 1000.0)),
-            Some(ms) => {
-                return Err(refusal(
-                    400,
-                    &format!("maxRequestAgeMs {ms} must be a number above 0"),
-                ))
-            }
+        let d = KitOptions::default();
+        let options = match options {
+            None => d,
+            Some(o) => KitOptions {
+                time_scale: o.time_scale.unwrap_or(d.time_scale),
+                seed: o.seed.map(seed_of).transpose()?.unwrap_or(d.seed),
+                faults: o.faults.unwrap_or_default(),
+                merchants: (o.merchants.unwrap_or_default().into_iter())
+                    .map(|m| (m.busi_id, m.key))
+                    .collect(),
+                host: o.host.unwrap_or(d.host),
+                port: o.port.unwrap_or(d.port),
+                max_request_age: o.max_request_age_ms.map(|ms| ms / 1000.0),
+            },
         };
-        let mut config = SandboxConfig {
-            addr: SocketAddr::new(ip, o.port.unwrap_or(0)),
-            seed: seed_of(o.seed.unwrap_or(0.0))?,
-            time_scale: o.time_scale.unwrap_or(1.0),
-            faults: parse_rules(o.faults.as_deref().unwrap_or(&[]))?,
-            max_request_age,
-            ..SandboxConfig::default()
-        };
-        if let Some(ms) = o.merchants.filter(|m| !m.is_empty()) {
-            config.merchants = ms.into_iter().map(|m| (m.busi_id, m.key)).collect();
-        }
-        let sb = Sandbox::start(config).map_err(sandbox_err)?;
-        Ok(NativeSandbox {
-            base_url: sb.base_url(),
-            root_url: sb.root_url(),
-            inner: Mutex::new(Some(sb)),
-        })
+        let h = SandboxHandle::start(&options).map_err(sandbox_err)?;
+        Ok(NativeSandbox(Arc::new(h)))
     }
 
     /// `http://127.0.0.1:PORT/openGateway/openService/`.
     #[napi(getter)]
     pub fn base_url(&self) -> String {
-        self.base_url.clone()
+        self.0.base_url().to_owned()
     }
 
     /// `http://127.0.0.1:PORT/`.
     #[napi(getter)]
     pub fn root_url(&self) -> String {
-        self.root_url.clone()
+        self.0.root_url().to_owned()
     }
 
     /// Whether `close` was called.
     #[napi(getter)]
     pub fn closed(&self) -> bool {
-        self.inner.lock().map(|g| g.is_none()).unwrap_or(true)
+        self.0.is_closed()
     }
 
     /// The ledger (as `GET /_sandbox/ledger`).
     #[napi]
     pub fn ledger(&self) -> napi::Result<Value> {
-        self.with(Sandbox::ledger_json)
+        self.0.ledger_json().map_err(sandbox_err)
     }
 
     /// One order (ledger form), or `null`.
     #[napi]
     pub fn order(&self, charge_code: String) -> napi::Result<Option<Value>> {
-        Ok(self.with(|s| s.order(&charge_code))?.map(|o| o.to_json()))
+        Ok(self
+            .0
+            .order(&charge_code)
+            .map_err(sandbox_err)?
+            .map(|o| to_json(&o)))
     }
 
     /// The customer pays an order awaiting payment; returns the order.
     #[napi]
     pub fn pay(&self, charge_code: String) -> napi::Result<Value> {
-        self.with(|s| s.pay(&charge_code))?
-            .map(|o| o.to_json())
+        self.0
+            .pay(&charge_code)
+            .map(|o| to_json(&o))
             .map_err(sandbox_err)
     }
 
     /// The payment of an order awaiting payment fails (STATE 6); returns the order.
     #[napi]
     pub fn fail(&self, charge_code: String) -> napi::Result<Value> {
-        self.with(|s| s.fail(&charge_code))?
-            .map(|o| o.to_json())
+        self.0
+            .fail(&charge_code)
+            .map(|o| to_json(&o))
             .map_err(sandbox_err)
     }
 
     /// Replaces the fault rules (and the seed, if given).
     #[napi]
     pub fn set_faults(&self, rules: Vec<String>, seed: Option<f64>) -> napi::Result<()> {
-        let rules = parse_rules(&rules)?;
         let seed = seed.map(seed_of).transpose()?;
-        self.with(|s| match seed {
-            Some(seed) => s.set_faults_with_seed(rules, seed),
-            None => s.set_faults(rules),
-        })
+        self.0.set_faults(&rules, seed).map_err(sandbox_err)
+    }
+
+    /// Adds fault rules to those in force.
+    #[napi]
+    pub fn add_faults(&self, rules: Vec<String>) -> napi::Result<()> {
+        self.0.add_faults(&rules).map_err(sandbox_err)
     }
 
     /// The rules in force and the seed.
     #[napi]
     pub fn faults(&self) -> napi::Result<SandboxFaults> {
-        let (rules, seed) = self.with(Sandbox::faults)?;
-        let rules = rules.iter().map(FaultRule::to_string).collect();
+        let (rules, seed) = self.0.faults().map_err(sandbox_err)?;
         #[allow(clippy::cast_precision_loss)]
         let seed = seed as f64;
         Ok(SandboxFaults { rules, seed })
@@ -227,42 +195,73 @@ impl NativeSandbox {
     /// Forgets every order, refund, notification and fault count.
     #[napi]
     pub fn reset(&self) -> napi::Result<()> {
-        self.with(Sandbox::reset)
+        self.0.reset().map_err(sandbox_err)
     }
 
     /// Registers (or re-keys) a merchant.
     #[napi]
     pub fn add_merchant(&self, busi_id: String, key: String) -> napi::Result<()> {
-        self.with(|s| s.add_merchant(&busi_id, &key))?
-            .map_err(sandbox_err)
+        self.0.add_merchant(&busi_id, &key).map_err(sandbox_err)
+    }
+
+    /// Resolves with the attempts once `count` notification attempts were accepted (or made);
+    /// waits on a blocking thread, never on the event loop.
+    #[napi(ts_return_type = "Promise<Array<Record<string, unknown>>>")]
+    pub fn wait_for_notifications<'env>(
+        &self,
+        env: &'env Env,
+        charge_code: Option<String>,
+        count: u32,
+        accepted: bool,
+        timeout_ms: f64,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let t = kit::timeout("timeoutMs", timeout_ms, true).map_err(sandbox_err)?;
+        let h = self.0.clone();
+        blocking(env, move || {
+            h.wait_for_notifications(charge_code.as_deref(), count, accepted, t)
+                .map(|v| to_json(&v))
+        })
+    }
+
+    /// Resolves with the order once it is in one of `states` (names or wire codes).
+    #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
+    pub fn wait_for_state<'env>(
+        &self,
+        env: &'env Env,
+        charge_code: String,
+        states: Vec<String>,
+        timeout_ms: f64,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let t = kit::timeout("timeoutMs", timeout_ms, true).map_err(sandbox_err)?;
+        let h = self.0.clone();
+        blocking(env, move || {
+            h.wait_for_state(&charge_code, &states, t)
+                .map(|o| to_json(&o))
+        })
     }
 
     /// Stops serving; resolves once the background thread ended (idempotent).
     #[napi(ts_return_type = "Promise<void>")]
     pub fn close<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
-        let sb = self.inner.lock().ok().and_then(|mut g| g.take());
-        env.spawn_future(async move {
-            if let Some(sb) = sb {
-                spawn_blocking(move || sb.shutdown()).await.map_err(|e| {
-                    napi::Error::from_reason(format!("the sandbox did not stop cleanly: {e}"))
-                })?;
-            }
+        let h = self.0.clone();
+        blocking(env, move || {
+            h.close();
             Ok(())
         })
     }
 }
 
-impl Drop for NativeSandbox {
-    fn drop(&mut self) {
-        // Collected without `close()`: stop serving on another thread, never blocking the JS one.
-        if let Ok(mut g) = self.inner.lock() {
-            if let Some(sb) = g.take() {
-                let _ = std::thread::Builder::new()
-                    .name("sosopay-sandbox-stop".into())
-                    .spawn(move || sb.shutdown());
-            }
-        }
-    }
+/// Runs `f` on a blocking thread; its result settles the Promise.
+fn blocking<'env, T: Send + 'static + napi::bindgen_prelude::ToNapiValue>(
+    env: &'env Env,
+    f: impl FnOnce() -> Result<T, SandboxError> + Send + 'static,
+) -> napi::Result<PromiseRaw<'env, T>> {
+    env.spawn_future(async move {
+        spawn_blocking(f)
+            .await
+            .map_err(|e| napi::Error::from_reason(format!("the sandbox thread failed: {e}")))?
+            .map_err(sandbox_err)
+    })
 }
 
 /// A test payment code (the sandbox's `codes::code_from_parts`); the message names the argument
