@@ -481,6 +481,22 @@ fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
+    typealias FfiType = UInt32
+    typealias SwiftType = UInt32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     typealias FfiType = UInt64
     typealias SwiftType = UInt64
@@ -674,6 +690,20 @@ public protocol SandboxGatewayProtocol: AnyObject, Sendable {
      * The time scale the sandbox runs at.
      */
     func timeScale()  -> Double
+    
+    /**
+     * Blocks until `count` notification attempts (for `chargeCode`, if given) were accepted
+     * by the merchant (HTTP 200), or merely made when `accepted` is false; returns those
+     * attempts. `Timeout` lists the attempts seen. (From a coroutine, call it on
+     * `Dispatchers.IO`.)
+     */
+    func waitForNotifications(chargeCode: String?, count: UInt32, accepted: Bool, timeoutMs: UInt64) throws  -> [NotificationAttempt]
+    
+    /**
+     * Blocks until the order is in one of `states` (names such as `"Paid"` or wire codes
+     * such as `"1"`); returns it. `Timeout` says where it is instead.
+     */
+    func waitForState(chargeCode: String, states: [String], timeoutMs: UInt64) throws  -> LedgerOrder
     
 }
 /**
@@ -940,6 +970,41 @@ open func timeScale() -> Double  {
         uniffiCallStatus in
     uniffi_sosopay_testing_fn_method_sandboxgateway_time_scale(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Blocks until `count` notification attempts (for `chargeCode`, if given) were accepted
+     * by the merchant (HTTP 200), or merely made when `accepted` is false; returns those
+     * attempts. `Timeout` lists the attempts seen. (From a coroutine, call it on
+     * `Dispatchers.IO`.)
+     */
+open func waitForNotifications(chargeCode: String? = nil, count: UInt32 = UInt32(1), accepted: Bool = true, timeoutMs: UInt64 = UInt64(5000))throws  -> [NotificationAttempt]  {
+    return try  FfiConverterSequenceTypeNotificationAttempt.lift(try rustCallWithError(FfiConverterTypeSandboxException_lift) {
+        uniffiCallStatus in
+    uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_notifications(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionString.lower(chargeCode),
+        FfiConverterUInt32.lower(count),
+        FfiConverterBool.lower(accepted),
+        FfiConverterUInt64.lower(timeoutMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Blocks until the order is in one of `states` (names such as `"Paid"` or wire codes
+     * such as `"1"`); returns it. `Timeout` says where it is instead.
+     */
+open func waitForState(chargeCode: String, states: [String], timeoutMs: UInt64 = UInt64(5000))throws  -> LedgerOrder  {
+    return try  FfiConverterTypeLedgerOrder_lift(try rustCallWithError(FfiConverterTypeSandboxException_lift) {
+        uniffiCallStatus in
+    uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_state(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(chargeCode),
+        FfiConverterSequenceString.lower(states),
+        FfiConverterUInt64.lower(timeoutMs),uniffiCallStatus
     )
 })
 }
@@ -1217,6 +1282,15 @@ enum SandboxException: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
          */reason: String
     )
     /**
+     * A wait (`waitForNotifications`, `waitForState`) ran out of time; `reason` says what
+     * was awaited and what was seen instead.
+     */
+    case Timeout(
+        /**
+         * What was awaited and what was seen.
+         */reason: String
+    )
+    /**
      * The sandbox could not start (the address is taken, ...) or is closed.
      */
     case Unavailable(
@@ -1261,7 +1335,10 @@ public struct FfiConverterTypeSandboxException: FfiConverterRustBuffer {
             status: try FfiConverterUInt16.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 3: return .Unavailable(
+        case 3: return .Timeout(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 4: return .Unavailable(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -1288,8 +1365,13 @@ public struct FfiConverterTypeSandboxException: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Unavailable(reason):
+        case let .Timeout(reason):
             writeInt(&buf, Int32(3))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Unavailable(reason):
+            writeInt(&buf, Int32(4))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -1354,6 +1436,30 @@ fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterDouble.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
+    typealias SwiftType = String?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterString.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -1645,6 +1751,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_testing_checksum_method_sandboxgateway_time_scale() != 16951) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_notifications() != 20362) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_state() != 24358) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_testing_checksum_constructor_sandboxgateway_start() != 25817) {

@@ -8,14 +8,11 @@
 
 uniffi::setup_scaffolding!("sosopay_testing");
 
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use sosopay_sandbox::codes::{self, Behaviour};
-use sosopay_sandbox::{
-    FaultRule, Ledger, LedgerOrder, NotificationAttempt, Sandbox, SandboxConfig, SandboxError,
-};
+use sosopay_sandbox::kit::{self, KitOptions, SandboxHandle};
+use sosopay_sandbox::{Ledger, LedgerOrder, NotificationAttempt, SandboxError};
 
 /// Why a sandbox call was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
@@ -37,6 +34,13 @@ pub enum SandboxException {
         /// Why.
         reason: String,
     },
+    /// A wait (`waitForNotifications`, `waitForState`) ran out of time; `reason` says what
+    /// was awaited and what was seen instead.
+    #[error("{reason}")]
+    Timeout {
+        /// What was awaited and what was seen.
+        reason: String,
+    },
     /// The sandbox could not start (the address is taken, ...) or is closed.
     #[error("sandbox: {reason}")]
     Unavailable {
@@ -50,9 +54,10 @@ impl From<SandboxError> for SandboxException {
         match e {
             SandboxError::Admin { status, reason } => SandboxException::Refused { status, reason },
             SandboxError::Config { field, reason } => SandboxException::Invalid {
-                field: camel(&field),
+                field: kotlin_name(&field),
                 reason,
             },
+            SandboxError::Timeout { reason } => SandboxException::Timeout { reason },
             other => SandboxException::Unavailable {
                 reason: other.to_string(),
             },
@@ -61,7 +66,10 @@ impl From<SandboxError> for SandboxException {
 }
 
 /// `time_scale` → `timeScale`: the sandbox's setting names as Kotlin and Swift spell them.
-fn camel(name: &str) -> String {
+fn kotlin_name(name: &str) -> String {
+    if name == "max_request_age" {
+        return "maxRequestAgeSeconds".into();
+    }
     let mut out = String::with_capacity(name.len());
     let mut upper = false;
     for c in name.chars() {
@@ -115,139 +123,110 @@ pub struct SandboxOptions {
     pub max_request_age_seconds: Option<f64>,
 }
 
-fn rules(list: &[String]) -> Result<Vec<FaultRule>, SandboxException> {
-    list.iter()
-        .enumerate()
-        .map(|(i, r)| {
-            r.parse::<FaultRule>()
-                .map_err(|reason| SandboxException::Invalid {
-                    field: format!("faults[{i}]"),
-                    reason: format!("{r:?}: {reason}"),
-                })
-        })
-        .collect()
-}
-
-fn config(o: SandboxOptions) -> Result<SandboxConfig, SandboxException> {
-    let ip: IpAddr = o.host.parse().map_err(|_| SandboxException::Invalid {
-        field: "host".into(),
-        reason: format!("{:?} is not an IP address", o.host),
-    })?;
-    let max_request_age = match o.max_request_age_seconds {
-        None => None,
-        Some(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s)),
-        Some(s) => {
-            return Err(SandboxException::Invalid {
-                field: "maxRequestAgeSeconds".into(),
-                reason: format!("{s} must be a number of seconds above 0"),
-            })
-        }
-    };
-    let mut config = SandboxConfig {
-        addr: SocketAddr::new(ip, o.port),
-        seed: o.seed,
-        time_scale: o.time_scale,
-        faults: rules(&o.faults)?,
-        max_request_age,
-        ..SandboxConfig::default()
-    };
-    if !o.merchants.is_empty() {
-        config.merchants = o
-            .merchants
-            .into_iter()
-            .map(|m| (m.busi_id, m.key))
-            .collect();
-    }
-    Ok(config)
-}
-
 /// A running sandbox gateway: a stateful emulator of the SouSou gateway on a local port,
 /// served from a background thread. Point a `SosopayClient` at `baseUrl`, then drive the
 /// customer's side (`pay`, `fail`, test codes), inject faults, and assert on the `ledger`.
 /// Stop it when done: `shutdown()`, or `close()` / Kotlin's `use {}`.
 #[derive(uniffi::Object)]
-pub struct SandboxGateway {
-    inner: Mutex<Option<Sandbox>>,
-    base_url: String,
-    root_url: String,
-    time_scale: f64,
-}
-
-impl SandboxGateway {
-    fn with<T>(&self, f: impl FnOnce(&Sandbox) -> T) -> Result<T, SandboxException> {
-        let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        g.as_ref()
-            .map(f)
-            .ok_or_else(|| SandboxException::Unavailable {
-                reason: "the sandbox is shut down".into(),
-            })
-    }
-}
+pub struct SandboxGateway(SandboxHandle);
 
 #[uniffi::export]
 impl SandboxGateway {
     /// Starts a sandbox on a local port; returns once it accepts connections.
     #[uniffi::constructor]
     pub fn start(options: SandboxOptions) -> Result<Arc<SandboxGateway>, SandboxException> {
-        let sb = Sandbox::start(config(options)?)?;
-        Ok(Arc::new(SandboxGateway {
-            base_url: sb.base_url(),
-            root_url: sb.root_url(),
-            time_scale: sb.time_scale(),
-            inner: Mutex::new(Some(sb)),
-        }))
+        let options = KitOptions {
+            time_scale: options.time_scale,
+            seed: options.seed,
+            faults: options.faults,
+            merchants: (options.merchants.into_iter())
+                .map(|m| (m.busi_id, m.key))
+                .collect(),
+            host: options.host,
+            port: options.port,
+            max_request_age: options.max_request_age_seconds,
+        };
+        Ok(Arc::new(SandboxGateway(SandboxHandle::start(&options)?)))
     }
 
     /// `http://127.0.0.1:PORT/openGateway/openService/`: the client's `baseUrl`.
     pub fn base_url(&self) -> String {
-        self.base_url.clone()
+        self.0.base_url().to_owned()
     }
 
     /// `http://127.0.0.1:PORT/`: the admin endpoints (`_sandbox/...`) and `flowRecharge`.
     pub fn root_url(&self) -> String {
-        self.root_url.clone()
+        self.0.root_url().to_owned()
     }
 
     /// The time scale the sandbox runs at.
     pub fn time_scale(&self) -> f64 {
-        self.time_scale
+        self.0.time_scale()
     }
 
     /// The customer pays an order awaiting payment (a QR or JSAPI order, or a micropay whose
     /// customer is confirming); returns the order as in the ledger.
     pub fn pay(&self, charge_code: String) -> Result<LedgerOrder, SandboxException> {
-        Ok(self.with(|s| s.pay(&charge_code))??)
+        Ok(self.0.pay(&charge_code)?)
     }
 
     /// The payment of an order awaiting payment fails: it is closed (STATE 6).
     pub fn fail(&self, charge_code: String) -> Result<LedgerOrder, SandboxException> {
-        Ok(self.with(|s| s.fail(&charge_code))??)
+        Ok(self.0.fail(&charge_code)?)
     }
 
     /// One order as in the ledger, by charge code; `null` if the gateway never saw it.
     pub fn order(&self, charge_code: String) -> Result<Option<LedgerOrder>, SandboxException> {
-        self.with(|s| s.order(&charge_code))
+        Ok(self.0.order(&charge_code)?)
     }
 
     /// Everything that happened: orders, refunds, notification attempts, top-ups, faults.
     pub fn ledger(&self) -> Result<Ledger, SandboxException> {
-        self.with(Sandbox::ledger)
+        Ok(self.0.ledger()?)
     }
 
     /// The payment notifications sent so far, one record per delivery attempt.
     pub fn notifications(&self) -> Result<Vec<NotificationAttempt>, SandboxException> {
-        self.with(Sandbox::notifications)
+        Ok(self.0.notifications()?)
+    }
+
+    /// Blocks until `count` notification attempts (for `chargeCode`, if given) were accepted
+    /// by the merchant (HTTP 200), or merely made when `accepted` is false; returns those
+    /// attempts. `Timeout` lists the attempts seen. (From a coroutine, call it on
+    /// `Dispatchers.IO`.)
+    #[uniffi::method(default(charge_code = None, count = 1, accepted = true, timeout_ms = 5000))]
+    pub fn wait_for_notifications(
+        &self,
+        charge_code: Option<String>,
+        count: u32,
+        accepted: bool,
+        timeout_ms: u64,
+    ) -> Result<Vec<NotificationAttempt>, SandboxException> {
+        #[allow(clippy::cast_precision_loss)]
+        let t = kit::timeout("timeoutMs", timeout_ms as f64, true)?;
+        Ok(self
+            .0
+            .wait_for_notifications(charge_code.as_deref(), count, accepted, t)?)
+    }
+
+    /// Blocks until the order is in one of `states` (names such as `"Paid"` or wire codes
+    /// such as `"1"`); returns it. `Timeout` says where it is instead.
+    #[uniffi::method(default(timeout_ms = 5000))]
+    pub fn wait_for_state(
+        &self,
+        charge_code: String,
+        states: Vec<String>,
+        timeout_ms: u64,
+    ) -> Result<LedgerOrder, SandboxException> {
+        #[allow(clippy::cast_precision_loss)]
+        let t = kit::timeout("timeoutMs", timeout_ms as f64, true)?;
+        Ok(self.0.wait_for_state(&charge_code, &states, t)?)
     }
 
     /// Adds fault rules (`"preOrder:drop_reply:1"`, `"query:delay:0.5:2000"`, ...) to those
     /// in force.
     pub fn add_faults(&self, rules_to_add: Vec<String>) -> Result<(), SandboxException> {
-        let added = rules(&rules_to_add)?;
-        self.with(|s| {
-            let (mut all, seed) = s.faults();
-            all.extend(added);
-            s.set_faults_with_seed(all, seed);
-        })
+        Ok(self.0.add_faults(&rules_to_add)?)
     }
 
     /// Replaces the fault rules, and the seed of their draws if given.
@@ -256,49 +235,47 @@ impl SandboxGateway {
         rules_in_force: Vec<String>,
         seed: Option<u64>,
     ) -> Result<(), SandboxException> {
-        let list = rules(&rules_in_force)?;
-        self.with(|s| match seed {
-            Some(seed) => s.set_faults_with_seed(list, seed),
-            None => s.set_faults(list),
-        })
+        Ok(self.0.set_faults(&rules_in_force, seed)?)
     }
 
     /// Removes every fault rule.
     pub fn clear_faults(&self) -> Result<(), SandboxException> {
-        self.with(|s| s.set_faults(Vec::new()))
+        Ok(self.0.set_faults(&[], None)?)
     }
 
     /// The fault rules in force, in their text form.
     pub fn faults(&self) -> Result<Vec<String>, SandboxException> {
-        self.with(|s| s.faults().0.iter().map(FaultRule::to_string).collect())
+        Ok(self.0.faults()?.0)
     }
 
     /// Forgets every order, refund, notification and fault count (merchants and rules stay).
     pub fn reset(&self) -> Result<(), SandboxException> {
-        self.with(Sandbox::reset)
+        Ok(self.0.reset()?)
     }
 
     /// Registers (or re-keys) a merchant.
     pub fn add_merchant(&self, merchant: TestMerchant) -> Result<(), SandboxException> {
-        Ok(self.with(|s| s.add_merchant(&merchant.busi_id, &merchant.key))??)
+        Ok(self.0.add_merchant(&merchant.busi_id, &merchant.key)?)
     }
 
     /// Stops the sandbox and waits for its thread; later calls fail with `Unavailable`.
     /// Stopping twice does nothing. (Kotlin's `close()` / `use {}` and Swift's release also
     /// stop it, when the last reference goes.)
     pub fn shutdown(&self) {
-        let sb = self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(sb) = sb {
-            sb.shutdown();
-        }
+        self.0.close();
     }
 
     /// Whether `shutdown()` was called.
     pub fn is_shut_down(&self) -> bool {
-        self.inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_none()
+        self.0.is_closed()
+    }
+}
+
+impl Drop for SandboxGateway {
+    /// Kotlin's `close()` and Swift's release stop the sandbox before returning, as
+    /// `shutdown()` does (the port is free again afterwards).
+    fn drop(&mut self) {
+        self.0.close();
     }
 }
 

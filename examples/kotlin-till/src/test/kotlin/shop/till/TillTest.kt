@@ -7,6 +7,7 @@ import io.github.sosopay.MerchantKey
 import io.github.sosopay.NotificationVerifier
 import io.github.sosopay.OrderRequest
 import io.github.sosopay.SosopayClient
+import io.github.sosopay.testing.SandboxException
 import io.github.sosopay.testing.SandboxGateway
 import io.github.sosopay.testing.SandboxOptions
 import io.github.sosopay.testing.codeInsufficientFundsAfter
@@ -18,6 +19,7 @@ import io.github.sosopay.testing.testMerchant
 import org.junit.After
 import org.junit.AfterClass
 import org.junit.Assert.assertEquals
+import org.junit.Assert.assertThrows
 import org.junit.Assert.assertTrue
 import org.junit.Before
 import org.junit.BeforeClass
@@ -28,6 +30,9 @@ import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicInteger
+
+private inline fun <reified T : Throwable> assertFailsWith(crossinline block: () -> Unit): T =
+    assertThrows(T::class.java) { block() }
 
 /** The till's own tests: everything runs against the sandbox gateway of the testing kit,
  *  in-process, at 1/100 of the gateway's real durations (the 80 s hold takes 0.8 s). */
@@ -112,6 +117,27 @@ class TillTest {
     }
 
     @Test
+    fun `the kit's waits return the order or say what they saw`() {
+        val sale = newSale()
+        SosopayClient(ClientConfig(busiCode = merchant.busiId, key = MerchantKey(merchant.key), baseUrl = sandbox.baseUrl())).use { shop ->
+            shop.createQrOrder(
+                OrderRequest(chargeCode = sale, amountFen = 300, channel = Channel.Wechat, paySubject = "Tea", operId = "web", devId = "shop"),
+            )
+        }
+        val timedOut = assertFailsWith<SandboxException.Timeout> {
+            sandbox.waitForState(sale, listOf("Paid"), timeoutMs = 20u)
+        }
+        assertTrue(timedOut.reason, timedOut.reason.contains("not in Paid") && timedOut.reason.contains("AwaitingPayment"))
+        val bad = assertFailsWith<SandboxException.Invalid> { sandbox.waitForState(sale, listOf("Sleeping")) }
+        assertEquals("states[0]", bad.field)
+        Thread { Thread.sleep(20); sandbox.pay(sale) }.start()
+        assertEquals(1u, sandbox.waitForState(sale, listOf("Paid", "Closed")).state)
+        assertFailsWith<SandboxException.Timeout> { sandbox.waitForNotifications(sale, timeoutMs = 0u) }
+        val invalid = assertFailsWith<SandboxException.Invalid> { SandboxGateway.start(SandboxOptions(timeScale = 0.0)) }
+        assertEquals("timeScale", invalid.field)
+    }
+
+    @Test
     fun `an invalid amount is never sent`() {
         val result = till.charge(newSale(), 0, codePayNow())
         assertTrue("$result", result is Sale.Invalid)
@@ -156,13 +182,8 @@ class TillTest {
             assertTrue("two deliveries", done.await(20, TimeUnit.SECONDS))
             assertEquals("delivered twice, fulfilled once", 1, fulfilled.get())
             // The sandbox records an attempt once it has read the answer, just after our handler
-            // counted down: give the second record a moment to land.
-            var attempts = sandbox.notifications()
-            val until = System.nanoTime() + 5_000_000_000L
-            while (attempts.size < 2 && System.nanoTime() < until) {
-                Thread.sleep(20)
-                attempts = sandbox.notifications()
-            }
+            // counted down: wait for both records.
+            val attempts = sandbox.waitForNotifications(chargeCode = sale, count = 2u)
             assertEquals(2, attempts.size)
             assertTrue(attempts.all { it.httpStatus == 200.toUShort() && it.chargeCode == sale })
         } finally {

@@ -737,6 +737,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_sosopay_testing_checksum_method_sandboxgateway_time_scale(
     ): Int
+    external fun uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_notifications(
+    ): Int
+    external fun uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_state(
+    ): Int
     external fun uniffi_sosopay_testing_checksum_constructor_sandboxgateway_start(
     ): Int
     external fun ffi_sosopay_testing_uniffi_contract_version(
@@ -798,6 +802,10 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_sosopay_testing_fn_method_sandboxgateway_time_scale(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Double
+    external fun uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_notifications(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`count`: Int,`accepted`: Byte,`timeoutMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_state(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`states`: RustBuffer.ByValue,`timeoutMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferLedgerOrder.ByValue
     external fun uniffi_sosopay_testing_fn_func_code_expired(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_testing_fn_func_code_insufficient_funds_after(`seconds`: Short,uniffi_out_err: UniffiRustCallStatus, 
@@ -1010,6 +1018,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_time_scale() and 0xFFFF) != 16951) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_notifications() and 0xFFFF) != 20362) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_state() and 0xFFFF) != 24358) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_sosopay_testing_checksum_constructor_sandboxgateway_start() and 0xFFFF) != 25817) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1194,6 +1208,29 @@ public object FfiConverterUShort: FfiConverter<UShort, Short> {
 
     override fun write(value: UShort, buf: ByteBuffer) {
         buf.putShort(value.toShort())
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterUInt: FfiConverter<UInt, Int> {
+    override fun lift(value: Int): UInt {
+        return value.toUInt()
+    }
+
+    override fun read(buf: ByteBuffer): UInt {
+        return lift(buf.getInt())
+    }
+
+    override fun lower(value: UInt): Int {
+        return value.toInt()
+    }
+
+    override fun allocationSize(value: UInt) = 4UL
+
+    override fun write(value: UInt, buf: ByteBuffer) {
+        buf.putInt(value.toInt())
     }
 }
 
@@ -1510,6 +1547,20 @@ public interface SandboxGatewayInterface {
      * The time scale the sandbox runs at.
      */
     fun `timeScale`(): kotlin.Double
+    
+    /**
+     * Blocks until `count` notification attempts (for `chargeCode`, if given) were accepted
+     * by the merchant (HTTP 200), or merely made when `accepted` is false; returns those
+     * attempts. `Timeout` lists the attempts seen. (From a coroutine, call it on
+     * `Dispatchers.IO`.)
+     */
+    fun `waitForNotifications`(`chargeCode`: kotlin.String? = null, `count`: kotlin.UInt = 1u, `accepted`: kotlin.Boolean = true, `timeoutMs`: kotlin.ULong = 5000uL): List<NotificationAttempt>
+    
+    /**
+     * Blocks until the order is in one of `states` (names such as `"Paid"` or wire codes
+     * such as `"1"`); returns it. `Timeout` says where it is instead.
+     */
+    fun `waitForState`(`chargeCode`: kotlin.String, `states`: List<kotlin.String>, `timeoutMs`: kotlin.ULong = 5000uL): LedgerOrder
     
     companion object
 }
@@ -1894,6 +1945,51 @@ open class SandboxGateway: Disposable, AutoCloseable, SandboxGatewayInterface
     
 
     
+    /**
+     * Blocks until `count` notification attempts (for `chargeCode`, if given) were accepted
+     * by the merchant (HTTP 200), or merely made when `accepted` is false; returns those
+     * attempts. `Timeout` lists the attempts seen. (From a coroutine, call it on
+     * `Dispatchers.IO`.)
+     */
+    @Throws(SandboxException::class)override fun `waitForNotifications`(`chargeCode`: kotlin.String?, `count`: kotlin.UInt, `accepted`: kotlin.Boolean, `timeoutMs`: kotlin.ULong): List<NotificationAttempt> {
+            return FfiConverterSequenceTypeNotificationAttempt.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SandboxException) { _status ->
+    UniffiLib.uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_notifications(
+        it,
+        
+        FfiConverterOptionalString.lower(`chargeCode`),
+        FfiConverterUInt.lower(`count`),
+        FfiConverterBoolean.lower(`accepted`),
+        FfiConverterULong.lower(`timeoutMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Blocks until the order is in one of `states` (names such as `"Paid"` or wire codes
+     * such as `"1"`); returns it. `Timeout` says where it is instead.
+     */
+    @Throws(SandboxException::class)override fun `waitForState`(`chargeCode`: kotlin.String, `states`: List<kotlin.String>, `timeoutMs`: kotlin.ULong): LedgerOrder {
+            return FfiConverterTypeLedgerOrder.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SandboxException) { _status ->
+    UniffiLib.uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_state(
+        it,
+        
+        FfiConverterString.lower(`chargeCode`),
+        FfiConverterSequenceString.lower(`states`),
+        FfiConverterULong.lower(`timeoutMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
 
     
 
@@ -2131,6 +2227,21 @@ sealed class SandboxException: kotlin.Exception() {
     }
     
     /**
+     * A wait (`waitForNotifications`, `waitForState`) ran out of time; `reason` says what
+     * was awaited and what was seen instead.
+     */
+    class Timeout(
+        
+        /**
+         * What was awaited and what was seen.
+         */
+        val `reason`: kotlin.String
+        ) : SandboxException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
      * The sandbox could not start (the address is taken, ...) or is closed.
      */
     class Unavailable(
@@ -2171,7 +2282,10 @@ public object FfiConverterTypeSandboxException : FfiConverterRustBuffer<SandboxE
                 FfiConverterUShort.read(buf),
                 FfiConverterString.read(buf),
                 )
-            3 -> SandboxException.Unavailable(
+            3 -> SandboxException.Timeout(
+                FfiConverterString.read(buf),
+                )
+            4 -> SandboxException.Unavailable(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -2190,6 +2304,11 @@ public object FfiConverterTypeSandboxException : FfiConverterRustBuffer<SandboxE
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterUShort.allocationSize(value.`status`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is SandboxException.Timeout -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is SandboxException.Unavailable -> (
@@ -2214,8 +2333,13 @@ public object FfiConverterTypeSandboxException : FfiConverterRustBuffer<SandboxE
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is SandboxException.Unavailable -> {
+            is SandboxException.Timeout -> {
                 buf.putInt(3)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is SandboxException.Unavailable -> {
+                buf.putInt(4)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -2284,6 +2408,38 @@ public object FfiConverterOptionalDouble: FfiConverterRustBuffer<kotlin.Double?>
         } else {
             buf.put(1)
             FfiConverterDouble.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?> {
+    override fun read(buf: ByteBuffer): kotlin.String? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterString.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.String?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterString.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.String?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterString.write(value, buf)
         }
     }
 }
