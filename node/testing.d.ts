@@ -35,110 +35,20 @@ export interface StartSandboxOptions {
   maxRequestAgeMs?: number
 }
 
-/** One order as the sandbox (the gateway's side) sees it. */
-export interface SandboxOrder {
-  busiId: string
-  chargeCode: string
-  chargeDownCode: string
-  chargeThirdCode: string | null
-  kind: 'micropay' | 'qr' | 'jsapi'
-  /** `CHANNEL_TYPE` (`'2'` WeChat, `'1'` Alipay, ...). */
-  channelCode: string | null
-  amountFen: number
-  refundedFen: number
-  state: OrderState
-  /** `STATE` as on the wire (`'1'`). */
-  stateCode: string | null
-  /** The customer paid: Paid, PartiallyRefunded or Refunded. */
+/** What the kit adds to a ledger order. */
+export interface OrderRules {
+  /** The customer paid: Paid, PartiallyRefunded or Refunded (the core's `moneyTaken`). */
   isPaid: boolean
-  paySubject: string
-  dynamicId: string | null
-  verifyCode: string | null
-  notifyUrl: string | null
-  failReason: string | null
-  createdAtMs: number
-  paidAtMs: number | null
-  endedAtMs: number | null
-  expiresAtMs: number | null
-  beginTime: string
-  /** The ledger's JSON object. */
-  raw: Record<string, unknown>
 }
 
-/** One refund the sandbox accepted. */
-export interface SandboxRefund {
-  busiId: string
-  outRefundNo: string | null
-  chargeCode: string
-  chargeDownCode: string
-  amountFen: number
-  /** The order's state right after this refund. */
-  stateAfter: OrderState
-  createdAtMs: number
-  /** Repeated requests with the same `outRefundNo` (answered, not refunded again). */
-  replays: number
-  raw: Record<string, unknown>
-}
-
-/** One delivery attempt of a payment notification to a `notifyUrl`. */
-export interface NotificationAttempt {
-  busiId: string
-  chargeCode: string
-  url: string
-  /** 1 to 30. */
-  attempt: number
-  /** What the merchant's endpoint answered; `null` when the request failed (see `error`). */
-  httpStatus: number | null
+/** What the kit adds to a notification attempt. */
+export interface AttemptRules {
   /** The endpoint answered 200: the gateway stops retrying. */
   accepted: boolean
-  error: string | null
-  atMs: number
-  format: 'json' | 'xml'
-  encrypted: boolean
-  /** The injected fault (`'bad_sign'`, `'duplicate'`, `'garble'`, ...), if any. */
-  fault: string | null
-  /** The extra copy sent by a `duplicate` fault. */
-  duplicate: boolean
-  raw: Record<string, unknown>
 }
 
-export interface FlowRechargeRecord {
-  busiId: string
-  orderId: string
-  phoneNo: string
-  flowVal: number
-  flowType: string
-  createdAtMs: number
-  raw: Record<string, unknown>
-}
-
-export interface FaultEvent {
-  op: string
-  kind: string
-  /** The n-th request of `op` since the rules were last set. */
-  requestNo: number
-  chargeCode: string | null
-  atMs: number
-}
-
-export interface FaultsState {
-  seed: number
-  rules: Array<{ op: string; kind: string; probability: number; param: string | null }>
-  /** Counts per `op:kind`, e.g. `{ 'preOrder:drop_reply': 1 }`. */
-  injected: Record<string, number>
-  events: FaultEvent[]
-}
-
-/** Everything the sandbox did: the ground truth for reconciliation tests. */
-export interface Ledger {
-  orders: SandboxOrder[]
-  refunds: SandboxRefund[]
-  notifications: NotificationAttempt[]
-  flowRecharges: FlowRechargeRecord[]
-  faults: FaultsState
-  /** Requests received per operation (`{ preOrder: 3, query: 7 }`). */
-  requests: Record<string, number>
-  timeScale: number
+/** The ledger's lookups. */
+export interface LedgerQueries {
   /** The sum of every paid order's amount (refunds not deducted). */
   paidFen: number
   /** The sum of every order's refunds. */
@@ -146,8 +56,188 @@ export interface Ledger {
   order(chargeCode: string): SandboxOrder | null
   refundsOf(chargeCode: string): SandboxRefund[]
   notificationsOf(chargeCode: string): NotificationAttempt[]
+}
+
+// --- generated from sandbox/src/ledger.rs (scripts/gen-foreign.py)
+/** A fault rule in force, in its parts. */
+export interface FaultRule {
+  /** The operation (`preOrder`, `query`, ..., `notify`, `*`). */
+  op: string
+  /** The fault (`drop_reply`, `delay`, ...). */
+  kind: string
+  /** Chance per request, 0.0 to 1.0. */
+  probability: number
+  /** The fault's parameter (milliseconds, status, field), if it has one. */
+  param: string | null
+  /** The sandbox's JSON object (fields a newer sandbox adds are here). */
   raw: Record<string, unknown>
 }
+
+/** One fault that was injected. */
+export interface FaultEvent {
+  /** The operation it hit. */
+  op: string
+  /** The fault. */
+  kind: string
+  /** The operation's request number it hit (1 for the first). */
+  requestNo: number
+  /** The order the request named, when it named one. */
+  chargeCode: string | null
+  /** When. */
+  atMs: number
+  /** The sandbox's JSON object (fields a newer sandbox adds are here). */
+  raw: Record<string, unknown>
+}
+
+/** The faults: the rules in force and what they did. */
+export interface FaultsState {
+  /** The seed of the deterministic draws. */
+  seed: number
+  /** The rules in force. */
+  rules: FaultRule[]
+  /** How many faults of each kind were injected, by `op:kind`. */
+  injected: Record<string, number>
+  /** Every injected fault, in order. */
+  events: FaultEvent[]
+  /** The sandbox's JSON object (fields a newer sandbox adds are here). */
+  raw: Record<string, unknown>
+}
+
+/** One order as the gateway holds it. */
+export interface SandboxOrder extends OrderRules {
+  /** The merchant (`BUSI_ID`). */
+  busiId: string
+  /** The merchant's order number (`CHARGE_CODE`). */
+  chargeCode: string
+  /** The gateway's order number (`CHARGE_DOWN_CODE`). */
+  chargeDownCode: string
+  /** The channel's order number, once paid. */
+  chargeThirdCode: string | null
+  /** `micropay`, `qr` or `jsapi`. */
+  kind: 'micropay' | 'qr' | 'jsapi'
+  /** `CHANNEL_TYPE` as on the wire (`'2'` WeChat, `'1'` Alipay, ...). */
+  channelCode: string | null
+  /** The amount, in fen. */
+  amountFen: number
+  /** What was refunded of it, in fen. */
+  refundedFen: number
+  /** `STATE` as on the wire (`'1'`). */
+  stateCode: string | null
+  /** The order's state. */
+  state: OrderState
+  /** `PAY_SUBJECT`. */
+  paySubject: string
+  /** The customer's payment code (micropay only). */
+  dynamicId: string | null
+  /** The verification code(s) sent with the order. */
+  verifyCode: string | null
+  /** Where notifications go (`NODIFY_URL`). */
+  notifyUrl: string | null
+  /** Why the payment failed or was cancelled, when it did. */
+  failReason: string | null
+  /** When the order was created (ms since the Unix epoch). */
+  createdAtMs: number
+  /** When it was paid. */
+  paidAtMs: number | null
+  /** When it reached a final state. */
+  endedAtMs: number | null
+  /** When an unpaid order expires (or a micropay's hold ends). */
+  expiresAtMs: number | null
+  /** `BEGIN_TIME` as the gateway writes it (`yyyy-MM-dd HH:mm:ss`, UTC+8). */
+  beginTime: string
+  /** The sandbox's JSON object (fields a newer sandbox adds are here). */
+  raw: Record<string, unknown>
+}
+
+/** One refund. */
+export interface SandboxRefund {
+  /** The merchant. */
+  busiId: string
+  /** The merchant's refund number (`OUT_REFUND_NO`), when given. */
+  outRefundNo: string | null
+  /** The refunded order's `CHARGE_CODE`. */
+  chargeCode: string
+  /** The refunded order's `CHARGE_DOWN_CODE`. */
+  chargeDownCode: string
+  /** The refunded amount, in fen. */
+  amountFen: number
+  /** The order's state code after the refund (4 refunded, 5 partly refunded). */
+  stateAfter: OrderState
+  /** When the refund was made. */
+  createdAtMs: number
+  /** How many times the same refund was asked for again (and answered the same). */
+  replays: number
+  /** The sandbox's JSON object (fields a newer sandbox adds are here). */
+  raw: Record<string, unknown>
+}
+
+/** One attempt at delivering a payment notification (`PAY_NODIFY`). */
+export interface NotificationAttempt extends AttemptRules {
+  /** The merchant. */
+  busiId: string
+  /** The order notified about. */
+  chargeCode: string
+  /** The order's `NODIFY_URL`. */
+  url: string
+  /** 1 for the first attempt, then 2, 3, ... */
+  attempt: number
+  /** The HTTP status the merchant answered, if it answered. */
+  httpStatus: number | null
+  /** Why there was no answer (connection refused, timeout, ...). */
+  error: string | null
+  /** When the attempt was made. */
+  atMs: number
+  /** `json` or `xml`. */
+  format: 'json' | 'xml'
+  /** Whether the body was 3DES-encrypted. */
+  encrypted: boolean
+  /** The fault injected into this attempt, if any. */
+  fault: string | null
+  /** Whether this was the second copy sent by the `duplicate` fault. */
+  duplicate: boolean
+  /** The sandbox's JSON object (fields a newer sandbox adds are here). */
+  raw: Record<string, unknown>
+}
+
+/** One mobile data top-up (`flowRecharge`). */
+export interface FlowRechargeRecord {
+  /** The merchant. */
+  busiId: string
+  /** The gateway's order id. */
+  orderId: string
+  /** The phone number topped up. */
+  phoneNo: string
+  /** The data volume, in MB. */
+  flowVal: number
+  /** The top-up type (`0` national, ...). */
+  flowType: string
+  /** When it was made. */
+  createdAtMs: number
+  /** The sandbox's JSON object (fields a newer sandbox adds are here). */
+  raw: Record<string, unknown>
+}
+
+/** Everything that happened since the sandbox started (or was last reset). */
+export interface Ledger extends LedgerQueries {
+  /** Every order, in the order they were created. */
+  orders: SandboxOrder[]
+  /** Every refund. */
+  refunds: SandboxRefund[]
+  /** Every notification delivery attempt. */
+  notifications: NotificationAttempt[]
+  /** Every top-up. */
+  flowRecharges: FlowRechargeRecord[]
+  /** The fault rules and what they injected. */
+  faults: FaultsState
+  /** How many requests each operation received. */
+  requests: Record<string, number>
+  /** The time scale the sandbox runs at. */
+  timeScale: number
+  /** The sandbox's JSON object (fields a newer sandbox adds are here). */
+  raw: Record<string, unknown>
+}
+
+// --- end of generated
 
 /** The sandbox's fault rules (`op:kind:prob[:param]`, docs/SANDBOX.md "Faults"). */
 export interface Faults extends Iterable<string> {

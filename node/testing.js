@@ -120,116 +120,155 @@ const codes = Object.freeze({
 })
 
 // ---------------------------------------------------------------------------------------------
-// Ledger records (camelCase; the ledger's JSON object is kept in `raw`).
+// Ledger records (camelCase; the ledger's JSON object is kept in `raw`): the converters are
+// generated from the sandbox's own records (sandbox/src/ledger.rs); what the kit adds to them is
+// below.
 
 // State names and "was the money taken" are the core's (native.orderState).
 const stateOf = (n) => (n === null || n === undefined ? null : native.orderState(String(n)))
 const stateName = (n) => (stateOf(n) || { name: 'Unknown' }).name
 const opt = (v) => (v === undefined ? null : v)
+const optNum = (v) => (v === null || v === undefined ? null : Number(v))
+const optText = (v) => (v === null || v === undefined ? null : String(v))
+const counts = (m) => Object.fromEntries(Object.entries(m || {}).map(([k, v]) => [k, Number(v)]))
 
-function toOrder(o) {
-  const facts = stateOf(o.state)
-  const state = o.state_name || (facts ? facts.name : 'Unknown')
+const orderRules = (o) => ({ ...o, isPaid: Boolean((stateOf(o.stateCode) || {}).moneyTaken) })
+const attemptRules = (a) => ({ ...a, accepted: a.httpStatus === 200 })
+function ledgerQueries(l) {
+  const { orders, refunds, notifications } = l
   return {
+    ...l,
+    paidFen: orders.filter((o) => o.isPaid).reduce((s, o) => s + o.amountFen, 0),
+    refundedFen: orders.reduce((s, o) => s + o.refundedFen, 0),
+    order: (chargeCode) => orders.find((o) => o.chargeCode === chargeCode) || null,
+    refundsOf: (chargeCode) => refunds.filter((r) => r.chargeCode === chargeCode),
+    notificationsOf: (chargeCode) => notifications.filter((n) => n.chargeCode === chargeCode),
+  }
+}
+
+// --- generated from sandbox/src/ledger.rs (scripts/gen-foreign.py)
+/** FaultRule from the ledger's JSON. */
+function toFaultRule(o) {
+  return {
+    op: o.op,
+    kind: o.kind,
+    probability: Number(o.probability),
+    param: opt(o.param),
+    raw: o,
+  }
+}
+
+/** FaultEvent from the ledger's JSON. */
+function toFaultEvent(o) {
+  return {
+    op: o.op,
+    kind: o.kind,
+    requestNo: Number(o.request_no),
+    chargeCode: opt(o.charge_code),
+    atMs: Number(o.at_ms),
+    raw: o,
+  }
+}
+
+/** FaultsState from the ledger's JSON. */
+function toFaultsState(o) {
+  return {
+    seed: Number(o.seed),
+    rules: (o.rules || []).map(toFaultRule),
+    injected: counts(o.injected),
+    events: (o.events || []).map(toFaultEvent),
+    raw: o,
+  }
+}
+
+/** SandboxOrder from the ledger's JSON. */
+function toSandboxOrder(o) {
+  return orderRules({
     busiId: o.busi_id,
     chargeCode: o.charge_code,
     chargeDownCode: o.charge_down_code,
     chargeThirdCode: opt(o.charge_third_code),
     kind: o.kind,
-    channelCode: o.channel === null || o.channel === undefined ? null : String(o.channel),
+    channelCode: optText(o.channel),
     amountFen: Number(o.amount_fen),
     refundedFen: Number(o.refunded_fen),
-    state,
-    stateCode: o.state === null || o.state === undefined ? null : String(o.state),
-    isPaid: Boolean(facts && facts.moneyTaken),
+    stateCode: optText(o.state),
+    state: o.state_name,
     paySubject: o.pay_subject,
     dynamicId: opt(o.dynamic_id),
     verifyCode: opt(o.verify_code),
     notifyUrl: opt(o.notify_url),
     failReason: opt(o.fail_reason),
     createdAtMs: Number(o.created_at_ms),
-    paidAtMs: o.paid_at_ms === null || o.paid_at_ms === undefined ? null : Number(o.paid_at_ms),
-    endedAtMs: o.ended_at_ms === null || o.ended_at_ms === undefined ? null : Number(o.ended_at_ms),
-    expiresAtMs: o.expires_at_ms === null || o.expires_at_ms === undefined ? null : Number(o.expires_at_ms),
+    paidAtMs: optNum(o.paid_at_ms),
+    endedAtMs: optNum(o.ended_at_ms),
+    expiresAtMs: optNum(o.expires_at_ms),
     beginTime: o.begin_time,
+    raw: o,
+  })
+}
+
+/** SandboxRefund from the ledger's JSON. */
+function toSandboxRefund(o) {
+  return {
+    busiId: o.busi_id,
+    outRefundNo: opt(o.out_refund_no),
+    chargeCode: o.charge_code,
+    chargeDownCode: o.charge_down_code,
+    amountFen: Number(o.amount_fen),
+    stateAfter: stateName(o.state_after),
+    createdAtMs: Number(o.created_at_ms),
+    replays: Number(o.replays),
     raw: o,
   }
 }
 
-function toRefund(r) {
+/** NotificationAttempt from the ledger's JSON. */
+function toNotificationAttempt(o) {
+  return attemptRules({
+    busiId: o.busi_id,
+    chargeCode: o.charge_code,
+    url: o.url,
+    attempt: Number(o.attempt),
+    httpStatus: optNum(o.http_status),
+    error: opt(o.error),
+    atMs: Number(o.at_ms),
+    format: o.format,
+    encrypted: Boolean(o.encrypted),
+    fault: opt(o.fault),
+    duplicate: Boolean(o.duplicate),
+    raw: o,
+  })
+}
+
+/** FlowRechargeRecord from the ledger's JSON. */
+function toFlowRechargeRecord(o) {
   return {
-    busiId: r.busi_id,
-    outRefundNo: opt(r.out_refund_no),
-    chargeCode: r.charge_code,
-    chargeDownCode: r.charge_down_code,
-    amountFen: Number(r.amount_fen),
-    stateAfter: stateName(r.state_after),
-    createdAtMs: Number(r.created_at_ms),
-    replays: Number(r.replays),
-    raw: r,
+    busiId: o.busi_id,
+    orderId: o.order_id,
+    phoneNo: o.phone_no,
+    flowVal: Number(o.flow_val),
+    flowType: o.flow_type,
+    createdAtMs: Number(o.created_at_ms),
+    raw: o,
   }
 }
 
-function toAttempt(n) {
-  return {
-    busiId: n.busi_id,
-    chargeCode: n.charge_code,
-    url: n.url,
-    attempt: Number(n.attempt),
-    httpStatus: n.http_status === null || n.http_status === undefined ? null : Number(n.http_status),
-    accepted: Number(n.http_status) === 200,
-    error: opt(n.error),
-    atMs: Number(n.at_ms),
-    format: n.format,
-    encrypted: Boolean(n.encrypted),
-    fault: opt(n.fault),
-    duplicate: Boolean(n.duplicate),
-    raw: n,
-  }
+/** Ledger from the ledger's JSON. */
+function toLedger(o) {
+  return ledgerQueries({
+    orders: (o.orders || []).map(toSandboxOrder),
+    refunds: (o.refunds || []).map(toSandboxRefund),
+    notifications: (o.notifications || []).map(toNotificationAttempt),
+    flowRecharges: (o.flow_recharges || []).map(toFlowRechargeRecord),
+    faults: toFaultsState(o.faults || {}),
+    requests: counts(o.requests),
+    timeScale: Number(o.time_scale),
+    raw: o,
+  })
 }
 
-function toLedger(l) {
-  const orders = (l.orders || []).map(toOrder)
-  const refunds = (l.refunds || []).map(toRefund)
-  const notifications = (l.notifications || []).map(toAttempt)
-  const f = l.faults || {}
-  return {
-    orders,
-    refunds,
-    notifications,
-    flowRecharges: (l.flow_recharges || []).map((x) => ({
-      busiId: x.busi_id,
-      orderId: x.order_id,
-      phoneNo: x.phone_no,
-      flowVal: Number(x.flow_val),
-      flowType: x.flow_type,
-      createdAtMs: Number(x.created_at_ms),
-      raw: x,
-    })),
-    faults: {
-      seed: Number(f.seed || 0),
-      rules: f.rules || [],
-      injected: Object.fromEntries(Object.entries(f.injected || {}).map(([k, v]) => [k, Number(v)])),
-      events: (f.events || []).map((e) => ({
-        op: e.op,
-        kind: e.kind,
-        requestNo: Number(e.request_no),
-        chargeCode: opt(e.charge_code),
-        atMs: Number(e.at_ms),
-      })),
-    },
-    requests: Object.fromEntries(Object.entries(l.requests || {}).map(([k, v]) => [k, Number(v)])),
-    timeScale: Number(l.time_scale),
-    paidFen: orders.filter((o) => o.isPaid).reduce((s, o) => s + o.amountFen, 0),
-    refundedFen: orders.reduce((s, o) => s + o.refundedFen, 0),
-    order: (chargeCode) => orders.find((o) => o.chargeCode === chargeCode) || null,
-    refundsOf: (chargeCode) => refunds.filter((r) => r.chargeCode === chargeCode),
-    notificationsOf: (chargeCode) => notifications.filter((n) => n.chargeCode === chargeCode),
-    raw: l,
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
+// --- end of generated
 
 /** The sandbox's fault rules (`op:kind:prob[:param]`, docs/SANDBOX.md "Faults"). */
 class Faults {
@@ -329,16 +368,16 @@ class Sandbox {
 
   /** The customer pays an order awaiting payment (STATE 0 → 1; the notification goes out). */
   pay(chargeCode) {
-    return toOrder(this._call((n) => n.pay(chargeCode)))
+    return toSandboxOrder(this._call((n) => n.pay(chargeCode)))
   }
   /** The customer's payment fails (declined): STATE 0 → 6. */
   fail(chargeCode) {
-    return toOrder(this._call((n) => n.fail(chargeCode)))
+    return toSandboxOrder(this._call((n) => n.fail(chargeCode)))
   }
   /** The order as the gateway sees it, or `null`. */
   order(chargeCode) {
     const o = this._call((n) => n.order(chargeCode))
-    return o ? toOrder(o) : null
+    return o ? toSandboxOrder(o) : null
   }
   /** Every order, refund, notification attempt and injected fault. */
   ledger() {
@@ -361,13 +400,13 @@ class Sandbox {
    */
   async waitForNotification({ chargeCode, count = 1, accepted = true, timeoutMs = 5000 } = {}) {
     const hits = await this.#wait((n) => n.waitForNotifications(chargeCode ?? null, count, accepted, timeoutMs))
-    return hits.map(toAttempt)
+    return hits.map(toNotificationAttempt)
   }
 
   /** Resolves with the order once it is in `state` (a name, or an array of names). */
   async waitForState(chargeCode, state, { timeoutMs = 5000 } = {}) {
     const states = (Array.isArray(state) ? state : [state]).map(String)
-    return toOrder(await this.#wait((n) => n.waitForState(chargeCode, states, timeoutMs)))
+    return toSandboxOrder(await this.#wait((n) => n.waitForState(chargeCode, states, timeoutMs)))
   }
 
   async #wait(fn) {

@@ -1070,8 +1070,8 @@ class PythonLedger:
             return self.names[ty], f"{self.names[ty]}._from_json({get} or {{}})"
         raise SystemExit(f"gen-foreign: ledger: no rule for {record}.{name}: {ty}")
 
-    def generate(self) -> str:
-        text = self.src.read_text(encoding="utf-8")
+    def generate(self, text: Optional[str] = None) -> str:
+        text = self.src.read_text(encoding="utf-8") if text is None else text
         structs = {m.group(3): (docs(m.group(1)), [(docs(f.group(1)), f.group(3), f.group(4).strip()) for f in FIELD.finditer(m.group(4))])
                    for m in STRUCT.finditer(text)}
         out = []
@@ -1092,6 +1092,82 @@ class PythonLedger:
                 out.append(f"            {n}={read},\n")
             out.append("            raw=d,\n        )\n\n\n")
         return replace_region(self.out, PY_BEGIN.replace("core/src/models.rs", "sandbox/src/ledger.rs"), PY_END, "".join(out))
+
+
+class NodeLedger:
+    """The Node testing kit's ledger records from sandbox/src/ledger.rs: the converters from the
+    sandbox's JSON (node/testing.js) and their interfaces (node/testing.d.ts), between markers.
+    Extras (``isPaid``, ``accepted``, the ledger's lookups) are the hand-written functions and
+    interfaces named in `extras`; a few fields read as the kit has always shown them
+    (`special`)."""
+
+    js = ROOT / "node/testing.js"
+    ts = ROOT / "node/testing.d.ts"
+    begin = "// --- generated from sandbox/src/ledger.rs (scripts/gen-foreign.py)\n"
+    names = PythonLedger.names
+    extras = {"LedgerOrder": ("orderRules", "OrderRules"), "NotificationAttempt": ("attemptRules", "AttemptRules"),
+              "Ledger": ("ledgerQueries", "LedgerQueries")}
+    #: (record, field) -> (JS name, reading, TS type, doc or None for the field's own)
+    special = {
+        ("LedgerOrder", "state"): ("stateCode", "optText(o.state)", "string | null", ["`STATE` as on the wire (`'1'`)."]),
+        ("LedgerOrder", "state_name"): ("state", "o.state_name", "OrderState", ["The order's state."]),
+        ("LedgerOrder", "channel"): ("channelCode", "optText(o.channel)", "string | null",
+                                     ["`CHANNEL_TYPE` as on the wire (`'2'` WeChat, `'1'` Alipay, ...)."]),
+        ("LedgerRefund", "state_after"): ("stateAfter", "stateName(o.state_after)", "OrderState", None),
+    }
+    ts_types = {("LedgerOrder", "kind"): "'micropay' | 'qr' | 'jsapi'", ("NotificationAttempt", "format"): "'json' | 'xml'"}
+
+    def field(self, record: str, name: str, ty: str) -> Tuple[str, str, str]:
+        """(JS name, reading from `o`, TS type)."""
+        get = f"o.{name}"
+        opt = inner(ty, "Option")
+        base = opt or ty
+        ts = self.ts_types.get((record, name))
+        if base == "String":
+            return camel(name), (f"opt({get})" if opt else get), ts or ("string | null" if opt else "string")
+        if base in ("u16", "u32", "u64", "f64"):
+            return camel(name), (f"optNum({get})" if opt else f"Number({get})"), "number | null" if opt else "number"
+        if ty == "bool":
+            return camel(name), f"Boolean({get})", "boolean"
+        if ty == "HashMap<String, u64>":
+            return camel(name), f"counts({get})", "Record<string, number>"
+        vec = inner(ty, "Vec")
+        if vec in self.names:
+            return camel(name), f"({get} || []).map(to{self.names[vec]})", f"{self.names[vec]}[]"
+        if ty in self.names:
+            return camel(name), f"to{self.names[ty]}({get} || {{}})", self.names[ty]
+        raise SystemExit(f"gen-foreign: node ledger: no rule for {record}.{name}: {ty}")
+
+    def generate(self, text: Optional[str] = None) -> List[Tuple[Path, str]]:
+        text = PythonLedger.src.read_text(encoding="utf-8") if text is None else text
+        structs = {m.group(3): (docs(m.group(1)), [(docs(f.group(1)), f.group(3), f.group(4).strip()) for f in FIELD.finditer(m.group(4))])
+                   for m in STRUCT.finditer(text)}
+        js, ts = [], []
+        for record, name in self.names.items():
+            doc, fields = structs[record]
+            fn, iface = self.extras.get(record, (None, None))
+            rows = []
+            for d, n, ty in fields:
+                if (record, n) in self.special:
+                    key, read, t, sdoc = self.special[(record, n)]
+                    rows.append((sdoc or d, key, read, t))
+                else:
+                    key, read, t = self.field(record, n, ty)
+                    rows.append((d, key, read, t))
+            js.append(f"/** {name} from the ledger's JSON. */\nfunction to{name}(o) {{\n")
+            js.append(f"  return {fn}({{\n" if fn else "  return {\n")
+            js.extend(f"    {key}: {read},\n" for _, key, read, _ in rows)
+            js.append("    raw: o,\n")
+            js.append("  })\n}\n\n" if fn else "  }\n}\n\n")
+            ts.append(jsdoc(doc, ""))
+            ts.append(f"export interface {name}{' extends ' + iface if iface else ''} {{\n")
+            for d, key, _, t in rows:
+                ts.append(jsdoc(d, "  "))
+                ts.append(f"  {key}: {t}\n")
+            ts.append("  /** The sandbox's JSON object (fields a newer sandbox adds are here). */\n")
+            ts.append("  raw: Record<string, unknown>\n}\n\n")
+        return [(self.js, replace_region(self.js, self.begin, JS_END, "".join(js))),
+                (self.ts, replace_region(self.ts, self.begin, JS_END, "".join(ts)))]
 
 
 def core_struct(path: str, name: str) -> Tuple[List[str], List[Tuple[List[str], str, str]]]:
@@ -1447,7 +1523,19 @@ def self_test() -> int:
             if want not in forms[runtime]:
                 print(f"self-test: {runtime} errors lack {want!r}", file=sys.stderr)
                 return 1
+    # A new sandbox ledger field (Kotlin/Swift derive the ledger records through uniffi).
+    ledger = PythonLedger.src.read_text(encoding="utf-8").replace(
+        "    pub begin_time: String,\n", "    pub begin_time: String,\n    /// The tip, in fen.\n    pub tip_fen: Option<u64>,\n", 1)
+    forms_ledger = {"Python": PythonLedger().generate(ledger), "Node": "".join(t for _, t in NodeLedger().generate(ledger))}
+    expect_ledger = {"Python": ["    tip_fen: Optional[int]\n", 'tip_fen=_opt_int(d.get("tip_fen")),'],
+                     "Node": ["    tipFen: optNum(o.tip_fen),", "  tipFen: number | null\n"]}
+    for runtime, wants in expect_ledger.items():
+        for want in wants:
+            if want not in forms_ledger[runtime]:
+                print(f"self-test: {runtime} ledger records lack {want!r}", file=sys.stderr)
+                return 1
     print("gen-foreign: a new core reply field reaches Kotlin/Swift, Node and Python")
+    print("gen-foreign: a new sandbox ledger field reaches the Python and Node testing kits")
     print("gen-foreign: a new core request field reaches Kotlin/Swift, Node and Python (sync and async)")
     print("gen-foreign: a new flow option (WaitOptions) reaches Kotlin/Swift, Node and Python")
     print("gen-foreign: a new core error variant reaches Kotlin/Swift, Node and Python")
@@ -1465,6 +1553,7 @@ def main() -> int:
     outputs += PythonRequests().targets(core, options)
     outputs.append((UniffiDefaults.path, UniffiDefaults().generate()))
     outputs.append((PythonLedger.out, PythonLedger().generate()))
+    outputs += NodeLedger().generate()
     outputs += [(options.uniffi, options.uniffi_rs()), (options.node, options.node_rs() + "\n" + options.node_outcome())]
     models = ROOT / "python/sosopay/models.py"
     # models.py has three generated regions: each replacement starts from the previous one's text.
