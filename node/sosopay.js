@@ -88,6 +88,10 @@ function isAbortSignal(s) {
  */
 function flowMethod(nativeMethod) {
   return function (first, options, cancel) {
+    if (options != null && (typeof options !== 'object' || Array.isArray(options))) {
+      return Promise.reject(new ValidationError(`invalid options: expected a WaitOptions object, got ${Array.isArray(options) ? 'an array' : typeof options}`,
+        { field: 'options', reason: 'expected a WaitOptions object' }))
+    }
     const { signal, onProgress, ...timing } = options == null ? {} : options
     if (signal != null && !isAbortSignal(signal)) {
       return Promise.reject(new ValidationError('invalid signal: expected an AbortSignal',

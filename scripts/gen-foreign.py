@@ -623,6 +623,20 @@ class UniffiRequests:
         return "".join(out)
 
 
+#: How `input::Props` reads a field of each Rust type (bindings/node/src/input.rs).
+JS_READERS = {
+    "String": "text", "Option<String>": "opt_text", "f64": "number", "Option<f64>": "opt_number",
+    "Option<bool>": "opt_bool", "Option<YuanInput>": "yuan", "Option<FenInput>": "fen",
+    "Option<Vec<GoodsInput>>": "opt_list::<GoodsInput>", "Option<ProgressFn>": "opt_function::<ProgressFn>",
+}
+
+
+def from_js(record: str, what: str, expected: str, decl: List[Tuple[List[str], str, str, Optional[str]]]) -> str:
+    """The `from_js!` reading of a JS object into `record` (errors name the JS field)."""
+    rows = "".join(f'    {name}: {JS_READERS[t]}("{camel(name)}"),\n' for _, name, t, _ in decl)
+    return f'crate::from_js!({record}, "{what}", "{expected}", {{\n{rows}}});\n'
+
+
 class NodeRequests(UniffiRequests):
     """The JS request objects (bindings/node/src/requests.rs) and their `to_core()`: every field
     optional at the napi level except the constructor's text parameters, money as yuan text
@@ -730,13 +744,15 @@ class NodeRequests(UniffiRequests):
                     conv.append((name, f"r.{name}.unwrap_or(false)"))
                 else:
                     raise SystemExit(f"gen-foreign: node requests: no rule for {record}.{name}: {ty}")
-            out.append("\n" + comment(doc, "") + "#[napi(object)]\n" + f"pub struct {record} {{\n")
+            out.append("\n" + comment(doc, "") + "#[napi(object, object_from_js = false)]\n" + f"pub struct {record} {{\n")
             for fdoc, name, t, ts in decl:
                 out.append(comment(fdoc, "    "))
                 if ts:
                     out.append(f'    #[napi(ts_type = "{ts}")]\n')
                 out.append(f"    pub {name}: {t},\n")
-            out.append("}\n\n")
+            out.append("}\n")
+            out.append(from_js(record, "request", f"a {record} object", decl))
+            out.append("\n")
             cv = dict(conv)
             out.append(f"impl {record} {{\n")
             for ctor_name, fn, omit, extra in [(ctor, "into_core", (), [])] + self.extra_ctors.get(record, []):
@@ -1253,12 +1269,13 @@ class FlowOptions:
                "use napi_derive::napi;\nuse sosopay::Error;\n\n",
                "use crate::client::{count, millis};\nuse crate::flows::ProgressFn;\n\n"]
         out.append(comment(self.wait_doc + ["", "Here also the progress callback and (in the JS layer, see `sosopay.d.ts`) the `signal`."], "")
-                   + "#[napi(object, object_to_js = false)]\npub struct WaitOptions {\n")
-        conv, renames = [], []
+                   + "#[napi(object, object_to_js = false, object_from_js = false)]\npub struct WaitOptions {\n")
+        conv, renames, decl = [], [], []
         for d, n, ty in self.wait:
             js = camel(n)
             if ty == "Duration":
                 out.append(comment(self.ms_doc(d) + (['', self.derived_doc] if n in self.derived else []), "    ") + f"    pub {n}_ms: Option<f64>,\n")
+                decl.append(([], f"{n}_ms", "Option<f64>", None))
                 renames.append((n, f"{js}Ms"))
                 if n in self.derived:
                     conv.append(f"        let {n} = millis(o.{n}_ms, \"{js}Ms\")?.unwrap_or_else(|| {self.derived[n]});\n")
@@ -1266,12 +1283,15 @@ class FlowOptions:
                     conv.append(f"        let {n} = millis(o.{n}_ms, \"{js}Ms\")?.unwrap_or(d.{n});\n")
             elif ty == "u32":
                 out.append(comment(d, "    ") + f"    pub {n}: Option<f64>,\n")
+                decl.append(([], n, "Option<f64>", None))
                 conv.append(f"        let {n} = count(o.{n}, \"{js}\")?.unwrap_or(d.{n});\n")
             else:
                 raise SystemExit(f"gen-foreign: options: no rule for WaitOptions.{n}: {ty}")
         out.append("    /// Called with each `FlowEvent` (on the JS thread, asynchronously, in order; `'done'`\n"
                    "    /// before the Promise settles). A throw becomes a process warning.\n"
-                   "    #[napi(ts_type = \"(event: FlowEvent) => void\")]\n    pub on_progress: Option<ProgressFn>,\n}\n\n")
+                   "    #[napi(ts_type = \"(event: FlowEvent) => void\")]\n    pub on_progress: Option<ProgressFn>,\n}\n")
+        decl.append(([], "on_progress", "Option<ProgressFn>", None))
+        out.append(from_js("WaitOptions", "options", "a WaitOptions object", decl) + "\n")
         out.append("/// The core's names of the fields that differ here.\nconst WAIT_FIELDS: &[(&str, &str)] = &[" + "".join(f'("{a}", "{b}"), ' for a, b in renames) + "];\n\n")
         out.append("/// The core's options (unset: the core's defaults), checked here (as the flows will) so that\n"
                    "/// an error names the JS option.\n"

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{spawn_blocking, Either, Object, ToNapiValue};
+use napi::bindgen_prelude::{spawn_blocking, Object, ToNapiValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status};
 use napi_derive::napi;
@@ -16,6 +16,7 @@ use sosopay::{ClientConfig, Error, RetryPolicy};
 
 use crate::error::{to_napi, validation, IntoNapi};
 use crate::flows::{self, CancelToken, ProgressFn};
+use crate::input::CodeOr;
 use crate::options::{wait_in, PaymentOutcome, RequestLog, WaitOptions};
 use crate::replies::{CancelReply, FlowRechargeReply, OrderReply, QueryReply, RefundReply};
 use crate::requests::{
@@ -26,7 +27,7 @@ use crate::requests::{
 // Configuration
 
 /// Retries of idempotent requests (query, cancel).
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct RetryOptions {
     /// Attempts in all, the first included (1 disables retries). Default 3.
     pub max_attempts: Option<f64>,
@@ -35,13 +36,18 @@ pub struct RetryOptions {
     /// The largest delay, ms. Default 2000.
     pub max_delay_ms: Option<f64>,
 }
+crate::from_js!(RetryOptions, "retry", "a RetryOptions object", {
+    max_attempts: opt_number("maxAttempts"),
+    base_delay_ms: opt_number("baseDelayMs"),
+    max_delay_ms: opt_number("maxDelayMs"),
+});
 
 /// The `onRequest` callback: called from the worker thread, queued onto the JS thread; weak, so
 /// it never keeps the process alive.
 type RequestHookFn = ThreadsafeFunction<RequestLog, (), RequestLog, Status, false, true>;
 
 /// Options of `new Client(...)`.
-#[napi(object, object_to_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
 pub struct ClientOptions {
     /// The merchant code (`BUSI_ID`).
     pub busi_code: String,
@@ -75,6 +81,22 @@ pub struct ClientOptions {
     #[napi(ts_type = "(log: RequestLog) => void")]
     pub on_request: Option<RequestHookFn>,
 }
+crate::from_js!(ClientOptions, "options", "a ClientOptions object", {
+    busi_code: text("busiCode"),
+    key: text("key"),
+    base_url: opt_text("baseUrl"),
+    environment: opt_text("environment"),
+    encrypt: opt_bool("encrypt"),
+    format: opt_text("format"),
+    connect_timeout_ms: opt_number("connectTimeoutMs"),
+    timeout_ms: opt_number("timeoutMs"),
+    micropay_timeout_ms: opt_number("micropayTimeoutMs"),
+    retry: opt_object::<RetryOptions>("retry"),
+    max_idle_connections: opt_number("maxIdleConnections"),
+    default_oper_id: opt_text("defaultOperId"),
+    default_dev_id: opt_text("defaultDevId"),
+    on_request: opt_function::<RequestHookFn>("onRequest"),
+});
 
 /// A whole number from 0 to `u32::MAX` (JavaScript numbers are doubles: `-1`, `1.5`, `2**32`
 /// and `NaN` are refused, naming the field, rather than wrapped or truncated).
@@ -279,12 +301,12 @@ impl Client {
     pub fn query<'e>(
         &self,
         env: &'e Env,
-        #[napi(ts_arg_type = "string | QueryRequest")] request: Either<String, QueryRequest>,
+        #[napi(ts_arg_type = "string | QueryRequest")] request: CodeOr<QueryRequest>,
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let job = match request {
-            Either::A(code) => Ok(CoreQuery::by_charge_code(code)),
-            Either::B(q) => q.into_core(),
+            CodeOr::Code(code) => Ok(CoreQuery::by_charge_code(code)),
+            CodeOr::Request(q) => q.into_core(),
         }
         .map(|req| move || c.query(&req).map(QueryReply::from));
         promise(env, job)
@@ -305,12 +327,12 @@ impl Client {
     pub fn cancel<'e>(
         &self,
         env: &'e Env,
-        #[napi(ts_arg_type = "string | CancelRequest")] request: Either<String, CancelRequest>,
+        #[napi(ts_arg_type = "string | CancelRequest")] request: CodeOr<CancelRequest>,
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let job = match request {
-            Either::A(code) => Ok(CoreCancel::new(code)),
-            Either::B(r) => r.into_core(),
+            CodeOr::Code(code) => Ok(CoreCancel::new(code)),
+            CodeOr::Request(r) => r.into_core(),
         }
         .map(|req| move || c.cancel(&req).map(CancelReply::from));
         promise(env, job)

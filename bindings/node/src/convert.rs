@@ -176,7 +176,7 @@ pub fn wire_of<T: Dictionary>(v: &Option<T>) -> Option<String> {
 // Goods (both ways)
 
 /// One item of `GOODS_DETAIL`.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct GoodsInput {
     /// `GOOD_ID`.
     pub id: String,
@@ -197,6 +197,16 @@ pub struct GoodsInput {
     /// `GOOD_SHOWURL`.
     pub show_url: Option<String>,
 }
+crate::from_js!(GoodsInput, "goods", "a Goods object", {
+    id: text("id"),
+    name: text("name"),
+    class: text("class"),
+    price: yuan("price"),
+    price_fen: fen("priceFen"),
+    subject: text("subject"),
+    quantity: number("quantity"),
+    show_url: opt_text("showUrl"),
+});
 
 /// Converts the goods list.
 pub fn goods_in(list: Option<Vec<GoodsInput>>) -> Result<Vec<CoreGoods>, Error> {

@@ -6,6 +6,9 @@ use sosopay::envelope::{self as core_env, MerchantKey};
 use sosopay::Error;
 
 use crate::error::{validation, IntoNapi};
+use crate::input::{
+    Body, BusiCode, ChargeCode, Ciphertext, Data, Key, Plaintext, Sign, Text, Timestamp,
+};
 
 /// Text or bytes from JS.
 pub type Bytes = Either<String, Buffer>;
@@ -31,11 +34,8 @@ pub fn key(k: &str) -> Result<MerchantKey, Error> {
     MerchantKey::new(k)
 }
 
-/// A timestamp given as text or a number (Unix ms or s); now in ms when absent.
-pub type TimestampInput = Either<String, f64>;
-
-fn timestamp(ts: Option<TimestampInput>) -> Result<String, Error> {
-    match ts {
+fn timestamp(ts: Option<Timestamp>) -> Result<String, Error> {
+    match ts.map(|t| t.0) {
         None => Ok(core_env::now_millis().to_string()),
         Some(Either::A(s)) => Ok(s),
         Some(Either::B(n)) => {
@@ -73,21 +73,21 @@ impl From<core_env::Signature> for VerifiedSignature {
 /// now in milliseconds.
 #[napi(js_name = "signBody")]
 pub fn sign_body(
-    key: String,
-    #[napi(ts_arg_type = "string | Buffer")] body: Bytes,
-    #[napi(ts_arg_type = "string | number")] timestamp: Option<TimestampInput>,
+    #[napi(ts_arg_type = "string")] key: Text<Key>,
+    #[napi(ts_arg_type = "string | Buffer")] body: Data<Body>,
+    #[napi(ts_arg_type = "string | number")] timestamp: Option<Timestamp>,
 ) -> napi::Result<String> {
     let k = self::key(&key).napi()?;
     let ts = self::timestamp(timestamp).napi()?;
-    core_env::sign_body(&k, &ts, text(&body, "body").napi()?).napi()
+    core_env::sign_body(&k, &ts, text(&body.0, "body").napi()?).napi()
 }
 
 /// Signs a query: over the `CHARGE_CODE` alone.
 #[napi(js_name = "signQuery")]
 pub fn sign_query(
-    key: String,
-    charge_code: String,
-    #[napi(ts_arg_type = "string | number")] timestamp: Option<TimestampInput>,
+    #[napi(ts_arg_type = "string")] key: Text<Key>,
+    #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
+    #[napi(ts_arg_type = "string | number")] timestamp: Option<Timestamp>,
 ) -> napi::Result<String> {
     let k = self::key(&key).napi()?;
     let ts = self::timestamp(timestamp).napi()?;
@@ -97,10 +97,10 @@ pub fn sign_query(
 /// Signs a cancel: over `chargeCode={chargeCode}&busiCode={busiCode}`.
 #[napi(js_name = "signCancel")]
 pub fn sign_cancel(
-    key: String,
-    charge_code: String,
-    busi_code: String,
-    #[napi(ts_arg_type = "string | number")] timestamp: Option<TimestampInput>,
+    #[napi(ts_arg_type = "string")] key: Text<Key>,
+    #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
+    #[napi(ts_arg_type = "string")] busi_code: Text<BusiCode>,
+    #[napi(ts_arg_type = "string | number")] timestamp: Option<Timestamp>,
 ) -> napi::Result<String> {
     let k = self::key(&key).napi()?;
     let ts = self::timestamp(timestamp).napi()?;
@@ -110,12 +110,12 @@ pub fn sign_cancel(
 /// Verifies a body signature; throws `SignatureError` saying why when it does not match.
 #[napi(js_name = "verifyBody")]
 pub fn verify_body(
-    key: String,
-    sign: String,
-    #[napi(ts_arg_type = "string | Buffer")] body: Bytes,
+    #[napi(ts_arg_type = "string")] key: Text<Key>,
+    #[napi(ts_arg_type = "string")] sign: Text<Sign>,
+    #[napi(ts_arg_type = "string | Buffer")] body: Data<Body>,
 ) -> napi::Result<VerifiedSignature> {
     let k = self::key(&key).napi()?;
-    core_env::verify_body(&k, &sign, text(&body, "body").napi()?)
+    core_env::verify_body(&k, &sign, text(&body.0, "body").napi()?)
         .map(Into::into)
         .napi()
 }
@@ -123,9 +123,9 @@ pub fn verify_body(
 /// Verifies a query signature.
 #[napi(js_name = "verifyQuery")]
 pub fn verify_query(
-    key: String,
-    sign: String,
-    charge_code: String,
+    #[napi(ts_arg_type = "string")] key: Text<Key>,
+    #[napi(ts_arg_type = "string")] sign: Text<Sign>,
+    #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
 ) -> napi::Result<VerifiedSignature> {
     let k = self::key(&key).napi()?;
     core_env::verify_query(&k, &sign, &charge_code)
@@ -136,10 +136,10 @@ pub fn verify_query(
 /// Verifies a cancel signature.
 #[napi(js_name = "verifyCancel")]
 pub fn verify_cancel(
-    key: String,
-    sign: String,
-    charge_code: String,
-    busi_code: String,
+    #[napi(ts_arg_type = "string")] key: Text<Key>,
+    #[napi(ts_arg_type = "string")] sign: Text<Sign>,
+    #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
+    #[napi(ts_arg_type = "string")] busi_code: Text<BusiCode>,
 ) -> napi::Result<VerifiedSignature> {
     let k = self::key(&key).napi()?;
     core_env::verify_cancel(&k, &sign, &charge_code, &busi_code)
@@ -151,18 +151,21 @@ pub fn verify_cancel(
 /// For many calls with one key, an `Envelope` keeps the key schedule.
 #[napi]
 pub fn encrypt(
-    key: String,
-    #[napi(ts_arg_type = "string | Buffer")] plaintext: Bytes,
+    #[napi(ts_arg_type = "string")] key: Text<Key>,
+    #[napi(ts_arg_type = "string | Buffer")] plaintext: Data<Plaintext>,
 ) -> napi::Result<String> {
     Ok(core_env::encrypt(
         &self::key(&key).napi()?,
-        bytes(&plaintext),
+        bytes(&plaintext.0),
     ))
 }
 
 /// Decodes Base64 and decrypts; returns the plaintext bytes.
 #[napi]
-pub fn decrypt(key: String, ciphertext: String) -> napi::Result<Buffer> {
+pub fn decrypt(
+    #[napi(ts_arg_type = "string")] key: Text<Key>,
+    #[napi(ts_arg_type = "string")] ciphertext: Text<Ciphertext>,
+) -> napi::Result<Buffer> {
     core_env::decrypt(&self::key(&key).napi()?, &ciphertext)
         .map(Buffer::from)
         .napi()
@@ -187,7 +190,7 @@ pub struct Envelope {
 impl Envelope {
     /// Expands the key once.
     #[napi(constructor)]
-    pub fn new(key: String) -> napi::Result<Self> {
+    pub fn new(#[napi(ts_arg_type = "string")] key: Text<Key>) -> napi::Result<Self> {
         Ok(Envelope {
             inner: core_env::Envelope::new(self::key(&key).napi()?),
         })
@@ -197,12 +200,12 @@ impl Envelope {
     #[napi]
     pub fn sign(
         &self,
-        #[napi(ts_arg_type = "string | Buffer")] body: Bytes,
-        #[napi(ts_arg_type = "string | number")] timestamp: Option<TimestampInput>,
+        #[napi(ts_arg_type = "string | Buffer")] body: Data<Body>,
+        #[napi(ts_arg_type = "string | number")] timestamp: Option<Timestamp>,
     ) -> napi::Result<String> {
         let ts = self::timestamp(timestamp).napi()?;
         self.inner
-            .sign_body(&ts, text(&body, "body").napi()?)
+            .sign_body(&ts, text(&body.0, "body").napi()?)
             .napi()
     }
 
@@ -210,23 +213,29 @@ impl Envelope {
     #[napi]
     pub fn verify(
         &self,
-        sign: String,
-        #[napi(ts_arg_type = "string | Buffer")] body: Bytes,
+        #[napi(ts_arg_type = "string")] sign: Text<Sign>,
+        #[napi(ts_arg_type = "string | Buffer")] body: Data<Body>,
     ) -> napi::Result<VerifiedSignature> {
-        core_env::verify_body(self.inner.key(), &sign, text(&body, "body").napi()?)
+        core_env::verify_body(self.inner.key(), &sign, text(&body.0, "body").napi()?)
             .map(Into::into)
             .napi()
     }
 
     /// Encrypts; returns Base64.
     #[napi]
-    pub fn encrypt(&self, #[napi(ts_arg_type = "string | Buffer")] plaintext: Bytes) -> String {
-        self.inner.encrypt(bytes(&plaintext))
+    pub fn encrypt(
+        &self,
+        #[napi(ts_arg_type = "string | Buffer")] plaintext: Data<Plaintext>,
+    ) -> String {
+        self.inner.encrypt(bytes(&plaintext.0))
     }
 
     /// Decodes Base64 and decrypts; returns the plaintext bytes.
     #[napi]
-    pub fn decrypt(&self, ciphertext: String) -> napi::Result<Buffer> {
+    pub fn decrypt(
+        &self,
+        #[napi(ts_arg_type = "string")] ciphertext: Text<Ciphertext>,
+    ) -> napi::Result<Buffer> {
         self.inner.decrypt(&ciphertext).map(Buffer::from).napi()
     }
 
@@ -234,8 +243,8 @@ impl Envelope {
     #[napi]
     pub fn seal(
         &self,
-        body: String,
-        #[napi(ts_arg_type = "string | number")] timestamp: Option<TimestampInput>,
+        #[napi(ts_arg_type = "string")] body: Text<Body>,
+        #[napi(ts_arg_type = "string | number")] timestamp: Option<Timestamp>,
     ) -> napi::Result<Sealed> {
         let ts = self::timestamp(timestamp).napi()?;
         let (sign, ciphertext) = self.inner.seal(&ts, &body).napi()?;
@@ -244,7 +253,11 @@ impl Envelope {
 
     /// Decrypts a sealed body and verifies its signature; returns the plaintext.
     #[napi]
-    pub fn open(&self, sign: String, ciphertext: String) -> napi::Result<String> {
+    pub fn open(
+        &self,
+        #[napi(ts_arg_type = "string")] sign: Text<Sign>,
+        #[napi(ts_arg_type = "string")] ciphertext: Text<Ciphertext>,
+    ) -> napi::Result<String> {
         self.inner.open(&sign, &ciphertext).napi()
     }
 }

@@ -11,6 +11,7 @@ mod convert;
 mod envelope;
 mod error;
 mod flows;
+mod input;
 mod notify;
 mod options;
 mod replies;
@@ -21,7 +22,7 @@ mod sandbox;
 use napi_derive::napi;
 use sosopay::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType};
 
-use crate::convert::{names, FenInput, YuanInput};
+use crate::convert::names;
 use crate::error::IntoNapi;
 
 /// The names of every known value of each dictionary.
@@ -92,16 +93,18 @@ pub fn order_state(code: String) -> OrderStateFacts {
 
 /// Parses yuan text exactly (`"158.00"`, `"0.1"`) and returns integer fen.
 #[napi(js_name = "yuanToFen")]
-pub fn yuan_to_fen(#[napi(ts_arg_type = "string")] yuan: YuanInput) -> napi::Result<f64> {
-    convert::amount(&Some(yuan), &None, "yuan", "fen")
+pub fn yuan_to_fen(#[napi(ts_arg_type = "string")] yuan: input::YuanArg) -> napi::Result<f64> {
+    convert::amount(&Some(yuan.0), &None, "yuan", "fen")
         .map(convert::fen_number)
         .napi()
 }
 
 /// Formats integer fen as yuan text with two decimals (`1` → `"0.01"`).
 #[napi(js_name = "fenToYuan")]
-pub fn fen_to_yuan(#[napi(ts_arg_type = "number | bigint")] fen: FenInput) -> napi::Result<String> {
-    convert::amount(&None, &Some(fen), "yuan", "fen")
+pub fn fen_to_yuan(
+    #[napi(ts_arg_type = "number | bigint")] fen: input::FenArg,
+) -> napi::Result<String> {
+    convert::amount(&None, &Some(fen.0), "yuan", "fen")
         .map(|a| a.to_yuan_string())
         .napi()
 }

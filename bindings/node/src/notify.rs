@@ -13,6 +13,7 @@ use sosopay::Error;
 use crate::convert::Notification;
 use crate::envelope::{bytes, key, Bytes};
 use crate::error::{validation, IntoNapi};
+use crate::input::{Body, Data, Id, Query, Text};
 
 fn max_age(seconds: Option<f64>) -> Result<Duration, Error> {
     match seconds {
@@ -26,7 +27,7 @@ fn max_age(seconds: Option<f64>) -> Result<Duration, Error> {
 }
 
 /// Options of `parseNotification`.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct ParseNotificationOptions {
     /// The merchant key.
     pub key: String,
@@ -38,6 +39,12 @@ pub struct ParseNotificationOptions {
     /// Replay window in seconds (default 300; 0 disables the check).
     pub max_age_seconds: Option<f64>,
 }
+crate::from_js!(ParseNotificationOptions, "options", "a ParseNotificationOptions object", {
+    key: text("key"),
+    query: text("query"),
+    body: bytes("body"),
+    max_age_seconds: opt_number("maxAgeSeconds"),
+});
 
 /// Verifies and decodes one notification delivery; throws `SignatureError`, `CryptoError` or
 /// `DecodeError` when it is not a genuine, fresh notification.
@@ -51,13 +58,17 @@ pub fn parse_notification(options: ParseNotificationOptions) -> napi::Result<Not
 }
 
 /// Options of `new NotificationVerifier(...)`.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct VerifierOptions {
     /// The merchant key.
     pub key: String,
     /// Replay window in seconds (default 300; 0 disables the check).
     pub max_age_seconds: Option<f64>,
 }
+crate::from_js!(VerifierOptions, "options", "a VerifierOptions object", {
+    key: text("key"),
+    max_age_seconds: opt_number("maxAgeSeconds"),
+});
 
 /// Verifies and decodes notifications for one merchant key (the 3DES key schedule is built once).
 #[napi]
@@ -81,11 +92,11 @@ impl NotificationVerifier {
     #[napi]
     pub fn parse(
         &self,
-        query: String,
-        #[napi(ts_arg_type = "string | Buffer")] body: Bytes,
+        #[napi(ts_arg_type = "string")] query: Text<Query>,
+        #[napi(ts_arg_type = "string | Buffer")] body: Data<Body>,
     ) -> napi::Result<Notification> {
         self.inner
-            .parse(&query, bytes(&body))
+            .parse(&query, bytes(&body.0))
             .map(Notification::from)
             .napi()
     }
@@ -118,19 +129,19 @@ impl MemoryIdempotencyStore {
     /// `"InProgress"` (another delivery is being processed: answer 503), `"Done"` (a duplicate:
     /// answer 200).
     #[napi(ts_return_type = "'New' | 'InProgress' | 'Done'")]
-    pub fn begin(&self, id: String) -> napi::Result<String> {
+    pub fn begin(&self, #[napi(ts_arg_type = "string")] id: Text<Id>) -> napi::Result<String> {
         Ok(self.inner.begin(&id).napi()?.name().to_owned())
     }
 
     /// Marks `id` processed.
     #[napi]
-    pub fn complete(&self, id: String) -> napi::Result<()> {
+    pub fn complete(&self, #[napi(ts_arg_type = "string")] id: Text<Id>) -> napi::Result<()> {
         self.inner.complete(&id).napi()
     }
 
     /// Releases a claim whose processing failed, so a later delivery processes it again.
     #[napi]
-    pub fn abandon(&self, id: String) -> napi::Result<()> {
+    pub fn abandon(&self, #[napi(ts_arg_type = "string")] id: Text<Id>) -> napi::Result<()> {
         self.inner.abandon(&id).napi()
     }
 

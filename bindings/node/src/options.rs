@@ -11,7 +11,7 @@ use crate::flows::ProgressFn;
 /// Timing of the flows.
 ///
 /// Here also the progress callback and (in the JS layer, see `sosopay.d.ts`) the `signal`.
-#[napi(object, object_to_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
 pub struct WaitOptions {
     /// How long to wait for the customer before cancelling (micropay) or giving up (wait),
     /// from the start of the flow. The last query is made at the deadline, not before.
@@ -48,6 +48,15 @@ pub struct WaitOptions {
     #[napi(ts_type = "(event: FlowEvent) => void")]
     pub on_progress: Option<ProgressFn>,
 }
+crate::from_js!(WaitOptions, "options", "a WaitOptions object", {
+    deadline_ms: opt_number("deadlineMs"),
+    poll_interval_ms: opt_number("pollIntervalMs"),
+    max_poll_interval_ms: opt_number("maxPollIntervalMs"),
+    cancel_attempts: opt_number("cancelAttempts"),
+    max_duration_ms: opt_number("maxDurationMs"),
+    gateway_hold_ms: opt_number("gatewayHoldMs"),
+    on_progress: opt_function::<ProgressFn>("onProgress"),
+});
 
 /// The core's names of the fields that differ here.
 const WAIT_FIELDS: &[(&str, &str)] = &[

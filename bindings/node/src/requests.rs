@@ -10,7 +10,7 @@ use crate::convert::{amount, goods_in, parse_enum, FenInput, GoodsInput, YuanInp
 use crate::error::validation;
 
 /// Micropay (被扫, §2, `preOrder`): the merchant scans the customer's payment code.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct MicropayRequest {
     /// `CHARGE_CODE`: the merchant's unique order number; reuse it when retrying this payment.
     pub charge_code: String,
@@ -51,6 +51,23 @@ pub struct MicropayRequest {
     /// `NODIFY_URL` (the vendor client sends it on micropay too).
     pub notify_url: Option<String>,
 }
+crate::from_js!(MicropayRequest, "request", "a MicropayRequest object", {
+    charge_code: text("chargeCode"),
+    amount: yuan("amount"),
+    amount_fen: fen("amountFen"),
+    dynamic_id: text("dynamicId"),
+    dynamic_id_type: opt_text("dynamicIdType"),
+    channel: opt_text("channel"),
+    pay_subject: text("paySubject"),
+    oper_id: opt_text("operId"),
+    dev_id: opt_text("devId"),
+    register_id: opt_text("registerId"),
+    merchant_para: opt_text("merchantPara"),
+    time_expire: opt_number("timeExpire"),
+    goods: opt_list::<GoodsInput>("goods"),
+    verify_codes: opt_text("verifyCodes"),
+    notify_url: opt_text("notifyUrl"),
+});
 
 impl MicropayRequest {
     /// The core's request through `MicropayRequest::new` (values checked, defaults filled).
@@ -82,7 +99,7 @@ impl MicropayRequest {
 }
 
 /// A QR (主扫, §3) or WeChat JSAPI (公众号, §4) order: `order`.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct OrderRequest {
     /// `CHARGE_CODE`.
     pub charge_code: String,
@@ -126,6 +143,24 @@ pub struct OrderRequest {
     /// `subOpenid` (required for JSAPI).
     pub sub_openid: Option<String>,
 }
+crate::from_js!(OrderRequest, "request", "a OrderRequest object", {
+    charge_code: text("chargeCode"),
+    amount: yuan("amount"),
+    amount_fen: fen("amountFen"),
+    channel: opt_text("channel"),
+    pay_subject: text("paySubject"),
+    oper_id: opt_text("operId"),
+    dev_id: opt_text("devId"),
+    register_id: opt_text("registerId"),
+    merchant_para: opt_text("merchantPara"),
+    time_expire: opt_number("timeExpire"),
+    notify_url: opt_text("notifyUrl"),
+    goods: opt_list::<GoodsInput>("goods"),
+    verify_codes: opt_text("verifyCodes"),
+    trade_type: opt_text("tradeType"),
+    sub_appid: opt_text("subAppid"),
+    sub_openid: opt_text("subOpenid"),
+});
 
 impl OrderRequest {
     /// The core's request through `OrderRequest::new` (values checked, defaults filled).
@@ -183,7 +218,7 @@ impl OrderRequest {
 }
 
 /// A refund (§6).
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct RefundRequest {
     /// `CHARGE_CODE` of the paid order (this or `charge_down_code` is required).
     pub charge_code: Option<String>,
@@ -208,6 +243,16 @@ pub struct RefundRequest {
     /// `DEV_ID` (the client's default when empty).
     pub dev_id: Option<String>,
 }
+crate::from_js!(RefundRequest, "request", "a RefundRequest object", {
+    charge_code: opt_text("chargeCode"),
+    charge_down_code: opt_text("chargeDownCode"),
+    out_refund_no: opt_text("outRefundNo"),
+    refund_amount: yuan("refundAmount"),
+    refund_amount_fen: fen("refundAmountFen"),
+    refund_subject: text("refundSubject"),
+    oper_id: opt_text("operId"),
+    dev_id: opt_text("devId"),
+});
 
 impl RefundRequest {
     /// The core's request through `RefundRequest::new` (values checked, defaults filled).
@@ -238,7 +283,7 @@ impl RefundRequest {
 }
 
 /// A query (§7): `GET query/{code}/{BUSI_CODE}?serType=…`.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct QueryRequest {
     /// The looked-up code: a `CHARGE_CODE`, `CHARGE_DOWN_CODE` or verification code.
     pub code: String,
@@ -246,6 +291,10 @@ pub struct QueryRequest {
     #[napi(ts_type = "SerType | `${number}`")]
     pub ser_type: Option<String>,
 }
+crate::from_js!(QueryRequest, "request", "a QueryRequest object", {
+    code: text("code"),
+    ser_type: opt_text("serType"),
+});
 
 impl QueryRequest {
     /// The core's request through `QueryRequest::by_charge_code` (values checked, defaults filled).
@@ -261,13 +310,17 @@ impl QueryRequest {
 }
 
 /// A cancel (撤单, §8): immediate, or an application to cancel (`opType=ACO`).
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct CancelRequest {
     /// `CHARGE_CODE`.
     pub charge_code: String,
     /// `true` for `opType=ACO` (apply to cancel), `false` for an immediate cancel.
     pub apply: Option<bool>,
 }
+crate::from_js!(CancelRequest, "request", "a CancelRequest object", {
+    charge_code: text("chargeCode"),
+    apply: opt_bool("apply"),
+});
 
 impl CancelRequest {
     /// The core's request through `CancelRequest::new` (values checked, defaults filled).
@@ -283,7 +336,7 @@ impl CancelRequest {
 }
 
 /// A mobile data top-up (流量充值, §9).
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct FlowRechargeRequest {
     /// `phoneNo`.
     pub phone_no: String,
@@ -295,6 +348,12 @@ pub struct FlowRechargeRequest {
     /// `notifyURL`.
     pub notify_url: Option<String>,
 }
+crate::from_js!(FlowRechargeRequest, "request", "a FlowRechargeRequest object", {
+    phone_no: text("phoneNo"),
+    flow_val: number("flowVal"),
+    flow_type: opt_text("flowType"),
+    notify_url: opt_text("notifyUrl"),
+});
 
 impl FlowRechargeRequest {
     /// The core's request through `FlowRechargeRequest::new` (values checked, defaults filled).

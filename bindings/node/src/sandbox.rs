@@ -54,16 +54,20 @@ fn seed_of(seed: f64) -> napi::Result<u64> {
 }
 
 /// A merchant the sandbox accepts.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct SandboxMerchant {
     /// `BUSI_ID`.
     pub busi_id: String,
     /// Its key.
     pub key: String,
 }
+crate::from_js!(SandboxMerchant, "merchants", "a merchant", {
+    busi_id: text("busiId"),
+    key: text("key"),
+});
 
 /// How to start a sandbox (every field optional; defaults: the sandbox crate's `KitOptions`).
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct NativeSandboxOptions {
     /// Multiplies every gateway time (0.01: the 80 s micropay hold lasts 0.8 s). Default 1.
     pub time_scale: Option<f64>,
@@ -80,6 +84,15 @@ pub struct NativeSandboxOptions {
     /// Reject requests signed further than this from now (`INVALID_SIGN`). Default off.
     pub max_request_age_ms: Option<f64>,
 }
+crate::from_js!(NativeSandboxOptions, "options", "a sandbox options object", {
+    time_scale: opt_number("timeScale"),
+    seed: opt_number("seed"),
+    faults: opt_texts("faults"),
+    merchants: opt_list::<SandboxMerchant>("merchants"),
+    host: opt_text("host"),
+    port: opt_u16("port"),
+    max_request_age_ms: opt_number("maxRequestAgeMs"),
+});
 
 /// The fault rules in force and the seed.
 #[napi(object)]

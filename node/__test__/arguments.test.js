@@ -1,0 +1,71 @@
+'use strict'
+// Every wrong argument is a ValidationError naming the field as JS spells it and saying what was
+// given: napi's own conversion messages ("Failed to convert JavaScript value ...", "Value is none
+// of these types ...") never reach a user (bindings/node/src/input.rs).
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const sosopay = require('../sosopay.js')
+
+const { Client, Envelope, NotificationVerifier, MemoryIdempotencyStore, ValidationError } = sosopay
+const KEY = '98SDKFUO432HNODS098EEE07U9DUOIUE'
+const RAW = /Failed to convert|none of these types|Cannot convert|Missing field|rust type/
+const base = { busiCode: '0010000001', key: KEY, baseUrl: 'http://127.0.0.1:9/', defaultOperId: 'o', defaultDevId: 'd' }
+const sale = { chargeCode: 'A-1', amount: '1.00', dynamicId: '130730865806264036', paySubject: 'Tea' }
+
+async function refused(call, field, reason) {
+  let err
+  try {
+    await call()
+  } catch (e) {
+    err = e
+  }
+  assert.ok(err, `expected ${field} to be refused`)
+  assert.ok(err instanceof ValidationError, `${field}: ${err && err.name}: ${err && err.message}`)
+  assert.equal(err.field, field, err.message)
+  assert.doesNotMatch(err.message, RAW)
+  assert.match(err.message, reason)
+}
+
+test('client options', async () => {
+  await refused(() => new Client({ ...base, busiCode: 5 }), 'busiCode', /expected a string, got the number 5/)
+  await refused(() => new Client({ key: KEY, baseUrl: base.baseUrl }), 'busiCode', /is required/)
+  await refused(() => new Client({ ...base, timeoutMs: '5' }), 'timeoutMs', /expected a number, got a string/)
+  await refused(() => new Client({ ...base, retry: 3 }), 'retry', /expected a RetryOptions object, got the number 3/)
+  await refused(() => new Client({ ...base, retry: { maxAttempts: '3' } }), 'retry.maxAttempts', /expected a number/)
+  await refused(() => new Client({ ...base, encrypt: 'yes' }), 'encrypt', /expected true or false, got a string/)
+  await refused(() => new Client({ ...base, onRequest: 1 }), 'onRequest', /expected a function/)
+  await refused(() => new Client(null), 'options', /expected a ClientOptions object, got null/)
+})
+
+test('requests, goods and flow options', async () => {
+  const c = new Client(base)
+  await refused(() => c.micropay(null), 'request', /expected a MicropayRequest object, got null/)
+  await refused(() => c.micropay({ ...sale, chargeCode: undefined }), 'chargeCode', /is required/)
+  await refused(() => c.micropay({ ...sale, amount: {} }), 'amount', /expected yuan as a string/)
+  await refused(() => c.micropay({ ...sale, amount: undefined, amountFen: '100' }), 'amountFen', /expected integer fen/)
+  await refused(() => c.micropay({ ...sale, goods: 'tea' }), 'goods', /expected an array, got a string/)
+  await refused(() => c.micropay({ ...sale, goods: [null] }), 'goods[0]', /expected a Goods object, got null/)
+  const tea = { id: 'T', name: 'Tea', class: 'drinks', price: '1.00', subject: 'Tea', quantity: 1 }
+  await refused(() => c.micropay({ ...sale, goods: [tea, { ...tea, quantity: '2' }] }), 'goods[1].quantity', /expected a number/)
+  await refused(() => c.refund({ chargeCode: 'A-1', amount: '1.00', outRefundNo: 7 }), 'outRefundNo', /got the number 7/)
+  await refused(() => c.query(42), 'request', /expected a charge code \(a string\) or a QueryRequest object, got the number 42/)
+  await refused(() => c.cancel([]), 'request', /or a CancelRequest object, got an array/)
+  await refused(() => c.flowRecharge({ phoneNo: '1', flowVal: 'a' }), 'flowVal', /expected a number, got a string/)
+  await refused(() => c.micropayAndWait(sale, { pollIntervalMs: 'x' }), 'pollIntervalMs', /expected a number/)
+  await refused(() => c.micropayAndWait(sale, 5), 'options', /expected a WaitOptions object/)
+})
+
+test('positional arguments', async () => {
+  await refused(() => sosopay.signBody(5, 'body'), 'key', /expected a string, got the number 5/)
+  await refused(() => sosopay.signBody(KEY, 1), 'body', /expected a string or a Buffer/)
+  await refused(() => sosopay.signBody(KEY, 'b', {}), 'timestamp', /expected a string or a number, got an object/)
+  await refused(() => sosopay.verifyCancel(KEY, 's', 'C', 5), 'busiCode', /got the number 5/)
+  await refused(() => sosopay.encrypt(KEY, 5), 'plaintext', /expected a string or a Buffer/)
+  await refused(() => new Envelope(KEY).open('s', null), 'ciphertext', /got null/)
+  await refused(() => sosopay.yuanToFen({}), 'yuan', /expected yuan as a string/)
+  await refused(() => sosopay.fenToYuan('1'), 'fen', /expected integer fen/)
+  await refused(() => new NotificationVerifier({ key: KEY }).parse(1, ''), 'query', /got the number 1/)
+  await refused(() => new NotificationVerifier({}), 'key', /is required/)
+  await refused(() => sosopay.parseNotification({ key: KEY, query: 'q', body: 5 }), 'body', /expected a string or a Buffer/)
+  await refused(() => new MemoryIdempotencyStore().begin(3), 'id', /got the number 3/)
+})
