@@ -7,7 +7,8 @@ use sosopay::Error;
 
 use crate::error::{validation, IntoNapi};
 use crate::input::{
-    Body, BusiCode, ChargeCode, Ciphertext, Data, Key, Plaintext, Sign, Text, Timestamp,
+    Body, BusiCode, ChargeCode, Ciphertext, Data, Key, Plaintext, Sign, Text, TextOrNumber,
+    Timestamp,
 };
 
 /// Text or bytes from JS.
@@ -34,7 +35,7 @@ pub fn key(k: &str) -> Result<MerchantKey, Error> {
     MerchantKey::new(k)
 }
 
-fn timestamp(ts: Option<Timestamp>) -> Result<String, Error> {
+fn timestamp(ts: Option<TextOrNumber<Timestamp>>) -> Result<String, Error> {
     match ts.map(|t| t.0) {
         None => Ok(core_env::now_millis().to_string()),
         Some(Either::A(s)) => Ok(s),
@@ -75,7 +76,7 @@ impl From<core_env::Signature> for VerifiedSignature {
 pub fn sign_body(
     #[napi(ts_arg_type = "string")] key: Text<Key>,
     #[napi(ts_arg_type = "string | Buffer")] body: Data<Body>,
-    #[napi(ts_arg_type = "string | number")] timestamp: Option<Timestamp>,
+    #[napi(ts_arg_type = "string | number")] timestamp: Option<TextOrNumber<Timestamp>>,
 ) -> napi::Result<String> {
     let k = self::key(&key).napi()?;
     let ts = self::timestamp(timestamp).napi()?;
@@ -87,7 +88,7 @@ pub fn sign_body(
 pub fn sign_query(
     #[napi(ts_arg_type = "string")] key: Text<Key>,
     #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
-    #[napi(ts_arg_type = "string | number")] timestamp: Option<Timestamp>,
+    #[napi(ts_arg_type = "string | number")] timestamp: Option<TextOrNumber<Timestamp>>,
 ) -> napi::Result<String> {
     let k = self::key(&key).napi()?;
     let ts = self::timestamp(timestamp).napi()?;
@@ -100,7 +101,7 @@ pub fn sign_cancel(
     #[napi(ts_arg_type = "string")] key: Text<Key>,
     #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
     #[napi(ts_arg_type = "string")] busi_code: Text<BusiCode>,
-    #[napi(ts_arg_type = "string | number")] timestamp: Option<Timestamp>,
+    #[napi(ts_arg_type = "string | number")] timestamp: Option<TextOrNumber<Timestamp>>,
 ) -> napi::Result<String> {
     let k = self::key(&key).napi()?;
     let ts = self::timestamp(timestamp).napi()?;
@@ -201,7 +202,7 @@ impl Envelope {
     pub fn sign(
         &self,
         #[napi(ts_arg_type = "string | Buffer")] body: Data<Body>,
-        #[napi(ts_arg_type = "string | number")] timestamp: Option<Timestamp>,
+        #[napi(ts_arg_type = "string | number")] timestamp: Option<TextOrNumber<Timestamp>>,
     ) -> napi::Result<String> {
         let ts = self::timestamp(timestamp).napi()?;
         self.inner
@@ -244,7 +245,7 @@ impl Envelope {
     pub fn seal(
         &self,
         #[napi(ts_arg_type = "string")] body: Text<Body>,
-        #[napi(ts_arg_type = "string | number")] timestamp: Option<Timestamp>,
+        #[napi(ts_arg_type = "string | number")] timestamp: Option<TextOrNumber<Timestamp>>,
     ) -> napi::Result<Sealed> {
         let ts = self::timestamp(timestamp).napi()?;
         let (sign, ciphertext) = self.inner.seal(&ts, &body).napi()?;

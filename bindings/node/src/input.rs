@@ -1,15 +1,121 @@
-//! Reading the objects JS passes in (requests, options, goods) into their Rust structs. Every
-//! mistake is a `ValidationError` naming the property as JS spells it (`chargeCode`,
-//! `goods[0].price`, `retry.maxAttempts`) and saying what was given, never napi's own
-//! conversion message (`Failed to convert JavaScript value ...`). A struct opts in with
-//! `#[napi(object, object_from_js = false)]` and [`from_js!`](crate::from_js), which lists each
-//! field's JS name and kind (generated for the request and wait-option objects).
+//! Reading what JS passes in (requests, options, goods, positional arguments). Every mistake is
+//! a `ValidationError` naming the field as JS spells it (`chargeCode`, `goods[0].price`,
+//! `retry.maxAttempts`, `key`) and saying what was given, never napi's own conversion message.
+//! An object type opts in with `#[napi(object, object_from_js = false)]` and
+//! [`from_js!`](crate::from_js) (generated for the requests and wait options); a positional
+//! argument is typed `Text<Key>`, `Data<Body>`, ... (its JS name in the type).
 
-use napi::bindgen_prelude::{Array, FromNapiValue, Object, Unknown, ValueType};
+use std::marker::PhantomData;
+
+use napi::bindgen_prelude::{
+    Array, BigInt, Buffer, Either, FromNapiValue, Object, Unknown, ValueType,
+};
 use napi::{sys, JsValue};
 
 use crate::convert::{FenInput, YuanInput};
+use crate::envelope::Bytes;
 use crate::error::{to_napi, validation};
+
+/// What a JS value is, for messages: `the number 5`, `a string`, `null`, `an array`.
+fn given(v: &Unknown<'_>) -> String {
+    match v.get_type() {
+        Ok(ValueType::Number) => {
+            cast::<f64>(v).map_or("a number".into(), |n| format!("the number {n}"))
+        }
+        Ok(ValueType::Boolean) => {
+            cast::<bool>(v).map_or("a boolean".into(), |b| format!("the boolean {b}"))
+        }
+        Ok(ValueType::Object) if v.is_array().unwrap_or(false) => "an array".into(),
+        Ok(t @ (ValueType::Null | ValueType::Undefined)) => format!("{t}").to_lowercase(),
+        Ok(ValueType::Object) => "an object".into(),
+        Ok(ValueType::String) => "a string".into(),
+        Ok(ValueType::BigInt) => "a bigint".into(),
+        Ok(ValueType::Function) => "a function".into(),
+        _ => "a value of another kind".into(),
+    }
+}
+
+/// `v` as `T`, once its type was checked to be `T`'s.
+fn cast<T: FromNapiValue>(v: &Unknown<'_>) -> napi::Result<T> {
+    // SAFETY: every caller checked the value's type first; env and value are napi's.
+    #[allow(unsafe_code)]
+    unsafe {
+        v.cast::<T>()
+    }
+}
+
+fn bad(field: &str, expected: &str, v: &Unknown<'_>) -> napi::Error {
+    to_napi(validation(
+        field,
+        format!("expected {expected}, got {}", given(v)),
+    ))
+}
+
+fn is(v: &Unknown<'_>, t: ValueType) -> napi::Result<bool> {
+    Ok(v.get_type()? == t)
+}
+
+// One reader per kind of value; `field` names it in errors.
+
+fn string(v: &Unknown<'_>, field: &str) -> napi::Result<String> {
+    if is(v, ValueType::String)? {
+        cast(v)
+    } else {
+        Err(bad(field, "a string", v))
+    }
+}
+fn number(v: &Unknown<'_>, field: &str) -> napi::Result<f64> {
+    if is(v, ValueType::Number)? {
+        cast(v)
+    } else {
+        Err(bad(field, "a number", v))
+    }
+}
+fn boolean(v: &Unknown<'_>, field: &str) -> napi::Result<bool> {
+    if is(v, ValueType::Boolean)? {
+        cast(v)
+    } else {
+        Err(bad(field, "true or false", v))
+    }
+}
+fn function<T: FromNapiValue>(v: &Unknown<'_>, field: &str) -> napi::Result<T> {
+    if is(v, ValueType::Function)? {
+        cast(v)
+    } else {
+        Err(bad(field, "a function", v))
+    }
+}
+/// Yuan as text; a number is passed on, to be refused with advice (`convert::amount`).
+fn yuan(v: &Unknown<'_>, field: &str) -> napi::Result<YuanInput> {
+    match v.get_type()? {
+        ValueType::String => cast(v).map(Either::A),
+        ValueType::Number => cast(v).map(Either::B),
+        _ => Err(bad(field, "yuan as a string (\"12.50\")", v)),
+    }
+}
+fn fen(v: &Unknown<'_>, field: &str) -> napi::Result<FenInput> {
+    match v.get_type()? {
+        ValueType::Number => cast(v).map(Either::A),
+        ValueType::BigInt => cast::<BigInt>(v).map(Either::B),
+        _ => Err(bad(field, "integer fen (a number or a bigint)", v)),
+    }
+}
+fn bytes(v: &Unknown<'_>, field: &str) -> napi::Result<Bytes> {
+    if is(v, ValueType::String)? {
+        cast(v).map(Either::A)
+    } else if v.is_buffer()? {
+        cast::<Buffer>(v).map(Either::B)
+    } else {
+        Err(bad(field, "a string or a Buffer", v))
+    }
+}
+fn text_or_number(v: &Unknown<'_>, field: &str) -> napi::Result<Either<String, f64>> {
+    match v.get_type()? {
+        ValueType::String => cast(v).map(Either::A),
+        ValueType::Number => cast(v).map(Either::B),
+        _ => Err(bad(field, "a string or a number", v)),
+    }
+}
 
 /// A struct read from a JS object through [`Props`].
 pub trait FromProps: Sized {
@@ -17,36 +123,6 @@ pub trait FromProps: Sized {
     const EXPECTED: &'static str;
     /// Reads the fields.
     fn from_props(p: &Props<'_>) -> napi::Result<Self>;
-}
-
-/// What a JS value is, for messages: `the number 5`, `a string`, `null`, `an array`.
-pub fn given(v: &Unknown<'_>) -> String {
-    match v.get_type() {
-        // SAFETY (both casts): the type was just checked.
-        #[allow(unsafe_code)]
-        Ok(ValueType::Number) => unsafe { v.cast::<f64>() }
-            .map_or_else(|_| "a number".into(), |n| format!("the number {n}")),
-        #[allow(unsafe_code)]
-        Ok(ValueType::Boolean) => unsafe { v.cast::<bool>() }
-            .map_or_else(|_| "a boolean".into(), |b| format!("the boolean {b}")),
-        Ok(ValueType::String) => "a string".into(),
-        Ok(ValueType::Null) => "null".into(),
-        Ok(ValueType::Undefined) => "undefined".into(),
-        Ok(ValueType::Object) if v.is_array().unwrap_or(false) => "an array".into(),
-        Ok(ValueType::Object) => "an object".into(),
-        Ok(ValueType::BigInt) => "a bigint".into(),
-        Ok(ValueType::Function) => "a function".into(),
-        Ok(ValueType::Symbol) => "a symbol".into(),
-        _ => "a value of another kind".into(),
-    }
-}
-
-fn bad(field: &str, reason: impl Into<String>) -> napi::Error {
-    to_napi(validation(field, reason))
-}
-
-fn kind(v: &Unknown<'_>) -> napi::Result<ValueType> {
-    v.get_type()
 }
 
 /// The properties of one JS object; field names are prefixed with where it sits
@@ -57,16 +133,16 @@ pub struct Props<'a> {
 }
 
 impl<'a> Props<'a> {
-    /// The object `v`, given as `what` (`request`, `options`, `goods[0]`); anything but a
-    /// plain object is refused naming `what`.
+    /// The object `v`, given as `what` (`request`, `goods[0]`); anything but a plain object is
+    /// refused naming `what`.
     pub fn of(v: Unknown<'a>, what: &str, expected: &str, prefix: String) -> napi::Result<Self> {
-        if kind(&v)? != ValueType::Object || v.is_array()? {
-            return Err(bad(what, format!("expected {expected}, got {}", given(&v))));
+        if !is(&v, ValueType::Object)? || v.is_array()? {
+            return Err(bad(what, expected, &v));
         }
-        // SAFETY: `v` is an object (checked above), from napi.
-        #[allow(unsafe_code)]
-        let obj = unsafe { v.cast::<Object<'a>>() }?;
-        Ok(Props { obj, prefix })
+        Ok(Props {
+            obj: cast(&v)?,
+            prefix,
+        })
     }
 
     /// A top-level argument (`FromNapiValue`).
@@ -81,241 +157,134 @@ impl<'a> Props<'a> {
         expected: &str,
     ) -> napi::Result<Props<'a>> {
         // SAFETY: the caller's.
-        let u = unsafe { Unknown::from_napi_value(env, v) }?;
-        Props::of(u, what, expected, String::new())
+        Props::of(
+            unsafe { Unknown::from_napi_value(env, v) }?,
+            what,
+            expected,
+            String::new(),
+        )
     }
 
     fn name(&self, js: &str) -> String {
         format!("{}{js}", self.prefix)
     }
 
-    /// The property, or `None` when it is absent, `undefined` or `null`.
-    fn get(&self, js: &str) -> napi::Result<Option<Unknown<'a>>> {
-        use napi::bindgen_prelude::JsObjectValue;
-        let v: Unknown<'a> = self.obj.get_named_property_unchecked(js)?;
-        Ok(match kind(&v)? {
-            ValueType::Undefined | ValueType::Null => None,
-            _ => Some(v),
-        })
-    }
-
-    fn typed<T: FromNapiValue>(
+    /// Reads the property with `read`; `None` when it is absent, `undefined` or `null`.
+    fn opt<T>(
         &self,
         js: &str,
-        want: ValueType,
-        expected: &str,
+        read: impl FnOnce(&Unknown<'a>, &str) -> napi::Result<T>,
     ) -> napi::Result<Option<T>> {
-        match self.get(js)? {
-            None => Ok(None),
-            Some(v) if kind(&v)? == want => {
-                // SAFETY: the type was just checked.
-                #[allow(unsafe_code)]
-                let t = unsafe { v.cast::<T>() }?;
-                Ok(Some(t))
-            }
-            Some(v) => Err(bad(
-                &self.name(js),
-                format!("expected {expected}, got {}", given(&v)),
-            )),
+        use napi::bindgen_prelude::JsObjectValue;
+        let v: Unknown<'a> = self.obj.get_named_property_unchecked(js)?;
+        match v.get_type()? {
+            ValueType::Undefined | ValueType::Null => Ok(None),
+            _ => read(&v, &self.name(js)).map(Some),
         }
+    }
+
+    fn required<T>(
+        &self,
+        js: &str,
+        read: impl FnOnce(&Unknown<'a>, &str) -> napi::Result<T>,
+    ) -> napi::Result<T> {
+        self.opt(js, read)?
+            .ok_or_else(|| to_napi(validation(&self.name(js), "is required")))
     }
 
     /// A required string.
     pub fn text(&self, js: &str) -> napi::Result<String> {
-        self.opt_text(js)?
-            .ok_or_else(|| bad(&self.name(js), "is required"))
+        self.required(js, string)
     }
-
     /// An optional string.
     pub fn opt_text(&self, js: &str) -> napi::Result<Option<String>> {
-        self.typed(js, ValueType::String, "a string")
+        self.opt(js, string)
     }
-
-    /// An optional number.
-    pub fn opt_number(&self, js: &str) -> napi::Result<Option<f64>> {
-        self.typed(js, ValueType::Number, "a number")
-    }
-
     /// A required number.
     pub fn number(&self, js: &str) -> napi::Result<f64> {
-        self.opt_number(js)?
-            .ok_or_else(|| bad(&self.name(js), "is required"))
+        self.required(js, number)
     }
-
+    /// An optional number.
+    pub fn opt_number(&self, js: &str) -> napi::Result<Option<f64>> {
+        self.opt(js, number)
+    }
     /// An optional boolean.
     pub fn opt_bool(&self, js: &str) -> napi::Result<Option<bool>> {
-        self.typed(js, ValueType::Boolean, "true or false")
+        self.opt(js, boolean)
     }
-
-    /// An optional port-sized whole number (0 to 65535).
+    /// An optional whole number from 0 to 65535 (a port).
     pub fn opt_u16(&self, js: &str) -> napi::Result<Option<u16>> {
-        match self.opt_number(js)? {
-            None => Ok(None),
-            Some(n) if n.fract() == 0.0 && (0.0..=65535.0).contains(&n) =>
-            {
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                Ok(Some(n as u16))
-            }
-            Some(n) => Err(bad(
-                &self.name(js),
-                format!("{n} is not a whole number from 0 to 65535"),
-            )),
-        }
+        self.opt(js, |v, field| match number(v, field)? {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            n if n.fract() == 0.0 && (0.0..=65535.0).contains(&n) => Ok(n as u16),
+            _ => Err(bad(field, "a whole number from 0 to 65535", v)),
+        })
     }
-
-    /// An optional function (a callback; napi makes its thread-safe handle).
+    /// An optional callback (napi makes its thread-safe handle).
     pub fn opt_function<T: FromNapiValue>(&self, js: &str) -> napi::Result<Option<T>> {
-        self.typed(js, ValueType::Function, "a function")
+        self.opt(js, function)
     }
-
-    /// Yuan: a decimal string (a number is passed on, to be refused with advice).
+    /// Yuan as text (or a number, refused later with advice).
     pub fn yuan(&self, js: &str) -> napi::Result<Option<YuanInput>> {
-        use napi::bindgen_prelude::Either;
-        match self.get(js)? {
-            None => Ok(None),
-            Some(v) => match kind(&v)? {
-                #[allow(unsafe_code)]
-                ValueType::String => Ok(Some(Either::A(unsafe { v.cast::<String>() }?))),
-                #[allow(unsafe_code)]
-                ValueType::Number => Ok(Some(Either::B(unsafe { v.cast::<f64>() }?))),
-                _ => Err(bad(
-                    &self.name(js),
-                    format!("expected yuan as a string (\"12.50\"), got {}", given(&v)),
-                )),
-            },
-        }
+        self.opt(js, yuan)
     }
-
     /// Integer fen: a number or a bigint.
     pub fn fen(&self, js: &str) -> napi::Result<Option<FenInput>> {
-        use napi::bindgen_prelude::{BigInt, Either};
-        match self.get(js)? {
-            None => Ok(None),
-            Some(v) => match kind(&v)? {
-                #[allow(unsafe_code)]
-                ValueType::Number => Ok(Some(Either::A(unsafe { v.cast::<f64>() }?))),
-                #[allow(unsafe_code)]
-                ValueType::BigInt => Ok(Some(Either::B(unsafe { v.cast::<BigInt>() }?))),
-                _ => Err(bad(
-                    &self.name(js),
-                    format!(
-                        "expected integer fen (a number or a bigint), got {}",
-                        given(&v)
-                    ),
-                )),
-            },
-        }
+        self.opt(js, fen)
     }
-
-    /// Text or bytes (`string | Buffer`).
-    pub fn bytes(&self, js: &str) -> napi::Result<crate::envelope::Bytes> {
-        use napi::bindgen_prelude::{Buffer, Either};
-        let Some(v) = self.get(js)? else {
-            return Err(bad(&self.name(js), "is required"));
-        };
-        if kind(&v)? == ValueType::String {
-            #[allow(unsafe_code)]
-            return Ok(Either::A(unsafe { v.cast::<String>() }?));
-        }
-        if v.is_buffer()? {
-            #[allow(unsafe_code)]
-            return Ok(Either::B(unsafe { v.cast::<Buffer>() }?));
-        }
-        Err(bad(
-            &self.name(js),
-            format!("expected a string or a Buffer, got {}", given(&v)),
-        ))
+    /// Text or bytes (`string | Buffer`), required.
+    pub fn bytes(&self, js: &str) -> napi::Result<Bytes> {
+        self.required(js, bytes)
     }
-
-    fn array(&self, js: &str) -> napi::Result<Option<Array<'a>>> {
-        match self.get(js)? {
-            None => Ok(None),
-            Some(v) if v.is_array()? => {
-                // SAFETY: an array (checked above).
-                #[allow(unsafe_code)]
-                let a = unsafe { v.cast::<Array<'a>>() }?;
-                Ok(Some(a))
+    /// An optional array, each item read with `item` (named `name[i]`).
+    fn list<T>(
+        &self,
+        js: &str,
+        item: impl Fn(Unknown<'a>, &str) -> napi::Result<T>,
+    ) -> napi::Result<Option<Vec<T>>> {
+        self.opt(js, |v, field| {
+            if !v.is_array()? {
+                return Err(bad(field, "an array", v));
             }
-            Some(v) => Err(bad(
-                &self.name(js),
-                format!("expected an array, got {}", given(&v)),
-            )),
-        }
+            let a: Array<'a> = cast(v)?;
+            (0..a.len())
+                .map(|i| {
+                    let at = format!("{field}[{i}]");
+                    let u: Option<Unknown<'a>> = a.get(i)?;
+                    item(
+                        u.ok_or_else(|| to_napi(validation(&at, "is missing")))?,
+                        &at,
+                    )
+                })
+                .collect()
+        })
     }
-
     /// An optional array of strings.
     pub fn opt_texts(&self, js: &str) -> napi::Result<Option<Vec<String>>> {
-        let Some(a) = self.array(js)? else {
-            return Ok(None);
-        };
-        (0..a.len())
-            .map(|i| {
-                let v: Unknown<'_> = a.get(i)?.ok_or_else(|| bad(&self.name(js), "is sparse"))?;
-                if kind(&v)? == ValueType::String {
-                    // SAFETY: a string (checked).
-                    #[allow(unsafe_code)]
-                    let s = unsafe { v.cast::<String>() };
-                    s
-                } else {
-                    Err(bad(
-                        &format!("{}[{i}]", self.name(js)),
-                        format!("expected a string, got {}", given(&v)),
-                    ))
-                }
-            })
-            .collect::<napi::Result<Vec<_>>>()
-            .map(Some)
+        self.list(js, |v, at| string(&v, at))
     }
-
-    /// An optional array of objects, each read as `T` (fields named `goods[0].price`).
+    /// An optional array of objects read as `T` (fields named `goods[0].price`).
     pub fn opt_list<T: FromProps>(&self, js: &str) -> napi::Result<Option<Vec<T>>> {
-        let Some(a) = self.array(js)? else {
-            return Ok(None);
-        };
-        (0..a.len())
-            .map(|i| {
-                let at = format!("{}[{i}]", self.name(js));
-                let v: Unknown<'_> = a.get(i)?.ok_or_else(|| bad(&at, "is missing"))?;
-                let p = Props::of(v, &at, T::EXPECTED, format!("{at}."))?;
-                T::from_props(&p)
-            })
-            .collect::<napi::Result<Vec<_>>>()
-            .map(Some)
+        self.list(js, |v, at| {
+            T::from_props(&Props::of(v, at, T::EXPECTED, format!("{at}."))?)
+        })
     }
-
     /// An optional nested object read as `T` (fields named `retry.maxAttempts`).
     pub fn opt_object<T: FromProps>(&self, js: &str) -> napi::Result<Option<T>> {
-        match self.get(js)? {
-            None => Ok(None),
-            Some(v) => {
-                let at = self.name(js);
-                let p = Props::of(v, &at, T::EXPECTED, format!("{at}."))?;
-                T::from_props(&p).map(Some)
+        let obj: Option<Object<'a>> = self.opt(js, |v, field| {
+            if is(v, ValueType::Object)? && !v.is_array()? {
+                cast(v)
+            } else {
+                Err(bad(field, T::EXPECTED, v))
             }
-        }
-    }
-}
-
-/// A query's or a cancel's argument: a charge code, or the request object.
-pub enum CodeOr<T> {
-    /// A charge code.
-    Code(String),
-    /// The request object.
-    Request(T),
-}
-
-#[allow(unsafe_code)]
-impl<T: FromProps> FromNapiValue for CodeOr<T> {
-    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
-        // SAFETY: the env and value napi handed us.
-        let u = unsafe { Unknown::from_napi_value(env, v) }?;
-        if kind(&u)? == ValueType::String {
-            // SAFETY: a string (checked).
-            return Ok(CodeOr::Code(unsafe { u.cast::<String>() }?));
-        }
-        let expected = format!("a charge code (a string) or {}", T::EXPECTED);
-        let p = Props::of(u, "request", &expected, String::new())?;
-        T::from_props(&p).map(CodeOr::Request)
+        })?;
+        obj.map(|obj| {
+            T::from_props(&Props {
+                obj,
+                prefix: format!("{}.", self.name(js)),
+            })
+        })
+        .transpose()
     }
 }
 
@@ -333,10 +302,7 @@ macro_rules! from_js {
         }
         #[allow(unsafe_code)]
         impl napi::bindgen_prelude::FromNapiValue for $ty {
-            unsafe fn from_napi_value(
-                env: napi::sys::napi_env,
-                v: napi::sys::napi_value,
-            ) -> napi::Result<Self> {
+            unsafe fn from_napi_value(env: napi::sys::napi_env, v: napi::sys::napi_value) -> napi::Result<Self> {
                 let (what, expected): (&str, &str) = ($what, $expected);
                 // SAFETY: the env and value napi handed us.
                 let p = unsafe { $crate::input::Props::top(env, v, what, expected) }?;
@@ -347,9 +313,30 @@ macro_rules! from_js {
     };
 }
 
+/// A query's or a cancel's argument: a charge code, or the request object.
+pub enum CodeOr<T> {
+    /// A charge code.
+    Code(String),
+    /// The request object.
+    Request(T),
+}
+
+#[allow(unsafe_code)]
+impl<T: FromProps> FromNapiValue for CodeOr<T> {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: the env and value napi handed us.
+        let u = unsafe { Unknown::from_napi_value(env, v) }?;
+        if is(&u, ValueType::String)? {
+            return cast(&u).map(CodeOr::Code);
+        }
+        let expected = format!("a charge code (a string) or {}", T::EXPECTED);
+        T::from_props(&Props::of(u, "request", &expected, String::new())?).map(CodeOr::Request)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
-// Positional arguments (`signBody(key, body, timestamp)`): napi's own message for a wrong type
-// names no argument, so each argument type carries its JS name.
+// Positional arguments: napi's message for a wrong type names no argument, so each argument's
+// type carries its JS name.
 
 /// The JS name of a positional argument.
 pub trait ArgName {
@@ -379,141 +366,76 @@ arg_names!(
     Plaintext = "plaintext",
     Id = "id",
     Query = "query",
+    Timestamp = "timestamp",
+    YuanArg = "yuan",
+    FenArg = "fen",
 );
 
-#[allow(unsafe_code)]
-fn arg<'a>(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Unknown<'a>> {
-    // SAFETY: the env and value napi handed to `from_napi_value`.
-    unsafe { Unknown::from_napi_value(env, v) }
-}
+/// A positional argument named `N`, read as `T` (`Arg<Key, String>`, `Arg<Body, Bytes>`).
+pub struct Arg<N, T>(pub T, PhantomData<N>);
 
-/// A string argument named `N`.
-pub struct Text<N>(pub String, std::marker::PhantomData<N>);
-
-impl<N> std::ops::Deref for Text<N> {
-    type Target = str;
-    fn deref(&self) -> &str {
+impl<N, T> std::ops::Deref for Arg<N, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
         &self.0
     }
 }
 
-#[allow(unsafe_code)]
-impl<N: ArgName> FromNapiValue for Text<N> {
-    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
-        let u = arg(env, v)?;
-        if kind(&u)? == ValueType::String {
-            // SAFETY: a string (checked).
-            return Ok(Text(
-                unsafe { u.cast::<String>() }?,
-                std::marker::PhantomData,
-            ));
-        }
-        Err(bad(
-            N::NAME,
-            format!("expected a string, got {}", given(&u)),
-        ))
+/// How an argument's value is read (one of the readers above).
+pub trait Read: Sized {
+    /// Reads `v`, naming `field` in errors.
+    fn read(v: &Unknown<'_>, field: &str) -> napi::Result<Self>;
+}
+impl Read for String {
+    fn read(v: &Unknown<'_>, field: &str) -> napi::Result<Self> {
+        string(v, field)
     }
 }
-
-/// A text-or-bytes argument (`string | Buffer`) named `N`.
-pub struct Data<N>(pub crate::envelope::Bytes, std::marker::PhantomData<N>);
-
-#[allow(unsafe_code)]
-impl<N: ArgName> FromNapiValue for Data<N> {
-    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
-        use napi::bindgen_prelude::{Buffer, Either};
-        let u = arg(env, v)?;
-        if kind(&u)? == ValueType::String {
-            // SAFETY: a string (checked).
-            return Ok(Data(
-                Either::A(unsafe { u.cast::<String>() }?),
-                std::marker::PhantomData,
-            ));
-        }
-        if u.is_buffer()? {
-            // SAFETY: a Buffer (checked).
-            return Ok(Data(
-                Either::B(unsafe { u.cast::<Buffer>() }?),
-                std::marker::PhantomData,
-            ));
-        }
-        Err(bad(
-            N::NAME,
-            format!("expected a string or a Buffer, got {}", given(&u)),
-        ))
+impl Read for Bytes {
+    fn read(v: &Unknown<'_>, field: &str) -> napi::Result<Self> {
+        bytes(v, field)
     }
 }
-
-/// The optional `timestamp` argument: text, or a number of Unix ms or s.
-pub struct Timestamp(pub napi::bindgen_prelude::Either<String, f64>);
-
-#[allow(unsafe_code)]
-impl FromNapiValue for Timestamp {
-    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
-        use napi::bindgen_prelude::Either;
-        let u = arg(env, v)?;
-        match kind(&u)? {
-            // SAFETY (both): the type was just checked.
-            ValueType::String => Ok(Timestamp(Either::A(unsafe { u.cast::<String>() }?))),
-            ValueType::Number => Ok(Timestamp(Either::B(unsafe { u.cast::<f64>() }?))),
-            _ => Err(bad(
-                "timestamp",
-                format!("expected a string or a number, got {}", given(&u)),
-            )),
+impl Read for Either<String, f64> {
+    /// `yuan` asks for text (a number reaches the money check, which gives advice).
+    fn read(v: &Unknown<'_>, field: &str) -> napi::Result<Self> {
+        if field == "yuan" {
+            yuan(v, field)
+        } else {
+            text_or_number(v, field)
         }
     }
 }
+impl Read for FenInput {
+    fn read(v: &Unknown<'_>, field: &str) -> napi::Result<Self> {
+        fen(v, field)
+    }
+}
 
-// `Option<T>` arguments need napi's validation hook; `undefined` and `null` never reach it.
-impl napi::bindgen_prelude::TypeName for Timestamp {
+/// A string argument named `N`.
+pub type Text<N> = Arg<N, String>;
+/// A `string | Buffer` argument named `N`.
+pub type Data<N> = Arg<N, Bytes>;
+/// A `string | number` argument named `N` (a timestamp; yuan, refused later when a number).
+pub type TextOrNumber<N> = Arg<N, Either<String, f64>>;
+
+#[allow(unsafe_code)]
+impl<N: ArgName, T: Read> FromNapiValue for Arg<N, T> {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: the env and value napi handed us.
+        let u = unsafe { Unknown::from_napi_value(env, v) }?;
+        let value = T::read(&u, N::NAME)?;
+        Ok(Arg(value, PhantomData))
+    }
+}
+
+// `Option<Arg<..>>` arguments need napi's validation hook (`undefined`/`null` never reach it).
+impl<N, T> napi::bindgen_prelude::TypeName for Arg<N, T> {
     fn type_name() -> &'static str {
-        "string | number"
+        "unknown"
     }
     fn value_type() -> ValueType {
         ValueType::Unknown
     }
 }
-impl napi::bindgen_prelude::ValidateNapiValue for Timestamp {}
-
-/// The `yuan` argument of `yuanToFen`: a decimal string (a number is refused with advice).
-pub struct YuanArg(pub YuanInput);
-
-#[allow(unsafe_code)]
-impl FromNapiValue for YuanArg {
-    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
-        use napi::bindgen_prelude::Either;
-        let u = arg(env, v)?;
-        match kind(&u)? {
-            // SAFETY (both): the type was just checked.
-            ValueType::String => Ok(YuanArg(Either::A(unsafe { u.cast::<String>() }?))),
-            ValueType::Number => Ok(YuanArg(Either::B(unsafe { u.cast::<f64>() }?))),
-            _ => Err(bad(
-                "yuan",
-                format!("expected yuan as a string (\"12.50\"), got {}", given(&u)),
-            )),
-        }
-    }
-}
-
-/// The `fen` argument of `fenToYuan`: a number or a bigint.
-pub struct FenArg(pub FenInput);
-
-#[allow(unsafe_code)]
-impl FromNapiValue for FenArg {
-    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
-        use napi::bindgen_prelude::{BigInt, Either};
-        let u = arg(env, v)?;
-        match kind(&u)? {
-            // SAFETY (both): the type was just checked.
-            ValueType::Number => Ok(FenArg(Either::A(unsafe { u.cast::<f64>() }?))),
-            ValueType::BigInt => Ok(FenArg(Either::B(unsafe { u.cast::<BigInt>() }?))),
-            _ => Err(bad(
-                "fen",
-                format!(
-                    "expected integer fen (a number or a bigint), got {}",
-                    given(&u)
-                ),
-            )),
-        }
-    }
-}
+impl<N, T> napi::bindgen_prelude::ValidateNapiValue for Arg<N, T> {}

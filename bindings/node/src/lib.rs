@@ -93,7 +93,9 @@ pub fn order_state(code: String) -> OrderStateFacts {
 
 /// Parses yuan text exactly (`"158.00"`, `"0.1"`) and returns integer fen.
 #[napi(js_name = "yuanToFen")]
-pub fn yuan_to_fen(#[napi(ts_arg_type = "string")] yuan: input::YuanArg) -> napi::Result<f64> {
+pub fn yuan_to_fen(
+    #[napi(ts_arg_type = "string")] yuan: input::TextOrNumber<input::YuanArg>,
+) -> napi::Result<f64> {
     convert::amount(&Some(yuan.0), &None, "yuan", "fen")
         .map(convert::fen_number)
         .napi()
@@ -102,7 +104,7 @@ pub fn yuan_to_fen(#[napi(ts_arg_type = "string")] yuan: input::YuanArg) -> napi
 /// Formats integer fen as yuan text with two decimals (`1` → `"0.01"`).
 #[napi(js_name = "fenToYuan")]
 pub fn fen_to_yuan(
-    #[napi(ts_arg_type = "number | bigint")] fen: input::FenArg,
+    #[napi(ts_arg_type = "number | bigint")] fen: input::Arg<input::FenArg, convert::FenInput>,
 ) -> napi::Result<String> {
     convert::amount(&None, &Some(fen.0), "yuan", "fen")
         .map(|a| a.to_yuan_string())
