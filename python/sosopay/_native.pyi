@@ -50,8 +50,6 @@ class NativeClient:
     # returns the reply's dict; the flows take the wait options (seconds) as a second dict.
     def __init__(
         self,
-        busi_code: str,
-        key: str,
         options: Mapping[str, Any],
         on_request: Optional[Callable[[Dict[str, Any]], None]] = None,
     ) -> None: ...

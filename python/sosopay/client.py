@@ -132,6 +132,8 @@ class Client:
     ) -> None:
         env = None if environment is None else str(getattr(environment, "value", environment))
         options = dict(
+            busi_code=busi_code,
+            key=key,
             base_url=base_url,
             environment=env,
             encrypt=encrypt,
@@ -146,7 +148,7 @@ class Client:
             default_oper_id=default_oper_id,
             default_dev_id=default_dev_id,
         )
-        self._native = _native.NativeClient(busi_code, key, options, _hook(on_request))
+        self._native = _native.NativeClient(options, _hook(on_request))
 
     @property
     def busi_code(self) -> str:

@@ -45,18 +45,16 @@ impl PyClient {
 impl PyClient {
     /// `options`: `Client()`'s other keyword arguments.
     #[new]
-    #[pyo3(signature = (busi_code, key, options, on_request = None))]
+    #[pyo3(signature = (options, on_request = None))]
     fn new(
-        busi_code: String,
-        key: String,
         options: &Bound<'_, PyDict>,
         on_request: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let py = options.py();
         let a = Args(options);
         let mut cfg = ClientConfig::for_target(
-            busi_code,
-            &key,
+            a.text("busi_code")?,
+            &a.text("key")?,
             a.opt_text("base_url")?,
             a.opt_text("environment")?.as_deref(),
         )
