@@ -46,10 +46,7 @@ impl PyClient {
     /// `options`: `Client()`'s other keyword arguments.
     #[new]
     #[pyo3(signature = (options, on_request = None))]
-    fn new(
-        options: &Bound<'_, PyDict>,
-        on_request: Option<Py<PyAny>>,
-    ) -> PyResult<Self> {
+    fn new(options: &Bound<'_, PyDict>, on_request: Option<Py<PyAny>>) -> PyResult<Self> {
         let py = options.py();
         let a = Args(options);
         let mut cfg = ClientConfig::for_target(
