@@ -265,24 +265,30 @@ export declare function encrypt(key: string, plaintext: string | Buffer): string
 /** Formats integer fen as yuan text with two decimals (`1` → `"0.01"`). */
 export declare function fenToYuan(fen: number | bigint): string
 
-/** Progress of a flow, for a till screen. */
+/**
+ * What a flow is doing, for a progress display ("waiting for the customer… 12 s"). Events
+ * come in order: `Sending` first (the till flow only), `Done` last.
+ */
 export interface FlowEvent {
   /**
-   * `'sending'` (the micropay request; till flow only, first), `'waiting'` (not settled
-   * yet: the gateway holds the payment, or the next query is due), `'queried'` (a query
-   * answered), `'cancelling'` (the flow cancels the order), `'done'` (last).
+   * The kind:
+   * - 'sending': The micropay request is being sent.
+   * - 'waiting': The payment is not settled yet: the gateway holds it while the customer confirms, or its outcome is being settled by querying.
+   * - 'queried': A query answered; `state` is the order's state when the gateway showed one.
+   * - 'cancelling': The flow is cancelling the order: at the deadline, or because cancelling was requested.
+   * - 'done': The flow ended with this status.
    */
   kind: 'sending' | 'waiting' | 'queried' | 'cancelling' | 'done'
   /** Time since the flow started, ms. */
   elapsedMs: number
-  /** `'queried'`: the order's state, when the gateway showed one. */
+  /** `'queried'`: The order's state, when the gateway showed one. */
   state?: OrderState
   /** `'queried'`: `STATE` as sent. */
   stateCode?: string
-  /** `'done'`: the final status (the same as the outcome's). */
-  status?: OutcomeStatus
-  /** `'cancelling'`: true when the caller cancelled (rather than the deadline passing). */
+  /** `'cancelling'`: `true` when the caller cancelled (rather than the deadline passing). */
   requested?: boolean
+  /** `'done'`: The final status (the same as the returned outcome's). */
+  status?: OutcomeStatus
 }
 
 /** The `flow` node of a top-up reply (§9.4). */

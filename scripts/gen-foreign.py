@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import sys
+import textwrap
 from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -1186,6 +1187,150 @@ class NodeLedger:
                 (self.ts, replace_region(self.ts, self.begin, JS_END, "".join(ts)))]
 
 
+class FlowEvents:
+    """The flows' progress events from the core's `FlowEvent` enum (core/src/flows.rs): a
+    Kotlin/Swift enum with one case per variant (bindings/uniffi/src/flows.rs), a flat object
+    for JS with `kind` and the variants' fields (bindings/node/src/flows.rs), and for Python the
+    native dict (bindings/python/src/flows.rs) and the `FlowEvent` dataclass (models.py), each
+    between markers. Every variant carries `elapsed`."""
+
+    src = ROOT / "core/src/flows.rs"
+    uniffi = ROOT / "bindings/uniffi/src/flows.rs"
+    node = ROOT / "bindings/node/src/flows.rs"
+    python_flows = ROOT / "bindings/python/src/flows.rs"
+    models = ROOT / "python/sosopay/models.py"
+    begin = "// --- generated from core/src/flows.rs (scripts/gen-foreign.py)\n"
+    py_begin = "# --- generated from core/src/flows.rs FlowEvent (scripts/gen-foreign.py)\n"
+    ELAPSED = "Time since the flow started"
+
+    def __init__(self, text: Optional[str] = None) -> None:
+        text = self.src.read_text(encoding="utf-8") if text is None else text
+        m = re.search(r"((?:^///[^\n]*\n)*)(?:#\[[^\n]*\]\n)*pub enum FlowEvent \{\n(.*?)^\}", text, re.S | re.M)
+        if not m:
+            raise SystemExit("gen-foreign: no `pub enum FlowEvent` in core/src/flows.rs")
+        self.doc = docs(m.group(1))
+        #: [(docs, Variant, [(docs, field, type)])] without `elapsed`
+        self.variants = [(docs(v.group(1)), v.group(2),
+                          [(docs(f.group(1)), f.group(2), f.group(3).strip()) for f in VFIELD.finditer(v.group(3)) if f.group(2) != "elapsed"])
+                         for v in VARIANT.finditer(m.group(2))]
+        #: The fields of every variant, flat: {field: (docs, type, [kinds])}
+        self.flat: Dict[str, Tuple[List[str], str, List[str]]] = {}
+        for _, v, fields in self.variants:
+            for d, n, t in fields:
+                prev = self.flat.get(n)
+                if prev and prev[1] != t:
+                    raise SystemExit(f"gen-foreign: FlowEvent.{n} has two types ({prev[1]}, {t})")
+                self.flat[n] = (d, t, (prev[2] if prev else []) + [v.lower()])
+
+    def uniffi_rs(self) -> str:
+        conv = {"Option<OrderState>": "{}.clone().map(Into::into)", "OutcomeStatus": "(*{}).into()", "bool": "*{}"}
+        out = [comment(self.doc + ["`elapsedMs`: time since the flow started."], ""),
+               "#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]\npub enum FlowEvent {\n"]
+        arms = []
+        for d, v, fields in self.variants:
+            out.append(comment(d, "    ") + f"    {v} {{\n")
+            for fd, n, t in fields:
+                if t not in conv:
+                    raise SystemExit(f"gen-foreign: FlowEvent: no uniffi rule for {n}: {t}")
+                out.append(comment(fd, "        ") + f"        {n}: {t},\n")
+            out.append(f"        /// {self.ELAPSED}, ms.\n        elapsed_ms: i64,\n    }},\n")
+            binds = "".join(f"{n}, " for _, n, _ in fields)
+            sets = "".join(f"{n}: {conv[t].format(n)}, " for _, n, t in fields)
+            arms.append(f"            sosopay::FlowEvent::{v} {{ {binds}.. }} => FlowEvent::{v} {{ {sets}elapsed_ms }},\n")
+        out.append("}\n\nimpl FlowEvent {\n    /// `None` for an event kind this binding does not know yet (it is not reported).\n"
+                   "    fn from_core(e: &sosopay::FlowEvent) -> Option<Self> {\n"
+                   "        let elapsed_ms = i64::try_from(e.elapsed().as_millis()).unwrap_or(i64::MAX);\n        Some(match e {\n")
+        out += arms
+        out.append("            #[allow(unreachable_patterns)]\n            _ => return None,\n        })\n    }\n}\n")
+        return "".join(out)
+
+    def kinds_doc(self, quote: str) -> List[str]:
+        return [f"{quote}{v.lower()}{quote}: {' '.join(d)}" for d, v, _ in self.variants]
+
+    def node_rs(self) -> str:
+        kinds = " | ".join(f"'{v.lower()}'" for _, v, _ in self.variants)
+        out = [comment(self.doc, ""), "#[napi(object)]\npub struct FlowEvent {\n",
+               comment(["The kind:"] + [f"- {line}" for line in self.kinds_doc("'")], "    "),
+               f'    #[napi(ts_type = "{kinds}")]\n    pub kind: String,\n',
+               f"    /// {self.ELAPSED}, ms.\n    pub elapsed_ms: f64,\n"]
+        init, arms = [], []
+        for n, (d, t, vs) in self.flat.items():
+            when = "/".join(f"`'{k}'`" for k in vs) + ": "
+            dd = [when + d[0]] + d[1:] if d else [when]
+            if t == "Option<OrderState>":
+                out.append(comment(dd, "    ") + f'    #[napi(ts_type = "OrderState")]\n    pub {n}: Option<String>,\n')
+                out.append(f"    /// {when}`STATE` as sent.\n    pub {n}_code: Option<String>,\n")
+                init += [f"{n}: None", f"{n}_code: None"]
+                sets = f"ev.{n} = name_of::<OrderState>({n}); ev.{n}_code = wire_of::<OrderState>({n});"
+            elif t == "OutcomeStatus":
+                out.append(comment(dd, "    ") + f'    #[napi(ts_type = "OutcomeStatus")]\n    pub {n}: Option<String>,\n')
+                init.append(f"{n}: None")
+                sets = f"ev.{n} = Some({n}.name().to_owned());"
+            elif t == "bool":
+                out.append(comment(dd, "    ") + f"    pub {n}: Option<bool>,\n")
+                init.append(f"{n}: None")
+                sets = f"ev.{n} = Some(*{n});"
+            else:
+                raise SystemExit(f"gen-foreign: FlowEvent: no Node rule for {n}: {t}")
+            for v in vs:
+                arms.append((v, n, sets))
+        out.append("}\n\n/// The JS form of a core event.\nfn event(e: &CoreEvent) -> FlowEvent {\n"
+                   f"    let mut ev = FlowEvent {{ kind: e.kind().to_owned(), elapsed_ms: e.elapsed().as_secs_f64() * 1000.0, {', '.join(init)} }};\n"
+                   "    match e {\n")
+        for _, v, fields in self.variants:
+            if fields:
+                binds = "".join(f"{n}, " for _, n, _ in fields)
+                sets = " ".join(s for k, n, s in arms if k == v.lower())
+                out.append(f"        CoreEvent::{v} {{ {binds}.. }} => {{ {sets} }}\n")
+        out.append("        _ => {}\n    }\n    ev\n}\n")
+        return "".join(out)
+
+    def python_rs(self) -> str:
+        conv = {"Option<OrderState>": "{}.as_ref().map(|s| s.as_wire())", "OutcomeStatus": "{}.as_str()", "bool": "*{}"}
+        out = ["/// The event as the dict `FlowEvent._from_native` reads (`elapsed` in seconds; states as\n"
+               "/// wire text, statuses by name).\n"
+               "fn event_dict<'py>(py: Python<'py>, e: &FlowEvent) -> PyResult<Bound<'py, PyDict>> {\n"
+               "    let d = PyDict::new(py);\n    d.set_item(\"kind\", e.kind())?;\n"
+               "    d.set_item(\"elapsed\", e.elapsed().as_secs_f64())?;\n    match e {\n"]
+        for _, v, fields in self.variants:
+            if fields:
+                binds = "".join(f"{n}, " for _, n, _ in fields)
+                sets = " ".join(f'd.set_item("{n}", {conv[t].format(n)})?;' for _, n, t in fields)
+                out.append(f"        FlowEvent::{v} {{ {binds}.. }} => {{ {sets} }}\n")
+        out.append("        _ => {}\n    }\n    Ok(d)\n}\n")
+        return "".join(out)
+
+    def python_models(self) -> str:
+        types = {"Option<OrderState>": ("Optional[OrderState]", '_opt_enum(OrderState, d.get("{}"))'),
+                 "OutcomeStatus": ("Optional[OutcomeStatus]", '_opt_enum(OutcomeStatus, d.get("{}"))'),
+                 "bool": ("Optional[bool]", 'd.get("{}")')}
+        kinds = ", ".join(f'"{v.lower()}"' for _, v, _ in self.variants)
+        out = ["#: What a flow is doing (see :class:`FlowEvent`).\n", f"FlowEventKind = Literal[{kinds}]\n\n\n",
+               "@dataclass(frozen=True)\nclass FlowEvent:\n",
+               textwrap.fill(f'"""{rst(" ".join(self.doc))} For ``micropay_and_wait`` / ``wait_for_payment``.', 100,
+                             initial_indent="    ", subsequent_indent="    ") + "\n\n"]
+        for line in self.kinds_doc('"'):
+            k, rest = line.split(": ", 1)
+            out.append(textwrap.fill(f"* ``{k}``: {rst(rest)}", 100, initial_indent="    ", subsequent_indent="      ") + "\n")
+        out.append('    """\n\n    kind: FlowEventKind\n    #: Seconds since the flow started.\n    elapsed: float\n')
+        reads = ['            kind=d["kind"],\n', '            elapsed=float(d["elapsed"]),\n']
+        for n, (d, t, vs) in self.flat.items():
+            when = "/".join(f'``"{k}"``' for k in vs)
+            out.append(f"    #: {when}: {rst(' '.join(d))}\n    {n}: {types[t][0]} = None\n")
+            reads.append(f"            {n}={types[t][1].format(n)},\n")
+        out.append("\n    @classmethod\n    def _from_native(cls, d: Mapping[str, Any]) -> FlowEvent:\n        return cls(\n")
+        out += reads
+        out.append("        )\n")
+        return "".join(out)
+
+    def targets(self, models_text: Optional[str] = None) -> List[Tuple[Path, str]]:
+        return [
+            (self.uniffi, replace_region(self.uniffi, self.begin, JS_END, self.uniffi_rs())),
+            (self.node, replace_region(self.node, self.begin, JS_END, self.node_rs())),
+            (self.python_flows, replace_region(self.python_flows, self.begin, JS_END, self.python_rs())),
+        ]
+
+
 def core_struct(path: str, name: str) -> Tuple[List[str], List[Tuple[List[str], str, str]]]:
     """A struct of the core outside models.rs: its docs and [(docs, field, type)]."""
     text = (ROOT / path).read_text(encoding="utf-8")
@@ -1554,6 +1699,21 @@ def self_test() -> int:
             if want not in forms_ledger[runtime]:
                 print(f"self-test: {runtime} ledger records lack {want!r}", file=sys.stderr)
                 return 1
+    # A new flow event (a variant with a field).
+    flows = FlowEvents.src.read_text(encoding="utf-8").replace(
+        "    Done {\n", "    /// Refunding.\n    Refunding {\n        /// Asked for.\n        asked: bool,\n"
+        "        /// Time since the flow started.\n        elapsed: Duration,\n    },\n    Done {\n", 1)
+    ev = FlowEvents(flows)
+    forms_ev = {"Uniffi": ev.uniffi_rs(), "Node": ev.node_rs(), "Python": ev.python_rs() + ev.python_models()}
+    expect_ev = {"Uniffi": ["    Refunding {\n        /// Asked for.\n        asked: bool,", "FlowEvent::Refunding { asked: *asked, elapsed_ms }"],
+                 "Node": ["pub asked: Option<bool>,", "ev.asked = Some(*asked);", "'refunding'"],
+                 "Python": ['d.set_item("asked", *asked)?;', "    asked: Optional[bool] = None\n", '"refunding"']}
+    for runtime, wants in expect_ev.items():
+        for want in wants:
+            if want not in forms_ev[runtime]:
+                print(f"self-test: {runtime} flow events lack {want!r}", file=sys.stderr)
+                return 1
+    print("gen-foreign: a new flow event reaches Kotlin/Swift, Node and Python")
     print("gen-foreign: a new core reply field reaches Kotlin/Swift, Node and Python")
     print("gen-foreign: a new sandbox ledger field reaches the Python and Node testing kits")
     print("gen-foreign: a new core request field reaches Kotlin/Swift, Node and Python (sync and async)")
@@ -1579,7 +1739,10 @@ def main() -> int:
     # models.py has three generated regions: each replacement starts from the previous one's text.
     i = next(i for i, (path, _) in enumerate(outputs) if path == models)
     text = replace_region(models, PY_LOG_BEGIN, PY_END, options.python_log()[1], outputs[i][1])
-    outputs[i] = (models, replace_region(models, PY_OUTCOME_BEGIN, PY_END, options.python_outcome(), text))
+    text = replace_region(models, PY_OUTCOME_BEGIN, PY_END, options.python_outcome(), text)
+    events = FlowEvents()
+    outputs[i] = (models, replace_region(models, events.py_begin, PY_END, events.python_models(), text))
+    outputs += events.targets()
     for out, text in outputs:
         text = rustfmt(text) if out.suffix == ".rs" else text
         if "--check" in sys.argv:

@@ -179,7 +179,8 @@ impl CancelToken {
     }
 }
 
-/// What a flow is doing, for a progress display ("waiting for the customer… 12 s").
+/// What a flow is doing, for a progress display ("waiting for the customer… 12 s"). Events
+/// come in order: `Sending` first (the till flow only), `Done` last.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FlowEvent {
@@ -196,7 +197,7 @@ pub enum FlowEvent {
     },
     /// A query answered; `state` is the order's state when the gateway showed one.
     Queried {
-        /// The order's state.
+        /// The order's state, when the gateway showed one.
         state: Option<OrderState>,
         /// Time since the flow started.
         elapsed: Duration,
@@ -210,7 +211,7 @@ pub enum FlowEvent {
     },
     /// The flow ended with this status.
     Done {
-        /// The final status.
+        /// The final status (the same as the returned outcome's).
         status: OutcomeStatus,
         /// Time since the flow started.
         elapsed: Duration,

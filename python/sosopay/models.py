@@ -622,34 +622,35 @@ class RequestLog:
 # --- end of generated
 
 
+# --- generated from core/src/flows.rs FlowEvent (scripts/gen-foreign.py)
 #: What a flow is doing (see :class:`FlowEvent`).
 FlowEventKind = Literal["sending", "waiting", "queried", "cancelling", "done"]
 
 
 @dataclass(frozen=True)
 class FlowEvent:
-    """Progress of ``micropay_and_wait`` / ``wait_for_payment``, for a till screen ("waiting for
-    the customer... 12 s"). Events arrive in order: ``"sending"`` first (till flow only),
-    ``"done"`` last.
+    """What a flow is doing, for a progress display ("waiting for the customer… 12 s"). Events come
+    in order: ``Sending`` first (the till flow only), ``Done`` last. For ``micropay_and_wait`` /
+    ``wait_for_payment``.
 
-    * ``"sending"``: the micropay request is being sent.
-    * ``"waiting"``: not settled yet (the gateway holds the payment while the customer
-      confirms, or the flow is about to query again).
-    * ``"queried"``: a query answered; ``state`` is the order's state when it showed one.
-    * ``"cancelling"``: the flow is cancelling the order (``requested``: because the caller
-      cancelled, rather than at the deadline).
-    * ``"done"``: the flow ended with ``status``.
+    * ``"sending"``: The micropay request is being sent.
+    * ``"waiting"``: The payment is not settled yet: the gateway holds it while the customer
+      confirms, or its outcome is being settled by querying.
+    * ``"queried"``: A query answered; ``state`` is the order's state when the gateway showed one.
+    * ``"cancelling"``: The flow is cancelling the order: at the deadline, or because cancelling was
+      requested.
+    * ``"done"``: The flow ended with this status.
     """
 
     kind: FlowEventKind
     #: Seconds since the flow started.
     elapsed: float
-    #: ``"queried"``: the order's state, when the gateway showed one.
+    #: ``"queried"``: The order's state, when the gateway showed one.
     state: Optional[OrderState] = None
-    #: ``"done"``: the final status (the same as the returned outcome's).
-    status: Optional[OutcomeStatus] = None
-    #: ``"cancelling"``: True when the caller cancelled (rather than the deadline passing).
+    #: ``"cancelling"``: ``true`` when the caller cancelled (rather than the deadline passing).
     requested: Optional[bool] = None
+    #: ``"done"``: The final status (the same as the returned outcome's).
+    status: Optional[OutcomeStatus] = None
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> FlowEvent:
@@ -657,6 +658,7 @@ class FlowEvent:
             kind=d["kind"],
             elapsed=float(d["elapsed"]),
             state=_opt_enum(OrderState, d.get("state")),
-            status=_opt_enum(OutcomeStatus, d.get("status")),
             requested=d.get("requested"),
+            status=_opt_enum(OutcomeStatus, d.get("status")),
         )
+# --- end of generated

@@ -46,48 +46,63 @@ impl CancelToken {
     }
 }
 
-/// Progress of a flow, for a till screen.
+// --- generated from core/src/flows.rs (scripts/gen-foreign.py)
+/// What a flow is doing, for a progress display ("waiting for the customer… 12 s"). Events
+/// come in order: `Sending` first (the till flow only), `Done` last.
 #[napi(object)]
 pub struct FlowEvent {
-    /// `'sending'` (the micropay request; till flow only, first), `'waiting'` (not settled
-    /// yet: the gateway holds the payment, or the next query is due), `'queried'` (a query
-    /// answered), `'cancelling'` (the flow cancels the order), `'done'` (last).
+    /// The kind:
+    /// - 'sending': The micropay request is being sent.
+    /// - 'waiting': The payment is not settled yet: the gateway holds it while the customer confirms, or its outcome is being settled by querying.
+    /// - 'queried': A query answered; `state` is the order's state when the gateway showed one.
+    /// - 'cancelling': The flow is cancelling the order: at the deadline, or because cancelling was requested.
+    /// - 'done': The flow ended with this status.
     #[napi(ts_type = "'sending' | 'waiting' | 'queried' | 'cancelling' | 'done'")]
     pub kind: String,
     /// Time since the flow started, ms.
     pub elapsed_ms: f64,
-    /// `'queried'`: the order's state, when the gateway showed one.
+    /// `'queried'`: The order's state, when the gateway showed one.
     #[napi(ts_type = "OrderState")]
     pub state: Option<String>,
     /// `'queried'`: `STATE` as sent.
     pub state_code: Option<String>,
-    /// `'done'`: the final status (the same as the outcome's).
+    /// `'cancelling'`: `true` when the caller cancelled (rather than the deadline passing).
+    pub requested: Option<bool>,
+    /// `'done'`: The final status (the same as the returned outcome's).
     #[napi(ts_type = "OutcomeStatus")]
     pub status: Option<String>,
-    /// `'cancelling'`: true when the caller cancelled (rather than the deadline passing).
-    pub requested: Option<bool>,
 }
+
+/// The JS form of a core event.
+fn event(e: &CoreEvent) -> FlowEvent {
+    let mut ev = FlowEvent {
+        kind: e.kind().to_owned(),
+        elapsed_ms: e.elapsed().as_secs_f64() * 1000.0,
+        state: None,
+        state_code: None,
+        requested: None,
+        status: None,
+    };
+    match e {
+        CoreEvent::Queried { state, .. } => {
+            ev.state = name_of::<OrderState>(state);
+            ev.state_code = wire_of::<OrderState>(state);
+        }
+        CoreEvent::Cancelling { requested, .. } => {
+            ev.requested = Some(*requested);
+        }
+        CoreEvent::Done { status, .. } => {
+            ev.status = Some(status.name().to_owned());
+        }
+        _ => {}
+    }
+    ev
+}
+// --- end of generated
 
 /// The `onProgress` callback: queued onto the JS thread without blocking the flow; weak, so it
 /// never keeps the process alive.
 pub type ProgressFn = ThreadsafeFunction<FlowEvent, (), FlowEvent, Status, false, true>;
-
-fn event(e: &CoreEvent) -> FlowEvent {
-    let (state, status, requested) = match e {
-        CoreEvent::Queried { state, .. } => (state.clone(), None, None),
-        CoreEvent::Done { status, .. } => (None, Some(status.name().to_owned()), None),
-        CoreEvent::Cancelling { requested, .. } => (None, None, Some(*requested)),
-        _ => (None, None, None),
-    };
-    FlowEvent {
-        kind: e.kind().to_owned(),
-        elapsed_ms: e.elapsed().as_secs_f64() * 1000.0,
-        state: name_of::<OrderState>(&state),
-        state_code: wire_of::<OrderState>(&state),
-        status,
-        requested,
-    }
-}
 
 /// The flow control of one call.
 pub fn control(cancel: Option<&CancelToken>, on_progress: Option<ProgressFn>) -> FlowControl {

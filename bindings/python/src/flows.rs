@@ -53,22 +53,10 @@ impl PyCancelToken {
 /// ordinary exceptions): it never fails the payment, and nothing panics across the boundary.
 fn observer(callback: Py<PyAny>) -> FlowObserver {
     Arc::new(move |e: &FlowEvent| {
-        let (state, status, requested) = match e {
-            FlowEvent::Queried { state, .. } => (state.as_ref().map(|s| s.as_wire()), None, None),
-            FlowEvent::Done { status, .. } => (None, Some(status.as_str()), None),
-            FlowEvent::Cancelling { requested, .. } => (None, None, Some(*requested)),
-            _ => (None, None, None),
-        };
         // Not at all while the interpreter shuts down.
         let _ = Python::try_attach(|py| {
             let call = || -> PyResult<()> {
-                let d = PyDict::new(py);
-                d.set_item("kind", e.kind())?;
-                d.set_item("elapsed", e.elapsed().as_secs_f64())?;
-                d.set_item("state", state)?;
-                d.set_item("status", status)?;
-                d.set_item("requested", requested)?;
-                callback.call1(py, (d,))?;
+                callback.call1(py, (event_dict(py, e)?,))?;
                 Ok(())
             };
             if let Err(err) = call() {
@@ -89,3 +77,26 @@ pub fn control(
         observer: on_progress.map(observer),
     }
 }
+
+// --- generated from core/src/flows.rs (scripts/gen-foreign.py)
+/// The event as the dict `FlowEvent._from_native` reads (`elapsed` in seconds; states as
+/// wire text, statuses by name).
+fn event_dict<'py>(py: Python<'py>, e: &FlowEvent) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("kind", e.kind())?;
+    d.set_item("elapsed", e.elapsed().as_secs_f64())?;
+    match e {
+        FlowEvent::Queried { state, .. } => {
+            d.set_item("state", state.as_ref().map(|s| s.as_wire()))?;
+        }
+        FlowEvent::Cancelling { requested, .. } => {
+            d.set_item("requested", *requested)?;
+        }
+        FlowEvent::Done { status, .. } => {
+            d.set_item("status", status.as_str())?;
+        }
+        _ => {}
+    }
+    Ok(d)
+}
+// --- end of generated

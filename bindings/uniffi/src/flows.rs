@@ -47,9 +47,10 @@ impl CancelToken {
     }
 }
 
-/// What a flow is doing, for a progress display ("waiting for the customer… 12 s"). Events come
-/// in order: `Sending` first (till flow only), `Done` last. `elapsedMs`: time since the flow
-/// started.
+// --- generated from core/src/flows.rs (scripts/gen-foreign.py)
+/// What a flow is doing, for a progress display ("waiting for the customer… 12 s"). Events
+/// come in order: `Sending` first (the till flow only), `Done` last.
+/// `elapsedMs`: time since the flow started.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum FlowEvent {
     /// The micropay request is being sent.
@@ -57,29 +58,29 @@ pub enum FlowEvent {
         /// Time since the flow started, ms.
         elapsed_ms: i64,
     },
-    /// Not settled yet: the gateway holds the payment while the customer confirms, or the next
-    /// query is due.
+    /// The payment is not settled yet: the gateway holds it while the customer confirms, or its
+    /// outcome is being settled by querying.
     Waiting {
         /// Time since the flow started, ms.
         elapsed_ms: i64,
     },
-    /// A query answered.
+    /// A query answered; `state` is the order's state when the gateway showed one.
     Queried {
         /// The order's state, when the gateway showed one.
         state: Option<OrderState>,
         /// Time since the flow started, ms.
         elapsed_ms: i64,
     },
-    /// The flow is cancelling the order.
+    /// The flow is cancelling the order: at the deadline, or because cancelling was requested.
     Cancelling {
-        /// True when the caller cancelled (rather than the deadline passing).
+        /// `true` when the caller cancelled (rather than the deadline passing).
         requested: bool,
         /// Time since the flow started, ms.
         elapsed_ms: i64,
     },
-    /// The flow ended with this status (the same as the outcome's).
+    /// The flow ended with this status.
     Done {
-        /// The final status.
+        /// The final status (the same as the returned outcome's).
         status: OutcomeStatus,
         /// Time since the flow started, ms.
         elapsed_ms: i64,
@@ -110,6 +111,7 @@ impl FlowEvent {
         })
     }
 }
+// --- end of generated
 
 /// Receives a flow's progress (implemented in Kotlin or Swift). Called on the flow's thread (a
 /// background thread): hop to the UI thread to show it, and keep it quick. An exception it
