@@ -313,34 +313,40 @@ export declare function startSandbox(options?: StartSandboxOptions): Promise<San
  * behaviour, `NNN` seconds (scaled by the sandbox's time scale). docs/SANDBOX.md.
  */
 export declare const codes: {
+  // --- generated from sandbox/src/codes.rs (scripts/gen-foreign.py)
+  /** WeChat Pay's prefix (`10`–`15`). */
   readonly WECHAT: '13'
+  /** Alipay's prefix (`25`–`30`). */
   readonly ALIPAY: '28'
+  /** QQ Wallet's prefix. */
   readonly QQ_WALLET: '91'
+  /** UnionPay's prefix. */
   readonly UNION_PAY: '62'
-  /** Any well-formed code: pays at once (WeChat). */
-  readonly PAY_NOW: string
+  /** Any well-formed code: the customer pays at once (WeChat). `SUCCESS`, STATE 1. */
+  readonly PAY_NOW: '130730865806264036'
   /** Pays at once (Alipay). */
-  readonly PAY_NOW_ALIPAY: string
-  /** Confirms on the phone, pays after 3 s (the request is held until then). */
-  readonly PAYS_AFTER_3S: string
-  /** Pays only after the 80 s hold: SUCCESS with STATE 0 after 80 s; the client must poll. */
-  readonly PAYS_AFTER_HOLD: string
-  /** SUCCESS with STATE 0 at once ("user paying"), paid 3 s later: the client must poll. */
-  readonly USER_PAYING: string
-  /** Insufficient funds at once: FAIL, STATE 6. */
-  readonly INSUFFICIENT_FUNDS: string
-  /** Never confirms: held the whole 80 s, then FAIL; the order is cancelled (STATE 2). */
-  readonly NEVER_CONFIRMS: string
-  /** SUCCESS with STATE 0 at once, never confirms: cancelled at 80 s. */
-  readonly USER_PAYING_NEVER_CONFIRMS: string
-  /** The payment code has expired: FAIL at once, STATE 6. */
-  readonly CODE_EXPIRED: string
-  /** Paid at once, but the reply says EXCEPTION: only a query tells it is paid. */
-  readonly REPLY_LOST: string
-  /** Not 16 to 24 digits: ILLEGAL_PARAMETER naming DYNAMIC_ID. */
-  readonly MALFORMED: string
-  /** A prefix no channel has: with channel 'Auto', ILLEGAL_PARAMETER. */
-  readonly UNKNOWN_CHANNEL: string
+  readonly PAY_NOW_ALIPAY: '284214903060794755'
+  /** Confirms on the phone, pays after 3 s; the request is held until then (the demo's code). */
+  readonly PAYS_AFTER_3S: '130000000000001003'
+  /** Confirms but pays only after the 80 s hold (at 90 s): the reply is `SUCCESS` with STATE 0 after 80 s, and the client must poll until the order is paid. */
+  readonly PAYS_AFTER_HOLD: '130000000000001090'
+  /** `SUCCESS` with STATE 0 at once ("user paying"); paid 3 s later: the client must poll. */
+  readonly USER_PAYING: '130000000000002003'
+  /** Insufficient funds at once: `FAIL` (`NOTENOUGH`), STATE 6. */
+  readonly INSUFFICIENT_FUNDS: '130000000000003000'
+  /** Never confirms: the request is held the whole 80 s, then `FAIL`; the order is cancelled (STATE 2). */
+  readonly NEVER_CONFIRMS: '130000000000004000'
+  /** `SUCCESS` with STATE 0 at once, and never confirms: cancelled (STATE 2) at 80 s. */
+  readonly USER_PAYING_NEVER_CONFIRMS: '130000000000005000'
+  /** The payment code has expired: `FAIL` (`AUTH_CODE_EXPIRED`) at once, STATE 6. */
+  readonly CODE_EXPIRED: '130000000000006000'
+  /** Paid at once, but the reply says `EXCEPTION`: the client must query to learn it is paid. */
+  readonly REPLY_LOST: '130000000000007000'
+  /** Not 16–24 digits: `ILLEGAL_PARAMETER` naming `DYNAMIC_ID`. */
+  readonly MALFORMED: '12345'
+  /** A prefix no channel has: with channel auto-detection (`CHANNEL_TYPE=0`), `ILLEGAL_PARAMETER`. */
+  readonly UNKNOWN_CHANNEL: '990730865806264036'
+  // --- end of generated
   /** `PP000000000000BNNN` from its parts. */
   code(behaviour: number, seconds?: number, options?: { channel?: string }): string
   /** Confirms and pays after `seconds` (held; from 80 the hold ends first with STATE 0). */

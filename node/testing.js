@@ -65,10 +65,44 @@ function call(fn) {
 // Test payment codes (docs/SANDBOX.md "Micropay test codes"): `PP000000000000BNNN`, `PP` the
 // channel prefix, `B` the behaviour, `NNN` seconds (scaled by the sandbox's time scale).
 
-const WECHAT = '13'
-const ALIPAY = '28'
-const QQ_WALLET = '91'
-const UNION_PAY = '62'
+// --- generated from sandbox/src/codes.rs (scripts/gen-foreign.py)
+/** The channel prefixes and the named codes (the sandbox's own table). */
+const NAMED_CODES = {
+  /** WeChat Pay's prefix (`10`–`15`). */
+  WECHAT: '13',
+  /** Alipay's prefix (`25`–`30`). */
+  ALIPAY: '28',
+  /** QQ Wallet's prefix. */
+  QQ_WALLET: '91',
+  /** UnionPay's prefix. */
+  UNION_PAY: '62',
+  /** Any well-formed code: the customer pays at once (WeChat). `SUCCESS`, STATE 1. */
+  PAY_NOW: '130730865806264036',
+  /** Pays at once (Alipay). */
+  PAY_NOW_ALIPAY: '284214903060794755',
+  /** Confirms on the phone, pays after 3 s; the request is held until then (the demo's code). */
+  PAYS_AFTER_3S: '130000000000001003',
+  /** Confirms but pays only after the 80 s hold (at 90 s): the reply is `SUCCESS` with STATE 0 after 80 s, and the client must poll until the order is paid. */
+  PAYS_AFTER_HOLD: '130000000000001090',
+  /** `SUCCESS` with STATE 0 at once ("user paying"); paid 3 s later: the client must poll. */
+  USER_PAYING: '130000000000002003',
+  /** Insufficient funds at once: `FAIL` (`NOTENOUGH`), STATE 6. */
+  INSUFFICIENT_FUNDS: '130000000000003000',
+  /** Never confirms: the request is held the whole 80 s, then `FAIL`; the order is cancelled (STATE 2). */
+  NEVER_CONFIRMS: '130000000000004000',
+  /** `SUCCESS` with STATE 0 at once, and never confirms: cancelled (STATE 2) at 80 s. */
+  USER_PAYING_NEVER_CONFIRMS: '130000000000005000',
+  /** The payment code has expired: `FAIL` (`AUTH_CODE_EXPIRED`) at once, STATE 6. */
+  CODE_EXPIRED: '130000000000006000',
+  /** Paid at once, but the reply says `EXCEPTION`: the client must query to learn it is paid. */
+  REPLY_LOST: '130000000000007000',
+  /** Not 16–24 digits: `ILLEGAL_PARAMETER` naming `DYNAMIC_ID`. */
+  MALFORMED: '12345',
+  /** A prefix no channel has: with channel auto-detection (`CHANNEL_TYPE=0`), `ILLEGAL_PARAMETER`. */
+  UNKNOWN_CHANNEL: '990730865806264036',
+}
+// --- end of generated
+const { WECHAT } = NAMED_CODES
 
 /** The special code: built by the sandbox itself (its `codes::code_from_parts`). */
 function code(behaviour, seconds = 0, { channel = WECHAT } = {}) {
@@ -84,34 +118,7 @@ const insufficientFundsAfter = (seconds, opts) => code(3, seconds, opts)
 const replyLostAfter = (seconds, opts) => code(7, seconds, opts)
 
 const codes = Object.freeze({
-  WECHAT,
-  ALIPAY,
-  QQ_WALLET,
-  UNION_PAY,
-  /** Any well-formed code: pays at once (WeChat). */
-  PAY_NOW: '130730865806264036',
-  /** Pays at once (Alipay). */
-  PAY_NOW_ALIPAY: '284214903060794755',
-  /** Confirms on the phone, pays after 3 s (the request is held until then). */
-  PAYS_AFTER_3S: paysAfter(3),
-  /** Pays only after the 80 s hold: SUCCESS with STATE 0 after 80 s; the client must poll. */
-  PAYS_AFTER_HOLD: paysAfter(90),
-  /** SUCCESS with STATE 0 at once ("user paying"), paid 3 s later: the client must poll. */
-  USER_PAYING: userPaying(3),
-  /** Insufficient funds at once: FAIL, STATE 6. */
-  INSUFFICIENT_FUNDS: code(3),
-  /** Never confirms: held the whole 80 s, then FAIL; the order is cancelled (STATE 2). */
-  NEVER_CONFIRMS: code(4),
-  /** SUCCESS with STATE 0 at once, never confirms: cancelled at 80 s. */
-  USER_PAYING_NEVER_CONFIRMS: code(5),
-  /** The payment code has expired: FAIL at once, STATE 6. */
-  CODE_EXPIRED: code(6),
-  /** Paid at once, but the reply says EXCEPTION: only a query tells it is paid. */
-  REPLY_LOST: replyLostAfter(0),
-  /** Not 16 to 24 digits: ILLEGAL_PARAMETER naming DYNAMIC_ID. */
-  MALFORMED: '12345',
-  /** A prefix no channel has: with channel 'Auto', ILLEGAL_PARAMETER. */
-  UNKNOWN_CHANNEL: '990730865806264036',
+  ...NAMED_CODES,
   code,
   paysAfter,
   userPaying,

@@ -1331,6 +1331,55 @@ class FlowEvents:
         ]
 
 
+class TestCodes:
+    """The testing kits' named test codes from the sandbox's own table (sandbox/src/codes.rs:
+    the channel prefixes and `NAMED`): Python's constants (python/sosopay/testing/codes.py),
+    Node's `codes` entries (node/testing.js) and their types (node/testing.d.ts), between
+    markers."""
+
+    src = ROOT / "sandbox/src/codes.rs"
+    py = ROOT / "python/sosopay/testing/codes.py"
+    js = ROOT / "node/testing.js"
+    ts = ROOT / "node/testing.d.ts"
+    begin = "// --- generated from sandbox/src/codes.rs (scripts/gen-foreign.py)\n"
+    PREFIX = re.compile(r"((?:^///[^\n]*\n)+)pub const (\w+): &str = \"(\d\d)\";", re.M)
+    NAMED = re.compile(r'NamedCode \{ name: "(\w+)", code: "(\d+)", doc: "((?:[^"\\]|\\.)*)" \}')
+
+    def __init__(self) -> None:
+        text = self.src.read_text(encoding="utf-8")
+        self.prefixes = [(" ".join(docs(m.group(1))), m.group(2), m.group(3)) for m in self.PREFIX.finditer(text)]
+        self.named = [(m.group(3).replace('\\"', '"'), m.group(1), m.group(2)) for m in self.NAMED.finditer(text)]
+        if len(self.prefixes) < 4 or not self.named:
+            raise SystemExit("gen-foreign: no channel prefixes or NAMED codes in sandbox/src/codes.rs")
+
+    def python(self) -> str:
+        names = [n for _, n, _ in self.prefixes + self.named]
+        out = ["__all__ = [\n"] + [f'    "{n}",\n' for n in names]
+        out += [f'    "{f}",\n' for f in ("code", "pays_after", "user_paying", "insufficient_funds_after", "reply_lost_after")]
+        out.append("]\n\n# Channel prefixes (the first two digits; CHANNEL_TYPE=0 detects the channel from them).\n")
+        for doc, n, v in self.prefixes:
+            out.append(f'{n}: Final = "{v}"\n"""{rst(doc)}"""\n')
+        out.append("\n# The named codes.\n")
+        for doc, n, v in self.named:
+            out.append(f'{n}: Final = "{v}"\n')
+            out.append(textwrap.fill(f'"""{rst(doc)}"""', 100) + "\n")
+        return "".join(out)
+
+    def javascript(self) -> str:
+        out = ["/** The channel prefixes and the named codes (the sandbox's own table). */\nconst NAMED_CODES = {\n"]
+        for doc, n, v in self.prefixes + self.named:
+            out.append(f"  /** {doc} */\n  {n}: '{v}',\n")
+        return "".join(out) + "}\n"
+
+    def typescript(self) -> str:
+        return "".join(f"  /** {doc} */\n  readonly {n}: '{v}'\n" for doc, n, v in self.prefixes + self.named)
+
+    def targets(self) -> List[Tuple[Path, str]]:
+        return [(self.py, replace_region(self.py, PY_BEGIN.replace("core/src/models.rs", "sandbox/src/codes.rs"), PY_END, self.python())),
+                (self.js, replace_region(self.js, self.begin, JS_END, self.javascript())),
+                (self.ts, replace_region(self.ts, "  " + self.begin, "  " + JS_END, self.typescript()))]
+
+
 def core_struct(path: str, name: str) -> Tuple[List[str], List[Tuple[List[str], str, str]]]:
     """A struct of the core outside models.rs: its docs and [(docs, field, type)]."""
     text = (ROOT / path).read_text(encoding="utf-8")
@@ -1714,6 +1763,18 @@ def self_test() -> int:
                 print(f"self-test: {runtime} flow events lack {want!r}", file=sys.stderr)
                 return 1
     print("gen-foreign: a new flow event reaches Kotlin/Swift, Node and Python")
+    # A new named test code.
+    tc = TestCodes()
+    tc.named = tc.named + [("Pays twice.", "PAYS_TWICE", "130000000000009000")]
+    forms_tc = {"Python": tc.python(), "Node": tc.javascript() + tc.typescript()}
+    expect_tc = {"Python": ['PAYS_TWICE: Final = "130000000000009000"', '    "PAYS_TWICE",\n'],
+                 "Node": ["  PAYS_TWICE: '130000000000009000',", "  readonly PAYS_TWICE: '130000000000009000'"]}
+    for runtime, wants in expect_tc.items():
+        for want in wants:
+            if want not in forms_tc[runtime]:
+                print(f"self-test: {runtime} test codes lack {want!r}", file=sys.stderr)
+                return 1
+    print("gen-foreign: a new named test code reaches the Python and Node testing kits")
     print("gen-foreign: a new core reply field reaches Kotlin/Swift, Node and Python")
     print("gen-foreign: a new sandbox ledger field reaches the Python and Node testing kits")
     print("gen-foreign: a new core request field reaches Kotlin/Swift, Node and Python (sync and async)")
@@ -1733,7 +1794,12 @@ def main() -> int:
     outputs += PythonRequests().targets(core, options)
     outputs.append((UniffiDefaults.path, UniffiDefaults().generate()))
     outputs.append((PythonLedger.out, PythonLedger().generate()))
-    outputs += NodeLedger().generate()
+    # testing.js and testing.d.ts have two generated regions each: the ledger's, then the codes'.
+    codes = TestCodes()
+    for path, text in NodeLedger().generate():
+        region = (codes.begin, JS_END, codes.javascript()) if path == codes.js else ("  " + codes.begin, "  " + JS_END, codes.typescript())
+        outputs.append((path, replace_region(path, *region, text)))
+    outputs.append(codes.targets()[0])
     outputs += [(options.uniffi, options.uniffi_rs()), (options.node, options.node_rs() + "\n" + options.node_outcome())]
     models = ROOT / "python/sosopay/models.py"
     # models.py has three generated regions: each replacement starts from the previous one's text.

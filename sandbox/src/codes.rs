@@ -32,6 +32,35 @@ pub const MALFORMED: &str = "12345";
 /// `ILLEGAL_PARAMETER`.
 pub const UNKNOWN_CHANNEL: &str = "990730865806264036";
 
+/// A test code with a name, as every testing kit offers it (`codes.PAY_NOW` in Python and Node).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NamedCode {
+    /// The kits' name (`PAY_NOW`).
+    pub name: &'static str,
+    /// The code.
+    pub code: &'static str,
+    /// What the customer does with it.
+    pub doc: &'static str,
+}
+
+/// The named test codes, in the order the kits list them (their Python and Node constants are
+/// generated from this table; a test checks each against the code builders).
+#[rustfmt::skip]
+pub const NAMED: &[NamedCode] = &[
+    NamedCode { name: "PAY_NOW", code: "130730865806264036", doc: "Any well-formed code: the customer pays at once (WeChat). `SUCCESS`, STATE 1." },
+    NamedCode { name: "PAY_NOW_ALIPAY", code: "284214903060794755", doc: "Pays at once (Alipay)." },
+    NamedCode { name: "PAYS_AFTER_3S", code: "130000000000001003", doc: "Confirms on the phone, pays after 3 s; the request is held until then (the demo's code)." },
+    NamedCode { name: "PAYS_AFTER_HOLD", code: "130000000000001090", doc: "Confirms but pays only after the 80 s hold (at 90 s): the reply is `SUCCESS` with STATE 0 after 80 s, and the client must poll until the order is paid." },
+    NamedCode { name: "USER_PAYING", code: "130000000000002003", doc: "`SUCCESS` with STATE 0 at once (\"user paying\"); paid 3 s later: the client must poll." },
+    NamedCode { name: "INSUFFICIENT_FUNDS", code: "130000000000003000", doc: "Insufficient funds at once: `FAIL` (`NOTENOUGH`), STATE 6." },
+    NamedCode { name: "NEVER_CONFIRMS", code: "130000000000004000", doc: "Never confirms: the request is held the whole 80 s, then `FAIL`; the order is cancelled (STATE 2)." },
+    NamedCode { name: "USER_PAYING_NEVER_CONFIRMS", code: "130000000000005000", doc: "`SUCCESS` with STATE 0 at once, and never confirms: cancelled (STATE 2) at 80 s." },
+    NamedCode { name: "CODE_EXPIRED", code: "130000000000006000", doc: "The payment code has expired: `FAIL` (`AUTH_CODE_EXPIRED`) at once, STATE 6." },
+    NamedCode { name: "REPLY_LOST", code: "130000000000007000", doc: "Paid at once, but the reply says `EXCEPTION`: the client must query to learn it is paid." },
+    NamedCode { name: "MALFORMED", code: "12345", doc: "Not 16–24 digits: `ILLEGAL_PARAMETER` naming `DYNAMIC_ID`." },
+    NamedCode { name: "UNKNOWN_CHANNEL", code: "990730865806264036", doc: "A prefix no channel has: with channel auto-detection (`CHANNEL_TYPE=0`), `ILLEGAL_PARAMETER`." },
+];
+
 /// What a special code makes the customer do (its behaviour digit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
@@ -186,6 +215,33 @@ mod tests {
         ] {
             assert_eq!(code_from_parts(b, s, ch).map_err(|e| e.0), Err(field));
         }
+    }
+
+    #[test]
+    fn the_named_codes_are_the_builders_codes() {
+        let named = |n: &str| {
+            NAMED
+                .iter()
+                .find(|c| c.name == n)
+                .map(|c| c.code.to_owned())
+                .expect("named")
+        };
+        assert_eq!(named("PAY_NOW"), PAY_NOW);
+        assert_eq!(named("PAY_NOW_ALIPAY"), PAY_NOW_ALIPAY);
+        assert_eq!(named("PAYS_AFTER_3S"), pays_after(3));
+        assert_eq!(named("PAYS_AFTER_HOLD"), pays_after(90));
+        assert_eq!(named("USER_PAYING"), user_paying(3));
+        assert_eq!(named("INSUFFICIENT_FUNDS"), insufficient_funds_after(0));
+        assert_eq!(named("NEVER_CONFIRMS"), never_confirms());
+        assert_eq!(
+            named("USER_PAYING_NEVER_CONFIRMS"),
+            user_paying_never_confirms()
+        );
+        assert_eq!(named("CODE_EXPIRED"), code_expired());
+        assert_eq!(named("REPLY_LOST"), reply_lost_after(0));
+        assert_eq!(named("MALFORMED"), MALFORMED);
+        assert_eq!(named("UNKNOWN_CHANNEL"), UNKNOWN_CHANNEL);
+        assert_eq!(NAMED.len(), 12);
     }
 
     #[test]

@@ -22,6 +22,7 @@ from typing import Final
 
 from .. import _native
 
+# --- generated from sandbox/src/codes.rs (scripts/gen-foreign.py)
 __all__ = [
     "WECHAT",
     "ALIPAY",
@@ -48,13 +49,43 @@ __all__ = [
 
 # Channel prefixes (the first two digits; CHANNEL_TYPE=0 detects the channel from them).
 WECHAT: Final = "13"
-"""WeChat Pay (``10``–``15``)."""
+"""WeChat Pay's prefix (``10``–``15``)."""
 ALIPAY: Final = "28"
-"""Alipay (``25``–``30``)."""
+"""Alipay's prefix (``25``–``30``)."""
 QQ_WALLET: Final = "91"
-"""QQ Wallet."""
+"""QQ Wallet's prefix."""
 UNION_PAY: Final = "62"
-"""UnionPay."""
+"""UnionPay's prefix."""
+
+# The named codes.
+PAY_NOW: Final = "130730865806264036"
+"""Any well-formed code: the customer pays at once (WeChat). ``SUCCESS``, STATE 1."""
+PAY_NOW_ALIPAY: Final = "284214903060794755"
+"""Pays at once (Alipay)."""
+PAYS_AFTER_3S: Final = "130000000000001003"
+"""Confirms on the phone, pays after 3 s; the request is held until then (the demo's code)."""
+PAYS_AFTER_HOLD: Final = "130000000000001090"
+"""Confirms but pays only after the 80 s hold (at 90 s): the reply is ``SUCCESS`` with STATE 0 after
+80 s, and the client must poll until the order is paid."""
+USER_PAYING: Final = "130000000000002003"
+"""``SUCCESS`` with STATE 0 at once ("user paying"); paid 3 s later: the client must poll."""
+INSUFFICIENT_FUNDS: Final = "130000000000003000"
+"""Insufficient funds at once: ``FAIL`` (``NOTENOUGH``), STATE 6."""
+NEVER_CONFIRMS: Final = "130000000000004000"
+"""Never confirms: the request is held the whole 80 s, then ``FAIL``; the order is cancelled (STATE
+2)."""
+USER_PAYING_NEVER_CONFIRMS: Final = "130000000000005000"
+"""``SUCCESS`` with STATE 0 at once, and never confirms: cancelled (STATE 2) at 80 s."""
+CODE_EXPIRED: Final = "130000000000006000"
+"""The payment code has expired: ``FAIL`` (``AUTH_CODE_EXPIRED``) at once, STATE 6."""
+REPLY_LOST: Final = "130000000000007000"
+"""Paid at once, but the reply says ``EXCEPTION``: the client must query to learn it is paid."""
+MALFORMED: Final = "12345"
+"""Not 16–24 digits: ``ILLEGAL_PARAMETER`` naming ``DYNAMIC_ID``."""
+UNKNOWN_CHANNEL: Final = "990730865806264036"
+"""A prefix no channel has: with channel auto-detection (``CHANNEL_TYPE=0``),
+``ILLEGAL_PARAMETER``."""
+# --- end of generated
 
 # Behaviour digits.
 _CONFIRM_THEN_PAY: Final = 1
@@ -96,31 +127,3 @@ def reply_lost_after(seconds: int, *, channel: str = WECHAT) -> str:
     """Pays after ``seconds`` (held), but the gateway's reply is ``EXCEPTION``: the order IS
     paid (STATE 1) and only a query tells."""
     return code(_EXCEPTION_PAID, seconds, channel=channel)
-
-
-PAY_NOW: Final = "130730865806264036"
-"""Any well-formed code: the customer pays at once (WeChat). ``SUCCESS``, STATE 1."""
-PAY_NOW_ALIPAY: Final = "284214903060794755"
-"""Pays at once (Alipay)."""
-PAYS_AFTER_3S: Final = pays_after(3)
-"""Confirms on the phone, pays after 3 s; the request is held until then (the demo's code)."""
-PAYS_AFTER_HOLD: Final = pays_after(90)
-"""Confirms but pays only after the 80 s hold (at 90 s): the reply is ``SUCCESS`` with STATE 0
-after 80 s, and the client must poll until the order is paid."""
-USER_PAYING: Final = user_paying(3)
-"""``SUCCESS`` with STATE 0 at once ("user paying"); paid 3 s later: the client must poll."""
-INSUFFICIENT_FUNDS: Final = code(_INSUFFICIENT)
-"""Insufficient funds at once: ``FAIL`` (``NOTENOUGH``), STATE 6."""
-NEVER_CONFIRMS: Final = code(_NEVER_CONFIRMS)
-"""Never confirms: the request is held the whole 80 s, then ``FAIL``; the order is cancelled
-(STATE 2)."""
-USER_PAYING_NEVER_CONFIRMS: Final = code(_PAYING_NEVER)
-"""``SUCCESS`` with STATE 0 at once, and never confirms: cancelled (STATE 2) at 80 s."""
-CODE_EXPIRED: Final = code(_EXPIRED)
-"""The payment code has expired: ``FAIL`` (``AUTH_CODE_EXPIRED``) at once, STATE 6."""
-REPLY_LOST: Final = reply_lost_after(0)
-"""Paid at once, but the reply says ``EXCEPTION``: the client must query to learn it is paid."""
-MALFORMED: Final = "12345"
-"""Not 16–24 digits: ``ILLEGAL_PARAMETER`` naming ``DYNAMIC_ID``."""
-UNKNOWN_CHANNEL: Final = "990730865806264036"
-"""A prefix no channel has: with ``channel="Auto"`` (``CHANNEL_TYPE=0``), ``ILLEGAL_PARAMETER``."""
