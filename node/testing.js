@@ -14,6 +14,7 @@
 
 const native = require('./index.js')
 const { Client } = require('./sosopay.js')
+const { fromNative } = require('./errors.js')
 
 /** The document's test merchant, registered in every sandbox unless `merchants` says otherwise. */
 const TEST_BUSI_CODE = '0010000001'
@@ -38,9 +39,10 @@ class SandboxError extends Error {
 
 /** The native layer's error as this kit's: a `SandboxError`, or a `TimeoutError` (status 408). */
 function converted(e) {
+  if (e instanceof SandboxError || (e && e.name === 'TimeoutError')) return e
   const m = e && typeof e.message === 'string' ? e.message : ''
   const i = m.indexOf(PREFIX)
-  if (i < 0) return e
+  if (i < 0) return fromNative(e) // an argument of the wrong type: a ValidationError naming it
   let p
   try {
     p = JSON.parse(m.slice(i + PREFIX.length))

@@ -16,7 +16,7 @@ use sosopay::{ClientConfig, Error, RetryPolicy};
 
 use crate::error::{to_napi, validation, IntoNapi};
 use crate::flows::{self, CancelToken, ProgressFn};
-use crate::input::CodeOr;
+use crate::input::{ChargeCode, CodeOr, Text};
 use crate::options::{wait_in, PaymentOutcome, RequestLog, WaitOptions};
 use crate::replies::{CancelReply, FlowRechargeReply, OrderReply, QueryReply, RefundReply};
 use crate::requests::{
@@ -392,7 +392,7 @@ impl Client {
     pub fn wait_for_payment<'e>(
         &self,
         env: &'e Env,
-        charge_code: String,
+        #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
         mut options: Option<WaitOptions>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<Object<'e>> {
@@ -407,7 +407,7 @@ impl Client {
                 {
                     return Err(flows::aborted());
                 }
-                c.wait_for_payment_with(&charge_code, &opts, &ctl)
+                c.wait_for_payment_with(&charge_code.0, &opts, &ctl)
                     .map(PaymentOutcome::from)
                     .napi()
             }

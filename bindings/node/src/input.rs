@@ -358,6 +358,7 @@ macro_rules! arg_names {
 
 arg_names!(
     Key = "key",
+    BusiId = "busiId",
     Sign = "sign",
     ChargeCode = "chargeCode",
     BusiCode = "busiCode",

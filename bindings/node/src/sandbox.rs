@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 use sosopay_sandbox::kit::{self, KitOptions, SandboxHandle};
 use sosopay_sandbox::SandboxError;
 
+use crate::input::{BusiId, ChargeCode, Key, Text};
+
 /// Marks a sandbox error; node/testing.js turns it into a `SandboxError` (a `TimeoutError`
 /// for status 408).
 const PREFIX: &str = "[sosopay-sandbox]";
@@ -157,7 +159,10 @@ impl NativeSandbox {
 
     /// One order (ledger form), or `null`.
     #[napi]
-    pub fn order(&self, charge_code: String) -> napi::Result<Option<Value>> {
+    pub fn order(
+        &self,
+        #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
+    ) -> napi::Result<Option<Value>> {
         Ok(self
             .0
             .order(&charge_code)
@@ -167,7 +172,10 @@ impl NativeSandbox {
 
     /// The customer pays an order awaiting payment; returns the order.
     #[napi]
-    pub fn pay(&self, charge_code: String) -> napi::Result<Value> {
+    pub fn pay(
+        &self,
+        #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
+    ) -> napi::Result<Value> {
         self.0
             .pay(&charge_code)
             .map(|o| to_json(&o))
@@ -176,7 +184,10 @@ impl NativeSandbox {
 
     /// The payment of an order awaiting payment fails (STATE 6); returns the order.
     #[napi]
-    pub fn fail(&self, charge_code: String) -> napi::Result<Value> {
+    pub fn fail(
+        &self,
+        #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
+    ) -> napi::Result<Value> {
         self.0
             .fail(&charge_code)
             .map(|o| to_json(&o))
@@ -213,7 +224,11 @@ impl NativeSandbox {
 
     /// Registers (or re-keys) a merchant.
     #[napi]
-    pub fn add_merchant(&self, busi_id: String, key: String) -> napi::Result<()> {
+    pub fn add_merchant(
+        &self,
+        #[napi(ts_arg_type = "string")] busi_id: Text<BusiId>,
+        #[napi(ts_arg_type = "string")] key: Text<Key>,
+    ) -> napi::Result<()> {
         self.0.add_merchant(&busi_id, &key).map_err(sandbox_err)
     }
 
@@ -241,7 +256,7 @@ impl NativeSandbox {
     pub fn wait_for_state<'env>(
         &self,
         env: &'env Env,
-        charge_code: String,
+        #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
         states: Vec<String>,
         timeout_ms: f64,
     ) -> napi::Result<PromiseRaw<'env, Value>> {

@@ -1,0 +1,77 @@
+'use strict'
+// Hostile input: every public function and constructor, given values of every JS kind in every
+// argument position, either works or throws/rejects a SosopayError subclass. Nothing crashes the
+// process, and no TypeError or napi message escapes (bindings/node/src/input.rs).
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const sosopay = require('../sosopay.js')
+
+const { SosopayError, Client, Envelope, NotificationVerifier, MemoryIdempotencyStore } = sosopay
+const KEY = '98SDKFUO432HNODS098EEE07U9DUOIUE'
+const RAW = /Failed to convert|none of these types|Cannot convert|rust type|napi/
+
+const VALUES = [
+  undefined, null, true, 0, -1, 1.5, NaN, Infinity, 2 ** 64, 10n, -5n, '', 'x', '12.50', ' ',
+  '\u0000', 'é'.repeat(3), {}, [], [1, 'a'], () => 1, Symbol('s'), new Date(0), Buffer.from('hi'),
+  new Uint8Array([1, 2]), { chargeCode: 5 }, { amount: {} }, { goods: [null] }, Object.create(null),
+]
+
+async function check(what, call) {
+  let r
+  try {
+    r = call()
+    if (r && typeof r.then === 'function') r = await r
+  } catch (e) {
+    assert.ok(e instanceof SosopayError, `${what}: ${e && e.name}: ${e && e.message}`)
+    assert.doesNotMatch(String(e.message), RAW, what)
+  }
+}
+
+const base = { busiCode: '0010000001', key: KEY, baseUrl: 'http://127.0.0.1:9/', defaultOperId: 'o', defaultDevId: 'd', timeoutMs: 200, connectTimeoutMs: 200 }
+
+test('every argument of every kind: a SosopayError or a result', async () => {
+  const c = new Client({ ...base, retry: { maxAttempts: 1 } })
+  const env = new Envelope(KEY)
+  const ver = new NotificationVerifier({ key: KEY })
+  const store = new MemoryIdempotencyStore()
+  const sale = { chargeCode: 'H-1', amount: '1.00', dynamicId: '130730865806264036', paySubject: 'x' }
+  const calls = {
+    'new Client': (v) => new Client(v),
+    'new Client.busiCode': (v) => new Client({ ...base, busiCode: v }),
+    'new Client.retry': (v) => new Client({ ...base, retry: v }),
+    'new Client.onRequest': (v) => new Client({ ...base, onRequest: v }),
+    'new Client.encrypt': (v) => new Client({ ...base, encrypt: v }),
+    micropay: (v) => c.micropay(v),
+    'micropay.amount': (v) => c.micropay({ ...sale, amount: v }),
+    'micropay.amountFen': (v) => c.micropay({ ...sale, amount: undefined, amountFen: v }),
+    'micropay.goods': (v) => c.micropay({ ...sale, goods: v }),
+    'micropay.goods[0]': (v) => c.micropay({ ...sale, goods: [v] }),
+    'micropay.timeExpire': (v) => c.micropay({ ...sale, timeExpire: v }),
+    query: (v) => c.query(v),
+    cancel: (v) => c.cancel(v),
+    refund: (v) => c.refund(v),
+    createQrOrder: (v) => c.createQrOrder(v),
+    flowRecharge: (v) => c.flowRecharge(v),
+    'micropayAndWait.options': (v) => c.micropayAndWait({ ...sale, chargeCode: 5 }, v),
+    'waitForPayment': (v) => c.waitForPayment(v, { deadlineMs: 1 }),
+    signBody: (v) => sosopay.signBody(KEY, v, v),
+    'signBody.key': (v) => sosopay.signBody(v, 'b'),
+    verifyBody: (v) => sosopay.verifyBody(KEY, v, v),
+    encrypt: (v) => sosopay.encrypt(KEY, v),
+    decrypt: (v) => sosopay.decrypt(KEY, v),
+    'new Envelope': (v) => new Envelope(v),
+    'Envelope.seal': (v) => env.seal(v, v),
+    'Envelope.open': (v) => env.open(v, v),
+    'Envelope.decrypt': (v) => env.decrypt(v),
+    parseNotification: (v) => sosopay.parseNotification(v),
+    'parseNotification.body': (v) => sosopay.parseNotification({ key: KEY, query: 'sign=x', body: v }),
+    'NotificationVerifier.parse': (v) => ver.parse(v, v),
+    'new NotificationVerifier': (v) => new NotificationVerifier(v),
+    'MemoryIdempotencyStore.begin': (v) => store.begin(v),
+    yuanToFen: (v) => sosopay.yuanToFen(v),
+    fenToYuan: (v) => sosopay.fenToYuan(v),
+  }
+  for (const [what, call] of Object.entries(calls)) {
+    for (const [i, v] of VALUES.entries()) await check(`${what}(VALUES[${i}])`, () => call(v))
+  }
+})
