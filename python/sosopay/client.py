@@ -51,6 +51,8 @@ ProgressCallback = Callable[[FlowEvent], None]
 def _goods(goods: Optional[Sequence[Goods]]) -> Optional[Sequence[Goods]]:
     if goods is None:
         return None
+    if isinstance(goods, (str, bytes, dict)) or not hasattr(goods, "__iter__"):
+        raise TypeError(f"goods: expected a list of sosopay.Goods, got {type(goods).__name__}")
     items = list(goods)
     for i, g in enumerate(items):
         if not isinstance(g, Goods):

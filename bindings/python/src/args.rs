@@ -177,3 +177,53 @@ fn goods_item(g: &Bound<'_, PyAny>, at: &str) -> PyResult<Goods> {
         },
     })
 }
+
+/// The Python name of a positional argument.
+pub trait ArgName {
+    /// As Python spells it.
+    const NAME: &'static str;
+}
+
+macro_rules! arg_names {
+    ($($t:ident = $n:literal),* $(,)?) => {
+        $(
+            #[doc = concat!("The argument `", $n, "`.")]
+            pub struct $t;
+            impl ArgName for $t {
+                const NAME: &'static str = $n;
+            }
+        )*
+    };
+}
+
+arg_names!(
+    Key = "key",
+    Body = "body",
+    ChargeCode = "charge_code",
+    BusiCode = "busi_code",
+    Sign = "sign",
+    Ciphertext = "ciphertext",
+    Query = "query",
+    Id = "id",
+);
+
+/// A `str` argument named `N`: a wrong type is `TypeError("key: expected a str, got int")`
+/// (pyo3's own message names no argument).
+pub struct Text<N>(pyo3::pybacked::PyBackedStr, std::marker::PhantomData<N>);
+
+impl<N> std::ops::Deref for Text<N> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'a, 'py, N: ArgName> FromPyObject<'a, 'py> for Text<N> {
+    type Error = PyErr;
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let v: &Bound<'py, PyAny> = &obj;
+        v.extract::<pyo3::pybacked::PyBackedStr>()
+            .map(|s| Text(s, std::marker::PhantomData))
+            .map_err(|_| type_error(N::NAME, &format!("expected a str, got {}", type_name(v))))
+    }
+}

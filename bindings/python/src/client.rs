@@ -9,7 +9,7 @@ use pyo3::types::PyDict;
 use sosopay::client::parse_format;
 use sosopay::{Client, ClientConfig, RequestLog};
 
-use crate::args::Args;
+use crate::args::{Args, ChargeCode, Text};
 use crate::convert::to_py_dict;
 use crate::errors::OrPyErr;
 use crate::flows::{self, PyCancelToken};
@@ -180,13 +180,14 @@ impl PyClient {
     #[pyo3(signature = (charge_code, wait, cancel = None, on_progress = None))]
     fn wait_for_payment<'py>(
         &self,
-        charge_code: String,
+        charge_code: Text<ChargeCode>,
         wait: &Bound<'py, PyDict>,
         cancel: Option<&Bound<'py, PyCancelToken>>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let opts = requests::wait_options(&Args(wait))?;
         let ctl = flows::control(cancel, on_progress);
+        let charge_code = charge_code.to_owned();
         self.run(wait.py(), move |c| {
             c.wait_for_payment_with(&charge_code, &opts, &ctl)
         })

@@ -1,11 +1,11 @@
 //! The envelope: signatures and the 3DES body encryption.
 
 use pyo3::prelude::*;
-use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyBytes, PyString};
 use sosopay::envelope as core;
 use sosopay::{Envelope, MerchantKey};
 
+use crate::args::{Body, BusiCode, ChargeCode, Ciphertext, Key, Sign, Text};
 use crate::convert::timestamp_arg;
 use crate::errors::{type_error, OrPyErr};
 
@@ -30,8 +30,8 @@ fn bytes_arg<'a>(v: &'a Bound<'_, PyAny>, field: &str) -> PyResult<std::borrow::
 #[pyo3(signature = (key, body, timestamp = None))]
 pub fn sign_body(
     py: Python<'_>,
-    key: PyBackedStr,
-    body: PyBackedStr,
+    key: Text<Key>,
+    body: Text<Body>,
     timestamp: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<String> {
     let k = self::key(py, &key)?;
@@ -43,8 +43,8 @@ pub fn sign_body(
 #[pyo3(signature = (key, charge_code, timestamp = None))]
 pub fn sign_query(
     py: Python<'_>,
-    key: PyBackedStr,
-    charge_code: PyBackedStr,
+    key: Text<Key>,
+    charge_code: Text<ChargeCode>,
     timestamp: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<String> {
     let k = self::key(py, &key)?;
@@ -56,9 +56,9 @@ pub fn sign_query(
 #[pyo3(signature = (key, charge_code, busi_code, timestamp = None))]
 pub fn sign_cancel(
     py: Python<'_>,
-    key: PyBackedStr,
-    charge_code: PyBackedStr,
-    busi_code: PyBackedStr,
+    key: Text<Key>,
+    charge_code: Text<ChargeCode>,
+    busi_code: Text<BusiCode>,
     timestamp: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<String> {
     let k = self::key(py, &key)?;
@@ -69,9 +69,9 @@ pub fn sign_cancel(
 #[pyfunction]
 pub fn verify_body(
     py: Python<'_>,
-    key: PyBackedStr,
-    sign: PyBackedStr,
-    body: PyBackedStr,
+    key: Text<Key>,
+    sign: Text<Sign>,
+    body: Text<Body>,
 ) -> PyResult<u64> {
     let k = self::key(py, &key)?;
     Ok(core::verify_body(&k, &sign, &body)
@@ -83,9 +83,9 @@ pub fn verify_body(
 #[pyfunction]
 pub fn verify_query(
     py: Python<'_>,
-    key: PyBackedStr,
-    sign: PyBackedStr,
-    charge_code: PyBackedStr,
+    key: Text<Key>,
+    sign: Text<Sign>,
+    charge_code: Text<ChargeCode>,
 ) -> PyResult<u64> {
     let k = self::key(py, &key)?;
     Ok(core::verify_query(&k, &sign, &charge_code)
@@ -97,10 +97,10 @@ pub fn verify_query(
 #[pyfunction]
 pub fn verify_cancel(
     py: Python<'_>,
-    key: PyBackedStr,
-    sign: PyBackedStr,
-    charge_code: PyBackedStr,
-    busi_code: PyBackedStr,
+    key: Text<Key>,
+    sign: Text<Sign>,
+    charge_code: Text<ChargeCode>,
+    busi_code: Text<BusiCode>,
 ) -> PyResult<u64> {
     let k = self::key(py, &key)?;
     Ok(core::verify_cancel(&k, &sign, &charge_code, &busi_code)
@@ -110,21 +110,21 @@ pub fn verify_cancel(
 
 /// 3DES-encrypts `plaintext` (str as UTF-8, or bytes) with `key`; returns Base64.
 #[pyfunction]
-pub fn encrypt(py: Python<'_>, key: PyBackedStr, plaintext: &Bound<'_, PyAny>) -> PyResult<String> {
+pub fn encrypt(py: Python<'_>, key: Text<Key>, plaintext: &Bound<'_, PyAny>) -> PyResult<String> {
     let k = self::key(py, &key)?;
     Ok(core::encrypt(&k, &bytes_arg(plaintext, "plaintext")?))
 }
 
 /// Decrypts Base64 3DES text to a UTF-8 `str`.
 #[pyfunction]
-pub fn decrypt(py: Python<'_>, key: PyBackedStr, ciphertext: PyBackedStr) -> PyResult<String> {
+pub fn decrypt(py: Python<'_>, key: Text<Key>, ciphertext: Text<Ciphertext>) -> PyResult<String> {
     let k = self::key(py, &key)?;
     Envelope::new(k).decrypt_to_string(&ciphertext).or_py(py)
 }
 
 /// The body as it is signed: Java `\s` characters removed.
 #[pyfunction]
-pub fn strip_java_whitespace(body: PyBackedStr) -> String {
+pub fn strip_java_whitespace(body: Text<Body>) -> String {
     core::strip_java_whitespace(&body).into_owned()
 }
 
@@ -137,7 +137,7 @@ pub struct PyEnvelope {
 #[pymethods]
 impl PyEnvelope {
     #[new]
-    fn new(py: Python<'_>, key: PyBackedStr) -> PyResult<Self> {
+    fn new(py: Python<'_>, key: Text<Key>) -> PyResult<Self> {
         Ok(PyEnvelope {
             inner: Envelope::new(self::key(py, &key)?),
         })
@@ -148,14 +148,19 @@ impl PyEnvelope {
     fn seal(
         &self,
         py: Python<'_>,
-        body: PyBackedStr,
+        body: Text<Body>,
         timestamp: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<(String, String)> {
         self.inner.seal(&timestamp_arg(timestamp)?, &body).or_py(py)
     }
 
     /// Decrypts a sealed body and verifies its signature; returns the plaintext.
-    fn open(&self, py: Python<'_>, sign: PyBackedStr, ciphertext: PyBackedStr) -> PyResult<String> {
+    fn open(
+        &self,
+        py: Python<'_>,
+        sign: Text<Sign>,
+        ciphertext: Text<Ciphertext>,
+    ) -> PyResult<String> {
         self.inner.open(&sign, &ciphertext).or_py(py)
     }
 
@@ -164,7 +169,7 @@ impl PyEnvelope {
     fn sign_body(
         &self,
         py: Python<'_>,
-        body: PyBackedStr,
+        body: Text<Body>,
         timestamp: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<String> {
         self.inner
@@ -173,7 +178,7 @@ impl PyEnvelope {
     }
 
     /// Raises `SignatureError` unless `sign` signs `body`; returns the timestamp in Unix ms.
-    fn verify_body(&self, py: Python<'_>, sign: PyBackedStr, body: PyBackedStr) -> PyResult<u64> {
+    fn verify_body(&self, py: Python<'_>, sign: Text<Sign>, body: Text<Body>) -> PyResult<u64> {
         Ok(core::verify_body(self.inner.key(), &sign, &body)
             .or_py(py)?
             .timestamp_millis())
@@ -185,7 +190,7 @@ impl PyEnvelope {
     }
 
     /// Decrypts Base64 to a UTF-8 `str`.
-    fn decrypt(&self, py: Python<'_>, ciphertext: PyBackedStr) -> PyResult<String> {
+    fn decrypt(&self, py: Python<'_>, ciphertext: Text<Ciphertext>) -> PyResult<String> {
         self.inner.decrypt_to_string(&ciphertext).or_py(py)
     }
 
@@ -193,7 +198,7 @@ impl PyEnvelope {
     fn decrypt_bytes<'py>(
         &self,
         py: Python<'py>,
-        ciphertext: PyBackedStr,
+        ciphertext: Text<Ciphertext>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let pt = self.inner.decrypt(&ciphertext).or_py(py)?;
         Ok(PyBytes::new(py, &pt))

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use sosopay::models::Notification;
 use sosopay::notify::{self, Claim, Delivery, IdempotencyStore, WebhookOutcome};
 use sosopay::{Error, MemoryIdempotencyStore, NotificationVerifier};
 
+use crate::args::{Id, Key, Query, Text};
 use crate::convert::{to_py_dict, whole_from_py};
 use crate::envelope::key;
 use crate::errors::{type_error, validation, OrPyErr};
@@ -66,7 +66,7 @@ pub struct PyVerifier {
 impl PyVerifier {
     #[new]
     #[pyo3(signature = (key, *, max_age = None))]
-    fn new(py: Python<'_>, key: PyBackedStr, max_age: Option<f64>) -> PyResult<Self> {
+    fn new(py: Python<'_>, key: Text<Key>, max_age: Option<f64>) -> PyResult<Self> {
         let k = self::key(py, &key)?;
         Ok(PyVerifier {
             inner: NotificationVerifier::new(k).with_max_age(max_age_arg(py, max_age)?),
@@ -79,7 +79,7 @@ impl PyVerifier {
     fn parse(
         &self,
         py: Python<'_>,
-        query: PyBackedStr,
+        query: Text<Query>,
         body: &Bound<'_, PyAny>,
         now_ms: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyNotification> {
@@ -109,8 +109,8 @@ impl PyVerifier {
 #[pyo3(signature = (key, query, body, *, max_age = None))]
 pub fn parse_notification(
     py: Python<'_>,
-    key: PyBackedStr,
-    query: PyBackedStr,
+    key: Text<Key>,
+    query: Text<Query>,
     body: &Bound<'_, PyAny>,
     max_age: Option<f64>,
 ) -> PyResult<PyNotification> {
@@ -136,17 +136,17 @@ impl PyMemoryStore {
     }
 
     /// Claims `id`: `"new"`, `"in_progress"` or `"done"`.
-    fn begin(&self, py: Python<'_>, id: PyBackedStr) -> PyResult<&'static str> {
+    fn begin(&self, py: Python<'_>, id: Text<Id>) -> PyResult<&'static str> {
         Ok(self.inner.begin(&id).or_py(py)?.snake_name())
     }
 
     /// Marks `id` processed.
-    fn complete(&self, py: Python<'_>, id: PyBackedStr) -> PyResult<()> {
+    fn complete(&self, py: Python<'_>, id: Text<Id>) -> PyResult<()> {
         self.inner.complete(&id).or_py(py)
     }
 
     /// Releases a failed claim.
-    fn abandon(&self, py: Python<'_>, id: PyBackedStr) -> PyResult<()> {
+    fn abandon(&self, py: Python<'_>, id: Text<Id>) -> PyResult<()> {
         self.inner.abandon(&id).or_py(py)
     }
 
