@@ -5302,9 +5302,9 @@ public func FfiConverterTypeDynamicIdType_lower(_ value: DynamicIdType) -> RustB
 
 
 /**
- * What a flow is doing, for a progress display ("waiting for the customer… 12 s"). Events come
- * in order: `Sending` first (till flow only), `Done` last. `elapsedMs`: time since the flow
- * started.
+ * What a flow is doing, for a progress display ("waiting for the customer… 12 s"). Events
+ * come in order: `Sending` first (the till flow only), `Done` last.
+ * `elapsedMs`: time since the flow started.
  */
 
 public enum FlowEvent: Equatable, Hashable {
@@ -5318,8 +5318,8 @@ public enum FlowEvent: Equatable, Hashable {
          */elapsedMs: Int64
     )
     /**
-     * Not settled yet: the gateway holds the payment while the customer confirms, or the next
-     * query is due.
+     * The payment is not settled yet: the gateway holds it while the customer confirms, or its
+     * outcome is being settled by querying.
      */
     case waiting(
         /**
@@ -5327,7 +5327,7 @@ public enum FlowEvent: Equatable, Hashable {
          */elapsedMs: Int64
     )
     /**
-     * A query answered.
+     * A query answered; `state` is the order's state when the gateway showed one.
      */
     case queried(
         /**
@@ -5338,22 +5338,22 @@ public enum FlowEvent: Equatable, Hashable {
          */elapsedMs: Int64
     )
     /**
-     * The flow is cancelling the order.
+     * The flow is cancelling the order: at the deadline, or because cancelling was requested.
      */
     case cancelling(
         /**
-         * True when the caller cancelled (rather than the deadline passing).
+         * `true` when the caller cancelled (rather than the deadline passing).
          */requested: Bool, 
         /**
          * Time since the flow started, ms.
          */elapsedMs: Int64
     )
     /**
-     * The flow ended with this status (the same as the outcome's).
+     * The flow ended with this status.
      */
     case done(
         /**
-         * The final status.
+         * The final status (the same as the returned outcome's).
          */status: OutcomeStatus, 
         /**
          * Time since the flow started, ms.

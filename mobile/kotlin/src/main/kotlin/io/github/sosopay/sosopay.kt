@@ -6809,9 +6809,9 @@ public object FfiConverterTypeDynamicIdType : FfiConverterRustBuffer<DynamicIdTy
 
 
 /**
- * What a flow is doing, for a progress display ("waiting for the customer… 12 s"). Events come
- * in order: `Sending` first (till flow only), `Done` last. `elapsedMs`: time since the flow
- * started.
+ * What a flow is doing, for a progress display ("waiting for the customer… 12 s"). Events
+ * come in order: `Sending` first (the till flow only), `Done` last.
+ * `elapsedMs`: time since the flow started.
  */
 sealed class FlowEvent {
     
@@ -6831,8 +6831,8 @@ sealed class FlowEvent {
     }
     
     /**
-     * Not settled yet: the gateway holds the payment while the customer confirms, or the next
-     * query is due.
+     * The payment is not settled yet: the gateway holds it while the customer confirms, or its
+     * outcome is being settled by querying.
      */
     data class Waiting(
         /**
@@ -6847,7 +6847,7 @@ sealed class FlowEvent {
     }
     
     /**
-     * A query answered.
+     * A query answered; `state` is the order's state when the gateway showed one.
      */
     data class Queried(
         /**
@@ -6866,11 +6866,11 @@ sealed class FlowEvent {
     }
     
     /**
-     * The flow is cancelling the order.
+     * The flow is cancelling the order: at the deadline, or because cancelling was requested.
      */
     data class Cancelling(
         /**
-         * True when the caller cancelled (rather than the deadline passing).
+         * `true` when the caller cancelled (rather than the deadline passing).
          */
         val `requested`: kotlin.Boolean, 
         /**
@@ -6885,11 +6885,11 @@ sealed class FlowEvent {
     }
     
     /**
-     * The flow ended with this status (the same as the outcome's).
+     * The flow ended with this status.
      */
     data class Done(
         /**
-         * The final status.
+         * The final status (the same as the returned outcome's).
          */
         val `status`: io.github.sosopay.OutcomeStatus, 
         /**
