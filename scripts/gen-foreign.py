@@ -1657,6 +1657,16 @@ def comment(lines: List[str], indent: str) -> str:
     return "".join(f"{indent}///{' ' if line else ''}{line}\n" for line in lines)
 
 
+def lacking(forms: Dict[str, str], expect: Dict[str, List[str]], what: str) -> bool:
+    """Whether a runtime's generated text lacks a line the self-test expects (said on stderr)."""
+    for runtime, wants in expect.items():
+        for want in wants:
+            if want not in forms[runtime]:
+                print(f"self-test: {runtime} {what} lack {want!r}", file=sys.stderr)
+                return True
+    return False
+
+
 def self_test() -> int:
     """A field added to a core reply reaches every runtime: adds two (a text and an amount) to
     the parsed OrderReply and checks each generated form carries them."""
@@ -1708,11 +1718,8 @@ def self_test() -> int:
         "Node": ["pub max_queries: Option<f64>,", 'count(o.max_queries, "maxQueries")?'],
         "Python": ['let max_queries = a.opt_count("max_queries")?.unwrap_or(d.max_queries);'],
     }
-    for runtime, wants in expect_opt.items():
-        for want in wants:
-            if want not in forms_opt[runtime]:
-                print(f"self-test: {runtime} flow options lack {want!r}", file=sys.stderr)
-                return 1
+    if lacking(forms_opt, expect_opt, "flow options"):
+        return 1
     # A new error variant.
     global core_errors
     real = core_errors
@@ -1732,22 +1739,16 @@ def self_test() -> int:
         "Python": ["class RateLimitedError(SosopayError):", "retry_after_ms: int = 0", "RateLimitedError.kind: RateLimitedError,"],
         "Uniffi": ["RateLimited {", "retry_after_ms: i64,", "sosopay::Error::RateLimited { retry_after_ms }"],
     }
-    for runtime, wants in expect_err.items():
-        for want in wants:
-            if want not in forms[runtime]:
-                print(f"self-test: {runtime} errors lack {want!r}", file=sys.stderr)
-                return 1
+    if lacking(forms, expect_err, "errors"):
+        return 1
     # A new sandbox ledger field (Kotlin/Swift derive the ledger records through uniffi).
     ledger = PythonLedger.src.read_text(encoding="utf-8").replace(
         "    pub begin_time: String,\n", "    pub begin_time: String,\n    /// The tip, in fen.\n    pub tip_fen: Option<u64>,\n", 1)
     forms_ledger = {"Python": PythonLedger().generate(ledger), "Node": "".join(t for _, t in NodeLedger().generate(ledger))}
     expect_ledger = {"Python": ["    tip_fen: Optional[int]\n", 'tip_fen=_opt_int(d.get("tip_fen")),'],
                      "Node": ["    tipFen: optNum(o.tip_fen),", "  tipFen: number | null\n"]}
-    for runtime, wants in expect_ledger.items():
-        for want in wants:
-            if want not in forms_ledger[runtime]:
-                print(f"self-test: {runtime} ledger records lack {want!r}", file=sys.stderr)
-                return 1
+    if lacking(forms_ledger, expect_ledger, "ledger records"):
+        return 1
     # A new flow event (a variant with a field).
     flows = FlowEvents.src.read_text(encoding="utf-8").replace(
         "    Done {\n", "    /// Refunding.\n    Refunding {\n        /// Asked for.\n        asked: bool,\n"
@@ -1757,11 +1758,8 @@ def self_test() -> int:
     expect_ev = {"Uniffi": ["    Refunding {\n        /// Asked for.\n        asked: bool,", "FlowEvent::Refunding { asked: *asked, elapsed_ms }"],
                  "Node": ["pub asked: Option<bool>,", "ev.asked = Some(*asked);", "'refunding'"],
                  "Python": ['d.set_item("asked", *asked)?;', "    asked: Optional[bool] = None\n", '"refunding"']}
-    for runtime, wants in expect_ev.items():
-        for want in wants:
-            if want not in forms_ev[runtime]:
-                print(f"self-test: {runtime} flow events lack {want!r}", file=sys.stderr)
-                return 1
+    if lacking(forms_ev, expect_ev, "flow events"):
+        return 1
     print("gen-foreign: a new flow event reaches Kotlin/Swift, Node and Python")
     # A new named test code.
     tc = TestCodes()
@@ -1769,11 +1767,8 @@ def self_test() -> int:
     forms_tc = {"Python": tc.python(), "Node": tc.javascript() + tc.typescript()}
     expect_tc = {"Python": ['PAYS_TWICE: Final = "130000000000009000"', '    "PAYS_TWICE",\n'],
                  "Node": ["  PAYS_TWICE: '130000000000009000',", "  readonly PAYS_TWICE: '130000000000009000'"]}
-    for runtime, wants in expect_tc.items():
-        for want in wants:
-            if want not in forms_tc[runtime]:
-                print(f"self-test: {runtime} test codes lack {want!r}", file=sys.stderr)
-                return 1
+    if lacking(forms_tc, expect_tc, "test codes"):
+        return 1
     print("gen-foreign: a new named test code reaches the Python and Node testing kits")
     print("gen-foreign: a new core reply field reaches Kotlin/Swift, Node and Python")
     print("gen-foreign: a new sandbox ledger field reaches the Python and Node testing kits")
