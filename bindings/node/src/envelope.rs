@@ -1,6 +1,7 @@
 //! The gateway envelope: MD5 signatures and 3DES, as JS functions and the `Envelope` class.
 
-use napi::bindgen_prelude::{Buffer, Either};
+use napi::bindgen_prelude::{Buffer, BufferSlice, Either, Latin1String};
+use napi::Env;
 use napi_derive::napi;
 use sosopay::envelope::{self as core_env, MerchantKey};
 use sosopay::Error;
@@ -150,35 +151,35 @@ pub fn verify_cancel(
 
 /// 3DES-EDE3-ECB-PKCS#7 encrypts with the merchant key's derived 3DES key; returns Base64.
 /// For many calls with one key, an `Envelope` keeps the key schedule.
-#[napi]
+#[napi(ts_return_type = "string")]
 pub fn encrypt(
     #[napi(ts_arg_type = "string")] key: Text<Key>,
     #[napi(ts_arg_type = "string | Buffer")] plaintext: Data<Plaintext>,
-) -> napi::Result<String> {
-    Ok(core_env::encrypt(
-        &self::key(&key).napi()?,
-        bytes(&plaintext.0),
-    ))
+) -> napi::Result<Latin1String> {
+    let k = self::key(&key).napi()?;
+    Ok(core_env::encrypt(&k, bytes(&plaintext.0)).into())
 }
 
 /// Decodes Base64 and decrypts; returns the plaintext bytes.
-#[napi]
-pub fn decrypt(
+#[napi(ts_return_type = "Buffer")]
+pub fn decrypt<'e>(
+    env: &'e Env,
     #[napi(ts_arg_type = "string")] key: Text<Key>,
     #[napi(ts_arg_type = "string")] ciphertext: Text<Ciphertext>,
-) -> napi::Result<Buffer> {
-    core_env::decrypt(&self::key(&key).napi()?, &ciphertext)
-        .map(Buffer::from)
-        .napi()
+) -> napi::Result<BufferSlice<'e>> {
+    let plain = core_env::decrypt(&self::key(&key).napi()?, &ciphertext).napi()?;
+    BufferSlice::copy_from(env, plain)
 }
 
 /// A signed and encrypted body.
 #[napi(object)]
 pub struct Sealed {
     /// `md5hex:timestamp`, over the plaintext.
-    pub sign: String,
+    #[napi(ts_type = "string")]
+    pub sign: Latin1String,
     /// The Base64 3DES ciphertext: the request body.
-    pub ciphertext: String,
+    #[napi(ts_type = "string")]
+    pub ciphertext: Latin1String,
 }
 
 /// A merchant's envelope: the key and its expanded 3DES schedule, built once and reused.
@@ -223,21 +224,23 @@ impl Envelope {
     }
 
     /// Encrypts; returns Base64.
-    #[napi]
+    #[napi(ts_return_type = "string")]
     pub fn encrypt(
         &self,
         #[napi(ts_arg_type = "string | Buffer")] plaintext: Data<Plaintext>,
-    ) -> String {
-        self.inner.encrypt(bytes(&plaintext.0))
+    ) -> Latin1String {
+        self.inner.encrypt(bytes(&plaintext.0)).into()
     }
 
     /// Decodes Base64 and decrypts; returns the plaintext bytes.
-    #[napi]
-    pub fn decrypt(
+    #[napi(ts_return_type = "Buffer")]
+    pub fn decrypt<'e>(
         &self,
+        env: &'e Env,
         #[napi(ts_arg_type = "string")] ciphertext: Text<Ciphertext>,
-    ) -> napi::Result<Buffer> {
-        self.inner.decrypt(&ciphertext).map(Buffer::from).napi()
+    ) -> napi::Result<BufferSlice<'e>> {
+        let plain = self.inner.decrypt(&ciphertext).napi()?;
+        BufferSlice::copy_from(env, plain)
     }
 
     /// Signs then encrypts a body: `{ sign, ciphertext }`.
@@ -249,7 +252,10 @@ impl Envelope {
     ) -> napi::Result<Sealed> {
         let ts = self::timestamp(timestamp).napi()?;
         let (sign, ciphertext) = self.inner.seal(&ts, &body).napi()?;
-        Ok(Sealed { sign, ciphertext })
+        Ok(Sealed {
+            sign: sign.into(),
+            ciphertext: ciphertext.into(),
+        })
     }
 
     /// Decrypts a sealed body and verifies its signature; returns the plaintext.
