@@ -14,7 +14,7 @@
 
 const native = require('./index.js')
 const { Client } = require('./sosopay.js')
-const { fromNative } = require('./errors.js')
+const { fromNative, ValidationError } = require('./errors.js')
 
 /** The document's test merchant, registered in every sandbox unless `merchants` says otherwise. */
 const TEST_BUSI_CODE = '0010000001'
@@ -42,7 +42,11 @@ function converted(e) {
   if (e instanceof SandboxError || (e && e.name === 'TimeoutError')) return e
   const m = e && typeof e.message === 'string' ? e.message : ''
   const i = m.indexOf(PREFIX)
-  if (i < 0) return fromNative(e) // an argument of the wrong type: a ValidationError naming it
+  if (i < 0) {
+    // An argument or setting of the wrong type: a bad setting (400), its message naming it.
+    const v = fromNative(e)
+    return v instanceof ValidationError ? new SandboxError(`sandbox: ${v.message}`, 400, v.message) : v
+  }
   let p
   try {
     p = JSON.parse(m.slice(i + PREFIX.length))
@@ -111,7 +115,7 @@ function code(behaviour, seconds = 0, { channel = WECHAT } = {}) {
   try {
     return native.testCode(behaviour, seconds, channel)
   } catch (e) {
-    throw new RangeError(e.message, { cause: e })
+    throw new RangeError(fromNative(e).message, { cause: e })
   }
 }
 const paysAfter = (seconds, opts) => code(1, seconds, opts)
@@ -444,7 +448,12 @@ if (typeof Symbol.asyncDispose === 'symbol') {
  * polling are not scaled.
  */
 async function startSandbox(options = {}) {
+  const plain = (v) => typeof v === 'object' && v !== null && !Array.isArray(v)
+  if (!plain(options)) throw new SandboxError('sandbox: invalid options: expected an object', 400, 'invalid options')
   const { merchants, ...rest } = options
+  if (merchants != null && !plain(merchants)) {
+    throw new SandboxError('sandbox: invalid merchants: expected { [busiCode]: key }', 400, 'invalid merchants')
+  }
   const list = merchants ? Object.entries(merchants).map(([busiId, key]) => ({ busiId, key })) : undefined
   if (typeof native.NativeSandbox !== 'function') {
     throw new SandboxError(

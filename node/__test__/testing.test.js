@@ -71,6 +71,12 @@ test('admin refusals are SandboxErrors with the admin status', async (t) => {
   await assert.rejects(startSandbox({ timeScale: 0 }), (e) => e instanceof SandboxError && /invalid timeScale/.test(e.message))
   await assert.rejects(startSandbox({ faults: ['nope'] }), (e) => e instanceof SandboxError && e.status === 400)
   await assert.rejects(startSandbox({ maxRequestAgeMs: -1 }), (e) => e instanceof SandboxError && /maxRequestAgeMs/.test(e.message))
+  // Wrong types are bad settings too (400), named as JS spells them.
+  await assert.rejects(startSandbox({ timeScale: 'x' }), (e) => e instanceof SandboxError && e.status === 400 && /invalid timeScale: expected a number/.test(e.message))
+  await assert.rejects(startSandbox({ merchants: 5 }), (e) => e instanceof SandboxError && e.status === 400 && /merchants/.test(e.message))
+  await assert.rejects(startSandbox(5), (e) => e instanceof SandboxError && e.status === 400)
+  assert.throws(() => sb.pay(5), (e) => e instanceof SandboxError && e.status === 400 && /invalid chargeCode: expected a string/.test(e.message))
+  assert.throws(() => codes.code('x'), (e) => e instanceof RangeError && /invalid behaviour: expected a number, got a string/.test(e.message))
 })
 
 test('the waits are the sandbox crate\'s: timeouts say what was seen, bad arguments are named', async () => {

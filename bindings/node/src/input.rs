@@ -368,6 +368,9 @@ arg_names!(
     Id = "id",
     Query = "query",
     Timestamp = "timestamp",
+    Behaviour = "behaviour",
+    Seconds = "seconds",
+    Channel = "channel",
     YuanArg = "yuan",
     FenArg = "fen",
 );
@@ -390,6 +393,11 @@ pub trait Read: Sized {
 impl Read for String {
     fn read(v: &Unknown<'_>, field: &str) -> napi::Result<Self> {
         string(v, field)
+    }
+}
+impl Read for f64 {
+    fn read(v: &Unknown<'_>, field: &str) -> napi::Result<Self> {
+        number(v, field)
     }
 }
 impl Read for Bytes {

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use sosopay_sandbox::kit::{self, KitOptions, SandboxHandle};
 use sosopay_sandbox::SandboxError;
 
-use crate::input::{BusiId, ChargeCode, Key, Text};
+use crate::input::{Arg, Behaviour, BusiId, Channel, ChargeCode, Key, Seconds, Text};
 
 /// Marks a sandbox error; node/testing.js turns it into a `SandboxError` (a `TimeoutError`
 /// for status 408).
@@ -295,7 +295,11 @@ fn blocking<'env, T: Send + 'static + napi::bindgen_prelude::ToNapiValue>(
 /// A test payment code (the sandbox's `codes::code_from_parts`); the message names the argument
 /// at fault (`sosopay/testing` throws it as a `RangeError`).
 #[napi(js_name = "testCode")]
-pub fn test_code(behaviour: f64, seconds: f64, channel: String) -> napi::Result<String> {
+pub fn test_code(
+    #[napi(ts_arg_type = "number")] behaviour: Arg<Behaviour, f64>,
+    #[napi(ts_arg_type = "number")] seconds: Arg<Seconds, f64>,
+    #[napi(ts_arg_type = "string")] channel: Text<Channel>,
+) -> napi::Result<String> {
     let whole = |field: &str, n: f64| {
         if n.fract() == 0.0 && n.abs() < 1e15 {
             Ok(n as i64)
@@ -306,8 +310,8 @@ pub fn test_code(behaviour: f64, seconds: f64, channel: String) -> napi::Result<
         }
     };
     sosopay_sandbox::codes::code_from_parts(
-        whole("behaviour", behaviour)?,
-        whole("seconds", seconds)?,
+        whole("behaviour", *behaviour)?,
+        whole("seconds", *seconds)?,
         &channel,
     )
     .map_err(|(field, reason)| napi::Error::from_reason(format!("{field}: {reason}")))
