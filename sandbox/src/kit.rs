@@ -249,7 +249,7 @@ impl SandboxHandle {
     /// Blocks until `count` notification attempts (for `charge_code`, if given) were accepted
     /// by the merchant (HTTP 200), or merely made when `accepted` is false; returns those
     /// attempts. [`SandboxError::Timeout`] lists what was seen.
-    pub fn wait_for_notifications(
+    pub fn wait_for_notification(
         &self,
         charge_code: Option<&str>,
         count: u32,

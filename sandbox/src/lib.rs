@@ -106,7 +106,7 @@ pub enum SandboxError {
     /// The sandbox was closed ([`kit::SandboxHandle::close`]).
     #[error("the sandbox is closed")]
     Closed,
-    /// A wait ([`kit::SandboxHandle::wait_for_notifications`], `wait_for_state`) ran out of
+    /// A wait ([`kit::SandboxHandle::wait_for_notification`], `wait_for_state`) ran out of
     /// time; `reason` says what was awaited and what was seen.
     #[error("{reason}")]
     Timeout {

@@ -164,18 +164,18 @@ fn wait_for_notifications_counts_accepted_or_made_attempts() {
     qr(&sb, &cc, Some(&recv.url));
     sb.pay(&cc).expect("pay");
     let made = sb
-        .wait_for_notifications(Some(&cc), 1, false, Duration::from_secs(5))
+        .wait_for_notification(Some(&cc), 1, false, Duration::from_secs(5))
         .expect("one made");
     assert!(!made.is_empty());
     let accepted = sb
-        .wait_for_notifications(Some(&cc), 1, true, Duration::from_secs(5))
+        .wait_for_notification(Some(&cc), 1, true, Duration::from_secs(5))
         .expect("one accepted");
     assert_eq!(accepted.len(), 1);
     assert_eq!(accepted[0].http_status, Some(200));
     assert_eq!(accepted[0].attempt, 2);
     // Two accepted never come: the timeout lists the attempts seen.
     let e = sb
-        .wait_for_notifications(Some(&cc), 2, true, Duration::from_millis(200))
+        .wait_for_notification(Some(&cc), 2, true, Duration::from_millis(200))
         .expect_err("times out");
     let m = e.to_string();
     assert!(m.contains("no 2 accepted notification(s) for"), "{m}");
@@ -185,7 +185,7 @@ fn wait_for_notifications_counts_accepted_or_made_attempts() {
     );
     // Another order's attempts do not count.
     let e = sb
-        .wait_for_notifications(Some("other"), 1, false, Duration::ZERO)
+        .wait_for_notification(Some("other"), 1, false, Duration::ZERO)
         .expect_err("none for it");
     assert!(matches!(e, SandboxError::Timeout { .. }), "{e:?}");
     // Closing while waiting ends the wait.
@@ -193,7 +193,7 @@ fn wait_for_notifications_counts_accepted_or_made_attempts() {
     let waiter = {
         let sb = sb.clone();
         std::thread::spawn(move || {
-            sb.wait_for_notifications(None, 99, true, Duration::from_secs(30))
+            sb.wait_for_notification(None, 99, true, Duration::from_secs(30))
         })
     };
     std::thread::sleep(Duration::from_millis(30));

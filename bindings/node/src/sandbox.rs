@@ -246,7 +246,7 @@ impl NativeSandbox {
         let t = kit::timeout("timeoutMs", timeout_ms, true).map_err(sandbox_err)?;
         let h = self.0.clone();
         blocking(env, move || {
-            h.wait_for_notifications(charge_code.as_deref(), count, accepted, t)
+            h.wait_for_notification(charge_code.as_deref(), count, accepted, t)
                 .map(|v| to_json(&v))
         })
     }

@@ -152,7 +152,7 @@ impl PySandbox {
         let hits = py
             .detach(|| {
                 self.0
-                    .wait_for_notifications(charge_code.as_deref(), count, accepted, t)
+                    .wait_for_notification(charge_code.as_deref(), count, accepted, t)
             })
             .map_err(sandbox_err)?;
         json(py, &hits)

@@ -697,7 +697,7 @@ public protocol SandboxGatewayProtocol: AnyObject, Sendable {
      * attempts. `Timeout` lists the attempts seen. (From a coroutine, call it on
      * `Dispatchers.IO`.)
      */
-    func waitForNotifications(chargeCode: String?, count: UInt32, accepted: Bool, timeoutMs: UInt64) throws  -> [NotificationAttempt]
+    func waitForNotification(chargeCode: String?, count: UInt32, accepted: Bool, timeoutMs: UInt64) throws  -> [NotificationAttempt]
     
     /**
      * Blocks until the order is in one of `states` (names such as `"Paid"` or wire codes
@@ -980,10 +980,10 @@ open func timeScale() -> Double  {
      * attempts. `Timeout` lists the attempts seen. (From a coroutine, call it on
      * `Dispatchers.IO`.)
      */
-open func waitForNotifications(chargeCode: String? = nil, count: UInt32 = UInt32(1), accepted: Bool = true, timeoutMs: UInt64 = UInt64(5000))throws  -> [NotificationAttempt]  {
+open func waitForNotification(chargeCode: String? = nil, count: UInt32 = UInt32(1), accepted: Bool = true, timeoutMs: UInt64 = UInt64(5000))throws  -> [NotificationAttempt]  {
     return try  FfiConverterSequenceTypeNotificationAttempt.lift(try rustCallWithError(FfiConverterTypeSandboxException_lift) {
         uniffiCallStatus in
-    uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_notifications(
+    uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_notification(
             self.uniffiCloneHandle(),
         FfiConverterOptionString.lower(chargeCode),
         FfiConverterUInt32.lower(count),
@@ -1282,7 +1282,7 @@ enum SandboxException: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
          */reason: String
     )
     /**
-     * A wait (`waitForNotifications`, `waitForState`) ran out of time; `reason` says what
+     * A wait (`waitForNotification`, `waitForState`) ran out of time; `reason` says what
      * was awaited and what was seen instead.
      */
     case Timeout(
@@ -1753,7 +1753,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_testing_checksum_method_sandboxgateway_time_scale() != 16951) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_notifications() != 20362) {
+    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_notification() != 51539) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_state() != 24358) {

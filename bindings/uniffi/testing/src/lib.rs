@@ -34,7 +34,7 @@ pub enum SandboxException {
         /// Why.
         reason: String,
     },
-    /// A wait (`waitForNotifications`, `waitForState`) ran out of time; `reason` says what
+    /// A wait (`waitForNotification`, `waitForState`) ran out of time; `reason` says what
     /// was awaited and what was seen instead.
     #[error("{reason}")]
     Timeout {
@@ -195,7 +195,7 @@ impl SandboxGateway {
     /// attempts. `Timeout` lists the attempts seen. (From a coroutine, call it on
     /// `Dispatchers.IO`.)
     #[uniffi::method(default(charge_code = None, count = 1, accepted = true, timeout_ms = 5000))]
-    pub fn wait_for_notifications(
+    pub fn wait_for_notification(
         &self,
         charge_code: Option<String>,
         count: u32,
@@ -206,7 +206,7 @@ impl SandboxGateway {
         let t = kit::timeout("timeoutMs", timeout_ms as f64, true)?;
         Ok(self
             .0
-            .wait_for_notifications(charge_code.as_deref(), count, accepted, t)?)
+            .wait_for_notification(charge_code.as_deref(), count, accepted, t)?)
     }
 
     /// Blocks until the order is in one of `states` (names such as `"Paid"` or wire codes

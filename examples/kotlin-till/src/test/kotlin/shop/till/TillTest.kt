@@ -132,7 +132,7 @@ class TillTest {
         assertEquals("states[0]", bad.field)
         Thread { Thread.sleep(20); sandbox.pay(sale) }.start()
         assertEquals(1u, sandbox.waitForState(sale, listOf("Paid", "Closed")).state)
-        assertFailsWith<SandboxException.Timeout> { sandbox.waitForNotifications(sale, timeoutMs = 0u) }
+        assertFailsWith<SandboxException.Timeout> { sandbox.waitForNotification(sale, timeoutMs = 0u) }
         val invalid = assertFailsWith<SandboxException.Invalid> { SandboxGateway.start(SandboxOptions(timeScale = 0.0)) }
         assertEquals("timeScale", invalid.field)
     }
@@ -183,7 +183,7 @@ class TillTest {
             assertEquals("delivered twice, fulfilled once", 1, fulfilled.get())
             // The sandbox records an attempt once it has read the answer, just after our handler
             // counted down: wait for both records.
-            val attempts = sandbox.waitForNotifications(chargeCode = sale, count = 2u)
+            val attempts = sandbox.waitForNotification(chargeCode = sale, count = 2u)
             assertEquals(2, attempts.size)
             assertTrue(attempts.all { it.httpStatus == 200.toUShort() && it.chargeCode == sale })
         } finally {

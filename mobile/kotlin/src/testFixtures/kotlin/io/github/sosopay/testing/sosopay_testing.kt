@@ -737,7 +737,7 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_sosopay_testing_checksum_method_sandboxgateway_time_scale(
     ): Int
-    external fun uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_notifications(
+    external fun uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_notification(
     ): Int
     external fun uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_state(
     ): Int
@@ -802,7 +802,7 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_sosopay_testing_fn_method_sandboxgateway_time_scale(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Double
-    external fun uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_notifications(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`count`: Int,`accepted`: Byte,`timeoutMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_notification(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`count`: Int,`accepted`: Byte,`timeoutMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_state(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`states`: RustBuffer.ByValue,`timeoutMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferLedgerOrder.ByValue
@@ -1018,7 +1018,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_time_scale() and 0xFFFF) != 16951) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_notifications() and 0xFFFF) != 20362) {
+    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_notification() and 0xFFFF) != 51539) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_state() and 0xFFFF) != 24358) {
@@ -1554,7 +1554,7 @@ public interface SandboxGatewayInterface {
      * attempts. `Timeout` lists the attempts seen. (From a coroutine, call it on
      * `Dispatchers.IO`.)
      */
-    fun `waitForNotifications`(`chargeCode`: kotlin.String? = null, `count`: kotlin.UInt = 1u, `accepted`: kotlin.Boolean = true, `timeoutMs`: kotlin.ULong = 5000uL): List<NotificationAttempt>
+    fun `waitForNotification`(`chargeCode`: kotlin.String? = null, `count`: kotlin.UInt = 1u, `accepted`: kotlin.Boolean = true, `timeoutMs`: kotlin.ULong = 5000uL): List<NotificationAttempt>
     
     /**
      * Blocks until the order is in one of `states` (names such as `"Paid"` or wire codes
@@ -1951,11 +1951,11 @@ open class SandboxGateway: Disposable, AutoCloseable, SandboxGatewayInterface
      * attempts. `Timeout` lists the attempts seen. (From a coroutine, call it on
      * `Dispatchers.IO`.)
      */
-    @Throws(SandboxException::class)override fun `waitForNotifications`(`chargeCode`: kotlin.String?, `count`: kotlin.UInt, `accepted`: kotlin.Boolean, `timeoutMs`: kotlin.ULong): List<NotificationAttempt> {
+    @Throws(SandboxException::class)override fun `waitForNotification`(`chargeCode`: kotlin.String?, `count`: kotlin.UInt, `accepted`: kotlin.Boolean, `timeoutMs`: kotlin.ULong): List<NotificationAttempt> {
             return FfiConverterSequenceTypeNotificationAttempt.lift(
     callWithHandle {
     uniffiRustCallWithError(SandboxException) { _status ->
-    UniffiLib.uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_notifications(
+    UniffiLib.uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_notification(
         it,
         
         FfiConverterOptionalString.lower(`chargeCode`),
@@ -2227,7 +2227,7 @@ sealed class SandboxException: kotlin.Exception() {
     }
     
     /**
-     * A wait (`waitForNotifications`, `waitForState`) ran out of time; `reason` says what
+     * A wait (`waitForNotification`, `waitForState`) ran out of time; `reason` says what
      * was awaited and what was seen instead.
      */
     class Timeout(
