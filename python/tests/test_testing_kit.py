@@ -277,5 +277,25 @@ def test_other_merchants() -> None:
 def test_bad_settings_raise_value_error() -> None:
     with pytest.raises(ValueError, match="time_scale"):
         Sandbox(time_scale=0)
+    # Wrong types and ranges name the setting (no bare conversion message).
+    for kw, error, pattern in [
+        (dict(time_scale="x"), TypeError, "time_scale: expected a number, got str"),
+        (dict(merchants=5), TypeError, "merchants: expected a mapping"),
+        (dict(faults="abc"), TypeError, "faults: expected a list of rules, got str"),
+        (dict(port=-1), ValueError, "port: -1 is not from 0 to 65535"),
+        (dict(seed=-1), ValueError, "seed: -1"),
+        (dict(host=5), TypeError, "host: expected an IP address"),
+    ]:
+        with pytest.raises(error, match=pattern):
+            Sandbox(**kw)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="behaviour: expected an int, got str"):
+        codes.code("x")  # type: ignore[arg-type]
+    with Sandbox(time_scale=0.01) as sb:
+        with pytest.raises(TypeError, match="charge_code: expected a str, got int"):
+            sb.pay(5)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="busi_code: expected a str, got int"):
+            sb.add_merchant(1, "k")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="count: expected an int, got str"):
+            sb.wait_for_notification(count="x")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"faults\[0\]: \"nope\""):
         Sandbox(faults=["nope"])

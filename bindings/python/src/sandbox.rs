@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use sosopay_sandbox::kit::{self, KitOptions, SandboxHandle};
 use sosopay_sandbox::SandboxError;
 
+use crate::args::{BusiCode, ChargeCode, Key, Text};
 use crate::convert::json_to_py;
 
 create_exception!(
@@ -97,18 +98,30 @@ impl PySandbox {
     }
 
     /// One order (ledger form), or `None`.
-    fn order<'py>(&self, py: Python<'py>, charge_code: &str) -> PyResult<Bound<'py, PyAny>> {
-        json(py, &self.0.order(charge_code).map_err(sandbox_err)?)
+    fn order<'py>(
+        &self,
+        py: Python<'py>,
+        charge_code: Text<ChargeCode>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        json(py, &self.0.order(&charge_code).map_err(sandbox_err)?)
     }
 
     /// The customer pays an order awaiting payment.
-    fn pay<'py>(&self, py: Python<'py>, charge_code: &str) -> PyResult<Bound<'py, PyAny>> {
-        json(py, &self.0.pay(charge_code).map_err(sandbox_err)?)
+    fn pay<'py>(
+        &self,
+        py: Python<'py>,
+        charge_code: Text<ChargeCode>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        json(py, &self.0.pay(&charge_code).map_err(sandbox_err)?)
     }
 
     /// The payment of an order awaiting payment fails (STATE 6).
-    fn fail<'py>(&self, py: Python<'py>, charge_code: &str) -> PyResult<Bound<'py, PyAny>> {
-        json(py, &self.0.fail(charge_code).map_err(sandbox_err)?)
+    fn fail<'py>(
+        &self,
+        py: Python<'py>,
+        charge_code: Text<ChargeCode>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        json(py, &self.0.fail(&charge_code).map_err(sandbox_err)?)
     }
 
     /// Replaces the fault rules (strings `op:kind:prob[:param]`), and the seed if given.
@@ -133,8 +146,8 @@ impl PySandbox {
     }
 
     /// Registers (or re-keys) a merchant.
-    fn add_merchant(&self, busi_id: &str, key: &str) -> PyResult<()> {
-        self.0.add_merchant(busi_id, key).map_err(sandbox_err)
+    fn add_merchant(&self, busi_id: Text<BusiCode>, key: Text<Key>) -> PyResult<()> {
+        self.0.add_merchant(&busi_id, &key).map_err(sandbox_err)
     }
 
     /// Blocks (without the GIL) until `count` notification attempts were accepted (or made);
@@ -163,7 +176,7 @@ impl PySandbox {
     fn wait_for_state<'py>(
         &self,
         py: Python<'py>,
-        charge_code: String,
+        charge_code: Text<ChargeCode>,
         states: Vec<String>,
         timeout: f64,
     ) -> PyResult<Bound<'py, PyAny>> {

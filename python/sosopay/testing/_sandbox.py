@@ -51,6 +51,20 @@ class SandboxError(Exception):
         self.reason = reason
 
 
+def _typed(name: str, value: Any, kinds: Tuple[type, ...], what: str) -> Any:
+    """``value`` if it is one of ``kinds`` (a bool is no number); else a ``TypeError`` naming it."""
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        raise TypeError(f"{name}: expected {what}, got {type(value).__name__}")
+    return value
+
+
+def _whole(name: str, value: Any, low: int, high: int) -> int:
+    n: int = _typed(name, value, (int,), "an int")
+    if not low <= n <= high:
+        raise ValueError(f"{name}: {n} is not from {low} to {high}")
+    return n
+
+
 def _native_class() -> Type[_native.NativeSandbox]:
     cls: Optional[Type[_native.NativeSandbox]] = getattr(_native, "NativeSandbox", None)
     if cls is None:
@@ -156,6 +170,16 @@ class Sandbox:
         max_request_age: Optional[float] = None,
     ) -> None:
         cls = _native_class()
+        _typed("time_scale", time_scale, (int, float), "a number")
+        _whole("seed", seed, 0, 2**64 - 1)
+        _whole("port", port, 0, 65535)
+        _typed("host", host, (str,), "an IP address as a str")
+        if max_request_age is not None:
+            _typed("max_request_age", max_request_age, (int, float), "a number of seconds")
+        if isinstance(faults, (str, bytes)) or not isinstance(faults, Iterable):
+            raise TypeError(f"faults: expected a list of rules, got {type(faults).__name__}")
+        if merchants is not None and not isinstance(merchants, Mapping):
+            raise TypeError(f"merchants: expected a mapping {{busi_code: key}}, got {type(merchants).__name__}")
         merchant_list: List[Tuple[str, str]] = list((merchants or {}).items())
         self._native: _native.NativeSandbox = _wrap(
             lambda: cls(
@@ -288,6 +312,8 @@ class Sandbox:
         accepted (HTTP 200) by the merchant — or merely made, with ``accepted=False`` — and
         returns them. Raises ``TimeoutError`` listing what was seen. The wait releases the GIL,
         so a webhook served by another thread of this process can answer."""
+        _whole("count", count, 0, 2**32 - 1)
+        _typed("timeout", timeout, (int, float), "a number of seconds")
         hits = self._call(lambda n: n.wait_for_notifications(charge_code, count, accepted, timeout))
         return [NotificationAttempt._from_json(x) for x in hits]
 
@@ -309,6 +335,7 @@ class Sandbox:
         — e.g. a ``NEVER_CONFIRMS`` micropay being cancelled at the end of the hold. Raises
         ``TimeoutError`` saying where it is instead."""
         want = self._states(states)
+        _typed("timeout", timeout, (int, float), "a number of seconds")
         return SandboxOrder._from_json(self._call(lambda n: n.wait_for_state(charge_code, want, timeout)))
 
     async def wait_for_state_async(

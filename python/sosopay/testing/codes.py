@@ -101,7 +101,12 @@ def code(behaviour: int, seconds: int = 0, *, channel: str = WECHAT) -> str:
     """The special code ``PP000000000000BNNN``: ``channel`` prefix (``WECHAT``, ``ALIPAY``, ...),
     ``behaviour`` digit (1–7), ``seconds`` of customer delay (0–999, scaled by ``time_scale``).
     Built by the sandbox itself (its ``codes::code_from_parts``); ``ValueError`` names the
-    argument at fault."""
+    argument at fault (``TypeError`` for a wrong type)."""
+    for name, v in (("behaviour", behaviour), ("seconds", seconds)):
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise TypeError(f"{name}: expected an int, got {type(v).__name__}")
+    if not isinstance(channel, str):
+        raise TypeError(f"channel: expected a str, got {type(channel).__name__}")
     return _native._test_code(behaviour, seconds, channel)
 
 
