@@ -39,7 +39,6 @@ class SandboxError extends Error {
 
 /** The native layer's error as this kit's: a `SandboxError`, or a `TimeoutError` (status 408). */
 function converted(e) {
-  if (e instanceof SandboxError || (e && e.name === 'TimeoutError')) return e
   const m = e && typeof e.message === 'string' ? e.message : ''
   const i = m.indexOf(PREFIX)
   if (i < 0) {
@@ -422,9 +421,10 @@ class Sandbox {
     return toSandboxOrder(await this.#wait((n) => n.waitForState(chargeCode, states, timeoutMs)))
   }
 
+  /** `fn`'s Promise; a refusal, thrown at once or rejected later, converted once. */
   async #wait(fn) {
     try {
-      return await this._call(fn)
+      return await fn(this.#native)
     } catch (e) {
       throw converted(e)
     }

@@ -91,12 +91,6 @@ impl KitOptions {
             .host
             .parse()
             .map_err(|_| config_err("host", format!("{:?} is not an IP address", self.host)))?;
-        if !(self.time_scale.is_finite() && self.time_scale > 0.0) {
-            return Err(config_err(
-                "time_scale",
-                format!("{} must be a number above 0", self.time_scale),
-            ));
-        }
         let max_request_age = match self.max_request_age {
             None => None,
             Some(s) if s.is_finite() && s > 0.0 && s < 1.0e9 => Some(Duration::from_secs_f64(s)),
@@ -113,6 +107,7 @@ impl KitOptions {
         if !self.merchants.is_empty() {
             config.merchants = self.merchants.clone();
         }
+        config.validate()?;
         Ok(config)
     }
 }

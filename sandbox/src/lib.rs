@@ -185,6 +185,26 @@ impl Default for SandboxConfig {
     }
 }
 
+impl SandboxConfig {
+    /// Checks the settings [`Sandbox::start`] needs: [`SandboxError::Config`] names the
+    /// first one at fault.
+    pub fn validate(&self) -> Result<(), SandboxError> {
+        if !self.time_scale.is_finite() || self.time_scale <= 0.0 {
+            return Err(config_err(
+                "time_scale",
+                format!("{} must be a number above 0", self.time_scale),
+            ));
+        }
+        if self.max_body_bytes == 0 {
+            return Err(config_err("max_body_bytes", "must be above 0"));
+        }
+        if self.body_timeout.is_zero() {
+            return Err(config_err("body_timeout", "must be above 0"));
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Debug for SandboxConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let merchants: Vec<String> = self
@@ -227,18 +247,7 @@ fn build_shared(
     rt: tokio::runtime::Handle,
     root_url: String,
 ) -> Result<Arc<Shared>, SandboxError> {
-    if !config.time_scale.is_finite() || config.time_scale <= 0.0 {
-        return Err(config_err(
-            "time_scale",
-            format!("{} must be a number above 0", config.time_scale),
-        ));
-    }
-    if config.max_body_bytes == 0 {
-        return Err(config_err("max_body_bytes", "must be above 0"));
-    }
-    if config.body_timeout.is_zero() {
-        return Err(config_err("body_timeout", "must be above 0"));
-    }
+    config.validate()?;
     let mut merchants = HashMap::new();
     let list: Vec<(String, String)> = if config.merchants.is_empty() {
         vec![(TEST_BUSI_ID.to_owned(), TEST_KEY.to_owned())]

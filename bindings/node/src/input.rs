@@ -87,11 +87,7 @@ fn function<T: FromNapiValue>(v: &Unknown<'_>, field: &str) -> napi::Result<T> {
 }
 /// Yuan as text; a number is passed on, to be refused with advice (`convert::amount`).
 fn yuan(v: &Unknown<'_>, field: &str) -> napi::Result<YuanInput> {
-    match v.get_type()? {
-        ValueType::String => cast(v).map(Either::A),
-        ValueType::Number => cast(v).map(Either::B),
-        _ => Err(bad(field, "yuan as a string (\"12.50\")", v)),
-    }
+    text_or_number(v, field, "yuan as a string (\"12.50\")")
 }
 fn fen(v: &Unknown<'_>, field: &str) -> napi::Result<FenInput> {
     match v.get_type()? {
@@ -109,11 +105,15 @@ fn bytes(v: &Unknown<'_>, field: &str) -> napi::Result<Bytes> {
         Err(bad(field, "a string or a Buffer", v))
     }
 }
-fn text_or_number(v: &Unknown<'_>, field: &str) -> napi::Result<Either<String, f64>> {
+fn text_or_number(
+    v: &Unknown<'_>,
+    field: &str,
+    expected: &str,
+) -> napi::Result<Either<String, f64>> {
     match v.get_type()? {
         ValueType::String => cast(v).map(Either::A),
         ValueType::Number => cast(v).map(Either::B),
-        _ => Err(bad(field, "a string or a number", v)),
+        _ => Err(bad(field, expected, v)),
     }
 }
 
@@ -265,27 +265,17 @@ impl<'a> Props<'a> {
     }
     /// An optional array of objects read as `T` (fields named `goods[0].price`).
     pub fn opt_list<T: FromProps>(&self, js: &str) -> napi::Result<Option<Vec<T>>> {
-        self.list(js, |v, at| {
-            T::from_props(&Props::of(v, at, T::EXPECTED, format!("{at}."))?)
-        })
+        self.list(js, |v, at| nested(v, at))
     }
     /// An optional nested object read as `T` (fields named `retry.maxAttempts`).
     pub fn opt_object<T: FromProps>(&self, js: &str) -> napi::Result<Option<T>> {
-        let obj: Option<Object<'a>> = self.opt(js, |v, field| {
-            if is(v, ValueType::Object)? && !v.is_array()? {
-                cast(v)
-            } else {
-                Err(bad(field, T::EXPECTED, v))
-            }
-        })?;
-        obj.map(|obj| {
-            T::from_props(&Props {
-                obj,
-                prefix: format!("{}.", self.name(js)),
-            })
-        })
-        .transpose()
+        self.opt(js, |v, field| nested(*v, field))
     }
+}
+
+/// The object `v` at `at` read as `T`, its fields named `{at}.field`.
+fn nested<T: FromProps>(v: Unknown<'_>, at: &str) -> napi::Result<T> {
+    T::from_props(&Props::of(v, at, T::EXPECTED, format!("{at}."))?)
 }
 
 /// Implements `FromNapiValue` (and `ValidateNapiValue`) for a `#[napi(object, object_from_js =
@@ -406,13 +396,15 @@ impl Read for Bytes {
     }
 }
 impl Read for Either<String, f64> {
-    /// `yuan` asks for text (a number reaches the money check, which gives advice).
     fn read(v: &Unknown<'_>, field: &str) -> napi::Result<Self> {
-        if field == "yuan" {
-            yuan(v, field)
-        } else {
-            text_or_number(v, field)
-        }
+        text_or_number(v, field, "a string or a number")
+    }
+}
+/// Yuan: text (a number reaches the money check, which gives advice).
+pub struct Yuan(pub YuanInput);
+impl Read for Yuan {
+    fn read(v: &Unknown<'_>, field: &str) -> napi::Result<Self> {
+        yuan(v, field).map(Yuan)
     }
 }
 impl Read for FenInput {
@@ -425,7 +417,7 @@ impl Read for FenInput {
 pub type Text<N> = Arg<N, String>;
 /// A `string | Buffer` argument named `N`.
 pub type Data<N> = Arg<N, Bytes>;
-/// A `string | number` argument named `N` (a timestamp; yuan, refused later when a number).
+/// A `string | number` argument named `N` (a timestamp).
 pub type TextOrNumber<N> = Arg<N, Either<String, f64>>;
 
 #[allow(unsafe_code)]

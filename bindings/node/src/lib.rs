@@ -94,9 +94,9 @@ pub fn order_state(code: String) -> OrderStateFacts {
 /// Parses yuan text exactly (`"158.00"`, `"0.1"`) and returns integer fen.
 #[napi(js_name = "yuanToFen")]
 pub fn yuan_to_fen(
-    #[napi(ts_arg_type = "string")] yuan: input::TextOrNumber<input::YuanArg>,
+    #[napi(ts_arg_type = "string")] yuan: input::Arg<input::YuanArg, input::Yuan>,
 ) -> napi::Result<f64> {
-    convert::amount(&Some(yuan.0), &None, "yuan", "fen")
+    convert::amount(&Some(yuan.0 .0), &None, "yuan", "fen")
         .map(convert::fen_number)
         .napi()
 }

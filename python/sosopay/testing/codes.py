@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Final
 
 from .. import _native
+from ._sandbox import _typed
 
 # --- generated from sandbox/src/codes.rs (scripts/gen-foreign.py)
 __all__ = [
@@ -102,11 +103,9 @@ def code(behaviour: int, seconds: int = 0, *, channel: str = WECHAT) -> str:
     ``behaviour`` digit (1–7), ``seconds`` of customer delay (0–999, scaled by ``time_scale``).
     Built by the sandbox itself (its ``codes::code_from_parts``); ``ValueError`` names the
     argument at fault (``TypeError`` for a wrong type)."""
-    for name, v in (("behaviour", behaviour), ("seconds", seconds)):
-        if not isinstance(v, int) or isinstance(v, bool):
-            raise TypeError(f"{name}: expected an int, got {type(v).__name__}")
-    if not isinstance(channel, str):
-        raise TypeError(f"channel: expected a str, got {type(channel).__name__}")
+    _typed("behaviour", behaviour, (int,), "an int")
+    _typed("seconds", seconds, (int,), "an int")
+    _typed("channel", channel, (str,), "a str")
     return _native._test_code(behaviour, seconds, channel)
 
 
