@@ -85,6 +85,8 @@ class Target:
     fen: str
     count_type: str
     count: str
+    #: Leave a `None` out of the serde form (`skip_serializing_if`).
+    skip_none = False
 
     def money(self, doc: List[str], name: str, value: str, opt: bool) -> List[Row]:
         fen_t = f"Option<{self.fen_type}>" if opt else self.fen_type
@@ -150,6 +152,8 @@ class Target:
                 out.append(comment(d, "    "))
                 if ts:
                     out.append(f'    #[napi(ts_type = "{ts}")]\n')
+                if self.skip_none and inner(t, "Option"):
+                    out.append('    #[serde(skip_serializing_if = "Option::is_none")]\n')
                 out.append(f"    pub {n}: {t},\n")
             out.append("}\n\n")
             out.append(f"impl From<sosopay::models::{record}> for {record} {{\n")
@@ -207,8 +211,12 @@ class Node(Target):
         "use sosopay::{Amount, OrderState};\n\n"
         "use crate::convert::{fen_number, name_of, wire_of, RawJson};\n"
     )
-    derive = "#[napi(object)]\n"
+    # Serialize: a reply crosses to JS as JSON text made on the worker thread and parsed by V8
+    # (`crate::convert::Json`); the derived napi conversion stays for values built on the JS
+    # thread. Both give the same object: camelCase names, an absent option left out.
+    derive = '#[napi(object)]\n#[derive(serde::Serialize)]\n#[serde(rename_all = "camelCase")]\n'
     fen_type, fen = "f64", "fen_number"
+    skip_none = True
     count_type, count = "u32", ""
 
     def raw(self, value: str) -> List[Row]:

@@ -28,7 +28,7 @@ const activeOpens = () => {
 
 let query, order, micropay
 if (mode === 'binding') {
-  const { Client } = require(path.join(__dirname, '../../node'))
+  const { Client } = require(process.env.SOSOPAY_BENCH_NODE || path.join(__dirname, '../../node'))
   const c = new Client({ busiCode: BUSI, key: KEY, baseUrl: base, encrypt: true, defaultOperId: 'op1', defaultDevId: 'dev1' })
   query = (code) => c.query({ code })
   order = () => c.createQrOrder({ chargeCode: `NQ${process.pid}-${seq++}`, amountFen: 100, channel: 'Wechat', paySubject: 'bench' })

@@ -14,6 +14,7 @@ use sosopay::client::parse_format;
 use sosopay::models::{CancelRequest as CoreCancel, QueryRequest as CoreQuery};
 use sosopay::{ClientConfig, Error, RetryPolicy};
 
+use crate::convert::Json;
 use crate::error::{to_napi, validation, IntoNapi};
 use crate::flows::{self, CancelToken, ProgressFn};
 use crate::input::{ChargeCode, CodeOr, Text};
@@ -185,13 +186,17 @@ fn config(o: ClientOptions) -> Result<ClientConfig, Error> {
 /// (`job` is `Err`) rejects the Promise too: these methods never throw synchronously.
 ///
 /// The blocking thread settles the Promise itself (a deferred): one hand-off to the pool and
-/// one back to the event loop, with no async task in between (`docs/BENCHMARKS.md`).
+/// one back to the event loop, with no async task in between (`docs/BENCHMARKS.md`). The reply
+/// crosses as JSON text made on the blocking thread ([`Json`]).
 fn promise<T, F>(env: &Env, job: Result<F, Error>) -> napi::Result<Object<'_>>
 where
-    T: ToNapiValue + Send + 'static,
+    T: serde::Serialize,
     F: FnOnce() -> Result<T, Error> + Send + 'static,
 {
-    flow_promise(env, job.map(|f| move || f().napi()))
+    flow_promise(
+        env,
+        job.map(|f| move || f().napi().and_then(|v| Json::new(&v))),
+    )
 }
 
 /// [`promise`] for a flow: `job` returns the napi error itself (an abort before the start is

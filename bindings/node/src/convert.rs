@@ -15,14 +15,18 @@ use crate::replies::OrderDetails;
 // ---------------------------------------------------------------------------------------------
 // The whole reply document
 
-/// `raw` of a reply: the whole document as decoded. It crosses to JS as JSON text turned into
-/// an object by V8's own `JSON.parse` (one call), not by a napi call per property: that
-/// per-property path was about a tenth of the Node binding's CPU per query (docs/BENCHMARKS.md).
+/// `raw` of a reply: the whole document as decoded (an object in JS).
 pub struct RawJson(pub serde_json::Value);
 
 impl From<serde_json::Value> for RawJson {
     fn from(v: serde_json::Value) -> Self {
         RawJson(v)
+    }
+}
+
+impl serde::Serialize for RawJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
     }
 }
 
@@ -40,12 +44,34 @@ impl TypeName for RawJson {
 #[allow(unsafe_code)]
 impl ToNapiValue for RawJson {
     unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        // SAFETY: the env napi handed us.
+        unsafe { Json::to_napi_value(raw_env, Json::new(&val)?) }
+    }
+}
+
+/// A value as JSON text, made where it is produced (a worker thread) and turned into a JS
+/// object by V8's own `JSON.parse`, one call on the JS thread, rather than a napi call per
+/// property: that per-property path was a tenth of the Node binding's CPU per request
+/// (docs/BENCHMARKS.md). The objects are the same as napi's (`Serialize` of the generated
+/// replies names fields in camelCase and leaves an absent option out).
+pub struct Json(String);
+
+impl Json {
+    /// Serializes `v` (its `Serialize` cannot fail: replies hold text, numbers and maps).
+    pub fn new<T: serde::Serialize>(v: &T) -> napi::Result<Self> {
+        serde_json::to_string(v)
+            .map(Json)
+            .map_err(|e| napi::Error::from_reason(format!("reply to JSON: {e}")))
+    }
+}
+
+#[allow(unsafe_code)]
+impl ToNapiValue for Json {
+    unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
         let env = Env::from_raw(raw_env);
-        let text = serde_json::to_string(&val.0)
-            .map_err(|e| napi::Error::from_reason(format!("raw reply: {e}")))?;
         let json: Object = env.get_global()?.get_named_property("JSON")?;
         let parse: Function<String, Unknown> = json.get_named_property("parse")?;
-        Ok(parse.call(text)?.raw())
+        Ok(parse.call(val.0)?.raw())
     }
 }
 

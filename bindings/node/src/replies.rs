@@ -9,6 +9,8 @@ use crate::convert::{fen_number, name_of, wire_of, RawJson};
 
 /// One item of `GOODS_DETAIL` (appendix 1).
 #[napi(object)]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Goods {
     /// `GOOD_ID`.
     pub id: String,
@@ -29,6 +31,7 @@ pub struct Goods {
     /// `GOOD_QUANTITY`.
     pub quantity: u32,
     /// `GOOD_SHOWURL`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub show_url: Option<String>,
 }
 
@@ -49,6 +52,8 @@ impl From<sosopay::models::Goods> for Goods {
 
 /// One item of `FUND_BILL_LIST.TRADEFUNDBILL`: how much came from which funding source.
 #[napi(object)]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FundBill {
     /// `FUND_CHANNEL` (appendix 3).
     ///
@@ -82,6 +87,8 @@ impl From<sosopay::models::FundBill> for FundBill {
 
 /// WeChat JSAPI pay parameters (§4.5), to hand to `WeixinJSBridge` / `wx.chooseWXPay`.
 #[napi(object)]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct JsapiParams {
     /// `appId`.
     pub app_id: String,
@@ -112,6 +119,8 @@ impl From<sosopay::models::JsapiParams> for JsapiParams {
 
 /// `ORDER_RESP`: the reply to micropay (§2.5) and to QR/JSAPI orders (§3.5, §4.4).
 #[napi(object)]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OrderReply {
     /// `RESULT.CODE` (`"SUCCESS"`, or a code a call resolves with rather than rejects).
     #[napi(ts_type = "ResultCode")]
@@ -119,50 +128,65 @@ pub struct OrderReply {
     /// `RESULT.INFO`: the gateway's message.
     pub result_info: String,
     /// `CHARGE_CODE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub charge_code: Option<String>,
     /// `CHARGE_DOWN_CODE`: the gateway's order number.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub charge_down_code: Option<String>,
     /// `CHARGE_THIRD_CODE`: the channel's transaction id.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub charge_third_code: Option<String>,
     /// `CHANNEL_TYPE`.
     ///
     /// By name (`'Unknown'` for a code this SDK does not know; `channelCode` has it).
     #[napi(ts_type = "Channel")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     /// `CHANNEL_TYPE`.
     ///
     /// As sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_code: Option<String>,
     /// `STATE`, when the gateway includes it.
     ///
     /// By name (`'Unknown'` for a code this SDK does not know; `stateCode` has it).
     #[napi(ts_type = "OrderState")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// `STATE`, when the gateway includes it.
     ///
     /// As sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state_code: Option<String>,
     /// `AMT`, in fen on the wire.
     ///
     /// Here: integer fen.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_fen: Option<f64>,
     /// `AMT`, in fen on the wire.
     ///
     /// Here: yuan text with two decimals.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_yuan: Option<String>,
     /// `MERCHANTPARA`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_para: Option<String>,
     /// `FUND_BILL_LIST`.
     pub fund_bills: Vec<FundBill>,
     /// `OPER_ID`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub oper_id: Option<String>,
     /// `DEV_ID`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dev_id: Option<String>,
     /// `BEGIN_TIME` (`YYYY-MM-DD hh:mm:ss`, UTC+8).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub begin_time: Option<String>,
     /// `BAR_CODE`: the payment link to render as a QR code (QR orders).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bar_code: Option<String>,
     /// The six JSAPI pay parameters (JSAPI orders).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jsapi: Option<JsapiParams>,
     /// The whole document as decoded.
     #[napi(ts_type = "Record<string, unknown>")]
@@ -197,68 +221,90 @@ impl From<sosopay::models::OrderReply> for OrderReply {
 
 /// `QUERY_RESP` (§7.2) and, with the same fields, `PAY_NODIFY` (§5.2): an order's details.
 #[napi(object)]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OrderDetails {
     /// `BUSI_ID`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub busi_id: Option<String>,
     /// `CHARGE_CODE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub charge_code: Option<String>,
     /// `CHARGE_DOWN_CODE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub charge_down_code: Option<String>,
     /// `CHARGE_THIRD_CODE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub charge_third_code: Option<String>,
     /// `CHANNEL_TYPE`.
     ///
     /// By name (`'Unknown'` for a code this SDK does not know; `channelCode` has it).
     #[napi(ts_type = "Channel")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     /// `CHANNEL_TYPE`.
     ///
     /// As sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_code: Option<String>,
     /// `STATE`.
     ///
     /// By name (`'Unknown'` for a code this SDK does not know; `stateCode` has it).
     #[napi(ts_type = "OrderState")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// `STATE`.
     ///
     /// As sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state_code: Option<String>,
     /// `AMT`, in fen on the wire.
     ///
     /// Here: integer fen.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_fen: Option<f64>,
     /// `AMT`, in fen on the wire.
     ///
     /// Here: yuan text with two decimals.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_yuan: Option<String>,
     /// `realAMT` (yuan on the wire): what the customer actually paid after discounts.
     ///
     /// Here: integer fen.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub real_amount_fen: Option<f64>,
     /// `realAMT` (yuan on the wire): what the customer actually paid after discounts.
     ///
     /// Here: yuan text with two decimals.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub real_amount_yuan: Option<String>,
     /// `PAY_SUBJECT`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pay_subject: Option<String>,
     /// `OPER_ID`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub oper_id: Option<String>,
     /// `DEV_ID`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dev_id: Option<String>,
     /// `REGISTER_ID`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub register_id: Option<String>,
     /// `MERCHANTPARA`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_para: Option<String>,
     /// `DYNAMIC_ID`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dynamic_id: Option<String>,
     /// `GOODS_DETAIL`.
     pub goods: Vec<Goods>,
     /// `FUND_BILL_LIST`.
     pub fund_bills: Vec<FundBill>,
     /// `BEGIN_TIME`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub begin_time: Option<String>,
     /// `END_TIME`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     /// Was the money taken (paid, or paid then partly or wholly refunded)?
     pub money_taken: bool,
@@ -299,6 +345,8 @@ impl From<sosopay::models::OrderDetails> for OrderDetails {
 
 /// `QUERY_RESP` (§7.2).
 #[napi(object)]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct QueryReply {
     /// `RESULT.CODE` (`"SUCCESS"`, or a code a call resolves with rather than rejects).
     #[napi(ts_type = "ResultCode")]
@@ -325,6 +373,8 @@ impl From<sosopay::models::QueryReply> for QueryReply {
 
 /// `REFUND_RESP` (§6.4).
 #[napi(object)]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RefundReply {
     /// `RESULT.CODE` (`"SUCCESS"`, or a code a call resolves with rather than rejects).
     #[napi(ts_type = "ResultCode")]
@@ -335,25 +385,31 @@ pub struct RefundReply {
     ///
     /// By name (`'Unknown'` for a code this SDK does not know; `channelCode` has it).
     #[napi(ts_type = "Channel")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     /// `CHANNEL_TYPE`.
     ///
     /// As sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_code: Option<String>,
     /// `FUND_BILL_LIST`: where the refund went.
     pub fund_bills: Vec<FundBill>,
     /// `CHARGE_CODE`, when included.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub charge_code: Option<String>,
     /// `OUT_REFUND_NO`, when included.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub out_refund_no: Option<String>,
     /// `STATE` of the order after the refund, when included.
     ///
     /// By name (`'Unknown'` for a code this SDK does not know; `stateCode` has it).
     #[napi(ts_type = "OrderState")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// `STATE` of the order after the refund, when included.
     ///
     /// As sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state_code: Option<String>,
     /// The whole document as decoded.
     #[napi(ts_type = "Record<string, unknown>")]
@@ -379,6 +435,8 @@ impl From<sosopay::models::RefundReply> for RefundReply {
 
 /// `CANCELTRADE_RESP` (§8.2).
 #[napi(object)]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CancelReply {
     /// `RESULT.CODE` (`"SUCCESS"`, or a code a call resolves with rather than rejects).
     #[napi(ts_type = "ResultCode")]
@@ -402,24 +460,35 @@ impl From<sosopay::models::CancelReply> for CancelReply {
 
 /// The `flow` node of a top-up reply (§9.4).
 #[napi(object)]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FlowOrder {
     /// `id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `phoneNo`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_no: Option<String>,
     /// `flowVal` (MB).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub flow_val: Option<u32>,
     /// `flowType`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub flow_type: Option<String>,
     /// `busiCode`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub busi_code: Option<String>,
     /// `orderID`: the gateway's order number.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
     /// `platOrderID`: the top-up platform's order number.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub plat_order_id: Option<String>,
     /// `creatTime` (sic).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub create_time: Option<String>,
     /// `status`: 0 created, 1 in progress, 2 done, 3 failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
 
@@ -441,6 +510,8 @@ impl From<sosopay::models::FlowOrder> for FlowOrder {
 
 /// The top-up reply (§9.5): lower-case `result` and `flow` at the top level.
 #[napi(object)]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FlowRechargeReply {
     /// `RESULT.CODE` (`"SUCCESS"`, or a code a call resolves with rather than rejects).
     #[napi(ts_type = "ResultCode")]
@@ -448,6 +519,7 @@ pub struct FlowRechargeReply {
     /// `RESULT.INFO`: the gateway's message.
     pub result_info: String,
     /// `flow`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub flow: Option<FlowOrder>,
     /// The whole document as decoded.
     #[napi(ts_type = "Record<string, unknown>")]
