@@ -68,6 +68,13 @@ for (const [mode, extra] of [
     const o = await c.createQrOrder({ chargeCode: qr, amountFen: 250, channel: 'Alipay', paySubject: 'tea', timeExpire: 300 })
     assert.match(o.barCode, /^https?:\/\//)
     assert.equal(o.state, 'AwaitingPayment')
+    // A reply is a plain object: its keys in the declared order (index.d.ts), an absent
+    // optional field left out (not null), money as fen and yuan.
+    assert.equal(Object.getPrototypeOf(o), Object.prototype)
+    assert.deepEqual(Object.keys(o).slice(0, 3), ['resultCode', 'resultInfo', 'chargeCode'])
+    assert.ok(!('chargeThirdCode' in o) && !('jsapi' in o), Object.keys(o).join())
+    assert.deepEqual([o.amountFen, o.amountYuan], [250, '2.50'])
+    assert.deepEqual(o.fundBills, [])
     await sb.admin('POST', `orders/${qr}/pay`)
     const r = await c.refund({ chargeCode: qr, outRefundNo: code('R'), refundAmount: '1.00', refundSubject: 'refund' })
     assert.equal(r.resultCode, 'SUCCESS')
