@@ -16,8 +16,12 @@
 //! Correctness is checked against the RustCrypto `des` crate (the test oracle) by a
 //! differential property test, and against the vendor's 40 golden 3DES vectors.
 
-/// Blocks processed together in the main loop.
-pub(crate) const LANES: usize = 4;
+/// Blocks processed together in the main loop. Three, not four: with four blocks (8 halves)
+/// the round needs more than x86-64's 16 registers, and where LLVM spills then depends on
+/// unrelated code in the crate and on the build (`--target`, LTO), so the same source ran
+/// 10.1 µs per 827 bytes in one binary and 12.3 µs in another (the Node addon). Three blocks
+/// fit: 10.1 to 10.4 µs in every build measured (`docs/BENCHMARKS.md`).
+pub(crate) const LANES: usize = 3;
 
 /// FIPS 46-3 S-boxes, row-major (`row * 16 + column`).
 const S: [[u8; 64]; 8] = [
