@@ -1540,7 +1540,9 @@ class FlowOptions:
         doc, fields = core_struct("core/src/flows.rs", "PaymentOutcome")
         out = [comment(doc + ["", "The fields; the type to use is `PaymentOutcome` (types-header.d.ts), which also says",
                               "that `order` is there whenever the status is `'Paid'`."], "")
-               + '#[napi(object, js_name = "PaymentOutcomeFields")]\npub struct PaymentOutcome {\n']
+               + '#[napi(object, js_name = "PaymentOutcomeFields")]\n#[derive(serde::Serialize)]\n#[serde(rename_all = "camelCase")]\n'
+               + "pub struct PaymentOutcome {\n"]
+        skip = '    #[serde(skip_serializing_if = "Option::is_none")]\n'
         conv = []
         for d, n, ty in fields:
             if ty == "OutcomeStatus":
@@ -1549,10 +1551,10 @@ class FlowOptions:
                 out.append("    /// Was the customer charged (and not reversed)?\n    pub is_paid: bool,\n")
                 conv.append("is_paid: o.is_paid()")
             elif ty == "Option<ResultCode>":
-                out.append(comment(d, "    ") + '    #[napi(ts_type = "ResultCode")]\n    pub result_code: Option<String>,\n')
+                out.append(comment(d, "    ") + '    #[napi(ts_type = "ResultCode")]\n' + skip + "    pub result_code: Option<String>,\n")
                 conv.append(f"result_code: o.{n}.map(|c| c.as_wire().to_owned())")
             elif ty == "Option<OrderDetails>":
-                out.append(comment(d, "    ") + f"    pub {n}: Option<crate::replies::OrderDetails>,\n")
+                out.append(comment(d, "    ") + skip + f"    pub {n}: Option<crate::replies::OrderDetails>,\n")
                 conv.append(f"{n}: o.{n}.map(Into::into)")
             elif ty in ("String", "u32"):
                 out.append(comment(d, "    ") + f"    pub {n}: {ty},\n")

@@ -111,6 +111,9 @@ test('micropayAndWait: paid, confirm-then-pay, declined, never confirmed', async
   assert.equal(paid.isPaid, true)
   assert.equal(paid.order.amountFen, 1234)
   assert.equal(paid.order.amountYuan, '12.34')
+  // A plain object in the declared key order; no resultCode when nothing failed.
+  assert.deepEqual(Object.keys(paid).slice(0, 3), ['status', 'isPaid', 'chargeCode'])
+  assert.ok(!('resultCode' in paid), Object.keys(paid).join())
 
   // the customer confirms on the phone for 3 s (scaled: 30 ms), then pays
   const held = await c.micropayAndWait({ chargeCode: code('F'), amount: '0.02', dynamicId: payCode(1, 3), paySubject: 's' })

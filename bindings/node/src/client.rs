@@ -383,8 +383,8 @@ impl Client {
                     return Err(flows::aborted());
                 }
                 c.micropay_and_wait_with(&r, &opts, &ctl)
-                    .map(PaymentOutcome::from)
                     .napi()
+                    .and_then(|o| Json::new(&PaymentOutcome::from(o)))
             })
         });
         flow_promise(env, job)
@@ -413,8 +413,8 @@ impl Client {
                     return Err(flows::aborted());
                 }
                 c.wait_for_payment_with(&charge_code.0, &opts, &ctl)
-                    .map(PaymentOutcome::from)
                     .napi()
+                    .and_then(|o| Json::new(&PaymentOutcome::from(o)))
             }
         });
         flow_promise(env, job)

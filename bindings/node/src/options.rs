@@ -135,6 +135,8 @@ impl From<&sosopay::RequestLog> for RequestLog {
 /// The fields; the type to use is `PaymentOutcome` (types-header.d.ts), which also says
 /// that `order` is there whenever the status is `'Paid'`.
 #[napi(object, js_name = "PaymentOutcomeFields")]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PaymentOutcome {
     /// How it ended: `Paid`, `Failed`, `Cancelled`, `Pending` (waiting for a QR or JSAPI
     /// order only), `Unresolved` (query the charge code later before doing anything else) or
@@ -146,9 +148,11 @@ pub struct PaymentOutcome {
     /// The merchant's order number.
     pub charge_code: String,
     /// The order as last seen (always present when paid; for `Conflict`, the other order).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<crate::replies::OrderDetails>,
     /// The gateway code behind a failure, when there is one.
     #[napi(ts_type = "ResultCode")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub result_code: Option<String>,
     /// Why, in words.
     pub reason: String,
