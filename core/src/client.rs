@@ -372,6 +372,9 @@ struct Inner {
     config: ClientConfig,
     envelope: Envelope,
     agent: ureq::Agent,
+    /// The async client's connection pool (made on the first `*_async` call).
+    #[cfg(feature = "async")]
+    hyper: std::sync::OnceLock<crate::transport_async::Http>,
 }
 
 /// The gateway client. Cheap to clone and share across threads (`Send + Sync`).
@@ -390,16 +393,16 @@ impl fmt::Debug for Client {
     }
 }
 
-enum Method {
+pub(crate) enum Method {
     Get,
     Post(String),
 }
 
-struct Call<'a> {
-    operation: &'static str,
-    charge_code: Option<&'a str>,
-    url: String,
-    method: Method,
+pub(crate) struct Call {
+    pub(crate) operation: &'static str,
+    charge_code: Option<String>,
+    pub(crate) url: String,
+    pub(crate) method: Method,
     timeout: Duration,
     idempotent: bool,
     /// No attempt (nor retry pause) runs past this instant (a flow's time budget).
@@ -409,9 +412,9 @@ struct Call<'a> {
     any_code: bool,
 }
 
-struct RawReply {
-    status: u16,
-    text: String,
+pub(crate) struct RawReply {
+    pub(crate) status: u16,
+    pub(crate) text: String,
 }
 
 impl Client {
@@ -437,6 +440,8 @@ impl Client {
                 config,
                 envelope,
                 agent,
+                #[cfg(feature = "async")]
+                hyper: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -489,14 +494,14 @@ impl Client {
     }
 
     /// A signed (and, when configured, encrypted) POST of `body` to `url` (without its query).
-    fn post_call<'a>(
+    fn post_call(
         &self,
         operation: &'static str,
-        charge_code: Option<&'a str>,
+        charge_code: Option<String>,
         mut url: String,
         body: String,
         timeout: Duration,
-    ) -> Result<Call<'a>> {
+    ) -> Result<Call> {
         let ts = envelope::now_millis().to_string();
         let sign = self.inner.envelope.sign_body(&ts, &body)?;
         self.common_params(&mut url, &sign, false);
@@ -519,26 +524,20 @@ impl Client {
     }
 
     /// A POST to `{base_url}{operation}` (preOrder, order, refund).
-    fn open_service_post<'a>(
+    fn open_service_post(
         &self,
         operation: &'static str,
-        charge_code: Option<&'a str>,
+        charge_code: Option<String>,
         body: String,
         timeout: Duration,
-    ) -> Result<Call<'a>> {
+    ) -> Result<Call> {
         let url = format!("{}{operation}", self.inner.config.base_url);
         self.post_call(operation, charge_code, url, body, timeout)
     }
 
     /// A GET of `{base_url}{operation}/{code}/{BUSI_CODE}` (query, cancelTrade), signed with
     /// `sign`, with `extra` query parameters (each starting with `&`); idempotent, so retried.
-    fn get_call<'a>(
-        &self,
-        operation: &'static str,
-        code: &'a str,
-        sign: &str,
-        extra: &str,
-    ) -> Call<'a> {
+    fn get_call(&self, operation: &'static str, code: &str, sign: &str, extra: &str) -> Call {
         let busi = self.busi();
         let mut url = format!("{}{operation}/{code}/{busi}", self.inner.config.base_url);
         self.common_params(&mut url, sign, true);
@@ -548,7 +547,7 @@ impl Client {
         self.encrypt_params(&mut url);
         Call {
             operation,
-            charge_code: Some(code),
+            charge_code: Some(code.to_owned()),
             url,
             method: Method::Get,
             timeout: self.inner.config.timeout,
@@ -574,70 +573,77 @@ impl Client {
         limit: Option<Instant>,
         any_code: bool,
     ) -> Result<OrderReply> {
+        self.execute(&self.micropay_request(req, timeout, limit, any_code)?)
+    }
+
+    fn micropay_request(
+        &self,
+        req: &MicropayRequest,
+        timeout: Duration,
+        limit: Option<Instant>,
+        any_code: bool,
+    ) -> Result<Call> {
         let mut req = req.clone();
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
-        let mut call = self.open_service_post("preOrder", Some(&req.charge_code), body, timeout)?;
+        let mut call = self.open_service_post("preOrder", Some(req.charge_code), body, timeout)?;
         call.limit = limit;
         call.any_code = any_code;
-        self.execute::<OrderReply>(&call)
+        Ok(call)
     }
 
     /// A QR order (主扫): the reply's `bar_code` is the link to render as a QR code.
     pub fn create_qr_order(&self, req: &OrderRequest) -> Result<OrderReply> {
-        let mut req = req.clone();
-        self.fill_ids(&mut req.oper_id, &mut req.dev_id);
+        self.execute(&self.qr_order_request(req)?)
+    }
+
+    fn qr_order_request(&self, req: &OrderRequest) -> Result<Call> {
         if req.is_jsapi() {
             return Err(Error::validation(
                 "trade_type",
                 "use create_jsapi_order for JSAPI orders",
             ));
         }
-        req.validate()?;
-        let body = req.to_wire(self.busi()).to_json_value().to_string();
-        let call = self.open_service_post(
-            "order",
-            Some(&req.charge_code),
-            body,
-            self.inner.config.timeout,
-        )?;
-        self.execute::<OrderReply>(&call)
+        self.order_request(req.clone())
     }
 
     /// A WeChat JSAPI order (公众号): `TRADE_TYPE=JSAPI` is set; the reply's `jsapi` holds
     /// the six parameters for `WeixinJSBridge`.
     pub fn create_jsapi_order(&self, req: &OrderRequest) -> Result<OrderReply> {
+        jsapi_reply(self.execute(&self.jsapi_order_request(req)?)?)
+    }
+
+    fn jsapi_order_request(&self, req: &OrderRequest) -> Result<Call> {
         let mut req = req.clone();
-        self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.trade_type = Some(TradeType::Jsapi);
+        self.order_request(req)
+    }
+
+    fn order_request(&self, mut req: OrderRequest) -> Result<Call> {
+        self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
-        let call = self.open_service_post(
+        self.open_service_post(
             "order",
-            Some(&req.charge_code),
+            Some(req.charge_code),
             body,
             self.inner.config.timeout,
-        )?;
-        let reply = self.execute::<OrderReply>(&call)?;
-        if reply.jsapi.is_none() {
-            return Err(Error::decode(
-                "the JSAPI order reply has no appId/pay parameters",
-            ));
-        }
-        Ok(reply)
+        )
     }
 
     /// A refund (partial or full). Reuse `out_refund_no` to retry a refund safely.
     pub fn refund(&self, req: &RefundRequest) -> Result<RefundReply> {
+        self.execute(&self.refund_request(req)?)
+    }
+
+    fn refund_request(&self, req: &RefundRequest) -> Result<Call> {
         let mut req = req.clone();
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
-        let cc = req.charge_code.clone().or(req.charge_down_code.clone());
-        let call =
-            self.open_service_post("refund", cc.as_deref(), body, self.inner.config.timeout)?;
-        self.execute::<RefundReply>(&call)
+        let cc = req.charge_code.or(req.charge_down_code);
+        self.open_service_post("refund", cc, body, self.inner.config.timeout)
     }
 
     /// Queries an order (retried on transport errors and 5xx).
@@ -651,13 +657,17 @@ impl Client {
         req: &QueryRequest,
         limit: Option<Instant>,
     ) -> Result<QueryReply> {
+        self.execute(&self.query_request(req, limit)?)
+    }
+
+    fn query_request(&self, req: &QueryRequest, limit: Option<Instant>) -> Result<Call> {
         req.validate()?;
         let ts = envelope::now_millis().to_string();
         let sign = envelope::sign_query(&self.inner.config.key, &ts, &req.code)?;
         let extra = format!("&serType={}", req.ser_type.as_wire());
         let mut call = self.get_call("query", &req.code, &sign, &extra);
         call.limit = limit;
-        self.execute::<QueryReply>(&call)
+        Ok(call)
     }
 
     /// Queries an order by the merchant's `CHARGE_CODE`.
@@ -681,6 +691,10 @@ impl Client {
         req: &CancelRequest,
         limit: Option<Instant>,
     ) -> Result<CancelReply> {
+        self.execute(&self.cancel_request(req, limit)?)
+    }
+
+    fn cancel_request(&self, req: &CancelRequest, limit: Option<Instant>) -> Result<Call> {
         req.validate()?;
         let ts = envelope::now_millis().to_string();
         let sign =
@@ -688,11 +702,16 @@ impl Client {
         let extra = if req.apply { "&opType=ACO" } else { "" };
         let mut call = self.get_call("cancelTrade", &req.charge_code, &sign, extra);
         call.limit = limit;
-        self.execute::<CancelReply>(&call)
+        Ok(call)
     }
 
     /// A mobile data top-up (`platService/flowRecharge/{BUSI_CODE}`).
     pub fn flow_recharge(&self, req: &FlowRechargeRequest) -> Result<FlowRechargeReply> {
+        // A non-success result code becomes `Error::Gateway` inside `execute`.
+        self.execute(&self.flow_recharge_request(req)?)
+    }
+
+    fn flow_recharge_request(&self, req: &FlowRechargeRequest) -> Result<Call> {
         req.validate()?;
         let base = &self.inner.config.base_url;
         let root = base
@@ -700,122 +719,187 @@ impl Client {
             .map(|r| format!("{r}platService/"))
             .unwrap_or_else(|| format!("{base}../platService/"));
         let url = format!("{root}flowRecharge/{}", self.busi());
-        let call = self.post_call(
+        self.post_call(
             "flowRecharge",
             None,
             url,
             req.to_wire_json(),
             self.inner.config.timeout,
-        )?;
-        // A non-success result code becomes `Error::Gateway` inside `send_with_retries`.
-        self.send_with_retries(&call, |raw| {
-            let text = self.open_reply(raw)?;
-            let reply = FlowRechargeReply::decode(&text)?;
-            Ok((reply.result.code.clone(), reply))
-        })
+        )
     }
 
-    fn execute<R: Reply>(&self, call: &Call<'_>) -> Result<R> {
-        let reply = self.send_with_retries(call, |raw| {
-            let text = self.open_reply(raw)?;
-            let reply = R::decode(&text)?;
-            Ok((reply.result().code.clone(), reply))
-        })?;
-        Ok(reply)
+    /// [`Client::micropay`] as a future (feature `async`), on the caller's tokio runtime.
+    #[cfg(feature = "async")]
+    pub async fn micropay_async(&self, req: &MicropayRequest) -> Result<OrderReply> {
+        let call = self.micropay_request(req, self.inner.config.micropay_timeout, None, false)?;
+        self.execute_async(call).await
     }
 
-    /// Sends with retries (idempotent calls only) and logs every attempt. `decode` turns a raw
-    /// 200 reply into the typed reply and its result code; a non-success code becomes
-    /// [`Error::Gateway`] here.
-    fn send_with_retries<R>(
+    /// [`Client::create_qr_order`] as a future (feature `async`).
+    #[cfg(feature = "async")]
+    pub async fn create_qr_order_async(&self, req: &OrderRequest) -> Result<OrderReply> {
+        self.execute_async(self.qr_order_request(req)?).await
+    }
+
+    /// [`Client::create_jsapi_order`] as a future (feature `async`).
+    #[cfg(feature = "async")]
+    pub async fn create_jsapi_order_async(&self, req: &OrderRequest) -> Result<OrderReply> {
+        jsapi_reply(self.execute_async(self.jsapi_order_request(req)?).await?)
+    }
+
+    /// [`Client::refund`] as a future (feature `async`).
+    #[cfg(feature = "async")]
+    pub async fn refund_async(&self, req: &RefundRequest) -> Result<RefundReply> {
+        self.execute_async(self.refund_request(req)?).await
+    }
+
+    /// [`Client::query`] as a future (feature `async`).
+    #[cfg(feature = "async")]
+    pub async fn query_async(&self, req: &QueryRequest) -> Result<QueryReply> {
+        self.execute_async(self.query_request(req, None)?).await
+    }
+
+    /// [`Client::cancel`] as a future (feature `async`).
+    #[cfg(feature = "async")]
+    pub async fn cancel_async(&self, req: &CancelRequest) -> Result<CancelReply> {
+        self.execute_async(self.cancel_request(req, None)?).await
+    }
+
+    /// [`Client::flow_recharge`] as a future (feature `async`).
+    #[cfg(feature = "async")]
+    pub async fn flow_recharge_async(
         &self,
-        call: &Call<'_>,
-        decode: impl Fn(&RawReply) -> Result<(ResultCode, R)>,
-    ) -> Result<R>
-    where
-        R: ReplyInfo,
-    {
+        req: &FlowRechargeRequest,
+    ) -> Result<FlowRechargeReply> {
+        self.execute_async(self.flow_recharge_request(req)?).await
+    }
+
+    /// Sends `call` (with retries when it is idempotent) and decodes the reply; a non-success
+    /// result code is [`Error::Gateway`]. The blocking driver of the steps below; the async one
+    /// is `execute_async` (`transport_async.rs`).
+    fn execute<R: Answer>(&self, call: &Call) -> Result<R> {
+        let mut attempt = 1;
+        loop {
+            let started = Instant::now();
+            let timeout = attempt_timeout(call, started)?;
+            let sent = self.send_once(call, timeout);
+            match self.settle(call, attempt, started, sent) {
+                Err(e) => match self.retry_pause(call, attempt, &e) {
+                    Some(pause) => {
+                        std::thread::sleep(pause);
+                        attempt += 1;
+                    }
+                    None => return Err(e),
+                },
+                ok => return ok,
+            }
+        }
+    }
+
+    /// One attempt's result: the reply (decoded, its result code checked) or the error; logs
+    /// the attempt (`on_request`).
+    fn settle<R: Answer>(
+        &self,
+        call: &Call,
+        attempt: u32,
+        started: Instant,
+        sent: Result<RawReply>,
+    ) -> Result<R> {
+        let mut log = RequestLog {
+            operation: call.operation,
+            charge_code: call.charge_code.clone(),
+            attempt,
+            duration: Duration::ZERO,
+            http_status: None,
+            result_code: None,
+            order_state: None,
+            error: None,
+        };
+        let outcome: Result<R> = match sent {
+            Ok(raw) => {
+                log.http_status = Some(raw.status);
+                if raw.status != 200 {
+                    Err(Error::HttpStatus {
+                        operation: call.operation.to_owned(),
+                        status: raw.status,
+                    })
+                } else {
+                    match self.open_reply(&raw).and_then(|text| R::read(&text)) {
+                        Ok((code, reply)) => {
+                            log.result_code = Some(code.as_wire().to_owned());
+                            log.order_state = reply.state();
+                            if code.is_success() || call.any_code {
+                                Ok(reply)
+                            } else if attempt > 1
+                                && call.operation == "cancelTrade"
+                                && code == ResultCode::AreadyRevoked
+                            {
+                                // An earlier attempt of this cancel worked; its reply was lost.
+                                Ok(reply)
+                            } else {
+                                Err(Error::gateway(code, reply.info(), call.operation))
+                            }
+                        }
+                        Err(e) => Err(e.in_operation(call.operation)),
+                    }
+                }
+            }
+            Err(e) => Err(e.in_operation(call.operation)),
+        };
+        log.duration = started.elapsed();
+        if let Err(e) = &outcome {
+            log.error = Some(e.to_string());
+        }
+        if let Some(hook) = &self.inner.config.on_request {
+            hook(&log);
+        }
+        outcome
+    }
+
+    /// The pause before attempt `attempt + 1` after `err`, or `None`: no retry (the call is
+    /// not idempotent, the error not retryable, the attempts used up, or the pause would end
+    /// past the call's time budget).
+    fn retry_pause(&self, call: &Call, attempt: u32, err: &Error) -> Option<Duration> {
         let policy = if call.idempotent {
             self.inner.config.retry
         } else {
             RetryPolicy::none()
         };
-        let max = policy.max_attempts.max(1);
+        if attempt >= policy.max_attempts.max(1) || !err.is_retryable() {
+            return None;
+        }
+        let pause = policy.delay_before(attempt + 1);
+        if call.limit.is_some_and(|l| Instant::now() + pause >= l) {
+            return None;
+        }
+        Some(pause)
+    }
+
+    /// The async driver of [`Client::execute`]: the same steps, with the hyper transport and
+    /// tokio's timer.
+    #[cfg(feature = "async")]
+    async fn execute_async<R: Answer>(&self, call: Call) -> Result<R> {
+        let http = match self.inner.hyper.get() {
+            Some(h) => h,
+            None => {
+                let h = crate::transport_async::Http::new(&self.inner.config)?;
+                self.inner.hyper.get_or_init(|| h)
+            }
+        };
         let mut attempt = 1;
         loop {
             let started = Instant::now();
-            let timeout = match call.limit {
-                None => call.timeout,
-                Some(limit) => {
-                    let left = limit.saturating_duration_since(started);
-                    if left.is_zero() {
-                        return Err(Error::Timeout {
-                            operation: call.operation.to_owned(),
-                            after_ms: 0,
-                        });
+            let timeout = attempt_timeout(&call, started)?;
+            let sent = http.send(&call, timeout).await;
+            match self.settle(&call, attempt, started, sent) {
+                Err(e) => match self.retry_pause(&call, attempt, &e) {
+                    Some(pause) => {
+                        tokio::time::sleep(pause).await;
+                        attempt += 1;
                     }
-                    call.timeout.min(left)
-                }
-            };
-            let sent = self.send_once(call, timeout);
-            let mut log = RequestLog {
-                operation: call.operation,
-                charge_code: call.charge_code.map(str::to_owned),
-                attempt,
-                duration: Duration::ZERO,
-                http_status: None,
-                result_code: None,
-                order_state: None,
-                error: None,
-            };
-            let outcome: Result<R> = match sent {
-                Ok(raw) => {
-                    log.http_status = Some(raw.status);
-                    if raw.status != 200 {
-                        Err(Error::HttpStatus {
-                            operation: call.operation.to_owned(),
-                            status: raw.status,
-                        })
-                    } else {
-                        match decode(&raw) {
-                            Ok((code, reply)) => {
-                                log.result_code = Some(code.as_wire().to_owned());
-                                log.order_state = reply.state();
-                                if code.is_success() || call.any_code {
-                                    Ok(reply)
-                                } else if attempt > 1
-                                    && call.operation == "cancelTrade"
-                                    && code == ResultCode::AreadyRevoked
-                                {
-                                    // An earlier attempt of this cancel worked; its reply was lost.
-                                    Ok(reply)
-                                } else {
-                                    Err(Error::gateway(code, reply.info(), call.operation))
-                                }
-                            }
-                            Err(e) => Err(e.in_operation(call.operation)),
-                        }
-                    }
-                }
-                Err(e) => Err(e.in_operation(call.operation)),
-            };
-            log.duration = started.elapsed();
-            if let Err(e) = &outcome {
-                log.error = Some(e.to_string());
-            }
-            if let Some(hook) = &self.inner.config.on_request {
-                hook(&log);
-            }
-            match outcome {
-                Err(e) if attempt < max && e.is_retryable() => {
-                    let pause = policy.delay_before(attempt + 1);
-                    if call.limit.is_some_and(|l| Instant::now() + pause >= l) {
-                        return Err(e);
-                    }
-                    std::thread::sleep(pause);
-                    attempt += 1;
-                }
-                other => return other,
+                    None => return Err(e),
+                },
+                ok => return ok,
             }
         }
     }
@@ -829,7 +913,7 @@ impl Client {
         }
     }
 
-    fn send_once(&self, call: &Call<'_>, timeout: Duration) -> Result<RawReply> {
+    fn send_once(&self, call: &Call, timeout: Duration) -> Result<RawReply> {
         let agent = &self.inner.agent;
         let result = match &call.method {
             Method::Get => agent
@@ -868,6 +952,53 @@ impl Client {
     }
 }
 
+/// The time an attempt starting at `started` may take: the call's timeout, cut to what is
+/// left of its time budget (none left: a timeout at once).
+fn attempt_timeout(call: &Call, started: Instant) -> Result<Duration> {
+    match call.limit {
+        None => Ok(call.timeout),
+        Some(limit) => {
+            let left = limit.saturating_duration_since(started);
+            if left.is_zero() {
+                return Err(Error::Timeout {
+                    operation: call.operation.to_owned(),
+                    after_ms: 0,
+                });
+            }
+            Ok(call.timeout.min(left))
+        }
+    }
+}
+
+/// A JSAPI order's reply must carry the pay parameters.
+fn jsapi_reply(reply: OrderReply) -> Result<OrderReply> {
+    if reply.jsapi.is_none() {
+        return Err(Error::decode(
+            "the JSAPI order reply has no appId/pay parameters",
+        ));
+    }
+    Ok(reply)
+}
+
+/// A reply the client decodes: its result code and itself.
+trait Answer: ReplyInfo + Sized {
+    fn read(text: &str) -> Result<(ResultCode, Self)>;
+}
+
+impl<T: Reply> Answer for T {
+    fn read(text: &str) -> Result<(ResultCode, Self)> {
+        let reply = T::decode(text)?;
+        Ok((reply.result().code.clone(), reply))
+    }
+}
+
+impl Answer for FlowRechargeReply {
+    fn read(text: &str) -> Result<(ResultCode, Self)> {
+        let reply = FlowRechargeReply::decode(text)?;
+        Ok((reply.result.code.clone(), reply))
+    }
+}
+
 /// What the retry loop needs of a reply.
 trait ReplyInfo {
     fn info(&self) -> String;
@@ -891,7 +1022,7 @@ impl ReplyInfo for FlowRechargeReply {
     }
 }
 
-fn map_ureq_error(call: &Call<'_>, timeout: Duration, e: ureq::Error) -> Error {
+fn map_ureq_error(call: &Call, timeout: Duration, e: ureq::Error) -> Error {
     use std::io::ErrorKind;
     let transport = |reason: String, maybe_sent: bool| Error::Transport {
         operation: call.operation.to_owned(),

@@ -33,6 +33,8 @@ pub mod money;
 pub mod notify;
 mod resolve;
 pub mod stores;
+#[cfg(feature = "async")]
+mod transport_async;
 
 pub use client::{Client, ClientConfig, Environment, RequestLog, RetryPolicy};
 pub use enums::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType};

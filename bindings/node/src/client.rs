@@ -182,25 +182,36 @@ fn config(o: ClientOptions) -> Result<ClientConfig, Error> {
 // The client (the request and reply objects and their conversions are generated from the
 // core's: requests.rs, replies.rs, options.rs)
 
-/// Runs `job` on the blocking pool and settles a Promise with its result. A conversion error
-/// (`job` is `Err`) rejects the Promise too: these methods never throw synchronously.
+/// Runs the operation `job` (the core's async client) on napi's tokio runtime and settles a
+/// Promise with its result. A conversion error (`job` is `Err`) rejects the Promise too: these
+/// methods never throw synchronously.
 ///
-/// The blocking thread settles the Promise itself (a deferred): one hand-off to the pool and
-/// one back to the event loop, with no async task in between (`docs/BENCHMARKS.md`). The reply
-/// crosses as JSON text made on the blocking thread ([`Json`]).
-fn promise<T, F>(env: &Env, job: Result<F, Error>) -> napi::Result<Object<'_>>
+/// No thread waits on the network: the runtime's threads drive every request in flight, and
+/// the reply crosses as JSON text made there ([`Json`]), turned into an object by one
+/// `JSON.parse` on the event loop (`docs/BENCHMARKS.md`).
+fn promise<T, Fut>(env: &Env, job: Result<Fut, Error>) -> napi::Result<Object<'_>>
 where
     T: serde::Serialize,
-    F: FnOnce() -> Result<T, Error> + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, Error>> + Send + 'static,
 {
-    flow_promise(
-        env,
-        job.map(|f| move || f().napi().and_then(|v| Json::new(&v))),
-    )
+    let (deferred, promise) = env.create_deferred::<Json, _>()?;
+    match job {
+        Err(e) => deferred.reject(to_napi(e)),
+        Ok(fut) => {
+            drop(napi::bindgen_prelude::spawn(async move {
+                match fut.await.napi().and_then(|v| Json::new(&v)) {
+                    Ok(json) => deferred.resolve(move |_| Ok(json)),
+                    Err(e) => deferred.reject(e),
+                }
+            }));
+        }
+    }
+    Ok(promise)
 }
 
-/// [`promise`] for a flow: `job` returns the napi error itself (an abort before the start is
-/// not a core error).
+/// Runs a flow `job` on the blocking pool and settles a Promise with its result: `job` returns
+/// the napi error itself (an abort before the start is not a core error). The blocking thread
+/// settles the Promise itself (a deferred): one hand-off to the pool and one back.
 fn flow_promise<T, F>(env: &Env, job: Result<F, Error>) -> napi::Result<Object<'_>>
 where
     T: ToNapiValue + Send + 'static,
@@ -269,7 +280,7 @@ impl Client {
         let c = self.inner.clone();
         let job = request
             .into_core()
-            .map(|r| move || c.micropay(&r).map(OrderReply::from));
+            .map(|r| async move { c.micropay_async(&r).await.map(OrderReply::from) });
         promise(env, job)
     }
 
@@ -283,7 +294,7 @@ impl Client {
         let c = self.inner.clone();
         let job = request
             .into_core()
-            .map(|r| move || c.create_qr_order(&r).map(OrderReply::from));
+            .map(|r| async move { c.create_qr_order_async(&r).await.map(OrderReply::from) });
         promise(env, job)
     }
 
@@ -297,7 +308,7 @@ impl Client {
         let c = self.inner.clone();
         let job = request
             .into_jsapi_core()
-            .map(|r| move || c.create_jsapi_order(&r).map(OrderReply::from));
+            .map(|r| async move { c.create_jsapi_order_async(&r).await.map(OrderReply::from) });
         promise(env, job)
     }
 
@@ -313,7 +324,7 @@ impl Client {
             CodeOr::Code(code) => Ok(CoreQuery::by_charge_code(code)),
             CodeOr::Request(q) => q.into_core(),
         }
-        .map(|req| move || c.query(&req).map(QueryReply::from));
+        .map(|req| async move { c.query_async(&req).await.map(QueryReply::from) });
         promise(env, job)
     }
 
@@ -323,7 +334,7 @@ impl Client {
         let c = self.inner.clone();
         let job = request
             .into_core()
-            .map(|r| move || c.refund(&r).map(RefundReply::from));
+            .map(|r| async move { c.refund_async(&r).await.map(RefundReply::from) });
         promise(env, job)
     }
 
@@ -339,7 +350,7 @@ impl Client {
             CodeOr::Code(code) => Ok(CoreCancel::new(code)),
             CodeOr::Request(r) => r.into_core(),
         }
-        .map(|req| move || c.cancel(&req).map(CancelReply::from));
+        .map(|req| async move { c.cancel_async(&req).await.map(CancelReply::from) });
         promise(env, job)
     }
 
@@ -351,9 +362,11 @@ impl Client {
         request: FlowRechargeRequest,
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
-        let job = request
-            .into_core()
-            .map(|req| move || c.flow_recharge(&req).map(FlowRechargeReply::from));
+        let job = request.into_core().map(|req| async move {
+            c.flow_recharge_async(&req)
+                .await
+                .map(FlowRechargeReply::from)
+        });
         promise(env, job)
     }
 
