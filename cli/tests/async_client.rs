@@ -296,9 +296,7 @@ fn async_fault_campaign_never_hides_a_payment() {
     });
     let (mut ok, mut unknown, mut known_failed) = (0, 0, 0);
     for (cc, r) in &results {
-        let paid = sb
-            .order(cc)
-            .is_some_and(|o| o.state_name == "Paid");
+        let paid = sb.order(cc).is_some_and(|o| o.state_name == "Paid");
         match r {
             Ok(reply) => {
                 ok += 1;

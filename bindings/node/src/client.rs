@@ -198,10 +198,22 @@ where
     match job {
         Err(e) => deferred.reject(to_napi(e)),
         Ok(fut) => {
+            // A panic in the task is caught here and rejects the Promise (a dropped deferred
+            // would leave it pending forever).
+            let mut fut = Box::pin(fut);
+            let guarded = std::future::poll_fn(move |cx| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(cx)))
+                    .map_or_else(|_| std::task::Poll::Ready(None), |p| p.map(Some))
+            });
             drop(napi::bindgen_prelude::spawn(async move {
-                match fut.await.napi().and_then(|v| Json::new(&v)) {
-                    Ok(json) => deferred.resolve(move |_| Ok(json)),
-                    Err(e) => deferred.reject(e),
+                match guarded.await {
+                    Some(done) => match done.napi().and_then(|v| Json::new(&v)) {
+                        Ok(json) => deferred.resolve(move |_| Ok(json)),
+                        Err(e) => deferred.reject(e),
+                    },
+                    None => deferred.reject(napi::Error::from_reason(
+                        "the SDK's worker task failed (a bug: please report it)",
+                    )),
                 }
             }));
         }
