@@ -129,7 +129,7 @@ fn every_operation_async_matches_the_blocking_client() {
                 .expect("q");
             assert_eq!(q.order.state, Some(OrderState::PartiallyRefunded));
 
-            let mut j = OrderRequest::jsapi(&format!("AJS-{tag}"), yuan("0.10"), "oa", "oUser1");
+            let mut j = OrderRequest::jsapi(format!("AJS-{tag}"), yuan("0.10"), "oa", "oUser1");
             j.sub_appid = Some("wxb1c959c78e070e58".into());
             let r = c.create_jsapi_order_async(&j).await.expect("jsapi");
             assert!(r.jsapi.is_some_and(|p| !p.pay_sign.is_empty()));
@@ -163,7 +163,7 @@ fn every_operation_async_matches_the_blocking_client() {
             );
 
             let e = c
-                .query_async(&QueryRequest::by_charge_code(&format!("NONE-{tag}")))
+                .query_async(&QueryRequest::by_charge_code(format!("NONE-{tag}")))
                 .await
                 .expect_err("nonexistent");
             assert_eq!(code_of(&e), Some(ResultCode::ChargeNonexistent));

@@ -375,6 +375,11 @@ struct Inner {
     /// The async client's connection pool (made on the first `*_async` call).
     #[cfg(feature = "async")]
     hyper: std::sync::OnceLock<crate::transport_async::Http>,
+    /// A proxy from the environment (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, less
+    /// `NO_PROXY`) applies to the gateway: the async client then runs the blocking one (which
+    /// honours it) on tokio's blocking pool.
+    #[cfg(feature = "async")]
+    proxied: bool,
 }
 
 /// The gateway client. Cheap to clone and share across threads (`Send + Sync`).
@@ -435,6 +440,13 @@ impl Client {
             crate::resolve::CachingResolver::default(),
         );
         let envelope = Envelope::new(config.key.clone());
+        #[cfg(feature = "async")]
+        let proxied = agent.config().proxy().is_some_and(|p| {
+            config
+                .base_url
+                .parse::<ureq::http::Uri>()
+                .map_or(true, |u| !p.is_no_proxy(&u))
+        });
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
@@ -442,6 +454,8 @@ impl Client {
                 agent,
                 #[cfg(feature = "async")]
                 hyper: std::sync::OnceLock::new(),
+                #[cfg(feature = "async")]
+                proxied,
             }),
         })
     }
@@ -878,7 +892,20 @@ impl Client {
     /// The async driver of [`Client::execute`]: the same steps, with the hyper transport and
     /// tokio's timer.
     #[cfg(feature = "async")]
-    async fn execute_async<R: Answer>(&self, call: Call) -> Result<R> {
+    async fn execute_async<R: Answer + Send + 'static>(&self, call: Call) -> Result<R> {
+        if self.inner.proxied {
+            let me = self.clone();
+            let operation = call.operation;
+            return tokio::task::spawn_blocking(move || me.execute(&call))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(Error::Transport {
+                        operation: operation.to_owned(),
+                        reason: format!("the blocking task failed: {e}"),
+                        maybe_sent: true,
+                    })
+                });
+        }
         let http = match self.inner.hyper.get() {
             Some(h) => h,
             None => {

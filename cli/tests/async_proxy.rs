@@ -1,0 +1,136 @@
+//! The async client behind a proxy from the environment: it goes through the proxy, as the
+//! blocking client does (ureq reads `ALL_PROXY` / `HTTPS_PROXY` / `HTTP_PROXY` and `NO_PROXY`);
+//! a gateway listed in `NO_PROXY` is reached directly. Its own test binary: it sets the
+//! process's environment.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use sosopay::models::QueryRequest;
+use sosopay::{Client, ClientConfig, Error, ResultCode};
+use sosopay_sandbox::{Sandbox, SandboxConfig};
+
+/// A minimal HTTP CONNECT proxy on 127.0.0.1; counts the tunnels it opened.
+fn connect_proxy() -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let tunnels = Arc::new(AtomicUsize::new(0));
+    let count = tunnels.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let count = count.clone();
+            std::thread::spawn(move || tunnel(client, &count));
+        }
+    });
+    (port, tunnels)
+}
+
+fn tunnel(client: TcpStream, count: &AtomicUsize) {
+    let mut reader = BufReader::new(client.try_clone().expect("clone"));
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() {
+        return;
+    }
+    let Some(target) = line
+        .strip_prefix("CONNECT ")
+        .and_then(|r| r.split(' ').next())
+    else {
+        return;
+    };
+    let target = target.to_owned();
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).is_err() || header == "\r\n" || header.is_empty() {
+            break;
+        }
+    }
+    let Ok(upstream) = TcpStream::connect(&target) else {
+        return;
+    };
+    count.fetch_add(1, Ordering::SeqCst);
+    let mut c = client;
+    if c.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        .is_err()
+    {
+        return;
+    }
+    let (mut up_r, mut up_w) = (upstream.try_clone().expect("clone"), upstream);
+    let mut c_w = c.try_clone().expect("clone");
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut up_r, &mut c_w);
+    });
+    let _ = std::io::copy(&mut reader, &mut up_w);
+}
+
+#[test]
+fn async_client_honours_the_environment_proxy() {
+    let sb = Sandbox::start(SandboxConfig {
+        time_scale: 0.02,
+        ..Default::default()
+    })
+    .expect("sandbox");
+    let (port, tunnels) = connect_proxy();
+    for v in [
+        "NO_PROXY",
+        "no_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "all_proxy",
+    ] {
+        std::env::remove_var(v);
+    }
+    std::env::set_var("ALL_PROXY", format!("http://127.0.0.1:{port}"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let query = |c: Client| {
+        rt.block_on(async move {
+            c.query_async(&QueryRequest::by_charge_code("PROXY-1"))
+                .await
+                .expect_err("no such order")
+        })
+    };
+    let gateway_answered = |e: &Error| matches!(e, Error::Gateway { code, .. } if *code == ResultCode::ChargeNonexistent);
+
+    let c = Client::new(
+        ClientConfig::new(
+            "0010000001",
+            "98SDKFUO432HNODS098EEE07U9DUOIUE",
+            sb.base_url(),
+        )
+        .expect("config"),
+    )
+    .expect("client");
+    let e = query(c);
+    assert!(gateway_answered(&e), "{e:?}");
+    assert!(
+        tunnels.load(Ordering::SeqCst) >= 1,
+        "the request went through the proxy"
+    );
+
+    // The gateway's host in NO_PROXY: straight to it.
+    std::env::set_var("NO_PROXY", "127.0.0.1");
+    let before = tunnels.load(Ordering::SeqCst);
+    let c = Client::new(
+        ClientConfig::new(
+            "0010000001",
+            "98SDKFUO432HNODS098EEE07U9DUOIUE",
+            sb.base_url(),
+        )
+        .expect("config"),
+    )
+    .expect("client");
+    let e = query(c);
+    assert!(gateway_answered(&e), "{e:?}");
+    assert_eq!(
+        tunnels.load(Ordering::SeqCst),
+        before,
+        "NO_PROXY: not through the proxy"
+    );
+}
