@@ -10,52 +10,11 @@ use sosopay::codec::Format;
 use sosopay::models::{
     CancelRequest, FlowRechargeRequest, MicropayRequest, OrderRequest, QueryRequest, RefundRequest,
 };
-use sosopay::{Amount, Client, ClientConfig, Error, OrderState, ResultCode, RetryPolicy};
-use sosopay_sandbox::{FaultRule, Sandbox, SandboxConfig};
+use sosopay::{Amount, Client, Error, OrderState, ResultCode};
+mod common;
+use common::{config, gateway_code as code_of, sandbox, untrusted_tls_server, yuan};
 
-const BUSI: &str = "0010000001";
-const KEY: &str = "98SDKFUO432HNODS098EEE07U9DUOIUE";
 const PAY_NOW: &str = "130730865806264036";
-
-fn sandbox(seed: u64, faults: &[&str]) -> Sandbox {
-    Sandbox::start(SandboxConfig {
-        time_scale: 0.02,
-        seed,
-        faults: faults
-            .iter()
-            .map(|f| f.parse::<FaultRule>().expect("fault rule"))
-            .collect(),
-        ..Default::default()
-    })
-    .expect("start sandbox")
-}
-
-fn config(base_url: &str, encrypt: bool, format: Format) -> ClientConfig {
-    let mut c = ClientConfig::new(BUSI, KEY, base_url).expect("config");
-    c.encrypt = encrypt;
-    c.format = format;
-    c.default_oper_id = Some("oper".into());
-    c.default_dev_id = Some("dev".into());
-    c.timeout = Duration::from_secs(5);
-    c.micropay_timeout = Duration::from_secs(10);
-    c.retry = RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-    };
-    c
-}
-
-fn yuan(s: &str) -> Amount {
-    Amount::parse_yuan(s).expect("amount")
-}
-
-fn code_of(e: &Error) -> Option<ResultCode> {
-    match e {
-        Error::Gateway { code, .. } => Some(code.clone()),
-        _ => None,
-    }
-}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -72,7 +31,7 @@ fn every_operation_async_matches_the_blocking_client() {
         (true, Format::Json),
         (true, Format::Xml),
     ] {
-        let sb = sandbox(1, &[]);
+        let sb = sandbox(0.02, 1, &[]);
         let c = Client::new(config(&sb.base_url(), encrypt, format)).expect("client");
         let tag = format!("{}{format:?}", u8::from(encrypt));
         runtime().block_on(async {
@@ -188,7 +147,7 @@ fn every_operation_async_matches_the_blocking_client() {
 fn async_errors_keep_their_kinds() {
     let rt = runtime();
     // HTTP 503 on every query: retried, each attempt logged, then the status.
-    let sb = sandbox(3, &["query:http503:1.0", "preOrder:delay:1.0:3000"]);
+    let sb = sandbox(0.02, 3, &["query:http503:1.0", "preOrder:delay:1.0:3000"]);
     let logs: Arc<Mutex<Vec<sosopay::RequestLog>>> = Arc::default();
     let mut cfg = config(&sb.base_url(), true, Format::Json);
     let sink = logs.clone();
@@ -196,6 +155,7 @@ fn async_errors_keep_their_kinds() {
         sink.lock().expect("lock").push(l.clone())
     }));
     cfg.micropay_timeout = Duration::from_millis(300);
+    cfg.retry.max_attempts = 3;
     let c = Client::new(cfg).expect("client");
     rt.block_on(async {
         let e = c
@@ -257,6 +217,24 @@ fn async_errors_keep_their_kinds() {
     });
 }
 
+/// TLS is verified: a server whose certificate no public root signs is refused during the
+/// handshake, so nothing was sent.
+#[test]
+fn async_client_refuses_an_untrusted_certificate_before_sending() {
+    let (_server, url) = untrusted_tls_server();
+    let c = Client::new(config(&url, false, Format::Json)).expect("client");
+    let e = runtime().block_on(async {
+        c.micropay_async(&MicropayRequest::new("TLS-A1", yuan("1.00"), PAY_NOW, "x"))
+            .await
+            .expect_err("untrusted certificate")
+    });
+    assert!(
+        matches!(&e, Error::Transport { maybe_sent: false, reason, .. } if reason.to_lowercase().contains("certificate")),
+        "{e:?}"
+    );
+    assert!(!e.outcome_unknown());
+}
+
 /// Concurrent micropays through a misbehaving gateway: whatever the async client answers must
 /// agree with the gateway's ledger. A success is a paid order; an error that says the outcome
 /// is known (not `outcome_unknown`) is an order that was not paid.
@@ -271,7 +249,7 @@ fn async_fault_campaign_never_hides_a_payment() {
         "preOrder:truncate:0.05",
         "preOrder:delay:0.1:400",
     ];
-    let sb = sandbox(20261204, &faults);
+    let sb = sandbox(0.02, 20261204, &faults);
     let mut cfg = config(&sb.base_url(), true, Format::Json);
     cfg.micropay_timeout = Duration::from_millis(300);
     let c = Client::new(cfg).expect("client");

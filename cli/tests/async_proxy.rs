@@ -89,7 +89,15 @@ fn async_client_honours_the_environment_proxy() {
         .enable_all()
         .build()
         .expect("runtime");
-    let query = |c: Client| {
+    // A new client each time: the proxy is read when the client is built.
+    let query = || {
+        let config = ClientConfig::new(
+            "0010000001",
+            "98SDKFUO432HNODS098EEE07U9DUOIUE",
+            sb.base_url(),
+        )
+        .expect("config");
+        let c = Client::new(config).expect("client");
         rt.block_on(async move {
             c.query_async(&QueryRequest::by_charge_code("PROXY-1"))
                 .await
@@ -98,16 +106,7 @@ fn async_client_honours_the_environment_proxy() {
     };
     let gateway_answered = |e: &Error| matches!(e, Error::Gateway { code, .. } if *code == ResultCode::ChargeNonexistent);
 
-    let c = Client::new(
-        ClientConfig::new(
-            "0010000001",
-            "98SDKFUO432HNODS098EEE07U9DUOIUE",
-            sb.base_url(),
-        )
-        .expect("config"),
-    )
-    .expect("client");
-    let e = query(c);
+    let e = query();
     assert!(gateway_answered(&e), "{e:?}");
     assert!(
         tunnels.load(Ordering::SeqCst) >= 1,
@@ -117,16 +116,7 @@ fn async_client_honours_the_environment_proxy() {
     // The gateway's host in NO_PROXY: straight to it.
     std::env::set_var("NO_PROXY", "127.0.0.1");
     let before = tunnels.load(Ordering::SeqCst);
-    let c = Client::new(
-        ClientConfig::new(
-            "0010000001",
-            "98SDKFUO432HNODS098EEE07U9DUOIUE",
-            sb.base_url(),
-        )
-        .expect("config"),
-    )
-    .expect("client");
-    let e = query(c);
+    let e = query();
     assert!(gateway_answered(&e), "{e:?}");
     assert_eq!(
         tunnels.load(Ordering::SeqCst),

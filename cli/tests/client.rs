@@ -14,10 +14,10 @@ use sosopay::{
     Amount, Channel, Client, ClientConfig, Error, OrderState, OutcomeStatus, ResultCode,
     RetryPolicy, SerType, WaitOptions,
 };
-use sosopay_sandbox::{FaultRule, Sandbox, SandboxConfig};
+use sosopay_sandbox::Sandbox;
 
-const BUSI: &str = "0010000001";
-const KEY: &str = "98SDKFUO432HNODS098EEE07U9DUOIUE";
+mod common;
+use common::{config, gateway_code, sandbox, yuan, BUSI, KEY};
 
 // Sandbox test codes (docs/SANDBOX.md): PP000000000000BNNN.
 const PAY_NOW: &str = "130730865806264036";
@@ -30,37 +30,8 @@ const PAYING_NEVER: &str = "130000000000005000";
 const EXPIRED: &str = "130000000000006000";
 const EXCEPTION_BUT_PAID: &str = "130000000000007000";
 
-fn sandbox(time_scale: f64, seed: u64, faults: &[&str]) -> Sandbox {
-    let config = SandboxConfig {
-        time_scale,
-        seed,
-        faults: faults
-            .iter()
-            .map(|f| f.parse::<FaultRule>().expect("fault rule"))
-            .collect(),
-        ..Default::default()
-    };
-    Sandbox::start(config).expect("start sandbox")
-}
-
 fn client(sb: &Sandbox, encrypt: bool, format: Format) -> Client {
-    let mut c = ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config");
-    c.encrypt = encrypt;
-    c.format = format;
-    c.default_oper_id = Some("oper".into());
-    c.default_dev_id = Some("dev".into());
-    c.timeout = Duration::from_secs(5);
-    c.micropay_timeout = Duration::from_secs(10);
-    c.retry = RetryPolicy {
-        max_attempts: 4,
-        base_delay: Duration::from_millis(20),
-        max_delay: Duration::from_millis(100),
-    };
-    Client::new(c).expect("client")
-}
-
-fn yuan(s: &str) -> Amount {
-    Amount::parse_yuan(s).expect("amount")
+    Client::new(config(&sb.base_url(), encrypt, format)).expect("client")
 }
 
 fn fast() -> WaitOptions {
@@ -72,13 +43,6 @@ fn fast() -> WaitOptions {
         max_duration: Duration::from_secs(12),
         // The sandbox runs at time scale 0.02: its 80 s hold lasts 1.6 s.
         gateway_hold: Duration::from_millis(1600),
-    }
-}
-
-fn gateway_code(e: &Error) -> Option<ResultCode> {
-    match e {
-        Error::Gateway { code, .. } => Some(code.clone()),
-        _ => None,
     }
 }
 

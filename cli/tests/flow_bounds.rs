@@ -4,13 +4,15 @@
 
 use std::io::Read as _;
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sosopay::models::MicropayRequest;
 use sosopay::{Amount, Client, ClientConfig, Error, OutcomeStatus, RetryPolicy, WaitOptions};
 use sosopay_sandbox::{Sandbox, SandboxConfig};
+
+mod common;
+use common::untrusted_tls_server;
 
 const BUSI: &str = "0010000001";
 const KEY: &str = "98SDKFUO432HNODS098EEE07U9DUOIUE";
@@ -123,62 +125,6 @@ fn a_silent_gateway_cannot_hold_a_till_past_max_duration() {
     assert!(took >= Duration::from_millis(2400), "{took:?}");
     // Generous slack for a loaded machine; without the budget this took minutes.
     assert!(took < Duration::from_secs(8), "{took:?}");
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// An HTTPS server whose certificate no public root signs (`openssl s_server`).
-fn untrusted_tls_server() -> (Server, String) {
-    let dir = std::env::temp_dir().join(format!("sosopay-tls-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let key = dir.join("key.pem");
-    let cert = dir.join("cert.pem");
-    let ok = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        ])
-        .args(["-subj", "/CN=127.0.0.1", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl is installed (Debian: openssl)");
-    assert!(ok.success());
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let child = Command::new("openssl")
-        .args(["s_server", "-quiet", "-www", "-accept"])
-        .arg(port.to_string())
-        .arg("-cert")
-        .arg(&cert)
-        .arg("-key")
-        .arg(&key)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("openssl s_server");
-    let server = Server(child);
-    let until = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < until, "s_server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (
-        server,
-        format!("https://127.0.0.1:{port}/openGateway/openService/"),
-    )
 }
 
 #[test]
