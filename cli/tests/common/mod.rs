@@ -113,3 +113,19 @@ pub fn untrusted_tls_server() -> (Server, String) {
         format!("https://127.0.0.1:{port}/openGateway/openService/"),
     )
 }
+
+/// `e` says the request surely never reached the gateway: a transport error with
+/// `maybe_sent: false`, and so not an unknown outcome.
+pub fn assert_not_sent(e: &Error) {
+    assert!(
+        matches!(
+            e,
+            Error::Transport {
+                maybe_sent: false,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(!e.outcome_unknown(), "{e:?}");
+}
