@@ -221,7 +221,7 @@ export interface CancelRequest {
   apply?: boolean
 }
 
-/** Options of `new Client(...)`. */
+/** A client's settings; an unset one takes its default. */
 export interface ClientOptions {
   /** The merchant code (`BUSI_ID`). */
   busiCode: string
@@ -229,17 +229,29 @@ export interface ClientOptions {
   key: string
   /** The gateway base URL (`.../openGateway/openService/`). Give this or `environment`. */
   baseUrl?: string
-  /** A published environment instead of `baseUrl`. */
+  /** A published environment instead of a base URL: `production`, `production-http` or `uat`. */
   environment?: Environment
   /** Use the 3DES envelope for requests and replies. Default false. */
   encrypt?: boolean
-  /** The reply format to ask for: `"json"` (default) or `"xml"`. */
+  /** The reply format to ask for: `json` (default) or `xml`. */
   format?: 'json' | 'xml'
-  /** Connection set-up timeout, ms. Default 5000. */
+  /**
+   * Connection set-up timeout (TCP + TLS). Default 5 s.
+   *
+   * Here: milliseconds.
+   */
   connectTimeoutMs?: number
-  /** Whole-request timeout of every operation but micropay, ms. Default 20000. */
+  /**
+   * Whole-request timeout of every operation but micropay. Default 20 s.
+   *
+   * Here: milliseconds.
+   */
   timeoutMs?: number
-  /** Whole-request timeout of micropay, ms (above the gateway's 80 s hold). Default 95000. */
+  /**
+   * Whole-request timeout of micropay: above the gateway's 80 s hold. Default 95 s.
+   *
+   * Here: milliseconds.
+   */
   micropayTimeoutMs?: number
   /** Retries of queries and cancels. */
   retry?: RetryOptions
@@ -897,11 +909,22 @@ export interface RequestLog {
 
 /** Retries of idempotent requests (query, cancel). */
 export interface RetryOptions {
-  /** Attempts in all, the first included (1 disables retries). Default 3. */
+  /**
+   * Attempts of a query or a cancel in all, the first included (1 disables retries; other
+   * operations are never retried). Default 3.
+   */
   maxAttempts?: number
-  /** The first delay, ms. Default 200. */
+  /**
+   * The first retry delay. Default 200 ms.
+   *
+   * Here: milliseconds.
+   */
   baseDelayMs?: number
-  /** The largest delay, ms. Default 2000. */
+  /**
+   * The largest retry delay. Default 2 s.
+   *
+   * Here: milliseconds.
+   */
   maxDelayMs?: number
 }
 

@@ -14,7 +14,10 @@ bindings/node/src/replies.rs, the reply dataclasses of python/sosopay/models.py,
 bindings/python/src/requests.rs and the operation methods of python/sosopay/client.py and
 aio.py (with WaitOptions from core/src/flows.rs). From
 core/src/error.rs (the Error variants): bindings/uniffi/src/error_enum.rs, the error classes of
-node/errors.js and node/sosopay.d.ts, the exception classes of python/sosopay/errors.py.
+node/errors.js and node/sosopay.d.ts, the exception classes of python/sosopay/errors.py. From
+core/src/client.rs (the flat ClientOptions): bindings/node/src/config.rs,
+bindings/uniffi/src/config.rs, Python's `client_options` reader and the keyword parameters of
+`Client()` and `AsyncClient()`.
 Generated Rust goes through rustfmt. Presentation rules (scripts/parity.py's):
   money `x: Amount`          -> `x_fen` (uniffi i64, Node number) and `x_yuan` (two decimals)
   `raw: serde_json::Value`   -> uniffi `raw_json: String`; Node `raw` (an object)
@@ -637,6 +640,7 @@ JS_READERS = {
     "String": "text", "Option<String>": "opt_text", "f64": "number", "Option<f64>": "opt_number",
     "Option<bool>": "opt_bool", "Option<YuanInput>": "yuan", "Option<FenInput>": "fen",
     "Option<Vec<GoodsInput>>": "opt_list::<GoodsInput>", "Option<ProgressFn>": "opt_function::<ProgressFn>",
+    "Option<RetryOptions>": "opt_object::<RetryOptions>", "Option<RequestHookFn>": "opt_function::<RequestHookFn>",
 }
 
 
@@ -1006,9 +1010,9 @@ class PythonRequests:
 
     def targets(self, core: Dict, options: "FlowOptions") -> List[Tuple[Path, str]]:
         return [
-            (self.out, self.rust(core) + options.python_rs() + options.python_log()[0]),
-            (self.client, replace_region(self.client, PY_OPS_BEGIN, PY_OPS_END, self.methods(core, False))),
-            (self.aio, replace_region(self.aio, PY_OPS_BEGIN, PY_OPS_END, self.methods(core, True))),
+            (self.out, self.rust(core) + options.python_rs() + options.python_log()[0] + ClientSettings().python_rs()),
+            (self.client, ClientSettings().python_regions(self.client, replace_region(self.client, PY_OPS_BEGIN, PY_OPS_END, self.methods(core, False)))),
+            (self.aio, ClientSettings().python_regions(self.aio, replace_region(self.aio, PY_OPS_BEGIN, PY_OPS_END, self.methods(core, True)))),
         ]
 
 
@@ -1016,42 +1020,22 @@ FLOWS = {"micropay_and_wait", "wait_for_payment"}
 
 
 class UniffiDefaults:
-    """Kotlin/Swift show a record's defaults in its constructor, so bindings/uniffi/src/client.rs
-    states them as `#[uniffi(default = N)]` literals: each is rewritten from the core's own
-    default (the struct literal of `ClientConfig::new`, `RetryPolicy::default`), so the value is
-    defined once, in the core (WaitOptions' record is generated whole: FlowOptions)."""
-
-    path = ROOT / "bindings/uniffi/src/client.rs"
-    #: uniffi field -> (core file, the code after which the core sets it, the core's field).
-    fields = {
-        "connect_timeout_ms": ("core/src/client.rs", "impl ClientConfig {", "connect_timeout"),
-        "timeout_ms": ("core/src/client.rs", "impl ClientConfig {", "timeout"),
-        "micropay_timeout_ms": ("core/src/client.rs", "impl ClientConfig {", "micropay_timeout"),
-        "retry_max_attempts": ("core/src/client.rs", "impl Default for RetryPolicy", "max_attempts"),
-        "retry_base_delay_ms": ("core/src/client.rs", "impl Default for RetryPolicy", "base_delay"),
-        "retry_max_delay_ms": ("core/src/client.rs", "impl Default for RetryPolicy", "max_delay"),
-        "max_idle_connections": ("core/src/client.rs", "impl ClientConfig {", "max_idle_connections"),
-    }
+    """Kotlin/Swift show a record's defaults in its constructor (`#[uniffi(default = N)]`): each
+    is read from the core's own default (the struct literal of `ClientConfig::new`,
+    `RetryPolicy::default`, `WaitOptions::default`), so the value is defined once, in the core."""
 
     @staticmethod
     def core_value(file: str, after: str, field: str) -> int:
         text = (ROOT / file).read_text(encoding="utf-8")
         rest = text[text.index(after):]
-        m = re.search(r"(?<![\w.])%s: (?:Duration::from_(secs|millis)\((\d+)\)|(\d+)),\n" % field, rest)
+        m = re.search(r"(?<![\w.])%s: (?:Duration::from_(secs|millis)\((\d+)\)|(\d+)|(true|false)),\n" % field, rest)
         if not m:
             raise SystemExit(f"gen-foreign: no default for {field} after {after!r} in {file}")
+        if m.group(4):
+            return m.group(4)  # type: ignore[return-value]  # a bool, as Rust spells it
         if m.group(3):
             return int(m.group(3))
         return int(m.group(2)) * (1000 if m.group(1) == "secs" else 1)
-
-    def generate(self) -> str:
-        text = self.path.read_text(encoding="utf-8")
-        for name, (file, after, field) in self.fields.items():
-            value = self.core_value(file, after, field)
-            text, n = re.subn(r"(#\[uniffi\(default = )[^)]*(\)\]\n(?:\s*///[^\n]*\n)*\s*pub %s:)" % name, rf"\g<1>{value}\g<2>", text)
-            if n != 1:
-                raise SystemExit(f"gen-foreign: {self.path.name}: no `#[uniffi(default = ...)] pub {name}`")
-        return text
 
 
 class PythonLedger:
@@ -1639,6 +1623,219 @@ class FlowOptions:
         return "".join(out)
 
 
+class ClientSettings:
+    """The client's settings: the core's flat `ClientOptions` (core/src/client.rs) as Node's
+    `ClientOptions` (bindings/node/src/config.rs: milliseconds, the `retry_*` settings as a
+    nested `retry` object, plus `onRequest`), Kotlin/Swift's `ClientConfig` record
+    (bindings/uniffi/src/config.rs: milliseconds, the defaults the core's) and Python's
+    `client_options` reader of `Client()`'s keyword arguments (seconds, in
+    bindings/python/src/requests.rs), each with the table renaming the core's field names in
+    errors. Every runtime's reading ends in the core's `ClientOptions::into_config`, which holds
+    every default and rule."""
+
+    node = ROOT / "bindings/node/src/config.rs"
+    uniffi = ROOT / "bindings/uniffi/src/config.rs"
+    #: Python's argument names that are not the core's.
+    python_names = {"retry_max_attempts": "retry_attempts"}
+    #: Node's TypeScript types of text settings.
+    ts_types = {"environment": "Environment", "format": "'json' | 'xml'"}
+    #: Kotlin/Swift: settings given otherwise (`environmentBaseUrl(...)` gives the base URL).
+    uniffi_skip = {"environment"}
+    uniffi_required = {"base_url": ["The gateway base URL, ending in `/openGateway/openService/` (a published",
+                                    "environment's: `environmentBaseUrl(...)`)."]}
+
+    def __init__(self) -> None:
+        doc, self.fields = core_struct("core/src/client.rs", "ClientOptions")
+        # The first paragraph is the user's; the rest speaks of the Rust API.
+        self.doc = doc[:doc.index("")] if "" in doc else doc
+
+    @staticmethod
+    def default(field: str) -> str:
+        """The core's default of a setting (`ClientConfig::new`'s literal, `RetryPolicy`'s)."""
+        if field.startswith("retry_"):
+            return str(UniffiDefaults.core_value("core/src/client.rs", "impl Default for RetryPolicy", field[len("retry_"):]))
+        return str(UniffiDefaults.core_value("core/src/client.rs", "impl ClientConfig {", field))
+
+    def renames(self, name_of) -> str:
+        rows = [(n, name_of(n, ty)) for _, n, ty in self.fields]
+        return "".join(f'("{a}", "{b}"), ' for a, b in rows if a != b)
+
+    def node_name(self, n: str, ty: str) -> str:
+        base = camel(n[len("retry_"):]) if n.startswith("retry_") else camel(n)
+        base += "Ms" if inner(ty, "Option") == "Duration" else ""
+        return f"retry.{base}" if n.startswith("retry_") else base
+
+    def node_rs(self) -> str:
+        out = ["// @generated by scripts/gen-foreign.py from core/src/client.rs: do not edit.\n",
+               "//! The client's settings for JavaScript (the core's `ClientOptions`: milliseconds, the retry\n",
+               "//! settings as one `retry` object; unset: the core's default) and their reading.\n\n",
+               "use napi_derive::napi;\nuse sosopay::Error;\n\n",
+               "use crate::client::{count, millis, RequestHookFn};\n\n"]
+        retry = [(d, n, ty) for d, n, ty in self.fields if n.startswith("retry_")]
+        out.append("/// Retries of idempotent requests (query, cancel).\n#[napi(object, object_from_js = false)]\npub struct RetryOptions {\n")
+        rdecl = []
+        for d, n, ty in retry:
+            js = self.node_name(n, ty).split(".", 1)[1]
+            name = snake(js)
+            out.append(comment(d + (["", "Here: milliseconds."] if inner(ty, "Option") == "Duration" else []), "    ") + f"    pub {name}: Option<f64>,\n")
+            rdecl.append(([], name, "Option<f64>", None))
+        out.append("}\n")
+        out.append(from_js("RetryOptions", "retry", "a RetryOptions object", rdecl) + "\n")
+        out.append(comment(self.doc, "") + "#[napi(object, object_to_js = false, object_from_js = false)]\npub struct ClientOptions {\n")
+        decl, conv, lets = [], [], []
+        for d, n, ty in self.fields:
+            opt = inner(ty, "Option")
+            if n.startswith("retry_"):
+                if n == retry[0][1]:
+                    out.append("    /// Retries of queries and cancels.\n    pub retry: Option<RetryOptions>,\n")
+                    decl.append(([], "retry", "Option<RetryOptions>", None))
+                js = self.node_name(n, ty)
+                field = snake(js.split(".", 1)[1])
+                read = "millis" if opt == "Duration" else "count"
+                lets.append(f"    let {n} = match &o.retry {{ Some(r) => {read}(r.{field}, \"{js}\")?, None => None }};\n")
+                conv.append(n)
+                continue
+            ts = f'    #[napi(ts_type = "{self.ts_types[n]}")]\n' if n in self.ts_types else ""
+            if ty in ("String", "Option<String>", "Option<bool>"):
+                out.append(comment(d, "    ") + ts + f"    pub {n}: {ty},\n")
+                decl.append(([], n, ty, None))
+                conv.append(f"{n}: o.{n}")
+            elif opt == "Duration":
+                out.append(comment(d + ["", "Here: milliseconds."], "    ") + f"    pub {n}_ms: Option<f64>,\n")
+                decl.append(([], f"{n}_ms", "Option<f64>", None))
+                conv.append(f"{n}: millis(o.{n}_ms, \"{self.node_name(n, ty)}\")?")
+            elif opt == "u32":
+                out.append(comment(d, "    ") + f"    pub {n}: Option<f64>,\n")
+                decl.append(([], n, "Option<f64>", None))
+                conv.append(f"{n}: count(o.{n}, \"{self.node_name(n, ty)}\")?")
+            else:
+                raise SystemExit(f"gen-foreign: client settings: no Node rule for ClientOptions.{n}: {ty}")
+        out.append("    /// Called after every attempt of every request (on the JS thread, asynchronously).\n"
+                   "    #[napi(ts_type = \"(log: RequestLog) => void\")]\n    pub on_request: Option<RequestHookFn>,\n}\n")
+        decl.append(([], "on_request", "Option<RequestHookFn>", None))
+        out.append(from_js("ClientOptions", "options", "a ClientOptions object", decl) + "\n")
+        out.append("/// The core's names of the settings that JS spells otherwise than in camelCase.\n"
+                   "pub(crate) const CONFIG_FIELDS: &[(&str, &str)] = &["
+                   + "".join(f'("{n}", "{self.node_name(n, ty)}"), ' for _, n, ty in self.fields if self.node_name(n, ty) != camel(n)) + "];\n\n")
+        out.append("/// The core's settings (unset: the core's defaults) and the request hook; an error names\n"
+                   "/// the JS option.\npub(crate) fn client_options(o: ClientOptions) -> Result<(sosopay::ClientOptions, Option<RequestHookFn>), Error> {\n")
+        out += lets
+        out.append("    let c = sosopay::ClientOptions { " + ", ".join(conv) + " };\n    Ok((c, o.on_request))\n}\n")
+        return "".join(out)
+
+    def uniffi_name(self, n: str, ty: str) -> str:
+        return n + ("_ms" if inner(ty, "Option") == "Duration" else "")
+
+    def uniffi_rs(self) -> str:
+        out = ["// @generated by scripts/gen-foreign.py from core/src/client.rs: do not edit.\n",
+               "//! The client's settings for Kotlin and Swift (the core's `ClientOptions`: milliseconds, the\n",
+               "//! defaults the core's).\n\n",
+               "use std::sync::Arc;\n\n",
+               "use crate::client::ReplyFormat;\nuse crate::envelope::MerchantKey;\nuse crate::error::{Result, SosopayError};\n",
+               "use crate::models::u32_in;\nuse crate::options::ms_in;\n\n"]
+        out.append(comment(self.doc + ["", "Here: the key is a `MerchantKey` object, so that printing the configuration never",
+                                       "shows it; a published environment's base URL is `environmentBaseUrl(...)`."], "")
+                   + "#[derive(Debug, Clone, uniffi::Record)]\npub struct ClientConfig {\n")
+        conv = []
+        for d, n, ty in self.fields:
+            opt = inner(ty, "Option")
+            f = self.uniffi_name(n, ty)
+            if n in self.uniffi_skip:
+                conv.append(f"{n}: None")
+                continue
+            if n == "key":
+                out.append(comment(d, "    ") + "    pub key: Arc<MerchantKey>,\n")
+                conv.append("key: self.key.0.expose().to_owned()")
+            elif n == "format":
+                out.append(comment(d, "    ") + "    #[uniffi(default = None)]\n    pub format: Option<ReplyFormat>,\n")
+                conv.append("format: self.format.map(|f| f.name().to_owned())")
+            elif ty == "String":
+                out.append(comment(d, "    ") + f"    pub {n}: String,\n")
+                conv.append(f"{n}: self.{n}.clone()")
+            elif opt == "String" and n in self.uniffi_required:
+                out.append(comment(self.uniffi_required[n], "    ") + f"    pub {n}: String,\n")
+                conv.append(f"{n}: Some(self.{n}.clone())")
+            elif opt == "String":
+                out.append(comment(d, "    ") + f"    #[uniffi(default = None)]\n    pub {n}: Option<String>,\n")
+                conv.append(f"{n}: self.{n}.clone()")
+            elif opt == "bool":
+                out.append(comment(d, "    ") + f"    #[uniffi(default = {self.default(n)})]\n    pub {n}: bool,\n")
+                conv.append(f"{n}: Some(self.{n})")
+            elif opt == "Duration":
+                out.append(comment(d + ["", "Here: milliseconds."], "    ") + f"    #[uniffi(default = {self.default(n)})]\n    pub {f}: i64,\n")
+                conv.append(f"{n}: Some(ms_in(\"{f}\", self.{f})?)")
+            elif opt == "u32":
+                out.append(comment(d, "    ") + f"    #[uniffi(default = {self.default(n)})]\n    pub {n}: i32,\n")
+                conv.append(f"{n}: Some(u32_in(\"{n}\", self.{n})?)")
+            else:
+                raise SystemExit(f"gen-foreign: client settings: no Kotlin/Swift rule for ClientOptions.{n}: {ty}")
+        out.append("}\n\n")
+        out.append("/// The core's names of the settings that differ here.\nconst CONFIG_FIELDS: &[(&str, &str)] = &["
+                   + self.renames(self.uniffi_name) + "];\n\n")
+        out.append("impl ClientConfig {\n    /// The core's configuration, checked by the core; an error names this record's field.\n"
+                   "    pub(crate) fn to_core(&self) -> Result<sosopay::ClientConfig> {\n"
+                   "        let o = sosopay::ClientOptions { " + ", ".join(conv) + " };\n"
+                   "        o.into_config().map_err(|e| SosopayError::from(e.renamed_fields(CONFIG_FIELDS)))\n    }\n}\n")
+        return "".join(out)
+
+    def python_name(self, n: str, ty: str) -> str:
+        return self.python_names.get(n, n)
+
+    def python_rs(self) -> str:
+        """Python's `client_options` (seconds; read like the requests; errors name the argument)."""
+        out = ["\n/// The core's names of the client settings that Python spells otherwise.\n",
+               "pub(crate) const CONFIG_FIELDS: &[(&str, &str)] = &[" + self.renames(self.python_name) + "];\n\n",
+               "/// The client's settings from `Client()`'s keyword arguments (seconds): unset ones keep the\n",
+               "/// core's defaults.\n",
+               "pub(crate) fn client_options(a: &Args<'_, '_>) -> PyResult<sosopay::ClientOptions> {\n",
+               "    Ok(sosopay::ClientOptions {\n"]
+        read = {"String": "text", "Option<String>": "opt_text", "Option<bool>": "opt_flag",
+                "Option<Duration>": "seconds", "Option<u32>": "opt_count"}
+        for _, n, ty in self.fields:
+            if ty not in read:
+                raise SystemExit(f"gen-foreign: client settings: no Python rule for ClientOptions.{n}: {ty}")
+            out.append(f'        {n}: a.{read[ty]}("{self.python_name(n, ty)}")?,\n')
+        out.append("    })\n}\n")
+        return "".join(out)
+
+    #: Python's annotations other than by type.
+    python_types = {"environment": "Union[Environment, str, None]"}
+    py_params = "        # --- generated from core/src/client.rs (ClientOptions; scripts/gen-foreign.py)\n"
+    py_args = "            # --- generated from core/src/client.rs (ClientOptions; scripts/gen-foreign.py)\n"
+    py_end = "# --- end of generated\n"
+
+    def python_params(self) -> str:
+        """`Client()`'s (and `AsyncClient()`'s) keyword parameters."""
+        out = []
+        for _, n, ty in self.fields:
+            name = self.python_name(n, ty)
+            if n in self.python_types:
+                ann = f"{self.python_types[n]} = None"
+            elif ty == "String":
+                ann = "str"
+            elif ty == "Option<bool>":
+                ann = f"bool = {str(self.default(n)).title()}"
+            else:
+                py = {"Option<String>": "str", "Option<Duration>": "float", "Option<u32>": "int"}.get(ty)
+                if py is None:
+                    raise SystemExit(f"gen-foreign: client settings: no Python rule for ClientOptions.{n}: {ty}")
+                ann = f"Optional[{py}] = None"
+            out.append(f"        {name}: {ann},\n")
+        return "".join(out)
+
+    def python_args(self) -> str:
+        """The same passed on by name."""
+        return "".join(f"            {self.python_name(n, ty)}={self.python_name(n, ty)},\n" for _, n, ty in self.fields)
+
+    def python_regions(self, path: Path, text: str) -> str:
+        """`path`'s text with its two regions (the parameters, the arguments passed on)."""
+        text = replace_region(path, self.py_params, "        " + self.py_end, self.python_params(), text)
+        return replace_region(path, self.py_args, "            " + self.py_end, self.python_args(), text)
+
+    def targets(self) -> List[Tuple[Path, str]]:
+        return [(self.node, self.node_rs()), (self.uniffi, self.uniffi_rs())]
+
+
 def rustfmt(text: str) -> str:
     """`text` as `cargo fmt` leaves it (the workspace's edition and settings)."""
     import subprocess
@@ -1730,6 +1927,23 @@ def self_test() -> int:
     }
     if lacking(forms_opt, expect_opt, "flow options"):
         return 1
+    # A new client setting (a text and a duration).
+    cs = ClientSettings()
+    cs.fields = cs.fields + [(["Sent as `User-Agent`."], "user_agent", "Option<String>"),
+                             (["Idle connections are closed after this."], "idle_timeout", "Option<Duration>")]
+    ClientSettings.default = staticmethod(lambda field: "7")  # type: ignore[method-assign]
+    forms_cs = {"Uniffi": cs.uniffi_rs(), "Node": cs.node_rs(), "Python": cs.python_rs() + cs.python_params() + cs.python_args()}
+    expect_cs = {
+        "Uniffi": ["pub user_agent: Option<String>,", "user_agent: self.user_agent.clone()", "pub idle_timeout_ms: i64,",
+                   'idle_timeout: Some(ms_in("idle_timeout_ms", self.idle_timeout_ms)?)'],
+        "Node": ["pub user_agent: Option<String>,", 'user_agent: opt_text("userAgent")', "user_agent: o.user_agent",
+                 'idle_timeout: millis(o.idle_timeout_ms, "idleTimeoutMs")?'],
+        "Python": ['user_agent: a.opt_text("user_agent")?', "        user_agent: Optional[str] = None,\n",
+                   "            user_agent=user_agent,\n", 'idle_timeout: a.seconds("idle_timeout")?'],
+    }
+    if lacking(forms_cs, expect_cs, "client settings"):
+        return 1
+    print("gen-foreign: a new client setting (ClientOptions) reaches Kotlin/Swift, Node and Python")
     # A new error variant.
     global core_errors
     real = core_errors
@@ -1797,7 +2011,7 @@ def main() -> int:
     outputs += [(path, replace_region(path, b, e, g)) for path, b, e, g in NodeErrors().targets()]
     options = FlowOptions()
     outputs += PythonRequests().targets(core, options)
-    outputs.append((UniffiDefaults.path, UniffiDefaults().generate()))
+    outputs += ClientSettings().targets()
     outputs.append((PythonLedger.out, PythonLedger().generate()))
     # testing.js and testing.d.ts have two generated regions each: the ledger's, then the codes'.
     codes = TestCodes()

@@ -271,6 +271,95 @@ impl ClientConfig {
     }
 }
 
+/// A client's settings; an unset one takes its default.
+///
+/// Flat, as every binding takes them: an unset setting takes the default of
+/// [`ClientConfig::new`]. The bindings' option records and their readers (Node's `ClientOptions`, Kotlin/Swift's `ClientConfig`, Python's `Client(...)`
+/// arguments) are generated from this struct by `scripts/gen-foreign.py`, so a setting added
+/// here reaches every runtime. [`ClientOptions::into_config`] checks them all; its errors name
+/// these fields.
+#[derive(Clone, Default)]
+pub struct ClientOptions {
+    /// The merchant code (`BUSI_ID`).
+    pub busi_code: String,
+    /// The merchant key. Never printed or logged by the SDK.
+    pub key: String,
+    /// The gateway base URL (`.../openGateway/openService/`). Give this or `environment`.
+    pub base_url: Option<String>,
+    /// A published environment instead of a base URL: `production`, `production-http` or `uat`.
+    pub environment: Option<String>,
+    /// Use the 3DES envelope for requests and replies. Default false.
+    pub encrypt: Option<bool>,
+    /// The reply format to ask for: `json` (default) or `xml`.
+    pub format: Option<String>,
+    /// Connection set-up timeout (TCP + TLS). Default 5 s.
+    pub connect_timeout: Option<Duration>,
+    /// Whole-request timeout of every operation but micropay. Default 20 s.
+    pub timeout: Option<Duration>,
+    /// Whole-request timeout of micropay: above the gateway's 80 s hold. Default 95 s.
+    pub micropay_timeout: Option<Duration>,
+    /// Attempts of a query or a cancel in all, the first included (1 disables retries; other
+    /// operations are never retried). Default 3.
+    pub retry_max_attempts: Option<u32>,
+    /// The first retry delay. Default 200 ms.
+    pub retry_base_delay: Option<Duration>,
+    /// The largest retry delay. Default 2 s.
+    pub retry_max_delay: Option<Duration>,
+    /// Kept-alive connections kept for reuse (1 to 1024). Default 32.
+    pub max_idle_connections: Option<u32>,
+    /// `OPER_ID` used when a request has none.
+    pub default_oper_id: Option<String>,
+    /// `DEV_ID` used when a request has none.
+    pub default_dev_id: Option<String>,
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("busi_code", &self.busi_code)
+            .field("key", &"<redacted>")
+            .field("base_url", &self.base_url)
+            .field("environment", &self.environment)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The names [`ClientConfig::validate`] gives the retry settings, and the options' names.
+const RETRY_FIELDS: &[(&str, &str)] = &[
+    ("retry.max_attempts", "retry_max_attempts"),
+    ("retry.base_delay", "retry_base_delay"),
+    ("retry.max_delay", "retry_max_delay"),
+];
+
+impl ClientOptions {
+    /// The configuration (without a request hook), every setting checked as
+    /// [`ClientConfig::validate`] does; an error names the option (`retry_max_attempts`, not
+    /// `retry.max_attempts`).
+    pub fn into_config(self) -> Result<ClientConfig> {
+        let mut c = ClientConfig::for_target(
+            self.busi_code,
+            &self.key,
+            self.base_url,
+            self.environment.as_deref(),
+        )?;
+        c.encrypt = self.encrypt.unwrap_or(c.encrypt);
+        c.format = parse_format(self.format.as_deref(), "format")?;
+        c.connect_timeout = self.connect_timeout.unwrap_or(c.connect_timeout);
+        c.timeout = self.timeout.unwrap_or(c.timeout);
+        c.micropay_timeout = self.micropay_timeout.unwrap_or(c.micropay_timeout);
+        c.retry.max_attempts = self.retry_max_attempts.unwrap_or(c.retry.max_attempts);
+        c.retry.base_delay = self.retry_base_delay.unwrap_or(c.retry.base_delay);
+        c.retry.max_delay = self.retry_max_delay.unwrap_or(c.retry.max_delay);
+        if let Some(n) = self.max_idle_connections {
+            c.max_idle_connections = n as usize;
+        }
+        c.default_oper_id = self.default_oper_id;
+        c.default_dev_id = self.default_dev_id;
+        c.validate().map_err(|e| e.renamed_fields(RETRY_FIELDS))?;
+        Ok(c)
+    }
+}
+
 /// The reply format a client asks for, by name: `json` (also when unset) or `xml`, any case.
 pub fn parse_format(name: Option<&str>, field: &str) -> Result<Format> {
     match name.map(str::to_ascii_lowercase).as_deref() {
@@ -1166,6 +1255,107 @@ mod tests {
     }
 
     use super::*;
+
+    fn options() -> ClientOptions {
+        ClientOptions {
+            busi_code: "0010000001".into(),
+            key: "98SDKFUO432HNODS098EEE07U9DUOIUE".into(),
+            environment: Some("uat".into()),
+            ..ClientOptions::default()
+        }
+    }
+
+    #[test]
+    fn unset_options_take_the_configs_defaults_and_errors_name_the_option() {
+        let c = options().into_config().expect("defaults");
+        let d = ClientConfig::for_environment(
+            "0010000001",
+            "98SDKFUO432HNODS098EEE07U9DUOIUE",
+            Environment::Uat,
+        )
+        .expect("config");
+        assert_eq!(
+            (c.connect_timeout, c.timeout, c.micropay_timeout, c.retry),
+            (d.connect_timeout, d.timeout, d.micropay_timeout, d.retry)
+        );
+        assert_eq!(
+            (c.max_idle_connections, c.encrypt, c.format),
+            (32, false, Format::Json)
+        );
+        let set = ClientOptions {
+            encrypt: Some(true),
+            format: Some("XML".into()),
+            timeout: Some(Duration::from_secs(3)),
+            retry_max_attempts: Some(1),
+            max_idle_connections: Some(4),
+            default_dev_id: Some("till-1".into()),
+            ..options()
+        }
+        .into_config()
+        .expect("set");
+        assert_eq!(
+            (set.encrypt, set.format, set.timeout, set.retry.max_attempts),
+            (true, Format::Xml, Duration::from_secs(3), 1)
+        );
+        assert_eq!(
+            (set.max_idle_connections, set.default_dev_id.as_deref()),
+            (4, Some("till-1"))
+        );
+        for (bad, field, says) in [
+            (
+                ClientOptions {
+                    retry_max_attempts: Some(0),
+                    ..options()
+                },
+                "retry_max_attempts",
+                "between 1 and",
+            ),
+            (
+                ClientOptions {
+                    retry_base_delay: Some(Duration::from_secs(5)),
+                    ..options()
+                },
+                "retry_base_delay",
+                "at most retry_max_delay",
+            ),
+            (
+                ClientOptions {
+                    timeout: Some(Duration::ZERO),
+                    ..options()
+                },
+                "timeout",
+                "between 1 ms",
+            ),
+            (
+                ClientOptions {
+                    format: Some("csv".into()),
+                    ..options()
+                },
+                "format",
+                "json or xml",
+            ),
+            (
+                ClientOptions {
+                    max_idle_connections: Some(0),
+                    ..options()
+                },
+                "max_idle_connections",
+                "1 and 1024",
+            ),
+        ] {
+            match bad.into_config() {
+                Err(Error::Validation { field: f, reason }) => {
+                    assert_eq!(f, field);
+                    assert!(reason.contains(says), "{field}: {reason}");
+                }
+                other => panic!("{field}: expected a validation error, got {other:?}"),
+            }
+        }
+        assert!(
+            !format!("{:?}", options()).contains("98SDK"),
+            "the key is never printed"
+        );
+    }
 
     #[test]
     fn a_target_is_a_base_url_or_an_environment_and_a_format_json_or_xml() {

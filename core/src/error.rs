@@ -136,7 +136,8 @@ impl Error {
         }
     }
 
-    /// Renames the field of a validation error (and any dotted field name its reason mentions)
+    /// Renames the field of a validation error (and any dotted or snake_case field name its
+    /// reason mentions, as a whole word)
     /// from the core's name to the name a binding's caller used (`timeout` → `timeoutMs`);
     /// other errors pass unchanged. `names` maps core names to the binding's.
     pub fn renamed_fields(self, names: &[(&str, &str)]) -> Self {
@@ -146,11 +147,11 @@ impl Error {
                     .iter()
                     .find(|(core, _)| *core == field)
                     .map_or(field, |(_, theirs)| (*theirs).to_owned());
-                // A reason may name another field ("must be at most retry.max_delay").
+                // A reason may name another field ("must be at most retry_max_delay").
                 let reason = names
                     .iter()
-                    .filter(|(core, _)| core.contains('.'))
-                    .fold(reason, |r, (core, theirs)| r.replace(core, theirs));
+                    .filter(|(core, _)| core.contains(['.', '_']))
+                    .fold(reason, |r, (core, theirs)| replace_name(&r, core, theirs));
                 Error::Validation { field, reason }
             }
             other => other,
@@ -237,9 +238,53 @@ impl Error {
     }
 }
 
+/// `text` with every whole-word `name` (not part of a longer field name) replaced by `with`.
+fn replace_name(text: &str, name: &str, with: &str) -> String {
+    let part = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(name) {
+        let before = rest[..i]
+            .chars()
+            .next_back()
+            .or_else(|| out.chars().next_back());
+        let after = rest[i + name.len()..].chars().next();
+        out.push_str(&rest[..i]);
+        if before.is_some_and(part) || after.is_some_and(part) {
+            out.push_str(name);
+        } else {
+            out.push_str(with);
+        }
+        rest = &rest[i + name.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn renamed_fields_renames_whole_names_in_the_reason_too() {
+        let e = Error::validation("retry_base_delay", "must be at most retry_max_delay")
+            .renamed_fields(&[
+                ("retry_base_delay", "retry.baseDelayMs"),
+                ("retry_max_delay", "retry.maxDelayMs"),
+                ("max_delay", "maxDelay"),
+            ]);
+        match e {
+            Error::Validation { field, reason } => {
+                assert_eq!(field, "retry.baseDelayMs");
+                assert_eq!(reason, "must be at most retry.maxDelayMs");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            replace_name("a_b, xa_b, a_bc, a_b", "a_b", "Z"),
+            "Z, xa_b, a_bc, Z"
+        );
+    }
 
     #[test]
     fn fields_are_the_variants_own() {

@@ -36,7 +36,7 @@ pub mod stores;
 #[cfg(feature = "async")]
 mod transport_async;
 
-pub use client::{Client, ClientConfig, Environment, RequestLog, RetryPolicy};
+pub use client::{Client, ClientConfig, ClientOptions, Environment, RequestLog, RetryPolicy};
 pub use enums::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType};
 pub use envelope::{Envelope, MerchantKey, Signature};
 pub use error::{Error, Result};

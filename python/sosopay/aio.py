@@ -84,14 +84,15 @@ class AsyncClient:
     def __init__(
         self,
         *,
+        # --- generated from core/src/client.rs (ClientOptions; scripts/gen-foreign.py)
         busi_code: str,
         key: str,
         base_url: Optional[str] = None,
         environment: Union[Environment, str, None] = None,
         encrypt: bool = False,
-        format: str = "json",
-        timeout: Optional[float] = None,
+        format: Optional[str] = None,
         connect_timeout: Optional[float] = None,
+        timeout: Optional[float] = None,
         micropay_timeout: Optional[float] = None,
         retry_attempts: Optional[int] = None,
         retry_base_delay: Optional[float] = None,
@@ -99,6 +100,7 @@ class AsyncClient:
         max_idle_connections: Optional[int] = None,
         default_oper_id: Optional[str] = None,
         default_dev_id: Optional[str] = None,
+        # --- end of generated
         on_request: Optional[Callable[[RequestLog], None]] = None,
         max_workers: int = DEFAULT_MAX_WORKERS,
     ) -> None:
@@ -111,7 +113,24 @@ class AsyncClient:
                 "invalid max_workers: must be between 1 and 4096", field="max_workers", reason="must be between 1 and 4096"
             )
         self._client = Client(
-            busi_code=busi_code, key=key, base_url=base_url, environment=environment, encrypt=encrypt, format=format, timeout=timeout, connect_timeout=connect_timeout, micropay_timeout=micropay_timeout, retry_attempts=retry_attempts, retry_base_delay=retry_base_delay, retry_max_delay=retry_max_delay, max_idle_connections=max_idle_connections, default_oper_id=default_oper_id, default_dev_id=default_dev_id, on_request=on_request,
+            # --- generated from core/src/client.rs (ClientOptions; scripts/gen-foreign.py)
+            busi_code=busi_code,
+            key=key,
+            base_url=base_url,
+            environment=environment,
+            encrypt=encrypt,
+            format=format,
+            connect_timeout=connect_timeout,
+            timeout=timeout,
+            micropay_timeout=micropay_timeout,
+            retry_attempts=retry_attempts,
+            retry_base_delay=retry_base_delay,
+            retry_max_delay=retry_max_delay,
+            max_idle_connections=max_idle_connections,
+            default_oper_id=default_oper_id,
+            default_dev_id=default_dev_id,
+            # --- end of generated
+            on_request=on_request,
         )
         self._max_workers = max_workers
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sosopay")

@@ -115,14 +115,15 @@ class Client:
     def __init__(
         self,
         *,
+        # --- generated from core/src/client.rs (ClientOptions; scripts/gen-foreign.py)
         busi_code: str,
         key: str,
         base_url: Optional[str] = None,
         environment: Union[Environment, str, None] = None,
         encrypt: bool = False,
-        format: str = "json",
-        timeout: Optional[float] = None,
+        format: Optional[str] = None,
         connect_timeout: Optional[float] = None,
+        timeout: Optional[float] = None,
         micropay_timeout: Optional[float] = None,
         retry_attempts: Optional[int] = None,
         retry_base_delay: Optional[float] = None,
@@ -130,18 +131,19 @@ class Client:
         max_idle_connections: Optional[int] = None,
         default_oper_id: Optional[str] = None,
         default_dev_id: Optional[str] = None,
+        # --- end of generated
         on_request: Optional[Callable[[RequestLog], None]] = None,
     ) -> None:
-        env = None if environment is None else str(getattr(environment, "value", environment))
         options = dict(
+            # --- generated from core/src/client.rs (ClientOptions; scripts/gen-foreign.py)
             busi_code=busi_code,
             key=key,
             base_url=base_url,
-            environment=env,
+            environment=environment,
             encrypt=encrypt,
             format=format,
-            timeout=timeout,
             connect_timeout=connect_timeout,
+            timeout=timeout,
             micropay_timeout=micropay_timeout,
             retry_attempts=retry_attempts,
             retry_base_delay=retry_base_delay,
@@ -149,6 +151,7 @@ class Client:
             max_idle_connections=max_idle_connections,
             default_oper_id=default_oper_id,
             default_dev_id=default_dev_id,
+            # --- end of generated
         )
         self._native = _native.NativeClient(options, _hook(on_request))
 

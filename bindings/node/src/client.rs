@@ -10,10 +10,10 @@ use napi::bindgen_prelude::{spawn_blocking, Object, ToNapiValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status};
 use napi_derive::napi;
-use sosopay::client::parse_format;
 use sosopay::models::{CancelRequest as CoreCancel, QueryRequest as CoreQuery};
-use sosopay::{ClientConfig, Error, RetryPolicy};
+use sosopay::{ClientConfig, Error};
 
+use crate::config::{client_options, ClientOptions, CONFIG_FIELDS};
 use crate::convert::Json;
 use crate::error::{to_napi, validation, IntoNapi};
 use crate::flows::{self, CancelToken, ProgressFn};
@@ -25,79 +25,11 @@ use crate::requests::{
 };
 
 // ---------------------------------------------------------------------------------------------
-// Configuration
-
-/// Retries of idempotent requests (query, cancel).
-#[napi(object, object_from_js = false)]
-pub struct RetryOptions {
-    /// Attempts in all, the first included (1 disables retries). Default 3.
-    pub max_attempts: Option<f64>,
-    /// The first delay, ms. Default 200.
-    pub base_delay_ms: Option<f64>,
-    /// The largest delay, ms. Default 2000.
-    pub max_delay_ms: Option<f64>,
-}
-crate::from_js!(RetryOptions, "retry", "a RetryOptions object", {
-    max_attempts: opt_number("maxAttempts"),
-    base_delay_ms: opt_number("baseDelayMs"),
-    max_delay_ms: opt_number("maxDelayMs"),
-});
+// Configuration (the options object and its reading are generated from the core's: config.rs)
 
 /// The `onRequest` callback: called from the worker thread, queued onto the JS thread; weak, so
 /// it never keeps the process alive.
-type RequestHookFn = ThreadsafeFunction<RequestLog, (), RequestLog, Status, false, true>;
-
-/// Options of `new Client(...)`.
-#[napi(object, object_to_js = false, object_from_js = false)]
-pub struct ClientOptions {
-    /// The merchant code (`BUSI_ID`).
-    pub busi_code: String,
-    /// The merchant key. Never printed or logged by the SDK.
-    pub key: String,
-    /// The gateway base URL (`.../openGateway/openService/`). Give this or `environment`.
-    pub base_url: Option<String>,
-    /// A published environment instead of `baseUrl`.
-    #[napi(ts_type = "Environment")]
-    pub environment: Option<String>,
-    /// Use the 3DES envelope for requests and replies. Default false.
-    pub encrypt: Option<bool>,
-    /// The reply format to ask for: `"json"` (default) or `"xml"`.
-    #[napi(ts_type = "'json' | 'xml'")]
-    pub format: Option<String>,
-    /// Connection set-up timeout, ms. Default 5000.
-    pub connect_timeout_ms: Option<f64>,
-    /// Whole-request timeout of every operation but micropay, ms. Default 20000.
-    pub timeout_ms: Option<f64>,
-    /// Whole-request timeout of micropay, ms (above the gateway's 80 s hold). Default 95000.
-    pub micropay_timeout_ms: Option<f64>,
-    /// Retries of queries and cancels.
-    pub retry: Option<RetryOptions>,
-    /// Kept-alive connections kept for reuse (1 to 1024). Default 32.
-    pub max_idle_connections: Option<f64>,
-    /// `OPER_ID` used when a request has none.
-    pub default_oper_id: Option<String>,
-    /// `DEV_ID` used when a request has none.
-    pub default_dev_id: Option<String>,
-    /// Called after every attempt of every request (on the JS thread, asynchronously).
-    #[napi(ts_type = "(log: RequestLog) => void")]
-    pub on_request: Option<RequestHookFn>,
-}
-crate::from_js!(ClientOptions, "options", "a ClientOptions object", {
-    busi_code: text("busiCode"),
-    key: text("key"),
-    base_url: opt_text("baseUrl"),
-    environment: opt_text("environment"),
-    encrypt: opt_bool("encrypt"),
-    format: opt_text("format"),
-    connect_timeout_ms: opt_number("connectTimeoutMs"),
-    timeout_ms: opt_number("timeoutMs"),
-    micropay_timeout_ms: opt_number("micropayTimeoutMs"),
-    retry: opt_object::<RetryOptions>("retry"),
-    max_idle_connections: opt_number("maxIdleConnections"),
-    default_oper_id: opt_text("defaultOperId"),
-    default_dev_id: opt_text("defaultDevId"),
-    on_request: opt_function::<RequestHookFn>("onRequest"),
-});
+pub(crate) type RequestHookFn = ThreadsafeFunction<RequestLog, (), RequestLog, Status, false, true>;
 
 /// A whole number from 0 to `u32::MAX` (JavaScript numbers are doubles: `-1`, `1.5`, `2**32`
 /// and `NaN` are refused, naming the field, rather than wrapped or truncated).
@@ -130,43 +62,11 @@ pub fn millis(v: Option<f64>, field: &str) -> Result<Option<Duration>, Error> {
     }
 }
 
-/// The core's names of `ClientConfig` fields whose JS options are not their camelCase.
-const CONFIG_FIELDS: &[(&str, &str)] = &[
-    ("connect_timeout", "connectTimeoutMs"),
-    ("timeout", "timeoutMs"),
-    ("micropay_timeout", "micropayTimeoutMs"),
-    ("retry.base_delay", "retry.baseDelayMs"),
-    ("retry.max_delay", "retry.maxDelayMs"),
-];
-
+/// The core's configuration, with the `onRequest` hook queued onto the JS thread.
 fn config(o: ClientOptions) -> Result<ClientConfig, Error> {
-    let mut c =
-        ClientConfig::for_target(o.busi_code, &o.key, o.base_url, o.environment.as_deref())?;
-    c.encrypt = o.encrypt.unwrap_or(false);
-    c.format = parse_format(o.format.as_deref(), "format")?;
-    if let Some(d) = millis(o.connect_timeout_ms, "connectTimeoutMs")? {
-        c.connect_timeout = d;
-    }
-    if let Some(d) = millis(o.timeout_ms, "timeoutMs")? {
-        c.timeout = d;
-    }
-    if let Some(d) = millis(o.micropay_timeout_ms, "micropayTimeoutMs")? {
-        c.micropay_timeout = d;
-    }
-    if let Some(r) = o.retry {
-        let d = RetryPolicy::default();
-        c.retry = RetryPolicy {
-            max_attempts: count(r.max_attempts, "retry.maxAttempts")?.unwrap_or(d.max_attempts),
-            base_delay: millis(r.base_delay_ms, "retry.baseDelayMs")?.unwrap_or(d.base_delay),
-            max_delay: millis(r.max_delay_ms, "retry.maxDelayMs")?.unwrap_or(d.max_delay),
-        };
-    }
-    if let Some(n) = count(o.max_idle_connections, "maxIdleConnections")? {
-        c.max_idle_connections = n as usize;
-    }
-    c.default_oper_id = o.default_oper_id;
-    c.default_dev_id = o.default_dev_id;
-    if let Some(f) = o.on_request {
+    let (options, hook) = client_options(o)?;
+    let mut c = options.into_config()?;
+    if let Some(f) = hook {
         let f = Arc::new(f);
         c.on_request = Some(Arc::new(move |log: &sosopay::RequestLog| {
             f.call(

@@ -35,6 +35,18 @@ pub fn camel_case(field: &str) -> String {
 
 /// The variant and its fields as the JSON the JS layer reads.
 fn payload(e: &Error) -> Value {
+    // A validation error names the field as JS spells it, in its message too.
+    let camel;
+    let e = match e {
+        Error::Validation { field, reason } => {
+            camel = Error::Validation {
+                field: camel_case(field),
+                reason: reason.clone(),
+            };
+            &camel
+        }
+        other => other,
+    };
     let mut m = Map::new();
     m.insert("code".into(), e.kind().into());
     m.insert("message".into(), e.to_string().into());
@@ -84,6 +96,19 @@ mod tests {
         assert_eq!(camel_case("goods[0].show_url"), "goods[0].showUrl");
         assert_eq!(camel_case("amount"), "amount");
         assert_eq!(camel_case("AMT"), "AMT");
+    }
+
+    #[test]
+    fn a_validation_message_names_the_js_field() {
+        let p = payload(&Error::Validation {
+            field: "out_refund_no".into(),
+            reason: "is longer than 64 characters".into(),
+        });
+        assert_eq!(p["field"], "outRefundNo");
+        assert_eq!(
+            p["message"],
+            "invalid outRefundNo: is longer than 64 characters"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod client;
+mod config;
 mod convert;
 mod envelope;
 mod error;

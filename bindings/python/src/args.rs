@@ -43,13 +43,18 @@ impl<'py> Args<'_, 'py> {
 
     /// A `bool` (default false).
     pub fn flag(&self, name: &str) -> PyResult<bool> {
-        match self.get(name)? {
-            None => Ok(false),
-            Some(v) => v
-                .cast::<PyBool>()
-                .map(|b| b.is_true())
-                .map_err(|_| type_error(name, &format!("expected a bool, got {}", type_name(&v)))),
-        }
+        Ok(self.opt_flag(name)?.unwrap_or(false))
+    }
+
+    /// An optional `bool`.
+    pub fn opt_flag(&self, name: &str) -> PyResult<Option<bool>> {
+        self.get(name)?
+            .map(|v| {
+                v.cast::<PyBool>().map(|b| b.is_true()).map_err(|_| {
+                    type_error(name, &format!("expected a bool, got {}", type_name(&v)))
+                })
+            })
+            .transpose()
     }
 
     /// Money: exactly one of `name` (yuan: `Decimal`, `str` or `int`) and `{name}_fen`.

@@ -6,21 +6,13 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sosopay::client::parse_format;
-use sosopay::{Client, ClientConfig, RequestLog};
+use sosopay::{Client, RequestLog};
 
 use crate::args::{Args, ChargeCode, Text};
 use crate::convert::to_py_dict;
 use crate::errors::OrPyErr;
 use crate::flows::{self, PyCancelToken};
 use crate::requests;
-
-/// The core's names of `ClientConfig` fields that differ from the Python arguments.
-const CONFIG_FIELDS: &[(&str, &str)] = &[
-    ("retry.max_attempts", "retry_attempts"),
-    ("retry.base_delay", "retry_base_delay"),
-    ("retry.max_delay", "retry_max_delay"),
-];
 
 /// The native client. `Send + Sync`; one instance may serve many threads.
 #[pyclass(frozen, name = "NativeClient", module = "sosopay._native")]
@@ -48,35 +40,11 @@ impl PyClient {
     #[pyo3(signature = (options, on_request = None))]
     fn new(options: &Bound<'_, PyDict>, on_request: Option<Py<PyAny>>) -> PyResult<Self> {
         let py = options.py();
-        let a = Args(options);
-        let mut cfg = ClientConfig::for_target(
-            a.text("busi_code")?,
-            &a.text("key")?,
-            a.opt_text("base_url")?,
-            a.opt_text("environment")?.as_deref(),
-        )
-        .or_py(py)?;
-        cfg.encrypt = a.flag("encrypt")?;
-        cfg.format = parse_format(a.opt_text("format")?.as_deref(), "format").or_py(py)?;
-        for (name, field) in [
-            ("timeout", &mut cfg.timeout),
-            ("connect_timeout", &mut cfg.connect_timeout),
-            ("micropay_timeout", &mut cfg.micropay_timeout),
-            ("retry_base_delay", &mut cfg.retry.base_delay),
-            ("retry_max_delay", &mut cfg.retry.max_delay),
-        ] {
-            if let Some(d) = a.seconds(name)? {
-                *field = d;
-            }
-        }
-        if let Some(n) = a.opt_count("retry_attempts")? {
-            cfg.retry.max_attempts = n;
-        }
-        if let Some(n) = a.opt_count("max_idle_connections")? {
-            cfg.max_idle_connections = n as usize;
-        }
-        cfg.default_oper_id = a.opt_text("default_oper_id")?;
-        cfg.default_dev_id = a.opt_text("default_dev_id")?;
+        let named = |e: sosopay::Error| e.renamed_fields(requests::CONFIG_FIELDS);
+        let mut cfg = requests::client_options(&Args(options))?
+            .into_config()
+            .map_err(named)
+            .or_py(py)?;
         if let Some(cb) = on_request {
             cfg.on_request = Some(Arc::new(move |log: &RequestLog| {
                 Python::attach(|py| {
@@ -89,11 +57,7 @@ impl PyClient {
                 });
             }));
         }
-        // The core checks the whole configuration (timeouts, retry policy); its names for the
-        // retry fields are not the Python arguments'.
-        let inner = Client::new(cfg)
-            .map_err(|e| e.renamed_fields(CONFIG_FIELDS))
-            .or_py(py)?;
+        let inner = Client::new(cfg).map_err(named).or_py(py)?;
         Ok(PyClient { inner })
     }
 

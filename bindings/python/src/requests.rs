@@ -170,3 +170,28 @@ pub(crate) fn request_log<'py>(
     d.set_item("error", l.error.as_deref())?;
     Ok(d)
 }
+
+/// The core's names of the client settings that Python spells otherwise.
+pub(crate) const CONFIG_FIELDS: &[(&str, &str)] = &[("retry_max_attempts", "retry_attempts")];
+
+/// The client's settings from `Client()`'s keyword arguments (seconds): unset ones keep the
+/// core's defaults.
+pub(crate) fn client_options(a: &Args<'_, '_>) -> PyResult<sosopay::ClientOptions> {
+    Ok(sosopay::ClientOptions {
+        busi_code: a.text("busi_code")?,
+        key: a.text("key")?,
+        base_url: a.opt_text("base_url")?,
+        environment: a.opt_text("environment")?,
+        encrypt: a.opt_flag("encrypt")?,
+        format: a.opt_text("format")?,
+        connect_timeout: a.seconds("connect_timeout")?,
+        timeout: a.seconds("timeout")?,
+        micropay_timeout: a.seconds("micropay_timeout")?,
+        retry_max_attempts: a.opt_count("retry_attempts")?,
+        retry_base_delay: a.seconds("retry_base_delay")?,
+        retry_max_delay: a.seconds("retry_max_delay")?,
+        max_idle_connections: a.opt_count("max_idle_connections")?,
+        default_oper_id: a.opt_text("default_oper_id")?,
+        default_dev_id: a.opt_text("default_dev_id")?,
+    })
+}

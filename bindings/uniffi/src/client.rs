@@ -3,28 +3,17 @@
 
 use std::sync::Arc;
 
+use crate::config::ClientConfig;
 use crate::enums::ResultCode;
-use crate::envelope::MerchantKey;
 use crate::error::{Result, SosopayError};
 use crate::flows::{self, CancelToken, FlowProgress};
-use crate::models::u32_in;
-use crate::options::{ms_in, RequestLog, WaitOptions};
+use crate::options::{RequestLog, WaitOptions};
 use crate::replies::{
     CancelReply, FlowRechargeReply, OrderDetails, OrderReply, QueryReply, RefundReply,
 };
 use crate::requests::{
     CancelRequest, FlowRechargeRequest, MicropayRequest, OrderRequest, QueryRequest, RefundRequest,
 };
-
-/// The core's names of `ClientConfig` fields that differ from this record's.
-const CONFIG_FIELDS: &[(&str, &str)] = &[
-    ("connect_timeout", "connect_timeout_ms"),
-    ("timeout", "timeout_ms"),
-    ("micropay_timeout", "micropay_timeout_ms"),
-    ("retry.max_attempts", "retry_max_attempts"),
-    ("retry.base_delay", "retry_base_delay_ms"),
-    ("retry.max_delay", "retry_max_delay_ms"),
-];
 
 /// The gateway's published environments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -58,77 +47,13 @@ pub enum ReplyFormat {
     Xml,
 }
 
-/// Everything a client needs. The key is a [`MerchantKey`] object so that printing the
-/// configuration never shows it.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct ClientConfig {
-    /// The merchant code (`BUSI_ID`).
-    pub busi_code: String,
-    /// The merchant key.
-    pub key: Arc<MerchantKey>,
-    /// The base URL, ending in `/openGateway/openService/` (see `environmentBaseUrl`).
-    pub base_url: String,
-    /// Use the 3DES envelope for requests and replies.
-    #[uniffi(default = false)]
-    pub encrypt: bool,
-    /// The reply format to ask for (JSON when null).
-    #[uniffi(default = None)]
-    pub format: Option<ReplyFormat>,
-    /// Connection set-up timeout (TCP + TLS), ms.
-    #[uniffi(default = 5000)]
-    pub connect_timeout_ms: i64,
-    /// Whole-request timeout of every operation but micropay, ms.
-    #[uniffi(default = 20000)]
-    pub timeout_ms: i64,
-    /// Whole-request timeout of micropay, ms: above the gateway's 80 s hold.
-    #[uniffi(default = 95000)]
-    pub micropay_timeout_ms: i64,
-    /// Attempts of a query in all (1 disables retries). Only queries are retried.
-    #[uniffi(default = 3)]
-    pub retry_max_attempts: i32,
-    /// The first retry delay, ms.
-    #[uniffi(default = 200)]
-    pub retry_base_delay_ms: i64,
-    /// The largest retry delay, ms.
-    #[uniffi(default = 2000)]
-    pub retry_max_delay_ms: i64,
-    /// Kept-alive connections kept for reuse (1 to 1024).
-    #[uniffi(default = 32)]
-    pub max_idle_connections: i32,
-    /// `OPER_ID` used when a request leaves it empty (the till's operator).
-    #[uniffi(default = None)]
-    pub default_oper_id: Option<String>,
-    /// `DEV_ID` used when a request leaves it empty (the till).
-    #[uniffi(default = None)]
-    pub default_dev_id: Option<String>,
-}
-
-impl ClientConfig {
-    fn to_core(&self) -> Result<sosopay::ClientConfig> {
-        let mut c = sosopay::ClientConfig::new(
-            self.busi_code.clone(),
-            self.key.0.expose(),
-            self.base_url.clone(),
-        )?;
-        c.encrypt = self.encrypt;
-        c.format = match self.format {
-            None | Some(ReplyFormat::Json) => sosopay::codec::Format::Json,
-            Some(ReplyFormat::Xml) => sosopay::codec::Format::Xml,
-        };
-        c.connect_timeout = ms_in("connect_timeout_ms", self.connect_timeout_ms)?;
-        c.timeout = ms_in("timeout_ms", self.timeout_ms)?;
-        c.micropay_timeout = ms_in("micropay_timeout_ms", self.micropay_timeout_ms)?;
-        // The ranges are the core's (`sosopay::Client::new` checks them).
-        c.retry = sosopay::RetryPolicy {
-            max_attempts: u32_in("retry_max_attempts", self.retry_max_attempts)?,
-            base_delay: ms_in("retry_base_delay_ms", self.retry_base_delay_ms)?,
-            max_delay: ms_in("retry_max_delay_ms", self.retry_max_delay_ms)?,
-        };
-        c.max_idle_connections =
-            u32_in("max_idle_connections", self.max_idle_connections)? as usize;
-        c.default_oper_id = self.default_oper_id.clone();
-        c.default_dev_id = self.default_dev_id.clone();
-        Ok(c)
+impl ReplyFormat {
+    /// The core's name of the format.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ReplyFormat::Json => "json",
+            ReplyFormat::Xml => "xml",
+        }
     }
 }
 
@@ -346,8 +271,7 @@ impl SosopayClient {
                 let _ = logger.on_request(RequestLog::from(l));
             }));
         }
-        let inner = sosopay::Client::new(c)
-            .map_err(|e| SosopayError::from(e.renamed_fields(CONFIG_FIELDS)))?;
+        let inner = sosopay::Client::new(c)?;
         Ok(Arc::new(SosopayClient { inner }))
     }
 

@@ -12,6 +12,7 @@
 uniffi::setup_scaffolding!("sosopay");
 
 mod client;
+mod config;
 mod enums;
 mod envelope;
 mod error;
@@ -24,9 +25,9 @@ mod replies;
 mod requests;
 
 pub use client::{
-    ClientConfig, GatewayEnvironment, OutcomeStatus, PaymentOutcome, ReplyFormat, RequestLogger,
-    SosopayClient,
+    GatewayEnvironment, OutcomeStatus, PaymentOutcome, ReplyFormat, RequestLogger, SosopayClient,
 };
+pub use config::ClientConfig;
 pub use enums::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType};
 pub use envelope::{Envelope, MerchantKey, SealedBody, VerifiedSignature};
 pub use error::SosopayError;

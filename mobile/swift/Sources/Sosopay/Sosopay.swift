@@ -2316,8 +2316,10 @@ public func FfiConverterTypeCancelRequest_lower(_ value: CancelRequest) -> RustB
 
 
 /**
- * Everything a client needs. The key is a [`MerchantKey`] object so that printing the
- * configuration never shows it.
+ * A client's settings; an unset one takes its default.
+ *
+ * Here: the key is a `MerchantKey` object, so that printing the configuration never
+ * shows it; a published environment's base URL is `environmentBaseUrl(...)`.
  */
 public struct ClientConfig {
     /**
@@ -2325,55 +2327,67 @@ public struct ClientConfig {
      */
     public var busiCode: String
     /**
-     * The merchant key.
+     * The merchant key. Never printed or logged by the SDK.
      */
     public var key: MerchantKey
     /**
-     * The base URL, ending in `/openGateway/openService/` (see `environmentBaseUrl`).
+     * The gateway base URL, ending in `/openGateway/openService/` (a published
+     * environment's: `environmentBaseUrl(...)`).
      */
     public var baseUrl: String
     /**
-     * Use the 3DES envelope for requests and replies.
+     * Use the 3DES envelope for requests and replies. Default false.
      */
     public var encrypt: Bool
     /**
-     * The reply format to ask for (JSON when null).
+     * The reply format to ask for: `json` (default) or `xml`.
      */
     public var format: ReplyFormat?
     /**
-     * Connection set-up timeout (TCP + TLS), ms.
+     * Connection set-up timeout (TCP + TLS). Default 5 s.
+     *
+     * Here: milliseconds.
      */
     public var connectTimeoutMs: Int64
     /**
-     * Whole-request timeout of every operation but micropay, ms.
+     * Whole-request timeout of every operation but micropay. Default 20 s.
+     *
+     * Here: milliseconds.
      */
     public var timeoutMs: Int64
     /**
-     * Whole-request timeout of micropay, ms: above the gateway's 80 s hold.
+     * Whole-request timeout of micropay: above the gateway's 80 s hold. Default 95 s.
+     *
+     * Here: milliseconds.
      */
     public var micropayTimeoutMs: Int64
     /**
-     * Attempts of a query in all (1 disables retries). Only queries are retried.
+     * Attempts of a query or a cancel in all, the first included (1 disables retries; other
+     * operations are never retried). Default 3.
      */
     public var retryMaxAttempts: Int32
     /**
-     * The first retry delay, ms.
+     * The first retry delay. Default 200 ms.
+     *
+     * Here: milliseconds.
      */
     public var retryBaseDelayMs: Int64
     /**
-     * The largest retry delay, ms.
+     * The largest retry delay. Default 2 s.
+     *
+     * Here: milliseconds.
      */
     public var retryMaxDelayMs: Int64
     /**
-     * Kept-alive connections kept for reuse (1 to 1024).
+     * Kept-alive connections kept for reuse (1 to 1024). Default 32.
      */
     public var maxIdleConnections: Int32
     /**
-     * `OPER_ID` used when a request leaves it empty (the till's operator).
+     * `OPER_ID` used when a request has none.
      */
     public var defaultOperId: String?
     /**
-     * `DEV_ID` used when a request leaves it empty (the till).
+     * `DEV_ID` used when a request has none.
      */
     public var defaultDevId: String?
 
@@ -2384,43 +2398,55 @@ public struct ClientConfig {
          * The merchant code (`BUSI_ID`).
          */busiCode: String, 
         /**
-         * The merchant key.
+         * The merchant key. Never printed or logged by the SDK.
          */key: MerchantKey, 
         /**
-         * The base URL, ending in `/openGateway/openService/` (see `environmentBaseUrl`).
+         * The gateway base URL, ending in `/openGateway/openService/` (a published
+         * environment's: `environmentBaseUrl(...)`).
          */baseUrl: String, 
         /**
-         * Use the 3DES envelope for requests and replies.
+         * Use the 3DES envelope for requests and replies. Default false.
          */encrypt: Bool = false, 
         /**
-         * The reply format to ask for (JSON when null).
+         * The reply format to ask for: `json` (default) or `xml`.
          */format: ReplyFormat? = nil, 
         /**
-         * Connection set-up timeout (TCP + TLS), ms.
+         * Connection set-up timeout (TCP + TLS). Default 5 s.
+         *
+         * Here: milliseconds.
          */connectTimeoutMs: Int64 = Int64(5000), 
         /**
-         * Whole-request timeout of every operation but micropay, ms.
+         * Whole-request timeout of every operation but micropay. Default 20 s.
+         *
+         * Here: milliseconds.
          */timeoutMs: Int64 = Int64(20000), 
         /**
-         * Whole-request timeout of micropay, ms: above the gateway's 80 s hold.
+         * Whole-request timeout of micropay: above the gateway's 80 s hold. Default 95 s.
+         *
+         * Here: milliseconds.
          */micropayTimeoutMs: Int64 = Int64(95000), 
         /**
-         * Attempts of a query in all (1 disables retries). Only queries are retried.
+         * Attempts of a query or a cancel in all, the first included (1 disables retries; other
+         * operations are never retried). Default 3.
          */retryMaxAttempts: Int32 = 3, 
         /**
-         * The first retry delay, ms.
+         * The first retry delay. Default 200 ms.
+         *
+         * Here: milliseconds.
          */retryBaseDelayMs: Int64 = Int64(200), 
         /**
-         * The largest retry delay, ms.
+         * The largest retry delay. Default 2 s.
+         *
+         * Here: milliseconds.
          */retryMaxDelayMs: Int64 = Int64(2000), 
         /**
-         * Kept-alive connections kept for reuse (1 to 1024).
+         * Kept-alive connections kept for reuse (1 to 1024). Default 32.
          */maxIdleConnections: Int32 = 32, 
         /**
-         * `OPER_ID` used when a request leaves it empty (the till's operator).
+         * `OPER_ID` used when a request has none.
          */defaultOperId: String? = nil, 
         /**
-         * `DEV_ID` used when a request leaves it empty (the till).
+         * `DEV_ID` used when a request has none.
          */defaultDevId: String? = nil) {
         self.busiCode = busiCode
         self.key = key
@@ -8356,7 +8382,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse_at() != 59756) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_constructor_sosopayclient_new() != 60070) {
+    if (uniffi_sosopay_uniffi_checksum_constructor_sosopayclient_new() != 43777) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_constructor_envelope_new() != 29183) {

@@ -1308,7 +1308,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse_at() and 0xFFFF) != 59756) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_constructor_sosopayclient_new() and 0xFFFF) != 60070) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_constructor_sosopayclient_new() and 0xFFFF) != 43777) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_constructor_envelope_new() and 0xFFFF) != 29183) {
@@ -4415,8 +4415,10 @@ public object FfiConverterTypeCancelRequest: FfiConverterRustBuffer<CancelReques
 
 
 /**
- * Everything a client needs. The key is a [`MerchantKey`] object so that printing the
- * configuration never shows it.
+ * A client's settings; an unset one takes its default.
+ *
+ * Here: the key is a `MerchantKey` object, so that printing the configuration never
+ * shows it; a published environment's base URL is `environmentBaseUrl(...)`.
  */
 data class ClientConfig (
     /**
@@ -4425,67 +4427,79 @@ data class ClientConfig (
     val `busiCode`: kotlin.String
     , 
     /**
-     * The merchant key.
+     * The merchant key. Never printed or logged by the SDK.
      */
     val `key`: MerchantKey
     , 
     /**
-     * The base URL, ending in `/openGateway/openService/` (see `environmentBaseUrl`).
+     * The gateway base URL, ending in `/openGateway/openService/` (a published
+     * environment's: `environmentBaseUrl(...)`).
      */
     val `baseUrl`: kotlin.String
     , 
     /**
-     * Use the 3DES envelope for requests and replies.
+     * Use the 3DES envelope for requests and replies. Default false.
      */
     val `encrypt`: kotlin.Boolean = false 
     , 
     /**
-     * The reply format to ask for (JSON when null).
+     * The reply format to ask for: `json` (default) or `xml`.
      */
     val `format`: ReplyFormat? = null 
     , 
     /**
-     * Connection set-up timeout (TCP + TLS), ms.
+     * Connection set-up timeout (TCP + TLS). Default 5 s.
+     *
+     * Here: milliseconds.
      */
     val `connectTimeoutMs`: kotlin.Long = 5000L 
     , 
     /**
-     * Whole-request timeout of every operation but micropay, ms.
+     * Whole-request timeout of every operation but micropay. Default 20 s.
+     *
+     * Here: milliseconds.
      */
     val `timeoutMs`: kotlin.Long = 20000L 
     , 
     /**
-     * Whole-request timeout of micropay, ms: above the gateway's 80 s hold.
+     * Whole-request timeout of micropay: above the gateway's 80 s hold. Default 95 s.
+     *
+     * Here: milliseconds.
      */
     val `micropayTimeoutMs`: kotlin.Long = 95000L 
     , 
     /**
-     * Attempts of a query in all (1 disables retries). Only queries are retried.
+     * Attempts of a query or a cancel in all, the first included (1 disables retries; other
+     * operations are never retried). Default 3.
      */
     val `retryMaxAttempts`: kotlin.Int = 3 
     , 
     /**
-     * The first retry delay, ms.
+     * The first retry delay. Default 200 ms.
+     *
+     * Here: milliseconds.
      */
     val `retryBaseDelayMs`: kotlin.Long = 200L 
     , 
     /**
-     * The largest retry delay, ms.
+     * The largest retry delay. Default 2 s.
+     *
+     * Here: milliseconds.
      */
     val `retryMaxDelayMs`: kotlin.Long = 2000L 
     , 
     /**
-     * Kept-alive connections kept for reuse (1 to 1024).
+     * Kept-alive connections kept for reuse (1 to 1024). Default 32.
      */
     val `maxIdleConnections`: kotlin.Int = 32 
     , 
     /**
-     * `OPER_ID` used when a request leaves it empty (the till's operator).
+     * `OPER_ID` used when a request has none.
      */
     val `defaultOperId`: kotlin.String? = null 
     , 
     /**
-     * `DEV_ID` used when a request leaves it empty (the till).
+     * `DEV_ID` used when a request has none.
      */
     val `defaultDevId`: kotlin.String? = null 
     
