@@ -282,8 +282,12 @@ def test_bad_settings_raise_value_error() -> None:
         (dict(time_scale="x"), TypeError, "time_scale: expected a number, got str"),
         (dict(merchants=5), TypeError, "merchants: expected a mapping"),
         (dict(faults="abc"), TypeError, "faults: expected a list of rules, got str"),
-        (dict(port=-1), ValueError, "port: -1 is not from 0 to 65535"),
-        (dict(seed=-1), ValueError, "seed: -1"),
+        (dict(port=-1), ValueError, "invalid port: -1 is not a whole number from 0 to 65535"),
+        (dict(port=True), ValueError, "invalid port: must be an int from 0 to 65535, got bool"),
+        (dict(seed=-1), ValueError, "invalid seed: -1"),
+        (dict(faults=["a", 2]), TypeError, r"faults\[1\]: expected a str, got int"),
+        (dict(merchants={"0010000001": 5}), TypeError, "merchants: expected a mapping"),
+        (dict(max_request_age="1"), TypeError, "max_request_age: expected a number, got str"),
         (dict(host=5), TypeError, "host: expected an IP address"),
     ]:
         with pytest.raises(error, match=pattern):

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString};
 use sosopay::models::Goods;
@@ -134,6 +135,73 @@ impl<'py> Args<'_, 'py> {
         }
     }
 
+    /// A number (`int` or `float`, not `bool`).
+    pub fn number(&self, name: &str) -> PyResult<Option<f64>> {
+        self.get(name)?.map(|v| number(&v, name)).transpose()
+    }
+
+    /// A whole number from 0 to `max` (a `ValidationError` naming it otherwise).
+    pub fn whole(&self, name: &str, max: u64) -> PyResult<Option<u64>> {
+        self.get(name)?
+            .map(|v| crate::convert::whole_from_py(&v, name, max))
+            .transpose()
+    }
+
+    /// A `str`; a wrong type is a `TypeError` saying it expected `what`.
+    pub fn typed_text(&self, name: &str, what: &str) -> PyResult<Option<String>> {
+        self.get(name)?
+            .map(|v| {
+                v.extract::<String>().map_err(|_| {
+                    type_error(name, &format!("expected {what}, got {}", type_name(&v)))
+                })
+            })
+            .transpose()
+    }
+
+    /// A list (or tuple, or other iterable but a `str`) of `str`s.
+    pub fn texts(&self, name: &str, what: &str) -> PyResult<Option<Vec<String>>> {
+        let Some(v) = self.get(name)? else {
+            return Ok(None);
+        };
+        let wrong = || type_error(name, &format!("expected {what}, got {}", type_name(&v)));
+        if v.is_instance_of::<PyString>() || v.is_instance_of::<pyo3::types::PyBytes>() {
+            return Err(wrong());
+        }
+        let items = v.try_iter().map_err(|_| wrong())?;
+        items
+            .enumerate()
+            .map(|(i, item)| {
+                let item = item?;
+                item.extract::<String>().map_err(|_| {
+                    type_error(
+                        &format!("{name}[{i}]"),
+                        &format!("expected a str, got {}", type_name(&item)),
+                    )
+                })
+            })
+            .collect::<PyResult<Vec<_>>>()
+            .map(Some)
+    }
+
+    /// A mapping of `str` to `str`, as pairs in its order.
+    pub fn text_pairs(&self, name: &str, what: &str) -> PyResult<Option<Vec<(String, String)>>> {
+        let Some(v) = self.get(name)? else {
+            return Ok(None);
+        };
+        let map = v
+            .cast::<pyo3::types::PyMapping>()
+            .map_err(|_| type_error(name, &format!("expected {what}, got {}", type_name(&v))))?;
+        map.items()?
+            .iter()
+            .map(|kv| {
+                kv.extract::<(String, String)>().map_err(|_| {
+                    type_error(name, &format!("expected {what}: every key and value a str"))
+                })
+            })
+            .collect::<PyResult<Vec<_>>>()
+            .map(Some)
+    }
+
     /// A list of `sosopay.Goods` (empty when absent).
     pub fn goods(&self, name: &str) -> PyResult<Vec<Goods>> {
         let Some(v) = self.get(name)? else {
@@ -147,6 +215,33 @@ impl<'py> Args<'_, 'py> {
             .map(|(i, g)| goods_item(&g, &format!("{name}[{i}]")))
             .collect()
     }
+}
+
+/// A number (`int` or `float`, not `bool`), a `TypeError` naming `name` otherwise.
+pub fn number(v: &Bound<'_, PyAny>, name: &str) -> PyResult<f64> {
+    if v.is_instance_of::<PyBool>() {
+        return Err(type_error(name, "expected a number, got bool"));
+    }
+    v.extract::<f64>()
+        .map_err(|_| type_error(name, &format!("expected a number, got {}", type_name(v))))
+}
+
+/// An `int` (not `bool`), a `TypeError` naming `name` otherwise.
+pub fn int(v: &Bound<'_, PyAny>, name: &str) -> PyResult<i64> {
+    if v.is_instance_of::<PyBool>() || !v.is_instance_of::<PyInt>() {
+        return Err(type_error(
+            name,
+            &format!("expected an int, got {}", type_name(v)),
+        ));
+    }
+    v.extract::<i64>()
+        .map_err(|_| PyValueError::new_err(format!("{name}: {v} is out of range")))
+}
+
+/// A `str`, a `TypeError` naming `name` otherwise.
+pub fn text(v: &Bound<'_, PyAny>, name: &str) -> PyResult<String> {
+    v.extract::<String>()
+        .map_err(|_| type_error(name, &format!("expected a str, got {}", type_name(v))))
 }
 
 fn type_name(v: &Bound<'_, PyAny>) -> String {

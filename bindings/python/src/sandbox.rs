@@ -6,10 +6,11 @@
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use sosopay_sandbox::kit::{self, KitOptions, SandboxHandle};
 use sosopay_sandbox::SandboxError;
 
-use crate::args::{BusiCode, ChargeCode, Key, Text};
+use crate::args::{int, number, text, Args, BusiCode, ChargeCode, Key, Text};
 use crate::convert::json_to_py;
 
 create_exception!(
@@ -48,27 +49,27 @@ pub struct PySandbox(SandboxHandle);
 
 #[pymethods]
 impl PySandbox {
+    /// `options`: `Sandbox()`'s keyword arguments, checked here (a wrong type is a `TypeError`,
+    /// a bad value a `ValueError`, each naming the setting); unset ones take the sandbox
+    /// crate's defaults (`KitOptions::default`).
     #[new]
-    #[pyo3(signature = (*, time_scale = 1.0, seed = 0, faults = Vec::new(), merchants = Vec::new(), host = "127.0.0.1".to_owned(), port = 0, max_request_age = None))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        time_scale: f64,
-        seed: u64,
-        faults: Vec<String>,
-        merchants: Vec<(String, String)>,
-        host: String,
-        port: u16,
-        max_request_age: Option<f64>,
-    ) -> PyResult<Self> {
+    fn new(py: Python<'_>, options: &Bound<'_, PyDict>) -> PyResult<Self> {
+        let a = Args(options);
+        let d = KitOptions::default();
         let options = KitOptions {
-            time_scale,
-            seed,
-            faults,
-            merchants,
-            host,
-            port,
-            max_request_age,
+            time_scale: a.number("time_scale")?.unwrap_or(d.time_scale),
+            seed: a.whole("seed", u64::MAX)?.unwrap_or(d.seed),
+            faults: a.texts("faults", "a list of rules")?.unwrap_or(d.faults),
+            merchants: a
+                .text_pairs("merchants", "a mapping {busi_code: key}")?
+                .unwrap_or(d.merchants),
+            host: a
+                .typed_text("host", "an IP address as a str")?
+                .unwrap_or(d.host),
+            port: a
+                .whole("port", u16::MAX.into())?
+                .map_or(d.port, |p| p as u16),
+            max_request_age: a.number("max_request_age")?.or(d.max_request_age),
         };
         let h = py.detach(move || SandboxHandle::start(&options));
         Ok(PySandbox(h.map_err(sandbox_err)?))
@@ -84,6 +85,12 @@ impl PySandbox {
     #[getter]
     fn root_url(&self) -> &str {
         self.0.root_url()
+    }
+
+    /// The multiplier of every gateway duration.
+    #[getter]
+    fn time_scale(&self) -> f64 {
+        self.0.time_scale()
     }
 
     /// Whether `shutdown` was called.
@@ -157,11 +164,14 @@ impl PySandbox {
         &self,
         py: Python<'py>,
         charge_code: Option<String>,
-        count: u32,
+        count: &Bound<'py, PyAny>,
         accepted: bool,
-        timeout: f64,
+        timeout: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let t = kit::timeout("timeout", timeout, false).map_err(sandbox_err)?;
+        let count = u32::try_from(int(count, "count")?).map_err(|_| {
+            PyValueError::new_err(format!("count: {count} is not from 0 to 2^32 - 1"))
+        })?;
+        let t = kit::timeout("timeout", number(timeout, "timeout")?, false).map_err(sandbox_err)?;
         let hits = py
             .detach(|| {
                 self.0
@@ -178,9 +188,9 @@ impl PySandbox {
         py: Python<'py>,
         charge_code: Text<ChargeCode>,
         states: Vec<String>,
-        timeout: f64,
+        timeout: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let t = kit::timeout("timeout", timeout, false).map_err(sandbox_err)?;
+        let t = kit::timeout("timeout", number(timeout, "timeout")?, false).map_err(sandbox_err)?;
         let order = py
             .detach(|| self.0.wait_for_state(&charge_code, &states, t))
             .map_err(sandbox_err)?;
@@ -202,9 +212,14 @@ impl PySandbox {
 }
 
 /// A test payment code (the sandbox's `codes::code_from_parts`): `ValueError` naming the
-/// argument at fault.
+/// argument at fault (`TypeError` for a wrong type).
 #[pyfunction]
-pub fn _test_code(behaviour: i64, seconds: i64, channel: &str) -> PyResult<String> {
-    sosopay_sandbox::codes::code_from_parts(behaviour, seconds, channel)
+pub fn _test_code(
+    behaviour: &Bound<'_, PyAny>,
+    seconds: &Bound<'_, PyAny>,
+    channel: &Bound<'_, PyAny>,
+) -> PyResult<String> {
+    let (behaviour, seconds) = (int(behaviour, "behaviour")?, int(seconds, "seconds")?);
+    sosopay_sandbox::codes::code_from_parts(behaviour, seconds, &text(channel, "channel")?)
         .map_err(|(field, reason)| PyValueError::new_err(format!("{field}: {reason}")))
 }

@@ -16,7 +16,6 @@ from typing import (
     Mapping,
     Optional,
     Sequence,
-    Tuple,
     Type,
     TypeVar,
     Union,
@@ -49,20 +48,6 @@ class SandboxError(Exception):
         super().__init__(message)
         self.status = status
         self.reason = reason
-
-
-def _typed(name: str, value: Any, kinds: Tuple[type, ...], what: str) -> Any:
-    """``value`` if it is one of ``kinds`` (a bool is no number); else a ``TypeError`` naming it."""
-    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-        raise TypeError(f"{name}: expected {what}, got {type(value).__name__}")
-    return value
-
-
-def _whole(name: str, value: Any, low: int, high: int) -> int:
-    n: int = _typed(name, value, (int,), "an int")
-    if not low <= n <= high:
-        raise ValueError(f"{name}: {n} is not from {low} to {high}")
-    return n
 
 
 def _native_class() -> Type[_native.NativeSandbox]:
@@ -153,7 +138,9 @@ class Sandbox:
             sb.pay("QR-1")                            # the customer scans and pays
             assert sb.order("QR-1").is_paid
 
-    ``time_scale`` multiplies every gateway time (the 80 s micropay hold, the test codes'
+    Every setting is optional (the sandbox crate's defaults: ``time_scale`` 1, ``seed`` 0, no
+    faults, the document's test merchant, ``host`` ``127.0.0.1``, ``port`` 0 for a free one,
+    no ``max_request_age``). ``time_scale`` multiplies every gateway time (the 80 s micropay hold, the test codes'
     delays, ``TIME_EXPIRE``, the 5 s between notification attempts): ``0.01`` makes 80 s into
     0.8 s. The client's own timeouts are not scaled.
     """
@@ -161,39 +148,21 @@ class Sandbox:
     def __init__(
         self,
         *,
-        time_scale: float = 1.0,
-        seed: int = 0,
+        time_scale: Optional[float] = None,
+        seed: Optional[int] = None,
         faults: Sequence[str] = (),
         merchants: Optional[Mapping[str, str]] = None,
-        host: str = "127.0.0.1",
-        port: int = 0,
+        host: Optional[str] = None,
+        port: Optional[int] = None,
         max_request_age: Optional[float] = None,
     ) -> None:
         cls = _native_class()
-        _typed("time_scale", time_scale, (int, float), "a number")
-        _whole("seed", seed, 0, 2**64 - 1)
-        _whole("port", port, 0, 65535)
-        _typed("host", host, (str,), "an IP address as a str")
-        if max_request_age is not None:
-            _typed("max_request_age", max_request_age, (int, float), "a number of seconds")
-        if isinstance(faults, (str, bytes)) or not isinstance(faults, Iterable):
-            raise TypeError(f"faults: expected a list of rules, got {type(faults).__name__}")
-        if merchants is not None and not isinstance(merchants, Mapping):
-            raise TypeError(f"merchants: expected a mapping {{busi_code: key}}, got {type(merchants).__name__}")
-        merchant_list: List[Tuple[str, str]] = list((merchants or {}).items())
-        self._native: _native.NativeSandbox = _wrap(
-            lambda: cls(
-                time_scale=float(time_scale),
-                seed=int(seed),
-                faults=[str(f) for f in faults],
-                merchants=merchant_list,
-                host=host,
-                port=int(port),
-                max_request_age=max_request_age,
-            )
-        )
+        # The native sandbox checks every setting (types and ranges, naming it).
+        settings = dict(time_scale=time_scale, seed=seed, faults=faults, merchants=merchants, host=host,
+                        port=port, max_request_age=max_request_age)
+        self._native: _native.NativeSandbox = _wrap(lambda: cls(settings))
         self._merchants = dict(merchants) if merchants else {TEST_BUSI_CODE: TEST_KEY}
-        self._time_scale = float(time_scale)
+        self._time_scale = self._native.time_scale
         self.faults = Faults(self)
         """The fault rules: ``sb.faults.add(...)``, ``sb.faults.clear()``."""
 
@@ -312,8 +281,6 @@ class Sandbox:
         accepted (HTTP 200) by the merchant — or merely made, with ``accepted=False`` — and
         returns them. Raises ``TimeoutError`` listing what was seen. The wait releases the GIL,
         so a webhook served by another thread of this process can answer."""
-        _whole("count", count, 0, 2**32 - 1)
-        _typed("timeout", timeout, (int, float), "a number of seconds")
         hits = self._call(lambda n: n.wait_for_notifications(charge_code, count, accepted, timeout))
         return [NotificationAttempt._from_json(x) for x in hits]
 
@@ -335,7 +302,6 @@ class Sandbox:
         — e.g. a ``NEVER_CONFIRMS`` micropay being cancelled at the end of the hold. Raises
         ``TimeoutError`` saying where it is instead."""
         want = self._states(states)
-        _typed("timeout", timeout, (int, float), "a number of seconds")
         return SandboxOrder._from_json(self._call(lambda n: n.wait_for_state(charge_code, want, timeout)))
 
     async def wait_for_state_async(

@@ -21,7 +21,6 @@ from __future__ import annotations
 from typing import Final
 
 from .. import _native
-from ._sandbox import _typed
 
 # --- generated from sandbox/src/codes.rs (scripts/gen-foreign.py)
 __all__ = [
@@ -103,9 +102,6 @@ def code(behaviour: int, seconds: int = 0, *, channel: str = WECHAT) -> str:
     ``behaviour`` digit (1–7), ``seconds`` of customer delay (0–999, scaled by ``time_scale``).
     Built by the sandbox itself (its ``codes::code_from_parts``); ``ValueError`` names the
     argument at fault (``TypeError`` for a wrong type)."""
-    _typed("behaviour", behaviour, (int,), "an int")
-    _typed("seconds", seconds, (int,), "an int")
-    _typed("channel", channel, (str,), "a str")
     return _native._test_code(behaviour, seconds, channel)
 
 
