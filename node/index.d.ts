@@ -164,6 +164,8 @@ export declare class NativeSandbox {
   get baseUrl(): string
   /** `http://127.0.0.1:PORT/`. */
   get rootUrl(): string
+  /** The multiplier of every gateway duration. */
+  get timeScale(): number
   /** Whether `close` was called. */
   get closed(): boolean
   /** The ledger (as `GET /_sandbox/ledger`). */

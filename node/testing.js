@@ -464,7 +464,7 @@ async function startSandbox(options = {}) {
   }
   const n = call(() => new native.NativeSandbox({ ...rest, merchants: list }))
   const m = new Map(list ? list.map((x) => [x.busiId, x.key]) : [[TEST_BUSI_CODE, TEST_KEY]])
-  return new Sandbox(n, m, rest.timeScale === undefined ? 1 : rest.timeScale)
+  return new Sandbox(n, m, n.timeScale)
 }
 
 module.exports = { startSandbox, Sandbox, SandboxError, codes, TEST_BUSI_CODE, TEST_KEY }

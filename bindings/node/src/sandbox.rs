@@ -145,6 +145,12 @@ impl NativeSandbox {
         self.0.root_url().to_owned()
     }
 
+    /// The multiplier of every gateway duration.
+    #[napi(getter)]
+    pub fn time_scale(&self) -> f64 {
+        self.0.time_scale()
+    }
+
     /// Whether `close` was called.
     #[napi(getter)]
     pub fn closed(&self) -> bool {
