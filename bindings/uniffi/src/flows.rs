@@ -8,10 +8,7 @@
 //! (the till flow reverses the order) and runs to completion on its thread, reporting to the
 //! progress callback until its `Done` event.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
 
 use crate::client::OutcomeStatus;
 use crate::enums::OrderState;
@@ -144,76 +141,6 @@ pub(crate) fn control(
 // ---------------------------------------------------------------------------------------------
 // The async variants' plumbing
 
-struct Slot<T> {
-    value: Option<T>,
-    waker: Option<Waker>,
-    closed: bool,
-}
-
-/// The sending half: the flow's thread sends the result; dropped unsent (a panic), it closes
-/// the channel.
-struct Sender<T>(Arc<Mutex<Slot<T>>>);
-
-/// The receiving half: a future of the result (`None`: the sender went away unsent).
-struct Receiver<T>(Arc<Mutex<Slot<T>>>);
-
-fn oneshot<T>() -> (Sender<T>, Receiver<T>) {
-    let slot = Arc::new(Mutex::new(Slot {
-        value: None,
-        waker: None,
-        closed: false,
-    }));
-    (Sender(slot.clone()), Receiver(slot))
-}
-
-impl<T> Sender<T> {
-    fn send(self, value: T) {
-        let waker = match self.0.lock() {
-            Ok(mut s) => {
-                s.value = Some(value);
-                s.waker.take()
-            }
-            Err(_) => None,
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-}
-
-impl<T> Drop for Sender<T> {
-    fn drop(&mut self) {
-        let waker = match self.0.lock() {
-            Ok(mut s) => {
-                s.closed = true;
-                s.waker.take()
-            }
-            Err(_) => None,
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-}
-
-impl<T> Future for Receiver<T> {
-    type Output = Option<T>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let Ok(mut s) = self.0.lock() else {
-            return Poll::Ready(None);
-        };
-        if let Some(v) = s.value.take() {
-            return Poll::Ready(Some(v));
-        }
-        if s.closed {
-            return Poll::Ready(None);
-        }
-        s.waker = Some(cx.waker().clone());
-        Poll::Pending
-    }
-}
-
 /// Cancels the flow's token when dropped before [`CancelOnDrop::disarm`]: the foreign caller
 /// went away (a cancelled coroutine), so the flow must take its safe path.
 struct CancelOnDrop {
@@ -245,17 +172,20 @@ where
     F: FnOnce() -> Result<PaymentOutcomeCore> + Send + 'static,
 {
     let guard = CancelOnDrop { token: Some(token) };
-    let (tx, rx) = oneshot();
+    // The flow's thread sends the result; dropped unsent (a panic), the channel is cancelled.
+    let (tx, rx) = futures_channel::oneshot::channel();
     std::thread::Builder::new()
         .name("sosopay-flow".to_owned())
-        .spawn(move || tx.send(flow()))
+        .spawn(move || {
+            let _ = tx.send(flow());
+        })
         .map_err(|e| SosopayError::Other {
             kind: "thread".to_owned(),
             reason: format!("could not start the flow's thread: {e}"),
         })?;
     let result = rx.await;
     guard.disarm();
-    result.unwrap_or_else(|| {
+    result.unwrap_or_else(|_| {
         Err(SosopayError::Other {
             kind: "internal".to_owned(),
             reason: "the flow's thread ended without an outcome; query the charge code".to_owned(),
@@ -269,40 +199,81 @@ pub(crate) type PaymentOutcomeCore = sosopay::PaymentOutcome;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::task::Wake;
+    use std::future::Future;
+    use std::task::{Context, Poll, Wake, Waker};
 
-    struct Flag(AtomicBool);
-    impl Wake for Flag {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
         fn wake(self: Arc<Self>) {
-            self.0.store(true, Ordering::SeqCst);
+            self.0.unpark();
         }
     }
 
-    fn poll_once<F: Future + Unpin>(f: &mut F, flag: &Arc<Flag>) -> Poll<F::Output> {
-        let waker = Waker::from(flag.clone());
+    fn waker() -> Waker {
+        Waker::from(Arc::new(Unpark(std::thread::current())))
+    }
+
+    /// Polls `f` to completion on this thread, parking between polls.
+    fn block_on<F: Future>(f: F) -> F::Output {
+        let waker = waker();
         let mut cx = Context::from_waker(&waker);
-        Pin::new(f).poll(&mut cx)
+        let mut f = std::pin::pin!(f);
+        loop {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+            std::thread::park();
+        }
+    }
+
+    fn outcome() -> PaymentOutcomeCore {
+        sosopay::PaymentOutcome {
+            status: sosopay::OutcomeStatus::Failed,
+            charge_code: "C1".to_owned(),
+            order: None,
+            code: None,
+            reason: "declined".to_owned(),
+            queries: 0,
+        }
     }
 
     #[test]
-    fn oneshot_delivers_and_wakes() {
-        let flag = Arc::new(Flag(AtomicBool::new(false)));
-        let (tx, mut rx) = oneshot::<u32>();
-        assert!(poll_once(&mut rx, &flag).is_pending());
-        tx.send(7);
-        assert!(flag.0.load(Ordering::SeqCst));
-        assert_eq!(poll_once(&mut rx, &flag), Poll::Ready(Some(7)));
+    fn the_flows_result_arrives_and_a_panic_is_an_error_not_a_hang() {
+        let out = block_on(run_detached(sosopay::CancelToken::new(), || Ok(outcome())));
+        assert_eq!(out.map(|o| o.reason).ok().as_deref(), Some("declined"));
+        let r = block_on(run_detached(sosopay::CancelToken::new(), || panic!("boom")));
+        match r {
+            Err(SosopayError::Other { kind, reason }) => {
+                assert_eq!(kind, "internal");
+                assert!(reason.contains("query"), "{reason}");
+            }
+            other => panic!("expected an internal error, got {other:?}"),
+        }
     }
 
     #[test]
-    fn oneshot_closed_unsent() {
-        let flag = Arc::new(Flag(AtomicBool::new(false)));
-        let (tx, mut rx) = oneshot::<u32>();
-        assert!(poll_once(&mut rx, &flag).is_pending());
-        drop(tx);
-        assert!(flag.0.load(Ordering::SeqCst));
-        assert_eq!(poll_once(&mut rx, &flag), Poll::Ready(None));
+    fn dropping_the_future_cancels_the_flow_which_still_ends() {
+        let token = sosopay::CancelToken::new();
+        let (seen_tx, seen_rx) = std::sync::mpsc::channel();
+        let t = token.clone();
+        let fut = run_detached(token.clone(), move || {
+            while !t.is_cancelled() {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            let _ = seen_tx.send(());
+            Ok(outcome())
+        });
+        let waker = waker();
+        let mut fut = Box::pin(fut);
+        assert!(fut
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(fut);
+        assert!(token.is_cancelled());
+        seen_rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("the flow saw the cancel and ended on its thread");
     }
 
     #[test]
