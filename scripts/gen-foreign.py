@@ -1748,7 +1748,7 @@ class ClientSettings:
                 conv.append("key: self.key.0.expose().to_owned()")
             elif n == "format":
                 out.append(comment(d, "    ") + "    #[uniffi(default = None)]\n    pub format: Option<ReplyFormat>,\n")
-                conv.append("format: self.format.map(|f| f.name().to_owned())")
+                conv.append("format: self.format.map(|f| sosopay::codec::Format::from(f).name().to_owned())")
             elif ty == "String":
                 out.append(comment(d, "    ") + f"    pub {n}: String,\n")
                 conv.append(f"{n}: self.{n}.clone()")
@@ -1834,6 +1834,57 @@ class ClientSettings:
 
     def targets(self) -> List[Tuple[Path, str]]:
         return [(self.node, self.node_rs()), (self.uniffi, self.uniffi_rs())]
+
+
+class UniffiMirrors:
+    """Kotlin/Swift's forms of core enums without data (bindings/uniffi/src/client.rs, between
+    markers): `GatewayEnvironment` (the core's `Environment`), `ReplyFormat` (`codec::Format`) and
+    `OutcomeStatus`, with their conversions, and the cases of `PaymentOutcome` (one per
+    `OutcomeStatus`, the order non-null when `Paid`). Docs are the core's, its snake_case names
+    in backticks written as Kotlin/Swift spell them."""
+
+    path = ROOT / "bindings/uniffi/src/client.rs"
+    begin = "// --- generated from core/src/client.rs, codec.rs and flows.rs (scripts/gen-foreign.py)\n"
+    #: (core file, core enum, its Rust path, the uniffi name, conversion: "to" or "from" the core)
+    mirrors = [
+        ("core/src/client.rs", "Environment", "sosopay::Environment", "GatewayEnvironment", "to"),
+        ("core/src/codec.rs", "Format", "sosopay::codec::Format", "ReplyFormat", "to"),
+        ("core/src/flows.rs", "OutcomeStatus", "sosopay::OutcomeStatus", "OutcomeStatus", "from"),
+    ]
+    #: The order a `PaymentOutcome` case carries (otherwise `Option<OrderDetails>`).
+    case_order = {"Paid": "OrderDetails"}
+
+    def __init__(self, texts: Optional[Dict[str, str]] = None) -> None:
+        self.texts = texts or {}
+
+    def enum(self, path: str, name: str) -> Tuple[List[str], List[Tuple[List[str], str]]]:
+        text = self.texts.get(path) or (ROOT / path).read_text(encoding="utf-8")
+        m = re.search(r"((?:^///[^\n]*\n)*)#\[derive\([^)]*\)\]\n(?:#\[[^\n]*\]\n)*pub enum %s \{\n(.*?)^\}" % name, text, re.S | re.M)
+        if not m:
+            raise SystemExit(f"gen-foreign: no enum {name} in {path}")
+        variants = [(docs(v.group(1)), v.group(2)) for v in re.finditer(r"((?:    ///[^\n]*\n)*)    (\w+),\n", m.group(2))]
+        return docs(m.group(1)), variants
+
+    @staticmethod
+    def kdoc(lines: List[str]) -> List[str]:
+        return [re.sub(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`", lambda m: f"`{camel(m.group(1))}`", line) for line in lines]
+
+    def generate(self) -> str:
+        out = []
+        for path, name, core, ours, way in self.mirrors:
+            doc, variants = self.enum(path, name)
+            out.append(comment(self.kdoc(doc), "") + "#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]\n"
+                       f"pub enum {ours} {{\n" + "".join(comment(self.kdoc(d), "    ") + f"    {v},\n" for d, v in variants) + "}\n\n")
+            src, dst = (ours, core) if way == "to" else (core, ours)
+            out.append(f"impl From<{src}> for {dst} {{\n    fn from(v: {src}) -> Self {{\n        match v {{\n"
+                       + "".join(f"            {src}::{v} => {dst}::{v},\n" for _, v in variants) + "        }\n    }\n}\n\n")
+            if name == "OutcomeStatus":
+                cases = "".join(comment(self.kdoc(d), "    ") + f"    {v}: {self.case_order.get(v, 'Option<OrderDetails>')},\n" for d, v in variants)
+                out.append("outcome_cases! {\n" + cases + "}\n")
+        return "".join(out)
+
+    def targets(self) -> List[Tuple[Path, str]]:
+        return [(self.path, replace_region(self.path, self.begin, "// --- end of generated\n", self.generate()))]
 
 
 def rustfmt(text: str) -> str:
@@ -1944,6 +1995,16 @@ def self_test() -> int:
     if lacking(forms_cs, expect_cs, "client settings"):
         return 1
     print("gen-foreign: a new client setting (ClientOptions) reaches Kotlin/Swift, Node and Python")
+    # A new outcome status reaches Kotlin/Swift's enum and PaymentOutcome's cases.
+    flows_rs = (ROOT / "core/src/flows.rs").read_text(encoding="utf-8").replace(
+        "    Conflict,\n}", "    Conflict,\n    /// Refunded before it could be confirmed.\n    Refunded,\n}", 1)
+    mirrored = UniffiMirrors({"core/src/flows.rs": flows_rs}).generate()
+    for want in ["    /// Refunded before it could be confirmed.\n    Refunded,\n",
+                 "sosopay::OutcomeStatus::Refunded => OutcomeStatus::Refunded,", "    Refunded: Option<OrderDetails>,\n"]:
+        if want not in mirrored:
+            print(f"self-test: Uniffi outcome statuses lack {want!r}", file=sys.stderr)
+            return 1
+    print("gen-foreign: a new outcome status reaches Kotlin/Swift (the enum and PaymentOutcome's cases)")
     # A new error variant.
     global core_errors
     real = core_errors
@@ -2012,6 +2073,7 @@ def main() -> int:
     options = FlowOptions()
     outputs += PythonRequests().targets(core, options)
     outputs += ClientSettings().targets()
+    outputs += UniffiMirrors().targets()
     outputs.append((PythonLedger.out, PythonLedger().generate()))
     # testing.js and testing.d.ts have two generated regions each: the ledger's, then the codes'.
     codes = TestCodes()

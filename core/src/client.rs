@@ -362,12 +362,17 @@ impl ClientOptions {
 
 /// The reply format a client asks for, by name: `json` (also when unset) or `xml`, any case.
 pub fn parse_format(name: Option<&str>, field: &str) -> Result<Format> {
-    match name.map(str::to_ascii_lowercase).as_deref() {
-        None | Some("json") => Ok(Format::Json),
-        Some("xml") => Ok(Format::Xml),
-        Some(other) => Err(Error::validation(
+    let Some(name) = name else {
+        return Ok(Format::Json);
+    };
+    match [Format::Json, Format::Xml]
+        .into_iter()
+        .find(|f| f.name().eq_ignore_ascii_case(name))
+    {
+        Some(f) => Ok(f),
+        None => Err(Error::validation(
             field,
-            format!("{other:?} is not json or xml"),
+            format!("{name:?} is not json or xml"),
         )),
     }
 }

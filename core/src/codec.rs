@@ -27,6 +27,15 @@ pub enum Format {
 }
 
 impl Format {
+    /// The name a client setting gives it (`json`, `xml`), as [`crate::client::parse_format`]
+    /// reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Xml => "xml",
+        }
+    }
+
     /// Guesses from the first non-whitespace character: `<` is XML, anything else JSON.
     pub fn sniff(text: &str) -> Format {
         match text

@@ -292,7 +292,7 @@ pub enum OutcomeStatus {
     Pending,
     /// Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
     /// request possibly still in transit): query `charge_code` later before doing anything
-    /// else.
+    /// else; never charge the customer again under a new charge code before that.
     Unresolved,
     /// The charge code belongs to another payment (another amount, customer code, channel or
     /// `MERCHANTPARA`). That order was left untouched; this payment did not happen under this

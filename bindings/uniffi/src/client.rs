@@ -15,46 +15,12 @@ use crate::requests::{
     CancelRequest, FlowRechargeRequest, MicropayRequest, OrderRequest, QueryRequest, RefundRequest,
 };
 
-/// The gateway's published environments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum GatewayEnvironment {
-    /// Production over HTTPS (recommended).
-    Production,
-    /// Production over plain HTTP (set `encrypt`).
-    ProductionHttp,
-    /// The vendor's UAT / test environment.
-    Uat,
-}
-
 /// The base URL of a published environment, for `ClientConfig.baseUrl`.
 #[uniffi::export]
 pub fn environment_base_url(environment: GatewayEnvironment) -> String {
-    match environment {
-        GatewayEnvironment::Production => sosopay::Environment::Production,
-        GatewayEnvironment::ProductionHttp => sosopay::Environment::ProductionHttp,
-        GatewayEnvironment::Uat => sosopay::Environment::Uat,
-    }
-    .base_url()
-    .to_owned()
-}
-
-/// The reply format to ask the gateway for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum ReplyFormat {
-    /// JSON (`_type=json`), the default.
-    Json,
-    /// XML (the gateway's own default).
-    Xml,
-}
-
-impl ReplyFormat {
-    /// The core's name of the format.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            ReplyFormat::Json => "json",
-            ReplyFormat::Xml => "xml",
-        }
-    }
+    sosopay::Environment::from(environment)
+        .base_url()
+        .to_owned()
 }
 
 /// Receives a [`RequestLog`] after every attempt (implemented in Kotlin or Swift). It is called
@@ -70,39 +36,6 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for SosopayError {
         SosopayError::Other {
             kind: "callback".to_owned(),
             reason: e.reason,
-        }
-    }
-}
-
-/// How a flow ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum OutcomeStatus {
-    /// The customer paid.
-    Paid,
-    /// The payment definitely did not happen (declined, invalid, never recorded).
-    Failed,
-    /// The order was cancelled (by the flow at the deadline, by the gateway, or closed); if it
-    /// had been paid meanwhile, the cancel reversed it.
-    Cancelled,
-    /// `waitForPayment` only: the deadline passed and the order still awaits payment.
-    Pending,
-    /// Nothing could be proven before the flow's time ran out: query the charge code later
-    /// before doing anything else; never re-pay with a new charge code before that.
-    Unresolved,
-    /// The charge code belongs to another payment (another amount or customer code); that
-    /// order was left untouched.
-    Conflict,
-}
-
-impl From<sosopay::OutcomeStatus> for OutcomeStatus {
-    fn from(s: sosopay::OutcomeStatus) -> Self {
-        match s {
-            sosopay::OutcomeStatus::Paid => OutcomeStatus::Paid,
-            sosopay::OutcomeStatus::Failed => OutcomeStatus::Failed,
-            sosopay::OutcomeStatus::Cancelled => OutcomeStatus::Cancelled,
-            sosopay::OutcomeStatus::Pending => OutcomeStatus::Pending,
-            sosopay::OutcomeStatus::Unresolved => OutcomeStatus::Unresolved,
-            sosopay::OutcomeStatus::Conflict => OutcomeStatus::Conflict,
         }
     }
 }
@@ -151,23 +84,103 @@ macro_rules! outcome_cases {
     };
 }
 
+// --- generated from core/src/client.rs, codec.rs and flows.rs (scripts/gen-foreign.py)
+/// The gateway's published environments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum GatewayEnvironment {
+    /// Production over HTTPS (recommended).
+    Production,
+    /// Production over plain HTTP (use `encrypt`).
+    ProductionHttp,
+    /// The vendor's UAT / test environment.
+    Uat,
+}
+
+impl From<GatewayEnvironment> for sosopay::Environment {
+    fn from(v: GatewayEnvironment) -> Self {
+        match v {
+            GatewayEnvironment::Production => sosopay::Environment::Production,
+            GatewayEnvironment::ProductionHttp => sosopay::Environment::ProductionHttp,
+            GatewayEnvironment::Uat => sosopay::Environment::Uat,
+        }
+    }
+}
+
+/// The wire format of a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ReplyFormat {
+    /// JSON (`_type=json`).
+    Json,
+    /// XML (the gateway's default when `_type` is absent).
+    Xml,
+}
+
+impl From<ReplyFormat> for sosopay::codec::Format {
+    fn from(v: ReplyFormat) -> Self {
+        match v {
+            ReplyFormat::Json => sosopay::codec::Format::Json,
+            ReplyFormat::Xml => sosopay::codec::Format::Xml,
+        }
+    }
+}
+
+/// How a flow ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum OutcomeStatus {
+    /// The customer paid (the order is in a paid state: 1, or 4, 5, 8, 9 after refunds).
+    Paid,
+    /// The payment did not happen and no money moved: declined, closed (state 6), never
+    /// sent, or refused by the gateway with a definite failure code.
+    Failed,
+    /// The order was cancelled (state 2: by us at the deadline, or by the gateway); if it had
+    /// been paid meanwhile, the cancel reversed it.
+    Cancelled,
+    /// `waitForPayment` only: the deadline passed and the order still awaits payment.
+    Pending,
+    /// Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
+    /// request possibly still in transit): query `chargeCode` later before doing anything
+    /// else; never charge the customer again under a new charge code before that.
+    Unresolved,
+    /// The charge code belongs to another payment (another amount, customer code, channel or
+    /// `MERCHANTPARA`). That order was left untouched; this payment did not happen under this
+    /// code.
+    Conflict,
+}
+
+impl From<sosopay::OutcomeStatus> for OutcomeStatus {
+    fn from(v: sosopay::OutcomeStatus) -> Self {
+        match v {
+            sosopay::OutcomeStatus::Paid => OutcomeStatus::Paid,
+            sosopay::OutcomeStatus::Failed => OutcomeStatus::Failed,
+            sosopay::OutcomeStatus::Cancelled => OutcomeStatus::Cancelled,
+            sosopay::OutcomeStatus::Pending => OutcomeStatus::Pending,
+            sosopay::OutcomeStatus::Unresolved => OutcomeStatus::Unresolved,
+            sosopay::OutcomeStatus::Conflict => OutcomeStatus::Conflict,
+        }
+    }
+}
+
 outcome_cases! {
-    /// The customer paid.
+    /// The customer paid (the order is in a paid state: 1, or 4, 5, 8, 9 after refunds).
     Paid: OrderDetails,
-    /// The payment definitely did not happen (declined, invalid, never recorded).
+    /// The payment did not happen and no money moved: declined, closed (state 6), never
+    /// sent, or refused by the gateway with a definite failure code.
     Failed: Option<OrderDetails>,
-    /// The order was cancelled (by the flow at the deadline, by the gateway, or closed); if it
-    /// had been paid meanwhile, the cancel reversed it.
+    /// The order was cancelled (state 2: by us at the deadline, or by the gateway); if it had
+    /// been paid meanwhile, the cancel reversed it.
     Cancelled: Option<OrderDetails>,
     /// `waitForPayment` only: the deadline passed and the order still awaits payment.
     Pending: Option<OrderDetails>,
-    /// Nothing could be proven before the flow's time ran out: query the charge code later
-    /// before doing anything else; never re-pay with a new charge code before that.
+    /// Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
+    /// request possibly still in transit): query `chargeCode` later before doing anything
+    /// else; never charge the customer again under a new charge code before that.
     Unresolved: Option<OrderDetails>,
-    /// The charge code belongs to another payment (another amount or customer code); that
-    /// order (`order`) was left untouched.
+    /// The charge code belongs to another payment (another amount, customer code, channel or
+    /// `MERCHANTPARA`). That order was left untouched; this payment did not happen under this
+    /// code.
     Conflict: Option<OrderDetails>,
 }
+// --- end of generated
 
 /// The fields every case has.
 struct Common<'a> {

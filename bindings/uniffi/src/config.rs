@@ -87,7 +87,9 @@ impl ClientConfig {
             base_url: Some(self.base_url.clone()),
             environment: None,
             encrypt: Some(self.encrypt),
-            format: self.format.map(|f| f.name().to_owned()),
+            format: self
+                .format
+                .map(|f| sosopay::codec::Format::from(f).name().to_owned()),
             connect_timeout: Some(ms_in("connect_timeout_ms", self.connect_timeout_ms)?),
             timeout: Some(ms_in("timeout_ms", self.timeout_ms)?),
             micropay_timeout: Some(ms_in("micropay_timeout_ms", self.micropay_timeout_ms)?),

@@ -5872,7 +5872,7 @@ public enum GatewayEnvironment: Equatable, Hashable {
      */
     case production
     /**
-     * Production over plain HTTP (set `encrypt`).
+     * Production over plain HTTP (use `encrypt`).
      */
     case productionHttp
     /**
@@ -6171,16 +6171,17 @@ public func FfiConverterTypeOrderState_lower(_ value: OrderState) -> RustBuffer 
 public enum OutcomeStatus: Equatable, Hashable {
     
     /**
-     * The customer paid.
+     * The customer paid (the order is in a paid state: 1, or 4, 5, 8, 9 after refunds).
      */
     case paid
     /**
-     * The payment definitely did not happen (declined, invalid, never recorded).
+     * The payment did not happen and no money moved: declined, closed (state 6), never
+     * sent, or refused by the gateway with a definite failure code.
      */
     case failed
     /**
-     * The order was cancelled (by the flow at the deadline, by the gateway, or closed); if it
-     * had been paid meanwhile, the cancel reversed it.
+     * The order was cancelled (state 2: by us at the deadline, or by the gateway); if it had
+     * been paid meanwhile, the cancel reversed it.
      */
     case cancelled
     /**
@@ -6188,13 +6189,15 @@ public enum OutcomeStatus: Equatable, Hashable {
      */
     case pending
     /**
-     * Nothing could be proven before the flow's time ran out: query the charge code later
-     * before doing anything else; never re-pay with a new charge code before that.
+     * Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
+     * request possibly still in transit): query `chargeCode` later before doing anything
+     * else; never charge the customer again under a new charge code before that.
      */
     case unresolved
     /**
-     * The charge code belongs to another payment (another amount or customer code); that
-     * order was left untouched.
+     * The charge code belongs to another payment (another amount, customer code, channel or
+     * `MERCHANTPARA`). That order was left untouched; this payment did not happen under this
+     * code.
      */
     case conflict
 
@@ -6295,18 +6298,19 @@ public func FfiConverterTypeOutcomeStatus_lower(_ value: OutcomeStatus) -> RustB
 public enum PaymentOutcome: Equatable, Hashable {
     
     /**
-     * The customer paid.
+     * The customer paid (the order is in a paid state: 1, or 4, 5, 8, 9 after refunds).
      */
     case paid(chargeCode: String, order: OrderDetails, resultCode: ResultCode?, reason: String, queries: Int32
     )
     /**
-     * The payment definitely did not happen (declined, invalid, never recorded).
+     * The payment did not happen and no money moved: declined, closed (state 6), never
+     * sent, or refused by the gateway with a definite failure code.
      */
     case failed(chargeCode: String, order: OrderDetails?, resultCode: ResultCode?, reason: String, queries: Int32
     )
     /**
-     * The order was cancelled (by the flow at the deadline, by the gateway, or closed); if it
-     * had been paid meanwhile, the cancel reversed it.
+     * The order was cancelled (state 2: by us at the deadline, or by the gateway); if it had
+     * been paid meanwhile, the cancel reversed it.
      */
     case cancelled(chargeCode: String, order: OrderDetails?, resultCode: ResultCode?, reason: String, queries: Int32
     )
@@ -6316,14 +6320,16 @@ public enum PaymentOutcome: Equatable, Hashable {
     case pending(chargeCode: String, order: OrderDetails?, resultCode: ResultCode?, reason: String, queries: Int32
     )
     /**
-     * Nothing could be proven before the flow's time ran out: query the charge code later
-     * before doing anything else; never re-pay with a new charge code before that.
+     * Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
+     * request possibly still in transit): query `chargeCode` later before doing anything
+     * else; never charge the customer again under a new charge code before that.
      */
     case unresolved(chargeCode: String, order: OrderDetails?, resultCode: ResultCode?, reason: String, queries: Int32
     )
     /**
-     * The charge code belongs to another payment (another amount or customer code); that
-     * order (`order`) was left untouched.
+     * The charge code belongs to another payment (another amount, customer code, channel or
+     * `MERCHANTPARA`). That order was left untouched; this payment did not happen under this
+     * code.
      */
     case conflict(chargeCode: String, order: OrderDetails?, resultCode: ResultCode?, reason: String, queries: Int32
     )
@@ -6533,17 +6539,17 @@ public func FfiConverterTypePaymentOutcome_lower(_ value: PaymentOutcome) -> Rus
 
 
 /**
- * The reply format to ask the gateway for.
+ * The wire format of a document.
  */
 
 public enum ReplyFormat: Equatable, Hashable {
     
     /**
-     * JSON (`_type=json`), the default.
+     * JSON (`_type=json`).
      */
     case json
     /**
-     * XML (the gateway's own default).
+     * XML (the gateway's default when `_type` is absent).
      */
     case xml
 

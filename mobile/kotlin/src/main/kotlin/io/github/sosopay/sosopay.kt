@@ -7637,7 +7637,7 @@ enum class GatewayEnvironment {
      */
     PRODUCTION,
     /**
-     * Production over plain HTTP (set `encrypt`).
+     * Production over plain HTTP (use `encrypt`).
      */
     PRODUCTION_HTTP,
     /**
@@ -7975,16 +7975,17 @@ public object FfiConverterTypeOrderState : FfiConverterRustBuffer<OrderState>{
 enum class OutcomeStatus {
     
     /**
-     * The customer paid.
+     * The customer paid (the order is in a paid state: 1, or 4, 5, 8, 9 after refunds).
      */
     PAID,
     /**
-     * The payment definitely did not happen (declined, invalid, never recorded).
+     * The payment did not happen and no money moved: declined, closed (state 6), never
+     * sent, or refused by the gateway with a definite failure code.
      */
     FAILED,
     /**
-     * The order was cancelled (by the flow at the deadline, by the gateway, or closed); if it
-     * had been paid meanwhile, the cancel reversed it.
+     * The order was cancelled (state 2: by us at the deadline, or by the gateway); if it had
+     * been paid meanwhile, the cancel reversed it.
      */
     CANCELLED,
     /**
@@ -7992,13 +7993,15 @@ enum class OutcomeStatus {
      */
     PENDING,
     /**
-     * Nothing could be proven before the flow's time ran out: query the charge code later
-     * before doing anything else; never re-pay with a new charge code before that.
+     * Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
+     * request possibly still in transit): query `chargeCode` later before doing anything
+     * else; never charge the customer again under a new charge code before that.
      */
     UNRESOLVED,
     /**
-     * The charge code belongs to another payment (another amount or customer code); that
-     * order was left untouched.
+     * The charge code belongs to another payment (another amount, customer code, channel or
+     * `MERCHANTPARA`). That order was left untouched; this payment did not happen under this
+     * code.
      */
     CONFLICT;
 
@@ -8042,7 +8045,7 @@ public object FfiConverterTypeOutcomeStatus: FfiConverterRustBuffer<OutcomeStatu
 sealed class PaymentOutcome {
     
     /**
-     * The customer paid.
+     * The customer paid (the order is in a paid state: 1, or 4, 5, 8, 9 after refunds).
      */
     data class Paid(
         val `chargeCode`: kotlin.String, 
@@ -8058,7 +8061,8 @@ sealed class PaymentOutcome {
     }
     
     /**
-     * The payment definitely did not happen (declined, invalid, never recorded).
+     * The payment did not happen and no money moved: declined, closed (state 6), never
+     * sent, or refused by the gateway with a definite failure code.
      */
     data class Failed(
         val `chargeCode`: kotlin.String, 
@@ -8074,8 +8078,8 @@ sealed class PaymentOutcome {
     }
     
     /**
-     * The order was cancelled (by the flow at the deadline, by the gateway, or closed); if it
-     * had been paid meanwhile, the cancel reversed it.
+     * The order was cancelled (state 2: by us at the deadline, or by the gateway); if it had
+     * been paid meanwhile, the cancel reversed it.
      */
     data class Cancelled(
         val `chargeCode`: kotlin.String, 
@@ -8107,8 +8111,9 @@ sealed class PaymentOutcome {
     }
     
     /**
-     * Nothing could be proven before the flow's time ran out: query the charge code later
-     * before doing anything else; never re-pay with a new charge code before that.
+     * Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
+     * request possibly still in transit): query `chargeCode` later before doing anything
+     * else; never charge the customer again under a new charge code before that.
      */
     data class Unresolved(
         val `chargeCode`: kotlin.String, 
@@ -8124,8 +8129,9 @@ sealed class PaymentOutcome {
     }
     
     /**
-     * The charge code belongs to another payment (another amount or customer code); that
-     * order (`order`) was left untouched.
+     * The charge code belongs to another payment (another amount, customer code, channel or
+     * `MERCHANTPARA`). That order was left untouched; this payment did not happen under this
+     * code.
      */
     data class Conflict(
         val `chargeCode`: kotlin.String, 
@@ -8427,17 +8433,17 @@ public object FfiConverterTypePaymentOutcome : FfiConverterRustBuffer<PaymentOut
 
 
 /**
- * The reply format to ask the gateway for.
+ * The wire format of a document.
  */
 
 enum class ReplyFormat {
     
     /**
-     * JSON (`_type=json`), the default.
+     * JSON (`_type=json`).
      */
     JSON,
     /**
-     * XML (the gateway's own default).
+     * XML (the gateway's default when `_type` is absent).
      */
     XML;
 
