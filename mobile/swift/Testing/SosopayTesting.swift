@@ -1058,19 +1058,21 @@ public func FfiConverterTypeSandboxGateway_lower(_ value: SandboxGateway) -> UIn
 
 
 /**
- * How to start a sandbox. Every field has a default: `SandboxOptions()` is the document's
- * test merchant at real gateway durations.
+ * How to start a sandbox. Every field is optional: `SandboxOptions()` is the document's test
+ * merchant at real gateway durations on a free local port (an unset field takes the sandbox
+ * crate's default, `KitOptions::default`).
  */
 public struct SandboxOptions: Equatable, Hashable {
     /**
      * Multiplies every gateway duration (the 80 s micropay hold, the test codes' delays,
-     * notification retries): `0.01` makes 80 s take 0.8 s.
+     * notification retries): `0.01` makes 80 s take 0.8 s. Default 1.
      */
-    public var timeScale: Double
+    public var timeScale: Double?
     /**
      * The seed of the fault draws (the same seed and requests give the same faults).
+     * Default 0.
      */
-    public var seed: UInt64
+    public var seed: UInt64?
     /**
      * Fault rules in force at start, `op:kind:probability[:param]` (docs/SANDBOX.md).
      */
@@ -1080,13 +1082,13 @@ public struct SandboxOptions: Equatable, Hashable {
      */
     public var merchants: [TestMerchant]
     /**
-     * The IP address to listen on.
+     * The IP address to listen on. Default `127.0.0.1`.
      */
-    public var host: String
+    public var host: String?
     /**
-     * The port; 0 picks a free one.
+     * The port; 0 (the default) picks a free one.
      */
-    public var port: UInt16
+    public var port: UInt16?
     /**
      * Rejects requests whose signature timestamp is further than this from the sandbox's
      * clock (the gateway's replay window); `null`: no check.
@@ -1098,11 +1100,12 @@ public struct SandboxOptions: Equatable, Hashable {
     public init(
         /**
          * Multiplies every gateway duration (the 80 s micropay hold, the test codes' delays,
-         * notification retries): `0.01` makes 80 s take 0.8 s.
-         */timeScale: Double = Double(1.0), 
+         * notification retries): `0.01` makes 80 s take 0.8 s. Default 1.
+         */timeScale: Double? = nil, 
         /**
          * The seed of the fault draws (the same seed and requests give the same faults).
-         */seed: UInt64 = UInt64(0), 
+         * Default 0.
+         */seed: UInt64? = nil, 
         /**
          * Fault rules in force at start, `op:kind:probability[:param]` (docs/SANDBOX.md).
          */faults: [String] = [], 
@@ -1110,11 +1113,11 @@ public struct SandboxOptions: Equatable, Hashable {
          * The merchants; empty: the document's test merchant only.
          */merchants: [TestMerchant] = [], 
         /**
-         * The IP address to listen on.
-         */host: String = "127.0.0.1", 
+         * The IP address to listen on. Default `127.0.0.1`.
+         */host: String? = nil, 
         /**
-         * The port; 0 picks a free one.
-         */port: UInt16 = UInt16(0), 
+         * The port; 0 (the default) picks a free one.
+         */port: UInt16? = nil, 
         /**
          * Rejects requests whose signature timestamp is further than this from the sandbox's
          * clock (the gateway's replay window); `null`: no check.
@@ -1144,23 +1147,23 @@ public struct FfiConverterTypeSandboxOptions: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SandboxOptions {
         return
             try SandboxOptions(
-                timeScale: FfiConverterDouble.read(from: &buf), 
-                seed: FfiConverterUInt64.read(from: &buf), 
+                timeScale: FfiConverterOptionDouble.read(from: &buf), 
+                seed: FfiConverterOptionUInt64.read(from: &buf), 
                 faults: FfiConverterSequenceString.read(from: &buf), 
                 merchants: FfiConverterSequenceTypeTestMerchant.read(from: &buf), 
-                host: FfiConverterString.read(from: &buf), 
-                port: FfiConverterUInt16.read(from: &buf), 
+                host: FfiConverterOptionString.read(from: &buf), 
+                port: FfiConverterOptionUInt16.read(from: &buf), 
                 maxRequestAgeSeconds: FfiConverterOptionDouble.read(from: &buf)
         )
     }
 
     public static func write(_ value: SandboxOptions, into buf: inout [UInt8]) {
-        FfiConverterDouble.write(value.timeScale, into: &buf)
-        FfiConverterUInt64.write(value.seed, into: &buf)
+        FfiConverterOptionDouble.write(value.timeScale, into: &buf)
+        FfiConverterOptionUInt64.write(value.seed, into: &buf)
         FfiConverterSequenceString.write(value.faults, into: &buf)
         FfiConverterSequenceTypeTestMerchant.write(value.merchants, into: &buf)
-        FfiConverterString.write(value.host, into: &buf)
-        FfiConverterUInt16.write(value.port, into: &buf)
+        FfiConverterOptionString.write(value.host, into: &buf)
+        FfiConverterOptionUInt16.write(value.port, into: &buf)
         FfiConverterOptionDouble.write(value.maxRequestAgeSeconds, into: &buf)
     }
 }
@@ -1391,6 +1394,30 @@ public func FfiConverterTypeSandboxException_lift(_ buf: RustBuffer) throws -> S
 #endif
 public func FfiConverterTypeSandboxException_lower(_ value: SandboxException) -> RustBuffer {
     return FfiConverterTypeSandboxException.lower(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt16: FfiConverterRustBuffer {
+    typealias SwiftType = UInt16?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt16.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt16.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
 }
 
 #if swift(>=5.8)

@@ -94,29 +94,31 @@ pub struct TestMerchant {
     pub key: String,
 }
 
-/// How to start a sandbox. Every field has a default: `SandboxOptions()` is the document's
-/// test merchant at real gateway durations.
+/// How to start a sandbox. Every field is optional: `SandboxOptions()` is the document's test
+/// merchant at real gateway durations on a free local port (an unset field takes the sandbox
+/// crate's default, `KitOptions::default`).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct SandboxOptions {
     /// Multiplies every gateway duration (the 80 s micropay hold, the test codes' delays,
-    /// notification retries): `0.01` makes 80 s take 0.8 s.
-    #[uniffi(default = 1.0)]
-    pub time_scale: f64,
+    /// notification retries): `0.01` makes 80 s take 0.8 s. Default 1.
+    #[uniffi(default = None)]
+    pub time_scale: Option<f64>,
     /// The seed of the fault draws (the same seed and requests give the same faults).
-    #[uniffi(default = 0)]
-    pub seed: u64,
+    /// Default 0.
+    #[uniffi(default = None)]
+    pub seed: Option<u64>,
     /// Fault rules in force at start, `op:kind:probability[:param]` (docs/SANDBOX.md).
     #[uniffi(default = [])]
     pub faults: Vec<String>,
     /// The merchants; empty: the document's test merchant only.
     #[uniffi(default = [])]
     pub merchants: Vec<TestMerchant>,
-    /// The IP address to listen on.
-    #[uniffi(default = "127.0.0.1")]
-    pub host: String,
-    /// The port; 0 picks a free one.
-    #[uniffi(default = 0)]
-    pub port: u16,
+    /// The IP address to listen on. Default `127.0.0.1`.
+    #[uniffi(default = None)]
+    pub host: Option<String>,
+    /// The port; 0 (the default) picks a free one.
+    #[uniffi(default = None)]
+    pub port: Option<u16>,
     /// Rejects requests whose signature timestamp is further than this from the sandbox's
     /// clock (the gateway's replay window); `null`: no check.
     #[uniffi(default = None)]
@@ -135,15 +137,16 @@ impl SandboxGateway {
     /// Starts a sandbox on a local port; returns once it accepts connections.
     #[uniffi::constructor]
     pub fn start(options: SandboxOptions) -> Result<Arc<SandboxGateway>, SandboxException> {
+        let d = KitOptions::default();
         let options = KitOptions {
-            time_scale: options.time_scale,
-            seed: options.seed,
+            time_scale: options.time_scale.unwrap_or(d.time_scale),
+            seed: options.seed.unwrap_or(d.seed),
             faults: options.faults,
             merchants: (options.merchants.into_iter())
                 .map(|m| (m.busi_id, m.key))
                 .collect(),
-            host: options.host,
-            port: options.port,
+            host: options.host.unwrap_or(d.host),
+            port: options.port.unwrap_or(d.port),
             max_request_age: options.max_request_age_seconds,
         };
         Ok(Arc::new(SandboxGateway(SandboxHandle::start(&options)?)))

@@ -2044,20 +2044,22 @@ public object FfiConverterTypeSandboxGateway: FfiConverter<SandboxGateway, Long>
 
 
 /**
- * How to start a sandbox. Every field has a default: `SandboxOptions()` is the document's
- * test merchant at real gateway durations.
+ * How to start a sandbox. Every field is optional: `SandboxOptions()` is the document's test
+ * merchant at real gateway durations on a free local port (an unset field takes the sandbox
+ * crate's default, `KitOptions::default`).
  */
 data class SandboxOptions (
     /**
      * Multiplies every gateway duration (the 80 s micropay hold, the test codes' delays,
-     * notification retries): `0.01` makes 80 s take 0.8 s.
+     * notification retries): `0.01` makes 80 s take 0.8 s. Default 1.
      */
-    val `timeScale`: kotlin.Double = 1.0 
+    val `timeScale`: kotlin.Double? = null 
     , 
     /**
      * The seed of the fault draws (the same seed and requests give the same faults).
+     * Default 0.
      */
-    val `seed`: kotlin.ULong = 0uL 
+    val `seed`: kotlin.ULong? = null 
     , 
     /**
      * Fault rules in force at start, `op:kind:probability[:param]` (docs/SANDBOX.md).
@@ -2070,14 +2072,14 @@ data class SandboxOptions (
     val `merchants`: List<TestMerchant> = listOf() 
     , 
     /**
-     * The IP address to listen on.
+     * The IP address to listen on. Default `127.0.0.1`.
      */
-    val `host`: kotlin.String = "127.0.0.1" 
+    val `host`: kotlin.String? = null 
     , 
     /**
-     * The port; 0 picks a free one.
+     * The port; 0 (the default) picks a free one.
      */
-    val `port`: kotlin.UShort = 0u 
+    val `port`: kotlin.UShort? = null 
     , 
     /**
      * Rejects requests whose signature timestamp is further than this from the sandbox's
@@ -2100,33 +2102,33 @@ data class SandboxOptions (
 public object FfiConverterTypeSandboxOptions: FfiConverterRustBuffer<SandboxOptions> {
     override fun read(buf: ByteBuffer): SandboxOptions {
         return SandboxOptions(
-            FfiConverterDouble.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalULong.read(buf),
             FfiConverterSequenceString.read(buf),
             FfiConverterSequenceTypeTestMerchant.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterUShort.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalUShort.read(buf),
             FfiConverterOptionalDouble.read(buf),
         )
     }
 
     override fun allocationSize(value: SandboxOptions) = (
-            FfiConverterDouble.allocationSize(value.`timeScale`) +
-            FfiConverterULong.allocationSize(value.`seed`) +
+            FfiConverterOptionalDouble.allocationSize(value.`timeScale`) +
+            FfiConverterOptionalULong.allocationSize(value.`seed`) +
             FfiConverterSequenceString.allocationSize(value.`faults`) +
             FfiConverterSequenceTypeTestMerchant.allocationSize(value.`merchants`) +
-            FfiConverterString.allocationSize(value.`host`) +
-            FfiConverterUShort.allocationSize(value.`port`) +
+            FfiConverterOptionalString.allocationSize(value.`host`) +
+            FfiConverterOptionalUShort.allocationSize(value.`port`) +
             FfiConverterOptionalDouble.allocationSize(value.`maxRequestAgeSeconds`)
     )
 
     override fun write(value: SandboxOptions, buf: ByteBuffer) {
-            FfiConverterDouble.write(value.`timeScale`, buf)
-            FfiConverterULong.write(value.`seed`, buf)
+            FfiConverterOptionalDouble.write(value.`timeScale`, buf)
+            FfiConverterOptionalULong.write(value.`seed`, buf)
             FfiConverterSequenceString.write(value.`faults`, buf)
             FfiConverterSequenceTypeTestMerchant.write(value.`merchants`, buf)
-            FfiConverterString.write(value.`host`, buf)
-            FfiConverterUShort.write(value.`port`, buf)
+            FfiConverterOptionalString.write(value.`host`, buf)
+            FfiConverterOptionalUShort.write(value.`port`, buf)
             FfiConverterOptionalDouble.write(value.`maxRequestAgeSeconds`, buf)
     }
 }
@@ -2346,6 +2348,38 @@ public object FfiConverterTypeSandboxException : FfiConverterRustBuffer<SandboxE
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalUShort: FfiConverterRustBuffer<kotlin.UShort?> {
+    override fun read(buf: ByteBuffer): kotlin.UShort? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterUShort.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.UShort?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterUShort.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.UShort?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterUShort.write(value, buf)
+        }
+    }
 }
 
 
