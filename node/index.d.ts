@@ -421,8 +421,8 @@ export interface GoodsInput {
   priceFen?: number | bigint
   /** `GOOD_SUBJECT`. */
   subject: string
-  /** `GOOD_QUANTITY`. */
-  quantity: number
+  /** `GOOD_QUANTITY`. Default 1 (the core's `Goods::DEFAULT_QUANTITY`). */
+  quantity?: number
   /** `GOOD_SHOWURL`. */
   showUrl?: string
 }

@@ -177,6 +177,9 @@ pub struct Goods {
 }
 
 impl Goods {
+    /// `GOOD_QUANTITY` when a binding's caller gives none.
+    pub const DEFAULT_QUANTITY: u32 = 1;
+
     fn validate(&self, i: usize) -> Result<()> {
         let f = |name: &str| format!("goods[{i}].{name}");
         require_text(&f("id"), &self.id)?;

@@ -326,6 +326,16 @@ test('invalid requests reject with ValidationError naming the field; nothing is 
   assert.deepEqual(after, before, 'no request reached the gateway')
 })
 
+test("a goods item without quantity is sent with the core's default (1)", async () => {
+  const c = client()
+  const code = `GQ${process.pid}`
+  await c.createQrOrder({ chargeCode: code, amount: '1.00', channel: 'Wechat', paySubject: 'tea',
+    goods: [{ id: 'g', name: 'Tea', class: 'drinks', price: '1.00', subject: 'tea' }] })
+  const q = await c.query(code)
+  assert.equal(q.raw.QUERY_RESP.GOODS_DETAIL[0].GOOD_QUANTITY, '1')
+  assert.equal(q.order.goods[0].quantity, 1)
+})
+
 test('integers crossing the binding are whole and in range (ValidationError naming the field)', async () => {
   const c = client()
   const before = (await sb.admin('GET', 'ledger')).requests

@@ -57,7 +57,8 @@ def _opt_enum(cls: Any, v: Any) -> Any:
 
 class Goods:
     """One item of ``GOODS_DETAIL``. Give the price in yuan (``price="2.00"`` or a ``Decimal``)
-    or in fen (``price_fen=200``); a ``float`` is refused."""
+    or in fen (``price_fen=200``); a ``float`` is refused. ``quantity`` defaults to the core's
+    ``GOODS_DEFAULT_QUANTITY`` (1)."""
 
     __slots__ = ("id", "name", "class_", "price_fen", "subject", "quantity", "show_url")
 
@@ -68,7 +69,7 @@ class Goods:
         name: str,
         class_: str,
         subject: str,
-        quantity: int = 1,
+        quantity: Optional[int] = None,
         price: Optional[YuanLike] = None,
         price_fen: Optional[int] = None,
         show_url: Optional[str] = None,
@@ -81,7 +82,7 @@ class Goods:
         self.name = name
         self.class_ = class_
         self.subject = subject
-        self.quantity = quantity
+        self.quantity = _native.GOODS_DEFAULT_QUANTITY if quantity is None else quantity
         self.price_fen: int = (
             _native.to_fen(price, "goods.price")
             if price is not None

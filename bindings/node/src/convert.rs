@@ -256,8 +256,8 @@ pub struct GoodsInput {
     pub price_fen: Option<FenInput>,
     /// `GOOD_SUBJECT`.
     pub subject: String,
-    /// `GOOD_QUANTITY`.
-    pub quantity: f64,
+    /// `GOOD_QUANTITY`. Default 1 (the core's `Goods::DEFAULT_QUANTITY`).
+    pub quantity: Option<f64>,
     /// `GOOD_SHOWURL`.
     pub show_url: Option<String>,
 }
@@ -268,7 +268,7 @@ crate::from_js!(GoodsInput, "goods", "a Goods object", {
     price: yuan("price"),
     price_fen: fen("priceFen"),
     subject: text("subject"),
-    quantity: number("quantity"),
+    quantity: opt_number("quantity"),
     show_url: opt_text("showUrl"),
 });
 
@@ -289,8 +289,8 @@ pub fn goods_in(list: Option<Vec<GoodsInput>>) -> Result<Vec<CoreGoods>, Error> 
                 name: g.name,
                 class: g.class,
                 subject: g.subject,
-                quantity: crate::client::count(Some(g.quantity), &format!("goods[{i}].quantity"))?
-                    .unwrap_or_default(),
+                quantity: crate::client::count(g.quantity, &format!("goods[{i}].quantity"))?
+                    .unwrap_or(CoreGoods::DEFAULT_QUANTITY),
                 show_url: g.show_url,
             })
         })

@@ -269,7 +269,14 @@ fn goods_item(g: &Bound<'_, PyAny>, at: &str) -> PyResult<Goods> {
         class: text("class", "class_")?,
         price: fen_from_py(&attr("price_fen", "price_fen")?, &format!("{at}.price_fen"))?,
         subject: text("subject", "subject")?,
-        quantity: u32_from_py(&attr("quantity", "quantity")?, &format!("{at}.quantity"))?,
+        quantity: {
+            let q = attr("quantity", "quantity")?;
+            if q.is_none() {
+                Goods::DEFAULT_QUANTITY
+            } else {
+                u32_from_py(&q, &format!("{at}.quantity"))?
+            }
+        },
         show_url: if show_url.is_none() {
             None
         } else {

@@ -70,9 +70,9 @@ pub struct Goods {
     pub price_fen: i64,
     /// `GOOD_SUBJECT`.
     pub subject: String,
-    /// `GOOD_QUANTITY`.
-    #[uniffi(default = 1)]
-    pub quantity: i32,
+    /// `GOOD_QUANTITY`; unset: the core's `Goods::DEFAULT_QUANTITY` (1).
+    #[uniffi(default = None)]
+    pub quantity: Option<i32>,
     /// `GOOD_SHOWURL`.
     #[uniffi(default = None)]
     pub show_url: Option<String>,
@@ -86,7 +86,10 @@ impl Goods {
             class: self.category.clone(),
             price: fen_in(&format!("goods[{i}].price_fen"), self.price_fen)?,
             subject: self.subject.clone(),
-            quantity: u32_in(&format!("goods[{i}].quantity"), self.quantity)?,
+            quantity: match self.quantity {
+                Some(q) => u32_in(&format!("goods[{i}].quantity"), q)?,
+                None => sosopay::models::Goods::DEFAULT_QUANTITY,
+            },
             show_url: self.show_url.clone(),
         })
     }
@@ -100,7 +103,7 @@ impl From<sosopay::models::Goods> for Goods {
             category: g.class,
             price_fen: fen_out(g.price),
             subject: g.subject,
-            quantity: count_out(g.quantity),
+            quantity: Some(count_out(g.quantity)),
             show_url: g.show_url,
         }
     }

@@ -3019,9 +3019,9 @@ public struct Goods: Equatable, Hashable {
      */
     public var subject: String
     /**
-     * `GOOD_QUANTITY`.
+     * `GOOD_QUANTITY`; unset: the core's `Goods::DEFAULT_QUANTITY` (1).
      */
-    public var quantity: Int32
+    public var quantity: Int32?
     /**
      * `GOOD_SHOWURL`.
      */
@@ -3046,8 +3046,8 @@ public struct Goods: Equatable, Hashable {
          * `GOOD_SUBJECT`.
          */subject: String, 
         /**
-         * `GOOD_QUANTITY`.
-         */quantity: Int32 = 1, 
+         * `GOOD_QUANTITY`; unset: the core's `Goods::DEFAULT_QUANTITY` (1).
+         */quantity: Int32? = nil, 
         /**
          * `GOOD_SHOWURL`.
          */showUrl: String? = nil) {
@@ -3081,7 +3081,7 @@ public struct FfiConverterTypeGoods: FfiConverterRustBuffer {
                 category: FfiConverterString.read(from: &buf), 
                 priceFen: FfiConverterInt64.read(from: &buf), 
                 subject: FfiConverterString.read(from: &buf), 
-                quantity: FfiConverterInt32.read(from: &buf), 
+                quantity: FfiConverterOptionInt32.read(from: &buf), 
                 showUrl: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -3092,7 +3092,7 @@ public struct FfiConverterTypeGoods: FfiConverterRustBuffer {
         FfiConverterString.write(value.category, into: &buf)
         FfiConverterInt64.write(value.priceFen, into: &buf)
         FfiConverterString.write(value.subject, into: &buf)
-        FfiConverterInt32.write(value.quantity, into: &buf)
+        FfiConverterOptionInt32.write(value.quantity, into: &buf)
         FfiConverterOptionString.write(value.showUrl, into: &buf)
     }
 }

@@ -4950,9 +4950,9 @@ data class Goods (
     val `subject`: kotlin.String
     , 
     /**
-     * `GOOD_QUANTITY`.
+     * `GOOD_QUANTITY`; unset: the core's `Goods::DEFAULT_QUANTITY` (1).
      */
-    val `quantity`: kotlin.Int = 1 
+    val `quantity`: kotlin.Int? = null 
     , 
     /**
      * `GOOD_SHOWURL`.
@@ -4979,7 +4979,7 @@ public object FfiConverterTypeGoods: FfiConverterRustBuffer<Goods> {
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterInt.read(buf),
+            FfiConverterOptionalInt.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
@@ -4990,7 +4990,7 @@ public object FfiConverterTypeGoods: FfiConverterRustBuffer<Goods> {
             FfiConverterString.allocationSize(value.`category`) +
             FfiConverterLong.allocationSize(value.`priceFen`) +
             FfiConverterString.allocationSize(value.`subject`) +
-            FfiConverterInt.allocationSize(value.`quantity`) +
+            FfiConverterOptionalInt.allocationSize(value.`quantity`) +
             FfiConverterOptionalString.allocationSize(value.`showUrl`)
     )
 
@@ -5000,7 +5000,7 @@ public object FfiConverterTypeGoods: FfiConverterRustBuffer<Goods> {
             FfiConverterString.write(value.`category`, buf)
             FfiConverterLong.write(value.`priceFen`, buf)
             FfiConverterString.write(value.`subject`, buf)
-            FfiConverterInt.write(value.`quantity`, buf)
+            FfiConverterOptionalInt.write(value.`quantity`, buf)
             FfiConverterOptionalString.write(value.`showUrl`, buf)
     }
 }

@@ -166,7 +166,10 @@ fun offlineTests(r: Runner, vectorsPath: String) {
         val c = CancelRequest(chargeCode = "C1")
         assertFalse(c.apply)
         val g = Goods(id = "1", name = "n", category = "c", priceFen = 5, subject = "s")
-        assertEquals(1, g.quantity)
+        // Unset: the core's default quantity (1) is sent, so the item is valid as it stands.
+        assertNull(g.quantity)
+        validateMicropayRequest(MicropayRequest(chargeCode = "C-1", amountFen = 5, dynamicId = "134567890123456789",
+            paySubject = "tea", operId = "op1", devId = "till1", goods = listOf(g)))
         assertTrue(sdkVersion().isNotEmpty())
     }
 }
