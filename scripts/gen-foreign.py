@@ -414,6 +414,9 @@ class UniffiErrors:
 
     out = ROOT / "bindings/uniffi/src/error_enum.rs"
     renamed = {"code": "result_code"}
+    #: (variant, field) -> core -> foreign, where the value is spelled otherwise: a field's name
+    #: as Kotlin and Swift spell it (camelCase).
+    spelled = {("Validation", "field"): "sosopay::error::camel_case(&{})"}
     #: core type -> (foreign type, core -> foreign, foreign -> core), `{}` the value.
     types = {
         "String": ("String", "{}", "{}"),
@@ -445,6 +448,7 @@ class UniffiErrors:
                 if ty not in self.types:
                     raise SystemExit(f"gen-foreign: no uniffi type for Error::{variant}.{name}: {ty}")
                 t, f, c = self.types[ty]
+                f = self.spelled.get((variant, name), f)
                 fname = self.renamed.get(name, name)
                 out.append(comment(fdoc, "        ") + f"        {fname}: {t},\n")
                 names_core.append(name)

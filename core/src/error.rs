@@ -238,6 +238,25 @@ impl Error {
     }
 }
 
+/// `goods[0].show_url` → `goods[0].showUrl`: a field as the core names it (snake_case), as
+/// JavaScript, Kotlin and Swift spell it (camelCase). Every such binding names fields in its
+/// errors through this.
+pub fn camel_case(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' && !out.is_empty() {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `text` with every whole-word `name` (not part of a longer field name) replaced by `with`.
 fn replace_name(text: &str, name: &str, with: &str) -> String {
     let part = |c: char| c.is_alphanumeric() || c == '_' || c == '.';

@@ -2,6 +2,7 @@
 //! matching `SosopayError` subclass; this is the one place where a variant's fields are encoded.
 
 use serde_json::{Map, Value};
+pub use sosopay::error::camel_case;
 use sosopay::Error;
 
 /// Marks a message produced here; the JS layer looks for it (see `node/errors.js`).
@@ -13,24 +14,6 @@ pub fn validation(field: &str, reason: impl Into<String>) -> Error {
         field: field.to_owned(),
         reason: reason.into(),
     }
-}
-
-/// `goods[0].show_url` → `goods[0].showUrl`: the core names fields in snake_case; JS callers
-/// wrote camelCase.
-pub fn camel_case(field: &str) -> String {
-    let mut out = String::with_capacity(field.len());
-    let mut upper = false;
-    for c in field.chars() {
-        if c == '_' && !out.is_empty() {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// The variant and its fields as the JSON the JS layer reads.

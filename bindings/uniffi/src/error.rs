@@ -18,10 +18,11 @@ impl std::fmt::Display for SosopayError {
 impl std::error::Error for SosopayError {}
 
 impl SosopayError {
-    /// A validation error of a binding-level conversion (an out-of-range number).
+    /// A validation error of a binding-level conversion (an out-of-range number), naming the
+    /// field as Kotlin and Swift spell it.
     pub(crate) fn validation(field: &str, reason: impl Into<String>) -> Self {
         SosopayError::Validation {
-            field: field.to_owned(),
+            field: sosopay::error::camel_case(field),
             reason: reason.into(),
         }
     }
@@ -63,7 +64,7 @@ mod tests {
     fn maps_every_core_variant_and_back() {
         let cases = vec![
             sosopay::Error::Validation {
-                field: "charge_code".into(),
+                field: "amount".into(),
                 reason: "is required".into(),
             },
             sosopay::Error::Signature { reason: "x".into() },
@@ -112,6 +113,19 @@ mod tests {
             assert_eq!(b.kind(), core.kind());
             assert_eq!(b.to_string(), core.to_string());
         }
+        // A field is named as Kotlin and Swift spell it, in the message too.
+        let v = SosopayError::from(sosopay::Error::Validation {
+            field: "goods[0].price_fen".into(),
+            reason: "is negative".into(),
+        });
+        assert_eq!(
+            v,
+            SosopayError::Validation {
+                field: "goods[0].priceFen".into(),
+                reason: "is negative".into()
+            }
+        );
+        assert_eq!(v.to_string(), "invalid goods[0].priceFen: is negative");
         let other = SosopayError::Other {
             kind: "future".into(),
             reason: "x".into(),

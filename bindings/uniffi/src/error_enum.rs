@@ -94,9 +94,10 @@ pub enum SosopayError {
 impl From<sosopay::Error> for SosopayError {
     fn from(e: sosopay::Error) -> Self {
         match e {
-            sosopay::Error::Validation { field, reason } => {
-                SosopayError::Validation { field, reason }
-            }
+            sosopay::Error::Validation { field, reason } => SosopayError::Validation {
+                field: sosopay::error::camel_case(&field),
+                reason,
+            },
             sosopay::Error::Signature { reason } => SosopayError::Signature { reason },
             sosopay::Error::Crypto { reason, operation } => {
                 SosopayError::Crypto { reason, operation }

@@ -65,24 +65,13 @@ impl From<SandboxError> for SandboxException {
     }
 }
 
-/// `time_scale` → `timeScale`: the sandbox's setting names as Kotlin and Swift spell them.
+/// `time_scale` → `timeScale`: the sandbox's setting names as Kotlin and Swift spell them
+/// (the core's `camel_case`, as the SDK's own errors).
 fn kotlin_name(name: &str) -> String {
     if name == "max_request_age" {
         return "maxRequestAgeSeconds".into();
     }
-    let mut out = String::with_capacity(name.len());
-    let mut upper = false;
-    for c in name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    sosopay::error::camel_case(name)
 }
 
 /// A merchant the sandbox knows: its `BUSI_ID` and 32-character key.

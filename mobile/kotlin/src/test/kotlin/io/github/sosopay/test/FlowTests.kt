@@ -139,7 +139,7 @@ fun flowTests(r: Runner, baseUrl: String, vectorsPath: String) {
         assertEquals(0L, ledgerState(admin, cc))
         // Invalid options throw from the suspend variant too.
         val e = expectThrows<SosopayException.Validation> { runBlocking { c.waitForPaymentAsync(cc, QUICK.copy(deadlineMs = -1)) } }
-        assertEquals("deadline_ms", e.field)
+        assertEquals("deadlineMs", e.field)
     }
 
     r.test("blocking: a CancelToken from another thread reverses the held payment; events in order") {

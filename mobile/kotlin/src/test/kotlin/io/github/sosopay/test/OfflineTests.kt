@@ -141,16 +141,16 @@ fun offlineTests(r: Runner, vectorsPath: String) {
             paySubject = "coffee", operId = "op1", devId = "till1")
         validateMicropayRequest(ok)
         val cases = listOf(
-            "charge_code" to ok.copy(chargeCode = "a/b"),
+            "chargeCode" to ok.copy(chargeCode = "a/b"),
             "amount" to ok.copy(amountFen = 0),
-            "amount_fen" to ok.copy(amountFen = -5),
-            "dynamic_id" to ok.copy(dynamicId = "12 34"),
-            "pay_subject" to ok.copy(paySubject = " "),
-            "time_expire" to ok.copy(timeExpireSeconds = 60),
-            "time_expire_seconds" to ok.copy(timeExpireSeconds = -1),
+            "amountFen" to ok.copy(amountFen = -5),
+            "dynamicId" to ok.copy(dynamicId = "12 34"),
+            "paySubject" to ok.copy(paySubject = " "),
+            "timeExpire" to ok.copy(timeExpireSeconds = 60),
+            "timeExpireSeconds" to ok.copy(timeExpireSeconds = -1),
             "goods[0].quantity" to ok.copy(goods = listOf(Goods(id = "g1", name = "n", category = "food", priceFen = 100, subject = "s", quantity = -1))),
             "goods[0].name" to ok.copy(goods = listOf(Goods(id = "g1", name = "", category = "food", priceFen = 100, subject = "s"))),
-            "goods[0].price_fen" to ok.copy(goods = listOf(Goods(id = "g1", name = "n", category = "food", priceFen = -1, subject = "s"))),
+            "goods[0].priceFen" to ok.copy(goods = listOf(Goods(id = "g1", name = "n", category = "food", priceFen = -1, subject = "s"))),
         )
         for ((field, req) in cases) {
             val e = expectThrows<SosopayException.Validation> { validateMicropayRequest(req) }

@@ -109,11 +109,11 @@ fun sandboxTests(r: Runner, baseUrl: String) {
         val e = expectThrows<SosopayException.Validation> {
             SosopayClient(ClientConfig(busiCode = BUSI, key = MerchantKey(KEY), baseUrl = "ftp://x/"))
         }
-        assertEquals("base_url", e.field)
+        assertEquals("baseUrl", e.field)
         val e2 = expectThrows<SosopayException.Validation> {
             SosopayClient(ClientConfig(busiCode = BUSI, key = MerchantKey(KEY), baseUrl = baseUrl, timeoutMs = -1))
         }
-        assertEquals("timeout_ms", e2.field)
+        assertEquals("timeoutMs", e2.field)
         // Printing the configuration never shows the key.
         val cfg = ClientConfig(busiCode = BUSI, key = MerchantKey(KEY), baseUrl = baseUrl)
         assertFalse(cfg.toString().contains(KEY), cfg.toString())
@@ -122,15 +122,15 @@ fun sandboxTests(r: Runner, baseUrl: String) {
     r.test("client: negative and out-of-range numbers, and the core's limits, name the field") {
         val cfg = ClientConfig(busiCode = BUSI, key = MerchantKey(KEY), baseUrl = baseUrl)
         val configCases = listOf(
-            "retry_max_attempts" to cfg.copy(retryMaxAttempts = -1),
-            "retry_max_attempts" to cfg.copy(retryMaxAttempts = 0),
-            "retry_max_attempts" to cfg.copy(retryMaxAttempts = 11),
-            "timeout_ms" to cfg.copy(timeoutMs = 0),
-            "connect_timeout_ms" to cfg.copy(connectTimeoutMs = 600_001),
-            "retry_base_delay_ms" to cfg.copy(retryBaseDelayMs = 5000, retryMaxDelayMs = 1000),
-            "retry_max_delay_ms" to cfg.copy(retryMaxDelayMs = -1),
-            "max_idle_connections" to cfg.copy(maxIdleConnections = 0),
-            "max_idle_connections" to cfg.copy(maxIdleConnections = -1),
+            "retryMaxAttempts" to cfg.copy(retryMaxAttempts = -1),
+            "retryMaxAttempts" to cfg.copy(retryMaxAttempts = 0),
+            "retryMaxAttempts" to cfg.copy(retryMaxAttempts = 11),
+            "timeoutMs" to cfg.copy(timeoutMs = 0),
+            "connectTimeoutMs" to cfg.copy(connectTimeoutMs = 600_001),
+            "retryBaseDelayMs" to cfg.copy(retryBaseDelayMs = 5000, retryMaxDelayMs = 1000),
+            "retryMaxDelayMs" to cfg.copy(retryMaxDelayMs = -1),
+            "maxIdleConnections" to cfg.copy(maxIdleConnections = 0),
+            "maxIdleConnections" to cfg.copy(maxIdleConnections = -1),
         )
         for ((field, bad) in configCases) {
             val e = expectThrows<SosopayException.Validation> { SosopayClient(bad) }
@@ -141,13 +141,13 @@ fun sandboxTests(r: Runner, baseUrl: String) {
 
         val req = micropay(newCode("NV"), Codes.PAY_NOW)
         val waitCases = listOf(
-            "cancel_attempts" to FAST.copy(cancelAttempts = -1),
-            "cancel_attempts" to FAST.copy(cancelAttempts = 0),
-            "deadline_ms" to FAST.copy(deadlineMs = -1),
-            "max_duration_ms" to FAST.copy(deadlineMs = 20000, maxDurationMs = 10000),
-            "max_duration_ms" to WaitOptions(maxDurationMs = 30000), // below the default deadline
-            "gateway_hold_ms" to FAST.copy(gatewayHoldMs = -1),
-            "poll_interval_ms" to FAST.copy(pollIntervalMs = 1),
+            "cancelAttempts" to FAST.copy(cancelAttempts = -1),
+            "cancelAttempts" to FAST.copy(cancelAttempts = 0),
+            "deadlineMs" to FAST.copy(deadlineMs = -1),
+            "maxDurationMs" to FAST.copy(deadlineMs = 20000, maxDurationMs = 10000),
+            "maxDurationMs" to WaitOptions(maxDurationMs = 30000), // below the default deadline
+            "gatewayHoldMs" to FAST.copy(gatewayHoldMs = -1),
+            "pollIntervalMs" to FAST.copy(pollIntervalMs = 1),
         )
         for ((field, opts) in waitCases) {
             val e = expectThrows<SosopayException.Validation> { c.micropayAndWait(req, opts) }
@@ -158,9 +158,9 @@ fun sandboxTests(r: Runner, baseUrl: String) {
         val e = expectThrows<SosopayException.Validation> {
             c.flowRecharge(FlowRechargeRequest(phoneNo = "13800138000", flowValMb = -1))
         }
-        assertEquals("flow_val_mb", e.field)
+        assertEquals("flowValMb", e.field)
         val e2 = expectThrows<SosopayException.Validation> { c.micropay(req.copy(timeExpireSeconds = -1)) }
-        assertEquals("time_expire_seconds", e2.field)
+        assertEquals("timeExpireSeconds", e2.field)
         // Nothing above reached the gateway: the charge code is still unknown there.
         expectThrows<SosopayException.Gateway> { c.queryCharge(req.chargeCode) }
     }
@@ -230,7 +230,7 @@ fun sandboxTests(r: Runner, baseUrl: String) {
         val e = expectThrows<SosopayException.Validation> {
             c.createJsapiOrder(OrderRequest(chargeCode = newCode("JS"), amountFen = 100, channel = Channel.Wechat, paySubject = "x"))
         }
-        assertEquals("sub_openid", e.field)
+        assertEquals("subOpenid", e.field)
     }
 
     r.test("refund: partial, then too much (typed gateway error)") {
@@ -320,7 +320,7 @@ fun sandboxTests(r: Runner, baseUrl: String) {
         val outcome = c.micropayAndWait(micropay(newCode("F6"), Codes.PAY_NOW))
         assertEquals(OutcomeStatus.PAID, outcome.status())
         val e = expectThrows<SosopayException.Validation> { c.micropayAndWait(micropay("bad code!", Codes.PAY_NOW)) }
-        assertEquals("charge_code", e.field)
+        assertEquals("chargeCode", e.field)
     }
 
     r.test("errors: unknown order, wrong key") {
