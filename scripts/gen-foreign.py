@@ -625,7 +625,10 @@ class UniffiRequests:
             out.append("}\n\n")
             # An optional field the constructor takes as text is overridden below.
             args = ["String::new()" if types[p].startswith("Option<") else dict(conv)[p] for p in params]
-            out.append(f"impl {record} {{\n    /// The core's request (values checked, defaults filled).\n")
+            spelled = "".join(f'("{n}", "{f}"), ' for (_, f, _, _), (n, _) in zip(decl, conv) if f != n)
+            out.append(f"impl {record} {{\n    /// The core's names of the fields named otherwise here (for errors).\n"
+                       f"    pub(crate) const FIELDS: &[(&str, &str)] = &[{spelled}];\n\n")
+            out.append("    /// The core's request (values checked, defaults filled).\n")
             out.append(f"    pub(crate) fn to_core(&self) -> Result<sosopay::models::{record}> {{\n")
             out.append(f"        let base = sosopay::models::{record}::{ctor}({', '.join(args)});\n")
             rest = [(n, c) for n, c in conv if n not in required]
@@ -1774,8 +1777,9 @@ class ClientSettings:
             else:
                 raise SystemExit(f"gen-foreign: client settings: no Kotlin/Swift rule for ClientOptions.{n}: {ty}")
         out.append("}\n\n")
-        out.append("/// The core's names of the settings that differ here.\nconst CONFIG_FIELDS: &[(&str, &str)] = &["
-                   + self.renames(self.uniffi_name) + "];\n\n")
+        out.append("/// The core's names of the settings as Kotlin and Swift spell them (in a reason too).\n"
+                   "const CONFIG_FIELDS: &[(&str, &str)] = &["
+                   + self.renames(lambda n, ty: camel(self.uniffi_name(n, ty))) + "];\n\n")
         out.append("impl ClientConfig {\n    /// The core's configuration, checked by the core; an error names this record's field.\n"
                    "    pub(crate) fn to_core(&self) -> Result<sosopay::ClientConfig> {\n"
                    "        let o = sosopay::ClientOptions { " + ", ".join(conv) + " };\n"

@@ -264,6 +264,13 @@ impl From<sosopay::PaymentOutcome> for PaymentOutcome {
     }
 }
 
+/// A core result as this binding's: an error names the request's field as this record spells
+/// it (`amount` → `amountFen`).
+fn named<T, U: From<T>>(r: sosopay::Result<T>, fields: &[(&str, &str)]) -> Result<U> {
+    r.map(U::from)
+        .map_err(|e| SosopayError::from(e.renamed_fields(fields)))
+}
+
 /// The gateway client. Thread-safe: build one per merchant and share it. Every method blocks
 /// until the gateway answers; call it from a background thread (Kotlin: `Dispatchers.IO`;
 /// Swift: a detached `Task` or a background queue).
@@ -301,22 +308,31 @@ impl SosopayClient {
     /// Micropay (`preOrder`): charges the scanned code. A success may still be awaiting the
     /// customer's confirmation (state AwaitingPayment): prefer `micropayAndWait` at a till.
     pub fn micropay(&self, request: MicropayRequest) -> Result<OrderReply> {
-        Ok(self.inner.micropay(&request.to_core()?)?.into())
+        named(
+            self.inner.micropay(&request.to_core()?),
+            MicropayRequest::FIELDS,
+        )
     }
 
     /// A QR order (`order`): render `barCode` as a QR code for the customer to scan.
     pub fn create_qr_order(&self, request: OrderRequest) -> Result<OrderReply> {
-        Ok(self.inner.create_qr_order(&request.to_core()?)?.into())
+        named(
+            self.inner.create_qr_order(&request.to_core()?),
+            OrderRequest::FIELDS,
+        )
     }
 
     /// A WeChat JSAPI order (`order` with `TRADE_TYPE=JSAPI`): returns the `jsapi` parameters.
     pub fn create_jsapi_order(&self, request: OrderRequest) -> Result<OrderReply> {
-        Ok(self.inner.create_jsapi_order(&request.to_core()?)?.into())
+        named(
+            self.inner.create_jsapi_order(&request.to_core()?),
+            OrderRequest::FIELDS,
+        )
     }
 
     /// Queries an order (retried on transient failures).
     pub fn query(&self, request: QueryRequest) -> Result<QueryReply> {
-        Ok(self.inner.query(&request.to_core()?)?.into())
+        named(self.inner.query(&request.to_core()?), QueryRequest::FIELDS)
     }
 
     /// Queries an order by the merchant's charge code.
@@ -326,17 +342,26 @@ impl SosopayClient {
 
     /// Refunds (part of) a paid order. Reuse `outRefundNo` to retry safely.
     pub fn refund(&self, request: RefundRequest) -> Result<RefundReply> {
-        Ok(self.inner.refund(&request.to_core()?)?.into())
+        named(
+            self.inner.refund(&request.to_core()?),
+            RefundRequest::FIELDS,
+        )
     }
 
     /// Cancels an order (reverses it if it was paid).
     pub fn cancel(&self, request: CancelRequest) -> Result<CancelReply> {
-        Ok(self.inner.cancel(&request.to_core()?)?.into())
+        named(
+            self.inner.cancel(&request.to_core()?),
+            CancelRequest::FIELDS,
+        )
     }
 
     /// A mobile data top-up.
     pub fn flow_recharge(&self, request: FlowRechargeRequest) -> Result<FlowRechargeReply> {
-        Ok(self.inner.flow_recharge(&request.to_core()?)?.into())
+        named(
+            self.inner.flow_recharge(&request.to_core()?),
+            FlowRechargeRequest::FIELDS,
+        )
     }
 
     /// The till flow: micropay, then settle any unknown outcome by querying, and cancel at the
@@ -357,7 +382,10 @@ impl SosopayClient {
         let opts = WaitOptions::to_core(options)?;
         let req = request.to_core()?;
         let ctl = flows::control(cancel.map(|t| t.inner.clone()), progress);
-        Ok(self.inner.micropay_and_wait_with(&req, &opts, &ctl)?.into())
+        named(
+            self.inner.micropay_and_wait_with(&req, &opts, &ctl),
+            MicropayRequest::FIELDS,
+        )
     }
 
     /// Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
@@ -402,7 +430,9 @@ impl SosopayClient {
         let ctl = flows::control(Some(token.clone()), progress);
         let client = self.inner.clone();
         let out = flows::run_detached(token, move || {
-            Ok(client.micropay_and_wait_with(&req, &opts, &ctl)?)
+            client
+                .micropay_and_wait_with(&req, &opts, &ctl)
+                .map_err(|e| SosopayError::from(e.renamed_fields(MicropayRequest::FIELDS)))
         })
         .await?;
         Ok(out.into())

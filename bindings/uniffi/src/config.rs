@@ -69,13 +69,19 @@ pub struct ClientConfig {
     pub default_dev_id: Option<String>,
 }
 
-/// The core's names of the settings that differ here.
+/// The core's names of the settings as Kotlin and Swift spell them (in a reason too).
 const CONFIG_FIELDS: &[(&str, &str)] = &[
-    ("connect_timeout", "connect_timeout_ms"),
-    ("timeout", "timeout_ms"),
-    ("micropay_timeout", "micropay_timeout_ms"),
-    ("retry_base_delay", "retry_base_delay_ms"),
-    ("retry_max_delay", "retry_max_delay_ms"),
+    ("busi_code", "busiCode"),
+    ("base_url", "baseUrl"),
+    ("connect_timeout", "connectTimeoutMs"),
+    ("timeout", "timeoutMs"),
+    ("micropay_timeout", "micropayTimeoutMs"),
+    ("retry_max_attempts", "retryMaxAttempts"),
+    ("retry_base_delay", "retryBaseDelayMs"),
+    ("retry_max_delay", "retryMaxDelayMs"),
+    ("max_idle_connections", "maxIdleConnections"),
+    ("default_oper_id", "defaultOperId"),
+    ("default_dev_id", "defaultDevId"),
 ];
 
 impl ClientConfig {

@@ -150,5 +150,8 @@ impl PaymentNotification {
 /// fills the default operator and device ids first, so set them here to check them too).
 #[uniffi::export]
 pub fn validate_micropay_request(request: MicropayRequest) -> Result<()> {
-    Ok(request.to_core()?.validate()?)
+    request
+        .to_core()?
+        .validate()
+        .map_err(|e| SosopayError::from(e.renamed_fields(MicropayRequest::FIELDS)))
 }

@@ -52,6 +52,12 @@ pub struct MicropayRequest {
 }
 
 impl MicropayRequest {
+    /// The core's names of the fields named otherwise here (for errors).
+    pub(crate) const FIELDS: &[(&str, &str)] = &[
+        ("amount", "amount_fen"),
+        ("time_expire", "time_expire_seconds"),
+    ];
+
     /// The core's request (values checked, defaults filled).
     pub(crate) fn to_core(&self) -> Result<sosopay::models::MicropayRequest> {
         let base = sosopay::models::MicropayRequest::new(
@@ -129,6 +135,12 @@ pub struct OrderRequest {
 }
 
 impl OrderRequest {
+    /// The core's names of the fields named otherwise here (for errors).
+    pub(crate) const FIELDS: &[(&str, &str)] = &[
+        ("amount", "amount_fen"),
+        ("time_expire", "time_expire_seconds"),
+    ];
+
     /// The core's request (values checked, defaults filled).
     pub(crate) fn to_core(&self) -> Result<sosopay::models::OrderRequest> {
         let base = sosopay::models::OrderRequest::new(
@@ -181,6 +193,9 @@ pub struct RefundRequest {
 }
 
 impl RefundRequest {
+    /// The core's names of the fields named otherwise here (for errors).
+    pub(crate) const FIELDS: &[(&str, &str)] = &[("refund_amount", "refund_amount_fen")];
+
     /// The core's request (values checked, defaults filled).
     pub(crate) fn to_core(&self) -> Result<sosopay::models::RefundRequest> {
         let base = sosopay::models::RefundRequest::new(
@@ -211,6 +226,9 @@ pub struct QueryRequest {
 }
 
 impl QueryRequest {
+    /// The core's names of the fields named otherwise here (for errors).
+    pub(crate) const FIELDS: &[(&str, &str)] = &[];
+
     /// The core's request (values checked, defaults filled).
     pub(crate) fn to_core(&self) -> Result<sosopay::models::QueryRequest> {
         let base = sosopay::models::QueryRequest::by_charge_code(self.code.clone());
@@ -235,6 +253,9 @@ pub struct CancelRequest {
 }
 
 impl CancelRequest {
+    /// The core's names of the fields named otherwise here (for errors).
+    pub(crate) const FIELDS: &[(&str, &str)] = &[];
+
     /// The core's request (values checked, defaults filled).
     pub(crate) fn to_core(&self) -> Result<sosopay::models::CancelRequest> {
         let base = sosopay::models::CancelRequest::new(self.charge_code.clone());
@@ -261,6 +282,9 @@ pub struct FlowRechargeRequest {
 }
 
 impl FlowRechargeRequest {
+    /// The core's names of the fields named otherwise here (for errors).
+    pub(crate) const FIELDS: &[(&str, &str)] = &[("flow_val", "flow_val_mb")];
+
     /// The core's request (values checked, defaults filled).
     pub(crate) fn to_core(&self) -> Result<sosopay::models::FlowRechargeRequest> {
         let base = sosopay::models::FlowRechargeRequest::new(

@@ -142,11 +142,11 @@ fun offlineTests(r: Runner, vectorsPath: String) {
         validateMicropayRequest(ok)
         val cases = listOf(
             "chargeCode" to ok.copy(chargeCode = "a/b"),
-            "amount" to ok.copy(amountFen = 0),
+            "amountFen" to ok.copy(amountFen = 0),
             "amountFen" to ok.copy(amountFen = -5),
             "dynamicId" to ok.copy(dynamicId = "12 34"),
             "paySubject" to ok.copy(paySubject = " "),
-            "timeExpire" to ok.copy(timeExpireSeconds = 60),
+            "timeExpireSeconds" to ok.copy(timeExpireSeconds = 60),
             "timeExpireSeconds" to ok.copy(timeExpireSeconds = -1),
             "goods[0].quantity" to ok.copy(goods = listOf(Goods(id = "g1", name = "n", category = "food", priceFen = 100, subject = "s", quantity = -1))),
             "goods[0].name" to ok.copy(goods = listOf(Goods(id = "g1", name = "", category = "food", priceFen = 100, subject = "s"))),
@@ -155,6 +155,8 @@ fun offlineTests(r: Runner, vectorsPath: String) {
         for ((field, req) in cases) {
             val e = expectThrows<SosopayException.Validation> { validateMicropayRequest(req) }
             assertEquals(field, e.field, "$req")
+            // Its text (the core's message) names the field as Kotlin spells it too.
+            assertTrue(e.toString().contains(field), e.toString())
             assertFalse(e.outcomeUnknown())
             assertEquals("validation", e.kind())
         }

@@ -135,6 +135,8 @@ fun sandboxTests(r: Runner, baseUrl: String) {
         for ((field, bad) in configCases) {
             val e = expectThrows<SosopayException.Validation> { SosopayClient(bad) }
             assertEquals(field, e.field, "$bad: ${e.reason}")
+            // A reason naming another setting names it as Kotlin spells it.
+            assertFalse(e.reason.contains("retry_") || e.reason.contains("retry."), e.reason)
         }
         SosopayClient(cfg.copy(retryMaxAttempts = 10, retryBaseDelayMs = 0, timeoutMs = 1, maxIdleConnections = 1))
         assertEquals(32, cfg.maxIdleConnections) // the core's default
