@@ -1,6 +1,7 @@
-//! `Client`: every gateway operation and flow as a Promise. The core client is blocking; each
-//! call runs on the napi tokio runtime's blocking pool (`spawn_blocking`), so the JS event loop
-//! keeps running and a 90 s micropay never occupies libuv's small thread pool.
+//! `Client`: every gateway operation and flow as a Promise. The seven operations run on the
+//! core's async client on napi's tokio runtime (no thread waits on the network); the two flows,
+//! blocking in the core, run on that runtime's blocking pool (`spawn_blocking`). Either way the
+//! JS event loop keeps running and a 90 s micropay never occupies libuv's small thread pool.
 
 use std::time::Duration;
 

@@ -33,13 +33,7 @@ impl<'py> Args<'_, 'py> {
 
     /// An optional `str`.
     pub fn opt_text(&self, name: &str) -> PyResult<Option<String>> {
-        self.get(name)?
-            .map(|v| {
-                v.extract::<String>().map_err(|_| {
-                    type_error(name, &format!("expected a str, got {}", type_name(&v)))
-                })
-            })
-            .transpose()
+        self.typed_text(name, "a str")
     }
 
     /// A `bool` (default false).
@@ -149,13 +143,7 @@ impl<'py> Args<'_, 'py> {
 
     /// A `str`; a wrong type is a `TypeError` saying it expected `what`.
     pub fn typed_text(&self, name: &str, what: &str) -> PyResult<Option<String>> {
-        self.get(name)?
-            .map(|v| {
-                v.extract::<String>().map_err(|_| {
-                    type_error(name, &format!("expected {what}, got {}", type_name(&v)))
-                })
-            })
-            .transpose()
+        self.get(name)?.map(|v| text_as(&v, name, what)).transpose()
     }
 
     /// A list (or tuple, or other iterable but a `str`) of `str`s.
@@ -240,8 +228,13 @@ pub fn int(v: &Bound<'_, PyAny>, name: &str) -> PyResult<i64> {
 
 /// A `str`, a `TypeError` naming `name` otherwise.
 pub fn text(v: &Bound<'_, PyAny>, name: &str) -> PyResult<String> {
+    text_as(v, name, "a str")
+}
+
+/// A `str`; a wrong type is a `TypeError` naming `name` and saying it expected `what`.
+fn text_as(v: &Bound<'_, PyAny>, name: &str, what: &str) -> PyResult<String> {
     v.extract::<String>()
-        .map_err(|_| type_error(name, &format!("expected a str, got {}", type_name(v))))
+        .map_err(|_| type_error(name, &format!("expected {what}, got {}", type_name(v))))
 }
 
 fn type_name(v: &Bound<'_, PyAny>) -> String {
