@@ -388,26 +388,26 @@ export interface Goods {
   /** `GOOD_CLASS`. */
   class: string
   /**
-   * `GOOD_PRICE`, in yuan on the wire.
+   * `GOOD_PRICE`: the unit price (yuan on the wire).
    *
    * Here: integer fen.
    */
   priceFen: number
   /**
-   * `GOOD_PRICE`, in yuan on the wire.
+   * `GOOD_PRICE`: the unit price (yuan on the wire).
    *
    * Here: yuan text with two decimals.
    */
   priceYuan: string
   /** `GOOD_SUBJECT`. */
   subject: string
-  /** `GOOD_QUANTITY`. */
+  /** `GOOD_QUANTITY` (in a request, 1 unless set: `Goods::DEFAULT_QUANTITY`). */
   quantity: number
   /** `GOOD_SHOWURL`. */
   showUrl?: string
 }
 
-/** One item of `GOODS_DETAIL`. */
+/** One item of `GOODS_DETAIL` (appendix 1). */
 export interface GoodsInput {
   /** `GOOD_ID`. */
   id: string
@@ -415,13 +415,21 @@ export interface GoodsInput {
   name: string
   /** `GOOD_CLASS`. */
   class: string
-  /** Unit price in yuan, as text (`"2.50"`); or give `priceFen`. */
+  /**
+   * `GOOD_PRICE`: the unit price (yuan on the wire).
+   *
+   * Here: yuan as text (`"0.01"`); or give `priceFen`.
+   */
   price?: string
-  /** Unit price in integer fen. */
+  /**
+   * `GOOD_PRICE`: the unit price (yuan on the wire).
+   *
+   * Here: integer fen.
+   */
   priceFen?: number | bigint
   /** `GOOD_SUBJECT`. */
   subject: string
-  /** `GOOD_QUANTITY`. Default 1 (the core's `Goods::DEFAULT_QUANTITY`). */
+  /** `GOOD_QUANTITY` (in a request, 1 unless set: `Goods::DEFAULT_QUANTITY`). */
   quantity?: number
   /** `GOOD_SHOWURL`. */
   showUrl?: string

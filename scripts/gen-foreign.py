@@ -182,7 +182,8 @@ class Uniffi(Target):
         "//! as fen and yuan, `raw` as JSON text).\n\n"
         "use sosopay::Amount;\n\n"
         "use crate::enums::{Channel, FundChannel, OrderState, ResultCode};\n"
-        "use crate::models::{count_out, fen_out, Goods};\n"
+        "use crate::models::{count_out, fen_out};\n"
+        "use crate::requests::Goods;\n"
     )
     derive = "#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]\n"
     fen_type, fen = "i64", "fen_out"
@@ -561,8 +562,12 @@ class UniffiRequests:
     keeps the core's default when null)."""
 
     out = ROOT / "bindings/uniffi/src/requests.rs"
-    records = ["MicropayRequest", "OrderRequest", "RefundRequest", "QueryRequest", "CancelRequest", "FlowRechargeRequest"]
-    renamed = {"time_expire": "time_expire_seconds", "flow_val": "flow_val_mb"}
+    records = ["Goods", "MicropayRequest", "OrderRequest", "RefundRequest", "QueryRequest", "CancelRequest", "FlowRechargeRequest"]
+    renamed = {"time_expire": "time_expire_seconds", "flow_val": "flow_val_mb", "class": "category"}
+    #: Records that come back in replies too: a `From` the core's record is generated as well.
+    both_ways = {"Goods"}
+    #: The renamed fields of such a record (its requests' error tables name them per item).
+    items: Dict[str, List[Tuple[str, str]]] = {}
 
     def generate(self, core: Dict[str, Tuple[List[str], List[Tuple[List[str], str, str]]]]) -> str:
         out = [
@@ -571,7 +576,7 @@ class UniffiRequests:
             "//! counts `Int`), and their conversion to the core's requests.\n\n",
             "use crate::enums::{Channel, DynamicIdType, SerType, TradeType};\n",
             "use crate::error::Result;\n",
-            "use crate::models::{fen_in, goods_in, opt_u32_in, u32_in, Goods};\n",
+            "use crate::models::{count_out, fen_in, fen_out, goods_in, opt_u32_in, u32_in};\n",
         ]
         for record in self.records:
             doc, fields = core[record]
@@ -581,17 +586,21 @@ class UniffiRequests:
             order = [f for f in fields if f[1] in required]
             order.sort(key=lambda f: required.index(f[1]))
             order += [f for f in fields if f[1] not in required]
-            decl, conv = [], []
+            decl, conv, back = [], [], []
             for fdoc, name, ty in order:
                 req = name in required
                 fname = self.renamed.get(name, name)
                 opt = inner(ty, "Option")
                 base = opt or ty
                 default = None
+                b = f"r.{name}"  # the core's value back, for a record in replies too
                 if base == "Amount":
                     fname = f"{name}_fen"
-                    t, c = "i64", f'fen_in("{fname}", self.{fname})?'
+                    t, c, b = "i64", f'fen_in("{fname}", self.{fname})?', f"fen_out(r.{name})"
                     fdoc = fdoc + ["", "Here: integer fen."]
+                elif base == "u32" and not opt and not req:  # defaulted by the constructor
+                    t, default, b = "Option<i32>", "None", f"Some(count_out(r.{name}))"
+                    c = f'opt_u32_in("{fname}", self.{fname})?.unwrap_or(base.{name})'
                 elif base == "u32":
                     t = "Option<i32>" if opt else "i32"
                     c = f'opt_u32_in("{fname}", self.{fname})?' if opt else f'u32_in("{fname}", self.{fname})?'
@@ -614,6 +623,7 @@ class UniffiRequests:
                     raise SystemExit(f"gen-foreign: requests: no rule for {record}.{name}: {ty}")
                 decl.append((fdoc, fname, t, None if req else default))
                 conv.append((name, c))
+                back.append((fname, b))
             out.append("\n" + comment(doc, ""))
             out.append("#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]\n")
             out.append(f"pub struct {record} {{\n")
@@ -625,9 +635,22 @@ class UniffiRequests:
             out.append("}\n\n")
             # An optional field the constructor takes as text is overridden below.
             args = ["String::new()" if types[p].startswith("Option<") else dict(conv)[p] for p in params]
-            spelled = "".join(f'("{n}", "{f}"), ' for (_, f, _, _), (n, _) in zip(decl, conv) if f != n)
-            out.append(f"impl {record} {{\n    /// The core's names of the fields named otherwise here (for errors).\n"
-                       f"    pub(crate) const FIELDS: &[(&str, &str)] = &[{spelled}];\n\n")
+            pairs = [(n, f) for (_, f, _, _), (n, _) in zip(decl, conv) if f != n]
+            if record in self.both_ways:  # kept for the requests listing such items
+                self.items[record] = pairs
+            for _, name, ty in fields:
+                item = inner(ty, "Vec")
+                pairs += [(f"{name}[].{n}", f"{name}[].{f}") for n, f in self.items.get(item or "", [])]
+            spelled = "".join(f'("{n}", "{f}"), ' for n, f in pairs)
+            if record in self.both_ways:
+                out.append(f"impl From<sosopay::models::{record}> for {record} {{\n")
+                out.append(f"    fn from(r: sosopay::models::{record}) -> Self {{\n        {record} {{\n")
+                out += [f"            {f}: {b},\n" for f, b in back]
+                out.append("        }\n    }\n}\n\n")
+            out.append(f"impl {record} {{\n")
+            if record not in self.both_ways:  # an item's errors are named by its request's
+                out.append("    /// The core's names of the fields named otherwise here (for errors).\n"
+                           f"    pub(crate) const FIELDS: &[(&str, &str)] = &[{spelled}];\n\n")
             out.append("    /// The core's request (values checked, defaults filled).\n")
             out.append(f"    pub(crate) fn to_core(&self) -> Result<sosopay::models::{record}> {{\n")
             out.append(f"        let base = sosopay::models::{record}::{ctor}({', '.join(args)});\n")
@@ -665,6 +688,8 @@ class NodeRequests(UniffiRequests):
 
     out = ROOT / "bindings/node/src/requests.rs"
     renamed: Dict[str, str] = {}
+    #: JS names of records also in replies (the reply object keeps the core's name).
+    js_names = {"Goods": "GoodsInput"}
     ts_types = {
         "DynamicIdType": "DynamicIdType | `${number}`",
         "Channel": "ChannelInput",
@@ -715,7 +740,7 @@ class NodeRequests(UniffiRequests):
             "use napi_derive::napi;\n",
             "use sosopay::Error;\n\n",
             "use crate::client::count;\n",
-            "use crate::convert::{amount, goods_in, parse_enum, FenInput, GoodsInput, YuanInput};\n",
+            "use crate::convert::{amount, goods_in, parse_enum, FenInput, YuanInput};\n",
             "use crate::error::validation;\n",
         ]
         for record in self.records:
@@ -734,6 +759,9 @@ class NodeRequests(UniffiRequests):
                     decl.append((fdoc + ["", f"Here: yuan as text (`\"0.01\"`); or give `{js}Fen`."], name, "Option<YuanInput>", "string"))
                     decl.append((fdoc + ["", "Here: integer fen."], f"{name}_fen", "Option<FenInput>", "number | bigint"))
                     conv.append((name, f'amount(&r.{name}, &r.{name}_fen, "{js}", "{js}Fen")?'))
+                elif base == "u32" and not opt and not req:  # defaulted by the constructor
+                    decl.append((fdoc, name, "Option<f64>", None))
+                    conv.append((name, f'count(r.{name}, "{js}")?.unwrap_or(base.{name})'))
                 elif base == "u32":
                     decl.append((fdoc, name, "Option<f64>" if opt else "f64", None))
                     conv.append((name, f'count(r.{name}, "{js}")?' if opt else f'count(Some(r.{name}), "{js}")?.unwrap_or_default()'))
@@ -764,17 +792,19 @@ class NodeRequests(UniffiRequests):
                     conv.append((name, f"r.{name}.unwrap_or(false)"))
                 else:
                     raise SystemExit(f"gen-foreign: node requests: no rule for {record}.{name}: {ty}")
-            out.append("\n" + comment(doc, "") + "#[napi(object, object_from_js = false)]\n" + f"pub struct {record} {{\n")
+            js_name = self.js_names.get(record, record)
+            out.append("\n" + comment(doc, "") + "#[napi(object, object_from_js = false)]\n" + f"pub struct {js_name} {{\n")
             for fdoc, name, t, ts in decl:
                 out.append(comment(fdoc, "    "))
                 if ts:
                     out.append(f'    #[napi(ts_type = "{ts}")]\n')
                 out.append(f"    pub {name}: {t},\n")
             out.append("}\n")
-            out.append(from_js(record, "request", f"a {record} object", decl))
+            what = "request" if js_name == record else snake(record)
+            out.append(from_js(js_name, what, f"a {record} object", decl))
             out.append("\n")
             cv = dict(conv)
-            out.append(f"impl {record} {{\n")
+            out.append(f"impl {js_name} {{\n")
             for ctor_name, fn, omit, extra in [(ctor, "into_core", (), [])] + self.extra_ctors.get(record, []):
                 out.append(self.conversion(record, ctor_name, fn, required, cv, conv, types, omit, extra))
             out.append("}\n")

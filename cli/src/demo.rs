@@ -124,13 +124,14 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     order.notify_url = Some(format!("{}?_type=json&encrypt=3DES", receiver.url));
     order.time_expire = Some(300);
     order.goods = vec![Goods {
-        id: "COFFEE-1".into(),
-        name: "Flat white".into(),
-        class: "drinks".into(),
-        price,
-        subject: "Flat white, large".into(),
         quantity: 2,
-        show_url: None,
+        ..Goods::new(
+            "COFFEE-1",
+            "Flat white",
+            "drinks",
+            price,
+            "Flat white, large",
+        )
     }];
     let reply = client.create_qr_order(&order)?;
     let link = reply

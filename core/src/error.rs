@@ -143,10 +143,10 @@ impl Error {
     pub fn renamed_fields(self, names: &[(&str, &str)]) -> Self {
         match self {
             Error::Validation { field, reason } => {
-                let field = names
-                    .iter()
-                    .find(|(core, _)| *core == field)
-                    .map_or(field, |(_, theirs)| (*theirs).to_owned());
+                let field = match names.iter().find(|(core, _)| *core == field) {
+                    Some((_, theirs)) => (*theirs).to_owned(),
+                    None => item_renamed(&field, names).unwrap_or(field),
+                };
                 // A reason may name another field ("must be at most retry_max_delay").
                 let reason = names
                     .iter()
@@ -154,6 +154,18 @@ impl Error {
                     .fold(reason, |r, (core, theirs)| replace_name(&r, core, theirs));
                 Error::Validation { field, reason }
             }
+            other => other,
+        }
+    }
+
+    /// Names the field of a validation error as a part of `at` (`price` → `goods[1].price`,
+    /// for an item of a list); other errors pass unchanged.
+    pub fn within(self, at: &str) -> Self {
+        match self {
+            Error::Validation { field, reason } => Error::Validation {
+                field: format!("{at}.{field}"),
+                reason,
+            },
             other => other,
         }
     }
@@ -280,6 +292,18 @@ fn replace_name(text: &str, name: &str, with: &str) -> String {
     out
 }
 
+/// `goods[1].class` renamed by an entry for the items of the list (`goods[].class` →
+/// `goods[].category` gives `goods[1].category`).
+fn item_renamed(field: &str, names: &[(&str, &str)]) -> Option<String> {
+    let (head, last) = field.rsplit_once('.')?;
+    let list = head.strip_suffix(']')?.rsplit_once('[')?.0;
+    names.iter().find_map(|(core, theirs)| {
+        let (l, f) = core.split_once("[].")?;
+        let (_, their_last) = theirs.split_once("[].")?;
+        (l == list && f == last).then(|| format!("{head}.{their_last}"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,6 +323,18 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        let item = Error::validation("goods[12].class", "is empty")
+            .renamed_fields(&[("goods[].class", "goods[].category")]);
+        assert!(
+            matches!(item, Error::Validation { ref field, .. } if field == "goods[12].category")
+        );
+        let other = Error::validation("goods[1].name", "is empty")
+            .renamed_fields(&[("goods[].class", "goods[].category")]);
+        assert!(matches!(other, Error::Validation { ref field, .. } if field == "goods[1].name"));
+        let nested = Error::validation("x.price", "bad").within("goods[0]");
+        assert!(
+            matches!(nested, Error::Validation { ref field, .. } if field == "goods[0].x.price")
+        );
         assert_eq!(
             replace_name("a_b, xa_b, a_bc, a_b", "a_b", "Z"),
             "Z, xa_b, a_bc, Z"

@@ -165,12 +165,12 @@ pub struct Goods {
     pub name: String,
     /// `GOOD_CLASS`.
     pub class: String,
-    /// `GOOD_PRICE`, in yuan on the wire.
+    /// `GOOD_PRICE`: the unit price (yuan on the wire).
     #[serde(rename = "price_fen")]
     pub price: Amount,
     /// `GOOD_SUBJECT`.
     pub subject: String,
-    /// `GOOD_QUANTITY`.
+    /// `GOOD_QUANTITY` (in a request, 1 unless set: `Goods::DEFAULT_QUANTITY`).
     pub quantity: u32,
     /// `GOOD_SHOWURL`.
     pub show_url: Option<String>,
@@ -179,6 +179,25 @@ pub struct Goods {
 impl Goods {
     /// `GOOD_QUANTITY` when a binding's caller gives none.
     pub const DEFAULT_QUANTITY: u32 = 1;
+
+    /// One item at unit `price`, [`Goods::DEFAULT_QUANTITY`] of it, with no show URL.
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        class: impl Into<String>,
+        price: Amount,
+        subject: impl Into<String>,
+    ) -> Self {
+        Goods {
+            id: id.into(),
+            name: name.into(),
+            class: class.into(),
+            price,
+            subject: subject.into(),
+            quantity: Self::DEFAULT_QUANTITY,
+            show_url: None,
+        }
+    }
 
     fn validate(&self, i: usize) -> Result<()> {
         let f = |name: &str| format!("goods[{i}].{name}");

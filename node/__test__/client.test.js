@@ -306,6 +306,8 @@ test('invalid requests reject with ValidationError naming the field; nothing is 
     [{ amount: '1', dynamicId: WECHAT_CODE, paySubject: 's' }, 'chargeCode'],
     [{ chargeCode: 'A1', amount: '1', dynamicId: WECHAT_CODE, paySubject: 's', goods: [{ id: 'g', name: 'n', class: 'c', price: '1', subject: 's', quantity: 0 }] }, 'goods[0].quantity'],
     [{ chargeCode: 'A1', amount: '1', dynamicId: WECHAT_CODE, paySubject: 's', goods: [{ id: 'g', name: 'n', class: 'c', price: 2.5, subject: 's', quantity: 1 }] }, 'goods[0].price'],
+    [{ chargeCode: 'A1', amount: '1', dynamicId: WECHAT_CODE, paySubject: 's', goods: [{ id: 'g', name: 'n', class: 'c', price: '1', subject: 's' }, { id: 'g', name: 'n', class: 'c', priceFen: -1, subject: 's' }] }, 'goods[1].priceFen'],
+    [{ chargeCode: 'A1', amount: '1', dynamicId: WECHAT_CODE, paySubject: 's', goods: [{ id: 'g', name: 'n', class: 'c', subject: 's' }] }, 'goods[0].price'],
   ]
   for (const [req, field] of cases) {
     const e = await c.micropay(req).catch((x) => x)

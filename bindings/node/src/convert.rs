@@ -11,6 +11,7 @@ use sosopay::{Amount, Error};
 
 use crate::error::validation;
 use crate::replies::OrderDetails;
+use crate::requests::GoodsInput;
 
 // ---------------------------------------------------------------------------------------------
 // The whole reply document
@@ -237,63 +238,14 @@ pub fn wire_of<T: Dictionary>(v: &Option<T>) -> Option<String> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Goods (both ways)
+// Goods (the input object is generated from the core's: requests.rs)
 
-/// One item of `GOODS_DETAIL`.
-#[napi(object, object_from_js = false)]
-pub struct GoodsInput {
-    /// `GOOD_ID`.
-    pub id: String,
-    /// `GOOD_NAME`.
-    pub name: String,
-    /// `GOOD_CLASS`.
-    pub class: String,
-    /// Unit price in yuan, as text (`"2.50"`); or give `priceFen`.
-    #[napi(ts_type = "string")]
-    pub price: Option<YuanInput>,
-    /// Unit price in integer fen.
-    #[napi(ts_type = "number | bigint")]
-    pub price_fen: Option<FenInput>,
-    /// `GOOD_SUBJECT`.
-    pub subject: String,
-    /// `GOOD_QUANTITY`. Default 1 (the core's `Goods::DEFAULT_QUANTITY`).
-    pub quantity: Option<f64>,
-    /// `GOOD_SHOWURL`.
-    pub show_url: Option<String>,
-}
-crate::from_js!(GoodsInput, "goods", "a Goods object", {
-    id: text("id"),
-    name: text("name"),
-    class: text("class"),
-    price: yuan("price"),
-    price_fen: fen("priceFen"),
-    subject: text("subject"),
-    quantity: opt_number("quantity"),
-    show_url: opt_text("showUrl"),
-});
-
-/// Converts the goods list.
+/// Converts the goods list; an error names the item (`goods[1].priceFen`).
 pub fn goods_in(list: Option<Vec<GoodsInput>>) -> Result<Vec<CoreGoods>, Error> {
     list.unwrap_or_default()
         .into_iter()
         .enumerate()
-        .map(|(i, g)| {
-            Ok(CoreGoods {
-                price: amount(
-                    &g.price,
-                    &g.price_fen,
-                    &format!("goods[{i}].price"),
-                    &format!("goods[{i}].priceFen"),
-                )?,
-                id: g.id,
-                name: g.name,
-                class: g.class,
-                subject: g.subject,
-                quantity: crate::client::count(g.quantity, &format!("goods[{i}].quantity"))?
-                    .unwrap_or(CoreGoods::DEFAULT_QUANTITY),
-                show_url: g.show_url,
-            })
-        })
+        .map(|(i, g)| g.into_core().map_err(|e| e.within(&format!("goods[{i}]"))))
         .collect()
 }
 

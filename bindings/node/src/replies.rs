@@ -18,17 +18,17 @@ pub struct Goods {
     pub name: String,
     /// `GOOD_CLASS`.
     pub class: String,
-    /// `GOOD_PRICE`, in yuan on the wire.
+    /// `GOOD_PRICE`: the unit price (yuan on the wire).
     ///
     /// Here: integer fen.
     pub price_fen: f64,
-    /// `GOOD_PRICE`, in yuan on the wire.
+    /// `GOOD_PRICE`: the unit price (yuan on the wire).
     ///
     /// Here: yuan text with two decimals.
     pub price_yuan: String,
     /// `GOOD_SUBJECT`.
     pub subject: String,
-    /// `GOOD_QUANTITY`.
+    /// `GOOD_QUANTITY` (in a request, 1 unless set: `Goods::DEFAULT_QUANTITY`).
     pub quantity: u32,
     /// `GOOD_SHOWURL`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -6,8 +6,63 @@ use napi_derive::napi;
 use sosopay::Error;
 
 use crate::client::count;
-use crate::convert::{amount, goods_in, parse_enum, FenInput, GoodsInput, YuanInput};
+use crate::convert::{amount, goods_in, parse_enum, FenInput, YuanInput};
 use crate::error::validation;
+
+/// One item of `GOODS_DETAIL` (appendix 1).
+#[napi(object, object_from_js = false)]
+pub struct GoodsInput {
+    /// `GOOD_ID`.
+    pub id: String,
+    /// `GOOD_NAME`.
+    pub name: String,
+    /// `GOOD_CLASS`.
+    pub class: String,
+    /// `GOOD_PRICE`: the unit price (yuan on the wire).
+    ///
+    /// Here: yuan as text (`"0.01"`); or give `priceFen`.
+    #[napi(ts_type = "string")]
+    pub price: Option<YuanInput>,
+    /// `GOOD_PRICE`: the unit price (yuan on the wire).
+    ///
+    /// Here: integer fen.
+    #[napi(ts_type = "number | bigint")]
+    pub price_fen: Option<FenInput>,
+    /// `GOOD_SUBJECT`.
+    pub subject: String,
+    /// `GOOD_QUANTITY` (in a request, 1 unless set: `Goods::DEFAULT_QUANTITY`).
+    pub quantity: Option<f64>,
+    /// `GOOD_SHOWURL`.
+    pub show_url: Option<String>,
+}
+crate::from_js!(GoodsInput, "goods", "a Goods object", {
+    id: text("id"),
+    name: text("name"),
+    class: text("class"),
+    price: yuan("price"),
+    price_fen: fen("priceFen"),
+    subject: text("subject"),
+    quantity: opt_number("quantity"),
+    show_url: opt_text("showUrl"),
+});
+
+impl GoodsInput {
+    /// The core's request through `Goods::new` (values checked, defaults filled).
+    pub(crate) fn into_core(self) -> Result<sosopay::models::Goods, Error> {
+        let r = self;
+        let id = r.id;
+        let name = r.name;
+        let class = r.class;
+        let price = amount(&r.price, &r.price_fen, "price", "priceFen")?;
+        let subject = r.subject;
+        let base = sosopay::models::Goods::new(id, name, class, price, subject);
+        Ok(sosopay::models::Goods {
+            quantity: count(r.quantity, "quantity")?.unwrap_or(base.quantity),
+            show_url: r.show_url,
+            ..base
+        })
+    }
+}
 
 /// Micropay (被扫, §2, `preOrder`): the merchant scans the customer's payment code.
 #[napi(object, object_from_js = false)]

@@ -26,6 +26,17 @@ impl SosopayError {
             reason: reason.into(),
         }
     }
+
+    /// A validation error's field named within `at` (`priceFen` → `goods[1].priceFen`).
+    pub(crate) fn within(self, at: &str) -> Self {
+        match self {
+            SosopayError::Validation { field, reason } => SosopayError::Validation {
+                field: format!("{at}.{field}"),
+                reason,
+            },
+            other => other,
+        }
+    }
 }
 
 #[uniffi::export]

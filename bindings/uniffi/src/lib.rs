@@ -32,7 +32,7 @@ pub use enums::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, Ser
 pub use envelope::{Envelope, MerchantKey, SealedBody, VerifiedSignature};
 pub use error::SosopayError;
 pub use flows::{CancelToken, FlowEvent, FlowProgress};
-pub use models::{Goods, PaymentNotification};
+pub use models::PaymentNotification;
 pub use notify::NotificationVerifier;
 pub use options::{RequestLog, WaitOptions};
 pub use replies::{
@@ -40,7 +40,8 @@ pub use replies::{
     OrderReply, QueryReply, RefundReply,
 };
 pub use requests::{
-    CancelRequest, FlowRechargeRequest, MicropayRequest, OrderRequest, QueryRequest, RefundRequest,
+    CancelRequest, FlowRechargeRequest, Goods, MicropayRequest, OrderRequest, QueryRequest,
+    RefundRequest,
 };
 
 /// The version of this SDK.

@@ -5,7 +5,7 @@ use sosopay::Amount;
 
 use crate::error::{Result, SosopayError};
 use crate::replies::OrderDetails;
-use crate::requests::MicropayRequest;
+use crate::requests::{Goods, MicropayRequest};
 
 pub(crate) fn fen_in(field: &str, fen: i64) -> Result<Amount> {
     if fen < 0 {
@@ -57,67 +57,16 @@ pub fn fen_to_yuan(fen: i64) -> Result<String> {
 // ---------------------------------------------------------------------------------------------
 // Requests
 
-/// One item of `GOODS_DETAIL` (appendix 1).
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Goods {
-    /// `GOOD_ID`.
-    pub id: String,
-    /// `GOOD_NAME`.
-    pub name: String,
-    /// `GOOD_CLASS`: the goods category.
-    pub category: String,
-    /// `GOOD_PRICE`, in fen.
-    pub price_fen: i64,
-    /// `GOOD_SUBJECT`.
-    pub subject: String,
-    /// `GOOD_QUANTITY`; unset: the core's `Goods::DEFAULT_QUANTITY` (1).
-    #[uniffi(default = None)]
-    pub quantity: Option<i32>,
-    /// `GOOD_SHOWURL`.
-    #[uniffi(default = None)]
-    pub show_url: Option<String>,
-}
+// The goods item and the request records are generated from the core's: see requests.rs.
 
-impl Goods {
-    fn to_core(&self, i: usize) -> Result<sosopay::models::Goods> {
-        Ok(sosopay::models::Goods {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            class: self.category.clone(),
-            price: fen_in(&format!("goods[{i}].price_fen"), self.price_fen)?,
-            subject: self.subject.clone(),
-            quantity: match self.quantity {
-                Some(q) => u32_in(&format!("goods[{i}].quantity"), q)?,
-                None => sosopay::models::Goods::DEFAULT_QUANTITY,
-            },
-            show_url: self.show_url.clone(),
-        })
-    }
-}
-
-impl From<sosopay::models::Goods> for Goods {
-    fn from(g: sosopay::models::Goods) -> Self {
-        Goods {
-            id: g.id,
-            name: g.name,
-            category: g.class,
-            price_fen: fen_out(g.price),
-            subject: g.subject,
-            quantity: Some(count_out(g.quantity)),
-            show_url: g.show_url,
-        }
-    }
-}
-
+/// The goods list; an error names the item (`goods[1].priceFen`).
 pub(crate) fn goods_in(goods: &[Goods]) -> Result<Vec<sosopay::models::Goods>> {
     goods
         .iter()
         .enumerate()
-        .map(|(i, g)| g.to_core(i))
+        .map(|(i, g)| g.to_core().map_err(|e| e.within(&format!("goods[{i}]"))))
         .collect()
 }
-
-// The request records are generated from the core's: see requests.rs.
 
 // ---------------------------------------------------------------------------------------------
 // Replies

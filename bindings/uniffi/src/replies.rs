@@ -5,7 +5,8 @@
 use sosopay::Amount;
 
 use crate::enums::{Channel, FundChannel, OrderState, ResultCode};
-use crate::models::{count_out, fen_out, Goods};
+use crate::models::{count_out, fen_out};
+use crate::requests::Goods;
 
 /// `RESULT`: the result code and the gateway's message.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]

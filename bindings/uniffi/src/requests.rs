@@ -4,7 +4,62 @@
 
 use crate::enums::{Channel, DynamicIdType, SerType, TradeType};
 use crate::error::Result;
-use crate::models::{fen_in, goods_in, opt_u32_in, u32_in, Goods};
+use crate::models::{count_out, fen_in, fen_out, goods_in, opt_u32_in, u32_in};
+
+/// One item of `GOODS_DETAIL` (appendix 1).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Goods {
+    /// `GOOD_ID`.
+    pub id: String,
+    /// `GOOD_NAME`.
+    pub name: String,
+    /// `GOOD_CLASS`.
+    pub category: String,
+    /// `GOOD_PRICE`: the unit price (yuan on the wire).
+    ///
+    /// Here: integer fen.
+    pub price_fen: i64,
+    /// `GOOD_SUBJECT`.
+    pub subject: String,
+    /// `GOOD_QUANTITY` (in a request, 1 unless set: `Goods::DEFAULT_QUANTITY`).
+    #[uniffi(default = None)]
+    pub quantity: Option<i32>,
+    /// `GOOD_SHOWURL`.
+    #[uniffi(default = None)]
+    pub show_url: Option<String>,
+}
+
+impl From<sosopay::models::Goods> for Goods {
+    fn from(r: sosopay::models::Goods) -> Self {
+        Goods {
+            id: r.id,
+            name: r.name,
+            category: r.class,
+            price_fen: fen_out(r.price),
+            subject: r.subject,
+            quantity: Some(count_out(r.quantity)),
+            show_url: r.show_url,
+        }
+    }
+}
+
+impl Goods {
+    /// The core's request (values checked, defaults filled).
+    pub(crate) fn to_core(&self) -> Result<sosopay::models::Goods> {
+        let base = sosopay::models::Goods::new(
+            self.id.clone(),
+            self.name.clone(),
+            self.category.clone(),
+            fen_in("price_fen", self.price_fen)?,
+            self.subject.clone(),
+        );
+        Ok(sosopay::models::Goods {
+            quantity: opt_u32_in("quantity", self.quantity)?.unwrap_or(base.quantity),
+            show_url: self.show_url.clone(),
+            ..base
+        })
+    }
+}
 
 /// Micropay (被扫, §2, `preOrder`): the merchant scans the customer's payment code.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -56,6 +111,8 @@ impl MicropayRequest {
     pub(crate) const FIELDS: &[(&str, &str)] = &[
         ("amount", "amount_fen"),
         ("time_expire", "time_expire_seconds"),
+        ("goods[].class", "goods[].category"),
+        ("goods[].price", "goods[].price_fen"),
     ];
 
     /// The core's request (values checked, defaults filled).
@@ -139,6 +196,8 @@ impl OrderRequest {
     pub(crate) const FIELDS: &[(&str, &str)] = &[
         ("amount", "amount_fen"),
         ("time_expire", "time_expire_seconds"),
+        ("goods[].class", "goods[].category"),
+        ("goods[].price", "goods[].price_fen"),
     ];
 
     /// The core's request (values checked, defaults filled).

@@ -3007,11 +3007,13 @@ public struct Goods: Equatable, Hashable {
      */
     public var name: String
     /**
-     * `GOOD_CLASS`: the goods category.
+     * `GOOD_CLASS`.
      */
     public var category: String
     /**
-     * `GOOD_PRICE`, in fen.
+     * `GOOD_PRICE`: the unit price (yuan on the wire).
+     *
+     * Here: integer fen.
      */
     public var priceFen: Int64
     /**
@@ -3019,7 +3021,7 @@ public struct Goods: Equatable, Hashable {
      */
     public var subject: String
     /**
-     * `GOOD_QUANTITY`; unset: the core's `Goods::DEFAULT_QUANTITY` (1).
+     * `GOOD_QUANTITY` (in a request, 1 unless set: `Goods::DEFAULT_QUANTITY`).
      */
     public var quantity: Int32?
     /**
@@ -3037,16 +3039,18 @@ public struct Goods: Equatable, Hashable {
          * `GOOD_NAME`.
          */name: String, 
         /**
-         * `GOOD_CLASS`: the goods category.
+         * `GOOD_CLASS`.
          */category: String, 
         /**
-         * `GOOD_PRICE`, in fen.
+         * `GOOD_PRICE`: the unit price (yuan on the wire).
+         *
+         * Here: integer fen.
          */priceFen: Int64, 
         /**
          * `GOOD_SUBJECT`.
          */subject: String, 
         /**
-         * `GOOD_QUANTITY`; unset: the core's `Goods::DEFAULT_QUANTITY` (1).
+         * `GOOD_QUANTITY` (in a request, 1 unless set: `Goods::DEFAULT_QUANTITY`).
          */quantity: Int32? = nil, 
         /**
          * `GOOD_SHOWURL`.

@@ -4935,12 +4935,14 @@ data class Goods (
     val `name`: kotlin.String
     , 
     /**
-     * `GOOD_CLASS`: the goods category.
+     * `GOOD_CLASS`.
      */
     val `category`: kotlin.String
     , 
     /**
-     * `GOOD_PRICE`, in fen.
+     * `GOOD_PRICE`: the unit price (yuan on the wire).
+     *
+     * Here: integer fen.
      */
     val `priceFen`: kotlin.Long
     , 
@@ -4950,7 +4952,7 @@ data class Goods (
     val `subject`: kotlin.String
     , 
     /**
-     * `GOOD_QUANTITY`; unset: the core's `Goods::DEFAULT_QUANTITY` (1).
+     * `GOOD_QUANTITY` (in a request, 1 unless set: `Goods::DEFAULT_QUANTITY`).
      */
     val `quantity`: kotlin.Int? = null 
     , 

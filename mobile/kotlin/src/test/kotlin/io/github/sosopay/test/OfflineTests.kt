@@ -151,6 +151,9 @@ fun offlineTests(r: Runner, vectorsPath: String) {
             "goods[0].quantity" to ok.copy(goods = listOf(Goods(id = "g1", name = "n", category = "food", priceFen = 100, subject = "s", quantity = -1))),
             "goods[0].name" to ok.copy(goods = listOf(Goods(id = "g1", name = "", category = "food", priceFen = 100, subject = "s"))),
             "goods[0].priceFen" to ok.copy(goods = listOf(Goods(id = "g1", name = "n", category = "food", priceFen = -1, subject = "s"))),
+            "goods[1].priceFen" to ok.copy(goods = listOf(Goods(id = "g1", name = "n", category = "food", priceFen = 1, subject = "s"),
+                Goods(id = "g2", name = "n", category = "food", priceFen = -1, subject = "s"))),
+            "goods[0].category" to ok.copy(goods = listOf(Goods(id = "g1", name = "n", category = "", priceFen = 100, subject = "s"))),
         )
         for ((field, req) in cases) {
             val e = expectThrows<SosopayException.Validation> { validateMicropayRequest(req) }
