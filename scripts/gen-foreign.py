@@ -10,7 +10,7 @@ variant added to the core's Error reaches Kotlin, Swift, Node and Python with no
 From core/src/models.rs (the reply and request structs: fields, types, docs, the request
 constructors' parameters): bindings/uniffi/src/replies.rs, bindings/uniffi/src/requests.rs,
 bindings/node/src/requests.rs,
-bindings/node/src/replies.rs, the reply dataclasses of python/sosopay/models.py,
+bindings/node/src/replies.rs, the reply dataclasses and the Goods class of python/sosopay/models.py,
 bindings/python/src/requests.rs and the operation methods of python/sosopay/client.py and
 aio.py (with WaitOptions from core/src/flows.rs). From
 core/src/error.rs (the Error variants): bindings/uniffi/src/error_enum.rs, the error classes of
@@ -293,11 +293,40 @@ class Python:
             return name, f"List[{vec}]", f"[{vec}._from_native(x) for x in ({get} or [])]", None
         raise SystemExit(f"gen-foreign: models.py: no rule for {record}.{name}: {ty}")
 
+    def object_class(self, core: Dict, record: str, ctor: str) -> str:
+        """A record a caller builds (`sosopay.Goods`): a frozen dataclass whose constructor takes
+        the core constructor's fields (money as `x` in yuan or `x_fen`) and has the native layer
+        check them (`_native.{snake}`: the checked item and its fields), keeping the checked item
+        for the requests that list it."""
+        doc, fields = core[record]
+        rows = [(d,) + self.field(record, n, t) for d, n, t in fields]
+        params, items, _ = PythonRequests().signature(core, record, record, ctor, ())
+        out = [f"@dataclass(frozen=True, init=False)\nclass {record}:\n"]
+        out.append(f'    """{rst(" ".join(doc))}\n\n    Give each amount in yuan (a ``str`` or a ``Decimal``, never a ``float``) or in integer\n'
+                   "    fen (``x_fen``); an unset field takes the core's default. The values are checked when\n"
+                   '    built: a wrong one raises ``TypeError`` or ``ValidationError`` naming the argument."""\n\n')
+        for d, n, ann, _, yuan in rows:
+            out.append(f"    #: {rst(d[0])}{' Here: integer fen.' if yuan else ''}\n")
+            out.append(f"    {PY_NAMES.get(n, n)}: {ann}\n")
+        out.append("    _native: Any = field(default=None, repr=False, compare=False)\n\n")
+        out.append("    def __init__(\n        self,\n        *,\n" + "".join(f"        {x},\n" for x in params) + "    ) -> None:\n")
+        out.append(f"        native, fields = _native.{snake(record)}(\n            {{\n")
+        out += [f"                {i},\n" for i in items]
+        out.append("            }\n        )\n        for k, v in fields.items():\n            object.__setattr__(self, k, v)\n")
+        out.append('        object.__setattr__(self, "_native", native)\n')
+        for d, n, ann, _, yuan in rows:
+            if yuan:
+                out.append(f'\n    @property\n    def {yuan}(self) -> Decimal:\n        """``{n}`` in yuan."""\n        return yuan(self.{n})\n')
+        out.append(f"\n    @classmethod\n    def _from_native(cls, d: Mapping[str, Any]) -> {record}:\n        return cls(\n")
+        out += [f"            {PY_NAMES.get(n, n)}={read},\n" for _, n, _, read, _ in rows]
+        out.append("        )\n\n\n")
+        return "".join(out)
+
     def generate(self, core: Dict[str, Tuple[List[str], List[Tuple[List[str], str, str]]]]) -> str:
         text = self.out.read_text(encoding="utf-8")
         a = text.index(PY_BEGIN) + len(PY_BEGIN)
         b = text.index(PY_END, a)
-        out = []
+        out = [self.object_class(core, record, ctor) for record, ctor in PY_OBJECTS]
         for record in self.records:
             doc, fields = core[record]
             rows = [(d,) + self.field(record, n, t) for d, n, t in fields]
@@ -833,6 +862,10 @@ PY_OPS = [
 ]
 #: Constructor parameters required though their field is optional (a JSAPI order's user).
 PY_REQUIRED = {("OrderRequest", "jsapi"): ["sub_openid"]}
+#: Python's names of core fields that are Python keywords.
+PY_NAMES = {"class": "class_"}
+#: Records a Python caller builds as objects (`sosopay.Goods`): (record, its constructor).
+PY_OBJECTS = [("Goods", "new")]
 #: An argument with a second name: (method, field) -> (alias, the hand-written resolver).
 PY_ALIASES = {("query", "code"): ("charge_code", "_query_code(code, charge_code)")}
 #: The docstrings (reStructuredText). A flow's AsyncClient docstring is its own.
@@ -926,19 +959,23 @@ class PythonRequests:
             "use crate::args::Args;\n",
         ]
         done = set()
-        for method, record, ctor, _, omit in PY_OPS:
+        objects = [(record, record, ctor, None, ()) for record, ctor in PY_OBJECTS]
+        for method, record, ctor, _, omit in objects + PY_OPS:
             if not record or (record, ctor) in done:
                 continue
             done.add((record, ctor))
             required, fields = self.plan(core, record, ctor, omit)
             params = constructor_params(record, ctor)
             conv = {}
-            for name, ty in fields:
+            for field_name, ty in fields:
+                name = PY_NAMES.get(field_name, field_name)
                 opt = inner(ty, "Option")
                 base = opt or ty
-                req = name in required
+                req = field_name in required
                 if base == "Amount":
                     c = f'a.amount("{name}")?'
+                elif base == "u32" and not opt and not req:  # defaulted by the constructor
+                    c = f'a.opt_count("{name}")?.unwrap_or(base.{field_name})'
                 elif base == "u32":
                     c = f'a.count("{name}")?' if req else f'a.opt_count("{name}")?'
                 elif base in ENUMS:
@@ -956,7 +993,7 @@ class PythonRequests:
                     c = f'a.flag("{name}")?'
                 else:
                     raise SystemExit(f"gen-foreign: python requests: no rule for {record}.{name}: {ty}")
-                conv[name] = c
+                conv[field_name] = c
             fn = snake(record) + ("" if ctor in ("new", "by_charge_code") else f"_{ctor}")
             out.append(f"\n/// `{record}::{ctor}` and the other fields, from `{method}`'s arguments.\n")
             out.append(f"pub(crate) fn {fn}(a: &Args<'_, '_>) -> PyResult<{record}> {{\n")
@@ -973,6 +1010,19 @@ class PythonRequests:
             for n, c in rest:
                 out.append(f"        {n}: {c},\n")
             out.append("        ..base\n    })\n}\n")
+        for record, _ in PY_OBJECTS:
+            out.append(f"\n/// A `{record}`'s fields by their Python names (the attributes of `sosopay.{record}`).\n")
+            out.append(f"pub(crate) fn {snake(record)}_fields<'py>(py: Python<'py>, r: &{record}) -> PyResult<Bound<'py, PyDict>> {{\n")
+            out.append("    let d = PyDict::new(py);\n")
+            for _, name, ty in core[record][1]:
+                if ty == "Amount":
+                    out.append(f'    d.set_item("{name}_fen", r.{name}.fen())?;\n')
+                elif ty in ("String", "Option<String>", "u32", "bool"):
+                    borrow = "&" if "String" in ty else ""
+                    out.append(f'    d.set_item("{PY_NAMES.get(name, name)}", {borrow}r.{name})?;\n')
+                else:
+                    raise SystemExit(f"gen-foreign: python objects: no rule for {record}.{name}: {ty}")
+            out.append("    Ok(d)\n}\n")
         return "".join(out)
 
     def signature(self, core: Dict, method: str, record: Optional[str], ctor: Optional[str], omit: Tuple[str, ...]) -> Tuple[List[str], List[str], List[str]]:
@@ -982,10 +1032,11 @@ class PythonRequests:
             required, fields = self.plan(core, record, ctor, omit)
         else:
             required, fields = ["charge_code"], [("charge_code", "String")]
-        for name, ty in fields:
+        for field_name, ty in fields:
+            name = PY_NAMES.get(field_name, field_name)
             opt = inner(ty, "Option")
             base = opt or ty
-            req = name in required
+            req = field_name in required
             value = name
             if (method, name) in PY_ALIASES:
                 alias, value = PY_ALIASES[(method, name)]
@@ -2004,6 +2055,24 @@ def self_test() -> int:
             if forms_req[runtime].count(want) < (2 if runtime == "Python" and "tip_note: Optional" in want else 1):
                 print(f"self-test: {runtime} requests lack {want!r}", file=sys.stderr)
                 return 1
+    # A new goods field (a record callers build, that replies carry too).
+    core = parse()
+    doc, fields = core["Goods"]
+    core["Goods"] = (doc, fields + [(["`GOOD_UNIT`."], "unit", "Option<String>")])
+    forms_goods = {
+        "Uniffi": UniffiRequests().generate(core) + Uniffi().generate(core),
+        "Node": NodeRequests().generate(core) + Node().generate(core),
+        "Python": py.rust(core) + Python().object_class(core, "Goods", "new"),
+    }
+    expect_goods = {
+        "Uniffi": ["pub unit: Option<String>,", "unit: self.unit.clone(),", "unit: r.unit,"],
+        "Node": ["pub struct GoodsInput", "pub unit: Option<String>,", "unit: r.unit,", 'unit: opt_text("unit")'],
+        "Python": ['unit: a.opt_text("unit")?,', 'd.set_item("unit", &r.unit)?;', "    unit: Optional[str]\n",
+                   "        unit: Optional[str] = None,\n", '"unit": unit,', 'unit=_opt_str(d.get("unit")),'],
+    }
+    if lacking(forms_goods, expect_goods, "goods"):
+        return 1
+    print("gen-foreign: a new goods field reaches Kotlin/Swift, Node and Python, as built and as replied")
     # A new flow option.
     fo = FlowOptions()
     fo.wait = fo.wait + [(["At most this many queries."], "max_queries", "u32")]

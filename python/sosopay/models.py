@@ -55,73 +55,6 @@ def _opt_enum(cls: Any, v: Any) -> Any:
     return None if v is None else cls(v)
 
 
-class Goods:
-    """One item of ``GOODS_DETAIL``. Give the price in yuan (``price="2.00"`` or a ``Decimal``)
-    or in fen (``price_fen=200``); a ``float`` is refused. ``quantity`` defaults to the core's
-    ``GOODS_DEFAULT_QUANTITY`` (1)."""
-
-    __slots__ = ("id", "name", "class_", "price_fen", "subject", "quantity", "show_url")
-
-    def __init__(
-        self,
-        *,
-        id: str,
-        name: str,
-        class_: str,
-        subject: str,
-        quantity: Optional[int] = None,
-        price: Optional[YuanLike] = None,
-        price_fen: Optional[int] = None,
-        show_url: Optional[str] = None,
-    ) -> None:
-        if price is not None and price_fen is not None:
-            raise TypeError("Goods: give price (yuan) or price_fen, not both")
-        if price is None and price_fen is None:
-            raise TypeError("Goods: price (yuan) or price_fen is required")
-        self.id = id
-        self.name = name
-        self.class_ = class_
-        self.subject = subject
-        self.quantity = _native.GOODS_DEFAULT_QUANTITY if quantity is None else quantity
-        self.price_fen: int = (
-            _native.to_fen(price, "goods.price")
-            if price is not None
-            else _native.to_fen(price_fen, "goods.price_fen", fen=True)
-        )
-        self.show_url = show_url
-
-    @property
-    def price(self) -> Decimal:
-        """The unit price in yuan."""
-        return yuan(self.price_fen)
-
-    @classmethod
-    def _from_native(cls, d: Mapping[str, Any]) -> Goods:
-        return cls(
-            id=str(d.get("id", "")),
-            name=str(d.get("name", "")),
-            class_=str(d.get("class", "")),
-            subject=str(d.get("subject", "")),
-            quantity=int(d.get("quantity", 0)),
-            price_fen=int(d.get("price_fen", 0)),
-            show_url=_opt_str(d.get("show_url")),
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Goods):
-            return NotImplemented
-        return all(getattr(self, s) == getattr(other, s) for s in self.__slots__)
-
-    def __hash__(self) -> int:
-        return hash(tuple(getattr(self, s) for s in self.__slots__))
-
-    def __repr__(self) -> str:
-        return (
-            f"Goods(id={self.id!r}, name={self.name!r}, class_={self.class_!r}, "
-            f"price={str(self.price)!r}, subject={self.subject!r}, quantity={self.quantity!r})"
-        )
-
-
 class _GatewayResultRules:
     code: ResultCode
 
@@ -175,9 +108,79 @@ class _QueryReplyShortcuts:
         return self.order.amount
 
 
-# The reply records below are generated from the core's structs (their fields, types and docs),
-# with the extras above as their bases.
+# Goods (built by callers, checked natively) and the reply records below are generated from the
+# core's structs (their fields, types and docs), with the extras above as their bases.
 # --- generated from core/src/models.rs (scripts/gen-foreign.py)
+@dataclass(frozen=True, init=False)
+class Goods:
+    """One item of ``GOODS_DETAIL`` (appendix 1).
+
+    Give each amount in yuan (a ``str`` or a ``Decimal``, never a ``float``) or in integer
+    fen (``x_fen``); an unset field takes the core's default. The values are checked when
+    built: a wrong one raises ``TypeError`` or ``ValidationError`` naming the argument."""
+
+    #: ``GOOD_ID``.
+    id: str
+    #: ``GOOD_NAME``.
+    name: str
+    #: ``GOOD_CLASS``.
+    class_: str
+    #: ``GOOD_PRICE``: the unit price (yuan on the wire). Here: integer fen.
+    price_fen: int
+    #: ``GOOD_SUBJECT``.
+    subject: str
+    #: ``GOOD_QUANTITY`` (in a request, 1 unless set: ``Goods::DEFAULT_QUANTITY``).
+    quantity: int
+    #: ``GOOD_SHOWURL``.
+    show_url: Optional[str]
+    _native: Any = field(default=None, repr=False, compare=False)
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        name: str,
+        class_: str,
+        subject: str,
+        price: Optional[YuanLike] = None,
+        price_fen: Optional[int] = None,
+        quantity: Optional[int] = None,
+        show_url: Optional[str] = None,
+    ) -> None:
+        native, fields = _native.goods(
+            {
+                "id": id,
+                "name": name,
+                "class_": class_,
+                "subject": subject,
+                "price": price,
+                "price_fen": price_fen,
+                "quantity": quantity,
+                "show_url": show_url,
+            }
+        )
+        for k, v in fields.items():
+            object.__setattr__(self, k, v)
+        object.__setattr__(self, "_native", native)
+
+    @property
+    def price(self) -> Decimal:
+        """``price_fen`` in yuan."""
+        return yuan(self.price_fen)
+
+    @classmethod
+    def _from_native(cls, d: Mapping[str, Any]) -> Goods:
+        return cls(
+            id=str(d.get("id", "")),
+            name=str(d.get("name", "")),
+            class_=str(d.get("class", "")),
+            price_fen=int(d["price_fen"]),
+            subject=str(d.get("subject", "")),
+            quantity=int(d["quantity"]),
+            show_url=_opt_str(d.get("show_url")),
+        )
+
+
 @dataclass(frozen=True)
 class GatewayResult(_GatewayResultRules):
     """``RESULT``: the result code and the gateway's message."""

@@ -44,7 +44,7 @@ def test_micropay_query_refund(client: sosopay.Client, code: str) -> None:
     assert q.order.charge_down_code == r.charge_down_code
     assert q.order.busi_id == BUSI
     # The goods item gave no quantity: the core's default (1) was sent.
-    assert goods[0].quantity == sosopay._native.GOODS_DEFAULT_QUANTITY == 1
+    assert goods[0].quantity == 1
     assert q.raw["QUERY_RESP"]["GOODS_DETAIL"][0]["GOOD_QUANTITY"] == "1"
     assert q.order.goods == goods or q.order.goods == []
     by_down = client.query(code=r.charge_down_code, ser_type=sosopay.SerType.CHARGE_DOWN_CODE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Any, Dict, Tuple, Type
 
@@ -58,6 +59,29 @@ def test_amounts_are_exact() -> None:
     assert g == sosopay.Goods(id="1", name="n", class_="c", subject="s", price_fen=250, quantity=2)
 
 
+def test_a_goods_item_is_checked_when_built_and_immutable() -> None:
+    g = sosopay.Goods(id="1", name="n", class_="c", subject="s", price_fen=250)
+    assert (g.quantity, g.show_url, g.class_) == (1, None, "c")  # the core's defaults
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        g.quantity = 3  # type: ignore[misc]
+    assert hash(g) == hash(sosopay.Goods(id="1", name="n", class_="c", subject="s", price="2.50"))
+    with pytest.raises(TypeError, match="class_"):
+        sosopay.Goods(id="1", name="n", class_=5, subject="s", price="1")  # type: ignore[arg-type]
+    with pytest.raises(sosopay.ValidationError) as both:
+        sosopay.Goods(id="1", name="n", class_="c", subject="s", price="1", price_fen=100)
+    assert both.value.field == "price"
+    with pytest.raises(sosopay.ValidationError) as none:
+        sosopay.Goods(id="1", name="n", class_="c", subject="s")
+    assert none.value.field == "price"
+    with pytest.raises(sosopay.ValidationError) as fen:
+        sosopay.Goods(id="1", name="n", class_="c", subject="s", price_fen=-1)
+    assert fen.value.field == "price_fen"
+    # A list item that is not a Goods is refused, naming it.
+    c = offline_client()
+    with pytest.raises(TypeError, match=r"goods\[1\]"):
+        micropay(c, amount="1.00", goods=[g, {"id": "1"}])
+
+
 @pytest.mark.parametrize("bad", ["", "-1", "1.234", "1e3", "NaN", "0x10", "1,00", "99999999999999999999"])
 def test_bad_yuan_is_a_validation_error_naming_the_field(bad: str) -> None:
     with pytest.raises(sosopay.ValidationError) as e:
@@ -76,7 +100,7 @@ def test_amount_argument_rules() -> None:
         micropay(c, amount="1.00", amount_fen=100)
     with pytest.raises(sosopay.ValidationError) as e2:
         micropay(c, amount_fen=-1)
-    assert e2.value.field == "amount"
+    assert e2.value.field == "amount_fen"
     with pytest.raises(sosopay.ValidationError) as e3:
         micropay(c, amount_fen=2**70)
     assert e3.value.field == "amount_fen"

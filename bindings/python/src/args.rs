@@ -10,7 +10,7 @@ use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString};
 use sosopay::models::Goods;
 use sosopay::Amount;
 
-use crate::convert::{amount_arg, fen_from_py, u32_from_py};
+use crate::convert::{amount_arg, u32_from_py};
 use crate::errors::{type_error, validation};
 
 /// One call's arguments; a missing key and `None` are the same.
@@ -244,38 +244,31 @@ fn type_name(v: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "?".to_owned())
 }
 
-/// One `sosopay.Goods` (read by attribute), errors naming `goods[i].field`.
+/// A checked goods item: what a `sosopay.Goods` holds (its `_native`), read back as it is by
+/// the requests that list it.
+#[pyclass(frozen, module = "sosopay._native")]
+pub struct NativeGoods(Goods);
+
+/// Checks a `sosopay.Goods`'s arguments (a dict): the checked item, and its fields by their
+/// Python names. Errors name the argument.
+#[pyfunction]
+pub fn goods<'py>(args: &Bound<'py, PyDict>) -> PyResult<(NativeGoods, Bound<'py, PyDict>)> {
+    let g = crate::requests::goods(&Args(args))?;
+    let fields = crate::requests::goods_fields(args.py(), &g)?;
+    Ok((NativeGoods(g), fields))
+}
+
+/// One `sosopay.Goods` of a list (the item it holds).
 fn goods_item(g: &Bound<'_, PyAny>, at: &str) -> PyResult<Goods> {
-    let attr = |name: &str, attr: &str| {
-        g.getattr(attr)
-            .map_err(|_| type_error(&format!("{at}.{name}"), "expected a sosopay.Goods"))
-    };
-    let text = |name: &str, a: &str| -> PyResult<String> {
-        attr(name, a)?
-            .extract::<String>()
-            .map_err(|_| type_error(&format!("{at}.{name}"), "expected a str"))
-    };
-    let show_url = attr("show_url", "show_url")?;
-    Ok(Goods {
-        id: text("id", "id")?,
-        name: text("name", "name")?,
-        class: text("class", "class_")?,
-        price: fen_from_py(&attr("price_fen", "price_fen")?, &format!("{at}.price_fen"))?,
-        subject: text("subject", "subject")?,
-        quantity: {
-            let q = attr("quantity", "quantity")?;
-            if q.is_none() {
-                Goods::DEFAULT_QUANTITY
-            } else {
-                u32_from_py(&q, &format!("{at}.quantity"))?
-            }
-        },
-        show_url: if show_url.is_none() {
-            None
-        } else {
-            Some(show_url.extract()?)
-        },
-    })
+    g.getattr("_native")
+        .ok()
+        .and_then(|n| n.cast::<NativeGoods>().ok().map(|n| n.get().0.clone()))
+        .ok_or_else(|| {
+            type_error(
+                at,
+                &format!("expected a sosopay.Goods, got {}", type_name(g)),
+            )
+        })
 }
 
 /// The Python name of a positional argument.

@@ -21,10 +21,8 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add(
-        "GOODS_DEFAULT_QUANTITY",
-        sosopay::models::Goods::DEFAULT_QUANTITY,
-    )?;
+    m.add_class::<args::NativeGoods>()?;
+    m.add_function(wrap_pyfunction!(args::goods, m)?)?;
     m.add_function(wrap_pyfunction!(envelope::sign_body, m)?)?;
     m.add_function(wrap_pyfunction!(envelope::sign_query, m)?)?;
     m.add_function(wrap_pyfunction!(envelope::sign_cancel, m)?)?;

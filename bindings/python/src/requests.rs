@@ -9,6 +9,21 @@ use sosopay::{Channel, DynamicIdType, SerType, TradeType};
 
 use crate::args::Args;
 
+/// `Goods::new` and the other fields, from `Goods`'s arguments.
+pub(crate) fn goods(a: &Args<'_, '_>) -> PyResult<Goods> {
+    let id = a.text("id")?;
+    let name = a.text("name")?;
+    let class = a.text("class_")?;
+    let price = a.amount("price")?;
+    let subject = a.text("subject")?;
+    let base = Goods::new(id, name, class, price, subject);
+    Ok(Goods {
+        quantity: a.opt_count("quantity")?.unwrap_or(base.quantity),
+        show_url: a.opt_text("show_url")?,
+        ..base
+    })
+}
+
 /// `MicropayRequest::new` and the other fields, from `micropay`'s arguments.
 pub(crate) fn micropay_request(a: &Args<'_, '_>) -> PyResult<MicropayRequest> {
     let charge_code = a.text("charge_code")?;
@@ -129,6 +144,19 @@ pub(crate) fn flow_recharge_request(a: &Args<'_, '_>) -> PyResult<FlowRechargeRe
         notify_url: a.opt_text("notify_url")?,
         ..base
     })
+}
+
+/// A `Goods`'s fields by their Python names (the attributes of `sosopay.Goods`).
+pub(crate) fn goods_fields<'py>(py: Python<'py>, r: &Goods) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("id", &r.id)?;
+    d.set_item("name", &r.name)?;
+    d.set_item("class_", &r.class)?;
+    d.set_item("price_fen", r.price.fen())?;
+    d.set_item("subject", &r.subject)?;
+    d.set_item("quantity", r.quantity)?;
+    d.set_item("show_url", &r.show_url)?;
+    Ok(d)
 }
 
 /// The flows' timing from the wait arguments (seconds): unset ones keep the core's defaults.
