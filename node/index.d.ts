@@ -84,22 +84,35 @@ export declare class Client {
   /** The base URL in use. */
   get baseUrl(): string
   /**
-   * Micropay (被扫, `preOrder`). The gateway may hold it up to 80 s while the customer
-   * confirms. A lost reply rejects with an error whose `outcomeUnknown` is true: prefer
-   * `micropayAndWait`, which settles that.
+   * Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
+   * request up to 80 s while the customer confirms. A lost reply is an error whose
+   * `outcomeUnknown` is true: prefer `micropayAndWait`, which settles it.
    */
   micropay(request: MicropayRequest): Promise<OrderReply>
-  /** A QR order (主扫): the reply's `barCode` is the link to show as a QR code. */
+  /** A QR order (主扫): the reply's `barCode` is the link to render as a QR code. */
   createQrOrder(request: OrderRequest): Promise<OrderReply>
-  /** A WeChat JSAPI order (公众号): the reply's `jsapi` holds the pay parameters. */
+  /**
+   * A WeChat JSAPI order (公众号): `TRADE_TYPE=JSAPI` is set; the reply's `jsapi` holds
+   * the six parameters for `WeixinJSBridge`.
+   */
   createJsapiOrder(request: OrderRequest): Promise<OrderReply>
-  /** Queries an order: by charge code (a string), or `{ code, serType }`. */
+  /**
+   * Queries an order (retried on transport errors and 5xx).
+   *
+   * `request`: the request, or a charge code alone (a string).
+   */
   query(request: string | QueryRequest): Promise<QueryReply>
-  /** A refund (partial or full). Reuse `outRefundNo` to retry safely. */
+  /** A refund (partial or full). Reuse `outRefundNo` to retry a refund safely. */
   refund(request: RefundRequest): Promise<RefundReply>
-  /** Cancels (reverses) an order: by charge code (a string), or `{ chargeCode, apply }`. */
+  /**
+   * Cancels (reverses) an order: immediately, or as an application (`opType=ACO`). Retried
+   * like a query; `AREADY_REVOKED` on a retry means an earlier attempt worked, and is
+   * returned as a reply with that code rather than as an error.
+   *
+   * `request`: the request, or a charge code alone (a string).
+   */
   cancel(request: string | CancelRequest): Promise<CancelReply>
-  /** A mobile data top-up (流量充值). */
+  /** A mobile data top-up (`platService/flowRecharge/{BUSI_CODE}`). */
   flowRecharge(request: FlowRechargeRequest): Promise<FlowRechargeReply>
   /**
    * The till flow: micropay, settle an unknown outcome by querying, cancel at the deadline.

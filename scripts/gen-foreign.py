@@ -1976,6 +1976,80 @@ class UniffiMirrors:
         return [(self.path, replace_region(self.path, self.begin, "// --- end of generated\n", self.generate()))]
 
 
+class Operations:
+    """The gateway operations of each binding's client, from one table (`PY_OPS` less the flows)
+    and the core client's docs: the methods of Kotlin/Swift's `SosopayClient`
+    (bindings/uniffi/src/client.rs), Node's `Client` (bindings/node/src/client.rs) and Python's
+    `NativeClient` (bindings/python/src/client.rs), each between markers inside the impl block.
+    Each converts the request (the generated `requests.rs`), calls the core and converts the reply
+    and the error; nothing else."""
+
+    begin = "    // --- generated from core/src/client.rs (scripts/gen-foreign.py, Operations)\n"
+    end = "    // --- end of generated\n"
+    uniffi = ROOT / "bindings/uniffi/src/client.rs"
+    node = ROOT / "bindings/node/src/client.rs"
+    python = ROOT / "bindings/python/src/client.rs"
+    #: Operations Node also takes a charge code for: the core's constructor from the code alone.
+    by_code = {"query": "by_charge_code", "cancel": "new"}
+
+    def __init__(self, client_rs: Optional[str] = None) -> None:
+        self.text = client_rs or (ROOT / "core/src/client.rs").read_text(encoding="utf-8")
+        self.ops = [(m, r, c, reply) for m, r, c, reply, _ in PY_OPS if m not in FLOWS]
+
+    def doc(self, method: str) -> List[str]:
+        """The core client's doc of `method`, its names as Kotlin/Swift and JS spell them."""
+        m = re.search(r"((?:    ///[^\n]*\n)+)    pub fn %s\(" % method, self.text)
+        if not m:
+            raise SystemExit(f"gen-foreign: no documented Client::{method} in core/src/client.rs")
+        lines = [re.sub(r"\[`Client::(\w+)`\]", r"`\1`", line) for line in docs(m.group(1))]
+        return UniffiMirrors.kdoc(lines)
+
+    def uniffi_rs(self) -> str:
+        out = []
+        for method, record, _, reply in self.ops:
+            out.append(comment(self.doc(method), "    "))
+            out.append(f"    pub fn {method}(&self, request: {record}) -> Result<{reply}> {{\n"
+                       f"        named(self.inner.{method}(&request.to_core()?), {record}::FIELDS)\n    }}\n\n")
+        return "".join(out)
+
+    def node_rs(self) -> str:
+        out = []
+        for method, record, ctor, reply in self.ops:
+            into = dict((c, fn) for c, fn, _, _ in NodeRequests.extra_ctors.get(record, [])).get(ctor, "into_core")
+            doc = self.doc(method)
+            code = self.by_code.get(method)
+            if code:
+                doc = doc + ["", "`request`: the request, or a charge code alone (a string)."]
+            out.append(comment(doc, "    ") + f'    #[napi(ts_return_type = "Promise<{reply}>")]\n')
+            arg = f'#[napi(ts_arg_type = "string | {record}")] request: CodeOr<{record}>' if code else f"request: {record}"
+            out.append(f"    pub fn {method}<'e>(&self, env: &'e Env, {arg}) -> napi::Result<Object<'e>> {{\n"
+                       "        let c = self.inner.clone();\n")
+            if code:
+                conv = (f"match request {{\n            CodeOr::Code(code) => Ok(sosopay::models::{record}::{code}(code)),\n"
+                        f"            CodeOr::Request(r) => r.{into}(),\n        }}")
+            else:
+                conv = f"request.{into}()"
+            out.append(f"        let job = {conv}.map(|r| async move {{ c.{method}_async(&r).await.map({reply}::from) }});\n"
+                       "        promise(env, job)\n    }\n\n")
+        return "".join(out)
+
+    def python_rs(self) -> str:
+        out = []
+        for method, record, ctor, _ in self.ops:
+            reader = snake(record) + ("" if ctor in ("new", "by_charge_code") else f"_{ctor}")
+            out.append(f"    fn {method}<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {{\n"
+                       f"        let r = requests::{reader}(&Args(req))?;\n"
+                       f"        self.run(req.py(), move |c| c.{method}(&r))\n    }}\n\n")
+        return "".join(out)
+
+    def targets(self, outputs: List[Tuple[Path, str]]) -> List[Tuple[Path, str]]:
+        """The three files, each from its text so far in `outputs` when another region of it
+        was generated already."""
+        done = dict(outputs)
+        return [(path, replace_region(path, self.begin, self.end, gen, done.get(path)))
+                for path, gen in ((self.uniffi, self.uniffi_rs()), (self.node, self.node_rs()), (self.python, self.python_rs()))]
+
+
 def rustfmt(text: str) -> str:
     """`text` as `cargo fmt` leaves it (the workspace's edition and settings)."""
     import subprocess
@@ -2181,6 +2255,8 @@ def main() -> int:
     outputs += PythonRequests().targets(core, options)
     outputs += ClientSettings().targets()
     outputs += UniffiMirrors().targets()
+    ops = Operations().targets(outputs)
+    outputs = [(path, text) for path, text in outputs if path not in {p for p, _ in ops}] + ops
     outputs.append((PythonLedger.out, PythonLedger().generate()))
     # testing.js and testing.d.ts have two generated regions each: the ledger's, then the codes'.
     codes = TestCodes()

@@ -666,8 +666,8 @@ impl Client {
     }
 
     /// Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
-    /// request up to 80 s while the customer confirms. A lost reply is an error with
-    /// `outcome_unknown() == true`: use [`Client::micropay_and_wait`] to settle it.
+    /// request up to 80 s while the customer confirms. A lost reply is an error whose
+    /// `outcome_unknown` is true: prefer [`Client::micropay_and_wait`], which settles it.
     pub fn micropay(&self, req: &MicropayRequest) -> Result<OrderReply> {
         self.micropay_call(req, self.inner.config.micropay_timeout, None, false)
     }

@@ -11,7 +11,6 @@ use napi::bindgen_prelude::{spawn_blocking, Object, ToNapiValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status};
 use napi_derive::napi;
-use sosopay::models::{CancelRequest as CoreCancel, QueryRequest as CoreQuery};
 use sosopay::{ClientConfig, Error};
 
 use crate::config::{client_options, ClientOptions, CONFIG_FIELDS};
@@ -185,9 +184,10 @@ impl Client {
         self.inner.config().base_url.clone()
     }
 
-    /// Micropay (被扫, `preOrder`). The gateway may hold it up to 80 s while the customer
-    /// confirms. A lost reply rejects with an error whose `outcomeUnknown` is true: prefer
-    /// `micropayAndWait`, which settles that.
+    // --- generated from core/src/client.rs (scripts/gen-foreign.py, Operations)
+    /// Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
+    /// request up to 80 s while the customer confirms. A lost reply is an error whose
+    /// `outcomeUnknown` is true: prefer `micropayAndWait`, which settles it.
     #[napi(ts_return_type = "Promise<OrderReply>")]
     pub fn micropay<'e>(&self, env: &'e Env, request: MicropayRequest) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
@@ -197,7 +197,7 @@ impl Client {
         promise(env, job)
     }
 
-    /// A QR order (主扫): the reply's `barCode` is the link to show as a QR code.
+    /// A QR order (主扫): the reply's `barCode` is the link to render as a QR code.
     #[napi(ts_return_type = "Promise<OrderReply>")]
     pub fn create_qr_order<'e>(
         &self,
@@ -211,7 +211,8 @@ impl Client {
         promise(env, job)
     }
 
-    /// A WeChat JSAPI order (公众号): the reply's `jsapi` holds the pay parameters.
+    /// A WeChat JSAPI order (公众号): `TRADE_TYPE=JSAPI` is set; the reply's `jsapi` holds
+    /// the six parameters for `WeixinJSBridge`.
     #[napi(ts_return_type = "Promise<OrderReply>")]
     pub fn create_jsapi_order<'e>(
         &self,
@@ -225,7 +226,9 @@ impl Client {
         promise(env, job)
     }
 
-    /// Queries an order: by charge code (a string), or `{ code, serType }`.
+    /// Queries an order (retried on transport errors and 5xx).
+    ///
+    /// `request`: the request, or a charge code alone (a string).
     #[napi(ts_return_type = "Promise<QueryReply>")]
     pub fn query<'e>(
         &self,
@@ -234,14 +237,14 @@ impl Client {
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let job = match request {
-            CodeOr::Code(code) => Ok(CoreQuery::by_charge_code(code)),
-            CodeOr::Request(q) => q.into_core(),
+            CodeOr::Code(code) => Ok(sosopay::models::QueryRequest::by_charge_code(code)),
+            CodeOr::Request(r) => r.into_core(),
         }
-        .map(|req| async move { c.query_async(&req).await.map(QueryReply::from) });
+        .map(|r| async move { c.query_async(&r).await.map(QueryReply::from) });
         promise(env, job)
     }
 
-    /// A refund (partial or full). Reuse `outRefundNo` to retry safely.
+    /// A refund (partial or full). Reuse `outRefundNo` to retry a refund safely.
     #[napi(ts_return_type = "Promise<RefundReply>")]
     pub fn refund<'e>(&self, env: &'e Env, request: RefundRequest) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
@@ -251,7 +254,11 @@ impl Client {
         promise(env, job)
     }
 
-    /// Cancels (reverses) an order: by charge code (a string), or `{ chargeCode, apply }`.
+    /// Cancels (reverses) an order: immediately, or as an application (`opType=ACO`). Retried
+    /// like a query; `AREADY_REVOKED` on a retry means an earlier attempt worked, and is
+    /// returned as a reply with that code rather than as an error.
+    ///
+    /// `request`: the request, or a charge code alone (a string).
     #[napi(ts_return_type = "Promise<CancelReply>")]
     pub fn cancel<'e>(
         &self,
@@ -260,14 +267,14 @@ impl Client {
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let job = match request {
-            CodeOr::Code(code) => Ok(CoreCancel::new(code)),
+            CodeOr::Code(code) => Ok(sosopay::models::CancelRequest::new(code)),
             CodeOr::Request(r) => r.into_core(),
         }
-        .map(|req| async move { c.cancel_async(&req).await.map(CancelReply::from) });
+        .map(|r| async move { c.cancel_async(&r).await.map(CancelReply::from) });
         promise(env, job)
     }
 
-    /// A mobile data top-up (流量充值).
+    /// A mobile data top-up (`platService/flowRecharge/{BUSI_CODE}`).
     #[napi(ts_return_type = "Promise<FlowRechargeReply>")]
     pub fn flow_recharge<'e>(
         &self,
@@ -275,13 +282,13 @@ impl Client {
         request: FlowRechargeRequest,
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
-        let job = request.into_core().map(|req| async move {
-            c.flow_recharge_async(&req)
-                .await
-                .map(FlowRechargeReply::from)
-        });
+        let job = request
+            .into_core()
+            .map(|r| async move { c.flow_recharge_async(&r).await.map(FlowRechargeReply::from) });
         promise(env, job)
     }
+
+    // --- end of generated
 
     /// The till flow: micropay, settle an unknown outcome by querying, cancel at the deadline.
     /// Rejects only for invalid requests (nothing sent); everything else is an outcome.

@@ -91,6 +91,7 @@ impl PyClient {
 
     // Each operation takes its method's keyword arguments as one dict (see `requests.rs`).
 
+    // --- generated from core/src/client.rs (scripts/gen-foreign.py, Operations)
     fn micropay<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
         let r = requests::micropay_request(&Args(req))?;
         self.run(req.py(), move |c| c.micropay(&r))
@@ -125,6 +126,8 @@ impl PyClient {
         let r = requests::flow_recharge_request(&Args(req))?;
         self.run(req.py(), move |c| c.flow_recharge(&r))
     }
+
+    // --- end of generated
 
     /// `wait`: the flow options; `cancel` and `on_progress` as in `Client.micropay_and_wait`.
     #[pyo3(signature = (req, wait, cancel = None, on_progress = None))]

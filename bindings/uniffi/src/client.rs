@@ -305,8 +305,10 @@ impl SosopayClient {
         self.inner.config().base_url.clone()
     }
 
-    /// Micropay (`preOrder`): charges the scanned code. A success may still be awaiting the
-    /// customer's confirmation (state AwaitingPayment): prefer `micropayAndWait` at a till.
+    // --- generated from core/src/client.rs (scripts/gen-foreign.py, Operations)
+    /// Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
+    /// request up to 80 s while the customer confirms. A lost reply is an error whose
+    /// `outcomeUnknown` is true: prefer `micropayAndWait`, which settles it.
     pub fn micropay(&self, request: MicropayRequest) -> Result<OrderReply> {
         named(
             self.inner.micropay(&request.to_core()?),
@@ -314,7 +316,7 @@ impl SosopayClient {
         )
     }
 
-    /// A QR order (`order`): render `barCode` as a QR code for the customer to scan.
+    /// A QR order (主扫): the reply's `barCode` is the link to render as a QR code.
     pub fn create_qr_order(&self, request: OrderRequest) -> Result<OrderReply> {
         named(
             self.inner.create_qr_order(&request.to_core()?),
@@ -322,7 +324,8 @@ impl SosopayClient {
         )
     }
 
-    /// A WeChat JSAPI order (`order` with `TRADE_TYPE=JSAPI`): returns the `jsapi` parameters.
+    /// A WeChat JSAPI order (公众号): `TRADE_TYPE=JSAPI` is set; the reply's `jsapi` holds
+    /// the six parameters for `WeixinJSBridge`.
     pub fn create_jsapi_order(&self, request: OrderRequest) -> Result<OrderReply> {
         named(
             self.inner.create_jsapi_order(&request.to_core()?),
@@ -330,17 +333,12 @@ impl SosopayClient {
         )
     }
 
-    /// Queries an order (retried on transient failures).
+    /// Queries an order (retried on transport errors and 5xx).
     pub fn query(&self, request: QueryRequest) -> Result<QueryReply> {
         named(self.inner.query(&request.to_core()?), QueryRequest::FIELDS)
     }
 
-    /// Queries an order by the merchant's charge code.
-    pub fn query_charge(&self, charge_code: String) -> Result<QueryReply> {
-        Ok(self.inner.query_charge(&charge_code)?.into())
-    }
-
-    /// Refunds (part of) a paid order. Reuse `outRefundNo` to retry safely.
+    /// A refund (partial or full). Reuse `outRefundNo` to retry a refund safely.
     pub fn refund(&self, request: RefundRequest) -> Result<RefundReply> {
         named(
             self.inner.refund(&request.to_core()?),
@@ -348,7 +346,9 @@ impl SosopayClient {
         )
     }
 
-    /// Cancels an order (reverses it if it was paid).
+    /// Cancels (reverses) an order: immediately, or as an application (`opType=ACO`). Retried
+    /// like a query; `AREADY_REVOKED` on a retry means an earlier attempt worked, and is
+    /// returned as a reply with that code rather than as an error.
     pub fn cancel(&self, request: CancelRequest) -> Result<CancelReply> {
         named(
             self.inner.cancel(&request.to_core()?),
@@ -356,12 +356,19 @@ impl SosopayClient {
         )
     }
 
-    /// A mobile data top-up.
+    /// A mobile data top-up (`platService/flowRecharge/{BUSI_CODE}`).
     pub fn flow_recharge(&self, request: FlowRechargeRequest) -> Result<FlowRechargeReply> {
         named(
             self.inner.flow_recharge(&request.to_core()?),
             FlowRechargeRequest::FIELDS,
         )
+    }
+
+    // --- end of generated
+
+    /// Queries an order by the merchant's charge code.
+    pub fn query_charge(&self, charge_code: String) -> Result<QueryReply> {
+        Ok(self.inner.query_charge(&charge_code)?.into())
     }
 
     /// The till flow: micropay, then settle any unknown outcome by querying, and cancel at the

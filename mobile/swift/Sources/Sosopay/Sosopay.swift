@@ -1764,28 +1764,32 @@ public protocol SosopayClientProtocol: AnyObject, Sendable {
     func busiCode()  -> String
     
     /**
-     * Cancels an order (reverses it if it was paid).
+     * Cancels (reverses) an order: immediately, or as an application (`opType=ACO`). Retried
+     * like a query; `AREADY_REVOKED` on a retry means an earlier attempt worked, and is
+     * returned as a reply with that code rather than as an error.
      */
     func cancel(request: CancelRequest) throws  -> CancelReply
     
     /**
-     * A WeChat JSAPI order (`order` with `TRADE_TYPE=JSAPI`): returns the `jsapi` parameters.
+     * A WeChat JSAPI order (公众号): `TRADE_TYPE=JSAPI` is set; the reply's `jsapi` holds
+     * the six parameters for `WeixinJSBridge`.
      */
     func createJsapiOrder(request: OrderRequest) throws  -> OrderReply
     
     /**
-     * A QR order (`order`): render `barCode` as a QR code for the customer to scan.
+     * A QR order (主扫): the reply's `barCode` is the link to render as a QR code.
      */
     func createQrOrder(request: OrderRequest) throws  -> OrderReply
     
     /**
-     * A mobile data top-up.
+     * A mobile data top-up (`platService/flowRecharge/{BUSI_CODE}`).
      */
     func flowRecharge(request: FlowRechargeRequest) throws  -> FlowRechargeReply
     
     /**
-     * Micropay (`preOrder`): charges the scanned code. A success may still be awaiting the
-     * customer's confirmation (state AwaitingPayment): prefer `micropayAndWait` at a till.
+     * Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
+     * request up to 80 s while the customer confirms. A lost reply is an error whose
+     * `outcomeUnknown` is true: prefer `micropayAndWait`, which settles it.
      */
     func micropay(request: MicropayRequest) throws  -> OrderReply
     
@@ -1814,7 +1818,7 @@ public protocol SosopayClientProtocol: AnyObject, Sendable {
     func micropayAndWaitAsync(request: MicropayRequest, options: WaitOptions?, cancel: CancelToken?, progress: FlowProgress?) async throws  -> PaymentOutcome
     
     /**
-     * Queries an order (retried on transient failures).
+     * Queries an order (retried on transport errors and 5xx).
      */
     func query(request: QueryRequest) throws  -> QueryReply
     
@@ -1824,7 +1828,7 @@ public protocol SosopayClientProtocol: AnyObject, Sendable {
     func queryCharge(chargeCode: String) throws  -> QueryReply
     
     /**
-     * Refunds (part of) a paid order. Reuse `outRefundNo` to retry safely.
+     * A refund (partial or full). Reuse `outRefundNo` to retry a refund safely.
      */
     func refund(request: RefundRequest) throws  -> RefundReply
     
@@ -1938,7 +1942,9 @@ open func busiCode() -> String  {
 }
     
     /**
-     * Cancels an order (reverses it if it was paid).
+     * Cancels (reverses) an order: immediately, or as an application (`opType=ACO`). Retried
+     * like a query; `AREADY_REVOKED` on a retry means an earlier attempt worked, and is
+     * returned as a reply with that code rather than as an error.
      */
 open func cancel(request: CancelRequest)throws  -> CancelReply  {
     return try  FfiConverterTypeCancelReply_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
@@ -1951,7 +1957,8 @@ open func cancel(request: CancelRequest)throws  -> CancelReply  {
 }
     
     /**
-     * A WeChat JSAPI order (`order` with `TRADE_TYPE=JSAPI`): returns the `jsapi` parameters.
+     * A WeChat JSAPI order (公众号): `TRADE_TYPE=JSAPI` is set; the reply's `jsapi` holds
+     * the six parameters for `WeixinJSBridge`.
      */
 open func createJsapiOrder(request: OrderRequest)throws  -> OrderReply  {
     return try  FfiConverterTypeOrderReply_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
@@ -1964,7 +1971,7 @@ open func createJsapiOrder(request: OrderRequest)throws  -> OrderReply  {
 }
     
     /**
-     * A QR order (`order`): render `barCode` as a QR code for the customer to scan.
+     * A QR order (主扫): the reply's `barCode` is the link to render as a QR code.
      */
 open func createQrOrder(request: OrderRequest)throws  -> OrderReply  {
     return try  FfiConverterTypeOrderReply_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
@@ -1977,7 +1984,7 @@ open func createQrOrder(request: OrderRequest)throws  -> OrderReply  {
 }
     
     /**
-     * A mobile data top-up.
+     * A mobile data top-up (`platService/flowRecharge/{BUSI_CODE}`).
      */
 open func flowRecharge(request: FlowRechargeRequest)throws  -> FlowRechargeReply  {
     return try  FfiConverterTypeFlowRechargeReply_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
@@ -1990,8 +1997,9 @@ open func flowRecharge(request: FlowRechargeRequest)throws  -> FlowRechargeReply
 }
     
     /**
-     * Micropay (`preOrder`): charges the scanned code. A success may still be awaiting the
-     * customer's confirmation (state AwaitingPayment): prefer `micropayAndWait` at a till.
+     * Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
+     * request up to 80 s while the customer confirms. A lost reply is an error whose
+     * `outcomeUnknown` is true: prefer `micropayAndWait`, which settles it.
      */
 open func micropay(request: MicropayRequest)throws  -> OrderReply  {
     return try  FfiConverterTypeOrderReply_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
@@ -2053,7 +2061,7 @@ open func micropayAndWaitAsync(request: MicropayRequest, options: WaitOptions? =
 }
     
     /**
-     * Queries an order (retried on transient failures).
+     * Queries an order (retried on transport errors and 5xx).
      */
 open func query(request: QueryRequest)throws  -> QueryReply  {
     return try  FfiConverterTypeQueryReply_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
@@ -2079,7 +2087,7 @@ open func queryCharge(chargeCode: String)throws  -> QueryReply  {
 }
     
     /**
-     * Refunds (part of) a paid order. Reuse `outRefundNo` to retry safely.
+     * A refund (partial or full). Reuse `outRefundNo` to retry a refund safely.
      */
 open func refund(request: RefundRequest)throws  -> RefundReply  {
     return try  FfiConverterTypeRefundReply_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
@@ -8320,19 +8328,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_busi_code() != 14252) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() != 1418) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() != 530) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() != 2089) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() != 3924) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order() != 26210) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order() != 27075) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() != 14460) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() != 21875) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() != 26940) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() != 60538) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() != 32295) {
@@ -8341,13 +8349,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() != 25641) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() != 55305) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() != 2716) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge() != 34513) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 26919) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 53607) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() != 64458) {

@@ -1236,19 +1236,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_busi_code() and 0xFFFF) != 14252) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() and 0xFFFF) != 1418) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() and 0xFFFF) != 530) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() and 0xFFFF) != 2089) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() and 0xFFFF) != 3924) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order() and 0xFFFF) != 26210) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order() and 0xFFFF) != 27075) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() and 0xFFFF) != 14460) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() and 0xFFFF) != 21875) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() and 0xFFFF) != 26940) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() and 0xFFFF) != 60538) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() and 0xFFFF) != 32295) {
@@ -1257,13 +1257,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() and 0xFFFF) != 25641) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() and 0xFFFF) != 55305) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() and 0xFFFF) != 2716) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge() and 0xFFFF) != 34513) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 26919) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 53607) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() and 0xFFFF) != 64458) {
@@ -3789,28 +3789,32 @@ public interface SosopayClientInterface {
     fun `busiCode`(): kotlin.String
     
     /**
-     * Cancels an order (reverses it if it was paid).
+     * Cancels (reverses) an order: immediately, or as an application (`opType=ACO`). Retried
+     * like a query; `AREADY_REVOKED` on a retry means an earlier attempt worked, and is
+     * returned as a reply with that code rather than as an error.
      */
     fun `cancel`(`request`: CancelRequest): CancelReply
     
     /**
-     * A WeChat JSAPI order (`order` with `TRADE_TYPE=JSAPI`): returns the `jsapi` parameters.
+     * A WeChat JSAPI order (公众号): `TRADE_TYPE=JSAPI` is set; the reply's `jsapi` holds
+     * the six parameters for `WeixinJSBridge`.
      */
     fun `createJsapiOrder`(`request`: OrderRequest): OrderReply
     
     /**
-     * A QR order (`order`): render `barCode` as a QR code for the customer to scan.
+     * A QR order (主扫): the reply's `barCode` is the link to render as a QR code.
      */
     fun `createQrOrder`(`request`: OrderRequest): OrderReply
     
     /**
-     * A mobile data top-up.
+     * A mobile data top-up (`platService/flowRecharge/{BUSI_CODE}`).
      */
     fun `flowRecharge`(`request`: FlowRechargeRequest): FlowRechargeReply
     
     /**
-     * Micropay (`preOrder`): charges the scanned code. A success may still be awaiting the
-     * customer's confirmation (state AwaitingPayment): prefer `micropayAndWait` at a till.
+     * Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
+     * request up to 80 s while the customer confirms. A lost reply is an error whose
+     * `outcomeUnknown` is true: prefer `micropayAndWait`, which settles it.
      */
     fun `micropay`(`request`: MicropayRequest): OrderReply
     
@@ -3839,7 +3843,7 @@ public interface SosopayClientInterface {
     suspend fun `micropayAndWaitAsync`(`request`: MicropayRequest, `options`: WaitOptions? = null, `cancel`: CancelToken? = null, `progress`: FlowProgress? = null): PaymentOutcome
     
     /**
-     * Queries an order (retried on transient failures).
+     * Queries an order (retried on transport errors and 5xx).
      */
     fun `query`(`request`: QueryRequest): QueryReply
     
@@ -3849,7 +3853,7 @@ public interface SosopayClientInterface {
     fun `queryCharge`(`chargeCode`: kotlin.String): QueryReply
     
     /**
-     * Refunds (part of) a paid order. Reuse `outRefundNo` to retry safely.
+     * A refund (partial or full). Reuse `outRefundNo` to retry a refund safely.
      */
     fun `refund`(`request`: RefundRequest): RefundReply
     
@@ -4022,7 +4026,9 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
 
     
     /**
-     * Cancels an order (reverses it if it was paid).
+     * Cancels (reverses) an order: immediately, or as an application (`opType=ACO`). Retried
+     * like a query; `AREADY_REVOKED` on a retry means an earlier attempt worked, and is
+     * returned as a reply with that code rather than as an error.
      */
     @Throws(SosopayException::class)override fun `cancel`(`request`: CancelRequest): CancelReply {
             return FfiConverterTypeCancelReply.lift(
@@ -4040,7 +4046,8 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
 
     
     /**
-     * A WeChat JSAPI order (`order` with `TRADE_TYPE=JSAPI`): returns the `jsapi` parameters.
+     * A WeChat JSAPI order (公众号): `TRADE_TYPE=JSAPI` is set; the reply's `jsapi` holds
+     * the six parameters for `WeixinJSBridge`.
      */
     @Throws(SosopayException::class)override fun `createJsapiOrder`(`request`: OrderRequest): OrderReply {
             return FfiConverterTypeOrderReply.lift(
@@ -4058,7 +4065,7 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
 
     
     /**
-     * A QR order (`order`): render `barCode` as a QR code for the customer to scan.
+     * A QR order (主扫): the reply's `barCode` is the link to render as a QR code.
      */
     @Throws(SosopayException::class)override fun `createQrOrder`(`request`: OrderRequest): OrderReply {
             return FfiConverterTypeOrderReply.lift(
@@ -4076,7 +4083,7 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
 
     
     /**
-     * A mobile data top-up.
+     * A mobile data top-up (`platService/flowRecharge/{BUSI_CODE}`).
      */
     @Throws(SosopayException::class)override fun `flowRecharge`(`request`: FlowRechargeRequest): FlowRechargeReply {
             return FfiConverterTypeFlowRechargeReply.lift(
@@ -4094,8 +4101,9 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
 
     
     /**
-     * Micropay (`preOrder`): charges the scanned code. A success may still be awaiting the
-     * customer's confirmation (state AwaitingPayment): prefer `micropayAndWait` at a till.
+     * Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
+     * request up to 80 s while the customer confirms. A lost reply is an error whose
+     * `outcomeUnknown` is true: prefer `micropayAndWait`, which settles it.
      */
     @Throws(SosopayException::class)override fun `micropay`(`request`: MicropayRequest): OrderReply {
             return FfiConverterTypeOrderReply.lift(
@@ -4176,7 +4184,7 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
 
     
     /**
-     * Queries an order (retried on transient failures).
+     * Queries an order (retried on transport errors and 5xx).
      */
     @Throws(SosopayException::class)override fun `query`(`request`: QueryRequest): QueryReply {
             return FfiConverterTypeQueryReply.lift(
@@ -4212,7 +4220,7 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
 
     
     /**
-     * Refunds (part of) a paid order. Reuse `outRefundNo` to retry safely.
+     * A refund (partial or full). Reuse `outRefundNo` to retry a refund safely.
      */
     @Throws(SosopayException::class)override fun `refund`(`request`: RefundRequest): RefundReply {
             return FfiConverterTypeRefundReply.lift(
