@@ -365,15 +365,18 @@ pub fn parse_format(name: Option<&str>, field: &str) -> Result<Format> {
     let Some(name) = name else {
         return Ok(Format::Json);
     };
-    match [Format::Json, Format::Xml]
+    match Format::ALL
         .into_iter()
         .find(|f| f.name().eq_ignore_ascii_case(name))
     {
         Some(f) => Ok(f),
-        None => Err(Error::validation(
-            field,
-            format!("{name:?} is not json or xml"),
-        )),
+        None => {
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            Err(Error::validation(
+                field,
+                format!("{name:?} is not {}", names.join(" or ")),
+            ))
+        }
     }
 }
 

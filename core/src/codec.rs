@@ -27,6 +27,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order errors list them.
+    pub const ALL: [Format; 2] = [Format::Json, Format::Xml];
+
     /// The name a client setting gives it (`json`, `xml`), as [`crate::client::parse_format`]
     /// reads it.
     pub fn name(self) -> &'static str {
