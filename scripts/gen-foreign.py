@@ -1051,7 +1051,6 @@ class PythonRequests:
                 params.append(f"{name}: Union[{base}, str, int]" if req else f"{name}: Union[{base}, str, int, None] = None")
             elif ty == "Vec<Goods>":
                 params.append(f"{name}: Optional[Sequence[Goods]] = None")
-                value = f"_goods({name})"
             elif base == "String":
                 params.append(f"{name}: str" if req else f"{name}: Optional[str] = None")
             elif ty == "bool":

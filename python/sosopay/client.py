@@ -48,18 +48,6 @@ DEFAULT_MAX_WORKERS = 64
 ProgressCallback = Callable[[FlowEvent], None]
 
 
-def _goods(goods: Optional[Sequence[Goods]]) -> Optional[Sequence[Goods]]:
-    if goods is None:
-        return None
-    if isinstance(goods, (str, bytes, dict)) or not hasattr(goods, "__iter__"):
-        raise TypeError(f"goods: expected a list of sosopay.Goods, got {type(goods).__name__}")
-    items = list(goods)
-    for i, g in enumerate(items):
-        if not isinstance(g, Goods):
-            raise TypeError(f"goods[{i}]: expected sosopay.Goods, got {type(g).__name__}")
-    return items
-
-
 def _query_code(code: Optional[str], charge_code: Optional[str]) -> str:
     if code is not None and charge_code is not None and code != charge_code:
         raise TypeError("query: give code or charge_code, not both")
@@ -209,7 +197,7 @@ class Client:
                     "register_id": register_id,
                     "merchant_para": merchant_para,
                     "time_expire": time_expire,
-                    "goods": _goods(goods),
+                    "goods": goods,
                     "verify_codes": verify_codes,
                     "notify_url": notify_url,
                 },
@@ -251,7 +239,7 @@ class Client:
                     "merchant_para": merchant_para,
                     "time_expire": time_expire,
                     "notify_url": notify_url,
-                    "goods": _goods(goods),
+                    "goods": goods,
                     "verify_codes": verify_codes,
                     "trade_type": trade_type,
                     "sub_appid": sub_appid,
@@ -295,7 +283,7 @@ class Client:
                     "merchant_para": merchant_para,
                     "time_expire": time_expire,
                     "notify_url": notify_url,
-                    "goods": _goods(goods),
+                    "goods": goods,
                     "verify_codes": verify_codes,
                     "sub_appid": sub_appid,
                 },
@@ -443,7 +431,7 @@ class Client:
                     "register_id": register_id,
                     "merchant_para": merchant_para,
                     "time_expire": time_expire,
-                    "goods": _goods(goods),
+                    "goods": goods,
                     "verify_codes": verify_codes,
                     "notify_url": notify_url,
                 },

@@ -80,6 +80,12 @@ def test_a_goods_item_is_checked_when_built_and_immutable() -> None:
     c = offline_client()
     with pytest.raises(TypeError, match=r"goods\[1\]"):
         micropay(c, amount="1.00", goods=[g, {"id": "1"}])
+    for not_a_list in ("goods", {"id": "1"}, 5):
+        with pytest.raises(TypeError, match="goods: expected a list of sosopay.Goods"):
+            micropay(c, amount="1.00", goods=not_a_list)
+    # Any iterable of items will do; it is read before anything is sent.
+    with pytest.raises(sosopay.TransportError):
+        micropay(c, amount="1.00", goods=(x for x in [g]))
 
 
 @pytest.mark.parametrize("bad", ["", "-1", "1.234", "1e3", "NaN", "0x10", "1,00", "99999999999999999999"])

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString};
+use pyo3::types::{PyBool, PyDict, PyInt, PyString};
 use sosopay::models::Goods;
 use sosopay::Amount;
 
@@ -195,12 +195,22 @@ impl<'py> Args<'_, 'py> {
         let Some(v) = self.get(name)? else {
             return Ok(Vec::new());
         };
-        let list = v
-            .cast::<PyList>()
-            .map_err(|_| type_error(name, "expected a list of sosopay.Goods"))?;
-        list.iter()
+        let wrong = || {
+            type_error(
+                name,
+                &format!("expected a list of sosopay.Goods, got {}", type_name(&v)),
+            )
+        };
+        if v.is_instance_of::<PyString>()
+            || v.is_instance_of::<pyo3::types::PyBytes>()
+            || v.is_instance_of::<PyDict>()
+        {
+            return Err(wrong());
+        }
+        let items = v.try_iter().map_err(|_| wrong())?;
+        items
             .enumerate()
-            .map(|(i, g)| goods_item(&g, &format!("{name}[{i}]")))
+            .map(|(i, g)| goods_item(&g?, &format!("{name}[{i}]")))
             .collect()
     }
 }
