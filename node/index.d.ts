@@ -135,9 +135,9 @@ export declare class Envelope {
   /** Expands the key once. */
   constructor(key: string)
   /** Signs a POST body (timestamp: now in ms when absent). */
-  sign(body: string | Buffer, timestamp?: string | number): string
+  signBody(body: string | Buffer, timestamp?: string | number): string
   /** Verifies a body signature; throws `SignatureError` when it does not match. */
-  verify(sign: string, body: string | Buffer): VerifiedSignature
+  verifyBody(sign: string, body: string | Buffer): VerifiedSignature
   /** Encrypts; returns Base64. */
   encrypt(plaintext: string | Buffer): string
   /** Decodes Base64 and decrypts; returns the plaintext bytes. */
@@ -993,6 +993,12 @@ export declare function signQuery(key: string, chargeCode: string, timestamp?: s
  * and the defaults (ms). An invalid table name is a `ValidationError` naming `table`.
  */
 export declare function storeWire(table: string): any
+
+/**
+ * The body as it is signed: every Java `\s` character removed, also inside string values
+ * (other Unicode spaces are kept).
+ */
+export declare function stripJavaWhitespace(body: string): string
 
 /**
  * A test payment code (the sandbox's `codes::code_from_parts`); the message names the argument

@@ -851,6 +851,7 @@ module.exports.signBody = nativeBinding.signBody
 module.exports.signCancel = nativeBinding.signCancel
 module.exports.signQuery = nativeBinding.signQuery
 module.exports.storeWire = nativeBinding.storeWire
+module.exports.stripJavaWhitespace = nativeBinding.stripJavaWhitespace
 module.exports.testCode = nativeBinding.testCode
 module.exports.verifyBody = nativeBinding.verifyBody
 module.exports.verifyCancel = nativeBinding.verifyCancel

@@ -178,6 +178,7 @@ module.exports = {
   verifyCancel: wrapSync(native.verifyCancel),
   sign: signBody,
   verify: verifyBody,
+  stripJavaWhitespace: wrapSync(native.stripJavaWhitespace),
   encrypt: wrapSync(native.encrypt),
   decrypt: wrapSync(native.decrypt),
   parseNotification: wrapSync(native.parseNotification),

@@ -41,6 +41,7 @@ export const {
   signBody,
   signCancel,
   signQuery,
+  stripJavaWhitespace,
   verify,
   verifyBody,
   verifyCancel,

@@ -31,9 +31,9 @@ test('Envelope seal/open round-trips and checks the signature', () => {
   assert.throws(() => env.decrypt('AAAA'), (e) => e instanceof sosopay.CryptoError && e.code === 'crypto')
   assert.throws(() => new sosopay.Envelope('ANOTHERKEY123456789012345').open(sealed.sign, sealed.ciphertext), (e) => e instanceof sosopay.CryptoError || e instanceof sosopay.SignatureError)
   // default timestamp: now, in milliseconds
-  const ts = Number(env.sign(BODY).split(':')[1])
+  const ts = Number(env.signBody(BODY).split(':')[1])
   assert.ok(Math.abs(ts - Date.now()) < 60000)
-  const v = env.verify(env.sign(BODY, '1473431447'), BODY)
+  const v = env.verifyBody(env.signBody(BODY, '1473431447'), BODY)
   assert.deepEqual(v, { timestamp: '1473431447', timestampMs: 1473431447000 })
 })
 

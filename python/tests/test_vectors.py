@@ -80,7 +80,10 @@ def test_default_timestamp_is_now_in_ms() -> None:
     sign = sosopay.sign_body("k", "{}")
     ts = sign.split(":")[1]
     assert len(ts) == 13
-    assert sosopay.verify_body("k", sign, "{}") == int(ts)
+    verified = sosopay.verify_body("k", sign, "{}")
+    assert verified.timestamp_ms == int(ts) and verified.timestamp == ts
+    assert verified == sosopay.Envelope("k").verify_body(sign, "{}")
+    assert repr(verified) == f"VerifiedSignature(timestamp='{ts}', timestamp_ms={ts})"
 
 
 def test_bad_timestamp_and_key() -> None:

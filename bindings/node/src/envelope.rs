@@ -149,6 +149,13 @@ pub fn verify_cancel(
         .napi()
 }
 
+/// The body as it is signed: every Java `\s` character removed, also inside string values
+/// (other Unicode spaces are kept).
+#[napi(js_name = "stripJavaWhitespace")]
+pub fn strip_java_whitespace(#[napi(ts_arg_type = "string")] body: Text<Body>) -> String {
+    core_env::strip_java_whitespace(&body).into_owned()
+}
+
 /// 3DES-EDE3-ECB-PKCS#7 encrypts with the merchant key's derived 3DES key; returns Base64.
 /// For many calls with one key, an `Envelope` keeps the key schedule.
 #[napi(ts_return_type = "string")]
@@ -200,7 +207,7 @@ impl Envelope {
 
     /// Signs a POST body (timestamp: now in ms when absent).
     #[napi]
-    pub fn sign(
+    pub fn sign_body(
         &self,
         #[napi(ts_arg_type = "string | Buffer")] body: Data<Body>,
         #[napi(ts_arg_type = "string | number")] timestamp: Option<TextOrNumber<Timestamp>>,
@@ -213,7 +220,7 @@ impl Envelope {
 
     /// Verifies a body signature; throws `SignatureError` when it does not match.
     #[napi]
-    pub fn verify(
+    pub fn verify_body(
         &self,
         #[napi(ts_arg_type = "string")] sign: Text<Sign>,
         #[napi(ts_arg_type = "string | Buffer")] body: Data<Body>,

@@ -65,18 +65,51 @@ pub fn sign_cancel(
     core::sign_cancel(&k, &timestamp_arg(timestamp)?, &charge_code, &busi_code).or_py(py)
 }
 
-/// Raises `SignatureError` unless `sign` signs `body`; returns the timestamp in Unix ms.
+/// A signature that verified: its timestamp.
+#[pyclass(
+    frozen,
+    eq,
+    get_all,
+    name = "VerifiedSignature",
+    module = "sosopay._native"
+)]
+#[derive(PartialEq, Eq)]
+pub struct PyVerified {
+    /// The timestamp text as sent (10 digits of seconds or 13 of milliseconds).
+    timestamp: String,
+    /// The timestamp in Unix milliseconds (a 10-digit timestamp is read as seconds).
+    timestamp_ms: u64,
+}
+
+#[pymethods]
+impl PyVerified {
+    fn __repr__(&self) -> String {
+        format!(
+            "VerifiedSignature(timestamp='{}', timestamp_ms={})",
+            self.timestamp, self.timestamp_ms
+        )
+    }
+}
+
+impl From<core::Signature> for PyVerified {
+    fn from(s: core::Signature) -> Self {
+        PyVerified {
+            timestamp: s.timestamp().to_owned(),
+            timestamp_ms: s.timestamp_millis(),
+        }
+    }
+}
+
+/// Raises `SignatureError` unless `sign` signs `body`; returns the verified timestamp.
 #[pyfunction]
 pub fn verify_body(
     py: Python<'_>,
     key: Text<Key>,
     sign: Text<Sign>,
     body: Text<Body>,
-) -> PyResult<u64> {
+) -> PyResult<PyVerified> {
     let k = self::key(py, &key)?;
-    Ok(core::verify_body(&k, &sign, &body)
-        .or_py(py)?
-        .timestamp_millis())
+    Ok(core::verify_body(&k, &sign, &body).or_py(py)?.into())
 }
 
 /// Raises `SignatureError` unless `sign` signs the query of `charge_code`.
@@ -86,11 +119,11 @@ pub fn verify_query(
     key: Text<Key>,
     sign: Text<Sign>,
     charge_code: Text<ChargeCode>,
-) -> PyResult<u64> {
+) -> PyResult<PyVerified> {
     let k = self::key(py, &key)?;
     Ok(core::verify_query(&k, &sign, &charge_code)
         .or_py(py)?
-        .timestamp_millis())
+        .into())
 }
 
 /// Raises `SignatureError` unless `sign` signs the cancel of `charge_code` by `busi_code`.
@@ -101,11 +134,11 @@ pub fn verify_cancel(
     sign: Text<Sign>,
     charge_code: Text<ChargeCode>,
     busi_code: Text<BusiCode>,
-) -> PyResult<u64> {
+) -> PyResult<PyVerified> {
     let k = self::key(py, &key)?;
     Ok(core::verify_cancel(&k, &sign, &charge_code, &busi_code)
         .or_py(py)?
-        .timestamp_millis())
+        .into())
 }
 
 /// 3DES-encrypts `plaintext` (str as UTF-8, or bytes) with `key`; returns Base64.
@@ -177,11 +210,16 @@ impl PyEnvelope {
             .or_py(py)
     }
 
-    /// Raises `SignatureError` unless `sign` signs `body`; returns the timestamp in Unix ms.
-    fn verify_body(&self, py: Python<'_>, sign: Text<Sign>, body: Text<Body>) -> PyResult<u64> {
+    /// Raises `SignatureError` unless `sign` signs `body`; returns the verified timestamp.
+    fn verify_body(
+        &self,
+        py: Python<'_>,
+        sign: Text<Sign>,
+        body: Text<Body>,
+    ) -> PyResult<PyVerified> {
         Ok(core::verify_body(self.inner.key(), &sign, &body)
             .or_py(py)?
-            .timestamp_millis())
+            .into())
     }
 
     /// Encrypts (str as UTF-8, or bytes) to Base64.

@@ -33,6 +33,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(envelope::decrypt, m)?)?;
     m.add_function(wrap_pyfunction!(envelope::strip_java_whitespace, m)?)?;
     m.add_class::<envelope::PyEnvelope>()?;
+    m.add_class::<envelope::PyVerified>()?;
     m.add_function(wrap_pyfunction!(convert::_enum_members, m)?)?;
     m.add_function(wrap_pyfunction!(convert::_normalize_enum, m)?)?;
     m.add_function(wrap_pyfunction!(convert::_dictionary_rule, m)?)?;

@@ -32,47 +32,61 @@ impl MerchantKey {
 pub struct VerifiedSignature {
     /// The timestamp text as sent (10 digits of seconds or 13 of milliseconds).
     pub timestamp: String,
-    /// The timestamp in Unix milliseconds.
-    pub timestamp_millis: i64,
+    /// The timestamp in Unix milliseconds (a 10-digit timestamp is read as seconds).
+    pub timestamp_ms: i64,
 }
 
 impl From<sosopay::Signature> for VerifiedSignature {
     fn from(s: sosopay::Signature) -> Self {
         VerifiedSignature {
             timestamp: s.timestamp().to_owned(),
-            timestamp_millis: i64::try_from(s.timestamp_millis()).unwrap_or(i64::MAX),
+            timestamp_ms: i64::try_from(s.timestamp_millis()).unwrap_or(i64::MAX),
         }
     }
 }
 
+/// The timestamp to sign with: the one given, or now in Unix milliseconds.
+fn timestamp_or_now(timestamp: Option<String>) -> String {
+    timestamp.unwrap_or_else(|| sosopay::envelope::now_millis().to_string())
+}
+
 /// Signature of a POST body (preOrder, order, refund, flowRecharge) or notification body:
-/// `md5(timestamp + key + body without Java whitespace) + ":" + timestamp`.
-#[uniffi::export]
-pub fn sign_body(key: Arc<MerchantKey>, timestamp: String, body: String) -> Result<String> {
-    Ok(sosopay::envelope::sign_body(&key.0, &timestamp, &body)?)
+/// `md5(timestamp + key + body without Java whitespace) + ":" + timestamp`. `timestamp`
+/// defaults to now in milliseconds.
+#[uniffi::export(default(timestamp = None))]
+pub fn sign_body(key: Arc<MerchantKey>, body: String, timestamp: Option<String>) -> Result<String> {
+    Ok(sosopay::envelope::sign_body(
+        &key.0,
+        &timestamp_or_now(timestamp),
+        &body,
+    )?)
 }
 
 /// Signature of a query: over the `CHARGE_CODE` alone.
-#[uniffi::export]
-pub fn sign_query(key: Arc<MerchantKey>, timestamp: String, charge_code: String) -> Result<String> {
+#[uniffi::export(default(timestamp = None))]
+pub fn sign_query(
+    key: Arc<MerchantKey>,
+    charge_code: String,
+    timestamp: Option<String>,
+) -> Result<String> {
     Ok(sosopay::envelope::sign_query(
         &key.0,
-        &timestamp,
+        &timestamp_or_now(timestamp),
         &charge_code,
     )?)
 }
 
 /// Signature of a cancel: over `chargeCode={CHARGE_CODE}&busiCode={BUSI_CODE}`.
-#[uniffi::export]
+#[uniffi::export(default(timestamp = None))]
 pub fn sign_cancel(
     key: Arc<MerchantKey>,
-    timestamp: String,
     charge_code: String,
     busi_code: String,
+    timestamp: Option<String>,
 ) -> Result<String> {
     Ok(sosopay::envelope::sign_cancel(
         &key.0,
-        &timestamp,
+        &timestamp_or_now(timestamp),
         &charge_code,
         &busi_code,
     )?)
@@ -121,7 +135,7 @@ pub struct SealedBody {
     /// The `sign` query parameter.
     pub sign: String,
     /// The Base64 3DES ciphertext to send as the body.
-    pub ciphertext_base64: String,
+    pub ciphertext: String,
 }
 
 #[uniffi::export]
@@ -132,9 +146,15 @@ impl Envelope {
         Arc::new(Envelope(sosopay::Envelope::new(key.0.clone())))
     }
 
-    /// Signs a POST body with the given timestamp.
-    pub fn sign_body(&self, timestamp: String, body: String) -> Result<String> {
-        Ok(self.0.sign_body(&timestamp, &body)?)
+    /// Signs a POST body (timestamp: now in milliseconds when absent).
+    #[uniffi::method(default(timestamp = None))]
+    pub fn sign_body(&self, body: String, timestamp: Option<String>) -> Result<String> {
+        Ok(self.0.sign_body(&timestamp_or_now(timestamp), &body)?)
+    }
+
+    /// Verifies a body signature; throws `Signature` saying why it failed.
+    pub fn verify_body(&self, sign: String, body: String) -> Result<VerifiedSignature> {
+        Ok(sosopay::envelope::verify_body(self.0.key(), &sign, &body)?.into())
     }
 
     /// 3DES-EDE3-ECB-PKCS#7 encrypts bytes; returns standard Base64 with padding.
@@ -149,27 +169,25 @@ impl Envelope {
 
     /// Decodes Base64 (whitespace tolerated) and decrypts; throws `Crypto` on garbage or the
     /// wrong key.
-    pub fn decrypt(&self, ciphertext_base64: String) -> Result<Vec<u8>> {
-        Ok(self.0.decrypt(&ciphertext_base64)?)
+    pub fn decrypt(&self, ciphertext: String) -> Result<Vec<u8>> {
+        Ok(self.0.decrypt(&ciphertext)?)
     }
 
     /// Decrypts and requires UTF-8 plaintext.
-    pub fn decrypt_string(&self, ciphertext_base64: String) -> Result<String> {
-        Ok(self.0.decrypt_to_string(&ciphertext_base64)?)
+    pub fn decrypt_string(&self, ciphertext: String) -> Result<String> {
+        Ok(self.0.decrypt_to_string(&ciphertext)?)
     }
 
-    /// Signs then encrypts a POST body.
-    pub fn seal(&self, timestamp: String, body: String) -> Result<SealedBody> {
-        let (sign, ciphertext_base64) = self.0.seal(&timestamp, &body)?;
-        Ok(SealedBody {
-            sign,
-            ciphertext_base64,
-        })
+    /// Signs then encrypts a POST body (timestamp: now in milliseconds when absent).
+    #[uniffi::method(default(timestamp = None))]
+    pub fn seal(&self, body: String, timestamp: Option<String>) -> Result<SealedBody> {
+        let (sign, ciphertext) = self.0.seal(&timestamp_or_now(timestamp), &body)?;
+        Ok(SealedBody { sign, ciphertext })
     }
 
     /// Decrypts a sealed body and verifies its signature; returns the plaintext.
-    pub fn open(&self, sign: String, ciphertext_base64: String) -> Result<String> {
-        Ok(self.0.open(&sign, &ciphertext_base64)?)
+    pub fn open(&self, sign: String, ciphertext: String) -> Result<String> {
+        Ok(self.0.open(&sign, &ciphertext)?)
     }
 }
 
@@ -191,14 +209,17 @@ mod tests {
         let k = MerchantKey::new("k".into()).expect("key");
         let e = Envelope::new(k.clone());
         let s = e
-            .seal("1473431447".into(), "{\"A\": 1}".into())
+            .seal("{\"A\": 1}".into(), Some("1473431447".into()))
             .expect("seal");
         assert_eq!(
-            e.open(s.sign.clone(), s.ciphertext_base64.clone())
-                .expect("open"),
+            e.open(s.sign.clone(), s.ciphertext.clone()).expect("open"),
             "{\"A\": 1}"
         );
-        let v = verify_body(k, s.sign, "{\"A\":1}".into()).expect("verify");
-        assert_eq!(v.timestamp_millis, 1_473_431_447_000);
+        let v = verify_body(k, s.sign.clone(), "{\"A\":1}".into()).expect("verify");
+        assert_eq!(v.timestamp_ms, 1_473_431_447_000);
+        assert_eq!(
+            e.verify_body(s.sign, "{\"A\":1}".into()).expect("verify"),
+            v
+        );
     }
 }

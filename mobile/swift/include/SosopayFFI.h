@@ -397,12 +397,12 @@ uint64_t uniffi_sosopay_uniffi_fn_constructor_envelope_new(uint64_t key, RustCal
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_ENVELOPE_DECRYPT
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_ENVELOPE_DECRYPT
-RustBuffer uniffi_sosopay_uniffi_fn_method_envelope_decrypt(uint64_t ptr, RustBuffer ciphertext_base64, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_sosopay_uniffi_fn_method_envelope_decrypt(uint64_t ptr, RustBuffer ciphertext, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_ENVELOPE_DECRYPT_STRING
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_ENVELOPE_DECRYPT_STRING
-RustBuffer uniffi_sosopay_uniffi_fn_method_envelope_decrypt_string(uint64_t ptr, RustBuffer ciphertext_base64, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_sosopay_uniffi_fn_method_envelope_decrypt_string(uint64_t ptr, RustBuffer ciphertext, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_ENVELOPE_ENCRYPT
@@ -417,17 +417,22 @@ RustBuffer uniffi_sosopay_uniffi_fn_method_envelope_encrypt_string(uint64_t ptr,
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_ENVELOPE_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_ENVELOPE_OPEN
-RustBuffer uniffi_sosopay_uniffi_fn_method_envelope_open(uint64_t ptr, RustBuffer sign, RustBuffer ciphertext_base64, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_sosopay_uniffi_fn_method_envelope_open(uint64_t ptr, RustBuffer sign, RustBuffer ciphertext, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_ENVELOPE_SEAL
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_ENVELOPE_SEAL
-RustBuffer uniffi_sosopay_uniffi_fn_method_envelope_seal(uint64_t ptr, RustBuffer timestamp, RustBuffer body, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_sosopay_uniffi_fn_method_envelope_seal(uint64_t ptr, RustBuffer body, RustBuffer timestamp, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_ENVELOPE_SIGN_BODY
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_ENVELOPE_SIGN_BODY
-RustBuffer uniffi_sosopay_uniffi_fn_method_envelope_sign_body(uint64_t ptr, RustBuffer timestamp, RustBuffer body, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_sosopay_uniffi_fn_method_envelope_sign_body(uint64_t ptr, RustBuffer body, RustBuffer timestamp, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_ENVELOPE_VERIFY_BODY
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_ENVELOPE_VERIFY_BODY
+RustBuffer uniffi_sosopay_uniffi_fn_method_envelope_verify_body(uint64_t ptr, RustBuffer sign, RustBuffer body, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_CLONE_MERCHANTKEY
@@ -714,17 +719,17 @@ RustBuffer uniffi_sosopay_uniffi_fn_func_trade_type_from_wire(RustBuffer raw, Ru
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_FUNC_SIGN_BODY
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_FUNC_SIGN_BODY
-RustBuffer uniffi_sosopay_uniffi_fn_func_sign_body(uint64_t key, RustBuffer timestamp, RustBuffer body, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_sosopay_uniffi_fn_func_sign_body(uint64_t key, RustBuffer body, RustBuffer timestamp, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_FUNC_SIGN_CANCEL
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_FUNC_SIGN_CANCEL
-RustBuffer uniffi_sosopay_uniffi_fn_func_sign_cancel(uint64_t key, RustBuffer timestamp, RustBuffer charge_code, RustBuffer busi_code, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_sosopay_uniffi_fn_func_sign_cancel(uint64_t key, RustBuffer charge_code, RustBuffer busi_code, RustBuffer timestamp, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_FUNC_SIGN_QUERY
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_FUNC_SIGN_QUERY
-RustBuffer uniffi_sosopay_uniffi_fn_func_sign_query(uint64_t key, RustBuffer timestamp, RustBuffer charge_code, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_sosopay_uniffi_fn_func_sign_query(uint64_t key, RustBuffer charge_code, RustBuffer timestamp, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_FUNC_STRIP_JAVA_WHITESPACE
@@ -1276,6 +1281,12 @@ uint16_t uniffi_sosopay_uniffi_checksum_method_envelope_seal(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_ENVELOPE_SIGN_BODY
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_ENVELOPE_SIGN_BODY
 uint16_t uniffi_sosopay_uniffi_checksum_method_envelope_sign_body(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_ENVELOPE_VERIFY_BODY
+#define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_CHECKSUM_METHOD_ENVELOPE_VERIFY_BODY
+uint16_t uniffi_sosopay_uniffi_checksum_method_envelope_verify_body(void
     
 );
 #endif

@@ -766,12 +766,12 @@ public protocol EnvelopeProtocol: AnyObject, Sendable {
      * Decodes Base64 (whitespace tolerated) and decrypts; throws `Crypto` on garbage or the
      * wrong key.
      */
-    func decrypt(ciphertextBase64: String) throws  -> Data
+    func decrypt(ciphertext: String) throws  -> Data
     
     /**
      * Decrypts and requires UTF-8 plaintext.
      */
-    func decryptString(ciphertextBase64: String) throws  -> String
+    func decryptString(ciphertext: String) throws  -> String
     
     /**
      * 3DES-EDE3-ECB-PKCS#7 encrypts bytes; returns standard Base64 with padding.
@@ -786,17 +786,22 @@ public protocol EnvelopeProtocol: AnyObject, Sendable {
     /**
      * Decrypts a sealed body and verifies its signature; returns the plaintext.
      */
-    func `open`(sign: String, ciphertextBase64: String) throws  -> String
+    func `open`(sign: String, ciphertext: String) throws  -> String
     
     /**
-     * Signs then encrypts a POST body.
+     * Signs then encrypts a POST body (timestamp: now in milliseconds when absent).
      */
-    func seal(timestamp: String, body: String) throws  -> SealedBody
+    func seal(body: String, timestamp: String?) throws  -> SealedBody
     
     /**
-     * Signs a POST body with the given timestamp.
+     * Signs a POST body (timestamp: now in milliseconds when absent).
      */
-    func signBody(timestamp: String, body: String) throws  -> String
+    func signBody(body: String, timestamp: String?) throws  -> String
+    
+    /**
+     * Verifies a body signature; throws `Signature` saying why it failed.
+     */
+    func verifyBody(sign: String, body: String) throws  -> VerifiedSignature
     
 }
 /**
@@ -871,12 +876,12 @@ public convenience init(key: MerchantKey) {
      * Decodes Base64 (whitespace tolerated) and decrypts; throws `Crypto` on garbage or the
      * wrong key.
      */
-open func decrypt(ciphertextBase64: String)throws  -> Data  {
+open func decrypt(ciphertext: String)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
         uniffiCallStatus in
     uniffi_sosopay_uniffi_fn_method_envelope_decrypt(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(ciphertextBase64),uniffiCallStatus
+        FfiConverterString.lower(ciphertext),uniffiCallStatus
     )
 })
 }
@@ -884,12 +889,12 @@ open func decrypt(ciphertextBase64: String)throws  -> Data  {
     /**
      * Decrypts and requires UTF-8 plaintext.
      */
-open func decryptString(ciphertextBase64: String)throws  -> String  {
+open func decryptString(ciphertext: String)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
         uniffiCallStatus in
     uniffi_sosopay_uniffi_fn_method_envelope_decrypt_string(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(ciphertextBase64),uniffiCallStatus
+        FfiConverterString.lower(ciphertext),uniffiCallStatus
     )
 })
 }
@@ -923,40 +928,54 @@ open func encryptString(plaintext: String) -> String  {
     /**
      * Decrypts a sealed body and verifies its signature; returns the plaintext.
      */
-open func `open`(sign: String, ciphertextBase64: String)throws  -> String  {
+open func `open`(sign: String, ciphertext: String)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
         uniffiCallStatus in
     uniffi_sosopay_uniffi_fn_method_envelope_open(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(sign),
-        FfiConverterString.lower(ciphertextBase64),uniffiCallStatus
+        FfiConverterString.lower(ciphertext),uniffiCallStatus
     )
 })
 }
     
     /**
-     * Signs then encrypts a POST body.
+     * Signs then encrypts a POST body (timestamp: now in milliseconds when absent).
      */
-open func seal(timestamp: String, body: String)throws  -> SealedBody  {
+open func seal(body: String, timestamp: String? = nil)throws  -> SealedBody  {
     return try  FfiConverterTypeSealedBody_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
         uniffiCallStatus in
     uniffi_sosopay_uniffi_fn_method_envelope_seal(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(timestamp),
-        FfiConverterString.lower(body),uniffiCallStatus
+        FfiConverterString.lower(body),
+        FfiConverterOptionString.lower(timestamp),uniffiCallStatus
     )
 })
 }
     
     /**
-     * Signs a POST body with the given timestamp.
+     * Signs a POST body (timestamp: now in milliseconds when absent).
      */
-open func signBody(timestamp: String, body: String)throws  -> String  {
+open func signBody(body: String, timestamp: String? = nil)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
         uniffiCallStatus in
     uniffi_sosopay_uniffi_fn_method_envelope_sign_body(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(timestamp),
+        FfiConverterString.lower(body),
+        FfiConverterOptionString.lower(timestamp),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Verifies a body signature; throws `Signature` saying why it failed.
+     */
+open func verifyBody(sign: String, body: String)throws  -> VerifiedSignature  {
+    return try  FfiConverterTypeVerifiedSignature_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
+        uniffiCallStatus in
+    uniffi_sosopay_uniffi_fn_method_envelope_verify_body(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(sign),
         FfiConverterString.lower(body),uniffiCallStatus
     )
 })
@@ -4729,7 +4748,7 @@ public struct SealedBody: Equatable, Hashable {
     /**
      * The Base64 3DES ciphertext to send as the body.
      */
-    public var ciphertextBase64: String
+    public var ciphertext: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4739,9 +4758,9 @@ public struct SealedBody: Equatable, Hashable {
          */sign: String, 
         /**
          * The Base64 3DES ciphertext to send as the body.
-         */ciphertextBase64: String) {
+         */ciphertext: String) {
         self.sign = sign
-        self.ciphertextBase64 = ciphertextBase64
+        self.ciphertext = ciphertext
     }
 
     
@@ -4761,13 +4780,13 @@ public struct FfiConverterTypeSealedBody: FfiConverterRustBuffer {
         return
             try SealedBody(
                 sign: FfiConverterString.read(from: &buf), 
-                ciphertextBase64: FfiConverterString.read(from: &buf)
+                ciphertext: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: SealedBody, into buf: inout [UInt8]) {
         FfiConverterString.write(value.sign, into: &buf)
-        FfiConverterString.write(value.ciphertextBase64, into: &buf)
+        FfiConverterString.write(value.ciphertext, into: &buf)
     }
 }
 
@@ -4796,9 +4815,9 @@ public struct VerifiedSignature: Equatable, Hashable {
      */
     public var timestamp: String
     /**
-     * The timestamp in Unix milliseconds.
+     * The timestamp in Unix milliseconds (a 10-digit timestamp is read as seconds).
      */
-    public var timestampMillis: Int64
+    public var timestampMs: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4807,10 +4826,10 @@ public struct VerifiedSignature: Equatable, Hashable {
          * The timestamp text as sent (10 digits of seconds or 13 of milliseconds).
          */timestamp: String, 
         /**
-         * The timestamp in Unix milliseconds.
-         */timestampMillis: Int64) {
+         * The timestamp in Unix milliseconds (a 10-digit timestamp is read as seconds).
+         */timestampMs: Int64) {
         self.timestamp = timestamp
-        self.timestampMillis = timestampMillis
+        self.timestampMs = timestampMs
     }
 
     
@@ -4830,13 +4849,13 @@ public struct FfiConverterTypeVerifiedSignature: FfiConverterRustBuffer {
         return
             try VerifiedSignature(
                 timestamp: FfiConverterString.read(from: &buf), 
-                timestampMillis: FfiConverterInt64.read(from: &buf)
+                timestampMs: FfiConverterInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: VerifiedSignature, into buf: inout [UInt8]) {
         FfiConverterString.write(value.timestamp, into: &buf)
-        FfiConverterInt64.write(value.timestampMillis, into: &buf)
+        FfiConverterInt64.write(value.timestampMs, into: &buf)
     }
 }
 
@@ -8105,42 +8124,43 @@ public func tradeTypeFromWire(raw: String) -> TradeType  {
 }
 /**
  * Signature of a POST body (preOrder, order, refund, flowRecharge) or notification body:
- * `md5(timestamp + key + body without Java whitespace) + ":" + timestamp`.
+ * `md5(timestamp + key + body without Java whitespace) + ":" + timestamp`. `timestamp`
+ * defaults to now in milliseconds.
  */
-public func signBody(key: MerchantKey, timestamp: String, body: String)throws  -> String  {
+public func signBody(key: MerchantKey, body: String, timestamp: String? = nil)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
         uniffiCallStatus in
     uniffi_sosopay_uniffi_fn_func_sign_body(
         FfiConverterTypeMerchantKey_lower(key),
-        FfiConverterString.lower(timestamp),
-        FfiConverterString.lower(body),uniffiCallStatus
+        FfiConverterString.lower(body),
+        FfiConverterOptionString.lower(timestamp),uniffiCallStatus
     )
 })
 }
 /**
  * Signature of a cancel: over `chargeCode={CHARGE_CODE}&busiCode={BUSI_CODE}`.
  */
-public func signCancel(key: MerchantKey, timestamp: String, chargeCode: String, busiCode: String)throws  -> String  {
+public func signCancel(key: MerchantKey, chargeCode: String, busiCode: String, timestamp: String? = nil)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
         uniffiCallStatus in
     uniffi_sosopay_uniffi_fn_func_sign_cancel(
         FfiConverterTypeMerchantKey_lower(key),
-        FfiConverterString.lower(timestamp),
         FfiConverterString.lower(chargeCode),
-        FfiConverterString.lower(busiCode),uniffiCallStatus
+        FfiConverterString.lower(busiCode),
+        FfiConverterOptionString.lower(timestamp),uniffiCallStatus
     )
 })
 }
 /**
  * Signature of a query: over the `CHARGE_CODE` alone.
  */
-public func signQuery(key: MerchantKey, timestamp: String, chargeCode: String)throws  -> String  {
+public func signQuery(key: MerchantKey, chargeCode: String, timestamp: String? = nil)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
         uniffiCallStatus in
     uniffi_sosopay_uniffi_fn_func_sign_query(
         FfiConverterTypeMerchantKey_lower(key),
-        FfiConverterString.lower(timestamp),
-        FfiConverterString.lower(chargeCode),uniffiCallStatus
+        FfiConverterString.lower(chargeCode),
+        FfiConverterOptionString.lower(timestamp),uniffiCallStatus
     )
 })
 }
@@ -8286,13 +8306,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_func_trade_type_from_wire() != 53829) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_sign_body() != 212) {
+    if (uniffi_sosopay_uniffi_checksum_func_sign_body() != 26049) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_sign_cancel() != 20337) {
+    if (uniffi_sosopay_uniffi_checksum_func_sign_cancel() != 34937) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_sign_query() != 46812) {
+    if (uniffi_sosopay_uniffi_checksum_func_sign_query() != 1413) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_func_strip_java_whitespace() != 57427) {
@@ -8364,10 +8384,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() != 51844) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_envelope_decrypt() != 51930) {
+    if (uniffi_sosopay_uniffi_checksum_method_envelope_decrypt() != 53297) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_envelope_decrypt_string() != 4664) {
+    if (uniffi_sosopay_uniffi_checksum_method_envelope_decrypt_string() != 37453) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_envelope_encrypt() != 26389) {
@@ -8376,13 +8396,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_envelope_encrypt_string() != 56477) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_envelope_open() != 39236) {
+    if (uniffi_sosopay_uniffi_checksum_method_envelope_open() != 21065) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_envelope_seal() != 38817) {
+    if (uniffi_sosopay_uniffi_checksum_method_envelope_seal() != 50918) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_envelope_sign_body() != 36885) {
+    if (uniffi_sosopay_uniffi_checksum_method_envelope_sign_body() != 36695) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sosopay_uniffi_checksum_method_envelope_verify_body() != 33279) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_canceltoken_cancel() != 44226) {

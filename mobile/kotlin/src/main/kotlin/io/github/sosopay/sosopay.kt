@@ -810,6 +810,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_envelope_sign_body(
     ): Int
+    external fun uniffi_sosopay_uniffi_checksum_method_envelope_verify_body(
+    ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_canceltoken_cancel(
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_canceltoken_is_cancelled(
@@ -900,19 +902,21 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_sosopay_uniffi_fn_constructor_envelope_new(`key`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_sosopay_uniffi_fn_method_envelope_decrypt(`ptr`: Long,`ciphertextBase64`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_uniffi_fn_method_envelope_decrypt(`ptr`: Long,`ciphertext`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_sosopay_uniffi_fn_method_envelope_decrypt_string(`ptr`: Long,`ciphertextBase64`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_uniffi_fn_method_envelope_decrypt_string(`ptr`: Long,`ciphertext`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_envelope_encrypt(`ptr`: Long,`plaintext`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_envelope_encrypt_string(`ptr`: Long,`plaintext`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_sosopay_uniffi_fn_method_envelope_open(`ptr`: Long,`sign`: RustBuffer.ByValue,`ciphertextBase64`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_uniffi_fn_method_envelope_open(`ptr`: Long,`sign`: RustBuffer.ByValue,`ciphertext`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_sosopay_uniffi_fn_method_envelope_seal(`ptr`: Long,`timestamp`: RustBuffer.ByValue,`body`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_uniffi_fn_method_envelope_seal(`ptr`: Long,`body`: RustBuffer.ByValue,`timestamp`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_sosopay_uniffi_fn_method_envelope_sign_body(`ptr`: Long,`timestamp`: RustBuffer.ByValue,`body`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_uniffi_fn_method_envelope_sign_body(`ptr`: Long,`body`: RustBuffer.ByValue,`timestamp`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_envelope_verify_body(`ptr`: Long,`sign`: RustBuffer.ByValue,`body`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_clone_merchantkey(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1026,11 +1030,11 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_func_trade_type_from_wire(`raw`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_sosopay_uniffi_fn_func_sign_body(`key`: Long,`timestamp`: RustBuffer.ByValue,`body`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_uniffi_fn_func_sign_body(`key`: Long,`body`: RustBuffer.ByValue,`timestamp`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_sosopay_uniffi_fn_func_sign_cancel(`key`: Long,`timestamp`: RustBuffer.ByValue,`chargeCode`: RustBuffer.ByValue,`busiCode`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_uniffi_fn_func_sign_cancel(`key`: Long,`chargeCode`: RustBuffer.ByValue,`busiCode`: RustBuffer.ByValue,`timestamp`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_sosopay_uniffi_fn_func_sign_query(`key`: Long,`timestamp`: RustBuffer.ByValue,`chargeCode`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_uniffi_fn_func_sign_query(`key`: Long,`chargeCode`: RustBuffer.ByValue,`timestamp`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_func_strip_java_whitespace(`body`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1194,13 +1198,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_func_trade_type_from_wire() and 0xFFFF) != 53829) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_sign_body() and 0xFFFF) != 212) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_sign_body() and 0xFFFF) != 26049) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_sign_cancel() and 0xFFFF) != 20337) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_sign_cancel() and 0xFFFF) != 34937) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_sign_query() and 0xFFFF) != 46812) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_sign_query() and 0xFFFF) != 1413) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_func_strip_java_whitespace() and 0xFFFF) != 57427) {
@@ -1272,10 +1276,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() and 0xFFFF) != 51844) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_decrypt() and 0xFFFF) != 51930) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_decrypt() and 0xFFFF) != 53297) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_decrypt_string() and 0xFFFF) != 4664) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_decrypt_string() and 0xFFFF) != 37453) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_encrypt() and 0xFFFF) != 26389) {
@@ -1284,13 +1288,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_encrypt_string() and 0xFFFF) != 56477) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_open() and 0xFFFF) != 39236) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_open() and 0xFFFF) != 21065) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_seal() and 0xFFFF) != 38817) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_seal() and 0xFFFF) != 50918) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_sign_body() and 0xFFFF) != 36885) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_sign_body() and 0xFFFF) != 36695) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_verify_body() and 0xFFFF) != 33279) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_canceltoken_cancel() and 0xFFFF) != 44226) {
@@ -2109,12 +2116,12 @@ public interface EnvelopeInterface {
      * Decodes Base64 (whitespace tolerated) and decrypts; throws `Crypto` on garbage or the
      * wrong key.
      */
-    fun `decrypt`(`ciphertextBase64`: kotlin.String): kotlin.ByteArray
+    fun `decrypt`(`ciphertext`: kotlin.String): kotlin.ByteArray
     
     /**
      * Decrypts and requires UTF-8 plaintext.
      */
-    fun `decryptString`(`ciphertextBase64`: kotlin.String): kotlin.String
+    fun `decryptString`(`ciphertext`: kotlin.String): kotlin.String
     
     /**
      * 3DES-EDE3-ECB-PKCS#7 encrypts bytes; returns standard Base64 with padding.
@@ -2129,17 +2136,22 @@ public interface EnvelopeInterface {
     /**
      * Decrypts a sealed body and verifies its signature; returns the plaintext.
      */
-    fun `open`(`sign`: kotlin.String, `ciphertextBase64`: kotlin.String): kotlin.String
+    fun `open`(`sign`: kotlin.String, `ciphertext`: kotlin.String): kotlin.String
     
     /**
-     * Signs then encrypts a POST body.
+     * Signs then encrypts a POST body (timestamp: now in milliseconds when absent).
      */
-    fun `seal`(`timestamp`: kotlin.String, `body`: kotlin.String): SealedBody
+    fun `seal`(`body`: kotlin.String, `timestamp`: kotlin.String? = null): SealedBody
     
     /**
-     * Signs a POST body with the given timestamp.
+     * Signs a POST body (timestamp: now in milliseconds when absent).
      */
-    fun `signBody`(`timestamp`: kotlin.String, `body`: kotlin.String): kotlin.String
+    fun `signBody`(`body`: kotlin.String, `timestamp`: kotlin.String? = null): kotlin.String
+    
+    /**
+     * Verifies a body signature; throws `Signature` saying why it failed.
+     */
+    fun `verifyBody`(`sign`: kotlin.String, `body`: kotlin.String): VerifiedSignature
     
     companion object
 }
@@ -2265,14 +2277,14 @@ open class Envelope: Disposable, AutoCloseable, EnvelopeInterface
      * Decodes Base64 (whitespace tolerated) and decrypts; throws `Crypto` on garbage or the
      * wrong key.
      */
-    @Throws(SosopayException::class)override fun `decrypt`(`ciphertextBase64`: kotlin.String): kotlin.ByteArray {
+    @Throws(SosopayException::class)override fun `decrypt`(`ciphertext`: kotlin.String): kotlin.ByteArray {
             return FfiConverterByteArray.lift(
     callWithHandle {
     uniffiRustCallWithError(SosopayException) { _status ->
     UniffiLib.uniffi_sosopay_uniffi_fn_method_envelope_decrypt(
         it,
         
-        FfiConverterString.lower(`ciphertextBase64`),_status)
+        FfiConverterString.lower(`ciphertext`),_status)
 }
     }
     )
@@ -2283,14 +2295,14 @@ open class Envelope: Disposable, AutoCloseable, EnvelopeInterface
     /**
      * Decrypts and requires UTF-8 plaintext.
      */
-    @Throws(SosopayException::class)override fun `decryptString`(`ciphertextBase64`: kotlin.String): kotlin.String {
+    @Throws(SosopayException::class)override fun `decryptString`(`ciphertext`: kotlin.String): kotlin.String {
             return FfiConverterString.lift(
     callWithHandle {
     uniffiRustCallWithError(SosopayException) { _status ->
     UniffiLib.uniffi_sosopay_uniffi_fn_method_envelope_decrypt_string(
         it,
         
-        FfiConverterString.lower(`ciphertextBase64`),_status)
+        FfiConverterString.lower(`ciphertext`),_status)
 }
     }
     )
@@ -2335,7 +2347,7 @@ open class Envelope: Disposable, AutoCloseable, EnvelopeInterface
     /**
      * Decrypts a sealed body and verifies its signature; returns the plaintext.
      */
-    @Throws(SosopayException::class)override fun `open`(`sign`: kotlin.String, `ciphertextBase64`: kotlin.String): kotlin.String {
+    @Throws(SosopayException::class)override fun `open`(`sign`: kotlin.String, `ciphertext`: kotlin.String): kotlin.String {
             return FfiConverterString.lift(
     callWithHandle {
     uniffiRustCallWithError(SosopayException) { _status ->
@@ -2343,7 +2355,7 @@ open class Envelope: Disposable, AutoCloseable, EnvelopeInterface
         it,
         
         FfiConverterString.lower(`sign`),
-        FfiConverterString.lower(`ciphertextBase64`),_status)
+        FfiConverterString.lower(`ciphertext`),_status)
 }
     }
     )
@@ -2352,17 +2364,17 @@ open class Envelope: Disposable, AutoCloseable, EnvelopeInterface
 
     
     /**
-     * Signs then encrypts a POST body.
+     * Signs then encrypts a POST body (timestamp: now in milliseconds when absent).
      */
-    @Throws(SosopayException::class)override fun `seal`(`timestamp`: kotlin.String, `body`: kotlin.String): SealedBody {
+    @Throws(SosopayException::class)override fun `seal`(`body`: kotlin.String, `timestamp`: kotlin.String?): SealedBody {
             return FfiConverterTypeSealedBody.lift(
     callWithHandle {
     uniffiRustCallWithError(SosopayException) { _status ->
     UniffiLib.uniffi_sosopay_uniffi_fn_method_envelope_seal(
         it,
         
-        FfiConverterString.lower(`timestamp`),
-        FfiConverterString.lower(`body`),_status)
+        FfiConverterString.lower(`body`),
+        FfiConverterOptionalString.lower(`timestamp`),_status)
 }
     }
     )
@@ -2371,16 +2383,35 @@ open class Envelope: Disposable, AutoCloseable, EnvelopeInterface
 
     
     /**
-     * Signs a POST body with the given timestamp.
+     * Signs a POST body (timestamp: now in milliseconds when absent).
      */
-    @Throws(SosopayException::class)override fun `signBody`(`timestamp`: kotlin.String, `body`: kotlin.String): kotlin.String {
+    @Throws(SosopayException::class)override fun `signBody`(`body`: kotlin.String, `timestamp`: kotlin.String?): kotlin.String {
             return FfiConverterString.lift(
     callWithHandle {
     uniffiRustCallWithError(SosopayException) { _status ->
     UniffiLib.uniffi_sosopay_uniffi_fn_method_envelope_sign_body(
         it,
         
-        FfiConverterString.lower(`timestamp`),
+        FfiConverterString.lower(`body`),
+        FfiConverterOptionalString.lower(`timestamp`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Verifies a body signature; throws `Signature` saying why it failed.
+     */
+    @Throws(SosopayException::class)override fun `verifyBody`(`sign`: kotlin.String, `body`: kotlin.String): VerifiedSignature {
+            return FfiConverterTypeVerifiedSignature.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SosopayException) { _status ->
+    UniffiLib.uniffi_sosopay_uniffi_fn_method_envelope_verify_body(
+        it,
+        
+        FfiConverterString.lower(`sign`),
         FfiConverterString.lower(`body`),_status)
 }
     }
@@ -6200,7 +6231,7 @@ data class SealedBody (
     /**
      * The Base64 3DES ciphertext to send as the body.
      */
-    val `ciphertextBase64`: kotlin.String
+    val `ciphertext`: kotlin.String
     
 ){
     
@@ -6224,12 +6255,12 @@ public object FfiConverterTypeSealedBody: FfiConverterRustBuffer<SealedBody> {
 
     override fun allocationSize(value: SealedBody) = (
             FfiConverterString.allocationSize(value.`sign`) +
-            FfiConverterString.allocationSize(value.`ciphertextBase64`)
+            FfiConverterString.allocationSize(value.`ciphertext`)
     )
 
     override fun write(value: SealedBody, buf: ByteBuffer) {
             FfiConverterString.write(value.`sign`, buf)
-            FfiConverterString.write(value.`ciphertextBase64`, buf)
+            FfiConverterString.write(value.`ciphertext`, buf)
     }
 }
 
@@ -6245,9 +6276,9 @@ data class VerifiedSignature (
     val `timestamp`: kotlin.String
     , 
     /**
-     * The timestamp in Unix milliseconds.
+     * The timestamp in Unix milliseconds (a 10-digit timestamp is read as seconds).
      */
-    val `timestampMillis`: kotlin.Long
+    val `timestampMs`: kotlin.Long
     
 ){
     
@@ -6271,12 +6302,12 @@ public object FfiConverterTypeVerifiedSignature: FfiConverterRustBuffer<Verified
 
     override fun allocationSize(value: VerifiedSignature) = (
             FfiConverterString.allocationSize(value.`timestamp`) +
-            FfiConverterLong.allocationSize(value.`timestampMillis`)
+            FfiConverterLong.allocationSize(value.`timestampMs`)
     )
 
     override fun write(value: VerifiedSignature, buf: ByteBuffer) {
             FfiConverterString.write(value.`timestamp`, buf)
-            FfiConverterLong.write(value.`timestampMillis`, buf)
+            FfiConverterLong.write(value.`timestampMs`, buf)
     }
 }
 
@@ -10387,17 +10418,18 @@ public object FfiConverterSequenceTypeGoods: FfiConverterRustBuffer<List<Goods>>
 
         /**
          * Signature of a POST body (preOrder, order, refund, flowRecharge) or notification body:
-         * `md5(timestamp + key + body without Java whitespace) + ":" + timestamp`.
+         * `md5(timestamp + key + body without Java whitespace) + ":" + timestamp`. `timestamp`
+         * defaults to now in milliseconds.
          */
-    @Throws(SosopayException::class) fun `signBody`(`key`: MerchantKey, `timestamp`: kotlin.String, `body`: kotlin.String): kotlin.String {
+    @Throws(SosopayException::class) fun `signBody`(`key`: MerchantKey, `body`: kotlin.String, `timestamp`: kotlin.String? = null): kotlin.String {
             return FfiConverterString.lift(
     uniffiRustCallWithError(SosopayException) { _status ->
     UniffiLib.uniffi_sosopay_uniffi_fn_func_sign_body(
     
         
         FfiConverterTypeMerchantKey.lower(`key`),
-        FfiConverterString.lower(`timestamp`),
-        FfiConverterString.lower(`body`),_status)
+        FfiConverterString.lower(`body`),
+        FfiConverterOptionalString.lower(`timestamp`),_status)
 }
     )
     }
@@ -10406,16 +10438,16 @@ public object FfiConverterSequenceTypeGoods: FfiConverterRustBuffer<List<Goods>>
         /**
          * Signature of a cancel: over `chargeCode={CHARGE_CODE}&busiCode={BUSI_CODE}`.
          */
-    @Throws(SosopayException::class) fun `signCancel`(`key`: MerchantKey, `timestamp`: kotlin.String, `chargeCode`: kotlin.String, `busiCode`: kotlin.String): kotlin.String {
+    @Throws(SosopayException::class) fun `signCancel`(`key`: MerchantKey, `chargeCode`: kotlin.String, `busiCode`: kotlin.String, `timestamp`: kotlin.String? = null): kotlin.String {
             return FfiConverterString.lift(
     uniffiRustCallWithError(SosopayException) { _status ->
     UniffiLib.uniffi_sosopay_uniffi_fn_func_sign_cancel(
     
         
         FfiConverterTypeMerchantKey.lower(`key`),
-        FfiConverterString.lower(`timestamp`),
         FfiConverterString.lower(`chargeCode`),
-        FfiConverterString.lower(`busiCode`),_status)
+        FfiConverterString.lower(`busiCode`),
+        FfiConverterOptionalString.lower(`timestamp`),_status)
 }
     )
     }
@@ -10424,15 +10456,15 @@ public object FfiConverterSequenceTypeGoods: FfiConverterRustBuffer<List<Goods>>
         /**
          * Signature of a query: over the `CHARGE_CODE` alone.
          */
-    @Throws(SosopayException::class) fun `signQuery`(`key`: MerchantKey, `timestamp`: kotlin.String, `chargeCode`: kotlin.String): kotlin.String {
+    @Throws(SosopayException::class) fun `signQuery`(`key`: MerchantKey, `chargeCode`: kotlin.String, `timestamp`: kotlin.String? = null): kotlin.String {
             return FfiConverterString.lift(
     uniffiRustCallWithError(SosopayException) { _status ->
     UniffiLib.uniffi_sosopay_uniffi_fn_func_sign_query(
     
         
         FfiConverterTypeMerchantKey.lower(`key`),
-        FfiConverterString.lower(`timestamp`),
-        FfiConverterString.lower(`chargeCode`),_status)
+        FfiConverterString.lower(`chargeCode`),
+        FfiConverterOptionalString.lower(`timestamp`),_status)
 }
     )
     }

@@ -27,10 +27,13 @@ fun offlineTests(r: Runner, vectorsPath: String) {
         assertTrue(list.size >= 50)
         for (v in list.map { it.obj() }) {
             val k = key(v.str("key"))
-            val sign = signBody(k, v.str("timestamp"), v.str("body"))
+            val sign = signBody(k, v.str("body"), v.str("timestamp"))
             assertEquals(v.str("sign"), sign, "sign of ${v.str("body")}")
             val verified = verifyBody(k, sign, v.str("body"))
             assertEquals(v.str("timestamp"), verified.timestamp)
+            val env = Envelope(k)
+            assertEquals(sign, env.signBody(v.str("body"), timestamp = v.str("timestamp")))
+            assertEquals(verified, env.verifyBody(sign, v.str("body")))
             // The signed input is the body without Java whitespace.
             assertEquals(v.str("sign_input"), v.str("timestamp") + v.str("key") + stripJavaWhitespace(v.str("body")))
         }
@@ -41,7 +44,7 @@ fun offlineTests(r: Runner, vectorsPath: String) {
         assertTrue(list.isNotEmpty())
         for (v in list.map { it.obj() }) {
             val k = key(v.str("key"))
-            assertEquals(v.str("sign"), signQuery(k, v.str("timestamp"), v.str("charge_code")))
+            assertEquals(v.str("sign"), signQuery(k, v.str("charge_code"), v.str("timestamp")))
             verifyQuery(k, v.str("sign"), v.str("charge_code"))
             expectThrows<SosopayException.Signature> { verifyQuery(k, v.str("sign"), v.str("charge_code") + "X") }
         }
@@ -52,7 +55,7 @@ fun offlineTests(r: Runner, vectorsPath: String) {
         assertTrue(list.isNotEmpty())
         for (v in list.map { it.obj() }) {
             val k = key(v.str("key"))
-            assertEquals(v.str("sign"), signCancel(k, v.str("timestamp"), v.str("charge_code"), v.str("busi_code")))
+            assertEquals(v.str("sign"), signCancel(k, v.str("charge_code"), v.str("busi_code"), v.str("timestamp")))
             verifyCancel(k, v.str("sign"), v.str("charge_code"), v.str("busi_code"))
         }
     }
@@ -72,10 +75,14 @@ fun offlineTests(r: Runner, vectorsPath: String) {
 
     r.test("envelope: seal/open, wrong key, garbage") {
         val env = Envelope(MerchantKey("98SDKFUO432HNODS098EEE07U9DUOIUE"))
-        val sealed = env.seal("1473431447123", "{\"AMT\": \"0.01\"}")
-        assertEquals("{\"AMT\": \"0.01\"}", env.open(sealed.sign, sealed.ciphertextBase64))
+        val sealed = env.seal("{\"AMT\": \"0.01\"}", "1473431447123")
+        assertEquals("{\"AMT\": \"0.01\"}", env.open(sealed.sign, sealed.ciphertext))
+        assertEquals(1473431447123L, env.verifyBody(sealed.sign, "{\"AMT\":\"0.01\"}").timestampMs)
+        // Without a timestamp: now, in milliseconds.
+        val now = env.verifyBody(env.signBody("{}"), "{}").timestampMs
+        assertTrue(Math.abs(now - System.currentTimeMillis()) < 60_000, "$now")
         val other = Envelope(MerchantKey("another-key"))
-        val e = expectThrows<SosopayException> { other.open(sealed.sign, sealed.ciphertextBase64) }
+        val e = expectThrows<SosopayException> { other.open(sealed.sign, sealed.ciphertext) }
         assertTrue(e is SosopayException.Crypto || e is SosopayException.Signature, "$e")
         expectThrows<SosopayException.Crypto> { env.decrypt("!!!not base64") }
         val bad = expectThrows<SosopayException.Signature> { verifyBody(MerchantKey("k"), "nonsense", "") }

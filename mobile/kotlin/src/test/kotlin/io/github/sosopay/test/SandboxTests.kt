@@ -437,7 +437,7 @@ fun notificationTests(r: Runner) {
 
     r.test("notifications: verified, tampered, replayed, encrypted") {
         val now = System.currentTimeMillis()
-        val sign = signBody(key, now.toString(), body)
+        val sign = signBody(key, body, now.toString())
         val n = parseNotification(key, "sign=$sign&_type=json", body.toByteArray())
         assertEquals("C-1", n.order.chargeCode)
         assertEquals(Channel.Alipay, n.order.channel)
@@ -451,7 +451,7 @@ fun notificationTests(r: Runner) {
         expectThrows<SosopayException.Signature> { parseNotification(MerchantKey("other"), "sign=$sign", body.toByteArray()) }
 
         val old = now - 3_600_000
-        val oldSign = signBody(key, old.toString(), body)
+        val oldSign = signBody(key, body, old.toString())
         expectThrows<SosopayException.Signature> { NotificationVerifier(key).parse("sign=$oldSign", body.toByteArray()) }
         // A wider window, or none, accepts it; parseAt pins the clock.
         NotificationVerifier(key, maxAgeMs = 0).parse("sign=$oldSign", body.toByteArray())
@@ -462,7 +462,7 @@ fun notificationTests(r: Runner) {
         val encrypted = Envelope(key).encryptString(body)
         val e = parseNotification(key, "sign=$sign&encrypt=3DES", encrypted.toByteArray())
         assertEquals("C-1", e.order.chargeCode)
-        val emptySign = signBody(key, now.toString(), "{}")
+        val emptySign = signBody(key, "{}", now.toString())
         expectThrows<SosopayException.Decode> { parseNotification(key, "sign=$emptySign", "{}".toByteArray()) }
     }
 }
