@@ -143,7 +143,7 @@ export declare class Envelope {
   /** Decodes Base64 and decrypts; returns the plaintext bytes. */
   decrypt(ciphertext: string): Buffer
   /** Signs then encrypts a body: `{ sign, ciphertext }`. */
-  seal(body: string, timestamp?: string | number): Sealed
+  seal(body: string, timestamp?: string | number): SealedBody
   /** Decrypts a sealed body and verifies its signature; returns the plaintext. */
   open(sign: string, ciphertext: string): string
 }
@@ -968,7 +968,7 @@ export interface SandboxMerchant {
 }
 
 /** A signed and encrypted body. */
-export interface Sealed {
+export interface SealedBody {
   /** `md5hex:timestamp`, over the plaintext. */
   sign: string
   /** The Base64 3DES ciphertext: the request body. */

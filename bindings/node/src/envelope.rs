@@ -180,7 +180,7 @@ pub fn decrypt<'e>(
 
 /// A signed and encrypted body.
 #[napi(object)]
-pub struct Sealed {
+pub struct SealedBody {
     /// `md5hex:timestamp`, over the plaintext.
     #[napi(ts_type = "string")]
     pub sign: Latin1String,
@@ -256,10 +256,10 @@ impl Envelope {
         &self,
         #[napi(ts_arg_type = "string")] body: Text<Body>,
         #[napi(ts_arg_type = "string | number")] timestamp: Option<TextOrNumber<Timestamp>>,
-    ) -> napi::Result<Sealed> {
+    ) -> napi::Result<SealedBody> {
         let ts = self::timestamp(timestamp).napi()?;
         let (sign, ciphertext) = self.inner.seal(&ts, &body).napi()?;
-        Ok(Sealed {
+        Ok(SealedBody {
             sign: sign.into(),
             ciphertext: ciphertext.into(),
         })
