@@ -976,15 +976,24 @@ export interface SealedBody {
 }
 
 /**
- * Signs a POST body (or a notification body): `md5hex:timestamp`. `timestamp` defaults to
- * now in milliseconds.
+ * Signature of a POST body (preOrder, order, refund, flowRecharge) or of a notification body.
+ *
+ * `timestamp`: now in milliseconds when left out.
  */
 export declare function signBody(key: string, body: string | Buffer, timestamp?: string | number): string
 
-/** Signs a cancel: over `chargeCode={chargeCode}&busiCode={busiCode}`. */
+/**
+ * Signature of a cancel: over `chargeCode={CHARGE_CODE}&busiCode={BUSI_CODE}`.
+ *
+ * `timestamp`: now in milliseconds when left out.
+ */
 export declare function signCancel(key: string, chargeCode: string, busiCode: string, timestamp?: string | number): string
 
-/** Signs a query: over the `CHARGE_CODE` alone. */
+/**
+ * Signature of a query: over the `CHARGE_CODE` path segment alone.
+ *
+ * `timestamp`: now in milliseconds when left out.
+ */
 export declare function signQuery(key: string, chargeCode: string, timestamp?: string | number): string
 
 /**
@@ -1022,13 +1031,25 @@ export interface VerifierOptions {
   maxAgeSeconds?: number
 }
 
-/** Verifies a body signature; throws `SignatureError` saying why when it does not match. */
+/**
+ * Verifies a POST/notification body signature.
+ *
+ * Throws `SignatureError` saying why when it does not match.
+ */
 export declare function verifyBody(key: string, sign: string, body: string | Buffer): VerifiedSignature
 
-/** Verifies a cancel signature. */
+/**
+ * Verifies a cancel signature.
+ *
+ * Throws `SignatureError` saying why when it does not match.
+ */
 export declare function verifyCancel(key: string, sign: string, chargeCode: string, busiCode: string): VerifiedSignature
 
-/** Verifies a query signature. */
+/**
+ * Verifies a query signature.
+ *
+ * Throws `SignatureError` saying why when it does not match.
+ */
 export declare function verifyQuery(key: string, sign: string, chargeCode: string): VerifiedSignature
 
 /**

@@ -2049,6 +2049,98 @@ class Operations:
                 for path, gen in ((self.uniffi, self.uniffi_rs()), (self.node, self.node_rs()), (self.python, self.python_rs()))]
 
 
+class Signatures:
+    """The signature functions of each binding (`sign_body`, `sign_query`, `sign_cancel` and
+    their `verify_*`), from the core's (core/src/envelope.rs: their parameters and docs), each
+    between markers: bindings/uniffi/src/envelope.rs, bindings/node/src/envelope.rs and
+    bindings/python/src/envelope.rs. Every runtime takes them in one order: the key, what is
+    signed, then the timestamp (optional: now in milliseconds); `verify_*` take the key, the
+    `sign` and what was signed, and return the verified timestamp (`VerifiedSignature`)."""
+
+    begin = "// --- generated from core/src/envelope.rs (scripts/gen-foreign.py, Signatures)\n"
+    end = "// --- end of generated\n"
+    kinds = ["body", "query", "cancel"]
+    #: Per runtime: how an argument is typed (what is signed, and `sign`) and passed to the core.
+    node_args = {"body": ("Data<Body>", "string | Buffer", 'text(&body.0, "body").napi()?'), "charge_code": ("Text<ChargeCode>", "string", "&charge_code"),
+                 "busi_code": ("Text<BusiCode>", "string", "&busi_code"), "sign": ("Text<Sign>", "string", "&sign")}
+    python_args = {"body": "Text<Body>", "charge_code": "Text<ChargeCode>", "busi_code": "Text<BusiCode>", "sign": "Text<Sign>"}
+    fails = {"uniffi": "Throws `Signature` saying why when it does not match.",
+             "node": "Throws `SignatureError` saying why when it does not match.",
+             "python": "Raises `SignatureError` saying why when it does not match."}
+
+    def __init__(self) -> None:
+        self.text = (ROOT / "core/src/envelope.rs").read_text(encoding="utf-8")
+
+    def core_fn(self, name: str) -> Tuple[List[str], List[str]]:
+        """The doc of the core's `name` and its parameters after the key and the timestamp (or sign)."""
+        m = re.search(r"((?:^///[^\n]*\n)+)pub fn %s\((.*?)\) -> Result" % name, self.text, re.S | re.M)
+        if not m:
+            raise SystemExit(f"gen-foreign: no documented envelope::{name} in core/src/envelope.rs")
+        return docs(m.group(1)), re.findall(r"(\w+):", m.group(2))[2:]
+
+    def rows(self, runtime: str) -> List[Tuple[str, List[str], List[str], bool]]:
+        """(function, doc, parameters after the key, is a signing) for each function."""
+        out = []
+        for kind in self.kinds:
+            for verb in ("sign", "verify"):
+                doc, params = self.core_fn(f"{verb}_{kind}")
+                if verb == "sign":
+                    doc = doc + ["", "`timestamp`: now in milliseconds when left out."]
+                    out.append((f"sign_{kind}", doc, params, True))
+                else:
+                    out.append((f"verify_{kind}", doc + ["", self.fails[runtime]], ["sign"] + params, False))
+        return out
+
+    def uniffi_rs(self) -> str:
+        out = []
+        for fn, doc, params, signs in self.rows("uniffi"):
+            args = "".join(f"{p}: String, " for p in params)
+            passed = ", ".join(f"&{p}" for p in params)
+            out.append(comment(UniffiMirrors.kdoc(doc), ""))
+            if signs:
+                out.append(f"#[uniffi::export(default(timestamp = None))]\npub fn {fn}(key: Arc<MerchantKey>, {args}timestamp: Option<String>) -> Result<String> {{\n"
+                           f"    Ok(sosopay::envelope::{fn}(&key.0, &timestamp_or_now(timestamp), {passed})?)\n}}\n\n")
+            else:
+                out.append(f"#[uniffi::export]\npub fn {fn}(key: Arc<MerchantKey>, {args}) -> Result<VerifiedSignature> {{\n"
+                           f"    Ok(sosopay::envelope::{fn}(&key.0, {passed})?.into())\n}}\n\n")
+        return "".join(out)
+
+    def node_rs(self) -> str:
+        out = []
+        for fn, doc, params, signs in self.rows("node"):
+            args = "".join(f'#[napi(ts_arg_type = "{self.node_args[p][1]}")] {p}: {self.node_args[p][0]}, ' for p in params)
+            passed = ", ".join(self.node_args[p][2] for p in params)
+            out.append(comment(UniffiMirrors.kdoc(doc), "") + f'#[napi(js_name = "{camel(fn)}")]\n')
+            if signs:
+                out.append(f'pub fn {fn}(#[napi(ts_arg_type = "string")] key: Text<Key>, {args}'
+                           '#[napi(ts_arg_type = "string | number")] timestamp: Option<TextOrNumber<Timestamp>>) -> napi::Result<String> {\n'
+                           "    let k = self::key(&key).napi()?;\n    let ts = self::timestamp(timestamp).napi()?;\n"
+                           f"    core_env::{fn}(&k, &ts, {passed}).napi()\n}}\n\n")
+            else:
+                out.append(f'pub fn {fn}(#[napi(ts_arg_type = "string")] key: Text<Key>, {args}) -> napi::Result<VerifiedSignature> {{\n'
+                           f"    let k = self::key(&key).napi()?;\n    core_env::{fn}(&k, {passed}).map(Into::into).napi()\n}}\n\n")
+        return "".join(out)
+
+    def python_rs(self) -> str:
+        out = []
+        for fn, doc, params, signs in self.rows("python"):
+            args = "".join(f"{p}: {self.python_args[p]}, " for p in params)
+            passed = ", ".join(f"&{p}" for p in params)
+            out.append(comment(doc, "") + "#[pyfunction]\n")
+            if signs:
+                out.append(f"#[pyo3(signature = (key, {', '.join(params)}, timestamp = None))]\n"
+                           f"pub fn {fn}(py: Python<'_>, key: Text<Key>, {args}timestamp: Option<&Bound<'_, PyAny>>) -> PyResult<String> {{\n"
+                           f"    let k = self::key(py, &key)?;\n    core::{fn}(&k, &timestamp_arg(timestamp)?, {passed}).or_py(py)\n}}\n\n")
+            else:
+                out.append(f"pub fn {fn}(py: Python<'_>, key: Text<Key>, {args}) -> PyResult<PyVerified> {{\n"
+                           f"    let k = self::key(py, &key)?;\n    Ok(core::{fn}(&k, {passed}).or_py(py)?.into())\n}}\n\n")
+        return "".join(out)
+
+    def targets(self) -> List[Tuple[Path, str]]:
+        return [(ROOT / f"bindings/{d}/src/envelope.rs", replace_region(ROOT / f"bindings/{d}/src/envelope.rs", self.begin, self.end, gen))
+                for d, gen in (("uniffi", self.uniffi_rs()), ("node", self.node_rs()), ("python", self.python_rs()))]
+
+
 def rustfmt(text: str) -> str:
     """`text` as `cargo fmt` leaves it (the workspace's edition and settings)."""
     import subprocess
@@ -2254,6 +2346,7 @@ def main() -> int:
     outputs += PythonRequests().targets(core, options)
     outputs += ClientSettings().targets()
     outputs += UniffiMirrors().targets()
+    outputs += Signatures().targets()
     ops = Operations().targets(outputs)
     outputs = [(path, text) for path, text in outputs if path not in {p for p, _ in ops}] + ops
     outputs.append((PythonLedger.out, PythonLedger().generate()))

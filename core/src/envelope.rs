@@ -289,7 +289,7 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
-/// Verifies a POST/notification body signature; `Err(Signature)` says why it failed.
+/// Verifies a POST/notification body signature.
 pub fn verify_body(key: &MerchantKey, sign: &str, body: &str) -> Result<Signature> {
     let s = Signature::parse(sign)?;
     check_body_sign(key, &s.digest, &s.timestamp, body)?;

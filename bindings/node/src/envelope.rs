@@ -71,8 +71,10 @@ impl From<core_env::Signature> for VerifiedSignature {
     }
 }
 
-/// Signs a POST body (or a notification body): `md5hex:timestamp`. `timestamp` defaults to
-/// now in milliseconds.
+// --- generated from core/src/envelope.rs (scripts/gen-foreign.py, Signatures)
+/// Signature of a POST body (preOrder, order, refund, flowRecharge) or of a notification body.
+///
+/// `timestamp`: now in milliseconds when left out.
 #[napi(js_name = "signBody")]
 pub fn sign_body(
     #[napi(ts_arg_type = "string")] key: Text<Key>,
@@ -84,32 +86,9 @@ pub fn sign_body(
     core_env::sign_body(&k, &ts, text(&body.0, "body").napi()?).napi()
 }
 
-/// Signs a query: over the `CHARGE_CODE` alone.
-#[napi(js_name = "signQuery")]
-pub fn sign_query(
-    #[napi(ts_arg_type = "string")] key: Text<Key>,
-    #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
-    #[napi(ts_arg_type = "string | number")] timestamp: Option<TextOrNumber<Timestamp>>,
-) -> napi::Result<String> {
-    let k = self::key(&key).napi()?;
-    let ts = self::timestamp(timestamp).napi()?;
-    core_env::sign_query(&k, &ts, &charge_code).napi()
-}
-
-/// Signs a cancel: over `chargeCode={chargeCode}&busiCode={busiCode}`.
-#[napi(js_name = "signCancel")]
-pub fn sign_cancel(
-    #[napi(ts_arg_type = "string")] key: Text<Key>,
-    #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
-    #[napi(ts_arg_type = "string")] busi_code: Text<BusiCode>,
-    #[napi(ts_arg_type = "string | number")] timestamp: Option<TextOrNumber<Timestamp>>,
-) -> napi::Result<String> {
-    let k = self::key(&key).napi()?;
-    let ts = self::timestamp(timestamp).napi()?;
-    core_env::sign_cancel(&k, &ts, &charge_code, &busi_code).napi()
-}
-
-/// Verifies a body signature; throws `SignatureError` saying why when it does not match.
+/// Verifies a POST/notification body signature.
+///
+/// Throws `SignatureError` saying why when it does not match.
 #[napi(js_name = "verifyBody")]
 pub fn verify_body(
     #[napi(ts_arg_type = "string")] key: Text<Key>,
@@ -122,7 +101,23 @@ pub fn verify_body(
         .napi()
 }
 
+/// Signature of a query: over the `CHARGE_CODE` path segment alone.
+///
+/// `timestamp`: now in milliseconds when left out.
+#[napi(js_name = "signQuery")]
+pub fn sign_query(
+    #[napi(ts_arg_type = "string")] key: Text<Key>,
+    #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
+    #[napi(ts_arg_type = "string | number")] timestamp: Option<TextOrNumber<Timestamp>>,
+) -> napi::Result<String> {
+    let k = self::key(&key).napi()?;
+    let ts = self::timestamp(timestamp).napi()?;
+    core_env::sign_query(&k, &ts, &charge_code).napi()
+}
+
 /// Verifies a query signature.
+///
+/// Throws `SignatureError` saying why when it does not match.
 #[napi(js_name = "verifyQuery")]
 pub fn verify_query(
     #[napi(ts_arg_type = "string")] key: Text<Key>,
@@ -135,7 +130,24 @@ pub fn verify_query(
         .napi()
 }
 
+/// Signature of a cancel: over `chargeCode={CHARGE_CODE}&busiCode={BUSI_CODE}`.
+///
+/// `timestamp`: now in milliseconds when left out.
+#[napi(js_name = "signCancel")]
+pub fn sign_cancel(
+    #[napi(ts_arg_type = "string")] key: Text<Key>,
+    #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
+    #[napi(ts_arg_type = "string")] busi_code: Text<BusiCode>,
+    #[napi(ts_arg_type = "string | number")] timestamp: Option<TextOrNumber<Timestamp>>,
+) -> napi::Result<String> {
+    let k = self::key(&key).napi()?;
+    let ts = self::timestamp(timestamp).napi()?;
+    core_env::sign_cancel(&k, &ts, &charge_code, &busi_code).napi()
+}
+
 /// Verifies a cancel signature.
+///
+/// Throws `SignatureError` saying why when it does not match.
 #[napi(js_name = "verifyCancel")]
 pub fn verify_cancel(
     #[napi(ts_arg_type = "string")] key: Text<Key>,
@@ -148,6 +160,8 @@ pub fn verify_cancel(
         .map(Into::into)
         .napi()
 }
+
+// --- end of generated
 
 /// The body as it is signed: every Java `\s` character removed, also inside string values
 /// (other Unicode spaces are kept).

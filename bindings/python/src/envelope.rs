@@ -25,46 +25,6 @@ fn bytes_arg<'a>(v: &'a Bound<'_, PyAny>, field: &str) -> PyResult<std::borrow::
     Err(type_error(field, "expected str or bytes"))
 }
 
-/// `sign_body(&key, &body, timestamp=None) -> "md5hex:timestamp"` (POST bodies, notifications).
-#[pyfunction]
-#[pyo3(signature = (key, body, timestamp = None))]
-pub fn sign_body(
-    py: Python<'_>,
-    key: Text<Key>,
-    body: Text<Body>,
-    timestamp: Option<&Bound<'_, PyAny>>,
-) -> PyResult<String> {
-    let k = self::key(py, &key)?;
-    core::sign_body(&k, &timestamp_arg(timestamp)?, &body).or_py(py)
-}
-
-/// `sign_query(&key, &charge_code, timestamp=None)`.
-#[pyfunction]
-#[pyo3(signature = (key, charge_code, timestamp = None))]
-pub fn sign_query(
-    py: Python<'_>,
-    key: Text<Key>,
-    charge_code: Text<ChargeCode>,
-    timestamp: Option<&Bound<'_, PyAny>>,
-) -> PyResult<String> {
-    let k = self::key(py, &key)?;
-    core::sign_query(&k, &timestamp_arg(timestamp)?, &charge_code).or_py(py)
-}
-
-/// `sign_cancel(&key, &charge_code, &busi_code, timestamp=None)`.
-#[pyfunction]
-#[pyo3(signature = (key, charge_code, busi_code, timestamp = None))]
-pub fn sign_cancel(
-    py: Python<'_>,
-    key: Text<Key>,
-    charge_code: Text<ChargeCode>,
-    busi_code: Text<BusiCode>,
-    timestamp: Option<&Bound<'_, PyAny>>,
-) -> PyResult<String> {
-    let k = self::key(py, &key)?;
-    core::sign_cancel(&k, &timestamp_arg(timestamp)?, &charge_code, &busi_code).or_py(py)
-}
-
 /// A signature that verified: its timestamp.
 #[pyclass(
     frozen,
@@ -100,7 +60,25 @@ impl From<core::Signature> for PyVerified {
     }
 }
 
-/// Raises `SignatureError` unless `sign` signs `body`; returns the verified timestamp.
+// --- generated from core/src/envelope.rs (scripts/gen-foreign.py, Signatures)
+/// Signature of a POST body (preOrder, order, refund, flowRecharge) or of a notification body.
+///
+/// `timestamp`: now in milliseconds when left out.
+#[pyfunction]
+#[pyo3(signature = (key, body, timestamp = None))]
+pub fn sign_body(
+    py: Python<'_>,
+    key: Text<Key>,
+    body: Text<Body>,
+    timestamp: Option<&Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let k = self::key(py, &key)?;
+    core::sign_body(&k, &timestamp_arg(timestamp)?, &body).or_py(py)
+}
+
+/// Verifies a POST/notification body signature.
+///
+/// Raises `SignatureError` saying why when it does not match.
 #[pyfunction]
 pub fn verify_body(
     py: Python<'_>,
@@ -112,7 +90,24 @@ pub fn verify_body(
     Ok(core::verify_body(&k, &sign, &body).or_py(py)?.into())
 }
 
-/// Raises `SignatureError` unless `sign` signs the query of `charge_code`.
+/// Signature of a query: over the `CHARGE_CODE` path segment alone.
+///
+/// `timestamp`: now in milliseconds when left out.
+#[pyfunction]
+#[pyo3(signature = (key, charge_code, timestamp = None))]
+pub fn sign_query(
+    py: Python<'_>,
+    key: Text<Key>,
+    charge_code: Text<ChargeCode>,
+    timestamp: Option<&Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let k = self::key(py, &key)?;
+    core::sign_query(&k, &timestamp_arg(timestamp)?, &charge_code).or_py(py)
+}
+
+/// Verifies a query signature.
+///
+/// Raises `SignatureError` saying why when it does not match.
 #[pyfunction]
 pub fn verify_query(
     py: Python<'_>,
@@ -126,7 +121,25 @@ pub fn verify_query(
         .into())
 }
 
-/// Raises `SignatureError` unless `sign` signs the cancel of `charge_code` by `busi_code`.
+/// Signature of a cancel: over `chargeCode={CHARGE_CODE}&busiCode={BUSI_CODE}`.
+///
+/// `timestamp`: now in milliseconds when left out.
+#[pyfunction]
+#[pyo3(signature = (key, charge_code, busi_code, timestamp = None))]
+pub fn sign_cancel(
+    py: Python<'_>,
+    key: Text<Key>,
+    charge_code: Text<ChargeCode>,
+    busi_code: Text<BusiCode>,
+    timestamp: Option<&Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let k = self::key(py, &key)?;
+    core::sign_cancel(&k, &timestamp_arg(timestamp)?, &charge_code, &busi_code).or_py(py)
+}
+
+/// Verifies a cancel signature.
+///
+/// Raises `SignatureError` saying why when it does not match.
 #[pyfunction]
 pub fn verify_cancel(
     py: Python<'_>,
@@ -140,6 +153,8 @@ pub fn verify_cancel(
         .or_py(py)?
         .into())
 }
+
+// --- end of generated
 
 /// 3DES-encrypts `plaintext` (str as UTF-8, or bytes) with `key`; returns Base64.
 #[pyfunction]

@@ -50,9 +50,10 @@ fn timestamp_or_now(timestamp: Option<String>) -> String {
     timestamp.unwrap_or_else(|| sosopay::envelope::now_millis().to_string())
 }
 
-/// Signature of a POST body (preOrder, order, refund, flowRecharge) or notification body:
-/// `md5(timestamp + key + body without Java whitespace) + ":" + timestamp`. `timestamp`
-/// defaults to now in milliseconds.
+// --- generated from core/src/envelope.rs (scripts/gen-foreign.py, Signatures)
+/// Signature of a POST body (preOrder, order, refund, flowRecharge) or of a notification body.
+///
+/// `timestamp`: now in milliseconds when left out.
 #[uniffi::export(default(timestamp = None))]
 pub fn sign_body(key: Arc<MerchantKey>, body: String, timestamp: Option<String>) -> Result<String> {
     Ok(sosopay::envelope::sign_body(
@@ -62,7 +63,17 @@ pub fn sign_body(key: Arc<MerchantKey>, body: String, timestamp: Option<String>)
     )?)
 }
 
-/// Signature of a query: over the `CHARGE_CODE` alone.
+/// Verifies a POST/notification body signature.
+///
+/// Throws `Signature` saying why when it does not match.
+#[uniffi::export]
+pub fn verify_body(key: Arc<MerchantKey>, sign: String, body: String) -> Result<VerifiedSignature> {
+    Ok(sosopay::envelope::verify_body(&key.0, &sign, &body)?.into())
+}
+
+/// Signature of a query: over the `CHARGE_CODE` path segment alone.
+///
+/// `timestamp`: now in milliseconds when left out.
 #[uniffi::export(default(timestamp = None))]
 pub fn sign_query(
     key: Arc<MerchantKey>,
@@ -76,7 +87,21 @@ pub fn sign_query(
     )?)
 }
 
+/// Verifies a query signature.
+///
+/// Throws `Signature` saying why when it does not match.
+#[uniffi::export]
+pub fn verify_query(
+    key: Arc<MerchantKey>,
+    sign: String,
+    charge_code: String,
+) -> Result<VerifiedSignature> {
+    Ok(sosopay::envelope::verify_query(&key.0, &sign, &charge_code)?.into())
+}
+
 /// Signature of a cancel: over `chargeCode={CHARGE_CODE}&busiCode={BUSI_CODE}`.
+///
+/// `timestamp`: now in milliseconds when left out.
 #[uniffi::export(default(timestamp = None))]
 pub fn sign_cancel(
     key: Arc<MerchantKey>,
@@ -92,23 +117,9 @@ pub fn sign_cancel(
     )?)
 }
 
-/// Verifies a body signature (constant-time); throws `Signature` saying why it failed.
-#[uniffi::export]
-pub fn verify_body(key: Arc<MerchantKey>, sign: String, body: String) -> Result<VerifiedSignature> {
-    Ok(sosopay::envelope::verify_body(&key.0, &sign, &body)?.into())
-}
-
-/// Verifies a query signature.
-#[uniffi::export]
-pub fn verify_query(
-    key: Arc<MerchantKey>,
-    sign: String,
-    charge_code: String,
-) -> Result<VerifiedSignature> {
-    Ok(sosopay::envelope::verify_query(&key.0, &sign, &charge_code)?.into())
-}
-
 /// Verifies a cancel signature.
+///
+/// Throws `Signature` saying why when it does not match.
 #[uniffi::export]
 pub fn verify_cancel(
     key: Arc<MerchantKey>,
@@ -118,6 +129,8 @@ pub fn verify_cancel(
 ) -> Result<VerifiedSignature> {
     Ok(sosopay::envelope::verify_cancel(&key.0, &sign, &charge_code, &busi_code)?.into())
 }
+
+// --- end of generated
 
 /// The body as it is signed: every Java `\s` character removed (other Unicode spaces kept).
 #[uniffi::export]

@@ -8123,9 +8123,9 @@ public func tradeTypeFromWire(raw: String) -> TradeType  {
 })
 }
 /**
- * Signature of a POST body (preOrder, order, refund, flowRecharge) or notification body:
- * `md5(timestamp + key + body without Java whitespace) + ":" + timestamp`. `timestamp`
- * defaults to now in milliseconds.
+ * Signature of a POST body (preOrder, order, refund, flowRecharge) or of a notification body.
+ *
+ * `timestamp`: now in milliseconds when left out.
  */
 public func signBody(key: MerchantKey, body: String, timestamp: String? = nil)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
@@ -8139,6 +8139,8 @@ public func signBody(key: MerchantKey, body: String, timestamp: String? = nil)th
 }
 /**
  * Signature of a cancel: over `chargeCode={CHARGE_CODE}&busiCode={BUSI_CODE}`.
+ *
+ * `timestamp`: now in milliseconds when left out.
  */
 public func signCancel(key: MerchantKey, chargeCode: String, busiCode: String, timestamp: String? = nil)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
@@ -8152,7 +8154,9 @@ public func signCancel(key: MerchantKey, chargeCode: String, busiCode: String, t
 })
 }
 /**
- * Signature of a query: over the `CHARGE_CODE` alone.
+ * Signature of a query: over the `CHARGE_CODE` path segment alone.
+ *
+ * `timestamp`: now in milliseconds when left out.
  */
 public func signQuery(key: MerchantKey, chargeCode: String, timestamp: String? = nil)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
@@ -8176,7 +8180,9 @@ public func stripJavaWhitespace(body: String) -> String  {
 })
 }
 /**
- * Verifies a body signature (constant-time); throws `Signature` saying why it failed.
+ * Verifies a POST/notification body signature.
+ *
+ * Throws `Signature` saying why when it does not match.
  */
 public func verifyBody(key: MerchantKey, sign: String, body: String)throws  -> VerifiedSignature  {
     return try  FfiConverterTypeVerifiedSignature_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
@@ -8190,6 +8196,8 @@ public func verifyBody(key: MerchantKey, sign: String, body: String)throws  -> V
 }
 /**
  * Verifies a cancel signature.
+ *
+ * Throws `Signature` saying why when it does not match.
  */
 public func verifyCancel(key: MerchantKey, sign: String, chargeCode: String, busiCode: String)throws  -> VerifiedSignature  {
     return try  FfiConverterTypeVerifiedSignature_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
@@ -8204,6 +8212,8 @@ public func verifyCancel(key: MerchantKey, sign: String, chargeCode: String, bus
 }
 /**
  * Verifies a query signature.
+ *
+ * Throws `Signature` saying why when it does not match.
  */
 public func verifyQuery(key: MerchantKey, sign: String, chargeCode: String)throws  -> VerifiedSignature  {
     return try  FfiConverterTypeVerifiedSignature_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
@@ -8306,25 +8316,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_func_trade_type_from_wire() != 53829) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_sign_body() != 26049) {
+    if (uniffi_sosopay_uniffi_checksum_func_sign_body() != 34848) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_sign_cancel() != 34937) {
+    if (uniffi_sosopay_uniffi_checksum_func_sign_cancel() != 20339) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_sign_query() != 1413) {
+    if (uniffi_sosopay_uniffi_checksum_func_sign_query() != 19566) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_func_strip_java_whitespace() != 57427) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_verify_body() != 48073) {
+    if (uniffi_sosopay_uniffi_checksum_func_verify_body() != 47017) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_verify_cancel() != 12913) {
+    if (uniffi_sosopay_uniffi_checksum_func_verify_cancel() != 38122) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_verify_query() != 24712) {
+    if (uniffi_sosopay_uniffi_checksum_func_verify_query() != 42718) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_func_fen_to_yuan() != 5048) {

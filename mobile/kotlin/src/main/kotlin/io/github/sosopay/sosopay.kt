@@ -1198,25 +1198,25 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_func_trade_type_from_wire() and 0xFFFF) != 53829) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_sign_body() and 0xFFFF) != 26049) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_sign_body() and 0xFFFF) != 34848) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_sign_cancel() and 0xFFFF) != 34937) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_sign_cancel() and 0xFFFF) != 20339) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_sign_query() and 0xFFFF) != 1413) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_sign_query() and 0xFFFF) != 19566) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_func_strip_java_whitespace() and 0xFFFF) != 57427) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_verify_body() and 0xFFFF) != 48073) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_verify_body() and 0xFFFF) != 47017) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_verify_cancel() and 0xFFFF) != 12913) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_verify_cancel() and 0xFFFF) != 38122) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_verify_query() and 0xFFFF) != 24712) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_verify_query() and 0xFFFF) != 42718) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_func_fen_to_yuan() and 0xFFFF) != 5048) {
@@ -10417,9 +10417,9 @@ public object FfiConverterSequenceTypeGoods: FfiConverterRustBuffer<List<Goods>>
     
 
         /**
-         * Signature of a POST body (preOrder, order, refund, flowRecharge) or notification body:
-         * `md5(timestamp + key + body without Java whitespace) + ":" + timestamp`. `timestamp`
-         * defaults to now in milliseconds.
+         * Signature of a POST body (preOrder, order, refund, flowRecharge) or of a notification body.
+         *
+         * `timestamp`: now in milliseconds when left out.
          */
     @Throws(SosopayException::class) fun `signBody`(`key`: MerchantKey, `body`: kotlin.String, `timestamp`: kotlin.String? = null): kotlin.String {
             return FfiConverterString.lift(
@@ -10437,6 +10437,8 @@ public object FfiConverterSequenceTypeGoods: FfiConverterRustBuffer<List<Goods>>
 
         /**
          * Signature of a cancel: over `chargeCode={CHARGE_CODE}&busiCode={BUSI_CODE}`.
+         *
+         * `timestamp`: now in milliseconds when left out.
          */
     @Throws(SosopayException::class) fun `signCancel`(`key`: MerchantKey, `chargeCode`: kotlin.String, `busiCode`: kotlin.String, `timestamp`: kotlin.String? = null): kotlin.String {
             return FfiConverterString.lift(
@@ -10454,7 +10456,9 @@ public object FfiConverterSequenceTypeGoods: FfiConverterRustBuffer<List<Goods>>
     
 
         /**
-         * Signature of a query: over the `CHARGE_CODE` alone.
+         * Signature of a query: over the `CHARGE_CODE` path segment alone.
+         *
+         * `timestamp`: now in milliseconds when left out.
          */
     @Throws(SosopayException::class) fun `signQuery`(`key`: MerchantKey, `chargeCode`: kotlin.String, `timestamp`: kotlin.String? = null): kotlin.String {
             return FfiConverterString.lift(
@@ -10485,7 +10489,9 @@ public object FfiConverterSequenceTypeGoods: FfiConverterRustBuffer<List<Goods>>
     
 
         /**
-         * Verifies a body signature (constant-time); throws `Signature` saying why it failed.
+         * Verifies a POST/notification body signature.
+         *
+         * Throws `Signature` saying why when it does not match.
          */
     @Throws(SosopayException::class) fun `verifyBody`(`key`: MerchantKey, `sign`: kotlin.String, `body`: kotlin.String): VerifiedSignature {
             return FfiConverterTypeVerifiedSignature.lift(
@@ -10503,6 +10509,8 @@ public object FfiConverterSequenceTypeGoods: FfiConverterRustBuffer<List<Goods>>
 
         /**
          * Verifies a cancel signature.
+         *
+         * Throws `Signature` saying why when it does not match.
          */
     @Throws(SosopayException::class) fun `verifyCancel`(`key`: MerchantKey, `sign`: kotlin.String, `chargeCode`: kotlin.String, `busiCode`: kotlin.String): VerifiedSignature {
             return FfiConverterTypeVerifiedSignature.lift(
@@ -10521,6 +10529,8 @@ public object FfiConverterSequenceTypeGoods: FfiConverterRustBuffer<List<Goods>>
 
         /**
          * Verifies a query signature.
+         *
+         * Throws `Signature` saying why when it does not match.
          */
     @Throws(SosopayException::class) fun `verifyQuery`(`key`: MerchantKey, `sign`: kotlin.String, `chargeCode`: kotlin.String): VerifiedSignature {
             return FfiConverterTypeVerifiedSignature.lift(
