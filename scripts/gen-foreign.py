@@ -319,7 +319,12 @@ class Python:
                 out.append(f'\n    @property\n    def {yuan}(self) -> Decimal:\n        """``{n}`` in yuan."""\n        return yuan(self.{n})\n')
         out.append(f"\n    @classmethod\n    def _from_native(cls, d: Mapping[str, Any]) -> {record}:\n        return cls(\n")
         out += [f"            {PY_NAMES.get(n, n)}={read},\n" for _, n, _, read, _ in rows]
-        out.append("        )\n\n\n")
+        out.append("        )\n")
+        # Pickling and copying rebuild the item from its fields (the checked item is native).
+        keys = [(SERDE.get((record, n), n), PY_NAMES.get(py, py)) for (_, n, _), (_, py, _, _, _) in zip(fields, rows)]
+        out.append("\n    def __reduce__(self) -> Tuple[Any, ...]:\n        return (\n            type(self)._from_native,\n            (\n                {\n")
+        out += [f'                    "{k}": self.{py},\n' for k, py in keys]
+        out.append("                },\n            ),\n        )\n\n\n")
         return "".join(out)
 
     def generate(self, core: Dict[str, Tuple[List[str], List[Tuple[List[str], str, str]]]]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Dict, List, Literal, Mapping, Optional, Union
+from typing import Any, Dict, List, Literal, Mapping, Optional, Tuple, Union
 
 from . import _native
 from .enums import Channel, FundChannel, OrderState, OutcomeStatus, ResultCode
@@ -178,6 +178,22 @@ class Goods:
             subject=str(d.get("subject", "")),
             quantity=int(d["quantity"]),
             show_url=_opt_str(d.get("show_url")),
+        )
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (
+            type(self)._from_native,
+            (
+                {
+                    "id": self.id,
+                    "name": self.name,
+                    "class": self.class_,
+                    "price_fen": self.price_fen,
+                    "subject": self.subject,
+                    "quantity": self.quantity,
+                    "show_url": self.show_url,
+                },
+            ),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import threading
 from decimal import Decimal
 from typing import List
@@ -47,6 +48,8 @@ def test_micropay_query_refund(client: sosopay.Client, code: str) -> None:
     assert goods[0].quantity == 1
     assert q.raw["QUERY_RESP"]["GOODS_DETAIL"][0]["GOOD_QUANTITY"] == "1"
     assert q.order.goods == goods or q.order.goods == []
+    # A reply pickles (a worker queue, a cache) and comes back equal.
+    assert pickle.loads(pickle.dumps(q)) == q
     by_down = client.query(code=r.charge_down_code, ser_type=sosopay.SerType.CHARGE_DOWN_CODE)
     assert by_down.order.charge_code == code
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
 from decimal import Decimal
 from typing import Any, Dict, Tuple, Type
 
@@ -65,6 +67,9 @@ def test_a_goods_item_is_checked_when_built_and_immutable() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         g.quantity = 3  # type: ignore[misc]
     assert hash(g) == hash(sosopay.Goods(id="1", name="n", class_="c", subject="s", price="2.50"))
+    # Pickled and copied (in a reply too), it comes back equal and still usable in a request.
+    assert pickle.loads(pickle.dumps(g)) == g == copy.deepcopy(g) == copy.copy(g)
+    assert pickle.loads(pickle.dumps(g))._native is not None
     with pytest.raises(TypeError, match="class_"):
         sosopay.Goods(id="1", name="n", class_=5, subject="s", price="1")  # type: ignore[arg-type]
     with pytest.raises(sosopay.ValidationError) as both:
