@@ -308,11 +308,12 @@ class Python:
         for d, n, ann, _, yuan in rows:
             out.append(f"    #: {rst(d[0])}{' Here: integer fen.' if yuan else ''}\n")
             out.append(f"    {PY_NAMES.get(n, n)}: {ann}\n")
-        out.append("    _native: Any = field(default=None, repr=False, compare=False)\n\n")
+        out.append("\n")
         out.append("    def __init__(\n        self,\n        *,\n" + "".join(f"        {x},\n" for x in params) + "    ) -> None:\n")
         out.append(f"        native, fields = _native.{snake(record)}(\n            {{\n")
         out += [f"                {i},\n" for i in items]
         out.append("            }\n        )\n        for k, v in fields.items():\n            object.__setattr__(self, k, v)\n")
+        # The checked item: an attribute, not a field (left out of repr, ==, fields(), asdict()).
         out.append('        object.__setattr__(self, "_native", native)\n')
         for d, n, ann, _, yuan in rows:
             if yuan:

@@ -133,7 +133,6 @@ class Goods:
     quantity: int
     #: ``GOOD_SHOWURL``.
     show_url: Optional[str]
-    _native: Any = field(default=None, repr=False, compare=False)
 
     def __init__(
         self,
@@ -539,7 +538,6 @@ class Notification:
     #: The key under which this notification is processed once (merchant, order, state).
     idempotency_key: str
     raw: Dict[str, Any] = field(repr=False, compare=False)
-    _native: Any = field(default=None, repr=False, compare=False)
 
     @property
     def charge_code(self) -> str:
@@ -564,12 +562,14 @@ class Notification:
     @classmethod
     def _from_native(cls, native: Any) -> Notification:
         d = native.to_dict()
-        return cls(
+        n = cls(
             order=OrderDetails._from_native(d),
             idempotency_key=str(d["idempotency_key"]),
             raw=dict(d.get("raw") or {}),
-            _native=native,
         )
+        # The verified notification: an attribute, not a field (left out of asdict() and ==).
+        object.__setattr__(n, "_native", native)
+        return n
 
 
 class _PaymentOutcomeRules:

@@ -93,7 +93,7 @@ def process_once(
     raises, the claim is released (the gateway's next delivery retries it) and the exception
     propagates: answer non-200 then.
     """
-    native = notification._native
+    native = getattr(notification, "_native", None)
     if native is None:
         raise TypeError("process_once: the notification must come from parse_notification")
     return Delivery(_native.process_once(store, native, handler, notification))

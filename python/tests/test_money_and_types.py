@@ -69,7 +69,12 @@ def test_a_goods_item_is_checked_when_built_and_immutable() -> None:
     assert hash(g) == hash(sosopay.Goods(id="1", name="n", class_="c", subject="s", price="2.50"))
     # Pickled and copied (in a reply too), it comes back equal and still usable in a request.
     assert pickle.loads(pickle.dumps(g)) == g == copy.deepcopy(g) == copy.copy(g)
-    assert pickle.loads(pickle.dumps(g))._native is not None
+    assert dataclasses.asdict(g) == {
+        "id": "1", "name": "n", "class_": "c", "price_fen": 250, "subject": "s", "quantity": 1, "show_url": None
+    }
+    c = offline_client()
+    with pytest.raises(sosopay.TransportError):  # read, checked and sent (to nowhere)
+        micropay(c, amount="1.00", goods=[pickle.loads(pickle.dumps(g))])
     with pytest.raises(TypeError, match="class_"):
         sosopay.Goods(id="1", name="n", class_=5, subject="s", price="1")  # type: ignore[arg-type]
     with pytest.raises(sosopay.ValidationError) as both:
@@ -82,7 +87,6 @@ def test_a_goods_item_is_checked_when_built_and_immutable() -> None:
         sosopay.Goods(id="1", name="n", class_="c", subject="s", price_fen=-1)
     assert fen.value.field == "price_fen"
     # A list item that is not a Goods is refused, naming it.
-    c = offline_client()
     with pytest.raises(TypeError, match=r"goods\[1\]"):
         micropay(c, amount="1.00", goods=[g, {"id": "1"}])
     for not_a_list in ("goods", {"id": "1"}, 5):

@@ -3,6 +3,7 @@ receiving real deliveries from the sandbox, processing each payment once."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from typing import Any, Callable, Dict, Iterable, List, Tuple
@@ -29,6 +30,9 @@ def test_parse_plain_json() -> None:
     assert n.order.fund_bills[0].fund_channel is sosopay.FundChannel.ALIPAY_BALANCE
     assert n.idempotency_key == "0010000001:C-1:1"
     assert n.raw["PAY_NODIFY"]["CHARGE_CODE"] == "C-1"
+    # A plain dict of its fields (the verified native object is not one of them).
+    d = dataclasses.asdict(n)
+    assert d["idempotency_key"] == "0010000001:C-1:1" and "_native" not in d
 
 
 def test_parse_encrypted_and_xml() -> None:
