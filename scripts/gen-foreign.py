@@ -245,6 +245,9 @@ class Node(Target):
 
 
 PY_BEGIN = "# --- generated from core/src/models.rs (scripts/gen-foreign.py)\n"
+#: How a record is built from the core's reply: its fields set at once, not through the frozen
+#: dataclass's `__init__` (one `object.__setattr__` per field; a reply is built per request).
+FROM_NATIVE_DOC = '        """From the core\'s form (its values are the core\'s own: not checked again)."""\n'
 PY_END = "# --- end of generated\n"
 
 
@@ -318,9 +321,15 @@ class Python:
         for d, n, ann, _, yuan in rows:
             if yuan:
                 out.append(f'\n    @property\n    def {yuan}(self) -> Decimal:\n        """``{n}`` in yuan."""\n        return yuan(self.{n})\n')
-        out.append(f"\n    @classmethod\n    def _from_native(cls, d: Mapping[str, Any]) -> {record}:\n        return cls(\n")
+        out.append(f"\n    @classmethod\n    def _from_native(cls, d: Mapping[str, Any]) -> {record}:\n")
+        out.append(FROM_NATIVE_DOC + "        o = object.__new__(cls)\n        o.__dict__.update(\n")
         out += [f"            {PY_NAMES.get(n, n)}={read},\n" for _, n, _, read, _ in rows]
-        out.append("        )\n")
+        out.append("        )\n        return o\n")
+        out.append('\n    def _checked(self) -> Any:\n        """The checked item a request sends (checked now when built from a reply)."""\n'
+                   '        native = self.__dict__.get("_native")\n        if native is None:\n'
+                   f"            native, _ = _native.{snake(record)}(\n                {{\n")
+        out += [f'                    "{PY_NAMES.get(n, n)}": self.{PY_NAMES.get(n, n)},\n' for _, n, _, _, _ in rows]
+        out.append('                }\n            )\n            object.__setattr__(self, "_native", native)\n        return native\n')
         # Pickling and copying rebuild the item from its fields (the checked item is native).
         keys = [(SERDE.get((record, n), n), PY_NAMES.get(py, py)) for (_, n, _), (_, py, _, _, _) in zip(fields, rows)]
         out.append("\n    def __reduce__(self) -> Tuple[Any, ...]:\n        return (\n            type(self)._from_native,\n            (\n                {\n")
@@ -353,10 +362,10 @@ class Python:
                         f"        return {'_opt_yuan' if opt else 'yuan'}(self.{n})\n"
                     )
             out.append(f"\n    @classmethod\n    def _from_native(cls, d: Mapping[str, Any]) -> {record}:\n")
-            out.append("        return cls(\n")
+            out.append(FROM_NATIVE_DOC + "        o = object.__new__(cls)\n        o.__dict__.update(\n")
             for _, n, _, read, _ in rows:
                 out.append(f"            {n}={read},\n")
-            out.append("        )\n\n\n")
+            out.append("        )\n        return o\n\n\n")
         return text[:a] + "".join(out) + text[b:]
 
 

@@ -169,7 +169,9 @@ class Goods:
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> Goods:
-        return cls(
+        """From the core's form (its values are the core's own: not checked again)."""
+        o = object.__new__(cls)
+        o.__dict__.update(
             id=str(d.get("id", "")),
             name=str(d.get("name", "")),
             class_=str(d.get("class", "")),
@@ -178,6 +180,25 @@ class Goods:
             quantity=int(d["quantity"]),
             show_url=_opt_str(d.get("show_url")),
         )
+        return o
+
+    def _checked(self) -> Any:
+        """The checked item a request sends (checked now when built from a reply)."""
+        native = self.__dict__.get("_native")
+        if native is None:
+            native, _ = _native.goods(
+                {
+                    "id": self.id,
+                    "name": self.name,
+                    "class_": self.class_,
+                    "price_fen": self.price_fen,
+                    "subject": self.subject,
+                    "quantity": self.quantity,
+                    "show_url": self.show_url,
+                }
+            )
+            object.__setattr__(self, "_native", native)
+        return native
 
     def __reduce__(self) -> Tuple[Any, ...]:
         return (
@@ -207,10 +228,13 @@ class GatewayResult(_GatewayResultRules):
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> GatewayResult:
-        return cls(
+        """From the core's form (its values are the core's own: not checked again)."""
+        o = object.__new__(cls)
+        o.__dict__.update(
             code=ResultCode(d["code"]),
             info=str(d.get("info", "")),
         )
+        return o
 
 
 @dataclass(frozen=True)
@@ -229,10 +253,13 @@ class FundBill:
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> FundBill:
-        return cls(
+        """From the core's form (its values are the core's own: not checked again)."""
+        o = object.__new__(cls)
+        o.__dict__.update(
             fund_channel=FundChannel(d["fund_channel"]),
             amount_fen=int(d["amount_fen"]),
         )
+        return o
 
 
 @dataclass(frozen=True)
@@ -254,7 +281,9 @@ class JsapiParams(_JsapiParamsForWechat):
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> JsapiParams:
-        return cls(
+        """From the core's form (its values are the core's own: not checked again)."""
+        o = object.__new__(cls)
+        o.__dict__.update(
             app_id=str(d.get("app_id", "")),
             time_stamp=str(d.get("time_stamp", "")),
             nonce_str=str(d.get("nonce_str", "")),
@@ -262,6 +291,7 @@ class JsapiParams(_JsapiParamsForWechat):
             sign_type=str(d.get("sign_type", "")),
             pay_sign=str(d.get("pay_sign", "")),
         )
+        return o
 
 
 @dataclass(frozen=True)
@@ -306,7 +336,9 @@ class OrderReply:
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> OrderReply:
-        return cls(
+        """From the core's form (its values are the core's own: not checked again)."""
+        o = object.__new__(cls)
+        o.__dict__.update(
             result=GatewayResult._from_native(d["result"]),
             charge_code=_opt_str(d.get("charge_code")),
             charge_down_code=_opt_str(d.get("charge_down_code")),
@@ -323,6 +355,7 @@ class OrderReply:
             jsapi=None if d.get("jsapi") is None else JsapiParams._from_native(d["jsapi"]),
             raw=dict(d.get("raw") or {}),
         )
+        return o
 
 
 @dataclass(frozen=True)
@@ -378,7 +411,9 @@ class OrderDetails(_OrderDetailsRules):
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> OrderDetails:
-        return cls(
+        """From the core's form (its values are the core's own: not checked again)."""
+        o = object.__new__(cls)
+        o.__dict__.update(
             busi_id=_opt_str(d.get("busi_id")),
             charge_code=_opt_str(d.get("charge_code")),
             charge_down_code=_opt_str(d.get("charge_down_code")),
@@ -398,6 +433,7 @@ class OrderDetails(_OrderDetailsRules):
             begin_time=_opt_str(d.get("begin_time")),
             end_time=_opt_str(d.get("end_time")),
         )
+        return o
 
 
 @dataclass(frozen=True)
@@ -413,11 +449,14 @@ class QueryReply(_QueryReplyShortcuts):
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> QueryReply:
-        return cls(
+        """From the core's form (its values are the core's own: not checked again)."""
+        o = object.__new__(cls)
+        o.__dict__.update(
             result=GatewayResult._from_native(d["result"]),
             order=OrderDetails._from_native(d),
             raw=dict(d.get("raw") or {}),
         )
+        return o
 
 
 @dataclass(frozen=True)
@@ -441,7 +480,9 @@ class RefundReply:
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> RefundReply:
-        return cls(
+        """From the core's form (its values are the core's own: not checked again)."""
+        o = object.__new__(cls)
+        o.__dict__.update(
             result=GatewayResult._from_native(d["result"]),
             channel=_opt_enum(Channel, d.get("channel")),
             fund_bills=[FundBill._from_native(x) for x in (d.get("fund_bills") or [])],
@@ -450,6 +491,7 @@ class RefundReply:
             state=_opt_enum(OrderState, d.get("state")),
             raw=dict(d.get("raw") or {}),
         )
+        return o
 
 
 @dataclass(frozen=True)
@@ -463,10 +505,13 @@ class CancelReply:
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> CancelReply:
-        return cls(
+        """From the core's form (its values are the core's own: not checked again)."""
+        o = object.__new__(cls)
+        o.__dict__.update(
             result=GatewayResult._from_native(d["result"]),
             raw=dict(d.get("raw") or {}),
         )
+        return o
 
 
 @dataclass(frozen=True)
@@ -494,7 +539,9 @@ class FlowOrder:
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> FlowOrder:
-        return cls(
+        """From the core's form (its values are the core's own: not checked again)."""
+        o = object.__new__(cls)
+        o.__dict__.update(
             id=_opt_str(d.get("id")),
             phone_no=_opt_str(d.get("phone_no")),
             flow_val=d.get("flow_val"),
@@ -505,6 +552,7 @@ class FlowOrder:
             create_time=_opt_str(d.get("create_time")),
             status=_opt_str(d.get("status")),
         )
+        return o
 
 
 @dataclass(frozen=True)
@@ -520,11 +568,14 @@ class FlowRechargeReply:
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> FlowRechargeReply:
-        return cls(
+        """From the core's form (its values are the core's own: not checked again)."""
+        o = object.__new__(cls)
+        o.__dict__.update(
             result=GatewayResult._from_native(d["result"]),
             flow=None if d.get("flow") is None else FlowOrder._from_native(d["flow"]),
             raw=dict(d.get("raw") or {}),
         )
+        return o
 
 
 # --- end of generated

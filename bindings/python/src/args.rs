@@ -268,17 +268,20 @@ pub fn goods<'py>(args: &Bound<'py, PyDict>) -> PyResult<(NativeGoods, Bound<'py
     Ok((NativeGoods(g), fields))
 }
 
-/// One `sosopay.Goods` of a list (the item it holds).
+/// One `sosopay.Goods` of a list (the checked item it holds: `_checked()`).
 fn goods_item(g: &Bound<'_, PyAny>, at: &str) -> PyResult<Goods> {
-    g.getattr("_native")
-        .ok()
-        .and_then(|n| n.cast::<NativeGoods>().ok().map(|n| n.get().0.clone()))
-        .ok_or_else(|| {
-            type_error(
-                at,
-                &format!("expected a sosopay.Goods, got {}", type_name(g)),
-            )
-        })
+    let wrong = || {
+        type_error(
+            at,
+            &format!("expected a sosopay.Goods, got {}", type_name(g)),
+        )
+    };
+    let checked = g
+        .getattr(pyo3::intern!(g.py(), "_checked"))
+        .map_err(|_| wrong())?
+        .call0()?;
+    let native = checked.cast::<NativeGoods>().map_err(|_| wrong())?;
+    Ok(native.get().0.clone())
 }
 
 /// The Python name of a positional argument.
