@@ -86,6 +86,17 @@ def test_a_goods_item_is_checked_when_built_and_immutable() -> None:
     with pytest.raises(sosopay.ValidationError) as fen:
         sosopay.Goods(id="1", name="n", class_="c", subject="s", price_fen=-1)
     assert fen.value.field == "price_fen"
+    # An item from a reply is checked when a request first sends it.
+    replied = sosopay.Goods._from_native(
+        {"id": "1", "name": "n", "class": "c", "price_fen": 250, "subject": "s", "quantity": 1, "show_url": None}
+    )
+    assert replied == g
+    with pytest.raises(sosopay.TransportError):
+        micropay(c, amount="1.00", goods=[replied])
+    odd = sosopay.Goods._from_native({"id": "1", "name": "n", "class": "c", "price_fen": 1, "subject": "s", "quantity": 0})
+    with pytest.raises(sosopay.ValidationError) as zero:
+        micropay(c, amount="1.00", goods=[odd])
+    assert zero.value.field == "goods[0].quantity"
     # A list item that is not a Goods is refused, naming it.
     with pytest.raises(TypeError, match=r"goods\[1\]"):
         micropay(c, amount="1.00", goods=[g, {"id": "1"}])
