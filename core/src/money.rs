@@ -18,9 +18,14 @@ impl Amount {
 
     /// From integer fen; fails above [`Amount::MAX_FEN`].
     pub fn from_fen(fen: u64) -> Result<Self> {
+        Self::from_fen_named(fen, "amount")
+    }
+
+    /// Like [`Amount::from_fen`], naming `field` in the error.
+    pub fn from_fen_named(fen: u64, field: &str) -> Result<Self> {
         if fen > Self::MAX_FEN {
             return Err(Error::validation(
-                "amount",
+                field,
                 format!("{fen} fen is above the maximum of {} fen", Self::MAX_FEN),
             ));
         }
@@ -29,13 +34,15 @@ impl Amount {
 
     /// From a signed integer of fen (for bindings); negative is rejected.
     pub fn from_fen_i64(fen: i64) -> Result<Self> {
+        Self::from_fen_i64_named(fen, "amount")
+    }
+
+    /// Like [`Amount::from_fen_i64`], naming `field` in the error.
+    pub fn from_fen_i64_named(fen: i64, field: &str) -> Result<Self> {
         if fen < 0 {
-            return Err(Error::validation(
-                "amount",
-                format!("{fen} fen is negative"),
-            ));
+            return Err(Error::validation(field, format!("{fen} fen is negative")));
         }
-        Self::from_fen(fen as u64)
+        Self::from_fen_named(fen as u64, field)
     }
 
     /// The amount in fen.

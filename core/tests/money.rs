@@ -78,6 +78,21 @@ fn maximum_and_overflow() {
     assert!(Amount::from_fen_i64(i64::MIN).is_err());
     assert!(Amount::from_fen_i64(-1).is_err());
     assert_eq!(Amount::from_fen_i64(0).map(Amount::fen), Ok(0));
+    // The `_named` forms name the caller's field, with the same reasons.
+    for (e, field) in [
+        (Amount::from_fen_named(max + 1, "price_fen"), "price_fen"),
+        (Amount::from_fen_i64_named(-1, "amount_fen"), "amount_fen"),
+        (Amount::from_fen_i64_named(i64::MAX, "x_fen"), "x_fen"),
+    ] {
+        assert!(
+            matches!(&e, Err(Error::Validation { field: f, .. }) if f == field),
+            "{e:?}"
+        );
+    }
+    assert_eq!(
+        Amount::from_fen_i64_named(-1, "amount_fen").map_err(|e| e.to_string()),
+        Amount::from_fen_i64(-1).map_err(|e| e.to_string().replace("amount", "amount_fen"))
+    );
     let m = Amount::from_fen(max).expect("max");
     assert_eq!(m.checked_add(Amount::from_fen(1).expect("1")), None);
     assert_eq!(m.checked_add(Amount::ZERO), Some(m));

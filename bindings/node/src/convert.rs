@@ -148,7 +148,7 @@ fn fen_from_js(v: &FenInput, field: &str) -> Result<Amount, Error> {
                     format!("{n} is above the maximum of {} fen", Amount::MAX_FEN),
                 ));
             }
-            Amount::from_fen(*n as u64).map_err(|e| rename(e, field))
+            Amount::from_fen_named(*n as u64, field)
         }
         Either::B(b) => {
             let (negative, value, lossless) = b.get_u64();
@@ -158,7 +158,7 @@ fn fen_from_js(v: &FenInput, field: &str) -> Result<Amount, Error> {
             if !lossless {
                 return Err(validation(field, "is too large"));
             }
-            Amount::from_fen(value).map_err(|e| rename(e, field))
+            Amount::from_fen_named(value, field)
         }
     }
 }
@@ -172,14 +172,6 @@ fn yuan_from_js(v: &YuanInput, field: &str, fen_field: &str) -> Result<Amount, E
                 "got the number {n}; give yuan as a string (\"{n}\") or integer fen as {fen_field}: JS numbers are not exact for money"
             ),
         )),
-    }
-}
-
-/// Renames the field of a validation error (the core names its own).
-fn rename(e: Error, field: &str) -> Error {
-    match e {
-        Error::Validation { reason, .. } => validation(field, reason),
-        other => other,
     }
 }
 

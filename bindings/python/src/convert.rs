@@ -75,9 +75,7 @@ pub fn fen_from_py(value: &Bound<'_, PyAny>, field: &str) -> PyResult<Amount> {
         ));
     }
     match value.extract::<i64>() {
-        Ok(v) => Amount::from_fen_i64(v)
-            .map_err(|e| e.renamed_fields(&[("amount", field)]))
-            .or_py(py),
+        Ok(v) => Amount::from_fen_i64_named(v, field).or_py(py),
         Err(_) => Err(validation(py, field, "is too large")),
     }
 }

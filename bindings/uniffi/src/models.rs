@@ -8,18 +8,7 @@ use crate::replies::OrderDetails;
 use crate::requests::{Goods, MicropayRequest};
 
 pub(crate) fn fen_in(field: &str, fen: i64) -> Result<Amount> {
-    if fen < 0 {
-        return Err(SosopayError::validation(
-            field,
-            format!("{fen} fen is negative"),
-        ));
-    }
-    Amount::from_fen_i64(fen).map_err(|_| {
-        SosopayError::validation(
-            field,
-            format!("{fen} fen is above the maximum of {} fen", Amount::MAX_FEN),
-        )
-    })
+    Ok(Amount::from_fen_i64_named(fen, field)?)
 }
 
 pub(crate) fn fen_out(a: Amount) -> i64 {
