@@ -7,12 +7,17 @@ keep the gateway's whole document in ``raw`` (non-integer numbers there are ``De
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
-from typing import Any, Dict, List, Literal, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Mapping, Optional, Tuple, Union
 
 from . import _native
 from .enums import Channel, FundChannel, OrderState, OutcomeStatus, ResultCode
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # the same frozen dataclasses, built without exec (see _record.py)
+    from ._record import dataclass
 
 __all__ = [
     "Goods",

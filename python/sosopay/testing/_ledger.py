@@ -7,12 +7,18 @@ object in ``raw`` (fields a newer sandbox adds are there).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Tuple
 
 from ..enums import OrderState
+
 from ..models import _opt_str
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # the same frozen dataclasses, built without exec (see _record.py)
+    from .._record import dataclass
 
 __all__ = [
     "SandboxOrder",
