@@ -181,6 +181,12 @@ export declare class NativeSandbox {
   get timeScale(): number
   /** Whether `close` was called. */
   get closed(): boolean
+  /** The merchant a kit's client uses: the first the sandbox started with. */
+  get busiCode(): string
+  /** That merchant's key. */
+  get key(): string
+  /** The key of a registered merchant, or `null`. */
+  keyOf(busiCode: string): string | null
   /** The ledger (as `GET /_sandbox/ledger`). */
   ledger(): any
   /** One order (ledger form), or `null`. */
@@ -463,6 +469,12 @@ export interface JsapiParams {
   /** `sign`: WeChat's `paySign`. */
   paySign: string
 }
+
+/** The till (`DEV_ID`) a kit's client sends unless told otherwise. */
+export declare const KIT_DEV_ID: string
+
+/** The cashier (`OPER_ID`) a kit's client sends unless told otherwise. */
+export declare const KIT_OPER_ID: string
 
 /** Every known dictionary value (names as used in requests and replies). */
 export declare function knownValues(): KnownValues
@@ -1008,6 +1020,15 @@ export declare function storeWire(table: string): any
  * (other Unicode spaces are kept).
  */
 export declare function stripJavaWhitespace(body: string): string
+
+/**
+ * The document's test merchant (its `BUSI_ID`), registered in every sandbox unless
+ * `merchants` says otherwise.
+ */
+export declare const TEST_BUSI_CODE: string
+
+/** Its key. */
+export declare const TEST_KEY: string
 
 /**
  * A test payment code (the sandbox's `codes::code_from_parts`); the message names the argument

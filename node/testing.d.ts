@@ -3,9 +3,9 @@
 import type { Client, ClientOptions, OrderState } from './sosopay'
 
 /** The document's test merchant, registered in every sandbox unless `merchants` says otherwise. */
-export declare const TEST_BUSI_CODE: '0010000001'
+export declare const TEST_BUSI_CODE: string
 /** Its key. */
-export declare const TEST_KEY: '98SDKFUO432HNODS098EEE07U9DUOIUE'
+export declare const TEST_KEY: string
 
 /**
  * An admin action the sandbox refused, or a bad setting. `status` is what its admin endpoint

@@ -16,10 +16,10 @@ const native = require('./index.js')
 const { Client } = require('./sosopay.js')
 const { fromNative, ValidationError } = require('./errors.js')
 
-/** The document's test merchant, registered in every sandbox unless `merchants` says otherwise. */
-const TEST_BUSI_CODE = '0010000001'
+/** The document's test merchant (the sandbox's), registered in every sandbox unless `merchants` says otherwise. */
+const TEST_BUSI_CODE = native.TEST_BUSI_CODE
 /** Its key. */
-const TEST_KEY = '98SDKFUO432HNODS098EEE07U9DUOIUE'
+const TEST_KEY = native.TEST_KEY
 
 const PREFIX = '[sosopay-sandbox]'
 
@@ -322,11 +322,9 @@ class Faults {
 /** A running sandbox gateway; make one with `startSandbox`. */
 class Sandbox {
   #native
-  #merchants
   #timeScale
-  constructor(nativeSandbox, merchants, timeScale) {
+  constructor(nativeSandbox, timeScale) {
     this.#native = nativeSandbox
-    this.#merchants = merchants
     this.#timeScale = timeScale
     /** The fault rules: `sb.faults.add(...)`, `sb.faults.clear()`. */
     this.faults = new Faults(this)
@@ -352,28 +350,27 @@ class Sandbox {
   }
   /** The (first) registered merchant: the document's test merchant by default. */
   get busiCode() {
-    return this.#merchants.keys().next().value
+    return this.#native.busiCode
   }
   /** That merchant's key. */
   get key() {
-    return this.#merchants.get(this.busiCode)
+    return this.#native.key
   }
 
   /** Registers (or re-keys) a merchant. */
   addMerchant(busiCode, key) {
     this._call((n) => n.addMerchant(busiCode, key))
-    this.#merchants.set(busiCode, key)
   }
 
   /** A `sosopay.Client` for this sandbox and its test merchant; options are the client's. */
   client(options = {}) {
     const busiCode = options.busiCode || this.busiCode
     return new Client({
-      defaultOperId: 'cashier-1',
-      defaultDevId: 'till-1',
+      defaultOperId: native.KIT_OPER_ID,
+      defaultDevId: native.KIT_DEV_ID,
       ...options,
       busiCode,
-      key: options.key || this.#merchants.get(busiCode) || this.key,
+      key: options.key || this._call((n) => n.keyOf(busiCode)) || this.key,
       baseUrl: this.baseUrl,
     })
   }
@@ -463,8 +460,7 @@ async function startSandbox(options = {}) {
     )
   }
   const n = call(() => new native.NativeSandbox({ ...rest, merchants: list }))
-  const m = new Map(list ? list.map((x) => [x.busiId, x.key]) : [[TEST_BUSI_CODE, TEST_KEY]])
-  return new Sandbox(n, m, n.timeScale)
+  return new Sandbox(n, n.timeScale)
 }
 
 module.exports = { startSandbox, Sandbox, SandboxError, codes, TEST_BUSI_CODE, TEST_KEY }

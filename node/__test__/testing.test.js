@@ -10,7 +10,7 @@ const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 
 const sosopay = require('sosopay') // the package's own "exports" (self-reference)
-const { startSandbox, codes, SandboxError, TEST_BUSI_CODE } = require('sosopay/testing')
+const { startSandbox, codes, SandboxError, TEST_BUSI_CODE, TEST_KEY } = require('sosopay/testing')
 
 const PKG = path.resolve(__dirname, '..')
 
@@ -205,6 +205,15 @@ test('other merchants', async (t) => {
   sb.addMerchant('0030000003', 'fedcba9876543210fedcba9876543210')
   await sb.client({ busiCode: '0030000003' }).micropay({ chargeCode: 'X-2', amount: '1.00', dynamicId: codes.PAY_NOW, paySubject: 'x' })
   assert.deepEqual(new Set(sb.ledger().orders.map((o) => o.busiId)), new Set(['0020000002', '0030000003']))
+  assert.equal(sb.key, '0123456789abcdef0123456789abcdef')
+  // The test merchant and its key are the sandbox crate's (not restated in JS).
+  const dflt = await startSandbox()
+  t.after(() => dflt.close())
+  assert.deepEqual([dflt.busiCode, dflt.key], [TEST_BUSI_CODE, TEST_KEY])
+  dflt.addMerchant(dflt.busiCode, 'fedcba9876543210fedcba9876543210')
+  assert.equal(dflt.key, 'fedcba9876543210fedcba9876543210')
+  // Signed with the new key: the gateway looks the order up (an invalid sign would say so).
+  await assert.rejects(dflt.client().query('NONE-1'), /CHARGE_NONEXISTENT/)
 })
 
 test('testing-usage.ts compiles under tsc --strict against sosopay/testing', () => {

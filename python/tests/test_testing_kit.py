@@ -263,7 +263,7 @@ def test_async_with_and_async_client() -> None:
 
 def test_other_merchants() -> None:
     with Sandbox(merchants={"0020000002": "0123456789abcdef0123456789abcdef"}) as sb:
-        assert sb.busi_code == "0020000002"
+        assert (sb.busi_code, sb.key) == ("0020000002", "0123456789abcdef0123456789abcdef")
         sb.client().micropay(charge_code="X-1", amount="1.00", dynamic_id=codes.PAY_NOW, pay_subject="x")
         sb.add_merchant("0030000003", "fedcba9876543210fedcba9876543210")
         sb.client(busi_code="0030000003").micropay(charge_code="X-2", amount="1.00", dynamic_id=codes.PAY_NOW, pay_subject="x")
@@ -272,6 +272,15 @@ def test_other_merchants() -> None:
             sb.client(busi_code="0010000001", key="98SDKFUO432HNODS098EEE07U9DUOIUE").micropay(
                 charge_code="X-3", amount="1.00", dynamic_id=codes.PAY_NOW, pay_subject="x"
             )
+    with Sandbox() as sb:
+        # The kit's merchant and keys are the sandbox crate's (not restated here).
+        assert (sb.busi_code, sb.key) == (sosopay.testing.TEST_BUSI_CODE, sosopay.testing.TEST_KEY)
+        assert len(sb.key) == 32
+        sb.add_merchant(sb.busi_code, "fedcba9876543210fedcba9876543210")
+        assert sb.key == "fedcba9876543210fedcba9876543210"
+        # Signed with the new key: the gateway looks the order up (an invalid sign would say so).
+        with pytest.raises(sosopay.GatewayError, match="CHARGE_NONEXISTENT"):
+            sb.client().query(charge_code="NONE-1")
 
 
 def test_bad_settings_raise_value_error() -> None:

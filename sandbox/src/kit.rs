@@ -19,6 +19,11 @@ use crate::{
 /// How often a wait looks at the ledger.
 const POLL: Duration = Duration::from_millis(5);
 
+/// The cashier a testing kit's client sends (`OPER_ID`) unless told otherwise.
+pub const CLIENT_OPER_ID: &str = "cashier-1";
+/// The till a testing kit's client sends (`DEV_ID`) unless told otherwise.
+pub const CLIENT_DEV_ID: &str = "till-1";
+
 /// How to start a sandbox, as the testing kits take it. `Default` is the document's test
 /// merchant at the gateway's real durations on a free local port.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,18 +126,39 @@ pub struct SandboxHandle {
     base_url: String,
     root_url: String,
     time_scale: f64,
+    /// The merchants registered through this handle, `(BUSI_ID, key)`: those it started with
+    /// (the document's test merchant by default) first, then those added.
+    merchants: Mutex<Vec<(String, String)>>,
 }
 
 impl SandboxHandle {
     /// Validates the options and starts serving on a background thread.
     pub fn start(options: &KitOptions) -> Result<SandboxHandle, SandboxError> {
-        let sb = Sandbox::start(options.to_config()?)?;
+        let config = options.to_config()?;
+        let merchants = Mutex::new(config.merchants.clone());
+        let sb = Sandbox::start(config)?;
         Ok(SandboxHandle {
             base_url: sb.base_url(),
             root_url: sb.root_url(),
             time_scale: sb.time_scale(),
             inner: Mutex::new(Some(sb)),
+            merchants,
         })
+    }
+
+    /// The merchant a kit's client uses unless told otherwise, `(BUSI_ID, key)`: the first the
+    /// sandbox started with (the document's test merchant unless `merchants` was given).
+    pub fn merchant(&self) -> (String, String) {
+        let m = self.merchants.lock().unwrap_or_else(|e| e.into_inner());
+        m.first()
+            .cloned()
+            .unwrap_or_else(|| (crate::TEST_BUSI_ID.to_owned(), crate::TEST_KEY.to_owned()))
+    }
+
+    /// The key of a merchant registered at start or with [`add_merchant`](Self::add_merchant).
+    pub fn key_of(&self, busi_id: &str) -> Option<String> {
+        let m = self.merchants.lock().unwrap_or_else(|e| e.into_inner());
+        m.iter().find(|(b, _)| b == busi_id).map(|(_, k)| k.clone())
     }
 
     fn with<T>(&self, f: impl FnOnce(&Sandbox) -> T) -> Result<T, SandboxError> {
@@ -213,7 +239,13 @@ impl SandboxHandle {
 
     /// Registers (or re-keys) a merchant.
     pub fn add_merchant(&self, busi_id: &str, key: &str) -> Result<(), SandboxError> {
-        self.with(|s| s.add_merchant(busi_id, key))?
+        self.with(|s| s.add_merchant(busi_id, key))??;
+        let mut m = self.merchants.lock().unwrap_or_else(|e| e.into_inner());
+        match m.iter_mut().find(|(b, _)| b == busi_id) {
+            Some(entry) => entry.1 = key.to_owned(),
+            None => m.push((busi_id.to_owned(), key.to_owned())),
+        }
+        Ok(())
     }
 
     /// The rules in force, as text, and the seed.

@@ -201,3 +201,32 @@ fn wait_for_notifications_counts_accepted_or_made_attempts() {
     let r = waiter.join().expect("waiter");
     assert!(matches!(r, Err(SandboxError::Closed)), "{r:?}");
 }
+
+#[test]
+fn the_kits_merchant_and_keys_come_from_the_handle() {
+    let sb = started(1.0);
+    assert_eq!(
+        sb.merchant(),
+        (TEST_BUSI_ID.to_owned(), TEST_KEY.to_owned())
+    );
+    assert_eq!(sb.key_of(TEST_BUSI_ID).as_deref(), Some(TEST_KEY));
+    assert_eq!(sb.key_of("0020000002"), None);
+    let other = "A".repeat(32);
+    sb.add_merchant("0020000002", &other).expect("added");
+    assert_eq!(sb.key_of("0020000002").as_deref(), Some(other.as_str()));
+    sb.add_merchant(TEST_BUSI_ID, &other).expect("re-keyed");
+    assert_eq!(sb.merchant(), (TEST_BUSI_ID.to_owned(), other.clone()));
+    sb.close();
+    // A refused registration changes nothing.
+    assert!(sb.add_merchant("0030000003", &other).is_err());
+    assert_eq!(sb.key_of("0030000003"), None);
+
+    let own = SandboxHandle::start(&KitOptions {
+        merchants: vec![("0040000004".into(), "B".repeat(32))],
+        ..KitOptions::default()
+    })
+    .expect("starts");
+    assert_eq!(own.merchant(), ("0040000004".to_owned(), "B".repeat(32)));
+    assert_eq!(own.key_of(TEST_BUSI_ID), None);
+    own.close();
+}

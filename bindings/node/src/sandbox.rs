@@ -157,6 +157,27 @@ impl NativeSandbox {
         self.0.is_closed()
     }
 
+    /// The merchant a kit's client uses: the first the sandbox started with.
+    #[napi(getter)]
+    pub fn busi_code(&self) -> String {
+        self.0.merchant().0
+    }
+
+    /// That merchant's key.
+    #[napi(getter)]
+    pub fn key(&self) -> String {
+        self.0.merchant().1
+    }
+
+    /// The key of a registered merchant, or `null`.
+    #[napi]
+    pub fn key_of(
+        &self,
+        #[napi(ts_arg_type = "string")] busi_code: Text<BusiId>,
+    ) -> Option<String> {
+        self.0.key_of(&busi_code)
+    }
+
     /// The ledger (as `GET /_sandbox/ledger`).
     #[napi]
     pub fn ledger(&self) -> napi::Result<Value> {
@@ -297,6 +318,23 @@ fn blocking<'env, T: Send + 'static + napi::bindgen_prelude::ToNapiValue>(
             .map_err(sandbox_err)
     })
 }
+
+/// The document's test merchant (its `BUSI_ID`), registered in every sandbox unless
+/// `merchants` says otherwise.
+#[napi(js_name = "TEST_BUSI_CODE")]
+pub const TEST_BUSI_CODE: &str = sosopay_sandbox::TEST_BUSI_ID;
+
+/// Its key.
+#[napi(js_name = "TEST_KEY")]
+pub const TEST_KEY: &str = sosopay_sandbox::TEST_KEY;
+
+/// The cashier (`OPER_ID`) a kit's client sends unless told otherwise.
+#[napi(js_name = "KIT_OPER_ID")]
+pub const KIT_OPER_ID: &str = kit::CLIENT_OPER_ID;
+
+/// The till (`DEV_ID`) a kit's client sends unless told otherwise.
+#[napi(js_name = "KIT_DEV_ID")]
+pub const KIT_DEV_ID: &str = kit::CLIENT_DEV_ID;
 
 /// A test payment code (the sandbox's `codes::code_from_parts`); the message names the argument
 /// at fault (`sosopay/testing` throws it as a `RangeError`).

@@ -57,6 +57,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
             m.py().get_type::<sandbox::NativeSandboxError>(),
         )?;
         m.add_function(wrap_pyfunction!(sandbox::_test_code, m)?)?;
+        m.add("TEST_BUSI_CODE", sosopay_sandbox::TEST_BUSI_ID)?;
+        m.add("TEST_KEY", sosopay_sandbox::TEST_KEY)?;
+        m.add("KIT_OPER_ID", sosopay_sandbox::kit::CLIENT_OPER_ID)?;
+        m.add("KIT_DEV_ID", sosopay_sandbox::kit::CLIENT_DEV_ID)?;
     }
     Ok(())
 }

@@ -99,6 +99,23 @@ impl PySandbox {
         self.0.is_closed()
     }
 
+    /// The merchant a kit's client uses: the first the sandbox started with.
+    #[getter]
+    fn busi_code(&self) -> String {
+        self.0.merchant().0
+    }
+
+    /// That merchant's key.
+    #[getter]
+    fn key(&self) -> String {
+        self.0.merchant().1
+    }
+
+    /// The key of a registered merchant, or `None`.
+    fn key_of(&self, busi_code: Text<BusiCode>) -> Option<String> {
+        self.0.key_of(&busi_code)
+    }
+
     /// The ledger as Python objects.
     fn ledger<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         json_to_py(py, &self.0.ledger_json().map_err(sandbox_err)?)

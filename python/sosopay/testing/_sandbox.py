@@ -31,11 +31,6 @@ from ._ledger import Ledger, NotificationAttempt, SandboxOrder
 
 __all__ = ["Sandbox", "SandboxError", "Faults", "TEST_BUSI_CODE", "TEST_KEY"]
 
-#: The document's test merchant, registered in every sandbox unless ``merchants`` says otherwise.
-TEST_BUSI_CODE = "0010000001"
-#: Its key.
-TEST_KEY = "98SDKFUO432HNODS098EEE07U9DUOIUE"
-
 _T = TypeVar("_T")
 _StateLike = Union[OrderState, str, int]
 
@@ -59,6 +54,15 @@ def _native_class() -> Type[_native.NativeSandbox]:
             "build with `maturin develop --features sandbox`"
         )
     return cls
+
+
+_native_class()  # a build without the sandbox says so when the kit is imported
+
+#: The document's test merchant (the sandbox crate's), registered in every sandbox unless
+#: ``merchants`` says otherwise.
+TEST_BUSI_CODE: str = _native.TEST_BUSI_CODE
+#: Its key.
+TEST_KEY: str = _native.TEST_KEY
 
 
 def _wrap(fn: Callable[[], _T]) -> _T:
@@ -161,7 +165,6 @@ class Sandbox:
         settings = dict(time_scale=time_scale, seed=seed, faults=faults, merchants=merchants, host=host,
                         port=port, max_request_age=max_request_age)
         self._native: _native.NativeSandbox = _wrap(lambda: cls(settings))
-        self._merchants = dict(merchants) if merchants else {TEST_BUSI_CODE: TEST_KEY}
         self._time_scale = self._native.time_scale
         self.faults = Faults(self)
         """The fault rules: ``sb.faults.add(...)``, ``sb.faults.clear()``."""
@@ -192,29 +195,28 @@ class Sandbox:
     @property
     def busi_code(self) -> str:
         """The (first) registered merchant: the document's test merchant by default."""
-        return next(iter(self._merchants))
+        return self._native.busi_code
 
     @property
     def key(self) -> str:
         """That merchant's key."""
-        return self._merchants[self.busi_code]
+        return self._native.key
 
     def add_merchant(self, busi_code: str, key: str) -> None:
         """Registers (or re-keys) another merchant."""
         self._call(lambda n: n.add_merchant(busi_code, key))
-        self._merchants[busi_code] = key
 
     # --- clients ------------------------------------------------------------------------------
 
     def _client_kwargs(self, kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
         kw: Dict[str, Any] = {
             "busi_code": self.busi_code,
-            "default_oper_id": "cashier-1",
-            "default_dev_id": "till-1",
+            "default_oper_id": _native.KIT_OPER_ID,
+            "default_dev_id": _native.KIT_DEV_ID,
         }
         kw.update(kwargs)
         busi = str(kw["busi_code"])
-        kw.setdefault("key", self._merchants.get(busi, self.key))
+        kw.setdefault("key", self._native.key_of(busi) or self.key)
         kw["base_url"] = self.base_url
         return kw
 
