@@ -173,38 +173,50 @@ export declare class MemoryIdempotencyStore {
 export declare class NativeSandbox {
   /** Starts serving at once on a background thread. */
   constructor(options?: NativeSandboxOptions | undefined | null)
-  /** `http://127.0.0.1:PORT/openGateway/openService/`. */
+  /** `http://127.0.0.1:PORT/openGateway/openService/`: the clients' base URL. */
   get baseUrl(): string
-  /** `http://127.0.0.1:PORT/`. */
+  /** `http://127.0.0.1:PORT/`: the admin endpoints (`_sandbox/...`) and `flowRecharge`. */
   get rootUrl(): string
-  /** The multiplier of every gateway duration. */
+  /** The multiplier of every gateway duration it runs at. */
   get timeScale(): number
+  /**
+   * Everything that happened: orders, refunds, notification attempts, top-ups, faults (the
+   * ledger, as `GET /_sandbox/ledger` answers it).
+   */
+  ledger(): any
+  /** One order as in the ledger, by charge code, if the gateway saw it. */
+  order(chargeCode: string): any
+  /**
+   * The customer pays an order awaiting payment (a QR or JSAPI order, or a micropay whose
+   * customer is confirming); returns the order as in the ledger.
+   */
+  pay(chargeCode: string): any
+  /**
+   * The payment of an order awaiting payment fails: it is closed (STATE 6); returns the order
+   * as in the ledger.
+   */
+  fail(chargeCode: string): any
+  /**
+   * Adds fault rules (`"preOrder:drop_reply:1"`, `"query:delay:0.5:2000"`, ...) to those in
+   * force (the seed stays).
+   */
+  addFaults(rules: Array<string>): void
+  /** Forgets every order, refund, notification and fault count (merchants and rules stay). */
+  reset(): void
+  /** Registers (or re-keys) a merchant. */
+  addMerchant(busiId: string, key: string): void
+  /** The key of a merchant registered at start or with `addMerchant`, if there is one. */
+  keyOf(busiId: string): string | null
   /** Whether `close` was called. */
   get closed(): boolean
   /** The merchant a kit's client uses: the first the sandbox started with. */
   get busiCode(): string
   /** That merchant's key. */
   get key(): string
-  /** The key of a registered merchant, or `null`. */
-  keyOf(busiCode: string): string | null
-  /** The ledger (as `GET /_sandbox/ledger`). */
-  ledger(): any
-  /** One order (ledger form), or `null`. */
-  order(chargeCode: string): any | null
-  /** The customer pays an order awaiting payment; returns the order. */
-  pay(chargeCode: string): any
-  /** The payment of an order awaiting payment fails (STATE 6); returns the order. */
-  fail(chargeCode: string): any
   /** Replaces the fault rules (and the seed, if given). */
   setFaults(rules: Array<string>, seed?: number | undefined | null): void
-  /** Adds fault rules to those in force. */
-  addFaults(rules: Array<string>): void
   /** The rules in force and the seed. */
   faults(): SandboxFaults
-  /** Forgets every order, refund, notification and fault count. */
-  reset(): void
-  /** Registers (or re-keys) a merchant. */
-  addMerchant(busiId: string, key: string): void
   /**
    * Resolves with the attempts once `count` notification attempts were accepted (or made);
    * waits on a blocking thread, never on the event loop.

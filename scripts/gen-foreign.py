@@ -2156,6 +2156,97 @@ class Signatures:
                 for d, gen in (("uniffi", self.uniffi_rs()), ("node", self.node_rs()), ("python", self.python_rs()))]
 
 
+class KitMethods:
+    """The sandbox handle's plain methods in each binding's sandbox class, from the sandbox
+    crate's `SandboxHandle` (sandbox/src/kit.rs: their parameters, results and docs), between
+    markers inside the impl block: Python's `NativeSandbox` (bindings/python/src/sandbox.rs),
+    Node's `NativeSandbox` (bindings/node/src/sandbox.rs) and Kotlin/Swift's `SandboxGateway`
+    (bindings/uniffi/testing/src/lib.rs). Python and Node hand the ledger's records to their
+    typed wrappers as JSON; Kotlin/Swift get the sandbox crate's own records. The waits, the
+    options, the fault settings and closing differ per runtime and are written by hand."""
+
+    begin = "    // --- generated from sandbox/src/kit.rs (scripts/gen-foreign.py, KitMethods)\n"
+    end = "    // --- end of generated\n"
+    kit = ROOT / "sandbox/src/kit.rs"
+    paths = {"python": ROOT / "bindings/python/src/sandbox.rs", "node": ROOT / "bindings/node/src/sandbox.rs",
+             "uniffi": ROOT / "bindings/uniffi/testing/src/lib.rs"}
+    #: (the name a binding gives it, the handle's method, the runtimes: p, n, u)
+    rows = [
+        ("base_url", "base_url", "pnu"), ("root_url", "root_url", "pnu"), ("time_scale", "time_scale", "pnu"),
+        ("ledger", "ledger_json", "pn"), ("ledger", "ledger", "u"), ("notifications", "notifications", "u"),
+        ("order", "order", "pnu"), ("pay", "pay", "pnu"), ("fail", "fail", "pnu"), ("add_faults", "add_faults", "pnu"),
+        ("reset", "reset", "pnu"), ("add_merchant", "add_merchant", "pn"), ("key_of", "key_of", "pn"),
+    ]
+    #: A parameter of the handle's, per runtime: (type, how it is passed on).
+    params = {
+        "python": {"&str": "Text<{}>", "&[String]": "Vec<String>"},
+        "node": {"&str": "Text<{}>", "&[String]": "Vec<String>"},
+        "uniffi": {"&str": "String", "&[String]": "Vec<String>"},
+    }
+    #: The argument-name types (`Text<ChargeCode>`) of each parameter, per runtime.
+    names = {"python": {"charge_code": "ChargeCode", "busi_id": "BusiCode", "key": "Key"},
+             "node": {"charge_code": "ChargeCode", "busi_id": "BusiId", "key": "Key"}}
+
+    def __init__(self) -> None:
+        self.text = self.kit.read_text(encoding="utf-8")
+
+    def method(self, name: str) -> Tuple[List[str], List[Tuple[str, str]], str]:
+        """The doc, the parameters after `&self` and the result of `SandboxHandle::{name}`."""
+        m = re.search(r"((?:    ///[^\n]*\n)+)    pub fn %s\(&self(.*?)\) -> ([^{]+?) \{" % name, self.text, re.S)
+        if not m:
+            raise SystemExit(f"gen-foreign: no documented SandboxHandle::{name} in sandbox/src/kit.rs")
+        params = [(p.split(":")[0].strip(), p.split(":", 1)[1].strip()) for p in m.group(2).split(",") if ":" in p]
+        return docs(m.group(1)), params, " ".join(m.group(3).split())
+
+    def generate(self, runtime: str) -> str:
+        out = []
+        for exposed, core, where in self.rows:
+            if runtime[0] not in where:
+                continue
+            doc, params, result = self.method(core)
+            fallible = result.startswith("Result<")
+            ok = result[len("Result<"):-len(", SandboxError>")] if fallible else result
+            args, passed = [], []
+            for p, ty in params:
+                t = self.params[runtime][ty].format(self.names.get(runtime, {}).get(p, ""))
+                ts = '#[napi(ts_arg_type = "string")] ' if runtime == "node" and t.startswith("Text<") else ""
+                args.append(f"{ts}{p}: {t}")
+                passed.append(f"&{p}")
+            call = f"self.0.{core}({', '.join(passed)})"
+            getter = not params and ok in ("&str", "f64") and runtime != "uniffi"
+            if runtime == "python":
+                out.append(comment(doc, "    ") + ("    #[getter]\n" if getter else ""))
+                if not fallible:
+                    out.append(f"    fn {exposed}(&self{''.join(', ' + a for a in args)}) -> {ok} {{\n        {call}\n    }}\n\n")
+                elif ok == "()":
+                    out.append(f"    fn {exposed}(&self{''.join(', ' + a for a in args)}) -> PyResult<()> {{\n        {call}.map_err(sandbox_err)\n    }}\n\n")
+                else:
+                    out.append(f"    fn {exposed}<'py>(&self, py: Python<'py>{''.join(', ' + a for a in args)}) -> PyResult<Bound<'py, PyAny>> {{\n"
+                               f"        json(py, &{call}.map_err(sandbox_err)?)\n    }}\n\n")
+            elif runtime == "node":
+                out.append(comment(UniffiMirrors.kdoc(doc), "    ") + ("    #[napi(getter)]\n" if getter else "    #[napi]\n"))
+                sig = f"    pub fn {exposed}(&self{''.join(', ' + a for a in args)})"
+                if not fallible:
+                    owned = ok == "&str"
+                    out.append(f"{sig} -> {'String' if owned else ok} {{\n        {call}{'.to_owned()' if owned else ''}\n    }}\n\n")
+                elif ok == "()":
+                    out.append(f"{sig} -> napi::Result<()> {{\n        {call}.map_err(sandbox_err)\n    }}\n\n")
+                else:
+                    out.append(f"{sig} -> napi::Result<Value> {{\n        {call}.map(|v| to_json(&v)).map_err(sandbox_err)\n    }}\n\n")
+            else:
+                out.append(comment(UniffiMirrors.kdoc(doc), "    "))
+                sig = f"    pub fn {exposed}(&self{''.join(', ' + a for a in args)})"
+                if not fallible:
+                    owned = ok == "&str"
+                    out.append(f"{sig} -> {'String' if owned else ok} {{\n        {call}{'.to_owned()' if owned else ''}\n    }}\n\n")
+                else:
+                    out.append(f"{sig} -> Result<{ok}, SandboxException> {{\n        Ok({call}?)\n    }}\n\n")
+        return "".join(out)
+
+    def targets(self) -> List[Tuple[Path, str]]:
+        return [(path, replace_region(path, self.begin, self.end, self.generate(runtime))) for runtime, path in self.paths.items()]
+
+
 def rustfmt(text: str) -> str:
     """`text` as `cargo fmt` leaves it (the workspace's edition and settings)."""
     import subprocess
@@ -2362,6 +2453,7 @@ def main() -> int:
     outputs += ClientSettings().targets()
     outputs += UniffiMirrors().targets()
     outputs += Signatures().targets()
+    outputs += KitMethods().targets()
     ops = Operations().targets(outputs)
     outputs = [(path, text) for path, text in outputs if path not in {p for p, _ in ops}] + ops
     outputs.append((PythonLedger.out, PythonLedger().generate()))

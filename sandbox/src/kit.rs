@@ -155,7 +155,7 @@ impl SandboxHandle {
             .unwrap_or_else(|| (crate::TEST_BUSI_ID.to_owned(), crate::TEST_KEY.to_owned()))
     }
 
-    /// The key of a merchant registered at start or with [`add_merchant`](Self::add_merchant).
+    /// The key of a merchant registered at start or with `add_merchant`, if there is one.
     pub fn key_of(&self, busi_id: &str) -> Option<String> {
         let m = self.merchants.lock().unwrap_or_else(|e| e.into_inner());
         m.iter().find(|(b, _)| b == busi_id).map(|(_, k)| k.clone())
@@ -176,7 +176,7 @@ impl SandboxHandle {
         &self.root_url
     }
 
-    /// The time scale it runs at.
+    /// The multiplier of every gateway duration it runs at.
     pub fn time_scale(&self) -> f64 {
         self.time_scale
     }
@@ -202,37 +202,40 @@ impl SandboxHandle {
         self.inner.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 
-    /// The ledger.
+    /// Everything that happened: orders, refunds, notification attempts, top-ups, faults.
     pub fn ledger(&self) -> Result<Ledger, SandboxError> {
         self.with(Sandbox::ledger)
     }
 
-    /// The ledger as JSON (`GET /_sandbox/ledger`).
+    /// Everything that happened: orders, refunds, notification attempts, top-ups, faults (the
+    /// ledger, as `GET /_sandbox/ledger` answers it).
     pub fn ledger_json(&self) -> Result<serde_json::Value, SandboxError> {
         self.with(Sandbox::ledger_json)
     }
 
-    /// The notification delivery attempts so far.
+    /// The payment notifications sent so far, one record per delivery attempt.
     pub fn notifications(&self) -> Result<Vec<NotificationAttempt>, SandboxError> {
         self.with(Sandbox::notifications)
     }
 
-    /// One order, if the gateway saw it.
+    /// One order as in the ledger, by charge code, if the gateway saw it.
     pub fn order(&self, charge_code: &str) -> Result<Option<LedgerOrder>, SandboxError> {
         self.with(|s| s.order(charge_code))
     }
 
-    /// The customer pays an order awaiting payment.
+    /// The customer pays an order awaiting payment (a QR or JSAPI order, or a micropay whose
+    /// customer is confirming); returns the order as in the ledger.
     pub fn pay(&self, charge_code: &str) -> Result<LedgerOrder, SandboxError> {
         self.with(|s| s.pay(charge_code))?
     }
 
-    /// The customer's payment fails (STATE 6).
+    /// The payment of an order awaiting payment fails: it is closed (STATE 6); returns the order
+    /// as in the ledger.
     pub fn fail(&self, charge_code: &str) -> Result<LedgerOrder, SandboxError> {
         self.with(|s| s.fail(charge_code))?
     }
 
-    /// Forgets every order, refund, notification and fault count.
+    /// Forgets every order, refund, notification and fault count (merchants and rules stay).
     pub fn reset(&self) -> Result<(), SandboxError> {
         self.with(Sandbox::reset)
     }
@@ -263,7 +266,8 @@ impl SandboxHandle {
         })
     }
 
-    /// Adds rules to those in force (the seed stays).
+    /// Adds fault rules (`"preOrder:drop_reply:1"`, `"query:delay:0.5:2000"`, ...) to those in
+    /// force (the seed stays).
     pub fn add_faults(&self, rules: &[String]) -> Result<(), SandboxError> {
         let added = parse_faults(rules)?;
         self.with(|s| {

@@ -133,23 +133,103 @@ impl NativeSandbox {
         Ok(NativeSandbox(Arc::new(h)))
     }
 
-    /// `http://127.0.0.1:PORT/openGateway/openService/`.
+    // --- generated from sandbox/src/kit.rs (scripts/gen-foreign.py, KitMethods)
+    /// `http://127.0.0.1:PORT/openGateway/openService/`: the clients' base URL.
     #[napi(getter)]
     pub fn base_url(&self) -> String {
         self.0.base_url().to_owned()
     }
 
-    /// `http://127.0.0.1:PORT/`.
+    /// `http://127.0.0.1:PORT/`: the admin endpoints (`_sandbox/...`) and `flowRecharge`.
     #[napi(getter)]
     pub fn root_url(&self) -> String {
         self.0.root_url().to_owned()
     }
 
-    /// The multiplier of every gateway duration.
+    /// The multiplier of every gateway duration it runs at.
     #[napi(getter)]
     pub fn time_scale(&self) -> f64 {
         self.0.time_scale()
     }
+
+    /// Everything that happened: orders, refunds, notification attempts, top-ups, faults (the
+    /// ledger, as `GET /_sandbox/ledger` answers it).
+    #[napi]
+    pub fn ledger(&self) -> napi::Result<Value> {
+        self.0
+            .ledger_json()
+            .map(|v| to_json(&v))
+            .map_err(sandbox_err)
+    }
+
+    /// One order as in the ledger, by charge code, if the gateway saw it.
+    #[napi]
+    pub fn order(
+        &self,
+        #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
+    ) -> napi::Result<Value> {
+        self.0
+            .order(&charge_code)
+            .map(|v| to_json(&v))
+            .map_err(sandbox_err)
+    }
+
+    /// The customer pays an order awaiting payment (a QR or JSAPI order, or a micropay whose
+    /// customer is confirming); returns the order as in the ledger.
+    #[napi]
+    pub fn pay(
+        &self,
+        #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
+    ) -> napi::Result<Value> {
+        self.0
+            .pay(&charge_code)
+            .map(|v| to_json(&v))
+            .map_err(sandbox_err)
+    }
+
+    /// The payment of an order awaiting payment fails: it is closed (STATE 6); returns the order
+    /// as in the ledger.
+    #[napi]
+    pub fn fail(
+        &self,
+        #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
+    ) -> napi::Result<Value> {
+        self.0
+            .fail(&charge_code)
+            .map(|v| to_json(&v))
+            .map_err(sandbox_err)
+    }
+
+    /// Adds fault rules (`"preOrder:drop_reply:1"`, `"query:delay:0.5:2000"`, ...) to those in
+    /// force (the seed stays).
+    #[napi]
+    pub fn add_faults(&self, rules: Vec<String>) -> napi::Result<()> {
+        self.0.add_faults(&rules).map_err(sandbox_err)
+    }
+
+    /// Forgets every order, refund, notification and fault count (merchants and rules stay).
+    #[napi]
+    pub fn reset(&self) -> napi::Result<()> {
+        self.0.reset().map_err(sandbox_err)
+    }
+
+    /// Registers (or re-keys) a merchant.
+    #[napi]
+    pub fn add_merchant(
+        &self,
+        #[napi(ts_arg_type = "string")] busi_id: Text<BusiId>,
+        #[napi(ts_arg_type = "string")] key: Text<Key>,
+    ) -> napi::Result<()> {
+        self.0.add_merchant(&busi_id, &key).map_err(sandbox_err)
+    }
+
+    /// The key of a merchant registered at start or with `addMerchant`, if there is one.
+    #[napi]
+    pub fn key_of(&self, #[napi(ts_arg_type = "string")] busi_id: Text<BusiId>) -> Option<String> {
+        self.0.key_of(&busi_id)
+    }
+
+    // --- end of generated
 
     /// Whether `close` was called.
     #[napi(getter)]
@@ -169,69 +249,11 @@ impl NativeSandbox {
         self.0.merchant().1
     }
 
-    /// The key of a registered merchant, or `null`.
-    #[napi]
-    pub fn key_of(
-        &self,
-        #[napi(ts_arg_type = "string")] busi_code: Text<BusiId>,
-    ) -> Option<String> {
-        self.0.key_of(&busi_code)
-    }
-
-    /// The ledger (as `GET /_sandbox/ledger`).
-    #[napi]
-    pub fn ledger(&self) -> napi::Result<Value> {
-        self.0.ledger_json().map_err(sandbox_err)
-    }
-
-    /// One order (ledger form), or `null`.
-    #[napi]
-    pub fn order(
-        &self,
-        #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
-    ) -> napi::Result<Option<Value>> {
-        Ok(self
-            .0
-            .order(&charge_code)
-            .map_err(sandbox_err)?
-            .map(|o| to_json(&o)))
-    }
-
-    /// The customer pays an order awaiting payment; returns the order.
-    #[napi]
-    pub fn pay(
-        &self,
-        #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
-    ) -> napi::Result<Value> {
-        self.0
-            .pay(&charge_code)
-            .map(|o| to_json(&o))
-            .map_err(sandbox_err)
-    }
-
-    /// The payment of an order awaiting payment fails (STATE 6); returns the order.
-    #[napi]
-    pub fn fail(
-        &self,
-        #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
-    ) -> napi::Result<Value> {
-        self.0
-            .fail(&charge_code)
-            .map(|o| to_json(&o))
-            .map_err(sandbox_err)
-    }
-
     /// Replaces the fault rules (and the seed, if given).
     #[napi]
     pub fn set_faults(&self, rules: Vec<String>, seed: Option<f64>) -> napi::Result<()> {
         let seed = seed.map(seed_of).transpose()?;
         self.0.set_faults(&rules, seed).map_err(sandbox_err)
-    }
-
-    /// Adds fault rules to those in force.
-    #[napi]
-    pub fn add_faults(&self, rules: Vec<String>) -> napi::Result<()> {
-        self.0.add_faults(&rules).map_err(sandbox_err)
     }
 
     /// The rules in force and the seed.
@@ -241,22 +263,6 @@ impl NativeSandbox {
         #[allow(clippy::cast_precision_loss)]
         let seed = seed as f64;
         Ok(SandboxFaults { rules, seed })
-    }
-
-    /// Forgets every order, refund, notification and fault count.
-    #[napi]
-    pub fn reset(&self) -> napi::Result<()> {
-        self.0.reset().map_err(sandbox_err)
-    }
-
-    /// Registers (or re-keys) a merchant.
-    #[napi]
-    pub fn add_merchant(
-        &self,
-        #[napi(ts_arg_type = "string")] busi_id: Text<BusiId>,
-        #[napi(ts_arg_type = "string")] key: Text<Key>,
-    ) -> napi::Result<()> {
-        self.0.add_merchant(&busi_id, &key).map_err(sandbox_err)
     }
 
     /// Resolves with the attempts once `count` notification attempts were accepted (or made);

@@ -75,23 +75,82 @@ impl PySandbox {
         Ok(PySandbox(h.map_err(sandbox_err)?))
     }
 
-    /// `http://127.0.0.1:PORT/openGateway/openService/`.
+    // --- generated from sandbox/src/kit.rs (scripts/gen-foreign.py, KitMethods)
+    /// `http://127.0.0.1:PORT/openGateway/openService/`: the clients' base URL.
     #[getter]
     fn base_url(&self) -> &str {
         self.0.base_url()
     }
 
-    /// `http://127.0.0.1:PORT/`.
+    /// `http://127.0.0.1:PORT/`: the admin endpoints (`_sandbox/...`) and `flowRecharge`.
     #[getter]
     fn root_url(&self) -> &str {
         self.0.root_url()
     }
 
-    /// The multiplier of every gateway duration.
+    /// The multiplier of every gateway duration it runs at.
     #[getter]
     fn time_scale(&self) -> f64 {
         self.0.time_scale()
     }
+
+    /// Everything that happened: orders, refunds, notification attempts, top-ups, faults (the
+    /// ledger, as `GET /_sandbox/ledger` answers it).
+    fn ledger<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json(py, &self.0.ledger_json().map_err(sandbox_err)?)
+    }
+
+    /// One order as in the ledger, by charge code, if the gateway saw it.
+    fn order<'py>(
+        &self,
+        py: Python<'py>,
+        charge_code: Text<ChargeCode>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        json(py, &self.0.order(&charge_code).map_err(sandbox_err)?)
+    }
+
+    /// The customer pays an order awaiting payment (a QR or JSAPI order, or a micropay whose
+    /// customer is confirming); returns the order as in the ledger.
+    fn pay<'py>(
+        &self,
+        py: Python<'py>,
+        charge_code: Text<ChargeCode>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        json(py, &self.0.pay(&charge_code).map_err(sandbox_err)?)
+    }
+
+    /// The payment of an order awaiting payment fails: it is closed (STATE 6); returns the order
+    /// as in the ledger.
+    fn fail<'py>(
+        &self,
+        py: Python<'py>,
+        charge_code: Text<ChargeCode>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        json(py, &self.0.fail(&charge_code).map_err(sandbox_err)?)
+    }
+
+    /// Adds fault rules (`"preOrder:drop_reply:1"`, `"query:delay:0.5:2000"`, ...) to those in
+    /// force (the seed stays).
+    fn add_faults(&self, rules: Vec<String>) -> PyResult<()> {
+        self.0.add_faults(&rules).map_err(sandbox_err)
+    }
+
+    /// Forgets every order, refund, notification and fault count (merchants and rules stay).
+    fn reset(&self) -> PyResult<()> {
+        self.0.reset().map_err(sandbox_err)
+    }
+
+    /// Registers (or re-keys) a merchant.
+    fn add_merchant(&self, busi_id: Text<BusiCode>, key: Text<Key>) -> PyResult<()> {
+        self.0.add_merchant(&busi_id, &key).map_err(sandbox_err)
+    }
+
+    /// The key of a merchant registered at start or with `add_merchant`, if there is one.
+    fn key_of(&self, busi_id: Text<BusiCode>) -> Option<String> {
+        self.0.key_of(&busi_id)
+    }
+
+    // --- end of generated
 
     /// Whether `shutdown` was called.
     #[getter]
@@ -111,67 +170,15 @@ impl PySandbox {
         self.0.merchant().1
     }
 
-    /// The key of a registered merchant, or `None`.
-    fn key_of(&self, busi_code: Text<BusiCode>) -> Option<String> {
-        self.0.key_of(&busi_code)
-    }
-
-    /// The ledger as Python objects.
-    fn ledger<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        json_to_py(py, &self.0.ledger_json().map_err(sandbox_err)?)
-    }
-
-    /// One order (ledger form), or `None`.
-    fn order<'py>(
-        &self,
-        py: Python<'py>,
-        charge_code: Text<ChargeCode>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        json(py, &self.0.order(&charge_code).map_err(sandbox_err)?)
-    }
-
-    /// The customer pays an order awaiting payment.
-    fn pay<'py>(
-        &self,
-        py: Python<'py>,
-        charge_code: Text<ChargeCode>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        json(py, &self.0.pay(&charge_code).map_err(sandbox_err)?)
-    }
-
-    /// The payment of an order awaiting payment fails (STATE 6).
-    fn fail<'py>(
-        &self,
-        py: Python<'py>,
-        charge_code: Text<ChargeCode>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        json(py, &self.0.fail(&charge_code).map_err(sandbox_err)?)
-    }
-
     /// Replaces the fault rules (strings `op:kind:prob[:param]`), and the seed if given.
     #[pyo3(signature = (rules, seed = None))]
     fn set_faults(&self, rules: Vec<String>, seed: Option<u64>) -> PyResult<()> {
         self.0.set_faults(&rules, seed).map_err(sandbox_err)
     }
 
-    /// Adds fault rules to those in force.
-    fn add_faults(&self, rules: Vec<String>) -> PyResult<()> {
-        self.0.add_faults(&rules).map_err(sandbox_err)
-    }
-
     /// The rules in force, as strings, and the seed.
     fn faults(&self) -> PyResult<(Vec<String>, u64)> {
         self.0.faults().map_err(sandbox_err)
-    }
-
-    /// Forgets every order, refund, notification and fault count.
-    fn reset(&self) -> PyResult<()> {
-        self.0.reset().map_err(sandbox_err)
-    }
-
-    /// Registers (or re-keys) a merchant.
-    fn add_merchant(&self, busi_id: Text<BusiCode>, key: Text<Key>) -> PyResult<()> {
-        self.0.add_merchant(&busi_id, &key).map_err(sandbox_err)
     }
 
     /// Blocks (without the GIL) until `count` notification attempts were accepted (or made);

@@ -608,10 +608,10 @@ fileprivate struct FfiConverterString: FfiConverter {
 public protocol SandboxGatewayProtocol: AnyObject, Sendable {
     
     /**
-     * Adds fault rules (`"preOrder:drop_reply:1"`, `"query:delay:0.5:2000"`, ...) to those
-     * in force.
+     * Adds fault rules (`"preOrder:drop_reply:1"`, `"query:delay:0.5:2000"`, ...) to those in
+     * force (the seed stays).
      */
-    func addFaults(rulesToAdd: [String]) throws 
+    func addFaults(rules: [String]) throws 
     
     /**
      * Registers (or re-keys) a merchant.
@@ -619,7 +619,7 @@ public protocol SandboxGatewayProtocol: AnyObject, Sendable {
     func addMerchant(merchant: TestMerchant) throws 
     
     /**
-     * `http://127.0.0.1:PORT/openGateway/openService/`: the client's `baseUrl`.
+     * `http://127.0.0.1:PORT/openGateway/openService/`: the clients' base URL.
      */
     func baseUrl()  -> String
     
@@ -629,7 +629,8 @@ public protocol SandboxGatewayProtocol: AnyObject, Sendable {
     func clearFaults() throws 
     
     /**
-     * The payment of an order awaiting payment fails: it is closed (STATE 6).
+     * The payment of an order awaiting payment fails: it is closed (STATE 6); returns the order
+     * as in the ledger.
      */
     func fail(chargeCode: String) throws  -> LedgerOrder
     
@@ -654,7 +655,7 @@ public protocol SandboxGatewayProtocol: AnyObject, Sendable {
     func notifications() throws  -> [NotificationAttempt]
     
     /**
-     * One order as in the ledger, by charge code; `null` if the gateway never saw it.
+     * One order as in the ledger, by charge code, if the gateway saw it.
      */
     func order(chargeCode: String) throws  -> LedgerOrder?
     
@@ -677,7 +678,7 @@ public protocol SandboxGatewayProtocol: AnyObject, Sendable {
     /**
      * Replaces the fault rules, and the seed of their draws if given.
      */
-    func setFaults(rulesInForce: [String], seed: UInt64?) throws 
+    func setFaults(rules: [String], seed: UInt64?) throws 
     
     /**
      * Stops the sandbox and waits for its thread; later calls fail with `Unavailable`.
@@ -687,7 +688,7 @@ public protocol SandboxGatewayProtocol: AnyObject, Sendable {
     func shutdown() 
     
     /**
-     * The time scale the sandbox runs at.
+     * The multiplier of every gateway duration it runs at.
      */
     func timeScale()  -> Double
     
@@ -778,14 +779,14 @@ public static func start(options: SandboxOptions)throws  -> SandboxGateway  {
 
     
     /**
-     * Adds fault rules (`"preOrder:drop_reply:1"`, `"query:delay:0.5:2000"`, ...) to those
-     * in force.
+     * Adds fault rules (`"preOrder:drop_reply:1"`, `"query:delay:0.5:2000"`, ...) to those in
+     * force (the seed stays).
      */
-open func addFaults(rulesToAdd: [String])throws   {try rustCallWithError(FfiConverterTypeSandboxException_lift) {
+open func addFaults(rules: [String])throws   {try rustCallWithError(FfiConverterTypeSandboxException_lift) {
         uniffiCallStatus in
     uniffi_sosopay_testing_fn_method_sandboxgateway_add_faults(
             self.uniffiCloneHandle(),
-        FfiConverterSequenceString.lower(rulesToAdd),uniffiCallStatus
+        FfiConverterSequenceString.lower(rules),uniffiCallStatus
     )
 }
 }
@@ -803,7 +804,7 @@ open func addMerchant(merchant: TestMerchant)throws   {try rustCallWithError(Ffi
 }
     
     /**
-     * `http://127.0.0.1:PORT/openGateway/openService/`: the client's `baseUrl`.
+     * `http://127.0.0.1:PORT/openGateway/openService/`: the clients' base URL.
      */
 open func baseUrl() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
@@ -826,7 +827,8 @@ open func clearFaults()throws   {try rustCallWithError(FfiConverterTypeSandboxEx
 }
     
     /**
-     * The payment of an order awaiting payment fails: it is closed (STATE 6).
+     * The payment of an order awaiting payment fails: it is closed (STATE 6); returns the order
+     * as in the ledger.
      */
 open func fail(chargeCode: String)throws  -> LedgerOrder  {
     return try  FfiConverterTypeLedgerOrder_lift(try rustCallWithError(FfiConverterTypeSandboxException_lift) {
@@ -887,7 +889,7 @@ open func notifications()throws  -> [NotificationAttempt]  {
 }
     
     /**
-     * One order as in the ledger, by charge code; `null` if the gateway never saw it.
+     * One order as in the ledger, by charge code, if the gateway saw it.
      */
 open func order(chargeCode: String)throws  -> LedgerOrder?  {
     return try  FfiConverterOptionTypeLedgerOrder.lift(try rustCallWithError(FfiConverterTypeSandboxException_lift) {
@@ -939,11 +941,11 @@ open func rootUrl() -> String  {
     /**
      * Replaces the fault rules, and the seed of their draws if given.
      */
-open func setFaults(rulesInForce: [String], seed: UInt64?)throws   {try rustCallWithError(FfiConverterTypeSandboxException_lift) {
+open func setFaults(rules: [String], seed: UInt64?)throws   {try rustCallWithError(FfiConverterTypeSandboxException_lift) {
         uniffiCallStatus in
     uniffi_sosopay_testing_fn_method_sandboxgateway_set_faults(
             self.uniffiCloneHandle(),
-        FfiConverterSequenceString.lower(rulesInForce),
+        FfiConverterSequenceString.lower(rules),
         FfiConverterOptionUInt64.lower(seed),uniffiCallStatus
     )
 }
@@ -963,7 +965,7 @@ open func shutdown()  {try! rustCall() {
 }
     
     /**
-     * The time scale the sandbox runs at.
+     * The multiplier of every gateway duration it runs at.
      */
 open func timeScale() -> Double  {
     return try!  FfiConverterDouble.lift(try! rustCall() {
@@ -1732,19 +1734,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_testing_checksum_func_test_merchant() != 7786) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_add_faults() != 35099) {
+    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_add_faults() != 18086) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_testing_checksum_method_sandboxgateway_add_merchant() != 61403) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_base_url() != 43286) {
+    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_base_url() != 48337) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_testing_checksum_method_sandboxgateway_clear_faults() != 52241) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_fail() != 33127) {
+    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_fail() != 47127) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_testing_checksum_method_sandboxgateway_faults() != 46429) {
@@ -1759,7 +1761,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_testing_checksum_method_sandboxgateway_notifications() != 26581) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_order() != 51101) {
+    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_order() != 34993) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_testing_checksum_method_sandboxgateway_pay() != 32375) {
@@ -1771,13 +1773,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_testing_checksum_method_sandboxgateway_root_url() != 61529) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_set_faults() != 36871) {
+    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_set_faults() != 26530) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_testing_checksum_method_sandboxgateway_shutdown() != 50448) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_time_scale() != 16951) {
+    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_time_scale() != 10986) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_notification() != 51539) {

@@ -260,7 +260,7 @@ uint64_t uniffi_sosopay_testing_fn_constructor_sandboxgateway_start(RustBuffer o
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_TESTING_FN_METHOD_SANDBOXGATEWAY_ADD_FAULTS
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_TESTING_FN_METHOD_SANDBOXGATEWAY_ADD_FAULTS
-void uniffi_sosopay_testing_fn_method_sandboxgateway_add_faults(uint64_t ptr, RustBuffer rules_to_add, RustCallStatus *_Nonnull out_status
+void uniffi_sosopay_testing_fn_method_sandboxgateway_add_faults(uint64_t ptr, RustBuffer rules, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_TESTING_FN_METHOD_SANDBOXGATEWAY_ADD_MERCHANT
@@ -325,7 +325,7 @@ RustBuffer uniffi_sosopay_testing_fn_method_sandboxgateway_root_url(uint64_t ptr
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_TESTING_FN_METHOD_SANDBOXGATEWAY_SET_FAULTS
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_TESTING_FN_METHOD_SANDBOXGATEWAY_SET_FAULTS
-void uniffi_sosopay_testing_fn_method_sandboxgateway_set_faults(uint64_t ptr, RustBuffer rules_in_force, RustBuffer seed, RustCallStatus *_Nonnull out_status
+void uniffi_sosopay_testing_fn_method_sandboxgateway_set_faults(uint64_t ptr, RustBuffer rules, RustBuffer seed, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_TESTING_FN_METHOD_SANDBOXGATEWAY_SHUTDOWN

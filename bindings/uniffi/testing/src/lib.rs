@@ -141,7 +141,8 @@ impl SandboxGateway {
         Ok(Arc::new(SandboxGateway(SandboxHandle::start(&options)?)))
     }
 
-    /// `http://127.0.0.1:PORT/openGateway/openService/`: the client's `baseUrl`.
+    // --- generated from sandbox/src/kit.rs (scripts/gen-foreign.py, KitMethods)
+    /// `http://127.0.0.1:PORT/openGateway/openService/`: the clients' base URL.
     pub fn base_url(&self) -> String {
         self.0.base_url().to_owned()
     }
@@ -151,25 +152,9 @@ impl SandboxGateway {
         self.0.root_url().to_owned()
     }
 
-    /// The time scale the sandbox runs at.
+    /// The multiplier of every gateway duration it runs at.
     pub fn time_scale(&self) -> f64 {
         self.0.time_scale()
-    }
-
-    /// The customer pays an order awaiting payment (a QR or JSAPI order, or a micropay whose
-    /// customer is confirming); returns the order as in the ledger.
-    pub fn pay(&self, charge_code: String) -> Result<LedgerOrder, SandboxException> {
-        Ok(self.0.pay(&charge_code)?)
-    }
-
-    /// The payment of an order awaiting payment fails: it is closed (STATE 6).
-    pub fn fail(&self, charge_code: String) -> Result<LedgerOrder, SandboxException> {
-        Ok(self.0.fail(&charge_code)?)
-    }
-
-    /// One order as in the ledger, by charge code; `null` if the gateway never saw it.
-    pub fn order(&self, charge_code: String) -> Result<Option<LedgerOrder>, SandboxException> {
-        Ok(self.0.order(&charge_code)?)
     }
 
     /// Everything that happened: orders, refunds, notification attempts, top-ups, faults.
@@ -181,6 +166,36 @@ impl SandboxGateway {
     pub fn notifications(&self) -> Result<Vec<NotificationAttempt>, SandboxException> {
         Ok(self.0.notifications()?)
     }
+
+    /// One order as in the ledger, by charge code, if the gateway saw it.
+    pub fn order(&self, charge_code: String) -> Result<Option<LedgerOrder>, SandboxException> {
+        Ok(self.0.order(&charge_code)?)
+    }
+
+    /// The customer pays an order awaiting payment (a QR or JSAPI order, or a micropay whose
+    /// customer is confirming); returns the order as in the ledger.
+    pub fn pay(&self, charge_code: String) -> Result<LedgerOrder, SandboxException> {
+        Ok(self.0.pay(&charge_code)?)
+    }
+
+    /// The payment of an order awaiting payment fails: it is closed (STATE 6); returns the order
+    /// as in the ledger.
+    pub fn fail(&self, charge_code: String) -> Result<LedgerOrder, SandboxException> {
+        Ok(self.0.fail(&charge_code)?)
+    }
+
+    /// Adds fault rules (`"preOrder:drop_reply:1"`, `"query:delay:0.5:2000"`, ...) to those in
+    /// force (the seed stays).
+    pub fn add_faults(&self, rules: Vec<String>) -> Result<(), SandboxException> {
+        Ok(self.0.add_faults(&rules)?)
+    }
+
+    /// Forgets every order, refund, notification and fault count (merchants and rules stay).
+    pub fn reset(&self) -> Result<(), SandboxException> {
+        Ok(self.0.reset()?)
+    }
+
+    // --- end of generated
 
     /// Blocks until `count` notification attempts (for `chargeCode`, if given) were accepted
     /// by the merchant (HTTP 200), or merely made when `accepted` is false; returns those
@@ -215,19 +230,13 @@ impl SandboxGateway {
         Ok(self.0.wait_for_state(&charge_code, &states, t)?)
     }
 
-    /// Adds fault rules (`"preOrder:drop_reply:1"`, `"query:delay:0.5:2000"`, ...) to those
-    /// in force.
-    pub fn add_faults(&self, rules_to_add: Vec<String>) -> Result<(), SandboxException> {
-        Ok(self.0.add_faults(&rules_to_add)?)
-    }
-
     /// Replaces the fault rules, and the seed of their draws if given.
     pub fn set_faults(
         &self,
-        rules_in_force: Vec<String>,
+        rules: Vec<String>,
         seed: Option<u64>,
     ) -> Result<(), SandboxException> {
-        Ok(self.0.set_faults(&rules_in_force, seed)?)
+        Ok(self.0.set_faults(&rules, seed)?)
     }
 
     /// Removes every fault rule.
@@ -238,11 +247,6 @@ impl SandboxGateway {
     /// The fault rules in force, in their text form.
     pub fn faults(&self) -> Result<Vec<String>, SandboxException> {
         Ok(self.0.faults()?.0)
-    }
-
-    /// Forgets every order, refund, notification and fault count (merchants and rules stay).
-    pub fn reset(&self) -> Result<(), SandboxException> {
-        Ok(self.0.reset()?)
     }
 
     /// Registers (or re-keys) a merchant.

@@ -770,7 +770,7 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_sosopay_testing_fn_constructor_sandboxgateway_start(`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_sosopay_testing_fn_method_sandboxgateway_add_faults(`ptr`: Long,`rulesToAdd`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_testing_fn_method_sandboxgateway_add_faults(`ptr`: Long,`rules`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_sosopay_testing_fn_method_sandboxgateway_add_merchant(`ptr`: Long,`merchant`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -796,7 +796,7 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_sosopay_testing_fn_method_sandboxgateway_root_url(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_sosopay_testing_fn_method_sandboxgateway_set_faults(`ptr`: Long,`rulesInForce`: RustBuffer.ByValue,`seed`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_testing_fn_method_sandboxgateway_set_faults(`ptr`: Long,`rules`: RustBuffer.ByValue,`seed`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_sosopay_testing_fn_method_sandboxgateway_shutdown(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -970,19 +970,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_testing_checksum_func_test_merchant() and 0xFFFF) != 7786) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_add_faults() and 0xFFFF) != 35099) {
+    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_add_faults() and 0xFFFF) != 18086) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_add_merchant() and 0xFFFF) != 61403) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_base_url() and 0xFFFF) != 43286) {
+    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_base_url() and 0xFFFF) != 48337) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_clear_faults() and 0xFFFF) != 52241) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_fail() and 0xFFFF) != 33127) {
+    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_fail() and 0xFFFF) != 47127) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_faults() and 0xFFFF) != 46429) {
@@ -997,7 +997,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_notifications() and 0xFFFF) != 26581) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_order() and 0xFFFF) != 51101) {
+    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_order() and 0xFFFF) != 34993) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_pay() and 0xFFFF) != 32375) {
@@ -1009,13 +1009,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_root_url() and 0xFFFF) != 61529) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_set_faults() and 0xFFFF) != 36871) {
+    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_set_faults() and 0xFFFF) != 26530) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_shutdown() and 0xFFFF) != 50448) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_time_scale() and 0xFFFF) != 16951) {
+    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_time_scale() and 0xFFFF) != 10986) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_notification() and 0xFFFF) != 51539) {
@@ -1465,10 +1465,10 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
 public interface SandboxGatewayInterface {
     
     /**
-     * Adds fault rules (`"preOrder:drop_reply:1"`, `"query:delay:0.5:2000"`, ...) to those
-     * in force.
+     * Adds fault rules (`"preOrder:drop_reply:1"`, `"query:delay:0.5:2000"`, ...) to those in
+     * force (the seed stays).
      */
-    fun `addFaults`(`rulesToAdd`: List<kotlin.String>)
+    fun `addFaults`(`rules`: List<kotlin.String>)
     
     /**
      * Registers (or re-keys) a merchant.
@@ -1476,7 +1476,7 @@ public interface SandboxGatewayInterface {
     fun `addMerchant`(`merchant`: TestMerchant)
     
     /**
-     * `http://127.0.0.1:PORT/openGateway/openService/`: the client's `baseUrl`.
+     * `http://127.0.0.1:PORT/openGateway/openService/`: the clients' base URL.
      */
     fun `baseUrl`(): kotlin.String
     
@@ -1486,7 +1486,8 @@ public interface SandboxGatewayInterface {
     fun `clearFaults`()
     
     /**
-     * The payment of an order awaiting payment fails: it is closed (STATE 6).
+     * The payment of an order awaiting payment fails: it is closed (STATE 6); returns the order
+     * as in the ledger.
      */
     fun `fail`(`chargeCode`: kotlin.String): LedgerOrder
     
@@ -1511,7 +1512,7 @@ public interface SandboxGatewayInterface {
     fun `notifications`(): List<NotificationAttempt>
     
     /**
-     * One order as in the ledger, by charge code; `null` if the gateway never saw it.
+     * One order as in the ledger, by charge code, if the gateway saw it.
      */
     fun `order`(`chargeCode`: kotlin.String): LedgerOrder?
     
@@ -1534,7 +1535,7 @@ public interface SandboxGatewayInterface {
     /**
      * Replaces the fault rules, and the seed of their draws if given.
      */
-    fun `setFaults`(`rulesInForce`: List<kotlin.String>, `seed`: kotlin.ULong?)
+    fun `setFaults`(`rules`: List<kotlin.String>, `seed`: kotlin.ULong?)
     
     /**
      * Stops the sandbox and waits for its thread; later calls fail with `Unavailable`.
@@ -1544,7 +1545,7 @@ public interface SandboxGatewayInterface {
     fun `shutdown`()
     
     /**
-     * The time scale the sandbox runs at.
+     * The multiplier of every gateway duration it runs at.
      */
     fun `timeScale`(): kotlin.Double
     
@@ -1674,17 +1675,17 @@ open class SandboxGateway: Disposable, AutoCloseable, SandboxGatewayInterface
 
     
     /**
-     * Adds fault rules (`"preOrder:drop_reply:1"`, `"query:delay:0.5:2000"`, ...) to those
-     * in force.
+     * Adds fault rules (`"preOrder:drop_reply:1"`, `"query:delay:0.5:2000"`, ...) to those in
+     * force (the seed stays).
      */
-    @Throws(SandboxException::class)override fun `addFaults`(`rulesToAdd`: List<kotlin.String>)
+    @Throws(SandboxException::class)override fun `addFaults`(`rules`: List<kotlin.String>)
         = 
     callWithHandle {
     uniffiRustCallWithError(SandboxException) { _status ->
     UniffiLib.uniffi_sosopay_testing_fn_method_sandboxgateway_add_faults(
         it,
         
-        FfiConverterSequenceString.lower(`rulesToAdd`),_status)
+        FfiConverterSequenceString.lower(`rules`),_status)
 }
     }
     
@@ -1709,7 +1710,7 @@ open class SandboxGateway: Disposable, AutoCloseable, SandboxGatewayInterface
 
     
     /**
-     * `http://127.0.0.1:PORT/openGateway/openService/`: the client's `baseUrl`.
+     * `http://127.0.0.1:PORT/openGateway/openService/`: the clients' base URL.
      */override fun `baseUrl`(): kotlin.String {
             return FfiConverterString.lift(
     callWithHandle {
@@ -1741,7 +1742,8 @@ open class SandboxGateway: Disposable, AutoCloseable, SandboxGatewayInterface
 
     
     /**
-     * The payment of an order awaiting payment fails: it is closed (STATE 6).
+     * The payment of an order awaiting payment fails: it is closed (STATE 6); returns the order
+     * as in the ledger.
      */
     @Throws(SandboxException::class)override fun `fail`(`chargeCode`: kotlin.String): LedgerOrder {
             return FfiConverterTypeLedgerOrder.lift(
@@ -1826,7 +1828,7 @@ open class SandboxGateway: Disposable, AutoCloseable, SandboxGatewayInterface
 
     
     /**
-     * One order as in the ledger, by charge code; `null` if the gateway never saw it.
+     * One order as in the ledger, by charge code, if the gateway saw it.
      */
     @Throws(SandboxException::class)override fun `order`(`chargeCode`: kotlin.String): LedgerOrder? {
             return FfiConverterOptionalTypeLedgerOrder.lift(
@@ -1897,14 +1899,14 @@ open class SandboxGateway: Disposable, AutoCloseable, SandboxGatewayInterface
     /**
      * Replaces the fault rules, and the seed of their draws if given.
      */
-    @Throws(SandboxException::class)override fun `setFaults`(`rulesInForce`: List<kotlin.String>, `seed`: kotlin.ULong?)
+    @Throws(SandboxException::class)override fun `setFaults`(`rules`: List<kotlin.String>, `seed`: kotlin.ULong?)
         = 
     callWithHandle {
     uniffiRustCallWithError(SandboxException) { _status ->
     UniffiLib.uniffi_sosopay_testing_fn_method_sandboxgateway_set_faults(
         it,
         
-        FfiConverterSequenceString.lower(`rulesInForce`),
+        FfiConverterSequenceString.lower(`rules`),
         FfiConverterOptionalULong.lower(`seed`),_status)
 }
     }
@@ -1930,7 +1932,7 @@ open class SandboxGateway: Disposable, AutoCloseable, SandboxGatewayInterface
 
     
     /**
-     * The time scale the sandbox runs at.
+     * The multiplier of every gateway duration it runs at.
      */override fun `timeScale`(): kotlin.Double {
             return FfiConverterDouble.lift(
     callWithHandle {
