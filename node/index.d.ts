@@ -236,6 +236,20 @@ export declare class NotificationVerifier {
   parse(query: string, body: string | Buffer): Notification
 }
 
+/**
+ * When a shared store tries again after its server could not be reached (the core's
+ * `stores::StoreRetry`): `once()` for every call but `complete`, `forComplete(leaseMs,
+ * heldForMs)` for it.
+ */
+export declare class StoreRetry {
+  /** Gives up after the immediate retry. */
+  static once(): StoreRetry
+  /** Keeps trying while 90 % of the claim's lease lasts (it was taken `heldForMs` ago). */
+  static forComplete(leaseMs: number, heldForMs: number): StoreRetry
+  /** After a failed attempt: the ms to wait before trying again, or `null` to give up. */
+  afterFailure(): number | null
+}
+
 /** `CANCELTRADE_RESP` (§8.2). */
 export interface CancelReply {
   /** `RESULT.CODE` (`"SUCCESS"`, or a code a call resolves with rather than rejects). */
@@ -510,6 +524,9 @@ export interface KnownValues {
   /** How a payment flow ended. */
   outcomeStatus: Array<string>
 }
+
+/** What a store warns when `complete` found that the claim on `id` had outlived its lease. */
+export declare function leaseLostWarning(id: string, leaseMs: number): string
 
 /** Micropay (被扫, §2, `preOrder`): the merchant scans the customer's payment code. */
 export interface MicropayRequest {
@@ -1019,6 +1036,9 @@ export declare function signCancel(key: string, chargeCode: string, busiCode: st
  * `timestamp`: now in milliseconds when left out.
  */
 export declare function signQuery(key: string, chargeCode: string, timestamp?: string | number): string
+
+/** A store's lease or retention in ms, checked: a `ValidationError` naming `field` otherwise. */
+export declare function storeDurationMs(field: string, ms: number): number
 
 /**
  * The shared stores' wire for `table` (the core's `stores`), for `sosopay/stores`: the

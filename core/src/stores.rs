@@ -6,6 +6,8 @@
 //! with a lease, complete, abandon) is in `docs/BEHAVIOUR.md`; the defaults are
 //! [`crate::notify::DEFAULT_CLAIM_LEASE`] and [`crate::notify::DEFAULT_RETENTION`].
 
+use std::time::{Duration, Instant};
+
 use crate::error::{Error, Result};
 
 /// The PostgreSQL table, unless the store is given another.
@@ -183,6 +185,87 @@ fn format_placeholders(sql: &str) -> String {
     out
 }
 
+/// How often `begin` tries to claim a record that vanished between its two steps (its lease ran
+/// out or it was released in between) before answering "in progress".
+pub const BEGIN_TRIES: u32 = 5;
+
+/// When a shared store tries again after its server could not be reached (Python's and Node's
+/// Redis and PostgreSQL stores). Each call retries once at once (a pooled connection may be stale
+/// after a server restart). `complete` then keeps trying, 50 ms apart doubling up to 1 s, while
+/// 90 % of the claim's lease lasts: the outcome must be recorded before another delivery may take
+/// the claim over. Every other call gives up after the immediate retry.
+#[derive(Debug, Clone)]
+pub struct StoreRetry {
+    failures: u32,
+    wait: Duration,
+    until: Option<Instant>,
+}
+
+impl StoreRetry {
+    /// The first wait between two attempts after the immediate retry.
+    pub const FIRST_WAIT: Duration = Duration::from_millis(50);
+    /// The longest wait between two attempts.
+    pub const MAX_WAIT: Duration = Duration::from_secs(1);
+
+    /// A call that gives up after the immediate retry (`begin`, `abandon`, `status`, `purge`).
+    pub fn once() -> Self {
+        StoreRetry {
+            failures: 0,
+            wait: Self::FIRST_WAIT,
+            until: None,
+        }
+    }
+
+    /// `complete` of a claim taken `held_for` ago under `lease`: it keeps trying until 90 % of
+    /// the lease has passed since the claim was taken.
+    pub fn for_complete(lease: Duration, held_for: Duration) -> Self {
+        let left = lease.mul_f64(0.9).saturating_sub(held_for);
+        StoreRetry {
+            until: Instant::now().checked_add(left),
+            ..Self::once()
+        }
+    }
+
+    /// After a failed attempt: `Some(wait)` to try again after `wait` (zero after the first
+    /// failure), `None` to give up (the store is unavailable: answer the gateway 503).
+    pub fn after_failure(&mut self) -> Option<Duration> {
+        self.failures += 1;
+        if self.failures == 1 {
+            return Some(Duration::ZERO);
+        }
+        let wait = self.wait;
+        match self.until {
+            Some(until) if Instant::now() + wait <= until => {
+                self.wait = (wait * 2).min(Self::MAX_WAIT);
+                Some(wait)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A store's lease or retention (`field` names it as the caller spells it): a finite number of
+/// seconds above 0.
+pub fn store_duration(field: &str, seconds: f64) -> Result<Duration> {
+    if seconds.is_finite() && seconds > 0.0 && seconds < 1.0e9 {
+        Ok(Duration::from_secs_f64(seconds))
+    } else {
+        Err(Error::validation(
+            field,
+            "must be a finite duration above 0",
+        ))
+    }
+}
+
+/// What a store logs when `complete` found that the claim on `id` had outlived its `lease`.
+pub fn lease_lost_warning(id: &str, lease: Duration) -> String {
+    format!(
+        "sosopay: the claim on {id} outlived its {:.1} s lease before completing; recorded as done, \
+         but another delivery may have run the handler too (raise the store's lease)",
+        lease.as_secs_f64()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +288,51 @@ mod tests {
         let purge = &postgres_statements("t", Placeholders::Format).expect("statements")[5].1;
         assert_eq!(purge.matches("%s").count(), 2);
         assert!(!purge.contains('$'));
+    }
+
+    #[test]
+    fn a_store_retries_once_at_once_then_only_complete_waits_while_the_lease_lasts() {
+        let mut once = StoreRetry::once();
+        assert_eq!(once.after_failure(), Some(Duration::ZERO));
+        assert_eq!(once.after_failure(), None);
+
+        let mut complete = StoreRetry::for_complete(Duration::from_secs(30), Duration::ZERO);
+        let waits: Vec<_> = (0..8).map(|_| complete.after_failure()).collect();
+        let ms = |n: u64| Some(Duration::from_millis(n));
+        assert_eq!(
+            waits,
+            [
+                Some(Duration::ZERO),
+                ms(50),
+                ms(100),
+                ms(200),
+                ms(400),
+                ms(800),
+                ms(1000),
+                ms(1000)
+            ]
+        );
+        // A claim held for most of its lease has no time left to retry.
+        let mut late = StoreRetry::for_complete(Duration::from_secs(30), Duration::from_secs(27));
+        assert_eq!(late.after_failure(), Some(Duration::ZERO));
+        assert_eq!(late.after_failure(), None);
+    }
+
+    #[test]
+    fn store_durations_are_positive_and_named() {
+        assert_eq!(
+            store_duration("lease", 1.5).expect("ok"),
+            Duration::from_millis(1500)
+        );
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let e = store_duration("leaseMs", bad).expect_err("refused");
+            assert!(
+                matches!(e, Error::Validation { ref field, .. } if field == "leaseMs"),
+                "{bad}"
+            );
+        }
+        let w = lease_lost_warning("N-1", Duration::from_secs(30));
+        assert!(w.contains("N-1") && w.contains("30.0 s"), "{w}");
     }
 
     #[test]

@@ -210,6 +210,13 @@ test('an unreachable server: begin rejects with StoreUnavailableError, the webho
 test('options are checked; the schema is the Python package\'s file; drivers load lazily', () => {
   assert.throws(() => new PostgresIdempotencyStore({ connectionString: 'postgresql://x@h/x', table: 'x; drop table y' }), sosopay.ValidationError)
   assert.throws(() => new RedisIdempotencyStore({ url: 'redis://h', leaseMs: 0 }), sosopay.ValidationError)
+  // The core checks the durations, naming the option.
+  assert.throws(() => new RedisIdempotencyStore({ url: 'redis://h', retentionMs: Infinity }), {
+    name: 'ValidationError',
+    field: 'retentionMs',
+    message: 'invalid retentionMs: must be a finite duration above 0',
+  })
+  assert.throws(() => new RedisIdempotencyStore({ url: 'redis://h', leaseMs: '30' }), { field: 'leaseMs', message: /expected a number/ })
   assert.throws(() => new RedisIdempotencyStore({}), sosopay.ValidationError)
   assert.match(stores.schemaSql('app.notes'), /CREATE TABLE IF NOT EXISTS app\.notes/)
   const py = fs.readFileSync(path.join(REPO, 'python', 'sosopay', 'stores', 'schema.sql'), 'utf8')

@@ -47,20 +47,22 @@ class StoreUnavailableError extends SosopayError {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-function positive(name, v) {
-  if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) {
-    throw new ValidationError(`invalid ${name}: must be a positive number of ms`, { field: name, reason: 'not positive' })
+/** A duration option in ms, checked by the core (a `ValidationError` naming it). */
+function duration(name, ms) {
+  try {
+    return native.storeDurationMs(name, ms)
+  } catch (e) {
+    throw fromNative(e)
   }
-  return v
 }
 
 /** The shared machinery: tokens, timeouts, retries. Subclasses give `_begin`, `_complete`,
  * `_abandon`, `_status`, `_purge` and `_isUnavailable`. */
 class LeasedIdempotencyStore {
   constructor({ leaseMs = DEFAULT_LEASE_MS, retentionMs = DEFAULT_RETENTION_MS, commandTimeoutMs = 5000 } = {}) {
-    this.leaseMs = positive('leaseMs', leaseMs)
-    this.retentionMs = positive('retentionMs', retentionMs)
-    this.commandTimeoutMs = positive('commandTimeoutMs', commandTimeoutMs)
+    this.leaseMs = duration('leaseMs', leaseMs)
+    this.retentionMs = duration('retentionMs', retentionMs)
+    this.commandTimeoutMs = duration('commandTimeoutMs', commandTimeoutMs)
     this._held = new Map() // id -> { token, at }: claims taken through this object
   }
 
@@ -82,15 +84,10 @@ class LeasedIdempotencyStore {
     const held = this._held.get(id)
     if (held && (token === undefined || held.token === token)) this._held.delete(id)
     if (token === undefined && held) token = held.token
-    const until = (held ? held.at : Date.now()) + this.leaseMs * 0.9
-    const r = await this._call(() => this._complete(id, token || null), until)
+    const retry = native.StoreRetry.forComplete(this.leaseMs, held ? Date.now() - held.at : 0)
+    const r = await this._call(() => this._complete(id, token || null), retry)
     if (r === 'lost' && typeof this.onLeaseLost === 'function') this.onLeaseLost(id)
-    else if (r === 'lost') {
-      process.emitWarning(
-        `sosopay: the claim on ${id} outlived its ${this.leaseMs} ms lease before completing; recorded as done, but another delivery may have run the handler too (raise leaseMs)`,
-        'SosopayLeaseWarning',
-      )
-    }
+    else if (r === 'lost') process.emitWarning(native.leaseLostWarning(id, this.leaseMs), 'SosopayLeaseWarning')
     return r
   }
 
@@ -114,21 +111,21 @@ class LeasedIdempotencyStore {
     return this._call(() => this._purge())
   }
 
-  async _call(op, until) {
-    let delay = 50
-    for (let attempt = 1; ; attempt++) {
+  // After a connection error, tries again when the core's `StoreRetry` says (once at once,
+  // unless `retry` is given: `complete`'s, which keeps trying while the lease lasts).
+  async _call(op, retry = native.StoreRetry.once()) {
+    for (;;) {
       try {
         return await this._timed(op())
       } catch (e) {
         if (!this._isUnavailable(e)) throw e
-        if (attempt === 1) continue // a pooled connection may be stale after a server restart
-        if (until === undefined || Date.now() + delay > until) {
+        const wait = retry.afterFailure()
+        if (wait === null) {
           throw e instanceof StoreUnavailableError
             ? e
             : new StoreUnavailableError(`${this.constructor.name}: ${e && e.message}`, { cause: e })
         }
-        await sleep(delay)
-        delay = Math.min(delay * 2, 1000)
+        if (wait > 0) await sleep(wait)
       }
     }
   }
@@ -218,7 +215,7 @@ class RedisIdempotencyStore extends LeasedIdempotencyStore {
 
   async _begin(id, token) {
     const key = this.key(id)
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < WIRE.beginTries; i++) {
       const ok = await this._cmd('SET', key, `${CLAIM}${token}`, 'NX', 'PX', Math.max(1, Math.round(this.leaseMs)))
       if (ok === 'OK') return 'New'
       const v = await this._cmd('GET', key)
@@ -312,7 +309,7 @@ class PostgresIdempotencyStore extends LeasedIdempotencyStore {
   }
 
   async _begin(id, token) {
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < WIRE.beginTries; i++) {
       const r = await this.pool.query(this._sql.begin, [id, token, this.leaseMs / 1000])
       if (r.rowCount === 1) return 'New'
       const s = await this.pool.query(this._sql.state, [id])

@@ -262,6 +262,11 @@ def test_options_are_checked() -> None:
         PostgresIdempotencyStore("postgresql://x@127.0.0.1:1/x", table="x; drop table y")
     with pytest.raises(ValueError):
         RedisIdempotencyStore("redis://127.0.0.1:1/0", lease=0)
+    # The core checks the durations, naming the option.
+    with pytest.raises(sosopay.ValidationError, match="invalid retention: must be a finite duration above 0"):
+        RedisIdempotencyStore("redis://127.0.0.1:1/0", retention=float("inf"))
+    with pytest.raises(TypeError, match="lease: expected a number, got str"):
+        RedisIdempotencyStore("redis://127.0.0.1:1/0", lease="30")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         PostgresIdempotencyStore(42)
     assert "CREATE TABLE IF NOT EXISTS app.notes" in schema_sql("app.notes")

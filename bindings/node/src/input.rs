@@ -64,7 +64,7 @@ fn string(v: &Unknown<'_>, field: &str) -> napi::Result<String> {
         Err(bad(field, "a string", v))
     }
 }
-fn number(v: &Unknown<'_>, field: &str) -> napi::Result<f64> {
+pub(crate) fn number(v: &Unknown<'_>, field: &str) -> napi::Result<f64> {
     if is(v, ValueType::Number)? {
         cast(v)
     } else {

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use napi::bindgen_prelude::Unknown;
 use napi_derive::napi;
 use sosopay::notify::{
     Claim, IdempotencyStore, MemoryIdempotencyStore as CoreStore, WebhookOutcome,
@@ -221,5 +222,55 @@ pub fn store_wire(table: String) -> napi::Result<serde_json::Value> {
         "defaultTable": stores::DEFAULT_TABLE,
         "defaultLeaseMs": DEFAULT_CLAIM_LEASE.as_millis() as u64,
         "defaultRetentionMs": DEFAULT_RETENTION.as_millis() as u64,
+        "beginTries": stores::BEGIN_TRIES,
     }))
+}
+
+/// When a shared store tries again after its server could not be reached (the core's
+/// `stores::StoreRetry`): `once()` for every call but `complete`, `forComplete(leaseMs,
+/// heldForMs)` for it.
+#[napi]
+pub struct StoreRetry(sosopay::stores::StoreRetry);
+
+#[napi]
+impl StoreRetry {
+    /// Gives up after the immediate retry.
+    #[napi(factory)]
+    pub fn once() -> Self {
+        StoreRetry(sosopay::stores::StoreRetry::once())
+    }
+
+    /// Keeps trying while 90 % of the claim's lease lasts (it was taken `heldForMs` ago).
+    #[napi(factory)]
+    pub fn for_complete(lease_ms: f64, held_for_ms: f64) -> Self {
+        let ms = |v: f64| Duration::try_from_secs_f64(v / 1000.0).unwrap_or_default();
+        StoreRetry(sosopay::stores::StoreRetry::for_complete(
+            ms(lease_ms),
+            ms(held_for_ms),
+        ))
+    }
+
+    /// After a failed attempt: the ms to wait before trying again, or `null` to give up.
+    #[napi]
+    pub fn after_failure(&mut self) -> Option<f64> {
+        self.0.after_failure().map(|d| d.as_secs_f64() * 1000.0)
+    }
+}
+
+/// A store's lease or retention in ms, checked: a `ValidationError` naming `field` otherwise.
+#[napi(js_name = "storeDurationMs")]
+pub fn store_duration_ms(
+    field: String,
+    #[napi(ts_arg_type = "number")] ms: Unknown<'_>,
+) -> napi::Result<f64> {
+    let v = crate::input::number(&ms, &field)?;
+    let d = sosopay::stores::store_duration(&field, v / 1000.0).napi()?;
+    Ok(d.as_secs_f64() * 1000.0)
+}
+
+/// What a store warns when `complete` found that the claim on `id` had outlived its lease.
+#[napi(js_name = "leaseLostWarning")]
+pub fn lease_lost_warning(id: String, lease_ms: f64) -> String {
+    let lease = Duration::try_from_secs_f64(lease_ms / 1000.0).unwrap_or_default();
+    sosopay::stores::lease_lost_warning(&id, lease)
 }

@@ -48,6 +48,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(notify::process_once, m)?)?;
     m.add_function(wrap_pyfunction!(notify::webhook_answer, m)?)?;
     m.add_function(wrap_pyfunction!(notify::_store_wire, m)?)?;
+    m.add_class::<notify::PyStoreRetry>()?;
+    m.add_function(wrap_pyfunction!(notify::_store_duration, m)?)?;
+    m.add_function(wrap_pyfunction!(notify::_lease_lost_warning, m)?)?;
     // The sandbox gateway for `sosopay.testing` (cargo feature `sandbox`, on in the wheel).
     #[cfg(feature = "sandbox")]
     {

@@ -291,5 +291,51 @@ pub fn _store_wire<'py>(py: Python<'py>, table: &str) -> PyResult<Bound<'py, PyD
     d.set_item("default_table", stores::DEFAULT_TABLE)?;
     d.set_item("default_lease", DEFAULT_CLAIM_LEASE.as_secs_f64())?;
     d.set_item("default_retention", DEFAULT_RETENTION.as_secs_f64())?;
+    d.set_item("begin_tries", stores::BEGIN_TRIES)?;
     Ok(d)
+}
+
+/// When a shared store tries again after its server could not be reached (the core's
+/// `stores::StoreRetry`): `once()` for every call but `complete`, `for_complete(lease,
+/// held_for)` (seconds) for it.
+#[pyclass(name = "StoreRetry", module = "sosopay._native")]
+pub struct PyStoreRetry(sosopay::stores::StoreRetry);
+
+#[pymethods]
+impl PyStoreRetry {
+    /// Gives up after the immediate retry.
+    #[staticmethod]
+    fn once() -> Self {
+        PyStoreRetry(sosopay::stores::StoreRetry::once())
+    }
+
+    /// Keeps trying while 90 % of the claim's `lease` lasts (it was taken `held_for` ago).
+    #[staticmethod]
+    fn for_complete(lease: f64, held_for: f64) -> Self {
+        let secs = |s: f64| Duration::try_from_secs_f64(s).unwrap_or_default();
+        PyStoreRetry(sosopay::stores::StoreRetry::for_complete(
+            secs(lease),
+            secs(held_for),
+        ))
+    }
+
+    /// After a failed attempt: the seconds to wait before trying again, or `None` to give up.
+    fn after_failure(&mut self) -> Option<f64> {
+        self.0.after_failure().map(|d| d.as_secs_f64())
+    }
+}
+
+/// A store's lease or retention in seconds, checked (`ValidationError` naming `field`).
+#[pyfunction]
+pub fn _store_duration(py: Python<'_>, field: &str, seconds: &Bound<'_, PyAny>) -> PyResult<f64> {
+    let s = crate::args::number(seconds, field)?;
+    Ok(sosopay::stores::store_duration(field, s)
+        .or_py(py)?
+        .as_secs_f64())
+}
+
+/// What a store logs when `complete` found that the claim on `id` had outlived its lease.
+#[pyfunction]
+pub fn _lease_lost_warning(id: &str, lease: f64) -> String {
+    sosopay::stores::lease_lost_warning(id, Duration::try_from_secs_f64(lease).unwrap_or_default())
 }

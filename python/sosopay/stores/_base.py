@@ -34,10 +34,12 @@ __all__ = [
     "DEFAULT_RETENTION",
 ]
 
-from .._native import _store_wire
+from .._native import StoreRetry, _lease_lost_warning, _store_duration, _store_wire
 from ..errors import StoreUnavailableError
 
 _WIRE = _store_wire("sosopay_notifications")
+#: How often ``begin`` tries to claim a record that vanished between its two steps.
+_BEGIN_TRIES: int = _WIRE["begin_tries"]
 
 #: How long a claim stays live (seconds) unless completed or abandoned: after it, another
 #: delivery may process the notification (the worker holding it is presumed dead). Far under the
@@ -88,12 +90,8 @@ class LeasedIdempotencyStore:
     _unavailable: Tuple[Type[BaseException], ...] = ()
 
     def __init__(self, *, lease: float = DEFAULT_LEASE, retention: float = DEFAULT_RETENTION) -> None:
-        if not lease > 0:
-            raise ValueError("lease must be a positive number of seconds")
-        if not retention > 0:
-            raise ValueError("retention must be a positive number of seconds")
-        self.lease = float(lease)
-        self.retention = float(retention)
+        self.lease = _store_duration("lease", lease)
+        self.retention = _store_duration("retention", retention)
         self._held = _Held()
 
     @property
@@ -145,16 +143,10 @@ class LeasedIdempotencyStore:
         held = self._held.claims.pop(id, None)
         if token is None and held is not None:
             token = held[0]
-        started = held[1] if held is not None else time.monotonic()
-        deadline = started + self.lease * 0.9
-        result = self._call(lambda: self._complete(id, token), until=deadline)
+        held_for = time.monotonic() - held[1] if held is not None else 0.0
+        result = self._call(lambda: self._complete(id, token), StoreRetry.for_complete(self.lease, held_for))
         if result == "lost":
-            log.warning(
-                "sosopay: the claim on %s outlived its %.1f s lease before completing; recorded as "
-                "done, but another delivery may have run the handler too (raise the lease)",
-                id,
-                self.lease,
-            )
+            log.warning("%s", _lease_lost_warning(id, self.lease))
 
     def abandon(self, id: str, token: Optional[str] = None) -> None:
         """Releases this caller's claim on ``id`` (a later delivery processes it again). A claim
@@ -177,23 +169,19 @@ class LeasedIdempotencyStore:
 
     # -- retries ---------------------------------------------------------------------------
 
-    def _call(self, op: Callable[[], T], *, until: Optional[float] = None) -> T:
-        """Runs ``op``; a connection error is retried once at once (a pooled connection may be
-        stale after a server restart), then, with ``until``, with backoff until that time."""
-        delay = 0.05
-        attempt = 0
+    def _call(self, op: Callable[[], T], retry: Optional[StoreRetry] = None) -> T:
+        """Runs ``op``; after a connection error, tries again when the core's ``StoreRetry``
+        says (``StoreRetry.once()`` unless given)."""
+        retry = retry or StoreRetry.once()
         while True:
-            attempt += 1
             try:
                 return op()
             except self._unavailable as e:
                 self._reset()
-                if attempt == 1:
-                    continue
-                if until is None or time.monotonic() + delay > until:
+                wait = retry.after_failure()
+                if wait is None:
                     raise StoreUnavailableError(f"{type(self).__name__}: {e}") from e
-                time.sleep(delay)
-                delay = min(delay * 2, 1.0)
+                time.sleep(wait)
 
     def _reset(self) -> None:
         """Drops connections that may be broken (after a connection error)."""

@@ -9,7 +9,7 @@ import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type, TypeVar, Union
 
 from .._native import _store_wire
-from ._base import _WIRE, DEFAULT_LEASE, DEFAULT_RETENTION, LeasedIdempotencyStore
+from ._base import _BEGIN_TRIES, _WIRE, DEFAULT_LEASE, DEFAULT_RETENTION, LeasedIdempotencyStore
 
 __all__ = ["PostgresIdempotencyStore", "apply_schema", "schema_sql", "DEFAULT_TABLE"]
 
@@ -144,7 +144,7 @@ class PostgresIdempotencyStore(LeasedIdempotencyStore):
                 return None  # released in between: claim again
             return "done" if row[0] == "done" else "in_progress"
 
-        for _ in range(5):
+        for _ in range(_BEGIN_TRIES):
             r = self._source.run(step)
             if r is not None:
                 return r

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from ._base import _WIRE, DEFAULT_LEASE, DEFAULT_RETENTION, LeasedIdempotencyStore
+from ._base import _BEGIN_TRIES, _WIRE, DEFAULT_LEASE, DEFAULT_RETENTION, LeasedIdempotencyStore
 
 if TYPE_CHECKING:
     import redis
@@ -68,7 +68,7 @@ class RedisIdempotencyStore(LeasedIdempotencyStore):
 
     def _begin(self, id: str, token: str) -> str:
         key = self.key(id)
-        for _ in range(5):
+        for _ in range(_BEGIN_TRIES):
             if self.client.set(key, _CLAIM + token, nx=True, px=self.lease_ms):
                 return "new"
             v = self.client.get(key)
