@@ -7,7 +7,6 @@ keep the gateway's whole document in ``raw`` (non-integer numbers there are ``De
 
 from __future__ import annotations
 
-from dataclasses import field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Dict, List, Literal, Mapping, Optional, Tuple, Union
 
@@ -15,9 +14,9 @@ from . import _native
 from .enums import Channel, FundChannel, OrderState, OutcomeStatus, ResultCode
 
 if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same frozen dataclasses, built without exec (see _record.py)
-    from ._record import dataclass
+    from dataclasses import dataclass, field
+else:  # the same frozen dataclasses, built without exec or `dataclasses` (see _record.py)
+    from ._record import dataclass, field
 
 __all__ = [
     "Goods",

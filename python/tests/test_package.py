@@ -72,6 +72,28 @@ def test_import_sosopay_loads_only_the_native_module() -> None:
         assert heavy not in mods, heavy
 
 
+def test_the_first_use_of_the_client_needs_no_dataclasses_module() -> None:
+    mods = _modules_after("import sosopay; sosopay.Client; sosopay.QueryReply; sosopay.Goods")
+    for heavy in ("asyncio", "dataclasses", "inspect"):
+        assert heavy not in mods, heavy
+
+
+def test_records_are_dataclasses_on_first_use() -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import dataclasses, sosopay; r = sosopay.OrderReply;"
+            "print(dataclasses.is_dataclass(r), [(f.name, f.repr, f.compare) for f in dataclasses.fields(r)][-1],"
+            " r.__dataclass_params__.frozen, 'raw' in r.__dict__)",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert out.stdout.split("\n")[0] == "True ('raw', False, False) True False"
+
+
 def test_star_import_gives_every_name() -> None:
     out = subprocess.run(
         [sys.executable, "-c", "from sosopay import *; print(Client.__name__, Goods.__name__, TimeoutError.__name__)"],
@@ -162,3 +184,12 @@ def test_package_records_pickle_and_subclass() -> None:
         @dataclasses.dataclass
         class Loose(sosopay.FlowEvent):  # type: ignore[misc]
             pass
+
+
+def test_record_type_hints_resolve() -> None:
+    # Frameworks that read a dataclass's types (FastAPI, pydantic) call get_type_hints.
+    import typing
+
+    for cls in (sosopay.QueryReply, sosopay.OrderReply, sosopay.FlowEvent, sosopay.PaymentOutcome, sosopay.Goods):
+        hints = typing.get_type_hints(cls)
+        assert set(f.name for f in dataclasses.fields(cls)) <= set(hints), cls

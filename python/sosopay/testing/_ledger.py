@@ -7,7 +7,6 @@ object in ``raw`` (fields a newer sandbox adds are there).
 
 from __future__ import annotations
 
-from dataclasses import field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Tuple
 
@@ -16,9 +15,9 @@ from ..enums import OrderState
 from ..models import _opt_str
 
 if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same frozen dataclasses, built without exec (see _record.py)
-    from .._record import dataclass
+    from dataclasses import dataclass, field
+else:  # the same frozen dataclasses, built without exec or `dataclasses` (see _record.py)
+    from .._record import dataclass, field
 
 __all__ = [
     "SandboxOrder",
