@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, List, Optional
 
 import pytest
 
@@ -127,3 +128,14 @@ def code(request: pytest.FixtureRequest) -> str:
     """A fresh charge code per test (the sandbox lives for the whole session)."""
     _counter[0] += 1
     return f"PY-{os.getpid()}-{_counter[0]}"
+
+
+def modules_after(stmt: str) -> List[str]:
+    """The modules a fresh interpreter has loaded after running `stmt`."""
+    out = subprocess.run(
+        [sys.executable, "-c", f"import sys; {stmt}; print('\\n'.join(sorted(sys.modules)))"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return out.split()

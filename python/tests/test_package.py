@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Set
 import pytest
 
 import sosopay
+from conftest import modules_after
 from sosopay._record import dataclass as record_dataclass
 
 INIT = Path(sosopay.__file__)
@@ -55,25 +56,15 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
         sosopay.Nope  # noqa: B018
 
 
-def _modules_after(stmt: str) -> List[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", f"import sys; {stmt}; print('\\n'.join(sorted(sys.modules)))"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.split()
-
-
 def test_import_sosopay_loads_only_the_native_module() -> None:
-    mods = _modules_after("import sosopay")
+    mods = modules_after("import sosopay")
     assert [m for m in mods if m.startswith("sosopay")] == ["sosopay", "sosopay._native"]
     for heavy in ("asyncio", "dataclasses", "decimal", "typing"):
         assert heavy not in mods, heavy
 
 
 def test_the_first_use_of_the_client_needs_no_dataclasses_module() -> None:
-    mods = _modules_after("import sosopay; sosopay.Client; sosopay.QueryReply; sosopay.Goods")
+    mods = modules_after("import sosopay; sosopay.Client; sosopay.QueryReply; sosopay.Goods")
     for heavy in ("asyncio", "dataclasses", "inspect"):
         assert heavy not in mods, heavy
 

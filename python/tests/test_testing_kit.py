@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import http.server
-import subprocess
-import sys
 import threading
 from typing import Iterator, List, Tuple
 
@@ -15,26 +13,18 @@ import sosopay
 from sosopay import OrderState, OutcomeStatus
 from sosopay.testing import NotificationAttempt, Sandbox, SandboxError, codes
 
-
-def _modules_after(stmt: str) -> List[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", f"import sys; {stmt}; print('\\n'.join(sorted(sys.modules)))"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return out.split()
+from conftest import modules_after
 
 
 def test_import_sosopay_does_not_import_the_kit() -> None:
-    mods = _modules_after("import sosopay")
+    mods = modules_after("import sosopay")
     assert "sosopay" in mods
     assert not [m for m in mods if m.startswith("sosopay.testing")]
 
 
 def test_the_pytest_plugin_does_not_import_sosopay() -> None:
     # pytest loads it in every run (pytest11 entry point): it must cost nothing.
-    mods = _modules_after("import _sosopay_pytestplugin")
+    mods = modules_after("import _sosopay_pytestplugin")
     assert "sosopay" not in mods
 
 
