@@ -570,21 +570,35 @@ export interface MicropayRequest {
   notifyUrl?: string
 }
 
-/** How to start a sandbox (every field optional; defaults: the sandbox crate's `KitOptions`). */
+/**
+ * How to start a sandbox (every field optional; unset: the sandbox crate's `KitOptions`
+ * default).
+ */
 export interface NativeSandboxOptions {
-  /** Multiplies every gateway time (0.01: the 80 s micropay hold lasts 0.8 s). Default 1. */
+  /**
+   * Multiplies every gateway duration (the 80 s micropay hold, the test codes' delays,
+   * notification retries): `0.01` makes 80 s take 0.8 s. Above 0; default 1.
+   */
   timeScale?: number
-  /** Seed of the fault injection. Default 0. */
+  /** The seed of the fault draws (the same seed and requests give the same faults). Default 0. */
   seed?: number
-  /** Fault rules `op:kind:prob[:param]` in force from the start. */
+  /**
+   * Fault rules in force from the start, `op:kind:probability[:param]` (docs/SANDBOX.md).
+   * Default none.
+   */
   faults?: Array<string>
-  /** Registered merchants. Default: the document's test merchant. */
+  /** The merchants (`BUSI_ID` and key); none (the default): the document's test merchant. */
   merchants?: Array<SandboxMerchant>
-  /** IP address to listen on. Default `127.0.0.1`. */
+  /** The IP address to listen on. Default `127.0.0.1`. */
   host?: string
-  /** Port (0: any free port). Default 0. */
+  /** The port; 0 (the default) picks a free one. */
   port?: number
-  /** Reject requests signed further than this from now (`INVALID_SIGN`). Default off. */
+  /**
+   * Rejects requests whose signature timestamp is further than this from the sandbox's clock
+   * (the gateway's replay window). Default: no check.
+   *
+   * Here: in milliseconds.
+   */
   maxRequestAgeMs?: number
 }
 

@@ -32,7 +32,7 @@ import re
 import sys
 import textwrap
 from pathlib import Path
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "core/src/models.rs"
@@ -2247,6 +2247,114 @@ class KitMethods:
         return [(path, replace_region(path, self.begin, self.end, self.generate(runtime))) for runtime, path in self.paths.items()]
 
 
+class KitSettings:
+    """How a testing kit starts a sandbox: the sandbox crate's `KitOptions` (sandbox/src/kit.rs)
+    as Kotlin/Swift's `SandboxOptions` record (bindings/uniffi/testing/src/lib.rs), Node's
+    `NativeSandboxOptions` (bindings/node/src/sandbox.rs) and Python's reading of `Sandbox()`'s
+    keyword arguments (bindings/python/src/sandbox.rs), each between markers, with the table of
+    the setting names each runtime spells otherwise (for the sandbox's errors). Every setting is
+    optional; an unset one takes `KitOptions::default()`, which holds every default."""
+
+    begin = "// --- generated from sandbox/src/kit.rs (scripts/gen-foreign.py, KitSettings)\n"
+    end = "// --- end of generated\n"
+    #: Per core type: (Kotlin/Swift type, its uniffi default, Node type, Node reader, Python reader).
+    types = {
+        "f64": ("Option<f64>", "None", "Option<f64>", "opt_number", "a.number(\"{n}\")?"),
+        "u64": ("Option<u64>", "None", "Option<f64>", "opt_number", "a.whole(\"{n}\", u64::MAX)?"),
+        "u16": ("Option<u16>", "None", "Option<u16>", "opt_u16", "a.whole(\"{n}\", u16::MAX.into())?.map(|p| p as u16)"),
+        "String": ("Option<String>", "None", "Option<String>", "opt_text", "a.typed_text(\"{n}\", \"{what}\")?"),
+        "Vec<String>": ("Vec<String>", "[]", "Option<Vec<String>>", "opt_texts", "a.texts(\"{n}\", \"{what}\")?"),
+        "Vec<(String, String)>": ("Vec<TestMerchant>", "[]", "Option<Vec<SandboxMerchant>>", "opt_list::<SandboxMerchant>", "a.text_pairs(\"{n}\", \"{what}\")?"),
+        "Option<f64>": ("Option<f64>", "None", "Option<f64>", "opt_number", "a.number(\"{n}\")?"),
+    }
+    #: What Python says it expected of a text setting.
+    python_what = {"faults": "a list of rules", "merchants": "a mapping {busi_code: key}", "host": "an IP address as a str"}
+    #: A duration in seconds: Kotlin/Swift and Node name its unit.
+    seconds = {"max_request_age"}
+
+    def __init__(self) -> None:
+        self.doc, self.fields = core_struct("sandbox/src/kit.rs", "KitOptions")
+
+    def uniffi_name(self, n: str) -> str:
+        return f"{n}_seconds" if n in self.seconds else n
+
+    def node_name(self, n: str) -> str:
+        return f"{n}_ms" if n in self.seconds else n
+
+    def renamed(self, who: str, name_of: Any) -> str:
+        """The table of the settings a runtime names otherwise (camelCase, and a unit)."""
+        rows = [(n, camel(name_of(n))) for _, n, _ in self.fields if camel(name_of(n)) != n]
+        pairs = ", ".join('("%s", "%s")' % row for row in rows)
+        return f"/// The settings {who} otherwise, for the sandbox's errors.\nconst RENAMED: [(&str, &str); {len(rows)}] = [{pairs}];\n"
+
+    def uniffi_rs(self) -> str:
+        out = ["/// How to start a sandbox. Every field is optional: `SandboxOptions()` is the document's test\n"
+               "/// merchant at real gateway durations on a free local port (an unset field takes the sandbox\n"
+               "/// crate's default, `KitOptions::default`).\n"
+               "#[derive(Debug, Clone, PartialEq, uniffi::Record)]\npub struct SandboxOptions {\n"]
+        conv = []
+        for d, n, ty in self.fields:
+            t, default, _, _, _ = self.types[ty]
+            name = self.uniffi_name(n)
+            extra = ["", "Here: in seconds."] if n in self.seconds else []
+            out.append(comment(UniffiMirrors.kdoc(d + extra), "    ") + f"    #[uniffi(default = {default})]\n    pub {name}: {t},\n")
+            if ty.startswith("Vec<(") :
+                conv.append(f"            {n}: o.{name}.into_iter().map(|m| (m.busi_id, m.key)).collect(),\n")
+            elif ty.startswith("Vec<") or ty.startswith("Option<"):
+                conv.append(f"            {n}: o.{name},\n")
+            else:
+                conv.append(f"            {n}: o.{name}.unwrap_or(d.{n}),\n")
+        out.append("}\n\nimpl SandboxOptions {\n    /// The sandbox crate's options (unset: its defaults).\n"
+                   "    fn into_kit(self) -> KitOptions {\n        let (o, d) = (self, KitOptions::default());\n"
+                   "        KitOptions {\n" + "".join(conv) + "        }\n    }\n}\n\n")
+        out.append(self.renamed("Kotlin and Swift spell", self.uniffi_name))
+        return "".join(out)
+
+    def node_rs(self) -> str:
+        out = ["/// How to start a sandbox (every field optional; unset: the sandbox crate's `KitOptions`\n"
+               "/// default).\n#[napi(object, object_from_js = false)]\npub struct NativeSandboxOptions {\n"]
+        rows, conv = [], []
+        for d, n, ty in self.fields:
+            _, _, t, reader, _ = self.types[ty]
+            name = self.node_name(n)
+            extra = ["", "Here: in milliseconds."] if n in self.seconds else []
+            out.append(comment(UniffiMirrors.kdoc(d + extra), "    ") + f"    pub {name}: {t},\n")
+            rows.append(f'    {name}: {reader}("{camel(name)}"),\n')
+            if n in self.seconds:
+                conv.append(f"            {n}: o.{name}.map(|ms| ms / 1000.0),\n")
+            elif ty == "u64":
+                conv.append(f"            {n}: o.{name}.map(|v| whole(\"{n}\", v)).transpose()?.unwrap_or(d.{n}),\n")
+            elif ty.startswith("Vec<("):
+                conv.append(f"            {n}: o.{name}.unwrap_or_default().into_iter().map(|m| (m.busi_id, m.key)).collect(),\n")
+            elif ty.startswith("Vec<"):
+                conv.append(f"            {n}: o.{name}.unwrap_or_default(),\n")
+            else:
+                conv.append(f"            {n}: o.{name}.unwrap_or(d.{n}),\n")
+        out.append('}\ncrate::from_js!(NativeSandboxOptions, "options", "a sandbox options object", {\n' + "".join(rows) + "});\n\n")
+        out.append("impl NativeSandboxOptions {\n    /// The sandbox crate's options (unset: its defaults).\n"
+                   "    fn into_kit(self) -> napi::Result<KitOptions> {\n        let (o, d) = (self, KitOptions::default());\n"
+                   "        Ok(KitOptions {\n" + "".join(conv) + "        })\n    }\n}\n\n")
+        out.append(self.renamed("JavaScript spells", self.node_name))
+        return "".join(out)
+
+    def python_rs(self) -> str:
+        out = ["/// `Sandbox()`'s keyword arguments as the sandbox crate's options: a wrong type is a `TypeError`,\n"
+               "/// a bad value a `ValueError`, each naming the setting; unset ones take `KitOptions::default`.\n"
+               "fn kit_options(a: &Args<'_, '_>) -> PyResult<KitOptions> {\n    let d = KitOptions::default();\n    Ok(KitOptions {\n"]
+        for _, n, ty in self.fields:
+            read = self.types[ty][4].format(n=n, what=self.python_what.get(n, ""))
+            out.append(f"        {n}: {read}.{'or' if ty.startswith('Option<') else 'unwrap_or'}(d.{n}),\n")
+        out.append("    })\n}\n")
+        return "".join(out)
+
+    def targets(self, outputs: List[Tuple[Path, str]]) -> List[Tuple[Path, str]]:
+        done = dict(outputs)
+        paths = {"uniffi": ROOT / "bindings/uniffi/testing/src/lib.rs", "node": ROOT / "bindings/node/src/sandbox.rs",
+                 "python": ROOT / "bindings/python/src/sandbox.rs"}
+        gens = {"uniffi": self.uniffi_rs(), "node": self.node_rs(), "python": self.python_rs()}
+        return [(path, replace_region(path, self.begin, self.end, gens[r], done.get(path))) for r, path in paths.items()]
+
+
 def rustfmt(text: str) -> str:
     """`text` as `cargo fmt` leaves it (the workspace's edition and settings)."""
     import subprocess
@@ -2433,6 +2541,16 @@ def self_test() -> int:
     if lacking(forms_tc, expect_tc, "test codes"):
         return 1
     print("gen-foreign: a new named test code reaches the Python and Node testing kits")
+    # A new sandbox setting (KitOptions field).
+    ks = KitSettings()
+    ks.fields = ks.fields + [(["How loud."], "volume", "u16")]
+    forms_ks = {"Kotlin/Swift": ks.uniffi_rs(), "Node": ks.node_rs(), "Python": ks.python_rs()}
+    expect_ks = {"Kotlin/Swift": ["    pub volume: Option<u16>,", "volume: o.volume.unwrap_or(d.volume),"],
+                 "Node": ["    pub volume: Option<u16>,", 'volume: opt_u16("volume"),', "volume: o.volume.unwrap_or(d.volume),"],
+                 "Python": ['volume: a.whole("volume", u16::MAX.into())?']}
+    if lacking(forms_ks, expect_ks, "sandbox settings"):
+        return 1
+    print("gen-foreign: a new sandbox setting (KitOptions) reaches Kotlin/Swift, Node and Python")
     print("gen-foreign: a new core reply field reaches Kotlin/Swift, Node and Python")
     print("gen-foreign: a new sandbox ledger field reaches the Python and Node testing kits")
     print("gen-foreign: a new core request field reaches Kotlin/Swift, Node and Python (sync and async)")
@@ -2453,7 +2571,7 @@ def main() -> int:
     outputs += ClientSettings().targets()
     outputs += UniffiMirrors().targets()
     outputs += Signatures().targets()
-    outputs += KitMethods().targets()
+    outputs += KitSettings().targets(KitMethods().targets())
     ops = Operations().targets(outputs)
     outputs = [(path, text) for path, text in outputs if path not in {p for p, _ in ops}] + ops
     outputs.append((PythonLedger.out, PythonLedger().generate()))

@@ -28,20 +28,22 @@ pub const CLIENT_DEV_ID: &str = "till-1";
 /// merchant at the gateway's real durations on a free local port.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KitOptions {
-    /// Multiplies every gateway duration (`0.01`: the 80 s hold lasts 0.8 s). Above 0.
+    /// Multiplies every gateway duration (the 80 s micropay hold, the test codes' delays,
+    /// notification retries): `0.01` makes 80 s take 0.8 s. Above 0; default 1.
     pub time_scale: f64,
-    /// The seed of the fault draws.
+    /// The seed of the fault draws (the same seed and requests give the same faults). Default 0.
     pub seed: u64,
-    /// Fault rules in force from the start, `op:kind:prob[:param]`.
+    /// Fault rules in force from the start, `op:kind:probability[:param]` (docs/SANDBOX.md).
+    /// Default none.
     pub faults: Vec<String>,
-    /// The merchants, `(BUSI_ID, key)`; empty: the document's test merchant.
+    /// The merchants (`BUSI_ID` and key); none (the default): the document's test merchant.
     pub merchants: Vec<(String, String)>,
-    /// The IP address to listen on.
+    /// The IP address to listen on. Default `127.0.0.1`.
     pub host: String,
-    /// The port; 0 picks a free one.
+    /// The port; 0 (the default) picks a free one.
     pub port: u16,
-    /// Rejects requests signed further than this many seconds from the sandbox's clock;
-    /// `None`: no check.
+    /// Rejects requests whose signature timestamp is further than this from the sandbox's clock
+    /// (the gateway's replay window). Default: no check.
     pub max_request_age: Option<f64>,
 }
 

@@ -230,3 +230,15 @@ fn the_kits_merchant_and_keys_come_from_the_handle() {
     assert_eq!(own.key_of(TEST_BUSI_ID), None);
     own.close();
 }
+
+#[test]
+fn the_documented_defaults_are_the_defaults() {
+    // KitOptions' field docs (which every kit's options show) state these.
+    let d = KitOptions::default();
+    assert_eq!(d.time_scale, 1.0);
+    assert_eq!(d.seed, 0);
+    assert!(d.faults.is_empty() && d.merchants.is_empty());
+    assert_eq!(d.host, "127.0.0.1");
+    assert_eq!(d.port, 0);
+    assert_eq!(d.max_request_age, None);
+}

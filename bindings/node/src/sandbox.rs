@@ -18,12 +18,11 @@ use crate::input::{Arg, Behaviour, BusiId, Channel, ChargeCode, Key, Seconds, Te
 /// for status 408).
 const PREFIX: &str = "[sosopay-sandbox]";
 
-/// The sandbox crate's setting names as the Node options spell them.
+/// The sandbox crate's setting names as the Node options spell them (`RENAMED`).
 fn js_field(field: &str) -> String {
-    match field {
-        "time_scale" => "timeScale".into(),
-        "max_request_age" => "maxRequestAgeMs".into(),
-        other => other.to_owned(),
+    match RENAMED.iter().find(|(core, _)| *core == field) {
+        Some((_, js)) => (*js).to_owned(),
+        None => field.to_owned(),
     }
 }
 
@@ -43,14 +42,15 @@ fn to_json<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
-fn seed_of(seed: f64) -> napi::Result<u64> {
-    if seed.is_finite() && seed >= 0.0 && seed.fract() == 0.0 && seed <= 9_007_199_254_740_991.0 {
+/// A whole number ≥ 0 that JS can hold exactly, for the setting `field`.
+fn whole(field: &str, v: f64) -> napi::Result<u64> {
+    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0 {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        Ok(seed as u64)
+        Ok(v as u64)
     } else {
         Err(sandbox_err(SandboxError::Config {
-            field: "seed".into(),
-            reason: format!("{seed} must be a whole number ≥ 0"),
+            field: field.into(),
+            reason: format!("{v} must be a whole number ≥ 0"),
         }))
     }
 }
@@ -68,22 +68,29 @@ crate::from_js!(SandboxMerchant, "merchants", "a merchant", {
     key: text("key"),
 });
 
-/// How to start a sandbox (every field optional; defaults: the sandbox crate's `KitOptions`).
+// --- generated from sandbox/src/kit.rs (scripts/gen-foreign.py, KitSettings)
+/// How to start a sandbox (every field optional; unset: the sandbox crate's `KitOptions`
+/// default).
 #[napi(object, object_from_js = false)]
 pub struct NativeSandboxOptions {
-    /// Multiplies every gateway time (0.01: the 80 s micropay hold lasts 0.8 s). Default 1.
+    /// Multiplies every gateway duration (the 80 s micropay hold, the test codes' delays,
+    /// notification retries): `0.01` makes 80 s take 0.8 s. Above 0; default 1.
     pub time_scale: Option<f64>,
-    /// Seed of the fault injection. Default 0.
+    /// The seed of the fault draws (the same seed and requests give the same faults). Default 0.
     pub seed: Option<f64>,
-    /// Fault rules `op:kind:prob[:param]` in force from the start.
+    /// Fault rules in force from the start, `op:kind:probability[:param]` (docs/SANDBOX.md).
+    /// Default none.
     pub faults: Option<Vec<String>>,
-    /// Registered merchants. Default: the document's test merchant.
+    /// The merchants (`BUSI_ID` and key); none (the default): the document's test merchant.
     pub merchants: Option<Vec<SandboxMerchant>>,
-    /// IP address to listen on. Default `127.0.0.1`.
+    /// The IP address to listen on. Default `127.0.0.1`.
     pub host: Option<String>,
-    /// Port (0: any free port). Default 0.
+    /// The port; 0 (the default) picks a free one.
     pub port: Option<u16>,
-    /// Reject requests signed further than this from now (`INVALID_SIGN`). Default off.
+    /// Rejects requests whose signature timestamp is further than this from the sandbox's clock
+    /// (the gateway's replay window). Default: no check.
+    ///
+    /// Here: in milliseconds.
     pub max_request_age_ms: Option<f64>,
 }
 crate::from_js!(NativeSandboxOptions, "options", "a sandbox options object", {
@@ -95,6 +102,38 @@ crate::from_js!(NativeSandboxOptions, "options", "a sandbox options object", {
     port: opt_u16("port"),
     max_request_age_ms: opt_number("maxRequestAgeMs"),
 });
+
+impl NativeSandboxOptions {
+    /// The sandbox crate's options (unset: its defaults).
+    fn into_kit(self) -> napi::Result<KitOptions> {
+        let (o, d) = (self, KitOptions::default());
+        Ok(KitOptions {
+            time_scale: o.time_scale.unwrap_or(d.time_scale),
+            seed: o
+                .seed
+                .map(|v| whole("seed", v))
+                .transpose()?
+                .unwrap_or(d.seed),
+            faults: o.faults.unwrap_or_default(),
+            merchants: o
+                .merchants
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| (m.busi_id, m.key))
+                .collect(),
+            host: o.host.unwrap_or(d.host),
+            port: o.port.unwrap_or(d.port),
+            max_request_age: o.max_request_age_ms.map(|ms| ms / 1000.0),
+        })
+    }
+}
+
+/// The settings JavaScript spells otherwise, for the sandbox's errors.
+const RENAMED: [(&str, &str); 2] = [
+    ("time_scale", "timeScale"),
+    ("max_request_age", "maxRequestAgeMs"),
+];
+// --- end of generated
 
 /// The fault rules in force and the seed.
 #[napi(object)]
@@ -114,20 +153,9 @@ impl NativeSandbox {
     /// Starts serving at once on a background thread.
     #[napi(constructor)]
     pub fn new(options: Option<NativeSandboxOptions>) -> napi::Result<Self> {
-        let d = KitOptions::default();
         let options = match options {
-            None => d,
-            Some(o) => KitOptions {
-                time_scale: o.time_scale.unwrap_or(d.time_scale),
-                seed: o.seed.map(seed_of).transpose()?.unwrap_or(d.seed),
-                faults: o.faults.unwrap_or_default(),
-                merchants: (o.merchants.unwrap_or_default().into_iter())
-                    .map(|m| (m.busi_id, m.key))
-                    .collect(),
-                host: o.host.unwrap_or(d.host),
-                port: o.port.unwrap_or(d.port),
-                max_request_age: o.max_request_age_ms.map(|ms| ms / 1000.0),
-            },
+            None => KitOptions::default(),
+            Some(o) => o.into_kit()?,
         };
         let h = SandboxHandle::start(&options).map_err(sandbox_err)?;
         Ok(NativeSandbox(Arc::new(h)))
@@ -252,7 +280,7 @@ impl NativeSandbox {
     /// Replaces the fault rules (and the seed, if given).
     #[napi]
     pub fn set_faults(&self, rules: Vec<String>, seed: Option<f64>) -> napi::Result<()> {
-        let seed = seed.map(seed_of).transpose()?;
+        let seed = seed.map(|s| whole("seed", s)).transpose()?;
         self.0.set_faults(&rules, seed).map_err(sandbox_err)
     }
 

@@ -43,6 +43,30 @@ fn json<'py, T: serde::Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py,
     )
 }
 
+// --- generated from sandbox/src/kit.rs (scripts/gen-foreign.py, KitSettings)
+/// `Sandbox()`'s keyword arguments as the sandbox crate's options: a wrong type is a `TypeError`,
+/// a bad value a `ValueError`, each naming the setting; unset ones take `KitOptions::default`.
+fn kit_options(a: &Args<'_, '_>) -> PyResult<KitOptions> {
+    let d = KitOptions::default();
+    Ok(KitOptions {
+        time_scale: a.number("time_scale")?.unwrap_or(d.time_scale),
+        seed: a.whole("seed", u64::MAX)?.unwrap_or(d.seed),
+        faults: a.texts("faults", "a list of rules")?.unwrap_or(d.faults),
+        merchants: a
+            .text_pairs("merchants", "a mapping {busi_code: key}")?
+            .unwrap_or(d.merchants),
+        host: a
+            .typed_text("host", "an IP address as a str")?
+            .unwrap_or(d.host),
+        port: a
+            .whole("port", u16::MAX.into())?
+            .map(|p| p as u16)
+            .unwrap_or(d.port),
+        max_request_age: a.number("max_request_age")?.or(d.max_request_age),
+    })
+}
+// --- end of generated
+
 /// A running sandbox gateway (the sandbox crate's `SandboxHandle`).
 #[pyclass(frozen, name = "NativeSandbox", module = "sosopay._native")]
 pub struct PySandbox(SandboxHandle);
@@ -54,23 +78,7 @@ impl PySandbox {
     /// crate's defaults (`KitOptions::default`).
     #[new]
     fn new(py: Python<'_>, options: &Bound<'_, PyDict>) -> PyResult<Self> {
-        let a = Args(options);
-        let d = KitOptions::default();
-        let options = KitOptions {
-            time_scale: a.number("time_scale")?.unwrap_or(d.time_scale),
-            seed: a.whole("seed", u64::MAX)?.unwrap_or(d.seed),
-            faults: a.texts("faults", "a list of rules")?.unwrap_or(d.faults),
-            merchants: a
-                .text_pairs("merchants", "a mapping {busi_code: key}")?
-                .unwrap_or(d.merchants),
-            host: a
-                .typed_text("host", "an IP address as a str")?
-                .unwrap_or(d.host),
-            port: a
-                .whole("port", u16::MAX.into())?
-                .map_or(d.port, |p| p as u16),
-            max_request_age: a.number("max_request_age")?.or(d.max_request_age),
-        };
+        let options = kit_options(&Args(options))?;
         let h = py.detach(move || SandboxHandle::start(&options));
         Ok(PySandbox(h.map_err(sandbox_err)?))
     }

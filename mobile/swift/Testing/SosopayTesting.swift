@@ -1067,20 +1067,20 @@ public func FfiConverterTypeSandboxGateway_lower(_ value: SandboxGateway) -> UIn
 public struct SandboxOptions: Equatable, Hashable {
     /**
      * Multiplies every gateway duration (the 80 s micropay hold, the test codes' delays,
-     * notification retries): `0.01` makes 80 s take 0.8 s. Default 1.
+     * notification retries): `0.01` makes 80 s take 0.8 s. Above 0; default 1.
      */
     public var timeScale: Double?
     /**
-     * The seed of the fault draws (the same seed and requests give the same faults).
-     * Default 0.
+     * The seed of the fault draws (the same seed and requests give the same faults). Default 0.
      */
     public var seed: UInt64?
     /**
-     * Fault rules in force at start, `op:kind:probability[:param]` (docs/SANDBOX.md).
+     * Fault rules in force from the start, `op:kind:probability[:param]` (docs/SANDBOX.md).
+     * Default none.
      */
     public var faults: [String]
     /**
-     * The merchants; empty: the document's test merchant only.
+     * The merchants (`BUSI_ID` and key); none (the default): the document's test merchant.
      */
     public var merchants: [TestMerchant]
     /**
@@ -1092,8 +1092,10 @@ public struct SandboxOptions: Equatable, Hashable {
      */
     public var port: UInt16?
     /**
-     * Rejects requests whose signature timestamp is further than this from the sandbox's
-     * clock (the gateway's replay window); `null`: no check.
+     * Rejects requests whose signature timestamp is further than this from the sandbox's clock
+     * (the gateway's replay window). Default: no check.
+     *
+     * Here: in seconds.
      */
     public var maxRequestAgeSeconds: Double?
 
@@ -1102,17 +1104,17 @@ public struct SandboxOptions: Equatable, Hashable {
     public init(
         /**
          * Multiplies every gateway duration (the 80 s micropay hold, the test codes' delays,
-         * notification retries): `0.01` makes 80 s take 0.8 s. Default 1.
+         * notification retries): `0.01` makes 80 s take 0.8 s. Above 0; default 1.
          */timeScale: Double? = nil, 
         /**
-         * The seed of the fault draws (the same seed and requests give the same faults).
-         * Default 0.
+         * The seed of the fault draws (the same seed and requests give the same faults). Default 0.
          */seed: UInt64? = nil, 
         /**
-         * Fault rules in force at start, `op:kind:probability[:param]` (docs/SANDBOX.md).
+         * Fault rules in force from the start, `op:kind:probability[:param]` (docs/SANDBOX.md).
+         * Default none.
          */faults: [String] = [], 
         /**
-         * The merchants; empty: the document's test merchant only.
+         * The merchants (`BUSI_ID` and key); none (the default): the document's test merchant.
          */merchants: [TestMerchant] = [], 
         /**
          * The IP address to listen on. Default `127.0.0.1`.
@@ -1121,8 +1123,10 @@ public struct SandboxOptions: Equatable, Hashable {
          * The port; 0 (the default) picks a free one.
          */port: UInt16? = nil, 
         /**
-         * Rejects requests whose signature timestamp is further than this from the sandbox's
-         * clock (the gateway's replay window); `null`: no check.
+         * Rejects requests whose signature timestamp is further than this from the sandbox's clock
+         * (the gateway's replay window). Default: no check.
+         *
+         * Here: in seconds.
          */maxRequestAgeSeconds: Double? = nil) {
         self.timeScale = timeScale
         self.seed = seed

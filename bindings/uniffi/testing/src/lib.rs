@@ -66,12 +66,12 @@ impl From<SandboxError> for SandboxException {
 }
 
 /// `time_scale` → `timeScale`: the sandbox's setting names as Kotlin and Swift spell them
-/// (the core's `camel_case`, as the SDK's own errors).
+/// (`RENAMED`, then the core's `camel_case`, as the SDK's own errors).
 fn kotlin_name(name: &str) -> String {
-    if name == "max_request_age" {
-        return "maxRequestAgeSeconds".into();
+    match RENAMED.iter().find(|(core, _)| *core == name) {
+        Some((_, ours)) => (*ours).to_owned(),
+        None => sosopay::error::camel_case(name),
     }
-    sosopay::error::camel_case(name)
 }
 
 /// A merchant the sandbox knows: its `BUSI_ID` and 32-character key.
@@ -83,23 +83,24 @@ pub struct TestMerchant {
     pub key: String,
 }
 
+// --- generated from sandbox/src/kit.rs (scripts/gen-foreign.py, KitSettings)
 /// How to start a sandbox. Every field is optional: `SandboxOptions()` is the document's test
 /// merchant at real gateway durations on a free local port (an unset field takes the sandbox
 /// crate's default, `KitOptions::default`).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct SandboxOptions {
     /// Multiplies every gateway duration (the 80 s micropay hold, the test codes' delays,
-    /// notification retries): `0.01` makes 80 s take 0.8 s. Default 1.
+    /// notification retries): `0.01` makes 80 s take 0.8 s. Above 0; default 1.
     #[uniffi(default = None)]
     pub time_scale: Option<f64>,
-    /// The seed of the fault draws (the same seed and requests give the same faults).
-    /// Default 0.
+    /// The seed of the fault draws (the same seed and requests give the same faults). Default 0.
     #[uniffi(default = None)]
     pub seed: Option<u64>,
-    /// Fault rules in force at start, `op:kind:probability[:param]` (docs/SANDBOX.md).
+    /// Fault rules in force from the start, `op:kind:probability[:param]` (docs/SANDBOX.md).
+    /// Default none.
     #[uniffi(default = [])]
     pub faults: Vec<String>,
-    /// The merchants; empty: the document's test merchant only.
+    /// The merchants (`BUSI_ID` and key); none (the default): the document's test merchant.
     #[uniffi(default = [])]
     pub merchants: Vec<TestMerchant>,
     /// The IP address to listen on. Default `127.0.0.1`.
@@ -108,11 +109,40 @@ pub struct SandboxOptions {
     /// The port; 0 (the default) picks a free one.
     #[uniffi(default = None)]
     pub port: Option<u16>,
-    /// Rejects requests whose signature timestamp is further than this from the sandbox's
-    /// clock (the gateway's replay window); `null`: no check.
+    /// Rejects requests whose signature timestamp is further than this from the sandbox's clock
+    /// (the gateway's replay window). Default: no check.
+    ///
+    /// Here: in seconds.
     #[uniffi(default = None)]
     pub max_request_age_seconds: Option<f64>,
 }
+
+impl SandboxOptions {
+    /// The sandbox crate's options (unset: its defaults).
+    fn into_kit(self) -> KitOptions {
+        let (o, d) = (self, KitOptions::default());
+        KitOptions {
+            time_scale: o.time_scale.unwrap_or(d.time_scale),
+            seed: o.seed.unwrap_or(d.seed),
+            faults: o.faults,
+            merchants: o
+                .merchants
+                .into_iter()
+                .map(|m| (m.busi_id, m.key))
+                .collect(),
+            host: o.host.unwrap_or(d.host),
+            port: o.port.unwrap_or(d.port),
+            max_request_age: o.max_request_age_seconds,
+        }
+    }
+}
+
+/// The settings Kotlin and Swift spell otherwise, for the sandbox's errors.
+const RENAMED: [(&str, &str); 2] = [
+    ("time_scale", "timeScale"),
+    ("max_request_age", "maxRequestAgeSeconds"),
+];
+// --- end of generated
 
 /// A running sandbox gateway: a stateful emulator of the SouSou gateway on a local port,
 /// served from a background thread. Point a `SosopayClient` at `baseUrl`, then drive the
@@ -126,18 +156,7 @@ impl SandboxGateway {
     /// Starts a sandbox on a local port; returns once it accepts connections.
     #[uniffi::constructor]
     pub fn start(options: SandboxOptions) -> Result<Arc<SandboxGateway>, SandboxException> {
-        let d = KitOptions::default();
-        let options = KitOptions {
-            time_scale: options.time_scale.unwrap_or(d.time_scale),
-            seed: options.seed.unwrap_or(d.seed),
-            faults: options.faults,
-            merchants: (options.merchants.into_iter())
-                .map(|m| (m.busi_id, m.key))
-                .collect(),
-            host: options.host.unwrap_or(d.host),
-            port: options.port.unwrap_or(d.port),
-            max_request_age: options.max_request_age_seconds,
-        };
+        let options = options.into_kit();
         Ok(Arc::new(SandboxGateway(SandboxHandle::start(&options)?)))
     }
 

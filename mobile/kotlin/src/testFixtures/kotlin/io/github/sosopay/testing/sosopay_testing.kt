@@ -2053,23 +2053,23 @@ public object FfiConverterTypeSandboxGateway: FfiConverter<SandboxGateway, Long>
 data class SandboxOptions (
     /**
      * Multiplies every gateway duration (the 80 s micropay hold, the test codes' delays,
-     * notification retries): `0.01` makes 80 s take 0.8 s. Default 1.
+     * notification retries): `0.01` makes 80 s take 0.8 s. Above 0; default 1.
      */
     val `timeScale`: kotlin.Double? = null 
     , 
     /**
-     * The seed of the fault draws (the same seed and requests give the same faults).
-     * Default 0.
+     * The seed of the fault draws (the same seed and requests give the same faults). Default 0.
      */
     val `seed`: kotlin.ULong? = null 
     , 
     /**
-     * Fault rules in force at start, `op:kind:probability[:param]` (docs/SANDBOX.md).
+     * Fault rules in force from the start, `op:kind:probability[:param]` (docs/SANDBOX.md).
+     * Default none.
      */
     val `faults`: List<kotlin.String> = listOf() 
     , 
     /**
-     * The merchants; empty: the document's test merchant only.
+     * The merchants (`BUSI_ID` and key); none (the default): the document's test merchant.
      */
     val `merchants`: List<TestMerchant> = listOf() 
     , 
@@ -2084,8 +2084,10 @@ data class SandboxOptions (
     val `port`: kotlin.UShort? = null 
     , 
     /**
-     * Rejects requests whose signature timestamp is further than this from the sandbox's
-     * clock (the gateway's replay window); `null`: no check.
+     * Rejects requests whose signature timestamp is further than this from the sandbox's clock
+     * (the gateway's replay window). Default: no check.
+     *
+     * Here: in seconds.
      */
     val `maxRequestAgeSeconds`: kotlin.Double? = null 
     
