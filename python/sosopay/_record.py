@@ -15,12 +15,15 @@ that writes its own ``__init__``, and ``field(repr=, compare=, default=, default
 
 from __future__ import annotations
 
+import _thread
 import operator
 import reprlib
 from typing import Any, Callable, Dict, Tuple, TypeVar
 
 T = TypeVar("T")
 _MISSING: Any = object()
+#: Held while a record becomes a real dataclass (two threads may ask for its fields at once).
+_LOCK = _thread.allocate_lock()
 
 
 class _Field:
@@ -90,24 +93,24 @@ class _OnFirstUse:
 
 
 def _make_dataclass(cls: Any) -> None:
-    import dataclasses
+    with _LOCK:
+        if isinstance(cls.__dict__.get("__dataclass_fields__"), dict):
+            return
+        import dataclasses
 
-    if isinstance(cls.__dict__.get("__dataclass_fields__"), dict):
-        return
-    for attr in ("__dataclass_fields__", "__dataclass_params__"):
-        delattr(cls, attr)
-    specs: Dict[str, _Field] = cls.__record_fields__
-    for name, f in specs.items():
-        setattr(cls, name, dataclasses.field(default=f.default if f.default is not _MISSING else dataclasses.MISSING,
-                                             default_factory=f.default_factory if f.default_factory is not _MISSING else dataclasses.MISSING,
-                                             repr=f.repr, compare=f.compare))
-    # Its methods are the closures already set: dataclass() adds fields and params only.
-    dataclasses.dataclass(init=False, repr=False, eq=False)(cls)
-    for name, f in specs.items():
-        if f.default is _MISSING and name in cls.__dict__:
-            delattr(cls, name)
-    params = cls.__dataclass_params__
-    params.init = params.repr = params.eq = params.frozen = True
+        def given(v: Any) -> Any:
+            return dataclasses.MISSING if v is _MISSING else v
+
+        specs: Dict[str, _Field] = cls.__record_fields__
+        for name, f in specs.items():
+            spec = dataclasses.field(default=given(f.default), default_factory=given(f.default_factory), repr=f.repr, compare=f.compare)
+            setattr(cls, name, spec)
+        # Its methods are the closures already set: dataclass() adds the fields and the params
+        # (replacing the two _OnFirstUse, so that no reader ever finds neither) and puts each
+        # field's class attribute back as it was (its default, or none).
+        dataclasses.dataclass(init=False, repr=False, eq=False)(cls)
+        params = cls.__dataclass_params__
+        params.init = params.repr = params.eq = params.frozen = True
 
 
 def _own_field(value: Any) -> Any:

@@ -184,3 +184,21 @@ def test_record_type_hints_resolve() -> None:
     for cls in (sosopay.QueryReply, sosopay.OrderReply, sosopay.FlowEvent, sosopay.PaymentOutcome, sosopay.Goods):
         hints = typing.get_type_hints(cls)
         assert set(f.name for f in dataclasses.fields(cls)) <= set(hints), cls
+
+
+def test_records_become_dataclasses_once_across_threads() -> None:
+    code = (
+        "import dataclasses, threading, sosopay\n"
+        "errors, seen = [], []\n"
+        "def go():\n"
+        "    try:\n"
+        "        seen.append((dataclasses.is_dataclass(sosopay.OrderReply), len(dataclasses.fields(sosopay.OrderReply))))\n"
+        "    except Exception as e:\n"
+        "        errors.append(e)\n"
+        "ts = [threading.Thread(target=go) for _ in range(16)]\n"
+        "[t.start() for t in ts]\n"
+        "[t.join() for t in ts]\n"
+        "print(errors, set(seen))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "[] {(True, 15)}"
