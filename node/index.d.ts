@@ -219,11 +219,12 @@ export declare class NativeSandbox {
   faults(): SandboxFaults
   /**
    * Resolves with the attempts once `count` notification attempts were accepted (or made);
-   * waits on a blocking thread, never on the event loop.
+   * waits on a blocking thread, never on the event loop. `timeoutMs`: unset, the kit's
+   * default wait (the sandbox crate's `DEFAULT_WAIT`).
    */
-  waitForNotifications(chargeCode: string | undefined | null, count: number, accepted: boolean, timeoutMs: number): Promise<Array<Record<string, unknown>>>
+  waitForNotifications(chargeCode: string | undefined | null, count: number, accepted: boolean, timeoutMs?: number | undefined | null): Promise<Array<Record<string, unknown>>>
   /** Resolves with the order once it is in one of `states` (names or wire codes). */
-  waitForState(chargeCode: string, states: Array<string>, timeoutMs: number): Promise<Record<string, unknown>>
+  waitForState(chargeCode: string, states: Array<string>, timeoutMs?: number | undefined | null): Promise<Record<string, unknown>>
   /** Stops serving; resolves once the background thread ended (idempotent). */
   close(): Promise<void>
 }

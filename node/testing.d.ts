@@ -262,7 +262,7 @@ export interface WaitForNotificationOptions {
   count?: number
   /** Count only attempts the endpoint answered 200 (default), or every attempt. */
   accepted?: boolean
-  /** Default 5000. */
+  /** Default: the kit's wait, 5 s (the sandbox crate's `DEFAULT_WAIT`). */
   timeoutMs?: number
 }
 

@@ -407,15 +407,15 @@ class Sandbox {
    * (HTTP 200) — or merely made, with `accepted: false`; rejects with a `TimeoutError` listing
    * the attempts seen. The wait runs off the event loop (the sandbox crate's own).
    */
-  async waitForNotification({ chargeCode, count = 1, accepted = true, timeoutMs = 5000 } = {}) {
-    const hits = await this.#wait((n) => n.waitForNotifications(chargeCode ?? null, count, accepted, timeoutMs))
+  async waitForNotification({ chargeCode, count = 1, accepted = true, timeoutMs } = {}) {
+    const hits = await this.#wait((n) => n.waitForNotifications(chargeCode ?? null, count, accepted, timeoutMs ?? null))
     return hits.map(toNotificationAttempt)
   }
 
   /** Resolves with the order once it is in `state` (a name, or an array of names). */
-  async waitForState(chargeCode, state, { timeoutMs = 5000 } = {}) {
+  async waitForState(chargeCode, state, { timeoutMs } = {}) {
     const states = (Array.isArray(state) ? state : [state]).map(String)
-    return toSandboxOrder(await this.#wait((n) => n.waitForState(chargeCode, states, timeoutMs)))
+    return toSandboxOrder(await this.#wait((n) => n.waitForState(chargeCode, states, timeoutMs ?? null)))
   }
 
   /** `fn`'s Promise; a refusal, thrown at once or rejected later, converted once. */

@@ -62,9 +62,15 @@ impl Default for KitOptions {
     }
 }
 
+/// How long a kit's wait (for notifications, for an order's state) lasts unless told otherwise.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
+
 /// A wait's timeout given in seconds (`unit_ms` false) or milliseconds: a number from 0 to
-/// 10^7 s; the error names `field` as the caller spells it.
-pub fn timeout(field: &str, value: f64, unit_ms: bool) -> Result<Duration, SandboxError> {
+/// 10^7 s, or [`DEFAULT_WAIT`] when not given; the error names `field` as the caller spells it.
+pub fn timeout(field: &str, value: Option<f64>, unit_ms: bool) -> Result<Duration, SandboxError> {
+    let Some(value) = value else {
+        return Ok(DEFAULT_WAIT);
+    };
     let secs = if unit_ms { value / 1000.0 } else { value };
     if (0.0..=1.0e7).contains(&secs) {
         Ok(Duration::from_secs_f64(secs))

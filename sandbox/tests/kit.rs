@@ -241,4 +241,10 @@ fn the_documented_defaults_are_the_defaults() {
     assert_eq!(d.host, "127.0.0.1");
     assert_eq!(d.port, 0);
     assert_eq!(d.max_request_age, None);
+    // A wait without a timeout waits the kit's default.
+    let unset = sosopay_sandbox::kit::timeout("timeoutMs", None, true).expect("default");
+    assert_eq!(unset, sosopay_sandbox::kit::DEFAULT_WAIT);
+    assert_eq!(unset, Duration::from_secs(5));
+    let given = sosopay_sandbox::kit::timeout("timeout", Some(0.25), false).expect("given");
+    assert_eq!(given, Duration::from_millis(250));
 }

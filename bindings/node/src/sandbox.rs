@@ -294,7 +294,8 @@ impl NativeSandbox {
     }
 
     /// Resolves with the attempts once `count` notification attempts were accepted (or made);
-    /// waits on a blocking thread, never on the event loop.
+    /// waits on a blocking thread, never on the event loop. `timeoutMs`: unset, the kit's
+    /// default wait (the sandbox crate's `DEFAULT_WAIT`).
     #[napi(ts_return_type = "Promise<Array<Record<string, unknown>>>")]
     pub fn wait_for_notifications<'env>(
         &self,
@@ -302,7 +303,7 @@ impl NativeSandbox {
         charge_code: Option<String>,
         count: u32,
         accepted: bool,
-        timeout_ms: f64,
+        timeout_ms: Option<f64>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
         let t = kit::timeout("timeoutMs", timeout_ms, true).map_err(sandbox_err)?;
         let h = self.0.clone();
@@ -319,7 +320,7 @@ impl NativeSandbox {
         env: &'env Env,
         #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
         states: Vec<String>,
-        timeout_ms: f64,
+        timeout_ms: Option<f64>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
         let t = kit::timeout("timeoutMs", timeout_ms, true).map_err(sandbox_err)?;
         let h = self.0.clone();

@@ -190,20 +190,26 @@ impl PySandbox {
     }
 
     /// Blocks (without the GIL) until `count` notification attempts were accepted (or made);
-    /// returns them (ledger form). `TimeoutError` lists what was seen.
-    #[pyo3(signature = (charge_code, count, accepted, timeout))]
+    /// returns them (ledger form). `TimeoutError` lists what was seen. `timeout`: seconds
+    /// (`None`: the kit's `DEFAULT_WAIT`).
+    #[pyo3(signature = (charge_code, count, accepted, timeout = None))]
     fn wait_for_notifications<'py>(
         &self,
         py: Python<'py>,
         charge_code: Option<String>,
         count: &Bound<'py, PyAny>,
         accepted: bool,
-        timeout: &Bound<'py, PyAny>,
+        timeout: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let count = u32::try_from(int(count, "count")?).map_err(|_| {
             PyValueError::new_err(format!("count: {count} is not from 0 to 2^32 - 1"))
         })?;
-        let t = kit::timeout("timeout", number(timeout, "timeout")?, false).map_err(sandbox_err)?;
+        let t = kit::timeout(
+            "timeout",
+            timeout.map(|t| number(t, "timeout")).transpose()?,
+            false,
+        )
+        .map_err(sandbox_err)?;
         let hits = py
             .detach(|| {
                 self.0
@@ -214,15 +220,21 @@ impl PySandbox {
     }
 
     /// Blocks (without the GIL) until the order is in one of `states` (names or wire codes);
-    /// returns it (ledger form).
+    /// returns it (ledger form). `timeout` as for `wait_for_notifications`.
+    #[pyo3(signature = (charge_code, states, timeout = None))]
     fn wait_for_state<'py>(
         &self,
         py: Python<'py>,
         charge_code: Text<ChargeCode>,
         states: Vec<String>,
-        timeout: &Bound<'py, PyAny>,
+        timeout: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let t = kit::timeout("timeout", number(timeout, "timeout")?, false).map_err(sandbox_err)?;
+        let t = kit::timeout(
+            "timeout",
+            timeout.map(|t| number(t, "timeout")).transpose()?,
+            false,
+        )
+        .map_err(sandbox_err)?;
         let order = py
             .detach(|| self.0.wait_for_state(&charge_code, &states, t))
             .map_err(sandbox_err)?;

@@ -695,16 +695,17 @@ public protocol SandboxGatewayProtocol: AnyObject, Sendable {
     /**
      * Blocks until `count` notification attempts (for `chargeCode`, if given) were accepted
      * by the merchant (HTTP 200), or merely made when `accepted` is false; returns those
-     * attempts. `Timeout` lists the attempts seen. (From a coroutine, call it on
-     * `Dispatchers.IO`.)
+     * attempts. `Timeout` lists the attempts seen. `timeoutMs`: unset, the kit's default wait
+     * (5 s, the sandbox crate's `DEFAULT_WAIT`). (From a coroutine, call it on `Dispatchers.IO`.)
      */
-    func waitForNotification(chargeCode: String?, count: UInt32, accepted: Bool, timeoutMs: UInt64) throws  -> [NotificationAttempt]
+    func waitForNotification(chargeCode: String?, count: UInt32, accepted: Bool, timeoutMs: UInt64?) throws  -> [NotificationAttempt]
     
     /**
      * Blocks until the order is in one of `states` (names such as `"Paid"` or wire codes
-     * such as `"1"`); returns it. `Timeout` says where it is instead.
+     * such as `"1"`); returns it. `Timeout` says where it is instead. `timeoutMs` as for
+     * `waitForNotification`.
      */
-    func waitForState(chargeCode: String, states: [String], timeoutMs: UInt64) throws  -> LedgerOrder
+    func waitForState(chargeCode: String, states: [String], timeoutMs: UInt64?) throws  -> LedgerOrder
     
 }
 /**
@@ -979,10 +980,10 @@ open func timeScale() -> Double  {
     /**
      * Blocks until `count` notification attempts (for `chargeCode`, if given) were accepted
      * by the merchant (HTTP 200), or merely made when `accepted` is false; returns those
-     * attempts. `Timeout` lists the attempts seen. (From a coroutine, call it on
-     * `Dispatchers.IO`.)
+     * attempts. `Timeout` lists the attempts seen. `timeoutMs`: unset, the kit's default wait
+     * (5 s, the sandbox crate's `DEFAULT_WAIT`). (From a coroutine, call it on `Dispatchers.IO`.)
      */
-open func waitForNotification(chargeCode: String? = nil, count: UInt32 = UInt32(1), accepted: Bool = true, timeoutMs: UInt64 = UInt64(5000))throws  -> [NotificationAttempt]  {
+open func waitForNotification(chargeCode: String? = nil, count: UInt32 = UInt32(1), accepted: Bool = true, timeoutMs: UInt64? = nil)throws  -> [NotificationAttempt]  {
     return try  FfiConverterSequenceTypeNotificationAttempt.lift(try rustCallWithError(FfiConverterTypeSandboxException_lift) {
         uniffiCallStatus in
     uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_notification(
@@ -990,23 +991,24 @@ open func waitForNotification(chargeCode: String? = nil, count: UInt32 = UInt32(
         FfiConverterOptionString.lower(chargeCode),
         FfiConverterUInt32.lower(count),
         FfiConverterBool.lower(accepted),
-        FfiConverterUInt64.lower(timeoutMs),uniffiCallStatus
+        FfiConverterOptionUInt64.lower(timeoutMs),uniffiCallStatus
     )
 })
 }
     
     /**
      * Blocks until the order is in one of `states` (names such as `"Paid"` or wire codes
-     * such as `"1"`); returns it. `Timeout` says where it is instead.
+     * such as `"1"`); returns it. `Timeout` says where it is instead. `timeoutMs` as for
+     * `waitForNotification`.
      */
-open func waitForState(chargeCode: String, states: [String], timeoutMs: UInt64 = UInt64(5000))throws  -> LedgerOrder  {
+open func waitForState(chargeCode: String, states: [String], timeoutMs: UInt64? = nil)throws  -> LedgerOrder  {
     return try  FfiConverterTypeLedgerOrder_lift(try rustCallWithError(FfiConverterTypeSandboxException_lift) {
         uniffiCallStatus in
     uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_state(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(chargeCode),
         FfiConverterSequenceString.lower(states),
-        FfiConverterUInt64.lower(timeoutMs),uniffiCallStatus
+        FfiConverterOptionUInt64.lower(timeoutMs),uniffiCallStatus
     )
 })
 }
@@ -1786,10 +1788,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_testing_checksum_method_sandboxgateway_time_scale() != 10986) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_notification() != 51539) {
+    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_notification() != 19352) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_state() != 24358) {
+    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_state() != 49544) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_testing_checksum_constructor_sandboxgateway_start() != 25817) {

@@ -340,12 +340,12 @@ double uniffi_sosopay_testing_fn_method_sandboxgateway_time_scale(uint64_t ptr, 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_TESTING_FN_METHOD_SANDBOXGATEWAY_WAIT_FOR_NOTIFICATION
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_TESTING_FN_METHOD_SANDBOXGATEWAY_WAIT_FOR_NOTIFICATION
-RustBuffer uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_notification(uint64_t ptr, RustBuffer charge_code, uint32_t count, int8_t accepted, uint64_t timeout_ms, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_notification(uint64_t ptr, RustBuffer charge_code, uint32_t count, int8_t accepted, RustBuffer timeout_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_TESTING_FN_METHOD_SANDBOXGATEWAY_WAIT_FOR_STATE
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_TESTING_FN_METHOD_SANDBOXGATEWAY_WAIT_FOR_STATE
-RustBuffer uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_state(uint64_t ptr, RustBuffer charge_code, RustBuffer states, uint64_t timeout_ms, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_state(uint64_t ptr, RustBuffer charge_code, RustBuffer states, RustBuffer timeout_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_TESTING_FN_FUNC_CODE_EXPIRED

@@ -277,12 +277,13 @@ class Sandbox:
         *,
         count: int = 1,
         accepted: bool = True,
-        timeout: float = 5.0,
+        timeout: Optional[float] = None,
     ) -> List[NotificationAttempt]:
         """Waits until ``count`` notification attempts (for ``charge_code``, if given) were
         accepted (HTTP 200) by the merchant — or merely made, with ``accepted=False`` — and
-        returns them. Raises ``TimeoutError`` listing what was seen. The wait releases the GIL,
-        so a webhook served by another thread of this process can answer."""
+        returns them. Raises ``TimeoutError`` listing what was seen. ``timeout``: seconds; unset,
+        the kit's default wait (5 s, the sandbox crate's ``DEFAULT_WAIT``). The wait releases the
+        GIL, so a webhook served by another thread of this process can answer."""
         hits = self._call(lambda n: n.wait_for_notifications(charge_code, count, accepted, timeout))
         return [NotificationAttempt._from_json(x) for x in hits]
 
@@ -292,14 +293,14 @@ class Sandbox:
         *,
         count: int = 1,
         accepted: bool = True,
-        timeout: float = 5.0,
+        timeout: Optional[float] = None,
     ) -> List[NotificationAttempt]:
         """:meth:`wait_for_notification` for asyncio code (waits on a worker thread, so a
         webhook served by the same event loop can answer)."""
         call = functools.partial(self.wait_for_notification, charge_code, count=count, accepted=accepted, timeout=timeout)
         return await asyncio.get_running_loop().run_in_executor(None, call)
 
-    def wait_for_state(self, charge_code: str, *states: _StateLike, timeout: float = 5.0) -> SandboxOrder:
+    def wait_for_state(self, charge_code: str, *states: _StateLike, timeout: Optional[float] = None) -> SandboxOrder:
         """Waits until the order is in one of ``states`` (``OrderState.PAID``, ``"2"``, ``6``)
         — e.g. a ``NEVER_CONFIRMS`` micropay being cancelled at the end of the hold. Raises
         ``TimeoutError`` saying where it is instead."""
@@ -307,7 +308,7 @@ class Sandbox:
         return SandboxOrder._from_json(self._call(lambda n: n.wait_for_state(charge_code, want, timeout)))
 
     async def wait_for_state_async(
-        self, charge_code: str, *states: _StateLike, timeout: float = 5.0
+        self, charge_code: str, *states: _StateLike, timeout: Optional[float] = None
     ) -> SandboxOrder:
         """:meth:`wait_for_state` for asyncio code."""
         call = functools.partial(self.wait_for_state, charge_code, *states, timeout=timeout)

@@ -218,34 +218,35 @@ impl SandboxGateway {
 
     /// Blocks until `count` notification attempts (for `chargeCode`, if given) were accepted
     /// by the merchant (HTTP 200), or merely made when `accepted` is false; returns those
-    /// attempts. `Timeout` lists the attempts seen. (From a coroutine, call it on
-    /// `Dispatchers.IO`.)
-    #[uniffi::method(default(charge_code = None, count = 1, accepted = true, timeout_ms = 5000))]
+    /// attempts. `Timeout` lists the attempts seen. `timeoutMs`: unset, the kit's default wait
+    /// (5 s, the sandbox crate's `DEFAULT_WAIT`). (From a coroutine, call it on `Dispatchers.IO`.)
+    #[uniffi::method(default(charge_code = None, count = 1, accepted = true, timeout_ms = None))]
     pub fn wait_for_notification(
         &self,
         charge_code: Option<String>,
         count: u32,
         accepted: bool,
-        timeout_ms: u64,
+        timeout_ms: Option<u64>,
     ) -> Result<Vec<NotificationAttempt>, SandboxException> {
         #[allow(clippy::cast_precision_loss)]
-        let t = kit::timeout("timeoutMs", timeout_ms as f64, true)?;
+        let t = kit::timeout("timeoutMs", timeout_ms.map(|ms| ms as f64), true)?;
         Ok(self
             .0
             .wait_for_notification(charge_code.as_deref(), count, accepted, t)?)
     }
 
     /// Blocks until the order is in one of `states` (names such as `"Paid"` or wire codes
-    /// such as `"1"`); returns it. `Timeout` says where it is instead.
-    #[uniffi::method(default(timeout_ms = 5000))]
+    /// such as `"1"`); returns it. `Timeout` says where it is instead. `timeoutMs` as for
+    /// `waitForNotification`.
+    #[uniffi::method(default(timeout_ms = None))]
     pub fn wait_for_state(
         &self,
         charge_code: String,
         states: Vec<String>,
-        timeout_ms: u64,
+        timeout_ms: Option<u64>,
     ) -> Result<LedgerOrder, SandboxException> {
         #[allow(clippy::cast_precision_loss)]
-        let t = kit::timeout("timeoutMs", timeout_ms as f64, true)?;
+        let t = kit::timeout("timeoutMs", timeout_ms.map(|ms| ms as f64), true)?;
         Ok(self.0.wait_for_state(&charge_code, &states, t)?)
     }
 

@@ -802,9 +802,9 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_sosopay_testing_fn_method_sandboxgateway_time_scale(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Double
-    external fun uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_notification(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`count`: Int,`accepted`: Byte,`timeoutMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_notification(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`count`: Int,`accepted`: Byte,`timeoutMs`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_state(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`states`: RustBuffer.ByValue,`timeoutMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_testing_fn_method_sandboxgateway_wait_for_state(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`states`: RustBuffer.ByValue,`timeoutMs`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferLedgerOrder.ByValue
     external fun uniffi_sosopay_testing_fn_func_code_expired(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1018,10 +1018,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_time_scale() and 0xFFFF) != 10986) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_notification() and 0xFFFF) != 51539) {
+    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_notification() and 0xFFFF) != 19352) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_state() and 0xFFFF) != 24358) {
+    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_wait_for_state() and 0xFFFF) != 49544) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_testing_checksum_constructor_sandboxgateway_start() and 0xFFFF) != 25817) {
@@ -1552,16 +1552,17 @@ public interface SandboxGatewayInterface {
     /**
      * Blocks until `count` notification attempts (for `chargeCode`, if given) were accepted
      * by the merchant (HTTP 200), or merely made when `accepted` is false; returns those
-     * attempts. `Timeout` lists the attempts seen. (From a coroutine, call it on
-     * `Dispatchers.IO`.)
+     * attempts. `Timeout` lists the attempts seen. `timeoutMs`: unset, the kit's default wait
+     * (5 s, the sandbox crate's `DEFAULT_WAIT`). (From a coroutine, call it on `Dispatchers.IO`.)
      */
-    fun `waitForNotification`(`chargeCode`: kotlin.String? = null, `count`: kotlin.UInt = 1u, `accepted`: kotlin.Boolean = true, `timeoutMs`: kotlin.ULong = 5000uL): List<NotificationAttempt>
+    fun `waitForNotification`(`chargeCode`: kotlin.String? = null, `count`: kotlin.UInt = 1u, `accepted`: kotlin.Boolean = true, `timeoutMs`: kotlin.ULong? = null): List<NotificationAttempt>
     
     /**
      * Blocks until the order is in one of `states` (names such as `"Paid"` or wire codes
-     * such as `"1"`); returns it. `Timeout` says where it is instead.
+     * such as `"1"`); returns it. `Timeout` says where it is instead. `timeoutMs` as for
+     * `waitForNotification`.
      */
-    fun `waitForState`(`chargeCode`: kotlin.String, `states`: List<kotlin.String>, `timeoutMs`: kotlin.ULong = 5000uL): LedgerOrder
+    fun `waitForState`(`chargeCode`: kotlin.String, `states`: List<kotlin.String>, `timeoutMs`: kotlin.ULong? = null): LedgerOrder
     
     companion object
 }
@@ -1950,10 +1951,10 @@ open class SandboxGateway: Disposable, AutoCloseable, SandboxGatewayInterface
     /**
      * Blocks until `count` notification attempts (for `chargeCode`, if given) were accepted
      * by the merchant (HTTP 200), or merely made when `accepted` is false; returns those
-     * attempts. `Timeout` lists the attempts seen. (From a coroutine, call it on
-     * `Dispatchers.IO`.)
+     * attempts. `Timeout` lists the attempts seen. `timeoutMs`: unset, the kit's default wait
+     * (5 s, the sandbox crate's `DEFAULT_WAIT`). (From a coroutine, call it on `Dispatchers.IO`.)
      */
-    @Throws(SandboxException::class)override fun `waitForNotification`(`chargeCode`: kotlin.String?, `count`: kotlin.UInt, `accepted`: kotlin.Boolean, `timeoutMs`: kotlin.ULong): List<NotificationAttempt> {
+    @Throws(SandboxException::class)override fun `waitForNotification`(`chargeCode`: kotlin.String?, `count`: kotlin.UInt, `accepted`: kotlin.Boolean, `timeoutMs`: kotlin.ULong?): List<NotificationAttempt> {
             return FfiConverterSequenceTypeNotificationAttempt.lift(
     callWithHandle {
     uniffiRustCallWithError(SandboxException) { _status ->
@@ -1963,7 +1964,7 @@ open class SandboxGateway: Disposable, AutoCloseable, SandboxGatewayInterface
         FfiConverterOptionalString.lower(`chargeCode`),
         FfiConverterUInt.lower(`count`),
         FfiConverterBoolean.lower(`accepted`),
-        FfiConverterULong.lower(`timeoutMs`),_status)
+        FfiConverterOptionalULong.lower(`timeoutMs`),_status)
 }
     }
     )
@@ -1973,9 +1974,10 @@ open class SandboxGateway: Disposable, AutoCloseable, SandboxGatewayInterface
     
     /**
      * Blocks until the order is in one of `states` (names such as `"Paid"` or wire codes
-     * such as `"1"`); returns it. `Timeout` says where it is instead.
+     * such as `"1"`); returns it. `Timeout` says where it is instead. `timeoutMs` as for
+     * `waitForNotification`.
      */
-    @Throws(SandboxException::class)override fun `waitForState`(`chargeCode`: kotlin.String, `states`: List<kotlin.String>, `timeoutMs`: kotlin.ULong): LedgerOrder {
+    @Throws(SandboxException::class)override fun `waitForState`(`chargeCode`: kotlin.String, `states`: List<kotlin.String>, `timeoutMs`: kotlin.ULong?): LedgerOrder {
             return FfiConverterTypeLedgerOrder.lift(
     callWithHandle {
     uniffiRustCallWithError(SandboxException) { _status ->
@@ -1984,7 +1986,7 @@ open class SandboxGateway: Disposable, AutoCloseable, SandboxGatewayInterface
         
         FfiConverterString.lower(`chargeCode`),
         FfiConverterSequenceString.lower(`states`),
-        FfiConverterULong.lower(`timeoutMs`),_status)
+        FfiConverterOptionalULong.lower(`timeoutMs`),_status)
 }
     }
     )
