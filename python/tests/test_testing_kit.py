@@ -281,6 +281,7 @@ def test_bad_settings_raise_value_error() -> None:
         (dict(time_scale="x"), TypeError, "time_scale: expected a number, got str"),
         (dict(merchants=5), TypeError, "merchants: expected a mapping"),
         (dict(faults="abc"), TypeError, "faults: expected a list of rules, got str"),
+        (dict(faults={"query:drop_reply:1": 1}), TypeError, "faults: expected a list of rules, got dict"),
         (dict(port=-1), ValueError, "invalid port: -1 is not a whole number from 0 to 65535"),
         (dict(port=True), ValueError, "invalid port: must be an int from 0 to 65535, got bool"),
         (dict(seed=-1), ValueError, "invalid seed: -1"),

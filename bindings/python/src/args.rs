@@ -151,24 +151,16 @@ impl<'py> Args<'_, 'py> {
         let Some(v) = self.get(name)? else {
             return Ok(None);
         };
-        let wrong = || type_error(name, &format!("expected {what}, got {}", type_name(&v)));
-        if v.is_instance_of::<PyString>() || v.is_instance_of::<pyo3::types::PyBytes>() {
-            return Err(wrong());
-        }
-        let items = v.try_iter().map_err(|_| wrong())?;
-        items
-            .enumerate()
-            .map(|(i, item)| {
-                let item = item?;
-                item.extract::<String>().map_err(|_| {
-                    type_error(
-                        &format!("{name}[{i}]"),
-                        &format!("expected a str, got {}", type_name(&item)),
-                    )
-                })
+        let texts = items(&v, name, what)?.enumerate().map(|(i, item)| {
+            let item = item?;
+            item.extract::<String>().map_err(|_| {
+                type_error(
+                    &format!("{name}[{i}]"),
+                    &format!("expected a str, got {}", type_name(&item)),
+                )
             })
-            .collect::<PyResult<Vec<_>>>()
-            .map(Some)
+        });
+        texts.collect::<PyResult<Vec<_>>>().map(Some)
     }
 
     /// A mapping of `str` to `str`, as pairs in its order.
@@ -195,24 +187,29 @@ impl<'py> Args<'_, 'py> {
         let Some(v) = self.get(name)? else {
             return Ok(Vec::new());
         };
-        let wrong = || {
-            type_error(
-                name,
-                &format!("expected a list of sosopay.Goods, got {}", type_name(&v)),
-            )
-        };
-        if v.is_instance_of::<PyString>()
-            || v.is_instance_of::<pyo3::types::PyBytes>()
-            || v.is_instance_of::<PyDict>()
-        {
-            return Err(wrong());
-        }
-        let items = v.try_iter().map_err(|_| wrong())?;
-        items
+        items(&v, name, "a list of sosopay.Goods")?
             .enumerate()
             .map(|(i, g)| goods_item(&g?, &format!("{name}[{i}]")))
             .collect()
     }
+}
+
+/// The items of a list argument: any iterable but a `str`, `bytes` or `dict` (whose iteration
+/// gives characters, bytes or keys: a mistake), a `TypeError` saying it expected `what`
+/// otherwise.
+fn items<'py>(
+    v: &Bound<'py, PyAny>,
+    name: &str,
+    what: &str,
+) -> PyResult<Bound<'py, pyo3::types::PyIterator>> {
+    let wrong = || type_error(name, &format!("expected {what}, got {}", type_name(v)));
+    if v.is_instance_of::<PyString>()
+        || v.is_instance_of::<pyo3::types::PyBytes>()
+        || v.is_instance_of::<PyDict>()
+    {
+        return Err(wrong());
+    }
+    v.try_iter().map_err(|_| wrong())
 }
 
 /// A number (`int` or `float`, not `bool`), a `TypeError` naming `name` otherwise.
