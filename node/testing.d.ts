@@ -41,12 +41,6 @@ export interface OrderRules {
   isPaid: boolean
 }
 
-/** What the kit adds to a notification attempt. */
-export interface AttemptRules {
-  /** The endpoint answered 200: the gateway stops retrying. */
-  accepted: boolean
-}
-
 /** The ledger's lookups. */
 export interface LedgerQueries {
   /** The sum of every paid order's amount (refunds not deducted). */
@@ -172,7 +166,7 @@ export interface SandboxRefund {
 }
 
 /** One attempt at delivering a payment notification (`PAY_NODIFY`). */
-export interface NotificationAttempt extends AttemptRules {
+export interface NotificationAttempt {
   /** The merchant. */
   busiId: string
   /** The order notified about. */
@@ -183,6 +177,8 @@ export interface NotificationAttempt extends AttemptRules {
   attempt: number
   /** The HTTP status the merchant answered, if it answered. */
   httpStatus: number | null
+  /** The merchant answered HTTP 200: the gateway stops retrying. */
+  accepted: boolean
   /** Why there was no answer (connection refused, timeout, ...). */
   error: string | null
   /** When the attempt was made. */

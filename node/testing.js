@@ -145,7 +145,6 @@ const optText = (v) => (v === null || v === undefined ? null : String(v))
 const counts = (m) => Object.fromEntries(Object.entries(m || {}).map(([k, v]) => [k, Number(v)]))
 
 const orderRules = (o) => ({ ...o, isPaid: Boolean((stateOf(o.stateCode) || {}).moneyTaken) })
-const attemptRules = (a) => ({ ...a, accepted: a.httpStatus === 200 })
 function ledgerQueries(l) {
   const { orders, refunds, notifications } = l
   return {
@@ -237,12 +236,13 @@ function toSandboxRefund(o) {
 
 /** NotificationAttempt from the ledger's JSON. */
 function toNotificationAttempt(o) {
-  return attemptRules({
+  return {
     busiId: o.busi_id,
     chargeCode: o.charge_code,
     url: o.url,
     attempt: Number(o.attempt),
     httpStatus: optNum(o.http_status),
+    accepted: Boolean(o.accepted),
     error: opt(o.error),
     atMs: Number(o.at_ms),
     format: o.format,
@@ -250,7 +250,7 @@ function toNotificationAttempt(o) {
     fault: opt(o.fault),
     duplicate: Boolean(o.duplicate),
     raw: o,
-  })
+  }
 }
 
 /** FlowRechargeRecord from the ledger's JSON. */

@@ -1153,7 +1153,7 @@ class PythonLedger:
         "LedgerOrder": "SandboxOrder", "LedgerRefund": "SandboxRefund",
         "NotificationAttempt": "NotificationAttempt", "TopUp": "FlowRechargeRecord", "Ledger": "Ledger",
     }
-    bases = {"LedgerOrder": "_SandboxOrderRules", "NotificationAttempt": "_NotificationAttemptRules", "Ledger": "_LedgerQueries"}
+    bases = {"LedgerOrder": "_SandboxOrderRules", "Ledger": "_LedgerQueries"}
     #: State codes read as the core's OrderState.
     states = {("LedgerOrder", "state"), ("LedgerRefund", "state_after")}
 
@@ -1216,8 +1216,7 @@ class NodeLedger:
     ts = ROOT / "node/testing.d.ts"
     begin = "// --- generated from sandbox/src/ledger.rs (scripts/gen-foreign.py)\n"
     names = PythonLedger.names
-    extras = {"LedgerOrder": ("orderRules", "OrderRules"), "NotificationAttempt": ("attemptRules", "AttemptRules"),
-              "Ledger": ("ledgerQueries", "LedgerQueries")}
+    extras = {"LedgerOrder": ("orderRules", "OrderRules"), "Ledger": ("ledgerQueries", "LedgerQueries")}
     #: (record, field) -> (JS name, reading, TS type, doc or None for the field's own)
     special = {
         ("LedgerOrder", "state"): ("stateCode", "optText(o.state)", "string | null", ["`STATE` as on the wire (`'1'`)."]),

@@ -305,7 +305,7 @@ impl SandboxHandle {
                 .collect();
             let hits: Vec<NotificationAttempt> = seen
                 .iter()
-                .filter(|a| !accepted || a.http_status == Some(200))
+                .filter(|a| !accepted || a.accepted)
                 .cloned()
                 .collect();
             if hits.len() >= want {

@@ -94,6 +94,8 @@ pub struct NotificationAttempt {
     pub attempt: u32,
     /// The HTTP status the merchant answered, if it answered.
     pub http_status: Option<u16>,
+    /// The merchant answered HTTP 200: the gateway stops retrying.
+    pub accepted: bool,
     /// Why there was no answer (connection refused, timeout, ...).
     pub error: Option<String>,
     /// When the attempt was made.

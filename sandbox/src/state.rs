@@ -298,6 +298,7 @@ impl NotifyAttempt {
             url: self.url.clone(),
             attempt: self.attempt,
             http_status: self.http_status,
+            accepted: self.http_status == Some(200),
             error: self.error.clone(),
             at_ms: self.at_ms,
             format: self.format.to_owned(),

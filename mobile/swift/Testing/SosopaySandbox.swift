@@ -1396,6 +1396,10 @@ public struct NotificationAttempt: Equatable, Hashable {
      */
     public var httpStatus: UInt16?
     /**
+     * The merchant answered HTTP 200: the gateway stops retrying.
+     */
+    public var accepted: Bool
+    /**
      * Why there was no answer (connection refused, timeout, ...).
      */
     public var error: String?
@@ -1439,6 +1443,9 @@ public struct NotificationAttempt: Equatable, Hashable {
          * The HTTP status the merchant answered, if it answered.
          */httpStatus: UInt16?, 
         /**
+         * The merchant answered HTTP 200: the gateway stops retrying.
+         */accepted: Bool, 
+        /**
          * Why there was no answer (connection refused, timeout, ...).
          */error: String?, 
         /**
@@ -1461,6 +1468,7 @@ public struct NotificationAttempt: Equatable, Hashable {
         self.url = url
         self.attempt = attempt
         self.httpStatus = httpStatus
+        self.accepted = accepted
         self.error = error
         self.atMs = atMs
         self.format = format
@@ -1490,6 +1498,7 @@ public struct FfiConverterTypeNotificationAttempt: FfiConverterRustBuffer {
                 url: FfiConverterString.read(from: &buf), 
                 attempt: FfiConverterUInt32.read(from: &buf), 
                 httpStatus: FfiConverterOptionUInt16.read(from: &buf), 
+                accepted: FfiConverterBool.read(from: &buf), 
                 error: FfiConverterOptionString.read(from: &buf), 
                 atMs: FfiConverterUInt64.read(from: &buf), 
                 format: FfiConverterString.read(from: &buf), 
@@ -1505,6 +1514,7 @@ public struct FfiConverterTypeNotificationAttempt: FfiConverterRustBuffer {
         FfiConverterString.write(value.url, into: &buf)
         FfiConverterUInt32.write(value.attempt, into: &buf)
         FfiConverterOptionUInt16.write(value.httpStatus, into: &buf)
+        FfiConverterBool.write(value.accepted, into: &buf)
         FfiConverterOptionString.write(value.error, into: &buf)
         FfiConverterUInt64.write(value.atMs, into: &buf)
         FfiConverterString.write(value.format, into: &buf)

@@ -55,15 +55,6 @@ class _SandboxOrderRules:
         return self.amount_fen - self.refunded_fen
 
 
-class _NotificationAttemptRules:
-    http_status: Optional[int]
-
-    @property
-    def accepted(self) -> bool:
-        """The merchant answered HTTP 200 (the gateway stops retrying)."""
-        return self.http_status == 200
-
-
 class _LedgerQueries:
     """Rules a test can check: an order the customer paid shows STATE 1, 4 or 5; a cancelled one
     2; never more than one order per charge code; ``refunded_fen`` never above ``amount_fen``."""
@@ -290,7 +281,7 @@ class SandboxRefund:
 
 
 @dataclass(frozen=True)
-class NotificationAttempt(_NotificationAttemptRules):
+class NotificationAttempt:
     """One attempt at delivering a payment notification (``PAY_NODIFY``)."""
 
     busi_id: str
@@ -303,6 +294,8 @@ class NotificationAttempt(_NotificationAttemptRules):
     """1 for the first attempt, then 2, 3, ..."""
     http_status: Optional[int]
     """The HTTP status the merchant answered, if it answered."""
+    accepted: bool
+    """The merchant answered HTTP 200: the gateway stops retrying."""
     error: Optional[str]
     """Why there was no answer (connection refused, timeout, ...)."""
     at_ms: int
@@ -326,6 +319,7 @@ class NotificationAttempt(_NotificationAttemptRules):
             url=str(d.get("url") or ""),
             attempt=int(d.get("attempt") or 0),
             http_status=_opt_int(d.get("http_status")),
+            accepted=bool(d.get("accepted")),
             error=_opt_str(d.get("error")),
             at_ms=int(d.get("at_ms") or 0),
             format=str(d.get("format") or ""),

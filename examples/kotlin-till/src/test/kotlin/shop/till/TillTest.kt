@@ -185,7 +185,7 @@ class TillTest {
             // counted down: wait for both records.
             val attempts = sandbox.waitForNotification(chargeCode = sale, count = 2u)
             assertEquals(2, attempts.size)
-            assertTrue(attempts.all { it.httpStatus == 200.toUShort() && it.chargeCode == sale })
+            assertTrue(attempts.all { it.httpStatus == 200.toUShort() && it.accepted && it.chargeCode == sale })
         } finally {
             server.stop(0)
         }

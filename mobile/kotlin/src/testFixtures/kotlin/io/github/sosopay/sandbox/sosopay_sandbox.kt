@@ -1679,6 +1679,11 @@ data class NotificationAttempt (
     val `httpStatus`: kotlin.UShort?
     , 
     /**
+     * The merchant answered HTTP 200: the gateway stops retrying.
+     */
+    val `accepted`: kotlin.Boolean
+    , 
+    /**
      * Why there was no answer (connection refused, timeout, ...).
      */
     val `error`: kotlin.String?
@@ -1728,6 +1733,7 @@ public object FfiConverterTypeNotificationAttempt: FfiConverterRustBuffer<Notifi
             FfiConverterString.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterOptionalUShort.read(buf),
+            FfiConverterBoolean.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterString.read(buf),
@@ -1743,6 +1749,7 @@ public object FfiConverterTypeNotificationAttempt: FfiConverterRustBuffer<Notifi
             FfiConverterString.allocationSize(value.`url`) +
             FfiConverterUInt.allocationSize(value.`attempt`) +
             FfiConverterOptionalUShort.allocationSize(value.`httpStatus`) +
+            FfiConverterBoolean.allocationSize(value.`accepted`) +
             FfiConverterOptionalString.allocationSize(value.`error`) +
             FfiConverterULong.allocationSize(value.`atMs`) +
             FfiConverterString.allocationSize(value.`format`) +
@@ -1757,6 +1764,7 @@ public object FfiConverterTypeNotificationAttempt: FfiConverterRustBuffer<Notifi
             FfiConverterString.write(value.`url`, buf)
             FfiConverterUInt.write(value.`attempt`, buf)
             FfiConverterOptionalUShort.write(value.`httpStatus`, buf)
+            FfiConverterBoolean.write(value.`accepted`, buf)
             FfiConverterOptionalString.write(value.`error`, buf)
             FfiConverterULong.write(value.`atMs`, buf)
             FfiConverterString.write(value.`format`, buf)
