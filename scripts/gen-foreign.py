@@ -2220,8 +2220,10 @@ class KitMethods:
                 elif ok == "()":
                     out.append(f"    fn {exposed}(&self{''.join(', ' + a for a in args)}) -> PyResult<()> {{\n        {call}.map_err(sandbox_err)\n    }}\n\n")
                 else:
+                    # A JSON value as it is; a record through its JSON form.
+                    conv = "json_to_py" if ok == "serde_json::Value" else "json"
                     out.append(f"    fn {exposed}<'py>(&self, py: Python<'py>{''.join(', ' + a for a in args)}) -> PyResult<Bound<'py, PyAny>> {{\n"
-                               f"        json(py, &{call}.map_err(sandbox_err)?)\n    }}\n\n")
+                               f"        {conv}(py, &{call}.map_err(sandbox_err)?)\n    }}\n\n")
             elif runtime == "node":
                 out.append(comment(UniffiMirrors.kdoc(doc), "    ") + ("    #[napi(getter)]\n" if getter else "    #[napi]\n"))
                 sig = f"    pub fn {exposed}(&self{''.join(', ' + a for a in args)})"
@@ -2230,6 +2232,8 @@ class KitMethods:
                     out.append(f"{sig} -> {'String' if owned else ok} {{\n        {call}{'.to_owned()' if owned else ''}\n    }}\n\n")
                 elif ok == "()":
                     out.append(f"{sig} -> napi::Result<()> {{\n        {call}.map_err(sandbox_err)\n    }}\n\n")
+                elif ok == "serde_json::Value":
+                    out.append(f"{sig} -> napi::Result<Value> {{\n        {call}.map_err(sandbox_err)\n    }}\n\n")
                 else:
                     out.append(f"{sig} -> napi::Result<Value> {{\n        {call}.map(|v| to_json(&v)).map_err(sandbox_err)\n    }}\n\n")
             else:

@@ -132,12 +132,15 @@ def record(cls: type[T], own_init: bool = False) -> type[T]:
     specs: Dict[str, _Field] = {}
     for name in annotations:
         value = _own_field(cls.__dict__.get(name, _MISSING))
-        specs[name] = value if isinstance(value, _Field) else _Field(value, _MISSING, True, True)
-        if isinstance(value, _Field):
-            if value.default is _MISSING:
-                delattr(cls, name)
-            else:
-                setattr(cls, name, value.default)
+        if not isinstance(value, _Field):
+            specs[name] = _Field(value, _MISSING, True, True)
+            continue
+        specs[name] = value
+        # The class attribute is the default, or none (as dataclass leaves it).
+        if value.default is _MISSING:
+            delattr(cls, name)
+        else:
+            setattr(cls, name, value.default)
     names = tuple(specs)
     shown = tuple(n for n in names if specs[n].repr)
     compared = _values(tuple(n for n in names if specs[n].compare))

@@ -184,10 +184,7 @@ impl NativeSandbox {
     /// ledger, as `GET /_sandbox/ledger` answers it).
     #[napi]
     pub fn ledger(&self) -> napi::Result<Value> {
-        self.0
-            .ledger_json()
-            .map(|v| to_json(&v))
-            .map_err(sandbox_err)
+        self.0.ledger_json().map_err(sandbox_err)
     }
 
     /// One order as in the ledger, by charge code, if the gateway saw it.

@@ -105,7 +105,7 @@ impl PySandbox {
     /// Everything that happened: orders, refunds, notification attempts, top-ups, faults (the
     /// ledger, as `GET /_sandbox/ledger` answers it).
     fn ledger<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        json(py, &self.0.ledger_json().map_err(sandbox_err)?)
+        json_to_py(py, &self.0.ledger_json().map_err(sandbox_err)?)
     }
 
     /// One order as in the ledger, by charge code, if the gateway saw it.

@@ -56,7 +56,8 @@ def _native_class() -> Type[_native.NativeSandbox]:
     return cls
 
 
-_native_class()  # a build without the sandbox says so when the kit is imported
+#: The native sandbox class (a build without the sandbox says so when the kit is imported).
+_NativeSandbox = _native_class()
 
 #: The document's test merchant (the sandbox crate's), registered in every sandbox unless
 #: ``merchants`` says otherwise.
@@ -66,12 +67,9 @@ TEST_KEY: str = _native.TEST_KEY
 
 
 def _wrap(fn: Callable[[], _T]) -> _T:
-    err = getattr(_native, "NativeSandboxError", None)
-    if err is None:
-        return fn()
     try:
         return fn()
-    except err as e:
+    except _native.NativeSandboxError as e:
         message, status, reason = e.args
         raise SandboxError(str(message), int(status), str(reason)) from None
 
@@ -160,11 +158,10 @@ class Sandbox:
         port: Optional[int] = None,
         max_request_age: Optional[float] = None,
     ) -> None:
-        cls = _native_class()
         # The native sandbox checks every setting (types and ranges, naming it).
         settings = dict(time_scale=time_scale, seed=seed, faults=faults, merchants=merchants, host=host,
                         port=port, max_request_age=max_request_age)
-        self._native: _native.NativeSandbox = _wrap(lambda: cls(settings))
+        self._native: _native.NativeSandbox = _wrap(lambda: _NativeSandbox(settings))
         self._time_scale = self._native.time_scale
         self.faults = Faults(self)
         """The fault rules: ``sb.faults.add(...)``, ``sb.faults.clear()``."""
