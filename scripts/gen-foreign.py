@@ -1514,9 +1514,9 @@ class FlowOptions:
                "use std::time::Duration;\n\n",
                "use crate::error::{Result, SosopayError};\n",
                "use crate::models::{count_out, u32_in};\n\n",
-               "/// Milliseconds from Kotlin/Swift (never negative).\n",
+               "/// Milliseconds from Kotlin/Swift, checked by the core's rule for every duration.\n",
                "pub(crate) fn ms_in(field: &str, ms: i64) -> Result<Duration> {\n",
-               "    u64::try_from(ms).map(Duration::from_millis).map_err(|_| SosopayError::validation(field, format!(\"{ms} ms is negative\")))\n}\n\n",
+               "    Ok(sosopay::units::duration(field, ms as f64, sosopay::units::TimeUnit::Milliseconds)?)\n}\n\n",
                "fn ms_out(d: Duration) -> i64 {\n    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)\n}\n\n"]
         out.append(comment(self.wait_doc, "") + "#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]\npub struct WaitOptions {\n")
         conv, renames = [], []

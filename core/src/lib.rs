@@ -35,6 +35,7 @@ mod resolve;
 pub mod stores;
 #[cfg(feature = "async")]
 mod transport_async;
+pub mod units;
 
 pub use client::{Client, ClientConfig, ClientOptions, Environment, RequestLog, RetryPolicy};
 pub use enums::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType};

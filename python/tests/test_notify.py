@@ -60,6 +60,14 @@ def test_rejections() -> None:
     # The replay window can be widened or disabled.
     assert sosopay.parse_notification(key=KEY, query=f"sign={old}", body=BODY, max_age=0).charge_code == "C-1"
     assert sosopay.parse_notification(key=KEY, query=f"sign={old}", body=BODY, max_age=7200).charge_code == "C-1"
+    # A replay window out of range names the argument; one rule (the core's) for every duration.
+    for bad in (1e30, float("inf"), float("nan"), -0.5):
+        with pytest.raises(sosopay.ValidationError, match="seconds from 0 to 10\\^7 s") as e:
+            sosopay.NotificationVerifier(KEY, max_age=bad)
+        assert e.value.field == "max_age"
+    with pytest.raises(sosopay.ValidationError) as e:
+        sosopay.Client(busi_code=BUSI, key=KEY, base_url="http://127.0.0.1:9/", timeout=1e300)
+    assert e.value.field == "timeout"
     with pytest.raises(sosopay.CryptoError):
         sosopay.parse_notification(key=KEY, query=f"encrypt=3DES&sign={sign}", body="bm90IDNERVM=")
     with pytest.raises(TypeError):

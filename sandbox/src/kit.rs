@@ -9,6 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+pub use sosopay::units::TimeUnit;
 use sosopay::OrderState;
 
 use crate::{
@@ -65,22 +66,17 @@ impl Default for KitOptions {
 /// How long a kit's wait (for notifications, for an order's state) lasts unless told otherwise.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
 
-/// A wait's timeout given in seconds (`unit_ms` false) or milliseconds: a number from 0 to
-/// 10^7 s, or [`DEFAULT_WAIT`] when not given; the error names `field` as the caller spells it.
-pub fn timeout(field: &str, value: Option<f64>, unit_ms: bool) -> Result<Duration, SandboxError> {
+/// A wait's timeout given in `unit`, checked by the core's rule for every duration
+/// (`sosopay::units::duration`), or [`DEFAULT_WAIT`] when not given; the error names `field` as
+/// the caller spells it.
+pub fn timeout(field: &str, value: Option<f64>, unit: TimeUnit) -> Result<Duration, SandboxError> {
     let Some(value) = value else {
         return Ok(DEFAULT_WAIT);
     };
-    let secs = if unit_ms { value / 1000.0 } else { value };
-    if (0.0..=1.0e7).contains(&secs) {
-        Ok(Duration::from_secs_f64(secs))
-    } else {
-        let unit = if unit_ms { "milliseconds" } else { "seconds" };
-        Err(config_err(
-            field,
-            format!("{value} must be a number of {unit} from 0 to 10^7 s"),
-        ))
-    }
+    sosopay::units::duration(field, value, unit).map_err(|e| match e {
+        sosopay::Error::Validation { field, reason } => config_err(&field, reason),
+        other => config_err(field, other.to_string()),
+    })
 }
 
 /// Parses fault rules; the error names the rule by its index (`faults[1]`).

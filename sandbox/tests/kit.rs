@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use common::{unique, Receiver};
 use sosopay::models::OrderRequest;
 use sosopay::{Amount, Channel, Client, ClientConfig};
+use sosopay_sandbox::kit::TimeUnit;
 use sosopay_sandbox::{KitOptions, SandboxError, SandboxHandle, TEST_BUSI_ID, TEST_KEY};
 
 fn started(time_scale: f64) -> SandboxHandle {
@@ -242,9 +243,11 @@ fn the_documented_defaults_are_the_defaults() {
     assert_eq!(d.port, 0);
     assert_eq!(d.max_request_age, None);
     // A wait without a timeout waits the kit's default.
-    let unset = sosopay_sandbox::kit::timeout("timeoutMs", None, true).expect("default");
+    let unset =
+        sosopay_sandbox::kit::timeout("timeoutMs", None, TimeUnit::Milliseconds).expect("default");
     assert_eq!(unset, sosopay_sandbox::kit::DEFAULT_WAIT);
     assert_eq!(unset, Duration::from_secs(5));
-    let given = sosopay_sandbox::kit::timeout("timeout", Some(0.25), false).expect("given");
+    let given =
+        sosopay_sandbox::kit::timeout("timeout", Some(0.25), TimeUnit::Seconds).expect("given");
     assert_eq!(given, Duration::from_millis(250));
 }

@@ -11,6 +11,7 @@ use napi::bindgen_prelude::{spawn_blocking, Object, ToNapiValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status};
 use napi_derive::napi;
+use sosopay::units::TimeUnit;
 use sosopay::{ClientConfig, Error};
 
 use crate::config::{client_options, ClientOptions, CONFIG_FIELDS};
@@ -50,16 +51,8 @@ pub fn count(v: Option<f64>, field: &str) -> Result<Option<u32>, Error> {
 
 /// Milliseconds from JS → `Duration`; `None` stays `None`.
 pub fn millis(v: Option<f64>, field: &str) -> Result<Option<Duration>, Error> {
-    match v {
-        None => Ok(None),
-        Some(ms) if (0.0..=1e12).contains(&ms) => {
-            Ok(Some(Duration::from_micros((ms * 1000.0).round() as u64)))
-        }
-        Some(ms) => Err(validation(
-            field,
-            format!("{ms} is not a number of milliseconds (0 or more)"),
-        )),
-    }
+    v.map(|ms| sosopay::units::duration(field, ms, TimeUnit::Milliseconds))
+        .transpose()
 }
 
 /// The core's configuration, with the `onRequest` hook queued onto the JS thread.

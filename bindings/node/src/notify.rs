@@ -9,6 +9,7 @@ use sosopay::notify::{
     Claim, IdempotencyStore, MemoryIdempotencyStore as CoreStore, WebhookOutcome,
 };
 use sosopay::notify::{NotificationVerifier as CoreVerifier, DEFAULT_MAX_AGE};
+use sosopay::units::TimeUnit;
 use sosopay::Error;
 
 use crate::convert::Notification;
@@ -17,14 +18,9 @@ use crate::error::{validation, IntoNapi};
 use crate::input::{Body, Data, Id, Query, Text};
 
 fn max_age(seconds: Option<f64>) -> Result<Duration, Error> {
-    match seconds {
-        None => Ok(DEFAULT_MAX_AGE),
-        Some(s) if s.is_finite() && s >= 0.0 => Ok(Duration::from_secs_f64(s)),
-        Some(s) => Err(validation(
-            "maxAgeSeconds",
-            format!("{s} is not a number of seconds (0 or more; 0 disables the check)"),
-        )),
-    }
+    seconds.map_or(Ok(DEFAULT_MAX_AGE), |s| {
+        sosopay::units::duration("maxAgeSeconds", s, TimeUnit::Seconds)
+    })
 }
 
 /// Options of `parseNotification`.

@@ -302,7 +302,8 @@ impl NativeSandbox {
         accepted: bool,
         timeout_ms: Option<f64>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        let t = kit::timeout("timeoutMs", timeout_ms, true).map_err(sandbox_err)?;
+        let t = kit::timeout("timeoutMs", timeout_ms, kit::TimeUnit::Milliseconds)
+            .map_err(sandbox_err)?;
         let h = self.0.clone();
         blocking(env, move || {
             h.wait_for_notification(charge_code.as_deref(), count, accepted, t)
@@ -319,7 +320,8 @@ impl NativeSandbox {
         states: Vec<String>,
         timeout_ms: Option<f64>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        let t = kit::timeout("timeoutMs", timeout_ms, true).map_err(sandbox_err)?;
+        let t = kit::timeout("timeoutMs", timeout_ms, kit::TimeUnit::Milliseconds)
+            .map_err(sandbox_err)?;
         let h = self.0.clone();
         blocking(env, move || {
             h.wait_for_state(&charge_code, &states, t)

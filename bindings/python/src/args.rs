@@ -8,10 +8,11 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyString};
 use sosopay::models::Goods;
+use sosopay::units::TimeUnit;
 use sosopay::Amount;
 
 use crate::convert::{amount_arg, u32_from_py};
-use crate::errors::{type_error, validation};
+use crate::errors::{type_error, validation, OrPyErr};
 
 /// One call's arguments; a missing key and `None` are the same.
 pub struct Args<'a, 'py>(pub &'a Bound<'py, PyDict>);
@@ -118,15 +119,9 @@ impl<'py> Args<'_, 'py> {
                 &format!("expected a number of seconds, got {}", type_name(&v)),
             )
         })?;
-        if (0.0..=1.0e7).contains(&s) {
-            Ok(Some(Duration::from_secs_f64(s)))
-        } else {
-            Err(validation(
-                self.py(),
-                name,
-                "must be a number of seconds between 0 and 10^7",
-            ))
-        }
+        sosopay::units::duration(name, s, TimeUnit::Seconds)
+            .map(Some)
+            .or_py(self.py())
     }
 
     /// A number (`int` or `float`, not `bool`).

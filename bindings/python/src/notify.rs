@@ -8,12 +8,13 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use sosopay::models::Notification;
 use sosopay::notify::{self, Claim, Delivery, IdempotencyStore, WebhookOutcome};
+use sosopay::units::TimeUnit;
 use sosopay::{Error, MemoryIdempotencyStore, NotificationVerifier};
 
 use crate::args::{Id, Key, Query, Text};
 use crate::convert::{to_py_dict, whole_from_py};
 use crate::envelope::key;
-use crate::errors::{type_error, validation, OrPyErr};
+use crate::errors::{type_error, OrPyErr};
 
 fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if let Ok(b) = body.cast::<PyBytes>() {
@@ -29,15 +30,11 @@ fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
 }
 
 fn max_age_arg(py: Python<'_>, max_age: Option<f64>) -> PyResult<Duration> {
-    match max_age {
-        None => Ok(notify::DEFAULT_MAX_AGE),
-        Some(s) if (0.0..=1.0e9).contains(&s) => Ok(Duration::from_secs_f64(s)),
-        Some(_) => Err(validation(
-            py,
-            "max_age",
-            "must be a number of seconds ≥ 0 (0 disables the replay window)",
-        )),
-    }
+    max_age
+        .map_or(Ok(notify::DEFAULT_MAX_AGE), |s| {
+            sosopay::units::duration("max_age", s, TimeUnit::Seconds)
+        })
+        .or_py(py)
 }
 
 /// A verified notification, kept native for `process_once`.

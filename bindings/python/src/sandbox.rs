@@ -207,7 +207,7 @@ impl PySandbox {
         let t = kit::timeout(
             "timeout",
             timeout.map(|t| number(t, "timeout")).transpose()?,
-            false,
+            kit::TimeUnit::Seconds,
         )
         .map_err(sandbox_err)?;
         let hits = py
@@ -232,7 +232,7 @@ impl PySandbox {
         let t = kit::timeout(
             "timeout",
             timeout.map(|t| number(t, "timeout")).transpose()?,
-            false,
+            kit::TimeUnit::Seconds,
         )
         .map_err(sandbox_err)?;
         let order = py

@@ -10,9 +10,7 @@ use crate::models::PaymentNotification;
 fn max_age_in(max_age_ms: Option<i64>) -> Result<Duration> {
     match max_age_ms {
         None => Ok(sosopay::notify::DEFAULT_MAX_AGE),
-        Some(ms) => u64::try_from(ms)
-            .map(Duration::from_millis)
-            .map_err(|_| SosopayError::validation("max_age_ms", format!("{ms} ms is negative"))),
+        Some(ms) => crate::options::ms_in("max_age_ms", ms),
     }
 }
 

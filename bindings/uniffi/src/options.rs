@@ -7,11 +7,13 @@ use std::time::Duration;
 use crate::error::{Result, SosopayError};
 use crate::models::{count_out, u32_in};
 
-/// Milliseconds from Kotlin/Swift (never negative).
+/// Milliseconds from Kotlin/Swift, checked by the core's rule for every duration.
 pub(crate) fn ms_in(field: &str, ms: i64) -> Result<Duration> {
-    u64::try_from(ms)
-        .map(Duration::from_millis)
-        .map_err(|_| SosopayError::validation(field, format!("{ms} ms is negative")))
+    Ok(sosopay::units::duration(
+        field,
+        ms as f64,
+        sosopay::units::TimeUnit::Milliseconds,
+    )?)
 }
 
 fn ms_out(d: Duration) -> i64 {

@@ -229,7 +229,11 @@ impl SandboxGateway {
         timeout_ms: Option<u64>,
     ) -> Result<Vec<NotificationAttempt>, SandboxException> {
         #[allow(clippy::cast_precision_loss)]
-        let t = kit::timeout("timeoutMs", timeout_ms.map(|ms| ms as f64), true)?;
+        let t = kit::timeout(
+            "timeoutMs",
+            timeout_ms.map(|ms| ms as f64),
+            kit::TimeUnit::Milliseconds,
+        )?;
         Ok(self
             .0
             .wait_for_notification(charge_code.as_deref(), count, accepted, t)?)
@@ -246,7 +250,11 @@ impl SandboxGateway {
         timeout_ms: Option<u64>,
     ) -> Result<LedgerOrder, SandboxException> {
         #[allow(clippy::cast_precision_loss)]
-        let t = kit::timeout("timeoutMs", timeout_ms.map(|ms| ms as f64), true)?;
+        let t = kit::timeout(
+            "timeoutMs",
+            timeout_ms.map(|ms| ms as f64),
+            kit::TimeUnit::Milliseconds,
+        )?;
         Ok(self.0.wait_for_state(&charge_code, &states, t)?)
     }
 

@@ -149,6 +149,8 @@ fun sandboxTests(r: Runner, baseUrl: String) {
             "maxDurationMs" to FAST.copy(deadlineMs = 20000, maxDurationMs = 10000),
             "maxDurationMs" to WaitOptions(maxDurationMs = 30000), // below the default deadline
             "gatewayHoldMs" to FAST.copy(gatewayHoldMs = -1),
+            // Beyond the core's limit for any duration (10^7 s), as in every runtime.
+            "gatewayHoldMs" to FAST.copy(gatewayHoldMs = Long.MAX_VALUE),
             "pollIntervalMs" to FAST.copy(pollIntervalMs = 1),
         )
         for ((field, opts) in waitCases) {
@@ -455,6 +457,8 @@ fun notificationTests(r: Runner) {
         expectThrows<SosopayException.Signature> { NotificationVerifier(key).parse("sign=$oldSign", body.toByteArray()) }
         // A wider window, or none, accepts it; parseAt pins the clock.
         NotificationVerifier(key, maxAgeMs = 0).parse("sign=$oldSign", body.toByteArray())
+        val tooLong = expectThrows<SosopayException.Validation> { NotificationVerifier(key, maxAgeMs = Long.MAX_VALUE) }
+        assertEquals("maxAgeMs", tooLong.field, tooLong.reason)
         NotificationVerifier(key).parseAt("sign=$oldSign", body.toByteArray(), old + 1000)
         parseNotification(key, "sign=$oldSign", body.toByteArray(), maxAgeMs = 7_200_000)
         expectThrows<SosopayException.Validation> { NotificationVerifier(key, maxAgeMs = -1) }

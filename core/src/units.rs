@@ -1,0 +1,91 @@
+//! Durations that a runtime gives as a plain number (seconds in Python, milliseconds in
+//! JavaScript): one rule for every timeout, wait and replay window, so that no binding checks
+//! them its own way (and none can panic on `1e30` or `NaN`).
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// The unit of a runtime's duration numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeUnit {
+    /// Seconds (Python).
+    Seconds,
+    /// Milliseconds (JavaScript, Kotlin, Swift).
+    Milliseconds,
+}
+
+impl TimeUnit {
+    fn name(self) -> &'static str {
+        match self {
+            TimeUnit::Seconds => "seconds",
+            TimeUnit::Milliseconds => "milliseconds",
+        }
+    }
+}
+
+/// The longest duration a runtime may give: 10^7 s (about 116 days).
+pub const MAX_DURATION: Duration = Duration::from_secs(10_000_000);
+
+/// `value` in `unit` as a duration, from 0 to [`MAX_DURATION`]; anything else (negative, too
+/// large, infinite, NaN) is a `Validation` error naming `field`.
+pub fn duration(field: &str, value: f64, unit: TimeUnit) -> Result<Duration> {
+    let secs = match unit {
+        TimeUnit::Seconds => value,
+        TimeUnit::Milliseconds => value / 1000.0,
+    };
+    if (0.0..=MAX_DURATION.as_secs_f64()).contains(&secs) {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(Error::validation(
+            field,
+            format!(
+                "{value} is not a number of {} from 0 to 10^7 s",
+                unit.name()
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_number_in_range_is_a_duration_in_its_unit() {
+        let ms = duration("timeoutMs", 1500.0, TimeUnit::Milliseconds).expect("in range");
+        assert_eq!(ms, Duration::from_millis(1500));
+        assert_eq!(
+            duration("timeout", 2.5, TimeUnit::Seconds).expect("in range"),
+            Duration::from_millis(2500)
+        );
+        assert_eq!(
+            duration("timeout", 0.0, TimeUnit::Seconds).expect("in range"),
+            Duration::ZERO
+        );
+        assert_eq!(
+            duration("timeout", 1.0e7, TimeUnit::Seconds).expect("in range"),
+            MAX_DURATION
+        );
+    }
+
+    #[test]
+    fn anything_else_names_the_field_and_never_panics() {
+        for bad in [-1.0, -0.001, 1.0e7 + 1.0, 1.0e30, f64::INFINITY, f64::NAN] {
+            for unit in [TimeUnit::Seconds, TimeUnit::Milliseconds] {
+                let v = if unit == TimeUnit::Milliseconds {
+                    bad * 1000.0
+                } else {
+                    bad
+                };
+                match duration("maxAgeMs", v, unit) {
+                    Err(Error::Validation { field, reason }) => {
+                        assert_eq!(field, "maxAgeMs");
+                        assert!(reason.contains(unit.name()), "{reason}");
+                    }
+                    other => panic!("{v} {unit:?}: {other:?}"),
+                }
+            }
+        }
+    }
+}
