@@ -813,8 +813,8 @@ export interface OrderRequest {
   subOpenid?: string
 }
 
-/** The core's reading of an order state code. */
-export declare function orderState(code: string): OrderStateFacts
+/** The core's reading of an order state code (text, or a number as a JSON reply may carry it). */
+export declare function orderState(code: string | number): OrderStateFacts
 
 /**
  * An order state read by the core from its wire code (`"1"`, `"1.0"`): its name and the core's
@@ -1083,9 +1083,9 @@ export declare const TEST_KEY: string
  */
 export declare function testCode(behaviour: number, seconds: number, channel: string): string
 
-/** A parsed, verified signature. */
+/** The timestamp of a signature that verified. */
 export interface VerifiedSignature {
-  /** The timestamp text as sent. */
+  /** The timestamp text as sent (10 digits of seconds or 13 of milliseconds). */
   timestamp: string
   /** The timestamp in Unix milliseconds (a 10-digit timestamp is read as seconds). */
   timestampMs: number

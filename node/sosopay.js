@@ -185,7 +185,7 @@ module.exports = {
   yuanToFen: wrapSync(native.yuanToFen),
   fenToYuan: wrapSync(native.fenToYuan),
   knownValues: native.knownValues,
-  orderState: native.orderState,
+  orderState: wrapSync(native.orderState),
   ResultCode: constants(known.resultCode),
   OrderState: constants(known.orderState),
   Channel: constants(known.channel),

@@ -2069,7 +2069,8 @@ class Signatures:
     between markers: bindings/uniffi/src/envelope.rs, bindings/node/src/envelope.rs and
     bindings/python/src/envelope.rs. Every runtime takes them in one order: the key, what is
     signed, then the timestamp (optional: now in milliseconds); `verify_*` take the key, the
-    `sign` and what was signed, and return the verified timestamp (`VerifiedSignature`)."""
+    `sign` and what was signed, and return the verified timestamp: `VerifiedSignature`, also
+    generated here, its fields from the core `Signature`'s accessors."""
 
     begin = "// --- generated from core/src/envelope.rs (scripts/gen-foreign.py, Signatures)\n"
     end = "// --- end of generated\n"
@@ -2092,6 +2093,35 @@ class Signatures:
             raise SystemExit(f"gen-foreign: no documented envelope::{name} in core/src/envelope.rs")
         return docs(m.group(1)), re.findall(r"(\w+):", m.group(2))[2:]
 
+    def accessor_doc(self, name: str) -> List[str]:
+        m = re.search(r"((?:^    ///[^\n]*\n)+)    pub fn %s\(&self\)" % name, self.text, re.M)
+        if not m:
+            raise SystemExit(f"gen-foreign: no documented Signature::{name} in core/src/envelope.rs")
+        return docs(m.group(1).replace("    ///", "///"))
+
+    def verified(self, runtime: str) -> str:
+        """`VerifiedSignature` and its conversion from the core's `Signature`."""
+        ts, ms = self.accessor_doc("timestamp"), self.accessor_doc("timestamp_millis")
+        head = "/// The timestamp of a signature that verified.\n"
+        field = lambda doc, decl: comment(doc, "    ") + f"    {decl},\n"
+        if runtime == "uniffi":
+            return (head + "#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]\npub struct VerifiedSignature {\n"
+                    + field(ts, "pub timestamp: String") + field(ms, "pub timestamp_ms: i64") + "}\n\n"
+                    "impl From<sosopay::Signature> for VerifiedSignature {\n    fn from(s: sosopay::Signature) -> Self {\n"
+                    "        VerifiedSignature { timestamp: s.timestamp().to_owned(), timestamp_ms: i64::try_from(s.timestamp_millis()).unwrap_or(i64::MAX) }\n    }\n}\n\n")
+        if runtime == "node":
+            return (head + "#[napi(object)]\npub struct VerifiedSignature {\n"
+                    + field(ts, "pub timestamp: String") + field(ms, "pub timestamp_ms: f64") + "}\n\n"
+                    "impl From<core_env::Signature> for VerifiedSignature {\n    fn from(s: core_env::Signature) -> Self {\n"
+                    "        VerifiedSignature { timestamp: s.timestamp().to_owned(), timestamp_ms: s.timestamp_millis() as f64 }\n    }\n}\n\n")
+        return (head + '#[pyclass(frozen, eq, get_all, name = "VerifiedSignature", module = "sosopay._native")]\n'
+                "#[derive(PartialEq, Eq)]\npub struct PyVerified {\n"
+                + field(ts, "timestamp: String") + field(ms, "timestamp_ms: u64") + "}\n\n"
+                "#[pymethods]\nimpl PyVerified {\n    fn __repr__(&self) -> String {\n"
+                "        format!(\"VerifiedSignature(timestamp='{}', timestamp_ms={})\", self.timestamp, self.timestamp_ms)\n    }\n}\n\n"
+                "impl From<core::Signature> for PyVerified {\n    fn from(s: core::Signature) -> Self {\n"
+                "        PyVerified { timestamp: s.timestamp().to_owned(), timestamp_ms: s.timestamp_millis() }\n    }\n}\n\n")
+
     def rows(self, runtime: str) -> List[Tuple[str, List[str], List[str], bool]]:
         """(function, doc, parameters after the key, is a signing) for each function."""
         out = []
@@ -2106,7 +2136,7 @@ class Signatures:
         return out
 
     def uniffi_rs(self) -> str:
-        out = []
+        out = [self.verified("uniffi")]
         for fn, doc, params, signs in self.rows("uniffi"):
             args = "".join(f"{p}: String, " for p in params)
             passed = ", ".join(f"&{p}" for p in params)
@@ -2120,7 +2150,7 @@ class Signatures:
         return "".join(out)
 
     def node_rs(self) -> str:
-        out = []
+        out = [self.verified("node")]
         for fn, doc, params, signs in self.rows("node"):
             args = "".join(f'#[napi(ts_arg_type = "{self.node_args[p][1]}")] {p}: {self.node_args[p][0]}, ' for p in params)
             passed = ", ".join(self.node_args[p][2] for p in params)
@@ -2136,7 +2166,7 @@ class Signatures:
         return "".join(out)
 
     def python_rs(self) -> str:
-        out = []
+        out = [self.verified("python")]
         for fn, doc, params, signs in self.rows("python"):
             args = "".join(f"{p}: {self.python_args[p]}, " for p in params)
             passed = ", ".join(f"&{p}" for p in params)

@@ -209,7 +209,7 @@ impl Signature {
         })
     }
 
-    /// The timestamp text as sent.
+    /// The timestamp text as sent (10 digits of seconds or 13 of milliseconds).
     pub fn timestamp(&self) -> &str {
         &self.timestamp
     }

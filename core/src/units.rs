@@ -47,6 +47,29 @@ pub fn duration(field: &str, value: f64, unit: TimeUnit) -> Result<Duration> {
     }
 }
 
+/// The largest whole number a JavaScript number holds exactly (2^53 - 1).
+pub const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
+
+/// `value`, a number of a runtime whose numbers are doubles (JavaScript), as a whole number from
+/// 0 to `max` (at most [`MAX_SAFE_INTEGER`]): `-1`, `1.5`, `NaN` and anything above `max` are a
+/// `Validation` error naming `field`, never wrapped or truncated.
+pub fn whole(field: &str, value: f64, max: u64) -> Result<u64> {
+    #[allow(clippy::cast_precision_loss)]
+    let top = max.min(MAX_SAFE_INTEGER) as f64;
+    if value.fract() == 0.0 && (0.0..=top).contains(&value) {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(value as u64)
+    } else {
+        Err(Error::validation(
+            field,
+            format!(
+                "{value} is not a whole number from 0 to {}",
+                max.min(MAX_SAFE_INTEGER)
+            ),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +90,28 @@ mod tests {
             duration("timeout", 1.0e7, TimeUnit::Seconds).expect("in range"),
             MAX_DURATION
         );
+    }
+
+    #[test]
+    fn whole_numbers_in_range_only() {
+        assert_eq!(whole("count", 7.0, 10).expect("whole"), 7);
+        assert_eq!(whole("count", -0.0, 10).expect("zero"), 0);
+        assert_eq!(
+            whole("ts", 9_007_199_254_740_991.0, u64::MAX).expect("2^53 - 1"),
+            MAX_SAFE_INTEGER
+        );
+        for bad in [-1.0, 1.5, 11.0, f64::NAN, f64::INFINITY, 1.0e300] {
+            match whole("count", bad, 10) {
+                Err(Error::Validation { field, reason }) => {
+                    assert_eq!(field, "count");
+                    assert!(
+                        reason.ends_with("is not a whole number from 0 to 10"),
+                        "{reason}"
+                    );
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ const RAW = /Failed to convert|none of these types|Cannot convert|rust type|napi
 
 const VALUES = [
   undefined, null, true, 0, -1, 1.5, NaN, Infinity, 2 ** 64, 10n, -5n, '', 'x', '12.50', ' ',
-  '\u0000', 'é'.repeat(3), {}, [], [1, 'a'], () => 1, Symbol('s'), new Date(0), Buffer.from('hi'),
+  '\u0000', '\ud800', 'é'.repeat(3), 1e300, -Infinity, {}, [], [1, 'a'], () => 1, Symbol('s'), new Date(0), Buffer.from('hi'),
   new Uint8Array([1, 2]), { chargeCode: 5 }, { amount: {} }, { goods: [null] }, Object.create(null),
 ]
 
@@ -41,6 +41,7 @@ test('every argument of every kind: a SosopayError or a result', async () => {
     'new Client.retry': (v) => new Client({ ...base, retry: v }),
     'new Client.onRequest': (v) => new Client({ ...base, onRequest: v }),
     'new Client.encrypt': (v) => new Client({ ...base, encrypt: v }),
+    'new Client.timeoutMs': (v) => new Client({ ...base, timeoutMs: v }),
     micropay: (v) => c.micropay(v),
     'micropay.amount': (v) => c.micropay({ ...sale, amount: v }),
     'micropay.amountFen': (v) => c.micropay({ ...sale, amount: undefined, amountFen: v }),
@@ -67,11 +68,36 @@ test('every argument of every kind: a SosopayError or a result', async () => {
     'parseNotification.body': (v) => sosopay.parseNotification({ key: KEY, query: 'sign=x', body: v }),
     'NotificationVerifier.parse': (v) => ver.parse(v, v),
     'new NotificationVerifier': (v) => new NotificationVerifier(v),
+    'new NotificationVerifier.maxAgeSeconds': (v) => new NotificationVerifier({ key: KEY, maxAgeSeconds: v }),
+    'parseNotification.maxAgeSeconds': (v) => sosopay.parseNotification({ key: KEY, query: 'sign=x', body: '{}', maxAgeSeconds: v }),
     'MemoryIdempotencyStore.begin': (v) => store.begin(v),
     yuanToFen: (v) => sosopay.yuanToFen(v),
     fenToYuan: (v) => sosopay.fenToYuan(v),
+    orderState: (v) => sosopay.orderState(v),
+    signQuery: (v) => sosopay.signQuery(KEY, v, v),
+    signCancel: (v) => sosopay.signCancel(KEY, 'a', v, v),
+    verifyQuery: (v) => sosopay.verifyQuery(KEY, v, v),
+    verifyCancel: (v) => sosopay.verifyCancel(KEY, v, 'a', v),
+    stripJavaWhitespace: (v) => sosopay.stripJavaWhitespace(v),
+    knownValues: (v) => sosopay.knownValues(v),
+    sign: (v) => sosopay.sign(KEY, v, v),
+    verify: (v) => sosopay.verify(KEY, v, v),
+  }
+  // Every exported function is in the table: a new export cannot be forgotten here.
+  const covered = new Set(Object.keys(calls).map((k) => k.split('.')[0]))
+  const takesHttp = new Set(['rawQuery', 'readRawBody', 'handleNotification', 'createWebhookHandler'])
+  for (const [name, f] of Object.entries(sosopay)) {
+    if (typeof f !== 'function' || /^[A-Z]/.test(name) || takesHttp.has(name)) continue
+    assert.ok(covered.has(name), `hostile.test.js does not call the export ${name}`)
   }
   for (const [what, call] of Object.entries(calls)) {
     for (const [i, v] of VALUES.entries()) await check(`${what}(VALUES[${i}])`, () => call(v))
   }
+})
+
+test('orderState reads a code given as text or as a number', () => {
+  assert.equal(sosopay.orderState(1).name, 'Paid')
+  assert.equal(sosopay.orderState('1').name, 'Paid')
+  assert.equal(sosopay.orderState(1.5).name, 'Unknown')
+  assert.throws(() => sosopay.orderState({}), (e) => e instanceof sosopay.ValidationError && e.field === 'code')
 })

@@ -16,7 +16,7 @@ import sosopay
 KEY = "98SDKFUO432HNODS098EEE07U9DUOIUE"
 VALUES = [None, True, 0, -1, 1.5, float("nan"), 2**70, "", "x", "12.50", "\x00", b"hi", bytearray(b"x"), {}, [],
           [1, "a"], (1,), object(), decimal.Decimal("1.005"), decimal.Decimal("NaN"), datetime.datetime(2026, 1, 1),
-          lambda: 1]
+          lambda: 1, "\ud800", "a\udfffb", 1e300, float("inf")]
 RAW = ("is not an instance of", "cannot be converted", "cannot be interpreted", "argument '")
 
 
@@ -45,6 +45,11 @@ def _calls() -> Dict[str, Callable[[Any], object]]:
         "Envelope.open": lambda v: env.open(v, v),
         "parse_notification": lambda v: sosopay.parse_notification(key=KEY, query=v, body=v),
         "NotificationVerifier": lambda v: sosopay.NotificationVerifier(v),
+        "NotificationVerifier.max_age": lambda v: sosopay.NotificationVerifier(KEY, max_age=v),
+        "Envelope.seal": lambda v: env.seal(v, timestamp=v),
+        "Envelope.encrypt": lambda v: env.encrypt(v),
+        "create_qr_order.pay_subject": lambda v: c.create_qr_order(charge_code="Q", amount="1", channel="Wechat",
+                                                                     pay_subject=v),
     }
 
 
@@ -56,6 +61,9 @@ def test_every_kind_of_value_is_a_result_or_a_named_error(name: str) -> None:
             call(v)
         except (sosopay.SosopayError, TypeError, ValueError) as e:
             msg = str(e)
+            # A str the native layer cannot take (a lone surrogate) is a ValidationError naming
+            # the argument, not Python's UnicodeEncodeError.
+            assert not isinstance(e, UnicodeError), f"{name}({v!r}): {type(e).__name__}: {msg}"
             assert not any(r in msg for r in RAW), f"{name}({v!r}): {type(e).__name__}: {msg}"
             if isinstance(e, TypeError):
                 assert ":" in msg, f"{name}({v!r}): the TypeError names no argument: {msg}"

@@ -16,7 +16,7 @@ use sosopay::{ClientConfig, Error};
 
 use crate::config::{client_options, ClientOptions, CONFIG_FIELDS};
 use crate::convert::Json;
-use crate::error::{to_napi, validation, IntoNapi};
+use crate::error::{to_napi, IntoNapi};
 use crate::flows::{self, CancelToken, ProgressFn};
 use crate::input::{ChargeCode, CodeOr, Text};
 use crate::options::{wait_in, PaymentOutcome, RequestLog, WaitOptions};
@@ -35,18 +35,11 @@ pub(crate) type RequestHookFn = ThreadsafeFunction<RequestLog, (), RequestLog, S
 /// A whole number from 0 to `u32::MAX` (JavaScript numbers are doubles: `-1`, `1.5`, `2**32`
 /// and `NaN` are refused, naming the field, rather than wrapped or truncated).
 pub fn count(v: Option<f64>, field: &str) -> Result<Option<u32>, Error> {
-    match v {
-        None => Ok(None),
-        Some(n)
-            if n.is_finite() && n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) =>
-        {
-            Ok(Some(n as u32))
-        }
-        Some(n) => Err(validation(
-            field,
-            format!("{n} is not a whole number from 0 to {}", u32::MAX),
-        )),
-    }
+    v.map(|n| {
+        let n = sosopay::units::whole(field, n, u64::from(u32::MAX))?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    })
+    .transpose()
 }
 
 /// Milliseconds from JS → `Duration`; `None` stays `None`.

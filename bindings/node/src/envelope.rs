@@ -40,23 +40,15 @@ fn timestamp(ts: Option<TextOrNumber<Timestamp>>) -> Result<String, Error> {
     match ts.map(|t| t.0) {
         None => Ok(core_env::now_millis().to_string()),
         Some(Either::A(s)) => Ok(s),
-        Some(Either::B(n)) => {
-            if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 {
-                Ok(format!("{}", n as u64))
-            } else {
-                Err(validation(
-                    "timestamp",
-                    format!("{n} is not a whole number"),
-                ))
-            }
-        }
+        Some(Either::B(n)) => Ok(sosopay::units::whole("timestamp", n, u64::MAX)?.to_string()),
     }
 }
 
-/// A parsed, verified signature.
+// --- generated from core/src/envelope.rs (scripts/gen-foreign.py, Signatures)
+/// The timestamp of a signature that verified.
 #[napi(object)]
 pub struct VerifiedSignature {
-    /// The timestamp text as sent.
+    /// The timestamp text as sent (10 digits of seconds or 13 of milliseconds).
     pub timestamp: String,
     /// The timestamp in Unix milliseconds (a 10-digit timestamp is read as seconds).
     pub timestamp_ms: f64,
@@ -71,7 +63,6 @@ impl From<core_env::Signature> for VerifiedSignature {
     }
 }
 
-// --- generated from core/src/envelope.rs (scripts/gen-foreign.py, Signatures)
 /// Signature of a POST body (preOrder, order, refund, flowRecharge) or of a notification body.
 ///
 /// `timestamp`: now in milliseconds when left out.

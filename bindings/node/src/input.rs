@@ -14,7 +14,7 @@ use napi::{sys, JsValue};
 
 use crate::convert::{FenInput, YuanInput};
 use crate::envelope::Bytes;
-use crate::error::{to_napi, validation};
+use crate::error::{to_napi, validation, IntoNapi};
 
 /// What a JS value is, for messages: `the number 5`, `a string`, `null`, `an array`.
 fn given(v: &Unknown<'_>) -> String {
@@ -214,10 +214,9 @@ impl<'a> Props<'a> {
     }
     /// An optional whole number from 0 to 65535 (a port).
     pub fn opt_u16(&self, js: &str) -> napi::Result<Option<u16>> {
-        self.opt(js, |v, field| match number(v, field)? {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            n if n.fract() == 0.0 && (0.0..=65535.0).contains(&n) => Ok(n as u16),
-            _ => Err(bad(field, "a whole number from 0 to 65535", v)),
+        self.opt(js, |v, field| {
+            let n = sosopay::units::whole(field, number(v, field)?, u64::from(u16::MAX)).napi()?;
+            Ok(u16::try_from(n).unwrap_or(u16::MAX))
         })
     }
     /// An optional callback (napi makes its thread-safe handle).
@@ -361,6 +360,7 @@ arg_names!(
     Behaviour = "behaviour",
     Seconds = "seconds",
     Channel = "channel",
+    Code = "code",
     YuanArg = "yuan",
     FenArg = "fen",
 );

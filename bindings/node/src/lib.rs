@@ -81,10 +81,15 @@ pub struct OrderStateFacts {
     pub is_final: bool,
 }
 
-/// The core's reading of an order state code.
+/// The core's reading of an order state code (text, or a number as a JSON reply may carry it).
 #[napi(js_name = "orderState")]
-pub fn order_state(code: String) -> OrderStateFacts {
-    let s = OrderState::from_wire(&code);
+pub fn order_state(
+    #[napi(ts_arg_type = "string | number")] code: input::TextOrNumber<input::Code>,
+) -> OrderStateFacts {
+    let s = match &code.0 {
+        napi::Either::A(text) => OrderState::from_wire(text),
+        napi::Either::B(n) => OrderState::from_wire(&n.to_string()),
+    };
     OrderStateFacts {
         name: s.name().to_owned(),
         money_taken: s.money_taken(),

@@ -44,15 +44,12 @@ fn to_json<T: serde::Serialize>(v: &T) -> Value {
 
 /// A whole number ≥ 0 that JS can hold exactly, for the setting `field`.
 fn whole(field: &str, v: f64) -> napi::Result<u64> {
-    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0 {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        Ok(v as u64)
-    } else {
-        Err(sandbox_err(SandboxError::Config {
+    sosopay::units::whole(field, v, u64::MAX).map_err(|e| {
+        sandbox_err(SandboxError::Config {
             field: field.into(),
-            reason: format!("{v} must be a whole number ≥ 0"),
-        }))
-    }
+            reason: e.to_string(),
+        })
+    })
 }
 
 /// A merchant the sandbox accepts.

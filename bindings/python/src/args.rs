@@ -81,7 +81,7 @@ impl<'py> Args<'_, 'py> {
             return Ok(None);
         };
         if let Ok(s) = v.cast::<PyString>() {
-            return Ok(Some(parse(&s.to_cow()?)));
+            return Ok(Some(parse(&text_of(s, name)?)));
         }
         if v.is_instance_of::<PyInt>() && !v.is_instance_of::<PyBool>() {
             return match v.extract::<i64>() {
@@ -148,12 +148,8 @@ impl<'py> Args<'_, 'py> {
         };
         let texts = items(&v, name, what)?.enumerate().map(|(i, item)| {
             let item = item?;
-            item.extract::<String>().map_err(|_| {
-                type_error(
-                    &format!("{name}[{i}]"),
-                    &format!("expected a str, got {}", type_name(&item)),
-                )
-            })
+            item.extract::<String>()
+                .map_err(|_| not_text(&item, &format!("{name}[{i}]"), "a str"))
         });
         texts.collect::<PyResult<Vec<_>>>().map(Some)
     }
@@ -235,8 +231,26 @@ pub fn text(v: &Bound<'_, PyAny>, name: &str) -> PyResult<String> {
 
 /// A `str`; a wrong type is a `TypeError` naming `name` and saying it expected `what`.
 fn text_as(v: &Bound<'_, PyAny>, name: &str, what: &str) -> PyResult<String> {
-    v.extract::<String>()
-        .map_err(|_| type_error(name, &format!("expected {what}, got {}", type_name(v))))
+    v.extract::<String>().map_err(|_| not_text(v, name, what))
+}
+
+/// The text of a `str` named `name`.
+pub fn text_of<'a>(s: &'a Bound<'_, PyString>, name: &str) -> PyResult<std::borrow::Cow<'a, str>> {
+    s.to_cow().map_err(|_| not_text(s.as_any(), name, "a str"))
+}
+
+/// Why `v` is not text: a `str` holding a lone surrogate (no UTF-8 form) is a `ValidationError`
+/// naming `name`; any other type a `TypeError` saying it expected `what`.
+pub fn not_text(v: &Bound<'_, PyAny>, name: &str, what: &str) -> PyErr {
+    if v.is_instance_of::<PyString>() {
+        validation(
+            v.py(),
+            name,
+            "is not valid text: it holds a lone surrogate (U+D800 to U+DFFF), which has no UTF-8 form",
+        )
+    } else {
+        type_error(name, &format!("expected {what}, got {}", type_name(v)))
+    }
 }
 
 fn type_name(v: &Bound<'_, PyAny>) -> String {
@@ -322,6 +336,6 @@ impl<'a, 'py, N: ArgName> FromPyObject<'a, 'py> for Text<N> {
         let v: &Bound<'py, PyAny> = &obj;
         v.extract::<pyo3::pybacked::PyBackedStr>()
             .map(|s| Text(s, std::marker::PhantomData))
-            .map_err(|_| type_error(N::NAME, &format!("expected a str, got {}", type_name(v))))
+            .map_err(|_| not_text(v, N::NAME, "a str"))
     }
 }

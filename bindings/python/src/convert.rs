@@ -41,7 +41,7 @@ pub fn yuan_from_py(value: &Bound<'_, PyAny>, field: &str) -> PyResult<Amount> {
         ));
     }
     if let Ok(s) = value.cast::<PyString>() {
-        let text = s.to_cow()?;
+        let text = crate::args::text_of(s, field)?;
         return Amount::parse_yuan_named(&text, field).or_py(py);
     }
     if value.is_instance(decimal_type(py)?)? {
@@ -156,7 +156,7 @@ pub fn timestamp_arg(value: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
             )),
         },
         Some(v) => match v.cast::<PyString>() {
-            Ok(s) => Ok(s.to_cow()?.into_owned()),
+            Ok(s) => Ok(crate::args::text_of(s, "timestamp")?.into_owned()),
             Err(_) => Err(type_error(
                 "timestamp",
                 "expected a str of digits or an int",

@@ -16,7 +16,7 @@ pub fn key(py: Python<'_>, key: &str) -> PyResult<MerchantKey> {
 fn bytes_arg<'a>(v: &'a Bound<'_, PyAny>, field: &str) -> PyResult<std::borrow::Cow<'a, [u8]>> {
     if let Ok(s) = v.cast::<PyString>() {
         return Ok(std::borrow::Cow::Owned(
-            s.to_cow()?.into_owned().into_bytes(),
+            crate::args::text_of(s, field)?.into_owned().into_bytes(),
         ));
     }
     if let Ok(b) = v.cast::<PyBytes>() {
@@ -25,7 +25,8 @@ fn bytes_arg<'a>(v: &'a Bound<'_, PyAny>, field: &str) -> PyResult<std::borrow::
     Err(type_error(field, "expected str or bytes"))
 }
 
-/// A signature that verified: its timestamp.
+// --- generated from core/src/envelope.rs (scripts/gen-foreign.py, Signatures)
+/// The timestamp of a signature that verified.
 #[pyclass(
     frozen,
     eq,
@@ -60,7 +61,6 @@ impl From<core::Signature> for PyVerified {
     }
 }
 
-// --- generated from core/src/envelope.rs (scripts/gen-foreign.py, Signatures)
 /// Signature of a POST body (preOrder, order, refund, flowRecharge) or of a notification body.
 ///
 /// `timestamp`: now in milliseconds when left out.

@@ -21,7 +21,7 @@ fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
         return Ok(b.as_bytes().to_vec());
     }
     if let Ok(s) = body.cast::<PyString>() {
-        return Ok(s.to_cow()?.into_owned().into_bytes());
+        return Ok(crate::args::text_of(s, "body")?.into_owned().into_bytes());
     }
     Err(type_error(
         "body",
@@ -29,12 +29,14 @@ fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     ))
 }
 
-fn max_age_arg(py: Python<'_>, max_age: Option<f64>) -> PyResult<Duration> {
-    max_age
-        .map_or(Ok(notify::DEFAULT_MAX_AGE), |s| {
-            sosopay::units::duration("max_age", s, TimeUnit::Seconds)
-        })
-        .or_py(py)
+fn max_age_arg(py: Python<'_>, max_age: Option<&Bound<'_, PyAny>>) -> PyResult<Duration> {
+    match max_age.filter(|v| !v.is_none()) {
+        None => Ok(notify::DEFAULT_MAX_AGE),
+        Some(v) => {
+            let s = crate::args::number(v, "max_age")?;
+            sosopay::units::duration("max_age", s, TimeUnit::Seconds).or_py(py)
+        }
+    }
 }
 
 /// A verified notification, kept native for `process_once`.
@@ -63,7 +65,7 @@ pub struct PyVerifier {
 impl PyVerifier {
     #[new]
     #[pyo3(signature = (key, *, max_age = None))]
-    fn new(py: Python<'_>, key: Text<Key>, max_age: Option<f64>) -> PyResult<Self> {
+    fn new(py: Python<'_>, key: Text<Key>, max_age: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         let k = self::key(py, &key)?;
         Ok(PyVerifier {
             inner: NotificationVerifier::new(k).with_max_age(max_age_arg(py, max_age)?),
@@ -109,7 +111,7 @@ pub fn parse_notification(
     key: Text<Key>,
     query: Text<Query>,
     body: &Bound<'_, PyAny>,
-    max_age: Option<f64>,
+    max_age: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyNotification> {
     let k = self::key(py, &key)?;
     let body = body_bytes(body)?;

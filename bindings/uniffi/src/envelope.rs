@@ -27,6 +27,12 @@ impl MerchantKey {
     }
 }
 
+/// The timestamp to sign with: the one given, or now in Unix milliseconds.
+fn timestamp_or_now(timestamp: Option<String>) -> String {
+    timestamp.unwrap_or_else(|| sosopay::envelope::now_millis().to_string())
+}
+
+// --- generated from core/src/envelope.rs (scripts/gen-foreign.py, Signatures)
 /// The timestamp of a signature that verified.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct VerifiedSignature {
@@ -45,12 +51,6 @@ impl From<sosopay::Signature> for VerifiedSignature {
     }
 }
 
-/// The timestamp to sign with: the one given, or now in Unix milliseconds.
-fn timestamp_or_now(timestamp: Option<String>) -> String {
-    timestamp.unwrap_or_else(|| sosopay::envelope::now_millis().to_string())
-}
-
-// --- generated from core/src/envelope.rs (scripts/gen-foreign.py, Signatures)
 /// Signature of a POST body (preOrder, order, refund, flowRecharge) or of a notification body.
 ///
 /// `timestamp`: now in milliseconds when left out.
