@@ -2208,12 +2208,12 @@ class KitMethods:
     ]
     #: A parameter of the handle's, per runtime: (type, how it is passed on).
     params = {
-        "python": {"&str": "Text<{}>", "&[String]": "Vec<String>"},
+        "python": {"&str": "Text<{}>", "&[String]": "Texts<{}>"},
         "node": {"&str": "Text<{}>", "&[String]": "Vec<String>"},
         "uniffi": {"&str": "String", "&[String]": "Vec<String>"},
     }
     #: The argument-name types (`Text<ChargeCode>`) of each parameter, per runtime.
-    names = {"python": {"charge_code": "ChargeCode", "busi_id": "BusiCode", "key": "Key"},
+    names = {"python": {"charge_code": "ChargeCode", "busi_id": "BusiCode", "key": "Key", "rules": "Rules"},
              "node": {"charge_code": "ChargeCode", "busi_id": "BusiId", "key": "Key"}}
 
     def __init__(self) -> None:

@@ -101,3 +101,33 @@ test('orderState reads a code given as text or as a number', () => {
   assert.equal(sosopay.orderState(1.5).name, 'Unknown')
   assert.throws(() => sosopay.orderState({}), (e) => e instanceof sosopay.ValidationError && e.field === 'code')
 })
+
+test('the testing kit: a bad argument is a SandboxError naming it, never a raw napi message', async () => {
+  const { startSandbox, SandboxError } = require('../testing.js')
+  const sb = await startSandbox({ timeScale: 0.01 })
+  try {
+    const calls = {
+      'faults.set.seed': (v) => sb.faults.set([], { seed: v }),
+      'waitForNotification.chargeCode': (v) => sb.waitForNotification({ chargeCode: v, timeoutMs: 5 }),
+      'waitForNotification.count': (v) => sb.waitForNotification({ chargeCode: 'X', count: v, timeoutMs: 5 }),
+      'waitForNotification.accepted': (v) => sb.waitForNotification({ chargeCode: 'X', accepted: v, timeoutMs: 5 }),
+      'waitForNotification.timeoutMs': (v) => sb.waitForNotification({ chargeCode: 'X', timeoutMs: v ?? 5 }),
+      'waitForState.timeoutMs': (v) => sb.waitForState('X', 'Paid', { timeoutMs: v ?? 5 }),
+      pay: (v) => sb.pay(v),
+      addMerchant: (v) => sb.addMerchant(v, v),
+    }
+    for (const [what, call] of Object.entries(calls)) {
+      for (const [i, v] of VALUES.entries()) {
+        try {
+          await call(v)
+        } catch (e) {
+          const typed = e instanceof SandboxError || e.name === 'TimeoutError' || e instanceof TypeError
+          assert.ok(typed, `${what}(VALUES[${i}]): ${e && e.name}: ${e && e.message}`)
+          assert.doesNotMatch(String(e.message), RAW, `${what}(VALUES[${i}])`)
+        }
+      }
+    }
+  } finally {
+    await sb.close()
+  }
+})

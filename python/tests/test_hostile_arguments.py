@@ -67,3 +67,31 @@ def test_every_kind_of_value_is_a_result_or_a_named_error(name: str) -> None:
             assert not any(r in msg for r in RAW), f"{name}({v!r}): {type(e).__name__}: {msg}"
             if isinstance(e, TypeError):
                 assert ":" in msg, f"{name}({v!r}): the TypeError names no argument: {msg}"
+
+
+def test_the_testing_kit_names_the_argument_too() -> None:
+    from sosopay.testing import Sandbox, SandboxError, codes
+
+    with Sandbox(time_scale=0.01) as sb:
+        calls: Dict[str, Callable[[Any], object]] = {
+            "pay": lambda v: sb.pay(v),
+            "order": lambda v: sb.order(v),
+            "add_merchant": lambda v: sb.add_merchant(v, v),
+            "faults.add": lambda v: sb.faults.add(v),
+            "faults.set": lambda v: sb.faults.set([v]),
+            "faults.set.seed": lambda v: sb.faults.set([], seed=v),
+            "wait_for_notification": lambda v: sb.wait_for_notification(v, timeout=0.01),
+            "wait_for_notification.count": lambda v: sb.wait_for_notification("X", count=v, timeout=0.01),
+            "wait_for_notification.accepted": lambda v: sb.wait_for_notification("X", accepted=v, timeout=0.01),
+            "wait_for_notification.timeout": lambda v: sb.wait_for_notification("X", timeout=v),
+            "wait_for_state": lambda v: sb.wait_for_state("X", v, timeout=0.01),
+            "codes.pays_after": lambda v: codes.pays_after(v),
+        }
+        for name, call in calls.items():
+            for v in VALUES:
+                try:
+                    call(v)
+                except (sosopay.SosopayError, SandboxError, TypeError, ValueError, TimeoutError) as e:
+                    msg = str(e)
+                    assert not isinstance(e, UnicodeError), f"{name}({v!r}): {msg}"
+                    assert not any(r in msg for r in RAW), f"{name}({v!r}): {type(e).__name__}: {msg}"

@@ -361,6 +361,10 @@ arg_names!(
     Seconds = "seconds",
     Channel = "channel",
     Code = "code",
+    Seed = "seed",
+    Count = "count",
+    Accepted = "accepted",
+    TimeoutMs = "timeoutMs",
     YuanArg = "yuan",
     FenArg = "fen",
 );
@@ -398,6 +402,11 @@ impl Read for Bytes {
 impl Read for Either<String, f64> {
     fn read(v: &Unknown<'_>, field: &str) -> napi::Result<Self> {
         text_or_number(v, field, "a string or a number")
+    }
+}
+impl Read for bool {
+    fn read(v: &Unknown<'_>, field: &str) -> napi::Result<Self> {
+        boolean(v, field)
     }
 }
 /// Yuan: text (a number reaches the money check, which gives advice).

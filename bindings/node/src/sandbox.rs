@@ -12,7 +12,10 @@ use serde_json::{json, Value};
 use sosopay_sandbox::kit::{self, KitOptions, SandboxHandle};
 use sosopay_sandbox::SandboxError;
 
-use crate::input::{Arg, Behaviour, BusiId, Channel, ChargeCode, Key, Seconds, Text};
+use crate::input::{
+    Accepted, Arg, Behaviour, BusiId, Channel, ChargeCode, Count, Key, Seconds, Seed, Text,
+    TimeoutMs,
+};
 
 /// Marks a sandbox error; node/testing.js turns it into a `SandboxError` (a `TimeoutError`
 /// for status 408).
@@ -273,8 +276,12 @@ impl NativeSandbox {
 
     /// Replaces the fault rules (and the seed, if given).
     #[napi]
-    pub fn set_faults(&self, rules: Vec<String>, seed: Option<f64>) -> napi::Result<()> {
-        let seed = seed.map(|s| whole("seed", s)).transpose()?;
+    pub fn set_faults(
+        &self,
+        rules: Vec<String>,
+        #[napi(ts_arg_type = "number | undefined | null")] seed: Option<Arg<Seed, f64>>,
+    ) -> napi::Result<()> {
+        let seed = seed.map(|s| whole("seed", *s)).transpose()?;
         self.0.set_faults(&rules, seed).map_err(sandbox_err)
     }
 
@@ -294,13 +301,19 @@ impl NativeSandbox {
     pub fn wait_for_notifications<'env>(
         &self,
         env: &'env Env,
-        charge_code: Option<String>,
-        count: u32,
-        accepted: bool,
-        timeout_ms: Option<f64>,
+        #[napi(ts_arg_type = "string | undefined | null")] charge_code: Option<Text<ChargeCode>>,
+        #[napi(ts_arg_type = "number")] count: Arg<Count, f64>,
+        #[napi(ts_arg_type = "boolean")] accepted: Arg<Accepted, bool>,
+        #[napi(ts_arg_type = "number | undefined | null")] timeout_ms: Option<Arg<TimeoutMs, f64>>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        let t = kit::timeout("timeoutMs", timeout_ms, kit::TimeUnit::Milliseconds)
-            .map_err(sandbox_err)?;
+        let count = u32::try_from(whole("count", *count)?).unwrap_or(u32::MAX);
+        let (charge_code, accepted) = (charge_code.map(|c| c.0), accepted.0);
+        let t = kit::timeout(
+            "timeoutMs",
+            timeout_ms.map(|t| t.0),
+            kit::TimeUnit::Milliseconds,
+        )
+        .map_err(sandbox_err)?;
         let h = self.0.clone();
         blocking(env, move || {
             h.wait_for_notification(charge_code.as_deref(), count, accepted, t)
@@ -315,10 +328,14 @@ impl NativeSandbox {
         env: &'env Env,
         #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
         states: Vec<String>,
-        timeout_ms: Option<f64>,
+        #[napi(ts_arg_type = "number | undefined | null")] timeout_ms: Option<Arg<TimeoutMs, f64>>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        let t = kit::timeout("timeoutMs", timeout_ms, kit::TimeUnit::Milliseconds)
-            .map_err(sandbox_err)?;
+        let t = kit::timeout(
+            "timeoutMs",
+            timeout_ms.map(|t| t.0),
+            kit::TimeUnit::Milliseconds,
+        )
+        .map_err(sandbox_err)?;
         let h = self.0.clone();
         blocking(env, move || {
             h.wait_for_state(&charge_code, &states, t)

@@ -44,13 +44,7 @@ impl<'py> Args<'_, 'py> {
 
     /// An optional `bool`.
     pub fn opt_flag(&self, name: &str) -> PyResult<Option<bool>> {
-        self.get(name)?
-            .map(|v| {
-                v.cast::<PyBool>().map(|b| b.is_true()).map_err(|_| {
-                    type_error(name, &format!("expected a bool, got {}", type_name(&v)))
-                })
-            })
-            .transpose()
+        self.get(name)?.map(|v| flag(&v, name)).transpose()
     }
 
     /// Money: exactly one of `name` (yuan: `Decimal`, `str` or `int`) and `{name}_fen`.
@@ -143,15 +137,7 @@ impl<'py> Args<'_, 'py> {
 
     /// A list (or tuple, or other iterable but a `str`) of `str`s.
     pub fn texts(&self, name: &str, what: &str) -> PyResult<Option<Vec<String>>> {
-        let Some(v) = self.get(name)? else {
-            return Ok(None);
-        };
-        let texts = items(&v, name, what)?.enumerate().map(|(i, item)| {
-            let item = item?;
-            item.extract::<String>()
-                .map_err(|_| not_text(&item, &format!("{name}[{i}]"), "a str"))
-        });
-        texts.collect::<PyResult<Vec<_>>>().map(Some)
+        self.get(name)?.map(|v| texts(&v, name, what)).transpose()
     }
 
     /// A mapping of `str` to `str`, as pairs in its order.
@@ -183,6 +169,25 @@ impl<'py> Args<'_, 'py> {
             .map(|(i, g)| goods_item(&g?, &format!("{name}[{i}]")))
             .collect()
     }
+}
+
+/// A `bool` (not an `int`), a `TypeError` naming `name` otherwise.
+pub fn flag(v: &Bound<'_, PyAny>, name: &str) -> PyResult<bool> {
+    v.cast::<PyBool>()
+        .map(|b| b.is_true())
+        .map_err(|_| type_error(name, &format!("expected a bool, got {}", type_name(v))))
+}
+
+/// A list (or tuple, or other iterable but a `str`) of `str`s; an item is named `name[i]`.
+pub fn texts(v: &Bound<'_, PyAny>, name: &str, what: &str) -> PyResult<Vec<String>> {
+    items(v, name, what)?
+        .enumerate()
+        .map(|(i, item)| {
+            let item = item?;
+            item.extract::<String>()
+                .map_err(|_| not_text(&item, &format!("{name}[{i}]"), "a str"))
+        })
+        .collect()
 }
 
 /// The items of a list argument: any iterable but a `str`, `bytes` or `dict` (whose iteration
@@ -317,7 +322,28 @@ arg_names!(
     Ciphertext = "ciphertext",
     Query = "query",
     Id = "id",
+    Rules = "rules",
+    Value = "value",
+    States = "states",
 );
+
+/// A list of `str`s named `N` (any iterable but a `str`, `bytes` or `dict`); an item's error
+/// names it (`rules[1]`).
+pub struct Texts<N>(Vec<String>, std::marker::PhantomData<N>);
+
+impl<N> std::ops::Deref for Texts<N> {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl<'a, 'py, N: ArgName> FromPyObject<'a, 'py> for Texts<N> {
+    type Error = PyErr;
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        texts(&obj, N::NAME, "a list of str").map(|v| Texts(v, std::marker::PhantomData))
+    }
+}
 
 /// A `str` argument named `N`: a wrong type is `TypeError("key: expected a str, got int")`
 /// (pyo3's own message names no argument).

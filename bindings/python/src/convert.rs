@@ -240,7 +240,11 @@ fn outcome_statuses() -> PyResult<Vec<(String, String)>> {
 /// The canonical wire text of `raw` read as the core enum `enum_name` (lenient: `"1.0"` → `"1"`,
 /// `"sucess"` → `"SUCCESS"`); unknown codes come back unchanged.
 #[pyfunction]
-pub fn _normalize_enum(py: Python<'_>, enum_name: String, raw: String) -> PyResult<String> {
+pub fn _normalize_enum(
+    py: Python<'_>,
+    enum_name: String,
+    raw: crate::args::Text<crate::args::Value>,
+) -> PyResult<String> {
     sosopay::enums::normalize_wire(&enum_name, &raw).ok_or_else(|| not_an_enum(py, &enum_name))
 }
 

@@ -10,8 +10,11 @@ use pyo3::types::PyDict;
 use sosopay_sandbox::kit::{self, KitOptions, SandboxHandle};
 use sosopay_sandbox::SandboxError;
 
-use crate::args::{int, number, text, Args, BusiCode, ChargeCode, Key, Text};
+use crate::args::{
+    flag, int, number, text, Args, BusiCode, ChargeCode, Key, Rules, States, Text, Texts,
+};
 use crate::convert::json_to_py;
+use crate::convert::whole_from_py;
 
 create_exception!(
     _native,
@@ -139,7 +142,7 @@ impl PySandbox {
 
     /// Adds fault rules (`"preOrder:drop_reply:1"`, `"query:delay:0.5:2000"`, ...) to those in
     /// force (the seed stays).
-    fn add_faults(&self, rules: Vec<String>) -> PyResult<()> {
+    fn add_faults(&self, rules: Texts<Rules>) -> PyResult<()> {
         self.0.add_faults(&rules).map_err(sandbox_err)
     }
 
@@ -180,7 +183,11 @@ impl PySandbox {
 
     /// Replaces the fault rules (strings `op:kind:prob[:param]`), and the seed if given.
     #[pyo3(signature = (rules, seed = None))]
-    fn set_faults(&self, rules: Vec<String>, seed: Option<u64>) -> PyResult<()> {
+    fn set_faults(&self, rules: Texts<Rules>, seed: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let seed = seed
+            .filter(|s| !s.is_none())
+            .map(|s| whole_from_py(s, "seed", u64::MAX))
+            .transpose()?;
         self.0.set_faults(&rules, seed).map_err(sandbox_err)
     }
 
@@ -196,11 +203,12 @@ impl PySandbox {
     fn wait_for_notifications<'py>(
         &self,
         py: Python<'py>,
-        charge_code: Option<String>,
+        charge_code: Option<Text<ChargeCode>>,
         count: &Bound<'py, PyAny>,
-        accepted: bool,
+        accepted: &Bound<'py, PyAny>,
         timeout: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let accepted = flag(accepted, "accepted")?;
         let count = u32::try_from(int(count, "count")?).map_err(|_| {
             PyValueError::new_err(format!("count: {count} is not from 0 to 2^32 - 1"))
         })?;
@@ -226,7 +234,7 @@ impl PySandbox {
         &self,
         py: Python<'py>,
         charge_code: Text<ChargeCode>,
-        states: Vec<String>,
+        states: Texts<States>,
         timeout: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let t = kit::timeout(
