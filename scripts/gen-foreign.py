@@ -2388,6 +2388,39 @@ class KitSettings:
         return [(path, replace_region(path, self.begin, self.end, gens[r], done.get(path))) for r, path in paths.items()]
 
 
+class PythonPlainEnums:
+    """The core's enums that have no wire text (`OutcomeStatus`, `Delivery`, `Environment`) as
+    Python `str` enums, in a marked region of python/sosopay/enums.py: a member per variant
+    (`IN_PROGRESS`), its value the variant's snake_case name (the serde form), its doc and the
+    class's doc the core's. A Python-only extra of an enum is in EXTRAS."""
+
+    out = ROOT / "python/sosopay/enums.py"
+    begin = "# --- generated from core/src (scripts/gen-foreign.py, PythonPlainEnums)\n"
+    end = "# --- end of generated\n"
+    enums = [("core/src/flows.rs", "OutcomeStatus"), ("core/src/notify.rs", "Delivery"), ("core/src/client.rs", "Environment")]
+    extras = {"Delivery": '    @property\n    def http_status(self) -> int:\n        """The HTTP status to answer the gateway with (the core\'s table)."""\n'
+                          '        return _native.webhook_answer(self.name.title().replace("_", ""))[0]\n\n'
+                          '    @property\n    def answer(self) -> str:\n        """The body to answer the gateway with: ``"SUCCESS"`` or ``"BUSY"`` (the core\'s table)."""\n'
+                          '        return _native.webhook_answer(self.name.title().replace("_", ""))[1]\n\n'}
+
+    def generate(self) -> str:
+        out = []
+        for path, name in self.enums:
+            text = (ROOT / path).read_text(encoding="utf-8")
+            m = re.search(r"((?:^///[^\n]*\n)+)(?:#\[[^\n]*\]\n)*pub enum %s \{\n(.*?)^\}" % name, text, re.S | re.M)
+            if not m:
+                raise SystemExit(f"gen-foreign: no documented enum {name} in {path}")
+            out.append(f'\n\nclass {name}(str, Enum):\n    """{rst(" ".join(docs(m.group(1))))}"""\n\n')
+            for vdoc, variant in re.findall(r"((?:    ///[^\n]*\n)+)    (\w+),\n", m.group(2)):
+                out += [f"    #: {rst(line)}\n" for line in docs(vdoc.replace("    ///", "///"))]
+                out.append(f'    {snake(variant).upper()} = "{snake(variant)}"\n')
+            out.append("\n" + self.extras.get(name, "") + "    def __str__(self) -> str:\n        return str(self.value)\n")
+        return "".join(out) + "\n\n"
+
+    def targets(self) -> List[Tuple[Path, str]]:
+        return [(self.out, replace_region(self.out, self.begin, self.end, self.generate()))]
+
+
 def rustfmt(text: str) -> str:
     """`text` as `cargo fmt` leaves it (the workspace's edition and settings)."""
     import subprocess
@@ -2604,6 +2637,7 @@ def main() -> int:
     outputs += ClientSettings().targets()
     outputs += UniffiMirrors().targets()
     outputs += Signatures().targets()
+    outputs += PythonPlainEnums().targets()
     outputs += KitSettings().targets(KitMethods().targets())
     ops = Operations().targets(outputs)
     outputs = [(path, text) for path, text in outputs if path not in {p for p, _ in ops}] + ops

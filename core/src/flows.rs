@@ -276,7 +276,7 @@ impl FlowControl {
     }
 }
 
-/// How a flow ended.
+/// How a payment flow (`micropay_and_wait`, `wait_for_payment`) ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeStatus {

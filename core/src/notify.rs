@@ -360,14 +360,14 @@ impl IdempotencyStore for MemoryIdempotencyStore {
     }
 }
 
-/// What happened to one delivery.
+/// What happened to one notification delivery in `process_once`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Delivery {
-    /// Processed now.
+    /// Processed now: answer HTTP 200.
     Processed,
-    /// Already processed before: a duplicate.
+    /// Already processed before (the gateway repeats notifications): answer HTTP 200.
     Duplicate,
-    /// Another delivery of it is being processed right now.
+    /// Another delivery of it is being processed right now: answer 503 so the gateway retries.
     InProgress,
 }
 

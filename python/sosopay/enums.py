@@ -202,25 +202,29 @@ class SerType(_WireEnum):
 # --- end of generated
 
 
+# --- generated from core/src (scripts/gen-foreign.py, PythonPlainEnums)
+
+
 class OutcomeStatus(str, Enum):
     """How a payment flow (``micropay_and_wait``, ``wait_for_payment``) ended."""
 
-    #: The customer paid.
+    #: The customer paid (the order is in a paid state: 1, or 4, 5, 8, 9 after refunds).
     PAID = "paid"
-    #: The payment definitely did not happen: declined, closed (state 6), never sent, or refused
-    #: by the gateway with a definite failure code.
+    #: The payment did not happen and no money moved: declined, closed (state 6), never
+    #: sent, or refused by the gateway with a definite failure code.
     FAILED = "failed"
-    #: The order was cancelled (state 2: by the flow at the deadline, or by the gateway).
+    #: The order was cancelled (state 2: by us at the deadline, or by the gateway); if it had
+    #: been paid meanwhile, the cancel reversed it.
     CANCELLED = "cancelled"
     #: ``wait_for_payment`` only: the deadline passed and the order still awaits payment.
     PENDING = "pending"
     #: Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
-    #: request possibly still in transit): query the charge code later before doing anything
-    #: else; never re-pay with a new charge code before that.
+    #: request possibly still in transit): query ``charge_code`` later before doing anything
+    #: else; never charge the customer again under a new charge code before that.
     UNRESOLVED = "unresolved"
     #: The charge code belongs to another payment (another amount, customer code, channel or
-    #: ``merchant_para``). That order was left untouched; this payment did not happen under
-    #: this code.
+    #: ``MERCHANTPARA``). That order was left untouched; this payment did not happen under this
+    #: code.
     CONFLICT = "conflict"
 
     def __str__(self) -> str:
@@ -234,24 +238,35 @@ class Delivery(str, Enum):
     PROCESSED = "processed"
     #: Already processed before (the gateway repeats notifications): answer HTTP 200.
     DUPLICATE = "duplicate"
-    #: Another delivery is being processed right now: answer 503 so the gateway retries.
+    #: Another delivery of it is being processed right now: answer 503 so the gateway retries.
     IN_PROGRESS = "in_progress"
 
     @property
     def http_status(self) -> int:
-        """The HTTP status to answer the gateway with."""
+        """The HTTP status to answer the gateway with (the core's table)."""
         return _native.webhook_answer(self.name.title().replace("_", ""))[0]
+
+    @property
+    def answer(self) -> str:
+        """The body to answer the gateway with: ``"SUCCESS"`` or ``"BUSY"`` (the core's table)."""
+        return _native.webhook_answer(self.name.title().replace("_", ""))[1]
 
     def __str__(self) -> str:
         return str(self.value)
 
 
 class Environment(str, Enum):
-    """The gateway's published environments (``Client(environment=...)``)."""
+    """The gateway's published environments."""
 
+    #: Production over HTTPS (recommended).
     PRODUCTION = "production"
+    #: Production over plain HTTP (use ``encrypt``).
     PRODUCTION_HTTP = "production_http"
+    #: The vendor's UAT / test environment.
     UAT = "uat"
 
     def __str__(self) -> str:
         return str(self.value)
+
+
+# --- end of generated

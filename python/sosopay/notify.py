@@ -139,11 +139,7 @@ def handle_notification(
         return _result("StoreUnavailable", None, n, e)
     except Exception as e:  # the handler's (the claim was released)
         return _result("Failed", None, n, e)
-    return _result(_OUTCOME[delivery], delivery, n, None)
-
-
-#: The core's name of each outcome of process_once.
-_OUTCOME = {Delivery.PROCESSED: "Processed", Delivery.DUPLICATE: "Duplicate", Delivery.IN_PROGRESS: "InProgress"}
+    return WebhookResult(delivery.http_status, delivery.answer, delivery, n, None)
 
 
 def _result(

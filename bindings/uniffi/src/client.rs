@@ -124,7 +124,7 @@ impl From<ReplyFormat> for sosopay::codec::Format {
     }
 }
 
-/// How a flow ended.
+/// How a payment flow (`micropayAndWait`, `waitForPayment`) ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum OutcomeStatus {
     /// The customer paid (the order is in a paid state: 1, or 4, 5, 8, 9 after refunds).

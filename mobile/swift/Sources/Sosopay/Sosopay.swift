@@ -6196,7 +6196,7 @@ public func FfiConverterTypeOrderState_lower(_ value: OrderState) -> RustBuffer 
 
 
 /**
- * How a flow ended.
+ * How a payment flow (`micropayAndWait`, `waitForPayment`) ended.
  */
 
 public enum OutcomeStatus: Equatable, Hashable {

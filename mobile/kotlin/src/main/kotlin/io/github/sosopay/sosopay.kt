@@ -8010,7 +8010,7 @@ public object FfiConverterTypeOrderState : FfiConverterRustBuffer<OrderState>{
 
 
 /**
- * How a flow ended.
+ * How a payment flow (`micropayAndWait`, `waitForPayment`) ended.
  */
 
 enum class OutcomeStatus {
