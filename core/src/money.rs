@@ -45,6 +45,39 @@ impl Amount {
         Self::from_fen_named(fen as u64, field)
     }
 
+    /// From fen given as a double, as JavaScript numbers are: a whole number from 0 to
+    /// [`Amount::MAX_FEN`]; `1.5`, `NaN`, a negative or a larger number is refused naming
+    /// `field`, never truncated or saturated.
+    pub fn from_fen_f64_named(fen: f64, field: &str) -> Result<Self> {
+        if !fen.is_finite() || fen.fract() != 0.0 {
+            Err(Error::validation(
+                field,
+                format!("{fen} is not a whole number of fen"),
+            ))
+        } else if fen < 0.0 {
+            Err(Error::validation(field, format!("{fen} fen is negative")))
+        } else if fen > Self::MAX_FEN as f64 {
+            Err(Error::validation(
+                field,
+                format!("{fen} fen is above the maximum of {} fen", Self::MAX_FEN),
+            ))
+        } else {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            Ok(Amount(fen as u64))
+        }
+    }
+
+    /// The error when a caller, in a runtime where an amount is given either in yuan
+    /// (`field`) or in integer fen (`fen_field`), gave both (`both`) or neither of them.
+    pub fn unit_error(field: &str, fen_field: &str, both: bool) -> Error {
+        let reason = if both {
+            format!("give {field} (yuan) or {fen_field} (integer fen), not both")
+        } else {
+            format!("is required: give {field} (yuan, like \"0.01\") or {fen_field} (integer fen)")
+        };
+        Error::validation(field, reason)
+    }
+
     /// The amount in fen.
     pub fn fen(self) -> u64 {
         self.0

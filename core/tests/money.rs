@@ -248,3 +248,49 @@ fn serializes_as_integer_fen() {
     assert!(Amount::ZERO.is_zero());
     assert_eq!(Amount::default(), Amount::ZERO);
 }
+
+#[test]
+fn fen_from_a_double_is_whole_in_range_or_refused_naming_the_field() {
+    assert_eq!(
+        Amount::from_fen_f64_named(150.0, "amountFen")
+            .expect("whole")
+            .fen(),
+        150
+    );
+    assert_eq!(
+        Amount::from_fen_f64_named(9_007_199_254_740_991.0, "amountFen")
+            .expect("max")
+            .fen(),
+        Amount::MAX_FEN
+    );
+    for (bad, says) in [
+        (1.5, "not a whole number"),
+        (f64::NAN, "not a whole number"),
+        (f64::INFINITY, "not a whole number"),
+        (-1.0, "negative"),
+        (9_007_199_254_740_992.0, "above the maximum"),
+        (1e300, "above the maximum"),
+    ] {
+        match Amount::from_fen_f64_named(bad, "priceFen") {
+            Err(sosopay::Error::Validation { field, reason }) => {
+                assert_eq!(field, "priceFen");
+                assert!(reason.contains(says), "{bad}: {reason}");
+            }
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn an_amount_in_yuan_or_fen_names_both_when_both_or_neither_were_given() {
+    let both = Amount::unit_error("amount", "amountFen", true).to_string();
+    assert!(
+        both.contains("amount") && both.contains("amountFen") && both.contains("not both"),
+        "{both}"
+    );
+    let neither = Amount::unit_error("amount", "amount_fen", false).to_string();
+    assert!(
+        neither.contains("is required") && neither.contains("amount_fen"),
+        "{neither}"
+    );
+}

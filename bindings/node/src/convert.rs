@@ -132,24 +132,7 @@ pub type FenInput = Either<f64, BigInt>;
 
 fn fen_from_js(v: &FenInput, field: &str) -> Result<Amount, Error> {
     match v {
-        Either::A(n) => {
-            if !n.is_finite() || n.fract() != 0.0 {
-                return Err(validation(
-                    field,
-                    format!("{n} is not a whole number of fen"),
-                ));
-            }
-            if *n < 0.0 {
-                return Err(validation(field, format!("{n} fen is negative")));
-            }
-            if *n > Amount::MAX_FEN as f64 {
-                return Err(validation(
-                    field,
-                    format!("{n} is above the maximum of {} fen", Amount::MAX_FEN),
-                ));
-            }
-            Amount::from_fen_named(*n as u64, field)
-        }
+        Either::A(n) => Amount::from_fen_f64_named(*n, field),
         Either::B(b) => {
             let (negative, value, lossless) = b.get_u64();
             if negative {
@@ -185,16 +168,7 @@ pub fn amount(
     match (yuan, fen) {
         (Some(y), None) => yuan_from_js(y, field, fen_field),
         (None, Some(f)) => fen_from_js(f, fen_field),
-        (Some(_), Some(_)) => Err(validation(
-            field,
-            format!("give {field} (yuan text) or {fen_field} (integer fen), not both"),
-        )),
-        (None, None) => Err(validation(
-            field,
-            format!(
-                "is required: give {field} (yuan text like \"0.01\") or {fen_field} (integer fen)"
-            ),
-        )),
+        (y, _) => Err(Amount::unit_error(field, fen_field, y.is_some())),
     }
 }
 

@@ -122,19 +122,11 @@ pub fn amount_arg(
 ) -> PyResult<Amount> {
     let yuan = yuan.filter(|v| !v.is_none());
     let fen = fen.filter(|v| !v.is_none());
+    let fen_field = format!("{field}_fen");
     match (yuan, fen) {
         (Some(y), None) => yuan_from_py(y, field),
-        (None, Some(f)) => fen_from_py(f, &format!("{field}_fen")),
-        (Some(_), Some(_)) => Err(validation(
-            py,
-            field,
-            format!("give either {field} (yuan) or {field}_fen, not both"),
-        )),
-        (None, None) => Err(validation(
-            py,
-            field,
-            format!("is required (yuan as {field}=\"0.01\", or {field}_fen=1)"),
-        )),
+        (None, Some(f)) => fen_from_py(f, &fen_field),
+        (y, _) => Err(Amount::unit_error(field, &fen_field, y.is_some())).or_py(py),
     }
 }
 

@@ -13,14 +13,13 @@ pub fn key(py: Python<'_>, key: &str) -> PyResult<MerchantKey> {
     MerchantKey::new(key).or_py(py)
 }
 
-fn bytes_arg<'a>(v: &'a Bound<'_, PyAny>, field: &str) -> PyResult<std::borrow::Cow<'a, [u8]>> {
+/// The bytes of a `str` (as UTF-8) or `bytes` argument named `field`.
+pub fn bytes_arg(v: &Bound<'_, PyAny>, field: &str) -> PyResult<Vec<u8>> {
     if let Ok(s) = v.cast::<PyString>() {
-        return Ok(std::borrow::Cow::Owned(
-            crate::args::text_of(s, field)?.into_owned().into_bytes(),
-        ));
+        return Ok(crate::args::text_of(s, field)?.into_owned().into_bytes());
     }
     if let Ok(b) = v.cast::<PyBytes>() {
-        return Ok(std::borrow::Cow::Owned(b.as_bytes().to_vec()));
+        return Ok(b.as_bytes().to_vec());
     }
     Err(type_error(field, "expected str or bytes"))
 }

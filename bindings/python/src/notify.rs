@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::types::PyDict;
 use sosopay::models::Notification;
 use sosopay::notify::{self, Claim, Delivery, IdempotencyStore, WebhookOutcome};
 use sosopay::units::TimeUnit;
@@ -14,20 +14,7 @@ use sosopay::{Error, MemoryIdempotencyStore, NotificationVerifier};
 use crate::args::{Id, Key, Query, Text};
 use crate::convert::{to_py_dict, whole_from_py};
 use crate::envelope::key;
-use crate::errors::{type_error, OrPyErr};
-
-fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
-    if let Ok(b) = body.cast::<PyBytes>() {
-        return Ok(b.as_bytes().to_vec());
-    }
-    if let Ok(s) = body.cast::<PyString>() {
-        return Ok(crate::args::text_of(s, "body")?.into_owned().into_bytes());
-    }
-    Err(type_error(
-        "body",
-        "expected the raw request body as bytes or str",
-    ))
-}
+use crate::errors::OrPyErr;
 
 fn max_age_arg(py: Python<'_>, max_age: Option<&Bound<'_, PyAny>>) -> PyResult<Duration> {
     match max_age.filter(|v| !v.is_none()) {
@@ -86,7 +73,7 @@ impl PyVerifier {
             Some(v) => Some(whole_from_py(v, "now_ms", u64::MAX)?),
             None => None,
         };
-        let body = body_bytes(body)?;
+        let body = crate::envelope::bytes_arg(body, "body")?;
         let n = match now_ms {
             Some(now) => self.inner.parse_at(&query, &body, now),
             None => self.inner.parse(&query, &body),
@@ -114,7 +101,7 @@ pub fn parse_notification(
     max_age: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyNotification> {
     let k = self::key(py, &key)?;
-    let body = body_bytes(body)?;
+    let body = crate::envelope::bytes_arg(body, "body")?;
     let n =
         notify::parse_notification(&k, &query, &body, Some(max_age_arg(py, max_age)?)).or_py(py)?;
     Ok(PyNotification { inner: n })
