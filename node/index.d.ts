@@ -874,6 +874,12 @@ export interface PaymentOutcomeFields {
   queries: number
 }
 
+/**
+ * Whether a PostgreSQL error (its SQLSTATE `code`, `null` when it has none) means the server
+ * could not serve now: the core's `stores::postgres_unavailable`.
+ */
+export declare function postgresUnavailable(code?: string | undefined | null): boolean
+
 /** `QUERY_RESP` (§7.2). */
 export interface QueryReply {
   /** `RESULT.CODE` (`"SUCCESS"`, or a code a call resolves with rather than rejects). */

@@ -851,6 +851,7 @@ module.exports.knownValues = nativeBinding.knownValues
 module.exports.leaseLostWarning = nativeBinding.leaseLostWarning
 module.exports.orderState = nativeBinding.orderState
 module.exports.parseNotification = nativeBinding.parseNotification
+module.exports.postgresUnavailable = nativeBinding.postgresUnavailable
 module.exports.signBody = nativeBinding.signBody
 module.exports.signCancel = nativeBinding.signCancel
 module.exports.signQuery = nativeBinding.signQuery

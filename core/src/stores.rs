@@ -244,6 +244,24 @@ impl StoreRetry {
     }
 }
 
+/// Whether a PostgreSQL error is the server's or the network's state rather than the
+/// statement's fault, so that the store tries again when [`StoreRetry`] says and then answers
+/// the gateway 503: no SQLSTATE at all (a network or pool error, a closed connection), or
+/// class 08 (connection exception), 40 (serialization failure, deadlock), 53 (insufficient
+/// resources), 57 (shutdown, crash, starting up), 58 (system error), or 55P03 (lock not
+/// available). Python's and Node's PostgreSQL stores both ask this.
+pub fn postgres_unavailable(sqlstate: Option<&str>) -> bool {
+    match sqlstate {
+        None => true,
+        Some(code) => {
+            code == "55P03"
+                || ["08", "40", "53", "57", "58"]
+                    .iter()
+                    .any(|class| code.len() == 5 && code.starts_with(class))
+        }
+    }
+}
+
 /// A store's lease or retention (`field` names it as the caller spells it): a finite number of
 /// seconds above 0.
 pub fn store_duration(field: &str, seconds: f64) -> Result<Duration> {
@@ -269,6 +287,26 @@ pub fn lease_lost_warning(id: &str, lease: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_errors_of_the_server_state_are_unavailable_and_statement_errors_are_not() {
+        for code in [
+            None,
+            Some("08006"),
+            Some("40001"),
+            Some("40P01"),
+            Some("53300"),
+            Some("53200"),
+            Some("57P01"),
+            Some("58030"),
+            Some("55P03"),
+        ] {
+            assert!(postgres_unavailable(code), "{code:?}");
+        }
+        for code in ["42P01", "23505", "22P02", "55000", "0800", "XX000"] {
+            assert!(!postgres_unavailable(Some(code)), "{code}");
+        }
+    }
 
     #[test]
     fn parameters_appear_in_order_so_format_placeholders_mean_the_same() {

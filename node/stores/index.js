@@ -345,11 +345,9 @@ class PostgresIdempotencyStore extends LeasedIdempotencyStore {
 
   _isUnavailable(e) {
     if (e instanceof StoreUnavailableError) return true
+    // The core's rule: by the SQLSTATE; none at all is a network or pool error.
     const code = e && e.code
-    // SQLSTATE class 08 (connection exception), 57P01-57P03 (shutdown, crash, starting up),
-    // 53300 (too many connections); no SQLSTATE at all: a network or pool error.
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return /^(08|57P0|53300)/.test(code)
-    return true
+    return native.postgresUnavailable(typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : null)
   }
 
   /** Ends the pool the store made (a pool given is left to its owner). */

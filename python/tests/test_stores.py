@@ -303,3 +303,20 @@ def test_schema_is_the_same_file_in_both_packages() -> None:
     py = (REPO / "python" / "sosopay" / "stores" / "schema.sql").read_text()
     node = Path(REPO / "node" / "stores" / "schema.sql").read_text()
     assert py == node
+
+
+def test_which_postgres_errors_count_as_unavailable_is_the_cores_rule() -> None:
+    """The same SQLSTATEs as Node's store (the core's ``stores::postgres_unavailable``)."""
+    import psycopg
+    import psycopg.errors
+
+    from sosopay._native import _postgres_unavailable
+    from sosopay.stores._postgres import _Source
+
+    source = _Source("postgresql://127.0.0.1:9/none", 1.0)
+    for code, unavailable in [("08006", True), ("40001", True), ("53300", True), ("57P01", True),
+                              ("55P03", True), ("42P01", False), ("23505", False)]:
+        assert source.unavailable(psycopg.errors.lookup(code)()) is unavailable, code
+        assert _postgres_unavailable(code) is unavailable, code
+    assert source.unavailable(psycopg.OperationalError("connection refused"))  # no SQLSTATE
+    assert not source.unavailable(ValueError("not a database error"))

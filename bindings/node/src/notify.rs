@@ -264,6 +264,13 @@ pub fn store_duration_ms(
     Ok(d.as_secs_f64() * 1000.0)
 }
 
+/// Whether a PostgreSQL error (its SQLSTATE `code`, `null` when it has none) means the server
+/// could not serve now: the core's `stores::postgres_unavailable`.
+#[napi(js_name = "postgresUnavailable")]
+pub fn postgres_unavailable(code: Option<String>) -> bool {
+    sosopay::stores::postgres_unavailable(code.as_deref())
+}
+
 /// What a store warns when `complete` found that the claim on `id` had outlived its lease.
 #[napi(js_name = "leaseLostWarning")]
 pub fn lease_lost_warning(id: String, lease_ms: f64) -> String {

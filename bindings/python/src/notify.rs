@@ -320,6 +320,14 @@ pub fn _store_duration(py: Python<'_>, field: &str, seconds: &Bound<'_, PyAny>) 
         .as_secs_f64())
 }
 
+/// Whether a PostgreSQL error (its SQLSTATE, `None` when it has none) means the server could
+/// not serve now: the core's `stores::postgres_unavailable`.
+#[pyfunction]
+#[pyo3(signature = (sqlstate))]
+pub fn _postgres_unavailable(sqlstate: Option<&str>) -> bool {
+    sosopay::stores::postgres_unavailable(sqlstate)
+}
+
 /// What a store logs when `complete` found that the claim on `id` had outlived its lease.
 #[pyfunction]
 pub fn _lease_lost_warning(id: &str, lease: f64) -> String {

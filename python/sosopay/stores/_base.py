@@ -24,7 +24,7 @@ import logging
 import secrets
 import threading
 import time
-from typing import Callable, Dict, Optional, Tuple, Type, TypeVar
+from typing import Callable, Dict, Optional, Tuple, TypeVar
 
 __all__ = [
     "Claim",
@@ -86,8 +86,9 @@ class LeasedIdempotencyStore:
     used then.
     """
 
-    #: The errors that mean "the server could not be reached" for this backend.
-    _unavailable: Tuple[Type[BaseException], ...] = ()
+    def _is_unavailable(self, e: Exception) -> bool:
+        """Whether ``e`` means the server could not be reached (or cannot serve now)."""
+        return False
 
     def __init__(self, *, lease: float = DEFAULT_LEASE, retention: float = DEFAULT_RETENTION) -> None:
         self.lease = _store_duration("lease", lease)
@@ -176,7 +177,9 @@ class LeasedIdempotencyStore:
         while True:
             try:
                 return op()
-            except self._unavailable as e:
+            except Exception as e:
+                if not self._is_unavailable(e):
+                    raise
                 self._reset()
                 wait = retry.after_failure()
                 if wait is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type, TypeVar, Union
 
-from .._native import _store_wire
+from .._native import _postgres_unavailable, _store_wire
 from ._base import _BEGIN_TRIES, _WIRE, DEFAULT_LEASE, DEFAULT_RETENTION, LeasedIdempotencyStore
 
 __all__ = ["PostgresIdempotencyStore", "apply_schema", "schema_sql", "DEFAULT_TABLE"]
@@ -33,22 +33,31 @@ class _Source:
         self.lock = threading.Lock()
         self.idle: List[Any] = []  # autocommit connections to reuse (conninfo strings)
         self.max_idle = max_idle
-        self.errors: Tuple[Type[BaseException], ...] = ()
-        if isinstance(source, str) or hasattr(source, "connection") or hasattr(source, "raw_connection"):
-            import psycopg
-
-            self.errors = (psycopg.OperationalError, psycopg.InterfaceError)
-        else:
+        if not (isinstance(source, str) or hasattr(source, "connection") or hasattr(source, "raw_connection")):
             raise TypeError(
                 "PostgresIdempotencyStore: give a conninfo/URL string, a psycopg_pool.ConnectionPool or an SQLAlchemy Engine"
             )
+        import psycopg
+
+        self.psycopg_error: Type[BaseException] = psycopg.Error
+        #: Errors that wrap the driver's (SQLAlchemy's ``DBAPIError``: the driver's is ``orig``).
+        self.wrappers: Tuple[Type[BaseException], ...] = ()
         if hasattr(source, "raw_connection"):
             try:
                 import sqlalchemy.exc
 
-                self.errors += (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+                self.wrappers = (sqlalchemy.exc.DBAPIError,)
             except ImportError:  # pragma: no cover - an Engine without SQLAlchemy installed
                 pass
+
+    def unavailable(self, e: BaseException) -> bool:
+        """Whether ``e`` means the server could not serve now: the core's rule, by the SQLSTATE
+        (none at all for a connection the driver found broken, or a pool that gave none)."""
+        if isinstance(e, self.wrappers):
+            e = getattr(e, "orig", None) or e
+        if isinstance(e, self.psycopg_error):
+            return _postgres_unavailable(getattr(e, "sqlstate", None))
+        return False
 
     def run(self, fn: Callable[[Any], T]) -> T:
         src = self.source
@@ -82,11 +91,12 @@ class _Source:
                     cur.close()
                 raw.commit()
                 return r
-            except self.errors:
-                try:
-                    raw.invalidate()
-                except Exception:  # pragma: no cover
-                    pass
+            except Exception as e:
+                if self.unavailable(e):
+                    try:
+                        raw.invalidate()
+                    except Exception:  # pragma: no cover
+                        pass
                 raise
             finally:
                 raw.close()
@@ -131,7 +141,9 @@ class PostgresIdempotencyStore(LeasedIdempotencyStore):
         self._sql: Dict[str, str] = _store_wire(table)["statements"]
         self.table = table
         self._source = _Source(connection, connect_timeout, max_idle)
-        self._unavailable = self._source.errors
+
+    def _is_unavailable(self, e: Exception) -> bool:
+        return self._source.unavailable(e)
 
     def _begin(self, id: str, token: str) -> str:
         def step(cur: Any) -> Optional[str]:

@@ -58,9 +58,12 @@ class RedisIdempotencyStore(LeasedIdempotencyStore):
             client = redis.Redis.from_url(client, socket_timeout=5, socket_connect_timeout=5)
         self.client: Any = client
         self.prefix = prefix
-        self._unavailable = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+        self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         self._complete_script: Any = self.client.register_script(COMPLETE_LUA)
         self._abandon_script: Any = self.client.register_script(ABANDON_LUA)
+
+    def _is_unavailable(self, e: Exception) -> bool:
+        return isinstance(e, self._errors)
 
     def key(self, id: str) -> str:
         """The Redis key of ``id``'s record."""
