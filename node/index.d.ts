@@ -900,6 +900,12 @@ export interface QueryRequest {
   serType?: SerType | `${number}`
 }
 
+/**
+ * Whether a Redis error (a reply error's `message`, `null` for any other error) means the
+ * server could not serve now: the core's `stores::redis_unavailable`.
+ */
+export declare function redisUnavailable(message?: string | undefined | null): boolean
+
 /** `REFUND_RESP` (§6.4). */
 export interface RefundReply {
   /** `RESULT.CODE` (`"SUCCESS"`, or a code a call resolves with rather than rejects). */

@@ -852,6 +852,7 @@ module.exports.leaseLostWarning = nativeBinding.leaseLostWarning
 module.exports.orderState = nativeBinding.orderState
 module.exports.parseNotification = nativeBinding.parseNotification
 module.exports.postgresUnavailable = nativeBinding.postgresUnavailable
+module.exports.redisUnavailable = nativeBinding.redisUnavailable
 module.exports.signBody = nativeBinding.signBody
 module.exports.signCancel = nativeBinding.signCancel
 module.exports.signQuery = nativeBinding.signQuery

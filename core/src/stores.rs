@@ -262,6 +262,27 @@ pub fn postgres_unavailable(sqlstate: Option<&str>) -> bool {
     }
 }
 
+/// Whether a Redis error is the server's state rather than a fault of the command, so that the
+/// store tries again when [`StoreRetry`] says and then answers the gateway 503: not a reply
+/// of the server at all (`None`: a network error, a timeout), or a reply error (its message)
+/// whose code says the server cannot serve now: `LOADING`, `BUSY`, `MASTERDOWN`, `TRYAGAIN`,
+/// `READONLY` (a failover under way), `CLUSTERDOWN`. Python's and Node's Redis stores both ask
+/// this.
+pub fn redis_unavailable(reply_error: Option<&str>) -> bool {
+    const TRANSIENT: [&str; 6] = [
+        "LOADING",
+        "BUSY",
+        "MASTERDOWN",
+        "TRYAGAIN",
+        "READONLY",
+        "CLUSTERDOWN",
+    ];
+    reply_error.is_none_or(|message| {
+        let code = message.split_whitespace().next().unwrap_or("");
+        TRANSIENT.contains(&code)
+    })
+}
+
 /// A store's lease or retention (`field` names it as the caller spells it): a finite number of
 /// seconds above 0.
 pub fn store_duration(field: &str, seconds: f64) -> Result<Duration> {
@@ -287,6 +308,29 @@ pub fn lease_lost_warning(id: &str, lease: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redis_errors_of_the_server_state_are_unavailable_and_command_errors_are_not() {
+        assert!(redis_unavailable(None));
+        for m in [
+            "LOADING Redis is loading the dataset in memory",
+            "BUSY Redis is busy running a script",
+            "READONLY You can't write against a read only replica.",
+            "TRYAGAIN",
+            "MASTERDOWN Link with MASTER is down",
+        ] {
+            assert!(redis_unavailable(Some(m)), "{m}");
+        }
+        for m in [
+            "ERR unknown command",
+            "NOSCRIPT No matching script",
+            "WRONGTYPE Operation against a key",
+            "BUSYKEY Target key name already exists",
+            "",
+        ] {
+            assert!(!redis_unavailable(Some(m)), "{m}");
+        }
+    }
 
     #[test]
     fn postgres_errors_of_the_server_state_are_unavailable_and_statement_errors_are_not() {

@@ -217,6 +217,16 @@ test('which PostgreSQL errors count as unavailable is the core\'s rule (as in Py
   assert.equal(store._isUnavailable(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })), true)
 })
 
+test('which Redis errors count as unavailable is the core\'s rule (as in Python)', () => {
+  const store = new RedisIdempotencyStore({ url: 'redis://127.0.0.1:9' })
+  const reply = (message) => Object.assign(new Error(message), { name: 'ErrorReply' })
+  for (const [message, unavailable] of [['LOADING Redis is loading the dataset in memory', true], ['READONLY You can\'t write against a read only replica.', true],
+    ['BUSY Redis is busy running a script', true], ['ERR unknown command', false], ['NOSCRIPT No matching script', false]]) {
+    assert.equal(store._isUnavailable(reply(message)), unavailable, message)
+  }
+  assert.equal(store._isUnavailable(new Error('connect ECONNREFUSED')), true) // not a reply: the network
+})
+
 test('options are checked; the schema is the Python package\'s file; drivers load lazily', () => {
   assert.throws(() => new PostgresIdempotencyStore({ connectionString: 'postgresql://x@h/x', table: 'x; drop table y' }), sosopay.ValidationError)
   assert.throws(() => new RedisIdempotencyStore({ url: 'redis://h', leaseMs: 0 }), sosopay.ValidationError)

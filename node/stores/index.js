@@ -249,9 +249,10 @@ class RedisIdempotencyStore extends LeasedIdempotencyStore {
   _isUnavailable(e) {
     if (e instanceof StoreUnavailableError) return true
     const name = (e && (e.name || (e.constructor && e.constructor.name))) || ''
-    // A reply error is the server's answer (a bug, not an outage), except while it loads its data.
-    if (name === 'ReplyError' || name === 'ErrorReply') return /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN)/.test(String(e.message))
-    return true
+    // The core's rule: a reply error is the server's answer (a bug, not an outage) unless its
+    // code says the server cannot serve now; any other error is the network's.
+    const reply = name === 'ReplyError' || name === 'ErrorReply'
+    return native.redisUnavailable(reply ? String(e.message) : null)
   }
 
   /** Closes the client the store made (a client given is left to its owner). */

@@ -320,3 +320,23 @@ def test_which_postgres_errors_count_as_unavailable_is_the_cores_rule() -> None:
         assert _postgres_unavailable(code) is unavailable, code
     assert source.unavailable(psycopg.OperationalError("connection refused"))  # no SQLSTATE
     assert not source.unavailable(ValueError("not a database error"))
+
+
+def test_which_redis_errors_count_as_unavailable_is_the_cores_rule() -> None:
+    """The same reply codes as Node's store (the core's ``stores::redis_unavailable``)."""
+    import redis.exceptions
+    from redis._parsers.base import BaseParser
+
+    from sosopay.stores import RedisIdempotencyStore
+
+    store = RedisIdempotencyStore("redis://127.0.0.1:9/0")
+    for reply, unavailable in [("LOADING Redis is loading the dataset in memory", True),
+                               ("READONLY You can't write against a read only replica.", True),
+                               ("BUSY Redis is busy running a script", True), ("MASTERDOWN Link with MASTER is down", True),
+                               ("ERR unknown command 'X'", False), ("NOSCRIPT No matching script", False),
+                               ("WRONGTYPE Operation against a key", False)]:
+        error = BaseParser.parse_error(reply)  # type: ignore[no-untyped-call]
+        assert store._is_unavailable(error) is unavailable, reply
+    assert store._is_unavailable(redis.exceptions.ConnectionError("refused"))
+    assert store._is_unavailable(redis.exceptions.TimeoutError("slow"))
+    assert not store._is_unavailable(ValueError("not redis"))

@@ -271,6 +271,13 @@ pub fn postgres_unavailable(code: Option<String>) -> bool {
     sosopay::stores::postgres_unavailable(code.as_deref())
 }
 
+/// Whether a Redis error (a reply error's `message`, `null` for any other error) means the
+/// server could not serve now: the core's `stores::redis_unavailable`.
+#[napi(js_name = "redisUnavailable")]
+pub fn redis_unavailable(message: Option<String>) -> bool {
+    sosopay::stores::redis_unavailable(message.as_deref())
+}
+
 /// What a store warns when `complete` found that the claim on `id` had outlived its lease.
 #[napi(js_name = "leaseLostWarning")]
 pub fn lease_lost_warning(id: String, lease_ms: f64) -> String {

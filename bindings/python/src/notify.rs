@@ -328,6 +328,14 @@ pub fn _postgres_unavailable(sqlstate: Option<&str>) -> bool {
     sosopay::stores::postgres_unavailable(sqlstate)
 }
 
+/// Whether a Redis error (a reply error's message, `None` for any other error) means the server
+/// could not serve now: the core's `stores::redis_unavailable`.
+#[pyfunction]
+#[pyo3(signature = (reply_error))]
+pub fn _redis_unavailable(reply_error: Option<&str>) -> bool {
+    sosopay::stores::redis_unavailable(reply_error)
+}
+
 /// What a store logs when `complete` found that the claim on `id` had outlived its lease.
 #[pyfunction]
 pub fn _lease_lost_warning(id: &str, lease: f64) -> String {

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Optional, Union
 
+from .._native import _redis_unavailable
 from ._base import _BEGIN_TRIES, _WIRE, DEFAULT_LEASE, DEFAULT_RETENTION, LeasedIdempotencyStore
 
 if TYPE_CHECKING:
@@ -59,11 +60,19 @@ class RedisIdempotencyStore(LeasedIdempotencyStore):
         self.client: Any = client
         self.prefix = prefix
         self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+        self._reply_error = redis.exceptions.ResponseError
         self._complete_script: Any = self.client.register_script(COMPLETE_LUA)
         self._abandon_script: Any = self.client.register_script(ABANDON_LUA)
 
     def _is_unavailable(self, e: Exception) -> bool:
-        return isinstance(e, self._errors)
+        # The core's rule: a reply error unless its code says the server cannot serve now; the
+        # client's connection errors and timeouts are the network's.
+        if isinstance(e, self._errors):
+            return True
+        if not isinstance(e, self._reply_error):
+            return False
+        code = getattr(e, "status_code", None)  # redis-py strips the code from the message
+        return _redis_unavailable(f"{code} {e}" if code else str(e))
 
     def key(self, id: str) -> str:
         """The Redis key of ``id``'s record."""
