@@ -2356,7 +2356,7 @@ class KitSettings:
             if n in self.seconds:
                 conv.append(f"            {n}: o.{name}.map(|ms| ms / 1000.0),\n")
             elif ty == "u64":
-                conv.append(f"            {n}: o.{name}.map(|v| whole(\"{n}\", v)).transpose()?.unwrap_or(d.{n}),\n")
+                conv.append(f"            {n}: o.{name}.map(|v| whole(\"{n}\", v, u64::MAX)).transpose()?.unwrap_or(d.{n}),\n")
             elif ty.startswith("Vec<("):
                 conv.append(f"            {n}: o.{name}.unwrap_or_default().into_iter().map(|m| (m.busi_id, m.key)).collect(),\n")
             elif ty.startswith("Vec<"):

@@ -124,6 +124,7 @@ test('the testing kit: a bad argument is a SandboxError naming it, never a raw n
           const typed = e instanceof SandboxError || e.name === 'TimeoutError' || e instanceof TypeError
           assert.ok(typed, `${what}(VALUES[${i}]): ${e && e.name}: ${e && e.message}`)
           assert.doesNotMatch(String(e.message), RAW, `${what}(VALUES[${i}])`)
+          assert.doesNotMatch(String(e.message), /invalid ([\w.[\]]+): invalid \1/, `${what}(VALUES[${i}])`)
         }
       }
     }

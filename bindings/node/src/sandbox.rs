@@ -45,12 +45,17 @@ fn to_json<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
-/// A whole number ≥ 0 that JS can hold exactly, for the setting `field`.
-fn whole(field: &str, v: f64) -> napi::Result<u64> {
-    sosopay::units::whole(field, v, u64::MAX).map_err(|e| {
+/// A whole number from 0 to `max` that JS can hold exactly, for the setting `field` (the
+/// core's rule, `units::whole`).
+fn whole(field: &str, v: f64, max: u64) -> napi::Result<u64> {
+    sosopay::units::whole(field, v, max).map_err(|e| {
+        let reason = match e {
+            sosopay::Error::Validation { reason, .. } => reason,
+            other => other.to_string(),
+        };
         sandbox_err(SandboxError::Config {
             field: field.into(),
-            reason: e.to_string(),
+            reason,
         })
     })
 }
@@ -111,7 +116,7 @@ impl NativeSandboxOptions {
             time_scale: o.time_scale.unwrap_or(d.time_scale),
             seed: o
                 .seed
-                .map(|v| whole("seed", v))
+                .map(|v| whole("seed", v, u64::MAX))
                 .transpose()?
                 .unwrap_or(d.seed),
             faults: o.faults.unwrap_or_default(),
@@ -281,7 +286,7 @@ impl NativeSandbox {
         rules: Vec<String>,
         #[napi(ts_arg_type = "number | undefined | null")] seed: Option<Arg<Seed, f64>>,
     ) -> napi::Result<()> {
-        let seed = seed.map(|s| whole("seed", *s)).transpose()?;
+        let seed = seed.map(|s| whole("seed", *s, u64::MAX)).transpose()?;
         self.0.set_faults(&rules, seed).map_err(sandbox_err)
     }
 
@@ -306,7 +311,7 @@ impl NativeSandbox {
         #[napi(ts_arg_type = "boolean")] accepted: Arg<Accepted, bool>,
         #[napi(ts_arg_type = "number | undefined | null")] timeout_ms: Option<Arg<TimeoutMs, f64>>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        let count = u32::try_from(whole("count", *count)?).unwrap_or(u32::MAX);
+        let count = u32::try_from(whole("count", *count, u32::MAX.into())?).unwrap_or(u32::MAX);
         let (charge_code, accepted) = (charge_code.map(|c| c.0), accepted.0);
         let t = kit::timeout(
             "timeoutMs",

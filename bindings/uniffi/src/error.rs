@@ -27,15 +27,10 @@ impl SosopayError {
         }
     }
 
-    /// A validation error's field named within `at` (`priceFen` → `goods[1].priceFen`).
+    /// A validation error's field named within `at` (`priceFen` → `goods[1].priceFen`): the
+    /// core's `Error::within`.
     pub(crate) fn within(self, at: &str) -> Self {
-        match self {
-            SosopayError::Validation { field, reason } => SosopayError::Validation {
-                field: format!("{at}.{field}"),
-                reason,
-            },
-            other => other,
-        }
+        self.to_core().map_or(self, |e| e.within(at).into())
     }
 }
 
