@@ -2398,10 +2398,12 @@ class PythonPlainEnums:
     begin = "# --- generated from core/src (scripts/gen-foreign.py, PythonPlainEnums)\n"
     end = "# --- end of generated\n"
     enums = [("core/src/flows.rs", "OutcomeStatus"), ("core/src/notify.rs", "Delivery"), ("core/src/client.rs", "Environment")]
-    extras = {"Delivery": '    @property\n    def http_status(self) -> int:\n        """The HTTP status to answer the gateway with (the core\'s table)."""\n'
-                          '        return _native.webhook_answer(self.name.title().replace("_", ""))[0]\n\n'
+    extras = {"Delivery": '    def _webhook_answer(self) -> Tuple[int, str]:\n        """``(status, body)`` owed to the gateway: the core\'s one table."""\n'
+                          '        return _native.webhook_answer(self.name.title().replace("_", ""))\n\n'
+                          '    @property\n    def http_status(self) -> int:\n        """The HTTP status to answer the gateway with (the core\'s table)."""\n'
+                          '        return self._webhook_answer()[0]\n\n'
                           '    @property\n    def answer(self) -> str:\n        """The body to answer the gateway with: ``"SUCCESS"`` or ``"BUSY"`` (the core\'s table)."""\n'
-                          '        return _native.webhook_answer(self.name.title().replace("_", ""))[1]\n\n'}
+                          '        return self._webhook_answer()[1]\n\n'}
 
     def generate(self) -> str:
         out = []

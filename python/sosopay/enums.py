@@ -9,7 +9,7 @@ parses, to a pseudo-member named ``UNKNOWN`` that keeps the raw text as its valu
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 from . import _native
 
@@ -241,15 +241,19 @@ class Delivery(str, Enum):
     #: Another delivery of it is being processed right now: answer 503 so the gateway retries.
     IN_PROGRESS = "in_progress"
 
+    def _webhook_answer(self) -> Tuple[int, str]:
+        """``(status, body)`` owed to the gateway: the core's one table."""
+        return _native.webhook_answer(self.name.title().replace("_", ""))
+
     @property
     def http_status(self) -> int:
         """The HTTP status to answer the gateway with (the core's table)."""
-        return _native.webhook_answer(self.name.title().replace("_", ""))[0]
+        return self._webhook_answer()[0]
 
     @property
     def answer(self) -> str:
         """The body to answer the gateway with: ``"SUCCESS"`` or ``"BUSY"`` (the core's table)."""
-        return _native.webhook_answer(self.name.title().replace("_", ""))[1]
+        return self._webhook_answer()[1]
 
     def __str__(self) -> str:
         return str(self.value)

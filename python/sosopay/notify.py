@@ -139,7 +139,8 @@ def handle_notification(
         return _result("StoreUnavailable", None, n, e)
     except Exception as e:  # the handler's (the claim was released)
         return _result("Failed", None, n, e)
-    return WebhookResult(delivery.http_status, delivery.answer, delivery, n, None)
+    status, body = delivery._webhook_answer()
+    return WebhookResult(status, body, delivery, n, None)
 
 
 def _result(

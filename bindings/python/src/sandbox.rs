@@ -13,8 +13,7 @@ use sosopay_sandbox::SandboxError;
 use crate::args::{
     flag, int, number, text, Args, BusiCode, ChargeCode, Key, Rules, States, Text, Texts,
 };
-use crate::convert::json_to_py;
-use crate::convert::whole_from_py;
+use crate::convert::{json_to_py, whole_from_py};
 
 create_exception!(
     _native,
