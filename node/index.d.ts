@@ -603,17 +603,18 @@ export interface NativeSandboxOptions {
   maxRequestAgeMs?: number
 }
 
-/** A verified payment notification (`PAY_NODIFY`). */
+/** `PAY_NODIFY` (§5): the gateway's payment notification. */
 export interface Notification {
-  /** The order's details. */
+  /** The order. */
   order: OrderDetails
+  /** The whole document as decoded. */
+  raw: Record<string, unknown>
   /**
-   * The key under which to process it once (merchant, order and state): a later state of
-   * the same order is a new event.
+   * The key under which this notification is processed once: merchant, order and state
+   * (a later state of the same order, e.g. refunded, is a new event). The gateway delivers
+   * the same notification up to 30 times: keep the key (e.g. under a unique constraint).
    */
   idempotencyKey: string
-  /** The whole notification document as decoded. */
-  raw: Record<string, unknown>
 }
 
 /** `QUERY_RESP` (§7.2) and, with the same fields, `PAY_NODIFY` (§5.2): an order's details. */

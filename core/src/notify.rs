@@ -202,7 +202,8 @@ pub fn parse_notification(
 
 impl Notification {
     /// The key under which this notification is processed once: merchant, order and state
-    /// (a later state of the same order, e.g. refunded, is a new event).
+    /// (a later state of the same order, e.g. refunded, is a new event). The gateway delivers
+    /// the same notification up to 30 times: keep the key (e.g. under a unique constraint).
     ///
     /// Built from the decoded fields (never from the raw text), in the form the signature
     /// covers: the body signature ignores whitespace (Java `\s`), so whitespace is left out of

@@ -112,6 +112,16 @@ class _QueryReplyShortcuts:
         return self.order.amount
 
 
+class _NotificationShortcuts(_QueryReplyShortcuts):
+    @property
+    def charge_code(self) -> str:
+        return self.order.charge_code or ""
+
+    @property
+    def is_paid(self) -> bool:
+        return self.order.is_paid
+
+
 # Goods (built by callers, checked natively) and the reply records below are generated from the
 # core's structs (their fields, types and docs), with the extras above as their bases.
 # --- generated from core/src/models.rs (scripts/gen-foreign.py)
@@ -380,7 +390,8 @@ class OrderDetails(_OrderDetailsRules):
     state: Optional[OrderState]
     #: ``AMT``, in fen on the wire. Here: integer fen.
     amount_fen: Optional[int]
-    #: ``realAMT`` (yuan on the wire): what the customer actually paid after discounts. Here: integer fen.
+    #: ``realAMT`` (yuan on the wire): what the customer actually paid after discounts. Here:
+    #: integer fen.
     real_amount_fen: Optional[int]
     #: ``PAY_SUBJECT``.
     pay_subject: Optional[str]
@@ -582,49 +593,32 @@ class FlowRechargeReply:
         return o
 
 
-# --- end of generated
-
-
 @dataclass(frozen=True)
-class Notification:
-    """A verified ``PAY_NODIFY``: the order's details as the gateway pushed them."""
+class Notification(_NotificationShortcuts):
+    """``PAY_NODIFY`` (§5): the gateway's payment notification."""
 
+    #: The order.
     order: OrderDetails
-    #: The key under which this notification is processed once (merchant, order, state).
-    idempotency_key: str
+    #: The whole notification document.
     raw: Dict[str, Any] = field(repr=False, compare=False)
-
-    @property
-    def charge_code(self) -> str:
-        return self.order.charge_code or ""
-
-    @property
-    def state(self) -> Optional[OrderState]:
-        return self.order.state
-
-    @property
-    def amount_fen(self) -> Optional[int]:
-        return self.order.amount_fen
-
-    @property
-    def amount(self) -> Optional[Decimal]:
-        return self.order.amount
-
-    @property
-    def is_paid(self) -> bool:
-        return self.order.is_paid
+    #: The key under which this notification is processed once: merchant, order and state (a later
+    #: state of the same order, e.g. refunded, is a new event). The gateway delivers the same
+    #: notification up to 30 times: keep the key (e.g. under a unique constraint).
+    idempotency_key: str
 
     @classmethod
-    def _from_native(cls, native: Any) -> Notification:
-        d = native.to_dict()
-        n = cls(
+    def _from_native(cls, d: Mapping[str, Any]) -> Notification:
+        """From the core's form (its values are the core's own: not checked again)."""
+        o = object.__new__(cls)
+        o.__dict__.update(
             order=OrderDetails._from_native(d),
-            idempotency_key=str(d["idempotency_key"]),
             raw=dict(d.get("raw") or {}),
+            idempotency_key=str(d["idempotency_key"]),
         )
-        # The verified notification: an attribute, not a field (left out of asdict() and ==).
-        object.__setattr__(n, "_native", native)
-        return n
+        return o
+
+
+# --- end of generated
 
 
 class _PaymentOutcomeRules:

@@ -6,7 +6,7 @@ query, and repeats it up to 30 times until you answer HTTP 200. So: verify it
 ``delivery.http_status``.
 """
 
-from typing import Callable, NamedTuple, Optional, Protocol, Union
+from typing import Any, Callable, NamedTuple, Optional, Protocol, Union
 
 from . import _native
 from .enums import Delivery
@@ -41,7 +41,15 @@ def parse_notification(
     :class:`~sosopay.SignatureError`, :class:`~sosopay.CryptoError` or
     :class:`~sosopay.DecodeError`: answer the gateway 400 then.
     """
-    return Notification._from_native(_native.parse_notification(key, query, body, max_age=max_age))
+    return _verified(_native.parse_notification(key, query, body, max_age=max_age))
+
+
+def _verified(native: Any) -> Notification:
+    """The record of a verified notification; the native one is kept as an attribute (not a
+    field: left out of ``asdict()`` and ``==``) for :func:`process_once`."""
+    n = Notification._from_native(native.to_dict())
+    object.__setattr__(n, "_native", native)
+    return n
 
 
 class NotificationVerifier:
@@ -54,7 +62,7 @@ class NotificationVerifier:
 
     def parse(self, query: str, body: Body, *, now_ms: Optional[int] = None) -> Notification:
         """As :func:`parse_notification`; ``now_ms`` overrides the clock (tests)."""
-        return Notification._from_native(self._native.parse(query, body, now_ms=now_ms))
+        return _verified(self._native.parse(query, body, now_ms=now_ms))
 
     def __repr__(self) -> str:
         return repr(self._native)

@@ -5,12 +5,10 @@ use napi::bindgen_prelude::{
     TypeName, Unknown, ValueType,
 };
 use napi::{sys, Env, JsValue};
-use napi_derive::napi;
 use sosopay::models::Goods as CoreGoods;
 use sosopay::{Amount, Error};
 
 use crate::error::validation;
-use crate::replies::OrderDetails;
 use crate::requests::GoodsInput;
 
 // ---------------------------------------------------------------------------------------------
@@ -213,29 +211,6 @@ pub fn goods_in(list: Option<Vec<GoodsInput>>) -> Result<Vec<CoreGoods>, Error> 
         .enumerate()
         .map(|(i, g)| g.into_core().map_err(|e| e.within(&format!("goods[{i}]"))))
         .collect()
-}
-
-/// A verified payment notification (`PAY_NODIFY`).
-#[napi(object)]
-pub struct Notification {
-    /// The order's details.
-    pub order: OrderDetails,
-    /// The key under which to process it once (merchant, order and state): a later state of
-    /// the same order is a new event.
-    pub idempotency_key: String,
-    /// The whole notification document as decoded.
-    #[napi(ts_type = "Record<string, unknown>")]
-    pub raw: RawJson,
-}
-
-impl From<sosopay::models::Notification> for Notification {
-    fn from(n: sosopay::models::Notification) -> Self {
-        Notification {
-            idempotency_key: n.idempotency_key(),
-            order: n.order.into(),
-            raw: n.raw.into(),
-        }
-    }
 }
 
 #[cfg(test)]

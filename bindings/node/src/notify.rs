@@ -12,10 +12,10 @@ use sosopay::notify::{NotificationVerifier as CoreVerifier, DEFAULT_MAX_AGE};
 use sosopay::units::TimeUnit;
 use sosopay::Error;
 
-use crate::convert::Notification;
 use crate::envelope::{bytes, key, Bytes};
 use crate::error::{validation, IntoNapi};
 use crate::input::{Body, Data, Id, Query, Text};
+use crate::replies::Notification;
 
 fn max_age(seconds: Option<f64>) -> Result<Duration, Error> {
     seconds.map_or(Ok(DEFAULT_MAX_AGE), |s| {

@@ -40,50 +40,6 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for SosopayError {
     }
 }
 
-/// The cases of `PaymentOutcome`, each with the same fields but `order` (the paid order in `Paid`),
-/// and `common()` / `status()` over them.
-macro_rules! outcome_cases {
-    ($($(#[doc = $doc:literal])* $case:ident: $order:ty,)*) => {
-        /// The result of a flow: one case per way it can end. Every case has the charge code,
-        /// the gateway code behind a failure (`resultCode`), the reason in words and the number
-        /// of queries; `Paid` always has the paid order (never null), the others the order as
-        /// last seen, if any (for `Conflict`, the other payment's order). Kotlin: a sealed class
-        /// (`when (outcome) { is PaymentOutcome.Paid -> outcome.order.amountFen ... }`); Swift:
-        /// an enum with associated values. `status()`, `chargeCode()`, `order()`,
-        /// `resultCode()`, `reason()`, `queries()` and `isPaid()` read any case.
-        #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
-        pub enum PaymentOutcome {
-            $($(#[doc = $doc])* $case {
-                charge_code: String,
-                order: $order,
-                result_code: Option<ResultCode>,
-                reason: String,
-                queries: i32,
-            },)*
-        }
-
-        impl PaymentOutcome {
-            fn common(&self) -> Common<'_> {
-                match self {
-                    $(PaymentOutcome::$case { charge_code, order, result_code, reason, queries } => Common {
-                        charge_code,
-                        order: order.into(),
-                        result_code: result_code.as_ref(),
-                        reason,
-                        queries: *queries,
-                    },)*
-                }
-            }
-
-            fn case_status(&self) -> OutcomeStatus {
-                match self {
-                    $(PaymentOutcome::$case { .. } => OutcomeStatus::$case,)*
-                }
-            }
-        }
-    };
-}
-
 // --- generated from core/src/client.rs, codec.rs and flows.rs (scripts/gen-foreign.py)
 /// The gateway's published environments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -160,42 +116,115 @@ impl From<sosopay::OutcomeStatus> for OutcomeStatus {
     }
 }
 
-outcome_cases! {
+/// The result of a flow.
+///
+/// One case per way it can end (the core's `OutcomeStatus`), each with the core's fields;
+/// `Paid` always has the paid order (never null), the others the order as last seen, if any
+/// (for `Conflict`, the other payment's order). Kotlin: a sealed class (`when (outcome) { is
+/// PaymentOutcome.Paid -> outcome.order.amountFen ... }`); Swift: an enum with associated
+/// values. `status()`, `isPaid()` and an accessor per field read any case.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum PaymentOutcome {
     /// The customer paid (the order is in a paid state: 1, or 4, 5, 8, 9 after refunds).
-    Paid: OrderDetails,
+    Paid {
+        /// The merchant's order number.
+        charge_code: String,
+        /// The order as last seen (always present when paid; for `Conflict`, the other order).
+        order: OrderDetails,
+        /// The gateway code behind a failure, when there is one.
+        result_code: Option<ResultCode>,
+        /// Why, in words.
+        reason: String,
+        /// How many queries were made.
+        queries: i32,
+    },
     /// The payment did not happen and no money moved: declined, closed (state 6), never
     /// sent, or refused by the gateway with a definite failure code.
-    Failed: Option<OrderDetails>,
+    Failed {
+        /// The merchant's order number.
+        charge_code: String,
+        /// The order as last seen (always present when paid; for `Conflict`, the other order).
+        order: Option<OrderDetails>,
+        /// The gateway code behind a failure, when there is one.
+        result_code: Option<ResultCode>,
+        /// Why, in words.
+        reason: String,
+        /// How many queries were made.
+        queries: i32,
+    },
     /// The order was cancelled (state 2: by us at the deadline, or by the gateway); if it had
     /// been paid meanwhile, the cancel reversed it.
-    Cancelled: Option<OrderDetails>,
+    Cancelled {
+        /// The merchant's order number.
+        charge_code: String,
+        /// The order as last seen (always present when paid; for `Conflict`, the other order).
+        order: Option<OrderDetails>,
+        /// The gateway code behind a failure, when there is one.
+        result_code: Option<ResultCode>,
+        /// Why, in words.
+        reason: String,
+        /// How many queries were made.
+        queries: i32,
+    },
     /// `waitForPayment` only: the deadline passed and the order still awaits payment.
-    Pending: Option<OrderDetails>,
+    Pending {
+        /// The merchant's order number.
+        charge_code: String,
+        /// The order as last seen (always present when paid; for `Conflict`, the other order).
+        order: Option<OrderDetails>,
+        /// The gateway code behind a failure, when there is one.
+        result_code: Option<ResultCode>,
+        /// Why, in words.
+        reason: String,
+        /// How many queries were made.
+        queries: i32,
+    },
     /// Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
     /// request possibly still in transit): query `chargeCode` later before doing anything
     /// else; never charge the customer again under a new charge code before that.
-    Unresolved: Option<OrderDetails>,
+    Unresolved {
+        /// The merchant's order number.
+        charge_code: String,
+        /// The order as last seen (always present when paid; for `Conflict`, the other order).
+        order: Option<OrderDetails>,
+        /// The gateway code behind a failure, when there is one.
+        result_code: Option<ResultCode>,
+        /// Why, in words.
+        reason: String,
+        /// How many queries were made.
+        queries: i32,
+    },
     /// The charge code belongs to another payment (another amount, customer code, channel or
     /// `MERCHANTPARA`). That order was left untouched; this payment did not happen under this
     /// code.
-    Conflict: Option<OrderDetails>,
-}
-// --- end of generated
-
-/// The fields every case has.
-struct Common<'a> {
-    charge_code: &'a str,
-    order: Option<&'a OrderDetails>,
-    result_code: Option<&'a ResultCode>,
-    reason: &'a str,
-    queries: i32,
+    Conflict {
+        /// The merchant's order number.
+        charge_code: String,
+        /// The order as last seen (always present when paid; for `Conflict`, the other order).
+        order: Option<OrderDetails>,
+        /// The gateway code behind a failure, when there is one.
+        result_code: Option<ResultCode>,
+        /// Why, in words.
+        reason: String,
+        /// How many queries were made.
+        queries: i32,
+    },
 }
 
 #[uniffi::export]
 impl PaymentOutcome {
-    /// How it ended.
+    /// How it ended: `Paid`, `Failed`, `Cancelled`, `Pending` (waiting for a QR or JSAPI
+    /// order only), `Unresolved` (query the charge code later before doing anything else) or
+    /// `Conflict` (the charge code belongs to another payment, which was left untouched).
     pub fn status(&self) -> OutcomeStatus {
-        self.case_status()
+        match self {
+            PaymentOutcome::Paid { .. } => OutcomeStatus::Paid,
+            PaymentOutcome::Failed { .. } => OutcomeStatus::Failed,
+            PaymentOutcome::Cancelled { .. } => OutcomeStatus::Cancelled,
+            PaymentOutcome::Pending { .. } => OutcomeStatus::Pending,
+            PaymentOutcome::Unresolved { .. } => OutcomeStatus::Unresolved,
+            PaymentOutcome::Conflict { .. } => OutcomeStatus::Conflict,
+        }
     }
 
     /// Was the customer charged (and not reversed)?
@@ -205,64 +234,127 @@ impl PaymentOutcome {
 
     /// The merchant's order number.
     pub fn charge_code(&self) -> String {
-        self.common().charge_code.to_owned()
+        match self {
+            PaymentOutcome::Paid { charge_code, .. }
+            | PaymentOutcome::Failed { charge_code, .. }
+            | PaymentOutcome::Cancelled { charge_code, .. }
+            | PaymentOutcome::Pending { charge_code, .. }
+            | PaymentOutcome::Unresolved { charge_code, .. }
+            | PaymentOutcome::Conflict { charge_code, .. } => charge_code.clone(),
+        }
     }
 
-    /// The order as last seen (always present when paid).
+    /// The order as last seen (always present when paid; for `Conflict`, the other order).
     pub fn order(&self) -> Option<OrderDetails> {
-        self.common().order.cloned()
+        match self {
+            PaymentOutcome::Paid { order, .. } => Some(order.clone()),
+            PaymentOutcome::Failed { order, .. } => order.clone(),
+            PaymentOutcome::Cancelled { order, .. } => order.clone(),
+            PaymentOutcome::Pending { order, .. } => order.clone(),
+            PaymentOutcome::Unresolved { order, .. } => order.clone(),
+            PaymentOutcome::Conflict { order, .. } => order.clone(),
+        }
     }
 
     /// The gateway code behind a failure, when there is one.
     pub fn result_code(&self) -> Option<ResultCode> {
-        self.common().result_code.cloned()
+        match self {
+            PaymentOutcome::Paid { result_code, .. }
+            | PaymentOutcome::Failed { result_code, .. }
+            | PaymentOutcome::Cancelled { result_code, .. }
+            | PaymentOutcome::Pending { result_code, .. }
+            | PaymentOutcome::Unresolved { result_code, .. }
+            | PaymentOutcome::Conflict { result_code, .. } => result_code.clone(),
+        }
     }
 
-    /// Why, in words (for the cashier's screen and the logs).
+    /// Why, in words.
     pub fn reason(&self) -> String {
-        self.common().reason.to_owned()
+        match self {
+            PaymentOutcome::Paid { reason, .. }
+            | PaymentOutcome::Failed { reason, .. }
+            | PaymentOutcome::Cancelled { reason, .. }
+            | PaymentOutcome::Pending { reason, .. }
+            | PaymentOutcome::Unresolved { reason, .. }
+            | PaymentOutcome::Conflict { reason, .. } => reason.clone(),
+        }
     }
 
     /// How many queries were made.
     pub fn queries(&self) -> i32 {
-        self.common().queries
+        match self {
+            PaymentOutcome::Paid { queries, .. }
+            | PaymentOutcome::Failed { queries, .. }
+            | PaymentOutcome::Cancelled { queries, .. }
+            | PaymentOutcome::Pending { queries, .. }
+            | PaymentOutcome::Unresolved { queries, .. }
+            | PaymentOutcome::Conflict { queries, .. } => *queries,
+        }
     }
 }
 
 impl From<sosopay::PaymentOutcome> for PaymentOutcome {
     fn from(o: sosopay::PaymentOutcome) -> Self {
-        use sosopay::OutcomeStatus as S;
-        let (charge_code, reason) = (o.charge_code, o.reason);
+        let charge_code = o.charge_code;
         let result_code = o.code.map(Into::into);
+        let reason = o.reason;
         let queries = crate::models::count_out(o.queries);
-        macro_rules! case {
-            ($case:ident, $order:expr, $reason:expr) => {
-                PaymentOutcome::$case {
-                    charge_code,
-                    order: $order,
-                    result_code,
-                    reason: $reason,
-                    queries,
-                }
-            };
-        }
         match (o.status, o.order.map(OrderDetails::from)) {
-            (S::Paid, Some(order)) => case!(Paid, order, reason),
+            (sosopay::OutcomeStatus::Paid, Some(order)) => PaymentOutcome::Paid {
+                charge_code,
+                order,
+                result_code,
+                reason,
+                queries,
+            },
             // The core never reports Paid without the order; were it to, nothing is proven
             // here: the caller must query, as for any unresolved payment.
-            (S::Paid, None) => case!(
-                Unresolved,
-                None,
-                format!("paid, but the order details are missing: query it ({reason})")
-            ),
-            (S::Failed, order) => case!(Failed, order, reason),
-            (S::Cancelled, order) => case!(Cancelled, order, reason),
-            (S::Pending, order) => case!(Pending, order, reason),
-            (S::Unresolved, order) => case!(Unresolved, order, reason),
-            (S::Conflict, order) => case!(Conflict, order, reason),
+            (sosopay::OutcomeStatus::Paid, None) => PaymentOutcome::Unresolved {
+                charge_code,
+                order: None,
+                result_code,
+                reason: format!("paid, but the order details are missing: query it ({reason})"),
+                queries,
+            },
+            (sosopay::OutcomeStatus::Failed, order) => PaymentOutcome::Failed {
+                charge_code,
+                order,
+                result_code,
+                reason,
+                queries,
+            },
+            (sosopay::OutcomeStatus::Cancelled, order) => PaymentOutcome::Cancelled {
+                charge_code,
+                order,
+                result_code,
+                reason,
+                queries,
+            },
+            (sosopay::OutcomeStatus::Pending, order) => PaymentOutcome::Pending {
+                charge_code,
+                order,
+                result_code,
+                reason,
+                queries,
+            },
+            (sosopay::OutcomeStatus::Unresolved, order) => PaymentOutcome::Unresolved {
+                charge_code,
+                order,
+                result_code,
+                reason,
+                queries,
+            },
+            (sosopay::OutcomeStatus::Conflict, order) => PaymentOutcome::Conflict {
+                charge_code,
+                order,
+                result_code,
+                reason,
+                queries,
+            },
         }
     }
 }
+// --- end of generated
 
 /// A core result as this binding's: an error names the request's field as this record spells
 /// it (`amount` → `amountFen`).

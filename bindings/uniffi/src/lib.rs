@@ -32,12 +32,11 @@ pub use enums::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, Ser
 pub use envelope::{Envelope, MerchantKey, SealedBody, VerifiedSignature};
 pub use error::SosopayError;
 pub use flows::{CancelToken, FlowEvent, FlowProgress};
-pub use models::PaymentNotification;
 pub use notify::NotificationVerifier;
 pub use options::{RequestLog, WaitOptions};
 pub use replies::{
     CancelReply, FlowOrder, FlowRechargeReply, FundBill, GatewayResult, JsapiParams, OrderDetails,
-    OrderReply, QueryReply, RefundReply,
+    OrderReply, PaymentNotification, QueryReply, RefundReply,
 };
 pub use requests::{
     CancelRequest, FlowRechargeRequest, Goods, MicropayRequest, OrderRequest, QueryRequest,

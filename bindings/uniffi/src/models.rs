@@ -4,7 +4,6 @@
 use sosopay::Amount;
 
 use crate::error::{Result, SosopayError};
-use crate::replies::OrderDetails;
 use crate::requests::{Goods, MicropayRequest};
 
 pub(crate) fn fen_in(field: &str, fen: i64) -> Result<Amount> {
@@ -61,28 +60,6 @@ pub(crate) fn goods_in(goods: &[Goods]) -> Result<Vec<sosopay::models::Goods>> {
 // Replies
 
 // The reply records are generated from the core's: see replies.rs.
-
-/// A verified payment notification (`PAY_NODIFY`).
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct PaymentNotification {
-    /// The order.
-    pub order: OrderDetails,
-    /// The key under which to process it once (merchant, order and state): store it with a
-    /// unique constraint; the gateway delivers the same notification up to 30 times.
-    pub idempotency_key: String,
-    /// The whole notification document, as JSON.
-    pub raw_json: String,
-}
-
-impl PaymentNotification {
-    pub(crate) fn from_core(n: sosopay::models::Notification, idempotency_key: String) -> Self {
-        PaymentNotification {
-            order: n.order.into(),
-            idempotency_key,
-            raw_json: n.raw.to_string(),
-        }
-    }
-}
 
 /// Validates a micropay request as the gateway would, without sending anything (the client
 /// fills the default operator and device ids first, so set them here to check them too).

@@ -5,18 +5,13 @@ use std::time::Duration;
 
 use crate::envelope::MerchantKey;
 use crate::error::{Result, SosopayError};
-use crate::models::PaymentNotification;
+use crate::replies::PaymentNotification;
 
 fn max_age_in(max_age_ms: Option<i64>) -> Result<Duration> {
     match max_age_ms {
         None => Ok(sosopay::notify::DEFAULT_MAX_AGE),
         Some(ms) => crate::options::ms_in("max_age_ms", ms),
     }
-}
-
-fn notification(n: sosopay::models::Notification) -> PaymentNotification {
-    let idempotency_key = n.idempotency_key();
-    PaymentNotification::from_core(n, idempotency_key)
 }
 
 /// Verifies and decodes notifications for one merchant key: the signature, the replay window,
@@ -38,7 +33,9 @@ impl NotificationVerifier {
     /// received (with `sign=…`), `rawBody` the request body as received. Throws `Signature`
     /// (answer 400/403), `Crypto` or `Decode`.
     pub fn parse(&self, raw_query: String, raw_body: Vec<u8>) -> Result<PaymentNotification> {
-        Ok(notification(self.0.parse(&raw_query, &raw_body)?))
+        Ok(PaymentNotification::from(
+            self.0.parse(&raw_query, &raw_body)?,
+        ))
     }
 
     /// As `parse`, at a given time (Unix ms), for tests.
@@ -50,7 +47,9 @@ impl NotificationVerifier {
     ) -> Result<PaymentNotification> {
         let now =
             u64::try_from(now_ms).map_err(|_| SosopayError::validation("now_ms", "is negative"))?;
-        Ok(notification(self.0.parse_at(&raw_query, &raw_body, now)?))
+        Ok(PaymentNotification::from(
+            self.0.parse_at(&raw_query, &raw_body, now)?,
+        ))
     }
 }
 
@@ -63,10 +62,7 @@ pub fn parse_notification(
     max_age_ms: Option<i64>,
 ) -> Result<PaymentNotification> {
     let max_age = max_age_in(max_age_ms)?;
-    Ok(notification(sosopay::notify::parse_notification(
-        &key.0,
-        &raw_query,
-        &raw_body,
-        Some(max_age),
-    )?))
+    Ok(PaymentNotification::from(
+        sosopay::notify::parse_notification(&key.0, &raw_query, &raw_body, Some(max_age))?,
+    ))
 }

@@ -4134,7 +4134,7 @@ public func FfiConverterTypeOrderRequest_lower(_ value: OrderRequest) -> RustBuf
 
 
 /**
- * A verified payment notification (`PAY_NODIFY`).
+ * `PAY_NODIFY` (§5): the gateway's payment notification.
  */
 public struct PaymentNotification: Equatable, Hashable {
     /**
@@ -4142,14 +4142,15 @@ public struct PaymentNotification: Equatable, Hashable {
      */
     public var order: OrderDetails
     /**
-     * The key under which to process it once (merchant, order and state): store it with a
-     * unique constraint; the gateway delivers the same notification up to 30 times.
-     */
-    public var idempotencyKey: String
-    /**
-     * The whole notification document, as JSON.
+     * The whole document, as JSON.
      */
     public var rawJson: String
+    /**
+     * The key under which this notification is processed once: merchant, order and state
+     * (a later state of the same order, e.g. refunded, is a new event). The gateway delivers
+     * the same notification up to 30 times: keep the key (e.g. under a unique constraint).
+     */
+    public var idempotencyKey: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4158,15 +4159,16 @@ public struct PaymentNotification: Equatable, Hashable {
          * The order.
          */order: OrderDetails, 
         /**
-         * The key under which to process it once (merchant, order and state): store it with a
-         * unique constraint; the gateway delivers the same notification up to 30 times.
-         */idempotencyKey: String, 
+         * The whole document, as JSON.
+         */rawJson: String, 
         /**
-         * The whole notification document, as JSON.
-         */rawJson: String) {
+         * The key under which this notification is processed once: merchant, order and state
+         * (a later state of the same order, e.g. refunded, is a new event). The gateway delivers
+         * the same notification up to 30 times: keep the key (e.g. under a unique constraint).
+         */idempotencyKey: String) {
         self.order = order
-        self.idempotencyKey = idempotencyKey
         self.rawJson = rawJson
+        self.idempotencyKey = idempotencyKey
     }
 
     
@@ -4186,15 +4188,15 @@ public struct FfiConverterTypePaymentNotification: FfiConverterRustBuffer {
         return
             try PaymentNotification(
                 order: FfiConverterTypeOrderDetails.read(from: &buf), 
-                idempotencyKey: FfiConverterString.read(from: &buf), 
-                rawJson: FfiConverterString.read(from: &buf)
+                rawJson: FfiConverterString.read(from: &buf), 
+                idempotencyKey: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: PaymentNotification, into buf: inout [UInt8]) {
         FfiConverterTypeOrderDetails.write(value.order, into: &buf)
-        FfiConverterString.write(value.idempotencyKey, into: &buf)
         FfiConverterString.write(value.rawJson, into: &buf)
+        FfiConverterString.write(value.idempotencyKey, into: &buf)
     }
 }
 
@@ -6317,13 +6319,13 @@ public func FfiConverterTypeOutcomeStatus_lower(_ value: OutcomeStatus) -> RustB
 
 
 /**
- * The result of a flow: one case per way it can end. Every case has the charge code,
- * the gateway code behind a failure (`resultCode`), the reason in words and the number
- * of queries; `Paid` always has the paid order (never null), the others the order as
- * last seen, if any (for `Conflict`, the other payment's order). Kotlin: a sealed class
- * (`when (outcome) { is PaymentOutcome.Paid -> outcome.order.amountFen ... }`); Swift:
- * an enum with associated values. `status()`, `chargeCode()`, `order()`,
- * `resultCode()`, `reason()`, `queries()` and `isPaid()` read any case.
+ * The result of a flow.
+ *
+ * One case per way it can end (the core's `OutcomeStatus`), each with the core's fields;
+ * `Paid` always has the paid order (never null), the others the order as last seen, if any
+ * (for `Conflict`, the other payment's order). Kotlin: a sealed class (`when (outcome) { is
+ * PaymentOutcome.Paid -> outcome.order.amountFen ... }`); Swift: an enum with associated
+ * values. `status()`, `isPaid()` and an accessor per field read any case.
  */
 
 public enum PaymentOutcome: Equatable, Hashable {
@@ -6331,38 +6333,128 @@ public enum PaymentOutcome: Equatable, Hashable {
     /**
      * The customer paid (the order is in a paid state: 1, or 4, 5, 8, 9 after refunds).
      */
-    case paid(chargeCode: String, order: OrderDetails, resultCode: ResultCode?, reason: String, queries: Int32
+    case paid(
+        /**
+         * The merchant's order number.
+         */chargeCode: String, 
+        /**
+         * The order as last seen (always present when paid; for `Conflict`, the other order).
+         */order: OrderDetails, 
+        /**
+         * The gateway code behind a failure, when there is one.
+         */resultCode: ResultCode?, 
+        /**
+         * Why, in words.
+         */reason: String, 
+        /**
+         * How many queries were made.
+         */queries: Int32
     )
     /**
      * The payment did not happen and no money moved: declined, closed (state 6), never
      * sent, or refused by the gateway with a definite failure code.
      */
-    case failed(chargeCode: String, order: OrderDetails?, resultCode: ResultCode?, reason: String, queries: Int32
+    case failed(
+        /**
+         * The merchant's order number.
+         */chargeCode: String, 
+        /**
+         * The order as last seen (always present when paid; for `Conflict`, the other order).
+         */order: OrderDetails?, 
+        /**
+         * The gateway code behind a failure, when there is one.
+         */resultCode: ResultCode?, 
+        /**
+         * Why, in words.
+         */reason: String, 
+        /**
+         * How many queries were made.
+         */queries: Int32
     )
     /**
      * The order was cancelled (state 2: by us at the deadline, or by the gateway); if it had
      * been paid meanwhile, the cancel reversed it.
      */
-    case cancelled(chargeCode: String, order: OrderDetails?, resultCode: ResultCode?, reason: String, queries: Int32
+    case cancelled(
+        /**
+         * The merchant's order number.
+         */chargeCode: String, 
+        /**
+         * The order as last seen (always present when paid; for `Conflict`, the other order).
+         */order: OrderDetails?, 
+        /**
+         * The gateway code behind a failure, when there is one.
+         */resultCode: ResultCode?, 
+        /**
+         * Why, in words.
+         */reason: String, 
+        /**
+         * How many queries were made.
+         */queries: Int32
     )
     /**
      * `waitForPayment` only: the deadline passed and the order still awaits payment.
      */
-    case pending(chargeCode: String, order: OrderDetails?, resultCode: ResultCode?, reason: String, queries: Int32
+    case pending(
+        /**
+         * The merchant's order number.
+         */chargeCode: String, 
+        /**
+         * The order as last seen (always present when paid; for `Conflict`, the other order).
+         */order: OrderDetails?, 
+        /**
+         * The gateway code behind a failure, when there is one.
+         */resultCode: ResultCode?, 
+        /**
+         * Why, in words.
+         */reason: String, 
+        /**
+         * How many queries were made.
+         */queries: Int32
     )
     /**
      * Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
      * request possibly still in transit): query `chargeCode` later before doing anything
      * else; never charge the customer again under a new charge code before that.
      */
-    case unresolved(chargeCode: String, order: OrderDetails?, resultCode: ResultCode?, reason: String, queries: Int32
+    case unresolved(
+        /**
+         * The merchant's order number.
+         */chargeCode: String, 
+        /**
+         * The order as last seen (always present when paid; for `Conflict`, the other order).
+         */order: OrderDetails?, 
+        /**
+         * The gateway code behind a failure, when there is one.
+         */resultCode: ResultCode?, 
+        /**
+         * Why, in words.
+         */reason: String, 
+        /**
+         * How many queries were made.
+         */queries: Int32
     )
     /**
      * The charge code belongs to another payment (another amount, customer code, channel or
      * `MERCHANTPARA`). That order was left untouched; this payment did not happen under this
      * code.
      */
-    case conflict(chargeCode: String, order: OrderDetails?, resultCode: ResultCode?, reason: String, queries: Int32
+    case conflict(
+        /**
+         * The merchant's order number.
+         */chargeCode: String, 
+        /**
+         * The order as last seen (always present when paid; for `Conflict`, the other order).
+         */order: OrderDetails?, 
+        /**
+         * The gateway code behind a failure, when there is one.
+         */resultCode: ResultCode?, 
+        /**
+         * Why, in words.
+         */reason: String, 
+        /**
+         * How many queries were made.
+         */queries: Int32
     )
 
 
@@ -6392,7 +6484,7 @@ public func isPaid() -> Bool  {
 }
 
     /**
-     * The order as last seen (always present when paid).
+     * The order as last seen (always present when paid; for `Conflict`, the other order).
      */
 public func order() -> OrderDetails?  {
     return try!  FfiConverterOptionTypeOrderDetails.lift(try! rustCall() {
@@ -6416,7 +6508,7 @@ public func queries() -> Int32  {
 }
 
     /**
-     * Why, in words (for the cashier's screen and the logs).
+     * Why, in words.
      */
 public func reason() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
@@ -6440,7 +6532,9 @@ public func resultCode() -> ResultCode?  {
 }
 
     /**
-     * How it ended.
+     * How it ended: `Paid`, `Failed`, `Cancelled`, `Pending` (waiting for a QR or JSAPI
+     * order only), `Unresolved` (query the charge code later before doing anything else) or
+     * `Conflict` (the charge code belongs to another payment, which was left untouched).
      */
 public func status() -> OutcomeStatus  {
     return try!  FfiConverterTypeOutcomeStatus_lift(try! rustCall() {
@@ -8346,7 +8440,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_func_validate_micropay_request() != 38929) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_func_parse_notification() != 25757) {
+    if (uniffi_sosopay_uniffi_checksum_func_parse_notification() != 819) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_requestlogger_on_request() != 9729) {
@@ -8427,10 +8521,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_flowprogress_on_event() != 46104) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse() != 15330) {
+    if (uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse() != 49414) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse_at() != 59756) {
+    if (uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse_at() != 13552) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_constructor_sosopayclient_new() != 43777) {

@@ -1228,7 +1228,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_func_validate_micropay_request() and 0xFFFF) != 38929) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_func_parse_notification() and 0xFFFF) != 25757) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_func_parse_notification() and 0xFFFF) != 819) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_requestlogger_on_request() and 0xFFFF) != 9729) {
@@ -1309,10 +1309,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_flowprogress_on_event() and 0xFFFF) != 46104) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse() and 0xFFFF) != 15330) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse() and 0xFFFF) != 49414) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse_at() and 0xFFFF) != 59756) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_notificationverifier_parse_at() and 0xFFFF) != 13552) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_constructor_sosopayclient_new() and 0xFFFF) != 43777) {
@@ -5789,7 +5789,7 @@ public object FfiConverterTypeOrderRequest: FfiConverterRustBuffer<OrderRequest>
 
 
 /**
- * A verified payment notification (`PAY_NODIFY`).
+ * `PAY_NODIFY` (§5): the gateway's payment notification.
  */
 data class PaymentNotification (
     /**
@@ -5798,15 +5798,16 @@ data class PaymentNotification (
     val `order`: OrderDetails
     , 
     /**
-     * The key under which to process it once (merchant, order and state): store it with a
-     * unique constraint; the gateway delivers the same notification up to 30 times.
-     */
-    val `idempotencyKey`: kotlin.String
-    , 
-    /**
-     * The whole notification document, as JSON.
+     * The whole document, as JSON.
      */
     val `rawJson`: kotlin.String
+    , 
+    /**
+     * The key under which this notification is processed once: merchant, order and state
+     * (a later state of the same order, e.g. refunded, is a new event). The gateway delivers
+     * the same notification up to 30 times: keep the key (e.g. under a unique constraint).
+     */
+    val `idempotencyKey`: kotlin.String
     
 ){
     
@@ -5831,14 +5832,14 @@ public object FfiConverterTypePaymentNotification: FfiConverterRustBuffer<Paymen
 
     override fun allocationSize(value: PaymentNotification) = (
             FfiConverterTypeOrderDetails.allocationSize(value.`order`) +
-            FfiConverterString.allocationSize(value.`idempotencyKey`) +
-            FfiConverterString.allocationSize(value.`rawJson`)
+            FfiConverterString.allocationSize(value.`rawJson`) +
+            FfiConverterString.allocationSize(value.`idempotencyKey`)
     )
 
     override fun write(value: PaymentNotification, buf: ByteBuffer) {
             FfiConverterTypeOrderDetails.write(value.`order`, buf)
-            FfiConverterString.write(value.`idempotencyKey`, buf)
             FfiConverterString.write(value.`rawJson`, buf)
+            FfiConverterString.write(value.`idempotencyKey`, buf)
     }
 }
 
@@ -8075,13 +8076,13 @@ public object FfiConverterTypeOutcomeStatus: FfiConverterRustBuffer<OutcomeStatu
 
 
 /**
- * The result of a flow: one case per way it can end. Every case has the charge code,
- * the gateway code behind a failure (`resultCode`), the reason in words and the number
- * of queries; `Paid` always has the paid order (never null), the others the order as
- * last seen, if any (for `Conflict`, the other payment's order). Kotlin: a sealed class
- * (`when (outcome) { is PaymentOutcome.Paid -> outcome.order.amountFen ... }`); Swift:
- * an enum with associated values. `status()`, `chargeCode()`, `order()`,
- * `resultCode()`, `reason()`, `queries()` and `isPaid()` read any case.
+ * The result of a flow.
+ *
+ * One case per way it can end (the core's `OutcomeStatus`), each with the core's fields;
+ * `Paid` always has the paid order (never null), the others the order as last seen, if any
+ * (for `Conflict`, the other payment's order). Kotlin: a sealed class (`when (outcome) { is
+ * PaymentOutcome.Paid -> outcome.order.amountFen ... }`); Swift: an enum with associated
+ * values. `status()`, `isPaid()` and an accessor per field read any case.
  */
 sealed class PaymentOutcome {
     
@@ -8089,10 +8090,25 @@ sealed class PaymentOutcome {
      * The customer paid (the order is in a paid state: 1, or 4, 5, 8, 9 after refunds).
      */
     data class Paid(
+        /**
+         * The merchant's order number.
+         */
         val `chargeCode`: kotlin.String, 
+        /**
+         * The order as last seen (always present when paid; for `Conflict`, the other order).
+         */
         val `order`: io.github.sosopay.OrderDetails, 
+        /**
+         * The gateway code behind a failure, when there is one.
+         */
         val `resultCode`: io.github.sosopay.ResultCode?, 
+        /**
+         * Why, in words.
+         */
         val `reason`: kotlin.String, 
+        /**
+         * How many queries were made.
+         */
         val `queries`: kotlin.Int) : PaymentOutcome()
         
     {
@@ -8106,10 +8122,25 @@ sealed class PaymentOutcome {
      * sent, or refused by the gateway with a definite failure code.
      */
     data class Failed(
+        /**
+         * The merchant's order number.
+         */
         val `chargeCode`: kotlin.String, 
+        /**
+         * The order as last seen (always present when paid; for `Conflict`, the other order).
+         */
         val `order`: io.github.sosopay.OrderDetails?, 
+        /**
+         * The gateway code behind a failure, when there is one.
+         */
         val `resultCode`: io.github.sosopay.ResultCode?, 
+        /**
+         * Why, in words.
+         */
         val `reason`: kotlin.String, 
+        /**
+         * How many queries were made.
+         */
         val `queries`: kotlin.Int) : PaymentOutcome()
         
     {
@@ -8123,10 +8154,25 @@ sealed class PaymentOutcome {
      * been paid meanwhile, the cancel reversed it.
      */
     data class Cancelled(
+        /**
+         * The merchant's order number.
+         */
         val `chargeCode`: kotlin.String, 
+        /**
+         * The order as last seen (always present when paid; for `Conflict`, the other order).
+         */
         val `order`: io.github.sosopay.OrderDetails?, 
+        /**
+         * The gateway code behind a failure, when there is one.
+         */
         val `resultCode`: io.github.sosopay.ResultCode?, 
+        /**
+         * Why, in words.
+         */
         val `reason`: kotlin.String, 
+        /**
+         * How many queries were made.
+         */
         val `queries`: kotlin.Int) : PaymentOutcome()
         
     {
@@ -8139,10 +8185,25 @@ sealed class PaymentOutcome {
      * `waitForPayment` only: the deadline passed and the order still awaits payment.
      */
     data class Pending(
+        /**
+         * The merchant's order number.
+         */
         val `chargeCode`: kotlin.String, 
+        /**
+         * The order as last seen (always present when paid; for `Conflict`, the other order).
+         */
         val `order`: io.github.sosopay.OrderDetails?, 
+        /**
+         * The gateway code behind a failure, when there is one.
+         */
         val `resultCode`: io.github.sosopay.ResultCode?, 
+        /**
+         * Why, in words.
+         */
         val `reason`: kotlin.String, 
+        /**
+         * How many queries were made.
+         */
         val `queries`: kotlin.Int) : PaymentOutcome()
         
     {
@@ -8157,10 +8218,25 @@ sealed class PaymentOutcome {
      * else; never charge the customer again under a new charge code before that.
      */
     data class Unresolved(
+        /**
+         * The merchant's order number.
+         */
         val `chargeCode`: kotlin.String, 
+        /**
+         * The order as last seen (always present when paid; for `Conflict`, the other order).
+         */
         val `order`: io.github.sosopay.OrderDetails?, 
+        /**
+         * The gateway code behind a failure, when there is one.
+         */
         val `resultCode`: io.github.sosopay.ResultCode?, 
+        /**
+         * Why, in words.
+         */
         val `reason`: kotlin.String, 
+        /**
+         * How many queries were made.
+         */
         val `queries`: kotlin.Int) : PaymentOutcome()
         
     {
@@ -8175,10 +8251,25 @@ sealed class PaymentOutcome {
      * code.
      */
     data class Conflict(
+        /**
+         * The merchant's order number.
+         */
         val `chargeCode`: kotlin.String, 
+        /**
+         * The order as last seen (always present when paid; for `Conflict`, the other order).
+         */
         val `order`: io.github.sosopay.OrderDetails?, 
+        /**
+         * The gateway code behind a failure, when there is one.
+         */
         val `resultCode`: io.github.sosopay.ResultCode?, 
+        /**
+         * Why, in words.
+         */
         val `reason`: kotlin.String, 
+        /**
+         * How many queries were made.
+         */
         val `queries`: kotlin.Int) : PaymentOutcome()
         
     {
@@ -8219,7 +8310,7 @@ sealed class PaymentOutcome {
 
     
     /**
-     * The order as last seen (always present when paid).
+     * The order as last seen (always present when paid; for `Conflict`, the other order).
      */ fun `order`(): OrderDetails? {
             return FfiConverterOptionalTypeOrderDetails.lift(
     uniffiRustCall() { _status ->
@@ -8245,7 +8336,7 @@ sealed class PaymentOutcome {
 
     
     /**
-     * Why, in words (for the cashier's screen and the logs).
+     * Why, in words.
      */ fun `reason`(): kotlin.String {
             return FfiConverterString.lift(
     uniffiRustCall() { _status ->
@@ -8271,7 +8362,9 @@ sealed class PaymentOutcome {
 
     
     /**
-     * How it ended.
+     * How it ended: `Paid`, `Failed`, `Cancelled`, `Pending` (waiting for a QR or JSAPI
+     * order only), `Unresolved` (query the charge code later before doing anything else) or
+     * `Conflict` (the charge code belongs to another payment, which was left untouched).
      */ fun `status`(): OutcomeStatus {
             return FfiConverterTypeOutcomeStatus.lift(
     uniffiRustCall() { _status ->
