@@ -1,12 +1,58 @@
 """Type stubs of the extension module ``sosopay._native`` (pyo3, Rust core)."""
 
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union, final
+
+from typing_extensions import Self
+
+__all__ = [
+    "CancelToken",
+    "Envelope",
+    "KIT_DEV_ID",
+    "KIT_OPER_ID",
+    "MemoryIdempotencyStore",
+    "NativeClient",
+    "NativeGoods",
+    "NativeNotification",
+    "NativeSandbox",
+    "NativeSandboxError",
+    "NotificationVerifier",
+    "StoreRetry",
+    "TEST_BUSI_CODE",
+    "TEST_KEY",
+    "VerifiedSignature",
+    "__version__",
+    "_dictionary_rule",
+    "_enum_members",
+    "_lease_lost_warning",
+    "_normalize_enum",
+    "_postgres_unavailable",
+    "_redis_unavailable",
+    "_store_duration",
+    "_store_wire",
+    "_test_code",
+    "decrypt",
+    "encrypt",
+    "fen_to_yuan",
+    "goods",
+    "parse_notification",
+    "process_once",
+    "sign_body",
+    "sign_cancel",
+    "sign_query",
+    "strip_java_whitespace",
+    "to_fen",
+    "verify_body",
+    "verify_cancel",
+    "verify_query",
+    "webhook_answer",
+]
 
 __version__: str
 
 _Timestamp = Union[str, int, None]
 _Body = Union[bytes, str]
 
+@final
 class NativeGoods: ...
 
 def goods(args: Dict[str, Any]) -> Tuple[NativeGoods, Dict[str, Any]]: ...
@@ -14,6 +60,7 @@ def goods(args: Dict[str, Any]) -> Tuple[NativeGoods, Dict[str, Any]]: ...
 def sign_body(key: str, body: str, timestamp: _Timestamp = None) -> str: ...
 def sign_query(key: str, charge_code: str, timestamp: _Timestamp = None) -> str: ...
 def sign_cancel(key: str, charge_code: str, busi_code: str, timestamp: _Timestamp = None) -> str: ...
+@final
 class VerifiedSignature:
     """A signature that verified: its timestamp."""
 
@@ -29,10 +76,11 @@ def encrypt(key: str, plaintext: _Body) -> str: ...
 def decrypt(key: str, ciphertext: str) -> str: ...
 def strip_java_whitespace(body: str) -> str: ...
 
+@final
 class Envelope:
     """A merchant's envelope; the 3DES key schedule is built once."""
 
-    def __init__(self, key: str) -> None: ...
+    def __new__(cls, key: str) -> Self: ...
     def seal(self, body: str, timestamp: _Timestamp = None) -> Tuple[str, str]: ...
     def open(self, sign: str, ciphertext: str) -> str: ...
     def sign_body(self, body: str, timestamp: _Timestamp = None) -> str: ...
@@ -47,24 +95,26 @@ def _dictionary_rule(enum_name: str, rule: str, raw: str) -> bool: ...
 def to_fen(value: Any, field: str = "amount", fen: bool = False) -> int: ...
 def fen_to_yuan(fen: int) -> str: ...
 
+@final
 class CancelToken:
     """Stops a running flow from another thread (a cashier's cancel button). One per flow."""
 
-    def __init__(self) -> None: ...
+    def __new__(cls) -> Self: ...
     def cancel(self) -> None: ...
     def is_cancelled(self) -> bool: ...
 
 # The progress callback receives {"kind", "elapsed", "state", "status", "requested"}.
 _ProgressHook = Optional[Callable[[Dict[str, Any]], None]]
 
+@final
 class NativeClient:
     # Each operation takes its Client method's keyword arguments as one dict (None = unset) and
     # returns the reply's dict; the flows take the wait options (seconds) as a second dict.
-    def __init__(
-        self,
+    def __new__(
+        cls,
         options: Mapping[str, Any],
         on_request: Optional[Callable[[Dict[str, Any]], None]] = None,
-    ) -> None: ...
+    ) -> Self: ...
     @property
     def busi_code(self) -> str: ...
     @property
@@ -93,21 +143,24 @@ class NativeClient:
         on_progress: _ProgressHook = None,
     ) -> Dict[str, Any]: ...
 
+@final
 class NativeNotification:
     def to_dict(self) -> Dict[str, Any]: ...
 
+@final
 class NotificationVerifier:
-    def __init__(self, key: str, *, max_age: Optional[float] = None) -> None: ...
+    def __new__(cls, key: str, *, max_age: Optional[float] = None) -> Self: ...
     def parse(self, query: str, body: _Body, *, now_ms: Optional[int] = None) -> NativeNotification: ...
 
 def parse_notification(
     key: str, query: str, body: _Body, *, max_age: Optional[float] = None
 ) -> NativeNotification: ...
 
+@final
 class MemoryIdempotencyStore:
     """The in-process idempotency store."""
 
-    def __init__(self) -> None: ...
+    def __new__(cls) -> Self: ...
     def begin(self, id: str) -> str: ...
     def complete(self, id: str) -> None: ...
     def abandon(self, id: str) -> None: ...
@@ -121,6 +174,7 @@ def _lease_lost_warning(id: str, lease: float) -> str: ...
 def _postgres_unavailable(sqlstate: Optional[str]) -> bool: ...
 def _redis_unavailable(reply_error: Optional[str]) -> bool: ...
 
+@final
 class StoreRetry:
     @staticmethod
     def once() -> StoreRetry: ...
@@ -138,8 +192,9 @@ TEST_KEY: str
 KIT_OPER_ID: str
 KIT_DEV_ID: str
 
+@final
 class NativeSandbox:
-    def __init__(self, options: Dict[str, Any]) -> None: ...
+    def __new__(cls, options: Dict[str, Any]) -> Self: ...
     @property
     def time_scale(self) -> float: ...
     @property

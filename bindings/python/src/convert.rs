@@ -260,12 +260,12 @@ pub fn _dictionary_rule(
 /// The fen of a yuan `str`/`Decimal` (or of an `int` of fen when `fen` is true), by the
 /// core's exact rules; the Python layer uses it for `Goods(price=...)`.
 #[pyfunction]
-#[pyo3(signature = (value, field = "amount".to_owned(), fen = false))]
-pub fn to_fen(value: &Bound<'_, PyAny>, field: String, fen: bool) -> PyResult<u64> {
+#[pyo3(signature = (value, field = "amount", fen = false))]
+pub fn to_fen(value: &Bound<'_, PyAny>, field: &str, fen: bool) -> PyResult<u64> {
     let a = if fen {
-        fen_from_py(value, &field)?
+        fen_from_py(value, field)?
     } else {
-        yuan_from_py(value, &field)?
+        yuan_from_py(value, field)?
     };
     Ok(a.fen())
 }
