@@ -4,49 +4,6 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union, f
 
 from typing_extensions import Self
 
-__all__ = [
-    "CancelToken",
-    "Envelope",
-    "KIT_DEV_ID",
-    "KIT_OPER_ID",
-    "MemoryIdempotencyStore",
-    "NativeClient",
-    "NativeGoods",
-    "NativeNotification",
-    "NativeSandbox",
-    "NativeSandboxError",
-    "NotificationVerifier",
-    "StoreRetry",
-    "TEST_BUSI_CODE",
-    "TEST_KEY",
-    "VerifiedSignature",
-    "__version__",
-    "_dictionary_rule",
-    "_enum_members",
-    "_lease_lost_warning",
-    "_normalize_enum",
-    "_postgres_unavailable",
-    "_redis_unavailable",
-    "_store_duration",
-    "_store_wire",
-    "_test_code",
-    "decrypt",
-    "encrypt",
-    "fen_to_yuan",
-    "goods",
-    "parse_notification",
-    "process_once",
-    "sign_body",
-    "sign_cancel",
-    "sign_query",
-    "strip_java_whitespace",
-    "to_fen",
-    "verify_body",
-    "verify_cancel",
-    "verify_query",
-    "webhook_answer",
-]
-
 __version__: str
 
 _Timestamp = Union[str, int, None]
