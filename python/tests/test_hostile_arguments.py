@@ -95,3 +95,21 @@ def test_the_testing_kit_names_the_argument_too() -> None:
                     msg = str(e)
                     assert not isinstance(e, UnicodeError), f"{name}({v!r}): {msg}"
                     assert not any(r in msg for r in RAW), f"{name}({v!r}): {type(e).__name__}: {msg}"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: sosopay.Client(busi_code="0010000001", key=KEY, base_url="http://x/", timeout=True),
+        lambda: sosopay.Client(busi_code="0010000001", key=KEY, base_url="http://x/", connect_timeout=False),
+        lambda: sosopay.NotificationVerifier(KEY, max_age=True),
+        lambda: sosopay.Client(busi_code="0010000001", key=KEY, base_url="http://x/").wait_for_payment(
+            charge_code="C", deadline=True
+        ),
+    ],
+    ids=["timeout", "connect_timeout", "max_age", "deadline"],
+)
+def test_a_bool_is_never_a_duration(call: Callable[[], object]) -> None:
+    # True is the int 1 to Python: taken as one second it would hide a mix-up of arguments.
+    with pytest.raises(TypeError, match=r"^\w+: expected a number"):
+        call()

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyString};
 use sosopay::models::Goods;
@@ -107,12 +106,16 @@ impl<'py> Args<'_, 'py> {
         let Some(v) = self.get(name)? else {
             return Ok(None);
         };
-        let s: f64 = v.extract().map_err(|_| {
-            type_error(
-                name,
-                &format!("expected a number of seconds, got {}", type_name(&v)),
-            )
-        })?;
+        // A bool is an int to Python, never a duration.
+        let s: f64 = (!v.is_instance_of::<PyBool>())
+            .then(|| v.extract().ok())
+            .flatten()
+            .ok_or_else(|| {
+                type_error(
+                    name,
+                    &format!("expected a number of seconds, got {}", type_name(&v)),
+                )
+            })?;
         sosopay::units::duration(name, s, TimeUnit::Seconds)
             .map(Some)
             .or_py(self.py())
@@ -226,7 +229,7 @@ pub fn int(v: &Bound<'_, PyAny>, name: &str) -> PyResult<i64> {
         ));
     }
     v.extract::<i64>()
-        .map_err(|_| PyValueError::new_err(format!("{name}: {v} is out of range")))
+        .map_err(|_| validation(v.py(), name, format!("{v} is out of range")))
 }
 
 /// A `str`, a `TypeError` naming `name` otherwise.
