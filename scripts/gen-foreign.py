@@ -2404,7 +2404,7 @@ class KitSettings:
     types = {
         "f64": ("Option<f64>", "None", "Option<f64>", "opt_number", "a.number(\"{n}\")?"),
         "u64": ("Option<u64>", "None", "Option<f64>", "opt_number", "a.whole(\"{n}\", u64::MAX)?"),
-        "u16": ("Option<u16>", "None", "Option<u16>", "opt_u16", "a.whole(\"{n}\", u16::MAX.into())?.map(|p| p as u16)"),
+        "u16": ("Option<u16>", "None", "Option<u16>", "opt_u16", "a.whole(\"{n}\", u16::MAX)?"),
         "String": ("Option<String>", "None", "Option<String>", "opt_text", "a.typed_text(\"{n}\", \"{what}\")?"),
         "Vec<String>": ("Vec<String>", "[]", "Option<Vec<String>>", "opt_texts", "a.texts(\"{n}\", \"{what}\")?"),
         "Vec<(String, String)>": ("Vec<TestMerchant>", "[]", "Option<Vec<SandboxMerchant>>", "opt_list::<SandboxMerchant>", "a.text_pairs(\"{n}\", \"{what}\")?"),
@@ -2678,7 +2678,9 @@ def self_test() -> int:
         "    Conflict,\n}", "    Conflict,\n    /// Refunded before it could be confirmed.\n    Refunded,\n}", 1)
     mirrored = UniffiMirrors({"core/src/flows.rs": flows_rs}).generate()
     for want in ["    /// Refunded before it could be confirmed.\n    Refunded,\n",
-                 "sosopay::OutcomeStatus::Refunded => OutcomeStatus::Refunded,", "    Refunded: Option<OrderDetails>,\n"]:
+                 "sosopay::OutcomeStatus::Refunded => OutcomeStatus::Refunded,", "    Refunded {\n",
+                 "PaymentOutcome::Refunded { .. } => OutcomeStatus::Refunded,",
+                 "(sosopay::OutcomeStatus::Refunded, order) => PaymentOutcome::Refunded {"]:
         if want not in mirrored:
             print(f"self-test: Uniffi outcome statuses lack {want!r}", file=sys.stderr)
             return 1
@@ -2739,7 +2741,7 @@ def self_test() -> int:
     forms_ks = {"Kotlin/Swift": ks.uniffi_rs(), "Node": ks.node_rs(), "Python": ks.python_rs()}
     expect_ks = {"Kotlin/Swift": ["    pub volume: Option<u16>,", "volume: o.volume.unwrap_or(d.volume),"],
                  "Node": ["    pub volume: Option<u16>,", 'volume: opt_u16("volume"),', "volume: o.volume.unwrap_or(d.volume),"],
-                 "Python": ['volume: a.whole("volume", u16::MAX.into())?']}
+                 "Python": ['volume: a.whole("volume", u16::MAX)?']}
     if lacking(forms_ks, expect_ks, "sandbox settings"):
         return 1
     print("gen-foreign: a new sandbox setting (KitOptions) reaches Kotlin/Swift, Node and Python")

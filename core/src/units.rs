@@ -51,23 +51,22 @@ pub fn duration(field: &str, value: f64, unit: TimeUnit) -> Result<Duration> {
 pub const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
 
 /// `value`, a number of a runtime whose numbers are doubles (JavaScript), as a whole number from
-/// 0 to `max` (at most [`MAX_SAFE_INTEGER`]): `-1`, `1.5`, `NaN` and anything above `max` are a
-/// `Validation` error naming `field`, never wrapped or truncated.
-pub fn whole(field: &str, value: f64, max: u64) -> Result<u64> {
+/// 0 to `max` (at most [`MAX_SAFE_INTEGER`]), in `max`'s type (`u16`, `u32`, `u64`): `-1`,
+/// `1.5`, `NaN` and anything above `max` are a `Validation` error naming `field`, never wrapped
+/// or truncated.
+pub fn whole<T: Copy + Into<u64> + TryFrom<u64>>(field: &str, value: f64, max: T) -> Result<T> {
+    let top = max.into().min(MAX_SAFE_INTEGER);
     #[allow(clippy::cast_precision_loss)]
-    let top = max.min(MAX_SAFE_INTEGER) as f64;
-    if value.fract() == 0.0 && (0.0..=top).contains(&value) {
+    if value.fract() == 0.0 && (0.0..=top as f64).contains(&value) {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        Ok(value as u64)
-    } else {
-        Err(Error::validation(
-            field,
-            format!(
-                "{value} is not a whole number from 0 to {}",
-                max.min(MAX_SAFE_INTEGER)
-            ),
-        ))
+        if let Ok(n) = T::try_from(value as u64) {
+            return Ok(n);
+        }
     }
+    Err(Error::validation(
+        field,
+        format!("{value} is not a whole number from 0 to {top}"),
+    ))
 }
 
 #[cfg(test)]
@@ -94,14 +93,18 @@ mod tests {
 
     #[test]
     fn whole_numbers_in_range_only() {
-        assert_eq!(whole("count", 7.0, 10).expect("whole"), 7);
-        assert_eq!(whole("count", -0.0, 10).expect("zero"), 0);
+        assert_eq!(whole("count", 7.0, 10u32).expect("whole"), 7);
+        assert_eq!(whole("count", -0.0, 10u32).expect("zero"), 0);
         assert_eq!(
             whole("ts", 9_007_199_254_740_991.0, u64::MAX).expect("2^53 - 1"),
             MAX_SAFE_INTEGER
         );
+        // In the bound's type: a port is a u16, 65536 is refused rather than wrapped.
+        let port: u16 = whole("port", 65_535.0, u16::MAX).expect("u16::MAX");
+        assert_eq!(port, u16::MAX);
+        assert!(whole("port", 65_536.0, u16::MAX).is_err());
         for bad in [-1.0, 1.5, 11.0, f64::NAN, f64::INFINITY, 1.0e300] {
-            match whole("count", bad, 10) {
+            match whole("count", bad, 10u32) {
                 Err(Error::Validation { field, reason }) => {
                     assert_eq!(field, "count");
                     assert!(

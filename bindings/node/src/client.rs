@@ -35,11 +35,8 @@ pub(crate) type RequestHookFn = ThreadsafeFunction<RequestLog, (), RequestLog, S
 /// A whole number from 0 to `u32::MAX` (JavaScript numbers are doubles: `-1`, `1.5`, `2**32`
 /// and `NaN` are refused, naming the field, rather than wrapped or truncated).
 pub fn count(v: Option<f64>, field: &str) -> Result<Option<u32>, Error> {
-    v.map(|n| {
-        let n = sosopay::units::whole(field, n, u64::from(u32::MAX))?;
-        Ok(u32::try_from(n).unwrap_or(u32::MAX))
-    })
-    .transpose()
+    v.map(|n| sosopay::units::whole(field, n, u32::MAX))
+        .transpose()
 }
 
 /// Milliseconds from JS → `Duration`; `None` stays `None`.

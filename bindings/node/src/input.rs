@@ -215,8 +215,7 @@ impl<'a> Props<'a> {
     /// An optional whole number from 0 to 65535 (a port).
     pub fn opt_u16(&self, js: &str) -> napi::Result<Option<u16>> {
         self.opt(js, |v, field| {
-            let n = sosopay::units::whole(field, number(v, field)?, u64::from(u16::MAX)).napi()?;
-            Ok(u16::try_from(n).unwrap_or(u16::MAX))
+            sosopay::units::whole(field, number(v, field)?, u16::MAX).napi()
         })
     }
     /// An optional callback (napi makes its thread-safe handle).

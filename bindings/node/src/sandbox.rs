@@ -47,7 +47,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> Value {
 
 /// A whole number from 0 to `max` that JS can hold exactly, for the setting `field` (the
 /// core's rule, `units::whole`).
-fn whole(field: &str, v: f64, max: u64) -> napi::Result<u64> {
+fn whole<T: Copy + Into<u64> + TryFrom<u64>>(field: &str, v: f64, max: T) -> napi::Result<T> {
     sosopay::units::whole(field, v, max).map_err(|e| {
         let reason = match e {
             sosopay::Error::Validation { reason, .. } => reason,
@@ -311,7 +311,7 @@ impl NativeSandbox {
         #[napi(ts_arg_type = "boolean")] accepted: Arg<Accepted, bool>,
         #[napi(ts_arg_type = "number | undefined | null")] timeout_ms: Option<Arg<TimeoutMs, f64>>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        let count = u32::try_from(whole("count", *count, u32::MAX.into())?).unwrap_or(u32::MAX);
+        let count = whole("count", *count, u32::MAX)?;
         let (charge_code, accepted) = (charge_code.map(|c| c.0), accepted.0);
         let t = kit::timeout(
             "timeoutMs",

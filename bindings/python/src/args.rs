@@ -10,7 +10,7 @@ use sosopay::models::Goods;
 use sosopay::units::TimeUnit;
 use sosopay::Amount;
 
-use crate::convert::{amount_arg, u32_from_py};
+use crate::convert::amount_arg;
 use crate::errors::{type_error, validation, OrPyErr};
 
 /// One call's arguments; a missing key and `None` are the same.
@@ -65,7 +65,9 @@ impl<'py> Args<'_, 'py> {
 
     /// An optional whole number from 0 to `u32::MAX`.
     pub fn opt_count(&self, name: &str) -> PyResult<Option<u32>> {
-        self.get(name)?.map(|v| u32_from_py(&v, name)).transpose()
+        self.get(name)?
+            .map(|v| crate::convert::whole_from_py(&v, name, u32::MAX))
+            .transpose()
     }
 
     /// A dictionary value: an enum member (a `str`), its wire text or its `int` code.
@@ -127,7 +129,11 @@ impl<'py> Args<'_, 'py> {
     }
 
     /// A whole number from 0 to `max` (a `ValidationError` naming it otherwise).
-    pub fn whole(&self, name: &str, max: u64) -> PyResult<Option<u64>> {
+    pub fn whole<T: Copy + Into<u64> + TryFrom<u64> + std::fmt::Display>(
+        &self,
+        name: &str,
+        max: T,
+    ) -> PyResult<Option<T>> {
         self.get(name)?
             .map(|v| crate::convert::whole_from_py(&v, name, max))
             .transpose()

@@ -83,7 +83,11 @@ pub fn fen_from_py(value: &Bound<'_, PyAny>, field: &str) -> PyResult<Amount> {
 /// A whole number from 0 to `max` for `field`: a Python `int` (not a `bool`). Any other type
 /// (a `float`, even `2.0`; a `str`) and any int out of range is a `ValidationError` naming the
 /// field, never pyo3's `OverflowError`/`TypeError`, and never truncated or wrapped.
-pub fn whole_from_py(value: &Bound<'_, PyAny>, field: &str, max: u64) -> PyResult<u64> {
+pub fn whole_from_py<T: Copy + Into<u64> + TryFrom<u64> + std::fmt::Display>(
+    value: &Bound<'_, PyAny>,
+    field: &str,
+    max: T,
+) -> PyResult<T> {
     let py = value.py();
     if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
         return Err(validation(
@@ -95,21 +99,14 @@ pub fn whole_from_py(value: &Bound<'_, PyAny>, field: &str, max: u64) -> PyResul
             ),
         ));
     }
-    match value.extract::<u64>() {
-        Ok(n) if n <= max => Ok(n),
-        _ => Err(validation(
+    match value.extract::<u64>().ok().filter(|n| *n <= max.into()) {
+        Some(n) => T::try_from(n).map_err(|_| validation(py, field, "is out of range")),
+        None => Err(validation(
             py,
             field,
             format!("{value} is not a whole number from 0 to {max}"),
         )),
     }
-}
-
-/// A required `u32` argument, checked as [`whole_from_py`] does (`None` is refused too); the
-/// core then checks the field's own range.
-pub fn u32_from_py(value: &Bound<'_, PyAny>, field: &str) -> PyResult<u32> {
-    let n = whole_from_py(value, field, u64::from(u32::MAX))?;
-    u32::try_from(n).map_err(|_| validation(value.py(), field, "is out of range"))
 }
 
 /// Exactly one of `amount` (yuan) and `amount_fen` (fen), for the argument pair named

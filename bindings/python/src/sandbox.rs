@@ -60,10 +60,7 @@ fn kit_options(a: &Args<'_, '_>) -> PyResult<KitOptions> {
         host: a
             .typed_text("host", "an IP address as a str")?
             .unwrap_or(d.host),
-        port: a
-            .whole("port", u16::MAX.into())?
-            .map(|p| p as u16)
-            .unwrap_or(d.port),
+        port: a.whole("port", u16::MAX)?.unwrap_or(d.port),
         max_request_age: a.number("max_request_age")?.or(d.max_request_age),
     })
 }
