@@ -7,10 +7,10 @@ variant added to the core's Error reaches Kotlin, Swift, Node and Python with no
     scripts/gen-foreign.py --self-test   add a field to a core reply and a variant to the core's
                                          Error, and check every runtime's form carries them
 
-From core/src/models.rs (the reply, notification and request structs: fields, types, docs, the request
-constructors' parameters): bindings/uniffi/src/replies.rs, bindings/uniffi/src/requests.rs,
-bindings/node/src/requests.rs,
-bindings/node/src/replies.rs, the reply dataclasses and the Goods class of python/sosopay/models.py,
+From core/src/models.rs (the reply, notification and request structs: fields, types, docs,
+the request constructors' parameters): bindings/uniffi/src/replies.rs,
+bindings/uniffi/src/requests.rs, bindings/node/src/requests.rs, bindings/node/src/replies.rs,
+the reply and notification dataclasses and the Goods class of python/sosopay/models.py,
 bindings/python/src/requests.rs and the operation methods of python/sosopay/client.py and
 aio.py (with WaitOptions from core/src/flows.rs). From
 core/src/error.rs (the Error variants): bindings/uniffi/src/error_enum.rs, the error classes of
