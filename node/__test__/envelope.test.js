@@ -110,3 +110,19 @@ test('every core error variant maps to its class with its fields', () => {
   assert.ok(arg instanceof sosopay.ValidationError)
   assert.equal(arg.field, 'chargeCode')
 })
+
+test('a JS string reaches the core as its UTF-8 text, whatever its characters and length', () => {
+  const samples = [
+    '', 'a', 'ascii-only', 'é-Latin-1-ÿ', '咖啡-两杯', '𝄞-emoji-😀', 'lone-\ud800-surrogate', '\udfff',
+    'x'.repeat(64 * 1024), 'é'.repeat(64 * 1024), 'é'.repeat(64 * 1024 + 1), '咖'.repeat(70000),
+    '😀'.repeat(40000),
+  ]
+  const env = new sosopay.Envelope(KEY)
+  for (const s of samples) {
+    // Buffer.from(s) is Node's own UTF-8 (a lone surrogate becomes U+FFFD, as here).
+    const utf8 = Buffer.from(s, 'utf8')
+    assert.deepEqual(sosopay.decrypt(KEY, sosopay.encrypt(KEY, s)), utf8, `length ${s.length}`)
+    assert.equal(env.encrypt(s), env.encrypt(utf8), `length ${s.length}`)
+    assert.equal(sosopay.stripJavaWhitespace(s), utf8.toString('utf8'), `length ${s.length}`)
+  }
+})
