@@ -74,10 +74,7 @@ def _progress(on_progress: Optional[ProgressCallback]) -> Optional[Callable[[Dic
         return None
 
     def hook(d: Dict[str, Any]) -> None:
-        try:
-            on_progress(FlowEvent._from_native(d))
-        except Exception:
-            _log().exception("sosopay: the on_progress callback raised; ignored")
+        _deliver(on_progress, FlowEvent._from_native(d))
 
     return hook
 
