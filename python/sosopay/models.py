@@ -112,6 +112,12 @@ class _QueryReplyShortcuts:
         return self.order.amount
 
 
+def _rebuild(cls: Any, state: Dict[str, Any]) -> Any:
+    o = object.__new__(cls)
+    o.__dict__.update(state)
+    return o
+
+
 class _NotificationShortcuts(_QueryReplyShortcuts):
     @property
     def charge_code(self) -> str:
@@ -120,6 +126,12 @@ class _NotificationShortcuts(_QueryReplyShortcuts):
     @property
     def is_paid(self) -> bool:
         return self.order.is_paid
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # Pickled or copied (a task queue, deepcopy): the fields, without the verified native
+        # notification, so a copy is data and `process_once` takes only what
+        # `parse_notification` returned.
+        return (_rebuild, (type(self), {k: v for k, v in self.__dict__.items() if k != "_native"}))
 
 
 # Goods (built by callers, checked natively) and the reply records below are generated from the

@@ -4,6 +4,7 @@ receiving real deliveries from the sandbox, processing each payment once."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 import time
 from typing import Any, Callable, Dict, Iterable, List, Tuple
@@ -190,3 +191,19 @@ def test_webhook_receives_sandbox_notifications_once(sandbox: Sandbox, code: str
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_notification_pickles_and_copies_as_data() -> None:
+    import copy
+    import pickle
+
+    body = json.dumps({"PAY_NODIFY": {"BUSI_ID": "B1", "CHARGE_CODE": "C-PK", "STATE": 1, "AMT": 158}})
+    n = sosopay.parse_notification(key=KEY, query="sign=" + sosopay.sign_body(KEY, body), body=body)
+    for back in (pickle.loads(pickle.dumps(n)), copy.deepcopy(n), copy.copy(n)):
+        assert back == n and back.idempotency_key == n.idempotency_key and back.raw == n.raw
+        assert back.amount_fen == 158 and back.charge_code == "C-PK"
+        # A copy is data, not the verified delivery: process_once refuses it.
+        with pytest.raises(TypeError, match="parse_notification"):
+            sosopay.process_once(sosopay.MemoryIdempotencyStore(), back, lambda _: None)
+    # The original still is.
+    assert sosopay.process_once(sosopay.MemoryIdempotencyStore(), n, lambda _: None) == sosopay.Delivery.PROCESSED
