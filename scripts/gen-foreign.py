@@ -2204,10 +2204,7 @@ class Signatures:
         return docs(m.group(1)), re.findall(r"(\w+):", m.group(2))[2:]
 
     def accessor_doc(self, name: str) -> List[str]:
-        m = re.search(r"((?:^    ///[^\n]*\n)+)    pub fn %s\(&self\)" % name, self.text, re.M)
-        if not m:
-            raise SystemExit(f"gen-foreign: no documented Signature::{name} in core/src/envelope.rs")
-        return docs(m.group(1).replace("    ///", "///"))
+        return method_doc("core/src/envelope.rs", name)
 
     def verified(self, runtime: str) -> str:
         """`VerifiedSignature` and its conversion from the core's `Signature`."""
