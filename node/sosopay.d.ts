@@ -239,8 +239,9 @@ export interface WebhookOptions {
   verifier?: NotificationVerifier
   /** Where processed notifications are remembered (default: in memory, per process). */
   store?: IdempotencyStore
-  /** Runs once per notification; a throw (or rejection) answers 500 so the gateway retries. */
-  onNotification?: (notification: Notification) => void | Promise<void>
+  /** Runs once per notification; a throw (or rejection) answers 500 so the gateway retries.
+   * Required: without it a `ValidationError` naming `onNotification` is thrown. */
+  onNotification: (notification: Notification) => void | Promise<void>
 }
 
 /** What to answer the gateway for one delivery. */

@@ -22,6 +22,9 @@ function rawQuery(req) {
  * string, e.g. `express.raw({ type: '*' + '/*' })`), `req.rawBody`, or else read from the stream.
  */
 async function readRawBody(req, { limit = DEFAULT_LIMIT } = {}) {
+  if (req === null || typeof req !== 'object') {
+    throw new ValidationError('invalid req: expected the HTTP request object', { field: 'req', reason: 'is not a request' })
+  }
   for (const b of [req.rawBody, req.body]) {
     if (typeof b === 'string' || Buffer.isBuffer(b)) return b
   }
@@ -55,7 +58,26 @@ async function readRawBody(req, { limit = DEFAULT_LIMIT } = {}) {
 }
 
 function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnswer, webhookAfterClaim }) {
+  /** The webhook's options, checked: an object with `onNotification` (a webhook that answered
+   * 200 without running it would tell the gateway to stop delivering a notification nobody saw). */
+  function checked(options) {
+    if (options === null || typeof options !== 'object') {
+      throw new ValidationError('invalid options: expected an object ({ key, onNotification, ... })', {
+        field: 'options',
+        reason: 'is not an object',
+      })
+    }
+    if (typeof options.onNotification !== 'function') {
+      throw new ValidationError('invalid onNotification: is required (the function run once per notification)', {
+        field: 'onNotification',
+        reason: 'is required',
+      })
+    }
+    return options
+  }
+
   function verifierOf(options) {
+    checked(options)
     if (options.verifier) return options.verifier
     if (!options.key) {
       throw new ValidationError('invalid key: give key or verifier', { field: 'key', reason: 'is required' })
@@ -104,7 +126,7 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
     }
     if (next !== null) return answer(next, notification)
     try {
-      if (options.onNotification) await options.onNotification(notification)
+      await options.onNotification(notification)
     } catch (error) {
       try {
         await (token === undefined ? store.abandon(id) : store.abandon(id, token))

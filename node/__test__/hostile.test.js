@@ -132,3 +132,18 @@ test('the testing kit: a bad argument is a SandboxError naming it, never a raw n
     await sb.close()
   }
 })
+
+test('the webhook helpers: missing or non-object options and requests are a ValidationError naming them', async () => {
+  const { ValidationError } = sosopay
+  const named = (field) => (e) => e instanceof ValidationError && e.field === field && !RAW.test(e.message)
+  for (const v of [undefined, null, 5, 'key', () => 1]) {
+    assert.throws(() => sosopay.createWebhookHandler(v), named('options'))
+    await assert.rejects(sosopay.handleNotification(v), named('options'))
+    await assert.rejects(sosopay.readRawBody(v), named('req'))
+  }
+  // A webhook without onNotification would answer 200 and the gateway would stop delivering a
+  // notification nobody processed: refused when the handler is made.
+  assert.throws(() => sosopay.createWebhookHandler({ key: KEY }), named('onNotification'))
+  assert.throws(() => sosopay.createWebhookHandler({ key: KEY, onNotification: 'f' }), named('onNotification'))
+  await assert.rejects(sosopay.handleNotification({ key: KEY, query: '', body: '' }), named('onNotification'))
+})

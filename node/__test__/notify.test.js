@@ -131,7 +131,7 @@ test('handleNotification: once per notification, retried after a failing handler
   // an in-progress claim answers 503 so the gateway retries later
   assert.equal(store.begin('busy'), 'New')
   const busyStore = { begin: async () => 'InProgress', complete: async () => {}, abandon: async () => {} }
-  const busy = await sosopay.handleNotification({ key: KEY, store: busyStore, ...delivery(notifyBody('H2')) })
+  const busy = await sosopay.handleNotification({ key: KEY, store: busyStore, ...delivery(notifyBody('H2')), onNotification: () => assert.fail('called') })
   assert.equal(busy.status, 503)
 })
 
@@ -182,7 +182,8 @@ test('end to end: the sandbox notifies an http server using createWebhookHandler
 
 test('createWebhookHandler refuses a body a JSON parser already consumed', async () => {
   const errors = []
-  const handler = sosopay.createWebhookHandler({ key: KEY, onError: (e) => errors.push(e) })
+  const seen = []
+  const handler = sosopay.createWebhookHandler({ key: KEY, onNotification: (n) => seen.push(n), onError: (e) => errors.push(e) })
   const res = { statusCode: 0, headers: {}, setHeader(k, v) { this.headers[k] = v }, end(b) { this.body = b } }
   await handler({ url: '/notify?sign=x', body: { PAY_NODIFY: {} } }, res)
   assert.equal(res.statusCode, 400)
@@ -194,5 +195,6 @@ test('createWebhookHandler refuses a body a JSON parser already consumed', async
   await handler({ url: '/', originalUrl: `/hooks/notify?${d.query}`, body: Buffer.from(d.body) }, res2)
   assert.equal(res2.statusCode, 200)
   assert.equal(res2.body, 'SUCCESS')
+  assert.deepEqual(seen.map((n) => n.order.chargeCode), ['R1'])
   assert.equal(sosopay.rawQuery({ raw: { url: '/a?b=c' }, url: '/ignored' }), 'b=c')
 })

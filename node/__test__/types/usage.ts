@@ -92,7 +92,7 @@ async function shared(): Promise<void> {
   // @ts-expect-error a claim state is one of three
   if (claim.state === 'Busy') return
   const purged: number = await pg.purge()
-  http.createServer(createWebhookHandler({ key: 'key', store: pg }))
+  http.createServer(createWebhookHandler({ key: 'key', store: pg, onNotification: () => {} }))
   const err: unknown = null
   if (err instanceof StoreUnavailableError) void err.message
   void purged
