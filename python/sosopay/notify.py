@@ -101,6 +101,8 @@ def process_once(
     raises, the claim is released (the gateway's next delivery retries it) and the exception
     propagates: answer non-200 then.
     """
+    if not callable(handler):
+        raise TypeError(f"process_once: handler must be callable, got {type(handler).__name__}")
     native = getattr(notification, "_native", None)
     if native is None:
         raise TypeError("process_once: the notification must come from parse_notification")
@@ -137,6 +139,8 @@ def handle_notification(
     A store that cannot be reached (:class:`sosopay.stores.StoreUnavailableError`) gives 503:
     nothing was processed (or the outcome could not be recorded) and the gateway will retry.
     """
+    if not callable(handler):
+        raise TypeError(f"handle_notification: handler must be callable, got {type(handler).__name__}")
     try:
         n = verifier.parse(query, body)
     except SosopayError as e:

@@ -207,3 +207,20 @@ def test_a_notification_pickles_and_copies_as_data() -> None:
             sosopay.process_once(sosopay.MemoryIdempotencyStore(), back, lambda _: None)
     # The original still is.
     assert sosopay.process_once(sosopay.MemoryIdempotencyStore(), n, lambda _: None) == sosopay.Delivery.PROCESSED
+
+
+def test_a_handler_that_is_not_callable_is_refused_before_anything_is_claimed() -> None:
+    # Without a handler, a delivery must not be claimed (nor answered 200): the gateway would
+    # stop delivering a notification nobody processed.
+    sign = sosopay.sign_body(KEY, BODY)
+    query = f"_type=json&sign={sign}"
+    store = sosopay.MemoryIdempotencyStore()
+    verifier = sosopay.NotificationVerifier(KEY)
+    n = sosopay.parse_notification(key=KEY, query=query, body=BODY)
+    for bad in (None, "handler", 5):
+        with pytest.raises(TypeError, match="handler must be callable"):
+            sosopay.process_once(store, n, bad)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="handler must be callable"):
+            sosopay.handle_notification(verifier, store, query, BODY, bad)  # type: ignore[arg-type]
+    assert len(store) == 0
+    assert sosopay.process_once(store, n, lambda _: None) is sosopay.Delivery.PROCESSED
