@@ -55,7 +55,8 @@ if TYPE_CHECKING:  # pragma: no cover
         RequestLog as RequestLog, yuan as yuan,
     )
     from .notify import (
-        handle_notification as handle_notification, IdempotencyStore as IdempotencyStore,
+        handle_notification as handle_notification,
+        handle_notification_async as handle_notification_async, IdempotencyStore as IdempotencyStore,
         MemoryIdempotencyStore as MemoryIdempotencyStore,
         NotificationVerifier as NotificationVerifier, parse_notification as parse_notification,
         process_once as process_once, WebhookResult as WebhookResult,
@@ -98,7 +99,7 @@ _LAZY = {
         "PaymentOutcome", "QueryReply", "RefundReply", "RequestLog", "yuan",
     ),
     "notify": (
-        "handle_notification", "IdempotencyStore", "MemoryIdempotencyStore",
+        "handle_notification", "handle_notification_async", "IdempotencyStore", "MemoryIdempotencyStore",
         "NotificationVerifier", "parse_notification", "process_once", "WebhookResult",
     ),
 }

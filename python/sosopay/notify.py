@@ -155,6 +155,35 @@ def handle_notification(
     return WebhookResult(status, body, delivery, n, None)
 
 
+
+async def handle_notification_async(
+    verifier: NotificationVerifier,
+    store: IdempotencyStore,
+    query: str,
+    body: Body,
+    handler: Callable[[Notification], object],
+) -> WebhookResult:
+    """:func:`handle_notification` for asyncio apps (FastAPI, Starlette, aiohttp): ``handler``
+    may be an ``async def`` (awaited) or a plain function, and runs on the calling event loop;
+    the verification and the store's calls (blocking drivers) run on a worker thread, so the
+    loop is never blocked. The same answers, from the same once-only steps."""
+    if not callable(handler):
+        raise TypeError(f"handle_notification_async: handler must be callable, got {type(handler).__name__}")
+    import asyncio
+    import inspect
+
+    loop = asyncio.get_running_loop()
+
+    async def call(n: Notification) -> None:
+        r = handler(n)
+        if inspect.isawaitable(r):
+            await r
+
+    def run(n: Notification) -> None:  # on the worker thread, between begin and complete
+        asyncio.run_coroutine_threadsafe(call(n), loop).result()
+
+    return await loop.run_in_executor(None, handle_notification, verifier, store, query, body, run)
+
 def _result(
     outcome: str, delivery: Optional[Delivery], n: Optional[Notification], error: Optional[BaseException]
 ) -> WebhookResult:

@@ -224,3 +224,72 @@ def test_a_handler_that_is_not_callable_is_refused_before_anything_is_claimed() 
             sosopay.handle_notification(verifier, store, query, BODY, bad)  # type: ignore[arg-type]
     assert len(store) == 0
     assert sosopay.process_once(store, n, lambda _: None) is sosopay.Delivery.PROCESSED
+
+
+def test_an_async_handler_is_never_counted_as_processed_by_the_blocking_calls() -> None:
+    # Calling an `async def` runs nothing: the blocking calls refuse it (the claim is released,
+    # 500: the gateway delivers it again) instead of answering 200 for a notification not seen.
+    sign = sosopay.sign_body(KEY, BODY)
+    query = f"_type=json&sign={sign}"
+    store = sosopay.MemoryIdempotencyStore()
+    ran: List[str] = []
+
+    async def handler(n: sosopay.Notification) -> None:
+        ran.append(n.charge_code)
+
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "coroutine was never awaited"
+        r = sosopay.handle_notification(sosopay.NotificationVerifier(KEY), store, query, BODY, handler)
+        assert (r.status, r.delivery) == (500, None)
+        assert isinstance(r.error, TypeError) and "handle_notification_async" in str(r.error)
+        n = sosopay.parse_notification(key=KEY, query=query, body=BODY)
+        with pytest.raises(TypeError, match="awaitable"):
+            sosopay.process_once(store, n, handler)
+    assert ran == [] and len(store) == 0  # nothing claimed
+
+
+def test_handle_notification_async_awaits_the_handler_once_on_the_loop() -> None:
+    import asyncio
+
+    sign = sosopay.sign_body(KEY, BODY)
+    query = f"_type=json&sign={sign}"
+    store = sosopay.MemoryIdempotencyStore()
+    verifier = sosopay.NotificationVerifier(KEY)
+    ran: List[Tuple[str, bool]] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+
+        async def handler(n: sosopay.Notification) -> None:
+            await asyncio.sleep(0)
+            ran.append((n.charge_code, asyncio.get_running_loop() is loop))
+
+        first, again = await asyncio.gather(
+            sosopay.handle_notification_async(verifier, store, query, BODY, handler),
+            sosopay.handle_notification_async(verifier, store, query, BODY, handler),
+        )
+        assert sorted([first.status, again.status]) in ([200, 200], [200, 503])
+        assert sosopay.Delivery.PROCESSED in (first.delivery, again.delivery)
+        later = await sosopay.handle_notification_async(verifier, store, query, BODY, handler)
+        assert (later.status, later.delivery) == (200, sosopay.Delivery.DUPLICATE)
+
+        # A plain function works too; a raising handler gives 500 and releases the claim.
+        other = BODY.replace("C-1", "C-2")
+        q2 = f"_type=json&sign={sosopay.sign_body(KEY, other)}"
+
+        async def boom(n: sosopay.Notification) -> None:
+            raise RuntimeError("db down")
+
+        failed = await sosopay.handle_notification_async(verifier, store, q2, other, boom)
+        assert failed.status == 500 and isinstance(failed.error, RuntimeError)
+        ok = await sosopay.handle_notification_async(verifier, store, q2, other, lambda n: ran.append((n.charge_code, True)))
+        assert (ok.status, ok.delivery) == (200, sosopay.Delivery.PROCESSED)
+        forged = await sosopay.handle_notification_async(verifier, store, "_type=json&sign=x", BODY, handler)
+        assert forged.status == 400
+        with pytest.raises(TypeError, match="must be callable"):
+            await sosopay.handle_notification_async(verifier, store, query, BODY, None)  # type: ignore[arg-type]
+
+    asyncio.run(main())
+    assert ran == [("C-1", True), ("C-2", True)]

@@ -223,7 +223,19 @@ pub fn process_once(
 ) -> PyResult<&'static str> {
     let n = &notification.get().inner;
     let run = |_: &Notification| -> Result<(), HandlerError> {
-        handler.call1((arg,)).map(|_| ()).map_err(HandlerError::Py)
+        let out = handler.call1((arg,)).map_err(HandlerError::Py)?;
+        if out.hasattr("__await__").unwrap_or(false) {
+            // An `async def` handler: calling it ran nothing. Counting that as processed would
+            // answer 200 and the gateway would stop delivering a notification nobody saw.
+            if out.hasattr("close").unwrap_or(false) {
+                let _ = out.call_method0("close"); // no "never awaited" warning
+            }
+            return Err(HandlerError::Py(PyTypeError::new_err(
+                "the handler returned an awaitable (an async def?), which was not run: \
+                 use sosopay.handle_notification_async, or a plain function",
+            )));
+        }
+        Ok(())
     };
     let (result, adapter_error) = if let Ok(mem) = store.cast::<PyMemoryStore>() {
         (notify::process_once(&mem.get().inner, n, run), None)
