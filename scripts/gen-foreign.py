@@ -946,7 +946,8 @@ PY_DOCS = {
         reversal was refused, or ``UNRESOLVED``). A token already cancelled when the call
         starts sends nothing and returns ``FAILED``. ``on_progress``: called with each
         :class:`FlowEvent`, on this (the calling) thread; keep it quick; an exception it
-        raises is logged (logger ``"sosopay"``) and ignored.""",
+        raises is logged (logger ``"sosopay"``) and ignored. An ``async def`` callback cannot
+        run here (it is logged as an error): :class:`AsyncClient` awaits one.""",
     "micropay_and_wait/async": """
         Runs on one worker of this client's pool for the whole flow. Cancelling the awaiting
         task reverses the order, waits for that, then re-raises ``CancelledError`` (a task
@@ -954,7 +955,8 @@ PY_DOCS = {
         :class:`CancelToken` whose ``cancel()`` makes the flow reverse the order and *return*
         the outcome (``CANCELLED``, or ``PAID`` / ``UNRESOLVED``). ``on_progress``: called with
         each :class:`FlowEvent` on the event loop's thread, in order, all before this coroutine
-        returns; an exception it raises is logged and ignored.""",
+        returns; an ``async def`` callback is awaited, one event after the other; an exception
+        it raises is logged and ignored.""",
     "wait_for_payment": """Poll a QR / JSAPI order until paid, failed, cancelled, or the deadline (``PENDING``).
 
         Timing, in seconds, as in :meth:`micropay_and_wait`: ``deadline`` (default 60),
@@ -1117,6 +1119,8 @@ class PythonRequests:
         out = []
         for method, record, ctor, reply, omit in PY_OPS:
             params, items, wait = self.signature(core, method, record, ctor, omit)
+            if asynchronous:  # the async client also awaits an `async def` callback
+                params = [p.replace("[ProgressCallback]", "[AsyncProgressCallback]") for p in params]
             doc = PY_DOCS[method] + PY_DOCS.get(f"{method}/{'async' if asynchronous else 'sync'}", "")
             head = "async def" if asynchronous else "def"
             out.append(f"    {head} {method}(\n        self,\n        *,\n")

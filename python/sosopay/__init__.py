@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
         verify_body as verify_body, verify_cancel as verify_cancel, verify_query as verify_query,
     )
     from .aio import (
-        AsyncClient as AsyncClient,
+        AsyncClient as AsyncClient, AsyncProgressCallback as AsyncProgressCallback,
     )
     from .client import (
         CancelToken as CancelToken, Client as Client, DEFAULT_MAX_WORKERS as DEFAULT_MAX_WORKERS,
@@ -79,7 +79,7 @@ _LAZY = {
         "verify_query",
     ),
     "aio": (
-        "AsyncClient",
+        "AsyncClient", "AsyncProgressCallback",
     ),
     "client": (
         "CancelToken", "Client", "DEFAULT_MAX_WORKERS", "ProgressCallback",

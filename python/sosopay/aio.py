@@ -9,7 +9,7 @@ import contextvars
 import functools
 import logging
 from types import TracebackType
-from typing import Any, Callable, Optional, Sequence, Type, TypeVar, Union
+from typing import Any, Awaitable, Callable, Optional, Sequence, Type, TypeVar, Union
 
 from ._native import CancelToken
 from .client import (
@@ -33,18 +33,53 @@ from .models import (
     YuanLike,
 )
 
-__all__ = ["AsyncClient"]
+__all__ = ["AsyncClient", "AsyncProgressCallback"]
 
 _T = TypeVar("_T")
 
+#: What the async client's flows take as ``on_progress``: a plain function, or an ``async def``
+#: (awaited on the event loop, one event after the other, before the flow's coroutine returns).
+AsyncProgressCallback = Callable[[FlowEvent], Union[None, Awaitable[None]]]
 
-def _post_progress(loop: asyncio.AbstractEventLoop, on_progress: ProgressCallback, event: FlowEvent) -> None:
-    """From the flow's worker thread: queue the callback onto the event loop (never blocks
-    the flow; events keep their order, and all of them run before the awaiting task resumes)."""
-    try:
-        loop.call_soon_threadsafe(_deliver, on_progress, event)
-    except RuntimeError:
-        pass  # the loop is closed: nobody is listening any more
+
+class _Progress:
+    """A flow's ``on_progress`` on the event loop. A plain callback runs when the event arrives;
+    an ``async def`` one is awaited, each after the one before (events keep their order), and the
+    flow's coroutine awaits the last before it returns. Exceptions are logged and dropped."""
+
+    __slots__ = ("loop", "fn", "tail")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, fn: Callable[[FlowEvent], object]) -> None:
+        self.loop = loop
+        self.fn = fn
+        self.tail: Optional["asyncio.Task[None]"] = None
+
+    def post(self, event: FlowEvent) -> None:
+        """From the flow's worker thread: queue the event onto the loop (never blocks the flow;
+        the events arrive before the flow's result does)."""
+        try:
+            self.loop.call_soon_threadsafe(self._deliver, event)
+        except RuntimeError:
+            pass  # the loop is closed: nobody is listening any more
+
+    def _deliver(self, event: FlowEvent) -> None:
+        r = _deliver(self.fn, event)
+        if hasattr(r, "__await__"):
+            self.tail = self.loop.create_task(self._after(self.tail, r))
+
+    @staticmethod
+    async def _after(before: Optional["asyncio.Task[None]"], awaitable: Any) -> None:
+        if before is not None:
+            await before  # never raises: each step logs its own exception
+        try:
+            await awaitable
+        except Exception:
+            _log().exception("sosopay: the on_progress callback raised; ignored")
+
+    async def drain(self) -> None:
+        """Waits for the async callbacks of the events delivered so far."""
+        if self.tail is not None:
+            await asyncio.shield(self.tail)
 
 
 async def _settle(fut: "asyncio.Future[PaymentOutcome]") -> Optional[PaymentOutcome]:
@@ -171,16 +206,15 @@ class AsyncClient:
         self,
         fn: Callable[..., PaymentOutcome],
         cancel: Optional[CancelToken],
-        on_progress: Optional[ProgressCallback],
+        on_progress: Optional[AsyncProgressCallback],
         **kwargs: Any,
     ) -> PaymentOutcome:
         """Runs a flow on the pool; cancelling the awaiting task cancels the flow's token,
         waits for the flow to end (the order reversed), then re-raises."""
         loop = asyncio.get_running_loop()
         token = cancel if cancel is not None else CancelToken()
-        progress: Optional[ProgressCallback] = None
-        if on_progress is not None:
-            progress = functools.partial(_post_progress, loop, on_progress)
+        watcher = _Progress(loop, on_progress) if on_progress is not None else None
+        progress: Optional[ProgressCallback] = watcher.post if watcher is not None else None
         ctx = contextvars.copy_context()
         job = self._pool.submit(ctx.run, functools.partial(fn, cancel=token, on_progress=progress, **kwargs))
         fut = asyncio.wrap_future(job, loop=loop)
@@ -201,6 +235,8 @@ class AsyncClient:
                     settled.reason,
                 )
             raise
+        if watcher is not None:
+            await watcher.drain()
         return outcome
 
     @property
@@ -432,7 +468,7 @@ class AsyncClient:
         max_duration: Optional[float] = None,
         gateway_hold: Optional[float] = None,
         cancel: Optional[CancelToken] = None,
-        on_progress: Optional[ProgressCallback] = None,
+        on_progress: Optional[AsyncProgressCallback] = None,
     ) -> PaymentOutcome:
         """The till flow: micropay, then settle the outcome by querying, cancelling at the
         deadline. Never raises for a declined or unresolved payment: check ``outcome.status``
@@ -451,7 +487,8 @@ class AsyncClient:
         :class:`CancelToken` whose ``cancel()`` makes the flow reverse the order and *return*
         the outcome (``CANCELLED``, or ``PAID`` / ``UNRESOLVED``). ``on_progress``: called with
         each :class:`FlowEvent` on the event loop's thread, in order, all before this coroutine
-        returns; an exception it raises is logged and ignored."""
+        returns; an ``async def`` callback is awaited, one event after the other; an exception
+        it raises is logged and ignored."""
         return await self._flow(
             self._client.micropay_and_wait,
             cancel,
@@ -490,7 +527,7 @@ class AsyncClient:
         max_duration: Optional[float] = None,
         gateway_hold: Optional[float] = None,
         cancel: Optional[CancelToken] = None,
-        on_progress: Optional[ProgressCallback] = None,
+        on_progress: Optional[AsyncProgressCallback] = None,
     ) -> PaymentOutcome:
         """Poll a QR / JSAPI order until paid, failed, cancelled, or the deadline (``PENDING``).
 

@@ -74,16 +74,28 @@ def _progress(on_progress: Optional[ProgressCallback]) -> Optional[Callable[[Dic
         return None
 
     def hook(d: Dict[str, Any]) -> None:
-        _deliver(on_progress, FlowEvent._from_native(d))
+        r = _deliver(on_progress, FlowEvent._from_native(d))
+        if hasattr(r, "__await__"):
+            # An `async def` callback: nothing runs it on this thread (AsyncClient does).
+            close = getattr(r, "close", None)
+            if close is not None:
+                close()  # no "coroutine was never awaited" warning
+            _log().error(
+                "sosopay: on_progress returned an awaitable (an async def?), which the blocking "
+                "Client cannot run; use AsyncClient, or a plain function"
+            )
 
     return hook
 
 
-def _deliver(on_progress: ProgressCallback, event: FlowEvent) -> None:
+def _deliver(on_progress: Callable[[FlowEvent], object], event: FlowEvent) -> object:
+    """``on_progress(event)``: an exception it raises is logged and dropped; returns what it
+    returned (an awaitable from an ``async def``)."""
     try:
-        on_progress(event)
+        return on_progress(event)
     except Exception:
         _log().exception("sosopay: the on_progress callback raised; ignored")
+        return None
 
 
 class Client:
@@ -412,7 +424,8 @@ class Client:
         reversal was refused, or ``UNRESOLVED``). A token already cancelled when the call
         starts sends nothing and returns ``FAILED``. ``on_progress``: called with each
         :class:`FlowEvent`, on this (the calling) thread; keep it quick; an exception it
-        raises is logged (logger ``"sosopay"``) and ignored."""
+        raises is logged (logger ``"sosopay"``) and ignored. An ``async def`` callback cannot
+        run here (it is logged as an error): :class:`AsyncClient` awaits one."""
         return PaymentOutcome._from_native(
             self._native.micropay_and_wait(
                 {

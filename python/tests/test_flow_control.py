@@ -175,6 +175,50 @@ def test_progress_events_arrive_in_order_on_the_loop(sandbox: Sandbox, code: str
     assert set(threads) == {threading.get_ident()}, "delivered on the event loop's thread"
 
 
+def test_an_async_progress_callback_is_awaited_in_order_before_the_flow_returns(sandbox: Sandbox, code: str) -> None:
+    seen: List[str] = []
+    finished: List[str] = []
+
+    async def on_progress(e: sosopay.FlowEvent) -> None:
+        seen.append(e.kind)
+        await asyncio.sleep(0.01)  # slower than the flow: the events must still finish in order
+        finished.append(e.kind)
+        if e.kind == "sending":
+            raise RuntimeError("a broken progress display")  # logged, the rest still run
+
+    async def main() -> sosopay.PaymentOutcome:
+        async with _async_client(sandbox) as c:
+            out = await c.micropay_and_wait(
+                charge_code=code, amount_fen=5, dynamic_id=PAYS_AFTER_A_MOMENT, pay_subject="p",
+                poll_interval=0.05, on_progress=on_progress,
+            )
+            assert finished and finished[-1] == "done", "awaited before the flow returned"
+            return out
+
+    out = asyncio.run(main())
+    assert out.status is sosopay.OutcomeStatus.PAID
+    assert seen == finished, "one event after the other"
+    assert seen[0] == "sending" and seen[-1] == "done" and "queried" in seen
+
+
+def test_the_blocking_client_refuses_an_async_progress_callback_loudly(
+    sandbox: Sandbox, code: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import warnings
+
+    async def on_progress(e: sosopay.FlowEvent) -> None:  # pragma: no cover - never run
+        raise AssertionError("not run by the blocking client")
+
+    with caplog.at_level(logging.ERROR, logger="sosopay"), warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "coroutine was never awaited"
+        out = _sync_client(sandbox).micropay_and_wait(
+            charge_code=code, amount_fen=5, dynamic_id=PAYS_AFTER_A_MOMENT, pay_subject="p",
+            poll_interval=0.05, on_progress=on_progress,  # type: ignore[arg-type]
+        )
+    assert out.status is sosopay.OutcomeStatus.PAID, "the payment is not affected"
+    assert "use AsyncClient" in caplog.text
+
+
 def test_sync_progress_and_a_failing_callback(sandbox: Sandbox, code: str, caplog: pytest.LogCaptureFixture) -> None:
     c = _sync_client(sandbox)
     seen: List[sosopay.FlowEvent] = []
