@@ -84,7 +84,7 @@ function isAbortSignal(s) {
  *   reverses the order) and the Promise *resolves* with the outcome; only a flow still queued
  *   for a worker when aborted rejects (`AbortError`, nothing sent);
  * - `onProgress` gets each event on the JS thread, in order, the `'done'` event before the
- *   Promise settles; a throw becomes a process warning.
+ *   Promise settles; a throw (or an async callback's rejection) becomes a process warning.
  */
 function flowMethod(nativeMethod) {
   return function (first, options, cancel) {
@@ -105,11 +105,15 @@ function flowMethod(nativeMethod) {
     const token = cancel != null ? cancel : signal ? new native.CancelToken() : undefined
     let sawDone = () => {}
     const done = new Promise((resolve) => { sawDone = resolve })
+    const warn = (e) => process.emitWarning(`sosopay: the onProgress callback threw: ${e && e.message}`, 'SosopayWarning')
     const progress = onProgress == null ? undefined : (event) => {
       try {
-        onProgress(event)
+        const r = onProgress(event)
+        // An async callback's rejection is reported the same way (unhandled, it would end the
+        // process in the middle of a payment).
+        if (r != null && typeof r.then === 'function') Promise.resolve(r).catch(warn)
       } catch (e) {
-        process.emitWarning(`sosopay: the onProgress callback threw: ${e && e.message}`, 'SosopayWarning')
+        warn(e)
       }
       if (event.kind === 'done') sawDone()
     }

@@ -123,6 +123,29 @@ test('a throwing onProgress is a warning, not a failed payment', async () => {
   assert.ok(warnings.some((w) => /onProgress callback threw: a broken display/.test(w.message)))
 })
 
+test('an async onProgress that rejects is a warning too, never an unhandled rejection', async () => {
+  const c = client(fast)
+  const warnings = []
+  const unhandled = []
+  const onWarning = (w) => warnings.push(w)
+  const onUnhandled = (e) => unhandled.push(e)
+  process.on('warning', onWarning)
+  process.on('unhandledRejection', onUnhandled)
+  try {
+    const out = await c.micropayAndWait(
+      { chargeCode: code('PA'), amountFen: 5, dynamicId: PAYS_AFTER_A_MOMENT, paySubject: 'p' },
+      { pollIntervalMs: 50, onProgress: async () => { throw new Error('an async broken display') } },
+    )
+    assert.equal(out.status, 'Paid')
+    await new Promise((r) => setTimeout(r, 20))
+  } finally {
+    process.off('warning', onWarning)
+    process.off('unhandledRejection', onUnhandled)
+  }
+  assert.deepEqual(unhandled, [])
+  assert.ok(warnings.some((w) => /onProgress callback threw: an async broken display/.test(w.message)))
+})
+
 test('aborting waitForPayment stops waiting; the order is left as it is', async () => {
   const c = client(fast)
   const cc = code('QR')
