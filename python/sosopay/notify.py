@@ -155,7 +155,6 @@ def handle_notification(
     return WebhookResult(status, body, delivery, n, None)
 
 
-
 async def handle_notification_async(
     verifier: NotificationVerifier,
     store: IdempotencyStore,
