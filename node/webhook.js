@@ -60,7 +60,7 @@ async function readRawBody(req, { limit = DEFAULT_LIMIT } = {}) {
 function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnswer, webhookAfterClaim }) {
   /** The webhook's options, checked: an object with `onNotification` (a webhook that answered
    * 200 without running it would tell the gateway to stop delivering a notification nobody saw). */
-  function checked(options) {
+  function checkOptions(options) {
     if (options === null || typeof options !== 'object') {
       throw new ValidationError('invalid options: expected an object ({ key, onNotification, ... })', {
         field: 'options',
@@ -73,11 +73,10 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
         reason: 'is required',
       })
     }
-    return options
   }
 
   function verifierOf(options) {
-    checked(options)
+    checkOptions(options)
     if (options.verifier) return options.verifier
     if (!options.key) {
       throw new ValidationError('invalid key: give key or verifier', { field: 'key', reason: 'is required' })

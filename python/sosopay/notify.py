@@ -101,8 +101,7 @@ def process_once(
     raises, the claim is released (the gateway's next delivery retries it) and the exception
     propagates: answer non-200 then.
     """
-    if not callable(handler):
-        raise TypeError(f"process_once: handler must be callable, got {type(handler).__name__}")
+    _check_handler("process_once", handler)
     native = getattr(notification, "_native", None)
     if native is None:
         raise TypeError("process_once: the notification must come from parse_notification")
@@ -139,8 +138,7 @@ def handle_notification(
     A store that cannot be reached (:class:`sosopay.stores.StoreUnavailableError`) gives 503:
     nothing was processed (or the outcome could not be recorded) and the gateway will retry.
     """
-    if not callable(handler):
-        raise TypeError(f"handle_notification: handler must be callable, got {type(handler).__name__}")
+    _check_handler("handle_notification", handler)
     try:
         n = verifier.parse(query, body)
     except SosopayError as e:
@@ -166,22 +164,27 @@ async def handle_notification_async(
     may be an ``async def`` (awaited) or a plain function, and runs on the calling event loop;
     the verification and the store's calls (blocking drivers) run on a worker thread, so the
     loop is never blocked. The same answers, from the same once-only steps."""
-    if not callable(handler):
-        raise TypeError(f"handle_notification_async: handler must be callable, got {type(handler).__name__}")
+    _check_handler("handle_notification_async", handler)
     import asyncio
-    import inspect
 
     loop = asyncio.get_running_loop()
 
     async def call(n: Notification) -> None:
         r = handler(n)
-        if inspect.isawaitable(r):
+        if hasattr(r, "__await__"):  # an `async def` (what process_once refuses: it cannot await)
             await r
 
     def run(n: Notification) -> None:  # on the worker thread, between begin and complete
         asyncio.run_coroutine_threadsafe(call(n), loop).result()
 
     return await loop.run_in_executor(None, handle_notification, verifier, store, query, body, run)
+
+
+def _check_handler(where: str, handler: object) -> None:
+    """A handler that is not callable is refused before anything is claimed."""
+    if not callable(handler):
+        raise TypeError(f"{where}: handler must be callable, got {type(handler).__name__}")
+
 
 def _result(
     outcome: str, delivery: Optional[Delivery], n: Optional[Notification], error: Optional[BaseException]
