@@ -7,7 +7,9 @@
 //! * An order is "this payment" only when it matches the request: same `CHARGE_CODE`, same
 //!   amount, and every other field the reply carries that the request fixed (the customer's
 //!   code, the channel, `MERCHANTPARA`). A mismatch is [`OutcomeStatus::Conflict`], never
-//!   `Paid`, and an order not proven ours is never cancelled.
+//!   `Paid`, and an order not proven ours is never cancelled. An answer naming another
+//!   `CHARGE_CODE` (a reply meant for another request) proves nothing, not even a conflict:
+//!   neither its state nor its code counts, and the order is queried.
 //! * The status comes from the order's explicit state through one table,
 //!   [`status_of_state`] (and, only when no order exists, from the gateway's code). A reply
 //!   without a state, with a state that is not a scalar, or under another operation's root is
@@ -467,16 +469,17 @@ impl Expected {
         }
     }
 
-    /// Why `o` is not this payment's order, if it is not.
+    /// Whether `o` names another charge code: an answer about another order (a reply meant
+    /// for another request), which proves nothing about this payment, not even a conflict.
+    fn foreign(&self, o: &OrderDetails) -> bool {
+        o.charge_code
+            .as_deref()
+            .is_some_and(|cc| cc.trim() != self.charge_code)
+    }
+
+    /// Why `o`, an order under this charge code, is not this payment's order, if it is not.
     fn mismatch(&self, o: &OrderDetails) -> Option<String> {
         let code = &self.charge_code;
-        if let Some(cc) = o.charge_code.as_deref() {
-            if cc.trim() != code {
-                return Some(format!(
-                    "the gateway answered about order {cc:?}, not {code:?}"
-                ));
-            }
-        }
         if let (Some(want), Some(got)) = (self.amount, o.amount) {
             if want != got {
                 return Some(format!(
@@ -547,6 +550,9 @@ struct Flow<'a> {
     /// The gateway code of the micropay reply, when it was not success.
     reply_code: Option<ResultCode>,
     last_error: Option<Error>,
+    /// The charge code of the last answer about another order, if any (see
+    /// [`Expected::foreign`]).
+    foreign: Option<String>,
 }
 
 impl Flow<'_> {
@@ -570,6 +576,7 @@ impl Flow<'_> {
             absence_proves_after: None,
             reply_code: None,
             last_error: None,
+            foreign: None,
         }
     }
 
@@ -591,6 +598,12 @@ impl Flow<'_> {
 
     /// Judges an order (from a reply or a query) against the request.
     fn judge(&mut self, order: OrderDetails) -> Seen {
+        if self.expected.foreign(&order) {
+            // Not this charge code's order: not known yet, settled by querying. It is neither
+            // recorded as seen nor ever cancelled.
+            self.foreign = order.charge_code;
+            return Seen::Open;
+        }
         if let Some(why) = self.expected.mismatch(&order) {
             self.last = Some(order);
             return Seen::Conflict(why);
@@ -797,9 +810,10 @@ impl Flow<'_> {
             }
         }
         let why = if !self.owned {
-            match &self.last_error {
-                Some(e) => format!("could not prove the order is this payment's before the time ran out ({e})"),
-                None => "the gateway does not show the order yet, but the request may still be carried out".to_owned(),
+            match (&self.last_error, &self.foreign) {
+                (Some(e), _) => format!("could not prove the order is this payment's before the time ran out ({e})"),
+                (None, Some(other)) => format!("the gateway answered about order {other:?} instead, which proves nothing about this payment"),
+                (None, None) => "the gateway does not show the order yet, but the request may still be carried out".to_owned(),
             }
         } else {
             format!("could not confirm the cancel after {attempts} attempts ({last_err})")
@@ -930,6 +944,12 @@ impl Client {
             });
         }
         match sent {
+            Ok(reply) if flow.expected.foreign(&details_from_reply(&reply)) => {
+                // A reply about another order (meant for another request): neither its code
+                // nor its state is this payment's. Settled by querying, as a lost reply is.
+                flow.foreign = reply.charge_code.clone();
+                flow.absence_proves_after = Some(Instant::now() + opts.gateway_hold);
+            }
             Ok(reply) => {
                 let code = reply.result.code.clone();
                 let seen = flow.judge(details_from_reply(&reply));
@@ -1092,6 +1112,14 @@ impl Client {
                 None,
                 format!("the last query failed: {e}; query {charge_code} later"),
             ),
+            (None, false) if flow.last.is_none() && flow.foreign.is_some() => flow.outcome(
+                OutcomeStatus::Unresolved,
+                None,
+                format!(
+                    "the gateway answered about order {:?} instead of {charge_code}; query it later",
+                    flow.foreign.as_deref().unwrap_or_default()
+                ),
+            ),
             (None, false) if flow.last.is_none() => flow.outcome(
                 OutcomeStatus::Unresolved,
                 Some(ResultCode::ChargeNonexistent),
@@ -1233,9 +1261,14 @@ mod tests {
         o.dynamic_id = Some("134000000000000000".into());
         assert!(e.mismatch(&o).is_some());
         o.dynamic_id = None;
+        // Another charge code: an answer about another order, not a conflict.
         o.charge_code = Some("C-2".into());
-        assert!(e.mismatch(&o).is_some());
+        assert!(e.foreign(&o));
+        assert!(e.mismatch(&o).is_none());
+        o.charge_code = Some(" C-1 ".into());
+        assert!(!e.foreign(&o));
         o.charge_code = None;
+        assert!(!e.foreign(&o));
         o.merchant_para = Some("xyz".into());
         assert!(e.mismatch(&o).is_some());
         o.merchant_para = None;

@@ -220,6 +220,9 @@ pub enum FaultKind {
     /// holding it: `"STATE":["1"]` in JSON; in XML the element is repeated
     /// (`<STATE>1</STATE><STATE>1</STATE>`), since a one-item list reads as a scalar there.
     ListState,
+    /// Gateway only: process the request, then make a top-level `CHARGE_CODE` in the reply name
+    /// another order (the code with `-OTHER` appended): a reply meant for another request.
+    ForeignCode,
 }
 
 impl FaultKind {
@@ -238,6 +241,7 @@ impl FaultKind {
             FaultKind::Omit { .. } => "omit".into(),
             FaultKind::WrongRoot => "wrong_root".into(),
             FaultKind::ListState => "list_state".into(),
+            FaultKind::ForeignCode => "foreign_code".into(),
         }
     }
 
@@ -286,6 +290,7 @@ impl FaultKind {
             }
             "wrong_root" | "wrongroot" => no_param(FaultKind::WrongRoot),
             "list_state" | "liststate" => no_param(FaultKind::ListState),
+            "foreign_code" | "foreigncode" => no_param(FaultKind::ForeignCode),
             "http500" | "http502" | "http503" | "500" | "502" | "503" => {
                 let status: u16 = k.trim_start_matches("http").parse().unwrap_or(500);
                 let processed = match param {
@@ -305,7 +310,7 @@ impl FaultKind {
             "bad_sign" | "badsign" | "wrong_sign" => no_param(FaultKind::BadSign),
             "duplicate" | "dup" => no_param(FaultKind::Duplicate),
             _ => Err(format!(
-                "unknown fault kind {kind:?}: expected drop, drop_reply, delay, late, http500, http502, http503, garble, truncate, omit, wrong_root, list_state, bad_sign or duplicate"
+                "unknown fault kind {kind:?}: expected drop, drop_reply, delay, late, http500, http502, http503, garble, truncate, omit, wrong_root, list_state, foreign_code, bad_sign or duplicate"
             )),
         }
     }
@@ -338,6 +343,7 @@ impl FaultRule {
                 | FaultKind::Omit { .. }
                 | FaultKind::WrongRoot
                 | FaultKind::ListState
+                | FaultKind::ForeignCode
         );
         if op == Operation::Notify && gateway_only {
             return Err(format!(
@@ -406,7 +412,8 @@ impl FromStr for FaultRule {
     type Err = String;
     /// Parses `op:kind:prob[:param]`, e.g. `preOrder:drop_reply:0.3`, `query:delay:0.5:2000`,
     /// `*:http502:0.1:after`, `notify:duplicate:1`, `preOrder:late:1:1500`,
-    /// `query:omit:0.5:AMT`, `refund:wrong_root:1`, `query:list_state:1`.
+    /// `query:omit:0.5:AMT`, `refund:wrong_root:1`, `query:list_state:1`,
+    /// `preOrder:foreign_code:1`.
     fn from_str(s: &str) -> Result<Self, String> {
         let mut parts = s.splitn(4, ':');
         let op = parts.next().unwrap_or("");
@@ -535,6 +542,7 @@ mod tests {
             ("refund:wrong_root:1", FaultKind::WrongRoot),
             ("order:wrong-root:1", FaultKind::WrongRoot),
             ("query:list_state:0.25", FaultKind::ListState),
+            ("preOrder:foreign_code:1", FaultKind::ForeignCode),
         ];
         for (text, kind) in cases {
             let r: FaultRule = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -585,13 +593,15 @@ mod tests {
             "notify:omit:1:STATE",
             "notify:wrong_root:1",
             "notify:list_state:1",
+            "preOrder:foreign_code:1:x",
+            "notify:foreign_code:1",
         ] {
             assert!(bad.parse::<FaultRule>().is_err(), "{bad} should not parse");
         }
         let e = "query:nope:1"
             .parse::<FaultRule>()
             .expect_err("unknown kind");
-        for k in ["late", "omit", "wrong_root", "list_state"] {
+        for k in ["late", "omit", "wrong_root", "list_state", "foreign_code"] {
             assert!(e.contains(k), "{e}");
         }
         let e = "query:omit:1:FOO"

@@ -466,7 +466,7 @@ fn late_request_is_processed_after_the_client_gave_up() {
 }
 
 #[test]
-fn reply_shaping_faults_omit_wrong_root_list_state() {
+fn reply_shaping_faults_omit_wrong_root_list_state_foreign_code() {
     let gw = Gw::start(0.01);
     let set = |rules: &[&str]| {
         gw.sb
@@ -527,7 +527,26 @@ fn reply_shaping_faults_omit_wrong_root_list_state() {
     let v: serde_json::Value = serde_json::from_str(&q.text).expect("JSON");
     assert_eq!(v["QUERY_RESP"]["STATE"], serde_json::json!(["1"]), "{v}");
 
+    // foreign_code: the reply names another order; this one is processed.
+    set(&["preOrder:foreign_code:1", "query:foreign_code:1"]);
+    let cc = unique("foreign");
+    let r = gw.micropay(&cc, "0.01", code, JSON);
+    assert_eq!(r.code(), "SUCCESS", "{}", r.text);
+    assert_eq!(
+        r.field("CHARGE_CODE").as_deref(),
+        Some(format!("{cc}-OTHER").as_str())
+    );
+    assert_eq!(gw.ledger_order(&cc)["state"], 1, "processed");
+    let q = gw.query(&cc, "0", xml);
+    assert_eq!(q.code(), "SUCCESS", "{}", q.text);
+    assert_eq!(
+        q.field("CHARGE_CODE").as_deref(),
+        Some(format!("{cc}-OTHER").as_str())
+    );
+
     let injected = &gw.sb.ledger_json()["faults"]["injected"];
+    assert_eq!(injected["preOrder:foreign_code"], 1);
+    assert_eq!(injected["query:foreign_code"], 1);
     assert_eq!(injected["preOrder:omit"], 4);
     assert_eq!(injected["query:omit"], 1);
     assert_eq!(injected["preOrder:wrong_root"], 1);

@@ -242,6 +242,10 @@ async fn gateway(
             reply.list_state();
             None
         }
+        Some(FaultKind::ForeignCode) => {
+            reply.foreign_code();
+            None
+        }
         Some(FaultKind::WrongRoot) => Some(wrong_root(op)),
         _ => None,
     };

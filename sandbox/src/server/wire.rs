@@ -184,6 +184,21 @@ impl GwReply {
         }
     }
 
+    /// The `foreign_code` fault: a top-level `CHARGE_CODE` names another order (the code with
+    /// `-OTHER` appended), as a reply meant for another request would. A reply without one is
+    /// unchanged.
+    pub(crate) fn foreign_code(&mut self) {
+        if let Node::Map(fields) = &mut self.node {
+            for (k, v) in fields.iter_mut() {
+                if k.eq_ignore_ascii_case("CHARGE_CODE") {
+                    if let Node::Text(t) = v {
+                        t.push_str("-OTHER");
+                    }
+                }
+            }
+        }
+    }
+
     /// The `list_state` fault: a scalar top-level `STATE` becomes a list holding it. In JSON
     /// that is a one-item array; XML writes a list as repeated elements and one element reads
     /// back as a scalar, so there the element is repeated (a two-item list).
