@@ -109,6 +109,37 @@ impl Error {
             reason: reason.into(),
         }
     }
+    /// A property `field` that `what` (`a WaitOptions object`) does not have, for runtimes whose
+    /// options are free-form objects (JavaScript): a misspelt option must not be ignored
+    /// silently (`deadline` for `deadlineMs` would wait the default 60 s). Names the closest
+    /// of `known` when one is close: the same letters up to case and `_`, or a `Ms` suffix,
+    /// or one a prefix of the other, or the end of a known one (`attempts`, `maxAttempts`).
+    pub fn unknown_field(field: &str, name: &str, what: &str, known: &[&str]) -> Self {
+        let norm = |s: &str| -> String {
+            let l: String = s
+                .chars()
+                .filter(|c| *c != '_' && *c != '-')
+                .flat_map(char::to_lowercase)
+                .collect();
+            l.strip_suffix("ms").map(str::to_owned).unwrap_or(l)
+        };
+        let given = norm(name);
+        let close = known.iter().find(|k| norm(k) == given).or_else(|| {
+            known.iter().find(|k| {
+                let k = norm(k);
+                given.len().min(k.len()) >= 5
+                    && (k.starts_with(&given) || given.starts_with(&k) || k.ends_with(&given))
+            })
+        });
+        let reason = match close {
+            Some(k) => format!("is not a field of {what}: did you mean {k}?"),
+            None => format!(
+                "is not a field of {what} (its fields: {})",
+                known.join(", ")
+            ),
+        };
+        Error::validation(field, reason)
+    }
     pub(crate) fn signature(reason: impl Into<String>) -> Self {
         Error::Signature {
             reason: reason.into(),
@@ -307,6 +338,37 @@ fn item_renamed(field: &str, names: &[(&str, &str)]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_field_names_the_closest_known_one() {
+        let known = [
+            "deadlineMs",
+            "pollIntervalMs",
+            "merchantPara",
+            "amountFen",
+            "amount",
+        ];
+        let reason = |name: &str| match Error::unknown_field(name, name, "an X object", &known) {
+            Error::Validation { field, reason } => {
+                assert_eq!(field, name);
+                reason
+            }
+            other => panic!("{other:?}"),
+        };
+        assert!(reason("deadline").ends_with("did you mean deadlineMs?"));
+        assert!(reason("amount_fen").ends_with("did you mean amountFen?"));
+        assert!(reason("AMOUNTFEN").ends_with("did you mean amountFen?"));
+        assert!(reason("merchantParam").ends_with("did you mean merchantPara?"));
+        assert!(reason("poll_interval").ends_with("did you mean pollIntervalMs?"));
+        assert!(reason("interval").ends_with("did you mean pollIntervalMs?"));
+        let r = reason("colour");
+        assert!(
+            r.starts_with("is not a field of an X object (its fields: deadlineMs,"),
+            "{r}"
+        );
+        // Too short to guess from a prefix.
+        assert!(!reason("amt").contains("did you mean"));
+    }
 
     #[test]
     fn renamed_fields_renames_whole_names_in_the_reason_too() {

@@ -47,12 +47,32 @@ test('requests, goods and flow options', async () => {
   await refused(() => c.micropay({ ...sale, goods: [null] }), 'goods[0]', /expected a Goods object, got null/)
   const tea = { id: 'T', name: 'Tea', class: 'drinks', price: '1.00', subject: 'Tea', quantity: 1 }
   await refused(() => c.micropay({ ...sale, goods: [tea, { ...tea, quantity: '2' }] }), 'goods[1].quantity', /expected a number/)
-  await refused(() => c.refund({ chargeCode: 'A-1', amount: '1.00', outRefundNo: 7 }), 'outRefundNo', /got the number 7/)
+  await refused(() => c.refund({ chargeCode: 'A-1', refundAmount: '1.00', outRefundNo: 7 }), 'outRefundNo', /got the number 7/)
   await refused(() => c.query(42), 'request', /expected a charge code \(a string\) or a QueryRequest object, got the number 42/)
   await refused(() => c.cancel([]), 'request', /or a CancelRequest object, got an array/)
   await refused(() => c.flowRecharge({ phoneNo: '1', flowVal: 'a' }), 'flowVal', /expected a number, got a string/)
   await refused(() => c.micropayAndWait(sale, { pollIntervalMs: 'x' }), 'pollIntervalMs', /expected a number/)
   await refused(() => c.micropayAndWait(sale, 5), 'options', /expected a WaitOptions object/)
+})
+
+test('a misspelt field is refused, never ignored', async () => {
+  const c = new Client(base)
+  // `deadline` for `deadlineMs` would wait the default 60 s; `amount` on a refund would be lost.
+  await refused(() => c.waitForPayment('A-1', { deadline: 5000 }), 'deadline', /not a field of a WaitOptions object: did you mean deadlineMs\?/)
+  await refused(() => c.micropayAndWait(sale, { poll_interval_ms: 100 }), 'poll_interval_ms', /did you mean pollIntervalMs\?/)
+  await refused(() => c.refund({ chargeCode: 'A-1', amount: '1.00', outRefundNo: 'R-1' }), 'amount', /not a field of a RefundRequest object: did you mean refundAmount\?/)
+  await refused(() => c.micropay({ ...sale, merchantParam: 'x' }), 'merchantParam', /did you mean merchantPara\?/)
+  await refused(() => c.micropay({ ...sale, amount_fen: 100 }), 'amount_fen', /did you mean amountFen\?/)
+  const tea = { id: 'T', name: 'Tea', class: 'drinks', price: '1.00', subject: 'Tea', quantity: 1 }
+  await refused(() => c.micropay({ ...sale, goods: [{ ...tea, qty: 2 }] }), 'goods[0].qty', /not a field of a Goods object/)
+  await refused(() => c.query({ chargeCode: 'A-1' }), 'chargeCode', /not a field of a QueryRequest object/)
+  await refused(() => c.micropay({ ...sale, colour: 'red' }), 'colour', /not a field of a MicropayRequest object \(its fields: chargeCode,/)
+  await refused(() => new Client({ ...base, retry: { attempts: 2 } }), 'retry.attempts', /did you mean maxAttempts\?/)
+  await refused(() => new Client({ ...base, timeout: 5000 }), 'timeout', /did you mean timeoutMs\?/)
+  // A property set to undefined is absent (object spreads), and inherited ones are not read as fields.
+  await refused(() => c.micropay({ ...sale, extra: undefined, chargeCode: undefined }), 'chargeCode', /is required/)
+  const proto = Object.assign(Object.create({ unrelated: 1 }), { chargeCode: 'A-1', outRefundNo: 'R-1', refundSubject: 'r', refundAmount: 5 })
+  await refused(() => c.refund(proto), 'refundAmount', /give yuan as a string/)
 })
 
 test('positional arguments', async () => {

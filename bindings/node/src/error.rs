@@ -16,12 +16,12 @@ pub fn validation(field: &str, reason: impl Into<String>) -> Error {
     }
 }
 
-/// The variant and its fields as the JSON the JS layer reads.
-fn payload(e: &Error) -> Value {
-    // A validation error names the field as JS spells it, in its message too.
+/// The variant and its fields as the JSON the JS layer reads. `rename`: a validation error's
+/// field is a core name, given as JS spells it (camelCase), in the message too.
+fn payload(e: &Error, rename: bool) -> Value {
     let camel;
     let e = match e {
-        Error::Validation { field, reason } => {
+        Error::Validation { field, reason } if rename => {
             camel = Error::Validation {
                 field: camel_case(field),
                 reason: reason.clone(),
@@ -41,7 +41,7 @@ fn payload(e: &Error) -> Value {
         .into_iter()
         .map(|(k, v)| match k.as_str() {
             "code" => ("resultCode".to_owned(), v),
-            "field" => (k, v.as_str().map_or(v.clone(), |f| camel_case(f).into())),
+            "field" if rename => (k, v.as_str().map_or(v.clone(), |f| camel_case(f).into())),
             _ => (camel_case(&k), v),
         })
         .collect();
@@ -53,7 +53,16 @@ fn payload(e: &Error) -> Value {
 pub fn to_napi(e: Error) -> napi::Error {
     napi::Error::new(
         napi::Status::GenericFailure,
-        format!("{PREFIX}{}", payload(&e)),
+        format!("{PREFIX}{}", payload(&e, true)),
+    )
+}
+
+/// [`to_napi`] for a validation error whose field is already the user's own spelling (an
+/// unknown property, `poll_interval_ms`): kept as it is.
+pub fn to_napi_verbatim(e: Error) -> napi::Error {
+    napi::Error::new(
+        napi::Status::GenericFailure,
+        format!("{PREFIX}{}", payload(&e, false)),
     )
 }
 
@@ -83,10 +92,13 @@ mod tests {
 
     #[test]
     fn a_validation_message_names_the_js_field() {
-        let p = payload(&Error::Validation {
-            field: "out_refund_no".into(),
-            reason: "is longer than 64 characters".into(),
-        });
+        let p = payload(
+            &Error::Validation {
+                field: "out_refund_no".into(),
+                reason: "is longer than 64 characters".into(),
+            },
+            true,
+        );
         assert_eq!(p["field"], "outRefundNo");
         assert_eq!(
             p["message"],
@@ -96,25 +108,50 @@ mod tests {
 
     #[test]
     fn payload_carries_variant_fields() {
-        let p = payload(&Error::Gateway {
-            code: sosopay::ResultCode::SerialRepeat,
-            info: "dup".into(),
-            operation: "preOrder".into(),
-        });
+        let p = payload(
+            &Error::Gateway {
+                code: sosopay::ResultCode::SerialRepeat,
+                info: "dup".into(),
+                operation: "preOrder".into(),
+            },
+            true,
+        );
         assert_eq!(p["code"], "gateway");
         assert_eq!(p["resultCode"], "SERIAL_REPEAT");
         assert_eq!(p["outcomeUnknown"], true);
-        let p = payload(&Error::Validation {
-            field: "dynamic_id".into(),
-            reason: "bad".into(),
-        });
+        let p = payload(
+            &Error::Validation {
+                field: "dynamic_id".into(),
+                reason: "bad".into(),
+            },
+            true,
+        );
         assert_eq!(p["field"], "dynamicId");
         assert_eq!(p["outcomeUnknown"], false);
-        let p = payload(&Error::OutcomeUnknown {
-            operation: "preOrder".into(),
-            charge_code: "C1".into(),
-            reason: "timeout".into(),
-        });
+        let p = payload(
+            &Error::OutcomeUnknown {
+                operation: "preOrder".into(),
+                charge_code: "C1".into(),
+                reason: "timeout".into(),
+            },
+            true,
+        );
         assert_eq!(p["chargeCode"], "C1");
+    }
+
+    #[test]
+    fn an_unknown_property_keeps_the_users_spelling() {
+        let e = Error::unknown_field(
+            "poll_interval_ms",
+            "poll_interval_ms",
+            "a WaitOptions object",
+            &["pollIntervalMs"],
+        );
+        let p = payload(&e, false);
+        assert_eq!(p["field"], "poll_interval_ms");
+        assert_eq!(
+            p["message"],
+            "invalid poll_interval_ms: is not a field of a WaitOptions object: did you mean pollIntervalMs?"
+        );
     }
 }

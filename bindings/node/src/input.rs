@@ -14,7 +14,7 @@ use napi::{sys, JsValue};
 
 use crate::convert::{FenInput, YuanInput};
 use crate::envelope::Bytes;
-use crate::error::{to_napi, validation, IntoNapi};
+use crate::error::{to_napi, to_napi_verbatim, validation, IntoNapi};
 
 /// What a JS value is, for messages: `the number 5`, `a string`, `null`, `an array`.
 fn given(v: &Unknown<'_>) -> String {
@@ -156,6 +156,8 @@ fn text_or_number(
 pub trait FromProps: Sized {
     /// What is expected, for messages: `a MicropayRequest object`.
     const EXPECTED: &'static str;
+    /// The fields as JS spells them; any other property is refused ([`Props::only`]).
+    const FIELDS: &'static [&'static str];
     /// Reads the fields.
     fn from_props(p: &Props<'_>) -> napi::Result<Self>;
 }
@@ -202,6 +204,47 @@ impl<'a> Props<'a> {
 
     fn name(&self, js: &str) -> String {
         format!("{}{js}", self.prefix)
+    }
+
+    /// Refuses an own enumerable property that is not one of `known` (one whose value is
+    /// `undefined` is taken as absent): a misspelt option would otherwise be ignored silently.
+    pub fn only(&self, known: &[&str], what: &str) -> napi::Result<()> {
+        use napi::bindgen_prelude::{JsObjectValue, JsValue as _};
+        let (env, raw) = (self.obj.value().env, self.obj.raw());
+        let mut names = std::ptr::null_mut();
+        // SAFETY: env and object are napi's; `names` receives a new array.
+        #[allow(unsafe_code)]
+        napi::check_status!(unsafe {
+            sys::napi_get_all_property_names(
+                env,
+                raw,
+                sys::KeyCollectionMode::own_only,
+                sys::KeyFilter::enumerable | sys::KeyFilter::skip_symbols,
+                sys::KeyConversion::numbers_to_strings,
+                &mut names,
+            )
+        })?;
+        // SAFETY: napi just made it: an array of strings.
+        #[allow(unsafe_code)]
+        let names: Array<'a> = unsafe { Array::from_napi_value(env, names) }?;
+        for i in 0..names.len() {
+            let Some(name) = names.get::<String>(i)? else {
+                continue;
+            };
+            if known.contains(&name.as_str()) {
+                continue;
+            }
+            let v: Unknown<'a> = self.obj.get_named_property_unchecked(&name)?;
+            if v.get_type()? != ValueType::Undefined {
+                return Err(to_napi_verbatim(sosopay::Error::unknown_field(
+                    &self.name(&name),
+                    &name,
+                    what,
+                    known,
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Reads the property with `read`; `None` when it is absent, `undefined` or `null`.
@@ -319,7 +362,9 @@ macro_rules! from_js {
     ($ty:ident, $what:literal, $expected:literal, { $($field:ident: $kind:ident $(::<$t:ty>)? ($js:literal)),* $(,)? }) => {
         impl $crate::input::FromProps for $ty {
             const EXPECTED: &'static str = $expected;
+            const FIELDS: &'static [&'static str] = &[$($js),*];
             fn from_props(p: &$crate::input::Props<'_>) -> napi::Result<Self> {
+                p.only(Self::FIELDS, Self::EXPECTED)?;
                 Ok($ty { $($field: p.$kind $(::<$t>)? ($js)?,)* })
             }
         }
