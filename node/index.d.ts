@@ -269,6 +269,13 @@ export interface CancelRequest {
   apply?: boolean
 }
 
+/**
+ * For the package's JS helpers (webhooks, stores, testing kit): refuses a property of
+ * `options` that is not one of `fields`, as the native readers do (`ValidationError` naming
+ * it, with the field meant). Not exported by the package.
+ */
+export declare function checkFields(options: object, what: string, fields: Array<string>): void
+
 /** A client's settings; an unset one takes its default. */
 export interface ClientOptions {
   /** The merchant code (`BUSI_ID`). */

@@ -842,6 +842,7 @@ module.exports.MemoryIdempotencyStore = nativeBinding.MemoryIdempotencyStore
 module.exports.NativeSandbox = nativeBinding.NativeSandbox
 module.exports.NotificationVerifier = nativeBinding.NotificationVerifier
 module.exports.StoreRetry = nativeBinding.StoreRetry
+module.exports.checkFields = nativeBinding.checkFields
 module.exports.decrypt = nativeBinding.decrypt
 module.exports.encrypt = nativeBinding.encrypt
 module.exports.fenToYuan = nativeBinding.fenToYuan

@@ -205,5 +205,6 @@ module.exports = {
     MemoryIdempotencyStore,
     webhookAnswer: native.webhookAnswer,
     webhookAfterClaim: native.webhookAfterClaim,
+    checkFields: wrapSync(native.checkFields),
   }),
 }

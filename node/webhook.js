@@ -57,10 +57,16 @@ async function readRawBody(req, { limit = DEFAULT_LIMIT } = {}) {
   return Buffer.concat(chunks)
 }
 
-function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnswer, webhookAfterClaim }) {
+/** The options of `createWebhookHandler`; `handleNotification` also takes the delivery's. */
+const HANDLER_FIELDS = ['key', 'maxAgeSeconds', 'verifier', 'store', 'onNotification', 'limit', 'onError']
+const DELIVERY_FIELDS = [...HANDLER_FIELDS, 'query', 'body']
+
+function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnswer, webhookAfterClaim, checkFields }) {
   /** The webhook's options, checked: an object with `onNotification` (a webhook that answered
-   * 200 without running it would tell the gateway to stop delivering a notification nobody saw). */
-  function checkOptions(options) {
+   * 200 without running it would tell the gateway to stop delivering a notification nobody saw),
+   * and no property it does not have (a misspelt `store` would fall back to the per-process
+   * memory store: every worker would process each notification). */
+  function checkOptions(options, fields) {
     if (options === null || typeof options !== 'object') {
       throw new ValidationError('invalid options: expected an object ({ key, onNotification, ... })', {
         field: 'options',
@@ -73,10 +79,11 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
         reason: 'is required',
       })
     }
+    checkFields(options, 'a WebhookOptions object', fields)
   }
 
-  function verifierOf(options) {
-    checkOptions(options)
+  function verifierOf(options, fields) {
+    checkOptions(options, fields)
     if (options.verifier) return options.verifier
     if (!options.key) {
       throw new ValidationError('invalid key: give key or verifier', { field: 'key', reason: 'is required' })
@@ -103,7 +110,7 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
    * status and body of each outcome) is the core's; this function only awaits.
    */
   async function handleNotification(options) {
-    const verifier = verifierOf(options)
+    const verifier = verifierOf(options, DELIVERY_FIELDS)
     const store = options.store || defaultStore
     let notification
     try {
@@ -148,7 +155,7 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
    * Reads the raw query and body, verifies, runs `onNotification` once, and answers.
    */
   function createWebhookHandler(options) {
-    const verifier = verifierOf(options)
+    const verifier = verifierOf(options, HANDLER_FIELDS)
     const store = options.store || new MemoryIdempotencyStore()
     return async function sosopayWebhook(req, res) {
       let result

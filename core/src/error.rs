@@ -127,7 +127,7 @@ impl Error {
         let close = known.iter().find(|k| norm(k) == given).or_else(|| {
             known.iter().find(|k| {
                 let k = norm(k);
-                given.len().min(k.len()) >= 5
+                given.len().min(k.len()) >= 4
                     && (k.starts_with(&given) || given.starts_with(&k) || k.ends_with(&given))
             })
         });
@@ -360,6 +360,7 @@ mod tests {
         assert!(reason("AMOUNTFEN").ends_with("did you mean amountFen?"));
         assert!(reason("merchantParam").ends_with("did you mean merchantPara?"));
         assert!(reason("poll_interval").ends_with("did you mean pollIntervalMs?"));
+        assert!(reason("merch").ends_with("did you mean merchantPara?"));
         assert!(reason("interval").ends_with("did you mean pollIntervalMs?"));
         let r = reason("colour");
         assert!(

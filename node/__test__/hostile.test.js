@@ -146,4 +146,21 @@ test('the webhook helpers: missing or non-object options and requests are a Vali
   assert.throws(() => sosopay.createWebhookHandler({ key: KEY }), named('onNotification'))
   assert.throws(() => sosopay.createWebhookHandler({ key: KEY, onNotification: 'f' }), named('onNotification'))
   await assert.rejects(sosopay.handleNotification({ key: KEY, query: '', body: '' }), named('onNotification'))
+  // A misspelt option is refused: a misspelt `store` would fall back to the per-process memory
+  // store, and every worker would process each notification.
+  const onNotification = () => {}
+  const says = (field, re) => (e) => named(field)(e) && re.test(e.message)
+  assert.throws(() => sosopay.createWebhookHandler({ key: KEY, onNotification, stor: {} }), says('stor', /did you mean store\?/))
+  assert.throws(() => sosopay.createWebhookHandler({ key: KEY, onNotification, maxAge: 60 }), says('maxAge', /did you mean maxAgeSeconds\?/))
+  await assert.rejects(sosopay.handleNotification({ key: KEY, onNotification, query: '', body: '', Store: {} }), says('Store', /did you mean store\?/))
+  assert.doesNotThrow(() => sosopay.createWebhookHandler({ key: KEY, onNotification, store: undefined, limit: 10, onError: undefined }))
+})
+
+test('the stores refuse an option they do not have', () => {
+  const stores = require('../stores')
+  const { ValidationError } = sosopay
+  const says = (field, re) => (e) => e instanceof ValidationError && e.field === field && re.test(e.message)
+  assert.throws(() => new stores.RedisIdempotencyStore({ url: 'redis://127.0.0.1:9', lease: 5000 }), says('lease', /did you mean leaseMs\?/))
+  assert.throws(() => new stores.PostgresIdempotencyStore({ connectionstring: 'postgres://x' }), says('connectionstring', /did you mean connectionString\?/))
+  assert.throws(() => new stores.RedisIdempotencyStore(null), says('options', /expected a RedisStoreOptions object, got null/))
 })

@@ -37,6 +37,17 @@ const { claimPrefix: CLAIM, donePrefix: DONE } = WIRE
 /** `schema.sql` in this package (the core's schema, for `psql -f`). */
 const SCHEMA_PATH = path.join(__dirname, 'schema.sql')
 
+const LEASE_FIELDS = ['leaseMs', 'retentionMs', 'commandTimeoutMs']
+
+/** Refuses an option the store does not have (a misspelt `leaseMs` would be ignored). */
+function checkFields(options, what, fields) {
+  try {
+    native.checkFields(options, what, [...fields, ...LEASE_FIELDS])
+  } catch (e) {
+    throw fromNative(e)
+  }
+}
+
 /** The store's server could not be reached (or timed out): answer the gateway 503. */
 class StoreUnavailableError extends SosopayError {
   constructor(message, details = {}) {
@@ -158,6 +169,7 @@ const sha1 = (s) => crypto.createHash('sha1').update(s).digest('hex')
  */
 class RedisIdempotencyStore extends LeasedIdempotencyStore {
   constructor(options = {}) {
+    checkFields(options, 'a RedisStoreOptions object', ['client', 'url', 'prefix'])
     super(options)
     this.prefix = options.prefix === undefined ? DEFAULT_PREFIX : String(options.prefix)
     if (options.client) {
@@ -295,6 +307,7 @@ function makePool(connectionString) {
  */
 class PostgresIdempotencyStore extends LeasedIdempotencyStore {
   constructor(options = {}) {
+    checkFields(options, 'a PostgresStoreOptions object', ['pool', 'connectionString', 'table'])
     super(options)
     this.table = options.table === undefined ? DEFAULT_TABLE : String(options.table)
     this._sql = wireFor(this.table).statements

@@ -116,3 +116,16 @@ pub fn fen_to_yuan(
         .map(|a| a.to_yuan_string())
         .napi()
 }
+
+/// For the package's JS helpers (webhooks, stores, testing kit): refuses a property of
+/// `options` that is not one of `fields`, as the native readers do (`ValidationError` naming
+/// it, with the field meant). Not exported by the package.
+#[napi(js_name = "checkFields")]
+pub fn check_fields(
+    #[napi(ts_arg_type = "object")] options: napi::bindgen_prelude::Unknown<'_>,
+    what: String,
+    fields: Vec<String>,
+) -> napi::Result<()> {
+    let known: Vec<&str> = fields.iter().map(String::as_str).collect();
+    input::Props::of(options, "options", &what, String::new())?.only(&known, &what)
+}
