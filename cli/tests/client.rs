@@ -412,6 +412,43 @@ fn request_log_hook_never_shows_the_key() {
     assert!(logs.iter().all(|l| !format!("{l:?}").contains(KEY)));
 }
 
+/// A reply naming another `CHARGE_CODE` (meant for another request) is never handed out as
+/// facts about this order: a `Decode` error, retried for a query, an unknown outcome for a
+/// payment (which did happen).
+#[test]
+fn a_reply_about_another_order_is_a_decode_error() {
+    let sb = sandbox(0.02, 4, &["preOrder:foreign_code:1", "query:foreign_code:1"]);
+    let mut cfg = config(&sb.base_url(), false, Format::Json);
+    cfg.retry = RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(10),
+    };
+    let c = Client::new(cfg).expect("client");
+    let req = MicropayRequest::new("FOREIGN-1", yuan("1.00"), PAY_NOW, "tea");
+    let e = c.micropay(&req).expect_err("a reply about FOREIGN-1-OTHER");
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    assert!(e.outcome_unknown(), "the payment may have happened: {e}");
+    assert!(e.to_string().contains("\"FOREIGN-1-OTHER\""), "{e}");
+    let e = c.query_charge("FOREIGN-1").expect_err("a reply about another order");
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    assert!(!e.outcome_unknown());
+    let injected = &sb.ledger_json()["faults"]["injected"];
+    assert_eq!(injected["query:foreign_code"], 3, "retried: {injected}");
+    // It did happen: without the fault, the query shows this very order paid.
+    sb.set_faults(Vec::new());
+    let q = c.query_charge("FOREIGN-1").expect("query");
+    assert_eq!(q.order.charge_code.as_deref(), Some("FOREIGN-1"));
+    assert_eq!(q.order.state, Some(OrderState::Paid));
+    // A query by another kind of code is answered with the order's own CHARGE_CODE: not refused.
+    sb.set_faults(vec!["query:foreign_code:1".parse().expect("rule")]);
+    let by_down = QueryRequest {
+        code: q.order.charge_down_code.clone().expect("CHARGE_DOWN_CODE"),
+        ser_type: SerType::ChargeDownCode,
+    };
+    assert!(c.query(&by_down).is_ok());
+}
+
 /// Many till payments against a misbehaving gateway; afterwards every reported outcome must
 /// agree with the gateway's ledger.
 #[test]

@@ -512,6 +512,9 @@ pub(crate) struct Call {
     /// Return the decoded reply whatever its `RESULT.CODE` (the flows read the order's state
     /// from failure replies too).
     any_code: bool,
+    /// The `CHARGE_CODE` the reply must be about, when it names one: a reply about another
+    /// order (meant for another request) is a `Decode` error, never facts about this one.
+    expect_code: Option<String>,
 }
 
 pub(crate) struct RawReply {
@@ -631,6 +634,7 @@ impl Client {
             idempotent: false,
             limit: None,
             any_code: false,
+            expect_code: None,
         })
     }
 
@@ -665,6 +669,7 @@ impl Client {
             idempotent: true,
             limit: None,
             any_code: false,
+            expect_code: None,
         }
     }
 
@@ -701,6 +706,7 @@ impl Client {
         let mut call = self.open_service_post("preOrder", Some(req.charge_code), body, timeout)?;
         call.limit = limit;
         call.any_code = any_code;
+        call.expect_code = call.charge_code.clone();
         Ok(call)
     }
 
@@ -735,12 +741,14 @@ impl Client {
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
-        self.open_service_post(
+        let mut call = self.open_service_post(
             "order",
             Some(req.charge_code),
             body,
             self.inner.config.timeout,
-        )
+        )?;
+        call.expect_code = call.charge_code.clone();
+        Ok(call)
     }
 
     /// A refund (partial or full). Reuse `out_refund_no` to retry a refund safely.
@@ -778,6 +786,9 @@ impl Client {
         let extra = format!("&serType={}", req.ser_type.as_wire());
         let mut call = self.get_call("query", &req.code, &sign, &extra);
         call.limit = limit;
+        if req.ser_type == SerType::ChargeCode {
+            call.expect_code = Some(req.code.clone());
+        }
         Ok(call)
     }
 
@@ -935,7 +946,11 @@ impl Client {
                         status: raw.status,
                     })
                 } else {
-                    match self.open_reply(&raw).and_then(|text| R::read(&text)) {
+                    match self
+                        .open_reply(&raw)
+                        .and_then(|text| R::read(&text))
+                        .and_then(|read| about_this_order(call, read))
+                    {
                         Ok((code, reply)) => {
                             log.result_code = Some(code.as_wire().to_owned());
                             log.order_state = reply.state();
@@ -1129,6 +1144,9 @@ trait ReplyInfo {
     fn state(&self) -> Option<String> {
         None
     }
+    fn charge_code(&self) -> Option<&str> {
+        None
+    }
 }
 
 impl<T: Reply> ReplyInfo for T {
@@ -1138,6 +1156,23 @@ impl<T: Reply> ReplyInfo for T {
     fn state(&self) -> Option<String> {
         self.order_state().map(|s| s.as_wire().to_owned())
     }
+    fn charge_code(&self) -> Option<&str> {
+        self.order_charge_code()
+    }
+}
+
+/// The decoded reply, unless it names another `CHARGE_CODE` than the one `call` is about: a
+/// reply meant for another request says nothing about this order (a `Decode` error: retried
+/// like a garbled reply where the call is idempotent; an unknown outcome for a payment).
+fn about_this_order<R: ReplyInfo>(call: &Call, read: (ResultCode, R)) -> Result<(ResultCode, R)> {
+    if let (Some(want), Some(got)) = (&call.expect_code, read.1.charge_code()) {
+        if got.trim() != want {
+            return Err(Error::decode(format!(
+                "the reply is about order {got:?}, not {want:?} (an answer meant for another request)"
+            )));
+        }
+    }
+    Ok(read)
 }
 
 impl ReplyInfo for FlowRechargeReply {

@@ -550,9 +550,6 @@ struct Flow<'a> {
     /// The gateway code of the micropay reply, when it was not success.
     reply_code: Option<ResultCode>,
     last_error: Option<Error>,
-    /// The charge code of the last answer about another order, if any (see
-    /// [`Expected::foreign`]).
-    foreign: Option<String>,
 }
 
 impl Flow<'_> {
@@ -576,7 +573,6 @@ impl Flow<'_> {
             absence_proves_after: None,
             reply_code: None,
             last_error: None,
-            foreign: None,
         }
     }
 
@@ -599,9 +595,8 @@ impl Flow<'_> {
     /// Judges an order (from a reply or a query) against the request.
     fn judge(&mut self, order: OrderDetails) -> Seen {
         if self.expected.foreign(&order) {
-            // Not this charge code's order: not known yet, settled by querying. It is neither
-            // recorded as seen nor ever cancelled.
-            self.foreign = order.charge_code;
+            // Not this charge code's order (the client already refuses such replies as
+            // `Decode` errors): not known yet, never recorded as seen nor cancelled.
             return Seen::Open;
         }
         if let Some(why) = self.expected.mismatch(&order) {
@@ -810,10 +805,9 @@ impl Flow<'_> {
             }
         }
         let why = if !self.owned {
-            match (&self.last_error, &self.foreign) {
-                (Some(e), _) => format!("could not prove the order is this payment's before the time ran out ({e})"),
-                (None, Some(other)) => format!("the gateway answered about order {other:?} instead, which proves nothing about this payment"),
-                (None, None) => "the gateway does not show the order yet, but the request may still be carried out".to_owned(),
+            match &self.last_error {
+                Some(e) => format!("could not prove the order is this payment's before the time ran out ({e})"),
+                None => "the gateway does not show the order yet, but the request may still be carried out".to_owned(),
             }
         } else {
             format!("could not confirm the cancel after {attempts} attempts ({last_err})")
@@ -944,12 +938,6 @@ impl Client {
             });
         }
         match sent {
-            Ok(reply) if flow.expected.foreign(&details_from_reply(&reply)) => {
-                // A reply about another order (meant for another request): neither its code
-                // nor its state is this payment's. Settled by querying, as a lost reply is.
-                flow.foreign = reply.charge_code.clone();
-                flow.absence_proves_after = Some(Instant::now() + opts.gateway_hold);
-            }
             Ok(reply) => {
                 let code = reply.result.code.clone();
                 let seen = flow.judge(details_from_reply(&reply));
@@ -1111,14 +1099,6 @@ impl Client {
                 OutcomeStatus::Unresolved,
                 None,
                 format!("the last query failed: {e}; query {charge_code} later"),
-            ),
-            (None, false) if flow.last.is_none() && flow.foreign.is_some() => flow.outcome(
-                OutcomeStatus::Unresolved,
-                None,
-                format!(
-                    "the gateway answered about order {:?} instead of {charge_code}; query it later",
-                    flow.foreign.as_deref().unwrap_or_default()
-                ),
             ),
             (None, false) if flow.last.is_none() => flow.outcome(
                 OutcomeStatus::Unresolved,

@@ -1025,6 +1025,11 @@ pub trait Reply: Sized {
         None
     }
 
+    /// The order's `CHARGE_CODE`, for replies that carry one.
+    fn order_charge_code(&self) -> Option<&str> {
+        None
+    }
+
     /// Decodes JSON or XML text.
     fn decode(text: &str) -> Result<Self> {
         let doc = Document::parse(text)?;
@@ -1120,6 +1125,9 @@ impl Reply for OrderReply {
     }
     fn order_state(&self) -> Option<&OrderState> {
         self.state.as_ref()
+    }
+    fn order_charge_code(&self) -> Option<&str> {
+        self.charge_code.as_deref()
     }
 }
 
@@ -1351,6 +1359,9 @@ impl Reply for QueryReply {
     }
     fn order_state(&self) -> Option<&OrderState> {
         self.order.state.as_ref()
+    }
+    fn order_charge_code(&self) -> Option<&str> {
+        self.order.charge_code.as_deref()
     }
 }
 

@@ -144,6 +144,23 @@ def test_faults_add_clear_and_the_ledger(sosopay_sandbox: Sandbox) -> None:
         sb.faults.add("preOrder:explode:1")
 
 
+def test_a_reply_about_another_order_is_a_decode_error(sosopay_sandbox: Sandbox) -> None:
+    # A reply naming another CHARGE_CODE (meant for another request) is never facts about this
+    # order: a DecodeError (an unknown outcome for a payment, which did happen).
+    sb = sosopay_sandbox
+    sb.faults.add("preOrder:foreign_code:1", "query:foreign_code:1")
+    c = sb.client()
+    with pytest.raises(sosopay.DecodeError, match="FG-1-OTHER") as e:
+        c.micropay(charge_code="FG-1", amount="1.00", dynamic_id=codes.PAY_NOW, pay_subject="x")
+    assert e.value.outcome_unknown
+    with pytest.raises(sosopay.DecodeError) as q:
+        c.query(charge_code="FG-1")
+    assert not q.value.outcome_unknown
+    sb.faults.clear()
+    order = c.query(charge_code="FG-1").order
+    assert order.charge_code == "FG-1" and order.state is OrderState.PAID
+
+
 def test_the_fixture_resets_between_tests_1(sosopay_sandbox: Sandbox) -> None:
     sosopay_sandbox.client().micropay(charge_code="SAME", amount="1.00", dynamic_id=codes.PAY_NOW, pay_subject="x")
     sosopay_sandbox.faults.add("query:drop:1")
