@@ -417,7 +417,11 @@ fn request_log_hook_never_shows_the_key() {
 /// payment (which did happen).
 #[test]
 fn a_reply_about_another_order_is_a_decode_error() {
-    let sb = sandbox(0.02, 4, &["preOrder:foreign_code:1", "query:foreign_code:1"]);
+    let sb = sandbox(
+        0.02,
+        4,
+        &["preOrder:foreign_code:1", "query:foreign_code:1"],
+    );
     let mut cfg = config(&sb.base_url(), false, Format::Json);
     cfg.retry = RetryPolicy {
         max_attempts: 3,
@@ -430,7 +434,9 @@ fn a_reply_about_another_order_is_a_decode_error() {
     assert!(matches!(e, Error::Decode { .. }), "{e:?}");
     assert!(e.outcome_unknown(), "the payment may have happened: {e}");
     assert!(e.to_string().contains("\"FOREIGN-1-OTHER\""), "{e}");
-    let e = c.query_charge("FOREIGN-1").expect_err("a reply about another order");
+    let e = c
+        .query_charge("FOREIGN-1")
+        .expect_err("a reply about another order");
     assert!(matches!(e, Error::Decode { .. }), "{e:?}");
     assert!(!e.outcome_unknown());
     let injected = &sb.ledger_json()["faults"]["injected"];
@@ -447,6 +453,20 @@ fn a_reply_about_another_order_is_a_decode_error() {
         ser_type: SerType::ChargeDownCode,
     };
     assert!(c.query(&by_down).is_ok());
+    // A refund reply about another order: an unknown outcome (it was carried out); the retry
+    // with the same OUT_REFUND_NO is safe and answers about this order.
+    sb.set_faults(vec!["refund:foreign_code:1".parse().expect("rule")]);
+    let refund = RefundRequest::new("FOREIGN-1", "FOREIGN-R1", yuan("1.00"), "back");
+    let e = c.refund(&refund).expect_err("a reply about another order");
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    assert!(e.outcome_unknown(), "{e}");
+    sb.set_faults(Vec::new());
+    let r = c.refund(&refund).expect("the same refund again");
+    assert_eq!(r.charge_code.as_deref(), Some("FOREIGN-1"));
+    assert_eq!(
+        c.query_charge("FOREIGN-1").expect("q").order.state,
+        Some(OrderState::Refunded)
+    );
 }
 
 /// Many till payments against a misbehaving gateway; afterwards every reported outcome must

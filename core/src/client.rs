@@ -761,8 +761,11 @@ impl Client {
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
+        let expect_code = req.charge_code.clone();
         let cc = req.charge_code.or(req.charge_down_code);
-        self.open_service_post("refund", cc, body, self.inner.config.timeout)
+        let mut call = self.open_service_post("refund", cc, body, self.inner.config.timeout)?;
+        call.expect_code = expect_code;
+        Ok(call)
     }
 
     /// Queries an order (retried on transport errors and 5xx).

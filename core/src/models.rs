@@ -1207,6 +1207,9 @@ impl Reply for RefundReply {
     fn result(&self) -> &GatewayResult {
         &self.result
     }
+    fn order_charge_code(&self) -> Option<&str> {
+        self.charge_code.as_deref()
+    }
 }
 
 impl RefundReply {
