@@ -70,6 +70,8 @@ struct Run {
     dynamic_id: String,
     /// For a flow re-using another flow's charge code: that order's state before.
     reused_from_state: Option<Option<u64>>,
+    /// When the flow started (Unix ms, the clock of the sandbox's fault events).
+    started_unix_ms: u64,
     status: OutcomeStatus,
     reason: String,
     took: Duration,
@@ -127,16 +129,22 @@ fn main() {
                 };
                 let c = Client::new(cfg).unwrap_or_else(|e| panic!("client: {e}"));
                 let mut mine: Vec<(String, u64, &str)> = Vec::new();
+                // How often each code was re-used: every re-use is another payment (two
+                // identical ones, same code, amount and customer, are one payment retried, and
+                // the ledger could not tell whose order it holds).
+                let mut reuses: HashMap<String, u64> = HashMap::new();
                 for i in (t..flows).step_by(tills) {
                     let (cc, fen, code, reused) = if i % 10 == 9 && !mine.is_empty() {
                         // Re-use one of this till's finished charge codes: another amount,
-                        // or the same amount and another customer's code.
+                        // or (the first time) the same amount and another customer's code.
                         let (cc, fen, code) = mine[i % mine.len()].clone();
                         let state = sb.order(&cc).and_then(|o| o.state.map(u64::from));
-                        if i % 20 == 19 {
+                        let n = reuses.entry(cc.clone()).or_default();
+                        *n += 1;
+                        if i % 20 == 19 && *n == 1 {
                             (cc, fen, OTHER_CUSTOMER, Some(state))
                         } else {
-                            (cc, fen + 100, code, Some(state))
+                            (cc, fen + 100 * *n, code, Some(state))
                         }
                     } else {
                         let fen = 100 + (i as u64 % 50) * 10;
@@ -149,6 +157,9 @@ fn main() {
                         "campaign",
                     );
                     let t0 = Instant::now();
+                    let started_unix_ms = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_millis() as u64);
                     let out = c
                         .micropay_and_wait(&req, &opts)
                         .unwrap_or_else(|e| panic!("flow {cc}: {e}"));
@@ -160,6 +171,7 @@ fn main() {
                         amount_fen: fen,
                         dynamic_id: code.to_owned(),
                         reused_from_state: reused,
+                        started_unix_ms,
                         status: out.status,
                         reason: out.reason,
                         took: t0.elapsed(),
@@ -191,6 +203,7 @@ fn main() {
         "money_posts_resent",
         "reversals_of_another_order",
         "unresolved",
+        "identical_payments",
     ]
     .iter()
     .any(|k| report[k].as_u64() != Some(0));
@@ -213,6 +226,14 @@ fn reconcile(runs: &[Run], ledger: &Value, elapsed: Duration) -> Value {
     let mut reversals = 0u64;
     let mut unresolved = 0u64;
     let mut longest = Duration::ZERO;
+    // The campaign's own check: no two flows are the same payment (see `reuses`).
+    let mut payments: HashMap<(&str, u64, &str), u64> = HashMap::new();
+    for r in runs {
+        *payments
+            .entry((&r.charge_code, r.amount_fen, &r.dynamic_id))
+            .or_default() += 1;
+    }
+    let identical = payments.values().filter(|n| **n > 1).count();
     for r in runs {
         longest = longest.max(r.took);
         *statuses
@@ -253,11 +274,30 @@ fn reconcile(runs: &[Run], ledger: &Value, elapsed: Duration) -> Value {
             OutcomeStatus::Pending => false,
         };
         if !ok {
+            // The faults this charge code met, to tell what happened.
+            let met: Vec<String> = ledger["faults"]["events"]
+                .as_array()
+                .map(|evs| {
+                    evs.iter()
+                        .filter(|e| e["charge_code"].as_str() == Some(r.charge_code.as_str()))
+                        .map(|e| {
+                            let at = e["at_ms"].as_u64().unwrap_or(0);
+                            format!(
+                                "{}:{} at +{} ms",
+                                e["op"].as_str().unwrap_or("?"),
+                                e["kind"].as_str().unwrap_or("?"),
+                                at as i64 - r.started_unix_ms as i64
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             mismatches.push(format!(
-                "{}: reported {:?} ({}) but the ledger says {:?}",
+                "{}: reported {:?} ({}) after {} ms but the ledger says {:?}; faults met: {met:?}",
                 r.charge_code,
                 r.status,
                 r.reason,
+                r.took.as_millis(),
                 o.map(|o| (
                     o["state"].clone(),
                     o["amount_fen"].clone(),
@@ -298,6 +338,7 @@ fn reconcile(runs: &[Run], ledger: &Value, elapsed: Duration) -> Value {
         "fault_rate_micropay": preorder_faults as f64 / preorders.max(1) as f64,
         "faults_by_kind": injected,
         "outcome_ledger_mismatches": mismatches.len(),
+        "identical_payments": identical,
         "double_charges": double,
         "money_posts_resent": preorders.saturating_sub(runs.len() as u64),
         "reversals_of_another_order": reversals,

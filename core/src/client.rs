@@ -512,9 +512,10 @@ pub(crate) struct Call {
     /// Return the decoded reply whatever its `RESULT.CODE` (the flows read the order's state
     /// from failure replies too).
     any_code: bool,
-    /// The `CHARGE_CODE` the reply must be about, when it names one: a reply about another
-    /// order (meant for another request) is a `Decode` error, never facts about this one.
-    expect_code: Option<String>,
+    /// The code the reply must be about (`CHARGE_CODE` or `CHARGE_DOWN_CODE`, and its value),
+    /// when the reply names one: a reply about another order (meant for another request) is
+    /// a `Decode` error, never facts about this one.
+    expect: Option<(&'static str, String)>,
 }
 
 pub(crate) struct RawReply {
@@ -634,7 +635,7 @@ impl Client {
             idempotent: false,
             limit: None,
             any_code: false,
-            expect_code: None,
+            expect: None,
         })
     }
 
@@ -669,7 +670,7 @@ impl Client {
             idempotent: true,
             limit: None,
             any_code: false,
-            expect_code: None,
+            expect: None,
         }
     }
 
@@ -706,7 +707,7 @@ impl Client {
         let mut call = self.open_service_post("preOrder", Some(req.charge_code), body, timeout)?;
         call.limit = limit;
         call.any_code = any_code;
-        call.expect_code = call.charge_code.clone();
+        call.expect = call.charge_code.clone().map(|c| ("CHARGE_CODE", c));
         Ok(call)
     }
 
@@ -747,7 +748,7 @@ impl Client {
             body,
             self.inner.config.timeout,
         )?;
-        call.expect_code = call.charge_code.clone();
+        call.expect = call.charge_code.clone().map(|c| ("CHARGE_CODE", c));
         Ok(call)
     }
 
@@ -761,10 +762,10 @@ impl Client {
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
-        let expect_code = req.charge_code.clone();
+        let expect = req.charge_code.clone().map(|c| ("CHARGE_CODE", c));
         let cc = req.charge_code.or(req.charge_down_code);
         let mut call = self.open_service_post("refund", cc, body, self.inner.config.timeout)?;
-        call.expect_code = expect_code;
+        call.expect = expect;
         Ok(call)
     }
 
@@ -789,9 +790,11 @@ impl Client {
         let extra = format!("&serType={}", req.ser_type.as_wire());
         let mut call = self.get_call("query", &req.code, &sign, &extra);
         call.limit = limit;
-        if req.ser_type == SerType::ChargeCode {
-            call.expect_code = Some(req.code.clone());
-        }
+        call.expect = match req.ser_type {
+            SerType::ChargeCode => Some(("CHARGE_CODE", req.code.clone())),
+            SerType::ChargeDownCode => Some(("CHARGE_DOWN_CODE", req.code.clone())),
+            _ => None,
+        };
         Ok(call)
     }
 
@@ -1147,7 +1150,7 @@ trait ReplyInfo {
     fn state(&self) -> Option<String> {
         None
     }
-    fn charge_code(&self) -> Option<&str> {
+    fn code(&self, _field: &str) -> Option<&str> {
         None
     }
 }
@@ -1159,19 +1162,20 @@ impl<T: Reply> ReplyInfo for T {
     fn state(&self) -> Option<String> {
         self.order_state().map(|s| s.as_wire().to_owned())
     }
-    fn charge_code(&self) -> Option<&str> {
-        self.order_charge_code()
+    fn code(&self, field: &str) -> Option<&str> {
+        self.order_code(field)
     }
 }
 
-/// The decoded reply, unless it names another `CHARGE_CODE` than the one `call` is about: a
-/// reply meant for another request says nothing about this order (a `Decode` error: retried
-/// like a garbled reply where the call is idempotent; an unknown outcome for a payment).
+/// The decoded reply, unless it names another order than the one `call` is about (another
+/// `CHARGE_CODE`, or `CHARGE_DOWN_CODE` for a query by it): a reply meant for another request
+/// says nothing about this order (a `Decode` error: retried like a garbled reply where the call
+/// is idempotent; an unknown outcome for a payment).
 fn about_this_order<R: ReplyInfo>(call: &Call, read: (ResultCode, R)) -> Result<(ResultCode, R)> {
-    if let (Some(want), Some(got)) = (&call.expect_code, read.1.charge_code()) {
-        if got.trim() != want {
+    if let Some((field, want)) = &call.expect {
+        if let Some(got) = read.1.code(field).filter(|got| got.trim() != want) {
             return Err(Error::decode(format!(
-                "the reply is about order {got:?}, not {want:?} (an answer meant for another request)"
+                "the reply is about the order with {field} {got:?}, not {want:?} (an answer meant for another request)"
             )));
         }
     }
@@ -1301,6 +1305,42 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_reply_naming_another_order_is_refused() {
+        let call = |expect: Option<(&'static str, &str)>| Call {
+            operation: "query",
+            charge_code: None,
+            url: String::new(),
+            method: Method::Get,
+            timeout: Duration::from_secs(1),
+            idempotent: true,
+            limit: None,
+            any_code: false,
+            expect: expect.map(|(f, v)| (f, v.to_owned())),
+        };
+        let text = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"A-1","CHARGE_DOWN_CODE":"D-9","STATE":"1","AMT":"100"}}"#;
+        let read = || QueryReply::read(text).expect("reply");
+        for ok in [
+            None,
+            Some(("CHARGE_CODE", "A-1")),
+            Some(("CHARGE_DOWN_CODE", "D-9")),
+        ] {
+            assert!(about_this_order(&call(ok), read()).is_ok(), "{ok:?}");
+        }
+        for (field, want) in [("CHARGE_CODE", "A-2"), ("CHARGE_DOWN_CODE", "D-1")] {
+            match about_this_order(&call(Some((field, want))), read()) {
+                Err(Error::Decode { reason, .. }) => {
+                    assert!(reason.contains(field) && reason.contains(want), "{reason}")
+                }
+                other => panic!("{field}: {:?}", other.map(|r| r.0)),
+            }
+        }
+        // A reply that names no code is not refused for it.
+        let bare = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"STATE":"1"}}"#;
+        let read = QueryReply::read(bare).expect("reply");
+        assert!(about_this_order(&call(Some(("CHARGE_CODE", "A-1"))), read).is_ok());
+    }
 
     fn options() -> ClientOptions {
         ClientOptions {

@@ -1025,8 +1025,8 @@ pub trait Reply: Sized {
         None
     }
 
-    /// The order's `CHARGE_CODE`, for replies that carry one.
-    fn order_charge_code(&self) -> Option<&str> {
+    /// The order's `CHARGE_CODE` or `CHARGE_DOWN_CODE` (`field`), for replies that carry it.
+    fn order_code(&self, _field: &str) -> Option<&str> {
         None
     }
 
@@ -1126,8 +1126,12 @@ impl Reply for OrderReply {
     fn order_state(&self) -> Option<&OrderState> {
         self.state.as_ref()
     }
-    fn order_charge_code(&self) -> Option<&str> {
-        self.charge_code.as_deref()
+    fn order_code(&self, field: &str) -> Option<&str> {
+        match field {
+            "CHARGE_CODE" => self.charge_code.as_deref(),
+            "CHARGE_DOWN_CODE" => self.charge_down_code.as_deref(),
+            _ => None,
+        }
     }
 }
 
@@ -1207,8 +1211,10 @@ impl Reply for RefundReply {
     fn result(&self) -> &GatewayResult {
         &self.result
     }
-    fn order_charge_code(&self) -> Option<&str> {
-        self.charge_code.as_deref()
+    fn order_code(&self, field: &str) -> Option<&str> {
+        (field == "CHARGE_CODE")
+            .then_some(self.charge_code.as_deref())
+            .flatten()
     }
 }
 
@@ -1363,8 +1369,12 @@ impl Reply for QueryReply {
     fn order_state(&self) -> Option<&OrderState> {
         self.order.state.as_ref()
     }
-    fn order_charge_code(&self) -> Option<&str> {
-        self.order.charge_code.as_deref()
+    fn order_code(&self, field: &str) -> Option<&str> {
+        match field {
+            "CHARGE_CODE" => self.order.charge_code.as_deref(),
+            "CHARGE_DOWN_CODE" => self.order.charge_down_code.as_deref(),
+            _ => None,
+        }
     }
 }
 
