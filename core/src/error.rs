@@ -113,7 +113,7 @@ impl Error {
     /// options are free-form objects (JavaScript): a misspelt option must not be ignored
     /// silently (`deadline` for `deadlineMs` would wait the default 60 s). Names the closest
     /// of `known` when one is close: the same letters up to case and `_`, or a `Ms` suffix,
-    /// or one a prefix of the other, or the end of a known one (`attempts`, `maxAttempts`).
+    /// or one a prefix or the end of the other (`attempts`: `maxAttempts`; `chargeCode`: `code`).
     pub fn unknown_field(field: &str, name: &str, what: &str, known: &[&str]) -> Self {
         let norm = |s: &str| -> String {
             let l: String = s
@@ -128,7 +128,10 @@ impl Error {
             known.iter().find(|k| {
                 let k = norm(k);
                 given.len().min(k.len()) >= 4
-                    && (k.starts_with(&given) || given.starts_with(&k) || k.ends_with(&given))
+                    && (k.starts_with(&given)
+                        || given.starts_with(&k)
+                        || k.ends_with(&given)
+                        || given.ends_with(&k))
             })
         });
         let reason = match close {
@@ -362,6 +365,8 @@ mod tests {
         assert!(reason("poll_interval").ends_with("did you mean pollIntervalMs?"));
         assert!(reason("merch").ends_with("did you mean merchantPara?"));
         assert!(reason("interval").ends_with("did you mean pollIntervalMs?"));
+        let code = Error::unknown_field("chargeCode", "chargeCode", "a Q", &["code", "serType"]);
+        assert!(code.to_string().ends_with("did you mean code?"), "{code}");
         let r = reason("colour");
         assert!(
             r.starts_with("is not a field of an X object (its fields: deadlineMs,"),
