@@ -15,6 +15,7 @@
 const native = require('./index.js')
 const { Client } = require('./sosopay.js')
 const { fromNative, ValidationError } = require('./errors.js')
+const { checkFields } = require('./fields.js')
 
 /** The document's test merchant (the sandbox's), registered in every sandbox unless `merchants` says otherwise. */
 const TEST_BUSI_CODE = native.TEST_BUSI_CODE
@@ -110,7 +111,9 @@ const NAMED_CODES = {
 const { WECHAT } = NAMED_CODES
 
 /** The special code: built by the sandbox itself (its `codes::code_from_parts`). */
-function code(behaviour, seconds = 0, { channel = WECHAT } = {}) {
+function code(behaviour, seconds = 0, options = {}) {
+  checkFields(options, 'a test code options object', ['channel'])
+  const { channel = WECHAT } = options
   try {
     return native.testCode(behaviour, seconds, channel)
   } catch (e) {
@@ -302,7 +305,9 @@ class Faults {
     this.#sb._call((n) => n.addFaults(rs))
   }
   /** Replaces the rules (and the seed, when given). Restarts the per-operation counts. */
-  set(rules, { seed } = {}) {
+  set(rules, options = {}) {
+    checkFields(options, 'a faults.set options object', ['seed'])
+    const { seed } = options
     const rs = [...rules].map(String)
     this.#sb._call((n) => n.setFaults(rs, seed === undefined ? null : seed))
   }
@@ -407,13 +412,17 @@ class Sandbox {
    * (HTTP 200) — or merely made, with `accepted: false`; rejects with a `TimeoutError` listing
    * the attempts seen. The wait runs off the event loop (the sandbox crate's own).
    */
-  async waitForNotification({ chargeCode, count = 1, accepted = true, timeoutMs } = {}) {
+  async waitForNotification(options = {}) {
+    checkFields(options, 'a waitForNotification options object', ['chargeCode', 'count', 'accepted', 'timeoutMs'])
+    const { chargeCode, count = 1, accepted = true, timeoutMs } = options
     const hits = await this.#wait((n) => n.waitForNotifications(chargeCode ?? null, count, accepted, timeoutMs ?? null))
     return hits.map(toNotificationAttempt)
   }
 
   /** Resolves with the order once it is in `state` (a name, or an array of names). */
-  async waitForState(chargeCode, state, { timeoutMs } = {}) {
+  async waitForState(chargeCode, state, options = {}) {
+    checkFields(options, 'a waitForState options object', ['timeoutMs'])
+    const { timeoutMs } = options
     const states = (Array.isArray(state) ? state : [state]).map(String)
     return toSandboxOrder(await this.#wait((n) => n.waitForState(chargeCode, states, timeoutMs ?? null)))
   }

@@ -5,6 +5,7 @@
 // notification across the gateway's repeated deliveries (it repeats until it gets HTTP 200).
 
 const { SosopayError, ValidationError } = require('./errors.js')
+const { checkFields } = require('./fields.js')
 
 /** The largest notification body read (bytes). */
 const DEFAULT_LIMIT = 1024 * 1024
@@ -21,7 +22,9 @@ function rawQuery(req) {
  * The raw body of a request: `req.body` when a raw-body parser already read it (a Buffer or a
  * string, e.g. `express.raw({ type: '*' + '/*' })`), `req.rawBody`, or else read from the stream.
  */
-async function readRawBody(req, { limit = DEFAULT_LIMIT } = {}) {
+async function readRawBody(req, options = {}) {
+  checkFields(options, 'a readRawBody options object', ['limit'])
+  const { limit = DEFAULT_LIMIT } = options
   if (req === null || typeof req !== 'object') {
     throw new ValidationError('invalid req: expected the HTTP request object', { field: 'req', reason: 'is not a request' })
   }
@@ -160,7 +163,7 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
     return async function sosopayWebhook(req, res) {
       let result
       try {
-        const body = await readRawBody(req, options)
+        const body = await readRawBody(req, { limit: options.limit })
         result = await handleNotification({ ...options, verifier, store, query: rawQuery(req), body })
       } catch (e) {
         const error = e instanceof SosopayError ? e : new SosopayError(String(e && e.message), { code: 'internal' })

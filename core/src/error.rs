@@ -131,7 +131,8 @@ impl Error {
                     && (k.starts_with(&given)
                         || given.starts_with(&k)
                         || k.ends_with(&given)
-                        || given.ends_with(&k))
+                        || given.ends_with(&k)
+                        || one_typo(&given, &k))
             })
         });
         let reason = match close {
@@ -338,6 +339,34 @@ fn item_renamed(field: &str, names: &[(&str, &str)]) -> Option<String> {
     })
 }
 
+/// Whether `a` and `b` differ by one typo: one letter added, dropped or replaced, or two
+/// neighbours swapped (`chanel`, `limt`, `tabel`).
+fn one_typo(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    let head = short
+        .iter()
+        .zip(long.iter())
+        .take_while(|(x, y)| x == y)
+        .count();
+    match long.len() - short.len() {
+        0 if head == long.len() => false,
+        0 => {
+            short[head + 1..] == long[head + 1..]
+                || (head + 1 < long.len()
+                    && short[head] == long[head + 1]
+                    && short[head + 1] == long[head]
+                    && short[head + 2..] == long[head + 2..])
+        }
+        1 => short[head..] == long[head + 1..],
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,6 +394,24 @@ mod tests {
         assert!(reason("poll_interval").ends_with("did you mean pollIntervalMs?"));
         assert!(reason("merch").ends_with("did you mean merchantPara?"));
         assert!(reason("interval").ends_with("did you mean pollIntervalMs?"));
+        assert!(reason("merchantPra").ends_with("did you mean merchantPara?"));
+        assert!(reason("dedalineMs").ends_with("did you mean deadlineMs?"));
+        assert!(reason("amountFenn").ends_with("did you mean amountFen?"));
+        for (a, b, typo) in [
+            ("chanel", "channel", true),
+            ("limt", "limit", true),
+            ("tabel", "table", true),
+            ("table", "table", false),
+            ("tbale", "table", true),
+            ("tabl", "table", true),
+            ("tble", "table", true),
+            ("tbl", "table", false),
+            ("abcd", "wxyz", false),
+            ("seed", "sede", true),
+        ] {
+            assert_eq!(one_typo(a, b), typo, "{a} {b}");
+            assert_eq!(one_typo(b, a), typo, "{b} {a}");
+        }
         let code = Error::unknown_field("chargeCode", "chargeCode", "a Q", &["code", "serType"]);
         assert!(code.to_string().ends_with("did you mean code?"), "{code}");
         let r = reason("colour");

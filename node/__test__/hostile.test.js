@@ -156,6 +156,27 @@ test('the webhook helpers: missing or non-object options and requests are a Vali
   assert.doesNotThrow(() => sosopay.createWebhookHandler({ key: KEY, onNotification, store: undefined, limit: 10, onError: undefined }))
 })
 
+test('the kit, readRawBody and applySchema refuse an option they do not have', async () => {
+  const { startSandbox, codes } = require('../testing.js')
+  const stores = require('../stores')
+  const { ValidationError } = sosopay
+  const says = (field, re) => (e) => e instanceof ValidationError && e.field === field && re.test(e.message)
+  // A misspelt chargeCode would wait for any order's notification; a misspelt channel gives a
+  // WeChat code.
+  assert.throws(() => codes.paysAfter(1, { chanel: 'Alipay' }), says('chanel', /did you mean channel\?/))
+  assert.equal(codes.paysAfter(1, { channel: undefined }), codes.paysAfter(1))
+  await assert.rejects(sosopay.readRawBody({ body: 'x' }, { limt: 5 }), says('limt', /did you mean limit\?/))
+  await assert.rejects(stores.applySchema('postgres://127.0.0.1:9/x', { tabel: 't' }), says('tabel', /did you mean table\?/))
+  const sb = await startSandbox({ timeScale: 0.01 })
+  try {
+    assert.throws(() => sb.faults.set([], { sed: 1 }), says('sed', /its fields: seed/))
+    await assert.rejects(sb.waitForNotification({ chargecode: 'X', timeoutMs: 10 }), says('chargecode', /did you mean chargeCode\?/))
+    await assert.rejects(sb.waitForState('X', 'Paid', { timeout: 10 }), says('timeout', /did you mean timeoutMs\?/))
+  } finally {
+    await sb.close()
+  }
+})
+
 test('the stores refuse an option they do not have', () => {
   const stores = require('../stores')
   const { ValidationError } = sosopay

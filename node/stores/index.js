@@ -22,6 +22,7 @@ const crypto = require('node:crypto')
 const path = require('node:path')
 const native = require('../index.js')
 const { SosopayError, ValidationError, fromNative } = require('../errors.js')
+const { checkFields: check } = require('../fields.js')
 
 // The stores' wire (statements, scripts, record formats, defaults) is the core's `stores`, the
 // same in the Python package: Python and Node workers can share one store.
@@ -41,11 +42,7 @@ const LEASE_FIELDS = ['leaseMs', 'retentionMs', 'commandTimeoutMs']
 
 /** Refuses an option the store does not have (a misspelt `leaseMs` would be ignored). */
 function checkFields(options, what, fields) {
-  try {
-    native.checkFields(options, what, [...fields, ...LEASE_FIELDS])
-  } catch (e) {
-    throw fromNative(e)
-  }
+  check(options, what, [...fields, ...LEASE_FIELDS])
 }
 
 /** The store's server could not be reached (or timed out): answer the gateway 503. */
@@ -374,7 +371,9 @@ class PostgresIdempotencyStore extends LeasedIdempotencyStore {
  * Creates the store's table and index if missing. `target`: a `pg.Pool`/`pg.Client` (anything
  * with `query`) or a connection string. Run it once at deployment, not from every worker.
  */
-async function applySchema(target, { table = DEFAULT_TABLE } = {}) {
+async function applySchema(target, options = {}) {
+  check(options, 'an applySchema options object', ['table'])
+  const { table = DEFAULT_TABLE } = options
   const sql = schemaSql(table)
   if (typeof target === 'string') {
     const { Client } = require('pg')
