@@ -205,6 +205,5 @@ module.exports = {
     MemoryIdempotencyStore,
     webhookAnswer: native.webhookAnswer,
     webhookAfterClaim: native.webhookAfterClaim,
-    checkFields: wrapSync(native.checkFields),
   }),
 }

@@ -64,7 +64,7 @@ async function readRawBody(req, options = {}) {
 const HANDLER_FIELDS = ['key', 'maxAgeSeconds', 'verifier', 'store', 'onNotification', 'limit', 'onError']
 const DELIVERY_FIELDS = [...HANDLER_FIELDS, 'query', 'body']
 
-function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnswer, webhookAfterClaim, checkFields }) {
+function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnswer, webhookAfterClaim }) {
   /** The webhook's options, checked: an object with `onNotification` (a webhook that answered
    * 200 without running it would tell the gateway to stop delivering a notification nobody saw),
    * and no property it does not have (a misspelt `store` would fall back to the per-process
@@ -114,10 +114,15 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
    */
   async function handleNotification(options) {
     const verifier = verifierOf(options, DELIVERY_FIELDS)
-    const store = options.store || defaultStore
+    return deliver(options.onNotification, verifier, options.store || defaultStore, options.query, options.body)
+  }
+
+  /** One delivery, with options already checked (by `handleNotification` or once by
+   * `createWebhookHandler`). */
+  async function deliver(onNotification, verifier, store, query, body) {
     let notification
     try {
-      notification = verifier.parse(options.query || '', options.body === undefined ? '' : options.body)
+      notification = verifier.parse(query || '', body === undefined ? '' : body)
     } catch (error) {
       return answer('Rejected', undefined, error)
     }
@@ -135,7 +140,7 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
     }
     if (next !== null) return answer(next, notification)
     try {
-      await options.onNotification(notification)
+      await onNotification(notification)
     } catch (error) {
       try {
         await (token === undefined ? store.abandon(id) : store.abandon(id, token))
@@ -164,7 +169,7 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
       let result
       try {
         const body = await readRawBody(req, { limit: options.limit })
-        result = await handleNotification({ ...options, verifier, store, query: rawQuery(req), body })
+        result = await deliver(options.onNotification, verifier, store, rawQuery(req), body)
       } catch (e) {
         const error = e instanceof SosopayError ? e : new SosopayError(String(e && e.message), { code: 'internal' })
         result = answer(error instanceof ValidationError ? 'Rejected' : 'Failed', undefined, error)
