@@ -1098,8 +1098,8 @@ export declare const TEST_BUSI_CODE: string
 export declare const TEST_KEY: string
 
 /**
- * A test payment code (the sandbox's `codes::code_from_parts`); the message names the argument
- * at fault (`sosopay/testing` throws it as a `RangeError`).
+ * A test payment code (the sandbox's `codes::code_from_parts`); a bad argument is a
+ * `ValidationError` naming it.
  */
 export declare function testCode(behaviour: number, seconds: number, channel: string): string
 

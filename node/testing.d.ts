@@ -8,9 +8,10 @@ export declare const TEST_BUSI_CODE: string
 export declare const TEST_KEY: string
 
 /**
- * An admin action the sandbox refused, or a bad setting. `status` is what its admin endpoint
- * would answer: 400 (bad input), 404 (no such order), 409 (the order's state does not allow
- * it), 410 (the sandbox is closed).
+ * An admin action the sandbox refused. `status` is what its admin endpoint would answer: 404
+ * (no such order), 409 (the order's state does not allow it), 410 (the sandbox is closed). A bad
+ * setting or argument anywhere in this kit is the SDK's `ValidationError` instead, its `field`
+ * named as JS spells it (`timeScale`, `faults[0]`, `behaviour`).
  */
 export declare class SandboxError extends Error {
   readonly name: 'SandboxError'
@@ -241,7 +242,7 @@ export interface Faults extends Iterable<string> {
   readonly rules: string[]
   /** The seed of the draws. */
   readonly seed: number
-  /** Appends rules: `add('preOrder:drop_reply:1')`. Throws `SandboxError` (400) on a bad rule. */
+  /** Appends rules: `add('preOrder:drop_reply:1')`. Throws `ValidationError` (`field` `faults[i]`) on a bad rule. */
   add(...rules: string[]): void
   /** Replaces the rules (and the seed). Restarts the per-operation request counts. */
   set(rules: Iterable<string>, options?: { seed?: number }): void
@@ -293,7 +294,7 @@ export declare class Sandbox {
   notifications(chargeCode?: string): NotificationAttempt[]
   /** Forgets every order, refund, notification and fault count (rules and seed stay). */
   reset(): void
-  /** Resolves with the matching attempts; rejects with an `Error` named `TimeoutError` listing the attempts seen (a bad argument: `SandboxError` 400; closed: 410). */
+  /** Resolves with the matching attempts; rejects with an `Error` named `TimeoutError` listing the attempts seen (a bad argument: `ValidationError`; closed: `SandboxError` 410). */
   waitForNotification(options?: WaitForNotificationOptions): Promise<NotificationAttempt[]>
   /** Resolves with the order once it is in `state` (or one of them). */
   waitForState(chargeCode: string, state: OrderState | OrderState[], options?: { timeoutMs?: number }): Promise<SandboxOrder>

@@ -25,9 +25,9 @@ const TEST_KEY = native.TEST_KEY
 const PREFIX = '[sosopay-sandbox]'
 
 /**
- * An admin action the sandbox refused, or a bad setting. `status` is what its admin endpoint
- * would answer: 400 (bad input), 404 (no such order), 409 (the order's state does not allow
- * it), 410 (the sandbox is closed).
+ * An admin action the sandbox refused. `status` is what its admin endpoint would answer: 404
+ * (no such order), 409 (the order's state does not allow it), 410 (the sandbox is closed). A bad
+ * setting or argument is the SDK's `ValidationError` instead, naming it in `field`.
  */
 class SandboxError extends Error {
   constructor(message, status, reason) {
@@ -38,15 +38,14 @@ class SandboxError extends Error {
   }
 }
 
-/** The native layer's error as this kit's: a `SandboxError`, or a `TimeoutError` (status 408). */
+/**
+ * The native layer's error as this kit's: a `SandboxError`, a `TimeoutError` (status 408), or
+ * (a bad setting or argument) the SDK's `ValidationError`.
+ */
 function converted(e) {
   const m = e && typeof e.message === 'string' ? e.message : ''
   const i = m.indexOf(PREFIX)
-  if (i < 0) {
-    // An argument or setting of the wrong type: a bad setting (400), its message naming it.
-    const v = fromNative(e)
-    return v instanceof ValidationError ? new SandboxError(`sandbox: ${v.message}`, 400, v.message) : v
-  }
+  if (i < 0) return fromNative(e)
   let p
   try {
     p = JSON.parse(m.slice(i + PREFIX.length))
@@ -114,11 +113,7 @@ const { WECHAT } = NAMED_CODES
 function code(behaviour, seconds = 0, options = {}) {
   checkFields(options, 'a test code options object', ['channel'])
   const { channel = WECHAT } = options
-  try {
-    return native.testCode(behaviour, seconds, channel)
-  } catch (e) {
-    throw new RangeError(fromNative(e).message, { cause: e })
-  }
+  return call(() => native.testCode(behaviour, seconds, channel))
 }
 const paysAfter = (seconds, opts) => code(1, seconds, opts)
 const userPaying = (seconds, opts) => code(2, seconds, opts)
@@ -455,10 +450,11 @@ if (typeof Symbol.asyncDispose === 'symbol') {
  */
 async function startSandbox(options = {}) {
   const plain = (v) => typeof v === 'object' && v !== null && !Array.isArray(v)
-  if (!plain(options)) throw new SandboxError('sandbox: invalid options: expected an object', 400, 'invalid options')
+  const invalid = (field, reason) => new ValidationError(`invalid ${field}: ${reason}`, { field, reason })
+  if (!plain(options)) throw invalid('options', 'expected an object')
   const { merchants, ...rest } = options
   if (merchants != null && !plain(merchants)) {
-    throw new SandboxError('sandbox: invalid merchants: expected { [busiCode]: key }', 400, 'invalid merchants')
+    throw invalid('merchants', 'expected { [busiCode]: key }')
   }
   const list = merchants ? Object.entries(merchants).map(([busiId, key]) => ({ busiId, key })) : undefined
   if (typeof native.NativeSandbox !== 'function') {

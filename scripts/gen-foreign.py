@@ -2483,7 +2483,7 @@ class KitSettings:
 
     def python_rs(self) -> str:
         out = ["/// `Sandbox()`'s keyword arguments as the sandbox crate's options: a wrong type is a `TypeError`,\n"
-               "/// a bad value a `ValueError`, each naming the setting; unset ones take `KitOptions::default`.\n"
+               "/// a bad value a `ValidationError`, each naming the setting; unset ones take `KitOptions::default`.\n"
                "fn kit_options(a: &Args<'_, '_>) -> PyResult<KitOptions> {\n    let d = KitOptions::default();\n    Ok(KitOptions {\n"]
         for _, n, ty in self.fields:
             read = self.types[ty][4].format(n=n, what=self.python_what.get(n, ""))

@@ -68,15 +68,34 @@ test('admin refusals are SandboxErrors with the admin status', async (t) => {
   assert.throws(() => sb.pay('M-1'), (e) => e instanceof SandboxError && e.status === 409)
   await sb.client().createQrOrder({ chargeCode: 'QR-D', amount: '3.00', channel: 'Wechat', paySubject: 'x' })
   assert.equal(sb.fail('QR-D').state, 'Closed')
-  await assert.rejects(startSandbox({ timeScale: 0 }), (e) => e instanceof SandboxError && /invalid timeScale/.test(e.message))
-  await assert.rejects(startSandbox({ faults: ['nope'] }), (e) => e instanceof SandboxError && e.status === 400)
-  await assert.rejects(startSandbox({ maxRequestAgeMs: -1 }), (e) => e instanceof SandboxError && /maxRequestAgeMs/.test(e.message))
-  // Wrong types are bad settings too (400), named as JS spells them.
-  await assert.rejects(startSandbox({ timeScale: 'x' }), (e) => e instanceof SandboxError && e.status === 400 && /invalid timeScale: expected a number/.test(e.message))
-  await assert.rejects(startSandbox({ merchants: 5 }), (e) => e instanceof SandboxError && e.status === 400 && /merchants/.test(e.message))
-  await assert.rejects(startSandbox(5), (e) => e instanceof SandboxError && e.status === 400)
-  assert.throws(() => sb.pay(5), (e) => e instanceof SandboxError && e.status === 400 && /invalid chargeCode: expected a string/.test(e.message))
-  assert.throws(() => codes.code('x'), (e) => e instanceof RangeError && /invalid behaviour: expected a number, got a string/.test(e.message))
+})
+
+test('a bad setting or argument of the kit is the SDK\'s ValidationError, named as JS spells it', async (t) => {
+  const sb = await startSandbox({ timeScale: 0.01 })
+  t.after(() => sb.close())
+  const invalid = (field, message) => (e) => {
+    assert.ok(e instanceof sosopay.ValidationError, `${e && e.name}: ${e && e.message}`)
+    assert.ok(!(e instanceof SandboxError))
+    assert.equal(e.field, field)
+    assert.equal(e.code, 'validation')
+    if (message) assert.match(e.message, message)
+    return true
+  }
+  await assert.rejects(startSandbox({ timeScale: 0 }), invalid('timeScale', /^invalid timeScale: /))
+  await assert.rejects(startSandbox({ faults: ['nope'] }), invalid('faults[0]', /"nope"/))
+  await assert.rejects(startSandbox({ maxRequestAgeMs: -1 }), invalid('maxRequestAgeMs'))
+  await assert.rejects(startSandbox({ seed: -1 }), invalid('seed'))
+  await assert.rejects(startSandbox({ timeScale: 'x' }), invalid('timeScale', /invalid timeScale: expected a number/))
+  await assert.rejects(startSandbox({ merchants: 5 }), invalid('merchants'))
+  await assert.rejects(startSandbox(5), invalid('options'))
+  assert.throws(() => sb.pay(5), invalid('chargeCode', /invalid chargeCode: expected a string/))
+  assert.throws(() => codes.code('x'), invalid('behaviour', /invalid behaviour: expected a number, got a string/))
+  assert.throws(() => codes.code(1.5), invalid('behaviour', /1.5 is not a whole number/))
+  assert.throws(() => codes.code(9), invalid('behaviour', /not a behaviour digit/))
+  assert.throws(() => codes.paysAfter(1000), invalid('seconds', /not between 0 and 999/))
+  assert.throws(() => sb.faults.add('preOrder:explode:1'), invalid('faults[0]', /explode/))
+  assert.throws(() => sb.faults.set([], { seed: 1.5 }), invalid('seed'))
+  await assert.rejects(sb.waitForNotification({ count: -1, timeoutMs: 5 }), invalid('count'))
 })
 
 test('the waits are the sandbox crate\'s: timeouts say what was seen, bad arguments are named', async () => {
@@ -85,9 +104,10 @@ test('the waits are the sandbox crate\'s: timeouts say what was seen, bad argume
   await assert.rejects(sb.waitForState('W-1', ['Paid', 'Refunded'], { timeoutMs: 20 }), (e) =>
     e.name === 'TimeoutError' && /order W-1 not in Paid\/Refunded within 20ms: AwaitingPayment/.test(e.message),
   )
-  await assert.rejects(sb.waitForState('W-1', []), (e) => e instanceof SandboxError && e.status === 400 && /states/.test(e.message))
-  await assert.rejects(sb.waitForState('W-1', 'Sleeping'), (e) => e instanceof SandboxError && /states\[0\]/.test(e.message))
-  await assert.rejects(sb.waitForNotification({ timeoutMs: -5 }), (e) => e instanceof SandboxError && /timeoutMs/.test(e.message))
+  const invalid = (field) => (e) => e instanceof sosopay.ValidationError && e.field === field
+  await assert.rejects(sb.waitForState('W-1', []), invalid('states'))
+  await assert.rejects(sb.waitForState('W-1', 'Sleeping'), invalid('states[0]'))
+  await assert.rejects(sb.waitForNotification({ timeoutMs: -5 }), invalid('timeoutMs'))
   const waiting = sb.waitForState('W-1', 'Paid', { timeoutMs: 5000 })
   setTimeout(() => sb.pay('W-1'), 20)
   assert.equal((await waiting).state, 'Paid')
@@ -103,7 +123,7 @@ test('test codes', () => {
   assert.equal(codes.paysAfter(5), '130000000000001005')
   assert.equal(codes.userPaying(2, { channel: codes.ALIPAY }), '280000000000002002')
   assert.equal(codes.code(6), codes.CODE_EXPIRED)
-  assert.throws(() => codes.code(1, 1000), RangeError)
+  assert.throws(() => codes.code(1, 1000), (e) => e instanceof sosopay.ValidationError && e.field === 'seconds')
   assert.ok(Object.isFrozen(codes))
 })
 
@@ -158,7 +178,7 @@ test('faults: add, clear, and what they did', async (t) => {
   sb.faults.clear()
   assert.deepEqual(sb.faults.rules, [])
   await client.micropay({ chargeCode: 'F-2', amount: '1.00', dynamicId: codes.PAY_NOW, paySubject: 'x' })
-  assert.throws(() => sb.faults.add('preOrder:explode:1'), (e) => e instanceof SandboxError && e.status === 400)
+  assert.throws(() => sb.faults.add('preOrder:explode:1'), (e) => e instanceof sosopay.ValidationError && e.field === 'faults[0]')
   sb.reset()
   assert.deepEqual(sb.ledger().orders, [])
 })

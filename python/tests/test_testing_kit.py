@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import http.server
 import threading
-from typing import Iterator, List, Tuple
+from typing import Callable, Iterator, List, Tuple
 
 import pytest
 
@@ -320,3 +320,32 @@ def test_bad_settings_raise_value_error() -> None:
             sb.wait_for_notification(count="x")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"faults\[0\]: \"nope\""):
         Sandbox(faults=["nope"])
+
+
+def test_a_bad_value_is_the_sdks_validation_error_naming_it() -> None:
+    """Every bad setting or argument value of the kit is ``sosopay.ValidationError`` (a
+    ``ValueError``) with ``.field``, as the client's own; refusals stay ``SandboxError``."""
+    def field_of(call: Callable[[], object]) -> str:
+        with pytest.raises(sosopay.ValidationError) as e:
+            call()
+        assert isinstance(e.value, ValueError) and not isinstance(e.value, SandboxError)
+        assert e.value.kind == "validation"
+        assert str(e.value).startswith(f"invalid {e.value.field}: ")
+        return e.value.field
+
+    assert field_of(lambda: Sandbox(time_scale=0)) == "time_scale"
+    assert field_of(lambda: Sandbox(port=70000)) == "port"
+    assert field_of(lambda: Sandbox(seed=-1)) == "seed"
+    assert field_of(lambda: Sandbox(max_request_age=-1)) == "max_request_age"
+    assert field_of(lambda: Sandbox(faults=["query:drop:1", "nope"])) == "faults[1]"
+    assert field_of(lambda: codes.code(9)) == "behaviour"
+    assert field_of(lambda: codes.pays_after(1000)) == "seconds"
+    with Sandbox(time_scale=0.01) as sb:
+        assert field_of(lambda: sb.faults.add("preOrder:explode:1")) == "faults[0]"
+        assert field_of(lambda: sb.faults.set([], seed=-1)) == "seed"
+        assert field_of(lambda: sb.wait_for_notification(count=-1)) == "count"
+        assert field_of(lambda: sb.wait_for_notification(timeout=-1)) == "timeout"
+        assert field_of(lambda: sb.wait_for_state("X", "Sleeping", timeout=0.01)) == "states[0]"
+        with pytest.raises(SandboxError) as refused:
+            sb.pay("NOPE")
+        assert refused.value.status == 404

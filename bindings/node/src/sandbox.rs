@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use sosopay_sandbox::kit::{self, KitOptions, SandboxHandle};
 use sosopay_sandbox::SandboxError;
 
+use crate::error::{to_napi, to_napi_verbatim, validation};
 use crate::input::{
     Accepted, Arg, Behaviour, BusiId, Channel, ChargeCode, Count, Key, Seconds, Seed, Text,
     TimeoutMs,
@@ -21,20 +22,23 @@ use crate::input::{
 /// for status 408).
 const PREFIX: &str = "[sosopay-sandbox]";
 
-/// The sandbox crate's setting names as the Node options spell them (`RENAMED`).
+/// The sandbox crate's setting names as the Node options spell them (`RENAMED`, then the
+/// core's `camel_case`, as the SDK's own errors).
 fn js_field(field: &str) -> String {
     match RENAMED.iter().find(|(core, _)| *core == field) {
         Some((_, js)) => (*js).to_owned(),
-        None => field.to_owned(),
+        None => crate::error::camel_case(field),
     }
 }
 
+/// A bad setting or argument is the SDK's `ValidationError` naming it as JS spells it; the
+/// rest is marked for node/testing.js, which makes it a `SandboxError` with the admin status
+/// (a `TimeoutError` for 408).
 fn sandbox_err(e: SandboxError) -> napi::Error {
-    let reason = match &e {
-        SandboxError::Config { field, reason } => format!("invalid {}: {reason}", js_field(field)),
-        other => other.reason(),
-    };
-    let status = e.status();
+    if let SandboxError::Config { field, reason } = e {
+        return to_napi_verbatim(validation(&js_field(&field), reason));
+    }
+    let (status, reason) = (e.status(), e.reason());
     napi::Error::from_reason(format!(
         "{PREFIX}{}",
         json!({ "status": status, "reason": reason })
@@ -45,19 +49,10 @@ fn to_json<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
-/// A whole number from 0 to `max` that JS can hold exactly, for the setting `field` (the
+/// A whole number from 0 to `max` that JS can hold exactly, for the argument `field` (the
 /// core's rule, `units::whole`).
 fn whole<T: Copy + Into<u64> + TryFrom<u64>>(field: &str, v: f64, max: T) -> napi::Result<T> {
-    sosopay::units::whole(field, v, max).map_err(|e| {
-        let reason = match e {
-            sosopay::Error::Validation { reason, .. } => reason,
-            other => other.to_string(),
-        };
-        sandbox_err(SandboxError::Config {
-            field: field.into(),
-            reason,
-        })
-    })
+    sosopay::units::whole(field, v, max).map_err(to_napi)
 }
 
 /// A merchant the sandbox accepts.
@@ -389,8 +384,8 @@ pub const KIT_OPER_ID: &str = kit::CLIENT_OPER_ID;
 #[napi(js_name = "KIT_DEV_ID")]
 pub const KIT_DEV_ID: &str = kit::CLIENT_DEV_ID;
 
-/// A test payment code (the sandbox's `codes::code_from_parts`); the message names the argument
-/// at fault (`sosopay/testing` throws it as a `RangeError`).
+/// A test payment code (the sandbox's `codes::code_from_parts`); a bad argument is a
+/// `ValidationError` naming it.
 #[napi(js_name = "testCode")]
 pub fn test_code(
     #[napi(ts_arg_type = "number")] behaviour: Arg<Behaviour, f64>,
@@ -401,8 +396,9 @@ pub fn test_code(
         if n.fract() == 0.0 && n.abs() < 1e15 {
             Ok(n as i64)
         } else {
-            Err(napi::Error::from_reason(format!(
-                "{field}: {n} is not a whole number"
+            Err(to_napi(validation(
+                field,
+                format!("{n} is not a whole number"),
             )))
         }
     };
@@ -411,5 +407,5 @@ pub fn test_code(
         whole("seconds", *seconds)?,
         &channel,
     )
-    .map_err(|(field, reason)| napi::Error::from_reason(format!("{field}: {reason}")))
+    .map_err(|(field, reason)| to_napi(validation(field, reason)))
 }

@@ -4,7 +4,7 @@
 //! runtime serves on a local port), so `import sosopay` costs nothing more.
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyException, PyTimeoutError, PyValueError};
+use pyo3::exceptions::{PyException, PyOSError, PyTimeoutError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sosopay_sandbox::kit::{self, KitOptions, SandboxHandle};
@@ -14,6 +14,7 @@ use crate::args::{
     flag, int, number, text, Args, BusiCode, ChargeCode, Key, Rules, States, Text, Texts,
 };
 use crate::convert::{json_to_py, whole_from_py};
+use crate::errors::validation;
 
 create_exception!(
     _native,
@@ -22,13 +23,15 @@ create_exception!(
     "A sandbox admin action was refused: args are (message, status, reason)."
 );
 
-/// A bad setting or argument is a `ValueError` naming it, a wait that ran out of time the
-/// builtin `TimeoutError`; the rest (refused, closed) a `NativeSandboxError` with the status.
+/// A bad setting or argument is the SDK's `ValidationError` (a `ValueError`) naming it in
+/// `.field`, a sandbox that cannot listen an `OSError`, a wait that ran out of time the builtin
+/// `TimeoutError`; the rest (refused, closed) a `NativeSandboxError` with the status.
 fn sandbox_err(e: SandboxError) -> PyErr {
     match e {
-        SandboxError::Config { .. } | SandboxError::Bind { .. } => {
-            PyValueError::new_err(e.to_string())
+        SandboxError::Config { field, reason } => {
+            Python::attach(|py| validation(py, &field, reason))
         }
+        SandboxError::Bind { .. } => PyOSError::new_err(e.to_string()),
         SandboxError::Timeout { reason } => PyTimeoutError::new_err(reason),
         other => NativeSandboxError::new_err((
             format!("sandbox: {}", other.reason()),
@@ -47,7 +50,7 @@ fn json<'py, T: serde::Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py,
 
 // --- generated from sandbox/src/kit.rs (scripts/gen-foreign.py, KitSettings)
 /// `Sandbox()`'s keyword arguments as the sandbox crate's options: a wrong type is a `TypeError`,
-/// a bad value a `ValueError`, each naming the setting; unset ones take `KitOptions::default`.
+/// a bad value a `ValidationError`, each naming the setting; unset ones take `KitOptions::default`.
 fn kit_options(a: &Args<'_, '_>) -> PyResult<KitOptions> {
     let d = KitOptions::default();
     Ok(KitOptions {
@@ -73,7 +76,7 @@ pub struct PySandbox(SandboxHandle);
 #[pymethods]
 impl PySandbox {
     /// `options`: `Sandbox()`'s keyword arguments, checked here (a wrong type is a `TypeError`,
-    /// a bad value a `ValueError`, each naming the setting); unset ones take the sandbox
+    /// a bad value a `ValidationError`, each naming the setting); unset ones take the sandbox
     /// crate's defaults (`KitOptions::default`).
     #[new]
     fn new(py: Python<'_>, options: &Bound<'_, PyDict>) -> PyResult<Self> {
@@ -205,9 +208,8 @@ impl PySandbox {
         timeout: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let accepted = flag(accepted, "accepted")?;
-        let count = u32::try_from(int(count, "count")?).map_err(|_| {
-            PyValueError::new_err(format!("count: {count} is not from 0 to 2^32 - 1"))
-        })?;
+        let count = u32::try_from(int(count, "count")?)
+            .map_err(|_| validation(py, "count", format!("{count} is not from 0 to 2^32 - 1")))?;
         let t = kit::timeout(
             "timeout",
             timeout.map(|t| number(t, "timeout")).transpose()?,
@@ -259,15 +261,16 @@ impl PySandbox {
     }
 }
 
-/// A test payment code (the sandbox's `codes::code_from_parts`): `ValueError` naming the
+/// A test payment code (the sandbox's `codes::code_from_parts`): `ValidationError` naming the
 /// argument at fault (`TypeError` for a wrong type).
 #[pyfunction]
 pub fn _test_code(
+    py: Python<'_>,
     behaviour: &Bound<'_, PyAny>,
     seconds: &Bound<'_, PyAny>,
     channel: &Bound<'_, PyAny>,
 ) -> PyResult<String> {
     let (behaviour, seconds) = (int(behaviour, "behaviour")?, int(seconds, "seconds")?);
     sosopay_sandbox::codes::code_from_parts(behaviour, seconds, &text(channel, "channel")?)
-        .map_err(|(field, reason)| PyValueError::new_err(format!("{field}: {reason}")))
+        .map_err(|(field, reason)| validation(py, field, reason))
 }

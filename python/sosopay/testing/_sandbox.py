@@ -104,7 +104,7 @@ class Faults:
         self._sb._call(lambda n: n.add_faults(rs))
 
     def set(self, rules: Iterable[str], *, seed: Optional[int] = None) -> None:
-        """Replaces the rules (and the seed, when given). Raises ``ValueError`` on a bad rule."""
+        """Replaces the rules (and the seed, when given). Raises :class:`sosopay.ValidationError` (a ``ValueError``) naming a bad rule (``faults[i]``)."""
         rs = [str(r) for r in rules]
         self._sb._call(lambda n: n.set_faults(rs, seed))
 

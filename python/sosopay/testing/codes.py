@@ -100,8 +100,8 @@ _EXCEPTION_PAID: Final = 7
 def code(behaviour: int, seconds: int = 0, *, channel: str = WECHAT) -> str:
     """The special code ``PP000000000000BNNN``: ``channel`` prefix (``WECHAT``, ``ALIPAY``, ...),
     ``behaviour`` digit (1–7), ``seconds`` of customer delay (0–999, scaled by ``time_scale``).
-    Built by the sandbox itself (its ``codes::code_from_parts``); ``ValueError`` names the
-    argument at fault (``TypeError`` for a wrong type)."""
+    Built by the sandbox itself (its ``codes::code_from_parts``); :class:`sosopay.ValidationError` (a
+    ``ValueError``) names the argument at fault (``TypeError`` for a wrong type)."""
     return _native._test_code(behaviour, seconds, channel)
 
 
