@@ -453,10 +453,27 @@ fn a_reply_about_another_order_is_a_decode_error() {
         ser_type: SerType::ChargeDownCode,
     };
     assert!(c.query(&by_down).is_ok());
+    // A refund reply about another refund (by the gateway's number: no CHARGE_CODE to compare,
+    // but the OUT_REFUND_NO is another): an unknown outcome too, and the retry is safe.
+    sb.set_faults(vec!["refund:foreign_code:1".parse().expect("rule")]);
+    let mut part = RefundRequest::new("FOREIGN-1", "FOREIGN-R0", yuan("0.40"), "part");
+    part.charge_code = None;
+    part.charge_down_code = q.order.charge_down_code.clone();
+    let e = c.refund(&part).expect_err("a reply about another refund");
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    assert!(e.outcome_unknown(), "{e}");
+    assert!(e.to_string().contains("\"FOREIGN-R0-OTHER\""), "{e}");
+    sb.set_faults(Vec::new());
+    let r = c.refund(&part).expect("the same refund again");
+    assert_eq!(r.out_refund_no.as_deref(), Some("FOREIGN-R0"));
+    assert_eq!(
+        sb.ledger_json()["refunds"].as_array().map(Vec::len),
+        Some(1)
+    );
     // A refund reply about another order: an unknown outcome (it was carried out); the retry
     // with the same OUT_REFUND_NO is safe and answers about this order.
     sb.set_faults(vec!["refund:foreign_code:1".parse().expect("rule")]);
-    let refund = RefundRequest::new("FOREIGN-1", "FOREIGN-R1", yuan("1.00"), "back");
+    let refund = RefundRequest::new("FOREIGN-1", "FOREIGN-R1", yuan("0.60"), "back");
     let e = c.refund(&refund).expect_err("a reply about another order");
     assert!(matches!(e, Error::Decode { .. }), "{e:?}");
     assert!(e.outcome_unknown(), "{e}");

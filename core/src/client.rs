@@ -512,10 +512,10 @@ pub(crate) struct Call {
     /// Return the decoded reply whatever its `RESULT.CODE` (the flows read the order's state
     /// from failure replies too).
     any_code: bool,
-    /// The code the reply must be about (`CHARGE_CODE` or `CHARGE_DOWN_CODE`, and its value),
-    /// when the reply names one: a reply about another order (meant for another request) is
-    /// a `Decode` error, never facts about this one.
-    expect: Option<(&'static str, String)>,
+    /// The codes the reply must be about (`CHARGE_CODE`, `CHARGE_DOWN_CODE` or a refund's
+    /// `OUT_REFUND_NO`, and the value), where the reply names them: a reply about another order
+    /// or refund (meant for another request) is a `Decode` error, never facts about this one.
+    expect: Vec<(&'static str, String)>,
 }
 
 pub(crate) struct RawReply {
@@ -635,7 +635,7 @@ impl Client {
             idempotent: false,
             limit: None,
             any_code: false,
-            expect: None,
+            expect: Vec::new(),
         })
     }
 
@@ -670,7 +670,7 @@ impl Client {
             idempotent: true,
             limit: None,
             any_code: false,
-            expect: None,
+            expect: Vec::new(),
         }
     }
 
@@ -707,7 +707,11 @@ impl Client {
         let mut call = self.open_service_post("preOrder", Some(req.charge_code), body, timeout)?;
         call.limit = limit;
         call.any_code = any_code;
-        call.expect = call.charge_code.clone().map(|c| ("CHARGE_CODE", c));
+        call.expect = call
+            .charge_code
+            .iter()
+            .map(|c| ("CHARGE_CODE", c.clone()))
+            .collect();
         Ok(call)
     }
 
@@ -748,7 +752,11 @@ impl Client {
             body,
             self.inner.config.timeout,
         )?;
-        call.expect = call.charge_code.clone().map(|c| ("CHARGE_CODE", c));
+        call.expect = call
+            .charge_code
+            .iter()
+            .map(|c| ("CHARGE_CODE", c.clone()))
+            .collect();
         Ok(call)
     }
 
@@ -762,7 +770,13 @@ impl Client {
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
-        let expect = req.charge_code.clone().map(|c| ("CHARGE_CODE", c));
+        let expect = [
+            ("CHARGE_CODE", req.charge_code.clone()),
+            ("OUT_REFUND_NO", req.out_refund_no.clone()),
+        ]
+        .into_iter()
+        .filter_map(|(field, want)| Some((field, want?)))
+        .collect();
         let cc = req.charge_code.or(req.charge_down_code);
         let mut call = self.open_service_post("refund", cc, body, self.inner.config.timeout)?;
         call.expect = expect;
@@ -791,9 +805,9 @@ impl Client {
         let mut call = self.get_call("query", &req.code, &sign, &extra);
         call.limit = limit;
         call.expect = match req.ser_type {
-            SerType::ChargeCode => Some(("CHARGE_CODE", req.code.clone())),
-            SerType::ChargeDownCode => Some(("CHARGE_DOWN_CODE", req.code.clone())),
-            _ => None,
+            SerType::ChargeCode => vec![("CHARGE_CODE", req.code.clone())],
+            SerType::ChargeDownCode => vec![("CHARGE_DOWN_CODE", req.code.clone())],
+            _ => Vec::new(),
         };
         Ok(call)
     }
@@ -1167,15 +1181,21 @@ impl<T: Reply> ReplyInfo for T {
     }
 }
 
-/// The decoded reply, unless it names another order than the one `call` is about (another
-/// `CHARGE_CODE`, or `CHARGE_DOWN_CODE` for a query by it): a reply meant for another request
-/// says nothing about this order (a `Decode` error: retried like a garbled reply where the call
-/// is idempotent; an unknown outcome for a payment).
+/// The decoded reply, unless it names another order or refund than the one `call` is about
+/// (another `CHARGE_CODE`, `CHARGE_DOWN_CODE` for a query by it, or `OUT_REFUND_NO` for a
+/// refund): a reply meant for another request says nothing about this one (a `Decode` error:
+/// retried like a garbled reply where the call is idempotent; an unknown outcome for a payment
+/// or a refund).
 fn about_this_order<R: ReplyInfo>(call: &Call, read: (ResultCode, R)) -> Result<(ResultCode, R)> {
-    if let Some((field, want)) = &call.expect {
+    for (field, want) in &call.expect {
         if let Some(got) = read.1.code(field).filter(|got| got.trim() != want) {
+            let what = if *field == "OUT_REFUND_NO" {
+                "refund"
+            } else {
+                "order"
+            };
             return Err(Error::decode(format!(
-                "the reply is about the order with {field} {got:?}, not {want:?} (an answer meant for another request)"
+                "the reply is about the {what} with {field} {got:?}, not {want:?} (an answer meant for another request)"
             )));
         }
     }
@@ -1317,7 +1337,7 @@ mod tests {
             idempotent: true,
             limit: None,
             any_code: false,
-            expect: expect.map(|(f, v)| (f, v.to_owned())),
+            expect: expect.into_iter().map(|(f, v)| (f, v.to_owned())).collect(),
         };
         let text = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"A-1","CHARGE_DOWN_CODE":"D-9","STATE":"1","AMT":"100"}}"#;
         let read = || QueryReply::read(text).expect("reply");
@@ -1340,6 +1360,23 @@ mod tests {
         let bare = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"STATE":"1"}}"#;
         let read = QueryReply::read(bare).expect("reply");
         assert!(about_this_order(&call(Some(("CHARGE_CODE", "A-1"))), read).is_ok());
+        // A refund reply names the refund too: another OUT_REFUND_NO is another refund's answer.
+        let refund = r#"{"REFUND_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"A-1","OUT_REFUND_NO":"R-7","STATE":"5"}}"#;
+        let read = || RefundReply::read(refund).expect("reply");
+        let both = |no: &str| Call {
+            expect: vec![("CHARGE_CODE", "A-1".into()), ("OUT_REFUND_NO", no.into())],
+            ..call(None)
+        };
+        assert!(about_this_order(&both("R-7"), read()).is_ok());
+        match about_this_order(&both("R-8"), read()) {
+            Err(Error::Decode { reason, .. }) => {
+                assert!(
+                    reason.contains("the refund with OUT_REFUND_NO \"R-7\""),
+                    "{reason}"
+                )
+            }
+            other => panic!("{:?}", other.map(|r| r.0)),
+        }
     }
 
     fn options() -> ClientOptions {

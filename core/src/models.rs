@@ -1025,7 +1025,8 @@ pub trait Reply: Sized {
         None
     }
 
-    /// The order's `CHARGE_CODE` or `CHARGE_DOWN_CODE` (`field`), for replies that carry it.
+    /// The order's `CHARGE_CODE` or `CHARGE_DOWN_CODE`, or the refund's `OUT_REFUND_NO`
+    /// (`field`), for replies that carry it.
     fn order_code(&self, _field: &str) -> Option<&str> {
         None
     }
@@ -1212,9 +1213,11 @@ impl Reply for RefundReply {
         &self.result
     }
     fn order_code(&self, field: &str) -> Option<&str> {
-        (field == "CHARGE_CODE")
-            .then_some(self.charge_code.as_deref())
-            .flatten()
+        match field {
+            "CHARGE_CODE" => self.charge_code.as_deref(),
+            "OUT_REFUND_NO" => self.out_refund_no.as_deref(),
+            _ => None,
+        }
     }
 }
 

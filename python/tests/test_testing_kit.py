@@ -159,6 +159,17 @@ def test_a_reply_about_another_order_is_a_decode_error(sosopay_sandbox: Sandbox)
     sb.faults.clear()
     order = c.query(charge_code="FG-1").order
     assert order.charge_code == "FG-1" and order.state is OrderState.PAID
+    # A refund reply naming another OUT_REFUND_NO is another refund's answer: an unknown
+    # outcome (this refund was carried out); retrying under the same number is safe.
+    sb.faults.add("refund:foreign_code:1")
+    down = order.charge_down_code
+    with pytest.raises(sosopay.DecodeError, match="FG-R1-OTHER") as r:
+        c.refund(charge_down_code=down, out_refund_no="FG-R1", refund_amount="0.40", refund_subject="x")
+    assert r.value.outcome_unknown
+    sb.faults.clear()
+    again = c.refund(charge_down_code=down, out_refund_no="FG-R1", refund_amount="0.40", refund_subject="x")
+    assert again.out_refund_no == "FG-R1"
+    assert len(sb.ledger().refunds) == 1
 
 
 def test_the_fixture_resets_between_tests_1(sosopay_sandbox: Sandbox) -> None:

@@ -184,13 +184,14 @@ impl GwReply {
         }
     }
 
-    /// The `foreign_code` fault: a top-level `CHARGE_CODE` names another order (the code with
-    /// `-OTHER` appended), as a reply meant for another request would. A reply without one is
-    /// unchanged.
+    /// The `foreign_code` fault: a top-level `CHARGE_CODE` names another order, and a refund's
+    /// `OUT_REFUND_NO` another refund (each with `-OTHER` appended), as a reply meant for
+    /// another request would. A reply without them is unchanged.
     pub(crate) fn foreign_code(&mut self) {
         if let Node::Map(fields) = &mut self.node {
             for (k, v) in fields.iter_mut() {
-                if k.eq_ignore_ascii_case("CHARGE_CODE") {
+                if k.eq_ignore_ascii_case("CHARGE_CODE") || k.eq_ignore_ascii_case("OUT_REFUND_NO")
+                {
                     if let Node::Text(t) = v {
                         t.push_str("-OTHER");
                     }
