@@ -484,6 +484,22 @@ fn a_reply_about_another_order_is_a_decode_error() {
         c.query_charge("FOREIGN-1").expect("q").order.state,
         Some(OrderState::Refunded)
     );
+    // A top-up reply about another phone: an unknown outcome (this top-up was submitted).
+    sb.set_faults(vec!["flowRecharge:foreign_code:1".parse().expect("rule")]);
+    let e = c
+        .flow_recharge(&FlowRechargeRequest::new("13812345678", 100))
+        .expect_err("a reply about another phone");
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    assert!(e.outcome_unknown(), "{e}");
+    assert!(e.to_string().contains("\"138123456789\""), "{e}");
+    sb.set_faults(Vec::new());
+    let top_up = c
+        .flow_recharge(&FlowRechargeRequest::new("13812345678", 100))
+        .expect("top-up");
+    assert_eq!(
+        top_up.flow.and_then(|f| f.phone_no).as_deref(),
+        Some("13812345678")
+    );
 }
 
 /// Many till payments against a misbehaving gateway; afterwards every reported outcome must

@@ -512,9 +512,10 @@ pub(crate) struct Call {
     /// Return the decoded reply whatever its `RESULT.CODE` (the flows read the order's state
     /// from failure replies too).
     any_code: bool,
-    /// The codes the reply must be about (`CHARGE_CODE`, `CHARGE_DOWN_CODE` or a refund's
-    /// `OUT_REFUND_NO`, and the value), where the reply names them: a reply about another order
-    /// or refund (meant for another request) is a `Decode` error, never facts about this one.
+    /// The codes the reply must be about (`CHARGE_CODE`, `CHARGE_DOWN_CODE`, a refund's
+    /// `OUT_REFUND_NO` or a top-up's `phoneNo`, and the value), where the reply names them: a
+    /// reply about another order, refund or top-up (meant for another request) is a `Decode`
+    /// error, never facts about this one.
     expect: Vec<(&'static str, String)>,
 }
 
@@ -861,13 +862,15 @@ impl Client {
             .map(|r| format!("{r}platService/"))
             .unwrap_or_else(|| format!("{base}../platService/"));
         let url = format!("{root}flowRecharge/{}", self.busi());
-        self.post_call(
+        let mut call = self.post_call(
             "flowRecharge",
             None,
             url,
             req.to_wire_json(),
             self.inner.config.timeout,
-        )
+        )?;
+        call.expect = vec![("phoneNo", req.phone_no.clone())];
+        Ok(call)
     }
 
     /// [`Client::micropay`] as a future (feature `async`), on the caller's tokio runtime.
@@ -1181,18 +1184,18 @@ impl<T: Reply> ReplyInfo for T {
     }
 }
 
-/// The decoded reply, unless it names another order or refund than the one `call` is about
-/// (another `CHARGE_CODE`, `CHARGE_DOWN_CODE` for a query by it, or `OUT_REFUND_NO` for a
-/// refund): a reply meant for another request says nothing about this one (a `Decode` error:
-/// retried like a garbled reply where the call is idempotent; an unknown outcome for a payment
-/// or a refund).
+/// The decoded reply, unless it names another order, refund or top-up than the one `call` is
+/// about (another `CHARGE_CODE`, `CHARGE_DOWN_CODE` for a query by it, `OUT_REFUND_NO` for a
+/// refund, `phoneNo` for a top-up): a reply meant for another request says nothing about this
+/// one (a `Decode` error: retried like a garbled reply where the call is idempotent; an unknown
+/// outcome for a payment, a refund or a top-up).
 fn about_this_order<R: ReplyInfo>(call: &Call, read: (ResultCode, R)) -> Result<(ResultCode, R)> {
     for (field, want) in &call.expect {
         if let Some(got) = read.1.code(field).filter(|got| got.trim() != want) {
-            let what = if *field == "OUT_REFUND_NO" {
-                "refund"
-            } else {
-                "order"
+            let what = match *field {
+                "OUT_REFUND_NO" => "refund",
+                "phoneNo" => "top-up",
+                _ => "order",
             };
             return Err(Error::decode(format!(
                 "the reply is about the {what} with {field} {got:?}, not {want:?} (an answer meant for another request)"
@@ -1205,6 +1208,11 @@ fn about_this_order<R: ReplyInfo>(call: &Call, read: (ResultCode, R)) -> Result<
 impl ReplyInfo for FlowRechargeReply {
     fn info(&self) -> String {
         self.result.info.clone()
+    }
+    fn code(&self, field: &str) -> Option<&str> {
+        (field == "phoneNo")
+            .then(|| self.flow.as_ref()?.phone_no.as_deref())
+            .flatten()
     }
 }
 

@@ -184,17 +184,28 @@ impl GwReply {
         }
     }
 
-    /// The `foreign_code` fault: a top-level `CHARGE_CODE` names another order, and a refund's
-    /// `OUT_REFUND_NO` another refund (each with `-OTHER` appended), as a reply meant for
-    /// another request would. A reply without them is unchanged.
+    /// The `foreign_code` fault: a top-level `CHARGE_CODE` names another order, a refund's
+    /// `OUT_REFUND_NO` another refund (each with `-OTHER` appended), and a top-up's
+    /// `flow.phoneNo` another phone (with `9` appended), as a reply meant for another request
+    /// would. A reply without them is unchanged.
     pub(crate) fn foreign_code(&mut self) {
         if let Node::Map(fields) = &mut self.node {
             for (k, v) in fields.iter_mut() {
-                if k.eq_ignore_ascii_case("CHARGE_CODE") || k.eq_ignore_ascii_case("OUT_REFUND_NO")
-                {
-                    if let Node::Text(t) = v {
+                match v {
+                    Node::Text(t)
+                        if k.eq_ignore_ascii_case("CHARGE_CODE")
+                            || k.eq_ignore_ascii_case("OUT_REFUND_NO") =>
+                    {
                         t.push_str("-OTHER");
                     }
+                    Node::Map(flow) if k == "flow" => {
+                        for (fk, fv) in flow.iter_mut() {
+                            if let (true, Node::Text(t)) = (fk == "phoneNo", fv) {
+                                t.push('9');
+                            }
+                        }
+                    }
+                    _ => {}
                 }
             }
         }
