@@ -360,3 +360,8 @@ def test_a_bad_value_is_the_sdks_validation_error_naming_it() -> None:
         with pytest.raises(SandboxError) as refused:
             sb.pay("NOPE")
         assert refused.value.status == 404
+        # A port in use is the system's refusal, not a bad value.
+        port = int(sb.root_url.rsplit(":", 1)[1].rstrip("/"))
+        with pytest.raises(OSError, match="could not listen") as taken:
+            Sandbox(port=port)
+        assert not isinstance(taken.value, ValueError)
