@@ -61,6 +61,7 @@ const FAULTS: &[&str] = &[
     "cancelTrade:drop_reply:0.15",
     "cancelTrade:http503:0.1",
     "cancelTrade:drop:0.05",
+    "cancelTrade:stale_reversal:0.05:300",
 ];
 
 #[derive(Clone)]

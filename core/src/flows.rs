@@ -779,6 +779,9 @@ impl Flow<'_> {
                 // The freshest query wins: a cancel refused because the order is final, or a
                 // cancel that reversed a payment made meanwhile, shows in the order's state.
                 let seen = self.look();
+                if confirmed && matches!(seen, Seen::Final(OutcomeStatus::Paid)) {
+                    return self.after_contradiction(&mut poller);
+                }
                 let note = if confirmed {
                     ""
                 } else {
@@ -816,6 +819,40 @@ impl Flow<'_> {
             OutcomeStatus::Unresolved,
             self.reply_code.clone(),
             format!("{why}; query {} later", self.expected.charge_code),
+        )
+    }
+}
+
+impl Flow<'_> {
+    /// The gateway confirmed the cancel, yet the order shows paid: the facts disagree (a
+    /// reversal not yet recorded, or a cancel that did not take). Neither is proven, so the
+    /// flow queries on, within its budget, until the order shows a state that agrees with
+    /// one of them; if it still shows paid when the time runs out, the outcome is
+    /// `Unresolved`: never `Paid` for money that may have gone back.
+    fn after_contradiction(&mut self, poller: &mut Poller) -> PaymentOutcome {
+        loop {
+            if Instant::now() >= self.ends {
+                break;
+            }
+            self.sleep_until_at_most(poller.next(), self.ends, false);
+            if Instant::now() >= self.ends {
+                break;
+            }
+            let seen = self.look();
+            if matches!(seen, Seen::Final(OutcomeStatus::Paid)) {
+                continue;
+            }
+            if let Some(done) = self.settled(&seen, " (after the gateway confirmed the cancel)") {
+                return done;
+            }
+        }
+        self.outcome(
+            OutcomeStatus::Unresolved,
+            self.reply_code.clone(),
+            format!(
+                "the gateway confirmed the cancel, but its queries still show the order paid; query {} later",
+                self.expected.charge_code
+            ),
         )
     }
 }

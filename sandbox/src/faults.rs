@@ -223,6 +223,14 @@ pub enum FaultKind {
     /// Gateway only: process the request, then make a top-level `CHARGE_CODE` in the reply name
     /// another order (the code with `-OTHER` appended): a reply meant for another request.
     ForeignCode,
+    /// `cancelTrade` only: the customer's payment lands just as the cancel arrives. An order
+    /// awaiting payment is paid, then the cancel reverses it (state 2, the money returned, the
+    /// reply `SUCCESS`), but for this many milliseconds (wall time, not scaled) queries still
+    /// show it paid: a gateway whose order record lags behind a reversal.
+    StaleReversal {
+        /// Milliseconds.
+        ms: u64,
+    },
 }
 
 impl FaultKind {
@@ -242,6 +250,7 @@ impl FaultKind {
             FaultKind::WrongRoot => "wrong_root".into(),
             FaultKind::ListState => "list_state".into(),
             FaultKind::ForeignCode => "foreign_code".into(),
+            FaultKind::StaleReversal { .. } => "stale_reversal".into(),
         }
     }
 
@@ -249,7 +258,9 @@ impl FaultKind {
     /// the field).
     pub fn param(&self) -> Option<String> {
         match self {
-            FaultKind::Delay { ms } | FaultKind::Late { ms } => Some(ms.to_string()),
+            FaultKind::Delay { ms } | FaultKind::Late { ms } | FaultKind::StaleReversal { ms } => {
+                Some(ms.to_string())
+            }
             FaultKind::Omit { field } => Some(field.as_wire().into()),
             FaultKind::HttpStatus {
                 processed: true, ..
@@ -268,7 +279,7 @@ impl FaultKind {
         match k.as_str() {
             "drop" => no_param(FaultKind::Drop),
             "drop_reply" | "dropreply" => no_param(FaultKind::DropReply),
-            "delay" | "late" => {
+            "delay" | "late" | "stale_reversal" | "stalereversal" => {
                 let ms = match param {
                     None => 1000,
                     Some(p) => p
@@ -276,10 +287,10 @@ impl FaultKind {
                         .parse::<u64>()
                         .map_err(|_| format!("{k} parameter {p:?} is not milliseconds"))?,
                 };
-                Ok(if k == "late" {
-                    FaultKind::Late { ms }
-                } else {
-                    FaultKind::Delay { ms }
+                Ok(match k.as_str() {
+                    "late" => FaultKind::Late { ms },
+                    "delay" => FaultKind::Delay { ms },
+                    _ => FaultKind::StaleReversal { ms },
                 })
             }
             "omit" => {
@@ -310,7 +321,7 @@ impl FaultKind {
             "bad_sign" | "badsign" | "wrong_sign" => no_param(FaultKind::BadSign),
             "duplicate" | "dup" => no_param(FaultKind::Duplicate),
             _ => Err(format!(
-                "unknown fault kind {kind:?}: expected drop, drop_reply, delay, late, http500, http502, http503, garble, truncate, omit, wrong_root, list_state, foreign_code, bad_sign or duplicate"
+                "unknown fault kind {kind:?}: expected drop, drop_reply, delay, late, http500, http502, http503, garble, truncate, omit, wrong_root, list_state, foreign_code, stale_reversal, bad_sign or duplicate"
             )),
         }
     }
@@ -353,6 +364,9 @@ impl FaultRule {
         }
         if op != Operation::Notify && notify_only {
             return Err(format!("fault {} applies to notify only", kind.name()));
+        }
+        if matches!(kind, FaultKind::StaleReversal { .. }) && op != Operation::CancelTrade {
+            return Err(format!("fault {} applies to cancelTrade only", kind.name()));
         }
         Ok(FaultRule {
             op,
@@ -543,6 +557,14 @@ mod tests {
             ("order:wrong-root:1", FaultKind::WrongRoot),
             ("query:list_state:0.25", FaultKind::ListState),
             ("preOrder:foreign_code:1", FaultKind::ForeignCode),
+            (
+                "cancelTrade:stale_reversal:1",
+                FaultKind::StaleReversal { ms: 1000 },
+            ),
+            (
+                "cancelTrade:stale_reversal:0.5:400",
+                FaultKind::StaleReversal { ms: 400 },
+            ),
         ];
         for (text, kind) in cases {
             let r: FaultRule = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -595,13 +617,24 @@ mod tests {
             "notify:list_state:1",
             "preOrder:foreign_code:1:x",
             "notify:foreign_code:1",
+            "query:stale_reversal:1",
+            "*:stale_reversal:1",
+            "notify:stale_reversal:1",
+            "cancelTrade:stale_reversal:1:soon",
         ] {
             assert!(bad.parse::<FaultRule>().is_err(), "{bad} should not parse");
         }
         let e = "query:nope:1"
             .parse::<FaultRule>()
             .expect_err("unknown kind");
-        for k in ["late", "omit", "wrong_root", "list_state", "foreign_code"] {
+        for k in [
+            "late",
+            "omit",
+            "wrong_root",
+            "list_state",
+            "foreign_code",
+            "stale_reversal",
+        ] {
             assert!(e.contains(k), "{e}");
         }
         let e = "query:omit:1:FOO"

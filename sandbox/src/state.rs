@@ -176,6 +176,8 @@ pub(crate) struct Order {
     pub paid_at_ms: Option<u64>,
     pub ended_at_ms: Option<u64>,
     pub expires_at_ms: Option<u64>,
+    /// The `stale_reversal` fault: until the instant, queries show this state instead.
+    pub stale_view: Option<(OrderState, std::time::Instant)>,
 }
 
 impl Order {

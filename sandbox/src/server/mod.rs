@@ -231,6 +231,13 @@ async fn gateway(
                 Err(Some(r)) => return r,
             }
         }
+        Some(FaultKind::StaleReversal { ms }) => {
+            let order = parsed.as_ref().ok().and_then(Parsed::charge_code);
+            stale_reversal(shared, order.as_deref(), None);
+            let reply = process(shared, op, format, parsed, encrypt.is_some()).await;
+            stale_reversal(shared, order.as_deref(), Some(ms));
+            reply
+        }
         _ => process(shared, op, format, parsed, encrypt.is_some()).await,
     };
     let root_override = match fault {
@@ -259,6 +266,33 @@ async fn gateway(
         _ => {}
     }
     bytes_response(reply.status, ct, bytes)
+}
+
+/// The `stale_reversal` fault around a cancel of `charge_code`: before it (`stale_ms` `None`),
+/// the customer's payment lands (an order awaiting payment is paid); after it, if the cancel
+/// reversed the order, queries show it paid for `stale_ms` more milliseconds.
+fn stale_reversal(shared: &Arc<Shared>, charge_code: Option<&str>, stale_ms: Option<u64>) {
+    let Some(code) = charge_code else { return };
+    let mut fx = crate::state::Effects::default();
+    {
+        let mut g = shared.lock();
+        let Ok(idx) = g.find_any(None, code) else {
+            return;
+        };
+        match stale_ms {
+            None => {
+                g.transition(idx, &crate::state::Transition::Pay, &mut fx);
+            }
+            Some(ms) => {
+                let o = &mut g.orders[idx];
+                if o.state == sosopay::OrderState::Cancelled && o.paid_at_ms.is_some() {
+                    let until = std::time::Instant::now() + Duration::from_millis(ms);
+                    o.stale_view = Some((sosopay::OrderState::Paid, until));
+                }
+            }
+        }
+    }
+    shared.apply_effects(fx);
 }
 
 /// Reads a gateway request's body: `Err` is the response for a body over the size cap (413,

@@ -78,6 +78,7 @@ pub(crate) fn new_order(
         paid_at_ms: None,
         ended_at_ms: None,
         expires_at_ms: None,
+        stale_view: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! `query`: one order by charge code, gateway order number or verification code.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde_json::Value;
 use sosopay::codec::Node;
@@ -25,12 +26,21 @@ pub(crate) fn query(shared: &Arc<Shared>, busi: &str, code: &str, ser: &SerType)
         _ => g.find(busi, code),
     };
     match idx.and_then(|i| g.orders.get(i)) {
-        Some(o) => QueryReply {
-            result: GatewayResult::success("查询成功"),
-            order: o.details(),
-            raw: Value::Null,
+        Some(o) => {
+            let mut order = o.details();
+            // The `stale_reversal` fault: the order record lags behind a reversal.
+            if let Some((state, until)) = &o.stale_view {
+                if Instant::now() < *until {
+                    order.state = Some(state.clone());
+                }
+            }
+            QueryReply {
+                result: GatewayResult::success("查询成功"),
+                order,
+                raw: Value::Null,
+            }
+            .to_wire()
         }
-        .to_wire(),
         None => only_result(
             ResultCode::ChargeNonexistent,
             "交易记录不存在 (no such order)",
