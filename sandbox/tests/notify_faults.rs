@@ -554,3 +554,36 @@ fn reply_shaping_faults_omit_wrong_root_list_state_foreign_code() {
     assert_eq!(injected["preOrder:list_state"], 1);
     assert_eq!(injected["query:list_state"], 2);
 }
+
+#[test]
+fn stale_reversal_pays_reverses_and_lags() {
+    let gw = Gw::start(0.01);
+    let set = |rules: &[&str]| {
+        gw.sb
+            .set_faults(rules.iter().map(|r| r.parse().expect("rule")).collect());
+    };
+    // A customer still confirming: the order awaits payment.
+    let waiting = "130000000000005000";
+    set(&["cancelTrade:stale_reversal:1:300"]);
+    let cc = unique("stale");
+    let r = gw.micropay(&cc, "0.01", waiting, JSON);
+    assert_eq!(r.state().as_deref(), Some("0"), "{}", r.text);
+    let c = gw.cancel(&cc, false, JSON);
+    assert_eq!(c.code(), "SUCCESS", "{}", c.text);
+    // Paid as the cancel arrived, then reversed: the ledger shows the truth...
+    let o = gw.ledger_order(&cc);
+    assert_eq!(o["state"], 2, "{o}");
+    assert!(o["paid_at_ms"].is_u64(), "it was paid first: {o}");
+    // ...while queries lag behind it, then catch up.
+    assert_eq!(gw.query(&cc, "0", JSON).state().as_deref(), Some("1"));
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(gw.query(&cc, "0", JSON).state().as_deref(), Some("2"));
+    // A huge lag is "for good", not an overflow.
+    set(&["cancelTrade:stale_reversal:1:18446744073709551615"]);
+    let cc = unique("stale");
+    gw.micropay(&cc, "0.01", waiting, JSON);
+    assert_eq!(gw.cancel(&cc, false, JSON).code(), "SUCCESS");
+    assert_eq!(gw.query(&cc, "0", JSON).state().as_deref(), Some("1"));
+    let injected = &gw.sb.ledger_json()["faults"]["injected"];
+    assert_eq!(injected["cancelTrade:stale_reversal"], 2);
+}

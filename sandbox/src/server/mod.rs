@@ -286,7 +286,11 @@ fn stale_reversal(shared: &Arc<Shared>, charge_code: Option<&str>, stale_ms: Opt
             Some(ms) => {
                 let o = &mut g.orders[idx];
                 if o.state == sosopay::OrderState::Cancelled && o.paid_at_ms.is_some() {
-                    let until = std::time::Instant::now() + Duration::from_millis(ms);
+                    let now = std::time::Instant::now();
+                    // A huge MS means "for good" (not an overflow).
+                    let until = now
+                        .checked_add(Duration::from_millis(ms))
+                        .unwrap_or(now + Duration::from_secs(365 * 24 * 3600));
                     o.stale_view = Some((sosopay::OrderState::Paid, until));
                 }
             }
