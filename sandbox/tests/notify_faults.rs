@@ -232,10 +232,7 @@ fn outcome(r: &Result<(u16, Vec<u8>), String>) -> String {
 #[test]
 fn gateway_faults_each_kind() {
     let gw = Gw::start(0.01);
-    let set = |rules: &[&str]| {
-        gw.sb
-            .set_faults(rules.iter().map(|r| r.parse().expect("rule")).collect());
-    };
+    let set = |rules: &[&str]| gw.set_faults(rules);
 
     // drop: no reply, nothing processed.
     set(&["preOrder:drop:1"]);
@@ -403,10 +400,7 @@ fn micropay_request(gw: &Gw, cc: &str) -> (String, String) {
 #[test]
 fn late_request_is_processed_after_the_client_gave_up() {
     let gw = Gw::start(0.01);
-    let set = |rules: &[&str]| {
-        gw.sb
-            .set_faults(rules.iter().map(|r| r.parse().expect("rule")).collect());
-    };
+    let set = |rules: &[&str]| gw.set_faults(rules);
 
     // The client waits 500 ms; the request "arrives" 1.5 s after it was sent.
     set(&["preOrder:late:1:1500"]);
@@ -468,10 +462,7 @@ fn late_request_is_processed_after_the_client_gave_up() {
 #[test]
 fn reply_shaping_faults_omit_wrong_root_list_state_foreign_code() {
     let gw = Gw::start(0.01);
-    let set = |rules: &[&str]| {
-        gw.sb
-            .set_faults(rules.iter().map(|r| r.parse().expect("rule")).collect());
-    };
+    let set = |rules: &[&str]| gw.set_faults(rules);
     let code = "130730865806264036";
 
     // omit: processed, the field is gone (every format, plain and 3DES).
@@ -558,10 +549,7 @@ fn reply_shaping_faults_omit_wrong_root_list_state_foreign_code() {
 #[test]
 fn stale_reversal_pays_reverses_and_lags() {
     let gw = Gw::start(0.01);
-    let set = |rules: &[&str]| {
-        gw.sb
-            .set_faults(rules.iter().map(|r| r.parse().expect("rule")).collect());
-    };
+    let set = |rules: &[&str]| gw.set_faults(rules);
     // A customer still confirming: the order awaits payment.
     let waiting = "130000000000005000";
     set(&["cancelTrade:stale_reversal:1:300"]);

@@ -111,6 +111,12 @@ pub struct Gw {
 }
 
 impl Gw {
+    /// Replaces the fault rules (`op:kind:prob[:param]`).
+    pub fn set_faults(&self, rules: &[&str]) {
+        self.sb
+            .set_faults(rules.iter().map(|r| r.parse().expect("rule")).collect());
+    }
+
     pub fn start(time_scale: f64) -> Gw {
         Gw::with_config(SandboxConfig {
             time_scale,
