@@ -519,6 +519,18 @@ pub(crate) struct Call {
     expect: Vec<(&'static str, String)>,
 }
 
+impl Call {
+    /// The reply must be about this call's own `CHARGE_CODE` (a micropay, an order).
+    fn about_its_charge_code(mut self) -> Self {
+        self.expect = self
+            .charge_code
+            .iter()
+            .map(|c| ("CHARGE_CODE", c.clone()))
+            .collect();
+        self
+    }
+}
+
 pub(crate) struct RawReply {
     pub(crate) status: u16,
     pub(crate) text: String,
@@ -705,14 +717,11 @@ impl Client {
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
-        let mut call = self.open_service_post("preOrder", Some(req.charge_code), body, timeout)?;
+        let mut call = self
+            .open_service_post("preOrder", Some(req.charge_code), body, timeout)?
+            .about_its_charge_code();
         call.limit = limit;
         call.any_code = any_code;
-        call.expect = call
-            .charge_code
-            .iter()
-            .map(|c| ("CHARGE_CODE", c.clone()))
-            .collect();
         Ok(call)
     }
 
@@ -747,18 +756,14 @@ impl Client {
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
-        let mut call = self.open_service_post(
-            "order",
-            Some(req.charge_code),
-            body,
-            self.inner.config.timeout,
-        )?;
-        call.expect = call
-            .charge_code
-            .iter()
-            .map(|c| ("CHARGE_CODE", c.clone()))
-            .collect();
-        Ok(call)
+        Ok(self
+            .open_service_post(
+                "order",
+                Some(req.charge_code),
+                body,
+                self.inner.config.timeout,
+            )?
+            .about_its_charge_code())
     }
 
     /// A refund (partial or full). Reuse `out_refund_no` to retry a refund safely.

@@ -821,9 +821,7 @@ impl Flow<'_> {
             format!("{why}; query {} later", self.expected.charge_code),
         )
     }
-}
 
-impl Flow<'_> {
     /// The gateway confirmed the cancel, yet the order shows paid: the facts disagree (a
     /// reversal not yet recorded, or a cancel that did not take). Neither is proven, so the
     /// flow queries on, within its budget, until the order shows a state that agrees with

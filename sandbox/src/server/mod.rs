@@ -203,7 +203,7 @@ async fn gateway(
         let mut g = shared.lock();
         let (no, f) = g.next_fault(op);
         if let Some(k) = &f {
-            g.record_fault(op, k, no, charge_code);
+            g.record_fault(op, k, no, charge_code.clone());
         }
         f
     };
@@ -232,10 +232,9 @@ async fn gateway(
             }
         }
         Some(FaultKind::StaleReversal { ms }) => {
-            let order = parsed.as_ref().ok().and_then(Parsed::charge_code);
-            stale_reversal(shared, order.as_deref(), None);
+            pay_as_the_cancel_arrives(shared, charge_code.as_deref());
             let reply = process(shared, op, format, parsed, encrypt.is_some()).await;
-            stale_reversal(shared, order.as_deref(), Some(ms));
+            lag_behind_the_reversal(shared, charge_code.as_deref(), ms);
             reply
         }
         _ => process(shared, op, format, parsed, encrypt.is_some()).await,
@@ -268,35 +267,34 @@ async fn gateway(
     bytes_response(reply.status, ct, bytes)
 }
 
-/// The `stale_reversal` fault around a cancel of `charge_code`: before it (`stale_ms` `None`),
-/// the customer's payment lands (an order awaiting payment is paid); after it, if the cancel
-/// reversed the order, queries show it paid for `stale_ms` more milliseconds.
-fn stale_reversal(shared: &Arc<Shared>, charge_code: Option<&str>, stale_ms: Option<u64>) {
-    let Some(code) = charge_code else { return };
-    let mut fx = crate::state::Effects::default();
-    {
-        let mut g = shared.lock();
-        let Ok(idx) = g.find_any(None, code) else {
-            return;
-        };
-        match stale_ms {
-            None => {
-                g.transition(idx, &crate::state::Transition::Pay, &mut fx);
-            }
-            Some(ms) => {
-                let o = &mut g.orders[idx];
-                if o.state == sosopay::OrderState::Cancelled && o.paid_at_ms.is_some() {
-                    let now = std::time::Instant::now();
-                    // A huge MS means "for good" (not an overflow).
-                    let until = now
-                        .checked_add(Duration::from_millis(ms))
-                        .unwrap_or(now + Duration::from_secs(365 * 24 * 3600));
-                    o.stale_view = Some((sosopay::OrderState::Paid, until));
-                }
-            }
-        }
+/// The `stale_reversal` fault, before the cancel of `charge_code`: the customer's payment
+/// lands (an order awaiting payment is paid, and its notification goes out).
+fn pay_as_the_cancel_arrives(shared: &Arc<Shared>, charge_code: Option<&str>) {
+    let found = charge_code.and_then(|code| {
+        let g = shared.lock();
+        g.find_any(None, code).ok().map(|idx| (g.epoch, idx))
+    });
+    if let Some((epoch, idx)) = found {
+        shared.transition_now(epoch, idx, &crate::state::Transition::Pay);
     }
-    shared.apply_effects(fx);
+}
+
+/// The `stale_reversal` fault, after the cancel: if it reversed a paid order, queries show the
+/// order paid for `ms` more milliseconds (a huge `ms` means for good, not an overflow).
+fn lag_behind_the_reversal(shared: &Arc<Shared>, charge_code: Option<&str>, ms: u64) {
+    let Some(code) = charge_code else { return };
+    let mut g = shared.lock();
+    let Ok(idx) = g.find_any(None, code) else {
+        return;
+    };
+    let o = &mut g.orders[idx];
+    if o.state == sosopay::OrderState::Cancelled && o.paid_at_ms.is_some() {
+        let now = std::time::Instant::now();
+        let until = now
+            .checked_add(Duration::from_millis(ms))
+            .unwrap_or(now + Duration::from_secs(365 * 24 * 3600));
+        o.stale_view = Some((sosopay::OrderState::Paid, until));
+    }
 }
 
 /// Reads a gateway request's body: `Err` is the response for a body over the size cap (413,

@@ -200,8 +200,9 @@ impl GwReply {
                     }
                     Node::Map(flow) if k == "flow" => {
                         for (fk, fv) in flow.iter_mut() {
-                            if let (true, Node::Text(t)) = (fk == "phoneNo", fv) {
-                                t.push('9');
+                            match fv {
+                                Node::Text(t) if fk == "phoneNo" => t.push('9'),
+                                _ => {}
                             }
                         }
                     }
