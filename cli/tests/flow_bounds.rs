@@ -353,3 +353,105 @@ fn a_flow_cancelled_before_it_starts_sends_nothing() {
         .expect("wait");
     assert_eq!(out.queries, 1, "{out:?}");
 }
+
+/// A gateway that answers each operation (a segment of the request's path) with a fixed JSON
+/// reply, and records the operations asked for, in order.
+fn scripted_gateway(replies: &[(&'static str, &'static str)]) -> (String, Arc<Mutex<Vec<String>>>) {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!(
+        "http://{}/openGateway/openService/",
+        l.local_addr().expect("addr")
+    );
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let (replies, log) = (replies.to_vec(), Arc::clone(&asked));
+    std::thread::spawn(move || {
+        for stream in l.incoming().flatten() {
+            let (replies, log) = (replies.clone(), Arc::clone(&log));
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(stream.try_clone().expect("clone"));
+                let mut w = stream;
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let path = line.split(' ').nth(1).unwrap_or("").to_owned();
+                    let op = path
+                        .split(['/', '?'])
+                        .find(|seg| replies.iter().any(|(o, _)| o == seg))
+                        .unwrap_or(&path)
+                        .to_owned();
+                    let mut length = 0usize;
+                    loop {
+                        let mut h = String::new();
+                        if r.read_line(&mut h).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if h.trim().is_empty() {
+                            break;
+                        }
+                        if let Some((k, v)) = h.split_once(':') {
+                            if k.eq_ignore_ascii_case("content-length") {
+                                length = v.trim().parse().unwrap_or(0);
+                            }
+                        }
+                    }
+                    let mut body = vec![0u8; length];
+                    if r.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let reply = replies
+                        .iter()
+                        .find(|(o, _)| *o == op)
+                        .map_or("{}", |(_, b)| *b);
+                    log.lock().expect("log").push(op);
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: {}\r\n\r\n",
+                        reply.len()
+                    );
+                    if w.write_all(head.as_bytes()).is_err()
+                        || w.write_all(reply.as_bytes()).is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, asked)
+}
+
+#[test]
+fn a_definite_refusal_echoing_the_request_with_no_order_is_failed_at_once() {
+    // The gateway refuses the payment with a definite code; its reply echoes the charge code
+    // and the amount but names no state, and it has no such order. The refusal proves the
+    // request will not be carried out, and the echo proves no order: `Failed` with the
+    // gateway's code after one query. Before: the echo counted as "an order of this payment
+    // seen", so "no such order" proved nothing; the flow polled to the deadline, tried to
+    // cancel a nonexistent order and ended `Unresolved`.
+    let (url, asked) = scripted_gateway(&[
+        (
+            "preOrder",
+            r#"{"ORDER_RESP":{"RESULT":{"CODE":"FAIL","INFO":"insufficient funds"},"CHARGE_CODE":"REFUSED-1","AMT":100}}"#,
+        ),
+        (
+            "query",
+            r#"{"QUERY_RESP":{"RESULT":{"CODE":"CHARGE_NONEXISTENT","INFO":"no such order"}}}"#,
+        ),
+    ]);
+    let mut c = ClientConfig::new(BUSI, KEY, url).expect("config");
+    c.retry = RetryPolicy::none();
+    let client = Client::new(c).expect("client");
+    let out = client
+        .micropay_and_wait(&request("REFUSED-1", PAY_NOW), &opts(1500, 3000))
+        .expect("flow");
+    assert_eq!(out.status, OutcomeStatus::Failed, "{out:?}");
+    assert_eq!(
+        out.code.as_ref().map(|c| c.as_wire()),
+        Some("FAIL"),
+        "{out:?}"
+    );
+    assert_eq!(out.queries, 1, "{out:?}");
+    assert_eq!(*asked.lock().expect("log"), ["preOrder", "query"]);
+}

@@ -1013,7 +1013,12 @@ impl Client {
                         }
                         _ => {
                             // The reply names no final state: the status is the order's, if
-                            // one exists; else the code's.
+                            // one exists; else the code's. The gateway refused this request,
+                            // so it will not carry it out later: "no such order" now proves
+                            // nothing was charged (no waiting out the hold). A refusal that
+                            // echoes the request is not an order seen: only a query shows one.
+                            flow.owned = false;
+                            flow.absence_proves_after = Some(Instant::now());
                             let fresh = flow.look();
                             match fresh {
                                 Seen::Final(OutcomeStatus::Paid) | Seen::Open => {}
