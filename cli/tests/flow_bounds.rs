@@ -455,3 +455,59 @@ fn a_definite_refusal_echoing_the_request_with_no_order_is_failed_at_once() {
     assert_eq!(out.queries, 1, "{out:?}");
     assert_eq!(*asked.lock().expect("log"), ["preOrder", "query"]);
 }
+
+#[test]
+fn an_order_seen_matching_then_not_is_unresolved_never_a_conflict() {
+    // The micropay reply shows this payment's order paid (its charge code and amount); the
+    // query after it shows the same charge code with another amount. A charge code names one
+    // order, so one answer is wrong: `Conflict` would tell the shop this payment did not
+    // happen, though the gateway said it was paid. Before: `Conflict`. Now `Unresolved`
+    // (query later), and nothing is cancelled.
+    let (out, asked) = two_views("TWO-VIEWS", 100, 50);
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    assert!(out.reason.contains("disagree"), "{out:?}");
+    assert_eq!(asked, ["preOrder", "query"]);
+}
+
+/// The till flow against a scripted gateway whose micropay reply shows `reply_amt` fen and whose
+/// queries show `query_amt` fen, both paid, under the requested charge code (1.00 yuan).
+fn two_views(
+    cc: &'static str,
+    reply_amt: u32,
+    query_amt: u32,
+) -> (sosopay::PaymentOutcome, Vec<String>) {
+    let pre = format!(
+        r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","AMT":{reply_amt},"STATE":"1"}}}}"#
+    );
+    let query = format!(
+        r#"{{"QUERY_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","AMT":{query_amt},"STATE":"1"}}}}"#
+    );
+    let (url, asked) = scripted_gateway(&[
+        ("preOrder", Box::leak(pre.into_boxed_str())),
+        ("query", Box::leak(query.into_boxed_str())),
+    ]);
+    let mut c = ClientConfig::new(BUSI, KEY, url).expect("config");
+    c.retry = RetryPolicy::none();
+    let client = Client::new(c).expect("client");
+    let out = client
+        .micropay_and_wait(&request(cc, PAY_NOW), &opts(1500, 3000))
+        .expect("flow");
+    let asked = asked.lock().expect("log").clone();
+    (out, asked)
+}
+
+#[test]
+fn another_payments_order_in_a_success_reply_is_confirmed_by_a_query() {
+    // Confirmed: the query shows the other payment's order too.
+    let (out, asked) = two_views("OTHER-TWICE", 50, 50);
+    assert_eq!(out.status, OutcomeStatus::Conflict, "{out:?}");
+    assert_eq!(out.queries, 1, "{out:?}");
+    assert_eq!(asked, ["preOrder", "query"]);
+    // Contradicted: the reply shows another amount, the query this payment's order paid. One
+    // answer is wrong; `Conflict` ("this payment did not happen") would be a guess. Before:
+    // `Conflict` from the reply alone, no query.
+    let (out, asked) = two_views("OTHER-THEN-OURS", 50, 100);
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    assert!(out.reason.contains("disagree"), "{out:?}");
+    assert_eq!(asked, ["preOrder", "query"]);
+}

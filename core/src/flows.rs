@@ -7,7 +7,9 @@
 //! * An order is "this payment" only when it matches the request: same `CHARGE_CODE`, same
 //!   amount, and every other field the reply carries that the request fixed (the customer's
 //!   code, the channel, `MERCHANTPARA`). A mismatch is [`OutcomeStatus::Conflict`], never
-//!   `Paid`, and an order not proven ours is never cancelled. An answer naming another
+//!   `Paid`, and an order not proven ours is never cancelled. Answers that disagree about
+//!   whether the order is this payment's (matching once, not another time) prove neither:
+//!   [`OutcomeStatus::Unresolved`], and nothing is cancelled. An answer naming another
 //!   `CHARGE_CODE` (a reply meant for another request) proves nothing, not even a conflict:
 //!   neither its state nor its code counts, and the order is queried.
 //! * The status comes from the order's explicit state through one table,
@@ -293,8 +295,9 @@ pub enum OutcomeStatus {
     /// `wait_for_payment` only: the deadline passed and the order still awaits payment.
     Pending,
     /// Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
-    /// request possibly still in transit): query `charge_code` later before doing anything
-    /// else; never charge the customer again under a new charge code before that.
+    /// request possibly still in transit), or the gateway's answers disagreed: query
+    /// `charge_code` later before doing anything else; never charge the customer again under a
+    /// new charge code before that.
     Unresolved,
     /// The charge code belongs to another payment (another amount, customer code, channel or
     /// `MERCHANTPARA`). That order was left untouched; this payment did not happen under this
@@ -524,6 +527,10 @@ enum Seen {
     Final(OutcomeStatus),
     /// Another payment's order.
     Conflict(String),
+    /// An order under this charge code that was seen matching this payment before, and now
+    /// does not: the gateway's answers disagree about whose order it is, so neither is proven
+    /// (the flow ends `Unresolved`, and cancels nothing).
+    Contradiction(String),
     /// This payment's order, not final; or an answer that proves nothing yet.
     Open,
     /// The gateway says the order does not exist, at a time when that proves nothing was
@@ -545,6 +552,8 @@ struct Flow<'a> {
     last: Option<OrderDetails>,
     /// An order matching this payment has been seen (so it may be cancelled).
     owned: bool,
+    /// An order under this charge code not matching this payment has been seen (why not).
+    disowned: Option<String>,
     /// From when "does not exist" proves nothing was charged; `None`: never.
     absence_proves_after: Option<Instant>,
     /// The gateway code of the micropay reply, when it was not success.
@@ -570,6 +579,7 @@ impl Flow<'_> {
             queries: 0,
             last: None,
             owned: false,
+            disowned: None,
             absence_proves_after: None,
             reply_code: None,
             last_error: None,
@@ -601,7 +611,22 @@ impl Flow<'_> {
         }
         if let Some(why) = self.expected.mismatch(&order) {
             self.last = Some(order);
+            if self.owned {
+                // Seen matching before: a charge code names one order, so one of the two
+                // answers is wrong. Not a conflict (which would say this payment did not
+                // happen), and not ours to cancel either.
+                return Seen::Contradiction(format!(
+                    "{why}, yet the gateway showed it matching this payment before"
+                ));
+            }
+            self.disowned = Some(why.clone());
             return Seen::Conflict(why);
+        }
+        if let Some(why) = &self.disowned {
+            // The other way round: seen not matching before, matching now.
+            let why = format!("the gateway now shows it matching this payment, but before: {why}");
+            self.last = Some(order);
+            return Seen::Contradiction(why);
         }
         let proven = self.expected.proves(&order);
         if proven {
@@ -669,6 +694,14 @@ impl Flow<'_> {
                 Some(ResultCode::ChargeNonexistent),
                 format!(
                     "the gateway has no order {}, and the request can no longer be carried out: nothing was charged",
+                    self.expected.charge_code
+                ),
+            )),
+            Seen::Contradiction(why) => Some(self.outcome(
+                OutcomeStatus::Unresolved,
+                self.reply_code.clone(),
+                format!(
+                    "the gateway's answers disagree about order {}: {why}; query it later",
                     self.expected.charge_code
                 ),
             )),
@@ -976,6 +1009,13 @@ impl Client {
             Ok(reply) => {
                 let code = reply.result.code.clone();
                 let seen = flow.judge(details_from_reply(&reply));
+                if !code.is_success() {
+                    // Only a successful reply or a query shows an order: a refusal or an
+                    // exception that echoes the request's fields shows none (nothing to
+                    // cancel, nothing to contradict). Its own final state still counts below.
+                    flow.owned = false;
+                    flow.disowned = None;
+                }
                 if code.is_success() {
                     match seen {
                         Seen::Final(status) => {
@@ -983,7 +1023,7 @@ impl Client {
                             // reply's explicit state of this very order stands.
                             let fresh = flow.look();
                             match fresh {
-                                Seen::Final(_) | Seen::Conflict(_) => {
+                                Seen::Final(_) | Seen::Conflict(_) | Seen::Contradiction(_) => {
                                     if let Some(done) = flow.settled(&fresh, "") {
                                         return Ok(done);
                                     }
@@ -996,7 +1036,15 @@ impl Client {
                             }
                         }
                         Seen::Conflict(_) => {
-                            if let Some(done) = flow.settled(&seen, "") {
+                            // Confirm by a query too: another payment's order is proven when
+                            // the gateway says so again (or cannot be asked); if it now shows
+                            // this payment's order, the answers disagree.
+                            let fresh = flow.look();
+                            let done = match fresh {
+                                Seen::Conflict(_) | Seen::Contradiction(_) => &fresh,
+                                _ => &seen,
+                            };
+                            if let Some(done) = flow.settled(done, "") {
                                 return Ok(done);
                             }
                         }
@@ -1015,14 +1063,12 @@ impl Client {
                             // The reply names no final state: the status is the order's, if
                             // one exists; else the code's. The gateway refused this request,
                             // so it will not carry it out later: "no such order" now proves
-                            // nothing was charged (no waiting out the hold). A refusal that
-                            // echoes the request is not an order seen: only a query shows one.
-                            flow.owned = false;
+                            // nothing was charged (no waiting out the hold).
                             flow.absence_proves_after = Some(Instant::now());
                             let fresh = flow.look();
                             match fresh {
                                 Seen::Final(OutcomeStatus::Paid) | Seen::Open => {}
-                                Seen::Final(_) | Seen::Conflict(_) => {
+                                Seen::Final(_) | Seen::Conflict(_) | Seen::Contradiction(_) => {
                                     if let Some(done) = flow.settled(&fresh, "") {
                                         return Ok(done);
                                     }

@@ -219,8 +219,9 @@ class OutcomeStatus(str, Enum):
     #: ``wait_for_payment`` only: the deadline passed and the order still awaits payment.
     PENDING = "pending"
     #: Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
-    #: request possibly still in transit): query ``charge_code`` later before doing anything
-    #: else; never charge the customer again under a new charge code before that.
+    #: request possibly still in transit), or the gateway's answers disagreed: query
+    #: ``charge_code`` later before doing anything else; never charge the customer again under a
+    #: new charge code before that.
     UNRESOLVED = "unresolved"
     #: The charge code belongs to another payment (another amount, customer code, channel or
     #: ``MERCHANTPARA``). That order was left untouched; this payment did not happen under this

@@ -94,8 +94,9 @@ pub enum OutcomeStatus {
     /// `waitForPayment` only: the deadline passed and the order still awaits payment.
     Pending,
     /// Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
-    /// request possibly still in transit): query `chargeCode` later before doing anything
-    /// else; never charge the customer again under a new charge code before that.
+    /// request possibly still in transit), or the gateway's answers disagreed: query
+    /// `chargeCode` later before doing anything else; never charge the customer again under a
+    /// new charge code before that.
     Unresolved,
     /// The charge code belongs to another payment (another amount, customer code, channel or
     /// `MERCHANTPARA`). That order was left untouched; this payment did not happen under this
@@ -180,8 +181,9 @@ pub enum PaymentOutcome {
         queries: i32,
     },
     /// Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
-    /// request possibly still in transit): query `chargeCode` later before doing anything
-    /// else; never charge the customer again under a new charge code before that.
+    /// request possibly still in transit), or the gateway's answers disagreed: query
+    /// `chargeCode` later before doing anything else; never charge the customer again under a
+    /// new charge code before that.
     Unresolved {
         /// The merchant's order number.
         charge_code: String,

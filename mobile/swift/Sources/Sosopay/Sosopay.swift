@@ -6223,8 +6223,9 @@ public enum OutcomeStatus: Equatable, Hashable {
     case pending
     /**
      * Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
-     * request possibly still in transit): query `chargeCode` later before doing anything
-     * else; never charge the customer again under a new charge code before that.
+     * request possibly still in transit), or the gateway's answers disagreed: query
+     * `chargeCode` later before doing anything else; never charge the customer again under a
+     * new charge code before that.
      */
     case unresolved
     /**
@@ -6414,8 +6415,9 @@ public enum PaymentOutcome: Equatable, Hashable {
     )
     /**
      * Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
-     * request possibly still in transit): query `chargeCode` later before doing anything
-     * else; never charge the customer again under a new charge code before that.
+     * request possibly still in transit), or the gateway's answers disagreed: query
+     * `chargeCode` later before doing anything else; never charge the customer again under a
+     * new charge code before that.
      */
     case unresolved(
         /**

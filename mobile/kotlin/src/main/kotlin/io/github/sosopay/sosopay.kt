@@ -8036,8 +8036,9 @@ enum class OutcomeStatus {
     PENDING,
     /**
      * Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
-     * request possibly still in transit): query `chargeCode` later before doing anything
-     * else; never charge the customer again under a new charge code before that.
+     * request possibly still in transit), or the gateway's answers disagreed: query
+     * `chargeCode` later before doing anything else; never charge the customer again under a
+     * new charge code before that.
      */
     UNRESOLVED,
     /**
@@ -8214,8 +8215,9 @@ sealed class PaymentOutcome {
     
     /**
      * Nothing could be proven before the flow's time ran out (the gateway unreachable, or the
-     * request possibly still in transit): query `chargeCode` later before doing anything
-     * else; never charge the customer again under a new charge code before that.
+     * request possibly still in transit), or the gateway's answers disagreed: query
+     * `chargeCode` later before doing anything else; never charge the customer again under a
+     * new charge code before that.
      */
     data class Unresolved(
         /**
