@@ -511,3 +511,21 @@ fn another_payments_order_in_a_success_reply_is_confirmed_by_a_query() {
     assert!(out.reason.contains("disagree"), "{out:?}");
     assert_eq!(asked, ["preOrder", "query"]);
 }
+
+#[test]
+fn a_masked_customer_code_in_the_answers_is_this_customers() {
+    // A gateway may mask the customer's payment code in its answers. A masked code is not
+    // another customer's: before, this paid order was `Conflict` ("this payment did not happen").
+    let masked = "1307**********4036";
+    assert_eq!(PAY_NOW.len(), masked.len());
+    let pre = r#"{"ORDER_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"MASKED-1","AMT":100,"STATE":"1","DYNAMIC_ID":"1307**********4036"}}"#;
+    let query = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"MASKED-1","AMT":100,"STATE":"1","DYNAMIC_ID":"1307**********4036"}}"#;
+    let (url, _asked) = scripted_gateway(&[("preOrder", pre), ("query", query)]);
+    let mut c = ClientConfig::new(BUSI, KEY, url).expect("config");
+    c.retry = RetryPolicy::none();
+    let client = Client::new(c).expect("client");
+    let out = client
+        .micropay_and_wait(&request("MASKED-1", PAY_NOW), &opts(1500, 3000))
+        .expect("flow");
+    assert_eq!(out.status, OutcomeStatus::Paid, "{out:?}");
+}

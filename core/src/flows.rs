@@ -491,7 +491,7 @@ impl Expected {
             }
         }
         if let (Some(want), Some(got)) = (&self.dynamic_id, o.dynamic_id.as_deref()) {
-            if want != got.trim() {
+            if !same_customer_code(want, got.trim()) {
                 return Some(format!(
                     "charge code {code} belongs to another payment (another customer's code)"
                 ));
@@ -888,6 +888,20 @@ impl Flow<'_> {
     }
 }
 
+/// Whether `got`, the customer's payment code as an answer shows it, may be `want`: equal, or
+/// masked (`1307********4036`: a `*` stands for any digit; a masked code of another length
+/// cannot be compared, so it is not taken as another customer's).
+fn same_customer_code(want: &str, got: &str) -> bool {
+    if !got.contains('*') {
+        return want == got;
+    }
+    want.len() != got.len()
+        || want
+            .bytes()
+            .zip(got.bytes())
+            .all(|(w, g)| g == b'*' || w == g)
+}
+
 fn describe(state: Option<&OrderState>) -> String {
     match state {
         Some(OrderState::Cancelled) => "cancelled".into(),
@@ -1203,6 +1217,20 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_masked_customer_code_is_not_another_customers() {
+        let code = "130730865806264036";
+        assert!(same_customer_code(code, code));
+        assert!(same_customer_code(code, "1307**********4036"));
+        assert!(
+            same_customer_code(code, "1307****4036"),
+            "another length: not comparable"
+        );
+        assert!(!same_customer_code(code, "130730865806264037"));
+        assert!(!same_customer_code(code, "1307**********4037"));
+        assert!(!same_customer_code(code, "2807**********4036"));
+    }
 
     #[test]
     fn outcome_status_names_and_text() {
