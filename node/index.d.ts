@@ -124,10 +124,12 @@ export declare class Client {
   micropayAndWait(request: MicropayRequest, options?: WaitOptions | undefined | null, cancel?: CancelToken | undefined | null): Promise<PaymentOutcome>
   /**
    * Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
-   * deadline (`"Pending"`). `cancel` stops waiting (the outcome says where the order
-   * stands); cancelled before the start, the Promise rejects (`AbortError`).
+   * deadline (`"Pending"`). `order`: the charge code, or `{ chargeCode, amount }` with the
+   * amount the order was created for (recommended: an order under that code for another
+   * amount is then `"Conflict"`, never `"Paid"`). `cancel` stops waiting (the outcome says
+   * where the order stands); cancelled before the start, the Promise rejects (`AbortError`).
    */
-  waitForPayment(chargeCode: string, options?: WaitOptions | undefined | null, cancel?: CancelToken | undefined | null): Promise<PaymentOutcome>
+  waitForPayment(order: string | AwaitedOrder, options?: WaitOptions | undefined | null, cancel?: CancelToken | undefined | null): Promise<PaymentOutcome>
 }
 
 /** A merchant's envelope: the key and its expanded 3DES schedule, built once and reused. */
@@ -249,6 +251,20 @@ export declare class StoreRetry {
   static forComplete(leaseMs: number, heldForMs: number): StoreRetry
   /** After a failed attempt: the ms to wait before trying again, or `null` to give up. */
   afterFailure(): number | null
+}
+
+/** The order `waitForPayment` waits for. */
+export interface AwaitedOrder {
+  /** The order's `CHARGE_CODE`. */
+  chargeCode: string
+  /**
+   * The amount the order was created for, yuan as text (`"12.80"`); or give `amountFen`.
+   * When given, an order under this charge code for another amount (the code was used
+   * before, for another payment) is `"Conflict"`, never `"Paid"`.
+   */
+  amount?: string
+  /** The same in integer fen. */
+  amountFen?: number | bigint
 }
 
 /** `CANCELTRADE_RESP` (§8.2). */

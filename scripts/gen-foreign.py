@@ -906,7 +906,7 @@ PY_OPS = [
     ("cancel", "CancelRequest", "new", "CancelReply", ()),
     ("flow_recharge", "FlowRechargeRequest", "new", "FlowRechargeReply", ()),
     ("micropay_and_wait", "MicropayRequest", "new", "PaymentOutcome", ()),
-    ("wait_for_payment", None, None, "PaymentOutcome", ()),
+    ("wait_for_payment", None, None, "PaymentOutcome", ()),  # the core's AwaitedOrder
 ]
 #: Constructor parameters required though their field is optional (a JSAPI order's user).
 PY_REQUIRED = {("OrderRequest", "jsapi"): ["sub_openid"]}
@@ -958,6 +958,10 @@ PY_DOCS = {
         returns; an ``async def`` callback is awaited, one event after the other; an exception
         it raises is logged and ignored.""",
     "wait_for_payment": """Poll a QR / JSAPI order until paid, failed, cancelled, or the deadline (``PENDING``).
+
+        ``amount`` (yuan) or ``amount_fen``: the amount the order was created for
+        (recommended). Then an order under ``charge_code`` for another amount (the code was used
+        before, for another payment) is ``CONFLICT``, never ``PAID``.
 
         Timing, in seconds, as in :meth:`micropay_and_wait`: ``deadline`` (default 60),
         ``poll_interval`` (default 2) growing to ``max_poll_interval`` (default 5),
@@ -1080,8 +1084,8 @@ class PythonRequests:
         params, items, wait = [], [], []
         if record:
             required, fields = self.plan(core, record, ctor, omit)
-        else:
-            required, fields = ["charge_code"], [("charge_code", "String")]
+        else:  # wait_for_payment: the core's AwaitedOrder (core/src/flows.rs)
+            required, fields = ["charge_code"], [(n, t) for _, n, t in core_struct("core/src/flows.rs", "AwaitedOrder")[1]]
         for field_name, ty in fields:
             name = PY_NAMES.get(field_name, field_name)
             opt = inner(ty, "Option")
@@ -1137,10 +1141,7 @@ class PythonRequests:
                 out.append("        )\n\n")
                 continue
             out.append(f"        return {reply}._from_native(\n            self._native.{method}(\n")
-            if record:
-                out.append("                {\n" + "".join(f"                    {i},\n" for i in items) + "                },\n")
-            else:
-                out.append("                charge_code,\n")
+            out.append("                {\n" + "".join(f"                    {i},\n" for i in items) + "                },\n")
             if method in FLOWS:
                 out.append("                {\n" + "".join(f"                    {i},\n" for i in wait) + "                },\n")
                 out.append("                cancel,\n                _progress(on_progress),\n")

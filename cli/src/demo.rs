@@ -155,8 +155,9 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     sandbox
         .pay(&qr_code)
         .map_err(|e| CliError::msg(format!("the sandbox could not pay the order: {e}")))?;
+    // Waiting for the order as created: only an order of this amount counts as paid.
     let waited = client.wait_for_payment(
-        &qr_code,
+        &order,
         &WaitOptions {
             deadline: Duration::from_secs(20),
             poll_interval: Duration::from_millis(300),

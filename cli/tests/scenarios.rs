@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sosopay::models::{MicropayRequest, OrderRequest};
-use sosopay::{Amount, Channel, Client, ClientConfig, Error, RetryPolicy, WaitOptions};
+use sosopay::{
+    Amount, AwaitedOrder, Channel, Client, ClientConfig, Error, RetryPolicy, WaitOptions,
+};
 use sosopay_sandbox::{FaultRule, Sandbox, SandboxConfig};
 
 fn dir() -> PathBuf {
@@ -166,9 +168,12 @@ fn run(sb: &Sandbox, defaults: &Value, sc: &Value) -> Vec<String> {
                 other => panic!("{name}: unknown admin action {other}"),
             }
         } else if let Some(r) = step.get("wait_for_payment") {
-            let cc = r["charge_code"].as_str().expect("charge_code");
+            let mut order = AwaitedOrder::new(r["charge_code"].as_str().expect("charge_code"));
+            if let Some(a) = r.get("amount").and_then(Value::as_str) {
+                order = order.with_amount(Amount::parse_yuan(a).expect("amount"));
+            }
             let out = c
-                .wait_for_payment(cc, &options(step.get("options")))
+                .wait_for_payment(order, &options(step.get("options")))
                 .expect("wait");
             wrong.extend(check_outcome(name, &out, &expect));
         } else if let Some(n) = step.get("sleep_ms").and_then(Value::as_u64) {

@@ -181,6 +181,31 @@ test('waitForPayment: paid through the sandbox, or Pending at the deadline', asy
   assert.equal(pending.status, 'Pending')
 })
 
+test('waitForPayment with the amount: another payment\'s order under the code is Conflict', async () => {
+  const c = client()
+  const cc = code('WA')
+  await c.createQrOrder({ chargeCode: cc, amount: '1.58', channel: 'Wechat', paySubject: 'x' })
+  await sb.admin('POST', `orders/${cc}/pay`)
+  const fast = { pollIntervalMs: 20, maxPollIntervalMs: 40, deadlineMs: 2000 }
+  const other = await c.waitForPayment({ chargeCode: cc, amount: '15.80' }, fast)
+  assert.equal(other.status, 'Conflict')
+  assert.equal(other.order.amountFen, 158)
+  for (const order of [cc, { chargeCode: cc }, { chargeCode: cc, amount: '1.58' }, { chargeCode: cc, amountFen: 158 }, { chargeCode: cc, amountFen: 158n }]) {
+    assert.equal((await c.waitForPayment(order, fast)).status, 'Paid', JSON.stringify(order, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)))
+  }
+  for (const [order, field] of [
+    [{ chargeCode: cc, amount: '1.58', amountFen: 158 }, 'amount'],
+    [{ chargeCode: cc, amount: 1.58 }, 'amount'],
+    [{ chargeCode: cc, amout: '1.58' }, 'amout'],
+    [{ amount: '1.58' }, 'chargeCode'],
+    [42, 'order'],
+  ]) {
+    const e = await c.waitForPayment(order, fast).catch((x) => x)
+    assert.ok(e instanceof sosopay.ValidationError, `${JSON.stringify(order)}: ${e}`)
+    assert.equal(e.field, field)
+  }
+})
+
 test('the event loop keeps ticking during a held micropay', async () => {
   const c = client()
   let ticks = 0

@@ -107,7 +107,9 @@ async function run(sc) {
     } else if (step.admin) {
       await sb.admin('POST', `orders/${step.charge_code}/${step.admin}`)
     } else if (step.wait_for_payment) {
-      const out = await c.waitForPayment(step.wait_for_payment.charge_code, options(step.options))
+      const w = step.wait_for_payment
+      const order = w.amount === undefined ? w.charge_code : { chargeCode: w.charge_code, amount: w.amount }
+      const out = await c.waitForPayment(order, options(step.options))
       wrong.push(...check(name, out, expect))
     } else if (step.sleep_ms !== undefined) {
       await new Promise((r) => setTimeout(r, step.sleep_ms))

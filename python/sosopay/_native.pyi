@@ -94,7 +94,7 @@ class NativeClient:
     ) -> Dict[str, Any]: ...
     def wait_for_payment(
         self,
-        charge_code: str,
+        order: Mapping[str, Any],
         wait: Mapping[str, Any],
         cancel: Optional[CancelToken] = None,
         on_progress: _ProgressHook = None,

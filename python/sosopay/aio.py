@@ -520,6 +520,8 @@ class AsyncClient:
         self,
         *,
         charge_code: str,
+        amount: Optional[YuanLike] = None,
+        amount_fen: Optional[int] = None,
         deadline: Optional[float] = None,
         poll_interval: Optional[float] = None,
         max_poll_interval: Optional[float] = None,
@@ -530,6 +532,10 @@ class AsyncClient:
         on_progress: Optional[AsyncProgressCallback] = None,
     ) -> PaymentOutcome:
         """Poll a QR / JSAPI order until paid, failed, cancelled, or the deadline (``PENDING``).
+
+        ``amount`` (yuan) or ``amount_fen``: the amount the order was created for
+        (recommended). Then an order under ``charge_code`` for another amount (the code was used
+        before, for another payment) is ``CONFLICT``, never ``PAID``.
 
         Timing, in seconds, as in :meth:`micropay_and_wait`: ``deadline`` (default 60),
         ``poll_interval`` (default 2) growing to ``max_poll_interval`` (default 5),
@@ -542,6 +548,8 @@ class AsyncClient:
             cancel,
             on_progress,
             charge_code=charge_code,
+            amount=amount,
+            amount_fen=amount_fen,
             deadline=deadline,
             poll_interval=poll_interval,
             max_poll_interval=max_poll_interval,

@@ -462,6 +462,8 @@ class Client:
         self,
         *,
         charge_code: str,
+        amount: Optional[YuanLike] = None,
+        amount_fen: Optional[int] = None,
         deadline: Optional[float] = None,
         poll_interval: Optional[float] = None,
         max_poll_interval: Optional[float] = None,
@@ -473,6 +475,10 @@ class Client:
     ) -> PaymentOutcome:
         """Poll a QR / JSAPI order until paid, failed, cancelled, or the deadline (``PENDING``).
 
+        ``amount`` (yuan) or ``amount_fen``: the amount the order was created for
+        (recommended). Then an order under ``charge_code`` for another amount (the code was used
+        before, for another payment) is ``CONFLICT``, never ``PAID``.
+
         Timing, in seconds, as in :meth:`micropay_and_wait`: ``deadline`` (default 60),
         ``poll_interval`` (default 2) growing to ``max_poll_interval`` (default 5),
         ``cancel_attempts`` (default 5), ``max_duration`` (default 90, or ``deadline`` + 30 when longer; at least ``deadline``),
@@ -481,7 +487,11 @@ class Client:
         ``on_progress``: as in :meth:`micropay_and_wait`."""
         return PaymentOutcome._from_native(
             self._native.wait_for_payment(
-                charge_code,
+                {
+                    "charge_code": charge_code,
+                    "amount": amount,
+                    "amount_fen": amount_fen,
+                },
                 {
                     "deadline": deadline,
                     "poll_interval": poll_interval,

@@ -99,6 +99,29 @@ def test_qr_order_paid_through_admin_then_wait(client: sosopay.Client, sandbox: 
     assert out.queries >= 1 and out.charge_code == code
 
 
+def test_wait_for_payment_with_the_amount_refuses_another_payments_order(
+    client: sosopay.Client, sandbox: Sandbox, code: str
+) -> None:
+    # The charge code was used before, for a paid order of 1.58: waiting for a 15.80 order
+    # under it must not say "paid".
+    client.create_qr_order(charge_code=code, amount="1.58", channel=sosopay.Channel.ALIPAY, pay_subject="QR")
+    sandbox.admin("POST", f"orders/{code}/pay")
+    other = client.wait_for_payment(charge_code=code, amount="15.80", deadline=2, poll_interval=0.1)
+    assert other.status is sosopay.OutcomeStatus.CONFLICT and not other.is_paid
+    assert other.order is not None and other.order.amount_fen == 158
+    assert client.wait_for_payment(charge_code=code, amount="1.58", deadline=2).is_paid
+    assert client.wait_for_payment(charge_code=code, amount=Decimal("1.58"), deadline=2).is_paid
+    assert client.wait_for_payment(charge_code=code, amount_fen=158, deadline=2).is_paid
+    with pytest.raises(sosopay.ValidationError) as e:
+        client.wait_for_payment(charge_code=code, amount="1.58", amount_fen=158, deadline=1)
+    assert e.value.field == "amount"
+    with pytest.raises(sosopay.ValidationError) as e:
+        client.wait_for_payment(charge_code=code, amount="-1", deadline=1)
+    assert e.value.field == "amount"
+    with pytest.raises(TypeError, match="amount_fen"):
+        client.wait_for_payment(charge_code=code, deadline=1, amount_fen=1.5)  # type: ignore[arg-type]
+
+
 def test_jsapi_order_and_cancel(client: sosopay.Client, code: str) -> None:
     j = client.create_jsapi_order(charge_code=code, amount="0.99", pay_subject="JSAPI", sub_openid="oUser-1")
     assert j.jsapi is not None

@@ -174,6 +174,7 @@ def _run(g: Gateway, sc: Dict[str, Any]) -> List[str]:
         elif "wait_for_payment" in step:
             out = c.wait_for_payment(
                 charge_code=step["wait_for_payment"]["charge_code"],
+                amount=step["wait_for_payment"].get("amount"),
                 **_options(step.get("options")),
             )
             wrong += _check(name, out, expect)

@@ -15,10 +15,10 @@ use sosopay::units::TimeUnit;
 use sosopay::{ClientConfig, Error};
 
 use crate::config::{client_options, ClientOptions, CONFIG_FIELDS};
-use crate::convert::Json;
+use crate::convert::{amount, FenInput, Json, YuanInput};
 use crate::error::{to_napi, IntoNapi};
 use crate::flows::{self, CancelToken, ProgressFn};
-use crate::input::{ChargeCode, CodeOr, Text};
+use crate::input::CodeOr;
 use crate::options::{wait_in, PaymentOutcome, RequestLog, WaitOptions};
 use crate::replies::{CancelReply, FlowRechargeReply, OrderReply, QueryReply, RefundReply};
 use crate::requests::{
@@ -307,19 +307,26 @@ impl Client {
     }
 
     /// Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
-    /// deadline (`"Pending"`). `cancel` stops waiting (the outcome says where the order
-    /// stands); cancelled before the start, the Promise rejects (`AbortError`).
+    /// deadline (`"Pending"`). `order`: the charge code, or `{ chargeCode, amount }` with the
+    /// amount the order was created for (recommended: an order under that code for another
+    /// amount is then `"Conflict"`, never `"Paid"`). `cancel` stops waiting (the outcome says
+    /// where the order stands); cancelled before the start, the Promise rejects (`AbortError`).
     #[napi(ts_return_type = "Promise<PaymentOutcome>")]
     pub fn wait_for_payment<'e>(
         &self,
         env: &'e Env,
-        #[napi(ts_arg_type = "string")] charge_code: Text<ChargeCode>,
+        #[napi(ts_arg_type = "string | AwaitedOrder")] order: CodeOr<AwaitedOrder>,
         mut options: Option<WaitOptions>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let ctl = flows::control(cancel, take_progress(&mut options));
-        let job = wait_in(options).map(|opts| {
+        let order = match order {
+            CodeOr::Code(code) => Ok(sosopay::AwaitedOrder::new(code)),
+            CodeOr::Request(r) => r.into_core(),
+        };
+        let job = order.and_then(|order| Ok((order, wait_in(options)?)));
+        let job = job.map(|(order, opts)| {
             move || {
                 if ctl
                     .cancel
@@ -328,11 +335,46 @@ impl Client {
                 {
                     return Err(flows::aborted());
                 }
-                c.wait_for_payment_with(&charge_code.0, &opts, &ctl)
+                c.wait_for_payment_with(order, &opts, &ctl)
                     .napi()
                     .and_then(|o| Json::new(&PaymentOutcome::from(o)))
             }
         });
         flow_promise(env, job)
+    }
+}
+
+/// The order `waitForPayment` waits for.
+#[napi(object, object_from_js = false)]
+pub struct AwaitedOrder {
+    /// The order's `CHARGE_CODE`.
+    pub charge_code: String,
+    /// The amount the order was created for, yuan as text (`"12.80"`); or give `amountFen`.
+    /// When given, an order under this charge code for another amount (the code was used
+    /// before, for another payment) is `"Conflict"`, never `"Paid"`.
+    #[napi(ts_type = "string")]
+    pub amount: Option<YuanInput>,
+    /// The same in integer fen.
+    #[napi(ts_type = "number | bigint")]
+    pub amount_fen: Option<FenInput>,
+}
+crate::from_js!(AwaitedOrder, "order", "an AwaitedOrder object", {
+    charge_code: text("chargeCode"),
+    amount: yuan("amount"),
+    amount_fen: fen("amountFen"),
+});
+
+impl AwaitedOrder {
+    fn into_core(self) -> Result<sosopay::AwaitedOrder, Error> {
+        let mut order = sosopay::AwaitedOrder::new(self.charge_code);
+        if self.amount.is_some() || self.amount_fen.is_some() {
+            order.amount = Some(amount(
+                &self.amount,
+                &self.amount_fen,
+                "amount",
+                "amountFen",
+            )?);
+        }
+        Ok(order)
     }
 }

@@ -156,6 +156,8 @@ fn text_or_number(
 pub trait FromProps: Sized {
     /// What is expected, for messages: `a MicropayRequest object`.
     const EXPECTED: &'static str;
+    /// The argument's name when it is one (`request`, `order`), for messages.
+    const WHAT: &'static str;
     /// The fields as JS spells them; any other property is refused ([`Props::only`]).
     const FIELDS: &'static [&'static str];
     /// Reads the fields.
@@ -362,6 +364,7 @@ macro_rules! from_js {
     ($ty:ident, $what:literal, $expected:literal, { $($field:ident: $kind:ident $(::<$t:ty>)? ($js:literal)),* $(,)? }) => {
         impl $crate::input::FromProps for $ty {
             const EXPECTED: &'static str = $expected;
+            const WHAT: &'static str = $what;
             const FIELDS: &'static [&'static str] = &[$($js),*];
             fn from_props(p: &$crate::input::Props<'_>) -> napi::Result<Self> {
                 p.only(Self::FIELDS, Self::EXPECTED)?;
@@ -371,7 +374,7 @@ macro_rules! from_js {
         #[allow(unsafe_code)]
         impl napi::bindgen_prelude::FromNapiValue for $ty {
             unsafe fn from_napi_value(env: napi::sys::napi_env, v: napi::sys::napi_value) -> napi::Result<Self> {
-                let (what, expected): (&str, &str) = ($what, $expected);
+                let (what, expected) = (<Self as $crate::input::FromProps>::WHAT, $expected);
                 // SAFETY: the env and value napi handed us.
                 let p = unsafe { $crate::input::Props::top(env, v, what, expected) }?;
                 <Self as $crate::input::FromProps>::from_props(&p)
@@ -381,7 +384,7 @@ macro_rules! from_js {
     };
 }
 
-/// A query's or a cancel's argument: a charge code, or the request object.
+/// A query's, a cancel's or `waitForPayment`'s argument: a charge code, or the object.
 pub enum CodeOr<T> {
     /// A charge code.
     Code(String),
@@ -398,7 +401,7 @@ impl<T: FromProps> FromNapiValue for CodeOr<T> {
             return cast(&u).map(CodeOr::Code);
         }
         let expected = format!("a charge code (a string) or {}", T::EXPECTED);
-        T::from_props(&Props::of(u, "request", &expected, String::new())?).map(CodeOr::Request)
+        T::from_props(&Props::of(u, T::WHAT, &expected, String::new())?).map(CodeOr::Request)
     }
 }
 

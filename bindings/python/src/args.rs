@@ -57,6 +57,16 @@ impl<'py> Args<'_, 'py> {
         )
     }
 
+    /// Optional money: at most one of `name` (yuan) and `{name}_fen`.
+    pub fn opt_amount(&self, name: &str) -> PyResult<Option<Amount>> {
+        let fen = format!("{name}_fen");
+        let (yuan, fen_value) = (self.get(name)?, self.get(&fen)?);
+        if yuan.is_none() && fen_value.is_none() {
+            return Ok(None);
+        }
+        amount_arg(self.py(), yuan.as_ref(), fen_value.as_ref(), name).map(Some)
+    }
+
     /// A required whole number from 0 to `u32::MAX`.
     pub fn count(&self, name: &str) -> PyResult<u32> {
         self.opt_count(name)?

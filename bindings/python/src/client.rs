@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sosopay::{Client, RequestLog};
+use sosopay::{AwaitedOrder, Client, RequestLog};
 
-use crate::args::{Args, ChargeCode, Text};
+use crate::args::Args;
 use crate::convert::to_py_dict;
 use crate::errors::OrPyErr;
 use crate::flows::{self, PyCancelToken};
@@ -144,19 +144,21 @@ impl PyClient {
         self.run(req.py(), move |c| c.micropay_and_wait_with(&r, &opts, &ctl))
     }
 
-    #[pyo3(signature = (charge_code, wait, cancel = None, on_progress = None))]
+    #[pyo3(signature = (order, wait, cancel = None, on_progress = None))]
     fn wait_for_payment<'py>(
         &self,
-        charge_code: Text<ChargeCode>,
+        order: &Bound<'py, PyDict>,
         wait: &Bound<'py, PyDict>,
         cancel: Option<&Bound<'py, PyCancelToken>>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let a = Args(order);
+        let mut order = AwaitedOrder::new(a.text("charge_code")?);
+        order.amount = a.opt_amount("amount")?;
         let opts = requests::wait_options(&Args(wait))?;
         let ctl = flows::control(cancel, on_progress);
-        let charge_code = charge_code.to_owned();
         self.run(wait.py(), move |c| {
-            c.wait_for_payment_with(&charge_code, &opts, &ctl)
+            c.wait_for_payment_with(order, &opts, &ctl)
         })
     }
 }

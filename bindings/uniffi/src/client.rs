@@ -7,6 +7,7 @@ use crate::config::ClientConfig;
 use crate::enums::ResultCode;
 use crate::error::{Result, SosopayError};
 use crate::flows::{self, CancelToken, FlowProgress};
+use crate::models::fen_in;
 use crate::options::{RequestLog, WaitOptions};
 use crate::replies::{
     CancelReply, FlowRechargeReply, OrderDetails, OrderReply, QueryReply, RefundReply,
@@ -491,21 +492,22 @@ impl SosopayClient {
 
     /// Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
     /// deadline (then `Pending`, or `Unresolved` if the gateway could not be asked). `cancel`
-    /// stops waiting; `progress` as in `micropayAndWait`.
-    #[uniffi::method(default(options = None, cancel = None, progress = None))]
+    /// stops waiting; `progress` as in `micropayAndWait`. `amountFen`: the amount the order
+    /// was created for (recommended): an order under `chargeCode` for another amount (the code
+    /// was used before, for another payment) is then `CONFLICT`, never `PAID`.
+    #[uniffi::method(default(options = None, cancel = None, progress = None, amount_fen = None))]
     pub fn wait_for_payment(
         &self,
         charge_code: String,
         options: Option<WaitOptions>,
         cancel: Option<Arc<CancelToken>>,
         progress: Option<Arc<dyn FlowProgress>>,
+        amount_fen: Option<i64>,
     ) -> Result<PaymentOutcome> {
+        let order = awaited(charge_code, amount_fen)?;
         let opts = WaitOptions::to_core(options)?;
         let ctl = flows::control(cancel.map(|t| t.inner.clone()), progress);
-        Ok(self
-            .inner
-            .wait_for_payment_with(&charge_code, &opts, &ctl)?
-            .into())
+        Ok(self.inner.wait_for_payment_with(order, &opts, &ctl)?.into())
     }
 
     /// `micropayAndWait` as a Kotlin `suspend` function / Swift `async` method: it suspends
@@ -541,24 +543,33 @@ impl SosopayClient {
 
     /// `waitForPayment` as a Kotlin `suspend` function / Swift `async` method. Cancelling the
     /// coroutine stops the waiting (the order is left as it is).
-    #[uniffi::method(default(options = None, cancel = None, progress = None))]
+    #[uniffi::method(default(options = None, cancel = None, progress = None, amount_fen = None))]
     pub async fn wait_for_payment_async(
         &self,
         charge_code: String,
         options: Option<WaitOptions>,
         cancel: Option<Arc<CancelToken>>,
         progress: Option<Arc<dyn FlowProgress>>,
+        amount_fen: Option<i64>,
     ) -> Result<PaymentOutcome> {
+        let order = awaited(charge_code, amount_fen)?;
         let opts = WaitOptions::to_core(options)?;
         let token = cancel.map(|t| t.inner.clone()).unwrap_or_default();
         let ctl = flows::control(Some(token.clone()), progress);
         let client = self.inner.clone();
         let out = flows::run_detached(token, move || {
-            Ok(client.wait_for_payment_with(&charge_code, &opts, &ctl)?)
+            Ok(client.wait_for_payment_with(order, &opts, &ctl)?)
         })
         .await?;
         Ok(out.into())
     }
+}
+
+/// The order `waitForPayment` waits for: `chargeCode`, and `amountFen` when given.
+fn awaited(charge_code: String, amount_fen: Option<i64>) -> Result<sosopay::AwaitedOrder> {
+    let mut order = sosopay::AwaitedOrder::new(charge_code);
+    order.amount = amount_fen.map(|f| fen_in("amount_fen", f)).transpose()?;
+    Ok(order)
 }
 
 #[cfg(test)]

@@ -1854,15 +1854,17 @@ public protocol SosopayClientProtocol: AnyObject, Sendable {
     /**
      * Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
      * deadline (then `Pending`, or `Unresolved` if the gateway could not be asked). `cancel`
-     * stops waiting; `progress` as in `micropayAndWait`.
+     * stops waiting; `progress` as in `micropayAndWait`. `amountFen`: the amount the order
+     * was created for (recommended): an order under `chargeCode` for another amount (the code
+     * was used before, for another payment) is then `CONFLICT`, never `PAID`.
      */
-    func waitForPayment(chargeCode: String, options: WaitOptions?, cancel: CancelToken?, progress: FlowProgress?) throws  -> PaymentOutcome
+    func waitForPayment(chargeCode: String, options: WaitOptions?, cancel: CancelToken?, progress: FlowProgress?, amountFen: Int64?) throws  -> PaymentOutcome
     
     /**
      * `waitForPayment` as a Kotlin `suspend` function / Swift `async` method. Cancelling the
      * coroutine stops the waiting (the order is left as it is).
      */
-    func waitForPaymentAsync(chargeCode: String, options: WaitOptions?, cancel: CancelToken?, progress: FlowProgress?) async throws  -> PaymentOutcome
+    func waitForPaymentAsync(chargeCode: String, options: WaitOptions?, cancel: CancelToken?, progress: FlowProgress?, amountFen: Int64?) async throws  -> PaymentOutcome
     
 }
 /**
@@ -2121,9 +2123,11 @@ open func refund(request: RefundRequest)throws  -> RefundReply  {
     /**
      * Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
      * deadline (then `Pending`, or `Unresolved` if the gateway could not be asked). `cancel`
-     * stops waiting; `progress` as in `micropayAndWait`.
+     * stops waiting; `progress` as in `micropayAndWait`. `amountFen`: the amount the order
+     * was created for (recommended): an order under `chargeCode` for another amount (the code
+     * was used before, for another payment) is then `CONFLICT`, never `PAID`.
      */
-open func waitForPayment(chargeCode: String, options: WaitOptions? = nil, cancel: CancelToken? = nil, progress: FlowProgress? = nil)throws  -> PaymentOutcome  {
+open func waitForPayment(chargeCode: String, options: WaitOptions? = nil, cancel: CancelToken? = nil, progress: FlowProgress? = nil, amountFen: Int64? = nil)throws  -> PaymentOutcome  {
     return try  FfiConverterTypePaymentOutcome_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
         uniffiCallStatus in
     uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment(
@@ -2131,7 +2135,8 @@ open func waitForPayment(chargeCode: String, options: WaitOptions? = nil, cancel
         FfiConverterString.lower(chargeCode),
         FfiConverterOptionTypeWaitOptions.lower(options),
         FfiConverterOptionTypeCancelToken.lower(cancel),
-        FfiConverterOptionTypeFlowProgress.lower(progress),uniffiCallStatus
+        FfiConverterOptionTypeFlowProgress.lower(progress),
+        FfiConverterOptionInt64.lower(amountFen),uniffiCallStatus
     )
 })
 }
@@ -2140,12 +2145,12 @@ open func waitForPayment(chargeCode: String, options: WaitOptions? = nil, cancel
      * `waitForPayment` as a Kotlin `suspend` function / Swift `async` method. Cancelling the
      * coroutine stops the waiting (the order is left as it is).
      */
-open func waitForPaymentAsync(chargeCode: String, options: WaitOptions? = nil, cancel: CancelToken? = nil, progress: FlowProgress? = nil)async throws  -> PaymentOutcome  {
+open func waitForPaymentAsync(chargeCode: String, options: WaitOptions? = nil, cancel: CancelToken? = nil, progress: FlowProgress? = nil, amountFen: Int64? = nil)async throws  -> PaymentOutcome  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment_async(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(chargeCode),FfiConverterOptionTypeWaitOptions.lower(options),FfiConverterOptionTypeCancelToken.lower(cancel),FfiConverterOptionTypeFlowProgress.lower(progress)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(chargeCode),FfiConverterOptionTypeWaitOptions.lower(options),FfiConverterOptionTypeCancelToken.lower(cancel),FfiConverterOptionTypeFlowProgress.lower(progress),FfiConverterOptionInt64.lower(amountFen)
                 )
             },
             pollFunc: ffi_sosopay_uniffi_rust_future_poll_rust_buffer,
@@ -8484,10 +8489,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 53607) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() != 64458) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() != 278) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() != 51844) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() != 63020) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_envelope_decrypt() != 53297) {

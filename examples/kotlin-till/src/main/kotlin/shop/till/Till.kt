@@ -57,9 +57,10 @@ class Till(private val client: SosopayClient) : AutoCloseable {
         Sale.Invalid(e.field, e.reason)
     }
 
-    /** Settles a sale left `Unknown`: waits for the gateway to say whether it was paid
-     *  (and cancels it only when proven unpaid). */
-    fun settle(chargeCode: String): Sale = sale(client.waitForPayment(chargeCode))
+    /** Settles a sale left `Unknown`: waits for the gateway to say whether it was paid.
+     *  With the sale's amount, an order of another amount under that code is not this sale. */
+    fun settle(chargeCode: String, amountFen: Long? = null): Sale =
+        sale(client.waitForPayment(chargeCode, amountFen = amountFen))
 
     private fun sale(outcome: PaymentOutcome): Sale = when (outcome) {
         is PaymentOutcome.Paid -> Sale.Paid(outcome.order.amountFen ?: 0, outcome.order.chargeDownCode ?: "")

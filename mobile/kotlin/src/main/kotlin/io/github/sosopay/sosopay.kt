@@ -892,9 +892,9 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_refund(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,`amountFen`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment_async(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,
+    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment_async(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,`amountFen`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_sosopay_uniffi_fn_clone_envelope(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1270,10 +1270,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 53607) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() and 0xFFFF) != 64458) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() and 0xFFFF) != 278) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() and 0xFFFF) != 51844) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() and 0xFFFF) != 63020) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_decrypt() and 0xFFFF) != 53297) {
@@ -3891,15 +3891,17 @@ public interface SosopayClientInterface {
     /**
      * Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
      * deadline (then `Pending`, or `Unresolved` if the gateway could not be asked). `cancel`
-     * stops waiting; `progress` as in `micropayAndWait`.
+     * stops waiting; `progress` as in `micropayAndWait`. `amountFen`: the amount the order
+     * was created for (recommended): an order under `chargeCode` for another amount (the code
+     * was used before, for another payment) is then `CONFLICT`, never `PAID`.
      */
-    fun `waitForPayment`(`chargeCode`: kotlin.String, `options`: WaitOptions? = null, `cancel`: CancelToken? = null, `progress`: FlowProgress? = null): PaymentOutcome
+    fun `waitForPayment`(`chargeCode`: kotlin.String, `options`: WaitOptions? = null, `cancel`: CancelToken? = null, `progress`: FlowProgress? = null, `amountFen`: kotlin.Long? = null): PaymentOutcome
     
     /**
      * `waitForPayment` as a Kotlin `suspend` function / Swift `async` method. Cancelling the
      * coroutine stops the waiting (the order is left as it is).
      */
-    suspend fun `waitForPaymentAsync`(`chargeCode`: kotlin.String, `options`: WaitOptions? = null, `cancel`: CancelToken? = null, `progress`: FlowProgress? = null): PaymentOutcome
+    suspend fun `waitForPaymentAsync`(`chargeCode`: kotlin.String, `options`: WaitOptions? = null, `cancel`: CancelToken? = null, `progress`: FlowProgress? = null, `amountFen`: kotlin.Long? = null): PaymentOutcome
     
     companion object
 }
@@ -4271,9 +4273,11 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
     /**
      * Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
      * deadline (then `Pending`, or `Unresolved` if the gateway could not be asked). `cancel`
-     * stops waiting; `progress` as in `micropayAndWait`.
+     * stops waiting; `progress` as in `micropayAndWait`. `amountFen`: the amount the order
+     * was created for (recommended): an order under `chargeCode` for another amount (the code
+     * was used before, for another payment) is then `CONFLICT`, never `PAID`.
      */
-    @Throws(SosopayException::class)override fun `waitForPayment`(`chargeCode`: kotlin.String, `options`: WaitOptions?, `cancel`: CancelToken?, `progress`: FlowProgress?): PaymentOutcome {
+    @Throws(SosopayException::class)override fun `waitForPayment`(`chargeCode`: kotlin.String, `options`: WaitOptions?, `cancel`: CancelToken?, `progress`: FlowProgress?, `amountFen`: kotlin.Long?): PaymentOutcome {
             return FfiConverterTypePaymentOutcome.lift(
     callWithHandle {
     uniffiRustCallWithError(SosopayException) { _status ->
@@ -4283,7 +4287,8 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
         FfiConverterString.lower(`chargeCode`),
         FfiConverterOptionalTypeWaitOptions.lower(`options`),
         FfiConverterOptionalTypeCancelToken.lower(`cancel`),
-        FfiConverterOptionalTypeFlowProgress.lower(`progress`),_status)
+        FfiConverterOptionalTypeFlowProgress.lower(`progress`),
+        FfiConverterOptionalLong.lower(`amountFen`),_status)
 }
     }
     )
@@ -4297,7 +4302,7 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
      */
     @Throws(SosopayException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `waitForPaymentAsync`(`chargeCode`: kotlin.String, `options`: WaitOptions?, `cancel`: CancelToken?, `progress`: FlowProgress?) : PaymentOutcome {
+    override suspend fun `waitForPaymentAsync`(`chargeCode`: kotlin.String, `options`: WaitOptions?, `cancel`: CancelToken?, `progress`: FlowProgress?, `amountFen`: kotlin.Long?) : PaymentOutcome {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment_async(
@@ -4307,6 +4312,7 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
         FfiConverterOptionalTypeWaitOptions.lower(`options`),
         FfiConverterOptionalTypeCancelToken.lower(`cancel`),
         FfiConverterOptionalTypeFlowProgress.lower(`progress`),
+        FfiConverterOptionalLong.lower(`amountFen`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },

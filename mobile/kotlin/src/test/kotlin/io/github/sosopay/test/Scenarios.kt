@@ -121,7 +121,9 @@ private fun runScenario(admin: Admin, baseUrl: String, defaults: Map<String, Any
             }
             step.containsKey("wait_for_payment") -> {
                 @Suppress("UNCHECKED_CAST")
-                val out = c.waitForPayment(step["wait_for_payment"].obj().str("charge_code"), options(step["options"] as Map<String, Any?>?))
+                val w = step["wait_for_payment"].obj()
+                val amountFen = if (w.containsKey("amount")) parseYuan(w.str("amount")) else null
+                val out = c.waitForPayment(w.str("charge_code"), options(step["options"] as Map<String, Any?>?), amountFen = amountFen)
                 wrong.addAll(checkOutcome(name, out, expect))
             }
             step.containsKey("sleep_ms") -> Thread.sleep(num(step["sleep_ms"]))
