@@ -119,6 +119,13 @@ fun sandboxTests(r: Runner, baseUrl: String) {
         assertFalse(cfg.toString().contains(KEY), cfg.toString())
     }
 
+    r.test("waitForPayment: amountFen is checked (negative, over the limit) and names the field") {
+        for (bad in listOf(-1L, 9007199254740992L)) {
+            val e = expectThrows<SosopayException.Validation> { c.waitForPayment("WAIT-AMT-1", amountFen = bad) }
+            assertEquals("amountFen", e.field, e.reason)
+        }
+    }
+
     r.test("client: negative and out-of-range numbers, and the core's limits, name the field") {
         val cfg = ClientConfig(busiCode = BUSI, key = MerchantKey(KEY), baseUrl = baseUrl)
         val configCases = listOf(
