@@ -529,3 +529,26 @@ fn a_masked_customer_code_in_the_answers_is_this_customers() {
         .expect("flow");
     assert_eq!(out.status, OutcomeStatus::Paid, "{out:?}");
 }
+
+#[test]
+fn a_paid_reply_then_a_closed_order_is_unresolved_never_failed() {
+    // The micropay reply shows this payment's order paid; every query after it shows the
+    // order closed (state 6). A paid order is never closed (it is refunded or reversed), so
+    // one answer is wrong. `Failed` ("no money moved": charge the customer again) would risk a
+    // double charge. Before: `Failed` after one query. Now the flow queries on and reports
+    // `Unresolved` when its budget runs out.
+    let pre = r#"{"ORDER_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"PAID-CLOSED","AMT":100,"STATE":"1"}}"#;
+    let query = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"PAID-CLOSED","AMT":100,"STATE":"6"}}"#;
+    let (url, asked) = scripted_gateway(&[("preOrder", pre), ("query", query)]);
+    let mut c = ClientConfig::new(BUSI, KEY, url).expect("config");
+    c.retry = RetryPolicy::none();
+    let client = Client::new(c).expect("client");
+    let out = client
+        .micropay_and_wait(&request("PAID-CLOSED", PAY_NOW), &opts(1000, 2000))
+        .expect("flow");
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    assert!(out.reason.contains("closed"), "{out:?}");
+    let asked = asked.lock().expect("log").clone();
+    assert!(asked.len() > 2, "it queried on: {asked:?}");
+    assert!(!asked.iter().any(|op| op.contains("cancelTrade")), "{asked:?}");
+}

@@ -868,7 +868,12 @@ impl Flow<'_> {
                 // cancel that reversed a payment made meanwhile, shows in the order's state.
                 let seen = self.look();
                 if confirmed && matches!(seen, Seen::Final(OutcomeStatus::Paid)) {
-                    return self.after_contradiction(&mut poller);
+                    return self.after_contradiction(
+                        &mut poller,
+                        OutcomeStatus::Paid,
+                        " (after the gateway confirmed the cancel)",
+                        "the gateway confirmed the cancel, but its queries still show the order paid",
+                    );
                 }
                 let note = if confirmed {
                     ""
@@ -910,12 +915,21 @@ impl Flow<'_> {
         )
     }
 
-    /// The gateway confirmed the cancel, yet the order shows paid: the facts disagree (a
-    /// reversal not yet recorded, or a cancel that did not take). Neither is proven, so the
-    /// flow queries on, within its budget, until the order shows a state that agrees with
-    /// one of them; if it still shows paid when the time runs out, the outcome is
-    /// `Unresolved`: never `Paid` for money that may have gone back.
-    fn after_contradiction(&mut self, poller: &mut Poller) -> PaymentOutcome {
+    /// Two facts about this order disagree, and the order shows `disputed`, which only one of
+    /// them allows: the gateway confirmed the cancel, yet the order shows paid (a reversal
+    /// not yet recorded, or a cancel that did not take); or the gateway said the order was
+    /// paid, yet it shows closed (a paid order is never closed: it is refunded or reversed).
+    /// Neither is proven, so the flow queries on, within its budget, until the order shows a
+    /// state that settles it; if it still shows `disputed` when the time runs out, the outcome
+    /// is `Unresolved` (`why`): never `Paid` for money that may have gone back, never `Failed`
+    /// for money that may have been taken.
+    fn after_contradiction(
+        &mut self,
+        poller: &mut Poller,
+        disputed: OutcomeStatus,
+        note: &str,
+        why: &str,
+    ) -> PaymentOutcome {
         loop {
             if Instant::now() >= self.ends {
                 break;
@@ -925,20 +939,17 @@ impl Flow<'_> {
                 break;
             }
             let seen = self.look();
-            if matches!(seen, Seen::Final(OutcomeStatus::Paid)) {
+            if matches!(&seen, Seen::Final(s) if *s == disputed) {
                 continue;
             }
-            if let Some(done) = self.settled(&seen, " (after the gateway confirmed the cancel)") {
+            if let Some(done) = self.settled(&seen, note) {
                 return done;
             }
         }
         self.outcome(
             OutcomeStatus::Unresolved,
             self.reply_code.clone(),
-            format!(
-                "the gateway confirmed the cancel, but its queries still show the order paid; query {} later",
-                self.expected.charge_code
-            ),
+            format!("{why}; query {} later", self.expected.charge_code),
         )
     }
 }
@@ -1091,6 +1102,16 @@ impl Client {
                             // Confirm by a query: the freshest answer wins; if it fails, the
                             // reply's explicit state of this very order stands.
                             let fresh = flow.look();
+                            if status == OutcomeStatus::Paid
+                                && matches!(fresh, Seen::Final(OutcomeStatus::Failed))
+                            {
+                                return Ok(flow.after_contradiction(
+                                    &mut Poller::new(opts),
+                                    OutcomeStatus::Failed,
+                                    " (after the gateway said it was paid)",
+                                    "the gateway said the order was paid, but its queries show it closed",
+                                ));
+                            }
                             match fresh {
                                 Seen::Final(_) | Seen::Conflict(_) | Seen::Contradiction(_) => {
                                     if let Some(done) = flow.settled(&fresh, "") {
