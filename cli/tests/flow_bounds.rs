@@ -550,5 +550,31 @@ fn a_paid_reply_then_a_closed_order_is_unresolved_never_failed() {
     assert!(out.reason.contains("closed"), "{out:?}");
     let asked = asked.lock().expect("log").clone();
     assert!(asked.len() > 2, "it queried on: {asked:?}");
-    assert!(!asked.iter().any(|op| op.contains("cancelTrade")), "{asked:?}");
+    assert!(
+        !asked.iter().any(|op| op.contains("cancelTrade")),
+        "{asked:?}"
+    );
+}
+
+#[test]
+fn a_reversed_reply_then_a_paid_order_is_unresolved_never_paid() {
+    // The micropay reply shows the order cancelled (state 2: reversed, the money returned);
+    // the queries after it show it paid, as an order record lagging behind the reversal would.
+    // A reversed order is never paid again. Before: `Paid` (goods handed over for money that
+    // went back). Now `Unresolved` when the time runs out.
+    let pre = r#"{"ORDER_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"REV-PAID","AMT":100,"STATE":"2"}}"#;
+    let query = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"REV-PAID","AMT":100,"STATE":"1"}}"#;
+    let (url, asked) = scripted_gateway(&[("preOrder", pre), ("query", query)]);
+    let mut c = ClientConfig::new(BUSI, KEY, url).expect("config");
+    c.retry = RetryPolicy::none();
+    let client = Client::new(c).expect("client");
+    let out = client
+        .micropay_and_wait(&request("REV-PAID", PAY_NOW), &opts(1000, 2000))
+        .expect("flow");
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    assert!(
+        out.reason.contains("cancelled") && out.reason.contains("paid"),
+        "{out:?}"
+    );
+    assert!(asked.lock().expect("log").len() > 2, "it queried on");
 }

@@ -917,9 +917,8 @@ impl Flow<'_> {
 
     /// Two facts about this order disagree, and the order shows `disputed`, which only one of
     /// them allows: the gateway confirmed the cancel, yet the order shows paid (a reversal
-    /// not yet recorded, or a cancel that did not take); or the gateway said the order was
-    /// paid, yet it shows closed (a paid order is never closed: it is refunded or reversed).
-    /// Neither is proven, so the flow queries on, within its budget, until the order shows a
+    /// not yet recorded, or a cancel that did not take); or the micropay reply and the query
+    /// confirming it tell two stories about the money (see [`disagree`]). Neither is proven, so the flow queries on, within its budget, until the order shows a
     /// state that settles it; if it still shows `disputed` when the time runs out, the outcome
     /// is `Unresolved` (`why`): never `Paid` for money that may have gone back, never `Failed`
     /// for money that may have been taken.
@@ -952,6 +951,16 @@ impl Flow<'_> {
             format!("{why}; query {} later", self.expected.charge_code),
         )
     }
+}
+
+/// Whether an order shown `before` (in the micropay reply) and `after` (by the query
+/// confirming it) tells two stories about the money: one says it was taken, the other not, and
+/// no transition leads from the first to the second (a paid order is reversed, never closed;
+/// a cancelled or closed one is never paid). A lagging order record shows exactly this.
+fn disagree(before: OutcomeStatus, after: OutcomeStatus) -> bool {
+    let paid = |s| s == OutcomeStatus::Paid;
+    paid(before) != paid(after)
+        && !(before == OutcomeStatus::Paid && after == OutcomeStatus::Cancelled)
 }
 
 /// Whether `got`, the customer's payment code as an answer shows it, may be `want`: equal, or
@@ -1102,15 +1111,21 @@ impl Client {
                             // Confirm by a query: the freshest answer wins; if it fails, the
                             // reply's explicit state of this very order stands.
                             let fresh = flow.look();
-                            if status == OutcomeStatus::Paid
-                                && matches!(fresh, Seen::Final(OutcomeStatus::Failed))
-                            {
-                                return Ok(flow.after_contradiction(
-                                    &mut Poller::new(opts),
-                                    OutcomeStatus::Failed,
-                                    " (after the gateway said it was paid)",
-                                    "the gateway said the order was paid, but its queries show it closed",
-                                ));
+                            if let Seen::Final(now) = fresh {
+                                if disagree(status, now) {
+                                    let shown = flow.last.as_ref().and_then(|o| o.state.as_ref());
+                                    let why = format!(
+                                        "the gateway's reply showed the order {}, but its queries show it {}",
+                                        describe(reply.state.as_ref()),
+                                        describe(shown)
+                                    );
+                                    return Ok(flow.after_contradiction(
+                                        &mut Poller::new(opts),
+                                        now,
+                                        " (after the gateway's reply said otherwise)",
+                                        &why,
+                                    ));
+                                }
                             }
                             match fresh {
                                 Seen::Final(_) | Seen::Conflict(_) | Seen::Contradiction(_) => {
@@ -1298,6 +1313,21 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn which_reply_and_query_states_disagree_about_the_money() {
+        use OutcomeStatus::{Cancelled, Failed, Paid};
+        // Paid, then reversed: a real transition. Paid, then closed; cancelled or closed,
+        // then paid: two stories.
+        assert!(!disagree(Paid, Cancelled));
+        assert!(disagree(Paid, Failed));
+        assert!(disagree(Cancelled, Paid));
+        assert!(disagree(Failed, Paid));
+        // No money either way, or the same story.
+        assert!(!disagree(Cancelled, Failed));
+        assert!(!disagree(Failed, Cancelled));
+        assert!(!disagree(Paid, Paid));
+    }
 
     #[test]
     fn a_masked_customer_code_is_not_another_customers() {
