@@ -253,17 +253,31 @@ export declare class StoreRetry {
   afterFailure(): number | null
 }
 
-/** The order `waitForPayment` waits for. */
+/**
+ * The order `wait_for_payment` waits for: its charge code and, when known, the amount it was
+ * created for. In Rust an `OrderRequest` (recommended) or a charge code alone converts into
+ * one.
+ */
 export interface AwaitedOrder {
   /** The order's `CHARGE_CODE`. */
   chargeCode: string
   /**
-   * The amount the order was created for, yuan as text (`"12.80"`); or give `amountFen`.
-   * When given, an order under this charge code for another amount (the code was used
-   * before, for another payment) is `"Conflict"`, never `"Paid"`.
+   * The amount the order was created for. When given, an order under this charge code for
+   * another amount (the code was used before, for another payment) is `Conflict`, never
+   * `Paid`; an answer without the amount proves nothing. Without it, any order under the
+   * code counts.
+   *
+   * Here: yuan as text (`"0.01"`); or give `amountFen`.
    */
   amount?: string
-  /** The same in integer fen. */
+  /**
+   * The amount the order was created for. When given, an order under this charge code for
+   * another amount (the code was used before, for another payment) is `Conflict`, never
+   * `Paid`; an answer without the amount proves nothing. Without it, any order under the
+   * code counts.
+   *
+   * Here: integer fen.
+   */
   amountFen?: number | bigint
 }
 

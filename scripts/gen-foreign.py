@@ -764,6 +764,10 @@ class NodeRequests(UniffiRequests):
     numbers; a missing required dictionary is a ValidationError naming it."""
 
     out = ROOT / "bindings/node/src/requests.rs"
+    #: Node's request objects: the mobile ones, and `waitForPayment`'s order.
+    records = UniffiRequests.records + ["AwaitedOrder"]
+    #: The argument a record is, for messages, when not `request`.
+    whats = {"AwaitedOrder": "order"}
     renamed: Dict[str, str] = {}
     #: JS names of records also in replies (the reply object keeps the core's name).
     js_names = {"Goods": "GoodsInput"}
@@ -817,7 +821,7 @@ class NodeRequests(UniffiRequests):
             "use napi_derive::napi;\n",
             "use sosopay::Error;\n\n",
             "use crate::client::count;\n",
-            "use crate::convert::{amount, goods_in, parse_enum, FenInput, YuanInput};\n",
+            "use crate::convert::{amount, goods_in, opt_amount, parse_enum, FenInput, YuanInput};\n",
             "use crate::error::validation;\n",
         ]
         for record in self.records:
@@ -835,7 +839,8 @@ class NodeRequests(UniffiRequests):
                 if base == "Amount":
                     decl.append((fdoc + ["", f"Here: yuan as text (`\"0.01\"`); or give `{js}Fen`."], name, "Option<YuanInput>", "string"))
                     decl.append((fdoc + ["", "Here: integer fen."], f"{name}_fen", "Option<FenInput>", "number | bigint"))
-                    conv.append((name, f'amount(&r.{name}, &r.{name}_fen, "{js}", "{js}Fen")?'))
+                    reader = "opt_amount" if opt else "amount"
+                    conv.append((name, f'{reader}(&r.{name}, &r.{name}_fen, "{js}", "{js}Fen")?'))
                 elif base == "u32" and not opt and not req:  # defaulted by the constructor
                     decl.append((fdoc, name, "Option<f64>", None))
                     conv.append((name, f'count(r.{name}, "{js}")?.unwrap_or(base.{name})'))
@@ -877,8 +882,9 @@ class NodeRequests(UniffiRequests):
                     out.append(f'    #[napi(ts_type = "{ts}")]\n')
                 out.append(f"    pub {name}: {t},\n")
             out.append("}\n")
-            what = "request" if js_name == record else snake(record)
-            out.append(from_js(js_name, what, f"a {record} object", decl))
+            what = self.whats.get(record, "request" if js_name == record else snake(record))
+            article = "an" if record[0] in "AEIOU" else "a"
+            out.append(from_js(js_name, what, f"{article} {record} object", decl))
             out.append("\n")
             cv = dict(conv)
             out.append(f"impl {js_name} {{\n")
@@ -1084,8 +1090,8 @@ class PythonRequests:
         params, items, wait = [], [], []
         if record:
             required, fields = self.plan(core, record, ctor, omit)
-        else:  # wait_for_payment: the core's AwaitedOrder (core/src/flows.rs)
-            required, fields = ["charge_code"], [(n, t) for _, n, t in core_struct("core/src/flows.rs", "AwaitedOrder")[1]]
+        else:  # wait_for_payment: the core's AwaitedOrder
+            required, fields = ["charge_code"], [(n, t) for _, n, t in core["AwaitedOrder"][1]]
         for field_name, ty in fields:
             name = PY_NAMES.get(field_name, field_name)
             opt = inner(ty, "Option")

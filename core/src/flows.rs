@@ -32,10 +32,8 @@ use serde::Serialize;
 use crate::client::Client;
 use crate::enums::{Channel, OrderState, ResultCode};
 use crate::error::{Error, Result};
-use crate::models::{
-    validate_code, CancelRequest, MicropayRequest, OrderDetails, OrderReply, OrderRequest,
-    QueryRequest,
-};
+pub use crate::models::AwaitedOrder;
+use crate::models::{CancelRequest, MicropayRequest, OrderDetails, OrderReply, QueryRequest};
 use crate::money::Amount;
 
 /// The longest any flow duration setting may be (deadline, total budget, hold).
@@ -381,60 +379,6 @@ pub fn status_of_state(state: &OrderState) -> Option<OutcomeStatus> {
 /// then the order is queried.
 pub fn status_of_code(code: &ResultCode) -> Option<OutcomeStatus> {
     code.definitely_failed().then_some(OutcomeStatus::Failed)
-}
-
-/// The order [`Client::wait_for_payment`] waits for: its charge code and, when known, the
-/// amount it was created for. Built from the [`OrderRequest`] (recommended), from a charge
-/// code alone (`"SHOP-1"`), or with [`AwaitedOrder::with_amount`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AwaitedOrder {
-    /// The order's `CHARGE_CODE`.
-    pub charge_code: String,
-    /// The amount the order was created for. When given, an order under this charge code for
-    /// another amount (the code was used before, for another payment) is `Conflict`, never
-    /// `Paid`; an answer without the amount proves nothing. Without it, any order under the
-    /// code counts.
-    pub amount: Option<Amount>,
-}
-
-impl AwaitedOrder {
-    /// The order under `charge_code`, whatever its amount.
-    pub fn new(charge_code: impl Into<String>) -> Self {
-        AwaitedOrder {
-            charge_code: charge_code.into(),
-            amount: None,
-        }
-    }
-
-    /// The same, proven only by an order of `amount`.
-    pub fn with_amount(mut self, amount: Amount) -> Self {
-        self.amount = Some(amount);
-        self
-    }
-}
-
-impl From<&str> for AwaitedOrder {
-    fn from(charge_code: &str) -> Self {
-        AwaitedOrder::new(charge_code)
-    }
-}
-
-impl From<String> for AwaitedOrder {
-    fn from(charge_code: String) -> Self {
-        AwaitedOrder::new(charge_code)
-    }
-}
-
-impl From<&String> for AwaitedOrder {
-    fn from(charge_code: &String) -> Self {
-        AwaitedOrder::new(charge_code.as_str())
-    }
-}
-
-impl From<&OrderRequest> for AwaitedOrder {
-    fn from(req: &OrderRequest) -> Self {
-        AwaitedOrder::new(req.charge_code.as_str()).with_amount(req.amount)
-    }
 }
 
 /// The result of a flow.
@@ -1227,7 +1171,8 @@ impl Client {
     /// awaits payment, else `Unresolved` (the gateway could not be asked, or does not show the
     /// order).
     ///
-    /// `order`: the [`OrderRequest`] the order was created with (recommended), or an
+    /// `order`: the [`OrderRequest`](crate::models::OrderRequest) the order was created with
+    /// (recommended), or an
     /// [`AwaitedOrder`], or just the charge code. With the amount known, an order under the
     /// charge code for another amount (a charge code used before) is `Conflict`, never `Paid`.
     pub fn wait_for_payment(
@@ -1262,7 +1207,7 @@ impl Client {
         ctl: &FlowControl,
     ) -> Result<PaymentOutcome> {
         let charge_code = order.charge_code.as_str();
-        validate_code("charge_code", charge_code)?;
+        order.validate()?;
         opts.validate()?;
         let expected = Expected {
             charge_code: charge_code.to_owned(),

@@ -666,6 +666,66 @@ impl RefundRequest {
     }
 }
 
+/// The order `wait_for_payment` waits for: its charge code and, when known, the amount it was
+/// created for. In Rust an `OrderRequest` (recommended) or a charge code alone converts into
+/// one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwaitedOrder {
+    /// The order's `CHARGE_CODE`.
+    pub charge_code: String,
+    /// The amount the order was created for. When given, an order under this charge code for
+    /// another amount (the code was used before, for another payment) is `Conflict`, never
+    /// `Paid`; an answer without the amount proves nothing. Without it, any order under the
+    /// code counts.
+    pub amount: Option<Amount>,
+}
+
+impl AwaitedOrder {
+    /// The order under `charge_code`, whatever its amount.
+    pub fn new(charge_code: impl Into<String>) -> Self {
+        AwaitedOrder {
+            charge_code: charge_code.into(),
+            amount: None,
+        }
+    }
+
+    /// The same, proven only by an order of `amount`.
+    pub fn with_amount(mut self, amount: Amount) -> Self {
+        self.amount = Some(amount);
+        self
+    }
+
+    /// Checks the charge code and the amount (positive when given).
+    pub fn validate(&self) -> Result<()> {
+        validate_code("charge_code", &self.charge_code)?;
+        self.amount.map_or(Ok(()), |a| check_positive("amount", a))
+    }
+}
+
+impl From<&str> for AwaitedOrder {
+    fn from(charge_code: &str) -> Self {
+        AwaitedOrder::new(charge_code)
+    }
+}
+
+impl From<String> for AwaitedOrder {
+    fn from(charge_code: String) -> Self {
+        AwaitedOrder::new(charge_code)
+    }
+}
+
+impl From<&String> for AwaitedOrder {
+    fn from(charge_code: &String) -> Self {
+        AwaitedOrder::new(charge_code.as_str())
+    }
+}
+
+impl From<&OrderRequest> for AwaitedOrder {
+    fn from(req: &OrderRequest) -> Self {
+        AwaitedOrder::new(req.charge_code.as_str()).with_amount(req.amount)
+    }
+}
+
 /// A query (§7): `GET query/{code}/{BUSI_CODE}?serType=…`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryRequest {

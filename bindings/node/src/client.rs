@@ -15,14 +15,15 @@ use sosopay::units::TimeUnit;
 use sosopay::{ClientConfig, Error};
 
 use crate::config::{client_options, ClientOptions, CONFIG_FIELDS};
-use crate::convert::{amount, FenInput, Json, YuanInput};
+use crate::convert::Json;
 use crate::error::{to_napi, IntoNapi};
 use crate::flows::{self, CancelToken, ProgressFn};
 use crate::input::CodeOr;
 use crate::options::{wait_in, PaymentOutcome, RequestLog, WaitOptions};
 use crate::replies::{CancelReply, FlowRechargeReply, OrderReply, QueryReply, RefundReply};
 use crate::requests::{
-    CancelRequest, FlowRechargeRequest, MicropayRequest, OrderRequest, QueryRequest, RefundRequest,
+    AwaitedOrder, CancelRequest, FlowRechargeRequest, MicropayRequest, OrderRequest, QueryRequest,
+    RefundRequest,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -341,40 +342,5 @@ impl Client {
             }
         });
         flow_promise(env, job)
-    }
-}
-
-/// The order `waitForPayment` waits for.
-#[napi(object, object_from_js = false)]
-pub struct AwaitedOrder {
-    /// The order's `CHARGE_CODE`.
-    pub charge_code: String,
-    /// The amount the order was created for, yuan as text (`"12.80"`); or give `amountFen`.
-    /// When given, an order under this charge code for another amount (the code was used
-    /// before, for another payment) is `"Conflict"`, never `"Paid"`.
-    #[napi(ts_type = "string")]
-    pub amount: Option<YuanInput>,
-    /// The same in integer fen.
-    #[napi(ts_type = "number | bigint")]
-    pub amount_fen: Option<FenInput>,
-}
-crate::from_js!(AwaitedOrder, "order", "an AwaitedOrder object", {
-    charge_code: text("chargeCode"),
-    amount: yuan("amount"),
-    amount_fen: fen("amountFen"),
-});
-
-impl AwaitedOrder {
-    fn into_core(self) -> Result<sosopay::AwaitedOrder, Error> {
-        let mut order = sosopay::AwaitedOrder::new(self.charge_code);
-        if self.amount.is_some() || self.amount_fen.is_some() {
-            order.amount = Some(amount(
-                &self.amount,
-                &self.amount_fen,
-                "amount",
-                "amountFen",
-            )?);
-        }
-        Ok(order)
     }
 }

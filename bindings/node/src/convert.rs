@@ -170,6 +170,19 @@ pub fn amount(
     }
 }
 
+/// Optional money: at most one of the yuan text and the fen.
+pub fn opt_amount(
+    yuan: &Option<YuanInput>,
+    fen: &Option<FenInput>,
+    field: &str,
+    fen_field: &str,
+) -> Result<Option<Amount>, Error> {
+    if yuan.is_none() && fen.is_none() {
+        return Ok(None);
+    }
+    amount(yuan, fen, field, fen_field).map(Some)
+}
+
 /// Amount as JS reads it: integer fen (exact up to 2^53 − 1) and the yuan text.
 pub fn fen_number(a: Amount) -> f64 {
     a.fen() as f64

@@ -6,7 +6,7 @@ use napi_derive::napi;
 use sosopay::Error;
 
 use crate::client::count;
-use crate::convert::{amount, goods_in, parse_enum, FenInput, YuanInput};
+use crate::convert::{amount, goods_in, opt_amount, parse_enum, FenInput, YuanInput};
 use crate::error::validation;
 
 /// One item of `GOODS_DETAIL` (appendix 1).
@@ -198,7 +198,7 @@ pub struct OrderRequest {
     /// `subOpenid` (required for JSAPI).
     pub sub_openid: Option<String>,
 }
-crate::from_js!(OrderRequest, "request", "a OrderRequest object", {
+crate::from_js!(OrderRequest, "request", "an OrderRequest object", {
     charge_code: text("chargeCode"),
     amount: yuan("amount"),
     amount_fen: fen("amountFen"),
@@ -420,6 +420,49 @@ impl FlowRechargeRequest {
         Ok(sosopay::models::FlowRechargeRequest {
             flow_type: r.flow_type,
             notify_url: r.notify_url,
+            ..base
+        })
+    }
+}
+
+/// The order `wait_for_payment` waits for: its charge code and, when known, the amount it was
+/// created for. In Rust an `OrderRequest` (recommended) or a charge code alone converts into
+/// one.
+#[napi(object, object_from_js = false)]
+pub struct AwaitedOrder {
+    /// The order's `CHARGE_CODE`.
+    pub charge_code: String,
+    /// The amount the order was created for. When given, an order under this charge code for
+    /// another amount (the code was used before, for another payment) is `Conflict`, never
+    /// `Paid`; an answer without the amount proves nothing. Without it, any order under the
+    /// code counts.
+    ///
+    /// Here: yuan as text (`"0.01"`); or give `amountFen`.
+    #[napi(ts_type = "string")]
+    pub amount: Option<YuanInput>,
+    /// The amount the order was created for. When given, an order under this charge code for
+    /// another amount (the code was used before, for another payment) is `Conflict`, never
+    /// `Paid`; an answer without the amount proves nothing. Without it, any order under the
+    /// code counts.
+    ///
+    /// Here: integer fen.
+    #[napi(ts_type = "number | bigint")]
+    pub amount_fen: Option<FenInput>,
+}
+crate::from_js!(AwaitedOrder, "order", "an AwaitedOrder object", {
+    charge_code: text("chargeCode"),
+    amount: yuan("amount"),
+    amount_fen: fen("amountFen"),
+});
+
+impl AwaitedOrder {
+    /// The core's request through `AwaitedOrder::new` (values checked, defaults filled).
+    pub(crate) fn into_core(self) -> Result<sosopay::models::AwaitedOrder, Error> {
+        let r = self;
+        let charge_code = r.charge_code;
+        let base = sosopay::models::AwaitedOrder::new(charge_code);
+        Ok(sosopay::models::AwaitedOrder {
+            amount: opt_amount(&r.amount, &r.amount_fen, "amount", "amountFen")?,
             ..base
         })
     }

@@ -569,6 +569,9 @@ impl SosopayClient {
 fn awaited(charge_code: String, amount_fen: Option<i64>) -> Result<sosopay::AwaitedOrder> {
     let mut order = sosopay::AwaitedOrder::new(charge_code);
     order.amount = amount_fen.map(|f| fen_in("amount_fen", f)).transpose()?;
+    order
+        .validate()
+        .map_err(|e| e.renamed_fields(&[("amount", "amount_fen")]))?;
     Ok(order)
 }
 

@@ -120,7 +120,7 @@ fun sandboxTests(r: Runner, baseUrl: String) {
     }
 
     r.test("waitForPayment: amountFen is checked (negative, over the limit) and names the field") {
-        for (bad in listOf(-1L, 9007199254740992L)) {
+        for (bad in listOf(-1L, 0L, 9007199254740992L)) {
             val e = expectThrows<SosopayException.Validation> { c.waitForPayment("WAIT-AMT-1", amountFen = bad) }
             assertEquals("amountFen", e.field, e.reason)
         }
