@@ -463,34 +463,39 @@ fn an_order_seen_matching_then_not_is_unresolved_never_a_conflict() {
     // order, so one answer is wrong: `Conflict` would tell the shop this payment did not
     // happen, though the gateway said it was paid. Before: `Conflict`. Now `Unresolved`
     // (query later), and nothing is cancelled.
-    let (out, asked) = two_views("TWO-VIEWS", 100, 50);
+    let (out, asked) = two_views("TWO-VIEWS", (100, "1"), (50, "1"), 1500);
     assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
     assert!(out.reason.contains("disagree"), "{out:?}");
     assert_eq!(asked, ["preOrder", "query"]);
 }
 
-/// The till flow against a scripted gateway whose micropay reply shows `reply_amt` fen and whose
-/// queries show `query_amt` fen, both paid, under the requested charge code (1.00 yuan).
+/// An order as a scripted answer shows it: (amount in fen, state).
+type View = (u32, &'static str);
+
+/// The till flow (1.00 yuan, deadline `deadline_ms`, budget twice that) against a scripted
+/// gateway whose micropay reply shows `reply` and whose queries show `query`, under the
+/// requested charge code; with the operations asked for.
 fn two_views(
     cc: &'static str,
-    reply_amt: u32,
-    query_amt: u32,
+    reply: View,
+    query: View,
+    deadline_ms: u64,
 ) -> (sosopay::PaymentOutcome, Vec<String>) {
-    let pre = format!(
-        r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","AMT":{reply_amt},"STATE":"1"}}}}"#
-    );
-    let query = format!(
-        r#"{{"QUERY_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","AMT":{query_amt},"STATE":"1"}}}}"#
-    );
+    let body = |root: &str, (amt, state): View| -> &'static str {
+        let b = format!(
+            r#"{{"{root}":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","AMT":{amt},"STATE":"{state}"}}}}"#
+        );
+        Box::leak(b.into_boxed_str())
+    };
     let (url, asked) = scripted_gateway(&[
-        ("preOrder", Box::leak(pre.into_boxed_str())),
-        ("query", Box::leak(query.into_boxed_str())),
+        ("preOrder", body("ORDER_RESP", reply)),
+        ("query", body("QUERY_RESP", query)),
     ]);
     let mut c = ClientConfig::new(BUSI, KEY, url).expect("config");
     c.retry = RetryPolicy::none();
     let client = Client::new(c).expect("client");
     let out = client
-        .micropay_and_wait(&request(cc, PAY_NOW), &opts(1500, 3000))
+        .micropay_and_wait(&request(cc, PAY_NOW), &opts(deadline_ms, 2 * deadline_ms))
         .expect("flow");
     let asked = asked.lock().expect("log").clone();
     (out, asked)
@@ -499,14 +504,14 @@ fn two_views(
 #[test]
 fn another_payments_order_in_a_success_reply_is_confirmed_by_a_query() {
     // Confirmed: the query shows the other payment's order too.
-    let (out, asked) = two_views("OTHER-TWICE", 50, 50);
+    let (out, asked) = two_views("OTHER-TWICE", (50, "1"), (50, "1"), 1500);
     assert_eq!(out.status, OutcomeStatus::Conflict, "{out:?}");
     assert_eq!(out.queries, 1, "{out:?}");
     assert_eq!(asked, ["preOrder", "query"]);
     // Contradicted: the reply shows another amount, the query this payment's order paid. One
     // answer is wrong; `Conflict` ("this payment did not happen") would be a guess. Before:
     // `Conflict` from the reply alone, no query.
-    let (out, asked) = two_views("OTHER-THEN-OURS", 50, 100);
+    let (out, asked) = two_views("OTHER-THEN-OURS", (50, "1"), (100, "1"), 1500);
     assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
     assert!(out.reason.contains("disagree"), "{out:?}");
     assert_eq!(asked, ["preOrder", "query"]);
@@ -537,18 +542,9 @@ fn a_paid_reply_then_a_closed_order_is_unresolved_never_failed() {
     // one answer is wrong. `Failed` ("no money moved": charge the customer again) would risk a
     // double charge. Before: `Failed` after one query. Now the flow queries on and reports
     // `Unresolved` when its budget runs out.
-    let pre = r#"{"ORDER_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"PAID-CLOSED","AMT":100,"STATE":"1"}}"#;
-    let query = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"PAID-CLOSED","AMT":100,"STATE":"6"}}"#;
-    let (url, asked) = scripted_gateway(&[("preOrder", pre), ("query", query)]);
-    let mut c = ClientConfig::new(BUSI, KEY, url).expect("config");
-    c.retry = RetryPolicy::none();
-    let client = Client::new(c).expect("client");
-    let out = client
-        .micropay_and_wait(&request("PAID-CLOSED", PAY_NOW), &opts(1000, 2000))
-        .expect("flow");
+    let (out, asked) = two_views("PAID-CLOSED", (100, "1"), (100, "6"), 1000);
     assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
     assert!(out.reason.contains("closed"), "{out:?}");
-    let asked = asked.lock().expect("log").clone();
     assert!(asked.len() > 2, "it queried on: {asked:?}");
     assert!(
         !asked.iter().any(|op| op.contains("cancelTrade")),
@@ -562,19 +558,11 @@ fn a_reversed_reply_then_a_paid_order_is_unresolved_never_paid() {
     // the queries after it show it paid, as an order record lagging behind the reversal would.
     // A reversed order is never paid again. Before: `Paid` (goods handed over for money that
     // went back). Now `Unresolved` when the time runs out.
-    let pre = r#"{"ORDER_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"REV-PAID","AMT":100,"STATE":"2"}}"#;
-    let query = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"REV-PAID","AMT":100,"STATE":"1"}}"#;
-    let (url, asked) = scripted_gateway(&[("preOrder", pre), ("query", query)]);
-    let mut c = ClientConfig::new(BUSI, KEY, url).expect("config");
-    c.retry = RetryPolicy::none();
-    let client = Client::new(c).expect("client");
-    let out = client
-        .micropay_and_wait(&request("REV-PAID", PAY_NOW), &opts(1000, 2000))
-        .expect("flow");
+    let (out, asked) = two_views("REV-PAID", (100, "2"), (100, "1"), 1000);
     assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
     assert!(
         out.reason.contains("cancelled") && out.reason.contains("paid"),
         "{out:?}"
     );
-    assert!(asked.lock().expect("log").len() > 2, "it queried on");
+    assert!(asked.len() > 2, "it queried on: {asked:?}");
 }
