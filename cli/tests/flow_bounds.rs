@@ -422,6 +422,13 @@ fn scripted_gateway(replies: &[(&'static str, &'static str)]) -> (String, Arc<Mu
     (url, asked)
 }
 
+/// A client of `url` that tries each request once (what the scripted gateway counts).
+fn no_retry_client(url: String) -> Client {
+    let mut c = ClientConfig::new(BUSI, KEY, url).expect("config");
+    c.retry = RetryPolicy::none();
+    Client::new(c).expect("client")
+}
+
 #[test]
 fn a_definite_refusal_echoing_the_request_with_no_order_is_failed_at_once() {
     // The gateway refuses the payment with a definite code; its reply echoes the charge code
@@ -440,9 +447,7 @@ fn a_definite_refusal_echoing_the_request_with_no_order_is_failed_at_once() {
             r#"{"QUERY_RESP":{"RESULT":{"CODE":"CHARGE_NONEXISTENT","INFO":"no such order"}}}"#,
         ),
     ]);
-    let mut c = ClientConfig::new(BUSI, KEY, url).expect("config");
-    c.retry = RetryPolicy::none();
-    let client = Client::new(c).expect("client");
+    let client = no_retry_client(url);
     let out = client
         .micropay_and_wait(&request("REFUSED-1", PAY_NOW), &opts(1500, 3000))
         .expect("flow");
@@ -491,9 +496,7 @@ fn two_views(
         ("preOrder", body("ORDER_RESP", reply)),
         ("query", body("QUERY_RESP", query)),
     ]);
-    let mut c = ClientConfig::new(BUSI, KEY, url).expect("config");
-    c.retry = RetryPolicy::none();
-    let client = Client::new(c).expect("client");
+    let client = no_retry_client(url);
     let out = client
         .micropay_and_wait(&request(cc, PAY_NOW), &opts(deadline_ms, 2 * deadline_ms))
         .expect("flow");
@@ -526,9 +529,7 @@ fn a_masked_customer_code_in_the_answers_is_this_customers() {
     let pre = r#"{"ORDER_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"MASKED-1","AMT":100,"STATE":"1","DYNAMIC_ID":"1307**********4036"}}"#;
     let query = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"MASKED-1","AMT":100,"STATE":"1","DYNAMIC_ID":"1307**********4036"}}"#;
     let (url, _asked) = scripted_gateway(&[("preOrder", pre), ("query", query)]);
-    let mut c = ClientConfig::new(BUSI, KEY, url).expect("config");
-    c.retry = RetryPolicy::none();
-    let client = Client::new(c).expect("client");
+    let client = no_retry_client(url);
     let out = client
         .micropay_and_wait(&request("MASKED-1", PAY_NOW), &opts(1500, 3000))
         .expect("flow");
