@@ -58,6 +58,7 @@ const FAULTS: &[&str] = &[
     "query:omit:0.03:AMT",
     "query:list_state:0.03",
     "query:foreign_code:0.02",
+    "query:lag:0.05:500",
     "cancelTrade:drop_reply:0.15",
     "cancelTrade:http503:0.1",
     "cancelTrade:drop:0.05",

@@ -231,6 +231,13 @@ pub enum FaultKind {
         /// Milliseconds.
         ms: u64,
     },
+    /// `query` only: process, then, if the order's state changed less than this many
+    /// milliseconds ago (wall time, not scaled), show the state it had before: a gateway whose
+    /// order record lags behind its last change.
+    Lag {
+        /// Milliseconds.
+        ms: u64,
+    },
 }
 
 impl FaultKind {
@@ -251,6 +258,7 @@ impl FaultKind {
             FaultKind::ListState => "list_state".into(),
             FaultKind::ForeignCode => "foreign_code".into(),
             FaultKind::StaleReversal { .. } => "stale_reversal".into(),
+            FaultKind::Lag { .. } => "lag".into(),
         }
     }
 
@@ -258,9 +266,10 @@ impl FaultKind {
     /// the field).
     pub fn param(&self) -> Option<String> {
         match self {
-            FaultKind::Delay { ms } | FaultKind::Late { ms } | FaultKind::StaleReversal { ms } => {
-                Some(ms.to_string())
-            }
+            FaultKind::Delay { ms }
+            | FaultKind::Late { ms }
+            | FaultKind::StaleReversal { ms }
+            | FaultKind::Lag { ms } => Some(ms.to_string()),
             FaultKind::Omit { field } => Some(field.as_wire().into()),
             FaultKind::HttpStatus {
                 processed: true, ..
@@ -279,7 +288,7 @@ impl FaultKind {
         match k.as_str() {
             "drop" => no_param(FaultKind::Drop),
             "drop_reply" | "dropreply" => no_param(FaultKind::DropReply),
-            "delay" | "late" | "stale_reversal" | "stalereversal" => {
+            "delay" | "late" | "stale_reversal" | "stalereversal" | "lag" => {
                 let ms = match param {
                     None => 1000,
                     Some(p) => p
@@ -290,6 +299,7 @@ impl FaultKind {
                 Ok(match k.as_str() {
                     "late" => FaultKind::Late { ms },
                     "delay" => FaultKind::Delay { ms },
+                    "lag" => FaultKind::Lag { ms },
                     _ => FaultKind::StaleReversal { ms },
                 })
             }
@@ -367,6 +377,9 @@ impl FaultRule {
         }
         if matches!(kind, FaultKind::StaleReversal { .. }) && op != Operation::CancelTrade {
             return Err(format!("fault {} applies to cancelTrade only", kind.name()));
+        }
+        if matches!(kind, FaultKind::Lag { .. }) && op != Operation::Query {
+            return Err(format!("fault {} applies to query only", kind.name()));
         }
         Ok(FaultRule {
             op,
@@ -565,6 +578,8 @@ mod tests {
                 "cancelTrade:stale_reversal:0.5:400",
                 FaultKind::StaleReversal { ms: 400 },
             ),
+            ("query:lag:1", FaultKind::Lag { ms: 1000 }),
+            ("query:lag:0.2:250", FaultKind::Lag { ms: 250 }),
         ];
         for (text, kind) in cases {
             let r: FaultRule = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));

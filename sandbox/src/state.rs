@@ -178,9 +178,17 @@ pub(crate) struct Order {
     pub expires_at_ms: Option<u64>,
     /// The `stale_reversal` fault: until the instant, queries show this state instead.
     pub stale_view: Option<(OrderState, std::time::Instant)>,
+    /// The state before the last change, and when it changed (the `lag` fault).
+    pub previous: Option<(OrderState, std::time::Instant)>,
 }
 
 impl Order {
+    /// Changes the state, remembering the one before (the `lag` fault shows it).
+    pub(crate) fn set_state(&mut self, state: OrderState) {
+        let before = std::mem::replace(&mut self.state, state);
+        self.previous = Some((before, std::time::Instant::now()));
+    }
+
     pub(crate) fn details(&self) -> OrderDetails {
         let paid = self.paid_at_ms.is_some();
         let amount = Amount::from_fen(self.amount_fen).ok();
@@ -499,7 +507,7 @@ impl Inner {
         }
         match t {
             Transition::Pay => {
-                o.state = OrderState::Paid;
+                o.set_state(OrderState::Paid);
                 o.paid_at_ms = Some(now);
                 o.ended_at_ms = Some(now);
                 let third = match o.channel {
@@ -521,12 +529,12 @@ impl Inner {
                 }
             }
             Transition::Close(reason) => {
-                o.state = OrderState::Closed;
+                o.set_state(OrderState::Closed);
                 o.ended_at_ms = Some(now);
                 o.fail_reason = Some(reason.clone());
             }
             Transition::CancelUnpaid(reason) => {
-                o.state = OrderState::Cancelled;
+                o.set_state(OrderState::Cancelled);
                 o.ended_at_ms = Some(now);
                 o.fail_reason = Some(reason.clone());
             }
@@ -535,7 +543,7 @@ impl Inner {
                     // A same-day reversal gives the whole payment back.
                     o.refunded_fen = o.amount_fen;
                 }
-                o.state = OrderState::Cancelled;
+                o.set_state(OrderState::Cancelled);
                 o.ended_at_ms = Some(now);
             }
         }

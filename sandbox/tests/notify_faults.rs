@@ -575,3 +575,40 @@ fn stale_reversal_pays_reverses_and_lags() {
     let injected = &gw.sb.ledger_json()["faults"]["injected"];
     assert_eq!(injected["cancelTrade:stale_reversal"], 2);
 }
+
+#[test]
+fn lag_shows_the_state_before_the_last_change_for_a_while() {
+    let gw = Gw::start(0.01);
+    let paying = "130730865806264036"; // pays at once
+    let cc = unique("lag");
+    assert_eq!(
+        gw.micropay(&cc, "0.01", paying, JSON).state().as_deref(),
+        Some("1")
+    );
+    // Paid just now: a lagging query shows it awaiting payment, in XML too...
+    gw.set_faults(&["query:lag:1:1500"]);
+    assert_eq!(gw.query(&cc, "0", JSON).state().as_deref(), Some("0"));
+    let xml = Mode {
+        json: false,
+        ..JSON
+    };
+    assert_eq!(gw.query(&cc, "0", xml).state().as_deref(), Some("0"));
+    // ...then catches up; a change that old is not lagged behind.
+    std::thread::sleep(Duration::from_millis(1600));
+    assert_eq!(gw.query(&cc, "0", JSON).state().as_deref(), Some("1"));
+    // Reversed just now: the lagging query shows it paid; without the fault, cancelled.
+    assert_eq!(gw.cancel(&cc, false, JSON).code(), "SUCCESS");
+    assert_eq!(gw.query(&cc, "0", JSON).state().as_deref(), Some("1"));
+    gw.set_faults(&[]);
+    assert_eq!(gw.query(&cc, "0", JSON).state().as_deref(), Some("2"));
+    // An order that never changed has nothing to lag behind; the ledger always shows the truth.
+    gw.set_faults(&["query:lag:1:60000"]);
+    let fresh = unique("lag");
+    assert_eq!(
+        gw.query(&fresh, "0", JSON).code(),
+        "CHARGE_NONEXISTENT",
+        "no order, no state"
+    );
+    assert_eq!(gw.ledger_order(&cc)["state"], 2);
+    assert!("cancelTrade:lag:1".parse::<FaultRule>().is_err());
+}

@@ -252,6 +252,10 @@ async fn gateway(
             reply.foreign_code();
             None
         }
+        Some(FaultKind::Lag { ms }) => {
+            lag_behind_the_last_change(shared, &mut reply, ms);
+            None
+        }
         Some(FaultKind::WrongRoot) => Some(wrong_root(op)),
         _ => None,
     };
@@ -265,6 +269,25 @@ async fn gateway(
         _ => {}
     }
     bytes_response(reply.status, ct, bytes)
+}
+
+/// The `lag` fault: a query's reply shows the order's state before its last change, if that
+/// change is under `ms` milliseconds old.
+fn lag_behind_the_last_change(shared: &Arc<Shared>, reply: &mut GwReply, ms: u64) {
+    let Some(code) = reply.text("CHARGE_CODE") else {
+        return;
+    };
+    let before = {
+        let g = shared.lock();
+        let Ok(idx) = g.find_any(None, &code) else {
+            return;
+        };
+        match &g.orders[idx].previous {
+            Some((state, at)) if at.elapsed() < Duration::from_millis(ms) => state.clone(),
+            _ => return,
+        }
+    };
+    reply.set_text("STATE", before.as_wire());
 }
 
 /// The `stale_reversal` fault, before the cancel of `charge_code`: the customer's payment

@@ -177,6 +177,28 @@ impl GwReply {
         }
     }
 
+    /// The top-level text field `name` (case-insensitively), if there is one.
+    pub(crate) fn text(&self, name: &str) -> Option<String> {
+        match &self.node {
+            Node::Map(fields) => fields.iter().find_map(|(k, v)| match v {
+                Node::Text(t) if k.eq_ignore_ascii_case(name) => Some(t.clone()),
+                _ => None,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Replaces the top-level text field `name` (case-insensitively) with `value`.
+    pub(crate) fn set_text(&mut self, name: &str, value: &str) {
+        if let Node::Map(fields) = &mut self.node {
+            for (k, v) in fields.iter_mut() {
+                if k.eq_ignore_ascii_case(name) {
+                    *v = Node::Text(value.to_owned());
+                }
+            }
+        }
+    }
+
     /// The `omit` fault: removes the top-level field `name` (case-insensitively).
     pub(crate) fn omit(&mut self, name: &str) {
         if let Node::Map(fields) = &mut self.node {

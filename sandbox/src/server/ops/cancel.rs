@@ -24,7 +24,7 @@ pub(crate) fn cancel(shared: &Arc<Shared>, busi: &str, code: &str, apply: bool) 
             return refused;
         }
         if apply {
-            g.orders[idx].state = OrderState::CancelApplied;
+            g.orders[idx].set_state(OrderState::CancelApplied);
             fx.changed = true;
             let applied = only_result(ResultCode::Success, "撤单申请成功 (cancel applied for)");
             (applied, Some((g.epoch, idx)))

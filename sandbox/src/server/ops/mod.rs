@@ -79,6 +79,7 @@ pub(crate) fn new_order(
         ended_at_ms: None,
         expires_at_ms: None,
         stale_view: None,
+        previous: None,
     }
 }
 

@@ -38,11 +38,11 @@ pub(crate) fn refund(shared: &Arc<Shared>, busi: &str, r: RefundRequest) -> Node
     }
     let o = &mut g.orders[idx];
     o.refunded_fen += amount;
-    o.state = if o.refunded_fen == o.amount_fen {
+    o.set_state(if o.refunded_fen == o.amount_fen {
         OrderState::Refunded
     } else {
         OrderState::PartiallyRefunded
-    };
+    });
     let rf = Refund {
         busi_id: busi.to_owned(),
         out_refund_no: r.out_refund_no.clone(),
