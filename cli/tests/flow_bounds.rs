@@ -567,3 +567,39 @@ fn a_reversed_reply_then_a_paid_order_is_unresolved_never_paid() {
     );
     assert!(asked.len() > 2, "it queried on: {asked:?}");
 }
+
+#[test]
+fn an_order_reply_for_another_amount_is_not_this_order() {
+    // A QR order of 10.00 whose reply shows the order for 1.00 (its charge code used before,
+    // or an answer meant for another request): showing that QR code would charge the customer
+    // 1.00. Before: the reply was returned as this order's. Now a `Decode` error whose outcome
+    // is unknown (query the order, with its amount, before doing anything).
+    let order = r#"{"ORDER_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"QR-AMT","AMT":100,"BAR_CODE":"https://pay.example/x"}}"#;
+    let pre = r#"{"ORDER_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"QR-AMT","AMT":100,"STATE":"1"}}"#;
+    let (url, _asked) = scripted_gateway(&[("order", order), ("preOrder", pre)]);
+    let client = no_retry_client(url);
+    let ten = Amount::from_fen(1000).expect("amount");
+    let mut req = sosopay::models::OrderRequest::new("QR-AMT", ten, sosopay::Channel::Wechat, "t");
+    req.oper_id = "o".into();
+    req.dev_id = "d".into();
+    let e = client.create_qr_order(&req).expect_err("another amount");
+    assert!(
+        matches!(&e, Error::Decode { reason, .. } if reason.contains("not 10.00 yuan")),
+        "{e:?}"
+    );
+    assert!(e.outcome_unknown(), "{e:?}");
+    // A plain micropay of 10.00 whose reply shows 1.00 paid: the same.
+    let mut sale = request("QR-AMT", PAY_NOW);
+    sale.amount = ten;
+    let e = client.micropay(&sale).expect_err("another amount");
+    assert!(
+        matches!(&e, Error::Decode { .. }) && e.outcome_unknown(),
+        "{e:?}"
+    );
+    // The same amount is this order.
+    let one = sosopay::models::OrderRequest {
+        amount: Amount::from_fen(100).expect("amount"),
+        ..req
+    };
+    assert!(client.create_qr_order(&one).is_ok());
+}

@@ -25,6 +25,7 @@ use crate::models::{
     MicropayRequest, OrderReply, OrderRequest, QueryReply, QueryRequest, RefundReply,
     RefundRequest, Reply,
 };
+use crate::money::Amount;
 
 /// Largest reply body read (bytes).
 pub const MAX_REPLY_BYTES: u64 = 4 * 1024 * 1024;
@@ -517,6 +518,9 @@ pub(crate) struct Call {
     /// reply about another order, refund or top-up (meant for another request) is a `Decode`
     /// error, never facts about this one.
     expect: Vec<(&'static str, String)>,
+    /// The amount a successful reply's order must show, when it shows one (an order created
+    /// by this call: a micropay, a QR or JSAPI order).
+    expect_amount: Option<Amount>,
 }
 
 impl Call {
@@ -649,6 +653,7 @@ impl Client {
             limit: None,
             any_code: false,
             expect: Vec::new(),
+            expect_amount: None,
         })
     }
 
@@ -684,6 +689,7 @@ impl Client {
             limit: None,
             any_code: false,
             expect: Vec::new(),
+            expect_amount: None,
         }
     }
 
@@ -722,6 +728,9 @@ impl Client {
             .about_its_charge_code();
         call.limit = limit;
         call.any_code = any_code;
+        // The flows judge the reply's order themselves (another amount: `Conflict`, confirmed
+        // by a query); a plain micropay refuses it.
+        call.expect_amount = (!any_code).then_some(req.amount);
         Ok(call)
     }
 
@@ -756,14 +765,17 @@ impl Client {
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
-        Ok(self
+        let amount = req.amount;
+        let mut call = self
             .open_service_post(
                 "order",
                 Some(req.charge_code),
                 body,
                 self.inner.config.timeout,
             )?
-            .about_its_charge_code())
+            .about_its_charge_code();
+        call.expect_amount = Some(amount);
+        Ok(call)
     }
 
     /// A refund (partial or full). Reuse `out_refund_no` to retry a refund safely.
@@ -1175,6 +1187,9 @@ trait ReplyInfo {
     fn code(&self, _field: &str) -> Option<&str> {
         None
     }
+    fn amount(&self) -> Option<Amount> {
+        None
+    }
 }
 
 impl<T: Reply> ReplyInfo for T {
@@ -1186,6 +1201,9 @@ impl<T: Reply> ReplyInfo for T {
     }
     fn code(&self, field: &str) -> Option<&str> {
         self.order_code(field)
+    }
+    fn amount(&self) -> Option<Amount> {
+        self.order_amount()
     }
 }
 
@@ -1204,6 +1222,17 @@ fn about_this_order<R: ReplyInfo>(call: &Call, read: (ResultCode, R)) -> Result<
             };
             return Err(Error::decode(format!(
                 "the reply is about the {what} with {field} {got:?}, not {want:?} (an answer meant for another request)"
+            )));
+        }
+    }
+    // A successful reply showing the order for another amount: another payment's order (its
+    // charge code used before), or an answer meant for another request. Never this order.
+    if let (true, Some(want), Some(got)) =
+        (read.0.is_success(), call.expect_amount, read.1.amount())
+    {
+        if got != want {
+            return Err(Error::decode(format!(
+                "the reply shows the order for {got} yuan, not {want} yuan (another payment's order, or an answer meant for another request)"
             )));
         }
     }
@@ -1351,6 +1380,7 @@ mod tests {
             limit: None,
             any_code: false,
             expect: expect.into_iter().map(|(f, v)| (f, v.to_owned())).collect(),
+            expect_amount: None,
         };
         let text = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"A-1","CHARGE_DOWN_CODE":"D-9","STATE":"1","AMT":"100"}}"#;
         let read = || QueryReply::read(text).expect("reply");
@@ -1390,6 +1420,26 @@ mod tests {
             }
             other => panic!("{:?}", other.map(|r| r.0)),
         }
+        // A successful order reply showing another amount is another payment's order; a
+        // refusal (whose fields may be the other order's) is left to its code.
+        let order = |code: &str| {
+            let t = format!(
+                r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"{code}","INFO":"x"}},"CHARGE_CODE":"A-1","AMT":100}}}}"#
+            );
+            OrderReply::read(&t).expect("reply")
+        };
+        let expecting = |fen: u64| Call {
+            expect_amount: Some(Amount::from_fen(fen).expect("amount")),
+            ..call(Some(("CHARGE_CODE", "A-1")))
+        };
+        assert!(about_this_order(&expecting(100), order("SUCCESS")).is_ok());
+        match about_this_order(&expecting(1000), order("SUCCESS")) {
+            Err(Error::Decode { reason, .. }) => {
+                assert!(reason.contains("1.00 yuan, not 10.00 yuan"), "{reason}")
+            }
+            other => panic!("{:?}", other.map(|r| r.0)),
+        }
+        assert!(about_this_order(&expecting(1000), order("SERIAL_REPEAT")).is_ok());
     }
 
     fn options() -> ClientOptions {
