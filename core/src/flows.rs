@@ -862,10 +862,11 @@ impl Flow<'_> {
     /// Two facts about this order disagree, and the order shows `disputed`, which only one of
     /// them allows: the gateway confirmed the cancel, yet the order shows paid (a reversal
     /// not yet recorded, or a cancel that did not take); or the micropay reply and the query
-    /// confirming it tell two stories about the money (see [`disagree`]). Neither is proven, so the flow queries on, within its budget, until the order shows a
-    /// state that settles it; if it still shows `disputed` when the time runs out, the outcome
-    /// is `Unresolved` (`why`): never `Paid` for money that may have gone back, never `Failed`
-    /// for money that may have been taken.
+    /// confirming it tell two stories about the money (see [`disagree`]). Neither is proven,
+    /// so the flow queries on, within its budget, until the order shows a state that settles
+    /// it; if it still shows `disputed` when the time runs out, the outcome is `Unresolved`
+    /// (`why`): never `Paid` for money that may have gone back, never `Failed` for money that
+    /// may have been taken.
     fn after_contradiction(
         &mut self,
         poller: &mut Poller,
@@ -1052,8 +1053,9 @@ impl Client {
                 if code.is_success() {
                     match seen {
                         Seen::Final(status) => {
-                            // Confirm by a query: the freshest answer wins; if it fails, the
-                            // reply's explicit state of this very order stands.
+                            // Confirm by a query: the freshest answer wins, unless the two
+                            // tell two stories about the money (then neither does); if it
+                            // fails, the reply's explicit state of this very order stands.
                             let fresh = flow.look();
                             if let Seen::Final(now) = fresh {
                                 if disagree(status, now) {
