@@ -15,9 +15,12 @@
 //! * The status comes from the order's explicit state through one table,
 //!   [`status_of_state`] (and, only when no order exists, from the gateway's code). A reply
 //!   without a state, with a state that is not a scalar, or under another operation's root is
-//!   "not known yet" and is settled by querying; the freshest query wins.
+//!   "not known yet" and is settled by querying; the freshest query wins, except where two
+//!   answers tell two stories about the money that no transition joins (paid, then closed;
+//!   reversed, then paid; a confirmed cancel, then paid): then neither is proven, the flow
+//!   queries on, and ends `Unresolved` if the order still shows the disputed state.
 //! * "Does not exist" proves nothing while the request could still be processed (see
-//!   [`WaitOptions::gateway_hold`]).
+//!   [`WaitOptions::gateway_hold`]), unless the gateway refused the request outright.
 //! * The whole flow is bounded by [`WaitOptions::max_duration`]; the micropay request, the
 //!   queries and the cancel phase all share it.
 //!
