@@ -132,6 +132,10 @@ function createShop({ client, key, publicUrl = '', pollIntervalMs }) {
     const order = getOrder(orderId)
     if (order.status === 'pending' || order.status === 'unknown') {
       const { order: o } = await client.query({ code: orderId })
+      if (o.amountFen !== order.amountFen) {
+        // Not this order (its id used before, for another payment): never "paid".
+        throw new HttpError(409, `order ${orderId}: the gateway's order is for ${o.amountFen} fen, not ${order.amountFen}`)
+      }
       if (['Paid', 'PartiallyRefunded', 'Refunded'].includes(o.state)) paid(order)
       else if (o.state === 'Closed') order.status = 'failed'
       else if (o.state === 'Cancelled') order.status = 'cancelled'

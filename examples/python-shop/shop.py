@@ -193,6 +193,9 @@ class Shop:
         order = self._order(order_id)
         if order.status in ("pending", "unknown"):
             q = self.client.query(charge_code=order_id)
+            if q.order.amount_fen != order.amount_fen:
+                # Not this order (its id used before, for another payment): never "paid".
+                raise HttpError(409, f"order {order_id}: the gateway's order is for {q.order.amount_fen} fen, not {order.amount_fen}")
             if q.state in (OrderState.PAID, OrderState.PARTIALLY_REFUNDED, OrderState.REFUNDED):
                 self._paid(order)
             elif q.state is OrderState.CLOSED:

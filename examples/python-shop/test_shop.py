@@ -72,6 +72,18 @@ def test_the_customer_declines(shop: ShopUrl, sosopay_sandbox: Sandbox) -> None:
     assert sosopay_sandbox.notifications("A-2") == []
 
 
+def test_an_order_id_used_before_is_never_taken_for_paid(shop: ShopUrl, sosopay_sandbox: Sandbox) -> None:
+    sb = sosopay_sandbox
+    # Someone else's order of 1.00 under the same id, already paid.
+    sb.client().create_qr_order(charge_code="A-9", amount="1.00", channel="2", pay_subject="other")
+    sb.pay("A-9")
+    r = shop.call("POST", "/checkout", {"order_id": "A-9", "amount": "10.00"})
+    assert r["http_status"] == 502  # SERIAL_REPEAT: the outcome is unknown
+    r = shop.order("A-9", refresh=True)
+    assert r["http_status"] == 409 and "100 fen, not 1000" in r["error"], r
+    assert shop.order("A-9")["status"] == "unknown" and shop.order("A-9")["shipments"] == 0
+
+
 def test_duplicate_notifications_ship_once(shop: ShopUrl, sosopay_sandbox: Sandbox) -> None:
     sb = sosopay_sandbox
     sb.faults.add("notify:duplicate:1")  # every accepted notification is sent once more

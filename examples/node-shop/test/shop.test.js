@@ -63,6 +63,20 @@ test('the customer declines', async () => {
   assert.deepEqual(sb.notifications('A-2'), [])
 })
 
+test('an order id used before is never taken for paid', async () => {
+  // Someone else's order of 1.00 under the same id, already paid.
+  await sb.client().createQrOrder({ chargeCode: 'A-9', amount: '1.00', channel: 'Wechat', paySubject: 'other' })
+  sb.pay('A-9')
+  const r = await call('POST', '/checkout', { orderId: 'A-9', amount: '10.00' })
+  assert.equal(r.httpStatus, 502) // SERIAL_REPEAT: the outcome is unknown
+  const refreshed = await order('A-9', true)
+  assert.equal(refreshed.httpStatus, 409)
+  assert.match(refreshed.error, /100 fen, not 1000/)
+  const o = await order('A-9')
+  assert.equal(o.status, 'unknown')
+  assert.equal(o.shipments, 0)
+})
+
 test('duplicate notifications ship once', async () => {
   sb.faults.add('notify:duplicate:1') // every accepted notification is sent once more
   await call('POST', '/checkout', { orderId: 'A-3', amount: '8.00' })
