@@ -603,3 +603,33 @@ fn an_order_reply_for_another_amount_is_not_this_order() {
     };
     assert!(client.create_qr_order(&one).is_ok());
 }
+
+#[test]
+fn waiting_with_the_amount_needs_answers_that_show_it() {
+    // Every query answer lacks AMT: the order under the charge code cannot be proven to be
+    // the one of this amount, so it is never `Paid`, and the reason says why.
+    let sb = Sandbox::start(SandboxConfig {
+        time_scale: 0.05,
+        faults: vec!["query:omit:1:AMT".parse().expect("rule")],
+        ..Default::default()
+    })
+    .expect("sandbox");
+    let mut c = ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config");
+    c.default_oper_id = Some("o".into());
+    c.default_dev_id = Some("d".into());
+    let client = Client::new(c).expect("client");
+    let one = Amount::from_fen(100).expect("amount");
+    let order = sosopay::models::OrderRequest::new("NO-AMT", one, sosopay::Channel::Wechat, "t");
+    client.create_qr_order(&order).expect("order");
+    sb.pay("NO-AMT").expect("pay");
+    let out = client
+        .wait_for_payment(&order, &opts(600, 1200))
+        .expect("wait");
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    assert!(out.reason.contains("amount"), "{out:?}");
+    // Without the amount, any order under the code counts.
+    let out = client
+        .wait_for_payment("NO-AMT", &opts(600, 1200))
+        .expect("wait");
+    assert_eq!(out.status, OutcomeStatus::Paid, "{out:?}");
+}

@@ -1252,8 +1252,15 @@ impl Client {
                 format!("the gateway does not show order {charge_code}; query it later"),
             ),
             (None, false) => {
-                let state = flow.last.as_ref().and_then(|o| o.state.as_ref());
-                let reason = format!("the order is {} at the deadline", describe(state));
+                let last = flow.last.as_ref();
+                let state = last.and_then(|o| o.state.as_ref());
+                let reason = match last {
+                    Some(o) if !flow.expected.proves(o) => format!(
+                        "the gateway's answers about order {charge_code} do not show its amount, so it is not proven to be this payment ({} at the deadline); query it later",
+                        describe(state)
+                    ),
+                    _ => format!("the order is {} at the deadline", describe(state)),
+                };
                 flow.outcome(OutcomeStatus::Unresolved, None, reason)
             }
         })
