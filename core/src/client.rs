@@ -524,13 +524,15 @@ pub(crate) struct Call {
 }
 
 impl Call {
-    /// The reply must be about this call's own `CHARGE_CODE` (a micropay, an order).
-    fn about_its_charge_code(mut self) -> Self {
+    /// The reply must be about the order this call creates (a micropay, a QR or JSAPI order):
+    /// its own `CHARGE_CODE` and, when given, `amount`.
+    fn about_its_order(mut self, amount: Option<Amount>) -> Self {
         self.expect = self
             .charge_code
             .iter()
             .map(|c| ("CHARGE_CODE", c.clone()))
             .collect();
+        self.expect_amount = amount;
         self
     }
 }
@@ -723,14 +725,13 @@ impl Client {
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
+        // The flows judge the reply's amount themselves (another amount: `Conflict`, confirmed
+        // by a query); a plain micropay refuses it.
         let mut call = self
             .open_service_post("preOrder", Some(req.charge_code), body, timeout)?
-            .about_its_charge_code();
+            .about_its_order((!any_code).then_some(req.amount));
         call.limit = limit;
         call.any_code = any_code;
-        // The flows judge the reply's order themselves (another amount: `Conflict`, confirmed
-        // by a query); a plain micropay refuses it.
-        call.expect_amount = (!any_code).then_some(req.amount);
         Ok(call)
     }
 
@@ -765,17 +766,14 @@ impl Client {
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
-        let amount = req.amount;
-        let mut call = self
+        Ok(self
             .open_service_post(
                 "order",
                 Some(req.charge_code),
                 body,
                 self.inner.config.timeout,
             )?
-            .about_its_charge_code();
-        call.expect_amount = Some(amount);
-        Ok(call)
+            .about_its_order(Some(req.amount)))
     }
 
     /// A refund (partial or full). Reuse `out_refund_no` to retry a refund safely.

@@ -1177,9 +1177,9 @@ impl Client {
     /// order).
     ///
     /// `order`: the [`OrderRequest`](crate::models::OrderRequest) the order was created with
-    /// (recommended), or an
-    /// [`AwaitedOrder`], or just the charge code. With the amount known, an order under the
-    /// charge code for another amount (a charge code used before) is `Conflict`, never `Paid`.
+    /// (recommended), an [`AwaitedOrder`], or just the charge code. With the amount known, an
+    /// order under the charge code for another amount (a charge code used before) is
+    /// `Conflict`, never `Paid`.
     pub fn wait_for_payment(
         &self,
         order: impl Into<AwaitedOrder>,
