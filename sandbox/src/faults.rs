@@ -331,7 +331,7 @@ impl FaultKind {
             "bad_sign" | "badsign" | "wrong_sign" => no_param(FaultKind::BadSign),
             "duplicate" | "dup" => no_param(FaultKind::Duplicate),
             _ => Err(format!(
-                "unknown fault kind {kind:?}: expected drop, drop_reply, delay, late, http500, http502, http503, garble, truncate, omit, wrong_root, list_state, foreign_code, stale_reversal, bad_sign or duplicate"
+                "unknown fault kind {kind:?}: expected drop, drop_reply, delay, late, http500, http502, http503, garble, truncate, omit, wrong_root, list_state, foreign_code, stale_reversal, lag, bad_sign or duplicate"
             )),
         }
     }
@@ -649,6 +649,7 @@ mod tests {
             "list_state",
             "foreign_code",
             "stale_reversal",
+            "lag",
         ] {
             assert!(e.contains(k), "{e}");
         }
