@@ -326,9 +326,9 @@ impl Client {
             CodeOr::Code(code) => Ok(sosopay::AwaitedOrder::new(code)),
             CodeOr::Request(r) => r.into_core(),
         };
-        let job = order.and_then(|order| Ok((order, wait_in(options)?)));
-        let job = job.map(|(order, opts)| {
-            move || {
+        let job = order.and_then(|order| {
+            let opts = wait_in(options)?;
+            Ok(move || {
                 if ctl
                     .cancel
                     .as_ref()
@@ -339,7 +339,7 @@ impl Client {
                 c.wait_for_payment_with(order, &opts, &ctl)
                     .napi()
                     .and_then(|o| Json::new(&PaymentOutcome::from(o)))
-            }
+            })
         });
         flow_promise(env, job)
     }
