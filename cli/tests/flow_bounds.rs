@@ -35,6 +35,16 @@ fn sandbox(time_scale: f64) -> Sandbox {
     .expect("sandbox")
 }
 
+/// A sandbox at time scale 0.05 applying one fault rule to every request it names.
+fn faulty_sandbox(rule: &str) -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        time_scale: 0.05,
+        faults: vec![rule.parse().expect("rule")],
+        ..Default::default()
+    })
+    .expect("sandbox")
+}
+
 fn opts(deadline_ms: u64, max_ms: u64) -> WaitOptions {
     WaitOptions {
         deadline: Duration::from_millis(deadline_ms),
@@ -301,12 +311,7 @@ fn cancelling_a_wait_stops_waiting() {
 
 #[test]
 fn an_unreadable_query_reply_moves_no_money() {
-    let sb = Sandbox::start(SandboxConfig {
-        time_scale: 0.05,
-        faults: vec!["query:garble:1".parse().expect("rule")],
-        ..Default::default()
-    })
-    .expect("sandbox");
+    let sb = faulty_sandbox("query:garble:1");
     let mut c = ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config");
     c.retry = RetryPolicy::none();
     let client = Client::new(c).expect("client");
@@ -608,12 +613,7 @@ fn an_order_reply_for_another_amount_is_not_this_order() {
 fn waiting_with_the_amount_needs_answers_that_show_it() {
     // Every query answer lacks AMT: the order under the charge code cannot be proven to be
     // the one of this amount, so it is never `Paid`, and the reason says why.
-    let sb = Sandbox::start(SandboxConfig {
-        time_scale: 0.05,
-        faults: vec!["query:omit:1:AMT".parse().expect("rule")],
-        ..Default::default()
-    })
-    .expect("sandbox");
+    let sb = faulty_sandbox("query:omit:1:AMT");
     let mut c = ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config");
     c.default_oper_id = Some("o".into());
     c.default_dev_id = Some("d".into());

@@ -549,10 +549,9 @@ fn reply_shaping_faults_omit_wrong_root_list_state_foreign_code() {
 #[test]
 fn stale_reversal_pays_reverses_and_lags() {
     let gw = Gw::start(0.01);
-    let set = |rules: &[&str]| gw.set_faults(rules);
     // A customer still confirming: the order awaits payment.
     let waiting = "130000000000005000";
-    set(&["cancelTrade:stale_reversal:1:300"]);
+    gw.set_faults(&["cancelTrade:stale_reversal:1:300"]);
     let cc = unique("stale");
     let r = gw.micropay(&cc, "0.01", waiting, JSON);
     assert_eq!(r.state().as_deref(), Some("0"), "{}", r.text);
@@ -567,7 +566,7 @@ fn stale_reversal_pays_reverses_and_lags() {
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(gw.query(&cc, "0", JSON).state().as_deref(), Some("2"));
     // A huge lag is "for good", not an overflow.
-    set(&["cancelTrade:stale_reversal:1:18446744073709551615"]);
+    gw.set_faults(&["cancelTrade:stale_reversal:1:18446744073709551615"]);
     let cc = unique("stale");
     gw.micropay(&cc, "0.01", waiting, JSON);
     assert_eq!(gw.cancel(&cc, false, JSON).code(), "SUCCESS");
