@@ -114,8 +114,12 @@ _to_sandbox(sosopay.AsyncClient)
 
 class _Orders:
     """The shop's own order table, as the docs leave it to the reader."""
-    def __init__(self): self.paid = {}
+    def __init__(self): self.paid, self.flagged = {}, []
+    def amount_fen(self, charge_code):
+        o = _sb.order(charge_code)  # the amount the shop ordered (here: the sandbox's record)
+        return o.amount_fen if o else None
     def mark_paid(self, charge_code, amount_fen=None, gateway_no=None): self.paid[charge_code] = amount_fen
+    def flag(self, n): self.flagged.append(n)
 orders = _Orders()
 
 def render_qr(text):
@@ -230,6 +234,8 @@ Object.assign(globalThis, {
   code: '130730865806264036',
   orderNo: 'DOC-' + Date.now(),
   markPaid: async () => {},
+  amountFenOf: async () => 1250,
+  flagForReview: async () => {},
   // Shows a QR code; here the customer scans it and pays (through the sandbox's admin API).
   showQrCode: (text) => {
     if (!text) throw new Error('no QR code')
@@ -343,6 +349,8 @@ declare const scannedCode: string
 declare const orderNo: string
 declare const notifyUrl: string
 declare function markPaid(...args: unknown[]): Promise<void>
+declare function amountFenOf(chargeCode: string | undefined): Promise<number>
+declare function flagForReview(...args: unknown[]): Promise<void>
 declare function onNotification(n: unknown): Promise<void>
 declare function showQrCode(text: string | undefined | null): void
 """
@@ -500,7 +508,9 @@ shop_total_fen: int = 0
 def render_qr(text: str) -> None: ...
 def mark_order_paid(n: sosopay.Notification) -> None: ...
 class _Orders:
+    def amount_fen(self, charge_code: str) -> "int | None": ...
     def mark_paid(self, charge_code: str, amount_fen: "int | None" = None, gateway_no: "str | None" = None) -> None: ...
+    def flag(self, n: sosopay.Notification) -> None: ...
 orders = _Orders()
 class _Shop:
     def order(self, charge_code: str) -> Any: ...
