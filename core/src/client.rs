@@ -463,6 +463,19 @@ fn check_base_url(url: &str) -> Result<()> {
             "must not contain '?', '#', spaces or control characters",
         ));
     }
+    let rest = &url[url.find("://").map_or(0, |i| i + 3)..];
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.contains('@') {
+        // The URL is printed (the client's `Debug`, `base_url` getters, logs): a password in it
+        // would be too. The gateway authenticates a request by its signature, not the URL.
+        return Err(Error::validation(
+            "base_url",
+            "must not contain credentials (user:password@): the gateway authenticates requests by their signature",
+        ));
+    }
+    if authority.is_empty() || authority.starts_with(':') {
+        return Err(Error::validation("base_url", "has no host"));
+    }
     Ok(())
 }
 
@@ -1588,6 +1601,27 @@ mod tests {
         assert!(ClientConfig::new("0010000001", "", "http://x/").is_err());
         assert!(ClientConfig::new("00/1", "k", "http://x/").is_err());
         assert!(ClientConfig::new("001", "k", "ftp://x/").is_err());
+    }
+
+    #[test]
+    fn a_base_url_has_a_host_and_no_credentials() {
+        let reason = |url: &str| match ClientConfig::new("001", "k", url) {
+            Err(Error::Validation { field, reason }) if field == "base_url" => reason,
+            other => panic!("{url}: {other:?}"),
+        };
+        // A password in the URL would be printed wherever the URL is (Debug, logs).
+        for url in [
+            "http://user:secret@gw.example/",
+            "https://u@gw.example:8443/x/",
+        ] {
+            let r = reason(url);
+            assert!(r.contains("credentials") && !r.contains("secret"), "{r}");
+        }
+        for url in ["http://", "http:///openService/", "https://:443/"] {
+            assert_eq!(reason(url), "has no host");
+        }
+        // An @ in the path is not an authority's.
+        assert!(ClientConfig::new("001", "k", "http://gw.example/a@b/").is_ok());
     }
 
     #[test]

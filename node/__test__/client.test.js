@@ -486,6 +486,8 @@ test('client options are validated', () => {
   assert.throws(() => new sosopay.Client({ busiCode: BUSI, key: KEY }), (e) => e instanceof sosopay.ValidationError && e.field === 'baseUrl')
   assert.throws(() => new sosopay.Client({ busiCode: BUSI, key: '', baseUrl: sb.baseUrl }), (e) => e instanceof sosopay.ValidationError && e.field === 'key')
   assert.throws(() => new sosopay.Client({ busiCode: BUSI, key: KEY, baseUrl: 'ftp://x' }), (e) => e instanceof sosopay.ValidationError && e.field === 'baseUrl')
+  assert.throws(() => new sosopay.Client({ busiCode: BUSI, key: KEY, baseUrl: 'http://shop:s3cret@gw.example/' }),
+    (e) => e instanceof sosopay.ValidationError && e.field === 'baseUrl' && /credentials/.test(e.message) && !/s3cret/.test(e.message))
   assert.throws(() => new sosopay.Client({ busiCode: BUSI, key: KEY, environment: 'mars' }), (e) => e instanceof sosopay.ValidationError && e.field === 'environment')
   assert.throws(() => new sosopay.Client({ busiCode: BUSI, key: KEY, baseUrl: sb.baseUrl, timeoutMs: -5 }), (e) => e instanceof sosopay.ValidationError && e.field === 'timeoutMs')
   assert.throws(() => new sosopay.Client({ busiCode: 5, key: KEY, baseUrl: sb.baseUrl }), sosopay.ValidationError)

@@ -152,6 +152,9 @@ def test_client_config_validation_and_repr() -> None:
         sosopay.Client(busi_code="0010000001", key="has space", environment="uat")
     with pytest.raises(sosopay.ValidationError):
         sosopay.Client(busi_code="0010000001", key=KEY, base_url="ftp://x/")
+    with pytest.raises(sosopay.ValidationError) as e3:  # it would be printed with the URL
+        sosopay.Client(busi_code="0010000001", key=KEY, base_url="http://shop:s3cret@gw.example/")
+    assert e3.value.field == "base_url" and "credentials" in str(e3.value) and "s3cret" not in str(e3.value)
     for env in sosopay.Environment:
         c = sosopay.Client(busi_code="0010000001", key=KEY, environment=env)
         assert "sssyin.cn" in c.base_url
