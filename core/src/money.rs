@@ -147,16 +147,16 @@ fn parse_yuan_field(text: &str, field: &str) -> Result<Amount> {
         Some((i, f)) => (i, Some(f)),
         None => (t, None),
     };
-    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || frac.is_some_and(|f| !f.is_empty() && !digits(f)) {
+        // "1e3", "1.5e2", "1,000", "１２": not digits with at most two decimals.
         return Err(bad(
             "expected digits with at most two decimals, like \"158.00\"",
         ));
     }
     let frac_fen: u64 = match frac {
         None => 0,
-        Some(f) if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) => {
-            return Err(bad("expected digits after the decimal point"))
-        }
+        Some("") => return Err(bad("expected digits after the decimal point")),
         Some(f) if f.len() > 2 => {
             // "1.500" is still exact: allow trailing zeros only.
             if f[2..].bytes().all(|b| b == b'0') {

@@ -175,6 +175,19 @@ fn rejects_what_is_not_an_exact_yuan_amount() {
             other => panic!("{bad:?} should be rejected, got {other:?}"),
         }
     }
+    // Which advice: only a bare point lacks digits after it; "1.5e2" is not a decimal at all.
+    let reason = |text: &str| match Amount::parse_yuan(text) {
+        Err(Error::Validation { reason, .. }) => reason,
+        other => panic!("{text:?}: {other:?}"),
+    };
+    assert!(reason("12.").ends_with("expected digits after the decimal point"));
+    for text in ["1.5e2", "1.0d", "1,00", "1.2.3", "1.０"] {
+        assert!(
+            reason(text).ends_with("like \"158.00\""),
+            "{text:?}: {}",
+            reason(text)
+        );
+    }
 }
 
 #[test]
