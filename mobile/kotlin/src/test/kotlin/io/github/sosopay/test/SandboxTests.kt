@@ -114,6 +114,18 @@ fun sandboxTests(r: Runner, baseUrl: String) {
             SosopayClient(ClientConfig(busiCode = BUSI, key = MerchantKey(KEY), baseUrl = baseUrl, timeoutMs = -1))
         }
         assertEquals("timeoutMs", e2.field)
+        // Credentials in the URL would be printed with it: refused, and the password not echoed.
+        val e3 = expectThrows<SosopayException.Validation> {
+            SosopayClient(ClientConfig(busiCode = BUSI, key = MerchantKey(KEY), baseUrl = "http://shop:s3cret@gw.example/"))
+        }
+        assertEquals("baseUrl", e3.field)
+        assertFalse(e3.toString().contains("s3cret"), e3.toString())
+        // OPER_ID and DEV_ID: per request, or the client's defaults (mobile/README.md).
+        val bare = SosopayClient(ClientConfig(busiCode = BUSI, key = MerchantKey(KEY), baseUrl = baseUrl))
+        val e4 = expectThrows<SosopayException.Validation> {
+            bare.micropay(MicropayRequest(chargeCode = "NO-OPER-1", amountFen = 100, dynamicId = "130730865806264036", paySubject = "x"))
+        }
+        assertEquals("operId", e4.field)
         // Printing the configuration never shows the key.
         val cfg = ClientConfig(busiCode = BUSI, key = MerchantKey(KEY), baseUrl = baseUrl)
         assertFalse(cfg.toString().contains(KEY), cfg.toString())
