@@ -26,6 +26,7 @@ use crate::models::{
     RefundRequest, Reply,
 };
 use crate::money::Amount;
+use crate::per_process::PerProcess;
 
 /// Largest reply body read (bytes).
 pub const MAX_REPLY_BYTES: u64 = 4 * 1024 * 1024;
@@ -479,13 +480,32 @@ fn check_base_url(url: &str) -> Result<()> {
     Ok(())
 }
 
+/// The blocking client's HTTP agent: keep-alive pool, timeouts, no redirects, the caching
+/// resolver; TLS verified (ureq's rustls with the webpki roots).
+fn agent(config: &ClientConfig) -> ureq::Agent {
+    let agent_config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(config.connect_timeout))
+        .max_redirects(0)
+        .max_idle_connections(config.max_idle_connections)
+        .max_idle_connections_per_host(config.max_idle_connections)
+        .user_agent(concat!("sosopay/", env!("CARGO_PKG_VERSION")))
+        .build();
+    ureq::Agent::with_parts(
+        agent_config,
+        ureq::unversioned::transport::DefaultConnector::default(),
+        crate::resolve::CachingResolver::default(),
+    )
+}
+
 struct Inner {
     config: ClientConfig,
     envelope: Envelope,
-    agent: ureq::Agent,
-    /// The async client's connection pool (made on the first `*_async` call).
+    /// The keep-alive pool, per process (a forked child opens its own connections).
+    agent: PerProcess<ureq::Agent>,
+    /// The async client's connection pool (made on the first `*_async` call), per process.
     #[cfg(feature = "async")]
-    hyper: std::sync::OnceLock<crate::transport_async::Http>,
+    hyper: std::sync::OnceLock<PerProcess<crate::transport_async::Http>>,
     /// A proxy from the environment (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, less
     /// `NO_PROXY`) applies to the gateway: the async client then runs the blocking one (which
     /// honours it) on tokio's blocking pool.
@@ -559,19 +579,7 @@ impl Client {
     /// Builds the client and its HTTP agent.
     pub fn new(config: ClientConfig) -> Result<Client> {
         config.validate()?;
-        let agent_config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(config.connect_timeout))
-            .max_redirects(0)
-            .max_idle_connections(config.max_idle_connections)
-            .max_idle_connections_per_host(config.max_idle_connections)
-            .user_agent(concat!("sosopay/", env!("CARGO_PKG_VERSION")))
-            .build();
-        let agent = ureq::Agent::with_parts(
-            agent_config,
-            ureq::unversioned::transport::DefaultConnector::default(),
-            crate::resolve::CachingResolver::default(),
-        );
+        let agent = agent(&config);
         let envelope = Envelope::new(config.key.clone());
         #[cfg(feature = "async")]
         let proxied = agent.config().proxy().is_some_and(|p| {
@@ -584,7 +592,7 @@ impl Client {
             inner: Arc::new(Inner {
                 config,
                 envelope,
-                agent,
+                agent: PerProcess::new(agent),
                 #[cfg(feature = "async")]
                 hyper: std::sync::OnceLock::new(),
                 #[cfg(feature = "async")]
@@ -1069,11 +1077,15 @@ impl Client {
                     })
                 });
         }
+        let make = || crate::transport_async::Http::new(&self.inner.config);
         let http = match self.inner.hyper.get() {
-            Some(h) => h,
+            Some(h) => h.get(make)?,
             None => {
-                let h = crate::transport_async::Http::new(&self.inner.config)?;
-                self.inner.hyper.get_or_init(|| h)
+                let h = make()?;
+                self.inner
+                    .hyper
+                    .get_or_init(|| PerProcess::new(h.clone()))
+                    .get(make)?
             }
         };
         let mut attempt = 1;
@@ -1104,7 +1116,12 @@ impl Client {
     }
 
     fn send_once(&self, call: &Call, timeout: Duration) -> Result<RawReply> {
-        let agent = &self.inner.agent;
+        let config = &self.inner.config;
+        let agent = self
+            .inner
+            .agent
+            .get(|| Ok::<_, std::convert::Infallible>(agent(config)))
+            .unwrap_or_else(|never| match never {});
         let result = match &call.method {
             Method::Get => agent
                 .get(&call.url)

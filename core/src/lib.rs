@@ -31,6 +31,7 @@ pub mod flows;
 pub mod models;
 pub mod money;
 pub mod notify;
+mod per_process;
 mod resolve;
 pub mod stores;
 #[cfg(feature = "async")]

@@ -24,6 +24,7 @@ use crate::client::{Call, ClientConfig, Method, RawReply, MAX_REPLY_BYTES};
 use crate::error::{Error, Result};
 
 /// The connection pool of one client.
+#[derive(Clone)]
 pub(crate) struct Http {
     client: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
 }

@@ -1,0 +1,60 @@
+"""A client used before ``fork()`` (gunicorn ``--preload``, uWSGI, Celery's prefork pool,
+``multiprocessing``): each process sends on connections it opened itself, so neither reads the
+other's replies. Before, parent and child shared the inherited keep-alive connections, and a
+query was answered with the other process's order (or waited for a reply the other had read)
+in about half of these rounds."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import List
+
+import pytest
+
+import sosopay
+from conftest import BUSI, KEY, Sandbox
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")
+
+ROUNDS = 12
+QUERIES = 20
+
+
+def _queries(client: sosopay.Client, codes: List[str]) -> List[str]:
+    """Queries each code in turn; what went wrong, if anything."""
+    wrong = []
+    for n in range(QUERIES):
+        cc = codes[n % len(codes)]
+        try:
+            got = client.query(charge_code=cc).order.charge_code
+            if got != cc:
+                wrong.append(f"{cc}: answered with {got}")
+        except sosopay.SosopayError as e:
+            wrong.append(f"{cc}: {type(e).__name__}: {e}")
+    return wrong
+
+
+def test_a_forked_child_and_its_parent_each_read_their_own_replies(sandbox: Sandbox, code: str) -> None:
+    client = sosopay.Client(
+        busi_code=BUSI, key=KEY, base_url=sandbox.base_url, default_oper_id="o", default_dev_id="d", timeout=5
+    )
+    codes = [f"{code}-{i}" for i in range(4)]
+    for i, cc in enumerate(codes):
+        client.create_qr_order(charge_code=cc, amount=f"{i + 1}.00", channel="2", pay_subject="fork")
+    failures = []
+    for _ in range(ROUNDS):
+        client.query(charge_code=codes[0])  # a keep-alive connection in the pool, then fork
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: report by exit status only, never return into pytest
+            status = 1
+            try:
+                status = 1 if _queries(client, codes[:2]) else 0
+            finally:
+                os._exit(status)
+        mine = _queries(client, codes[2:])
+        _, status = os.waitpid(pid, 0)
+        if mine or status != 0:
+            failures.append((mine, os.waitstatus_to_exitcode(status)))
+    assert failures == [], failures
