@@ -8,6 +8,7 @@ import concurrent.futures
 import contextvars
 import functools
 import logging
+import os
 from types import TracebackType
 from typing import Any, Awaitable, Callable, Optional, Sequence, Type, TypeVar, Union
 
@@ -114,7 +115,7 @@ class AsyncClient:
     outcome returned instead (a cashier's cancel button), pass ``cancel=CancelToken()`` and
     call ``token.cancel()``. Use ``async with`` or :meth:`close` to release the pool."""
 
-    __slots__ = ("_client", "_pool", "_max_workers")
+    __slots__ = ("_client", "_pool", "_max_workers", "_pid", "_closed")
 
     def __init__(
         self,
@@ -168,7 +169,20 @@ class AsyncClient:
             on_request=on_request,
         )
         self._max_workers = max_workers
+        self._closed = False
+        self._pid = os.getpid()
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sosopay")
+
+    def _executor(self) -> concurrent.futures.ThreadPoolExecutor:
+        """This process's pool. After ``fork()`` the parent's worker threads do not exist in the
+        child (a call queued on that pool would wait forever): a child makes its own pool and
+        leaves the parent's alone. The native client's connections are per process too."""
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="sosopay")
+            if self._closed:
+                self._pool.shutdown(wait=False)
+        return self._pool
 
     @property
     def sync(self) -> Client:
@@ -183,7 +197,8 @@ class AsyncClient:
     def close(self) -> None:
         """Releases the thread pool once the calls under way are done (it does not wait for
         them; they run to completion). Later calls raise ``RuntimeError``."""
-        self._pool.shutdown(wait=False)
+        self._closed = True
+        self._executor().shutdown(wait=False)
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -200,7 +215,7 @@ class AsyncClient:
         """``fn(**kwargs)`` on this client's pool, in a copy of the caller's context."""
         loop = asyncio.get_running_loop()
         ctx = contextvars.copy_context()
-        return await loop.run_in_executor(self._pool, functools.partial(ctx.run, fn, **kwargs))
+        return await loop.run_in_executor(self._executor(), functools.partial(ctx.run, fn, **kwargs))
 
     async def _flow(
         self,
@@ -216,7 +231,7 @@ class AsyncClient:
         watcher = _Progress(loop, on_progress) if on_progress is not None else None
         progress: Optional[ProgressCallback] = watcher.post if watcher is not None else None
         ctx = contextvars.copy_context()
-        job = self._pool.submit(ctx.run, functools.partial(fn, cancel=token, on_progress=progress, **kwargs))
+        job = self._executor().submit(ctx.run, functools.partial(fn, cancel=token, on_progress=progress, **kwargs))
         fut = asyncio.wrap_future(job, loop=loop)
         try:
             outcome = await asyncio.shield(fut)

@@ -58,3 +58,32 @@ def test_a_forked_child_and_its_parent_each_read_their_own_replies(sandbox: Sand
         if mine or status != 0:
             failures.append((mine, os.waitstatus_to_exitcode(status)))
     assert failures == [], failures
+
+
+def test_an_async_client_works_in_a_forked_child(sandbox: Sandbox, code: str) -> None:
+    """Its worker pool is per process too: the parent's threads do not exist in the child, and a
+    call queued on the parent's pool waited forever."""
+    import asyncio
+
+    client = sosopay.AsyncClient(
+        busi_code=BUSI, key=KEY, base_url=sandbox.base_url, default_oper_id="o", default_dev_id="d", timeout=5
+    )
+
+    async def query(cc: str) -> str:
+        reply = await asyncio.wait_for(client.query(charge_code=cc), 10)
+        return reply.order.charge_code or ""
+
+    asyncio.run(client.create_qr_order(charge_code=code, amount="1.00", channel="2", pay_subject="fork"))
+    assert asyncio.run(query(code)) == code  # the parent's pool has a worker thread now
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            status = 0 if asyncio.run(query(code)) == code else 1
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert asyncio.run(query(code)) == code  # and the parent's still works
+    client.close()
