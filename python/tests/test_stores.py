@@ -340,3 +340,49 @@ def test_which_redis_errors_count_as_unavailable_is_the_cores_rule() -> None:
     assert store._is_unavailable(redis.exceptions.ConnectionError("refused"))
     assert store._is_unavailable(redis.exceptions.TimeoutError("slow"))
     assert not store._is_unavailable(ValueError("not redis"))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")
+@pytest.mark.parametrize("kind", ["redis", "postgres"])
+def test_a_store_used_before_fork_serves_parent_and_child_apart(kind: str, request: pytest.FixtureRequest) -> None:
+    """A store made from a URL before the worker processes are forked (gunicorn ``--preload``):
+    each process talks on its own connections. Before, the PostgreSQL store's idle connections
+    were shared with the child, and a fresh notification was answered "in progress" or its claim
+    reported lost in about half of these rounds."""
+    url = need(REDIS_URL if kind == "redis" else DATABASE_URL, "REDIS_URL" if kind == "redis" else "DATABASE_URL")
+    table: str = "" if kind == "redis" else request.getfixturevalue("pg_table")
+
+    def make() -> LeasedIdempotencyStore:
+        if kind == "redis":
+            return RedisIdempotencyStore(url, prefix=f"fork:{uuid.uuid4().hex[:8]}:")
+        return PostgresIdempotencyStore(url, table=table)
+
+    def steps(store: LeasedIdempotencyStore) -> List[str]:
+        wrong = []
+        for _ in range(25):
+            id = fresh()
+            claim = store.begin(id)
+            store.complete(id)
+            if claim != "new" or store.status(id) != "done":
+                wrong.append(f"{id}: {claim}, then {store.status(id)}")
+        return wrong
+
+    failures = []
+    for _ in range(8):
+        store = make()
+        store.status(fresh())  # a connection open (and idle) before the fork
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                status = 1 if steps(store) else 0
+            finally:
+                os._exit(status)
+        mine = steps(store)
+        _, status = os.waitpid(pid, 0)
+        if mine or os.waitstatus_to_exitcode(status) != 0:
+            failures.append((mine, os.waitstatus_to_exitcode(status)))
+        assert isinstance(store, (RedisIdempotencyStore, PostgresIdempotencyStore))
+        store.close()
+    assert failures == []

@@ -5,6 +5,7 @@ concurrent deliveries gets a row back. The statements are the same in the Node p
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type, TypeVar, Union
 
@@ -16,6 +17,10 @@ __all__ = ["PostgresIdempotencyStore", "apply_schema", "schema_sql", "DEFAULT_TA
 DEFAULT_TABLE: str = _WIRE["default_table"]
 
 T = TypeVar("T")
+
+#: Connections inherited from a parent process (see ``_Source._this_process``): kept referenced,
+#: so that neither this process nor the garbage collector closes them.
+_INHERITED: List[Any] = []
 
 
 def schema_sql(table: str = DEFAULT_TABLE) -> str:
@@ -32,6 +37,7 @@ class _Source:
         self.connect_timeout = connect_timeout
         self.lock = threading.Lock()
         self.idle: List[Any] = []  # autocommit connections to reuse (conninfo strings)
+        self.pid = os.getpid()  # the process that opened them
         self.max_idle = max_idle
         if not (isinstance(source, str) or hasattr(source, "connection") or hasattr(source, "raw_connection")):
             raise TypeError(
@@ -59,9 +65,19 @@ class _Source:
             return _postgres_unavailable(getattr(e, "sqlstate", None))
         return False
 
+    def _this_process(self) -> None:
+        """After ``fork()`` the idle connections are the parent's: their sockets are shared with
+        it, so two processes talking on one would read each other's results (a fresh
+        notification answered "in progress", a claim reported lost). A child opens its own and
+        never uses nor closes the inherited ones (closing would end the parent's session)."""
+        if self.pid != os.getpid():
+            _INHERITED.extend(self.idle)
+            self.idle, self.lock, self.pid = [], threading.Lock(), os.getpid()
+
     def run(self, fn: Callable[[Any], T]) -> T:
         src = self.source
         if isinstance(src, str):
+            self._this_process()
             with self.lock:
                 conn = self.idle.pop() if self.idle else None
             if conn is None or conn.closed:
@@ -106,6 +122,7 @@ class _Source:
 
     def reset(self) -> None:
         """Closes the idle connections (after a connection error they may all be broken)."""
+        self._this_process()
         with self.lock:
             idle, self.idle = self.idle, []
         for conn in idle:
