@@ -5,7 +5,8 @@ use sosopay::models::{
     CancelRequest, MicropayRequest, OrderDetails, OrderRequest, QueryRequest, RefundRequest,
 };
 use sosopay::{
-    Amount, Channel, Client, ClientConfig, DynamicIdType, Environment, SerType, WaitOptions,
+    Amount, CancelToken, Channel, Client, ClientConfig, DynamicIdType, Environment, FlowControl,
+    SerType, WaitOptions,
 };
 
 use crate::output;
@@ -256,6 +257,32 @@ pub fn describe_order(o: &OrderDetails) -> String {
     lines.join("\n")
 }
 
+/// A token that the first Ctrl-C cancels: the till flow then takes its safe path at once (prove
+/// the order ours, cancel it, confirm) and the command prints the outcome. Killing the process
+/// instead would abandon a payment the customer may still confirm. A second Ctrl-C quits at
+/// once (exit status 130), leaving the outcome unknown, as it says.
+fn cancel_on_ctrl_c() -> CancelToken {
+    let token = CancelToken::new();
+    let t = token.clone();
+    let presses = std::sync::atomic::AtomicU32::new(0);
+    let set = ctrlc::set_handler(move || {
+        if presses.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            eprintln!(
+                "sosopay: cancelling the payment (the order is reversed if it was taken); \
+                 Ctrl-C again quits at once and leaves the outcome unknown"
+            );
+            t.cancel();
+        } else {
+            eprintln!("sosopay: quit before the payment was settled: query the charge code");
+            std::process::exit(130);
+        }
+    });
+    if let Err(e) = set {
+        eprintln!("sosopay: Ctrl-C will not cancel this payment cleanly ({e})");
+    }
+    token
+}
+
 pub fn run(op: &Op) -> Result<(), CliError> {
     let conn = op.conn();
     let client = conn.client()?;
@@ -273,7 +300,11 @@ pub fn run(op: &Op) -> Result<(), CliError> {
             req.dev_id = a.dev_id.clone().unwrap_or_default();
             if a.wait {
                 let opts = WaitOptions::with_deadline(std::time::Duration::from_secs(a.deadline));
-                let out = client.micropay_and_wait(&req, &opts)?;
+                let ctl = FlowControl {
+                    cancel: Some(cancel_on_ctrl_c()),
+                    ..FlowControl::default()
+                };
+                let out = client.micropay_and_wait_with(&req, &opts, &ctl)?;
                 print(
                     conn.json,
                     || output::outcome(&out),

@@ -226,6 +226,7 @@ fn cancelling_a_held_payment_reverses_it_at_once() {
         observer: Some(Arc::new(move |e: &sosopay::FlowEvent| {
             sink.lock().expect("lock").push(e.clone())
         })),
+        interrupt: None,
     };
     let canceller = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(600));
@@ -278,6 +279,55 @@ fn cancelling_a_held_payment_reverses_it_at_once() {
 }
 
 #[test]
+fn an_interrupt_asked_on_the_flows_thread_cancels_it_as_a_token_does() {
+    // Python's Ctrl-C: seen only when asked on the calling thread. The flow asks while the
+    // gateway holds the payment (4 s here) and while it polls; `true` cancels it.
+    let sb = sandbox(0.05);
+    let mut c = ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config");
+    c.micropay_timeout = Duration::from_secs(30);
+    let client = Client::new(c).expect("client");
+    let caller = std::thread::current().id();
+    let asked = Arc::new(Mutex::new((0u32, true)));
+    let seen = asked.clone();
+    let started = Instant::now();
+    let ctl = sosopay::FlowControl {
+        cancel: Some(sosopay::CancelToken::new()),
+        observer: None,
+        interrupt: Some(Arc::new(move || {
+            let mut s = seen.lock().expect("lock");
+            s.0 += 1;
+            s.1 &= std::thread::current().id() == caller;
+            started.elapsed() > Duration::from_millis(600)
+        })),
+    };
+    let out = client
+        .micropay_and_wait_with(
+            &request("INT-1", "130000000000004000"),
+            &opts(20_000, 30_000),
+            &ctl,
+        )
+        .expect("flow");
+    let took = started.elapsed();
+    assert_eq!(out.status, OutcomeStatus::Cancelled, "{out:?}");
+    assert!(
+        took < Duration::from_millis(3500),
+        "stopped before the hold ended: {took:?}"
+    );
+    assert_eq!(
+        sb.order("INT-1").and_then(|o| o.state.map(u64::from)),
+        Some(2),
+        "the order is reversed in the ledger"
+    );
+    let (times, on_caller) = *asked.lock().expect("lock");
+    assert!(times >= 5, "asked while waiting: {times}");
+    assert!(on_caller, "asked on the calling thread only");
+    assert!(ctl
+        .cancel
+        .as_ref()
+        .is_some_and(sosopay::CancelToken::is_cancelled));
+}
+
+#[test]
 fn cancelling_a_wait_stops_waiting() {
     let sb = sandbox(0.05);
     let client =
@@ -295,6 +345,7 @@ fn cancelling_a_wait_stops_waiting() {
     let ctl = sosopay::FlowControl {
         cancel: Some(token.clone()),
         observer: None,
+        interrupt: None,
     };
     let t = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(300));
@@ -346,6 +397,7 @@ fn a_flow_cancelled_before_it_starts_sends_nothing() {
     let ctl = sosopay::FlowControl {
         cancel: Some(token),
         observer: None,
+        interrupt: None,
     };
     let out = client
         .micropay_and_wait_with(&request("PRE-1", PAY_NOW), &opts(3000, 6000), &ctl)

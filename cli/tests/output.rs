@@ -464,3 +464,59 @@ fn a_closed_stdout_is_quiet() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_held_till_payment_reverses_it_and_prints_the_outcome() {
+    // At time scale 0.05 the gateway holds an unconfirmed micropay for 4 s.
+    let sb = Sandbox::start(SandboxConfig {
+        time_scale: 0.05,
+        ..SandboxConfig::default()
+    })
+    .expect("start sandbox");
+    let base = sb.base_url();
+    let args = [
+        "micropay",
+        "--charge-code",
+        "CLI-INT-1",
+        "--amount",
+        "1.00",
+        "--dynamic-id",
+        "130000000000004000",
+        "--subject",
+        "held",
+        "--wait",
+        "--oper-id",
+        "o",
+        "--dev-id",
+        "d",
+    ];
+    let started = std::time::Instant::now();
+    let child = command(&args, Some(&base))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sosopay");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("wait");
+    let took = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "not paid\n{stdout}\n{stderr}");
+    assert!(stdout.starts_with("Cancelled"), "{stdout}\n{stderr}");
+    assert!(stderr.contains("cancelling the payment"), "{stderr}");
+    assert!(
+        took < std::time::Duration::from_secs(3),
+        "before the hold ended: {took:?}"
+    );
+    assert_eq!(
+        sb.order("CLI-INT-1").and_then(|o| o.state.map(u64::from)),
+        Some(2),
+        "reversed, not abandoned"
+    );
+}

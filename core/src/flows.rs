@@ -252,13 +252,25 @@ impl FlowEvent {
 /// Receives a flow's [`FlowEvent`]s, on the flow's own thread. Keep it quick.
 pub type FlowObserver = Arc<dyn Fn(&FlowEvent) + Send + Sync>;
 
-/// Cancellation and progress for one flow run (both optional).
+/// Asked by a waiting flow, on the flow's own thread, about every 50 ms: `true` cancels the
+/// flow as its [`CancelToken`] would. For a runtime whose interrupts can only be seen on the
+/// calling thread (Python runs signal handlers, `KeyboardInterrupt`, only on its main thread,
+/// and only when asked while a call runs).
+pub type FlowInterrupt = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// How often a waiting flow asks its [`FlowInterrupt`].
+const INTERRUPT_EVERY: Duration = Duration::from_millis(50);
+
+/// Cancellation and progress for one flow run (all optional).
 #[derive(Clone, Default)]
 pub struct FlowControl {
     /// Stops the flow early (see [`CancelToken`]).
     pub cancel: Option<CancelToken>,
     /// Sees every [`FlowEvent`].
     pub observer: Option<FlowObserver>,
+    /// Asked while the flow waits; `true` cancels `cancel` (which it needs: without a token
+    /// it is never asked).
+    pub interrupt: Option<FlowInterrupt>,
 }
 
 impl std::fmt::Debug for FlowControl {
@@ -266,6 +278,7 @@ impl std::fmt::Debug for FlowControl {
         f.debug_struct("FlowControl")
             .field("cancel", &self.cancel)
             .field("observer", &self.observer.as_ref().map(|_| "<observer>"))
+            .field("interrupt", &self.interrupt.as_ref().map(|_| "<interrupt>"))
             .finish()
     }
 }
@@ -277,8 +290,33 @@ impl FlowControl {
         }
     }
 
+    /// Whether the flow was asked to stop: its token, or (cancelling the token) its interrupt.
     fn cancelled(&self) -> bool {
-        self.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
+        let Some(token) = &self.cancel else {
+            return false;
+        };
+        if !token.is_cancelled() && self.interrupt.as_ref().is_some_and(|i| i()) {
+            token.cancel();
+        }
+        token.is_cancelled()
+    }
+
+    /// Sleeps up to `d`, waking early when cancelled (true); with an interrupt, asking it
+    /// every [`INTERRUPT_EVERY`].
+    fn sleep(&self, token: &CancelToken, d: Duration) -> bool {
+        if self.interrupt.is_none() {
+            return token.sleep(d);
+        }
+        let until = Instant::now() + d;
+        loop {
+            let now = Instant::now();
+            if now >= until {
+                return self.cancelled();
+            }
+            if token.sleep((until - now).min(INTERRUPT_EVERY)) || self.cancelled() {
+                return true;
+            }
+        }
     }
 }
 
@@ -731,7 +769,7 @@ impl Flow<'_> {
         if wake > now {
             match (&self.ctl.cancel, interruptible) {
                 (Some(token), true) => {
-                    token.sleep(wake - now);
+                    self.ctl.sleep(token, wake - now);
                 }
                 _ => std::thread::sleep(wake - now),
             }
@@ -979,9 +1017,9 @@ impl Client {
         limit: Instant,
         ctl: &FlowControl,
     ) -> Result<OrderReply> {
-        let Some(token) = &ctl.cancel else {
+        if ctl.cancel.is_none() {
             return self.micropay_call(req, timeout, Some(limit), true);
-        };
+        }
         let (tx, rx) = std::sync::mpsc::channel();
         let client = self.clone();
         let req = req.clone();
@@ -991,7 +1029,7 @@ impl Client {
         loop {
             match rx.recv_timeout(Duration::from_millis(20)) {
                 Ok(r) => return r,
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if token.is_cancelled() => {
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if ctl.cancelled() => {
                     return Err(Error::Timeout {
                         operation: "preOrder".into(),
                         after_ms: 0,

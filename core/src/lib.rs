@@ -43,8 +43,8 @@ pub use enums::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, Ser
 pub use envelope::{Envelope, MerchantKey, Signature};
 pub use error::{Error, Result};
 pub use flows::{
-    AwaitedOrder, CancelToken, FlowControl, FlowEvent, FlowObserver, OutcomeStatus, PaymentOutcome,
-    WaitOptions,
+    AwaitedOrder, CancelToken, FlowControl, FlowEvent, FlowInterrupt, FlowObserver, OutcomeStatus,
+    PaymentOutcome, WaitOptions,
 };
 pub use money::Amount;
 pub use notify::{

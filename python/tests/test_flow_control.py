@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
+import signal
 import threading
 import time
 from typing import Any, Callable, Dict, List, Optional
@@ -291,3 +293,51 @@ def test_cancelling_a_wait_leaves_the_order(sandbox: Sandbox, code: str) -> None
     assert asyncio.run(main()) < 1.0
     c.close()
     assert _ledger_state(sandbox, code) == 0, "still awaiting payment"
+
+
+class _Interrupt(BaseException):
+    """What a signal handler raises here (as Ctrl-C's raises ``KeyboardInterrupt``, which would
+    end the pytest session should it escape)."""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="no SIGUSR1 on this platform")
+def test_ctrl_c_during_a_held_payment_reverses_it_and_raises_at_once(
+    hold_sandbox: Sandbox, code: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On the main thread a signal handler's exception (Ctrl-C's ``KeyboardInterrupt``) used to
+    wait until the flow ended by itself (the whole 80 s hold and more); it now cancels the flow
+    as a token does (the order is reversed) and is raised as soon as that is done."""
+    assert threading.current_thread() is threading.main_thread()
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Interrupt()
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+    try:
+        c = _sync_client(hold_sandbox)
+        kinds: List[str] = []
+        threading.Timer(0.4, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+        started = time.monotonic()
+        with caplog.at_level(logging.INFO, logger="sosopay"), pytest.raises(_Interrupt):
+            c.micropay_and_wait(**_held(code), on_progress=lambda e: kinds.append(e.kind))
+        took = time.monotonic() - started
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert took < GATEWAY_HOLD * HOLD_TIME_SCALE / 2, took
+    assert _ledger_state(hold_sandbox, code) == 2, "reversed, not abandoned"
+    assert "cancelling" in kinds and kinds[-1] == "done"
+    assert any(code in r.getMessage() and "cancelled" in r.getMessage() for r in caplog.records), caplog.text
+
+    # wait_for_payment just stops waiting (the QR order is left as it is).
+    qr = f"{code}-QR"
+    c.create_qr_order(charge_code=qr, amount="1.00", channel=sosopay.Channel.WECHAT, pay_subject="q")
+    previous = signal.signal(signal.SIGUSR1, handler)
+    try:
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+        started = time.monotonic()
+        with pytest.raises(_Interrupt):
+            c.wait_for_payment(charge_code=qr, amount="1.00", deadline=30, poll_interval=0.05)
+        assert time.monotonic() - started < 2.0
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert _ledger_state(hold_sandbox, qr) == 0

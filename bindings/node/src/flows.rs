@@ -117,6 +117,7 @@ pub fn control(cancel: Option<&CancelToken>, on_progress: Option<ProgressFn>) ->
     FlowControl {
         cancel: cancel.map(|t| t.inner.clone()),
         observer,
+        interrupt: None,
     }
 }
 

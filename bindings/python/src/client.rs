@@ -140,8 +140,9 @@ impl PyClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let r = requests::micropay_request(&Args(req))?;
         let opts = requests::wait_options(&Args(wait))?;
-        let ctl = flows::control(cancel, on_progress);
-        self.run(req.py(), move |c| c.micropay_and_wait_with(&r, &opts, &ctl))
+        let (ctl, interrupted) = flows::control(req.py(), cancel, on_progress)?;
+        let out = self.run(req.py(), move |c| c.micropay_and_wait_with(&r, &opts, &ctl));
+        interrupted.finish(req.py(), out)
     }
 
     #[pyo3(signature = (order, wait, cancel = None, on_progress = None))]
@@ -156,9 +157,10 @@ impl PyClient {
         let mut order = AwaitedOrder::new(a.text("charge_code")?);
         order.amount = a.opt_amount("amount")?;
         let opts = requests::wait_options(&Args(wait))?;
-        let ctl = flows::control(cancel, on_progress);
-        self.run(wait.py(), move |c| {
+        let (ctl, interrupted) = flows::control(wait.py(), cancel, on_progress)?;
+        let out = self.run(wait.py(), move |c| {
             c.wait_for_payment_with(order, &opts, &ctl)
-        })
+        });
+        interrupted.finish(wait.py(), out)
     }
 }

@@ -1,11 +1,12 @@
 //! Cancellation and progress of the flows: `sosopay.CancelToken` (a core `CancelToken`) and
 //! the progress callback (a core `FlowObserver` that calls back into Python with the GIL).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sosopay::{CancelToken, FlowControl, FlowEvent, FlowObserver};
+use sosopay::{CancelToken, FlowControl, FlowEvent, FlowInterrupt, FlowObserver};
 
 /// Stops a running `micropay_and_wait` / `wait_for_payment` from another thread (the cashier's
 /// cancel button). The till flow then takes the deadline's safe path at once (prove the order
@@ -51,7 +52,9 @@ impl PyCancelToken {
 /// A core observer calling `callback(dict)` with the GIL, on the flow's thread. An exception
 /// the callback raises goes to `sys.unraisablehook` (the Python layer already logs and drops
 /// ordinary exceptions): it never fails the payment, and nothing panics across the boundary.
-fn observer(callback: Py<PyAny>) -> FlowObserver {
+/// A `KeyboardInterrupt` (or another exception a signal handler raised there, which is not an
+/// `Exception`) is an interrupt instead: kept, and the flow cancelled.
+fn observer(callback: Py<PyAny>, interrupted: Interrupted) -> FlowObserver {
     Arc::new(move |e: &FlowEvent| {
         // Not at all while the interpreter shuts down.
         let _ = Python::try_attach(|py| {
@@ -60,22 +63,122 @@ fn observer(callback: Py<PyAny>) -> FlowObserver {
                 Ok(())
             };
             if let Err(err) = call() {
-                err.write_unraisable(py, None);
+                if err.is_instance_of::<PyException>(py) {
+                    err.write_unraisable(py, None);
+                } else {
+                    interrupted.keep(err);
+                }
             }
         });
     })
 }
 
+/// An interrupt of a flow running on Python's main thread: the exception a signal handler
+/// raised meanwhile (`KeyboardInterrupt` for Ctrl-C), kept to be raised once the flow has
+/// ended. Python runs signal handlers only on the main thread, and only when asked while a
+/// native call runs: the flow asks about every 50 ms while it waits (`FlowControl::interrupt`),
+/// and an interrupt cancels it as its token would (the order proven ours is reversed), so
+/// Ctrl-C neither waits out the gateway's 80 s hold nor abandons a payment half-way.
+#[derive(Clone, Default)]
+pub struct Interrupted {
+    err: Arc<Mutex<Option<PyErr>>>,
+    token: Option<CancelToken>,
+}
+
+impl Interrupted {
+    /// Keeps the first interrupt and cancels the flow.
+    fn keep(&self, e: PyErr) {
+        let mut slot = self.err.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert(e);
+        if let Some(t) = &self.token {
+            t.cancel();
+        }
+    }
+
+    /// The flow's result, or the interrupt that cancelled it (the outcome then logged on the
+    /// `sosopay` logger, as `AsyncClient` does for a cancelled task).
+    pub fn finish<'py>(
+        &self,
+        py: Python<'py>,
+        out: PyResult<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let Some(err) = self.err.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+            return out;
+        };
+        if let Ok(d) = &out {
+            let field = |k: &str| {
+                d.get_item(k)
+                    .map_or_else(|_| "?".to_owned(), |v| v.to_string())
+            };
+            let status = field("status");
+            let level = if matches!(status.as_str(), "cancelled" | "failed") {
+                20
+            } else {
+                30
+            };
+            let logged = py
+                .import("logging")
+                .and_then(|l| l.call_method1("getLogger", ("sosopay",)))
+                .and_then(|l| {
+                    l.call_method1(
+                        "log",
+                        (
+                            level,
+                            "sosopay: interrupted (%s) during the flow of %s; the flow ended %s (%s)",
+                            err.get_type(py).name()?,
+                            field("charge_code"),
+                            status,
+                            field("reason"),
+                        ),
+                    )
+                });
+            if let Err(e) = logged {
+                e.write_unraisable(py, None);
+            }
+        }
+        Err(err)
+    }
+}
+
 /// The flow control of one call: the caller's token (if any) and the progress callback (if
-/// any).
+/// any); on the main thread, interrupts too (with a token of the call's own if the caller gave
+/// none). What the flow returns goes through [`Interrupted::finish`].
 pub fn control(
+    py: Python<'_>,
     cancel: Option<&Bound<'_, PyCancelToken>>,
     on_progress: Option<Py<PyAny>>,
-) -> FlowControl {
-    FlowControl {
-        cancel: cancel.map(|t| t.get().inner.clone()),
-        observer: on_progress.map(observer),
-    }
+) -> PyResult<(FlowControl, Interrupted)> {
+    let threading = py.import("threading")?;
+    let main = threading
+        .call_method0("current_thread")?
+        .is(&threading.call_method0("main_thread")?);
+    let token = cancel
+        .map(|t| t.get().inner.clone())
+        .or_else(|| main.then(CancelToken::new));
+    let interrupted = Interrupted {
+        err: Arc::default(),
+        token: token.clone(),
+    };
+    let interrupt = main.then(|| {
+        let i = interrupted.clone();
+        let f: FlowInterrupt = Arc::new(move || {
+            Python::try_attach(|py| match py.check_signals() {
+                Ok(()) => false,
+                Err(e) => {
+                    i.keep(e);
+                    true
+                }
+            })
+            .unwrap_or(false)
+        });
+        f
+    });
+    let ctl = FlowControl {
+        cancel: token,
+        observer: on_progress.map(|cb| observer(cb, interrupted.clone())),
+        interrupt,
+    };
+    Ok((ctl, interrupted))
 }
 
 // --- generated from core/src/flows.rs (scripts/gen-foreign.py)

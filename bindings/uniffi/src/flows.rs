@@ -135,6 +135,7 @@ pub(crate) fn control(
             });
             o
         }),
+        interrupt: None,
     }
 }
 
