@@ -890,6 +890,16 @@ class NodeRequests(UniffiRequests):
             out.append(f"impl {js_name} {{\n")
             for ctor_name, fn, omit, extra in [(ctor, "into_core", (), [])] + self.extra_ctors.get(record, []):
                 out.append(self.conversion(record, ctor_name, fn, required, cv, conv, types, omit, extra))
+            money = [n for _, n, ty in fields if (inner(ty, "Option") or ty) == "Amount"]
+            if money and record != "Goods":  # an item's errors are named within goods[i]
+                given = ", ".join(f'("{n}", self.{n}_fen.is_some())' for n in money)
+                out.append("\n    /// The money fields given in integer fen (by their core names): an error about one\n"
+                           "    /// names it as given (`amountFen`).\n"
+                           "    pub(crate) fn in_fen(&self) -> Vec<&'static str> {\n"
+                           f"        [{given}]\n"
+                           "            .into_iter()\n"
+                           "            .filter_map(|(field, fen)| fen.then_some(field))\n"
+                           "            .collect()\n    }\n")
             out.append("}\n")
         return "".join(out)
 
@@ -2148,6 +2158,7 @@ class Operations:
 
     def node_rs(self) -> str:
         out = []
+        models = parse()
         for method, record, ctor, reply in self.ops:
             into = dict((c, fn) for c, fn, _, _ in NodeRequests.extra_ctors.get(record, [])).get(ctor, "into_core")
             doc = self.doc(method)
@@ -2163,7 +2174,13 @@ class Operations:
                         f"            CodeOr::Request(r) => r.{into}(),\n        }}")
             else:
                 conv = f"request.{into}()"
-            out.append(f"        let job = {conv}.map(|r| async move {{ c.{method}_async(&r).await.map({reply}::from) }});\n"
+            _, fields = models[record]
+            if any((inner(ty, "Option") or ty) == "Amount" for _, _, ty in fields) and not code:
+                out.append("        let fen = request.in_fen();\n")
+                call = (f"c.{method}_async(&r).await.map({reply}::from).map_err(|e| e.as_given_in_fen(|f| fen.contains(&f)))")
+            else:
+                call = f"c.{method}_async(&r).await.map({reply}::from)"
+            out.append(f"        let job = {conv}.map(|r| async move {{ {call} }});\n"
                        "        promise(env, job)\n    }\n\n")
         return "".join(out)
 
@@ -2173,7 +2190,7 @@ class Operations:
             reader = snake(record) + ("" if ctor in ("new", "by_charge_code") else f"_{ctor}")
             out.append(f"    fn {method}<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {{\n"
                        f"        let r = requests::{reader}(&Args(req))?;\n"
-                       f"        self.run(req.py(), move |c| c.{method}(&r))\n    }}\n\n")
+                       f"        self.run(req, move |c| c.{method}(&r))\n    }}\n\n")
         return "".join(out)
 
     def targets(self, outputs: List[Tuple[Path, str]]) -> List[Tuple[Path, str]]:

@@ -193,6 +193,19 @@ impl Error {
         }
     }
 
+    /// Names a validation error's money field as the caller gave it, in runtimes that take an
+    /// amount either in yuan (`amount`) or in integer fen (`amount_fen`): the error names
+    /// `{field}_fen` when `given_in_fen(field)`; other errors pass unchanged.
+    pub fn as_given_in_fen(self, given_in_fen: impl Fn(&str) -> bool) -> Self {
+        match self {
+            Error::Validation { field, reason } if given_in_fen(&field) => Error::Validation {
+                field: format!("{field}_fen"),
+                reason,
+            },
+            other => other,
+        }
+    }
+
     /// Names the field of a validation error as a part of `at` (`price` → `goods[1].price`,
     /// for an item of a list); other errors pass unchanged.
     pub fn within(self, at: &str) -> Self {
@@ -421,6 +434,25 @@ mod tests {
         );
         // Too short to guess from a prefix.
         assert!(!reason("amt").contains("did you mean"));
+    }
+
+    #[test]
+    fn a_money_field_given_in_fen_is_named_as_given() {
+        let zero = || Error::validation("refund_amount", "must be more than zero");
+        let fen = |f: &str| f == "refund_amount";
+        match zero().as_given_in_fen(fen) {
+            Error::Validation { field, .. } => assert_eq!(field, "refund_amount_fen"),
+            other => panic!("{other:?}"),
+        }
+        match zero().as_given_in_fen(|_| false) {
+            Error::Validation { field, .. } => assert_eq!(field, "refund_amount"),
+            other => panic!("{other:?}"),
+        }
+        let other = Error::Signature { reason: "x".into() };
+        assert!(matches!(
+            other.as_given_in_fen(fen),
+            Error::Signature { .. }
+        ));
     }
 
     #[test]

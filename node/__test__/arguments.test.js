@@ -89,3 +89,19 @@ test('positional arguments', async () => {
   await refused(() => sosopay.parseNotification({ key: KEY, query: 'q', body: 5 }), 'body', /expected a string or a Buffer/)
   await refused(() => new MemoryIdempotencyStore().begin(3), 'id', /got the number 3/)
 })
+
+test('a zero amount names the property as given (amount or amountFen)', async () => {
+  const c = new Client(base)
+  const { amount, ...noAmount } = sale
+  assert.equal(amount, '1.00')
+  const refund = { chargeCode: 'A-1', outRefundNo: 'R-1', refundSubject: 'r' }
+  const order = { chargeCode: 'A-1', paySubject: 'Tea', channel: '2' }
+  await refused(() => c.micropay({ ...noAmount, amountFen: 0 }), 'amountFen', /more than zero/)
+  await refused(() => c.micropay({ ...noAmount, amount: '0.00' }), 'amount', /more than zero/)
+  await refused(() => c.createQrOrder({ ...order, amountFen: 0n }), 'amountFen', /more than zero/)
+  await refused(() => c.refund({ ...refund, refundAmountFen: 0 }), 'refundAmountFen', /more than zero/)
+  await refused(() => c.refund({ ...refund, refundAmount: '0' }), 'refundAmount', /more than zero/)
+  await refused(() => c.micropayAndWait({ ...noAmount, amountFen: 0 }), 'amountFen', /more than zero/)
+  await refused(() => c.waitForPayment({ chargeCode: 'A-1', amountFen: 0 }), 'amountFen', /more than zero/)
+  await refused(() => c.waitForPayment({ chargeCode: 'A-1', amount: '0' }), 'amount', /more than zero/)
+})

@@ -245,3 +245,27 @@ def test_async_client_takes_the_new_flow_options() -> None:
         assert e2.value.field == "gateway_hold"
 
     asyncio.run(main())
+
+
+def test_a_zero_amount_names_the_argument_as_given() -> None:
+    """Yuan or fen: the error names what the caller wrote (it named ``amount`` for
+    ``amount_fen=0``); nothing is sent either way."""
+    c = offline_client(default_oper_id="o", default_dev_id="d")
+    pay = {k: v for k, v in PAY.items() if k != "amount"}
+    order = {k: v for k, v in ORDER.items() if k != "amount"}
+    refund = dict(charge_code="C-1", out_refund_no="R-1", refund_subject="r")
+    cases: List[Tuple[Callable[..., Any], Dict[str, Any], str]] = [
+        (c.micropay, dict(pay, amount_fen=0), "amount_fen"),
+        (c.micropay, dict(pay, amount="0.00"), "amount"),
+        (c.create_qr_order, dict(order, amount_fen=0, channel="2"), "amount_fen"),
+        (c.refund, dict(refund, refund_amount_fen=0), "refund_amount_fen"),
+        (c.refund, dict(refund, refund_amount="0"), "refund_amount"),
+        (c.micropay_and_wait, dict(pay, amount_fen=0), "amount_fen"),
+        (c.wait_for_payment, dict(charge_code="C-1", amount_fen=0), "amount_fen"),
+        (c.wait_for_payment, dict(charge_code="C-1", amount="0"), "amount"),
+    ]
+    for call, kwargs, field in cases:
+        with pytest.raises(sosopay.ValidationError) as e:
+            call(**kwargs)
+        assert e.value.field == field, (call.__name__, kwargs, e.value)
+        assert f"invalid {field}:" in str(e.value), e.value

@@ -175,9 +175,13 @@ impl Client {
     #[napi(ts_return_type = "Promise<OrderReply>")]
     pub fn micropay<'e>(&self, env: &'e Env, request: MicropayRequest) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
-        let job = request
-            .into_core()
-            .map(|r| async move { c.micropay_async(&r).await.map(OrderReply::from) });
+        let fen = request.in_fen();
+        let job = request.into_core().map(|r| async move {
+            c.micropay_async(&r)
+                .await
+                .map(OrderReply::from)
+                .map_err(|e| e.as_given_in_fen(|f| fen.contains(&f)))
+        });
         promise(env, job)
     }
 
@@ -189,9 +193,13 @@ impl Client {
         request: OrderRequest,
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
-        let job = request
-            .into_core()
-            .map(|r| async move { c.create_qr_order_async(&r).await.map(OrderReply::from) });
+        let fen = request.in_fen();
+        let job = request.into_core().map(|r| async move {
+            c.create_qr_order_async(&r)
+                .await
+                .map(OrderReply::from)
+                .map_err(|e| e.as_given_in_fen(|f| fen.contains(&f)))
+        });
         promise(env, job)
     }
 
@@ -204,9 +212,13 @@ impl Client {
         request: OrderRequest,
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
-        let job = request
-            .into_jsapi_core()
-            .map(|r| async move { c.create_jsapi_order_async(&r).await.map(OrderReply::from) });
+        let fen = request.in_fen();
+        let job = request.into_jsapi_core().map(|r| async move {
+            c.create_jsapi_order_async(&r)
+                .await
+                .map(OrderReply::from)
+                .map_err(|e| e.as_given_in_fen(|f| fen.contains(&f)))
+        });
         promise(env, job)
     }
 
@@ -232,9 +244,13 @@ impl Client {
     #[napi(ts_return_type = "Promise<RefundReply>")]
     pub fn refund<'e>(&self, env: &'e Env, request: RefundRequest) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
-        let job = request
-            .into_core()
-            .map(|r| async move { c.refund_async(&r).await.map(RefundReply::from) });
+        let fen = request.in_fen();
+        let job = request.into_core().map(|r| async move {
+            c.refund_async(&r)
+                .await
+                .map(RefundReply::from)
+                .map_err(|e| e.as_given_in_fen(|f| fen.contains(&f)))
+        });
         promise(env, job)
     }
 
@@ -289,6 +305,7 @@ impl Client {
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let ctl = flows::control(cancel, take_progress(&mut options));
+        let fen = request.in_fen();
         let job = request.into_core().and_then(|r| {
             let opts = wait_in(options)?;
             Ok(move || {
@@ -300,6 +317,7 @@ impl Client {
                     return Err(flows::aborted());
                 }
                 c.micropay_and_wait_with(&r, &opts, &ctl)
+                    .map_err(|e| e.as_given_in_fen(|f| fen.contains(&f)))
                     .napi()
                     .and_then(|o| Json::new(&PaymentOutcome::from(o)))
             })
@@ -322,9 +340,12 @@ impl Client {
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
         let ctl = flows::control(cancel, take_progress(&mut options));
-        let order = match order {
-            CodeOr::Code(code) => Ok(sosopay::AwaitedOrder::new(code)),
-            CodeOr::Request(r) => r.into_core(),
+        let (order, fen) = match order {
+            CodeOr::Code(code) => (Ok(sosopay::AwaitedOrder::new(code)), Vec::new()),
+            CodeOr::Request(r) => {
+                let fen = r.in_fen();
+                (r.into_core(), fen)
+            }
         };
         let job = order.and_then(|order| {
             let opts = wait_in(options)?;
@@ -337,6 +358,7 @@ impl Client {
                     return Err(flows::aborted());
                 }
                 c.wait_for_payment_with(order, &opts, &ctl)
+                    .map_err(|e| e.as_given_in_fen(|f| fen.contains(&f)))
                     .napi()
                     .and_then(|o| Json::new(&PaymentOutcome::from(o)))
             })

@@ -151,6 +151,15 @@ impl MicropayRequest {
             ..base
         })
     }
+
+    /// The money fields given in integer fen (by their core names): an error about one
+    /// names it as given (`amountFen`).
+    pub(crate) fn in_fen(&self) -> Vec<&'static str> {
+        [("amount", self.amount_fen.is_some())]
+            .into_iter()
+            .filter_map(|(field, fen)| fen.then_some(field))
+            .collect()
+    }
 }
 
 /// A QR (主扫, §3) or WeChat JSAPI (公众号, §4) order: `order`.
@@ -270,6 +279,15 @@ impl OrderRequest {
             ..base
         })
     }
+
+    /// The money fields given in integer fen (by their core names): an error about one
+    /// names it as given (`amountFen`).
+    pub(crate) fn in_fen(&self) -> Vec<&'static str> {
+        [("amount", self.amount_fen.is_some())]
+            .into_iter()
+            .filter_map(|(field, fen)| fen.then_some(field))
+            .collect()
+    }
 }
 
 /// A refund (§6).
@@ -334,6 +352,15 @@ impl RefundRequest {
             dev_id: r.dev_id.unwrap_or_default(),
             ..base
         })
+    }
+
+    /// The money fields given in integer fen (by their core names): an error about one
+    /// names it as given (`amountFen`).
+    pub(crate) fn in_fen(&self) -> Vec<&'static str> {
+        [("refund_amount", self.refund_amount_fen.is_some())]
+            .into_iter()
+            .filter_map(|(field, fen)| fen.then_some(field))
+            .collect()
     }
 }
 
@@ -465,5 +492,14 @@ impl AwaitedOrder {
             amount: opt_amount(&r.amount, &r.amount_fen, "amount", "amountFen")?,
             ..base
         })
+    }
+
+    /// The money fields given in integer fen (by their core names): an error about one
+    /// names it as given (`amountFen`).
+    pub(crate) fn in_fen(&self) -> Vec<&'static str> {
+        [("amount", self.amount_fen.is_some())]
+            .into_iter()
+            .filter_map(|(field, fen)| fen.then_some(field))
+            .collect()
     }
 }

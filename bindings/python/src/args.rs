@@ -25,6 +25,11 @@ impl<'py> Args<'_, 'py> {
         Ok(self.0.get_item(name)?.filter(|v| !v.is_none()))
     }
 
+    /// Whether `name` was given (and not `None`).
+    pub fn given(&self, name: &str) -> bool {
+        self.get(name).is_ok_and(|v| v.is_some())
+    }
+
     /// A required `str`.
     pub fn text(&self, name: &str) -> PyResult<String> {
         self.opt_text(name)?

@@ -21,14 +21,20 @@ pub struct PyClient {
 }
 
 impl PyClient {
-    /// Runs `call` on the core client with the GIL released; the reply as a `dict`.
+    /// Runs `call` on the core client with the GIL released; the reply as a `dict`. `args`: the
+    /// call's arguments, so that an error about an amount given in fen names it as given
+    /// (`amount_fen`).
     fn run<'py, R: serde::Serialize + Send>(
         &self,
-        py: Python<'py>,
+        args: &Bound<'py, PyDict>,
         call: impl FnOnce(&Client) -> sosopay::Result<R> + Send,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let py = args.py();
         let client = self.inner.clone();
-        let reply = py.detach(move || call(&client)).or_py(py)?;
+        let reply = py
+            .detach(move || call(&client))
+            .map_err(|e| e.as_given_in_fen(|field| Args(args).given(&format!("{field}_fen"))))
+            .or_py(py)?;
         to_py_dict(py, &reply)
     }
 }
@@ -94,37 +100,37 @@ impl PyClient {
     // --- generated from core/src/client.rs (scripts/gen-foreign.py, Operations)
     fn micropay<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
         let r = requests::micropay_request(&Args(req))?;
-        self.run(req.py(), move |c| c.micropay(&r))
+        self.run(req, move |c| c.micropay(&r))
     }
 
     fn create_qr_order<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
         let r = requests::order_request(&Args(req))?;
-        self.run(req.py(), move |c| c.create_qr_order(&r))
+        self.run(req, move |c| c.create_qr_order(&r))
     }
 
     fn create_jsapi_order<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
         let r = requests::order_request_jsapi(&Args(req))?;
-        self.run(req.py(), move |c| c.create_jsapi_order(&r))
+        self.run(req, move |c| c.create_jsapi_order(&r))
     }
 
     fn query<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
         let r = requests::query_request(&Args(req))?;
-        self.run(req.py(), move |c| c.query(&r))
+        self.run(req, move |c| c.query(&r))
     }
 
     fn refund<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
         let r = requests::refund_request(&Args(req))?;
-        self.run(req.py(), move |c| c.refund(&r))
+        self.run(req, move |c| c.refund(&r))
     }
 
     fn cancel<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
         let r = requests::cancel_request(&Args(req))?;
-        self.run(req.py(), move |c| c.cancel(&r))
+        self.run(req, move |c| c.cancel(&r))
     }
 
     fn flow_recharge<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
         let r = requests::flow_recharge_request(&Args(req))?;
-        self.run(req.py(), move |c| c.flow_recharge(&r))
+        self.run(req, move |c| c.flow_recharge(&r))
     }
 
     // --- end of generated
@@ -141,7 +147,7 @@ impl PyClient {
         let r = requests::micropay_request(&Args(req))?;
         let opts = requests::wait_options(&Args(wait))?;
         let (ctl, interrupted) = flows::control(req.py(), cancel, on_progress)?;
-        let out = self.run(req.py(), move |c| c.micropay_and_wait_with(&r, &opts, &ctl));
+        let out = self.run(req, move |c| c.micropay_and_wait_with(&r, &opts, &ctl));
         interrupted.finish(req.py(), out)
     }
 
@@ -158,9 +164,7 @@ impl PyClient {
         order.amount = a.opt_amount("amount")?;
         let opts = requests::wait_options(&Args(wait))?;
         let (ctl, interrupted) = flows::control(wait.py(), cancel, on_progress)?;
-        let out = self.run(wait.py(), move |c| {
-            c.wait_for_payment_with(order, &opts, &ctl)
-        });
+        let out = self.run(a.0, move |c| c.wait_for_payment_with(order, &opts, &ctl));
         interrupted.finish(wait.py(), out)
     }
 }
