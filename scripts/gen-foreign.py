@@ -1156,7 +1156,7 @@ class PythonRequests:
                 out += [f"            {k},\n" for k in kwargs]
                 out.append("        )\n\n")
                 continue
-            out.append(f"        return {reply}._from_native(\n            self._native.{method}(\n")
+            out.append(f"        return {reply}._from_native(\n            _blocking(\n                self._native.{method},\n")
             out.append("                {\n" + "".join(f"                    {i},\n" for i in items) + "                },\n")
             if method in FLOWS:
                 out.append("                {\n" + "".join(f"                    {i},\n" for i in wait) + "                },\n")

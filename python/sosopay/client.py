@@ -6,6 +6,8 @@ the replies in typed dataclasses.
 
 from __future__ import annotations
 
+import importlib
+import sys
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence, TypeVar, Union
 
 from . import _native
@@ -46,6 +48,20 @@ DEFAULT_MAX_WORKERS = 64
 
 #: A progress callback of ``micropay_and_wait`` / ``wait_for_payment``.
 ProgressCallback = Callable[[FlowEvent], None]
+
+
+def _blocking(fn: Callable[..., _T], *args: Any) -> _T:
+    """``fn(*args)``: a native call that blocks until the gateway answers (the GIL released).
+
+    Under gevent's monkey-patching (gunicorn ``-k gevent``) such a call would stop every
+    greenlet of the process while it waits (a held micropay: up to 80 s), since gevent cannot
+    switch away from native code. It then runs on gevent's pool of real threads instead, and
+    only the calling greenlet waits."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("socket"):
+        hub = importlib.import_module("gevent").get_hub()
+        return hub.threadpool.apply(fn, args)  # type: ignore[no-any-return]
+    return fn(*args)
 
 
 def _query_code(code: Optional[str], charge_code: Optional[str]) -> str:
@@ -192,7 +208,8 @@ class Client:
         The gateway may hold the request up to 80 s while the customer confirms. A lost reply
         raises an error with ``outcome_unknown``; prefer :meth:`micropay_and_wait` at a till."""
         return OrderReply._from_native(
-            self._native.micropay(
+            _blocking(
+                self._native.micropay,
                 {
                     "charge_code": charge_code,
                     "dynamic_id": dynamic_id,
@@ -235,7 +252,8 @@ class Client:
     ) -> OrderReply:
         """A QR order (主扫): render ``reply.bar_code`` as a QR code for the customer to scan."""
         return OrderReply._from_native(
-            self._native.create_qr_order(
+            _blocking(
+                self._native.create_qr_order,
                 {
                     "charge_code": charge_code,
                     "channel": channel,
@@ -278,7 +296,8 @@ class Client:
     ) -> OrderReply:
         """A WeChat JSAPI (公众号) order: hand ``reply.jsapi.to_wechat()`` to ``WeixinJSBridge``."""
         return OrderReply._from_native(
-            self._native.create_jsapi_order(
+            _blocking(
+                self._native.create_jsapi_order,
                 {
                     "charge_code": charge_code,
                     "pay_subject": pay_subject,
@@ -308,7 +327,8 @@ class Client:
     ) -> QueryReply:
         """Query an order by ``code`` (alias ``charge_code``); ``ser_type`` says what the code is."""
         return QueryReply._from_native(
-            self._native.query(
+            _blocking(
+                self._native.query,
                 {
                     "code": _query_code(code, charge_code),
                     "ser_type": ser_type,
@@ -330,7 +350,8 @@ class Client:
     ) -> RefundReply:
         """Refund (part of) a paid order; reuse ``out_refund_no`` to retry safely."""
         return RefundReply._from_native(
-            self._native.refund(
+            _blocking(
+                self._native.refund,
                 {
                     "refund_subject": refund_subject,
                     "refund_amount": refund_amount,
@@ -352,7 +373,8 @@ class Client:
     ) -> CancelReply:
         """Cancel (撤单) an order; ``apply=True`` applies to cancel (``opType=ACO``)."""
         return CancelReply._from_native(
-            self._native.cancel(
+            _blocking(
+                self._native.cancel,
                 {
                     "charge_code": charge_code,
                     "apply": apply,
@@ -370,7 +392,8 @@ class Client:
     ) -> FlowRechargeReply:
         """Mobile data top-up (流量充值) of ``flow_val`` MB for ``phone_no``."""
         return FlowRechargeReply._from_native(
-            self._native.flow_recharge(
+            _blocking(
+                self._native.flow_recharge,
                 {
                     "phone_no": phone_no,
                     "flow_val": flow_val,
@@ -427,7 +450,8 @@ class Client:
         raises is logged (logger ``"sosopay"``) and ignored. An ``async def`` callback cannot
         run here (it is logged as an error): :class:`AsyncClient` awaits one."""
         return PaymentOutcome._from_native(
-            self._native.micropay_and_wait(
+            _blocking(
+                self._native.micropay_and_wait,
                 {
                     "charge_code": charge_code,
                     "dynamic_id": dynamic_id,
@@ -486,7 +510,8 @@ class Client:
         (then ``PENDING`` if the order still awaits payment; the order is left as it is).
         ``on_progress``: as in :meth:`micropay_and_wait`."""
         return PaymentOutcome._from_native(
-            self._native.wait_for_payment(
+            _blocking(
+                self._native.wait_for_payment,
                 {
                     "charge_code": charge_code,
                     "amount": amount,
