@@ -13,8 +13,10 @@ every ``done`` record and the next duplicate delivery runs the handler again.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import time
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, Optional, Union
 
 from .._native import _redis_unavailable
 from ._base import _BEGIN_TRIES, _WIRE, DEFAULT_LEASE, DEFAULT_RETENTION, LeasedIdempotencyStore
@@ -71,7 +73,9 @@ class RedisIdempotencyStore(LeasedIdempotencyStore):
             return True
         if not isinstance(e, self._reply_error):
             return False
-        code = getattr(e, "status_code", None)  # redis-py strips the code from the message
+        # redis-py strips the reply's code from the message; 8.x gives it as `status_code`,
+        # earlier versions only by the exception's class (READONLY -> ReadOnlyError).
+        code = getattr(e, "status_code", None) or _reply_codes().get(type(e))
         return _redis_unavailable(f"{code} {e}" if code else str(e))
 
     def key(self, id: str) -> str:
@@ -117,6 +121,20 @@ class RedisIdempotencyStore(LeasedIdempotencyStore):
 
     def __repr__(self) -> str:
         return f"RedisIdempotencyStore(prefix={self.prefix!r}, lease={self.lease}, retention={self.retention})"
+
+
+@functools.lru_cache(maxsize=None)
+def _reply_codes() -> Dict[type, str]:
+    """redis-py's own table of reply codes to the exceptions it raises for them, inverted."""
+    try:
+        parsers = importlib.import_module("redis._parsers.base")  # redis-py 5 and later
+    except ImportError:  # pragma: no cover - redis-py 4
+        parsers = importlib.import_module("redis.connection")
+    out: Dict[type, str] = {}
+    for code, cls in getattr(parsers.BaseParser, "EXCEPTION_CLASSES", {}).items():
+        if isinstance(cls, type):
+            out.setdefault(cls, code)
+    return out
 
 
 def _text(v: Union[bytes, str]) -> str:
