@@ -341,3 +341,37 @@ def test_ctrl_c_during_a_held_payment_reverses_it_and_raises_at_once(
     finally:
         signal.signal(signal.SIGUSR1, previous)
     assert _ledger_state(hold_sandbox, qr) == 0
+
+
+def test_a_till_killed_mid_payment_resumes_it_by_calling_again(hold_sandbox: Sandbox, code: str) -> None:
+    """docs/BEHAVIOUR.md, "After a crash": the same call again settles the first payment (one
+    charge: the gateway answers SERIAL_REPEAT), and another scanned code is a Conflict."""
+    import subprocess
+    import sys
+    import textwrap
+
+    pays_later = "130000000000001050"  # confirms after 50 s: 2.5 s at this time scale
+    args: Dict[str, Any] = dict(charge_code=code, amount="1.00", dynamic_id=pays_later, pay_subject="crash")
+    child = textwrap.dedent(
+        f"""
+        import sosopay
+        c = sosopay.Client(busi_code={BUSI!r}, key={KEY!r}, base_url={hold_sandbox.base_url!r},
+                           default_oper_id="o", default_dev_id="d")
+        c.micropay_and_wait(**{args!r})
+        """
+    )
+    till = subprocess.Popen([sys.executable, "-c", child])
+    deadline = time.monotonic() + 10
+    while _ledger_state(hold_sandbox, code) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    till.kill()  # the till dies while the gateway holds the payment
+    till.wait()
+    assert _ledger_state(hold_sandbox, code) == 0, "awaiting the customer"
+    c = _sync_client(hold_sandbox)
+    other = c.micropay_and_wait(**dict(args, dynamic_id="130730865806264036"))
+    assert other.status is sosopay.OutcomeStatus.CONFLICT, other
+    resumed = c.micropay_and_wait(**args)
+    assert resumed.status is sosopay.OutcomeStatus.PAID, resumed
+    assert _ledger_state(hold_sandbox, code) == 1
+    orders = [o for o in hold_sandbox.admin("GET", "ledger")["orders"] if o["charge_code"] == code]
+    assert len(orders) == 1, "one order, charged once"
