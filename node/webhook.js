@@ -94,6 +94,23 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
     return new NotificationVerifier({ key: options.key, maxAgeSeconds: options.maxAgeSeconds })
   }
 
+  let warnedClusterStore = false
+  /** The store of a webhook: the caller's, or the per-process memory store. In a cluster worker
+   * (`node:cluster`, PM2's cluster mode) that default lets each worker process a notification
+   * the gateway delivered to it: said once per process, as a warning. */
+  function storeOf(options, fallback) {
+    if (options.store) return options.store
+    if (!warnedClusterStore && require('node:cluster').isWorker) {
+      warnedClusterStore = true
+      process.emitWarning(
+        'sosopay: this cluster worker processes notifications with the in-memory store, which is per process: ' +
+          'a notification delivered twice to two workers runs onNotification twice; give a shared store (sosopay/stores)',
+        'SosopayWarning',
+      )
+    }
+    return fallback
+  }
+
   /** The result for `delivery`: status and body from the core's table, plus what happened. */
   function answer(delivery, notification, error) {
     const { status, body } = webhookAnswer(delivery)
@@ -114,7 +131,7 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
    */
   async function handleNotification(options) {
     const verifier = verifierOf(options, DELIVERY_FIELDS)
-    return deliver(options.onNotification, verifier, options.store || defaultStore, options.query, options.body)
+    return deliver(options.onNotification, verifier, storeOf(options, defaultStore), options.query, options.body)
   }
 
   /** One delivery, with options already checked (by `handleNotification` or once by
@@ -164,7 +181,7 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
    */
   function createWebhookHandler(options) {
     const verifier = verifierOf(options, HANDLER_FIELDS)
-    const store = options.store || new MemoryIdempotencyStore()
+    const store = storeOf(options, options.store || new MemoryIdempotencyStore())
     return async function sosopayWebhook(req, res) {
       let result
       try {

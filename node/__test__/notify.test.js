@@ -198,3 +198,32 @@ test('createWebhookHandler refuses a body a JSON parser already consumed', async
   assert.deepEqual(seen.map((n) => n.order.chargeCode), ['R1'])
   assert.equal(sosopay.rawQuery({ raw: { url: '/a?b=c' }, url: '/ignored' }), 'b=c')
 })
+
+test('a cluster worker is warned once that the default store is per process', async () => {
+  const { execFileSync } = require('node:child_process')
+  const script = `
+    const cluster = require('node:cluster')
+    if (cluster.isPrimary) {
+      const w = cluster.fork()
+      w.on('message', (m) => { console.log(JSON.stringify(m)); w.kill() })
+    } else {
+      const { createWebhookHandler, MemoryIdempotencyStore } = require(${JSON.stringify(require.resolve('..'))})
+      const warnings = []
+      process.on('warning', (w) => warnings.push(w.name + ': ' + w.message))
+      const onNotification = () => {}
+      createWebhookHandler({ key: 'k', onNotification, store: new MemoryIdempotencyStore() })
+      createWebhookHandler({ key: 'k', onNotification })
+      createWebhookHandler({ key: 'k', onNotification })
+      setImmediate(() => process.send(warnings))
+    }`
+  const fs = require('node:fs')
+  const os = require('node:os')
+  const path = require('node:path')
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sosopay-cluster-')), 'worker.js')
+  fs.writeFileSync(file, script) // a cluster worker runs a file, not -e
+  const out = execFileSync(process.execPath, [file], { encoding: 'utf8', timeout: 20000 })
+  fs.rmSync(path.dirname(file), { recursive: true })
+  const warnings = JSON.parse(out.trim().split('\n').pop())
+  assert.equal(warnings.length, 1, out)
+  assert.match(warnings[0], /^SosopayWarning: .*in-memory store, which is per process/)
+})
