@@ -53,14 +53,18 @@ ProgressCallback = Callable[[FlowEvent], None]
 def _blocking(fn: Callable[..., _T], *args: Any) -> _T:
     """``fn(*args)``: a native call that blocks until the gateway answers (the GIL released).
 
-    Under gevent's monkey-patching (gunicorn ``-k gevent``) such a call would stop every
-    greenlet of the process while it waits (a held micropay: up to 80 s), since gevent cannot
-    switch away from native code. It then runs on gevent's pool of real threads instead, and
-    only the calling greenlet waits."""
+    Under gevent's or eventlet's monkey-patching (gunicorn ``-k gevent`` / ``-k eventlet``)
+    such a call would stop every green thread of the process while it waits (a held micropay:
+    up to 80 s), since they cannot switch away from native code. It then runs on their pool of
+    real threads instead (gevent's hub threadpool, eventlet's ``tpool``), and only the calling
+    green thread waits."""
     monkey = sys.modules.get("gevent.monkey")
     if monkey is not None and monkey.is_module_patched("socket"):
         hub = importlib.import_module("gevent").get_hub()
         return hub.threadpool.apply(fn, args)  # type: ignore[no-any-return]
+    patcher = sys.modules.get("eventlet.patcher")
+    if patcher is not None and patcher.is_monkey_patched("socket"):
+        return importlib.import_module("eventlet.tpool").execute(fn, *args)  # type: ignore[no-any-return]
     return fn(*args)
 
 
