@@ -7,7 +7,6 @@ import asyncio
 import concurrent.futures
 import contextvars
 import functools
-import logging
 import os
 from types import TracebackType
 from typing import Any, Awaitable, Callable, Optional, Sequence, Type, TypeVar, Union
@@ -19,8 +18,9 @@ from .client import (
     ProgressCallback,
     _deliver,
     _log,
+    _log_flow_end,
 )
-from .enums import Channel, DynamicIdType, Environment, OutcomeStatus, SerType, TradeType
+from .enums import Channel, DynamicIdType, Environment, SerType, TradeType
 from .models import (
     CancelReply,
     FlowEvent,
@@ -241,10 +241,8 @@ class AsyncClient:
             token.cancel()
             settled = await _settle(fut)
             if settled is not None:
-                level = logging.INFO if settled.status in (OutcomeStatus.CANCELLED, OutcomeStatus.FAILED) else logging.WARNING
-                _log().log(
-                    level,
-                    "sosopay: the task awaiting the flow of %s was cancelled; the flow ended %s (%s)",
+                _log_flow_end(
+                    "the task awaiting the flow of %s was cancelled",
                     settled.charge_code,
                     settled.status.value,
                     settled.reason,

@@ -50,6 +50,17 @@ DEFAULT_MAX_WORKERS = 64
 ProgressCallback = Callable[[FlowEvent], None]
 
 
+def _log_flow_end(what: str, charge_code: str, status: str, reason: str) -> None:
+    """Logs how a flow ended whose caller stopped waiting for it (a cancelled task, an
+    interrupt), since its outcome is not returned: INFO when no money was taken (cancelled,
+    failed), WARNING otherwise. ``what`` names the flow with ``%s`` for its charge code. Used by
+    ``AsyncClient`` and by the native flows (``bindings/python/src/flows.rs``)."""
+    import logging
+
+    level = logging.INFO if status in ("cancelled", "failed") else logging.WARNING
+    _log().log(level, f"sosopay: {what}; the flow ended %s (%s)", charge_code, status, reason)
+
+
 def _blocking(fn: Callable[..., _T], *args: Any) -> _T:
     """``fn(*args)``: a native call that blocks until the gateway answers (the GIL released).
 

@@ -106,32 +106,23 @@ impl Interrupted {
             return out;
         };
         if let Ok(d) = &out {
+            // How it ended, on the `sosopay` logger: the Python layer's one rule for a flow
+            // whose outcome is not returned (as `AsyncClient` logs a cancelled task's).
             let field = |k: &str| {
                 d.get_item(k)
                     .map_or_else(|_| "?".to_owned(), |v| v.to_string())
             };
-            let status = field("status");
-            let level = if matches!(status.as_str(), "cancelled" | "failed") {
-                20
-            } else {
-                30
-            };
-            let logged = py
-                .import("logging")
-                .and_then(|l| l.call_method1("getLogger", ("sosopay",)))
-                .and_then(|l| {
-                    l.call_method1(
-                        "log",
-                        (
-                            level,
-                            "sosopay: interrupted (%s) during the flow of %s; the flow ended %s (%s)",
-                            err.get_type(py).name()?,
-                            field("charge_code"),
-                            status,
-                            field("reason"),
-                        ),
-                    )
-                });
+            let logged = err.get_type(py).name().and_then(|name| {
+                py.import("sosopay.client")?.call_method1(
+                    "_log_flow_end",
+                    (
+                        format!("interrupted ({name}) during the flow of %s"),
+                        field("charge_code"),
+                        field("status"),
+                        field("reason"),
+                    ),
+                )
+            });
             if let Err(e) = logged {
                 e.write_unraisable(py, None);
             }
