@@ -642,6 +642,19 @@ impl Flow<'_> {
         }
     }
 
+    /// Judges the micropay reply. Only a successful reply (or a query) shows an order: a
+    /// refusal or an exception that echoes the request's fields shows none, so it records
+    /// neither that an order of this payment was seen (nothing to cancel) nor that another
+    /// one was (nothing to contradict); its own final state still counts.
+    fn judge_reply(&mut self, reply: &OrderReply) -> Seen {
+        let (owned, disowned) = (self.owned, self.disowned.clone());
+        let seen = self.judge(details_from_reply(reply));
+        if !reply.result.code.is_success() {
+            (self.owned, self.disowned) = (owned, disowned);
+        }
+        seen
+    }
+
     /// Judges an order (from a reply or a query) against the request.
     fn judge(&mut self, order: OrderDetails) -> Seen {
         if self.expected.foreign(&order) {
@@ -1083,14 +1096,7 @@ impl Client {
         match sent {
             Ok(reply) => {
                 let code = reply.result.code.clone();
-                let seen = flow.judge(details_from_reply(&reply));
-                if !code.is_success() {
-                    // Only a successful reply or a query shows an order: a refusal or an
-                    // exception that echoes the request's fields shows none (nothing to
-                    // cancel, nothing to contradict). Its own final state still counts below.
-                    flow.owned = false;
-                    flow.disowned = None;
-                }
+                let seen = flow.judge_reply(&reply);
                 if code.is_success() {
                     match seen {
                         Seen::Final(status) => {
