@@ -1084,7 +1084,7 @@ impl Client {
                 let h = make()?;
                 self.inner
                     .hyper
-                    .get_or_init(|| PerProcess::new(h.clone()))
+                    .get_or_init(|| PerProcess::new(h))
                     .get(make)?
             }
         };
@@ -1116,12 +1116,7 @@ impl Client {
     }
 
     fn send_once(&self, call: &Call, timeout: Duration) -> Result<RawReply> {
-        let config = &self.inner.config;
-        let agent = self
-            .inner
-            .agent
-            .get(|| Ok::<_, std::convert::Infallible>(agent(config)))
-            .unwrap_or_else(|never| match never {});
+        let agent = self.inner.agent.get_or_make(|| agent(&self.inner.config));
         let result = match &call.method {
             Method::Get => agent
                 .get(&call.url)

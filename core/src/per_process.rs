@@ -51,6 +51,12 @@ impl<T: Clone> PerProcess<T> {
         }
         Ok(v)
     }
+
+    /// [`PerProcess::get`] with a `make` that cannot fail.
+    pub(crate) fn get_or_make(&self, make: impl FnOnce() -> T) -> T {
+        self.get(|| Ok::<_, std::convert::Infallible>(make()))
+            .unwrap_or_else(|never| match never {})
+    }
 }
 
 impl<T> Drop for PerProcess<T> {
