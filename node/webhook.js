@@ -95,11 +95,10 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
   }
 
   let warnedClusterStore = false
-  /** The store of a webhook: the caller's, or the per-process memory store. In a cluster worker
-   * (`node:cluster`, PM2's cluster mode) that default lets each worker process a notification
-   * the gateway delivered to it: said once per process, as a warning. */
-  function storeOf(options, fallback) {
-    if (options.store) return options.store
+  /** `store`, the per-process memory store a webhook given no store uses. In a cluster worker
+   * (`node:cluster`, PM2's cluster mode) it lets each worker process a notification the gateway
+   * delivered to it: said once per process, as a warning. */
+  function inMemory(store) {
     if (!warnedClusterStore && require('node:cluster').isWorker) {
       warnedClusterStore = true
       process.emitWarning(
@@ -108,7 +107,7 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
         'SosopayWarning',
       )
     }
-    return fallback
+    return store
   }
 
   /** The result for `delivery`: status and body from the core's table, plus what happened. */
@@ -131,7 +130,7 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
    */
   async function handleNotification(options) {
     const verifier = verifierOf(options, DELIVERY_FIELDS)
-    return deliver(options.onNotification, verifier, storeOf(options, defaultStore), options.query, options.body)
+    return deliver(options.onNotification, verifier, options.store || inMemory(defaultStore), options.query, options.body)
   }
 
   /** One delivery, with options already checked (by `handleNotification` or once by
@@ -181,7 +180,7 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
    */
   function createWebhookHandler(options) {
     const verifier = verifierOf(options, HANDLER_FIELDS)
-    const store = storeOf(options, options.store || new MemoryIdempotencyStore())
+    const store = options.store || inMemory(new MemoryIdempotencyStore())
     return async function sosopayWebhook(req, res) {
       let result
       try {
