@@ -16,6 +16,7 @@ from .client import (
     DEFAULT_MAX_WORKERS,
     Client,
     ProgressCallback,
+    _callback,
     _deliver,
     _log,
     _log_flow_end,
@@ -227,6 +228,8 @@ class AsyncClient:
         """Runs a flow on the pool; cancelling the awaiting task cancels the flow's token,
         waits for the flow to end (the order reversed), then re-raises."""
         loop = asyncio.get_running_loop()
+        if on_progress is not None:
+            _callback("on_progress", on_progress)
         token = cancel if cancel is not None else CancelToken()
         watcher = _Progress(loop, on_progress) if on_progress is not None else None
         progress: Optional[ProgressCallback] = watcher.post if watcher is not None else None

@@ -277,6 +277,35 @@ def test_a_token_cancelled_before_the_start_sends_nothing(sandbox: Sandbox, code
     assert _ledger_state(sandbox, code) is None
 
 
+def test_a_callback_or_token_of_the_wrong_type_is_refused_before_anything_is_sent(
+    sandbox: Sandbox, code: str
+) -> None:
+    """A non-callable ``on_progress`` used to be accepted, then every event logged an error;
+    a wrong ``cancel`` gave pyo3's message, naming no argument."""
+    c = _sync_client(sandbox)
+    bad: List[Dict[str, Any]] = [dict(on_progress=5), dict(cancel=[1]), dict(cancel="token")]
+    expected = ["on_progress: expected a function, got int", "cancel: expected a sosopay.CancelToken, got list",
+                "cancel: expected a sosopay.CancelToken, got str"]
+    for kw, message in zip(bad, expected):
+        with pytest.raises(TypeError) as e:
+            c.micropay_and_wait(**_held(code), **kw)
+        assert str(e.value) == message
+        with pytest.raises(TypeError) as e:
+            c.wait_for_payment(charge_code=code, amount_fen=100, **kw)
+        assert str(e.value) == message
+
+        async def flow(kw: Dict[str, Any] = kw) -> None:
+            async with _async_client(sandbox) as a:
+                await a.micropay_and_wait(**_held(code), **kw)
+
+        with pytest.raises(TypeError) as e:
+            asyncio.run(flow())
+        assert str(e.value) == message
+    with pytest.raises(TypeError, match="^on_request: expected a function, got str$"):
+        sosopay.Client(busi_code=BUSI, key=KEY, base_url=sandbox.base_url, on_request="log")  # type: ignore[arg-type]
+    assert _ledger_state(sandbox, code) is None
+
+
 def test_cancelling_a_wait_leaves_the_order(sandbox: Sandbox, code: str) -> None:
     c = _async_client(sandbox)
     c.sync.create_qr_order(charge_code=code, amount="1.00", channel=sosopay.Channel.WECHAT, pay_subject="q")

@@ -282,7 +282,8 @@ pub fn not_text(v: &Bound<'_, PyAny>, name: &str, what: &str) -> PyErr {
     }
 }
 
-fn type_name(v: &Bound<'_, PyAny>) -> String {
+/// The name of `v`'s type (`list`), for messages.
+pub fn type_name(v: &Bound<'_, PyAny>) -> String {
     v.get_type()
         .name()
         .map(|n| n.to_string())

@@ -11,7 +11,7 @@ use sosopay::{AwaitedOrder, Client, RequestLog};
 use crate::args::Args;
 use crate::convert::to_py_dict;
 use crate::errors::OrPyErr;
-use crate::flows::{self, PyCancelToken};
+use crate::flows;
 use crate::requests;
 
 /// The native client. `Send + Sync`; one instance may serve many threads.
@@ -141,7 +141,7 @@ impl PyClient {
         &self,
         req: &Bound<'py, PyDict>,
         wait: &Bound<'py, PyDict>,
-        cancel: Option<&Bound<'py, PyCancelToken>>,
+        cancel: Option<&Bound<'py, PyAny>>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let r = requests::micropay_request(&Args(req))?;
@@ -156,7 +156,7 @@ impl PyClient {
         &self,
         order: &Bound<'py, PyDict>,
         wait: &Bound<'py, PyDict>,
-        cancel: Option<&Bound<'py, PyCancelToken>>,
+        cancel: Option<&Bound<'py, PyAny>>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let a = Args(order);

@@ -136,9 +136,22 @@ impl Interrupted {
 /// none). What the flow returns goes through [`Interrupted::finish`].
 pub fn control(
     py: Python<'_>,
-    cancel: Option<&Bound<'_, PyCancelToken>>,
+    cancel: Option<&Bound<'_, PyAny>>,
     on_progress: Option<Py<PyAny>>,
 ) -> PyResult<(FlowControl, Interrupted)> {
+    let cancel = cancel
+        .map(|t| {
+            t.cast::<PyCancelToken>().map_err(|_| {
+                crate::errors::type_error(
+                    "cancel",
+                    &format!(
+                        "expected a sosopay.CancelToken, got {}",
+                        crate::args::type_name(t)
+                    ),
+                )
+            })
+        })
+        .transpose()?;
     let threading = py.import("threading")?;
     let main = threading
         .call_method0("current_thread")?
