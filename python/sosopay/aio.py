@@ -16,12 +16,12 @@ from .client import (
     DEFAULT_MAX_WORKERS,
     Client,
     ProgressCallback,
-    _callback,
     _deliver,
     _log,
     _log_flow_end,
 )
 from .enums import Channel, DynamicIdType, Environment, SerType, TradeType
+from .errors import _check_callable
 from .models import (
     CancelReply,
     FlowEvent,
@@ -229,7 +229,7 @@ class AsyncClient:
         waits for the flow to end (the order reversed), then re-raises."""
         loop = asyncio.get_running_loop()
         if on_progress is not None:
-            _callback("on_progress", on_progress)
+            _check_callable("on_progress", on_progress)
         token = cancel if cancel is not None else CancelToken()
         watcher = _Progress(loop, on_progress) if on_progress is not None else None
         progress: Optional[ProgressCallback] = watcher.post if watcher is not None else None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence, TypeV
 from . import _native
 from ._native import CancelToken
 from .enums import Channel, DynamicIdType, Environment, SerType, TradeType
+from .errors import _check_callable
 from .models import (
     CancelReply,
     FlowEvent,
@@ -88,17 +89,10 @@ def _query_code(code: Optional[str], charge_code: Optional[str]) -> str:
     return c
 
 
-def _callback(name: str, fn: object) -> None:
-    """Refuses a callback argument that cannot be called (``TypeError`` naming it), before any
-    request is sent: called later, its error would only be logged."""
-    if not callable(fn):
-        raise TypeError(f"{name}: expected a function, got {type(fn).__name__}")
-
-
 def _hook(on_request: Optional[Callable[[RequestLog], None]]) -> Optional[Callable[[Dict[str, Any]], None]]:
     if on_request is None:
         return None
-    _callback("on_request", on_request)
+    _check_callable("on_request", on_request)
 
     def hook(d: Dict[str, Any]) -> None:
         on_request(RequestLog(**d))
@@ -111,7 +105,7 @@ def _progress(on_progress: Optional[ProgressCallback]) -> Optional[Callable[[Dic
     exception it raises is logged and dropped (it never fails the payment)."""
     if on_progress is None:
         return None
-    _callback("on_progress", on_progress)
+    _check_callable("on_progress", on_progress)
 
     def hook(d: Dict[str, Any]) -> None:
         r = _deliver(on_progress, FlowEvent._from_native(d))

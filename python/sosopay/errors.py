@@ -209,3 +209,11 @@ def _from_native(kind: str, message: str, fields: Optional[Mapping[str, Any]] = 
     if cls is SosopayError:
         kw = {k: v for k, v in kw.items() if k in ("outcome_unknown", "retryable")}
     return cls(message, **kw)
+
+
+def _check_callable(name: str, fn: object) -> None:
+    """Refuses an argument that should be a function and cannot be called (a ``TypeError``
+    naming it), before anything is sent or claimed: called later, its error would only be
+    logged."""
+    if not callable(fn):
+        raise TypeError(f"{name}: expected a function, got {type(fn).__name__}")

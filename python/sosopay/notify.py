@@ -10,7 +10,7 @@ from typing import Any, Callable, NamedTuple, Optional, Protocol, Union
 
 from . import _native
 from .enums import Delivery
-from .errors import SosopayError, StoreUnavailableError
+from .errors import SosopayError, StoreUnavailableError, _check_callable
 from .models import Notification
 
 __all__ = [
@@ -101,7 +101,7 @@ def process_once(
     raises, the claim is released (the gateway's next delivery retries it) and the exception
     propagates: answer non-200 then.
     """
-    _check_handler("process_once", handler)
+    _check_callable("handler", handler)
     native = getattr(notification, "_native", None)
     if native is None:
         raise TypeError("process_once: the notification must come from parse_notification")
@@ -138,7 +138,7 @@ def handle_notification(
     A store that cannot be reached (:class:`sosopay.stores.StoreUnavailableError`) gives 503:
     nothing was processed (or the outcome could not be recorded) and the gateway will retry.
     """
-    _check_handler("handle_notification", handler)
+    _check_callable("handler", handler)
     try:
         n = verifier.parse(query, body)
     except SosopayError as e:
@@ -164,7 +164,7 @@ async def handle_notification_async(
     may be an ``async def`` (awaited) or a plain function, and runs on the calling event loop;
     the verification and the store's calls (blocking drivers) run on a worker thread, so the
     loop is never blocked. The same answers, from the same once-only steps."""
-    _check_handler("handle_notification_async", handler)
+    _check_callable("handler", handler)
     import asyncio
 
     loop = asyncio.get_running_loop()
@@ -178,12 +178,6 @@ async def handle_notification_async(
         asyncio.run_coroutine_threadsafe(call(n), loop).result()
 
     return await loop.run_in_executor(None, handle_notification, verifier, store, query, body, run)
-
-
-def _check_handler(where: str, handler: object) -> None:
-    """A handler that is not callable is refused before anything is claimed."""
-    if not callable(handler):
-        raise TypeError(f"{where}: handler must be callable, got {type(handler).__name__}")
 
 
 def _result(

@@ -218,9 +218,9 @@ def test_a_handler_that_is_not_callable_is_refused_before_anything_is_claimed() 
     verifier = sosopay.NotificationVerifier(KEY)
     n = sosopay.parse_notification(key=KEY, query=query, body=BODY)
     for bad in (None, "handler", 5):
-        with pytest.raises(TypeError, match="handler must be callable"):
+        with pytest.raises(TypeError, match="^handler: expected a function, got "):
             sosopay.process_once(store, n, bad)  # type: ignore[arg-type]
-        with pytest.raises(TypeError, match="handler must be callable"):
+        with pytest.raises(TypeError, match="^handler: expected a function, got "):
             sosopay.handle_notification(verifier, store, query, BODY, bad)  # type: ignore[arg-type]
     assert len(store) == 0
     assert sosopay.process_once(store, n, lambda _: None) is sosopay.Delivery.PROCESSED
@@ -288,7 +288,7 @@ def test_handle_notification_async_awaits_the_handler_once_on_the_loop() -> None
         assert (ok.status, ok.delivery) == (200, sosopay.Delivery.PROCESSED)
         forged = await sosopay.handle_notification_async(verifier, store, "_type=json&sign=x", BODY, handler)
         assert forged.status == 400
-        with pytest.raises(TypeError, match="must be callable"):
+        with pytest.raises(TypeError, match="^handler: expected a function, got NoneType$"):
             await sosopay.handle_notification_async(verifier, store, query, BODY, None)  # type: ignore[arg-type]
 
     asyncio.run(main())
