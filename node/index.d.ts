@@ -990,8 +990,13 @@ export interface RefundRequest {
   chargeCode?: string
   /** `CHARGE_DOWN_CODE`: the gateway's order number; preferred by the gateway when given. */
   chargeDownCode?: string
-  /** `OUT_REFUND_NO`: the merchant's unique refund number; reuse it to retry safely. */
-  outRefundNo?: string
+  /**
+   * `OUT_REFUND_NO`: the merchant's unique refund number; reuse it to retry safely. Required
+   * (the gateway accepts a refund without one, but then a refund whose reply was lost can
+   * neither be retried without refunding twice nor told apart from another refund of the
+   * order).
+   */
+  outRefundNo: string
   /**
    * `CHARGE_REFUND_FEE`: at most what remains of the payment.
    *

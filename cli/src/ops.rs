@@ -400,7 +400,7 @@ pub fn run(op: &Op) -> Result<(), CliError> {
             let req = RefundRequest {
                 charge_code: a.charge_code.clone(),
                 charge_down_code: a.charge_down_code.clone(),
-                out_refund_no: Some(a.refund_no.clone()),
+                out_refund_no: a.refund_no.clone(),
                 refund_amount: Amount::parse_yuan_named(&a.amount, "amount")?,
                 refund_subject: a.subject.clone(),
                 oper_id: String::new(),

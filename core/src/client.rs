@@ -809,7 +809,7 @@ impl Client {
         let body = req.to_wire(self.busi()).to_json_value().to_string();
         let expect = [
             ("CHARGE_CODE", req.charge_code.clone()),
-            ("OUT_REFUND_NO", req.out_refund_no.clone()),
+            ("OUT_REFUND_NO", Some(req.out_refund_no.clone())),
         ]
         .into_iter()
         .filter_map(|(field, want)| Some((field, want?)))

@@ -580,8 +580,11 @@ pub struct RefundRequest {
     pub charge_code: Option<String>,
     /// `CHARGE_DOWN_CODE`: the gateway's order number; preferred by the gateway when given.
     pub charge_down_code: Option<String>,
-    /// `OUT_REFUND_NO`: the merchant's unique refund number; reuse it to retry safely.
-    pub out_refund_no: Option<String>,
+    /// `OUT_REFUND_NO`: the merchant's unique refund number; reuse it to retry safely. Required
+    /// (the gateway accepts a refund without one, but then a refund whose reply was lost can
+    /// neither be retried without refunding twice nor told apart from another refund of the
+    /// order).
+    pub out_refund_no: String,
     /// `CHARGE_REFUND_FEE`: at most what remains of the payment.
     pub refund_amount: Amount,
     /// `REFUND_SUBJECT`.
@@ -603,7 +606,7 @@ impl RefundRequest {
         RefundRequest {
             charge_code: Some(charge_code.into()),
             charge_down_code: None,
-            out_refund_no: Some(out_refund_no.into()),
+            out_refund_no: out_refund_no.into(),
             refund_amount,
             refund_subject: refund_subject.into(),
             oper_id: String::new(),
@@ -629,9 +632,13 @@ impl RefundRequest {
                 }
             }
         }
-        if let Some(r) = &self.out_refund_no {
-            validate_code("out_refund_no", r)?;
+        if self.out_refund_no.is_empty() {
+            return Err(Error::validation(
+                "out_refund_no",
+                "is required: the refund's unique number, which makes retrying a refund whose outcome is unknown safe (the gateway refunds once per number)",
+            ));
         }
+        validate_code("out_refund_no", &self.out_refund_no)?;
         check_positive("refund_amount", self.refund_amount)?;
         require_text("refund_subject", &self.refund_subject)?;
         require_text("oper_id", &self.oper_id)?;
@@ -648,7 +655,10 @@ impl RefundRequest {
             .text("REFUND_SUBJECT", &self.refund_subject)
             .opt("CHARGE_CODE", self.charge_code.as_deref())
             .opt("CHARGE_DOWN_CODE", self.charge_down_code.as_deref())
-            .opt("OUT_REFUND_NO", self.out_refund_no.as_deref())
+            .opt(
+                "OUT_REFUND_NO",
+                Some(self.out_refund_no.as_str()).filter(|s| !s.is_empty()),
+            )
             .build()
     }
 
@@ -657,7 +667,7 @@ impl RefundRequest {
         Ok(RefundRequest {
             charge_code: opt_text(n, "CHARGE_CODE"),
             charge_down_code: opt_text(n, "CHARGE_DOWN_CODE"),
-            out_refund_no: opt_text(n, "OUT_REFUND_NO"),
+            out_refund_no: text(n, "OUT_REFUND_NO"),
             refund_amount: req_yuan(n, "CHARGE_REFUND_FEE")?,
             refund_subject: text(n, "REFUND_SUBJECT"),
             oper_id: text(n, "OPER_ID"),

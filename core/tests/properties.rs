@@ -203,7 +203,7 @@ fn refund() -> impl Strategy<Value = RefundRequest> {
             proptest::option::of(code()),
             any::<bool>(),
         ),
-        proptest::option::of(code()),
+        code(),
         amount(),
         (free_text(), free_text(), free_text()),
     )

@@ -223,7 +223,7 @@ fn charge_codes_that_break_a_path_are_refused_everywhere() {
         r.charge_down_code = Some((*bad).into());
         rejects(r.validate(), "charge_down_code");
         let mut r = refund();
-        r.out_refund_no = Some((*bad).into());
+        r.out_refund_no = (*bad).into();
         rejects(r.validate(), "out_refund_no");
         rejects(QueryRequest::by_charge_code(*bad).validate(), "code");
         rejects(CancelRequest::new(*bad).validate(), "charge_code");
@@ -326,6 +326,17 @@ fn jsapi_needs_sub_openid_and_wechat() {
 // ---------------------------------------------------------------------------------------------
 // Refund
 
+/// A refund without its unique number could not be retried safely after a lost reply (each
+/// attempt would be another refund), so the SDK never sends one, though the gateway would take it.
+#[test]
+fn refund_needs_out_refund_no() {
+    let mut r = refund();
+    r.out_refund_no = String::new();
+    rejects(r.validate(), "out_refund_no");
+    let e = r.validate().unwrap_err().to_string();
+    assert!(e.contains("is required") && e.contains("retrying"), "{e}");
+}
+
 #[test]
 fn refund_needs_charge_code_or_charge_down_code() {
     refund().validate().expect("by charge code");
@@ -349,7 +360,7 @@ fn refund_required_fields() {
         ("refund_subject", |r| r.refund_subject.clear()),
         ("oper_id", |r| r.oper_id.clear()),
         ("dev_id", |r| r.dev_id.clear()),
-        ("out_refund_no", |r| r.out_refund_no = Some("x".repeat(65))),
+        ("out_refund_no", |r| r.out_refund_no = "x".repeat(65)),
     ];
     for (field, mutate) in cases {
         let mut r = refund();

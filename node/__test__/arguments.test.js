@@ -101,6 +101,11 @@ test('a zero amount names the property as given (amount or amountFen)', async ()
   await refused(() => c.createQrOrder({ ...order, amountFen: 0n }), 'amountFen', /more than zero/)
   await refused(() => c.refund({ ...refund, refundAmountFen: 0 }), 'refundAmountFen', /more than zero/)
   await refused(() => c.refund({ ...refund, refundAmount: '0' }), 'refundAmount', /more than zero/)
+  // A refund's unique number is required: without it a lost reply could not be retried safely.
+  const { outRefundNo, ...noRefundNo } = refund
+  assert.equal(outRefundNo, 'R-1')
+  await refused(() => c.refund({ ...noRefundNo, refundAmount: '1' }), 'outRefundNo', /is required/)
+  await refused(() => c.refund({ ...noRefundNo, outRefundNo: '', refundAmount: '1' }), 'outRefundNo', /is required: the refund's unique number/)
   await refused(() => c.micropayAndWait({ ...noAmount, amountFen: 0 }), 'amountFen', /more than zero/)
   await refused(() => c.waitForPayment({ chargeCode: 'A-1', amountFen: 0 }), 'amountFen', /more than zero/)
   await refused(() => c.waitForPayment({ chargeCode: 'A-1', amount: '0' }), 'amount', /more than zero/)

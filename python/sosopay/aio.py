@@ -407,24 +407,24 @@ class AsyncClient:
     async def refund(
         self,
         *,
+        out_refund_no: str,
         refund_subject: str,
         refund_amount: Optional[YuanLike] = None,
         refund_amount_fen: Optional[int] = None,
         charge_code: Optional[str] = None,
         charge_down_code: Optional[str] = None,
-        out_refund_no: Optional[str] = None,
         oper_id: Optional[str] = None,
         dev_id: Optional[str] = None,
     ) -> RefundReply:
         """Refund (part of) a paid order; reuse ``out_refund_no`` to retry safely."""
         return await self._run(
             self._client.refund,
+            out_refund_no=out_refund_no,
             refund_subject=refund_subject,
             refund_amount=refund_amount,
             refund_amount_fen=refund_amount_fen,
             charge_code=charge_code,
             charge_down_code=charge_down_code,
-            out_refund_no=out_refund_no,
             oper_id=oper_id,
             dev_id=dev_id,
         )

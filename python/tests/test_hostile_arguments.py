@@ -35,7 +35,7 @@ def _calls() -> Dict[str, Callable[[Any], object]]:
         "micropay.time_expire": lambda v: c.micropay(**{**sale, "time_expire": v}),
         "query": lambda v: c.query(charge_code=v),
         "cancel": lambda v: c.cancel(charge_code=v),
-        "refund.amount": lambda v: c.refund(charge_code="x", refund_subject="r", refund_amount=v),
+        "refund.amount": lambda v: c.refund(charge_code="x", out_refund_no="R-1", refund_subject="r", refund_amount=v),
         "wait_for_payment": lambda v: c.wait_for_payment(charge_code=v, deadline=0.01),
         "sign_body": lambda v: sosopay.sign_body(KEY, v),
         "sign_body.key": lambda v: sosopay.sign_body(v, "b"),

@@ -36,7 +36,7 @@ def test_float_is_refused_with_a_clear_type_error() -> None:
     with pytest.raises(TypeError, match="float is not accepted"):
         micropay(c, amount=0.01)
     with pytest.raises(TypeError, match="float"):
-        c.refund(charge_code="C-1", refund_amount=1.5, refund_subject="r")  # type: ignore[arg-type]
+        c.refund(charge_code="C-1", out_refund_no="R-1", refund_amount=1.5, refund_subject="r")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         sosopay.Goods(id="1", name="n", class_="c", subject="s", price=2.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
@@ -131,8 +131,15 @@ def test_amount_argument_rules() -> None:
         micropay(c, amount_fen=2**70)
     assert e3.value.field == "amount_fen"
     with pytest.raises(sosopay.ValidationError) as e4:
-        c.refund(charge_code="C-1", refund_amount="0", refund_subject="r", oper_id="o", dev_id="d")
+        c.refund(charge_code="C-1", out_refund_no="R-1", refund_amount="0", refund_subject="r", oper_id="o", dev_id="d")
     assert e4.value.field == "refund_amount"
+    # A refund's unique number is required: without it a lost reply could not be retried safely.
+    for no in ("", None):
+        with pytest.raises(sosopay.ValidationError) as e7:
+            c.refund(charge_code="C-1", out_refund_no=no, refund_amount="1", refund_subject="r")  # type: ignore[arg-type]
+        assert e7.value.field == "out_refund_no" and "is required" in str(e7.value)
+    with pytest.raises(TypeError, match="out_refund_no"):
+        c.refund(charge_code="C-1", refund_amount="1", refund_subject="r")  # type: ignore[call-arg]
     with pytest.raises(sosopay.ValidationError) as e5:
         micropay(c, amount="1.00", charge_code="bad code/../x")
     assert e5.value.field == "charge_code"

@@ -297,8 +297,11 @@ pub struct RefundRequest {
     pub charge_code: Option<String>,
     /// `CHARGE_DOWN_CODE`: the gateway's order number; preferred by the gateway when given.
     pub charge_down_code: Option<String>,
-    /// `OUT_REFUND_NO`: the merchant's unique refund number; reuse it to retry safely.
-    pub out_refund_no: Option<String>,
+    /// `OUT_REFUND_NO`: the merchant's unique refund number; reuse it to retry safely. Required
+    /// (the gateway accepts a refund without one, but then a refund whose reply was lost can
+    /// neither be retried without refunding twice nor told apart from another refund of the
+    /// order).
+    pub out_refund_no: String,
     /// `CHARGE_REFUND_FEE`: at most what remains of the payment.
     ///
     /// Here: yuan as text (`"0.01"`); or give `refundAmountFen`.
@@ -319,7 +322,7 @@ pub struct RefundRequest {
 crate::from_js!(RefundRequest, "request", "a RefundRequest object", {
     charge_code: opt_text("chargeCode"),
     charge_down_code: opt_text("chargeDownCode"),
-    out_refund_no: opt_text("outRefundNo"),
+    out_refund_no: text("outRefundNo"),
     refund_amount: yuan("refundAmount"),
     refund_amount_fen: fen("refundAmountFen"),
     refund_subject: text("refundSubject"),
@@ -331,6 +334,7 @@ impl RefundRequest {
     /// The core's request through `RefundRequest::new` (values checked, defaults filled).
     pub(crate) fn into_core(self) -> Result<sosopay::models::RefundRequest, Error> {
         let r = self;
+        let out_refund_no = r.out_refund_no;
         let refund_amount = amount(
             &r.refund_amount,
             &r.refund_amount_fen,
@@ -340,14 +344,13 @@ impl RefundRequest {
         let refund_subject = r.refund_subject;
         let base = sosopay::models::RefundRequest::new(
             String::new(),
-            String::new(),
+            out_refund_no,
             refund_amount,
             refund_subject,
         );
         Ok(sosopay::models::RefundRequest {
             charge_code: r.charge_code,
             charge_down_code: r.charge_down_code,
-            out_refund_no: r.out_refund_no,
             oper_id: r.oper_id.unwrap_or_default(),
             dev_id: r.dev_id.unwrap_or_default(),
             ..base

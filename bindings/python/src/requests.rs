@@ -111,13 +111,13 @@ pub(crate) fn query_request(a: &Args<'_, '_>) -> PyResult<QueryRequest> {
 
 /// `RefundRequest::new` and the other fields, from `refund`'s arguments.
 pub(crate) fn refund_request(a: &Args<'_, '_>) -> PyResult<RefundRequest> {
+    let out_refund_no = a.text("out_refund_no")?;
     let refund_amount = a.amount("refund_amount")?;
     let refund_subject = a.text("refund_subject")?;
-    let base = RefundRequest::new(String::new(), String::new(), refund_amount, refund_subject);
+    let base = RefundRequest::new(String::new(), out_refund_no, refund_amount, refund_subject);
     Ok(RefundRequest {
         charge_code: a.opt_text("charge_code")?,
         charge_down_code: a.opt_text("charge_down_code")?,
-        out_refund_no: a.opt_text("out_refund_no")?,
         oper_id: a.opt_text("oper_id")?.unwrap_or_default(),
         dev_id: a.opt_text("dev_id")?.unwrap_or_default(),
         ..base

@@ -228,6 +228,11 @@ impl OrderRequest {
 /// A refund (§6).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RefundRequest {
+    /// `OUT_REFUND_NO`: the merchant's unique refund number; reuse it to retry safely. Required
+    /// (the gateway accepts a refund without one, but then a refund whose reply was lost can
+    /// neither be retried without refunding twice nor told apart from another refund of the
+    /// order).
+    pub out_refund_no: String,
     /// `CHARGE_REFUND_FEE`: at most what remains of the payment.
     ///
     /// Here: integer fen.
@@ -240,9 +245,6 @@ pub struct RefundRequest {
     /// `CHARGE_DOWN_CODE`: the gateway's order number; preferred by the gateway when given.
     #[uniffi(default = None)]
     pub charge_down_code: Option<String>,
-    /// `OUT_REFUND_NO`: the merchant's unique refund number; reuse it to retry safely.
-    #[uniffi(default = None)]
-    pub out_refund_no: Option<String>,
     /// `OPER_ID` (the client's default when empty).
     #[uniffi(default = "")]
     pub oper_id: String,
@@ -259,14 +261,13 @@ impl RefundRequest {
     pub(crate) fn to_core(&self) -> Result<sosopay::models::RefundRequest> {
         let base = sosopay::models::RefundRequest::new(
             String::new(),
-            String::new(),
+            self.out_refund_no.clone(),
             fen_in("refund_amount_fen", self.refund_amount_fen)?,
             self.refund_subject.clone(),
         );
         Ok(sosopay::models::RefundRequest {
             charge_code: self.charge_code.clone(),
             charge_down_code: self.charge_down_code.clone(),
-            out_refund_no: self.out_refund_no.clone(),
             oper_id: self.oper_id.clone(),
             dev_id: self.dev_id.clone(),
             ..base

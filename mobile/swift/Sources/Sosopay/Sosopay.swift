@@ -4493,6 +4493,13 @@ public func FfiConverterTypeRefundReply_lower(_ value: RefundReply) -> RustBuffe
  */
 public struct RefundRequest: Equatable, Hashable {
     /**
+     * `OUT_REFUND_NO`: the merchant's unique refund number; reuse it to retry safely. Required
+     * (the gateway accepts a refund without one, but then a refund whose reply was lost can
+     * neither be retried without refunding twice nor told apart from another refund of the
+     * order).
+     */
+    public var outRefundNo: String
+    /**
      * `CHARGE_REFUND_FEE`: at most what remains of the payment.
      *
      * Here: integer fen.
@@ -4511,10 +4518,6 @@ public struct RefundRequest: Equatable, Hashable {
      */
     public var chargeDownCode: String?
     /**
-     * `OUT_REFUND_NO`: the merchant's unique refund number; reuse it to retry safely.
-     */
-    public var outRefundNo: String?
-    /**
      * `OPER_ID` (the client's default when empty).
      */
     public var operId: String
@@ -4526,6 +4529,12 @@ public struct RefundRequest: Equatable, Hashable {
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
+        /**
+         * `OUT_REFUND_NO`: the merchant's unique refund number; reuse it to retry safely. Required
+         * (the gateway accepts a refund without one, but then a refund whose reply was lost can
+         * neither be retried without refunding twice nor told apart from another refund of the
+         * order).
+         */outRefundNo: String, 
         /**
          * `CHARGE_REFUND_FEE`: at most what remains of the payment.
          *
@@ -4541,19 +4550,16 @@ public struct RefundRequest: Equatable, Hashable {
          * `CHARGE_DOWN_CODE`: the gateway's order number; preferred by the gateway when given.
          */chargeDownCode: String? = nil, 
         /**
-         * `OUT_REFUND_NO`: the merchant's unique refund number; reuse it to retry safely.
-         */outRefundNo: String? = nil, 
-        /**
          * `OPER_ID` (the client's default when empty).
          */operId: String = "", 
         /**
          * `DEV_ID` (the client's default when empty).
          */devId: String = "") {
+        self.outRefundNo = outRefundNo
         self.refundAmountFen = refundAmountFen
         self.refundSubject = refundSubject
         self.chargeCode = chargeCode
         self.chargeDownCode = chargeDownCode
-        self.outRefundNo = outRefundNo
         self.operId = operId
         self.devId = devId
     }
@@ -4574,22 +4580,22 @@ public struct FfiConverterTypeRefundRequest: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RefundRequest {
         return
             try RefundRequest(
+                outRefundNo: FfiConverterString.read(from: &buf), 
                 refundAmountFen: FfiConverterInt64.read(from: &buf), 
                 refundSubject: FfiConverterString.read(from: &buf), 
                 chargeCode: FfiConverterOptionString.read(from: &buf), 
                 chargeDownCode: FfiConverterOptionString.read(from: &buf), 
-                outRefundNo: FfiConverterOptionString.read(from: &buf), 
                 operId: FfiConverterString.read(from: &buf), 
                 devId: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: RefundRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.outRefundNo, into: &buf)
         FfiConverterInt64.write(value.refundAmountFen, into: &buf)
         FfiConverterString.write(value.refundSubject, into: &buf)
         FfiConverterOptionString.write(value.chargeCode, into: &buf)
         FfiConverterOptionString.write(value.chargeDownCode, into: &buf)
-        FfiConverterOptionString.write(value.outRefundNo, into: &buf)
         FfiConverterString.write(value.operId, into: &buf)
         FfiConverterString.write(value.devId, into: &buf)
     }

@@ -45,7 +45,7 @@ pub(crate) fn refund(shared: &Arc<Shared>, busi: &str, r: RefundRequest) -> Node
     });
     let rf = Refund {
         busi_id: busi.to_owned(),
-        out_refund_no: r.out_refund_no.clone(),
+        out_refund_no: Some(r.out_refund_no.clone()).filter(|n| !n.is_empty()),
         charge_code: o.charge_code.clone(),
         charge_down_code: o.charge_down_code.clone(),
         amount_fen: amount,
@@ -55,8 +55,9 @@ pub(crate) fn refund(shared: &Arc<Shared>, busi: &str, r: RefundRequest) -> Node
     };
     let (channel, state) = (o.channel.clone(), o.state.clone());
     let ri = g.refunds.len();
-    if let Some(no) = &r.out_refund_no {
-        g.by_refund_no.insert((busi.to_owned(), no.clone()), ri);
+    if !r.out_refund_no.is_empty() {
+        g.by_refund_no
+            .insert((busi.to_owned(), r.out_refund_no.clone()), ri);
     }
     g.refunds.push(rf.clone());
     drop(g);
@@ -67,7 +68,7 @@ pub(crate) fn refund(shared: &Arc<Shared>, busi: &str, r: RefundRequest) -> Node
 /// The answer to a refund whose `OUT_REFUND_NO` was seen before: the same refund again, or
 /// `SERIAL_REPEAT` when the number was used for a different one. `None` for a new number.
 fn replay(g: &mut Inner, busi: &str, r: &RefundRequest) -> Option<Node> {
-    let no = r.out_refund_no.as_ref()?;
+    let no = Some(&r.out_refund_no).filter(|n| !n.is_empty())?;
     let ri = *g.by_refund_no.get(&(busi.to_owned(), no.clone()))?;
     let rf = &g.refunds[ri];
     let same = rf.amount_fen == r.refund_amount.fen()

@@ -6045,6 +6045,14 @@ public object FfiConverterTypeRefundReply: FfiConverterRustBuffer<RefundReply> {
  */
 data class RefundRequest (
     /**
+     * `OUT_REFUND_NO`: the merchant's unique refund number; reuse it to retry safely. Required
+     * (the gateway accepts a refund without one, but then a refund whose reply was lost can
+     * neither be retried without refunding twice nor told apart from another refund of the
+     * order).
+     */
+    val `outRefundNo`: kotlin.String
+    , 
+    /**
      * `CHARGE_REFUND_FEE`: at most what remains of the payment.
      *
      * Here: integer fen.
@@ -6065,11 +6073,6 @@ data class RefundRequest (
      * `CHARGE_DOWN_CODE`: the gateway's order number; preferred by the gateway when given.
      */
     val `chargeDownCode`: kotlin.String? = null 
-    , 
-    /**
-     * `OUT_REFUND_NO`: the merchant's unique refund number; reuse it to retry safely.
-     */
-    val `outRefundNo`: kotlin.String? = null 
     , 
     /**
      * `OPER_ID` (the client's default when empty).
@@ -6096,9 +6099,9 @@ data class RefundRequest (
 public object FfiConverterTypeRefundRequest: FfiConverterRustBuffer<RefundRequest> {
     override fun read(buf: ByteBuffer): RefundRequest {
         return RefundRequest(
+            FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
@@ -6107,21 +6110,21 @@ public object FfiConverterTypeRefundRequest: FfiConverterRustBuffer<RefundReques
     }
 
     override fun allocationSize(value: RefundRequest) = (
+            FfiConverterString.allocationSize(value.`outRefundNo`) +
             FfiConverterLong.allocationSize(value.`refundAmountFen`) +
             FfiConverterString.allocationSize(value.`refundSubject`) +
             FfiConverterOptionalString.allocationSize(value.`chargeCode`) +
             FfiConverterOptionalString.allocationSize(value.`chargeDownCode`) +
-            FfiConverterOptionalString.allocationSize(value.`outRefundNo`) +
             FfiConverterString.allocationSize(value.`operId`) +
             FfiConverterString.allocationSize(value.`devId`)
     )
 
     override fun write(value: RefundRequest, buf: ByteBuffer) {
+            FfiConverterString.write(value.`outRefundNo`, buf)
             FfiConverterLong.write(value.`refundAmountFen`, buf)
             FfiConverterString.write(value.`refundSubject`, buf)
             FfiConverterOptionalString.write(value.`chargeCode`, buf)
             FfiConverterOptionalString.write(value.`chargeDownCode`, buf)
-            FfiConverterOptionalString.write(value.`outRefundNo`, buf)
             FfiConverterString.write(value.`operId`, buf)
             FfiConverterString.write(value.`devId`, buf)
     }
