@@ -261,7 +261,10 @@ export declare function handleNotification(
   options: WebhookOptions & { query: string; body: string | Buffer },
 ): Promise<WebhookResult>
 
-/** A handler for `http.createServer` or an Express route (mount no JSON parser before it). */
+/** A handler for `http.createServer` or an Express route (mount no JSON parser before it).
+ * `onError` sees each delivery answered non-200 because of an error (`result.error`: a forged or
+ * malformed delivery, a body already parsed by a JSON parser, `onNotification` throwing, the
+ * store unreachable); without it each is a `SosopayWarning` (`process.emitWarning`). */
 export declare function createWebhookHandler(
   options: WebhookOptions & { limit?: number; onError?: (error: unknown, result: WebhookResult) => void },
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void>

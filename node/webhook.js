@@ -196,6 +196,12 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
         } catch {
           // a logging hook must not break the answer
         }
+      } else if (result.error) {
+        // No hook: a delivery answered non-200 because of an error (a forged or malformed one,
+        // a route whose body a JSON parser already read, onNotification throwing, a store down)
+        // is not silent. The gateway retries it, up to 30 times, then gives up.
+        const message = result.error instanceof Error ? result.error.message : String(result.error)
+        process.emitWarning(`sosopay webhook answered ${result.status} (${result.delivery}): ${message}`, 'SosopayWarning')
       }
       res.statusCode = result.status
       if (typeof res.setHeader === 'function') res.setHeader('content-type', 'text/plain; charset=utf-8')

@@ -227,3 +227,32 @@ test('a cluster worker is warned once that the default store is per process', as
   assert.equal(warnings.length, 1, out)
   assert.match(warnings[0], /^SosopayWarning: .*in-memory store, which is per process/)
 })
+
+test('without onError, a delivery refused or failed is a SosopayWarning, not silence', async () => {
+  const warnings = []
+  const listen = (w) => { if (w.name === 'SosopayWarning') warnings.push(w.message) }
+  process.on('warning', listen)
+  try {
+    const res = () => ({ statusCode: 0, setHeader() {}, end(b) { this.body = b } })
+    // a JSON parser mounted before the route: every notification would be refused
+    const parsed = sosopay.createWebhookHandler({ key: KEY, onNotification: () => {} })
+    const r1 = res()
+    await parsed({ url: '/notify?sign=x', body: { PAY_NODIFY: {} } }, r1)
+    // the shop's own handler throws: the gateway retries, 30 times at most
+    const throwing = sosopay.createWebhookHandler({ key: KEY, onNotification: () => { throw new Error('db down') } })
+    const d = delivery(notifyBody('W1'))
+    const r2 = res()
+    await throwing({ url: `/notify?${d.query}`, body: Buffer.from(d.body) }, r2)
+    // a processed one warns nothing
+    const ok = sosopay.createWebhookHandler({ key: KEY, onNotification: () => {} })
+    const r3 = res()
+    await ok({ url: `/notify?${d.query}`, body: Buffer.from(d.body) }, r3)
+    await new Promise((r) => setImmediate(r)) // warnings are emitted on the next tick
+    assert.deepEqual([r1.statusCode, r2.statusCode, r3.statusCode], [400, 500, 200])
+    assert.equal(warnings.length, 2, JSON.stringify(warnings))
+    assert.match(warnings[0], /^sosopay webhook answered 400 \(Rejected\): invalid body: the request body was already parsed/)
+    assert.match(warnings[1], /^sosopay webhook answered 500 \(Failed\): db down$/)
+  } finally {
+    process.off('warning', listen)
+  }
+})
