@@ -183,6 +183,20 @@ async def handle_notification_async(
 def _result(
     outcome: str, delivery: Optional[Delivery], n: Optional[Notification], error: Optional[BaseException]
 ) -> WebhookResult:
-    """The result for ``outcome``: status and body from the core's one table."""
+    """The result for ``outcome``: status and body from the core's one table. An error is also
+    logged (WARNING on the ``sosopay`` logger, with the handler's traceback), so that a webhook
+    refusing every delivery (a forged one, the store down, the handler raising) is not silent
+    where the caller does not log ``result.error``."""
     status, answer = _native.webhook_answer(outcome)
+    if error is not None:
+        from .client import _log
+
+        _log().warning(
+            "sosopay: notification %s answered %s (%s): %s",
+            n.charge_code if n is not None else "?",
+            status,
+            outcome,
+            error,
+            exc_info=error if outcome == "Failed" else None,
+        )
     return WebhookResult(status, answer, delivery, n, error)

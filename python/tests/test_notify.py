@@ -293,3 +293,29 @@ def test_handle_notification_async_awaits_the_handler_once_on_the_loop() -> None
 
     asyncio.run(main())
     assert ran == [("C-1", True), ("C-2", True)]
+
+
+def test_handle_notification_logs_what_it_refused_or_failed(caplog: pytest.LogCaptureFixture) -> None:
+    """A webhook that ignores ``result.error`` still leaves a trace: a forged delivery and a
+    raising handler are WARNINGs on the ``sosopay`` logger (the handler's with its traceback);
+    a processed one logs nothing."""
+    sign = sosopay.sign_body(KEY, BODY)
+    query = f"_type=json&sign={sign}"
+    verifier = sosopay.NotificationVerifier(KEY)
+    store = sosopay.MemoryIdempotencyStore()
+
+    def boom(n: sosopay.Notification) -> None:
+        raise RuntimeError("db down")
+
+    with caplog.at_level("WARNING", logger="sosopay"):
+        forged = sosopay.handle_notification(verifier, store, "_type=json&sign=x", BODY, boom)
+        failed = sosopay.handle_notification(verifier, store, query, BODY, boom)
+        ok = sosopay.handle_notification(verifier, store, query, BODY, lambda n: None)
+    assert (forged.status, failed.status, ok.status) == (400, 500, 200)
+    records = [r for r in caplog.records if r.name == "sosopay"]
+    assert len(records) == 2, [r.getMessage() for r in records]
+    assert records[0].getMessage().startswith("sosopay: notification ? answered 400 (Rejected): ")
+    assert records[0].exc_info is None
+    n = sosopay.parse_notification(key=KEY, query=query, body=BODY)
+    assert records[1].getMessage() == f"sosopay: notification {n.charge_code} answered 500 (Failed): db down"
+    assert records[1].exc_info is not None and records[1].exc_info[0] is RuntimeError
