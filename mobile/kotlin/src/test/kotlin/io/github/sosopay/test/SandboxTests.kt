@@ -269,6 +269,12 @@ fun sandboxTests(r: Runner, baseUrl: String) {
         assertTrue(e.info.isNotEmpty())
         assertEquals("gateway", e.kind())
         assertFalse(e.outcomeUnknown())
+        // The refund's unique number is required (non-null, and not empty): without it a lost
+        // reply could not be retried without refunding twice.
+        val v = expectThrows<SosopayException.Validation> {
+            c.refund(RefundRequest(refundAmountFen = 1, refundSubject = "r", chargeCode = code, outRefundNo = ""))
+        }
+        assertEquals("outRefundNo", v.field)
     }
 
     r.test("cancel: an open QR order, then query") {
