@@ -186,6 +186,33 @@ async function closedPort() {
   return port
 }
 
+test('Redis Cluster: a node-redis cluster client routes each command by its one key', async (t) => {
+  // A cluster client's sendCommand takes the key apart; given the plain client's arguments,
+  // every command failed (and was taken for an outage: 503 to every delivery, forever).
+  if (skipUnless(process.env.REDIS_CLUSTER_URL, t)) return
+  const { createCluster } = require('redis')
+  const cluster = createCluster({ rootNodes: [{ url: process.env.REDIS_CLUSTER_URL }] })
+  cluster.on('error', () => {})
+  await cluster.connect()
+  try {
+    const s = new RedisIdempotencyStore({ client: cluster, prefix: `test:${crypto.randomBytes(4).toString('hex')}:` })
+    for (let i = 0; i < 5; i++) {
+      const id = fresh()
+      const c = await s.begin(id)
+      assert.equal(c.state, 'New')
+      assert.equal((await s.begin(id)).state, 'InProgress')
+      assert.equal(await s.complete(id, c.token), 'held')
+      assert.equal(await s.status(id), 'Done')
+      const other = fresh()
+      const c2 = await s.begin(other)
+      assert.equal(await s.abandon(other, c2.token), true)
+      assert.equal(await s.status(other), null)
+    }
+  } finally {
+    await cluster.quit()
+  }
+})
+
 test('PostgreSQL behind PgBouncer in transaction mode (each transaction on any server connection)', async (t) => {
   // node-postgres sends unnamed statements, which PgBouncer 1.18 (scripts/with-stores) passes
   // through; a named (prepared) one would be missing on the next server connection, as

@@ -43,7 +43,8 @@ export declare class LeasedIdempotencyStore implements IdempotencyStore {
 }
 
 export interface RedisStoreOptions extends LeaseOptions {
-  /** A connected node-redis (v4+) client, or an ioredis client. */
+  /** A connected node-redis (v4+) client or cluster (`createCluster`), or an ioredis client or
+   * cluster: every record is one key, so Redis Cluster works. */
   client?: unknown
   /** Or a URL: the store makes its own node-redis client (offline queue off). */
   url?: string

@@ -159,7 +159,8 @@ const sha1 = (s) => crypto.createHash('sha1').update(s).digest('hex')
  * Over Redis. Records: `{prefix}{id}` = `claim:<token>` (PX lease) or `done:<unix ms>`
  * (PX retention). Run Redis with `appendonly yes` for `complete` to survive a restart.
  *
- * Options: `client` (a node-redis v4+ client, connected, or an ioredis client) or `url` (the
+ * Options: `client` (a node-redis v4+ client or cluster, connected, or an ioredis client or
+ * cluster: every record is one key, so Redis Cluster is fine) or `url` (the
  * store makes a node-redis client with the offline queue off, so commands fail fast while the
  * server is down; call `close()` at the end); `prefix`, `leaseMs`, `retentionMs`,
  * `commandTimeoutMs`.
@@ -189,10 +190,16 @@ class RedisIdempotencyStore extends LeasedIdempotencyStore {
     } else {
       throw new ValidationError('invalid options: give client or url', { field: 'client', reason: 'is required' })
     }
-    this._send =
-      typeof this.client.call === 'function'
-        ? (args) => this.client.call(...args) // ioredis
-        : (args) => this.client.sendCommand(args) // node-redis v4+
+    const c = this.client
+    if (typeof c.call === 'function') {
+      this._send = (args) => c.call(...args) // ioredis (a Redis or a Cluster: it routes by key)
+    } else if (typeof c.getSlotMaster === 'function') {
+      // A node-redis cluster (`createCluster`) routes by the first key given apart: each command
+      // here has one key, after EVAL/EVALSHA's script and key count, else the first argument.
+      this._send = (args) => c.sendCommand(/^EVAL/i.test(args[0]) ? args[3] : args[1], false, args)
+    } else {
+      this._send = (args) => c.sendCommand(args) // node-redis v4+
+    }
   }
 
   key(id) {

@@ -31,6 +31,7 @@ from sosopay.stores import (
 REDIS_URL = os.environ.get("REDIS_URL")
 DATABASE_URL = os.environ.get("DATABASE_URL")
 PGBOUNCER_URL = os.environ.get("PGBOUNCER_URL")
+REDIS_CLUSTER_URL = os.environ.get("REDIS_CLUSTER_URL")
 REQUIRED = os.environ.get("SOSOPAY_REQUIRE_STORES") == "1"
 
 
@@ -228,6 +229,28 @@ def test_process_once_and_handle_notification(make: Factory) -> None:
     r = sosopay.handle_notification(v, store, q3, body3, failing)
     assert (r.status, r.body) == (500, "FAIL") and isinstance(r.error, RuntimeError)
     assert sosopay.handle_notification(v, store, q3, body3, lambda x: None).status == 200
+
+
+def test_redis_cluster_client() -> None:
+    """A ``redis.cluster.RedisCluster`` (a managed cluster-mode Redis): every record is one key,
+    and the scripts name it, so the client routes each command."""
+    from redis.cluster import RedisCluster
+
+    rc = RedisCluster.from_url(need(REDIS_CLUSTER_URL, "REDIS_CLUSTER_URL"))
+    try:
+        store = RedisIdempotencyStore(rc, prefix=f"test:{uuid.uuid4().hex[:8]}:")
+        for _ in range(5):
+            id = fresh()
+            c = store.begin(id)
+            assert c == "new" and store.begin(id) == "in_progress"
+            store.complete(id)
+            assert store.status(id) == "done"
+            other = fresh()
+            c2 = store.begin(other)
+            store.abandon(other, c2.token)
+            assert store.status(other) is None
+    finally:
+        rc.close()
 
 
 @pytest.mark.parametrize("source", ["url", "pool", "sqlalchemy"])

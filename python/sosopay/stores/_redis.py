@@ -23,6 +23,7 @@ from ._base import _BEGIN_TRIES, _WIRE, DEFAULT_LEASE, DEFAULT_RETENTION, Leased
 
 if TYPE_CHECKING:
     import redis
+    import redis.cluster
 
 __all__ = ["RedisIdempotencyStore", "DEFAULT_PREFIX", "COMPLETE_LUA", "ABANDON_LUA"]
 
@@ -41,13 +42,14 @@ class RedisIdempotencyStore(LeasedIdempotencyStore):
     """An :class:`~sosopay.IdempotencyStore` shared by every worker process, over Redis
     (redis-py: ``pip install 'sosopay[redis]'``).
 
-    ``client`` is a ``redis.Redis`` or a URL (``redis://host:6379/0``; the store then makes a
-    client with 5 s socket timeouts). ``lease`` and ``retention`` are in seconds.
+    ``client`` is a ``redis.Redis``, a ``redis.cluster.RedisCluster`` (each record is one key)
+    or a URL (``redis://host:6379/0``; the store then makes a client with 5 s socket timeouts).
+    ``lease`` and ``retention`` are in seconds.
     """
 
     def __init__(
         self,
-        client: Union[str, "redis.Redis"],
+        client: Union[str, "redis.Redis", "redis.cluster.RedisCluster"],
         *,
         prefix: str = DEFAULT_PREFIX,
         lease: float = DEFAULT_LEASE,
