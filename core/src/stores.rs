@@ -248,13 +248,16 @@ impl StoreRetry {
 /// statement's fault, so that the store tries again when [`StoreRetry`] says and then answers
 /// the gateway 503: no SQLSTATE at all (a network or pool error, a closed connection), or
 /// class 08 (connection exception), 40 (serialization failure, deadlock), 53 (insufficient
-/// resources), 57 (shutdown, crash, starting up), 58 (system error), or 55P03 (lock not
-/// available). Python's and Node's PostgreSQL stores both ask this.
+/// resources), 57 (shutdown, crash, starting up), 58 (system error), 55P03 (lock not
+/// available), or 25006 (read-only transaction: a connection that reached a standby, as during
+/// a failover; the PostgreSQL form of Redis' `READONLY`). Python's and Node's PostgreSQL stores
+/// both ask this.
 pub fn postgres_unavailable(sqlstate: Option<&str>) -> bool {
     match sqlstate {
         None => true,
         Some(code) => {
             code == "55P03"
+                || code == "25006"
                 || ["08", "40", "53", "57", "58"]
                     .iter()
                     .any(|class| code.len() == 5 && code.starts_with(class))
@@ -344,10 +347,13 @@ mod tests {
             Some("57P01"),
             Some("58030"),
             Some("55P03"),
+            Some("25006"),
         ] {
             assert!(postgres_unavailable(code), "{code:?}");
         }
-        for code in ["42P01", "23505", "22P02", "55000", "0800", "XX000"] {
+        for code in [
+            "42P01", "23505", "22P02", "55000", "0800", "XX000", "25001", "25P02",
+        ] {
             assert!(!postgres_unavailable(Some(code)), "{code}");
         }
     }

@@ -264,7 +264,7 @@ test('an unreachable server: begin rejects with StoreUnavailableError, the webho
 test('which PostgreSQL errors count as unavailable is the core\'s rule (as in Python)', () => {
   const store = new PostgresIdempotencyStore({ connectionString: 'postgresql://x@127.0.0.1:9/x' })
   const pgError = (code) => Object.assign(new Error(`pg ${code}`), { code })
-  for (const [code, unavailable] of [['08006', true], ['40001', true], ['53300', true], ['57P01', true], ['55P03', true], ['42P01', false], ['23505', false]]) {
+  for (const [code, unavailable] of [['08006', true], ['40001', true], ['53300', true], ['57P01', true], ['55P03', true], ['25006', true], ['42P01', false], ['23505', false]]) {
     assert.equal(store._isUnavailable(pgError(code)), unavailable, code)
   }
   // No SQLSTATE: a network or pool error (ECONNREFUSED is not a SQLSTATE).

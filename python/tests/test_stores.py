@@ -301,6 +301,25 @@ def test_postgres_behind_pgbouncer_in_transaction_mode(source: str, pg_table: st
     assert failures == [], failures[:3]
 
 
+def test_a_read_only_server_is_unavailable_not_a_failure(pg_table: str) -> None:
+    """A connection that reached a standby (during a failover) refuses writes with SQLSTATE
+    25006: like Redis' READONLY, the server cannot serve now, so the delivery is answered 503
+    and ``complete`` keeps trying while the lease lasts (on new connections), rather than 500 and
+    a claim left to expire."""
+    url = need(DATABASE_URL, "DATABASE_URL")
+    sep = "&" if "?" in url else "?"
+    store = PostgresIdempotencyStore(f"{url}{sep}options=-c%20default_transaction_read_only%3Don", table=pg_table)
+    try:
+        with pytest.raises(StoreUnavailableError, match="read-only transaction"):
+            store.begin(fresh())
+        body = f'{{"PAY_NODIFY":{{"BUSI_ID":"0010000001","CHARGE_CODE":"RO-{uuid.uuid4().hex}","STATE":1,"AMT":1}}}}'
+        q = f"sign={sosopay.sign_body(KEY, body)}"
+        r = sosopay.handle_notification(sosopay.NotificationVerifier(KEY), store, q, body, lambda n: None)
+        assert r.status == 503 and isinstance(r.error, StoreUnavailableError)
+    finally:
+        store.close()
+
+
 def test_unreachable_server_is_503() -> None:
     dead = f"127.0.0.1:{_closed_port()}"
     stores: List[LeasedIdempotencyStore] = [
@@ -387,7 +406,7 @@ def test_which_postgres_errors_count_as_unavailable_is_the_cores_rule() -> None:
 
     source = _Source("postgresql://127.0.0.1:9/none", 1.0)
     for code, unavailable in [("08006", True), ("40001", True), ("53300", True), ("57P01", True),
-                              ("55P03", True), ("42P01", False), ("23505", False)]:
+                              ("55P03", True), ("25006", True), ("42P01", False), ("23505", False)]:
         assert source.unavailable(psycopg.errors.lookup(code)()) is unavailable, code
         assert _postgres_unavailable(code) is unavailable, code
     assert source.unavailable(psycopg.OperationalError("connection refused"))  # no SQLSTATE
