@@ -333,7 +333,7 @@ fn refund_needs_out_refund_no() {
     let mut r = refund();
     r.out_refund_no = String::new();
     rejects(r.validate(), "out_refund_no");
-    let e = r.validate().unwrap_err().to_string();
+    let e = r.validate().expect_err("no refund number").to_string();
     assert!(e.contains("is required") && e.contains("retrying"), "{e}");
 }
 
