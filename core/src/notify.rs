@@ -160,14 +160,14 @@ impl NotificationVerifier {
             let max = self.max_age.as_millis() as u64;
             if now_ms > ts && now_ms - ts > max {
                 return Err(Error::signature(format!(
-                    "the notification is {} s old, beyond the {} s replay window",
+                    "the notification is {} s old, beyond the {} s replay window (a replayed delivery, or this server's clock is ahead)",
                     (now_ms - ts) / 1000,
                     max / 1000
                 )));
             }
             if ts > now_ms && ts - now_ms > max {
                 return Err(Error::signature(format!(
-                    "the notification's timestamp is {} s in the future",
+                    "the notification's timestamp is {} s in the future (this server's clock is behind)",
                     (ts - now_ms) / 1000
                 )));
             }

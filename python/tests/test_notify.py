@@ -56,8 +56,11 @@ def test_rejections() -> None:
     with pytest.raises(sosopay.SignatureError):
         sosopay.parse_notification(key="OTHER-KEY-00000000000000000000", query=f"sign={sign}", body=BODY)
     old = sosopay.sign_body(KEY, BODY, timestamp=int(time.time() * 1000) - 3_600_000)
-    with pytest.raises(sosopay.SignatureError, match="replay"):
+    with pytest.raises(sosopay.SignatureError, match="replay window .*this server's clock is ahead"):
         sosopay.parse_notification(key=KEY, query=f"sign={old}", body=BODY)
+    ahead = sosopay.sign_body(KEY, BODY, timestamp=int(time.time() * 1000) + 3_600_000)
+    with pytest.raises(sosopay.SignatureError, match="in the future \\(this server's clock is behind\\)"):
+        sosopay.parse_notification(key=KEY, query=f"sign={ahead}", body=BODY)
     # The replay window can be widened or disabled.
     assert sosopay.parse_notification(key=KEY, query=f"sign={old}", body=BODY, max_age=0).charge_code == "C-1"
     assert sosopay.parse_notification(key=KEY, query=f"sign={old}", body=BODY, max_age=7200).charge_code == "C-1"
