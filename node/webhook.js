@@ -31,13 +31,17 @@ async function readRawBody(req, options = {}) {
   for (const b of [req.rawBody, req.body]) {
     if (typeof b === 'string' || Buffer.isBuffer(b)) return b
   }
-  if (req.body !== undefined && req.body !== null) {
+  const source = req.raw && typeof req.raw.on === 'function' ? req.raw : req
+  // A body parser that skipped the request (its type did not match: `express.raw()` takes only
+  // application/octet-stream, `express.urlencoded()` only forms) leaves `req.body` as `{}` and
+  // the stream unread: read it then.
+  const unread = source.readableEnded === false
+  if (req.body !== undefined && req.body !== null && !unread) {
     throw new ValidationError(
-      'invalid body: the request body was already parsed (into an object); the signature covers the raw body, so read it raw on this route (e.g. express.raw({ type: "*/*" }))',
+      'invalid body: the request body was already parsed (into an object); the signature covers the raw body, so read it raw on this route (express.raw({ type: "*/*" })), or keep a copy where it is parsed (express.json({ verify: (req, res, buf) => { req.rawBody = buf } }))',
       { field: 'body', reason: 'already parsed' },
     )
   }
-  const source = req.raw && typeof req.raw.on === 'function' ? req.raw : req
   if (typeof source[Symbol.asyncIterator] !== 'function') {
     throw new ValidationError('invalid body: the request has no readable body', {
       field: 'body',

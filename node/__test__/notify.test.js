@@ -256,3 +256,41 @@ test('without onError, a delivery refused or failed is a SosopayWarning, not sil
     process.off('warning', listen)
   }
 })
+
+test('a body parser that skipped the request (its type did not match) leaves the stream to read', async () => {
+  // express.raw() takes only application/octet-stream, express.urlencoded() only forms: for the
+  // gateway's JSON or XML they set req.body = {} and leave the stream unread. That was refused
+  // as "already parsed" (every notification 400); the stream is read now. A body really parsed
+  // (the stream consumed) is still refused, naming the way to keep a raw copy.
+  const seen = []
+  const errors = []
+  const handler = sosopay.createWebhookHandler({ key: KEY, onNotification: (n) => seen.push(n.order.chargeCode), onError: (e) => errors.push(e) })
+  const server = http.createServer(async (req, res) => {
+    if (req.url.includes('consumed')) {
+      for await (const chunk of req) void chunk // a JSON parser read it
+      req.body = { PAY_NODIFY: {} }
+    } else {
+      req.body = {} // what body-parser leaves when it skips a request
+    }
+    await handler(req, res)
+  })
+  await new Promise((r) => server.listen(0, '127.0.0.1', r))
+  try {
+    const post = async (path, d) => {
+      const r = await fetch(`http://127.0.0.1:${server.address().port}${path}?${d.query}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json;charset=UTF-8' },
+        body: d.body,
+      })
+      return r.status
+    }
+    assert.equal(await post('/skipped', delivery(notifyBody('SK1'))), 200)
+    assert.deepEqual(seen, ['SK1'])
+    assert.equal(await post('/consumed', delivery(notifyBody('SK2'))), 400)
+    assert.equal(errors.length, 1)
+    assert.match(errors[0].message, /already parsed .*express\.json\(\{ verify: /)
+    assert.deepEqual(seen, ['SK1'])
+  } finally {
+    server.close()
+  }
+})
