@@ -140,6 +140,13 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
   /** One delivery, with options already checked (by `handleNotification` or once by
    * `createWebhookHandler`). */
   async function deliver(onNotification, verifier, store, query, body) {
+    if (body !== null && typeof body === 'object' && !Buffer.isBuffer(body)) {
+      // A framework's body parser ran first (Fastify parses JSON itself, Express with express.json()).
+      return answer('Rejected', undefined, new ValidationError(
+        'invalid body: expected the raw body (a string or a Buffer), got an object: a body parser already parsed it, and the signature covers the raw body (README: "Fastify", "Express")',
+        { field: 'body', reason: 'already parsed' },
+      ))
+    }
     let notification
     try {
       notification = verifier.parse(query || '', body === undefined ? '' : body)

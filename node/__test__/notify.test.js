@@ -128,6 +128,12 @@ test('handleNotification: once per notification, retried after a failing handler
   assert.equal(bad.status, 400)
   assert.equal(bad.delivery, 'Rejected')
   assert.ok(bad.error instanceof sosopay.SignatureError)
+  // a body a framework already parsed (Fastify's own JSON parser) is refused saying so
+  const parsed = await sosopay.handleNotification({ key: KEY, store, query: d.query, body: JSON.parse(d.body), onNotification: () => assert.fail('called') })
+  assert.equal(parsed.status, 400)
+  assert.ok(parsed.error instanceof sosopay.ValidationError)
+  assert.equal(parsed.error.field, 'body')
+  assert.match(parsed.error.message, /expected the raw body .* got an object: a body parser already parsed it/)
   // an in-progress claim answers 503 so the gateway retries later
   assert.equal(store.begin('busy'), 'New')
   const busyStore = { begin: async () => 'InProgress', complete: async () => {}, abandon: async () => {} }
