@@ -9,7 +9,7 @@ import contextvars
 import functools
 import os
 from types import TracebackType
-from typing import Any, Awaitable, Callable, Optional, Sequence, Type, TypeVar, Union
+from typing import Any, Awaitable, Callable, Dict, Optional, Sequence, Type, TypeVar, Union
 
 from ._native import CancelToken
 from .client import (
@@ -82,6 +82,31 @@ class _Progress:
         """Waits for the async callbacks of the events delivered so far."""
         if self.tail is not None:
             await asyncio.shield(self.tail)
+
+
+#: The operations whose request moves money (or reverses it): a cancelled task's result is
+#: logged (a query's is not).
+_MOVES_MONEY = frozenset({"micropay", "create_qr_order", "create_jsapi_order", "refund", "cancel", "flow_recharge"})
+
+
+def _log_orphan(op: str, kwargs: Dict[str, Any], job: "concurrent.futures.Future[Any]") -> None:
+    """Logs how a money-moving call ended whose awaiting task had been cancelled (a timeout, a
+    closed request): the request was sent, and nobody else learns its result."""
+    code = kwargs.get("charge_code") or kwargs.get("charge_down_code") or "?"
+    error = job.exception()
+    if error is not None:
+        ended = f"raised {type(error).__name__}: {error}"
+    else:
+        reply = job.result()
+        state = getattr(reply, "state", None) or getattr(getattr(reply, "order", None), "state", None)
+        ended = f"answered {reply.result.code.value}" + (f", order state {state.value} ({state.name})" if state else "")
+    _log().warning(
+        "sosopay: the task awaiting %s of %s was cancelled after the request was sent; it %s "
+        "(query the order before charging again)",
+        op,
+        code,
+        ended,
+    )
 
 
 async def _settle(fut: "asyncio.Future[PaymentOutcome]") -> Optional[PaymentOutcome]:
@@ -213,10 +238,18 @@ class AsyncClient:
         self.close()
 
     async def _run(self, fn: Callable[..., _T], /, **kwargs: Any) -> _T:
-        """``fn(**kwargs)`` on this client's pool, in a copy of the caller's context."""
+        """``fn(**kwargs)`` on this client's pool, in a copy of the caller's context. Cancelling
+        the awaiting task cannot unsend a request already under way: it runs to its end, and for
+        an operation that moves money its result is logged, as nobody receives it."""
         loop = asyncio.get_running_loop()
         ctx = contextvars.copy_context()
-        return await loop.run_in_executor(self._executor(), functools.partial(ctx.run, fn, **kwargs))
+        job = self._executor().submit(ctx.run, functools.partial(fn, **kwargs))
+        try:
+            return await asyncio.shield(asyncio.wrap_future(job, loop=loop))
+        except asyncio.CancelledError:
+            if not job.cancel() and fn.__name__ in _MOVES_MONEY:
+                job.add_done_callback(functools.partial(_log_orphan, fn.__name__, kwargs))
+            raise
 
     async def _flow(
         self,

@@ -67,3 +67,43 @@ def test_async_calls_do_not_block_the_event_loop(sandbox: Sandbox) -> None:
         return ticks
 
     assert asyncio.run(main()) > 20
+
+
+def test_a_cancelled_money_call_is_not_unsent_and_its_end_is_logged(
+    hold_sandbox: Sandbox, code: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Cancelling the task awaiting a single micropay (a timeout, a closed web request) cannot
+    unsend it: the customer pays (after 1 s here) while the caller saw ``CancelledError``. Its
+    end is logged, since nobody else learns it; a cancelled query's is not."""
+    pays_after_1s = "130000000000001020"  # 20 s x 0.05
+
+    async def main() -> None:
+        async with sosopay.AsyncClient(
+            busi_code=BUSI, key=KEY, base_url=hold_sandbox.base_url, default_oper_id="o", default_dev_id="d"
+        ) as c:
+            task = asyncio.create_task(
+                c.micropay(charge_code=f"{code}-O", amount_fen=100, dynamic_id=pays_after_1s, pay_subject="o")
+            )
+            await asyncio.sleep(0.3)  # sent, and held by the gateway
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            query = asyncio.create_task(c.query(charge_code=f"{code}-O"))
+            await asyncio.sleep(0)
+            query.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await query
+            for _ in range(100):  # the held request ends after about 1 s
+                if any("was cancelled" in r.getMessage() for r in caplog.records):
+                    break
+                await asyncio.sleep(0.05)
+
+    with caplog.at_level("WARNING", logger="sosopay"):
+        asyncio.run(main())
+    logged = [r.getMessage() for r in caplog.records if r.name == "sosopay"]
+    assert logged == [
+        f"sosopay: the task awaiting micropay of {code}-O was cancelled after the request was sent; it answered "
+        "SUCCESS, order state 1 (PAID) (query the order before charging again)"
+    ], logged
+    orders = [o for o in hold_sandbox.admin("GET", "ledger")["orders"] if o["charge_code"] == f"{code}-O"]
+    assert [str(o["state"]) for o in orders] == ["1"]  # paid, though its caller saw CancelledError
