@@ -87,3 +87,35 @@ def test_an_async_client_works_in_a_forked_child(sandbox: Sandbox, code: str) ->
     assert os.waitstatus_to_exitcode(status) == 0
     assert asyncio.run(query(code)) == code  # and the parent's still works
     client.close()
+
+
+def test_a_memory_store_made_before_fork_says_it_is_per_process() -> None:
+    """gunicorn ``--preload`` forks workers from a process that made the app's
+    ``MemoryIdempotencyStore``: each worker gets its own copy, so a notification delivered to two
+    workers runs the handler twice. The first claim in such a worker says so, once (as Node
+    says in a cluster worker); the process that made it says nothing."""
+    import subprocess
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import logging, os, sys
+        import sosopay
+        logging.basicConfig(stream=sys.stderr, format="%(levelname)s %(message)s")
+        store = sosopay.MemoryIdempotencyStore()
+        store.begin("in-the-parent")
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            store.begin("a"); store.begin("b")
+            sys.stderr.flush()
+            os._exit(0)
+        os.waitpid(pid, 0)
+        store.begin("parent-again")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    lines = [line for line in out.stderr.splitlines() if "MemoryIdempotencyStore" in line]
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith("WARNING sosopay: this worker process uses a MemoryIdempotencyStore made before fork()")

@@ -109,20 +109,49 @@ pub fn parse_notification(
 
 /// The in-process idempotency store.
 #[pyclass(frozen, name = "MemoryIdempotencyStore", module = "sosopay._native")]
-#[derive(Default)]
 pub struct PyMemoryStore {
     inner: MemoryIdempotencyStore,
+    /// The process that made it.
+    pid: u32,
 }
+
+/// Whether this process has said that it uses a store made before `fork()`.
+static FORKED_STORE_SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 #[pymethods]
 impl PyMemoryStore {
     #[new]
     fn new() -> Self {
-        Self::default()
+        PyMemoryStore {
+            inner: MemoryIdempotencyStore::default(),
+            pid: std::process::id(),
+        }
     }
 
-    /// Claims `id`: `"new"`, `"in_progress"` or `"done"`.
+    /// Claims `id`: `"new"`, `"in_progress"` or `"done"`. In a process forked after the store
+    /// was made (gunicorn `--preload`, uWSGI, a `multiprocessing` pool), says once, on the
+    /// `sosopay` logger, that each worker has its own copy: a notification delivered to two
+    /// workers runs the handler twice (as Node says in a cluster worker).
     fn begin(&self, py: Python<'_>, id: Text<Id>) -> PyResult<&'static str> {
+        if self.pid != std::process::id()
+            && !FORKED_STORE_SAID.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            let said = py
+                .import("sosopay.client")
+                .and_then(|m| m.call_method0("_log"))
+                .and_then(|log| {
+                    log.call_method1(
+                        "warning",
+                        ("sosopay: this worker process uses a MemoryIdempotencyStore made before fork() \
+                          (gunicorn --preload, uWSGI, multiprocessing): it is per process, so a notification \
+                          delivered to two workers runs the handler twice; give them a shared store \
+                          (sosopay.stores)",),
+                    )
+                });
+            if let Err(e) = said {
+                e.write_unraisable(py, None);
+            }
+        }
         Ok(self.inner.begin(&id).or_py(py)?.snake_name())
     }
 
