@@ -363,6 +363,33 @@ def test_options_are_checked() -> None:
     assert "CREATE TABLE IF NOT EXISTS app.notes" in schema_sql("app.notes")
 
 
+def test_an_asyncio_client_is_refused_not_taken_for_every_claim_new() -> None:
+    """A ``redis.asyncio`` client (a FastAPI app's) returns coroutines, which are truthy: each
+    ``begin`` looked "new", so every duplicate delivery ran the handler. Refused when the store
+    is made, as is psycopg's ``AsyncConnectionPool`` (whose every call failed)."""
+    import redis.asyncio
+    from psycopg_pool import AsyncConnectionPool
+
+    with pytest.raises(TypeError, match="^client: a redis.asyncio client cannot serve this store"):
+        RedisIdempotencyStore(redis.asyncio.Redis.from_url("redis://127.0.0.1:1/0"))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="AsyncConnectionPool cannot serve this store"):
+        PostgresIdempotencyStore(AsyncConnectionPool("postgresql://x@127.0.0.1:1/x", open=False))
+
+    class Awaiting:  # any other client whose commands are coroutines
+        def set(self, *a: Any, **kw: Any) -> Any:
+            async def reply() -> bool:
+                return True
+
+            return reply()
+
+        def register_script(self, lua: str) -> Any:
+            return None
+
+    store = RedisIdempotencyStore(Awaiting())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="returned an awaitable"):
+        store.begin(fresh())
+
+
 def test_drivers_are_imported_lazily() -> None:
     code = (
         "import sys, sosopay, sosopay.stores\n"

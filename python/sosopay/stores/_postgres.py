@@ -67,6 +67,11 @@ class _Source:
             raise TypeError(
                 "PostgresIdempotencyStore: give a conninfo/URL string, a psycopg_pool.ConnectionPool or an SQLAlchemy Engine"
             )
+        if type(source).__name__ in ("AsyncConnectionPool", "AsyncNullConnectionPool"):
+            raise TypeError(
+                "PostgresIdempotencyStore: a psycopg_pool.AsyncConnectionPool cannot serve this store, whose calls are "
+                "blocking (handle_notification_async runs them on a worker thread): give a ConnectionPool or a URL"
+            )
         import psycopg
 
         self.psycopg_error: Type[BaseException] = psycopg.Error

@@ -57,8 +57,19 @@ class RedisIdempotencyStore(LeasedIdempotencyStore):
     ) -> None:
         super().__init__(lease=lease, retention=retention)
         import redis
+        import redis.asyncio
         import redis.exceptions
 
+        asyncio_clients = tuple(
+            c for c in (getattr(redis.asyncio, "Redis", None), getattr(redis.asyncio, "RedisCluster", None)) if c
+        )
+        if isinstance(client, asyncio_clients):
+            # Its commands return coroutines, which are truthy: every claim would look new and
+            # every duplicate delivery would run the handler.
+            raise TypeError(
+                "client: a redis.asyncio client cannot serve this store, whose calls are blocking "
+                "(handle_notification_async runs them on a worker thread): give a redis.Redis or a URL"
+            )
         if isinstance(client, str):
             client = redis.Redis.from_url(client, socket_timeout=5, socket_connect_timeout=5)
         self.client: Any = client
@@ -87,7 +98,11 @@ class RedisIdempotencyStore(LeasedIdempotencyStore):
     def _begin(self, id: str, token: str) -> str:
         key = self.key(id)
         for _ in range(_BEGIN_TRIES):
-            if self.client.set(key, _CLAIM + token, nx=True, px=self.lease_ms):
+            claimed = self.client.set(key, _CLAIM + token, nx=True, px=self.lease_ms)
+            if hasattr(claimed, "__await__"):  # an asyncio client of another kind
+                getattr(claimed, "close", lambda: None)()  # no "never awaited" warning
+                raise TypeError("RedisIdempotencyStore: the client returned an awaitable; give a blocking client")
+            if claimed:
                 return "new"
             v = self.client.get(key)
             if v is None:
