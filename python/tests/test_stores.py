@@ -338,6 +338,29 @@ def test_unreachable_server_is_503() -> None:
         assert isinstance(r.error, StoreUnavailableError)
 
 
+def test_an_sqlalchemy_engine_on_psycopg2(pg_table: str) -> None:
+    """SQLAlchemy on psycopg2 (``postgresql+psycopg2://``, its long-time default driver): the
+    store works, and a server it cannot reach is a 503 (psycopg2's errors were not recognised:
+    a 500, and ``complete`` was not retried while the lease lasted)."""
+    pytest.importorskip("psycopg2")
+    import sqlalchemy
+
+    url = need(DATABASE_URL, "DATABASE_URL").replace("postgresql://", "postgresql+psycopg2://")
+    engine = sqlalchemy.create_engine(url)
+    dead = sqlalchemy.create_engine(f"postgresql+psycopg2://x@127.0.0.1:{_closed_port()}/x")
+    try:
+        store = PostgresIdempotencyStore(engine, table=pg_table)
+        id = fresh()
+        assert store.begin(id) == "new" and store.begin(id) == "in_progress"
+        store.complete(id)
+        assert store.status(id) == "done"
+        with pytest.raises(StoreUnavailableError):
+            PostgresIdempotencyStore(dead, table=pg_table).begin(fresh())
+    finally:
+        engine.dispose()
+        dead.dispose()
+
+
 def _closed_port() -> int:
     import socket
 

@@ -76,6 +76,13 @@ class _Source:
 
         self.psycopg_error: Type[BaseException] = psycopg.Error
         self.psycopg_cursor: Type[Any] = psycopg.Cursor
+        #: psycopg2's errors, for an SQLAlchemy Engine on that driver (``postgresql+psycopg2://``,
+        #: SQLAlchemy's long-time default): their SQLSTATE is ``pgcode``.
+        self.psycopg2_error: Optional[Type[BaseException]] = None
+        if getattr(getattr(source, "dialect", None), "driver", None) == "psycopg2":
+            import psycopg2  # type: ignore[import-untyped,unused-ignore]
+
+            self.psycopg2_error = psycopg2.Error
         #: Errors that wrap the driver's (SQLAlchemy's ``DBAPIError``: the driver's is ``orig``).
         self.wrappers: Tuple[Type[BaseException], ...] = ()
         if hasattr(source, "raw_connection"):
@@ -93,6 +100,8 @@ class _Source:
             e = getattr(e, "orig", None) or e
         if isinstance(e, self.psycopg_error):
             return _postgres_unavailable(getattr(e, "sqlstate", None))
+        if self.psycopg2_error is not None and isinstance(e, self.psycopg2_error):
+            return _postgres_unavailable(getattr(e, "pgcode", None))
         return False
 
     def _this_process(self) -> None:
@@ -171,7 +180,7 @@ class PostgresIdempotencyStore(LeasedIdempotencyStore):
 
     ``connection`` is a conninfo or URL (``postgresql://user@host/db``: the store keeps up to
     ``max_idle`` autocommit connections to reuse), a ``psycopg_pool.ConnectionPool``, or an
-    SQLAlchemy ``Engine`` on a psycopg driver. Create the table first with :func:`apply_schema`. ``lease`` and
+    SQLAlchemy ``Engine`` on psycopg (3) or psycopg2. Create the table first with :func:`apply_schema`. ``lease`` and
     ``retention`` are in seconds; call :meth:`purge` periodically to delete old records.
     """
 
