@@ -263,12 +263,15 @@ test('an unreachable server: begin rejects with StoreUnavailableError, the webho
 
 test('which PostgreSQL errors count as unavailable is the core\'s rule (as in Python)', () => {
   const store = new PostgresIdempotencyStore({ connectionString: 'postgresql://x@127.0.0.1:9/x' })
-  const pgError = (code) => Object.assign(new Error(`pg ${code}`), { code })
+  const { DatabaseError } = require('pg') // what pg rejects with for the server's errors
+  const pgError = (code) => Object.assign(new DatabaseError(`pg ${code}`, 0, 'error'), { code, severity: 'ERROR' })
   for (const [code, unavailable] of [['08006', true], ['40001', true], ['53300', true], ['57P01', true], ['55P03', true], ['25006', true], ['42P01', false], ['23505', false]]) {
     assert.equal(store._isUnavailable(pgError(code)), unavailable, code)
   }
   // No SQLSTATE: a network or pool error (ECONNREFUSED is not a SQLSTATE).
   assert.equal(store._isUnavailable(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })), true)
+  // A socket's errno name of five capitals is not a SQLSTATE either (it read as class EP).
+  assert.equal(store._isUnavailable(Object.assign(new Error('write EPIPE'), { code: 'EPIPE', syscall: 'write' })), true)
 })
 
 test('which Redis errors count as unavailable is the core\'s rule (as in Python)', () => {

@@ -363,8 +363,11 @@ class PostgresIdempotencyStore extends LeasedIdempotencyStore {
 
   _isUnavailable(e) {
     if (e instanceof StoreUnavailableError) return true
-    // The core's rule: by the SQLSTATE; none at all is a network or pool error.
-    const code = e && e.code
+    // The core's rule: by the SQLSTATE; none at all is a network or pool error. Only the
+    // server's errors (pg's DatabaseError: it has `severity`) carry one: a socket's `code` is
+    // Node's errno name, and some are five capitals too (`EPIPE`), which would read as SQLSTATE
+    // class EP (a statement's fault: not retried).
+    const code = e && ('severity' in e || e.name === 'error') ? e.code : undefined
     return native.postgresUnavailable(typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : null)
   }
 
