@@ -244,9 +244,13 @@ class AsyncClient:
         loop = asyncio.get_running_loop()
         ctx = contextvars.copy_context()
         job = self._executor().submit(ctx.run, functools.partial(fn, **kwargs))
+        wrapped = asyncio.wrap_future(job, loop=loop)
         try:
-            return await asyncio.shield(asyncio.wrap_future(job, loop=loop))
+            return await asyncio.shield(wrapped)
         except asyncio.CancelledError:
+            # Nobody awaits it now, and its end must not call back a loop that may be closed by
+            # then. Cancelling it cancels a job still queued (nothing sent), not a running one.
+            wrapped.cancel()
             if not job.cancel() and fn.__name__ in _MOVES_MONEY:
                 job.add_done_callback(functools.partial(_log_orphan, fn.__name__, kwargs))
             raise
