@@ -295,6 +295,8 @@ test('options are checked; the schema is the Python package\'s file; drivers loa
   })
   assert.throws(() => new RedisIdempotencyStore({ url: 'redis://h', leaseMs: '30' }), { field: 'leaseMs', message: /expected a number/ })
   assert.throws(() => new RedisIdempotencyStore({}), sosopay.ValidationError)
+  // node-redis v3 (send_command), or anything but a Redis client: refused, not a 503 per delivery.
+  assert.throws(() => new RedisIdempotencyStore({ client: { send_command() {} } }), { field: 'client', message: /expected a node-redis v4\+ client/ })
   assert.match(stores.schemaSql('app.notes'), /CREATE TABLE IF NOT EXISTS app\.notes/)
   const py = fs.readFileSync(path.join(REPO, 'python', 'sosopay', 'stores', 'schema.sql'), 'utf8')
   assert.equal(fs.readFileSync(stores.SCHEMA_PATH, 'utf8'), py)

@@ -191,6 +191,14 @@ class RedisIdempotencyStore extends LeasedIdempotencyStore {
       throw new ValidationError('invalid options: give client or url', { field: 'client', reason: 'is required' })
     }
     const c = this.client
+    if (typeof c.call !== 'function' && typeof c.sendCommand !== 'function') {
+      // node-redis v3 (`send_command`), or not a Redis client: every command would fail, and
+      // be taken for an outage (503 to every delivery).
+      throw new ValidationError('invalid client: expected a node-redis v4+ client or cluster, or an ioredis client', {
+        field: 'client',
+        reason: 'is not a supported Redis client',
+      })
+    }
     if (typeof c.call === 'function') {
       this._send = (args) => c.call(...args) // ioredis (a Redis or a Cluster: it routes by key)
     } else if (typeof c.getSlotMaster === 'function') {
