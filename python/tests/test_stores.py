@@ -390,13 +390,18 @@ def test_an_asyncio_client_is_refused_not_taken_for_every_claim_new() -> None:
     """A ``redis.asyncio`` client (a FastAPI app's) returns coroutines, which are truthy: each
     ``begin`` looked "new", so every duplicate delivery ran the handler. Refused when the store
     is made, as is psycopg's ``AsyncConnectionPool`` (whose every call failed)."""
+    import asyncio
+
     import redis.asyncio
     from psycopg_pool import AsyncConnectionPool
 
-    with pytest.raises(TypeError, match="^client: a redis.asyncio client cannot serve this store"):
-        RedisIdempotencyStore(redis.asyncio.Redis.from_url("redis://127.0.0.1:1/0"))  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="AsyncConnectionPool cannot serve this store"):
-        PostgresIdempotencyStore(AsyncConnectionPool("postgresql://x@127.0.0.1:1/x", open=False))
+    async def made_in_an_app() -> None:  # as an asyncio app makes them (Python 3.9 needs a loop)
+        with pytest.raises(TypeError, match="^client: a redis.asyncio client cannot serve this store"):
+            RedisIdempotencyStore(redis.asyncio.Redis.from_url("redis://127.0.0.1:1/0"))  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="AsyncConnectionPool cannot serve this store"):
+            PostgresIdempotencyStore(AsyncConnectionPool("postgresql://x@127.0.0.1:1/x", open=False))
+
+    asyncio.run(made_in_an_app())
 
     class Awaiting:  # any other client whose commands are coroutines
         def set(self, *a: Any, **kw: Any) -> Any:
