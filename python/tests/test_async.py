@@ -84,7 +84,11 @@ def test_a_cancelled_money_call_is_not_unsent_and_its_end_is_logged(
             task = asyncio.create_task(
                 c.micropay(charge_code=f"{code}-O", amount_fen=100, dynamic_id=pays_after_1s, pay_subject="o")
             )
-            await asyncio.sleep(0.3)  # sent, and held by the gateway
+            for _ in range(100):  # until the gateway holds it (sent: no longer cancellable)
+                ledger = await asyncio.to_thread(hold_sandbox.admin, "GET", "ledger")
+                if any(o["charge_code"] == f"{code}-O" for o in ledger["orders"]):
+                    break
+                await asyncio.sleep(0.05)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
