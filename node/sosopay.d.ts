@@ -258,7 +258,7 @@ export interface WebhookResult {
 
 /** Verifies one delivery (raw query and raw body) and runs `onNotification` once per notification. */
 export declare function handleNotification(
-  options: WebhookOptions & { query: string; body: string | Buffer },
+  options: WebhookOptions & { query: string; body: string | Buffer | Uint8Array | ArrayBuffer },
 ): Promise<WebhookResult>
 
 /** A handler for `http.createServer` or an Express route (mount no JSON parser before it).

@@ -140,6 +140,9 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
   /** One delivery, with options already checked (by `handleNotification` or once by
    * `createWebhookHandler`). */
   async function deliver(onNotification, verifier, store, query, body) {
+    // Raw bytes in any form (`new Uint8Array(await req.arrayBuffer())`, an ArrayBuffer).
+    if (body instanceof ArrayBuffer) body = Buffer.from(body)
+    else if (ArrayBuffer.isView(body) && !Buffer.isBuffer(body)) body = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
     if (body !== null && typeof body === 'object' && !Buffer.isBuffer(body)) {
       // A framework's body parser ran first (Fastify parses JSON itself, Express with express.json()).
       return answer('Rejected', undefined, new ValidationError(

@@ -128,6 +128,11 @@ test('handleNotification: once per notification, retried after a failing handler
   assert.equal(bad.status, 400)
   assert.equal(bad.delivery, 'Rejected')
   assert.ok(bad.error instanceof sosopay.SignatureError)
+  // raw bytes in any form are the raw body (a Web Request's arrayBuffer(), a Uint8Array)
+  for (const bytes of [new TextEncoder().encode(d.body), new TextEncoder().encode(d.body).buffer]) {
+    const r = await sosopay.handleNotification({ key: KEY, store: new sosopay.MemoryIdempotencyStore(), query: d.query, body: bytes, onNotification: () => {} })
+    assert.equal(r.status, 200, String(r.error))
+  }
   // a body a framework already parsed (Fastify's own JSON parser) is refused saying so
   const parsed = await sosopay.handleNotification({ key: KEY, store, query: d.query, body: JSON.parse(d.body), onNotification: () => assert.fail('called') })
   assert.equal(parsed.status, 400)
