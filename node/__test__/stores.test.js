@@ -186,6 +186,30 @@ async function closedPort() {
   return port
 }
 
+test('ioredis: the store over an ioredis client and an ioredis Cluster (the README says it works)', async (t) => {
+  if (skipUnless(REDIS_URL, t) || skipUnless(process.env.REDIS_CLUSTER_URL, t)) return
+  const Redis = require('ioredis')
+  const u = new URL(process.env.REDIS_CLUSTER_URL)
+  const clients = [new Redis(REDIS_URL), new Redis.Cluster([{ host: u.hostname, port: Number(u.port) }])]
+  try {
+    for (const client of clients) {
+      const s = new RedisIdempotencyStore({ client, prefix: `test:${crypto.randomBytes(4).toString('hex')}:` })
+      for (let i = 0; i < 3; i++) {
+        const id = fresh()
+        const c = await s.begin(id)
+        assert.equal(c.state, 'New')
+        assert.equal((await s.begin(id)).state, 'InProgress')
+        assert.equal(await s.complete(id, c.token), 'held')
+        assert.equal(await s.status(id), 'Done')
+        const other = fresh()
+        assert.equal(await s.abandon(other, (await s.begin(other)).token), true)
+      }
+    }
+  } finally {
+    for (const c of clients) c.disconnect()
+  }
+})
+
 test('Redis Cluster: a node-redis cluster client routes each command by its one key', async (t) => {
   // A cluster client's sendCommand takes the key apart; given the plain client's arguments,
   // every command failed (and was taken for an outage: 503 to every delivery, forever).
