@@ -186,6 +186,36 @@ async function closedPort() {
   return port
 }
 
+test('the stores over the app\'s own node-redis client and pg Pool ({ client }, { pool })', async (t) => {
+  if (skipUnless(REDIS_URL, t) || skipUnless(DATABASE_URL, t)) return
+  const { createClient } = require('redis')
+  const { Pool } = require('pg')
+  const client = createClient({ url: REDIS_URL })
+  client.on('error', () => {})
+  await client.connect()
+  await pgReady()
+  const pool = new Pool({ connectionString: DATABASE_URL, max: 2 })
+  try {
+    const made = [
+      new RedisIdempotencyStore({ client, prefix: `test:${crypto.randomBytes(4).toString('hex')}:` }),
+      new PostgresIdempotencyStore({ pool, table }),
+    ]
+    for (const s of made) {
+      const id = fresh()
+      const c = await s.begin(id)
+      assert.equal(c.state, 'New')
+      assert.equal(await s.complete(id, c.token), 'held')
+      assert.equal(await s.status(id), 'Done')
+      await s.close() // a client or pool given is left to its owner
+    }
+    assert.equal(client.isOpen, true)
+    assert.equal((await pool.query('SELECT 1 AS one')).rows[0].one, 1)
+  } finally {
+    await client.quit()
+    await pool.end()
+  }
+})
+
 test('ioredis: the store over an ioredis client and an ioredis Cluster (the README says it works)', async (t) => {
   if (skipUnless(REDIS_URL, t) || skipUnless(process.env.REDIS_CLUSTER_URL, t)) return
   const Redis = require('ioredis')

@@ -231,6 +231,28 @@ def test_process_once_and_handle_notification(make: Factory) -> None:
     assert sosopay.handle_notification(v, store, q3, body3, lambda x: None).status == 200
 
 
+def test_redis_client_of_the_app_with_decoded_responses() -> None:
+    """The app's own ``redis.Redis`` (README: "or a redis.Redis"), as apps often make it, with
+    ``decode_responses=True`` (replies as ``str``, not ``bytes``)."""
+    import redis
+
+    client = redis.Redis.from_url(need(REDIS_URL, "REDIS_URL"), decode_responses=True)
+    try:
+        store = RedisIdempotencyStore(client, prefix=f"test:{uuid.uuid4().hex[:8]}:")
+        id = fresh()
+        c = store.begin(id)
+        assert c == "new" and store.begin(id) == "in_progress" and store.status(id) == "in_progress"
+        store.complete(id)
+        assert store.status(id) == "done" and store.begin(id) == "done"
+        other = fresh()
+        store.abandon(other, store.begin(other).token)
+        assert store.status(other) is None
+        store.close()  # a client given is left to its owner
+        assert client.ping()
+    finally:
+        client.close()
+
+
 def test_redis_cluster_client() -> None:
     """A ``redis.cluster.RedisCluster`` (a managed cluster-mode Redis): every record is one key,
     and the scripts name it, so the client routes each command."""
