@@ -7,7 +7,7 @@ from typing_extensions import Self
 __version__: str
 
 _Timestamp = Union[str, int, None]
-_Body = Union[bytes, str]
+_Body = Union[bytes, bytearray, memoryview, str]
 
 @final
 class NativeGoods: ...

@@ -23,7 +23,7 @@ __all__ = [
     "WebhookResult",
 ]
 
-Body = Union[bytes, str]
+Body = Union[bytes, bytearray, memoryview, str]
 
 
 def parse_notification(

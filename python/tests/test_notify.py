@@ -322,3 +322,15 @@ def test_handle_notification_logs_what_it_refused_or_failed(caplog: pytest.LogCa
     n = sosopay.parse_notification(key=KEY, query=query, body=BODY)
     assert records[1].getMessage() == f"sosopay: notification {n.charge_code} answered 500 (Failed): db down"
     assert records[1].exc_info is not None and records[1].exc_info[0] is RuntimeError
+
+
+def test_a_body_in_any_bytes_form() -> None:
+    """Frameworks hand the raw body as ``bytes``, ``bytearray`` or ``memoryview``: each is the
+    raw body (``bytearray`` and ``memoryview`` were a TypeError)."""
+    sign = sosopay.sign_body(KEY, BODY)
+    v = sosopay.NotificationVerifier(KEY)
+    raw = BODY.encode()
+    for body in (BODY, raw, bytearray(raw), memoryview(raw)):
+        assert v.parse(f"sign={sign}", body).charge_code == "C-1"
+    with pytest.raises(TypeError, match=r"^body: expected str or bytes \(or bytearray, memoryview\)$"):
+        v.parse(f"sign={sign}", 5)  # type: ignore[arg-type]

@@ -1,7 +1,7 @@
 //! The envelope: signatures and the 3DES body encryption.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyString};
 use sosopay::envelope as core;
 use sosopay::{Envelope, MerchantKey};
 
@@ -13,7 +13,8 @@ pub fn key(py: Python<'_>, key: &str) -> PyResult<MerchantKey> {
     MerchantKey::new(key).or_py(py)
 }
 
-/// The bytes of a `str` (as UTF-8) or `bytes` argument named `field`.
+/// The bytes of a `str` (as UTF-8) or bytes-like argument (`bytes`, `bytearray`, `memoryview`,
+/// as frameworks hand a request body) named `field`.
 pub fn bytes_arg(v: &Bound<'_, PyAny>, field: &str) -> PyResult<Vec<u8>> {
     if let Ok(s) = v.cast::<PyString>() {
         return Ok(crate::args::text_of(s, field)?.into_owned().into_bytes());
@@ -21,7 +22,17 @@ pub fn bytes_arg(v: &Bound<'_, PyAny>, field: &str) -> PyResult<Vec<u8>> {
     if let Ok(b) = v.cast::<PyBytes>() {
         return Ok(b.as_bytes().to_vec());
     }
-    Err(type_error(field, "expected str or bytes"))
+    if let Ok(b) = v.cast::<PyByteArray>() {
+        return Ok(b.to_vec());
+    }
+    if let Ok(m) = v.cast::<PyMemoryView>() {
+        let copy = m.call_method0(pyo3::intern!(v.py(), "tobytes"))?;
+        return Ok(copy.cast::<PyBytes>()?.as_bytes().to_vec());
+    }
+    Err(type_error(
+        field,
+        "expected str or bytes (or bytearray, memoryview)",
+    ))
 }
 
 // --- generated from core/src/envelope.rs (scripts/gen-foreign.py, Signatures)
