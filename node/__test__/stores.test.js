@@ -216,6 +216,21 @@ test('the stores over the app\'s own node-redis client and pg Pool ({ client }, 
   }
 })
 
+/** The contract on `s`, `rounds` times: claim, in progress, complete, done; claim, abandon, gone. */
+async function claimCompleteAbandon(s, rounds) {
+  for (let i = 0; i < rounds; i++) {
+    const id = fresh()
+    const c = await s.begin(id)
+    assert.equal(c.state, 'New')
+    assert.equal((await s.begin(id)).state, 'InProgress')
+    assert.equal(await s.complete(id, c.token), 'held')
+    assert.equal(await s.status(id), 'Done')
+    const other = fresh()
+    assert.equal(await s.abandon(other, (await s.begin(other)).token), true)
+    assert.equal(await s.status(other), null)
+  }
+}
+
 test('ioredis: the store over an ioredis client and an ioredis Cluster (the README says it works)', async (t) => {
   if (skipUnless(REDIS_URL, t) || skipUnless(process.env.REDIS_CLUSTER_URL, t)) return
   const Redis = require('ioredis')
@@ -223,17 +238,7 @@ test('ioredis: the store over an ioredis client and an ioredis Cluster (the READ
   const clients = [new Redis(REDIS_URL), new Redis.Cluster([{ host: u.hostname, port: Number(u.port) }])]
   try {
     for (const client of clients) {
-      const s = new RedisIdempotencyStore({ client, prefix: `test:${crypto.randomBytes(4).toString('hex')}:` })
-      for (let i = 0; i < 3; i++) {
-        const id = fresh()
-        const c = await s.begin(id)
-        assert.equal(c.state, 'New')
-        assert.equal((await s.begin(id)).state, 'InProgress')
-        assert.equal(await s.complete(id, c.token), 'held')
-        assert.equal(await s.status(id), 'Done')
-        const other = fresh()
-        assert.equal(await s.abandon(other, (await s.begin(other)).token), true)
-      }
+      await claimCompleteAbandon(new RedisIdempotencyStore({ client, prefix: `test:${crypto.randomBytes(4).toString('hex')}:` }), 3)
     }
   } finally {
     for (const c of clients) c.disconnect()
@@ -249,19 +254,7 @@ test('Redis Cluster: a node-redis cluster client routes each command by its one 
   cluster.on('error', () => {})
   await cluster.connect()
   try {
-    const s = new RedisIdempotencyStore({ client: cluster, prefix: `test:${crypto.randomBytes(4).toString('hex')}:` })
-    for (let i = 0; i < 5; i++) {
-      const id = fresh()
-      const c = await s.begin(id)
-      assert.equal(c.state, 'New')
-      assert.equal((await s.begin(id)).state, 'InProgress')
-      assert.equal(await s.complete(id, c.token), 'held')
-      assert.equal(await s.status(id), 'Done')
-      const other = fresh()
-      const c2 = await s.begin(other)
-      assert.equal(await s.abandon(other, c2.token), true)
-      assert.equal(await s.status(other), null)
-    }
+    await claimCompleteAbandon(new RedisIdempotencyStore({ client: cluster, prefix: `test:${crypto.randomBytes(4).toString('hex')}:` }), 5)
   } finally {
     await cluster.quit()
   }
