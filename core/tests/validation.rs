@@ -335,6 +335,15 @@ fn refund_needs_out_refund_no() {
     rejects(r.validate(), "out_refund_no");
     let e = r.validate().expect_err("no refund number").to_string();
     assert!(e.contains("is required") && e.contains("retrying"), "{e}");
+    // As the gateway (and the sandbox) receives a refund: no number is accepted, a bad one not,
+    // and every other field is still checked.
+    r.validate_received()
+        .expect("the gateway takes a refund without a number");
+    r.out_refund_no = "a/b".into();
+    rejects(r.validate_received(), "out_refund_no");
+    r.out_refund_no = String::new();
+    r.dev_id = String::new();
+    rejects(r.validate_received(), "dev_id");
 }
 
 #[test]

@@ -329,17 +329,8 @@ fn typed_request(op: Operation, node: &Node) -> Result<ReqKind, sosopay::Error> 
         }
         Operation::Refund => {
             let r = RefundRequest::from_wire(node)?;
-            if r.out_refund_no.is_empty() {
-                // The gateway accepts a refund without OUT_REFUND_NO (the vendor's client may
-                // send one so); only the SDK requires it. Every other field is checked.
-                RefundRequest {
-                    out_refund_no: "-".into(),
-                    ..r.clone()
-                }
-                .validate()?;
-            } else {
-                r.validate()?;
-            }
+            // The gateway accepts a refund without OUT_REFUND_NO; only the SDK requires one.
+            r.validate_received()?;
             ReqKind::Refund(r)
         }
         _ => {
