@@ -103,12 +103,10 @@ impl<'py> Args<'_, 'py> {
                 )),
             };
         }
-        Err(type_error(
+        Err(wrong_type(
+            &v,
             name,
-            &format!(
-                "expected a sosopay enum member or its wire text, got {}",
-                type_name(&v)
-            ),
+            "a sosopay enum member or its wire text",
         ))
     }
 
@@ -127,12 +125,7 @@ impl<'py> Args<'_, 'py> {
         let s: f64 = (!v.is_instance_of::<PyBool>())
             .then(|| v.extract().ok())
             .flatten()
-            .ok_or_else(|| {
-                type_error(
-                    name,
-                    &format!("expected a number of seconds, got {}", type_name(&v)),
-                )
-            })?;
+            .ok_or_else(|| wrong_type(&v, name, "a number of seconds"))?;
         sosopay::units::duration(name, s, TimeUnit::Seconds)
             .map(Some)
             .or_py(self.py())
@@ -171,7 +164,7 @@ impl<'py> Args<'_, 'py> {
         };
         let map = v
             .cast::<pyo3::types::PyMapping>()
-            .map_err(|_| type_error(name, &format!("expected {what}, got {}", type_name(&v))))?;
+            .map_err(|_| wrong_type(&v, name, what))?;
         map.items()?
             .iter()
             .map(|kv| {
@@ -199,7 +192,7 @@ impl<'py> Args<'_, 'py> {
 pub fn flag(v: &Bound<'_, PyAny>, name: &str) -> PyResult<bool> {
     v.cast::<PyBool>()
         .map(|b| b.is_true())
-        .map_err(|_| type_error(name, &format!("expected a bool, got {}", type_name(v))))
+        .map_err(|_| wrong_type(v, name, "a bool"))
 }
 
 /// A list (or tuple, or other iterable but a `str`) of `str`s; an item is named `name[i]`.
@@ -222,7 +215,7 @@ fn items<'py>(
     name: &str,
     what: &str,
 ) -> PyResult<Bound<'py, pyo3::types::PyIterator>> {
-    let wrong = || type_error(name, &format!("expected {what}, got {}", type_name(v)));
+    let wrong = || wrong_type(v, name, what);
     if v.is_instance_of::<PyString>()
         || v.is_instance_of::<pyo3::types::PyBytes>()
         || v.is_instance_of::<PyDict>()
@@ -238,16 +231,13 @@ pub fn number(v: &Bound<'_, PyAny>, name: &str) -> PyResult<f64> {
         return Err(type_error(name, "expected a number, got bool"));
     }
     v.extract::<f64>()
-        .map_err(|_| type_error(name, &format!("expected a number, got {}", type_name(v))))
+        .map_err(|_| wrong_type(v, name, "a number"))
 }
 
 /// An `int` (not `bool`), a `TypeError` naming `name` otherwise.
 pub fn int(v: &Bound<'_, PyAny>, name: &str) -> PyResult<i64> {
     if v.is_instance_of::<PyBool>() || !v.is_instance_of::<PyInt>() {
-        return Err(type_error(
-            name,
-            &format!("expected an int, got {}", type_name(v)),
-        ));
+        return Err(wrong_type(v, name, "an int"));
     }
     v.extract::<i64>()
         .map_err(|_| validation(v.py(), name, format!("{v} is out of range")))
@@ -278,12 +268,16 @@ pub fn not_text(v: &Bound<'_, PyAny>, name: &str, what: &str) -> PyErr {
             "is not valid text: it holds a lone surrogate (U+D800 to U+DFFF), which has no UTF-8 form",
         )
     } else {
-        type_error(name, &format!("expected {what}, got {}", type_name(v)))
+        wrong_type(v, name, what)
     }
 }
 
-/// The name of `v`'s type (`list`), for messages.
-pub fn type_name(v: &Bound<'_, PyAny>) -> String {
+/// A `TypeError` naming `name`: "expected {what}, got {v's type}".
+pub fn wrong_type(v: &Bound<'_, PyAny>, name: &str, what: &str) -> PyErr {
+    type_error(name, &format!("expected {what}, got {}", type_name(v)))
+}
+
+fn type_name(v: &Bound<'_, PyAny>) -> String {
     v.get_type()
         .name()
         .map(|n| n.to_string())
@@ -306,12 +300,7 @@ pub fn goods<'py>(args: &Bound<'py, PyDict>) -> PyResult<(NativeGoods, Bound<'py
 
 /// One `sosopay.Goods` of a list (the checked item it holds: `_checked()`).
 fn goods_item(g: &Bound<'_, PyAny>, at: &str) -> PyResult<Goods> {
-    let wrong = || {
-        type_error(
-            at,
-            &format!("expected a sosopay.Goods, got {}", type_name(g)),
-        )
-    };
+    let wrong = || wrong_type(g, at, "a sosopay.Goods");
     let checked = g
         .getattr(pyo3::intern!(g.py(), "_checked"))
         .map_err(|_| wrong())?

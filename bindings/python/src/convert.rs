@@ -56,12 +56,10 @@ pub fn yuan_from_py(value: &Bound<'_, PyAny>, field: &str) -> PyResult<Amount> {
             .extract()?;
         return Amount::parse_yuan_named(&text, field).or_py(py);
     }
-    Err(type_error(
+    Err(crate::args::wrong_type(
+        value,
         field,
-        &format!(
-            "expected a str or decimal.Decimal amount in yuan, got {}",
-            value.get_type().name()?
-        ),
+        "a str or decimal.Decimal amount in yuan",
     ))
 }
 
@@ -69,10 +67,7 @@ pub fn yuan_from_py(value: &Bound<'_, PyAny>, field: &str) -> PyResult<Amount> {
 pub fn fen_from_py(value: &Bound<'_, PyAny>, field: &str) -> PyResult<Amount> {
     let py = value.py();
     if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
-        return Err(type_error(
-            field,
-            &format!("expected an int of fen, got {}", value.get_type().name()?),
-        ));
+        return Err(crate::args::wrong_type(value, field, "an int of fen"));
     }
     match value.extract::<i64>() {
         Ok(v) => Amount::from_fen_i64_named(v, field).or_py(py),

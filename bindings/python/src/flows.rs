@@ -141,15 +141,8 @@ pub fn control(
 ) -> PyResult<(FlowControl, Interrupted)> {
     let cancel = cancel
         .map(|t| {
-            t.cast::<PyCancelToken>().map_err(|_| {
-                crate::errors::type_error(
-                    "cancel",
-                    &format!(
-                        "expected a sosopay.CancelToken, got {}",
-                        crate::args::type_name(t)
-                    ),
-                )
-            })
+            t.cast::<PyCancelToken>()
+                .map_err(|_| crate::args::wrong_type(t, "cancel", "a sosopay.CancelToken"))
         })
         .transpose()?;
     let threading = py.import("threading")?;
