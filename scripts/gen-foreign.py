@@ -1950,12 +1950,15 @@ class ClientSettings:
         for _, n, ty in self.fields:
             if ty not in read:
                 raise SystemExit(f"gen-foreign: client settings: no Python rule for ClientOptions.{n}: {ty}")
-            out.append(f'        {n}: a.{read[ty]}("{self.python_name(n, ty)}")?,\n')
+            # A file's path may also be an os.PathLike (pathlib.Path).
+            rule = "opt_path" if n.endswith("_file") and ty == "Option<String>" else read[ty]
+            out.append(f'        {n}: a.{rule}("{self.python_name(n, ty)}")?,\n')
         out.append("    })\n}\n")
         return "".join(out)
 
     #: Python's annotations other than by type.
-    python_types = {"environment": "Union[Environment, str, None]"}
+    python_types = {"environment": "Union[Environment, str, None]",
+                    "ca_file": "Union[str, \"os.PathLike[str]\", None]"}
     py_params = "        # --- generated from core/src/client.rs (ClientOptions; scripts/gen-foreign.py)\n"
     py_args = "            # --- generated from core/src/client.rs (ClientOptions; scripts/gen-foreign.py)\n"
     py_end = "# --- end of generated\n"

@@ -27,6 +27,7 @@ use crate::models::{
 };
 use crate::money::Amount;
 use crate::per_process::PerProcess;
+use crate::tls::CaCertificates;
 
 /// Largest reply body read (bytes).
 pub const MAX_REPLY_BYTES: u64 = 4 * 1024 * 1024;
@@ -174,6 +175,9 @@ pub struct ClientConfig {
     pub default_oper_id: Option<String>,
     /// `DEV_ID` used when a request leaves it empty.
     pub default_dev_id: Option<String>,
+    /// The certificate authorities trusted for HTTPS instead of the built-in Mozilla roots
+    /// (a TLS-inspecting proxy's, a private CA's); `None`: the built-in roots.
+    pub ca_certificates: Option<CaCertificates>,
     /// Called after every attempt.
     pub on_request: Option<RequestHook>,
 }
@@ -193,6 +197,7 @@ impl fmt::Debug for ClientConfig {
             .field("max_idle_connections", &self.max_idle_connections)
             .field("default_oper_id", &self.default_oper_id)
             .field("default_dev_id", &self.default_dev_id)
+            .field("ca_certificates", &self.ca_certificates)
             .field("on_request", &self.on_request.as_ref().map(|_| "<hook>"))
             .finish()
     }
@@ -227,6 +232,7 @@ impl ClientConfig {
             max_idle_connections: 32,
             default_oper_id: None,
             default_dev_id: None,
+            ca_certificates: None,
             on_request: None,
         })
     }
@@ -313,6 +319,12 @@ pub struct ClientOptions {
     pub default_oper_id: Option<String>,
     /// `DEV_ID` used when a request has none.
     pub default_dev_id: Option<String>,
+    /// A PEM file of the certificate authorities to trust for HTTPS instead of the built-in
+    /// (Mozilla) roots: a TLS-inspecting proxy's or a private CA's. Read when the client is
+    /// built. Give this or `ca_pem`.
+    pub ca_file: Option<String>,
+    /// The same certificates as PEM text (an app's bundled resource, a secret store's value).
+    pub ca_pem: Option<String>,
 }
 
 impl fmt::Debug for ClientOptions {
@@ -357,6 +369,17 @@ impl ClientOptions {
         }
         c.default_oper_id = self.default_oper_id;
         c.default_dev_id = self.default_dev_id;
+        c.ca_certificates = match (self.ca_file, self.ca_pem) {
+            (Some(_), Some(_)) => {
+                return Err(Error::validation(
+                    "ca_file",
+                    "cannot be given with ca_pem: give one",
+                ))
+            }
+            (Some(path), None) => Some(CaCertificates::from_file(&path, "ca_file")?),
+            (None, Some(pem)) => Some(CaCertificates::from_pem(pem.as_bytes(), "ca_pem")?),
+            (None, None) => None,
+        };
         c.validate().map_err(|e| e.renamed_fields(RETRY_FIELDS))?;
         Ok(c)
     }
@@ -481,9 +504,14 @@ fn check_base_url(url: &str) -> Result<()> {
 }
 
 /// The blocking client's HTTP agent: keep-alive pool, timeouts, no redirects, the caching
-/// resolver; TLS verified (ureq's rustls with the webpki roots).
+/// resolver; TLS verified (ureq's rustls with the webpki roots, or the configured CAs).
 fn agent(config: &ClientConfig) -> ureq::Agent {
+    let mut tls = ureq::tls::TlsConfig::builder();
+    if let Some(ca) = &config.ca_certificates {
+        tls = tls.root_certs(ca.ureq_roots());
+    }
     let agent_config = ureq::Agent::config_builder()
+        .tls_config(tls.build())
         .http_status_as_error(false)
         .timeout_connect(Some(config.connect_timeout))
         .max_redirects(0)

@@ -34,6 +34,7 @@ pub mod notify;
 mod per_process;
 mod resolve;
 pub mod stores;
+pub mod tls;
 #[cfg(feature = "async")]
 mod transport_async;
 pub mod units;
@@ -50,6 +51,7 @@ pub use money::Amount;
 pub use notify::{
     parse_notification, IdempotencyStore, MemoryIdempotencyStore, NotificationVerifier,
 };
+pub use tls::CaCertificates;
 
 /// The README's Rust examples, compiled by `cargo test --doc` so that they cannot drift.
 #[cfg(doctest)]

@@ -32,8 +32,11 @@ pub(crate) struct Http {
 impl Http {
     pub(crate) fn new(config: &ClientConfig) -> Result<Http> {
         let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-        let roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        let roots = match &config.ca_certificates {
+            Some(ca) => ca.rustls_roots(),
+            None => rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            },
         };
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()

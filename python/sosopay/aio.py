@@ -162,6 +162,8 @@ class AsyncClient:
         max_idle_connections: Optional[int] = None,
         default_oper_id: Optional[str] = None,
         default_dev_id: Optional[str] = None,
+        ca_file: Union[str, "os.PathLike[str]", None] = None,
+        ca_pem: Optional[str] = None,
         # --- end of generated
         on_request: Optional[Callable[[RequestLog], None]] = None,
         max_workers: int = DEFAULT_MAX_WORKERS,
@@ -191,6 +193,8 @@ class AsyncClient:
             max_idle_connections=max_idle_connections,
             default_oper_id=default_oper_id,
             default_dev_id=default_dev_id,
+            ca_file=ca_file,
+            ca_pem=ca_pem,
             # --- end of generated
             on_request=on_request,
         )

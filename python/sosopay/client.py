@@ -7,6 +7,7 @@ the replies in typed dataclasses.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence, TypeVar, Union
 
@@ -162,6 +163,8 @@ class Client:
         max_idle_connections: Optional[int] = None,
         default_oper_id: Optional[str] = None,
         default_dev_id: Optional[str] = None,
+        ca_file: Union[str, "os.PathLike[str]", None] = None,
+        ca_pem: Optional[str] = None,
         # --- end of generated
         on_request: Optional[Callable[[RequestLog], None]] = None,
     ) -> None:
@@ -182,6 +185,8 @@ class Client:
             max_idle_connections=max_idle_connections,
             default_oper_id=default_oper_id,
             default_dev_id=default_dev_id,
+            ca_file=ca_file,
+            ca_pem=ca_pem,
             # --- end of generated
         )
         self._native = _native.NativeClient(options, _hook(on_request))

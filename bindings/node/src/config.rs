@@ -65,6 +65,12 @@ pub struct ClientOptions {
     pub default_oper_id: Option<String>,
     /// `DEV_ID` used when a request has none.
     pub default_dev_id: Option<String>,
+    /// A PEM file of the certificate authorities to trust for HTTPS instead of the built-in
+    /// (Mozilla) roots: a TLS-inspecting proxy's or a private CA's. Read when the client is
+    /// built. Give this or `ca_pem`.
+    pub ca_file: Option<String>,
+    /// The same certificates as PEM text (an app's bundled resource, a secret store's value).
+    pub ca_pem: Option<String>,
     /// Called after every attempt of every request (on the JS thread, asynchronously).
     #[napi(ts_type = "(log: RequestLog) => void")]
     pub on_request: Option<RequestHookFn>,
@@ -83,6 +89,8 @@ crate::from_js!(ClientOptions, "options", "a ClientOptions object", {
     max_idle_connections: opt_number("maxIdleConnections"),
     default_oper_id: opt_text("defaultOperId"),
     default_dev_id: opt_text("defaultDevId"),
+    ca_file: opt_text("caFile"),
+    ca_pem: opt_text("caPem"),
     on_request: opt_function::<RequestHookFn>("onRequest"),
 });
 
@@ -129,6 +137,8 @@ pub(crate) fn client_options(
         max_idle_connections: count(o.max_idle_connections, "maxIdleConnections")?,
         default_oper_id: o.default_oper_id,
         default_dev_id: o.default_dev_id,
+        ca_file: o.ca_file,
+        ca_pem: o.ca_pem,
     };
     Ok((c, o.on_request))
 }

@@ -41,6 +41,21 @@ impl<'py> Args<'_, 'py> {
         self.typed_text(name, "a str")
     }
 
+    /// An optional file path: a `str` or an `os.PathLike` (`pathlib.Path`).
+    pub fn opt_path(&self, name: &str) -> PyResult<Option<String>> {
+        let Some(v) = self.get(name)? else {
+            return Ok(None);
+        };
+        let v = if v.is_instance_of::<PyString>() {
+            v
+        } else if v.hasattr("__fspath__")? {
+            v.call_method0("__fspath__")?
+        } else {
+            return Err(wrong_type(&v, name, "a str or os.PathLike"));
+        };
+        text_as(&v, name, "a str or os.PathLike").map(Some)
+    }
+
     /// A `bool` (default false).
     pub fn flag(&self, name: &str) -> PyResult<bool> {
         Ok(self.opt_flag(name)?.unwrap_or(false))

@@ -221,5 +221,7 @@ pub(crate) fn client_options(a: &Args<'_, '_>) -> PyResult<sosopay::ClientOption
         max_idle_connections: a.opt_count("max_idle_connections")?,
         default_oper_id: a.opt_text("default_oper_id")?,
         default_dev_id: a.opt_text("default_dev_id")?,
+        ca_file: a.opt_path("ca_file")?,
+        ca_pem: a.opt_text("ca_pem")?,
     })
 }

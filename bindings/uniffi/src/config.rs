@@ -67,6 +67,14 @@ pub struct ClientConfig {
     /// `DEV_ID` used when a request has none.
     #[uniffi(default = None)]
     pub default_dev_id: Option<String>,
+    /// A PEM file of the certificate authorities to trust for HTTPS instead of the built-in
+    /// (Mozilla) roots: a TLS-inspecting proxy's or a private CA's. Read when the client is
+    /// built. Give this or `ca_pem`.
+    #[uniffi(default = None)]
+    pub ca_file: Option<String>,
+    /// The same certificates as PEM text (an app's bundled resource, a secret store's value).
+    #[uniffi(default = None)]
+    pub ca_pem: Option<String>,
 }
 
 /// The core's names of the settings as Kotlin and Swift spell them (in a reason too).
@@ -82,6 +90,8 @@ const CONFIG_FIELDS: &[(&str, &str)] = &[
     ("max_idle_connections", "maxIdleConnections"),
     ("default_oper_id", "defaultOperId"),
     ("default_dev_id", "defaultDevId"),
+    ("ca_file", "caFile"),
+    ("ca_pem", "caPem"),
 ];
 
 impl ClientConfig {
@@ -105,6 +115,8 @@ impl ClientConfig {
             max_idle_connections: Some(u32_in("max_idle_connections", self.max_idle_connections)?),
             default_oper_id: self.default_oper_id.clone(),
             default_dev_id: self.default_dev_id.clone(),
+            ca_file: self.ca_file.clone(),
+            ca_pem: self.ca_pem.clone(),
         };
         o.into_config()
             .map_err(|e| SosopayError::from(e.renamed_fields(CONFIG_FIELDS)))

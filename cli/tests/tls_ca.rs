@@ -1,0 +1,289 @@
+//! A gateway whose certificate a private CA signs (a TLS-inspecting proxy's, a test gateway's):
+//! refused with the built-in roots, reached once the CA is given (`ca_file` / `ca_pem`), by the
+//! blocking and the async client, 3DES on; a CA option that cannot be used is a `Validation`
+//! error naming it, when the client is built.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use common::{assert_not_sent, sandbox, BUSI, KEY};
+use sosopay::models::QueryRequest;
+use sosopay::{Client, ClientOptions, Error};
+
+/// Runs `openssl` with `args` in `dir`.
+fn openssl(dir: &Path, args: &[&str]) {
+    let ok = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl is installed (Debian: openssl)");
+    assert!(ok.success(), "openssl {args:?}");
+}
+
+/// A private CA (`ca.pem`) and a server certificate for 127.0.0.1 it signs (`server.pem`,
+/// `server.key`), plus a certificate of another CA (`other.pem`), in a fresh directory.
+fn private_ca(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sosopay-ca-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    for name in ["ca", "other"] {
+        openssl(
+            &dir,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                &format!("/CN=sosopay test {name}"),
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.pem"),
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        );
+    }
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
+    );
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("ext");
+    openssl(
+        &dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.pem",
+        ],
+    );
+    dir
+}
+
+/// An HTTPS front on 127.0.0.1 with `dir`'s server certificate, forwarding every connection to
+/// `upstream` (the sandbox's port). Runs until the process ends.
+fn https_front(dir: &Path, upstream: u16) -> u16 {
+    use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(dir.join("server.pem"))
+        .expect("server.pem")
+        .collect::<Result<_, _>>()
+        .expect("certificate");
+    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).expect("server.key");
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    // A handshake the client refuses ends here.
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let Ok(mut up) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
+                    else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut up).await;
+                });
+            }
+        });
+    });
+    port
+}
+
+fn options(url: &str) -> ClientOptions {
+    ClientOptions {
+        busi_code: BUSI.into(),
+        key: KEY.into(),
+        base_url: Some(url.into()),
+        encrypt: Some(true),
+        default_oper_id: Some("oper".into()),
+        default_dev_id: Some("dev".into()),
+        ..ClientOptions::default()
+    }
+}
+
+fn port_of(url: &str) -> u16 {
+    let rest = url.strip_prefix("http://127.0.0.1:").expect("sandbox url");
+    rest.split('/').next().expect("port").parse().expect("port")
+}
+
+/// The field and reason of a `Validation` error.
+fn invalid(e: Error) -> (String, String) {
+    match e {
+        Error::Validation { field, reason } => (field, reason),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_private_ca_is_refused_by_default_and_trusted_once_given() {
+    let sb = sandbox(0.01, 1, &[]);
+    let dir = private_ca("use");
+    let url = format!(
+        "https://127.0.0.1:{}/openGateway/openService/",
+        https_front(&dir, port_of(&sb.base_url()))
+    );
+    let query = QueryRequest::by_charge_code("NO-SUCH-ORDER");
+
+    // The built-in roots: refused during the handshake, nothing sent.
+    let plain = Client::new(options(&url).into_config().expect("config")).expect("client");
+    let e = plain.query(&query).expect_err("untrusted CA");
+    assert_not_sent(&e);
+    assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
+
+    // Another CA given: still refused (the roots are replaced, not merged with anything).
+    let mut o = options(&url);
+    o.ca_file = Some(dir.join("other.pem").display().to_string());
+    let other = Client::new(o.into_config().expect("config")).expect("client");
+    assert_not_sent(&other.query(&query).expect_err("another CA"));
+
+    // The CA as a file, then as PEM text: the sandbox answers through the front (an unknown
+    // order is the gateway's answer, so the request went there and back, 3DES on).
+    let pem = std::fs::read_to_string(dir.join("ca.pem")).expect("ca.pem");
+    let mut by_file = options(&url);
+    by_file.ca_file = Some(dir.join("ca.pem").display().to_string());
+    let mut by_text = options(&url);
+    by_text.ca_pem = Some(format!(
+        "{pem}\n{}",
+        std::fs::read_to_string(dir.join("other.pem")).expect("other")
+    ));
+    for o in [by_file, by_text] {
+        let config = o.into_config().expect("config");
+        assert!(config
+            .ca_certificates
+            .as_ref()
+            .is_some_and(|c| !c.is_empty()));
+        let client = Client::new(config).expect("client");
+        let e = client.query(&query).expect_err("no such order");
+        assert!(
+            matches!(e, Error::Gateway { .. }),
+            "the gateway's own answer, through TLS: {e:?}"
+        );
+        // The async client (hyper) trusts the same CA.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let e = rt
+            .block_on(client.query_async(&query))
+            .expect_err("no such order");
+        assert!(
+            matches!(e, Error::Gateway { .. }),
+            "async, through TLS: {e:?}"
+        );
+    }
+
+    // And the async client refuses the private CA by default.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    assert_not_sent(
+        &rt.block_on(plain.query_async(&query))
+            .expect_err("untrusted CA"),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_ca_option_that_cannot_be_used_is_refused_naming_it() {
+    let dir = private_ca("bad");
+    let url = "https://127.0.0.1:9/openGateway/openService/";
+    let with = |file: Option<PathBuf>, pem: Option<&str>| {
+        let mut o = options(url);
+        o.ca_file = file.map(|p| p.display().to_string());
+        o.ca_pem = pem.map(str::to_owned);
+        invalid(o.into_config().expect_err("refused"))
+    };
+
+    let (field, reason) = with(Some(dir.join("missing.pem")), None);
+    assert_eq!(field, "ca_file");
+    assert!(
+        reason.contains("missing.pem") && reason.contains("cannot read"),
+        "{reason}"
+    );
+
+    std::fs::write(dir.join("empty.pem"), "no certificate here\n").expect("write");
+    let (field, reason) = with(Some(dir.join("empty.pem")), None);
+    assert_eq!(field, "ca_file");
+    assert!(reason.contains("no PEM certificate"), "{reason}");
+
+    // A key is not a trust anchor (and has no place in a CA file).
+    let (field, reason) = with(Some(dir.join("ca.key")), None);
+    assert_eq!(field, "ca_file");
+    assert!(reason.contains("not a certificate"), "{reason}");
+
+    let garbage = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    let (field, reason) = with(None, Some(garbage));
+    assert_eq!(field, "ca_pem");
+    assert!(reason.contains("certificate 1"), "{reason}");
+
+    let pem = std::fs::read_to_string(dir.join("ca.pem")).expect("ca.pem");
+    let (field, reason) = with(Some(dir.join("ca.pem")), Some(&pem));
+    assert_eq!(field, "ca_file");
+    assert!(reason.contains("ca_pem"), "{reason}");
+
+    // The configuration prints how many CAs it holds, not the certificates.
+    let mut o = options(url);
+    o.ca_pem = Some(pem);
+    let shown = format!("{:?}", o.into_config().expect("config"));
+    assert!(shown.contains("CaCertificates(1 certificates)"), "{shown}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
