@@ -346,6 +346,14 @@ export interface ClientOptions {
   defaultOperId?: string
   /** `DEV_ID` used when a request has none. */
   defaultDevId?: string
+  /**
+   * A PEM file of the certificate authorities to trust for HTTPS instead of the built-in
+   * (Mozilla) roots: a TLS-inspecting proxy's or a private CA's. Read when the client is
+   * built. Give this or `caPem`.
+   */
+  caFile?: string
+  /** The same certificates as PEM text (an app's bundled resource, a secret store's value). */
+  caPem?: string
   /** Called after every attempt of every request (on the JS thread, asynchronously). */
   onRequest?: (log: RequestLog) => void
 }

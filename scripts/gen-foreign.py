@@ -1811,6 +1811,12 @@ class ClientSettings:
             return str(UniffiDefaults.core_value("core/src/client.rs", "impl Default for RetryPolicy", field[len("retry_"):]))
         return str(UniffiDefaults.core_value("core/src/client.rs", "impl ClientConfig {", field))
 
+    def docs_as(self, name_of) -> list:
+        """The settings' docs with every `setting` they name spelt as `name_of` spells it."""
+        names = {n: name_of(n, ty) for _, n, ty in self.fields}
+        sub = lambda line: re.sub(r"`([a-z_]+)`", lambda m: f"`{names.get(m.group(1), m.group(1))}`", line)
+        return [([sub(line) for line in d], n, ty) for d, n, ty in self.fields]
+
     def renames(self, name_of) -> str:
         rows = [(n, name_of(n, ty)) for _, n, ty in self.fields]
         return "".join(f'("{a}", "{b}"), ' for a, b in rows if a != b)
@@ -1838,7 +1844,7 @@ class ClientSettings:
         out.append(from_js("RetryOptions", "retry", "a RetryOptions object", rdecl) + "\n")
         out.append(comment(self.doc, "") + "#[napi(object, object_to_js = false, object_from_js = false)]\npub struct ClientOptions {\n")
         decl, conv, lets = [], [], []
-        for d, n, ty in self.fields:
+        for d, n, ty in self.docs_as(self.node_name):
             opt = inner(ty, "Option")
             if n.startswith("retry_"):
                 if n == retry[0][1]:
@@ -1869,9 +1875,9 @@ class ClientSettings:
                    "    #[napi(ts_type = \"(log: RequestLog) => void\")]\n    pub on_request: Option<RequestHookFn>,\n}\n")
         decl.append(([], "on_request", "Option<RequestHookFn>", None))
         out.append(from_js("ClientOptions", "options", "a ClientOptions object", decl) + "\n")
-        out.append("/// The core's names of the settings that JS spells otherwise than in camelCase.\n"
+        out.append("/// The core's names of the settings as JS spells them (in a reason too).\n"
                    "pub(crate) const CONFIG_FIELDS: &[(&str, &str)] = &["
-                   + "".join(f'("{n}", "{self.node_name(n, ty)}"), ' for _, n, ty in self.fields if self.node_name(n, ty) != camel(n)) + "];\n\n")
+                   + self.renames(self.node_name) + "];\n\n")
         out.append("/// The core's settings (unset: the core's defaults) and the request hook; an error names\n"
                    "/// the JS option.\npub(crate) fn client_options(o: ClientOptions) -> Result<(sosopay::ClientOptions, Option<RequestHookFn>), Error> {\n")
         out += lets
@@ -1892,7 +1898,7 @@ class ClientSettings:
                                        "shows it; a published environment's base URL is `environmentBaseUrl(...)`."], "")
                    + "#[derive(Debug, Clone, uniffi::Record)]\npub struct ClientConfig {\n")
         conv = []
-        for d, n, ty in self.fields:
+        for d, n, ty in self.docs_as(lambda n, ty: camel(self.uniffi_name(n, ty))):
             opt = inner(ty, "Option")
             f = self.uniffi_name(n, ty)
             if n in self.uniffi_skip:

@@ -189,18 +189,25 @@ def check_client_options(node: str, python: str, kotlin: str, missing: list[str]
         body = text[text.index(f"pub struct {struct} {{"):]
         return re.findall(r"^    pub (\w+):", body[: body.index("\n}\n")], re.M)
 
-    wanted = [f for f in fields("ClientConfig") if f != "retry"] + [f"retry_{f}" for f in fields("RetryPolicy")]
+    # ClientConfig's settings (`retry` as its parts, the trusted CAs as the options that give
+    # them) and every flat ClientOptions setting.
+    given_as_options = {"retry", "ca_certificates"}
+    wanted = [f for f in fields("ClientConfig") if f not in given_as_options] + [f"retry_{f}" for f in fields("RetryPolicy")]
+    wanted += [f for f in fields("ClientOptions") if f not in wanted]
     py_init = python[python.index("class Client:"):]
     py_init = py_init[: py_init.index(") -> None:")]
     surfaces = {
         "node": (block(node, re.compile(r"^export interface ClientOptions\b", re.M)) or "")
         + (block(node, re.compile(r"^export interface RetryOptions\b", re.M)) or ""),
         "python": py_init,
+        # Kotlin/Swift: a published environment is `baseUrl = environmentBaseUrl(environment)`.
         "kotlin": (block(kotlin, re.compile(r"^data class ClientConfig \(", re.M)) or "")
+        + (" environmentBaseUrl(" if "fun `environmentBaseUrl`(`environment`: GatewayEnvironment)" in kotlin else "")
         + (block(kotlin, re.compile(r"^open class SosopayClient\b", re.M)) or ""),
     }
     # A runtime's own name for a core setting, where it is not the setting's name in its case.
     aliases = {"retry_max_attempts": {"retry_attempts", "max_attempts"}, "on_request": {"logger"},
+               "environment": {"environment_base_url"},
                "retry_base_delay": {"base_delay"}, "retry_max_delay": {"max_delay"}}
     for runtime, surface in surfaces.items():
         for f in wanted:

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use common::{assert_not_sent, sandbox, BUSI, KEY};
+use common::{assert_not_sent, sandbox, untrusted_tls_server, BUSI, KEY};
 use sosopay::models::QueryRequest;
 use sosopay::{Client, ClientOptions, Error};
 
@@ -186,7 +186,11 @@ fn a_private_ca_is_refused_by_default_and_trusted_once_given() {
     let plain = Client::new(options(&url).into_config().expect("config")).expect("client");
     let e = plain.query(&query).expect_err("untrusted CA");
     assert_not_sent(&e);
-    assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
+    // The reason says what to do.
+    assert!(
+        e.to_string().contains("UnknownIssuer") && e.to_string().contains("ca_file or ca_pem"),
+        "{e}"
+    );
 
     // Another CA given: still refused (the roots are replaced, not merged with anything).
     let mut o = options(&url);
@@ -286,4 +290,26 @@ fn a_ca_option_that_cannot_be_used_is_refused_naming_it() {
     let shown = format!("{:?}", o.into_config().expect("config"));
     assert!(shown.contains("CaCertificates(1 certificates)"), "{shown}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A server presenting a CA certificate as its own (`openssl req -x509` makes one by default)
+/// is refused even when that certificate is the trusted CA: the reason says how to fix it.
+#[test]
+fn a_ca_certificate_served_as_the_servers_own_is_explained() {
+    let (_server, url) = untrusted_tls_server();
+    let cert = std::env::temp_dir()
+        .join(format!("sosopay-tls-{}", std::process::id()))
+        .join("cert.pem");
+    let mut o = options(&url);
+    o.ca_file = Some(cert.display().to_string());
+    let client = Client::new(o.into_config().expect("config")).expect("client");
+    let e = client
+        .query(&QueryRequest::by_charge_code("TLS-CA"))
+        .expect_err("refused");
+    assert_not_sent(&e);
+    assert!(
+        e.to_string()
+            .contains("presents a CA certificate as its own"),
+        "{e}"
+    );
 }

@@ -1335,7 +1335,8 @@ fn map_ureq_error(call: &Call, timeout: Duration, e: ureq::Error) -> Error {
                 .and_then(|e| e.downcast_ref::<rustls::Error>())
                 .is_some_and(tls_handshake_error);
             if let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
-                return transport(format!("TLS error: {tls}"), !not_sent);
+                let hint = crate::tls::refusal_hint(tls);
+                return transport(format!("TLS error: {tls}{hint}"), !not_sent);
             }
             if io.kind() == ErrorKind::TimedOut || io.kind() == ErrorKind::WouldBlock {
                 Error::Timeout {
@@ -1347,7 +1348,10 @@ fn map_ureq_error(call: &Call, timeout: Duration, e: ureq::Error) -> Error {
             }
         }
         ureq::Error::Tls(m) => transport(format!("TLS error: {m}"), false),
-        ureq::Error::Rustls(r) => transport(format!("TLS error: {r}"), false),
+        ureq::Error::Rustls(r) => {
+            let hint = crate::tls::refusal_hint(&r);
+            transport(format!("TLS error: {r}{hint}"), false)
+        }
         ureq::Error::BadUri(u) => Error::validation("base_url", format!("not a usable URL: {u}")),
         ureq::Error::Http(h) => {
             Error::validation("base_url", format!("cannot build the request: {h}"))

@@ -131,3 +131,22 @@ impl CaCertificates {
         store
     }
 }
+
+/// What to do about a certificate the client refused, appended to the error's reason: the
+/// two refusals a private CA or a self-made certificate produce ("" for the others).
+pub(crate) fn refusal_hint(e: &rustls::Error) -> &'static str {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(C::UnknownIssuer) => {
+            " (no trusted CA signs the gateway's certificate: a TLS-inspecting proxy's or a private CA's \
+             certificate is trusted only when given to the client: ca_file or ca_pem; caFile or caPem in JS, Kotlin and Swift)"
+        }
+        rustls::Error::InvalidCertificate(C::Other(o))
+            if format!("{o:?}").contains("CaUsedAsEndEntity") =>
+        {
+            " (the server presents a CA certificate as its own: give it a server certificate, \
+             CA:FALSE with its host in subjectAltName, signed by the CA given to the client)"
+        }
+        _ => "",
+    }
+}

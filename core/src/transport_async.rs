@@ -116,6 +116,15 @@ fn transport_error(call: &Call, e: &hyper_util::client::legacy::Error) -> Error 
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         reason = format!("{reason}: {s}");
+        // rustls's error, as such or inside the io::Error of the handshake.
+        let tls = s.downcast_ref::<rustls::Error>().or_else(|| {
+            s.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(tls) = tls {
+            reason.push_str(crate::tls::refusal_hint(tls));
+        }
         source = s.source();
     }
     Error::Transport {

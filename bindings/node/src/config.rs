@@ -67,7 +67,7 @@ pub struct ClientOptions {
     pub default_dev_id: Option<String>,
     /// A PEM file of the certificate authorities to trust for HTTPS instead of the built-in
     /// (Mozilla) roots: a TLS-inspecting proxy's or a private CA's. Read when the client is
-    /// built. Give this or `ca_pem`.
+    /// built. Give this or `caPem`.
     pub ca_file: Option<String>,
     /// The same certificates as PEM text (an app's bundled resource, a secret store's value).
     pub ca_pem: Option<String>,
@@ -94,14 +94,21 @@ crate::from_js!(ClientOptions, "options", "a ClientOptions object", {
     on_request: opt_function::<RequestHookFn>("onRequest"),
 });
 
-/// The core's names of the settings that JS spells otherwise than in camelCase.
+/// The core's names of the settings as JS spells them (in a reason too).
 pub(crate) const CONFIG_FIELDS: &[(&str, &str)] = &[
+    ("busi_code", "busiCode"),
+    ("base_url", "baseUrl"),
     ("connect_timeout", "connectTimeoutMs"),
     ("timeout", "timeoutMs"),
     ("micropay_timeout", "micropayTimeoutMs"),
     ("retry_max_attempts", "retry.maxAttempts"),
     ("retry_base_delay", "retry.baseDelayMs"),
     ("retry_max_delay", "retry.maxDelayMs"),
+    ("max_idle_connections", "maxIdleConnections"),
+    ("default_oper_id", "defaultOperId"),
+    ("default_dev_id", "defaultDevId"),
+    ("ca_file", "caFile"),
+    ("ca_pem", "caPem"),
 ];
 
 /// The core's settings (unset: the core's defaults) and the request hook; an error names

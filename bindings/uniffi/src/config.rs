@@ -69,7 +69,7 @@ pub struct ClientConfig {
     pub default_dev_id: Option<String>,
     /// A PEM file of the certificate authorities to trust for HTTPS instead of the built-in
     /// (Mozilla) roots: a TLS-inspecting proxy's or a private CA's. Read when the client is
-    /// built. Give this or `ca_pem`.
+    /// built. Give this or `caPem`.
     #[uniffi(default = None)]
     pub ca_file: Option<String>,
     /// The same certificates as PEM text (an app's bundled resource, a secret store's value).

@@ -2422,6 +2422,16 @@ public struct ClientConfig {
      * `DEV_ID` used when a request has none.
      */
     public var defaultDevId: String?
+    /**
+     * A PEM file of the certificate authorities to trust for HTTPS instead of the built-in
+     * (Mozilla) roots: a TLS-inspecting proxy's or a private CA's. Read when the client is
+     * built. Give this or `caPem`.
+     */
+    public var caFile: String?
+    /**
+     * The same certificates as PEM text (an app's bundled resource, a secret store's value).
+     */
+    public var caPem: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2479,7 +2489,15 @@ public struct ClientConfig {
          */defaultOperId: String? = nil, 
         /**
          * `DEV_ID` used when a request has none.
-         */defaultDevId: String? = nil) {
+         */defaultDevId: String? = nil, 
+        /**
+         * A PEM file of the certificate authorities to trust for HTTPS instead of the built-in
+         * (Mozilla) roots: a TLS-inspecting proxy's or a private CA's. Read when the client is
+         * built. Give this or `caPem`.
+         */caFile: String? = nil, 
+        /**
+         * The same certificates as PEM text (an app's bundled resource, a secret store's value).
+         */caPem: String? = nil) {
         self.busiCode = busiCode
         self.key = key
         self.baseUrl = baseUrl
@@ -2494,6 +2512,8 @@ public struct ClientConfig {
         self.maxIdleConnections = maxIdleConnections
         self.defaultOperId = defaultOperId
         self.defaultDevId = defaultDevId
+        self.caFile = caFile
+        self.caPem = caPem
     }
 
     
@@ -2525,7 +2545,9 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
                 retryMaxDelayMs: FfiConverterInt64.read(from: &buf), 
                 maxIdleConnections: FfiConverterInt32.read(from: &buf), 
                 defaultOperId: FfiConverterOptionString.read(from: &buf), 
-                defaultDevId: FfiConverterOptionString.read(from: &buf)
+                defaultDevId: FfiConverterOptionString.read(from: &buf), 
+                caFile: FfiConverterOptionString.read(from: &buf), 
+                caPem: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -2544,6 +2566,8 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
         FfiConverterInt32.write(value.maxIdleConnections, into: &buf)
         FfiConverterOptionString.write(value.defaultOperId, into: &buf)
         FfiConverterOptionString.write(value.defaultDevId, into: &buf)
+        FfiConverterOptionString.write(value.caFile, into: &buf)
+        FfiConverterOptionString.write(value.caPem, into: &buf)
     }
 }
 

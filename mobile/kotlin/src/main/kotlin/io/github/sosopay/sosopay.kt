@@ -4547,6 +4547,18 @@ data class ClientConfig (
      * `DEV_ID` used when a request has none.
      */
     val `defaultDevId`: kotlin.String? = null 
+    , 
+    /**
+     * A PEM file of the certificate authorities to trust for HTTPS instead of the built-in
+     * (Mozilla) roots: a TLS-inspecting proxy's or a private CA's. Read when the client is
+     * built. Give this or `caPem`.
+     */
+    val `caFile`: kotlin.String? = null 
+    , 
+    /**
+     * The same certificates as PEM text (an app's bundled resource, a secret store's value).
+     */
+    val `caPem`: kotlin.String? = null 
     
 ): Disposable{
     
@@ -4571,7 +4583,9 @@ data class ClientConfig (
         this.`retryMaxDelayMs`,
         this.`maxIdleConnections`,
         this.`defaultOperId`,
-        this.`defaultDevId`
+        this.`defaultDevId`,
+        this.`caFile`,
+        this.`caPem`
     )
     }
     
@@ -4598,6 +4612,8 @@ public object FfiConverterTypeClientConfig: FfiConverterRustBuffer<ClientConfig>
             FfiConverterInt.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -4615,7 +4631,9 @@ public object FfiConverterTypeClientConfig: FfiConverterRustBuffer<ClientConfig>
             FfiConverterLong.allocationSize(value.`retryMaxDelayMs`) +
             FfiConverterInt.allocationSize(value.`maxIdleConnections`) +
             FfiConverterOptionalString.allocationSize(value.`defaultOperId`) +
-            FfiConverterOptionalString.allocationSize(value.`defaultDevId`)
+            FfiConverterOptionalString.allocationSize(value.`defaultDevId`) +
+            FfiConverterOptionalString.allocationSize(value.`caFile`) +
+            FfiConverterOptionalString.allocationSize(value.`caPem`)
     )
 
     override fun write(value: ClientConfig, buf: ByteBuffer) {
@@ -4633,6 +4651,8 @@ public object FfiConverterTypeClientConfig: FfiConverterRustBuffer<ClientConfig>
             FfiConverterInt.write(value.`maxIdleConnections`, buf)
             FfiConverterOptionalString.write(value.`defaultOperId`, buf)
             FfiConverterOptionalString.write(value.`defaultDevId`, buf)
+            FfiConverterOptionalString.write(value.`caFile`, buf)
+            FfiConverterOptionalString.write(value.`caPem`, buf)
     }
 }
 

@@ -150,12 +150,16 @@ fun sandboxTests(r: Runner, baseUrl: String) {
             "retryMaxDelayMs" to cfg.copy(retryMaxDelayMs = -1),
             "maxIdleConnections" to cfg.copy(maxIdleConnections = 0),
             "maxIdleConnections" to cfg.copy(maxIdleConnections = -1),
+            // A CA that cannot be used is refused when the client is built, naming the setting.
+            "caFile" to cfg.copy(caFile = "/nonexistent/ca.pem"),
+            "caPem" to cfg.copy(caPem = "no certificate here"),
+            "caFile" to cfg.copy(caFile = "/etc/hostname", caPem = "x"),
         )
         for ((field, bad) in configCases) {
             val e = expectThrows<SosopayException.Validation> { SosopayClient(bad) }
             assertEquals(field, e.field, "$bad: ${e.reason}")
             // A reason naming another setting names it as Kotlin spells it.
-            assertFalse(e.reason.contains("retry_") || e.reason.contains("retry."), e.reason)
+            assertFalse(e.reason.contains("retry_") || e.reason.contains("retry.") || e.reason.contains("ca_"), e.reason)
         }
         SosopayClient(cfg.copy(retryMaxAttempts = 10, retryBaseDelayMs = 0, timeoutMs = 1, maxIdleConnections = 1))
         assertEquals(32, cfg.maxIdleConnections) // the core's default
