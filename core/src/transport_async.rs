@@ -20,13 +20,19 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::TokioExecutor;
 
-use crate::client::{Call, ClientConfig, Method, RawReply, MAX_REPLY_BYTES};
+use crate::client::{
+    Call, ClientConfig, Method, RawReply, MAX_IDLE, MAX_REPLY_BYTES, MONEY_MAX_IDLE,
+};
 use crate::error::{Error, Result};
 
 /// The connection pool of one client.
 #[derive(Clone)]
 pub(crate) struct Http {
     client: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    /// The pool of the requests that move money: connections idle at most
+    /// [`MONEY_MAX_IDLE`] (a server closing an idle one as the request goes out would leave the
+    /// payment's outcome unknown).
+    money: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
 
 impl Http {
@@ -52,10 +58,16 @@ impl Http {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let client = HyperClient::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(config.max_idle_connections)
-            .build(connector);
-        Ok(Http { client })
+        let pool = |max_idle| {
+            HyperClient::builder(TokioExecutor::new())
+                .pool_max_idle_per_host(config.max_idle_connections)
+                .pool_idle_timeout(max_idle)
+                .build(connector.clone())
+        };
+        Ok(Http {
+            client: pool(MAX_IDLE),
+            money: pool(MONEY_MAX_IDLE),
+        })
     }
 
     /// One attempt: the reply's status and text.
@@ -80,7 +92,12 @@ impl Http {
             .header("User-Agent", concat!("sosopay/", env!("CARGO_PKG_VERSION")))
             .body(Full::new(body))
             .map_err(|e| Error::validation("base_url", format!("cannot build the request: {e}")))?;
-        let response = match tokio::time::timeout(timeout, self.client.request(request)).await {
+        let pool = if call.idempotent {
+            &self.client
+        } else {
+            &self.money
+        };
+        let response = match tokio::time::timeout(timeout, pool.request(request)).await {
             Err(_) => return Err(timed_out()),
             Ok(Err(e)) => return Err(transport_error(call, &e)),
             Ok(Ok(r)) => r,
