@@ -91,8 +91,8 @@ class LeasedIdempotencyStore:
         return False
 
     def __init__(self, *, lease: float = DEFAULT_LEASE, retention: float = DEFAULT_RETENTION) -> None:
-        self.lease = _store_duration("lease", lease)
-        self.retention = _store_duration("retention", retention)
+        self.lease: float = _store_duration("lease", lease)
+        self.retention: float = _store_duration("retention", retention)
         self._held = _Held()
 
     @property

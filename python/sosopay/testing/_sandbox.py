@@ -163,7 +163,7 @@ class Sandbox:
                         port=port, max_request_age=max_request_age)
         self._native: _native.NativeSandbox = _wrap(lambda: _NativeSandbox(settings))
         self._time_scale = self._native.time_scale
-        self.faults = Faults(self)
+        self.faults: Faults = Faults(self)
         """The fault rules: ``sb.faults.add(...)``, ``sb.faults.clear()``."""
 
     def _call(self, fn: Callable[[_native.NativeSandbox], _T]) -> _T:
