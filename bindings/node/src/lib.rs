@@ -129,3 +129,21 @@ pub fn check_fields(
     let known: Vec<&str> = fields.iter().map(String::as_str).collect();
     input::Props::of(options, "options", &what, String::new())?.only(&known, &what)
 }
+
+/// The tokio runtime the client's requests run on: one worker thread. Node feeds it from one
+/// JS thread, and its work per request (sign, 3DES, decode: tens of µs) is small beside the
+/// network's; a second worker only added wake-ups between the two (`docs/BENCHMARKS.md`:
+/// 117.7 -> 99 µs of CPU per sequential query, the same requests/s at 1 and 8 concurrent
+/// loops). The flows' blocking pool is tokio's, unchanged.
+#[napi_derive::module_init]
+fn init_runtime() {
+    // Should it fail, napi makes its default runtime instead.
+    if let Ok(rt) = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("sosopay-io")
+        .enable_all()
+        .build()
+    {
+        napi::bindgen_prelude::create_custom_tokio_runtime(rt);
+    }
+}
