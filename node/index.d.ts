@@ -1160,6 +1160,11 @@ export interface VerifierOptions {
   key: string
   /** Replay window in seconds (default 300; 0 disables the check). */
   maxAgeSeconds?: number
+  /**
+   * Merchant keys being rotated out: a delivery signed with one of them is accepted too (at
+   * most 4; the current key is tried first).
+   */
+  previousKeys?: Array<string>
 }
 
 /**

@@ -235,6 +235,8 @@ export interface WebhookOptions {
   key?: string
   /** Replay window in seconds (default 300; 0 disables it). */
   maxAgeSeconds?: number
+  /** Merchant keys being rotated out (with `key`): their deliveries are accepted too. */
+  previousKeys?: string[]
   /** A verifier to reuse instead of `key`. */
   verifier?: NotificationVerifier
   /** Where processed notifications are remembered (default: in memory, per process). */

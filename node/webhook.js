@@ -65,7 +65,7 @@ async function readRawBody(req, options = {}) {
 }
 
 /** The options of `createWebhookHandler`; `handleNotification` also takes the delivery's. */
-const HANDLER_FIELDS = ['key', 'maxAgeSeconds', 'verifier', 'store', 'onNotification', 'limit', 'onError']
+const HANDLER_FIELDS = ['key', 'maxAgeSeconds', 'previousKeys', 'verifier', 'store', 'onNotification', 'limit', 'onError']
 const DELIVERY_FIELDS = [...HANDLER_FIELDS, 'query', 'body']
 
 function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnswer, webhookAfterClaim }) {
@@ -95,7 +95,7 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
     if (!options.key) {
       throw new ValidationError('invalid key: give key or verifier', { field: 'key', reason: 'is required' })
     }
-    return new NotificationVerifier({ key: options.key, maxAgeSeconds: options.maxAgeSeconds })
+    return new NotificationVerifier({ key: options.key, maxAgeSeconds: options.maxAgeSeconds, previousKeys: options.previousKeys })
   }
 
   let warnedClusterStore = false

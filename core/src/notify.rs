@@ -4,7 +4,6 @@
 //! to the query, up to 30 times 5 s apart until it gets HTTP 200. So a handler must verify the
 //! signature, reject replays, and process each payment once although it arrives many times.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -42,12 +41,19 @@ const _: () = {
     );
 };
 
-/// Verifies and decodes notifications for one merchant key. Cheap to clone; `Send + Sync`.
+/// Verifies and decodes notifications for one merchant key (and, while it is being rotated,
+/// the keys it replaces). Cheap to clone; `Send + Sync`.
 #[derive(Clone, Debug)]
 pub struct NotificationVerifier {
     envelope: Envelope,
+    /// Keys being rotated out: a delivery signed with one of them is accepted too (the gateway
+    /// repeats a notification for 150 s, and switches keys when the merchant's support does).
+    previous: Vec<Envelope>,
     max_age: Duration,
 }
+
+/// The most previous keys a verifier takes (each costs an MD5 of a refused delivery).
+pub const MAX_PREVIOUS_KEYS: usize = 4;
 
 /// Percent-decodes a query-string component (`+` is a space).
 fn percent_decode(s: &str) -> String {
@@ -95,8 +101,49 @@ impl NotificationVerifier {
     pub fn new(key: MerchantKey) -> Self {
         NotificationVerifier {
             envelope: Envelope::new(key),
+            previous: Vec::new(),
             max_age: DEFAULT_MAX_AGE,
         }
+    }
+
+    /// Also accepts deliveries signed (and encrypted) with `key`, a merchant key being rotated
+    /// out: the gateway may still sign with the old key after the switch (a notification is
+    /// repeated for 150 s), or the shop deploys the new key before the gateway switches. The
+    /// current key is tried first; remove the old one once the rotation is over. At most
+    /// [`MAX_PREVIOUS_KEYS`]; the current key again is ignored.
+    pub fn with_previous_key(mut self, key: MerchantKey) -> Result<Self> {
+        if key.expose() == self.envelope.key().expose()
+            || self
+                .previous
+                .iter()
+                .any(|e| e.key().expose() == key.expose())
+        {
+            return Ok(self);
+        }
+        if self.previous.len() >= MAX_PREVIOUS_KEYS {
+            return Err(Error::validation(
+                "previous_keys",
+                format!("at most {MAX_PREVIOUS_KEYS} keys (the keys being rotated out)"),
+            ));
+        }
+        self.previous.push(Envelope::new(key));
+        Ok(self)
+    }
+
+    /// [`with_previous_key`](Self::with_previous_key) for each of `keys`, given as text (how
+    /// every binding takes them); an error names `previous_keys`.
+    pub fn with_previous_keys<S: AsRef<str>>(mut self, keys: &[S]) -> Result<Self> {
+        for k in keys {
+            let key = MerchantKey::new(k.as_ref())
+                .map_err(|e| e.renamed_fields(&[("key", "previous_keys")]))?;
+            self = self.with_previous_key(key)?;
+        }
+        Ok(self)
+    }
+
+    /// How many previous keys are accepted besides the current one.
+    pub fn previous_keys(&self) -> usize {
+        self.previous.len()
     }
 
     /// Sets the replay window; `Duration::ZERO` disables the age check.
@@ -131,30 +178,16 @@ impl NotificationVerifier {
             .any(|(k, v)| k.eq_ignore_ascii_case("encrypt") && v.eq_ignore_ascii_case("3DES"));
         let body = std::str::from_utf8(raw_body)
             .map_err(|_| Error::decode("the notification body is not UTF-8"))?;
-        let plaintext = if encrypted || !looks_plain(body) {
-            self.envelope.decrypt_to_string(body.trim())?
-        } else {
-            body.to_owned()
+        let encrypted = encrypted || !looks_plain(body);
+        // The current key, then the keys being rotated out; a refusal reports the current key's.
+        let signed = match verified(&self.envelope, body, encrypted, &signature) {
+            Ok(text) => text,
+            Err(e) => self
+                .previous
+                .iter()
+                .find_map(|env| verified(env, body, encrypted, &signature).ok())
+                .ok_or(e)?,
         };
-        let key = self.envelope.key();
-        // The text the signature covers, which is the text decoded below.
-        let signed: Cow<'_, str> =
-            if signature.verify_body(key, &plaintext) {
-                Cow::Borrowed(&plaintext)
-            } else {
-                // Fallback seen in production: the vendor signs the JSON before its serializer
-                // escapes '/' as "\/" (in URLs, dates). Undo exactly that and nothing else: removing
-                // any other backslash would let escaped quotes merge fields into one string, or
-                // `ORDER\-7` pass as `ORDER-7`, under the same signature. The undone text is what
-                // gets decoded (for JSON it means the same; in XML it is what was signed).
-                let unescaped = unescape_slashes(&plaintext);
-                match unescaped {
-                    Some(u) if signature.verify_body(key, &u) => Cow::Owned(u),
-                    _ => return Err(Error::signature(
-                        "the notification's signature does not match (wrong key or altered body)",
-                    )),
-                }
-            };
         if !self.max_age.is_zero() {
             let ts = signature.timestamp_millis();
             let max = self.max_age.as_millis() as u64;
@@ -174,6 +207,31 @@ impl NotificationVerifier {
         }
         // The format is sniffed from the body (`_type` in the URL only says what was asked for).
         Notification::decode(&signed)
+    }
+}
+
+/// The text `signature` covers under `env`'s key: the body (decrypted when `encrypted`), or the
+/// body with the vendor's `\/` escaping undone; an error when it does not verify.
+fn verified(env: &Envelope, body: &str, encrypted: bool, signature: &Signature) -> Result<String> {
+    let plaintext = if encrypted {
+        env.decrypt_to_string(body.trim())?
+    } else {
+        body.to_owned()
+    };
+    let key = env.key();
+    if signature.verify_body(key, &plaintext) {
+        return Ok(plaintext);
+    }
+    // Fallback seen in production: the vendor signs the JSON before its serializer escapes '/'
+    // as "\/" (in URLs, dates). Undo exactly that and nothing else: removing any other
+    // backslash would let escaped quotes merge fields into one string, or `ORDER\-7` pass as
+    // `ORDER-7`, under the same signature. The undone text is what gets decoded (for JSON it
+    // means the same; in XML it is what was signed).
+    match unescape_slashes(&plaintext) {
+        Some(u) if signature.verify_body(key, &u) => Ok(u),
+        _ => Err(Error::signature(
+            "the notification's signature does not match (wrong key or altered body)",
+        )),
     }
 }
 
@@ -562,6 +620,73 @@ mod tests {
         let q = format!("_type=json&encrypt=3DES&sign={}", sign.replace(':', "%3A"));
         let n2 = v.parse_at(&q, ct.as_bytes(), now).expect("encrypted");
         assert_eq!(n, n2);
+    }
+
+    #[test]
+    fn a_key_being_rotated_out_is_accepted_when_given() {
+        let now = 1_800_000_000_000u64;
+        let old = key();
+        let new = MerchantKey::new("NEWKEYNEWKEYNEWKEYNEWKEYNEWKEY12").expect("key");
+        let stranger = MerchantKey::new("STRANGERSTRANGERSTRANGER").expect("key");
+        let sign_with = |k: &MerchantKey| {
+            envelope::sign_body(k, &now.to_string(), BODY)
+                .expect("sign")
+                .replace(':', "%3A")
+        };
+        let only_new = NotificationVerifier::new(new.clone());
+        let rotating = NotificationVerifier::new(new.clone())
+            .with_previous_key(old.clone())
+            .expect("previous");
+        assert_eq!(rotating.previous_keys(), 1);
+        for encrypted in [false, true] {
+            let deliver = |v: &NotificationVerifier, k: &MerchantKey| {
+                let (q, body) = if encrypted {
+                    (
+                        format!("encrypt=3DES&sign={}", sign_with(k)),
+                        Envelope::new(k.clone()).encrypt(BODY.as_bytes()),
+                    )
+                } else {
+                    (format!("sign={}", sign_with(k)), BODY.to_owned())
+                };
+                v.parse_at(&q, body.as_bytes(), now)
+            };
+            // Signed (and encrypted) with the old key: refused by the new key alone, accepted
+            // while the old one is being rotated out; the new key's own deliveries too.
+            let e = deliver(&only_new, &old).expect_err("old key");
+            assert!(
+                matches!(e, Error::Signature { .. } | Error::Crypto { .. }),
+                "{e:?}"
+            );
+            let n = deliver(&rotating, &old).expect("old key, rotating");
+            assert_eq!(n.order.charge_code.as_deref(), Some("C-1"));
+            assert_eq!(deliver(&rotating, &new).expect("new key"), n);
+            // Any other key is still refused, with the current key's error.
+            let e = deliver(&rotating, &stranger).expect_err("stranger");
+            assert_eq!(
+                std::mem::discriminant(&e),
+                std::mem::discriminant(&deliver(&only_new, &stranger).expect_err("stranger"))
+            );
+        }
+        // The current key again, or a repeat, is not another key; at most MAX_PREVIOUS_KEYS.
+        let mut v = NotificationVerifier::new(new.clone())
+            .with_previous_key(new)
+            .expect("same")
+            .with_previous_key(old.clone())
+            .expect("old")
+            .with_previous_key(old)
+            .expect("repeat");
+        assert_eq!(v.previous_keys(), 1);
+        for i in 1..MAX_PREVIOUS_KEYS {
+            v = v
+                .with_previous_key(
+                    MerchantKey::new(format!("PREVIOUSKEY{i:02}PREVIOUSKEY")).expect("key"),
+                )
+                .expect("below the limit");
+        }
+        match v.with_previous_key(stranger) {
+            Err(Error::Validation { field, .. }) => assert_eq!(field, "previous_keys"),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
     }
 
     #[test]

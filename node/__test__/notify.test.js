@@ -305,3 +305,30 @@ test('a body parser that skipped the request (its type did not match) leaves the
     server.close()
   }
 })
+
+test('a key being rotated out is accepted when given (previousKeys)', async () => {
+  const NEW = 'NEWKEYNEWKEYNEWKEYNEWKEYNEWKEY12'
+  const body = notifyBody('ROT-1')
+  for (const encrypt of [false, true]) {
+    const d = delivery(body, { encrypt }) // signed (and encrypted) with the old key
+    assert.throws(() => new sosopay.NotificationVerifier({ key: NEW }).parse(d.query, d.body),
+      (e) => e instanceof sosopay.SignatureError || e instanceof sosopay.CryptoError)
+    const v = new sosopay.NotificationVerifier({ key: NEW, previousKeys: [KEY] })
+    assert.equal(v.parse(d.query, d.body).order.chargeCode, 'ROT-1')
+    const fresh = delivery(body, { encrypt, key: NEW })
+    assert.equal(v.parse(fresh.query, fresh.body).order.chargeCode, 'ROT-1')
+    const stranger = delivery(body, { encrypt, key: 'STRANGERSTRANGERSTRANGER' })
+    assert.throws(() => v.parse(stranger.query, stranger.body), sosopay.SosopayError)
+    // The webhook helper takes them with `key`.
+    let seen = 0
+    const r = await sosopay.handleNotification({ key: NEW, previousKeys: [KEY], store: new sosopay.MemoryIdempotencyStore(), onNotification: () => { seen++ }, ...d })
+    assert.equal(r.status, 200)
+    assert.equal(seen, 1)
+  }
+  assert.throws(() => new sosopay.NotificationVerifier({ key: NEW, previousKeys: [''] }),
+    (e) => e instanceof sosopay.ValidationError && e.field === 'previousKeys')
+  assert.throws(() => new sosopay.NotificationVerifier({ key: NEW, previousKeys: ['A1', 'A2', 'A3', 'A4', 'A5'].map((k) => k.repeat(12)) }),
+    (e) => e instanceof sosopay.ValidationError && e.field === 'previousKeys' && /at most 4/.test(e.message))
+  assert.throws(() => new sosopay.NotificationVerifier({ key: NEW, previousKeys: KEY }),
+    (e) => e instanceof sosopay.ValidationError && e.field === 'previousKeys')
+})

@@ -1,6 +1,6 @@
 """Type stubs of the extension module ``sosopay._native`` (pyo3, Rust core)."""
 
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union, final
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union, final
 
 from typing_extensions import Self
 
@@ -106,7 +106,7 @@ class NativeNotification:
 
 @final
 class NotificationVerifier:
-    def __new__(cls, key: str, *, max_age: Optional[float] = None) -> Self: ...
+    def __new__(cls, key: str, *, max_age: Optional[float] = None, previous_keys: Optional[Sequence[str]] = None) -> Self: ...
     def parse(self, query: str, body: _Body, *, now_ms: Optional[int] = None) -> NativeNotification: ...
 
 def parse_notification(

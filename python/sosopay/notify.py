@@ -6,7 +6,7 @@ query, and repeats it up to 30 times until you answer HTTP 200. So: verify it
 ``delivery.http_status``.
 """
 
-from typing import Any, Callable, NamedTuple, Optional, Protocol, Union
+from typing import Any, Callable, NamedTuple, Optional, Protocol, Sequence, Union
 
 from . import _native
 from .enums import Delivery
@@ -53,12 +53,17 @@ def _verified(native: Any) -> Notification:
 
 
 class NotificationVerifier:
-    """Verifies and decodes notifications for one merchant key (builds the key once)."""
+    """Verifies and decodes notifications for one merchant key (builds the key once).
+
+    ``previous_keys``: merchant keys being rotated out, whose deliveries are accepted too (the
+    gateway repeats a notification for 150 s and may still sign it with the old key after the
+    switch). The current key is tried first; at most 4; drop them once the rotation is over.
+    """
 
     __slots__ = ("_native",)
 
-    def __init__(self, key: str, *, max_age: Optional[float] = None) -> None:
-        self._native = _native.NotificationVerifier(key, max_age=max_age)
+    def __init__(self, key: str, *, max_age: Optional[float] = None, previous_keys: Sequence[str] = ()) -> None:
+        self._native = _native.NotificationVerifier(key, max_age=max_age, previous_keys=previous_keys)
 
     def parse(self, query: str, body: Body, *, now_ms: Optional[int] = None) -> Notification:
         """As :func:`parse_notification`; ``now_ms`` overrides the clock (tests)."""

@@ -334,3 +334,28 @@ def test_a_body_in_any_bytes_form() -> None:
         assert v.parse(f"sign={sign}", body).charge_code == "C-1"
     with pytest.raises(TypeError, match=r"^body: expected str or bytes \(or bytearray, memoryview\)$"):
         v.parse(f"sign={sign}", 5)  # type: ignore[arg-type]
+
+
+def test_a_key_being_rotated_out_is_accepted_when_given() -> None:
+    new = "NEWKEYNEWKEYNEWKEYNEWKEYNEWKEY12"
+    for encrypted in (False, True):
+        # Signed (and encrypted) with the old key, delivered after the shop switched to the new.
+        q = ("encrypt=3DES&" if encrypted else "") + f"sign={sosopay.sign_body(KEY, BODY)}"
+        body = sosopay.encrypt(KEY, BODY) if encrypted else BODY
+        with pytest.raises((sosopay.SignatureError, sosopay.CryptoError)):
+            sosopay.NotificationVerifier(new).parse(q, body)
+        v = sosopay.NotificationVerifier(new, previous_keys=[KEY])
+        assert v.parse(q, body).charge_code == "C-1"
+        assert "previous_keys=1" in repr(v) and KEY not in repr(v)
+        # The new key's own deliveries, and any other key is refused.
+        assert v.parse(f"sign={sosopay.sign_body(new, BODY)}", BODY).charge_code == "C-1"
+        with pytest.raises(sosopay.SignatureError):
+            v.parse(f"sign={sosopay.sign_body('STRANGERSTRANGERSTRANGER', BODY)}", BODY)
+    with pytest.raises(sosopay.ValidationError) as e:
+        sosopay.NotificationVerifier(new, previous_keys=["", KEY])
+    assert e.value.field == "previous_keys"
+    with pytest.raises(sosopay.ValidationError, match="at most 4") as e:
+        sosopay.NotificationVerifier(new, previous_keys=[f"PREVIOUSKEY{i:02}PREVIOUSKEY" for i in range(5)])
+    assert e.value.field == "previous_keys"
+    with pytest.raises(TypeError, match="previous_keys"):
+        sosopay.NotificationVerifier(new, previous_keys=KEY)  # a str, not a list of keys

@@ -61,10 +61,14 @@ pub struct VerifierOptions {
     pub key: String,
     /// Replay window in seconds (default 300; 0 disables the check).
     pub max_age_seconds: Option<f64>,
+    /// Merchant keys being rotated out: a delivery signed with one of them is accepted too (at
+    /// most 4; the current key is tried first).
+    pub previous_keys: Option<Vec<String>>,
 }
 crate::from_js!(VerifierOptions, "options", "a VerifierOptions object", {
     key: text("key"),
     max_age_seconds: opt_number("maxAgeSeconds"),
+    previous_keys: opt_texts("previousKeys"),
 });
 
 /// Verifies and decodes notifications for one merchant key (the 3DES key schedule is built once).
@@ -80,9 +84,11 @@ impl NotificationVerifier {
     pub fn new(options: VerifierOptions) -> napi::Result<Self> {
         let k = key(&options.key).napi()?;
         let age = max_age(options.max_age_seconds).napi()?;
-        Ok(NotificationVerifier {
-            inner: CoreVerifier::new(k).with_max_age(age),
-        })
+        let inner = CoreVerifier::new(k)
+            .with_max_age(age)
+            .with_previous_keys(options.previous_keys.as_deref().unwrap_or_default())
+            .napi()?;
+        Ok(NotificationVerifier { inner })
     }
 
     /// Verifies and decodes one delivery: the raw query string and the raw body as received.

@@ -51,12 +51,23 @@ pub struct PyVerifier {
 #[pymethods]
 impl PyVerifier {
     #[new]
-    #[pyo3(signature = (key, *, max_age = None))]
-    fn new(py: Python<'_>, key: Text<Key>, max_age: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+    #[pyo3(signature = (key, *, max_age = None, previous_keys = None))]
+    fn new(
+        py: Python<'_>,
+        key: Text<Key>,
+        max_age: Option<&Bound<'_, PyAny>>,
+        previous_keys: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
         let k = self::key(py, &key)?;
-        Ok(PyVerifier {
-            inner: NotificationVerifier::new(k).with_max_age(max_age_arg(py, max_age)?),
-        })
+        let previous = match previous_keys.filter(|v| !v.is_none()) {
+            Some(v) => crate::args::texts(v, "previous_keys", "a list of str")?,
+            None => Vec::new(),
+        };
+        let inner = NotificationVerifier::new(k)
+            .with_max_age(max_age_arg(py, max_age)?)
+            .with_previous_keys(&previous)
+            .or_py(py)?;
+        Ok(PyVerifier { inner })
     }
 
     /// Verifies and decodes one delivery (`query`: the raw query string with `sign=…`;
@@ -84,8 +95,9 @@ impl PyVerifier {
 
     fn __repr__(&self) -> String {
         format!(
-            "sosopay.NotificationVerifier(key=<redacted>, max_age={})",
-            self.inner.max_age().as_secs_f64()
+            "sosopay.NotificationVerifier(key=<redacted>, max_age={}, previous_keys={})",
+            self.inner.max_age().as_secs_f64(),
+            self.inner.previous_keys()
         )
     }
 }

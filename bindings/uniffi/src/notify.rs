@@ -21,12 +21,23 @@ pub struct NotificationVerifier(sosopay::NotificationVerifier);
 
 #[uniffi::export]
 impl NotificationVerifier {
-    /// A verifier; `maxAgeMs` is the replay window (null: 300 s; 0 disables the check).
-    #[uniffi::constructor(default(max_age_ms = None))]
-    pub fn new(key: Arc<MerchantKey>, max_age_ms: Option<i64>) -> Result<Arc<Self>> {
-        Ok(Arc::new(NotificationVerifier(
-            sosopay::NotificationVerifier::new(key.0.clone()).with_max_age(max_age_in(max_age_ms)?),
-        )))
+    /// A verifier; `maxAgeMs` is the replay window (null: 300 s; 0 disables the check);
+    /// `previousKeys`: merchant keys being rotated out, whose deliveries are accepted too (at
+    /// most 4; the current key is tried first).
+    #[uniffi::constructor(default(max_age_ms = None, previous_keys = []))]
+    pub fn new(
+        key: Arc<MerchantKey>,
+        max_age_ms: Option<i64>,
+        previous_keys: Vec<Arc<MerchantKey>>,
+    ) -> Result<Arc<Self>> {
+        let mut v =
+            sosopay::NotificationVerifier::new(key.0.clone()).with_max_age(max_age_in(max_age_ms)?);
+        for k in previous_keys {
+            v = v
+                .with_previous_key(k.0.clone())
+                .map_err(|e| e.renamed_fields(&[("previous_keys", "previousKeys")]))?;
+        }
+        Ok(Arc::new(NotificationVerifier(v)))
     }
 
     /// Verifies and decodes one delivery: `rawQuery` is the request's query string as

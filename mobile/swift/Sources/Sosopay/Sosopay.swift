@@ -1445,15 +1445,18 @@ open class NotificationVerifier: NotificationVerifierProtocol, @unchecked Sendab
         return try! rustCall { uniffi_sosopay_uniffi_fn_clone_notificationverifier(self.handle, $0) }
     }
     /**
-     * A verifier; `maxAgeMs` is the replay window (null: 300 s; 0 disables the check).
+     * A verifier; `maxAgeMs` is the replay window (null: 300 s; 0 disables the check);
+     * `previousKeys`: merchant keys being rotated out, whose deliveries are accepted too (at
+     * most 4; the current key is tried first).
      */
-public convenience init(key: MerchantKey, maxAgeMs: Int64? = nil)throws  {
+public convenience init(key: MerchantKey, maxAgeMs: Int64? = nil, previousKeys: [MerchantKey] = [])throws  {
     let handle =
         try rustCallWithError(FfiConverterTypeSosopayError_lift) {
         uniffiCallStatus in
     uniffi_sosopay_uniffi_fn_constructor_notificationverifier_new(
         FfiConverterTypeMerchantKey_lower(key),
-        FfiConverterOptionInt64.lower(maxAgeMs),uniffiCallStatus
+        FfiConverterOptionInt64.lower(maxAgeMs),
+        FfiConverterSequenceTypeMerchantKey.lower(previousKeys),uniffiCallStatus
     )
 }
     self.init(unsafeFromHandle: handle)
@@ -8054,6 +8057,31 @@ fileprivate struct FfiConverterOptionTypeTradeType: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeMerchantKey: FfiConverterRustBuffer {
+    typealias SwiftType = [MerchantKey]
+
+    public static func write(_ value: [MerchantKey], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMerchantKey.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MerchantKey] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MerchantKey]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMerchantKey.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeFundBill: FfiConverterRustBuffer {
     typealias SwiftType = [FundBill]
 
@@ -8576,7 +8604,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_constructor_canceltoken_new() != 20430) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_constructor_notificationverifier_new() != 19544) {
+    if (uniffi_sosopay_uniffi_checksum_constructor_notificationverifier_new() != 51103) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -948,7 +948,7 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_sosopay_uniffi_fn_free_notificationverifier(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_sosopay_uniffi_fn_constructor_notificationverifier_new(`key`: Long,`maxAgeMs`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_uniffi_fn_constructor_notificationverifier_new(`key`: Long,`maxAgeMs`: RustBuffer.ByValue,`previousKeys`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_sosopay_uniffi_fn_method_notificationverifier_parse(`ptr`: Long,`rawQuery`: RustBuffer.ByValue,`rawBody`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1327,7 +1327,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_constructor_canceltoken_new() and 0xFFFF) != 20430) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_constructor_notificationverifier_new() and 0xFFFF) != 19544) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_constructor_notificationverifier_new() and 0xFFFF) != 51103) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -3207,16 +3207,19 @@ open class NotificationVerifier: Disposable, AutoCloseable, NotificationVerifier
         this.cleanable = null
     }
     /**
-     * A verifier; `maxAgeMs` is the replay window (null: 300 s; 0 disables the check).
+     * A verifier; `maxAgeMs` is the replay window (null: 300 s; 0 disables the check);
+     * `previousKeys`: merchant keys being rotated out, whose deliveries are accepted too (at
+     * most 4; the current key is tried first).
      */
-    constructor(`key`: MerchantKey, `maxAgeMs`: kotlin.Long? = null) :
+    constructor(`key`: MerchantKey, `maxAgeMs`: kotlin.Long? = null, `previousKeys`: List<MerchantKey> = listOf()) :
         this(UniffiWithHandle, 
     uniffiRustCallWithError(SosopayException) { _status ->
     UniffiLib.uniffi_sosopay_uniffi_fn_constructor_notificationverifier_new(
     
         
         FfiConverterTypeMerchantKey.lower(`key`),
-        FfiConverterOptionalLong.lower(`maxAgeMs`),_status)
+        FfiConverterOptionalLong.lower(`maxAgeMs`),
+        FfiConverterSequenceTypeMerchantKey.lower(`previousKeys`),_status)
 }
     )
 
@@ -10341,6 +10344,34 @@ public object FfiConverterOptionalTypeTradeType: FfiConverterRustBuffer<TradeTyp
         } else {
             buf.put(1)
             FfiConverterTypeTradeType.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeMerchantKey: FfiConverterRustBuffer<List<MerchantKey>> {
+    override fun read(buf: ByteBuffer): List<MerchantKey> {
+        val len = buf.getInt()
+        return List<MerchantKey>(len) {
+            FfiConverterTypeMerchantKey.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<MerchantKey>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMerchantKey.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<MerchantKey>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMerchantKey.write(it, buf)
         }
     }
 }

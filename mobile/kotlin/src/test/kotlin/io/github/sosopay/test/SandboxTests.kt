@@ -498,4 +498,18 @@ fun notificationTests(r: Runner) {
         val emptySign = signBody(key, "{}", now.toString())
         expectThrows<SosopayException.Decode> { parseNotification(key, "sign=$emptySign", "{}".toByteArray()) }
     }
+
+    r.test("notifications: a key being rotated out is accepted when given") {
+        val newKey = MerchantKey("NEWKEYNEWKEYNEWKEYNEWKEYNEWKEY12")
+        val sign = signBody(key, body, System.currentTimeMillis().toString()) // the old key's
+        val encrypted = Envelope(key).encryptString(body)
+        for ((query, raw) in listOf("sign=$sign" to body, "sign=$sign&encrypt=3DES" to encrypted)) {
+            expectThrows<SosopayException> { NotificationVerifier(newKey).parse(query, raw.toByteArray()) }
+            val rotating = NotificationVerifier(newKey, previousKeys = listOf(key))
+            assertEquals("C-1", rotating.parse(query, raw.toByteArray()).order.chargeCode)
+        }
+        val many = (1..5).map { MerchantKey("PREVIOUSKEY0${it}PREVIOUSKEY") }
+        val e = expectThrows<SosopayException.Validation> { NotificationVerifier(newKey, previousKeys = many) }
+        assertEquals("previousKeys", e.field, e.reason)
+    }
 }
