@@ -5,8 +5,8 @@ use sosopay::models::{
     CancelRequest, MicropayRequest, OrderDetails, OrderRequest, QueryRequest, RefundRequest,
 };
 use sosopay::{
-    Amount, CancelToken, Channel, Client, ClientConfig, DynamicIdType, Environment, FlowControl,
-    SerType, WaitOptions,
+    Amount, CancelToken, Channel, Client, ClientOptions, DynamicIdType, FlowControl, SerType,
+    WaitOptions,
 };
 
 use crate::output;
@@ -35,7 +35,20 @@ pub struct Conn {
     /// Print JSON instead of text (state and channel_type as numbers, amounts in fen).
     #[arg(long)]
     pub json: bool,
+    /// PEM file of the CAs to trust for HTTPS instead of the built-in roots (a TLS-inspecting
+    /// proxy's, a private CA's).
+    #[arg(long, env = "SOSOPAY_CA_FILE")]
+    pub ca_file: Option<String>,
 }
+
+/// The core's names of the settings, as this tool spells them (its flags).
+const FLAGS: &[(&str, &str)] = &[
+    ("busi_code", "--busi-code"),
+    ("key", "--key"),
+    ("base_url", "--base-url"),
+    ("environment", "--env"),
+    ("ca_file", "--ca-file"),
+];
 
 impl Conn {
     pub fn client(&self) -> Result<Client, CliError> {
@@ -46,22 +59,24 @@ impl Conn {
             .key
             .clone()
             .ok_or_else(|| CliError::invalid("no merchant key: set SOSOPAY_KEY (or pass --key)"))?;
-        let base = match (&self.base_url, &self.env) {
-            (Some(u), _) => u.clone(),
-            (None, Some(e)) => Environment::parse(e, "--env")
-                .map_err(|err| CliError::invalid(err.to_string()))?
-                .base_url()
-                .to_owned(),
-            (None, None) => {
-                return Err(CliError::invalid(
-                    "no gateway: pass --base-url, --env or set SOSOPAY_BASE_URL",
-                ))
-            }
+        if self.base_url.is_none() && self.env.is_none() {
+            return Err(CliError::invalid(
+                "no gateway: pass --base-url, --env or set SOSOPAY_BASE_URL",
+            ));
+        }
+        let options = ClientOptions {
+            busi_code: busi,
+            key,
+            // A base URL (flag or environment variable) wins over --env.
+            base_url: self.base_url.clone(),
+            environment: self.base_url.is_none().then(|| self.env.clone()).flatten(),
+            encrypt: Some(self.encrypt),
+            default_oper_id: Some("cli".into()),
+            default_dev_id: Some("sosopay-cli".into()),
+            ca_file: self.ca_file.clone(),
+            ..ClientOptions::default()
         };
-        let mut config = ClientConfig::new(busi, &key, base)?;
-        config.encrypt = self.encrypt;
-        config.default_oper_id = Some("cli".into());
-        config.default_dev_id = Some("sosopay-cli".into());
+        let config = options.into_config().map_err(|e| e.renamed_fields(FLAGS))?;
         Ok(Client::new(config)?)
     }
 }

@@ -313,3 +313,45 @@ fn a_ca_certificate_served_as_the_servers_own_is_explained() {
         "{e}"
     );
 }
+
+/// The command-line tool takes the CA too (`--ca-file`, `SOSOPAY_CA_FILE`).
+#[test]
+fn the_command_line_tool_trusts_the_ca_given() {
+    let sb = sandbox(0.01, 3, &[]);
+    let dir = private_ca("cli");
+    let url = format!(
+        "https://127.0.0.1:{}/openGateway/openService/",
+        https_front(&dir, port_of(&sb.base_url()))
+    );
+    let run = |ca: Option<&Path>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sosopay"));
+        cmd.args([
+            "query",
+            "NO-SUCH-ORDER",
+            "--busi-code",
+            BUSI,
+            "--base-url",
+            &url,
+        ])
+        .env("SOSOPAY_KEY", KEY)
+        .env_remove("SOSOPAY_CA_FILE");
+        if let Some(ca) = ca {
+            cmd.env("SOSOPAY_CA_FILE", ca);
+        }
+        let out = cmd.output().expect("sosopay");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let refused = run(None);
+    assert!(refused.contains("UnknownIssuer"), "{refused}");
+    let answered = run(Some(&dir.join("ca.pem")));
+    assert!(
+        answered.contains("CHARGE_NONEXISTENT"),
+        "the gateway's answer through TLS: {answered}"
+    );
+    let unreadable = run(Some(&dir.join("missing.pem")));
+    assert!(
+        unreadable.contains("invalid --ca-file: cannot read"),
+        "{unreadable}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
