@@ -133,6 +133,22 @@ def _deliver(on_progress: Callable[[FlowEvent], object], event: FlowEvent) -> ob
         return None
 
 
+class _ClosedClient:
+    """What a closed :class:`Client` holds instead of its native client: every use is a
+    ``RuntimeError`` (the native client, and its connections, are released)."""
+
+    __slots__ = ("_repr",)
+
+    def __init__(self, shown: str) -> None:
+        self._repr = shown
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError("this sosopay.Client is closed")
+
+    def __repr__(self) -> str:
+        return self._repr.replace("sosopay.Client(", "sosopay.Client(closed, ", 1)
+
+
 class Client:
     """The SouSou gateway client. Blocking; every network call releases the GIL, and one
     instance may be shared by many threads.
@@ -205,6 +221,19 @@ class Client:
 
     def __repr__(self) -> str:
         return repr(self._native)
+
+    def close(self) -> None:
+        """Closes the kept-alive connections (once no call of this client is running). Later
+        calls raise ``RuntimeError``, as :class:`~sosopay.aio.AsyncClient`'s do; calls under way
+        run to completion."""
+        if not isinstance(self._native, _ClosedClient):
+            self._native = _ClosedClient(repr(self._native))  # type: ignore[assignment]
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # --- generated from core/src/models.rs (scripts/gen-foreign.py)
     def micropay(

@@ -335,3 +335,16 @@ def test_gil_is_released_during_network_calls(sandbox: Sandbox) -> None:
         done.wait(0.01)
     t.join()
     assert ticks[0] > 20
+
+
+def test_a_client_closes_like_a_session(sandbox: Sandbox) -> None:
+    with sosopay.Client(busi_code=BUSI, key=KEY, base_url=sandbox.base_url) as c:
+        with pytest.raises(sosopay.GatewayError):
+            c.query(charge_code="CLOSE-1")
+    # Closed on leaving the block: calls raise RuntimeError (as AsyncClient's), repr still works.
+    with pytest.raises(RuntimeError, match="closed"):
+        c.query(charge_code="CLOSE-1")
+    with pytest.raises(RuntimeError, match="closed"):
+        c.micropay_and_wait(charge_code="CLOSE-2", amount="1.00", dynamic_id="134567890123456789", pay_subject="x")
+    assert repr(c).startswith("sosopay.Client(closed, ") and KEY not in repr(c)
+    c.close()  # twice is harmless
