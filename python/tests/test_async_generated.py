@@ -23,6 +23,8 @@ def _client_methods() -> List[ast.FunctionDef]:
         f
         for f in cls.body
         if isinstance(f, ast.FunctionDef) and not f.name.startswith("_") and not f.decorator_list
+        # The client's own life (AsyncClient.close also stops its thread pool) is not an operation.
+        and f.name != "close"
     ]
 
 
