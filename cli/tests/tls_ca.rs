@@ -204,8 +204,10 @@ fn a_private_ca_is_refused_by_default_and_trusted_once_given() {
     let mut by_file = options(&url);
     by_file.ca_file = Some(dir.join("ca.pem").display().to_string());
     let mut by_text = options(&url);
+    // As a Windows tool may save it: a byte order mark, CRLF line ends.
     by_text.ca_pem = Some(format!(
-        "{pem}\n{}",
+        "\u{feff}{}\r\n{}",
+        pem.replace('\n', "\r\n"),
         std::fs::read_to_string(dir.join("other.pem")).expect("other")
     ));
     for o in [by_file, by_text] {

@@ -33,6 +33,8 @@ impl CaCertificates {
     /// such as a private key, are refused: a key has no place in a trust file). `field` names
     /// the setting in errors.
     pub fn from_pem(pem: &[u8], field: &str) -> Result<CaCertificates> {
+        // A file saved by Windows tools may start with a UTF-8 byte order mark.
+        let pem = pem.strip_prefix("\u{feff}".as_bytes()).unwrap_or(pem);
         let mut der = Vec::new();
         for (i, item) in ureq::tls::parse_pem(pem).enumerate() {
             match item {
