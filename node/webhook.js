@@ -91,7 +91,18 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
 
   function verifierOf(options, fields) {
     checkOptions(options, fields)
-    if (options.verifier) return options.verifier
+    if (options.verifier) {
+      // The key's settings would be silently unused: a rotation's old key never accepted.
+      for (const field of ['key', 'maxAgeSeconds', 'previousKeys']) {
+        if (options[field] !== undefined && options[field] !== null) {
+          throw new ValidationError(`invalid ${field}: give it to the NotificationVerifier, or give key instead of verifier`, {
+            field,
+            reason: 'given with verifier',
+          })
+        }
+      }
+      return options.verifier
+    }
     if (!options.key) {
       throw new ValidationError('invalid key: give key or verifier', { field: 'key', reason: 'is required' })
     }

@@ -332,3 +332,13 @@ test('a key being rotated out is accepted when given (previousKeys)', async () =
   assert.throws(() => new sosopay.NotificationVerifier({ key: NEW, previousKeys: KEY }),
     (e) => e instanceof sosopay.ValidationError && e.field === 'previousKeys')
 })
+
+test('a webhook given a verifier refuses the key settings it would ignore', () => {
+  const verifier = new sosopay.NotificationVerifier({ key: KEY })
+  for (const field of ['key', 'maxAgeSeconds', 'previousKeys']) {
+    const value = field === 'maxAgeSeconds' ? 60 : field === 'key' ? KEY : [KEY]
+    assert.throws(() => sosopay.createWebhookHandler({ verifier, [field]: value, onNotification() {} }),
+      (e) => e instanceof sosopay.ValidationError && e.field === field && /given with verifier|instead of verifier/.test(e.message))
+  }
+  assert.equal(typeof sosopay.createWebhookHandler({ verifier, onNotification() {} }), 'function')
+})
