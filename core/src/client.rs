@@ -652,6 +652,27 @@ impl Client {
         &self.inner.config.busi_code
     }
 
+    /// A notification URL on this machine (`localhost`, 127.0.0.1) given to a gateway elsewhere
+    /// is refused: that gateway could never deliver to it, and the payment would be known only
+    /// by querying. (A gateway on this machine, the sandbox, reaches it.)
+    fn check_notify_url(&self, notify_url: Option<&str>) -> Result<()> {
+        use crate::models::{is_loopback_host, url_host};
+        let Some(url) = notify_url else {
+            return Ok(());
+        };
+        let gateway = url_host(&self.inner.config.base_url);
+        if is_loopback_host(&url_host(url)) && !is_loopback_host(&gateway) {
+            return Err(Error::validation(
+                "notify_url",
+                format!(
+                    "points at this machine ({}), which the gateway at {gateway} cannot reach: give a URL reachable from the internet",
+                    url_host(url)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Fills a micropay request's empty `OPER_ID` / `DEV_ID` from the configured defaults.
     pub(crate) fn fill_defaults(&self, req: &mut MicropayRequest) {
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
@@ -787,6 +808,7 @@ impl Client {
         let mut req = req.clone();
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
+        self.check_notify_url(req.notify_url.as_deref())?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
         // The flows judge the reply's amount themselves (another amount: `Conflict`, confirmed
         // by a query); a plain micropay refuses it.
@@ -828,6 +850,7 @@ impl Client {
     fn order_request(&self, mut req: OrderRequest) -> Result<Call> {
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
+        self.check_notify_url(req.notify_url.as_deref())?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
         Ok(self
             .open_service_post(
@@ -934,6 +957,7 @@ impl Client {
 
     fn flow_recharge_request(&self, req: &FlowRechargeRequest) -> Result<Call> {
         req.validate()?;
+        self.check_notify_url(req.notify_url.as_deref())?;
         let base = &self.inner.config.base_url;
         let root = base
             .strip_suffix("openService/")
@@ -1441,6 +1465,73 @@ mod tests {
     }
 
     use super::*;
+
+    /// A notification URL no gateway could deliver to is refused before anything is sent: with
+    /// a fragment (the signature appended after it never reaches the server), without a host,
+    /// or on this machine while the gateway is elsewhere. The sandbox, on this machine, may
+    /// call back to it.
+    #[test]
+    fn notification_urls_the_gateway_cannot_deliver_to_are_refused_before_sending() {
+        let amount = Amount::from_fen(100).expect("amount");
+        let client = |base: &str| {
+            let mut c = ClientConfig::new("0010000001", "98SDKFUO432HNODS098EEE07U9DUOIUE", base)
+                .expect("config");
+            c.default_oper_id = Some("o".into());
+            c.default_dev_id = Some("d".into());
+            Client::new(c).expect("client")
+        };
+        let remote = client("https://gateway.invalid/openGateway/openService/");
+        let local = client("http://127.0.0.1:9/openGateway/openService/");
+        let order = |url: &str| {
+            let mut o = OrderRequest::new("N-1", amount, crate::Channel::Wechat, "x");
+            o.notify_url = Some(url.into());
+            o
+        };
+        for (url, words) in [
+            ("https://shop.example/notify#paid", "must not contain '#'"),
+            ("https:///notify", "has no host"),
+            (
+                "http://localhost:8080/notify",
+                "points at this machine (localhost)",
+            ),
+            (
+                "http://127.0.0.1/notify?x=1",
+                "points at this machine (127.0.0.1)",
+            ),
+            ("http://[::1]:80/n", "points at this machine (::1)"),
+            ("http://shop.localhost/n", "points at this machine"),
+        ] {
+            match remote.order_request(order(url)) {
+                Err(Error::Validation { field, reason }) => {
+                    assert_eq!(field, "notify_url", "{url}");
+                    assert!(reason.contains(words), "{url}: {reason}");
+                }
+                other => panic!(
+                    "{url}: expected a validation error, got {:?}",
+                    other.map(|c| c.url)
+                ),
+            }
+            let mut m = MicropayRequest::new("M-1", amount, "134567890123456789", "x");
+            m.notify_url = Some(url.into());
+            assert!(
+                matches!(
+                    remote.micropay_request(&m, Duration::from_secs(1), None, false),
+                    Err(Error::Validation { .. })
+                ),
+                "micropay {url}"
+            );
+        }
+        // A gateway on this machine (the sandbox) reaches a local URL; a public URL is fine anywhere.
+        assert!(local
+            .order_request(order("http://127.0.0.1:8080/notify"))
+            .is_ok());
+        assert!(remote
+            .order_request(order("https://shop.example/notify?_type=json"))
+            .is_ok());
+        assert!(remote
+            .order_request(order("https://10.0.0.5/notify"))
+            .is_ok());
+    }
 
     #[test]
     fn a_reply_naming_another_order_is_refused() {

@@ -115,8 +115,42 @@ fn check_url(field: &str, v: &Option<String>) -> Result<()> {
         if u.len() > 1024 {
             return Err(Error::validation(field, "is longer than 1024 characters"));
         }
+        if u.contains('#') {
+            // The gateway appends its signature (`?…&sign=…`) to the URL: after a fragment it
+            // would never reach the server, and every delivery would be refused.
+            return Err(Error::validation(
+                field,
+                "must not contain '#': the gateway appends the signature to the URL, and a fragment is never sent to your server",
+            ));
+        }
+        if url_host(u).is_empty() {
+            return Err(Error::validation(field, "has no host"));
+        }
     }
     Ok(())
+}
+
+/// The host of an `http(s)://` URL, lower-case, without brackets or port ("" when it has
+/// none).
+pub(crate) fn url_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        host_port.split(':').next().unwrap_or_default()
+    };
+    host.to_ascii_lowercase()
+}
+
+/// Whether `host` names this machine (`localhost`, 127.0.0.0/8, `::1`, `0.0.0.0`).
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
 }
 
 fn check_merchant_para(v: &Option<String>) -> Result<()> {
