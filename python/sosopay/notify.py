@@ -24,12 +24,14 @@ __all__ = [
 ]
 
 Body = Union[bytes, bytearray, memoryview, str]
+#: A delivery's raw query string: a ``str``, or ``bytes`` as Flask gives it (``request.query_string``).
+Query = Union[str, bytes]
 
 
 def parse_notification(
     *,
     key: str,
-    query: str,
+    query: Query,
     body: Body,
     max_age: Optional[float] = None,
 ) -> Notification:
@@ -65,7 +67,7 @@ class NotificationVerifier:
     def __init__(self, key: str, *, max_age: Optional[float] = None, previous_keys: Sequence[str] = ()) -> None:
         self._native = _native.NotificationVerifier(key, max_age=max_age, previous_keys=previous_keys)
 
-    def parse(self, query: str, body: Body, *, now_ms: Optional[int] = None) -> Notification:
+    def parse(self, query: Query, body: Body, *, now_ms: Optional[int] = None) -> Notification:
         """As :func:`parse_notification`; ``now_ms`` overrides the clock (tests)."""
         return _verified(self._native.parse(query, body, now_ms=now_ms))
 
@@ -133,7 +135,7 @@ class WebhookResult(NamedTuple):
 def handle_notification(
     verifier: NotificationVerifier,
     store: IdempotencyStore,
-    query: str,
+    query: Query,
     body: Body,
     handler: Callable[[Notification], object],
 ) -> WebhookResult:
@@ -161,7 +163,7 @@ def handle_notification(
 async def handle_notification_async(
     verifier: NotificationVerifier,
     store: IdempotencyStore,
-    query: str,
+    query: Query,
     body: Body,
     handler: Callable[[Notification], object],
 ) -> WebhookResult:

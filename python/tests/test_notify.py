@@ -359,3 +359,12 @@ def test_a_key_being_rotated_out_is_accepted_when_given() -> None:
     assert e.value.field == "previous_keys"
     with pytest.raises(TypeError, match="previous_keys"):
         sosopay.NotificationVerifier(new, previous_keys=KEY)  # a str, not a list of keys
+
+
+def test_the_query_may_be_bytes_as_flask_gives_it() -> None:
+    sign = sosopay.sign_body(KEY, BODY)
+    raw = f"_type=json&sign={sign}".encode()  # flask.request.query_string
+    assert sosopay.NotificationVerifier(KEY).parse(raw, BODY.encode()).charge_code == "C-1"
+    assert sosopay.parse_notification(key=KEY, query=raw, body=BODY).charge_code == "C-1"
+    with pytest.raises(TypeError, match="query: expected str or bytes"):
+        sosopay.NotificationVerifier(KEY).parse(12, BODY)  # type: ignore[arg-type]

@@ -349,7 +349,6 @@ arg_names!(
     BusiCode = "busi_code",
     Sign = "sign",
     Ciphertext = "ciphertext",
-    Query = "query",
     Id = "id",
     Rules = "rules",
     Value = "value",

@@ -11,7 +11,7 @@ use sosopay::notify::{self, Claim, Delivery, IdempotencyStore, WebhookOutcome};
 use sosopay::units::TimeUnit;
 use sosopay::{Error, MemoryIdempotencyStore, NotificationVerifier};
 
-use crate::args::{Id, Key, Query, Text};
+use crate::args::{Id, Key, Text};
 use crate::convert::{to_py_dict, whole_from_py};
 use crate::envelope::key;
 use crate::errors::OrPyErr;
@@ -76,10 +76,11 @@ impl PyVerifier {
     fn parse(
         &self,
         py: Python<'_>,
-        query: Text<Query>,
+        query: &Bound<'_, PyAny>,
         body: &Bound<'_, PyAny>,
         now_ms: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyNotification> {
+        let query = query_arg(query)?;
         let now_ms = match now_ms.filter(|v| !v.is_none()) {
             Some(v) => Some(whole_from_py(v, "now_ms", u64::MAX)?),
             None => None,
@@ -102,16 +103,25 @@ impl PyVerifier {
     }
 }
 
+/// A delivery's raw query string: a `str`, or bytes as Flask/Werkzeug give it
+/// (`request.query_string`).
+fn query_arg(v: &Bound<'_, PyAny>) -> PyResult<String> {
+    let raw = crate::envelope::bytes_arg(v, "query")?;
+    Ok(String::from_utf8(raw)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
 /// One-shot verify and decode.
 #[pyfunction]
 #[pyo3(signature = (key, query, body, *, max_age = None))]
 pub fn parse_notification(
     py: Python<'_>,
     key: Text<Key>,
-    query: Text<Query>,
+    query: &Bound<'_, PyAny>,
     body: &Bound<'_, PyAny>,
     max_age: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyNotification> {
+    let query = query_arg(query)?;
     let k = self::key(py, &key)?;
     let body = crate::envelope::bytes_arg(body, "body")?;
     let n =
