@@ -100,6 +100,14 @@ enum Command {
         /// Replay window in seconds (0 disables; default 300).
         #[arg(long)]
         max_age: Option<u64>,
+        /// A merchant key being rotated out, also accepted (comma-separated in the variable).
+        #[arg(
+            long,
+            env = "SOSOPAY_PREVIOUS_KEYS",
+            hide_env_values = true,
+            value_delimiter = ','
+        )]
+        previous_key: Vec<String>,
     },
 }
 
@@ -192,7 +200,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
             key: k,
             query,
             max_age,
-        } => tools::notify(&key(&k)?, &query, max_age),
+            previous_key,
+        } => tools::notify(&key(&k)?, &previous_key, &query, max_age),
     }
 }
 

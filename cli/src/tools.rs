@@ -67,9 +67,16 @@ pub fn decrypt(key: &MerchantKey) -> Result<(), CliError> {
 }
 
 /// `sosopay notify`: verify a notification body on stdin.
-pub fn notify(key: &MerchantKey, raw_query: &str, max_age: Option<u64>) -> Result<(), CliError> {
+pub fn notify(
+    key: &MerchantKey,
+    previous_keys: &[String],
+    raw_query: &str,
+    max_age: Option<u64>,
+) -> Result<(), CliError> {
     let body = read_stdin()?;
-    let mut v = NotificationVerifier::new(key.clone());
+    let mut v = NotificationVerifier::new(key.clone())
+        .with_previous_keys(previous_keys)
+        .map_err(|e| e.renamed_fields(&[("previous_keys", "--previous-key")]))?;
     if let Some(s) = max_age {
         v = v.with_max_age(std::time::Duration::from_secs(s));
     }

@@ -9,6 +9,7 @@ fn sosopay(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sosopay"))
         .args(args)
         .env_remove("SOSOPAY_KEY")
+        .env_remove("SOSOPAY_PREVIOUS_KEYS")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -246,4 +247,55 @@ fn usage_errors_are_one_line() {
     let help = sosopay(&["--help"], b"");
     assert!(help.status.success());
     assert!(String::from_utf8_lossy(&help.stdout).contains("demo"));
+}
+
+/// A notification signed with a key being rotated out verifies with `--previous-key` (or
+/// `SOSOPAY_PREVIOUS_KEYS`), and not without it.
+#[test]
+fn notify_accepts_a_previous_key_when_given() {
+    let body = r#"{"PAY_NODIFY":{"BUSI_ID":"0010000001","CHARGE_CODE":"C-9","STATE":1,"AMT":1}}"#;
+    let ts = sosopay::envelope::now_millis().to_string();
+    let old = sosopay::MerchantKey::new(KEY).expect("key");
+    let query = format!(
+        "sign={}",
+        sosopay::envelope::sign_body(&old, &ts, body).expect("sign")
+    );
+    let new = "NEWKEYNEWKEYNEWKEYNEWKEYNEWKEY12";
+    let without = sosopay(
+        &["notify", "--key", new, "--query", &query],
+        body.as_bytes(),
+    );
+    assert!(!without.status.success());
+    let with = sosopay(
+        &[
+            "notify",
+            "--key",
+            new,
+            "--previous-key",
+            KEY,
+            "--query",
+            &query,
+        ],
+        body.as_bytes(),
+    );
+    assert!(
+        with.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&with.stdout).expect("json");
+    assert_eq!(j["charge_code"], "C-9");
+    let bad = sosopay(
+        &[
+            "notify",
+            "--key",
+            new,
+            "--previous-key",
+            "",
+            "--query",
+            &query,
+        ],
+        body.as_bytes(),
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--previous-key"));
 }
