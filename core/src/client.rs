@@ -1173,7 +1173,9 @@ impl Client {
     }
 
     fn open_reply(&self, raw: &RawReply) -> Result<String> {
-        let t = raw.text.trim();
+        // A plain document (the gateway answers some errors unencrypted) may start with a byte
+        // order mark, which the decoder skips; it is not 3DES to decrypt.
+        let t = raw.text.trim().trim_start_matches('\u{feff}').trim_start();
         if self.inner.config.encrypt && !(t.starts_with('{') || t.starts_with('<')) {
             self.inner.envelope.decrypt_to_string(t)
         } else {
@@ -1531,6 +1533,29 @@ mod tests {
         assert!(remote
             .order_request(order("https://10.0.0.5/notify"))
             .is_ok());
+    }
+
+    #[test]
+    fn a_plain_reply_with_a_byte_order_mark_is_not_decrypted() {
+        let mut c = ClientConfig::new(
+            "0010000001",
+            "98SDKFUO432HNODS098EEE07U9DUOIUE",
+            "http://127.0.0.1:9/openGateway/openService/",
+        )
+        .expect("config");
+        c.encrypt = true;
+        let client = Client::new(c).expect("client");
+        for text in [
+            "\u{feff}{\"ORDER_RESP\":{}}",
+            "\u{feff}<ORDER_RESP/>",
+            " \u{feff} {}",
+        ] {
+            let raw = RawReply {
+                status: 200,
+                text: text.into(),
+            };
+            assert_eq!(client.open_reply(&raw).expect("plain"), text);
+        }
     }
 
     #[test]
