@@ -1,5 +1,5 @@
 //! `Client`: every gateway operation and flow as a Promise. The seven operations run on the
-//! core's async client on napi's tokio runtime (no thread waits on the network); the two flows,
+//! core's async client on the addon's tokio runtime (one worker, `lib.rs`; no thread waits on the network); the two flows,
 //! blocking in the core, run on that runtime's blocking pool (`spawn_blocking`). Either way the
 //! JS event loop keeps running and a 90 s micropay never occupies libuv's small thread pool.
 
@@ -66,7 +66,7 @@ fn config(o: ClientOptions) -> Result<ClientConfig, Error> {
 // The client (the request and reply objects and their conversions are generated from the
 // core's: requests.rs, replies.rs, options.rs)
 
-/// Runs the operation `job` (the core's async client) on napi's tokio runtime and settles a
+/// Runs the operation `job` (the core's async client) on the addon's tokio runtime and settles a
 /// Promise with its result. A conversion error (`job` is `Err`) rejects the Promise too: these
 /// methods never throw synchronously.
 ///
