@@ -69,7 +69,7 @@ impl Conn {
             key,
             // A base URL (flag or environment variable) wins over --env.
             base_url: self.base_url.clone(),
-            environment: self.base_url.is_none().then(|| self.env.clone()).flatten(),
+            environment: self.env.clone().filter(|_| self.base_url.is_none()),
             encrypt: Some(self.encrypt),
             default_oper_id: Some("cli".into()),
             default_dev_id: Some("sosopay-cli".into()),

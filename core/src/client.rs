@@ -487,9 +487,7 @@ fn check_base_url(url: &str) -> Result<()> {
             "must not contain '?', '#', spaces or control characters",
         ));
     }
-    let rest = &url[url.find("://").map_or(0, |i| i + 3)..];
-    let authority = rest.split('/').next().unwrap_or_default();
-    if authority.contains('@') {
+    if crate::models::url_authority(url).contains('@') {
         // The URL is printed (the client's `Debug`, `base_url` getters, logs): a password in it
         // would be too. The gateway authenticates a request by its signature, not the URL.
         return Err(Error::validation(
@@ -497,7 +495,7 @@ fn check_base_url(url: &str) -> Result<()> {
             "must not contain credentials (user:password@): the gateway authenticates requests by their signature",
         ));
     }
-    if authority.is_empty() || authority.starts_with(':') {
+    if crate::models::url_host(url).is_empty() {
         return Err(Error::validation("base_url", "has no host"));
     }
     Ok(())
@@ -660,13 +658,12 @@ impl Client {
         let Some(url) = notify_url else {
             return Ok(());
         };
-        let gateway = url_host(&self.inner.config.base_url);
-        if is_loopback_host(&url_host(url)) && !is_loopback_host(&gateway) {
+        let (host, gateway) = (url_host(url), url_host(&self.inner.config.base_url));
+        if is_loopback_host(&host) && !is_loopback_host(&gateway) {
             return Err(Error::validation(
                 "notify_url",
                 format!(
-                    "points at this machine ({}), which the gateway at {gateway} cannot reach: give a URL reachable from the internet",
-                    url_host(url)
+                    "points at this machine ({host}), which the gateway at {gateway} cannot reach: give a URL reachable from the internet"
                 ),
             ));
         }
@@ -1372,14 +1369,12 @@ fn map_ureq_error(call: &Call, timeout: Duration, e: ureq::Error) -> Error {
             transport("could not connect to the gateway".into(), false)
         }
         ureq::Error::Io(io) => {
+            let tls = crate::tls::rustls_error(&io);
             let not_sent = matches!(
                 io.kind(),
                 ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable | ErrorKind::NotFound
-            ) || io
-                .get_ref()
-                .and_then(|e| e.downcast_ref::<rustls::Error>())
-                .is_some_and(tls_handshake_error);
-            if let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+            ) || tls.is_some_and(tls_handshake_error);
+            if let Some(tls) = tls {
                 let hint = crate::tls::refusal_hint(tls);
                 return transport(format!("TLS error: {tls}{hint}"), !not_sent);
             }

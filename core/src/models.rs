@@ -130,11 +130,17 @@ fn check_url(field: &str, v: &Option<String>) -> Result<()> {
     Ok(())
 }
 
+/// The authority of an `http(s)://` URL (`user@host:port`): after `://`, up to the first `/`,
+/// `?` or `#`.
+pub(crate) fn url_authority(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?', '#']).next().unwrap_or_default()
+}
+
 /// The host of an `http(s)://` URL, lower-case, without brackets or port ("" when it has
 /// none).
 pub(crate) fn url_host(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = url_authority(url);
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let host = if let Some(v6) = host_port.strip_prefix('[') {
         v6.split(']').next().unwrap_or_default()

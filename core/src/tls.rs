@@ -134,6 +134,18 @@ impl CaCertificates {
     }
 }
 
+/// rustls's error in `e`: as such, or inside the io::Errors of a handshake (a TLS stream and
+/// a connector may each wrap it in one). Both clients read their transport errors with it.
+pub(crate) fn rustls_error<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a rustls::Error> {
+    if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let inner = e.downcast_ref::<std::io::Error>()?.get_ref()?;
+    rustls_error(inner)
+}
+
 /// What to do about a certificate the client refused, appended to the error's reason: the
 /// two refusals a private CA or a self-made certificate produce ("" for the others).
 pub(crate) fn refusal_hint(e: &rustls::Error) -> &'static str {

@@ -127,28 +127,13 @@ impl Http {
     }
 }
 
-/// rustls's error in `e`: as such, or inside the io::Errors of the handshake (the TLS stream
-/// and the connector each wrap it in one).
-fn rustls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-        return Some(tls);
-    }
-    if let Some(inner) = e
-        .downcast_ref::<std::io::Error>()
-        .and_then(|io| io.get_ref())
-    {
-        return rustls_error(inner);
-    }
-    None
-}
-
 /// A failed request: not sent when the connection could not be set up.
 fn transport_error(call: &Call, e: &hyper_util::client::legacy::Error) -> Error {
     let mut reason = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         reason = format!("{reason}: {s}");
-        if let Some(tls) = rustls_error(s) {
+        if let Some(tls) = crate::tls::rustls_error(s) {
             reason.push_str(crate::tls::refusal_hint(tls));
         }
         source = s.source();

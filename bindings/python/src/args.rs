@@ -350,6 +350,7 @@ arg_names!(
     Sign = "sign",
     Ciphertext = "ciphertext",
     Id = "id",
+    PreviousKeys = "previous_keys",
     Rules = "rules",
     Value = "value",
     States = "states",

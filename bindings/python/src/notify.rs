@@ -11,7 +11,7 @@ use sosopay::notify::{self, Claim, Delivery, IdempotencyStore, WebhookOutcome};
 use sosopay::units::TimeUnit;
 use sosopay::{Error, MemoryIdempotencyStore, NotificationVerifier};
 
-use crate::args::{Id, Key, Text};
+use crate::args::{Id, Key, PreviousKeys, Text, Texts};
 use crate::convert::{to_py_dict, whole_from_py};
 use crate::envelope::key;
 use crate::errors::OrPyErr;
@@ -56,16 +56,12 @@ impl PyVerifier {
         py: Python<'_>,
         key: Text<Key>,
         max_age: Option<&Bound<'_, PyAny>>,
-        previous_keys: Option<&Bound<'_, PyAny>>,
+        previous_keys: Option<Texts<PreviousKeys>>,
     ) -> PyResult<Self> {
         let k = self::key(py, &key)?;
-        let previous = match previous_keys.filter(|v| !v.is_none()) {
-            Some(v) => crate::args::texts(v, "previous_keys", "a list of str")?,
-            None => Vec::new(),
-        };
         let inner = NotificationVerifier::new(k)
             .with_max_age(max_age_arg(py, max_age)?)
-            .with_previous_keys(&previous)
+            .with_previous_keys(previous_keys.as_deref().unwrap_or_default())
             .or_py(py)?;
         Ok(PyVerifier { inner })
     }
