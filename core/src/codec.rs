@@ -214,29 +214,35 @@ impl Document {
     /// The body under the root key `name` (case-insensitive); if the document has no such
     /// root but looks like a bare body (has `RESULT` or the given fields), the whole document.
     pub fn body(&self, name: &str) -> Result<&Node> {
-        if let Some(b) = self.root.get(name) {
-            if b.is_map() {
-                return Ok(b);
-            }
-        }
-        // A single-root document with another root name: accept it when it is a map, unless
-        // the name is another operation's reply (a reply to something else, never this one).
-        if let Node::Map(fields) = &self.root {
-            if fields.len() == 1 && fields[0].1.is_map() && fields[0].1.get("RESULT").is_some() {
-                let other = &fields[0].0;
-                if REPLY_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(other)) {
-                    return Err(Error::decode(format!(
-                        "expected a {name} document, got a {other} document"
-                    )));
-                }
-                return Ok(&fields[0].1);
-            }
-            if self.root.get("RESULT").is_some() {
-                return Ok(&self.root);
-            }
-        }
-        Err(Error::decode(format!("expected a {name} document")))
+        body_of(&self.root, name)
     }
+}
+
+/// [`Document::body`] of a root (a caller that has taken the document apart, e.g. to keep its
+/// raw value without copying it).
+pub(crate) fn body_of<'a>(root: &'a Node, name: &str) -> Result<&'a Node> {
+    if let Some(b) = root.get(name) {
+        if b.is_map() {
+            return Ok(b);
+        }
+    }
+    // A single-root document with another root name: accept it when it is a map, unless
+    // the name is another operation's reply (a reply to something else, never this one).
+    if let Node::Map(fields) = root {
+        if fields.len() == 1 && fields[0].1.is_map() && fields[0].1.get("RESULT").is_some() {
+            let other = &fields[0].0;
+            if REPLY_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(other)) {
+                return Err(Error::decode(format!(
+                    "expected a {name} document, got a {other} document"
+                )));
+            }
+            return Ok(&fields[0].1);
+        }
+        if root.get("RESULT").is_some() {
+            return Ok(root);
+        }
+    }
+    Err(Error::decode(format!("expected a {name} document")))
 }
 
 /// The root names of the gateway's documents: a document under one of these is never taken

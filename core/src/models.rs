@@ -1161,9 +1161,9 @@ pub trait Reply: Sized {
 
     /// Decodes JSON or XML text.
     fn decode(text: &str) -> Result<Self> {
-        let doc = Document::parse(text)?;
-        let body = doc.body(Self::ROOT)?;
-        Self::from_body(body, doc.raw.clone())
+        let Document { raw, root, .. } = Document::parse(text)?;
+        let body = crate::codec::body_of(&root, Self::ROOT)?;
+        Self::from_body(body, raw)
     }
 }
 
