@@ -2394,10 +2394,9 @@ class KitMethods:
                 elif ok == "()":
                     out.append(f"    fn {exposed}(&self{''.join(', ' + a for a in args)}) -> PyResult<()> {{\n        {call}.map_err(sandbox_err)\n    }}\n\n")
                 else:
-                    # A JSON value as it is; a record through its JSON form.
-                    conv = "json_to_py" if ok == "serde_json::Value" else "json"
+                    # A JSON value or a record, serialized into Python objects.
                     out.append(f"    fn {exposed}<'py>(&self, py: Python<'py>{''.join(', ' + a for a in args)}) -> PyResult<Bound<'py, PyAny>> {{\n"
-                               f"        {conv}(py, &{call}.map_err(sandbox_err)?)\n    }}\n\n")
+                               f"        to_py(py, &{call}.map_err(sandbox_err)?)\n    }}\n\n")
             elif runtime == "node":
                 out.append(comment(UniffiMirrors.kdoc(doc), "    ") + ("    #[napi(getter)]\n" if getter else "    #[napi]\n"))
                 sig = f"    pub fn {exposed}(&self{''.join(', ' + a for a in args)})"

@@ -36,6 +36,28 @@ def test_parse_plain_json() -> None:
     assert d["idempotency_key"] == "0010000001:C-1:1" and "_native" not in d
 
 
+def test_raw_numbers_are_int_or_decimal_never_float() -> None:
+    """The raw document keeps the gateway's numbers exactly: whole ones as ``int`` (also past
+    64 bits), others as ``Decimal``; booleans, nulls, nesting and key order as sent."""
+    import decimal
+
+    body = (
+        '{"PAY_NODIFY":{"BUSI_ID":"0010000001","CHARGE_CODE":"C-9","STATE":1,"AMT":158,'
+        '"X_BIG":123456789012345678901234567890,"X_NEG":-7,"X_FRAC":0.1,"X_EXP":1.5e3,'
+        '"X_FLAGS":[true,false,null],"X_NEST":{"Z":1,"A":"2"}}}'
+    )
+    n = sosopay.parse_notification(key=KEY, query=f"sign={sosopay.sign_body(KEY, body)}", body=body)
+    raw = n.raw["PAY_NODIFY"]
+    assert list(raw) == ["BUSI_ID", "CHARGE_CODE", "STATE", "AMT", "X_BIG", "X_NEG", "X_FRAC", "X_EXP", "X_FLAGS", "X_NEST"]
+    assert type(raw["AMT"]) is int and raw["AMT"] == 158
+    assert type(raw["X_BIG"]) is int and raw["X_BIG"] == 123456789012345678901234567890
+    assert type(raw["X_NEG"]) is int and raw["X_NEG"] == -7
+    assert type(raw["X_FRAC"]) is decimal.Decimal and raw["X_FRAC"] == decimal.Decimal("0.1")
+    assert type(raw["X_EXP"]) is decimal.Decimal and raw["X_EXP"] == 1500
+    assert raw["X_FLAGS"] == [True, False, None] and list(raw["X_NEST"]) == ["Z", "A"]
+    assert n.amount_fen == 158
+
+
 def test_parse_encrypted_and_xml() -> None:
     sign = sosopay.sign_body(KEY, BODY)
     ct = sosopay.encrypt(KEY, BODY)

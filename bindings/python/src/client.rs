@@ -9,10 +9,10 @@ use pyo3::types::PyDict;
 use sosopay::{AwaitedOrder, Client, RequestLog};
 
 use crate::args::Args;
-use crate::convert::to_py_dict;
 use crate::errors::OrPyErr;
 use crate::flows;
 use crate::requests;
+use crate::topy::to_py;
 
 /// The native client. `Send + Sync`; one instance may serve many threads.
 #[pyclass(frozen, name = "NativeClient", module = "sosopay._native")]
@@ -35,7 +35,7 @@ impl PyClient {
             .detach(move || call(&client))
             .map_err(|e| e.as_given_in_fen(|field| Args(args).given(&format!("{field}_fen"))))
             .or_py(py)?;
-        to_py_dict(py, &reply)
+        to_py(py, &reply)
     }
 }
 

@@ -1,17 +1,15 @@
 //! Python ↔ core value conversions: amounts, timestamps, JSON documents, enums.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
-use serde_json::Value;
+use pyo3::types::{PyBool, PyFloat, PyInt, PyString};
 use sosopay::{Amount, OutcomeStatus};
 
 use crate::errors::{type_error, validation, OrPyErr};
 
 static DECIMAL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
-fn decimal_type(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+pub(crate) fn decimal_type(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     let d = DECIMAL.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
         Ok(py.import("decimal")?.getattr("Decimal")?.unbind())
     })?;
@@ -147,51 +145,6 @@ pub fn timestamp_arg(value: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
             )),
         },
     }
-}
-
-/// A JSON value as Python objects: objects → `dict` (order kept), arrays → `list`, integers →
-/// `int`, other numbers → `decimal.Decimal` (never `float`), strings, booleans, `None`.
-pub fn json_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match v {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                i.into_pyobject(py)?.into_any()
-            } else if let Some(u) = n.as_u64() {
-                u.into_pyobject(py)?.into_any()
-            } else {
-                let text = n.to_string();
-                if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
-                    py.import("builtins")?.getattr("int")?.call1((text,))?
-                } else {
-                    decimal_type(py)?.call1((text,))?
-                }
-            }
-        }
-        Value::String(s) => PyString::new(py, s).into_any(),
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for it in items {
-                list.append(json_to_py(py, it)?)?;
-            }
-            list.into_any()
-        }
-        Value::Object(map) => {
-            let d = PyDict::new(py);
-            for (k, it) in map {
-                d.set_item(k, json_to_py(py, it)?)?;
-            }
-            d.into_any()
-        }
-    })
-}
-
-/// Any serializable core value (a reply, a notification) as Python `dict`s and lists.
-pub fn to_py_dict<'py, T: serde::Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
-    let value = serde_json::to_value(v)
-        .map_err(|e| PyValueError::new_err(format!("sosopay: could not convert a reply: {e}")))?;
-    json_to_py(py, &value)
 }
 
 /// `(VariantName, wire)` for every known value of the core enum `enum_name`.

@@ -24,8 +24,8 @@ fn factory(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
 
 fn fields<'py>(py: Python<'py>, e: &Error) -> PyResult<Bound<'py, PyDict>> {
     // The variant's own fields, by their core names (one mapping for every variant).
-    let d = crate::convert::json_to_py(py, &serde_json::Value::Object(e.fields()))?
-        .cast_into::<PyDict>()?;
+    let d =
+        crate::topy::to_py(py, &serde_json::Value::Object(e.fields()))?.cast_into::<PyDict>()?;
     d.set_item("outcome_unknown", e.outcome_unknown())?;
     d.set_item("retryable", e.is_retryable())?;
     Ok(d)

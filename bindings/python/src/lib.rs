@@ -14,6 +14,7 @@ mod notify;
 mod requests;
 #[cfg(feature = "sandbox")]
 mod sandbox;
+mod topy;
 
 use pyo3::prelude::*;
 

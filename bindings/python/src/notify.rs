@@ -12,9 +12,10 @@ use sosopay::units::TimeUnit;
 use sosopay::{Error, MemoryIdempotencyStore, NotificationVerifier};
 
 use crate::args::{Id, Key, PreviousKeys, Text, Texts};
-use crate::convert::{to_py_dict, whole_from_py};
+use crate::convert::whole_from_py;
 use crate::envelope::key;
 use crate::errors::OrPyErr;
+use crate::topy::to_py;
 
 fn max_age_arg(py: Python<'_>, max_age: Option<&Bound<'_, PyAny>>) -> PyResult<Duration> {
     match max_age.filter(|v| !v.is_none()) {
@@ -36,7 +37,7 @@ pub struct PyNotification {
 impl PyNotification {
     /// The notification's fields as a `dict` (amounts in fen, enums as wire text).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let d = to_py_dict(py, &self.inner)?;
+        let d = to_py(py, &self.inner)?;
         d.set_item("idempotency_key", self.inner.idempotency_key())?;
         Ok(d)
     }

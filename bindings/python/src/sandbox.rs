@@ -13,8 +13,9 @@ use sosopay_sandbox::SandboxError;
 use crate::args::{
     flag, int, number, text, Args, BusiCode, ChargeCode, Key, Rules, States, Text, Texts,
 };
-use crate::convert::{json_to_py, whole_from_py};
+use crate::convert::whole_from_py;
 use crate::errors::validation;
+use crate::topy::to_py;
 
 create_exception!(
     _native,
@@ -39,13 +40,6 @@ fn sandbox_err(e: SandboxError) -> PyErr {
             other.reason(),
         )),
     }
-}
-
-fn json<'py, T: serde::Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
-    json_to_py(
-        py,
-        &serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
-    )
 }
 
 // --- generated from sandbox/src/kit.rs (scripts/gen-foreign.py, KitSettings)
@@ -107,7 +101,7 @@ impl PySandbox {
     /// Everything that happened: orders, refunds, notification attempts, top-ups, faults (the
     /// ledger, as `GET /_sandbox/ledger` answers it).
     fn ledger<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        json_to_py(py, &self.0.ledger_json().map_err(sandbox_err)?)
+        to_py(py, &self.0.ledger_json().map_err(sandbox_err)?)
     }
 
     /// One order as in the ledger, by charge code, if the gateway saw it.
@@ -116,7 +110,7 @@ impl PySandbox {
         py: Python<'py>,
         charge_code: Text<ChargeCode>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        json(py, &self.0.order(&charge_code).map_err(sandbox_err)?)
+        to_py(py, &self.0.order(&charge_code).map_err(sandbox_err)?)
     }
 
     /// The customer pays an order awaiting payment (a QR or JSAPI order, or a micropay whose
@@ -126,7 +120,7 @@ impl PySandbox {
         py: Python<'py>,
         charge_code: Text<ChargeCode>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        json(py, &self.0.pay(&charge_code).map_err(sandbox_err)?)
+        to_py(py, &self.0.pay(&charge_code).map_err(sandbox_err)?)
     }
 
     /// The payment of an order awaiting payment fails: it is closed (STATE 6); returns the order
@@ -136,7 +130,7 @@ impl PySandbox {
         py: Python<'py>,
         charge_code: Text<ChargeCode>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        json(py, &self.0.fail(&charge_code).map_err(sandbox_err)?)
+        to_py(py, &self.0.fail(&charge_code).map_err(sandbox_err)?)
     }
 
     /// Adds fault rules (`"preOrder:drop_reply:1"`, `"query:delay:0.5:2000"`, ...) to those in
@@ -222,7 +216,7 @@ impl PySandbox {
                     .wait_for_notification(charge_code.as_deref(), count, accepted, t)
             })
             .map_err(sandbox_err)?;
-        json(py, &hits)
+        to_py(py, &hits)
     }
 
     /// Blocks (without the GIL) until the order is in one of `states` (names or wire codes);
@@ -244,7 +238,7 @@ impl PySandbox {
         let order = py
             .detach(|| self.0.wait_for_state(&charge_code, &states, t))
             .map_err(sandbox_err)?;
-        json(py, &order)
+        to_py(py, &order)
     }
 
     /// Stops serving (idempotent); waits for the background thread without holding the GIL.
