@@ -63,10 +63,13 @@ type Result<T> = std::result::Result<T, Error>;
 #[derive(Clone, Copy)]
 struct ToPy<'py>(Python<'py>);
 
-impl<'py> ToPy<'py> {
-    fn int(self, v: impl IntoPyObject<'py>) -> Result<Bound<'py, PyAny>> {
-        Ok(v.into_bound_py_any(self.0)?)
-    }
+/// Integers of every width → `int`.
+macro_rules! ints {
+    ($($method:ident: $ty:ty),*) => {
+        $(fn $method(self, v: $ty) -> Result<Self::Ok> {
+            Ok(v.into_bound_py_any(self.0)?)
+        })*
+    };
 }
 
 impl<'py> ser::Serializer for ToPy<'py> {
@@ -83,35 +86,10 @@ impl<'py> ser::Serializer for ToPy<'py> {
     fn serialize_bool(self, v: bool) -> Result<Self::Ok> {
         Ok(PyBool::new(self.0, v).to_owned().into_any())
     }
-    fn serialize_i8(self, v: i8) -> Result<Self::Ok> {
-        self.int(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<Self::Ok> {
-        self.int(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<Self::Ok> {
-        self.int(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<Self::Ok> {
-        self.int(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<Self::Ok> {
-        self.int(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<Self::Ok> {
-        self.int(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<Self::Ok> {
-        self.int(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<Self::Ok> {
-        self.int(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<Self::Ok> {
-        self.int(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<Self::Ok> {
-        self.int(v)
+    ints! {
+        serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+        serialize_i128: i128, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
+        serialize_u64: u64, serialize_u128: u128
     }
     /// Never a `float`: the shortest text that reads back as `v`, as a `Decimal`.
     fn serialize_f32(self, v: f32) -> Result<Self::Ok> {
