@@ -184,8 +184,15 @@ pub struct OrderArgs {
 
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// The code to look up.
-    code: String,
+    /// The code to look up (what it is: --ser-type).
+    #[arg(required_unless_present_any = ["charge_code", "charge_down_code"])]
+    code: Option<String>,
+    /// The order by the merchant's order number (CHARGE_CODE): the same as CODE with --ser-type 0.
+    #[arg(long, conflicts_with_all = ["code", "charge_down_code", "ser_type"])]
+    charge_code: Option<String>,
+    /// The order by the gateway's order number (CHARGE_DOWN_CODE): the same as CODE with --ser-type 1.
+    #[arg(long, conflicts_with_all = ["code", "ser_type"])]
+    charge_down_code: Option<String>,
     /// 0 merchant CHARGE_CODE, 1 gateway CHARGE_DOWN_CODE, 2 verification code.
     #[arg(long, default_value = "0")]
     ser_type: String,
@@ -217,7 +224,15 @@ pub struct RefundArgs {
 #[derive(Debug, Args)]
 pub struct CancelArgs {
     /// The merchant's order number (CHARGE_CODE) of the order to cancel.
-    charge_code: String,
+    #[arg(required_unless_present = "charge_code_flag")]
+    charge_code: Option<String>,
+    /// The same as CHARGE_CODE, as a flag (as `refund` takes it).
+    #[arg(
+        long = "charge-code",
+        id = "charge_code_flag",
+        conflicts_with = "charge_code"
+    )]
+    charge_code_flag: Option<String>,
     /// Apply to cancel (opType=ACO) instead of cancelling at once.
     #[arg(long)]
     apply: bool,
@@ -400,10 +415,15 @@ pub fn run(op: &Op) -> Result<(), CliError> {
             )
         }
         Op::Query(a) => {
-            let req = QueryRequest {
-                code: a.code.clone(),
-                ser_type: SerType::from_wire(&a.ser_type),
+            let (code, ser_type) = match (&a.code, &a.charge_code, &a.charge_down_code) {
+                (_, Some(c), _) => (c.clone(), SerType::ChargeCode),
+                (_, _, Some(c)) => (c.clone(), SerType::ChargeDownCode),
+                (c, ..) => (
+                    c.clone().unwrap_or_default(),
+                    SerType::from_wire(&a.ser_type),
+                ),
             };
+            let req = QueryRequest { code, ser_type };
             let r = client.query(&req)?;
             print(
                 conn.json,
@@ -430,7 +450,11 @@ pub fn run(op: &Op) -> Result<(), CliError> {
         }
         Op::Cancel(a) => {
             let r = client.cancel(&CancelRequest {
-                charge_code: a.charge_code.clone(),
+                charge_code: a
+                    .charge_code
+                    .clone()
+                    .or_else(|| a.charge_code_flag.clone())
+                    .unwrap_or_default(),
                 apply: a.apply,
             })?;
             print(

@@ -136,6 +136,31 @@ fn query_and_notify_print_one_order_shape_with_numbers() {
         "the order of micropay --wait has the query's shape"
     );
 
+    // The order named as `refund` names it: --charge-code, or the gateway's --charge-down-code.
+    let by_flag = json(&run(
+        &["query", "--charge-code", "SHAPE-1", "--json"],
+        url,
+        b"",
+    ));
+    assert_eq!(order_fields(&by_flag), order_fields(&q));
+    let down = q["charge_down_code"].as_str().expect("charge_down_code");
+    let by_down = json(&run(
+        &["query", "--charge-down-code", down, "--json"],
+        url,
+        b"",
+    ));
+    assert_eq!(order_fields(&by_down), order_fields(&q));
+    for both in [
+        &["query", "SHAPE-1", "--charge-code", "SHAPE-1"][..],
+        &["query", "--charge-code", "SHAPE-1", "--ser-type", "1"][..],
+        &["query"][..],
+        &["cancel", "SHAPE-1", "--charge-code", "SHAPE-1"][..],
+        &["cancel"][..],
+    ] {
+        let out = run(both, url, b"");
+        assert_eq!(out.status.code(), Some(2), "{both:?}: a usage error");
+    }
+
     // The same order as a notification: the fields of the query, minus RESULT.
     let mut fields = q["raw"]["QUERY_RESP"]
         .as_object()
