@@ -294,9 +294,9 @@ export declare class Sandbox {
   notifications(chargeCode?: string): NotificationAttempt[]
   /** Forgets every order, refund, notification and fault count (rules and seed stay). */
   reset(): void
-  /** Resolves with the matching attempts; rejects with an `Error` named `TimeoutError` listing the attempts seen (a bad argument: `ValidationError`; closed: `SandboxError` 410). */
+  /** Resolves with the matching attempts; rejects with the SDK's `TimeoutError` (`operation` `'waitForNotification'`, `afterMs`) listing the attempts seen (a bad argument: `ValidationError`; closed: `SandboxError` 410). */
   waitForNotification(options?: WaitForNotificationOptions): Promise<NotificationAttempt[]>
-  /** Resolves with the order once it is in `state` (or one of them). */
+  /** Resolves with the order once it is in `state` (or one of them); rejects with the SDK's `TimeoutError` (`operation` `'waitForState'`, `afterMs`) saying the state it is in. */
   waitForState(chargeCode: string, state: OrderState | OrderState[], options?: { timeoutMs?: number }): Promise<SandboxOrder>
   /** Stops serving (idempotent). */
   close(): Promise<void>

@@ -14,7 +14,7 @@
 
 const native = require('./index.js')
 const { Client } = require('./sosopay.js')
-const { fromNative, ValidationError } = require('./errors.js')
+const { fromNative, SosopayError, TimeoutError, ValidationError } = require('./errors.js')
 const { checkFields } = require('./fields.js')
 
 /** The document's test merchant (the sandbox's), registered in every sandbox unless `merchants` says otherwise. */
@@ -39,10 +39,11 @@ class SandboxError extends Error {
 }
 
 /**
- * The native layer's error as this kit's: a `SandboxError`, a `TimeoutError` (status 408), or
- * (a bad setting or argument) the SDK's `ValidationError`.
+ * The native layer's error as this kit's: a `SandboxError`, the SDK's `TimeoutError` (status
+ * 408: a wait ran out, `operation` naming it), or (a bad setting or argument) the SDK's
+ * `ValidationError`.
  */
-function converted(e) {
+function converted(e, operation) {
   const m = e && typeof e.message === 'string' ? e.message : ''
   const i = m.indexOf(PREFIX)
   if (i < 0) return fromNative(e)
@@ -50,12 +51,10 @@ function converted(e) {
   try {
     p = JSON.parse(m.slice(i + PREFIX.length))
   } catch {
-    return e
+    return new SosopayError(m)
   }
   if (p.status !== 408) return new SandboxError(`sandbox: ${p.reason}`, p.status, p.reason)
-  const t = new Error(p.reason)
-  t.name = 'TimeoutError'
-  return t
+  return new TimeoutError(p.reason, { operation, afterMs: p.afterMs })
 }
 
 function call(fn) {
@@ -410,7 +409,7 @@ class Sandbox {
   async waitForNotification(options = {}) {
     checkFields(options, 'a waitForNotification options object', ['chargeCode', 'count', 'accepted', 'timeoutMs'])
     const { chargeCode, count = 1, accepted = true, timeoutMs } = options
-    const hits = await this.#wait((n) => n.waitForNotifications(chargeCode ?? null, count, accepted, timeoutMs ?? null))
+    const hits = await this.#wait('waitForNotification', (n) => n.waitForNotifications(chargeCode ?? null, count, accepted, timeoutMs ?? null))
     return hits.map(toNotificationAttempt)
   }
 
@@ -419,15 +418,15 @@ class Sandbox {
     checkFields(options, 'a waitForState options object', ['timeoutMs'])
     const { timeoutMs } = options
     const states = (Array.isArray(state) ? state : [state]).map(String)
-    return toSandboxOrder(await this.#wait((n) => n.waitForState(chargeCode, states, timeoutMs ?? null)))
+    return toSandboxOrder(await this.#wait('waitForState', (n) => n.waitForState(chargeCode, states, timeoutMs ?? null)))
   }
 
   /** `fn`'s Promise; a refusal, thrown at once or rejected later, converted once. */
-  async #wait(fn) {
+  async #wait(operation, fn) {
     try {
       return await fn(this.#native)
     } catch (e) {
-      throw converted(e)
+      throw converted(e, operation)
     }
   }
 

@@ -102,7 +102,12 @@ test('the waits are the sandbox crate\'s: timeouts say what was seen, bad argume
   const sb = await startSandbox({ timeScale: 0.01 })
   await sb.client().createQrOrder({ chargeCode: 'W-1', amount: '1.00', channel: 'Wechat', paySubject: 'x' })
   await assert.rejects(sb.waitForState('W-1', ['Paid', 'Refunded'], { timeoutMs: 20 }), (e) =>
-    e.name === 'TimeoutError' && /order W-1 not in Paid\/Refunded within 20ms: AwaitingPayment/.test(e.message),
+    e instanceof sosopay.TimeoutError && e instanceof sosopay.SosopayError && e.operation === 'waitForState' &&
+      e.afterMs === 20 && /order W-1 not in Paid\/Refunded within 20ms: AwaitingPayment/.test(e.message),
+  )
+  await assert.rejects(sb.waitForNotification({ chargeCode: 'W-1', timeoutMs: 15 }), (e) =>
+    e instanceof sosopay.TimeoutError && e.operation === 'waitForNotification' && e.afterMs === 15 &&
+      /no 1 accepted notification\(s\) for W-1 within 15ms; attempts: \[\]/.test(e.message),
   )
   const invalid = (field) => (e) => e instanceof sosopay.ValidationError && e.field === field
   await assert.rejects(sb.waitForState('W-1', []), invalid('states'))

@@ -316,6 +316,7 @@ impl SandboxHandle {
                         charge_code.map(|c| format!(" for {c}")).unwrap_or_default(),
                         attempts.join(", ")
                     ),
+                    after_ms: timeout.as_millis().try_into().unwrap_or(u64::MAX),
                 });
             }
             std::thread::sleep(POLL);
@@ -358,6 +359,7 @@ impl SandboxHandle {
                         names.join("/"),
                         order.map_or_else(|| "no such order".to_owned(), |o| o.state_name)
                     ),
+                    after_ms: timeout.as_millis().try_into().unwrap_or(u64::MAX),
                 });
             }
             std::thread::sleep(POLL);

@@ -112,6 +112,8 @@ pub enum SandboxError {
     Timeout {
         /// What was awaited, and what was seen instead.
         reason: String,
+        /// How long it waited, in milliseconds.
+        after_ms: u64,
     },
 }
 
@@ -132,7 +134,9 @@ impl SandboxError {
     /// Why, without the status: the admin refusal's reason, or the whole message.
     pub fn reason(&self) -> String {
         match self {
-            SandboxError::Admin { reason, .. } | SandboxError::Timeout { reason } => reason.clone(),
+            SandboxError::Admin { reason, .. } | SandboxError::Timeout { reason, .. } => {
+                reason.clone()
+            }
             other => other.to_string(),
         }
     }

@@ -38,10 +38,14 @@ fn sandbox_err(e: SandboxError) -> napi::Error {
     if let SandboxError::Config { field, reason } = e {
         return to_napi_verbatim(validation(&js_field(&field), reason));
     }
+    let after_ms = match e {
+        SandboxError::Timeout { after_ms, .. } => Some(after_ms),
+        _ => None,
+    };
     let (status, reason) = (e.status(), e.reason());
     napi::Error::from_reason(format!(
         "{PREFIX}{}",
-        json!({ "status": status, "reason": reason })
+        json!({ "status": status, "reason": reason, "afterMs": after_ms })
     ))
 }
 

@@ -33,7 +33,7 @@ fn sandbox_err(e: SandboxError) -> PyErr {
             Python::attach(|py| validation(py, &field, reason))
         }
         SandboxError::Bind { .. } => PyOSError::new_err(e.to_string()),
-        SandboxError::Timeout { reason } => PyTimeoutError::new_err(reason),
+        SandboxError::Timeout { reason, .. } => PyTimeoutError::new_err(reason),
         other => NativeSandboxError::new_err((
             format!("sandbox: {}", other.reason()),
             other.status(),

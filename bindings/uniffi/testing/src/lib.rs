@@ -57,7 +57,7 @@ impl From<SandboxError> for SandboxException {
                 field: kotlin_name(&field),
                 reason,
             },
-            SandboxError::Timeout { reason } => SandboxException::Timeout { reason },
+            SandboxError::Timeout { reason, .. } => SandboxException::Timeout { reason },
             other => SandboxException::Unavailable {
                 reason: other.to_string(),
             },
