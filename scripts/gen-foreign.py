@@ -1050,11 +1050,11 @@ class PythonRequests:
                     c = f'a.count("{name}")?' if req else f'a.opt_count("{name}")?'
                 elif base in ENUMS:
                     if req:
-                        c = f'a.required_dictionary("{name}", {base}::from_wire)?'
+                        c = f'a.required_dictionary::<{base}>("{name}")?'
                     elif opt:
-                        c = f'a.dictionary("{name}", {base}::from_wire)?'
+                        c = f'a.dictionary::<{base}>("{name}")?'
                     else:
-                        c = f'a.dictionary("{name}", {base}::from_wire)?.unwrap_or(base.{name})'
+                        c = f'a.dictionary::<{base}>("{name}")?.unwrap_or(base.{name})'
                 elif ty == "Vec<Goods>":
                     c = f'a.goods("{name}")?'
                 elif base == "String":

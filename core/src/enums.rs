@@ -17,6 +17,23 @@ pub trait Dictionary: Sized + Clone + 'static {
     fn from_name_or_wire(text: &str) -> Self;
 }
 
+/// Whether `text` names the variant `name` (`Wechat`, `ChargeDownCode`): equal ignoring ASCII
+/// case and single underscores between words (`CHARGE_DOWN_CODE`, `charge_down_code`).
+fn name_matches(text: &str, name: &str) -> bool {
+    if text.starts_with('_') || text.ends_with('_') || text.contains("__") {
+        return false;
+    }
+    let mut t = text.bytes().filter(|b| *b != b'_');
+    let mut n = name.bytes();
+    loop {
+        match (t.next(), n.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(&b) => {}
+            _ => return false,
+        }
+    }
+}
+
 macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
@@ -62,13 +79,15 @@ macro_rules! wire_enum {
                 }
             }
 
-            /// Parses a value given by its variant name (`"Wechat"`, any case) or by its wire
-            /// text (`"2"`, read as [`from_wire`](Self::from_wire) does): how bindings read a
-            /// dictionary argument. Unknown text is kept as `Unknown(text)`.
+            /// Parses a value given by its variant name (`"Wechat"`, in any case, with or
+            /// without underscores: `"CHARGE_DOWN_CODE"` as Python spells the member,
+            /// `"ChargeDownCode"` as JS does) or by its wire text (`"2"`, read as
+            /// [`from_wire`](Self::from_wire) does): how bindings read a dictionary argument.
+            /// Unknown text is kept as `Unknown(text)`.
             pub fn from_name_or_wire(text: &str) -> Self {
                 let t = text.trim();
                 $(
-                    if t.eq_ignore_ascii_case(stringify!($variant)) {
+                    if name_matches(t, stringify!($variant)) {
                         return $name::$variant;
                     }
                 )*
@@ -606,6 +625,22 @@ mod tests {
     #[test]
     fn by_name_or_wire() {
         assert_eq!(Channel::from_name_or_wire("wechat"), Channel::Wechat);
+        assert_eq!(
+            SerType::from_name_or_wire("CHARGE_DOWN_CODE"),
+            SerType::ChargeDownCode
+        );
+        assert_eq!(
+            SerType::from_name_or_wire("chargeDownCode"),
+            SerType::ChargeDownCode
+        );
+        assert_eq!(
+            SerType::from_name_or_wire("CHARGE__DOWN_CODE"),
+            SerType::Unknown("CHARGE__DOWN_CODE".into())
+        );
+        assert_eq!(
+            ResultCode::from_name_or_wire("SERIAL_REPEAT"),
+            ResultCode::SerialRepeat
+        );
         assert_eq!(Channel::from_name_or_wire(" 2 "), Channel::Wechat);
         assert_eq!(Channel::from_name_or_wire("Auto"), Channel::Auto);
         assert_eq!(

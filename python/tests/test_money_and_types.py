@@ -235,3 +235,22 @@ def test_error_hierarchy_maps_every_core_variant() -> None:
     assert issubclass(sosopay.ValidationError, ValueError)
     # A kind added to the core later still maps to the base class.
     assert type(errors._from_native("new_kind", "m", {"outcome_unknown": True})) is sosopay.SosopayError
+
+
+def test_a_dictionary_argument_takes_the_member_its_code_or_its_name(client: sosopay.Client, code: str) -> None:
+    """The core's rule for bindings (``from_name_or_wire``), as Node and Kotlin read it: the enum
+    member, its wire code (``"2"`` or ``2``), or its name in any case (``"Wechat"``, as the
+    testing kit's docstring writes it); an unknown text is refused, naming the argument."""
+    forms: list[Any] = [sosopay.Channel.WECHAT, "2", 2, "WECHAT", "Wechat", "wechat", " WeChat "]
+    for i, ch in enumerate(forms):
+        r = client.create_qr_order(charge_code=f"{code}-{i}", amount="1.00", channel=ch, pay_subject="x")
+        assert r.result.code is sosopay.ResultCode.SUCCESS, ch
+        q = client.query(charge_code=f"{code}-{i}")
+        assert q.order.channel is sosopay.Channel.WECHAT, ch
+    r = client.create_qr_order(charge_code=f"{code}-a", amount="1.00", channel="alipay", pay_subject="x")
+    assert client.query(charge_code=f"{code}-a").order.channel is sosopay.Channel.ALIPAY
+    q = client.query(code=r.charge_down_code or "", ser_type="charge_down_code")
+    assert q.order.charge_code == f"{code}-a"
+    with pytest.raises(sosopay.ValidationError, match="channel") as e:
+        client.create_qr_order(charge_code=f"{code}-x", amount="1.00", channel="Paypal", pay_subject="x")
+    assert e.value.field == "channel"

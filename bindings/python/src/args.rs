@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyString};
+use sosopay::enums::Dictionary;
 use sosopay::models::Goods;
 use sosopay::units::TimeUnit;
 use sosopay::Amount;
@@ -100,8 +101,11 @@ impl<'py> Args<'_, 'py> {
             .transpose()
     }
 
-    /// A dictionary value: an enum member (a `str`), its wire text or its `int` code.
-    pub fn dictionary<T>(&self, name: &str, parse: impl Fn(&str) -> T) -> PyResult<Option<T>> {
+    /// A dictionary value: an enum member (a `str`), its wire text, its variant name (any case,
+    /// `"WECHAT"`) or its `int` code; read by the core's rule for bindings
+    /// (`from_name_or_wire`), as in every runtime.
+    pub fn dictionary<T: Dictionary>(&self, name: &str) -> PyResult<Option<T>> {
+        let parse = T::from_name_or_wire;
         let Some(v) = self.get(name)? else {
             return Ok(None);
         };
@@ -126,8 +130,8 @@ impl<'py> Args<'_, 'py> {
     }
 
     /// A required dictionary value.
-    pub fn required_dictionary<T>(&self, name: &str, parse: impl Fn(&str) -> T) -> PyResult<T> {
-        self.dictionary(name, parse)?
+    pub fn required_dictionary<T: Dictionary>(&self, name: &str) -> PyResult<T> {
+        self.dictionary(name)?
             .ok_or_else(|| validation(self.py(), name, "is required"))
     }
 

@@ -33,11 +33,9 @@ pub(crate) fn micropay_request(a: &Args<'_, '_>) -> PyResult<MicropayRequest> {
     let base = MicropayRequest::new(charge_code, amount, dynamic_id, pay_subject);
     Ok(MicropayRequest {
         dynamic_id_type: a
-            .dictionary("dynamic_id_type", DynamicIdType::from_wire)?
+            .dictionary::<DynamicIdType>("dynamic_id_type")?
             .unwrap_or(base.dynamic_id_type),
-        channel: a
-            .dictionary("channel", Channel::from_wire)?
-            .unwrap_or(base.channel),
+        channel: a.dictionary::<Channel>("channel")?.unwrap_or(base.channel),
         oper_id: a.opt_text("oper_id")?.unwrap_or_default(),
         dev_id: a.opt_text("dev_id")?.unwrap_or_default(),
         register_id: a.opt_text("register_id")?,
@@ -54,7 +52,7 @@ pub(crate) fn micropay_request(a: &Args<'_, '_>) -> PyResult<MicropayRequest> {
 pub(crate) fn order_request(a: &Args<'_, '_>) -> PyResult<OrderRequest> {
     let charge_code = a.text("charge_code")?;
     let amount = a.amount("amount")?;
-    let channel = a.required_dictionary("channel", Channel::from_wire)?;
+    let channel = a.required_dictionary::<Channel>("channel")?;
     let pay_subject = a.text("pay_subject")?;
     let base = OrderRequest::new(charge_code, amount, channel, pay_subject);
     Ok(OrderRequest {
@@ -66,7 +64,7 @@ pub(crate) fn order_request(a: &Args<'_, '_>) -> PyResult<OrderRequest> {
         notify_url: a.opt_text("notify_url")?,
         goods: a.goods("goods")?,
         verify_codes: a.opt_text("verify_codes")?,
-        trade_type: a.dictionary("trade_type", TradeType::from_wire)?,
+        trade_type: a.dictionary::<TradeType>("trade_type")?,
         sub_appid: a.opt_text("sub_appid")?,
         sub_openid: a.opt_text("sub_openid")?,
         ..base
@@ -81,9 +79,7 @@ pub(crate) fn order_request_jsapi(a: &Args<'_, '_>) -> PyResult<OrderRequest> {
     let sub_openid = a.text("sub_openid")?;
     let base = OrderRequest::jsapi(charge_code, amount, pay_subject, sub_openid);
     Ok(OrderRequest {
-        channel: a
-            .dictionary("channel", Channel::from_wire)?
-            .unwrap_or(base.channel),
+        channel: a.dictionary::<Channel>("channel")?.unwrap_or(base.channel),
         oper_id: a.opt_text("oper_id")?.unwrap_or_default(),
         dev_id: a.opt_text("dev_id")?.unwrap_or_default(),
         register_id: a.opt_text("register_id")?,
@@ -103,7 +99,7 @@ pub(crate) fn query_request(a: &Args<'_, '_>) -> PyResult<QueryRequest> {
     let base = QueryRequest::by_charge_code(code);
     Ok(QueryRequest {
         ser_type: a
-            .dictionary("ser_type", SerType::from_wire)?
+            .dictionary::<SerType>("ser_type")?
             .unwrap_or(base.ser_type),
         ..base
     })
