@@ -139,8 +139,8 @@ pub struct MicropayArgs {
     /// Wait for the outcome: query until final, cancel at the deadline.
     #[arg(long)]
     wait: bool,
-    /// Deadline in seconds for --wait.
-    #[arg(long, default_value_t = 90)]
+    /// Deadline in seconds for --wait (the SDK's default, `WaitOptions::deadline`).
+    #[arg(long, default_value_t = WaitOptions::default().deadline.as_secs())]
     deadline: u64,
     #[command(flatten)]
     conn: Conn,
