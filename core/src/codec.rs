@@ -182,6 +182,7 @@ impl Document {
             Format::Json => parse_json(text)?,
             Format::Xml => {
                 let root = parse_xml(text)?;
+                check_xml_conflicts(&root)?;
                 let raw = root.to_json_value();
                 (root, raw)
             }
@@ -260,12 +261,173 @@ const REPLY_ROOTS: &[&str] = &[
 
 fn parse_json(text: &str) -> Result<(Node, serde_json::Value)> {
     // Depth is bounded by serde_json's recursion limit (128).
-    let v: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| Error::decode(format!("invalid JSON: {e}")))?;
-    if !v.is_object() {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let Both(node, raw) = <Both as serde::Deserialize>::deserialize(&mut de)
+        .and_then(|b| de.end().map(|()| b))
+        .map_err(|e| Error::decode(format!("invalid JSON: {e}")))?;
+    if !raw.is_object() {
         return Err(Error::decode("the JSON document is not an object"));
     }
-    Ok((from_json(&v), v))
+    Ok((node, raw))
+}
+
+/// How `serde_json` (with `arbitrary_precision`) hands a number to a visitor: a map whose one
+/// key is this, its value the number's text.
+const JSON_NUMBER: &str = "$serde_json::private::Number";
+
+/// A JSON value read once into both trees: the lenient [`Node`] and the raw
+/// `serde_json::Value` (numbers exact).
+///
+/// A field given twice in one object (names equal ignoring ASCII case) keeps its first
+/// non-empty value; two *different* non-empty values are an error, since which one holds
+/// would be a guess (a `STATE` of `0` and `1`: awaiting payment, or paid?). The raw value keeps
+/// both spellings of a case-variant, and one entry of an exact repeat.
+struct Both(Node, serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for Both {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(BothVisitor)
+    }
+}
+
+struct BothVisitor;
+
+impl BothVisitor {
+    fn number<E: serde::de::Error>(text: String) -> std::result::Result<Both, E> {
+        let n: serde_json::Number = text.parse().map_err(E::custom)?;
+        Ok(Both(Node::Text(text), serde_json::Value::Number(n)))
+    }
+}
+
+/// No information: null, blank text, an empty map or list.
+fn is_empty(n: &Node) -> bool {
+    match n {
+        Node::Null => true,
+        Node::Text(t) => t.trim().is_empty(),
+        Node::Map(f) => f.is_empty(),
+        Node::List(i) => i.is_empty(),
+    }
+}
+
+/// A value in an error message: scalars as they are (cut at 40 characters), else its kind.
+fn shown(n: &Node) -> String {
+    match n {
+        Node::Text(t) if t.chars().count() > 40 => {
+            format!("{:?}…", t.chars().take(40).collect::<String>())
+        }
+        Node::Text(t) => format!("{t:?}"),
+        Node::Null => "null".to_owned(),
+        Node::Map(_) => "an object".to_owned(),
+        Node::List(_) => "a list".to_owned(),
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for BothVisitor {
+    type Value = Both;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, b: bool) -> std::result::Result<Both, E> {
+        Ok(Both(Node::Text(b.to_string()), serde_json::Value::Bool(b)))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Both, E> {
+        Self::number(v.to_string())
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Both, E> {
+        Self::number(v.to_string())
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Both, E> {
+        match serde_json::Number::from_f64(v) {
+            Some(n) => Ok(Both(
+                Node::Text(n.to_string()),
+                serde_json::Value::Number(n),
+            )),
+            None => Ok(Both(Node::Null, serde_json::Value::Null)),
+        }
+    }
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Both, E> {
+        Ok(Both(
+            Node::Text(s.to_owned()),
+            serde_json::Value::String(s.to_owned()),
+        ))
+    }
+    fn visit_string<E>(self, s: String) -> std::result::Result<Both, E> {
+        Ok(Both(Node::Text(s.clone()), serde_json::Value::String(s)))
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Both, E> {
+        Ok(Both(Node::Null, serde_json::Value::Null))
+    }
+    fn visit_none<E>(self) -> std::result::Result<Both, E> {
+        Ok(Both(Node::Null, serde_json::Value::Null))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Both, A::Error> {
+        let (mut nodes, mut values) = (Vec::new(), Vec::new());
+        while let Some(Both(n, v)) = seq.next_element::<Both>()? {
+            nodes.push(n);
+            values.push(v);
+        }
+        Ok(Both(Node::List(nodes), serde_json::Value::Array(values)))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Both, A::Error> {
+        use serde::de::Error as _;
+        let mut fields: Vec<(String, Node)> = Vec::new();
+        let mut raw = serde_json::Map::new();
+        // Lower-cased name -> position in `fields`, once there are more than a few.
+        let mut index: HashMap<String, usize> = HashMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == JSON_NUMBER && fields.is_empty() && raw.is_empty() {
+                return Self::number(map.next_value::<String>()?);
+            }
+            let Both(node, value) = map.next_value::<Both>()?;
+            let at = if fields.len() < 16 {
+                fields
+                    .iter()
+                    .position(|(k, _)| k.eq_ignore_ascii_case(&key))
+            } else {
+                if index.is_empty() {
+                    for (i, (k, _)) in fields.iter().enumerate() {
+                        index.entry(k.to_ascii_lowercase()).or_insert(i);
+                    }
+                }
+                index.get(&key.to_ascii_lowercase()).copied()
+            };
+            match at {
+                None => {
+                    if !index.is_empty() || fields.len() == 15 {
+                        index.insert(key.to_ascii_lowercase(), fields.len());
+                    }
+                    fields.push((key.clone(), node));
+                    raw.insert(key, value);
+                }
+                Some(i) => {
+                    let first = &mut fields[i];
+                    if is_empty(&node) || first.1 == node {
+                        // Nothing new: the first one stands (an exact repeat keeps its first value).
+                        if first.0 != key {
+                            raw.insert(key, value);
+                        }
+                    } else if is_empty(&first.1) {
+                        first.1 = node;
+                        raw.insert(key, value);
+                    } else {
+                        return Err(A::Error::custom(format!(
+                            "the field {key} is given twice with different values ({} and {}): which one holds cannot be told",
+                            shown(&first.1),
+                            shown(&node)
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(Both(Node::Map(fields), serde_json::Value::Object(raw)))
+    }
 }
 
 /// A field name, as the key of a JSON object.
@@ -361,6 +523,45 @@ fn check_json_fields(text: &str) -> Result<()> {
     <UniqueFields as serde::Deserialize>::deserialize(&mut de)
         .and_then(|_| de.end())
         .map_err(|e| Error::decode(format!("ambiguous JSON: {e}")))
+}
+
+/// Elements whose names differ only in case (`<STATE>` and `<state>`) with different non-empty
+/// values: as for JSON (see [`Both`]), which one holds cannot be told. (A repeated element of
+/// one name is a list, which no scalar field reads.)
+fn check_xml_conflicts(node: &Node) -> Result<()> {
+    match node {
+        Node::Map(fields) => {
+            // Names lower-cased -> the first non-empty value (linear in the fields: a document
+            // of many distinct elements must not take quadratic time).
+            let mut firsts: HashMap<String, &Node> = HashMap::new();
+            for (name, value) in fields {
+                if is_empty(value) {
+                    check_xml_conflicts(value)?;
+                    continue;
+                }
+                let other = match firsts.entry(name.to_ascii_lowercase()) {
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(value);
+                        None
+                    }
+                    std::collections::hash_map::Entry::Occupied(e) => {
+                        Some(*e.get()).filter(|first| *first != value)
+                    }
+                };
+                if let Some(other) = other {
+                    return Err(Error::decode(format!(
+                        "invalid XML: the element <{name}> is given twice with different values ({} and {}): which one holds cannot be told",
+                        shown(other),
+                        shown(value)
+                    )));
+                }
+                check_xml_conflicts(value)?;
+            }
+            Ok(())
+        }
+        Node::List(items) => items.iter().try_for_each(check_xml_conflicts),
+        Node::Null | Node::Text(_) => Ok(()),
+    }
 }
 
 fn check_xml_fields(node: &Node) -> Result<()> {
@@ -678,9 +879,61 @@ mod tests {
         ] {
             assert!(Document::parse_strict(ok).is_ok(), "{ok}");
         }
-        assert!(Document::parse(r#"{"R":{"STATE":"1","STATE":"3"}}"#).is_ok());
+        assert!(Document::parse(r#"{"R":{"STATE":"1","STATE":"1","state":"1"}}"#).is_ok());
         // Syntax errors keep their own message.
         assert!(dup(r#"{"R":"#).starts_with("invalid JSON"));
+    }
+
+    #[test]
+    fn lenient_parse_refuses_a_field_given_twice_with_different_values() {
+        let conflict = |t: &str| match Document::parse(t) {
+            Err(Error::Decode { reason, .. }) => reason,
+            other => panic!("{t}: {other:?}"),
+        };
+        // Which STATE holds (awaiting payment, or paid?) cannot be told: refused, at any level,
+        // exact repeats and case variants, JSON and XML.
+        for (t, field) in [
+            (r#"{"R":{"STATE":"0","STATE":"1"}}"#, "STATE"),
+            (r#"{"R":{"state":"0","STATE":"1"}}"#, "STATE"),
+            (r#"{"R":{"AMT":"100","amt":1}}"#, "amt"),
+            (
+                r#"{"R":{"L":{"T":[{"AMOUNT":"0.01","Amount":"9"}]}}}"#,
+                "Amount",
+            ),
+            ("<R><STATE>0</STATE><state>1</state></R>", "<state>"),
+        ] {
+            let reason = conflict(t);
+            assert!(
+                reason.contains(field) && reason.contains("different values"),
+                "{t}: {reason}"
+            );
+        }
+        // No conflict: the same value again, or an empty one (which adds nothing): the first
+        // non-empty value holds; the raw document keeps what was sent.
+        let d = Document::parse(
+            r#"{"R":{"STATE":"1","state":"1","AMT":"","AMT":"100","X":null,"x":"7"}}"#,
+        )
+        .expect("no conflict");
+        let r = d.root.get("R").expect("R");
+        assert_eq!(r.get("STATE").and_then(Node::as_text), Some("1"));
+        assert_eq!(r.get("AMT").and_then(Node::as_text), Some("100"));
+        assert_eq!(r.get("x").and_then(Node::as_text), Some("7"));
+        assert_eq!(d.raw["R"]["AMT"], "100");
+        assert_eq!(d.raw["R"]["state"], "1");
+        assert_eq!(d.raw["R"]["x"], "7");
+        // Many distinct fields stay linear (an index past 16 fields), and still find repeats.
+        let many: Vec<String> = (0..5000).map(|i| format!(r#""F{i}":"{i}""#)).collect();
+        let big = format!(r#"{{"R":{{{},"f4999":"x"}}}}"#, many.join(","));
+        assert!(conflict(&big).contains("f4999"));
+        let big_ok = format!(r#"{{"R":{{{},"f4999":"4999"}}}}"#, many.join(","));
+        assert!(Document::parse(&big_ok).is_ok());
+        // Numbers keep their exact text in both trees.
+        let d = Document::parse(r#"{"R":{"AMT":15800,"A":0.10,"B":12345678901234567890123}}"#)
+            .expect("numbers");
+        let r = d.root.get("R").expect("R");
+        assert_eq!(r.get("A").and_then(Node::as_text), Some("0.10"));
+        assert_eq!(d.raw["R"]["B"].to_string(), "12345678901234567890123");
+        assert_eq!(d.raw["R"]["AMT"], 15800);
     }
 
     #[test]

@@ -147,6 +147,36 @@ fn fund_channel_number_or_string() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A field given twice
+
+#[test]
+fn a_reply_giving_a_field_twice_with_different_values_is_refused() {
+    // Awaiting payment or paid? Before, the first or the last spelling silently won (an exact
+    // repeat: the last; a case variant: the first), so the same reply could read as paid.
+    for body in [
+        r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"A","STATE":"0","STATE":"1","AMT":"100"}}"#,
+        r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"A","state":"0","STATE":"1","AMT":"100"}}"#,
+        r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"A","STATE":"1","AMT":"100","amt":"1"}}"#,
+        r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","code":"FAIL"},"CHARGE_CODE":"A","STATE":"1","AMT":"100"}}"#,
+        "<QUERY_RESP><RESULT><CODE>SUCCESS</CODE></RESULT><CHARGE_CODE>A</CHARGE_CODE><STATE>0</STATE><state>1</state></QUERY_RESP>",
+    ] {
+        match QueryReply::decode(body) {
+            Err(Error::Decode { reason, .. }) => {
+                assert!(reason.contains("different values"), "{body}: {reason}")
+            }
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+    // The same value twice, or a blank one beside it, is not ambiguous.
+    let q = QueryReply::decode(
+        r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"A","STATE":"1","state":"1","AMT":"","AMT":"100"}}"#,
+    )
+    .expect("no conflict");
+    assert_eq!(q.order.state, Some(OrderState::Paid));
+    assert_eq!(q.order.amount, Some(fen(100)));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Field-name case
 
 #[test]
