@@ -400,7 +400,7 @@ impl<'de> serde::de::Visitor<'de> for BothVisitor {
             };
             match at {
                 None => {
-                    if !index.is_empty() || fields.len() == 15 {
+                    if !index.is_empty() {
                         index.insert(key.to_ascii_lowercase(), fields.len());
                     }
                     fields.push((key.clone(), node));
@@ -921,10 +921,20 @@ mod tests {
         assert_eq!(d.raw["R"]["AMT"], "100");
         assert_eq!(d.raw["R"]["state"], "1");
         assert_eq!(d.raw["R"]["x"], "7");
-        // Many distinct fields stay linear (an index past 16 fields), and still find repeats.
+        // Many distinct fields stay linear (an index past 16 fields), and still find repeats of
+        // any of them, early or late, with the index built or not yet.
         let many: Vec<String> = (0..5000).map(|i| format!(r#""F{i}":"{i}""#)).collect();
-        let big = format!(r#"{{"R":{{{},"f4999":"x"}}}}"#, many.join(","));
-        assert!(conflict(&big).contains("f4999"));
+        for n in [15, 16, 17, 5000] {
+            for at in [0, 14, 15, n - 1] {
+                if at < n {
+                    let big = format!(r#"{{"R":{{{},"f{at}":"x"}}}}"#, many[..n].join(","));
+                    assert!(
+                        conflict(&big).contains(&format!("f{at}")),
+                        "{n} fields, repeat of {at}"
+                    );
+                }
+            }
+        }
         let big_ok = format!(r#"{{"R":{{{},"f4999":"4999"}}}}"#, many.join(","));
         assert!(Document::parse(&big_ok).is_ok());
         // Numbers keep their exact text in both trees.
