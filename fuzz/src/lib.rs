@@ -104,7 +104,15 @@ pub fn parse_document(data: &[u8]) {
                 for (name, body) in fields {
                     // What parsed can be written and read again.
                     let x = codec::to_xml("ROOT", body);
-                    Document::parse(&x).expect("the codec's own XML parses");
+                    match Document::parse(&x) {
+                        Ok(_) => {}
+                        // Two odd keys that XML writes as one name (`GOOD_SUBJECT` beside
+                        // `GOOD\u{fffd}SUBJECT`) with different values: ambiguous, so refused.
+                        Err(e)
+                            if merges_names(body) && e.to_string().contains("different values") => {
+                        }
+                        Err(e) => panic!("the codec's own XML parses: {e:?}"),
+                    }
                     let j = codec::to_json(name, body);
                     let back = Document::parse(&j).expect("the codec's own JSON parses");
                     assert_eq!(back.root.get(name).map(|_| ()), Some(()));
@@ -137,4 +145,22 @@ pub fn all(data: &[u8]) {
     decrypt(data);
     parse_document(data);
     parse_scalars(data);
+}
+
+/// Whether writing `node` as XML gives two fields of one map the same element name (ignoring
+/// case) where their own names differ ignoring case: names that are not XML names are rewritten.
+fn merges_names(node: &Node) -> bool {
+    match node {
+        Node::Map(fields) => {
+            fields.iter().enumerate().any(|(i, (a, _))| {
+                fields[..i].iter().any(|(b, _)| {
+                    !a.eq_ignore_ascii_case(b)
+                        && codec::xml_element_name(a)
+                            .eq_ignore_ascii_case(&codec::xml_element_name(b))
+                })
+            }) || fields.iter().any(|(_, v)| merges_names(v))
+        }
+        Node::List(items) => items.iter().any(merges_names),
+        _ => false,
+    }
 }
