@@ -223,6 +223,10 @@ pub enum FaultKind {
     /// Gateway only: process the request, then make a top-level `CHARGE_CODE` in the reply name
     /// another order (the code with `-OTHER` appended): a reply meant for another request.
     ForeignCode,
+    /// Gateway only: process the request, then give the top-level `STATE` a second time, before
+    /// it and spelled `state`, with a contradicting value (`1`, paid, unless the order is paid;
+    /// then `0`): a reply that says two things.
+    Contradict,
     /// `cancelTrade` only: the customer's payment lands just as the cancel arrives. An order
     /// awaiting payment is paid, then the cancel reverses it (state 2, the money returned, the
     /// reply `SUCCESS`), but for this many milliseconds (wall time, not scaled) queries still
@@ -257,6 +261,7 @@ impl FaultKind {
             FaultKind::WrongRoot => "wrong_root".into(),
             FaultKind::ListState => "list_state".into(),
             FaultKind::ForeignCode => "foreign_code".into(),
+            FaultKind::Contradict => "contradict".into(),
             FaultKind::StaleReversal { .. } => "stale_reversal".into(),
             FaultKind::Lag { .. } => "lag".into(),
         }
@@ -312,6 +317,7 @@ impl FaultKind {
             "wrong_root" | "wrongroot" => no_param(FaultKind::WrongRoot),
             "list_state" | "liststate" => no_param(FaultKind::ListState),
             "foreign_code" | "foreigncode" => no_param(FaultKind::ForeignCode),
+            "contradict" => no_param(FaultKind::Contradict),
             "http500" | "http502" | "http503" | "500" | "502" | "503" => {
                 let status: u16 = k.trim_start_matches("http").parse().unwrap_or(500);
                 let processed = match param {
@@ -331,7 +337,7 @@ impl FaultKind {
             "bad_sign" | "badsign" | "wrong_sign" => no_param(FaultKind::BadSign),
             "duplicate" | "dup" => no_param(FaultKind::Duplicate),
             _ => Err(format!(
-                "unknown fault kind {kind:?}: expected drop, drop_reply, delay, late, http500, http502, http503, garble, truncate, omit, wrong_root, list_state, foreign_code, stale_reversal, lag, bad_sign or duplicate"
+                "unknown fault kind {kind:?}: expected drop, drop_reply, delay, late, http500, http502, http503, garble, truncate, omit, wrong_root, list_state, foreign_code, contradict, stale_reversal, lag, bad_sign or duplicate"
             )),
         }
     }
@@ -365,6 +371,7 @@ impl FaultRule {
                 | FaultKind::WrongRoot
                 | FaultKind::ListState
                 | FaultKind::ForeignCode
+                | FaultKind::Contradict
         );
         if op == Operation::Notify && gateway_only {
             return Err(format!(

@@ -252,6 +252,10 @@ async fn gateway(
             reply.foreign_code();
             None
         }
+        Some(FaultKind::Contradict) => {
+            reply.contradict();
+            None
+        }
         Some(FaultKind::Lag { ms }) => {
             lag_behind_the_last_change(shared, &mut reply, ms);
             None

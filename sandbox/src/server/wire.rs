@@ -234,6 +234,22 @@ impl GwReply {
         }
     }
 
+    /// The `contradict` fault: a second top-level `STATE`, spelled `state`, before the real one,
+    /// with a contradicting value: `1` (paid) unless the order is paid, then `0`.
+    pub(crate) fn contradict(&mut self) {
+        if let Node::Map(fields) = &mut self.node {
+            let Some(at) = fields
+                .iter()
+                .position(|(k, v)| k.eq_ignore_ascii_case("STATE") && v.as_text().is_some())
+            else {
+                return;
+            };
+            let real = fields[at].1.as_text().unwrap_or_default().trim().to_owned();
+            let other = if real == "1" { "0" } else { "1" };
+            fields.insert(at, ("state".to_owned(), Node::Text(other.to_owned())));
+        }
+    }
+
     /// The `list_state` fault: a scalar top-level `STATE` becomes a list holding it. In JSON
     /// that is a one-item array; XML writes a list as repeated elements and one element reads
     /// back as a scalar, so there the element is repeated (a two-item list).
