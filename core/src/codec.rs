@@ -70,13 +70,21 @@ pub enum Node {
 impl Node {
     /// The child field `name` of a map, matched case-insensitively (first match).
     pub fn get(&self, name: &str) -> Option<&Node> {
-        match self {
-            Node::Map(fields) => fields
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v),
-            _ => None,
+        let Node::Map(fields) = self else {
+            return None;
+        };
+        // Of fields spelled differently (`STATE`, `state`), the first with a value: a blank one
+        // beside it adds nothing (two different values are refused when parsing).
+        let mut blank = None;
+        for (k, v) in fields {
+            if k.eq_ignore_ascii_case(name) {
+                if !is_empty(v) {
+                    return Some(v);
+                }
+                blank = blank.or(Some(v));
+            }
         }
+        blank
     }
 
     /// The text of a scalar, `None` for null, maps and lists. An XML element that is empty

@@ -174,6 +174,13 @@ fn a_reply_giving_a_field_twice_with_different_values_is_refused() {
     .expect("no conflict");
     assert_eq!(q.order.state, Some(OrderState::Paid));
     assert_eq!(q.order.amount, Some(fen(100)));
+    // In XML too, whichever comes first (the element was read blank when it came first).
+    let q = QueryReply::decode(
+        "<QUERY_RESP><RESULT><CODE>SUCCESS</CODE></RESULT><CHARGE_CODE>A</CHARGE_CODE><STATE/><state>1</state><AMT>100</AMT><amt/></QUERY_RESP>",
+    )
+    .expect("no conflict");
+    assert_eq!(q.order.state, Some(OrderState::Paid));
+    assert_eq!(q.order.amount, Some(fen(100)));
 }
 
 // ---------------------------------------------------------------------------------------------
