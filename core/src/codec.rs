@@ -140,19 +140,19 @@ impl Node {
 
     /// From a JSON value (numbers keep their source text).
     pub fn from_json_value(v: &serde_json::Value) -> Node {
-        from_json(v)
-    }
-}
-
-fn from_json(v: &serde_json::Value) -> Node {
-    match v {
-        serde_json::Value::Null => Node::Null,
-        serde_json::Value::Bool(b) => Node::Text(b.to_string()),
-        serde_json::Value::Number(n) => Node::Text(n.to_string()),
-        serde_json::Value::String(s) => Node::Text(s.clone()),
-        serde_json::Value::Array(a) => Node::List(a.iter().map(from_json).collect()),
-        serde_json::Value::Object(o) => {
-            Node::Map(o.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
+        match v {
+            serde_json::Value::Null => Node::Null,
+            serde_json::Value::Bool(b) => Node::Text(b.to_string()),
+            serde_json::Value::Number(n) => Node::Text(n.to_string()),
+            serde_json::Value::String(s) => Node::Text(s.clone()),
+            serde_json::Value::Array(a) => {
+                Node::List(a.iter().map(Node::from_json_value).collect())
+            }
+            serde_json::Value::Object(o) => Node::Map(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Node::from_json_value(v)))
+                    .collect(),
+            ),
         }
     }
 }
