@@ -224,8 +224,8 @@ pub enum FaultKind {
     /// another order (the code with `-OTHER` appended): a reply meant for another request.
     ForeignCode,
     /// Gateway only: process the request, then give the top-level `STATE` a second time, before
-    /// it and spelled `state`, with a contradicting value (`1`, paid, unless the order is paid;
-    /// then `0`): a reply that says two things.
+    /// it and spelled `state`, with a contradicting value (`1`, paid, unless the
+    /// state is `1`; then `0`): a reply that says two things.
     Contradict,
     /// `cancelTrade` only: the customer's payment lands just as the cancel arrives. An order
     /// awaiting payment is paid, then the cancel reverses it (state 2, the money returned, the

@@ -235,7 +235,7 @@ impl GwReply {
     }
 
     /// The `contradict` fault: a second top-level `STATE`, spelled `state`, before the real one,
-    /// with a contradicting value: `1` (paid) unless the order is paid, then `0`.
+    /// with a contradicting value: `1` (paid) unless the state is `1`, then `0`.
     pub(crate) fn contradict(&mut self) {
         if let Node::Map(fields) = &mut self.node {
             let Some(at) = fields
