@@ -604,8 +604,9 @@ fn xml_text() -> impl Strategy<Value = String> {
     proptest::string::string_regex("([^\\p{Cc}\u{FFFE}\u{FFFF}]|[\t\n]){0,20}").expect("regex")
 }
 
-/// Trees in the form XML can express without loss: maps with unique names holding texts,
-/// non-empty maps, or lists of at least two texts or non-empty maps.
+/// Trees in the form XML can express without loss: maps with names unique ignoring case (the
+/// reader matches names case-insensitively and refuses two spellings with different values)
+/// holding texts, non-empty maps, or lists of at least two texts or non-empty maps.
 fn xml_tree() -> impl Strategy<Value = Node> {
     let leaf = xml_text().prop_map(Node::Text);
     leaf.prop_recursive(4, 48, 6, |inner| {
@@ -618,7 +619,7 @@ fn xml_tree() -> impl Strategy<Value = Node> {
                 Node::Map(
                     fields
                         .into_iter()
-                        .filter(|(k, _)| seen.insert(k.clone()))
+                        .filter(|(k, _)| seen.insert(k.to_ascii_lowercase()))
                         .collect(),
                 )
             }),
