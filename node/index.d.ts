@@ -796,6 +796,11 @@ export interface OrderReply {
   amountYuan?: string
   /** `MERCHANTPARA`. */
   merchantPara?: string
+  /**
+   * `DYNAMIC_ID`: the customer's payment code, when the reply gives it (possibly masked,
+   * `1307**********4036`). The till flow compares it with the request's.
+   */
+  dynamicId?: string
   /** `FUND_BILL_LIST`. */
   fundBills: Array<FundBill>
   /** `OPER_ID`. */

@@ -484,7 +484,7 @@ fn details_from_reply(r: &OrderReply) -> OrderDetails {
         dev_id: r.dev_id.clone(),
         register_id: None,
         merchant_para: r.merchant_para.clone(),
-        dynamic_id: None,
+        dynamic_id: r.dynamic_id.clone(),
         goods: Vec::new(),
         fund_bills: r.fund_bills.clone(),
         begin_time: r.begin_time.clone(),
@@ -995,7 +995,8 @@ impl Client {
     /// `Failed` means no money moved: the gateway refused the payment with a definite code or
     /// closed the order (state 6), the request never left this machine (refused connection,
     /// DNS or TLS failure), or the gateway still had no such order after the request could no
-    /// longer be carried out (send time + the micropay timeout + [`WaitOptions::gateway_hold`]).
+    /// longer be carried out: [`WaitOptions::gateway_hold`] after the client stopped waiting for
+    /// the micropay's reply (its timeout, or the connection failing).
     pub fn micropay_and_wait(
         &self,
         req: &MicropayRequest,
@@ -1453,6 +1454,7 @@ mod tests {
             state: Some(OrderState::Paid),
             amount: Some(Amount::from_fen(9900).expect("amt")),
             merchant_para: None,
+            dynamic_id: None,
             fund_bills: vec![],
             oper_id: None,
             dev_id: None,

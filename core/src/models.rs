@@ -1204,6 +1204,9 @@ pub struct OrderReply {
     pub amount: Option<Amount>,
     /// `MERCHANTPARA`.
     pub merchant_para: Option<String>,
+    /// `DYNAMIC_ID`: the customer's payment code, when the reply gives it (possibly masked,
+    /// `1307**********4036`). The till flow compares it with the request's.
+    pub dynamic_id: Option<String>,
     /// `FUND_BILL_LIST`.
     pub fund_bills: Vec<FundBill>,
     /// `OPER_ID`.
@@ -1240,6 +1243,7 @@ impl Reply for OrderReply {
             state: state(b),
             amount: opt_fen(b, "AMT")?,
             merchant_para: opt_text(b, "MERCHANTPARA"),
+            dynamic_id: opt_text(b, "DYNAMIC_ID"),
             fund_bills: fund_bills(b)?,
             oper_id: opt_text(b, "OPER_ID"),
             dev_id: opt_text(b, "DEV_ID"),
@@ -1288,6 +1292,7 @@ impl OrderReply {
             .opt("STATE", self.state.as_ref().map(|c| c.as_wire().to_owned()))
             .opt("AMT", self.amount.map(|a| a.fen().to_string()))
             .opt("MERCHANTPARA", self.merchant_para.as_deref())
+            .opt("DYNAMIC_ID", self.dynamic_id.as_deref())
             .opt("OPER_ID", self.oper_id.as_deref())
             .opt("DEV_ID", self.dev_id.as_deref())
             .opt("BEGIN_TIME", self.begin_time.as_deref())

@@ -322,13 +322,18 @@ fn order_reply() -> impl Strategy<Value = OrderReply> {
             opt_text(),
             opt_text(),
         ),
-        (opt_text(), opt_text(), proptest::option::of(jsapi_params())),
+        (
+            opt_text(),
+            opt_text(),
+            proptest::option::of(jsapi_params()),
+            opt_text(),
+        ),
     )
         .prop_map(
             |(
                 (result, charge_code, charge_down_code, charge_third_code, channel, state),
                 (amount, merchant_para, fund_bills, oper_id, dev_id),
-                (begin_time, bar_code, jsapi),
+                (begin_time, bar_code, jsapi, dynamic_id),
             )| OrderReply {
                 result,
                 charge_code,
@@ -338,6 +343,7 @@ fn order_reply() -> impl Strategy<Value = OrderReply> {
                 state,
                 amount,
                 merchant_para,
+                dynamic_id,
                 fund_bills,
                 oper_id,
                 dev_id,

@@ -340,6 +340,9 @@ class OrderReply:
     amount_fen: Optional[int]
     #: ``MERCHANTPARA``.
     merchant_para: Optional[str]
+    #: ``DYNAMIC_ID``: the customer's payment code, when the reply gives it (possibly masked,
+    #: ``1307**********4036``). The till flow compares it with the request's.
+    dynamic_id: Optional[str]
     #: ``FUND_BILL_LIST``.
     fund_bills: List[FundBill]
     #: ``OPER_ID``.
@@ -373,6 +376,7 @@ class OrderReply:
             state=_opt_enum(OrderState, d.get("state")),
             amount_fen=d.get("amount_fen"),
             merchant_para=_opt_str(d.get("merchant_para")),
+            dynamic_id=_opt_str(d.get("dynamic_id")),
             fund_bills=[FundBill._from_native(x) for x in (d.get("fund_bills") or [])],
             oper_id=_opt_str(d.get("oper_id")),
             dev_id=_opt_str(d.get("dev_id")),

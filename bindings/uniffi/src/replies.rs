@@ -106,6 +106,9 @@ pub struct OrderReply {
     pub amount_yuan: Option<String>,
     /// `MERCHANTPARA`.
     pub merchant_para: Option<String>,
+    /// `DYNAMIC_ID`: the customer's payment code, when the reply gives it (possibly masked,
+    /// `1307**********4036`). The till flow compares it with the request's.
+    pub dynamic_id: Option<String>,
     /// `FUND_BILL_LIST`.
     pub fund_bills: Vec<FundBill>,
     /// `OPER_ID`.
@@ -134,6 +137,7 @@ impl From<sosopay::models::OrderReply> for OrderReply {
             amount_fen: r.amount.map(fen_out),
             amount_yuan: r.amount.map(Amount::to_yuan_string),
             merchant_para: r.merchant_para,
+            dynamic_id: r.dynamic_id,
             fund_bills: r.fund_bills.into_iter().map(Into::into).collect(),
             oper_id: r.oper_id,
             dev_id: r.dev_id,

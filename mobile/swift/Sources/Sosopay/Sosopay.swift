@@ -3788,6 +3788,11 @@ public struct OrderReply: Equatable, Hashable {
      */
     public var merchantPara: String?
     /**
+     * `DYNAMIC_ID`: the customer's payment code, when the reply gives it (possibly masked,
+     * `1307**********4036`). The till flow compares it with the request's.
+     */
+    public var dynamicId: String?
+    /**
      * `FUND_BILL_LIST`.
      */
     public var fundBills: [FundBill]
@@ -3851,6 +3856,10 @@ public struct OrderReply: Equatable, Hashable {
          * `MERCHANTPARA`.
          */merchantPara: String?, 
         /**
+         * `DYNAMIC_ID`: the customer's payment code, when the reply gives it (possibly masked,
+         * `1307**********4036`). The till flow compares it with the request's.
+         */dynamicId: String?, 
+        /**
          * `FUND_BILL_LIST`.
          */fundBills: [FundBill], 
         /**
@@ -3880,6 +3889,7 @@ public struct OrderReply: Equatable, Hashable {
         self.amountFen = amountFen
         self.amountYuan = amountYuan
         self.merchantPara = merchantPara
+        self.dynamicId = dynamicId
         self.fundBills = fundBills
         self.operId = operId
         self.devId = devId
@@ -3914,6 +3924,7 @@ public struct FfiConverterTypeOrderReply: FfiConverterRustBuffer {
                 amountFen: FfiConverterOptionInt64.read(from: &buf), 
                 amountYuan: FfiConverterOptionString.read(from: &buf), 
                 merchantPara: FfiConverterOptionString.read(from: &buf), 
+                dynamicId: FfiConverterOptionString.read(from: &buf), 
                 fundBills: FfiConverterSequenceTypeFundBill.read(from: &buf), 
                 operId: FfiConverterOptionString.read(from: &buf), 
                 devId: FfiConverterOptionString.read(from: &buf), 
@@ -3934,6 +3945,7 @@ public struct FfiConverterTypeOrderReply: FfiConverterRustBuffer {
         FfiConverterOptionInt64.write(value.amountFen, into: &buf)
         FfiConverterOptionString.write(value.amountYuan, into: &buf)
         FfiConverterOptionString.write(value.merchantPara, into: &buf)
+        FfiConverterOptionString.write(value.dynamicId, into: &buf)
         FfiConverterSequenceTypeFundBill.write(value.fundBills, into: &buf)
         FfiConverterOptionString.write(value.operId, into: &buf)
         FfiConverterOptionString.write(value.devId, into: &buf)

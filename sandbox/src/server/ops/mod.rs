@@ -96,6 +96,8 @@ pub(crate) fn order_reply(o: &Order, code: ResultCode, info: &str) -> OrderReply
         state: Some(o.state.clone()),
         amount: sosopay::Amount::from_fen(o.amount_fen).ok(),
         merchant_para: o.merchant_para.clone(),
+        // The document's replies do not echo the customer's code.
+        dynamic_id: None,
         fund_bills: o.fund_bills(),
         oper_id: Some(o.oper_id.clone()),
         dev_id: Some(o.dev_id.clone()),

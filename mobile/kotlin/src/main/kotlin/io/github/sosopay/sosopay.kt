@@ -5554,6 +5554,12 @@ data class OrderReply (
     val `merchantPara`: kotlin.String?
     , 
     /**
+     * `DYNAMIC_ID`: the customer's payment code, when the reply gives it (possibly masked,
+     * `1307**********4036`). The till flow compares it with the request's.
+     */
+    val `dynamicId`: kotlin.String?
+    , 
+    /**
      * `FUND_BILL_LIST`.
      */
     val `fundBills`: List<FundBill>
@@ -5612,6 +5618,7 @@ public object FfiConverterTypeOrderReply: FfiConverterRustBuffer<OrderReply> {
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
             FfiConverterSequenceTypeFundBill.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -5632,6 +5639,7 @@ public object FfiConverterTypeOrderReply: FfiConverterRustBuffer<OrderReply> {
             FfiConverterOptionalLong.allocationSize(value.`amountFen`) +
             FfiConverterOptionalString.allocationSize(value.`amountYuan`) +
             FfiConverterOptionalString.allocationSize(value.`merchantPara`) +
+            FfiConverterOptionalString.allocationSize(value.`dynamicId`) +
             FfiConverterSequenceTypeFundBill.allocationSize(value.`fundBills`) +
             FfiConverterOptionalString.allocationSize(value.`operId`) +
             FfiConverterOptionalString.allocationSize(value.`devId`) +
@@ -5651,6 +5659,7 @@ public object FfiConverterTypeOrderReply: FfiConverterRustBuffer<OrderReply> {
             FfiConverterOptionalLong.write(value.`amountFen`, buf)
             FfiConverterOptionalString.write(value.`amountYuan`, buf)
             FfiConverterOptionalString.write(value.`merchantPara`, buf)
+            FfiConverterOptionalString.write(value.`dynamicId`, buf)
             FfiConverterSequenceTypeFundBill.write(value.`fundBills`, buf)
             FfiConverterOptionalString.write(value.`operId`, buf)
             FfiConverterOptionalString.write(value.`devId`, buf)

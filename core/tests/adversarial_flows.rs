@@ -1,0 +1,934 @@
+//! The flows against a scripted gateway that tells the truth but says it badly: a model of the
+//! order under the charge code (none, this payment's, or another payment's, with a state that
+//! moves on as the customer confirms and the gateway acts), behind replies that are lost, late,
+//! refused with 503, missing `STATE`, spelled in lower case, numbers as text, about another
+//! order, contradicting themselves or under another root. Whatever the script, the outcome
+//! must agree with the model's final truth (BEHAVIOUR.md):
+//!
+//! * `Paid` only if this payment's order ends in a paid state (1, 4, 5, 8, 9), with the order
+//!   shown for this payment's amount;
+//! * `Cancelled` only if this payment's order ends cancelled (2);
+//! * `Failed` only if no money is or can still be taken: no order of this payment, or it is
+//!   closed (6) or cancelled (2);
+//! * `Conflict` only if the order under the code is another payment's;
+//! * another payment's order is never cancelled;
+//! * the flow ends within its `max_duration` (plus scheduling slack).
+//!
+//! `Unresolved` is always allowed (nothing proven); how often it happens is printed.
+//! `ADVERSARIAL_CASES` sets the number of cases (default 40; `scripts/adversarial` runs more).
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+use sosopay::models::MicropayRequest;
+use sosopay::{
+    Amount, AwaitedOrder, CancelToken, Client, ClientConfig, FlowControl, OutcomeStatus,
+    PaymentOutcome, RetryPolicy, WaitOptions,
+};
+
+const BUSI: &str = "0010000001";
+const KEY: &str = "98SDKFUO432HNODS098EEE07U9DUOIUE";
+const PAID: [u8; 5] = [1, 4, 5, 8, 9];
+
+/// How an exchange goes at the HTTP level.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fate {
+    /// The request is carried out and the reply delivered.
+    Deliver,
+    /// Carried out; the connection then closes without a reply.
+    LostAfter,
+    /// Never reaches the gateway: the connection closes without a reply.
+    DropBefore,
+    /// Refused with HTTP 503 before it is carried out.
+    Busy,
+    /// Carried out; the reply comes after the client's timeout.
+    Slow,
+}
+
+/// How a delivered reply is written (every form says the same truth, or nothing).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Form {
+    Clean,
+    /// `STATE` left out.
+    NoState,
+    /// `STATE` as an object.
+    StateObject,
+    /// The order's field names in lower case.
+    LowerCase,
+    /// Numbers as text (`"AMT":"1250"`, `"STATE":"1"`).
+    Text,
+    /// `SUCESS`, the appendix's spelling.
+    Sucess,
+    /// A reply about another charge code (meant for another request).
+    OtherCode,
+    /// `state` with another value before the real `STATE`.
+    Contradict,
+    /// Under another operation's root element.
+    WrongRoot,
+    /// `AMT` left out.
+    NoAmount,
+    /// `DYNAMIC_ID` masked (`1307**********4036`).
+    Masked,
+}
+
+/// What the gateway does with this payment's micropay when no order holds the code.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Reception {
+    /// Refused with a definite code: no order.
+    Refuse(&'static str),
+    /// An order in this state (0: the customer is confirming, 1: paid, 6: closed).
+    Create(u8),
+}
+
+/// An order under the code before the flow starts: another payment's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Foreign {
+    /// Another amount (fen added), or 0: the same amount, another customer.
+    extra_fen: u64,
+    state: u8,
+    /// The micropay is answered with `SERIAL_REPEAT` (else: `SUCCESS` showing that order).
+    serial_repeat: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Plan {
+    amount_fen: u64,
+    foreign: Option<Foreign>,
+    reception: Reception,
+    /// The micropay exchange; with `DropBefore`, `late_ms` makes the dropped micropay reach
+    /// the gateway that much later (else it never does).
+    micropay_fate: Fate,
+    micropay_form: Form,
+    late_ms: Option<u64>,
+    /// After this many queries an order awaiting payment moves to `moves_to` (0: never).
+    moves_after: u8,
+    moves_to: u8,
+    /// After that many more queries a paid order moves on (a refund: 4, 5, 8).
+    then_to: Option<u8>,
+    query_fates: Vec<Fate>,
+    query_forms: Vec<Form>,
+    cancel_fates: Vec<Fate>,
+    /// A cancel is refused (`FAIL`) instead of carried out.
+    cancel_refused: bool,
+    deadline_ms: u64,
+    hold_ms: u64,
+    /// The till flow's cancel token is cancelled this long after the start (the cashier's
+    /// cancel button).
+    stop_after_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+struct Order {
+    ours: bool,
+    amount_fen: u64,
+    dynamic_id: String,
+    state: u8,
+    queries: u32,
+    paid_queries: u32,
+}
+
+/// The gateway's truth and its script, per charge code.
+#[derive(Default)]
+struct World {
+    cases: HashMap<String, Case>,
+}
+
+struct Case {
+    plan: Plan,
+    order: Option<Order>,
+    /// A micropay that reaches the gateway late: (when, amount, customer code).
+    late: Option<(Instant, u64, String)>,
+    micropays: u32,
+    /// Every exchange, for the failure message.
+    trace: Vec<String>,
+    started: Instant,
+    queries: usize,
+    cancels: usize,
+    foreign_cancelled: bool,
+}
+
+enum Action {
+    Reply(u16, String),
+    /// The reply after a pause (the client has given up by then).
+    Later(Duration, String),
+    Close,
+}
+
+fn order_fields(code: &str, o: &Order) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("CHARGE_CODE".into(), json!(code));
+    m.insert("AMT".into(), json!(o.amount_fen));
+    m.insert("STATE".into(), json!(o.state));
+    m.insert("DYNAMIC_ID".into(), json!(o.dynamic_id));
+    m.insert("BUSI_ID".into(), json!(BUSI));
+    m.insert("CHARGE_DOWN_CODE".into(), json!(format!("D{code}")));
+    m
+}
+
+/// The reply text: `RESULT` and the fields, under `root`, written in `form`.
+fn reply(root: &str, code: &str, mut fields: Map<String, Value>, form: Form) -> String {
+    let ok = code == "SUCCESS";
+    let state = fields.get("STATE").cloned();
+    match form {
+        Form::NoState => {
+            fields.remove("STATE");
+        }
+        Form::StateObject => {
+            if let Some(s) = state.clone() {
+                fields.insert("STATE".into(), json!({ "value": s }));
+            }
+        }
+        Form::LowerCase => {
+            fields = fields
+                .into_iter()
+                .map(|(k, v)| (k.to_lowercase(), v))
+                .collect();
+        }
+        Form::Text => {
+            for v in fields.values_mut() {
+                if let Value::Number(n) = v {
+                    *v = Value::String(n.to_string());
+                }
+            }
+        }
+        Form::NoAmount => {
+            fields.remove("AMT");
+        }
+        Form::Masked => {
+            if let Some(Value::String(d)) = fields.get_mut("DYNAMIC_ID") {
+                if d.len() > 8 {
+                    let stars = "*".repeat(d.len() - 8);
+                    *d = format!("{}{stars}{}", &d[..4], &d[d.len() - 4..]);
+                }
+            }
+        }
+        Form::OtherCode => {
+            if let Some(Value::String(cc)) = fields.get_mut("CHARGE_CODE") {
+                cc.push('X');
+            }
+        }
+        _ => {}
+    }
+    let result_code = if ok && form == Form::Sucess {
+        "SUCESS"
+    } else {
+        code
+    };
+    let mut inner = Map::new();
+    inner.insert(
+        "RESULT".into(),
+        json!({"CODE": result_code, "INFO": "scripted"}),
+    );
+    inner.extend(fields);
+    let root = if form == Form::WrongRoot {
+        "REFUND_RESP"
+    } else {
+        root
+    };
+    let mut body = Value::Object(inner).to_string();
+    if form == Form::Contradict {
+        if let Some(s) = state.as_ref().and_then(Value::as_u64) {
+            let other = if s == 1 { 0 } else { 1 };
+            body.insert_str(1, &format!("\"state\":\"{other}\","));
+        }
+    }
+    format!("{{\"{root}\":{body}}}")
+}
+
+fn nonexistent(root: &str) -> String {
+    reply(root, "CHARGE_NONEXISTENT", Map::new(), Form::Clean)
+}
+
+impl Case {
+    /// A late micropay that has reached the gateway by now.
+    fn arrive(&mut self, now: Instant) {
+        if let Some((at, amount, dynamic_id)) = self.late.clone() {
+            if now >= at {
+                self.late = None;
+                self.receive(amount, dynamic_id);
+            }
+        }
+    }
+
+    /// The gateway carries out a micropay; what it answers (`None`: answers from the order).
+    fn receive(&mut self, amount_fen: u64, dynamic_id: String) -> Option<&'static str> {
+        self.micropays += 1;
+        if self.order.is_some() {
+            return Some("SERIAL_REPEAT");
+        }
+        match self.plan.reception {
+            Reception::Refuse(code) => Some(code),
+            Reception::Create(state) => {
+                self.order = Some(Order {
+                    ours: true,
+                    amount_fen,
+                    dynamic_id,
+                    state,
+                    queries: 0,
+                    paid_queries: 0,
+                });
+                None
+            }
+        }
+    }
+
+    fn micropay(&mut self, body: &Value) -> Action {
+        let code = body["CHARGE_CODE"].as_str().unwrap_or_default().to_owned();
+        let amount = Amount::parse_yuan(body["AMT"].as_str().unwrap_or_default())
+            .map(Amount::fen)
+            .unwrap_or(0);
+        let dynamic_id = body["DYNAMIC_ID"].as_str().unwrap_or_default().to_owned();
+        let first = self.micropays == 0 && self.late.is_none();
+        let fate = if first {
+            self.plan.micropay_fate
+        } else {
+            Fate::Deliver
+        };
+        match fate {
+            Fate::Busy => return Action::Reply(503, "busy".into()),
+            Fate::DropBefore => {
+                if let (true, Some(ms)) = (first, self.plan.late_ms) {
+                    self.late = Some((
+                        Instant::now() + Duration::from_millis(ms),
+                        amount,
+                        dynamic_id,
+                    ));
+                }
+                return Action::Close;
+            }
+            _ => {}
+        }
+        // An order of another payment answers the micropay: SERIAL_REPEAT, or its details.
+        if let (Some(f), Some(o)) = (self.plan.foreign, self.order.as_ref()) {
+            if !o.ours {
+                self.micropays += 1;
+                let text = if f.serial_repeat {
+                    reply("ORDER_RESP", "SERIAL_REPEAT", Map::new(), Form::Clean)
+                } else {
+                    reply(
+                        "ORDER_RESP",
+                        "SUCCESS",
+                        order_fields(&code, o),
+                        self.plan.micropay_form,
+                    )
+                };
+                return self.deliver(fate, text);
+            }
+        }
+        let text = match self.receive(amount, dynamic_id) {
+            Some(refusal) => reply("ORDER_RESP", refusal, Map::new(), Form::Clean),
+            None => match self.order.as_ref() {
+                Some(o) => reply(
+                    "ORDER_RESP",
+                    "SUCCESS",
+                    order_fields(&code, o),
+                    self.plan.micropay_form,
+                ),
+                None => nonexistent("ORDER_RESP"),
+            },
+        };
+        self.deliver(fate, text)
+    }
+
+    fn deliver(&self, fate: Fate, text: String) -> Action {
+        match fate {
+            Fate::LostAfter => Action::Close,
+            Fate::Slow => Action::Later(Duration::from_millis(400), text),
+            _ => Action::Reply(200, text),
+        }
+    }
+
+    fn query(&mut self, code: &str) -> Action {
+        let i = self.queries;
+        self.queries += 1;
+        let fate = self.plan.query_fates[i % self.plan.query_fates.len()];
+        let form = self.plan.query_forms[i % self.plan.query_forms.len()];
+        match fate {
+            Fate::Busy => return Action::Reply(503, "busy".into()),
+            Fate::DropBefore => return Action::Close,
+            _ => {}
+        }
+        self.arrive(Instant::now());
+        let plan = self.plan.clone();
+        let Some(o) = self.order.as_mut() else {
+            return self.deliver(fate, nonexistent("QUERY_RESP"));
+        };
+        o.queries += 1;
+        if o.state == 0 && plan.moves_to != 0 && o.queries > u32::from(plan.moves_after) {
+            o.state = plan.moves_to;
+        }
+        if o.state == 1 {
+            o.paid_queries += 1;
+            if let Some(to) = plan.then_to {
+                if o.paid_queries > 2 {
+                    o.state = to;
+                }
+            }
+        }
+        let text = reply("QUERY_RESP", "SUCCESS", order_fields(code, o), form);
+        self.deliver(fate, text)
+    }
+
+    fn cancel(&mut self) -> Action {
+        let i = self.cancels;
+        self.cancels += 1;
+        let fate = self.plan.cancel_fates[i % self.plan.cancel_fates.len()];
+        match fate {
+            Fate::Busy => return Action::Reply(503, "busy".into()),
+            Fate::DropBefore => return Action::Close,
+            _ => {}
+        }
+        self.arrive(Instant::now());
+        let refused = self.plan.cancel_refused;
+        let code = match self.order.as_mut() {
+            None => "CHARGE_NONEXISTENT",
+            Some(o) if !o.ours => {
+                self.foreign_cancelled = true;
+                "FAIL"
+            }
+            Some(o) => match o.state {
+                2 => "AREADY_REVOKED",
+                0 | 1 if !refused => {
+                    o.state = 2;
+                    "SUCCESS"
+                }
+                _ => "FAIL",
+            },
+        };
+        let text = reply("CANCELTRADE_RESP", code, Map::new(), Form::Clean);
+        self.deliver(fate, text)
+    }
+}
+
+impl World {
+    fn handle(&mut self, method: &str, target: &str, body: &[u8]) -> Action {
+        let path = target.split('?').next().unwrap_or_default();
+        let rest = path
+            .strip_prefix("/openGateway/openService/")
+            .unwrap_or(path);
+        let mut parts = rest.split('/');
+        let op = parts.next().unwrap_or_default();
+        let started = Instant::now();
+        let (code, action) = match (method, op) {
+            ("POST", "preOrder") => {
+                let Ok(v) = serde_json::from_slice::<Value>(body) else {
+                    return Action::Reply(400, "bad body".into());
+                };
+                let code = v["CHARGE_CODE"].as_str().unwrap_or_default().to_owned();
+                let action = match self.cases.get_mut(&code) {
+                    Some(c) => c.micropay(&v),
+                    None => Action::Reply(404, "no case".into()),
+                };
+                (code, action)
+            }
+            ("GET", "query") | ("GET", "cancelTrade") => {
+                let code = parts.next().unwrap_or_default().to_owned();
+                let action = match self.cases.get_mut(&code) {
+                    Some(c) if op == "query" => c.query(&code),
+                    Some(c) => c.cancel(),
+                    None => Action::Reply(200, nonexistent("QUERY_RESP")),
+                };
+                (code, action)
+            }
+            _ => return Action::Reply(404, "not scripted".into()),
+        };
+        if let Some(c) = self.cases.get_mut(&code) {
+            let at = started.duration_since(c.started).as_millis();
+            let what = match &action {
+                Action::Reply(status, text) => format!("{status} {text}"),
+                Action::Later(pause, text) => format!("after {pause:?}: {text}"),
+                Action::Close => "closed, no reply".into(),
+            };
+            c.trace.push(format!("{at:>5} ms {op}: {what}"));
+        }
+        action
+    }
+}
+
+fn serve(world: Arc<Mutex<World>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let w = world.clone();
+            std::thread::spawn(move || connection(stream, &w));
+        }
+    });
+    format!("http://{addr}/openGateway/openService/")
+}
+
+fn connection(mut s: TcpStream, world: &Mutex<World>) {
+    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut buf: Vec<u8> = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let head_end = loop {
+            if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break p + 4;
+            }
+            match s.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+        let len: usize = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse().ok())?
+            })
+            .unwrap_or(0);
+        while buf.len() < head_end + len {
+            match s.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let body: Vec<u8> = buf[head_end..head_end + len].to_vec();
+        buf.drain(..head_end + len);
+        let mut first = head.lines().next().unwrap_or_default().split(' ');
+        let (method, target) = (
+            first.next().unwrap_or_default(),
+            first.next().unwrap_or_default(),
+        );
+        let action = world
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .handle(method, target, &body);
+        match action {
+            Action::Close => {
+                let _ = s.shutdown(Shutdown::Both);
+                return;
+            }
+            Action::Later(pause, text) => {
+                std::thread::sleep(pause);
+                let out = format!(
+                    "HTTP/1.1 200 X\r\nContent-Length: {}\r\n\r\n{text}",
+                    text.len()
+                );
+                if s.write_all(out.as_bytes()).is_err() {
+                    return;
+                }
+            }
+            Action::Reply(status, text) => {
+                let out = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: {}\r\n\r\n{text}",
+                    text.len()
+                );
+                if s.write_all(out.as_bytes()).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn client(base: &str) -> Client {
+    let mut c = ClientConfig::new(BUSI, KEY, base).expect("config");
+    c.timeout = Duration::from_millis(300);
+    c.micropay_timeout = Duration::from_millis(300);
+    c.retry = RetryPolicy {
+        max_attempts: 2,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(10),
+    };
+    c.default_oper_id = Some("op".into());
+    c.default_dev_id = Some("dev".into());
+    Client::new(c).expect("client")
+}
+
+fn options(p: &Plan) -> WaitOptions {
+    WaitOptions {
+        deadline: Duration::from_millis(p.deadline_ms),
+        poll_interval: Duration::from_millis(10),
+        max_poll_interval: Duration::from_millis(25),
+        cancel_attempts: 3,
+        max_duration: Duration::from_millis(p.deadline_ms + 700),
+        gateway_hold: Duration::from_millis(p.hold_ms),
+    }
+}
+
+fn fate() -> impl Strategy<Value = Fate> {
+    prop_oneof![
+        6 => Just(Fate::Deliver),
+        1 => Just(Fate::LostAfter),
+        1 => Just(Fate::DropBefore),
+        1 => Just(Fate::Busy),
+        1 => Just(Fate::Slow),
+    ]
+}
+
+fn form() -> impl Strategy<Value = Form> {
+    prop_oneof![
+        6 => Just(Form::Clean),
+        1 => Just(Form::NoState),
+        1 => Just(Form::StateObject),
+        1 => Just(Form::LowerCase),
+        1 => Just(Form::Text),
+        1 => Just(Form::Sucess),
+        1 => Just(Form::OtherCode),
+        1 => Just(Form::Contradict),
+        1 => Just(Form::WrongRoot),
+        1 => Just(Form::NoAmount),
+        1 => Just(Form::Masked),
+    ]
+}
+
+fn plan() -> impl Strategy<Value = Plan> {
+    let foreign = proptest::option::weighted(
+        0.25,
+        (
+            prop_oneof![Just(0u64), 1u64..500],
+            prop::sample::select(vec![0u8, 1, 2, 4, 6]),
+            any::<bool>(),
+        )
+            .prop_map(|(extra_fen, state, serial_repeat)| Foreign {
+                extra_fen,
+                state,
+                serial_repeat,
+            }),
+    );
+    let reception = prop_oneof![
+        1 => prop::sample::select(vec!["FAIL", "AMT_ERROR", "ILLEGAL_PARAMETER"]).prop_map(Reception::Refuse),
+        4 => prop::sample::select(vec![0u8, 0, 1, 6]).prop_map(Reception::Create),
+    ];
+    (
+        (
+            1u64..100_000,
+            foreign,
+            reception,
+            fate(),
+            form(),
+            proptest::option::of(0u64..200),
+        ),
+        (
+            0u8..6,
+            prop::sample::select(vec![0u8, 1, 1, 2, 6]),
+            proptest::option::weighted(0.2, prop::sample::select(vec![4u8, 5, 8])),
+        ),
+        (
+            prop::collection::vec(fate(), 1..5),
+            prop::collection::vec(form(), 1..5),
+            prop::collection::vec(fate(), 1..4),
+            prop::bool::weighted(0.2),
+        ),
+        (
+            prop::sample::select(vec![60u64, 150, 300]),
+            prop::sample::select(vec![0u64, 100, 5_000]),
+            proptest::option::weighted(0.15, 0u64..400),
+        ),
+    )
+        .prop_map(
+            |(
+                (amount_fen, foreign, reception, micropay_fate, micropay_form, late_ms),
+                (moves_after, moves_to, then_to),
+                (query_fates, query_forms, cancel_fates, cancel_refused),
+                (deadline_ms, hold_ms, stop_after_ms),
+            )| Plan {
+                amount_fen,
+                foreign,
+                reception,
+                micropay_fate,
+                micropay_form,
+                // A late arrival within what the flow must allow for: the hold, counted from
+                // when the client stopped waiting (here at once: the connection closed). The
+                // gateway carries out nothing later (WaitOptions::gateway_hold).
+                late_ms: late_ms.map(|ms| ms.min(hold_ms)),
+                moves_after,
+                moves_to,
+                then_to,
+                query_fates,
+                query_forms,
+                cancel_fates,
+                cancel_refused,
+                deadline_ms,
+                hold_ms,
+                stop_after_ms,
+            },
+        )
+}
+
+struct Harness {
+    world: Arc<Mutex<World>>,
+    client: Client,
+    seq: Mutex<u64>,
+    tally: Mutex<HashMap<String, u32>>,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let world = Arc::new(Mutex::new(World::default()));
+        let base = serve(world.clone());
+        Harness {
+            client: client(&base),
+            world,
+            seq: Mutex::new(0),
+            tally: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn code(&self, kind: &str) -> String {
+        let mut s = self.seq.lock().unwrap_or_else(|e| e.into_inner());
+        *s += 1;
+        format!("ADV-{kind}-{}-{}", std::process::id(), *s)
+    }
+
+    fn install(&self, code: &str, plan: &Plan, dynamic_id: &str) {
+        let order = plan.foreign.map(|f| Order {
+            ours: false,
+            amount_fen: plan.amount_fen + f.extra_fen,
+            dynamic_id: if f.extra_fen == 0 {
+                "289999999999999999".into()
+            } else {
+                dynamic_id.into()
+            },
+            state: f.state,
+            queries: 0,
+            paid_queries: 0,
+        });
+        self.world
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .cases
+            .insert(
+                code.to_owned(),
+                Case {
+                    plan: plan.clone(),
+                    order,
+                    late: None,
+                    micropays: 0,
+                    trace: Vec::new(),
+                    started: Instant::now(),
+                    queries: 0,
+                    cancels: 0,
+                    foreign_cancelled: false,
+                },
+            );
+    }
+
+    /// Checks `out` against the model's final truth; returns what is wrong.
+    fn judge(
+        &self,
+        code: &str,
+        plan: &Plan,
+        out: &PaymentOutcome,
+        took: Duration,
+        budget: Duration,
+    ) -> Result<(), String> {
+        // Let any exchange still under way (an abandoned micropay) land first.
+        std::thread::sleep(Duration::from_millis(20));
+        let w = self.world.lock().unwrap_or_else(|e| e.into_inner());
+        let case = &w.cases[code];
+        let truth = case.order.as_ref().map(|o| (o.ours, o.state, o.amount_fen));
+        let ours_state = truth.filter(|t| t.0).map(|t| t.1);
+        *self
+            .tally
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(format!("{:?}", out.status))
+            .or_default() += 1;
+        let wrong = |why: &str| {
+            Err(format!(
+                "{why}: outcome {:?} ({}; code {:?}), final order {truth:?} (ours, state, fen), \
+                 micropays {}, queries {}, cancels {}, late pending {}\nexchanges:\n{}",
+                out.status,
+                out.reason,
+                out.code,
+                case.micropays,
+                case.queries,
+                case.cancels,
+                case.late.is_some(),
+                case.trace.join("\n"),
+            ))
+        };
+        if case.foreign_cancelled {
+            return wrong("another payment's order was cancelled");
+        }
+        if took > budget + Duration::from_secs(3) {
+            return wrong(&format!("took {took:?}, budget {budget:?}"));
+        }
+        match out.status {
+            OutcomeStatus::Paid => {
+                if !ours_state.is_some_and(|s| PAID.contains(&s)) {
+                    return wrong("Paid, but this payment's order is not paid");
+                }
+                let shown = out.order.as_ref().and_then(|o| o.amount).map(Amount::fen);
+                if shown != Some(plan.amount_fen) {
+                    return wrong(&format!("Paid with the order shown for {shown:?} fen"));
+                }
+            }
+            OutcomeStatus::Cancelled => {
+                if ours_state != Some(2) {
+                    return wrong("Cancelled, but this payment's order is not cancelled");
+                }
+            }
+            OutcomeStatus::Failed => {
+                if ours_state.is_some_and(|s| s != 2 && s != 6) || case.late.is_some() {
+                    return wrong(
+                        "Failed (no money moved), but this payment's order can hold money",
+                    );
+                }
+            }
+            OutcomeStatus::Conflict => {
+                if truth.is_none_or(|t| t.0) {
+                    return wrong(
+                        "Conflict, but the order under the code is not another payment's",
+                    );
+                }
+            }
+            OutcomeStatus::Pending => {
+                if ours_state != Some(0) && ours_state.is_some() {
+                    return wrong("Pending, but the order is settled");
+                }
+            }
+            OutcomeStatus::Unresolved => {}
+        }
+        Ok(())
+    }
+}
+
+fn cases() -> u32 {
+    std::env::var("ADVERSARIAL_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40)
+}
+
+#[test]
+fn the_till_flow_agrees_with_the_truth_whatever_the_gateway_says() {
+    let h = Harness::new();
+    let config = ProptestConfig {
+        cases: cases(),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(plan in plan())| {
+        let code = h.code("TILL");
+        let dynamic_id = "130730865806264036";
+        h.install(&code, &plan, dynamic_id);
+        let amount = Amount::from_fen(plan.amount_fen).expect("amount");
+        let req = MicropayRequest::new(&code, amount, dynamic_id, "adversarial");
+        let opts = options(&plan);
+        let ctl = FlowControl {
+            cancel: plan.stop_after_ms.map(|_| CancelToken::new()),
+            ..FlowControl::default()
+        };
+        if let (Some(token), Some(ms)) = (ctl.cancel.clone(), plan.stop_after_ms) {
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(ms));
+                token.cancel();
+            });
+        }
+        let started = Instant::now();
+        let out = h.client.micropay_and_wait_with(&req, &opts, &ctl).expect("a valid request");
+        let took = started.elapsed();
+        if let Err(why) = h.judge(&code, &plan, &out, took, opts.max_duration + Duration::from_millis(300)) {
+            prop_assert!(false, "{why}\nplan: {plan:#?}");
+        }
+    });
+    eprintln!(
+        "till outcomes: {:?}",
+        h.tally.lock().unwrap_or_else(|e| e.into_inner())
+    );
+}
+
+#[test]
+fn waiting_for_a_qr_order_agrees_with_the_truth_whatever_the_gateway_says() {
+    let h = Harness::new();
+    let config = ProptestConfig {
+        cases: cases(),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(plan in plan(), with_amount in prop::bool::weighted(0.8))| {
+        let code = h.code("QR");
+        let dynamic_id = "130730865806264036";
+        // The order exists before the wait: this payment's (created awaiting payment), or
+        // another payment's under the same code.
+        let mut plan = plan;
+        if plan.foreign.is_none() {
+            plan.reception = Reception::Create(0);
+        } else if let Some(f) = plan.foreign.as_mut() {
+            // Without the amount, any order under the code counts: not another payment's.
+            if !with_amount || f.extra_fen == 0 {
+                plan.foreign = None;
+                plan.reception = Reception::Create(0);
+            }
+        }
+        h.install(&code, &plan, dynamic_id);
+        if plan.foreign.is_none() {
+            let mut w = h.world.lock().unwrap_or_else(|e| e.into_inner());
+            let case = w.cases.get_mut(&code).expect("case");
+            case.receive(plan.amount_fen, dynamic_id.to_owned());
+        }
+        let amount = Amount::from_fen(plan.amount_fen).expect("amount");
+        let awaited = if with_amount { AwaitedOrder::new(&code).with_amount(amount) } else { AwaitedOrder::new(&code) };
+        let opts = options(&plan);
+        let started = Instant::now();
+        let out = h.client.wait_for_payment(awaited, &opts).expect("a valid request");
+        let took = started.elapsed();
+        if let Err(why) = h.judge(&code, &plan, &out, took, opts.max_duration + Duration::from_millis(300)) {
+            prop_assert!(false, "{why}\nplan: {plan:#?}");
+        }
+    });
+    eprintln!(
+        "wait outcomes: {:?}",
+        h.tally.lock().unwrap_or_else(|e| e.into_inner())
+    );
+}
+
+/// Found by the property above: a micropay reply showing the order under the code for another
+/// customer's payment code (same amount), with every query lost afterwards. The reply's
+/// `DYNAMIC_ID` was not read, so the order was taken as this payment's and cancelled at the
+/// deadline: another customer's payment reversed.
+#[test]
+fn a_reply_showing_another_customers_code_never_leads_to_a_cancel() {
+    let h = Harness::new();
+    let plan = Plan {
+        amount_fen: 1250,
+        foreign: Some(Foreign {
+            extra_fen: 0,
+            state: 0,
+            serial_repeat: false,
+        }),
+        reception: Reception::Refuse("FAIL"),
+        micropay_fate: Fate::Deliver,
+        micropay_form: Form::Clean,
+        late_ms: None,
+        moves_after: 0,
+        moves_to: 0,
+        then_to: None,
+        query_fates: vec![Fate::LostAfter],
+        query_forms: vec![Form::Clean],
+        cancel_fates: vec![Fate::Deliver],
+        cancel_refused: false,
+        deadline_ms: 60,
+        hold_ms: 0,
+        stop_after_ms: None,
+    };
+    let code = h.code("CUSTOMER");
+    let dynamic_id = "130730865806264036";
+    h.install(&code, &plan, dynamic_id);
+    let req = MicropayRequest::new(
+        &code,
+        Amount::from_fen(1250).expect("amount"),
+        dynamic_id,
+        "x",
+    );
+    let opts = options(&plan);
+    let started = Instant::now();
+    let out = h
+        .client
+        .micropay_and_wait(&req, &opts)
+        .expect("a valid request");
+    let verdict = h.judge(&code, &plan, &out, started.elapsed(), opts.max_duration);
+    assert_eq!(verdict, Ok(()));
+    assert_eq!(out.status, OutcomeStatus::Conflict, "{}", out.reason);
+}
