@@ -27,13 +27,15 @@ use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use sosopay::models::MicropayRequest;
 use sosopay::{
-    Amount, AwaitedOrder, CancelToken, Client, ClientConfig, FlowControl, OutcomeStatus,
+    Amount, AwaitedOrder, CancelToken, Channel, Client, ClientConfig, FlowControl, OutcomeStatus,
     PaymentOutcome, RetryPolicy, WaitOptions,
 };
 
 const BUSI: &str = "0010000001";
 const KEY: &str = "98SDKFUO432HNODS098EEE07U9DUOIUE";
 const PAID: [u8; 5] = [1, 4, 5, 8, 9];
+/// The `MERCHANTPARA` of this payment, when the plan gives one.
+const PARA: &str = "this-order";
 
 /// How an exchange goes at the HTTP level.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -88,16 +90,40 @@ enum Reception {
 /// An order under the code before the flow starts: another payment's.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Foreign {
-    /// Another amount (fen added), or 0: the same amount, another customer.
-    extra_fen: u64,
+    /// How it differs from this payment.
+    differs: Differs,
     state: u8,
     /// The micropay is answered with `SERIAL_REPEAT` (else: `SUCCESS` showing that order).
     serial_repeat: bool,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Differs {
+    /// Another amount (this many fen more).
+    Amount(u64),
+    /// The same amount, another customer's payment code.
+    Customer,
+    /// The same amount and customer, another channel (the request fixes WeChat).
+    Channel,
+    /// The same amount and customer, another `MERCHANTPARA` (the request gives one).
+    Para,
+}
+
+/// What this payment's micropay asks for, as the gateway records it.
+#[derive(Debug, Clone)]
+struct Sale {
+    amount_fen: u64,
+    dynamic_id: String,
+    para: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 struct Plan {
     amount_fen: u64,
+    /// The request fixes the channel (WeChat) instead of auto-detection.
+    fixed_channel: bool,
+    /// The request gives `MERCHANTPARA`.
+    with_para: bool,
     foreign: Option<Foreign>,
     reception: Reception,
     /// The micropay exchange; with `DropBefore`, `late_ms` makes the dropped micropay reach
@@ -127,6 +153,9 @@ struct Order {
     ours: bool,
     amount_fen: u64,
     dynamic_id: String,
+    /// `CHANNEL_TYPE`.
+    channel: u8,
+    para: Option<String>,
     state: u8,
     queries: u32,
     paid_queries: u32,
@@ -141,8 +170,8 @@ struct World {
 struct Case {
     plan: Plan,
     order: Option<Order>,
-    /// A micropay that reaches the gateway late: (when, amount, customer code).
-    late: Option<(Instant, u64, String)>,
+    /// A micropay that reaches the gateway late, and when.
+    late: Option<(Instant, Sale)>,
     micropays: u32,
     /// Every exchange, for the failure message.
     trace: Vec<String>,
@@ -165,6 +194,10 @@ fn order_fields(code: &str, o: &Order) -> Map<String, Value> {
     m.insert("AMT".into(), json!(o.amount_fen));
     m.insert("STATE".into(), json!(o.state));
     m.insert("DYNAMIC_ID".into(), json!(o.dynamic_id));
+    m.insert("CHANNEL_TYPE".into(), json!(o.channel));
+    if let Some(p) = &o.para {
+        m.insert("MERCHANTPARA".into(), json!(p));
+    }
     m.insert("BUSI_ID".into(), json!(BUSI));
     m.insert("CHARGE_DOWN_CODE".into(), json!(format!("D{code}")));
     m
@@ -247,16 +280,16 @@ fn nonexistent(root: &str) -> String {
 impl Case {
     /// A late micropay that has reached the gateway by now.
     fn arrive(&mut self, now: Instant) {
-        if let Some((at, amount, dynamic_id)) = self.late.clone() {
+        if let Some((at, sale)) = self.late.clone() {
             if now >= at {
                 self.late = None;
-                self.receive(amount, dynamic_id);
+                self.receive(sale);
             }
         }
     }
 
     /// The gateway carries out a micropay; what it answers (`None`: answers from the order).
-    fn receive(&mut self, amount_fen: u64, dynamic_id: String) -> Option<&'static str> {
+    fn receive(&mut self, sale: Sale) -> Option<&'static str> {
         self.micropays += 1;
         if self.order.is_some() {
             return Some("SERIAL_REPEAT");
@@ -266,8 +299,10 @@ impl Case {
             Reception::Create(state) => {
                 self.order = Some(Order {
                     ours: true,
-                    amount_fen,
-                    dynamic_id,
+                    amount_fen: sale.amount_fen,
+                    dynamic_id: sale.dynamic_id,
+                    channel: 2,
+                    para: sale.para,
                     state,
                     queries: 0,
                     paid_queries: 0,
@@ -282,7 +317,11 @@ impl Case {
         let amount = Amount::parse_yuan(body["AMT"].as_str().unwrap_or_default())
             .map(Amount::fen)
             .unwrap_or(0);
-        let dynamic_id = body["DYNAMIC_ID"].as_str().unwrap_or_default().to_owned();
+        let sale = Sale {
+            amount_fen: amount,
+            dynamic_id: body["DYNAMIC_ID"].as_str().unwrap_or_default().to_owned(),
+            para: body["MERCHANTPARA"].as_str().map(str::to_owned),
+        };
         let first = self.micropays == 0 && self.late.is_none();
         let fate = if first {
             self.plan.micropay_fate
@@ -293,11 +332,7 @@ impl Case {
             Fate::Busy => return Action::Reply(503, "busy".into()),
             Fate::DropBefore => {
                 if let (true, Some(ms)) = (first, self.plan.late_ms) {
-                    self.late = Some((
-                        Instant::now() + Duration::from_millis(ms),
-                        amount,
-                        dynamic_id,
-                    ));
+                    self.late = Some((Instant::now() + Duration::from_millis(ms), sale));
                 }
                 return Action::Close;
             }
@@ -320,7 +355,7 @@ impl Case {
                 return self.deliver(fate, text);
             }
         }
-        let text = match self.receive(amount, dynamic_id) {
+        let text = match self.receive(sale) {
             Some(refusal) => reply("ORDER_RESP", refusal, Map::new(), Form::Clean),
             None => match self.order.as_ref() {
                 Some(o) => reply(
@@ -585,12 +620,17 @@ fn plan() -> impl Strategy<Value = Plan> {
     let foreign = proptest::option::weighted(
         0.25,
         (
-            prop_oneof![Just(0u64), 1u64..500],
+            prop_oneof![
+                (1u64..500).prop_map(Differs::Amount),
+                Just(Differs::Customer),
+                Just(Differs::Channel),
+                Just(Differs::Para),
+            ],
             prop::sample::select(vec![0u8, 1, 2, 4, 6]),
             any::<bool>(),
         )
-            .prop_map(|(extra_fen, state, serial_repeat)| Foreign {
-                extra_fen,
+            .prop_map(|(differs, state, serial_repeat)| Foreign {
+                differs,
                 state,
                 serial_repeat,
             }),
@@ -623,6 +663,7 @@ fn plan() -> impl Strategy<Value = Plan> {
             prop::sample::select(vec![60u64, 150, 300]),
             prop::sample::select(vec![0u64, 100, 5_000]),
             proptest::option::weighted(0.15, 0u64..400),
+            any::<(bool, bool)>(),
         ),
     )
         .prop_map(
@@ -630,10 +671,21 @@ fn plan() -> impl Strategy<Value = Plan> {
                 (amount_fen, foreign, reception, micropay_fate, micropay_form, late_ms),
                 (moves_after, moves_to, then_to),
                 (query_fates, query_forms, cancel_fates, cancel_refused),
-                (deadline_ms, hold_ms, stop_after_ms),
+                (deadline_ms, hold_ms, stop_after_ms, (fixed_channel, with_para)),
             )| Plan {
                 amount_fen,
-                foreign,
+                fixed_channel,
+                with_para,
+                // Another channel or MERCHANTPARA tells another payment only when the
+                // request fixes them; else that order is another amount's.
+                foreign: foreign.map(|mut f| {
+                    if (f.differs == Differs::Channel && !fixed_channel)
+                        || (f.differs == Differs::Para && !with_para)
+                    {
+                        f.differs = Differs::Amount(1);
+                    }
+                    f
+                }),
                 reception,
                 micropay_fate,
                 micropay_form,
@@ -683,11 +735,21 @@ impl Harness {
     fn install(&self, code: &str, plan: &Plan, dynamic_id: &str) {
         let order = plan.foreign.map(|f| Order {
             ours: false,
-            amount_fen: plan.amount_fen + f.extra_fen,
-            dynamic_id: if f.extra_fen == 0 {
+            amount_fen: plan.amount_fen
+                + match f.differs {
+                    Differs::Amount(extra) => extra,
+                    _ => 0,
+                },
+            dynamic_id: if f.differs == Differs::Customer {
                 "289999999999999999".into()
             } else {
                 dynamic_id.into()
+            },
+            channel: if f.differs == Differs::Channel { 1 } else { 2 },
+            para: match (f.differs, plan.with_para) {
+                (Differs::Para, _) => Some("their-order".into()),
+                (_, true) => Some(PARA.into()),
+                _ => None,
             },
             state: f.state,
             queries: 0,
@@ -832,7 +894,13 @@ fn the_till_flow_agrees_with_the_truth_whatever_the_gateway_says() {
         let dynamic_id = "130730865806264036";
         h.install(&code, &plan, dynamic_id);
         let amount = Amount::from_fen(plan.amount_fen).expect("amount");
-        let req = MicropayRequest::new(&code, amount, dynamic_id, "adversarial");
+        let mut req = MicropayRequest::new(&code, amount, dynamic_id, "adversarial");
+        if plan.fixed_channel {
+            req.channel = Channel::Wechat;
+        }
+        if plan.with_para {
+            req.merchant_para = Some(PARA.into());
+        }
         let opts = options(&plan);
         let ctl = FlowControl {
             cancel: plan.stop_after_ms.map(|_| CancelToken::new()),
@@ -888,7 +956,7 @@ fn waiting_for_a_qr_order_agrees_with_the_truth_whatever_the_gateway_says() {
             plan.reception = Reception::Create(0);
         } else if let Some(f) = plan.foreign.as_mut() {
             // Without the amount, any order under the code counts: not another payment's.
-            if !with_amount || f.extra_fen == 0 {
+            if !with_amount || !matches!(f.differs, Differs::Amount(_)) {
                 plan.foreign = None;
                 plan.reception = Reception::Create(0);
             }
@@ -897,7 +965,11 @@ fn waiting_for_a_qr_order_agrees_with_the_truth_whatever_the_gateway_says() {
         if plan.foreign.is_none() {
             let mut w = h.world.lock().unwrap_or_else(|e| e.into_inner());
             let case = w.cases.get_mut(&code).expect("case");
-            case.receive(plan.amount_fen, dynamic_id.to_owned());
+            case.receive(Sale {
+                amount_fen: plan.amount_fen,
+                dynamic_id: dynamic_id.to_owned(),
+                para: None,
+            });
         }
         let amount = Amount::from_fen(plan.amount_fen).expect("amount");
         let awaited = if with_amount { AwaitedOrder::new(&code).with_amount(amount) } else { AwaitedOrder::new(&code) };
@@ -924,8 +996,10 @@ fn a_reply_showing_another_customers_code_never_leads_to_a_cancel() {
     let h = Harness::new();
     let plan = Plan {
         amount_fen: 1250,
+        fixed_channel: false,
+        with_para: false,
         foreign: Some(Foreign {
-            extra_fen: 0,
+            differs: Differs::Customer,
             state: 0,
             serial_repeat: false,
         }),
