@@ -641,7 +641,7 @@ fn an_order_reply_for_another_amount_is_not_this_order() {
     req.dev_id = "d".into();
     let e = client.create_qr_order(&req).expect_err("another amount");
     assert!(
-        matches!(&e, Error::Decode { reason, .. } if reason.contains("not 10.00 yuan")),
+        matches!(&e, Error::Decode { reason, .. } if reason.contains("of 1.00 yuan (this one is 10.00 yuan)")),
         "{e:?}"
     );
     assert!(e.outcome_unknown(), "{e:?}");

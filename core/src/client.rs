@@ -25,7 +25,6 @@ use crate::models::{
     MicropayRequest, OrderReply, OrderRequest, QueryReply, QueryRequest, RefundReply,
     RefundRequest, Reply,
 };
-use crate::money::Amount;
 use crate::per_process::PerProcess;
 use crate::tls::CaCertificates;
 
@@ -591,21 +590,22 @@ pub(crate) struct Call {
     /// reply about another order, refund or top-up (meant for another request) is a `Decode`
     /// error, never facts about this one.
     expect: Vec<(&'static str, String)>,
-    /// The amount a successful reply's order must show, when it shows one (an order created
-    /// by this call: a micropay, a QR or JSAPI order).
-    expect_amount: Option<Amount>,
+    /// What a successful reply's order must match where it shows it (an order created by
+    /// this call: a plain micropay, a QR or JSAPI order): the amount, the customer's code, the
+    /// channel and `MERCHANTPARA` the request fixed, by the flows' own rule.
+    expect_payment: Option<Box<crate::flows::Expected>>,
 }
 
 impl Call {
     /// The reply must be about the order this call creates (a micropay, a QR or JSAPI order):
-    /// its own `CHARGE_CODE` and, when given, `amount`.
-    fn about_its_order(mut self, amount: Option<Amount>) -> Self {
+    /// its own `CHARGE_CODE` and, when given, this payment's facts.
+    fn about_its_order(mut self, payment: Option<crate::flows::Expected>) -> Self {
         self.expect = self
             .charge_code
             .iter()
             .map(|c| ("CHARGE_CODE", c.clone()))
             .collect();
-        self.expect_amount = amount;
+        self.expect_payment = payment.map(Box::new);
         self
     }
 }
@@ -736,7 +736,7 @@ impl Client {
             limit: None,
             any_code: false,
             expect: Vec::new(),
-            expect_amount: None,
+            expect_payment: None,
         })
     }
 
@@ -772,7 +772,7 @@ impl Client {
             limit: None,
             any_code: false,
             expect: Vec::new(),
-            expect_amount: None,
+            expect_payment: None,
         }
     }
 
@@ -807,11 +807,12 @@ impl Client {
         req.validate()?;
         self.check_notify_url(req.notify_url.as_deref())?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
-        // The flows judge the reply's amount themselves (another amount: `Conflict`, confirmed
-        // by a query); a plain micropay refuses it.
+        // The flows judge the reply's order themselves (another payment's: `Conflict`,
+        // confirmed by a query); a plain micropay refuses it.
+        let expected = (!any_code).then(|| crate::flows::Expected::of(&req));
         let mut call = self
             .open_service_post("preOrder", Some(req.charge_code), body, timeout)?
-            .about_its_order((!any_code).then_some(req.amount));
+            .about_its_order(expected);
         call.limit = limit;
         call.any_code = any_code;
         Ok(call)
@@ -849,6 +850,7 @@ impl Client {
         req.validate()?;
         self.check_notify_url(req.notify_url.as_deref())?;
         let body = req.to_wire(self.busi()).to_json_value().to_string();
+        let expected = crate::flows::Expected::of_order(&req);
         Ok(self
             .open_service_post(
                 "order",
@@ -856,7 +858,7 @@ impl Client {
                 body,
                 self.inner.config.timeout,
             )?
-            .about_its_order(Some(req.amount)))
+            .about_its_order(Some(expected)))
     }
 
     /// A refund (partial or full). Reuse `out_refund_no` to retry a refund safely.
@@ -1280,7 +1282,8 @@ trait ReplyInfo {
     fn code(&self, _field: &str) -> Option<&str> {
         None
     }
-    fn amount(&self) -> Option<Amount> {
+    /// The order a reply to a call creating one shows.
+    fn order(&self) -> Option<crate::models::OrderDetails> {
         None
     }
 }
@@ -1295,8 +1298,8 @@ impl<T: Reply> ReplyInfo for T {
     fn code(&self, field: &str) -> Option<&str> {
         self.order_code(field)
     }
-    fn amount(&self) -> Option<Amount> {
-        self.order_amount()
+    fn order(&self) -> Option<crate::models::OrderDetails> {
+        self.order_details()
     }
 }
 
@@ -1318,14 +1321,13 @@ fn about_this_order<R: ReplyInfo>(call: &Call, read: (ResultCode, R)) -> Result<
             )));
         }
     }
-    // A successful reply showing the order for another amount: another payment's order (its
-    // charge code used before), or an answer meant for another request. Never this order.
-    if let (true, Some(want), Some(got)) =
-        (read.0.is_success(), call.expect_amount, read.1.amount())
-    {
-        if got != want {
+    // A successful reply showing the order for another amount, customer, channel or
+    // MERCHANTPARA: another payment's order (its charge code used before), or an answer meant
+    // for another request. Never this order.
+    if let (true, Some(expected)) = (read.0.is_success(), &call.expect_payment) {
+        if let Some(why) = read.1.order().and_then(|o| expected.mismatch(&o)) {
             return Err(Error::decode(format!(
-                "the reply shows the order for {got} yuan, not {want} yuan (another payment's order, or an answer meant for another request)"
+                "the reply shows another payment's order: {why} (or it is an answer meant for another request)"
             )));
         }
     }
@@ -1462,6 +1464,7 @@ mod tests {
     }
 
     use super::*;
+    use crate::Amount;
 
     /// A notification URL no gateway could deliver to is refused before anything is sent: with
     /// a fragment (the signature appended after it never reaches the server), without a host,
@@ -1565,7 +1568,7 @@ mod tests {
             limit: None,
             any_code: false,
             expect: expect.into_iter().map(|(f, v)| (f, v.to_owned())).collect(),
-            expect_amount: None,
+            expect_payment: None,
         };
         let text = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"A-1","CHARGE_DOWN_CODE":"D-9","STATE":"1","AMT":"100"}}"#;
         let read = || QueryReply::read(text).expect("reply");
@@ -1614,17 +1617,69 @@ mod tests {
             OrderReply::read(&t).expect("reply")
         };
         let expecting = |fen: u64| Call {
-            expect_amount: Some(Amount::from_fen(fen).expect("amount")),
+            expect_payment: Some(Box::new(crate::flows::Expected::of(
+                &crate::models::MicropayRequest::new(
+                    "A-1",
+                    Amount::from_fen(fen).expect("amount"),
+                    "130730865806264036",
+                    "x",
+                ),
+            ))),
             ..call(Some(("CHARGE_CODE", "A-1")))
         };
         assert!(about_this_order(&expecting(100), order("SUCCESS")).is_ok());
         match about_this_order(&expecting(1000), order("SUCCESS")) {
             Err(Error::Decode { reason, .. }) => {
-                assert!(reason.contains("1.00 yuan, not 10.00 yuan"), "{reason}")
+                assert!(
+                    reason.contains("another payment of 1.00 yuan (this one is 10.00 yuan)"),
+                    "{reason}"
+                )
             }
             other => panic!("{:?}", other.map(|r| r.0)),
         }
         assert!(about_this_order(&expecting(1000), order("SERIAL_REPEAT")).is_ok());
+        // The same amount, another customer's code (a masked code that fits is not another's);
+        // a QR order for another MERCHANTPARA: another payment's order too (its channel is not
+        // compared).
+        let shown = |extra: &str| {
+            let t = format!(
+                r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"x"}},"CHARGE_CODE":"A-1","AMT":100{extra}}}}}"#
+            );
+            OrderReply::read(&t).expect("reply")
+        };
+        for (extra, refused) in [
+            (r#","DYNAMIC_ID":"130730865806264036""#, false),
+            (r#","DYNAMIC_ID":"1307**********4036""#, false),
+            (r#","DYNAMIC_ID":"289999999999999999""#, true),
+        ] {
+            let got = about_this_order(&expecting(100), shown(extra));
+            match (refused, got) {
+                (false, Ok(_)) => {}
+                (true, Err(Error::Decode { reason, .. })) => {
+                    assert!(reason.contains("another customer's code"), "{reason}")
+                }
+                (_, other) => panic!("{extra}: {:?}", other.map(|r| r.0)),
+            }
+        }
+        let mut qr = crate::models::OrderRequest::new(
+            "A-1",
+            Amount::from_fen(100).expect("amount"),
+            crate::Channel::Wechat,
+            "x",
+        );
+        qr.merchant_para = Some("mine".into());
+        let ordering = Call {
+            expect_payment: Some(Box::new(crate::flows::Expected::of_order(&qr))),
+            ..call(Some(("CHARGE_CODE", "A-1")))
+        };
+        for (extra, refused) in [
+            (r#","CHANNEL_TYPE":"2","MERCHANTPARA":"mine""#, false),
+            (r#","CHANNEL_TYPE":"1""#, false),
+            (r#","MERCHANTPARA":"theirs""#, true),
+        ] {
+            let got = about_this_order(&ordering, shown(extra));
+            assert_eq!(got.is_err(), refused, "{extra}");
+        }
     }
 
     fn options() -> ClientOptions {

@@ -469,7 +469,7 @@ impl Poller {
 }
 
 /// The order a micropay reply describes (its state as given: a missing state stays missing).
-fn details_from_reply(r: &OrderReply) -> OrderDetails {
+pub(crate) fn details_from_reply(r: &OrderReply) -> OrderDetails {
     OrderDetails {
         busi_id: None,
         charge_code: r.charge_code.clone(),
@@ -492,8 +492,10 @@ fn details_from_reply(r: &OrderReply) -> OrderDetails {
     }
 }
 
-/// What the request fixed, to recognise this payment's order.
-struct Expected {
+/// What the request fixed, to recognise this payment's order. The flows judge every answer by
+/// it; the plain micropay and QR / JSAPI order calls refuse a successful reply showing another
+/// payment's order by it.
+pub(crate) struct Expected {
     charge_code: String,
     amount: Option<Amount>,
     dynamic_id: Option<String>,
@@ -502,12 +504,25 @@ struct Expected {
 }
 
 impl Expected {
-    fn of(req: &MicropayRequest) -> Self {
+    pub(crate) fn of(req: &MicropayRequest) -> Self {
         Expected {
             charge_code: req.charge_code.clone(),
             amount: Some(req.amount),
             dynamic_id: Some(req.dynamic_id.trim().to_owned()),
             channel: (req.channel != Channel::Auto).then(|| req.channel.clone()),
+            merchant_para: req.merchant_para.clone(),
+        }
+    }
+
+    /// What a QR or JSAPI order request fixes that its reply echoes: the amount and
+    /// `MERCHANTPARA`. (Not the channel: how the gateway reports a QR order's channel is not
+    /// documented, and refusing a good reply would leave the shop without its QR code.)
+    pub(crate) fn of_order(req: &crate::models::OrderRequest) -> Self {
+        Expected {
+            charge_code: req.charge_code.clone(),
+            amount: Some(req.amount),
+            dynamic_id: None,
+            channel: None,
             merchant_para: req.merchant_para.clone(),
         }
     }
@@ -521,7 +536,7 @@ impl Expected {
     }
 
     /// Why `o`, an order under this charge code, is not this payment's order, if it is not.
-    fn mismatch(&self, o: &OrderDetails) -> Option<String> {
+    pub(crate) fn mismatch(&self, o: &OrderDetails) -> Option<String> {
         let code = &self.charge_code;
         if let (Some(want), Some(got)) = (self.amount, o.amount) {
             if want != got {

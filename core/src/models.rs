@@ -1159,6 +1159,12 @@ pub trait Reply: Sized {
         None
     }
 
+    /// The order a reply to an order-creating call shows (a micropay, QR or JSAPI order
+    /// reply), as an [`OrderDetails`]: what the client compares with the request.
+    fn order_details(&self) -> Option<OrderDetails> {
+        None
+    }
+
     /// Decodes JSON or XML text.
     fn decode(text: &str) -> Result<Self> {
         let Document { raw, root, .. } = Document::parse(text)?;
@@ -1268,6 +1274,9 @@ impl Reply for OrderReply {
             "CHARGE_DOWN_CODE" => self.charge_down_code.as_deref(),
             _ => None,
         }
+    }
+    fn order_details(&self) -> Option<OrderDetails> {
+        Some(crate::flows::details_from_reply(self))
     }
 }
 

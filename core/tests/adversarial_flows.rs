@@ -15,7 +15,7 @@
 //! * the flow ends within its `max_duration` (plus scheduling slack).
 //!
 //! `Unresolved` is always allowed (nothing proven); how often it happens is printed.
-//! `ADVERSARIAL_CASES` sets the number of cases (default 40; `scripts/adversarial` runs more).
+//! `ADVERSARIAL_CASES` sets the number of cases per flow (default 40; docs/RELIABILITY.md).
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
