@@ -198,7 +198,8 @@ def test_records_become_dataclasses_once_across_threads() -> None:
         "ts = [threading.Thread(target=go) for _ in range(16)]\n"
         "[t.start() for t in ts]\n"
         "[t.join() for t in ts]\n"
-        "print(errors, set(seen))\n"
+        "print(errors, set(seen) == {(True, len(dataclasses.fields(sosopay.OrderReply)))})\n"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    assert out.stdout.strip() == "[] {(True, 15)}"
+    # Every thread saw the same complete dataclass (however many fields the core gives it).
+    assert out.stdout.strip() == "[] True"
