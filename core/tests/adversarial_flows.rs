@@ -98,6 +98,16 @@ struct Foreign {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
+enum CancelEffect {
+    /// The order is cancelled (a payment reversed): `SUCCESS`.
+    Works,
+    /// Refused with `FAIL`; nothing changes.
+    Refused,
+    /// Answered `SUCCESS`, but the order stays as it was (a cancel that did not take).
+    Ignored,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Differs {
     /// Another amount (this many fen more).
     Amount(u64),
@@ -139,8 +149,8 @@ struct Plan {
     query_fates: Vec<Fate>,
     query_forms: Vec<Form>,
     cancel_fates: Vec<Fate>,
-    /// A cancel is refused (`FAIL`) instead of carried out.
-    cancel_refused: bool,
+    /// What a cancel of this payment's open or paid order does.
+    cancel_effect: CancelEffect,
     deadline_ms: u64,
     hold_ms: u64,
     /// The till flow's cancel token is cancelled this long after the start (the cashier's
@@ -179,6 +189,9 @@ struct Case {
     queries: usize,
     cancels: usize,
     foreign_cancelled: bool,
+    /// A cancel was answered `SUCCESS` without taking effect, and no query has shown the
+    /// order's state since (the flow cannot have seen the lie then).
+    unseen_ignored_cancel: bool,
 }
 
 enum Action {
@@ -406,6 +419,17 @@ impl Case {
             }
         }
         let text = reply("QUERY_RESP", "SUCCESS", order_fields(code, o), form);
+        let shows_state = !matches!(
+            form,
+            Form::NoState
+                | Form::StateObject
+                | Form::OtherCode
+                | Form::Contradict
+                | Form::WrongRoot
+        );
+        if fate == Fate::Deliver && shows_state {
+            self.unseen_ignored_cancel = false;
+        }
         self.deliver(fate, text)
     }
 
@@ -419,7 +443,7 @@ impl Case {
             _ => {}
         }
         self.arrive(Instant::now());
-        let refused = self.plan.cancel_refused;
+        let effect = self.plan.cancel_effect;
         let code = match self.order.as_mut() {
             None => "CHARGE_NONEXISTENT",
             Some(o) if !o.ours => {
@@ -428,10 +452,17 @@ impl Case {
             }
             Some(o) => match o.state {
                 2 => "AREADY_REVOKED",
-                0 | 1 if !refused => {
-                    o.state = 2;
-                    "SUCCESS"
-                }
+                0 | 1 => match effect {
+                    CancelEffect::Works => {
+                        o.state = 2;
+                        "SUCCESS"
+                    }
+                    CancelEffect::Ignored => {
+                        self.unseen_ignored_cancel = fate == Fate::Deliver;
+                        "SUCCESS"
+                    }
+                    CancelEffect::Refused => "FAIL",
+                },
                 _ => "FAIL",
             },
         };
@@ -650,14 +681,18 @@ fn plan() -> impl Strategy<Value = Plan> {
         ),
         (
             0u8..6,
-            prop::sample::select(vec![0u8, 1, 1, 2, 6]),
-            proptest::option::weighted(0.2, prop::sample::select(vec![4u8, 5, 8])),
+            prop::sample::select(vec![0u8, 1, 1, 2, 3, 6]),
+            proptest::option::weighted(0.2, prop::sample::select(vec![4u8, 5, 8, 9])),
         ),
         (
             prop::collection::vec(fate(), 1..5),
             prop::collection::vec(form(), 1..5),
             prop::collection::vec(fate(), 1..4),
-            prop::bool::weighted(0.2),
+            prop_oneof![
+                8 => Just(CancelEffect::Works),
+                1 => Just(CancelEffect::Refused),
+                1 => Just(CancelEffect::Ignored),
+            ],
         ),
         (
             prop::sample::select(vec![60u64, 150, 300]),
@@ -670,7 +705,7 @@ fn plan() -> impl Strategy<Value = Plan> {
             |(
                 (amount_fen, foreign, reception, micropay_fate, micropay_form, late_ms),
                 (moves_after, moves_to, then_to),
-                (query_fates, query_forms, cancel_fates, cancel_refused),
+                (query_fates, query_forms, cancel_fates, cancel_effect),
                 (deadline_ms, hold_ms, stop_after_ms, (fixed_channel, with_para)),
             )| Plan {
                 amount_fen,
@@ -699,7 +734,7 @@ fn plan() -> impl Strategy<Value = Plan> {
                 query_fates,
                 query_forms,
                 cancel_fates,
-                cancel_refused,
+                cancel_effect,
                 deadline_ms,
                 hold_ms,
                 stop_after_ms,
@@ -771,6 +806,7 @@ impl Harness {
                     queries: 0,
                     cancels: 0,
                     foreign_cancelled: false,
+                    unseen_ignored_cancel: false,
                 },
             );
     }
@@ -845,7 +881,9 @@ impl Harness {
                 }
             }
             OutcomeStatus::Cancelled => {
-                if ours_state != Some(2) {
+                // A gateway that confirms a cancel it did not carry out, with no answer since
+                // to show it, cannot be caught: the confirmation is all there is to go on.
+                if ours_state != Some(2) && !case.unseen_ignored_cancel {
                     return wrong("Cancelled, but this payment's order is not cancelled");
                 }
             }
@@ -1013,7 +1051,7 @@ fn a_reply_showing_another_customers_code_never_leads_to_a_cancel() {
         query_fates: vec![Fate::LostAfter],
         query_forms: vec![Form::Clean],
         cancel_fates: vec![Fate::Deliver],
-        cancel_refused: false,
+        cancel_effect: CancelEffect::Works,
         deadline_ms: 60,
         hold_ms: 0,
         stop_after_ms: None,
@@ -1043,4 +1081,63 @@ fn a_reply_showing_another_customers_code_never_leads_to_a_cancel() {
     );
     assert_eq!(verdict, Ok(()));
     assert_eq!(out.status, OutcomeStatus::Conflict, "{}", out.reason);
+}
+
+/// Found by the property above: at the deadline the gateway confirms the cancel (`SUCCESS`), but
+/// the query after it still shows the order awaiting payment (a cancel that did not take). The
+/// flow reported `Cancelled` at once, while the customer could still pay the order. Now it queries
+/// on and, the order never showing cancelled, ends `Unresolved`.
+#[test]
+fn a_confirmed_cancel_of_an_order_still_awaiting_payment_is_not_cancelled() {
+    let h = Harness::new();
+    let plan = Plan {
+        amount_fen: 1250,
+        fixed_channel: false,
+        with_para: false,
+        foreign: None,
+        reception: Reception::Create(0),
+        micropay_fate: Fate::Deliver,
+        micropay_form: Form::Clean,
+        late_ms: None,
+        moves_after: 0,
+        moves_to: 0,
+        then_to: None,
+        query_fates: vec![Fate::Deliver],
+        query_forms: vec![Form::Clean],
+        cancel_fates: vec![Fate::Deliver],
+        cancel_effect: CancelEffect::Ignored,
+        deadline_ms: 60,
+        hold_ms: 0,
+        stop_after_ms: None,
+    };
+    let code = h.code("IGNORED-CANCEL");
+    let dynamic_id = "130730865806264036";
+    h.install(&code, &plan, dynamic_id);
+    let req = MicropayRequest::new(
+        &code,
+        Amount::from_fen(1250).expect("amount"),
+        dynamic_id,
+        "x",
+    );
+    let opts = options(&plan);
+    let started = Instant::now();
+    let out = h
+        .client
+        .micropay_and_wait(&req, &opts)
+        .expect("a valid request");
+    let verdict = h.judge(
+        &code,
+        &plan,
+        &out,
+        true,
+        started.elapsed(),
+        opts.max_duration,
+    );
+    assert_eq!(verdict, Ok(()));
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{}", out.reason);
+    assert!(
+        out.reason.contains("confirmed the cancel"),
+        "{}",
+        out.reason
+    );
 }
