@@ -613,9 +613,9 @@ struct Flow<'a> {
     absence_proves_after: Option<Instant>,
     /// The gateway code of the micropay reply, when it was not success.
     reply_code: Option<ResultCode>,
-    /// The last look showed the order under this charge code in an explicit state that is not
-    /// final (awaiting payment, cancel applied, ...).
-    shown_open: bool,
+    /// The last look showed the order under this charge code in an explicit state other than
+    /// cancelled (awaiting payment, paid, ...), proven this payment's or not.
+    shown_uncancelled: bool,
     last_error: Option<Error>,
 }
 
@@ -640,7 +640,7 @@ impl Flow<'_> {
             disowned: None,
             absence_proves_after: None,
             reply_code: None,
-            shown_open: false,
+            shown_uncancelled: false,
             last_error: None,
         }
     }
@@ -705,7 +705,7 @@ impl Flow<'_> {
             self.owned = true;
         }
         let status = order.state.as_ref().and_then(status_of_state);
-        self.shown_open = order.state.is_some() && status.is_none();
+        self.shown_uncancelled = order.state.is_some() && status != Some(OutcomeStatus::Cancelled);
         self.last = Some(order);
         match status {
             Some(s) if proven => Seen::Final(s),
@@ -722,7 +722,7 @@ impl Flow<'_> {
             });
         }
         self.queries += 1;
-        self.shown_open = false;
+        self.shown_uncancelled = false;
         let req = QueryRequest::by_charge_code(self.expected.charge_code.clone());
         let result = self.client.query_within(&req, Some(self.ends));
         let state = result.as_ref().ok().and_then(|q| q.order.state.clone());
@@ -902,16 +902,17 @@ impl Flow<'_> {
                 if let Some(done) = self.settled(&seen, note) {
                     return done;
                 }
-                if confirmed && matches!(seen, Seen::Open) && self.shown_open {
-                    // Confirmed, yet the order still shows awaiting payment (or another open
-                    // state): a cancel that did not take leaves it payable, so `Cancelled` is
-                    // not proven. Query on until it shows cancelled; a payment shown meanwhile
-                    // is disputed as above.
+                if confirmed && matches!(seen, Seen::Open) && self.shown_uncancelled {
+                    // Confirmed, yet the order still shows awaiting payment (or another state
+                    // but cancelled, in an answer that proves nothing by itself, e.g. paid
+                    // without its amount): a cancel that did not take leaves it payable, so
+                    // `Cancelled` is not proven. Query on until it shows cancelled; a payment
+                    // shown meanwhile is disputed as above.
                     return self.after_contradiction(
                         &mut poller,
                         OutcomeStatus::Paid,
                         " (after the gateway confirmed the cancel)",
-                        "the gateway confirmed the cancel, but its queries still show the order open, not cancelled",
+                        "the gateway confirmed the cancel, but its queries do not show the order cancelled",
                     );
                 }
                 if confirmed {

@@ -76,6 +76,10 @@ enum Form {
     NoAmount,
     /// `DYNAMIC_ID` masked (`1307**********4036`).
     Masked,
+    /// `RESULT` alone: no order fields at all.
+    Bare,
+    /// Not JSON at all (a truncated document).
+    Garbled,
 }
 
 /// What the gateway does with this payment's micropay when no order holds the code.
@@ -245,6 +249,7 @@ fn reply(root: &str, code: &str, mut fields: Map<String, Value>, form: Form) -> 
         Form::NoAmount => {
             fields.remove("AMT");
         }
+        Form::Bare => fields.clear(),
         Form::Masked => {
             if let Some(Value::String(d)) = fields.get_mut("DYNAMIC_ID") {
                 if d.len() > 8 {
@@ -283,7 +288,11 @@ fn reply(root: &str, code: &str, mut fields: Map<String, Value>, form: Form) -> 
             body.insert_str(1, &format!("\"state\":\"{other}\","));
         }
     }
-    format!("{{\"{root}\":{body}}}")
+    let text = format!("{{\"{root}\":{body}}}");
+    if form == Form::Garbled {
+        return text[..text.len() / 2].to_owned();
+    }
+    text
 }
 
 fn nonexistent(root: &str) -> String {
@@ -426,6 +435,8 @@ impl Case {
                 | Form::OtherCode
                 | Form::Contradict
                 | Form::WrongRoot
+                | Form::Bare
+                | Form::Garbled
         );
         if fate == Fate::Deliver && shows_state {
             self.unseen_ignored_cancel = false;
@@ -644,6 +655,8 @@ fn form() -> impl Strategy<Value = Form> {
         1 => Just(Form::WrongRoot),
         1 => Just(Form::NoAmount),
         1 => Just(Form::Masked),
+        1 => Just(Form::Bare),
+        1 => Just(Form::Garbled),
     ]
 }
 
