@@ -87,6 +87,11 @@ export declare class Client {
    * Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
    * request up to 80 s while the customer confirms. A lost reply is an error whose
    * `outcomeUnknown` is true: prefer `micropayAndWait`, which settles it.
+   *
+   * A successful reply showing another payment's order (another amount, customer code,
+   * fixed channel or `MERCHANTPARA`) is a `Decode` error (`outcomeUnknown`). A reply that
+   * leaves those fields out is returned as it is; the till flow would query such an order
+   * before taking it as this payment's.
    */
   micropay(request: MicropayRequest): Promise<OrderReply>
   /** A QR order (主扫): the reply's `barCode` is the link to render as a QR code. */

@@ -779,6 +779,11 @@ impl Client {
     /// Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
     /// request up to 80 s while the customer confirms. A lost reply is an error whose
     /// `outcome_unknown` is true: prefer [`Client::micropay_and_wait`], which settles it.
+    ///
+    /// A successful reply showing another payment's order (another amount, customer code,
+    /// fixed channel or `MERCHANTPARA`) is a `Decode` error (`outcome_unknown`). A reply that
+    /// leaves those fields out is returned as it is; the till flow would query such an order
+    /// before taking it as this payment's.
     pub fn micropay(&self, req: &MicropayRequest) -> Result<OrderReply> {
         self.micropay_call(req, self.inner.config.micropay_timeout, None, false)
     }

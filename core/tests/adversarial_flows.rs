@@ -1038,72 +1038,9 @@ fn waiting_for_a_qr_order_agrees_with_the_truth_whatever_the_gateway_says() {
     );
 }
 
-/// Found by the property above: a micropay reply showing the order under the code for another
-/// customer's payment code (same amount), with every query lost afterwards. The reply's
-/// `DYNAMIC_ID` was not read, so the order was taken as this payment's and cancelled at the
-/// deadline: another customer's payment reversed.
-#[test]
-fn a_reply_showing_another_customers_code_never_leads_to_a_cancel() {
-    let h = Harness::new();
-    let plan = Plan {
-        amount_fen: 1250,
-        fixed_channel: false,
-        with_para: false,
-        foreign: Some(Foreign {
-            differs: Differs::Customer,
-            state: 0,
-            serial_repeat: false,
-        }),
-        reception: Reception::Refuse("FAIL"),
-        micropay_fate: Fate::Deliver,
-        micropay_form: Form::Clean,
-        late_ms: None,
-        moves_after: 0,
-        moves_to: 0,
-        then_to: None,
-        query_fates: vec![Fate::LostAfter],
-        query_forms: vec![Form::Clean],
-        cancel_fates: vec![Fate::Deliver],
-        cancel_effect: CancelEffect::Works,
-        deadline_ms: 60,
-        hold_ms: 0,
-        stop_after_ms: None,
-    };
-    let code = h.code("CUSTOMER");
-    let dynamic_id = "130730865806264036";
-    h.install(&code, &plan, dynamic_id);
-    let req = MicropayRequest::new(
-        &code,
-        Amount::from_fen(1250).expect("amount"),
-        dynamic_id,
-        "x",
-    );
-    let opts = options(&plan);
-    let started = Instant::now();
-    let out = h
-        .client
-        .micropay_and_wait(&req, &opts)
-        .expect("a valid request");
-    let verdict = h.judge(
-        &code,
-        &plan,
-        &out,
-        true,
-        started.elapsed(),
-        opts.max_duration,
-    );
-    assert_eq!(verdict, Ok(()));
-    assert_eq!(out.status, OutcomeStatus::Conflict, "{}", out.reason);
-}
-
-/// Found by the property above: at the deadline the gateway confirms the cancel (`SUCCESS`), but
-/// the query after it still shows the order awaiting payment (a cancel that did not take). The
-/// flow reported `Cancelled` at once, while the customer could still pay the order. Now it queries
-/// on and, the order never showing cancelled, ends `Unresolved`.
-#[test]
-fn a_confirmed_cancel_of_an_order_still_awaiting_payment_is_not_cancelled() {
-    let h = Harness::new();
-    let plan = Plan {
+/// A plan of one payment of 12.50 whose every exchange goes well, for the fixed cases below.
+fn calm_plan() -> Plan {
+    Plan {
         amount_fen: 1250,
         fixed_channel: false,
         with_para: false,
@@ -1118,21 +1055,22 @@ fn a_confirmed_cancel_of_an_order_still_awaiting_payment_is_not_cancelled() {
         query_fates: vec![Fate::Deliver],
         query_forms: vec![Form::Clean],
         cancel_fates: vec![Fate::Deliver],
-        cancel_effect: CancelEffect::Ignored,
+        cancel_effect: CancelEffect::Works,
         deadline_ms: 60,
         hold_ms: 0,
         stop_after_ms: None,
-    };
-    let code = h.code("IGNORED-CANCEL");
+    }
+}
+
+/// Runs the till flow for `plan` on a fresh harness; the outcome, judged.
+fn till_once(plan: &Plan) -> PaymentOutcome {
+    let h = Harness::new();
+    let code = h.code("FIXED");
     let dynamic_id = "130730865806264036";
-    h.install(&code, &plan, dynamic_id);
-    let req = MicropayRequest::new(
-        &code,
-        Amount::from_fen(1250).expect("amount"),
-        dynamic_id,
-        "x",
-    );
-    let opts = options(&plan);
+    h.install(&code, plan, dynamic_id);
+    let amount = Amount::from_fen(plan.amount_fen).expect("amount");
+    let req = MicropayRequest::new(&code, amount, dynamic_id, "x");
+    let opts = options(plan);
     let started = Instant::now();
     let out = h
         .client
@@ -1140,13 +1078,45 @@ fn a_confirmed_cancel_of_an_order_still_awaiting_payment_is_not_cancelled() {
         .expect("a valid request");
     let verdict = h.judge(
         &code,
-        &plan,
+        plan,
         &out,
         true,
         started.elapsed(),
         opts.max_duration,
     );
     assert_eq!(verdict, Ok(()));
+    out
+}
+
+/// Found by the property above: a micropay reply showing the order under the code for another
+/// customer's payment code (same amount), with every query lost afterwards. The reply's
+/// `DYNAMIC_ID` was not read, so the order was taken as this payment's and cancelled at the
+/// deadline: another customer's payment reversed.
+#[test]
+fn a_reply_showing_another_customers_code_never_leads_to_a_cancel() {
+    let out = till_once(&Plan {
+        foreign: Some(Foreign {
+            differs: Differs::Customer,
+            state: 0,
+            serial_repeat: false,
+        }),
+        reception: Reception::Refuse("FAIL"),
+        query_fates: vec![Fate::LostAfter],
+        ..calm_plan()
+    });
+    assert_eq!(out.status, OutcomeStatus::Conflict, "{}", out.reason);
+}
+
+/// Found by the property above: at the deadline the gateway confirms the cancel (`SUCCESS`), but
+/// the query after it still shows the order awaiting payment (a cancel that did not take). The
+/// flow reported `Cancelled` at once, while the customer could still pay the order. Now it queries
+/// on and, the order never showing cancelled, ends `Unresolved`.
+#[test]
+fn a_confirmed_cancel_of_an_order_still_awaiting_payment_is_not_cancelled() {
+    let out = till_once(&Plan {
+        cancel_effect: CancelEffect::Ignored,
+        ..calm_plan()
+    });
     assert_eq!(out.status, OutcomeStatus::Unresolved, "{}", out.reason);
     assert!(
         out.reason.contains("confirmed the cancel"),

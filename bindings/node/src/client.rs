@@ -172,6 +172,11 @@ impl Client {
     /// Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
     /// request up to 80 s while the customer confirms. A lost reply is an error whose
     /// `outcomeUnknown` is true: prefer `micropayAndWait`, which settles it.
+    ///
+    /// A successful reply showing another payment's order (another amount, customer code,
+    /// fixed channel or `MERCHANTPARA`) is a `Decode` error (`outcomeUnknown`). A reply that
+    /// leaves those fields out is returned as it is; the till flow would query such an order
+    /// before taking it as this payment's.
     #[napi(ts_return_type = "Promise<OrderReply>")]
     pub fn micropay<'e>(&self, env: &'e Env, request: MicropayRequest) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();

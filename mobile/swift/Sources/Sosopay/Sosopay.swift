@@ -1812,6 +1812,11 @@ public protocol SosopayClientProtocol: AnyObject, Sendable {
      * Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
      * request up to 80 s while the customer confirms. A lost reply is an error whose
      * `outcomeUnknown` is true: prefer `micropayAndWait`, which settles it.
+     *
+     * A successful reply showing another payment's order (another amount, customer code,
+     * fixed channel or `MERCHANTPARA`) is a `Decode` error (`outcomeUnknown`). A reply that
+     * leaves those fields out is returned as it is; the till flow would query such an order
+     * before taking it as this payment's.
      */
     func micropay(request: MicropayRequest) throws  -> OrderReply
     
@@ -2024,6 +2029,11 @@ open func flowRecharge(request: FlowRechargeRequest)throws  -> FlowRechargeReply
      * Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
      * request up to 80 s while the customer confirms. A lost reply is an error whose
      * `outcomeUnknown` is true: prefer `micropayAndWait`, which settles it.
+     *
+     * A successful reply showing another payment's order (another amount, customer code,
+     * fixed channel or `MERCHANTPARA`) is a `Decode` error (`outcomeUnknown`). A reply that
+     * leaves those fields out is returned as it is; the till flow would query such an order
+     * before taking it as this payment's.
      */
 open func micropay(request: MicropayRequest)throws  -> OrderReply  {
     return try  FfiConverterTypeOrderReply_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
@@ -8541,7 +8551,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() != 21875) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() != 60538) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() != 42860) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() != 32295) {

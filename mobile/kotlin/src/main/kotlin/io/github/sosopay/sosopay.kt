@@ -1252,7 +1252,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() and 0xFFFF) != 21875) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() and 0xFFFF) != 60538) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() and 0xFFFF) != 42860) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait() and 0xFFFF) != 32295) {
@@ -3849,6 +3849,11 @@ public interface SosopayClientInterface {
      * Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
      * request up to 80 s while the customer confirms. A lost reply is an error whose
      * `outcomeUnknown` is true: prefer `micropayAndWait`, which settles it.
+     *
+     * A successful reply showing another payment's order (another amount, customer code,
+     * fixed channel or `MERCHANTPARA`) is a `Decode` error (`outcomeUnknown`). A reply that
+     * leaves those fields out is returned as it is; the till flow would query such an order
+     * before taking it as this payment's.
      */
     fun `micropay`(`request`: MicropayRequest): OrderReply
     
@@ -4140,6 +4145,11 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
      * Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
      * request up to 80 s while the customer confirms. A lost reply is an error whose
      * `outcomeUnknown` is true: prefer `micropayAndWait`, which settles it.
+     *
+     * A successful reply showing another payment's order (another amount, customer code,
+     * fixed channel or `MERCHANTPARA`) is a `Decode` error (`outcomeUnknown`). A reply that
+     * leaves those fields out is returned as it is; the till flow would query such an order
+     * before taking it as this payment's.
      */
     @Throws(SosopayException::class)override fun `micropay`(`request`: MicropayRequest): OrderReply {
             return FfiConverterTypeOrderReply.lift(
