@@ -1123,6 +1123,9 @@ impl Client {
             elapsed: flow.started.elapsed(),
         });
         let sent = self.flow_micropay(req, timeout, flow.ends, ctl);
+        // The gateway refused this very request (a definite failure code): it will not carry
+        // it out later.
+        let mut refused = false;
         if !matches!(sent, Err(Error::Validation { .. })) {
             ctl.emit(FlowEvent::Waiting {
                 elapsed: flow.started.elapsed(),
@@ -1196,17 +1199,21 @@ impl Client {
                             // The reply names no final state: the status is the order's, if
                             // one exists; else the code's. The gateway refused this request,
                             // so it will not carry it out later: "no such order" now proves
-                            // nothing was charged (no waiting out the hold).
+                            // nothing was charged (no waiting out the hold). A query that
+                            // fails proves nothing either way (an earlier attempt of this
+                            // payment may have an order): the flow queries on.
+                            refused = true;
                             flow.absence_proves_after = Some(Instant::now());
                             let fresh = flow.look();
                             match fresh {
-                                Seen::Final(OutcomeStatus::Paid) | Seen::Open => {}
+                                Seen::Final(OutcomeStatus::Paid) | Seen::Open | Seen::Failed(_) => {
+                                }
                                 Seen::Final(_) | Seen::Conflict(_) | Seen::Contradiction(_) => {
                                     if let Some(done) = flow.settled(&fresh, "") {
                                         return Ok(done);
                                     }
                                 }
-                                Seen::Absent | Seen::Failed(_) => {
+                                Seen::Absent => {
                                     return Ok(flow.outcome(
                                         OutcomeStatus::Failed,
                                         Some(code),
@@ -1223,8 +1230,13 @@ impl Client {
                     flow.reply_code = Some(code);
                 }
                 // Not settled by the reply: until the gateway's hold is over, "does not
-                // exist" proves nothing.
-                flow.absence_proves_after = Some(Instant::now() + opts.gateway_hold);
+                // exist" proves nothing (at once after a refusal).
+                let hold = if refused {
+                    Duration::ZERO
+                } else {
+                    opts.gateway_hold
+                };
+                flow.absence_proves_after = Some(Instant::now() + hold);
             }
             Err(e @ Error::Validation { .. }) => return Err(e),
             Err(Error::Transport {

@@ -162,6 +162,9 @@ struct Plan {
     stop_after_ms: Option<u64>,
     /// The client uses the 3DES envelope (requests and replies Base64 ciphertext).
     encrypt: bool,
+    /// What the gateway answers a micropay under a code whose order exists: `SERIAL_REPEAT`
+    /// (the document), or a plain `FAIL` (a gateway that words it so).
+    duplicate_answer: &'static str,
 }
 
 #[derive(Debug, Clone)]
@@ -316,7 +319,7 @@ impl Case {
     fn receive(&mut self, sale: Sale) -> Option<&'static str> {
         self.micropays += 1;
         if self.order.is_some() {
-            return Some("SERIAL_REPEAT");
+            return Some(self.plan.duplicate_answer);
         }
         match self.plan.reception {
             Reception::Refuse(code) => Some(code),
@@ -734,6 +737,7 @@ fn plan() -> impl Strategy<Value = Plan> {
             prop::sample::select(vec![0u64, 100, 5_000]),
             proptest::option::weighted(0.15, 0u64..400),
             any::<(bool, bool, bool)>(),
+            prop::sample::select(vec!["SERIAL_REPEAT", "SERIAL_REPEAT", "FAIL"]),
         ),
     )
         .prop_map(
@@ -741,7 +745,13 @@ fn plan() -> impl Strategy<Value = Plan> {
                 (amount_fen, foreign, reception, micropay_fate, micropay_form, late_ms),
                 (moves_after, moves_to, then_to),
                 (query_fates, query_forms, cancel_fates, cancel_effect),
-                (deadline_ms, hold_ms, stop_after_ms, (fixed_channel, with_para, encrypt)),
+                (
+                    deadline_ms,
+                    hold_ms,
+                    stop_after_ms,
+                    (fixed_channel, with_para, encrypt),
+                    duplicate_answer,
+                ),
             )| Plan {
                 amount_fen,
                 fixed_channel,
@@ -774,6 +784,7 @@ fn plan() -> impl Strategy<Value = Plan> {
                 hold_ms,
                 stop_after_ms,
                 encrypt,
+                duplicate_answer,
             },
         )
 }
@@ -1098,15 +1109,28 @@ fn calm_plan() -> Plan {
         hold_ms: 0,
         stop_after_ms: None,
         encrypt: false,
+        duplicate_answer: "SERIAL_REPEAT",
     }
 }
 
-/// Runs the till flow for `plan` on a fresh harness; the outcome, judged.
-fn till_once(plan: &Plan) -> PaymentOutcome {
+/// Runs the till flow for `plan` on a fresh harness; the outcome, judged. `earlier`: an
+/// earlier attempt of this very payment already created its order (a till restarted after a
+/// crash calls the flow again).
+fn till_once(plan: &Plan, earlier: bool) -> PaymentOutcome {
     let h = Harness::new();
     let code = h.code("FIXED");
     let dynamic_id = "130730865806264036";
     h.install(&code, plan, dynamic_id);
+    if earlier {
+        let mut w = h.world.lock().unwrap_or_else(|e| e.into_inner());
+        let case = w.cases.get_mut(&code).expect("case");
+        case.receive(Sale {
+            amount_fen: plan.amount_fen,
+            dynamic_id: dynamic_id.to_owned(),
+            para: None,
+        });
+        case.micropays = 0;
+    }
     let amount = Amount::from_fen(plan.amount_fen).expect("amount");
     let req = MicropayRequest::new(&code, amount, dynamic_id, "x");
     let opts = options(plan);
@@ -1133,16 +1157,19 @@ fn till_once(plan: &Plan) -> PaymentOutcome {
 /// deadline: another customer's payment reversed.
 #[test]
 fn a_reply_showing_another_customers_code_never_leads_to_a_cancel() {
-    let out = till_once(&Plan {
-        foreign: Some(Foreign {
-            differs: Differs::Customer,
-            state: 0,
-            serial_repeat: false,
-        }),
-        reception: Reception::Refuse("FAIL"),
-        query_fates: vec![Fate::LostAfter],
-        ..calm_plan()
-    });
+    let out = till_once(
+        &Plan {
+            foreign: Some(Foreign {
+                differs: Differs::Customer,
+                state: 0,
+                serial_repeat: false,
+            }),
+            reception: Reception::Refuse("FAIL"),
+            query_fates: vec![Fate::LostAfter],
+            ..calm_plan()
+        },
+        false,
+    );
     assert_eq!(out.status, OutcomeStatus::Conflict, "{}", out.reason);
 }
 
@@ -1152,14 +1179,38 @@ fn a_reply_showing_another_customers_code_never_leads_to_a_cancel() {
 /// on and, the order never showing cancelled, ends `Unresolved`.
 #[test]
 fn a_confirmed_cancel_of_an_order_still_awaiting_payment_is_not_cancelled() {
-    let out = till_once(&Plan {
-        cancel_effect: CancelEffect::Ignored,
-        ..calm_plan()
-    });
+    let out = till_once(
+        &Plan {
+            cancel_effect: CancelEffect::Ignored,
+            ..calm_plan()
+        },
+        false,
+    );
     assert_eq!(out.status, OutcomeStatus::Unresolved, "{}", out.reason);
     assert!(
         out.reason.contains("confirmed the cancel"),
         "{}",
         out.reason
     );
+}
+
+/// A till restarted after a crash calls the flow again for a payment whose first attempt was
+/// paid; this gateway answers the repeated micropay with a plain `FAIL` (not `SERIAL_REPEAT`),
+/// and the query confirming that refusal is lost. The refusal alone was taken as "no money
+/// moved" (`Failed`), though the first attempt's order is paid: the cashier would charge the
+/// customer again. Now a refusal stands only once a query shows no order; a failed query is
+/// no answer, and the flow queries on (here: the order, paid).
+#[test]
+fn a_refusal_whose_confirming_query_fails_is_not_failed() {
+    let out = till_once(
+        &Plan {
+            reception: Reception::Create(1),
+            duplicate_answer: "FAIL",
+            query_fates: vec![Fate::LostAfter, Fate::LostAfter, Fate::Deliver],
+            deadline_ms: 150,
+            ..calm_plan()
+        },
+        true,
+    );
+    assert_eq!(out.status, OutcomeStatus::Paid, "{}", out.reason);
 }
