@@ -1123,9 +1123,6 @@ impl Client {
             elapsed: flow.started.elapsed(),
         });
         let sent = self.flow_micropay(req, timeout, flow.ends, ctl);
-        // The gateway refused this very request (a definite failure code): it will not carry
-        // it out later.
-        let mut refused = false;
         if !matches!(sent, Err(Error::Validation { .. })) {
             ctl.emit(FlowEvent::Waiting {
                 elapsed: flow.started.elapsed(),
@@ -1202,7 +1199,6 @@ impl Client {
                             // nothing was charged (no waiting out the hold). A query that
                             // fails proves nothing either way (an earlier attempt of this
                             // payment may have an order): the flow queries on.
-                            refused = true;
                             flow.absence_proves_after = Some(Instant::now());
                             let fresh = flow.look();
                             match fresh {
@@ -1230,13 +1226,9 @@ impl Client {
                     flow.reply_code = Some(code);
                 }
                 // Not settled by the reply: until the gateway's hold is over, "does not
-                // exist" proves nothing (at once after a refusal).
-                let hold = if refused {
-                    Duration::ZERO
-                } else {
-                    opts.gateway_hold
-                };
-                flow.absence_proves_after = Some(Instant::now() + hold);
+                // exist" proves nothing (after a refusal, set above: at once).
+                flow.absence_proves_after
+                    .get_or_insert_with(|| Instant::now() + opts.gateway_hold);
             }
             Err(e @ Error::Validation { .. }) => return Err(e),
             Err(Error::Transport {

@@ -1148,11 +1148,6 @@ pub trait Reply: Sized {
         None
     }
 
-    /// The order's amount (`AMT`), for replies that carry one.
-    fn order_amount(&self) -> Option<Amount> {
-        None
-    }
-
     /// The order's `CHARGE_CODE` or `CHARGE_DOWN_CODE`, or the refund's `OUT_REFUND_NO`
     /// (`field`), for replies that carry it.
     fn order_code(&self, _field: &str) -> Option<&str> {
@@ -1264,9 +1259,6 @@ impl Reply for OrderReply {
     }
     fn order_state(&self) -> Option<&OrderState> {
         self.state.as_ref()
-    }
-    fn order_amount(&self) -> Option<Amount> {
-        self.amount
     }
     fn order_code(&self, field: &str) -> Option<&str> {
         match field {
