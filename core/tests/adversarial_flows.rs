@@ -80,6 +80,9 @@ enum Form {
     Bare,
     /// Not JSON at all (a truncated document).
     Garbled,
+    /// In XML, every value in a CDATA section (`<AMT><![CDATA[1250]]></AMT>`), and the document
+    /// indented; in JSON, indented.
+    Wrapped,
 }
 
 /// What the gateway does with this payment's micropay when no order holds the code.
@@ -162,6 +165,8 @@ struct Plan {
     stop_after_ms: Option<u64>,
     /// The client uses the 3DES envelope (requests and replies Base64 ciphertext).
     encrypt: bool,
+    /// The client asks for XML replies (the gateway's default) instead of JSON.
+    xml: bool,
     /// What the gateway answers a micropay under a code whose order exists: `SERIAL_REPEAT`
     /// (the document), or a plain `FAIL` (a gateway that words it so).
     duplicate_answer: &'static str,
@@ -225,8 +230,9 @@ fn order_fields(code: &str, o: &Order) -> Map<String, Value> {
     m
 }
 
-/// The reply text: `RESULT` and the fields, under `root`, written in `form`.
-fn reply(root: &str, code: &str, mut fields: Map<String, Value>, form: Form) -> String {
+/// The reply text: `RESULT` and the fields, under `root`, written in `form`, as JSON or (`xml`)
+/// as the gateway's default XML.
+fn reply(root: &str, code: &str, mut fields: Map<String, Value>, form: Form, xml: bool) -> String {
     let ok = code == "SUCCESS";
     let state = fields.get("STATE").cloned();
     match form {
@@ -286,22 +292,80 @@ fn reply(root: &str, code: &str, mut fields: Map<String, Value>, form: Form) -> 
     } else {
         root
     };
-    let mut body = Value::Object(inner).to_string();
     if form == Form::Contradict {
         if let Some(s) = state.as_ref().and_then(Value::as_u64) {
+            // `state` with the other value, before the real `STATE`.
             let other = if s == 1 { 0 } else { 1 };
-            body.insert_str(1, &format!("\"state\":\"{other}\","));
+            let mut first = Map::new();
+            first.insert("state".into(), json!(other.to_string()));
+            first.extend(inner);
+            inner = first;
         }
     }
-    let text = format!("{{\"{root}\":{body}}}");
+    let wrapped = form == Form::Wrapped;
+    let text = if xml {
+        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+        write_xml(root, &Value::Object(inner), wrapped, 0, &mut out);
+        out
+    } else {
+        let mut doc = Map::new();
+        doc.insert(root.into(), Value::Object(inner));
+        let doc = Value::Object(doc);
+        if wrapped {
+            serde_json::to_string_pretty(&doc).expect("JSON")
+        } else {
+            doc.to_string()
+        }
+    };
     if form == Form::Garbled {
         return text[..text.len() / 2].to_owned();
     }
     text
 }
 
-fn nonexistent(root: &str) -> String {
-    reply(root, "CHARGE_NONEXISTENT", Map::new(), Form::Clean)
+fn nonexistent(root: &str, xml: bool) -> String {
+    reply(root, "CHARGE_NONEXISTENT", Map::new(), Form::Clean, xml)
+}
+
+/// `v` as the element `name`, as the gateway writes XML: a field per child element, a list as
+/// repeated elements, every value as text; `wrapped`: values in CDATA sections, one element per
+/// line, indented by `depth`.
+fn write_xml(name: &str, v: &Value, wrapped: bool, depth: usize, out: &mut String) {
+    if wrapped {
+        out.push('\n');
+        out.push_str(&"  ".repeat(depth));
+    }
+    let text = match v {
+        Value::Array(items) => {
+            for item in items {
+                write_xml(name, item, wrapped, depth, out);
+            }
+            return;
+        }
+        Value::Object(m) => {
+            out.push_str(&format!("<{name}>"));
+            for (k, c) in m {
+                write_xml(k, c, wrapped, depth + 1, out);
+            }
+            if wrapped {
+                out.push('\n');
+                out.push_str(&"  ".repeat(depth));
+            }
+            out.push_str(&format!("</{name}>"));
+            return;
+        }
+        Value::Null => return out.push_str(&format!("<{name}/>")),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let text = if wrapped {
+        format!("<![CDATA[{text}]]>")
+    } else {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    out.push_str(&format!("<{name}>{text}</{name}>"));
 }
 
 impl Case {
@@ -370,28 +434,42 @@ impl Case {
             if !o.ours {
                 self.micropays += 1;
                 let text = if f.serial_repeat {
-                    reply("ORDER_RESP", "SERIAL_REPEAT", Map::new(), Form::Clean)
+                    reply(
+                        "ORDER_RESP",
+                        "SERIAL_REPEAT",
+                        Map::new(),
+                        Form::Clean,
+                        self.plan.xml,
+                    )
                 } else {
                     reply(
                         "ORDER_RESP",
                         "SUCCESS",
                         order_fields(&code, o),
                         self.plan.micropay_form,
+                        self.plan.xml,
                     )
                 };
                 return self.deliver(fate, text);
             }
         }
         let text = match self.receive(sale) {
-            Some(refusal) => reply("ORDER_RESP", refusal, Map::new(), Form::Clean),
+            Some(refusal) => reply(
+                "ORDER_RESP",
+                refusal,
+                Map::new(),
+                Form::Clean,
+                self.plan.xml,
+            ),
             None => match self.order.as_ref() {
                 Some(o) => reply(
                     "ORDER_RESP",
                     "SUCCESS",
                     order_fields(&code, o),
                     self.plan.micropay_form,
+                    self.plan.xml,
                 ),
-                None => nonexistent("ORDER_RESP"),
+                None => nonexistent("ORDER_RESP", self.plan.xml),
             },
         };
         self.deliver(fate, text)
@@ -418,7 +496,7 @@ impl Case {
         self.arrive(Instant::now());
         let plan = self.plan.clone();
         let Some(o) = self.order.as_mut() else {
-            return self.deliver(fate, nonexistent("QUERY_RESP"));
+            return self.deliver(fate, nonexistent("QUERY_RESP", plan.xml));
         };
         o.queries += 1;
         if o.state == 0 && plan.moves_to != 0 && o.queries > u32::from(plan.moves_after) {
@@ -432,7 +510,13 @@ impl Case {
                 }
             }
         }
-        let text = reply("QUERY_RESP", "SUCCESS", order_fields(code, o), form);
+        let text = reply(
+            "QUERY_RESP",
+            "SUCCESS",
+            order_fields(code, o),
+            form,
+            plan.xml,
+        );
         let shows_state = !matches!(
             form,
             Form::NoState
@@ -482,7 +566,13 @@ impl Case {
                 _ => "FAIL",
             },
         };
-        let text = reply("CANCELTRADE_RESP", code, Map::new(), Form::Clean);
+        let text = reply(
+            "CANCELTRADE_RESP",
+            code,
+            Map::new(),
+            Form::Clean,
+            self.plan.xml,
+        );
         self.deliver(fate, text)
     }
 }
@@ -508,6 +598,9 @@ impl World {
             },
             _ => body.to_vec(),
         };
+        // The gateway answers in XML unless `_type=json` asks for JSON: a client asking for
+        // what its plan does not say is refused, so that the plan's format is the one tested.
+        let asks_xml = !target.contains("_type=json");
         let (code, action) = match (method, op) {
             ("POST", "preOrder") => {
                 let Ok(v) = serde_json::from_slice::<Value>(&plain) else {
@@ -515,6 +608,7 @@ impl World {
                 };
                 let code = v["CHARGE_CODE"].as_str().unwrap_or_default().to_owned();
                 let action = match self.cases.get_mut(&code) {
+                    Some(c) if c.plan.xml != asks_xml => Action::Reply(400, "format".into()),
                     Some(c) => c.micropay(&v),
                     None => Action::Reply(404, "no case".into()),
                 };
@@ -523,9 +617,13 @@ impl World {
             ("GET", "query") | ("GET", "cancelTrade") => {
                 let code = parts.next().unwrap_or_default().to_owned();
                 let action = match self.cases.get_mut(&code) {
+                    Some(c) if c.plan.xml != asks_xml => Action::Reply(400, "format".into()),
                     Some(c) if op == "query" => c.query(&code),
                     Some(c) => c.cancel(),
-                    None => Action::Reply(200, nonexistent("QUERY_RESP")),
+                    None => Action::Reply(
+                        200,
+                        nonexistent("QUERY_RESP", !target.contains("_type=json")),
+                    ),
                 };
                 (code, action)
             }
@@ -619,8 +717,13 @@ fn connection(mut s: TcpStream, world: &Mutex<World>) {
                 }
             }
             Action::Reply(status, text) => {
+                let kind = if text.starts_with('<') {
+                    "text/xml"
+                } else {
+                    "application/json"
+                };
                 let out = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: {}\r\n\r\n{text}",
+                    "HTTP/1.1 {status} X\r\nContent-Type: {kind};charset=UTF-8\r\nContent-Length: {}\r\n\r\n{text}",
                     text.len()
                 );
                 if s.write_all(out.as_bytes()).is_err() {
@@ -631,9 +734,12 @@ fn connection(mut s: TcpStream, world: &Mutex<World>) {
     }
 }
 
-fn client(base: &str, encrypt: bool) -> Client {
+fn client(base: &str, encrypt: bool, xml: bool) -> Client {
     let mut c = ClientConfig::new(BUSI, KEY, base).expect("config");
     c.encrypt = encrypt;
+    if xml {
+        c.format = sosopay::codec::Format::Xml;
+    }
     c.timeout = Duration::from_millis(300);
     c.micropay_timeout = Duration::from_millis(300);
     c.retry = RetryPolicy {
@@ -682,6 +788,7 @@ fn form() -> impl Strategy<Value = Form> {
         1 => Just(Form::Masked),
         1 => Just(Form::Bare),
         1 => Just(Form::Garbled),
+        1 => Just(Form::Wrapped),
     ]
 }
 
@@ -736,7 +843,12 @@ fn plan() -> impl Strategy<Value = Plan> {
             prop::sample::select(vec![60u64, 150, 300]),
             prop::sample::select(vec![0u64, 100, 5_000]),
             proptest::option::weighted(0.15, 0u64..400),
-            any::<(bool, bool, bool)>(),
+            (
+                any::<bool>(),
+                any::<bool>(),
+                any::<bool>(),
+                prop::bool::weighted(0.3),
+            ),
             prop::sample::select(vec!["SERIAL_REPEAT", "SERIAL_REPEAT", "FAIL"]),
         ),
     )
@@ -749,7 +861,7 @@ fn plan() -> impl Strategy<Value = Plan> {
                     deadline_ms,
                     hold_ms,
                     stop_after_ms,
-                    (fixed_channel, with_para, encrypt),
+                    (fixed_channel, with_para, encrypt, xml),
                     duplicate_answer,
                 ),
             )| Plan {
@@ -784,6 +896,7 @@ fn plan() -> impl Strategy<Value = Plan> {
                 hold_ms,
                 stop_after_ms,
                 encrypt,
+                xml,
                 duplicate_answer,
             },
         )
@@ -791,8 +904,8 @@ fn plan() -> impl Strategy<Value = Plan> {
 
 struct Harness {
     world: Arc<Mutex<World>>,
-    plain: Client,
-    sealed: Client,
+    /// By (3DES, XML): the four clients.
+    clients: [[Client; 2]; 2],
     seq: Mutex<u64>,
     tally: Mutex<HashMap<String, u32>>,
 }
@@ -802,21 +915,16 @@ impl Harness {
         let world = Arc::new(Mutex::new(World::default()));
         let base = serve(world.clone());
         Harness {
-            plain: client(&base, false),
-            sealed: client(&base, true),
+            clients: [false, true].map(|e| [false, true].map(|x| client(&base, e, x))),
             world,
             seq: Mutex::new(0),
             tally: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The client for `plan`: with the 3DES envelope or without.
+    /// The client for `plan`: with the 3DES envelope or without, asking for JSON or XML.
     fn client(&self, plan: &Plan) -> &Client {
-        if plan.encrypt {
-            &self.sealed
-        } else {
-            &self.plain
-        }
+        &self.clients[usize::from(plan.encrypt)][usize::from(plan.xml)]
     }
 
     fn code(&self, kind: &str) -> String {
@@ -1119,6 +1227,7 @@ fn calm_plan() -> Plan {
         hold_ms: 0,
         stop_after_ms: None,
         encrypt: false,
+        xml: false,
         duplicate_answer: "SERIAL_REPEAT",
     }
 }
@@ -1216,4 +1325,35 @@ fn a_refusal_whose_confirming_query_fails_is_not_failed() {
         true,
     );
     assert_eq!(out.status, OutcomeStatus::Paid, "{}", out.reason);
+}
+
+/// The gateway's own default is XML (a client configured with `format = xml`): every form of
+/// reply the model writes in JSON is understood the same in XML, with and without 3DES,
+/// including values in CDATA sections and indented documents.
+#[test]
+fn an_xml_gateway_is_understood_as_a_json_one() {
+    for form in [
+        Form::Clean,
+        Form::Wrapped,
+        Form::Text,
+        Form::LowerCase,
+        Form::Sucess,
+    ] {
+        for encrypt in [false, true] {
+            let plan = Plan {
+                reception: Reception::Create(1),
+                micropay_form: form,
+                query_forms: vec![form],
+                encrypt,
+                xml: true,
+                ..calm_plan()
+            };
+            let out = till_once(&plan, false);
+            assert_eq!(out.status, OutcomeStatus::Paid, "{form:?}: {}", out.reason);
+            assert_eq!(
+                out.order.and_then(|o| o.amount).map(Amount::fen),
+                Some(1250)
+            );
+        }
+    }
 }
