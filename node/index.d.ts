@@ -107,7 +107,14 @@ export declare class Client {
    * `request`: the request, or a charge code alone (a string).
    */
   query(request: string | QueryRequest): Promise<QueryReply>
-  /** A refund (partial or full). Reuse `outRefundNo` to retry a refund safely. */
+  /**
+   * A refund (partial or full). Reuse `outRefundNo` to retry a refund safely.
+   *
+   * A successful reply whose `FUND_BILL_LIST` adds up to another amount than
+   * `refundAmount` (the refund made before under this `outRefundNo`, or an answer meant
+   * for another request) is a `Decode` error (`outcomeUnknown`): this refund was not shown
+   * done.
+   */
   refund(request: RefundRequest): Promise<RefundReply>
   /**
    * Cancels (reverses) an order: immediately, or as an application (`opType=ACO`). Retried

@@ -105,6 +105,50 @@ fn check_outcome(name: &str, out: &sosopay::PaymentOutcome, expect: &Value) -> V
     wrong
 }
 
+/// A refund step's result against its `expect`: `result_code` (of the reply or of the gateway
+/// error), or `error` (the error's kind) with `outcome_unknown`; without either, success.
+fn check_refund(
+    name: &str,
+    got: sosopay::Result<sosopay::models::RefundReply>,
+    expect: &Value,
+) -> Vec<String> {
+    let (code, error) = match &got {
+        Ok(reply) => (Some(reply.result.code.as_wire().to_owned()), None),
+        Err(Error::Gateway { code, .. }) => (Some(code.as_wire().to_owned()), None),
+        Err(e) => (None, Some(e)),
+    };
+    let mut wrong = Vec::new();
+    match (expect.get("error").and_then(Value::as_str), error) {
+        (Some(kind), Some(e)) => {
+            if e.kind() != kind {
+                wrong.push(format!(
+                    "{name}: refund failed with {e}, expected a {kind} error"
+                ));
+            }
+            let unknown = expect.get("outcome_unknown").and_then(Value::as_bool);
+            if unknown.is_some_and(|u| u != e.outcome_unknown()) {
+                wrong.push(format!(
+                    "{name}: refund error {e}: outcome_unknown is not {unknown:?}"
+                ));
+            }
+        }
+        (Some(kind), None) => wrong.push(format!(
+            "{name}: refund answered {code:?}, expected a {kind} error"
+        )),
+        (None, Some(e)) => wrong.push(format!("{name}: refund failed: {e}")),
+        (None, None) => {
+            let want = expect.get("result_code").and_then(Value::as_str);
+            if want.is_some_and(|w| code.as_deref() != Some(w)) || (want.is_none() && got.is_err())
+            {
+                wrong.push(format!(
+                    "{name}: refund answered {code:?}, expected {want:?}"
+                ));
+            }
+        }
+    }
+    wrong
+}
+
 fn run(sb: &Sandbox, defaults: &Value, sc: &Value) -> Vec<String> {
     let name = sc["name"].as_str().unwrap_or("?");
     sb.reset();
@@ -153,13 +197,13 @@ fn run(sb: &Sandbox, defaults: &Value, sc: &Value) -> Vec<String> {
             .expect("QR order");
         } else if let Some(r) = step.get("refund") {
             let text = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
-            c.refund(&sosopay::models::RefundRequest::new(
+            let got = c.refund(&sosopay::models::RefundRequest::new(
                 text("charge_code"),
                 text("out_refund_no"),
                 Amount::parse_yuan(&text("amount")).expect("amount"),
                 text("subject"),
-            ))
-            .expect("refund");
+            ));
+            wrong.extend(check_refund(name, got, &expect));
         } else if let Some(action) = step.get("admin").and_then(Value::as_str) {
             let cc = step["charge_code"].as_str().expect("charge_code");
             match action {

@@ -25,6 +25,7 @@ use crate::models::{
     MicropayRequest, OrderReply, OrderRequest, QueryReply, QueryRequest, RefundReply,
     RefundRequest, Reply,
 };
+use crate::money::Amount;
 use crate::per_process::PerProcess;
 use crate::tls::CaCertificates;
 
@@ -594,6 +595,9 @@ pub(crate) struct Call {
     /// this call: a plain micropay, a QR or JSAPI order): the amount, the customer's code, the
     /// channel and `MERCHANTPARA` the request fixed, by the flows' own rule.
     expect_payment: Option<Box<crate::flows::Expected>>,
+    /// A refund's amount: a successful reply listing where the money went (`FUND_BILL_LIST`)
+    /// must add up to it.
+    expect_refund: Option<Amount>,
 }
 
 impl Call {
@@ -737,6 +741,7 @@ impl Client {
             any_code: false,
             expect: Vec::new(),
             expect_payment: None,
+            expect_refund: None,
         })
     }
 
@@ -773,6 +778,7 @@ impl Client {
             any_code: false,
             expect: Vec::new(),
             expect_payment: None,
+            expect_refund: None,
         }
     }
 
@@ -867,6 +873,11 @@ impl Client {
     }
 
     /// A refund (partial or full). Reuse `out_refund_no` to retry a refund safely.
+    ///
+    /// A successful reply whose `FUND_BILL_LIST` adds up to another amount than
+    /// `refund_amount` (the refund made before under this `out_refund_no`, or an answer meant
+    /// for another request) is a `Decode` error (`outcome_unknown`): this refund was not shown
+    /// done.
     pub fn refund(&self, req: &RefundRequest) -> Result<RefundReply> {
         self.execute(&self.refund_request(req)?)
     }
@@ -886,6 +897,7 @@ impl Client {
         let cc = req.charge_code.or(req.charge_down_code);
         let mut call = self.open_service_post("refund", cc, body, self.inner.config.timeout)?;
         call.expect = expect;
+        call.expect_refund = Some(req.refund_amount);
         Ok(call)
     }
 
@@ -1291,6 +1303,10 @@ trait ReplyInfo {
     fn order(&self) -> Option<crate::models::OrderDetails> {
         None
     }
+    /// The fen a refund reply shows refunded.
+    fn refunded_fen(&self) -> Option<u128> {
+        None
+    }
 }
 
 impl<T: Reply> ReplyInfo for T {
@@ -1305,6 +1321,9 @@ impl<T: Reply> ReplyInfo for T {
     }
     fn order(&self) -> Option<crate::models::OrderDetails> {
         self.order_details()
+    }
+    fn refunded_fen(&self) -> Option<u128> {
+        Reply::refunded_fen(self)
     }
 }
 
@@ -1333,6 +1352,26 @@ fn about_this_order<R: ReplyInfo>(call: &Call, read: (ResultCode, R)) -> Result<
         if let Some(why) = read.1.order().and_then(|o| expected.mismatch(&o)) {
             return Err(Error::decode(format!(
                 "the reply shows another payment's order: {why} (or it is an answer meant for another request)"
+            )));
+        }
+    }
+    // A successful refund reply listing refunds that add up to another amount: the refund
+    // made under this OUT_REFUND_NO before (for another amount: the gateway refunds once per
+    // number, so this request's refund was not made), or an answer meant for another request.
+    // Never "this refund done".
+    if let (true, Some(want), Some(got)) = (
+        read.0.is_success(),
+        call.expect_refund,
+        read.1.refunded_fen(),
+    ) {
+        if got != u128::from(want.fen()) {
+            let shown = u64::try_from(got)
+                .ok()
+                .and_then(|f| Amount::from_fen(f).ok())
+                .map_or_else(|| format!("{got} fen"), |a| a.to_yuan_string());
+            return Err(Error::decode(format!(
+                "the reply shows a refund of {shown} (FUND_BILL_LIST), not the {} asked: the refund made before under this OUT_REFUND_NO for another amount, or an answer meant for another request",
+                want.to_yuan_string()
             )));
         }
     }
@@ -1574,6 +1613,7 @@ mod tests {
             any_code: false,
             expect: expect.into_iter().map(|(f, v)| (f, v.to_owned())).collect(),
             expect_payment: None,
+            expect_refund: None,
         };
         let text = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"A-1","CHARGE_DOWN_CODE":"D-9","STATE":"1","AMT":"100"}}"#;
         let read = || QueryReply::read(text).expect("reply");
@@ -1608,6 +1648,35 @@ mod tests {
             Err(Error::Decode { reason, .. }) => {
                 assert!(
                     reason.contains("the refund with OUT_REFUND_NO \"R-7\""),
+                    "{reason}"
+                )
+            }
+            other => panic!("{:?}", other.map(|r| r.0)),
+        }
+        // A successful refund reply whose FUND_BILL_LIST adds up to another amount than the
+        // request's is another refund's answer (the number used before for another amount);
+        // one that lists nothing proves nothing either way, and a refusal is left to its code.
+        let refund = |code: &str, bills: &str| {
+            let t = format!(
+                r#"{{"REFUND_RESP":{{"RESULT":{{"CODE":"{code}","INFO":"x"}},"OUT_REFUND_NO":"R-7"{bills}}}}}"#
+            );
+            RefundReply::read(&t).expect("reply")
+        };
+        let split = r#","FUND_BILL_LIST":{"TRADEFUNDBILL":[{"FUND_CHANNEL":"10","AMOUNT":"3.00"},{"FUND_CHANNEL":"30","AMOUNT":"2.50"}]}"#;
+        let refunding = |fen: u64| Call {
+            expect: vec![("OUT_REFUND_NO", "R-7".into())],
+            expect_refund: Some(Amount::from_fen(fen).expect("amount")),
+            ..call(None)
+        };
+        assert!(about_this_order(&refunding(550), refund("SUCCESS", split)).is_ok());
+        assert!(about_this_order(&refunding(500), refund("SUCCESS", "")).is_ok());
+        assert!(about_this_order(&refunding(500), refund("FAIL", split)).is_ok());
+        match about_this_order(&refunding(500), refund("SUCCESS", split)) {
+            Err(e @ Error::Decode { .. }) => {
+                assert!(e.outcome_unknown(), "{e}");
+                let reason = e.to_string();
+                assert!(
+                    reason.contains("a refund of 5.50") && reason.contains("not the 5.00 asked"),
                     "{reason}"
                 )
             }

@@ -1160,6 +1160,13 @@ pub trait Reply: Sized {
         None
     }
 
+    /// The amount a refund reply shows refunded, in fen: the sum of its `FUND_BILL_LIST`
+    /// (`None` when it lists none, or for other replies). What the client compares with the
+    /// request.
+    fn refunded_fen(&self) -> Option<u128> {
+        None
+    }
+
     /// Decodes JSON or XML text.
     fn decode(text: &str) -> Result<Self> {
         let Document { raw, root, .. } = Document::parse(text)?;
@@ -1355,6 +1362,14 @@ impl Reply for RefundReply {
             "OUT_REFUND_NO" => self.out_refund_no.as_deref(),
             _ => None,
         }
+    }
+    fn refunded_fen(&self) -> Option<u128> {
+        (!self.fund_bills.is_empty()).then(|| {
+            self.fund_bills
+                .iter()
+                .map(|b| u128::from(b.amount.fen()))
+                .sum()
+        })
     }
 }
 

@@ -103,7 +103,27 @@ async function run(sc) {
       await c.createQrOrder({ chargeCode: r.charge_code, amount: r.amount, channel: r.channel, paySubject: r.subject })
     } else if (step.refund) {
       const r = step.refund
-      await c.refund({ chargeCode: r.charge_code, outRefundNo: r.out_refund_no, refundAmount: r.amount, refundSubject: r.subject })
+      let code
+      let error
+      try {
+        const reply = await c.refund({ chargeCode: r.charge_code, outRefundNo: r.out_refund_no, refundAmount: r.amount, refundSubject: r.subject })
+        code = reply.resultCode
+      } catch (e) {
+        if (e instanceof sosopay.GatewayError) code = e.resultCode
+        else if (e instanceof sosopay.SosopayError) error = e
+        else throw e
+      }
+      if (expect.error !== undefined) {
+        if (!error || error.code !== expect.error) {
+          wrong.push(`${name}: refund gave ${error || code}, expected a ${expect.error} error`)
+        } else if (expect.outcome_unknown !== undefined && error.outcomeUnknown !== expect.outcome_unknown) {
+          wrong.push(`${name}: refund error ${error}: outcomeUnknown is not ${expect.outcome_unknown}`)
+        }
+      } else if (error) {
+        wrong.push(`${name}: refund failed: ${error}`)
+      } else if (code !== (expect.result_code ?? 'SUCCESS')) {
+        wrong.push(`${name}: refund answered ${code}, expected ${expect.result_code ?? 'SUCCESS'}`)
+      }
     } else if (step.admin) {
       await sb.admin('POST', `orders/${step.charge_code}/${step.admin}`)
     } else if (step.wait_for_payment) {

@@ -163,12 +163,28 @@ def _run(g: Gateway, sc: Dict[str, Any]) -> List[str]:
             )
         elif "refund" in step:
             r = step["refund"]
-            c.refund(
-                charge_code=r["charge_code"],
-                out_refund_no=r["out_refund_no"],
-                refund_amount=r["amount"],
-                refund_subject=r["subject"],
-            )
+            code, error = None, None
+            try:
+                reply = c.refund(
+                    charge_code=r["charge_code"],
+                    out_refund_no=r["out_refund_no"],
+                    refund_amount=r["amount"],
+                    refund_subject=r["subject"],
+                )
+                code = str(getattr(reply.result.code, "value", reply.result.code))
+            except sosopay.GatewayError as e:
+                code = str(getattr(e.code, "value", e.code))
+            except sosopay.SosopayError as e:
+                error = e
+            if "error" in expect:
+                if error is None or error.kind != expect["error"]:
+                    wrong.append(f"{name}: refund gave {error or code!r}, expected a {expect['error']} error")
+                elif "outcome_unknown" in expect and error.outcome_unknown != expect["outcome_unknown"]:
+                    wrong.append(f"{name}: refund error {error}: outcome_unknown is not {expect['outcome_unknown']}")
+            elif error is not None:
+                wrong.append(f"{name}: refund failed: {error}")
+            elif code != expect.get("result_code", "SUCCESS"):
+                wrong.append(f"{name}: refund answered {code}, expected {expect.get('result_code', 'SUCCESS')}")
         elif "admin" in step:
             g.admin("POST", f"orders/{step['charge_code']}/{step['admin']}")
         elif "wait_for_payment" in step:

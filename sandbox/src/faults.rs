@@ -242,6 +242,11 @@ pub enum FaultKind {
         /// Milliseconds.
         ms: u64,
     },
+    /// `refund` only: a refund whose `OUT_REFUND_NO` was used before for another refund (another
+    /// amount or order) is answered with that earlier refund's reply (`SUCCESS`, its fund bills)
+    /// instead of `SERIAL_REPEAT`, and nothing is refunded: a gateway that replays by number
+    /// alone. A new number is refunded as usual.
+    ReplayByNumber,
 }
 
 impl FaultKind {
@@ -264,6 +269,7 @@ impl FaultKind {
             FaultKind::Contradict => "contradict".into(),
             FaultKind::StaleReversal { .. } => "stale_reversal".into(),
             FaultKind::Lag { .. } => "lag".into(),
+            FaultKind::ReplayByNumber => "replay_by_number".into(),
         }
     }
 
@@ -318,6 +324,7 @@ impl FaultKind {
             "list_state" | "liststate" => no_param(FaultKind::ListState),
             "foreign_code" | "foreigncode" => no_param(FaultKind::ForeignCode),
             "contradict" => no_param(FaultKind::Contradict),
+            "replay_by_number" | "replaybynumber" => no_param(FaultKind::ReplayByNumber),
             "http500" | "http502" | "http503" | "500" | "502" | "503" => {
                 let status: u16 = k.trim_start_matches("http").parse().unwrap_or(500);
                 let processed = match param {
@@ -337,7 +344,7 @@ impl FaultKind {
             "bad_sign" | "badsign" | "wrong_sign" => no_param(FaultKind::BadSign),
             "duplicate" | "dup" => no_param(FaultKind::Duplicate),
             _ => Err(format!(
-                "unknown fault kind {kind:?}: expected drop, drop_reply, delay, late, http500, http502, http503, garble, truncate, omit, wrong_root, list_state, foreign_code, contradict, stale_reversal, lag, bad_sign or duplicate"
+                "unknown fault kind {kind:?}: expected drop, drop_reply, delay, late, http500, http502, http503, garble, truncate, omit, wrong_root, list_state, foreign_code, contradict, stale_reversal, lag, replay_by_number, bad_sign or duplicate"
             )),
         }
     }
@@ -387,6 +394,9 @@ impl FaultRule {
         }
         if matches!(kind, FaultKind::Lag { .. }) && op != Operation::Query {
             return Err(format!("fault {} applies to query only", kind.name()));
+        }
+        if kind == FaultKind::ReplayByNumber && op != Operation::Refund {
+            return Err(format!("fault {} applies to refund only", kind.name()));
         }
         Ok(FaultRule {
             op,
@@ -587,6 +597,7 @@ mod tests {
             ),
             ("query:lag:1", FaultKind::Lag { ms: 1000 }),
             ("query:lag:0.2:250", FaultKind::Lag { ms: 250 }),
+            ("refund:replay_by_number:1", FaultKind::ReplayByNumber),
         ];
         for (text, kind) in cases {
             let r: FaultRule = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -643,6 +654,9 @@ mod tests {
             "*:stale_reversal:1",
             "notify:stale_reversal:1",
             "cancelTrade:stale_reversal:1:soon",
+            "query:replay_by_number:1",
+            "*:replay_by_number:1",
+            "refund:replay_by_number:1:x",
         ] {
             assert!(bad.parse::<FaultRule>().is_err(), "{bad} should not parse");
         }
@@ -657,6 +671,7 @@ mod tests {
             "foreign_code",
             "stale_reversal",
             "lag",
+            "replay_by_number",
         ] {
             assert!(e.contains(k), "{e}");
         }

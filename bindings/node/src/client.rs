@@ -246,6 +246,11 @@ impl Client {
     }
 
     /// A refund (partial or full). Reuse `outRefundNo` to retry a refund safely.
+    ///
+    /// A successful reply whose `FUND_BILL_LIST` adds up to another amount than
+    /// `refundAmount` (the refund made before under this `outRefundNo`, or an answer meant
+    /// for another request) is a `Decode` error (`outcomeUnknown`): this refund was not shown
+    /// done.
     #[napi(ts_return_type = "Promise<RefundReply>")]
     pub fn refund<'e>(&self, env: &'e Env, request: RefundRequest) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();

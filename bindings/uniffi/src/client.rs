@@ -439,6 +439,11 @@ impl SosopayClient {
     }
 
     /// A refund (partial or full). Reuse `outRefundNo` to retry a refund safely.
+    ///
+    /// A successful reply whose `FUND_BILL_LIST` adds up to another amount than
+    /// `refundAmount` (the refund made before under this `outRefundNo`, or an answer meant
+    /// for another request) is a `Decode` error (`outcomeUnknown`): this refund was not shown
+    /// done.
     pub fn refund(&self, request: RefundRequest) -> Result<RefundReply> {
         named(
             self.inner.refund(&request.to_core()?),

@@ -1856,6 +1856,11 @@ public protocol SosopayClientProtocol: AnyObject, Sendable {
     
     /**
      * A refund (partial or full). Reuse `outRefundNo` to retry a refund safely.
+     *
+     * A successful reply whose `FUND_BILL_LIST` adds up to another amount than
+     * `refundAmount` (the refund made before under this `outRefundNo`, or an answer meant
+     * for another request) is a `Decode` error (`outcomeUnknown`): this refund was not shown
+     * done.
      */
     func refund(request: RefundRequest) throws  -> RefundReply
     
@@ -2122,6 +2127,11 @@ open func queryCharge(chargeCode: String)throws  -> QueryReply  {
     
     /**
      * A refund (partial or full). Reuse `outRefundNo` to retry a refund safely.
+     *
+     * A successful reply whose `FUND_BILL_LIST` adds up to another amount than
+     * `refundAmount` (the refund made before under this `outRefundNo`, or an answer meant
+     * for another request) is a `Decode` error (`outcomeUnknown`): this refund was not shown
+     * done.
      */
 open func refund(request: RefundRequest)throws  -> RefundReply  {
     return try  FfiConverterTypeRefundReply_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
@@ -8566,7 +8576,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge() != 34513) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 53607) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 60639) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() != 278) {

@@ -5,7 +5,7 @@ mod flow;
 mod micropay;
 mod order;
 mod query;
-mod refund;
+pub(crate) mod refund;
 
 use std::sync::Arc;
 

@@ -65,11 +65,28 @@ pub(crate) fn refund(shared: &Arc<Shared>, busi: &str, r: RefundRequest) -> Node
     refund_reply(&rf, channel, state)
 }
 
+/// The `replay_by_number` fault: the reply of the refund made before under this request's
+/// `OUT_REFUND_NO`, whatever it was for (`None` for a new number: refunded as usual).
+pub(crate) fn replay_by_number(
+    shared: &Arc<Shared>,
+    busi: &str,
+    r: &RefundRequest,
+) -> Option<Node> {
+    let mut g = shared.lock();
+    let ri = earlier(&g, busi, r)?;
+    Some(replay_reply(&mut g, ri))
+}
+
+/// The refund made before under `r`'s `OUT_REFUND_NO`, if any.
+fn earlier(g: &Inner, busi: &str, r: &RefundRequest) -> Option<usize> {
+    let no = Some(&r.out_refund_no).filter(|n| !n.is_empty())?;
+    g.by_refund_no.get(&(busi.to_owned(), no.clone())).copied()
+}
+
 /// The answer to a refund whose `OUT_REFUND_NO` was seen before: the same refund again, or
 /// `SERIAL_REPEAT` when the number was used for a different one. `None` for a new number.
 fn replay(g: &mut Inner, busi: &str, r: &RefundRequest) -> Option<Node> {
-    let no = Some(&r.out_refund_no).filter(|n| !n.is_empty())?;
-    let ri = *g.by_refund_no.get(&(busi.to_owned(), no.clone()))?;
+    let ri = earlier(g, busi, r)?;
     let rf = &g.refunds[ri];
     let same = rf.amount_fen == r.refund_amount.fen()
         && r.charge_code.as_ref().is_none_or(|c| *c == rf.charge_code)
@@ -82,6 +99,11 @@ fn replay(g: &mut Inner, busi: &str, r: &RefundRequest) -> Option<Node> {
             "退款流水号重复 (OUT_REFUND_NO was already used for another refund)",
         ));
     }
+    Some(replay_reply(g, ri))
+}
+
+/// The reply of refund `ri` again (counted as a replay).
+fn replay_reply(g: &mut Inner, ri: usize) -> Node {
     g.refunds[ri].replays += 1;
     let rf = g.refunds[ri].clone();
     let oi = g.by_down.get(&rf.charge_down_code).copied();
@@ -89,7 +111,7 @@ fn replay(g: &mut Inner, busi: &str, r: &RefundRequest) -> Option<Node> {
         .and_then(|i| g.orders.get(i))
         .map(|o| (o.channel.clone(), o.state.clone()))
         .unwrap_or((Channel::Unknown(String::new()), rf.state_after.clone()));
-    Some(refund_reply(&rf, channel, state))
+    refund_reply(&rf, channel, state)
 }
 
 /// Whether `amount` fen can be refunded from `o`: it must be paid (or partly refunded) and

@@ -1267,7 +1267,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge() and 0xFFFF) != 34513) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 53607) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 60639) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() and 0xFFFF) != 278) {
@@ -3893,6 +3893,11 @@ public interface SosopayClientInterface {
     
     /**
      * A refund (partial or full). Reuse `outRefundNo` to retry a refund safely.
+     *
+     * A successful reply whose `FUND_BILL_LIST` adds up to another amount than
+     * `refundAmount` (the refund made before under this `outRefundNo`, or an answer meant
+     * for another request) is a `Decode` error (`outcomeUnknown`): this refund was not shown
+     * done.
      */
     fun `refund`(`request`: RefundRequest): RefundReply
     
@@ -4267,6 +4272,11 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
     
     /**
      * A refund (partial or full). Reuse `outRefundNo` to retry a refund safely.
+     *
+     * A successful reply whose `FUND_BILL_LIST` adds up to another amount than
+     * `refundAmount` (the refund made before under this `outRefundNo`, or an answer meant
+     * for another request) is a `Decode` error (`outcomeUnknown`): this refund was not shown
+     * done.
      */
     @Throws(SosopayException::class)override fun `refund`(`request`: RefundRequest): RefundReply {
             return FfiConverterTypeRefundReply.lift(

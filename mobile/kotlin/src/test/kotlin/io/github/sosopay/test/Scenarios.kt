@@ -108,12 +108,30 @@ private fun runScenario(admin: Admin, baseUrl: String, defaults: Map<String, Any
             }
             step.containsKey("refund") -> {
                 val r = step["refund"].obj()
-                c.refund(
-                    RefundRequest(
-                        refundAmountFen = parseYuan(r.str("amount")), refundSubject = r.str("subject"),
-                        chargeCode = r.str("charge_code"), outRefundNo = r.str("out_refund_no"),
-                    ),
-                )
+                var code: String? = null
+                var error: SosopayException? = null
+                try {
+                    code = c.refund(
+                        RefundRequest(
+                            refundAmountFen = parseYuan(r.str("amount")), refundSubject = r.str("subject"),
+                            chargeCode = r.str("charge_code"), outRefundNo = r.str("out_refund_no"),
+                        ),
+                    ).result.code.asWire()
+                } catch (e: SosopayException.Gateway) {
+                    code = e.resultCode.asWire()
+                } catch (e: SosopayException) {
+                    error = e
+                }
+                val wantError = expect["error"] as String?
+                val wantCode = (expect["result_code"] as String?) ?: "SUCCESS"
+                when {
+                    wantError != null && error?.kind() != wantError ->
+                        wrong.add("$name: refund gave ${error ?: code}, expected a $wantError error")
+                    wantError != null && expect["outcome_unknown"] != null && error?.outcomeUnknown() != expect["outcome_unknown"] ->
+                        wrong.add("$name: refund error $error: outcomeUnknown is not ${expect["outcome_unknown"]}")
+                    wantError == null && error != null -> wrong.add("$name: refund failed: $error")
+                    wantError == null && code != wantCode -> wrong.add("$name: refund answered $code, expected $wantCode")
+                }
             }
             step.containsKey("admin") -> {
                 val (s, t) = admin.call("POST", "orders/${step.str("charge_code")}/${step.str("admin")}")
