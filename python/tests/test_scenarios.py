@@ -8,7 +8,7 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -119,6 +119,17 @@ def _check(name: str, out: sosopay.PaymentOutcome, expect: Dict[str, Any]) -> Li
     return wrong
 
 
+def _answer(call: Callable[[], Any]) -> Tuple[Optional[str], Optional[sosopay.SosopayError]]:
+    """The result code of a call's reply or of its ``GatewayError``; any other SDK error instead."""
+    try:
+        reply = call()
+        return str(getattr(reply.result.code, "value", reply.result.code)), None
+    except sosopay.GatewayError as e:
+        return str(getattr(e.code, "value", e.code)), None
+    except sosopay.SosopayError as e:
+        return None, e
+
+
 def _run(g: Gateway, sc: Dict[str, Any]) -> List[str]:
     name = sc["name"]
     g.admin("POST", "reset")
@@ -131,17 +142,17 @@ def _run(g: Gateway, sc: Dict[str, Any]) -> List[str]:
             g.admin("POST", "faults", {"faults": step["set_faults"]})
         elif "micropay" in step:
             r = step["micropay"]
-            try:
-                reply = c.micropay(
+            code, error = _answer(
+                lambda: c.micropay(
                     charge_code=r["charge_code"],
                     amount=r["amount"],
                     dynamic_id=r["dynamic_id"],
                     pay_subject=r["subject"],
                 )
-                code = str(getattr(reply.result.code, "value", reply.result.code))
-            except sosopay.GatewayError as e:
-                code = str(getattr(e.code, "value", e.code))
-            if "result_code" in expect and code != expect["result_code"]:
+            )
+            if error is not None:
+                wrong.append(f"{name}: micropay failed: {error}")
+            elif "result_code" in expect and code != expect["result_code"]:
                 wrong.append(f"{name}: micropay answered {code}, expected {expect['result_code']}")
         elif "micropay_and_wait" in step:
             r = step["micropay_and_wait"]
@@ -163,19 +174,14 @@ def _run(g: Gateway, sc: Dict[str, Any]) -> List[str]:
             )
         elif "refund" in step:
             r = step["refund"]
-            code, error = None, None
-            try:
-                reply = c.refund(
+            code, error = _answer(
+                lambda: c.refund(
                     charge_code=r["charge_code"],
                     out_refund_no=r["out_refund_no"],
                     refund_amount=r["amount"],
                     refund_subject=r["subject"],
                 )
-                code = str(getattr(reply.result.code, "value", reply.result.code))
-            except sosopay.GatewayError as e:
-                code = str(getattr(e.code, "value", e.code))
-            except sosopay.SosopayError as e:
-                error = e
+            )
             if "error" in expect:
                 if error is None or error.kind != expect["error"]:
                     wrong.append(f"{name}: refund gave {error or code!r}, expected a {expect['error']} error")
