@@ -20,6 +20,14 @@ mod requests;
 #[cfg(feature = "sandbox")]
 mod sandbox;
 
+/// The addon's Rust allocations go through mimalloc, not glibc's malloc: every request builds
+/// and frees a few hundred small objects (the reply's trees, its JSON for JS) on the runtime
+/// thread, and glibc's consolidation of freed chunks was about 12 % of the process's CPU under
+/// load (`perf`, docs/BENCHMARKS.md, "Node: the addon's allocator"). Node's and V8's own
+/// allocations are untouched.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use napi_derive::napi;
 use sosopay::{Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType};
 
