@@ -156,7 +156,7 @@ def main() -> int:
     ok = True
     for w in args.files:
         if args.kind == "wheel":
-            good, line = check(w, args.budget or 1_500_000)
+            good, line = check(w, args.budget or 2_500_000)
         else:
             good, line = check_node(w, args.budget or 4_500_000)
         print(line)

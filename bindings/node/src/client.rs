@@ -78,27 +78,24 @@ where
     T: serde::Serialize,
     Fut: std::future::Future<Output = Result<T, Error>> + Send + 'static,
 {
-    let (deferred, promise) = env.create_deferred::<Json, _>()?;
+    let (pending, promise) = crate::settle::promise(env)?;
     match job {
-        Err(e) => deferred.reject(to_napi(e)),
+        Err(e) => pending.settle(Err(to_napi(e))),
         Ok(fut) => {
-            // A panic in the task is caught here and rejects the Promise (a dropped deferred
-            // would leave it pending forever).
+            // A panic in the task is caught here and rejects the Promise (a Promise never
+            // settled would stay pending forever).
             let mut fut = Box::pin(fut);
             let guarded = std::future::poll_fn(move |cx| {
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(cx)))
                     .map_or_else(|_| std::task::Poll::Ready(None), |p| p.map(Some))
             });
             drop(napi::bindgen_prelude::spawn(async move {
-                match guarded.await {
-                    Some(done) => match done.napi().and_then(|v| Json::new(&v)) {
-                        Ok(json) => deferred.resolve(move |_| Ok(json)),
-                        Err(e) => deferred.reject(e),
-                    },
-                    None => deferred.reject(napi::Error::from_reason(
+                pending.settle(match guarded.await {
+                    Some(done) => done.napi().and_then(|v| Json::new(&v)),
+                    None => Err(napi::Error::from_reason(
                         "the SDK's worker task failed (a bug: please report it)",
                     )),
-                }
+                });
             }));
         }
     }

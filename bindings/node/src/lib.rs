@@ -19,6 +19,7 @@ mod replies;
 mod requests;
 #[cfg(feature = "sandbox")]
 mod sandbox;
+mod settle;
 
 /// The addon's Rust allocations go through mimalloc, not glibc's malloc: every request builds
 /// and frees a few hundred small objects (the reply's trees, its JSON for JS) on the runtime
