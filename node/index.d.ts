@@ -118,8 +118,9 @@ export declare class Client {
   refund(request: RefundRequest): Promise<RefundReply>
   /**
    * Cancels (reverses) an order: immediately, or as an application (`opType=ACO`). Retried
-   * like a query; `AREADY_REVOKED` on a retry means an earlier attempt worked, and is
-   * returned as a reply with that code rather than as an error.
+   * like a query. `AREADY_REVOKED` (the order is cancelled already: by an earlier attempt
+   * whose reply was lost, by this call made before, or otherwise) is returned as a reply with
+   * that code, never as an error: the order is cancelled, as asked.
    *
    * `request`: the request, or a charge code alone (a string).
    */

@@ -941,8 +941,15 @@ PY_DOCS = {
     "create_qr_order": "A QR order (主扫): render ``reply.bar_code`` as a QR code for the customer to scan.",
     "create_jsapi_order": "A WeChat JSAPI (公众号) order: hand ``reply.jsapi.to_wechat()`` to ``WeixinJSBridge``.",
     "query": "Query an order by ``code`` (alias ``charge_code``); ``ser_type`` says what the code is.",
-    "refund": "Refund (part of) a paid order; reuse ``out_refund_no`` to retry safely.",
-    "cancel": "Cancel (撤单) an order; ``apply=True`` applies to cancel (``opType=ACO``).",
+    "refund": """Refund (part of) a paid order; reuse ``out_refund_no`` to retry safely.
+
+        A success whose ``FUND_BILL_LIST`` adds up to another amount than ``refund_amount`` (the
+        refund made before under this ``out_refund_no``) raises :class:`DecodeError`
+        (``outcome_unknown``): this refund was not shown done.""",
+    "cancel": """Cancel (撤单) an order; ``apply=True`` applies to cancel (``opType=ACO``).
+
+        ``AREADY_REVOKED`` (the order is cancelled already) is returned as a reply, never
+        raised: the order is cancelled, as asked.""",
     "flow_recharge": "Mobile data top-up (流量充值) of ``flow_val`` MB for ``phone_no``.",
     "micropay_and_wait": """The till flow: micropay, then settle the outcome by querying, cancelling at the
         deadline. Never raises for a declined or unresolved payment: check ``outcome.status``

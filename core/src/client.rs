@@ -939,8 +939,9 @@ impl Client {
     }
 
     /// Cancels (reverses) an order: immediately, or as an application (`opType=ACO`). Retried
-    /// like a query; `AREADY_REVOKED` on a retry means an earlier attempt worked, and is
-    /// returned as a reply with that code rather than as an error.
+    /// like a query. `AREADY_REVOKED` (the order is cancelled already: by an earlier attempt
+    /// whose reply was lost, by this call made before, or otherwise) is returned as a reply with
+    /// that code, never as an error: the order is cancelled, as asked.
     pub fn cancel(&self, req: &CancelRequest) -> Result<CancelReply> {
         self.cancel_within(req, None)
     }
@@ -1097,11 +1098,13 @@ impl Client {
                             log.order_state = reply.state();
                             if code.is_success() || call.any_code {
                                 Ok(reply)
-                            } else if attempt > 1
-                                && call.operation == "cancelTrade"
+                            } else if call.operation == "cancelTrade"
                                 && code == ResultCode::AreadyRevoked
                             {
-                                // An earlier attempt of this cancel worked; its reply was lost.
+                                // The order is cancelled, which is what was asked: by an
+                                // earlier attempt whose reply was lost, by an earlier call
+                                // made again after an unknown outcome, or otherwise. The same
+                                // answer whichever path led here.
                                 Ok(reply)
                             } else {
                                 Err(Error::gateway(code, reply.info(), call.operation))

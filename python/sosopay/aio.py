@@ -457,7 +457,11 @@ class AsyncClient:
         oper_id: Optional[str] = None,
         dev_id: Optional[str] = None,
     ) -> RefundReply:
-        """Refund (part of) a paid order; reuse ``out_refund_no`` to retry safely."""
+        """Refund (part of) a paid order; reuse ``out_refund_no`` to retry safely.
+
+        A success whose ``FUND_BILL_LIST`` adds up to another amount than ``refund_amount`` (the
+        refund made before under this ``out_refund_no``) raises :class:`DecodeError`
+        (``outcome_unknown``): this refund was not shown done."""
         return await self._run(
             self._client.refund,
             out_refund_no=out_refund_no,
@@ -476,7 +480,10 @@ class AsyncClient:
         charge_code: str,
         apply: bool = False,
     ) -> CancelReply:
-        """Cancel (撤单) an order; ``apply=True`` applies to cancel (``opType=ACO``)."""
+        """Cancel (撤单) an order; ``apply=True`` applies to cancel (``opType=ACO``).
+
+        ``AREADY_REVOKED`` (the order is cancelled already) is returned as a reply, never
+        raised: the order is cancelled, as asked."""
         return await self._run(
             self._client.cancel,
             charge_code=charge_code,

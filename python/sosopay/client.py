@@ -400,7 +400,11 @@ class Client:
         oper_id: Optional[str] = None,
         dev_id: Optional[str] = None,
     ) -> RefundReply:
-        """Refund (part of) a paid order; reuse ``out_refund_no`` to retry safely."""
+        """Refund (part of) a paid order; reuse ``out_refund_no`` to retry safely.
+
+        A success whose ``FUND_BILL_LIST`` adds up to another amount than ``refund_amount`` (the
+        refund made before under this ``out_refund_no``) raises :class:`DecodeError`
+        (``outcome_unknown``): this refund was not shown done."""
         return RefundReply._from_native(
             _blocking(
                 self._native.refund,
@@ -423,7 +427,10 @@ class Client:
         charge_code: str,
         apply: bool = False,
     ) -> CancelReply:
-        """Cancel (撤单) an order; ``apply=True`` applies to cancel (``opType=ACO``)."""
+        """Cancel (撤单) an order; ``apply=True`` applies to cancel (``opType=ACO``).
+
+        ``AREADY_REVOKED`` (the order is cancelled already) is returned as a reply, never
+        raised: the order is cancelled, as asked."""
         return CancelReply._from_native(
             _blocking(
                 self._native.cancel,

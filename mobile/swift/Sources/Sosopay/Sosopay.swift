@@ -1787,8 +1787,9 @@ public protocol SosopayClientProtocol: AnyObject, Sendable {
     
     /**
      * Cancels (reverses) an order: immediately, or as an application (`opType=ACO`). Retried
-     * like a query; `AREADY_REVOKED` on a retry means an earlier attempt worked, and is
-     * returned as a reply with that code rather than as an error.
+     * like a query. `AREADY_REVOKED` (the order is cancelled already: by an earlier attempt
+     * whose reply was lost, by this call made before, or otherwise) is returned as a reply with
+     * that code, never as an error: the order is cancelled, as asked.
      */
     func cancel(request: CancelRequest) throws  -> CancelReply
     
@@ -1977,8 +1978,9 @@ open func busiCode() -> String  {
     
     /**
      * Cancels (reverses) an order: immediately, or as an application (`opType=ACO`). Retried
-     * like a query; `AREADY_REVOKED` on a retry means an earlier attempt worked, and is
-     * returned as a reply with that code rather than as an error.
+     * like a query. `AREADY_REVOKED` (the order is cancelled already: by an earlier attempt
+     * whose reply was lost, by this call made before, or otherwise) is returned as a reply with
+     * that code, never as an error: the order is cancelled, as asked.
      */
 open func cancel(request: CancelRequest)throws  -> CancelReply  {
     return try  FfiConverterTypeCancelReply_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
@@ -8549,7 +8551,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_busi_code() != 14252) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() != 530) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() != 13768) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() != 3924) {

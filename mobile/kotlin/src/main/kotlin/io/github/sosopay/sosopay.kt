@@ -1240,7 +1240,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_busi_code() and 0xFFFF) != 14252) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() and 0xFFFF) != 530) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() and 0xFFFF) != 13768) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() and 0xFFFF) != 3924) {
@@ -3824,8 +3824,9 @@ public interface SosopayClientInterface {
     
     /**
      * Cancels (reverses) an order: immediately, or as an application (`opType=ACO`). Retried
-     * like a query; `AREADY_REVOKED` on a retry means an earlier attempt worked, and is
-     * returned as a reply with that code rather than as an error.
+     * like a query. `AREADY_REVOKED` (the order is cancelled already: by an earlier attempt
+     * whose reply was lost, by this call made before, or otherwise) is returned as a reply with
+     * that code, never as an error: the order is cancelled, as asked.
      */
     fun `cancel`(`request`: CancelRequest): CancelReply
     
@@ -4073,8 +4074,9 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
     
     /**
      * Cancels (reverses) an order: immediately, or as an application (`opType=ACO`). Retried
-     * like a query; `AREADY_REVOKED` on a retry means an earlier attempt worked, and is
-     * returned as a reply with that code rather than as an error.
+     * like a query. `AREADY_REVOKED` (the order is cancelled already: by an earlier attempt
+     * whose reply was lost, by this call made before, or otherwise) is returned as a reply with
+     * that code, never as an error: the order is cancelled, as asked.
      */
     @Throws(SosopayException::class)override fun `cancel`(`request`: CancelRequest): CancelReply {
             return FfiConverterTypeCancelReply.lift(

@@ -1,4 +1,6 @@
-//! Refunds under faults, the way BEHAVIOUR.md tells a shop to make them: a refund is sent once
+//! Refunds and cancels under faults, the way BEHAVIOUR.md tells a shop to make them.
+//!
+//! **Refunds.** A refund is sent once
 //! (never re-sent by the client), and after an error whose `outcome_unknown` is true the shop
 //! retries under the same `OUT_REFUND_NO`. The sandbox drops, loses, delays, garbles, truncates
 //! and misroutes refund replies, answers some with another refund's details, carries some out
@@ -12,19 +14,27 @@
 //!   refund under that number (or only the earlier, other one a re-used number names);
 //! * never two refunds under one number, and never more refunded than paid.
 //!
-//! `REFUND_ORDERS` sets the number of paid orders (default 40, a few seconds), `REFUND_SEED` the
-//! sandbox's fault seed (default 4343).
+//! **Cancels** (reversals) are retried by the client itself (idempotent), and again by the shop
+//! while the outcome is unknown. The orders are paid, awaiting payment or closed; the sandbox
+//! drops, delays, garbles and misroutes cancel replies, carries some out late, and lets a
+//! payment land as the cancel arrives (`stale_reversal`). "Cancelled" only for an order the
+//! ledger shows cancelled (2), a definite refusal only for one it does not.
+//!
+//! `MONEY_ORDERS` sets the number of orders of each test (default 40, a few seconds),
+//! `MONEY_SEED` the sandbox's fault seed (default 4343).
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{config, sandbox};
 use sosopay::codec::Format;
-use sosopay::models::{MicropayRequest, RefundRequest};
+use sosopay::models::{CancelRequest, MicropayRequest, RefundRequest};
 use sosopay::{Amount, Client};
 
+/// The refund test's faults.
 const FAULTS: &[&str] = &[
     "refund:drop_reply:0.12",
     "refund:drop:0.05",
@@ -40,10 +50,11 @@ const FAULTS: &[&str] = &[
     "refund:replay_by_number:0.5",
 ];
 
-/// What the client said of one refund (after the shop's retries under the same number).
+/// What the client said of one refund or cancel (after the shop's retries).
 #[derive(Debug, Clone, PartialEq)]
 enum Said {
-    Refunded,
+    /// Refunded, or cancelled.
+    Done,
     /// A definite refusal: an error whose `outcome_unknown` is false.
     Refused(String),
     /// Still unknown after the retries.
@@ -61,20 +72,25 @@ struct Asked {
     attempts: u32,
 }
 
-fn orders() -> usize {
-    std::env::var("REFUND_ORDERS")
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(40)
+        .unwrap_or(default)
 }
 
-/// The shop's refund: sent, and retried under the same number while the outcome is unknown.
-fn refund(c: &Client, req: &RefundRequest) -> (Said, u32) {
+fn orders() -> usize {
+    env_or("MONEY_ORDERS", 40) as usize
+}
+
+/// The shop's way with a money-moving call: made, and made again (the same request: the same
+/// `OUT_REFUND_NO`, the same charge code) while the outcome is unknown, up to 8 times.
+fn until_known<T>(mut call: impl FnMut() -> sosopay::Result<T>) -> (Said, u32) {
     let mut attempts = 0;
     loop {
         attempts += 1;
-        match c.refund(req) {
-            Ok(_) => return (Said::Refunded, attempts),
+        match call() {
+            Ok(_) => return (Said::Done, attempts),
             Err(e) if !e.outcome_unknown() => return (Said::Refused(e.to_string()), attempts),
             Err(e) if attempts >= 8 => return (Said::Unknown(e.to_string()), attempts),
             Err(_) => std::thread::sleep(Duration::from_millis(20)),
@@ -82,13 +98,22 @@ fn refund(c: &Client, req: &RefundRequest) -> (Said, u32) {
     }
 }
 
+/// Counts what the client said.
+fn count(tally: &mut BTreeMap<&'static str, u32>, said: &Said, attempts: u32) {
+    let kind = match said {
+        Said::Done => "done",
+        Said::Refused(_) => "refused",
+        Said::Unknown(_) => "unknown",
+    };
+    *tally.entry(kind).or_default() += 1;
+    if attempts > 1 {
+        *tally.entry("made again").or_default() += 1;
+    }
+}
+
 #[test]
 fn what_the_client_says_of_a_refund_agrees_with_the_ledger_under_faults() {
-    let seed = std::env::var("REFUND_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(4343);
-    let sb = sandbox(0.05, seed, FAULTS);
+    let sb = sandbox(0.05, env_or("MONEY_SEED", 4343), FAULTS);
     let asked: Arc<Mutex<Vec<Asked>>> = Arc::default();
     let n = orders();
     let threads: Vec<_> = (0..4usize)
@@ -128,7 +153,7 @@ fn what_the_client_says_of_a_refund_agrees_with_the_ledger_under_faults() {
                             Amount::from_fen(fen).expect("amount"),
                             "returned",
                         );
-                        let (said, attempts) = refund(&c, &req);
+                        let (said, attempts) = until_known(|| c.refund(&req));
                         asked.lock().unwrap_or_else(|p| p.into_inner()).push(Asked {
                             charge_code: cc.clone(),
                             out_refund_no: no,
@@ -150,17 +175,9 @@ fn what_the_client_says_of_a_refund_agrees_with_the_ledger_under_faults() {
     let ledger = sb.ledger();
     let asked = asked.lock().unwrap_or_else(|p| p.into_inner());
     let mut wrong = Vec::new();
-    let mut tally = std::collections::BTreeMap::<&str, u32>::new();
+    let mut tally = BTreeMap::new();
     for a in asked.iter() {
-        let kind = match a.said {
-            Said::Refunded => "refunded",
-            Said::Refused(_) => "refused",
-            Said::Unknown(_) => "unknown",
-        };
-        *tally.entry(kind).or_default() += 1;
-        if a.attempts > 1 {
-            *tally.entry("retried under the same number").or_default() += 1;
-        }
+        count(&mut tally, &a.said, a.attempts);
         let held: Vec<u64> = ledger
             .refunds
             .iter()
@@ -179,7 +196,7 @@ fn what_the_client_says_of_a_refund_agrees_with_the_ledger_under_faults() {
             None => held.contains(&a.amount_fen),
         };
         match &a.said {
-            Said::Refunded if !this_one => wrong.push(format!(
+            Said::Done if !this_one => wrong.push(format!(
                 "{a:?}: reported refunded, the ledger holds {held:?}"
             )),
             Said::Refused(_) if this_one => wrong.push(format!(
@@ -187,7 +204,7 @@ fn what_the_client_says_of_a_refund_agrees_with_the_ledger_under_faults() {
             )),
             _ => {}
         }
-        if a.reused_for.is_some() && a.said == Said::Refunded {
+        if a.reused_for.is_some() && a.said == Said::Done {
             wrong.push(format!("{a:?}: a re-used number reported refunded"));
         }
     }
@@ -212,6 +229,84 @@ fn what_the_client_says_of_a_refund_agrees_with_the_ledger_under_faults() {
     eprintln!("refund answers: {tally:?}");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     // The campaign must have met the faults and both kinds of answer.
-    assert!(tally.get("refunded").copied().unwrap_or(0) > 0, "{tally:?}");
+    assert!(tally.get("done").copied().unwrap_or(0) > 0, "{tally:?}");
+    assert!(tally.get("refused").copied().unwrap_or(0) > 0, "{tally:?}");
+}
+
+/// The cancel test's faults.
+const CANCEL_FAULTS: &[&str] = &[
+    "cancelTrade:drop_reply:0.15",
+    "cancelTrade:drop:0.05",
+    "cancelTrade:http503:0.08",
+    "cancelTrade:http500:0.05:after",
+    "cancelTrade:garble:0.05",
+    "cancelTrade:truncate:0.04",
+    "cancelTrade:delay:0.05:400",
+    "cancelTrade:late:0.04:500",
+    "cancelTrade:wrong_root:0.03",
+    "cancelTrade:stale_reversal:0.05:200",
+];
+
+#[test]
+fn what_the_client_says_of_a_cancel_agrees_with_the_ledger_under_faults() {
+    let sb = sandbox(0.05, env_or("MONEY_SEED", 4343), CANCEL_FAULTS);
+    // Paid at once; awaiting payment (the customer never confirms); closed (no funds).
+    let codes = [
+        "130730865806264036",
+        "130000000000005000",
+        "280000000000003000",
+    ];
+    let said: Arc<Mutex<Vec<(String, Said, u32)>>> = Arc::default();
+    let n = orders();
+    let threads: Vec<_> = (0..4usize)
+        .map(|t| {
+            let base = sb.base_url().to_owned();
+            let said = said.clone();
+            std::thread::spawn(move || {
+                let mut cfg = config(&base, t % 2 == 1, Format::Json);
+                cfg.timeout = Duration::from_millis(250);
+                let c = Client::new(cfg).expect("client");
+                for i in (t..n).step_by(4) {
+                    let cc = format!("CX-{i:04}");
+                    let pay = MicropayRequest::new(
+                        &cc,
+                        Amount::from_fen(500).expect("amount"),
+                        codes[i % codes.len()],
+                        "cancel campaign",
+                    );
+                    // No fault on preOrder: the order exists (paid, awaiting or closed).
+                    let _ = c.micropay(&pay);
+                    let req = CancelRequest::new(&cc);
+                    let (s, attempts) = until_known(|| c.cancel(&req));
+                    said.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((cc, s, attempts));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("a cancelling thread panicked");
+    }
+    std::thread::sleep(Duration::from_millis(800));
+    let said = said.lock().unwrap_or_else(|p| p.into_inner());
+    let mut wrong = Vec::new();
+    let mut tally = BTreeMap::new();
+    for (cc, s, attempts) in said.iter() {
+        count(&mut tally, s, *attempts);
+        let state = sb.order(cc).and_then(|o| o.state);
+        match s {
+            Said::Done if state != Some(2) => wrong.push(format!(
+                "{cc}: reported cancelled, the ledger shows state {state:?}"
+            )),
+            Said::Refused(why) if state == Some(2) => wrong.push(format!(
+                "{cc}: reported refused ({why}), but the ledger shows it cancelled"
+            )),
+            _ => {}
+        }
+    }
+    eprintln!("cancel answers: {tally:?}");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(tally.get("done").copied().unwrap_or(0) > 0, "{tally:?}");
     assert!(tally.get("refused").copied().unwrap_or(0) > 0, "{tally:?}");
 }
