@@ -1,4 +1,4 @@
-//! Refunds and cancels under faults, the way BEHAVIOUR.md tells a shop to make them.
+//! Refunds, cancels and top-ups under faults, the way BEHAVIOUR.md tells a shop to make them.
 //!
 //! **Refunds.** A refund is sent once
 //! (never re-sent by the client), and after an error whose `outcome_unknown` is true the shop
@@ -20,6 +20,9 @@
 //! payment land as the cancel arrives (`stale_reversal`). "Cancelled" only for an order the
 //! ledger shows cancelled (2), a definite refusal only for one it does not.
 //!
+//! **Top-ups** have no merchant number to retry under: each is sent once; "done" only for a
+//! phone the ledger shows topped up, a definite refusal only for one it does not.
+//!
 //! `MONEY_ORDERS` sets the number of orders of each test (default 40, a few seconds),
 //! `MONEY_SEED` the sandbox's fault seed (default 4343).
 
@@ -31,7 +34,7 @@ use std::time::Duration;
 
 use common::{config, sandbox};
 use sosopay::codec::Format;
-use sosopay::models::{CancelRequest, MicropayRequest, RefundRequest};
+use sosopay::models::{CancelRequest, FlowRechargeRequest, MicropayRequest, RefundRequest};
 use sosopay::{Amount, Client};
 
 /// The refund test's faults.
@@ -309,4 +312,65 @@ fn what_the_client_says_of_a_cancel_agrees_with_the_ledger_under_faults() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert!(tally.get("done").copied().unwrap_or(0) > 0, "{tally:?}");
     assert!(tally.get("refused").copied().unwrap_or(0) > 0, "{tally:?}");
+}
+
+/// The top-up test's faults.
+const TOP_UP_FAULTS: &[&str] = &[
+    "flowRecharge:drop_reply:0.15",
+    "flowRecharge:drop:0.05",
+    "flowRecharge:http503:0.08",
+    "flowRecharge:http500:0.05:after",
+    "flowRecharge:garble:0.05",
+    "flowRecharge:truncate:0.04",
+    "flowRecharge:delay:0.05:400",
+    "flowRecharge:late:0.04:500",
+    "flowRecharge:wrong_root:0.03",
+    "flowRecharge:foreign_code:0.05",
+];
+
+/// Top-ups have no merchant number to retry under (BEHAVIOUR.md): each is sent once, and the
+/// client's answer must agree with the ledger: "done" only if the phone was topped up, a
+/// definite refusal only if it was not.
+#[test]
+fn what_the_client_says_of_a_top_up_agrees_with_the_ledger_under_faults() {
+    let sb = sandbox(0.05, env_or("MONEY_SEED", 4343), TOP_UP_FAULTS);
+    let base = sb.base_url().to_owned();
+    let mut cfg = config(&base, true, Format::Json);
+    cfg.timeout = Duration::from_millis(250);
+    let c = Client::new(cfg).expect("client");
+    let said: Vec<(String, Said)> = (0..orders())
+        .map(|i| {
+            let phone = format!("138{i:08}");
+            let req = FlowRechargeRequest::new(&phone, 100);
+            let s = match c.flow_recharge(&req) {
+                Ok(_) => Said::Done,
+                Err(e) if !e.outcome_unknown() => Said::Refused(e.to_string()),
+                Err(e) => Said::Unknown(e.to_string()),
+            };
+            (phone, s)
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(800));
+    let ledger = sb.ledger();
+    let mut wrong = Vec::new();
+    let mut tally = BTreeMap::new();
+    for (phone, s) in &said {
+        count(&mut tally, s, 1);
+        let held = ledger
+            .flow_recharges
+            .iter()
+            .filter(|t| &t.phone_no == phone)
+            .count();
+        match s {
+            _ if held > 1 => wrong.push(format!("{phone}: topped up {held} times")),
+            Said::Done if held != 1 => wrong.push(format!("{phone}: reported done, not held")),
+            Said::Refused(why) if held != 0 => {
+                wrong.push(format!("{phone}: reported refused ({why}), but topped up"))
+            }
+            _ => {}
+        }
+    }
+    eprintln!("top-up answers: {tally:?}");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(tally.get("done").copied().unwrap_or(0) > 0, "{tally:?}");
 }
