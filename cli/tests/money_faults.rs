@@ -37,21 +37,42 @@ use sosopay::codec::Format;
 use sosopay::models::{CancelRequest, FlowRechargeRequest, MicropayRequest, RefundRequest};
 use sosopay::{Amount, Client};
 
-/// The refund test's faults.
-const FAULTS: &[&str] = &[
-    "refund:drop_reply:0.12",
-    "refund:drop:0.05",
-    "refund:http503:0.05",
-    "refund:http500:0.05:after",
-    "refund:garble:0.05",
-    "refund:truncate:0.04",
-    "refund:delay:0.05:400",
-    "refund:late:0.04:500",
-    "refund:wrong_root:0.03",
-    "refund:foreign_code:0.03",
-    "refund:omit:0.03:CHARGE_CODE",
-    "refund:replay_by_number:0.5",
-];
+/// The faults of every test here, on `op`: lost, refused, late, garbled and misrouted answers,
+/// and requests carried out after the client gave up; then `extra` (the operation's own).
+fn faults(op: &str, extra: &[&str]) -> Vec<String> {
+    [
+        "drop_reply:0.15",
+        "drop:0.05",
+        "http503:0.08",
+        "http500:0.05:after",
+        "garble:0.05",
+        "truncate:0.04",
+        "delay:0.05:400",
+        "late:0.04:500",
+        "wrong_root:0.03",
+    ]
+    .iter()
+    .chain(extra)
+    .map(|f| format!("{op}:{f}"))
+    .collect()
+}
+
+/// Starts a sandbox with `faults`.
+fn sandbox_with(faults: &[String]) -> sosopay_sandbox::Sandbox {
+    let rules: Vec<&str> = faults.iter().map(String::as_str).collect();
+    sandbox(0.05, env_or("MONEY_SEED", 4343), &rules)
+}
+
+/// The end of a test: no disagreement, and both kinds of answer met (`refusals`: definite
+/// refusals are expected too).
+fn verdict(what: &str, tally: &BTreeMap<&'static str, u32>, wrong: &[String], refusals: bool) {
+    eprintln!("{what} answers: {tally:?}");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(tally.get("done").copied().unwrap_or(0) > 0, "{tally:?}");
+    if refusals {
+        assert!(tally.get("refused").copied().unwrap_or(0) > 0, "{tally:?}");
+    }
+}
 
 /// What the client said of one refund or cancel (after the shop's retries).
 #[derive(Debug, Clone, PartialEq)]
@@ -116,7 +137,14 @@ fn count(tally: &mut BTreeMap<&'static str, u32>, said: &Said, attempts: u32) {
 
 #[test]
 fn what_the_client_says_of_a_refund_agrees_with_the_ledger_under_faults() {
-    let sb = sandbox(0.05, env_or("MONEY_SEED", 4343), FAULTS);
+    let sb = sandbox_with(&faults(
+        "refund",
+        &[
+            "foreign_code:0.03",
+            "omit:0.03:CHARGE_CODE",
+            "replay_by_number:0.5",
+        ],
+    ));
     let asked: Arc<Mutex<Vec<Asked>>> = Arc::default();
     let n = orders();
     let threads: Vec<_> = (0..4usize)
@@ -229,30 +257,12 @@ fn what_the_client_says_of_a_refund_agrees_with_the_ledger_under_faults() {
             ));
         }
     }
-    eprintln!("refund answers: {tally:?}");
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    // The campaign must have met the faults and both kinds of answer.
-    assert!(tally.get("done").copied().unwrap_or(0) > 0, "{tally:?}");
-    assert!(tally.get("refused").copied().unwrap_or(0) > 0, "{tally:?}");
+    verdict("refund", &tally, &wrong, true);
 }
-
-/// The cancel test's faults.
-const CANCEL_FAULTS: &[&str] = &[
-    "cancelTrade:drop_reply:0.15",
-    "cancelTrade:drop:0.05",
-    "cancelTrade:http503:0.08",
-    "cancelTrade:http500:0.05:after",
-    "cancelTrade:garble:0.05",
-    "cancelTrade:truncate:0.04",
-    "cancelTrade:delay:0.05:400",
-    "cancelTrade:late:0.04:500",
-    "cancelTrade:wrong_root:0.03",
-    "cancelTrade:stale_reversal:0.05:200",
-];
 
 #[test]
 fn what_the_client_says_of_a_cancel_agrees_with_the_ledger_under_faults() {
-    let sb = sandbox(0.05, env_or("MONEY_SEED", 4343), CANCEL_FAULTS);
+    let sb = sandbox_with(&faults("cancelTrade", &["stale_reversal:0.05:200"]));
     // Paid at once; awaiting payment (the customer never confirms); closed (no funds).
     let codes = [
         "130730865806264036",
@@ -308,32 +318,15 @@ fn what_the_client_says_of_a_cancel_agrees_with_the_ledger_under_faults() {
             _ => {}
         }
     }
-    eprintln!("cancel answers: {tally:?}");
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    assert!(tally.get("done").copied().unwrap_or(0) > 0, "{tally:?}");
-    assert!(tally.get("refused").copied().unwrap_or(0) > 0, "{tally:?}");
+    verdict("cancel", &tally, &wrong, true);
 }
-
-/// The top-up test's faults.
-const TOP_UP_FAULTS: &[&str] = &[
-    "flowRecharge:drop_reply:0.15",
-    "flowRecharge:drop:0.05",
-    "flowRecharge:http503:0.08",
-    "flowRecharge:http500:0.05:after",
-    "flowRecharge:garble:0.05",
-    "flowRecharge:truncate:0.04",
-    "flowRecharge:delay:0.05:400",
-    "flowRecharge:late:0.04:500",
-    "flowRecharge:wrong_root:0.03",
-    "flowRecharge:foreign_code:0.05",
-];
 
 /// Top-ups have no merchant number to retry under (BEHAVIOUR.md): each is sent once, and the
 /// client's answer must agree with the ledger: "done" only if the phone was topped up, a
 /// definite refusal only if it was not.
 #[test]
 fn what_the_client_says_of_a_top_up_agrees_with_the_ledger_under_faults() {
-    let sb = sandbox(0.05, env_or("MONEY_SEED", 4343), TOP_UP_FAULTS);
+    let sb = sandbox_with(&faults("flowRecharge", &["foreign_code:0.05"]));
     let base = sb.base_url().to_owned();
     let mut cfg = config(&base, true, Format::Json);
     cfg.timeout = Duration::from_millis(250);
@@ -370,7 +363,5 @@ fn what_the_client_says_of_a_top_up_agrees_with_the_ledger_under_faults() {
             _ => {}
         }
     }
-    eprintln!("top-up answers: {tally:?}");
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    assert!(tally.get("done").copied().unwrap_or(0) > 0, "{tally:?}");
+    verdict("top-up", &tally, &wrong, false);
 }
