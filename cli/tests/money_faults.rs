@@ -63,6 +63,33 @@ fn sandbox_with(faults: &[String]) -> sosopay_sandbox::Sandbox {
     sandbox(0.05, env_or("MONEY_SEED", 4343), &rules)
 }
 
+/// Runs `each(client, i)` for every order `i` on four threads (tills), each with its own client
+/// (every other one with the 3DES envelope) and a 250 ms timeout.
+fn on_four_tills(
+    sb: &sosopay_sandbox::Sandbox,
+    each: impl Fn(&Client, usize) + Send + Sync + 'static,
+) {
+    let each = Arc::new(each);
+    let n = orders();
+    let threads: Vec<_> = (0..4usize)
+        .map(|t| {
+            let base = sb.base_url().to_owned();
+            let each = each.clone();
+            std::thread::spawn(move || {
+                let mut cfg = config(&base, t % 2 == 1, Format::Json);
+                cfg.timeout = Duration::from_millis(250);
+                let c = Client::new(cfg).expect("client");
+                for i in (t..n).step_by(4) {
+                    each(&c, i);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("a till thread panicked");
+    }
+}
+
 /// The end of a test: no disagreement, and both kinds of answer met (`refusals`: definite
 /// refusals are expected too).
 fn verdict(what: &str, tally: &BTreeMap<&'static str, u32>, wrong: &[String], refusals: bool) {
@@ -146,61 +173,43 @@ fn what_the_client_says_of_a_refund_agrees_with_the_ledger_under_faults() {
         ],
     ));
     let asked: Arc<Mutex<Vec<Asked>>> = Arc::default();
-    let n = orders();
-    let threads: Vec<_> = (0..4usize)
-        .map(|t| {
-            let base = sb.base_url().to_owned();
-            let asked = asked.clone();
-            std::thread::spawn(move || {
-                let mut cfg = config(&base, t % 2 == 1, Format::Json);
-                cfg.timeout = Duration::from_millis(250);
-                let c = Client::new(cfg).expect("client");
-                for i in (t..n).step_by(4) {
-                    let cc = format!("RF-{i:04}");
-                    let paid = 1000 + (i as u64 % 7) * 100;
-                    let pay = MicropayRequest::new(
-                        &cc,
-                        Amount::from_fen(paid).expect("amount"),
-                        "130730865806264036",
-                        "refund campaign",
-                    );
-                    c.micropay(&pay)
-                        .expect("a paid order (no fault on preOrder)");
-                    // Three refunds: two that fit, then one for more than remains; sometimes
-                    // the second re-uses the first's number for another amount.
-                    let plan = [
-                        (format!("{cc}-R1"), 300 + (i as u64 % 3) * 100, None),
-                        if i % 4 == 3 {
-                            (format!("{cc}-R1"), 200, Some(300 + (i as u64 % 3) * 100))
-                        } else {
-                            (format!("{cc}-R2"), 200, None)
-                        },
-                        (format!("{cc}-R3"), paid, None),
-                    ];
-                    for (no, fen, reused_for) in plan {
-                        let req = RefundRequest::new(
-                            &cc,
-                            &no,
-                            Amount::from_fen(fen).expect("amount"),
-                            "returned",
-                        );
-                        let (said, attempts) = until_known(|| c.refund(&req));
-                        asked.lock().unwrap_or_else(|p| p.into_inner()).push(Asked {
-                            charge_code: cc.clone(),
-                            out_refund_no: no,
-                            amount_fen: fen,
-                            reused_for,
-                            said,
-                            attempts,
-                        });
-                    }
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().expect("a refunding thread panicked");
-    }
+    let log = asked.clone();
+    on_four_tills(&sb, move |c, i| {
+        let cc = format!("RF-{i:04}");
+        let paid = 1000 + (i as u64 % 7) * 100;
+        let pay = MicropayRequest::new(
+            &cc,
+            Amount::from_fen(paid).expect("amount"),
+            "130730865806264036",
+            "refund campaign",
+        );
+        c.micropay(&pay)
+            .expect("a paid order (no fault on preOrder)");
+        // Three refunds: two that fit, then one for more than remains; sometimes
+        // the second re-uses the first's number for another amount.
+        let plan = [
+            (format!("{cc}-R1"), 300 + (i as u64 % 3) * 100, None),
+            if i % 4 == 3 {
+                (format!("{cc}-R1"), 200, Some(300 + (i as u64 % 3) * 100))
+            } else {
+                (format!("{cc}-R2"), 200, None)
+            },
+            (format!("{cc}-R3"), paid, None),
+        ];
+        for (no, fen, reused_for) in plan {
+            let req =
+                RefundRequest::new(&cc, &no, Amount::from_fen(fen).expect("amount"), "returned");
+            let (said, attempts) = until_known(|| c.refund(&req));
+            log.lock().unwrap_or_else(|p| p.into_inner()).push(Asked {
+                charge_code: cc.clone(),
+                out_refund_no: no,
+                amount_fen: fen,
+                reused_for,
+                said,
+                attempts,
+            });
+        }
+    });
     // Requests held back by `late` land before the ledger is read.
     std::thread::sleep(Duration::from_millis(800));
     let ledger = sb.ledger();
@@ -270,37 +279,23 @@ fn what_the_client_says_of_a_cancel_agrees_with_the_ledger_under_faults() {
         "280000000000003000",
     ];
     let said: Arc<Mutex<Vec<(String, Said, u32)>>> = Arc::default();
-    let n = orders();
-    let threads: Vec<_> = (0..4usize)
-        .map(|t| {
-            let base = sb.base_url().to_owned();
-            let said = said.clone();
-            std::thread::spawn(move || {
-                let mut cfg = config(&base, t % 2 == 1, Format::Json);
-                cfg.timeout = Duration::from_millis(250);
-                let c = Client::new(cfg).expect("client");
-                for i in (t..n).step_by(4) {
-                    let cc = format!("CX-{i:04}");
-                    let pay = MicropayRequest::new(
-                        &cc,
-                        Amount::from_fen(500).expect("amount"),
-                        codes[i % codes.len()],
-                        "cancel campaign",
-                    );
-                    // No fault on preOrder: the order exists (paid, awaiting or closed).
-                    let _ = c.micropay(&pay);
-                    let req = CancelRequest::new(&cc);
-                    let (s, attempts) = until_known(|| c.cancel(&req));
-                    said.lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push((cc, s, attempts));
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().expect("a cancelling thread panicked");
-    }
+    let log = said.clone();
+    on_four_tills(&sb, move |c, i| {
+        let cc = format!("CX-{i:04}");
+        let pay = MicropayRequest::new(
+            &cc,
+            Amount::from_fen(500).expect("amount"),
+            codes[i % codes.len()],
+            "cancel campaign",
+        );
+        // No fault on preOrder: the order exists (paid, awaiting or closed).
+        let _ = c.micropay(&pay);
+        let req = CancelRequest::new(&cc);
+        let (s, attempts) = until_known(|| c.cancel(&req));
+        log.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((cc, s, attempts));
+    });
     std::thread::sleep(Duration::from_millis(800));
     let said = said.lock().unwrap_or_else(|p| p.into_inner());
     let mut wrong = Vec::new();
