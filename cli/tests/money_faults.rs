@@ -20,6 +20,9 @@
 //! payment land as the cancel arrives (`stale_reversal`). "Cancelled" only for an order the
 //! ledger shows cancelled (2), a definite refusal only for one it does not.
 //!
+//! **Plain micropays** (no flow) are sent once: a reply showing the order paid only for this
+//! payment's paid order in the ledger, a definite refusal only when no order is paid.
+//!
 //! **Top-ups** have no merchant number to retry under: each is sent once; "done" only for a
 //! phone the ledger shows topped up, a definite refusal only for one it does not.
 //!
@@ -29,7 +32,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{config, sandbox};
@@ -64,11 +67,12 @@ fn sandbox_with(faults: &[String]) -> sosopay_sandbox::Sandbox {
 }
 
 /// Runs `each(client, i)` for every order `i` on four threads (tills), each with its own client
-/// (every other one with the 3DES envelope) and a 250 ms timeout.
-fn on_four_tills(
+/// (every other one with the 3DES envelope) and a 250 ms timeout; what they return, once the
+/// requests held back by `late` have landed too.
+fn on_four_tills<T: Send + 'static>(
     sb: &sosopay_sandbox::Sandbox,
-    each: impl Fn(&Client, usize) + Send + Sync + 'static,
-) {
+    each: impl Fn(&Client, usize) -> T + Send + Sync + 'static,
+) -> Vec<T> {
     let each = Arc::new(each);
     let n = orders();
     let threads: Vec<_> = (0..4usize)
@@ -79,15 +83,16 @@ fn on_four_tills(
                 let mut cfg = config(&base, t % 2 == 1, Format::Json);
                 cfg.timeout = Duration::from_millis(250);
                 let c = Client::new(cfg).expect("client");
-                for i in (t..n).step_by(4) {
-                    each(&c, i);
-                }
+                (t..n).step_by(4).map(|i| each(&c, i)).collect::<Vec<T>>()
             })
         })
         .collect();
-    for t in threads {
-        t.join().expect("a till thread panicked");
-    }
+    let out = threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("a till thread panicked"))
+        .collect();
+    std::thread::sleep(Duration::from_millis(800));
+    out
 }
 
 /// The end of a test: no disagreement, and both kinds of answer met (`refusals`: definite
@@ -172,9 +177,7 @@ fn what_the_client_says_of_a_refund_agrees_with_the_ledger_under_faults() {
             "replay_by_number:0.5",
         ],
     ));
-    let asked: Arc<Mutex<Vec<Asked>>> = Arc::default();
-    let log = asked.clone();
-    on_four_tills(&sb, move |c, i| {
+    let asked: Vec<Asked> = on_four_tills(&sb, move |c, i| {
         let cc = format!("RF-{i:04}");
         let paid = 1000 + (i as u64 % 7) * 100;
         let pay = MicropayRequest::new(
@@ -196,24 +199,24 @@ fn what_the_client_says_of_a_refund_agrees_with_the_ledger_under_faults() {
             },
             (format!("{cc}-R3"), paid, None),
         ];
-        for (no, fen, reused_for) in plan {
+        plan.map(|(no, fen, reused_for)| {
             let req =
                 RefundRequest::new(&cc, &no, Amount::from_fen(fen).expect("amount"), "returned");
             let (said, attempts) = until_known(|| c.refund(&req));
-            log.lock().unwrap_or_else(|p| p.into_inner()).push(Asked {
+            Asked {
                 charge_code: cc.clone(),
                 out_refund_no: no,
                 amount_fen: fen,
                 reused_for,
                 said,
                 attempts,
-            });
-        }
-    });
-    // Requests held back by `late` land before the ledger is read.
-    std::thread::sleep(Duration::from_millis(800));
+            }
+        })
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     let ledger = sb.ledger();
-    let asked = asked.lock().unwrap_or_else(|p| p.into_inner());
     let mut wrong = Vec::new();
     let mut tally = BTreeMap::new();
     for a in asked.iter() {
@@ -278,9 +281,7 @@ fn what_the_client_says_of_a_cancel_agrees_with_the_ledger_under_faults() {
         "130000000000005000",
         "280000000000003000",
     ];
-    let said: Arc<Mutex<Vec<(String, Said, u32)>>> = Arc::default();
-    let log = said.clone();
-    on_four_tills(&sb, move |c, i| {
+    let said = on_four_tills(&sb, move |c, i| {
         let cc = format!("CX-{i:04}");
         let pay = MicropayRequest::new(
             &cc,
@@ -292,12 +293,8 @@ fn what_the_client_says_of_a_cancel_agrees_with_the_ledger_under_faults() {
         let _ = c.micropay(&pay);
         let req = CancelRequest::new(&cc);
         let (s, attempts) = until_known(|| c.cancel(&req));
-        log.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((cc, s, attempts));
+        (cc, s, attempts)
     });
-    std::thread::sleep(Duration::from_millis(800));
-    let said = said.lock().unwrap_or_else(|p| p.into_inner());
     let mut wrong = Vec::new();
     let mut tally = BTreeMap::new();
     for (cc, s, attempts) in said.iter() {
@@ -359,4 +356,77 @@ fn what_the_client_says_of_a_top_up_agrees_with_the_ledger_under_faults() {
         }
     }
     verdict("top-up", &tally, &wrong, false);
+}
+
+/// What a plain micropay showed: the order's state code in its reply, or the error
+/// (`outcome_unknown`, message).
+type Shown = Result<Option<u32>, (bool, String)>;
+
+/// The plain `micropay` (no flow): each sent once, under every fault of the payment campaign.
+/// A reply that shows the order paid must be this payment's paid order in the ledger; a
+/// definite refusal must leave no paid order. (The flows settle the rest by querying.)
+#[test]
+fn what_a_plain_micropay_says_agrees_with_the_ledger_under_faults() {
+    let sb = sandbox_with(&faults(
+        "preOrder",
+        &[
+            "omit:0.04:STATE",
+            "omit:0.02:AMT",
+            "omit:0.02:CHARGE_CODE",
+            "list_state:0.02",
+            "foreign_code:0.03",
+            "contradict:0.03",
+        ],
+    ));
+    // Pays at once; Alipay, pays at once; never confirms; no funds (closed).
+    let codes = [
+        "130730865806264036",
+        "284214903060794755",
+        "130000000000005000",
+        "280000000000003000",
+    ];
+    let said: Vec<(String, u64, Shown)> = on_four_tills(&sb, move |c, i| {
+        let cc = format!("MP-{i:04}");
+        let fen = 100 + (i as u64 % 9) * 10;
+        let req = MicropayRequest::new(
+            &cc,
+            Amount::from_fen(fen).expect("amount"),
+            codes[i % codes.len()],
+            "plain micropay",
+        );
+        let got = match c.micropay(&req) {
+            Ok(reply) => Ok(reply.state.map(|s| s.as_wire().parse().unwrap_or(99))),
+            Err(e) => Err((e.outcome_unknown(), e.to_string())),
+        };
+        (cc, fen, got)
+    });
+    let mut wrong = Vec::new();
+    let mut tally = BTreeMap::new();
+    for (cc, fen, got) in said.iter() {
+        let order = sb.order(cc);
+        let paid_here = order
+            .as_ref()
+            .is_some_and(|o| o.state == Some(1) && o.amount_fen == *fen);
+        let kind = match got {
+            Ok(Some(1)) => {
+                if !paid_here {
+                    wrong.push(format!(
+                        "{cc}: the reply shows it paid, the ledger shows {:?}",
+                        order.as_ref().map(|o| (o.state, o.amount_fen))
+                    ));
+                }
+                "done"
+            }
+            Ok(_) => "shown unpaid",
+            Err((false, why)) => {
+                if order.as_ref().is_some_and(|o| o.state == Some(1)) {
+                    wrong.push(format!("{cc}: a definite refusal ({why}), but paid"));
+                }
+                "refused"
+            }
+            Err((true, _)) => "unknown",
+        };
+        *tally.entry(kind).or_default() += 1;
+    }
+    verdict("micropay", &tally, &wrong, false);
 }
