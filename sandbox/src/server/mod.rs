@@ -27,7 +27,7 @@ use tower::ServiceExt as _;
 use admin::admin;
 pub(crate) use admin::admin_transition;
 use ops::execute;
-use parse::{parse, Parsed, ReqKind};
+use parse::{parse, Parsed};
 use wire::{
     bytes_response, http_error, only_result, param, parse_query, percent_decode, read_capped,
     result_node, wrong_root, GwReply, Reject,
@@ -207,6 +207,10 @@ async fn gateway(
         }
         f
     };
+    let parsed = parsed.map(|p| Parsed {
+        replay_by_number: fault == Some(FaultKind::ReplayByNumber),
+        ..p
+    });
     match fault {
         Some(FaultKind::Drop) => return kill_connection(ctl).await,
         Some(FaultKind::HttpStatus {
@@ -229,23 +233,6 @@ async fn gateway(
                 Ok(r) => r,
                 Err(None) => return kill_connection(ctl).await,
                 Err(Some(r)) => return r,
-            }
-        }
-        Some(FaultKind::ReplayByNumber) => {
-            let earlier = parsed.as_ref().ok().and_then(|p| match &p.kind {
-                ReqKind::Refund(r) => ops::refund::replay_by_number(shared, &p.busi, r)
-                    .map(|node| (node, p.env.clone())),
-                _ => None,
-            });
-            match earlier {
-                Some((node, env)) => GwReply {
-                    status: StatusCode::OK,
-                    op,
-                    node,
-                    format,
-                    env: encrypt.is_some().then_some(env),
-                },
-                None => process(shared, op, format, parsed, encrypt.is_some()).await,
             }
         }
         Some(FaultKind::StaleReversal { ms }) => {

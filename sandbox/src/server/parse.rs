@@ -26,6 +26,9 @@ pub(crate) struct Parsed {
     pub(crate) busi: String,
     pub(crate) env: Envelope,
     pub(crate) kind: ReqKind,
+    /// The `replay_by_number` fault was drawn for this request: a refund number used before
+    /// answers with its earlier refund whatever this one asks.
+    pub(crate) replay_by_number: bool,
 }
 
 impl Parsed {
@@ -170,6 +173,7 @@ pub(crate) fn parse_get(
         busi: busi.to_owned(),
         env,
         kind,
+        replay_by_number: false,
     })
 }
 
@@ -226,7 +230,12 @@ pub(crate) fn parse_post(
     let sign = sign_param(params, &env)?;
     accept_signature(shared, verify_body(env.key(), sign, &plaintext), &env)?;
     let kind = typed_request(op, node).map_err(|e| Reject::illegal(op, e, Some(&env)))?;
-    Ok(Parsed { busi, env, kind })
+    Ok(Parsed {
+        busi,
+        env,
+        kind,
+        replay_by_number: false,
+    })
 }
 
 /// A signature check's result: `INVALID_SIGN` when it failed, then the replay window.

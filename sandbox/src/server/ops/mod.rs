@@ -5,7 +5,7 @@ mod flow;
 mod micropay;
 mod order;
 mod query;
-pub(crate) mod refund;
+mod refund;
 
 use std::sync::Arc;
 
@@ -20,11 +20,16 @@ use crate::state::{gateway_date, gateway_time, now_ms, Order, OrderKind, Shared}
 
 /// Runs a parsed request against the sandbox's state; the reply body before faults.
 pub(crate) async fn execute(shared: &Arc<Shared>, p: Parsed) -> Node {
-    let Parsed { busi, kind, .. } = p;
+    let Parsed {
+        busi,
+        kind,
+        replay_by_number,
+        ..
+    } = p;
     match kind {
         ReqKind::Micropay(r) => micropay::micropay(shared, &busi, r).await,
         ReqKind::Order(r) => order::order(shared, &busi, r),
-        ReqKind::Refund(r) => refund::refund(shared, &busi, r),
+        ReqKind::Refund(r) => refund::refund(shared, &busi, r, replay_by_number),
         ReqKind::Query { code, ser } => query::query(shared, &busi, &code, &ser),
         ReqKind::Cancel { code, apply } => cancel::cancel(shared, &busi, &code, apply),
         ReqKind::Flow(r) => flow::flow(shared, &busi, r),

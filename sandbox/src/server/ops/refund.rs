@@ -11,10 +11,15 @@ use crate::server::wire::only_result;
 use crate::state::{now_ms, Inner, Order, Refund, Shared};
 
 /// `refund`: replays a known `OUT_REFUND_NO`, else refunds part or all of what remains of a
-/// paid order.
-pub(crate) fn refund(shared: &Arc<Shared>, busi: &str, r: RefundRequest) -> Node {
+/// paid order. `by_number_alone`: the `replay_by_number` fault (see [`replay`]).
+pub(crate) fn refund(
+    shared: &Arc<Shared>,
+    busi: &str,
+    r: RefundRequest,
+    by_number_alone: bool,
+) -> Node {
     let mut g = shared.lock();
-    if let Some(replayed) = replay(&mut g, busi, &r) {
+    if let Some(replayed) = replay(&mut g, busi, &r, by_number_alone) {
         return replayed;
     }
     let idx = match (&r.charge_down_code, &r.charge_code) {
@@ -65,45 +70,24 @@ pub(crate) fn refund(shared: &Arc<Shared>, busi: &str, r: RefundRequest) -> Node
     refund_reply(&rf, channel, state)
 }
 
-/// The `replay_by_number` fault: the reply of the refund made before under this request's
-/// `OUT_REFUND_NO`, whatever it was for (`None` for a new number: refunded as usual).
-pub(crate) fn replay_by_number(
-    shared: &Arc<Shared>,
-    busi: &str,
-    r: &RefundRequest,
-) -> Option<Node> {
-    let mut g = shared.lock();
-    let ri = earlier(&g, busi, r)?;
-    Some(replay_reply(&mut g, ri))
-}
-
-/// The refund made before under `r`'s `OUT_REFUND_NO`, if any.
-fn earlier(g: &Inner, busi: &str, r: &RefundRequest) -> Option<usize> {
-    let no = Some(&r.out_refund_no).filter(|n| !n.is_empty())?;
-    g.by_refund_no.get(&(busi.to_owned(), no.clone())).copied()
-}
-
 /// The answer to a refund whose `OUT_REFUND_NO` was seen before: the same refund again, or
-/// `SERIAL_REPEAT` when the number was used for a different one. `None` for a new number.
-fn replay(g: &mut Inner, busi: &str, r: &RefundRequest) -> Option<Node> {
-    let ri = earlier(g, busi, r)?;
+/// `SERIAL_REPEAT` when the number was used for a different one (with `by_number_alone`, the
+/// `replay_by_number` fault: that earlier refund again all the same). `None` for a new number.
+fn replay(g: &mut Inner, busi: &str, r: &RefundRequest, by_number_alone: bool) -> Option<Node> {
+    let no = Some(&r.out_refund_no).filter(|n| !n.is_empty())?;
+    let ri = *g.by_refund_no.get(&(busi.to_owned(), no.clone()))?;
     let rf = &g.refunds[ri];
     let same = rf.amount_fen == r.refund_amount.fen()
         && r.charge_code.as_ref().is_none_or(|c| *c == rf.charge_code)
         && r.charge_down_code
             .as_ref()
             .is_none_or(|c| *c == rf.charge_down_code);
-    if !same {
+    if !same && !by_number_alone {
         return Some(only_result(
             ResultCode::SerialRepeat,
             "退款流水号重复 (OUT_REFUND_NO was already used for another refund)",
         ));
     }
-    Some(replay_reply(g, ri))
-}
-
-/// The reply of refund `ri` again (counted as a replay).
-fn replay_reply(g: &mut Inner, ri: usize) -> Node {
     g.refunds[ri].replays += 1;
     let rf = g.refunds[ri].clone();
     let oi = g.by_down.get(&rf.charge_down_code).copied();
@@ -111,7 +95,7 @@ fn replay_reply(g: &mut Inner, ri: usize) -> Node {
         .and_then(|i| g.orders.get(i))
         .map(|o| (o.channel.clone(), o.state.clone()))
         .unwrap_or((Channel::Unknown(String::new()), rf.state_after.clone()));
-    refund_reply(&rf, channel, state)
+    Some(refund_reply(&rf, channel, state))
 }
 
 /// Whether `amount` fen can be refunded from `o`: it must be paid (or partly refunded) and
