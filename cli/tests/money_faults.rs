@@ -1,8 +1,8 @@
-//! Refunds, cancels and top-ups under faults, the way BEHAVIOUR.md tells a shop to make them.
+//! Refunds, cancels, top-ups and plain micropays under faults, the way BEHAVIOUR.md tells a shop
+//! to make them.
 //!
-//! **Refunds.** A refund is sent once
-//! (never re-sent by the client), and after an error whose `outcome_unknown` is true the shop
-//! retries under the same `OUT_REFUND_NO`. The sandbox drops, loses, delays, garbles, truncates
+//! **Refunds.** A refund is sent once (never re-sent by the client), and after an error whose
+//! `outcome_unknown` is true the shop retries under the same `OUT_REFUND_NO`. The sandbox drops, loses, delays, garbles, truncates
 //! and misroutes refund replies, answers some with another refund's details, carries some out
 //! after the client gave up, and (`replay_by_number`) answers a number used before with that
 //! earlier refund. Some refunds ask for more than remains (a definite refusal), and some re-use a
@@ -140,15 +140,15 @@ fn orders() -> usize {
 }
 
 /// The shop's way with a money-moving call: made, and made again (the same request: the same
-/// `OUT_REFUND_NO`, the same charge code) while the outcome is unknown, up to 8 times.
-fn until_known<T>(mut call: impl FnMut() -> sosopay::Result<T>) -> (Said, u32) {
+/// `OUT_REFUND_NO`, the same charge code) while the outcome is unknown, up to `times` in all.
+fn until_known<T>(times: u32, mut call: impl FnMut() -> sosopay::Result<T>) -> (Said, u32) {
     let mut attempts = 0;
     loop {
         attempts += 1;
         match call() {
             Ok(_) => return (Said::Done, attempts),
             Err(e) if !e.outcome_unknown() => return (Said::Refused(e.to_string()), attempts),
-            Err(e) if attempts >= 8 => return (Said::Unknown(e.to_string()), attempts),
+            Err(e) if attempts >= times => return (Said::Unknown(e.to_string()), attempts),
             Err(_) => std::thread::sleep(Duration::from_millis(20)),
         }
     }
@@ -202,7 +202,7 @@ fn what_the_client_says_of_a_refund_agrees_with_the_ledger_under_faults() {
         plan.map(|(no, fen, reused_for)| {
             let req =
                 RefundRequest::new(&cc, &no, Amount::from_fen(fen).expect("amount"), "returned");
-            let (said, attempts) = until_known(|| c.refund(&req));
+            let (said, attempts) = until_known(8, || c.refund(&req));
             Asked {
                 charge_code: cc.clone(),
                 out_refund_no: no,
@@ -292,7 +292,7 @@ fn what_the_client_says_of_a_cancel_agrees_with_the_ledger_under_faults() {
         // No fault on preOrder: the order exists (paid, awaiting or closed).
         let _ = c.micropay(&pay);
         let req = CancelRequest::new(&cc);
-        let (s, attempts) = until_known(|| c.cancel(&req));
+        let (s, attempts) = until_known(8, || c.cancel(&req));
         (cc, s, attempts)
     });
     let mut wrong = Vec::new();
@@ -319,23 +319,13 @@ fn what_the_client_says_of_a_cancel_agrees_with_the_ledger_under_faults() {
 #[test]
 fn what_the_client_says_of_a_top_up_agrees_with_the_ledger_under_faults() {
     let sb = sandbox_with(&faults("flowRecharge", &["foreign_code:0.05"]));
-    let base = sb.base_url().to_owned();
-    let mut cfg = config(&base, true, Format::Json);
-    cfg.timeout = Duration::from_millis(250);
-    let c = Client::new(cfg).expect("client");
-    let said: Vec<(String, Said)> = (0..orders())
-        .map(|i| {
-            let phone = format!("138{i:08}");
-            let req = FlowRechargeRequest::new(&phone, 100);
-            let s = match c.flow_recharge(&req) {
-                Ok(_) => Said::Done,
-                Err(e) if !e.outcome_unknown() => Said::Refused(e.to_string()),
-                Err(e) => Said::Unknown(e.to_string()),
-            };
-            (phone, s)
-        })
-        .collect();
-    std::thread::sleep(Duration::from_millis(800));
+    let said = on_four_tills(&sb, |c, i| {
+        let phone = format!("138{i:08}");
+        let (s, _) = until_known(1, || {
+            c.flow_recharge(&FlowRechargeRequest::new(&phone, 100))
+        });
+        (phone, s)
+    });
     let ledger = sb.ledger();
     let mut wrong = Vec::new();
     let mut tally = BTreeMap::new();
@@ -362,7 +352,7 @@ fn what_the_client_says_of_a_top_up_agrees_with_the_ledger_under_faults() {
 /// (`outcome_unknown`, message).
 type Shown = Result<Option<u32>, (bool, String)>;
 
-/// The plain `micropay` (no flow): each sent once, under every fault of the payment campaign.
+/// The plain `micropay` (no flow): each sent once, under the payment campaign's reply faults.
 /// A reply that shows the order paid must be this payment's paid order in the ledger; a
 /// definite refusal must leave no paid order. (The flows settle the rest by querying.)
 #[test]

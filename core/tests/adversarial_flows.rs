@@ -331,17 +331,17 @@ fn nonexistent(root: &str, xml: bool) -> String {
 /// repeated elements, every value as text; `wrapped`: values in CDATA sections, one element per
 /// line, indented by `depth`.
 fn write_xml(name: &str, v: &Value, wrapped: bool, depth: usize, out: &mut String) {
+    if let Value::Array(items) = v {
+        for item in items {
+            write_xml(name, item, wrapped, depth, out);
+        }
+        return;
+    }
     if wrapped {
         out.push('\n');
         out.push_str(&"  ".repeat(depth));
     }
     let text = match v {
-        Value::Array(items) => {
-            for item in items {
-                write_xml(name, item, wrapped, depth, out);
-            }
-            return;
-        }
         Value::Object(m) => {
             out.push_str(&format!("<{name}>"));
             for (k, c) in m {
@@ -620,10 +620,7 @@ impl World {
                     Some(c) if c.plan.xml != asks_xml => Action::Reply(400, "format".into()),
                     Some(c) if op == "query" => c.query(&code),
                     Some(c) => c.cancel(),
-                    None => Action::Reply(
-                        200,
-                        nonexistent("QUERY_RESP", !target.contains("_type=json")),
-                    ),
+                    None => Action::Reply(200, nonexistent("QUERY_RESP", asks_xml)),
                 };
                 (code, action)
             }
