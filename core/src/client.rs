@@ -541,15 +541,17 @@ fn agent(config: &ClientConfig) -> ureq::Agent {
 struct Inner {
     config: ClientConfig,
     envelope: Envelope,
-    /// The keep-alive pool, per process (a forked child opens its own connections).
+    /// The blocking client's transport when the gateway is reached directly: its keep-alive
+    /// pool, per process (a forked child opens its own connections).
+    http: PerProcess<Arc<crate::http1::Transport>>,
+    /// ureq, for a gateway reached through a proxy (`proxied`), per process.
     agent: PerProcess<ureq::Agent>,
     /// The async client's connection pool (made on the first `*_async` call), per process.
     #[cfg(feature = "async")]
     hyper: std::sync::OnceLock<PerProcess<crate::transport_async::Http>>,
     /// A proxy from the environment (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, less
-    /// `NO_PROXY`) applies to the gateway: the async client then runs the blocking one (which
-    /// honours it) on tokio's blocking pool.
-    #[cfg(feature = "async")]
+    /// `NO_PROXY`) applies to the gateway: the blocking client then sends through ureq (which
+    /// honours it), and the async client runs the blocking one on tokio's blocking pool.
     proxied: bool,
 }
 
@@ -601,6 +603,24 @@ pub(crate) struct Call {
 }
 
 impl Call {
+    /// A bare call to `url` (the transports' tests).
+    #[cfg(test)]
+    pub(crate) fn bare(url: &str, method: Method, idempotent: bool) -> Call {
+        Call {
+            operation: if idempotent { "query" } else { "micropay" },
+            charge_code: None,
+            url: url.to_owned(),
+            method,
+            timeout: Duration::from_secs(5),
+            idempotent,
+            limit: None,
+            any_code: false,
+            expect: Vec::new(),
+            expect_payment: None,
+            expect_refund: None,
+        }
+    }
+
     /// The reply must be about the order this call creates (a micropay, a QR or JSAPI order):
     /// its own `CHARGE_CODE` and, when given, this payment's facts.
     fn about_its_order(mut self, payment: Option<crate::flows::Expected>) -> Self {
@@ -614,6 +634,7 @@ impl Call {
     }
 }
 
+#[derive(Debug)]
 pub(crate) struct RawReply {
     pub(crate) status: u16,
     pub(crate) text: String,
@@ -625,7 +646,7 @@ impl Client {
         config.validate()?;
         let agent = agent(&config);
         let envelope = Envelope::new(config.key.clone());
-        #[cfg(feature = "async")]
+        let http = Arc::new(crate::http1::Transport::new(&config)?);
         let proxied = agent.config().proxy().is_some_and(|p| {
             config
                 .base_url
@@ -636,10 +657,10 @@ impl Client {
             inner: Arc::new(Inner {
                 config,
                 envelope,
+                http: PerProcess::new(http),
                 agent: PerProcess::new(agent),
                 #[cfg(feature = "async")]
                 hyper: std::sync::OnceLock::new(),
-                #[cfg(feature = "async")]
                 proxied,
             }),
         })
@@ -1203,6 +1224,14 @@ impl Client {
     }
 
     fn send_once(&self, call: &Call, timeout: Duration) -> Result<RawReply> {
+        if !self.inner.proxied {
+            let config = &self.inner.config;
+            let http = self
+                .inner
+                .http
+                .get(|| crate::http1::Transport::new(config).map(Arc::new))?;
+            return http.send(call, timeout);
+        }
         let agent = self.inner.agent.get_or_make(|| agent(&self.inner.config));
         let result = match &call.method {
             Method::Get => agent

@@ -28,6 +28,7 @@ pub mod enums;
 pub mod envelope;
 pub mod error;
 pub mod flows;
+mod http1;
 pub mod models;
 pub mod money;
 pub mod notify;

@@ -1,19 +1,21 @@
-//! Name resolution for the HTTP agent without a thread per request.
+//! Name resolution without a thread per request, for the blocking client's transports (its own,
+//! `http1`, and ureq's behind a proxy).
 //!
 //! ureq's default resolver, when a timeout is set (always, here), resolves on a freshly
 //! spawned thread for every request, even for an IP literal and even when a kept-alive
 //! connection is then reused: about 60 µs of CPU per request. This resolver answers IP
-//! literals directly and keeps each host name's addresses for [`TTL`]; only a miss goes to the
-//! default resolver (a thread bounded by the resolve timeout).
+//! literals directly and keeps each host name's addresses for [`TTL`]; only a miss is looked up
+//! (on a thread, so that the lookup is bounded by the connect timeout).
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
+use std::io;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 use ureq::config::Config;
 use ureq::http::Uri;
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::NextTimeout;
 
 /// How long a host name's addresses are reused.
@@ -24,8 +26,7 @@ const MAX_HOSTS: usize = 16;
 
 #[derive(Debug, Default)]
 pub(crate) struct CachingResolver {
-    inner: DefaultResolver,
-    cache: Mutex<HashMap<String, (Instant, ResolvedSocketAddrs)>>,
+    cache: Mutex<HashMap<String, (Instant, Vec<SocketAddr>)>>,
 }
 
 fn default_port(uri: &Uri) -> Option<u16> {
@@ -36,25 +37,18 @@ fn default_port(uri: &Uri) -> Option<u16> {
     }
 }
 
-impl Resolver for CachingResolver {
-    fn resolve(
+impl CachingResolver {
+    /// The addresses of `host` (an IP literal without brackets, or a name) at `port`: a literal
+    /// at once, a name from the cache, or looked up on a thread within `timeout` (an error of
+    /// kind `TimedOut` after it; the lookup's thread ends on its own).
+    pub(crate) fn lookup(
         &self,
-        uri: &Uri,
-        config: &Config,
-        timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let Some(authority) = uri.authority() else {
-            return self.inner.resolve(uri, config, timeout);
-        };
-        let Some(port) = authority.port_u16().or_else(|| default_port(uri)) else {
-            return self.inner.resolve(uri, config, timeout);
-        };
-        let host = authority.host();
-        let literal = host.trim_start_matches('[').trim_end_matches(']');
-        if let Ok(ip) = literal.parse::<IpAddr>() {
-            let mut out = self.empty();
-            out.push(SocketAddr::new(ip, port));
-            return Ok(out);
+        host: &str,
+        port: u16,
+        timeout: Duration,
+    ) -> io::Result<Vec<SocketAddr>> {
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            return Ok(vec![SocketAddr::new(ip, port)]);
         }
         let key = format!("{}:{port}", host.to_ascii_lowercase());
         if let Ok(cache) = self.cache.lock() {
@@ -64,7 +58,25 @@ impl Resolver for CachingResolver {
                 }
             }
         }
-        let addrs = self.inner.resolve(uri, config, timeout)?;
+        let (tx, rx) = mpsc::sync_channel(1);
+        let name = key.clone();
+        std::thread::Builder::new()
+            .name("sosopay-resolve".into())
+            .spawn(move || {
+                let _ = tx.send(name.to_socket_addrs().map(Iterator::collect::<Vec<_>>));
+            })?;
+        let addrs = match rx.recv_timeout(timeout) {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the host name was not resolved in time",
+                ))
+            }
+        };
+        if addrs.is_empty() {
+            return Err(io::Error::new(io::ErrorKind::NotFound, "no address"));
+        }
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= MAX_HOSTS {
                 cache.clear();
@@ -72,6 +84,41 @@ impl Resolver for CachingResolver {
             cache.insert(key, (Instant::now(), addrs.clone()));
         }
         Ok(addrs)
+    }
+}
+
+/// For ureq (the blocking client behind a proxy, where ureq resolves the proxy's host).
+impl Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        _config: &Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let Some(authority) = uri.authority() else {
+            return Err(ureq::Error::HostNotFound);
+        };
+        let Some(port) = authority.port_u16().or_else(|| default_port(uri)) else {
+            return Err(ureq::Error::HostNotFound);
+        };
+        let host = authority.host();
+        let literal = host.trim_start_matches('[').trim_end_matches(']');
+        match self.lookup(literal, port, *timeout.after) {
+            Ok(addrs) => {
+                let mut out = self.empty();
+                for a in addrs {
+                    if out.try_push(a).is_err() {
+                        break;
+                    }
+                }
+                Ok(out)
+            }
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                Err(ureq::Error::Timeout(ureq::Timeout::Resolve))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(ureq::Error::HostNotFound),
+            Err(e) => Err(ureq::Error::Io(e)),
+        }
     }
 }
 

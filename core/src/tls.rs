@@ -121,8 +121,7 @@ impl CaCertificates {
             .into()
     }
 
-    /// The roots for rustls (the async client).
-    #[cfg(feature = "async")]
+    /// The roots for rustls.
     pub(crate) fn rustls_roots(&self) -> rustls::RootCertStore {
         let mut store = rustls::RootCertStore::empty();
         store.add_parsable_certificates(
@@ -132,6 +131,24 @@ impl CaCertificates {
         );
         store
     }
+}
+
+/// The rustls configuration of the blocking client's own transport and of the async client:
+/// the webpki roots, or `ca` instead; TLS 1.2 and 1.3 (ring).
+pub(crate) fn client_config(ca: Option<&CaCertificates>) -> Result<Arc<rustls::ClientConfig>> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let roots = match ca {
+        Some(ca) => ca.rustls_roots(),
+        None => rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        },
+    };
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::crypto(format!("TLS set-up: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(tls))
 }
 
 /// rustls's error in `e`: as such, or inside the io::Errors of a handshake (a TLS stream and

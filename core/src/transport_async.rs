@@ -37,24 +37,13 @@ pub(crate) struct Http {
 
 impl Http {
     pub(crate) fn new(config: &ClientConfig) -> Result<Http> {
-        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-        let roots = match &config.ca_certificates {
-            Some(ca) => ca.rustls_roots(),
-            None => rustls::RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            },
-        };
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| Error::crypto(format!("TLS set-up: {e}")))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let tls = crate::tls::client_config(config.ca_certificates.as_ref())?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(config.connect_timeout));
         http.set_nodelay(true);
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
+            .with_tls_config(std::sync::Arc::unwrap_or_clone(tls))
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);

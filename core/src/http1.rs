@@ -1,0 +1,1107 @@
+//! The blocking client's HTTP/1.1 transport, for a gateway reached directly (no proxy; ureq
+//! carries the requests when a proxy applies, `client::agent`).
+//!
+//! Why not ureq for this: the client sends one small request and reads one small reply per
+//! call, and ureq's general machinery around that (a request builder and config per call, URI
+//! parsing, a state machine per call, a probe of three system calls and two timeout settings
+//! per reuse) cost about 6.5 µs of CPU per sequential query here, a seventh of the client's
+//! whole CPU per query (`docs/BENCHMARKS.md`, "The blocking client's own HTTP/1.1 transport").
+//!
+//! What it does, and nothing more:
+//! * `GET` or `POST` with `Content-Length`, head and body in one write; no `Expect`, no
+//!   compression asked (a compressed reply is refused), no redirects followed;
+//! * replies framed by `Content-Length`, `chunked`, or the connection's end, capped at
+//!   [`MAX_REPLY_BYTES`]; 1xx interim replies skipped;
+//! * TLS verified with rustls and the webpki roots or the configured CAs (TLS 1.2 and 1.3),
+//!   the handshake completed when connecting, so that a refused certificate means nothing was
+//!   sent;
+//! * keep-alive: at most `max_idle_connections` idle connections per client (per process, see
+//!   `per_process`), a connection idle over [`MAX_IDLE`] never reused, nor one idle over
+//!   [`MONEY_MAX_IDLE`] for a request that moves money; an idle connection the server has
+//!   closed (or that holds bytes nobody asked for) is dropped before use;
+//! * timeouts: connecting (resolving included) within the configuration's connect timeout, and
+//!   the whole attempt within the call's timeout (every read and write is bounded by what is
+//!   left of it).
+//!
+//! Errors keep the rule of both clients: a connection that could not be set up (name not
+//! resolved, refused, connect timeout, TLS handshake refused) means nothing was sent
+//! (`maybe_sent = false`); any later failure may have reached the gateway, and running out of
+//! time after the request went out is [`Error::Timeout`]. A query (idempotent) whose reused
+//! connection turns out closed before any byte of its reply is sent again once on a fresh
+//! connection; a request that moves money never is.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::client::{
+    Call, ClientConfig, Method, RawReply, MAX_IDLE, MAX_REPLY_BYTES, MONEY_MAX_IDLE,
+};
+use crate::error::{Error, Result};
+use crate::resolve::CachingResolver;
+
+const USER_AGENT: &str = concat!("sosopay/", env!("CARGO_PKG_VERSION"));
+
+/// The largest reply head (status line and headers) read.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// The most headers a reply may have.
+const MAX_HEADERS: usize = 64;
+
+/// One client's transport (shared by its clones and threads).
+pub(crate) struct Transport {
+    tls: Arc<rustls::ClientConfig>,
+    resolver: CachingResolver,
+    connect_timeout: Duration,
+    max_idle: usize,
+    /// Idle connections, the most recently used last.
+    idle: Mutex<Vec<Idle>>,
+}
+
+struct Idle {
+    /// `scheme://authority` of the URL it was opened for.
+    origin: String,
+    conn: Conn,
+    since: Instant,
+}
+
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl Conn {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Conn::Plain(s) => s,
+            Conn::Tls(s) => &s.sock,
+        }
+    }
+
+    /// Whether an idle connection can carry a request: nothing to read (the server has neither
+    /// closed it nor sent anything unasked) and no error pending.
+    fn is_usable(&self) -> bool {
+        let tcp = self.tcp();
+        if tcp.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let probe = tcp.peek(&mut [0u8; 1]);
+        let restored = tcp.set_nonblocking(false).is_ok();
+        restored && matches!(probe, Err(e) if e.kind() == ErrorKind::WouldBlock)
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf),
+            Conn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(buf),
+            Conn::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.flush(),
+            Conn::Tls(s) => s.flush(),
+        }
+    }
+}
+
+/// A request's URL taken apart (`scheme://authority/path?query`).
+#[derive(Debug, PartialEq, Eq)]
+struct Target<'a> {
+    https: bool,
+    /// `scheme://authority`: the pool's key.
+    origin: &'a str,
+    /// As written in the URL (the `Host` header).
+    authority: &'a str,
+    /// The host without the brackets of an IPv6 literal.
+    host: &'a str,
+    port: u16,
+    /// From the first `/` or `?` on (may be empty: the request then asks for `/`).
+    path: &'a str,
+}
+
+fn target(url: &str) -> Option<Target<'_>> {
+    let (https, rest) = if let Some(r) = url.strip_prefix("https://") {
+        (true, r)
+    } else {
+        (false, url.strip_prefix("http://")?)
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let origin = &url[..url.len() - rest.len() + end];
+    // The port follows the last ':' outside an IPv6 literal's brackets.
+    let (host, port) = match authority.rfind(':') {
+        Some(i) if !authority[i..].contains(']') => {
+            (&authority[..i], authority[i + 1..].parse::<u16>().ok()?)
+        }
+        _ => (authority, if https { 443 } else { 80 }),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return None;
+    }
+    Some(Target {
+        https,
+        origin,
+        authority,
+        host,
+        port,
+        path: &rest[end..],
+    })
+}
+
+/// Why an exchange failed, before it is told apart into the client's errors.
+#[derive(Debug)]
+enum Fail {
+    /// The connection closed (or was reset) before any byte of the reply, on a reused
+    /// connection: the server may have closed it as the request went out.
+    Stale(io::Error),
+    Io(io::Error),
+    Timeout,
+    Protocol(String),
+    TooLarge,
+    NotUtf8,
+}
+
+impl From<io::Error> for Fail {
+    fn from(e: io::Error) -> Fail {
+        match e.kind() {
+            ErrorKind::TimedOut | ErrorKind::WouldBlock => Fail::Timeout,
+            _ => Fail::Io(e),
+        }
+    }
+}
+
+impl Transport {
+    pub(crate) fn new(config: &ClientConfig) -> Result<Transport> {
+        Ok(Transport {
+            tls: crate::tls::client_config(config.ca_certificates.as_ref())?,
+            resolver: CachingResolver::default(),
+            connect_timeout: config.connect_timeout,
+            max_idle: config.max_idle_connections,
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// One attempt: the reply's status and text.
+    pub(crate) fn send(&self, call: &Call, timeout: Duration) -> Result<RawReply> {
+        let deadline = Instant::now() + timeout;
+        let Some(t) = target(&call.url) else {
+            return Err(Error::validation("base_url", "not a usable URL"));
+        };
+        let request = encode(call, &t);
+        let max_age = if call.idempotent {
+            MAX_IDLE
+        } else {
+            MONEY_MAX_IDLE
+        };
+        let mut reused = self.take(t.origin, max_age);
+        loop {
+            let was_reused = reused.is_some();
+            let mut conn = match reused.take() {
+                Some(c) => c,
+                None => self.connect(call, &t, deadline)?,
+            };
+            match exchange(&mut conn, &request, deadline, was_reused) {
+                Ok((reply, keep)) => {
+                    if keep {
+                        self.put(t.origin, conn);
+                    }
+                    return Ok(reply);
+                }
+                // A query sent on a connection the server had closed: once more on a new one.
+                Err(Fail::Stale(_)) if was_reused && call.idempotent => continue,
+                Err(f) => return Err(failure(call, timeout, f)),
+            }
+        }
+    }
+
+    /// The most recently used idle connection to `origin` that was idle at most `max_age` and
+    /// is still usable (one the server has closed is dropped, and the next one tried);
+    /// connections idle past [`MAX_IDLE`] are dropped on the way.
+    fn take(&self, origin: &str, max_age: Duration) -> Option<Conn> {
+        loop {
+            let found = {
+                let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+                idle.retain(|i| i.since.elapsed() <= MAX_IDLE);
+                let i = idle.iter().rposition(|i| i.origin == origin)?;
+                if idle[i].since.elapsed() > max_age {
+                    return None;
+                }
+                idle.remove(i)
+            };
+            if found.conn.is_usable() {
+                return Some(found.conn);
+            }
+        }
+    }
+
+    fn put(&self, origin: &str, conn: Conn) {
+        if self.max_idle == 0 {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() >= self.max_idle {
+            idle.remove(0);
+        }
+        idle.push(Idle {
+            origin: origin.to_owned(),
+            conn,
+            since: Instant::now(),
+        });
+    }
+
+    /// A new connection to `t` (TLS handshake done), within the connect timeout and the
+    /// attempt's deadline. Every error here means nothing was sent.
+    fn connect(&self, call: &Call, t: &Target<'_>, deadline: Instant) -> Result<Conn> {
+        let not_sent = |reason: String| Error::Transport {
+            operation: call.operation.to_owned(),
+            reason,
+            maybe_sent: false,
+        };
+        let until = deadline.min(Instant::now() + self.connect_timeout);
+        let left = || until.saturating_duration_since(Instant::now());
+        let slow = || {
+            not_sent(format!(
+                "could not connect within the time allowed ({} ms)",
+                self.connect_timeout.as_millis()
+            ))
+        };
+        let addrs = match self.resolver.lookup(t.host, t.port, left()) {
+            Ok(a) if !a.is_empty() => a,
+            Ok(_) => {
+                return Err(not_sent(
+                    "the gateway's host name could not be resolved".into(),
+                ))
+            }
+            Err(e) if e.kind() == ErrorKind::TimedOut => return Err(slow()),
+            Err(_) => {
+                return Err(not_sent(
+                    "the gateway's host name could not be resolved".into(),
+                ))
+            }
+        };
+        let mut last = None;
+        let mut tcp = None;
+        for addr in addrs {
+            let l = left();
+            if l.is_zero() {
+                return Err(slow());
+            }
+            match TcpStream::connect_timeout(&addr, l) {
+                Ok(s) => {
+                    tcp = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let Some(tcp) = tcp else {
+            return Err(match last {
+                Some(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
+                    slow()
+                }
+                Some(e) => not_sent(format!("could not connect to the gateway: {e}")),
+                None => slow(),
+            });
+        };
+        // A failure to set these leaves the socket's defaults (no delay lost is only speed).
+        let _ = tcp.set_nodelay(true);
+        if !t.https {
+            return Ok(Conn::Plain(tcp));
+        }
+        let name = rustls::pki_types::ServerName::try_from(t.host.to_owned()).map_err(|e| {
+            Error::validation("base_url", format!("not a usable TLS server name: {e}"))
+        })?;
+        let tls = rustls::ClientConnection::new(self.tls.clone(), name)
+            .map_err(|e| Error::crypto(format!("TLS set-up: {e}")))?;
+        let mut stream = rustls::StreamOwned::new(tls, tcp);
+        while stream.conn.is_handshaking() {
+            let l = left();
+            if l.is_zero() {
+                return Err(slow());
+            }
+            let set = stream
+                .sock
+                .set_read_timeout(Some(l))
+                .and_then(|()| stream.sock.set_write_timeout(Some(l)));
+            let step = set.and_then(|()| stream.conn.complete_io(&mut stream.sock).map(|_| ()));
+            if let Err(e) = step {
+                if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) {
+                    return Err(slow());
+                }
+                let tls = crate::tls::rustls_error(&e);
+                let hint = tls.map_or("", crate::tls::refusal_hint);
+                return Err(match tls {
+                    Some(tls) => not_sent(format!("TLS error: {tls}{hint}")),
+                    None => not_sent(format!("TLS handshake failed: {e}")),
+                });
+            }
+        }
+        Ok(Conn::Tls(Box::new(stream)))
+    }
+}
+
+/// The request's bytes: head and body.
+fn encode(call: &Call, t: &Target<'_>) -> Vec<u8> {
+    let (method, content_type, body) = match &call.method {
+        Method::Get => ("GET", "text/xml;charset=UTF-8", ""),
+        Method::Post(b) => ("POST", "application/json;charset=UTF-8", b.as_str()),
+    };
+    let mut out = Vec::with_capacity(160 + t.path.len() + t.authority.len() + body.len());
+    let slash = if t.path.starts_with('/') { "" } else { "/" };
+    let _ = write!(
+        out,
+        "{method} {slash}{} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {USER_AGENT}\r\nContent-Type: {content_type}\r\n",
+        t.path, t.authority
+    );
+    if let Method::Post(_) = call.method {
+        let _ = write!(out, "Content-Length: {}\r\n", body.len());
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body.as_bytes());
+    out
+}
+
+/// How a reply's body is delimited.
+#[derive(Debug, PartialEq, Eq)]
+enum Framing {
+    Length(usize),
+    Chunked,
+    UntilClose,
+}
+
+/// A parsed reply head.
+#[derive(Debug)]
+struct Head {
+    status: u16,
+    len: usize,
+    framing: Framing,
+    /// The connection may carry another request after this reply.
+    keep_alive: bool,
+}
+
+/// The reply head at the start of `buf`, or `None` when more bytes are needed.
+fn parse_head(buf: &[u8]) -> std::result::Result<Option<Head>, Fail> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut resp = httparse::Response::new(&mut headers);
+    let len = match resp.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD_BYTES => {
+            return Err(Fail::Protocol(format!(
+                "the reply's head is over {MAX_HEAD_BYTES} bytes"
+            )))
+        }
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => return Err(Fail::Protocol(format!("unreadable reply head: {e}"))),
+    };
+    let status = resp.code.unwrap_or(0);
+    let mut keep_alive = resp.version == Some(1);
+    let mut length: Option<usize> = None;
+    let mut chunked = false;
+    for h in resp.headers.iter() {
+        let value = std::str::from_utf8(h.value).unwrap_or("").trim();
+        if h.name.eq_ignore_ascii_case("content-length") {
+            let n = value
+                .parse::<usize>()
+                .map_err(|_| Fail::Protocol(format!("Content-Length {value:?}")))?;
+            if length.is_some_and(|m| m != n) {
+                return Err(Fail::Protocol(
+                    "two different Content-Length headers".into(),
+                ));
+            }
+            length = Some(n);
+        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+            let last = value.rsplit(',').next().unwrap_or("").trim();
+            if !last.eq_ignore_ascii_case("chunked") {
+                return Err(Fail::Protocol(format!(
+                    "Transfer-Encoding {value:?} (not asked for)"
+                )));
+            }
+            chunked = true;
+        } else if h.name.eq_ignore_ascii_case("connection") {
+            for token in value.split(',').map(str::trim) {
+                if token.eq_ignore_ascii_case("close") {
+                    keep_alive = false;
+                } else if token.eq_ignore_ascii_case("keep-alive") && resp.version == Some(0) {
+                    keep_alive = true;
+                }
+            }
+        } else if h.name.eq_ignore_ascii_case("content-encoding")
+            && !value.eq_ignore_ascii_case("identity")
+            && !value.is_empty()
+        {
+            return Err(Fail::Protocol(format!(
+                "Content-Encoding {value:?} (not asked for)"
+            )));
+        }
+    }
+    if status == 101 {
+        keep_alive = false;
+    }
+    let framing = if (100..200).contains(&status) || status == 204 || status == 304 {
+        Framing::Length(0)
+    } else if chunked {
+        // A length beside chunked is ignored (RFC 9112 §6.3), but the connection is not reused.
+        if length.is_some() {
+            keep_alive = false;
+        }
+        Framing::Chunked
+    } else if let Some(n) = length {
+        Framing::Length(n)
+    } else {
+        keep_alive = false;
+        Framing::UntilClose
+    };
+    Ok(Some(Head {
+        status,
+        len,
+        framing,
+        keep_alive,
+    }))
+}
+
+/// A chunked body decoded as it arrives.
+#[derive(Default)]
+struct Chunks {
+    /// Where the next chunk-size line starts in the body's bytes.
+    at: usize,
+    out: Vec<u8>,
+}
+
+impl Chunks {
+    /// Decodes what `raw` (the body's bytes so far) completes; `Some(end)` once the last chunk
+    /// and trailers are in (`end`: bytes of `raw` used).
+    fn advance(&mut self, raw: &[u8]) -> std::result::Result<Option<usize>, Fail> {
+        loop {
+            let rest = &raw[self.at..];
+            let Some(eol) = find_crlf(rest) else {
+                if rest.len() > 1024 {
+                    return Err(Fail::Protocol("a chunk-size line over 1 KiB".into()));
+                }
+                return Ok(None);
+            };
+            let line = std::str::from_utf8(&rest[..eol]).unwrap_or("");
+            let hex = line.split(';').next().unwrap_or("").trim();
+            let size = usize::from_str_radix(hex, 16)
+                .map_err(|_| Fail::Protocol(format!("chunk size {hex:?}")))?;
+            let data = self.at + eol + 2;
+            if size == 0 {
+                // Trailers (ignored), then an empty line.
+                let mut at = data;
+                loop {
+                    let Some(e) = find_crlf(&raw[at..]) else {
+                        return Ok(None);
+                    };
+                    at += e + 2;
+                    if e == 0 {
+                        return Ok(Some(at));
+                    }
+                }
+            }
+            if size as u64 > MAX_REPLY_BYTES + 1
+                || self.out.len() + size > MAX_REPLY_BYTES as usize + 1
+            {
+                return Err(Fail::TooLarge);
+            }
+            if raw.len() < data + size + 2 {
+                return Ok(None);
+            }
+            if &raw[data + size..data + size + 2] != b"\r\n" {
+                return Err(Fail::Protocol("a chunk not followed by CRLF".into()));
+            }
+            self.out.extend_from_slice(&raw[data..data + size]);
+            self.at = data + size + 2;
+        }
+    }
+}
+
+fn find_crlf(b: &[u8]) -> Option<usize> {
+    b.windows(2).position(|w| w == b"\r\n")
+}
+
+/// Reads more of the reply into `buf`, within the deadline; the bytes read (0: the end).
+fn read_more(
+    conn: &mut Conn,
+    buf: &mut Vec<u8>,
+    deadline: Instant,
+) -> std::result::Result<usize, Fail> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(Fail::Timeout);
+    }
+    conn.tcp().set_read_timeout(Some(left))?;
+    let start = buf.len();
+    let want = (buf.capacity() - start).max(4096);
+    buf.resize(start + want, 0);
+    let got = loop {
+        match conn.read(&mut buf[start..]) {
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            r => break r,
+        }
+    };
+    match got {
+        Ok(n) => {
+            buf.truncate(start + n);
+            Ok(n)
+        }
+        Err(e) => {
+            buf.truncate(start);
+            Err(e.into())
+        }
+    }
+}
+
+/// Sends `request` on `conn` and reads the reply: its status and text, and whether the
+/// connection may be kept.
+fn exchange(
+    conn: &mut Conn,
+    request: &[u8],
+    deadline: Instant,
+    reused: bool,
+) -> std::result::Result<(RawReply, bool), Fail> {
+    let stale = |e: io::Error| {
+        if reused
+            && matches!(
+                e.kind(),
+                ErrorKind::BrokenPipe
+                    | ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::UnexpectedEof
+            )
+        {
+            Fail::Stale(e)
+        } else {
+            Fail::from(e)
+        }
+    };
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(Fail::Timeout);
+    }
+    conn.tcp().set_write_timeout(Some(left))?;
+    conn.write_all(request)
+        .and_then(|()| conn.flush())
+        .map_err(stale)?;
+    let mut buf: Vec<u8> = Vec::with_capacity(8 * 1024);
+    let mut got_any = false;
+    // The head, skipping 1xx interim replies.
+    let head = loop {
+        let mut parsed = None;
+        while let Some(h) = parse_head(&buf)? {
+            if (100..200).contains(&h.status) && h.status != 101 {
+                buf.drain(..h.len);
+                continue;
+            }
+            parsed = Some(h);
+            break;
+        }
+        if let Some(h) = parsed {
+            break h;
+        }
+        match read_more(conn, &mut buf, deadline) {
+            Ok(0) if !got_any => {
+                return Err(stale(io::Error::new(
+                    ErrorKind::UnexpectedEof,
+                    "the connection closed before the reply",
+                )))
+            }
+            Ok(0) => {
+                return Err(Fail::Protocol(
+                    "the connection closed within the reply's head".into(),
+                ))
+            }
+            Ok(_) => got_any = true,
+            Err(Fail::Io(e)) if !got_any => return Err(stale(e)),
+            Err(f) => return Err(f),
+        }
+    };
+    let mut keep = head.keep_alive;
+    let body: Vec<u8> = match head.framing {
+        Framing::Length(n) => {
+            if n as u64 > MAX_REPLY_BYTES {
+                return Err(Fail::TooLarge);
+            }
+            while buf.len() < head.len + n {
+                if read_more(conn, &mut buf, deadline)? == 0 {
+                    return Err(Fail::Protocol(
+                        "the connection closed within the reply".into(),
+                    ));
+                }
+            }
+            if buf.len() > head.len + n {
+                // Bytes after the reply that nobody asked for: the connection is not reused.
+                keep = false;
+            }
+            buf.truncate(head.len + n);
+            buf.drain(..head.len);
+            buf
+        }
+        Framing::Chunked => {
+            let mut chunks = Chunks::default();
+            loop {
+                if let Some(end) = chunks.advance(&buf[head.len..])? {
+                    if buf.len() > head.len + end {
+                        keep = false;
+                    }
+                    break chunks.out;
+                }
+                if read_more(conn, &mut buf, deadline)? == 0 {
+                    return Err(Fail::Protocol(
+                        "the connection closed within the reply".into(),
+                    ));
+                }
+            }
+        }
+        Framing::UntilClose => loop {
+            if (buf.len() - head.len) as u64 > MAX_REPLY_BYTES {
+                return Err(Fail::TooLarge);
+            }
+            if read_more(conn, &mut buf, deadline)? == 0 {
+                buf.drain(..head.len);
+                break buf;
+            }
+        },
+    };
+    if body.len() as u64 > MAX_REPLY_BYTES {
+        return Err(Fail::TooLarge);
+    }
+    let text = String::from_utf8(body).map_err(|_| Fail::NotUtf8)?;
+    Ok((
+        RawReply {
+            status: head.status,
+            text,
+        },
+        keep,
+    ))
+}
+
+/// The client's error for a failed exchange (the request may have been sent).
+fn failure(call: &Call, timeout: Duration, f: Fail) -> Error {
+    let transport = |reason: String| Error::Transport {
+        operation: call.operation.to_owned(),
+        reason,
+        maybe_sent: true,
+    };
+    match f {
+        Fail::Timeout => Error::Timeout {
+            operation: call.operation.to_owned(),
+            after_ms: timeout.as_millis() as u64,
+        },
+        Fail::TooLarge => {
+            Error::decode(format!("the reply is larger than {MAX_REPLY_BYTES} bytes"))
+        }
+        Fail::NotUtf8 => Error::decode("the reply is not UTF-8"),
+        Fail::Protocol(p) => transport(format!("the gateway's reply broke the HTTP protocol: {p}")),
+        Fail::Stale(e) | Fail::Io(e) => match crate::tls::rustls_error(&e) {
+            Some(tls) => {
+                let hint = crate::tls::refusal_hint(tls);
+                transport(format!("TLS error: {tls}{hint}"))
+            }
+            None => transport(format!("connection error: {e}")),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn urls_are_taken_apart() {
+        let t = target("http://127.0.0.1:8080/openGateway/x?a=1").expect("url");
+        assert_eq!(
+            t,
+            Target {
+                https: false,
+                origin: "http://127.0.0.1:8080",
+                authority: "127.0.0.1:8080",
+                host: "127.0.0.1",
+                port: 8080,
+                path: "/openGateway/x?a=1",
+            }
+        );
+        let t = target("https://gw.example.cn?x").expect("url");
+        assert_eq!(
+            (t.host, t.port, t.path, t.origin),
+            ("gw.example.cn", 443, "?x", "https://gw.example.cn")
+        );
+        let t = target("http://[::1]:9000").expect("url");
+        assert_eq!(
+            (t.host, t.port, t.path, t.authority),
+            ("::1", 9000, "", "[::1]:9000")
+        );
+        let t = target("https://[2001:db8::1]/p").expect("url");
+        assert_eq!((t.host, t.port), ("2001:db8::1", 443));
+        for bad in ["ftp://x/", "http://:80/", "http://h:99999/", "http://h:x/"] {
+            assert!(target(bad).is_none(), "{bad}");
+        }
+        let get = Call::bare("http://h:1", Method::Get, true);
+        let head = encode(&get, &target(&get.url).expect("url"));
+        assert!(
+            head.starts_with(b"GET / HTTP/1.1\r\nHost: h:1\r\n"),
+            "{head:?}"
+        );
+        let post = Call::bare("http://h/p", Method::Post("{}".into()), false);
+        let req = String::from_utf8(encode(&post, &target(&post.url).expect("url"))).expect("utf8");
+        assert!(req.starts_with("POST /p HTTP/1.1\r\nHost: h\r\n"), "{req}");
+        assert!(req.ends_with("Content-Length: 2\r\n\r\n{}"), "{req}");
+    }
+
+    fn head(text: &str) -> std::result::Result<Option<Head>, Fail> {
+        parse_head(text.as_bytes())
+    }
+
+    #[test]
+    fn reply_heads_say_how_the_body_ends_and_whether_to_keep_the_connection() {
+        let h = head("HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n")
+            .expect("ok")
+            .expect("complete");
+        assert_eq!(
+            (h.status, h.framing, h.keep_alive),
+            (200, Framing::Length(12), true)
+        );
+        let h = head("HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n");
+        assert!(matches!(
+            h,
+            Ok(Some(Head {
+                framing: Framing::Chunked,
+                keep_alive: true,
+                ..
+            }))
+        ));
+        let h = head("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: Close\r\n\r\n");
+        assert!(matches!(
+            h,
+            Ok(Some(Head {
+                keep_alive: false,
+                ..
+            }))
+        ));
+        let h = head("HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\n");
+        assert!(matches!(
+            h,
+            Ok(Some(Head {
+                keep_alive: false,
+                ..
+            }))
+        ));
+        let h = head("HTTP/1.0 200 OK\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\n");
+        assert!(matches!(
+            h,
+            Ok(Some(Head {
+                keep_alive: true,
+                ..
+            }))
+        ));
+        let h = head("HTTP/1.1 200 OK\r\n\r\n");
+        assert!(matches!(
+            h,
+            Ok(Some(Head {
+                framing: Framing::UntilClose,
+                keep_alive: false,
+                ..
+            }))
+        ));
+        let h = head("HTTP/1.1 204 No Content\r\n\r\n");
+        assert!(matches!(
+            h,
+            Ok(Some(Head {
+                framing: Framing::Length(0),
+                ..
+            }))
+        ));
+        assert!(matches!(head("HTTP/1.1 200 OK\r\nContent-Len"), Ok(None)));
+        for bad in [
+            "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+            "HTTP/9 200 OK\r\n\r\n",
+        ] {
+            assert!(matches!(head(bad), Err(Fail::Protocol(_))), "{bad}");
+        }
+        let huge = format!("HTTP/1.1 200 OK\r\nX: {}", "a".repeat(MAX_HEAD_BYTES + 1));
+        assert!(matches!(head(&huge), Err(Fail::Protocol(_))));
+    }
+
+    #[test]
+    fn chunked_bodies_are_decoded_as_they_arrive() {
+        let raw = b"4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\nTrailer: x\r\n\r\nNEXT";
+        let mut c = Chunks::default();
+        for cut in 0..raw.len() - 4 {
+            let mut partial = Chunks::default();
+            assert!(
+                matches!(partial.advance(&raw[..cut]), Ok(None)),
+                "cut at {cut}"
+            );
+        }
+        assert_eq!(c.advance(raw).ok().flatten(), Some(raw.len() - 4));
+        assert_eq!(c.out, b"Wikipedia");
+        let mut c = Chunks::default();
+        assert_eq!(c.advance(b"0\r\n\r\n").ok().flatten(), Some(5));
+        assert!(c.out.is_empty());
+        assert!(matches!(
+            Chunks::default().advance(b"zz\r\n"),
+            Err(Fail::Protocol(_))
+        ));
+        assert!(matches!(
+            Chunks::default().advance(b"2\r\nabXY0\r\n\r\n"),
+            Err(Fail::Protocol(_))
+        ));
+        assert!(matches!(
+            Chunks::default().advance(b"ffffffff\r\n"),
+            Err(Fail::TooLarge)
+        ));
+    }
+
+    #[derive(Clone)]
+    enum Step {
+        /// Read a request, write this.
+        Reply(String),
+        /// Read a request, close the connection without answering.
+        DropOnRequest,
+        /// Close the connection.
+        Close,
+    }
+    use Step::*;
+
+    fn ok() -> Step {
+        Reply(OK.into())
+    }
+
+    /// A server on 127.0.0.1 that takes each connection through `script`, then holds it open
+    /// without answering until the client closes it; counts connections.
+    fn server(script: Vec<Step>) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/gw", listener.local_addr().expect("addr"));
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { return };
+                count.fetch_add(1, Ordering::SeqCst);
+                let script = script.clone();
+                std::thread::spawn(move || {
+                    for step in script {
+                        if let Close = step {
+                            return;
+                        }
+                        let mut buf = [0u8; 4096];
+                        match s.read(&mut buf) {
+                            Ok(n) if n > 0 => {}
+                            _ => return,
+                        }
+                        match step {
+                            Reply(r) if s.write_all(r.as_bytes()).is_ok() => {}
+                            _ => return,
+                        }
+                    }
+                    let _ = s.read_to_end(&mut Vec::new());
+                });
+            }
+        });
+        (url, accepted)
+    }
+
+    fn transport() -> Transport {
+        Transport::new(
+            &ClientConfig::new(
+                "0010000001",
+                "98SDKFUO432HNODS098EEE07U9DUOIUE",
+                "http://127.0.0.1:1/",
+            )
+            .expect("config"),
+        )
+        .expect("transport")
+    }
+
+    const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+
+    #[test]
+    fn a_connection_is_kept_and_reused() {
+        let chunked =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhe\r\n3\r\nllo\r\n0\r\n\r\n";
+        let interim = format!("HTTP/1.1 100 Continue\r\n\r\n{OK}");
+        let (url, accepted) = server(vec![ok(), Reply(chunked.into()), Reply(interim)]);
+        let t = transport();
+        let q = Call::bare(&url, Method::Get, true);
+        for want in ["hi", "hello", "hi"] {
+            let r = t.send(&q, Duration::from_secs(5)).expect("reply");
+            assert_eq!((r.status, r.text.as_str()), (200, want));
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn connection_close_is_honoured() {
+        let close = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhi";
+        let (url, accepted) = server(vec![Reply(close.into()), Reply(close.into())]);
+        let t = transport();
+        let q = Call::bare(&url, Method::Get, true);
+        for _ in 0..2 {
+            assert_eq!(
+                t.send(&q, Duration::from_secs(5)).expect("reply").text,
+                "hi"
+            );
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        // A reply ending with the connection.
+        let (url, _) = server(vec![Reply("HTTP/1.1 503 Busy\r\n\r\nlater".into()), Close]);
+        let r = t
+            .send(&Call::bare(&url, Method::Get, true), Duration::from_secs(5))
+            .expect("reply");
+        assert_eq!((r.status, r.text.as_str()), (503, "later"));
+    }
+
+    #[test]
+    fn a_query_on_a_connection_the_server_dropped_goes_again_on_a_new_one_money_never() {
+        // Each connection answers one request, then closes when the next one arrives (a server
+        // closing an idle connection as a request goes out): unseen by the idle check.
+        let (url, accepted) = server(vec![ok(), DropOnRequest]);
+        let t = transport();
+        let q = Call::bare(&url, Method::Get, true);
+        for _ in 0..3 {
+            assert_eq!(
+                t.send(&q, Duration::from_secs(5)).expect("reply").text,
+                "hi"
+            );
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 3);
+        let pay = Call::bare(&url, Method::Post("{}".into()), false);
+        match t.send(&pay, Duration::from_secs(5)) {
+            Err(Error::Transport {
+                maybe_sent: true, ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+        // The next one takes a new connection.
+        assert_eq!(
+            t.send(&pay, Duration::from_secs(5)).expect("reply").text,
+            "hi"
+        );
+    }
+
+    #[test]
+    fn failures_say_whether_the_request_may_have_been_sent() {
+        let t = transport();
+        // Nothing listens: refused, not sent.
+        let free = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/gw", free.local_addr().expect("addr"));
+        drop(free);
+        match t.send(
+            &Call::bare(&url, Method::Post("{}".into()), false),
+            Duration::from_secs(5),
+        ) {
+            Err(Error::Transport {
+                maybe_sent: false, ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+        // A server that reads the request and never answers: a timeout, after the time given.
+        let (url, _) = server(vec![Reply(String::new())]);
+        let started = Instant::now();
+        match t.send(
+            &Call::bare(&url, Method::Get, true),
+            Duration::from_millis(300),
+        ) {
+            Err(Error::Timeout { after_ms: 300, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        // Garbage instead of HTTP.
+        let (url, _) = server(vec![Reply("SSH-2.0-OpenSSH\r\n\r\n".into())]);
+        match t.send(&Call::bare(&url, Method::Get, true), Duration::from_secs(5)) {
+            Err(Error::Transport {
+                maybe_sent: true,
+                reason,
+                ..
+            }) => {
+                assert!(reason.contains("HTTP protocol"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // Over the size limit, by its length.
+        let big = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+            MAX_REPLY_BYTES + 1
+        );
+        let (url, _) = server(vec![Reply(big)]);
+        match t.send(&Call::bare(&url, Method::Get, true), Duration::from_secs(5)) {
+            Err(Error::Decode { reason, .. }) => assert!(reason.contains("larger"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+        // Cut short within the body.
+        let (url, _) = server(vec![
+            Reply("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhi".into()),
+            Close,
+        ]);
+        match t.send(&Call::bare(&url, Method::Get, true), Duration::from_secs(5)) {
+            Err(Error::Transport {
+                maybe_sent: true, ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn idle_connections_the_server_closed_are_skipped() {
+        // Each connection is closed by the server right after its one reply.
+        let (url, accepted) = server(vec![ok(), Close]);
+        let t = transport();
+        let q = Call::bare(&url, Method::Get, true);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| t.send(&q, Duration::from_secs(5)).expect("reply"));
+            }
+        });
+        let opened = accepted.load(Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(100));
+        // Every idle one is found closed: a new connection, no error.
+        let pay = Call::bare(&url, Method::Post("{}".into()), false);
+        assert_eq!(
+            t.send(&pay, Duration::from_secs(5)).expect("reply").text,
+            "hi"
+        );
+        assert_eq!(accepted.load(Ordering::SeqCst), opened + 1);
+        assert!(t.idle.lock().expect("lock").len() <= 1);
+    }
+
+    #[test]
+    fn money_takes_no_connection_idle_for_over_two_seconds_and_nothing_over_max_idle() {
+        let (url, accepted) = server(vec![ok(); 4]);
+        let t = transport();
+        let q = Call::bare(&url, Method::Get, true);
+        t.send(&q, Duration::from_secs(5)).expect("reply");
+        // Pretend the connection has been idle 3 s.
+        if let Some(i) = t.idle.lock().expect("lock").last_mut() {
+            i.since -= Duration::from_secs(3);
+        }
+        let pay = Call::bare(&url, Method::Post("{}".into()), false);
+        t.send(&pay, Duration::from_secs(5)).expect("reply");
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        // The older connection is still good for a query.
+        t.send(&q, Duration::from_secs(5)).expect("reply");
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        for i in t.idle.lock().expect("lock").iter_mut() {
+            i.since -= MAX_IDLE + Duration::from_secs(1);
+        }
+        t.send(&q, Duration::from_secs(5)).expect("reply");
+        assert_eq!(accepted.load(Ordering::SeqCst), 3);
+        assert_eq!(t.idle.lock().expect("lock").len(), 1);
+    }
+}
