@@ -54,16 +54,80 @@ pub(crate) struct Transport {
     tls: Arc<rustls::ClientConfig>,
     resolver: CachingResolver,
     connect_timeout: Duration,
-    max_idle: usize,
-    /// Idle connections, the most recently used last.
-    idle: Mutex<Vec<Idle>>,
+    pool: Pool<Conn>,
 }
 
-struct Idle {
+/// The idle connections of one client (of either driver), the most recently used last.
+pub(crate) struct Pool<C> {
+    max_idle: usize,
+    idle: Mutex<Vec<Idle<C>>>,
+}
+
+struct Idle<C> {
     /// `scheme://authority` of the URL it was opened for.
     origin: String,
-    conn: Conn,
+    conn: C,
     since: Instant,
+}
+
+impl<C> Pool<C> {
+    /// A pool keeping at most `max_idle` connections (0: none).
+    pub(crate) fn new(max_idle: usize) -> Pool<C> {
+        Pool {
+            max_idle,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The most recently used idle connection to `origin` that was idle at most `max_age` and
+    /// is `usable` (one the server has closed is dropped, and the next one tried); connections
+    /// idle past [`MAX_IDLE`] are dropped on the way.
+    pub(crate) fn take(
+        &self,
+        origin: &str,
+        max_age: Duration,
+        usable: impl Fn(&C) -> bool,
+    ) -> Option<C> {
+        loop {
+            let found = {
+                let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+                idle.retain(|i| i.since.elapsed() <= MAX_IDLE);
+                let i = idle.iter().rposition(|i| i.origin == origin)?;
+                if idle[i].since.elapsed() > max_age {
+                    return None;
+                }
+                idle.remove(i)
+            };
+            if usable(&found.conn) {
+                return Some(found.conn);
+            }
+        }
+    }
+
+    /// Keeps `conn` for the next request to `origin` (the oldest idle one goes if full).
+    pub(crate) fn put(&self, origin: &str, conn: C) {
+        if self.max_idle == 0 {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() >= self.max_idle {
+            idle.remove(0);
+        }
+        idle.push(Idle {
+            origin: origin.to_owned(),
+            conn,
+            since: Instant::now(),
+        });
+    }
+
+    /// How long a connection for a call may have been idle.
+    pub(crate) fn max_age(call: &Call) -> Duration {
+        if call.idempotent {
+            MAX_IDLE
+        } else {
+            MONEY_MAX_IDLE
+        }
+    }
 }
 
 enum Conn {
@@ -119,20 +183,20 @@ impl Write for Conn {
 
 /// A request's URL taken apart (`scheme://authority/path?query`).
 #[derive(Debug, PartialEq, Eq)]
-struct Target<'a> {
-    https: bool,
+pub(crate) struct Target<'a> {
+    pub(crate) https: bool,
     /// `scheme://authority`: the pool's key.
-    origin: &'a str,
+    pub(crate) origin: &'a str,
     /// As written in the URL (the `Host` header).
-    authority: &'a str,
+    pub(crate) authority: &'a str,
     /// The host without the brackets of an IPv6 literal.
-    host: &'a str,
-    port: u16,
+    pub(crate) host: &'a str,
+    pub(crate) port: u16,
     /// From the first `/` or `?` on (may be empty: the request then asks for `/`).
-    path: &'a str,
+    pub(crate) path: &'a str,
 }
 
-fn target(url: &str) -> Option<Target<'_>> {
+pub(crate) fn target(url: &str) -> Option<Target<'_>> {
     let (https, rest) = if let Some(r) = url.strip_prefix("https://") {
         (true, r)
     } else {
@@ -164,10 +228,12 @@ fn target(url: &str) -> Option<Target<'_>> {
 
 /// Why an exchange failed, before it is told apart into the client's errors.
 #[derive(Debug)]
-enum Fail {
+pub(crate) enum Fail {
     /// The connection closed (or was reset) before any byte of the reply, on a reused
     /// connection: the server may have closed it as the request went out.
-    Stale(io::Error),
+    Stale,
+    /// The connection ended before any byte of the reply.
+    Closed,
     Io(io::Error),
     Timeout,
     Protocol(String),
@@ -190,8 +256,7 @@ impl Transport {
             tls: crate::tls::client_config(config.ca_certificates.as_ref())?,
             resolver: CachingResolver::default(),
             connect_timeout: config.connect_timeout,
-            max_idle: config.max_idle_connections,
-            idle: Mutex::new(Vec::new()),
+            pool: Pool::new(config.max_idle_connections),
         })
     }
 
@@ -202,12 +267,9 @@ impl Transport {
             return Err(Error::validation("base_url", "not a usable URL"));
         };
         let request = encode(call, &t);
-        let max_age = if call.idempotent {
-            MAX_IDLE
-        } else {
-            MONEY_MAX_IDLE
-        };
-        let mut reused = self.take(t.origin, max_age);
+        let mut reused = self
+            .pool
+            .take(t.origin, Pool::<Conn>::max_age(call), Conn::is_usable);
         loop {
             let was_reused = reused.is_some();
             let mut conn = match reused.take() {
@@ -217,145 +279,112 @@ impl Transport {
             match exchange(&mut conn, &request, deadline, was_reused) {
                 Ok((reply, keep)) => {
                     if keep {
-                        self.put(t.origin, conn);
+                        self.pool.put(t.origin, conn);
                     }
                     return Ok(reply);
                 }
                 // A query sent on a connection the server had closed: once more on a new one.
-                Err(Fail::Stale(_)) if was_reused && call.idempotent => continue,
+                Err(Fail::Stale) if was_reused && call.idempotent => continue,
                 Err(f) => return Err(failure(call, timeout, f)),
             }
         }
     }
 
-    /// The most recently used idle connection to `origin` that was idle at most `max_age` and
-    /// is still usable (one the server has closed is dropped, and the next one tried);
-    /// connections idle past [`MAX_IDLE`] are dropped on the way.
-    fn take(&self, origin: &str, max_age: Duration) -> Option<Conn> {
-        loop {
-            let found = {
-                let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-                idle.retain(|i| i.since.elapsed() <= MAX_IDLE);
-                let i = idle.iter().rposition(|i| i.origin == origin)?;
-                if idle[i].since.elapsed() > max_age {
-                    return None;
-                }
-                idle.remove(i)
-            };
-            if found.conn.is_usable() {
-                return Some(found.conn);
-            }
-        }
-    }
-
-    fn put(&self, origin: &str, conn: Conn) {
-        if self.max_idle == 0 {
-            return;
-        }
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if idle.len() >= self.max_idle {
-            idle.remove(0);
-        }
-        idle.push(Idle {
-            origin: origin.to_owned(),
-            conn,
-            since: Instant::now(),
-        });
-    }
-
     /// A new connection to `t` (TLS handshake done), within the connect timeout and the
     /// attempt's deadline. Every error here means nothing was sent.
     fn connect(&self, call: &Call, t: &Target<'_>, deadline: Instant) -> Result<Conn> {
-        let not_sent = |reason: String| Error::Transport {
-            operation: call.operation.to_owned(),
-            reason,
-            maybe_sent: false,
-        };
+        let fail = |u: Unconnected| unconnected(call, self.connect_timeout, u);
         let until = deadline.min(Instant::now() + self.connect_timeout);
-        let left = || until.saturating_duration_since(Instant::now());
-        let slow = || {
-            not_sent(format!(
-                "could not connect within the time allowed ({} ms)",
-                self.connect_timeout.as_millis()
-            ))
-        };
-        let addrs = match self.resolver.lookup(t.host, t.port, left()) {
-            Ok(a) if !a.is_empty() => a,
-            Ok(_) => {
-                return Err(not_sent(
-                    "the gateway's host name could not be resolved".into(),
-                ))
-            }
-            Err(e) if e.kind() == ErrorKind::TimedOut => return Err(slow()),
-            Err(_) => {
-                return Err(not_sent(
-                    "the gateway's host name could not be resolved".into(),
-                ))
-            }
-        };
-        let mut last = None;
-        let mut tcp = None;
-        for addr in addrs {
-            let l = left();
+        let left = || {
+            let l = until.saturating_duration_since(Instant::now());
             if l.is_zero() {
-                return Err(slow());
+                Err(fail(Unconnected::Slow))
+            } else {
+                Ok(l)
             }
-            match TcpStream::connect_timeout(&addr, l) {
+        };
+        let addrs = self
+            .resolver
+            .lookup(t.host, t.port, left()?)
+            .map_err(|e| fail(Unconnected::Resolve(e)))?;
+        let mut tcp = Err(Unconnected::Slow);
+        for addr in addrs {
+            match TcpStream::connect_timeout(&addr, left()?) {
                 Ok(s) => {
-                    tcp = Some(s);
+                    tcp = Ok(s);
                     break;
                 }
-                Err(e) => last = Some(e),
+                Err(e) => tcp = Err(Unconnected::Connect(e)),
             }
         }
-        let Some(tcp) = tcp else {
-            return Err(match last {
-                Some(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
-                    slow()
-                }
-                Some(e) => not_sent(format!("could not connect to the gateway: {e}")),
-                None => slow(),
-            });
-        };
-        // A failure to set these leaves the socket's defaults (no delay lost is only speed).
+        let tcp = tcp.map_err(fail)?;
+        // A failure to set this leaves the socket's default (only speed is lost).
         let _ = tcp.set_nodelay(true);
         if !t.https {
             return Ok(Conn::Plain(tcp));
         }
-        let name = rustls::pki_types::ServerName::try_from(t.host.to_owned()).map_err(|e| {
-            Error::validation("base_url", format!("not a usable TLS server name: {e}"))
-        })?;
-        let tls = rustls::ClientConnection::new(self.tls.clone(), name)
+        let tls = rustls::ClientConnection::new(self.tls.clone(), server_name(t.host)?)
             .map_err(|e| Error::crypto(format!("TLS set-up: {e}")))?;
         let mut stream = rustls::StreamOwned::new(tls, tcp);
         while stream.conn.is_handshaking() {
-            let l = left();
-            if l.is_zero() {
-                return Err(slow());
-            }
-            let set = stream
+            let l = left()?;
+            let step = stream
                 .sock
                 .set_read_timeout(Some(l))
-                .and_then(|()| stream.sock.set_write_timeout(Some(l)));
-            let step = set.and_then(|()| stream.conn.complete_io(&mut stream.sock).map(|_| ()));
-            if let Err(e) = step {
-                if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) {
-                    return Err(slow());
-                }
-                let tls = crate::tls::rustls_error(&e);
-                let hint = tls.map_or("", crate::tls::refusal_hint);
-                return Err(match tls {
-                    Some(tls) => not_sent(format!("TLS error: {tls}{hint}")),
-                    None => not_sent(format!("TLS handshake failed: {e}")),
-                });
-            }
+                .and_then(|()| stream.sock.set_write_timeout(Some(l)))
+                .and_then(|()| stream.conn.complete_io(&mut stream.sock).map(|_| ()));
+            step.map_err(|e| fail(Unconnected::Tls(e)))?;
         }
         Ok(Conn::Tls(Box::new(stream)))
     }
 }
 
+/// Why a connection could not be set up: nothing of the request was sent.
+pub(crate) enum Unconnected {
+    Resolve(io::Error),
+    /// Out of time (the connect timeout, or the attempt's).
+    Slow,
+    Connect(io::Error),
+    Tls(io::Error),
+}
+
+/// The client's error for a connection that could not be set up (`maybe_sent` false).
+pub(crate) fn unconnected(call: &Call, connect_timeout: Duration, u: Unconnected) -> Error {
+    let timed_out = |e: &io::Error| matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock);
+    let reason = match u {
+        Unconnected::Slow => None,
+        Unconnected::Resolve(e) | Unconnected::Connect(e) | Unconnected::Tls(e)
+            if timed_out(&e) =>
+        {
+            None
+        }
+        Unconnected::Resolve(_) => Some("the gateway's host name could not be resolved".to_owned()),
+        Unconnected::Connect(e) => Some(format!("could not connect to the gateway: {e}")),
+        Unconnected::Tls(e) => Some(match crate::tls::rustls_error(&e) {
+            Some(tls) => format!("TLS error: {tls}{}", crate::tls::refusal_hint(tls)),
+            None => format!("TLS handshake failed: {e}"),
+        }),
+    };
+    Error::Transport {
+        operation: call.operation.to_owned(),
+        reason: reason.unwrap_or_else(|| {
+            format!(
+                "could not connect within the time allowed ({} ms)",
+                connect_timeout.as_millis()
+            )
+        }),
+        maybe_sent: false,
+    }
+}
+
+/// The TLS server name of a URL's host.
+pub(crate) fn server_name(host: &str) -> Result<rustls::pki_types::ServerName<'static>> {
+    rustls::pki_types::ServerName::try_from(host.to_owned())
+        .map_err(|e| Error::validation("base_url", format!("not a usable TLS server name: {e}")))
+}
+
 /// The request's bytes: head and body.
-fn encode(call: &Call, t: &Target<'_>) -> Vec<u8> {
+pub(crate) fn encode(call: &Call, t: &Target<'_>) -> Vec<u8> {
     let (method, content_type, body) = match &call.method {
         Method::Get => ("GET", "text/xml;charset=UTF-8", ""),
         Method::Post(b) => ("POST", "application/json;charset=UTF-8", b.as_str()),
@@ -532,164 +561,176 @@ fn find_crlf(b: &[u8]) -> Option<usize> {
     b.windows(2).position(|w| w == b"\r\n")
 }
 
-/// Reads more of the reply into `buf`, within the deadline; the bytes read (0: the end).
-fn read_more(
-    conn: &mut Conn,
-    buf: &mut Vec<u8>,
-    deadline: Instant,
-) -> std::result::Result<usize, Fail> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(Fail::Timeout);
+/// One reply read as its bytes arrive, whatever does the reading (the blocking driver below,
+/// the async one in `transport_async`): [`ReplyReader::spare`] gives room to read into,
+/// [`ReplyReader::filled`] takes what was read and says when the reply is complete.
+pub(crate) struct ReplyReader {
+    buf: Vec<u8>,
+    /// Bytes of `buf` holding data (the rest is room being read into).
+    len: usize,
+    head: Option<Head>,
+    chunks: Chunks,
+    /// Any byte of the reply came (a failure before that may be a connection the server
+    /// closed as the request went out).
+    got_any: bool,
+}
+
+impl ReplyReader {
+    pub(crate) fn new() -> ReplyReader {
+        ReplyReader {
+            buf: Vec::with_capacity(8 * 1024),
+            len: 0,
+            head: None,
+            chunks: Chunks::default(),
+            got_any: false,
+        }
     }
-    conn.tcp().set_read_timeout(Some(left))?;
-    let start = buf.len();
-    let want = (buf.capacity() - start).max(4096);
-    buf.resize(start + want, 0);
-    let got = loop {
-        match conn.read(&mut buf[start..]) {
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            r => break r,
+
+    /// Room for the next read.
+    pub(crate) fn spare(&mut self) -> &mut [u8] {
+        let want = (self.buf.capacity() - self.len).max(4096);
+        self.buf.resize(self.len + want, 0);
+        &mut self.buf[self.len..]
+    }
+
+    /// Whether any byte of the reply came.
+    pub(crate) fn got_any(&self) -> bool {
+        self.got_any
+    }
+
+    /// Takes `n` bytes read into [`ReplyReader::spare`] (0: the connection's end): the reply
+    /// and whether the connection may be kept, once complete.
+    pub(crate) fn filled(
+        &mut self,
+        n: usize,
+    ) -> std::result::Result<Option<(RawReply, bool)>, Fail> {
+        self.len += n;
+        self.buf.truncate(self.len);
+        let end = n == 0;
+        if !end {
+            self.got_any = true;
         }
-    };
-    match got {
-        Ok(n) => {
-            buf.truncate(start + n);
-            Ok(n)
+        // The head, skipping 1xx interim replies.
+        while self.head.is_none() {
+            match parse_head(&self.buf)? {
+                Some(h) if (100..200).contains(&h.status) && h.status != 101 => {
+                    self.buf.drain(..h.len);
+                    self.len = self.buf.len();
+                }
+                Some(h) => self.head = Some(h),
+                None if end && !self.got_any => return Err(Fail::Closed),
+                None if end => {
+                    return Err(Fail::Protocol(
+                        "the connection closed within the reply's head".into(),
+                    ))
+                }
+                None => return Ok(None),
+            }
         }
-        Err(e) => {
-            buf.truncate(start);
-            Err(e.into())
+        let Some(head) = &self.head else {
+            return Ok(None);
+        };
+        let body = &self.buf[head.len..];
+        let (done, keep) = match head.framing {
+            Framing::Length(n) if n as u64 > MAX_REPLY_BYTES => return Err(Fail::TooLarge),
+            Framing::Length(n) if body.len() >= n => {
+                // Bytes after the reply that nobody asked for: the connection is not reused.
+                (Some(body[..n].to_vec()), body.len() == n)
+            }
+            Framing::Length(_) => (None, false),
+            Framing::Chunked => match self.chunks.advance(body)? {
+                Some(used) => (
+                    Some(std::mem::take(&mut self.chunks.out)),
+                    body.len() == used,
+                ),
+                None => (None, false),
+            },
+            Framing::UntilClose if body.len() as u64 > MAX_REPLY_BYTES => {
+                return Err(Fail::TooLarge)
+            }
+            Framing::UntilClose if end => (Some(body.to_vec()), false),
+            Framing::UntilClose => (None, false),
+        };
+        match done {
+            Some(body) => {
+                if body.len() as u64 > MAX_REPLY_BYTES {
+                    return Err(Fail::TooLarge);
+                }
+                let text = String::from_utf8(body).map_err(|_| Fail::NotUtf8)?;
+                let reply = RawReply {
+                    status: head.status,
+                    text,
+                };
+                Ok(Some((reply, keep && head.keep_alive)))
+            }
+            None if end => Err(Fail::Protocol(
+                "the connection closed within the reply".into(),
+            )),
+            None => Ok(None),
         }
     }
 }
 
-/// Sends `request` on `conn` and reads the reply: its status and text, and whether the
-/// connection may be kept.
+/// A failure of a request sent on a reused connection that ended (closed, reset) before any
+/// byte of its reply is [`Fail::Stale`]: the server may have closed it as the request went out.
+pub(crate) fn stale_if(reused: bool, got_any: bool, f: Fail) -> Fail {
+    let closed = match &f {
+        Fail::Closed => true,
+        Fail::Io(e) => matches!(
+            e.kind(),
+            ErrorKind::BrokenPipe
+                | ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::UnexpectedEof
+        ),
+        _ => false,
+    };
+    if reused && !got_any && closed {
+        Fail::Stale
+    } else {
+        f
+    }
+}
+
+/// Sends `request` on `conn` and reads the reply within `deadline`: its status and text, and
+/// whether the connection may be kept.
 fn exchange(
     conn: &mut Conn,
     request: &[u8],
     deadline: Instant,
     reused: bool,
 ) -> std::result::Result<(RawReply, bool), Fail> {
-    let stale = |e: io::Error| {
-        if reused
-            && matches!(
-                e.kind(),
-                ErrorKind::BrokenPipe
-                    | ErrorKind::ConnectionReset
-                    | ErrorKind::ConnectionAborted
-                    | ErrorKind::UnexpectedEof
-            )
-        {
-            Fail::Stale(e)
+    let left = || {
+        let l = deadline.saturating_duration_since(Instant::now());
+        if l.is_zero() {
+            Err(Fail::Timeout)
         } else {
-            Fail::from(e)
+            Ok(l)
         }
     };
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(Fail::Timeout);
+    conn.tcp().set_write_timeout(Some(left()?))?;
+    if let Err(e) = conn.write_all(request).and_then(|()| conn.flush()) {
+        return Err(stale_if(reused, false, e.into()));
     }
-    conn.tcp().set_write_timeout(Some(left))?;
-    conn.write_all(request)
-        .and_then(|()| conn.flush())
-        .map_err(stale)?;
-    let mut buf: Vec<u8> = Vec::with_capacity(8 * 1024);
-    let mut got_any = false;
-    // The head, skipping 1xx interim replies.
-    let head = loop {
-        let mut parsed = None;
-        while let Some(h) = parse_head(&buf)? {
-            if (100..200).contains(&h.status) && h.status != 101 {
-                buf.drain(..h.len);
-                continue;
+    let mut reader = ReplyReader::new();
+    loop {
+        conn.tcp().set_read_timeout(Some(left()?))?;
+        let n = loop {
+            match conn.read(reader.spare()) {
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                r => break r,
             }
-            parsed = Some(h);
-            break;
+        };
+        match n.map_err(Fail::from).and_then(|n| reader.filled(n)) {
+            Ok(Some(done)) => return Ok(done),
+            Ok(None) => {}
+            Err(f) => return Err(stale_if(reused, reader.got_any(), f)),
         }
-        if let Some(h) = parsed {
-            break h;
-        }
-        match read_more(conn, &mut buf, deadline) {
-            Ok(0) if !got_any => {
-                return Err(stale(io::Error::new(
-                    ErrorKind::UnexpectedEof,
-                    "the connection closed before the reply",
-                )))
-            }
-            Ok(0) => {
-                return Err(Fail::Protocol(
-                    "the connection closed within the reply's head".into(),
-                ))
-            }
-            Ok(_) => got_any = true,
-            Err(Fail::Io(e)) if !got_any => return Err(stale(e)),
-            Err(f) => return Err(f),
-        }
-    };
-    let mut keep = head.keep_alive;
-    let body: Vec<u8> = match head.framing {
-        Framing::Length(n) => {
-            if n as u64 > MAX_REPLY_BYTES {
-                return Err(Fail::TooLarge);
-            }
-            while buf.len() < head.len + n {
-                if read_more(conn, &mut buf, deadline)? == 0 {
-                    return Err(Fail::Protocol(
-                        "the connection closed within the reply".into(),
-                    ));
-                }
-            }
-            if buf.len() > head.len + n {
-                // Bytes after the reply that nobody asked for: the connection is not reused.
-                keep = false;
-            }
-            buf.truncate(head.len + n);
-            buf.drain(..head.len);
-            buf
-        }
-        Framing::Chunked => {
-            let mut chunks = Chunks::default();
-            loop {
-                if let Some(end) = chunks.advance(&buf[head.len..])? {
-                    if buf.len() > head.len + end {
-                        keep = false;
-                    }
-                    break chunks.out;
-                }
-                if read_more(conn, &mut buf, deadline)? == 0 {
-                    return Err(Fail::Protocol(
-                        "the connection closed within the reply".into(),
-                    ));
-                }
-            }
-        }
-        Framing::UntilClose => loop {
-            if (buf.len() - head.len) as u64 > MAX_REPLY_BYTES {
-                return Err(Fail::TooLarge);
-            }
-            if read_more(conn, &mut buf, deadline)? == 0 {
-                buf.drain(..head.len);
-                break buf;
-            }
-        },
-    };
-    if body.len() as u64 > MAX_REPLY_BYTES {
-        return Err(Fail::TooLarge);
     }
-    let text = String::from_utf8(body).map_err(|_| Fail::NotUtf8)?;
-    Ok((
-        RawReply {
-            status: head.status,
-            text,
-        },
-        keep,
-    ))
 }
 
 /// The client's error for a failed exchange (the request may have been sent).
-fn failure(call: &Call, timeout: Duration, f: Fail) -> Error {
+pub(crate) fn failure(call: &Call, timeout: Duration, f: Fail) -> Error {
     let transport = |reason: String| Error::Transport {
         operation: call.operation.to_owned(),
         reason,
@@ -705,7 +746,10 @@ fn failure(call: &Call, timeout: Duration, f: Fail) -> Error {
         }
         Fail::NotUtf8 => Error::decode("the reply is not UTF-8"),
         Fail::Protocol(p) => transport(format!("the gateway's reply broke the HTTP protocol: {p}")),
-        Fail::Stale(e) | Fail::Io(e) => match crate::tls::rustls_error(&e) {
+        Fail::Stale | Fail::Closed => {
+            transport("connection error: the connection closed before the reply".into())
+        }
+        Fail::Io(e) => match crate::tls::rustls_error(&e) {
             Some(tls) => {
                 let hint = crate::tls::refusal_hint(tls);
                 transport(format!("TLS error: {tls}{hint}"))
@@ -716,7 +760,7 @@ fn failure(call: &Call, timeout: Duration, f: Fail) -> Error {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::net::TcpListener;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -870,7 +914,7 @@ mod tests {
     }
 
     #[derive(Clone)]
-    enum Step {
+    pub(crate) enum Step {
         /// Read a request, write this.
         Reply(String),
         /// Read a request, close the connection without answering.
@@ -880,13 +924,13 @@ mod tests {
     }
     use Step::*;
 
-    fn ok() -> Step {
+    pub(crate) fn ok() -> Step {
         Reply(OK.into())
     }
 
     /// A server on 127.0.0.1 that takes each connection through `script`, then holds it open
     /// without answering until the client closes it; counts connections.
-    fn server(script: Vec<Step>) -> (String, Arc<AtomicUsize>) {
+    pub(crate) fn server(script: Vec<Step>) -> (String, Arc<AtomicUsize>) {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}/gw", listener.local_addr().expect("addr"));
         let accepted = Arc::new(AtomicUsize::new(0));
@@ -918,19 +962,20 @@ mod tests {
         (url, accepted)
     }
 
-    fn transport() -> Transport {
-        Transport::new(
-            &ClientConfig::new(
-                "0010000001",
-                "98SDKFUO432HNODS098EEE07U9DUOIUE",
-                "http://127.0.0.1:1/",
-            )
-            .expect("config"),
+    pub(crate) fn config() -> ClientConfig {
+        ClientConfig::new(
+            "0010000001",
+            "98SDKFUO432HNODS098EEE07U9DUOIUE",
+            "http://127.0.0.1:1/",
         )
-        .expect("transport")
+        .expect("config")
     }
 
-    const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+    fn transport() -> Transport {
+        Transport::new(&config()).expect("transport")
+    }
+
+    pub(crate) const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
 
     #[test]
     fn a_connection_is_kept_and_reused() {
@@ -1078,7 +1123,7 @@ mod tests {
             "hi"
         );
         assert_eq!(accepted.load(Ordering::SeqCst), opened + 1);
-        assert!(t.idle.lock().expect("lock").len() <= 1);
+        assert!(t.pool.idle.lock().expect("lock").len() <= 1);
     }
 
     #[test]
@@ -1088,7 +1133,7 @@ mod tests {
         let q = Call::bare(&url, Method::Get, true);
         t.send(&q, Duration::from_secs(5)).expect("reply");
         // Pretend the connection has been idle 3 s.
-        if let Some(i) = t.idle.lock().expect("lock").last_mut() {
+        if let Some(i) = t.pool.idle.lock().expect("lock").last_mut() {
             i.since -= Duration::from_secs(3);
         }
         let pay = Call::bare(&url, Method::Post("{}".into()), false);
@@ -1097,11 +1142,11 @@ mod tests {
         // The older connection is still good for a query.
         t.send(&q, Duration::from_secs(5)).expect("reply");
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
-        for i in t.idle.lock().expect("lock").iter_mut() {
+        for i in t.pool.idle.lock().expect("lock").iter_mut() {
             i.since -= MAX_IDLE + Duration::from_secs(1);
         }
         t.send(&q, Duration::from_secs(5)).expect("reply");
         assert_eq!(accepted.load(Ordering::SeqCst), 3);
-        assert_eq!(t.idle.lock().expect("lock").len(), 1);
+        assert_eq!(t.pool.idle.lock().expect("lock").len(), 1);
     }
 }

@@ -38,15 +38,10 @@ fn default_port(uri: &Uri) -> Option<u16> {
 }
 
 impl CachingResolver {
-    /// The addresses of `host` (an IP literal without brackets, or a name) at `port`: a literal
-    /// at once, a name from the cache, or looked up on a thread within `timeout` (an error of
-    /// kind `TimedOut` after it; the lookup's thread ends on its own).
-    pub(crate) fn lookup(
-        &self,
-        host: &str,
-        port: u16,
-        timeout: Duration,
-    ) -> io::Result<Vec<SocketAddr>> {
+    /// The addresses of `host` (an IP literal without brackets, or a name) at `port` when no
+    /// lookup is needed (a literal, a name looked up less than [`TTL`] ago); else the cache key
+    /// to look it up under.
+    fn known(&self, host: &str, port: u16) -> std::result::Result<Vec<SocketAddr>, String> {
         if let Ok(ip) = host.parse::<IpAddr>() {
             return Ok(vec![SocketAddr::new(ip, port)]);
         }
@@ -58,22 +53,11 @@ impl CachingResolver {
                 }
             }
         }
-        let (tx, rx) = mpsc::sync_channel(1);
-        let name = key.clone();
-        std::thread::Builder::new()
-            .name("sosopay-resolve".into())
-            .spawn(move || {
-                let _ = tx.send(name.to_socket_addrs().map(Iterator::collect::<Vec<_>>));
-            })?;
-        let addrs = match rx.recv_timeout(timeout) {
-            Ok(r) => r?,
-            Err(_) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "the host name was not resolved in time",
-                ))
-            }
-        };
+        Err(key)
+    }
+
+    /// Keeps what a lookup of `key` found (nothing found: an error of kind `NotFound`).
+    fn remember(&self, key: String, addrs: Vec<SocketAddr>) -> io::Result<Vec<SocketAddr>> {
         if addrs.is_empty() {
             return Err(io::Error::new(io::ErrorKind::NotFound, "no address"));
         }
@@ -85,6 +69,58 @@ impl CachingResolver {
         }
         Ok(addrs)
     }
+
+    /// The addresses of `host` at `port`: known ones at once, else looked up on a thread
+    /// within `timeout` (an error of kind `TimedOut` after it; the lookup's thread ends on its
+    /// own).
+    pub(crate) fn lookup(
+        &self,
+        host: &str,
+        port: u16,
+        timeout: Duration,
+    ) -> io::Result<Vec<SocketAddr>> {
+        let key = match self.known(host, port) {
+            Ok(addrs) => return Ok(addrs),
+            Err(key) => key,
+        };
+        let (tx, rx) = mpsc::sync_channel(1);
+        let name = key.clone();
+        std::thread::Builder::new()
+            .name("sosopay-resolve".into())
+            .spawn(move || {
+                let _ = tx.send(name.to_socket_addrs().map(Iterator::collect::<Vec<_>>));
+            })?;
+        match rx.recv_timeout(timeout) {
+            Ok(found) => self.remember(key, found?),
+            Err(_) => Err(timed_out()),
+        }
+    }
+
+    /// [`CachingResolver::lookup`] on the async client's runtime.
+    #[cfg(feature = "async")]
+    pub(crate) async fn lookup_async(
+        &self,
+        host: &str,
+        port: u16,
+        timeout: Duration,
+    ) -> io::Result<Vec<SocketAddr>> {
+        let key = match self.known(host, port) {
+            Ok(addrs) => return Ok(addrs),
+            Err(key) => key,
+        };
+        let found = tokio::time::timeout(timeout, tokio::net::lookup_host(key.clone())).await;
+        match found {
+            Ok(found) => self.remember(key, found?.collect()),
+            Err(_) => Err(timed_out()),
+        }
+    }
+}
+
+fn timed_out() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        "the host name was not resolved in time",
+    )
 }
 
 /// For ureq (the blocking client behind a proxy, where ureq resolves the proxy's host).

@@ -1,139 +1,294 @@
-//! The async client (`features = ["async"]`): every operation as a future, over hyper on the
-//! caller's tokio runtime. Requests are built, retried, decoded and logged by the same code as
-//! the blocking client's (`client.rs`: the `*_request` builders, `settle`, `retry_pause`,
+//! The async client (`features = ["async"]`): every operation as a future, on the caller's
+//! tokio runtime. Requests are built, retried, decoded and logged by the same code as the
+//! blocking client's (`client.rs`: the `*_request` builders, `settle`, `retry_pause`,
 //! `attempt_timeout`); only sending and pausing differ. No thread waits on the network: a
 //! server (the Node binding) drives many requests from a few runtime threads.
 //!
-//! The transport keeps the blocking client's rules: TLS verified with rustls and the webpki
-//! roots (TLS 1.2 and 1.3, ring), no redirects, the connect timeout of the configuration and a
-//! whole-request timeout per attempt, at most `max_idle_connections` kept-alive connections,
-//! replies capped at [`MAX_REPLY_BYTES`](crate::client) bytes. A connection that could not be
-//! set up (refused, DNS, TLS handshake, connect timeout) means nothing was sent; any later
+//! The transport is the blocking one's (`http1`) driven by tokio: the same request bytes, the
+//! same reply reader, pool rules, error classes and TLS configuration. TLS verified with
+//! rustls and the webpki roots or the configured CAs (TLS 1.2 and 1.3, ring), no redirects, the
+//! connect timeout of the configuration and a whole-request timeout per attempt, at most
+//! `max_idle_connections` kept-alive connections (a request that moves money never on one idle
+//! over 2 s), replies capped at [`MAX_REPLY_BYTES`](crate::client). A connection that could not
+//! be set up (refused, DNS, TLS handshake, connect timeout) means nothing was sent; any later
 //! failure may have reached the gateway (`maybe_sent`), and a timeout is [`Error::Timeout`].
 
+use std::io;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt as _, Full, Limited};
-use hyper::body::Bytes;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client as HyperClient;
-use hyper_util::rt::TokioExecutor;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
 
-use crate::client::{
-    Call, ClientConfig, Method, RawReply, MAX_IDLE, MAX_REPLY_BYTES, MONEY_MAX_IDLE,
-};
+use crate::client::{Call, ClientConfig, RawReply};
 use crate::error::{Error, Result};
+use crate::http1::{
+    encode, failure, server_name, stale_if, target, unconnected, Fail, Pool, ReplyReader,
+    Unconnected,
+};
+use crate::resolve::CachingResolver;
 
-/// The connection pool of one client.
+/// The connections of one client.
 #[derive(Clone)]
 pub(crate) struct Http {
-    client: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
-    /// The pool of the requests that move money: connections idle at most
-    /// [`MONEY_MAX_IDLE`] (a server closing an idle one as the request goes out would leave the
-    /// payment's outcome unknown).
-    money: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    tls: TlsConnector,
+    resolver: CachingResolver,
+    connect_timeout: Duration,
+    pool: Pool<Conn>,
+}
+
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl Conn {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Conn::Plain(s) => s,
+            Conn::Tls(s) => s.get_ref().0,
+        }
+    }
+
+    /// Whether an idle connection can carry a request: nothing to read (the server has neither
+    /// closed it nor sent anything unasked).
+    fn is_usable(&self) -> bool {
+        matches!(self.tcp().try_read(&mut [0u8; 1]), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+
+    async fn send(&mut self, request: &[u8]) -> io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.write_all(request).await,
+            Conn::Tls(s) => {
+                s.write_all(request).await?;
+                s.flush().await
+            }
+        }
+    }
+
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf).await,
+            Conn::Tls(s) => s.read(buf).await,
+        }
+    }
 }
 
 impl Http {
     pub(crate) fn new(config: &ClientConfig) -> Result<Http> {
         let tls = crate::tls::client_config(config.ca_certificates.as_ref())?;
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(config.connect_timeout));
-        http.set_nodelay(true);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(std::sync::Arc::unwrap_or_clone(tls))
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        let pool = |max_idle| {
-            HyperClient::builder(TokioExecutor::new())
-                .pool_max_idle_per_host(config.max_idle_connections)
-                .pool_idle_timeout(max_idle)
-                .build(connector.clone())
-        };
         Ok(Http {
-            client: pool(MAX_IDLE),
-            money: pool(MONEY_MAX_IDLE),
+            shared: Arc::new(Shared {
+                tls: TlsConnector::from(tls),
+                resolver: CachingResolver::default(),
+                connect_timeout: config.connect_timeout,
+                pool: Pool::new(config.max_idle_connections),
+            }),
         })
     }
 
     /// One attempt: the reply's status and text.
     pub(crate) async fn send(&self, call: &Call, timeout: Duration) -> Result<RawReply> {
-        let started = Instant::now();
-        let timed_out = || Error::Timeout {
-            operation: call.operation.to_owned(),
-            after_ms: timeout.as_millis() as u64,
+        let deadline = Instant::now() + timeout;
+        let Some(t) = target(&call.url) else {
+            return Err(Error::validation("base_url", "not a usable URL"));
         };
-        let (method, content_type, body) = match &call.method {
-            Method::Get => ("GET", "text/xml;charset=UTF-8", Bytes::new()),
-            Method::Post(b) => (
-                "POST",
-                "application/json;charset=UTF-8",
-                Bytes::from(b.clone()),
-            ),
-        };
-        let request = hyper::Request::builder()
-            .method(method)
-            .uri(call.url.as_str())
-            .header("Content-Type", content_type)
-            .header("User-Agent", concat!("sosopay/", env!("CARGO_PKG_VERSION")))
-            .body(Full::new(body))
-            .map_err(|e| Error::validation("base_url", format!("cannot build the request: {e}")))?;
-        let pool = if call.idempotent {
-            &self.client
-        } else {
-            &self.money
-        };
-        let response = match tokio::time::timeout(timeout, pool.request(request)).await {
-            Err(_) => return Err(timed_out()),
-            Ok(Err(e)) => return Err(transport_error(call, &e)),
-            Ok(Ok(r)) => r,
-        };
-        let status = response.status().as_u16();
-        let left = timeout.saturating_sub(started.elapsed());
-        let limited = Limited::new(response.into_body(), MAX_REPLY_BYTES as usize);
-        let bytes = match tokio::time::timeout(left, limited.collect()).await {
-            Err(_) => return Err(timed_out()),
-            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-                return Err(Error::decode(format!(
-                    "the reply is larger than {MAX_REPLY_BYTES} bytes"
-                )))
+        let me = &self.shared;
+        let request = encode(call, &t);
+        let mut reused = me
+            .pool
+            .take(t.origin, Pool::<Conn>::max_age(call), Conn::is_usable);
+        loop {
+            let was_reused = reused.is_some();
+            let mut conn = match reused.take() {
+                Some(c) => c,
+                None => me.connect(call, t.host, t.port, t.https, deadline).await?,
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            let exchanged = tokio::time::timeout(left, exchange(&mut conn, &request, was_reused))
+                .await
+                .unwrap_or(Err(Fail::Timeout));
+            match exchanged {
+                Ok((reply, keep)) => {
+                    if keep {
+                        me.pool.put(t.origin, conn);
+                    }
+                    return Ok(reply);
+                }
+                // A query sent on a connection the server had closed: once more on a new one.
+                Err(Fail::Stale) if was_reused && call.idempotent => continue,
+                Err(f) => return Err(failure(call, timeout, f)),
             }
-            Ok(Err(e)) => {
-                return Err(Error::Transport {
-                    operation: call.operation.to_owned(),
-                    reason: format!("connection error while reading the reply: {e}"),
-                    maybe_sent: true,
-                })
-            }
-            Ok(Ok(b)) => b.to_bytes(),
-        };
-        let text = String::from_utf8(bytes.to_vec())
-            .map_err(|_| Error::decode("the reply is not UTF-8"))?;
-        Ok(RawReply { status, text })
+        }
     }
 }
 
-/// A failed request: not sent when the connection could not be set up.
-fn transport_error(call: &Call, e: &hyper_util::client::legacy::Error) -> Error {
-    let mut reason = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        reason = format!("{reason}: {s}");
-        if let Some(tls) = crate::tls::rustls_error(s) {
-            reason.push_str(crate::tls::refusal_hint(tls));
+impl Shared {
+    /// A new connection (TLS handshake done), within the connect timeout and the attempt's
+    /// deadline. Every error here means nothing was sent.
+    async fn connect(
+        &self,
+        call: &Call,
+        host: &str,
+        port: u16,
+        https: bool,
+        deadline: Instant,
+    ) -> Result<Conn> {
+        let fail = |u: Unconnected| unconnected(call, self.connect_timeout, u);
+        let until = deadline.min(Instant::now() + self.connect_timeout);
+        let left = || {
+            let l = until.saturating_duration_since(Instant::now());
+            if l.is_zero() {
+                Err(fail(Unconnected::Slow))
+            } else {
+                Ok(l)
+            }
+        };
+        let addrs = self
+            .resolver
+            .lookup_async(host, port, left()?)
+            .await
+            .map_err(|e| fail(Unconnected::Resolve(e)))?;
+        let mut tcp = Err(Unconnected::Slow);
+        for addr in addrs {
+            match tokio::time::timeout(left()?, TcpStream::connect(addr)).await {
+                Ok(Ok(s)) => {
+                    tcp = Ok(s);
+                    break;
+                }
+                Ok(Err(e)) => tcp = Err(Unconnected::Connect(e)),
+                Err(_) => tcp = Err(Unconnected::Slow),
+            }
         }
-        source = s.source();
+        let tcp = tcp.map_err(fail)?;
+        // A failure to set this leaves the socket's default (only speed is lost).
+        let _ = tcp.set_nodelay(true);
+        if !https {
+            return Ok(Conn::Plain(tcp));
+        }
+        let name = server_name(host)?;
+        match tokio::time::timeout(left()?, self.tls.connect(name, tcp)).await {
+            Ok(Ok(s)) => Ok(Conn::Tls(Box::new(s))),
+            Ok(Err(e)) => Err(fail(Unconnected::Tls(e))),
+            Err(_) => Err(fail(Unconnected::Slow)),
+        }
     }
-    Error::Transport {
-        operation: call.operation.to_owned(),
-        reason: if e.is_connect() {
-            format!("could not connect to the gateway ({reason})")
-        } else {
-            format!("connection error: {reason}")
-        },
-        maybe_sent: !e.is_connect(),
+}
+
+/// Sends `request` on `conn` and reads the reply: its status and text, and whether the
+/// connection may be kept (the caller bounds it in time).
+async fn exchange(
+    conn: &mut Conn,
+    request: &[u8],
+    reused: bool,
+) -> std::result::Result<(RawReply, bool), Fail> {
+    if let Err(e) = conn.send(request).await {
+        return Err(stale_if(reused, false, e.into()));
+    }
+    let mut reader = ReplyReader::new();
+    loop {
+        let n = conn.read(reader.spare()).await;
+        match n.map_err(Fail::from).and_then(|n| reader.filled(n)) {
+            Ok(Some(done)) => return Ok(done),
+            Ok(None) => {}
+            Err(f) => return Err(stale_if(reused, reader.got_any(), f)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Method;
+    use crate::http1::tests::{config, ok, server, Step};
+    use std::sync::atomic::Ordering;
+
+    fn run<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(f)
+    }
+
+    #[test]
+    fn connections_are_kept_and_a_query_on_a_dropped_one_goes_again_money_never() {
+        run(async {
+            let http = Http::new(&config()).expect("http");
+            let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhe\r\n3\r\nllo\r\n0\r\n\r\n";
+            let (url, accepted) =
+                server(vec![ok(), Step::Reply(chunked.into()), Step::DropOnRequest]);
+            let q = Call::bare(&url, Method::Get, true);
+            for want in ["hi", "hello", "hi"] {
+                let r = http.send(&q, Duration::from_secs(5)).await.expect("reply");
+                assert_eq!((r.status, r.text.as_str()), (200, want));
+            }
+            // The third went again on a second connection, after the first was dropped.
+            assert_eq!(accepted.load(Ordering::SeqCst), 2);
+            let pay = Call::bare(&url, Method::Post("{}".into()), false);
+            assert_eq!(
+                http.send(&pay, Duration::from_secs(5))
+                    .await
+                    .expect("reply")
+                    .text,
+                "hello"
+            );
+            match http.send(&pay, Duration::from_secs(5)).await {
+                Err(Error::Transport {
+                    maybe_sent: true, ..
+                }) => {}
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        });
+    }
+
+    #[test]
+    fn failures_say_whether_the_request_may_have_been_sent() {
+        run(async {
+            let http = Http::new(&config()).expect("http");
+            let free = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            let url = format!("http://{}/gw", free.local_addr().expect("addr"));
+            drop(free);
+            let pay = Call::bare(&url, Method::Post("{}".into()), false);
+            match http.send(&pay, Duration::from_secs(5)).await {
+                Err(Error::Transport {
+                    maybe_sent: false, ..
+                }) => {}
+                other => panic!("{other:?}"),
+            }
+            let (url, _) = server(vec![Step::Reply(String::new())]);
+            let started = Instant::now();
+            match http
+                .send(
+                    &Call::bare(&url, Method::Get, true),
+                    Duration::from_millis(300),
+                )
+                .await
+            {
+                Err(Error::Timeout { after_ms: 300, .. }) => {}
+                other => panic!("{other:?}"),
+            }
+            assert!(started.elapsed() >= Duration::from_millis(300));
+            let (url, _) = server(vec![
+                Step::Reply("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhi".into()),
+                Step::Close,
+            ]);
+            match http
+                .send(&Call::bare(&url, Method::Get, true), Duration::from_secs(5))
+                .await
+            {
+                Err(Error::Transport {
+                    maybe_sent: true, ..
+                }) => {}
+                other => panic!("{other:?}"),
+            }
+        });
     }
 }
