@@ -1,7 +1,8 @@
-//! The async client behind a proxy from the environment: it goes through the proxy, as the
-//! blocking client does (ureq reads `ALL_PROXY` / `HTTPS_PROXY` / `HTTP_PROXY` and `NO_PROXY`);
-//! a gateway listed in `NO_PROXY` is reached directly. Its own test binary: it sets the
-//! process's environment.
+//! Both clients behind a proxy from the environment: they go through the proxy (the blocking
+//! client sends through ureq, which reads `ALL_PROXY` / `HTTPS_PROXY` / `HTTP_PROXY` and
+//! `NO_PROXY`, and the async client runs the blocking one); a gateway listed in `NO_PROXY` is
+//! reached directly, by the clients' own transport. Its own test binary: it sets the process's
+//! environment.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -65,7 +66,7 @@ fn tunnel(client: TcpStream, count: &AtomicUsize) {
 }
 
 #[test]
-fn async_client_honours_the_environment_proxy() {
+fn both_clients_honour_the_environment_proxy() {
     let sb = Sandbox::start(SandboxConfig {
         time_scale: 0.02,
         ..Default::default()
@@ -90,7 +91,7 @@ fn async_client_honours_the_environment_proxy() {
         .build()
         .expect("runtime");
     // A new client each time: the proxy is read when the client is built.
-    let query = || {
+    let query = |blocking: bool| {
         let config = ClientConfig::new(
             "0010000001",
             "98SDKFUO432HNODS098EEE07U9DUOIUE",
@@ -98,6 +99,11 @@ fn async_client_honours_the_environment_proxy() {
         )
         .expect("config");
         let c = Client::new(config).expect("client");
+        if blocking {
+            return c
+                .query(&QueryRequest::by_charge_code("PROXY-1"))
+                .expect_err("no such order");
+        }
         rt.block_on(async move {
             c.query_async(&QueryRequest::by_charge_code("PROXY-1"))
                 .await
@@ -106,18 +112,23 @@ fn async_client_honours_the_environment_proxy() {
     };
     let gateway_answered = |e: &Error| matches!(e, Error::Gateway { code, .. } if *code == ResultCode::ChargeNonexistent);
 
-    let e = query();
-    assert!(gateway_answered(&e), "{e:?}");
-    assert!(
-        tunnels.load(Ordering::SeqCst) >= 1,
-        "the request went through the proxy"
-    );
+    for blocking in [false, true] {
+        let before = tunnels.load(Ordering::SeqCst);
+        let e = query(blocking);
+        assert!(gateway_answered(&e), "{e:?}");
+        assert!(
+            tunnels.load(Ordering::SeqCst) > before,
+            "the request went through the proxy (blocking: {blocking})"
+        );
+    }
 
     // The gateway's host in NO_PROXY: straight to it.
     std::env::set_var("NO_PROXY", "127.0.0.1");
     let before = tunnels.load(Ordering::SeqCst);
-    let e = query();
-    assert!(gateway_answered(&e), "{e:?}");
+    for blocking in [false, true] {
+        let e = query(blocking);
+        assert!(gateway_answered(&e), "{e:?}");
+    }
     assert_eq!(
         tunnels.load(Ordering::SeqCst),
         before,

@@ -1,11 +1,13 @@
-//! The blocking client's HTTP/1.1 transport, for a gateway reached directly (no proxy; ureq
-//! carries the requests when a proxy applies, `client::agent`).
+//! The clients' HTTP/1.1 transport, for a gateway reached directly (ureq carries the blocking
+//! client's requests when a proxy applies, `client::agent`). Driven here with `std::net` (the
+//! blocking client), and by tokio in `transport_async` (the async client), which shares its
+//! request bytes, reply reader, pool, error classes and TLS configuration.
 //!
-//! Why not ureq for this: the client sends one small request and reads one small reply per
-//! call, and ureq's general machinery around that (a request builder and config per call, URI
-//! parsing, a state machine per call, a probe of three system calls and two timeout settings
-//! per reuse) cost about 6.5 µs of CPU per sequential query here, a seventh of the client's
-//! whole CPU per query (`docs/BENCHMARKS.md`, "The blocking client's own HTTP/1.1 transport").
+//! Why not ureq (or hyper) for this: the client sends one small request and reads one small
+//! reply per call, and ureq's general machinery around that (a request builder and config per
+//! call, URI parsing, a state machine per call, a probe of three system calls and two timeout
+//! settings per reuse) cost about 6.5 µs of CPU per sequential query here, a seventh of the
+//! client's whole CPU per query (`docs/BENCHMARKS.md`, "The clients' own HTTP/1.1 transport").
 //!
 //! What it does, and nothing more:
 //! * `GET` or `POST` with `Content-Length`, head and body in one write; no `Expect`, no
@@ -119,14 +121,14 @@ impl<C> Pool<C> {
             since: Instant::now(),
         });
     }
+}
 
-    /// How long a connection for a call may have been idle.
-    pub(crate) fn max_age(call: &Call) -> Duration {
-        if call.idempotent {
-            MAX_IDLE
-        } else {
-            MONEY_MAX_IDLE
-        }
+/// How long a connection may have been idle to carry `call`.
+pub(crate) fn max_age(call: &Call) -> Duration {
+    if call.idempotent {
+        MAX_IDLE
+    } else {
+        MONEY_MAX_IDLE
     }
 }
 
@@ -267,9 +269,7 @@ impl Transport {
             return Err(Error::validation("base_url", "not a usable URL"));
         };
         let request = encode(call, &t);
-        let mut reused = self
-            .pool
-            .take(t.origin, Pool::<Conn>::max_age(call), Conn::is_usable);
+        let mut reused = self.pool.take(t.origin, max_age(call), Conn::is_usable);
         loop {
             let was_reused = reused.is_some();
             let mut conn = match reused.take() {

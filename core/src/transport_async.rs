@@ -25,7 +25,7 @@ use tokio_rustls::TlsConnector;
 use crate::client::{Call, ClientConfig, RawReply};
 use crate::error::{Error, Result};
 use crate::http1::{
-    encode, failure, server_name, stale_if, target, unconnected, Fail, Pool, ReplyReader,
+    encode, failure, max_age, server_name, stale_if, target, unconnected, Fail, Pool, ReplyReader,
     Unconnected,
 };
 use crate::resolve::CachingResolver;
@@ -101,9 +101,7 @@ impl Http {
         };
         let me = &self.shared;
         let request = encode(call, &t);
-        let mut reused = me
-            .pool
-            .take(t.origin, Pool::<Conn>::max_age(call), Conn::is_usable);
+        let mut reused = me.pool.take(t.origin, max_age(call), Conn::is_usable);
         loop {
             let was_reused = reused.is_some();
             let mut conn = match reused.take() {
