@@ -294,15 +294,8 @@ impl Transport {
     /// attempt's deadline. Every error here means nothing was sent.
     fn connect(&self, call: &Call, t: &Target<'_>, deadline: Instant) -> Result<Conn> {
         let fail = |u: Unconnected| unconnected(call, self.connect_timeout, u);
-        let until = deadline.min(Instant::now() + self.connect_timeout);
-        let left = || {
-            let l = until.saturating_duration_since(Instant::now());
-            if l.is_zero() {
-                Err(fail(Unconnected::Slow))
-            } else {
-                Ok(l)
-            }
-        };
+        let budget = ConnectBudget::new(self.connect_timeout, deadline);
+        let left = || budget.left().map_err(fail);
         let addrs = self
             .resolver
             .lookup(t.host, t.port, left()?)
@@ -336,6 +329,30 @@ impl Transport {
             step.map_err(|e| fail(Unconnected::Tls(e)))?;
         }
         Ok(Conn::Tls(Box::new(stream)))
+    }
+}
+
+/// The time a connection may take to set up (resolving, connecting, the TLS handshake): the
+/// connect timeout, cut to the attempt's deadline.
+pub(crate) struct ConnectBudget {
+    until: Instant,
+}
+
+impl ConnectBudget {
+    pub(crate) fn new(connect_timeout: Duration, deadline: Instant) -> ConnectBudget {
+        ConnectBudget {
+            until: deadline.min(Instant::now() + connect_timeout),
+        }
+    }
+
+    /// What is left of it ([`Unconnected::Slow`] when nothing is).
+    pub(crate) fn left(&self) -> std::result::Result<Duration, Unconnected> {
+        let l = self.until.saturating_duration_since(Instant::now());
+        if l.is_zero() {
+            Err(Unconnected::Slow)
+        } else {
+            Ok(l)
+        }
     }
 }
 

@@ -25,8 +25,8 @@ use tokio_rustls::TlsConnector;
 use crate::client::{Call, ClientConfig, RawReply};
 use crate::error::{Error, Result};
 use crate::http1::{
-    encode, failure, max_age, server_name, stale_if, target, unconnected, Fail, Pool, ReplyReader,
-    Unconnected,
+    encode, failure, max_age, server_name, stale_if, target, unconnected, ConnectBudget, Fail,
+    Pool, ReplyReader, Unconnected,
 };
 use crate::resolve::CachingResolver;
 
@@ -139,15 +139,8 @@ impl Shared {
         deadline: Instant,
     ) -> Result<Conn> {
         let fail = |u: Unconnected| unconnected(call, self.connect_timeout, u);
-        let until = deadline.min(Instant::now() + self.connect_timeout);
-        let left = || {
-            let l = until.saturating_duration_since(Instant::now());
-            if l.is_zero() {
-                Err(fail(Unconnected::Slow))
-            } else {
-                Ok(l)
-            }
-        };
+        let budget = ConnectBudget::new(self.connect_timeout, deadline);
+        let left = || budget.left().map_err(fail);
         let addrs = self
             .resolver
             .lookup_async(host, port, left()?)
