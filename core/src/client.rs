@@ -541,18 +541,17 @@ fn agent(config: &ClientConfig) -> ureq::Agent {
 struct Inner {
     config: ClientConfig,
     envelope: Envelope,
-    /// The blocking client's transport when the gateway is reached directly: its keep-alive
-    /// pool, per process (a forked child opens its own connections).
-    http: PerProcess<Arc<crate::http1::Transport>>,
-    /// ureq, for a gateway reached through a proxy (`proxied`), per process.
+    /// The blocking client's transport and its keep-alive pool, per process (a forked child
+    /// opens its own connections); `None` when a proxy from the environment (`ALL_PROXY`,
+    /// `HTTPS_PROXY`, `HTTP_PROXY`, less `NO_PROXY`) applies to the gateway: the blocking
+    /// client then sends through ureq (`agent`, which honours it), and the async client runs
+    /// the blocking one on tokio's blocking pool.
+    http: Option<PerProcess<Arc<crate::http1::Transport>>>,
+    /// ureq, for a gateway reached through a proxy, per process.
     agent: PerProcess<ureq::Agent>,
-    /// The async client's connection pool (made on the first `*_async` call), per process.
+    /// The async client's transport (made on the first `*_async` call), per process.
     #[cfg(feature = "async")]
-    hyper: std::sync::OnceLock<PerProcess<crate::transport_async::Http>>,
-    /// A proxy from the environment (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, less
-    /// `NO_PROXY`) applies to the gateway: the blocking client then sends through ureq (which
-    /// honours it), and the async client runs the blocking one on tokio's blocking pool.
-    proxied: bool,
+    http_async: std::sync::OnceLock<PerProcess<crate::transport_async::Http>>,
 }
 
 /// The gateway client. Cheap to clone and share across threads (`Send + Sync`).
@@ -646,22 +645,26 @@ impl Client {
         config.validate()?;
         let agent = agent(&config);
         let envelope = Envelope::new(config.key.clone());
-        let http = Arc::new(crate::http1::Transport::new(&config)?);
         let proxied = agent.config().proxy().is_some_and(|p| {
             config
                 .base_url
                 .parse::<ureq::http::Uri>()
                 .map_or(true, |u| !p.is_no_proxy(&u))
         });
+        let http = if proxied {
+            None
+        } else {
+            let transport = crate::http1::Transport::new(&config)?;
+            Some(PerProcess::new(Arc::new(transport)))
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
                 envelope,
-                http: PerProcess::new(http),
+                http,
                 agent: PerProcess::new(agent),
                 #[cfg(feature = "async")]
-                hyper: std::sync::OnceLock::new(),
-                proxied,
+                http_async: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -1166,11 +1169,11 @@ impl Client {
         Some(pause)
     }
 
-    /// The async driver of [`Client::execute`]: the same steps, with the hyper transport and
-    /// tokio's timer.
+    /// The async driver of [`Client::execute`]: the same steps, with the transport driven by
+    /// tokio, and tokio's timer.
     #[cfg(feature = "async")]
     async fn execute_async<R: Answer + Send + 'static>(&self, call: Call) -> Result<R> {
-        if self.inner.proxied {
+        if self.inner.http.is_none() {
             let me = self.clone();
             let operation = call.operation;
             return tokio::task::spawn_blocking(move || me.execute(&call))
@@ -1184,12 +1187,12 @@ impl Client {
                 });
         }
         let make = || crate::transport_async::Http::new(&self.inner.config);
-        let http = match self.inner.hyper.get() {
+        let http = match self.inner.http_async.get() {
             Some(h) => h.get(make)?,
             None => {
                 let h = make()?;
                 self.inner
-                    .hyper
+                    .http_async
                     .get_or_init(|| PerProcess::new(h))
                     .get(make)?
             }
@@ -1224,12 +1227,9 @@ impl Client {
     }
 
     fn send_once(&self, call: &Call, timeout: Duration) -> Result<RawReply> {
-        if !self.inner.proxied {
+        if let Some(http) = &self.inner.http {
             let config = &self.inner.config;
-            let http = self
-                .inner
-                .http
-                .get(|| crate::http1::Transport::new(config).map(Arc::new))?;
+            let http = http.get(|| crate::http1::Transport::new(config).map(Arc::new))?;
             return http.send(call, timeout);
         }
         let agent = self.inner.agent.get_or_make(|| agent(&self.inner.config));

@@ -284,7 +284,7 @@ impl Transport {
                     return Ok(reply);
                 }
                 // A query sent on a connection the server had closed: once more on a new one.
-                Err(Fail::Stale) if was_reused && call.idempotent => continue,
+                Err(Fail::Stale) if call.idempotent => continue,
                 Err(f) => return Err(failure(call, timeout, f)),
             }
         }

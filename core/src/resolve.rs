@@ -1,5 +1,5 @@
-//! Name resolution without a thread per request, for the blocking client's transports (its own,
-//! `http1`, and ureq's behind a proxy).
+//! Name resolution without a thread per request, for every transport (the clients' own,
+//! `http1`, blocking and async, and ureq's behind a proxy).
 //!
 //! ureq's default resolver, when a timeout is set (always, here), resolves on a freshly
 //! spawned thread for every request, even for an IP literal and even when a kept-alive
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use ureq::config::Config;
 use ureq::http::Uri;
-use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::NextTimeout;
 
 /// How long a host name's addresses are reused.
@@ -26,6 +26,8 @@ const MAX_HOSTS: usize = 16;
 
 #[derive(Debug, Default)]
 pub(crate) struct CachingResolver {
+    /// ureq's, for a URI whose port this one cannot tell (a proxy's scheme other than HTTP).
+    inner: DefaultResolver,
     cache: Mutex<HashMap<String, (Instant, Vec<SocketAddr>)>>,
 }
 
@@ -128,14 +130,14 @@ impl Resolver for CachingResolver {
     fn resolve(
         &self,
         uri: &Uri,
-        _config: &Config,
+        config: &Config,
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let Some(authority) = uri.authority() else {
-            return Err(ureq::Error::HostNotFound);
+            return self.inner.resolve(uri, config, timeout);
         };
         let Some(port) = authority.port_u16().or_else(|| default_port(uri)) else {
-            return Err(ureq::Error::HostNotFound);
+            return self.inner.resolve(uri, config, timeout);
         };
         let host = authority.host();
         let literal = host.trim_start_matches('[').trim_end_matches(']');
@@ -179,6 +181,16 @@ mod tests {
             assert_eq!(addrs[0].to_string(), want);
         }
         assert!(r.cache.lock().expect("lock").is_empty());
+    }
+
+    #[test]
+    fn a_proxy_scheme_without_a_port_goes_to_ureqs_resolver() {
+        let r = CachingResolver::default();
+        let uri: Uri = "socks5://127.0.0.1".parse().expect("uri");
+        let addrs = r
+            .resolve(&uri, &Config::default(), NextTimeout::default())
+            .expect("resolve");
+        assert_eq!(addrs[0].to_string(), "127.0.0.1:1080");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The certificate authorities a client trusts for HTTPS.
 //!
-//! By default both HTTP stacks (ureq for the blocking client, hyper for the async one) trust
-//! the Mozilla roots compiled into the SDK (`webpki-roots`): the same on every machine, whatever
+//! By default every transport (the clients' own, `http1`, and ureq's for a gateway behind a
+//! proxy) trusts the Mozilla roots compiled into the SDK (`webpki-roots`): the same on every machine, whatever
 //! its system store. A gateway reached through a TLS-inspecting proxy (a shop's or a mall's
 //! firewall) or a test gateway behind a private CA is signed by an authority not among them:
 //! [`CaCertificates`] replaces the roots with the PEM certificates given (as `curl --cacert`,
@@ -133,7 +133,7 @@ impl CaCertificates {
     }
 }
 
-/// The rustls configuration of the blocking client's own transport and of the async client:
+/// The rustls configuration of the clients' own transport (`http1`, both drivers):
 /// the webpki roots, or `ca` instead; TLS 1.2 and 1.3 (ring).
 pub(crate) fn client_config(ca: Option<&CaCertificates>) -> Result<Arc<rustls::ClientConfig>> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());

@@ -26,7 +26,7 @@ use crate::client::{Call, ClientConfig, RawReply};
 use crate::error::{Error, Result};
 use crate::http1::{
     encode, failure, max_age, server_name, stale_if, target, unconnected, ConnectBudget, Fail,
-    Pool, ReplyReader, Unconnected,
+    Pool, ReplyReader, Target, Unconnected,
 };
 use crate::resolve::CachingResolver;
 
@@ -106,7 +106,7 @@ impl Http {
             let was_reused = reused.is_some();
             let mut conn = match reused.take() {
                 Some(c) => c,
-                None => me.connect(call, t.host, t.port, t.https, deadline).await?,
+                None => me.connect(call, &t, deadline).await?,
             };
             let left = deadline.saturating_duration_since(Instant::now());
             let exchanged = tokio::time::timeout(left, exchange(&mut conn, &request, was_reused))
@@ -120,7 +120,7 @@ impl Http {
                     return Ok(reply);
                 }
                 // A query sent on a connection the server had closed: once more on a new one.
-                Err(Fail::Stale) if was_reused && call.idempotent => continue,
+                Err(Fail::Stale) if call.idempotent => continue,
                 Err(f) => return Err(failure(call, timeout, f)),
             }
         }
@@ -130,20 +130,13 @@ impl Http {
 impl Shared {
     /// A new connection (TLS handshake done), within the connect timeout and the attempt's
     /// deadline. Every error here means nothing was sent.
-    async fn connect(
-        &self,
-        call: &Call,
-        host: &str,
-        port: u16,
-        https: bool,
-        deadline: Instant,
-    ) -> Result<Conn> {
+    async fn connect(&self, call: &Call, t: &Target<'_>, deadline: Instant) -> Result<Conn> {
         let fail = |u: Unconnected| unconnected(call, self.connect_timeout, u);
         let budget = ConnectBudget::new(self.connect_timeout, deadline);
         let left = || budget.left().map_err(fail);
         let addrs = self
             .resolver
-            .lookup_async(host, port, left()?)
+            .lookup_async(t.host, t.port, left()?)
             .await
             .map_err(|e| fail(Unconnected::Resolve(e)))?;
         let mut tcp = Err(Unconnected::Slow);
@@ -160,10 +153,10 @@ impl Shared {
         let tcp = tcp.map_err(fail)?;
         // A failure to set this leaves the socket's default (only speed is lost).
         let _ = tcp.set_nodelay(true);
-        if !https {
+        if !t.https {
             return Ok(Conn::Plain(tcp));
         }
-        let name = server_name(host)?;
+        let name = server_name(t.host)?;
         match tokio::time::timeout(left()?, self.tls.connect(name, tcp)).await {
             Ok(Ok(s)) => Ok(Conn::Tls(Box::new(s))),
             Ok(Err(e)) => Err(fail(Unconnected::Tls(e))),
