@@ -23,7 +23,11 @@
 //!   closed (or that holds bytes nobody asked for) is dropped before use;
 //! * timeouts: connecting (resolving included) within the configuration's connect timeout, and
 //!   the whole attempt within the call's timeout (every read and write is bounded by what is
-//!   left of it).
+//!   left of it; a kept connection's socket timeout is set again only when it is longer than
+//!   what is left, see `bound`).
+//!
+//! Per sequential request on a kept connection the blocking driver makes three system calls:
+//! the probe of the idle connection (one non-blocking peek), the write, and the read.
 //!
 //! Errors keep the rule of both clients: a connection that could not be set up (name not
 //! resolved, refused, connect timeout, TLS handshake refused) means nothing was sent
@@ -132,21 +136,54 @@ pub(crate) fn max_age(call: &Call) -> Duration {
     }
 }
 
-enum Conn {
+/// A connection of the blocking driver, with the socket timeouts last set on it and the buffer
+/// its replies are read into (kept for its next reply).
+struct Conn {
+    io: Io,
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+    buf: Vec<u8>,
+}
+
+enum Io {
     Plain(TcpStream),
     Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
 }
 
-impl Conn {
+impl Io {
     fn tcp(&self) -> &TcpStream {
         match self {
-            Conn::Plain(s) => s,
-            Conn::Tls(s) => &s.sock,
+            Io::Plain(s) => s,
+            Io::Tls(s) => &s.sock,
+        }
+    }
+}
+
+impl Conn {
+    fn new(io: Io) -> Conn {
+        Conn {
+            io,
+            read_timeout: None,
+            write_timeout: None,
+            buf: Vec::new(),
         }
     }
 
+    fn tcp(&self) -> &TcpStream {
+        self.io.tcp()
+    }
+
     /// Whether an idle connection can carry a request: nothing to read (the server has neither
-    /// closed it nor sent anything unasked) and no error pending.
+    /// closed it nor sent anything unasked) and no error pending. One non-blocking peek.
+    #[cfg(unix)]
+    fn is_usable(&self) -> bool {
+        let mut probe = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+        let flags = libc::MSG_PEEK | libc::MSG_DONTWAIT;
+        let r = socket2::SockRef::from(self.tcp()).recv_with_flags(&mut probe, flags);
+        matches!(r, Err(e) if e.kind() == ErrorKind::WouldBlock)
+    }
+
+    #[cfg(not(unix))]
     fn is_usable(&self) -> bool {
         let tcp = self.tcp();
         if tcp.set_nonblocking(true).is_err() {
@@ -156,29 +193,66 @@ impl Conn {
         let restored = tcp.set_nonblocking(false).is_ok();
         restored && matches!(probe, Err(e) if e.kind() == ErrorKind::WouldBlock)
     }
+
+    /// Bounds the next blocking read by `left`, the time left of the attempt (see [`bound`]).
+    fn bound_read(&mut self, left: Duration) -> io::Result<()> {
+        let tcp = self.io.tcp();
+        bound(&mut self.read_timeout, left, |t| {
+            tcp.set_read_timeout(Some(t))
+        })
+    }
+
+    /// Bounds the next blocking write by `left` (see [`bound`]).
+    fn bound_write(&mut self, left: Duration) -> io::Result<()> {
+        let tcp = self.io.tcp();
+        bound(&mut self.write_timeout, left, |t| {
+            tcp.set_write_timeout(Some(t))
+        })
+    }
+}
+
+/// Makes a socket timeout, last set to `set`, no longer than `left` (the time left of an
+/// attempt), with a system call only when it is longer. The timeout set is `left` rounded down
+/// to the millisecond, so that the next attempts, each starting with a little less than the
+/// full timeout left, find it short enough as it is. A timeout shorter than what is left can
+/// fire before the attempt's deadline: the driver then bounds again and goes on (`exchange`),
+/// so it never ends an attempt early, and no read or write outlives the deadline.
+fn bound(
+    set: &mut Option<Duration>,
+    left: Duration,
+    apply: impl FnOnce(Duration) -> io::Result<()>,
+) -> io::Result<()> {
+    if matches!(*set, Some(t) if t <= left) {
+        return Ok(());
+    }
+    let whole_ms = Duration::from_millis(u64::try_from(left.as_millis()).unwrap_or(u64::MAX));
+    let t = if whole_ms.is_zero() { left } else { whole_ms };
+    apply(t)?;
+    *set = Some(t);
+    Ok(())
 }
 
 impl Read for Conn {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Conn::Plain(s) => s.read(buf),
-            Conn::Tls(s) => s.read(buf),
+        match &mut self.io {
+            Io::Plain(s) => s.read(buf),
+            Io::Tls(s) => s.read(buf),
         }
     }
 }
 
 impl Write for Conn {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Conn::Plain(s) => s.write(buf),
-            Conn::Tls(s) => s.write(buf),
+        match &mut self.io {
+            Io::Plain(s) => s.write(buf),
+            Io::Tls(s) => s.write(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Conn::Plain(s) => s.flush(),
-            Conn::Tls(s) => s.flush(),
+        match &mut self.io {
+            Io::Plain(s) => s.flush(),
+            Io::Tls(s) => s.flush(),
         }
     }
 }
@@ -314,7 +388,7 @@ impl Transport {
         // A failure to set this leaves the socket's default (only speed is lost).
         let _ = tcp.set_nodelay(true);
         if !t.https {
-            return Ok(Conn::Plain(tcp));
+            return Ok(Conn::new(Io::Plain(tcp)));
         }
         let tls = rustls::ClientConnection::new(self.tls.clone(), server_name(t.host)?)
             .map_err(|e| Error::crypto(format!("TLS set-up: {e}")))?;
@@ -328,7 +402,7 @@ impl Transport {
                 .and_then(|()| stream.conn.complete_io(&mut stream.sock).map(|_| ()));
             step.map_err(|e| fail(Unconnected::Tls(e)))?;
         }
-        Ok(Conn::Tls(Box::new(stream)))
+        Ok(Conn::new(Io::Tls(Box::new(stream))))
     }
 }
 
@@ -582,8 +656,9 @@ fn find_crlf(b: &[u8]) -> Option<usize> {
 /// the async one in `transport_async`): [`ReplyReader::spare`] gives room to read into,
 /// [`ReplyReader::filled`] takes what was read and says when the reply is complete.
 pub(crate) struct ReplyReader {
+    /// Every byte initialised: the reply's bytes so far, then room being read into.
     buf: Vec<u8>,
-    /// Bytes of `buf` holding data (the rest is room being read into).
+    /// Bytes of `buf` holding data.
     len: usize,
     head: Option<Head>,
     chunks: Chunks,
@@ -592,10 +667,18 @@ pub(crate) struct ReplyReader {
     got_any: bool,
 }
 
+/// The largest reply buffer a connection keeps for its next reply.
+const KEPT_BUFFER_BYTES: usize = 64 * 1024;
+
 impl ReplyReader {
     pub(crate) fn new() -> ReplyReader {
+        ReplyReader::reusing(Vec::new())
+    }
+
+    /// A reader filling `buf` (a previous reply's, [`ReplyReader::into_buffer`]) from its start.
+    pub(crate) fn reusing(buf: Vec<u8>) -> ReplyReader {
         ReplyReader {
-            buf: Vec::with_capacity(8 * 1024),
+            buf,
             len: 0,
             head: None,
             chunks: Chunks::default(),
@@ -603,10 +686,21 @@ impl ReplyReader {
         }
     }
 
-    /// Room for the next read.
+    /// The buffer, for the connection's next reply (none if it grew large).
+    pub(crate) fn into_buffer(self) -> Vec<u8> {
+        if self.buf.len() > KEPT_BUFFER_BYTES {
+            Vec::new()
+        } else {
+            self.buf
+        }
+    }
+
+    /// Room for the next read (at least 4 KiB).
     pub(crate) fn spare(&mut self) -> &mut [u8] {
-        let want = (self.buf.capacity() - self.len).max(4096);
-        self.buf.resize(self.len + want, 0);
+        if self.buf.len() - self.len < 4096 {
+            let grown = (self.buf.len() * 2).max(8 * 1024).max(self.len + 4096);
+            self.buf.resize(grown, 0);
+        }
         &mut self.buf[self.len..]
     }
 
@@ -622,17 +716,16 @@ impl ReplyReader {
         n: usize,
     ) -> std::result::Result<Option<(RawReply, bool)>, Fail> {
         self.len += n;
-        self.buf.truncate(self.len);
         let end = n == 0;
         if !end {
             self.got_any = true;
         }
         // The head, skipping 1xx interim replies.
         while self.head.is_none() {
-            match parse_head(&self.buf)? {
+            match parse_head(&self.buf[..self.len])? {
                 Some(h) if (100..200).contains(&h.status) && h.status != 101 => {
-                    self.buf.drain(..h.len);
-                    self.len = self.buf.len();
+                    self.buf.copy_within(h.len..self.len, 0);
+                    self.len -= h.len;
                 }
                 Some(h) => self.head = Some(h),
                 None if end && !self.got_any => return Err(Fail::Closed),
@@ -647,7 +740,7 @@ impl ReplyReader {
         let Some(head) = &self.head else {
             return Ok(None);
         };
-        let body = &self.buf[head.len..];
+        let body = &self.buf[head.len..self.len];
         let (done, keep) = match head.framing {
             Framing::Length(n) if n as u64 > MAX_REPLY_BYTES => return Err(Fail::TooLarge),
             Framing::Length(n) if body.len() >= n => {
@@ -725,21 +818,44 @@ fn exchange(
             Ok(l)
         }
     };
-    conn.tcp().set_write_timeout(Some(left()?))?;
-    if let Err(e) = conn.write_all(request).and_then(|()| conn.flush()) {
-        return Err(stale_if(reused, false, e.into()));
+    // A socket timeout may fire before the deadline (`bound`): the loops go on until `left`
+    // says the time is up.
+    let again = |e: &io::Error| {
+        matches!(
+            e.kind(),
+            ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut
+        )
+    };
+    let mut sent = 0;
+    while sent < request.len() {
+        conn.bound_write(left()?)?;
+        match conn.write(&request[sent..]) {
+            Ok(0) => return Err(stale_if(reused, false, Fail::Closed)),
+            Ok(n) => sent += n,
+            Err(e) if again(&e) => {}
+            Err(e) => return Err(stale_if(reused, false, e.into())),
+        }
     }
-    let mut reader = ReplyReader::new();
     loop {
-        conn.tcp().set_read_timeout(Some(left()?))?;
-        let n = loop {
-            match conn.read(reader.spare()) {
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                r => break r,
-            }
+        conn.bound_write(left()?)?;
+        match conn.flush() {
+            Ok(()) => break,
+            Err(e) if again(&e) => {}
+            Err(e) => return Err(stale_if(reused, false, e.into())),
+        }
+    }
+    let mut reader = ReplyReader::reusing(std::mem::take(&mut conn.buf));
+    loop {
+        conn.bound_read(left()?)?;
+        let n = match conn.read(reader.spare()) {
+            Err(e) if again(&e) => continue,
+            n => n,
         };
         match n.map_err(Fail::from).and_then(|n| reader.filled(n)) {
-            Ok(Some(done)) => return Ok(done),
+            Ok(Some(done)) => {
+                conn.buf = reader.into_buffer();
+                return Ok(done);
+            }
             Ok(None) => {}
             Err(f) => return Err(stale_if(reused, reader.got_any(), f)),
         }
@@ -934,6 +1050,8 @@ pub(crate) mod tests {
     pub(crate) enum Step {
         /// Read a request, write this.
         Reply(String),
+        /// Read a request, wait this long, write this.
+        Late(Duration, String),
         /// Read a request, close the connection without answering.
         DropOnRequest,
         /// Close the connection.
@@ -969,6 +1087,12 @@ pub(crate) mod tests {
                         }
                         match step {
                             Reply(r) if s.write_all(r.as_bytes()).is_ok() => {}
+                            Late(wait, r) => {
+                                std::thread::sleep(wait);
+                                if s.write_all(r.as_bytes()).is_err() {
+                                    return;
+                                }
+                            }
                             _ => return,
                         }
                     }
@@ -1056,6 +1180,69 @@ pub(crate) mod tests {
             t.send(&pay, Duration::from_secs(5)).expect("reply").text,
             "hi"
         );
+    }
+
+    #[test]
+    fn socket_timeouts_are_set_only_when_longer_than_the_time_left() {
+        let mut set = None;
+        let mut applied = Vec::new();
+        let mut apply = |left: Duration, set: &mut Option<Duration>| {
+            bound(set, left, |t| {
+                applied.push(t);
+                Ok(())
+            })
+            .expect("bound");
+        };
+        // Rounded down to the millisecond, so that a little less left next time needs no call.
+        apply(Duration::from_micros(2_999_990), &mut set);
+        apply(Duration::from_micros(2_999_500), &mut set);
+        apply(Duration::from_millis(2_000), &mut set);
+        // Under a millisecond: exactly what is left.
+        apply(Duration::from_micros(700), &mut set);
+        apply(Duration::from_micros(800), &mut set);
+        assert_eq!(
+            applied,
+            [
+                Duration::from_millis(2_999),
+                Duration::from_millis(2_000),
+                Duration::from_micros(700)
+            ]
+        );
+        assert_eq!(set, Some(Duration::from_micros(700)));
+    }
+
+    #[test]
+    fn a_kept_connections_short_socket_timeout_never_cuts_a_longer_attempt_short() {
+        let t = transport();
+        // The first call leaves the connection's read timeout under 100 ms; the second, with
+        // 5 s to spare, waits 400 ms for its reply on the same connection.
+        let (url, accepted) = server(vec![ok(), Late(Duration::from_millis(400), OK.into())]);
+        let call = Call::bare(&url, Method::Get, true);
+        t.send(&call, Duration::from_millis(100)).expect("first");
+        let started = Instant::now();
+        let reply = t.send(&call, Duration::from_secs(5)).expect("second");
+        assert_eq!(reply.text, "hi");
+        assert!(started.elapsed() >= Duration::from_millis(400));
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_kept_connections_long_socket_timeout_never_stretches_a_shorter_attempt() {
+        let t = transport();
+        // The first call leaves the connection's timeouts near 5 s; the second has 300 ms and
+        // no reply comes.
+        let (url, accepted) = server(vec![ok(), Reply(String::new())]);
+        let call = Call::bare(&url, Method::Get, true);
+        t.send(&call, Duration::from_secs(5)).expect("first");
+        let started = Instant::now();
+        match t.send(&call, Duration::from_millis(300)) {
+            Err(Error::Timeout { after_ms: 300, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(300), "{took:?}");
+        assert!(took < Duration::from_millis(2_000), "{took:?}");
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
     }
 
     #[test]
