@@ -671,6 +671,7 @@ pub(crate) struct ReplyReader {
 const KEPT_BUFFER_BYTES: usize = 64 * 1024;
 
 impl ReplyReader {
+    #[cfg(test)]
     pub(crate) fn new() -> ReplyReader {
         ReplyReader::reusing(Vec::new())
     }
@@ -1180,6 +1181,36 @@ pub(crate) mod tests {
             t.send(&pay, Duration::from_secs(5)).expect("reply").text,
             "hi"
         );
+    }
+
+    #[test]
+    fn a_kept_buffer_holds_nothing_of_the_last_reply() {
+        // Room left over from a longer reply, full of its bytes.
+        let mut r = ReplyReader::reusing(b"HTTP/1.1 500 Oops\r\n".repeat(600));
+        let raw = OK.as_bytes();
+        r.spare()[..raw.len()].copy_from_slice(raw);
+        let (reply, keep) = r.filled(raw.len()).expect("reply").expect("complete");
+        assert_eq!((reply.status, reply.text.as_str(), keep), (200, "hi", true));
+        // Over a kept connection: a long reply, then a short one.
+        let t = transport();
+        let long = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n{}",
+            "z".repeat(5000)
+        );
+        let (url, accepted) = server(vec![Reply(long), ok()]);
+        let call = Call::bare(&url, Method::Get, true);
+        assert_eq!(
+            t.send(&call, Duration::from_secs(5))
+                .expect("long")
+                .text
+                .len(),
+            5000
+        );
+        assert_eq!(
+            t.send(&call, Duration::from_secs(5)).expect("short").text,
+            "hi"
+        );
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
     }
 
     #[test]

@@ -43,16 +43,29 @@ struct Shared {
     pool: Pool<Conn>,
 }
 
-enum Conn {
+/// A connection, and the buffer its replies are read into (kept for its next reply).
+struct Conn {
+    io: Io,
+    buf: Vec<u8>,
+}
+
+enum Io {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
 }
 
 impl Conn {
+    fn new(io: Io) -> Conn {
+        Conn {
+            io,
+            buf: Vec::new(),
+        }
+    }
+
     fn tcp(&self) -> &TcpStream {
-        match self {
-            Conn::Plain(s) => s,
-            Conn::Tls(s) => s.get_ref().0,
+        match &self.io {
+            Io::Plain(s) => s,
+            Io::Tls(s) => s.get_ref().0,
         }
     }
 
@@ -63,19 +76,12 @@ impl Conn {
     }
 
     async fn send(&mut self, request: &[u8]) -> io::Result<()> {
-        match self {
-            Conn::Plain(s) => s.write_all(request).await,
-            Conn::Tls(s) => {
+        match &mut self.io {
+            Io::Plain(s) => s.write_all(request).await,
+            Io::Tls(s) => {
                 s.write_all(request).await?;
                 s.flush().await
             }
-        }
-    }
-
-    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Conn::Plain(s) => s.read(buf).await,
-            Conn::Tls(s) => s.read(buf).await,
         }
     }
 }
@@ -154,11 +160,11 @@ impl Shared {
         // A failure to set this leaves the socket's default (only speed is lost).
         let _ = tcp.set_nodelay(true);
         if !t.https {
-            return Ok(Conn::Plain(tcp));
+            return Ok(Conn::new(Io::Plain(tcp)));
         }
         let name = server_name(t.host)?;
         match tokio::time::timeout(left()?, self.tls.connect(name, tcp)).await {
-            Ok(Ok(s)) => Ok(Conn::Tls(Box::new(s))),
+            Ok(Ok(s)) => Ok(Conn::new(Io::Tls(Box::new(s)))),
             Ok(Err(e)) => Err(fail(Unconnected::Tls(e))),
             Err(_) => Err(fail(Unconnected::Slow)),
         }
@@ -175,11 +181,17 @@ async fn exchange(
     if let Err(e) = conn.send(request).await {
         return Err(stale_if(reused, false, e.into()));
     }
-    let mut reader = ReplyReader::new();
+    let mut reader = ReplyReader::reusing(std::mem::take(&mut conn.buf));
     loop {
-        let n = conn.read(reader.spare()).await;
+        let n = match &mut conn.io {
+            Io::Plain(s) => s.read(reader.spare()).await,
+            Io::Tls(s) => s.read(reader.spare()).await,
+        };
         match n.map_err(Fail::from).and_then(|n| reader.filled(n)) {
-            Ok(Some(done)) => return Ok(done),
+            Ok(Some(done)) => {
+                conn.buf = reader.into_buffer();
+                return Ok(done);
+            }
             Ok(None) => {}
             Err(f) => return Err(stale_if(reused, reader.got_any(), f)),
         }
