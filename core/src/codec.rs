@@ -228,8 +228,8 @@ impl Document {
 }
 
 /// [`Document::body`] of a root (a caller that has taken the document apart, e.g. to keep its
-/// raw value without copying it).
-pub(crate) fn body_of<'a>(root: &'a Node, name: &str) -> Result<&'a Node> {
+/// raw value without copying it), of either tree.
+pub(crate) fn body_of<'a, T: Tree>(root: &'a T, name: &str) -> Result<&'a T> {
     if let Some(b) = root.get(name) {
         if b.is_map() {
             return Ok(b);
@@ -237,21 +237,249 @@ pub(crate) fn body_of<'a>(root: &'a Node, name: &str) -> Result<&'a Node> {
     }
     // A single-root document with another root name: accept it when it is a map, unless
     // the name is another operation's reply (a reply to something else, never this one).
-    if let Node::Map(fields) = root {
-        if fields.len() == 1 && fields[0].1.is_map() && fields[0].1.get("RESULT").is_some() {
-            let other = &fields[0].0;
-            if REPLY_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(other)) {
-                return Err(Error::decode(format!(
-                    "expected a {name} document, got a {other} document"
-                )));
+    if root.is_map() {
+        let fields = root.fields();
+        if let [(other, only)] = fields.as_slice() {
+            if only.is_map() && only.get("RESULT").is_some() {
+                if REPLY_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(other)) {
+                    return Err(Error::decode(format!(
+                        "expected a {name} document, got a {other} document"
+                    )));
+                }
+                return Ok(only);
             }
-            return Ok(&fields[0].1);
         }
         if root.get("RESULT").is_some() {
             return Ok(root);
         }
     }
     Err(Error::decode(format!("expected a {name} document")))
+}
+
+/// What the typed readers (`models`) read a document through: the lenient [`Node`], or the raw
+/// `serde_json::Value` of a JSON document in which no object gives a field twice
+/// ([`parse_plain_json`]). For such a document the two trees are the same tree (a map's fields
+/// in document order, a JSON number or boolean read as its text), so every reader sees the same
+/// thing through either; the differential tests in `models` check it.
+pub trait Tree: Sized {
+    /// The child field `name` of a map, matched case-insensitively: of fields spelled
+    /// differently, the first with a value, else the first.
+    fn get(&self, name: &str) -> Option<&Self>;
+    /// The text of a scalar (a JSON number's exact digits, `true`/`false`); `None` for null,
+    /// maps and lists.
+    fn as_text(&self) -> Option<&str>;
+    /// Is it a map?
+    fn is_map(&self) -> bool;
+    /// Is it null (JSON `null`, or absent)?
+    fn is_null(&self) -> bool;
+    /// The fields of a map in document order (none for anything else).
+    fn fields(&self) -> Vec<(&str, &Self)>;
+    /// The items of a list; a single non-list value counts as a one-item list; null and blank
+    /// text as empty.
+    fn items(&self) -> Vec<&Self>;
+
+    /// The text of field `name`, trimmed; `None` when absent, null or empty.
+    fn text(&self, name: &str) -> Option<&str> {
+        self.get(name)
+            .and_then(Self::as_text)
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    }
+}
+
+impl Tree for Node {
+    fn get(&self, name: &str) -> Option<&Node> {
+        Node::get(self, name)
+    }
+    fn as_text(&self) -> Option<&str> {
+        Node::as_text(self)
+    }
+    fn is_map(&self) -> bool {
+        Node::is_map(self)
+    }
+    fn is_null(&self) -> bool {
+        matches!(self, Node::Null)
+    }
+    fn fields(&self) -> Vec<(&str, &Node)> {
+        match self {
+            Node::Map(f) => f.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+            _ => Vec::new(),
+        }
+    }
+    fn items(&self) -> Vec<&Node> {
+        Node::items(self)
+    }
+    fn text(&self, name: &str) -> Option<&str> {
+        Node::text(self, name)
+    }
+}
+
+impl Tree for serde_json::Value {
+    fn get(&self, name: &str) -> Option<&serde_json::Value> {
+        let serde_json::Value::Object(fields) = self else {
+            return None;
+        };
+        // As `Node::get`.
+        let mut blank = None;
+        for (k, v) in fields {
+            if k.eq_ignore_ascii_case(name) {
+                if !is_empty_value(v) {
+                    return Some(v);
+                }
+                blank = blank.or(Some(v));
+            }
+        }
+        blank
+    }
+    fn as_text(&self) -> Option<&str> {
+        match self {
+            serde_json::Value::String(s) => Some(s),
+            serde_json::Value::Number(n) => Some(n.as_str()),
+            serde_json::Value::Bool(true) => Some("true"),
+            serde_json::Value::Bool(false) => Some("false"),
+            _ => None,
+        }
+    }
+    fn is_map(&self) -> bool {
+        self.is_object()
+    }
+    fn is_null(&self) -> bool {
+        serde_json::Value::is_null(self)
+    }
+    fn fields(&self) -> Vec<(&str, &serde_json::Value)> {
+        match self {
+            serde_json::Value::Object(f) => f.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+            _ => Vec::new(),
+        }
+    }
+    fn items(&self) -> Vec<&serde_json::Value> {
+        match self {
+            serde_json::Value::Array(items) => items.iter().collect(),
+            serde_json::Value::Null => Vec::new(),
+            serde_json::Value::String(t) if t.trim().is_empty() => Vec::new(),
+            other => vec![other],
+        }
+    }
+}
+
+/// [`is_empty`] of the same value as a `serde_json::Value`.
+fn is_empty_value(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Null => true,
+        serde_json::Value::String(t) => t.trim().is_empty(),
+        serde_json::Value::Object(f) => f.is_empty(),
+        serde_json::Value::Array(i) => i.is_empty(),
+        serde_json::Value::Number(_) | serde_json::Value::Bool(_) => false,
+    }
+}
+
+/// The raw value of `text` when it is a JSON document [`Document::parse`] would accept and no
+/// object in it gives a field twice (names equal ignoring ASCII case): then the raw value is
+/// all a typed reader needs (see [`Tree`]), and the lenient tree is not built. `None` for
+/// anything else (XML, a field given twice, any error): [`Document::parse`] decides those,
+/// with its own rules and messages.
+pub(crate) fn parse_plain_json(text: &str) -> Option<serde_json::Value> {
+    if text.len() > MAX_DOCUMENT_BYTES || Format::sniff(text) != Format::Json {
+        return None;
+    }
+    let text = text.trim_start_matches('\u{feff}');
+    let mut de = serde_json::Deserializer::from_str(text);
+    let Plain(raw) = <Plain as serde::Deserialize>::deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    raw.is_object().then_some(raw)
+}
+
+/// A JSON value read into a `serde_json::Value` alone, refusing (with an error nobody sees:
+/// the lenient parse runs instead) any object that gives a field twice.
+struct Plain(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for Plain {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(PlainVisitor)
+    }
+}
+
+struct PlainVisitor;
+
+fn plain_number<E: serde::de::Error>(text: String) -> std::result::Result<Plain, E> {
+    let n: serde_json::Number = text.parse().map_err(E::custom)?;
+    Ok(Plain(serde_json::Value::Number(n)))
+}
+
+impl<'de> serde::de::Visitor<'de> for PlainVisitor {
+    type Value = Plain;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, b: bool) -> std::result::Result<Plain, E> {
+        Ok(Plain(serde_json::Value::Bool(b)))
+    }
+    // Numbers as `BothVisitor` reads them (the same text, so the same `Number`).
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Plain, E> {
+        plain_number(v.to_string())
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Plain, E> {
+        plain_number(v.to_string())
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Plain, E> {
+        Ok(Plain(serde_json::Number::from_f64(v).map_or(
+            serde_json::Value::Null,
+            serde_json::Value::Number,
+        )))
+    }
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Plain, E> {
+        Ok(Plain(serde_json::Value::String(s.to_owned())))
+    }
+    fn visit_string<E>(self, s: String) -> std::result::Result<Plain, E> {
+        Ok(Plain(serde_json::Value::String(s)))
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Plain, E> {
+        Ok(Plain(serde_json::Value::Null))
+    }
+    fn visit_none<E>(self) -> std::result::Result<Plain, E> {
+        Ok(Plain(serde_json::Value::Null))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Plain, A::Error> {
+        let mut values = Vec::new();
+        while let Some(Plain(v)) = seq.next_element::<Plain>()? {
+            values.push(v);
+        }
+        Ok(Plain(serde_json::Value::Array(values)))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Plain, A::Error> {
+        use serde::de::Error as _;
+        let mut fields: Vec<(String, serde_json::Value)> = Vec::new();
+        // Lower-cased names, once there are more than a few.
+        let mut seen: HashSet<String> = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == JSON_NUMBER && fields.is_empty() {
+                return plain_number(map.next_value::<String>()?);
+            }
+            let twice = if fields.len() < 16 {
+                fields.iter().any(|(k, _)| k.eq_ignore_ascii_case(&key))
+            } else {
+                if seen.is_empty() {
+                    seen.extend(fields.iter().map(|(k, _)| k.to_ascii_lowercase()));
+                }
+                !seen.insert(key.to_ascii_lowercase())
+            };
+            if twice {
+                return Err(A::Error::custom("a field given twice"));
+            }
+            let Plain(value) = map.next_value::<Plain>()?;
+            fields.push((key, value));
+        }
+        let mut raw = serde_json::Map::with_capacity(fields.len());
+        raw.extend(fields);
+        Ok(Plain(serde_json::Value::Object(raw)))
+    }
 }
 
 /// The root names of the gateway's documents: a document under one of these is never taken

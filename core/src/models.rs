@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use crate::codec::{Document, MapBuilder, Node};
+use crate::codec::{Document, MapBuilder, Node, Tree};
 use crate::enums::{
     Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType,
 };
@@ -263,7 +263,7 @@ impl Goods {
             .build()
     }
 
-    fn from_node(n: &Node) -> Result<Goods> {
+    fn from_node<T: Tree>(n: &T) -> Result<Goods> {
         Ok(Goods {
             id: text(n, "GOOD_ID"),
             name: text(n, "GOOD_NAME"),
@@ -917,16 +917,16 @@ impl FlowRechargeRequest {
 // ---------------------------------------------------------------------------------------------
 // Lenient field readers
 
-fn text(n: &Node, name: &str) -> String {
+fn text<T: Tree>(n: &T, name: &str) -> String {
     n.text(name).unwrap_or("").to_owned()
 }
 
-fn opt_text(n: &Node, name: &str) -> Option<String> {
+fn opt_text<T: Tree>(n: &T, name: &str) -> Option<String> {
     n.text(name).map(str::to_owned)
 }
 
 /// `NODIFY_URL`, with the vendor client's literal `"null"` read as absent.
-fn notify_url(n: &Node) -> Option<String> {
+fn notify_url<T: Tree>(n: &T) -> Option<String> {
     n.text("NODIFY_URL")
         .filter(|u| !u.eq_ignore_ascii_case("null"))
         .map(str::to_owned)
@@ -944,7 +944,7 @@ fn parse_whole(t: &str) -> Option<u32> {
     int.parse().ok()
 }
 
-fn opt_u32(n: &Node, name: &str) -> Result<Option<u32>> {
+fn opt_u32<T: Tree>(n: &T, name: &str) -> Result<Option<u32>> {
     match n.text(name) {
         None => Ok(None),
         Some(t) => parse_whole(t)
@@ -953,14 +953,14 @@ fn opt_u32(n: &Node, name: &str) -> Result<Option<u32>> {
     }
 }
 
-fn req_yuan(n: &Node, name: &str) -> Result<Amount> {
+fn req_yuan<T: Tree>(n: &T, name: &str) -> Result<Amount> {
     match n.text(name) {
         None => Err(Error::validation(name, "is required")),
         Some(t) => Amount::parse_yuan_named(t, name),
     }
 }
 
-fn opt_yuan(n: &Node, name: &str) -> Result<Option<Amount>> {
+fn opt_yuan<T: Tree>(n: &T, name: &str) -> Result<Option<Amount>> {
     match n.text(name) {
         None => Ok(None),
         Some(t) => Amount::parse_yuan_named(t, name)
@@ -969,7 +969,7 @@ fn opt_yuan(n: &Node, name: &str) -> Result<Option<Amount>> {
     }
 }
 
-fn opt_fen(n: &Node, name: &str) -> Result<Option<Amount>> {
+fn opt_fen<T: Tree>(n: &T, name: &str) -> Result<Option<Amount>> {
     match n.text(name) {
         None => Ok(None),
         Some(t) => {
@@ -985,7 +985,7 @@ fn opt_fen(n: &Node, name: &str) -> Result<Option<Amount>> {
     }
 }
 
-fn goods_list(n: &Node) -> Result<Vec<Goods>> {
+fn goods_list<T: Tree>(n: &T) -> Result<Vec<Goods>> {
     match n.get("GOODS_DETAIL") {
         None => Ok(Vec::new()),
         Some(g) => {
@@ -993,18 +993,17 @@ fn goods_list(n: &Node) -> Result<Vec<Goods>> {
             // be the item itself (repeated elements).
             // Only maps with `GOOD_*` fields are goods: unknown scalars or empty placeholders
             // must not become empty items.
-            let is_goods = |x: &Node| match x {
-                Node::Map(f) => f
+            let is_goods = |x: &T| {
+                x.fields()
                     .iter()
-                    .any(|(k, _)| k.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("GOOD_"))),
-                _ => false,
+                    .any(|(k, _)| k.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("GOOD_")))
             };
             let mut out = Vec::new();
             for it in g.items() {
                 if is_goods(it) {
                     out.push(Goods::from_node(it)?);
-                } else if let Node::Map(fields) = it {
-                    for (_, inner) in fields {
+                } else {
+                    for (_, inner) in it.fields() {
                         for x in inner.items().into_iter().filter(|x| is_goods(x)) {
                             out.push(Goods::from_node(x)?);
                         }
@@ -1037,7 +1036,7 @@ impl GatewayResult {
         }
     }
 
-    fn from_body(body: &Node) -> Result<Self> {
+    fn from_body<T: Tree>(body: &T) -> Result<Self> {
         let r = body
             .get("RESULT")
             .ok_or_else(|| Error::decode("the reply has no RESULT"))?;
@@ -1070,12 +1069,12 @@ pub struct FundBill {
     pub amount: Amount,
 }
 
-fn fund_bills(n: &Node) -> Result<Vec<FundBill>> {
+fn fund_bills<T: Tree>(n: &T) -> Result<Vec<FundBill>> {
     let Some(list) = n.get("FUND_BILL_LIST") else {
         return Ok(Vec::new());
     };
     // {"TRADEFUNDBILL": [...]} or {"TRADEFUNDBILL": {...}} (XML single item), or a bare list.
-    let holder: Vec<&Node> = match list.get("TRADEFUNDBILL") {
+    let holder: Vec<&T> = match list.get("TRADEFUNDBILL") {
         Some(inner) => inner.items(),
         None => list
             .items()
@@ -1117,15 +1116,16 @@ fn fund_bills_node(bills: &[FundBill]) -> Node {
         .build()
 }
 
-fn channel(n: &Node) -> Option<Channel> {
+fn channel<T: Tree>(n: &T) -> Option<Channel> {
     n.text("CHANNEL_TYPE").map(Channel::from_wire)
 }
 
 /// `STATE`: missing or empty is `None`; a value that is not a scalar (a list, an object) is
 /// kept as an unknown state, never mistaken for a missing one.
-fn state(n: &Node) -> Option<OrderState> {
+fn state<T: Tree>(n: &T) -> Option<OrderState> {
     match n.get("STATE") {
-        None | Some(Node::Null) => None,
+        None => None,
+        Some(v) if v.is_null() => None,
         Some(v) => match v.as_text() {
             Some(t) if t.trim().is_empty() => None,
             Some(t) => Some(OrderState::from_wire(t)),
@@ -1139,7 +1139,18 @@ pub trait Reply: Sized {
     /// The JSON root key / XML root element.
     const ROOT: &'static str;
     /// Decodes from the body under the root.
-    fn from_body(body: &Node, raw: serde_json::Value) -> Result<Self>;
+    fn from_body(body: &Node, raw: serde_json::Value) -> Result<Self> {
+        let mut reply = Self::from_tree(body)?;
+        *reply.raw_mut() = raw;
+        Ok(reply)
+    }
+    /// Decodes from the body under the root, through either tree ([`Tree`]), with a null
+    /// `raw`.
+    #[doc(hidden)]
+    fn from_tree<T: Tree>(body: &T) -> Result<Self>;
+    /// The reply's `raw` field.
+    #[doc(hidden)]
+    fn raw_mut(&mut self) -> &mut serde_json::Value;
     /// The `RESULT`.
     fn result(&self) -> &GatewayResult;
 
@@ -1169,6 +1180,13 @@ pub trait Reply: Sized {
 
     /// Decodes JSON or XML text.
     fn decode(text: &str) -> Result<Self> {
+        // A JSON document that gives no field twice (the gateway's replies): its raw value is
+        // the tree to read; anything else goes through the lenient tree and its rules.
+        if let Some(raw) = crate::codec::parse_plain_json(text) {
+            let mut reply = Self::from_tree(crate::codec::body_of(&raw, Self::ROOT)?)?;
+            *reply.raw_mut() = raw;
+            return Ok(reply);
+        }
         let Document { raw, root, .. } = Document::parse(text)?;
         let body = crate::codec::body_of(&root, Self::ROOT)?;
         Self::from_body(body, raw)
@@ -1233,7 +1251,10 @@ pub struct OrderReply {
 
 impl Reply for OrderReply {
     const ROOT: &'static str = "ORDER_RESP";
-    fn from_body(b: &Node, raw: serde_json::Value) -> Result<Self> {
+    fn raw_mut(&mut self) -> &mut serde_json::Value {
+        &mut self.raw
+    }
+    fn from_tree<T: Tree>(b: &T) -> Result<Self> {
         let jsapi = b.text("appId").map(|app_id| JsapiParams {
             app_id: app_id.to_owned(),
             time_stamp: text(b, "timeStamp"),
@@ -1258,7 +1279,7 @@ impl Reply for OrderReply {
             begin_time: opt_text(b, "BEGIN_TIME"),
             bar_code: opt_text(b, "BAR_CODE"),
             jsapi,
-            raw,
+            raw: serde_json::Value::Null,
         })
     }
     fn result(&self) -> &GatewayResult {
@@ -1342,7 +1363,10 @@ pub struct RefundReply {
 
 impl Reply for RefundReply {
     const ROOT: &'static str = "REFUND_RESP";
-    fn from_body(b: &Node, raw: serde_json::Value) -> Result<Self> {
+    fn raw_mut(&mut self) -> &mut serde_json::Value {
+        &mut self.raw
+    }
+    fn from_tree<T: Tree>(b: &T) -> Result<Self> {
         Ok(RefundReply {
             result: GatewayResult::from_body(b)?,
             channel: channel(b),
@@ -1350,7 +1374,7 @@ impl Reply for RefundReply {
             charge_code: opt_text(b, "CHARGE_CODE"),
             out_refund_no: opt_text(b, "OUT_REFUND_NO"),
             state: state(b),
-            raw,
+            raw: serde_json::Value::Null,
         })
     }
     fn result(&self) -> &GatewayResult {
@@ -1442,7 +1466,7 @@ pub struct OrderDetails {
 }
 
 impl OrderDetails {
-    fn from_body(b: &Node) -> Result<Self> {
+    fn from_body<T: Tree>(b: &T) -> Result<Self> {
         Ok(OrderDetails {
             busi_id: opt_text(b, "BUSI_ID"),
             charge_code: opt_text(b, "CHARGE_CODE"),
@@ -1511,11 +1535,14 @@ pub struct QueryReply {
 
 impl Reply for QueryReply {
     const ROOT: &'static str = "QUERY_RESP";
-    fn from_body(b: &Node, raw: serde_json::Value) -> Result<Self> {
+    fn raw_mut(&mut self) -> &mut serde_json::Value {
+        &mut self.raw
+    }
+    fn from_tree<T: Tree>(b: &T) -> Result<Self> {
         Ok(QueryReply {
             result: GatewayResult::from_body(b)?,
             order: OrderDetails::from_body(b)?,
-            raw,
+            raw: serde_json::Value::Null,
         })
     }
     fn result(&self) -> &GatewayResult {
@@ -1562,10 +1589,13 @@ pub struct CancelReply {
 
 impl Reply for CancelReply {
     const ROOT: &'static str = "CANCELTRADE_RESP";
-    fn from_body(b: &Node, raw: serde_json::Value) -> Result<Self> {
+    fn raw_mut(&mut self) -> &mut serde_json::Value {
+        &mut self.raw
+    }
+    fn from_tree<T: Tree>(b: &T) -> Result<Self> {
         Ok(CancelReply {
             result: GatewayResult::from_body(b)?,
-            raw,
+            raw: serde_json::Value::Null,
         })
     }
     fn result(&self) -> &GatewayResult {
@@ -1705,6 +1735,251 @@ impl MapBuilder {
         match v {
             Some(v) => self.node(k, v),
             None => self,
+        }
+    }
+}
+
+/// The two ways a reply is read ([`Reply::decode`]: the raw value of a JSON document that gives
+/// no field twice; the lenient tree otherwise) give the same reply, or the same error, for any
+/// document.
+#[cfg(test)]
+mod decode_paths {
+    use super::*;
+    use crate::codec::{body_of, parse_plain_json};
+    use proptest::prelude::*;
+
+    /// The reply through the lenient tree, as every document was read before.
+    fn lenient<R: Reply>(text: &str) -> Result<R> {
+        let Document { raw, root, .. } = Document::parse(text)?;
+        R::from_body(body_of(&root, R::ROOT)?, raw)
+    }
+
+    fn same<R: Reply + PartialEq + std::fmt::Debug>(text: &str) {
+        let shown = |r: Result<R>| r.map_err(|e| e.to_string());
+        assert_eq!(shown(R::decode(text)), shown(lenient::<R>(text)), "{text}");
+    }
+
+    fn all_the_same(text: &str) {
+        same::<OrderReply>(text);
+        same::<QueryReply>(text);
+        same::<RefundReply>(text);
+        same::<CancelReply>(text);
+    }
+
+    #[test]
+    fn the_fixtures_read_the_same_and_json_ones_take_the_raw_value() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let mut json = 0;
+        for entry in std::fs::read_dir(dir).expect("fixtures") {
+            let path = entry.expect("entry").path();
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            all_the_same(&text);
+            if path.extension().is_some_and(|e| e == "json") {
+                assert!(parse_plain_json(&text).is_some(), "{path:?}");
+                json += 1;
+            }
+        }
+        assert!(json >= 5, "{json} JSON fixtures");
+        // A field given twice, in any spelling, is left to the lenient tree.
+        for twice in [
+            r#"{"QUERY_RESP":{"STATE":"1","STATE":"0"}}"#,
+            r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","code":""}}}"#,
+        ] {
+            assert!(parse_plain_json(twice).is_none(), "{twice}");
+            all_the_same(twice);
+        }
+    }
+
+    /// A JSON value, written out by hand so that a field can be given twice.
+    #[derive(Debug, Clone)]
+    enum J {
+        Raw(&'static str),
+        Str(&'static str),
+        List(Vec<J>),
+        Map(Vec<(String, J)>),
+    }
+
+    impl J {
+        fn write(&self, out: &mut String) {
+            match self {
+                J::Raw(t) => out.push_str(t),
+                J::Str(t) => out.push_str(&serde_json::Value::from(*t).to_string()),
+                J::List(items) => {
+                    out.push('[');
+                    for (i, x) in items.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        x.write(out);
+                    }
+                    out.push(']');
+                }
+                J::Map(fields) => {
+                    out.push('{');
+                    for (i, (k, v)) in fields.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        out.push_str(&serde_json::Value::from(k.as_str()).to_string());
+                        out.push(':');
+                        v.write(out);
+                    }
+                    out.push('}');
+                }
+            }
+        }
+    }
+
+    const NAMES: &[&str] = &[
+        "RESULT",
+        "CODE",
+        "INFO",
+        "CHARGE_CODE",
+        "CHARGE_DOWN_CODE",
+        "STATE",
+        "AMT",
+        "CHANNEL_TYPE",
+        "FUND_BILL_LIST",
+        "TRADEFUNDBILL",
+        "FUND_CHANNEL",
+        "AMOUNT",
+        "GOODS_DETAIL",
+        "GOOD_ID",
+        "GOOD_PRICE",
+        "GOOD_QUANTITY",
+        "NODIFY_URL",
+        "appId",
+        "OPER_ID",
+        "REFUND_AMT",
+        "OUT_REFUND_NO",
+        "REFUND_CODE",
+        "PAY_TIME",
+        "MERCHANTPARA",
+    ];
+
+    fn name() -> impl Strategy<Value = String> {
+        (prop::sample::select(NAMES), 0..4u8).prop_map(|(n, case)| match case {
+            0 => n.to_ascii_lowercase(),
+            1 => {
+                let mut c = n.chars();
+                c.next()
+                    .map(|f| f.to_string() + &c.as_str().to_ascii_lowercase())
+                    .unwrap_or_default()
+            }
+            _ => n.to_owned(),
+        })
+    }
+
+    fn value() -> impl Strategy<Value = J> {
+        let leaf = prop_oneof![
+            prop::sample::select(
+                &[
+                    "null",
+                    "true",
+                    "false",
+                    "0",
+                    "1",
+                    "2",
+                    "-3",
+                    "1.50",
+                    "0.01",
+                    "15800",
+                    "1e2",
+                    "12345678901234567890123",
+                ][..]
+            )
+            .prop_map(J::Raw),
+            prop::sample::select(
+                &[
+                    "",
+                    " ",
+                    "SUCCESS",
+                    "FAIL",
+                    "0",
+                    "1",
+                    "2",
+                    "3",
+                    "9",
+                    "0.01",
+                    "15800",
+                    "15800.0",
+                    "1.5",
+                    "abc",
+                    "null",
+                    "中文",
+                    "http://x/y",
+                    "5.0",
+                ][..]
+            )
+            .prop_map(J::Str),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(J::List),
+                prop::collection::vec((name(), inner), 0..8).prop_map(J::Map),
+            ]
+        })
+    }
+
+    /// `name` in a random case.
+    fn spelled(name: &'static str) -> impl Strategy<Value = String> {
+        prop::sample::select(&[0u8, 1, 2][..]).prop_map(move |case| match case {
+            0 => name.to_ascii_lowercase(),
+            1 => name.to_owned(),
+            _ => name[..1].to_owned() + &name[1..].to_ascii_lowercase(),
+        })
+    }
+
+    fn document() -> impl Strategy<Value = String> {
+        let root = prop::sample::select(
+            &[
+                "ORDER_RESP",
+                "QUERY_RESP",
+                "REFUND_RESP",
+                "CANCELTRADE_RESP",
+                "PAY_NODIFY",
+                "OTHER",
+            ][..],
+        );
+        // Most documents carry a RESULT that reads, so that most decode.
+        let result = (
+            spelled("RESULT"),
+            spelled("CODE"),
+            prop::sample::select(&["SUCCESS", "FAIL", "", "1"][..]),
+        )
+            .prop_map(|(result, code, c)| {
+                let inner = J::Map(vec![(code, J::Str(c)), ("INFO".to_owned(), J::Str("x"))]);
+                (result, inner)
+            });
+        (
+            root,
+            prop::collection::vec((name(), value()), 0..12),
+            any::<bool>(),
+            prop::option::weighted(0.8, (any::<prop::sample::Index>(), result)),
+        )
+            .prop_map(|(root, mut fields, bare, result)| {
+                if let Some((at, field)) = result {
+                    fields.insert(at.index(fields.len() + 1), field);
+                }
+                let body = J::Map(fields);
+                let doc = if bare {
+                    body
+                } else {
+                    J::Map(vec![(root.to_owned(), body)])
+                };
+                let mut out = String::new();
+                doc.write(&mut out);
+                out
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn any_document_reads_the_same_either_way(text in document()) {
+            all_the_same(&text);
         }
     }
 }
