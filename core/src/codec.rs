@@ -73,18 +73,7 @@ impl Node {
         let Node::Map(fields) = self else {
             return None;
         };
-        // Of fields spelled differently (`STATE`, `state`), the first with a value: a blank one
-        // beside it adds nothing (two different values are refused when parsing).
-        let mut blank = None;
-        for (k, v) in fields {
-            if k.eq_ignore_ascii_case(name) {
-                if !is_empty(v) {
-                    return Some(v);
-                }
-                blank = blank.or(Some(v));
-            }
-        }
-        blank
+        field(fields.iter().map(|(k, v)| (k.as_str(), v)), name, is_empty)
     }
 
     /// The text of a scalar, `None` for null, maps and lists. An XML element that is empty
@@ -319,17 +308,11 @@ impl Tree for serde_json::Value {
         let serde_json::Value::Object(fields) = self else {
             return None;
         };
-        // As `Node::get`.
-        let mut blank = None;
-        for (k, v) in fields {
-            if k.eq_ignore_ascii_case(name) {
-                if !is_empty_value(v) {
-                    return Some(v);
-                }
-                blank = blank.or(Some(v));
-            }
-        }
-        blank
+        field(
+            fields.iter().map(|(k, v)| (k.as_str(), v)),
+            name,
+            is_empty_value,
+        )
     }
     fn as_text(&self) -> Option<&str> {
         match self {
@@ -360,6 +343,26 @@ impl Tree for serde_json::Value {
             other => vec![other],
         }
     }
+}
+
+/// The field `name` (matched ignoring ASCII case) of a map's `fields`: of fields spelled
+/// differently (`STATE`, `state`), the first with a value; a blank one beside it adds nothing
+/// (two different values are refused when parsing).
+fn field<'a, T>(
+    fields: impl Iterator<Item = (&'a str, &'a T)>,
+    name: &str,
+    is_empty: fn(&T) -> bool,
+) -> Option<&'a T> {
+    let mut blank = None;
+    for (k, v) in fields {
+        if k.eq_ignore_ascii_case(name) {
+            if !is_empty(v) {
+                return Some(v);
+            }
+            blank = blank.or(Some(v));
+        }
+    }
+    blank
 }
 
 /// [`is_empty`] of the same value as a `serde_json::Value`.
