@@ -247,7 +247,7 @@ pub(crate) fn body_of<'a, T: Tree>(root: &'a T, name: &str) -> Result<&'a T> {
 
 /// What the typed readers (`models`) read a document through: the lenient [`Node`], or the raw
 /// `serde_json::Value` of a JSON document in which no object gives a field twice
-/// ([`parse_plain_json`]). For such a document the two trees are the same tree (a map's fields
+/// (`parse_plain_json`). For such a document the two trees are the same tree (a map's fields
 /// in document order, a JSON number or boolean read as its text), so every reader sees the same
 /// thing through either; the differential tests in `models` check it.
 pub trait Tree: Sized {
