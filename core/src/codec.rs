@@ -87,10 +87,7 @@ impl Node {
 
     /// The text of field `name`, trimmed; `None` when absent, null or empty.
     pub fn text(&self, name: &str) -> Option<&str> {
-        self.get(name)
-            .and_then(Node::as_text)
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
+        Tree::text(self, name)
     }
 
     /// The items of a list; a single non-list value counts as a one-item list; null as empty.
@@ -298,9 +295,6 @@ impl Tree for Node {
     fn items(&self) -> Vec<&Node> {
         Node::items(self)
     }
-    fn text(&self, name: &str) -> Option<&str> {
-        Node::text(self, name)
-    }
 }
 
 impl Tree for serde_json::Value {
@@ -459,23 +453,15 @@ impl<'de> serde::de::Visitor<'de> for PlainVisitor {
     ) -> std::result::Result<Plain, A::Error> {
         use serde::de::Error as _;
         let mut fields: Vec<(String, serde_json::Value)> = Vec::new();
-        // Lower-cased names, once there are more than a few.
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut index = FieldIndex::default();
         while let Some(key) = map.next_key::<String>()? {
             if key == JSON_NUMBER && fields.is_empty() {
                 return plain_number(map.next_value::<String>()?);
             }
-            let twice = if fields.len() < 16 {
-                fields.iter().any(|(k, _)| k.eq_ignore_ascii_case(&key))
-            } else {
-                if seen.is_empty() {
-                    seen.extend(fields.iter().map(|(k, _)| k.to_ascii_lowercase()));
-                }
-                !seen.insert(key.to_ascii_lowercase())
-            };
-            if twice {
+            if index.find(&fields, &key).is_some() {
                 return Err(A::Error::custom("a field given twice"));
             }
+            index.add(&key, fields.len());
             let Plain(value) = map.next_value::<Plain>()?;
             fields.push((key, value));
         }
@@ -618,30 +604,15 @@ impl<'de> serde::de::Visitor<'de> for BothVisitor {
         use serde::de::Error as _;
         let mut fields: Vec<(String, Node)> = Vec::new();
         let mut raw = serde_json::Map::new();
-        // Lower-cased name -> position in `fields`, once there are more than a few.
-        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut index = FieldIndex::default();
         while let Some(key) = map.next_key::<String>()? {
             if key == JSON_NUMBER && fields.is_empty() && raw.is_empty() {
                 return Self::number(map.next_value::<String>()?);
             }
             let Both(node, value) = map.next_value::<Both>()?;
-            let at = if fields.len() < 16 {
-                fields
-                    .iter()
-                    .position(|(k, _)| k.eq_ignore_ascii_case(&key))
-            } else {
-                if index.is_empty() {
-                    for (i, (k, _)) in fields.iter().enumerate() {
-                        index.entry(k.to_ascii_lowercase()).or_insert(i);
-                    }
-                }
-                index.get(&key.to_ascii_lowercase()).copied()
-            };
-            match at {
+            match index.find(&fields, &key) {
                 None => {
-                    if !index.is_empty() {
-                        index.insert(key.to_ascii_lowercase(), fields.len());
-                    }
+                    index.add(&key, fields.len());
                     fields.push((key.clone(), node));
                     raw.insert(key, value);
                 }
@@ -666,6 +637,33 @@ impl<'de> serde::de::Visitor<'de> for BothVisitor {
             }
         }
         Ok(Both(Node::Map(fields), serde_json::Value::Object(raw)))
+    }
+}
+
+/// Finds a field of a JSON object being read by its name ignoring ASCII case: a scan of the
+/// fields read so far while they are few, then a map of their lower-cased names.
+#[derive(Default)]
+struct FieldIndex(HashMap<String, usize>);
+
+impl FieldIndex {
+    /// The position in `fields` (those read so far, in order) of the first named like `key`.
+    fn find<T>(&mut self, fields: &[(String, T)], key: &str) -> Option<usize> {
+        if fields.len() < 16 {
+            return fields.iter().position(|(k, _)| k.eq_ignore_ascii_case(key));
+        }
+        if self.0.is_empty() {
+            for (i, (k, _)) in fields.iter().enumerate() {
+                self.0.entry(k.to_ascii_lowercase()).or_insert(i);
+            }
+        }
+        self.0.get(&key.to_ascii_lowercase()).copied()
+    }
+
+    /// Notes the field `key`, added at position `at` (nothing to note while a scan serves).
+    fn add(&mut self, key: &str, at: usize) {
+        if !self.0.is_empty() {
+            self.0.insert(key.to_ascii_lowercase(), at);
+        }
     }
 }
 

@@ -1790,6 +1790,14 @@ mod decode_paths {
             assert!(parse_plain_json(twice).is_none(), "{twice}");
             all_the_same(twice);
         }
+        // Past 16 fields too (names are then looked up in a map, not scanned).
+        let many: String = (0..18).map(|i| format!(r#""F{i}":"x","#)).collect();
+        let twice = format!(r#"{{"QUERY_RESP":{{{many}"STATE":"1","F3":"","state":"0"}}}}"#);
+        assert!(parse_plain_json(&twice).is_none(), "{twice}");
+        all_the_same(&twice);
+        let once = format!(r#"{{"QUERY_RESP":{{{many}"STATE":"1"}}}}"#);
+        assert!(parse_plain_json(&once).is_some(), "{once}");
+        all_the_same(&once);
     }
 
     /// A JSON value, written out by hand so that a field can be given twice.
