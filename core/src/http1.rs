@@ -127,6 +127,41 @@ impl<C> Pool<C> {
     }
 }
 
+impl<C> Pool<C> {
+    /// What an attempt makes of an exchange on `conn` (to `origin`): the reply, the connection
+    /// kept for the next request when it may be; `None` to send once more on a new connection
+    /// (a query whose reused connection the server had closed; a request that moves money
+    /// never); or the client's error.
+    pub(crate) fn settle(
+        &self,
+        call: &Call,
+        timeout: Duration,
+        origin: &str,
+        conn: C,
+        exchanged: std::result::Result<(RawReply, bool), Fail>,
+    ) -> Option<Result<RawReply>> {
+        match exchanged {
+            Ok((reply, keep)) => {
+                if keep {
+                    self.put(origin, conn);
+                }
+                Some(Ok(reply))
+            }
+            Err(Fail::Stale) if call.idempotent => None,
+            Err(f) => Some(Err(failure(call, timeout, f))),
+        }
+    }
+}
+
+/// A call's URL taken apart, and its request's bytes.
+pub(crate) fn prepare(call: &Call) -> Result<(Target<'_>, Vec<u8>)> {
+    let Some(t) = target(&call.url) else {
+        return Err(Error::validation("base_url", "not a usable URL"));
+    };
+    let bytes = encode(call, &t);
+    Ok((t, bytes))
+}
+
 /// How long a connection may have been idle to carry `call`.
 pub(crate) fn max_age(call: &Call) -> Duration {
     if call.idempotent {
@@ -339,10 +374,7 @@ impl Transport {
     /// One attempt: the reply's status and text.
     pub(crate) fn send(&self, call: &Call, timeout: Duration) -> Result<RawReply> {
         let deadline = Instant::now() + timeout;
-        let Some(t) = target(&call.url) else {
-            return Err(Error::validation("base_url", "not a usable URL"));
-        };
-        let request = encode(call, &t);
+        let (t, request) = prepare(call)?;
         let mut reused = self.pool.take(t.origin, max_age(call), Conn::is_usable);
         loop {
             let was_reused = reused.is_some();
@@ -350,16 +382,9 @@ impl Transport {
                 Some(c) => c,
                 None => self.connect(call, &t, deadline)?,
             };
-            match exchange(&mut conn, &request, deadline, was_reused) {
-                Ok((reply, keep)) => {
-                    if keep {
-                        self.pool.put(t.origin, conn);
-                    }
-                    return Ok(reply);
-                }
-                // A query sent on a connection the server had closed: once more on a new one.
-                Err(Fail::Stale) if call.idempotent => continue,
-                Err(f) => return Err(failure(call, timeout, f)),
+            let exchanged = exchange(&mut conn, &request, deadline, was_reused);
+            if let Some(done) = self.pool.settle(call, timeout, t.origin, conn, exchanged) {
+                return done;
             }
         }
     }

@@ -23,10 +23,10 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
 use crate::client::{Call, ClientConfig, RawReply};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http1::{
-    encode, failure, max_age, server_name, stale_if, target, unconnected, ConnectBudget, Fail,
-    Pool, ReplyReader, Target, Unconnected,
+    max_age, prepare, server_name, stale_if, unconnected, ConnectBudget, Fail, Pool, ReplyReader,
+    Target, Unconnected,
 };
 use crate::resolve::CachingResolver;
 
@@ -102,11 +102,8 @@ impl Http {
     /// One attempt: the reply's status and text.
     pub(crate) async fn send(&self, call: &Call, timeout: Duration) -> Result<RawReply> {
         let deadline = Instant::now() + timeout;
-        let Some(t) = target(&call.url) else {
-            return Err(Error::validation("base_url", "not a usable URL"));
-        };
+        let (t, request) = prepare(call)?;
         let me = &self.shared;
-        let request = encode(call, &t);
         let mut reused = me.pool.take(t.origin, max_age(call), Conn::is_usable);
         loop {
             let was_reused = reused.is_some();
@@ -118,16 +115,8 @@ impl Http {
             let exchanged = tokio::time::timeout(left, exchange(&mut conn, &request, was_reused))
                 .await
                 .unwrap_or(Err(Fail::Timeout));
-            match exchanged {
-                Ok((reply, keep)) => {
-                    if keep {
-                        me.pool.put(t.origin, conn);
-                    }
-                    return Ok(reply);
-                }
-                // A query sent on a connection the server had closed: once more on a new one.
-                Err(Fail::Stale) if call.idempotent => continue,
-                Err(f) => return Err(failure(call, timeout, f)),
+            if let Some(done) = me.pool.settle(call, timeout, t.origin, conn, exchanged) {
+                return done;
             }
         }
     }
@@ -202,6 +191,7 @@ async fn exchange(
 mod tests {
     use super::*;
     use crate::client::Method;
+    use crate::error::Error;
     use crate::http1::tests::{config, ok, server, Step};
     use std::sync::atomic::Ordering;
 
