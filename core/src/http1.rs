@@ -679,7 +679,8 @@ fn find_crlf(b: &[u8]) -> Option<usize> {
 
 /// One reply read as its bytes arrive, whatever does the reading (the blocking driver below,
 /// the async one in `transport_async`): [`ReplyReader::spare`] gives room to read into,
-/// [`ReplyReader::filled`] takes what was read and says when the reply is complete.
+/// [`ReplyReader::filled`] takes what was read and says when the reply is complete
+/// ([`ReplyReader::took`]: the same from a read's result, with a stale connection told apart).
 pub(crate) struct ReplyReader {
     /// Every byte initialised: the reply's bytes so far, then room being read into.
     buf: Vec<u8>,
@@ -730,9 +731,17 @@ impl ReplyReader {
         &mut self.buf[self.len..]
     }
 
-    /// Whether any byte of the reply came.
-    pub(crate) fn got_any(&self) -> bool {
-        self.got_any
+    /// Takes what a read of [`ReplyReader::spare`] gave (`n` bytes, 0 at the connection's end,
+    /// or an error): the reply and whether the connection may be kept, once complete. A
+    /// failure before any byte of the reply, on a `reused` connection, is [`Fail::Stale`].
+    pub(crate) fn took(
+        &mut self,
+        n: io::Result<usize>,
+        reused: bool,
+    ) -> std::result::Result<Option<(RawReply, bool)>, Fail> {
+        n.map_err(Fail::from)
+            .and_then(|n| self.filled(n))
+            .map_err(|f| stale_if(reused, self.got_any, f))
     }
 
     /// Takes `n` bytes read into [`ReplyReader::spare`] (0: the connection's end): the reply
@@ -877,13 +886,9 @@ fn exchange(
             Err(e) if again(&e) => continue,
             n => n,
         };
-        match n.map_err(Fail::from).and_then(|n| reader.filled(n)) {
-            Ok(Some(done)) => {
-                conn.buf = reader.into_buffer();
-                return Ok(done);
-            }
-            Ok(None) => {}
-            Err(f) => return Err(stale_if(reused, reader.got_any(), f)),
+        if let Some(done) = reader.took(n, reused)? {
+            conn.buf = reader.into_buffer();
+            return Ok(done);
         }
     }
 }

@@ -176,13 +176,9 @@ async fn exchange(
             Io::Plain(s) => s.read(reader.spare()).await,
             Io::Tls(s) => s.read(reader.spare()).await,
         };
-        match n.map_err(Fail::from).and_then(|n| reader.filled(n)) {
-            Ok(Some(done)) => {
-                conn.buf = reader.into_buffer();
-                return Ok(done);
-            }
-            Ok(None) => {}
-            Err(f) => return Err(stale_if(reused, reader.got_any(), f)),
+        if let Some(done) = reader.took(n, reused)? {
+            conn.buf = reader.into_buffer();
+            return Ok(done);
         }
     }
 }
