@@ -20,7 +20,7 @@ bindings/uniffi/src/config.rs, Python's `client_options` reader and the keyword 
 `Client()` and `AsyncClient()`.
 Generated Rust goes through rustfmt. Presentation rules (scripts/parity.py's):
   money `x: Amount`          -> `x_fen` (uniffi i64, Node number) and `x_yuan` (two decimals)
-  `raw: serde_json::Value`   -> uniffi `raw_json: String`; Node `raw` (an object)
+  `raw: serde_json::Value` or `RawDocument` -> uniffi `raw_json: String`; Node `raw` (an object)
   a dictionary `x: E`        -> uniffi the enum E; Node `x` (E's variant name) + `x_code` (wire)
   `result: GatewayResult`    -> uniffi the record; Node flattened: `result_code`, `result_info`
   `u32` counts               -> uniffi `i32` (Kotlin Int, saturating); Node `u32`
@@ -141,7 +141,7 @@ class Target:
         base = opt or ty
         if base == "Amount":
             return self.money(doc, name, value, bool(opt))
-        if name == "raw" and ty == "serde_json::Value":
+        if name == "raw" and ty in ("serde_json::Value", "RawDocument"):
             return self.raw(value)
         if ty == "GatewayResult":
             return self.result(doc, foreign, value)
@@ -312,7 +312,7 @@ class Python:
             return name, base, f"{base}._from_native(d)", None
         if base == "Amount":
             return f"{name}_fen", "Optional[int]" if opt else "int", get if opt else f'int(d["{key}"])', name
-        if name == "raw" and ty == "serde_json::Value":
+        if name == "raw" and ty in ("serde_json::Value", "RawDocument"):
             return "raw", "Dict[str, Any]", 'dict(d.get("raw") or {})', None
         if base == "String":
             return name, "Optional[str]" if opt else "str", f"_opt_str({get})" if opt else f'str(d.get("{key}", ""))', None

@@ -121,7 +121,7 @@ pub fn query_reply(r: &QueryReply) -> Result<Value, CliError> {
         serde_json::to_value(&r.result).map_err(|e| CliError::msg(e.to_string()))?,
     );
     m.extend(order(&r.order)?);
-    m.insert("raw".into(), r.raw.clone());
+    m.insert("raw".into(), r.raw.value().clone());
     Ok(Value::Object(m))
 }
 

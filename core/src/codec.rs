@@ -5,6 +5,7 @@
 //! children become [`Node::Map`], arrays and repeated XML elements become [`Node::List`].
 //! Field look-ups are case-insensitive.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
@@ -242,8 +243,8 @@ pub(crate) fn body_of<'a, T: Tree>(root: &'a T, name: &str) -> Result<&'a T> {
     Err(Error::decode(format!("expected a {name} document")))
 }
 
-/// What the typed readers (`models`) read a document through: the lenient [`Node`], or the raw
-/// `serde_json::Value` of a JSON document in which no object gives a field twice
+/// What the typed readers (`models`) read a document through: the lenient [`Node`], or the
+/// `Plain` tree of a JSON document in which no object gives a field twice
 /// (`parse_plain_json`). For such a document the two trees are the same tree (a map's fields
 /// in document order, a JSON number or boolean read as its text), so every reader sees the same
 /// thing through either; the differential tests in `models` check it.
@@ -297,48 +298,6 @@ impl Tree for Node {
     }
 }
 
-impl Tree for serde_json::Value {
-    fn get(&self, name: &str) -> Option<&serde_json::Value> {
-        let serde_json::Value::Object(fields) = self else {
-            return None;
-        };
-        field(
-            fields.iter().map(|(k, v)| (k.as_str(), v)),
-            name,
-            is_empty_value,
-        )
-    }
-    fn as_text(&self) -> Option<&str> {
-        match self {
-            serde_json::Value::String(s) => Some(s),
-            serde_json::Value::Number(n) => Some(n.as_str()),
-            serde_json::Value::Bool(true) => Some("true"),
-            serde_json::Value::Bool(false) => Some("false"),
-            _ => None,
-        }
-    }
-    fn is_map(&self) -> bool {
-        self.is_object()
-    }
-    fn is_null(&self) -> bool {
-        serde_json::Value::is_null(self)
-    }
-    fn fields(&self) -> Vec<(&str, &serde_json::Value)> {
-        match self {
-            serde_json::Value::Object(f) => f.iter().map(|(k, v)| (k.as_str(), v)).collect(),
-            _ => Vec::new(),
-        }
-    }
-    fn items(&self) -> Vec<&serde_json::Value> {
-        match self {
-            serde_json::Value::Array(items) => items.iter().collect(),
-            serde_json::Value::Null => Vec::new(),
-            serde_json::Value::String(t) if t.trim().is_empty() => Vec::new(),
-            other => vec![other],
-        }
-    }
-}
-
 /// The field `name` (matched ignoring ASCII case) of a map's `fields`: of fields spelled
 /// differently (`STATE`, `state`), the first with a value; a blank one beside it adds nothing
 /// (two different values are refused when parsing).
@@ -359,115 +318,289 @@ fn field<'a, T>(
     blank
 }
 
-/// [`is_empty`] of the same value as a `serde_json::Value`.
-fn is_empty_value(v: &serde_json::Value) -> bool {
-    match v {
-        serde_json::Value::Null => true,
-        serde_json::Value::String(t) => t.trim().is_empty(),
-        serde_json::Value::Object(f) => f.is_empty(),
-        serde_json::Value::Array(i) => i.is_empty(),
-        serde_json::Value::Number(_) | serde_json::Value::Bool(_) => false,
-    }
-}
-
-/// The raw value of `text` when it is a JSON document [`Document::parse`] would accept and no
-/// object in it gives a field twice (names equal ignoring ASCII case): then the raw value is
-/// all a typed reader needs (see [`Tree`]), and the lenient tree is not built. `None` for
-/// anything else (XML, a field given twice, any error): [`Document::parse`] decides those,
-/// with its own rules and messages.
-pub(crate) fn parse_plain_json(text: &str) -> Option<serde_json::Value> {
+/// `text` read into a [`Plain`] tree when it is a JSON document [`Document::parse`] would
+/// accept and no object in it gives a field twice (names equal ignoring ASCII case): then that
+/// tree is all a typed reader needs (see [`Tree`]), and neither the lenient tree nor a
+/// `serde_json::Value` is built. Also returns the text parsed (after a byte-order mark), from
+/// which a reply's [`RawDocument`] is read when asked for. `None` for anything else (XML, a
+/// field given twice, any error): [`Document::parse`] decides those, with its own rules and
+/// messages.
+pub(crate) fn parse_plain_json(text: &str) -> Option<(Plain<'_>, &str)> {
     if text.len() > MAX_DOCUMENT_BYTES || Format::sniff(text) != Format::Json {
         return None;
     }
     let text = text.trim_start_matches('\u{feff}');
     let mut de = serde_json::Deserializer::from_str(text);
-    let Plain(raw) = <Plain as serde::Deserialize>::deserialize(&mut de).ok()?;
+    let tree = <Plain<'_> as serde::Deserialize>::deserialize(&mut de).ok()?;
     de.end().ok()?;
-    raw.is_object().then_some(raw)
+    matches!(tree, Plain::Map(_)).then_some((tree, text))
 }
 
-/// A JSON value read into a `serde_json::Value` alone, refusing (with an error nobody sees:
-/// the lenient parse runs instead) any object that gives a field twice.
-struct Plain(serde_json::Value);
+/// A JSON value as `serde_json::Value` would hold it (numbers exact, fields in document order),
+/// borrowing its text from the document where it can: what a reply is read through when no
+/// object in it gives a field twice (a repeat refuses the document, with an error nobody sees:
+/// the lenient parse runs instead). Reading it is a few allocations, where a
+/// `serde_json::Value` takes one or two per field.
+#[derive(Debug)]
+pub(crate) enum Plain<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, as `serde_json::Value` keeps it.
+    Number(serde_json::Number),
+    /// A string.
+    Text(Cow<'a, str>),
+    /// An array.
+    List(Vec<Plain<'a>>),
+    /// An object's fields, in order.
+    Map(Vec<(Cow<'a, str>, Plain<'a>)>),
+}
 
-impl<'de> serde::Deserialize<'de> for Plain {
+impl<'de> serde::Deserialize<'de> for Plain<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         d.deserialize_any(PlainVisitor)
     }
 }
 
+/// A string of the document, borrowed unless it had escapes.
+struct Borrowed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Borrowed {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Borrowed {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E>(self, s: &'de str) -> std::result::Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(s))
+    }
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(s.to_owned()))
+    }
+    fn visit_string<E>(self, s: String) -> std::result::Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(s))
+    }
+}
+
 struct PlainVisitor;
 
-fn plain_number<E: serde::de::Error>(text: String) -> std::result::Result<Plain, E> {
-    let n: serde_json::Number = text.parse().map_err(E::custom)?;
-    Ok(Plain(serde_json::Value::Number(n)))
+fn plain_number<'a, E: serde::de::Error>(text: &str) -> std::result::Result<Plain<'a>, E> {
+    text.parse().map(Plain::Number).map_err(E::custom)
 }
 
 impl<'de> serde::de::Visitor<'de> for PlainVisitor {
-    type Value = Plain;
+    type Value = Plain<'de>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON value")
     }
-    fn visit_bool<E>(self, b: bool) -> std::result::Result<Plain, E> {
-        Ok(Plain(serde_json::Value::Bool(b)))
+    fn visit_bool<E>(self, b: bool) -> std::result::Result<Plain<'de>, E> {
+        Ok(Plain::Bool(b))
     }
     // Numbers as `BothVisitor` reads them (the same text, so the same `Number`).
-    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Plain, E> {
-        plain_number(v.to_string())
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Plain<'de>, E> {
+        plain_number(&v.to_string())
     }
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Plain, E> {
-        plain_number(v.to_string())
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Plain<'de>, E> {
+        plain_number(&v.to_string())
     }
-    fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Plain, E> {
-        Ok(Plain(serde_json::Number::from_f64(v).map_or(
-            serde_json::Value::Null,
-            serde_json::Value::Number,
-        )))
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Plain<'de>, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Plain::Null, Plain::Number))
     }
-    fn visit_str<E>(self, s: &str) -> std::result::Result<Plain, E> {
-        Ok(Plain(serde_json::Value::String(s.to_owned())))
+    fn visit_borrowed_str<E>(self, s: &'de str) -> std::result::Result<Plain<'de>, E> {
+        Ok(Plain::Text(Cow::Borrowed(s)))
     }
-    fn visit_string<E>(self, s: String) -> std::result::Result<Plain, E> {
-        Ok(Plain(serde_json::Value::String(s)))
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Plain<'de>, E> {
+        Ok(Plain::Text(Cow::Owned(s.to_owned())))
     }
-    fn visit_unit<E>(self) -> std::result::Result<Plain, E> {
-        Ok(Plain(serde_json::Value::Null))
+    fn visit_string<E>(self, s: String) -> std::result::Result<Plain<'de>, E> {
+        Ok(Plain::Text(Cow::Owned(s)))
     }
-    fn visit_none<E>(self) -> std::result::Result<Plain, E> {
-        Ok(Plain(serde_json::Value::Null))
+    fn visit_unit<E>(self) -> std::result::Result<Plain<'de>, E> {
+        Ok(Plain::Null)
+    }
+    fn visit_none<E>(self) -> std::result::Result<Plain<'de>, E> {
+        Ok(Plain::Null)
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(
         self,
         mut seq: A,
-    ) -> std::result::Result<Plain, A::Error> {
+    ) -> std::result::Result<Plain<'de>, A::Error> {
         let mut values = Vec::new();
-        while let Some(Plain(v)) = seq.next_element::<Plain>()? {
+        while let Some(v) = seq.next_element::<Plain<'de>>()? {
             values.push(v);
         }
-        Ok(Plain(serde_json::Value::Array(values)))
+        Ok(Plain::List(values))
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(
         self,
         mut map: A,
-    ) -> std::result::Result<Plain, A::Error> {
+    ) -> std::result::Result<Plain<'de>, A::Error> {
         use serde::de::Error as _;
-        let mut fields: Vec<(String, serde_json::Value)> = Vec::new();
+        let mut fields: Vec<(Cow<'de, str>, Plain<'de>)> = Vec::new();
         let mut index = FieldIndex::default();
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(key) = map.next_key_seed(Borrowed)? {
             if key == JSON_NUMBER && fields.is_empty() {
-                return plain_number(map.next_value::<String>()?);
+                return plain_number(&map.next_value_seed(Borrowed)?);
             }
             if index.find(&fields, &key).is_some() {
                 return Err(A::Error::custom("a field given twice"));
             }
             index.add(&key, fields.len());
-            let Plain(value) = map.next_value::<Plain>()?;
+            let value = map.next_value::<Plain<'de>>()?;
             fields.push((key, value));
         }
-        let mut raw = serde_json::Map::with_capacity(fields.len());
-        raw.extend(fields);
-        Ok(Plain(serde_json::Value::Object(raw)))
+        Ok(Plain::Map(fields))
+    }
+}
+
+impl Tree for Plain<'_> {
+    fn get(&self, name: &str) -> Option<&Self> {
+        let Plain::Map(fields) = self else {
+            return None;
+        };
+        field(
+            fields.iter().map(|(k, v)| (k.as_ref(), v)),
+            name,
+            Plain::is_empty,
+        )
+    }
+    fn as_text(&self) -> Option<&str> {
+        match self {
+            Plain::Text(s) => Some(s),
+            Plain::Number(n) => Some(n.as_str()),
+            Plain::Bool(true) => Some("true"),
+            Plain::Bool(false) => Some("false"),
+            _ => None,
+        }
+    }
+    fn is_map(&self) -> bool {
+        matches!(self, Plain::Map(_))
+    }
+    fn is_null(&self) -> bool {
+        matches!(self, Plain::Null)
+    }
+    fn fields(&self) -> Vec<(&str, &Self)> {
+        match self {
+            Plain::Map(f) => f.iter().map(|(k, v)| (k.as_ref(), v)).collect(),
+            _ => Vec::new(),
+        }
+    }
+    fn items(&self) -> Vec<&Self> {
+        match self {
+            Plain::List(items) => items.iter().collect(),
+            Plain::Null => Vec::new(),
+            Plain::Text(t) if t.trim().is_empty() => Vec::new(),
+            other => vec![other],
+        }
+    }
+}
+
+impl Plain<'_> {
+    /// [`is_empty`] of the same value as a [`Plain`].
+    fn is_empty(&self) -> bool {
+        match self {
+            Plain::Null => true,
+            Plain::Text(t) => t.trim().is_empty(),
+            Plain::Map(f) => f.is_empty(),
+            Plain::List(i) => i.is_empty(),
+            Plain::Number(_) | Plain::Bool(_) => false,
+        }
+    }
+}
+
+/// A reply's whole document, as JSON (`raw` of every reply): for a JSON reply, the text the
+/// gateway sent, read into a `serde_json::Value` (numbers exact, fields in document order) the
+/// first time anything asks for it; for an XML reply, its tree converted (every scalar a
+/// string). It dereferences to that `serde_json::Value` (`reply.raw["ORDER_RESP"]["STATE"]`,
+/// `reply.raw.get(...)`), compares, prints and serializes as it.
+#[derive(Clone, Default)]
+pub struct RawDocument {
+    /// The JSON text, when the value has not been built from a tree.
+    text: Option<Box<str>>,
+    value: std::sync::OnceLock<serde_json::Value>,
+}
+
+impl RawDocument {
+    /// The document of a JSON reply: `text`, which parsed as JSON (read again when asked for).
+    pub(crate) fn json(text: &str) -> Self {
+        RawDocument {
+            text: Some(text.into()),
+            value: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The document as a `serde_json::Value`.
+    pub fn value(&self) -> &serde_json::Value {
+        self.value.get_or_init(|| match &self.text {
+            // The text parsed as JSON when the reply was read, so it parses again.
+            Some(t) => serde_json::from_str(t).unwrap_or(serde_json::Value::Null),
+            None => serde_json::Value::Null,
+        })
+    }
+
+    /// The JSON text as the gateway sent it (after a byte-order mark), for a JSON reply; `None`
+    /// for an XML reply, whose document is [`RawDocument::value`] alone.
+    pub fn json_text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
+
+    /// The document as a `serde_json::Value`, taken out.
+    pub fn into_value(mut self) -> serde_json::Value {
+        self.value();
+        self.value.take().unwrap_or_default()
+    }
+}
+
+impl From<serde_json::Value> for RawDocument {
+    fn from(value: serde_json::Value) -> Self {
+        RawDocument {
+            text: None,
+            value: std::sync::OnceLock::from(value),
+        }
+    }
+}
+
+impl std::ops::Deref for RawDocument {
+    type Target = serde_json::Value;
+    fn deref(&self) -> &serde_json::Value {
+        self.value()
+    }
+}
+
+impl PartialEq for RawDocument {
+    fn eq(&self, other: &Self) -> bool {
+        self.value() == other.value()
+    }
+}
+
+impl Eq for RawDocument {}
+
+impl PartialEq<serde_json::Value> for RawDocument {
+    fn eq(&self, other: &serde_json::Value) -> bool {
+        self.value() == other
+    }
+}
+
+impl std::fmt::Debug for RawDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.value().fmt(f)
+    }
+}
+
+impl serde::Serialize for RawDocument {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.value().serialize(s)
     }
 }
 
@@ -647,13 +780,15 @@ struct FieldIndex(HashMap<String, usize>);
 
 impl FieldIndex {
     /// The position in `fields` (those read so far, in order) of the first named like `key`.
-    fn find<T>(&mut self, fields: &[(String, T)], key: &str) -> Option<usize> {
+    fn find<K: AsRef<str>, T>(&mut self, fields: &[(K, T)], key: &str) -> Option<usize> {
         if fields.len() < 16 {
-            return fields.iter().position(|(k, _)| k.eq_ignore_ascii_case(key));
+            return fields
+                .iter()
+                .position(|(k, _)| k.as_ref().eq_ignore_ascii_case(key));
         }
         if self.0.is_empty() {
             for (i, (k, _)) in fields.iter().enumerate() {
-                self.0.entry(k.to_ascii_lowercase()).or_insert(i);
+                self.0.entry(k.as_ref().to_ascii_lowercase()).or_insert(i);
             }
         }
         self.0.get(&key.to_ascii_lowercase()).copied()
@@ -1195,5 +1330,48 @@ mod tests {
         let x = to_xml("ROOT", &n);
         let d = Document::parse(&x).expect("parse");
         assert_eq!(d.root.get("ROOT"), Some(&n));
+    }
+
+    #[test]
+    fn a_plain_tree_borrows_its_text_and_reads_like_the_lenient_one() {
+        let text =
+            "\u{feff} {\"R\":{\"A\":\"x\",\"E\":\"a\\nb\",\"N\":1.50,\"T\":true,\"L\":[1,\" \"]}} ";
+        let (tree, json) = parse_plain_json(text).expect("plain");
+        assert!(
+            json.starts_with(" {"),
+            "the mark goes, the rest stays: {json:?}"
+        );
+        let r = tree.get("r").expect("R");
+        assert!(matches!(r.get("A"), Some(Plain::Text(Cow::Borrowed("x")))));
+        assert!(
+            matches!(r.get("E"), Some(Plain::Text(Cow::Owned(_)))),
+            "an escape is copied"
+        );
+        let lenient = Document::parse(text).expect("lenient");
+        let l = lenient.root.get("R").expect("R");
+        for name in ["A", "E", "N", "T", "missing"] {
+            assert_eq!(r.text(name), l.text(name), "{name}");
+        }
+        assert_eq!(r.get("L").map(|v| v.items().len()), Some(2));
+        // The raw document read from the text is the value the lenient parse keeps.
+        let raw = RawDocument::json(json);
+        assert_eq!(raw, lenient.raw);
+        assert_eq!(raw.json_text(), Some(json));
+        assert_eq!(raw["R"]["N"].to_string(), "1.50");
+        assert_eq!(format!("{raw:?}"), format!("{:?}", lenient.raw));
+        assert_eq!(
+            serde_json::to_string(&raw).expect("json"),
+            serde_json::to_string(&lenient.raw).expect("json")
+        );
+        assert_eq!(raw.clone().into_value(), lenient.raw);
+        // Built from a tree (XML), it is that value, with no text.
+        let from_value = RawDocument::from(lenient.raw.clone());
+        assert_eq!(from_value.json_text(), None);
+        assert_eq!(from_value, raw);
+        assert!(RawDocument::default().is_null());
+        // Not plain: a field given twice, in any spelling; not an object; XML.
+        for text in [r#"{"R":{"A":"1","a":"2"}}"#, "[1]", "<R><A>1</A></R>"] {
+            assert!(parse_plain_json(text).is_none(), "{text}");
+        }
     }
 }

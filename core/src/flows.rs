@@ -1499,7 +1499,7 @@ mod tests {
             begin_time: None,
             bar_code: None,
             jsapi: None,
-            raw: serde_json::Value::Null,
+            raw: Default::default(),
         });
         assert!(e.mismatch(&o).is_some_and(|w| w.contains("99.00")));
         o.amount = Some(Amount::from_fen(999).expect("amt"));

@@ -8,6 +8,7 @@
 
 use serde::Serialize;
 
+pub use crate::codec::RawDocument;
 use crate::codec::{Document, MapBuilder, Node, Tree};
 use crate::enums::{
     Channel, DynamicIdType, FundChannel, OrderState, ResultCode, SerType, TradeType,
@@ -1141,7 +1142,7 @@ pub trait Reply: Sized {
     /// Decodes from the body under the root.
     fn from_body(body: &Node, raw: serde_json::Value) -> Result<Self> {
         let mut reply = Self::from_tree(body)?;
-        *reply.raw_mut() = raw;
+        *reply.raw_mut() = raw.into();
         Ok(reply)
     }
     /// Decodes from the body under the root, through either tree ([`Tree`]), with a null
@@ -1150,7 +1151,7 @@ pub trait Reply: Sized {
     fn from_tree<T: Tree>(body: &T) -> Result<Self>;
     /// The reply's `raw` field.
     #[doc(hidden)]
-    fn raw_mut(&mut self) -> &mut serde_json::Value;
+    fn raw_mut(&mut self) -> &mut RawDocument;
     /// The `RESULT`.
     fn result(&self) -> &GatewayResult;
 
@@ -1180,11 +1181,12 @@ pub trait Reply: Sized {
 
     /// Decodes JSON or XML text.
     fn decode(text: &str) -> Result<Self> {
-        // A JSON document that gives no field twice (the gateway's replies): its raw value is
-        // the tree to read; anything else goes through the lenient tree and its rules.
-        if let Some(raw) = crate::codec::parse_plain_json(text) {
-            let mut reply = Self::from_tree(crate::codec::body_of(&raw, Self::ROOT)?)?;
-            *reply.raw_mut() = raw;
+        // A JSON document that gives no field twice (the gateway's replies) is read through
+        // its plain tree, and keeps its text as `raw`; anything else goes through the lenient
+        // tree and its rules.
+        if let Some((tree, json)) = crate::codec::parse_plain_json(text) {
+            let mut reply = Self::from_tree(crate::codec::body_of(&tree, Self::ROOT)?)?;
+            *reply.raw_mut() = RawDocument::json(json);
             return Ok(reply);
         }
         let Document { raw, root, .. } = Document::parse(text)?;
@@ -1246,12 +1248,12 @@ pub struct OrderReply {
     /// The six JSAPI pay parameters (JSAPI orders).
     pub jsapi: Option<JsapiParams>,
     /// The whole reply document.
-    pub raw: serde_json::Value,
+    pub raw: RawDocument,
 }
 
 impl Reply for OrderReply {
     const ROOT: &'static str = "ORDER_RESP";
-    fn raw_mut(&mut self) -> &mut serde_json::Value {
+    fn raw_mut(&mut self) -> &mut RawDocument {
         &mut self.raw
     }
     fn from_tree<T: Tree>(b: &T) -> Result<Self> {
@@ -1279,7 +1281,7 @@ impl Reply for OrderReply {
             begin_time: opt_text(b, "BEGIN_TIME"),
             bar_code: opt_text(b, "BAR_CODE"),
             jsapi,
-            raw: serde_json::Value::Null,
+            raw: RawDocument::default(),
         })
     }
     fn result(&self) -> &GatewayResult {
@@ -1358,12 +1360,12 @@ pub struct RefundReply {
     /// `STATE` of the order after the refund, when included.
     pub state: Option<OrderState>,
     /// The whole reply document.
-    pub raw: serde_json::Value,
+    pub raw: RawDocument,
 }
 
 impl Reply for RefundReply {
     const ROOT: &'static str = "REFUND_RESP";
-    fn raw_mut(&mut self) -> &mut serde_json::Value {
+    fn raw_mut(&mut self) -> &mut RawDocument {
         &mut self.raw
     }
     fn from_tree<T: Tree>(b: &T) -> Result<Self> {
@@ -1374,7 +1376,7 @@ impl Reply for RefundReply {
             charge_code: opt_text(b, "CHARGE_CODE"),
             out_refund_no: opt_text(b, "OUT_REFUND_NO"),
             state: state(b),
-            raw: serde_json::Value::Null,
+            raw: RawDocument::default(),
         })
     }
     fn result(&self) -> &GatewayResult {
@@ -1530,19 +1532,19 @@ pub struct QueryReply {
     #[serde(flatten)]
     pub order: OrderDetails,
     /// The whole reply document.
-    pub raw: serde_json::Value,
+    pub raw: RawDocument,
 }
 
 impl Reply for QueryReply {
     const ROOT: &'static str = "QUERY_RESP";
-    fn raw_mut(&mut self) -> &mut serde_json::Value {
+    fn raw_mut(&mut self) -> &mut RawDocument {
         &mut self.raw
     }
     fn from_tree<T: Tree>(b: &T) -> Result<Self> {
         Ok(QueryReply {
             result: GatewayResult::from_body(b)?,
             order: OrderDetails::from_body(b)?,
-            raw: serde_json::Value::Null,
+            raw: RawDocument::default(),
         })
     }
     fn result(&self) -> &GatewayResult {
@@ -1584,18 +1586,18 @@ pub struct CancelReply {
     /// `RESULT`.
     pub result: GatewayResult,
     /// The whole reply document.
-    pub raw: serde_json::Value,
+    pub raw: RawDocument,
 }
 
 impl Reply for CancelReply {
     const ROOT: &'static str = "CANCELTRADE_RESP";
-    fn raw_mut(&mut self) -> &mut serde_json::Value {
+    fn raw_mut(&mut self) -> &mut RawDocument {
         &mut self.raw
     }
     fn from_tree<T: Tree>(b: &T) -> Result<Self> {
         Ok(CancelReply {
             result: GatewayResult::from_body(b)?,
-            raw: serde_json::Value::Null,
+            raw: RawDocument::default(),
         })
     }
     fn result(&self) -> &GatewayResult {
@@ -1634,7 +1636,7 @@ pub struct FlowRechargeReply {
     /// `flow`.
     pub flow: Option<FlowOrder>,
     /// The whole reply document.
-    pub raw: serde_json::Value,
+    pub raw: RawDocument,
 }
 
 impl FlowRechargeReply {
@@ -1667,7 +1669,7 @@ impl FlowRechargeReply {
         Ok(FlowRechargeReply {
             result,
             flow,
-            raw: doc.raw,
+            raw: doc.raw.into(),
         })
     }
 }

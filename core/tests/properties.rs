@@ -350,7 +350,7 @@ fn order_reply() -> impl Strategy<Value = OrderReply> {
                 begin_time,
                 bar_code,
                 jsapi,
-                raw: serde_json::Value::Null,
+                raw: Default::default(),
             },
         )
 }
@@ -427,7 +427,7 @@ fn refund_reply() -> impl Strategy<Value = RefundReply> {
                 charge_code,
                 out_refund_no,
                 state,
-                raw: serde_json::Value::Null,
+                raw: Default::default(),
             },
         )
 }
@@ -495,7 +495,7 @@ proptest! {
         let format = if xml { Format::Xml } else { Format::Json };
         let text = codec::encode(format, OrderReply::ROOT, &r.to_wire());
         let mut back = OrderReply::decode(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-        back.raw = serde_json::Value::Null;
+        back.raw = Default::default();
         prop_assert_eq!(back, r);
     }
 
@@ -506,13 +506,13 @@ proptest! {
         xml in any::<bool>(),
     ) {
         let format = if xml { Format::Xml } else { Format::Json };
-        let q = QueryReply { result, order: order.clone(), raw: serde_json::Value::Null };
+        let q = QueryReply { result, order: order.clone(), raw: Default::default() };
         let text = codec::encode(format, QueryReply::ROOT, &q.to_wire());
         let mut back = QueryReply::decode(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-        back.raw = serde_json::Value::Null;
+        back.raw = Default::default();
         prop_assert_eq!(back, q);
 
-        let n = Notification { order, raw: serde_json::Value::Null };
+        let n = Notification { order, raw: Default::default() };
         let text = codec::encode(format, Notification::ROOT, &n.to_wire());
         match Notification::decode(&text) {
             Ok(back) => prop_assert_eq!(back.order, n.order),
@@ -530,7 +530,7 @@ proptest! {
         let format = if xml { Format::Xml } else { Format::Json };
         let text = codec::encode(format, RefundReply::ROOT, &r.to_wire());
         let mut back = RefundReply::decode(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-        back.raw = serde_json::Value::Null;
+        back.raw = Default::default();
         prop_assert_eq!(back, r);
     }
 }

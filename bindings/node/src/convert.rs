@@ -5,7 +5,7 @@ use napi::bindgen_prelude::{
     TypeName, Unknown, ValueType,
 };
 use napi::{sys, Env, JsValue};
-use sosopay::models::Goods as CoreGoods;
+use sosopay::models::{Goods as CoreGoods, RawDocument};
 use sosopay::{Amount, Error};
 
 use crate::error::validation;
@@ -14,18 +14,30 @@ use crate::requests::GoodsInput;
 // ---------------------------------------------------------------------------------------------
 // The whole reply document
 
-/// `raw` of a reply: the whole document as decoded (an object in JS).
-pub struct RawJson(pub serde_json::Value);
+/// `raw` of a reply: the whole document as decoded (an object in JS). Serialized for
+/// [`Json`] only: a JSON reply's text goes into it as it came (never read into a
+/// `serde_json::Value` and written out again), an XML reply's tree as JSON.
+pub struct RawJson(pub RawDocument);
 
 impl From<serde_json::Value> for RawJson {
     fn from(v: serde_json::Value) -> Self {
+        RawJson(v.into())
+    }
+}
+
+impl From<RawDocument> for RawJson {
+    fn from(v: RawDocument) -> Self {
         RawJson(v)
     }
 }
 
 impl serde::Serialize for RawJson {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
+        let text = self.0.json_text().map(str::trim);
+        match text.and_then(|t| serde_json::value::RawValue::from_string(t.to_owned()).ok()) {
+            Some(verbatim) => verbatim.serialize(s),
+            None => self.0.value().serialize(s),
+        }
     }
 }
 
@@ -100,6 +112,16 @@ impl serde_json::ser::Formatter for AsciiJson {
         }
         w.write_all(rest.as_bytes())
     }
+
+    /// A reply's JSON text, written as it came: its non-ASCII characters can only stand in its
+    /// strings, so they are escaped the same way.
+    fn write_raw_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        self.write_string_fragment(w, fragment)
+    }
 }
 
 #[allow(unsafe_code)]
@@ -116,7 +138,7 @@ impl ToNapiValue for Json {
 impl FromNapiValue for RawJson {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
         // SAFETY: the same env and value napi handed us.
-        unsafe { serde_json::Value::from_napi_value(env, v) }.map(RawJson)
+        unsafe { serde_json::Value::from_napi_value(env, v) }.map(RawJson::from)
     }
 }
 
@@ -309,5 +331,33 @@ mod json_tests {
         );
         let back: serde_json::Value = serde_json::from_str(&text).expect("parse");
         assert_eq!(back, v);
+    }
+
+    /// A JSON reply's text goes into the JS object as it came (its characters escaped to
+    /// ASCII), and reads back as the reply's raw value; an XML reply's raw value as JSON.
+    #[test]
+    fn raw_json_is_the_reply_text_in_ascii() {
+        use super::RawJson;
+        use sosopay::models::Reply as _;
+        let text = " {\"QUERY_RESP\":{\"RESULT\":{\"CODE\":\"SUCCESS\",\"INFO\":\"请求成功 𝄞\"},\"X_RATE\":1.50}}\n";
+        let reply = sosopay::models::QueryReply::decode(text).expect("reply");
+        assert_eq!(reply.raw.json_text(), Some(text));
+        let out = ascii_json(&RawJson(reply.raw.clone())).expect("json");
+        assert!(out.is_ascii(), "{out}");
+        assert!(
+            out.starts_with("{\"QUERY_RESP\"") && out.contains("1.50"),
+            "{out}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&out).expect("parse");
+        assert_eq!(reply.raw, back);
+        let xml = "<QUERY_RESP><RESULT><CODE>SUCCESS</CODE><INFO>成功</INFO></RESULT></QUERY_RESP>";
+        let reply = sosopay::models::QueryReply::decode(xml).expect("xml reply");
+        assert_eq!(reply.raw.json_text(), None);
+        let out = ascii_json(&RawJson(reply.raw.clone())).expect("json");
+        assert!(out.is_ascii(), "{out}");
+        assert_eq!(
+            reply.raw,
+            serde_json::from_str::<serde_json::Value>(&out).expect("parse")
+        );
     }
 }

@@ -9,7 +9,6 @@ mod refund;
 
 use std::sync::Arc;
 
-use serde_json::Value;
 use sosopay::codec::{MapBuilder, Node};
 use sosopay::models::{GatewayResult, OrderReply};
 use sosopay::{Channel, OrderState, ResultCode};
@@ -109,6 +108,6 @@ pub(crate) fn order_reply(o: &Order, code: ResultCode, info: &str) -> OrderReply
         begin_time: Some(gateway_time(o.created_at_ms)),
         bar_code: None,
         jsapi: None,
-        raw: Value::Null,
+        raw: Default::default(),
     }
 }

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde_json::Value;
 use sosopay::codec::Node;
 use sosopay::models::{GatewayResult, QueryReply};
 use sosopay::{ResultCode, SerType};
@@ -37,7 +36,7 @@ pub(crate) fn query(shared: &Arc<Shared>, busi: &str, code: &str, ser: &SerType)
             QueryReply {
                 result: GatewayResult::success("查询成功"),
                 order,
-                raw: Value::Null,
+                raw: Default::default(),
             }
             .to_wire()
         }

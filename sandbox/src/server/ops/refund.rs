@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
 use sosopay::codec::Node;
 use sosopay::models::{GatewayResult, RefundReply, RefundRequest};
 use sosopay::{Channel, OrderState, ResultCode};
@@ -168,7 +167,7 @@ fn refund_reply(rf: &Refund, channel: Channel, state: OrderState) -> Node {
         charge_code: Some(rf.charge_code.clone()),
         out_refund_no: rf.out_refund_no.clone(),
         state: Some(state),
-        raw: Value::Null,
+        raw: Default::default(),
     }
     .to_wire()
 }
