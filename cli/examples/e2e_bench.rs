@@ -6,7 +6,7 @@
 //! e2e_bench BASE_URL [N]        N: sequential queries of the small CPU run (default 2000)
 //! ```
 //!
-//! Prints one JSON object. CPU is this process's (all threads, /proc/self/stat); connections are the machine's TCP active opens (/proc/net/snmp) during a run.
+//! Prints one JSON object. CPU is this process's (all threads, `CLOCK_PROCESS_CPUTIME_ID`); connections are the machine's TCP active opens (/proc/net/snmp) during a run.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -18,19 +18,11 @@ use sosopay::{Amount, Channel, Client, ClientConfig};
 const BUSI: &str = "0010000001";
 const KEY: &str = "98SDKFUO432HNODS098EEE07U9DUOIUE";
 
-static SEQ: AtomicU64 = AtomicU64::new(0);
+#[path = "common/cpu.rs"]
+mod cpu;
+use cpu::process_cpu_ns;
 
-/// This process's CPU time (user + system, every thread, living or ended), in nanoseconds
-/// (/proc/self/stat, clock ticks of 10 ms).
-fn process_cpu_ns() -> u64 {
-    let text = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // The fields after the command name (which is in parentheses and may hold spaces).
-    let rest = text.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
-    (ticks(11) + ticks(12)) * 10_000_000
-}
+static SEQ: AtomicU64 = AtomicU64::new(0);
 
 fn active_opens() -> u64 {
     let text = std::fs::read_to_string("/proc/net/snmp").unwrap_or_default();

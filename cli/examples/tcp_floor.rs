@@ -11,13 +11,12 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 
-/// This process's CPU time (user + system), in microseconds (/proc/self/stat, 10 ms ticks).
+#[path = "common/cpu.rs"]
+mod cpu;
+
+/// This process's CPU time (user + system), in microseconds.
 fn cpu_us() -> u64 {
-    let text = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let rest = text.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    (ticks(11) + ticks(12)) * 10_000
+    cpu::process_cpu_ns() / 1000
 }
 
 fn serve(listener: TcpListener) -> std::io::Result<()> {

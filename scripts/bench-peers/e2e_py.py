@@ -24,8 +24,8 @@ SEQ = itertools.count()
 
 
 def cpu_ns() -> int:
-    t = os.times()
-    return int((t.user + t.system) * 1e9)
+    # CLOCK_PROCESS_CPUTIME_ID, every thread, to the nanosecond (os.times() counts 10 ms ticks).
+    return time.process_time_ns()
 
 
 def active_opens() -> int:
