@@ -599,8 +599,143 @@ impl std::fmt::Debug for RawDocument {
 }
 
 impl serde::Serialize for RawDocument {
+    /// The same calls as the `serde_json::Value`'s; for a JSON reply whose value was never
+    /// asked for, made from its text as it is read (no `Value` is built), in a human-readable
+    /// format (a binary one may need the lengths of lists and maps first: the `Value`'s).
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        self.value().serialize(s)
+        match (self.value.get(), &self.text) {
+            (None, Some(text)) if s.is_human_readable() => {
+                use serde::de::Deserializer as _;
+                let mut de = serde_json::Deserializer::from_str(text);
+                de.deserialize_any(Forward(s))
+                    .map_err(<S::Error as serde::ser::Error>::custom)
+            }
+            _ => self.value().serialize(s),
+        }
+    }
+}
+
+/// A visitor that serializes what it visits, as the `serde_json::Value` of it would serialize
+/// (numbers as `serde_json::Number`, `null` as a unit, arrays and objects as sequences and maps).
+struct Forward<S>(S);
+
+fn forwarded<S: serde::Serializer, E: serde::de::Error>(
+    r: std::result::Result<S::Ok, S::Error>,
+) -> std::result::Result<S::Ok, E> {
+    r.map_err(E::custom)
+}
+
+/// A number's text as `serde_json::Value` serializes it (its `Number`).
+fn forward_number<S: serde::Serializer, E: serde::de::Error>(
+    s: S,
+    text: &str,
+) -> std::result::Result<S::Ok, E> {
+    use serde::Serialize as _;
+    let n: serde_json::Number = text.parse().map_err(E::custom)?;
+    forwarded::<S, E>(n.serialize(s))
+}
+
+impl<'de, S: serde::Serializer> serde::de::Visitor<'de> for Forward<S> {
+    type Value = S::Ok;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> std::result::Result<S::Ok, E> {
+        forwarded::<S, E>(self.0.serialize_bool(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<S::Ok, E> {
+        forward_number(self.0, &v.to_string())
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<S::Ok, E> {
+        forward_number(self.0, &v.to_string())
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<S::Ok, E> {
+        use serde::Serialize as _;
+        forwarded::<S, E>(match serde_json::Number::from_f64(v) {
+            Some(n) => n.serialize(self.0),
+            None => self.0.serialize_unit(),
+        })
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<S::Ok, E> {
+        forwarded::<S, E>(self.0.serialize_str(v))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<S::Ok, E> {
+        forwarded::<S, E>(self.0.serialize_unit())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<S::Ok, A::Error> {
+        use serde::ser::SerializeSeq as _;
+        let mut out = self
+            .0
+            .serialize_seq(None)
+            .map_err(serde::de::Error::custom)?;
+        while seq.next_element_seed(Element(&mut out))?.is_some() {}
+        out.end().map_err(serde::de::Error::custom)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<S::Ok, A::Error> {
+        use serde::ser::SerializeMap as _;
+        let Some(first) = map.next_key_seed(Borrowed)? else {
+            let out = self.0.serialize_map(Some(0));
+            return out.and_then(|m| m.end()).map_err(serde::de::Error::custom);
+        };
+        if first == JSON_NUMBER {
+            return forward_number(self.0, &map.next_value_seed(Borrowed)?);
+        }
+        let mut out = self
+            .0
+            .serialize_map(None)
+            .map_err(serde::de::Error::custom)?;
+        let mut key = Some(first);
+        while let Some(k) = key {
+            out.serialize_key(&*k).map_err(serde::de::Error::custom)?;
+            map.next_value_seed(Entry(&mut out))?;
+            key = map.next_key_seed(Borrowed)?;
+        }
+        out.end().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The next element of a sequence being read, serialized into `.0`.
+struct Element<'a, T>(&'a mut T);
+
+impl<'de, T: serde::ser::SerializeSeq> serde::de::DeserializeSeed<'de> for Element<'_, T> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        self.0
+            .serialize_element(&Pull(std::cell::Cell::new(Some(d))))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// The next value of a map being read, serialized into `.0`.
+struct Entry<'a, T>(&'a mut T);
+
+impl<'de, T: serde::ser::SerializeMap> serde::de::DeserializeSeed<'de> for Entry<'_, T> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        self.0
+            .serialize_value(&Pull(std::cell::Cell::new(Some(d))))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A value still to be read from a deserializer, which serializes by reading it (once).
+struct Pull<D>(std::cell::Cell<Option<D>>);
+
+impl<'de, D: serde::Deserializer<'de>> serde::Serialize for Pull<D> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self.0.take() {
+            Some(d) => d
+                .deserialize_any(Forward(s))
+                .map_err(<S::Error as serde::ser::Error>::custom),
+            None => Err(serde::ser::Error::custom("a value serialized twice")),
+        }
     }
 }
 
@@ -1364,6 +1499,25 @@ mod tests {
             serde_json::to_string(&lenient.raw).expect("json")
         );
         assert_eq!(raw.clone().into_value(), lenient.raw);
+        // Serialized from the text (no value built yet), it is the value serialized.
+        for text in [
+            json,
+            r#"{"A":[],"B":{},"C":[1,-2,3.5e3,18446744073709551616,-0,0.1],"D":[{"E":null}],"F":"\u00e9\"","G":false}"#,
+            "[]",
+            "\"x\"",
+            "-12.50",
+        ] {
+            let fresh = RawDocument::json(text);
+            let value: serde_json::Value = serde_json::from_str(text).expect("json");
+            let want = serde_json::to_string(&value).expect("value");
+            assert_eq!(serde_json::to_string(&fresh).expect("raw"), want, "{text}");
+            assert_eq!(
+                fresh.value.get(),
+                None,
+                "serializing built no value: {text}"
+            );
+            assert_eq!(serde_json::to_value(&fresh).expect("raw"), value, "{text}");
+        }
         // Built from a tree (XML), it is that value, with no text.
         let from_value = RawDocument::from(lenient.raw.clone());
         assert_eq!(from_value.json_text(), None);
