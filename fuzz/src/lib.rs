@@ -19,16 +19,25 @@ fn text(data: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(data)
 }
 
-/// `R::decode` (the raw value alone, for a JSON reply that gives no field twice) gives the same
-/// reply, or the same error, as the lenient tree every document once went through.
-fn same_either_way<R: Reply + PartialEq + std::fmt::Debug>(t: &str) {
+/// `R::decode` (the plain tree, for a JSON reply that gives no field twice) gives the same
+/// reply, or the same error, as the lenient tree every document once went through; and the
+/// same JSON when serialized (a plain reply's raw document serializes from its text).
+fn same_either_way<R: Reply + PartialEq + std::fmt::Debug + serde::Serialize>(t: &str) {
     let lenient = Document::parse(t).and_then(|d| {
         let body = d.body(R::ROOT)?.clone();
         R::from_body(&body, d.raw)
     });
+    let decoded = R::decode(t);
+    let json = |r: &sosopay::Result<R>| r.as_ref().ok().map(|r| serde_json::to_string(r).ok());
+    assert_eq!(
+        json(&decoded),
+        json(&lenient),
+        "two ways of serializing a {}",
+        R::ROOT
+    );
     let shown = |r: sosopay::Result<R>| r.map_err(|e| e.to_string());
     assert_eq!(
-        shown(R::decode(t)),
+        shown(decoded),
         shown(lenient),
         "two ways of reading a {}",
         R::ROOT
