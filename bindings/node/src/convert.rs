@@ -33,8 +33,8 @@ impl From<RawDocument> for RawJson {
 
 impl serde::Serialize for RawJson {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let text = self.0.json_text().map(str::trim);
-        match text.and_then(|t| serde_json::value::RawValue::from_string(t.to_owned()).ok()) {
+        let text = self.0.json_text();
+        match text.and_then(|t| serde_json::from_str::<&serde_json::value::RawValue>(t).ok()) {
             Some(verbatim) => verbatim.serialize(s),
             None => self.0.value().serialize(s),
         }
