@@ -524,6 +524,19 @@ impl Plain<'_> {
 /// first time anything asks for it; for an XML reply, its tree converted (every scalar a
 /// string). It dereferences to that `serde_json::Value` (`reply.raw["ORDER_RESP"]["STATE"]`,
 /// `reply.raw.get(...)`), compares, prints and serializes as it.
+///
+/// ```
+/// use sosopay::models::{QueryReply, Reply};
+///
+/// let text = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"STATE":"1","NEW_FIELD":"kept"}}"#;
+/// let reply = QueryReply::decode(text)?;
+/// // A field this SDK does not read yet is in the document.
+/// assert_eq!(reply.raw["QUERY_RESP"]["NEW_FIELD"], "kept");
+/// assert_eq!(reply.raw.json_text(), Some(text));
+/// let value: serde_json::Value = reply.raw.into_value();
+/// assert!(value.is_object());
+/// # Ok::<(), sosopay::Error>(())
+/// ```
 #[derive(Clone, Default)]
 pub struct RawDocument {
     /// The JSON text, when the value has not been built from a tree.
