@@ -96,10 +96,12 @@ pub enum Error {
     },
 }
 
-/// Whether an operation (by its wire name) can move money; `query` cannot. Unknown (empty):
-/// assume it can.
-fn moves_money(operation: &str) -> bool {
-    operation != "query"
+/// Whether an operation can move money (take, refund or reverse it), by its wire name
+/// (`preOrder`, `cancelTrade`) or the client's method name (`micropay`, `create_qr_order`):
+/// every one but a query. Unknown (empty): assume it can. What an error's
+/// [`Error::outcome_unknown`] and the bindings' handling of an abandoned call go by.
+pub fn moves_money(operation: &str) -> bool {
+    !matches!(operation, "query" | "query_charge")
 }
 
 impl Error {
@@ -383,6 +385,28 @@ fn one_typo(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_query_moves_no_money() {
+        for op in [
+            "preOrder",
+            "order",
+            "refund",
+            "cancelTrade",
+            "flowRecharge",
+            "micropay",
+            "create_qr_order",
+            "create_jsapi_order",
+            "cancel",
+            "flow_recharge",
+            "",
+        ] {
+            assert!(moves_money(op), "{op}");
+        }
+        for op in ["query", "query_charge"] {
+            assert!(!moves_money(op), "{op}");
+        }
+    }
 
     #[test]
     fn unknown_field_names_the_closest_known_one() {

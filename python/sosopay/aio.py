@@ -11,7 +11,7 @@ import os
 from types import TracebackType
 from typing import Any, Awaitable, Callable, Dict, Optional, Sequence, Type, TypeVar, Union
 
-from ._native import CancelToken
+from ._native import CancelToken, _moves_money
 from .client import (
     DEFAULT_MAX_WORKERS,
     Client,
@@ -82,11 +82,6 @@ class _Progress:
         """Waits for the async callbacks of the events delivered so far."""
         if self.tail is not None:
             await asyncio.shield(self.tail)
-
-
-#: The operations whose request moves money (or reverses it): a cancelled task's result is
-#: logged (a query's is not).
-_MOVES_MONEY = frozenset({"micropay", "create_qr_order", "create_jsapi_order", "refund", "cancel", "flow_recharge"})
 
 
 def _log_orphan(op: str, kwargs: Dict[str, Any], job: "concurrent.futures.Future[Any]") -> None:
@@ -255,7 +250,9 @@ class AsyncClient:
             # Nobody awaits it now, and its end must not call back a loop that may be closed by
             # then. Cancelling it cancels a job still queued (nothing sent), not a running one.
             wrapped.cancel()
-            if not job.cancel() and fn.__name__ in _MOVES_MONEY:
+            # A request that moves money (or reverses it), by the core's rule: its result is
+            # logged (a query's is not).
+            if not job.cancel() and _moves_money(fn.__name__):
                 job.add_done_callback(functools.partial(_log_orphan, fn.__name__, kwargs))
             raise
 

@@ -14,6 +14,14 @@ use crate::flows;
 use crate::requests;
 use crate::topy::to_py;
 
+/// Whether a call of the client's method `name` (`micropay`, `query`, ...) can move money: the
+/// core's rule (`error::moves_money`), by which `AsyncClient` logs the result of such a call
+/// whose awaiting task was cancelled.
+#[pyfunction]
+pub fn _moves_money(name: &str) -> bool {
+    sosopay::error::moves_money(name)
+}
+
 /// The native client. `Send + Sync`; one instance may serve many threads.
 #[pyclass(frozen, name = "NativeClient", module = "sosopay._native")]
 pub struct PyClient {

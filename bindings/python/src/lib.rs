@@ -53,6 +53,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(notify::_store_duration, m)?)?;
     m.add_function(wrap_pyfunction!(notify::_lease_lost_warning, m)?)?;
     m.add_function(wrap_pyfunction!(notify::_postgres_unavailable, m)?)?;
+    m.add_function(wrap_pyfunction!(client::_moves_money, m)?)?;
     m.add_function(wrap_pyfunction!(notify::_redis_unavailable, m)?)?;
     // The sandbox gateway for `sosopay.testing` (cargo feature `sandbox`, on in the wheel).
     #[cfg(feature = "sandbox")]
