@@ -407,12 +407,12 @@ impl<'de> serde::de::Visitor<'de> for PlainVisitor {
     fn visit_bool<E>(self, b: bool) -> std::result::Result<Plain<'de>, E> {
         Ok(Plain::Bool(b))
     }
-    // Numbers as `BothVisitor` reads them (the same text, so the same `Number`).
-    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Plain<'de>, E> {
-        plain_number(&v.to_string())
+    // The same `Number` as `BothVisitor` parses from the integer's text (its digits).
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Plain<'de>, E> {
+        Ok(Plain::Number(v.into()))
     }
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Plain<'de>, E> {
-        plain_number(&v.to_string())
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Plain<'de>, E> {
+        Ok(Plain::Number(v.into()))
     }
     fn visit_f64<E>(self, v: f64) -> std::result::Result<Plain<'de>, E> {
         Ok(serde_json::Number::from_f64(v).map_or(Plain::Null, Plain::Number))
@@ -658,10 +658,12 @@ impl<'de, S: serde::Serializer> serde::de::Visitor<'de> for Forward<S> {
         forwarded::<S, E>(self.0.serialize_bool(v))
     }
     fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<S::Ok, E> {
-        forward_number(self.0, &v.to_string())
+        use serde::Serialize as _;
+        forwarded::<S, E>(serde_json::Number::from(v).serialize(self.0))
     }
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<S::Ok, E> {
-        forward_number(self.0, &v.to_string())
+        use serde::Serialize as _;
+        forwarded::<S, E>(serde_json::Number::from(v).serialize(self.0))
     }
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<S::Ok, E> {
         use serde::Serialize as _;

@@ -125,9 +125,7 @@ impl<C> Pool<C> {
             since: Instant::now(),
         });
     }
-}
 
-impl<C> Pool<C> {
     /// What an attempt makes of an exchange on `conn` (to `origin`): the reply, the connection
     /// kept for the next request when it may be; `None` to send once more on a new connection
     /// (a query whose reused connection the server had closed; a request that moves money

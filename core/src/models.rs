@@ -1145,8 +1145,8 @@ pub trait Reply: Sized {
         *reply.raw_mut() = raw.into();
         Ok(reply)
     }
-    /// Decodes from the body under the root, through either tree ([`Tree`]), with a null
-    /// `raw`.
+    /// Decodes from the body under the root, through either tree ([`Tree`]), with an empty
+    /// `raw` (null).
     #[doc(hidden)]
     fn from_tree<T: Tree>(body: &T) -> Result<Self>;
     /// The reply's `raw` field.
@@ -1741,9 +1741,9 @@ impl MapBuilder {
     }
 }
 
-/// The two ways a reply is read ([`Reply::decode`]: the raw value of a JSON document that gives
-/// no field twice; the lenient tree otherwise) give the same reply, or the same error, for any
-/// document.
+/// The two ways a reply is read ([`Reply::decode`]: the plain tree of a JSON document that gives
+/// no field twice, its text kept as `raw`; the lenient tree otherwise) give the same reply,
+/// serialize the same, or fail with the same error, for any document.
 #[cfg(test)]
 mod decode_paths {
     use super::*;
