@@ -12,6 +12,12 @@ mod qr;
 mod receiver;
 mod tools;
 
+/// The program's allocator is mimalloc, not glibc's malloc: `sosopay sandbox` and `sosopay demo`
+/// run the sandbox, which builds and frees a few hundred small objects per request, and glibc's
+/// share of its CPU was about 13 % (`perf`; docs/BENCHMARKS.md, "The sandbox's own CPU").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit status of a failure.
 const EXIT_FAILURE: u8 = 1;
 /// Exit status of invalid input: arguments, options, environment variables, settings.
