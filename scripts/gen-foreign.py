@@ -315,11 +315,12 @@ class Python:
         if name == "raw" and ty in ("serde_json::Value", "RawDocument"):
             return "raw", "Dict[str, Any]", 'dict(d.get("raw") or {})', None
         if base == "String":
-            return name, "Optional[str]" if opt else "str", f"_opt_str({get})" if opt else f'str(d.get("{key}", ""))', None
+            # The core's strings are `str` already: read as they are (no call per field).
+            return name, "Optional[str]" if opt else "str", get if opt else f'd.get("{key}", "")', None
         if base == "u32":
             return name, "Optional[int]" if opt else "int", get if opt else f'int(d["{key}"])', None
         if base in ENUMS:
-            return name, f"Optional[{base}]" if opt else base, f"_opt_enum({base}, {get})" if opt else f'{base}(d["{key}"])', None
+            return name, f"Optional[{base}]" if opt else base, f"_opt_enum({base}, {get})" if opt else f'_enum({base}, d["{key}"])', None
         if base in self.records or base in self.other_records:
             if opt:
                 return name, f"Optional[{base}]", f"None if {get} is None else {base}._from_native(d[\"{key}\"])", None
