@@ -1,6 +1,7 @@
 //! Criterion benchmarks of the envelope: sign, seal (sign + encrypt), open (decrypt + verify),
-//! raw 3DES (ours and, for reference, RustCrypto's `des` block by block), and decoding a reply, on 100-byte, 827-byte (the document's §3.4 order sample)
-//! and 8-KiB bodies.
+//! raw 3DES (ours and, for reference, RustCrypto's `des` block by block), decoding a reply and
+//! writing a request body as JSON, on 100-byte, 827-byte (the document's §3.4 order sample) and
+//! 8-KiB bodies.
 //!
 //! `cargo bench -p sosopay --bench envelope` (add `-- sign` etc. to filter).
 
@@ -102,5 +103,19 @@ fn bench_decode(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_envelope, bench_decode);
+/// Writing a request body (the §3.4 order sample as a tree) as JSON: straight from the tree, as
+/// the client and the sandbox do, and through a `serde_json::Value`, as they did before.
+fn bench_encode(c: &mut Criterion) {
+    let value: serde_json::Value =
+        serde_json::from_str(include_str!("data/order-body.json")).expect("json");
+    let tree = sosopay::codec::Node::from_json_value(&value);
+    let mut g = c.benchmark_group("encode");
+    g.bench_function("order body", |b| b.iter(|| black_box(&tree).to_json_text()));
+    g.bench_function("order body (via Value)", |b| {
+        b.iter(|| black_box(&tree).to_json_value().to_string())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_envelope, bench_decode, bench_encode);
 criterion_main!(benches);

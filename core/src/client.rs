@@ -841,7 +841,7 @@ impl Client {
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
         self.check_notify_url(req.notify_url.as_deref())?;
-        let body = req.to_wire(self.busi()).to_json_value().to_string();
+        let body = req.to_wire(self.busi()).to_json_text();
         // The flows judge the reply's order themselves (another payment's: `Conflict`,
         // confirmed by a query); a plain micropay refuses it.
         let expected = (!any_code).then(|| crate::flows::Expected::of(&req));
@@ -884,7 +884,7 @@ impl Client {
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
         self.check_notify_url(req.notify_url.as_deref())?;
-        let body = req.to_wire(self.busi()).to_json_value().to_string();
+        let body = req.to_wire(self.busi()).to_json_text();
         let expected = crate::flows::Expected::of_order(&req);
         Ok(self
             .open_service_post(
@@ -910,7 +910,7 @@ impl Client {
         let mut req = req.clone();
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
-        let body = req.to_wire(self.busi()).to_json_value().to_string();
+        let body = req.to_wire(self.busi()).to_json_text();
         let expect = [
             ("CHARGE_CODE", req.charge_code.clone()),
             ("OUT_REFUND_NO", Some(req.out_refund_no.clone())),

@@ -125,6 +125,40 @@ impl Node {
         }
     }
 
+    /// As JSON text: the same text as `self.to_json_value().to_string()`, written straight
+    /// from the tree (no `serde_json::Value`: no copy of each name and text, no hashing). A map
+    /// that gives a name twice keeps the value's rule (the name where it came first, with its
+    /// last value), so such a tree goes the value's way.
+    pub fn to_json_text(&self) -> String {
+        if self.has_repeated_name() {
+            return self.to_json_value().to_string();
+        }
+        // Writing strings to a `Vec` cannot fail; the names and texts are UTF-8.
+        serde_json::to_string(&DirectJson(self))
+            .unwrap_or_else(|_| self.to_json_value().to_string())
+    }
+
+    /// Does any map in the tree give a name twice (exactly: JSON names are case-sensitive)?
+    fn has_repeated_name(&self) -> bool {
+        match self {
+            Node::Null | Node::Text(_) => false,
+            Node::List(items) => items.iter().any(Node::has_repeated_name),
+            Node::Map(fields) => {
+                let repeated = if fields.len() <= 16 {
+                    fields
+                        .iter()
+                        .enumerate()
+                        .any(|(i, (k, _))| fields[..i].iter().any(|(j, _)| j == k))
+                } else {
+                    let mut names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+                    names.sort_unstable();
+                    names.windows(2).any(|w| w[0] == w[1])
+                };
+                repeated || fields.iter().any(|(_, v)| v.has_repeated_name())
+            }
+        }
+    }
+
     /// From a JSON value (numbers keep their source text).
     pub fn from_json_value(v: &serde_json::Value) -> Node {
         match v {
@@ -1229,9 +1263,42 @@ fn parse_xml(text: &str) -> Result<Node> {
 
 /// Encodes `body` as JSON `{"ROOT": body}`; every scalar as a JSON string.
 pub fn to_json(root: &str, body: &Node) -> String {
-    let mut m = serde_json::Map::new();
-    m.insert(root.to_owned(), body.to_json_value());
-    serde_json::Value::Object(m).to_string()
+    let text = body.to_json_text();
+    let mut out = String::with_capacity(root.len() + text.len() + 8);
+    out.push('{');
+    out.push_str(&serde_json::Value::from(root).to_string());
+    out.push(':');
+    out.push_str(&text);
+    out.push('}');
+    out
+}
+
+/// A tree with no repeated names, serialized as `Node::to_json_value` would be: maps as
+/// objects in their order, lists as arrays, texts as strings, null as null.
+struct DirectJson<'a>(&'a Node);
+
+impl serde::Serialize for DirectJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap as _, SerializeSeq as _};
+        match self.0 {
+            Node::Null => s.serialize_unit(),
+            Node::Text(t) => s.serialize_str(t),
+            Node::List(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&DirectJson(item))?;
+                }
+                seq.end()
+            }
+            Node::Map(fields) => {
+                let mut map = s.serialize_map(Some(fields.len()))?;
+                for (k, v) in fields {
+                    map.serialize_entry(k, &DirectJson(v))?;
+                }
+                map.end()
+            }
+        }
+    }
 }
 
 /// Encodes `body` as XML `<ROOT>…</ROOT>` with a UTF-8 declaration. Lists become repeated
@@ -1541,6 +1608,66 @@ mod tests {
         // Not plain: a field given twice, in any spelling; not an object; XML.
         for text in [r#"{"R":{"A":"1","a":"2"}}"#, "[1]", "<R><A>1</A></R>"] {
             assert!(parse_plain_json(text).is_none(), "{text}");
+        }
+    }
+
+    mod json_text {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn name() -> impl Strategy<Value = String> {
+            // Few names, so that maps often give one twice; and names that need escaping.
+            prop_oneof![
+                Just("A".to_owned()),
+                Just("a".to_owned()),
+                Just("AMT".to_owned()),
+                Just("B\"\\\n".to_owned()),
+                "[A-Cé中\u{1}\u{7f}]{0,3}",
+            ]
+        }
+
+        fn node() -> impl Strategy<Value = Node> {
+            let leaf = prop_oneof![
+                Just(Node::Null),
+                any::<String>().prop_map(Node::Text),
+                "[ -~\t\r\n\u{0}-\u{1f}é中😀\u{2028}]{0,12}".prop_map(Node::Text),
+            ];
+            leaf.prop_recursive(4, 48, 8, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(Node::List),
+                    prop::collection::vec((name(), inner), 0..24).prop_map(Node::Map),
+                ]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(3000))]
+
+            /// The text written straight from the tree is the value's text, byte for byte,
+            /// also for maps that repeat a name and for names and texts that need escaping.
+            #[test]
+            fn is_the_values_text(n in node(), root in name()) {
+                prop_assert_eq!(n.to_json_text(), n.to_json_value().to_string());
+                let mut m = serde_json::Map::new();
+                m.insert(root.clone(), n.to_json_value());
+                prop_assert_eq!(to_json(&root, &n), serde_json::Value::Object(m).to_string());
+            }
+        }
+
+        #[test]
+        fn a_repeated_name_keeps_its_first_place_and_last_value() {
+            let n = Node::Map(vec![
+                ("A".into(), Node::Text("1".into())),
+                ("B".into(), Node::Null),
+                ("A".into(), Node::Text("2".into())),
+            ]);
+            assert_eq!(n.to_json_text(), r#"{"A":"2","B":null}"#);
+            let many: Vec<(String, Node)> = (0..20)
+                .map(|i| (format!("K{}", i % 19), Node::Text(i.to_string())))
+                .collect();
+            let n = Node::List(vec![Node::Map(many)]);
+            assert_eq!(n.to_json_text(), n.to_json_value().to_string());
+            assert!(n.to_json_text().contains(r#""K0":"19""#));
         }
     }
 }

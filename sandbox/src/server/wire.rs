@@ -158,7 +158,7 @@ impl GwReply {
             Some(root) => codec::encode(self.format, root, &self.node),
             // The top-up reply has lower-case `result` and `flow` at the top level.
             None if self.op == Operation::FlowRecharge && self.format == Format::Json => {
-                self.node.to_json_value().to_string()
+                self.node.to_json_text()
             }
             None => codec::encode(self.format, root_of(self.op), &self.node),
         };
