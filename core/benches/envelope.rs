@@ -1,7 +1,7 @@
 //! Criterion benchmarks of the envelope: sign, seal (sign + encrypt), open (decrypt + verify),
-//! raw 3DES (ours and, for reference, RustCrypto's `des` block by block), decoding a reply and
-//! writing a request body as JSON, on 100-byte, 827-byte (the document's §3.4 order sample) and
-//! 8-KiB bodies.
+//! raw 3DES (ours and, for reference, RustCrypto's `des` block by block) on 100-byte, 827-byte
+//! (the document's §3.4 order sample) and 8-KiB bodies; decoding a reply; writing a request body
+//! as JSON and reading it back.
 //!
 //! `cargo bench -p sosopay --bench envelope` (add `-- sign` etc. to filter).
 
@@ -113,6 +113,16 @@ fn bench_encode(c: &mut Criterion) {
     g.bench_function("order body", |b| b.iter(|| black_box(&tree).to_json_text()));
     g.bench_function("order body (via Value)", |b| {
         b.iter(|| black_box(&tree).to_json_value().to_string())
+    });
+    g.finish();
+    // Reading it back, as the sandbox reads a request: with and without the raw value.
+    let text = include_str!("data/order-body.json");
+    let mut g = c.benchmark_group("parse");
+    g.bench_function("order body (Document::parse)", |b| {
+        b.iter(|| sosopay::codec::Document::parse(black_box(text)).expect("parse"))
+    });
+    g.bench_function("order body (Document::parse_root)", |b| {
+        b.iter(|| sosopay::codec::Document::parse_root(black_box(text)).expect("parse"))
     });
     g.finish();
 }

@@ -219,6 +219,29 @@ impl Document {
         Ok(Document { format, raw, root })
     }
 
+    /// Parses like [`Document::parse`], and gives the format and the root only: the raw
+    /// value is not built (for a reader that keeps only the tree, like the sandbox's request
+    /// parser). The same tree, and the same errors, as `Document::parse`.
+    pub fn parse_root(text: &str) -> Result<(Format, Node)> {
+        let format = Format::sniff(text);
+        if text.len() > MAX_DOCUMENT_BYTES {
+            return Err(Error::decode(format!(
+                "the document is {} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit",
+                text.len()
+            )));
+        }
+        let text = text.trim_start_matches('\u{feff}');
+        let root = match format {
+            Format::Json => parse_json_as::<false>(text)?.0,
+            Format::Xml => {
+                let root = parse_xml(text)?;
+                check_xml_conflicts(&root)?;
+                root
+            }
+        };
+        Ok((format, root))
+    }
+
     /// Parses like [`Document::parse`], and refuses a document that gives a field twice, which
     /// a lenient parse would silently resolve one way (`serde_json::Value` keeps one of two
     /// equal keys, [`Node::get`] takes the first of two case-different ones):
@@ -802,12 +825,17 @@ const REPLY_ROOTS: &[&str] = &[
 ];
 
 fn parse_json(text: &str) -> Result<(Node, serde_json::Value)> {
+    parse_json_as::<true>(text)
+}
+
+/// [`parse_json`]; without `RAW`, the raw value is not built (it is `Null`), the tree the same.
+fn parse_json_as<const RAW: bool>(text: &str) -> Result<(Node, serde_json::Value)> {
     // Depth is bounded by serde_json's recursion limit (128).
     let mut de = serde_json::Deserializer::from_str(text);
-    let Both(node, raw) = <Both as serde::Deserialize>::deserialize(&mut de)
+    let Both(node, raw) = serde::de::DeserializeSeed::deserialize(BothVisitor::<RAW>, &mut de)
         .and_then(|b| de.end().map(|()| b))
         .map_err(|e| Error::decode(format!("invalid JSON: {e}")))?;
-    if !raw.is_object() {
+    if !matches!(node, Node::Map(_)) {
         return Err(Error::decode("the JSON document is not an object"));
     }
     Ok((node, raw))
@@ -818,7 +846,7 @@ fn parse_json(text: &str) -> Result<(Node, serde_json::Value)> {
 const JSON_NUMBER: &str = "$serde_json::private::Number";
 
 /// A JSON value read once into both trees: the lenient [`Node`] and the raw
-/// `serde_json::Value` (numbers exact).
+/// `serde_json::Value` (numbers exact; `Null` throughout when the visitor's `RAW` is false).
 ///
 /// A field given twice in one object (names equal ignoring ASCII case) keeps its first
 /// non-empty value; two *different* non-empty values are an error, since which one holds
@@ -826,18 +854,33 @@ const JSON_NUMBER: &str = "$serde_json::private::Number";
 /// both spellings of a case-variant, and one entry of an exact repeat.
 struct Both(Node, serde_json::Value);
 
-impl<'de> serde::Deserialize<'de> for Both {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        d.deserialize_any(BothVisitor)
+/// Reads a [`Both`]; `RAW` says whether to build its raw value.
+#[derive(Clone, Copy)]
+struct BothVisitor<const RAW: bool>;
+
+impl<'de, const RAW: bool> serde::de::DeserializeSeed<'de> for BothVisitor<RAW> {
+    type Value = Both;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Both, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
-struct BothVisitor;
-
-impl BothVisitor {
+impl<const RAW: bool> BothVisitor<RAW> {
     fn number<E: serde::de::Error>(text: String) -> std::result::Result<Both, E> {
         let n: serde_json::Number = text.parse().map_err(E::custom)?;
-        Ok(Both(Node::Text(text), serde_json::Value::Number(n)))
+        Ok(Both(
+            Node::Text(text),
+            Self::raw(|| serde_json::Value::Number(n)),
+        ))
+    }
+
+    /// The raw value, when it is wanted.
+    fn raw(v: impl FnOnce() -> serde_json::Value) -> serde_json::Value {
+        if RAW {
+            v()
+        } else {
+            serde_json::Value::Null
+        }
     }
 }
 
@@ -864,14 +907,17 @@ fn shown(n: &Node) -> String {
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for BothVisitor {
+impl<'de, const RAW: bool> serde::de::Visitor<'de> for BothVisitor<RAW> {
     type Value = Both;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON value")
     }
     fn visit_bool<E>(self, b: bool) -> std::result::Result<Both, E> {
-        Ok(Both(Node::Text(b.to_string()), serde_json::Value::Bool(b)))
+        Ok(Both(
+            Node::Text(b.to_string()),
+            Self::raw(|| serde_json::Value::Bool(b)),
+        ))
     }
     fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Both, E> {
         Self::number(v.to_string())
@@ -883,7 +929,7 @@ impl<'de> serde::de::Visitor<'de> for BothVisitor {
         match serde_json::Number::from_f64(v) {
             Some(n) => Ok(Both(
                 Node::Text(n.to_string()),
-                serde_json::Value::Number(n),
+                Self::raw(|| serde_json::Value::Number(n)),
             )),
             None => Ok(Both(Node::Null, serde_json::Value::Null)),
         }
@@ -891,11 +937,15 @@ impl<'de> serde::de::Visitor<'de> for BothVisitor {
     fn visit_str<E>(self, s: &str) -> std::result::Result<Both, E> {
         Ok(Both(
             Node::Text(s.to_owned()),
-            serde_json::Value::String(s.to_owned()),
+            Self::raw(|| serde_json::Value::String(s.to_owned())),
         ))
     }
     fn visit_string<E>(self, s: String) -> std::result::Result<Both, E> {
-        Ok(Both(Node::Text(s.clone()), serde_json::Value::String(s)))
+        if RAW {
+            Ok(Both(Node::Text(s.clone()), serde_json::Value::String(s)))
+        } else {
+            Ok(Both(Node::Text(s), serde_json::Value::Null))
+        }
     }
     fn visit_unit<E>(self) -> std::result::Result<Both, E> {
         Ok(Both(Node::Null, serde_json::Value::Null))
@@ -908,11 +958,16 @@ impl<'de> serde::de::Visitor<'de> for BothVisitor {
         mut seq: A,
     ) -> std::result::Result<Both, A::Error> {
         let (mut nodes, mut values) = (Vec::new(), Vec::new());
-        while let Some(Both(n, v)) = seq.next_element::<Both>()? {
+        while let Some(Both(n, v)) = seq.next_element_seed(self)? {
             nodes.push(n);
-            values.push(v);
+            if RAW {
+                values.push(v);
+            }
         }
-        Ok(Both(Node::List(nodes), serde_json::Value::Array(values)))
+        Ok(Both(
+            Node::List(nodes),
+            Self::raw(|| serde_json::Value::Array(values)),
+        ))
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(
         self,
@@ -926,23 +981,27 @@ impl<'de> serde::de::Visitor<'de> for BothVisitor {
             if key == JSON_NUMBER && fields.is_empty() && raw.is_empty() {
                 return Self::number(map.next_value::<String>()?);
             }
-            let Both(node, value) = map.next_value::<Both>()?;
+            let Both(node, value) = map.next_value_seed(self)?;
             match index.find(&fields, &key) {
                 None => {
                     index.add(&key, fields.len());
-                    fields.push((key.clone(), node));
-                    raw.insert(key, value);
+                    if RAW {
+                        raw.insert(key.clone(), value);
+                    }
+                    fields.push((key, node));
                 }
                 Some(i) => {
                     let first = &mut fields[i];
                     if is_empty(&node) || first.1 == node {
                         // Nothing new: the first one stands (an exact repeat keeps its first value).
-                        if first.0 != key {
+                        if RAW && first.0 != key {
                             raw.insert(key, value);
                         }
                     } else if is_empty(&first.1) {
                         first.1 = node;
-                        raw.insert(key, value);
+                        if RAW {
+                            raw.insert(key, value);
+                        }
                     } else {
                         return Err(A::Error::custom(format!(
                             "the field {key} is given twice with different values ({} and {}): which one holds cannot be told",
@@ -953,7 +1012,10 @@ impl<'de> serde::de::Visitor<'de> for BothVisitor {
                 }
             }
         }
-        Ok(Both(Node::Map(fields), serde_json::Value::Object(raw)))
+        Ok(Both(
+            Node::Map(fields),
+            Self::raw(|| serde_json::Value::Object(raw)),
+        ))
     }
 }
 
@@ -1651,6 +1713,66 @@ mod tests {
                 let mut m = serde_json::Map::new();
                 m.insert(root.clone(), n.to_json_value());
                 prop_assert_eq!(to_json(&root, &n), serde_json::Value::Object(m).to_string());
+            }
+        }
+
+        /// JSON text with few names (so that objects repeat them, in other cases too) and
+        /// every kind of value.
+        fn json_text() -> impl Strategy<Value = String> {
+            let key = prop_oneof![
+                Just("STATE"),
+                Just("state"),
+                Just("AMT"),
+                Just("A"),
+                Just("$x")
+            ];
+            let leaf = prop_oneof![
+                Just("null".to_owned()),
+                Just("true".to_owned()),
+                Just("false".to_owned()),
+                Just("\"\"".to_owned()),
+                Just("\" \"".to_owned()),
+                Just("0.10".to_owned()),
+                Just("-1e400".to_owned()),
+                Just("18446744073709551616".to_owned()),
+                Just("[]".to_owned()),
+                Just("{}".to_owned()),
+                "[0-9a-z\u{e9}\\\\\"]{0,4}".prop_map(|s| format!("{:?}", s)),
+                (0u8..3).prop_map(|i| i.to_string()),
+            ];
+            let value = leaf.prop_recursive(3, 24, 5, move |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4)
+                        .prop_map(|v| format!("[{}]", v.join(","))),
+                    prop::collection::vec((key.clone(), inner), 0..6).prop_map(|v| {
+                        let fields: Vec<String> =
+                            v.iter().map(|(k, x)| format!("{k:?}:{x}")).collect();
+                        format!("{{{}}}", fields.join(","))
+                    }),
+                ]
+            });
+            prop_oneof![
+                4 => value.clone().prop_map(|v| format!("{{\"R\":{v}}}")),
+                1 => value,
+                1 => "[ -~]{0,16}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(3000))]
+
+            /// The root without the raw value is the document's root (and format), and an
+            /// error is the same error.
+            #[test]
+            fn parse_root_is_parse_without_the_raw(t in json_text()) {
+                match (Document::parse(&t), Document::parse_root(&t)) {
+                    (Ok(doc), Ok((format, root))) => {
+                        prop_assert_eq!(doc.format, format);
+                        prop_assert_eq!(doc.root, root);
+                    }
+                    (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+                    (a, b) => prop_assert!(false, "{:?} / {:?}", a, b),
+                }
             }
         }
 

@@ -127,6 +127,19 @@ pub fn decrypt(data: &[u8]) {
 /// The lenient JSON/XML tree parser, both ways round.
 pub fn parse_document(data: &[u8]) {
     let t = text(data);
+    // Without the raw value, the same format and tree, or the same error.
+    match (Document::parse(&t), Document::parse_root(&t)) {
+        (Ok(doc), Ok((format, root))) => assert_eq!((doc.format, doc.root), (format, root)),
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+        (a, b) => panic!("parse and parse_root disagree: {a:?} / {b:?}"),
+    }
+    // What each JSON tree writes is the value's text.
+    if let Ok(doc) = Document::parse_as(&t, Format::Json) {
+        assert_eq!(
+            doc.root.to_json_text(),
+            doc.root.to_json_value().to_string()
+        );
+    }
     for format in [Format::Json, Format::Xml] {
         if let Ok(doc) = Document::parse_as(&t, format) {
             if let Node::Map(fields) = &doc.root {

@@ -73,10 +73,10 @@ pub(crate) fn check_age(
 
 /// The request body under its root: a JSON object as is (or the single object it wraps); an
 /// XML document's root element (`ORDER_REQ`, ...).
-pub(crate) fn request_body(doc: &Document) -> &Node {
-    if let Node::Map(fields) = &doc.root {
+pub(crate) fn request_body(format: Format, root: &Node) -> &Node {
+    if let Node::Map(fields) = root {
         if fields.len() == 1 && fields[0].1.is_map() {
-            let inner_looks_like_body = doc.format == Format::Xml
+            let inner_looks_like_body = format == Format::Xml
                 || fields[0].1.get("BUSI_ID").is_some()
                 || fields[0].1.get("CHARGE_CODE").is_some()
                 || fields[0].1.get("phoneNo").is_some();
@@ -85,7 +85,7 @@ pub(crate) fn request_body(doc: &Document) -> &Node {
             }
         }
     }
-    &doc.root
+    root
 }
 
 pub(crate) fn parse(
@@ -211,14 +211,14 @@ pub(crate) fn parse_post(
             known_env.as_ref(),
         ));
     }
-    let doc = Document::parse(&plaintext).map_err(|e| {
+    let (format, root) = Document::parse_root(&plaintext).map_err(|e| {
         Reject::new(
             ResultCode::IllegalParameter,
             format!("参数错误 (illegal parameter): the body is not a JSON or XML document: {e}"),
             known_env.as_ref(),
         )
     })?;
-    let node = request_body(&doc);
+    let node = request_body(format, &root);
     let busi = match (op, path_busi) {
         (Operation::FlowRecharge, Some(b)) => b.to_owned(),
         _ => busi_of(node, query_busi, known_env.as_ref())?,
