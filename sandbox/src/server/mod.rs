@@ -16,13 +16,11 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::Response;
-use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use sosopay::codec::{Format, MapBuilder};
 use sosopay::ResultCode;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
-use tower::ServiceExt as _;
 
 use admin::admin;
 pub(crate) use admin::admin_transition;
@@ -47,7 +45,6 @@ pub(crate) async fn serve_loop(
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let router = Router::new().fallback(dispatch).with_state(shared);
     loop {
         let accepted = tokio::select! {
             r = listener.accept() => r,
@@ -62,21 +59,16 @@ pub(crate) async fn serve_loop(
             }
         };
         let _ = stream.set_nodelay(true);
-        let router = router.clone();
+        let shared = shared.clone();
         let mut sd = shutdown.clone();
         tokio::spawn(async move {
             let kill = Arc::new(Notify::new());
             let ctl = ConnCtl(kill.clone());
             let svc = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(ctl.clone());
-                let router = router.clone();
-                async move {
-                    let resp = router.oneshot(req.map(Body::new)).await;
-                    Ok::<_, Infallible>(match resp {
-                        Ok(r) => r,
-                        Err(never) => match never {},
-                    })
-                }
+                // Every request goes to `dispatch` (no router: it routes by itself).
+                let shared = shared.clone();
+                async move { Ok::<_, Infallible>(dispatch(State(shared), req.map(Body::new)).await) }
             });
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
