@@ -12,6 +12,9 @@ use sosopay::{Envelope, ResultCode};
 use crate::faults::Operation;
 
 pub(crate) fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_owned();
+    }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -27,7 +30,7 @@ pub(crate) fn percent_decode(s: &str) -> String {
         out.push(b[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 pub(crate) fn parse_query(q: &str) -> Vec<(String, String)> {
@@ -349,5 +352,7 @@ mod tests {
         assert_eq!(percent_decode("%"), "%");
         assert_eq!(percent_decode("a%4"), "a%4");
         assert_eq!(percent_decode("%E5%97%96"), "嗖");
+        assert_eq!(percent_decode("a%FFb"), "a\u{fffd}b");
+        assert_eq!(percent_decode("plain+text"), "plain+text");
     }
 }
