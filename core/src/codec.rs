@@ -200,22 +200,7 @@ impl Document {
 
     /// Parses in the given format.
     pub fn parse_as(text: &str, format: Format) -> Result<Document> {
-        if text.len() > MAX_DOCUMENT_BYTES {
-            return Err(Error::decode(format!(
-                "the document is {} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit",
-                text.len()
-            )));
-        }
-        let text = text.trim_start_matches('\u{feff}');
-        let (root, raw) = match format {
-            Format::Json => parse_json(text)?,
-            Format::Xml => {
-                let root = parse_xml(text)?;
-                check_xml_conflicts(&root)?;
-                let raw = root.to_json_value();
-                (root, raw)
-            }
-        };
+        let (root, raw) = parse_in::<true>(text, format)?;
         Ok(Document { format, raw, root })
     }
 
@@ -224,22 +209,7 @@ impl Document {
     /// parser). The same tree, and the same errors, as `Document::parse`.
     pub fn parse_root(text: &str) -> Result<(Format, Node)> {
         let format = Format::sniff(text);
-        if text.len() > MAX_DOCUMENT_BYTES {
-            return Err(Error::decode(format!(
-                "the document is {} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit",
-                text.len()
-            )));
-        }
-        let text = text.trim_start_matches('\u{feff}');
-        let root = match format {
-            Format::Json => parse_json_as::<false>(text)?.0,
-            Format::Xml => {
-                let root = parse_xml(text)?;
-                check_xml_conflicts(&root)?;
-                root
-            }
-        };
-        Ok((format, root))
+        Ok((format, parse_in::<false>(text, format)?.0))
     }
 
     /// Parses like [`Document::parse`], and refuses a document that gives a field twice, which
@@ -824,12 +794,32 @@ const REPLY_ROOTS: &[&str] = &[
     "REFUND_REQ",
 ];
 
-fn parse_json(text: &str) -> Result<(Node, serde_json::Value)> {
-    parse_json_as::<true>(text)
+/// A document's tree and, with `RAW`, its raw value (else `Null`; the tree is the same).
+fn parse_in<const RAW: bool>(text: &str, format: Format) -> Result<(Node, serde_json::Value)> {
+    if text.len() > MAX_DOCUMENT_BYTES {
+        return Err(Error::decode(format!(
+            "the document is {} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit",
+            text.len()
+        )));
+    }
+    let text = text.trim_start_matches('\u{feff}');
+    match format {
+        Format::Json => parse_json::<RAW>(text),
+        Format::Xml => {
+            let root = parse_xml(text)?;
+            check_xml_conflicts(&root)?;
+            let raw = if RAW {
+                root.to_json_value()
+            } else {
+                serde_json::Value::Null
+            };
+            Ok((root, raw))
+        }
+    }
 }
 
-/// [`parse_json`]; without `RAW`, the raw value is not built (it is `Null`), the tree the same.
-fn parse_json_as<const RAW: bool>(text: &str) -> Result<(Node, serde_json::Value)> {
+/// A JSON document's tree and, with `RAW`, its raw value (else `Null`).
+fn parse_json<const RAW: bool>(text: &str) -> Result<(Node, serde_json::Value)> {
     // Depth is bounded by serde_json's recursion limit (128).
     let mut de = serde_json::Deserializer::from_str(text);
     let Both(node, raw) = serde::de::DeserializeSeed::deserialize(BothVisitor::<RAW>, &mut de)

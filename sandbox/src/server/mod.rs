@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -68,7 +68,7 @@ pub(crate) async fn serve_loop(
                 req.extensions_mut().insert(ctl.clone());
                 // Every request goes to `dispatch` (no router: it routes by itself).
                 let shared = shared.clone();
-                async move { Ok::<_, Infallible>(dispatch(State(shared), req.map(Body::new)).await) }
+                async move { Ok::<_, Infallible>(dispatch(shared, req.map(Body::new)).await) }
             });
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
@@ -100,7 +100,7 @@ async fn kill_connection(ctl: Option<ConnCtl>) -> Response {
 // ---------------------------------------------------------------------------------------------
 // Dispatch
 
-async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+async fn dispatch(shared: Arc<Shared>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let ctl = parts.extensions.get::<ConnCtl>().cloned();
     let params = parse_query(parts.uri.query().unwrap_or(""));
