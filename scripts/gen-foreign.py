@@ -2623,7 +2623,7 @@ def self_test() -> int:
                    "tip_fen: r.tip.map(fen_out),"],
         "Node": ["pub tip_note: Option<String>,", "pub tip_fen: Option<f64>,", "tip_yuan: r.tip.map(Amount::to_yuan_string),"],
         "Python": ["    tip_note: Optional[str]\n", "    tip_fen: Optional[int]\n", "    def tip(self) -> Optional[Decimal]:",
-                   'tip_note=_opt_str(d.get("tip_note")),'],
+                   'tip_note=d.get("tip_note"),'],
     }
     SERDE[("OrderReply", "tip")] = "tip_fen"
     for target in (Uniffi(), Node(), Python()):
@@ -2641,7 +2641,7 @@ def self_test() -> int:
         "Uniffi": ["pub struct PaymentNotification {", "pub tip_note: Option<String>,", "tip_note: r.tip_note,"],
         "Node": ["pub struct Notification {", "pub tip_note: Option<String>,", "tip_note: r.tip_note,"],
         "Python": ["class Notification(_NotificationShortcuts):", "    tip_note: Optional[str]\n",
-                   'tip_note=_opt_str(d.get("tip_note")),'],
+                   'tip_note=d.get("tip_note"),'],
     }
     if lacking(forms_note, expect_note, "notification"):
         return 1
@@ -2680,7 +2680,7 @@ def self_test() -> int:
         "Uniffi": ["pub unit: Option<String>,", "unit: self.unit.clone(),", "unit: r.unit,"],
         "Node": ["pub struct GoodsInput", "pub unit: Option<String>,", "unit: r.unit,", 'unit: opt_text("unit")'],
         "Python": ['unit: a.opt_text("unit")?,', 'd.set_item("unit", &r.unit)?;', "    unit: Optional[str]\n",
-                   "        unit: Optional[str] = None,\n", '"unit": unit,', 'unit=_opt_str(d.get("unit")),'],
+                   "        unit: Optional[str] = None,\n", '"unit": unit,', 'unit=d.get("unit"),'],
     }
     if lacking(forms_goods, expect_goods, "goods"):
         return 1
