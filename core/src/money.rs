@@ -48,18 +48,23 @@ impl Amount {
     /// From fen given as a double, as JavaScript numbers are: a whole number from 0 to
     /// [`Amount::MAX_FEN`]; `1.5`, `NaN`, a negative or a larger number is refused naming
     /// `field`, never truncated or saturated.
+    /// The number in the error is spelled as JavaScript prints it (`NaN`, `Infinity`, `1e+300`).
     pub fn from_fen_f64_named(fen: f64, field: &str) -> Result<Self> {
+        let js = || js_number(fen);
         if !fen.is_finite() || fen.fract() != 0.0 {
             Err(Error::validation(
                 field,
-                format!("{fen} is not a whole number of fen"),
+                format!("{} is not a whole number of fen", js()),
             ))
         } else if fen < 0.0 {
-            Err(Error::validation(field, format!("{fen} fen is negative")))
+            Err(Error::validation(
+                field,
+                format!("{} fen is negative", js()),
+            ))
         } else if fen > Self::MAX_FEN as f64 {
             Err(Error::validation(
                 field,
-                format!("{fen} fen is above the maximum of {} fen", Self::MAX_FEN),
+                format!("{} fen is above the maximum of {} fen", js(), Self::MAX_FEN),
             ))
         } else {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -203,6 +208,26 @@ impl serde::Serialize for Amount {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.serialize_u64(self.0)
     }
+}
+
+/// A double as JavaScript's `String(n)` spells it, for messages about a JS number: `NaN`,
+/// `Infinity`, exponents from 1e21 up and below 1e-6 (`1e+300`, `1e-7`), plain digits between.
+fn js_number(n: f64) -> String {
+    if n.is_nan() {
+        return "NaN".into();
+    }
+    if n.is_infinite() {
+        return if n > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    let a = n.abs();
+    if a != 0.0 && !(1e-6..1e21).contains(&a) {
+        let e = format!("{n:e}");
+        return match e.split_once('e') {
+            Some((m, x)) if !x.starts_with('-') => format!("{m}e+{x}"),
+            _ => e,
+        };
+    }
+    format!("{n}")
 }
 
 #[cfg(test)]

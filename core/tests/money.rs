@@ -283,6 +283,8 @@ fn fen_from_a_double_is_whole_in_range_or_refused_naming_the_field() {
         (-1.0, "negative"),
         (9_007_199_254_740_992.0, "above the maximum"),
         (1e300, "above the maximum"),
+        (f64::NEG_INFINITY, "not a whole number"),
+        (1e-7, "not a whole number"),
     ] {
         match Amount::from_fen_f64_named(bad, "priceFen") {
             Err(sosopay::Error::Validation { field, reason }) => {
@@ -291,6 +293,22 @@ fn fen_from_a_double_is_whole_in_range_or_refused_naming_the_field() {
             }
             other => panic!("{bad}: {other:?}"),
         }
+    }
+    // The number is spelled as the JavaScript caller would print it.
+    for (bad, spelled) in [
+        (f64::NAN, "NaN is not"),
+        (f64::INFINITY, "Infinity is not"),
+        (f64::NEG_INFINITY, "-Infinity is not"),
+        (1e300, "1e+300 fen is above"),
+        (2f64.powi(60), "1152921504606847000 fen is above"),
+        (1e-7, "1e-7 is not"),
+        (0.5, "0.5 is not"),
+        (-3.0, "-3 fen is negative"),
+    ] {
+        let reason = Amount::from_fen_f64_named(bad, "amountFen")
+            .expect_err("refused")
+            .to_string();
+        assert!(reason.contains(spelled), "{bad}: {reason}");
     }
 }
 

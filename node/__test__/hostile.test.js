@@ -95,6 +95,32 @@ test('every argument of every kind: a SosopayError or a result', async () => {
   }
 })
 
+test('a getter or Proxy trap of the caller that throws while a request is read: a ValidationError naming the field, nothing sent', async () => {
+  const c = new Client({ ...base, retry: { maxAttempts: 1 } })
+  class Mine extends Error {}
+  const sale = { chargeCode: 'H-2', amount: '1.00', dynamicId: '130730865806264036', paySubject: 'x' }
+  const cases = [
+    ['code', () => c.query({ get code() { throw new Mine('getter') } }), /reading it threw Error: getter/],
+    ['chargeCode', () => c.micropay(new Proxy({}, { get() { throw new Mine('trap') } })), /reading it threw Error: trap/],
+    ['request', () => c.micropay(new Proxy(sale, { ownKeys() { throw new Mine('keys') } })), /reading it threw Error: keys/],
+    ['amount', () => c.micropay({ chargeCode: 'H-2', get amount() { throw 42 } }), /reading it threw 42/],
+    ['goods[0].id', () => c.micropay({ ...sale, goods: [{ get id() { throw new Mine('id') } }] }), /Error: id/],
+    // An exception whose own toString throws: not quoted, and nothing is left pending.
+    ['code', () => c.query({ get code() { throw { toString() { throw new Mine('again') } } } }), /threw an exception$/],
+  ]
+  for (const [field, call, says] of cases) {
+    await assert.rejects(call(), (e) => {
+      assert.ok(e instanceof sosopay.ValidationError, `${field}: ${e && e.name}: ${e && e.message}`)
+      assert.equal(e.field, field)
+      assert.match(e.message, says)
+      assert.equal(e.outcomeUnknown, false)
+      return true
+    })
+  }
+  // The environment is clean afterwards: the next call is read and refused normally.
+  await assert.rejects(c.query({ code: 'X1', serType: 'nope' }), (e) => e instanceof sosopay.ValidationError && e.field === 'serType')
+})
+
 test('orderState reads a code given as text or as a number', () => {
   assert.equal(sosopay.orderState(1).name, 'Paid')
   assert.equal(sosopay.orderState('1').name, 'Paid')

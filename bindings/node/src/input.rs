@@ -90,6 +90,45 @@ fn utf8(v: &Unknown<'_>) -> napi::Result<String> {
     String::from_utf8(buf).map_err(|e| napi::Error::from_reason(e.to_string()))
 }
 
+/// `e`, from reading `field` of the caller's object; when the read ran the caller's own code
+/// (a getter, a Proxy trap) and that threw, its exception (cleared here) becomes a
+/// `ValidationError` naming the field and quoting it: nothing was sent, so it must not read as
+/// an internal error whose outcome is unknown.
+fn threw(env: sys::napi_env, field: &str, e: napi::Error) -> napi::Error {
+    let mut pending = false;
+    let mut exc = std::ptr::null_mut();
+    // SAFETY: env is napi's; the exception, if any, is taken off the environment.
+    #[allow(unsafe_code)]
+    let taken = unsafe {
+        sys::napi_is_exception_pending(env, &mut pending) == sys::Status::napi_ok
+            && pending
+            && sys::napi_get_and_clear_last_exception(env, &mut exc) == sys::Status::napi_ok
+    };
+    if !taken {
+        return e;
+    }
+    // `String(exception)`, which is user code too: if that throws, it is cleared and not quoted.
+    let mut text = std::ptr::null_mut();
+    // SAFETY: env is napi's, `exc` the value napi just handed over.
+    #[allow(unsafe_code)]
+    let quoted = unsafe {
+        if sys::napi_coerce_to_string(env, exc, &mut text) == sys::Status::napi_ok {
+            Unknown::from_napi_value(env, text)
+                .and_then(|t| utf8(&t))
+                .ok()
+        } else {
+            let mut again = std::ptr::null_mut();
+            sys::napi_get_and_clear_last_exception(env, &mut again);
+            None
+        }
+    };
+    let reason = match quoted {
+        Some(q) => format!("reading it threw {q}"),
+        None => "reading it threw an exception".to_owned(),
+    };
+    to_napi(validation(field, reason))
+}
+
 // One reader per kind of value; `field` names it in errors.
 
 fn string(v: &Unknown<'_>, field: &str) -> napi::Result<String> {
@@ -168,6 +207,8 @@ pub trait FromProps: Sized {
 /// (`goods[0].`, `retry.`).
 pub struct Props<'a> {
     obj: Object<'a>,
+    /// The object's own name (`request`, `goods[0]`), for an error about the whole object.
+    what: String,
     prefix: String,
 }
 
@@ -180,6 +221,7 @@ impl<'a> Props<'a> {
         }
         Ok(Props {
             obj: cast(&v)?,
+            what: what.to_owned(),
             prefix,
         })
     }
@@ -225,7 +267,8 @@ impl<'a> Props<'a> {
                 sys::KeyConversion::numbers_to_strings,
                 &mut names,
             )
-        })?;
+        })
+        .map_err(|e| threw(env, &self.what, e))?;
         // SAFETY: napi just made it: an array of strings.
         #[allow(unsafe_code)]
         let names: Array<'a> = unsafe { Array::from_napi_value(env, names) }?;
@@ -236,7 +279,10 @@ impl<'a> Props<'a> {
             if known.contains(&name.as_str()) {
                 continue;
             }
-            let v: Unknown<'a> = self.obj.get_named_property_unchecked(&name)?;
+            let v: Unknown<'a> = self
+                .obj
+                .get_named_property_unchecked(&name)
+                .map_err(|e| threw(env, &self.name(&name), e))?;
             if v.get_type()? != ValueType::Undefined {
                 return Err(to_napi_verbatim(sosopay::Error::unknown_field(
                     &self.name(&name),
@@ -256,7 +302,10 @@ impl<'a> Props<'a> {
         read: impl FnOnce(&Unknown<'a>, &str) -> napi::Result<T>,
     ) -> napi::Result<Option<T>> {
         use napi::bindgen_prelude::JsObjectValue;
-        let v: Unknown<'a> = self.obj.get_named_property_unchecked(js)?;
+        let v: Unknown<'a> = self
+            .obj
+            .get_named_property_unchecked(js)
+            .map_err(|e| threw(self.obj.value().env, &self.name(js), e))?;
         match v.get_type()? {
             ValueType::Undefined | ValueType::Null => Ok(None),
             _ => read(&v, &self.name(js)).map(Some),
@@ -328,7 +377,8 @@ impl<'a> Props<'a> {
             (0..a.len())
                 .map(|i| {
                     let at = format!("{field}[{i}]");
-                    let u: Option<Unknown<'a>> = a.get(i)?;
+                    let u: Option<Unknown<'a>> =
+                        a.get(i).map_err(|e| threw(v.value().env, &at, e))?;
                     item(
                         u.ok_or_else(|| to_napi(validation(&at, "is missing")))?,
                         &at,
