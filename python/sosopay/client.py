@@ -96,7 +96,11 @@ def _hook(on_request: Optional[Callable[[RequestLog], None]]) -> Optional[Callab
     _check_callable("on_request", on_request)
 
     def hook(d: Dict[str, Any]) -> None:
-        on_request(RequestLog(**d))
+        # Like on_progress: a failing logging hook never fails the call; logged, not dropped.
+        try:
+            on_request(RequestLog(**d))
+        except Exception:
+            _log().exception("sosopay: the on_request callback raised; ignored")
 
     return hook
 

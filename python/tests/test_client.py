@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import pickle
 import threading
 from decimal import Decimal
@@ -278,15 +279,20 @@ def test_request_log_hook_never_sees_the_key(sandbox: Sandbox, code: str) -> Non
     assert all(KEY not in repr(entry) for entry in logs)
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_a_failing_hook_does_not_fail_the_call(sandbox: Sandbox, code: str) -> None:
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_a_failing_hook_does_not_fail_the_call(sandbox: Sandbox, code: str, caplog: pytest.LogCaptureFixture) -> None:
     def bad_hook(_: sosopay.RequestLog) -> None:
         raise RuntimeError("logging is down")
 
     c = sosopay.Client(
         busi_code=BUSI, key=KEY, base_url=sandbox.base_url, on_request=bad_hook, default_oper_id="o", default_dev_id="d"
     )
-    assert c.create_qr_order(charge_code=code, amount="1.00", channel="1", pay_subject="x").result.is_success
+    with caplog.at_level(logging.ERROR, logger="sosopay"):
+        assert c.create_qr_order(charge_code=code, amount="1.00", channel="1", pay_subject="x").result.is_success
+    # Logged on the "sosopay" logger with its traceback, as on_progress's exceptions are.
+    failed = [r for r in caplog.records if r.name == "sosopay" and "on_request callback raised" in r.getMessage()]
+    assert len(failed) == 1, caplog.records
+    assert failed[0].exc_info is not None and "logging is down" in str(failed[0].exc_info[1])
 
 
 def test_one_client_many_threads(sandbox: Sandbox, code: str) -> None:
