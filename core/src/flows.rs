@@ -101,11 +101,16 @@ impl WaitOptions {
     /// at most [`MAX_FLOW_DURATION`], `poll_interval` at least 10 ms, `max_poll_interval` at
     /// least `poll_interval`, `cancel_attempts` 1 to 100, `max_duration` at least `deadline`.
     pub fn validate(&self) -> Result<()> {
-        let check = |field: &str, d: Duration, min: Duration| -> Result<()> {
+        // `floor`: the other setting the minimum is, if it is one (named in the message).
+        let check_at_least = |field: &str, d: Duration, min: Duration, floor: Option<&str>| {
             if d < min {
+                let min_ms = min.as_millis();
                 return Err(Error::validation(
                     field,
-                    format!("must be at least {} ms", min.as_millis()),
+                    match floor {
+                        Some(other) => format!("must be at least {other} ({min_ms} ms)"),
+                        None => format!("must be at least {min_ms} ms"),
+                    },
                 ));
             }
             if d > MAX_FLOW_DURATION {
@@ -116,15 +121,22 @@ impl WaitOptions {
             }
             Ok(())
         };
+        let check = |field: &str, d: Duration, min: Duration| check_at_least(field, d, min, None);
         let ms = Duration::from_millis;
         check("deadline", self.deadline, ms(1))?;
         check("poll_interval", self.poll_interval, ms(10))?;
-        check(
+        check_at_least(
             "max_poll_interval",
             self.max_poll_interval,
             self.poll_interval,
+            Some("poll_interval"),
         )?;
-        check("max_duration", self.max_duration, self.deadline)?;
+        check_at_least(
+            "max_duration",
+            self.max_duration,
+            self.deadline,
+            Some("the deadline"),
+        )?;
         check("gateway_hold", self.gateway_hold, Duration::ZERO)?;
         if !(1..=100).contains(&self.cancel_attempts) {
             return Err(Error::validation(
@@ -1471,6 +1483,44 @@ mod tests {
                 "{o:?}"
             );
         }
+        // A minimum that is another setting names it (a snake_case name is renamed with the
+        // fields by a runtime that spells them otherwise: `pollIntervalMs`).
+        let short = WaitOptions {
+            deadline: Duration::from_secs(5),
+            max_duration: Duration::from_secs(1),
+            ..Default::default()
+        };
+        let e = short.validate().expect_err("max_duration < deadline");
+        assert_eq!(
+            e.to_string(),
+            "invalid max_duration: must be at least the deadline (5000 ms)"
+        );
+        let js = e.renamed_fields(&[
+            ("max_duration", "maxDurationMs"),
+            ("deadline", "deadlineMs"),
+        ]);
+        assert_eq!(
+            js.to_string(),
+            "invalid maxDurationMs: must be at least the deadline (5000 ms)"
+        );
+        let slow = WaitOptions {
+            poll_interval: Duration::from_millis(800),
+            max_poll_interval: Duration::from_millis(500),
+            ..Default::default()
+        };
+        let e = slow.validate().expect_err("max < poll");
+        assert_eq!(
+            e.to_string(),
+            "invalid max_poll_interval: must be at least poll_interval (800 ms)"
+        );
+        let js = e.renamed_fields(&[
+            ("max_poll_interval", "maxPollIntervalMs"),
+            ("poll_interval", "pollIntervalMs"),
+        ]);
+        assert_eq!(
+            js.to_string(),
+            "invalid maxPollIntervalMs: must be at least pollIntervalMs (800 ms)"
+        );
     }
 
     #[test]
