@@ -2165,12 +2165,25 @@ class Operations:
         lines = [re.sub(r"\[`Client::(\w+)`\]", r"`\1`", line) for line in docs(m.group(1))]
         return UniffiMirrors.kdoc(lines)
 
+    #: The doc of every `*_async` variant (Kotlin `suspend`, Swift `async`).
+    async_doc = ["`{name}` as a Kotlin `suspend` function / Swift `async` method: the request runs on a",
+                 "thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the",
+                 "main thread. Cancelling the coroutine does not unsend the request: it runs to its end",
+                 "(a `RequestLogger` still receives it) and its result is dropped; after a cancelled",
+                 "payment, order or refund, query the charge code before charging again."]
+
     def uniffi_rs(self) -> str:
         out = []
         for method, record, _, reply in self.ops:
             out.append(comment(self.doc(method), "    "))
             out.append(f"    pub fn {method}(&self, request: {record}) -> Result<{reply}> {{\n"
                        f"        named(self.inner.{method}(&request.to_core()?), {record}::FIELDS)\n    }}\n\n")
+        for method, record, _, reply in self.ops:
+            name = camel(method)
+            out.append(comment([line.replace("{name}", name) for line in self.async_doc], "    "))
+            out.append(f"    pub async fn {method}_async(&self, request: {record}) -> Result<{reply}> {{\n"
+                       "        let (c, r) = (self.inner.clone(), request.to_core()?);\n"
+                       f"        flows::on_own_thread(\"sosopay-call\", move || named(c.{method}(&r), {record}::FIELDS)).await\n    }}\n\n")
         return "".join(out)
 
     def node_rs(self) -> str:

@@ -366,9 +366,10 @@ fn named<T, U: From<T>>(r: sosopay::Result<T>, fields: &[(&str, &str)]) -> Resul
         .map_err(|e| SosopayError::from(e.renamed_fields(fields)))
 }
 
-/// The gateway client. Thread-safe: build one per merchant and share it. Every method blocks
-/// until the gateway answers; call it from a background thread (Kotlin: `Dispatchers.IO`;
-/// Swift: a detached `Task` or a background queue).
+/// The gateway client. Thread-safe: build one per merchant and share it. Every plain method
+/// blocks until the gateway answers; call it from a background thread (Kotlin:
+/// `Dispatchers.IO`; Swift: a detached `Task` or a background queue), or call its `…Async`
+/// variant (Kotlin `suspend`, Swift `async`), which runs it on a thread of its own.
 #[derive(Debug, uniffi::Object)]
 pub struct SosopayClient {
     inner: sosopay::Client,
@@ -468,6 +469,100 @@ impl SosopayClient {
             self.inner.flow_recharge(&request.to_core()?),
             FlowRechargeRequest::FIELDS,
         )
+    }
+
+    /// `micropay` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+    /// thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+    /// main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+    /// (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+    /// payment, order or refund, query the charge code before charging again.
+    pub async fn micropay_async(&self, request: MicropayRequest) -> Result<OrderReply> {
+        let (c, r) = (self.inner.clone(), request.to_core()?);
+        flows::on_own_thread("sosopay-call", move || {
+            named(c.micropay(&r), MicropayRequest::FIELDS)
+        })
+        .await
+    }
+
+    /// `createQrOrder` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+    /// thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+    /// main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+    /// (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+    /// payment, order or refund, query the charge code before charging again.
+    pub async fn create_qr_order_async(&self, request: OrderRequest) -> Result<OrderReply> {
+        let (c, r) = (self.inner.clone(), request.to_core()?);
+        flows::on_own_thread("sosopay-call", move || {
+            named(c.create_qr_order(&r), OrderRequest::FIELDS)
+        })
+        .await
+    }
+
+    /// `createJsapiOrder` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+    /// thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+    /// main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+    /// (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+    /// payment, order or refund, query the charge code before charging again.
+    pub async fn create_jsapi_order_async(&self, request: OrderRequest) -> Result<OrderReply> {
+        let (c, r) = (self.inner.clone(), request.to_core()?);
+        flows::on_own_thread("sosopay-call", move || {
+            named(c.create_jsapi_order(&r), OrderRequest::FIELDS)
+        })
+        .await
+    }
+
+    /// `query` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+    /// thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+    /// main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+    /// (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+    /// payment, order or refund, query the charge code before charging again.
+    pub async fn query_async(&self, request: QueryRequest) -> Result<QueryReply> {
+        let (c, r) = (self.inner.clone(), request.to_core()?);
+        flows::on_own_thread("sosopay-call", move || {
+            named(c.query(&r), QueryRequest::FIELDS)
+        })
+        .await
+    }
+
+    /// `refund` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+    /// thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+    /// main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+    /// (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+    /// payment, order or refund, query the charge code before charging again.
+    pub async fn refund_async(&self, request: RefundRequest) -> Result<RefundReply> {
+        let (c, r) = (self.inner.clone(), request.to_core()?);
+        flows::on_own_thread("sosopay-call", move || {
+            named(c.refund(&r), RefundRequest::FIELDS)
+        })
+        .await
+    }
+
+    /// `cancel` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+    /// thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+    /// main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+    /// (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+    /// payment, order or refund, query the charge code before charging again.
+    pub async fn cancel_async(&self, request: CancelRequest) -> Result<CancelReply> {
+        let (c, r) = (self.inner.clone(), request.to_core()?);
+        flows::on_own_thread("sosopay-call", move || {
+            named(c.cancel(&r), CancelRequest::FIELDS)
+        })
+        .await
+    }
+
+    /// `flowRecharge` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+    /// thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+    /// main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+    /// (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+    /// payment, order or refund, query the charge code before charging again.
+    pub async fn flow_recharge_async(
+        &self,
+        request: FlowRechargeRequest,
+    ) -> Result<FlowRechargeReply> {
+        let (c, r) = (self.inner.clone(), request.to_core()?);
+        flows::on_own_thread("sosopay-call", move || {
+            named(c.flow_recharge(&r), FlowRechargeRequest::FIELDS)
+        })
+        .await
     }
 
     // --- end of generated

@@ -173,23 +173,36 @@ where
     F: FnOnce() -> Result<PaymentOutcomeCore> + Send + 'static,
 {
     let guard = CancelOnDrop { token: Some(token) };
-    // The flow's thread sends the result; dropped unsent (a panic), the channel is cancelled.
+    let result = on_own_thread("sosopay-flow", flow).await;
+    guard.disarm();
+    result
+}
+
+/// Runs `work` on a new thread named `name` and waits for its result without blocking the
+/// caller. Dropping this future does not stop `work`: it runs to its end and its result is
+/// dropped (a request already sent is never cut off half-way).
+pub(crate) async fn on_own_thread<T, F>(name: &str, work: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T> + Send + 'static,
+{
+    // The thread sends the result; dropped unsent (a panic), the channel is cancelled.
     let (tx, rx) = futures_channel::oneshot::channel();
     std::thread::Builder::new()
-        .name("sosopay-flow".to_owned())
+        .name(name.to_owned())
         .spawn(move || {
-            let _ = tx.send(flow());
+            let _ = tx.send(work());
         })
         .map_err(|e| SosopayError::Other {
             kind: "thread".to_owned(),
-            reason: format!("could not start the flow's thread: {e}"),
+            reason: format!("could not start a thread ({name}): {e}"),
         })?;
-    let result = rx.await;
-    guard.disarm();
-    result.unwrap_or_else(|_| {
+    rx.await.unwrap_or_else(|_| {
         Err(SosopayError::Other {
             kind: "internal".to_owned(),
-            reason: "the flow's thread ended without an outcome; query the charge code".to_owned(),
+            reason: format!(
+                "the {name} thread ended without a result; if it was a payment, query the charge code"
+            ),
         })
     })
 }

@@ -1769,9 +1769,10 @@ public func FfiConverterTypeRequestLogger_lower(_ value: RequestLogger) -> UInt6
 
 
 /**
- * The gateway client. Thread-safe: build one per merchant and share it. Every method blocks
- * until the gateway answers; call it from a background thread (Kotlin: `Dispatchers.IO`;
- * Swift: a detached `Task` or a background queue).
+ * The gateway client. Thread-safe: build one per merchant and share it. Every plain method
+ * blocks until the gateway answers; call it from a background thread (Kotlin:
+ * `Dispatchers.IO`; Swift: a detached `Task` or a background queue), or call its `…Async`
+ * variant (Kotlin `suspend`, Swift `async`), which runs it on a thread of its own.
  */
 public protocol SosopayClientProtocol: AnyObject, Sendable {
     
@@ -1794,10 +1795,28 @@ public protocol SosopayClientProtocol: AnyObject, Sendable {
     func cancel(request: CancelRequest) throws  -> CancelReply
     
     /**
+     * `cancel` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    func cancelAsync(request: CancelRequest) async throws  -> CancelReply
+    
+    /**
      * A WeChat JSAPI order (公众号): `TRADE_TYPE=JSAPI` is set; the reply's `jsapi` holds
      * the six parameters for `WeixinJSBridge`.
      */
     func createJsapiOrder(request: OrderRequest) throws  -> OrderReply
+    
+    /**
+     * `createJsapiOrder` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    func createJsapiOrderAsync(request: OrderRequest) async throws  -> OrderReply
     
     /**
      * A QR order (主扫): the reply's `barCode` is the link to render as a QR code.
@@ -1805,9 +1824,27 @@ public protocol SosopayClientProtocol: AnyObject, Sendable {
     func createQrOrder(request: OrderRequest) throws  -> OrderReply
     
     /**
+     * `createQrOrder` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    func createQrOrderAsync(request: OrderRequest) async throws  -> OrderReply
+    
+    /**
      * A mobile data top-up (`platService/flowRecharge/{BUSI_CODE}`).
      */
     func flowRecharge(request: FlowRechargeRequest) throws  -> FlowRechargeReply
+    
+    /**
+     * `flowRecharge` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    func flowRechargeAsync(request: FlowRechargeRequest) async throws  -> FlowRechargeReply
     
     /**
      * Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
@@ -1846,9 +1883,27 @@ public protocol SosopayClientProtocol: AnyObject, Sendable {
     func micropayAndWaitAsync(request: MicropayRequest, options: WaitOptions?, cancel: CancelToken?, progress: FlowProgress?) async throws  -> PaymentOutcome
     
     /**
+     * `micropay` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    func micropayAsync(request: MicropayRequest) async throws  -> OrderReply
+    
+    /**
      * Queries an order (retried on transport errors and 5xx).
      */
     func query(request: QueryRequest) throws  -> QueryReply
+    
+    /**
+     * `query` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    func queryAsync(request: QueryRequest) async throws  -> QueryReply
     
     /**
      * Queries an order by the merchant's charge code.
@@ -1864,6 +1919,15 @@ public protocol SosopayClientProtocol: AnyObject, Sendable {
      * done.
      */
     func refund(request: RefundRequest) throws  -> RefundReply
+    
+    /**
+     * `refund` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    func refundAsync(request: RefundRequest) async throws  -> RefundReply
     
     /**
      * Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
@@ -1882,9 +1946,10 @@ public protocol SosopayClientProtocol: AnyObject, Sendable {
     
 }
 /**
- * The gateway client. Thread-safe: build one per merchant and share it. Every method blocks
- * until the gateway answers; call it from a background thread (Kotlin: `Dispatchers.IO`;
- * Swift: a detached `Task` or a background queue).
+ * The gateway client. Thread-safe: build one per merchant and share it. Every plain method
+ * blocks until the gateway answers; call it from a background thread (Kotlin:
+ * `Dispatchers.IO`; Swift: a detached `Task` or a background queue), or call its `…Async`
+ * variant (Kotlin `suspend`, Swift `async`), which runs it on a thread of its own.
  */
 open class SosopayClient: SosopayClientProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1993,6 +2058,29 @@ open func cancel(request: CancelRequest)throws  -> CancelReply  {
 }
     
     /**
+     * `cancel` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+open func cancelAsync(request: CancelRequest)async throws  -> CancelReply  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_sosopay_uniffi_fn_method_sosopayclient_cancel_async(
+                        self.uniffiCloneHandle(),FfiConverterTypeCancelRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_sosopay_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_sosopay_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_sosopay_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCancelReply_lift,
+            errorHandler: FfiConverterTypeSosopayError_lift
+        )
+}
+    
+    /**
      * A WeChat JSAPI order (公众号): `TRADE_TYPE=JSAPI` is set; the reply's `jsapi` holds
      * the six parameters for `WeixinJSBridge`.
      */
@@ -2004,6 +2092,29 @@ open func createJsapiOrder(request: OrderRequest)throws  -> OrderReply  {
         FfiConverterTypeOrderRequest_lower(request),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * `createJsapiOrder` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+open func createJsapiOrderAsync(request: OrderRequest)async throws  -> OrderReply  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_sosopay_uniffi_fn_method_sosopayclient_create_jsapi_order_async(
+                        self.uniffiCloneHandle(),FfiConverterTypeOrderRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_sosopay_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_sosopay_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_sosopay_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOrderReply_lift,
+            errorHandler: FfiConverterTypeSosopayError_lift
+        )
 }
     
     /**
@@ -2020,6 +2131,29 @@ open func createQrOrder(request: OrderRequest)throws  -> OrderReply  {
 }
     
     /**
+     * `createQrOrder` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+open func createQrOrderAsync(request: OrderRequest)async throws  -> OrderReply  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_sosopay_uniffi_fn_method_sosopayclient_create_qr_order_async(
+                        self.uniffiCloneHandle(),FfiConverterTypeOrderRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_sosopay_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_sosopay_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_sosopay_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOrderReply_lift,
+            errorHandler: FfiConverterTypeSosopayError_lift
+        )
+}
+    
+    /**
      * A mobile data top-up (`platService/flowRecharge/{BUSI_CODE}`).
      */
 open func flowRecharge(request: FlowRechargeRequest)throws  -> FlowRechargeReply  {
@@ -2030,6 +2164,29 @@ open func flowRecharge(request: FlowRechargeRequest)throws  -> FlowRechargeReply
         FfiConverterTypeFlowRechargeRequest_lower(request),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * `flowRecharge` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+open func flowRechargeAsync(request: FlowRechargeRequest)async throws  -> FlowRechargeReply  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_sosopay_uniffi_fn_method_sosopayclient_flow_recharge_async(
+                        self.uniffiCloneHandle(),FfiConverterTypeFlowRechargeRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_sosopay_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_sosopay_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_sosopay_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeFlowRechargeReply_lift,
+            errorHandler: FfiConverterTypeSosopayError_lift
+        )
 }
     
     /**
@@ -2102,6 +2259,29 @@ open func micropayAndWaitAsync(request: MicropayRequest, options: WaitOptions? =
 }
     
     /**
+     * `micropay` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+open func micropayAsync(request: MicropayRequest)async throws  -> OrderReply  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_sosopay_uniffi_fn_method_sosopayclient_micropay_async(
+                        self.uniffiCloneHandle(),FfiConverterTypeMicropayRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_sosopay_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_sosopay_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_sosopay_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOrderReply_lift,
+            errorHandler: FfiConverterTypeSosopayError_lift
+        )
+}
+    
+    /**
      * Queries an order (retried on transport errors and 5xx).
      */
 open func query(request: QueryRequest)throws  -> QueryReply  {
@@ -2112,6 +2292,29 @@ open func query(request: QueryRequest)throws  -> QueryReply  {
         FfiConverterTypeQueryRequest_lower(request),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * `query` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+open func queryAsync(request: QueryRequest)async throws  -> QueryReply  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_sosopay_uniffi_fn_method_sosopayclient_query_async(
+                        self.uniffiCloneHandle(),FfiConverterTypeQueryRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_sosopay_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_sosopay_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_sosopay_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeQueryReply_lift,
+            errorHandler: FfiConverterTypeSosopayError_lift
+        )
 }
     
     /**
@@ -2143,6 +2346,29 @@ open func refund(request: RefundRequest)throws  -> RefundReply  {
         FfiConverterTypeRefundRequest_lower(request),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * `refund` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+open func refundAsync(request: RefundRequest)async throws  -> RefundReply  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_sosopay_uniffi_fn_method_sosopayclient_refund_async(
+                        self.uniffiCloneHandle(),FfiConverterTypeRefundRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_sosopay_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_sosopay_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_sosopay_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRefundReply_lift,
+            errorHandler: FfiConverterTypeSosopayError_lift
+        )
 }
     
     /**
@@ -8554,13 +8780,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() != 13768) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel_async() != 15960) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() != 3924) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order_async() != 48898) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order() != 27075) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order_async() != 4651) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() != 21875) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge_async() != 25116) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() != 42860) {
@@ -8572,13 +8810,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() != 25641) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_async() != 11485) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() != 2716) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_async() != 51228) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge() != 34513) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 60639) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund_async() != 17363) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() != 278) {

@@ -774,11 +774,19 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel(
     ): Int
+    external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel_async(
+    ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order(
+    ): Int
+    external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order_async(
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order(
     ): Int
+    external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order_async(
+    ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge(
+    ): Int
+    external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge_async(
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay(
     ): Int
@@ -786,11 +794,17 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async(
     ): Int
+    external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_async(
+    ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_query(
+    ): Int
+    external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_async(
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge(
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund(
+    ): Int
+    external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund_async(
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment(
     ): Int
@@ -874,24 +888,38 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_cancel(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_cancel_async(`ptr`: Long,`request`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_create_jsapi_order(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_create_jsapi_order_async(`ptr`: Long,`request`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_create_qr_order(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_create_qr_order_async(`ptr`: Long,`request`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_flow_recharge(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_flow_recharge_async(`ptr`: Long,`request`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_micropay(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_micropay_and_wait(`ptr`: Long,`request`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_micropay_and_wait_async(`ptr`: Long,`request`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_micropay_async(`ptr`: Long,`request`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_query(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_query_async(`ptr`: Long,`request`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_query_charge(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_refund(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_refund_async(`ptr`: Long,`request`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,`amountFen`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment_async(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,`amountFen`: RustBuffer.ByValue,
@@ -1243,13 +1271,25 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel() and 0xFFFF) != 13768) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_cancel_async() and 0xFFFF) != 15960) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order() and 0xFFFF) != 3924) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_jsapi_order_async() and 0xFFFF) != 48898) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order() and 0xFFFF) != 27075) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_create_qr_order_async() and 0xFFFF) != 4651) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge() and 0xFFFF) != 21875) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_flow_recharge_async() and 0xFFFF) != 25116) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay() and 0xFFFF) != 42860) {
@@ -1261,13 +1301,22 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_and_wait_async() and 0xFFFF) != 25641) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_micropay_async() and 0xFFFF) != 11485) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query() and 0xFFFF) != 2716) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_async() and 0xFFFF) != 51228) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge() and 0xFFFF) != 34513) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 60639) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund_async() and 0xFFFF) != 17363) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() and 0xFFFF) != 278) {
@@ -3806,9 +3855,10 @@ public object FfiConverterTypeRequestLogger: FfiConverter<RequestLogger, Long> {
 
 
 /**
- * The gateway client. Thread-safe: build one per merchant and share it. Every method blocks
- * until the gateway answers; call it from a background thread (Kotlin: `Dispatchers.IO`;
- * Swift: a detached `Task` or a background queue).
+ * The gateway client. Thread-safe: build one per merchant and share it. Every plain method
+ * blocks until the gateway answers; call it from a background thread (Kotlin:
+ * `Dispatchers.IO`; Swift: a detached `Task` or a background queue), or call its `…Async`
+ * variant (Kotlin `suspend`, Swift `async`), which runs it on a thread of its own.
  */
 public interface SosopayClientInterface {
     
@@ -3831,10 +3881,28 @@ public interface SosopayClientInterface {
     fun `cancel`(`request`: CancelRequest): CancelReply
     
     /**
+     * `cancel` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    suspend fun `cancelAsync`(`request`: CancelRequest): CancelReply
+    
+    /**
      * A WeChat JSAPI order (公众号): `TRADE_TYPE=JSAPI` is set; the reply's `jsapi` holds
      * the six parameters for `WeixinJSBridge`.
      */
     fun `createJsapiOrder`(`request`: OrderRequest): OrderReply
+    
+    /**
+     * `createJsapiOrder` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    suspend fun `createJsapiOrderAsync`(`request`: OrderRequest): OrderReply
     
     /**
      * A QR order (主扫): the reply's `barCode` is the link to render as a QR code.
@@ -3842,9 +3910,27 @@ public interface SosopayClientInterface {
     fun `createQrOrder`(`request`: OrderRequest): OrderReply
     
     /**
+     * `createQrOrder` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    suspend fun `createQrOrderAsync`(`request`: OrderRequest): OrderReply
+    
+    /**
      * A mobile data top-up (`platService/flowRecharge/{BUSI_CODE}`).
      */
     fun `flowRecharge`(`request`: FlowRechargeRequest): FlowRechargeReply
+    
+    /**
+     * `flowRecharge` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    suspend fun `flowRechargeAsync`(`request`: FlowRechargeRequest): FlowRechargeReply
     
     /**
      * Micropay (被扫, `preOrder`): charge the customer's scanned code. The gateway may hold the
@@ -3883,9 +3969,27 @@ public interface SosopayClientInterface {
     suspend fun `micropayAndWaitAsync`(`request`: MicropayRequest, `options`: WaitOptions? = null, `cancel`: CancelToken? = null, `progress`: FlowProgress? = null): PaymentOutcome
     
     /**
+     * `micropay` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    suspend fun `micropayAsync`(`request`: MicropayRequest): OrderReply
+    
+    /**
      * Queries an order (retried on transport errors and 5xx).
      */
     fun `query`(`request`: QueryRequest): QueryReply
+    
+    /**
+     * `query` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    suspend fun `queryAsync`(`request`: QueryRequest): QueryReply
     
     /**
      * Queries an order by the merchant's charge code.
@@ -3901,6 +4005,15 @@ public interface SosopayClientInterface {
      * done.
      */
     fun `refund`(`request`: RefundRequest): RefundReply
+    
+    /**
+     * `refund` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    suspend fun `refundAsync`(`request`: RefundRequest): RefundReply
     
     /**
      * Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
@@ -3921,9 +4034,10 @@ public interface SosopayClientInterface {
 }
 
 /**
- * The gateway client. Thread-safe: build one per merchant and share it. Every method blocks
- * until the gateway answers; call it from a background thread (Kotlin: `Dispatchers.IO`;
- * Swift: a detached `Task` or a background queue).
+ * The gateway client. Thread-safe: build one per merchant and share it. Every plain method
+ * blocks until the gateway answers; call it from a background thread (Kotlin:
+ * `Dispatchers.IO`; Swift: a detached `Task` or a background queue), or call its `…Async`
+ * variant (Kotlin `suspend`, Swift `async`), which runs it on a thread of its own.
  */
 open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
 {
@@ -4094,6 +4208,35 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
 
     
     /**
+     * `cancel` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    @Throws(SosopayException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `cancelAsync`(`request`: CancelRequest) : CancelReply {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_sosopay_uniffi_fn_method_sosopayclient_cancel_async(
+                uniffiHandle,
+                
+        FfiConverterTypeCancelRequest.lower(`request`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_sosopay_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCancelReply.lift(it) },
+        // Error FFI converter
+        SosopayException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * A WeChat JSAPI order (公众号): `TRADE_TYPE=JSAPI` is set; the reply's `jsapi` holds
      * the six parameters for `WeixinJSBridge`.
      */
@@ -4110,6 +4253,35 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
     )
     }
     
+
+    
+    /**
+     * `createJsapiOrder` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    @Throws(SosopayException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `createJsapiOrderAsync`(`request`: OrderRequest) : OrderReply {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_sosopay_uniffi_fn_method_sosopayclient_create_jsapi_order_async(
+                uniffiHandle,
+                
+        FfiConverterTypeOrderRequest.lower(`request`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_sosopay_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOrderReply.lift(it) },
+        // Error FFI converter
+        SosopayException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -4131,6 +4303,35 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
 
     
     /**
+     * `createQrOrder` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    @Throws(SosopayException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `createQrOrderAsync`(`request`: OrderRequest) : OrderReply {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_sosopay_uniffi_fn_method_sosopayclient_create_qr_order_async(
+                uniffiHandle,
+                
+        FfiConverterTypeOrderRequest.lower(`request`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_sosopay_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOrderReply.lift(it) },
+        // Error FFI converter
+        SosopayException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * A mobile data top-up (`platService/flowRecharge/{BUSI_CODE}`).
      */
     @Throws(SosopayException::class)override fun `flowRecharge`(`request`: FlowRechargeRequest): FlowRechargeReply {
@@ -4146,6 +4347,35 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
     )
     }
     
+
+    
+    /**
+     * `flowRecharge` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    @Throws(SosopayException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `flowRechargeAsync`(`request`: FlowRechargeRequest) : FlowRechargeReply {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_sosopay_uniffi_fn_method_sosopayclient_flow_recharge_async(
+                uniffiHandle,
+                
+        FfiConverterTypeFlowRechargeRequest.lower(`request`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_sosopay_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeFlowRechargeReply.lift(it) },
+        // Error FFI converter
+        SosopayException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -4237,6 +4467,35 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
 
     
     /**
+     * `micropay` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    @Throws(SosopayException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `micropayAsync`(`request`: MicropayRequest) : OrderReply {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_sosopay_uniffi_fn_method_sosopayclient_micropay_async(
+                uniffiHandle,
+                
+        FfiConverterTypeMicropayRequest.lower(`request`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_sosopay_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOrderReply.lift(it) },
+        // Error FFI converter
+        SosopayException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Queries an order (retried on transport errors and 5xx).
      */
     @Throws(SosopayException::class)override fun `query`(`request`: QueryRequest): QueryReply {
@@ -4252,6 +4511,35 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
     )
     }
     
+
+    
+    /**
+     * `query` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    @Throws(SosopayException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `queryAsync`(`request`: QueryRequest) : QueryReply {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_sosopay_uniffi_fn_method_sosopayclient_query_async(
+                uniffiHandle,
+                
+        FfiConverterTypeQueryRequest.lower(`request`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_sosopay_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeQueryReply.lift(it) },
+        // Error FFI converter
+        SosopayException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -4293,6 +4581,35 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
     )
     }
     
+
+    
+    /**
+     * `refund` as a Kotlin `suspend` function / Swift `async` method: the request runs on a
+     * thread of its own (`sosopay-call`) while the caller suspends, so it may be called from the
+     * main thread. Cancelling the coroutine does not unsend the request: it runs to its end
+     * (a `RequestLogger` still receives it) and its result is dropped; after a cancelled
+     * payment, order or refund, query the charge code before charging again.
+     */
+    @Throws(SosopayException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `refundAsync`(`request`: RefundRequest) : RefundReply {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_sosopay_uniffi_fn_method_sosopayclient_refund_async(
+                uniffiHandle,
+                
+        FfiConverterTypeRefundRequest.lower(`request`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_sosopay_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeRefundReply.lift(it) },
+        // Error FFI converter
+        SosopayException.ErrorHandler,
+    )
+    }
 
     
     /**

@@ -142,6 +142,64 @@ fun flowTests(r: Runner, baseUrl: String, vectorsPath: String) {
         assertEquals("deadlineMs", e.field)
     }
 
+    r.test("async: every single operation has a suspend variant, the blocking one's result and errors") {
+        val cc = code("KS")
+        val logs = Collections.synchronizedList(ArrayList<RequestLog>())
+        val logged = SosopayClient(
+            ClientConfig(busiCode = BUSI, key = MerchantKey(KEY), baseUrl = baseUrl, defaultOperId = "cashier-7", defaultDevId = "till-3"),
+            RequestLogger { logs.add(it) },
+        )
+        runBlocking {
+            val paid = logged.micropayAsync(request(cc, "130730865806264036"))
+            assertEquals(OrderState.Paid, paid.state)
+            assertEquals(100L, paid.amountFen)
+            val q = logged.queryAsync(QueryRequest(code = cc))
+            assertEquals(OrderState.Paid, q.order.state)
+            val refund = logged.refundAsync(RefundRequest(chargeCode = cc, outRefundNo = "R-$cc", refundAmountFen = 40, refundSubject = "part"))
+            assertTrue(refund.result.code.isSuccess())
+            val qr = logged.createQrOrderAsync(OrderRequest(chargeCode = "$cc-Q", amountFen = 250, channel = Channel.Alipay, paySubject = "qr"))
+            assertTrue(qr.barCode != null)
+            val cancelled = logged.cancelAsync(CancelRequest(chargeCode = "$cc-Q"))
+            assertTrue(cancelled.result.code.isSuccess(), cancelled.toString())
+            assertEquals(2L, ledgerState(admin, "$cc-Q"))
+            // Ten queries at once from one thread: they overlap.
+            val many = coroutineScope { (1..10).map { async { logged.queryAsync(QueryRequest(code = cc)).order.chargeCode } }.awaitAll() }
+            assertEquals(List(10) { cc }, many)
+        }
+        assertEquals(listOf("preOrder", "query", "refund", "order", "cancelTrade"), logs.take(5).map { it.operation })
+        // Errors are the blocking calls' errors, with the fields spelt as in Kotlin.
+        val bad = expectThrows<SosopayException.Validation> {
+            runBlocking { c.micropayAsync(MicropayRequest(chargeCode = "bad code", amountFen = 100, dynamicId = NEVER_CONFIRMS, paySubject = "x")) }
+        }
+        assertEquals("chargeCode", bad.field)
+        val missing = expectThrows<SosopayException.Gateway> { runBlocking { c.queryAsync(QueryRequest(code = code("NONE"))) } }
+        assertEquals(ResultCode.ChargeNonexistent, missing.resultCode)
+    }
+
+    r.test("async: a cancelled micropayAsync is not unsent: it runs to its end, the logger sees it") {
+        val cc = code("KU")
+        val logs = Collections.synchronizedList(ArrayList<RequestLog>())
+        val logged = SosopayClient(
+            ClientConfig(busiCode = BUSI, key = MerchantKey(KEY), baseUrl = baseUrl, defaultOperId = "cashier-7", defaultDevId = "till-3"),
+            RequestLogger { logs.add(it) },
+        )
+        runBlocking {
+            // The customer confirms after about a second; the coroutine is cancelled before.
+            val job = launch { logged.micropayAsync(request(cc, CONFIRMS_IN_A_SECOND)) }
+            delay(300)
+            job.cancel()
+            job.join()
+            assertTrue(job.isCancelled)
+        }
+        awaitLedgerState(admin, cc, 1)
+        val until = System.currentTimeMillis() + 3000
+        while (logs.none { it.operation == "preOrder" } && System.currentTimeMillis() < until) Thread.sleep(10)
+        val log = logs.single { it.operation == "preOrder" }
+        assertEquals(cc, log.chargeCode)
+        assertEquals("SUCCESS", log.resultCode)
+        assertEquals("1", log.orderState)
+    }
+
     r.test("blocking: a CancelToken from another thread reverses the held payment; events in order") {
         val cc = code("KB")
         val token = CancelToken()
