@@ -105,6 +105,8 @@ test('a getter or Proxy trap of the caller that throws while a request is read: 
     ['request', () => c.micropay(new Proxy(sale, { ownKeys() { throw new Mine('keys') } })), /reading it threw Error: keys/],
     ['amount', () => c.micropay({ chargeCode: 'H-2', get amount() { throw 42 } }), /reading it threw 42/],
     ['goods[0].id', () => c.micropay({ ...sale, goods: [{ get id() { throw new Mine('id') } }] }), /Error: id/],
+    // A long one is cut to 200 characters.
+    ['code', () => c.query({ get code() { throw new Mine('x'.repeat(100000)) } }), /threw Error: x{193}\.\.\.$/],
     // An exception whose own toString throws: not quoted, and nothing is left pending.
     ['code', () => c.query({ get code() { throw { toString() { throw new Mine('again') } } } }), /threw an exception$/],
   ]

@@ -123,6 +123,13 @@ fn threw(env: sys::napi_env, field: &str, e: napi::Error) -> napi::Error {
         }
     };
     let reason = match quoted {
+        // At most 200 characters of it: the message is for a log line.
+        Some(q) if q.chars().nth(200).is_some() => {
+            format!(
+                "reading it threw {}...",
+                q.chars().take(200).collect::<String>()
+            )
+        }
         Some(q) => format!("reading it threw {q}"),
         None => "reading it threw an exception".to_owned(),
     };
