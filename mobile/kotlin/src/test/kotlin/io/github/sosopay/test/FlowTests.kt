@@ -63,6 +63,12 @@ private class Events : FlowProgress {
     }
 }
 
+/** A client whose `RequestLogger` adds every attempt to `logs`. */
+private fun loggedClient(baseUrl: String, logs: MutableList<RequestLog>) = SosopayClient(
+    ClientConfig(busiCode = BUSI, key = MerchantKey(KEY), baseUrl = baseUrl, defaultOperId = "cashier-7", defaultDevId = "till-3"),
+    RequestLogger { logs.add(it) },
+)
+
 /** Cancellation (tokens, coroutines), progress, and the suspend variants (issue #14). */
 fun flowTests(r: Runner, baseUrl: String, vectorsPath: String) {
     val admin = Admin(baseUrl)
@@ -145,10 +151,7 @@ fun flowTests(r: Runner, baseUrl: String, vectorsPath: String) {
     r.test("async: every single operation has a suspend variant, the blocking one's result and errors") {
         val cc = code("KS")
         val logs = Collections.synchronizedList(ArrayList<RequestLog>())
-        val logged = SosopayClient(
-            ClientConfig(busiCode = BUSI, key = MerchantKey(KEY), baseUrl = baseUrl, defaultOperId = "cashier-7", defaultDevId = "till-3"),
-            RequestLogger { logs.add(it) },
-        )
+        val logged = loggedClient(baseUrl, logs)
         runBlocking {
             val paid = logged.micropayAsync(request(cc, "130730865806264036"))
             assertEquals(OrderState.Paid, paid.state)
@@ -179,10 +182,7 @@ fun flowTests(r: Runner, baseUrl: String, vectorsPath: String) {
     r.test("async: a cancelled micropayAsync is not unsent: it runs to its end, the logger sees it") {
         val cc = code("KU")
         val logs = Collections.synchronizedList(ArrayList<RequestLog>())
-        val logged = SosopayClient(
-            ClientConfig(busiCode = BUSI, key = MerchantKey(KEY), baseUrl = baseUrl, defaultOperId = "cashier-7", defaultDevId = "till-3"),
-            RequestLogger { logs.add(it) },
-        )
+        val logged = loggedClient(baseUrl, logs)
         runBlocking {
             // The customer confirms after about a second; the coroutine is cancelled before.
             val job = launch { logged.micropayAsync(request(cc, CONFIRMS_IN_A_SECOND)) }
