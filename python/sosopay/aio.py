@@ -65,7 +65,7 @@ class _Progress:
             pass  # the loop is closed: nobody is listening any more
 
     def _deliver(self, event: FlowEvent) -> None:
-        r = _deliver(self.fn, event)
+        r = _deliver("on_progress", self.fn, event)
         if hasattr(r, "__await__"):
             self.tail = self.loop.create_task(self._after(self.tail, r))
 

@@ -43,6 +43,7 @@ def _log() -> "logging.Logger":
 
 
 _T = TypeVar("_T")
+_A = TypeVar("_A")
 
 #: The default size of an :class:`AsyncClient`'s own thread pool: enough for 64 payments held
 #: by the gateway at once (each flow holds one worker for its whole duration).
@@ -97,10 +98,7 @@ def _hook(on_request: Optional[Callable[[RequestLog], None]]) -> Optional[Callab
 
     def hook(d: Dict[str, Any]) -> None:
         # Like on_progress: a failing logging hook never fails the call; logged, not dropped.
-        try:
-            on_request(RequestLog(**d))
-        except Exception:
-            _log().exception("sosopay: the on_request callback raised; ignored")
+        _deliver("on_request", on_request, RequestLog(**d))
 
     return hook
 
@@ -113,7 +111,7 @@ def _progress(on_progress: Optional[ProgressCallback]) -> Optional[Callable[[Dic
     _check_callable("on_progress", on_progress)
 
     def hook(d: Dict[str, Any]) -> None:
-        r = _deliver(on_progress, FlowEvent._from_native(d))
+        r = _deliver("on_progress", on_progress, FlowEvent._from_native(d))
         if hasattr(r, "__await__"):
             # An `async def` callback: nothing runs it on this thread (AsyncClient does).
             close = getattr(r, "close", None)
@@ -127,13 +125,14 @@ def _progress(on_progress: Optional[ProgressCallback]) -> Optional[Callable[[Dic
     return hook
 
 
-def _deliver(on_progress: Callable[[FlowEvent], object], event: FlowEvent) -> object:
-    """``on_progress(event)``: an exception it raises is logged and dropped; returns what it
-    returned (an awaitable from an ``async def``)."""
+def _deliver(name: str, callback: Callable[[_A], object], arg: _A) -> object:
+    """``callback(arg)``, the user's callback passed as ``name`` (``on_progress``,
+    ``on_request``): an exception it raises is logged and dropped; returns what it returned (an
+    awaitable from an ``async def``)."""
     try:
-        return on_progress(event)
+        return callback(arg)
     except Exception:
-        _log().exception("sosopay: the on_progress callback raised; ignored")
+        _log().exception("sosopay: the %s callback raised; ignored", name)
         return None
 
 
