@@ -1490,37 +1490,35 @@ mod tests {
             max_duration: Duration::from_secs(1),
             ..Default::default()
         };
-        let e = short.validate().expect_err("max_duration < deadline");
-        assert_eq!(
-            e.to_string(),
-            "invalid max_duration: must be at least the deadline (5000 ms)"
-        );
-        let js = e.renamed_fields(&[
-            ("max_duration", "maxDurationMs"),
-            ("deadline", "deadlineMs"),
-        ]);
-        assert_eq!(
-            js.to_string(),
-            "invalid maxDurationMs: must be at least the deadline (5000 ms)"
-        );
         let slow = WaitOptions {
             poll_interval: Duration::from_millis(800),
             max_poll_interval: Duration::from_millis(500),
             ..Default::default()
         };
-        let e = slow.validate().expect_err("max < poll");
-        assert_eq!(
-            e.to_string(),
-            "invalid max_poll_interval: must be at least poll_interval (800 ms)"
-        );
-        let js = e.renamed_fields(&[
-            ("max_poll_interval", "maxPollIntervalMs"),
-            ("poll_interval", "pollIntervalMs"),
-        ]);
-        assert_eq!(
-            js.to_string(),
-            "invalid maxPollIntervalMs: must be at least pollIntervalMs (800 ms)"
-        );
+        for (opts, says, js_names, js_says) in [
+            (
+                short,
+                "invalid max_duration: must be at least the deadline (5000 ms)",
+                [
+                    ("max_duration", "maxDurationMs"),
+                    ("deadline", "deadlineMs"),
+                ],
+                "invalid maxDurationMs: must be at least the deadline (5000 ms)",
+            ),
+            (
+                slow,
+                "invalid max_poll_interval: must be at least poll_interval (800 ms)",
+                [
+                    ("max_poll_interval", "maxPollIntervalMs"),
+                    ("poll_interval", "pollIntervalMs"),
+                ],
+                "invalid maxPollIntervalMs: must be at least pollIntervalMs (800 ms)",
+            ),
+        ] {
+            let e = opts.validate().expect_err(says);
+            assert_eq!(e.to_string(), says);
+            assert_eq!(e.renamed_fields(&js_names).to_string(), js_says);
+        }
     }
 
     #[test]
