@@ -1164,12 +1164,20 @@ class PythonRequests:
                 out += [f"            {k},\n" for k in kwargs]
                 out.append("        )\n\n")
                 continue
-            out.append(f"        return {reply}._from_native(\n            _blocking(\n                self._native.{method},\n")
-            out.append("                {\n" + "".join(f"                    {i},\n" for i in items) + "                },\n")
+            aliases = [(field, alias) for (m, field), (alias, _) in PY_ALIASES.items() if m == method]
+            pad = "    " if aliases else ""
+            call = [f"        return {reply}._from_native(\n            _blocking(\n                self._native.{method},\n"]
+            call.append("                {\n" + "".join(f"                    {i},\n" for i in items) + "                },\n")
             if method in FLOWS:
-                out.append("                {\n" + "".join(f"                    {i},\n" for i in wait) + "                },\n")
-                out.append("                cancel,\n                _progress(on_progress),\n")
-            out.append("            )\n        )\n\n")
+                call.append("                {\n" + "".join(f"                    {i},\n" for i in wait) + "                },\n")
+                call.append("                cancel,\n                _progress(on_progress),\n")
+            call.append("            )\n        )\n")
+            call = "".join(call)
+            if aliases:  # an error about the field names it as the caller did
+                call = "        try:\n" + "".join(pad + line + "\n" for line in call.splitlines())
+                for field, alias in aliases:
+                    call += f"        except ValidationError as e:\n            raise _named_as(e, \"{field}\", \"{alias}\", {alias}) from None\n"
+            out.append(call + "\n")
         return "".join(out).rstrip("\n") + "\n"
 
     def targets(self, core: Dict, options: "FlowOptions") -> List[Tuple[Path, str]]:

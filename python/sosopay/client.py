@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence, TypeV
 from . import _native
 from ._native import CancelToken
 from .enums import Channel, DynamicIdType, Environment, SerType, TradeType
-from .errors import _check_callable
+from .errors import ValidationError, _check_callable
 from .models import (
     CancelReply,
     FlowEvent,
@@ -89,6 +89,19 @@ def _query_code(code: Optional[str], charge_code: Optional[str]) -> str:
     if c is None:
         raise TypeError("query: code (or charge_code) is required")
     return c
+
+
+def _named_as(e: ValidationError, field: str, alias: str, given: Optional[str]) -> ValidationError:
+    """``e``, naming ``alias`` instead of ``field`` when the caller passed the value by that name."""
+    if given is None or e.field != field:
+        return e
+    return ValidationError(
+        f"invalid {alias}: {e.reason}",
+        field=alias,
+        reason=e.reason,
+        outcome_unknown=e.outcome_unknown,
+        retryable=e.retryable,
+    )
 
 
 def _hook(on_request: Optional[Callable[[RequestLog], None]]) -> Optional[Callable[[Dict[str, Any]], None]]:
@@ -381,15 +394,18 @@ class Client:
         ser_type: Union[SerType, str, int, None] = None,
     ) -> QueryReply:
         """Query an order by ``code`` (alias ``charge_code``); ``ser_type`` says what the code is."""
-        return QueryReply._from_native(
-            _blocking(
-                self._native.query,
-                {
-                    "code": _query_code(code, charge_code),
-                    "ser_type": ser_type,
-                },
+        try:
+            return QueryReply._from_native(
+                _blocking(
+                    self._native.query,
+                    {
+                        "code": _query_code(code, charge_code),
+                        "ser_type": ser_type,
+                    },
+                )
             )
-        )
+        except ValidationError as e:
+            raise _named_as(e, "code", "charge_code", charge_code) from None
 
     def refund(
         self,

@@ -269,3 +269,27 @@ def test_a_zero_amount_names_the_argument_as_given() -> None:
             call(**kwargs)
         assert e.value.field == field, (call.__name__, kwargs, e.value)
         assert f"invalid {field}:" in str(e.value), e.value
+
+
+def test_a_query_code_is_named_as_given() -> None:
+    """``query`` takes the code as ``code`` or as ``charge_code``: an error names the one the
+    caller wrote, in the sync and the async client; nothing is sent either way."""
+    c = offline_client()
+    for kwargs, field in [
+        (dict(charge_code=""), "charge_code"),
+        (dict(charge_code="X" * 65), "charge_code"),
+        (dict(code=""), "code"),
+        (dict(code="X" * 65), "code"),
+    ]:
+        with pytest.raises(sosopay.ValidationError) as e:
+            c.query(**kwargs)
+        assert (e.value.field, str(e.value).split(":")[0]) == (field, f"invalid {field}"), (kwargs, e.value)
+        assert e.value.reason and not e.value.outcome_unknown
+
+        async def query_async() -> None:
+            async with sosopay.AsyncClient(busi_code=BUSI, key=KEY, base_url=NOWHERE) as a:
+                await a.query(**kwargs)
+
+        with pytest.raises(sosopay.ValidationError) as e2:
+            asyncio.run(query_async())
+        assert e2.value.field == field, (kwargs, e2.value)
