@@ -252,6 +252,33 @@ fn every_operation(encrypt: bool, format: Format) {
         .query_charge("ANY-1")
         .expect_err("unregistered");
     assert_eq!(gateway_code(&e), Some(ResultCode::UnregisteredBusi));
+    // With 3DES on, the gateway cannot encrypt that rejection, and an unencrypted reply is
+    // never taken as the answer (anyone on the path could write one): a decode error that
+    // quotes it; after a money request, the outcome is unknown.
+    let mut unknown = ClientConfig::new("0099999999", KEY, sb.base_url()).expect("config");
+    unknown.format = format;
+    unknown.encrypt = true;
+    unknown.default_oper_id = Some("o".into());
+    unknown.default_dev_id = Some("d".into());
+    let unknown = Client::new(unknown).expect("client");
+    let e = unknown.query_charge("ANY-1").expect_err("unregistered");
+    assert!(
+        matches!(&e, Error::Decode { reason, .. } if reason.contains("UNREGISTERED_BUSI")),
+        "{e}"
+    );
+    assert!(!e.outcome_unknown());
+    let e = unknown
+        .micropay(&MicropayRequest::new(
+            format!("UB-{tag}"),
+            Amount::from_fen(1).expect("fen"),
+            "130730865806264036",
+            "x",
+        ))
+        .expect_err("unregistered");
+    assert!(
+        matches!(e, Error::Decode { .. }) && e.outcome_unknown(),
+        "{e}"
+    );
 }
 
 #[test]

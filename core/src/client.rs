@@ -1216,14 +1216,25 @@ impl Client {
     }
 
     fn open_reply(&self, raw: &RawReply) -> Result<String> {
-        // A plain document (the gateway answers some errors unencrypted) may start with a byte
-        // order mark, which the decoder skips; it is not 3DES to decrypt.
-        let t = raw.text.trim().trim_start_matches('\u{feff}').trim_start();
-        if self.inner.config.encrypt && !(t.starts_with('{') || t.starts_with('<')) {
-            self.inner.envelope.decrypt_to_string(t)
-        } else {
-            Ok(raw.text.clone())
+        if !self.inner.config.encrypt {
+            return Ok(raw.text.clone());
         }
+        // With 3DES on, every answer is 3DES: replies are not signed, so the encryption with
+        // the merchant's key is what vouches for them. A plain document (which may start with
+        // a byte order mark) is what anyone on the path could write, or a rejection the
+        // gateway could not encrypt (an unknown merchant): never taken as the answer, and
+        // quoted for diagnosis.
+        let t = raw.text.trim().trim_start_matches('\u{feff}').trim_start();
+        if t.starts_with('{') || t.starts_with('<') {
+            let quoted: String = t.chars().take(200).collect();
+            let cut = if quoted.len() < t.len() { "..." } else { "" };
+            return Err(Error::decode(format!(
+                "an unencrypted reply to an encrypted request is not taken as the gateway's \
+                 answer (only the merchant's key vouches for one; an unknown merchant gets \
+                 one): {quoted}{cut}"
+            )));
+        }
+        self.inner.envelope.decrypt_to_string(t)
     }
 
     fn send_once(&self, call: &Call, timeout: Duration) -> Result<RawReply> {
@@ -1610,7 +1621,7 @@ mod tests {
     }
 
     #[test]
-    fn a_plain_reply_with_a_byte_order_mark_is_not_decrypted() {
+    fn a_plain_reply_to_an_encrypted_request_is_refused() {
         let mut c = ClientConfig::new(
             "0010000001",
             "98SDKFUO432HNODS098EEE07U9DUOIUE",
@@ -1628,8 +1639,26 @@ mod tests {
                 status: 200,
                 text: text.into(),
             };
-            assert_eq!(client.open_reply(&raw).expect("plain"), text);
+            let e = client.open_reply(&raw).expect_err("plain");
+            assert!(
+                matches!(&e, Error::Decode { reason, .. } if reason.contains("unencrypted reply")),
+                "{e}"
+            );
         }
+        // A plain success claiming a payment is refused the same way, and quoted (cut).
+        let forged = format!(
+            "{{\"QUERY_RESP\":{{\"RESULT\":{{\"CODE\":\"SUCCESS\"}},\"STATE\":1,\"X\":\"{}\"}}}}",
+            "x".repeat(300)
+        );
+        let raw = RawReply {
+            status: 200,
+            text: forged,
+        };
+        let e = client.open_reply(&raw).expect_err("forged");
+        assert!(
+            e.to_string().contains("\"CODE\":\"SUCCESS\"") && e.to_string().ends_with("..."),
+            "{e}"
+        );
     }
 
     #[test]

@@ -96,6 +96,9 @@ test('a bad setting or argument of the kit is the SDK\'s ValidationError, named 
   assert.throws(() => sb.faults.add('preOrder:explode:1'), invalid('faults[0]', /explode/))
   assert.throws(() => sb.faults.set([], { seed: 1.5 }), invalid('seed'))
   await assert.rejects(sb.waitForNotification({ count: -1, timeoutMs: 5 }), invalid('count'))
+  assert.throws(() => sb.addMerchant('', 'k'.repeat(32)), invalid('busiCode', /^invalid busiCode: is required/))
+  assert.throws(() => sb.addMerchant('0050000005', ''), invalid('key', /^invalid key: the merchant key is empty/))
+  await assert.rejects(startSandbox({ merchants: { '0050000005': '' } }), invalid('merchants', /invalid key/))
 })
 
 test('the waits are the sandbox crate\'s: timeouts say what was seen, bad arguments are named', async () => {

@@ -351,12 +351,15 @@ def test_a_bad_value_is_the_sdks_validation_error_naming_it() -> None:
     assert field_of(lambda: Sandbox(faults=["query:drop:1", "nope"])) == "faults[1]"
     assert field_of(lambda: codes.code(9)) == "behaviour"
     assert field_of(lambda: codes.pays_after(1000)) == "seconds"
+    assert field_of(lambda: Sandbox(merchants={"0050000005": ""})) == "merchants"
     with Sandbox(time_scale=0.01) as sb:
         assert field_of(lambda: sb.faults.add("preOrder:explode:1")) == "faults[0]"
         assert field_of(lambda: sb.faults.set([], seed=-1)) == "seed"
         assert field_of(lambda: sb.wait_for_notification(count=-1)) == "count"
         assert field_of(lambda: sb.wait_for_notification(timeout=-1)) == "timeout"
         assert field_of(lambda: sb.wait_for_state("X", "Sleeping", timeout=0.01)) == "states[0]"
+        assert field_of(lambda: sb.add_merchant("", "k" * 32)) == "busi_code"
+        assert field_of(lambda: sb.add_merchant("0050000005", "")) == "key"
         with pytest.raises(SandboxError) as refused:
             sb.pay("NOPE")
         assert refused.value.status == 404

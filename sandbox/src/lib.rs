@@ -229,10 +229,15 @@ impl fmt::Debug for SandboxConfig {
     }
 }
 
+/// A merchant's envelope; a bad `BUSI_ID` or key is a [`SandboxError::Config`] naming
+/// `busi_code` or `key`, as the client's options do.
 fn envelope_for(busi: &str, key: &str) -> Result<Envelope, SandboxError> {
-    sosopay::models::validate_code("busi_id", busi)
-        .map_err(|e| config_err("merchant", e.to_string()))?;
-    let key = MerchantKey::new(key).map_err(|e| config_err("merchant", e.to_string()))?;
+    let invalid = |e: sosopay::Error| match e {
+        sosopay::Error::Validation { field, reason } => config_err(&field, reason),
+        other => config_err("merchant", other.to_string()),
+    };
+    sosopay::models::validate_code("busi_code", busi).map_err(invalid)?;
+    let key = MerchantKey::new(key).map_err(invalid)?;
     Ok(Envelope::new(key))
 }
 
@@ -259,7 +264,14 @@ fn build_shared(
         config.merchants.clone()
     };
     for (b, k) in &list {
-        merchants.insert(b.clone(), envelope_for(b, k)?);
+        // A setting's error names the setting, and the merchant's part in its reason.
+        let env = envelope_for(b, k).map_err(|e| match e {
+            SandboxError::Config { field, reason } => {
+                config_err("merchants", format!("invalid {field}: {reason}"))
+            }
+            other => other,
+        })?;
+        merchants.insert(b.clone(), env);
     }
     let inner = Inner {
         merchants,

@@ -217,10 +217,35 @@ fn the_kits_merchant_and_keys_come_from_the_handle() {
     assert_eq!(sb.key_of("0020000002").as_deref(), Some(other.as_str()));
     sb.add_merchant(TEST_BUSI_ID, &other).expect("re-keyed");
     assert_eq!(sb.merchant(), (TEST_BUSI_ID.to_owned(), other.clone()));
+    // A bad merchant names the argument at fault, as the client's options do.
+    for (busi, key, field) in [("", other.as_str(), "busi_code"), ("0050000005", "", "key")] {
+        match sb.add_merchant(busi, key) {
+            Err(SandboxError::Config { field: f, reason }) => {
+                assert_eq!(f, field, "{reason}");
+                assert!(!reason.contains("invalid"), "{reason}");
+            }
+            other => panic!("{busi:?}/{key:?}: {other:?}"),
+        }
+    }
+    assert_eq!(sb.key_of("0050000005"), None);
     sb.close();
     // A refused registration changes nothing.
     assert!(sb.add_merchant("0030000003", &other).is_err());
     assert_eq!(sb.key_of("0030000003"), None);
+
+    let bad = SandboxHandle::start(&KitOptions {
+        merchants: vec![("0040000004".into(), String::new())],
+        ..KitOptions::default()
+    });
+    match bad {
+        Err(SandboxError::Config { field, reason }) => {
+            assert_eq!(
+                (field.as_str(), reason.as_str()),
+                ("merchants", "invalid key: the merchant key is empty")
+            );
+        }
+        other => panic!("{:?}", other.err()),
+    }
 
     let own = SandboxHandle::start(&KitOptions {
         merchants: vec![("0040000004".into(), "B".repeat(32))],

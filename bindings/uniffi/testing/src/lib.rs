@@ -279,7 +279,16 @@ impl SandboxGateway {
 
     /// Registers (or re-keys) a merchant.
     pub fn add_merchant(&self, merchant: TestMerchant) -> Result<(), SandboxException> {
-        Ok(self.0.add_merchant(&merchant.busi_id, &merchant.key)?)
+        // An error names the record's field: `merchant.busiId` or `merchant.key`.
+        self.0
+            .add_merchant(&merchant.busi_id, &merchant.key)
+            .map_err(|e| match e {
+                SandboxError::Config { field, reason } => SandboxException::Invalid {
+                    field: format!("merchant.{}", if field == "key" { "key" } else { "busiId" }),
+                    reason,
+                },
+                other => other.into(),
+            })
     }
 
     /// Stops the sandbox and waits for its thread; later calls fail with `Unavailable`.

@@ -10,6 +10,7 @@ import io.github.sosopay.SosopayClient
 import io.github.sosopay.testing.SandboxException
 import io.github.sosopay.testing.SandboxGateway
 import io.github.sosopay.testing.SandboxOptions
+import io.github.sosopay.testing.TestMerchant
 import io.github.sosopay.testing.codeInsufficientFundsAfter
 import io.github.sosopay.testing.codeNeverConfirms
 import io.github.sosopay.testing.codePayNow
@@ -135,6 +136,10 @@ class TillTest {
         assertFailsWith<SandboxException.Timeout> { sandbox.waitForNotification(sale, timeoutMs = 0u) }
         val invalid = assertFailsWith<SandboxException.Invalid> { SandboxGateway.start(SandboxOptions(timeScale = 0.0)) }
         assertEquals("timeScale", invalid.field)
+        val noKey = assertFailsWith<SandboxException.Invalid> { sandbox.addMerchant(TestMerchant(busiId = "0050000005", key = "")) }
+        assertEquals("merchant.key", noKey.field)
+        val noId = assertFailsWith<SandboxException.Invalid> { sandbox.addMerchant(TestMerchant(busiId = "", key = merchant.key)) }
+        assertEquals("merchant.busiId", noId.field)
     }
 
     @Test
