@@ -471,12 +471,11 @@ impl OrderState {
         )
     }
 
-    /// Is it final for a payment (no longer awaiting the customer)?
+    /// Is it final for a payment (no longer awaiting the customer)? Exactly the states the
+    /// flows settle on ([`crate::flows::status_of_state`]): not awaiting payment, a cancel
+    /// applied for, `Reserved` (7, which says nothing about the payment) or an unknown state.
     pub fn is_final(&self) -> bool {
-        !matches!(
-            self,
-            OrderState::AwaitingPayment | OrderState::CancelApplied | OrderState::Unknown(_)
-        )
+        crate::flows::status_of_state(self).is_some()
     }
 }
 
@@ -615,6 +614,17 @@ mod tests {
             Some(true)
         );
         assert_eq!(dictionary_rule("OrderState", "is_final", "0"), Some(false));
+        // Final exactly where the flows settle: 7 (reserved) says nothing about the payment.
+        for (name, wire) in dictionary_members("OrderState").expect("listed") {
+            let state = OrderState::from_wire(wire);
+            assert_eq!(
+                state.is_final(),
+                crate::flows::status_of_state(&state).is_some(),
+                "{name}"
+            );
+        }
+        assert!(!OrderState::Reserved.is_final() && !OrderState::from_wire("42").is_final());
+        assert!(OrderState::Closed.is_final() && OrderState::RefundFailed.is_final());
         assert_eq!(
             dictionary_rule("ResultCode", "outcome_unknown", "NEW"),
             Some(true)
