@@ -250,9 +250,11 @@ impl Error {
             } => *maybe_sent && moves_money(operation),
             Error::Timeout { operation, .. } => moves_money(operation),
             Error::OutcomeUnknown { .. } => true,
-            // A reply we cannot read or decrypt may still mean the gateway acted.
+            // A reply we cannot read or decrypt may still mean the gateway acted. Outside a
+            // request (no operation: a notification, a document or envelope handled by the
+            // caller) nothing was asked of the gateway, so nothing is unknown.
             Error::Decode { operation, .. } | Error::Crypto { operation, .. } => {
-                moves_money(operation)
+                !operation.is_empty() && moves_money(operation)
             }
             Error::Signature { .. } | Error::Validation { .. } => false,
         }

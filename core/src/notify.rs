@@ -909,6 +909,19 @@ mod tests {
         assert!(matches!(e, Error::Signature { .. }));
         assert!(!e.outcome_unknown());
         assert!(!e.is_retryable());
+        // Nor do notifications that cannot be read or decrypted: nothing was asked of the
+        // gateway, so nothing is unknown.
+        let no_amount = r#"{"PAY_NODIFY":{"CHARGE_CODE":"C-1","STATE":1}}"#;
+        let unreadable = [
+            deliver(no_amount, no_amount),
+            deliver("{}", "{}"),
+            deliver("", ""),
+        ];
+        for r in unreadable {
+            let e = r.expect_err("unreadable");
+            assert!(matches!(e, Error::Decode { .. } | Error::Crypto { .. }), "{e:?}");
+            assert!(!e.outcome_unknown(), "{e:?}");
+        }
     }
 
     fn signed(body: &str, now: u64) -> String {
