@@ -495,7 +495,10 @@ class UniffiErrors:
     renamed = {"code": "result_code"}
     #: (variant, field) -> core -> foreign, where the value is spelled otherwise: a field's name
     #: as Kotlin and Swift spell it (camelCase).
-    spelled = {("Validation", "field"): "sosopay::error::camel_case(&{})"}
+    spelled = {
+        ("Validation", "field"): "sosopay::error::camel_case(&{})",
+        ("Validation", "reason"): "sosopay::error::camel_case_reason(&{})",
+    }
     #: core type -> (foreign type, core -> foreign, foreign -> core), `{}` the value.
     types = {
         "String": ("String", "{}", "{}"),

@@ -685,3 +685,50 @@ fn waiting_with_the_amount_needs_answers_that_show_it() {
         .expect("wait");
     assert_eq!(out.status, OutcomeStatus::Paid, "{out:?}");
 }
+
+#[test]
+fn a_gateway_that_refuses_every_query_ends_the_flow_soon_after_the_deadline() {
+    // A wrong key (plain), an unknown merchant (plain), a wrong key with 3DES: every request
+    // is refused, so nothing about the order can ever be learnt. The flow does not query on
+    // for its whole 60 s budget: after four refusals of the same kind it ends `Unresolved`
+    // (never `Failed`: an earlier attempt under this charge code might have an order), and no
+    // cancel is ever sent for an order not proven this payment's.
+    let sb = sandbox(0.02);
+    for (busi, key, encrypt, refused) in [
+        (BUSI, "WRONGKEYWRONGKEYWRONGKEY", false, "INVALID_SIGN"),
+        ("0099999999", KEY, false, "UNREGISTERED_BUSI"),
+        (BUSI, "WRONGKEYWRONGKEYWRONGKEY", true, "decrypt"),
+        ("0099999999", KEY, true, "unencrypted reply"),
+    ] {
+        let log: Arc<Mutex<Vec<&'static str>>> = Arc::default();
+        let mut c = ClientConfig::new(busi, key, sb.base_url()).expect("config");
+        c.encrypt = encrypt;
+        let sink = log.clone();
+        c.on_request = Some(Arc::new(move |l: &sosopay::RequestLog| {
+            sink.lock().expect("lock").push(l.operation)
+        }));
+        let client = Client::new(c).expect("client");
+        let started = Instant::now();
+        let out = client
+            .micropay_and_wait(
+                &request(&format!("RF-{}", refused.replace(" ", "-")), PAY_NOW),
+                &opts(500, 60_000),
+            )
+            .expect("flow");
+        let took = started.elapsed();
+        assert_eq!(out.status, OutcomeStatus::Unresolved, "{refused}: {out:?}");
+        assert!(
+            out.reason.contains("queries in a row") && out.reason.contains(refused),
+            "{refused}: {}",
+            out.reason
+        );
+        assert!(took < Duration::from_secs(20), "{refused}: {took:?}");
+        let log = log.lock().expect("lock");
+        assert!(!log.contains(&"cancelTrade"), "{refused}: {log:?}");
+        assert_eq!(
+            log.iter().filter(|op| **op == "preOrder").count(),
+            1,
+            "{log:?}"
+        );
+    }
+}

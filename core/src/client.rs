@@ -461,6 +461,14 @@ impl ClientConfig {
             ("default_dev_id", &self.default_dev_id),
         ] {
             if let Some(v) = v {
+                // A blank default would leave every payment without the id, and its error
+                // would name the request's field instead of this one.
+                if v.trim().is_empty() {
+                    return Err(Error::validation(
+                        field,
+                        "is blank: give the id, or leave it unset",
+                    ));
+                }
                 if v.chars().any(char::is_control) || v.chars().count() > 64 {
                     return Err(Error::validation(
                         field,

@@ -321,6 +321,45 @@ pub fn camel_case(field: &str) -> String {
     out
 }
 
+/// A validation error's reason as [`camel_case`] runtimes spell fields: every unquoted
+/// whole-word snake_case name in it (`a refund needs charge_code or charge_down_code`) in
+/// camelCase; quoted text (a caller's value) and wire names (`NODIFY_URL`) stay as they are.
+pub fn camel_case_reason(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    let (mut quoted, mut escaped) = (false, false);
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String, quoted: bool| {
+        let snake = word.starts_with(|c: char| c.is_ascii_lowercase())
+            && word.contains('_')
+            && !word.ends_with('_')
+            && !word.contains("__")
+            && word
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if snake && !quoted {
+            out.push_str(&camel_case(word));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in reason.chars() {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+            escaped = false;
+            continue;
+        }
+        flush(&mut word, &mut out, quoted);
+        if c == '"' && !escaped {
+            quoted = !quoted;
+        }
+        escaped = c == '\\' && !escaped;
+        out.push(c);
+    }
+    flush(&mut word, &mut out, quoted);
+    out
+}
+
 /// `text` with every whole-word `name` (not part of a longer field name) replaced by `with`.
 fn replace_name(text: &str, name: &str, with: &str) -> String {
     let part = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
@@ -387,6 +426,27 @@ fn one_typo(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reasons_name_fields_in_camel_case_but_not_values_or_wire_names() {
+        for (reason, camel) in [
+            (
+                "a refund needs charge_code or charge_down_code",
+                "a refund needs chargeCode or chargeDownCode",
+            ),
+            (
+                r#""a_b" is not one of pay_now, "x \" y_z""#,
+                r#""a_b" is not one of payNow, "x \" y_z""#,
+            ),
+            (
+                "NODIFY_URL must be set; _type and x_ stay; goods[0].show_url",
+                "NODIFY_URL must be set; _type and x_ stay; goods[0].showUrl",
+            ),
+            ("is required", "is required"),
+        ] {
+            assert_eq!(camel_case_reason(reason), camel, "{reason}");
+        }
+    }
 
     #[test]
     fn only_a_query_moves_no_money() {

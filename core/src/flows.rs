@@ -629,6 +629,33 @@ struct Flow<'a> {
     /// cancelled (awaiting payment, paid, ...), proven this payment's or not.
     shown_uncancelled: bool,
     last_error: Option<Error>,
+    /// Queries refused in a row the same way ([`refusal`]): how many, and how.
+    refused: (u32, &'static str),
+}
+
+/// Queries refused in a row the same way after which the cancel phase stops asking: the
+/// gateway answers, but never about the order (a wrong key or merchant code), so the outcome
+/// cannot be proven. (Faults on the way refuse a query now and then, rarely four times
+/// running, and never the same way for long.)
+const REFUSALS_TO_STOP: u32 = 4;
+
+/// How a query's error is the gateway answering, but not about the order, in a way asking
+/// again is not expected to change: it refuses this client (`INVALID_SIGN`,
+/// `UNREGISTERED_BUSI`, `INVALID_CONTRACT`), or its answers cannot be opened or read (a wrong
+/// key with 3DES, an unencrypted rejection). `None` for a network failure, a timeout or a
+/// transient gateway fault.
+fn refusal(e: &Error) -> Option<&'static str> {
+    match e {
+        Error::Gateway { code, .. } => match code {
+            ResultCode::InvalidSign => Some("INVALID_SIGN"),
+            ResultCode::UnregisteredBusi => Some("UNREGISTERED_BUSI"),
+            ResultCode::InvalidContract => Some("INVALID_CONTRACT"),
+            _ => None,
+        },
+        Error::Crypto { .. } => Some("crypto"),
+        Error::Decode { .. } => Some("decode"),
+        _ => None,
+    }
 }
 
 impl Flow<'_> {
@@ -654,6 +681,7 @@ impl Flow<'_> {
             reply_code: None,
             shown_uncancelled: false,
             last_error: None,
+            refused: (0, ""),
         }
     }
 
@@ -742,6 +770,11 @@ impl Flow<'_> {
             state,
             elapsed: self.started.elapsed(),
         });
+        self.refused = match result.as_ref().err().and_then(refusal) {
+            Some(how) if how == self.refused.1 => (self.refused.0 + 1, how),
+            Some(how) => (1, how),
+            None => (0, ""),
+        };
         match result {
             Ok(q) => {
                 self.last_error = None;
@@ -872,6 +905,17 @@ impl Flow<'_> {
                 }
                 if let Seen::Failed(e) = &seen {
                     last_err = e.to_string();
+                    if self.refused.0 >= REFUSALS_TO_STOP {
+                        // Asking on until the budget runs out cannot prove anything.
+                        return self.outcome(
+                            OutcomeStatus::Unresolved,
+                            self.reply_code.clone(),
+                            format!(
+                                "the gateway refused {} queries in a row ({e}): check the merchant code and key, then query {} later",
+                                self.refused.0, self.expected.charge_code
+                            ),
+                        );
+                    }
                 }
             }
             if self.owned {

@@ -919,7 +919,10 @@ mod tests {
         ];
         for r in unreadable {
             let e = r.expect_err("unreadable");
-            assert!(matches!(e, Error::Decode { .. } | Error::Crypto { .. }), "{e:?}");
+            assert!(
+                matches!(e, Error::Decode { .. } | Error::Crypto { .. }),
+                "{e:?}"
+            );
             assert!(!e.outcome_unknown(), "{e:?}");
         }
     }

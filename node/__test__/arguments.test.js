@@ -53,6 +53,9 @@ test('requests, goods and flow options', async () => {
   await refused(() => c.flowRecharge({ phoneNo: '1', flowVal: 'a' }), 'flowVal', /expected a number, got a string/)
   await refused(() => c.micropayAndWait(sale, { pollIntervalMs: 'x' }), 'pollIntervalMs', /expected a number/)
   await refused(() => c.micropayAndWait(sale, 5), 'options', /expected a WaitOptions object/)
+  // A reason naming other fields names them as JS does too.
+  await refused(() => c.refund({ outRefundNo: 'R-1', refundAmount: '0.10', refundSubject: 'r' }), 'chargeCode',
+    /^invalid chargeCode: a refund needs chargeCode or chargeDownCode$/)
 })
 
 test('a misspelt field is refused, never ignored', async () => {

@@ -24,7 +24,7 @@ fn payload(e: &Error, rename: bool) -> Value {
         Error::Validation { field, reason } if rename => {
             camel = Error::Validation {
                 field: camel_case(field),
-                reason: reason.clone(),
+                reason: sosopay::error::camel_case_reason(reason),
             };
             &camel
         }

@@ -96,7 +96,7 @@ impl From<sosopay::Error> for SosopayError {
         match e {
             sosopay::Error::Validation { field, reason } => SosopayError::Validation {
                 field: sosopay::error::camel_case(&field),
-                reason,
+                reason: sosopay::error::camel_case_reason(&reason),
             },
             sosopay::Error::Signature { reason } => SosopayError::Signature { reason },
             sosopay::Error::Crypto { reason, operation } => {

@@ -172,6 +172,18 @@ fun offlineTests(r: Runner, vectorsPath: String) {
         }
     }
 
+    r.test("validation: a reason naming other fields names them as Kotlin does") {
+        val c = SosopayClient(ClientConfig(busiCode = "0010000001", key = MerchantKey("98SDKFUO432HNODS098EEE07U9DUOIUE"),
+            baseUrl = "http://127.0.0.1:9/openGateway/openService/", defaultOperId = "o", defaultDevId = "d"))
+        val e = expectThrows<SosopayException.Validation> {
+            c.refund(RefundRequest(outRefundNo = "R-1", refundAmountFen = 10, refundSubject = "r"))
+        }
+        assertEquals("chargeCode", e.field)
+        assertEquals("a refund needs chargeCode or chargeDownCode", e.reason)
+        assertTrue(e.toString().contains("invalid chargeCode: a refund needs chargeCode or chargeDownCode"), e.toString())
+        c.close()
+    }
+
     r.test("records: defaults") {
         val q = QueryRequest(code = "C1")
         assertNull(q.serType)
