@@ -20,7 +20,8 @@ import type {
   verifyBody,
 } from './index'
 
-export * from './index'
+// Every type of the native declarations, and the values the package really exports (generated).
+export * from './index-exports'
 
 // The JS layer adds `signal` to the flows' options (see README: "The till screen").
 declare module './index' {

@@ -101,6 +101,10 @@ function flowMethod(nativeMethod) {
       return Promise.reject(new ValidationError('invalid onProgress: expected a function',
         { field: 'onProgress', reason: 'expected a function' }))
     }
+    if (cancel != null && !(cancel instanceof native.CancelToken)) {
+      return Promise.reject(new ValidationError('invalid cancel: expected a CancelToken (or give options.signal)',
+        { field: 'cancel', reason: 'expected a CancelToken' }))
+    }
     if (signal && signal.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }))
     const token = cancel != null ? cancel : signal ? new native.CancelToken() : undefined
     let sawDone = () => {}
@@ -203,7 +207,7 @@ module.exports = {
   ...webhook.makeWebhook({
     NotificationVerifier,
     MemoryIdempotencyStore,
-    webhookAnswer: native.webhookAnswer,
-    webhookAfterClaim: native.webhookAfterClaim,
+    webhookAnswer: wrapSync(native.webhookAnswer),
+    webhookAfterClaim: wrapSync(native.webhookAfterClaim),
   }),
 }

@@ -300,6 +300,8 @@ export declare class Sandbox {
   waitForState(chargeCode: string, state: OrderState | OrderState[], options?: { timeoutMs?: number }): Promise<SandboxOrder>
   /** Stops serving (idempotent). */
   close(): Promise<void>
+  /** `close()`, for `await using sb = await startSandbox()` (TypeScript ≥ 5.2). */
+  [Symbol.asyncDispose](): Promise<void>
 }
 
 /** Starts a sandbox gateway in this process, on a free local port. */

@@ -302,6 +302,10 @@ class Faults {
   set(rules, options = {}) {
     checkFields(options, 'a faults.set options object', ['seed'])
     const { seed } = options
+    if (rules === null || typeof rules !== 'object' || typeof rules[Symbol.iterator] !== 'function' || typeof rules === 'string') {
+      throw new ValidationError('invalid rules: expected an array of fault rules ("op:kind:prob[:param]")',
+        { field: 'rules', reason: 'expected an array of fault rules' })
+    }
     const rs = [...rules].map(String)
     this.#sb._call((n) => n.setFaults(rs, seed === undefined ? null : seed))
   }

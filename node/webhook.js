@@ -24,7 +24,7 @@ function rawQuery(req) {
  */
 async function readRawBody(req, options = {}) {
   checkFields(options, 'a readRawBody options object', ['limit'])
-  const { limit = DEFAULT_LIMIT } = options
+  const limit = checkLimit(options.limit)
   if (req === null || typeof req !== 'object') {
     throw new ValidationError('invalid req: expected the HTTP request object', { field: 'req', reason: 'is not a request' })
   }
@@ -64,6 +64,33 @@ async function readRawBody(req, options = {}) {
   return Buffer.concat(chunks)
 }
 
+/** `limit` checked: unset, the default; else a whole number of bytes from 1 (a NaN, an
+ * Infinity or a string would lift the limit or refuse every delivery, silently). */
+function checkLimit(limit) {
+  if (limit === undefined || limit === null) return DEFAULT_LIMIT
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) {
+    const got = typeof limit === 'number' ? String(limit) : `a ${typeof limit}`
+    throw new ValidationError(`invalid limit: expected a whole number of bytes from 1, got ${got}`, {
+      field: 'limit',
+      reason: 'is not a whole number of bytes from 1',
+    })
+  }
+  return limit
+}
+
+/** `store` checked: unset, or an object with `begin`, `complete` and `abandon` (an
+ * IdempotencyStore); anything else would answer 503 to every delivery. */
+function checkStore(store) {
+  if (store === undefined || store === null) return
+  const missing = ['begin', 'complete', 'abandon'].filter((m) => !store || typeof store[m] !== 'function')
+  if (missing.length) {
+    throw new ValidationError(
+      `invalid store: expected an IdempotencyStore (begin, complete, abandon), missing ${missing.join(', ')}`,
+      { field: 'store', reason: 'is not an IdempotencyStore' },
+    )
+  }
+}
+
 /** The options of `createWebhookHandler`; `handleNotification` also takes the delivery's. */
 const HANDLER_FIELDS = ['key', 'maxAgeSeconds', 'previousKeys', 'verifier', 'store', 'onNotification', 'limit', 'onError']
 const DELIVERY_FIELDS = [...HANDLER_FIELDS, 'query', 'body']
@@ -87,6 +114,8 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
       })
     }
     checkFields(options, 'a WebhookOptions object', fields)
+    checkLimit(options.limit)
+    checkStore(options.store)
   }
 
   function verifierOf(options, fields) {
@@ -177,7 +206,8 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
       token = claim && typeof claim === 'object' ? claim.token : undefined
       next = webhookAfterClaim(String(state))
     } catch (error) {
-      return answer('StoreUnavailable', notification, error)
+      // A claim that is none of the three is the store's bug, not an outage.
+      return answer(error instanceof ValidationError ? 'Failed' : 'StoreUnavailable', notification, error)
     }
     if (next !== null) return answer(next, notification)
     try {

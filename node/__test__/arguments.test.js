@@ -35,6 +35,8 @@ test('client options', async () => {
   await refused(() => new Client({ ...base, encrypt: 'yes' }), 'encrypt', /expected true or false, got a string/)
   await refused(() => new Client({ ...base, onRequest: 1 }), 'onRequest', /expected a function/)
   await refused(() => new Client(null), 'options', /expected a ClientOptions object, got null/)
+  await refused(() => new Client({ ...base, defaultOperId: '' }), 'defaultOperId', /is blank/)
+  await refused(() => new Client({ ...base, defaultDevId: '  ' }), 'defaultDevId', /is blank/)
 })
 
 test('requests, goods and flow options', async () => {
@@ -53,6 +55,8 @@ test('requests, goods and flow options', async () => {
   await refused(() => c.flowRecharge({ phoneNo: '1', flowVal: 'a' }), 'flowVal', /expected a number, got a string/)
   await refused(() => c.micropayAndWait(sale, { pollIntervalMs: 'x' }), 'pollIntervalMs', /expected a number/)
   await refused(() => c.micropayAndWait(sale, 5), 'options', /expected a WaitOptions object/)
+  await refused(() => c.micropayAndWait(sale, {}, 'junk'), 'cancel', /expected a CancelToken/)
+  await refused(() => c.waitForPayment('X', {}, {}), 'cancel', /expected a CancelToken/)
   // A reason naming other fields names them as JS does too.
   await refused(() => c.refund({ outRefundNo: 'R-1', refundAmount: '0.10', refundSubject: 'r' }), 'chargeCode',
     /^invalid chargeCode: a refund needs chargeCode or chargeDownCode$/)

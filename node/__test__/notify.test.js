@@ -144,6 +144,33 @@ test('handleNotification: once per notification, retried after a failing handler
   const busyStore = { begin: async () => 'InProgress', complete: async () => {}, abandon: async () => {} }
   const busy = await sosopay.handleNotification({ key: KEY, store: busyStore, ...delivery(notifyBody('H2')), onNotification: () => assert.fail('called') })
   assert.equal(busy.status, 503)
+  // A store answering none of the three claims has a bug: a ValidationError naming the claim,
+  // answered 500 (handler side), not a store outage; the handler is not run.
+  for (const answerOf of [async () => 'Maybe', async () => null]) {
+    const broken = { begin: answerOf, complete: async () => {}, abandon: async () => {} }
+    const r = await sosopay.handleNotification({ key: KEY, store: broken, ...delivery(notifyBody('H3')), onNotification: () => assert.fail('called') })
+    assert.equal(r.status, 500)
+    assert.equal(r.delivery, 'Failed')
+    assert.ok(r.error instanceof sosopay.ValidationError, String(r.error))
+    assert.equal(r.error.field, 'claim')
+    assert.doesNotMatch(r.error.message, /\[sosopay\]/)
+  }
+})
+
+test('webhook options limit and store are checked when the handler is made', async () => {
+  const onNotification = () => {}
+  for (const limit of [NaN, Infinity, -1, 0, 1.5, '10']) {
+    assert.throws(() => sosopay.createWebhookHandler({ key: KEY, onNotification, limit }),
+      (e) => e instanceof sosopay.ValidationError && e.field === 'limit' && /expected a whole number of bytes from 1/.test(e.message))
+    await assert.rejects(sosopay.readRawBody({ body: 'x' }, { limit }), (e) => e instanceof sosopay.ValidationError && e.field === 'limit')
+  }
+  for (const store of [{}, { begin() {} }, 5]) {
+    assert.throws(() => sosopay.createWebhookHandler({ key: KEY, onNotification, store }),
+      (e) => e instanceof sosopay.ValidationError && e.field === 'store' && /missing/.test(e.message))
+    await assert.rejects(sosopay.handleNotification({ key: KEY, onNotification, store, query: '', body: '' }),
+      (e) => e instanceof sosopay.ValidationError && e.field === 'store')
+  }
+  sosopay.createWebhookHandler({ key: KEY, onNotification, limit: 4096 })
 })
 
 test('end to end: the sandbox notifies an http server using createWebhookHandler', async () => {

@@ -95,6 +95,8 @@ test('a bad setting or argument of the kit is the SDK\'s ValidationError, named 
   assert.throws(() => codes.paysAfter(1000), invalid('seconds', /not between 0 and 999/))
   assert.throws(() => sb.faults.add('preOrder:explode:1'), invalid('faults[0]', /explode/))
   assert.throws(() => sb.faults.set([], { seed: 1.5 }), invalid('seed'))
+  assert.throws(() => sb.faults.set(5), invalid('rules', /expected an array of fault rules/))
+  assert.throws(() => sb.faults.set('query:drop:1'), invalid('rules'))
   await assert.rejects(sb.waitForNotification({ count: -1, timeoutMs: 5 }), invalid('count'))
   assert.throws(() => sb.addMerchant('', 'k'.repeat(32)), invalid('busiCode', /^invalid busiCode: is required/))
   assert.throws(() => sb.addMerchant('0050000005', ''), invalid('key', /^invalid key: the merchant key is empty/))

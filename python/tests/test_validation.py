@@ -157,6 +157,8 @@ def test_now_ms_and_enum_codes_are_checked() -> None:
         ({"retry_max_delay": 61}, "retry_max_delay"),
         ({"retry_base_delay": 5, "retry_max_delay": 1}, "retry_base_delay"),
         ({"default_oper_id": "x" * 65}, "default_oper_id"),
+        ({"default_oper_id": ""}, "default_oper_id"),
+        ({"default_dev_id": "  "}, "default_dev_id"),
     ],
 )
 def test_client_configuration_is_checked_by_the_core(kw: Dict[str, Any], field: str) -> None:

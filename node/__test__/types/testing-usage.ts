@@ -47,3 +47,9 @@ async function main(): Promise<number> {
 }
 
 void main
+
+// TESTING.md: "`await using sb = await startSandbox()` closes it for you".
+export async function disposed(): Promise<string> {
+  await using sb = await startSandbox({ timeScale: 0.01 })
+  return sb.baseUrl
+}

@@ -114,3 +114,21 @@ async function ids(): Promise<void> {
   void any; void (bare instanceof Client)
 }
 void ids
+
+// The types export only what the package exports at run time: the native layer's internals
+// (sosopay.js keeps them to itself) would type-check and then be undefined.
+import * as pkg from 'sosopay'
+export function internalsAreNotExported(): unknown[] {
+  return [
+    // @ts-expect-error: internal to the testing kit
+    pkg.TEST_KEY,
+    // @ts-expect-error: internal to the webhook helpers
+    pkg.webhookAnswer,
+    // @ts-expect-error: internal to napi's loader
+    pkg.__napiBindingTarget,
+    // @ts-expect-error: internal to the stores
+    pkg.storeWire,
+    pkg.signBody,
+    pkg.Envelope,
+  ]
+}
