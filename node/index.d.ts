@@ -292,6 +292,12 @@ export interface AwaitedOrder {
    * Here: integer fen.
    */
   amountFen?: number | bigint
+  /**
+   * The `MERCHANTPARA` the order was created with. When given, an order under this charge
+   * code showing another one is `Conflict`, never `Paid` (one not showing it is not
+   * compared).
+   */
+  merchantPara?: string
 }
 
 /** `CANCELTRADE_RESP` (§8.2). */

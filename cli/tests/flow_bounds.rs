@@ -687,6 +687,43 @@ fn waiting_with_the_amount_needs_answers_that_show_it() {
 }
 
 #[test]
+fn waiting_for_an_order_checks_its_merchant_para_too() {
+    // A charge code reused: the order under it was created with another MERCHANTPARA. Waiting
+    // with the new request (or an AwaitedOrder naming it) finds another payment's order:
+    // `Conflict`, never `Paid`; with the same MERCHANTPARA it is this payment.
+    let sb = sandbox(0.05);
+    let mut c = ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config");
+    c.default_oper_id = Some("o".into());
+    c.default_dev_id = Some("d".into());
+    let client = Client::new(c).expect("client");
+    let one = Amount::from_fen(100).expect("amount");
+    let mut first = sosopay::models::OrderRequest::new("MP-1", one, sosopay::Channel::Wechat, "t");
+    first.merchant_para = Some("c2hvcC0x".into());
+    client.create_qr_order(&first).expect("order");
+    sb.pay("MP-1").expect("pay");
+    let second = sosopay::models::OrderRequest {
+        merchant_para: Some("c2hvcC0y".into()),
+        ..first.clone()
+    };
+    let out = client
+        .wait_for_payment(&second, &opts(600, 1200))
+        .expect("wait");
+    assert_eq!(out.status, OutcomeStatus::Conflict, "{out:?}");
+    let named = sosopay::AwaitedOrder {
+        merchant_para: Some("c2hvcC0y".into()),
+        ..sosopay::AwaitedOrder::new("MP-1").with_amount(one)
+    };
+    let out = client
+        .wait_for_payment(named, &opts(600, 1200))
+        .expect("wait");
+    assert_eq!(out.status, OutcomeStatus::Conflict, "{out:?}");
+    let out = client
+        .wait_for_payment(&first, &opts(600, 1200))
+        .expect("wait");
+    assert_eq!(out.status, OutcomeStatus::Paid, "{out:?}");
+}
+
+#[test]
 fn a_gateway_that_refuses_every_query_ends_the_flow_soon_after_the_deadline() {
     // A wrong key (plain), an unknown merchant (plain), a wrong key with 3DES: every request
     // is refused, so nothing about the order can ever be learnt. The flow does not query on

@@ -959,6 +959,10 @@ impl Client {
             SerType::ChargeDownCode => vec![("CHARGE_DOWN_CODE", req.code.clone())],
             _ => Vec::new(),
         };
+        // A charge code is unique per merchant: an order shown under another merchant's code
+        // is not ours, whatever it says.
+        call.expect
+            .push(("BUSI_ID", self.inner.config.busi_code.clone()));
         Ok(call)
     }
 
@@ -1389,6 +1393,7 @@ fn about_this_order<R: ReplyInfo>(call: &Call, read: (ResultCode, R)) -> Result<
             let what = match *field {
                 "OUT_REFUND_NO" => "refund",
                 "phoneNo" => "top-up",
+                "BUSI_ID" => "order of the merchant",
                 _ => "order",
             };
             return Err(Error::decode(format!(
@@ -1701,6 +1706,19 @@ mod tests {
                 other => panic!("{field}: {:?}", other.map(|r| r.0)),
             }
         }
+        // Another merchant's order under the same charge code is not ours.
+        let foreign = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS"},"BUSI_ID":"0099999999","CHARGE_CODE":"A-1","STATE":"1","AMT":"100"}}"#;
+        let read = QueryReply::read(foreign).expect("reply");
+        match about_this_order(&call(Some(("BUSI_ID", "0010000001"))), read) {
+            Err(Error::Decode { reason, .. }) => assert!(
+                reason.contains("merchant with BUSI_ID \"0099999999\""),
+                "{reason}"
+            ),
+            other => panic!("{:?}", other.map(|r| r.0)),
+        }
+        let ours = foreign.replace("0099999999", "0010000001");
+        let read = QueryReply::read(&ours).expect("reply");
+        assert!(about_this_order(&call(Some(("BUSI_ID", "0010000001"))), read).is_ok());
         // A reply that names no code is not refused for it.
         let bare = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"STATE":"1"}}"#;
         let read = QueryReply::read(bare).expect("reply");
@@ -1742,6 +1760,8 @@ mod tests {
         assert!(about_this_order(&refunding(500), refund("FAIL", split)).is_ok());
         match about_this_order(&refunding(500), refund("SUCCESS", split)) {
             Err(e @ Error::Decode { .. }) => {
+                // As the request names it (settle does): a refund's outcome is unknown.
+                let e = e.in_operation("refund");
                 assert!(e.outcome_unknown(), "{e}");
                 let reason = e.to_string();
                 assert!(

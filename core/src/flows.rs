@@ -1053,17 +1053,21 @@ fn disagree(before: OutcomeStatus, after: OutcomeStatus) -> bool {
 }
 
 /// Whether `got`, the customer's payment code as an answer shows it, may be `want`: equal, or
-/// masked (`1307********4036`: a `*` stands for any digit; a masked code of another length
-/// cannot be compared, so it is not taken as another customer's).
+/// masked (`1307********4036`: a `*` stands for any digit). A masked code of another length
+/// (`1307****4036`: the stars stand for any number of digits) may be `want` when the digits it
+/// shows before and after the stars are `want`'s first and last ones.
 fn same_customer_code(want: &str, got: &str) -> bool {
-    if !got.contains('*') {
+    let (Some(first), Some(last)) = (got.find('*'), got.rfind('*')) else {
         return want == got;
-    }
-    want.len() != got.len()
-        || want
+    };
+    if want.len() == got.len() {
+        return want
             .bytes()
             .zip(got.bytes())
-            .all(|(w, g)| g == b'*' || w == g)
+            .all(|(w, g)| g == b'*' || w == g);
+    }
+    let (head, tail) = (&got[..first], &got[last + 1..]);
+    want.len() >= head.len() + tail.len() && want.starts_with(head) && want.ends_with(tail)
 }
 
 fn describe(state: Option<&OrderState>) -> String {
@@ -1358,7 +1362,7 @@ impl Client {
             amount: order.amount,
             dynamic_id: None,
             channel: None,
-            merchant_para: None,
+            merchant_para: order.merchant_para.clone(),
         };
         let mut flow = Flow::new(self, expected, opts, ctl);
         let deadline = flow.started + opts.deadline;
@@ -1430,10 +1434,18 @@ mod tests {
         let code = "130730865806264036";
         assert!(same_customer_code(code, code));
         assert!(same_customer_code(code, "1307**********4036"));
-        assert!(
-            same_customer_code(code, "1307****4036"),
-            "another length: not comparable"
-        );
+        // Another length: the stars stand for any number of digits; the shown ones count.
+        for masked in ["1307****4036", "1****6", "13073086580626403*", "*", "****"] {
+            assert!(same_customer_code(code, masked), "{masked}");
+        }
+        for masked in [
+            "2899****9999",
+            "1307****4037",
+            "2307****4036",
+            "1307*******************4036x",
+        ] {
+            assert!(!same_customer_code(code, masked), "{masked}");
+        }
         assert!(!same_customer_code(code, "130730865806264037"));
         assert!(!same_customer_code(code, "1307**********4037"));
         assert!(!same_customer_code(code, "2807**********4036"));

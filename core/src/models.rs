@@ -742,6 +742,10 @@ pub struct AwaitedOrder {
     /// `Paid`; an answer without the amount proves nothing. Without it, any order under the
     /// code counts.
     pub amount: Option<Amount>,
+    /// The `MERCHANTPARA` the order was created with. When given, an order under this charge
+    /// code showing another one is `Conflict`, never `Paid` (one not showing it is not
+    /// compared).
+    pub merchant_para: Option<String>,
 }
 
 impl AwaitedOrder {
@@ -750,6 +754,7 @@ impl AwaitedOrder {
         AwaitedOrder {
             charge_code: charge_code.into(),
             amount: None,
+            merchant_para: None,
         }
     }
 
@@ -759,9 +764,10 @@ impl AwaitedOrder {
         self
     }
 
-    /// Checks the charge code and the amount (positive when given).
+    /// Checks the charge code, the amount (positive when given) and `MERCHANTPARA`.
     pub fn validate(&self) -> Result<()> {
         validate_code("charge_code", &self.charge_code)?;
+        check_merchant_para(&self.merchant_para)?;
         self.amount.map_or(Ok(()), |a| check_positive("amount", a))
     }
 }
@@ -786,7 +792,10 @@ impl From<&String> for AwaitedOrder {
 
 impl From<&OrderRequest> for AwaitedOrder {
     fn from(req: &OrderRequest) -> Self {
-        AwaitedOrder::new(req.charge_code.as_str()).with_amount(req.amount)
+        AwaitedOrder {
+            merchant_para: req.merchant_para.clone(),
+            ..AwaitedOrder::new(req.charge_code.as_str()).with_amount(req.amount)
+        }
     }
 }
 
@@ -1557,6 +1566,7 @@ impl Reply for QueryReply {
         match field {
             "CHARGE_CODE" => self.order.charge_code.as_deref(),
             "CHARGE_DOWN_CODE" => self.order.charge_down_code.as_deref(),
+            "BUSI_ID" => self.order.busi_id.as_deref(),
             _ => None,
         }
     }

@@ -186,3 +186,14 @@ test('50 held payments complete in about one hold, and libuv\'s pool stays free'
   // libuv's 4 threads would need n / 4 holds.
   assert.ok(took < 5 * hold, `${n} held payments took ${took} ms (hold ${hold} ms)`)
 })
+
+test('waitForPayment with merchantPara: another payment\'s order under the code is a Conflict', async () => {
+  const c = client(fast)
+  const cc = code('MP')
+  await c.createQrOrder({ chargeCode: cc, amountFen: 100, channel: 'Wechat', paySubject: 'q', merchantPara: 'c2hvcC0x' })
+  await fast.admin('POST', `orders/${cc}/pay`)
+  const other = await c.waitForPayment({ chargeCode: cc, amountFen: 100, merchantPara: 'c2hvcC0y' }, { deadlineMs: 2000, pollIntervalMs: 50 })
+  assert.equal(other.status, 'Conflict', other.reason)
+  const ours = await c.waitForPayment({ chargeCode: cc, amountFen: 100, merchantPara: 'c2hvcC0x' }, { deadlineMs: 2000, pollIntervalMs: 50 })
+  assert.equal(ours.status, 'Paid', ours.reason)
+})

@@ -566,6 +566,7 @@ class Client:
         charge_code: str,
         amount: Optional[YuanLike] = None,
         amount_fen: Optional[int] = None,
+        merchant_para: Optional[str] = None,
         deadline: Optional[float] = None,
         poll_interval: Optional[float] = None,
         max_poll_interval: Optional[float] = None,
@@ -594,6 +595,7 @@ class Client:
                     "charge_code": charge_code,
                     "amount": amount,
                     "amount_fen": amount_fen,
+                    "merchant_para": merchant_para,
                 },
                 {
                     "deadline": deadline,

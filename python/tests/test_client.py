@@ -121,6 +121,13 @@ def test_wait_for_payment_with_the_amount_refuses_another_payments_order(
     assert e.value.field == "amount"
     with pytest.raises(TypeError, match="amount_fen"):
         client.wait_for_payment(charge_code=code, deadline=1, amount_fen=1.5)  # type: ignore[arg-type]
+    # MERCHANTPARA too, when the order shows one.
+    mp = f"{code}-MP"
+    client.create_qr_order(charge_code=mp, amount="1.58", channel="Alipay", pay_subject="QR", merchant_para="c2hvcC0x")
+    sandbox.admin("POST", f"orders/{mp}/pay")
+    other = client.wait_for_payment(charge_code=mp, amount="1.58", merchant_para="c2hvcC0y", deadline=2)
+    assert other.status is sosopay.OutcomeStatus.CONFLICT and not other.is_paid
+    assert client.wait_for_payment(charge_code=mp, amount="1.58", merchant_para="c2hvcC0x", deadline=2).is_paid
 
 
 def test_jsapi_order_and_cancel(client: sosopay.Client, code: str) -> None:

@@ -478,11 +478,16 @@ pub struct AwaitedOrder {
     /// Here: integer fen.
     #[napi(ts_type = "number | bigint")]
     pub amount_fen: Option<FenInput>,
+    /// The `MERCHANTPARA` the order was created with. When given, an order under this charge
+    /// code showing another one is `Conflict`, never `Paid` (one not showing it is not
+    /// compared).
+    pub merchant_para: Option<String>,
 }
 crate::from_js!(AwaitedOrder, "order", "an AwaitedOrder object", {
     charge_code: text("chargeCode"),
     amount: yuan("amount"),
     amount_fen: fen("amountFen"),
+    merchant_para: opt_text("merchantPara"),
 });
 
 impl AwaitedOrder {
@@ -493,6 +498,7 @@ impl AwaitedOrder {
         let base = sosopay::models::AwaitedOrder::new(charge_code);
         Ok(sosopay::models::AwaitedOrder {
             amount: opt_amount(&r.amount, &r.amount_fen, "amount", "amountFen")?,
+            merchant_para: r.merchant_para,
             ..base
         })
     }

@@ -170,6 +170,7 @@ impl PyClient {
         let a = Args(order);
         let mut order = AwaitedOrder::new(a.text("charge_code")?);
         order.amount = a.opt_amount("amount")?;
+        order.merchant_para = a.opt_text("merchant_para")?;
         let opts = requests::wait_options(&Args(wait))?;
         let (ctl, interrupted) = flows::control(wait.py(), cancel, on_progress)?;
         let out = self.run(a.0, move |c| c.wait_for_payment_with(order, &opts, &ctl));

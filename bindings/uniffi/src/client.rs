@@ -601,7 +601,13 @@ impl SosopayClient {
     /// stops waiting; `progress` as in `micropayAndWait`. `amountFen`: the amount the order
     /// was created for (recommended): an order under `chargeCode` for another amount (the code
     /// was used before, for another payment) is then `CONFLICT`, never `PAID`.
-    #[uniffi::method(default(options = None, cancel = None, progress = None, amount_fen = None))]
+    #[uniffi::method(default(
+        options = None,
+        cancel = None,
+        progress = None,
+        amount_fen = None,
+        merchant_para = None
+    ))]
     pub fn wait_for_payment(
         &self,
         charge_code: String,
@@ -609,8 +615,9 @@ impl SosopayClient {
         cancel: Option<Arc<CancelToken>>,
         progress: Option<Arc<dyn FlowProgress>>,
         amount_fen: Option<i64>,
+        merchant_para: Option<String>,
     ) -> Result<PaymentOutcome> {
-        let order = awaited(charge_code, amount_fen)?;
+        let order = awaited(charge_code, amount_fen, merchant_para)?;
         let opts = WaitOptions::to_core(options)?;
         let ctl = flows::control(cancel.map(|t| t.inner.clone()), progress);
         Ok(self.inner.wait_for_payment_with(order, &opts, &ctl)?.into())
@@ -649,7 +656,13 @@ impl SosopayClient {
 
     /// `waitForPayment` as a Kotlin `suspend` function / Swift `async` method. Cancelling the
     /// coroutine stops the waiting (the order is left as it is).
-    #[uniffi::method(default(options = None, cancel = None, progress = None, amount_fen = None))]
+    #[uniffi::method(default(
+        options = None,
+        cancel = None,
+        progress = None,
+        amount_fen = None,
+        merchant_para = None
+    ))]
     pub async fn wait_for_payment_async(
         &self,
         charge_code: String,
@@ -657,8 +670,9 @@ impl SosopayClient {
         cancel: Option<Arc<CancelToken>>,
         progress: Option<Arc<dyn FlowProgress>>,
         amount_fen: Option<i64>,
+        merchant_para: Option<String>,
     ) -> Result<PaymentOutcome> {
-        let order = awaited(charge_code, amount_fen)?;
+        let order = awaited(charge_code, amount_fen, merchant_para)?;
         let opts = WaitOptions::to_core(options)?;
         let token = cancel.map(|t| t.inner.clone()).unwrap_or_default();
         let ctl = flows::control(Some(token.clone()), progress);
@@ -671,10 +685,16 @@ impl SosopayClient {
     }
 }
 
-/// The order `waitForPayment` waits for: `chargeCode`, and `amountFen` when given.
-fn awaited(charge_code: String, amount_fen: Option<i64>) -> Result<sosopay::AwaitedOrder> {
+/// The order `waitForPayment` waits for: `chargeCode`, and `amountFen` and `merchantPara`
+/// when given.
+fn awaited(
+    charge_code: String,
+    amount_fen: Option<i64>,
+    merchant_para: Option<String>,
+) -> Result<sosopay::AwaitedOrder> {
     let mut order = sosopay::AwaitedOrder::new(charge_code);
     order.amount = amount_fen.map(|f| fen_in("amount_fen", f)).transpose()?;
+    order.merchant_para = merchant_para;
     order
         .validate()
         .map_err(|e| e.renamed_fields(&[("amount", "amount_fen")]))?;

@@ -407,12 +407,12 @@ uint64_t uniffi_sosopay_uniffi_fn_method_sosopayclient_refund_async(uint64_t ptr
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_SOSOPAYCLIENT_WAIT_FOR_PAYMENT
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_SOSOPAYCLIENT_WAIT_FOR_PAYMENT
-RustBuffer uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment(uint64_t ptr, RustBuffer charge_code, RustBuffer options, RustBuffer cancel, RustBuffer progress, RustBuffer amount_fen, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment(uint64_t ptr, RustBuffer charge_code, RustBuffer options, RustBuffer cancel, RustBuffer progress, RustBuffer amount_fen, RustBuffer merchant_para, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_SOSOPAYCLIENT_WAIT_FOR_PAYMENT_ASYNC
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_SOSOPAYCLIENT_WAIT_FOR_PAYMENT_ASYNC
-uint64_t uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment_async(uint64_t ptr, RustBuffer charge_code, RustBuffer options, RustBuffer cancel, RustBuffer progress, RustBuffer amount_fen
+uint64_t uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment_async(uint64_t ptr, RustBuffer charge_code, RustBuffer options, RustBuffer cancel, RustBuffer progress, RustBuffer amount_fen, RustBuffer merchant_para
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_CLONE_ENVELOPE

@@ -1936,13 +1936,13 @@ public protocol SosopayClientProtocol: AnyObject, Sendable {
      * was created for (recommended): an order under `chargeCode` for another amount (the code
      * was used before, for another payment) is then `CONFLICT`, never `PAID`.
      */
-    func waitForPayment(chargeCode: String, options: WaitOptions?, cancel: CancelToken?, progress: FlowProgress?, amountFen: Int64?) throws  -> PaymentOutcome
+    func waitForPayment(chargeCode: String, options: WaitOptions?, cancel: CancelToken?, progress: FlowProgress?, amountFen: Int64?, merchantPara: String?) throws  -> PaymentOutcome
     
     /**
      * `waitForPayment` as a Kotlin `suspend` function / Swift `async` method. Cancelling the
      * coroutine stops the waiting (the order is left as it is).
      */
-    func waitForPaymentAsync(chargeCode: String, options: WaitOptions?, cancel: CancelToken?, progress: FlowProgress?, amountFen: Int64?) async throws  -> PaymentOutcome
+    func waitForPaymentAsync(chargeCode: String, options: WaitOptions?, cancel: CancelToken?, progress: FlowProgress?, amountFen: Int64?, merchantPara: String?) async throws  -> PaymentOutcome
     
 }
 /**
@@ -2378,7 +2378,7 @@ open func refundAsync(request: RefundRequest)async throws  -> RefundReply  {
      * was created for (recommended): an order under `chargeCode` for another amount (the code
      * was used before, for another payment) is then `CONFLICT`, never `PAID`.
      */
-open func waitForPayment(chargeCode: String, options: WaitOptions? = nil, cancel: CancelToken? = nil, progress: FlowProgress? = nil, amountFen: Int64? = nil)throws  -> PaymentOutcome  {
+open func waitForPayment(chargeCode: String, options: WaitOptions? = nil, cancel: CancelToken? = nil, progress: FlowProgress? = nil, amountFen: Int64? = nil, merchantPara: String? = nil)throws  -> PaymentOutcome  {
     return try  FfiConverterTypePaymentOutcome_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
         uniffiCallStatus in
     uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment(
@@ -2387,7 +2387,8 @@ open func waitForPayment(chargeCode: String, options: WaitOptions? = nil, cancel
         FfiConverterOptionTypeWaitOptions.lower(options),
         FfiConverterOptionTypeCancelToken.lower(cancel),
         FfiConverterOptionTypeFlowProgress.lower(progress),
-        FfiConverterOptionInt64.lower(amountFen),uniffiCallStatus
+        FfiConverterOptionInt64.lower(amountFen),
+        FfiConverterOptionString.lower(merchantPara),uniffiCallStatus
     )
 })
 }
@@ -2396,12 +2397,12 @@ open func waitForPayment(chargeCode: String, options: WaitOptions? = nil, cancel
      * `waitForPayment` as a Kotlin `suspend` function / Swift `async` method. Cancelling the
      * coroutine stops the waiting (the order is left as it is).
      */
-open func waitForPaymentAsync(chargeCode: String, options: WaitOptions? = nil, cancel: CancelToken? = nil, progress: FlowProgress? = nil, amountFen: Int64? = nil)async throws  -> PaymentOutcome  {
+open func waitForPaymentAsync(chargeCode: String, options: WaitOptions? = nil, cancel: CancelToken? = nil, progress: FlowProgress? = nil, amountFen: Int64? = nil, merchantPara: String? = nil)async throws  -> PaymentOutcome  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment_async(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(chargeCode),FfiConverterOptionTypeWaitOptions.lower(options),FfiConverterOptionTypeCancelToken.lower(cancel),FfiConverterOptionTypeFlowProgress.lower(progress),FfiConverterOptionInt64.lower(amountFen)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(chargeCode),FfiConverterOptionTypeWaitOptions.lower(options),FfiConverterOptionTypeCancelToken.lower(cancel),FfiConverterOptionTypeFlowProgress.lower(progress),FfiConverterOptionInt64.lower(amountFen),FfiConverterOptionString.lower(merchantPara)
                 )
             },
             pollFunc: ffi_sosopay_uniffi_rust_future_poll_rust_buffer,
@@ -8828,10 +8829,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund_async() != 17363) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() != 278) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() != 34113) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() != 63020) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() != 58717) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_envelope_decrypt() != 53297) {

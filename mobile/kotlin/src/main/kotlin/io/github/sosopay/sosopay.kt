@@ -920,9 +920,9 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_refund_async(`ptr`: Long,`request`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,`amountFen`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,`amountFen`: RustBuffer.ByValue,`merchantPara`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment_async(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,`amountFen`: RustBuffer.ByValue,
+    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment_async(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,`amountFen`: RustBuffer.ByValue,`merchantPara`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_sosopay_uniffi_fn_clone_envelope(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1319,10 +1319,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund_async() and 0xFFFF) != 17363) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() and 0xFFFF) != 278) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment() and 0xFFFF) != 34113) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() and 0xFFFF) != 63020) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_wait_for_payment_async() and 0xFFFF) != 58717) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_envelope_decrypt() and 0xFFFF) != 53297) {
@@ -4022,13 +4022,13 @@ public interface SosopayClientInterface {
      * was created for (recommended): an order under `chargeCode` for another amount (the code
      * was used before, for another payment) is then `CONFLICT`, never `PAID`.
      */
-    fun `waitForPayment`(`chargeCode`: kotlin.String, `options`: WaitOptions? = null, `cancel`: CancelToken? = null, `progress`: FlowProgress? = null, `amountFen`: kotlin.Long? = null): PaymentOutcome
+    fun `waitForPayment`(`chargeCode`: kotlin.String, `options`: WaitOptions? = null, `cancel`: CancelToken? = null, `progress`: FlowProgress? = null, `amountFen`: kotlin.Long? = null, `merchantPara`: kotlin.String? = null): PaymentOutcome
     
     /**
      * `waitForPayment` as a Kotlin `suspend` function / Swift `async` method. Cancelling the
      * coroutine stops the waiting (the order is left as it is).
      */
-    suspend fun `waitForPaymentAsync`(`chargeCode`: kotlin.String, `options`: WaitOptions? = null, `cancel`: CancelToken? = null, `progress`: FlowProgress? = null, `amountFen`: kotlin.Long? = null): PaymentOutcome
+    suspend fun `waitForPaymentAsync`(`chargeCode`: kotlin.String, `options`: WaitOptions? = null, `cancel`: CancelToken? = null, `progress`: FlowProgress? = null, `amountFen`: kotlin.Long? = null, `merchantPara`: kotlin.String? = null): PaymentOutcome
     
     companion object
 }
@@ -4619,7 +4619,7 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
      * was created for (recommended): an order under `chargeCode` for another amount (the code
      * was used before, for another payment) is then `CONFLICT`, never `PAID`.
      */
-    @Throws(SosopayException::class)override fun `waitForPayment`(`chargeCode`: kotlin.String, `options`: WaitOptions?, `cancel`: CancelToken?, `progress`: FlowProgress?, `amountFen`: kotlin.Long?): PaymentOutcome {
+    @Throws(SosopayException::class)override fun `waitForPayment`(`chargeCode`: kotlin.String, `options`: WaitOptions?, `cancel`: CancelToken?, `progress`: FlowProgress?, `amountFen`: kotlin.Long?, `merchantPara`: kotlin.String?): PaymentOutcome {
             return FfiConverterTypePaymentOutcome.lift(
     callWithHandle {
     uniffiRustCallWithError(SosopayException) { _status ->
@@ -4630,7 +4630,8 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
         FfiConverterOptionalTypeWaitOptions.lower(`options`),
         FfiConverterOptionalTypeCancelToken.lower(`cancel`),
         FfiConverterOptionalTypeFlowProgress.lower(`progress`),
-        FfiConverterOptionalLong.lower(`amountFen`),_status)
+        FfiConverterOptionalLong.lower(`amountFen`),
+        FfiConverterOptionalString.lower(`merchantPara`),_status)
 }
     }
     )
@@ -4644,7 +4645,7 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
      */
     @Throws(SosopayException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `waitForPaymentAsync`(`chargeCode`: kotlin.String, `options`: WaitOptions?, `cancel`: CancelToken?, `progress`: FlowProgress?, `amountFen`: kotlin.Long?) : PaymentOutcome {
+    override suspend fun `waitForPaymentAsync`(`chargeCode`: kotlin.String, `options`: WaitOptions?, `cancel`: CancelToken?, `progress`: FlowProgress?, `amountFen`: kotlin.Long?, `merchantPara`: kotlin.String?) : PaymentOutcome {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_sosopay_uniffi_fn_method_sosopayclient_wait_for_payment_async(
@@ -4655,6 +4656,7 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
         FfiConverterOptionalTypeCancelToken.lower(`cancel`),
         FfiConverterOptionalTypeFlowProgress.lower(`progress`),
         FfiConverterOptionalLong.lower(`amountFen`),
+        FfiConverterOptionalString.lower(`merchantPara`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },

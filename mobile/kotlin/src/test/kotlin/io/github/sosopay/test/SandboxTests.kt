@@ -244,6 +244,13 @@ fun sandboxTests(r: Runner, baseUrl: String) {
         assertEquals(OutcomeStatus.PAID, outcome.status(), outcome.reason())
         assertEquals(2500L, outcome.order()!!.amountFen)
         assertTrue(outcome.queries() >= 1)
+        // An order showing another MERCHANTPARA than the one waited for is another payment's.
+        val mp = newCode("QRMP")
+        c.createQrOrder(OrderRequest(chargeCode = mp, amountFen = 2500, channel = Channel.Alipay, paySubject = "order", merchantPara = "c2hvcC0x"))
+        admin.pay(mp)
+        val other = c.waitForPayment(mp, FAST, amountFen = 2500, merchantPara = "c2hvcC0y")
+        assertEquals(OutcomeStatus.CONFLICT, other.status(), other.reason())
+        assertEquals(OutcomeStatus.PAID, c.waitForPayment(mp, FAST, amountFen = 2500, merchantPara = "c2hvcC0x").status())
     }
 
     r.test("JSAPI order: pay parameters") {
