@@ -581,10 +581,12 @@ impl Expected {
         None
     }
 
-    /// Whether `o` (already checked for mismatches) is proven to be this payment's order: its
+    /// Whether `o` (already checked for mismatches) is proven to be this payment's order: it
+    /// must name its charge code (an answer that names none may be about any order), and its
     /// amount must be present when the request fixed one.
     fn proves(&self, o: &OrderDetails) -> bool {
-        self.amount.is_none() || o.amount.is_some()
+        o.charge_code.as_deref().is_some_and(|c| !c.trim().is_empty())
+            && (self.amount.is_none() || o.amount.is_some())
     }
 }
 
@@ -1622,6 +1624,9 @@ mod tests {
         o.merchant_para = Some("xyz".into());
         assert!(e.mismatch(&o).is_some());
         o.merchant_para = None;
+        // An answer that names no charge code proves nothing (it may be about any order).
+        assert!(!e.proves(&o));
+        o.charge_code = Some("C-1".into());
         assert!(e.proves(&o));
         o.amount = None;
         assert!(!e.proves(&o));
