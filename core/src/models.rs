@@ -983,9 +983,16 @@ fn opt_fen<T: Tree>(n: &T, name: &str) -> Result<Option<Amount>> {
     match n.text(name) {
         None => Ok(None),
         Some(t) => {
-            // Integer fen; tolerate "15800.0".
+            // Integer fen; tolerate "15800.0" (a serialised double). Not "12.00": that is how
+            // yuan are written (requests carry them so), and read as fen it would be 100 times
+            // too small; refused, so that the amount is asked again, never misread.
             let t2 = match t.split_once('.') {
-                Some((i, f)) if f.bytes().all(|b| b == b'0') => i,
+                Some((i, "0")) => i,
+                Some((_, f)) if f.len() == 2 && f.bytes().all(|b| b.is_ascii_digit()) => {
+                    return Err(Error::decode(format!(
+                        "invalid {name}: {t:?} is written as yuan, but {name} is in integer fen"
+                    )));
+                }
                 _ => t,
             };
             Amount::parse_fen(t2, name)

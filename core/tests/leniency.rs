@@ -37,9 +37,22 @@ fn amt_number_or_string_is_fen() {
     assert_eq!(order(r#""AMT":15800"#).amount, Some(fen(15800)));
     assert_eq!(order(r#""AMT":"15800""#).amount, Some(fen(15800)));
     assert_eq!(order(r#""AMT":" 15800 ""#).amount, Some(fen(15800)));
-    // A whole number written with a zero fraction is still whole fen.
+    // A whole number written as a serialised double (one zero decimal) is still whole fen.
     assert_eq!(order(r#""AMT":15800.0"#).amount, Some(fen(15800)));
-    assert_eq!(order(r#""AMT":"15800.00""#).amount, Some(fen(15800)));
+    assert_eq!(order(r#""AMT":"15800.0""#).amount, Some(fen(15800)));
+}
+
+#[test]
+fn amt_written_as_yuan_is_refused_not_read_as_fen() {
+    // "12.00" is how yuan are written: read as fen it would be 100 times too small.
+    for bad in [r#""AMT":"12.00""#, r#""AMT":"15800.00""#, r#""AMT":"0.01""#] {
+        let text = format!(r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"SUCCESS"}},{bad}}}}}"#);
+        let e = OrderReply::decode(&text).expect_err(bad);
+        assert!(
+            matches!(&e, Error::Decode { reason, .. } if reason.contains("written as yuan")),
+            "{bad}: {e:?}"
+        );
+    }
 }
 
 #[test]
