@@ -361,7 +361,9 @@ class Python:
         out.append("        )\n        return o\n")
         out.append('\n    def _checked(self) -> Any:\n        """The checked item a request sends (checked now when built from a reply)."""\n'
                    '        native = self.__dict__.get("_native")\n        if native is None:\n'
-                   f"            native, _ = _native.{snake(record)}(\n                {{\n")
+                   f"            native, _ = _native.{snake(record)}(\n                {{\n"
+                   # Checked by the request that sends it, which names it (`goods[i].name`).
+                   '                    "_from_reply": True,\n')
         out += [f'                    "{PY_NAMES.get(n, n)}": self.{PY_NAMES.get(n, n)},\n' for _, n, _, _, _ in rows]
         out.append('                }\n            )\n            object.__setattr__(self, "_native", native)\n        return native\n')
         # Pickling and copying rebuild the item from its fields (the checked item is native).

@@ -424,7 +424,7 @@ impl ClientConfig {
             ("timeout", self.timeout),
             ("micropay_timeout", self.micropay_timeout),
         ] {
-            if d.is_zero() || d > MAX_TIMEOUT {
+            if d < Duration::from_millis(1) || d > MAX_TIMEOUT {
                 return Err(Error::validation(
                     field,
                     format!("must be between 1 ms and {} s", MAX_TIMEOUT.as_secs()),
@@ -1913,6 +1913,14 @@ mod tests {
                     ..options()
                 },
                 "timeout",
+                "between 1 ms",
+            ),
+            (
+                ClientOptions {
+                    micropay_timeout: Some(Duration::from_micros(400)),
+                    ..options()
+                },
+                "micropay_timeout",
                 "between 1 ms",
             ),
             (

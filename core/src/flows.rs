@@ -585,7 +585,9 @@ impl Expected {
     /// must name its charge code (an answer that names none may be about any order), and its
     /// amount must be present when the request fixed one.
     fn proves(&self, o: &OrderDetails) -> bool {
-        o.charge_code.as_deref().is_some_and(|c| !c.trim().is_empty())
+        o.charge_code
+            .as_deref()
+            .is_some_and(|c| !c.trim().is_empty())
             && (self.amount.is_none() || o.amount.is_some())
     }
 }

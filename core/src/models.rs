@@ -240,8 +240,14 @@ impl Goods {
         }
     }
 
-    fn validate(&self, i: usize) -> Result<()> {
-        let f = |name: &str| format!("goods[{i}].{name}");
+    /// Checks the item on its own: its fields named bare (`name`, `quantity`). A request
+    /// checks each of its items, named `goods[i].name`.
+    pub fn validate(&self) -> Result<()> {
+        self.validate_at("")
+    }
+
+    fn validate_at(&self, at: &str) -> Result<()> {
+        let f = |name: &str| format!("{at}{name}");
         require_text(&f("id"), &self.id)?;
         require_text(&f("name"), &self.name)?;
         require_text(&f("class"), &self.class)?;
@@ -294,7 +300,7 @@ fn validate_goods(goods: &[Goods]) -> Result<()> {
     goods
         .iter()
         .enumerate()
-        .try_for_each(|(i, g)| g.validate(i))
+        .try_for_each(|(i, g)| g.validate_at(&format!("goods[{i}].")))
 }
 
 // ---------------------------------------------------------------------------------------------

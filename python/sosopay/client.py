@@ -84,10 +84,12 @@ def _blocking(fn: Callable[..., _T], *args: Any) -> _T:
 
 def _query_code(code: Optional[str], charge_code: Optional[str]) -> str:
     if code is not None and charge_code is not None and code != charge_code:
-        raise TypeError("query: give code or charge_code, not both")
+        reason = "is another code than code: give one of them"
+        raise ValidationError(f"invalid charge_code: {reason}", field="charge_code", reason=reason)
     c = code if code is not None else charge_code
     if c is None:
-        raise TypeError("query: code (or charge_code) is required")
+        reason = "is required (or charge_code)"
+        raise ValidationError(f"invalid code: {reason}", field="code", reason=reason)
     return c
 
 

@@ -221,6 +221,7 @@ class Goods:
         if native is None:
             native, _ = _native.goods(
                 {
+                    "_from_reply": True,
                     "id": self.id,
                     "name": self.name,
                     "class_": self.class_,

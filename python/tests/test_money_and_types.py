@@ -143,9 +143,9 @@ def test_amount_argument_rules() -> None:
     with pytest.raises(sosopay.ValidationError) as e5:
         micropay(c, amount="1.00", charge_code="bad code/../x")
     assert e5.value.field == "charge_code"
-    with pytest.raises(sosopay.ValidationError) as e6:
+    with pytest.raises(sosopay.ValidationError) as e6:  # by Goods() itself, when built
         micropay(c, amount="1.00", goods=[sosopay.Goods(id="", name="n", class_="c", subject="s", price="1")])
-    assert e6.value.field == "goods[0].id"
+    assert e6.value.field == "id"
 
 
 def test_client_config_validation_and_repr() -> None:

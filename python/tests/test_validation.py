@@ -121,8 +121,8 @@ def test_whole_numbers_in_range_reach_the_core() -> None:
         micropay(time_expire=60)
     assert e.value.field == "time_expire" and "120" in e.value.reason
     with pytest.raises(sosopay.ValidationError) as e2:
-        micropay(goods=goods(0))
-    assert e2.value.field == "goods[0].quantity"
+        micropay(goods=goods(0))  # refused by Goods() itself, before the request
+    assert e2.value.field == "quantity"
     with pytest.raises(sosopay.ValidationError) as e3:
         micropay_and_wait(cancel_attempts=U32_MAX)
     assert e3.value.field == "cancel_attempts"
@@ -295,3 +295,37 @@ def test_a_query_code_is_named_as_given() -> None:
         with pytest.raises(sosopay.ValidationError) as e2:
             asyncio.run(query_async())
         assert e2.value.field == field, (kwargs, e2.value)
+    # Neither, or two different codes: a ValidationError too (nothing is sent).
+    for kwargs, field in [({}, "code"), (dict(code="A", charge_code="B"), "charge_code")]:
+        with pytest.raises(sosopay.ValidationError) as e:
+            c.query(**kwargs)
+        assert e.value.field == field, (kwargs, e.value)
+
+
+def test_goods_are_checked_when_built() -> None:
+    """``sosopay.Goods`` checks its values when built (its docstring says so), naming the
+    argument; a request checks them again as ``goods[i]``."""
+    ok = dict(id="g", name="n", class_="c", subject="s", price="1.00")
+    for kw, field in [
+        (dict(name="a\x00b"), "name"),
+        (dict(name="x" * 10_000), "name"),
+        (dict(class_=""), "class_"),
+        (dict(quantity=0), "quantity"),
+        (dict(show_url="a\x01"), "show_url"),
+    ]:
+        with pytest.raises(sosopay.ValidationError) as e:
+            sosopay.Goods(**dict(ok, **kw))
+        assert e.value.field == field, (kw, e.value)
+    assert sosopay.Goods(**ok).quantity == 1
+
+
+def test_timeouts_under_a_millisecond_are_refused() -> None:
+    for kw, field in [
+        ({"timeout": 0.0004}, "timeout"),
+        ({"micropay_timeout": 1e-9}, "micropay_timeout"),
+        ({"connect_timeout": 0.0009}, "connect_timeout"),
+    ]:
+        with pytest.raises(sosopay.ValidationError) as e:
+            offline_client(**kw)
+        assert e.value.field == field and "between 1 ms" in str(e.value), (kw, e.value)
+    offline_client(timeout=0.001)

@@ -313,6 +313,13 @@ pub struct NativeGoods(Goods);
 #[pyfunction]
 pub fn goods<'py>(args: &Bound<'py, PyDict>) -> PyResult<(NativeGoods, Bound<'py, PyDict>)> {
     let g = crate::requests::goods(&Args(args))?;
+    // Checked when built, as its docstring says; an item from a reply (`_checked()` marks it)
+    // is checked by the request that sends it, which names it `goods[i]`.
+    if args.get_item("_from_reply")?.is_none() {
+        g.validate().map_err(|e| {
+            crate::errors::to_py(args.py(), &e.renamed_fields(&[("class", "class_")]))
+        })?;
+    }
     let fields = crate::requests::goods_fields(args.py(), &g)?;
     Ok((NativeGoods(g), fields))
 }
