@@ -198,7 +198,7 @@ class AsyncClient:
         self._pid = os.getpid()
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sosopay")
 
-    def _executor(self) -> concurrent.futures.ThreadPoolExecutor:
+    def _executor(self, closing: bool = False) -> concurrent.futures.ThreadPoolExecutor:
         """This process's pool. After ``fork()`` the parent's worker threads do not exist in the
         child (a call queued on that pool would wait forever): a child makes its own pool and
         leaves the parent's alone. The native client's connections are per process too."""
@@ -207,6 +207,8 @@ class AsyncClient:
             self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="sosopay")
             if self._closed:
                 self._pool.shutdown(wait=False)
+        if self._closed and not closing:
+            raise RuntimeError("this sosopay.AsyncClient is closed")
         return self._pool
 
     @property
@@ -223,7 +225,7 @@ class AsyncClient:
         """Releases the thread pool once the calls under way are done (it does not wait for
         them; they run to completion). Later calls raise ``RuntimeError``."""
         self._closed = True
-        self._executor().shutdown(wait=False)
+        self._executor(closing=True).shutdown(wait=False)
 
     async def __aenter__(self) -> AsyncClient:
         return self

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import logging
 import pickle
 import threading
@@ -361,3 +363,16 @@ def test_a_client_closes_like_a_session(sandbox: Sandbox) -> None:
         c.micropay_and_wait(charge_code="CLOSE-2", amount="1.00", dynamic_id="134567890123456789", pay_subject="x")
     assert repr(c).startswith("sosopay.Client(closed, ") and KEY not in repr(c)
     c.close()  # twice is harmless
+
+
+def test_a_closed_async_client_says_so() -> None:
+    async def main() -> None:
+        async with sosopay.AsyncClient(busi_code=BUSI, key=KEY, base_url="http://127.0.0.1:9/x/") as c:
+            pass
+        with pytest.raises(RuntimeError, match="this sosopay.AsyncClient is closed"):
+            await c.query(charge_code="CLOSE-A")
+        with pytest.raises(RuntimeError, match="this sosopay.AsyncClient is closed"):
+            await c.wait_for_payment(charge_code="CLOSE-B", deadline=1)
+        c.close()  # twice is harmless
+
+    asyncio.run(main())
