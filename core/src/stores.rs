@@ -299,11 +299,15 @@ pub fn store_duration(field: &str, seconds: f64) -> Result<Duration> {
     }
 }
 
-/// What a store logs when `complete` found that the claim on `id` had outlived its `lease`.
+/// What a store logs when `complete` found that the claim on `id` was no longer the caller's
+/// (its token did not match): it outlived its `lease` and another delivery took it over, or
+/// the token given was not the one `begin` returned.
 pub fn lease_lost_warning(id: &str, lease: Duration) -> String {
     format!(
-        "sosopay: the claim on {id} outlived its {:.1} s lease before completing; recorded as done, \
-         but another delivery may have run the handler too (raise the store's lease)",
+        "sosopay: the claim on {id} was no longer this delivery's when it completed (it outlived \
+         its {:.1} s lease and another delivery took it over, or complete was given another \
+         token than begin returned); recorded as done, but another delivery may have run the \
+         handler too (raise the store's lease)",
         lease.as_secs_f64()
     )
 }

@@ -5217,7 +5217,9 @@ public struct WaitOptions: Equatable, Hashable {
     /**
      * How long after the client gave up on a request the gateway may still carry it out
      * (the gateway holds a micropay up to 80 s). Until then, "order does not exist" proves
-     * nothing. Default 80 s.
+     * nothing. Default 80 s: keep it against the real gateway (a shorter one can report
+     * `Failed` for a payment the customer then confirms); lower it only for a time-scaled
+     * sandbox.
      *
      * Here: milliseconds.
      */
@@ -5258,7 +5260,9 @@ public struct WaitOptions: Equatable, Hashable {
         /**
          * How long after the client gave up on a request the gateway may still carry it out
          * (the gateway holds a micropay up to 80 s). Until then, "order does not exist" proves
-         * nothing. Default 80 s.
+         * nothing. Default 80 s: keep it against the real gateway (a shorter one can report
+         * `Failed` for a payment the customer then confirms); lower it only for a time-scaled
+         * sandbox.
          *
          * Here: milliseconds.
          */gatewayHoldMs: Int64 = Int64(80000)) {

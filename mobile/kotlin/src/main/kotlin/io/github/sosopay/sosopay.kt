@@ -6742,7 +6742,9 @@ data class WaitOptions (
     /**
      * How long after the client gave up on a request the gateway may still carry it out
      * (the gateway holds a micropay up to 80 s). Until then, "order does not exist" proves
-     * nothing. Default 80 s.
+     * nothing. Default 80 s: keep it against the real gateway (a shorter one can report
+     * `Failed` for a payment the customer then confirms); lower it only for a time-scaled
+     * sandbox.
      *
      * Here: milliseconds.
      */
