@@ -889,7 +889,28 @@ impl Flow<'_> {
             if let Some(done) = self.settled(&seen, "") {
                 return Some(done);
             }
+            if let Seen::Failed(e) = &seen {
+                if let Some(done) = self.refused_outcome(e) {
+                    return Some(done);
+                }
+            }
         }
+    }
+
+    /// `Unresolved` once the gateway has refused [`REFUSALS_TO_STOP`] queries in a row the
+    /// same way (the last one `e`) and no order was proven this payment's (so there is nothing
+    /// to cancel): asking on, to the deadline or the budget's end, cannot prove anything.
+    fn refused_outcome(&self, e: &Error) -> Option<PaymentOutcome> {
+        (!self.owned && self.refused.0 >= REFUSALS_TO_STOP).then(|| {
+            self.outcome(
+                OutcomeStatus::Unresolved,
+                self.reply_code.clone(),
+                format!(
+                    "the gateway refused {} queries in a row ({e}): check the merchant code and key, then query {} later",
+                    self.refused.0, self.expected.charge_code
+                ),
+            )
+        })
     }
 
     /// At the deadline with the order still open: prove the order ours (querying), then
@@ -911,16 +932,8 @@ impl Flow<'_> {
                 }
                 if let Seen::Failed(e) = &seen {
                     last_err = e.to_string();
-                    if self.refused.0 >= REFUSALS_TO_STOP {
-                        // Asking on until the budget runs out cannot prove anything.
-                        return self.outcome(
-                            OutcomeStatus::Unresolved,
-                            self.reply_code.clone(),
-                            format!(
-                                "the gateway refused {} queries in a row ({e}): check the merchant code and key, then query {} later",
-                                self.refused.0, self.expected.charge_code
-                            ),
-                        );
+                    if let Some(done) = self.refused_outcome(e) {
+                        return done;
                     }
                 }
             }
