@@ -178,7 +178,9 @@ impl NotificationVerifier {
             .any(|(k, v)| k.eq_ignore_ascii_case("encrypt") && v.eq_ignore_ascii_case("3DES"));
         let body = std::str::from_utf8(raw_body)
             .map_err(|_| Error::decode("the notification body is not UTF-8"))?;
-        let encrypted = encrypted || !looks_plain(body);
+        // A body that is neither JSON nor XML is taken as 3DES even when the URL does not say so.
+        let sniffed = !encrypted && !looks_plain(body);
+        let encrypted = encrypted || sniffed;
         // The current key, then the keys being rotated out; a refusal reports the current key's.
         let signed = match verified(&self.envelope, body, encrypted, &signature) {
             Ok(text) => text,
@@ -186,7 +188,13 @@ impl NotificationVerifier {
                 .previous
                 .iter()
                 .find_map(|env| verified(env, body, encrypted, &signature).ok())
-                .ok_or(e)?,
+                .ok_or(match e {
+                    // Not asked for 3DES, and not 3DES either: say what it is not.
+                    Error::Crypto { reason, .. } if sniffed => Error::decode(format!(
+                        "the notification body is not JSON or XML (nor 3DES ciphertext: {reason})"
+                    )),
+                    e => e,
+                })?,
         };
         if !self.max_age.is_zero() {
             let ts = signature.timestamp_millis();
@@ -924,6 +932,15 @@ mod tests {
                 "{e:?}"
             );
             assert!(!e.outcome_unknown(), "{e:?}");
+        }
+        // A plain delivery (no encrypt=3DES) that is not JSON or XML says so, not "Base64".
+        for body in ["hello", "[1,2]"] {
+            match deliver(body, body) {
+                Err(Error::Decode { reason, .. }) => {
+                    assert!(reason.contains("not JSON or XML"), "{reason}")
+                }
+                other => panic!("{body}: {other:?}"),
+            }
         }
     }
 
