@@ -305,14 +305,15 @@ def test_a_query_code_is_named_as_given() -> None:
 def test_goods_are_checked_when_built() -> None:
     """``sosopay.Goods`` checks its values when built (its docstring says so), naming the
     argument; a request checks them again as ``goods[i]``."""
-    ok = dict(id="g", name="n", class_="c", subject="s", price="1.00")
-    for kw, field in [
+    ok: Dict[str, Any] = dict(id="g", name="n", class_="c", subject="s", price="1.00")
+    cases: List[Tuple[Dict[str, Any], str]] = [
         (dict(name="a\x00b"), "name"),
         (dict(name="x" * 10_000), "name"),
         (dict(class_=""), "class_"),
         (dict(quantity=0), "quantity"),
         (dict(show_url="a\x01"), "show_url"),
-    ]:
+    ]
+    for kw, field in cases:
         with pytest.raises(sosopay.ValidationError) as e:
             sosopay.Goods(**dict(ok, **kw))
         assert e.value.field == field, (kw, e.value)
