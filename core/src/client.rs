@@ -1236,8 +1236,8 @@ impl Client {
         // a byte order mark) is what anyone on the path could write, or a rejection the
         // gateway could not encrypt (an unknown merchant): never taken as the answer, and
         // quoted for diagnosis.
-        let t = raw.text.trim().trim_start_matches('\u{feff}').trim_start();
-        if t.starts_with('{') || t.starts_with('<') {
+        let t = raw.text.trim();
+        if crate::codec::looks_plain(t) {
             let quoted: String = t.chars().take(200).collect();
             let cut = if quoted.len() < t.len() { "..." } else { "" };
             return Err(Error::decode(format!(

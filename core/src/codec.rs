@@ -54,6 +54,13 @@ impl Format {
     }
 }
 
+/// Whether `text` is a plain document, JSON or XML (its first character after a byte order
+/// mark and whitespace is `{` or `<`), not 3DES ciphertext (Base64).
+pub(crate) fn looks_plain(text: &str) -> bool {
+    let t = text.trim_start_matches('\u{feff}').trim_start();
+    t.starts_with('{') || t.starts_with('<')
+}
+
 /// A decoded document.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Node {

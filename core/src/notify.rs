@@ -179,7 +179,7 @@ impl NotificationVerifier {
         let body = std::str::from_utf8(raw_body)
             .map_err(|_| Error::decode("the notification body is not UTF-8"))?;
         // A body that is neither JSON nor XML is taken as 3DES even when the URL does not say so.
-        let sniffed = !encrypted && !looks_plain(body);
+        let sniffed = !encrypted && !crate::codec::looks_plain(body);
         let encrypted = encrypted || sniffed;
         // The current key, then the keys being rotated out; a refusal reports the current key's.
         let signed = match verified(&self.envelope, body, encrypted, &signature) {
@@ -247,11 +247,6 @@ fn verified(env: &Envelope, body: &str, encrypted: bool, signature: &Signature) 
 /// has none.
 fn unescape_slashes(body: &str) -> Option<String> {
     body.contains("\\/").then(|| body.replace("\\/", "/"))
-}
-
-fn looks_plain(body: &str) -> bool {
-    let t = body.trim_start_matches('\u{feff}').trim_start();
-    t.starts_with('{') || t.starts_with('<')
 }
 
 /// One-shot: verify and decode a notification. `max_age`: `None` for the default window,
