@@ -166,11 +166,9 @@ class AsyncClient:
         if isinstance(max_workers, bool) or not isinstance(max_workers, int):
             raise TypeError(f"max_workers: expected an int, got {type(max_workers).__name__}")
         if not 1 <= max_workers <= 4096:
-            from .errors import ValidationError
+            from .errors import _invalid
 
-            raise ValidationError(
-                "invalid max_workers: must be between 1 and 4096", field="max_workers", reason="must be between 1 and 4096"
-            )
+            raise _invalid("max_workers", "must be between 1 and 4096")
         self._client = Client(
             # --- generated from core/src/client.rs (ClientOptions; scripts/gen-foreign.py)
             busi_code=busi_code,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence, TypeV
 from . import _native
 from ._native import CancelToken
 from .enums import Channel, DynamicIdType, Environment, SerType, TradeType
-from .errors import ValidationError, _check_callable
+from .errors import ValidationError, _check_callable, _invalid
 from .models import (
     CancelReply,
     FlowEvent,
@@ -84,12 +84,10 @@ def _blocking(fn: Callable[..., _T], *args: Any) -> _T:
 
 def _query_code(code: Optional[str], charge_code: Optional[str]) -> str:
     if code is not None and charge_code is not None and code != charge_code:
-        reason = "is another code than code: give one of them"
-        raise ValidationError(f"invalid charge_code: {reason}", field="charge_code", reason=reason)
+        raise _invalid("charge_code", "is another code than code: give one of them")
     c = code if code is not None else charge_code
     if c is None:
-        reason = "is required (or charge_code)"
-        raise ValidationError(f"invalid code: {reason}", field="code", reason=reason)
+        raise _invalid("code", "is required (or charge_code)")
     return c
 
 
@@ -97,13 +95,7 @@ def _named_as(e: ValidationError, field: str, alias: str, given: Optional[str]) 
     """``e``, naming ``alias`` instead of ``field`` when the caller passed the value by that name."""
     if given is None or e.field != field:
         return e
-    return ValidationError(
-        f"invalid {alias}: {e.reason}",
-        field=alias,
-        reason=e.reason,
-        outcome_unknown=e.outcome_unknown,
-        retryable=e.retryable,
-    )
+    return _invalid(alias, e.reason, outcome_unknown=e.outcome_unknown, retryable=e.retryable)
 
 
 def _hook(on_request: Optional[Callable[[RequestLog], None]]) -> Optional[Callable[[Dict[str, Any]], None]]:

@@ -211,6 +211,12 @@ def _from_native(kind: str, message: str, fields: Optional[Mapping[str, Any]] = 
     return cls(message, **kw)
 
 
+def _invalid(field: str, reason: str, **kw: Any) -> ValidationError:
+    """A ``ValidationError`` raised by the Python layer, worded as the core words its own
+    (``invalid {field}: {reason}``)."""
+    return ValidationError(f"invalid {field}: {reason}", field=field, reason=reason, **kw)
+
+
 def _check_callable(name: str, fn: object) -> None:
     """Refuses an argument that should be a function and cannot be called (a ``TypeError``
     naming it), before anything is sent or claimed: called later, its error would only be
