@@ -1189,6 +1189,12 @@ export interface VerifierOptions {
    * most 4; the current key is tried first).
    */
   previousKeys?: Array<string>
+  /**
+   * Accept only notifications about this merchant's orders (their `BUSI_ID`): one naming
+   * another merchant, or none, is a `DecodeError` (a webhook answers it 400). The signature
+   * proves only the key: give it where several merchants share a key or a receiver.
+   */
+  busiCode?: string
 }
 
 /**

@@ -238,6 +238,9 @@ export interface WebhookOptions {
   maxAgeSeconds?: number
   /** Merchant keys being rotated out (with `key`): their deliveries are accepted too. */
   previousKeys?: string[]
+  /** Accept only this merchant's notifications (their `BUSI_ID`; with `key`): another
+   * merchant's, or an unnamed one, is answered 400 without running `onNotification`. */
+  busiCode?: string
   /** A verifier to reuse instead of `key`. */
   verifier?: NotificationVerifier
   /** Where processed notifications are remembered (default: in memory, per process). */

@@ -91,8 +91,10 @@ function checkStore(store) {
   }
 }
 
+/** The options that make the webhook's own verifier (refused with `verifier`). */
+const VERIFIER_FIELDS = ['key', 'maxAgeSeconds', 'previousKeys', 'busiCode']
 /** The options of `createWebhookHandler`; `handleNotification` also takes the delivery's. */
-const HANDLER_FIELDS = ['key', 'maxAgeSeconds', 'previousKeys', 'verifier', 'store', 'onNotification', 'limit', 'onError']
+const HANDLER_FIELDS = [...VERIFIER_FIELDS, 'verifier', 'store', 'onNotification', 'limit', 'onError']
 const DELIVERY_FIELDS = [...HANDLER_FIELDS, 'query', 'body']
 
 function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnswer, webhookAfterClaim }) {
@@ -122,7 +124,7 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
     checkOptions(options, fields)
     if (options.verifier) {
       // The key's settings would be silently unused: a rotation's old key never accepted.
-      for (const field of ['key', 'maxAgeSeconds', 'previousKeys']) {
+      for (const field of VERIFIER_FIELDS) {
         if (options[field] !== undefined && options[field] !== null) {
           throw new ValidationError(`invalid ${field}: give it to the NotificationVerifier, or give key instead of verifier`, {
             field,
@@ -135,7 +137,7 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
     if (!options.key) {
       throw new ValidationError('invalid key: give key or verifier', { field: 'key', reason: 'is required' })
     }
-    return new NotificationVerifier({ key: options.key, maxAgeSeconds: options.maxAgeSeconds, previousKeys: options.previousKeys })
+    return new NotificationVerifier(Object.fromEntries(VERIFIER_FIELDS.map((f) => [f, options[f]])))
   }
 
   let warnedClusterStore = false

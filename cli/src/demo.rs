@@ -76,7 +76,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     let sandbox = Sandbox::start(SandboxConfig::default())
         .map_err(|e| CliError::msg(format!("could not start the sandbox: {e}")))?;
     let key = MerchantKey::new(KEY)?;
-    let receiver = Receiver::start(key)
+    let receiver = Receiver::start(key, BUSI)
         .map_err(|e| CliError::msg(format!("could not start the notification receiver: {e}")))?;
     say!("sosopay demo: a shop taking payments through the SouSou gateway (an embedded sandbox).");
     say!("  gateway        {}", sandbox.base_url());

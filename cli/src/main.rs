@@ -114,6 +114,10 @@ enum Command {
             value_delimiter = ','
         )]
         previous_key: Vec<String>,
+        /// Accept only this merchant's notifications (their BUSI_ID): another merchant's, or
+        /// one naming none, is refused.
+        #[arg(long, env = "SOSOPAY_BUSI_CODE")]
+        busi_code: Option<String>,
     },
 }
 
@@ -207,7 +211,14 @@ fn run(cli: Cli) -> Result<(), CliError> {
             query,
             max_age,
             previous_key,
-        } => tools::notify(&key(&k)?, &previous_key, &query, max_age),
+            busi_code,
+        } => tools::notify(
+            &key(&k)?,
+            &previous_key,
+            busi_code.as_deref(),
+            &query,
+            max_age,
+        ),
     }
 }
 

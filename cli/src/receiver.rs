@@ -89,14 +89,17 @@ fn handle(
 }
 
 impl Receiver {
-    /// Starts on a free loopback port.
-    pub fn start(key: MerchantKey) -> std::io::Result<Receiver> {
+    /// Starts on a free loopback port, accepting merchant `busi_code`'s notifications signed
+    /// with `key`.
+    pub fn start(key: MerchantKey, busi_code: &str) -> std::io::Result<Receiver> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let (tx, events) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = stop.clone();
-        let verifier = NotificationVerifier::new(key);
+        let verifier = NotificationVerifier::new(key)
+            .with_busi_code(busi_code)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let thread = std::thread::spawn(move || {
             let store = MemoryIdempotencyStore::new();
             for conn in listener.incoming() {

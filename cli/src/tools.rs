@@ -70,13 +70,20 @@ pub fn decrypt(key: &MerchantKey) -> Result<(), CliError> {
 pub fn notify(
     key: &MerchantKey,
     previous_keys: &[String],
+    busi_code: Option<&str>,
     raw_query: &str,
     max_age: Option<u64>,
 ) -> Result<(), CliError> {
     let body = read_stdin()?;
     let mut v = NotificationVerifier::new(key.clone())
         .with_previous_keys(previous_keys)
-        .map_err(|e| e.renamed_fields(&[("previous_keys", "--previous-key")]))?;
+        .and_then(|v| v.with_busi_code_opt(busi_code))
+        .map_err(|e| {
+            e.renamed_fields(&[
+                ("previous_keys", "--previous-key"),
+                ("busi_code", "--busi-code"),
+            ])
+        })?;
     if let Some(s) = max_age {
         v = v.with_max_age(std::time::Duration::from_secs(s));
     }

@@ -43,7 +43,7 @@ fn run(notify_query: &str, faults: &[&str], encrypt: bool) -> (Vec<Event>, serde
         ..Default::default()
     };
     let sb = Sandbox::start(config).expect("sandbox");
-    let rx = Receiver::start(MerchantKey::new(KEY).expect("key")).expect("receiver");
+    let rx = Receiver::start(MerchantKey::new(KEY).expect("key"), BUSI).expect("receiver");
     let mut cfg = ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config");
     cfg.encrypt = encrypt;
     cfg.default_oper_id = Some("o".into());

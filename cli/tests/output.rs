@@ -183,6 +183,38 @@ fn query_and_notify_print_one_order_shape_with_numbers() {
         body.as_bytes(),
     ));
     assert_numbers("notify", &n);
+    // Restricted to one merchant: this one's is accepted; another merchant's is refused, and
+    // the error names the field as the command spells it when the code is invalid.
+    let notify_as = |busi: &str| {
+        let query = format!("_type=json&sign={sign}");
+        run(
+            &[
+                "notify",
+                "--key",
+                KEY,
+                "--query",
+                &query,
+                "--busi-code",
+                busi,
+            ],
+            None,
+            body.as_bytes(),
+        )
+    };
+    assert_eq!(json(&notify_as(BUSI))["busi_id"], BUSI);
+    let other = notify_as("0010000002");
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert!(!other.status.success(), "{err}");
+    assert!(
+        err.contains(r#"BUSI_ID "0010000001", not "0010000002""#),
+        "{err}"
+    );
+    let invalid = notify_as("a/b");
+    let err = String::from_utf8_lossy(&invalid.stderr);
+    assert!(
+        !invalid.status.success() && err.contains("--busi-code"),
+        "{err}"
+    );
     assert!(n["raw"]["PAY_NODIFY"].is_object());
     let (qf, nf) = (order_fields(&q), order_fields(&n));
     assert_eq!(

@@ -50,6 +50,8 @@ pub struct NotificationVerifier {
     /// repeats a notification for 150 s, and switches keys when the merchant's support does).
     previous: Vec<Envelope>,
     max_age: Duration,
+    /// The merchant whose notifications are accepted (`BUSI_ID`); `None`: any the key signs.
+    busi_code: Option<String>,
 }
 
 /// The most previous keys a verifier takes (each costs an MD5 of a refused delivery).
@@ -103,7 +105,34 @@ impl NotificationVerifier {
             envelope: Envelope::new(key),
             previous: Vec::new(),
             max_age: DEFAULT_MAX_AGE,
+            busi_code: None,
         }
+    }
+
+    /// Accepts only notifications about merchant `busi_code`'s orders (their `BUSI_ID`): one
+    /// naming another merchant, or none, is refused as a [`Error::Decode`] (a webhook answers
+    /// it 400). The signature proves only the key; where several merchants share a key (or a
+    /// receiver), this is what proves the payment is this merchant's. An invalid code is a
+    /// validation error naming `busi_code`.
+    pub fn with_busi_code(mut self, busi_code: impl Into<String>) -> Result<Self> {
+        let code = busi_code.into();
+        crate::models::validate_code("busi_code", &code)?;
+        self.busi_code = Some(code);
+        Ok(self)
+    }
+
+    /// [`with_busi_code`](Self::with_busi_code) when `busi_code` is given (how every binding
+    /// takes the option); `None` leaves the verifier as it is.
+    pub fn with_busi_code_opt(self, busi_code: Option<&str>) -> Result<Self> {
+        match busi_code {
+            Some(code) => self.with_busi_code(code),
+            None => Ok(self),
+        }
+    }
+
+    /// The merchant whose notifications are accepted, when restricted to one.
+    pub fn busi_code(&self) -> Option<&str> {
+        self.busi_code.as_deref()
     }
 
     /// Also accepts deliveries signed (and encrypted) with `key`, a merchant key being rotated
@@ -214,7 +243,23 @@ impl NotificationVerifier {
             }
         }
         // The format is sniffed from the body (`_type` in the URL only says what was asked for).
-        Notification::decode(&signed)
+        let n = Notification::decode(&signed)?;
+        if let Some(want) = &self.busi_code {
+            match n.order.busi_id.as_deref().map(str::trim) {
+                Some(got) if got == want => {}
+                Some(got) => {
+                    return Err(Error::decode(format!(
+                        "the notification is about an order of the merchant with BUSI_ID {got:?}, not {want:?} (signed with a key that merchant shares)"
+                    )))
+                }
+                None => {
+                    return Err(Error::decode(format!(
+                        "the notification names no BUSI_ID, so it cannot be shown to be about an order of merchant {want:?}"
+                    )))
+                }
+            }
+        }
+        Ok(n)
     }
 }
 
@@ -623,6 +668,57 @@ mod tests {
         let q = format!("_type=json&encrypt=3DES&sign={}", sign.replace(':', "%3A"));
         let n2 = v.parse_at(&q, ct.as_bytes(), now).expect("encrypted");
         assert_eq!(n, n2);
+    }
+
+    #[test]
+    fn a_verifier_for_one_merchant_refuses_another_merchants_or_an_unnamed_order() {
+        let now = 1_800_000_000_000u64;
+        let deliver = |v: &NotificationVerifier, body: &str| {
+            let sign = envelope::sign_body(&key(), &now.to_string(), body).expect("sign");
+            v.parse_at(&format!("_type=json&sign={sign}"), body.as_bytes(), now)
+        };
+        let any = NotificationVerifier::new(key());
+        assert_eq!(any.busi_code(), None);
+        let ours = NotificationVerifier::new(key())
+            .with_busi_code("0010000001")
+            .expect("code");
+        assert_eq!(ours.busi_code(), Some("0010000001"));
+        let n = deliver(&ours, BODY).expect("our merchant's");
+        assert_eq!(n.order.busi_id.as_deref(), Some("0010000001"));
+        let theirs = NotificationVerifier::new(key())
+            .with_busi_code_opt(Some("0010000002"))
+            .expect("code");
+        match deliver(&theirs, BODY) {
+            Err(Error::Decode { reason, operation }) => {
+                assert!(
+                    reason.contains(r#"BUSI_ID "0010000001", not "0010000002""#),
+                    "{reason}"
+                );
+                assert!(operation.is_empty());
+            }
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+        let unnamed = BODY.replace(r#""BUSI_ID":"0010000001","#, "");
+        assert!(
+            deliver(&any, &unnamed).is_ok(),
+            "no merchant asked for: the key is the proof"
+        );
+        match deliver(&ours, &unnamed) {
+            Err(Error::Decode { reason, .. }) => {
+                assert!(reason.contains("names no BUSI_ID"), "{reason}")
+            }
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+        for bad in ["", " ", "a/b"] {
+            match NotificationVerifier::new(key()).with_busi_code(bad) {
+                Err(Error::Validation { field, .. }) => assert_eq!(field, "busi_code"),
+                other => panic!("expected a validation error for {bad:?}, got {other:?}"),
+            }
+        }
+        let same = NotificationVerifier::new(key())
+            .with_busi_code_opt(None)
+            .expect("none");
+        assert_eq!(same.busi_code(), None);
     }
 
     #[test]

@@ -362,10 +362,35 @@ test('a key being rotated out is accepted when given (previousKeys)', async () =
 
 test('a webhook given a verifier refuses the key settings it would ignore', () => {
   const verifier = new sosopay.NotificationVerifier({ key: KEY })
-  for (const field of ['key', 'maxAgeSeconds', 'previousKeys']) {
-    const value = field === 'maxAgeSeconds' ? 60 : field === 'key' ? KEY : [KEY]
+  for (const field of ['key', 'maxAgeSeconds', 'previousKeys', 'busiCode']) {
+    const value = field === 'maxAgeSeconds' ? 60 : field === 'key' || field === 'busiCode' ? KEY : [KEY]
     assert.throws(() => sosopay.createWebhookHandler({ verifier, [field]: value, onNotification() {} }),
       (e) => e instanceof sosopay.ValidationError && e.field === field && /given with verifier|instead of verifier/.test(e.message))
   }
   assert.equal(typeof sosopay.createWebhookHandler({ verifier, onNotification() {} }), 'function')
+})
+
+test('busiCode: a verifier for one merchant refuses another merchant\'s (or an unnamed) notification', async () => {
+  const d = delivery(notifyBody('BUSI-1'))
+  const ours = new sosopay.NotificationVerifier({ key: KEY, busiCode: BUSI })
+  assert.equal(ours.parse(d.query, d.body).order.busiId, BUSI)
+  const theirs = new sosopay.NotificationVerifier({ key: KEY, busiCode: '0010000002' })
+  assert.throws(() => theirs.parse(d.query, d.body),
+    (e) => e instanceof sosopay.DecodeError && /BUSI_ID "0010000001", not "0010000002"/.test(e.message))
+  const unnamed = JSON.parse(notifyBody('BUSI-2'))
+  delete unnamed.PAY_NODIFY.BUSI_ID
+  const u = delivery(JSON.stringify(unnamed))
+  assert.equal(new sosopay.NotificationVerifier({ key: KEY }).parse(u.query, u.body).order.busiId, undefined)
+  assert.throws(() => ours.parse(u.query, u.body), (e) => e instanceof sosopay.DecodeError && /names no BUSI_ID/.test(e.message))
+  // The webhook helper takes it with `key`, and answers 400 without running the handler.
+  let seen = 0
+  const r = await sosopay.handleNotification({ key: KEY, busiCode: '0010000002', store: new sosopay.MemoryIdempotencyStore(), onNotification: () => { seen++ }, onError() {}, ...d })
+  assert.deepEqual([r.status, r.body, seen], [400, 'FAIL', 0])
+  assert.ok(r.error instanceof sosopay.DecodeError)
+  const ok = await sosopay.handleNotification({ key: KEY, busiCode: BUSI, store: new sosopay.MemoryIdempotencyStore(), onNotification: () => { seen++ }, ...d })
+  assert.deepEqual([ok.status, seen], [200, 1])
+  for (const bad of ['', 'a/b', 12]) {
+    assert.throws(() => new sosopay.NotificationVerifier({ key: KEY, busiCode: bad }),
+      (e) => e instanceof sosopay.ValidationError && e.field === 'busiCode', String(bad))
+  }
 })

@@ -107,7 +107,14 @@ class NativeNotification:
 
 @final
 class NotificationVerifier:
-    def __new__(cls, key: str, *, max_age: Optional[float] = None, previous_keys: Optional[Sequence[str]] = None) -> Self: ...
+    def __new__(
+        cls,
+        key: str,
+        *,
+        max_age: Optional[float] = None,
+        previous_keys: Optional[Sequence[str]] = None,
+        busi_code: Optional[str] = None,
+    ) -> Self: ...
     def parse(self, query: Union[str, bytes], body: _Body, *, now_ms: Optional[int] = None) -> NativeNotification: ...
 
 def parse_notification(

@@ -60,12 +60,26 @@ class NotificationVerifier:
     ``previous_keys``: merchant keys being rotated out, whose deliveries are accepted too (the
     gateway repeats a notification for 150 s and may still sign it with the old key after the
     switch). The current key is tried first; at most 4; drop them once the rotation is over.
+
+    ``busi_code``: accept only notifications about this merchant's orders (their ``BUSI_ID``).
+    One naming another merchant, or no merchant, raises :class:`~sosopay.DecodeError` (a
+    webhook answers it 400). The signature proves only the key: give it where several merchants
+    share a key or a receiver.
     """
 
     __slots__ = ("_native",)
 
-    def __init__(self, key: str, *, max_age: Optional[float] = None, previous_keys: Sequence[str] = ()) -> None:
-        self._native = _native.NotificationVerifier(key, max_age=max_age, previous_keys=previous_keys)
+    def __init__(
+        self,
+        key: str,
+        *,
+        max_age: Optional[float] = None,
+        previous_keys: Sequence[str] = (),
+        busi_code: Optional[str] = None,
+    ) -> None:
+        self._native = _native.NotificationVerifier(
+            key, max_age=max_age, previous_keys=previous_keys, busi_code=busi_code
+        )
 
     def parse(self, query: Query, body: Body, *, now_ms: Optional[int] = None) -> Notification:
         """As :func:`parse_notification`; ``now_ms`` overrides the clock (tests)."""

@@ -390,3 +390,34 @@ def test_the_query_may_be_bytes_as_flask_gives_it() -> None:
     assert sosopay.parse_notification(key=KEY, query=raw, body=BODY).charge_code == "C-1"
     with pytest.raises(TypeError, match="query: expected str or bytes"):
         sosopay.NotificationVerifier(KEY).parse(12, BODY)  # type: ignore[arg-type]
+
+
+def test_a_verifier_for_one_merchant_refuses_another_merchants_notifications() -> None:
+    """``busi_code``: the signature proves only the key; the ``BUSI_ID`` proves whose order it is.
+    Another merchant's (or an unnamed) notification is a DecodeError, answered 400 by the
+    webhook helper without running the handler."""
+    q = f"sign={sosopay.sign_body(KEY, BODY)}"
+    ours = sosopay.NotificationVerifier(KEY, busi_code=BUSI)
+    assert ours.parse(q, BODY).order.busi_id == BUSI
+    assert f"busi_code='{BUSI}'" in repr(ours) and KEY not in repr(ours)
+    assert "busi_code=None" in repr(sosopay.NotificationVerifier(KEY))
+    theirs = sosopay.NotificationVerifier(KEY, busi_code="0010000002")
+    with pytest.raises(sosopay.DecodeError, match='BUSI_ID "0010000001", not "0010000002"'):
+        theirs.parse(q, BODY)
+    unnamed = BODY.replace('"BUSI_ID":"0010000001",', "")
+    q2 = f"sign={sosopay.sign_body(KEY, unnamed)}"
+    assert sosopay.NotificationVerifier(KEY).parse(q2, unnamed).order.busi_id is None
+    with pytest.raises(sosopay.DecodeError, match="names no BUSI_ID"):
+        ours.parse(q2, unnamed)
+    ran: List[str] = []
+    result = sosopay.handle_notification(
+        theirs, sosopay.MemoryIdempotencyStore(), q, BODY, lambda n: ran.append(n.charge_code)
+    )
+    assert (result.status, result.body, ran) == (400, "FAIL", [])
+    assert isinstance(result.error, sosopay.DecodeError)
+    for bad in ("", "a/b"):
+        with pytest.raises(sosopay.ValidationError) as e:
+            sosopay.NotificationVerifier(KEY, busi_code=bad)
+        assert e.value.field == "busi_code"
+    with pytest.raises(TypeError, match="busi_code"):
+        sosopay.NotificationVerifier(KEY, busi_code=10010000001)  # type: ignore[arg-type]

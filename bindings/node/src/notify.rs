@@ -64,11 +64,16 @@ pub struct VerifierOptions {
     /// Merchant keys being rotated out: a delivery signed with one of them is accepted too (at
     /// most 4; the current key is tried first).
     pub previous_keys: Option<Vec<String>>,
+    /// Accept only notifications about this merchant's orders (their `BUSI_ID`): one naming
+    /// another merchant, or none, is a `DecodeError` (a webhook answers it 400). The signature
+    /// proves only the key: give it where several merchants share a key or a receiver.
+    pub busi_code: Option<String>,
 }
 crate::from_js!(VerifierOptions, "options", "a VerifierOptions object", {
     key: text("key"),
     max_age_seconds: opt_number("maxAgeSeconds"),
     previous_keys: opt_texts("previousKeys"),
+    busi_code: opt_text("busiCode"),
 });
 
 /// Verifies and decodes notifications for one merchant key (the 3DES key schedule is built once).
@@ -87,6 +92,7 @@ impl NotificationVerifier {
         let inner = CoreVerifier::new(k)
             .with_max_age(age)
             .with_previous_keys(options.previous_keys.as_deref().unwrap_or_default())
+            .and_then(|v| v.with_busi_code_opt(options.busi_code.as_deref()))
             .napi()?;
         Ok(NotificationVerifier { inner })
     }

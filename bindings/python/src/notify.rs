@@ -11,7 +11,7 @@ use sosopay::notify::{self, Claim, Delivery, IdempotencyStore, WebhookOutcome};
 use sosopay::units::TimeUnit;
 use sosopay::{Error, MemoryIdempotencyStore, NotificationVerifier};
 
-use crate::args::{Id, Key, PreviousKeys, Text, Texts};
+use crate::args::{BusiCode, Id, Key, PreviousKeys, Text, Texts};
 use crate::convert::whole_from_py;
 use crate::envelope::key;
 use crate::errors::OrPyErr;
@@ -52,17 +52,19 @@ pub struct PyVerifier {
 #[pymethods]
 impl PyVerifier {
     #[new]
-    #[pyo3(signature = (key, *, max_age = None, previous_keys = None))]
+    #[pyo3(signature = (key, *, max_age = None, previous_keys = None, busi_code = None))]
     fn new(
         py: Python<'_>,
         key: Text<Key>,
         max_age: Option<&Bound<'_, PyAny>>,
         previous_keys: Option<Texts<PreviousKeys>>,
+        busi_code: Option<Text<BusiCode>>,
     ) -> PyResult<Self> {
         let k = self::key(py, &key)?;
         let inner = NotificationVerifier::new(k)
             .with_max_age(max_age_arg(py, max_age)?)
             .with_previous_keys(previous_keys.as_deref().unwrap_or_default())
+            .and_then(|v| v.with_busi_code_opt(busi_code.as_deref()))
             .or_py(py)?;
         Ok(PyVerifier { inner })
     }
@@ -93,9 +95,13 @@ impl PyVerifier {
 
     fn __repr__(&self) -> String {
         format!(
-            "sosopay.NotificationVerifier(key=<redacted>, max_age={}, previous_keys={})",
+            "sosopay.NotificationVerifier(key=<redacted>, max_age={}, previous_keys={}, busi_code={})",
             self.inner.max_age().as_secs_f64(),
-            self.inner.previous_keys()
+            self.inner.previous_keys(),
+            match self.inner.busi_code() {
+                Some(code) => format!("'{code}'"),
+                None => "None".to_owned(),
+            }
         )
     }
 }

@@ -23,21 +23,24 @@ pub struct NotificationVerifier(sosopay::NotificationVerifier);
 impl NotificationVerifier {
     /// A verifier; `maxAgeMs` is the replay window (null: 300 s; 0 disables the check);
     /// `previousKeys`: merchant keys being rotated out, whose deliveries are accepted too (at
-    /// most 4; the current key is tried first).
-    #[uniffi::constructor(default(max_age_ms = None, previous_keys = []))]
+    /// most 4; the current key is tried first); `busiCode`: accept only notifications about
+    /// this merchant's orders (their `BUSI_ID`): another merchant's, or an unnamed one, throws
+    /// `Decode` (the signature proves only the key).
+    #[uniffi::constructor(default(max_age_ms = None, previous_keys = [], busi_code = None))]
     pub fn new(
         key: Arc<MerchantKey>,
         max_age_ms: Option<i64>,
         previous_keys: Vec<Arc<MerchantKey>>,
+        busi_code: Option<String>,
     ) -> Result<Arc<Self>> {
         let mut v =
             sosopay::NotificationVerifier::new(key.0.clone()).with_max_age(max_age_in(max_age_ms)?);
         for k in previous_keys {
-            v = v
-                .with_previous_key(k.0.clone())
-                .map_err(|e| e.renamed_fields(&[("previous_keys", "previousKeys")]))?;
+            v = v.with_previous_key(k.0.clone())?;
         }
-        Ok(Arc::new(NotificationVerifier(v)))
+        Ok(Arc::new(NotificationVerifier(
+            v.with_busi_code_opt(busi_code.as_deref())?,
+        )))
     }
 
     /// Verifies and decodes one delivery: `rawQuery` is the request's query string as

@@ -548,7 +548,7 @@ void uniffi_sosopay_uniffi_fn_free_notificationverifier(uint64_t handle, RustCal
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_CONSTRUCTOR_NOTIFICATIONVERIFIER_NEW
 #define UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_CONSTRUCTOR_NOTIFICATIONVERIFIER_NEW
-uint64_t uniffi_sosopay_uniffi_fn_constructor_notificationverifier_new(uint64_t key, RustBuffer max_age_ms, RustBuffer previous_keys, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_sosopay_uniffi_fn_constructor_notificationverifier_new(uint64_t key, RustBuffer max_age_ms, RustBuffer previous_keys, RustBuffer busi_code, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOSOPAY_UNIFFI_FN_METHOD_NOTIFICATIONVERIFIER_PARSE

@@ -1447,16 +1447,19 @@ open class NotificationVerifier: NotificationVerifierProtocol, @unchecked Sendab
     /**
      * A verifier; `maxAgeMs` is the replay window (null: 300 s; 0 disables the check);
      * `previousKeys`: merchant keys being rotated out, whose deliveries are accepted too (at
-     * most 4; the current key is tried first).
+     * most 4; the current key is tried first); `busiCode`: accept only notifications about
+     * this merchant's orders (their `BUSI_ID`): another merchant's, or an unnamed one, throws
+     * `Decode` (the signature proves only the key).
      */
-public convenience init(key: MerchantKey, maxAgeMs: Int64? = nil, previousKeys: [MerchantKey] = [])throws  {
+public convenience init(key: MerchantKey, maxAgeMs: Int64? = nil, previousKeys: [MerchantKey] = [], busiCode: String? = nil)throws  {
     let handle =
         try rustCallWithError(FfiConverterTypeSosopayError_lift) {
         uniffiCallStatus in
     uniffi_sosopay_uniffi_fn_constructor_notificationverifier_new(
         FfiConverterTypeMerchantKey_lower(key),
         FfiConverterOptionInt64.lower(maxAgeMs),
-        FfiConverterSequenceTypeMerchantKey.lower(previousKeys),uniffiCallStatus
+        FfiConverterSequenceTypeMerchantKey.lower(previousKeys),
+        FfiConverterOptionString.lower(busiCode),uniffiCallStatus
     )
 }
     self.init(unsafeFromHandle: handle)
@@ -8890,7 +8893,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_constructor_canceltoken_new() != 20430) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_constructor_notificationverifier_new() != 51103) {
+    if (uniffi_sosopay_uniffi_checksum_constructor_notificationverifier_new() != 6882) {
         return InitializationResult.apiChecksumMismatch
     }
 

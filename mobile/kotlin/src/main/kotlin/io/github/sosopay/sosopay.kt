@@ -976,7 +976,7 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_sosopay_uniffi_fn_free_notificationverifier(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_sosopay_uniffi_fn_constructor_notificationverifier_new(`key`: Long,`maxAgeMs`: RustBuffer.ByValue,`previousKeys`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sosopay_uniffi_fn_constructor_notificationverifier_new(`key`: Long,`maxAgeMs`: RustBuffer.ByValue,`previousKeys`: RustBuffer.ByValue,`busiCode`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_sosopay_uniffi_fn_method_notificationverifier_parse(`ptr`: Long,`rawQuery`: RustBuffer.ByValue,`rawBody`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1376,7 +1376,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_constructor_canceltoken_new() and 0xFFFF) != 20430) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_constructor_notificationverifier_new() and 0xFFFF) != 51103) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_constructor_notificationverifier_new() and 0xFFFF) != 6882) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -3258,9 +3258,11 @@ open class NotificationVerifier: Disposable, AutoCloseable, NotificationVerifier
     /**
      * A verifier; `maxAgeMs` is the replay window (null: 300 s; 0 disables the check);
      * `previousKeys`: merchant keys being rotated out, whose deliveries are accepted too (at
-     * most 4; the current key is tried first).
+     * most 4; the current key is tried first); `busiCode`: accept only notifications about
+     * this merchant's orders (their `BUSI_ID`): another merchant's, or an unnamed one, throws
+     * `Decode` (the signature proves only the key).
      */
-    constructor(`key`: MerchantKey, `maxAgeMs`: kotlin.Long? = null, `previousKeys`: List<MerchantKey> = listOf()) :
+    constructor(`key`: MerchantKey, `maxAgeMs`: kotlin.Long? = null, `previousKeys`: List<MerchantKey> = listOf(), `busiCode`: kotlin.String? = null) :
         this(UniffiWithHandle, 
     uniffiRustCallWithError(SosopayException) { _status ->
     UniffiLib.uniffi_sosopay_uniffi_fn_constructor_notificationverifier_new(
@@ -3268,7 +3270,8 @@ open class NotificationVerifier: Disposable, AutoCloseable, NotificationVerifier
         
         FfiConverterTypeMerchantKey.lower(`key`),
         FfiConverterOptionalLong.lower(`maxAgeMs`),
-        FfiConverterSequenceTypeMerchantKey.lower(`previousKeys`),_status)
+        FfiConverterSequenceTypeMerchantKey.lower(`previousKeys`),
+        FfiConverterOptionalString.lower(`busiCode`),_status)
 }
     )
 

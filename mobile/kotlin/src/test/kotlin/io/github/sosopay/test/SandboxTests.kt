@@ -519,4 +519,20 @@ fun notificationTests(r: Runner) {
         val e = expectThrows<SosopayException.Validation> { NotificationVerifier(newKey, previousKeys = many) }
         assertEquals("previousKeys", e.field, e.reason)
     }
+
+    r.test("notifications: busiCode refuses another merchant's, or an unnamed, notification") {
+        val sign = signBody(key, body, System.currentTimeMillis().toString())
+        val ours = NotificationVerifier(key, busiCode = "0010000001")
+        assertEquals("0010000001", ours.parse("sign=$sign", body.toByteArray()).order.busiId)
+        val theirs = expectThrows<SosopayException.Decode> {
+            NotificationVerifier(key, busiCode = "0010000002").parse("sign=$sign", body.toByteArray())
+        }
+        assertTrue(theirs.reason.contains("BUSI_ID \"0010000001\", not \"0010000002\""), theirs.reason)
+        val unnamed = body.replace("\"BUSI_ID\":\"0010000001\",", "")
+        val unnamedSign = signBody(key, unnamed, System.currentTimeMillis().toString())
+        assertEquals(null, NotificationVerifier(key).parse("sign=$unnamedSign", unnamed.toByteArray()).order.busiId)
+        expectThrows<SosopayException.Decode> { ours.parse("sign=$unnamedSign", unnamed.toByteArray()) }
+        val bad = expectThrows<SosopayException.Validation> { NotificationVerifier(key, busiCode = "a/b") }
+        assertEquals("busiCode", bad.field, bad.reason)
+    }
 }
