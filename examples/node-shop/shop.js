@@ -101,6 +101,7 @@ function createShop({ client, key, publicUrl = '', pollIntervalMs }) {
   // Verification and process-once are the SDK's; the shop only says what a payment does.
   const webhook = sosopay.createWebhookHandler({
     key,
+    busiCode: client.busiCode, // only this merchant's notifications (BUSI_ID)
     store: new sosopay.MemoryIdempotencyStore(), // use your database in production
     onNotification(note) {
       const order = getOrder(note.order.chargeCode)

@@ -85,7 +85,8 @@ class Shop:
         self.client = client
         self.public_url = public_url  # where the gateway reaches /webhook
         self.poll_interval = poll_interval
-        self.verifier = sosopay.NotificationVerifier(key)
+        # Only this merchant's notifications: the signature proves the key, BUSI_ID the merchant.
+        self.verifier = sosopay.NotificationVerifier(key, busi_code=client.busi_code)
         self.processed = sosopay.MemoryIdempotencyStore()  # use your database in production
         self.orders: Dict[str, ShopOrder] = {}
         self.lock = threading.Lock()

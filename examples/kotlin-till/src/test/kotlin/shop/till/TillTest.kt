@@ -156,7 +156,7 @@ class TillTest {
         val seen = ConcurrentHashMap.newKeySet<String>()
         val fulfilled = AtomicInteger()
         val done = CountDownLatch(2)
-        val verifier = NotificationVerifier(MerchantKey(merchant.key))
+        val verifier = NotificationVerifier(MerchantKey(merchant.key), busiCode = merchant.busiId)
         val server = HttpServer.create(InetSocketAddress("127.0.0.1", 0), 0)
         server.createContext("/notify") { ex ->
             val status = try {
