@@ -39,6 +39,10 @@ pub use crate::models::AwaitedOrder;
 use crate::models::{CancelRequest, MicropayRequest, OrderDetails, OrderReply, QueryRequest};
 use crate::money::Amount;
 
+/// The vendor's domain: a base URL under it is the real gateway (production or UAT), whose
+/// micropay hold [`WaitOptions::gateway_hold`] must cover.
+pub const VENDOR_DOMAIN: &str = "sssyin.cn";
+
 /// The longest any flow duration setting may be (deadline, total budget, hold).
 pub const MAX_FLOW_DURATION: Duration = Duration::from_secs(30 * 60);
 
@@ -61,9 +65,9 @@ pub struct WaitOptions {
     pub max_duration: Duration,
     /// How long after the client gave up on a request the gateway may still carry it out
     /// (the gateway holds a micropay up to 80 s). Until then, "order does not exist" proves
-    /// nothing. Default 80 s: keep it against the real gateway (a shorter one can report
-    /// `Failed` for a payment the customer then confirms); lower it only for a time-scaled
-    /// sandbox.
+    /// nothing. Default 80 s: against the vendor's gateway (a base URL under
+    /// [`VENDOR_DOMAIN`]) a shorter one is refused, since it could report `Failed` for a
+    /// payment the customer then confirms; lower it only for a time-scaled sandbox.
     pub gateway_hold: Duration,
 }
 
@@ -1173,6 +1177,27 @@ impl Client {
         }
     }
 
+    /// Against the vendor's own gateway (production or UAT: a host under `sssyin.cn`), a
+    /// [`WaitOptions::gateway_hold`] shorter than the default 80 s is refused: the gateway
+    /// holds a micropay that long, and a shorter hold could report `Failed` for a payment the
+    /// customer then confirms. Any other host (a sandbox, a proxy) takes any hold.
+    fn check_gateway_hold(&self, opts: &WaitOptions) -> Result<()> {
+        let host = crate::models::url_host(&self.config().base_url);
+        let host = host.trim_end_matches('.');
+        let vendor = host == VENDOR_DOMAIN || host.ends_with(&format!(".{VENDOR_DOMAIN}"));
+        let min = WaitOptions::default().gateway_hold;
+        if vendor && opts.gateway_hold < min {
+            return Err(Error::validation(
+                "gateway_hold",
+                format!(
+                    "must be at least {} s against the vendor's gateway ({host}): it holds a micropay up to 80 s, and a shorter hold could report Failed for a payment the customer then confirms (shorter holds are for sandboxes)",
+                    min.as_secs()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn till_flow(
         &self,
         req: &MicropayRequest,
@@ -1180,6 +1205,7 @@ impl Client {
         ctl: &FlowControl,
     ) -> Result<PaymentOutcome> {
         opts.validate()?;
+        self.check_gateway_hold(opts)?;
         let mut checked = req.clone();
         self.fill_defaults(&mut checked);
         checked.validate()?;
@@ -1446,6 +1472,70 @@ mod tests {
         assert!(!disagree(Cancelled, Failed));
         assert!(!disagree(Failed, Cancelled));
         assert!(!disagree(Paid, Paid));
+    }
+
+    #[test]
+    fn a_short_gateway_hold_is_refused_against_the_vendors_gateway_before_anything_is_sent() {
+        use crate::{ClientConfig, Environment};
+        let short = WaitOptions {
+            gateway_hold: Duration::from_secs(5),
+            ..WaitOptions::with_deadline(Duration::from_millis(50))
+        };
+        let req = MicropayRequest {
+            oper_id: "till".into(),
+            dev_id: "T1".into(),
+            ..MicropayRequest::new(
+                "HOLD-1",
+                Amount::from_fen(1).expect("fen"),
+                "130730865806264036",
+                "x",
+            )
+        };
+        let client = |url: &str| {
+            Client::new(
+                ClientConfig::new("0010000001", "98SDKFUO432HNODS098EEE07U9DUOIUE", url)
+                    .expect("config"),
+            )
+            .expect("client")
+        };
+        for url in [
+            Environment::Production.base_url(),
+            Environment::ProductionHttp.base_url(),
+            Environment::Uat.base_url(),
+            "https://SSSYIN.CN./openGateway/openService/",
+        ] {
+            match client(url).micropay_and_wait(&req, &short) {
+                Err(Error::Validation { field, reason }) => {
+                    assert_eq!(field, "gateway_hold");
+                    assert!(
+                        reason.contains("at least 80 s against the vendor's gateway"),
+                        "{reason}"
+                    );
+                }
+                other => panic!("{url}: expected the hold refused, got {other:?}"),
+            }
+        }
+        // The default hold is fine there (checked without sending: the deadline is past).
+        let ok = WaitOptions {
+            gateway_hold: Duration::from_secs(80),
+            ..short
+        };
+        assert!(client(Environment::Production.base_url())
+            .check_gateway_hold(&ok)
+            .is_ok());
+        // Any other host takes any hold: a sandbox, or a name that only ends like the vendor's.
+        for url in [
+            "http://127.0.0.1:9/",
+            "https://evilsssyin.cn/",
+            "https://sssyin.cn.example/",
+        ] {
+            assert!(client(url).check_gateway_hold(&short).is_ok(), "{url}");
+            let zero = WaitOptions {
+                gateway_hold: Duration::ZERO,
+                ..short
+            };
+            assert!(client(url).check_gateway_hold(&zero).is_ok(), "{url}");
+        }
     }
 
     #[test]

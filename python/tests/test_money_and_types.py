@@ -172,6 +172,13 @@ def test_client_config_validation_and_repr() -> None:
     assert KEY not in repr(a) and repr(a).startswith("sosopay.AsyncClient(")
     assert a.sync.encrypt is True
     assert KEY not in repr(sosopay.NotificationVerifier(KEY))
+    # Against the vendor's gateway a hold shorter than its 80 s is refused before sending.
+    with pytest.raises(sosopay.ValidationError, match="at least 80 s against the vendor's gateway") as e4:
+        prod.micropay_and_wait(
+            charge_code="HOLD-1", amount_fen=1, dynamic_id="130730865806264036", pay_subject="x",
+            oper_id="till", dev_id="T1", gateway_hold=5,
+        )
+    assert e4.value.field == "gateway_hold"
 
 
 def test_enums_match_the_core() -> None:
