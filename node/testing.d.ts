@@ -44,10 +44,6 @@ export interface OrderRules {
 
 /** The ledger's lookups. */
 export interface LedgerQueries {
-  /** The sum of every paid order's amount (refunds not deducted). */
-  paidFen: number
-  /** The sum of every order's refunds. */
-  refundedFen: number
   order(chargeCode: string): SandboxOrder | null
   refundsOf(chargeCode: string): SandboxRefund[]
   notificationsOf(chargeCode: string): NotificationAttempt[]
@@ -156,7 +152,7 @@ export interface SandboxRefund {
   chargeDownCode: string
   /** The refunded amount, in fen. */
   amountFen: number
-  /** The order's state code after the refund (4 refunded, 5 partly refunded). */
+  /** The order's state code after the refund (4 partly refunded, 5 refunded). */
   stateAfter: OrderState
   /** When the refund was made. */
   createdAtMs: number
@@ -230,6 +226,14 @@ export interface Ledger extends LedgerQueries {
   requests: Record<string, number>
   /** The time scale the sandbox runs at. */
   timeScale: number
+  /**
+   * The sum of the amounts of the orders the customer paid (`STATE` 1, 4 or 5), in fen:
+   * their refunds are not deducted. A paid order reversed (cancelled: the whole payment went
+   * back) is counted in neither total: paid minus refunded is what the shop kept.
+   */
+  paidFen: number
+  /** The sum of the refunds of the orders counted as paid, in fen. */
+  refundedFen: number
   /** The sandbox's JSON object (fields a newer sandbox adds are here). */
   raw: Record<string, unknown>
 }

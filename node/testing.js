@@ -146,8 +146,6 @@ function ledgerQueries(l) {
   const { orders, refunds, notifications } = l
   return {
     ...l,
-    paidFen: orders.filter((o) => o.isPaid).reduce((s, o) => s + o.amountFen, 0),
-    refundedFen: orders.reduce((s, o) => s + o.refundedFen, 0),
     order: (chargeCode) => orders.find((o) => o.chargeCode === chargeCode) || null,
     refundsOf: (chargeCode) => refunds.filter((r) => r.chargeCode === chargeCode),
     notificationsOf: (chargeCode) => notifications.filter((n) => n.chargeCode === chargeCode),
@@ -273,6 +271,8 @@ function toLedger(o) {
     faults: toFaultsState(o.faults || {}),
     requests: counts(o.requests),
     timeScale: Number(o.time_scale),
+    paidFen: Number(o.paid_fen),
+    refundedFen: Number(o.refunded_fen),
     raw: o,
   })
 }

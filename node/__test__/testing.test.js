@@ -60,6 +60,21 @@ test('start, QR order, the customer pays, ledger, close', async () => {
   await sb.close() // idempotent
 })
 
+test('ledger totals: refunds of paid orders are deducted, a reversal is in neither total', async (t) => {
+  const sb = await startSandbox({ timeScale: 0.01 })
+  t.after(() => sb.close())
+  const c = sb.client()
+  await c.micropay({ chargeCode: 'KEPT', amount: '5.00', dynamicId: codes.PAY_NOW, paySubject: 'x' })
+  await c.refund({ chargeCode: 'KEPT', refundAmount: '2.00', outRefundNo: 'R-KEPT', refundSubject: 'r' })
+  await c.micropay({ chargeCode: 'REVERSED', amount: '3.00', dynamicId: codes.PAY_NOW, paySubject: 'x' })
+  await c.cancel({ chargeCode: 'REVERSED' })
+  const ledger = sb.ledger()
+  const reversed = ledger.order('REVERSED')
+  assert.deepEqual([reversed.state, reversed.isPaid, reversed.refundedFen], ['Cancelled', false, 300])
+  assert.deepEqual(ledger.refundsOf('REVERSED'), [])
+  assert.deepEqual([ledger.paidFen, ledger.refundedFen], [500, 200])
+})
+
 test('admin refusals are SandboxErrors with the admin status', async (t) => {
   const sb = await startSandbox({ timeScale: 0.01 })
   t.after(() => sb.close())

@@ -58,6 +58,22 @@ def test_context_manager_qr_order_pay_and_close() -> None:
     sb.close()  # idempotent
 
 
+def test_ledger_totals_count_refunds_of_paid_orders_and_a_reversal_in_neither(sosopay_sandbox: Sandbox) -> None:
+    """paid_fen - refunded_fen is what the shop kept: a refund is deducted, a reversed (cancelled
+    after payment) order is in neither total, though its own refunded_fen says it went back."""
+    c = sosopay_sandbox.client()
+    c.micropay(charge_code="KEPT", amount="5.00", dynamic_id=codes.PAY_NOW, pay_subject="x")
+    c.refund(charge_code="KEPT", refund_amount="2.00", out_refund_no="R-KEPT", refund_subject="r")
+    c.micropay(charge_code="REVERSED", amount="3.00", dynamic_id=codes.PAY_NOW, pay_subject="x")
+    c.cancel(charge_code="REVERSED")
+    ledger = sosopay_sandbox.ledger()
+    reversed_ = ledger.order("REVERSED")
+    assert reversed_ is not None and reversed_.state is OrderState.CANCELLED and not reversed_.is_paid
+    assert reversed_.refunded_fen == 300 and ledger.refunds_of("REVERSED") == []
+    assert (ledger.paid_fen, ledger.refunded_fen) == (500, 200)
+    assert ledger.paid_fen - ledger.refunded_fen == 300
+
+
 def test_admin_refusals_are_typed(sosopay_sandbox: Sandbox) -> None:
     with pytest.raises(SandboxError) as e:
         sosopay_sandbox.pay("NOPE")

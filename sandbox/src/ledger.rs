@@ -34,7 +34,7 @@ pub struct LedgerOrder {
     pub refunded_fen: u64,
     /// The order state's wire code (`STATE`: 0 awaiting payment, 1 paid, ...).
     pub state: Option<u32>,
-    /// The state's name (`paid`, `awaiting_payment`, ...).
+    /// The state's name (`Paid`, `AwaitingPayment`, ...: the core's `OrderState` names).
     pub state_name: String,
     /// `PAY_SUBJECT`.
     pub pay_subject: String,
@@ -72,7 +72,7 @@ pub struct LedgerRefund {
     pub charge_down_code: String,
     /// The refunded amount, in fen.
     pub amount_fen: u64,
-    /// The order's state code after the refund (4 refunded, 5 partly refunded).
+    /// The order's state code after the refund (4 partly refunded, 5 refunded).
     pub state_after: Option<u32>,
     /// When the refund was made.
     pub created_at_ms: u64,
@@ -192,6 +192,12 @@ pub struct Ledger {
     pub requests: HashMap<String, u64>,
     /// The time scale the sandbox runs at.
     pub time_scale: f64,
+    /// The sum of the amounts of the orders the customer paid (`STATE` 1, 4 or 5), in fen:
+    /// their refunds are not deducted. A paid order reversed (cancelled: the whole payment went
+    /// back) is counted in neither total: paid minus refunded is what the shop kept.
+    pub paid_fen: u64,
+    /// The sum of the refunds of the orders counted as paid, in fen.
+    pub refunded_fen: u64,
 }
 
 impl Ledger {

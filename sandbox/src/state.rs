@@ -586,7 +586,10 @@ impl Inner {
             })
             .collect();
         let counts = |m: &BTreeMap<String, u64>| m.clone().into_iter().collect();
+        let paid = || self.orders.iter().filter(|o| o.state.money_taken());
         Ledger {
+            paid_fen: paid().map(|o| o.amount_fen).sum(),
+            refunded_fen: paid().map(|o| o.refunded_fen).sum(),
             orders: self.orders.iter().map(Order::record).collect(),
             refunds: self.refunds.iter().map(Refund::record).collect(),
             notifications: self

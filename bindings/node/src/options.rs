@@ -39,9 +39,9 @@ pub struct WaitOptions {
     pub max_duration_ms: Option<f64>,
     /// How long after the client gave up on a request the gateway may still carry it out
     /// (the gateway holds a micropay up to 80 s). Until then, "order does not exist" proves
-    /// nothing. Default 80 s: keep it against the real gateway (a shorter one can report
-    /// `Failed` for a payment the customer then confirms); lower it only for a time-scaled
-    /// sandbox.
+    /// nothing. Default 80 s: against the vendor's gateway (a base URL under
+    /// [`VENDOR_DOMAIN`]) a shorter one is refused, since it could report `Failed` for a
+    /// payment the customer then confirms; lower it only for a time-scaled sandbox.
     ///
     /// Here: milliseconds.
     pub gateway_hold_ms: Option<f64>,

@@ -75,16 +75,6 @@ class _LedgerQueries:
         """The notification attempts for one order, oldest first."""
         return [n for n in self.notifications if n.charge_code == charge_code]
 
-    @property
-    def paid_fen(self) -> int:
-        """The sum of every paid order's amount (refunds not deducted)."""
-        return sum(o.amount_fen for o in self.orders if o.is_paid)
-
-    @property
-    def refunded_fen(self) -> int:
-        """The sum of every order's refunds."""
-        return sum(o.refunded_fen for o in self.orders)
-
 
 # --- generated from sandbox/src/ledger.rs (scripts/gen-foreign.py)
 @dataclass(frozen=True)
@@ -191,7 +181,7 @@ class SandboxOrder(_SandboxOrderRules):
     state: OrderState
     """The order state's wire code (``STATE``: 0 awaiting payment, 1 paid, ...)."""
     state_name: str
-    """The state's name (``paid``, ``awaiting_payment``, ...)."""
+    """The state's name (``Paid``, ``AwaitingPayment``, ...: the core's ``OrderState`` names)."""
     pay_subject: str
     """``PAY_SUBJECT``."""
     dynamic_id: Optional[str]
@@ -257,7 +247,7 @@ class SandboxRefund:
     amount_fen: int
     """The refunded amount, in fen."""
     state_after: OrderState
-    """The order's state code after the refund (4 refunded, 5 partly refunded)."""
+    """The order's state code after the refund (4 partly refunded, 5 refunded)."""
     created_at_ms: int
     """When the refund was made."""
     replays: int
@@ -380,6 +370,10 @@ class Ledger(_LedgerQueries):
     """How many requests each operation received."""
     time_scale: float
     """The time scale the sandbox runs at."""
+    paid_fen: int
+    """The sum of the amounts of the orders the customer paid (``STATE`` 1, 4 or 5), in fen: their refunds are not deducted. A paid order reversed (cancelled: the whole payment went back) is counted in neither total: paid minus refunded is what the shop kept."""
+    refunded_fen: int
+    """The sum of the refunds of the orders counted as paid, in fen."""
     raw: Mapping[str, Any] = field(repr=False, compare=False)
     """The sandbox's JSON object (fields a newer sandbox adds are here)."""
 
@@ -393,6 +387,8 @@ class Ledger(_LedgerQueries):
             faults=FaultsState._from_json(d.get("faults") or {}),
             requests={str(k): int(v) for k, v in (d.get("requests") or {}).items()},
             time_scale=float(d.get("time_scale") or 0),
+            paid_fen=int(d.get("paid_fen") or 0),
+            refunded_fen=int(d.get("refunded_fen") or 0),
             raw=d,
         )
 
