@@ -353,6 +353,19 @@ fn till_flow_outcomes() {
                 )
                 .expect("flow");
             assert_eq!(out.status, *expected, "code {code}: {out:?}");
+            // The cashier hears the gateway's words, not just "the order is closed".
+            let words = match *code {
+                INSUFFICIENT => Some("NOTENOUGH"),
+                EXPIRED => Some("EXPIRED"),
+                _ => None,
+            };
+            if let Some(w) = words {
+                assert!(
+                    out.reason.contains("(the gateway refused the payment: ")
+                        && out.reason.contains(w),
+                    "{out:?}"
+                );
+            }
             if out.status == OutcomeStatus::Paid {
                 let o = out.order.as_ref().expect("details");
                 assert_eq!(o.amount.map(Amount::fen), Some(999));

@@ -635,6 +635,9 @@ struct Flow<'a> {
     absence_proves_after: Option<Instant>,
     /// The gateway code of the micropay reply, when it was not success.
     reply_code: Option<ResultCode>,
+    /// The gateway's words (`RESULT.INFO`) when it refused the payment definitely
+    /// (insufficient funds, an expired code, ...): what a cashier needs to hear.
+    refusal_info: Option<String>,
     /// The last look showed the order under this charge code in an explicit state other than
     /// cancelled (awaiting payment, paid, ...), proven this payment's or not.
     shown_uncancelled: bool,
@@ -689,6 +692,7 @@ impl Flow<'_> {
             disowned: None,
             absence_proves_after: None,
             reply_code: None,
+            refusal_info: None,
             shown_uncancelled: false,
             last_error: None,
             refused: (0, ""),
@@ -840,9 +844,13 @@ impl Flow<'_> {
 
     fn final_outcome(&self, status: OutcomeStatus, note: &str) -> PaymentOutcome {
         let state = self.last.as_ref().and_then(|o| o.state.as_ref());
-        let reason = match status {
-            OutcomeStatus::Paid => format!("paid{note}"),
-            _ => format!("the order is {}{note}", describe(state)),
+        let reason = match (status, &self.refusal_info) {
+            (OutcomeStatus::Paid, _) => format!("paid{note}"),
+            (_, Some(info)) => format!(
+                "the order is {}{note} (the gateway refused the payment: {info})",
+                describe(state)
+            ),
+            (_, None) => format!("the order is {}{note}", describe(state)),
         };
         let code = match status {
             OutcomeStatus::Paid => None,
@@ -1290,6 +1298,8 @@ impl Client {
                     }
                 } else if code.definitely_failed() {
                     flow.reply_code = Some(code.clone());
+                    let info = reply.result.info.trim();
+                    flow.refusal_info = (!info.is_empty()).then(|| info.to_owned());
                     match seen {
                         Seen::Final(OutcomeStatus::Paid) => {} // contradictory: query
                         Seen::Final(_) | Seen::Conflict(_) => {

@@ -906,6 +906,16 @@ public struct Ledger: Equatable, Hashable {
      * The time scale the sandbox runs at.
      */
     public var timeScale: Double
+    /**
+     * The sum of the amounts of the orders the customer paid (`STATE` 1, 4 or 5), in fen:
+     * their refunds are not deducted. A paid order reversed (cancelled: the whole payment went
+     * back) is counted in neither total: paid minus refunded is what the shop kept.
+     */
+    public var paidFen: UInt64
+    /**
+     * The sum of the refunds of the orders counted as paid, in fen.
+     */
+    public var refundedFen: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -930,7 +940,15 @@ public struct Ledger: Equatable, Hashable {
          */requests: [String: UInt64], 
         /**
          * The time scale the sandbox runs at.
-         */timeScale: Double) {
+         */timeScale: Double, 
+        /**
+         * The sum of the amounts of the orders the customer paid (`STATE` 1, 4 or 5), in fen:
+         * their refunds are not deducted. A paid order reversed (cancelled: the whole payment went
+         * back) is counted in neither total: paid minus refunded is what the shop kept.
+         */paidFen: UInt64, 
+        /**
+         * The sum of the refunds of the orders counted as paid, in fen.
+         */refundedFen: UInt64) {
         self.orders = orders
         self.refunds = refunds
         self.notifications = notifications
@@ -938,6 +956,8 @@ public struct Ledger: Equatable, Hashable {
         self.faults = faults
         self.requests = requests
         self.timeScale = timeScale
+        self.paidFen = paidFen
+        self.refundedFen = refundedFen
     }
 
     
@@ -962,7 +982,9 @@ public struct FfiConverterTypeLedger: FfiConverterRustBuffer {
                 flowRecharges: FfiConverterSequenceTypeTopUp.read(from: &buf), 
                 faults: FfiConverterTypeFaultLog.read(from: &buf), 
                 requests: FfiConverterDictionaryStringUInt64.read(from: &buf), 
-                timeScale: FfiConverterDouble.read(from: &buf)
+                timeScale: FfiConverterDouble.read(from: &buf), 
+                paidFen: FfiConverterUInt64.read(from: &buf), 
+                refundedFen: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -974,6 +996,8 @@ public struct FfiConverterTypeLedger: FfiConverterRustBuffer {
         FfiConverterTypeFaultLog.write(value.faults, into: &buf)
         FfiConverterDictionaryStringUInt64.write(value.requests, into: &buf)
         FfiConverterDouble.write(value.timeScale, into: &buf)
+        FfiConverterUInt64.write(value.paidFen, into: &buf)
+        FfiConverterUInt64.write(value.refundedFen, into: &buf)
     }
 }
 
@@ -1034,7 +1058,7 @@ public struct LedgerOrder: Equatable, Hashable {
      */
     public var state: UInt32?
     /**
-     * The state's name (`paid`, `awaiting_payment`, ...).
+     * The state's name (`Paid`, `AwaitingPayment`, ...: the core's `OrderState` names).
      */
     public var stateName: String
     /**
@@ -1109,7 +1133,7 @@ public struct LedgerOrder: Equatable, Hashable {
          * The order state's wire code (`STATE`: 0 awaiting payment, 1 paid, ...).
          */state: UInt32?, 
         /**
-         * The state's name (`paid`, `awaiting_payment`, ...).
+         * The state's name (`Paid`, `AwaitingPayment`, ...: the core's `OrderState` names).
          */stateName: String, 
         /**
          * `PAY_SUBJECT`.
@@ -1267,7 +1291,7 @@ public struct LedgerRefund: Equatable, Hashable {
      */
     public var amountFen: UInt64
     /**
-     * The order's state code after the refund (4 refunded, 5 partly refunded).
+     * The order's state code after the refund (4 partly refunded, 5 refunded).
      */
     public var stateAfter: UInt32?
     /**
@@ -1298,7 +1322,7 @@ public struct LedgerRefund: Equatable, Hashable {
          * The refunded amount, in fen.
          */amountFen: UInt64, 
         /**
-         * The order's state code after the refund (4 refunded, 5 partly refunded).
+         * The order's state code after the refund (4 partly refunded, 5 refunded).
          */stateAfter: UInt32?, 
         /**
          * When the refund was made.

@@ -5220,9 +5220,9 @@ public struct WaitOptions: Equatable, Hashable {
     /**
      * How long after the client gave up on a request the gateway may still carry it out
      * (the gateway holds a micropay up to 80 s). Until then, "order does not exist" proves
-     * nothing. Default 80 s: keep it against the real gateway (a shorter one can report
-     * `Failed` for a payment the customer then confirms); lower it only for a time-scaled
-     * sandbox.
+     * nothing. Default 80 s: against the vendor's gateway (a base URL under
+     * [`VENDOR_DOMAIN`]) a shorter one is refused, since it could report `Failed` for a
+     * payment the customer then confirms; lower it only for a time-scaled sandbox.
      *
      * Here: milliseconds.
      */
@@ -5263,9 +5263,9 @@ public struct WaitOptions: Equatable, Hashable {
         /**
          * How long after the client gave up on a request the gateway may still carry it out
          * (the gateway holds a micropay up to 80 s). Until then, "order does not exist" proves
-         * nothing. Default 80 s: keep it against the real gateway (a shorter one can report
-         * `Failed` for a payment the customer then confirms); lower it only for a time-scaled
-         * sandbox.
+         * nothing. Default 80 s: against the vendor's gateway (a base URL under
+         * [`VENDOR_DOMAIN`]) a shorter one is refused, since it could report `Failed` for a
+         * payment the customer then confirms; lower it only for a time-scaled sandbox.
          *
          * Here: milliseconds.
          */gatewayHoldMs: Int64 = Int64(80000)) {

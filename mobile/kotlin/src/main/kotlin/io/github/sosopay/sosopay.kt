@@ -2042,7 +2042,7 @@ open class CancelToken: Disposable, AutoCloseable, CancelTokenInterface
  */
 public object FfiConverterTypeCancelToken: FfiConverter<CancelToken, Long> {
     override fun lower(value: CancelToken): Long {
-        return value.uniffiCloneHandle()
+        return value.callWithHandle { it }
     }
 
     override fun lift(value: Long): CancelToken {
@@ -2488,7 +2488,7 @@ open class Envelope: Disposable, AutoCloseable, EnvelopeInterface
  */
 public object FfiConverterTypeEnvelope: FfiConverter<Envelope, Long> {
     override fun lower(value: Envelope): Long {
-        return value.uniffiCloneHandle()
+        return value.callWithHandle { it }
     }
 
     override fun lift(value: Long): Envelope {
@@ -2810,7 +2810,7 @@ public object FfiConverterTypeFlowProgress: FfiConverter<FlowProgress, Long> {
     override fun lower(value: FlowProgress): Long {
         if (value is FlowProgressImpl) {
              // Rust-implemented object.  Clone the handle and return it
-            return value.uniffiCloneHandle()
+            return value.callWithHandle { it }
          } else {
             // Kotlin object, generate a new vtable handle and return that.
             return handleMap.insert(value)
@@ -3092,7 +3092,7 @@ open class MerchantKey: Disposable, AutoCloseable, MerchantKeyInterface
  */
 public object FfiConverterTypeMerchantKey: FfiConverter<MerchantKey, Long> {
     override fun lower(value: MerchantKey): Long {
-        return value.uniffiCloneHandle()
+        return value.callWithHandle { it }
     }
 
     override fun lift(value: Long): MerchantKey {
@@ -3412,7 +3412,7 @@ open class NotificationVerifier: Disposable, AutoCloseable, NotificationVerifier
  */
 public object FfiConverterTypeNotificationVerifier: FfiConverter<NotificationVerifier, Long> {
     override fun lower(value: NotificationVerifier): Long {
-        return value.uniffiCloneHandle()
+        return value.callWithHandle { it }
     }
 
     override fun lift(value: Long): NotificationVerifier {
@@ -3732,7 +3732,7 @@ public object FfiConverterTypeRequestLogger: FfiConverter<RequestLogger, Long> {
     override fun lower(value: RequestLogger): Long {
         if (value is RequestLoggerImpl) {
              // Rust-implemented object.  Clone the handle and return it
-            return value.uniffiCloneHandle()
+            return value.callWithHandle { it }
          } else {
             // Kotlin object, generate a new vtable handle and return that.
             return handleMap.insert(value)
@@ -4692,7 +4692,7 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
  */
 public object FfiConverterTypeSosopayClient: FfiConverter<SosopayClient, Long> {
     override fun lower(value: SosopayClient): Long {
-        return value.uniffiCloneHandle()
+        return value.callWithHandle { it }
     }
 
     override fun lift(value: Long): SosopayClient {
@@ -6745,9 +6745,9 @@ data class WaitOptions (
     /**
      * How long after the client gave up on a request the gateway may still carry it out
      * (the gateway holds a micropay up to 80 s). Until then, "order does not exist" proves
-     * nothing. Default 80 s: keep it against the real gateway (a shorter one can report
-     * `Failed` for a payment the customer then confirms); lower it only for a time-scaled
-     * sandbox.
+     * nothing. Default 80 s: against the vendor's gateway (a base URL under
+     * [`VENDOR_DOMAIN`]) a shorter one is refused, since it could report `Failed` for a
+     * payment the customer then confirms; lower it only for a time-scaled sandbox.
      *
      * Here: milliseconds.
      */

@@ -196,4 +196,30 @@ fun offlineTests(r: Runner, vectorsPath: String) {
             paySubject = "tea", operId = "op1", devId = "till1", goods = listOf(g)))
         assertTrue(sdkVersion().isNotEmpty())
     }
+
+    r.test("a closed object passed into a call throws IllegalStateException, never crashes the JVM") {
+        val closedKey = MerchantKey("98SDKFUO432HNODS098EEE07U9DUOIUE").also { it.close() }
+        for (call in listOf<() -> Unit>(
+            { signBody(closedKey, "{}") },
+            { Envelope(closedKey) },
+            { NotificationVerifier(closedKey) },
+            { NotificationVerifier(MerchantKey("98SDKFUO432HNODS098EEE07U9DUOIUE"), previousKeys = listOf(closedKey)) },
+            { SosopayClient(ClientConfig(busiCode = "0010000001", key = closedKey, baseUrl = "http://127.0.0.1:9/")) },
+        )) {
+            val e = expectThrows<IllegalStateException> { call() }
+            assertTrue(e.message!!.contains("MerchantKey object has already been destroyed"), e.message)
+        }
+        // A config destroyed (it holds the key): refused the same way.
+        val config = ClientConfig(busiCode = "0010000001", key = MerchantKey("98SDKFUO432HNODS098EEE07U9DUOIUE"), baseUrl = "http://127.0.0.1:9/")
+        config.destroy()
+        expectThrows<IllegalStateException> { SosopayClient(config) }
+        // A closed cancel token: refused before anything is sent.
+        SosopayClient(ClientConfig(busiCode = "0010000001", key = MerchantKey("98SDKFUO432HNODS098EEE07U9DUOIUE"), baseUrl = "http://127.0.0.1:9/")).use { client ->
+            val token = CancelToken().also { it.close() }
+            val req = MicropayRequest(chargeCode = "C-1", amountFen = 5, dynamicId = "134567890123456789",
+                paySubject = "tea", operId = "op1", devId = "till1")
+            val e = expectThrows<IllegalStateException> { client.micropayAndWait(req, cancel = token) }
+            assertTrue(e.message!!.contains("CancelToken object has already been destroyed"), e.message)
+        }
+    }
 }

@@ -1314,6 +1314,18 @@ data class Ledger (
      * The time scale the sandbox runs at.
      */
     val `timeScale`: kotlin.Double
+    , 
+    /**
+     * The sum of the amounts of the orders the customer paid (`STATE` 1, 4 or 5), in fen:
+     * their refunds are not deducted. A paid order reversed (cancelled: the whole payment went
+     * back) is counted in neither total: paid minus refunded is what the shop kept.
+     */
+    val `paidFen`: kotlin.ULong
+    , 
+    /**
+     * The sum of the refunds of the orders counted as paid, in fen.
+     */
+    val `refundedFen`: kotlin.ULong
     
 ){
     
@@ -1337,6 +1349,8 @@ public object FfiConverterTypeLedger: FfiConverterRustBuffer<Ledger> {
             FfiConverterTypeFaultLog.read(buf),
             FfiConverterMapStringULong.read(buf),
             FfiConverterDouble.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
         )
     }
 
@@ -1347,7 +1361,9 @@ public object FfiConverterTypeLedger: FfiConverterRustBuffer<Ledger> {
             FfiConverterSequenceTypeTopUp.allocationSize(value.`flowRecharges`) +
             FfiConverterTypeFaultLog.allocationSize(value.`faults`) +
             FfiConverterMapStringULong.allocationSize(value.`requests`) +
-            FfiConverterDouble.allocationSize(value.`timeScale`)
+            FfiConverterDouble.allocationSize(value.`timeScale`) +
+            FfiConverterULong.allocationSize(value.`paidFen`) +
+            FfiConverterULong.allocationSize(value.`refundedFen`)
     )
 
     override fun write(value: Ledger, buf: ByteBuffer) {
@@ -1358,6 +1374,8 @@ public object FfiConverterTypeLedger: FfiConverterRustBuffer<Ledger> {
             FfiConverterTypeFaultLog.write(value.`faults`, buf)
             FfiConverterMapStringULong.write(value.`requests`, buf)
             FfiConverterDouble.write(value.`timeScale`, buf)
+            FfiConverterULong.write(value.`paidFen`, buf)
+            FfiConverterULong.write(value.`refundedFen`, buf)
     }
 }
 
@@ -1413,7 +1431,7 @@ data class LedgerOrder (
     val `state`: kotlin.UInt?
     , 
     /**
-     * The state's name (`paid`, `awaiting_payment`, ...).
+     * The state's name (`Paid`, `AwaitingPayment`, ...: the core's `OrderState` names).
      */
     val `stateName`: kotlin.String
     , 
@@ -1584,7 +1602,7 @@ data class LedgerRefund (
     val `amountFen`: kotlin.ULong
     , 
     /**
-     * The order's state code after the refund (4 refunded, 5 partly refunded).
+     * The order's state code after the refund (4 partly refunded, 5 refunded).
      */
     val `stateAfter`: kotlin.UInt?
     , 

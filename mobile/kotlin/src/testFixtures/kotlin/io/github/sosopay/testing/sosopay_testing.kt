@@ -2027,7 +2027,7 @@ open class SandboxGateway: Disposable, AutoCloseable, SandboxGatewayInterface
  */
 public object FfiConverterTypeSandboxGateway: FfiConverter<SandboxGateway, Long> {
     override fun lower(value: SandboxGateway): Long {
-        return value.uniffiCloneHandle()
+        return value.callWithHandle { it }
     }
 
     override fun lift(value: Long): SandboxGateway {
