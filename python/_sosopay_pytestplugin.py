@@ -26,7 +26,7 @@ Nothing is imported from ``sosopay`` until a fixture is used.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 
 import pytest
 
@@ -36,6 +36,24 @@ if TYPE_CHECKING:
 __all__ = ["sosopay_sandbox", "sosopay_sandbox_session"]
 
 DEFAULT_TIME_SCALE = "0.01"
+_T = TypeVar("_T")
+
+
+def _setting(config: pytest.Config, name: str, default: str, parse: Callable[[str], _T], what: str) -> _T:
+    """The ini setting ``name`` parsed; a value that is not ``what`` is a ``ValidationError``
+    naming the setting (pytest.ini keeps a comment after a value as part of it)."""
+    raw = str(config.getini(name) or default).strip()
+    try:
+        return parse(raw)
+    except ValueError:
+        from sosopay.errors import _invalid
+
+        hint = " (a comment goes on a line of its own in pytest.ini)" if "#" in raw or ";" in raw else ""
+        raise _invalid(name, f"{raw!r} is not {what}{hint}") from None
+
+
+def _seed(config: pytest.Config) -> int:
+    return _setting(config, "sosopay_seed", "0", int, "a whole number")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,9 +70,8 @@ def sosopay_sandbox_session(pytestconfig: pytest.Config) -> Iterator["Sandbox"]:
     """The session's sandbox gateway (not reset between tests; see ``sosopay_sandbox``)."""
     from sosopay.testing import Sandbox
 
-    scale = float(str(pytestconfig.getini("sosopay_time_scale") or DEFAULT_TIME_SCALE))
-    seed = int(str(pytestconfig.getini("sosopay_seed") or "0"))
-    with Sandbox(time_scale=scale, seed=seed) as sb:
+    scale = _setting(pytestconfig, "sosopay_time_scale", DEFAULT_TIME_SCALE, float, "a number")
+    with Sandbox(time_scale=scale, seed=_seed(pytestconfig)) as sb:
         yield sb
 
 
@@ -63,7 +80,7 @@ def sosopay_sandbox(sosopay_sandbox_session: "Sandbox", pytestconfig: pytest.Con
     """The sandbox gateway, clean for this test: no fault rules (the configured seed), no
     orders, no refunds, no notifications."""
     sb = sosopay_sandbox_session
-    sb.faults.set([], seed=int(str(pytestconfig.getini("sosopay_seed") or "0")))
+    sb.faults.set([], seed=_seed(pytestconfig))
     sb.reset()
     yield sb
     if not sb.closed:

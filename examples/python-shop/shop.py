@@ -64,9 +64,11 @@ class ShopOrder:
 def _fen(amount: Any) -> int:
     try:
         d = Decimal(str(amount))
+        # NaN, Infinity and 1e400 are Decimals too (the last one cannot be quantized).
+        ok = d.is_finite() and d > 0 and d == d.quantize(Decimal("0.01"))
     except InvalidOperation:
-        raise HttpError(400, f"amount {amount!r} is not a number") from None
-    if d <= 0 or d != d.quantize(Decimal("0.01")):
+        ok = False
+    if not ok:
         raise HttpError(400, f"amount {amount!r} must be positive yuan with at most 2 decimals")
     return int(d * 100)
 

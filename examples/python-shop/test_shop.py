@@ -195,3 +195,9 @@ def test_reconciliation(shop: ShopUrl, sosopay_sandbox: Sandbox) -> None:
     assert gateway_paid == shop_paid == {"D-0", "D-2", "D-Q"}
     assert ledger.paid_fen == sum(o.amount_fen for o in shop.shop.orders.values() if o.status == "paid")
     assert all(o.shipments == (1 if o.status == "paid" else 0) for o in shop.shop.orders.values())
+
+
+@pytest.mark.parametrize("amount", ["abc", "NaN", "Infinity", "-Infinity", "1e400", "0", "-1", "1.001", None])
+def test_an_amount_that_is_not_positive_yuan_is_a_400(shop: ShopUrl, amount: Any) -> None:
+    r = shop.call("POST", "/checkout", {"order_id": "BAD-1", "amount": amount})
+    assert r["http_status"] == 400 and "amount" in r["error"], r

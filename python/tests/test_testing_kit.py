@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import http.server
 import threading
-from typing import Callable, Iterator, List, Tuple
+from typing import Any, Callable, Iterator, List, Tuple
 
 import pytest
 
@@ -384,3 +384,42 @@ def test_a_bad_value_is_the_sdks_validation_error_naming_it() -> None:
         with pytest.raises(OSError, match="could not listen") as taken:
             Sandbox(port=port)
         assert not isinstance(taken.value, ValueError)
+
+
+def test_wrong_argument_types_are_named_and_a_rule_string_is_not_split(sosopay_sandbox: Sandbox) -> None:
+    sb = sosopay_sandbox
+    with pytest.raises(TypeError, match=r"^rules: expected a list of str, got NoneType"):
+        sb.faults.set(None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^rules: expected a list of str, got str"):
+        sb.faults.set("query:http503:1")
+    with pytest.raises(TypeError, match=r"^states\[0\]: expected an OrderState, a state name or a wire code, got list"):
+        sb.wait_for_state("T-1", [OrderState.CANCELLED])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^charge_code: expected a str, got int"):
+        sb.notifications(5)  # type: ignore[arg-type]
+    assert sb.faults.rules == []
+
+
+def test_an_ini_setting_that_is_not_a_number_is_a_validation_error_naming_it() -> None:
+    import _sosopay_pytestplugin as plugin
+
+    class Config:
+        def __init__(self, **ini: str) -> None:
+            self.ini = ini
+
+        def getini(self, name: str) -> str:
+            return self.ini.get(name, "")
+
+    def setting(value: str) -> float:
+        cfg: Any = Config(sosopay_time_scale=value)
+        return plugin._setting(cfg, "sosopay_time_scale", "0.01", float, "a number")
+
+    assert setting("") == 0.01 and setting(" 0.5 ") == 0.5
+    with pytest.raises(sosopay.ValidationError, match="on a line of its own") as e:
+        setting("0.01     # the default")
+    assert e.value.field == "sosopay_time_scale"
+    with pytest.raises(sosopay.ValidationError, match="'fast' is not a number"):
+        setting("fast")
+    seed_cfg: Any = Config(sosopay_seed="abc")
+    with pytest.raises(sosopay.ValidationError) as e2:
+        plugin._seed(seed_cfg)
+    assert e2.value.field == "sosopay_seed"

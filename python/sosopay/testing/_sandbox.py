@@ -100,13 +100,11 @@ class Faults:
 
     def add(self, *rules: str) -> None:
         """Appends rules, e.g. ``add("query:http503:0.5", "notify:duplicate:1")``."""
-        rs = [str(r) for r in rules]
-        self._sb._call(lambda n: n.add_faults(rs))
+        self._sb._call(lambda n: n.add_faults(list(rules)))  # the native call checks each
 
     def set(self, rules: Iterable[str], *, seed: Optional[int] = None) -> None:
         """Replaces the rules (and the seed, when given). Raises :class:`sosopay.ValidationError` (a ``ValueError``) naming a bad rule (``faults[i]``)."""
-        rs = [str(r) for r in rules]
-        self._sb._call(lambda n: n.set_faults(rs, seed))
+        self._sb._call(lambda n: n.set_faults(rules, seed))  # a list of str, checked natively
 
     def clear(self) -> None:
         """Removes every rule."""
@@ -253,6 +251,8 @@ class Sandbox:
 
     def notifications(self, charge_code: Optional[str] = None) -> List[NotificationAttempt]:
         """The notification delivery attempts (of one order, if given), oldest first."""
+        if charge_code is not None and not isinstance(charge_code, str):
+            raise TypeError(f"charge_code: expected a str, got {type(charge_code).__name__}")
         ns = self.ledger().notifications
         return [x for x in ns if charge_code is None or x.charge_code == charge_code]
 
@@ -266,6 +266,12 @@ class Sandbox:
 
     @staticmethod
     def _states(states: Sequence[_StateLike]) -> List[str]:
+        for i, s in enumerate(states):
+            if not isinstance(s, (OrderState, str, int)) or isinstance(s, bool):
+                raise TypeError(
+                    f"states[{i}]: expected an OrderState, a state name or a wire code, got {type(s).__name__}"
+                    " (give the states as separate arguments: wait_for_state(code, OrderState.PAID, ...))"
+                )
         return [(s if isinstance(s, OrderState) else OrderState(s)).value for s in states]
 
     def wait_for_notification(
