@@ -220,8 +220,12 @@ export declare class NativeSandbox {
   reset(): void
   /** Registers (or re-keys) a merchant. */
   addMerchant(busiId: string, key: string): void
-  /** The key of a merchant registered at start or with `addMerchant`, if there is one. */
-  keyOf(busiId: string): string | null
+  /**
+   * The key of a merchant registered at start or with `addMerchant`, if there is one. A
+   * closed sandbox says so (the kits' `client()` asks for the key: a client for a closed
+   * sandbox would only fail at its first request, with "connection refused").
+   */
+  keyOf(busiId: string): any
   /** Whether `close` was called. */
   get closed(): boolean
   /** The merchant a kit's client uses: the first the sandbox started with. */

@@ -368,12 +368,13 @@ class Sandbox {
   /** A `sosopay.Client` for this sandbox and its test merchant; options are the client's. */
   client(options = {}) {
     const busiCode = options.busiCode || this.busiCode
+    const known = this._call((n) => n.keyOf(busiCode)) // a closed sandbox: SandboxError 410
     return new Client({
       defaultOperId: native.KIT_OPER_ID,
       defaultDevId: native.KIT_DEV_ID,
       ...options,
       busiCode,
-      key: options.key || this._call((n) => n.keyOf(busiCode)) || this.key,
+      key: options.key || known || this.key,
       baseUrl: this.baseUrl,
     })
   }
@@ -397,6 +398,12 @@ class Sandbox {
   }
   /** The notification delivery attempts (of one order, if given), oldest first. */
   notifications(chargeCode) {
+    if (chargeCode !== undefined && typeof chargeCode !== 'string') {
+      throw new ValidationError(`invalid chargeCode: expected a string, got ${chargeCode === null ? 'null' : typeof chargeCode}`, {
+        field: 'chargeCode',
+        reason: 'is not a string',
+      })
+    }
     const all = this.ledger().notifications
     return chargeCode === undefined ? all : all.filter((a) => a.chargeCode === chargeCode)
   }
@@ -458,6 +465,11 @@ async function startSandbox(options = {}) {
   const { merchants, ...rest } = options
   if (merchants != null && !plain(merchants)) {
     throw invalid('merchants', 'expected { [busiCode]: key }')
+  }
+  for (const [busiCode, key] of Object.entries(merchants || {})) {
+    if (typeof key !== 'string') {
+      throw invalid('merchants', `the key of ${JSON.stringify(busiCode)} is not a string (expected { [busiCode]: key })`)
+    }
   }
   const list = merchants ? Object.entries(merchants).map(([busiId, key]) => ({ busiId, key })) : undefined
   if (typeof native.NativeSandbox !== 'function') {

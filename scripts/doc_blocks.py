@@ -49,6 +49,8 @@ DOCS = [
     "docs/BENCHMARKS.md",
     "docs/RELEASING.md",
     "examples/kotlin-till/README.md",
+    "examples/python-shop/README.md",
+    "examples/node-shop/README.md",
 ]
 
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.M | re.S)

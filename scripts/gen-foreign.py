@@ -2392,7 +2392,7 @@ class KitMethods:
     }
     #: The argument-name types (`Text<ChargeCode>`) of each parameter, per runtime.
     names = {"python": {"charge_code": "ChargeCode", "busi_id": "BusiCode", "key": "Key", "rules": "Rules"},
-             "node": {"charge_code": "ChargeCode", "busi_id": "BusiId", "key": "Key"}}
+             "node": {"charge_code": "ChargeCode", "busi_id": "BusiCode", "key": "Key"}}
 
     def __init__(self) -> None:
         self.text = self.kit.read_text(encoding="utf-8")

@@ -760,12 +760,31 @@ fn a_gateway_that_refuses_every_query_ends_the_flow_soon_after_the_deadline() {
             out.reason
         );
         assert!(took < Duration::from_secs(15), "{refused}: {took:?}");
-        let log = log.lock().expect("lock");
-        assert!(!log.contains(&"cancelTrade"), "{refused}: {log:?}");
+        {
+            let log = log.lock().expect("lock");
+            assert!(!log.contains(&"cancelTrade"), "{refused}: {log:?}");
+            assert_eq!(
+                log.iter().filter(|op| **op == "preOrder").count(),
+                1,
+                "{log:?}"
+            );
+        }
+        // Waiting for a QR order ends the same way, with the refusal's code as the till's.
+        let waited = client
+            .wait_for_payment("RF-WAIT", &opts(30_000, 60_000))
+            .expect("wait");
         assert_eq!(
-            log.iter().filter(|op| **op == "preOrder").count(),
-            1,
-            "{log:?}"
+            waited.status,
+            OutcomeStatus::Unresolved,
+            "{refused}: {waited:?}"
         );
+        assert_eq!(waited.code, out.code, "{refused}: {waited:?}");
+        if !encrypt {
+            assert_eq!(
+                waited.code.as_ref().map(|c| c.as_wire().to_owned()),
+                Some(refused.to_owned()),
+                "{waited:?}"
+            );
+        }
     }
 }

@@ -17,7 +17,8 @@ pub enum Error {
     /// A request or configuration field is missing or malformed; nothing was sent.
     #[error("invalid {field}: {reason}")]
     Validation {
-        /// The field, by its public (snake_case) name.
+        /// The field, by its public name: snake_case in Rust and Python, camelCase in JS, Kotlin and
+        /// Swift (`amount_fen`, `amountFen`).
         field: String,
         /// Why it is rejected.
         reason: String,

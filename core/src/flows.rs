@@ -914,9 +914,15 @@ impl Flow<'_> {
     /// to cancel): asking on, to the deadline or the budget's end, cannot prove anything.
     fn refused_outcome(&self, e: &Error) -> Option<PaymentOutcome> {
         (!self.owned && self.refused.0 >= REFUSALS_TO_STOP).then(|| {
+            // The code of the refusal (`INVALID_SIGN`, ...) when the payment's own reply had
+            // none: `wait_for_payment` reports it as the till flow does.
+            let code = self.reply_code.clone().or_else(|| match e {
+                Error::Gateway { code, .. } => Some(code.clone()),
+                _ => None,
+            });
             self.outcome(
                 OutcomeStatus::Unresolved,
-                self.reply_code.clone(),
+                code,
                 format!(
                     "the gateway refused {} queries in a row ({e}): check the merchant code and key, then query {} later",
                     self.refused.0, self.expected.charge_code

@@ -35,16 +35,24 @@ pub fn duration(field: &str, value: f64, unit: TimeUnit) -> Result<Duration> {
         TimeUnit::Milliseconds => value / 1000.0,
     };
     if (0.0..=MAX_DURATION.as_secs_f64()).contains(&secs) {
-        Ok(Duration::from_secs_f64(secs))
-    } else {
-        Err(Error::validation(
-            field,
-            format!(
-                "{value} is not a number of {} from 0 to 10^7 s",
-                unit.name()
-            ),
-        ))
+        return Ok(Duration::from_secs_f64(secs));
     }
+    // A huge value in exponent form: its plain digits (9223372036854776000 for a Long.MAX_VALUE
+    // made a double) would read as exact.
+    let shown = if value.abs() >= 1e15 {
+        format!("{value:e}")
+    } else {
+        format!("{value}")
+    };
+    let unit = unit.name();
+    let why = if value.is_nan() {
+        format!("is not a number of {unit}")
+    } else if value < 0.0 {
+        format!("{shown} {unit} is negative")
+    } else {
+        format!("{shown} {unit} is longer than any setting takes (at most 10^7 s)")
+    };
+    Err(Error::validation(field, why))
 }
 
 /// The largest whole number a JavaScript number holds exactly (2^53 - 1).
@@ -115,6 +123,22 @@ mod tests {
                 other => panic!("{bad}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn an_out_of_range_duration_says_which_way_and_a_huge_one_is_not_shown_as_exact() {
+        let reason = |v: f64| match duration("timeoutMs", v, TimeUnit::Milliseconds) {
+            Err(Error::Validation { reason, .. }) => reason,
+            other => panic!("{v}: {other:?}"),
+        };
+        assert_eq!(reason(-1.0), "-1 milliseconds is negative");
+        #[allow(clippy::cast_precision_loss)]
+        let long_max = i64::MAX as f64;
+        assert_eq!(
+            reason(long_max),
+            "9.223372036854776e18 milliseconds is longer than any setting takes (at most 10^7 s)"
+        );
+        assert_eq!(reason(f64::NAN), "is not a number of milliseconds");
     }
 
     #[test]

@@ -23,7 +23,8 @@ class HttpError extends Error {
 }
 
 function toFen(amount) {
-  const m = /^(\d+)(?:\.(\d{1,2}))?$/.exec(String(amount))
+  // At most 13 digits of yuan: the fen stay exact in a JS number (below 2^53).
+  const m = /^(\d{1,13})(?:\.(\d{1,2}))?$/.exec(String(amount))
   if (!m) throw new HttpError(400, `amount ${JSON.stringify(amount)} must be positive yuan with at most 2 decimals`)
   const fen = Number(m[1]) * 100 + Number((m[2] || '').padEnd(2, '0'))
   if (fen <= 0) throw new HttpError(400, 'amount must be positive')

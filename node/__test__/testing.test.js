@@ -279,3 +279,23 @@ test('testing-usage.ts compiles under tsc --strict against sosopay/testing', () 
   fs.rmSync(dir, { recursive: true, force: true })
   assert.equal(r.status, 0, `tsc failed:\n${r.stdout}\n${r.stderr}`)
 })
+
+test('kit arguments name the field as JS spells it; a client of a closed sandbox is refused at once', async () => {
+  const { ValidationError } = sosopay
+  await assert.rejects(startSandbox({ merchants: { '': 'k' } }),
+    (e) => e instanceof ValidationError && e.field === 'merchants' && /busiCode/.test(e.message) && !/busi_code/.test(e.message))
+  await assert.rejects(startSandbox({ merchants: { '0020000002': 5 } }),
+    (e) => e instanceof ValidationError && e.field === 'merchants' && /the key of "0020000002" is not a string/.test(e.message))
+  const sb = await startSandbox({ timeScale: 0.01 })
+  for (const bad of [5, '']) {
+    assert.throws(() => sb.addMerchant(bad, 'KEYKEYKEYKEYKEYKEYKEYKEY'), (e) => e instanceof ValidationError && e.field === 'busiCode', String(bad))
+  }
+  for (const bad of [5, null]) {
+    assert.throws(() => sb.notifications(bad), (e) => e instanceof ValidationError && e.field === 'chargeCode', String(bad))
+  }
+  assert.deepEqual(sb.notifications(), [])
+  await sb.close()
+  for (const options of [{}, { key: 'KEYKEYKEYKEYKEYKEYKEYKEY' }]) {
+    assert.throws(() => sb.client(options), (e) => e instanceof SandboxError && e.status === 410)
+  }
+})

@@ -58,7 +58,8 @@ class ValidationError(SosopayError, ValueError):
 
     def __init__(self, message: str, *, field: str = "", reason: str = "", **kw: Any) -> None:
         super().__init__(message, **kw)
-        #: The field, by its public (snake_case) name.
+        #: The field, by its public name: snake_case in Rust and Python, camelCase in JS, Kotlin and
+        #: Swift (``amount_fen``, ``amountFen``).
         self.field = field
         #: Why it is rejected.
         self.reason = reason

@@ -88,7 +88,7 @@ def test_rejections() -> None:
     assert sosopay.parse_notification(key=KEY, query=f"sign={old}", body=BODY, max_age=7200).charge_code == "C-1"
     # A replay window out of range names the argument; one rule (the core's) for every duration.
     for bad in (1e30, float("inf"), float("nan"), -0.5):
-        with pytest.raises(sosopay.ValidationError, match="seconds from 0 to 10\\^7 s") as e:
+        with pytest.raises(sosopay.ValidationError, match=r"seconds is negative|seconds is longer than any setting takes \(at most 10\^7 s\)|is not a number of seconds") as e:
             sosopay.NotificationVerifier(KEY, max_age=bad)
         assert e.value.field == "max_age"
     with pytest.raises(sosopay.ValidationError) as e:

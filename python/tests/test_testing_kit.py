@@ -423,3 +423,12 @@ def test_an_ini_setting_that_is_not_a_number_is_a_validation_error_naming_it() -
     with pytest.raises(sosopay.ValidationError) as e2:
         plugin._seed(seed_cfg)
     assert e2.value.field == "sosopay_seed"
+
+
+def test_a_client_of_a_closed_sandbox_is_refused_at_once() -> None:
+    sb = Sandbox(time_scale=0.01)
+    sb.close()
+    for kwargs in ({}, {"key": "KEYKEYKEYKEYKEYKEYKEYKEY"}):
+        with pytest.raises(SandboxError) as e:
+            sb.client(**kwargs)
+        assert e.value.status == 410

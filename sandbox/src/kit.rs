@@ -159,10 +159,13 @@ impl SandboxHandle {
             .unwrap_or_else(|| (crate::TEST_BUSI_ID.to_owned(), crate::TEST_KEY.to_owned()))
     }
 
-    /// The key of a merchant registered at start or with `add_merchant`, if there is one.
-    pub fn key_of(&self, busi_id: &str) -> Option<String> {
+    /// The key of a merchant registered at start or with `add_merchant`, if there is one. A
+    /// closed sandbox says so (the kits' `client()` asks for the key: a client for a closed
+    /// sandbox would only fail at its first request, with "connection refused").
+    pub fn key_of(&self, busi_id: &str) -> Result<Option<String>, SandboxError> {
+        self.with(|_| ())?;
         let m = self.merchants.lock().unwrap_or_else(|e| e.into_inner());
-        m.iter().find(|(b, _)| b == busi_id).map(|(_, k)| k.clone())
+        Ok(m.iter().find(|(b, _)| b == busi_id).map(|(_, k)| k.clone()))
     }
 
     fn with<T>(&self, f: impl FnOnce(&Sandbox) -> T) -> Result<T, SandboxError> {

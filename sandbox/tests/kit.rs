@@ -210,11 +210,17 @@ fn the_kits_merchant_and_keys_come_from_the_handle() {
         sb.merchant(),
         (TEST_BUSI_ID.to_owned(), TEST_KEY.to_owned())
     );
-    assert_eq!(sb.key_of(TEST_BUSI_ID).as_deref(), Some(TEST_KEY));
-    assert_eq!(sb.key_of("0020000002"), None);
+    assert_eq!(
+        sb.key_of(TEST_BUSI_ID).expect("open").as_deref(),
+        Some(TEST_KEY)
+    );
+    assert_eq!(sb.key_of("0020000002").expect("open"), None);
     let other = "A".repeat(32);
     sb.add_merchant("0020000002", &other).expect("added");
-    assert_eq!(sb.key_of("0020000002").as_deref(), Some(other.as_str()));
+    assert_eq!(
+        sb.key_of("0020000002").expect("open").as_deref(),
+        Some(other.as_str())
+    );
     sb.add_merchant(TEST_BUSI_ID, &other).expect("re-keyed");
     assert_eq!(sb.merchant(), (TEST_BUSI_ID.to_owned(), other.clone()));
     // A bad merchant names the argument at fault, as the client's options do.
@@ -227,11 +233,11 @@ fn the_kits_merchant_and_keys_come_from_the_handle() {
             other => panic!("{busi:?}/{key:?}: {other:?}"),
         }
     }
-    assert_eq!(sb.key_of("0050000005"), None);
+    assert_eq!(sb.key_of("0050000005").expect("open"), None);
     sb.close();
     // A refused registration changes nothing.
     assert!(sb.add_merchant("0030000003", &other).is_err());
-    assert_eq!(sb.key_of("0030000003"), None);
+    assert!(matches!(sb.key_of("0030000003"), Err(SandboxError::Closed)));
 
     let bad = SandboxHandle::start(&KitOptions {
         merchants: vec![("0040000004".into(), String::new())],
@@ -253,8 +259,13 @@ fn the_kits_merchant_and_keys_come_from_the_handle() {
     })
     .expect("starts");
     assert_eq!(own.merchant(), ("0040000004".to_owned(), "B".repeat(32)));
-    assert_eq!(own.key_of(TEST_BUSI_ID), None);
+    assert_eq!(own.key_of(TEST_BUSI_ID).expect("open"), None);
     own.close();
+    // Closed: the kits' client() asks for the key, and learns at once.
+    assert!(matches!(
+        own.key_of("0040000004"),
+        Err(sosopay_sandbox::SandboxError::Closed)
+    ));
 }
 
 #[test]

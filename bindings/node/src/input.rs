@@ -486,7 +486,6 @@ macro_rules! arg_names {
 
 arg_names!(
     Key = "key",
-    BusiId = "busiId",
     Sign = "sign",
     ChargeCode = "chargeCode",
     BusiCode = "busiCode",

@@ -14,7 +14,7 @@ use sosopay_sandbox::SandboxError;
 
 use crate::error::{to_napi, to_napi_verbatim, validation};
 use crate::input::{
-    Accepted, Arg, Behaviour, BusiId, Channel, ChargeCode, Count, Key, Seconds, Seed, Text,
+    Accepted, Arg, Behaviour, BusiCode, Channel, ChargeCode, Count, Key, Seconds, Seed, Text,
     TimeoutMs,
 };
 
@@ -36,6 +36,8 @@ fn js_field(field: &str) -> String {
 /// (a `TimeoutError` for 408).
 fn sandbox_err(e: SandboxError) -> napi::Error {
     if let SandboxError::Config { field, reason } = e {
+        // The reason may name other settings (`invalid busi_code: ...`): as JS spells them.
+        let reason = sosopay::error::camel_case_reason(&reason);
         return to_napi_verbatim(validation(&js_field(&field), reason));
     }
     let after_ms = match e {
@@ -246,16 +248,24 @@ impl NativeSandbox {
     #[napi]
     pub fn add_merchant(
         &self,
-        #[napi(ts_arg_type = "string")] busi_id: Text<BusiId>,
+        #[napi(ts_arg_type = "string")] busi_id: Text<BusiCode>,
         #[napi(ts_arg_type = "string")] key: Text<Key>,
     ) -> napi::Result<()> {
         self.0.add_merchant(&busi_id, &key).map_err(sandbox_err)
     }
 
-    /// The key of a merchant registered at start or with `addMerchant`, if there is one.
+    /// The key of a merchant registered at start or with `addMerchant`, if there is one. A
+    /// closed sandbox says so (the kits' `client()` asks for the key: a client for a closed
+    /// sandbox would only fail at its first request, with "connection refused").
     #[napi]
-    pub fn key_of(&self, #[napi(ts_arg_type = "string")] busi_id: Text<BusiId>) -> Option<String> {
-        self.0.key_of(&busi_id)
+    pub fn key_of(
+        &self,
+        #[napi(ts_arg_type = "string")] busi_id: Text<BusiCode>,
+    ) -> napi::Result<Value> {
+        self.0
+            .key_of(&busi_id)
+            .map(|v| to_json(&v))
+            .map_err(sandbox_err)
     }
 
     // --- end of generated

@@ -12,7 +12,8 @@ use crate::enums::ResultCode;
 pub enum SosopayError {
     /// A request or configuration field is missing or malformed; nothing was sent.
     Validation {
-        /// The field, by its public (snake_case) name.
+        /// The field, by its public name: snake_case in Rust and Python, camelCase in JS, Kotlin and
+        /// Swift (`amount_fen`, `amountFen`).
         field: String,
         /// Why it is rejected.
         reason: String,

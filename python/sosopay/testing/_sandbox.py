@@ -211,7 +211,8 @@ class Sandbox:
         }
         kw.update(kwargs)
         busi = str(kw["busi_code"])
-        kw.setdefault("key", self._native.key_of(busi) or self.key)
+        known = self._call(lambda n: n.key_of(busi))  # a closed sandbox: SandboxError 410
+        kw.setdefault("key", known or self.key)
         kw["base_url"] = self.base_url
         return kw
 

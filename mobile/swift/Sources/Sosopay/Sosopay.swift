@@ -7463,7 +7463,8 @@ enum SosopayError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case Validation(
         /**
-         * The field, by its public (snake_case) name.
+         * The field, by its public name: snake_case in Rust and Python, camelCase in JS, Kotlin and
+         * Swift (`amount_fen`, `amountFen`).
          */field: String, 
         /**
          * Why it is rejected.

@@ -9560,7 +9560,8 @@ sealed class SosopayException: kotlin.Exception() {
     class Validation(
         
         /**
-         * The field, by its public (snake_case) name.
+         * The field, by its public name: snake_case in Rust and Python, camelCase in JS, Kotlin and
+         * Swift (`amount_fen`, `amountFen`).
          */
         val `field`: kotlin.String, 
         

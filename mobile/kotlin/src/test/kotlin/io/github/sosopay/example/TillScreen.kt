@@ -22,12 +22,13 @@ class TillScreen(
         val token = CancelToken()
         cancelButton = token
         // Called on the flow's thread, in order: hop to the screen's dispatcher to show it.
+        var cancelling = false // then the queries confirm the reversal: not "waiting" again
         val progress = FlowProgress { event ->
             val text = when (event) {
                 is FlowEvent.Sending -> "sending the payment..."
-                is FlowEvent.Waiting -> "waiting for the customer... ${event.elapsedMs / 1000} s"
-                is FlowEvent.Queried -> "waiting for the customer... ${event.elapsedMs / 1000} s"
-                is FlowEvent.Cancelling -> "cancelling the payment..."
+                is FlowEvent.Waiting -> if (cancelling) null else "waiting for the customer... ${event.elapsedMs / 1000} s"
+                is FlowEvent.Queried -> if (cancelling) null else "waiting for the customer... ${event.elapsedMs / 1000} s"
+                is FlowEvent.Cancelling -> "cancelling the payment...".also { cancelling = true }
                 is FlowEvent.Done -> null
             }
             if (text != null) scope.launch { show(text) }

@@ -263,6 +263,10 @@ fun flowTests(r: Runner, baseUrl: String, vectorsPath: String) {
         assertEquals("sending the payment...", lines.first(), lines.toString())
         assertTrue(lines.last().startsWith("final: CANCELLED"), lines.toString())
         assertTrue(lines.any { it.startsWith("waiting for the customer") }, lines.toString())
+        // Once cancelling, the screen does not go back to "waiting" (the confirming query).
+        val cancelling = lines.indexOf("cancelling the payment...")
+        assertTrue(cancelling > 0, lines.toString())
+        assertTrue(lines.drop(cancelling).none { it.startsWith("waiting") }, lines.toString())
         assertEquals(2L, ledgerState(admin, cc))
         // The README shows this very file.
         val root = File(vectorsPath).absoluteFile.parentFile.parentFile.parentFile
