@@ -199,7 +199,10 @@ export declare class NativeSandbox {
    * ledger, as `GET /_sandbox/ledger` answers it).
    */
   ledger(): any
-  /** One order as in the ledger, by charge code, if the gateway saw it. */
+  /**
+   * One order as in the ledger, by charge code, if the gateway saw it (an error, 409, when
+   * several merchants used that charge code: give each merchant's orders their own codes).
+   */
   order(chargeCode: string): any
   /**
    * The customer pays an order awaiting payment (a QR or JSAPI order, or a micropay whose

@@ -299,3 +299,13 @@ test('kit arguments name the field as JS spells it; a client of a closed sandbox
     assert.throws(() => sb.client(options), (e) => e instanceof SandboxError && e.status === 410)
   }
 })
+
+test('a charge code two merchants used is not reported absent', async (t) => {
+  const sb = await startSandbox({ timeScale: 0.01, merchants: { [TEST_BUSI_CODE]: TEST_KEY, '0020000002': '0123456789abcdef0123456789abcdef' } })
+  t.after(() => sb.close())
+  for (const busiCode of [TEST_BUSI_CODE, '0020000002']) {
+    await sb.client({ busiCode }).createQrOrder({ chargeCode: 'SAME', amount: '1.00', channel: 'Wechat', paySubject: 'x' })
+  }
+  assert.throws(() => sb.order('SAME'), (e) => e instanceof SandboxError && e.status === 409 && /several merchants/.test(e.message))
+  assert.throws(() => sb.pay('SAME'), (e) => e instanceof SandboxError && /several merchants/.test(e.message))
+})

@@ -432,3 +432,16 @@ def test_a_client_of_a_closed_sandbox_is_refused_at_once() -> None:
         with pytest.raises(SandboxError) as e:
             sb.client(**kwargs)
         assert e.value.status == 410
+
+
+def test_a_charge_code_two_merchants_used_is_not_reported_absent() -> None:
+    other = ("0020000002", "0123456789abcdef0123456789abcdef")
+    with Sandbox(time_scale=0.01, merchants={sosopay.testing.TEST_BUSI_CODE: sosopay.testing.TEST_KEY, other[0]: other[1]}) as sb:
+        for busi in (sb.busi_code, other[0]):
+            sb.client(busi_code=busi).create_qr_order(charge_code="SAME", amount="1.00", channel="Wechat", pay_subject="x")
+        with pytest.raises(SandboxError, match="several merchants") as e:
+            sb.order("SAME")
+        assert e.value.status == 409
+        with pytest.raises(SandboxError, match="several merchants"):
+            sb.pay("SAME")
+        assert len([o for o in sb.ledger().orders if o.charge_code == "SAME"]) == 2

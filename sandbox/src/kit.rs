@@ -225,9 +225,10 @@ impl SandboxHandle {
         self.with(Sandbox::notifications)
     }
 
-    /// One order as in the ledger, by charge code, if the gateway saw it.
+    /// One order as in the ledger, by charge code, if the gateway saw it (an error, 409, when
+    /// several merchants used that charge code: give each merchant's orders their own codes).
     pub fn order(&self, charge_code: &str) -> Result<Option<LedgerOrder>, SandboxError> {
-        self.with(|s| s.order(charge_code))
+        self.with(|s| s.find_order(charge_code))?
     }
 
     /// The customer pays an order awaiting payment (a QR or JSAPI order, or a micropay whose

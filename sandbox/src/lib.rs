@@ -382,12 +382,31 @@ impl Sandbox {
         self.shared.ledger().notifications
     }
 
-    /// One order as in the ledger, by charge code (any merchant), if it exists.
+    /// One order as in the ledger, by charge code (any merchant), if it exists (and is the
+    /// only one: see [`Sandbox::find_order`]).
     pub fn order(&self, charge_code: &str) -> Option<LedgerOrder> {
         let g = self.shared.lock();
         g.find_any(None, charge_code)
             .ok()
             .map(|i| g.orders[i].record())
+    }
+
+    /// One order as in the ledger, by charge code (any merchant): `None` when the gateway
+    /// never saw it, an `Admin` error (409) when several merchants used that charge code (one
+    /// cannot tell which is meant: the HTTP admin endpoints take `?busi_id=`).
+    pub fn find_order(&self, charge_code: &str) -> Result<Option<LedgerOrder>, SandboxError> {
+        let g = self.shared.lock();
+        let mut hits = g.orders.iter().filter(|o| o.charge_code == charge_code);
+        match (hits.next(), hits.next()) {
+            (None, _) => Ok(None),
+            (Some(o), None) => Ok(Some(o.record())),
+            (Some(_), Some(_)) => Err(SandboxError::Admin {
+                status: 409,
+                reason: format!(
+                    "charge code {charge_code} exists for several merchants: the kit finds an order by its charge code alone, so give each merchant's orders their own codes"
+                ),
+            }),
+        }
     }
 
     /// The customer pays an order awaiting payment (as `POST /_sandbox/orders/{cc}/pay`);

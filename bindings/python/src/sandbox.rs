@@ -104,7 +104,8 @@ impl PySandbox {
         to_py(py, &self.0.ledger_json().map_err(sandbox_err)?)
     }
 
-    /// One order as in the ledger, by charge code, if the gateway saw it.
+    /// One order as in the ledger, by charge code, if the gateway saw it (an error, 409, when
+    /// several merchants used that charge code: give each merchant's orders their own codes).
     fn order<'py>(
         &self,
         py: Python<'py>,

@@ -655,7 +655,8 @@ public protocol SandboxGatewayProtocol: AnyObject, Sendable {
     func notifications() throws  -> [NotificationAttempt]
     
     /**
-     * One order as in the ledger, by charge code, if the gateway saw it.
+     * One order as in the ledger, by charge code, if the gateway saw it (an error, 409, when
+     * several merchants used that charge code: give each merchant's orders their own codes).
      */
     func order(chargeCode: String) throws  -> LedgerOrder?
     
@@ -890,7 +891,8 @@ open func notifications()throws  -> [NotificationAttempt]  {
 }
     
     /**
-     * One order as in the ledger, by charge code, if the gateway saw it.
+     * One order as in the ledger, by charge code, if the gateway saw it (an error, 409, when
+     * several merchants used that charge code: give each merchant's orders their own codes).
      */
 open func order(chargeCode: String)throws  -> LedgerOrder?  {
     return try  FfiConverterOptionTypeLedgerOrder.lift(try rustCallWithError(FfiConverterTypeSandboxException_lift) {
@@ -1767,7 +1769,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_testing_checksum_method_sandboxgateway_notifications() != 26581) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_order() != 34993) {
+    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_order() != 27342) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_testing_checksum_method_sandboxgateway_pay() != 32375) {

@@ -186,7 +186,8 @@ impl SandboxGateway {
         Ok(self.0.notifications()?)
     }
 
-    /// One order as in the ledger, by charge code, if the gateway saw it.
+    /// One order as in the ledger, by charge code, if the gateway saw it (an error, 409, when
+    /// several merchants used that charge code: give each merchant's orders their own codes).
     pub fn order(&self, charge_code: String) -> Result<Option<LedgerOrder>, SandboxException> {
         Ok(self.0.order(&charge_code)?)
     }

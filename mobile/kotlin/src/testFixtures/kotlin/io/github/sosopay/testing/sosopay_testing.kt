@@ -997,7 +997,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_notifications() and 0xFFFF) != 26581) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_order() and 0xFFFF) != 34993) {
+    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_order() and 0xFFFF) != 27342) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_pay() and 0xFFFF) != 32375) {
@@ -1512,7 +1512,8 @@ public interface SandboxGatewayInterface {
     fun `notifications`(): List<NotificationAttempt>
     
     /**
-     * One order as in the ledger, by charge code, if the gateway saw it.
+     * One order as in the ledger, by charge code, if the gateway saw it (an error, 409, when
+     * several merchants used that charge code: give each merchant's orders their own codes).
      */
     fun `order`(`chargeCode`: kotlin.String): LedgerOrder?
     
@@ -1829,7 +1830,8 @@ open class SandboxGateway: Disposable, AutoCloseable, SandboxGatewayInterface
 
     
     /**
-     * One order as in the ledger, by charge code, if the gateway saw it.
+     * One order as in the ledger, by charge code, if the gateway saw it (an error, 409, when
+     * several merchants used that charge code: give each merchant's orders their own codes).
      */
     @Throws(SandboxException::class)override fun `order`(`chargeCode`: kotlin.String): LedgerOrder? {
             return FfiConverterOptionalTypeLedgerOrder.lift(
