@@ -724,6 +724,45 @@ fn waiting_for_an_order_checks_its_merchant_para_too() {
 }
 
 #[test]
+fn a_paid_qr_order_of_another_device_under_the_charge_code_is_a_conflict_not_paid() {
+    // The shop's web backend (device "web") made a QR order under the charge code a till
+    // (device "d") then uses: the query shows no customer code, but the order's DEV_ID is
+    // another device's, so the till's customer did not pay: `Conflict`, never `Paid`, and the
+    // other order is not cancelled. The same device's order is this sale's (one charge code is
+    // one sale): paid.
+    let sb = sandbox(0.02);
+    let client =
+        Client::new(ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config")).expect("client");
+    for (cc, device, want) in [
+        ("QR-WEB-1", "web", OutcomeStatus::Conflict),
+        ("QR-TILL-1", "d", OutcomeStatus::Paid),
+    ] {
+        let mut qr = sosopay::models::OrderRequest::new(
+            cc,
+            Amount::from_fen(100).expect("amount"),
+            sosopay::Channel::Wechat,
+            "t",
+        );
+        qr.oper_id = "o".into();
+        qr.dev_id = device.into();
+        client.create_qr_order(&qr).expect("qr order");
+        sb.pay(cc).expect("someone pays the QR order");
+        let out = client
+            .micropay_and_wait(&request(cc, PAY_NOW), &opts(3_000, 6_000))
+            .expect("flow");
+        assert_eq!(out.status, want, "{cc}: {out:?}");
+        if want == OutcomeStatus::Conflict {
+            assert!(out.reason.contains("device \"web\""), "{out:?}");
+        }
+        assert_eq!(
+            sb.order(cc).and_then(|o| o.state),
+            Some(1),
+            "{cc}: the QR order stays paid (never cancelled)"
+        );
+    }
+}
+
+#[test]
 fn a_gateway_that_refuses_every_query_ends_the_flow_soon_after_the_deadline() {
     // A wrong key (plain), an unknown merchant (plain), a wrong key with 3DES: every request
     // is refused, so nothing about the order can ever be learnt. The flow does not query on

@@ -519,6 +519,10 @@ pub(crate) struct Expected {
     dynamic_id: Option<String>,
     channel: Option<Channel>,
     merchant_para: Option<String>,
+    /// The till's device (`DEV_ID`) of a micropay: an order made from another device (a QR
+    /// order of the shop's web backend under the same charge code) is not this payment,
+    /// although a query shows neither the customer's code nor the kind of order.
+    dev_id: Option<String>,
 }
 
 impl Expected {
@@ -529,6 +533,7 @@ impl Expected {
             dynamic_id: Some(req.dynamic_id.trim().to_owned()),
             channel: (req.channel != Channel::Auto).then(|| req.channel.clone()),
             merchant_para: req.merchant_para.clone(),
+            dev_id: Some(req.dev_id.trim().to_owned()).filter(|d| !d.is_empty()),
         }
     }
 
@@ -542,6 +547,7 @@ impl Expected {
             dynamic_id: None,
             channel: None,
             merchant_para: req.merchant_para.clone(),
+            dev_id: None,
         }
     }
 
@@ -581,6 +587,13 @@ impl Expected {
             if want.trim() != got.trim() {
                 return Some(format!(
                     "charge code {code} belongs to another payment (another MERCHANTPARA)"
+                ));
+            }
+        }
+        if let (Some(want), Some(got)) = (&self.dev_id, o.dev_id.as_deref()) {
+            if want != got.trim() {
+                return Some(format!(
+                    "charge code {code} belongs to another payment (made from device {got:?}, not {want:?})"
                 ));
             }
         }
@@ -1223,7 +1236,8 @@ impl Client {
         let mut checked = req.clone();
         self.fill_defaults(&mut checked);
         checked.validate()?;
-        let mut flow = Flow::new(self, Expected::of(req), opts, ctl);
+        // Expected of the request as sent (the client's default device filled in).
+        let mut flow = Flow::new(self, Expected::of(&checked), opts, ctl);
         if ctl.cancelled() {
             // Cancelled before it started: send nothing (rather than send, then reverse).
             return Ok(flow.outcome(
@@ -1424,6 +1438,7 @@ impl Client {
             dynamic_id: None,
             channel: None,
             merchant_para: order.merchant_para.clone(),
+            dev_id: None,
         };
         let mut flow = Flow::new(self, expected, opts, ctl);
         let deadline = flow.started + opts.deadline;

@@ -572,6 +572,16 @@ impl SosopayClient {
         Ok(self.inner.query_charge(&charge_code)?.into())
     }
 
+    /// `queryCharge` as a Kotlin `suspend` function / Swift `async` method: the query runs on
+    /// a thread of its own (`sosopay-call`) while the caller suspends (see `queryAsync`).
+    pub async fn query_charge_async(&self, charge_code: String) -> Result<QueryReply> {
+        let c = self.inner.clone();
+        flows::on_own_thread("sosopay-call", move || {
+            Ok(c.query_charge(&charge_code)?.into())
+        })
+        .await
+    }
+
     /// The till flow: micropay, then settle any unknown outcome by querying, and cancel at the
     /// deadline. Throws only for an invalid request (nothing was sent); every other situation
     /// is a [`PaymentOutcome`]. Blocks up to about `deadline_ms` plus the cancel attempts.

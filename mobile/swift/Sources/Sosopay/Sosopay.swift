@@ -1914,6 +1914,12 @@ public protocol SosopayClientProtocol: AnyObject, Sendable {
     func queryCharge(chargeCode: String) throws  -> QueryReply
     
     /**
+     * `queryCharge` as a Kotlin `suspend` function / Swift `async` method: the query runs on
+     * a thread of its own (`sosopay-call`) while the caller suspends (see `queryAsync`).
+     */
+    func queryChargeAsync(chargeCode: String) async throws  -> QueryReply
+    
+    /**
      * A refund (partial or full). Reuse `outRefundNo` to retry a refund safely.
      *
      * A successful reply whose `FUND_BILL_LIST` adds up to another amount than
@@ -2331,6 +2337,26 @@ open func queryCharge(chargeCode: String)throws  -> QueryReply  {
         FfiConverterString.lower(chargeCode),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * `queryCharge` as a Kotlin `suspend` function / Swift `async` method: the query runs on
+     * a thread of its own (`sosopay-call`) while the caller suspends (see `queryAsync`).
+     */
+open func queryChargeAsync(chargeCode: String)async throws  -> QueryReply  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_sosopay_uniffi_fn_method_sosopayclient_query_charge_async(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(chargeCode)
+                )
+            },
+            pollFunc: ffi_sosopay_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_sosopay_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_sosopay_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeQueryReply_lift,
+            errorHandler: FfiConverterTypeSosopayError_lift
+        )
 }
     
     /**
@@ -8829,6 +8855,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge() != 34513) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge_async() != 56569) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 60639) {

@@ -802,6 +802,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge(
     ): Int
+    external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge_async(
+    ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund(
     ): Int
     external fun uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund_async(
@@ -916,6 +918,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_query_charge(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_query_charge_async(`ptr`: Long,`chargeCode`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_refund(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sosopay_uniffi_fn_method_sosopayclient_refund_async(`ptr`: Long,`request`: RustBuffer.ByValue,
@@ -1311,6 +1315,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge() and 0xFFFF) != 34513) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge_async() and 0xFFFF) != 56569) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 60639) {
@@ -4000,6 +4007,12 @@ public interface SosopayClientInterface {
     fun `queryCharge`(`chargeCode`: kotlin.String): QueryReply
     
     /**
+     * `queryCharge` as a Kotlin `suspend` function / Swift `async` method: the query runs on
+     * a thread of its own (`sosopay-call`) while the caller suspends (see `queryAsync`).
+     */
+    suspend fun `queryChargeAsync`(`chargeCode`: kotlin.String): QueryReply
+    
+    /**
      * A refund (partial or full). Reuse `outRefundNo` to retry a refund safely.
      *
      * A successful reply whose `FUND_BILL_LIST` adds up to another amount than
@@ -4561,6 +4574,32 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
     )
     }
     
+
+    
+    /**
+     * `queryCharge` as a Kotlin `suspend` function / Swift `async` method: the query runs on
+     * a thread of its own (`sosopay-call`) while the caller suspends (see `queryAsync`).
+     */
+    @Throws(SosopayException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `queryChargeAsync`(`chargeCode`: kotlin.String) : QueryReply {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_sosopay_uniffi_fn_method_sosopayclient_query_charge_async(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`chargeCode`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_sosopay_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_sosopay_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeQueryReply.lift(it) },
+        // Error FFI converter
+        SosopayException.ErrorHandler,
+    )
+    }
 
     
     /**

@@ -177,6 +177,12 @@ fun flowTests(r: Runner, baseUrl: String, vectorsPath: String) {
         assertEquals("chargeCode", bad.field)
         val missing = expectThrows<SosopayException.Gateway> { runBlocking { c.queryAsync(QueryRequest(code = code("NONE"))) } }
         assertEquals(ResultCode.ChargeNonexistent, missing.resultCode)
+        // queryCharge too.
+        runBlocking {
+            assertEquals(OrderState.PartiallyRefunded, c.queryChargeAsync(cc).order.state) // refunded in part above
+            val none = expectThrows<SosopayException.Gateway> { c.queryChargeAsync(code("NONE")) }
+            assertEquals(ResultCode.ChargeNonexistent, none.resultCode)
+        }
     }
 
     r.test("async: a cancelled micropayAsync is not unsent: it runs to its end, the logger sees it") {
