@@ -506,6 +506,25 @@ fn check_base_url(url: &str) -> Result<()> {
     if crate::models::url_host(url).is_empty() {
         return Err(Error::validation("base_url", "has no host"));
     }
+    // The port, after the host (`[::1]:8080`, `host:8080`): 1 to 65535 when given.
+    let authority = crate::models::url_authority(url);
+    let after_host = authority.rsplit_once(']').map_or(authority, |(_, p)| p);
+    if let Some((_, port)) = after_host.rsplit_once(':') {
+        if !port.is_empty() && !matches!(port.parse::<u16>(), Ok(1..)) {
+            return Err(Error::validation(
+                "base_url",
+                format!("has the port {port:?}: a port is 1 to 65535"),
+            ));
+        }
+    }
+    if !url.ends_with('/') {
+        // `ClientConfig::new` adds it; a base URL set afterwards without it would send
+        // `.../openServicepreOrder`.
+        return Err(Error::validation(
+            "base_url",
+            "must end with '/' (the operation is appended to it: .../openGateway/openService/)",
+        ));
+    }
     Ok(())
 }
 
@@ -1316,12 +1335,18 @@ fn attempt_timeout(call: &Call, started: Instant) -> Result<Duration> {
     }
 }
 
-/// A JSAPI order's reply must carry the pay parameters.
+/// A JSAPI order's reply must carry the pay parameters. Without them the page cannot pay, but
+/// the order may exist at the gateway: an error of the `order` operation (`outcome_unknown`),
+/// so that the caller queries before ordering again under that charge code.
 fn jsapi_reply(reply: OrderReply) -> Result<OrderReply> {
     if reply.jsapi.is_none() {
-        return Err(Error::decode(
-            "the JSAPI order reply has no appId/pay parameters",
-        ));
+        let code = reply.charge_code.as_deref().unwrap_or("this charge code");
+        return Err(Error::Decode {
+            reason: format!(
+                "the JSAPI order reply has no appId/pay parameters: the order may exist at the gateway, so query {code} before ordering again"
+            ),
+            operation: "order".into(),
+        });
     }
     Ok(reply)
 }
@@ -2004,6 +2029,40 @@ mod tests {
     }
 
     #[test]
+    fn a_jsapi_reply_without_pay_parameters_is_an_unknown_outcome_of_the_order() {
+        let reply = OrderReply {
+            result: crate::models::GatewayResult::success("ok"),
+            charge_code: Some("J-9".into()),
+            charge_down_code: None,
+            charge_third_code: None,
+            channel: None,
+            state: None,
+            amount: None,
+            merchant_para: None,
+            dynamic_id: None,
+            fund_bills: vec![],
+            oper_id: None,
+            dev_id: None,
+            begin_time: None,
+            bar_code: None,
+            jsapi: None,
+            raw: Default::default(),
+        };
+        let e = jsapi_reply(reply).expect_err("no pay parameters");
+        assert!(e.outcome_unknown(), "{e:?}");
+        match e {
+            Error::Decode { reason, operation } => {
+                assert_eq!(operation, "order");
+                assert!(
+                    reason.contains("query J-9 before ordering again"),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn a_base_url_has_a_host_and_no_credentials() {
         let reason = |url: &str| match ClientConfig::new("001", "k", url) {
             Err(Error::Validation { field, reason }) if field == "base_url" => reason,
@@ -2022,6 +2081,34 @@ mod tests {
         }
         // An @ in the path is not an authority's.
         assert!(ClientConfig::new("001", "k", "http://gw.example/a@b/").is_ok());
+        // A port is 1 to 65535 (refused when the client is built, not at its first call).
+        for url in [
+            "http://127.0.0.1:99999/x/",
+            "http://gw.example:0/",
+            "http://[::1]:70000/",
+            "http://h:x/",
+        ] {
+            assert!(reason(url).contains("a port is 1 to 65535"), "{url}");
+        }
+        for url in [
+            "http://127.0.0.1:8080/x/",
+            "http://[::1]:8080/",
+            "http://[::1]/",
+            "http://h:/",
+        ] {
+            assert!(ClientConfig::new("001", "k", url).is_ok(), "{url}");
+        }
+        // A base URL changed after `new` must still end with '/' (the operation is appended).
+        let mut c = ClientConfig::new("001", "k", "http://gw.example/openGateway/openService/")
+            .expect("config");
+        c.base_url = "http://gw.example/openGateway/openService".into();
+        match c.validate() {
+            Err(Error::Validation { field, reason }) => {
+                assert_eq!(field, "base_url");
+                assert!(reason.contains("must end with '/'"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

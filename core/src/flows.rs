@@ -680,6 +680,8 @@ fn refusal(e: &Error) -> Option<&'static str> {
         },
         Error::Crypto { .. } => Some("crypto"),
         Error::Decode { .. } => Some("decode"),
+        // No such endpoint: a base URL without the gateway's path (`/openGateway/openService/`).
+        Error::HttpStatus { status: 404, .. } => Some("HTTP 404"),
         _ => None,
     }
 }
@@ -937,7 +939,7 @@ impl Flow<'_> {
                 OutcomeStatus::Unresolved,
                 code,
                 format!(
-                    "the gateway refused {} queries in a row ({e}): check the merchant code and key, then query {} later",
+                    "the gateway refused {} queries in a row ({e}): check the base URL, the merchant code and the key, then query {} later",
                     self.refused.0, self.expected.charge_code
                 ),
             )

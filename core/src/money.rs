@@ -94,8 +94,10 @@ impl Amount {
     }
 
     /// Parses a yuan decimal string exactly: digits, optionally `.` and one or two digits
-    /// (`"158.00"`, `"0.1"`, `"12"`). Rejects signs, exponents, spaces, more than two decimals
-    /// and overflow. Zero is accepted here; requests that forbid zero check it themselves.
+    /// (`"158.00"`, `"0.1"`, `"12"`). Rejects signs, exponents, spaces inside the number,
+    /// a decimal smaller than one fen and overflow; whitespace around it is ignored, and
+    /// decimals past the second may be zeros (`"1.500"` is 150 fen, exactly). Zero is accepted
+    /// here; requests that forbid zero check it themselves.
     pub fn parse_yuan(text: &str) -> Result<Self> {
         parse_yuan_field(text, "amount")
     }

@@ -582,9 +582,23 @@ impl From<Delivery> for WebhookOutcome {
     }
 }
 
+/// Abandons a claim when dropped: only while a panicking handler unwinds (it is forgotten
+/// otherwise).
+struct Abandon<'a, S: IdempotencyStore + ?Sized> {
+    store: &'a S,
+    id: &'a str,
+}
+
+impl<S: IdempotencyStore + ?Sized> Drop for Abandon<'_, S> {
+    fn drop(&mut self) {
+        let _ = self.store.abandon(self.id);
+    }
+}
+
 /// Runs `handler` once per notification across all its deliveries. When the handler fails,
 /// the claim is released (so the gateway's next delivery retries it) and its error returned;
-/// answer the gateway non-200 then.
+/// answer the gateway non-200 then. A handler that panics releases the claim too (the panic
+/// goes on unwinding).
 pub fn process_once<S, F, E>(
     store: &S,
     notification: &Notification,
@@ -599,16 +613,24 @@ where
     match store.begin(&id)? {
         Claim::Done => Ok(Delivery::Duplicate),
         Claim::InProgress => Ok(Delivery::InProgress),
-        Claim::New => match handler(notification) {
-            Ok(()) => {
-                store.complete(&id)?;
-                Ok(Delivery::Processed)
+        Claim::New => {
+            // A handler that panics (and a framework that catches the panic and serves on)
+            // must not leave the claim held: the next delivery would be `InProgress` until the
+            // process ends (the memory store has no lease). Released while unwinding.
+            let claim = Abandon { store, id: &id };
+            let handled = handler(notification);
+            std::mem::forget(claim);
+            match handled {
+                Ok(()) => {
+                    store.complete(&id)?;
+                    Ok(Delivery::Processed)
+                }
+                Err(e) => {
+                    store.abandon(&id)?;
+                    Err(e)
+                }
             }
-            Err(e) => {
-                store.abandon(&id)?;
-                Err(e)
-            }
-        },
+        }
     }
 }
 
@@ -668,6 +690,29 @@ mod tests {
         let q = format!("_type=json&encrypt=3DES&sign={}", sign.replace(':', "%3A"));
         let n2 = v.parse_at(&q, ct.as_bytes(), now).expect("encrypted");
         assert_eq!(n, n2);
+    }
+
+    #[test]
+    fn a_panicking_handler_releases_its_claim() {
+        let now = 1_800_000_000_000u64;
+        let sign = envelope::sign_body(&key(), &now.to_string(), BODY).expect("sign");
+        let n = NotificationVerifier::new(key())
+            .parse_at(&format!("sign={sign}"), BODY.as_bytes(), now)
+            .expect("notification");
+        let store = MemoryIdempotencyStore::new();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _: Result<Delivery> = process_once(&store, &n, |_| panic!("a bug in the handler"));
+        }));
+        assert!(panicked.is_err());
+        // The next delivery runs the handler (not `InProgress` for the rest of the process).
+        let mut ran = 0;
+        let d: Result<Delivery> = process_once(&store, &n, |_| {
+            ran += 1;
+            Ok(())
+        });
+        assert_eq!((d.ok(), ran), (Some(Delivery::Processed), 1));
+        let again: Result<Delivery> = process_once(&store, &n, |_| Ok(()));
+        assert_eq!(again.ok(), Some(Delivery::Duplicate));
     }
 
     #[test]
