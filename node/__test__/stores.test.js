@@ -111,8 +111,21 @@ for (const kind of ['redis', 'postgres']) {
       short.onLeaseLost = (x) => lost.push(x)
       assert.equal(await short.complete(id, first.token), 'lost')
       assert.deepEqual(lost, [id])
+      const otherLost = []
+      other.onLeaseLost = (x) => otherLost.push(x)
       assert.equal(await other.complete(id, second.token), 'already')
       assert.equal(await other.status(id), 'Done')
+      // The worker that took over finished first: the late worker's complete finds the record
+      // done, and says so (both handlers ran).
+      assert.deepEqual(otherLost, [id])
+      const lateId = fresh()
+      const late = await short.begin(lateId)
+      await sleep(600)
+      const taken = await other.begin(lateId)
+      assert.equal(taken.state, 'New')
+      await other.complete(lateId, taken.token)
+      assert.equal(await short.complete(lateId, late.token), 'already')
+      assert.deepEqual(lost, [id, lateId])
 
       // retention
       const brief = await f.make({ retentionMs: 300 })
@@ -329,6 +342,28 @@ test('which Redis errors count as unavailable is the core\'s rule (as in Python)
     assert.equal(store._isUnavailable(reply(message)), unavailable, message)
   }
   assert.equal(store._isUnavailable(new Error('connect ECONNREFUSED')), true) // not a reply: the network
+  // node-redis's own ErrorReply keeps the name 'Error': known by its class.
+  class ErrorReply extends Error {}
+  assert.equal(store._isUnavailable(new ErrorReply('WRONGTYPE Operation against a key holding the wrong kind of value')), false)
+  assert.equal(store._isUnavailable(new ErrorReply('LOADING Redis is loading the dataset in memory')), true)
+})
+
+test('store options of the wrong type are refused naming them; printing a store shows no password', () => {
+  for (const [make, field] of [
+    [() => new RedisIdempotencyStore({ url: 123 }), 'url'],
+    [() => new RedisIdempotencyStore({ url: 'redis://h', prefix: null }), 'prefix'],
+    [() => new PostgresIdempotencyStore({ pool: {} }), 'pool'],
+    [() => new PostgresIdempotencyStore({ pool: 'postgresql://x@h/x' }), 'pool'],
+    [() => new PostgresIdempotencyStore({ connectionString: 5 }), 'connectionString'],
+    [() => new PostgresIdempotencyStore({ connectionString: 'postgresql://x@h/x', table: 5 }), 'table'],
+  ]) {
+    assert.throws(make, (e) => e instanceof sosopay.ValidationError && e.field === field, field)
+  }
+  const util = require('node:util')
+  const shown = util.inspect(new PostgresIdempotencyStore({ connectionString: 'postgresql://app:Pg5ecret@127.0.0.1:9/app' }), { depth: 5 })
+  assert.ok(!shown.includes('Pg5ecret') && shown.startsWith('PostgresIdempotencyStore {'), shown)
+  const redis = util.inspect(new RedisIdempotencyStore({ url: 'redis://:R3dis@127.0.0.1:9' }), { depth: 5 })
+  assert.ok(!redis.includes('R3dis'), redis)
 })
 
 test('options are checked; the schema is the Python package\'s file; drivers load lazily', () => {

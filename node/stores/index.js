@@ -20,6 +20,7 @@
 
 const crypto = require('node:crypto')
 const path = require('node:path')
+const util = require('node:util')
 const native = require('../index.js')
 const { SosopayError, ValidationError, fromNative } = require('../errors.js')
 const { checkFields: check } = require('../fields.js')
@@ -64,6 +65,20 @@ function duration(name, ms) {
   }
 }
 
+/** `options[field]`, a string when given (a number or `null` would become part of every key,
+ * or fail at every delivery as an outage); `fallback` when absent. */
+function textOption(options, field, fallback) {
+  const v = options[field]
+  if (v === undefined) return fallback
+  if (typeof v !== 'string') {
+    throw new ValidationError(`invalid ${field}: expected a string, got ${v === null ? 'null' : typeof v}`, {
+      field,
+      reason: 'is not a string',
+    })
+  }
+  return v
+}
+
 /** The shared machinery: tokens, timeouts, retries. Subclasses give `_begin`, `_complete`,
  * `_abandon`, `_status`, `_purge` and `_isUnavailable`. */
 class LeasedIdempotencyStore {
@@ -72,6 +87,15 @@ class LeasedIdempotencyStore {
     this.retentionMs = duration('retentionMs', retentionMs)
     this.commandTimeoutMs = duration('commandTimeoutMs', commandTimeoutMs)
     this._held = new Map() // id -> { token, at }: claims taken through this object
+  }
+
+  /** What `console.log` shows: the settings, never the client or pool (whose options hold the
+   * connection string, password included). */
+  [util.inspect.custom](depth, options, inspect) {
+    const shown = { leaseMs: this.leaseMs, retentionMs: this.retentionMs, commandTimeoutMs: this.commandTimeoutMs }
+    if (this.prefix !== undefined) shown.prefix = this.prefix
+    if (this.table !== undefined) shown.table = this.table
+    return `${this.constructor.name} ${inspect(shown, options)}`
   }
 
   /** Atomically claims `id`: `{ state: 'New', token }`, `{ state: 'InProgress' }` or
@@ -93,9 +117,17 @@ class LeasedIdempotencyStore {
     if (held && (token === undefined || held.token === token)) this._held.delete(id)
     if (token === undefined && held) token = held.token
     const retry = native.StoreRetry.forComplete(this.leaseMs, held ? Date.now() - held.at : 0)
-    const r = await this._call(() => this._complete(id, token || null), retry)
-    if (r === 'lost' && typeof this.onLeaseLost === 'function') this.onLeaseLost(id)
-    else if (r === 'lost') process.emitWarning(native.leaseLostWarning(id, this.leaseMs), 'SosopayLeaseWarning')
+    let attempts = 0
+    const r = await this._call(() => {
+      attempts++
+      return this._complete(id, token || null)
+    }, retry)
+    // 'already' at the first attempt of a claim's holder: another worker took the claim after
+    // its lease ran out and completed first (the handler ran twice). After a retry it may be
+    // this call's own first attempt, whose answer was lost: not said then.
+    const lost = r === 'lost' || (r === 'already' && Boolean(token) && attempts === 1)
+    if (lost && typeof this.onLeaseLost === 'function') this.onLeaseLost(id)
+    else if (lost) process.emitWarning(native.leaseLostWarning(id, this.leaseMs), 'SosopayLeaseWarning')
     return r
   }
 
@@ -169,7 +201,8 @@ class RedisIdempotencyStore extends LeasedIdempotencyStore {
   constructor(options = {}) {
     checkFields(options, 'a RedisStoreOptions object', ['client', 'url', 'prefix'])
     super(options)
-    this.prefix = options.prefix === undefined ? DEFAULT_PREFIX : String(options.prefix)
+    this.prefix = textOption(options, 'prefix', DEFAULT_PREFIX)
+    textOption(options, 'url')
     if (options.client) {
       this.client = options.client
       this._owned = false
@@ -272,10 +305,11 @@ class RedisIdempotencyStore extends LeasedIdempotencyStore {
 
   _isUnavailable(e) {
     if (e instanceof StoreUnavailableError) return true
-    const name = (e && (e.name || (e.constructor && e.constructor.name))) || ''
+    // node-redis's `ErrorReply` keeps the name 'Error': its class says what it is.
+    const names = e ? [e.name, e.constructor && e.constructor.name] : []
     // The core's rule: a reply error is the server's answer (a bug, not an outage) unless its
     // code says the server cannot serve now; any other error is the network's.
-    const reply = name === 'ReplyError' || name === 'ErrorReply'
+    const reply = names.some((n) => n === 'ReplyError' || n === 'ErrorReply')
     return native.redisUnavailable(reply ? String(e.message) : null)
   }
 
@@ -321,8 +355,16 @@ class PostgresIdempotencyStore extends LeasedIdempotencyStore {
   constructor(options = {}) {
     checkFields(options, 'a PostgresStoreOptions object', ['pool', 'connectionString', 'table'])
     super(options)
-    this.table = options.table === undefined ? DEFAULT_TABLE : String(options.table)
+    this.table = textOption(options, 'table', DEFAULT_TABLE)
     this._sql = wireFor(this.table).statements
+    textOption(options, 'connectionString')
+    if (options.pool && typeof options.pool.query !== 'function') {
+      // A connection string or an options object given as the pool: every delivery would fail.
+      throw new ValidationError('invalid pool: expected a pg.Pool (an object with query(text, values)); give a URL as connectionString', {
+        field: 'pool',
+        reason: 'has no query method',
+      })
+    }
     if (options.pool) {
       this.pool = options.pool
       this._owned = false

@@ -152,6 +152,19 @@ def test_lease_expiry_lets_another_delivery_claim(make: Factory, caplog: pytest.
     assert store.begin(id) == "done"
     store.complete(id, second.token)  # already done: no error
     assert store.status(id) == "done"
+    # The worker that took over finishes first: the late worker's complete finds the record
+    # done, and says so (its handler ran too).
+    late_id = fresh()
+    late = store.begin(late_id)
+    time.sleep(0.6)
+    taker = make(lease=0.4)
+    taken = taker.begin(late_id)
+    assert taken == "new"
+    taker.complete(late_id, taken.token)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="sosopay.stores"):
+        store.complete(late_id, late.token)
+    assert "no longer this delivery's" in caplog.text and late_id in caplog.text
 
 
 def test_retention(make: Factory) -> None:
