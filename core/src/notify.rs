@@ -626,7 +626,9 @@ where
                     Ok(Delivery::Processed)
                 }
                 Err(e) => {
-                    store.abandon(&id)?;
+                    // The handler's error is the answer (500, and what gets logged), also when
+                    // the store cannot release the claim now: its lease then runs out.
+                    let _ = store.abandon(&id);
                     Err(e)
                 }
             }

@@ -287,14 +287,14 @@ pub fn redis_unavailable(reply_error: Option<&str>) -> bool {
 }
 
 /// A store's lease or retention (`field` names it as the caller spells it): a finite number of
-/// seconds above 0.
+/// seconds above 0 and under 10^9 s (about 31 years).
 pub fn store_duration(field: &str, seconds: f64) -> Result<Duration> {
     if seconds.is_finite() && seconds > 0.0 && seconds < 1.0e9 {
         Ok(Duration::from_secs_f64(seconds))
     } else {
         Err(Error::validation(
             field,
-            "must be a finite duration above 0",
+            "must be a finite duration above 0 and under 10^9 s",
         ))
     }
 }

@@ -373,8 +373,10 @@ test('options are checked; the schema is the Python package\'s file; drivers loa
   assert.throws(() => new RedisIdempotencyStore({ url: 'redis://h', retentionMs: Infinity }), {
     name: 'ValidationError',
     field: 'retentionMs',
-    message: 'invalid retentionMs: must be a finite duration above 0',
+    message: 'invalid retentionMs: must be a finite duration above 0 and under 10^9 s',
   })
+  // A command timeout a JS timer cannot hold (it would fire at once: every delivery a 503).
+  assert.throws(() => new RedisIdempotencyStore({ url: 'redis://h', commandTimeoutMs: 3e9 }), { field: 'commandTimeoutMs', message: /at most 2147483647 ms/ })
   assert.throws(() => new RedisIdempotencyStore({ url: 'redis://h', leaseMs: '30' }), { field: 'leaseMs', message: /expected a number/ })
   assert.throws(() => new RedisIdempotencyStore({}), sosopay.ValidationError)
   // node-redis v3 (send_command), or anything but a Redis client: refused, not a 503 per delivery.

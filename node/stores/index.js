@@ -86,6 +86,13 @@ class LeasedIdempotencyStore {
     this.leaseMs = duration('leaseMs', leaseMs)
     this.retentionMs = duration('retentionMs', retentionMs)
     this.commandTimeoutMs = duration('commandTimeoutMs', commandTimeoutMs)
+    if (this.commandTimeoutMs > 2147483647) {
+      // Past a JS timer's limit setTimeout fires at once: every command would time out.
+      throw new ValidationError('invalid commandTimeoutMs: must be at most 2147483647 ms (a JS timer\'s limit)', {
+        field: 'commandTimeoutMs',
+        reason: 'is too long',
+      })
+    }
     this._held = new Map() // id -> { token, at }: claims taken through this object
   }
 

@@ -421,3 +421,28 @@ def test_a_verifier_for_one_merchant_refuses_another_merchants_notifications() -
         assert e.value.field == "busi_code"
     with pytest.raises(TypeError, match="busi_code"):
         sosopay.NotificationVerifier(KEY, busi_code=10010000001)  # type: ignore[arg-type]
+
+
+def test_a_failing_handler_is_the_answer_even_when_the_store_cannot_release_its_claim() -> None:
+    """The handler raised and the store is down for ``abandon``: the answer is the handler's
+    failure (500, its exception kept and logged), not the store's 503 (the claim's lease runs
+    out instead)."""
+    from sosopay.stores import StoreUnavailableError
+
+    class DownForAbandon:
+        def begin(self, id: str) -> str:
+            return "new"
+
+        def complete(self, id: str) -> None:
+            raise AssertionError("not completed: the handler failed")
+
+        def abandon(self, id: str) -> None:
+            raise StoreUnavailableError("the store went down")
+
+    def handler(n: sosopay.Notification) -> None:
+        raise RuntimeError("handler boom")
+
+    q = f"sign={sosopay.sign_body(KEY, BODY)}"
+    result = sosopay.handle_notification(sosopay.NotificationVerifier(KEY), DownForAbandon(), q, BODY, handler)
+    assert (result.status, result.body) == (500, "FAIL")
+    assert isinstance(result.error, RuntimeError) and "handler boom" in str(result.error)

@@ -419,6 +419,23 @@ def test_options_are_checked() -> None:
     with pytest.raises(TypeError):
         PostgresIdempotencyStore(42)
     assert "CREATE TABLE IF NOT EXISTS app.notes" in schema_sql("app.notes")
+    # Settings that would fail every delivery are refused when the store is made.
+    with pytest.raises(sosopay.ValidationError, match="under 10\\^9 s") as e:
+        RedisIdempotencyStore("redis://127.0.0.1:1/0", lease=1e9)
+    assert e.value.field == "lease"
+    with pytest.raises(sosopay.ValidationError) as e:
+        PostgresIdempotencyStore("postgresql://x@127.0.0.1:1/x", connect_timeout=float("nan"))
+    assert e.value.field == "connect_timeout"
+    with pytest.raises(TypeError, match="^max_idle: expected an int, got str"):
+        PostgresIdempotencyStore("postgresql://x@127.0.0.1:1/x", max_idle="x")  # type: ignore[arg-type]
+    with pytest.raises(sosopay.ValidationError) as e:
+        PostgresIdempotencyStore("postgresql://x@127.0.0.1:1/x", max_idle=-1)
+    assert e.value.field == "max_idle"
+    for prefix in (5, None):
+        with pytest.raises(TypeError, match="^prefix: expected a str"):
+            RedisIdempotencyStore("redis://127.0.0.1:1/0", prefix=prefix)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="^client: expected a redis URL"):
+        RedisIdempotencyStore(123)  # type: ignore[arg-type]
 
 
 def test_an_asyncio_client_is_refused_not_taken_for_every_claim_new() -> None:

@@ -9,7 +9,8 @@ import os
 import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type, TypeVar, Union
 
-from .._native import _postgres_unavailable, _store_wire
+from .._native import _postgres_unavailable, _store_duration, _store_wire
+from ..errors import _invalid
 from ._base import _BEGIN_TRIES, _WIRE, DEFAULT_LEASE, DEFAULT_RETENTION, LeasedIdempotencyStore
 
 __all__ = ["PostgresIdempotencyStore", "apply_schema", "schema_sql", "DEFAULT_TABLE"]
@@ -66,6 +67,11 @@ class _Source:
         if not (isinstance(source, str) or hasattr(source, "connection") or hasattr(source, "raw_connection")):
             raise TypeError(
                 "PostgresIdempotencyStore: give a conninfo/URL string, a psycopg_pool.ConnectionPool or an SQLAlchemy Engine"
+            )
+        if type(source).__module__.startswith("psycopg") and type(source).__name__ in ("Connection", "AsyncConnection"):
+            raise TypeError(
+                "PostgresIdempotencyStore: give a conninfo/URL string or a pool, not one psycopg connection "
+                "(the store's calls come from many threads)"
             )
         if type(source).__name__ in ("AsyncConnectionPool", "AsyncNullConnectionPool"):
             raise TypeError(
@@ -195,6 +201,12 @@ class PostgresIdempotencyStore(LeasedIdempotencyStore):
         max_idle: int = 8,
     ) -> None:
         super().__init__(lease=lease, retention=retention)
+        # Checked now: a bad value would fail every delivery (and max_idle after the claim).
+        connect_timeout = _store_duration("connect_timeout", connect_timeout)
+        if isinstance(max_idle, bool) or not isinstance(max_idle, int):
+            raise TypeError(f"max_idle: expected an int, got {type(max_idle).__name__}")
+        if max_idle < 0:
+            raise _invalid("max_idle", f"{max_idle} is negative")
         # The statements for this table, the same in the Node package (the core's `stores`);
         # an invalid table name is a ValidationError here.
         self._sql: Dict[str, str] = _store_wire(table)["statements"]

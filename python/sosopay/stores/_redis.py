@@ -56,6 +56,8 @@ class RedisIdempotencyStore(LeasedIdempotencyStore):
         retention: float = DEFAULT_RETENTION,
     ) -> None:
         super().__init__(lease=lease, retention=retention)
+        if not isinstance(prefix, str):
+            raise TypeError(f"prefix: expected a str, got {type(prefix).__name__}")
         import redis
         import redis.asyncio
         import redis.exceptions
@@ -72,6 +74,10 @@ class RedisIdempotencyStore(LeasedIdempotencyStore):
             )
         if isinstance(client, str):
             client = redis.Redis.from_url(client, socket_timeout=5, socket_connect_timeout=5)
+        elif not hasattr(client, "register_script"):
+            raise TypeError(
+                f"client: expected a redis URL, a redis.Redis or a redis.cluster.RedisCluster, got {type(client).__name__}"
+            )
         self.client: Any = client
         self.prefix = prefix
         self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
