@@ -348,6 +348,15 @@ test('which Redis errors count as unavailable is the core\'s rule (as in Python)
   assert.equal(store._isUnavailable(new ErrorReply('LOADING Redis is loading the dataset in memory')), true)
 })
 
+test('closing a Redis store whose server does not answer QUIT returns after the command timeout', async () => {
+  const store = new RedisIdempotencyStore({ url: 'redis://127.0.0.1:9', commandTimeoutMs: 200 })
+  let disconnected = false
+  store.client = { isOpen: true, quit: () => new Promise(() => {}), disconnect: async () => { disconnected = true } }
+  const started = Date.now()
+  await store.close()
+  assert.ok(disconnected && Date.now() - started < 2000)
+})
+
 test('store options of the wrong type are refused naming them; printing a store shows no password', () => {
   for (const [make, field] of [
     [() => new RedisIdempotencyStore({ url: 123 }), 'url'],

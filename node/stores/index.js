@@ -320,9 +320,17 @@ class RedisIdempotencyStore extends LeasedIdempotencyStore {
     return native.redisUnavailable(reply ? String(e.message) : null)
   }
 
-  /** Closes the client the store made (a client given is left to its owner). */
+  /** Closes the client the store made (a client given is left to its owner): politely
+   * (`QUIT`), or at once when the server does not answer within `commandTimeoutMs`. */
   async close() {
-    if (this._owned && this.client.isOpen) await this.client.quit().catch(() => this.client.disconnect())
+    if (!(this._owned && this.client.isOpen)) return
+    let timer
+    const gaveUp = new Promise((resolve) => {
+      timer = setTimeout(resolve, this.commandTimeoutMs, 'timeout')
+    })
+    const how = await Promise.race([this.client.quit().then(() => 'quit', () => 'failed'), gaveUp])
+    clearTimeout(timer)
+    if (how !== 'quit') await Promise.resolve(this.client.disconnect()).catch(() => {})
   }
 }
 

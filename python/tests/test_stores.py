@@ -538,6 +538,11 @@ def test_which_redis_errors_count_as_unavailable_is_the_cores_rule() -> None:
     assert store._is_unavailable(redis.exceptions.ConnectionError("refused"))
     assert store._is_unavailable(redis.exceptions.TimeoutError("slow"))
     assert not store._is_unavailable(ValueError("not redis"))
+    # RedisCluster's own error when no node serves a slot: the cluster is down (503), as
+    # CLUSTERDOWN is; its other errors (configuration) are not.
+    cluster = redis.exceptions.RedisClusterException
+    assert store._is_unavailable(cluster("All slots are not covered after query all startup_nodes. 16383 of 16384 covered..."))
+    assert not store._is_unavailable(cluster("Cluster mode is not enabled on this node"))
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")

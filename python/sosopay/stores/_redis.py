@@ -82,6 +82,9 @@ class RedisIdempotencyStore(LeasedIdempotencyStore):
         self.prefix = prefix
         self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         self._reply_error = redis.exceptions.ResponseError
+        # RedisCluster's own error when no node serves the key's slot (the cluster is down:
+        # CLUSTERDOWN in other clients), unlike its configuration errors.
+        self._cluster_error: Any = getattr(redis.exceptions, "RedisClusterException", None)
         self._complete_script: Any = self.client.register_script(COMPLETE_LUA)
         self._abandon_script: Any = self.client.register_script(ABANDON_LUA)
 
@@ -90,6 +93,8 @@ class RedisIdempotencyStore(LeasedIdempotencyStore):
         # client's connection errors and timeouts are the network's.
         if isinstance(e, self._errors):
             return True
+        if self._cluster_error is not None and isinstance(e, self._cluster_error):
+            return "slots are not covered" in str(e)
         if not isinstance(e, self._reply_error):
             return False
         # redis-py strips the reply's code from the message; 8.x gives it as `status_code`,
