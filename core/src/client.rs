@@ -2030,25 +2030,7 @@ mod tests {
 
     #[test]
     fn a_jsapi_reply_without_pay_parameters_is_an_unknown_outcome_of_the_order() {
-        let reply = OrderReply {
-            result: crate::models::GatewayResult::success("ok"),
-            charge_code: Some("J-9".into()),
-            charge_down_code: None,
-            charge_third_code: None,
-            channel: None,
-            state: None,
-            amount: None,
-            merchant_para: None,
-            dynamic_id: None,
-            fund_bills: vec![],
-            oper_id: None,
-            dev_id: None,
-            begin_time: None,
-            bar_code: None,
-            jsapi: None,
-            raw: Default::default(),
-        };
-        let e = jsapi_reply(reply).expect_err("no pay parameters");
+        let e = jsapi_reply(OrderReply::success_about("J-9")).expect_err("no pay parameters");
         assert!(e.outcome_unknown(), "{e:?}");
         match e {
             Error::Decode { reason, operation } => {

@@ -1730,22 +1730,9 @@ mod tests {
         req.merchant_para = Some("abc".into());
         let e = Expected::of(&req);
         let mut o = details_from_reply(&OrderReply {
-            result: crate::models::GatewayResult::success("ok"),
-            charge_code: Some("C-1".into()),
-            charge_down_code: None,
-            charge_third_code: None,
-            channel: None,
             state: Some(OrderState::Paid),
             amount: Some(Amount::from_fen(9900).expect("amt")),
-            merchant_para: None,
-            dynamic_id: None,
-            fund_bills: vec![],
-            oper_id: None,
-            dev_id: None,
-            begin_time: None,
-            bar_code: None,
-            jsapi: None,
-            raw: Default::default(),
+            ..OrderReply::success_about("C-1")
         });
         assert!(e.mismatch(&o).is_some_and(|w| w.contains("99.00")));
         o.amount = Some(Amount::from_fen(999).expect("amt"));

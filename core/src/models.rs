@@ -1273,6 +1273,31 @@ pub struct OrderReply {
     pub raw: RawDocument,
 }
 
+#[cfg(test)]
+impl OrderReply {
+    /// A successful reply about `charge_code` with nothing else in it (tests fill in the rest).
+    pub(crate) fn success_about(charge_code: &str) -> Self {
+        OrderReply {
+            result: GatewayResult::success("ok"),
+            charge_code: Some(charge_code.into()),
+            charge_down_code: None,
+            charge_third_code: None,
+            channel: None,
+            state: None,
+            amount: None,
+            merchant_para: None,
+            dynamic_id: None,
+            fund_bills: vec![],
+            oper_id: None,
+            dev_id: None,
+            begin_time: None,
+            bar_code: None,
+            jsapi: None,
+            raw: Default::default(),
+        }
+    }
+}
+
 impl Reply for OrderReply {
     const ROOT: &'static str = "ORDER_RESP";
     fn raw_mut(&mut self) -> &mut RawDocument {
