@@ -385,10 +385,7 @@ impl Sandbox {
     /// One order as in the ledger, by charge code (any merchant), if it exists (and is the
     /// only one: see [`Sandbox::find_order`]).
     pub fn order(&self, charge_code: &str) -> Option<LedgerOrder> {
-        let g = self.shared.lock();
-        g.find_any(None, charge_code)
-            .ok()
-            .map(|i| g.orders[i].record())
+        self.find_order(charge_code).ok().flatten()
     }
 
     /// One order as in the ledger, by charge code (any merchant): `None` when the gateway
