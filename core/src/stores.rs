@@ -242,6 +242,17 @@ impl StoreRetry {
             _ => None,
         }
     }
+
+    /// Whether `complete`'s `answer` (`"held"`, `"lost"` or `"already"`, from the store's
+    /// atomic step) means the claim had outlived its lease and another delivery may have run
+    /// the handler too, so that the store warns ([`lease_lost_warning`]). `"lost"` says so
+    /// itself. `"already"` says so when the caller held a claim (`with_token`) and it came at
+    /// the first attempt: another worker took the expired claim and completed first. After a
+    /// failed attempt it may be this call's own earlier write, whose answer was lost: not a
+    /// lost lease then.
+    pub fn lease_lost(&self, answer: &str, with_token: bool) -> bool {
+        answer == "lost" || (answer == "already" && with_token && self.failures == 0)
+    }
 }
 
 /// Whether a PostgreSQL error is the server's or the network's state rather than the
@@ -315,6 +326,23 @@ pub fn lease_lost_warning(id: &str, lease: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lease_is_lost_when_complete_finds_the_record_done_by_another_at_its_first_attempt() {
+        let lease = Duration::from_secs(60);
+        let first = StoreRetry::for_complete(lease, Duration::ZERO);
+        assert!(first.lease_lost("lost", false));
+        assert!(first.lease_lost("lost", true));
+        assert!(first.lease_lost("already", true));
+        // Without a claim of its own the caller cannot tell whose completion it was.
+        assert!(!first.lease_lost("already", false));
+        assert!(!first.lease_lost("held", true));
+        // After a failed attempt, "already" may be this call's own write whose answer was lost.
+        let mut retried = StoreRetry::for_complete(lease, Duration::ZERO);
+        assert_eq!(retried.after_failure(), Some(Duration::ZERO));
+        assert!(!retried.lease_lost("already", true));
+        assert!(retried.lease_lost("lost", true));
+    }
 
     #[test]
     fn redis_errors_of_the_server_state_are_unavailable_and_command_errors_are_not() {

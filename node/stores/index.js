@@ -124,15 +124,8 @@ class LeasedIdempotencyStore {
     if (held && (token === undefined || held.token === token)) this._held.delete(id)
     if (token === undefined && held) token = held.token
     const retry = native.StoreRetry.forComplete(this.leaseMs, held ? Date.now() - held.at : 0)
-    let attempts = 0
-    const r = await this._call(() => {
-      attempts++
-      return this._complete(id, token || null)
-    }, retry)
-    // 'already' at the first attempt of a claim's holder: another worker took the claim after
-    // its lease ran out and completed first (the handler ran twice). After a retry it may be
-    // this call's own first attempt, whose answer was lost: not said then.
-    const lost = r === 'lost' || (r === 'already' && Boolean(token) && attempts === 1)
+    const r = await this._call(() => this._complete(id, token || null), retry)
+    const lost = retry.leaseLost(r, Boolean(token))
     if (lost && typeof this.onLeaseLost === 'function') this.onLeaseLost(id)
     else if (lost) process.emitWarning(native.leaseLostWarning(id, this.leaseMs), 'SosopayLeaseWarning')
     return r

@@ -263,6 +263,13 @@ impl StoreRetry {
     pub fn after_failure(&mut self) -> Option<f64> {
         self.0.after_failure().map(|d| d.as_secs_f64() * 1000.0)
     }
+
+    /// Whether `complete`'s answer (`'held'`, `'lost'`, `'already'`) means the claim had
+    /// outlived its lease (the core's `StoreRetry::lease_lost`).
+    #[napi]
+    pub fn lease_lost(&self, answer: String, with_token: bool) -> bool {
+        self.0.lease_lost(&answer, with_token)
+    }
 }
 
 /// A store's lease or retention in ms, checked: a `ValidationError` naming `field` otherwise.

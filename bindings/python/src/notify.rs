@@ -375,6 +375,12 @@ impl PyStoreRetry {
     fn after_failure(&mut self) -> Option<f64> {
         self.0.after_failure().map(|d| d.as_secs_f64())
     }
+
+    /// Whether `complete`'s answer (`"held"`, `"lost"`, `"already"`) means the claim had
+    /// outlived its lease (the core's `StoreRetry::lease_lost`).
+    fn lease_lost(&self, answer: &str, with_token: bool) -> bool {
+        self.0.lease_lost(answer, with_token)
+    }
 }
 
 /// A store's lease or retention in seconds, checked (`ValidationError` naming `field`).

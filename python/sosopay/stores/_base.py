@@ -145,17 +145,9 @@ class LeasedIdempotencyStore:
         if token is None and held is not None:
             token = held[0]
         held_for = time.monotonic() - held[1] if held is not None else 0.0
-        attempts = []
-
-        def complete() -> str:
-            attempts.append(1)
-            return self._complete(id, token)
-
-        result = self._call(complete, StoreRetry.for_complete(self.lease, held_for))
-        # "already" at the first attempt of a claim's holder: another worker took the claim
-        # after its lease ran out and completed first (the handler ran twice). After a retry it
-        # may be this call's own first attempt, whose answer was lost: not said then.
-        if result == "lost" or (result == "already" and token is not None and len(attempts) == 1):
+        retry = StoreRetry.for_complete(self.lease, held_for)
+        result = self._call(lambda: self._complete(id, token), retry)
+        if retry.lease_lost(result, token is not None):
             log.warning("%s", _lease_lost_warning(id, self.lease))
 
     def abandon(self, id: str, token: Optional[str] = None) -> None:
