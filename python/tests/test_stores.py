@@ -355,6 +355,112 @@ def test_a_read_only_server_is_unavailable_not_a_failure(pg_table: str) -> None:
         store.close()
 
 
+class _FreezingProxy:
+    """A TCP proxy to ``target`` that stops passing bytes when ``frozen`` is set (a frozen
+    network, or PgBouncer queueing a query while PostgreSQL is down): connections stay open and
+    no answer comes."""
+
+    def __init__(self, host: str, port: int) -> None:
+        import socket
+
+        self.target = (host, port)
+        self.frozen = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.target)
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src: Any, dst: Any) -> None:
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            while self.frozen.is_set():
+                time.sleep(0.05)
+            try:
+                dst.sendall(data)
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.mark.parametrize("source", ["url", "pool", "sqlalchemy"])
+def test_a_command_without_an_answer_is_503_after_command_timeout(source: str, pg_table: str) -> None:
+    """psycopg's blocking calls wait for the server as long as it takes; the store's
+    ``command_timeout`` ends a command that has no answer (its connection is shut down), so the
+    delivery is answered 503 (the gateway retries) and ``complete`` gives up when the lease is
+    nearly over, rather than holding a worker for as long as the network stays frozen."""
+    from urllib.parse import urlsplit
+
+    url = need(DATABASE_URL, "DATABASE_URL")
+    parts = urlsplit(url)
+    proxy = _FreezingProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    proxied = url.replace(f"{parts.hostname}:{parts.port}", f"127.0.0.1:{proxy.port}")
+    closers: List[Callable[[], None]] = [proxy.close]
+    src: object = proxied
+    if source == "pool":
+        from psycopg_pool import ConnectionPool
+
+        pool = ConnectionPool(proxied, min_size=1, max_size=2, open=True)
+        closers.append(pool.close)
+        src = pool
+    elif source == "sqlalchemy":
+        import sqlalchemy
+
+        # An engine's new connections wait as long as the server takes, unless told.
+        engine = sqlalchemy.create_engine(
+            proxied.replace("postgresql://", "postgresql+psycopg://"), connect_args={"connect_timeout": 1}
+        )
+        closers.append(engine.dispose)
+        src = engine
+    store = PostgresIdempotencyStore(src, table=pg_table, command_timeout=0.5, lease=2, connect_timeout=1)
+    try:
+        id = fresh()
+        assert store.begin(id) == "new"  # the connection is open and served
+        proxy.frozen.set()
+        started = time.monotonic()
+        # The first attempt of each has no answer in 0.5 s; the next ones cannot connect (the
+        # last error is the one reported).
+        with pytest.raises(StoreUnavailableError):
+            store.complete(id)  # keeps trying while 90 % of the 2 s lease lasts
+        with pytest.raises(StoreUnavailableError):
+            store.begin(fresh())
+        # Bounded by the settings, not by the network (which stays frozen): a generous bound.
+        assert time.monotonic() - started < 30
+        body = f'{{"PAY_NODIFY":{{"BUSI_ID":"0010000001","CHARGE_CODE":"F-{uuid.uuid4().hex}","STATE":1,"AMT":1}}}}'
+        q = f"sign={sosopay.sign_body(KEY, body)}"
+        ran: List[int] = []
+        r = sosopay.handle_notification(sosopay.NotificationVerifier(KEY), store, q, body, lambda n: ran.append(1))
+        assert (r.status, ran) == (503, []) and isinstance(r.error, StoreUnavailableError)
+        # The network comes back: the store serves again, on new connections.
+        proxy.frozen.clear()
+        other = fresh()
+        assert store.begin(other) == "new"
+        store.complete(other)
+        assert store.status(other) == "done"
+    finally:
+        proxy.frozen.clear()
+        store.close()
+        for c in closers:
+            c()
+
+
 def test_unreachable_server_is_503() -> None:
     dead = f"127.0.0.1:{_closed_port()}"
     stores: List[LeasedIdempotencyStore] = [
@@ -426,6 +532,9 @@ def test_options_are_checked() -> None:
     with pytest.raises(sosopay.ValidationError) as e:
         PostgresIdempotencyStore("postgresql://x@127.0.0.1:1/x", connect_timeout=float("nan"))
     assert e.value.field == "connect_timeout"
+    with pytest.raises(sosopay.ValidationError) as e:
+        PostgresIdempotencyStore("postgresql://x@127.0.0.1:1/x", command_timeout=0)
+    assert e.value.field == "command_timeout"
     with pytest.raises(TypeError, match="^max_idle: expected an int, got str"):
         PostgresIdempotencyStore("postgresql://x@127.0.0.1:1/x", max_idle="x")  # type: ignore[arg-type]
     with pytest.raises(sosopay.ValidationError) as e:

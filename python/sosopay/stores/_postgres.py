@@ -6,6 +6,7 @@ concurrent deliveries gets a row back. The statements are the same in the Node p
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type, TypeVar, Union
 
@@ -53,13 +54,71 @@ class _Unprepared:
         return int(self.cur.rowcount)
 
 
+class _NoAnswer(Exception):
+    """A command had no answer within ``command_timeout``: its connection was shut down."""
+
+
+class _Deadline:
+    """Ends a command that outlives ``seconds``: psycopg's blocking calls wait for the server as
+    long as it takes (a frozen network, or PgBouncer queueing the query while PostgreSQL is
+    down: 40–60 s measured), so a timer shuts the connection's socket down (through a duplicate
+    of its descriptor), the driver's wait ends with a connection error, and the delivery is
+    answered 503. The lock keeps the timer from touching a descriptor the command's caller has
+    closed since (and the system may have given to another socket)."""
+
+    def __init__(self, conn: Any, seconds: float) -> None:
+        self.fd: Optional[int] = None
+        try:
+            self.fd = int(conn.fileno())
+        except Exception:  # pragma: no cover - a connection without a socket: no deadline
+            pass
+        self.lock = threading.Lock()
+        self.state = "running"
+        self.timer = threading.Timer(seconds, self._fire)
+        self.timer.daemon = True
+        self.seconds = seconds
+
+    def _fire(self) -> None:
+        with self.lock:
+            if self.state != "running" or self.fd is None:
+                return
+            self.state = "fired"
+            try:
+                with socket.socket(fileno=os.dup(self.fd)) as s:
+                    s.shutdown(socket.SHUT_RDWR)
+            except OSError:  # pragma: no cover - already closed
+                pass
+
+    def __enter__(self) -> "_Deadline":
+        if self.fd is not None:
+            self.timer.start()
+        return self
+
+    def __exit__(self, kind: Any, error: Any, tb: Any) -> None:
+        self.timer.cancel()
+        with self.lock:
+            fired, self.state = self.state == "fired", "done"
+        if fired and error is not None:
+            raise _NoAnswer(f"no answer from PostgreSQL in {self.seconds:g} s (command_timeout)") from error
+
+    @property
+    def fired(self) -> bool:
+        return self.state == "fired"
+
+
+def _driver_connection(raw: Any) -> Any:
+    """The driver's connection under an SQLAlchemy pooled one (``driver_connection`` since 1.4.24)."""
+    return getattr(raw, "driver_connection", None) or getattr(raw, "dbapi_connection", None) or raw
+
+
 class _Source:
     """Where connections come from: a conninfo string (one autocommit connection per thread), a
     psycopg_pool ``ConnectionPool`` or an SQLAlchemy ``Engine``."""
 
-    def __init__(self, source: Any, connect_timeout: float, max_idle: int = 8) -> None:
+    def __init__(self, source: Any, connect_timeout: float, max_idle: int = 8, command_timeout: float = 5.0) -> None:
         self.source = source
         self.connect_timeout = connect_timeout
+        self.command_timeout = command_timeout
         self.lock = threading.Lock()
         self.idle: List[Any] = []  # autocommit connections to reuse (conninfo strings)
         self.pid = os.getpid()  # the process that opened them
@@ -101,7 +160,10 @@ class _Source:
 
     def unavailable(self, e: BaseException) -> bool:
         """Whether ``e`` means the server could not serve now: the core's rule, by the SQLSTATE
-        (none at all for a connection the driver found broken, or a pool that gave none)."""
+        (none at all for a connection the driver found broken, or a pool that gave none), or a
+        command that had no answer in time."""
+        if isinstance(e, _NoAnswer):
+            return True
         if isinstance(e, self.wrappers):
             e = getattr(e, "orig", None) or e
         if isinstance(e, self.psycopg_error):
@@ -133,8 +195,11 @@ class _Source:
 
                 conn = psycopg.connect(src, autocommit=True, connect_timeout=max(1, int(self.connect_timeout)))
             try:
-                with conn.cursor() as cur:
+                with conn.cursor() as cur, _Deadline(conn, self.command_timeout) as deadline:
                     r = fn(self._unprepared(cur))
+                if deadline.fired:  # answered as the timer shut the socket down
+                    conn.close()
+                    return r
             except BaseException:
                 conn.close()  # it may be broken: never reuse it
                 raise
@@ -150,7 +215,8 @@ class _Source:
             try:
                 cur = raw.cursor()
                 try:
-                    r = fn(self._unprepared(cur))
+                    with _Deadline(_driver_connection(raw), self.command_timeout):
+                        r = fn(self._unprepared(cur))
                 finally:
                     cur.close()
                 raw.commit()
@@ -164,8 +230,9 @@ class _Source:
                 raise
             finally:
                 raw.close()
-        with src.connection() as conn:  # psycopg_pool: commits on exit
-            with conn.cursor() as cur:
+        # psycopg_pool: commits on exit; waits for a connection no longer than for an answer.
+        with src.connection(timeout=self.command_timeout) as conn:
+            with conn.cursor() as cur, _Deadline(conn, self.command_timeout):
                 return fn(self._unprepared(cur))
 
     def reset(self) -> None:
@@ -188,6 +255,9 @@ class PostgresIdempotencyStore(LeasedIdempotencyStore):
     ``max_idle`` autocommit connections to reuse), a ``psycopg_pool.ConnectionPool``, or an
     SQLAlchemy ``Engine`` on psycopg (3) or psycopg2. Create the table first with :func:`apply_schema`. ``lease`` and
     ``retention`` are in seconds; call :meth:`purge` periodically to delete old records.
+    ``connect_timeout`` bounds opening a connection of its own, ``command_timeout`` (seconds)
+    each command: one without an answer by then has its connection shut down and counts as the
+    server unreachable (503; ``complete`` tries again while the lease lasts).
     """
 
     def __init__(
@@ -199,10 +269,12 @@ class PostgresIdempotencyStore(LeasedIdempotencyStore):
         retention: float = DEFAULT_RETENTION,
         connect_timeout: float = 5.0,
         max_idle: int = 8,
+        command_timeout: float = 5.0,
     ) -> None:
         super().__init__(lease=lease, retention=retention)
         # Checked now: a bad value would fail every delivery (and max_idle after the claim).
         connect_timeout = _store_duration("connect_timeout", connect_timeout)
+        command_timeout = _store_duration("command_timeout", command_timeout)
         if isinstance(max_idle, bool) or not isinstance(max_idle, int):
             raise TypeError(f"max_idle: expected an int, got {type(max_idle).__name__}")
         if max_idle < 0:
@@ -211,7 +283,7 @@ class PostgresIdempotencyStore(LeasedIdempotencyStore):
         # an invalid table name is a ValidationError here.
         self._sql: Dict[str, str] = _store_wire(table)["statements"]
         self.table = table
-        self._source = _Source(connection, connect_timeout, max_idle)
+        self._source = _Source(connection, connect_timeout, max_idle, command_timeout)
 
     def _is_unavailable(self, e: Exception) -> bool:
         return self._source.unavailable(e)
