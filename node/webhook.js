@@ -179,6 +179,12 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
     return deliver(options.onNotification, verifier, options.store || inMemory(defaultStore), options.query, options.body)
   }
 
+  /** The outcome of a store's error, as in Python: its server could not be reached
+   * (`StoreUnavailableError`, code `store_unavailable`: 503, the gateway retries soon), or any
+   * other failure (a missing table, a claim that is none of the three: the store's bug or
+   * configuration, 500, which the gateway retries too). */
+  const storeFailure = (error) => (error && error.code === 'store_unavailable' ? 'StoreUnavailable' : 'Failed')
+
   /** One delivery, with options already checked (by `handleNotification` or once by
    * `createWebhookHandler`). */
   async function deliver(onNotification, verifier, store, query, body) {
@@ -208,8 +214,7 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
       token = claim && typeof claim === 'object' ? claim.token : undefined
       next = webhookAfterClaim(String(state))
     } catch (error) {
-      // A claim that is none of the three is the store's bug, not an outage.
-      return answer(error instanceof ValidationError ? 'Failed' : 'StoreUnavailable', notification, error)
+      return answer(storeFailure(error), notification, error)
     }
     if (next !== null) return answer(next, notification)
     try {
@@ -226,7 +231,7 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
       await (token === undefined ? store.complete(id) : store.complete(id, token))
     } catch (error) {
       // Processed, but not recorded: the claim stays until its lease runs out.
-      return answer('StoreUnavailable', notification, error)
+      return answer(storeFailure(error), notification, error)
     }
     return answer('Processed', notification)
   }

@@ -155,6 +155,25 @@ test('handleNotification: once per notification, retried after a failing handler
     assert.equal(r.error.field, 'claim')
     assert.doesNotMatch(r.error.message, /\[sosopay\]/)
   }
+  // A store of one's own: its outage (StoreUnavailableError) is 503, any other error 500, at
+  // begin as at complete (the same rule as Python's handle_notification).
+  const { StoreUnavailableError } = require('../stores')
+  const cases = [
+    [new StoreUnavailableError('down'), 503, 'StoreUnavailable'],
+    [new Error('bug'), 500, 'Failed'],
+  ]
+  for (const [error, status, outcome] of cases) {
+    for (const step of ['begin', 'complete']) {
+      let ran = 0
+      const failing = {
+        begin: async () => { if (step === 'begin') throw error; return 'New' },
+        complete: async () => { throw error },
+        abandon: async () => {},
+      }
+      const r = await sosopay.handleNotification({ key: KEY, store: failing, ...delivery(notifyBody(`H4${step}`)), onNotification: () => ran++ })
+      assert.deepEqual([r.status, r.delivery, r.error, ran], [status, outcome, error, step === 'begin' ? 0 : 1], `${error.message} at ${step}`)
+    }
+  }
 })
 
 test('webhook options limit and store are checked when the handler is made', async () => {

@@ -321,6 +321,24 @@ test('an unreachable server: begin rejects with StoreUnavailableError, the webho
   }
 })
 
+test('a missing table is the store\'s failure, not an outage: 500 with the server\'s error, as in Python', async (t) => {
+  if (skipUnless(DATABASE_URL, t)) return
+  const store = new PostgresIdempotencyStore({ connectionString: DATABASE_URL, table: `missing_${crypto.randomBytes(4).toString('hex')}` })
+  try {
+    const body = `{"PAY_NODIFY":{"BUSI_ID":"${BUSI}","CHARGE_CODE":"M-1","STATE":1,"AMT":1}}`
+    const query = `sign=${sosopay.signBody(KEY, body)}`
+    let ran = 0
+    const r = await sosopay.handleNotification({ key: KEY, store, query, body, onNotification: () => ran++ })
+    assert.equal(r.status, 500)
+    assert.equal(r.delivery, 'Failed')
+    assert.equal(r.error.code, '42P01') // pg's error, as is: "relation ... does not exist"
+    assert.ok(!(r.error instanceof StoreUnavailableError))
+    assert.equal(ran, 0)
+  } finally {
+    await store.close()
+  }
+})
+
 test('which PostgreSQL errors count as unavailable is the core\'s rule (as in Python)', () => {
   const store = new PostgresIdempotencyStore({ connectionString: 'postgresql://x@127.0.0.1:9/x' })
   const { DatabaseError } = require('pg') // what pg rejects with for the server's errors

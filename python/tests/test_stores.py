@@ -461,6 +461,21 @@ def test_a_command_without_an_answer_is_503_after_command_timeout(source: str, p
             c()
 
 
+def test_a_missing_table_is_the_stores_failure_not_an_outage() -> None:
+    """500 with the server's error as is (as in Node): a configuration to fix, not an outage."""
+    url = need(DATABASE_URL, "DATABASE_URL")
+    store = PostgresIdempotencyStore(url, table=f"missing_{uuid.uuid4().hex[:8]}")
+    try:
+        body = '{"PAY_NODIFY":{"BUSI_ID":"0010000001","CHARGE_CODE":"M-1","STATE":1,"AMT":1}}'
+        q = f"sign={sosopay.sign_body(KEY, body)}"
+        ran: List[int] = []
+        r = sosopay.handle_notification(sosopay.NotificationVerifier(KEY), store, q, body, lambda n: ran.append(1))
+        assert (r.status, r.body, ran) == (500, "FAIL", [])
+        assert getattr(r.error, "sqlstate", None) == "42P01"
+    finally:
+        store.close()
+
+
 def test_unreachable_server_is_503() -> None:
     dead = f"127.0.0.1:{_closed_port()}"
     stores: List[LeasedIdempotencyStore] = [
