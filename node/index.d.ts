@@ -318,6 +318,11 @@ export interface CancelReply {
   resultCode: ResultCode
   /** `RESULT.INFO`: the gateway's message. */
   resultInfo: string
+  /**
+   * `CHARGE_CODE`, when the reply names the order (the gateway's documented reply names
+   * none). The client refuses a reply naming another order than the request's.
+   */
+  chargeCode?: string
   /** The whole document as decoded. */
   raw: Record<string, unknown>
 }

@@ -414,6 +414,23 @@ fn a_flow_cancelled_before_it_starts_sends_nothing() {
 /// A gateway that answers each operation (a segment of the request's path) with a fixed JSON
 /// reply, and records the operations asked for, in order.
 fn scripted_gateway(replies: &[(&'static str, &'static str)]) -> (String, Arc<Mutex<Vec<String>>>) {
+    let replies = replies.to_vec();
+    let ops: Vec<&'static str> = replies.iter().map(|(o, _)| *o).collect();
+    answering_gateway(&ops, move |op, _| {
+        let body = replies
+            .iter()
+            .find(|(o, _)| *o == op)
+            .map_or("{}", |(_, b)| *b);
+        (200, body.to_owned())
+    })
+}
+
+/// A gateway that answers each of `ops` (a segment of the request's path) with `answer(op,
+/// operations asked before)`: an HTTP status and a body. Records the operations asked for.
+fn answering_gateway<F>(ops: &[&'static str], answer: F) -> (String, Arc<Mutex<Vec<String>>>)
+where
+    F: Fn(&str, &[String]) -> (u16, String) + Send + Sync + 'static,
+{
     use std::io::{BufRead as _, BufReader, Write as _};
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!(
@@ -421,10 +438,10 @@ fn scripted_gateway(replies: &[(&'static str, &'static str)]) -> (String, Arc<Mu
         l.local_addr().expect("addr")
     );
     let asked = Arc::new(Mutex::new(Vec::new()));
-    let (replies, log) = (replies.to_vec(), Arc::clone(&asked));
+    let (ops, log, answer) = (ops.to_vec(), Arc::clone(&asked), Arc::new(answer));
     std::thread::spawn(move || {
         for stream in l.incoming().flatten() {
-            let (replies, log) = (replies.clone(), Arc::clone(&log));
+            let (ops, log, answer) = (ops.clone(), Arc::clone(&log), Arc::clone(&answer));
             std::thread::spawn(move || {
                 let mut r = BufReader::new(stream.try_clone().expect("clone"));
                 let mut w = stream;
@@ -436,7 +453,7 @@ fn scripted_gateway(replies: &[(&'static str, &'static str)]) -> (String, Arc<Mu
                     let path = line.split(' ').nth(1).unwrap_or("").to_owned();
                     let op = path
                         .split(['/', '?'])
-                        .find(|seg| replies.iter().any(|(o, _)| o == seg))
+                        .find(|seg| ops.contains(seg))
                         .unwrap_or(&path)
                         .to_owned();
                     let mut length = 0usize;
@@ -458,13 +475,14 @@ fn scripted_gateway(replies: &[(&'static str, &'static str)]) -> (String, Arc<Mu
                     if r.read_exact(&mut body).is_err() {
                         return;
                     }
-                    let reply = replies
-                        .iter()
-                        .find(|(o, _)| *o == op)
-                        .map_or("{}", |(_, b)| *b);
-                    log.lock().expect("log").push(op);
+                    let (status, reply) = {
+                        let mut log = log.lock().expect("log");
+                        let reply = answer(&op, &log);
+                        log.push(op);
+                        reply
+                    };
                     let head = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: {}\r\n\r\n",
+                        "HTTP/1.1 {status} X\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: {}\r\n\r\n",
                         reply.len()
                     );
                     if w.write_all(head.as_bytes()).is_err()
@@ -832,5 +850,194 @@ fn a_gateway_that_refuses_every_query_ends_the_flow_soon_after_the_deadline() {
                 "{waited:?}"
             );
         }
+    }
+}
+
+/// A query's reply showing order `cc` of 1.00 in `state`.
+fn query_reply(cc: &str, state: &str) -> String {
+    format!(
+        r#"{{"QUERY_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","AMT":100,"STATE":"{state}"}}}}"#
+    )
+}
+
+#[test]
+fn paid_after_a_cancel_whose_outcome_is_unknown_is_unresolved_never_paid() {
+    // The order awaits payment to the deadline; the flow cancels it; the cancel's answer is
+    // lost (HTTP 500: it may have reversed the payment) and the queries after it show the order
+    // paid, as a record not yet showing the reversal would. Before: `Paid` ("it could not be
+    // cancelled"): goods handed over for money that may have gone back. Now the flow cancels
+    // again and, with no clear answer, reports `Unresolved`.
+    let cc = "UNK-CANCEL";
+    let pre = format!(
+        r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","AMT":100,"STATE":"0"}}}}"#
+    );
+    let (url, asked) =
+        answering_gateway(&["preOrder", "query", "cancelTrade"], move |op, before| {
+            let cancelled = before.iter().any(|o| o == "cancelTrade");
+            match op {
+                "preOrder" => (200, pre.clone()),
+                "query" => (200, query_reply(cc, if cancelled { "1" } else { "0" })),
+                _ => (500, String::new()),
+            }
+        });
+    let client = no_retry_client(url);
+    let out = client
+        .micropay_and_wait(&request(cc, PAY_NOW), &opts(800, 4000))
+        .expect("flow");
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    assert!(
+        out.reason.contains("could not confirm the cancel"),
+        "{out:?}"
+    );
+    let asked = asked.lock().expect("log").clone();
+    assert_eq!(
+        asked.iter().filter(|o| *o == "cancelTrade").count(),
+        3,
+        "{asked:?}"
+    );
+
+    // The same, but the second cancel is refused with a definite answer (the order cannot be
+    // cancelled): the first one, unknown, did not reverse it either (a reversed order answers
+    // AREADY_REVOKED), so the payment stands: `Paid`.
+    let cc = "UNK-THEN-REFUSED";
+    let pre = format!(
+        r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","AMT":100,"STATE":"0"}}}}"#
+    );
+    let (url, _) = answering_gateway(&["preOrder", "query", "cancelTrade"], move |op, before| {
+        let cancels = before.iter().filter(|o| *o == "cancelTrade").count();
+        match op {
+            "preOrder" => (200, pre.clone()),
+            "query" => (200, query_reply(cc, if cancels > 0 { "1" } else { "0" })),
+            _ if cancels == 0 => (500, String::new()),
+            _ => (
+                200,
+                r#"{"CANCELTRADE_RESP":{"RESULT":{"CODE":"FAIL","INFO":"paid orders of this channel cannot be cancelled"}}}"#.to_owned(),
+            ),
+        }
+    });
+    let out = no_retry_client(url)
+        .micropay_and_wait(&request(cc, PAY_NOW), &opts(800, 4000))
+        .expect("flow");
+    assert_eq!(out.status, OutcomeStatus::Paid, "{out:?}");
+}
+
+#[test]
+fn serial_repeat_then_no_such_order_is_unresolved_never_failed() {
+    // The micropay is answered SERIAL_REPEAT (an order under this charge code exists: an
+    // earlier attempt of this payment, which may be paid), then every query says there is no
+    // such order. The two answers contradict each other. Before: `Failed` ("nothing was
+    // charged") once the gateway's hold passed. Now `Unresolved`, and nothing is cancelled.
+    let (url, asked) = scripted_gateway(&[
+        (
+            "preOrder",
+            r#"{"ORDER_RESP":{"RESULT":{"CODE":"SERIAL_REPEAT","INFO":"repeated"},"CHARGE_CODE":"SR-1","AMT":100}}"#,
+        ),
+        (
+            "query",
+            r#"{"QUERY_RESP":{"RESULT":{"CODE":"CHARGE_NONEXISTENT","INFO":"no such order"}}}"#,
+        ),
+    ]);
+    let mut o = opts(600, 2500);
+    o.gateway_hold = Duration::from_millis(300);
+    let out = no_retry_client(url)
+        .micropay_and_wait(&request("SR-1", PAY_NOW), &o)
+        .expect("flow");
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    assert!(out.reason.contains("SERIAL_REPEAT"), "{out:?}");
+    let asked = asked.lock().expect("log").clone();
+    assert!(!asked.iter().any(|o| o == "cancelTrade"), "{asked:?}");
+}
+
+#[test]
+fn a_cancel_reply_naming_another_order_is_not_this_cancel() {
+    // The documented cancel reply names no order; one naming another CHARGE_CODE is an answer
+    // meant for another request. Before: taken as this order's cancel (SUCCESS).
+    let (url, _) = scripted_gateway(&[(
+        "cancelTrade",
+        r#"{"CANCELTRADE_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"OTHER-1"}}"#,
+    )]);
+    let client = no_retry_client(url);
+    let e = client
+        .cancel(&sosopay::models::CancelRequest::new("MINE-1"))
+        .expect_err("another order's reply");
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    assert!(e.outcome_unknown(), "{e:?}");
+    assert!(e.to_string().contains("OTHER-1"), "{e}");
+    // Naming this order, or none (the documented reply), it is this cancel's.
+    for body in [
+        r#"{"CANCELTRADE_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"MINE-2"}}"#,
+        r#"{"CANCELTRADE_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"}}}"#,
+    ] {
+        let (url, _) = scripted_gateway(&[("cancelTrade", body)]);
+        let r = no_retry_client(url)
+            .cancel(&sosopay::models::CancelRequest::new("MINE-2"))
+            .expect("this order's cancel");
+        assert!(r.result.code.is_success(), "{r:?}");
+    }
+}
+
+#[test]
+fn paid_then_awaiting_payment_is_unresolved_never_pending() {
+    // wait_for_payment with the amount known: the first answer shows the order paid but not
+    // its amount (so it proves nothing about this payment), the later ones awaiting payment.
+    // A paid order never goes back to awaiting payment: the answers disagree. Before:
+    // `Pending` ("no money yet": the shop may make a new order the customer pays again).
+    let cc = "PAID-THEN-OPEN";
+    let (url, _) = answering_gateway(&["query"], move |_, before| {
+        let body = if before.is_empty() {
+            format!(
+                r#"{{"QUERY_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","STATE":"1"}}}}"#
+            )
+        } else {
+            query_reply(cc, "0")
+        };
+        (200, body)
+    });
+    let awaited = sosopay::AwaitedOrder {
+        charge_code: cc.into(),
+        amount: Some(Amount::from_fen(100).expect("amount")),
+        merchant_para: None,
+    };
+    let mut o = opts(900, 2000);
+    o.poll_interval = Duration::from_millis(100);
+    o.max_poll_interval = Duration::from_millis(100);
+    let out = no_retry_client(url)
+        .wait_for_payment(awaited, &o)
+        .expect("wait");
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    assert!(out.reason.contains("disagree"), "{out:?}");
+}
+
+#[test]
+fn an_http_status_that_is_not_a_refusal_leaves_a_payments_outcome_unknown() {
+    // 202 "accepted", 204, a redirect: the request reached something that may have acted on
+    // it. Before: only a 5xx was unknown, so a refund answered 202 read "not made" and could
+    // be made again under a new number. A 4xx still says it was not carried out.
+    for (status, unknown) in [
+        (202u16, true),
+        (204, true),
+        (302, true),
+        (500, true),
+        (400, false),
+        (404, false),
+    ] {
+        let (url, _) = answering_gateway(&["refund", "query"], move |_, _| (status, String::new()));
+        let client = no_retry_client(url);
+        let mut req = sosopay::models::RefundRequest::new(
+            "RF-1",
+            "R-1",
+            Amount::from_fen(100).expect("amount"),
+            "t",
+        );
+        req.oper_id = "o".into();
+        req.dev_id = "d".into();
+        let e = client.refund(&req).expect_err("not 200");
+        assert!(matches!(e, Error::HttpStatus { .. }), "{status}: {e:?}");
+        assert_eq!(e.outcome_unknown(), unknown, "{status}");
+        // A query moves no money, whatever the status.
+        let q = client
+            .query(&sosopay::models::QueryRequest::by_charge_code("RF-1"))
+            .expect_err("not 200");
+        assert!(!q.outcome_unknown(), "{status}: {q:?}");
     }
 }

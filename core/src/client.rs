@@ -1018,6 +1018,8 @@ impl Client {
         let extra = if req.apply { "&opType=ACO" } else { "" };
         let mut call = self.get_call("cancelTrade", &req.charge_code, &sign, extra);
         call.limit = limit;
+        // A reply naming another order is about another request (the documented one names none).
+        call.expect = vec![("CHARGE_CODE", req.charge_code.clone())];
         Ok(call)
     }
 

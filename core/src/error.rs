@@ -243,7 +243,13 @@ impl Error {
             Error::Gateway {
                 code, operation, ..
             } => code.outcome_unknown() && moves_money(operation),
-            Error::HttpStatus { status, operation } => *status >= 500 && moves_money(operation),
+            // Only a client error (4xx) says the request was not carried out. A 5xx may come
+            // after the work was done, and any other status (201, 202 "accepted for
+            // processing", 204, a redirect after a POST) is not the gateway's answer, yet the
+            // request reached something that may have acted on it.
+            Error::HttpStatus { status, operation } => {
+                !(400..500).contains(status) && moves_money(operation)
+            }
             Error::Transport {
                 maybe_sent,
                 operation,

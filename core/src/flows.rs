@@ -654,6 +654,9 @@ struct Flow<'a> {
     /// The last look showed the order under this charge code in an explicit state other than
     /// cancelled (awaiting payment, paid, ...), proven this payment's or not.
     shown_uncancelled: bool,
+    /// An answer showed the order under this charge code paid, proven this payment's or not
+    /// (a paid order never goes back to awaiting payment).
+    shown_paid: bool,
     last_error: Option<Error>,
     /// Queries refused in a row the same way ([`refusal`]): how many, and how.
     refused: (u32, &'static str),
@@ -709,6 +712,7 @@ impl Flow<'_> {
             reply_code: None,
             refusal_info: None,
             shown_uncancelled: false,
+            shown_paid: false,
             last_error: None,
             refused: (0, ""),
         }
@@ -775,6 +779,7 @@ impl Flow<'_> {
         }
         let status = order.state.as_ref().and_then(status_of_state);
         self.shown_uncancelled = order.state.is_some() && status != Some(OutcomeStatus::Cancelled);
+        self.shown_paid |= status == Some(OutcomeStatus::Paid);
         self.last = Some(order);
         match status {
             Some(s) if proven => Seen::Final(s),
@@ -977,18 +982,19 @@ impl Flow<'_> {
                 attempts += 1;
                 let req = CancelRequest::new(self.expected.charge_code.clone());
                 let result = self.client.cancel_within(&req, Some(self.ends));
-                let (confirmed, code) = match result {
+                // `unknown`: the cancel may have been carried out without a clear answer.
+                let (confirmed, unknown, code) = match result {
                     Ok(reply) => {
                         let code = reply.result.code;
-                        (true, (!code.is_success()).then_some(code))
+                        (true, false, (!code.is_success()).then_some(code))
                     }
                     Err(Error::Gateway {
                         code: ResultCode::AreadyRevoked,
                         ..
-                    }) => (true, Some(ResultCode::AreadyRevoked)),
+                    }) => (true, false, Some(ResultCode::AreadyRevoked)),
                     Err(e) => {
                         last_err = e.to_string();
-                        (false, None)
+                        (false, e.outcome_unknown(), None)
                     }
                 };
                 // The freshest query wins: a cancel refused because the order is final, or a
@@ -1007,7 +1013,12 @@ impl Flow<'_> {
                 } else {
                     " (it could not be cancelled)"
                 };
-                if let Some(done) = self.settled(&seen, note) {
+                // Paid after a cancel whose outcome is unknown proves nothing: the cancel may
+                // have reversed the payment, its record not showing it yet. Cancel again (a
+                // reversed order answers `AREADY_REVOKED`; a cancel the gateway refuses leaves
+                // the payment proven), within the attempts; `Unresolved` after them.
+                let disputed = unknown && matches!(seen, Seen::Final(OutcomeStatus::Paid));
+                if let (false, Some(done)) = (disputed, self.settled(&seen, note)) {
                     return done;
                 }
                 if confirmed && matches!(seen, Seen::Open) && self.shown_uncancelled {
@@ -1043,6 +1054,9 @@ impl Flow<'_> {
         let why = if !self.owned {
             match &self.last_error {
                 Some(e) => format!("could not prove the order is this payment's before the time ran out ({e})"),
+                None if self.reply_code == Some(ResultCode::SerialRepeat) => {
+                    "the gateway answered that an order under this charge code exists (SERIAL_REPEAT), but its queries do not show it".to_owned()
+                }
                 None => "the gateway does not show the order yet, but the request may still be carried out".to_owned(),
             }
         } else {
@@ -1363,9 +1377,14 @@ impl Client {
                     flow.reply_code = Some(code);
                 }
                 // Not settled by the reply: until the gateway's hold is over, "does not
-                // exist" proves nothing (after a refusal, set above: at once).
-                flow.absence_proves_after
-                    .get_or_insert_with(|| Instant::now() + opts.gateway_hold);
+                // exist" proves nothing (after a refusal, set above: at once). After
+                // SERIAL_REPEAT it never does: the gateway said an order under this charge
+                // code exists (an earlier attempt of this payment's, which may be paid), so
+                // "no such order" contradicts it rather than proving nothing was charged.
+                if flow.reply_code != Some(ResultCode::SerialRepeat) {
+                    flow.absence_proves_after
+                        .get_or_insert_with(|| Instant::now() + opts.gateway_hold);
+                }
             }
             Err(e @ Error::Validation { .. }) => return Err(e),
             Err(Error::Transport {
@@ -1452,6 +1471,13 @@ impl Client {
             .as_ref()
             .is_some_and(|o| o.state == Some(OrderState::AwaitingPayment));
         Ok(match (&flow.last_error, awaiting) {
+            (None, true) if flow.shown_paid => flow.outcome(
+                OutcomeStatus::Unresolved,
+                None,
+                format!(
+                    "the gateway showed order {charge_code} paid, then awaiting payment (a paid order never goes back): its answers disagree; query it later"
+                ),
+            ),
             (None, true) if ctl.cancelled() => flow.outcome(
                 OutcomeStatus::Pending,
                 None,

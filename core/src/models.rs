@@ -1633,6 +1633,9 @@ impl QueryReply {
 pub struct CancelReply {
     /// `RESULT`.
     pub result: GatewayResult,
+    /// `CHARGE_CODE`, when the reply names the order (the gateway's documented reply names
+    /// none). The client refuses a reply naming another order than the request's.
+    pub charge_code: Option<String>,
     /// The whole reply document.
     pub raw: RawDocument,
 }
@@ -1645,11 +1648,17 @@ impl Reply for CancelReply {
     fn from_tree<T: Tree>(b: &T) -> Result<Self> {
         Ok(CancelReply {
             result: GatewayResult::from_body(b)?,
+            charge_code: opt_text(b, "CHARGE_CODE"),
             raw: RawDocument::default(),
         })
     }
     fn result(&self) -> &GatewayResult {
         &self.result
+    }
+    fn order_code(&self, field: &str) -> Option<&str> {
+        (field == "CHARGE_CODE")
+            .then_some(self.charge_code.as_deref())
+            .flatten()
     }
 }
 

@@ -539,6 +539,9 @@ class CancelReply:
 
     #: ``RESULT``.
     result: GatewayResult
+    #: ``CHARGE_CODE``, when the reply names the order (the gateway's documented reply names none).
+    #: The client refuses a reply naming another order than the request's.
+    charge_code: Optional[str]
     #: The whole reply document.
     raw: Dict[str, Any] = field(repr=False, compare=False)
 
@@ -548,6 +551,7 @@ class CancelReply:
         o = object.__new__(cls)
         o.__dict__.update(
             result=GatewayResult._from_native(d["result"]),
+            charge_code=d.get("charge_code"),
             raw=dict(d.get("raw") or {}),
         )
         return o

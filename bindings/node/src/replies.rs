@@ -449,6 +449,10 @@ pub struct CancelReply {
     pub result_code: String,
     /// `RESULT.INFO`: the gateway's message.
     pub result_info: String,
+    /// `CHARGE_CODE`, when the reply names the order (the gateway's documented reply names
+    /// none). The client refuses a reply naming another order than the request's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charge_code: Option<String>,
     /// The whole document as decoded.
     #[napi(ts_type = "Record<string, unknown>")]
     pub raw: RawJson,
@@ -459,6 +463,7 @@ impl From<sosopay::models::CancelReply> for CancelReply {
         CancelReply {
             result_code: r.result.code.as_wire().to_owned(),
             result_info: r.result.info,
+            charge_code: r.charge_code,
             raw: r.raw.into(),
         }
     }

@@ -288,6 +288,9 @@ impl From<sosopay::models::RefundReply> for RefundReply {
 pub struct CancelReply {
     /// `RESULT`.
     pub result: GatewayResult,
+    /// `CHARGE_CODE`, when the reply names the order (the gateway's documented reply names
+    /// none). The client refuses a reply naming another order than the request's.
+    pub charge_code: Option<String>,
     /// The whole document, as JSON.
     pub raw_json: String,
 }
@@ -296,6 +299,7 @@ impl From<sosopay::models::CancelReply> for CancelReply {
     fn from(r: sosopay::models::CancelReply) -> Self {
         CancelReply {
             result: r.result.into(),
+            charge_code: r.charge_code,
             raw_json: r.raw.to_string(),
         }
     }

@@ -2499,6 +2499,11 @@ public struct CancelReply: Equatable, Hashable {
      */
     public var result: GatewayResult
     /**
+     * `CHARGE_CODE`, when the reply names the order (the gateway's documented reply names
+     * none). The client refuses a reply naming another order than the request's.
+     */
+    public var chargeCode: String?
+    /**
      * The whole document, as JSON.
      */
     public var rawJson: String
@@ -2510,9 +2515,14 @@ public struct CancelReply: Equatable, Hashable {
          * `RESULT`.
          */result: GatewayResult, 
         /**
+         * `CHARGE_CODE`, when the reply names the order (the gateway's documented reply names
+         * none). The client refuses a reply naming another order than the request's.
+         */chargeCode: String?, 
+        /**
          * The whole document, as JSON.
          */rawJson: String) {
         self.result = result
+        self.chargeCode = chargeCode
         self.rawJson = rawJson
     }
 
@@ -2533,12 +2543,14 @@ public struct FfiConverterTypeCancelReply: FfiConverterRustBuffer {
         return
             try CancelReply(
                 result: FfiConverterTypeGatewayResult.read(from: &buf), 
+                chargeCode: FfiConverterOptionString.read(from: &buf), 
                 rawJson: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: CancelReply, into buf: inout [UInt8]) {
         FfiConverterTypeGatewayResult.write(value.result, into: &buf)
+        FfiConverterOptionString.write(value.chargeCode, into: &buf)
         FfiConverterString.write(value.rawJson, into: &buf)
     }
 }

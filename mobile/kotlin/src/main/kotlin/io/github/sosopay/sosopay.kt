@@ -4761,6 +4761,12 @@ data class CancelReply (
     val `result`: GatewayResult
     , 
     /**
+     * `CHARGE_CODE`, when the reply names the order (the gateway's documented reply names
+     * none). The client refuses a reply naming another order than the request's.
+     */
+    val `chargeCode`: kotlin.String?
+    , 
+    /**
      * The whole document, as JSON.
      */
     val `rawJson`: kotlin.String
@@ -4781,17 +4787,20 @@ public object FfiConverterTypeCancelReply: FfiConverterRustBuffer<CancelReply> {
     override fun read(buf: ByteBuffer): CancelReply {
         return CancelReply(
             FfiConverterTypeGatewayResult.read(buf),
+            FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: CancelReply) = (
             FfiConverterTypeGatewayResult.allocationSize(value.`result`) +
+            FfiConverterOptionalString.allocationSize(value.`chargeCode`) +
             FfiConverterString.allocationSize(value.`rawJson`)
     )
 
     override fun write(value: CancelReply, buf: ByteBuffer) {
             FfiConverterTypeGatewayResult.write(value.`result`, buf)
+            FfiConverterOptionalString.write(value.`chargeCode`, buf)
             FfiConverterString.write(value.`rawJson`, buf)
     }
 }
