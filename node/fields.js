@@ -4,7 +4,7 @@
 // the objects the addon reads itself. Internal: not exported by the package.
 
 const native = require('./index.js')
-const { fromNative } = require('./errors.js')
+const { fromNative, ValidationError } = require('./errors.js')
 
 /** Throws a `ValidationError` naming the first property of `options` not in `fields`. */
 function checkFields(options, what, fields) {
@@ -15,4 +15,35 @@ function checkFields(options, what, fields) {
   }
 }
 
-module.exports = { checkFields }
+/** The caller's getter or Proxy trap for `field` threw `e`: a `ValidationError` naming the field
+ * and quoting it (nothing was sent), as the addon says it for the objects it reads itself. */
+function readThrew(field, e) {
+  let quoted
+  try {
+    quoted = String(e)
+  } catch {
+    quoted = 'an exception'
+  }
+  if (quoted.length > 200) quoted = `${quoted.slice(0, 200)}...`
+  const reason = `reading it threw ${quoted}`
+  return new ValidationError(`invalid ${field}: ${reason}`, { field, reason })
+}
+
+/** `options`' own properties among `fields` as a plain object, each read once: a getter or
+ * Proxy trap that throws is a `ValidationError` naming it. `options` not an object: as is. */
+function snapshot(options, fields) {
+  if (options === null || typeof options !== 'object') return options
+  const out = {}
+  for (const field of fields) {
+    let v
+    try {
+      v = options[field]
+    } catch (e) {
+      throw readThrew(field, e)
+    }
+    if (v !== undefined) out[field] = v
+  }
+  return out
+}
+
+module.exports = { checkFields, readThrew, snapshot }

@@ -271,6 +271,8 @@ export declare class StoreRetry {
   static forComplete(leaseMs: number, heldForMs: number): StoreRetry
   /** After a failed attempt: the ms to wait before trying again, or `null` to give up. */
   afterFailure(): number | null
+  /** After an attempt that got no answer in time: as `afterFailure`, never at once. */
+  afterTimeout(): number | null
   /**
    * Whether `complete`'s answer (`'held'`, `'lost'`, `'already'`) means the claim had
    * outlived its lease (the core's `StoreRetry::lease_lost`).

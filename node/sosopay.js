@@ -7,6 +7,7 @@
 const native = require('./index.js')
 const errors = require('./errors.js')
 const webhook = require('./webhook.js')
+const { readThrew } = require('./fields.js')
 
 const { fromNative, AbortError, ValidationError } = errors
 
@@ -92,7 +93,32 @@ function flowMethod(nativeMethod) {
       return Promise.reject(new ValidationError(`invalid options: expected a WaitOptions object, got ${Array.isArray(options) ? 'an array' : typeof options}`,
         { field: 'options', reason: 'expected a WaitOptions object' }))
     }
-    const { signal, onProgress, ...timing } = options == null ? {} : options
+    let signal, onProgress
+    const timing = {}
+    try {
+      // Each property read once; a getter or Proxy trap that throws is a ValidationError
+      // naming it, rejected (never thrown at the caller).
+      const o = options == null ? {} : options
+      let keys
+      try {
+        keys = Object.keys(o)
+      } catch (e) {
+        throw readThrew('options', e)
+      }
+      for (const k of keys) {
+        let v
+        try {
+          v = o[k]
+        } catch (e) {
+          throw readThrew(k, e)
+        }
+        if (k === 'signal') signal = v
+        else if (k === 'onProgress') onProgress = v
+        else timing[k] = v
+      }
+    } catch (e) {
+      return Promise.reject(e)
+    }
     if (signal != null && !isAbortSignal(signal)) {
       return Promise.reject(new ValidationError('invalid signal: expected an AbortSignal',
         { field: 'signal', reason: 'expected an AbortSignal' }))

@@ -5,7 +5,7 @@
 // notification across the gateway's repeated deliveries (it repeats until it gets HTTP 200).
 
 const { SosopayError, ValidationError } = require('./errors.js')
-const { checkFields } = require('./fields.js')
+const { checkFields, readThrew, snapshot } = require('./fields.js')
 
 /** The largest notification body read (bytes). */
 const DEFAULT_LIMIT = 1024 * 1024
@@ -82,7 +82,14 @@ function checkLimit(limit) {
  * IdempotencyStore); anything else would answer 503 to every delivery. */
 function checkStore(store) {
   if (store === undefined || store === null) return
-  const missing = ['begin', 'complete', 'abandon'].filter((m) => !store || typeof store[m] !== 'function')
+  const method = (m) => {
+    try {
+      return store[m]
+    } catch (e) {
+      throw readThrew('store', e)
+    }
+  }
+  const missing = ['begin', 'complete', 'abandon'].filter((m) => !store || typeof method(m) !== 'function')
   if (missing.length) {
     throw new ValidationError(
       `invalid store: expected an IdempotencyStore (begin, complete, abandon), missing ${missing.join(', ')}`,
@@ -175,6 +182,8 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
    * status and body of each outcome) is the core's; this function only awaits.
    */
   async function handleNotification(options) {
+    checkFields(options, 'a WebhookOptions object', DELIVERY_FIELDS)
+    options = snapshot(options, DELIVERY_FIELDS)
     const verifier = verifierOf(options, DELIVERY_FIELDS)
     return deliver(options.onNotification, verifier, options.store || inMemory(defaultStore), options.query, options.body)
   }
@@ -241,6 +250,8 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
    * Reads the raw query and body, verifies, runs `onNotification` once, and answers.
    */
   function createWebhookHandler(options) {
+    checkFields(options, 'a WebhookOptions object', HANDLER_FIELDS)
+    options = snapshot(options, HANDLER_FIELDS)
     const verifier = verifierOf(options, HANDLER_FIELDS)
     const store = options.store || inMemory(new MemoryIdempotencyStore())
     return async function sosopayWebhook(req, res) {

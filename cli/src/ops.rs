@@ -64,12 +64,18 @@ impl Conn {
                 "no gateway: pass --base-url, --env or set SOSOPAY_BASE_URL",
             ));
         }
+        if self.base_url.is_some() && self.env.is_some() {
+            // One would be silently ignored: with a production URL exported, `--env uat`
+            // would charge production.
+            return Err(CliError::invalid(
+                "two gateways: --env and a base URL (--base-url or SOSOPAY_BASE_URL) are both given; give one (unset SOSOPAY_BASE_URL to use --env)",
+            ));
+        }
         let options = ClientOptions {
             busi_code: busi,
             key,
-            // A base URL (flag or environment variable) wins over --env.
             base_url: self.base_url.clone(),
-            environment: self.env.clone().filter(|_| self.base_url.is_none()),
+            environment: self.env.clone(),
             encrypt: Some(self.encrypt),
             default_oper_id: Some("cli".into()),
             default_dev_id: Some("sosopay-cli".into()),

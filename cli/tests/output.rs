@@ -350,6 +350,23 @@ fn missing_credentials_are_invalid_input() {
             vec![],
         ),
         (&["cancel", "X"][..], vec![("SOSOPAY_KEY", KEY)]),
+        // Two gateways: an exported base URL and an explicit --env (one would be ignored).
+        (
+            &[
+                "query",
+                "X",
+                "--busi-code",
+                BUSI,
+                "--key",
+                KEY,
+                "--env",
+                "uat",
+            ][..],
+            vec![(
+                "SOSOPAY_BASE_URL",
+                "http://127.0.0.1:9/openGateway/openService/",
+            )],
+        ),
         (
             &[
                 "micropay",

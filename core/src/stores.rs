@@ -243,6 +243,16 @@ impl StoreRetry {
         }
     }
 
+    /// After an attempt that got no answer in time (a command timeout, a connect timeout, a
+    /// pool with no free connection): as [`StoreRetry::after_failure`], but never at once. The
+    /// immediate retry is for a stale pooled connection, which fails fast; a server that does
+    /// not answer now would only double the wait before the gateway gets its answer (503).
+    /// `complete` still keeps trying while the lease lasts.
+    pub fn after_timeout(&mut self) -> Option<Duration> {
+        self.failures = self.failures.max(1);
+        self.after_failure()
+    }
+
     /// Whether `complete`'s `answer` (`"held"`, `"lost"` or `"already"`, from the store's
     /// atomic step) means the claim had outlived its lease and another delivery may have run
     /// the handler too, so that the store warns ([`lease_lost_warning`]). `"lost"` says so
@@ -342,6 +352,18 @@ mod tests {
         assert_eq!(retried.after_failure(), Some(Duration::ZERO));
         assert!(!retried.lease_lost("already", true));
         assert!(retried.lease_lost("lost", true));
+    }
+
+    #[test]
+    fn a_timeout_is_not_retried_at_once() {
+        assert_eq!(StoreRetry::once().after_timeout(), None);
+        let mut c = StoreRetry::for_complete(Duration::from_secs(60), Duration::ZERO);
+        assert_eq!(c.after_timeout(), Some(StoreRetry::FIRST_WAIT));
+        assert_eq!(c.after_timeout(), Some(StoreRetry::FIRST_WAIT * 2));
+        // A fast failure after it is not "the first" any more either.
+        assert_eq!(c.after_failure(), Some(StoreRetry::FIRST_WAIT * 4));
+        let mut late = StoreRetry::for_complete(Duration::from_millis(10), Duration::ZERO);
+        assert_eq!(late.after_timeout(), None);
     }
 
     #[test]

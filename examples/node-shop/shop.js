@@ -68,8 +68,15 @@ function createShop({ client, key, publicUrl = '', pollIntervalMs }) {
     }
   }
 
+  /** The shop's order id: a non-empty string (a missing one must not become the charge code
+   * "undefined" of a real gateway order). */
+  function idOf(orderId) {
+    if (typeof orderId !== 'string' || orderId.trim() === '') throw new HttpError(400, 'orderId: expected a non-empty string')
+    return orderId
+  }
+
   async function checkout({ orderId, amount }) {
-    const order = newOrder(String(orderId), toFen(amount), 'qr')
+    const order = newOrder(idOf(orderId), toFen(amount), 'qr')
     try {
       const reply = await client.createQrOrder({
         chargeCode: order.orderId,
@@ -87,7 +94,7 @@ function createShop({ client, key, publicUrl = '', pollIntervalMs }) {
   }
 
   async function till({ orderId, amount, paymentCode }) {
-    const order = newOrder(String(orderId), toFen(amount), 'till')
+    const order = newOrder(idOf(orderId), toFen(amount), 'till')
     const outcome = await client.micropayAndWait(
       { chargeCode: order.orderId, amountFen: order.amountFen, dynamicId: String(paymentCode), paySubject: `Order ${order.orderId}` },
       pollIntervalMs ? { pollIntervalMs } : undefined,

@@ -109,9 +109,18 @@ test('a getter or Proxy trap of the caller that throws while a request is read: 
     ['code', () => c.query({ get code() { throw new Mine('x'.repeat(100000)) } }), /threw Error: x{193}\.\.\.$/],
     // An exception whose own toString throws: not quoted, and nothing is left pending.
     ['code', () => c.query({ get code() { throw { toString() { throw new Mine('again') } } } }), /threw an exception$/],
+    // The flows' options (read in JS before the addon): rejected, never thrown at the caller.
+    ['signal', () => c.waitForPayment('H-3', { get signal() { throw new Mine('signal') } }), /threw Error: signal/],
+    ['onProgress', () => c.micropayAndWait(sale, { get onProgress() { throw new Mine('cb') } }), /threw Error: cb/],
+    ['options', () => c.micropayAndWait(sale, new Proxy({}, { ownKeys() { throw new Mine('keys') } })), /threw Error: keys/],
+    // The webhook's options and its store's methods.
+    ['onNotification', () => sosopay.handleNotification({ key: KEY, get onNotification() { throw new Mine('on') } }), /threw Error: on/],
+    ['store', () => sosopay.handleNotification({ key: KEY, onNotification() {}, store: { get begin() { throw new Mine('st') }, complete() {}, abandon() {} } }), /threw Error: st/],
   ]
   for (const [field, call, says] of cases) {
-    await assert.rejects(call(), (e) => {
+    const p = call()
+    assert.ok(p instanceof Promise, `${field}: not a Promise`)
+    await assert.rejects(p, (e) => {
       assert.ok(e instanceof sosopay.ValidationError, `${field}: ${e && e.name}: ${e && e.message}`)
       assert.equal(e.field, field)
       assert.match(e.message, says)
@@ -119,6 +128,8 @@ test('a getter or Proxy trap of the caller that throws while a request is read: 
       return true
     })
   }
+  assert.throws(() => sosopay.createWebhookHandler({ key: KEY, get onNotification() { throw new Mine('h') } }),
+    (e) => e instanceof sosopay.ValidationError && e.field === 'onNotification')
   // The environment is clean afterwards: the next call is read and refused normally.
   await assert.rejects(c.query({ code: 'X1', serType: 'nope' }), (e) => e instanceof sosopay.ValidationError && e.field === 'serType')
 })

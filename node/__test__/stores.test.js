@@ -339,6 +339,18 @@ test('a missing table is the store\'s failure, not an outage: 500 with the serve
   }
 })
 
+test('a timeout is not retried at once, a fast failure is (as in Python)', async () => {
+  const { LeasedIdempotencyStore } = stores
+  for (const [error, calls] of [[Object.assign(new Error('no answer'), { timedOut: true }), 1], [new Error('reset'), 2]]) {
+    const store = new (class extends LeasedIdempotencyStore {
+      _isUnavailable() { return true }
+      async _begin() { this.calls = (this.calls || 0) + 1; throw error }
+    })()
+    await assert.rejects(store.begin('x'), StoreUnavailableError)
+    assert.equal(store.calls, calls, error.message)
+  }
+})
+
 test('which PostgreSQL errors count as unavailable is the core\'s rule (as in Python)', () => {
   const store = new PostgresIdempotencyStore({ connectionString: 'postgresql://x@127.0.0.1:9/x' })
   const { DatabaseError } = require('pg') // what pg rejects with for the server's errors

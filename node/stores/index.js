@@ -159,7 +159,8 @@ class LeasedIdempotencyStore {
         return await this._timed(op())
       } catch (e) {
         if (!this._isUnavailable(e)) throw e
-        const wait = retry.afterFailure()
+        // At once after a fast failure (a stale connection), never at once after a timeout.
+        const wait = e && e.timedOut ? retry.afterTimeout() : retry.afterFailure()
         if (wait === null) {
           throw e instanceof StoreUnavailableError
             ? e
@@ -174,7 +175,10 @@ class LeasedIdempotencyStore {
     let timer
     const timeout = new Promise((_, reject) => {
       timer = setTimeout(
-        () => reject(new StoreUnavailableError(`${this.constructor.name}: no answer in ${this.commandTimeoutMs} ms`)),
+        () => reject(Object.assign(
+          new StoreUnavailableError(`${this.constructor.name}: no answer in ${this.commandTimeoutMs} ms`),
+          { timedOut: true },
+        )),
         this.commandTimeoutMs,
       )
     })

@@ -603,6 +603,39 @@ def test_drivers_are_imported_lazily() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_a_timeout_is_not_retried_at_once_a_fast_failure_is() -> None:
+    """A stale pooled connection fails fast: one immediate retry. A server that does not answer
+    would only double the wait before the gateway hears 503 (10 s with the 5 s default, the
+    sandbox's delivery timeout): no immediate retry after a timeout."""
+
+    class Timeout(Exception):
+        pass
+
+    class Flaky(LeasedIdempotencyStore):
+        def __init__(self, error: Exception) -> None:
+            super().__init__()
+            self.error, self.calls = error, 0
+
+        def _is_unavailable(self, e: Exception) -> bool:
+            return True
+
+        def _is_timeout(self, e: Exception) -> bool:
+            return isinstance(e, Timeout)
+
+        def _reset(self) -> None:
+            pass
+
+        def _begin(self, id: str, token: str) -> str:
+            self.calls += 1
+            raise self.error
+
+    for error, calls in ((Timeout("no answer"), 1), (ConnectionResetError("reset"), 2)):
+        store = Flaky(error)
+        with pytest.raises(StoreUnavailableError):
+            store.begin("x")
+        assert store.calls == calls, error
+
+
 def test_defaults_are_the_cores() -> None:
     """DEFAULT_LEASE / DEFAULT_RETENTION are the core's constants (core/src/notify.rs)."""
     import math

@@ -467,7 +467,7 @@ impl Inner {
             [] => Err(format!("no order {charge_code}")),
             [i] => Ok(*i),
             _ => Err(format!(
-                "charge code {charge_code} exists for several merchants; add ?busi_id="
+                "charge code {charge_code} exists for several merchants: give each merchant's orders their own codes (the HTTP admin endpoints take ?busi_id= to pick one)"
             )),
         }
     }

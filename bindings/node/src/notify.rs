@@ -264,6 +264,12 @@ impl StoreRetry {
         self.0.after_failure().map(|d| d.as_secs_f64() * 1000.0)
     }
 
+    /// After an attempt that got no answer in time: as `afterFailure`, never at once.
+    #[napi]
+    pub fn after_timeout(&mut self) -> Option<f64> {
+        self.0.after_timeout().map(|d| d.as_secs_f64() * 1000.0)
+    }
+
     /// Whether `complete`'s answer (`'held'`, `'lost'`, `'already'`) means the claim had
     /// outlived its lease (the core's `StoreRetry::lease_lost`).
     #[napi]

@@ -376,6 +376,11 @@ impl PyStoreRetry {
         self.0.after_failure().map(|d| d.as_secs_f64())
     }
 
+    /// After an attempt that got no answer in time: as `after_failure`, never at once.
+    fn after_timeout(&mut self) -> Option<f64> {
+        self.0.after_timeout().map(|d| d.as_secs_f64())
+    }
+
     /// Whether `complete`'s answer (`"held"`, `"lost"`, `"already"`) means the claim had
     /// outlived its lease (the core's `StoreRetry::lease_lost`).
     fn lease_lost(&self, answer: &str, with_token: bool) -> bool {

@@ -166,3 +166,11 @@ test('reconciliation: the shop’s books against the gateway’s ledger', async 
   assert.deepEqual(shopPaid, gatewayPaid)
   assert.equal(ledger.paidFen, [...shop.orders.values()].filter((o) => o.status === 'paid').reduce((s, o) => s + o.amountFen, 0))
 })
+
+test('a checkout without an order id is refused, and nothing reaches the gateway', async () => {
+  for (const body of [{ amount: '1.00' }, { order_id: 'A-1', amount: '1.00' }, { orderId: '', amount: '1.00' }, { orderId: 7, amount: '1.00' }]) {
+    const r = await call('POST', '/checkout', body)
+    assert.equal(r.httpStatus, 400, JSON.stringify(body))
+  }
+  assert.deepEqual(sb.ledger().orders, [])
+})

@@ -90,6 +90,10 @@ class LeasedIdempotencyStore:
         """Whether ``e`` means the server could not be reached (or cannot serve now)."""
         return False
 
+    def _is_timeout(self, e: Exception) -> bool:
+        """Whether ``e`` (unavailable) is a wait that ran out: not retried at once."""
+        return False
+
     def __init__(self, *, lease: float = DEFAULT_LEASE, retention: float = DEFAULT_RETENTION) -> None:
         self.lease: float = _store_duration("lease", lease)
         self.retention: float = _store_duration("retention", retention)
@@ -173,7 +177,8 @@ class LeasedIdempotencyStore:
 
     def _call(self, op: Callable[[], T], retry: Optional[StoreRetry] = None) -> T:
         """Runs ``op``; after a connection error, tries again when the core's ``StoreRetry``
-        says (``StoreRetry.once()`` unless given)."""
+        says (``StoreRetry.once()`` unless given): at once after a fast failure (a stale
+        connection), never at once after a timeout."""
         retry = retry or StoreRetry.once()
         while True:
             try:
@@ -182,7 +187,7 @@ class LeasedIdempotencyStore:
                 if not self._is_unavailable(e):
                     raise
                 self._reset()
-                wait = retry.after_failure()
+                wait = retry.after_timeout() if self._is_timeout(e) else retry.after_failure()
                 if wait is None:
                     raise StoreUnavailableError(f"{type(self).__name__}: {e}") from e
                 time.sleep(wait)

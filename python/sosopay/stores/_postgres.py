@@ -140,6 +140,14 @@ class _Source:
         import psycopg
 
         self.psycopg_error: Type[BaseException] = psycopg.Error
+        #: Waits that ran out (psycopg_pool's PoolTimeout is a psycopg OperationalError).
+        self.timeouts: Tuple[Type[BaseException], ...] = (psycopg.errors.ConnectionTimeout,)
+        try:
+            import psycopg_pool
+
+            self.timeouts += (psycopg_pool.PoolTimeout,)
+        except ImportError:  # pragma: no cover - no pool installed: none given
+            pass
         self.psycopg_cursor: Type[Any] = psycopg.Cursor
         #: psycopg2's errors, for an SQLAlchemy Engine on that driver (``postgresql+psycopg2://``,
         #: SQLAlchemy's long-time default): their SQLSTATE is ``pgcode``.
@@ -171,6 +179,15 @@ class _Source:
         if self.psycopg2_error is not None and isinstance(e, self.psycopg2_error):
             return _postgres_unavailable(getattr(e, "pgcode", None))
         return False
+
+    def timed_out(self, e: BaseException) -> bool:
+        """Whether ``e`` is a wait that ran out: no answer to a command, no connection in time
+        (psycopg's connect timeout, a pool's or an SQLAlchemy pool's wait)."""
+        if isinstance(e, self.wrappers):
+            e = getattr(e, "orig", None) or e
+        if isinstance(e, (_NoAnswer,) + self.timeouts):
+            return True
+        return "timeout expired" in str(e) and isinstance(e, self.psycopg_error)
 
     def _this_process(self) -> None:
         """After ``fork()`` the idle connections are the parent's: their sockets are shared with
@@ -287,6 +304,9 @@ class PostgresIdempotencyStore(LeasedIdempotencyStore):
 
     def _is_unavailable(self, e: Exception) -> bool:
         return self._source.unavailable(e)
+
+    def _is_timeout(self, e: Exception) -> bool:
+        return self._source.timed_out(e)
 
     def _begin(self, id: str, token: str) -> str:
         def step(cur: Any) -> Optional[str]:

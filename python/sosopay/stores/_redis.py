@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import importlib
 import time
-from typing import TYPE_CHECKING, Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, TYPE_CHECKING, Tuple, Union
 
 from .._native import _redis_unavailable
 from ._base import _BEGIN_TRIES, _WIRE, DEFAULT_LEASE, DEFAULT_RETENTION, LeasedIdempotencyStore
@@ -81,12 +81,16 @@ class RedisIdempotencyStore(LeasedIdempotencyStore):
         self.client: Any = client
         self.prefix = prefix
         self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+        self._timeouts: Tuple[type, ...] = (redis.exceptions.TimeoutError,)
         self._reply_error = redis.exceptions.ResponseError
         # RedisCluster's own error when no node serves the key's slot (the cluster is down:
         # CLUSTERDOWN in other clients), unlike its configuration errors.
         self._cluster_error: Any = getattr(redis.exceptions, "RedisClusterException", None)
         self._complete_script: Any = self.client.register_script(COMPLETE_LUA)
         self._abandon_script: Any = self.client.register_script(ABANDON_LUA)
+
+    def _is_timeout(self, e: Exception) -> bool:
+        return isinstance(e, self._timeouts)
 
     def _is_unavailable(self, e: Exception) -> bool:
         # The core's rule: a reply error unless its code says the server cannot serve now; the
