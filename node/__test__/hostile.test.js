@@ -227,3 +227,14 @@ test('the stores refuse an option they do not have', () => {
   assert.throws(() => new stores.PostgresIdempotencyStore({ connectionstring: 'postgres://x' }), says('connectionstring', /did you mean connectionString\?/))
   assert.throws(() => new stores.RedisIdempotencyStore(null), says('options', /expected a RedisStoreOptions object, got null/))
 })
+
+test('text holding a lone surrogate is refused naming the field, never sent as U+FFFD (as in Python)', async () => {
+  const c = new Client({ ...base, retry: { maxAttempts: 1 } })
+  await assert.rejects(c.createQrOrder({ chargeCode: 'S-1', amountFen: 1, channel: 'Wechat', paySubject: 'x\udc00y' }),
+    (e) => e instanceof sosopay.ValidationError && e.field === 'paySubject' && /lone surrogate/.test(e.message))
+  assert.throws(() => new Client({ ...base, key: `${KEY.slice(0, -1)}\ud800` }),
+    (e) => e instanceof sosopay.ValidationError && e.field === 'key' && /lone surrogate/.test(e.message))
+  // A U+FFFD the caller wrote is text like any other: read, and sent (here: nowhere to go).
+  await assert.rejects(c.createQrOrder({ chargeCode: 'S-2', amountFen: 1, channel: 'Wechat', paySubject: 'ok \ufffd' }),
+    (e) => e instanceof sosopay.TransportError)
+})

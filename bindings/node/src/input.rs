@@ -8,7 +8,7 @@
 use std::marker::PhantomData;
 
 use napi::bindgen_prelude::{
-    Array, BigInt, Buffer, Either, FromNapiValue, Object, Unknown, ValueType,
+    Array, BigInt, Buffer, Either, FromNapiValue, Object, Unknown, Utf16String, ValueType,
 };
 use napi::{sys, JsValue};
 
@@ -136,11 +136,32 @@ fn threw(env: sys::napi_env, field: &str, e: napi::Error) -> napi::Error {
     to_napi(validation(field, reason))
 }
 
+/// The text of a JS string (`utf8`), refused when it holds a lone surrogate: V8 would write
+/// U+FFFD for it, so the gateway would get (and a key would sign) other text than the caller
+/// gave. Python refuses such text the same way. Only a string whose UTF-8 shows U+FFFD is read
+/// again, as UTF-16, to tell a lone surrogate from a U+FFFD the caller wrote.
+fn text(v: &Unknown<'_>, field: &str) -> napi::Result<String> {
+    let s = utf8(v)?;
+    // A body is bytes as Node sends them (`Buffer.from(s)`: a lone surrogate is U+FFFD there
+    // too), so a body's text is signed as it would go out.
+    if !s.contains('\u{FFFD}') || field == "body" {
+        return Ok(s);
+    }
+    let units: Vec<u16> = cast::<Utf16String>(v)?.to_vec();
+    if char::decode_utf16(units).any(|c| c.is_err()) {
+        return Err(to_napi(validation(
+            field,
+            "is not valid text: it holds a lone surrogate",
+        )));
+    }
+    Ok(s)
+}
+
 // One reader per kind of value; `field` names it in errors.
 
 fn string(v: &Unknown<'_>, field: &str) -> napi::Result<String> {
     if is(v, ValueType::String)? {
-        utf8(v)
+        text(v, field)
     } else {
         Err(bad(field, "a string", v))
     }
@@ -179,6 +200,7 @@ fn fen(v: &Unknown<'_>, field: &str) -> napi::Result<FenInput> {
 }
 fn bytes(v: &Unknown<'_>, field: &str) -> napi::Result<Bytes> {
     if is(v, ValueType::String)? {
+        // Bytes, as Node's own `Buffer.from(s)` makes them (a lone surrogate: U+FFFD).
         utf8(v).map(Either::A)
     } else if v.is_buffer()? {
         cast::<Buffer>(v).map(Either::B)
@@ -192,7 +214,7 @@ fn text_or_number(
     expected: &str,
 ) -> napi::Result<Either<String, f64>> {
     match v.get_type()? {
-        ValueType::String => utf8(v).map(Either::A),
+        ValueType::String => text(v, field).map(Either::A),
         ValueType::Number => cast(v).map(Either::B),
         _ => Err(bad(field, expected, v)),
     }
