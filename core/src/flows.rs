@@ -1119,21 +1119,27 @@ fn disagree(before: OutcomeStatus, after: OutcomeStatus) -> bool {
 }
 
 /// Whether `got`, the customer's payment code as an answer shows it, may be `want`: equal, or
-/// masked (`1307********4036`: a `*` stands for any digit). A masked code of another length
-/// (`1307****4036`: the stars stand for any number of digits) may be `want` when the digits it
-/// shows before and after the stars are `want`'s first and last ones.
+/// masked (`1307********4036`: a mask character stands for any digit). A masked code of
+/// another length (`1307****4036`: the mask stands for any number of digits) may be `want`
+/// when the digits it shows before and after the mask are `want`'s first and last ones. Mask
+/// characters: `*`, the full-width `＊`, `x`/`X` and `•` (a payment code has digits only, and
+/// a mask the gateway or a channel chose must not read as another customer: `Conflict` would
+/// say a paid payment did not happen).
 fn same_customer_code(want: &str, got: &str) -> bool {
-    let (Some(first), Some(last)) = (got.find('*'), got.rfind('*')) else {
+    let mask = |c: char| matches!(c, '*' | '＊' | 'x' | 'X' | '•');
+    let g: Vec<char> = got.chars().collect();
+    let (Some(first), Some(last)) = (
+        g.iter().position(|&c| mask(c)),
+        g.iter().rposition(|&c| mask(c)),
+    ) else {
         return want == got;
     };
-    if want.len() == got.len() {
-        return want
-            .bytes()
-            .zip(got.bytes())
-            .all(|(w, g)| g == b'*' || w == g);
+    let w: Vec<char> = want.chars().collect();
+    if w.len() == g.len() {
+        return w.iter().zip(&g).all(|(&wc, &gc)| mask(gc) || wc == gc);
     }
-    let (head, tail) = (&got[..first], &got[last + 1..]);
-    want.len() >= head.len() + tail.len() && want.starts_with(head) && want.ends_with(tail)
+    let (head, tail) = (&g[..first], &g[last + 1..]);
+    w.len() >= head.len() + tail.len() && w.starts_with(head) && w.ends_with(tail)
 }
 
 fn describe(state: Option<&OrderState>) -> String {
@@ -1610,13 +1616,23 @@ mod tests {
             "2899****9999",
             "1307****4037",
             "2307****4036",
-            "1307*******************4036x",
+            "1307*******************40369",
         ] {
             assert!(!same_customer_code(code, masked), "{masked}");
         }
         assert!(!same_customer_code(code, "130730865806264037"));
         assert!(!same_customer_code(code, "1307**********4037"));
         assert!(!same_customer_code(code, "2807**********4036"));
+        // Other masks a gateway or a channel may use.
+        for masked in [
+            "1307xxxxxxxxxx4036",
+            "1307XXXXXXXXXX4036",
+            "1307＊＊＊＊＊＊＊＊＊＊4036",
+            "1307••••4036",
+        ] {
+            assert!(same_customer_code(code, masked), "{masked}");
+        }
+        assert!(!same_customer_code(code, "2899xxxx9999"));
     }
 
     #[test]
