@@ -160,6 +160,8 @@ def handle_notification(
     nothing was processed (or the outcome could not be recorded) and the gateway will retry.
     """
     _check_callable("handler", handler)
+    if not callable(getattr(verifier, "parse", None)):
+        raise TypeError(f"verifier: expected a NotificationVerifier, got {type(verifier).__name__}")
     try:
         n = verifier.parse(query, body)
     except SosopayError as e:

@@ -247,6 +247,9 @@ def test_a_handler_that_is_not_callable_is_refused_before_anything_is_claimed() 
             sosopay.process_once(store, n, bad)  # type: ignore[arg-type]
         with pytest.raises(TypeError, match="^handler: expected a function, got "):
             sosopay.handle_notification(verifier, store, query, BODY, bad)  # type: ignore[arg-type]
+    for not_a_verifier in (None, KEY):
+        with pytest.raises(TypeError, match="^verifier: expected a NotificationVerifier, got "):
+            sosopay.handle_notification(not_a_verifier, store, query, BODY, lambda _: None)  # type: ignore[arg-type]
     assert len(store) == 0
     assert sosopay.process_once(store, n, lambda _: None) is sosopay.Delivery.PROCESSED
 

@@ -197,6 +197,18 @@ fun offlineTests(r: Runner, vectorsPath: String) {
         assertTrue(sdkVersion().isNotEmpty())
     }
 
+    r.test("text holding a lone surrogate is a SosopayException.Validation, never a java.nio exception") {
+        for (call in listOf<() -> Unit>(
+            { MerchantKey("98SDKFUO432HNODS098EEE07U9DUO\uD800") },
+            { parseYuan("1\uD800") },
+            { validateMicropayRequest(MicropayRequest(chargeCode = "C-1", amountFen = 5, dynamicId = "134567890123456789",
+                paySubject = "x\uDC00y", operId = "op1", devId = "till1")) },
+        )) {
+            val e = expectThrows<SosopayException.Validation> { call() }
+            assertTrue(e.reason.contains("lone surrogate"), e.reason)
+        }
+    }
+
     r.test("a closed object passed into a call throws IllegalStateException, never crashes the JVM") {
         val closedKey = MerchantKey("98SDKFUO432HNODS098EEE07U9DUOIUE").also { it.close() }
         for (call in listOf<() -> Unit>(
