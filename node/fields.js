@@ -29,21 +29,25 @@ function readThrew(field, e) {
   return new ValidationError(`invalid ${field}: ${reason}`, { field, reason })
 }
 
+/** `object[field]`; a getter or Proxy trap that throws is a `ValidationError` naming `field`. */
+function readProp(object, field) {
+  try {
+    return object[field]
+  } catch (e) {
+    throw readThrew(field, e)
+  }
+}
+
 /** `options`' own properties among `fields` as a plain object, each read once: a getter or
  * Proxy trap that throws is a `ValidationError` naming it. `options` not an object: as is. */
 function snapshot(options, fields) {
   if (options === null || typeof options !== 'object') return options
   const out = {}
   for (const field of fields) {
-    let v
-    try {
-      v = options[field]
-    } catch (e) {
-      throw readThrew(field, e)
-    }
+    const v = readProp(options, field)
     if (v !== undefined) out[field] = v
   }
   return out
 }
 
-module.exports = { checkFields, readThrew, snapshot }
+module.exports = { checkFields, readProp, readThrew, snapshot }

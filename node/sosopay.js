@@ -7,7 +7,7 @@
 const native = require('./index.js')
 const errors = require('./errors.js')
 const webhook = require('./webhook.js')
-const { readThrew } = require('./fields.js')
+const { readProp, readThrew } = require('./fields.js')
 
 const { fromNative, AbortError, ValidationError } = errors
 
@@ -106,12 +106,7 @@ function flowMethod(nativeMethod) {
         throw readThrew('options', e)
       }
       for (const k of keys) {
-        let v
-        try {
-          v = o[k]
-        } catch (e) {
-          throw readThrew(k, e)
-        }
+        const v = readProp(o, k)
         if (k === 'signal') signal = v
         else if (k === 'onProgress') onProgress = v
         else timing[k] = v

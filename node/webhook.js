@@ -86,7 +86,7 @@ function checkStore(store) {
     try {
       return store[m]
     } catch (e) {
-      throw readThrew('store', e)
+      throw readThrew('store', e) // the option's name, not the method's
     }
   }
   const missing = ['begin', 'complete', 'abandon'].filter((m) => !store || typeof method(m) !== 'function')

@@ -54,6 +54,25 @@ def pg_table() -> str:
 
 Factory = Callable[..., LeasedIdempotencyStore]
 
+
+def pg_source(kind: str, url: str, closers: List[Callable[[], None]], **engine_options: Any) -> object:
+    """What a PostgreSQL store is given: the URL (``"postgres"``, ``"url"``), a psycopg_pool
+    ``ConnectionPool`` (``"pool"``) or an SQLAlchemy engine on psycopg (``"sqlalchemy"``); its
+    closer is added to ``closers``."""
+    if kind == "pool":
+        from psycopg_pool import ConnectionPool
+
+        pool = ConnectionPool(url, min_size=1, max_size=4, open=True)
+        closers.append(pool.close)
+        return pool
+    if kind == "sqlalchemy":
+        import sqlalchemy
+
+        engine = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://"), **engine_options)
+        closers.append(engine.dispose)
+        return engine
+    return url
+
 KINDS = ["redis", "postgres", "postgres-pool", "postgres-sqlalchemy"]
 
 
@@ -74,19 +93,7 @@ def make(request: pytest.FixtureRequest) -> Iterator[Factory]:
     else:
         url = need(DATABASE_URL, "DATABASE_URL")
         table: str = request.getfixturevalue("pg_table")
-        source: object = url
-        if kind == "postgres-pool":
-            from psycopg_pool import ConnectionPool
-
-            pool = ConnectionPool(url, min_size=1, max_size=4, open=True)
-            closers.append(pool.close)
-            source = pool
-        elif kind == "postgres-sqlalchemy":
-            import sqlalchemy
-
-            engine = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-            closers.append(engine.dispose)
-            source = engine
+        source = pg_source(kind.removeprefix("postgres-"), url, closers)
 
         def factory(**kw: Any) -> LeasedIdempotencyStore:
             s = PostgresIdempotencyStore(source, table=table, **kw)
@@ -413,22 +420,8 @@ def test_a_command_without_an_answer_is_503_after_command_timeout(source: str, p
     proxy = _FreezingProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
     proxied = url.replace(f"{parts.hostname}:{parts.port}", f"127.0.0.1:{proxy.port}")
     closers: List[Callable[[], None]] = [proxy.close]
-    src: object = proxied
-    if source == "pool":
-        from psycopg_pool import ConnectionPool
-
-        pool = ConnectionPool(proxied, min_size=1, max_size=2, open=True)
-        closers.append(pool.close)
-        src = pool
-    elif source == "sqlalchemy":
-        import sqlalchemy
-
-        # An engine's new connections wait as long as the server takes, unless told.
-        engine = sqlalchemy.create_engine(
-            proxied.replace("postgresql://", "postgresql+psycopg://"), connect_args={"connect_timeout": 1}
-        )
-        closers.append(engine.dispose)
-        src = engine
+    # An engine's new connections wait as long as the server takes, unless told.
+    src = pg_source(source, proxied, closers, connect_args={"connect_timeout": 1})
     store = PostgresIdempotencyStore(src, table=pg_table, command_timeout=0.5, lease=2, connect_timeout=1)
     try:
         id = fresh()
