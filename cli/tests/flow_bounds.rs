@@ -896,29 +896,81 @@ fn paid_after_a_cancel_whose_outcome_is_unknown_is_unresolved_never_paid() {
         "{asked:?}"
     );
 
-    // The same, but the second cancel is refused with a definite answer (the order cannot be
-    // cancelled): the first one, unknown, did not reverse it either (a reversed order answers
-    // AREADY_REVOKED), so the payment stands: `Paid`.
-    let cc = "UNK-THEN-REFUSED";
-    let pre = format!(
-        r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","AMT":100,"STATE":"0"}}}}"#
-    );
-    let (url, _) = answering_gateway(&["preOrder", "query", "cancelTrade"], move |op, before| {
-        let cancels = before.iter().filter(|o| *o == "cancelTrade").count();
-        match op {
-            "preOrder" => (200, pre.clone()),
-            "query" => (200, query_reply(cc, if cancels > 0 { "1" } else { "0" })),
-            _ if cancels == 0 => (500, String::new()),
-            _ => (
-                200,
-                r#"{"CANCELTRADE_RESP":{"RESULT":{"CODE":"FAIL","INFO":"paid orders of this channel cannot be cancelled"}}}"#.to_owned(),
-            ),
-        }
-    });
-    let out = no_retry_client(url)
-        .micropay_and_wait(&request(cc, PAY_NOW), &opts(800, 4000))
-        .expect("flow");
-    assert_eq!(out.status, OutcomeStatus::Paid, "{out:?}");
+    // The same, but the later cancels are refused (a failure code, a bad signature, "no such
+    // order"): such an answer says nothing about what the first cancel did, so the paid order
+    // still proves nothing. Before (a first fix): `Paid` after the refusal.
+    for refusal in ["FAIL", "INVALID_SIGN", "CHARGE_NONEXISTENT"] {
+        let cc = format!("UNK-THEN-{refusal}");
+        let pre = format!(
+            r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","AMT":100,"STATE":"0"}}}}"#
+        );
+        let code = cc.clone();
+        let (url, _) = answering_gateway(
+            &["preOrder", "query", "cancelTrade"],
+            move |op, before| {
+                let cancels = before.iter().filter(|o| *o == "cancelTrade").count();
+                match op {
+                    "preOrder" => (200, pre.clone()),
+                    "query" => (200, query_reply(&code, if cancels > 0 { "1" } else { "0" })),
+                    _ if cancels == 0 => (500, String::new()),
+                    _ => (
+                        200,
+                        format!(
+                            r#"{{"CANCELTRADE_RESP":{{"RESULT":{{"CODE":"{refusal}","INFO":"refused"}}}}}}"#
+                        ),
+                    ),
+                }
+            },
+        );
+        let out = no_retry_client(url)
+            .micropay_and_wait(&request(&cc, PAY_NOW), &opts(800, 4000))
+            .expect("flow");
+        assert_eq!(out.status, OutcomeStatus::Unresolved, "{refusal}: {out:?}");
+    }
+}
+
+#[test]
+fn paid_without_its_amount_then_closed_or_gone_is_unresolved_never_failed() {
+    // The till's micropay reply is lost (EXCEPTION); a query shows the order paid but not its
+    // amount (proving nothing about this payment), the later ones show it closed, or no order
+    // at all. A paid order is never closed and never vanishes: the answers disagree. Before:
+    // `Failed` ("nothing was charged"), in the wait flow too for "closed".
+    for later in ["closed", "gone"] {
+        let cc = format!("PAID-NOAMT-{later}");
+        let code = cc.clone();
+        let (url, _) = answering_gateway(
+            &["preOrder", "query", "cancelTrade"],
+            move |op, before| {
+                let queries = before.iter().filter(|o| *o == "query").count();
+                match op {
+                "preOrder" => (200, r#"{"ORDER_RESP":{"RESULT":{"CODE":"EXCEPTION","INFO":"busy"}}}"#.to_owned()),
+                "query" if queries == 0 => (
+                    200,
+                    format!(r#"{{"QUERY_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{code}","STATE":"1"}}}}"#),
+                ),
+                "query" if later == "closed" => (200, query_reply(&code, "6")),
+                "query" => (
+                    200,
+                    r#"{"QUERY_RESP":{"RESULT":{"CODE":"CHARGE_NONEXISTENT","INFO":"no such order"}}}"#.to_owned(),
+                ),
+                _ => (500, String::new()),
+            }
+            },
+        );
+        let mut o = opts(600, 2500);
+        o.gateway_hold = Duration::from_millis(100);
+        o.poll_interval = Duration::from_millis(100);
+        o.max_poll_interval = Duration::from_millis(100);
+        let out = no_retry_client(url.clone())
+            .micropay_and_wait(&request(&cc, PAY_NOW), &o)
+            .expect("flow");
+        assert_eq!(
+            out.status,
+            OutcomeStatus::Unresolved,
+            "till, {later}: {out:?}"
+        );
+        assert!(out.reason.contains("paid before"), "{out:?}");
+    }
 }
 
 #[test]
@@ -1006,6 +1058,28 @@ fn paid_then_awaiting_payment_is_unresolved_never_pending() {
         .expect("wait");
     assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
     assert!(out.reason.contains("disagree"), "{out:?}");
+    // Then closed (state 6): not `Failed` either.
+    let cc = "PAID-THEN-CLOSED";
+    let (url, _) = answering_gateway(&["query"], move |_, before| {
+        let body = if before.is_empty() {
+            format!(
+                r#"{{"QUERY_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","STATE":"1"}}}}"#
+            )
+        } else {
+            query_reply(cc, "6")
+        };
+        (200, body)
+    });
+    let awaited = sosopay::AwaitedOrder {
+        charge_code: cc.into(),
+        amount: Some(Amount::from_fen(100).expect("amount")),
+        merchant_para: None,
+    };
+    let out = no_retry_client(url)
+        .wait_for_payment(awaited, &o)
+        .expect("wait");
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    assert!(out.reason.contains("paid before"), "{out:?}");
 }
 
 #[test]

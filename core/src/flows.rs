@@ -654,9 +654,10 @@ struct Flow<'a> {
     /// The last look showed the order under this charge code in an explicit state other than
     /// cancelled (awaiting payment, paid, ...), proven this payment's or not.
     shown_uncancelled: bool,
-    /// An answer showed the order under this charge code paid, proven this payment's or not
-    /// (a paid order never goes back to awaiting payment).
-    shown_paid: bool,
+    /// An answer showed the order under this charge code paid without proving it this
+    /// payment's (no amount, say). A paid order never goes back: awaiting payment, closed or
+    /// "no such order" after it contradicts it rather than proving nothing was charged.
+    paid_unproven: bool,
     last_error: Option<Error>,
     /// Queries refused in a row the same way ([`refusal`]): how many, and how.
     refused: (u32, &'static str),
@@ -712,7 +713,7 @@ impl Flow<'_> {
             reply_code: None,
             refusal_info: None,
             shown_uncancelled: false,
-            shown_paid: false,
+            paid_unproven: false,
             last_error: None,
             refused: (0, ""),
         }
@@ -779,9 +780,16 @@ impl Flow<'_> {
         }
         let status = order.state.as_ref().and_then(status_of_state);
         self.shown_uncancelled = order.state.is_some() && status != Some(OutcomeStatus::Cancelled);
-        self.shown_paid |= status == Some(OutcomeStatus::Paid);
+        let paid_before = self.paid_unproven;
+        self.paid_unproven |= status == Some(OutcomeStatus::Paid) && !proven;
+        let shown = describe(order.state.as_ref());
         self.last = Some(order);
         match status {
+            Some(s) if proven && paid_before && disagree(OutcomeStatus::Paid, s) => {
+                Seen::Contradiction(format!(
+                    "the gateway showed it paid before (without its amount), and now {shown}"
+                ))
+            }
             Some(s) if proven => Seen::Final(s),
             _ => Seen::Open,
         }
@@ -820,7 +828,11 @@ impl Flow<'_> {
             }) => {
                 self.last_error = None;
                 let proves = !self.owned && self.absence_proves_after.is_some_and(|t| sent >= t);
-                if proves {
+                if proves && self.paid_unproven {
+                    Seen::Contradiction(
+                        "the gateway showed it paid before (without its amount), and now has no such order".to_owned(),
+                    )
+                } else if proves {
                     Seen::Absent
                 } else {
                     Seen::Open
@@ -961,6 +973,10 @@ impl Flow<'_> {
         let mut poller = Poller::new(&self.opts);
         let mut attempts = 0u32;
         let mut last_err = String::new();
+        // A cancel answered with no clear outcome: it may have reversed the payment, whatever
+        // a later attempt answers (a refusal for a bad signature, a rate limit, "no such
+        // order" say nothing about it), so a paid order no longer proves `Paid`.
+        let mut unknown_before = false;
         loop {
             if !self.owned {
                 // Never cancel an order not proven to be this payment's: query instead.
@@ -1008,16 +1024,18 @@ impl Flow<'_> {
                         "the gateway confirmed the cancel, but its queries still show the order paid",
                     );
                 }
-                let note = if confirmed {
-                    ""
-                } else {
-                    " (it could not be cancelled)"
+                let note = match seen {
+                    Seen::Final(OutcomeStatus::Paid) if !confirmed => {
+                        " (it could not be cancelled)"
+                    }
+                    _ => "",
                 };
-                // Paid after a cancel whose outcome is unknown proves nothing: the cancel may
-                // have reversed the payment, its record not showing it yet. Cancel again (a
-                // reversed order answers `AREADY_REVOKED`; a cancel the gateway refuses leaves
-                // the payment proven), within the attempts; `Unresolved` after them.
-                let disputed = unknown && matches!(seen, Seen::Final(OutcomeStatus::Paid));
+                // Paid after a cancel whose outcome is unknown (this attempt's or an earlier
+                // one's) proves nothing: that cancel may have reversed the payment, its record
+                // not showing it yet. Cancel again (a reversed order answers `AREADY_REVOKED`,
+                // then the order must show cancelled), within the attempts; `Unresolved` after.
+                unknown_before |= unknown;
+                let disputed = unknown_before && matches!(seen, Seen::Final(OutcomeStatus::Paid));
                 if let (false, Some(done)) = (disputed, self.settled(&seen, note)) {
                     return done;
                 }
@@ -1477,7 +1495,7 @@ impl Client {
             .as_ref()
             .is_some_and(|o| o.state == Some(OrderState::AwaitingPayment));
         Ok(match (&flow.last_error, awaiting) {
-            (None, true) if flow.shown_paid => flow.outcome(
+            (None, true) if flow.paid_unproven => flow.outcome(
                 OutcomeStatus::Unresolved,
                 None,
                 format!(
