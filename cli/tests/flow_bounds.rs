@@ -1015,6 +1015,15 @@ fn a_cancel_reply_naming_another_order_is_not_this_cancel() {
     assert!(matches!(e, Error::Decode { .. }), "{e:?}");
     assert!(e.outcome_unknown(), "{e:?}");
     assert!(e.to_string().contains("OTHER-1"), "{e}");
+    // Under a root that is not its own, a cancel reply (which shows no order) confirms nothing.
+    let (url, _) = scripted_gateway(&[(
+        "cancelTrade",
+        r#"{"FOO":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"}}}"#,
+    )]);
+    let e = no_retry_client(url)
+        .cancel(&sosopay::models::CancelRequest::new("MINE-1"))
+        .expect_err("an unknown root");
+    assert!(matches!(e, Error::Decode { .. }) && e.outcome_unknown(), "{e:?}");
     // Naming this order, or none (the documented reply), it is this cancel's.
     for body in [
         r#"{"CANCELTRADE_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"MINE-2"}}"#,

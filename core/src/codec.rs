@@ -262,7 +262,11 @@ pub(crate) fn body_of<'a, T: Tree>(root: &'a T, name: &str) -> Result<&'a T> {
         let fields = root.fields();
         if let [(other, only)] = fields.as_slice() {
             if only.is_map() && only.get("RESULT").is_some() {
-                if REPLY_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(other)) {
+                // A cancel's reply shows no order to check it by (no state, no charge code):
+                // under a root that is not its own it is not taken as a confirmation.
+                if REPLY_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(other))
+                    || name == "CANCELTRADE_RESP"
+                {
                     return Err(Error::decode(format!(
                         "expected a {name} document, got a {other} document"
                     )));
