@@ -1023,7 +1023,10 @@ fn a_cancel_reply_naming_another_order_is_not_this_cancel() {
     let e = no_retry_client(url)
         .cancel(&sosopay::models::CancelRequest::new("MINE-1"))
         .expect_err("an unknown root");
-    assert!(matches!(e, Error::Decode { .. }) && e.outcome_unknown(), "{e:?}");
+    assert!(
+        matches!(e, Error::Decode { .. }) && e.outcome_unknown(),
+        "{e:?}"
+    );
     // Naming this order, or none (the documented reply), it is this cancel's.
     for body in [
         r#"{"CANCELTRADE_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"MINE-2"}}"#,
