@@ -29,10 +29,11 @@ function readThrew(field, e) {
   return new ValidationError(`invalid ${field}: ${reason}`, { field, reason })
 }
 
-/** `object[field]`; a getter or Proxy trap that throws is a `ValidationError` naming `field`. */
-function readProp(object, field) {
+/** `object[key]`; a getter or Proxy trap that throws is a `ValidationError` naming `field`
+ * (the key unless given). */
+function readProp(object, key, field = key) {
   try {
-    return object[field]
+    return object[key]
   } catch (e) {
     throw readThrew(field, e)
   }

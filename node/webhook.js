@@ -5,7 +5,7 @@
 // notification across the gateway's repeated deliveries (it repeats until it gets HTTP 200).
 
 const { SosopayError, ValidationError } = require('./errors.js')
-const { checkFields, readThrew, snapshot } = require('./fields.js')
+const { checkFields, readProp, snapshot } = require('./fields.js')
 
 /** The largest notification body read (bytes). */
 const DEFAULT_LIMIT = 1024 * 1024
@@ -82,14 +82,8 @@ function checkLimit(limit) {
  * IdempotencyStore); anything else would answer 503 to every delivery. */
 function checkStore(store) {
   if (store === undefined || store === null) return
-  const method = (m) => {
-    try {
-      return store[m]
-    } catch (e) {
-      throw readThrew('store', e) // the option's name, not the method's
-    }
-  }
-  const missing = ['begin', 'complete', 'abandon'].filter((m) => !store || typeof method(m) !== 'function')
+  // A method getter that throws is named by the option, not the method.
+  const missing = ['begin', 'complete', 'abandon'].filter((m) => typeof readProp(store, m, 'store') !== 'function')
   if (missing.length) {
     throw new ValidationError(
       `invalid store: expected an IdempotencyStore (begin, complete, abandon), missing ${missing.join(', ')}`,
@@ -108,27 +102,35 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
   /** The webhook's options, checked: an object with `onNotification` (a webhook that answered
    * 200 without running it would tell the gateway to stop delivering a notification nobody saw),
    * and no property it does not have (a misspelt `store` would fall back to the per-process
-   * memory store: every worker would process each notification). */
-  function checkOptions(options, fields) {
-    if (options === null || typeof options !== 'object') {
+   * memory store: every worker would process each notification). Returns them as a plain
+   * object, each read once (a getter or Proxy trap that throws: a ValidationError naming it). */
+  function checkOptions(given, fields) {
+    if (given === null || typeof given !== 'object') {
       throw new ValidationError('invalid options: expected an object ({ key, onNotification, ... })', {
         field: 'options',
         reason: 'is not an object',
       })
     }
+    checkFields(given, 'a WebhookOptions object', fields)
+    const options = snapshot(given, fields)
     if (typeof options.onNotification !== 'function') {
       throw new ValidationError('invalid onNotification: is required (the function run once per notification)', {
         field: 'onNotification',
         reason: 'is required',
       })
     }
-    checkFields(options, 'a WebhookOptions object', fields)
     checkLimit(options.limit)
     checkStore(options.store)
+    return options
   }
 
-  function verifierOf(options, fields) {
-    checkOptions(options, fields)
+  /** The options checked (`checkOptions`) and the verifier they give. */
+  function withVerifier(given, fields) {
+    const options = checkOptions(given, fields)
+    return { options, verifier: verifierOf(options) }
+  }
+
+  function verifierOf(options) {
     if (options.verifier) {
       // The key's settings would be silently unused: a rotation's old key never accepted.
       for (const field of VERIFIER_FIELDS) {
@@ -181,10 +183,8 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
    * PostgreSQL: shared by every worker process). Every decision (the step after the claim, the
    * status and body of each outcome) is the core's; this function only awaits.
    */
-  async function handleNotification(options) {
-    checkFields(options, 'a WebhookOptions object', DELIVERY_FIELDS)
-    options = snapshot(options, DELIVERY_FIELDS)
-    const verifier = verifierOf(options, DELIVERY_FIELDS)
+  async function handleNotification(given) {
+    const { options, verifier } = withVerifier(given, DELIVERY_FIELDS)
     return deliver(options.onNotification, verifier, options.store || inMemory(defaultStore), options.query, options.body)
   }
 
@@ -249,10 +249,8 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
    * A request handler for `http.createServer` or an Express route: `(req, res) => Promise`.
    * Reads the raw query and body, verifies, runs `onNotification` once, and answers.
    */
-  function createWebhookHandler(options) {
-    checkFields(options, 'a WebhookOptions object', HANDLER_FIELDS)
-    options = snapshot(options, HANDLER_FIELDS)
-    const verifier = verifierOf(options, HANDLER_FIELDS)
+  function createWebhookHandler(given) {
+    const { options, verifier } = withVerifier(given, HANDLER_FIELDS)
     const store = options.store || inMemory(new MemoryIdempotencyStore())
     return async function sosopayWebhook(req, res) {
       let result

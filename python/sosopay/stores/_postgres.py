@@ -166,14 +166,19 @@ class _Source:
             except ImportError:  # pragma: no cover - an Engine without SQLAlchemy installed
                 pass
 
+    def _driver_error(self, e: BaseException) -> BaseException:
+        """The driver's error under a wrapper's (SQLAlchemy's ``DBAPIError.orig``), else ``e``."""
+        if isinstance(e, self.wrappers):
+            return getattr(e, "orig", None) or e
+        return e
+
     def unavailable(self, e: BaseException) -> bool:
         """Whether ``e`` means the server could not serve now: the core's rule, by the SQLSTATE
         (none at all for a connection the driver found broken, or a pool that gave none), or a
         command that had no answer in time."""
         if isinstance(e, _NoAnswer):
             return True
-        if isinstance(e, self.wrappers):
-            e = getattr(e, "orig", None) or e
+        e = self._driver_error(e)
         if isinstance(e, self.psycopg_error):
             return _postgres_unavailable(getattr(e, "sqlstate", None))
         if self.psycopg2_error is not None and isinstance(e, self.psycopg2_error):
@@ -182,9 +187,8 @@ class _Source:
 
     def timed_out(self, e: BaseException) -> bool:
         """Whether ``e`` is a wait that ran out: no answer to a command, no connection in time
-        (psycopg's connect timeout, a pool's or an SQLAlchemy pool's wait)."""
-        if isinstance(e, self.wrappers):
-            e = getattr(e, "orig", None) or e
+        (psycopg's connect timeout, a pool's wait)."""
+        e = self._driver_error(e)
         if isinstance(e, (_NoAnswer,) + self.timeouts):
             return True
         return "timeout expired" in str(e) and isinstance(e, self.psycopg_error)
