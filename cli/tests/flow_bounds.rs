@@ -853,18 +853,11 @@ fn a_gateway_that_refuses_every_query_ends_the_flow_soon_after_the_deadline() {
     }
 }
 
-/// A successful reply under `root` showing order `cc` in `state`, of 1.00 (`AMT` 100) when
-/// `with_amount`, else without its amount (which proves nothing about the payment).
-fn reply_showing(root: &str, cc: &str, state: &str, with_amount: bool) -> String {
-    let amt = if with_amount { r#""AMT":100,"# } else { "" };
-    format!(
-        r#"{{"{root}":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}",{amt}"STATE":"{state}"}}}}"#
-    )
-}
-
 /// A query's reply showing order `cc` of 1.00 in `state`.
 fn query_reply(cc: &str, state: &str) -> String {
-    reply_showing("QUERY_RESP", cc, state, true)
+    format!(
+        r#"{{"QUERY_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","AMT":100,"STATE":"{state}"}}}}"#
+    )
 }
 
 #[test]
@@ -875,7 +868,9 @@ fn paid_after_a_cancel_whose_outcome_is_unknown_is_unresolved_never_paid() {
     // cancelled"): goods handed over for money that may have gone back. Now the flow cancels
     // again and, with no clear answer, reports `Unresolved`.
     let cc = "UNK-CANCEL";
-    let pre = reply_showing("ORDER_RESP", cc, "0", true);
+    let pre = format!(
+        r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","AMT":100,"STATE":"0"}}}}"#
+    );
     let (url, asked) =
         answering_gateway(&["preOrder", "query", "cancelTrade"], move |op, before| {
             let cancelled = before.iter().any(|o| o == "cancelTrade");
@@ -906,7 +901,9 @@ fn paid_after_a_cancel_whose_outcome_is_unknown_is_unresolved_never_paid() {
     // still proves nothing. Before (a first fix): `Paid` after the refusal.
     for refusal in ["FAIL", "INVALID_SIGN", "CHARGE_NONEXISTENT"] {
         let cc = format!("UNK-THEN-{refusal}");
-        let pre = reply_showing("ORDER_RESP", &cc, "0", true);
+        let pre = format!(
+            r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","AMT":100,"STATE":"0"}}}}"#
+        );
         let code = cc.clone();
         let (url, _) = answering_gateway(
             &["preOrder", "query", "cancelTrade"],
@@ -947,7 +944,10 @@ fn paid_without_its_amount_then_closed_or_gone_is_unresolved_never_failed() {
                 let queries = before.iter().filter(|o| *o == "query").count();
                 match op {
                 "preOrder" => (200, r#"{"ORDER_RESP":{"RESULT":{"CODE":"EXCEPTION","INFO":"busy"}}}"#.to_owned()),
-                "query" if queries == 0 => (200, reply_showing("QUERY_RESP", &code, "1", false)),
+                "query" if queries == 0 => (
+                    200,
+                    format!(r#"{{"QUERY_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{code}","STATE":"1"}}}}"#),
+                ),
                 "query" if later == "closed" => (200, query_reply(&code, "6")),
                 "query" => (
                     200,
@@ -1046,33 +1046,52 @@ fn paid_then_awaiting_payment_is_unresolved_never_pending() {
     // its amount (so it proves nothing about this payment), the later ones awaiting payment.
     // A paid order never goes back to awaiting payment: the answers disagree. Before:
     // `Pending` ("no money yet": the shop may make a new order the customer pays again).
-    // Then closed (state 6): not `Failed` either.
+    let cc = "PAID-THEN-OPEN";
+    let (url, _) = answering_gateway(&["query"], move |_, before| {
+        let body = if before.is_empty() {
+            format!(
+                r#"{{"QUERY_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","STATE":"1"}}}}"#
+            )
+        } else {
+            query_reply(cc, "0")
+        };
+        (200, body)
+    });
+    let awaited = sosopay::AwaitedOrder {
+        charge_code: cc.into(),
+        amount: Some(Amount::from_fen(100).expect("amount")),
+        merchant_para: None,
+    };
     let mut o = opts(900, 2000);
     o.poll_interval = Duration::from_millis(100);
     o.max_poll_interval = Duration::from_millis(100);
-    for (cc, later, says) in [
-        ("PAID-THEN-OPEN", "0", "disagree"),
-        ("PAID-THEN-CLOSED", "6", "paid before"),
-    ] {
-        let (url, _) = answering_gateway(&["query"], move |_, before| {
-            let body = if before.is_empty() {
-                reply_showing("QUERY_RESP", cc, "1", false)
-            } else {
-                query_reply(cc, later)
-            };
-            (200, body)
-        });
-        let awaited = sosopay::AwaitedOrder {
-            charge_code: cc.into(),
-            amount: Some(Amount::from_fen(100).expect("amount")),
-            merchant_para: None,
+    let out = no_retry_client(url)
+        .wait_for_payment(awaited, &o)
+        .expect("wait");
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    assert!(out.reason.contains("disagree"), "{out:?}");
+    // Then closed (state 6): not `Failed` either.
+    let cc = "PAID-THEN-CLOSED";
+    let (url, _) = answering_gateway(&["query"], move |_, before| {
+        let body = if before.is_empty() {
+            format!(
+                r#"{{"QUERY_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","STATE":"1"}}}}"#
+            )
+        } else {
+            query_reply(cc, "6")
         };
-        let out = no_retry_client(url)
-            .wait_for_payment(awaited, &o)
-            .expect("wait");
-        assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
-        assert!(out.reason.contains(says), "{out:?}");
-    }
+        (200, body)
+    });
+    let awaited = sosopay::AwaitedOrder {
+        charge_code: cc.into(),
+        amount: Some(Amount::from_fen(100).expect("amount")),
+        merchant_para: None,
+    };
+    let out = no_retry_client(url)
+        .wait_for_payment(awaited, &o)
+        .expect("wait");
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    assert!(out.reason.contains("paid before"), "{out:?}");
 }
 
 #[test]

@@ -244,16 +244,13 @@ impl Document {
     /// The body under the root key `name` (case-insensitive); if the document has no such
     /// root but looks like a bare body (has `RESULT` or the given fields), the whole document.
     pub fn body(&self, name: &str) -> Result<&Node> {
-        body_of(&self.root, name, false)
+        body_of(&self.root, name)
     }
 }
 
 /// [`Document::body`] of a root (a caller that has taken the document apart, e.g. to keep its
-/// raw value without copying it), of either tree. `own_root_only`: a single root of another
-/// name is refused too, not only another operation's ([`Reply::OWN_ROOT_ONLY`]).
-///
-/// [`Reply::OWN_ROOT_ONLY`]: crate::models::Reply::OWN_ROOT_ONLY
-pub(crate) fn body_of<'a, T: Tree>(root: &'a T, name: &str, own_root_only: bool) -> Result<&'a T> {
+/// raw value without copying it), of either tree.
+pub(crate) fn body_of<'a, T: Tree>(root: &'a T, name: &str) -> Result<&'a T> {
     if let Some(b) = root.get(name) {
         if b.is_map() {
             return Ok(b);
@@ -265,7 +262,11 @@ pub(crate) fn body_of<'a, T: Tree>(root: &'a T, name: &str, own_root_only: bool)
         let fields = root.fields();
         if let [(other, only)] = fields.as_slice() {
             if only.is_map() && only.get("RESULT").is_some() {
-                if own_root_only || REPLY_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(other)) {
+                // A cancel's reply shows no order to check it by (no state, no charge code):
+                // under a root that is not its own it is not taken as a confirmation.
+                if REPLY_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(other))
+                    || name == "CANCELTRADE_RESP"
+                {
                     return Err(Error::decode(format!(
                         "expected a {name} document, got a {other} document"
                     )));

@@ -1161,10 +1161,6 @@ fn state<T: Tree>(n: &T) -> Option<OrderState> {
 pub trait Reply: Sized {
     /// The JSON root key / XML root element.
     const ROOT: &'static str;
-    /// Read only under [`Reply::ROOT`] (or as a bare body), never under a root of another
-    /// name: for a reply that shows nothing to check it by. Others are also read under a
-    /// single root of an unknown name (never under another operation's).
-    const OWN_ROOT_ONLY: bool = false;
     /// Decodes from the body under the root.
     fn from_body(body: &Node, raw: serde_json::Value) -> Result<Self> {
         let mut reply = Self::from_tree(body)?;
@@ -1211,16 +1207,12 @@ pub trait Reply: Sized {
         // its plain tree, and keeps its text as `raw`; anything else goes through the lenient
         // tree and its rules.
         if let Some((tree, json)) = crate::codec::parse_plain_json(text) {
-            let mut reply = Self::from_tree(crate::codec::body_of(
-                &tree,
-                Self::ROOT,
-                Self::OWN_ROOT_ONLY,
-            )?)?;
+            let mut reply = Self::from_tree(crate::codec::body_of(&tree, Self::ROOT)?)?;
             *reply.raw_mut() = RawDocument::json(json);
             return Ok(reply);
         }
         let Document { raw, root, .. } = Document::parse(text)?;
-        let body = crate::codec::body_of(&root, Self::ROOT, Self::OWN_ROOT_ONLY)?;
+        let body = crate::codec::body_of(&root, Self::ROOT)?;
         Self::from_body(body, raw)
     }
 }
@@ -1650,9 +1642,6 @@ pub struct CancelReply {
 
 impl Reply for CancelReply {
     const ROOT: &'static str = "CANCELTRADE_RESP";
-    /// A cancel's reply shows no order to check it by (no state, and the documented one no
-    /// charge code): under another root it is not taken as a confirmation.
-    const OWN_ROOT_ONLY: bool = true;
     fn raw_mut(&mut self) -> &mut RawDocument {
         &mut self.raw
     }
@@ -1821,7 +1810,7 @@ mod decode_paths {
     /// The reply through the lenient tree, as every document was read before.
     fn lenient<R: Reply>(text: &str) -> Result<R> {
         let Document { raw, root, .. } = Document::parse(text)?;
-        R::from_body(body_of(&root, R::ROOT, R::OWN_ROOT_ONLY)?, raw)
+        R::from_body(body_of(&root, R::ROOT)?, raw)
     }
 
     fn same<R: Reply + PartialEq + std::fmt::Debug + serde::Serialize>(text: &str) {
