@@ -861,6 +861,36 @@ fn query_reply(cc: &str, state: &str) -> String {
 }
 
 #[test]
+fn a_budget_that_ends_at_the_deadline_sends_no_cancel_and_says_so() {
+    // `max_duration` equal to the deadline (allowed) leaves no time to cancel: the flow sends
+    // none and its reason says so, rather than counting a cancel it never sent as an attempt.
+    let cc = "NO-TIME";
+    let pre = format!(
+        r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","AMT":100,"STATE":"0"}}}}"#
+    );
+    let (url, asked) =
+        answering_gateway(
+            &["preOrder", "query", "cancelTrade"],
+            move |op, _| match op {
+                "preOrder" => (200, pre.clone()),
+                "query" => (200, query_reply(cc, "0")),
+                _ => (500, String::new()),
+            },
+        );
+    let out = no_retry_client(url)
+        .micropay_and_wait(&request(cc, PAY_NOW), &opts(300, 300))
+        .expect("flow");
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    assert!(
+        out.reason
+            .contains("the time ran out before a cancel could be sent"),
+        "{out:?}"
+    );
+    let asked = asked.lock().expect("log").clone();
+    assert!(!asked.iter().any(|o| o == "cancelTrade"), "{asked:?}");
+}
+
+#[test]
 fn paid_after_a_cancel_whose_outcome_is_unknown_is_unresolved_never_paid() {
     // The order awaits payment to the deadline; the flow cancels it; the cancel's answer is
     // lost (HTTP 500: it may have reversed the payment) and the queries after it show the order
@@ -886,7 +916,8 @@ fn paid_after_a_cancel_whose_outcome_is_unknown_is_unresolved_never_paid() {
         .expect("flow");
     assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
     assert!(
-        out.reason.contains("could not confirm the cancel"),
+        out.reason
+            .contains("could not confirm the cancel after 3 attempts"),
         "{out:?}"
     );
     let asked = asked.lock().expect("log").clone();

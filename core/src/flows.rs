@@ -992,7 +992,8 @@ impl Flow<'_> {
                 }
             }
             if self.owned {
-                if attempts >= self.opts.cancel_attempts {
+                // No time left to send a cancel: not an attempt (the reason counts those sent).
+                if attempts >= self.opts.cancel_attempts || Instant::now() >= self.ends {
                     break;
                 }
                 attempts += 1;
@@ -1077,8 +1078,11 @@ impl Flow<'_> {
                 }
                 None => "the gateway does not show the order yet, but the request may still be carried out".to_owned(),
             }
+        } else if attempts == 0 {
+            "the time ran out before a cancel could be sent".to_owned()
         } else {
-            format!("could not confirm the cancel after {attempts} attempts ({last_err})")
+            let s = if attempts == 1 { "" } else { "s" };
+            format!("could not confirm the cancel after {attempts} attempt{s} ({last_err})")
         };
         self.outcome(
             OutcomeStatus::Unresolved,
