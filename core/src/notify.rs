@@ -244,6 +244,25 @@ impl NotificationVerifier {
         }
         // The format is sniffed from the body (`_type` in the URL only says what was asked for).
         let n = Notification::decode(&signed)?;
+        // The signature ignores whitespace (Java `\s`), so a copy with a space slipped into a
+        // code still verifies. No code of ours holds one (`validate_code`): such a copy is
+        // refused, never handed to the handler under a name no order has, where its once-only
+        // claim would turn the genuine delivery away as a duplicate.
+        let o = &n.order;
+        for (field, v) in [
+            ("BUSI_ID", &o.busi_id),
+            ("CHARGE_CODE", &o.charge_code),
+            ("CHARGE_DOWN_CODE", &o.charge_down_code),
+            ("CHARGE_THIRD_CODE", &o.charge_third_code),
+        ] {
+            if v.as_deref()
+                .is_some_and(|v| v.bytes().any(envelope::is_java_space))
+            {
+                return Err(Error::signature(format!(
+                    "the notification's {field} holds whitespace, which its signature does not cover: a copy altered in transit"
+                )));
+            }
+        }
         if let Some(want) = &self.busi_code {
             match n.order.busi_id.as_deref().map(str::trim) {
                 Some(got) if got == want => {}
@@ -313,8 +332,7 @@ impl Notification {
     ///
     /// Built from the decoded fields (never from the raw text), in the form the signature
     /// covers: the body signature ignores whitespace (Java `\s`), so whitespace is left out of
-    /// the key too, and a copy of a delivery with a space slipped into its `CHARGE_CODE` (which
-    /// still verifies) is the same notification, not a new one.
+    /// the key too (the verifier refuses a delivery with a space slipped into a code).
     pub fn idempotency_key(&self) -> String {
         let state = self.order.state.as_ref().map(|s| s.as_wire());
         let parts = [
@@ -1025,10 +1043,8 @@ mod tests {
             (json.to_owned(), json.to_owned()),
             (xml.to_owned(), xml.to_owned()),
             (escaped.to_owned(), escaped.to_owned()),
-            // Whitespace slipped into a value still verifies (the signature ignores it), and
-            // is not a new notification.
-            (json.to_owned(), json.replace("ORDER-7", "ORDER- 7")),
-            (xml.to_owned(), xml.replace("ORDER-7", "\n ORDER -7")),
+            // Whitespace around a value is not part of it.
+            (xml.to_owned(), xml.replace("ORDER-7", "\n ORDER-7 ")),
         ] {
             let n = deliver(&signed, &body).expect("verified");
             assert_eq!(n.idempotency_key(), "B1:ORDER-7:1", "{body}");
@@ -1039,6 +1055,21 @@ mod tests {
             .expect("process");
         }
         assert_eq!(runs, 1);
+        // Whitespace slipped into a code still verifies (the signature ignores it): refused,
+        // so that it neither reaches the handler under a name no order has nor claims the key
+        // the genuine delivery needs.
+        for (signed, body) in [
+            (json.to_owned(), json.replace("ORDER-7", "ORDER- 7")),
+            (xml.to_owned(), xml.replace("ORDER-7", "\n ORDER -7")),
+            (xml.to_owned(), xml.replace("ORDER-7", "ORDER\t-7")),
+            (json.to_owned(), json.replace("\"B1\"", "\"B 1\"")),
+        ] {
+            let e = deliver(&signed, &body).expect_err("a code altered in transit");
+            assert!(matches!(e, Error::Signature { .. }), "{body}: {e:?}");
+            assert!(e.to_string().contains("whitespace"), "{e}");
+        }
+        let n = deliver(json, json).expect("the genuine delivery");
+        assert_eq!(n.order.charge_code.as_deref(), Some("ORDER-7"));
         // A slash escaped in XML (accepted through the fallback) decodes as what was signed.
         let slash = xml.replace("ORDER-7", "ORDER/7");
         let n = deliver(&slash, &slash.replace("ORDER/7", "ORDER\\/7")).expect("fallback");
