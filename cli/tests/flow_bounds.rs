@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sosopay::models::MicropayRequest;
-use sosopay::{Amount, Client, ClientConfig, Error, OutcomeStatus, RetryPolicy, WaitOptions};
+use sosopay::{
+    Amount, Client, ClientConfig, Error, OutcomeStatus, ResultCode, RetryPolicy, WaitOptions,
+};
 use sosopay_sandbox::{Sandbox, SandboxConfig};
 
 mod common;
@@ -858,6 +860,74 @@ fn query_reply(cc: &str, state: &str) -> String {
     format!(
         r#"{{"QUERY_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","AMT":100,"STATE":"{state}"}}}}"#
     )
+}
+
+/// `micropay_and_wait_with` on `sb`'s client, cancelled `cancel_after` after it starts, with a
+/// gateway hold of `hold_ms`: the outcome and how long the flow took.
+fn cancelled_flow(
+    sb: &Sandbox,
+    cc: &str,
+    code: &str,
+    cancel_after: Duration,
+    hold_ms: u64,
+) -> (sosopay::PaymentOutcome, Duration) {
+    let client =
+        Client::new(ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config")).expect("client");
+    let token = sosopay::CancelToken::new();
+    let ctl = sosopay::FlowControl {
+        cancel: Some(token.clone()),
+        observer: None,
+        interrupt: None,
+    };
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(cancel_after);
+        token.cancel();
+    });
+    let wait = WaitOptions {
+        poll_interval: Duration::from_millis(100),
+        max_poll_interval: Duration::from_millis(100),
+        gateway_hold: Duration::from_millis(hold_ms),
+        ..opts(10_000, 20_000)
+    };
+    let started = Instant::now();
+    let out = client
+        .micropay_and_wait_with(&request(cc, code), &wait, &ctl)
+        .expect("flow");
+    canceller.join().expect("canceller");
+    (out, started.elapsed())
+}
+
+#[test]
+fn a_cancel_while_the_micropay_is_in_flight_never_reports_failed_for_a_payment_made_later() {
+    // The micropay reaches the gateway 1.5 s after it is sent (the connection open, the client
+    // still waiting for its reply); the cashier cancels at 0.2 s; the gateway's hold is 0.3 s.
+    // Before: the hold counted from the cancel, "no such order" at 0.5 s proved nothing was
+    // charged (`Failed`), and the customer was charged at 1.5 s. The request may reach the
+    // gateway until it ends, so the flow waits for it: the payment made is `Paid` (or reversed:
+    // `Cancelled`), as the ledger shows.
+    let sb = faulty_sandbox("preOrder:late:1:1500");
+    let (out, _) = cancelled_flow(&sb, "INFLIGHT-1", PAY_NOW, Duration::from_millis(200), 300);
+    std::thread::sleep(Duration::from_millis(300));
+    let state = sb.order("INFLIGHT-1").and_then(|o| o.state.map(u64::from));
+    match out.status {
+        OutcomeStatus::Paid => assert_eq!(state, Some(1), "{out:?}"),
+        OutcomeStatus::Cancelled => assert_eq!(state, Some(2), "{out:?}"),
+        other => panic!("{other:?} for a payment the gateway made: {out:?}, ledger {state:?}"),
+    }
+}
+
+#[test]
+fn a_refusal_that_comes_after_a_cancel_settles_the_flow_without_waiting_out_the_hold() {
+    // The gateway refuses the payment (a malformed code) 1 s after it is sent; the cashier
+    // cancels at 0.2 s; the hold is 5 s. The refusal, when it comes, proves the gateway will
+    // not carry the request out: `Failed` with the gateway's code, long before the hold ends
+    // (before: the refusal was thrown away and the flow waited out the hold).
+    let sb = faulty_sandbox("preOrder:delay:1:1000");
+    let (out, took) = cancelled_flow(&sb, "INFLIGHT-2", "12345", Duration::from_millis(200), 5000);
+    assert_eq!(out.status, OutcomeStatus::Failed, "{out:?}");
+    assert_ne!(out.code, Some(ResultCode::ChargeNonexistent), "{out:?}");
+    assert!(took < Duration::from_millis(4000), "{took:?} {out:?}");
+    assert!(sb.order("INFLIGHT-2").is_none());
 }
 
 #[test]

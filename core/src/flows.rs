@@ -661,7 +661,14 @@ struct Flow<'a> {
     last_error: Option<Error>,
     /// Queries refused in a row the same way ([`refusal`]): how many, and how.
     refused: (u32, &'static str),
+    /// The micropay request a cancel stopped waiting for while it was in flight: its thread
+    /// still waits for the reply, and until that ends the request may still reach the
+    /// gateway ("no such order" proves nothing). Its answer, when it comes, counts.
+    in_flight: Option<InFlight>,
 }
+
+/// The answer of a flow's micropay request that is still being waited for on its own thread.
+type InFlight = std::sync::mpsc::Receiver<Result<OrderReply>>;
 
 /// Queries refused in a row the same way after which the cancel phase stops asking: the
 /// gateway answers, but never about the order (a wrong key or merchant code), so the outcome
@@ -716,7 +723,53 @@ impl Flow<'_> {
             paid_unproven: false,
             last_error: None,
             refused: (0, ""),
+            in_flight: None,
         }
+    }
+
+    /// Takes the answer of the micropay request a cancel stopped waiting for, once it has
+    /// come: from then on "no such order" proves nothing was charged as it would have had the
+    /// flow waited (at once after a refusal or a request that never left; after the gateway's
+    /// hold otherwise; never after `SERIAL_REPEAT`).
+    fn collect_in_flight(&mut self) {
+        use std::sync::mpsc::TryRecvError;
+        let Some(rx) = &self.in_flight else { return };
+        let result = match rx.try_recv() {
+            Ok(r) => r,
+            Err(TryRecvError::Empty) => return,
+            // The request's thread ended without an answer: as a lost reply.
+            Err(TryRecvError::Disconnected) => Err(Error::Timeout {
+                operation: "preOrder".into(),
+                after_ms: 0,
+            }),
+        };
+        self.in_flight = None;
+        let now = Instant::now();
+        let hold = now + self.opts.gateway_hold;
+        self.absence_proves_after = match result {
+            Ok(reply) => {
+                let code = reply.result.code.clone();
+                let paid =
+                    reply.state.as_ref().and_then(status_of_state) == Some(OutcomeStatus::Paid);
+                if code.is_success() {
+                    Some(hold)
+                } else if code.definitely_failed() && !paid {
+                    // Refused: the gateway will not carry it out later.
+                    let info = reply.result.info.trim();
+                    self.refusal_info = (!info.is_empty()).then(|| info.to_owned());
+                    self.reply_code = Some(code);
+                    Some(now)
+                } else {
+                    let serial_repeat = code == ResultCode::SerialRepeat;
+                    self.reply_code = Some(code);
+                    (!serial_repeat).then_some(hold)
+                }
+            }
+            Err(Error::Transport {
+                maybe_sent: false, ..
+            }) => Some(now),
+            Err(_) => Some(hold),
+        };
     }
 
     fn outcome(
@@ -796,6 +849,7 @@ impl Flow<'_> {
     }
 
     fn look(&mut self) -> Seen {
+        self.collect_in_flight();
         let sent = Instant::now();
         if sent >= self.ends {
             return Seen::Failed(Error::Timeout {
@@ -854,14 +908,25 @@ impl Flow<'_> {
                 Some(ResultCode::SerialRepeat),
                 why.clone(),
             )),
-            Seen::Absent => Some(self.outcome(
-                OutcomeStatus::Failed,
-                Some(ResultCode::ChargeNonexistent),
-                format!(
-                    "the gateway has no order {}, and the request can no longer be carried out: nothing was charged",
-                    self.expected.charge_code
-                ),
-            )),
+            // The gateway refused the payment (its reply came late, e.g. after a cancel):
+            // its code and words are what the cashier needs, as when the reply came at once.
+            Seen::Absent => match &self.reply_code {
+                Some(code) if code.definitely_failed() => Some(self.outcome(
+                    OutcomeStatus::Failed,
+                    Some(code.clone()),
+                    self.refusal_info.clone().unwrap_or_else(|| {
+                        format!("the gateway refused the payment ({code}): nothing was charged")
+                    }),
+                )),
+                _ => Some(self.outcome(
+                    OutcomeStatus::Failed,
+                    Some(ResultCode::ChargeNonexistent),
+                    format!(
+                        "the gateway has no order {}, and the request can no longer be carried out: nothing was charged",
+                        self.expected.charge_code
+                    ),
+                )),
+            },
             Seen::Contradiction(why) => Some(self.outcome(
                 OutcomeStatus::Unresolved,
                 self.reply_code.clone(),
@@ -1210,17 +1275,18 @@ impl Client {
     }
 
     /// The micropay request of a flow. With a cancel token it runs on its own thread, so that
-    /// a cancel stops waiting for a held payment at once (the abandoned request still ends by
-    /// its timeout; its outcome is then settled like a lost reply's).
+    /// a cancel stops waiting for a held payment at once: then the error comes with the
+    /// request's answer still to come ([`InFlight`]; the request ends by its timeout), which
+    /// the flow takes when it arrives.
     fn flow_micropay(
         &self,
         req: &MicropayRequest,
         timeout: Duration,
         limit: Instant,
         ctl: &FlowControl,
-    ) -> Result<OrderReply> {
+    ) -> (Result<OrderReply>, Option<InFlight>) {
         if ctl.cancel.is_none() {
-            return self.micropay_call(req, timeout, Some(limit), true);
+            return (self.micropay_call(req, timeout, Some(limit), true), None);
         }
         let (tx, rx) = std::sync::mpsc::channel();
         let client = self.clone();
@@ -1228,22 +1294,18 @@ impl Client {
         std::thread::spawn(move || {
             let _ = tx.send(client.micropay_call(&req, timeout, Some(limit), true));
         });
+        let lost = || Error::Timeout {
+            operation: "preOrder".into(),
+            after_ms: 0,
+        };
         loop {
             match rx.recv_timeout(Duration::from_millis(20)) {
-                Ok(r) => return r,
+                Ok(r) => return (r, None),
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) if ctl.cancelled() => {
-                    return Err(Error::Timeout {
-                        operation: "preOrder".into(),
-                        after_ms: 0,
-                    });
+                    return (Err(lost()), Some(rx));
                 }
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(Error::Timeout {
-                        operation: "preOrder".into(),
-                        after_ms: 0,
-                    });
-                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return (Err(lost()), None),
             }
         }
     }
@@ -1299,7 +1361,7 @@ impl Client {
         ctl.emit(FlowEvent::Sending {
             elapsed: flow.started.elapsed(),
         });
-        let sent = self.flow_micropay(req, timeout, flow.ends, ctl);
+        let (sent, in_flight) = self.flow_micropay(req, timeout, flow.ends, ctl);
         if !matches!(sent, Err(Error::Validation { .. })) {
             ctl.emit(FlowEvent::Waiting {
                 elapsed: flow.started.elapsed(),
@@ -1425,6 +1487,12 @@ impl Client {
                     None,
                     format!("the request never reached the gateway: {reason}"),
                 ));
+            }
+            Err(_) if in_flight.is_some() => {
+                // Cancelled while the request was in flight: it may still reach the gateway
+                // until it ends, and the hold counts from then (its answer, taken when it
+                // comes, says from when "no such order" proves nothing was charged).
+                flow.in_flight = in_flight;
             }
             Err(e) => {
                 // Unknown outcome: the request may still be carried out until the hold ends.
