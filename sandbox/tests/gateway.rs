@@ -666,6 +666,46 @@ fn admin_endpoints() {
         "SUCCESS",
         "reset forgets orders"
     );
+    // Cancel: a paid order is reversed; cancelling it again is refused, saying it is already
+    // cancelled (not that cancel applies only to an unpaid order: it just applied to a paid one).
+    let (s, o) = admin("POST", &format!("orders/{qr}/pay"), "");
+    assert_eq!((s, o["state"].as_u64()), (200, Some(1)));
+    let (s, o) = admin("POST", &format!("orders/{qr}/cancel"), "");
+    assert_eq!((s, o["state"].as_u64()), (200, Some(2)), "{o}");
+    let (s, e) = admin("POST", &format!("orders/{qr}/cancel"), "");
+    let why = e["error"].as_str().unwrap_or_default();
+    assert_eq!(s, 409, "{e}");
+    assert!(
+        why.contains("already cancelled (state 2, Cancelled: reversed"),
+        "{why}"
+    );
+    assert!(!why.contains("applies to"), "{why}");
+    // An unpaid order cancelled, then again; a closed one: the reason names the states cancel
+    // applies to.
+    let qr3 = unique("adm");
+    assert_eq!(gw.qr(&qr3, "3", "2", JSON).code(), "SUCCESS");
+    let (s, o) = admin("POST", &format!("orders/{qr3}/cancel"), "");
+    assert_eq!((s, o["state"].as_u64()), (200, Some(2)), "{o}");
+    let (s, e) = admin("POST", &format!("orders/{qr3}/cancel"), "");
+    assert_eq!(s, 409, "{e}");
+    assert!(
+        e["error"].as_str().is_some_and(
+            |w| w.contains("already cancelled (state 2, Cancelled: before it was paid")
+        ),
+        "{e}"
+    );
+    let qr4 = unique("adm");
+    assert_eq!(gw.qr(&qr4, "3", "2", JSON).code(), "SUCCESS");
+    let (s, _) = admin("POST", &format!("orders/{qr4}/fail"), "");
+    assert_eq!(s, 200);
+    let (s, e) = admin("POST", &format!("orders/{qr4}/cancel"), "");
+    assert_eq!(s, 409, "{e}");
+    assert!(
+        e["error"].as_str().is_some_and(|w| w.contains(
+            "is in state 6 (Closed); cancel applies to an order awaiting payment (0), paid (1)"
+        )),
+        "{e}"
+    );
     let (s, _) = admin("GET", "nothing-here", "");
     assert_eq!(s, 404);
 }

@@ -7,6 +7,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
+use sosopay::OrderState;
 
 use super::wire::{json_response, param, read_capped};
 use crate::faults::FaultRule;
@@ -31,21 +32,33 @@ pub(crate) fn admin_transition(
         let mut g = shared.lock();
         let idx = g.find_any(busi, charge_code).map_err(|e| (404, e))?;
         if !g.transition(idx, &t, &mut fx) {
-            let o = &g.orders[idx];
-            return Err((
-                409,
-                format!(
-                    "order {} is in state {} ({}); {action} applies to an order awaiting payment (0)",
-                    o.charge_code,
-                    o.state.as_wire(),
-                    o.state.name()
-                ),
-            ));
+            return Err((409, refusal(&g.orders[idx], &t, action)));
         }
         g.orders[idx].record()
     };
     shared.apply_effects(fx);
     Ok(out)
+}
+
+/// Why `action` (transition `t`) does not apply to `o`, in its state: the 409's reason.
+fn refusal(o: &Order, t: &Transition, action: &str) -> String {
+    let (cc, wire, name) = (&o.charge_code, o.state.as_wire(), o.state.name());
+    match t {
+        Transition::Cancel if o.state == OrderState::Cancelled => {
+            let how = if o.paid_at_ms.is_some() {
+                "reversed, the payment given back"
+            } else {
+                "before it was paid"
+            };
+            format!("order {cc} is already cancelled (state {wire}, {name}: {how}); there is nothing left to cancel")
+        }
+        Transition::Cancel => format!(
+            "order {cc} is in state {wire} ({name}); cancel applies to an order awaiting payment (0), paid (1) or with a cancel applied for (3)"
+        ),
+        _ => format!(
+            "order {cc} is in state {wire} ({name}); {action} applies to an order awaiting payment (0)"
+        ),
+    }
 }
 
 /// Parses a faults document: `[rule, ...]` or `{"seed": N, "faults": [rule, ...]}`.
