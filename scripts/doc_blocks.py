@@ -251,7 +251,6 @@ Object.assign(globalThis, {
   onNotification: async () => {},
 })
 Object.defineProperty(globalThis, 'notifyUrl', { get: () => `http://127.0.0.1:${webhook.address().port}/notify?_type=json` })
-Object.defineProperty(globalThis, 'webhookUrl', { get: () => `http://127.0.0.1:${webhook.address().port}/notify` })
 """
 
 REQUIRE = re.compile(r"^(const|let|var)\s+(\{[^}]*\}|\w+)\s*=\s*require\((['\"])([^'\"]+)\3\);?[ \t]*(//.*)?$", re.M)
@@ -331,7 +330,6 @@ def run_js(node_dir: str) -> int:
 TS_AMBIENT = """
 // What the docs' TypeScript blocks leave to the reader.
 declare const code: string
-declare const webhookUrl: string
 declare module 'vitest' {
   export function test(name: string, fn: () => unknown): void
   export function beforeAll(fn: () => unknown): void
