@@ -98,6 +98,22 @@ const VERIFIER_FIELDS = ['key', 'maxAgeSeconds', 'previousKeys', 'busiCode']
 const HANDLER_FIELDS = [...VERIFIER_FIELDS, 'verifier', 'store', 'onNotification', 'limit', 'onError']
 const DELIVERY_FIELDS = [...HANDLER_FIELDS, 'query', 'body']
 
+/** What `onNotification` returned (or its promise resolved to), refused when calling it ran
+ * nothing of its body: a generator object (a `function*` or an `async function*`, whose body runs
+ * only when iterated). Answering 200 then would stop the gateway's deliveries of a notification
+ * nobody handled: it is a ValidationError instead (the claim is released, 500, the gateway
+ * delivers again). */
+function refuseUnrun(result) {
+  const tag = result !== null && (typeof result === 'object' || typeof result === 'function') ? Object.prototype.toString.call(result) : ''
+  if (tag === '[object Generator]' || tag === '[object AsyncGenerator]') {
+    throw new ValidationError(
+      'invalid onNotification: it returned a generator (a function* or an async function*), whose body was not run: make it a plain or async function',
+      { field: 'onNotification', reason: 'returned a generator' },
+    )
+  }
+  return result
+}
+
 function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnswer, webhookAfterClaim }) {
   /** The webhook's options, checked: an object with `onNotification` (a webhook that answered
    * 200 without running it would tell the gateway to stop delivering a notification nobody saw),
@@ -227,7 +243,7 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
     }
     if (next !== null) return answer(next, notification)
     try {
-      await onNotification(notification)
+      refuseUnrun(await refuseUnrun(onNotification(notification)))
     } catch (error) {
       try {
         await (token === undefined ? store.abandon(id) : store.abandon(id, token))

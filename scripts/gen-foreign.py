@@ -2233,7 +2233,7 @@ class Operations:
             reader = snake(record) + ("" if ctor in ("new", "by_charge_code") else f"_{ctor}")
             out.append(f"    fn {method}<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {{\n"
                        f"        let r = requests::{reader}(&Args(req))?;\n"
-                       f"        self.run(req, move |c| c.{method}(&r))\n    }}\n\n")
+                       f"        self.run_op(req, \"{method}\", move |c| c.{method}(&r))\n    }}\n\n")
         return "".join(out)
 
     def targets(self, outputs: List[Tuple[Path, str]]) -> List[Tuple[Path, str]]:

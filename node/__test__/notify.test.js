@@ -176,6 +176,31 @@ test('handleNotification: once per notification, retried after a failing handler
   }
 })
 
+test('handleNotification: a generator handler is refused, never counted as processed', async () => {
+  // Calling a function* or an async function* runs nothing of its body: a ValidationError,
+  // the claim released and 500 (the gateway delivers again), not 200 for a notification
+  // nobody handled.
+  const store = new sosopay.MemoryIdempotencyStore()
+  const d = delivery(notifyBody('G1'))
+  const ran = []
+  const handlers = [
+    function* (n) { ran.push(n.order.chargeCode); yield },
+    async function* (n) { ran.push(n.order.chargeCode); yield },
+    async (n) => (function* () { ran.push(n.order.chargeCode); yield })(),
+  ]
+  for (const onNotification of handlers) {
+    const r = await sosopay.handleNotification({ key: KEY, store, ...d, onNotification })
+    assert.deepEqual([r.status, r.body, r.delivery], [500, 'FAIL', 'Failed'])
+    assert.ok(r.error instanceof sosopay.ValidationError, String(r.error))
+    assert.equal(r.error.field, 'onNotification')
+    assert.match(r.error.message, /generator/)
+  }
+  assert.deepEqual(ran, [])
+  assert.equal(store.size, 0) // each claim was released
+  const ok = await sosopay.handleNotification({ key: KEY, store, ...d, onNotification: (n) => ran.push(n.order.chargeCode) })
+  assert.deepEqual([ok.status, ok.delivery, ran], [200, 'Processed', ['G1']])
+})
+
 test('webhook options limit and store are checked when the handler is made', async () => {
   const onNotification = () => {}
   for (const limit of [NaN, Infinity, -1, 0, 1.5, '10']) {

@@ -19,6 +19,7 @@ from .client import (
     _deliver,
     _log,
     _log_flow_end,
+    _log_orphan,
 )
 from .enums import Channel, DynamicIdType, Environment, SerType, TradeType
 from .errors import _check_callable
@@ -72,7 +73,13 @@ class _Progress:
     @staticmethod
     async def _after(before: Optional["asyncio.Task[None]"], awaitable: Any) -> None:
         if before is not None:
-            await before  # never raises: each step logs its own exception
+            try:
+                await before  # never raises but CancelledError: each step logs its own exception
+            except asyncio.CancelledError:
+                close = getattr(awaitable, "close", None)
+                if close is not None:
+                    close()  # cancelled before it started: no "never awaited" warning
+                raise
         try:
             await awaitable
         except Exception:
@@ -83,25 +90,34 @@ class _Progress:
         if self.tail is not None:
             await asyncio.shield(self.tail)
 
+    async def drain_after_cancel(self) -> None:
+        """:meth:`drain` for a task that was cancelled: waits at most
+        :data:`_PROGRESS_GRACE` seconds, whatever further cancellations arrive meanwhile (the
+        ``"done"`` event is the only place, besides the log, where its caller can still learn
+        the outcome), then leaves the callbacks running on the loop."""
+        deadline = self.loop.time() + _PROGRESS_GRACE
+        while self.tail is not None and not self.tail.done():
+            remaining = deadline - self.loop.time()
+            if remaining <= 0:
+                return
+            try:
+                await asyncio.wait({self.tail}, timeout=remaining)
+            except asyncio.CancelledError:
+                continue
 
-def _log_orphan(op: str, kwargs: Dict[str, Any], job: "concurrent.futures.Future[Any]") -> None:
+
+#: How long (seconds) a cancelled flow's coroutine still waits for an ``async def``
+#: ``on_progress`` to receive the events so far (the ``"done"`` one among them) before it
+#: re-raises ``CancelledError``.
+_PROGRESS_GRACE = 5.0
+
+
+def _log_cancelled_call(op: str, kwargs: Dict[str, Any], job: "concurrent.futures.Future[Any]") -> None:
     """Logs how a money-moving call ended whose awaiting task had been cancelled (a timeout, a
     closed request): the request was sent, and nobody else learns its result."""
-    code = kwargs.get("charge_code") or kwargs.get("charge_down_code") or "?"
     error = job.exception()
-    if error is not None:
-        ended = f"raised {type(error).__name__}: {error}"
-    else:
-        reply = job.result()
-        state = getattr(reply, "state", None) or getattr(getattr(reply, "order", None), "state", None)
-        ended = f"answered {reply.result.code.value}" + (f", order state {state.value} ({state.name})" if state else "")
-    _log().warning(
-        "sosopay: the task awaiting %s of %s was cancelled after the request was sent; it %s "
-        "(query the order before charging again)",
-        op,
-        code,
-        ended,
-    )
+    reply = job.result() if error is None else None
+    _log_orphan("the task awaiting %s of %s was cancelled", op, kwargs, error, reply)
 
 
 async def _settle(fut: "asyncio.Future[PaymentOutcome]") -> Optional[PaymentOutcome]:
@@ -253,7 +269,7 @@ class AsyncClient:
             # A request that moves money (or reverses it), by the core's rule: its result is
             # logged (a query's is not).
             if not job.cancel() and _moves_money(fn.__name__):
-                job.add_done_callback(functools.partial(_log_orphan, fn.__name__, kwargs))
+                job.add_done_callback(functools.partial(_log_cancelled_call, fn.__name__, kwargs))
             raise
 
     async def _flow(
@@ -288,9 +304,23 @@ class AsyncClient:
                     settled.status.value,
                     settled.reason,
                 )
+            if watcher is not None:
+                await watcher.drain_after_cancel()  # the "done" event, bounded
             raise
         if watcher is not None:
-            await watcher.drain()
+            try:
+                await watcher.drain()
+            except asyncio.CancelledError:
+                # The flow has ended, but the caller will never see its outcome: the log, and
+                # the "done" event (queued already), are the only places it is told.
+                _log_flow_end(
+                    "the task awaiting the flow of %s was cancelled while on_progress ran",
+                    outcome.charge_code,
+                    outcome.status.value,
+                    outcome.reason,
+                )
+                await watcher.drain_after_cancel()
+                raise
         return outcome
 
     @property

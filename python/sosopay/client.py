@@ -6,10 +6,11 @@ the replies in typed dataclasses.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 from . import _native
 from ._native import CancelToken
@@ -69,17 +70,144 @@ def _blocking(fn: Callable[..., _T], *args: Any) -> _T:
 
     Under gevent's or eventlet's monkey-patching (gunicorn ``-k gevent`` / ``-k eventlet``)
     such a call would stop every green thread of the process while it waits (a held micropay:
-    up to 80 s), since they cannot switch away from native code. It then runs on their pool of
-    real threads instead (gevent's hub threadpool, eventlet's ``tpool``), and only the calling
-    green thread waits."""
+    up to 80 s), since they cannot switch away from native code. It then runs on a pool of real
+    threads instead (under gevent sosopay's own, :func:`_gevent_call`; eventlet's ``tpool``),
+    and only the calling green thread waits."""
     monkey = sys.modules.get("gevent.monkey")
     if monkey is not None and monkey.is_module_patched("socket"):
-        hub = importlib.import_module("gevent").get_hub()
-        return hub.threadpool.apply(fn, args)  # type: ignore[no-any-return]
+        return _gevent_call(fn, args)
     patcher = sys.modules.get("eventlet.patcher")
     if patcher is not None and patcher.is_monkey_patched("socket"):
         return importlib.import_module("eventlet.tpool").execute(fn, *args)  # type: ignore[no-any-return]
     return fn(*args)
+
+
+#: The native flows: ``(request, options, cancel, on_progress)``.
+_FLOWS = ("micropay_and_wait", "wait_for_payment")
+
+
+def _gevent_call(fn: Callable[..., _T], args: Tuple[Any, ...]) -> _T:
+    """``fn(*args)`` on sosopay's own pool of real threads (:func:`_gevent_pool`), the calling
+    green thread waiting. When it is interrupted while it waits (a ``gevent.Timeout``, a
+    ``kill()``), the call is not abandoned silently (as with asyncio's cancellation): a call
+    not started yet never starts (nothing is sent); a flow under way is cancelled (its token:
+    the core takes its safe path, the till flow reverses the order) and its outcome logged when
+    it ends; an operation that moves money runs to its end and its result is logged."""
+    op = getattr(fn, "__name__", "")
+    token: Optional[CancelToken] = None
+    if op in _FLOWS:
+        request, options, cancel, progress = args
+        token = cancel if cancel is not None else CancelToken()
+        args = (request, options, token, progress)
+    # Who came first, atomically (dict.setdefault under the GIL): the worker starting the call,
+    # or the caller giving up on it.
+    first: Dict[str, str] = {}
+
+    def run() -> Tuple[Any, Optional[BaseException]]:
+        # The call's error is returned, not raised: gevent's hub would print every exception a
+        # pool thread raises (a declined payment's too) besides handing it over.
+        if first.setdefault("by", "worker") != "worker":
+            return None, None  # the caller gave up first: never sent
+        try:
+            return fn(*args), None
+        except BaseException as e:
+            return None, e
+
+    result = _gevent_pool().spawn(run)
+    try:
+        value, error = result.get()
+    except BaseException as e:  # interrupted while it waits: the call goes on without it
+        if first.setdefault("by", "caller") == "caller":
+            raise  # interrupted before it started: nothing was sent, and nothing will be
+        interrupted = f"the green thread awaiting %s of %s was interrupted ({type(e).__name__})"
+        if token is not None:
+            token.cancel()
+            result.rawlink(functools.partial(_log_interrupted_flow, interrupted % ("the flow", "%s")))
+        elif _native._moves_money(op):
+            result.rawlink(functools.partial(_log_interrupted_call, interrupted, op, args[0]))
+        raise
+    if error is not None:
+        raise error
+    return value  # type: ignore[no-any-return]
+
+
+def _log_interrupted_flow(what: str, result: Any) -> None:
+    """Logs how an interrupted green thread's flow ended (``_log_flow_end``)."""
+    value, error = result.value
+    if error is None:  # else it raised (an invalid request): nothing was sent
+        o = PaymentOutcome._from_native(value)
+        _log_flow_end(what, o.charge_code, o.status.value, o.reason)
+
+
+def _log_interrupted_call(what: str, op: str, request: Mapping[str, Any], result: Any) -> None:
+    """Logs how an interrupted green thread's money-moving call ended (``_log_orphan``)."""
+    value, error = result.value
+    _log_orphan(what, op, request, error, None if error is not None else _REPLY_OF[op]._from_native(value))
+
+
+#: The reply of each operation that moves money, from the native call's form.
+_REPLY_OF: Dict[str, Any] = {
+    "micropay": OrderReply,
+    "create_qr_order": OrderReply,
+    "create_jsapi_order": OrderReply,
+    "refund": RefundReply,
+    "cancel": CancelReply,
+    "flow_recharge": FlowRechargeReply,
+}
+
+
+def _named(op: str, request: Mapping[str, Any]) -> str:
+    """What a log line calls the request of ``op`` (its arguments): the order's charge code;
+    for a refund also its ``out_refund_no`` and amount; for a top-up its phone number and size
+    (what the gateway's reply names it by)."""
+    if op == "flow_recharge":
+        return f"{request.get('flow_val')} MB for {request.get('phone_no')}"
+    code = request.get("charge_code") or request.get("charge_down_code") or "?"
+    if op == "refund":
+        yuan = request.get("refund_amount")
+        amount = f"{yuan} yuan" if yuan is not None else f"{request.get('refund_amount_fen')} fen"
+        return f"{code} (out_refund_no {request.get('out_refund_no')}, {amount})"
+    return str(code)
+
+
+def _log_orphan(what: str, op: str, request: Mapping[str, Any], error: Optional[BaseException], reply: Any) -> None:
+    """Logs (WARNING on ``sosopay``) how a money-moving call ended whose caller stopped waiting
+    for it after the request was sent (a cancelled asyncio task, an interrupted green thread):
+    nobody else learns its result. ``what`` names the caller, with ``%s`` for the operation
+    and ``%s`` for the request."""
+    if error is not None:
+        ended = f"raised {type(error).__name__}: {error}"
+    else:
+        state = getattr(reply, "state", None) or getattr(getattr(reply, "order", None), "state", None)
+        ended = f"answered {reply.result.code.value}" + (f", order state {state.value} ({state.name})" if state else "")
+        flow = getattr(reply, "flow", None)
+        if flow is not None and getattr(flow, "order_id", None):
+            ended += f", top-up order {flow.order_id}"
+    if op == "flow_recharge":
+        advice = "check the top-up before sending it again"
+    elif op == "refund":
+        advice = "query the order; retry with the same out_refund_no, never a new one"
+    else:
+        advice = "query the order before charging again"
+    _log().warning(f"sosopay: {what} after the request was sent; it %s (%s)", op, _named(op, request), ended, advice)
+
+
+#: sosopay's own pools of real threads under gevent, one per hub (per native thread running
+#: one) and per process: never the hub's threadpool, which gevent's resolver and other
+#: libraries share (held payments would starve DNS, and each other).
+_gevent_pools: Dict[int, Tuple[int, Any, Any]] = {}
+
+
+def _gevent_pool() -> Any:
+    gevent = importlib.import_module("gevent")
+    hub = gevent.get_hub()
+    entry = _gevent_pools.get(id(hub))
+    if entry is None or entry[0] != os.getpid() or entry[1]() is not hub:
+        import weakref
+
+        pool = importlib.import_module("gevent.threadpool").ThreadPool(DEFAULT_MAX_WORKERS, hub=hub)
+        entry = _gevent_pools[id(hub)] = (os.getpid(), weakref.ref(hub), pool)
+    return entry[2]
 
 
 def _query_code(code: Optional[str], charge_code: Optional[str]) -> str:

@@ -6,7 +6,10 @@ query, and repeats it up to 30 times until you answer HTTP 200. So: verify it
 ``delivery.http_status``.
 """
 
-from typing import Any, Callable, NamedTuple, Optional, Protocol, Sequence, Union
+import concurrent.futures
+import os
+import threading
+from typing import Any, Callable, NamedTuple, Optional, Protocol, Sequence, Tuple, Union
 
 from . import _native
 from .enums import Delivery
@@ -185,8 +188,10 @@ async def handle_notification_async(
 ) -> WebhookResult:
     """:func:`handle_notification` for asyncio apps (FastAPI, Starlette, aiohttp): ``handler``
     may be an ``async def`` (awaited) or a plain function, and runs on the calling event loop;
-    the verification and the store's calls (blocking drivers) run on a worker thread, so the
-    loop is never blocked. The same answers, from the same once-only steps."""
+    the verification and the store's calls (blocking drivers) run on a worker thread of
+    sosopay's own (never the loop's default executor, which the handler may need:
+    ``asyncio.to_thread``, ``loop.getaddrinfo``), so the loop is never blocked. The same
+    answers, from the same once-only steps."""
     _check_callable("handler", handler)
     import asyncio
 
@@ -194,13 +199,55 @@ async def handle_notification_async(
 
     async def call(n: Notification) -> None:
         r = handler(n)
+        _native._refuse_unrun_handler(r, True)  # a generator ran nothing
         if hasattr(r, "__await__"):  # an `async def` (what process_once refuses: it cannot await)
-            await r
+            _native._refuse_unrun_handler(await r, False)
 
     def run(n: Notification) -> None:  # on the worker thread, between begin and complete
-        asyncio.run_coroutine_threadsafe(call(n), loop).result()
+        done = asyncio.run_coroutine_threadsafe(call(n), loop)
+        # The thread waits for the handler (the store's claim token is this thread's); it is
+        # one of sosopay's, so the handler's own use of the default executor never waits for it.
+        while not concurrent.futures.wait([done], timeout=1.0).done:
+            if loop.is_closed():  # it will never run: fail (the claim is released), never hang
+                done.cancel()
+                raise RuntimeError("the event loop closed before the notification handler ended")
+        done.result()
 
-    return await loop.run_in_executor(None, handle_notification, verifier, store, query, body, run)
+    return await loop.run_in_executor(_notify_executor(), handle_notification, verifier, store, query, body, run)
+
+
+#: The threads of handle_notification_async, per process (made on first use, and again in a
+#: child after fork). Each delivery holds one while its handler runs: a delivery beyond
+#: ``_NOTIFY_THREADS`` at once waits for a thread (it queues; it never deadlocks, since no
+#: handler needs one of these threads).
+_NOTIFY_THREADS = 64
+_notify_pool: Optional[Tuple[int, concurrent.futures.ThreadPoolExecutor]] = None
+_notify_pool_lock = threading.Lock()
+
+
+def _reset_notify_pool_in_child() -> None:
+    global _notify_pool, _notify_pool_lock
+    _notify_pool, _notify_pool_lock = None, threading.Lock()  # the parent's may have been held
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_notify_pool_in_child)
+
+
+def _notify_executor() -> concurrent.futures.ThreadPoolExecutor:
+    global _notify_pool
+    pool = _notify_pool
+    if pool is not None and pool[0] == os.getpid():
+        return pool[1]
+    with _notify_pool_lock:
+        pool = _notify_pool
+        if pool is None or pool[0] != os.getpid():
+            # A pool inherited through fork() has no threads in this process: a new one.
+            executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=_NOTIFY_THREADS, thread_name_prefix="sosopay-notify"
+            )
+            pool = _notify_pool = (os.getpid(), executor)
+        return pool[1]
 
 
 def _result(

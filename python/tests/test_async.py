@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Awaitable, Callable, List
 
 import pytest
 
 import sosopay
-from conftest import BUSI, KEY, Sandbox
+import sosopay.aio
+from conftest import BUSI, KEY, NEVER_CONFIRMS, Sandbox
+from sosopay import FlowEvent
+from sosopay.testing import codes
 
 
 def test_async_client_operations(sandbox: Sandbox, code: str) -> None:
@@ -111,3 +115,171 @@ def test_a_cancelled_money_call_is_not_unsent_and_its_end_is_logged(
     ], logged
     orders = [o for o in hold_sandbox.admin("GET", "ledger")["orders"] if o["charge_code"] == f"{code}-O"]
     assert [str(o["state"]) for o in orders] == ["1"]  # paid, though its caller saw CancelledError
+
+
+def _progress_recorder(
+    arrived: List[FlowEvent], delivered: List[FlowEvent], release: asyncio.Event
+) -> Callable[[FlowEvent], Awaitable[None]]:
+    """An async ``on_progress``: each event is noted in ``arrived`` when it reaches the loop,
+    and in ``delivered`` once the callback has run (each waits for ``release``)."""
+
+    async def deliver(e: FlowEvent) -> None:
+        await release.wait()
+        delivered.append(e)
+
+    def on_progress(e: FlowEvent) -> Awaitable[None]:
+        arrived.append(e)
+        return deliver(e)
+
+    return on_progress
+
+
+def test_a_flow_cancelled_while_on_progress_runs_still_tells_its_outcome(
+    sandbox: Sandbox, code: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The task is cancelled (a timeout) after the flow ended PAID, while the coroutine awaits
+    an async ``on_progress``: the outcome is logged (WARNING: money was taken and the caller
+    never sees it) and the ``"done"`` event still reaches the callback before the task ends."""
+    arrived: List[FlowEvent] = []
+    delivered: List[FlowEvent] = []
+
+    async def main() -> None:
+        release = asyncio.Event()
+        async with sosopay.AsyncClient(
+            busi_code=BUSI, key=KEY, base_url=sandbox.base_url, default_oper_id="o", default_dev_id="d"
+        ) as c:
+            task = asyncio.create_task(
+                c.micropay_and_wait(
+                    charge_code=f"{code}-D",
+                    amount_fen=420,
+                    dynamic_id=codes.PAY_NOW,
+                    pay_subject="d",
+                    poll_interval=0.1,
+                    on_progress=_progress_recorder(arrived, delivered, release),
+                )
+            )
+            for _ in range(500):  # until the flow has ended (its last event arrived)
+                if any(e.kind == "done" for e in arrived):
+                    break
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)  # the outcome arrives after the last event
+            assert not task.done() and delivered == []
+            task.cancel()
+            asyncio.get_running_loop().call_later(0.1, release.set)
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=10)
+            # The task ended only after the callbacks had run, the "done" one among them.
+            assert [e.kind for e in delivered] == [e.kind for e in arrived]
+            assert delivered[-1].kind == "done" and delivered[-1].status is sosopay.OutcomeStatus.PAID
+
+    with caplog.at_level("INFO", logger="sosopay"):
+        asyncio.run(main())
+    logged = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "sosopay"]
+    assert [level for level, _ in logged] == ["WARNING"], logged
+    assert logged[0][1].startswith(
+        f"sosopay: the task awaiting the flow of {code}-D was cancelled while on_progress ran; the flow ended paid ("
+    ), logged
+    orders = [o for o in sandbox.admin("GET", "ledger")["orders"] if o["charge_code"] == f"{code}-D"]
+    assert [str(o["state"]) for o in orders] == ["1"]  # paid: the log says so
+
+
+def test_a_cancelled_flow_delivers_its_done_event_before_re_raising(
+    hold_sandbox: Sandbox, code: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancelling the task mid-hold reverses the order; the coroutine re-raises only after the
+    async ``on_progress`` received the ``"done"`` event (the outcome's only place besides the
+    log), and it waits for that a bounded time: a callback that never ends does not hold the
+    cancelled task for long."""
+    arrived: List[FlowEvent] = []
+    delivered: List[FlowEvent] = []
+
+    async def run(charge_code: str, release: asyncio.Event) -> float:
+        async with sosopay.AsyncClient(
+            busi_code=BUSI, key=KEY, base_url=hold_sandbox.base_url, default_oper_id="o", default_dev_id="d"
+        ) as c:
+            task = asyncio.create_task(
+                c.micropay_and_wait(
+                    charge_code=charge_code,
+                    amount_fen=100,
+                    dynamic_id=NEVER_CONFIRMS,
+                    pay_subject="c",
+                    poll_interval=0.05,
+                    on_progress=_progress_recorder(arrived, delivered, release),
+                )
+            )
+            for _ in range(200):  # until the gateway holds it
+                ledger = await asyncio.to_thread(hold_sandbox.admin, "GET", "ledger")
+                if any(o["charge_code"] == charge_code for o in ledger["orders"]):
+                    break
+                await asyncio.sleep(0.05)
+            task.cancel()
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=30)
+            return loop.time() - started
+
+    async def delivers() -> None:
+        release = asyncio.Event()
+        release.set()
+        await run(f"{code}-C", release)
+        # Nothing awaited since: the callbacks ran before the task ended.
+        assert delivered and delivered[-1].kind == "done"
+        assert delivered[-1].status is sosopay.OutcomeStatus.CANCELLED
+
+    with caplog.at_level("INFO", logger="sosopay"):
+        asyncio.run(delivers())
+    assert any(
+        r.getMessage().startswith(f"sosopay: the task awaiting the flow of {code}-C was cancelled; the flow ended cancelled")
+        for r in caplog.records
+    )
+
+    monkeypatch.setattr(sosopay.aio, "_PROGRESS_GRACE", 0.3)
+    arrived.clear()
+    delivered.clear()
+
+    async def bounded() -> None:
+        never = asyncio.Event()
+        waited_after_cancel = await run(f"{code}-B", never)
+        assert any(e.kind == "done" for e in arrived) and delivered == []
+        assert waited_after_cancel < 15  # the reversal, plus at most the grace period
+
+    asyncio.run(bounded())
+
+
+def test_a_cancelled_refund_or_top_up_is_logged_by_what_identifies_it(
+    sandbox: Sandbox, code: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The log of a refund whose task was cancelled names the refund (``out_refund_no`` and
+    amount), not only the order; a top-up's names its size and phone number, and the gateway's
+    top-up order."""
+
+    async def main() -> None:
+        async with sosopay.AsyncClient(
+            busi_code=BUSI, key=KEY, base_url=sandbox.base_url, default_oper_id="o", default_dev_id="d"
+        ) as c:
+            await c.micropay(charge_code=f"{code}-R", amount="1.00", dynamic_id=codes.PAY_NOW, pay_subject="r")
+            sandbox.set_faults("refund:delay:1:500", "flowRecharge:delay:1:500")
+            refund = c.refund(charge_code=f"{code}-R", out_refund_no=f"{code}-R1", refund_amount="0.30", refund_subject="r")
+            top_up = c.flow_recharge(phone_no="13800138000", flow_val=10)
+            for call in (refund, top_up):
+                with pytest.raises(asyncio.TimeoutError):
+                    await asyncio.wait_for(call, 0.2)
+            for _ in range(200):  # the delayed requests end after 0.5 s
+                if sum("was cancelled" in r.getMessage() for r in caplog.records) >= 2:
+                    break
+                await asyncio.sleep(0.05)
+
+    with caplog.at_level("WARNING", logger="sosopay"):
+        asyncio.run(main())
+    logged = sorted(r.getMessage() for r in caplog.records if r.name == "sosopay")
+    assert len(logged) == 2, logged
+    assert logged[0].startswith(
+        "sosopay: the task awaiting flow_recharge of 10 MB for 13800138000 was cancelled after the request was "
+        "sent; it answered SUCCESS, top-up order "
+    ), logged
+    assert logged[1] == (
+        f"sosopay: the task awaiting refund of {code}-R (out_refund_no {code}-R1, 0.30 yuan) was cancelled after "
+        "the request was sent; it answered SUCCESS, order state 4 (PARTIALLY_REFUNDED) (query the order; retry "
+        "with the same out_refund_no, never a new one)"
+    ), logged

@@ -372,6 +372,41 @@ def test_ctrl_c_during_a_held_payment_reverses_it_and_raises_at_once(
     assert _ledger_state(hold_sandbox, qr) == 0
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="no SIGUSR1 on this platform")
+def test_ctrl_c_during_a_plain_micropay_raises_after_it_and_logs_its_result(
+    hold_sandbox: Sandbox, code: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A single operation is finished before Ctrl-C is raised (docs/BEHAVIOUR.md); its result,
+    which the interrupted caller never receives, goes to the ``sosopay`` log (it used to be
+    dropped silently)."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Interrupt()
+
+    c = _sync_client(hold_sandbox)
+    args = {k: v for k, v in _held(code).items() if k != "poll_interval"}
+    previous = signal.signal(signal.SIGUSR1, handler)
+    try:
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+        with caplog.at_level(logging.WARNING, logger="sosopay"), pytest.raises(_Interrupt):
+            c.micropay(**args)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    logged = [r for r in caplog.records if "ended after the caller was interrupted" in r.getMessage()]
+    assert logged and code in logged[0].getMessage(), caplog.text
+    assert logged[0].levelno == logging.WARNING
+    # A query is not logged (nothing can have moved), and the interrupt is still raised.
+    caplog.clear()
+    previous = signal.signal(signal.SIGUSR1, handler)
+    try:
+        with caplog.at_level(logging.WARNING, logger="sosopay"), pytest.raises(_Interrupt):
+            os.kill(os.getpid(), signal.SIGUSR1)
+            c.query(charge_code=code)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert not [r for r in caplog.records if "interrupted" in r.getMessage()], caplog.text
+
+
 def test_a_till_killed_mid_payment_resumes_it_by_calling_again(hold_sandbox: Sandbox, code: str) -> None:
     """docs/BEHAVIOUR.md, "After a crash": the same call again settles the first payment (one
     charge: the gateway answers SERIAL_REPEAT), and another scanned code is a Conflict."""

@@ -323,6 +323,88 @@ def test_handle_notification_async_awaits_the_handler_once_on_the_loop() -> None
     assert ran == [("C-1", True), ("C-2", True)]
 
 
+def test_async_handlers_may_use_the_default_executor_with_many_deliveries_at_once() -> None:
+    # The deliveries' blocking steps run on sosopay's own threads: a handler awaiting the loop's
+    # default executor (asyncio.to_thread, loop.getaddrinfo as asyncpg and httpx do) with more
+    # deliveries in flight than that executor has threads never waits for a thread a delivery holds.
+    import asyncio
+    import concurrent.futures
+
+    store = sosopay.MemoryIdempotencyStore()
+    verifier = sosopay.NotificationVerifier(KEY)
+    default = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+    deliveries = 3 * 2 + 1
+    ran: List[str] = []
+
+    def mark_paid_in_db(code: str) -> None:  # a blocking database call
+        time.sleep(0.01)
+        ran.append(code)
+
+    async def handler(n: sosopay.Notification) -> None:
+        await asyncio.to_thread(mark_paid_in_db, n.charge_code)
+        await asyncio.get_running_loop().getaddrinfo("localhost", 5432)
+
+    async def main() -> List[int]:
+        calls = []
+        for i in range(deliveries):
+            body = BODY.replace("C-1", f"C-{i}")
+            q = f"_type=json&sign={sosopay.sign_body(KEY, body)}"
+            calls.append(sosopay.handle_notification_async(verifier, store, q, body, handler))
+        results = await asyncio.wait_for(asyncio.gather(*calls), timeout=10)
+        return [r.status for r in results]
+
+    loop = asyncio.new_event_loop()
+    loop.set_default_executor(default)
+    try:
+        assert loop.run_until_complete(main()) == [200] * deliveries
+    finally:
+        loop.close()  # never waits for the executor's threads (a regression must not hang here)
+    assert sorted(ran) == sorted(f"C-{i}" for i in range(deliveries))
+
+
+def test_a_generator_handler_is_never_counted_as_processed() -> None:
+    # Calling a function with `yield` in it runs nothing of its body: refused like an un-awaited
+    # `async def` (TypeError, the claim released, 500: the gateway delivers it again).
+    import asyncio
+
+    sign = sosopay.sign_body(KEY, BODY)
+    query = f"_type=json&sign={sign}"
+    store = sosopay.MemoryIdempotencyStore()
+    verifier = sosopay.NotificationVerifier(KEY)
+    ran: List[str] = []
+
+    def gen(n: sosopay.Notification) -> Iterable[None]:
+        ran.append(n.charge_code)
+        yield None
+
+    async def agen(n: sosopay.Notification) -> Any:
+        ran.append(n.charge_code)
+        yield None
+
+    async def returns_gen(n: sosopay.Notification) -> Any:
+        return gen(n)
+
+    n = sosopay.parse_notification(key=KEY, query=query, body=BODY)
+    for h in (gen, agen):
+        with pytest.raises(TypeError, match="generator"):
+            sosopay.process_once(store, n, h)
+        r = sosopay.handle_notification(verifier, store, query, BODY, h)
+        assert (r.status, r.body, r.delivery) == (500, "FAIL", None)
+        assert isinstance(r.error, TypeError) and "generator" in str(r.error)
+
+    async def main() -> None:
+        for h in (gen, agen, returns_gen):
+            r = await sosopay.handle_notification_async(verifier, store, query, BODY, h)
+            assert (r.status, r.body, r.delivery) == (500, "FAIL", None), h
+            assert isinstance(r.error, TypeError) and "generator" in str(r.error)
+
+    asyncio.run(main())
+    assert ran == [] and len(store) == 0  # nothing claimed for good
+    # The claim was released each time: a proper handler processes it now.
+    r = sosopay.handle_notification(verifier, store, query, BODY, lambda n: ran.append(n.charge_code))
+    assert (r.status, r.delivery, ran) == (200, sosopay.Delivery.PROCESSED, ["C-1"])
+
+
 def test_handle_notification_logs_what_it_refused_or_failed(caplog: pytest.LogCaptureFixture) -> None:
     """A webhook that ignores ``result.error`` still leaves a trace: a forged delivery and a
     raising handler are WARNINGs on the ``sosopay`` logger (the handler's with its traceback);

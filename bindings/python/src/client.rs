@@ -37,10 +37,73 @@ impl PyClient {
         args: &Bound<'py, PyDict>,
         call: impl FnOnce(&Client) -> sosopay::Result<R> + Send,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        let result = args.py().detach(move || call(&client));
+        Self::finish(args, result)
+    }
+
+    /// `run` for the client's operation `op` (`micropay`, `refund`, ...). A call that can move
+    /// money is finished even when Ctrl-C comes meanwhile; if a signal handler's exception
+    /// (`KeyboardInterrupt`) is pending as it returns, that exception is raised, and the
+    /// result, which nobody will receive, is logged first (WARNING on `sosopay`).
+    fn run_op<'py, R: serde::Serialize + Send>(
+        &self,
+        args: &Bound<'py, PyDict>,
+        op: &str,
+        call: impl FnOnce(&Client) -> sosopay::Result<R> + Send,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let py = args.py();
         let client = self.inner.clone();
-        let reply = py
-            .detach(move || call(&client))
+        let result = py.detach(move || call(&client));
+        if sosopay::error::moves_money(op) {
+            if let Err(interrupt) = py.check_signals() {
+                let what = match &result {
+                    Ok(reply) => serde_json::to_string(reply).unwrap_or_else(|e| e.to_string()),
+                    Err(e) => format!("{} error: {e}", e.kind()),
+                };
+                let name = interrupt
+                    .get_type(py)
+                    .name()
+                    .map_or_else(|_| "a signal".to_owned(), |n| n.to_string());
+                // What names the request: its charge code, refund number or phone.
+                let about: Vec<String> = [
+                    "charge_code",
+                    "charge_down_code",
+                    "out_refund_no",
+                    "phone_no",
+                ]
+                .iter()
+                .filter_map(|k| {
+                    let v = args.get_item(k).ok().flatten()?;
+                    (!v.is_none()).then(|| {
+                        format!("{k}={}", v.str().map(|s| s.to_string()).unwrap_or_default())
+                    })
+                })
+                .collect();
+                let message = format!(
+                    "sosopay: {op} ({}) ended after the caller was interrupted ({name}); its result, which nobody received: {what}",
+                    about.join(", ")
+                );
+                let logged = py
+                    .import("logging")
+                    .and_then(|l| l.call_method1("getLogger", ("sosopay",)))
+                    .and_then(|l| l.call_method1("warning", (message,)));
+                if let Err(e) = logged {
+                    e.write_unraisable(py, None);
+                }
+                return Err(interrupt);
+            }
+        }
+        Self::finish(args, result)
+    }
+
+    /// A call's result as Python sees it: the reply as a `dict`, or the error's exception.
+    fn finish<'py, R: serde::Serialize>(
+        args: &Bound<'py, PyDict>,
+        result: sosopay::Result<R>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = args.py();
+        let reply = result
             .map_err(|e| e.as_given_in_fen(|field| Args(args).given(&format!("{field}_fen"))))
             .or_py(py)?;
         to_py(py, &reply)
@@ -108,37 +171,37 @@ impl PyClient {
     // --- generated from core/src/client.rs (scripts/gen-foreign.py, Operations)
     fn micropay<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
         let r = requests::micropay_request(&Args(req))?;
-        self.run(req, move |c| c.micropay(&r))
+        self.run_op(req, "micropay", move |c| c.micropay(&r))
     }
 
     fn create_qr_order<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
         let r = requests::order_request(&Args(req))?;
-        self.run(req, move |c| c.create_qr_order(&r))
+        self.run_op(req, "create_qr_order", move |c| c.create_qr_order(&r))
     }
 
     fn create_jsapi_order<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
         let r = requests::order_request_jsapi(&Args(req))?;
-        self.run(req, move |c| c.create_jsapi_order(&r))
+        self.run_op(req, "create_jsapi_order", move |c| c.create_jsapi_order(&r))
     }
 
     fn query<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
         let r = requests::query_request(&Args(req))?;
-        self.run(req, move |c| c.query(&r))
+        self.run_op(req, "query", move |c| c.query(&r))
     }
 
     fn refund<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
         let r = requests::refund_request(&Args(req))?;
-        self.run(req, move |c| c.refund(&r))
+        self.run_op(req, "refund", move |c| c.refund(&r))
     }
 
     fn cancel<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
         let r = requests::cancel_request(&Args(req))?;
-        self.run(req, move |c| c.cancel(&r))
+        self.run_op(req, "cancel", move |c| c.cancel(&r))
     }
 
     fn flow_recharge<'py>(&self, req: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
         let r = requests::flow_recharge_request(&Args(req))?;
-        self.run(req, move |c| c.flow_recharge(&r))
+        self.run_op(req, "flow_recharge", move |c| c.flow_recharge(&r))
     }
 
     // --- end of generated

@@ -48,6 +48,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(notify::parse_notification, m)?)?;
     m.add_function(wrap_pyfunction!(notify::process_once, m)?)?;
     m.add_function(wrap_pyfunction!(notify::webhook_answer, m)?)?;
+    m.add_function(wrap_pyfunction!(notify::_refuse_unrun_handler, m)?)?;
     m.add_function(wrap_pyfunction!(notify::_store_wire, m)?)?;
     m.add_class::<notify::PyStoreRetry>()?;
     m.add_function(wrap_pyfunction!(notify::_store_duration, m)?)?;

@@ -265,6 +265,42 @@ impl From<Error> for HandlerError {
     }
 }
 
+/// Refuses what a handler returned when calling it ran nothing of its body: a generator (a
+/// `yield` in a `def` or an `async def`: its body runs only when iterated) and, where nothing
+/// awaits it (`awaitable_ok` false: the blocking `process_once`), an awaitable (an `async def`).
+/// Counting either as processed would answer 200, and the gateway would stop delivering a
+/// notification nobody saw. `handle_notification_async` checks what its handler returned, and
+/// what awaiting that gave, with this too.
+fn refuse_unrun(out: &Bound<'_, PyAny>, awaitable_ok: bool) -> PyResult<()> {
+    let py = out.py();
+    let types = py.import("types")?;
+    if out.is_instance(&types.getattr("GeneratorType")?)?
+        || out.is_instance(&types.getattr("AsyncGeneratorType")?)?
+    {
+        return Err(PyTypeError::new_err(
+            "the handler returned a generator (a `yield` in it?), whose body was not run: \
+             make it a plain function (or an async def with sosopay.handle_notification_async)",
+        ));
+    }
+    if !awaitable_ok && out.hasattr("__await__").unwrap_or(false) {
+        if out.hasattr("close").unwrap_or(false) {
+            let _ = out.call_method0("close"); // no "never awaited" warning
+        }
+        return Err(PyTypeError::new_err(
+            "the handler returned an awaitable (an async def?), which was not run: \
+             use sosopay.handle_notification_async, or a plain function",
+        ));
+    }
+    Ok(())
+}
+
+/// `refuse_unrun` for `handle_notification_async`: raises `TypeError` when `out`, what its
+/// handler returned (`awaitable_ok`: before awaiting it), ran nothing.
+#[pyfunction]
+pub fn _refuse_unrun_handler(out: &Bound<'_, PyAny>, awaitable_ok: bool) -> PyResult<()> {
+    refuse_unrun(out, awaitable_ok)
+}
+
 /// Runs `handler(arg)` once per notification across its deliveries; returns `"processed"`,
 /// `"duplicate"` or `"in_progress"`. The handler's exception propagates (and releases the claim).
 #[pyfunction]
@@ -278,18 +314,7 @@ pub fn process_once(
     let n = &notification.get().inner;
     let run = |_: &Notification| -> Result<(), HandlerError> {
         let out = handler.call1((arg,)).map_err(HandlerError::Py)?;
-        if out.hasattr("__await__").unwrap_or(false) {
-            // An `async def` handler: calling it ran nothing. Counting that as processed would
-            // answer 200 and the gateway would stop delivering a notification nobody saw.
-            if out.hasattr("close").unwrap_or(false) {
-                let _ = out.call_method0("close"); // no "never awaited" warning
-            }
-            return Err(HandlerError::Py(PyTypeError::new_err(
-                "the handler returned an awaitable (an async def?), which was not run: \
-                 use sosopay.handle_notification_async, or a plain function",
-            )));
-        }
-        Ok(())
+        refuse_unrun(&out, false).map_err(HandlerError::Py)
     };
     let (result, adapter_error) = if let Ok(mem) = store.cast::<PyMemoryStore>() {
         (notify::process_once(&mem.get().inner, n, run), None)
