@@ -211,6 +211,9 @@ def _gevent_pool() -> Any:
 
 
 def _query_code(code: Optional[str], charge_code: Optional[str]) -> str:
+    if charge_code is not None and not isinstance(charge_code, str):
+        # Named as given (the native reader would name the core's `code`).
+        raise TypeError(f"charge_code: expected a str, got {type(charge_code).__name__}")
     if code is not None and charge_code is not None and code != charge_code:
         raise _invalid("charge_code", "is another code than code: give one of them")
     c = code if code is not None else charge_code

@@ -113,3 +113,11 @@ def test_a_bool_is_never_a_duration(call: Callable[[], object]) -> None:
     # True is the int 1 to Python: taken as one second it would hide a mix-up of arguments.
     with pytest.raises(TypeError, match=r"^\w+: expected a number"):
         call()
+
+
+def test_a_wrong_type_names_the_argument_as_the_caller_spelled_it() -> None:
+    c = sosopay.Client(busi_code="0010000001", key=KEY, base_url="http://127.0.0.1:9/")
+    with pytest.raises(TypeError, match=r"^charge_code: expected a str, got int"):
+        c.query(charge_code=5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^code: expected a str, got int"):
+        c.query(code=5)  # type: ignore[arg-type]
