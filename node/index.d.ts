@@ -113,7 +113,10 @@ export declare class Client {
    * A successful reply whose `FUND_BILL_LIST` adds up to another amount than
    * `refundAmount` (the refund made before under this `outRefundNo`, or an answer meant
    * for another request) is a `Decode` error (`outcomeUnknown`): this refund was not shown
-   * done.
+   * done. So is a successful reply showing the order in another `STATE` than refunded (5)
+   * or partially refunded (4) (refund failed, still paid, ...: a reply that says two
+   * things), and one naming another `CHARGE_CODE`, `CHARGE_DOWN_CODE` or `OUT_REFUND_NO`
+   * than the request.
    */
   refund(request: RefundRequest): Promise<RefundReply>
   /**
@@ -1017,16 +1020,20 @@ export interface RefundReply {
   fundBills: Array<FundBill>
   /** `CHARGE_CODE`, when included. */
   chargeCode?: string
+  /** `CHARGE_DOWN_CODE` (the gateway's order number), when included. */
+  chargeDownCode?: string
   /** `OUT_REFUND_NO`, when included. */
   outRefundNo?: string
   /**
-   * `STATE` of the order after the refund, when included.
+   * `STATE` of the order after the refund, when included: in a successful reply, 4
+   * (partially refunded) or 5 (refunded); any other is a `Decode` error (`outcome_unknown`).
    *
    * By name (`'Unknown'` for a code this SDK does not know; `stateCode` has it).
    */
   state?: OrderState
   /**
-   * `STATE` of the order after the refund, when included.
+   * `STATE` of the order after the refund, when included: in a successful reply, 4
+   * (partially refunded) or 5 (refunded); any other is a `Decode` error (`outcome_unknown`).
    *
    * As sent.
    */

@@ -542,6 +542,40 @@ fn a_reply_about_another_order_is_a_decode_error() {
     );
 }
 
+/// A top-up reply under another operation's root element (`REFUND_RESP`) answers something
+/// else: never "done", never a refusal; the top-up was carried out (the ledger holds it), so
+/// its outcome is unknown. A refund by the gateway's number is answered with that number, and
+/// a reply naming another one is another order's.
+#[test]
+fn a_top_up_under_another_root_is_unknown_and_a_refund_by_the_gateways_number_is_checked() {
+    for format in [Format::Json, Format::Xml] {
+        let sb = sandbox(0.02, 4, &["flowRecharge:wrong_root:1"]);
+        let c = Client::new(config(&sb.base_url(), false, format)).expect("client");
+        let e = c
+            .flow_recharge(&FlowRechargeRequest::new("13812345678", 100))
+            .expect_err("a reply under REFUND_RESP");
+        assert!(matches!(e, Error::Decode { .. }), "{format:?}: {e:?}");
+        assert!(e.outcome_unknown(), "{format:?}: {e}");
+        assert!(
+            e.to_string().contains("got a REFUND_RESP document"),
+            "{format:?}: {e}"
+        );
+        assert_eq!(sb.ledger().flow_recharges.len(), 1, "{format:?}");
+    }
+
+    let sb = sandbox(0.02, 4, &[]);
+    let c = Client::new(config(&sb.base_url(), false, Format::Json)).expect("client");
+    let req = MicropayRequest::new("DOWN-1", yuan("1.00"), PAY_NOW, "tea");
+    let paid = c.micropay(&req).expect("paid");
+    let down = paid.charge_down_code.clone().expect("CHARGE_DOWN_CODE");
+    let mut refund = RefundRequest::new("unused", "DOWN-R1", yuan("0.40"), "part");
+    refund.charge_code = None;
+    refund.charge_down_code = Some(down.clone());
+    let r = c.refund(&refund).expect("refunded");
+    assert_eq!(r.charge_down_code.as_deref(), Some(down.as_str()));
+    assert_eq!(r.state, Some(OrderState::PartiallyRefunded));
+}
+
 /// Many till payments against a misbehaving gateway; afterwards every reported outcome must
 /// agree with the gateway's ledger.
 #[test]

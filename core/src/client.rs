@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use rand::Rng as _;
 
 use crate::codec::Format;
-use crate::enums::{ResultCode, SerType, TradeType};
+use crate::enums::{OrderState, ResultCode, SerType, TradeType};
 use crate::envelope::{self, Envelope, MerchantKey};
 use crate::error::{Error, Result};
 use crate::models::{
@@ -624,7 +624,8 @@ pub(crate) struct Call {
     /// channel and `MERCHANTPARA` the request fixed, by the flows' own rule.
     expect_payment: Option<Box<crate::flows::Expected>>,
     /// A refund's amount: a successful reply listing where the money went (`FUND_BILL_LIST`)
-    /// must add up to it.
+    /// must add up to it, and the order state it shows (`STATE`), if any, must be a refunded
+    /// one (4 partially refunded, 5 refunded).
     expect_refund: Option<Amount>,
 }
 
@@ -928,7 +929,10 @@ impl Client {
     /// A successful reply whose `FUND_BILL_LIST` adds up to another amount than
     /// `refund_amount` (the refund made before under this `out_refund_no`, or an answer meant
     /// for another request) is a `Decode` error (`outcome_unknown`): this refund was not shown
-    /// done.
+    /// done. So is a successful reply showing the order in another `STATE` than refunded (5)
+    /// or partially refunded (4) (refund failed, still paid, ...: a reply that says two
+    /// things), and one naming another `CHARGE_CODE`, `CHARGE_DOWN_CODE` or `OUT_REFUND_NO`
+    /// than the request.
     pub fn refund(&self, req: &RefundRequest) -> Result<RefundReply> {
         self.execute(&self.refund_request(req)?)
     }
@@ -938,8 +942,10 @@ impl Client {
         self.fill_ids(&mut req.oper_id, &mut req.dev_id);
         req.validate()?;
         let body = req.to_wire(self.busi()).to_json_text();
+        // The order as the request names it (by either number, or both), and the refund.
         let expect = [
             ("CHARGE_CODE", req.charge_code.clone()),
+            ("CHARGE_DOWN_CODE", req.charge_down_code.clone()),
             ("OUT_REFUND_NO", Some(req.out_refund_no.clone())),
         ]
         .into_iter()
@@ -1410,8 +1416,8 @@ impl<T: Reply> ReplyInfo for T {
 }
 
 /// The decoded reply, unless it names another order, refund or top-up than the one `call` is
-/// about (another `CHARGE_CODE`, `CHARGE_DOWN_CODE` for a query by it, `OUT_REFUND_NO` for a
-/// refund, `phoneNo` for a top-up): a reply meant for another request says nothing about this
+/// about (another `CHARGE_CODE`, `CHARGE_DOWN_CODE` for a query or refund by it, `OUT_REFUND_NO`
+/// for a refund, `phoneNo` for a top-up): a reply meant for another request says nothing about this
 /// one (a `Decode` error: retried like a garbled reply where the call is idempotent; an unknown
 /// outcome for a payment, a refund or a top-up).
 fn about_this_order<R: ReplyInfo>(call: &Call, read: (ResultCode, R)) -> Result<(ResultCode, R)> {
@@ -1435,6 +1441,20 @@ fn about_this_order<R: ReplyInfo>(call: &Call, read: (ResultCode, R)) -> Result<
         if let Some(why) = read.1.order().and_then(|o| expected.mismatch(&o)) {
             return Err(Error::decode(format!(
                 "the reply shows another payment's order: {why} (or it is an answer meant for another request)"
+            )));
+        }
+    }
+    // A successful refund reply showing the order in a state no refund leaves it in (9 refund
+    // failed, 8 still in progress, 1 paid, 0 never paid, ...) says two things: that the refund
+    // was made, and that it was not (or not yet). Never "this refund done"; the refund may or
+    // may not have been made, so its outcome is unknown (query the order before retrying).
+    if let (true, Some(_), Some(state)) = (read.0.is_success(), call.expect_refund, read.1.state())
+    {
+        let shown = OrderState::from_wire(&state);
+        if !matches!(shown, OrderState::PartiallyRefunded | OrderState::Refunded) {
+            return Err(Error::decode(format!(
+                "the refund reply says SUCCESS but shows the order in STATE {state} ({}), not partially refunded (4) or refunded (5): the refund may or may not have been made",
+                shown.name()
             )));
         }
     }
@@ -2145,5 +2165,171 @@ mod tests {
         for n in 2..10 {
             assert!(p.delay_before(n) <= Duration::from_millis(300));
         }
+    }
+
+    /// A client for tests that build calls without sending them.
+    fn offline_client() -> Client {
+        let mut c = ClientConfig::new(
+            "0010000001",
+            "98SDKFUO432HNODS098EEE07U9DUOIUE",
+            "http://127.0.0.1:9/openGateway/openService/",
+        )
+        .expect("config");
+        c.default_oper_id = Some("o".into());
+        c.default_dev_id = Some("d".into());
+        Client::new(c).expect("client")
+    }
+
+    /// `about_this_order` for the call `refund_request` makes of `req`, on reply `text`, as
+    /// `settle` reports it (in the refund operation).
+    fn judge_refund(req: &RefundRequest, text: &str) -> Result<RefundReply> {
+        let call = offline_client().refund_request(req).expect("call");
+        RefundReply::read(text)
+            .and_then(|read| about_this_order(&call, read))
+            .map(|(_, r)| r)
+            .map_err(|e| e.in_operation(call.operation))
+    }
+
+    fn refund_of_500(code: &str) -> RefundRequest {
+        RefundRequest::new(code, "R-1", Amount::from_fen(500).expect("amount"), "s")
+    }
+
+    fn refund_reply(fields: &str) -> String {
+        format!(
+            r#"{{"REFUND_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"FUND_BILL_LIST":{{"TRADEFUNDBILL":[{{"FUND_CHANNEL":"10","AMOUNT":"5.00"}}]}}{fields}}}}}"#
+        )
+    }
+
+    #[test]
+    fn a_code_given_as_several_values_never_passes_for_a_missing_one() {
+        // An XML element repeated (or a JSON array, or an object) where the reply names its
+        // order: not "names none" (which is not compared), but not this order either.
+        let req = refund_of_500("C-1");
+        let xml = "<REFUND_RESP><RESULT><CODE>SUCCESS</CODE><INFO>ok</INFO></RESULT>\
+            <CHARGE_CODE>OTHER</CHARGE_CODE><CHARGE_CODE>OTHER-2</CHARGE_CODE>\
+            <FUND_BILL_LIST><TRADEFUNDBILL><FUND_CHANNEL>10</FUND_CHANNEL><AMOUNT>5.00</AMOUNT>\
+            </TRADEFUNDBILL></FUND_BILL_LIST></REFUND_RESP>";
+        for text in [
+            xml.to_owned(),
+            xml.replace("OTHER-2", "C-1"),
+            refund_reply(r#","CHARGE_CODE":["C-1","C-9"]"#),
+            refund_reply(r#","CHARGE_CODE":{"X":"C-1"}"#),
+            refund_reply(r#","OUT_REFUND_NO":["R-1","R-2"]"#),
+        ] {
+            match judge_refund(&req, &text) {
+                Err(e @ Error::Decode { .. }) => assert!(e.outcome_unknown(), "{text}: {e}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        // The same code given twice is that code.
+        let same = xml.replace("OTHER-2", "C-1").replace(">OTHER<", ">C-1<");
+        let reply = judge_refund(&req, &same).expect("the same code twice");
+        assert_eq!(reply.charge_code.as_deref(), Some("C-1"));
+        let reply = judge_refund(&req, &refund_reply(r#","CHARGE_CODE":["C-1"]"#)).expect("[C-1]");
+        assert_eq!(reply.charge_code.as_deref(), Some("C-1"));
+    }
+
+    #[test]
+    fn a_successful_refund_reply_must_show_the_order_refunded_if_it_shows_a_state() {
+        let req = refund_of_500("C-1");
+        // Refunded, partially refunded, or no state at all: the refund done.
+        for ok in [
+            r#","CHARGE_CODE":"C-1","STATE":"5""#,
+            r#","CHARGE_CODE":"C-1","STATE":4"#,
+            r#","CHARGE_CODE":"C-1""#,
+            r#","STATE":"""#,
+            "",
+        ] {
+            let reply = judge_refund(&req, &refund_reply(ok)).expect(ok);
+            assert!(reply.result.code.is_success());
+        }
+        // Any other state says the refund was not made (or not yet): never "done", and not a
+        // definite refusal either. Query before retrying.
+        for (state, name) in [
+            ("9", "RefundFailed"),
+            ("8", "RefundInProgress"),
+            ("1", "Paid"),
+            ("0", "AwaitingPayment"),
+            ("2", "Cancelled"),
+            ("6", "Closed"),
+            ("77", "Unknown"),
+        ] {
+            let text = refund_reply(&format!(r#","CHARGE_CODE":"C-1","STATE":"{state}""#));
+            match judge_refund(&req, &text) {
+                Err(e @ Error::Decode { .. }) => {
+                    assert!(e.outcome_unknown(), "{state}: {e}");
+                    let reason = e.to_string();
+                    assert!(
+                        reason.contains(&format!("STATE {state} ({name})")),
+                        "{state}: {reason}"
+                    );
+                }
+                other => panic!("STATE {state}: {other:?}"),
+            }
+        }
+        // A STATE that is not a scalar is not a refunded state either.
+        let listed = refund_reply(r#","STATE":["5","9"]"#);
+        let e = judge_refund(&req, &listed).expect_err("a list");
+        assert!(e.outcome_unknown(), "{e}");
+        // The rule is for successful replies: a refusal is left to its code (and the request's
+        // code check), whatever state it shows.
+        let refused = r#"{"REFUND_RESP":{"RESULT":{"CODE":"FAIL","INFO":"no"},"CHARGE_CODE":"C-1","STATE":"1"}}"#;
+        let reply = judge_refund(&req, refused).expect("left to the result code");
+        assert_eq!(reply.state, Some(OrderState::Paid));
+    }
+
+    #[test]
+    fn a_refund_by_the_gateways_number_refuses_a_reply_about_another_order() {
+        let mut by_down = refund_of_500("unused");
+        by_down.charge_code = None;
+        by_down.charge_down_code = Some("D-1".into());
+        // Another CHARGE_DOWN_CODE is another order's answer, whatever CHARGE_CODE it shows.
+        for fields in [
+            r#","CHARGE_CODE":"OTHER","CHARGE_DOWN_CODE":"D-2""#,
+            r#","CHARGE_DOWN_CODE":"D-2""#,
+            r#","charge_down_code":"D-2","OUT_REFUND_NO":"R-1""#,
+        ] {
+            match judge_refund(&by_down, &refund_reply(fields)) {
+                Err(e @ Error::Decode { .. }) => {
+                    assert!(e.outcome_unknown(), "{e}");
+                    assert!(
+                        e.to_string()
+                            .contains(r#"the order with CHARGE_DOWN_CODE "D-2", not "D-1""#),
+                        "{e}"
+                    );
+                }
+                other => panic!("{fields}: {other:?}"),
+            }
+        }
+        // Its own number (or none shown) is this order's answer; the number is read and kept.
+        let ours = judge_refund(
+            &by_down,
+            &refund_reply(r#","CHARGE_CODE":"C-9","CHARGE_DOWN_CODE":" D-1 ""#),
+        )
+        .expect("ours");
+        assert_eq!(ours.charge_down_code.as_deref(), Some("D-1"));
+        assert!(judge_refund(&by_down, &refund_reply("")).is_ok());
+        // Named by both numbers: either one naming another order refuses the reply.
+        let mut by_both = by_down.clone();
+        by_both.charge_code = Some("C-1".into());
+        assert!(judge_refund(
+            &by_both,
+            &refund_reply(r#","CHARGE_CODE":"C-1","CHARGE_DOWN_CODE":"D-1""#)
+        )
+        .is_ok());
+        for fields in [
+            r#","CHARGE_CODE":"C-1","CHARGE_DOWN_CODE":"D-2""#,
+            r#","CHARGE_CODE":"C-2","CHARGE_DOWN_CODE":"D-1""#,
+        ] {
+            let e = judge_refund(&by_both, &refund_reply(fields)).expect_err(fields);
+            assert!(e.outcome_unknown(), "{fields}: {e}");
+        }
+        // By the merchant's number only, the gateway's number is not compared (the request
+        // does not know it).
+        assert!(judge_refund(
+            &refund_of_500("C-1"),
+            &refund_reply(r#","CHARGE_CODE":"C-1","CHARGE_DOWN_CODE":"D-7""#)
+        )
+        .is_ok());
     }
 }

@@ -264,9 +264,7 @@ pub(crate) fn body_of<'a, T: Tree>(root: &'a T, name: &str) -> Result<&'a T> {
             if only.is_map() && only.get("RESULT").is_some() {
                 // A cancel's reply shows no order to check it by (no state, no charge code):
                 // under a root that is not its own it is not taken as a confirmation.
-                if REPLY_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(other))
-                    || name == "CANCELTRADE_RESP"
-                {
+                if is_reply_root(other) || name == "CANCELTRADE_RESP" {
                     return Err(Error::decode(format!(
                         "expected a {name} document, got a {other} document"
                     )));
@@ -804,6 +802,11 @@ const REPLY_ROOTS: &[&str] = &[
     "ORDER_REQ",
     "REFUND_REQ",
 ];
+
+/// Is `name` the root of one of the gateway's documents (any case)?
+pub(crate) fn is_reply_root(name: &str) -> bool {
+    REPLY_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(name))
+}
 
 /// A document's tree and, with `RAW`, its raw value (else `Null`; the tree is the same).
 fn parse_in<const RAW: bool>(text: &str, format: Format) -> Result<(Node, serde_json::Value)> {

@@ -270,19 +270,29 @@ impl Goods {
             .build()
     }
 
-    fn from_node<T: Tree>(n: &T) -> Result<Goods> {
+    /// An item as a request (`Strict`: a price or quantity that cannot be read is an error
+    /// naming it) or the gateway (`Described`) gives it.
+    fn from_node<T: Tree>(n: &T, read: GoodsRead) -> Result<Goods> {
+        let price = opt_yuan(n, "GOOD_PRICE");
+        let quantity = match n.text("GOOD_QUANTITY") {
+            None => Ok(0),
+            Some(q) => parse_whole(q)
+                .ok_or_else(|| Error::decode(format!("GOOD_QUANTITY {q:?} is not a whole number"))),
+        };
+        let (price, quantity) = match read {
+            GoodsRead::Strict => (price?, quantity?),
+            // Goods only describe a payment (its facts are CHARGE_CODE, STATE and AMT): a price
+            // or quantity that cannot be read (`"0.015"`, `"1.5"`) is read as one not given (0),
+            // never a reason to refuse the reply or notification; the raw document keeps it.
+            GoodsRead::Described => (price.unwrap_or_default(), quantity.unwrap_or_default()),
+        };
         Ok(Goods {
             id: text(n, "GOOD_ID"),
             name: text(n, "GOOD_NAME"),
             class: text(n, "GOOD_CLASS"),
-            price: opt_yuan(n, "GOOD_PRICE")?.unwrap_or_default(),
+            price: price.unwrap_or_default(),
             subject: text(n, "GOOD_SUBJECT"),
-            quantity: match n.text("GOOD_QUANTITY") {
-                None => 0,
-                Some(q) => parse_whole(q).ok_or_else(|| {
-                    Error::decode(format!("GOOD_QUANTITY {q:?} is not a whole number"))
-                })?,
-            },
+            quantity,
             show_url: opt_text(n, "GOOD_SHOWURL"),
         })
     }
@@ -437,7 +447,7 @@ impl MicropayRequest {
             register_id: opt_text(n, "REGISTER_ID"),
             merchant_para: opt_text(n, "MERCHANTPARA"),
             time_expire: opt_u32(n, "TIME_EXPIRE")?,
-            goods: goods_list(n)?,
+            goods: goods_list(n, GoodsRead::Strict)?,
             verify_codes: opt_text(n, "verifyCodes"),
             notify_url: notify_url(n),
         })
@@ -611,7 +621,7 @@ impl OrderRequest {
             merchant_para: opt_text(n, "MERCHANTPARA"),
             time_expire: opt_u32(n, "TIME_EXPIRE")?,
             notify_url: notify_url(n),
-            goods: goods_list(n)?,
+            goods: goods_list(n, GoodsRead::Strict)?,
             verify_codes: opt_text(n, "verifyCodes"),
             trade_type: n.text("TRADE_TYPE").map(TradeType::from_wire),
             sub_appid: opt_text(n, "subAppid"),
@@ -941,6 +951,35 @@ fn opt_text<T: Tree>(n: &T, name: &str) -> Option<String> {
     n.text(name).map(str::to_owned)
 }
 
+/// What [`code_text`] reads a code given as several different values, or as an object: no
+/// code is spelled so (codes are letters, digits, `-`, `_`, `.`).
+const NOT_ONE_CODE: &str = "(not one value)";
+
+/// A code the client compares with its request's (`CHARGE_CODE`, `CHARGE_DOWN_CODE`,
+/// `OUT_REFUND_NO`, `BUSI_ID`) in a reply, as [`opt_text`] reads it, except that a field given
+/// as a list (an XML element repeated, a JSON array) or as an object never reads as missing: a
+/// list of one value, repeated or not, is that value; several different values, or anything
+/// not a scalar, read as [`NOT_ONE_CODE`], so that the reply is not taken as naming no order
+/// (and so passing for this one).
+fn code_text<T: Tree>(n: &T, name: &str) -> Option<String> {
+    let v = n.get(name)?;
+    if v.is_null() || v.as_text().is_some() {
+        return opt_text(n, name);
+    }
+    let mut one: Option<&str> = None;
+    for item in v.items() {
+        let Some(t) = item.as_text().map(str::trim) else {
+            return Some(NOT_ONE_CODE.to_owned());
+        };
+        match one {
+            _ if t.is_empty() => {}
+            Some(o) if o != t => return Some(NOT_ONE_CODE.to_owned()),
+            _ => one = Some(t),
+        }
+    }
+    one.map(str::to_owned)
+}
+
 /// `NODIFY_URL`, with the vendor client's literal `"null"` read as absent.
 fn notify_url<T: Tree>(n: &T) -> Option<String> {
     n.text("NODIFY_URL")
@@ -1008,7 +1047,14 @@ fn opt_fen<T: Tree>(n: &T, name: &str) -> Result<Option<Amount>> {
     }
 }
 
-fn goods_list<T: Tree>(n: &T) -> Result<Vec<Goods>> {
+/// How [`Goods`] are read: from a request, or from the gateway's reply or notification.
+#[derive(Clone, Copy)]
+enum GoodsRead {
+    Strict,
+    Described,
+}
+
+fn goods_list<T: Tree>(n: &T, read: GoodsRead) -> Result<Vec<Goods>> {
     match n.get("GOODS_DETAIL") {
         None => Ok(Vec::new()),
         Some(g) => {
@@ -1024,11 +1070,11 @@ fn goods_list<T: Tree>(n: &T) -> Result<Vec<Goods>> {
             let mut out = Vec::new();
             for it in g.items() {
                 if is_goods(it) {
-                    out.push(Goods::from_node(it)?);
+                    out.push(Goods::from_node(it, read)?);
                 } else {
                     for (_, inner) in it.fields() {
                         for x in inner.items().into_iter().filter(|x| is_goods(x)) {
-                            out.push(Goods::from_node(x)?);
+                            out.push(Goods::from_node(x, read)?);
                         }
                     }
                 }
@@ -1110,18 +1156,65 @@ fn fund_bills<T: Tree>(n: &T) -> Result<Vec<FundBill>> {
     };
     let mut out = Vec::new();
     for item in holder {
-        // Skip non-items and empty placeholders (`{}`, `{"TRADEFUNDBILL": {}}`): they are not
-        // bills of zero from an unknown channel.
-        if !item.is_map() || (item.text("FUND_CHANNEL").is_none() && item.text("AMOUNT").is_none())
-        {
+        if !item.is_map() {
+            continue;
+        }
+        let channel = one_text(item, "FUND_CHANNEL")?;
+        let amount = one_text(item, "AMOUNT")?;
+        // Skip empty placeholders (`{}`, `{"TRADEFUNDBILL": {}}`): they are not bills of zero
+        // from an unknown channel.
+        if channel.is_none() && amount.is_none() {
             continue;
         }
         out.push(FundBill {
-            fund_channel: FundChannel::from_wire(item.text("FUND_CHANNEL").unwrap_or("")),
-            amount: opt_yuan(item, "AMOUNT")?.unwrap_or_default(),
+            fund_channel: FundChannel::from_wire(channel.unwrap_or("")),
+            amount: match amount {
+                None => Amount::default(),
+                Some(t) => Amount::parse_yuan_named(t, "AMOUNT")
+                    .map_err(|e| Error::decode(e.to_string()))?,
+            },
         });
     }
     Ok(out)
+}
+
+/// The text of field `name` of a fund bill, trimmed (`None` when absent or blank), where a
+/// value that is not one scalar is refused: a list (an XML element repeated, a JSON array) or
+/// an object could hold two amounts, and which one holds cannot be told. The same value
+/// repeated is that value (as a JSON field given twice with one value is).
+fn one_text<'a, T: Tree>(n: &'a T, name: &str) -> Result<Option<&'a str>> {
+    let ambiguous = || {
+        Error::decode(format!(
+            "a FUND_BILL_LIST item gives {name} more than once with different values, or not as one value: which one holds cannot be told"
+        ))
+    };
+    let Some(v) = n.get(name) else {
+        return Ok(None);
+    };
+    if let Some(t) = v.as_text() {
+        return Ok(Some(t.trim()).filter(|t| !t.is_empty()));
+    }
+    if v.is_map() {
+        return if v.fields().is_empty() {
+            Ok(None)
+        } else {
+            Err(ambiguous())
+        };
+    }
+    // Null (no items), or a list.
+    let mut one: Option<&str> = None;
+    for item in v.items() {
+        if item.is_null() {
+            continue;
+        }
+        let t = item.as_text().ok_or_else(ambiguous)?.trim();
+        match one {
+            _ if t.is_empty() => {}
+            Some(o) if o != t => return Err(ambiguous()),
+            _ => one = Some(t),
+        }
+    }
+    Ok(one)
 }
 
 fn fund_bills_node(bills: &[FundBill]) -> Node {
@@ -1314,8 +1407,8 @@ impl Reply for OrderReply {
         });
         Ok(OrderReply {
             result: GatewayResult::from_body(b)?,
-            charge_code: opt_text(b, "CHARGE_CODE"),
-            charge_down_code: opt_text(b, "CHARGE_DOWN_CODE"),
+            charge_code: code_text(b, "CHARGE_CODE"),
+            charge_down_code: code_text(b, "CHARGE_DOWN_CODE"),
             charge_third_code: opt_text(b, "CHARGE_THIRD_CODE"),
             channel: channel(b),
             state: state(b),
@@ -1402,9 +1495,12 @@ pub struct RefundReply {
     pub fund_bills: Vec<FundBill>,
     /// `CHARGE_CODE`, when included.
     pub charge_code: Option<String>,
+    /// `CHARGE_DOWN_CODE` (the gateway's order number), when included.
+    pub charge_down_code: Option<String>,
     /// `OUT_REFUND_NO`, when included.
     pub out_refund_no: Option<String>,
-    /// `STATE` of the order after the refund, when included.
+    /// `STATE` of the order after the refund, when included: in a successful reply, 4
+    /// (partially refunded) or 5 (refunded); any other is a `Decode` error (`outcome_unknown`).
     pub state: Option<OrderState>,
     /// The whole reply document.
     pub raw: RawDocument,
@@ -1420,8 +1516,9 @@ impl Reply for RefundReply {
             result: GatewayResult::from_body(b)?,
             channel: channel(b),
             fund_bills: fund_bills(b)?,
-            charge_code: opt_text(b, "CHARGE_CODE"),
-            out_refund_no: opt_text(b, "OUT_REFUND_NO"),
+            charge_code: code_text(b, "CHARGE_CODE"),
+            charge_down_code: code_text(b, "CHARGE_DOWN_CODE"),
+            out_refund_no: code_text(b, "OUT_REFUND_NO"),
             state: state(b),
             raw: RawDocument::default(),
         })
@@ -1429,9 +1526,13 @@ impl Reply for RefundReply {
     fn result(&self) -> &GatewayResult {
         &self.result
     }
+    fn order_state(&self) -> Option<&OrderState> {
+        self.state.as_ref()
+    }
     fn order_code(&self, field: &str) -> Option<&str> {
         match field {
             "CHARGE_CODE" => self.charge_code.as_deref(),
+            "CHARGE_DOWN_CODE" => self.charge_down_code.as_deref(),
             "OUT_REFUND_NO" => self.out_refund_no.as_deref(),
             _ => None,
         }
@@ -1464,6 +1565,7 @@ impl RefundReply {
             self.channel.as_ref().map(|c| c.as_wire().to_owned()),
         )
         .opt("CHARGE_CODE", self.charge_code.as_deref())
+        .opt("CHARGE_DOWN_CODE", self.charge_down_code.as_deref())
         .opt("OUT_REFUND_NO", self.out_refund_no.as_deref())
         .opt("STATE", self.state.as_ref().map(|c| c.as_wire().to_owned()))
         .build()
@@ -1517,9 +1619,9 @@ pub struct OrderDetails {
 impl OrderDetails {
     fn from_body<T: Tree>(b: &T) -> Result<Self> {
         Ok(OrderDetails {
-            busi_id: opt_text(b, "BUSI_ID"),
-            charge_code: opt_text(b, "CHARGE_CODE"),
-            charge_down_code: opt_text(b, "CHARGE_DOWN_CODE"),
+            busi_id: code_text(b, "BUSI_ID"),
+            charge_code: code_text(b, "CHARGE_CODE"),
+            charge_down_code: code_text(b, "CHARGE_DOWN_CODE"),
             charge_third_code: opt_text(b, "CHARGE_THIRD_CODE"),
             channel: channel(b),
             state: state(b),
@@ -1531,7 +1633,7 @@ impl OrderDetails {
             register_id: opt_text(b, "REGISTER_ID"),
             merchant_para: opt_text(b, "MERCHANTPARA"),
             dynamic_id: opt_text(b, "DYNAMIC_ID"),
-            goods: goods_list(b)?,
+            goods: goods_list(b, GoodsRead::Described)?,
             fund_bills: fund_bills(b)?,
             begin_time: opt_text(b, "BEGIN_TIME"),
             end_time: opt_text(b, "END_TIME"),
@@ -1648,7 +1750,7 @@ impl Reply for CancelReply {
     fn from_tree<T: Tree>(b: &T) -> Result<Self> {
         Ok(CancelReply {
             result: GatewayResult::from_body(b)?,
-            charge_code: opt_text(b, "CHARGE_CODE"),
+            charge_code: code_text(b, "CHARGE_CODE"),
             raw: RawDocument::default(),
         })
     }
@@ -1697,14 +1799,26 @@ pub struct FlowRechargeReply {
 }
 
 impl FlowRechargeReply {
-    /// Decodes JSON (or XML with any root holding `result` and `flow`).
+    /// The XML root element of a top-up reply (the JSON reply has none: `result` and `flow`
+    /// are at the top level).
+    pub const ROOT: &'static str = "FLOWRECHARGE_RESP";
+
+    /// Decodes JSON (or XML with a root holding `result` and `flow`). A reply under another
+    /// operation's root (`REFUND_RESP`, `QUERY_RESP`, ...) is an answer to something else,
+    /// never this top-up's: a `Decode` error.
     pub fn decode(text: &str) -> Result<Self> {
         let doc = Document::parse(text)?;
         let mut top = &doc.root;
         if top.get("result").is_none() {
             if let Node::Map(f) = &doc.root {
-                if f.len() == 1 {
-                    top = &f[0].1;
+                if let [(root, body)] = f.as_slice() {
+                    if !root.eq_ignore_ascii_case(Self::ROOT) && crate::codec::is_reply_root(root) {
+                        return Err(Error::decode(format!(
+                            "expected a {} document, got a {root} document",
+                            Self::ROOT
+                        )));
+                    }
+                    top = body;
                 }
             }
         }

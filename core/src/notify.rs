@@ -86,16 +86,50 @@ fn percent_decode(s: &str) -> String {
 /// The parameters of a raw query string (a leading `?` is ignored); the first of a name wins.
 pub fn parse_query(raw_query: &str) -> HashMap<String, String> {
     let mut m = HashMap::new();
-    for pair in raw_query
+    for (k, v) in query_pairs(raw_query) {
+        m.entry(k).or_insert(v);
+    }
+    m
+}
+
+/// Every parameter of a raw query string, decoded, in order (repeats kept).
+fn query_pairs(raw_query: &str) -> Vec<(String, String)> {
+    raw_query
         .trim_start_matches('?')
         .split('&')
         .filter(|p| !p.is_empty())
-    {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        m.entry(percent_decode(k))
-            .or_insert_with(|| percent_decode(v));
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+/// The value of the notification query's parameter `name` (matched ignoring ASCII case), or
+/// `None`. Given more than once (`sign` and `SIGN`, or `sign` twice), which one the gateway
+/// meant cannot be told: a `Signature` error, whatever the values and their order. With
+/// `same_ok`, repeats of one value (ignoring ASCII case) are that value.
+fn query_param<'a>(
+    params: &'a [(String, String)],
+    name: &str,
+    same_ok: bool,
+) -> Result<Option<&'a str>> {
+    let mut found = params.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name));
+    let Some((_, first)) = found.next() else {
+        return Ok(None);
+    };
+    let mut others = found.peekable();
+    if others.peek().is_some() && !(same_ok && others.all(|(_, v)| v.eq_ignore_ascii_case(first))) {
+        let how = if same_ok {
+            " with different values"
+        } else {
+            ""
+        };
+        return Err(Error::signature(format!(
+            "the notification's query gives the {name} parameter more than once{how} (names are case-insensitive): which one holds cannot be told"
+        )));
     }
-    m
+    Ok(Some(first.as_str()))
 }
 
 impl NotificationVerifier {
@@ -195,16 +229,12 @@ impl NotificationVerifier {
 
     /// As [`NotificationVerifier::parse`], with the current time given (Unix ms), for tests.
     pub fn parse_at(&self, raw_query: &str, raw_body: &[u8], now_ms: u64) -> Result<Notification> {
-        let params = parse_query(raw_query);
-        let sign = params
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("sign"))
-            .map(|(_, v)| v.as_str())
+        let params = query_pairs(raw_query);
+        let sign = query_param(&params, "sign", false)?
             .ok_or_else(|| Error::signature("the notification has no sign parameter"))?;
         let signature = Signature::parse(sign)?;
-        let encrypted = params
-            .iter()
-            .any(|(k, v)| k.eq_ignore_ascii_case("encrypt") && v.eq_ignore_ascii_case("3DES"));
+        let encrypted =
+            query_param(&params, "encrypt", true)?.is_some_and(|v| v.eq_ignore_ascii_case("3DES"));
         let body = std::str::from_utf8(raw_body)
             .map_err(|_| Error::decode("the notification body is not UTF-8"))?;
         // A body that is neither JSON nor XML is taken as 3DES even when the URL does not say so.
@@ -520,7 +550,10 @@ pub enum WebhookOutcome {
     /// The handler failed and its claim was released: 500 `FAIL` (the gateway delivers again).
     Failed,
     /// The idempotency store could not be reached, or could not record the outcome: 503
-    /// `BUSY` (nothing is lost: the claim is released or its lease runs out).
+    /// `BUSY`. If `begin` failed, nothing was processed. If `complete` failed, the handler ran
+    /// but is not recorded: once the claim's lease runs out a re-delivery runs it again
+    /// (at-least-once: a handler must be idempotent on the order, "mark paid", never "add
+    /// the amount").
     StoreUnavailable,
 }
 
@@ -1215,5 +1248,81 @@ mod tests {
         assert_eq!(q.get("sign").map(String::as_str), Some("ab:12"));
         assert_eq!(q.get("x").map(String::as_str), Some("a b"));
         assert_eq!(parse_query("%").get("%").map(String::as_str), Some(""));
+    }
+
+    #[test]
+    fn a_query_giving_the_signature_twice_is_refused_whatever_the_order() {
+        let now = 1_800_000_000_000u64;
+        let good = envelope::sign_body(&key(), &now.to_string(), BODY).expect("sign");
+        let bad = format!("{}:{now}", "0".repeat(32));
+        let v = NotificationVerifier::new(key());
+        assert!(v
+            .parse_at(&format!("sign={good}"), BODY.as_bytes(), now)
+            .is_ok());
+        // Any two spellings, any order, even the same value twice: which one the gateway meant
+        // cannot be told (the answer must not depend on a map's iteration order).
+        for q in [
+            format!("sign={good}&SIGN={bad}"),
+            format!("SIGN={bad}&sign={good}"),
+            format!("sign={bad}&SIGN={good}"),
+            format!("Sign={good}&sign={good}"),
+            format!("sign={good}&sign={bad}"),
+            format!("_type=json&sign={good}&x=1&sIgN={good}"),
+        ] {
+            for _ in 0..4 {
+                match v.parse_at(&q, BODY.as_bytes(), now) {
+                    Err(e @ Error::Signature { .. }) => {
+                        assert!(e.to_string().contains("more than once"), "{q}: {e}");
+                        assert!(!e.outcome_unknown());
+                    }
+                    other => panic!("{q}: {other:?}"),
+                }
+            }
+        }
+        // `encrypt` twice: refused when the values differ (3DES or not?), one value is that value.
+        let ct = Envelope::new(key()).encrypt(BODY.as_bytes());
+        for q in [
+            format!("encrypt=3DES&ENCRYPT=none&sign={good}"),
+            format!("ENCRYPT=none&encrypt=3DES&sign={good}"),
+            format!("encrypt=3DES&encrypt=&sign={good}"),
+        ] {
+            assert!(
+                matches!(
+                    v.parse_at(&q, ct.as_bytes(), now),
+                    Err(Error::Signature { .. })
+                ),
+                "{q}"
+            );
+        }
+        let q = format!("encrypt=3DES&Encrypt=3des&sign={good}");
+        assert!(v.parse_at(&q, ct.as_bytes(), now).is_ok(), "{q}");
+    }
+
+    #[test]
+    fn a_tiny_replay_window_is_a_window_not_off() {
+        let now = 1_800_000_000_000u64;
+        let sign = envelope::sign_body(&key(), &now.to_string(), BODY).expect("sign");
+        let q = format!("sign={sign}");
+        // As a binding gives it (Python: seconds): 1e-10 s is the shortest window, not 0.
+        let tiny = crate::units::duration("max_age", 1e-10, crate::units::TimeUnit::Seconds)
+            .expect("in range");
+        assert!(!tiny.is_zero());
+        let v = NotificationVerifier::new(key()).with_max_age(tiny);
+        assert!(v.parse_at(&q, BODY.as_bytes(), now).is_ok(), "at once");
+        assert!(matches!(
+            v.parse_at(&q, BODY.as_bytes(), now + 1_000),
+            Err(Error::Signature { .. })
+        ));
+        // Under a millisecond through the Rust API too.
+        let v = NotificationVerifier::new(key()).with_max_age(Duration::from_micros(300));
+        assert!(matches!(
+            v.parse_at(&q, BODY.as_bytes(), now + 1_000),
+            Err(Error::Signature { .. })
+        ));
+        // Zero is off.
+        let zero =
+            crate::units::duration("max_age", 0.0, crate::units::TimeUnit::Seconds).expect("zero");
+        let v = NotificationVerifier::new(key()).with_max_age(zero);
+        assert!(v.parse_at(&q, BODY.as_bytes(), now + 10_000_000).is_ok());
     }
 }

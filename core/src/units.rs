@@ -28,14 +28,20 @@ impl TimeUnit {
 pub const MAX_DURATION: Duration = Duration::from_secs(10_000_000);
 
 /// `value` in `unit` as a duration, from 0 to [`MAX_DURATION`]; anything else (negative, too
-/// large, infinite, NaN) is a `Validation` error naming `field`.
+/// large, infinite, NaN) is a `Validation` error naming `field`. Only zero is zero: a positive
+/// value shorter than a nanosecond is one nanosecond (zero often means "off", as for the
+/// notification replay window; a tiny window must never turn it off).
 pub fn duration(field: &str, value: f64, unit: TimeUnit) -> Result<Duration> {
     let secs = match unit {
         TimeUnit::Seconds => value,
         TimeUnit::Milliseconds => value / 1000.0,
     };
     if (0.0..=MAX_DURATION.as_secs_f64()).contains(&secs) {
-        return Ok(Duration::from_secs_f64(secs));
+        let d = Duration::from_secs_f64(secs);
+        if d.is_zero() && value > 0.0 {
+            return Ok(Duration::from_nanos(1));
+        }
+        return Ok(d);
     }
     // A huge value in exponent form: its plain digits (9223372036854776000 for a Long.MAX_VALUE
     // made a double) would read as exact.
@@ -96,6 +102,31 @@ mod tests {
         assert_eq!(
             duration("timeout", 1.0e7, TimeUnit::Seconds).expect("in range"),
             MAX_DURATION
+        );
+    }
+
+    #[test]
+    fn a_positive_duration_never_rounds_to_zero() {
+        // Zero turns the replay window off: a tiny window must stay a window (the shortest).
+        for (v, unit) in [
+            (1e-10, TimeUnit::Seconds),
+            (4e-10, TimeUnit::Seconds),
+            (1e-7, TimeUnit::Milliseconds),
+            (f64::MIN_POSITIVE, TimeUnit::Milliseconds),
+            (5e-324, TimeUnit::Seconds),
+        ] {
+            let d = duration("max_age", v, unit).expect("in range");
+            assert_eq!(d, Duration::from_nanos(1), "{v} {unit:?}");
+        }
+        for zero in [0.0, -0.0] {
+            assert_eq!(
+                duration("max_age", zero, TimeUnit::Seconds).expect("zero"),
+                Duration::ZERO
+            );
+        }
+        assert_eq!(
+            duration("max_age", 1e-6, TimeUnit::Seconds).expect("1 us"),
+            Duration::from_micros(1)
         );
     }
 

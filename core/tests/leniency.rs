@@ -626,6 +626,106 @@ fn empty_fund_bill_placeholders_are_not_bills() {
 }
 
 #[test]
+fn a_fund_bill_giving_its_amount_twice_is_refused_in_xml_as_in_json() {
+    let refund = |body: &str| {
+        RefundReply::decode(&format!(
+            "<REFUND_RESP><RESULT><CODE>SUCCESS</CODE></RESULT><FUND_BILL_LIST>{body}</FUND_BILL_LIST></REFUND_RESP>"
+        ))
+    };
+    let refund_json = |bill: &str| {
+        RefundReply::decode(&format!(
+            r#"{{"REFUND_RESP":{{"RESULT":{{"CODE":"SUCCESS"}},"FUND_BILL_LIST":{{"TRADEFUNDBILL":[{bill}]}}}}}}"#
+        ))
+    };
+    // Which amount was refunded cannot be told: never an empty placeholder (which would skip
+    // the refund-amount check), with or without a channel, in XML and in JSON.
+    for xml in [
+        "<TRADEFUNDBILL><AMOUNT>5.00</AMOUNT><AMOUNT>9.00</AMOUNT></TRADEFUNDBILL>",
+        "<TRADEFUNDBILL><FUND_CHANNEL>10</FUND_CHANNEL><AMOUNT>5.00</AMOUNT><AMOUNT>9.00</AMOUNT></TRADEFUNDBILL>",
+        "<TRADEFUNDBILL><AMOUNT>5.00</AMOUNT><amount>9.00</amount></TRADEFUNDBILL>",
+        "<TRADEFUNDBILL><FUND_CHANNEL>10</FUND_CHANNEL><FUND_CHANNEL>30</FUND_CHANNEL><AMOUNT>5.00</AMOUNT></TRADEFUNDBILL>",
+    ] {
+        match refund(xml) {
+            Err(Error::Decode { reason, .. }) => {
+                assert!(reason.contains("different values"), "{xml}: {reason}")
+            }
+            other => panic!("{xml}: {other:?}"),
+        }
+    }
+    for json in [
+        r#"{"AMOUNT":"5.00","AMOUNT":"9.00"}"#,
+        r#"{"FUND_CHANNEL":"10","AMOUNT":"5.00","amount":"9.00"}"#,
+        r#"{"AMOUNT":["5.00","9.00"]}"#,
+        r#"{"FUND_CHANNEL":"10","AMOUNT":{"V":"5.00"}}"#,
+        r#"{"FUND_CHANNEL":["10","30"],"AMOUNT":"5.00"}"#,
+    ] {
+        match refund_json(json) {
+            Err(Error::Decode { reason, .. }) => {
+                assert!(
+                    reason.contains("AMOUNT")
+                        || reason.contains("FUND_CHANNEL")
+                        || reason.contains("amount"),
+                    "{json}: {reason}"
+                )
+            }
+            other => panic!("{json}: {other:?}"),
+        }
+    }
+    // The same value again says one thing: that amount (as a JSON field given twice with one
+    // value is).
+    for xml in [
+        "<TRADEFUNDBILL><AMOUNT>5.00</AMOUNT><AMOUNT>5.00</AMOUNT></TRADEFUNDBILL>",
+        "<TRADEFUNDBILL><AMOUNT>5.00</AMOUNT><AMOUNT/></TRADEFUNDBILL>",
+    ] {
+        let r = refund(xml).unwrap_or_else(|e| panic!("{xml}: {e}"));
+        assert_eq!(r.fund_bills.len(), 1, "{xml}");
+        assert_eq!(r.fund_bills[0].amount, fen(500), "{xml}");
+    }
+    let r = refund_json(r#"{"AMOUNT":["5.00","5.00"],"FUND_CHANNEL":"10"}"#).expect("one value");
+    assert_eq!(r.fund_bills[0].amount, fen(500));
+}
+
+#[test]
+fn a_top_up_reply_under_another_operations_root_is_refused() {
+    let body = r#"{"result":{"CODE":"SUCCESS","INFO":"ok"},"flow":{"phoneNo":"13800000000","flowVal":10}}"#;
+    for root in [
+        "REFUND_RESP",
+        "QUERY_RESP",
+        "ORDER_RESP",
+        "CANCELTRADE_RESP",
+        "pay_nodify",
+    ] {
+        let json = format!(r#"{{"{root}":{body}}}"#);
+        let xml = format!(
+            "<{root}><result><CODE>SUCCESS</CODE></result><flow><phoneNo>13800000000</phoneNo></flow></{root}>"
+        );
+        for text in [json, xml] {
+            match FlowRechargeReply::decode(&text) {
+                Err(Error::Decode { reason, .. }) => assert!(
+                    reason.contains(&format!("got a {root} document")),
+                    "{text}: {reason}"
+                ),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+    // Its own forms: bare JSON, and XML under FLOWRECHARGE_RESP (or a root no operation has).
+    for text in [
+        body.to_owned(),
+        format!(r#"{{"FLOWRECHARGE_RESP":{body}}}"#),
+        "<FLOWRECHARGE_RESP><result><CODE>SUCCESS</CODE></result><flow><phoneNo>13800000000</phoneNo></flow></FLOWRECHARGE_RESP>".to_owned(),
+        "<xml><result><CODE>SUCCESS</CODE></result><flow><phoneNo>13800000000</phoneNo></flow></xml>".to_owned(),
+    ] {
+        let r = FlowRechargeReply::decode(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert!(r.result.code.is_success());
+        assert_eq!(
+            r.flow.and_then(|f| f.phone_no).as_deref(),
+            Some("13800000000")
+        );
+    }
+}
+
+#[test]
 fn goods_detail_shapes() {
     let item = r#"{"GOOD_ID":"1","GOOD_NAME":"n","GOOD_CLASS":"c","GOOD_PRICE":"1.5","GOOD_SUBJECT":"s","GOOD_QUANTITY":2}"#;
     for list in [
@@ -673,12 +773,75 @@ fn goods_detail_shapes() {
     ] {
         assert!(query(empty).order.goods.is_empty(), "{empty}");
     }
-    // A price that is not yuan is an error, not a silent zero.
-    let e = QueryReply::decode(
-        r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS"},"GOODS_DETAIL":[{"GOOD_ID":"1","GOOD_PRICE":"abc"}]}}"#,
+    // Goods only describe the order: a price or quantity that cannot be read is read as one
+    // not given (0), the rest of the item and of the reply stay readable, and the raw document
+    // keeps what was sent. (A request's goods are checked: `goods_in_a_request_are_checked`.)
+    let q = QueryReply::decode(
+        r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS"},"CHARGE_CODE":"C-1","STATE":"1","AMT":100,"GOODS_DETAIL":[{"GOOD_ID":"1","GOOD_PRICE":"abc","GOOD_QUANTITY":"1.5"}]}}"#,
     )
-    .expect_err("bad price");
-    assert!(e.to_string().contains("GOOD_PRICE"), "{e}");
+    .expect("readable");
+    assert_eq!(q.order.amount, Some(fen(100)));
+    assert_eq!(q.order.goods.len(), 1);
+    assert_eq!(q.order.goods[0].id, "1");
+    assert_eq!(q.order.goods[0].price, fen(0));
+    assert_eq!(q.order.goods[0].quantity, 0);
+    assert!(q.raw.to_string().contains(r#""GOOD_PRICE":"abc""#));
+}
+
+#[test]
+fn a_notification_whose_goods_cannot_be_read_is_still_read() {
+    // The testers' cases: a fractional quantity, a price in fractions of a fen, a negative
+    // quantity, blank ones. The payment's facts (CHARGE_CODE, STATE, AMT) are what count.
+    let read = |field: &str, value: &str| {
+        let mut item = serde_json::json!({
+            "GOOD_ID": "1", "GOOD_NAME": "n", "GOOD_CLASS": "c", "GOOD_PRICE": "2.00",
+            "GOOD_SUBJECT": "s", "GOOD_QUANTITY": "5",
+        });
+        item[field] = serde_json::from_str(value).expect("value");
+        let text = serde_json::json!({"PAY_NODIFY": {
+            "CHARGE_CODE": "C-1", "STATE": "1", "AMT": 1, "GOODS_DETAIL": [item],
+        }})
+        .to_string();
+        let n = Notification::decode(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(n.order.state, Some(OrderState::Paid), "{text}");
+        assert_eq!(n.order.amount, Some(fen(1)), "{text}");
+        assert_eq!(n.order.goods.len(), 1, "{text}");
+        assert_eq!(n.order.goods[0].name, "n", "{text}");
+        n.order.goods[0].clone()
+    };
+    assert_eq!(read("GOOD_QUANTITY", r#""1.5""#).quantity, 0);
+    assert_eq!(read("GOOD_QUANTITY", r#""-1""#).quantity, 0);
+    assert_eq!(read("GOOD_QUANTITY", r#""""#).quantity, 0);
+    assert_eq!(read("GOOD_QUANTITY", r#""3""#).quantity, 3);
+    assert_eq!(read("GOOD_PRICE", r#""0.015""#).price, fen(0));
+    assert_eq!(read("GOOD_PRICE", r#""""#).price, fen(0));
+    assert_eq!(read("GOOD_PRICE", "4999").price, fen(499_900));
+    assert_eq!(read("GOOD_PRICE", r#""2.50""#).price, fen(250));
+}
+
+#[test]
+fn goods_in_a_request_are_checked() {
+    // What a merchant sends (the sandbox reads requests so) is still refused when unreadable.
+    let req = |goods: &str| {
+        Document::parse(&format!(
+            r#"{{"CHARGE_CODE":"C-1","AMT":"1.00","CHANNEL_TYPE":"2","PAY_SUBJECT":"p","OPER_ID":"o","DEV_ID":"d","GOODS_DETAIL":[{goods}]}}"#
+        ))
+        .expect("json")
+        .root
+    };
+    for (goods, field) in [
+        (
+            r#"{"GOOD_ID":"1","GOOD_PRICE":"0.015","GOOD_QUANTITY":"1"}"#,
+            "GOOD_PRICE",
+        ),
+        (
+            r#"{"GOOD_ID":"1","GOOD_PRICE":"1.00","GOOD_QUANTITY":"1.5"}"#,
+            "GOOD_QUANTITY",
+        ),
+    ] {
+        let e = sosopay::models::OrderRequest::from_wire(&req(goods)).expect_err(goods);
+        assert!(e.to_string().contains(field), "{goods}: {e}");
+    }
 }
 
 #[test]

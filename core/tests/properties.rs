@@ -417,17 +417,21 @@ fn refund_reply() -> impl Strategy<Value = RefundReply> {
         bills(),
         proptest::option::of(code()),
         proptest::option::of(code()),
+        proptest::option::of(code()),
         opt_state(),
     )
         .prop_map(
-            |(result, channel, fund_bills, charge_code, out_refund_no, state)| RefundReply {
-                result,
-                channel,
-                fund_bills,
-                charge_code,
-                out_refund_no,
-                state,
-                raw: Default::default(),
+            |(result, channel, fund_bills, charge_code, charge_down_code, out_refund_no, state)| {
+                RefundReply {
+                    result,
+                    channel,
+                    fund_bills,
+                    charge_code,
+                    charge_down_code,
+                    out_refund_no,
+                    state,
+                    raw: Default::default(),
+                }
             },
         )
 }

@@ -510,9 +510,12 @@ class RefundReply:
     fund_bills: List[FundBill]
     #: ``CHARGE_CODE``, when included.
     charge_code: Optional[str]
+    #: ``CHARGE_DOWN_CODE`` (the gateway's order number), when included.
+    charge_down_code: Optional[str]
     #: ``OUT_REFUND_NO``, when included.
     out_refund_no: Optional[str]
-    #: ``STATE`` of the order after the refund, when included.
+    #: ``STATE`` of the order after the refund, when included: in a successful reply, 4 (partially
+    #: refunded) or 5 (refunded); any other is a ``Decode`` error (``outcome_unknown``).
     state: Optional[OrderState]
     #: The whole reply document.
     raw: Dict[str, Any] = field(repr=False, compare=False)
@@ -526,6 +529,7 @@ class RefundReply:
             channel=_opt_enum(Channel, d.get("channel")),
             fund_bills=[FundBill._from_native(x) for x in (d.get("fund_bills") or [])],
             charge_code=d.get("charge_code"),
+            charge_down_code=d.get("charge_down_code"),
             out_refund_no=d.get("out_refund_no"),
             state=_opt_enum(OrderState, d.get("state")),
             raw=dict(d.get("raw") or {}),

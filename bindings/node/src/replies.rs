@@ -403,16 +403,21 @@ pub struct RefundReply {
     /// `CHARGE_CODE`, when included.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub charge_code: Option<String>,
+    /// `CHARGE_DOWN_CODE` (the gateway's order number), when included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charge_down_code: Option<String>,
     /// `OUT_REFUND_NO`, when included.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub out_refund_no: Option<String>,
-    /// `STATE` of the order after the refund, when included.
+    /// `STATE` of the order after the refund, when included: in a successful reply, 4
+    /// (partially refunded) or 5 (refunded); any other is a `Decode` error (`outcome_unknown`).
     ///
     /// By name (`'Unknown'` for a code this SDK does not know; `stateCode` has it).
     #[napi(ts_type = "OrderState")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
-    /// `STATE` of the order after the refund, when included.
+    /// `STATE` of the order after the refund, when included: in a successful reply, 4
+    /// (partially refunded) or 5 (refunded); any other is a `Decode` error (`outcome_unknown`).
     ///
     /// As sent.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -431,6 +436,7 @@ impl From<sosopay::models::RefundReply> for RefundReply {
             channel_code: wire_of(&r.channel),
             fund_bills: r.fund_bills.into_iter().map(Into::into).collect(),
             charge_code: r.charge_code,
+            charge_down_code: r.charge_down_code,
             out_refund_no: r.out_refund_no,
             state: name_of(&r.state),
             state_code: wire_of(&r.state),

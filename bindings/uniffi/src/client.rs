@@ -444,7 +444,10 @@ impl SosopayClient {
     /// A successful reply whose `FUND_BILL_LIST` adds up to another amount than
     /// `refundAmount` (the refund made before under this `outRefundNo`, or an answer meant
     /// for another request) is a `Decode` error (`outcomeUnknown`): this refund was not shown
-    /// done.
+    /// done. So is a successful reply showing the order in another `STATE` than refunded (5)
+    /// or partially refunded (4) (refund failed, still paid, ...: a reply that says two
+    /// things), and one naming another `CHARGE_CODE`, `CHARGE_DOWN_CODE` or `OUT_REFUND_NO`
+    /// than the request.
     pub fn refund(&self, request: RefundRequest) -> Result<RefundReply> {
         named(
             self.inner.refund(&request.to_core()?),

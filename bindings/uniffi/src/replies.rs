@@ -261,9 +261,12 @@ pub struct RefundReply {
     pub fund_bills: Vec<FundBill>,
     /// `CHARGE_CODE`, when included.
     pub charge_code: Option<String>,
+    /// `CHARGE_DOWN_CODE` (the gateway's order number), when included.
+    pub charge_down_code: Option<String>,
     /// `OUT_REFUND_NO`, when included.
     pub out_refund_no: Option<String>,
-    /// `STATE` of the order after the refund, when included.
+    /// `STATE` of the order after the refund, when included: in a successful reply, 4
+    /// (partially refunded) or 5 (refunded); any other is a `Decode` error (`outcome_unknown`).
     pub state: Option<OrderState>,
     /// The whole document, as JSON.
     pub raw_json: String,
@@ -276,6 +279,7 @@ impl From<sosopay::models::RefundReply> for RefundReply {
             channel: r.channel.map(Into::into),
             fund_bills: r.fund_bills.into_iter().map(Into::into).collect(),
             charge_code: r.charge_code,
+            charge_down_code: r.charge_down_code,
             out_refund_no: r.out_refund_no,
             state: r.state.map(Into::into),
             raw_json: r.raw.to_string(),

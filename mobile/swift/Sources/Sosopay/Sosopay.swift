@@ -1925,7 +1925,10 @@ public protocol SosopayClientProtocol: AnyObject, Sendable {
      * A successful reply whose `FUND_BILL_LIST` adds up to another amount than
      * `refundAmount` (the refund made before under this `outRefundNo`, or an answer meant
      * for another request) is a `Decode` error (`outcomeUnknown`): this refund was not shown
-     * done.
+     * done. So is a successful reply showing the order in another `STATE` than refunded (5)
+     * or partially refunded (4) (refund failed, still paid, ...: a reply that says two
+     * things), and one naming another `CHARGE_CODE`, `CHARGE_DOWN_CODE` or `OUT_REFUND_NO`
+     * than the request.
      */
     func refund(request: RefundRequest) throws  -> RefundReply
     
@@ -2365,7 +2368,10 @@ open func queryChargeAsync(chargeCode: String)async throws  -> QueryReply  {
      * A successful reply whose `FUND_BILL_LIST` adds up to another amount than
      * `refundAmount` (the refund made before under this `outRefundNo`, or an answer meant
      * for another request) is a `Decode` error (`outcomeUnknown`): this refund was not shown
-     * done.
+     * done. So is a successful reply showing the order in another `STATE` than refunded (5)
+     * or partially refunded (4) (refund failed, still paid, ...: a reply that says two
+     * things), and one naming another `CHARGE_CODE`, `CHARGE_DOWN_CODE` or `OUT_REFUND_NO`
+     * than the request.
      */
 open func refund(request: RefundRequest)throws  -> RefundReply  {
     return try  FfiConverterTypeRefundReply_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
@@ -4719,11 +4725,16 @@ public struct RefundReply: Equatable, Hashable {
      */
     public var chargeCode: String?
     /**
+     * `CHARGE_DOWN_CODE` (the gateway's order number), when included.
+     */
+    public var chargeDownCode: String?
+    /**
      * `OUT_REFUND_NO`, when included.
      */
     public var outRefundNo: String?
     /**
-     * `STATE` of the order after the refund, when included.
+     * `STATE` of the order after the refund, when included: in a successful reply, 4
+     * (partially refunded) or 5 (refunded); any other is a `Decode` error (`outcome_unknown`).
      */
     public var state: OrderState?
     /**
@@ -4747,10 +4758,14 @@ public struct RefundReply: Equatable, Hashable {
          * `CHARGE_CODE`, when included.
          */chargeCode: String?, 
         /**
+         * `CHARGE_DOWN_CODE` (the gateway's order number), when included.
+         */chargeDownCode: String?, 
+        /**
          * `OUT_REFUND_NO`, when included.
          */outRefundNo: String?, 
         /**
-         * `STATE` of the order after the refund, when included.
+         * `STATE` of the order after the refund, when included: in a successful reply, 4
+         * (partially refunded) or 5 (refunded); any other is a `Decode` error (`outcome_unknown`).
          */state: OrderState?, 
         /**
          * The whole document, as JSON.
@@ -4759,6 +4774,7 @@ public struct RefundReply: Equatable, Hashable {
         self.channel = channel
         self.fundBills = fundBills
         self.chargeCode = chargeCode
+        self.chargeDownCode = chargeDownCode
         self.outRefundNo = outRefundNo
         self.state = state
         self.rawJson = rawJson
@@ -4784,6 +4800,7 @@ public struct FfiConverterTypeRefundReply: FfiConverterRustBuffer {
                 channel: FfiConverterOptionTypeChannel.read(from: &buf), 
                 fundBills: FfiConverterSequenceTypeFundBill.read(from: &buf), 
                 chargeCode: FfiConverterOptionString.read(from: &buf), 
+                chargeDownCode: FfiConverterOptionString.read(from: &buf), 
                 outRefundNo: FfiConverterOptionString.read(from: &buf), 
                 state: FfiConverterOptionTypeOrderState.read(from: &buf), 
                 rawJson: FfiConverterString.read(from: &buf)
@@ -4795,6 +4812,7 @@ public struct FfiConverterTypeRefundReply: FfiConverterRustBuffer {
         FfiConverterOptionTypeChannel.write(value.channel, into: &buf)
         FfiConverterSequenceTypeFundBill.write(value.fundBills, into: &buf)
         FfiConverterOptionString.write(value.chargeCode, into: &buf)
+        FfiConverterOptionString.write(value.chargeDownCode, into: &buf)
         FfiConverterOptionString.write(value.outRefundNo, into: &buf)
         FfiConverterOptionTypeOrderState.write(value.state, into: &buf)
         FfiConverterString.write(value.rawJson, into: &buf)
@@ -8872,7 +8890,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge_async() != 56569) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 60639) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 41993) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund_async() != 17363) {

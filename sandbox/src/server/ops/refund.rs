@@ -165,6 +165,7 @@ fn refund_reply(rf: &Refund, channel: Channel, state: OrderState) -> Node {
         channel: Some(channel),
         fund_bills,
         charge_code: Some(rf.charge_code.clone()),
+        charge_down_code: Some(rf.charge_down_code.clone()),
         out_refund_no: rf.out_refund_no.clone(),
         state: Some(state),
         raw: Default::default(),

@@ -1320,7 +1320,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge_async() and 0xFFFF) != 56569) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 60639) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 41993) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund_async() and 0xFFFF) != 17363) {
@@ -4022,7 +4022,10 @@ public interface SosopayClientInterface {
      * A successful reply whose `FUND_BILL_LIST` adds up to another amount than
      * `refundAmount` (the refund made before under this `outRefundNo`, or an answer meant
      * for another request) is a `Decode` error (`outcomeUnknown`): this refund was not shown
-     * done.
+     * done. So is a successful reply showing the order in another `STATE` than refunded (5)
+     * or partially refunded (4) (refund failed, still paid, ...: a reply that says two
+     * things), and one naming another `CHARGE_CODE`, `CHARGE_DOWN_CODE` or `OUT_REFUND_NO`
+     * than the request.
      */
     fun `refund`(`request`: RefundRequest): RefundReply
     
@@ -4612,7 +4615,10 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
      * A successful reply whose `FUND_BILL_LIST` adds up to another amount than
      * `refundAmount` (the refund made before under this `outRefundNo`, or an answer meant
      * for another request) is a `Decode` error (`outcomeUnknown`): this refund was not shown
-     * done.
+     * done. So is a successful reply showing the order in another `STATE` than refunded (5)
+     * or partially refunded (4) (refund failed, still paid, ...: a reply that says two
+     * things), and one naming another `CHARGE_CODE`, `CHARGE_DOWN_CODE` or `OUT_REFUND_NO`
+     * than the request.
      */
     @Throws(SosopayException::class)override fun `refund`(`request`: RefundRequest): RefundReply {
             return FfiConverterTypeRefundReply.lift(
@@ -6406,12 +6412,18 @@ data class RefundReply (
     val `chargeCode`: kotlin.String?
     , 
     /**
+     * `CHARGE_DOWN_CODE` (the gateway's order number), when included.
+     */
+    val `chargeDownCode`: kotlin.String?
+    , 
+    /**
      * `OUT_REFUND_NO`, when included.
      */
     val `outRefundNo`: kotlin.String?
     , 
     /**
-     * `STATE` of the order after the refund, when included.
+     * `STATE` of the order after the refund, when included: in a successful reply, 4
+     * (partially refunded) or 5 (refunded); any other is a `Decode` error (`outcome_unknown`).
      */
     val `state`: OrderState?
     , 
@@ -6440,6 +6452,7 @@ public object FfiConverterTypeRefundReply: FfiConverterRustBuffer<RefundReply> {
             FfiConverterSequenceTypeFundBill.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
             FfiConverterOptionalTypeOrderState.read(buf),
             FfiConverterString.read(buf),
         )
@@ -6450,6 +6463,7 @@ public object FfiConverterTypeRefundReply: FfiConverterRustBuffer<RefundReply> {
             FfiConverterOptionalTypeChannel.allocationSize(value.`channel`) +
             FfiConverterSequenceTypeFundBill.allocationSize(value.`fundBills`) +
             FfiConverterOptionalString.allocationSize(value.`chargeCode`) +
+            FfiConverterOptionalString.allocationSize(value.`chargeDownCode`) +
             FfiConverterOptionalString.allocationSize(value.`outRefundNo`) +
             FfiConverterOptionalTypeOrderState.allocationSize(value.`state`) +
             FfiConverterString.allocationSize(value.`rawJson`)
@@ -6460,6 +6474,7 @@ public object FfiConverterTypeRefundReply: FfiConverterRustBuffer<RefundReply> {
             FfiConverterOptionalTypeChannel.write(value.`channel`, buf)
             FfiConverterSequenceTypeFundBill.write(value.`fundBills`, buf)
             FfiConverterOptionalString.write(value.`chargeCode`, buf)
+            FfiConverterOptionalString.write(value.`chargeDownCode`, buf)
             FfiConverterOptionalString.write(value.`outRefundNo`, buf)
             FfiConverterOptionalTypeOrderState.write(value.`state`, buf)
             FfiConverterString.write(value.`rawJson`, buf)
