@@ -1046,7 +1046,14 @@ impl Flow<'_> {
             if !self.owned {
                 // Never cancel an order not proven to be this payment's: query instead.
                 let seen = self.look();
-                if let Some(done) = self.settled(&seen, "") {
+                // Cancelled on request (the cashier, a closed screen, a cancelled coroutine or
+                // task), the order first proven ours here, paid: reversed like one proven ours
+                // before the cancel, not kept (the caller of a cancelled coroutine or task never
+                // receives the outcome).
+                let reverse = self.ctl.cancelled()
+                    && self.owned
+                    && matches!(seen, Seen::Final(OutcomeStatus::Paid));
+                if let (false, Some(done)) = (reverse, self.settled(&seen, "")) {
                     return done;
                 }
                 if let Seen::Failed(e) = &seen {
