@@ -3077,7 +3077,8 @@ open class MerchantKey: Disposable, AutoCloseable, MerchantKeyInterface
 
     // The local Rust `Display`/`Debug` implementation.
     override fun toString(): String {
-        return FfiConverterString.lift(
+        return try {
+            FfiConverterString.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_sosopay_uniffi_fn_method_merchantkey_uniffi_trait_display(
@@ -3086,6 +3087,9 @@ open class MerchantKey: Disposable, AutoCloseable, MerchantKeyInterface
 }
     }
     )
+        } catch (e: IllegalStateException) {
+            "${this::class.simpleName}(closed)"
+        }
     }
 
     

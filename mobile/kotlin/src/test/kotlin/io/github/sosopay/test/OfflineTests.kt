@@ -225,6 +225,12 @@ fun offlineTests(r: Runner, vectorsPath: String) {
         val config = ClientConfig(busiCode = "0010000001", key = MerchantKey("98SDKFUO432HNODS098EEE07U9DUOIUE"), baseUrl = "http://127.0.0.1:9/")
         config.destroy()
         expectThrows<IllegalStateException> { SosopayClient(config) }
+        // Printed (a log line, a crash report) after its key was closed: no exception.
+        val key = MerchantKey("98SDKFUO432HNODS098EEE07U9DUOIUE")
+        val printed = ClientConfig(busiCode = "0010000001", key = key, baseUrl = "http://127.0.0.1:9/")
+        assertTrue("$key".contains("<redacted>"), "$key")
+        key.close()
+        assertTrue("$printed".contains("MerchantKey(closed)"), "$printed")
         // A closed cancel token: refused before anything is sent.
         SosopayClient(ClientConfig(busiCode = "0010000001", key = MerchantKey("98SDKFUO432HNODS098EEE07U9DUOIUE"), baseUrl = "http://127.0.0.1:9/")).use { client ->
             val token = CancelToken().also { it.close() }
