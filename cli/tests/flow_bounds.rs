@@ -855,6 +855,13 @@ fn a_gateway_that_refuses_every_query_ends_the_flow_soon_after_the_deadline() {
     }
 }
 
+/// A micropay's reply showing order `cc` of 1.00 in `state`.
+fn order_reply(cc: &str, state: &str) -> String {
+    format!(
+        r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","AMT":100,"STATE":"{state}"}}}}"#
+    )
+}
+
 /// A query's reply showing order `cc` of 1.00 in `state`.
 fn query_reply(cc: &str, state: &str) -> String {
     format!(
@@ -937,9 +944,7 @@ fn a_budget_that_ends_at_the_deadline_sends_no_cancel_and_says_so() {
     // `max_duration` equal to the deadline (allowed) leaves no time to cancel: the flow sends
     // none and its reason says so, rather than counting a cancel it never sent as an attempt.
     let cc = "NO-TIME";
-    let pre = format!(
-        r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","AMT":100,"STATE":"0"}}}}"#
-    );
+    let pre = order_reply(cc, "0");
     let (url, asked) =
         answering_gateway(
             &["preOrder", "query", "cancelTrade"],
@@ -970,9 +975,7 @@ fn paid_after_a_cancel_whose_outcome_is_unknown_is_unresolved_never_paid() {
     // cancelled"): goods handed over for money that may have gone back. Now the flow cancels
     // again and, with no clear answer, reports `Unresolved`.
     let cc = "UNK-CANCEL";
-    let pre = format!(
-        r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"{cc}","AMT":100,"STATE":"0"}}}}"#
-    );
+    let pre = order_reply(cc, "0");
     let (url, asked) =
         answering_gateway(&["preOrder", "query", "cancelTrade"], move |op, before| {
             let cancelled = before.iter().any(|o| o == "cancelTrade");
