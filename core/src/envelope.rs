@@ -97,13 +97,13 @@ pub fn now_millis() -> u64 {
 }
 
 fn check_timestamp(timestamp: &str) -> Result<()> {
-    if timestamp.is_empty()
-        || timestamp.len() > 20
+    // What a verifier reads (`parse_sign`): a signature it would refuse is refused here.
+    if !(timestamp.len() == 10 || timestamp.len() == 13)
         || !timestamp.bytes().all(|b| b.is_ascii_digit())
     {
         return Err(Error::validation(
             "timestamp",
-            "must be 1 to 20 decimal digits",
+            "must be 10 decimal digits (Unix seconds) or 13 (milliseconds), as a signature's is read",
         ));
     }
     Ok(())
@@ -462,6 +462,34 @@ pub fn decrypt(key: &MerchantKey, base64_text: &str) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_timestamp_a_verifier_reads_is_signed_with() {
+        let k = MerchantKey::new("98SDKFUO432HNODS098EEE07U9DUOIUE").expect("key");
+        for ts in ["1473431447", "1473431447000"] {
+            let sign = sign_body(&k, ts, "{}").expect(ts);
+            assert!(Signature::parse(&sign).expect(ts).verify_body(&k, "{}"));
+        }
+        for ts in [
+            "",
+            "1",
+            "147343144",
+            "14734314470",
+            "14734314470001",
+            "18446744073709551615",
+        ] {
+            for e in [
+                sign_body(&k, ts, "{}"),
+                sign_query(&k, ts, "C-1"),
+                sign_cancel(&k, ts, "C-1", "0010000001"),
+            ] {
+                match e {
+                    Err(Error::Validation { field, .. }) => assert_eq!(field, "timestamp"),
+                    other => panic!("{ts:?}: {other:?}"),
+                }
+            }
+        }
+    }
 
     #[test]
     fn key_is_redacted() {

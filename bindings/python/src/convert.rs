@@ -134,7 +134,7 @@ pub fn timestamp_arg(value: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
             Err(_) => Err(validation(
                 v.py(),
                 "timestamp",
-                "must be 1 to 20 decimal digits",
+                "must be 10 decimal digits (Unix seconds) or 13 (milliseconds), as a signature's is read",
             )),
         },
         Some(v) => match v.cast::<PyString>() {
