@@ -433,6 +433,20 @@ fn answering_gateway<F>(ops: &[&'static str], answer: F) -> (String, Arc<Mutex<V
 where
     F: Fn(&str, &[String]) -> (u16, String) + Send + Sync + 'static,
 {
+    answering_gateway_after(ops, |_| Duration::ZERO, answer)
+}
+
+/// [`answering_gateway`], each answer to `op` sent `delay(op)` after it was decided (other
+/// requests are answered meanwhile).
+fn answering_gateway_after<D, F>(
+    ops: &[&'static str],
+    delay: D,
+    answer: F,
+) -> (String, Arc<Mutex<Vec<String>>>)
+where
+    D: Fn(&str) -> Duration + Send + Sync + 'static,
+    F: Fn(&str, &[String]) -> (u16, String) + Send + Sync + 'static,
+{
     use std::io::{BufRead as _, BufReader, Write as _};
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!(
@@ -441,9 +455,11 @@ where
     );
     let asked = Arc::new(Mutex::new(Vec::new()));
     let (ops, log, answer) = (ops.to_vec(), Arc::clone(&asked), Arc::new(answer));
+    let delay = Arc::new(delay);
     std::thread::spawn(move || {
         for stream in l.incoming().flatten() {
             let (ops, log, answer) = (ops.clone(), Arc::clone(&log), Arc::clone(&answer));
+            let delay = Arc::clone(&delay);
             std::thread::spawn(move || {
                 let mut r = BufReader::new(stream.try_clone().expect("clone"));
                 let mut w = stream;
@@ -480,9 +496,10 @@ where
                     let (status, reply) = {
                         let mut log = log.lock().expect("log");
                         let reply = answer(&op, &log);
-                        log.push(op);
+                        log.push(op.clone());
                         reply
                     };
+                    std::thread::sleep(delay(&op));
                     let head = format!(
                         "HTTP/1.1 {status} X\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: {}\r\n\r\n",
                         reply.len()
@@ -937,6 +954,68 @@ fn a_refusal_that_comes_after_a_cancel_settles_the_flow_without_waiting_out_the_
     assert_ne!(out.code, Some(ResultCode::ChargeNonexistent), "{out:?}");
     assert!(took < Duration::from_millis(4000), "{took:?} {out:?}");
     assert!(sb.order("INFLIGHT-2").is_none());
+}
+
+#[test]
+fn a_payment_made_at_once_whose_reply_is_still_on_its_way_is_reversed_when_cancelled() {
+    // The gateway charges at once but its reply takes 1.5 s; the cashier cancels at 0.2 s.
+    // Before: the flow's first query found the order paid and the flow kept it (`Paid`), while
+    // a cancelled coroutine or task never receives that: the customer stayed charged with
+    // nobody told. The cancel asked for the payment to be undone: it is reversed.
+    let sb = faulty_sandbox("preOrder:delay:1:1500");
+    let (out, _) = cancelled_flow(&sb, "INFLIGHT-3", PAY_NOW, Duration::from_millis(200), 300);
+    let state = sb.order("INFLIGHT-3").and_then(|o| o.state.map(u64::from));
+    assert_eq!(
+        out.status,
+        OutcomeStatus::Cancelled,
+        "{out:?}, ledger {state:?}"
+    );
+    assert_eq!(state, Some(2), "reversed in the ledger: {out:?}");
+}
+
+#[test]
+fn the_late_reply_of_a_cancelled_micropay_counts_for_what_it_shows() {
+    // The micropay's reply, 1 s late (after the cancel at 0.2 s), shows the order paid, for
+    // this amount; the queries answer "no such order" (an order index that lags). Before: only
+    // the reply's code was used, the hold passed, and "no such order" made it `Failed`
+    // ("nothing was charged") for money the gateway said it took.
+    let cc = "LATE-PAID";
+    let paid = order_reply(cc, "1");
+    let (url, _) = answering_gateway_after(
+        &["preOrder", "query", "cancelTrade"],
+        |op| Duration::from_millis(if op == "preOrder" { 1000 } else { 0 }),
+        move |op, _| match op {
+            "preOrder" => (200, paid.clone()),
+            _ => (
+                200,
+                r#"{"QUERY_RESP":{"RESULT":{"CODE":"CHARGE_NONEXISTENT","INFO":"no such order"}}}"#
+                    .to_owned(),
+            ),
+        },
+    );
+    let client = no_retry_client(url);
+    let token = sosopay::CancelToken::new();
+    let ctl = sosopay::FlowControl {
+        cancel: Some(token.clone()),
+        observer: None,
+        interrupt: None,
+    };
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        token.cancel();
+    });
+    let wait = WaitOptions {
+        poll_interval: Duration::from_millis(100),
+        max_poll_interval: Duration::from_millis(100),
+        gateway_hold: Duration::from_millis(200),
+        ..opts(3000, 4000)
+    };
+    let out = client
+        .micropay_and_wait_with(&request(cc, PAY_NOW), &wait, &ctl)
+        .expect("flow");
+    canceller.join().expect("canceller");
+    assert_ne!(out.status, OutcomeStatus::Failed, "{out:?}");
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
 }
 
 #[test]

@@ -665,6 +665,8 @@ struct Flow<'a> {
     /// still waits for the reply, and until that ends the request may still reach the
     /// gateway ("no such order" proves nothing). Its answer, when it comes, counts.
     in_flight: Option<InFlight>,
+    /// The till flow (not `wait_for_payment`): a cancel requested reverses even a paid order.
+    till: bool,
 }
 
 /// The answer of a flow's micropay request that is still being waited for on its own thread.
@@ -724,7 +726,19 @@ impl Flow<'_> {
             last_error: None,
             refused: (0, ""),
             in_flight: None,
+            till: false,
         }
+    }
+
+    /// A till flow cancelled on request (the cashier, a closed screen, a cancelled coroutine or
+    /// task, Ctrl-C) that sees the order proven this payment's, paid: the order is reversed in
+    /// the cancel phase, not kept. The caller of a cancelled coroutine or task never receives
+    /// the outcome, so a payment kept would leave the customer charged with nobody told.
+    fn reverses(&self, seen: &Seen) -> bool {
+        self.till
+            && self.ctl.cancelled()
+            && self.owned
+            && matches!(seen, Seen::Final(OutcomeStatus::Paid))
     }
 
     /// Takes the answer of the micropay request a cancel stopped waiting for, once it has
@@ -748,6 +762,9 @@ impl Flow<'_> {
         let hold = now + self.opts.gateway_hold;
         self.absence_proves_after = match result {
             Ok(reply) => {
+                // What it shows of the order counts as if it had come at once: proven this
+                // payment's (and paid), or another's.
+                let _ = self.judge_reply(&reply);
                 let code = reply.result.code.clone();
                 let paid =
                     reply.state.as_ref().and_then(status_of_state) == Some(OutcomeStatus::Paid);
@@ -995,6 +1012,9 @@ impl Flow<'_> {
             }
             first = false;
             let seen = self.look();
+            if self.reverses(&seen) {
+                return None; // on to the cancel phase, which reverses it
+            }
             if let Some(done) = self.settled(&seen, "") {
                 return Some(done);
             }
@@ -1050,10 +1070,7 @@ impl Flow<'_> {
                 // task), the order first proven ours here, paid: reversed like one proven ours
                 // before the cancel, not kept (the caller of a cancelled coroutine or task never
                 // receives the outcome).
-                let reverse = self.ctl.cancelled()
-                    && self.owned
-                    && matches!(seen, Seen::Final(OutcomeStatus::Paid));
-                if let (false, Some(done)) = (reverse, self.settled(&seen, "")) {
+                if let (false, Some(done)) = (self.reverses(&seen), self.settled(&seen, "")) {
                     return done;
                 }
                 if let Seen::Failed(e) = &seen {
@@ -1351,6 +1368,7 @@ impl Client {
         checked.validate()?;
         // Expected of the request as sent (the client's default device filled in).
         let mut flow = Flow::new(self, Expected::of(&checked), opts, ctl);
+        flow.till = true;
         if ctl.cancelled() {
             // Cancelled before it started: send nothing (rather than send, then reverse).
             return Ok(flow.outcome(
@@ -1378,7 +1396,9 @@ impl Client {
             Ok(reply) => {
                 let code = reply.result.code.clone();
                 let seen = flow.judge_reply(&reply);
-                if code.is_success() {
+                if flow.reverses(&seen) {
+                    // Paid, but cancelled meanwhile: on to the cancel phase, which reverses it.
+                } else if code.is_success() {
                     match seen {
                         Seen::Final(status) => {
                             // Confirm by a query: the freshest answer wins, unless the two
@@ -1402,6 +1422,7 @@ impl Client {
                                 }
                             }
                             match fresh {
+                                _ if flow.reverses(&fresh) => {} // cancelled meanwhile
                                 Seen::Final(_) | Seen::Conflict(_) | Seen::Contradiction(_) => {
                                     if let Some(done) = flow.settled(&fresh, "") {
                                         return Ok(done);

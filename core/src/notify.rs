@@ -275,15 +275,19 @@ impl NotificationVerifier {
         // The format is sniffed from the body (`_type` in the URL only says what was asked for).
         let n = Notification::decode(&signed)?;
         // The signature ignores whitespace (Java `\s`), so a copy with a space slipped into a
-        // code still verifies. No code of ours holds one (`validate_code`): such a copy is
-        // refused, never handed to the handler under a name no order has, where its once-only
-        // claim would turn the genuine delivery away as a duplicate.
+        // value still verifies. No code holds one (`validate_code`; `DYNAMIC_ID`, the scanned
+        // code: digits): such a copy is refused, never handed to the handler with a value no
+        // order has, where its once-only claim would turn the genuine delivery away as a
+        // duplicate. (Text that may hold spaces, `MERCHANTPARA` from another client or wrapped
+        // Base64, `PAY_SUBJECT`, `OPER_ID`, `DEV_ID`, goods names, is taken as it comes: the
+        // signature does not cover its whitespace.)
         let o = &n.order;
         for (field, v) in [
             ("BUSI_ID", &o.busi_id),
             ("CHARGE_CODE", &o.charge_code),
             ("CHARGE_DOWN_CODE", &o.charge_down_code),
             ("CHARGE_THIRD_CODE", &o.charge_third_code),
+            ("DYNAMIC_ID", &o.dynamic_id),
         ] {
             if v.as_deref()
                 .is_some_and(|v| v.bytes().any(envelope::is_java_space))
@@ -1096,6 +1100,10 @@ mod tests {
             (xml.to_owned(), xml.replace("ORDER-7", "\n ORDER -7")),
             (xml.to_owned(), xml.replace("ORDER-7", "ORDER\t-7")),
             (json.to_owned(), json.replace("\"B1\"", "\"B 1\"")),
+            (
+                xml.replace("<AMT>", "<DYNAMIC_ID>1307</DYNAMIC_ID><AMT>"),
+                xml.replace("<AMT>", "<DYNAMIC_ID>13\t07</DYNAMIC_ID><AMT>"),
+            ),
         ] {
             let e = deliver(&signed, &body).expect_err("a code altered in transit");
             assert!(matches!(e, Error::Signature { .. }), "{body}: {e:?}");

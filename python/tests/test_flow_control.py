@@ -407,6 +407,35 @@ def test_ctrl_c_during_a_plain_micropay_raises_after_it_and_logs_its_result(
     assert not [r for r in caplog.records if "interrupted" in r.getMessage()], caplog.text
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="no SIGUSR1 on this platform")
+def test_ctrl_c_during_a_flows_last_request_raises_after_it_and_logs_the_outcome(
+    sandbox: Sandbox, code: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A signal that lands while the flow's last request is out (the order already paid) used
+    to be raised by the interpreter once the call returned, the outcome dropped without a word:
+    the flow now takes it as the cancel it is (the payment it was about to report is reversed),
+    and the outcome is logged as the ledger shows it."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Interrupt()
+
+    c = _sync_client(sandbox)
+    sandbox.set_faults("query:delay:1:600")
+    previous = signal.signal(signal.SIGUSR1, handler)
+    try:
+        threading.Timer(0.25, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+        with caplog.at_level(logging.INFO, logger="sosopay"), pytest.raises(_Interrupt):
+            c.micropay_and_wait(charge_code=code, amount_fen=100, dynamic_id="130730865806264036",
+                                pay_subject="x", poll_interval=0.05)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    logged = [r for r in caplog.records if code in r.getMessage() and "interrupted" in r.getMessage()]
+    assert logged, caplog.text
+    message = logged[0].getMessage()
+    state = _ledger_state(sandbox, code)
+    assert ("ended cancelled" in message and state == 2) or ("ended paid" in message and state == 1), (message, state)
+
+
 def test_a_till_killed_mid_payment_resumes_it_by_calling_again(hold_sandbox: Sandbox, code: str) -> None:
     """docs/BEHAVIOUR.md, "After a crash": the same call again settles the first payment (one
     charge: the gateway answers SERIAL_REPEAT), and another scanned code is a Conflict."""

@@ -102,8 +102,15 @@ impl Interrupted {
         py: Python<'py>,
         out: PyResult<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let Some(err) = self.err.lock().unwrap_or_else(|p| p.into_inner()).take() else {
-            return out;
+        let kept = self.err.lock().unwrap_or_else(|p| p.into_inner()).take();
+        // A signal that came during the flow's last request, after the hook last asked: raised
+        // now, with the outcome logged as for one that cancelled the flow.
+        let err = match kept {
+            Some(e) => e,
+            None => match py.check_signals() {
+                Ok(()) => return out,
+                Err(e) => e,
+            },
         };
         if let Ok(d) = &out {
             // How it ended, on the `sosopay` logger: the Python layer's one rule for a flow
