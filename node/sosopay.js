@@ -180,6 +180,9 @@ for (const name of ['micropayAndWait', 'waitForPayment']) {
   })
 }
 
+// A class (not the bare native constructor): called without `new` it throws, as classes do,
+// instead of returning whatever `this` was.
+const CancelToken = wrapClass(native.CancelToken, wrapSync)
 const Envelope = wrapClass(native.Envelope, wrapSync)
 const NotificationVerifier = wrapClass(native.NotificationVerifier, wrapSync)
 const MemoryIdempotencyStore = wrapClass(native.MemoryIdempotencyStore, wrapSync)
@@ -195,7 +198,7 @@ const known = native.knownValues()
 
 module.exports = {
   Client,
-  CancelToken: native.CancelToken,
+  CancelToken,
   Envelope,
   NotificationVerifier,
   MemoryIdempotencyStore,

@@ -117,3 +117,12 @@ test('a zero amount names the property as given (amount or amountFen)', async ()
   await refused(() => c.waitForPayment({ chargeCode: 'A-1', amountFen: 0 }), 'amountFen', /more than zero/)
   await refused(() => c.waitForPayment({ chargeCode: 'A-1', amount: '0' }), 'amount', /more than zero/)
 })
+
+test('CancelToken is a class: called without new it throws instead of returning the module', () => {
+  assert.throws(() => sosopay.CancelToken(), TypeError)
+  const t = new sosopay.CancelToken()
+  assert.ok(t instanceof sosopay.CancelToken)
+  assert.equal(t.isCancelled(), false)
+  t.cancel()
+  assert.equal(t.isCancelled(), true)
+})
