@@ -1019,6 +1019,71 @@ fn the_late_reply_of_a_cancelled_micropay_counts_for_what_it_shows() {
 }
 
 #[test]
+fn a_cancel_during_a_failing_confirming_query_still_reverses_the_payment() {
+    // The micropay's reply shows the order paid at once; the query confirming it fails (HTTP
+    // 503, retried); the cashier cancels meanwhile. Before: the reply's state stood (`Paid`),
+    // no cancel sent, while a cancelled coroutine or task never receives it. Now: reversed.
+    let sb = faulty_sandbox("query:http503:1");
+    let (out, _) = cancelled_flow(
+        &sb,
+        "CONFIRM-FAILS",
+        PAY_NOW,
+        Duration::from_millis(60),
+        300,
+    );
+    let state = sb
+        .order("CONFIRM-FAILS")
+        .and_then(|o| o.state.map(u64::from));
+    assert_eq!(state, Some(2), "reversed in the ledger: {out:?}");
+    assert_eq!(out.status, OutcomeStatus::Cancelled, "{out:?}");
+}
+
+#[test]
+fn waiting_cancelled_after_the_payment_reports_it_paid_not_pending() {
+    // Paid at 0.3 s, the wait cancelled at 0.45 s while it sleeps between queries (2 s apart):
+    // before, `Pending` ("still awaiting payment") with no last look, while the order was paid:
+    // a caller acting on it (cancelling the QR order) could reverse a payment.
+    let sb = Arc::new(sandbox(0.05));
+    let client =
+        Client::new(ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config")).expect("client");
+    let mut o = sosopay::models::OrderRequest::new(
+        "LATE-LOOK",
+        Amount::from_fen(100).expect("amount"),
+        sosopay::Channel::Wechat,
+        "qr",
+    );
+    o.oper_id = "o".into();
+    o.dev_id = "d".into();
+    client.create_qr_order(&o).expect("order");
+    let token = sosopay::CancelToken::new();
+    let ctl = sosopay::FlowControl {
+        cancel: Some(token.clone()),
+        observer: None,
+        interrupt: None,
+    };
+    let sb2 = Arc::clone(&sb);
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        sb2.pay("LATE-LOOK").expect("pay");
+        std::thread::sleep(Duration::from_millis(150));
+        token.cancel();
+    });
+    let wait = WaitOptions {
+        poll_interval: Duration::from_millis(2000),
+        max_poll_interval: Duration::from_millis(2000),
+        ..opts(20_000, 30_000)
+    };
+    let out = client.wait_for_payment_with(&o, &wait, &ctl).expect("wait");
+    t.join().expect("thread");
+    assert_eq!(out.status, OutcomeStatus::Paid, "{out:?}");
+    assert_eq!(
+        sb.order("LATE-LOOK").and_then(|o| o.state.map(u64::from)),
+        Some(1),
+        "a wait never reverses"
+    );
+}
+
+#[test]
 fn a_budget_that_ends_at_the_deadline_sends_no_cancel_and_says_so() {
     // `max_duration` equal to the deadline (allowed) leaves no time to cancel: the flow sends
     // none and its reason says so, rather than counting a cancel it never sent as an attempt.

@@ -1005,10 +1005,10 @@ impl Flow<'_> {
                 self.ctl.emit(FlowEvent::Waiting {
                     elapsed: self.started.elapsed(),
                 });
+                // Woken early by a cancel, a last query still comes: what the order shows now
+                // (`wait_for_payment` reports it as at the deadline; the till flow reverses a
+                // payment made meanwhile).
                 self.sleep_until_at_most(poller.next(), until, true);
-                if self.ctl.cancelled() {
-                    return None;
-                }
             }
             first = false;
             let seen = self.look();
@@ -1429,6 +1429,9 @@ impl Client {
                                     }
                                 }
                                 Seen::Open => {} // the gateway says otherwise now: poll
+                                // The reply's own state stands, unless a cancel came meanwhile
+                                // for a payment it shows made: on to reverse it.
+                                _ if flow.reverses(&seen) => {}
                                 Seen::Absent | Seen::Failed(_) => {
                                     flow.last = Some(details_from_reply(&reply));
                                     return Ok(flow.final_outcome(status, ""));

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyString};
 use sosopay::{CancelToken, FlowControl, FlowEvent, FlowInterrupt, FlowObserver};
 
 /// Stops a running `micropay_and_wait` / `wait_for_payment` from another thread (the cashier's
@@ -115,12 +115,18 @@ impl Interrupted {
         if let Ok(d) = &out {
             // How it ended, on the `sosopay` logger: the Python layer's one rule for a flow
             // whose outcome is not returned (as `AsyncClient` logs a cancelled task's).
-            let field = |k: &str| {
-                d.get_item(k)
-                    .map_or_else(|_| "?".to_owned(), |v| v.to_string())
+            // Texts read without running Python code (a second signal may be pending: its
+            // handler would run inside a `str()` and leave "<unprintable ...>").
+            let text = |v: PyResult<Bound<'py, PyAny>>| {
+                v.ok()
+                    .and_then(|v| v.cast_into::<PyString>().ok())
+                    .and_then(|s| s.to_cow().ok().map(|c| c.into_owned()))
+                    .unwrap_or_else(|| "?".to_owned())
             };
-            let logged = err.get_type(py).name().and_then(|name| {
-                py.import("sosopay.client")?.call_method1(
+            let field = |k: &str| text(d.get_item(k));
+            let name = text(err.get_type(py).name().map(Bound::into_any));
+            let logged = py.import("sosopay.client").and_then(|m| {
+                m.call_method1(
                     "_log_flow_end",
                     (
                         format!("interrupted ({name}) during the flow of %s"),
@@ -131,6 +137,10 @@ impl Interrupted {
                 )
             });
             if let Err(e) = logged {
+                // A second interrupt (Ctrl-C again) while logging: raised, not swallowed.
+                if !e.is_instance_of::<PyException>(py) {
+                    return Err(e);
+                }
                 e.write_unraisable(py, None);
             }
         }
