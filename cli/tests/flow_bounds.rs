@@ -1084,6 +1084,95 @@ fn waiting_cancelled_after_the_payment_reports_it_paid_not_pending() {
 }
 
 #[test]
+fn a_cancelled_wait_asks_once_more_but_is_not_held_up_by_a_hanging_gateway() {
+    // The first query answers at once (awaiting payment); every later one hangs for 30 s. A
+    // cancel during the 2 s pause makes one last look, bounded to 1 s: back in about 1 s with
+    // `Unresolved` (the last query failed), not after the client's 20 s timeout and retries.
+    let cc = "WAIT-HANG";
+    let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (url, _) = answering_gateway_after(
+        &["query"],
+        move |_| {
+            let n = asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Duration::from_secs(if n == 0 { 0 } else { 30 })
+        },
+        move |_, _| (200, query_reply(cc, "0")),
+    );
+    let client = Client::new(ClientConfig::new(BUSI, KEY, url).expect("config")).expect("client");
+    let token = sosopay::CancelToken::new();
+    let ctl = sosopay::FlowControl {
+        cancel: Some(token.clone()),
+        observer: None,
+        interrupt: None,
+    };
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        token.cancel();
+    });
+    let wait = WaitOptions {
+        poll_interval: Duration::from_millis(2000),
+        max_poll_interval: Duration::from_millis(2000),
+        ..opts(20_000, 30_000)
+    };
+    let started = Instant::now();
+    let out = client.wait_for_payment_with(cc, &wait, &ctl).expect("wait");
+    let took = started.elapsed();
+    canceller.join().expect("canceller");
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    assert!(took < Duration::from_millis(2500), "{took:?}");
+}
+
+#[test]
+fn unreadable_queries_do_not_end_a_cancelled_flow_before_its_micropay_answers() {
+    // The micropay's reply comes 1.5 s late and shows the order paid; every query is answered
+    // with garbage; the cashier cancels at 0.2 s. Before: four unreadable queries in a row
+    // ended the flow `Unresolved` while the request was still out, and the payment it then made
+    // stood with nobody told. Now the flow waits for the reply, and reverses the payment.
+    let cc = "LATE-GARBLED";
+    let paid = order_reply(cc, "1");
+    let (url, asked) = answering_gateway_after(
+        &["preOrder", "query", "cancelTrade"],
+        |op| Duration::from_millis(if op == "preOrder" { 1500 } else { 0 }),
+        move |op, _| match op {
+            "preOrder" => (200, paid.clone()),
+            "cancelTrade" => (
+                200,
+                r#"{"CANCELTRADE_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"}}}"#.to_owned(),
+            ),
+            _ => (200, "garbage".to_owned()),
+        },
+    );
+    let client = no_retry_client(url);
+    let token = sosopay::CancelToken::new();
+    let ctl = sosopay::FlowControl {
+        cancel: Some(token.clone()),
+        observer: None,
+        interrupt: None,
+    };
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        token.cancel();
+    });
+    let wait = WaitOptions {
+        poll_interval: Duration::from_millis(100),
+        max_poll_interval: Duration::from_millis(100),
+        gateway_hold: Duration::from_millis(200),
+        ..opts(5000, 8000)
+    };
+    let out = client
+        .micropay_and_wait_with(&request(cc, PAY_NOW), &wait, &ctl)
+        .expect("flow");
+    canceller.join().expect("canceller");
+    let asked = asked.lock().expect("log").clone();
+    assert!(
+        asked.iter().any(|o| o == "cancelTrade"),
+        "{asked:?} {out:?}"
+    );
+    assert_eq!(out.status, OutcomeStatus::Cancelled, "{out:?}");
+    assert_eq!(out.reason, "cancelled on request", "{out:?}");
+}
+
+#[test]
 fn a_budget_that_ends_at_the_deadline_sends_no_cancel_and_says_so() {
     // `max_duration` equal to the deadline (allowed) leaves no time to cancel: the flow sends
     // none and its reason says so, rather than counting a cancel it never sent as an attempt.

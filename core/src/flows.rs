@@ -611,6 +611,9 @@ impl Expected {
     }
 }
 
+/// How long a cancelled `wait_for_payment` asks the gateway once more, at most.
+const WAIT_LAST_LOOK: Duration = Duration::from_secs(1);
+
 /// What one look at the order said.
 enum Seen {
     /// A final state of this payment's order.
@@ -667,6 +670,10 @@ struct Flow<'a> {
     in_flight: Option<InFlight>,
     /// The till flow (not `wait_for_payment`): a cancel requested reverses even a paid order.
     till: bool,
+    /// An end for the next queries sooner than the budget's (a cancelled wait's last look).
+    look_limit: Option<Instant>,
+    /// The last query was sent after a cancel had been requested.
+    looked_cancelled: bool,
 }
 
 /// The answer of a flow's micropay request that is still being waited for on its own thread.
@@ -727,6 +734,8 @@ impl Flow<'_> {
             refused: (0, ""),
             in_flight: None,
             till: false,
+            look_limit: None,
+            looked_cancelled: false,
         }
     }
 
@@ -868,7 +877,9 @@ impl Flow<'_> {
     fn look(&mut self) -> Seen {
         self.collect_in_flight();
         let sent = Instant::now();
-        if sent >= self.ends {
+        let ends = self.look_limit.map_or(self.ends, |l| l.min(self.ends));
+        self.looked_cancelled = self.ctl.cancelled();
+        if sent >= ends {
             return Seen::Failed(Error::Timeout {
                 operation: "query".into(),
                 after_ms: 0,
@@ -877,7 +888,7 @@ impl Flow<'_> {
         self.queries += 1;
         self.shown_uncancelled = false;
         let req = QueryRequest::by_charge_code(self.expected.charge_code.clone());
-        let result = self.client.query_within(&req, Some(self.ends));
+        let result = self.client.query_within(&req, Some(ends));
         let state = result.as_ref().ok().and_then(|q| q.order.state.clone());
         self.ctl.emit(FlowEvent::Queried {
             state,
@@ -1005,10 +1016,10 @@ impl Flow<'_> {
                 self.ctl.emit(FlowEvent::Waiting {
                     elapsed: self.started.elapsed(),
                 });
-                // Woken early by a cancel, a last query still comes: what the order shows now
-                // (`wait_for_payment` reports it as at the deadline; the till flow reverses a
-                // payment made meanwhile).
                 self.sleep_until_at_most(poller.next(), until, true);
+                if self.ctl.cancelled() {
+                    return None;
+                }
             }
             first = false;
             let seen = self.look();
@@ -1030,7 +1041,9 @@ impl Flow<'_> {
     /// same way (the last one `e`) and no order was proven this payment's (so there is nothing
     /// to cancel): asking on, to the deadline or the budget's end, cannot prove anything.
     fn refused_outcome(&self, e: &Error) -> Option<PaymentOutcome> {
-        (!self.owned && self.refused.0 >= REFUSALS_TO_STOP).then(|| {
+        // Not while the micropay request is still in flight: its answer may yet prove the
+        // order this payment's (and paid, to be reversed after a cancel).
+        (!self.owned && self.in_flight.is_none() && self.refused.0 >= REFUSALS_TO_STOP).then(|| {
             // The code of the refusal (`INVALID_SIGN`, ...) when the payment's own reply had
             // none: `wait_for_payment` reports it as the till flow does.
             let code = self.reply_code.clone().or_else(|| match e {
@@ -1143,11 +1156,12 @@ impl Flow<'_> {
                     );
                 }
                 if confirmed {
-                    return self.outcome(
-                        OutcomeStatus::Cancelled,
-                        code,
-                        "not paid before the deadline: cancelled",
-                    );
+                    let why = if self.ctl.cancelled() {
+                        "cancelled on request"
+                    } else {
+                        "not paid before the deadline: cancelled"
+                    };
+                    return self.outcome(OutcomeStatus::Cancelled, code, why);
                 }
             }
             if Instant::now() >= self.ends {
@@ -1592,6 +1606,16 @@ impl Client {
         let deadline = flow.started + opts.deadline;
         if let Some(done) = flow.poll_until(deadline, true) {
             return Ok(done);
+        }
+        if ctl.cancelled() && !flow.looked_cancelled {
+            // One last look, what the order shows now (a payment made since the last query:
+            // `Paid`, never a stale `Pending`), bounded so that a cancel is not held up by a
+            // gateway that hangs.
+            flow.look_limit = Some(Instant::now() + WAIT_LAST_LOOK);
+            let seen = flow.look();
+            if let Some(done) = flow.settled(&seen, "") {
+                return Ok(done);
+            }
         }
         let awaiting = flow
             .last
