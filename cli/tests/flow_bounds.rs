@@ -329,13 +329,10 @@ fn an_interrupt_asked_on_the_flows_thread_cancels_it_as_a_token_does() {
         .is_some_and(sosopay::CancelToken::is_cancelled));
 }
 
-#[test]
-fn cancelling_a_wait_stops_waiting() {
-    let sb = sandbox(0.05);
-    let client =
-        Client::new(ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config")).expect("client");
+/// A QR order of 1.00 created under `cc`.
+fn qr_order(client: &Client, cc: &str) -> sosopay::models::OrderRequest {
     let mut o = sosopay::models::OrderRequest::new(
-        "CXL-QR",
+        cc,
         Amount::from_fen(100).expect("amount"),
         sosopay::Channel::Wechat,
         "qr",
@@ -343,12 +340,27 @@ fn cancelling_a_wait_stops_waiting() {
     o.oper_id = "o".into();
     o.dev_id = "d".into();
     client.create_qr_order(&o).expect("order");
+    o
+}
+
+/// A cancel token and the flow control that holds it.
+fn cancellable() -> (sosopay::CancelToken, sosopay::FlowControl) {
     let token = sosopay::CancelToken::new();
     let ctl = sosopay::FlowControl {
         cancel: Some(token.clone()),
         observer: None,
         interrupt: None,
     };
+    (token, ctl)
+}
+
+#[test]
+fn cancelling_a_wait_stops_waiting() {
+    let sb = sandbox(0.05);
+    let client =
+        Client::new(ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config")).expect("client");
+    qr_order(&client, "CXL-QR");
+    let (token, ctl) = cancellable();
     let t = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(300));
         token.cancel();
@@ -886,6 +898,39 @@ fn query_reply(cc: &str, state: &str) -> String {
     )
 }
 
+/// `micropay_and_wait_with` of `cc` (paid with `code`) on `client`, cancelled `after` it
+/// starts: the outcome and how long the flow took.
+fn micropay_cancelled_after(
+    client: &Client,
+    cc: &str,
+    code: &str,
+    after: Duration,
+    wait: &WaitOptions,
+) -> (sosopay::PaymentOutcome, Duration) {
+    let (token, ctl) = cancellable();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(after);
+        token.cancel();
+    });
+    let started = Instant::now();
+    let out = client
+        .micropay_and_wait_with(&request(cc, code), wait, &ctl)
+        .expect("flow");
+    canceller.join().expect("canceller");
+    (out, started.elapsed())
+}
+
+/// Flow options polling every 100 ms with a gateway hold of `hold_ms`, a deadline of
+/// `deadline_ms` and a budget of `max_ms`.
+fn quick_polls(hold_ms: u64, deadline_ms: u64, max_ms: u64) -> WaitOptions {
+    WaitOptions {
+        poll_interval: Duration::from_millis(100),
+        max_poll_interval: Duration::from_millis(100),
+        gateway_hold: Duration::from_millis(hold_ms),
+        ..opts(deadline_ms, max_ms)
+    }
+}
+
 /// `micropay_and_wait_with` on `sb`'s client, cancelled `cancel_after` after it starts, with a
 /// gateway hold of `hold_ms`: the outcome and how long the flow took.
 fn cancelled_flow(
@@ -897,28 +942,13 @@ fn cancelled_flow(
 ) -> (sosopay::PaymentOutcome, Duration) {
     let client =
         Client::new(ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config")).expect("client");
-    let token = sosopay::CancelToken::new();
-    let ctl = sosopay::FlowControl {
-        cancel: Some(token.clone()),
-        observer: None,
-        interrupt: None,
-    };
-    let canceller = std::thread::spawn(move || {
-        std::thread::sleep(cancel_after);
-        token.cancel();
-    });
-    let wait = WaitOptions {
-        poll_interval: Duration::from_millis(100),
-        max_poll_interval: Duration::from_millis(100),
-        gateway_hold: Duration::from_millis(hold_ms),
-        ..opts(10_000, 20_000)
-    };
-    let started = Instant::now();
-    let out = client
-        .micropay_and_wait_with(&request(cc, code), &wait, &ctl)
-        .expect("flow");
-    canceller.join().expect("canceller");
-    (out, started.elapsed())
+    micropay_cancelled_after(
+        &client,
+        cc,
+        code,
+        cancel_after,
+        &quick_polls(hold_ms, 10_000, 20_000),
+    )
 }
 
 #[test]
@@ -973,6 +1003,37 @@ fn a_payment_made_at_once_whose_reply_is_still_on_its_way_is_reversed_when_cance
     assert_eq!(state, Some(2), "reversed in the ledger: {out:?}");
 }
 
+/// A till flow for `cc` whose micropay is answered `late_ms` late, showing the order paid,
+/// while queries get `query` and cancels `cancel`, cancelled at 0.2 s (`(deadline_ms,
+/// max_ms)`): its outcome and the operations the gateway was asked.
+fn late_paid_then(
+    cc: &'static str,
+    late_ms: u64,
+    query: &'static str,
+    cancel: &'static str,
+    (deadline_ms, max_ms): (u64, u64),
+) -> (sosopay::PaymentOutcome, Vec<String>) {
+    let paid = order_reply(cc, "1");
+    let (url, asked) = answering_gateway_after(
+        &["preOrder", "query", "cancelTrade"],
+        move |op| Duration::from_millis(if op == "preOrder" { late_ms } else { 0 }),
+        move |op, _| match op {
+            "preOrder" => (200, paid.clone()),
+            "cancelTrade" => (200, cancel.to_owned()),
+            _ => (200, query.to_owned()),
+        },
+    );
+    let (out, _) = micropay_cancelled_after(
+        &no_retry_client(url),
+        cc,
+        PAY_NOW,
+        Duration::from_millis(200),
+        &quick_polls(200, deadline_ms, max_ms),
+    );
+    let asked = asked.lock().expect("log").clone();
+    (out, asked)
+}
+
 #[test]
 fn the_late_reply_of_a_cancelled_micropay_counts_for_what_it_shows() {
     // The micropay's reply, 1 s late (after the cancel at 0.2 s), shows the order paid, for
@@ -980,40 +1041,8 @@ fn the_late_reply_of_a_cancelled_micropay_counts_for_what_it_shows() {
     // the reply's code was used, the hold passed, and "no such order" made it `Failed`
     // ("nothing was charged") for money the gateway said it took.
     let cc = "LATE-PAID";
-    let paid = order_reply(cc, "1");
-    let (url, _) = answering_gateway_after(
-        &["preOrder", "query", "cancelTrade"],
-        |op| Duration::from_millis(if op == "preOrder" { 1000 } else { 0 }),
-        move |op, _| match op {
-            "preOrder" => (200, paid.clone()),
-            _ => (
-                200,
-                r#"{"QUERY_RESP":{"RESULT":{"CODE":"CHARGE_NONEXISTENT","INFO":"no such order"}}}"#
-                    .to_owned(),
-            ),
-        },
-    );
-    let client = no_retry_client(url);
-    let token = sosopay::CancelToken::new();
-    let ctl = sosopay::FlowControl {
-        cancel: Some(token.clone()),
-        observer: None,
-        interrupt: None,
-    };
-    let canceller = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(200));
-        token.cancel();
-    });
-    let wait = WaitOptions {
-        poll_interval: Duration::from_millis(100),
-        max_poll_interval: Duration::from_millis(100),
-        gateway_hold: Duration::from_millis(200),
-        ..opts(3000, 4000)
-    };
-    let out = client
-        .micropay_and_wait_with(&request(cc, PAY_NOW), &wait, &ctl)
-        .expect("flow");
-    canceller.join().expect("canceller");
+    let none = r#"{"QUERY_RESP":{"RESULT":{"CODE":"CHARGE_NONEXISTENT","INFO":"no such order"}}}"#;
+    let (out, _) = late_paid_then(cc, 1000, none, none, (3000, 4000));
     assert_ne!(out.status, OutcomeStatus::Failed, "{out:?}");
     assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
 }
@@ -1046,21 +1075,8 @@ fn waiting_cancelled_after_the_payment_reports_it_paid_not_pending() {
     let sb = Arc::new(sandbox(0.05));
     let client =
         Client::new(ClientConfig::new(BUSI, KEY, sb.base_url()).expect("config")).expect("client");
-    let mut o = sosopay::models::OrderRequest::new(
-        "LATE-LOOK",
-        Amount::from_fen(100).expect("amount"),
-        sosopay::Channel::Wechat,
-        "qr",
-    );
-    o.oper_id = "o".into();
-    o.dev_id = "d".into();
-    client.create_qr_order(&o).expect("order");
-    let token = sosopay::CancelToken::new();
-    let ctl = sosopay::FlowControl {
-        cancel: Some(token.clone()),
-        observer: None,
-        interrupt: None,
-    };
+    let o = qr_order(&client, "LATE-LOOK");
+    let (token, ctl) = cancellable();
     let sb2 = Arc::clone(&sb);
     let t = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(300));
@@ -1099,12 +1115,7 @@ fn a_cancelled_wait_asks_once_more_but_is_not_held_up_by_a_hanging_gateway() {
         move |_, _| (200, query_reply(cc, "0")),
     );
     let client = Client::new(ClientConfig::new(BUSI, KEY, url).expect("config")).expect("client");
-    let token = sosopay::CancelToken::new();
-    let ctl = sosopay::FlowControl {
-        cancel: Some(token.clone()),
-        observer: None,
-        interrupt: None,
-    };
+    let (token, ctl) = cancellable();
     let canceller = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(500));
         token.cancel();
@@ -1129,41 +1140,8 @@ fn unreadable_queries_do_not_end_a_cancelled_flow_before_its_micropay_answers() 
     // ended the flow `Unresolved` while the request was still out, and the payment it then made
     // stood with nobody told. Now the flow waits for the reply, and reverses the payment.
     let cc = "LATE-GARBLED";
-    let paid = order_reply(cc, "1");
-    let (url, asked) = answering_gateway_after(
-        &["preOrder", "query", "cancelTrade"],
-        |op| Duration::from_millis(if op == "preOrder" { 1500 } else { 0 }),
-        move |op, _| match op {
-            "preOrder" => (200, paid.clone()),
-            "cancelTrade" => (
-                200,
-                r#"{"CANCELTRADE_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"}}}"#.to_owned(),
-            ),
-            _ => (200, "garbage".to_owned()),
-        },
-    );
-    let client = no_retry_client(url);
-    let token = sosopay::CancelToken::new();
-    let ctl = sosopay::FlowControl {
-        cancel: Some(token.clone()),
-        observer: None,
-        interrupt: None,
-    };
-    let canceller = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(200));
-        token.cancel();
-    });
-    let wait = WaitOptions {
-        poll_interval: Duration::from_millis(100),
-        max_poll_interval: Duration::from_millis(100),
-        gateway_hold: Duration::from_millis(200),
-        ..opts(5000, 8000)
-    };
-    let out = client
-        .micropay_and_wait_with(&request(cc, PAY_NOW), &wait, &ctl)
-        .expect("flow");
-    canceller.join().expect("canceller");
-    let asked = asked.lock().expect("log").clone();
+    let cancelled = r#"{"CANCELTRADE_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"}}}"#;
+    let (out, asked) = late_paid_then(cc, 1500, "garbage", cancelled, (5000, 8000));
     assert!(
         asked.iter().any(|o| o == "cancelTrade"),
         "{asked:?} {out:?}"
