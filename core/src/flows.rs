@@ -670,8 +670,6 @@ struct Flow<'a> {
     in_flight: Option<InFlight>,
     /// The till flow (not `wait_for_payment`): a cancel requested reverses even a paid order.
     till: bool,
-    /// An end for the next queries sooner than the budget's (a cancelled wait's last look).
-    look_limit: Option<Instant>,
     /// The last query was sent after a cancel had been requested.
     looked_cancelled: bool,
 }
@@ -734,7 +732,6 @@ impl Flow<'_> {
             refused: (0, ""),
             in_flight: None,
             till: false,
-            look_limit: None,
             looked_cancelled: false,
         }
     }
@@ -781,9 +778,7 @@ impl Flow<'_> {
                     Some(hold)
                 } else if code.definitely_failed() && !paid {
                     // Refused: the gateway will not carry it out later.
-                    let info = reply.result.info.trim();
-                    self.refusal_info = (!info.is_empty()).then(|| info.to_owned());
-                    self.reply_code = Some(code);
+                    self.note_refusal(&reply);
                     Some(now)
                 } else {
                     let serial_repeat = code == ResultCode::SerialRepeat;
@@ -796,6 +791,14 @@ impl Flow<'_> {
             }) => Some(now),
             Err(_) => Some(hold),
         };
+    }
+
+    /// The micropay refused definitely: its code and the gateway's words (what the cashier
+    /// needs to hear) for the outcome.
+    fn note_refusal(&mut self, reply: &OrderReply) {
+        self.reply_code = Some(reply.result.code.clone());
+        let info = reply.result.info.trim();
+        self.refusal_info = (!info.is_empty()).then(|| info.to_owned());
     }
 
     fn outcome(
@@ -875,9 +878,15 @@ impl Flow<'_> {
     }
 
     fn look(&mut self) -> Seen {
+        self.look_within(self.ends)
+    }
+
+    /// [`Flow::look`] with its query (attempts and retries) ending by `ends`, if sooner than
+    /// the budget's end.
+    fn look_within(&mut self, ends: Instant) -> Seen {
         self.collect_in_flight();
         let sent = Instant::now();
-        let ends = self.look_limit.map_or(self.ends, |l| l.min(self.ends));
+        let ends = ends.min(self.ends);
         self.looked_cancelled = self.ctl.cancelled();
         if sent >= ends {
             return Seen::Failed(Error::Timeout {
@@ -1468,9 +1477,7 @@ impl Client {
                         _ => {} // no state, an open or unknown state: poll
                     }
                 } else if code.definitely_failed() {
-                    flow.reply_code = Some(code.clone());
-                    let info = reply.result.info.trim();
-                    flow.refusal_info = (!info.is_empty()).then(|| info.to_owned());
+                    flow.note_refusal(&reply);
                     match seen {
                         Seen::Final(OutcomeStatus::Paid) => {} // contradictory: query
                         Seen::Final(_) | Seen::Conflict(_) => {
@@ -1611,8 +1618,7 @@ impl Client {
             // One last look, what the order shows now (a payment made since the last query:
             // `Paid`, never a stale `Pending`), bounded so that a cancel is not held up by a
             // gateway that hangs.
-            flow.look_limit = Some(Instant::now() + WAIT_LAST_LOOK);
-            let seen = flow.look();
+            let seen = flow.look_within(Instant::now() + WAIT_LAST_LOOK);
             if let Some(done) = flow.settled(&seen, "") {
                 return Ok(done);
             }
