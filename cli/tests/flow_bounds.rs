@@ -1150,21 +1150,29 @@ fn unreadable_queries_do_not_end_a_cancelled_flow_before_its_micropay_answers() 
     assert_eq!(out.reason, "cancelled on request", "{out:?}");
 }
 
+/// A gateway where order `cc` of 1.00 awaits payment, and every cancel is answered HTTP 500
+/// (no clear outcome); with `paid_after_cancel`, queries after the first cancel show it paid.
+fn unanswered_cancels(
+    cc: &'static str,
+    paid_after_cancel: bool,
+) -> (String, Arc<Mutex<Vec<String>>>) {
+    let pre = order_reply(cc, "0");
+    answering_gateway(&["preOrder", "query", "cancelTrade"], move |op, before| {
+        let paid = paid_after_cancel && before.iter().any(|o| o == "cancelTrade");
+        match op {
+            "preOrder" => (200, pre.clone()),
+            "query" => (200, query_reply(cc, if paid { "1" } else { "0" })),
+            _ => (500, String::new()),
+        }
+    })
+}
+
 #[test]
 fn a_budget_that_ends_at_the_deadline_sends_no_cancel_and_says_so() {
     // `max_duration` equal to the deadline (allowed) leaves no time to cancel: the flow sends
     // none and its reason says so, rather than counting a cancel it never sent as an attempt.
     let cc = "NO-TIME";
-    let pre = order_reply(cc, "0");
-    let (url, asked) =
-        answering_gateway(
-            &["preOrder", "query", "cancelTrade"],
-            move |op, _| match op {
-                "preOrder" => (200, pre.clone()),
-                "query" => (200, query_reply(cc, "0")),
-                _ => (500, String::new()),
-            },
-        );
+    let (url, asked) = unanswered_cancels(cc, false);
     let out = no_retry_client(url)
         .micropay_and_wait(&request(cc, PAY_NOW), &opts(300, 300))
         .expect("flow");
@@ -1186,16 +1194,7 @@ fn paid_after_a_cancel_whose_outcome_is_unknown_is_unresolved_never_paid() {
     // cancelled"): goods handed over for money that may have gone back. Now the flow cancels
     // again and, with no clear answer, reports `Unresolved`.
     let cc = "UNK-CANCEL";
-    let pre = order_reply(cc, "0");
-    let (url, asked) =
-        answering_gateway(&["preOrder", "query", "cancelTrade"], move |op, before| {
-            let cancelled = before.iter().any(|o| o == "cancelTrade");
-            match op {
-                "preOrder" => (200, pre.clone()),
-                "query" => (200, query_reply(cc, if cancelled { "1" } else { "0" })),
-                _ => (500, String::new()),
-            }
-        });
+    let (url, asked) = unanswered_cancels(cc, true);
     let client = no_retry_client(url);
     let out = client
         .micropay_and_wait(&request(cc, PAY_NOW), &opts(800, 4000))
