@@ -574,6 +574,36 @@ fn a_top_up_under_another_root_is_unknown_and_a_refund_by_the_gateways_number_is
     let r = c.refund(&refund).expect("refunded");
     assert_eq!(r.charge_down_code.as_deref(), Some(down.as_str()));
     assert_eq!(r.state, Some(OrderState::PartiallyRefunded));
+
+    // Both numbers, of two different orders: the gateway would refund the order the gateway's
+    // number names (DOWN-1's), not DOWN-2. Nothing is sent.
+    let other = c
+        .micropay(&MicropayRequest::new(
+            "DOWN-2",
+            yuan("1.00"),
+            PAY_NOW,
+            "tea",
+        ))
+        .expect("paid");
+    let mut both = RefundRequest::new("DOWN-2", "DOWN-R2", yuan("0.10"), "part");
+    both.charge_down_code = Some(down.clone());
+    match c.refund(&both) {
+        Err(Error::Validation { field, reason }) => {
+            assert_eq!(field, "charge_down_code");
+            assert!(
+                reason.contains("CHARGE_CODE \"DOWN-1\", not \"DOWN-2\"")
+                    && reason.contains("nothing was sent"),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sb.ledger().refunds.len(), 1, "only the first refund");
+    // Both numbers of one order: refunded.
+    both.charge_down_code = other.charge_down_code.clone();
+    let r = c.refund(&both).expect("both numbers of DOWN-2");
+    assert_eq!(r.charge_code.as_deref(), Some("DOWN-2"));
+    assert_eq!(sb.ledger().refunds.len(), 2);
 }
 
 /// Many till payments against a misbehaving gateway; afterwards every reported outcome must

@@ -933,8 +933,18 @@ impl Client {
     /// or partially refunded (4) (refund failed, still paid, ...: a reply that says two
     /// things), and one naming another `CHARGE_CODE`, `CHARGE_DOWN_CODE` or `OUT_REFUND_NO`
     /// than the request.
+    ///
+    /// A refund naming its order by both numbers is sent only once a query by the gateway's
+    /// number shows that order under this `charge_code`: given both, the gateway refunds the
+    /// order `charge_down_code` names, so a `charge_down_code` of another order would move that
+    /// order's money. Two numbers of different orders are a `Validation` error naming
+    /// `charge_down_code`, and nothing is refunded.
     pub fn refund(&self, req: &RefundRequest) -> Result<RefundReply> {
-        self.execute(&self.refund_request(req)?)
+        let call = self.refund_request(req)?;
+        if let Some(q) = one_order_query(req) {
+            one_order(req, self.query(&q))?;
+        }
+        self.execute(&call)
     }
 
     fn refund_request(&self, req: &RefundRequest) -> Result<Call> {
@@ -1077,7 +1087,11 @@ impl Client {
     /// [`Client::refund`] as a future (feature `async`).
     #[cfg(feature = "async")]
     pub async fn refund_async(&self, req: &RefundRequest) -> Result<RefundReply> {
-        self.execute_async(self.refund_request(req)?).await
+        let call = self.refund_request(req)?;
+        if let Some(q) = one_order_query(req) {
+            one_order(req, self.query_async(&q).await)?;
+        }
+        self.execute_async(call).await
     }
 
     /// [`Client::query`] as a future (feature `async`).
@@ -1412,6 +1426,41 @@ impl<T: Reply> ReplyInfo for T {
     }
     fn refunded_fen(&self) -> Option<u128> {
         Reply::refunded_fen(self)
+    }
+}
+
+/// The query that proves a refund naming both numbers names one order (`None` when it names
+/// one number).
+fn one_order_query(req: &RefundRequest) -> Option<QueryRequest> {
+    req.charge_code.as_ref()?;
+    let down = req.charge_down_code.as_ref()?;
+    Some(QueryRequest {
+        code: down.clone(),
+        ser_type: SerType::ChargeDownCode,
+    })
+}
+
+/// A refund naming both numbers goes ahead only when the order the gateway would refund (the
+/// one `charge_down_code` names, as `found` shows it) is `charge_code`'s. A failed query is
+/// returned as it is: nothing was refunded.
+fn one_order(req: &RefundRequest, found: Result<QueryReply>) -> Result<()> {
+    let (Some(code), Some(down)) = (&req.charge_code, &req.charge_down_code) else {
+        return Ok(());
+    };
+    let found = found?;
+    match found.order.charge_code.as_deref() {
+        Some(c) if c == code.trim() => Ok(()),
+        shown => Err(Error::validation(
+            "charge_down_code",
+            match shown {
+                Some(other) => format!(
+                    "{down:?} is the gateway's number of the order with CHARGE_CODE {other:?}, not {code:?}: the gateway refunds the order charge_down_code names, so nothing was sent (give one of the two)"
+                ),
+                None => format!(
+                    "the gateway's answer about {down:?} does not show its CHARGE_CODE, so that it names the order {code:?} cannot be checked: the gateway refunds the order charge_down_code names, so nothing was sent (give one of the two)"
+                ),
+            },
+        )),
     }
 }
 
@@ -2227,6 +2276,97 @@ mod tests {
         assert_eq!(reply.charge_code.as_deref(), Some("C-1"));
         let reply = judge_refund(&req, &refund_reply(r#","CHARGE_CODE":["C-1"]"#)).expect("[C-1]");
         assert_eq!(reply.charge_code.as_deref(), Some("C-1"));
+    }
+
+    #[test]
+    fn an_amount_or_a_compared_text_given_as_several_values_never_passes_for_a_missing_one() {
+        // An amount given twice (an XML element repeated, a JSON array, an object) read as "no
+        // amount", which is not compared: a QR code was handed back from a reply also stating
+        // 999.00 yuan. Now two different values are refused; the same value twice holds.
+        let xml = |amt: &str| {
+            format!(
+                "<ORDER_RESP><RESULT><CODE>SUCCESS</CODE><INFO>ok</INFO></RESULT>\
+                 <CHARGE_CODE>A-1</CHARGE_CODE>{amt}<BAR_CODE>weixin://x</BAR_CODE></ORDER_RESP>"
+            )
+        };
+        let json = |amt: &str| {
+            format!(
+                r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"A-1","AMT":{amt},"BAR_CODE":"weixin://x"}}}}"#
+            )
+        };
+        for text in [
+            xml("<AMT>1250</AMT><AMT>99900</AMT>"),
+            json(r#"["1250","99900"]"#),
+            json(r#"{"v":"99900"}"#),
+        ] {
+            match OrderReply::read(&text) {
+                Err(Error::Decode { reason, .. }) => {
+                    assert!(reason.contains("AMT is given more than once"), "{reason}")
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        for text in [
+            xml("<AMT>1250</AMT><AMT>1250</AMT>"),
+            json(r#"["1250"]"#),
+            json("1250"),
+        ] {
+            let r = OrderReply::read(&text).expect("one amount");
+            assert_eq!(r.1.amount.map(|a| a.fen()), Some(1250), "{text}");
+        }
+        let query = r#"<QUERY_RESP><RESULT><CODE>SUCCESS</CODE></RESULT><CHARGE_CODE>A-1</CHARGE_CODE>
+            <STATE>1</STATE><AMT>1250</AMT><realAMT>12.50</realAMT><realAMT>0.01</realAMT></QUERY_RESP>"#;
+        assert!(
+            matches!(QueryReply::read(query), Err(Error::Decode { .. })),
+            "realAMT twice"
+        );
+        // The till flow's customer code and a QR order's MERCHANTPARA, given as two values,
+        // are not "not shown" either: they are not this payment's.
+        let call = |expected: crate::flows::Expected| Call {
+            operation: "micropay",
+            charge_code: None,
+            url: String::new(),
+            method: Method::Get,
+            timeout: Duration::from_secs(1),
+            idempotent: false,
+            limit: None,
+            any_code: false,
+            expect: vec![("CHARGE_CODE", "A-1".to_owned())],
+            expect_payment: Some(Box::new(expected)),
+            expect_refund: None,
+        };
+        let micropay = crate::models::MicropayRequest::new(
+            "A-1",
+            Amount::from_fen(1250).expect("amount"),
+            "130730865806264036",
+            "x",
+        );
+        let mut qr = crate::models::OrderRequest::new(
+            "A-1",
+            Amount::from_fen(1250).expect("amount"),
+            crate::Channel::Wechat,
+            "x",
+        );
+        qr.merchant_para = Some("mine".into());
+        for (expected, fields) in [
+            (
+                crate::flows::Expected::of(&micropay),
+                "<DYNAMIC_ID>130730865806264036</DYNAMIC_ID><DYNAMIC_ID>289999999999999999</DYNAMIC_ID>",
+            ),
+            (
+                crate::flows::Expected::of_order(&qr),
+                "<MERCHANTPARA>mine</MERCHANTPARA><MERCHANTPARA>theirs</MERCHANTPARA>",
+            ),
+        ] {
+            let reply = OrderReply::read(&xml(&format!("<AMT>1250</AMT>{fields}"))).expect("reply");
+            assert!(
+                about_this_order(&call(expected), reply).is_err(),
+                "{fields}"
+            );
+        }
+        let same = "<DYNAMIC_ID>130730865806264036</DYNAMIC_ID><DYNAMIC_ID>130730865806264036</DYNAMIC_ID>";
+        let reply = OrderReply::read(&xml(&format!("<AMT>1250</AMT>{same}"))).expect("reply");
+        assert!(about_this_order(&call(crate::flows::Expected::of(&micropay)), reply).is_ok());
     }
 
     #[test]

@@ -955,8 +955,9 @@ fn opt_text<T: Tree>(n: &T, name: &str) -> Option<String> {
 /// code is spelled so (codes are letters, digits, `-`, `_`, `.`).
 const NOT_ONE_CODE: &str = "(not one value)";
 
-/// A code the client compares with its request's (`CHARGE_CODE`, `CHARGE_DOWN_CODE`,
-/// `OUT_REFUND_NO`, `BUSI_ID`) in a reply, as [`opt_text`] reads it, except that a field given
+/// A code or text the client compares with its request's (`CHARGE_CODE`, `CHARGE_DOWN_CODE`,
+/// `OUT_REFUND_NO`, `BUSI_ID`, and the till flow's `DYNAMIC_ID` and `MERCHANTPARA`) in a reply,
+/// as [`opt_text`] reads it, except that a field given
 /// as a list (an XML element repeated, a JSON array) or as an object never reads as missing: a
 /// list of one value, repeated or not, is that value; several different values, or anything
 /// not a scalar, read as [`NOT_ONE_CODE`], so that the reply is not taken as naming no order
@@ -1000,7 +1001,7 @@ fn parse_whole(t: &str) -> Option<u32> {
 }
 
 fn opt_u32<T: Tree>(n: &T, name: &str) -> Result<Option<u32>> {
-    match n.text(name) {
+    match one_text(n, name)? {
         None => Ok(None),
         Some(t) => parse_whole(t)
             .map(Some)
@@ -1009,14 +1010,14 @@ fn opt_u32<T: Tree>(n: &T, name: &str) -> Result<Option<u32>> {
 }
 
 fn req_yuan<T: Tree>(n: &T, name: &str) -> Result<Amount> {
-    match n.text(name) {
+    match one_text(n, name)? {
         None => Err(Error::validation(name, "is required")),
         Some(t) => Amount::parse_yuan_named(t, name),
     }
 }
 
 fn opt_yuan<T: Tree>(n: &T, name: &str) -> Result<Option<Amount>> {
-    match n.text(name) {
+    match one_text(n, name)? {
         None => Ok(None),
         Some(t) => Amount::parse_yuan_named(t, name)
             .map(Some)
@@ -1025,7 +1026,7 @@ fn opt_yuan<T: Tree>(n: &T, name: &str) -> Result<Option<Amount>> {
 }
 
 fn opt_fen<T: Tree>(n: &T, name: &str) -> Result<Option<Amount>> {
-    match n.text(name) {
+    match one_text(n, name)? {
         None => Ok(None),
         Some(t) => {
             // Integer fen; tolerate "15800.0" (a serialised double). Not "12.00": that is how
@@ -1178,14 +1179,15 @@ fn fund_bills<T: Tree>(n: &T) -> Result<Vec<FundBill>> {
     Ok(out)
 }
 
-/// The text of field `name` of a fund bill, trimmed (`None` when absent or blank), where a
-/// value that is not one scalar is refused: a list (an XML element repeated, a JSON array) or
-/// an object could hold two amounts, and which one holds cannot be told. The same value
-/// repeated is that value (as a JSON field given twice with one value is).
+/// The text of field `name`, trimmed (`None` when absent or blank), where a value that is not
+/// one scalar is refused: a list (an XML element repeated, a JSON array) or an object could
+/// hold two amounts, and which one holds cannot be told. The same value repeated is that value
+/// (as a JSON field given twice with one value is). Every amount and count is read so: read as
+/// [`Tree::text`] does, a repeated `<AMT>` would be an amount not given, which is not compared.
 fn one_text<'a, T: Tree>(n: &'a T, name: &str) -> Result<Option<&'a str>> {
     let ambiguous = || {
         Error::decode(format!(
-            "a FUND_BILL_LIST item gives {name} more than once with different values, or not as one value: which one holds cannot be told"
+            "{name} is given more than once with different values, or not as one value: which one holds cannot be told"
         ))
     };
     let Some(v) = n.get(name) else {
@@ -1413,8 +1415,8 @@ impl Reply for OrderReply {
             channel: channel(b),
             state: state(b),
             amount: opt_fen(b, "AMT")?,
-            merchant_para: opt_text(b, "MERCHANTPARA"),
-            dynamic_id: opt_text(b, "DYNAMIC_ID"),
+            merchant_para: code_text(b, "MERCHANTPARA"),
+            dynamic_id: code_text(b, "DYNAMIC_ID"),
             fund_bills: fund_bills(b)?,
             oper_id: opt_text(b, "OPER_ID"),
             dev_id: opt_text(b, "DEV_ID"),
@@ -1631,8 +1633,8 @@ impl OrderDetails {
             oper_id: opt_text(b, "OPER_ID"),
             dev_id: opt_text(b, "DEV_ID"),
             register_id: opt_text(b, "REGISTER_ID"),
-            merchant_para: opt_text(b, "MERCHANTPARA"),
-            dynamic_id: opt_text(b, "DYNAMIC_ID"),
+            merchant_para: code_text(b, "MERCHANTPARA"),
+            dynamic_id: code_text(b, "DYNAMIC_ID"),
             goods: goods_list(b, GoodsRead::Described)?,
             fund_bills: fund_bills(b)?,
             begin_time: opt_text(b, "BEGIN_TIME"),

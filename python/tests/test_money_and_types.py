@@ -53,6 +53,22 @@ def test_amounts_are_exact() -> None:
     assert _native.to_fen(Decimal("0.01")) == 1
     assert _native.to_fen(Decimal("1E+2")) == 10000
     assert _native.to_fen(Decimal("12.500")) == 1250
+    assert _native.to_fen(Decimal("1.00000000000000000000000000000000000000000000000000")) == 100
+    assert _native.to_fen(Decimal("0E-1000")) == 0
+
+
+def test_a_decimal_with_a_huge_exponent_is_refused_in_a_few_words() -> None:
+    # Written out, 1E+30000000 is 30 million digits: the error quoted them all (and 1E+10**11
+    # raised MemoryError). The short form is quoted instead.
+    for value, why in [
+        ("1E+30000000", "too large"),
+        ("1E+100000000000", "too large"),
+        ("1E-30000000", "more than two decimals"),
+        ("1E+17", "too large"),
+    ]:
+        with pytest.raises(sosopay.ValidationError, match=why) as e:
+            _native.to_fen(Decimal(value))
+        assert len(str(e.value)) < 200, value
     assert _native.to_fen(7, fen=True) == 7
     assert sosopay.yuan(15800) == Decimal("158.00")
     assert sosopay.yuan(1) == Decimal("0.01")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import http.server
 import threading
-from typing import Any, Callable, Iterator, List, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
@@ -185,6 +185,17 @@ def test_a_reply_about_another_order_is_a_decode_error(sosopay_sandbox: Sandbox)
     sb.faults.clear()
     again = c.refund(charge_down_code=down, out_refund_no="FG-R1", refund_amount="0.40", refund_subject="x")
     assert again.out_refund_no == "FG-R1"
+    assert len(sb.ledger().refunds) == 1
+    # Both numbers, of two orders: the gateway would refund the order its number names (FG-1),
+    # so nothing is sent; the async client checks the same way.
+    c.micropay(charge_code="FG-2", amount="1.00", dynamic_id=codes.PAY_NOW, pay_subject="x")
+    both: Dict[str, Any] = dict(charge_code="FG-2", charge_down_code=down, out_refund_no="FG-R2",
+                                refund_amount="0.10", refund_subject="x")
+    with pytest.raises(sosopay.ValidationError, match='CHARGE_CODE "FG-1", not "FG-2"') as v:
+        c.refund(**both)
+    assert v.value.field == "charge_down_code"
+    with pytest.raises(sosopay.ValidationError, match="nothing was sent"):
+        asyncio.run(sb.async_client().refund(**both))
     assert len(sb.ledger().refunds) == 1
 
 

@@ -46,7 +46,33 @@ pub fn yuan_from_py(value: &Bound<'_, PyAny>, field: &str) -> PyResult<Amount> {
         if !value.call_method0("is_finite")?.is_truthy()? {
             return Err(validation(py, field, "is not a finite number"));
         }
-        // Plain notation ("1E+2" → "100"), then the core's exact parser.
+        // Plain notation ("1E+2" → "100"), then the core's exact parser; an exponent far out
+        // of any amount's range is refused as the core words it, quoting the short form
+        // (`1E+30000000` written out would be 30 million digits).
+        // `as_tuple` needs no context (`normalize` would trap on such an exponent).
+        let (_, digits, exponent): (i64, Vec<u8>, i64) =
+            value.call_method0("as_tuple")?.extract()?;
+        let zeros = digits.iter().rev().take_while(|d| **d == 0).count();
+        let why = if zeros == digits.len() {
+            None // zero, however written
+        } else if exponent + digits.len() as i64 > 40 {
+            Some("too large")
+        } else if exponent + (zeros as i64) < -40 {
+            Some("more than two decimals (smaller than one fen)")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            let shown: String = value.str()?.extract()?;
+            return Err(validation(
+                py,
+                field,
+                format!("{shown:?} is not a yuan amount: {why}"),
+            ));
+        }
+        if zeros == digits.len() && exponent < -40 {
+            return Amount::parse_yuan_named("0", field).or_py(py);
+        }
         let text: String = py
             .import("builtins")?
             .getattr("format")?
