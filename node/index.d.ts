@@ -117,6 +117,12 @@ export declare class Client {
    * or partially refunded (4) (refund failed, still paid, ...: a reply that says two
    * things), and one naming another `CHARGE_CODE`, `CHARGE_DOWN_CODE` or `OUT_REFUND_NO`
    * than the request.
+   *
+   * A refund naming its order by both numbers is sent only once a query by the gateway's
+   * number shows that order under this `chargeCode`: given both, the gateway refunds the
+   * order `chargeDownCode` names, so a `chargeDownCode` of another order would move that
+   * order's money. Two numbers of different orders are a `Validation` error naming
+   * `chargeDownCode`, and nothing is refunded.
    */
   refund(request: RefundRequest): Promise<RefundReply>
   /**
