@@ -1929,6 +1929,12 @@ public protocol SosopayClientProtocol: AnyObject, Sendable {
      * or partially refunded (4) (refund failed, still paid, ...: a reply that says two
      * things), and one naming another `CHARGE_CODE`, `CHARGE_DOWN_CODE` or `OUT_REFUND_NO`
      * than the request.
+     *
+     * A refund naming its order by both numbers is sent only once a query by the gateway's
+     * number shows that order under this `chargeCode`: given both, the gateway refunds the
+     * order `chargeDownCode` names, so a `chargeDownCode` of another order would move that
+     * order's money. Two numbers of different orders are a `Validation` error naming
+     * `chargeDownCode`, and nothing is refunded.
      */
     func refund(request: RefundRequest) throws  -> RefundReply
     
@@ -2372,6 +2378,12 @@ open func queryChargeAsync(chargeCode: String)async throws  -> QueryReply  {
      * or partially refunded (4) (refund failed, still paid, ...: a reply that says two
      * things), and one naming another `CHARGE_CODE`, `CHARGE_DOWN_CODE` or `OUT_REFUND_NO`
      * than the request.
+     *
+     * A refund naming its order by both numbers is sent only once a query by the gateway's
+     * number shows that order under this `chargeCode`: given both, the gateway refunds the
+     * order `chargeDownCode` names, so a `chargeDownCode` of another order would move that
+     * order's money. Two numbers of different orders are a `Validation` error naming
+     * `chargeDownCode`, and nothing is refunded.
      */
 open func refund(request: RefundRequest)throws  -> RefundReply  {
     return try  FfiConverterTypeRefundReply_lift(try rustCallWithError(FfiConverterTypeSosopayError_lift) {
@@ -8890,7 +8902,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge_async() != 56569) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 41993) {
+    if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() != 64152) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund_async() != 17363) {

@@ -1320,7 +1320,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_query_charge_async() and 0xFFFF) != 56569) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 41993) {
+    if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund() and 0xFFFF) != 64152) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_uniffi_checksum_method_sosopayclient_refund_async() and 0xFFFF) != 17363) {
@@ -4030,6 +4030,12 @@ public interface SosopayClientInterface {
      * or partially refunded (4) (refund failed, still paid, ...: a reply that says two
      * things), and one naming another `CHARGE_CODE`, `CHARGE_DOWN_CODE` or `OUT_REFUND_NO`
      * than the request.
+     *
+     * A refund naming its order by both numbers is sent only once a query by the gateway's
+     * number shows that order under this `chargeCode`: given both, the gateway refunds the
+     * order `chargeDownCode` names, so a `chargeDownCode` of another order would move that
+     * order's money. Two numbers of different orders are a `Validation` error naming
+     * `chargeDownCode`, and nothing is refunded.
      */
     fun `refund`(`request`: RefundRequest): RefundReply
     
@@ -4623,6 +4629,12 @@ open class SosopayClient: Disposable, AutoCloseable, SosopayClientInterface
      * or partially refunded (4) (refund failed, still paid, ...: a reply that says two
      * things), and one naming another `CHARGE_CODE`, `CHARGE_DOWN_CODE` or `OUT_REFUND_NO`
      * than the request.
+     *
+     * A refund naming its order by both numbers is sent only once a query by the gateway's
+     * number shows that order under this `chargeCode`: given both, the gateway refunds the
+     * order `chargeDownCode` names, so a `chargeDownCode` of another order would move that
+     * order's money. Two numbers of different orders are a `Validation` error naming
+     * `chargeDownCode`, and nothing is refunded.
      */
     @Throws(SosopayException::class)override fun `refund`(`request`: RefundRequest): RefundReply {
             return FfiConverterTypeRefundReply.lift(
