@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use sosopay::models::QueryRequest;
 use sosopay::{Client, ClientConfig, Error, ResultCode};
@@ -134,4 +135,147 @@ fn both_clients_honour_the_environment_proxy() {
         before,
         "NO_PROXY: not through the proxy"
     );
+    std::env::remove_var("NO_PROXY");
+
+    // A proxy that refuses the tunnel (407, 403, 502): nothing reached the gateway, so the
+    // error says so (it read "maybe sent" when ureq carried it), and the proxy's credentials
+    // from its URL went as Basic authorization, never into the error.
+    let within = |c: &mut ClientConfig| {
+        c.connect_timeout = Duration::from_secs(1);
+        c.timeout = Duration::from_secs(2);
+        c.retry.max_attempts = 1;
+    };
+    let client = |tweak: &dyn Fn(&mut ClientConfig)| {
+        let mut config = ClientConfig::new(
+            "0010000001",
+            "98SDKFUO432HNODS098EEE07U9DUOIUE",
+            sb.base_url(),
+        )
+        .expect("config");
+        tweak(&mut config);
+        Client::new(config).expect("client")
+    };
+    let (refusing, seen) = scripted_proxy(|_| {
+        vec![b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n".to_vec()]
+    });
+    std::env::set_var(
+        "ALL_PROXY",
+        format!("http://shop:s3cret@127.0.0.1:{refusing}"),
+    );
+    for blocking in [true, false] {
+        let c = client(&within);
+        let e = if blocking {
+            c.query(&QueryRequest::by_charge_code("PROXY-2"))
+                .expect_err("refused")
+        } else {
+            rt.block_on(c.query_async(&QueryRequest::by_charge_code("PROXY-2")))
+                .expect_err("refused")
+        };
+        match &e {
+            Error::Transport {
+                maybe_sent: false,
+                reason,
+                ..
+            } => {
+                assert!(
+                    reason.contains("407") && !reason.contains("s3cret"),
+                    "{reason}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let asked = seen.lock().expect("seen").clone();
+    assert!(asked.contains("CONNECT 127.0.0.1:"), "{asked}");
+    // base64("shop:s3cret")
+    assert!(
+        asked.contains("Proxy-Authorization: Basic c2hvcDpzM2NyZXQ="),
+        "{asked}"
+    );
+
+    // A proxy answering CONNECT a byte every 200 ms: the connect timeout (1 s) holds; before,
+    // every byte gave the next read the whole timeout again.
+    let mut slow = b"HTTP/1.1 200 Connection established\r\nX-Pad: ".to_vec();
+    slow.extend(std::iter::repeat_n(b'a', 200));
+    let (trickling, _) = scripted_proxy(move |_| slow.iter().map(|b| vec![*b]).collect());
+    std::env::set_var("ALL_PROXY", format!("http://127.0.0.1:{trickling}"));
+    let started = std::time::Instant::now();
+    let e = client(&within)
+        .query(&QueryRequest::by_charge_code("PROXY-3"))
+        .expect_err("too slow");
+    let took = started.elapsed();
+    assert!(
+        matches!(
+            e,
+            Error::Transport {
+                maybe_sent: false,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(took < Duration::from_secs(3), "{took:?}");
+
+    // A SOCKS proxy is not supported: refused when the client is built (ureq, built without
+    // SOCKS, went straight to the gateway instead), naming the way out; no credentials shown.
+    std::env::set_var("ALL_PROXY", "socks5://shop:s3cret@127.0.0.1:1080");
+    let config = ClientConfig::new(
+        "0010000001",
+        "98SDKFUO432HNODS098EEE07U9DUOIUE",
+        sb.base_url(),
+    )
+    .expect("config");
+    match Client::new(config) {
+        Err(Error::Validation { field, reason }) => {
+            assert_eq!(field, "proxy");
+            assert!(
+                reason.contains("NO_PROXY") && !reason.contains("s3cret"),
+                "{reason}"
+            );
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    std::env::remove_var("ALL_PROXY");
+}
+
+/// A proxy on 127.0.0.1 that reads a request's head, records it, and sends `answer(head)`'s
+/// pieces 200 ms apart (then holds the connection).
+fn scripted_proxy(
+    answer: impl Fn(&str) -> Vec<Vec<u8>> + Send + Sync + 'static,
+) -> (u16, Arc<std::sync::Mutex<String>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let seen = Arc::new(std::sync::Mutex::new(String::new()));
+    let record = seen.clone();
+    let answer = Arc::new(answer);
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let (record, answer) = (record.clone(), answer.clone());
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(client.try_clone().expect("clone"));
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                record.lock().expect("record").push_str(&head);
+                let mut c = client;
+                let pieces = answer(&head);
+                let many = pieces.len() > 1;
+                for p in pieces {
+                    if c.write_all(&p).is_err() {
+                        return;
+                    }
+                    if many {
+                        std::thread::sleep(Duration::from_millis(200));
+                    }
+                }
+                std::thread::sleep(Duration::from_secs(5));
+            });
+        }
+    });
+    (port, seen)
 }

@@ -354,3 +354,134 @@ fn the_command_line_tool_trusts_the_ca_given() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A TLS server (`dir`'s certificate) in a thread, on std sockets: it completes the handshake,
+/// reads one request, then sends a whole reply's TLS records one byte every `gap` (a slow link
+/// or a middlebox). Returns the base URL.
+fn trickling_https_server(dir: &Path, gap: std::time::Duration) -> String {
+    use std::io::{Read as _, Write as _};
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(dir.join("server.pem"))
+        .expect("server.pem")
+        .collect::<Result<_, _>>()
+        .expect("certificate");
+    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).expect("server.key");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .expect("server config"),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let Ok(mut tcp) = tcp else { continue };
+            let config = config.clone();
+            std::thread::spawn(move || {
+                let mut conn = rustls::ServerConnection::new(config).expect("server connection");
+                while conn.is_handshaking() {
+                    if conn.complete_io(&mut tcp).is_err() {
+                        return;
+                    }
+                }
+                // The request: read until its head has come (a query has no body).
+                let mut got = Vec::new();
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    if conn.complete_io(&mut tcp).is_err() {
+                        return;
+                    }
+                    let mut buf = [0u8; 4096];
+                    match conn.reader().read(&mut buf) {
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                        Err(_) => return,
+                    }
+                }
+                let reply = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+                conn.writer().write_all(reply).expect("plaintext");
+                let mut records = Vec::new();
+                while conn.wants_write() {
+                    conn.write_tls(&mut records).expect("records");
+                }
+                for b in records {
+                    if tcp.write_all(&[b]).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(gap);
+                }
+            });
+        }
+    });
+    format!("https://127.0.0.1:{port}/openGateway/openService/")
+}
+
+/// A TCP server that answers a ClientHello with the start of a 16 KiB handshake record, then
+/// one byte every `gap`: a handshake that never ends in time.
+fn trickling_handshake_server(gap: std::time::Duration) -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let Ok(mut tcp) = tcp else { continue };
+            std::thread::spawn(move || {
+                let mut hello = [0u8; 512];
+                let _ = tcp.read(&mut hello);
+                if tcp
+                    .write_all(&[0x16, 0x03, 0x03, 0x40, 0x00, 0x02])
+                    .is_err()
+                {
+                    return;
+                }
+                for _ in 0..16_000 {
+                    if tcp.write_all(&[0]).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(gap);
+                }
+            });
+        }
+    });
+    format!("https://127.0.0.1:{port}/openGateway/openService/")
+}
+
+#[test]
+fn a_tls_peer_sending_a_byte_now_and_then_never_holds_a_call_past_its_time() {
+    // rustls reads until a whole record has come: a socket timeout between two bytes alone let
+    // a slow handshake hold a query for ever, and a reply arriving a byte every 100 ms take
+    // 80 s against a 2 s timeout. Every read now ends by the attempt's deadline.
+    use std::time::{Duration, Instant};
+    let dir = private_ca("trickle");
+    let query = QueryRequest::by_charge_code("Q-1");
+    let client = |url: &str| {
+        let mut o = options(url);
+        o.ca_file = Some(dir.join("ca.pem").display().to_string());
+        o.connect_timeout = Some(Duration::from_secs(1));
+        o.timeout = Some(Duration::from_secs(2));
+        o.retry_max_attempts = Some(1);
+        Client::new(o.into_config().expect("config")).expect("client")
+    };
+
+    let started = Instant::now();
+    let e = client(&trickling_handshake_server(Duration::from_millis(50)))
+        .query(&query)
+        .expect_err("a handshake that never ends");
+    let took = started.elapsed();
+    assert_not_sent(&e);
+    assert!(took < Duration::from_secs(3), "{took:?}: {e}");
+
+    let started = Instant::now();
+    let e = client(&trickling_https_server(&dir, Duration::from_millis(100)))
+        .query(&query)
+        .expect_err("a reply that never ends in time");
+    let took = started.elapsed();
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    assert!(took < Duration::from_secs(4), "{took:?}: {e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -160,11 +160,12 @@ pub struct ClientConfig {
     pub encrypt: bool,
     /// The reply format to ask for (JSON by default; the gateway's own default is XML).
     pub format: Format,
-    /// Connection set-up timeout (TCP + TLS).
+    /// Connection set-up timeout (resolving, TCP, a proxy's tunnel, TLS).
     pub connect_timeout: Duration,
-    /// Whole-request timeout of every operation but micropay.
+    /// Timeout of each attempt (connecting to the reply's last byte) of every operation but
+    /// micropay; a retried query or cancel makes up to `retry.max_attempts` attempts.
     pub timeout: Duration,
-    /// Whole-request timeout of micropay: above the gateway's 80 s hold.
+    /// Timeout of micropay (sent once): above the gateway's 80 s hold.
     pub micropay_timeout: Duration,
     /// Retries of idempotent requests.
     pub retry: RetryPolicy,
@@ -300,11 +301,13 @@ pub struct ClientOptions {
     pub encrypt: Option<bool>,
     /// The reply format to ask for: `json` (default) or `xml`.
     pub format: Option<String>,
-    /// Connection set-up timeout (TCP + TLS). Default 5 s.
+    /// Connection set-up timeout (resolving, TCP, a proxy's tunnel, TLS). Default 5 s.
     pub connect_timeout: Option<Duration>,
-    /// Whole-request timeout of every operation but micropay. Default 20 s.
+    /// Timeout of each attempt (connecting to the reply's last byte) of every operation but
+    /// micropay; a retried query or cancel makes up to `retry_max_attempts` attempts. Default
+    /// 20 s.
     pub timeout: Option<Duration>,
-    /// Whole-request timeout of micropay: above the gateway's 80 s hold. Default 95 s.
+    /// Timeout of micropay (sent once): above the gateway's 80 s hold. Default 95 s.
     pub micropay_timeout: Option<Duration>,
     /// Attempts of a query or a cancel in all, the first included (1 disables retries; other
     /// operations are never retried). Default 3.
@@ -574,7 +577,12 @@ struct Inner {
     /// client then sends through ureq (`agent`, which honours it), and the async client runs
     /// the blocking one on tokio's blocking pool.
     http: Option<PerProcess<Arc<crate::http1::Transport>>>,
-    /// ureq, for a gateway reached through a proxy, per process.
+    /// The `http://` proxy `http` tunnels through, if one applies.
+    tunnel: Option<crate::http1::Tunnel>,
+    /// Whether a proxy applies to the gateway (the async client then runs the blocking one).
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    proxied: bool,
+    /// ureq, for a gateway reached through an `https://` or SOCKS proxy, per process.
     agent: PerProcess<ureq::Agent>,
     /// The async client's transport (made on the first `*_async` call), per process.
     #[cfg(feature = "async")]
@@ -673,16 +681,43 @@ impl Client {
         config.validate()?;
         let agent = agent(&config);
         let envelope = Envelope::new(config.key.clone());
-        let proxied = agent.config().proxy().is_some_and(|p| {
+        let proxy = agent.config().proxy().filter(|p| {
             config
                 .base_url
                 .parse::<ureq::http::Uri>()
                 .map_or(true, |u| !p.is_no_proxy(&u))
         });
-        let http = if proxied {
+        // A SOCKS proxy: ureq (built without SOCKS) would warn in its log and connect to the
+        // gateway directly, past the proxy the environment asks for.
+        if let Some(p) = proxy.filter(|p| {
+            !matches!(
+                p.protocol(),
+                ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https
+            )
+        }) {
+            return Err(Error::validation(
+                "proxy",
+                format!(
+                    "the environment's proxy (ALL_PROXY, HTTPS_PROXY or HTTP_PROXY) is a {:?} proxy at {}:{}, which sosopay does not support: use an http:// (CONNECT) proxy, or list the gateway's host in NO_PROXY",
+                    p.protocol(),
+                    p.host(),
+                    p.port()
+                ),
+            ));
+        }
+        // An `http://` proxy: the clients' own transport tunnels through it (`CONNECT`), every
+        // byte within the time allowed. An `https://` one: ureq.
+        let tunnel = match proxy {
+            Some(p) if p.protocol() == ureq::ProxyProtocol::Http => Some(
+                crate::http1::Tunnel::new(p.host(), p.port(), p.username(), p.password()),
+            ),
+            _ => None,
+        };
+        let proxied = proxy.is_some();
+        let http = if proxied && tunnel.is_none() {
             None
         } else {
-            let transport = crate::http1::Transport::new(&config)?;
+            let transport = crate::http1::Transport::new(&config, tunnel.clone())?;
             Some(PerProcess::new(Arc::new(transport)))
         };
         Ok(Client {
@@ -690,6 +725,8 @@ impl Client {
                 config,
                 envelope,
                 http,
+                tunnel,
+                proxied,
                 agent: PerProcess::new(agent),
                 #[cfg(feature = "async")]
                 http_async: std::sync::OnceLock::new(),
@@ -1226,7 +1263,7 @@ impl Client {
     /// tokio, and tokio's timer.
     #[cfg(feature = "async")]
     async fn execute_async<R: Answer + Send + 'static>(&self, call: Call) -> Result<R> {
-        if self.inner.http.is_none() {
+        if self.inner.proxied {
             let me = self.clone();
             let operation = call.operation;
             return tokio::task::spawn_blocking(move || me.execute(&call))
@@ -1293,7 +1330,9 @@ impl Client {
     fn send_once(&self, call: &Call, timeout: Duration) -> Result<RawReply> {
         if let Some(http) = &self.inner.http {
             let config = &self.inner.config;
-            let http = http.get(|| crate::http1::Transport::new(config).map(Arc::new))?;
+            let tunnel = &self.inner.tunnel;
+            let http =
+                http.get(|| crate::http1::Transport::new(config, tunnel.clone()).map(Arc::new))?;
             return http.send(call, timeout);
         }
         let agent = self.inner.agent.get_or_make(|| agent(&self.inner.config));
@@ -1326,7 +1365,8 @@ impl Client {
             .take(MAX_REPLY_BYTES + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| {
-                let err = ureq::Error::Io(e);
+                // `from`, not `Io(e)`: ureq's own timeout, carried in an io::Error, is unpacked.
+                let err = ureq::Error::from(e);
                 map_ureq_error(call, timeout, err)
             })?;
         if bytes.len() as u64 > MAX_REPLY_BYTES {
@@ -1586,6 +1626,11 @@ fn map_ureq_error(call: &Call, timeout: Duration, e: ureq::Error) -> Error {
             }
         }
         ureq::Error::Tls(m) => transport(format!("TLS error: {m}"), false),
+        // The proxy did not open the tunnel: nothing reached the gateway.
+        ureq::Error::ConnectProxyFailed(m) => transport(
+            format!("the proxy refused to connect to the gateway: {m}"),
+            false,
+        ),
         ureq::Error::Rustls(r) => {
             let hint = crate::tls::refusal_hint(&r);
             transport(format!("TLS error: {r}{hint}"), false)

@@ -1,5 +1,6 @@
-//! The clients' HTTP/1.1 transport, for a gateway reached directly (ureq carries the blocking
-//! client's requests when a proxy applies, `client::agent`). Driven here with `std::net` (the
+//! The clients' HTTP/1.1 transport, for a gateway reached directly or through an `http://`
+//! proxy (`CONNECT`, [`Tunnel`]; ureq carries the blocking client's requests through an
+//! `https://` proxy, `client::agent`). Driven here with `std::net` (the
 //! blocking client), and by tokio in `transport_async` (the async client), which shares its
 //! request bytes, reply reader, pool, error classes and TLS configuration.
 //!
@@ -21,10 +22,11 @@
 //!   `per_process`), a connection idle over [`MAX_IDLE`] never reused, nor one idle over
 //!   [`MONEY_MAX_IDLE`] for a request that moves money; an idle connection the server has
 //!   closed (or that holds bytes nobody asked for) is dropped before use;
-//! * timeouts: connecting (resolving included) within the configuration's connect timeout, and
-//!   the whole attempt within the call's timeout (every read and write is bounded by what is
-//!   left of it; a kept connection's socket timeout is set again only when it is longer than
-//!   what is left, see `bound`).
+//! * timeouts: connecting (resolving, a proxy's tunnel and the TLS handshake included) within
+//!   the configuration's connect timeout, and the whole attempt within the call's timeout:
+//!   every read and write, rustls's included, is bounded by what is left of it (`Sock`), so a
+//!   peer sending a byte now and then cannot stretch it; a kept connection's socket timeout is
+//!   set again only when it is longer than what is left (`bound`).
 //!
 //! Per sequential request on a kept connection the blocking driver makes three system calls:
 //! the probe of the idle connection (one non-blocking peek), the write, and the read.
@@ -61,7 +63,122 @@ pub(crate) struct Transport {
     resolver: CachingResolver,
     connect_timeout: Duration,
     pool: Pool<Conn>,
+    /// The HTTP proxy every connection goes through, by `CONNECT`, if one applies.
+    tunnel: Option<Tunnel>,
 }
+
+/// An HTTP proxy (`http://[user:password@]host[:port]`, from the environment) that the
+/// transport reaches the gateway through: each new connection asks it to `CONNECT` to the
+/// gateway, within the connect timeout like the rest of setting up a connection (every byte of
+/// its answer included), then speaks TLS (or plain HTTP) to the gateway through it.
+#[derive(Clone)]
+pub(crate) struct Tunnel {
+    host: String,
+    port: u16,
+    /// `Proxy-Authorization`'s value (`Basic …`), when the proxy's URL has credentials. Never
+    /// printed.
+    authorization: Option<String>,
+}
+
+impl Tunnel {
+    pub(crate) fn new(host: &str, port: u16, user: Option<&str>, password: Option<&str>) -> Tunnel {
+        use base64::Engine as _;
+        let authorization = (user.is_some() || password.is_some()).then(|| {
+            let pair = format!("{}:{}", user.unwrap_or(""), password.unwrap_or(""));
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            )
+        });
+        Tunnel {
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
+            port,
+            authorization,
+        }
+    }
+
+    /// Asks the proxy on `sock` for a tunnel to `t`'s host and port, and reads its answer: a
+    /// 2xx opens it; anything else is [`Unconnected::Proxy`] (nothing was sent to the gateway).
+    fn open(
+        &self,
+        sock: &mut Sock,
+        t: &Target<'_>,
+        budget: &ConnectBudget,
+    ) -> std::result::Result<(), Unconnected> {
+        let to = if t.host.contains(':') {
+            format!("[{}]:{}", t.host, t.port)
+        } else {
+            format!("{}:{}", t.host, t.port)
+        };
+        let mut request = format!("CONNECT {to} HTTP/1.1\r\nHost: {to}\r\n");
+        if let Some(a) = &self.authorization {
+            request.push_str(&format!("Proxy-Authorization: {a}\r\n"));
+        }
+        request.push_str(concat!(
+            "User-Agent: sosopay/",
+            env!("CARGO_PKG_VERSION"),
+            "\r\n\r\n"
+        ));
+        let request = request.into_bytes();
+        let broken =
+            |e: io::Error| Unconnected::Proxy(format!("the proxy's connection failed: {e}"));
+        let mut sent = 0;
+        while sent < request.len() {
+            budget.left()?;
+            match sock.write(&request[sent..]) {
+                Ok(0) => return Err(Unconnected::Proxy("the proxy closed the connection".into())),
+                Ok(n) => sent += n,
+                Err(e) if again(&e) => {}
+                Err(e) => return Err(broken(e)),
+            }
+        }
+        // Its answer's head, read a byte at a time: nothing after it may be taken from the
+        // tunnel (the gateway's TLS or HTTP bytes).
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            if head.len() >= MAX_PROXY_HEAD {
+                return Err(Unconnected::Proxy(format!(
+                    "the proxy's answer to CONNECT has a head over {MAX_PROXY_HEAD} bytes"
+                )));
+            }
+            budget.left()?;
+            let mut byte = [0u8; 1];
+            match sock.read(&mut byte) {
+                Ok(0) => {
+                    return Err(Unconnected::Proxy(
+                        "the proxy closed the connection without answering CONNECT".into(),
+                    ))
+                }
+                Ok(_) => head.push(byte[0]),
+                Err(e) if again(&e) => {}
+                Err(e) => return Err(broken(e)),
+            }
+        }
+        let line = head.split(|b| *b == b'\n').next().unwrap_or(&[]);
+        let line: String = String::from_utf8_lossy(line)
+            .trim()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect();
+        let status = line
+            .strip_prefix("HTTP/1.")
+            .and_then(|r| r.get(2..5))
+            .and_then(|c| c.parse::<u16>().ok());
+        match status {
+            Some(200..=299) => Ok(()),
+            _ => Err(Unconnected::Proxy(format!(
+                "the proxy refused to connect to the gateway: {line:?}"
+            ))),
+        }
+    }
+}
+
+/// The longest head of a proxy's answer to `CONNECT` read.
+const MAX_PROXY_HEAD: usize = 16 * 1024;
 
 /// The idle connections of one client (of either driver), the most recently used last.
 pub(crate) struct Pool<C> {
@@ -169,25 +286,92 @@ pub(crate) fn max_age(call: &Call) -> Duration {
     }
 }
 
-/// A connection of the blocking driver, with the socket timeouts last set on it and the buffer
-/// its replies are read into (kept for its next reply).
+/// A connection of the blocking driver, and the buffer its replies are read into (kept for its
+/// next reply).
 struct Conn {
     io: Io,
-    read_timeout: Option<Duration>,
-    write_timeout: Option<Duration>,
     buf: Vec<u8>,
 }
 
 enum Io {
-    Plain(TcpStream),
-    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+    Plain(Sock),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, Sock>>),
+}
+
+/// A TCP socket whose every read and write ends by `until`: each system call is bounded by the
+/// time left (see [`bound`]) and none starts after it (`TimedOut`). rustls reads through it
+/// too: its `complete_io` loops until a whole TLS record has come, so a per-call socket
+/// timeout alone let a peer sending a byte now and then hold a handshake or a reply for as
+/// long as it liked.
+struct Sock {
+    tcp: TcpStream,
+    until: Option<Instant>,
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+}
+
+impl Sock {
+    fn new(tcp: TcpStream, until: Instant) -> Sock {
+        Sock {
+            tcp,
+            until: Some(until),
+            read_timeout: None,
+            write_timeout: None,
+        }
+    }
+
+    /// The time left before `until`; `TimedOut` when none is.
+    fn left(&self) -> io::Result<Option<Duration>> {
+        let Some(until) = self.until else {
+            return Ok(None);
+        };
+        let l = until.saturating_duration_since(Instant::now());
+        if l.is_zero() {
+            Err(io::Error::new(ErrorKind::TimedOut, "out of time"))
+        } else {
+            Ok(Some(l))
+        }
+    }
+}
+
+impl Read for Sock {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(l) = self.left()? {
+            let tcp = &self.tcp;
+            bound(&mut self.read_timeout, l, |t| tcp.set_read_timeout(Some(t)))?;
+        }
+        self.tcp.read(buf)
+    }
+}
+
+impl Write for Sock {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Some(l) = self.left()? {
+            let tcp = &self.tcp;
+            bound(&mut self.write_timeout, l, |t| {
+                tcp.set_write_timeout(Some(t))
+            })?;
+        }
+        self.tcp.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
 }
 
 impl Io {
-    fn tcp(&self) -> &TcpStream {
+    fn sock(&mut self) -> &mut Sock {
         match self {
             Io::Plain(s) => s,
-            Io::Tls(s) => &s.sock,
+            Io::Tls(s) => &mut s.sock,
+        }
+    }
+
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Io::Plain(s) => &s.tcp,
+            Io::Tls(s) => &s.sock.tcp,
         }
     }
 }
@@ -196,8 +380,6 @@ impl Conn {
     fn new(io: Io) -> Conn {
         Conn {
             io,
-            read_timeout: None,
-            write_timeout: None,
             buf: Vec::new(),
         }
     }
@@ -227,20 +409,9 @@ impl Conn {
         restored && matches!(probe, Err(e) if e.kind() == ErrorKind::WouldBlock)
     }
 
-    /// Bounds the next blocking read by `left`, the time left of the attempt (see [`bound`]).
-    fn bound_read(&mut self, left: Duration) -> io::Result<()> {
-        let tcp = self.io.tcp();
-        bound(&mut self.read_timeout, left, |t| {
-            tcp.set_read_timeout(Some(t))
-        })
-    }
-
-    /// Bounds the next blocking write by `left` (see [`bound`]).
-    fn bound_write(&mut self, left: Duration) -> io::Result<()> {
-        let tcp = self.io.tcp();
-        bound(&mut self.write_timeout, left, |t| {
-            tcp.set_write_timeout(Some(t))
-        })
+    /// Every read and write from now on ends by `deadline` (the attempt's).
+    fn until(&mut self, deadline: Instant) {
+        self.io.sock().until = Some(deadline);
     }
 }
 
@@ -360,12 +531,13 @@ impl From<io::Error> for Fail {
 }
 
 impl Transport {
-    pub(crate) fn new(config: &ClientConfig) -> Result<Transport> {
+    pub(crate) fn new(config: &ClientConfig, tunnel: Option<Tunnel>) -> Result<Transport> {
         Ok(Transport {
             tls: crate::tls::client_config(config.ca_certificates.as_ref())?,
             resolver: CachingResolver::default(),
             connect_timeout: config.connect_timeout,
             pool: Pool::new(config.max_idle_connections),
+            tunnel,
         })
     }
 
@@ -393,10 +565,22 @@ impl Transport {
         let fail = |u: Unconnected| unconnected(call, self.connect_timeout, u);
         let budget = ConnectBudget::new(self.connect_timeout, deadline);
         let left = || budget.left().map_err(fail);
+        let (host, port) = match &self.tunnel {
+            Some(p) => (p.host.as_str(), p.port),
+            None => (t.host, t.port),
+        };
+        let proxy = |what: &str, e: io::Error| match self.tunnel {
+            // Out of time stays "out of time"; another failure names the proxy, not the gateway.
+            Some(_) if !matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
+                Unconnected::Proxy(format!("{what} the proxy {host}:{port}: {e}"))
+            }
+            _ if what.starts_with("could not resolve") => Unconnected::Resolve(e),
+            _ => Unconnected::Connect(e),
+        };
         let addrs = self
             .resolver
-            .lookup(t.host, t.port, left()?)
-            .map_err(|e| fail(Unconnected::Resolve(e)))?;
+            .lookup(host, port, left()?)
+            .map_err(|e| fail(proxy("could not resolve", e)))?;
         let mut tcp = Err(Unconnected::Slow);
         for addr in addrs {
             match TcpStream::connect_timeout(&addr, left()?) {
@@ -404,26 +588,32 @@ impl Transport {
                     tcp = Ok(s);
                     break;
                 }
-                Err(e) => tcp = Err(Unconnected::Connect(e)),
+                Err(e) => tcp = Err(proxy("could not connect to", e)),
             }
         }
         let tcp = tcp.map_err(fail)?;
         // A failure to set this leaves the socket's default (only speed is lost).
         let _ = tcp.set_nodelay(true);
+        let mut sock = Sock::new(tcp, budget.until);
+        if let Some(p) = &self.tunnel {
+            p.open(&mut sock, t, &budget).map_err(fail)?;
+        }
         if !t.https {
-            return Ok(Conn::new(Io::Plain(tcp)));
+            return Ok(Conn::new(Io::Plain(sock)));
         }
         let tls = rustls::ClientConnection::new(self.tls.clone(), server_name(t.host)?)
             .map_err(|e| Error::crypto(format!("TLS set-up: {e}")))?;
-        let mut stream = rustls::StreamOwned::new(tls, tcp);
+        let mut stream = rustls::StreamOwned::new(tls, sock);
+        // Every read and write of the handshake ends by the budget's end (`Sock`), however
+        // slowly the peer sends.
         while stream.conn.is_handshaking() {
-            let l = left()?;
-            let step = stream
-                .sock
-                .set_read_timeout(Some(l))
-                .and_then(|()| stream.sock.set_write_timeout(Some(l)))
-                .and_then(|()| stream.conn.complete_io(&mut stream.sock).map(|_| ()));
-            step.map_err(|e| fail(Unconnected::Tls(e)))?;
+            left()?;
+            match stream.conn.complete_io(&mut stream.sock) {
+                Ok(_) => {}
+                // A socket timeout under a millisecond early: the budget says when time is up.
+                Err(e) if again(&e) && budget.left().is_ok() => {}
+                Err(e) => return Err(fail(Unconnected::Tls(e))),
+            }
         }
         Ok(Conn::new(Io::Tls(Box::new(stream))))
     }
@@ -432,7 +622,7 @@ impl Transport {
 /// The time a connection may take to set up (resolving, connecting, the TLS handshake): the
 /// connect timeout, cut to the attempt's deadline.
 pub(crate) struct ConnectBudget {
-    until: Instant,
+    pub(crate) until: Instant,
 }
 
 impl ConnectBudget {
@@ -460,6 +650,8 @@ pub(crate) enum Unconnected {
     Slow,
     Connect(io::Error),
     Tls(io::Error),
+    /// The proxy did not open a tunnel to the gateway (its answer, or why it did not come).
+    Proxy(String),
 }
 
 /// The client's error for a connection that could not be set up (`maybe_sent` false).
@@ -473,6 +665,7 @@ pub(crate) fn unconnected(call: &Call, connect_timeout: Duration, u: Unconnected
             None
         }
         Unconnected::Resolve(_) => Some("the gateway's host name could not be resolved".to_owned()),
+        Unconnected::Proxy(why) => Some(why),
         Unconnected::Connect(e) => Some(format!("could not connect to the gateway: {e}")),
         Unconnected::Tls(e) => Some(match crate::tls::rustls_error(&e) {
             Some(tls) => format!("TLS error: {tls}{}", crate::tls::refusal_hint(tls)),
@@ -835,6 +1028,15 @@ pub(crate) fn stale_if(reused: bool, got_any: bool, f: Fail) -> Fail {
     }
 }
 
+/// An error after which a read or write goes on if time is left: a socket timeout (which may
+/// fire before the deadline, see [`bound`]) or an interrupted call.
+fn again(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut
+    )
+}
+
 /// Sends `request` on `conn` and reads the reply within `deadline`: its status and text, and
 /// whether the connection may be kept.
 fn exchange(
@@ -853,15 +1055,10 @@ fn exchange(
     };
     // A socket timeout may fire before the deadline (`bound`): the loops go on until `left`
     // says the time is up.
-    let again = |e: &io::Error| {
-        matches!(
-            e.kind(),
-            ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut
-        )
-    };
+    conn.until(deadline);
     let mut sent = 0;
     while sent < request.len() {
-        conn.bound_write(left()?)?;
+        left()?;
         match conn.write(&request[sent..]) {
             Ok(0) => return Err(stale_if(reused, false, Fail::Closed)),
             Ok(n) => sent += n,
@@ -870,7 +1067,7 @@ fn exchange(
         }
     }
     loop {
-        conn.bound_write(left()?)?;
+        left()?;
         match conn.flush() {
             Ok(()) => break,
             Err(e) if again(&e) => {}
@@ -879,7 +1076,7 @@ fn exchange(
     }
     let mut reader = ReplyReader::reusing(std::mem::take(&mut conn.buf));
     loop {
-        conn.bound_read(left()?)?;
+        left()?;
         let n = match conn.read(reader.spare()) {
             Err(e) if again(&e) => continue,
             n => n,
@@ -1142,7 +1339,7 @@ pub(crate) mod tests {
     }
 
     fn transport() -> Transport {
-        Transport::new(&config()).expect("transport")
+        Transport::new(&config(), None).expect("transport")
     }
 
     pub(crate) const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";

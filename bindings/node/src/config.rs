@@ -45,15 +45,17 @@ pub struct ClientOptions {
     /// The reply format to ask for: `json` (default) or `xml`.
     #[napi(ts_type = "'json' | 'xml'")]
     pub format: Option<String>,
-    /// Connection set-up timeout (TCP + TLS). Default 5 s.
+    /// Connection set-up timeout (resolving, TCP, a proxy's tunnel, TLS). Default 5 s.
     ///
     /// Here: milliseconds.
     pub connect_timeout_ms: Option<f64>,
-    /// Whole-request timeout of every operation but micropay. Default 20 s.
+    /// Timeout of each attempt (connecting to the reply's last byte) of every operation but
+    /// micropay; a retried query or cancel makes up to `retry.maxAttempts` attempts. Default
+    /// 20 s.
     ///
     /// Here: milliseconds.
     pub timeout_ms: Option<f64>,
-    /// Whole-request timeout of micropay: above the gateway's 80 s hold. Default 95 s.
+    /// Timeout of micropay (sent once): above the gateway's 80 s hold. Default 95 s.
     ///
     /// Here: milliseconds.
     pub micropay_timeout_ms: Option<f64>,

@@ -29,17 +29,19 @@ pub struct ClientConfig {
     /// The reply format to ask for: `json` (default) or `xml`.
     #[uniffi(default = None)]
     pub format: Option<ReplyFormat>,
-    /// Connection set-up timeout (TCP + TLS). Default 5 s.
+    /// Connection set-up timeout (resolving, TCP, a proxy's tunnel, TLS). Default 5 s.
     ///
     /// Here: milliseconds.
     #[uniffi(default = 5000)]
     pub connect_timeout_ms: i64,
-    /// Whole-request timeout of every operation but micropay. Default 20 s.
+    /// Timeout of each attempt (connecting to the reply's last byte) of every operation but
+    /// micropay; a retried query or cancel makes up to `retryMaxAttempts` attempts. Default
+    /// 20 s.
     ///
     /// Here: milliseconds.
     #[uniffi(default = 20000)]
     pub timeout_ms: i64,
-    /// Whole-request timeout of micropay: above the gateway's 80 s hold. Default 95 s.
+    /// Timeout of micropay (sent once): above the gateway's 80 s hold. Default 95 s.
     ///
     /// Here: milliseconds.
     #[uniffi(default = 95000)]
