@@ -368,19 +368,21 @@ export interface ClientOptions {
   /** The reply format to ask for: `json` (default) or `xml`. */
   format?: 'json' | 'xml'
   /**
-   * Connection set-up timeout (TCP + TLS). Default 5 s.
+   * Connection set-up timeout (resolving, TCP, a proxy's tunnel, TLS). Default 5 s.
    *
    * Here: milliseconds.
    */
   connectTimeoutMs?: number
   /**
-   * Whole-request timeout of every operation but micropay. Default 20 s.
+   * Timeout of each attempt (connecting to the reply's last byte) of every operation but
+   * micropay; a retried query or cancel makes up to `retry.maxAttempts` attempts. Default
+   * 20 s.
    *
    * Here: milliseconds.
    */
   timeoutMs?: number
   /**
-   * Whole-request timeout of micropay: above the gateway's 80 s hold. Default 95 s.
+   * Timeout of micropay (sent once): above the gateway's 80 s hold. Default 95 s.
    *
    * Here: milliseconds.
    */
