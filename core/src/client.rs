@@ -1712,6 +1712,46 @@ mod tests {
     /// or on this machine while the gateway is elsewhere. The sandbox, on this machine, may
     /// call back to it.
     #[test]
+    fn this_machine_is_known_in_every_spelling_and_no_other_host_is_taken_for_it() {
+        use crate::models::is_loopback_host;
+        for local in [
+            "localhost",
+            "localhost.",
+            "a.localhost",
+            "127.0.0.1",
+            "127.9.9.9",
+            "127.1",
+            "2130706433",
+            "0x7f.1",
+            "0X7F.0.0.1",
+            "0177.0.0.1",
+            "::1",
+            "::ffff:127.0.0.1",
+            "0.0.0.0",
+            "0",
+            "::",
+        ] {
+            assert!(is_loopback_host(local), "{local}");
+        }
+        for remote in [
+            "shop.example",
+            "1.2.3.4",
+            "8.8.8.8",
+            "128.0.0.1",
+            "127.0.0.1.example.com",
+            "localhost.example",
+            "0x7g.0.0.1",
+            "1.2.3.4.5",
+            "256.0.0.1",
+            "::ffff:8.8.8.8",
+            "",
+            "127.0.0.256x",
+        ] {
+            assert!(!is_loopback_host(remote), "{remote}");
+        }
+    }
+
+    #[test]
     fn notification_urls_the_gateway_cannot_deliver_to_are_refused_before_sending() {
         let amount = Amount::from_fen(100).expect("amount");
         let client = |base: &str| {
@@ -1741,6 +1781,14 @@ mod tests {
             ),
             ("http://[::1]:80/n", "points at this machine (::1)"),
             ("http://shop.localhost/n", "points at this machine"),
+            // The spellings a resolver takes for this machine too.
+            ("http://localhost./n", "points at this machine"),
+            ("http://127.1/n", "points at this machine"),
+            ("http://2130706433/n", "points at this machine"),
+            ("http://0x7f.0.0.1/n", "points at this machine"),
+            ("http://0177.0.0.1/n", "points at this machine"),
+            ("http://[::ffff:127.0.0.1]/n", "points at this machine"),
+            ("http://0/n", "points at this machine"),
         ] {
             match remote.order_request(order(url)) {
                 Err(Error::Validation { field, reason }) => {

@@ -151,13 +151,59 @@ pub(crate) fn url_host(url: &str) -> String {
     host.to_ascii_lowercase()
 }
 
-/// Whether `host` names this machine (`localhost`, 127.0.0.0/8, `::1`, `0.0.0.0`).
+/// Whether `host` names this machine (`localhost`, 127.0.0.0/8, `::1`, `0.0.0.0`), in any of
+/// the spellings a resolver takes for them: a trailing dot (`localhost.`), an IPv4-mapped IPv6
+/// address (`::ffff:127.0.0.1`), and the shorthand IPv4 forms `inet_aton` reads (`127.1`,
+/// `2130706433`, `0x7f.1`, `0177.0.0.1`).
 pub(crate) fn is_loopback_host(host: &str) -> bool {
+    use std::net::IpAddr;
+    let host = host.trim_end_matches('.');
+    let local = |ip: IpAddr| match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.is_loopback() || v4.is_unspecified(),
+            None => v6.is_loopback() || v6.is_unspecified(),
+        },
+        v4 => v4.is_loopback() || v4.is_unspecified(),
+    };
     host == "localhost"
         || host.ends_with(".localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
+        || host.parse::<IpAddr>().is_ok_and(local)
+        || inet_aton(host).is_some_and(|v4| local(IpAddr::V4(v4)))
+}
+
+/// An IPv4 address in the forms `inet_aton` accepts: one to four parts, each decimal, octal
+/// (a leading `0`) or hexadecimal (`0x`), the last filling the bytes left.
+fn inet_aton(host: &str) -> Option<std::net::Ipv4Addr> {
+    let parts: Vec<&str> = host.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    let mut values = Vec::with_capacity(parts.len());
+    for p in &parts {
+        let v = if let Some(hex) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
+            u32::from_str_radix(hex, 16).ok()?
+        } else if p.len() > 1 && p.starts_with('0') {
+            u32::from_str_radix(&p[1..], 8).ok()?
+        } else if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) {
+            p.parse().ok()?
+        } else {
+            return None;
+        };
+        values.push(v);
+    }
+    let (last, first) = values.split_last()?;
+    if first.iter().any(|v| *v > 255) {
+        return None;
+    }
+    let room = 32 - 8 * first.len() as u32;
+    if room < 32 && *last >> room != 0 {
+        return None;
+    }
+    let high = first
+        .iter()
+        .enumerate()
+        .fold(0u32, |acc, (i, v)| acc | (v << (24 - 8 * i as u32)));
+    Some(std::net::Ipv4Addr::from(high | last))
 }
 
 fn check_merchant_para(v: &Option<String>) -> Result<()> {
