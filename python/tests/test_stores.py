@@ -454,6 +454,193 @@ def test_a_command_without_an_answer_is_503_after_command_timeout(source: str, p
             c()
 
 
+def _proxied(url: str, closers: List[Callable[[], None]]) -> "tuple[_FreezingProxy, str]":
+    """A ``_FreezingProxy`` in front of ``url``'s server, and ``url`` through it."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    proxy = _FreezingProxy(parts.hostname or "127.0.0.1", parts.port or 0)
+    closers.append(proxy.close)
+    closers.append(proxy.frozen.clear)
+    return proxy, url.replace(f"{parts.hostname}:{parts.port}", f"127.0.0.1:{proxy.port}")
+
+
+def _signed(prefix: str) -> "tuple[str, str]":
+    body = f'{{"PAY_NODIFY":{{"BUSI_ID":"0010000001","CHARGE_CODE":"{prefix}-{uuid.uuid4().hex}","STATE":1,"AMT":1}}}}'
+    return f"sign={sosopay.sign_body(KEY, body)}", body
+
+
+def test_a_given_redis_client_does_not_retry_under_the_store() -> None:
+    """redis-py's default ``Retry`` (redis-py 6 and later; 10 tries in 8.x) re-sends a timed-out
+    command, under the store's own rule: with a ``redis.Redis`` given, a stalled Redis was
+    answered 503 only after many socket timeouts (59.6 s with ``socket_timeout=5``). The store's
+    commands go through a client of its own, with the given one's settings and no retries: one
+    timeout, then 503. The client given keeps its settings, and serves its owner as before."""
+    import redis
+
+    closers: List[Callable[[], None]] = []
+    proxy, url = _proxied(need(REDIS_URL, "REDIS_URL"), closers)
+    # Retries as redis-py 6 and later make by default (whose own differ between versions).
+    retry = redis.retry.Retry(redis.backoff.ConstantBackoff(0.01), 5)
+    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1, retry=retry)
+    retry_before = client.connection_pool.connection_kwargs.get("retry")
+    store = RedisIdempotencyStore(client, prefix=f"test:{uuid.uuid4().hex[:8]}:")
+    try:
+        assert store.client is client
+        id = fresh()
+        assert store.begin(id) == "new"  # served while the network flows
+        store.complete(id)
+        proxy.frozen.set()
+        q, body = _signed("R")
+        ran: List[int] = []
+        started = time.monotonic()
+        r = sosopay.handle_notification(sosopay.NotificationVerifier(KEY), store, q, body, lambda n: ran.append(1))
+        took = time.monotonic() - started
+        assert (r.status, ran) == (503, []) and isinstance(r.error, StoreUnavailableError)
+        assert 0.9 < took < 1.9, f"{took:.2f} s: one 1 s timeout, not several"
+        proxy.frozen.clear()
+        assert store.status(id) == "done"
+        assert client.connection_pool.connection_kwargs.get("retry") is retry_before
+        assert client.ping()
+        store.close()  # a client given is left to its owner
+        assert client.ping()
+    finally:
+        for close in reversed(closers):
+            close()
+        client.close()
+
+
+def test_a_complete_whose_earlier_attempt_landed_is_not_a_lost_lease(caplog: pytest.LogCaptureFixture) -> None:
+    """The store's network stalls for 1.5 s right after the claim (lease 30 s): the first
+    ``complete`` times out, lands when the network flows again, and the next attempt finds the
+    record done. That is this claim's own completion, not another delivery's: processed once,
+    answered 200, and no warning that the lease was lost (there was one, from redis-py's own
+    retries, before). Calling ``complete`` twice with one token is quiet too."""
+    import redis
+
+    closers: List[Callable[[], None]] = []
+    proxy, url = _proxied(need(REDIS_URL, "REDIS_URL"), closers)
+    client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    store = RedisIdempotencyStore(client, prefix=f"test:{uuid.uuid4().hex[:8]}:")
+    try:
+        q, body = _signed("W")
+        ran: List[int] = []
+
+        def handler(_: sosopay.Notification) -> None:
+            ran.append(1)
+            proxy.frozen.set()
+            threading.Timer(1.5, proxy.frozen.clear).start()
+
+        with caplog.at_level(logging.WARNING, logger="sosopay.stores"):
+            r = sosopay.handle_notification(sosopay.NotificationVerifier(KEY), store, q, body, handler)
+            assert (r.status, r.delivery, ran) == (200, "processed", [1])
+            id = fresh()
+            c = store.begin(id)
+            store.complete(id, c.token)
+            store.complete(id, c.token)
+            assert store.status(id) == "done"
+        assert "lease" not in caplog.text, caplog.text
+    finally:
+        for close in reversed(closers):
+            close()
+        client.close()
+        store.close()
+
+
+def test_a_claim_that_ran_out_unclaimed_is_reported_the_same_by_every_store(
+    make: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A handler outlives its lease and no other delivery takes the claim over: the handler ran
+    once, so no store says another delivery took it (Redis did, finding its key expired) and no
+    store is silent (PostgreSQL was, its row still bearing the token): each says the handler
+    outlived the lease, that no one took the claim over, and to raise the lease."""
+    store = make(lease=0.4)
+    id = fresh()
+    c = store.begin(id)
+    time.sleep(0.6)
+    with caplog.at_level(logging.WARNING, logger="sosopay.stores"):
+        store.complete(id, c.token)
+    assert store.status(id) == "done"
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+    text = caplog.text
+    assert "outlived the claim's 0.4 s lease" in text and "no other delivery had taken the claim over" in text
+    assert id in text and "no longer this delivery's" not in text
+    # Within the lease: nothing to report.
+    caplog.clear()
+    other = fresh()
+    with caplog.at_level(logging.WARNING, logger="sosopay.stores"):
+        store.begin(other)
+        store.complete(other)
+    assert caplog.text == ""
+
+
+def test_complete_twice_with_one_token_is_not_a_lost_lease(make: Factory, caplog: pytest.LogCaptureFixture) -> None:
+    """``complete`` is idempotent per token: a second call with the claim's token finds the
+    claim's own completion (Redis by the token in its done record; PostgreSQL, whose done rows
+    carry none, by the store's memory of what it completed), not another delivery's."""
+    store = make()
+    id = fresh()
+    c = store.begin(id)
+    with caplog.at_level(logging.WARNING, logger="sosopay.stores"):
+        store.complete(id, c.token)
+        store.complete(id, c.token)
+    assert store.status(id) == "done" and caplog.text == ""
+    # Another delivery's claim, completed by it first: still reported.
+    late = fresh()
+    first = store.begin(late)
+    assert first == "new" and first.token is not None
+    store.complete(late)  # this thread's claim, completed without the token given
+    with caplog.at_level(logging.WARNING, logger="sosopay.stores"):
+        make().complete(late, "someone-else")
+    assert "no longer this delivery's" in caplog.text
+
+
+@pytest.mark.parametrize("source", ["pool", "sqlalchemy"])
+def test_a_commit_without_an_answer_is_503_after_command_timeout(
+    source: str, pg_table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pool's or an engine's connection runs the store's statements in a transaction, whose
+    COMMIT is a command too: with the network frozen after the claim's INSERT was answered and
+    before the COMMIT, the delivery waited as long as the network stayed frozen (then answered
+    200). Now the COMMIT is under ``command_timeout``: 503 after it."""
+    from sosopay.stores import _postgres
+
+    closers: List[Callable[[], None]] = []
+    proxy, url = _proxied(need(DATABASE_URL, "DATABASE_URL"), closers)
+    src = pg_source(source, url, closers, connect_args={"connect_timeout": 1})
+    store = PostgresIdempotencyStore(src, table=pg_table, command_timeout=0.5, connect_timeout=1)
+    armed = threading.Event()
+    execute = _postgres._Unprepared.execute
+
+    def freezing_after_insert(self: Any, sql: str, params: Any) -> None:
+        execute(self, sql, params)
+        if armed.is_set() and sql.lstrip().startswith("INSERT"):
+            armed.clear()
+            proxy.frozen.set()
+            threading.Timer(6, proxy.frozen.clear).start()  # the old wait: as long as this
+
+    monkeypatch.setattr(_postgres._Unprepared, "execute", freezing_after_insert)
+    try:
+        assert store.status(fresh()) is None  # a connection open and served
+        q, body = _signed("G")
+        ran: List[int] = []
+        armed.set()
+        started = time.monotonic()
+        r = sosopay.handle_notification(sosopay.NotificationVerifier(KEY), store, q, body, lambda n: ran.append(1))
+        took = time.monotonic() - started
+        assert (r.status, ran) == (503, []) and isinstance(r.error, StoreUnavailableError), r
+        assert took < 3, f"{took:.2f} s"
+        proxy.frozen.clear()
+        other = fresh()
+        assert store.begin(other) == "new"  # served again, on a new connection
+        store.complete(other)
+        assert store.status(other) == "done"
+    finally:
+        store.close()
+        for close in reversed(closers):
+            close()
+
+
 def test_a_missing_table_is_the_stores_failure_not_an_outage() -> None:
     """500 with the server's error as is (as in Node): a configuration to fix, not an outage."""
     url = need(DATABASE_URL, "DATABASE_URL")

@@ -10,7 +10,11 @@ A record per notification id goes through::
 claim and must run the handler), ``"in_progress"`` (another worker holds a live claim: answer
 503 so the gateway retries) or ``"done"`` (answer 200, do nothing). ``complete`` records the
 outcome durably, even when the lease has run out meanwhile (the handler did run; recording it
-stops a third run), and reports a lost lease in the log. ``abandon`` releases the claim only if
+stops a third run), and reports in the log a claim that outlived its lease: taken over by another
+delivery (which may have run the handler too), or run out with no one taking it over (the
+handler ran once, but the lease is too short for it). A ``complete`` tried again after an
+attempt whose answer was lost, or called twice with one token, finds its own record: not a lost
+lease. ``abandon`` releases the claim only if
 it is still the caller's (compare-and-set on the claim token). Lease expiry and the clock are
 the server's, so workers' clocks do not matter.
 
@@ -24,6 +28,7 @@ import logging
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from typing import Callable, Dict, Optional, Tuple, TypeVar
 
 __all__ = [
@@ -53,6 +58,9 @@ DEFAULT_RETENTION: float = _WIRE["default_retention"]
 
 log = logging.getLogger("sosopay.stores")
 
+#: How many completed claims a store object remembers (see ``complete``).
+_COMPLETED_KEPT = 1024
+
 T = TypeVar("T")
 
 
@@ -70,6 +78,16 @@ class Claim(str):
     @property
     def state(self) -> str:
         return str.__str__(self)
+
+
+def _outlived_warning(id: str, lease: float) -> str:
+    """What a store logs when ``complete`` found its own claim on ``id`` run out, with no other
+    delivery having taken it over (the handler ran once, but could have run twice)."""
+    return (
+        f"sosopay: the handler for {id} outlived the claim's {lease:.1f} s lease; no other delivery "
+        "had taken the claim over, so the handler ran once and is recorded as done, but one could "
+        "have run it again meanwhile (raise the store's lease)"
+    )
 
 
 class _Held(threading.local):
@@ -98,6 +116,10 @@ class LeasedIdempotencyStore:
         self.lease: float = _store_duration("lease", lease)
         self.retention: float = _store_duration("retention", retention)
         self._held = _Held()
+        # (id, token) of the claims this object completed lately: a second ``complete`` with
+        # one token finds its own completion (a store whose done records carry no token).
+        self._completed: "OrderedDict[Tuple[str, str], None]" = OrderedDict()
+        self._completed_lock = threading.Lock()
 
     @property
     def lease_ms(self) -> int:
@@ -115,8 +137,10 @@ class LeasedIdempotencyStore:
         raise NotImplementedError
 
     def _complete(self, id: str, token: Optional[str]) -> str:
-        """Marks ``id`` done: ``"held"`` (the claim was still this token's), ``"lost"`` (recorded
-        although the lease had run out), ``"already"`` (someone else completed it)."""
+        """Marks ``id`` done: ``"held"`` (the claim was still this token's, or the record is
+        already this token's completion), ``"expired"`` (the claim had run out and no one had
+        taken it over: recorded), ``"lost"`` (another claim held it, or no token: recorded),
+        ``"already"`` (someone else completed it)."""
         raise NotImplementedError
 
     def _abandon(self, id: str, token: str) -> bool:
@@ -151,8 +175,23 @@ class LeasedIdempotencyStore:
         held_for = time.monotonic() - held[1] if held is not None else 0.0
         retry = StoreRetry.for_complete(self.lease, held_for)
         result = self._call(lambda: self._complete(id, token), retry)
+        if token is not None:
+            with self._completed_lock:
+                if result == "already" and (id, token) in self._completed:
+                    result = "held"  # this object's own completion, earlier
+                self._completed[(id, token)] = None
+                while len(self._completed) > _COMPLETED_KEPT:
+                    self._completed.popitem(last=False)
         if retry.lease_lost(result, token is not None):
             log.warning("%s", _lease_lost_warning(id, self.lease))
+        elif token is not None and (
+            result == "expired"
+            # A store that does not tell (PostgreSQL completes a claim still this token's even
+            # after its lease ran out): by this process's clock, which runs behind the server's
+            # lease (taken before ``begin`` answered), so it never reports a live claim.
+            or (result == "held" and held is not None and held[0] == token and time.monotonic() - held[1] >= self.lease)
+        ):
+            log.warning("%s", _outlived_warning(id, self.lease))
 
     def abandon(self, id: str, token: Optional[str] = None) -> None:
         """Releases this caller's claim on ``id`` (a later delivery processes it again). A claim

@@ -231,16 +231,23 @@ class _Source:
             if conn is not None:
                 conn.close()
             return r
+        # A pool's or an engine's connection runs the statements in a transaction: its COMMIT
+        # is a command too, under the same deadline (a COMMIT without an answer would otherwise
+        # wait as long as the network stays frozen). Which statements a step commits together
+        # does not matter to the contract: each is atomic by itself, as on the autocommit
+        # connections made from a URL.
         if hasattr(src, "raw_connection"):  # SQLAlchemy Engine
             raw = src.raw_connection()
             try:
-                cur = raw.cursor()
-                try:
-                    with _Deadline(_driver_connection(raw), self.command_timeout):
+                with _Deadline(_driver_connection(raw), self.command_timeout) as deadline:
+                    cur = raw.cursor()
+                    try:
                         r = fn(self._unprepared(cur))
-                finally:
-                    cur.close()
-                raw.commit()
+                    finally:
+                        cur.close()
+                    raw.commit()
+                if deadline.fired:  # answered as the timer shut the socket down
+                    raw.invalidate()
                 return r
             except Exception as e:
                 if self.unavailable(e):
@@ -251,10 +258,15 @@ class _Source:
                 raise
             finally:
                 raw.close()
-        # psycopg_pool: commits on exit; waits for a connection no longer than for an answer.
+        # psycopg_pool: waits for a connection no longer than for an answer.
         with src.connection(timeout=self.command_timeout) as conn:
-            with conn.cursor() as cur, _Deadline(conn, self.command_timeout):
-                return fn(self._unprepared(cur))
+            with _Deadline(conn, self.command_timeout) as deadline:
+                with conn.cursor() as cur:
+                    r = fn(self._unprepared(cur))
+                conn.commit()
+            if deadline.fired:  # answered as the timer shut the socket down: the pool replaces it
+                conn.close()
+            return r
 
     def reset(self) -> None:
         """Closes the idle connections (after a connection error they may all be broken)."""
