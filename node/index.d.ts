@@ -250,7 +250,8 @@ export declare class NativeSandbox {
   faults(): SandboxFaults
   /**
    * Resolves with the attempts once `count` notification attempts were accepted (or made);
-   * waits on a blocking thread, never on the event loop. `timeoutMs`: unset, the kit's
+   * a timeout says why none came when the ledger tells (no such order, no notify URL, not
+   * paid). Waits on a blocking thread, never on the event loop. `timeoutMs`: unset, the kit's
    * default wait (the sandbox crate's `DEFAULT_WAIT`).
    */
   waitForNotifications(chargeCode: string | undefined | null, count: number, accepted: boolean, timeoutMs?: number | undefined | null): Promise<Array<Record<string, unknown>>>

@@ -222,7 +222,7 @@ export interface Ledger extends LedgerQueries {
   flowRecharges: FlowRechargeRecord[]
   /** The fault rules and what they injected. */
   faults: FaultsState
-  /** How many requests each operation received. */
+  /** How many requests each gateway operation received (every one, 0 if never requested). */
   requests: Record<string, number>
   /** The time scale the sandbox runs at. */
   timeScale: number
@@ -282,7 +282,16 @@ export declare class Sandbox {
   readonly key: string
   /** The fault rules. */
   readonly faults: Faults
-  /** A `Client` for this sandbox and its test merchant (defaults: operator `cashier-1`, till `till-1`). */
+  /**
+   * The `gatewayHoldMs` the kit's clients give their flows unless told otherwise: the sandbox's
+   * micropay hold, 80 s × `timeScale` (800 ms at 0.01), plus the longest `late` fault in force.
+   */
+  readonly gatewayHoldMs: number
+  /**
+   * A `Client` for this sandbox and its test merchant (defaults: operator `cashier-1`, till
+   * `till-1`). Its flows (`micropayAndWait`, `waitForPayment`) default `gatewayHoldMs` to
+   * `sb.gatewayHoldMs`, the sandbox's scaled hold, instead of the real gateway's 80 s.
+   */
   client(options?: Partial<ClientOptions>): Client
   /** Registers (or re-keys) a merchant. */
   addMerchant(busiCode: string, key: string): void
@@ -298,7 +307,7 @@ export declare class Sandbox {
   notifications(chargeCode?: string): NotificationAttempt[]
   /** Forgets every order, refund, notification and fault count (rules and seed stay). */
   reset(): void
-  /** Resolves with the matching attempts; rejects with the SDK's `TimeoutError` (`operation` `'waitForNotification'`, `afterMs`) listing the attempts seen (a bad argument: `ValidationError`; closed: `SandboxError` 410). */
+  /** Resolves with the matching attempts; rejects with the SDK's `TimeoutError` (`operation` `'waitForNotification'`, `afterMs`) listing the attempts seen, and why none came when the ledger tells: no such order, no notify URL, not paid (a bad argument: `ValidationError`; closed: `SandboxError` 410). */
   waitForNotification(options?: WaitForNotificationOptions): Promise<NotificationAttempt[]>
   /** Resolves with the order once it is in `state` (or one of them); rejects with the SDK's `TimeoutError` (`operation` `'waitForState'`, `afterMs`) saying the state it is in. */
   waitForState(chargeCode: string, state: OrderState | OrderState[], options?: { timeoutMs?: number }): Promise<SandboxOrder>

@@ -279,6 +279,71 @@ function toLedger(o) {
 
 // --- end of generated
 
+// ---------------------------------------------------------------------------------------------
+// The kit's clients: their flows wait for the sandbox's own micropay hold, not the real 80 s.
+
+/** The gateway's micropay hold at real time, in ms (`WaitOptions.gatewayHoldMs`'s default). */
+const GATEWAY_HOLD_MS = 80000
+
+/**
+ * The `gatewayHoldMs` a kit client's flows use unless given one: the sandbox's micropay hold
+ * (80 s × `timeScale`) plus the longest `late` fault in force (a late request is carried out
+ * after that wall-time wait, however long ago the client gave up on it).
+ */
+function kitGatewayHoldMs(sb, timeScale) {
+  let lateMs = 0
+  if (sb && !sb.closed) {
+    let rules = []
+    try {
+      rules = sb.faults.rules
+    } catch (e) {
+      if (!(e instanceof SandboxError)) throw e // closed meanwhile: the flow will say so
+    }
+    for (const rule of rules) {
+      const parts = String(rule).split(':') // normalised: op:kind:prob[:param]
+      if (parts.length >= 4 && parts[1] === 'late' && /^\d+$/.test(parts[3])) lateMs = Math.max(lateMs, Number(parts[3]))
+    }
+  }
+  return GATEWAY_HOLD_MS * timeScale + lateMs
+}
+
+/**
+ * The flow's options with `gatewayHoldMs` filled in when unset. Anything but a plain options
+ * object (or a property that cannot be read) is passed on as it is, for the flow to reject.
+ */
+function withHold(options, hold) {
+  if (options == null) return { gatewayHoldMs: hold() }
+  if (typeof options !== 'object' || Array.isArray(options)) return options
+  let copy
+  try {
+    copy = {}
+    for (const k of Object.keys(options)) copy[k] = options[k]
+  } catch {
+    return options
+  }
+  if (copy.gatewayHoldMs == null) copy.gatewayHoldMs = hold()
+  return copy
+}
+
+/**
+ * `sb.client()`: a `Client` whose flows (`micropayAndWait`, `waitForPayment`) default
+ * `gatewayHoldMs` to the sandbox's own hold (`sb.gatewayHoldMs`) instead of the real 80 s.
+ */
+class KitClient extends Client {
+  #hold
+  constructor(options, hold) {
+    super(options)
+    this.#hold = hold
+  }
+  micropayAndWait(request, options, cancel) {
+    return super.micropayAndWait(request, withHold(options, this.#hold), cancel)
+  }
+  waitForPayment(request, options, cancel) {
+    return super.waitForPayment(request, withHold(options, this.#hold), cancel)
+  }
+}
+Object.defineProperty(KitClient, 'name', { value: 'Client' })
+
 /** The sandbox's fault rules (`op:kind:prob[:param]`, docs/SANDBOX.md "Faults"). */
 class Faults {
   #sb
@@ -365,18 +430,33 @@ class Sandbox {
     this._call((n) => n.addMerchant(busiCode, key))
   }
 
-  /** A `sosopay.Client` for this sandbox and its test merchant; options are the client's. */
+  /**
+   * The `gatewayHoldMs` the kit's clients give their flows unless told otherwise: the sandbox's
+   * micropay hold, 80 s × `timeScale` (800 ms at 0.01), plus the longest `late` fault in force.
+   */
+  get gatewayHoldMs() {
+    return kitGatewayHoldMs(this, this.#timeScale)
+  }
+
+  /**
+   * A `sosopay.Client` for this sandbox and its test merchant; options are the client's. Its
+   * flows (`micropayAndWait`, `waitForPayment`) default `gatewayHoldMs` to `sb.gatewayHoldMs`
+   * (the sandbox's scaled hold) instead of the real gateway's 80 s.
+   */
   client(options = {}) {
     const busiCode = options.busiCode || this.busiCode
     const known = this._call((n) => n.keyOf(busiCode)) // a closed sandbox: SandboxError 410
-    return new Client({
+    const ref = new WeakRef(this)
+    const timeScale = this.#timeScale
+    const hold = () => kitGatewayHoldMs(ref.deref(), timeScale)
+    return new KitClient({
       defaultOperId: native.KIT_OPER_ID,
       defaultDevId: native.KIT_DEV_ID,
       ...options,
       busiCode,
       key: options.key || known || this.key,
       baseUrl: this.baseUrl,
-    })
+    }, hold)
   }
 
   /** The customer pays an order awaiting payment (STATE 0 → 1; the notification goes out). */

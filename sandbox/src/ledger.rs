@@ -205,11 +205,183 @@ impl Ledger {
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
+
+    /// Why no payment notification (for `charge_code`, if given) is to be expected, when the
+    /// ledger can tell: no such order, no notify URL, not paid (a notification goes out only
+    /// when an order with a notify URL is paid). `None` when one is (or was) due. The kits add
+    /// it to a notification wait's timeout message.
+    pub fn why_no_notification(&self, charge_code: Option<&str>) -> Option<String> {
+        let orders: Vec<&LedgerOrder> = self
+            .orders
+            .iter()
+            .filter(|o| charge_code.is_none_or(|c| o.charge_code == c))
+            .collect();
+        let with_url: Vec<&LedgerOrder> = orders
+            .iter()
+            .copied()
+            .filter(|o| o.notify_url.is_some())
+            .collect();
+        let paid = with_url.iter().any(|o| o.paid_at_ms.is_some());
+        Some(match charge_code {
+            Some(c) if orders.is_empty() => {
+                format!("no order {c} exists (the sandbox never received it)")
+            }
+            Some(c) if with_url.is_empty() => format!(
+                "order {c} has no notify URL (created without notify_url): the sandbox sends it no notification"
+            ),
+            Some(c) if !paid => format!(
+                "order {c} was not paid (it is {}): a notification goes out once it is paid",
+                with_url.last().map_or("?", |o| o.state_name.as_str())
+            ),
+            None if orders.is_empty() => "the sandbox has no orders".to_owned(),
+            None if with_url.is_empty() => {
+                "no order has a notify URL (created without notify_url): the sandbox sends no notification".to_owned()
+            }
+            None if !paid => {
+                "no order with a notify URL was paid: a notification goes out once one is".to_owned()
+            }
+            _ => return None,
+        })
+    }
+
+    /// A notification wait's error with [`Ledger::why_no_notification`] added to a timeout's
+    /// reason (`...; attempts: []; order A-1 has no notify URL ...`); any other error as it is.
+    pub fn explain_notification_wait(
+        &self,
+        charge_code: Option<&str>,
+        e: crate::SandboxError,
+    ) -> crate::SandboxError {
+        match (e, self.why_no_notification(charge_code)) {
+            (crate::SandboxError::Timeout { reason, after_ms }, Some(why)) => {
+                crate::SandboxError::Timeout {
+                    reason: format!("{reason}; {why}"),
+                    after_ms,
+                }
+            }
+            (e, _) => e,
+        }
+    }
 }
 
 impl LedgerOrder {
     /// The order as JSON (the shape of `GET /_sandbox/orders/{charge_code}`).
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kit::{KitOptions, SandboxHandle};
+
+    fn order(code: &str, notify_url: Option<&str>, paid: bool) -> LedgerOrder {
+        LedgerOrder {
+            busi_id: "B".into(),
+            charge_code: code.into(),
+            charge_down_code: "D".into(),
+            charge_third_code: None,
+            kind: "qr".into(),
+            channel: Some(2),
+            amount_fen: 100,
+            refunded_fen: 0,
+            state: Some(u32::from(paid)),
+            state_name: if paid { "Paid" } else { "AwaitingPayment" }.into(),
+            pay_subject: "x".into(),
+            dynamic_id: None,
+            verify_code: None,
+            notify_url: notify_url.map(str::to_owned),
+            fail_reason: None,
+            created_at_ms: 0,
+            paid_at_ms: paid.then_some(1),
+            ended_at_ms: None,
+            expires_at_ms: None,
+            begin_time: String::new(),
+        }
+    }
+
+    fn ledger(orders: Vec<LedgerOrder>) -> Ledger {
+        Ledger {
+            orders,
+            refunds: vec![],
+            notifications: vec![],
+            flow_recharges: vec![],
+            faults: FaultLog {
+                seed: 0,
+                rules: vec![],
+                injected: HashMap::new(),
+                events: vec![],
+            },
+            requests: HashMap::new(),
+            time_scale: 1.0,
+            paid_fen: 0,
+            refunded_fen: 0,
+        }
+    }
+
+    #[test]
+    fn why_no_notification_names_the_cause() {
+        let why = |l: &Ledger, c| l.why_no_notification(c).unwrap_or_default();
+        let empty = ledger(vec![]);
+        assert_eq!(why(&empty, None), "the sandbox has no orders");
+        assert!(why(&empty, Some("A")).starts_with("no order A exists"));
+        let l = ledger(vec![
+            order("NO-URL", None, true),
+            order("UNPAID", Some("http://x/"), false),
+            order("DUE", Some("http://x/"), true),
+        ]);
+        assert!(why(&l, Some("NO-URL")).starts_with("order NO-URL has no notify URL"));
+        assert!(why(&l, Some("UNPAID"))
+            .starts_with("order UNPAID was not paid (it is AwaitingPayment)"));
+        assert_eq!(l.why_no_notification(Some("DUE")), None);
+        assert_eq!(l.why_no_notification(None), None);
+        let l = ledger(vec![order("NO-URL", None, true)]);
+        assert!(why(&l, None).starts_with("no order has a notify URL"));
+        let l = ledger(vec![order("UNPAID", Some("http://x/"), false)]);
+        assert!(why(&l, None).starts_with("no order with a notify URL was paid"));
+    }
+
+    #[test]
+    fn explain_notification_wait_extends_a_timeout_only() {
+        let l = ledger(vec![]);
+        let timeout = crate::SandboxError::Timeout {
+            reason: "no 1 notification(s) for A within 5ms; attempts: []".into(),
+            after_ms: 5,
+        };
+        match l.explain_notification_wait(Some("A"), timeout) {
+            crate::SandboxError::Timeout { reason, after_ms } => {
+                assert_eq!(after_ms, 5);
+                assert!(
+                    reason.ends_with(
+                        "attempts: []; no order A exists (the sandbox never received it)"
+                    ),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let closed = l.explain_notification_wait(Some("A"), crate::SandboxError::Closed);
+        assert!(matches!(closed, crate::SandboxError::Closed));
+    }
+
+    #[test]
+    fn requests_name_every_gateway_operation() {
+        let sb = SandboxHandle::start(&KitOptions::default()).expect("start");
+        let zeros: HashMap<String, u64> = [
+            "preOrder",
+            "order",
+            "refund",
+            "query",
+            "cancelTrade",
+            "flowRecharge",
+        ]
+        .into_iter()
+        .map(|op| (op.to_owned(), 0))
+        .collect();
+        assert_eq!(sb.ledger().expect("ledger").requests, zeros);
+        let json = sb.ledger_json().expect("ledger");
+        assert_eq!(json["requests"]["preOrder"], 0);
+        assert!(json["requests"].get("notify").is_none());
+        sb.close();
     }
 }

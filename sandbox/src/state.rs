@@ -604,7 +604,14 @@ impl Inner {
                 injected: counts(&self.fault_counts),
                 events,
             },
-            requests: counts(&self.requests),
+            // Every gateway operation, with 0 for one never requested (`requests["preOrder"]`
+            // reads 0, not a missing key, in every kit).
+            requests: Operation::ALL
+                .iter()
+                .filter(|op| **op != Operation::Notify)
+                .map(|op| (op.as_str().to_owned(), 0))
+                .chain(self.requests.clone())
+                .collect(),
             time_scale,
         }
     }

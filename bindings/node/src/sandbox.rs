@@ -310,7 +310,8 @@ impl NativeSandbox {
     }
 
     /// Resolves with the attempts once `count` notification attempts were accepted (or made);
-    /// waits on a blocking thread, never on the event loop. `timeoutMs`: unset, the kit's
+    /// a timeout says why none came when the ledger tells (no such order, no notify URL, not
+    /// paid). Waits on a blocking thread, never on the event loop. `timeoutMs`: unset, the kit's
     /// default wait (the sandbox crate's `DEFAULT_WAIT`).
     #[napi(ts_return_type = "Promise<Array<Record<string, unknown>>>")]
     pub fn wait_for_notifications<'env>(
@@ -331,8 +332,14 @@ impl NativeSandbox {
         .map_err(sandbox_err)?;
         let h = self.0.clone();
         blocking(env, move || {
-            h.wait_for_notification(charge_code.as_deref(), count, accepted, t)
+            let c = charge_code.as_deref();
+            h.wait_for_notification(c, count, accepted, t)
                 .map(|v| to_json(&v))
+                .map_err(|e| match h.ledger() {
+                    // A timeout says why none came, when the ledger tells.
+                    Ok(l) => l.explain_notification_wait(c, e),
+                    Err(_) => e,
+                })
         })
     }
 

@@ -193,7 +193,8 @@ impl PySandbox {
     }
 
     /// Blocks (without the GIL) until `count` notification attempts were accepted (or made);
-    /// returns them (ledger form). `TimeoutError` lists what was seen. `timeout`: seconds
+    /// returns them (ledger form). `TimeoutError` lists what was seen, and why none came when
+    /// the ledger tells (no such order, no notify URL, not paid). `timeout`: seconds
     /// (`None`: the kit's `DEFAULT_WAIT`).
     #[pyo3(signature = (charge_code, count, accepted, timeout = None))]
     fn wait_for_notifications<'py>(
@@ -215,8 +216,14 @@ impl PySandbox {
         .map_err(sandbox_err)?;
         let hits = py
             .detach(|| {
+                let c = charge_code.as_deref();
                 self.0
-                    .wait_for_notification(charge_code.as_deref(), count, accepted, t)
+                    .wait_for_notification(c, count, accepted, t)
+                    .map_err(|e| match self.0.ledger() {
+                        // A timeout says why none came, when the ledger tells.
+                        Ok(l) => l.explain_notification_wait(c, e),
+                        Err(_) => e,
+                    })
             })
             .map_err(sandbox_err)?;
         to_py(py, &hits)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import weakref
 from types import TracebackType
 from typing import (
     TYPE_CHECKING,
@@ -27,6 +28,7 @@ from ..client import Client
 if TYPE_CHECKING:  # pragma: no cover
     from ..aio import AsyncClient
 from ..enums import OrderState
+from ..models import PaymentOutcome
 from ._ledger import Ledger, NotificationAttempt, SandboxOrder
 
 __all__ = ["Sandbox", "SandboxError", "Faults", "TEST_BUSI_CODE", "TEST_KEY"]
@@ -72,6 +74,79 @@ def _wrap(fn: Callable[[], _T]) -> _T:
     except _native.NativeSandboxError as e:
         message, status, reason = e.args
         raise SandboxError(str(message), int(status), str(reason)) from None
+
+
+#: The gateway's micropay hold at real time, in seconds (``WaitOptions.gateway_hold``'s default).
+GATEWAY_HOLD: float = 80.0
+
+
+def _kit_gateway_hold(sandbox: "Optional[Sandbox]", time_scale: float) -> float:
+    """The ``gateway_hold`` a kit client's flows use unless given one: the sandbox's micropay
+    hold (80 s × ``time_scale``) plus the longest ``late`` fault in force (a late request is
+    carried out after that wall-time wait, however long ago the client gave up on it)."""
+    late_ms = 0
+    if sandbox is not None and not sandbox.closed:
+        try:
+            rules = sandbox.faults.rules
+        except SandboxError:  # closed meanwhile: the flow will say so
+            rules = []
+        for rule in rules:  # normalised: op:kind:prob[:param]
+            parts = rule.split(":")
+            if len(parts) >= 4 and parts[1] == "late" and parts[3].isdigit():
+                late_ms = max(late_ms, int(parts[3]))
+    return GATEWAY_HOLD * time_scale + late_ms / 1000
+
+
+def _with_hold(kwargs: Dict[str, Any], hold: Callable[[], float]) -> Dict[str, Any]:
+    if kwargs.get("gateway_hold") is None:
+        kwargs["gateway_hold"] = hold()
+    return kwargs
+
+
+class _KitClient(Client):
+    """``sb.client()``: a :class:`sosopay.Client` whose flows (``micropay_and_wait``,
+    ``wait_for_payment``) default ``gateway_hold`` to the sandbox's own hold (see
+    :func:`_kit_gateway_hold`) instead of the real gateway's 80 s."""
+
+    __slots__ = ("_hold",)
+
+    def __init__(self, hold: Callable[[], float], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._hold = hold
+
+    def micropay_and_wait(self, **kwargs: Any) -> PaymentOutcome:
+        return super().micropay_and_wait(**_with_hold(kwargs, self._hold))
+
+    def wait_for_payment(self, **kwargs: Any) -> PaymentOutcome:
+        return super().wait_for_payment(**_with_hold(kwargs, self._hold))
+
+
+def _kit_async_client(hold: Callable[[], float], **kwargs: Any) -> "AsyncClient":
+    """``sb.async_client()``: the same as :class:`_KitClient` for an :class:`AsyncClient`
+    (defined on first use: asyncio's client is not imported otherwise)."""
+    global _KitAsyncClient
+    if _KitAsyncClient is None:
+        from ..aio import AsyncClient
+
+        class KitAsyncClient(AsyncClient):
+            __slots__ = ("_hold",)
+
+            def __init__(self, hold: Callable[[], float], **kwargs: Any) -> None:
+                super().__init__(**kwargs)
+                self._hold = hold
+
+            async def micropay_and_wait(self, **kwargs: Any) -> PaymentOutcome:
+                return await super().micropay_and_wait(**_with_hold(kwargs, self._hold))
+
+            async def wait_for_payment(self, **kwargs: Any) -> PaymentOutcome:
+                return await super().wait_for_payment(**_with_hold(kwargs, self._hold))
+
+        KitAsyncClient.__qualname__ = KitAsyncClient.__name__ = "_KitAsyncClient"
+        _KitAsyncClient = KitAsyncClient
+    return _KitAsyncClient(hold, **kwargs)
+
+
+_KitAsyncClient: "Optional[Callable[..., AsyncClient]]" = None
 
 
 class Faults:
@@ -142,7 +217,9 @@ class Sandbox:
     faults, the document's test merchant, ``host`` ``127.0.0.1``, ``port`` 0 for a free one,
     no ``max_request_age``). ``time_scale`` multiplies every gateway time (the 80 s micropay hold, the test codes'
     delays, ``TIME_EXPIRE``, the 5 s between notification attempts): ``0.01`` makes 80 s into
-    0.8 s. The client's own timeouts are not scaled.
+    0.8 s. The client's own timeouts are not scaled; the flows of the kit's clients
+    (:meth:`client`, :meth:`async_client`) wait for the sandbox's hold, not the real 80 s
+    (:attr:`gateway_hold`).
     """
 
     def __init__(
@@ -216,16 +293,32 @@ class Sandbox:
         kw["base_url"] = self.base_url
         return kw
 
+    def _hold(self) -> Callable[[], float]:
+        """The kit clients' default ``gateway_hold``, worked out at each flow (the fault rules
+        may change); the client does not keep the sandbox alive."""
+        ref = weakref.ref(self)
+        scale = self._time_scale
+        return lambda: _kit_gateway_hold(ref(), scale)
+
+    @property
+    def gateway_hold(self) -> float:
+        """The ``gateway_hold`` (seconds) the kit's clients give their flows unless told
+        otherwise: the sandbox's micropay hold, 80 s × ``time_scale`` (0.8 s at 0.01), plus the
+        longest ``late`` fault in force. A flow settles a payment whose request was lost
+        (``preOrder:drop``) as ``FAILED`` that long after it gave up on it."""
+        return _kit_gateway_hold(self, self._time_scale)
+
     def client(self, **kwargs: Any) -> Client:
         """A :class:`sosopay.Client` for this sandbox and its test merchant; keyword arguments
-        are the client's (``encrypt=True``, ``format="xml"``, ``timeout=5``, ...)."""
-        return Client(**self._client_kwargs(kwargs))
+        are the client's (``encrypt=True``, ``format="xml"``, ``timeout=5``, ...). Its flows
+        (``micropay_and_wait``, ``wait_for_payment``) default ``gateway_hold`` to
+        :attr:`gateway_hold`, the sandbox's scaled hold, instead of the real gateway's 80 s."""
+        return _KitClient(self._hold(), **self._client_kwargs(kwargs))
 
     def async_client(self, **kwargs: Any) -> "AsyncClient":
-        """The same as an :class:`sosopay.AsyncClient`."""
-        from ..aio import AsyncClient  # loaded on first use: asyncio is not imported otherwise
-
-        return AsyncClient(**self._client_kwargs(kwargs))
+        """The same as an :class:`sosopay.AsyncClient` (its flows' ``gateway_hold`` as
+        :meth:`client`'s)."""
+        return _kit_async_client(self._hold(), **self._client_kwargs(kwargs))
 
     # --- the customer -------------------------------------------------------------------------
 

@@ -235,9 +235,15 @@ impl SandboxGateway {
             timeout_ms.map(|ms| ms as f64),
             kit::TimeUnit::Milliseconds,
         )?;
+        let c = charge_code.as_deref();
         Ok(self
             .0
-            .wait_for_notification(charge_code.as_deref(), count, accepted, t)?)
+            .wait_for_notification(c, count, accepted, t)
+            .map_err(|e| match self.0.ledger() {
+                // A timeout says why none came, when the ledger tells.
+                Ok(l) => l.explain_notification_wait(c, e),
+                Err(_) => e,
+            })?)
     }
 
     /// Blocks until the order is in one of `states` (names such as `"Paid"` or wire codes
