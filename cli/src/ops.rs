@@ -5,8 +5,8 @@ use sosopay::models::{
     CancelRequest, MicropayRequest, OrderDetails, OrderRequest, QueryRequest, RefundRequest,
 };
 use sosopay::{
-    Amount, CancelToken, Channel, Client, ClientOptions, DynamicIdType, FlowControl, SerType,
-    WaitOptions,
+    Amount, CancelToken, Channel, Client, ClientOptions, DynamicIdType, Environment, FlowControl,
+    OutcomeStatus, SerType, WaitOptions,
 };
 
 use crate::output;
@@ -26,7 +26,8 @@ pub struct Conn {
     /// Gateway base URL (…/openGateway/openService/).
     #[arg(long, env = "SOSOPAY_BASE_URL")]
     pub base_url: Option<String>,
-    /// Named environment instead of --base-url: production, production-http, uat.
+    /// Named environment instead of --base-url: production (or prod), production-http (or
+    /// prod-http), uat (or test); any case, `_` for `-`.
     #[arg(long)]
     pub env: Option<String>,
     /// Use the 3DES envelope.
@@ -53,16 +54,30 @@ const FLAGS: &[(&str, &str)] = &[
 impl Conn {
     pub fn client(&self) -> Result<Client, CliError> {
         let busi = self.busi_code.clone().ok_or_else(|| {
-            CliError::invalid("no merchant code: pass --busi-code or set SOSOPAY_BUSI_CODE")
+            CliError::invalid(format!(
+                "no merchant code: pass --busi-code or set SOSOPAY_BUSI_CODE{}",
+                crate::blank_note("SOSOPAY_BUSI_CODE")
+            ))
         })?;
-        let key = self
-            .key
-            .clone()
-            .ok_or_else(|| CliError::invalid("no merchant key: set SOSOPAY_KEY (or pass --key)"))?;
+        let key = self.key.clone().ok_or_else(|| {
+            CliError::invalid(format!(
+                "no merchant key: set SOSOPAY_KEY or pass --key{}",
+                crate::blank_note("SOSOPAY_KEY")
+            ))
+        })?;
         if self.base_url.is_none() && self.env.is_none() {
-            return Err(CliError::invalid(
-                "no gateway: pass --base-url, --env or set SOSOPAY_BASE_URL",
-            ));
+            return Err(CliError::invalid(format!(
+                "no gateway: pass --base-url, --env or set SOSOPAY_BASE_URL{}",
+                crate::blank_note("SOSOPAY_BASE_URL")
+            )));
+        }
+        if let Some(env) = &self.env {
+            if Environment::from_name(env).is_none() {
+                return Err(CliError::invalid(format!(
+                    "invalid --env: {env:?} is not a gateway environment: production (or prod), \
+                     production-http (or prod-http), uat (or test); any case, `_` for `-`"
+                )));
+            }
         }
         if self.base_url.is_some() && self.env.is_some() {
             // One would be silently ignored: with a production URL exported, `--env uat`
@@ -82,22 +97,27 @@ impl Conn {
             ca_file: self.ca_file.clone(),
             ..ClientOptions::default()
         };
-        let config = options.into_config().map_err(|e| e.renamed_fields(FLAGS))?;
-        Ok(Client::new(config)?)
+        let named = |e: sosopay::Error| crate::name_env_source(e.renamed_fields(FLAGS));
+        let config = options.into_config().map_err(named)?;
+        Ok(Client::new(config).map_err(named)?)
     }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Op {
     /// Charge a customer's scanned payment code (被扫), optionally waiting for the outcome.
+    #[command(after_help = crate::EXIT_STATUS_HELP)]
     Micropay(MicropayArgs),
     /// Create a QR (主扫) or WeChat JSAPI order.
+    #[command(after_help = crate::EXIT_STATUS_HELP)]
     Order(OrderArgs),
     /// Query an order.
     Query(QueryArgs),
     /// Refund (part of) a paid order.
+    #[command(after_help = crate::EXIT_STATUS_HELP)]
     Refund(RefundArgs),
     /// Cancel (reverse) an order.
+    #[command(after_help = crate::EXIT_STATUS_HELP)]
     Cancel(CancelArgs),
 }
 
@@ -117,6 +137,68 @@ impl Op {
     pub fn moves_money(&self) -> bool {
         !matches!(self, Op::Query(_))
     }
+
+    /// What to do when this money operation's outcome is unknown (exit status 3), naming the
+    /// order: how to query it, and what is safe to retry.
+    pub fn unknown_advice(&self) -> String {
+        match self {
+            Op::Micropay(a) => format!(
+                "outcome unknown: the customer may have been charged; query the order with \
+                 `{}` until its state is final before retrying, charging again or handing \
+                 anything over",
+                query_command(Some(&a.charge_code), None)
+            ),
+            Op::Order(a) => format!(
+                "outcome unknown: the order may have been created; query it with `{}` before \
+                 creating it again",
+                query_command(Some(&a.charge_code), None)
+            ),
+            Op::Refund(a) => format!(
+                "outcome unknown: the refund may have been made; query the order with `{}`, \
+                 then if needed retry with the same --refund-no {} (safe: the gateway refunds \
+                 once per refund number), never with a new one",
+                query_command(a.charge_code.as_deref(), a.charge_down_code.as_deref()),
+                shell_word(&a.refund_no)
+            ),
+            Op::Cancel(a) => format!(
+                "outcome unknown: the order may have been cancelled (and reversed); query it \
+                 with `{}` before doing anything else",
+                query_command(a.code(), None)
+            ),
+            Op::Query(_) => String::new(),
+        }
+    }
+}
+
+/// A word as a shell would need it: as is when plain, else in single quotes.
+fn shell_word(w: &str) -> String {
+    let plain = !w.is_empty()
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:/@+=,".contains(c));
+    if plain {
+        w.to_owned()
+    } else {
+        format!("'{}'", w.replace('\'', r"'\''"))
+    }
+}
+
+/// `sosopay query C` for a merchant's order number, `sosopay query --charge-down-code D` for
+/// the gateway's.
+fn query_command(charge_code: Option<&str>, charge_down_code: Option<&str>) -> String {
+    match (charge_code, charge_down_code) {
+        (Some(c), _) => format!("sosopay query --charge-code {}", shell_word(c)),
+        (None, Some(d)) => format!("sosopay query --charge-down-code {}", shell_word(d)),
+        (None, None) => "sosopay query --charge-code CHARGE_CODE".into(),
+    }
+}
+
+/// `--deadline`: whole seconds, 1 to the flows' limit.
+fn parse_deadline(text: &str) -> Result<u64, String> {
+    let max = sosopay::flows::MAX_FLOW_DURATION.as_secs();
+    match text.trim().parse::<u64>() {
+        Ok(s) if (1..=max).contains(&s) => Ok(s),
+        _ => Err(format!("must be a whole number of seconds from 1 to {max}")),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -125,7 +207,7 @@ pub struct MicropayArgs {
     #[arg(long)]
     charge_code: String,
     /// Amount in yuan, e.g. 12.50.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     amount: String,
     /// The code scanned from the customer's wallet.
     #[arg(long)]
@@ -146,7 +228,7 @@ pub struct MicropayArgs {
     #[arg(long)]
     wait: bool,
     /// Deadline in seconds for --wait (the SDK's default, `WaitOptions::deadline`).
-    #[arg(long, default_value_t = WaitOptions::default().deadline.as_secs())]
+    #[arg(long, default_value_t = WaitOptions::default().deadline.as_secs(), value_parser = parse_deadline)]
     deadline: u64,
     #[command(flatten)]
     conn: Conn,
@@ -158,7 +240,7 @@ pub struct OrderArgs {
     #[arg(long)]
     charge_code: String,
     /// Amount in yuan.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     amount: String,
     /// Channel number: 1 Alipay, 2 WeChat, ...
     #[arg(long, default_value = "2")]
@@ -175,8 +257,8 @@ pub struct OrderArgs {
     /// A WeChat JSAPI order for this subOpenid.
     #[arg(long)]
     jsapi_openid: Option<String>,
-    /// The WeChat sub-merchant's app id (subAppid) of a JSAPI order.
-    #[arg(long)]
+    /// The WeChat sub-merchant's app id (subAppid) of a JSAPI order (with --jsapi-openid).
+    #[arg(long, requires = "jsapi_openid")]
     sub_appid: Option<String>,
     /// Operator (cashier) id, OPER_ID [default: cli].
     #[arg(long)]
@@ -218,13 +300,21 @@ pub struct RefundArgs {
     #[arg(long)]
     refund_no: String,
     /// Amount in yuan.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     amount: String,
     /// Why the money is returned (REFUND_SUBJECT).
     #[arg(long, default_value = "refund")]
     subject: String,
     #[command(flatten)]
     conn: Conn,
+}
+
+impl CancelArgs {
+    fn code(&self) -> Option<&str> {
+        self.charge_code
+            .as_deref()
+            .or(self.charge_code_flag.as_deref())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -297,7 +387,8 @@ pub fn describe_order(o: &OrderDetails) -> String {
 /// the order ours, cancel it, confirm) and the command prints the outcome. Killing the process
 /// instead would abandon a payment the customer may still confirm. A second Ctrl-C quits at
 /// once (exit status 130), leaving the outcome unknown, as it says.
-fn cancel_on_ctrl_c() -> CancelToken {
+fn cancel_on_ctrl_c(charge_code: &str) -> CancelToken {
+    let query = query_command(Some(charge_code), None);
     let token = CancelToken::new();
     let t = token.clone();
     let presses = std::sync::atomic::AtomicU32::new(0);
@@ -309,7 +400,10 @@ fn cancel_on_ctrl_c() -> CancelToken {
             );
             t.cancel();
         } else {
-            eprintln!("sosopay: quit before the payment was settled: query the charge code");
+            eprintln!(
+                "sosopay: quit before the payment was settled: the outcome is unknown; query \
+                 the order with `{query}` until its state is final"
+            );
             std::process::exit(130);
         }
     });
@@ -319,14 +413,88 @@ fn cancel_on_ctrl_c() -> CancelToken {
     token
 }
 
+/// The request fields of each operation as the tool's options spell them, for validation
+/// errors (`invalid --subject: is required`, not `pay_subject`).
+const MICROPAY_FLAGS: &[(&str, &str)] = &[
+    ("charge_code", "--charge-code"),
+    ("amount", "--amount"),
+    ("dynamic_id", "--dynamic-id"),
+    ("pay_subject", "--subject"),
+    ("channel", "--channel"),
+    ("oper_id", "--oper-id"),
+    ("dev_id", "--dev-id"),
+    ("deadline", "--deadline"),
+];
+const ORDER_FLAGS: &[(&str, &str)] = &[
+    ("charge_code", "--charge-code"),
+    ("amount", "--amount"),
+    ("pay_subject", "--subject"),
+    ("channel", "--channel"),
+    ("notify_url", "--notify-url"),
+    ("time_expire", "--time-expire"),
+    ("sub_openid", "--jsapi-openid"),
+    ("sub_appid", "--sub-appid"),
+    ("oper_id", "--oper-id"),
+    ("dev_id", "--dev-id"),
+];
+const REFUND_FLAGS: &[(&str, &str)] = &[
+    ("charge_down_code", "--charge-down-code"),
+    ("charge_code", "--charge-code"),
+    ("out_refund_no", "--refund-no"),
+    ("refund_amount", "--amount"),
+    ("amount", "--amount"),
+    ("refund_subject", "--subject"),
+];
+
+/// The exit status of `micropay --wait`: 0 paid; 3 (outcome unknown) when the flow could not
+/// settle the payment (`Unresolved`, or `Pending`); 1 for a payment that did not happen.
+fn wait_exit_status(status: OutcomeStatus) -> u8 {
+    match status {
+        OutcomeStatus::Paid => 0,
+        OutcomeStatus::Unresolved | OutcomeStatus::Pending => crate::EXIT_UNKNOWN,
+        OutcomeStatus::Failed | OutcomeStatus::Cancelled | OutcomeStatus::Conflict => {
+            crate::EXIT_FAILURE
+        }
+    }
+}
+
+/// What a plain micropay's reply proves, on stderr: nothing when it shows the order paid
+/// (`Ok`); else exit status 1 for an order that ended unpaid, and 3 for one that is not (yet)
+/// proven paid (awaiting the customer, no state in the reply, a state that settles nothing).
+fn micropay_settled(r: &sosopay::models::OrderReply, charge_code: &str) -> Result<(), CliError> {
+    let status = r.state.as_ref().and_then(sosopay::flows::status_of_state);
+    let shown = r
+        .state
+        .as_ref()
+        .map(|s| format!("the order {} ({})", s.name(), s.as_wire()))
+        .unwrap_or_else(|| "no order state".into());
+    match status {
+        Some(OutcomeStatus::Paid) => Ok(()),
+        Some(_) => {
+            output::error_line(&format!("sosopay: not paid: the reply shows {shown}"));
+            Err(CliError::Quiet(crate::EXIT_FAILURE))
+        }
+        None => {
+            output::error_line(&format!(
+                "sosopay: the payment is not proven: the reply shows {shown}, not paid (yet), \
+                 and the customer may still confirm it; query the order with `{}` until its \
+                 state is final (or charge with --wait, which does) before handing anything over",
+                query_command(Some(charge_code), None)
+            ));
+            Err(CliError::Quiet(crate::EXIT_UNKNOWN))
+        }
+    }
+}
+
 pub fn run(op: &Op) -> Result<(), CliError> {
     let conn = op.conn();
     let client = conn.client()?;
     match op {
         Op::Micropay(a) => {
+            let named = |e: sosopay::Error| e.renamed_fields(MICROPAY_FLAGS);
             let mut req = MicropayRequest::new(
                 &a.charge_code,
-                Amount::parse_yuan_named(&a.amount, "amount")?,
+                Amount::parse_yuan_named(&a.amount, "amount").map_err(named)?,
                 &a.dynamic_id,
                 &a.subject,
             );
@@ -337,10 +505,12 @@ pub fn run(op: &Op) -> Result<(), CliError> {
             if a.wait {
                 let opts = WaitOptions::with_deadline(std::time::Duration::from_secs(a.deadline));
                 let ctl = FlowControl {
-                    cancel: Some(cancel_on_ctrl_c()),
+                    cancel: Some(cancel_on_ctrl_c(&a.charge_code)),
                     ..FlowControl::default()
                 };
-                let out = client.micropay_and_wait_with(&req, &opts, &ctl)?;
+                let out = client
+                    .micropay_and_wait_with(&req, &opts, &ctl)
+                    .map_err(named)?;
                 print(
                     conn.json,
                     || output::outcome(&out),
@@ -353,28 +523,39 @@ pub fn run(op: &Op) -> Result<(), CliError> {
                         s
                     },
                 )?;
-                if !out.is_paid() {
-                    return Err(CliError::Quiet(1));
+                match wait_exit_status(out.status) {
+                    0 => Ok(()),
+                    crate::EXIT_UNKNOWN => {
+                        output::error_line(&format!("sosopay: {}", op.unknown_advice()));
+                        Err(CliError::Quiet(crate::EXIT_UNKNOWN))
+                    }
+                    code => Err(CliError::Quiet(code)),
                 }
-                Ok(())
             } else {
-                let r = client.micropay(&req)?;
+                let r = client.micropay(&req).map_err(named)?;
                 print(
                     conn.json,
                     || output::order_reply(&r),
                     || {
+                        let state = r
+                            .state
+                            .as_ref()
+                            .map(|s| format!("{} ({})", s.name(), s.as_wire()))
+                            .unwrap_or_else(|| "(not in the reply)".into());
                         format!(
-                            "{}: {}\ngateway order     {}",
+                            "{}: {}\ngateway order     {}\nstate             {state}",
                             r.result.code,
                             r.result.info,
                             r.charge_down_code.clone().unwrap_or_default()
                         )
                     },
-                )
+                )?;
+                micropay_settled(&r, &a.charge_code)
             }
         }
         Op::Order(a) => {
-            let amount = Amount::parse_yuan_named(&a.amount, "amount")?;
+            let named = |e: sosopay::Error| e.renamed_fields(ORDER_FLAGS);
+            let amount = Amount::parse_yuan_named(&a.amount, "amount").map_err(named)?;
             let mut req = match &a.jsapi_openid {
                 Some(openid) => OrderRequest::jsapi(&a.charge_code, amount, &a.subject, openid),
                 None => OrderRequest::new(
@@ -390,10 +571,11 @@ pub fn run(op: &Op) -> Result<(), CliError> {
             req.oper_id = a.oper_id.clone().unwrap_or_default();
             req.dev_id = a.dev_id.clone().unwrap_or_default();
             let r = if req.is_jsapi() {
-                client.create_jsapi_order(&req)?
+                client.create_jsapi_order(&req)
             } else {
-                client.create_qr_order(&req)?
-            };
+                client.create_qr_order(&req)
+            }
+            .map_err(named)?;
             print(
                 conn.json,
                 || output::order_reply(&r),
@@ -430,7 +612,14 @@ pub fn run(op: &Op) -> Result<(), CliError> {
                 ),
             };
             let req = QueryRequest { code, ser_type };
-            let r = client.query(&req)?;
+            let flag = match (&a.charge_code, &a.charge_down_code) {
+                (Some(_), _) => "--charge-code",
+                (_, Some(_)) => "--charge-down-code",
+                _ => "CODE",
+            };
+            let r = client
+                .query(&req)
+                .map_err(|e| e.renamed_fields(&[("code", flag), ("ser_type", "--ser-type")]))?;
             print(
                 conn.json,
                 || output::query_reply(&r),
@@ -438,16 +627,17 @@ pub fn run(op: &Op) -> Result<(), CliError> {
             )
         }
         Op::Refund(a) => {
+            let named = |e: sosopay::Error| e.renamed_fields(REFUND_FLAGS);
             let req = RefundRequest {
                 charge_code: a.charge_code.clone(),
                 charge_down_code: a.charge_down_code.clone(),
                 out_refund_no: a.refund_no.clone(),
-                refund_amount: Amount::parse_yuan_named(&a.amount, "amount")?,
+                refund_amount: Amount::parse_yuan_named(&a.amount, "amount").map_err(named)?,
                 refund_subject: a.subject.clone(),
                 oper_id: String::new(),
                 dev_id: String::new(),
             };
-            let r = client.refund(&req)?;
+            let r = client.refund(&req).map_err(named)?;
             print(
                 conn.json,
                 || output::refund_reply(&r),
@@ -455,19 +645,63 @@ pub fn run(op: &Op) -> Result<(), CliError> {
             )
         }
         Op::Cancel(a) => {
-            let r = client.cancel(&CancelRequest {
-                charge_code: a
-                    .charge_code
-                    .clone()
-                    .or_else(|| a.charge_code_flag.clone())
-                    .unwrap_or_default(),
-                apply: a.apply,
-            })?;
+            let flag = if a.charge_code.is_some() {
+                "CHARGE_CODE"
+            } else {
+                "--charge-code"
+            };
+            let r = client
+                .cancel(&CancelRequest {
+                    charge_code: a.code().unwrap_or_default().to_owned(),
+                    apply: a.apply,
+                })
+                .map_err(|e| e.renamed_fields(&[("charge_code", flag)]))?;
             print(
                 conn.json,
                 || output::cancel_reply(&r),
                 || format!("{}: {}", r.result.code, r.result.info),
             )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_that_settles_nothing_exits_3() {
+        assert_eq!(wait_exit_status(OutcomeStatus::Paid), 0);
+        assert_eq!(wait_exit_status(OutcomeStatus::Unresolved), 3);
+        assert_eq!(wait_exit_status(OutcomeStatus::Pending), 3);
+        assert_eq!(wait_exit_status(OutcomeStatus::Failed), 1);
+        assert_eq!(wait_exit_status(OutcomeStatus::Cancelled), 1);
+        assert_eq!(wait_exit_status(OutcomeStatus::Conflict), 1);
+    }
+
+    #[test]
+    fn advice_names_the_order_as_a_shell_word() {
+        assert_eq!(shell_word("C-1"), "C-1");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(
+            query_command(None, Some("2026")),
+            "sosopay query --charge-down-code 2026"
+        );
+    }
+
+    #[test]
+    fn the_deadline_is_whole_seconds() {
+        assert_eq!(parse_deadline("1"), Ok(1));
+        assert_eq!(parse_deadline("1800"), Ok(1800));
+        for bad in ["0", "1801", "-1", "1.5", ""] {
+            assert!(
+                parse_deadline(bad)
+                    .expect_err("refused")
+                    .contains("seconds"),
+                "{bad}"
+            );
         }
     }
 }

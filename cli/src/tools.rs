@@ -66,6 +66,17 @@ pub fn decrypt(key: &MerchantKey) -> Result<(), CliError> {
     write_stdout(&pt)
 }
 
+/// The keys being rotated out, as given: each trimmed (`SOSOPAY_PREVIOUS_KEYS="OLD1, OLD2"`);
+/// from the variable, empty entries (`"OLD1,"`) are dropped, while an empty `--previous-key ""`
+/// stays, to be refused.
+pub fn previous_keys(given: Vec<String>, from_env: bool) -> Vec<String> {
+    given
+        .into_iter()
+        .map(|k| k.trim().to_owned())
+        .filter(|k| !(from_env && k.is_empty()))
+        .collect()
+}
+
 /// `sosopay notify`: verify a notification body on stdin.
 pub fn notify(
     key: &MerchantKey,
@@ -79,10 +90,10 @@ pub fn notify(
         .with_previous_keys(previous_keys)
         .and_then(|v| v.with_busi_code_opt(busi_code))
         .map_err(|e| {
-            e.renamed_fields(&[
+            crate::name_env_source(e.renamed_fields(&[
                 ("previous_keys", "--previous-key"),
                 ("busi_code", "--busi-code"),
-            ])
+            ]))
         })?;
     if let Some(s) = max_age {
         v = v.with_max_age(std::time::Duration::from_secs(s));

@@ -594,3 +594,55 @@ fn ctrl_c_during_a_held_till_payment_reverses_it_and_prints_the_outcome() {
         "reversed, not abandoned"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_second_ctrl_c_quits_and_names_the_order_to_query() {
+    // The cancel after the first Ctrl-C is slow (its query and cancel answered late), so the
+    // second one comes while it runs.
+    let sb = Sandbox::start(SandboxConfig {
+        time_scale: 0.05,
+        faults: ["query:delay:1:3000", "cancelTrade:delay:1:3000"]
+            .iter()
+            .map(|f| f.parse().expect("fault rule"))
+            .collect(),
+        ..SandboxConfig::default()
+    })
+    .expect("start sandbox");
+    let base = sb.base_url();
+    let args = [
+        "micropay",
+        "--charge-code",
+        "CLI-INT-2",
+        "--amount",
+        "1.00",
+        "--dynamic-id",
+        "130000000000004000",
+        "--subject",
+        "held",
+        "--wait",
+    ];
+    let child = command(&args, Some(&base))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sosopay");
+    let interrupt = || {
+        Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill")
+    };
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert!(interrupt().success());
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(interrupt().success());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("the outcome is unknown")
+            && stderr.contains("`sosopay query --charge-code CLI-INT-2`"),
+        "{stderr}"
+    );
+}

@@ -342,6 +342,12 @@ fn the_command_line_tool_trusts_the_ca_given() {
     };
     let refused = run(None);
     assert!(refused.contains("UnknownIssuer"), "{refused}");
+    // The tool's option and variable, not the runtimes' settings; no retry hint.
+    assert!(
+        refused.contains("--ca-file or SOSOPAY_CA_FILE") && !refused.contains("caFile"),
+        "{refused}"
+    );
+    assert!(!refused.contains("can be retried"), "{refused}");
     let answered = run(Some(&dir.join("ca.pem")));
     assert!(
         answered.contains("CHARGE_NONEXISTENT"),
@@ -350,6 +356,10 @@ fn the_command_line_tool_trusts_the_ca_given() {
     let unreadable = run(Some(&dir.join("missing.pem")));
     assert!(
         unreadable.contains("invalid --ca-file: cannot read"),
+        "{unreadable}"
+    );
+    assert!(
+        unreadable.contains("(the value of SOSOPAY_CA_FILE)"),
         "{unreadable}"
     );
     let _ = std::fs::remove_dir_all(&dir);
