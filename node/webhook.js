@@ -114,6 +114,16 @@ function refuseUnrun(result) {
   return result
 }
 
+/** What a handler or a store threw or rejected with, as something to report: a falsy value
+ * (`throw null`, `Promise.reject()`) would leave the result without an `error`, and the 500 or
+ * 503 unreported (no `onError`, no warning). It becomes an Error saying what was thrown (the
+ * value itself is its `cause`); anything else is kept as it is. */
+function reportable(error, what) {
+  if (error) return error
+  const shown = typeof error === 'string' ? "''" : typeof error === 'bigint' ? `${error}n` : String(error)
+  return new Error(`${what} ${shown} (not an Error)`, { cause: error })
+}
+
 function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnswer, webhookAfterClaim }) {
   /** The webhook's options, checked: an object with `onNotification` (a webhook that answered
    * 200 without running it would tell the gateway to stop delivering a notification nobody saw),
@@ -239,24 +249,27 @@ function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnsw
       token = claim && typeof claim === 'object' ? claim.token : undefined
       next = webhookAfterClaim(String(state))
     } catch (error) {
-      return answer(storeFailure(error), notification, error)
+      return answer(storeFailure(error), notification, reportable(error, 'the store\'s begin failed with'))
     }
     if (next !== null) return answer(next, notification)
+    let returned = false
     try {
-      refuseUnrun(await refuseUnrun(onNotification(notification)))
+      const result = onNotification(notification)
+      returned = true
+      refuseUnrun(await refuseUnrun(result))
     } catch (error) {
       try {
         await (token === undefined ? store.abandon(id) : store.abandon(id, token))
       } catch {
         // the claim's lease releases it anyway
       }
-      return answer('Failed', notification, error)
+      return answer('Failed', notification, reportable(error, returned ? 'onNotification rejected with' : 'onNotification threw'))
     }
     try {
       await (token === undefined ? store.complete(id) : store.complete(id, token))
     } catch (error) {
       // Processed, but not recorded: the claim stays until its lease runs out.
-      return answer(storeFailure(error), notification, error)
+      return answer(storeFailure(error), notification, reportable(error, 'the store\'s complete failed with'))
     }
     return answer('Processed', notification)
   }

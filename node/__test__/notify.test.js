@@ -339,6 +339,71 @@ test('without onError, a delivery refused or failed is a SosopayWarning, not sil
   }
 })
 
+test('a handler (or a store) that throws or rejects with a falsy value is reported, not a silent 500', async () => {
+  // `throw null`, `Promise.reject()`: the result had no `error`, so neither onError nor a
+  // SosopayWarning saw the 500 (README: "never silence").
+  const cases = [
+    ['throw null', () => { throw null }, /^onNotification threw null \(not an Error\)$/, null],
+    ['throw undefined', () => { throw undefined }, /^onNotification threw undefined \(not an Error\)$/, undefined],
+    ['Promise.reject()', () => Promise.reject(), /^onNotification rejected with undefined \(not an Error\)$/, undefined],
+    ['async throw 0', async () => { throw 0 }, /^onNotification rejected with 0 \(not an Error\)$/, 0],
+    ["throw ''", () => { throw '' }, /^onNotification threw '' \(not an Error\)$/, ''],
+    ['throw false', () => { throw false }, /^onNotification threw false \(not an Error\)$/, false],
+  ]
+  const warnings = []
+  const listen = (w) => { if (w.name === 'SosopayWarning') warnings.push(w.message) }
+  process.on('warning', listen)
+  try {
+    for (const [i, [name, onNotification, message, value]] of cases.entries()) {
+      const d = delivery(notifyBody(`FZ${i}`))
+      // handleNotification: the result's error says what was thrown (the value is its cause)
+      const store = new sosopay.MemoryIdempotencyStore()
+      const r = await sosopay.handleNotification({ key: KEY, store, ...d, onNotification })
+      assert.equal(r.status, 500, name)
+      assert.equal(r.delivery, 'Failed', name)
+      assert.ok(r.error instanceof Error, name)
+      assert.match(r.error.message, message, name)
+      assert.ok('cause' in r.error && Object.is(r.error.cause, value), name)
+      // the claim was released: the next delivery runs the handler again
+      let ran = 0
+      assert.equal((await sosopay.handleNotification({ key: KEY, store, ...d, onNotification: () => { ran++ } })).status, 200, name)
+      assert.equal(ran, 1, name)
+      // createWebhookHandler: onError sees it; without onError, a SosopayWarning
+      const res = () => ({ statusCode: 0, setHeader() {}, end(b) { this.body = b } })
+      const seen = []
+      const hooked = sosopay.createWebhookHandler({ key: KEY, onNotification, onError: (e, result) => seen.push([e, result.status]) })
+      const r1 = res()
+      await hooked({ url: `/notify?${d.query}`, body: Buffer.from(d.body) }, r1)
+      assert.equal(r1.statusCode, 500, name)
+      assert.equal(seen.length, 1, name)
+      assert.match(seen[0][0].message, message, name)
+      assert.equal(seen[0][1], 500, name)
+      const before = warnings.length
+      const r2 = res()
+      await sosopay.createWebhookHandler({ key: KEY, onNotification })({ url: `/notify?${d.query}`, body: Buffer.from(d.body) }, r2)
+      await new Promise((resolve) => setImmediate(resolve)) // warnings are emitted on the next tick
+      assert.equal(r2.statusCode, 500, name)
+      assert.equal(warnings.length, before + 1, name)
+      assert.match(warnings.at(-1), /^sosopay webhook answered 500 \(Failed\): onNotification (threw|rejected with) /, name)
+    }
+    // A value that is not falsy is kept as it was (a string thrown is the error, as before).
+    const str = await sosopay.handleNotification({ key: KEY, store: new sosopay.MemoryIdempotencyStore(), ...delivery(notifyBody('FZS')), onNotification: () => { throw 'str' } })
+    assert.equal(str.error, 'str')
+    // A store of the app's own whose begin or complete rejects with nothing: reported too.
+    const d = delivery(notifyBody('FZstore'))
+    const badBegin = { begin: () => Promise.reject(), complete: async () => {}, abandon: async () => {} }
+    const b = await sosopay.handleNotification({ key: KEY, store: badBegin, ...d, onNotification: () => {} })
+    assert.equal(b.status, 500)
+    assert.match(b.error.message, /^the store's begin failed with undefined \(not an Error\)$/)
+    const badComplete = { begin: async () => 'New', complete: () => Promise.reject(null), abandon: async () => {} }
+    const c = await sosopay.handleNotification({ key: KEY, store: badComplete, ...d, onNotification: () => {} })
+    assert.equal(c.status, 500)
+    assert.match(c.error.message, /^the store's complete failed with null \(not an Error\)$/)
+  } finally {
+    process.off('warning', listen)
+  }
+})
+
 test('a body parser that skipped the request (its type did not match) leaves the stream to read', async () => {
   // express.raw() takes only application/octet-stream, express.urlencoded() only forms: for the
   // gateway's JSON or XML they set req.body = {} and leave the stream unread. That was refused

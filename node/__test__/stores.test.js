@@ -321,6 +321,123 @@ test('an unreachable server: begin rejects with StoreUnavailableError, the webho
   }
 })
 
+/** A TCP proxy to 127.0.0.1:`port` whose `freeze()` makes every connection open at that moment
+ * a dead path: its bytes are dropped both ways and nothing of it is ever closed towards the
+ * client (no reset: a failed-over address, a NAT or firewall that forgot the flow), while new
+ * connections work at once. */
+async function freezingProxy(port) {
+  const open = new Set()
+  let accepted = 0
+  const server = net.createServer((client) => {
+    accepted++
+    const upstream = net.connect(port, '127.0.0.1')
+    const c = { client, upstream, frozen: false }
+    open.add(c)
+    client.on('data', (d) => { if (!c.frozen) upstream.write(d) })
+    upstream.on('data', (d) => { if (!c.frozen) client.write(d) })
+    client.on('close', () => { open.delete(c); upstream.destroy() })
+    upstream.on('close', () => { if (!c.frozen) client.destroy() })
+    client.on('error', () => {})
+    upstream.on('error', () => {})
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: server.address().port,
+    get accepted() { return accepted },
+    freeze() {
+      for (const c of open) c.frozen = true
+    },
+    async close() {
+      for (const c of open) { c.client.destroy(); c.upstream.destroy() }
+      await new Promise((resolve) => server.close(resolve))
+    },
+  }
+}
+
+test('a connection that dies without a reset: after a timeout the store reconnects, a later delivery is processed', async (t) => {
+  // The Redis store kept sending on the connection a command had timed out on: every later
+  // command waited behind the lost one, and every delivery answered 503 for as long as the
+  // kernel kept the dead socket (about 15 minutes: all of the gateway's deliveries).
+  if (skipUnless(REDIS_URL, t) || skipUnless(DATABASE_URL, t)) return
+  await pgReady()
+  const redisPort = Number(new URL(REDIS_URL).port)
+  const pgUrl = new URL(DATABASE_URL)
+  const { createClient } = require('redis')
+  const Redis = require('ioredis')
+  const prefix = () => `test:${crypto.randomBytes(4).toString('hex')}:`
+  const commandTimeoutMs = 400
+  const kinds = {
+    // the documented default: a store made from a URL
+    'redis url': async (p) => new RedisIdempotencyStore({ url: `redis://127.0.0.1:${p.port}/0`, prefix: prefix(), commandTimeoutMs }),
+    // the app's own node-redis client (reconnecting by default), connected by the app
+    'node-redis client': async (p) => {
+      const client = createClient({ url: `redis://127.0.0.1:${p.port}/0` })
+      client.on('error', () => {})
+      await client.connect()
+      const store = new RedisIdempotencyStore({ client, prefix: prefix(), commandTimeoutMs })
+      store.close = () => client.disconnect().catch(() => {})
+      return store
+    },
+    // the app's own ioredis client, as the README says to make it
+    'ioredis client': async (p) => {
+      const client = new Redis(p.port, '127.0.0.1', { autoResendUnfulfilledCommands: false })
+      client.on('error', () => {})
+      const store = new RedisIdempotencyStore({ client, prefix: prefix(), commandTimeoutMs })
+      store.close = async () => client.disconnect()
+      return store
+    },
+    postgres: async (p) => {
+      pgUrl.port = String(p.port)
+      return new PostgresIdempotencyStore({ connectionString: pgUrl.href, table, commandTimeoutMs })
+    },
+  }
+  for (const [kind, make] of Object.entries(kinds)) {
+    const proxy = await freezingProxy(kind === 'postgres' ? Number(new URL(DATABASE_URL).port) : redisPort)
+    const store = await make(proxy)
+    try {
+      const delivery = (charge) => {
+        const body = `{"PAY_NODIFY":{"BUSI_ID":"${BUSI}","CHARGE_CODE":"${charge}","STATE":1,"AMT":1}}`
+        return { query: `sign=${sosopay.signBody(KEY, body)}`, body }
+      }
+      let ran = 0
+      const onNotification = async () => { ran++ }
+      // warm: the connection is open and in use
+      for (let i = 0; i < 3; i++) {
+        const r = await sosopay.handleNotification({ key: KEY, store, ...delivery(`W-${crypto.randomBytes(6).toString('hex')}`), onNotification })
+        assert.equal(r.status, 200, `${kind}: ${r.error}`)
+      }
+      proxy.freeze()
+      const before = proxy.accepted
+      const d = delivery(`Z-${crypto.randomBytes(6).toString('hex')}`)
+      ran = 0
+      const answers = []
+      for (let i = 0; i < 5 && answers.at(-1) !== 200; i++) {
+        answers.push((await sosopay.handleNotification({ key: KEY, store, ...d, onNotification })).status)
+        if (answers.at(-1) !== 200) await sleep(200)
+      }
+      t.diagnostic(`${kind}: after the freeze ${answers.join(' ')}`)
+      assert.equal(answers[0], 503, `${kind}: the first delivery after the freeze times out`)
+      assert.equal(answers.at(-1), 200, `${kind}: never processed after the freeze: ${answers.join(' ')}`)
+      assert.ok(answers.length <= 3, `${kind}: ${answers.join(' ')}`)
+      assert.equal(ran, 1, kind)
+      assert.ok(proxy.accepted > before, `${kind}: a new connection was made`)
+
+      // A freeze while the handler runs: `complete` times out, then is retried on a new
+      // connection, and the delivery is processed (not left claimed for the lease).
+      const e = delivery(`Y-${crypto.randomBytes(6).toString('hex')}`)
+      ran = 0
+      const r = await sosopay.handleNotification({ key: KEY, store, ...e, onNotification: async () => { ran++; proxy.freeze() } })
+      assert.equal(r.status, 200, `${kind}: ${r.error}`)
+      assert.equal(r.delivery, 'Processed', kind)
+      assert.equal((await sosopay.handleNotification({ key: KEY, store, ...e, onNotification })).delivery, 'Duplicate', kind)
+      assert.equal(ran, 1, kind)
+    } finally {
+      await store.close()
+      await proxy.close()
+    }
+  }
+})
+
 test('a missing table is the store\'s failure, not an outage: 500 with the server\'s error, as in Python', async (t) => {
   if (skipUnless(DATABASE_URL, t)) return
   const store = new PostgresIdempotencyStore({ connectionString: DATABASE_URL, table: `missing_${crypto.randomBytes(4).toString('hex')}` })

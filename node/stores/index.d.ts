@@ -23,7 +23,8 @@ export interface LeaseOptions {
   leaseMs?: number
   /** How long done records are kept, in ms (default 7 days). */
   retentionMs?: number
-  /** Each store command's timeout in ms (default 5 000). */
+  /** Each store command's timeout in ms (default 5 000): a 503, and the connection the command
+   * went out on is not used again (README: "A command without an answer"). */
   commandTimeoutMs?: number
 }
 
@@ -44,7 +45,9 @@ export declare class LeasedIdempotencyStore implements IdempotencyStore {
 
 export interface RedisStoreOptions extends LeaseOptions {
   /** A connected node-redis (v4+) client or cluster (`createCluster`), or an ioredis client or
-   * cluster: every record is one key, so Redis Cluster works. */
+   * cluster: every record is one key, so Redis Cluster works. After a command timeout a node-redis
+   * client is disconnected and connected again by the store; an ioredis one has its socket
+   * destroyed (give it `autoResendUnfulfilledCommands: false`). */
   client?: unknown
   /** Or a URL: the store makes its own node-redis client (offline queue off). */
   url?: string
@@ -59,9 +62,10 @@ export declare class RedisIdempotencyStore extends LeasedIdempotencyStore {
 }
 
 export interface PostgresStoreOptions extends LeaseOptions {
-  /** A `pg.Pool` (or anything with `query(text, values)`). */
+  /** A `pg.Pool` (or anything with `query(text, values)`); give it `query_timeout` a little
+   * above `commandTimeoutMs`, so a connection whose query timed out is dropped. */
   pool?: { query(text: string, values?: unknown[]): Promise<unknown> }
-  /** Or a connection string: the store makes its own pool. */
+  /** Or a connection string: the store makes its own pool (`query_timeout` set). */
   connectionString?: string
   /** The table (default `sosopay_notifications`; `schema.table` allowed). */
   table?: string

@@ -94,6 +94,7 @@ class LeasedIdempotencyStore {
       })
     }
     this._held = new Map() // id -> { token, at }: claims taken through this object
+    this._connection = 0 // bumped each time a timed-out connection is dropped
   }
 
   /** What `console.log` shows: the settings, never the client or pool (whose options hold the
@@ -153,12 +154,25 @@ class LeasedIdempotencyStore {
 
   // After a connection error, tries again when the core's `StoreRetry` says (once at once,
   // unless `retry` is given: `complete`'s, which keeps trying while the lease lasts).
+  // After a timeout the connection the command went out on is dropped (`_dropConnection`):
+  // a path that died without a reset (a failed-over address, a NAT or firewall that forgot the
+  // flow) never answers, and every later command would wait behind the lost ones for as long
+  // as the kernel keeps the socket (minutes); the next command gets a fresh connection.
   async _call(op, retry = native.StoreRetry.once()) {
     for (;;) {
+      const connection = this._connection
       try {
         return await this._timed(op())
       } catch (e) {
         if (!this._isUnavailable(e)) throw e
+        if (e && e.timedOut && connection === this._connection) {
+          this._connection++
+          try {
+            this._dropConnection()
+          } catch {
+            // a client already closed: the next command connects
+          }
+        }
         // At once after a fast failure (a stale connection), never at once after a timeout.
         const wait = e && e.timedOut ? retry.afterTimeout() : retry.afterFailure()
         if (wait === null) {
@@ -170,6 +184,10 @@ class LeasedIdempotencyStore {
       }
     }
   }
+
+  /** Drops the connection a timed-out command went out on: the Redis store's. (The pool the
+   * PostgreSQL store makes drops it itself, by its `query_timeout`.) */
+  _dropConnection() {}
 
   _timed(promise) {
     let timer
@@ -199,7 +217,7 @@ const sha1 = (s) => crypto.createHash('sha1').update(s).digest('hex')
  * cluster: every record is one key, so Redis Cluster is fine) or `url` (the
  * store makes a node-redis client with the offline queue off, so commands fail fast while the
  * server is down; call `close()` at the end); `prefix`, `leaseMs`, `retentionMs`,
- * `commandTimeoutMs`.
+ * `commandTimeoutMs`. After a command timeout the connection is dropped (`_dropConnection`).
  */
 class RedisIdempotencyStore extends LeasedIdempotencyStore {
   constructor(options = {}) {
@@ -252,16 +270,44 @@ class RedisIdempotencyStore extends LeasedIdempotencyStore {
   }
 
   async _cmd(...args) {
-    if (this._owned && !this.client.isReady) {
+    // The client the store made, or a node-redis client it disconnected after a timeout
+    // (`_dropConnection`), is connected here, by the first command that needs it.
+    if ((this._owned || this._dropped) && !this.client.isReady) {
       if (!this._connecting) {
         if (this.client.isOpen) throw new StoreUnavailableError('RedisIdempotencyStore: the connection is not ready')
-        this._connecting = this.client.connect().finally(() => {
-          this._connecting = null
-        })
+        this._connecting = this.client
+          .connect()
+          .then(() => {
+            this._dropped = false
+          })
+          .finally(() => {
+            this._connecting = null
+          })
       }
       await this._connecting
     }
     return this._send(args.map(String))
+  }
+
+  /** A command timed out: the connection it went out on is not used again (Redis answers in
+   * order, so every later command would wait behind the lost one). node-redis (the client the
+   * store made, or one given): its socket is destroyed at once (what waits on it is rejected),
+   * and the next command connects again. ioredis: its socket is destroyed (what its own
+   * `socketTimeout` option does), and the client reconnects by its `retryStrategy`. */
+  _dropConnection() {
+    const c = this.client
+    if (typeof c.call === 'function') {
+      // ioredis (a Redis: its `stream`; a Cluster: every node's connection).
+      if (c.stream && typeof c.stream.destroy === 'function') c.stream.destroy()
+      else if (typeof c.disconnect === 'function') c.disconnect(true)
+      return
+    }
+    // A connection still being made holds no command yet (they wait for it): nothing is stuck
+    // behind a lost one, and its own connectTimeout ends it.
+    if (this._connecting || !c.isOpen) return
+    const closing = typeof c.disconnect === 'function' ? c.disconnect() : c.destroy()
+    Promise.resolve(closing).catch(() => {})
+    if (!this._owned) this._dropped = true
   }
 
   async _script(lua, keys, args) {
@@ -347,9 +393,14 @@ function schemaSql(table = DEFAULT_TABLE) {
   return wireFor(table).schema
 }
 
-function makePool(connectionString) {
+function makePool(connectionString, commandTimeoutMs) {
   const { Pool } = require('pg')
-  const pool = new Pool({ connectionString, max: 10, connectionTimeoutMillis: 5000 })
+  // query_timeout: a query unanswered a little after the store gave up on it (commandTimeoutMs)
+  // ends its connection (the pool destroys a client released with an error): a connection that
+  // died without a reset would otherwise stay checked out until the kernel drops the socket,
+  // one pool slot lost per timeout, and `close()` (pool.end) would wait for it.
+  const queryTimeout = Math.min(commandTimeoutMs + 100, 2147483647)
+  const pool = new Pool({ connectionString, max: 10, connectionTimeoutMillis: 5000, query_timeout: queryTimeout })
   pool.on('error', () => {}) // an idle client lost (server restart): the next query reconnects
   return pool
 }
@@ -381,7 +432,7 @@ class PostgresIdempotencyStore extends LeasedIdempotencyStore {
       this.pool = options.pool
       this._owned = false
     } else if (options.connectionString) {
-      this.pool = makePool(options.connectionString)
+      this.pool = makePool(options.connectionString, this.commandTimeoutMs)
       this._owned = true
     } else {
       throw new ValidationError('invalid options: give pool or connectionString', { field: 'pool', reason: 'is required' })
