@@ -503,7 +503,11 @@ pub fn run(op: &Op) -> Result<(), CliError> {
             req.oper_id = a.oper_id.clone().unwrap_or_default();
             req.dev_id = a.dev_id.clone().unwrap_or_default();
             if a.wait {
-                let opts = WaitOptions::with_deadline(std::time::Duration::from_secs(a.deadline));
+                let mut opts =
+                    WaitOptions::with_deadline(std::time::Duration::from_secs(a.deadline));
+                // `with_deadline` gives the flow 30 s beyond the deadline, past the flows' limit
+                // for a deadline over 1770 s: the limit then (every --deadline accepted runs).
+                opts.max_duration = opts.max_duration.min(sosopay::flows::MAX_FLOW_DURATION);
                 let ctl = FlowControl {
                     cancel: Some(cancel_on_ctrl_c(&a.charge_code)),
                     ..FlowControl::default()

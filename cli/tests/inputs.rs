@@ -269,6 +269,38 @@ fn conflicting_or_incomplete_flags_are_refused() {
     );
     refused(&out, &["--deadline", "seconds", "sosopay micropay --help"]);
     assert!(!err(&out).contains(" ms"), "{}", err(&out));
+    // The longest deadline accepted runs (nothing listens on port 9: never sent, a failure).
+    let out = run(
+        &[
+            "micropay",
+            "--charge-code",
+            "IN-DL",
+            "--amount",
+            "1.00",
+            "--dynamic-id",
+            PAY_NOW,
+            "--subject",
+            "s",
+            "--wait",
+            "--deadline",
+            "1800",
+        ],
+        &[
+            ("SOSOPAY_BUSI_CODE", BUSI),
+            ("SOSOPAY_KEY", KEY),
+            (
+                "SOSOPAY_BASE_URL",
+                "http://127.0.0.1:9/openGateway/openService/",
+            ),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", err(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("Failed: the request never reached"),
+        "{}",
+        err(&out)
+    );
 }
 
 #[test]
