@@ -71,7 +71,7 @@ impl Environment {
         Environment::from_name(name).ok_or_else(|| Error::Validation {
             field: field.to_owned(),
             reason: format!(
-                "{name:?} is not one of production, production-http (production_http) or uat"
+                "{name:?} is not one of production (or prod), production-http (production_http, prod-http) or uat (or test)"
             ),
         })
     }

@@ -86,11 +86,13 @@ impl Default for WaitOptions {
 
 impl WaitOptions {
     /// The flow's budget when only the deadline is chosen: the default 90 s, or the deadline
-    /// plus 30 s for the cancel phase when that is longer.
+    /// plus 30 s for the cancel phase when that is longer, within [`MAX_FLOW_DURATION`] (a
+    /// deadline of 29 min 50 s leaves the cancel phase 10 s rather than an invalid budget).
     pub fn default_max_duration(deadline: Duration) -> Duration {
+        let cap = MAX_FLOW_DURATION.max(deadline);
         WaitOptions::default()
             .max_duration
-            .max(deadline.saturating_add(Duration::from_secs(30)))
+            .max(deadline.saturating_add(Duration::from_secs(30)).min(cap))
     }
 
     /// The defaults with another deadline (and a budget that fits it, see
@@ -1688,6 +1690,23 @@ mod tests {
         assert!(!disagree(Cancelled, Failed));
         assert!(!disagree(Failed, Cancelled));
         assert!(!disagree(Paid, Paid));
+    }
+
+    #[test]
+    fn a_deadline_alone_always_gives_valid_options() {
+        for secs in [1, 60, 61, 1769, 1770, 1771, 1799, 1800] {
+            let o = WaitOptions::with_deadline(Duration::from_secs(secs));
+            o.validate().unwrap_or_else(|e| panic!("{secs} s: {e}"));
+            assert!(o.max_duration >= o.deadline, "{secs} s");
+        }
+        assert_eq!(
+            WaitOptions::default_max_duration(Duration::from_secs(1790)),
+            MAX_FLOW_DURATION
+        );
+        assert_eq!(
+            WaitOptions::default_max_duration(Duration::from_secs(100)),
+            Duration::from_secs(130)
+        );
     }
 
     #[test]
