@@ -187,7 +187,7 @@ pub struct Ledger {
     pub flow_recharges: Vec<TopUp>,
     /// The fault rules and what they injected.
     pub faults: FaultLog,
-    /// How many requests each operation received.
+    /// How many requests each gateway operation received (every one, 0 if never requested).
     #[serde(serialize_with = "sorted")]
     pub requests: HashMap<String, u64>,
     /// The time scale the sandbox runs at.

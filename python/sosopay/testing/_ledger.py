@@ -367,7 +367,7 @@ class Ledger(_LedgerQueries):
     faults: FaultsState
     """The fault rules and what they injected."""
     requests: Mapping[str, int]
-    """How many requests each operation received."""
+    """How many requests each gateway operation received (every one, 0 if never requested)."""
     time_scale: float
     """The time scale the sandbox runs at."""
     paid_fen: int
