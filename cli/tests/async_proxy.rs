@@ -216,6 +216,54 @@ fn both_clients_honour_the_environment_proxy() {
     );
     assert!(took < Duration::from_secs(3), "{took:?}");
 
+    // A status line that is not `HTTP/1.x NNN` is no tunnel; a head ended by bare LFs is read
+    // (its refusal quoted, not a timeout).
+    for (answer, words) in [
+        (&b"HTTP/1.1 2000 Weird\r\n\r\n"[..], "2000 Weird"),
+        (&b"HTTP/1.1 407 Who\n\n"[..], "407 Who"),
+    ] {
+        let (port, _) = scripted_proxy(move |_| vec![answer.to_vec()]);
+        std::env::set_var("ALL_PROXY", format!("http://127.0.0.1:{port}"));
+        match client(&within).query(&QueryRequest::by_charge_code("PROXY-4")) {
+            Err(Error::Transport {
+                maybe_sent: false,
+                reason,
+                ..
+            }) => {
+                assert!(
+                    reason.contains(words) && reason.contains("refused"),
+                    "{reason}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    // A proxy variable ureq cannot read (a Windows DOMAIN\user, spaces around it) was skipped,
+    // and the client went straight to the gateway: refused, naming the variable, not its value.
+    for bad in [
+        "http://CORP\\bob:pw@127.0.0.1:3128",
+        " http://127.0.0.1:3128",
+    ] {
+        std::env::set_var("ALL_PROXY", bad);
+        let config = ClientConfig::new(
+            "0010000001",
+            "98SDKFUO432HNODS098EEE07U9DUOIUE",
+            sb.base_url(),
+        )
+        .expect("config");
+        match Client::new(config) {
+            Err(Error::Validation { field, reason }) => {
+                assert_eq!(field, "proxy");
+                assert!(
+                    reason.contains("ALL_PROXY") && !reason.contains("pw@"),
+                    "{reason}"
+                );
+            }
+            other => panic!("{bad}: {:?}", other.map(|_| ())),
+        }
+    }
+
     // A SOCKS proxy is not supported: refused when the client is built (ureq, built without
     // SOCKS, went straight to the gateway instead), naming the way out; no credentials shown.
     std::env::set_var("ALL_PROXY", "socks5://shop:s3cret@127.0.0.1:1080");

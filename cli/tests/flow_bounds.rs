@@ -987,6 +987,30 @@ fn a_refusal_that_comes_after_a_cancel_settles_the_flow_without_waiting_out_the_
 }
 
 #[test]
+fn a_cancel_while_the_micropay_cannot_connect_ends_failed_when_the_connection_fails() {
+    // The gateway's TLS handshake never completes (connect timeout 1 s); the cashier cancels
+    // at 0.2 s. The micropay's own end says it never reached the gateway: `Failed` then, as
+    // without the cancel (before: the flow queried an unreachable gateway until its budget
+    // ended, `Unresolved` after the whole 10 s).
+    let (url, _h) = silent_gateway();
+    let url = url.replace("http://", "https://");
+    let mut c = ClientConfig::new(BUSI, KEY, url).expect("config");
+    c.connect_timeout = Duration::from_secs(1);
+    let client = Client::new(c).expect("client");
+    let (out, took) = micropay_cancelled_after(
+        &client,
+        "NEVER-SENT-1",
+        PAY_NOW,
+        Duration::from_millis(200),
+        &quick_polls(5000, 2000, 10_000),
+    );
+    assert_eq!(out.status, OutcomeStatus::Failed, "{out:?}");
+    assert!(out.reason.contains("never reached the gateway"), "{out:?}");
+    // Its one query (three attempts of 1 s each) ends before the flow sees the answer.
+    assert!(took < Duration::from_secs(7), "{took:?} {out:?}");
+}
+
+#[test]
 fn a_payment_made_at_once_whose_reply_is_still_on_its_way_is_reversed_when_cancelled() {
     // The gateway charges at once but its reply takes 1.5 s; the cashier cancels at 0.2 s.
     // Before: the flow's first query found the order paid and the flow kept it (`Paid`), while

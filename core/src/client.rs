@@ -544,6 +544,28 @@ pub(crate) const MONEY_MAX_IDLE: Duration = Duration::from_secs(2);
 /// async client follows too): they are retried when such a race hits them.
 pub(crate) const MAX_IDLE: Duration = Duration::from_secs(15);
 
+/// The first proxy variable of the environment (in the order ureq reads them) that is set but
+/// that ureq cannot read: it would skip it silently (and a client with no other proxy set
+/// would connect to the gateway directly). Its value is never shown (it may hold a password).
+fn unreadable_proxy() -> Option<&'static str> {
+    for var in [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+    ] {
+        match std::env::var(var) {
+            Ok(v) if v.is_empty() => {}
+            Ok(v) => return ureq::Proxy::new(&v).is_err().then_some(var),
+            Err(std::env::VarError::NotUnicode(_)) => return Some(var),
+            Err(std::env::VarError::NotPresent) => {}
+        }
+    }
+    None
+}
+
 /// The blocking client's HTTP agent: keep-alive pool, timeouts, no redirects, the caching
 /// resolver; TLS verified (ureq's rustls with the webpki roots, or the configured CAs).
 fn agent(config: &ClientConfig) -> ureq::Agent {
@@ -679,6 +701,14 @@ impl Client {
     /// Builds the client and its HTTP agent.
     pub fn new(config: ClientConfig) -> Result<Client> {
         config.validate()?;
+        if let Some(var) = unreadable_proxy() {
+            return Err(Error::validation(
+                "proxy",
+                format!(
+                    "the environment's {var} is not a proxy URL sosopay can read (http://[user:password@]host:port, with any other character than letters, digits and -._~ in the user name or password percent-encoded, and no spaces around it): fix it or unset it. Ignored, it would let the client reach the gateway directly, past the proxy"
+                ),
+            ));
+        }
         let agent = agent(&config);
         let envelope = Envelope::new(config.key.clone());
         let proxy = agent.config().proxy().filter(|p| {
@@ -2457,6 +2487,38 @@ mod tests {
                 "{fields}"
             );
         }
+        // The channel a micropay fixed, shown twice.
+        let mut wechat = micropay.clone();
+        wechat.channel = crate::Channel::Wechat;
+        let reply = OrderReply::read(&xml(
+            "<AMT>1250</AMT><CHANNEL_TYPE>1</CHANNEL_TYPE><CHANNEL_TYPE>2</CHANNEL_TYPE>",
+        ))
+        .expect("reply");
+        assert!(about_this_order(&call(crate::flows::Expected::of(&wechat)), reply).is_err());
+        // A top-up's phone given twice is not "no phone shown"; its count twice is refused once.
+        let topup = |flow: &str| {
+            crate::models::FlowRechargeReply::decode(&format!(
+                r#"{{"result":{{"CODE":"SUCCESS","INFO":"ok"}},"flow":{{{flow}}}}}"#
+            ))
+        };
+        let read =
+            topup(r#""phoneNo":["13800000000","13999999999"],"flowVal":"10""#).expect("reply");
+        assert_eq!(
+            read.flow.and_then(|f| f.phone_no).as_deref(),
+            Some("(not one value)")
+        );
+        match topup(r#""phoneNo":"13800000000","flowVal":["10","20"]"#) {
+            Err(e) => {
+                let text = e.to_string();
+                assert_eq!(text.matches("could not decode").count(), 1, "{text}");
+                assert!(text.contains("flowVal is given more than once"), "{text}");
+            }
+            Ok(r) => panic!("{r:?}"),
+        }
+        // A goods item's quantity given twice with one value is that value.
+        let goods = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS"},"CHARGE_CODE":"A-1","STATE":"1","AMT":"1250","GOODS_DETAIL":[{"GOOD_ID":"g","GOOD_PRICE":"12.50","GOOD_QUANTITY":["2","2"]}]}}"#;
+        let (_, r) = QueryReply::read(goods).expect("reply");
+        assert_eq!(r.order.goods.first().map(|g| g.quantity), Some(2));
         let same = "<DYNAMIC_ID>130730865806264036</DYNAMIC_ID><DYNAMIC_ID>130730865806264036</DYNAMIC_ID>";
         let reply = OrderReply::read(&xml(&format!("<AMT>1250</AMT>{same}"))).expect("reply");
         assert!(about_this_order(&call(crate::flows::Expected::of(&micropay)), reply).is_ok());

@@ -670,6 +670,10 @@ struct Flow<'a> {
     /// still waits for the reply, and until that ends the request may still reach the
     /// gateway ("no such order" proves nothing). Its answer, when it comes, counts.
     in_flight: Option<InFlight>,
+    /// Why the micropay left in flight by a cancel never reached the gateway (its connection
+    /// could not be set up), once its end says so: nothing was charged, as when that answer
+    /// comes at once.
+    never_sent: Option<String>,
     /// The till flow (not `wait_for_payment`): a cancel requested reverses even a paid order.
     till: bool,
     /// The last query was sent after a cancel had been requested.
@@ -733,6 +737,7 @@ impl Flow<'_> {
             last_error: None,
             refused: (0, ""),
             in_flight: None,
+            never_sent: None,
             till: false,
             looked_cancelled: false,
         }
@@ -789,8 +794,13 @@ impl Flow<'_> {
                 }
             }
             Err(Error::Transport {
-                maybe_sent: false, ..
-            }) => Some(now),
+                maybe_sent: false,
+                reason,
+                ..
+            }) => {
+                self.never_sent = Some(reason);
+                Some(now)
+            }
             Err(_) => Some(hold),
         };
     }
@@ -887,6 +897,12 @@ impl Flow<'_> {
     /// the budget's end.
     fn look_within(&mut self, ends: Instant) -> Seen {
         self.collect_in_flight();
+        // The micropay never reached the gateway: nothing to query for (the gateway may be
+        // unreachable as well), unless an order under this charge code was seen (an earlier
+        // attempt of this payment's).
+        if self.never_sent.is_some() && !self.owned && !self.paid_unproven && self.last.is_none() {
+            return Seen::Absent;
+        }
         let sent = Instant::now();
         let ends = ends.min(self.ends);
         self.looked_cancelled = self.ctl.cancelled();
@@ -950,6 +966,14 @@ impl Flow<'_> {
             // The gateway refused the payment (its reply came late, e.g. after a cancel):
             // its code and words are what the cashier needs, as when the reply came at once.
             Seen::Absent => match &self.reply_code {
+                _ if self.never_sent.is_some() && self.last.is_none() => Some(self.outcome(
+                    OutcomeStatus::Failed,
+                    None,
+                    format!(
+                        "the request never reached the gateway: {}",
+                        self.never_sent.as_deref().unwrap_or_default()
+                    ),
+                )),
                 Some(code) if code.definitely_failed() => Some(self.outcome(
                     OutcomeStatus::Failed,
                     Some(code.clone()),

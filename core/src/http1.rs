@@ -138,7 +138,8 @@ impl Tunnel {
         // Its answer's head, read a byte at a time: nothing after it may be taken from the
         // tunnel (the gateway's TLS or HTTP bytes).
         let mut head = Vec::new();
-        while !head.ends_with(b"\r\n\r\n") {
+        // A head ends with an empty line; a bare LF ends a line too (RFC 9112, 2.2).
+        while !(head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\n")) {
             if head.len() >= MAX_PROXY_HEAD {
                 return Err(Unconnected::Proxy(format!(
                     "the proxy's answer to CONNECT has a head over {MAX_PROXY_HEAD} bytes"
@@ -164,9 +165,14 @@ impl Tunnel {
             .filter(|c| !c.is_control())
             .take(200)
             .collect();
+        // `HTTP/1.x NNN[ reason]`: exactly three digits.
         let status = line
             .strip_prefix("HTTP/1.")
-            .and_then(|r| r.get(2..5))
+            .and_then(|r| r.get(1..))
+            .and_then(|r| r.strip_prefix(' '))
+            .filter(|r| r.len() == 3 || r.as_bytes().get(3) == Some(&b' '))
+            .and_then(|r| r.get(..3))
+            .filter(|c| c.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|c| c.parse::<u16>().ok());
         match status {
             Some(200..=299) => Ok(()),

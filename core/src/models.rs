@@ -320,9 +320,10 @@ impl Goods {
     /// naming it) or the gateway (`Described`) gives it.
     fn from_node<T: Tree>(n: &T, read: GoodsRead) -> Result<Goods> {
         let price = opt_yuan(n, "GOOD_PRICE");
-        let quantity = match n.text("GOOD_QUANTITY") {
-            None => Ok(0),
-            Some(q) => parse_whole(q)
+        let quantity = match one_text(n, "GOOD_QUANTITY") {
+            Err(e) => Err(e),
+            Ok(None) => Ok(0),
+            Ok(Some(q)) => parse_whole(q)
                 .ok_or_else(|| Error::decode(format!("GOOD_QUANTITY {q:?} is not a whole number"))),
         };
         let (price, quantity) = match read {
@@ -1002,7 +1003,8 @@ fn opt_text<T: Tree>(n: &T, name: &str) -> Option<String> {
 const NOT_ONE_CODE: &str = "(not one value)";
 
 /// A code or text the client compares with its request's (`CHARGE_CODE`, `CHARGE_DOWN_CODE`,
-/// `OUT_REFUND_NO`, `BUSI_ID`, and the till flow's `DYNAMIC_ID` and `MERCHANTPARA`) in a reply,
+/// `OUT_REFUND_NO`, `BUSI_ID`, a top-up's `phoneNo`, and the till flow's `DYNAMIC_ID`,
+/// `CHANNEL_TYPE` and `MERCHANTPARA`) in a reply,
 /// as [`opt_text`] reads it, except that a field given
 /// as a list (an XML element repeated, a JSON array) or as an object never reads as missing: a
 /// list of one value, repeated or not, is that value; several different values, or anything
@@ -1280,8 +1282,10 @@ fn fund_bills_node(bills: &[FundBill]) -> Node {
         .build()
 }
 
+/// `CHANNEL_TYPE`, read as a compared code is ([`code_text`]): given as several different
+/// values, an unknown channel, never "not shown" (the till flow compares it with the request's).
 fn channel<T: Tree>(n: &T) -> Option<Channel> {
-    n.text("CHANNEL_TYPE").map(Channel::from_wire)
+    code_text(n, "CHANNEL_TYPE").map(|c| Channel::from_wire(&c))
 }
 
 /// `STATE`: missing or empty is `None`; a value that is not a scalar (a list, an object) is
@@ -1874,8 +1878,11 @@ impl FlowRechargeReply {
         let flow = match top.get("flow") {
             Some(f) if f.is_map() => Some(FlowOrder {
                 id: opt_text(f, "id"),
-                phone_no: opt_text(f, "phoneNo"),
-                flow_val: opt_u32(f, "flowVal").map_err(|e| Error::decode(e.to_string()))?,
+                phone_no: code_text(f, "phoneNo"),
+                flow_val: opt_u32(f, "flowVal").map_err(|e| match e {
+                    e @ Error::Decode { .. } => e,
+                    other => Error::decode(other.to_string()),
+                })?,
                 flow_type: opt_text(f, "flowType"),
                 busi_code: opt_text(f, "busiCode"),
                 order_id: opt_text(f, "orderID"),
