@@ -172,7 +172,7 @@ def _named(op: str, request: Mapping[str, Any]) -> str:
 
 def _log_orphan(what: str, op: str, request: Mapping[str, Any], error: Optional[BaseException], reply: Any) -> None:
     """Logs (WARNING on ``sosopay``) how a money-moving call ended whose caller stopped waiting
-    for it after the request was sent (a cancelled asyncio task, an interrupted green thread):
+    for it while it was under way (a cancelled asyncio task, an interrupted green thread):
     nobody else learns its result. ``what`` names the caller, with ``%s`` for the operation
     and ``%s`` for the request."""
     if error is not None:
@@ -189,7 +189,10 @@ def _log_orphan(what: str, op: str, request: Mapping[str, Any], error: Optional[
         advice = "query the order; retry with the same out_refund_no, never a new one"
     else:
         advice = "query the order before charging again"
-    _log().warning(f"sosopay: {what} after the request was sent; it %s (%s)", op, _named(op, request), ended, advice)
+    _log().warning(
+        f"sosopay: {what} while the operation was under way; a single operation is not interrupted, so it went on: it %s (%s)",
+        op, _named(op, request), ended, advice,
+    )
 
 
 #: sosopay's own pools of real threads under gevent, one per hub (per native thread running

@@ -110,7 +110,8 @@ def test_a_cancelled_money_call_is_not_unsent_and_its_end_is_logged(
         asyncio.run(main())
     logged = [r.getMessage() for r in caplog.records if r.name == "sosopay"]
     assert logged == [
-        f"sosopay: the task awaiting micropay of {code}-O was cancelled after the request was sent; it answered "
+        f"sosopay: the task awaiting micropay of {code}-O was cancelled while the operation was under way; a single "
+        "operation is not interrupted, so it went on: it answered "
         "SUCCESS, order state 1 (PAID) (query the order before charging again)"
     ], logged
     orders = [o for o in hold_sandbox.admin("GET", "ledger")["orders"] if o["charge_code"] == f"{code}-O"]
@@ -275,11 +276,11 @@ def test_a_cancelled_refund_or_top_up_is_logged_by_what_identifies_it(
     logged = sorted(r.getMessage() for r in caplog.records if r.name == "sosopay")
     assert len(logged) == 2, logged
     assert logged[0].startswith(
-        "sosopay: the task awaiting flow_recharge of 10 MB for 13800138000 was cancelled after the request was "
-        "sent; it answered SUCCESS, top-up order "
+        "sosopay: the task awaiting flow_recharge of 10 MB for 13800138000 was cancelled while the operation was "
+        "under way; a single operation is not interrupted, so it went on: it answered SUCCESS, top-up order "
     ), logged
     assert logged[1] == (
-        f"sosopay: the task awaiting refund of {code}-R (out_refund_no {code}-R1, 0.30 yuan) was cancelled after "
-        "the request was sent; it answered SUCCESS, order state 4 (PARTIALLY_REFUNDED) (query the order; retry "
-        "with the same out_refund_no, never a new one)"
+        f"sosopay: the task awaiting refund of {code}-R (out_refund_no {code}-R1, 0.30 yuan) was cancelled while "
+        "the operation was under way; a single operation is not interrupted, so it went on: it answered SUCCESS, "
+        "order state 4 (PARTIALLY_REFUNDED) (query the order; retry with the same out_refund_no, never a new one)"
     ), logged

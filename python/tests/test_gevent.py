@@ -141,8 +141,8 @@ def test_an_interrupted_green_thread_never_abandons_a_payment_silently() -> None
         "sosopay: the green thread awaiting the flow of GT-K was interrupted (GreenletExit); the flow ended cancelled"
     ), r
     assert logs[0][1] == (
-        "sosopay: the green thread awaiting micropay of GT-O was interrupted (Timeout) after the request was sent; "
-        "it answered SUCCESS, order state 1 (PAID) (query the order before charging again)"
+        "sosopay: the green thread awaiting micropay of GT-O was interrupted (Timeout) while the operation was under way; "
+        "a single operation is not interrupted, so it went on: it answered SUCCESS, order state 1 (PAID) (query the order before charging again)"
     ), r
     assert r["held"] == ["PAID"] * 12 and r["error"] == "GatewayError", r
     assert r["dns"] < 0.5 and r["query"] < 0.5, r  # not waiting for a held payment's thread
