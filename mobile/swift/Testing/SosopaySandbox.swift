@@ -899,7 +899,7 @@ public struct Ledger: Equatable, Hashable {
      */
     public var faults: FaultLog
     /**
-     * How many requests each operation received.
+     * How many requests each gateway operation received (every one, 0 if never requested).
      */
     public var requests: [String: UInt64]
     /**
@@ -936,7 +936,7 @@ public struct Ledger: Equatable, Hashable {
          * The fault rules and what they injected.
          */faults: FaultLog, 
         /**
-         * How many requests each operation received.
+         * How many requests each gateway operation received (every one, 0 if never requested).
          */requests: [String: UInt64], 
         /**
          * The time scale the sandbox runs at.

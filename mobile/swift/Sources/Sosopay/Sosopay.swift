@@ -2687,19 +2687,21 @@ public struct ClientConfig {
      */
     public var format: ReplyFormat?
     /**
-     * Connection set-up timeout (TCP + TLS). Default 5 s.
+     * Connection set-up timeout (resolving, TCP, a proxy's tunnel, TLS). Default 5 s.
      *
      * Here: milliseconds.
      */
     public var connectTimeoutMs: Int64
     /**
-     * Whole-request timeout of every operation but micropay. Default 20 s.
+     * Timeout of each attempt (connecting to the reply's last byte) of every operation but
+     * micropay; a retried query or cancel makes up to `retryMaxAttempts` attempts. Default
+     * 20 s.
      *
      * Here: milliseconds.
      */
     public var timeoutMs: Int64
     /**
-     * Whole-request timeout of micropay: above the gateway's 80 s hold. Default 95 s.
+     * Timeout of micropay (sent once): above the gateway's 80 s hold. Default 95 s.
      *
      * Here: milliseconds.
      */
@@ -2764,17 +2766,19 @@ public struct ClientConfig {
          * The reply format to ask for: `json` (default) or `xml`.
          */format: ReplyFormat? = nil, 
         /**
-         * Connection set-up timeout (TCP + TLS). Default 5 s.
+         * Connection set-up timeout (resolving, TCP, a proxy's tunnel, TLS). Default 5 s.
          *
          * Here: milliseconds.
          */connectTimeoutMs: Int64 = Int64(5000), 
         /**
-         * Whole-request timeout of every operation but micropay. Default 20 s.
+         * Timeout of each attempt (connecting to the reply's last byte) of every operation but
+         * micropay; a retried query or cancel makes up to `retryMaxAttempts` attempts. Default
+         * 20 s.
          *
          * Here: milliseconds.
          */timeoutMs: Int64 = Int64(20000), 
         /**
-         * Whole-request timeout of micropay: above the gateway's 80 s hold. Default 95 s.
+         * Timeout of micropay (sent once): above the gateway's 80 s hold. Default 95 s.
          *
          * Here: milliseconds.
          */micropayTimeoutMs: Int64 = Int64(95000), 

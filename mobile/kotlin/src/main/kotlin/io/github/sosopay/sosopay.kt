@@ -4914,21 +4914,23 @@ data class ClientConfig (
     val `format`: ReplyFormat? = null 
     , 
     /**
-     * Connection set-up timeout (TCP + TLS). Default 5 s.
+     * Connection set-up timeout (resolving, TCP, a proxy's tunnel, TLS). Default 5 s.
      *
      * Here: milliseconds.
      */
     val `connectTimeoutMs`: kotlin.Long = 5000L 
     , 
     /**
-     * Whole-request timeout of every operation but micropay. Default 20 s.
+     * Timeout of each attempt (connecting to the reply's last byte) of every operation but
+     * micropay; a retried query or cancel makes up to `retryMaxAttempts` attempts. Default
+     * 20 s.
      *
      * Here: milliseconds.
      */
     val `timeoutMs`: kotlin.Long = 20000L 
     , 
     /**
-     * Whole-request timeout of micropay: above the gateway's 80 s hold. Default 95 s.
+     * Timeout of micropay (sent once): above the gateway's 80 s hold. Default 95 s.
      *
      * Here: milliseconds.
      */

@@ -1306,7 +1306,7 @@ data class Ledger (
     val `faults`: FaultLog
     , 
     /**
-     * How many requests each operation received.
+     * How many requests each gateway operation received (every one, 0 if never requested).
      */
     val `requests`: Map<kotlin.String, kotlin.ULong>
     , 
