@@ -2,8 +2,9 @@
 //! as unset, conflicting or incomplete flags are refused (exit 2) before anything is sent, and
 //! errors name what the user typed (the flag, or the variable a value came from).
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::process::{Command, Output};
 
 use sosopay_sandbox::{Sandbox, SandboxConfig};
 
@@ -26,20 +27,8 @@ fn run(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
     for v in VARS {
         cmd.env_remove(v);
     }
-    let mut child = cmd
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn sosopay");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
+    cmd.envs(env.iter().copied());
+    common::run_with_stdin(&mut cmd, stdin)
 }
 
 fn err(out: &Output) -> String {

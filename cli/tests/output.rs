@@ -2,6 +2,8 @@
 //! per record (numbers for codes and amounts), `paid at` only for paid orders, exit statuses,
 //! error hints, and a closed stdout.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -27,19 +29,7 @@ fn command(args: &[&str], base_url: Option<&str>) -> Command {
 }
 
 fn run(args: &[&str], base_url: Option<&str>, stdin: &[u8]) -> Output {
-    let mut child = command(args, base_url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn sosopay");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
+    common::run_with_stdin(&mut command(args, base_url), stdin)
 }
 
 fn ok(out: &Output) -> String {

@@ -1,27 +1,17 @@
 //! The support tools, run as a user would: bytes on stdin, result on stdout.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::process::{Command, Output};
 
 const KEY: &str = "98SDKFUO432HNODS098EEE07U9DUOIUE";
 
 fn sosopay(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sosopay"))
-        .args(args)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sosopay"));
+    cmd.args(args)
         .env_remove("SOSOPAY_KEY")
-        .env_remove("SOSOPAY_PREVIOUS_KEYS")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn sosopay");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
+        .env_remove("SOSOPAY_PREVIOUS_KEYS");
+    common::run_with_stdin(&mut cmd, stdin)
 }
 
 fn vectors() -> serde_json::Value {

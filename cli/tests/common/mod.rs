@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::io::Write as _;
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use sosopay::codec::Format;
@@ -128,4 +129,22 @@ pub fn assert_not_sent(e: &Error) {
         "{e:?}"
     );
     assert!(!e.outcome_unknown(), "{e:?}");
+}
+
+/// Runs `cmd` (the `sosopay` binary as the caller set it up) with `stdin` as its input, and
+/// waits for its output.
+pub fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sosopay");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
 }
