@@ -235,8 +235,20 @@ impl NotificationVerifier {
         let signature = Signature::parse(sign)?;
         let encrypted =
             query_param(&params, "encrypt", true)?.is_some_and(|v| v.eq_ignore_ascii_case("3DES"));
+        // A body still compressed (a proxy's `Content-Encoding: gzip` the server did not undo)
+        // is said to be so, not "not UTF-8".
+        if raw_body.starts_with(&[0x1f, 0x8b]) {
+            return Err(Error::decode(
+                "the notification body is gzip-compressed (Content-Encoding: gzip, from a proxy on the way): decompress it before handing it to sosopay",
+            ));
+        }
         let body = std::str::from_utf8(raw_body)
             .map_err(|_| Error::decode("the notification body is not UTF-8"))?;
+        if body.trim().is_empty() {
+            return Err(Error::decode(
+                "the notification body is empty (a chunked request read by its Content-Length alone? read the whole body)",
+            ));
+        }
         // A body that is neither JSON nor XML is taken as 3DES even when the URL does not say so.
         let sniffed = !encrypted && !crate::codec::looks_plain(body);
         let encrypted = encrypted || sniffed;
@@ -747,6 +759,24 @@ mod tests {
         let q = format!("_type=json&encrypt=3DES&sign={}", sign.replace(':', "%3A"));
         let n2 = v.parse_at(&q, ct.as_bytes(), now).expect("encrypted");
         assert_eq!(n, n2);
+    }
+
+    #[test]
+    fn a_compressed_or_empty_body_is_said_to_be_so() {
+        let now = 1_800_000_000_000u64;
+        let sign = envelope::sign_body(&key(), &now.to_string(), BODY).expect("sign");
+        let v = NotificationVerifier::new(key());
+        let q = format!("sign={sign}");
+        for (body, says) in [
+            (&[0x1f, 0x8b, 0x08, 0x00, 0xff][..], "gzip-compressed"),
+            (b"", "body is empty"),
+            (b" \r\n", "body is empty"),
+        ] {
+            match v.parse_at(&q, body, now) {
+                Err(Error::Decode { reason, .. }) => assert!(reason.contains(says), "{reason}"),
+                other => panic!("{says}: {other:?}"),
+            }
+        }
     }
 
     #[test]

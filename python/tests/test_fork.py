@@ -89,7 +89,8 @@ def test_an_async_client_works_in_a_forked_child(sandbox: Sandbox, code: str) ->
     client.close()
 
 
-def test_a_memory_store_made_before_fork_says_it_is_per_process() -> None:
+@pytest.mark.parametrize("claim", ["begin", "process_once", "handle_notification"])
+def test_a_memory_store_made_before_fork_says_it_is_per_process(claim: str) -> None:
     """gunicorn ``--preload`` forks workers from a process that made the app's
     ``MemoryIdempotencyStore``: each worker gets its own copy, so a notification delivered to two
     workers runs the handler twice. The first claim in such a worker says so, once (as Node
@@ -102,18 +103,33 @@ def test_a_memory_store_made_before_fork_says_it_is_per_process() -> None:
         import logging, os, sys
         import sosopay
         logging.basicConfig(stream=sys.stderr, format="%(levelname)s %(message)s")
+        KEY = "98SDKFUO432HNODS098EEE07U9DUOIUE"
+        verifier = sosopay.NotificationVerifier(KEY)
+        def delivery(code):
+            body = '{"PAY_NODIFY":{"BUSI_ID":"0010000001","CHARGE_CODE":"%s","STATE":1,"AMT":1}}' % code
+            return "sign=" + sosopay.sign_body(KEY, body), body
+        def claim(code):
+            how = CLAIM
+            if how == "begin":
+                store.begin(code)
+            elif how == "process_once":
+                q, b = delivery(code)
+                sosopay.process_once(store, verifier.parse(q, b), lambda n: None)
+            else:
+                q, b = delivery(code)
+                sosopay.handle_notification(verifier, store, q, b, lambda n: None)
         store = sosopay.MemoryIdempotencyStore()
-        store.begin("in-the-parent")
+        claim("in-the-parent")
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            store.begin("a"); store.begin("b")
+            claim("a"); claim("b")
             sys.stderr.flush()
             os._exit(0)
         os.waitpid(pid, 0)
-        store.begin("parent-again")
+        claim("parent-again")
         """
-    )
+    ).replace("CLAIM", repr(claim))
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     lines = [line for line in out.stderr.splitlines() if "MemoryIdempotencyStore" in line]

@@ -158,25 +158,7 @@ impl PyMemoryStore {
     /// `sosopay` logger, that each worker has its own copy: a notification delivered to two
     /// workers runs the handler twice (as Node says in a cluster worker).
     fn begin(&self, py: Python<'_>, id: Text<Id>) -> PyResult<&'static str> {
-        if self.pid != std::process::id()
-            && !FORKED_STORE_SAID.swap(true, std::sync::atomic::Ordering::Relaxed)
-        {
-            let said = py
-                .import("sosopay.client")
-                .and_then(|m| m.call_method0("_log"))
-                .and_then(|log| {
-                    log.call_method1(
-                        "warning",
-                        ("sosopay: this worker process uses a MemoryIdempotencyStore made before fork() \
-                          (gunicorn --preload, uWSGI, multiprocessing): it is per process, so a notification \
-                          delivered to two workers runs the handler twice; give them a shared store \
-                          (sosopay.stores)",),
-                    )
-                });
-            if let Err(e) = said {
-                e.write_unraisable(py, None);
-            }
-        }
+        self.say_if_forked(py);
         Ok(self.inner.begin(&id).or_py(py)?.snake_name())
     }
 
@@ -192,6 +174,33 @@ impl PyMemoryStore {
 
     fn __len__(&self) -> usize {
         self.inner.len()
+    }
+}
+
+impl PyMemoryStore {
+    /// In a process forked after the store was made, says so once (see `begin`): every way of
+    /// claiming through it (`begin`, `process_once`, `handle_notification`) comes here.
+    fn say_if_forked(&self, py: Python<'_>) {
+        if self.pid == std::process::id()
+            || FORKED_STORE_SAID.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            return;
+        }
+        let said = py
+            .import("sosopay.client")
+            .and_then(|m| m.call_method0("_log"))
+            .and_then(|log| {
+                log.call_method1(
+                    "warning",
+                    ("sosopay: this worker process uses a MemoryIdempotencyStore made before fork() \
+                      (gunicorn --preload, uWSGI, multiprocessing): it is per process, so a notification \
+                      delivered to two workers runs the handler twice; give them a shared store \
+                      (sosopay.stores)",),
+                )
+            });
+        if let Err(e) = said {
+            e.write_unraisable(py, None);
+        }
     }
 }
 
@@ -317,6 +326,7 @@ pub fn process_once(
         refuse_unrun(&out, false).map_err(HandlerError::Py)
     };
     let (result, adapter_error) = if let Ok(mem) = store.cast::<PyMemoryStore>() {
+        mem.get().say_if_forked(py);
         (notify::process_once(&mem.get().inner, n, run), None)
     } else {
         let adapter = PyStoreAdapter {
