@@ -18,6 +18,17 @@ function rawQuery(req) {
   return i < 0 ? '' : url.slice(i + 1)
 }
 
+/** The Express (body-parser) parser that reads a request of this content type: the one whose
+ * `verify` option can keep the raw body. */
+function parserOf(req) {
+  const headers = (req.headers && typeof req.headers === 'object' ? req.headers : req.raw && req.raw.headers) || {}
+  const type = String(headers['content-type'] || '').split(';')[0].trim().toLowerCase()
+  if (type === 'application/x-www-form-urlencoded') return 'express.urlencoded'
+  if (type.startsWith('text/')) return 'express.text'
+  if (type === 'application/json' || type.endsWith('+json')) return 'express.json'
+  return undefined
+}
+
 /**
  * The raw body of a request: `req.body` when a raw-body parser already read it (a Buffer or a
  * string, e.g. `express.raw({ type: '*' + '/*' })`), `req.rawBody`, or else read from the stream.
@@ -37,8 +48,11 @@ async function readRawBody(req, options = {}) {
   // the stream unread: read it then.
   const unread = source.readableEnded === false
   if (req.body !== undefined && req.body !== null && !unread) {
+    const verify = '({ verify: (req, res, buf) => { req.rawBody = buf } })'
+    const parser = parserOf(req)
+    const keep = parser ? parser + verify : `the parser's verify option, e.g. express.json${verify} for JSON, express.urlencoded${verify} for a form`
     throw new ValidationError(
-      'invalid body: the request body was already parsed (into an object); the signature covers the raw body, so read it raw on this route (express.raw({ type: "*/*" })), or keep a copy where it is parsed (express.json({ verify: (req, res, buf) => { req.rawBody = buf } }))',
+      `invalid body: the request body was already parsed (into an object); the signature covers the raw body, so read it raw on this route (express.raw({ type: "*/*" })), or keep a copy where it is parsed (${keep})`,
       { field: 'body', reason: 'already parsed' },
     )
   }

@@ -47,12 +47,12 @@ async function readJson(req) {
  * `publicUrl`: where the gateway reaches /webhook (set by `listen` when empty).
  */
 function createShop({ client, key, publicUrl = '', pollIntervalMs }) {
-  const orders = new Map() // orderId -> { orderId, amountFen, kind, status, shipments, refunds }
+  const orders = new Map() // orderId -> { orderId, amountFen, kind, status, shipments, refunds, gatewayRefund }
   const shop = { client, orders, publicUrl }
 
   function newOrder(orderId, amountFen, kind) {
     if (orders.has(orderId)) throw new HttpError(409, `order ${orderId} exists`)
-    const order = { orderId, amountFen, kind, status: 'pending', shipments: 0, refundedFen: 0, refunds: {}, qr: null }
+    const order = { orderId, amountFen, kind, status: 'pending', shipments: 0, refundedFen: 0, refunds: {}, gatewayRefund: null, qr: null }
     orders.set(orderId, order)
     return order
   }
@@ -62,10 +62,19 @@ function createShop({ client, key, publicUrl = '', pollIntervalMs }) {
     return o
   }
   function paid(order) {
-    if (order.status !== 'paid') {
+    // Not again, nor for an order whose refund the gateway reported first (a late delivery of
+    // its paid state): that one is under review.
+    if (order.status !== 'paid' && order.status !== 'review') {
       order.status = 'paid'
       order.shipments += 1 // ship the goods
     }
+  }
+  /** The gateway says the order's money was (partly) given back, or is being: a record, never
+   * "paid" and never a shipment. An order the shop never saw paid (its paid state's
+   * notifications all failed) is for a person to look at: the money may be gone already. */
+  function refundReported(order, state) {
+    order.gatewayRefund = state
+    if (order.status === 'pending' || order.status === 'unknown') order.status = 'review'
   }
 
   /** The shop's order id: a non-empty string (a missing one must not become the charge code
@@ -116,7 +125,11 @@ function createShop({ client, key, publicUrl = '', pollIntervalMs }) {
       if (note.order.amountFen !== order.amountFen) {
         throw new Error(`order ${order.orderId}: notified ${note.order.amountFen} fen, expected ${order.amountFen}`)
       }
+      // Ship on the paid state only. A later state of the order (partly refunded, refunded,
+      // refund under way or failed) is a notification of its own, and `moneyTaken` is true for
+      // it too (the money was taken, maybe given back since): it is recorded, never shipped.
       if (note.order.state === 'Paid') paid(order)
+      else if (note.order.moneyTaken) refundReported(order, note.order.state)
     },
   })
 
@@ -145,7 +158,8 @@ function createShop({ client, key, publicUrl = '', pollIntervalMs }) {
         // Not this order (its id used before, for another payment): never "paid".
         throw new HttpError(409, `order ${orderId}: the gateway's order is for ${o.amountFen} fen, not ${order.amountFen}`)
       }
-      if (['Paid', 'PartiallyRefunded', 'Refunded'].includes(o.state)) paid(order)
+      if (o.state === 'Paid') paid(order)
+      else if (o.moneyTaken) refundReported(order, o.state) // refunded since: never shipped now
       else if (o.state === 'Closed') order.status = 'failed'
       else if (o.state === 'Cancelled') order.status = 'cancelled'
     }

@@ -54,8 +54,9 @@ class ShopOrder:
     order_id: str
     amount_fen: int
     kind: str  # "qr" | "till"
-    status: str = "pending"  # pending | paid | failed | cancelled | unknown
+    status: str = "pending"  # pending | paid | failed | cancelled | unknown | review
     shipments: int = 0  # goods handed over: must never exceed 1
+    gateway_refund: Optional[str] = None  # the last refund state the gateway reported (never shipped)
     refunded_fen: int = 0
     refunds: Dict[str, int] = field(default_factory=dict)  # refund_id -> fen
     qr: Optional[str] = None
@@ -128,9 +129,20 @@ class Shop:
 
     def _paid(self, order: ShopOrder) -> None:
         with self.lock:
-            if order.status != "paid":
+            # Not again, nor for an order whose refund the gateway reported first (a late
+            # delivery of its paid state): that one is under review.
+            if order.status not in ("paid", "review"):
                 order.status = "paid"
                 order.shipments += 1  # ship the goods
+
+    def _refund_reported(self, order: ShopOrder, state: OrderState) -> None:
+        """The gateway says the order's money was (partly) given back, or is being: a record,
+        never "paid" and never a shipment. An order the shop never saw paid (its paid state's
+        notifications all failed) is for a person to look at: the money may be gone already."""
+        with self.lock:
+            order.gateway_refund = state.name
+            if order.status in ("pending", "unknown"):
+                order.status = "review"
 
     def till(self, order_id: str, amount: Any, payment_code: str) -> Dict[str, Any]:
         order = self._new_order(order_id, _fen(amount), "till")
@@ -154,8 +166,13 @@ class Shop:
         order = self._order(note.charge_code)
         if note.amount_fen != order.amount_fen:
             raise HttpError(400, f"order {order.order_id}: notified {note.amount_fen} fen, expected {order.amount_fen}")
-        if note.is_paid:
+        # Ship on the paid state only. A later state of the order (partly refunded, refunded,
+        # refund under way or failed) is a notification of its own, and `is_paid` is true for
+        # it too (the money was taken, maybe given back since): it is recorded, never shipped.
+        if note.state is OrderState.PAID:
             self._paid(order)
+        elif note.state is not None and note.is_paid:
+            self._refund_reported(order, note.state)
 
     def webhook(self, query: str, body: bytes) -> Tuple[int, str]:
         try:
@@ -199,8 +216,10 @@ class Shop:
             if q.order.amount_fen != order.amount_fen:
                 # Not this order (its id used before, for another payment): never "paid".
                 raise HttpError(409, f"order {order_id}: the gateway's order is for {q.order.amount_fen} fen, not {order.amount_fen}")
-            if q.state in (OrderState.PAID, OrderState.PARTIALLY_REFUNDED, OrderState.REFUNDED):
+            if q.state is OrderState.PAID:
                 self._paid(order)
+            elif q.state is not None and q.state.money_taken:  # refunded since: never shipped now
+                self._refund_reported(order, q.state)
             elif q.state is OrderState.CLOSED:
                 order.status = "failed"
             elif q.state is OrderState.CANCELLED:

@@ -1,4 +1,5 @@
-"""The shop's tests: against the sandbox gateway, with nothing but ``sosopay.testing``.
+"""The shop's tests: against the sandbox gateway, with nothing but ``sosopay.testing`` (and
+``sosopay.sign_body``, to sign the refund notifications the sandbox does not send).
 
 The ``sosopay_sandbox`` fixture (installed with sosopay) is a fresh in-process gateway for
 each test; ``codes`` are the customer's test payment codes; ``sb.pay`` / ``sb.fail`` play the
@@ -15,6 +16,7 @@ from typing import Any, Dict, Iterator, Optional
 
 import pytest
 
+import sosopay
 from shop import Shop, serving
 from sosopay.testing import Sandbox, codes
 
@@ -121,6 +123,52 @@ def test_a_webhook_that_was_down_catches_up(shop: ShopUrl, sosopay_sandbox: Sand
     attempts = sb.notifications("A-5")
     assert attempts[0].http_status == 400 and attempts[-1].http_status == 200
     assert shop.order("A-5")["shipments"] == 1
+
+
+def notify(shop: ShopUrl, sb: Sandbox, order_id: str, state: str, amount_fen: int) -> int:
+    """Posts a genuine (signed) notification of `order_id` in `state` to the shop's webhook, as
+    the gateway does for a refund (the sandbox sends only the paid state's); answers the status."""
+    body = json.dumps({"PAY_NODIFY": {"BUSI_ID": sb.busi_code, "CHARGE_CODE": order_id, "STATE": state, "AMT": amount_fen}})
+    query = f"_type=json&sign={sosopay.sign_body(sb.key, body)}"
+    req = urllib.request.Request(f"{shop.url}/webhook?{query}", data=body.encode(), method="POST")
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        status: int = resp.status
+    return status
+
+
+def test_refund_notifications_never_ship_again(shop: ShopUrl, sosopay_sandbox: Sandbox) -> None:
+    sb = sosopay_sandbox
+    shop.call("POST", "/checkout", {"order_id": "A-7", "amount": "10.00"})
+    sb.pay("A-7")
+    sb.wait_for_notification("A-7")
+    assert shop.order("A-7")["shipments"] == 1
+    shop.call("POST", "/refund", {"order_id": "A-7", "amount": "3.00"})
+    assert notify(shop, sb, "A-7", "4", 1000) == 200  # partly refunded: a new notification
+    shop.call("POST", "/refund", {"order_id": "A-7", "amount": "7.00"})
+    assert notify(shop, sb, "A-7", "5", 1000) == 200  # refunded
+    o = shop.order("A-7")
+    assert (o["status"], o["shipments"], o["gateway_refund"]) == ("paid", 1, "REFUNDED")
+
+
+def test_an_order_first_heard_of_as_refunded_is_never_shipped(shop: ShopUrl, sosopay_sandbox: Sandbox) -> None:
+    # The paid state's deliveries all failed: the first notification the shop sees is a refund.
+    sb = sosopay_sandbox
+    shop.call("POST", "/checkout", {"order_id": "A-8", "amount": "10.00"})
+    assert notify(shop, sb, "A-8", "5", 1000) == 200
+    o = shop.order("A-8")
+    assert (o["status"], o["shipments"], o["gateway_refund"]) == ("review", 0, "REFUNDED")
+    assert notify(shop, sb, "A-8", "1", 1000) == 200  # its paid state, delivered late
+    assert shop.order("A-8")["shipments"] == 0
+
+
+def test_refresh_of_an_order_refunded_meanwhile_ships_nothing(shop: ShopUrl, sosopay_sandbox: Sandbox) -> None:
+    sb = sosopay_sandbox
+    shop.call("POST", "/checkout", {"order_id": "A-10", "amount": "10.00"})
+    sb.faults.add("notify:garble:1")  # the shop never hears of the payment
+    sb.pay("A-10")
+    sb.client().refund(charge_code="A-10", out_refund_no="A-10-R", refund_amount="10.00", refund_subject="back")
+    o = shop.order("A-10", refresh=True)
+    assert (o["status"], o["shipments"], o["gateway_refund"]) == ("review", 0, "REFUNDED")
 
 
 def test_gateway_down_at_checkout(shop: ShopUrl, sosopay_sandbox: Sandbox) -> None:

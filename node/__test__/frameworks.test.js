@@ -9,6 +9,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { startSandbox } = require('../testing.js')
+const sosopay = require('..')
 const { code } = require('./helpers.js')
 
 const README = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8')
@@ -42,8 +43,36 @@ function shop() {
     flagged,
     amountFenOf: async (chargeCode) => amounts.get(chargeCode),
     markPaid: async (chargeCode, amountFen) => { paid.push([chargeCode, amountFen]) },
-    flagForReview: async (n) => { flagged.push(n.order.chargeCode) },
+    flagForReview: async (n) => { flagged.push([n.order.chargeCode, n.order.state]) },
   }
+}
+
+/** Posts a genuine (signed) notification of `chargeCode` in `state` to `url`, as the gateway
+ * does for each refund state (the sandbox sends only the paid state's); resolves the status. */
+async function notify(url, key, chargeCode, state, amt = 1234) {
+  const body = JSON.stringify({ PAY_NODIFY: { BUSI_ID: '0010000001', CHARGE_CODE: chargeCode, STATE: state, AMT: amt } })
+  const res = await fetch(`${url}?_type=json&sign=${sosopay.signBody(key, body)}`, {
+    method: 'POST', headers: { 'content-type': 'application/json;charset=UTF-8' }, body,
+  })
+  return res.status
+}
+
+/** Refund states of a paid order, and of one whose paid state's deliveries all failed: flagged
+ * (with their state), never "paid" again (each state is a notification of its own). */
+async function refundStatesNeverMarkPaid(url, key, s, paidCode) {
+  const before = s.paid.length
+  assert.equal(await notify(url, key, paidCode, '4'), 200)
+  assert.equal(await notify(url, key, paidCode, '5'), 200)
+  const unseen = code('FW-R')
+  s.amounts.set(unseen, 1234)
+  assert.equal(await notify(url, key, unseen, '5'), 200)
+  assert.equal(s.paid.length, before, 'a refund state never marks an order paid')
+  assert.deepEqual(s.flagged.slice(-3), [[paidCode, 'PartiallyRefunded'], [paidCode, 'Refunded'], [unseen, 'Refunded']])
+  const other = code('FW-X')
+  s.amounts.set(other, 1234)
+  assert.equal(await notify(url, key, other, '1', 1), 200) // another amount under the order's code
+  assert.deepEqual(s.flagged.slice(-1), [[other, 'Paid']])
+  assert.equal(s.paid.length, before)
 }
 
 /** Creates an order notifying `notifyUrl`, pays it in the sandbox, and waits for 200. */
@@ -74,6 +103,7 @@ test("the README's Express example answers the sandbox's notifications", async (
   }
   assert.equal(s.paid.length, 3, 'each processed once')
   assert.deepEqual(s.flagged, [])
+  await refundStatesNeverMarkPaid(`${base}/sosopay/notify`, sb.key, s, s.paid[0][0])
   const echo = await fetch(`${base}/api/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' })
   assert.deepEqual(await echo.json(), { a: 1 })
 })
@@ -82,9 +112,11 @@ test("the README's Fastify example answers the sandbox's notifications", async (
   const sb = await startSandbox({ timeScale: 0.01 })
   const s = shop()
   const fastify = require('fastify')()
-  const onNotification = async (n) => {
-    if (n.order.moneyTaken && n.order.amountFen === (await s.amountFenOf(n.order.chargeCode))) {
-      await s.markPaid(n.order.chargeCode, n.order.amountFen)
+  const onNotification = async (n) => { // as the README's Express example's
+    const { chargeCode, amountFen, state } = n.order
+    if (state === sosopay.OrderState.Paid && chargeCode !== undefined && amountFen !== undefined &&
+        amountFen === (await s.amountFenOf(chargeCode))) {
+      await s.markPaid(chargeCode, amountFen)
     } else {
       await s.flagForReview(n)
     }
@@ -100,6 +132,7 @@ test("the README's Fastify example answers the sandbox's notifications", async (
     assert.deepEqual(s.paid.at(-1), [chargeCode, 1234])
   }
   assert.equal(s.paid.length, 3, 'each processed once')
+  await refundStatesNeverMarkPaid(`${base}/sosopay/notify`, sb.key, s, s.paid[0][0])
   const echo = await fetch(`${base}/api/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' })
   assert.deepEqual(await echo.json(), { a: 1 })
 })

@@ -423,10 +423,10 @@ test('a body parser that skipped the request (its type did not match) leaves the
   })
   await new Promise((r) => server.listen(0, '127.0.0.1', r))
   try {
-    const post = async (path, d) => {
+    const post = async (path, d, type = 'application/json;charset=UTF-8') => {
       const r = await fetch(`http://127.0.0.1:${server.address().port}${path}?${d.query}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json;charset=UTF-8' },
+        headers: { 'content-type': type },
         body: d.body,
       })
       return r.status
@@ -436,6 +436,14 @@ test('a body parser that skipped the request (its type did not match) leaves the
     assert.equal(await post('/consumed', delivery(notifyBody('SK2'))), 400)
     assert.equal(errors.length, 1)
     assert.match(errors[0].message, /already parsed .*express\.json\(\{ verify: /)
+    // The advice names the parser that reads the request's type (a form: express.urlencoded).
+    assert.equal(await post('/consumed', delivery(notifyBody('SK3')), 'application/x-www-form-urlencoded'), 400)
+    assert.match(errors[1].message, /keep a copy where it is parsed \(express\.urlencoded\(\{ verify: /)
+    assert.doesNotMatch(errors[1].message, /express\.json/)
+    assert.equal(await post('/consumed', delivery(notifyBody('SK4')), 'text/plain'), 400)
+    assert.match(errors[2].message, /\(express\.text\(\{ verify: /)
+    assert.equal(await post('/consumed', delivery(notifyBody('SK5')), 'application/octet-stream'), 400)
+    assert.match(errors[3].message, /the parser's verify option, e\.g\. express\.json\(.* express\.urlencoded\(/)
     assert.deepEqual(seen, ['SK1'])
   } finally {
     server.close()

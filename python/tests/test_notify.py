@@ -7,7 +7,8 @@ import dataclasses
 import json
 import threading
 import time
-from typing import Any, Callable, Dict, Iterable, List, Tuple
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
@@ -144,32 +145,131 @@ def test_process_once_with_memory_and_custom_stores() -> None:
 
 
 # --- The README's webhook example, as a plain WSGI app -------------------------------------
+# The code is the README's own block (section "Webhook: payment notifications"), run as written
+# with a shop's order table standing in for `orders`.
 
 StartResponse = Callable[[str, List[Tuple[str, str]]], Any]
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def make_webhook(key: str, on_paid: Callable[[sosopay.Notification], None]) -> Callable[[Dict[str, Any], StartResponse], Iterable[bytes]]:
-    verifier = sosopay.NotificationVerifier(key)
-    store = sosopay.MemoryIdempotencyStore()  # use your database in production
+class ShopOrders:
+    """The shop's own order table, as the README leaves it to the reader (typed as a shop's)."""
 
-    def app(environ: Dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length)
-        try:
-            n = verifier.parse(environ.get("QUERY_STRING", ""), body)
-        except sosopay.SosopayError:
-            start_response("400 Bad Request", [("Content-Type", "text/plain")])
-            return [b"bad notification"]
-        try:
-            delivery = sosopay.process_once(store, n, on_paid)
-        except Exception:
-            start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
-            return [b"retry"]
-        status = "200 OK" if delivery.http_status == 200 else "503 Service Unavailable"
-        start_response(status, [("Content-Type", "text/plain")])
-        return [b"success"]
+    def __init__(self, amounts: Dict[str, int]) -> None:
+        self.amounts = amounts
+        self.lock = threading.Lock()
+        self.paid: List[Tuple[str, int]] = []
+        self.flagged: List[Tuple[str, Optional[sosopay.OrderState]]] = []
 
-    return app
+    def amount_fen(self, charge_code: str) -> Optional[int]:
+        return self.amounts.get(charge_code)
+
+    def mark_paid(self, charge_code: str, *, amount_fen: int, gateway_no: Optional[str] = None) -> None:
+        with self.lock:
+            self.paid.append((charge_code, amount_fen))
+
+    def flag(self, n: sosopay.Notification) -> None:
+        with self.lock:
+            self.flagged.append((n.charge_code, n.state))
+
+
+def readme_webhook(key: str, orders: ShopOrders) -> Dict[str, Any]:
+    """The README's WSGI webhook block, executed: its namespace (`app`, `store`, ...)."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Webhook: payment notifications") :]
+    block = section[section.index("```python\n") + len("```python\n") : section.index("\n```\n")]
+    ns: Dict[str, Any] = {"KEY": key, "orders": orders, "__name__": "readme_webhook"}
+    exec(compile(block, f"{README}: the WSGI webhook", "exec"), ns)
+    return ns
+
+
+def call_wsgi(app: Any, query: str, body: bytes, environ: Optional[Dict[str, Any]] = None) -> Tuple[str, bytes]:
+    """One request through a WSGI app: (status line, body); `environ` adds to or (None) removes keys."""
+    import io
+
+    env: Dict[str, Any] = {"REQUEST_METHOD": "POST", "QUERY_STRING": query, "wsgi.input": io.BytesIO(body)}
+    env["CONTENT_LENGTH"] = str(len(body))
+    env.update(environ or {})
+    env = {k: v for k, v in env.items() if v is not None}
+    status: List[str] = []
+    out = b"".join(app(env, lambda s, h: status.append(s)))
+    return status[0], out
+
+
+def signed(charge_code: str, state: str, amt: int = 1000) -> Tuple[str, bytes]:
+    """A genuine delivery (query, body) of the notification of `charge_code` in `state`."""
+    body = json.dumps(
+        {"PAY_NODIFY": {"BUSI_ID": BUSI, "CHARGE_CODE": charge_code, "CHARGE_DOWN_CODE": "D-" + charge_code, "STATE": state, "AMT": amt}}
+    )
+    return f"_type=json&sign={sosopay.sign_body(KEY, body)}", body.encode()
+
+
+def test_readme_webhook_marks_paid_on_the_paid_state_only_never_on_a_refund_state() -> None:
+    orders = ShopOrders({"RF-1": 1000, "RF-2": 1000, "RF-3": 1000, "RF-4": 1000})
+    app = readme_webhook(KEY, orders)["app"]
+    S = sosopay.OrderState
+    # Paid, then partly refunded, then refunded: three notifications (three once-only keys).
+    for state in ("1", "4", "5", "1"):
+        assert call_wsgi(app, *signed("RF-1", state)) == ("200 OK", b"SUCCESS")
+    assert orders.paid == [("RF-1", 1000)]  # once: never again for a refund state
+    assert orders.flagged == [("RF-1", S.PARTIALLY_REFUNDED), ("RF-1", S.REFUNDED)]  # recorded
+    # Its paid state's deliveries all failed: the first the shop hears of is "refunded".
+    for state in ("8", "9", "5"):
+        assert call_wsgi(app, *signed("RF-2", state))[0] == "200 OK"
+    assert orders.paid == [("RF-1", 1000)]  # nothing shipped for money that went back
+    assert orders.flagged[2:] == [("RF-2", S.REFUND_IN_PROGRESS), ("RF-2", S.REFUND_FAILED), ("RF-2", S.REFUNDED)]
+    # Another amount under the order's code, a state not expected, an order the shop never made.
+    call_wsgi(app, *signed("RF-3", "1", amt=1))
+    call_wsgi(app, *signed("RF-4", "2"))
+    call_wsgi(app, *signed("RF-5", "1"))
+    assert orders.flagged[5:] == [("RF-3", S.PAID), ("RF-4", S.CANCELLED), ("RF-5", S.PAID)]
+    assert orders.paid == [("RF-1", 1000)]
+
+
+def test_readme_webhook_answers_503_when_the_store_is_down_and_500_when_the_handler_fails() -> None:
+    from sosopay.stores import StoreUnavailableError
+
+    orders = ShopOrders({"SD-1": 1000})
+    ns = readme_webhook(KEY, orders)
+
+    class DownStore:
+        def begin(self, id: str) -> str:
+            raise StoreUnavailableError("database unreachable")
+
+        def complete(self, id: str) -> None:
+            pass
+
+        def abandon(self, id: str) -> None:
+            pass
+
+    class BusyStore(DownStore):
+        def begin(self, id: str) -> str:
+            return "in_progress"
+
+    ns["store"] = DownStore()
+    assert call_wsgi(ns["app"], *signed("SD-1", "1")) == ("503 Service Unavailable", b"retry")
+    ns["store"] = BusyStore()
+    assert call_wsgi(ns["app"], *signed("SD-1", "1")) == ("503 Service Unavailable", b"BUSY")
+    ns["store"] = sosopay.MemoryIdempotencyStore()
+
+    def boom(n: sosopay.Notification) -> None:
+        raise RuntimeError("the shop's database refused the update")
+
+    ns["mark_order_paid"] = boom
+    assert call_wsgi(ns["app"], *signed("SD-1", "1")) == ("500 Internal Server Error", b"retry")
+    assert orders.paid == []
+    assert call_wsgi(ns["app"], *signed("SD-1", "1", amt=1), {"QUERY_STRING": "_type=json&sign=forged"})[0] == "400 Bad Request"
+
+
+def test_readme_webhook_reads_a_chunked_body_where_the_server_ends_it() -> None:
+    orders = ShopOrders({"CH-1": 1000, "CH-2": 1000})
+    app = readme_webhook(KEY, orders)["app"]
+    # gunicorn and Werkzeug give a chunked body without CONTENT_LENGTH, with wsgi.input_terminated.
+    assert call_wsgi(app, *signed("CH-1", "1"), {"CONTENT_LENGTH": None, "wsgi.input_terminated": True})[0] == "200 OK"
+    assert orders.paid == [("CH-1", 1000)]
+    # A server that cannot say where it ends: nothing is read (never a hang), the delivery is refused.
+    assert call_wsgi(app, *signed("CH-2", "1"), {"CONTENT_LENGTH": None})[0] == "400 Bad Request"
+    assert orders.paid == [("CH-1", 1000)]
 
 
 class _Quiet(WSGIRequestHandler):
@@ -179,14 +279,8 @@ class _Quiet(WSGIRequestHandler):
 
 @pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "3des"])
 def test_webhook_receives_sandbox_notifications_once(sandbox: Sandbox, code: str, encrypted: bool) -> None:
-    paid: List[sosopay.Notification] = []
-    lock = threading.Lock()
-
-    def on_paid(n: sosopay.Notification) -> None:
-        with lock:
-            paid.append(n)
-
-    server = make_server("127.0.0.1", 0, make_webhook(KEY, on_paid), handler_class=_Quiet)
+    orders = ShopOrders({code: 880})
+    server = make_server("127.0.0.1", 0, readme_webhook(KEY, orders)["app"], handler_class=_Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         sandbox.set_faults("notify:duplicate:1")
@@ -210,9 +304,8 @@ def test_webhook_receives_sandbox_notifications_once(sandbox: Sandbox, code: str
         assert len(attempts) >= 2 and any(a["duplicate"] for a in attempts), attempts
         assert all(a["http_status"] == 200 for a in attempts), attempts
         assert all(a["encrypted"] is encrypted for a in attempts)
-        assert len(paid) == 1, "processed once although delivered more than once"
-        n = paid[0]
-        assert n.charge_code == code and n.is_paid and n.amount_fen == 880
+        assert orders.paid == [(code, 880)], "processed once although delivered more than once"
+        assert orders.flagged == []
     finally:
         server.shutdown()
         server.server_close()

@@ -1,5 +1,6 @@
 'use strict'
-// The shop's tests: against the sandbox gateway, with nothing but `sosopay/testing`.
+// The shop's tests: against the sandbox gateway, with nothing but `sosopay/testing` (and
+// `signBody`, to sign the refund notifications the sandbox does not send).
 //
 // One in-process sandbox for the file, reset before each test; `codes` are the customer's test
 // payment codes; `sb.pay` / `sb.fail` play the customer of a QR order; `sb.faults` makes the
@@ -8,6 +9,7 @@
 const { after, before, beforeEach, afterEach, test } = require('node:test')
 const assert = require('node:assert/strict')
 const { startSandbox, codes } = require('sosopay/testing')
+const { signBody } = require('sosopay')
 const { createShop, listen } = require('../shop.js')
 
 let sb
@@ -132,6 +134,46 @@ test('till: the reply is lost in transit, the customer is charged once', async (
   await call('POST', '/till', { orderId: 'T-2', amount: '4.20', paymentCode: codes.PAY_NOW })
   assert.equal((await order('T-2')).status, 'paid')
   assert.equal(sb.ledger().requests.preOrder, 1) // never re-sent
+})
+
+/** Posts a genuine (signed) notification of `orderId` in `state` to the shop's webhook, as the
+ * gateway does for a refund (the sandbox sends only the paid state's); resolves the status. */
+async function notify(orderId, state, amountFen) {
+  const body = JSON.stringify({ PAY_NODIFY: { BUSI_ID: sb.busiCode, CHARGE_CODE: orderId, STATE: state, AMT: amountFen } })
+  const res = await fetch(`${server.url}/webhook?_type=json&sign=${signBody(sb.key, body)}`, { method: 'POST', body })
+  return res.status
+}
+
+test('refund notifications never ship again', async () => {
+  await call('POST', '/checkout', { orderId: 'A-7', amount: '10.00' })
+  sb.pay('A-7')
+  await sb.waitForNotification({ chargeCode: 'A-7' })
+  assert.equal((await order('A-7')).shipments, 1)
+  await call('POST', '/refund', { orderId: 'A-7', amount: '3.00' })
+  assert.equal(await notify('A-7', '4', 1000), 200) // partly refunded: a notification of its own
+  await call('POST', '/refund', { orderId: 'A-7', amount: '7.00' })
+  assert.equal(await notify('A-7', '5', 1000), 200) // refunded
+  const o = await order('A-7')
+  assert.deepEqual([o.status, o.shipments, o.gatewayRefund], ['paid', 1, 'Refunded'])
+})
+
+test('an order first heard of as refunded is never shipped', async () => {
+  // The paid state's deliveries all failed: the first notification the shop sees is a refund.
+  await call('POST', '/checkout', { orderId: 'A-8', amount: '10.00' })
+  assert.equal(await notify('A-8', '5', 1000), 200)
+  const o = await order('A-8')
+  assert.deepEqual([o.status, o.shipments, o.gatewayRefund], ['review', 0, 'Refunded'])
+  assert.equal(await notify('A-8', '1', 1000), 200) // its paid state, delivered late
+  assert.equal((await order('A-8')).shipments, 0)
+})
+
+test('refresh of an order refunded meanwhile ships nothing', async () => {
+  await call('POST', '/checkout', { orderId: 'A-10', amount: '10.00' })
+  sb.faults.add('notify:garble:1') // the shop never hears of the payment
+  sb.pay('A-10')
+  await sb.client().refund({ chargeCode: 'A-10', outRefundNo: 'A-10-R', refundAmount: '10.00', refundSubject: 'back' })
+  const o = await order('A-10', true)
+  assert.deepEqual([o.status, o.shipments, o.gatewayRefund], ['review', 0, 'Refunded'])
 })
 
 test('refunds', async () => {
