@@ -93,9 +93,11 @@ class NotificationVerifier:
 
 
 class IdempotencyStore(Protocol):
-    """Remembers which notifications were processed; implement it over your database (a
-    unique key on ``notification.idempotency_key``), or use one of :mod:`sosopay.stores`
-    (Redis, PostgreSQL: shared by many worker processes, with a claim lease)."""
+    """Remembers which notifications were processed: one of :mod:`sosopay.stores` (Redis,
+    PostgreSQL: shared by many worker processes, with a claim lease), or your own over your
+    database, keyed by ``notification.idempotency_key``, whose claim expires (a lease, as
+    theirs: 30 s): a plain unique key is not enough, since a worker killed mid-handler would
+    leave its claim held for ever and every later delivery answered 503."""
 
     def begin(self, id: str) -> str:
         """Atomically claims ``id``: ``"new"`` (process it), ``"in_progress"`` or ``"done"``."""

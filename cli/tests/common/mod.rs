@@ -2,8 +2,8 @@
 //! configuration for it, money.
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::io::Write as _;
+use std::net::TcpListener;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
