@@ -173,8 +173,10 @@ export declare class Envelope {
 }
 
 /**
- * Remembers which notifications were processed, in this process (use your database across
- * processes: a unique key on `notification.idempotencyKey`).
+ * Remembers which notifications were processed, in this process. Across processes use
+ * `sosopay/stores` (Redis, PostgreSQL), or a store of your own whose claim expires (a lease,
+ * as theirs: 30 s); a plain unique key on `notification.idempotencyKey` is not enough, since a
+ * worker killed mid-handler would leave its claim held for ever.
  */
 export declare class MemoryIdempotencyStore {
   /** An empty store. */
