@@ -702,7 +702,36 @@ export interface NativeSandboxOptions {
 
 /** `PAY_NODIFY` (§5): the gateway's payment notification. */
 export interface Notification {
-  /** The order. */
+  /**
+   * `CHARGE_CODE`: the merchant's order number, as in `order`. Every notification has it (a
+   * delivery without it is refused).
+   */
+  chargeCode: string
+  /**
+   * `STATE`: the order's state, as in `order`. Every notification has it.
+   *
+   * By name (`'Unknown'` for a code this SDK does not know; `stateCode` has it).
+   */
+  state: OrderState
+  /**
+   * `STATE`: the order's state, as in `order`. Every notification has it.
+   *
+   * As sent.
+   */
+  stateCode: string
+  /**
+   * `AMT`, in fen on the wire: the order's amount, as in `order`. Every notification has it.
+   *
+   * Here: integer fen.
+   */
+  amountFen: number
+  /**
+   * `AMT`, in fen on the wire: the order's amount, as in `order`. Every notification has it.
+   *
+   * Here: yuan text with two decimals.
+   */
+  amountYuan: string
+  /** The order, as a query reply gives it. */
   order: OrderDetails
   /** The whole document as decoded. */
   raw: Record<string, unknown>

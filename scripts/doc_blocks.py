@@ -349,7 +349,7 @@ declare const scannedCode: string
 declare const orderNo: string
 declare const notifyUrl: string
 declare function markPaid(...args: unknown[]): Promise<void>
-declare function amountFenOf(chargeCode: string | undefined): Promise<number>
+declare function amountFenOf(chargeCode: string): Promise<number>
 declare function flagForReview(...args: unknown[]): Promise<void>
 declare function onNotification(n: unknown): Promise<void>
 declare function showQrCode(text: string | undefined | null): void

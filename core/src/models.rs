@@ -1903,8 +1903,15 @@ impl FlowRechargeReply {
 /// `PAY_NODIFY` (§5): the gateway's payment notification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Notification {
-    /// The order.
-    #[serde(flatten)]
+    /// `CHARGE_CODE`: the merchant's order number, as in `order`. Every notification has it (a
+    /// delivery without it is refused).
+    pub charge_code: String,
+    /// `STATE`: the order's state, as in `order`. Every notification has it.
+    pub state: OrderState,
+    /// `AMT`, in fen on the wire: the order's amount, as in `order`. Every notification has it.
+    #[serde(rename = "amount_fen")]
+    pub amount: Amount,
+    /// The order, as a query reply gives it.
     pub order: OrderDetails,
     /// The whole notification document.
     pub raw: serde_json::Value,
@@ -1939,15 +1946,22 @@ impl Notification {
                 }
             }
         }
-        for field in ["CHARGE_CODE", "STATE", "AMT"] {
-            if body.text(field).is_none() {
-                return Err(Error::decode(format!("the notification has no {field}")));
-            }
-        }
-        let order = OrderDetails::from_body(body)?;
+        Notification::new(OrderDetails::from_body(body)?, doc.raw)
+    }
+
+    /// A notification of `order`: a [`Error::Decode`] naming `CHARGE_CODE`, `STATE` or `AMT` when
+    /// the order lacks it.
+    pub fn new(order: OrderDetails, raw: serde_json::Value) -> Result<Self> {
+        let missing = |field: &str| Error::decode(format!("the notification has no {field}"));
         Ok(Notification {
+            charge_code: order
+                .charge_code
+                .clone()
+                .ok_or_else(|| missing("CHARGE_CODE"))?,
+            state: order.state.clone().ok_or_else(|| missing("STATE"))?,
+            amount: order.amount.ok_or_else(|| missing("AMT"))?,
             order,
-            raw: doc.raw,
+            raw,
         })
     }
 

@@ -380,11 +380,10 @@ impl Notification {
     /// covers: the body signature ignores whitespace (Java `\s`), so whitespace is left out of
     /// the key too (the verifier refuses a delivery with a space slipped into a code).
     pub fn idempotency_key(&self) -> String {
-        let state = self.order.state.as_ref().map(|s| s.as_wire());
         let parts = [
             self.order.busi_id.as_deref().unwrap_or(""),
-            self.order.charge_code.as_deref().unwrap_or(""),
-            state.unwrap_or(""),
+            &self.charge_code,
+            self.state.as_wire(),
         ];
         let mut key = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
         for (i, part) in parts.iter().enumerate() {
@@ -1015,6 +1014,16 @@ mod tests {
         let mut runs = 0;
         let n = deliver(signed, signed).expect("genuine");
         assert_eq!(n.idempotency_key(), "B1:ORDER-7:1");
+        // The fields every notification has, and the order's copies of them.
+        assert_eq!(
+            (n.charge_code.as_str(), &n.state, n.amount.fen()),
+            ("ORDER-7", &crate::OrderState::Paid, 100)
+        );
+        assert_eq!(n.order.charge_code.as_deref(), Some("ORDER-7"));
+        assert_eq!(
+            (n.order.state.as_ref(), n.order.amount),
+            (Some(&n.state), Some(n.amount))
+        );
         process_once::<_, _, Error>(&store, &n, |_| {
             runs += 1;
             Ok(())

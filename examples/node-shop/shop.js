@@ -121,15 +121,15 @@ function createShop({ client, key, publicUrl = '', pollIntervalMs }) {
     busiCode: client.busiCode, // only this merchant's notifications (BUSI_ID)
     store: new sosopay.MemoryIdempotencyStore(), // use your database in production
     onNotification(note) {
-      const order = getOrder(note.order.chargeCode)
-      if (note.order.amountFen !== order.amountFen) {
-        throw new Error(`order ${order.orderId}: notified ${note.order.amountFen} fen, expected ${order.amountFen}`)
+      const order = getOrder(note.chargeCode)
+      if (note.amountFen !== order.amountFen) {
+        throw new Error(`order ${order.orderId}: notified ${note.amountFen} fen, expected ${order.amountFen}`)
       }
       // Ship on the paid state only. A later state of the order (partly refunded, refunded,
       // refund under way or failed) is a notification of its own, and `moneyTaken` is true for
       // it too (the money was taken, maybe given back since): it is recorded, never shipped.
-      if (note.order.state === 'Paid') paid(order)
-      else if (note.order.moneyTaken) refundReported(order, note.order.state)
+      if (note.state === 'Paid') paid(order)
+      else if (note.order.moneyTaken) refundReported(order, note.state)
     },
   })
 

@@ -171,7 +171,7 @@ class Shop:
         # it too (the money was taken, maybe given back since): it is recorded, never shipped.
         if note.state is OrderState.PAID:
             self._paid(order)
-        elif note.state is not None and note.is_paid:
+        elif note.is_paid:
             self._refund_reported(order, note.state)
 
     def webhook(self, query: str, body: bytes) -> Tuple[int, str]:

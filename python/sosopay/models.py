@@ -125,10 +125,9 @@ def _rebuild(cls: Any, state: Dict[str, Any]) -> Any:
     return o
 
 
-class _NotificationShortcuts(_QueryReplyShortcuts):
-    @property
-    def charge_code(self) -> str:
-        return self.order.charge_code or ""
+class _NotificationShortcuts:
+    # Its charge_code, state and amount are fields: every notification has them.
+    order: OrderDetails
 
     @property
     def is_paid(self) -> bool:
@@ -629,7 +628,15 @@ class FlowRechargeReply:
 class Notification(_NotificationShortcuts):
     """``PAY_NODIFY`` (§5): the gateway's payment notification."""
 
-    #: The order.
+    #: ``CHARGE_CODE``: the merchant's order number, as in ``order``. Every notification has it (a
+    #: delivery without it is refused).
+    charge_code: str
+    #: ``STATE``: the order's state, as in ``order``. Every notification has it.
+    state: OrderState
+    #: ``AMT``, in fen on the wire: the order's amount, as in ``order``. Every notification has it.
+    #: Here: integer fen.
+    amount_fen: int
+    #: The order, as a query reply gives it.
     order: OrderDetails
     #: The whole notification document.
     raw: Dict[str, Any] = field(repr=False, compare=False)
@@ -638,12 +645,20 @@ class Notification(_NotificationShortcuts):
     #: notification up to 30 times: keep the key (e.g. under a unique constraint).
     idempotency_key: str
 
+    @property
+    def amount(self) -> Decimal:
+        """``amount_fen`` in yuan."""
+        return yuan(self.amount_fen)
+
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> Notification:
         """From the core's form (its values are the core's own: not checked again)."""
         o = object.__new__(cls)
         o.__dict__.update(
-            order=OrderDetails._from_native(d),
+            charge_code=d.get("charge_code", ""),
+            state=_enum(OrderState, d["state"]),
+            amount_fen=int(d["amount_fen"]),
+            order=OrderDetails._from_native(d["order"]),
             raw=dict(d.get("raw") or {}),
             idempotency_key=str(d["idempotency_key"]),
         )

@@ -7,6 +7,7 @@ import dataclasses
 import json
 import threading
 import time
+import typing
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from wsgiref.simple_server import WSGIRequestHandler, make_server
@@ -35,6 +36,12 @@ def test_parse_plain_json() -> None:
     # A plain dict of its fields (the verified native object is not one of them).
     d = dataclasses.asdict(n)
     assert d["idempotency_key"] == "0010000001:C-1:1" and "_native" not in d
+    # Every notification has its charge code, state and amount: fields of their own, typed
+    # without Optional, the same as the order's.
+    assert (d["charge_code"], d["state"], d["amount_fen"]) == ("C-1", sosopay.OrderState.PAID, 1)
+    hints = typing.get_type_hints(sosopay.Notification)
+    assert (hints["charge_code"], hints["state"], hints["amount_fen"]) == (str, sosopay.OrderState, int)
+    assert (n.order.charge_code, n.order.state, n.order.amount_fen) == (n.charge_code, n.state, n.amount_fen)
 
 
 def test_raw_numbers_are_int_or_decimal_never_float() -> None:

@@ -160,11 +160,11 @@ fn signed_request(
 /// Delivers one notification with retries, recording every attempt in the ledger.
 async fn deliver(shared: Arc<Shared>, agent: ureq::Agent, n: PendingNotification) {
     let (format, encrypted) = url_options(&n.url);
-    let note = Notification {
-        order: n.details.clone(),
-        raw: serde_json::Value::Null,
-    };
-    let plain = codec::encode(format, Notification::ROOT, &note.to_wire());
+    let plain = codec::encode(
+        format,
+        Notification::ROOT,
+        &n.details.to_wire_fields().build(),
+    );
     let content_type = match (encrypted, format) {
         (true, _) => "text/plain;charset=UTF-8",
         (false, Format::Json) => "application/json;charset=UTF-8",

@@ -559,7 +559,27 @@ impl From<sosopay::models::FlowRechargeReply> for FlowRechargeReply {
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Notification {
-    /// The order.
+    /// `CHARGE_CODE`: the merchant's order number, as in `order`. Every notification has it (a
+    /// delivery without it is refused).
+    pub charge_code: String,
+    /// `STATE`: the order's state, as in `order`. Every notification has it.
+    ///
+    /// By name (`'Unknown'` for a code this SDK does not know; `stateCode` has it).
+    #[napi(ts_type = "OrderState")]
+    pub state: String,
+    /// `STATE`: the order's state, as in `order`. Every notification has it.
+    ///
+    /// As sent.
+    pub state_code: String,
+    /// `AMT`, in fen on the wire: the order's amount, as in `order`. Every notification has it.
+    ///
+    /// Here: integer fen.
+    pub amount_fen: f64,
+    /// `AMT`, in fen on the wire: the order's amount, as in `order`. Every notification has it.
+    ///
+    /// Here: yuan text with two decimals.
+    pub amount_yuan: String,
+    /// The order, as a query reply gives it.
     pub order: OrderDetails,
     /// The whole document as decoded.
     #[napi(ts_type = "Record<string, unknown>")]
@@ -574,6 +594,11 @@ impl From<sosopay::models::Notification> for Notification {
     fn from(r: sosopay::models::Notification) -> Self {
         Notification {
             idempotency_key: r.idempotency_key(),
+            charge_code: r.charge_code,
+            state: r.state.name().to_owned(),
+            state_code: r.state.as_wire().to_owned(),
+            amount_fen: fen_number(r.amount),
+            amount_yuan: r.amount.to_yuan_string(),
             order: r.order.into(),
             raw: r.raw.into(),
         }

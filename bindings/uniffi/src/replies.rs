@@ -372,7 +372,20 @@ impl From<sosopay::models::FlowRechargeReply> for FlowRechargeReply {
 /// `PAY_NODIFY` (§5): the gateway's payment notification.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct PaymentNotification {
-    /// The order.
+    /// `CHARGE_CODE`: the merchant's order number, as in `order`. Every notification has it (a
+    /// delivery without it is refused).
+    pub charge_code: String,
+    /// `STATE`: the order's state, as in `order`. Every notification has it.
+    pub state: OrderState,
+    /// `AMT`, in fen on the wire: the order's amount, as in `order`. Every notification has it.
+    ///
+    /// Here: integer fen.
+    pub amount_fen: i64,
+    /// `AMT`, in fen on the wire: the order's amount, as in `order`. Every notification has it.
+    ///
+    /// Here: yuan text with two decimals.
+    pub amount_yuan: String,
+    /// The order, as a query reply gives it.
     pub order: OrderDetails,
     /// The whole document, as JSON.
     pub raw_json: String,
@@ -386,6 +399,10 @@ impl From<sosopay::models::Notification> for PaymentNotification {
     fn from(r: sosopay::models::Notification) -> Self {
         PaymentNotification {
             idempotency_key: r.idempotency_key(),
+            charge_code: r.charge_code,
+            state: r.state.into(),
+            amount_fen: fen_out(r.amount),
+            amount_yuan: r.amount.to_yuan_string(),
             order: r.order.into(),
             raw_json: r.raw.to_string(),
         }

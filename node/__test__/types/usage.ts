@@ -76,6 +76,9 @@ const sealed = env.seal('{"AMT":"0.01"}')
 const plain: string = env.open(sealed.sign, sealed.ciphertext)
 const n: Notification = parseNotification({ key: 'key', query: 'sign=x:1', body: Buffer.from('{}') })
 const paid: boolean = n.order.state === OrderState.Paid
+// Every notification has these: not optional in the type.
+const guaranteed: [string, OrderState, number, string] = [n.chargeCode, n.state, n.amountFen, n.amountYuan]
+void guaranteed
 
 http.createServer(createWebhookHandler({ key: 'key', onNotification: async (note) => { void note.order.chargeCode } }))
 const client = new Client({ busiCode: '0010000001', key: 'key', environment: 'uat', timeoutMs: 20_000 })

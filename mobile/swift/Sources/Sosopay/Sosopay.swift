@@ -4494,7 +4494,28 @@ public func FfiConverterTypeOrderRequest_lower(_ value: OrderRequest) -> RustBuf
  */
 public struct PaymentNotification: Equatable, Hashable {
     /**
-     * The order.
+     * `CHARGE_CODE`: the merchant's order number, as in `order`. Every notification has it (a
+     * delivery without it is refused).
+     */
+    public var chargeCode: String
+    /**
+     * `STATE`: the order's state, as in `order`. Every notification has it.
+     */
+    public var state: OrderState
+    /**
+     * `AMT`, in fen on the wire: the order's amount, as in `order`. Every notification has it.
+     *
+     * Here: integer fen.
+     */
+    public var amountFen: Int64
+    /**
+     * `AMT`, in fen on the wire: the order's amount, as in `order`. Every notification has it.
+     *
+     * Here: yuan text with two decimals.
+     */
+    public var amountYuan: String
+    /**
+     * The order, as a query reply gives it.
      */
     public var order: OrderDetails
     /**
@@ -4512,7 +4533,24 @@ public struct PaymentNotification: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * The order.
+         * `CHARGE_CODE`: the merchant's order number, as in `order`. Every notification has it (a
+         * delivery without it is refused).
+         */chargeCode: String, 
+        /**
+         * `STATE`: the order's state, as in `order`. Every notification has it.
+         */state: OrderState, 
+        /**
+         * `AMT`, in fen on the wire: the order's amount, as in `order`. Every notification has it.
+         *
+         * Here: integer fen.
+         */amountFen: Int64, 
+        /**
+         * `AMT`, in fen on the wire: the order's amount, as in `order`. Every notification has it.
+         *
+         * Here: yuan text with two decimals.
+         */amountYuan: String, 
+        /**
+         * The order, as a query reply gives it.
          */order: OrderDetails, 
         /**
          * The whole document, as JSON.
@@ -4522,6 +4560,10 @@ public struct PaymentNotification: Equatable, Hashable {
          * (a later state of the same order, e.g. refunded, is a new event). The gateway delivers
          * the same notification up to 30 times: keep the key (e.g. under a unique constraint).
          */idempotencyKey: String) {
+        self.chargeCode = chargeCode
+        self.state = state
+        self.amountFen = amountFen
+        self.amountYuan = amountYuan
         self.order = order
         self.rawJson = rawJson
         self.idempotencyKey = idempotencyKey
@@ -4543,6 +4585,10 @@ public struct FfiConverterTypePaymentNotification: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PaymentNotification {
         return
             try PaymentNotification(
+                chargeCode: FfiConverterString.read(from: &buf), 
+                state: FfiConverterTypeOrderState.read(from: &buf), 
+                amountFen: FfiConverterInt64.read(from: &buf), 
+                amountYuan: FfiConverterString.read(from: &buf), 
                 order: FfiConverterTypeOrderDetails.read(from: &buf), 
                 rawJson: FfiConverterString.read(from: &buf), 
                 idempotencyKey: FfiConverterString.read(from: &buf)
@@ -4550,6 +4596,10 @@ public struct FfiConverterTypePaymentNotification: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: PaymentNotification, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.chargeCode, into: &buf)
+        FfiConverterTypeOrderState.write(value.state, into: &buf)
+        FfiConverterInt64.write(value.amountFen, into: &buf)
+        FfiConverterString.write(value.amountYuan, into: &buf)
         FfiConverterTypeOrderDetails.write(value.order, into: &buf)
         FfiConverterString.write(value.rawJson, into: &buf)
         FfiConverterString.write(value.idempotencyKey, into: &buf)

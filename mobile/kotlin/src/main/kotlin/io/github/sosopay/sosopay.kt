@@ -6251,7 +6251,32 @@ public object FfiConverterTypeOrderRequest: FfiConverterRustBuffer<OrderRequest>
  */
 data class PaymentNotification (
     /**
-     * The order.
+     * `CHARGE_CODE`: the merchant's order number, as in `order`. Every notification has it (a
+     * delivery without it is refused).
+     */
+    val `chargeCode`: kotlin.String
+    , 
+    /**
+     * `STATE`: the order's state, as in `order`. Every notification has it.
+     */
+    val `state`: OrderState
+    , 
+    /**
+     * `AMT`, in fen on the wire: the order's amount, as in `order`. Every notification has it.
+     *
+     * Here: integer fen.
+     */
+    val `amountFen`: kotlin.Long
+    , 
+    /**
+     * `AMT`, in fen on the wire: the order's amount, as in `order`. Every notification has it.
+     *
+     * Here: yuan text with two decimals.
+     */
+    val `amountYuan`: kotlin.String
+    , 
+    /**
+     * The order, as a query reply gives it.
      */
     val `order`: OrderDetails
     , 
@@ -6282,6 +6307,10 @@ data class PaymentNotification (
 public object FfiConverterTypePaymentNotification: FfiConverterRustBuffer<PaymentNotification> {
     override fun read(buf: ByteBuffer): PaymentNotification {
         return PaymentNotification(
+            FfiConverterString.read(buf),
+            FfiConverterTypeOrderState.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterTypeOrderDetails.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
@@ -6289,12 +6318,20 @@ public object FfiConverterTypePaymentNotification: FfiConverterRustBuffer<Paymen
     }
 
     override fun allocationSize(value: PaymentNotification) = (
+            FfiConverterString.allocationSize(value.`chargeCode`) +
+            FfiConverterTypeOrderState.allocationSize(value.`state`) +
+            FfiConverterLong.allocationSize(value.`amountFen`) +
+            FfiConverterString.allocationSize(value.`amountYuan`) +
             FfiConverterTypeOrderDetails.allocationSize(value.`order`) +
             FfiConverterString.allocationSize(value.`rawJson`) +
             FfiConverterString.allocationSize(value.`idempotencyKey`)
     )
 
     override fun write(value: PaymentNotification, buf: ByteBuffer) {
+            FfiConverterString.write(value.`chargeCode`, buf)
+            FfiConverterTypeOrderState.write(value.`state`, buf)
+            FfiConverterLong.write(value.`amountFen`, buf)
+            FfiConverterString.write(value.`amountYuan`, buf)
             FfiConverterTypeOrderDetails.write(value.`order`, buf)
             FfiConverterString.write(value.`rawJson`, buf)
             FfiConverterString.write(value.`idempotencyKey`, buf)

@@ -478,6 +478,10 @@ fun notificationTests(r: Runner) {
         val sign = signBody(key, body, now.toString())
         val n = parseNotification(key, "sign=$sign&_type=json", body.toByteArray())
         assertEquals("C-1", n.order.chargeCode)
+        // Every notification has these: non-null types (no `!!`, no `?.`).
+        val guaranteed: Triple<String, OrderState, Long> = Triple(n.chargeCode, n.state, n.amountFen)
+        assertEquals(Triple("C-1", OrderState.Paid, 1L), guaranteed)
+        assertEquals("0.01", n.amountYuan)
         assertEquals(Channel.Alipay, n.order.channel)
         assertEquals(1L, n.order.amountFen)
         assertEquals(FundChannel.AlipayBalance, n.order.fundBills.single().fundChannel)
