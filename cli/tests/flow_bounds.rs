@@ -568,6 +568,93 @@ fn a_definite_refusal_echoing_the_request_with_no_order_is_failed_at_once() {
 }
 
 #[test]
+fn no_such_order_beside_the_order_paid_is_never_failed() {
+    // The micropay is refused (FAIL); every query answers CHARGE_NONEXISTENT yet shows this
+    // order, for its amount, paid. "No such order" and "paid" cannot both hold. Before: `Failed`
+    // after one query ("nothing was charged": charge again). Now the answer proves nothing:
+    // the flow queries on and ends `Unresolved`, never cancelling what it never proved ours.
+    let (url, asked) = scripted_gateway(&[
+        (
+            "preOrder",
+            r#"{"ORDER_RESP":{"RESULT":{"CODE":"FAIL","INFO":"insufficient funds"},"CHARGE_CODE":"NX-PAID"}}"#,
+        ),
+        (
+            "query",
+            r#"{"QUERY_RESP":{"RESULT":{"CODE":"CHARGE_NONEXISTENT","INFO":"no such order"},"BUSI_ID":"0010000001","CHARGE_CODE":"NX-PAID","AMT":"100","STATE":"1"}}"#,
+        ),
+    ]);
+    let client = no_retry_client(url);
+    let out = client
+        .micropay_and_wait(&request("NX-PAID", PAY_NOW), &opts(600, 1200))
+        .expect("flow");
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    let asked = asked.lock().expect("log").clone();
+    assert!(
+        asked.iter().filter(|op| *op == "query").count() > 1,
+        "{asked:?}"
+    );
+    // A plain query says the same: a Decode error, not "no such order".
+    let e = client.query_charge("NX-PAID").expect_err("two things");
+    assert!(
+        matches!(&e, sosopay::Error::Decode { reason, .. } if reason.contains("CHARGE_NONEXISTENT")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn a_client_error_status_with_a_reply_in_its_body_is_not_not_carried_out() {
+    // HTTP 400 says "not carried out"; a body that is this operation's reply (the order paid,
+    // SERIAL_REPEAT) says it was. Which holds cannot be told: the outcome is unknown (query
+    // before charging again), never a definite refusal. A 400 with an error page stays one.
+    for (body, unknown) in [
+        (order_reply("HTTP-400", "1"), true),
+        (
+            r#"{"ORDER_RESP":{"RESULT":{"CODE":"SERIAL_REPEAT","INFO":"repeat"}}}"#.to_owned(),
+            true,
+        ),
+        ("<html><body>Bad Request</body></html>".to_owned(), false),
+        (String::new(), false),
+    ] {
+        let reply = body.clone();
+        let (url, _) = answering_gateway(&["preOrder"], move |_, _| (400, reply.clone()));
+        let e = no_retry_client(url)
+            .micropay(&request("HTTP-400", PAY_NOW))
+            .expect_err("400");
+        assert_eq!(e.outcome_unknown(), unknown, "{body}: {e:?}");
+        if !unknown {
+            assert!(
+                matches!(e, sosopay::Error::HttpStatus { status: 400, .. }),
+                "{e:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_cancel_confirmation_without_its_root_does_not_cancel_the_flow() {
+    // The order is proven this payment's and awaiting the customer at the deadline; the
+    // cancel's answer is a bare {"RESULT":SUCCESS} (no CANCELTRADE_RESP root), and every query
+    // after it fails. Before: `Cancelled` (the till lets the customer go while the order may
+    // still be paid). Now the cancel is unconfirmed and the outcome `Unresolved`.
+    let (url, _) = answering_gateway(&["preOrder", "query", "cancelTrade"], |op, asked| {
+        let cancelled = asked.iter().any(|o| o == "cancelTrade");
+        match op {
+            "preOrder" => (200, order_reply("BARE-CANCEL", "0")),
+            "cancelTrade" => (
+                200,
+                r#"{"RESULT":{"CODE":"SUCCESS","INFO":"ok"}}"#.to_owned(),
+            ),
+            _ if cancelled => (503, String::new()),
+            _ => (200, query_reply("BARE-CANCEL", "0")),
+        }
+    });
+    let out = no_retry_client(url)
+        .micropay_and_wait(&request("BARE-CANCEL", PAY_NOW), &opts(300, 1500))
+        .expect("flow");
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+}
+
+#[test]
 fn an_order_seen_matching_then_not_is_unresolved_never_a_conflict() {
     // The micropay reply shows this payment's order paid (its charge code and amount); the
     // query after it shows the same charge code with another amount. A charge code names one

@@ -37,7 +37,9 @@ pub const MAX_REPLY_BYTES: u64 = 4 * 1024 * 1024;
 pub enum Environment {
     /// Production over HTTPS (recommended).
     Production,
-    /// Production over plain HTTP (use `encrypt`).
+    /// Production over plain HTTP: use `encrypt`, which hides the requests; the replies are
+    /// only as trustworthy as the network path (3DES in ECB mode, without authentication, lets
+    /// anyone on it replay or splice captured replies: `Production` has TLS).
     ProductionHttp,
     /// The vendor's UAT / test environment.
     Uat,
@@ -1226,7 +1228,19 @@ impl Client {
         let outcome: Result<R> = match sent {
             Ok(raw) => {
                 log.http_status = Some(raw.status);
-                if raw.status != 200 {
+                if (400..500).contains(&raw.status)
+                    && !raw.text.trim().is_empty()
+                    && self.open_reply(&raw).and_then(|t| R::read(&t)).is_ok()
+                {
+                    // A 4xx says "not carried out"; a reply of this operation in its body
+                    // answers the request all the same (a paid order, SERIAL_REPEAT). Which
+                    // of the two holds cannot be told.
+                    Err(Error::decode(format!(
+                        "HTTP {} (not carried out) came with a reply to the request in its body: it says two things, which proves neither",
+                        raw.status
+                    ))
+                    .in_operation(call.operation))
+                } else if raw.status != 200 {
                     Err(Error::HttpStatus {
                         operation: call.operation.to_owned(),
                         status: raw.status,
@@ -1552,6 +1566,14 @@ fn about_this_order<R: ReplyInfo>(call: &Call, read: (ResultCode, R)) -> Result<
                 "the reply is about the {what} with {field} {got:?}, not {want:?} (an answer meant for another request)"
             )));
         }
+    }
+    // "No such order" beside the order's state says two things: an order there is (in that
+    // state, paid perhaps) and none. Never "nothing was charged".
+    if let (ResultCode::ChargeNonexistent, Some(state)) = (&read.0, read.1.state()) {
+        return Err(Error::decode(format!(
+            "the reply says there is no such order (CHARGE_NONEXISTENT) but shows it in STATE {state} ({}): it says two things, which proves neither",
+            OrderState::from_wire(&state).name()
+        )));
     }
     // A successful reply showing the order for another amount, customer, channel or
     // MERCHANTPARA: another payment's order (its charge code used before), or an answer meant

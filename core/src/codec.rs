@@ -225,9 +225,10 @@ impl Document {
     ///
     /// * two fields of one JSON object or XML element whose names are equal ignoring ASCII
     ///   case (`STATE` and `state`; in JSON also the exact same name twice), at any level;
-    /// * an XML scalar element repeated in one parent (`<STATE>1</STATE><STATE>2</STATE>`).
-    ///   Repeated elements that have children are list items (`TRADEFUNDBILL`,
-    ///   `GOODS_DETAIL`), not duplicates, and neither are JSON arrays;
+    /// * an XML scalar element repeated in one parent (`<STATE>1</STATE><STATE>2</STATE>`),
+    ///   or a repeated `FUND_BILL_LIST` or `RESULT`. Other repeated elements that have children
+    ///   are list items (`TRADEFUNDBILL`, `GOODS_DETAIL`), not duplicates, and neither are JSON
+    ///   arrays;
     /// * a field name containing whitespace (no gateway field has one).
     ///
     /// For payment notifications, where an ambiguous body must not be accepted.
@@ -272,7 +273,20 @@ pub(crate) fn body_of<'a, T: Tree>(root: &'a T, name: &str) -> Result<&'a T> {
                 return Ok(only);
             }
         }
+        // A bare body: not for a cancel, whose reply shows no order to check it by (as under
+        // another root), and never one beside another operation's root (which of the two
+        // answers holds cannot be told).
         if root.get("RESULT").is_some() {
+            if let Some((other, _)) = fields.iter().find(|(k, _)| is_reply_root(k)) {
+                return Err(Error::decode(format!(
+                    "expected a {name} document, got a RESULT beside a {other} document"
+                )));
+            }
+            if name == "CANCELTRADE_RESP" {
+                return Err(Error::decode(
+                    "expected a CANCELTRADE_RESP document, got a bare RESULT: a cancel's reply shows no order to check it by, so without its root it is not taken as a confirmation",
+                ));
+            }
             return Ok(root);
         }
     }
@@ -1199,6 +1213,16 @@ fn check_xml_fields(node: &Node) -> Result<()> {
                     )));
                 }
                 if let Node::List(items) = value {
+                    // A list's items repeat (`TRADEFUNDBILL`, `GOODS_DETAIL`); the list itself,
+                    // or a reply's `RESULT`, does not.
+                    if ["FUND_BILL_LIST", "RESULT"]
+                        .iter()
+                        .any(|c| c.eq_ignore_ascii_case(name))
+                    {
+                        return Err(Error::decode(format!(
+                            "ambiguous XML: the element <{name}> is given more than once"
+                        )));
+                    }
                     if items
                         .iter()
                         .any(|i| matches!(i, Node::Text(t) if !t.trim().is_empty()))

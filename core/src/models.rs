@@ -1187,33 +1187,63 @@ pub struct FundBill {
     pub amount: Amount,
 }
 
+/// `FUND_BILL_LIST`: `{"TRADEFUNDBILL": [...]}` (in XML one `<TRADEFUNDBILL>` per bill, a single
+/// one unwrapped), or a bare list of bills. The list given more than once (an XML element
+/// repeated, a JSON array of lists) is one list only when every copy lists the same bills: else
+/// which one holds cannot be told. A list in another shape (no bills in it that can be read,
+/// yet not empty) is refused too, never read as "no bills" (which is not compared).
 fn fund_bills<T: Tree>(n: &T) -> Result<Vec<FundBill>> {
     let Some(list) = n.get("FUND_BILL_LIST") else {
         return Ok(Vec::new());
     };
-    // {"TRADEFUNDBILL": [...]} or {"TRADEFUNDBILL": {...}} (XML single item), or a bare list.
-    let holder: Vec<&T> = match list.get("TRADEFUNDBILL") {
-        Some(inner) => inner.items(),
-        None => list
-            .items()
-            .into_iter()
-            .flat_map(|x| match x.get("TRADEFUNDBILL") {
-                Some(i) => i.items(),
-                None => vec![x],
-            })
-            .collect(),
-    };
+    let copies = list.items();
+    if !copies.iter().any(|c| c.get("TRADEFUNDBILL").is_some()) {
+        return bills_of(copies);
+    }
+    let mut one: Option<Vec<FundBill>> = None;
+    for copy in copies {
+        let bills = match copy.get("TRADEFUNDBILL") {
+            Some(inner) => bills_of(inner.items())?,
+            None => bills_of(vec![copy])?,
+        };
+        match &one {
+            // An empty copy (`{}`) beside a list adds nothing, as a blank value does.
+            _ if bills.is_empty() => {}
+            Some(o) if *o != bills => {
+                return Err(Error::decode(
+                    "FUND_BILL_LIST is given more than once with different bills: which ones hold cannot be told",
+                ))
+            }
+            _ => one = Some(bills),
+        }
+    }
+    Ok(one.unwrap_or_default())
+}
+
+/// The bills of a `TRADEFUNDBILL` list: each a map with `FUND_CHANNEL` and `AMOUNT`; an empty
+/// placeholder (`{}`) is no bill (not a bill of zero from an unknown channel).
+fn bills_of<T: Tree>(items: Vec<&T>) -> Result<Vec<FundBill>> {
     let mut out = Vec::new();
-    for item in holder {
+    for item in items {
+        let unreadable = || {
+            Error::decode(
+                "FUND_BILL_LIST holds something that is not a fund bill (a FUND_CHANNEL and an AMOUNT): the bills cannot be read",
+            )
+        };
         if !item.is_map() {
-            continue;
+            return Err(unreadable());
         }
         let channel = one_text(item, "FUND_CHANNEL")?;
         let amount = one_text(item, "AMOUNT")?;
-        // Skip empty placeholders (`{}`, `{"TRADEFUNDBILL": {}}`): they are not bills of zero
-        // from an unknown channel.
         if channel.is_none() && amount.is_none() {
-            continue;
+            if item
+                .fields()
+                .iter()
+                .all(|(_, v)| v.is_null() || v.items().is_empty())
+            {
+                continue;
+            }
+            return Err(unreadable());
         }
         out.push(FundBill {
             fund_channel: FundChannel::from_wire(channel.unwrap_or("")),

@@ -420,9 +420,11 @@ fn fund_bill_list_shapes_json() {
         ),
         two
     );
+    // A list of holders is the list given more than once (as an XML FUND_BILL_LIST repeated):
+    // the same bills twice are those bills; different ones cannot be told apart (below).
     assert_eq!(
         bills_json(
-            r#"[{"TRADEFUNDBILL":{"FUND_CHANNEL":"10","AMOUNT":"1.00"}},{"TRADEFUNDBILL":[{"FUND_CHANNEL":"40","AMOUNT":"0.58"}]}]"#
+            r#"[{"TRADEFUNDBILL":[{"FUND_CHANNEL":"10","AMOUNT":"1.00"},{"FUND_CHANNEL":"40","AMOUNT":"0.58"}]},{"TRADEFUNDBILL":[{"FUND_CHANNEL":"10","AMOUNT":"1.00"},{"FUND_CHANNEL":"40","AMOUNT":0.58}]},{}]"#
         ),
         two
     );
@@ -563,8 +565,85 @@ fn bom_whitespace_and_bare_bodies() {
         .expect("xml BOM");
     assert!(r.result.code.is_success());
     // A body without its root key.
-    let r = CancelReply::decode(r#"{"RESULT":{"CODE":"FAIL","INFO":"x"}}"#).expect("bare");
+    let r = QueryReply::decode(r#"{"RESULT":{"CODE":"FAIL","INFO":"x"}}"#).expect("bare");
     assert_eq!(r.result.code, ResultCode::Fail);
+}
+
+#[test]
+fn a_bare_body_is_no_cancel_confirmation_and_none_beside_another_reply() {
+    // A cancel's reply shows no order to check it by: without its root (a bare RESULT, a
+    // top-up's lower-case `result`) it is not taken as an answer, as under another root.
+    for bare in [
+        r#"{"RESULT":{"CODE":"SUCCESS","INFO":"ok"}}"#,
+        r#"{"result":{"CODE":"SUCCESS","INFO":"ok"},"flow":{"phoneNo":"13800138000"}}"#,
+        r#"<?xml version="1.0"?><RESULT><CODE>SUCCESS</CODE><INFO>ok</INFO></RESULT>"#,
+        r#"{"RESULT":{"CODE":"AREADY_REVOKED"},"CHARGE_CODE":"C-1"}"#,
+    ] {
+        let e = CancelReply::decode(bare).expect_err(bare);
+        assert!(matches!(e, Error::Decode { .. }), "{bare}: {e:?}");
+    }
+    // A RESULT beside another operation's root: which answers cannot be told, for any reply.
+    let mixed = r#"{"REFUND_RESP":{"RESULT":{"CODE":"SUCCESS"}},"RESULT":{"CODE":"SUCCESS"}}"#;
+    let e = CancelReply::decode(mixed).expect_err("cancel");
+    assert!(e.to_string().contains("beside a REFUND_RESP"), "{e}");
+    let e = QueryReply::decode(mixed).expect_err("query");
+    assert!(e.to_string().contains("beside a REFUND_RESP"), "{e}");
+}
+
+#[test]
+fn fund_bill_lists_that_cannot_be_read_are_refused_never_read_as_none() {
+    let refund = |text: &str| RefundReply::decode(text);
+    let bill =
+        "<TRADEFUNDBILL><FUND_CHANNEL>10</FUND_CHANNEL><AMOUNT>0.50</AMOUNT></TRADEFUNDBILL>";
+    let xml = |lists: &str| {
+        format!("<REFUND_RESP><RESULT><CODE>SUCCESS</CODE></RESULT><OUT_REFUND_NO>RF-1</OUT_REFUND_NO>{lists}</REFUND_RESP>")
+    };
+    // The list repeated with the same bills: those bills, once (never 0.50 + 0.50).
+    let same = xml(&format!(
+        "<FUND_BILL_LIST>{bill}</FUND_BILL_LIST><FUND_BILL_LIST>{bill}</FUND_BILL_LIST>"
+    ));
+    let r = refund(&same).expect("the same list twice");
+    assert_eq!(
+        r.fund_bills
+            .iter()
+            .map(|b| b.amount.fen())
+            .collect::<Vec<_>>(),
+        vec![50]
+    );
+    // ... with other bills: which list holds cannot be told.
+    let other = bill.replace("0.50", "1.00");
+    let differ = xml(&format!(
+        "<FUND_BILL_LIST>{bill}</FUND_BILL_LIST><FUND_BILL_LIST>{other}</FUND_BILL_LIST>"
+    ));
+    let e = refund(&differ).expect_err("two lists");
+    assert!(
+        e.to_string()
+            .contains("FUND_BILL_LIST is given more than once"),
+        "{e}"
+    );
+    // Shapes holding no bill that can be read, yet not empty: refused, not "no bills".
+    for list in [
+        r#"{"BILL":[{"AMOUNT":"0.01"}]}"#,
+        r#"["0.50","0.50"]"#,
+        r#""1.00""#,
+        r#"{"TRADEFUNDBILL":["1.00"]}"#,
+        r#"{"TRADEFUNDBILL":[{"X":"1"}]}"#,
+    ] {
+        let text = format!(
+            r#"{{"REFUND_RESP":{{"RESULT":{{"CODE":"SUCCESS"}},"FUND_BILL_LIST":{list}}}}}"#
+        );
+        let e = refund(&text).expect_err(list);
+        assert!(e.to_string().contains("not a fund bill"), "{list}: {e}");
+    }
+    // A notification refuses a list given twice at all (any repeated field is refused there).
+    let n = "<PAY_NODIFY><CHARGE_CODE>C</CHARGE_CODE><STATE>1</STATE><AMT>50</AMT>";
+    let twice = format!("{n}<FUND_BILL_LIST>{bill}</FUND_BILL_LIST><FUND_BILL_LIST>{bill}</FUND_BILL_LIST></PAY_NODIFY>");
+    let e = Notification::decode(&twice).expect_err("notification");
+    assert!(
+        e.to_string()
+            .contains("<FUND_BILL_LIST> is given more than once"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -617,7 +696,7 @@ fn empty_fund_bill_placeholders_are_not_bills() {
         vec![]
     );
     assert_eq!(bills_xml("<TRADEFUNDBILL/>"), vec![]);
-    assert_eq!(bills_xml("<TRADEFUNDBILL><X>1</X></TRADEFUNDBILL>"), vec![]);
+    assert_eq!(bills_xml("<TRADEFUNDBILL><X></X></TRADEFUNDBILL>"), vec![]);
     // A bill with a channel but no amount is still a bill (of zero).
     assert_eq!(
         bills_json(r#"{"TRADEFUNDBILL":[{"FUND_CHANNEL":"10"}]}"#),

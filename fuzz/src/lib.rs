@@ -80,7 +80,10 @@ pub fn decode_notification(data: &[u8]) {
     let t = text(data);
     if let Ok(n) = Notification::decode(&t) {
         assert_eq!(n.order.charge_code.as_ref(), Some(&n.charge_code));
-        assert_eq!((n.order.state.as_ref(), n.order.amount), (Some(&n.state), Some(n.amount)));
+        assert_eq!(
+            (n.order.state.as_ref(), n.order.amount),
+            (Some(&n.state), Some(n.amount))
+        );
         let again = codec::encode(Format::Json, Notification::ROOT, &n.to_wire());
         let back = Notification::decode(&again).expect("a re-encoded PAY_NODIFY decodes");
         assert_eq!(back.order, n.order);

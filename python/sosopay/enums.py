@@ -265,7 +265,9 @@ class Environment(str, Enum):
 
     #: Production over HTTPS (recommended).
     PRODUCTION = "production"
-    #: Production over plain HTTP (use ``encrypt``).
+    #: Production over plain HTTP: use ``encrypt``, which hides the requests; the replies are
+    #: only as trustworthy as the network path (3DES in ECB mode, without authentication, lets
+    #: anyone on it replay or splice captured replies: ``Production`` has TLS).
     PRODUCTION_HTTP = "production_http"
     #: The vendor's UAT / test environment.
     UAT = "uat"

@@ -47,7 +47,9 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for SosopayError {
 pub enum GatewayEnvironment {
     /// Production over HTTPS (recommended).
     Production,
-    /// Production over plain HTTP (use `encrypt`).
+    /// Production over plain HTTP: use `encrypt`, which hides the requests; the replies are
+    /// only as trustworthy as the network path (3DES in ECB mode, without authentication, lets
+    /// anyone on it replay or splice captured replies: `Production` has TLS).
     ProductionHttp,
     /// The vendor's UAT / test environment.
     Uat,
