@@ -1612,7 +1612,8 @@ class FlowOptions:
                 raise SystemExit(f"gen-foreign: options: no rule for WaitOptions.{n}: {ty}")
         names = ", ".join(n for _, n, _ in self.wait)
         out.append("}\n\n")
-        out.append("/// The core's names of the fields that differ here.\nconst WAIT_FIELDS: &[(&str, &str)] = &[" + "".join(f'("{a}", "{b}"), ' for a, b in renames) + "];\n\n")
+        out.append("/// The core's names of the fields that differ here (also for the flows' own checks of them).\n"
+                   "pub(crate) const WAIT_FIELDS: &[(&str, &str)] = &[" + "".join(f'("{a}", "{b}"), ' for a, b in renames) + "];\n\n")
         out.append("impl WaitOptions {\n    /// The core's options (unset: the core's defaults), checked here (as the flows will) so\n"
                    "    /// that an error names this record's field.\n"
                    "    pub(crate) fn to_core(o: Option<WaitOptions>) -> Result<sosopay::WaitOptions> {\n"

@@ -602,6 +602,38 @@ fn no_such_order_beside_the_order_paid_is_never_failed() {
 }
 
 #[test]
+fn answers_about_another_order_are_no_refusal_to_stop_on() {
+    // The micropay's reply is lost; every query is answered, readably, about another charge
+    // code. Such answers prove nothing and the flow asks again until its time runs out. Before:
+    // after 4 of them it stopped early, saying the gateway "refused 4 queries in a row: check
+    // the base URL, the merchant code and the key" (the advice for answers that cannot be read).
+    let (url, asked) = answering_gateway_after(
+        &["preOrder", "query"],
+        |op| Duration::from_millis(if op == "preOrder" { 1500 } else { 0 }),
+        |op, _| match op {
+            "preOrder" => (200, order_reply("FOREIGN-Q", "0")),
+            _ => (200, query_reply("SOMEONE-ELSES", "0")),
+        },
+    );
+    let mut c = ClientConfig::new(BUSI, KEY, url).expect("config");
+    c.retry = RetryPolicy::none();
+    c.micropay_timeout = Duration::from_millis(200);
+    let client = Client::new(c).expect("client");
+    let mut o = opts(1200, 3200);
+    o.poll_interval = Duration::from_millis(150);
+    o.max_poll_interval = Duration::from_millis(150);
+    let out = client
+        .micropay_and_wait(&request("FOREIGN-Q", PAY_NOW), &o)
+        .expect("flow");
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    assert!(!out.reason.contains("refused"), "{out:?}");
+    let asked = asked.lock().expect("log").clone();
+    let queries = asked.iter().filter(|op| *op == "query").count();
+    assert!(queries > 6, "it asked on: {asked:?}");
+    assert!(!asked.iter().any(|op| op == "cancelTrade"), "{asked:?}");
+}
+
+#[test]
 fn a_client_error_status_with_a_reply_in_its_body_is_not_not_carried_out() {
     // HTTP 400 says "not carried out"; a body that is this operation's reply (the order paid,
     // SERIAL_REPEAT) says it was. Which holds cannot be told: the outcome is unknown (query

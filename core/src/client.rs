@@ -11,6 +11,7 @@
 
 use std::fmt;
 use std::io::Read as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -659,6 +660,10 @@ pub(crate) struct Call {
     /// must add up to it, and the order state it shows (`STATE`), if any, must be a refunded
     /// one (4 partially refunded, 5 refunded).
     expect_refund: Option<Amount>,
+    /// Set by each attempt: its reply was opened and read (whatever it then said, an answer
+    /// about another order included). A flow tells a gateway that answers, but not about this
+    /// order, from one whose answers cannot be read (a wrong key, not the gateway at all).
+    pub(crate) answered: AtomicBool,
 }
 
 impl Call {
@@ -677,6 +682,7 @@ impl Call {
             expect: Vec::new(),
             expect_payment: None,
             expect_refund: None,
+            answered: AtomicBool::new(false),
         }
     }
 
@@ -863,6 +869,7 @@ impl Client {
             expect: Vec::new(),
             expect_payment: None,
             expect_refund: None,
+            answered: AtomicBool::new(false),
         })
     }
 
@@ -900,6 +907,7 @@ impl Client {
             expect: Vec::new(),
             expect_payment: None,
             expect_refund: None,
+            answered: AtomicBool::new(false),
         }
     }
 
@@ -1048,7 +1056,24 @@ impl Client {
         req: &QueryRequest,
         limit: Option<Instant>,
     ) -> Result<QueryReply> {
-        self.execute(&self.query_request(req, limit)?)
+        self.query_answered(req, limit).0
+    }
+
+    /// [`Client::query_within`], and whether its last attempt's reply could be read (opened
+    /// and decoded), whatever it said: an error then is an answer about another order or one
+    /// that says two things, not a gateway this client cannot talk to.
+    pub(crate) fn query_answered(
+        &self,
+        req: &QueryRequest,
+        limit: Option<Instant>,
+    ) -> (Result<QueryReply>, bool) {
+        match self.query_request(req, limit) {
+            Ok(call) => {
+                let result = self.execute(&call);
+                (result, call.answered.load(Ordering::Relaxed))
+            }
+            Err(e) => (Err(e), false),
+        }
     }
 
     fn query_request(&self, req: &QueryRequest, limit: Option<Instant>) -> Result<Call> {
@@ -1225,6 +1250,7 @@ impl Client {
             order_state: None,
             error: None,
         };
+        call.answered.store(false, Ordering::Relaxed);
         let outcome: Result<R> = match sent {
             Ok(raw) => {
                 log.http_status = Some(raw.status);
@@ -1246,11 +1272,9 @@ impl Client {
                         status: raw.status,
                     })
                 } else {
-                    match self
-                        .open_reply(&raw)
-                        .and_then(|text| R::read(&text))
-                        .and_then(|read| about_this_order(call, read))
-                    {
+                    let read = self.open_reply(&raw).and_then(|text| R::read(&text));
+                    call.answered.store(read.is_ok(), Ordering::Relaxed);
+                    match read.and_then(|read| about_this_order(call, read)) {
                         Ok((code, reply)) => {
                             log.result_code = Some(code.as_wire().to_owned());
                             log.order_state = reply.state();
@@ -1929,6 +1953,7 @@ mod tests {
             expect: expect.into_iter().map(|(f, v)| (f, v.to_owned())).collect(),
             expect_payment: None,
             expect_refund: None,
+            answered: AtomicBool::new(false),
         };
         let text = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"A-1","CHARGE_DOWN_CODE":"D-9","STATE":"1","AMT":"100"}}"#;
         let read = || QueryReply::read(text).expect("reply");
@@ -2479,6 +2504,7 @@ mod tests {
             expect: vec![("CHARGE_CODE", "A-1".to_owned())],
             expect_payment: Some(Box::new(expected)),
             expect_refund: None,
+            answered: AtomicBool::new(false),
         };
         let micropay = crate::models::MicropayRequest::new(
             "A-1",

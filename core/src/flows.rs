@@ -915,13 +915,21 @@ impl Flow<'_> {
         self.queries += 1;
         self.shown_uncancelled = false;
         let req = QueryRequest::by_charge_code(self.expected.charge_code.clone());
-        let result = self.client.query_within(&req, Some(ends));
+        let (result, answered) = self.client.query_answered(&req, Some(ends));
         let state = result.as_ref().ok().and_then(|q| q.order.state.clone());
         self.ctl.emit(FlowEvent::Queried {
             state,
             elapsed: self.started.elapsed(),
         });
-        self.refused = match result.as_ref().err().and_then(refusal) {
+        // An answer that was read but is not about this order (another charge code, one that
+        // says two things) is no refusal: the gateway answers; it proves nothing, and the flow
+        // asks again.
+        let refused = result
+            .as_ref()
+            .err()
+            .filter(|e| !(answered && matches!(e, Error::Decode { .. })))
+            .and_then(refusal);
+        self.refused = match refused {
             Some(how) if how == self.refused.1 => (self.refused.0 + 1, how),
             Some(how) => (1, how),
             None => (0, ""),
@@ -1214,6 +1222,8 @@ impl Flow<'_> {
                 None if self.reply_code == Some(ResultCode::SerialRepeat) => {
                     "the gateway answered that an order under this charge code exists (SERIAL_REPEAT), but its queries do not show it".to_owned()
                 }
+                None if self.paid_unproven => "the gateway shows an order under this charge code paid, but not what proves it this payment's (its amount, say), so it was neither reported paid nor cancelled".to_owned(),
+                None if self.last.is_some() => "the gateway shows an order under this charge code, but not what proves it this payment's, so it was not cancelled".to_owned(),
                 None => "the gateway does not show the order yet, but the request may still be carried out".to_owned(),
             }
         } else if attempts == 0 {

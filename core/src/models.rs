@@ -430,9 +430,22 @@ impl MicropayRequest {
             || self.dynamic_id.len() > 128
             || !self.dynamic_id.bytes().all(|b| b.is_ascii_alphanumeric())
         {
+            // Name what is wrong: a scanner typing its Enter key, a code shown in groups.
+            let why = match self.dynamic_id.chars().find(|c| !c.is_ascii_alphanumeric()) {
+                Some('\r' | '\n') => {
+                    "; it contains a line break (a scanner's Enter key?): give the code without it"
+                        .to_owned()
+                }
+                Some(c) if c.is_whitespace() => {
+                    format!("; it contains {c:?}: give the code without spaces")
+                }
+                Some(c) => format!("; it contains {c:?}"),
+                None if self.dynamic_id.is_empty() => "; it is empty".to_owned(),
+                None => format!("; it is {} characters long", self.dynamic_id.len()),
+            };
             return Err(Error::validation(
                 "dynamic_id",
-                "must be the scanned payment code: 1 to 128 ASCII letters or digits",
+                format!("must be the scanned payment code: 1 to 128 ASCII letters or digits{why}"),
             ));
         }
         if let DynamicIdType::Unknown(raw) = &self.dynamic_id_type {

@@ -272,15 +272,15 @@ impl NotificationVerifier {
             let max = self.max_age.as_millis() as u64;
             if now_ms > ts && now_ms - ts > max {
                 return Err(Error::signature(format!(
-                    "the notification is {} s old, beyond the {} s replay window (a replayed delivery, or this server's clock is ahead)",
-                    (now_ms - ts) / 1000,
-                    max / 1000
+                    "the notification is {} old, beyond the {} replay window (a replayed delivery, or this server's clock is ahead)",
+                    age_text(now_ms - ts),
+                    age_text(max)
                 )));
             }
             if ts > now_ms && ts - now_ms > max {
                 return Err(Error::signature(format!(
-                    "the notification's timestamp is {} s in the future (this server's clock is behind)",
-                    (ts - now_ms) / 1000
+                    "the notification's timestamp is {} in the future (this server's clock is behind)",
+                    age_text(ts - now_ms)
                 )));
             }
         }
@@ -357,6 +357,16 @@ fn verified(env: &Envelope, body: &str, encrypted: bool, signature: &Signature) 
 /// has none.
 fn unescape_slashes(body: &str) -> Option<String> {
     body.contains("\\/").then(|| body.replace("\\/", "/"))
+}
+
+/// A span of milliseconds as a message shows it: whole seconds, or milliseconds under 10 s (a
+/// window of 1 ms is not "0 s", which would read as no window at all).
+fn age_text(ms: u64) -> String {
+    if ms < 10_000 {
+        format!("{ms} ms")
+    } else {
+        format!("{} s", ms / 1000)
+    }
 }
 
 /// One-shot: verify and decode a notification. `max_age`: `None` for the default window,
@@ -741,6 +751,26 @@ mod tests {
             Err(Error::Validation { field, .. }) => assert_eq!(field, "outcome"),
             other => panic!("expected a validation error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_tiny_replay_window_is_shown_in_milliseconds_never_as_zero_seconds() {
+        let now = 1_800_000_000_000u64;
+        let sign = envelope::sign_body(&key(), &now.to_string(), BODY).expect("sign");
+        let q = format!("_type=json&sign={sign}");
+        let v = NotificationVerifier::new(key()).with_max_age(Duration::from_millis(1));
+        let e = v
+            .parse_at(&q, BODY.as_bytes(), now + 10_000)
+            .expect_err("old");
+        assert!(
+            e.to_string()
+                .contains("10 s old, beyond the 1 ms replay window"),
+            "{e}"
+        );
+        let e = v
+            .parse_at(&q, BODY.as_bytes(), now - 2_500)
+            .expect_err("future");
+        assert!(e.to_string().contains("2500 ms in the future"), "{e}");
     }
 
     #[test]

@@ -109,6 +109,23 @@ fn micropay_valid_forms_pass() {
 }
 
 #[test]
+fn a_payment_code_refusal_says_what_is_wrong_with_it() {
+    let said = |code: &str| {
+        let mut r = micropay();
+        r.dynamic_id = code.into();
+        match r.validate() {
+            Err(Error::Validation { field, reason }) if field == "dynamic_id" => reason,
+            other => panic!("{code:?}: {other:?}"),
+        }
+    };
+    assert!(said("130730865806264036\r\n").contains("a line break (a scanner's Enter key?)"));
+    assert!(said("1307 3086 5806 2640 36").contains("contains ' ': give the code without spaces"));
+    assert!(said("1307-3086").contains("contains '-'"));
+    assert!(said("").contains("it is empty"));
+    assert!(said(&"9".repeat(129)).contains("it is 129 characters long"));
+}
+
+#[test]
 fn micropay_required_fields() {
     let cases: Vec<Case<MicropayRequest>> = vec![
         ("charge_code", |r| r.charge_code.clear()),

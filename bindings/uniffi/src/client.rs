@@ -368,6 +368,15 @@ fn named<T, U: From<T>>(r: sosopay::Result<T>, fields: &[(&str, &str)]) -> Resul
         .map_err(|e| SosopayError::from(e.renamed_fields(fields)))
 }
 
+/// A flow's error, its fields named as here: the request's and the wait options' (a flow checks
+/// its options against the gateway too: `gatewayHoldMs` under 80 s against the vendor's).
+fn flow_error(e: sosopay::Error, request: &[(&str, &str)]) -> SosopayError {
+    SosopayError::from(
+        e.renamed_fields(request)
+            .renamed_fields(crate::options::WAIT_FIELDS),
+    )
+}
+
 /// The gateway client. Thread-safe: build one per merchant and share it. Every plain method
 /// blocks until the gateway answers; call it from a background thread (Kotlin:
 /// `Dispatchers.IO`; Swift: a detached `Task` or a background queue), or call its `…Async`
@@ -611,10 +620,10 @@ impl SosopayClient {
         let opts = WaitOptions::to_core(options)?;
         let req = request.to_core()?;
         let ctl = flows::control(cancel.map(|t| t.inner.clone()), progress);
-        named(
-            self.inner.micropay_and_wait_with(&req, &opts, &ctl),
-            MicropayRequest::FIELDS,
-        )
+        self.inner
+            .micropay_and_wait_with(&req, &opts, &ctl)
+            .map(Into::into)
+            .map_err(|e| flow_error(e, MicropayRequest::FIELDS))
     }
 
     /// Waits for a QR or JSAPI order to be paid: polls until paid, cancelled or closed, or the
@@ -641,7 +650,10 @@ impl SosopayClient {
         let order = awaited(charge_code, amount_fen, merchant_para)?;
         let opts = WaitOptions::to_core(options)?;
         let ctl = flows::control(cancel.map(|t| t.inner.clone()), progress);
-        Ok(self.inner.wait_for_payment_with(order, &opts, &ctl)?.into())
+        self.inner
+            .wait_for_payment_with(order, &opts, &ctl)
+            .map(Into::into)
+            .map_err(|e| flow_error(e, &[]))
     }
 
     /// `micropayAndWait` as a Kotlin `suspend` function / Swift `async` method: it suspends
@@ -669,7 +681,7 @@ impl SosopayClient {
         let out = flows::run_detached(token, move || {
             client
                 .micropay_and_wait_with(&req, &opts, &ctl)
-                .map_err(|e| SosopayError::from(e.renamed_fields(MicropayRequest::FIELDS)))
+                .map_err(|e| flow_error(e, MicropayRequest::FIELDS))
         })
         .await?;
         Ok(out.into())
@@ -699,7 +711,9 @@ impl SosopayClient {
         let ctl = flows::control(Some(token.clone()), progress);
         let client = self.inner.clone();
         let out = flows::run_detached(token, move || {
-            Ok(client.wait_for_payment_with(order, &opts, &ctl)?)
+            client
+                .wait_for_payment_with(order, &opts, &ctl)
+                .map_err(|e| flow_error(e, &[]))
         })
         .await?;
         Ok(out.into())

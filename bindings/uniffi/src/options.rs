@@ -63,8 +63,8 @@ pub struct WaitOptions {
     pub gateway_hold_ms: i64,
 }
 
-/// The core's names of the fields that differ here.
-const WAIT_FIELDS: &[(&str, &str)] = &[
+/// The core's names of the fields that differ here (also for the flows' own checks of them).
+pub(crate) const WAIT_FIELDS: &[(&str, &str)] = &[
     ("deadline", "deadline_ms"),
     ("poll_interval", "poll_interval_ms"),
     ("max_poll_interval", "max_poll_interval_ms"),
