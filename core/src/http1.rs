@@ -165,15 +165,13 @@ impl Tunnel {
             .filter(|c| !c.is_control())
             .take(200)
             .collect();
-        // `HTTP/1.x NNN[ reason]`: exactly three digits.
-        let status = line
-            .strip_prefix("HTTP/1.")
-            .and_then(|r| r.get(1..))
-            .and_then(|r| r.strip_prefix(' '))
-            .filter(|r| r.len() == 3 || r.as_bytes().get(3) == Some(&b' '))
-            .and_then(|r| r.get(..3))
-            .filter(|c| c.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|c| c.parse::<u16>().ok());
+        // `HTTP/1.x NNN[ reason]` and its headers, read as a reply's head is.
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut answer = httparse::Response::new(&mut headers);
+        let status = match answer.parse(&head) {
+            Ok(httparse::Status::Complete(_)) => answer.code,
+            _ => None,
+        };
         match status {
             Some(200..=299) => Ok(()),
             _ => Err(Unconnected::Proxy(format!(
