@@ -284,7 +284,9 @@ export declare class Sandbox {
   readonly faults: Faults
   /**
    * The `gatewayHoldMs` the kit's clients give their flows unless told otherwise: the sandbox's
-   * micropay hold, 80 s × `timeScale` (800 ms at 0.01), plus the longest `late` fault in force.
+   * micropay hold, 80 s × `timeScale` (800 ms at 0.01), plus the longest `late` fault in force
+   * (a late request is carried out after that wall-time wait); once closed, the micropay hold
+   * alone.
    */
   readonly gatewayHoldMs: number
   /**

@@ -282,31 +282,6 @@ function toLedger(o) {
 // ---------------------------------------------------------------------------------------------
 // The kit's clients: their flows wait for the sandbox's own micropay hold, not the real 80 s.
 
-/** The gateway's micropay hold at real time, in ms (`WaitOptions.gatewayHoldMs`'s default). */
-const GATEWAY_HOLD_MS = 80000
-
-/**
- * The `gatewayHoldMs` a kit client's flows use unless given one: the sandbox's micropay hold
- * (80 s × `timeScale`) plus the longest `late` fault in force (a late request is carried out
- * after that wall-time wait, however long ago the client gave up on it).
- */
-function kitGatewayHoldMs(sb, timeScale) {
-  let lateMs = 0
-  if (sb && !sb.closed) {
-    let rules = []
-    try {
-      rules = sb.faults.rules
-    } catch (e) {
-      if (!(e instanceof SandboxError)) throw e // closed meanwhile: the flow will say so
-    }
-    for (const rule of rules) {
-      const parts = String(rule).split(':') // normalised: op:kind:prob[:param]
-      if (parts.length >= 4 && parts[1] === 'late' && /^\d+$/.test(parts[3])) lateMs = Math.max(lateMs, Number(parts[3]))
-    }
-  }
-  return GATEWAY_HOLD_MS * timeScale + lateMs
-}
-
 /**
  * The flow's options with `gatewayHoldMs` filled in when unset. Anything but a plain options
  * object (or a property that cannot be read) is passed on as it is, for the flow to reject.
@@ -432,10 +407,12 @@ class Sandbox {
 
   /**
    * The `gatewayHoldMs` the kit's clients give their flows unless told otherwise: the sandbox's
-   * micropay hold, 80 s × `timeScale` (800 ms at 0.01), plus the longest `late` fault in force.
+   * micropay hold, 80 s × `timeScale` (800 ms at 0.01), plus the longest `late` fault in force
+   * (a late request is carried out after that wall-time wait); once closed, the micropay hold
+   * alone. (The sandbox crate's rule, `SandboxHandle::gateway_hold`.)
    */
   get gatewayHoldMs() {
-    return kitGatewayHoldMs(this, this.#timeScale)
+    return this.#native.gatewayHoldMs
   }
 
   /**
@@ -446,9 +423,11 @@ class Sandbox {
   client(options = {}) {
     const busiCode = options.busiCode || this.busiCode
     const known = this._call((n) => n.keyOf(busiCode)) // a closed sandbox: SandboxError 410
+    // Worked out at each flow (the fault rules may change); the client does not keep the
+    // sandbox alive (once it is gone: the scaled micropay hold).
     const ref = new WeakRef(this)
-    const timeScale = this.#timeScale
-    const hold = () => kitGatewayHoldMs(ref.deref(), timeScale)
+    const gone = this.#native.micropayHoldMs
+    const hold = () => ref.deref()?.gatewayHoldMs ?? gone
     return new KitClient({
       defaultOperId: native.KIT_OPER_ID,
       defaultDevId: native.KIT_DEV_ID,

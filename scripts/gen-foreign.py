@@ -2370,8 +2370,11 @@ class KitMethods:
     markers inside the impl block: Python's `NativeSandbox` (bindings/python/src/sandbox.rs),
     Node's `NativeSandbox` (bindings/node/src/sandbox.rs) and Kotlin/Swift's `SandboxGateway`
     (bindings/uniffi/testing/src/lib.rs). Python and Node hand the ledger's records to their
-    typed wrappers as JSON; Kotlin/Swift get the sandbox crate's own records. The waits, the
-    options, the fault settings and closing differ per runtime and are written by hand."""
+    typed wrappers as JSON; Kotlin/Swift get the sandbox crate's own records. A `Duration` is
+    each runtime's number of time: seconds in Python (`gateway_hold`), milliseconds in Node and
+    Kotlin/Swift (`gateway_hold_ms`: a Node number, a Kotlin `Long` rounded up, as
+    `WaitOptions.gatewayHoldMs` takes it). The waits, the options, the fault settings and
+    closing differ per runtime and are written by hand."""
 
     begin = "    // --- generated from sandbox/src/kit.rs (scripts/gen-foreign.py, KitMethods)\n"
     end = "    // --- end of generated\n"
@@ -2384,6 +2387,7 @@ class KitMethods:
         ("ledger", "ledger_json", "pn"), ("ledger", "ledger", "u"), ("notifications", "notifications", "u"),
         ("order", "order", "pnu"), ("pay", "pay", "pnu"), ("fail", "fail", "pnu"), ("add_faults", "add_faults", "pnu"),
         ("reset", "reset", "pnu"), ("add_merchant", "add_merchant", "pn"), ("key_of", "key_of", "pn"),
+        ("micropay_hold", "micropay_hold", "pn"), ("gateway_hold", "gateway_hold", "pnu"),
     ]
     #: A parameter of the handle's, per runtime: (type, how it is passed on).
     params = {
@@ -2421,7 +2425,22 @@ class KitMethods:
                 args.append(f"{ts}{p}: {t}")
                 passed.append(f"&{p}")
             call = f"self.0.{core}({', '.join(passed)})"
-            getter = not params and ok in ("&str", "f64") and runtime != "uniffi"
+            getter = not params and ok in ("&str", "f64", "Duration") and runtime != "uniffi"
+            if ok == "Duration":
+                # A duration: seconds in Python, milliseconds elsewhere (the runtime's unit).
+                if fallible or params:
+                    raise SystemExit(f"gen-foreign: SandboxHandle::{core}: a Duration result takes no parameter and cannot fail")
+                if runtime == "python":
+                    out.append(comment(doc + ["", "Here: in seconds."], "    ") + "    #[getter]\n"
+                               f"    fn {exposed}(&self) -> f64 {{\n        {call}.as_secs_f64()\n    }}\n\n")
+                elif runtime == "node":
+                    out.append(comment(UniffiMirrors.kdoc(doc) + ["", "Here: in milliseconds."], "    ") + "    #[napi(getter)]\n"
+                               f"    pub fn {exposed}_ms(&self) -> f64 {{\n        {call}.as_nanos() as f64 / 1e6\n    }}\n\n")
+                else:
+                    out.append(comment(UniffiMirrors.kdoc(doc) + ["", "Here: in milliseconds, rounded up."], "    ")
+                               + f"    pub fn {exposed}_ms(&self) -> i64 {{\n"
+                               f"        i64::try_from({call}.as_nanos().div_ceil(1_000_000)).unwrap_or(i64::MAX)\n    }}\n\n")
+                continue
             if runtime == "python":
                 out.append(comment(doc, "    ") + ("    #[getter]\n" if getter else ""))
                 if not fallible:

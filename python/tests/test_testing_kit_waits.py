@@ -132,6 +132,21 @@ def test_the_hold_covers_a_late_fault() -> None:
     assert sb.gateway_hold == pytest.approx(0.8)  # closed: the scaled hold
 
 
+def test_a_kit_client_outliving_its_sandbox_falls_back_to_the_scaled_hold() -> None:
+    # The client does not keep the sandbox alive; once it is gone, its flows' default is the
+    # scaled micropay hold (the late faults went with the sandbox).
+    import gc
+
+    sb = Sandbox(time_scale=0.01, faults=["preOrder:late:1:1500"])
+    client = sb.client()
+    assert client._hold() == pytest.approx(0.8 + 1.5)  # type: ignore[attr-defined]
+    sb.close()
+    del sb
+    gc.collect()
+    assert client._hold() == pytest.approx(0.8)  # type: ignore[attr-defined]
+    client.close()
+
+
 def test_the_hold_follows_the_time_scale() -> None:
     with Sandbox(time_scale=0.5) as sb:
         assert sb.gateway_hold == pytest.approx(40)

@@ -188,6 +188,23 @@ impl SandboxHandle {
         self.time_scale
     }
 
+    /// The gateway's micropay hold at its time scale: 80 s × `time_scale` (0.8 s at 0.01), the
+    /// core's default `gateway_hold` scaled.
+    pub fn micropay_hold(&self) -> Duration {
+        crate::micropay_hold(self.time_scale)
+    }
+
+    /// The `gateway_hold` a client's flows should use against this sandbox (the Python and
+    /// Node kits' clients default to it; Kotlin and Swift give it to `WaitOptions`): its
+    /// micropay hold, 80 s × `time_scale` (0.8 s at 0.01), plus the longest `late` fault in
+    /// force (a late request is carried out after that wall-time wait, however long ago the
+    /// client gave up on it: a shorter hold could settle a payment that then goes through as
+    /// `FAILED`). Ask again after changing the faults. Once closed: the micropay hold alone.
+    pub fn gateway_hold(&self) -> Duration {
+        self.with(Sandbox::gateway_hold)
+            .unwrap_or_else(|_| self.micropay_hold())
+    }
+
     /// Whether it was closed.
     pub fn is_closed(&self) -> bool {
         self.inner

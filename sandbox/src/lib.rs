@@ -301,6 +301,34 @@ fn root_url_of(addr: SocketAddr) -> String {
     format!("http://{addr}/")
 }
 
+/// The gateway's micropay hold at `time_scale`: the real gateway's hold (the core's default
+/// [`sosopay::WaitOptions::gateway_hold`], 80 s) times `time_scale` (0.8 s at 0.01).
+pub fn micropay_hold(time_scale: f64) -> Duration {
+    let real = sosopay::WaitOptions::default().gateway_hold.as_secs_f64();
+    // `time_scale` is checked (finite, above 0) when a sandbox starts; clamped all the same, as
+    // every scaled duration of the sandbox is.
+    Duration::from_secs_f64((real * time_scale).clamp(0.0, 1.0e9))
+}
+
+/// The `gateway_hold` ([`sosopay::WaitOptions::gateway_hold`]) a client's flows should use
+/// against a sandbox running at `time_scale` with the fault rules `faults`: its micropay hold
+/// ([`micropay_hold`]) plus the longest `late` fault among `faults`. A `late` request is carried
+/// out after that wall-time (unscaled) wait, however long ago the client gave up on it, so a
+/// flow that settled "no such order" as `FAILED` any sooner could report a payment that then
+/// goes through as not charged. The testing kits' clients use it as their flows' default, and
+/// `SandboxGateway.gatewayHoldMs()` gives it to Kotlin and Swift.
+pub fn gateway_hold(time_scale: f64, faults: &[FaultRule]) -> Duration {
+    let late = faults
+        .iter()
+        .filter_map(|r| match r.kind {
+            FaultKind::Late { ms } => Some(Duration::from_millis(ms)),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(Duration::ZERO);
+    micropay_hold(time_scale).saturating_add(late)
+}
+
 /// A running sandbox on its own background thread and runtime. Shuts down on drop.
 pub struct Sandbox {
     addr: SocketAddr,
@@ -423,6 +451,18 @@ impl Sandbox {
     /// The time scale the sandbox runs at (1.0: the gateway's real durations).
     pub fn time_scale(&self) -> f64 {
         self.shared.settings.time_scale
+    }
+
+    /// The gateway's micropay hold at this sandbox's time scale: [`micropay_hold`].
+    pub fn micropay_hold(&self) -> Duration {
+        micropay_hold(self.time_scale())
+    }
+
+    /// The `gateway_hold` a client's flows should use against this sandbox now:
+    /// [`gateway_hold`] of its time scale and the fault rules in force.
+    pub fn gateway_hold(&self) -> Duration {
+        let g = self.shared.lock();
+        gateway_hold(self.time_scale(), &g.faults)
     }
 
     /// The fault rules in force and the seed of their draws.
@@ -608,4 +648,76 @@ pub fn run(args: SandboxArgs) -> Result<(), SandboxError> {
     })?;
     sandbox.shutdown();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(text: &[&str]) -> Vec<FaultRule> {
+        text.iter().map(|r| r.parse().expect("a rule")).collect()
+    }
+
+    #[test]
+    fn the_hold_is_the_cores_default_scaled() {
+        let real = sosopay::WaitOptions::default().gateway_hold;
+        assert_eq!(micropay_hold(1.0), real);
+        assert_eq!(gateway_hold(1.0, &[]), real);
+        assert_eq!(gateway_hold(0.5, &[]), real / 2);
+        assert_eq!(gateway_hold(0.01, &[]), Duration::from_millis(800));
+        // The sandbox emulates that same hold for an unpaid micropay.
+        assert_eq!(
+            Duration::from_secs_f64(state::MICROPAY_HOLD_SECS),
+            real,
+            "the sandbox's micropay hold and the core's default gateway_hold disagree"
+        );
+    }
+
+    #[test]
+    fn the_longest_late_fault_is_added_and_nothing_else() {
+        let faults = rules(&[
+            "preOrder:late:1:1500",
+            "query:late:0.1:200",
+            "preOrder:delay:1:9000",
+            "cancelTrade:stale_reversal:1:7000",
+            "query:lag:1:6000",
+            "*:drop:0.2",
+        ]);
+        assert_eq!(gateway_hold(0.01, &faults), Duration::from_millis(2300));
+        assert_eq!(
+            gateway_hold(0.01, &rules(&["*:late:0.5"])),
+            Duration::from_millis(1800),
+            "late without a parameter: 1000 ms"
+        );
+        assert_eq!(
+            gateway_hold(
+                0.01,
+                &rules(&["preOrder:delay:1:9000", "notify:delay:1:5000"])
+            ),
+            Duration::from_millis(800),
+            "delay, lag and stale_reversal do not carry a request out later"
+        );
+        // Real timing: the late wait on top of the real 80 s.
+        assert_eq!(
+            gateway_hold(1.0, &rules(&["refund:late:1:250"])),
+            Duration::from_millis(80_250)
+        );
+    }
+
+    #[test]
+    fn a_sandbox_gives_its_hold_and_follows_its_rules() {
+        let sb = Sandbox::start(SandboxConfig {
+            time_scale: 0.01,
+            faults: rules(&["preOrder:late:1:1500"]),
+            ..SandboxConfig::default()
+        })
+        .expect("starts");
+        assert_eq!(sb.micropay_hold(), Duration::from_millis(800));
+        assert_eq!(sb.gateway_hold(), Duration::from_millis(2300));
+        sb.set_faults(rules(&["query:late:0.1:200", "preOrder:drop:1"]));
+        assert_eq!(sb.gateway_hold(), Duration::from_millis(1000));
+        sb.set_faults(Vec::new());
+        assert_eq!(sb.gateway_hold(), Duration::from_millis(800));
+        sb.shutdown();
+    }
 }

@@ -287,3 +287,66 @@ fn the_documented_defaults_are_the_defaults() {
         sosopay_sandbox::kit::timeout("timeout", Some(0.25), TimeUnit::Seconds).expect("given");
     assert_eq!(given, Duration::from_millis(250));
 }
+
+#[test]
+fn the_gateway_hold_covers_the_late_faults_in_force_and_settles_a_late_payment() {
+    use sosopay::models::MicropayRequest;
+    use sosopay::{OutcomeStatus, WaitOptions};
+    use sosopay_sandbox::codes;
+
+    let sb = started(0.01);
+    assert_eq!(sb.micropay_hold(), Duration::from_millis(800));
+    assert_eq!(sb.gateway_hold(), Duration::from_millis(800));
+    sb.set_faults(
+        &["preOrder:late:1:1500".into(), "query:late:0.1:200".into()],
+        None,
+    )
+    .expect("set");
+    assert_eq!(sb.gateway_hold(), Duration::from_millis(2300));
+
+    // The tester's case: the micropay reaches the gateway 1.5 s late, long after the client
+    // (300 ms micropay timeout) gave up on it. With the kit's hold the flow waits for it and
+    // ends Paid; with the scaled hold alone it says FAILED for a customer who is charged.
+    let mut config = ClientConfig::new(TEST_BUSI_ID, TEST_KEY, sb.base_url()).expect("config");
+    config.micropay_timeout = Duration::from_millis(300);
+    config.default_oper_id = Some("cashier-1".into());
+    config.default_dev_id = Some("till-1".into());
+    let client = Client::new(config).expect("client");
+    let pay = |cc: &str, gateway_hold: Duration| {
+        let req = MicropayRequest::new(
+            cc,
+            Amount::from_fen(100).expect("amount"),
+            codes::PAY_NOW,
+            "x",
+        );
+        let opts = WaitOptions {
+            deadline: Duration::from_millis(300),
+            poll_interval: Duration::from_millis(50),
+            gateway_hold,
+            ..WaitOptions::default()
+        };
+        client.micropay_and_wait(&req, &opts).expect("an outcome")
+    };
+    let (late, short) = (unique("LATE"), unique("SHORT"));
+    let out = pay(&late, sb.gateway_hold());
+    assert_eq!(out.status, OutcomeStatus::Paid, "{out:?}");
+    let out = pay(&short, sb.micropay_hold());
+    assert_eq!(
+        out.status,
+        OutcomeStatus::Failed,
+        "the scaled hold alone: {out:?}"
+    );
+    let charged = sb
+        .wait_for_state(&short, &["Paid".into()], Duration::from_secs(5))
+        .expect("the late request is carried out all the same");
+    assert_eq!(charged.amount_fen, 100);
+
+    sb.set_faults(&[], None).expect("clear");
+    assert_eq!(sb.gateway_hold(), Duration::from_millis(800));
+    sb.close();
+    assert_eq!(
+        sb.gateway_hold(),
+        Duration::from_millis(800),
+        "closed: the scaled hold"
+    );
+}

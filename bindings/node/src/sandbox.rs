@@ -269,6 +269,28 @@ impl NativeSandbox {
             .map_err(sandbox_err)
     }
 
+    /// The gateway's micropay hold at its time scale: 80 s × `timeScale` (0.8 s at 0.01), the
+    /// core's default `gatewayHold` scaled.
+    ///
+    /// Here: in milliseconds.
+    #[napi(getter)]
+    pub fn micropay_hold_ms(&self) -> f64 {
+        self.0.micropay_hold().as_nanos() as f64 / 1e6
+    }
+
+    /// The `gatewayHold` a client's flows should use against this sandbox (the Python and
+    /// Node kits' clients default to it; Kotlin and Swift give it to `WaitOptions`): its
+    /// micropay hold, 80 s × `timeScale` (0.8 s at 0.01), plus the longest `late` fault in
+    /// force (a late request is carried out after that wall-time wait, however long ago the
+    /// client gave up on it: a shorter hold could settle a payment that then goes through as
+    /// `FAILED`). Ask again after changing the faults. Once closed: the micropay hold alone.
+    ///
+    /// Here: in milliseconds.
+    #[napi(getter)]
+    pub fn gateway_hold_ms(&self) -> f64 {
+        self.0.gateway_hold().as_nanos() as f64 / 1e6
+    }
+
     // --- end of generated
 
     /// Whether `close` was called.

@@ -157,6 +157,28 @@ impl PySandbox {
         to_py(py, &self.0.key_of(&busi_id).map_err(sandbox_err)?)
     }
 
+    /// The gateway's micropay hold at its time scale: 80 s × `time_scale` (0.8 s at 0.01), the
+    /// core's default `gateway_hold` scaled.
+    ///
+    /// Here: in seconds.
+    #[getter]
+    fn micropay_hold(&self) -> f64 {
+        self.0.micropay_hold().as_secs_f64()
+    }
+
+    /// The `gateway_hold` a client's flows should use against this sandbox (the Python and
+    /// Node kits' clients default to it; Kotlin and Swift give it to `WaitOptions`): its
+    /// micropay hold, 80 s × `time_scale` (0.8 s at 0.01), plus the longest `late` fault in
+    /// force (a late request is carried out after that wall-time wait, however long ago the
+    /// client gave up on it: a shorter hold could settle a payment that then goes through as
+    /// `FAILED`). Ask again after changing the faults. Once closed: the micropay hold alone.
+    ///
+    /// Here: in seconds.
+    #[getter]
+    fn gateway_hold(&self) -> f64 {
+        self.0.gateway_hold().as_secs_f64()
+    }
+
     // --- end of generated
 
     /// Whether `shutdown` was called.

@@ -513,6 +513,22 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
     typealias FfiType = Double
     typealias SwiftType = Double
@@ -638,6 +654,18 @@ public protocol SandboxGatewayProtocol: AnyObject, Sendable {
      * The fault rules in force, in their text form.
      */
     func faults() throws  -> [String]
+    
+    /**
+     * The `gatewayHold` a client's flows should use against this sandbox (the Python and
+     * Node kits' clients default to it; Kotlin and Swift give it to `WaitOptions`): its
+     * micropay hold, 80 s × `timeScale` (0.8 s at 0.01), plus the longest `late` fault in
+     * force (a late request is carried out after that wall-time wait, however long ago the
+     * client gave up on it: a shorter hold could settle a payment that then goes through as
+     * `FAILED`). Ask again after changing the faults. Once closed: the micropay hold alone.
+     *
+     * Here: in milliseconds, rounded up.
+     */
+    func gatewayHoldMs()  -> Int64
     
     /**
      * Whether `shutdown()` was called.
@@ -849,6 +877,25 @@ open func faults()throws  -> [String]  {
     return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeSandboxException_lift) {
         uniffiCallStatus in
     uniffi_sosopay_testing_fn_method_sandboxgateway_faults(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The `gatewayHold` a client's flows should use against this sandbox (the Python and
+     * Node kits' clients default to it; Kotlin and Swift give it to `WaitOptions`): its
+     * micropay hold, 80 s × `timeScale` (0.8 s at 0.01), plus the longest `late` fault in
+     * force (a late request is carried out after that wall-time wait, however long ago the
+     * client gave up on it: a shorter hold could settle a payment that then goes through as
+     * `FAILED`). Ask again after changing the faults. Once closed: the micropay hold alone.
+     *
+     * Here: in milliseconds, rounded up.
+     */
+open func gatewayHoldMs() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sosopay_testing_fn_method_sandboxgateway_gateway_hold_ms(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -1758,6 +1805,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_testing_checksum_method_sandboxgateway_faults() != 46429) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sosopay_testing_checksum_method_sandboxgateway_gateway_hold_ms() != 10328) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sosopay_testing_checksum_method_sandboxgateway_is_shut_down() != 10378) {

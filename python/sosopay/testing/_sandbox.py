@@ -76,27 +76,6 @@ def _wrap(fn: Callable[[], _T]) -> _T:
         raise SandboxError(str(message), int(status), str(reason)) from None
 
 
-#: The gateway's micropay hold at real time, in seconds (``WaitOptions.gateway_hold``'s default).
-GATEWAY_HOLD: float = 80.0
-
-
-def _kit_gateway_hold(sandbox: "Optional[Sandbox]", time_scale: float) -> float:
-    """The ``gateway_hold`` a kit client's flows use unless given one: the sandbox's micropay
-    hold (80 s × ``time_scale``) plus the longest ``late`` fault in force (a late request is
-    carried out after that wall-time wait, however long ago the client gave up on it)."""
-    late_ms = 0
-    if sandbox is not None and not sandbox.closed:
-        try:
-            rules = sandbox.faults.rules
-        except SandboxError:  # closed meanwhile: the flow will say so
-            rules = []
-        for rule in rules:  # normalised: op:kind:prob[:param]
-            parts = rule.split(":")
-            if len(parts) >= 4 and parts[1] == "late" and parts[3].isdigit():
-                late_ms = max(late_ms, int(parts[3]))
-    return GATEWAY_HOLD * time_scale + late_ms / 1000
-
-
 def _with_hold(kwargs: Dict[str, Any], hold: Callable[[], float]) -> Dict[str, Any]:
     if kwargs.get("gateway_hold") is None:
         kwargs["gateway_hold"] = hold()
@@ -106,7 +85,7 @@ def _with_hold(kwargs: Dict[str, Any], hold: Callable[[], float]) -> Dict[str, A
 class _KitClient(Client):
     """``sb.client()``: a :class:`sosopay.Client` whose flows (``micropay_and_wait``,
     ``wait_for_payment``) default ``gateway_hold`` to the sandbox's own hold (see
-    :func:`_kit_gateway_hold`) instead of the real gateway's 80 s."""
+    :attr:`Sandbox.gateway_hold`) instead of the real gateway's 80 s."""
 
     __slots__ = ("_hold",)
 
@@ -295,18 +274,26 @@ class Sandbox:
 
     def _hold(self) -> Callable[[], float]:
         """The kit clients' default ``gateway_hold``, worked out at each flow (the fault rules
-        may change); the client does not keep the sandbox alive."""
+        may change); the client does not keep the sandbox alive (once it is gone: the scaled
+        micropay hold)."""
         ref = weakref.ref(self)
-        scale = self._time_scale
-        return lambda: _kit_gateway_hold(ref(), scale)
+        gone = self._native.micropay_hold
+
+        def hold() -> float:
+            sb = ref()
+            return gone if sb is None else sb.gateway_hold
+
+        return hold
 
     @property
     def gateway_hold(self) -> float:
         """The ``gateway_hold`` (seconds) the kit's clients give their flows unless told
         otherwise: the sandbox's micropay hold, 80 s × ``time_scale`` (0.8 s at 0.01), plus the
-        longest ``late`` fault in force. A flow settles a payment whose request was lost
-        (``preOrder:drop``) as ``FAILED`` that long after it gave up on it."""
-        return _kit_gateway_hold(self, self._time_scale)
+        longest ``late`` fault in force (a late request is carried out after that wall-time
+        wait); once closed, the micropay hold alone. A flow settles a payment whose request was
+        lost (``preOrder:drop``) as ``FAILED`` that long after it gave up on it. (The sandbox
+        crate's rule, ``SandboxHandle::gateway_hold``.)"""
+        return self._native.gateway_hold
 
     def client(self, **kwargs: Any) -> Client:
         """A :class:`sosopay.Client` for this sandbox and its test merchant; keyword arguments

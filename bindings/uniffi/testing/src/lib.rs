@@ -215,6 +215,18 @@ impl SandboxGateway {
         Ok(self.0.reset()?)
     }
 
+    /// The `gatewayHold` a client's flows should use against this sandbox (the Python and
+    /// Node kits' clients default to it; Kotlin and Swift give it to `WaitOptions`): its
+    /// micropay hold, 80 s × `timeScale` (0.8 s at 0.01), plus the longest `late` fault in
+    /// force (a late request is carried out after that wall-time wait, however long ago the
+    /// client gave up on it: a shorter hold could settle a payment that then goes through as
+    /// `FAILED`). Ask again after changing the faults. Once closed: the micropay hold alone.
+    ///
+    /// Here: in milliseconds, rounded up.
+    pub fn gateway_hold_ms(&self) -> i64 {
+        i64::try_from(self.0.gateway_hold().as_nanos().div_ceil(1_000_000)).unwrap_or(i64::MAX)
+    }
+
     // --- end of generated
 
     /// Blocks until `count` notification attempts (for `chargeCode`, if given) were accepted

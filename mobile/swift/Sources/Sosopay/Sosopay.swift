@@ -6333,7 +6333,9 @@ public enum GatewayEnvironment: Equatable, Hashable {
      */
     case production
     /**
-     * Production over plain HTTP (use `encrypt`).
+     * Production over plain HTTP: use `encrypt`, which hides the requests; the replies are
+     * only as trustworthy as the network path (3DES in ECB mode, without authentication, lets
+     * anyone on it replay or splice captured replies: `Production` has TLS).
      */
     case productionHttp
     /**

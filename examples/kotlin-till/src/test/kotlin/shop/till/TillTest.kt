@@ -4,9 +4,12 @@ import com.sun.net.httpserver.HttpServer
 import io.github.sosopay.Channel
 import io.github.sosopay.ClientConfig
 import io.github.sosopay.MerchantKey
+import io.github.sosopay.MicropayRequest
 import io.github.sosopay.NotificationVerifier
 import io.github.sosopay.OrderRequest
+import io.github.sosopay.PaymentOutcome
 import io.github.sosopay.SosopayClient
+import io.github.sosopay.WaitOptions
 import io.github.sosopay.testing.SandboxException
 import io.github.sosopay.testing.SandboxGateway
 import io.github.sosopay.testing.SandboxOptions
@@ -115,6 +118,44 @@ class TillTest {
         val ledger = sandbox.ledger()
         assertEquals(1, ledger.orders.size)
         assertEquals("drop_reply", ledger.faults.events.first().kind)
+    }
+
+    @Test
+    fun `a request that arrives late is waited for with the sandbox's gateway hold`() {
+        assertEquals(800L, sandbox.gatewayHoldMs()) // 80 s at timeScale 0.01
+        // A client that gives up on a micropay after 300 ms.
+        val client = SosopayClient(
+            ClientConfig(
+                busiCode = merchant.busiId, key = MerchantKey(merchant.key), baseUrl = sandbox.baseUrl(),
+                micropayTimeoutMs = 300, defaultOperId = "cashier-7", defaultDevId = "till-3",
+            ),
+        )
+        client.use {
+            // The micropay reaches the gateway 1.5 s late (wall time), long after the client gave
+            // up on it; the gateway carries it out all the same.
+            sandbox.setFaults(listOf("preOrder:late:1:1500"), null)
+            assertEquals(2300L, sandbox.gatewayHoldMs()) // the scaled hold + the longest late fault
+            val options = WaitOptions(pollIntervalMs = 50, gatewayHoldMs = sandbox.gatewayHoldMs())
+            val sale = newSale()
+            val outcome = client.micropayAndWait(
+                MicropayRequest(chargeCode = sale, amountFen = 1200, dynamicId = codePayNow(), paySubject = "Store #12"),
+                options,
+            )
+            assertTrue("$outcome", outcome is PaymentOutcome.Paid) // never FAILED for a charged customer
+            assertEquals(1u, sandbox.order(sale)!!.state)
+
+            // The scaled hold alone does not cover the late fault: the flow settles "no such
+            // order" as FAILED, and the customer is charged a moment later.
+            val short = newSale()
+            val failed = client.micropayAndWait(
+                MicropayRequest(chargeCode = short, amountFen = 1200, dynamicId = codePayNow(), paySubject = "Store #12"),
+                WaitOptions(pollIntervalMs = 50, gatewayHoldMs = 800),
+            )
+            assertTrue("$failed", failed is PaymentOutcome.Failed)
+            assertEquals(1u, sandbox.waitForState(short, listOf("Paid"), timeoutMs = 5000u).state)
+        }
+        sandbox.clearFaults()
+        assertEquals(800L, sandbox.gatewayHoldMs())
     }
 
     @Test

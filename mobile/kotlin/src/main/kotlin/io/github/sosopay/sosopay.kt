@@ -8188,7 +8188,9 @@ enum class GatewayEnvironment {
      */
     PRODUCTION,
     /**
-     * Production over plain HTTP (use `encrypt`).
+     * Production over plain HTTP: use `encrypt`, which hides the requests; the replies are
+     * only as trustworthy as the network path (3DES in ECB mode, without authentication, lets
+     * anyone on it replay or splice captured replies: `Production` has TLS).
      */
     PRODUCTION_HTTP,
     /**
@@ -9771,7 +9773,7 @@ sealed class SosopayException: kotlin.Exception() {
         val `operation`: kotlin.String
         ) : SosopayException() {
         override val message
-            get() = "resultCode=${ `resultCode` }, info=${ `info` }, operation=${ `operation` }"
+            get() = "resultCode=${ `resultCode`.asWire() }, info=${ `info` }, operation=${ `operation` }"
     }
     
     /**

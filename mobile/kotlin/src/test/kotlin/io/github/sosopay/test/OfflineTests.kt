@@ -18,8 +18,19 @@ fun offlineTests(r: Runner, vectorsPath: String) {
         assertEquals("ChargeNonexistent", ResultCode.ChargeNonexistent.toString())
         assertEquals("Paid", OrderState.Paid.toString())
         assertEquals("Unknown(XYZ)", resultCodeFromWire("XYZ").toString())
+    }
+
+    r.test("a Gateway exception's message carries the gateway's wire code, as its toString() does") {
+        // Logs are grepped by the gateway's code: never the Kotlin case's name (`AmtError`).
         val e = SosopayException.Gateway(ResultCode.AmtError, "too much", "refund")
-        assertTrue(e.message!!.contains("AmtError"), e.message)
+        assertEquals("resultCode=AMT_ERROR, info=too much, operation=refund", e.message)
+        assertTrue(e.toString().contains("AMT_ERROR"), e.toString())
+        val missing = SosopayException.Gateway(ResultCode.ChargeNonexistent, "no such order", "query")
+        assertTrue(missing.message!!.startsWith("resultCode=CHARGE_NONEXISTENT,"), missing.message)
+        assertFalse(missing.message!!.contains("ChargeNonexistent"), missing.message)
+        // A code this SDK does not know yet: as the gateway sent it.
+        val unknown = SosopayException.Gateway(resultCodeFromWire("NEW_CODE"), "?", "preOrder")
+        assertTrue(unknown.message!!.startsWith("resultCode=NEW_CODE,"), unknown.message)
     }
 
     r.test("vectors: body signatures") {
@@ -238,6 +249,38 @@ fun offlineTests(r: Runner, vectorsPath: String) {
                 paySubject = "tea", operId = "op1", devId = "till1")
             val e = expectThrows<IllegalStateException> { client.micropayAndWait(req, cancel = token) }
             assertTrue(e.message!!.contains("CancelToken object has already been destroyed"), e.message)
+            // Its own methods too (mobile/README.md says so).
+            expectThrows<IllegalStateException> { token.cancel() }
+        }
+    }
+
+    r.test("merchantPara must be Base64 text, checked before anything is sent (mobile/README.md)") {
+        val req = MicropayRequest(chargeCode = "C-1", amountFen = 5, dynamicId = "134567890123456789",
+            paySubject = "tea", operId = "op1", devId = "till1", merchantPara = "table 12")
+        val e = expectThrows<SosopayException.Validation> { validateMicropayRequest(req) }
+        assertEquals("merchantPara", e.field)
+        assertTrue(e.reason.contains("must be Base64 text"), e.reason)
+        validateMicropayRequest(req.copy(merchantPara = java.util.Base64.getEncoder().encodeToString("table=12".toByteArray())))
+        expectThrows<SosopayException.Validation> { validateMicropayRequest(req.copy(merchantPara = "dGFibGU9MTI=\n")) }
+    }
+
+    r.test("a closed SosopayClient throws IllegalStateException (uniffi's), not a SosopayException") {
+        // mobile/README.md: a closed object is a programming error; `catch (e: SosopayException)`
+        // does not catch it. Nothing is sent (nothing listens on port 9 anyway).
+        val client = SosopayClient(ClientConfig(busiCode = "0010000001", key = MerchantKey("98SDKFUO432HNODS098EEE07U9DUOIUE"),
+            baseUrl = "http://127.0.0.1:9/", defaultOperId = "op1", defaultDevId = "till1"))
+        client.close()
+        client.close() // closing twice does nothing
+        val req = MicropayRequest(chargeCode = "C-1", amountFen = 5, dynamicId = "134567890123456789", paySubject = "tea")
+        for (call in listOf<() -> Unit>(
+            { client.query(QueryRequest(code = "C-1")) },
+            { client.micropay(req) },
+            { client.micropayAndWait(req) },
+            { kotlinx.coroutines.runBlocking { client.queryAsync(QueryRequest(code = "C-1")) } },
+            { kotlinx.coroutines.runBlocking { client.micropayAndWaitAsync(req) } },
+        )) {
+            val e = expectThrows<IllegalStateException> { call() }
+            assertTrue(e.message!!.contains("SosopayClient object has already been destroyed"), e.message)
         }
     }
 }

@@ -367,6 +367,9 @@ fun sandboxTests(r: Runner, baseUrl: String) {
         val e = expectThrows<SosopayException.Gateway> { c.queryCharge(newCode("NONE")) }
         assertEquals(ResultCode.ChargeNonexistent, e.resultCode)
         assertTrue(e.info.isNotEmpty())
+        // The message and toString() both name the gateway's code as it sends it.
+        assertTrue(e.message!!.startsWith("resultCode=CHARGE_NONEXISTENT,"), e.message)
+        assertTrue(e.toString().contains("CHARGE_NONEXISTENT"), e.toString())
         val wrong = client(baseUrl, key = "WRONGKEY0123456789")
         val e2 = expectThrows<SosopayException.Gateway> { wrong.micropay(micropay(newCode("WK"), Codes.PAY_NOW)) }
         assertEquals(ResultCode.InvalidSign, e2.resultCode)

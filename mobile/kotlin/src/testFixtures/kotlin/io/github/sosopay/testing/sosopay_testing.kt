@@ -717,6 +717,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_sosopay_testing_checksum_method_sandboxgateway_faults(
     ): Int
+    external fun uniffi_sosopay_testing_checksum_method_sandboxgateway_gateway_hold_ms(
+    ): Int
     external fun uniffi_sosopay_testing_checksum_method_sandboxgateway_is_shut_down(
     ): Int
     external fun uniffi_sosopay_testing_checksum_method_sandboxgateway_ledger(
@@ -782,6 +784,8 @@ internal object UniffiLib {
     ): RustBufferLedgerOrder.ByValue
     external fun uniffi_sosopay_testing_fn_method_sandboxgateway_faults(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_sosopay_testing_fn_method_sandboxgateway_gateway_hold_ms(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_sosopay_testing_fn_method_sandboxgateway_is_shut_down(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_sosopay_testing_fn_method_sandboxgateway_ledger(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -986,6 +990,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_faults() and 0xFFFF) != 46429) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_gateway_hold_ms() and 0xFFFF) != 10328) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sosopay_testing_checksum_method_sandboxgateway_is_shut_down() and 0xFFFF) != 10378) {
@@ -1260,6 +1267,29 @@ public object FfiConverterULong: FfiConverter<ULong, Long> {
 /**
  * @suppress
  */
+public object FfiConverterLong: FfiConverter<Long, Long> {
+    override fun lift(value: Long): Long {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Long {
+        return buf.getLong()
+    }
+
+    override fun lower(value: Long): Long {
+        return value
+    }
+
+    override fun allocationSize(value: Long) = 8UL
+
+    override fun write(value: Long, buf: ByteBuffer) {
+        buf.putLong(value)
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterDouble: FfiConverter<Double, Double> {
     override fun lift(value: Double): Double {
         return value
@@ -1495,6 +1525,18 @@ public interface SandboxGatewayInterface {
      * The fault rules in force, in their text form.
      */
     fun `faults`(): List<kotlin.String>
+    
+    /**
+     * The `gatewayHold` a client's flows should use against this sandbox (the Python and
+     * Node kits' clients default to it; Kotlin and Swift give it to `WaitOptions`): its
+     * micropay hold, 80 s × `timeScale` (0.8 s at 0.01), plus the longest `late` fault in
+     * force (a late request is carried out after that wall-time wait, however long ago the
+     * client gave up on it: a shorter hold could settle a payment that then goes through as
+     * `FAILED`). Ask again after changing the faults. Once closed: the micropay hold alone.
+     *
+     * Here: in milliseconds, rounded up.
+     */
+    fun `gatewayHoldMs`(): kotlin.Long
     
     /**
      * Whether `shutdown()` was called.
@@ -1770,6 +1812,29 @@ open class SandboxGateway: Disposable, AutoCloseable, SandboxGatewayInterface
     callWithHandle {
     uniffiRustCallWithError(SandboxException) { _status ->
     UniffiLib.uniffi_sosopay_testing_fn_method_sandboxgateway_faults(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The `gatewayHold` a client's flows should use against this sandbox (the Python and
+     * Node kits' clients default to it; Kotlin and Swift give it to `WaitOptions`): its
+     * micropay hold, 80 s × `timeScale` (0.8 s at 0.01), plus the longest `late` fault in
+     * force (a late request is carried out after that wall-time wait, however long ago the
+     * client gave up on it: a shorter hold could settle a payment that then goes through as
+     * `FAILED`). Ask again after changing the faults. Once closed: the micropay hold alone.
+     *
+     * Here: in milliseconds, rounded up.
+     */override fun `gatewayHoldMs`(): kotlin.Long {
+            return FfiConverterLong.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sosopay_testing_fn_method_sandboxgateway_gateway_hold_ms(
         it,
         _status)
 }
