@@ -141,7 +141,9 @@ export declare class Client {
    * Rejects only for invalid requests (nothing sent); everything else is an outcome.
    * `cancel` (the JS layer passes one for `options.signal`): cancelling it makes the flow
    * reverse the order at once and resolve with the outcome; if it is cancelled before the
-   * flow starts, nothing is sent and the Promise rejects (`AbortError`).
+   * micropay request is sent (always so when cancelled by the code that made the call, before
+   * it returns to the event loop: the flow starts on a later turn), nothing is sent and the
+   * Promise rejects (`AbortError`), never resolves `Failed`.
    */
   micropayAndWait(request: MicropayRequest, options?: WaitOptions | undefined | null, cancel?: CancelToken | undefined | null): Promise<PaymentOutcome>
   /**
@@ -240,6 +242,24 @@ export declare class NativeSandbox {
    * sandbox would only fail at its first request, with "connection refused").
    */
   keyOf(busiId: string): any
+  /**
+   * The gateway's micropay hold at its time scale: 80 s × `timeScale` (0.8 s at 0.01), the
+   * core's default `gatewayHold` scaled.
+   *
+   * Here: in milliseconds.
+   */
+  get micropayHoldMs(): number
+  /**
+   * The `gatewayHold` a client's flows should use against this sandbox (the Python and
+   * Node kits' clients default to it; Kotlin and Swift give it to `WaitOptions`): its
+   * micropay hold, 80 s × `timeScale` (0.8 s at 0.01), plus the longest `late` fault in
+   * force (a late request is carried out after that wall-time wait, however long ago the
+   * client gave up on it: a shorter hold could settle a payment that then goes through as
+   * `FAILED`). Ask again after changing the faults. Once closed: the micropay hold alone.
+   *
+   * Here: in milliseconds.
+   */
+  get gatewayHoldMs(): number
   /** Whether `close` was called. */
   get closed(): boolean
   /** The merchant a kit's client uses: the first the sandbox started with. */
@@ -337,6 +357,22 @@ export interface CancelReply {
    * none). The client refuses a reply naming another order than the request's.
    */
   chargeCode?: string
+  /**
+   * `STATE` of the order, when the reply shows it (the documented reply does not): in a
+   * confirmation (`SUCCESS`, `AREADY_REVOKED`), 2 (cancelled), 3 (cancel applied for) or 6
+   * (closed); any other (paid, say) is a `Decode` error (`outcome_unknown`).
+   *
+   * By name (`'Unknown'` for a code this SDK does not know; `stateCode` has it).
+   */
+  state?: OrderState
+  /**
+   * `STATE` of the order, when the reply shows it (the documented reply does not): in a
+   * confirmation (`SUCCESS`, `AREADY_REVOKED`), 2 (cancelled), 3 (cancel applied for) or 6
+   * (closed); any other (paid, say) is a `Decode` error (`outcome_unknown`).
+   *
+   * As sent.
+   */
+  stateCode?: string
   /** The whole document as decoded. */
   raw: Record<string, unknown>
 }

@@ -30,7 +30,9 @@ declare module './index' {
      * Aborting it cancels the flow: `micropayAndWait` reverses the order at once (prove it
      * ours, cancel, confirm) and *resolves* with the outcome (`'Cancelled'`, or `'Paid'` /
      * `'Unresolved'`); `waitForPayment` stops waiting and resolves. Only a signal aborted
-     * before the flow started rejects, with an `AbortError` (nothing was sent).
+     * before the flow sent its first request rejects, with an `AbortError` (nothing was sent):
+     * always so when aborted by the code that made the call, before it returns to the event
+     * loop (the flow starts on a later turn). After the flow ended it changes nothing.
      */
     signal?: AbortSignal | null
   }

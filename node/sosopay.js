@@ -81,9 +81,11 @@ function isAbortSignal(s) {
  * A flow method (`micropayAndWait`, `waitForPayment`) with `options.signal` and
  * `options.onProgress`:
  * - a signal already aborted rejects with `AbortError` and sends nothing;
- * - aborting later cancels the core's token: the flow takes its safe path (the till flow
- *   reverses the order) and the Promise *resolves* with the outcome; only a flow still queued
- *   for a worker when aborted rejects (`AbortError`, nothing sent);
+ * - aborting later cancels the core's token (the listener is in place before the native call,
+ *   which starts the flow on a later turn of the event loop: an abort before this code's caller
+ *   returns to the event loop always lands first). Aborted before its first request, the flow
+ *   rejects (`AbortError`, nothing sent); after, it takes its safe path (the till flow reverses
+ *   the order) and the Promise *resolves* with the outcome; after it ended, nothing changes;
  * - `onProgress` gets each event on the JS thread, in order, the `'done'` event before the
  *   Promise settles; a throw (or an async callback's rejection) becomes a process warning.
  */

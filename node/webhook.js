@@ -4,6 +4,7 @@
 // only the HTTP plumbing (raw query, raw body) and running an async JS handler once per
 // notification across the gateway's repeated deliveries (it repeats until it gets HTTP 200).
 
+const { inspect, types } = require('node:util')
 const { SosopayError, ValidationError } = require('./errors.js')
 const { checkFields, readProp, snapshot } = require('./fields.js')
 
@@ -128,14 +129,26 @@ function refuseUnrun(result) {
   return result
 }
 
-/** What a handler or a store threw or rejected with, as something to report: a falsy value
- * (`throw null`, `Promise.reject()`) would leave the result without an `error`, and the 500 or
- * 503 unreported (no `onError`, no warning). It becomes an Error saying what was thrown (the
- * value itself is its `cause`); anything else is kept as it is. */
+/** What a handler or a store threw or rejected with, as an Error to report: a value that is
+ * not one (`throw null`, `Promise.reject()`, `throw 'x'`, `throw { message }`, a Symbol) would
+ * reach `onError` as it is, or leave the result without an `error` and the 500 or 503 unreported
+ * (no `onError`, no warning). It becomes an Error saying what was thrown (the value itself is
+ * its `cause`); an Error (of this realm or another: a `vm` context's) is kept as it is. */
 function reportable(error, what) {
-  if (error) return error
-  const shown = typeof error === 'string' ? "''" : typeof error === 'bigint' ? `${error}n` : String(error)
-  return new Error(`${what} ${shown} (not an Error)`, { cause: error })
+  if (error instanceof Error || types.isNativeError(error)) return error
+  return new Error(`${what} ${shown(error)} (not an Error)`, { cause: error })
+}
+
+/** A thrown value as the message quotes it (`''`, `0n`, `Symbol(s)`, `{ message: 'obj' }`):
+ * short, and never throwing (a value whose inspection throws is named by its type). */
+function shown(value) {
+  let text
+  try {
+    text = inspect(value, { depth: 1, breakLength: Infinity, maxArrayLength: 10, maxStringLength: 200 })
+  } catch {
+    text = `a value that could not be shown (${typeof value})`
+  }
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text
 }
 
 function makeWebhook({ NotificationVerifier, MemoryIdempotencyStore, webhookAnswer, webhookAfterClaim }) {

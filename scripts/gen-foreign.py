@@ -1655,7 +1655,8 @@ class FlowOptions:
                    "    #[napi(ts_type = \"(event: FlowEvent) => void\")]\n    pub on_progress: Option<ProgressFn>,\n}\n")
         decl.append(([], "on_progress", "Option<ProgressFn>", None))
         out.append(from_js("WaitOptions", "options", "a WaitOptions object", decl) + "\n")
-        out.append("/// The core's names of the fields that differ here.\nconst WAIT_FIELDS: &[(&str, &str)] = &[" + "".join(f'("{a}", "{b}"), ' for a, b in renames) + "];\n\n")
+        out.append("/// The core's names of the fields that differ here (also for the flows' own checks of them).\n"
+                   "pub(crate) const WAIT_FIELDS: &[(&str, &str)] = &[" + "".join(f'("{a}", "{b}"), ' for a, b in renames) + "];\n\n")
         out.append("/// The core's options (unset: the core's defaults), checked here (as the flows will) so that\n"
                    "/// an error names the JS option.\n"
                    "pub(crate) fn wait_in(o: Option<WaitOptions>) -> Result<sosopay::WaitOptions, Error> {\n"

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use sosopay::models::MicropayRequest;
 use sosopay::{
-    Amount, Client, ClientConfig, Error, OutcomeStatus, ResultCode, RetryPolicy, WaitOptions,
+    Amount, Client, ClientConfig, Error, OutcomeStatus, PaymentOutcome, ResultCode, RetryPolicy,
+    WaitOptions,
 };
 use sosopay_sandbox::{Sandbox, SandboxConfig};
 
@@ -604,15 +605,26 @@ fn no_such_order_beside_the_order_paid_is_never_failed() {
 #[test]
 fn answers_about_another_order_are_no_refusal_to_stop_on() {
     // The micropay's reply is lost; every query is answered, readably, about another charge
-    // code. Such answers prove nothing and the flow asks again until its time runs out. Before:
-    // after 4 of them it stopped early, saying the gateway "refused 4 queries in a row: check
-    // the base URL, the merchant code and the key" (the advice for answers that cannot be read).
+    // code, or giving STATE twice with two values. Such answers prove nothing and the flow asks
+    // again until its time runs out. Before: after 4 of them it stopped early, saying the
+    // gateway "refused 4 queries in a row: check the base URL, the merchant code and the key"
+    // (the advice for answers that cannot be read).
+    for answer in [
+        query_reply("SOMEONE-ELSES", "0"),
+        r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS"},"CHARGE_CODE":"FOREIGN-Q","STATE":"0","STATE":"1"}}"#
+            .to_owned(),
+    ] {
+        another_orders_answers(answer);
+    }
+}
+
+fn another_orders_answers(answer: String) {
     let (url, asked) = answering_gateway_after(
         &["preOrder", "query"],
         |op| Duration::from_millis(if op == "preOrder" { 1500 } else { 0 }),
-        |op, _| match op {
+        move |op, _| match op {
             "preOrder" => (200, order_reply("FOREIGN-Q", "0")),
-            _ => (200, query_reply("SOMEONE-ELSES", "0")),
+            _ => (200, answer.clone()),
         },
     );
     let mut c = ClientConfig::new(BUSI, KEY, url).expect("config");
@@ -634,6 +646,215 @@ fn answers_about_another_order_are_no_refusal_to_stop_on() {
 }
 
 #[test]
+fn a_cancel_confirmation_showing_the_order_paid_is_no_cancel() {
+    // The order is proven this payment's and awaiting the customer at the deadline; the
+    // cancel's answer is SUCCESS (or AREADY_REVOKED) beside the order shown paid, and every
+    // query after it fails. Before: `Cancelled` ("not paid before the deadline"), the customer
+    // sent away charged. Now the cancel is unconfirmed and the outcome `Unresolved`.
+    for code in ["SUCCESS", "AREADY_REVOKED"] {
+        let cancel = format!(
+            r#"{{"CANCELTRADE_RESP":{{"RESULT":{{"CODE":"{code}","INFO":"ok"}},"CHARGE_CODE":"PAID-CANCEL","STATE":"1"}}}}"#
+        );
+        let (url, _) =
+            answering_gateway(&["preOrder", "query", "cancelTrade"], move |op, asked| {
+                let cancelled = asked.iter().any(|o| o == "cancelTrade");
+                match op {
+                    "preOrder" => (200, order_reply("PAID-CANCEL", "0")),
+                    "cancelTrade" => (200, cancel.clone()),
+                    _ if cancelled => (503, String::new()),
+                    _ => (200, query_reply("PAID-CANCEL", "0")),
+                }
+            });
+        let out = no_retry_client(url)
+            .micropay_and_wait(&request("PAID-CANCEL", PAY_NOW), &opts(300, 1500))
+            .expect("flow");
+        assert_eq!(out.status, OutcomeStatus::Unresolved, "{code}: {out:?}");
+    }
+}
+
+#[test]
+fn a_refund_naming_both_numbers_needs_an_answer_naming_the_gateways_number() {
+    // The query by the gateway's number is answered about ORDER-1 but without naming that
+    // number: it may be about any order, so that D-2 is ORDER-1's cannot be checked. Before:
+    // the refund was sent (and the gateway refunds whatever order D-2 is). Now nothing is sent.
+    let (url, asked) = scripted_gateway(&[(
+        "query",
+        r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS"},"BUSI_ID":"0010000001","CHARGE_CODE":"ORDER-1","AMT":"100","STATE":"1"}}"#,
+    )]);
+    let mut refund = sosopay::models::RefundRequest::new(
+        "ORDER-1",
+        "R-1",
+        Amount::from_fen(100).expect("amount"),
+        "r",
+    );
+    refund.charge_down_code = Some("D-2".into());
+    refund.oper_id = "o".into();
+    refund.dev_id = "d".into();
+    match no_retry_client(url).refund(&refund) {
+        Err(Error::Validation { field, reason }) => {
+            assert_eq!(field, "charge_down_code");
+            assert!(reason.contains("does not show that number"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        *asked.lock().expect("log"),
+        vec!["query".to_owned()],
+        "nothing sent"
+    );
+}
+
+/// The till flow of `cc` against a gateway answering the micropay with `reply` and the n-th
+/// query with `queries[n]` (the last one from then on): its outcome and what was asked.
+fn sequence(
+    cc: &'static str,
+    reply: String,
+    queries: Vec<String>,
+) -> (PaymentOutcome, Vec<String>) {
+    let (url, asked) =
+        answering_gateway(&["preOrder", "query", "cancelTrade"], move |op, asked| {
+            let n = asked.iter().filter(|o| *o == "query").count();
+            match op {
+                "preOrder" => (200, reply.clone()),
+                "query" => (200, queries[n.min(queries.len() - 1)].clone()),
+                _ => (503, String::new()),
+            }
+        });
+    let mut o = opts(1000, 2000);
+    o.poll_interval = Duration::from_millis(100);
+    o.max_poll_interval = Duration::from_millis(100);
+    let out = no_retry_client(url)
+        .micropay_and_wait(&request(cc, PAY_NOW), &o)
+        .expect("flow");
+    let asked = asked.lock().expect("log").clone();
+    (out, asked)
+}
+
+#[test]
+fn the_order_of_answers_never_changes_what_they_prove() {
+    // Paid, then awaiting payment, then closed: a paid order is never closed, however many
+    // answers come between (before: `Failed`, as if nothing was charged).
+    let (out, _) = sequence(
+        "SEQ-1",
+        order_reply("SEQ-1", "1"),
+        vec![query_reply("SEQ-1", "0"), query_reply("SEQ-1", "6")],
+    );
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    // Reversed, then "no such order" or awaiting, then paid: a reversed order is never paid
+    // again (before: `Paid`, goods handed over for money that went back).
+    for between in [
+        query_reply("SEQ-2", "0"),
+        r#"{"QUERY_RESP":{"RESULT":{"CODE":"CHARGE_NONEXISTENT","INFO":"no"}}}"#.to_owned(),
+        query_reply("SEQ-2", "3"),
+    ] {
+        let (out, _) = sequence(
+            "SEQ-2",
+            order_reply("SEQ-2", "2"),
+            vec![between, query_reply("SEQ-2", "1")],
+        );
+        assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    }
+    // The same when the reply left out the amount (so it proved nothing by itself): a
+    // missing field never turns a disagreement into `Paid`.
+    for state in ["2", "6"] {
+        let reply = format!(
+            r#"{{"ORDER_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"SEQ-3","STATE":"{state}"}}}}"#
+        );
+        let (out, _) = sequence("SEQ-3", reply, vec![query_reply("SEQ-3", "1")]);
+        assert_eq!(out.status, OutcomeStatus::Unresolved, "{state}: {out:?}");
+    }
+    // Paid throughout, with an awaiting answer between (a lagging record): paid.
+    let (out, _) = sequence(
+        "SEQ-4",
+        order_reply("SEQ-4", "1"),
+        vec![query_reply("SEQ-4", "0"), query_reply("SEQ-4", "1")],
+    );
+    assert_eq!(out.status, OutcomeStatus::Paid, "{out:?}");
+}
+
+#[test]
+fn waiting_for_an_order_never_takes_cancelled_or_closed_then_paid_as_paid() {
+    // A QR order shown cancelled or closed (without its amount: proving nothing by itself),
+    // then paid for its amount. Before: `Paid`. A cancelled or closed order is never paid.
+    for state in ["2", "6"] {
+        let first = format!(
+            r#"{{"QUERY_RESP":{{"RESULT":{{"CODE":"SUCCESS","INFO":"ok"}},"CHARGE_CODE":"QR-SEQ","STATE":"{state}"}}}}"#
+        );
+        let (url, _) = answering_gateway(&["query"], move |_, asked| {
+            if asked.is_empty() {
+                (200, first.clone())
+            } else {
+                (200, query_reply("QR-SEQ", "1"))
+            }
+        });
+        let mut o = opts(800, 1600);
+        o.poll_interval = Duration::from_millis(100);
+        o.max_poll_interval = Duration::from_millis(100);
+        let order = sosopay::models::AwaitedOrder::new("QR-SEQ")
+            .with_amount(Amount::from_fen(100).expect("amount"));
+        let out = no_retry_client(url)
+            .wait_for_payment(order, &o)
+            .expect("wait");
+        assert_eq!(out.status, OutcomeStatus::Unresolved, "{state}: {out:?}");
+    }
+}
+
+#[test]
+fn a_refusal_echoing_another_amount_shows_no_order_the_query_does() {
+    // The micropay is refused (FAIL, no state) with an echo of another amount; the query shows
+    // this payment's order paid. Before: `Conflict` at once ("this payment did not happen"),
+    // no query made, the customer charged. Now the query's state wins: `Paid`.
+    let reply = r#"{"ORDER_RESP":{"RESULT":{"CODE":"FAIL","INFO":"x"},"CHARGE_CODE":"ECHO-1","AMT":"200"}}"#;
+    let (out, asked) = sequence("ECHO-1", reply.to_owned(), vec![query_reply("ECHO-1", "1")]);
+    assert_eq!(out.status, OutcomeStatus::Paid, "{out:?}");
+    assert!(asked.iter().any(|o| o == "query"), "{asked:?}");
+}
+
+#[test]
+fn a_top_up_reply_is_compared_whole() {
+    // A top-up cannot be sent again safely, so a reply that is another top-up's, or says two
+    // things, must never read as this one done.
+    let flow = |phone: &str, val: &str, status: &str| {
+        format!(r#"{{"phoneNo":"{phone}","flowVal":"{val}","status":"{status}"}}"#)
+    };
+    let reply =
+        |flow: String| format!(r#"{{"result":{{"CODE":"SUCCESS","INFO":"ok"}},"flow":{flow}}}"#);
+    let ours = flow("13800138000", "100", "1");
+    let theirs = flow("13900000000", "100", "1");
+    for (body, ok) in [
+        (reply(ours.clone()), true),
+        // The same flow twice is that flow.
+        (reply(format!("[{ours},{ours}]")), true),
+        // Another phone's, given twice (or in a list): never "no flow shown".
+        (reply(format!("[{theirs},{theirs}]")), false),
+        (reply(format!("[{theirs}]")), false),
+        (reply(format!("[{ours},{theirs}]")), false),
+        (reply(r#""13800138000""#.to_owned()), false),
+        // Another size: another request's answer.
+        (reply(flow("13800138000", "500", "1")), false),
+        // Accepted, and shown failed.
+        (reply(flow("13800138000", "100", "3")), false),
+    ] {
+        let answer = body.clone();
+        let (url, _) = answering_gateway(&["flowRecharge"], move |_, _| (200, answer.clone()));
+        let got = no_retry_client(url).flow_recharge(&sosopay::models::FlowRechargeRequest::new(
+            "13800138000",
+            100,
+        ));
+        match got {
+            Ok(_) => assert!(ok, "{body}: accepted"),
+            Err(e) => {
+                assert!(!ok, "{body}: {e:?}");
+                assert!(
+                    matches!(e, Error::Decode { .. }) && e.outcome_unknown(),
+                    "{body}: {e:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn a_client_error_status_with_a_reply_in_its_body_is_not_not_carried_out() {
     // HTTP 400 says "not carried out"; a body that is this operation's reply (the order paid,
     // SERIAL_REPEAT) says it was. Which holds cannot be told: the outcome is unknown (query
@@ -645,6 +866,16 @@ fn a_client_error_status_with_a_reply_in_its_body_is_not_not_carried_out() {
             true,
         ),
         ("<html><body>Bad Request</body></html>".to_owned(), false),
+        // A refusal in the body agrees with the status: not carried out.
+        (
+            r#"{"ORDER_RESP":{"RESULT":{"CODE":"FAIL","INFO":"no"}}}"#.to_owned(),
+            false,
+        ),
+        // The sandbox's (and a gateway's) answer to a wrong path or an oversized body.
+        (
+            r#"{"RESULT":{"CODE":"ILLEGAL_PARAMETER","INFO":"no such operation"}}"#.to_owned(),
+            false,
+        ),
         (String::new(), false),
     ] {
         let reply = body.clone();

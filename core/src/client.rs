@@ -1155,7 +1155,10 @@ impl Client {
             req.to_wire_json(),
             self.inner.config.timeout,
         )?;
-        call.expect = vec![("phoneNo", req.phone_no.clone())];
+        call.expect = vec![
+            ("phoneNo", req.phone_no.clone()),
+            ("flowVal", req.flow_val.to_string()),
+        ];
         Ok(call)
     }
 
@@ -1256,11 +1259,17 @@ impl Client {
                 log.http_status = Some(raw.status);
                 if (400..500).contains(&raw.status)
                     && !raw.text.trim().is_empty()
-                    && self.open_reply(&raw).and_then(|t| R::read(&t)).is_ok()
+                    && self
+                        .open_reply(&raw)
+                        .and_then(|t| R::read(&t))
+                        .is_ok_and(|(code, reply)| {
+                            code.is_success() || code.outcome_unknown() || reply.state().is_some()
+                        })
                 {
-                    // A 4xx says "not carried out"; a reply of this operation in its body
-                    // answers the request all the same (a paid order, SERIAL_REPEAT). Which
-                    // of the two holds cannot be told.
+                    // A 4xx says "not carried out"; a reply of this operation in its body that
+                    // says otherwise (success, a paid order, SERIAL_REPEAT) answers the request
+                    // all the same. Which of the two holds cannot be told. (A refusal in it
+                    // agrees with the status.)
                     Err(Error::decode(format!(
                         "HTTP {} (not carried out) came with a reply to the request in its body: it says two things, which proves neither",
                         raw.status
@@ -1272,8 +1281,16 @@ impl Client {
                         status: raw.status,
                     })
                 } else {
-                    let read = self.open_reply(&raw).and_then(|text| R::read(&text));
-                    call.answered.store(read.is_ok(), Ordering::Relaxed);
+                    let opened = self.open_reply(&raw);
+                    let read = opened.as_deref().map_err(Clone::clone).and_then(R::read);
+                    // Answered: read, or a gateway's document that says two things (a field
+                    // given twice with two values), not something unreadable.
+                    let answered = read.is_ok()
+                        || opened.as_deref().is_ok_and(|t| {
+                            let t = t.to_ascii_uppercase();
+                            t.contains("\"RESULT\"") || t.contains("<RESULT>")
+                        });
+                    call.answered.store(answered, Ordering::Relaxed);
                     match read.and_then(|read| about_this_order(call, read)) {
                         Ok((code, reply)) => {
                             log.result_code = Some(code.as_wire().to_owned());
@@ -1517,6 +1534,10 @@ trait ReplyInfo {
     fn refunded_fen(&self) -> Option<u128> {
         None
     }
+    /// The top-up a top-up reply shows.
+    fn flow(&self) -> Option<&crate::models::FlowOrder> {
+        None
+    }
 }
 
 impl<T: Reply> ReplyInfo for T {
@@ -1556,6 +1577,15 @@ fn one_order(req: &RefundRequest, found: Result<QueryReply>) -> Result<()> {
         return Ok(());
     };
     let found = found?;
+    // The answer must name the gateway's number too: one that does not may be about any order.
+    if found.order.charge_down_code.as_deref().map(str::trim) != Some(down.trim()) {
+        return Err(Error::validation(
+            "charge_down_code",
+            format!(
+                "the gateway's answer about {down:?} does not show that number (CHARGE_DOWN_CODE), so that it names the order {code:?} cannot be checked: the gateway refunds the order charge_down_code names, so nothing was sent (give one of the two)"
+            ),
+        ));
+    }
     match found.order.charge_code.as_deref() {
         Some(c) if c == code.trim() => Ok(()),
         shown => Err(Error::validation(
@@ -1579,10 +1609,18 @@ fn one_order(req: &RefundRequest, found: Result<QueryReply>) -> Result<()> {
 /// outcome for a payment, a refund or a top-up).
 fn about_this_order<R: ReplyInfo>(call: &Call, read: (ResultCode, R)) -> Result<(ResultCode, R)> {
     for (field, want) in &call.expect {
-        if let Some(got) = read.1.code(field).filter(|got| got.trim() != want) {
+        let got = match *field {
+            "flowVal" => read
+                .1
+                .flow()
+                .and_then(|f| f.flow_val)
+                .map(|v| v.to_string().into()),
+            _ => read.1.code(field).map(std::borrow::Cow::Borrowed),
+        };
+        if let Some(got) = got.filter(|got| got.trim() != want) {
             let what = match *field {
                 "OUT_REFUND_NO" => "refund",
-                "phoneNo" => "top-up",
+                "phoneNo" | "flowVal" => "top-up",
                 "BUSI_ID" => "order of the merchant",
                 _ => "order",
             };
@@ -1607,6 +1645,37 @@ fn about_this_order<R: ReplyInfo>(call: &Call, read: (ResultCode, R)) -> Result<
             return Err(Error::decode(format!(
                 "the reply shows another payment's order: {why} (or it is an answer meant for another request)"
             )));
+        }
+    }
+    // A top-up accepted beside its flow shown failed (status 3) says two things.
+    if let (true, Some("3")) = (
+        read.0.is_success(),
+        read.1
+            .flow()
+            .and_then(|f| f.status.as_deref())
+            .map(str::trim),
+    ) {
+        return Err(Error::decode(
+            "the top-up reply says SUCCESS but shows the top-up failed (flow.status 3): it may or may not have been made",
+        ));
+    }
+    // A cancel confirmed (done, or done before) beside the order in a state no cancel leaves it
+    // in (paid, awaiting payment, refunded, ...) says two things: the payment may stand.
+    if call.operation == "cancelTrade"
+        && (read.0.is_success() || read.0 == ResultCode::AreadyRevoked)
+    {
+        if let Some(state) = read.1.state() {
+            let shown = OrderState::from_wire(&state);
+            if !matches!(
+                shown,
+                OrderState::Cancelled | OrderState::CancelApplied | OrderState::Closed
+            ) {
+                return Err(Error::decode(format!(
+                    "the cancel reply says {} but shows the order in STATE {state} ({}), not cancelled (2), cancel applied for (3) or closed (6): the order may not have been cancelled",
+                    read.0.as_wire(),
+                    shown.name()
+                )));
+            }
         }
     }
     // A successful refund reply showing the order in a state no refund leaves it in (9 refund
@@ -1649,6 +1718,9 @@ fn about_this_order<R: ReplyInfo>(call: &Call, read: (ResultCode, R)) -> Result<
 impl ReplyInfo for FlowRechargeReply {
     fn info(&self) -> String {
         self.result.info.clone()
+    }
+    fn flow(&self) -> Option<&crate::models::FlowOrder> {
+        self.flow.as_ref()
     }
     fn code(&self, field: &str) -> Option<&str> {
         (field == "phoneNo")

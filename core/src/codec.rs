@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer};
 
+use crate::enums::ResultCode;
 use crate::error::{Error, Result};
 
 /// Most nesting accepted in a document (the gateway's documents nest 4 deep).
@@ -254,6 +255,17 @@ impl Document {
 pub(crate) fn body_of<'a, T: Tree>(root: &'a T, name: &str) -> Result<&'a T> {
     if let Some(b) = root.get(name) {
         if b.is_map() {
+            // Beside it, another answer (a RESULT, another operation's reply): which of the two
+            // holds cannot be told.
+            let other = root.fields().into_iter().find(|(k, _)| {
+                !k.eq_ignore_ascii_case(name)
+                    && (k.eq_ignore_ascii_case("RESULT") || is_reply_root(k))
+            });
+            if let Some((other, _)) = other {
+                return Err(Error::decode(format!(
+                    "the document gives a {other} beside its {name}: two answers, which proves neither"
+                )));
+            }
             return Ok(b);
         }
     }
@@ -282,9 +294,16 @@ pub(crate) fn body_of<'a, T: Tree>(root: &'a T, name: &str) -> Result<&'a T> {
                     "expected a {name} document, got a RESULT beside a {other} document"
                 )));
             }
-            if name == "CANCELTRADE_RESP" {
+            // A confirmation, that is: a refusal without its root is read as one.
+            let code = root
+                .get("RESULT")
+                .and_then(|r| r.text("CODE"))
+                .map(ResultCode::from_wire);
+            if name == "CANCELTRADE_RESP"
+                && code.is_some_and(|c| c.is_success() || c == ResultCode::AreadyRevoked)
+            {
                 return Err(Error::decode(
-                    "expected a CANCELTRADE_RESP document, got a bare RESULT: a cancel's reply shows no order to check it by, so without its root it is not taken as a confirmation",
+                    "expected a CANCELTRADE_RESP document, got a bare RESULT confirming it: a cancel's reply shows no order to check it by, so without its root it is not taken as a confirmation",
                 ));
             }
             return Ok(root);

@@ -633,6 +633,12 @@ enum Seen {
     Absent,
     /// The query failed.
     Failed(Error),
+    /// This charge code's order in a final state (the first field) that no transition leads
+    /// to from the one an earlier answer showed it in (paid, then closed; cancelled or closed,
+    /// then paid), whatever proved it this payment's: the answers tell two stories about the
+    /// money, so neither holds (the flow queries on for another final state; `Unresolved`
+    /// otherwise). The second field says what was shown.
+    Disputed(OutcomeStatus, String),
 }
 
 struct Flow<'a> {
@@ -663,6 +669,10 @@ struct Flow<'a> {
     /// payment's (no amount, say). A paid order never goes back: awaiting payment, closed or
     /// "no such order" after it contradicts it rather than proving nothing was charged.
     paid_unproven: bool,
+    /// The last final state an answer showed this charge code's order in (proven this
+    /// payment's or not) and how it was shown: a later one that no transition leads to from it
+    /// is [`Seen::Disputed`], whichever answer came first.
+    shown_final: Option<(OutcomeStatus, String)>,
     last_error: Option<Error>,
     /// Queries refused in a row the same way ([`refusal`]): how many, and how.
     refused: (u32, &'static str),
@@ -734,6 +744,7 @@ impl Flow<'_> {
             refusal_info: None,
             shown_uncancelled: false,
             paid_unproven: false,
+            shown_final: None,
             last_error: None,
             refused: (0, ""),
             in_flight: None,
@@ -834,10 +845,16 @@ impl Flow<'_> {
     /// neither that an order of this payment was seen (nothing to cancel) nor that another
     /// one was (nothing to contradict); its own final state still counts.
     fn judge_reply(&mut self, reply: &OrderReply) -> Seen {
-        let (owned, disowned) = (self.owned, self.disowned.clone());
+        let (owned, disowned, last) = (self.owned, self.disowned.clone(), self.last.clone());
         let seen = self.judge(details_from_reply(reply));
         if !reply.result.code.is_success() {
             (self.owned, self.disowned) = (owned, disowned);
+            // Its echo of another amount or customer is no other payment's order either: the
+            // order, if any, is what a query shows.
+            if matches!(seen, Seen::Conflict(_) | Seen::Contradiction(_)) {
+                self.last = last;
+                return Seen::Open;
+            }
         }
         seen
     }
@@ -878,12 +895,27 @@ impl Flow<'_> {
         self.paid_unproven |= status == Some(OutcomeStatus::Paid) && !proven;
         let shown = describe(order.state.as_ref());
         self.last = Some(order);
+        let before = match (&self.shown_final, status) {
+            (Some((b, how)), Some(s)) if disagree(*b, s) => Some(how.clone()),
+            (_, Some(s)) => {
+                self.shown_final = Some((s, shown.clone()));
+                None
+            }
+            _ => None,
+        };
         match status {
             Some(s) if proven && paid_before && disagree(OutcomeStatus::Paid, s) => {
                 Seen::Contradiction(format!(
                     "the gateway showed it paid before (without its amount), and now {shown}"
                 ))
             }
+            Some(s) if before.is_some() => Seen::Disputed(
+                s,
+                format!(
+                    "the gateway showed the order {} before, and now {shown}",
+                    before.unwrap_or_default()
+                ),
+            ),
             Some(s) if proven => Seen::Final(s),
             _ => Seen::Open,
         }
@@ -998,7 +1030,7 @@ impl Flow<'_> {
                     ),
                 )),
             },
-            Seen::Contradiction(why) => Some(self.outcome(
+            Seen::Contradiction(why) | Seen::Disputed(_, why) => Some(self.outcome(
                 OutcomeStatus::Unresolved,
                 self.reply_code.clone(),
                 format!(
@@ -1068,6 +1100,11 @@ impl Flow<'_> {
             let seen = self.look();
             if self.reverses(&seen) {
                 return None; // on to the cancel phase, which reverses it
+            }
+            if let Seen::Disputed(now, why) = seen {
+                // Two stories about the money: query on for another final state, to the end of
+                // the budget; `Unresolved` if none comes.
+                return Some(self.after_contradiction(&mut poller, now, "", &why));
             }
             if let Some(done) = self.settled(&seen, "") {
                 return Some(done);
@@ -1263,7 +1300,7 @@ impl Flow<'_> {
                 break;
             }
             let seen = self.look();
-            if matches!(&seen, Seen::Final(s) if *s == disputed) {
+            if matches!(&seen, Seen::Final(s) | Seen::Disputed(s, _) if *s == disputed) {
                 continue;
             }
             if let Some(done) = self.settled(&seen, note) {
@@ -1464,7 +1501,7 @@ impl Client {
                             // tell two stories about the money (then neither does); if it
                             // fails, the reply's explicit state of this very order stands.
                             let fresh = flow.look();
-                            if let Seen::Final(now) = fresh {
+                            if let Seen::Final(now) | Seen::Disputed(now, _) = fresh {
                                 if disagree(status, now) {
                                     let shown = flow.last.as_ref().and_then(|o| o.state.as_ref());
                                     let why = format!(
@@ -1482,7 +1519,10 @@ impl Client {
                             }
                             match fresh {
                                 _ if flow.reverses(&fresh) => {} // cancelled meanwhile
-                                Seen::Final(_) | Seen::Conflict(_) | Seen::Contradiction(_) => {
+                                Seen::Final(_)
+                                | Seen::Conflict(_)
+                                | Seen::Contradiction(_)
+                                | Seen::Disputed(..) => {
                                     if let Some(done) = flow.settled(&fresh, "") {
                                         return Ok(done);
                                     }
@@ -1503,7 +1543,9 @@ impl Client {
                             // this payment's order, the answers disagree.
                             let fresh = flow.look();
                             let done = match fresh {
-                                Seen::Conflict(_) | Seen::Contradiction(_) => &fresh,
+                                Seen::Conflict(_) | Seen::Contradiction(_) | Seen::Disputed(..) => {
+                                    &fresh
+                                }
                                 _ => &seen,
                             };
                             if let Some(done) = flow.settled(done, "") {
@@ -1533,7 +1575,10 @@ impl Client {
                             match fresh {
                                 Seen::Final(OutcomeStatus::Paid) | Seen::Open | Seen::Failed(_) => {
                                 }
-                                Seen::Final(_) | Seen::Conflict(_) | Seen::Contradiction(_) => {
+                                Seen::Final(_)
+                                | Seen::Conflict(_)
+                                | Seen::Contradiction(_)
+                                | Seen::Disputed(..) => {
                                     if let Some(done) = flow.settled(&fresh, "") {
                                         return Ok(done);
                                     }

@@ -431,18 +431,29 @@ impl MicropayRequest {
             || !self.dynamic_id.bytes().all(|b| b.is_ascii_alphanumeric())
         {
             // Name what is wrong: a scanner typing its Enter key, a code shown in groups.
-            let why = match self.dynamic_id.chars().find(|c| !c.is_ascii_alphanumeric()) {
+            // A character as any runtime's user reads it: 'x', or its code point (U+200B).
+            let shown = |c: char| match c {
+                ' ' => "a space".to_owned(),
+                '\t' => "a tab".to_owned(),
+                c if c.is_ascii_graphic() => format!("'{c}'"),
+                c => format!("U+{:04X}", u32::from(c)),
+            };
+            let mut why = match self.dynamic_id.chars().find(|c| !c.is_ascii_alphanumeric()) {
                 Some('\r' | '\n') => {
                     "; it contains a line break (a scanner's Enter key?): give the code without it"
                         .to_owned()
                 }
                 Some(c) if c.is_whitespace() => {
-                    format!("; it contains {c:?}: give the code without spaces")
+                    format!("; it contains {}: give the code without spaces", shown(c))
                 }
-                Some(c) => format!("; it contains {c:?}"),
+                Some(c) => format!("; it contains {}", shown(c)),
                 None if self.dynamic_id.is_empty() => "; it is empty".to_owned(),
-                None => format!("; it is {} characters long", self.dynamic_id.len()),
+                None => String::new(),
             };
+            if self.dynamic_id.len() > 128 {
+                let n = self.dynamic_id.chars().count();
+                why.push_str(&format!("; it is {n} characters long"));
+            }
             return Err(Error::validation(
                 "dynamic_id",
                 format!("must be the scanned payment code: 1 to 128 ASCII letters or digits{why}"),
@@ -1209,15 +1220,28 @@ fn fund_bills<T: Tree>(n: &T) -> Result<Vec<FundBill>> {
     let Some(list) = n.get("FUND_BILL_LIST") else {
         return Ok(Vec::new());
     };
-    let copies = list.items();
+    // Empty copies (`null`, `<FUND_BILL_LIST/>`) add nothing.
+    let copies: Vec<&T> = list.items().into_iter().filter(|c| !blank(*c)).collect();
     if !copies.iter().any(|c| c.get("TRADEFUNDBILL").is_some()) {
         return bills_of(copies);
     }
     let mut one: Option<Vec<FundBill>> = None;
     for copy in copies {
-        let bills = match copy.get("TRADEFUNDBILL") {
+        // A holder holds its TRADEFUNDBILL list and nothing else: a bill beside it (or bills
+        // beside holders in a list) would be read or dropped by guesswork.
+        let inner = copy.get("TRADEFUNDBILL");
+        let beside = copy
+            .fields()
+            .into_iter()
+            .any(|(k, v)| !k.eq_ignore_ascii_case("TRADEFUNDBILL") && !blank(v));
+        if beside || (inner.is_none() && !copy.fields().is_empty()) {
+            return Err(Error::decode(
+                "FUND_BILL_LIST holds something beside its TRADEFUNDBILL list: which bills it lists cannot be told",
+            ));
+        }
+        let bills = match inner {
             Some(inner) => bills_of(inner.items())?,
-            None => bills_of(vec![copy])?,
+            None => Vec::new(),
         };
         match &one {
             // An empty copy (`{}`) beside a list adds nothing, as a blank value does.
@@ -1233,11 +1257,22 @@ fn fund_bills<T: Tree>(n: &T) -> Result<Vec<FundBill>> {
     Ok(one.unwrap_or_default())
 }
 
+/// A value that says nothing: null, blank text, or an empty list or object.
+fn blank<T: Tree>(v: &T) -> bool {
+    if v.is_map() {
+        return v.fields().iter().all(|(_, f)| blank(*f));
+    }
+    match v.as_text() {
+        Some(t) => t.trim().is_empty(),
+        None => v.is_null() || v.items().iter().all(|i| blank(*i)),
+    }
+}
+
 /// The bills of a `TRADEFUNDBILL` list: each a map with `FUND_CHANNEL` and `AMOUNT`; an empty
 /// placeholder (`{}`) is no bill (not a bill of zero from an unknown channel).
 fn bills_of<T: Tree>(items: Vec<&T>) -> Result<Vec<FundBill>> {
     let mut out = Vec::new();
-    for item in items {
+    for item in items.into_iter().filter(|i| !blank(*i)) {
         let unreadable = || {
             Error::decode(
                 "FUND_BILL_LIST holds something that is not a fund bill (a FUND_CHANNEL and an AMOUNT): the bills cannot be read",
@@ -1249,11 +1284,7 @@ fn bills_of<T: Tree>(items: Vec<&T>) -> Result<Vec<FundBill>> {
         let channel = one_text(item, "FUND_CHANNEL")?;
         let amount = one_text(item, "AMOUNT")?;
         if channel.is_none() && amount.is_none() {
-            if item
-                .fields()
-                .iter()
-                .all(|(_, v)| v.is_null() || v.items().is_empty())
-            {
+            if item.fields().iter().all(|(_, v)| blank(*v)) {
                 continue;
             }
             return Err(unreadable());
@@ -1833,6 +1864,10 @@ pub struct CancelReply {
     /// `CHARGE_CODE`, when the reply names the order (the gateway's documented reply names
     /// none). The client refuses a reply naming another order than the request's.
     pub charge_code: Option<String>,
+    /// `STATE` of the order, when the reply shows it (the documented reply does not): in a
+    /// confirmation (`SUCCESS`, `AREADY_REVOKED`), 2 (cancelled), 3 (cancel applied for) or 6
+    /// (closed); any other (paid, say) is a `Decode` error (`outcome_unknown`).
+    pub state: Option<OrderState>,
     /// The whole reply document.
     pub raw: RawDocument,
 }
@@ -1846,11 +1881,15 @@ impl Reply for CancelReply {
         Ok(CancelReply {
             result: GatewayResult::from_body(b)?,
             charge_code: code_text(b, "CHARGE_CODE"),
+            state: state(b),
             raw: RawDocument::default(),
         })
     }
     fn result(&self) -> &GatewayResult {
         &self.result
+    }
+    fn order_state(&self) -> Option<&OrderState> {
+        self.state.as_ref()
     }
     fn order_code(&self, field: &str) -> Option<&str> {
         (field == "CHARGE_CODE")
@@ -1918,8 +1957,15 @@ impl FlowRechargeReply {
             }
         }
         let result = GatewayResult::from_body(top)?;
-        let flow = match top.get("flow") {
-            Some(f) if f.is_map() => Some(FlowOrder {
+        // `flow` once: given more than once (an XML element repeated, a JSON array) it is one
+        // only when every copy says the same; anything but an object is refused, never read as
+        // "no flow" (whose phone is not compared).
+        let mut flow: Option<FlowOrder> = None;
+        for f in top.get("flow").map(Tree::items).unwrap_or_default() {
+            if !f.is_map() {
+                return Err(Error::decode("the top-up reply's flow is not an object"));
+            }
+            let read = FlowOrder {
                 id: opt_text(f, "id"),
                 phone_no: code_text(f, "phoneNo"),
                 flow_val: opt_u32(f, "flowVal").map_err(|e| match e {
@@ -1932,9 +1978,16 @@ impl FlowRechargeReply {
                 plat_order_id: opt_text(f, "platOrderID"),
                 create_time: opt_text(f, "creatTime"),
                 status: opt_text(f, "status"),
-            }),
-            _ => None,
-        };
+            };
+            match &flow {
+                Some(one) if *one != read => {
+                    return Err(Error::decode(
+                        "the top-up reply gives flow more than once with different values: which one holds cannot be told",
+                    ))
+                }
+                _ => flow = Some(read),
+            }
+        }
         Ok(FlowRechargeReply {
             result,
             flow,

@@ -273,14 +273,14 @@ impl NotificationVerifier {
             if now_ms > ts && now_ms - ts > max {
                 return Err(Error::signature(format!(
                     "the notification is {} old, beyond the {} replay window (a replayed delivery, or this server's clock is ahead)",
-                    age_text(now_ms - ts),
-                    age_text(max)
+                    age_text(Duration::from_millis(now_ms - ts)),
+                    age_text(self.max_age)
                 )));
             }
             if ts > now_ms && ts - now_ms > max {
                 return Err(Error::signature(format!(
                     "the notification's timestamp is {} in the future (this server's clock is behind)",
-                    age_text(ts - now_ms)
+                    age_text(Duration::from_millis(ts - now_ms))
                 )));
             }
         }
@@ -359,13 +359,17 @@ fn unescape_slashes(body: &str) -> Option<String> {
     body.contains("\\/").then(|| body.replace("\\/", "/"))
 }
 
-/// A span of milliseconds as a message shows it: whole seconds, or milliseconds under 10 s (a
-/// window of 1 ms is not "0 s", which would read as no window at all).
-fn age_text(ms: u64) -> String {
-    if ms < 10_000 {
-        format!("{ms} ms")
+/// A span as a message shows it, never rounded to what reads as another span: microseconds
+/// under 1 ms (a window of 0.5 ms is not "0 ms", which reads as no window at all), milliseconds
+/// under 10 s, else seconds with their fraction (300.4 s is not "300 s").
+fn age_text(d: Duration) -> String {
+    if d < Duration::from_millis(1) {
+        format!("{} µs", d.as_micros())
+    } else if d < Duration::from_secs(10) {
+        format!("{} ms", d.as_millis())
     } else {
-        format!("{} s", ms / 1000)
+        let s = format!("{:.3}", d.as_secs_f64());
+        format!("{} s", s.trim_end_matches('0').trim_end_matches('.'))
     }
 }
 
@@ -771,6 +775,25 @@ mod tests {
             .parse_at(&q, BODY.as_bytes(), now - 2_500)
             .expect_err("future");
         assert!(e.to_string().contains("2500 ms in the future"), "{e}");
+        let half = NotificationVerifier::new(key()).with_max_age(Duration::from_micros(500));
+        let e = half
+            .parse_at(&q, BODY.as_bytes(), now + 58)
+            .expect_err("old");
+        assert!(
+            e.to_string()
+                .contains("58 ms old, beyond the 500 µs replay window"),
+            "{e}"
+        );
+        // Seconds keep their fraction: never "300 s old, beyond the 300 s window".
+        let e = NotificationVerifier::new(key())
+            .with_max_age(Duration::from_secs(300))
+            .parse_at(&q, BODY.as_bytes(), now + 300_400)
+            .expect_err("old");
+        assert!(
+            e.to_string()
+                .contains("300.4 s old, beyond the 300 s replay window"),
+            "{e}"
+        );
     }
 
     #[test]

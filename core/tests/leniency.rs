@@ -588,6 +588,21 @@ fn a_bare_body_is_no_cancel_confirmation_and_none_beside_another_reply() {
     assert!(e.to_string().contains("beside a REFUND_RESP"), "{e}");
     let e = QueryReply::decode(mixed).expect_err("query");
     assert!(e.to_string().contains("beside a REFUND_RESP"), "{e}");
+    // A refusal without its root is read as one (it confirms nothing).
+    let refused =
+        CancelReply::decode(r#"{"RESULT":{"CODE":"FAIL","INFO":"no"}}"#).expect("bare FAIL");
+    assert_eq!(refused.result.code, ResultCode::Fail);
+    // Its own root beside another answer: two answers, whichever order they come in.
+    for two in [
+        r#"{"CANCELTRADE_RESP":{"RESULT":{"CODE":"SUCCESS"}},"RESULT":{"CODE":"FAIL","INFO":"no"}}"#,
+        r#"{"RESULT":{"CODE":"FAIL"},"CANCELTRADE_RESP":{"RESULT":{"CODE":"SUCCESS"}}}"#,
+        r#"{"CANCELTRADE_RESP":{"RESULT":{"CODE":"SUCCESS"}},"REFUND_RESP":{"RESULT":{"CODE":"FAIL"}}}"#,
+    ] {
+        let e = CancelReply::decode(two).expect_err(two);
+        assert!(e.to_string().contains("two answers"), "{two}: {e}");
+    }
+    let paid_and_none = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS"},"CHARGE_CODE":"A","STATE":"1"},"RESULT":{"CODE":"CHARGE_NONEXISTENT"}}"#;
+    assert!(QueryReply::decode(paid_and_none).is_err());
 }
 
 #[test]
@@ -634,6 +649,43 @@ fn fund_bill_lists_that_cannot_be_read_are_refused_never_read_as_none() {
         );
         let e = refund(&text).expect_err(list);
         assert!(e.to_string().contains("not a fund bill"), "{list}: {e}");
+    }
+    // A holder holds its list and nothing else; holders and bare bills are not mixed.
+    let a = r#"{"FUND_CHANNEL":"10","AMOUNT":"0.50"}"#;
+    for list in [
+        format!(r#"{{"TRADEFUNDBILL":[{a}],"FUND_CHANNEL":"30","AMOUNT":"0.50"}}"#),
+        format!(r#"{{"TRADEFUNDBILL":[{a}],"BILL":[{a}]}}"#),
+        format!(r#"[{{"TRADEFUNDBILL":[{a}]}},{a},{a}]"#),
+    ] {
+        let text = format!(
+            r#"{{"REFUND_RESP":{{"RESULT":{{"CODE":"SUCCESS"}},"FUND_BILL_LIST":{list}}}}}"#
+        );
+        let e = refund(&text).expect_err(&list);
+        assert!(
+            e.to_string().contains("beside its TRADEFUNDBILL list"),
+            "{list}: {e}"
+        );
+    }
+    let beside_xml = xml(&format!(
+        "<FUND_BILL_LIST><FUND_CHANNEL>30</FUND_CHANNEL><AMOUNT>0.50</AMOUNT>{bill}</FUND_BILL_LIST>"
+    ));
+    assert!(refund(&beside_xml).is_err());
+    // Empty copies and empty items add nothing, in XML as in JSON.
+    let empty_copy = xml(&format!(
+        "<FUND_BILL_LIST/><FUND_BILL_LIST>{bill}</FUND_BILL_LIST>"
+    ));
+    assert_eq!(
+        refund(&empty_copy).expect("an empty copy").fund_bills.len(),
+        1
+    );
+    for list in [
+        format!(r#"[null,{{"TRADEFUNDBILL":[{a}]}}]"#),
+        format!(r#"{{"TRADEFUNDBILL":[null,{a}]}}"#),
+    ] {
+        let text = format!(
+            r#"{{"REFUND_RESP":{{"RESULT":{{"CODE":"SUCCESS"}},"FUND_BILL_LIST":{list}}}}}"#
+        );
+        assert_eq!(refund(&text).expect(&list).fund_bills.len(), 1, "{list}");
     }
     // A notification refuses a list given twice at all (any repeated field is refused there).
     let n = "<PAY_NODIFY><CHARGE_CODE>C</CHARGE_CODE><STATE>1</STATE><AMT>50</AMT>";

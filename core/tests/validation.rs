@@ -119,7 +119,13 @@ fn a_payment_code_refusal_says_what_is_wrong_with_it() {
         }
     };
     assert!(said("130730865806264036\r\n").contains("a line break (a scanner's Enter key?)"));
-    assert!(said("1307 3086 5806 2640 36").contains("contains ' ': give the code without spaces"));
+    assert!(
+        said("1307 3086 5806 2640 36").contains("contains a space: give the code without spaces")
+    );
+    assert!(said("1307\t3086").contains("contains a tab"));
+    assert!(said("1307\u{200b}3086").contains("contains U+200B"));
+    let long = format!("{}\n", "9".repeat(129));
+    assert!(said(&long).contains("line break") && said(&long).contains("130 characters long"));
     assert!(said("1307-3086").contains("contains '-'"));
     assert!(said("").contains("it is empty"));
     assert!(said(&"9".repeat(129)).contains("it is 129 characters long"));

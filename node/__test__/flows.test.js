@@ -84,6 +84,112 @@ test('a CancelToken cancelled before the start rejects too (nothing sent)', asyn
   assert.equal(await ledgerState(fast, cc), null)
 })
 
+// The edges of an abort, each made deterministic (never a matter of timing): the flow starts on
+// a later turn of the event loop, once the code that called it has run to its end, and the
+// till flow's one check of its token is the core's, just before it sends.
+const PAYS_AT_ONCE = payCode(1) // paid as soon as it arrives: the quickest flow there is
+
+/** A client of `sb` whose every request sent is counted (`sent.n`). */
+function counting(sb) {
+  const sent = { n: 0 }
+  const c = new sosopay.Client({ busiCode: BUSI, key: KEY, baseUrl: sb.baseUrl, defaultOperId: 'op', defaultDevId: 'till', onRequest: () => { sent.n++ } })
+  return { c, sent }
+}
+
+test('aborted by the code that called it, before it returns to the event loop: AbortError, nothing sent', async () => {
+  // `const p = client.micropayAndWait(...); ac.abort()` (the cashier's Cancel in the same tick)
+  // raced the worker thread: the payment was sometimes sent, and reversed or even reported
+  // `Paid` (the quick flow over before the abort); sometimes the core's own check caught it and
+  // the flow resolved `Failed` ("cancelled before the payment was sent"). Now every way of
+  // aborting before the code returns to the event loop is one rejection, with nothing sent.
+  const { c, sent } = counting(fast)
+  const ways = {
+    'same tick': (abort) => abort(),
+    microtask: (abort) => queueMicrotask(abort),
+    'process.nextTick': (abort) => process.nextTick(abort),
+    'a later microtask': (abort) => Promise.resolve().then(() => null).then(abort),
+  }
+  const codes = []
+  for (const [way, when] of Object.entries(ways)) {
+    for (let i = 0; i < 10; i++) {
+      const cc = code('ST')
+      codes.push(cc)
+      const ac = new AbortController()
+      const reason = new Error(`cancel (${way})`)
+      const events = []
+      const p = c.micropayAndWait({ chargeCode: cc, amountFen: 100, dynamicId: PAYS_AT_ONCE, paySubject: 's' },
+        { pollIntervalMs: 50, signal: ac.signal, onProgress: (e) => events.push(e.kind) })
+      when(() => ac.abort(reason))
+      await assert.rejects(p, (e) => {
+        assert.ok(e instanceof sosopay.AbortError, `${way}: ${e}`)
+        assert.equal(e.code, 'aborted')
+        assert.equal(e.cause, reason)
+        return true
+      }, way)
+      assert.deepEqual(events, [], `${way}: no event, not even 'done' (the Promise rejects)`)
+    }
+    // A CancelToken the same.
+    const token = new sosopay.CancelToken()
+    const cc = code('ST')
+    codes.push(cc)
+    const p = c.micropayAndWait({ chargeCode: cc, amountFen: 100, dynamicId: PAYS_AT_ONCE, paySubject: 's' }, { pollIntervalMs: 50 }, token)
+    when(() => token.cancel())
+    await assert.rejects(p, sosopay.AbortError, `${way}: CancelToken`)
+    // waitForPayment: not even its first query.
+    const ac = new AbortController()
+    const w = c.waitForPayment(code('SW'), { pollIntervalMs: 50, signal: ac.signal })
+    when(() => ac.abort())
+    await assert.rejects(w, sosopay.AbortError, `${way}: waitForPayment`)
+  }
+  await new Promise((r) => setTimeout(r, 50)) // an onRequest log still on its way would land
+  assert.equal(sent.n, 0, 'no request was sent')
+  for (const cc of codes) assert.equal(await ledgerState(fast, cc), null, `${cc} never reached the gateway`)
+})
+
+test('an abort once the micropay request is going out resolves with the outcome (reversed), never rejects', async () => {
+  // The other edge: `'sending'` is emitted after the flow's last check of its token, so an
+  // abort from then on is a payment to reverse, not an AbortError.
+  const c = client(slow)
+  const cc = code('AS')
+  const ac = new AbortController()
+  const events = []
+  const out = await c.micropayAndWait(held(cc), {
+    pollIntervalMs: 50,
+    signal: ac.signal,
+    onProgress: (e) => {
+      events.push(e)
+      if (e.kind === 'sending') ac.abort()
+    },
+  })
+  const kinds = events.map((e) => e.kind)
+  assert.equal(out.status, 'Cancelled', out.reason)
+  assert.equal(kinds[0], 'sending', kinds.join())
+  assert.ok(events.some((e) => e.kind === 'cancelling' && e.requested === true), kinds.join())
+  assert.equal(kinds.at(-1), 'done', kinds.join())
+  assert.equal(await ledgerState(slow, cc), 2, 'the order is reversed in the ledger')
+})
+
+test('an abort after the flow ended (its done event, before the Promise settles) changes nothing', async () => {
+  // The flow had decided its outcome (here: paid) before the abort: the outcome stands; it is
+  // not lost, nor turned into a rejection.
+  const c = client(fast)
+  const cc = code('AD')
+  const ac = new AbortController()
+  const kinds = []
+  const out = await c.micropayAndWait({ chargeCode: cc, amountFen: 100, dynamicId: PAYS_AT_ONCE, paySubject: 'd' }, {
+    pollIntervalMs: 50,
+    signal: ac.signal,
+    onProgress: (e) => {
+      kinds.push(e.kind)
+      if (e.kind === 'done') ac.abort()
+    },
+  })
+  assert.equal(ac.signal.aborted, true)
+  assert.equal(out.status, 'Paid', out.reason)
+  assert.ok(!kinds.includes('cancelling'), kinds.join())
+  assert.equal(await ledgerState(fast, cc), 1, 'paid, as the outcome says')
+})
+
 test('progress events arrive in order, done last, before the Promise settles', async () => {
   const c = client(fast)
   const events = []
@@ -196,4 +302,15 @@ test('waitForPayment with merchantPara: another payment\'s order under the code 
   assert.equal(other.status, 'Conflict', other.reason)
   const ours = await c.waitForPayment({ chargeCode: cc, amountFen: 100, merchantPara: 'c2hvcC0x' }, { deadlineMs: 2000, pollIntervalMs: 50 })
   assert.equal(ours.status, 'Paid', ours.reason)
+})
+
+test('a flow refusing a short gateway hold against the vendor names gatewayHoldMs', async () => {
+  const c = new sosopay.Client({ busiCode: '0010000001', key: '98SDKFUO432HNODS098EEE07U9DUOIUE', environment: 'production' })
+  const req = { chargeCode: 'HOLD-1', amountFen: 1, dynamicId: '130730865806264036', paySubject: 'x', operId: 'o', devId: 'd' }
+  await assert.rejects(c.micropayAndWait(req, { gatewayHoldMs: 1000 }), (e) => {
+    assert.ok(e instanceof sosopay.ValidationError, String(e))
+    assert.equal(e.field, 'gatewayHoldMs')
+    assert.match(e.message, /gatewayHoldMs/)
+    return true
+  })
 })

@@ -339,9 +339,13 @@ test('without onError, a delivery refused or failed is a SosopayWarning, not sil
   }
 })
 
-test('a handler (or a store) that throws or rejects with a falsy value is reported, not a silent 500', async () => {
+test('a handler (or a store) that throws or rejects with anything but an Error is reported as an Error', async () => {
   // `throw null`, `Promise.reject()`: the result had no `error`, so neither onError nor a
-  // SosopayWarning saw the 500 (README: "never silence").
+  // SosopayWarning saw the 500 (README: "never silence"). `throw 'x'`, `throw 42`, a Symbol or a
+  // plain object reached `r.error` and onError as the raw value: every one is an Error now, the
+  // value its `cause`.
+  const sym = Symbol('s')
+  const plain = { message: 'obj' }
   const cases = [
     ['throw null', () => { throw null }, /^onNotification threw null \(not an Error\)$/, null],
     ['throw undefined', () => { throw undefined }, /^onNotification threw undefined \(not an Error\)$/, undefined],
@@ -349,6 +353,11 @@ test('a handler (or a store) that throws or rejects with a falsy value is report
     ['async throw 0', async () => { throw 0 }, /^onNotification rejected with 0 \(not an Error\)$/, 0],
     ["throw ''", () => { throw '' }, /^onNotification threw '' \(not an Error\)$/, ''],
     ['throw false', () => { throw false }, /^onNotification threw false \(not an Error\)$/, false],
+    ["throw 'x'", () => { throw 'x' }, /^onNotification threw 'x' \(not an Error\)$/, 'x'],
+    ['throw 42', () => { throw 42 }, /^onNotification threw 42 \(not an Error\)$/, 42],
+    ['throw 1n', () => { throw 1n }, /^onNotification threw 1n \(not an Error\)$/, 1n],
+    ["throw Symbol('s')", () => { throw sym }, /^onNotification threw Symbol\(s\) \(not an Error\)$/, sym],
+    ["async throw { message: 'obj' }", async () => { throw plain }, /^onNotification rejected with \{ message: 'obj' \} \(not an Error\)$/, plain],
   ]
   const warnings = []
   const listen = (w) => { if (w.name === 'SosopayWarning') warnings.push(w.message) }
@@ -386,9 +395,20 @@ test('a handler (or a store) that throws or rejects with a falsy value is report
       assert.equal(warnings.length, before + 1, name)
       assert.match(warnings.at(-1), /^sosopay webhook answered 500 \(Failed\): onNotification (threw|rejected with) /, name)
     }
-    // A value that is not falsy is kept as it was (a string thrown is the error, as before).
-    const str = await sosopay.handleNotification({ key: KEY, store: new sosopay.MemoryIdempotencyStore(), ...delivery(notifyBody('FZS')), onNotification: () => { throw 'str' } })
-    assert.equal(str.error, 'str')
+    // An Error is kept as it is, one of another realm (a vm context's) too.
+    const boom = new TypeError('boom')
+    const kept = await sosopay.handleNotification({ key: KEY, store: new sosopay.MemoryIdempotencyStore(), ...delivery(notifyBody('FZE')), onNotification: () => { throw boom } })
+    assert.equal(kept.error, boom)
+    const foreign = require('node:vm').runInNewContext('new RangeError("from a vm")')
+    assert.ok(!(foreign instanceof Error))
+    const vmKept = await sosopay.handleNotification({ key: KEY, store: new sosopay.MemoryIdempotencyStore(), ...delivery(notifyBody('FZV')), onNotification: () => Promise.reject(foreign) })
+    assert.equal(vmKept.error, foreign)
+    // A value whose inspection throws is still reported (named by its type).
+    const hostile = { [require('node:util').inspect.custom]() { throw new Error('no') } }
+    const h = await sosopay.handleNotification({ key: KEY, store: new sosopay.MemoryIdempotencyStore(), ...delivery(notifyBody('FZH')), onNotification: () => { throw hostile } })
+    assert.ok(h.error instanceof Error)
+    assert.equal(h.error.message, 'onNotification threw a value that could not be shown (object) (not an Error)')
+    assert.equal(h.error.cause, hostile)
     // A store of the app's own whose begin or complete rejects with nothing: reported too.
     const d = delivery(notifyBody('FZstore'))
     const badBegin = { begin: () => Promise.reject(), complete: async () => {}, abandon: async () => {} }
@@ -399,6 +419,13 @@ test('a handler (or a store) that throws or rejects with a falsy value is report
     const c = await sosopay.handleNotification({ key: KEY, store: badComplete, ...d, onNotification: () => {} })
     assert.equal(c.status, 500)
     assert.match(c.error.message, /^the store's complete failed with null \(not an Error\)$/)
+    // ... or with a string (`reject('redis down')`): an Error too.
+    const strBegin = { begin: () => Promise.reject('redis down'), complete: async () => {}, abandon: async () => {} }
+    const sb = await sosopay.handleNotification({ key: KEY, store: strBegin, ...d, onNotification: () => {} })
+    assert.equal(sb.status, 500)
+    assert.ok(sb.error instanceof Error)
+    assert.equal(sb.error.message, "the store's begin failed with 'redis down' (not an Error)")
+    assert.equal(sb.error.cause, 'redis down')
   } finally {
     process.off('warning', listen)
   }

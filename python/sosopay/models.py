@@ -545,6 +545,10 @@ class CancelReply:
     #: ``CHARGE_CODE``, when the reply names the order (the gateway's documented reply names none).
     #: The client refuses a reply naming another order than the request's.
     charge_code: Optional[str]
+    #: ``STATE`` of the order, when the reply shows it (the documented reply does not): in a
+    #: confirmation (``SUCCESS``, ``AREADY_REVOKED``), 2 (cancelled), 3 (cancel applied for) or 6
+    #: (closed); any other (paid, say) is a ``Decode`` error (``outcome_unknown``).
+    state: Optional[OrderState]
     #: The whole reply document.
     raw: Dict[str, Any] = field(repr=False, compare=False)
 
@@ -555,6 +559,7 @@ class CancelReply:
         o.__dict__.update(
             result=GatewayResult._from_native(d["result"]),
             charge_code=d.get("charge_code"),
+            state=_opt_enum(OrderState, d.get("state")),
             raw=dict(d.get("raw") or {}),
         )
         return o

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{spawn_blocking, Object, ToNapiValue};
+use napi::bindgen_prelude::{spawn_blocking, Object};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status};
 use napi_derive::napi;
@@ -103,28 +103,35 @@ where
 }
 
 /// Runs a flow `job` on the blocking pool and settles a Promise with its result: `job` returns
-/// the napi error itself (an abort before the start is not a core error). The blocking thread
-/// settles the Promise itself (a deferred): one hand-off to the pool and one back.
-fn flow_promise<T, F>(env: &Env, job: Result<F, Error>) -> napi::Result<Object<'_>>
+/// the napi error itself (an abort before the start is not a core error). The job is handed to
+/// the pool on a later turn of the event loop ([`crate::settle::on_next_turn`]), once the JS code
+/// that called the flow has run to its end: a cancel made there (`const p = client.micropayAndWait
+/// (...); ac.abort()`) is always seen before anything is sent, instead of racing the pool's
+/// thread. The blocking thread settles the Promise through the completion channel.
+fn flow_promise<F>(env: &Env, job: Result<F, Error>) -> napi::Result<Object<'_>>
 where
-    T: ToNapiValue + Send + 'static,
-    F: FnOnce() -> napi::Result<T> + Send + 'static,
+    F: FnOnce() -> napi::Result<Json> + Send + 'static,
 {
-    let (deferred, promise) = env.create_deferred::<T, _>()?;
+    let (pending, promise) = crate::settle::promise(env)?;
     match job {
-        Err(e) => deferred.reject(to_napi(e)),
+        Err(e) => pending.settle(Err(to_napi(e))),
         Ok(f) => {
             // The JoinHandle is not awaited: the closure settles the Promise, and a panic in it
-            // is caught here rather than left to the pool.
-            drop(spawn_blocking(move || {
-                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-                    Ok(Ok(v)) => deferred.resolve(move |_| Ok(v)),
-                    Ok(Err(e)) => deferred.reject(e),
-                    Err(_) => deferred.reject(napi::Error::from_reason(
-                        "the SDK's worker task failed (a bug: please report it)",
-                    )),
-                }
-            }));
+            // is caught here rather than left to the pool. (Should the start never run, the
+            // environment torn down first, `pending` is dropped with it.)
+            crate::settle::on_next_turn(env, move || {
+                drop(spawn_blocking(move || {
+                    pending.settle(
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(
+                            |_| {
+                                Err(napi::Error::from_reason(
+                                    "the SDK's worker task failed (a bug: please report it)",
+                                ))
+                            },
+                        ),
+                    );
+                }));
+            })?;
         }
     }
     Ok(promise)
@@ -311,7 +318,9 @@ impl Client {
     /// Rejects only for invalid requests (nothing sent); everything else is an outcome.
     /// `cancel` (the JS layer passes one for `options.signal`): cancelling it makes the flow
     /// reverse the order at once and resolve with the outcome; if it is cancelled before the
-    /// flow starts, nothing is sent and the Promise rejects (`AbortError`).
+    /// micropay request is sent (always so when cancelled by the code that made the call, before
+    /// it returns to the event loop: the flow starts on a later turn), nothing is sent and the
+    /// Promise rejects (`AbortError`), never resolves `Failed`.
     #[napi(ts_return_type = "Promise<PaymentOutcome>")]
     pub fn micropay_and_wait<'e>(
         &self,
@@ -321,20 +330,19 @@ impl Client {
         cancel: Option<&CancelToken>,
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
-        let ctl = flows::control(cancel, take_progress(&mut options));
+        let ctl = flows::control(cancel, take_progress(&mut options), true);
         let fen = request.in_fen();
         let job = request.into_core().and_then(|r| {
             let opts = wait_in(options)?;
             Ok(move || {
-                if ctl
-                    .cancel
-                    .as_ref()
-                    .is_some_and(sosopay::CancelToken::is_cancelled)
-                {
+                // The core checks the token before it sends (and reports `Failed`, "cancelled
+                // before the payment was sent"): that is the one check, so that a cancel made
+                // at any moment before the request left is the same rejection.
+                let out = c.micropay_and_wait_with(&r, &opts, &ctl.flow);
+                if out.is_ok() && ctl.never_sent() {
                     return Err(flows::aborted());
                 }
-                c.micropay_and_wait_with(&r, &opts, &ctl)
-                    .map_err(|e| e.as_given_in_fen(|f| fen.contains(&f)))
+                out.map_err(|e| flow_error(e, &fen))
                     .napi()
                     .and_then(|o| Json::new(&PaymentOutcome::from(o)))
             })
@@ -356,7 +364,7 @@ impl Client {
         cancel: Option<&CancelToken>,
     ) -> napi::Result<Object<'e>> {
         let c = self.inner.clone();
-        let ctl = flows::control(cancel, take_progress(&mut options));
+        let ctl = flows::control(cancel, take_progress(&mut options), false);
         let (order, fen) = match order {
             CodeOr::Code(code) => (Ok(sosopay::AwaitedOrder::new(code)), Vec::new()),
             CodeOr::Request(r) => {
@@ -367,19 +375,24 @@ impl Client {
         let job = order.and_then(|order| {
             let opts = wait_in(options)?;
             Ok(move || {
-                if ctl
-                    .cancel
-                    .as_ref()
-                    .is_some_and(sosopay::CancelToken::is_cancelled)
-                {
+                // The core's wait always queries first: cancelled before that, nothing is sent.
+                if ctl.cancelled() {
                     return Err(flows::aborted());
                 }
-                c.wait_for_payment_with(order, &opts, &ctl)
-                    .map_err(|e| e.as_given_in_fen(|f| fen.contains(&f)))
+                c.wait_for_payment_with(order, &opts, &ctl.flow)
+                    .map_err(|e| flow_error(e, &fen))
                     .napi()
                     .and_then(|o| Json::new(&PaymentOutcome::from(o)))
             })
         });
         flow_promise(env, job)
     }
+}
+
+/// A flow's error, its fields named as given: the request's (in fen where given so) and the
+/// wait options' (a flow checks its options against the gateway too: `gatewayHoldMs` under
+/// 80 s against the vendor's).
+fn flow_error(e: sosopay::Error, fen: &[&str]) -> sosopay::Error {
+    e.as_given_in_fen(|f| fen.contains(&f))
+        .renamed_fields(crate::options::WAIT_FIELDS)
 }

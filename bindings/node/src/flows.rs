@@ -3,6 +3,7 @@
 //! the core token and the observer, which queues each event onto the JS thread through a
 //! non-blocking threadsafe function.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -104,25 +105,76 @@ fn event(e: &CoreEvent) -> FlowEvent {
 /// never keeps the process alive.
 pub type ProgressFn = ThreadsafeFunction<FlowEvent, (), FlowEvent, Status, false, true>;
 
-/// The flow control of one call.
-pub fn control(cancel: Option<&CancelToken>, on_progress: Option<ProgressFn>) -> FlowControl {
-    let observer = on_progress.map(|f| {
-        let f = Arc::new(f);
-        let o: FlowObserver = Arc::new(move |e: &CoreEvent| {
+/// The flow control of one call, and whether the till flow sent its micropay request.
+pub struct Control {
+    /// What the core's flow is given.
+    pub flow: FlowControl,
+    /// Set when the till flow emits `Sending` (it checks its token just before).
+    sending: Arc<AtomicBool>,
+}
+
+impl Control {
+    /// Whether the flow's token is cancelled.
+    pub fn cancelled(&self) -> bool {
+        self.flow
+            .cancel
+            .as_ref()
+            .is_some_and(sosopay::CancelToken::is_cancelled)
+    }
+
+    /// A till flow that ended without sending its micropay request, because it was cancelled
+    /// before (the core checks its token just before `Sending`): the JS caller gets an
+    /// `AbortError`, nothing was sent.
+    pub fn never_sent(&self) -> bool {
+        !self.sending.load(Ordering::SeqCst) && self.cancelled()
+    }
+}
+
+/// The flow control of one call. `till`: the till flow, whose `Done` event is not passed on
+/// when it never sent its request (the Promise rejects then: [`Control::never_sent`]).
+pub fn control(
+    cancel: Option<&CancelToken>,
+    on_progress: Option<ProgressFn>,
+    till: bool,
+) -> Control {
+    let sending = Arc::new(AtomicBool::new(false));
+    let seen = sending.clone();
+    let token = cancel.map(|t| t.inner.clone());
+    let cancelled = token.clone();
+    let on_progress = on_progress.map(Arc::new);
+    let observer: FlowObserver = Arc::new(move |e: &CoreEvent| {
+        match e {
+            CoreEvent::Sending { .. } => seen.store(true, Ordering::SeqCst),
+            // `Control::never_sent`, as the flow ends.
+            CoreEvent::Done { .. }
+                if till
+                    && !seen.load(Ordering::SeqCst)
+                    && cancelled
+                        .as_ref()
+                        .is_some_and(sosopay::CancelToken::is_cancelled) =>
+            {
+                return
+            }
+            _ => {}
+        }
+        if let Some(f) = &on_progress {
             // Non-blocking: a slow JS thread never holds up the payment.
             f.call(event(e), ThreadsafeFunctionCallMode::NonBlocking);
-        });
-        o
+        }
     });
-    FlowControl {
-        cancel: cancel.map(|t| t.inner.clone()),
-        observer,
-        interrupt: None,
+    Control {
+        flow: FlowControl {
+            cancel: token,
+            observer: Some(observer),
+            interrupt: None,
+        },
+        sending,
     }
 }
 
 /// The rejection of a flow aborted before it started (nothing was sent): the JS layer makes it
-/// an `AbortError`.
+/// an `AbortError`. For the till flow, that is before its micropay request was sent, whenever
+/// the cancel came; for `waitForPayment`, before its first query.
 pub fn aborted() -> napi::Error {
     let payload = serde_json::json!({
         "code": "aborted",

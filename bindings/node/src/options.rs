@@ -60,8 +60,8 @@ crate::from_js!(WaitOptions, "options", "a WaitOptions object", {
     on_progress: opt_function::<ProgressFn>("onProgress"),
 });
 
-/// The core's names of the fields that differ here.
-const WAIT_FIELDS: &[(&str, &str)] = &[
+/// The core's names of the fields that differ here (also for the flows' own checks of them).
+pub(crate) const WAIT_FIELDS: &[(&str, &str)] = &[
     ("deadline", "deadlineMs"),
     ("poll_interval", "pollIntervalMs"),
     ("max_poll_interval", "maxPollIntervalMs"),

@@ -459,6 +459,21 @@ pub struct CancelReply {
     /// none). The client refuses a reply naming another order than the request's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub charge_code: Option<String>,
+    /// `STATE` of the order, when the reply shows it (the documented reply does not): in a
+    /// confirmation (`SUCCESS`, `AREADY_REVOKED`), 2 (cancelled), 3 (cancel applied for) or 6
+    /// (closed); any other (paid, say) is a `Decode` error (`outcome_unknown`).
+    ///
+    /// By name (`'Unknown'` for a code this SDK does not know; `stateCode` has it).
+    #[napi(ts_type = "OrderState")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// `STATE` of the order, when the reply shows it (the documented reply does not): in a
+    /// confirmation (`SUCCESS`, `AREADY_REVOKED`), 2 (cancelled), 3 (cancel applied for) or 6
+    /// (closed); any other (paid, say) is a `Decode` error (`outcome_unknown`).
+    ///
+    /// As sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_code: Option<String>,
     /// The whole document as decoded.
     #[napi(ts_type = "Record<string, unknown>")]
     pub raw: RawJson,
@@ -470,6 +485,8 @@ impl From<sosopay::models::CancelReply> for CancelReply {
             result_code: r.result.code.as_wire().to_owned(),
             result_info: r.result.info,
             charge_code: r.charge_code,
+            state: name_of(&r.state),
+            state_code: wire_of(&r.state),
             raw: r.raw.into(),
         }
     }

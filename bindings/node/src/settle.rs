@@ -5,6 +5,10 @@
 //! event loop is busy are settled together on its next turn (`docs/BENCHMARKS.md`, "Node: one
 //! completion channel").
 //!
+//! The same channel starts the flows ([`on_next_turn`]): on a later turn of the event loop, once
+//! the JS code that called one (and the microtasks it queued) has run to its end, so that an
+//! abort in that code always lands before the flow starts.
+//!
 //! It keeps the event loop alive only while a Promise is pending (referenced from the first
 //! pending Promise, unreferenced when the last is settled), as a Promise's own threadsafe
 //! function did. When the environment tears down (a worker thread terminated), answers still
@@ -38,7 +42,7 @@ thread_local! {
     /// The channel of the environment running on this thread (one per JS thread: the main
     /// thread and each worker thread).
     static CHANNEL: RefCell<Option<Arc<Channel>>> = const { RefCell::new(None) };
-    /// This environment's Promises not settled yet.
+    /// This environment's Promises not settled yet, and work not started yet ([`on_next_turn`]).
     static PENDING: Cell<usize> = const { Cell::new(0) };
 }
 
@@ -46,6 +50,41 @@ thread_local! {
 struct Answer {
     deferred: sys::napi_deferred,
     result: napi::Result<Json>,
+}
+
+/// What the channel carries to the event loop.
+enum Item {
+    /// A Promise to settle.
+    Answer(Answer),
+    /// Work to start on a later turn ([`on_next_turn`]).
+    Start(Box<dyn FnOnce() + Send>),
+}
+
+/// Queues `item` on `channel` without blocking; `false` (the item dropped) once the environment
+/// has torn down.
+fn queue(channel: &Channel, item: Item) -> bool {
+    let item = Box::into_raw(Box::new(item));
+    let queued = {
+        let tsfn = channel.tsfn.lock().unwrap_or_else(PoisonError::into_inner);
+        tsfn.as_ref().is_some_and(|t| {
+            // SAFETY: the environment has not torn down (the handle is still here, and stays
+            // while the lock is held); an unbounded queue takes the item without blocking.
+            let status = unsafe {
+                sys::napi_call_threadsafe_function(
+                    t.0,
+                    item.cast(),
+                    sys::ThreadsafeFunctionCallMode::nonblocking,
+                )
+            };
+            status == sys::Status::napi_ok
+        })
+    };
+    if !queued {
+        // SAFETY: not handed to napi: still ours. Dropped with the lock released: a `Start`
+        // item holds a `Pending`, whose drop queues its rejection (and takes the lock).
+        drop(unsafe { Box::from_raw(item) });
+    }
+    queued
 }
 
 /// A Promise to settle from any thread: once, with [`Pending::settle`]; dropped unsettled (a
@@ -69,31 +108,13 @@ impl Pending {
         if std::mem::replace(&mut self.settled, true) {
             return;
         }
-        let answer = Box::into_raw(Box::new(Answer {
-            deferred: self.deferred,
-            result,
-        }));
-        let tsfn = self
-            .channel
-            .tsfn
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let queued = tsfn.as_ref().is_some_and(|t| {
-            // SAFETY: the environment has not torn down (the handle is still here, and stays
-            // while the lock is held); an unbounded queue takes the answer without blocking.
-            let status = unsafe {
-                sys::napi_call_threadsafe_function(
-                    t.0,
-                    answer.cast(),
-                    sys::ThreadsafeFunctionCallMode::nonblocking,
-                )
-            };
-            status == sys::Status::napi_ok
-        });
-        if !queued {
-            // SAFETY: not handed to napi: still ours.
-            drop(unsafe { Box::from_raw(answer) });
-        }
+        queue(
+            &self.channel,
+            Item::Answer(Answer {
+                deferred: self.deferred,
+                result,
+            }),
+        );
     }
 }
 
@@ -111,9 +132,7 @@ pub(crate) fn promise(env: &Env) -> napi::Result<(Pending, Object<'_>)> {
     let (mut deferred, mut promise) = (ptr::null_mut(), ptr::null_mut());
     // SAFETY: on the JS thread, with its env.
     check_status!(unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) })?;
-    if PENDING.with(|p| p.replace(p.get() + 1)) == 0 {
-        reference(env.raw(), &channel, true);
-    }
+    hold(env.raw(), &channel);
     Ok((
         Pending {
             channel,
@@ -122,6 +141,38 @@ pub(crate) fn promise(env: &Env) -> napi::Result<(Pending, Object<'_>)> {
         },
         Object::from_raw(env.raw(), promise),
     ))
+}
+
+/// Runs `start` on this environment's event loop on a later turn: once the JS code running now
+/// has returned to the event loop (with the microtasks and `process.nextTick` callbacks it
+/// queued), never before. On the JS thread. Until then it keeps the event loop alive, as a
+/// pending Promise does; should the environment tear down first, `start` is dropped unrun.
+///
+/// The flows start so: an abort (an `AbortSignal`, a `CancelToken`) in the code that called one
+/// is then always seen before the flow sends anything, rather than racing the worker thread.
+pub(crate) fn on_next_turn(env: &Env, start: impl FnOnce() + Send + 'static) -> napi::Result<()> {
+    let channel = channel(env)?;
+    hold(env.raw(), &channel);
+    if !queue(&channel, Item::Start(Box::new(start))) {
+        release(env.raw());
+    }
+    Ok(())
+}
+
+/// One more item of this environment on its way: the channel keeps the event loop alive.
+fn hold(env: sys::napi_env, channel: &Channel) {
+    if PENDING.with(|p| p.replace(p.get() + 1)) == 0 {
+        reference(env, channel, true);
+    }
+}
+
+/// One item fewer: the last one unreferences the channel.
+fn release(env: sys::napi_env) {
+    if PENDING.with(|p| p.replace(p.get().saturating_sub(1))) == 1 {
+        if let Some(c) = CHANNEL.with(|c| c.borrow().clone()) {
+            reference(env, &c, false);
+        }
+    }
 }
 
 /// References (`on`) or unreferences the channel: whether it keeps the event loop alive.
@@ -189,24 +240,28 @@ unsafe extern "C" fn teardown(arg: *mut c_void) {
     CHANNEL.with(|c| c.borrow_mut().take());
 }
 
-/// On the event loop: settles one answer's Promise.
+/// On the event loop: settles one answer's Promise, or starts one piece of work.
 unsafe extern "C" fn settle_on_loop(
     env: sys::napi_env,
     _js_callback: sys::napi_value,
     _context: *mut c_void,
     data: *mut c_void,
 ) {
-    // SAFETY: every item of this channel is an `Answer` boxed by `Pending::send`.
-    let answer = unsafe { Box::from_raw(data.cast::<Answer>()) };
+    // SAFETY: every item of this channel is an `Item` boxed by `queue`.
+    let item = unsafe { Box::from_raw(data.cast::<Item>()) };
     if env.is_null() {
-        return; // the environment is gone, and the Promise with it
+        return; // the environment is gone, and the Promise (or the work) with it
     }
-    if PENDING.with(|p| p.replace(p.get().saturating_sub(1))) == 1 {
-        if let Some(c) = CHANNEL.with(|c| c.borrow().clone()) {
-            reference(env, &c, false);
+    release(env);
+    let Answer { deferred, result } = match *item {
+        Item::Answer(answer) => answer,
+        Item::Start(start) => {
+            // A panic must not unwind into Node: the work's own Promise settles anyway (its
+            // `Pending`, dropped, rejects).
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(start));
+            return;
         }
-    }
-    let Answer { deferred, result } = *answer;
+    };
     // SAFETY: on the JS thread, with its env and a deferred of it not settled yet.
     unsafe {
         match result.and_then(|json| Json::to_napi_value(env, json)) {

@@ -295,6 +295,10 @@ pub struct CancelReply {
     /// `CHARGE_CODE`, when the reply names the order (the gateway's documented reply names
     /// none). The client refuses a reply naming another order than the request's.
     pub charge_code: Option<String>,
+    /// `STATE` of the order, when the reply shows it (the documented reply does not): in a
+    /// confirmation (`SUCCESS`, `AREADY_REVOKED`), 2 (cancelled), 3 (cancel applied for) or 6
+    /// (closed); any other (paid, say) is a `Decode` error (`outcome_unknown`).
+    pub state: Option<OrderState>,
     /// The whole document, as JSON.
     pub raw_json: String,
 }
@@ -304,6 +308,7 @@ impl From<sosopay::models::CancelReply> for CancelReply {
         CancelReply {
             result: r.result.into(),
             charge_code: r.charge_code,
+            state: r.state.map(Into::into),
             raw_json: r.raw.to_string(),
         }
     }

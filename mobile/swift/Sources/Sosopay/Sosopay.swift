@@ -2522,6 +2522,12 @@ public struct CancelReply: Equatable, Hashable {
      */
     public var chargeCode: String?
     /**
+     * `STATE` of the order, when the reply shows it (the documented reply does not): in a
+     * confirmation (`SUCCESS`, `AREADY_REVOKED`), 2 (cancelled), 3 (cancel applied for) or 6
+     * (closed); any other (paid, say) is a `Decode` error (`outcome_unknown`).
+     */
+    public var state: OrderState?
+    /**
      * The whole document, as JSON.
      */
     public var rawJson: String
@@ -2537,10 +2543,16 @@ public struct CancelReply: Equatable, Hashable {
          * none). The client refuses a reply naming another order than the request's.
          */chargeCode: String?, 
         /**
+         * `STATE` of the order, when the reply shows it (the documented reply does not): in a
+         * confirmation (`SUCCESS`, `AREADY_REVOKED`), 2 (cancelled), 3 (cancel applied for) or 6
+         * (closed); any other (paid, say) is a `Decode` error (`outcome_unknown`).
+         */state: OrderState?, 
+        /**
          * The whole document, as JSON.
          */rawJson: String) {
         self.result = result
         self.chargeCode = chargeCode
+        self.state = state
         self.rawJson = rawJson
     }
 
@@ -2562,6 +2574,7 @@ public struct FfiConverterTypeCancelReply: FfiConverterRustBuffer {
             try CancelReply(
                 result: FfiConverterTypeGatewayResult.read(from: &buf), 
                 chargeCode: FfiConverterOptionString.read(from: &buf), 
+                state: FfiConverterOptionTypeOrderState.read(from: &buf), 
                 rawJson: FfiConverterString.read(from: &buf)
         )
     }
@@ -2569,6 +2582,7 @@ public struct FfiConverterTypeCancelReply: FfiConverterRustBuffer {
     public static func write(_ value: CancelReply, into buf: inout [UInt8]) {
         FfiConverterTypeGatewayResult.write(value.result, into: &buf)
         FfiConverterOptionString.write(value.chargeCode, into: &buf)
+        FfiConverterOptionTypeOrderState.write(value.state, into: &buf)
         FfiConverterString.write(value.rawJson, into: &buf)
     }
 }

@@ -4793,6 +4793,13 @@ data class CancelReply (
     val `chargeCode`: kotlin.String?
     , 
     /**
+     * `STATE` of the order, when the reply shows it (the documented reply does not): in a
+     * confirmation (`SUCCESS`, `AREADY_REVOKED`), 2 (cancelled), 3 (cancel applied for) or 6
+     * (closed); any other (paid, say) is a `Decode` error (`outcome_unknown`).
+     */
+    val `state`: OrderState?
+    , 
+    /**
      * The whole document, as JSON.
      */
     val `rawJson`: kotlin.String
@@ -4814,6 +4821,7 @@ public object FfiConverterTypeCancelReply: FfiConverterRustBuffer<CancelReply> {
         return CancelReply(
             FfiConverterTypeGatewayResult.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeOrderState.read(buf),
             FfiConverterString.read(buf),
         )
     }
@@ -4821,12 +4829,14 @@ public object FfiConverterTypeCancelReply: FfiConverterRustBuffer<CancelReply> {
     override fun allocationSize(value: CancelReply) = (
             FfiConverterTypeGatewayResult.allocationSize(value.`result`) +
             FfiConverterOptionalString.allocationSize(value.`chargeCode`) +
+            FfiConverterOptionalTypeOrderState.allocationSize(value.`state`) +
             FfiConverterString.allocationSize(value.`rawJson`)
     )
 
     override fun write(value: CancelReply, buf: ByteBuffer) {
             FfiConverterTypeGatewayResult.write(value.`result`, buf)
             FfiConverterOptionalString.write(value.`chargeCode`, buf)
+            FfiConverterOptionalTypeOrderState.write(value.`state`, buf)
             FfiConverterString.write(value.`rawJson`, buf)
     }
 }
