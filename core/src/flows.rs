@@ -1159,6 +1159,10 @@ impl Flow<'_> {
             if !self.owned {
                 // Never cancel an order not proven to be this payment's: query instead.
                 let seen = self.look();
+                if let Seen::Disputed(now, why) = seen {
+                    // Two stories about the money: query on for another final state.
+                    return self.after_contradiction(&mut poller, now, "", &why);
+                }
                 // Cancelled on request (the cashier, a closed screen, a cancelled coroutine or
                 // task), the order first proven ours here, paid: reversed like one proven ours
                 // before the cancel, not kept (the caller of a cancelled coroutine or task never
@@ -1199,7 +1203,12 @@ impl Flow<'_> {
                 // The freshest query wins: a cancel refused because the order is final, or a
                 // cancel that reversed a payment made meanwhile, shows in the order's state.
                 let seen = self.look();
-                if confirmed && matches!(seen, Seen::Final(OutcomeStatus::Paid)) {
+                if confirmed
+                    && matches!(
+                        seen,
+                        Seen::Final(OutcomeStatus::Paid) | Seen::Disputed(OutcomeStatus::Paid, _)
+                    )
+                {
                     return self.after_contradiction(
                         &mut poller,
                         OutcomeStatus::Paid,
@@ -1218,7 +1227,16 @@ impl Flow<'_> {
                 // not showing it yet. Cancel again (a reversed order answers `AREADY_REVOKED`,
                 // then the order must show cancelled), within the attempts; `Unresolved` after.
                 unknown_before |= unknown;
-                let disputed = unknown_before && matches!(seen, Seen::Final(OutcomeStatus::Paid));
+                let disputed = unknown_before
+                    && matches!(
+                        seen,
+                        Seen::Final(OutcomeStatus::Paid) | Seen::Disputed(OutcomeStatus::Paid, _)
+                    );
+                if let (false, Seen::Disputed(now, why)) = (disputed, &seen) {
+                    // Two stories about the money: query on for another final state.
+                    let (now, why) = (*now, why.clone());
+                    return self.after_contradiction(&mut poller, now, note, &why);
+                }
                 if let (false, Some(done)) = (disputed, self.settled(&seen, note)) {
                     return done;
                 }
