@@ -763,6 +763,15 @@ fn the_order_of_answers_never_changes_what_they_prove() {
         let (out, _) = sequence("SEQ-3", reply, vec![query_reply("SEQ-3", "1")]);
         assert_eq!(out.status, OutcomeStatus::Unresolved, "{state}: {out:?}");
     }
+    // A gateway flipping between the two stories never settles on the first one told.
+    for (reply, states) in [
+        (order_reply("SEQ-5", "6"), ["1", "6"]),
+        (order_reply("SEQ-5", "1"), ["6", "1"]),
+    ] {
+        let queries = states.iter().map(|s| query_reply("SEQ-5", s)).collect();
+        let (out, _) = sequence("SEQ-5", reply, queries);
+        assert_eq!(out.status, OutcomeStatus::Unresolved, "{states:?}: {out:?}");
+    }
     // Paid throughout, with an awaiting answer between (a lagging record): paid.
     let (out, _) = sequence(
         "SEQ-4",
@@ -800,6 +809,43 @@ fn waiting_for_an_order_never_takes_cancelled_or_closed_then_paid_as_paid() {
 }
 
 #[test]
+fn a_cashier_cancel_while_the_answers_disagree_reverses_the_order() {
+    // The reply shows the order closed (without its amount); every query shows it paid for
+    // this payment's amount: disputed. The cashier cancels meanwhile. Before: no cancel was
+    // sent; the flow queried to its budget's end and reported `Unresolved`, the payment left
+    // standing. Now the safe path reverses it: `Cancelled` once the gateway shows it so.
+    let reply = r#"{"ORDER_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"DISPUTE-C","STATE":"6"}}"#;
+    let (url, asked) =
+        answering_gateway(&["preOrder", "query", "cancelTrade"], move |op, asked| {
+            let cancelled = asked.iter().any(|o| o == "cancelTrade");
+            match op {
+                "preOrder" => (200, reply.to_owned()),
+                "cancelTrade" => (
+                    200,
+                    r#"{"CANCELTRADE_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"}}}"#.to_owned(),
+                ),
+                _ if cancelled => (200, query_reply("DISPUTE-C", "2")),
+                _ => (200, query_reply("DISPUTE-C", "1")),
+            }
+        });
+    let client = no_retry_client(url);
+    let (out, took) = micropay_cancelled_after(
+        &client,
+        "DISPUTE-C",
+        PAY_NOW,
+        Duration::from_millis(300),
+        &quick_polls(1000, 3000, 5000),
+    );
+    assert_eq!(out.status, OutcomeStatus::Cancelled, "{out:?}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert!(asked
+        .lock()
+        .expect("log")
+        .iter()
+        .any(|o| o == "cancelTrade"));
+}
+
+#[test]
 fn a_refusal_echoing_another_amount_shows_no_order_the_query_does() {
     // The micropay is refused (FAIL, no state) with an echo of another amount; the query shows
     // this payment's order paid. Before: `Conflict` at once ("this payment did not happen"),
@@ -832,8 +878,29 @@ fn a_top_up_reply_is_compared_whole() {
         (reply(r#""13800138000""#.to_owned()), false),
         // Another size: another request's answer.
         (reply(flow("13800138000", "500", "1")), false),
-        // Accepted, and shown failed.
+        // Accepted, and shown failed (in any spelling); refused, and shown done or under way.
         (reply(flow("13800138000", "100", "3")), false),
+        (reply(flow("13800138000", "100", " 03")), false),
+        (
+            format!(
+                r#"{{"result":{{"CODE":"FAIL","INFO":"no"}},"flow":{}}}"#,
+                flow("13800138000", "100", "2")
+            ),
+            false,
+        ),
+        // Two answers in one document.
+        (
+            format!(
+                r#"{{"FLOWRECHARGE_RESP":{{"result":{{"CODE":"SUCCESS"}},"flow":{ours}}},"result":{{"CODE":"FAIL"}}}}"#
+            ),
+            false,
+        ),
+        (
+            format!(
+                r#"{{"result":{{"CODE":"SUCCESS"}},"QUERY_RESP":{{"RESULT":{{"CODE":"FAIL"}}}},"flow":{ours}}}"#
+            ),
+            false,
+        ),
     ] {
         let answer = body.clone();
         let (url, _) = answering_gateway(&["flowRecharge"], move |_, _| (200, answer.clone()));
@@ -891,6 +958,28 @@ fn a_client_error_status_with_a_reply_in_its_body_is_not_not_carried_out() {
             );
         }
     }
+    // A cancel "already revoked" and a top-up shown done are confirmations too.
+    let revoked = r#"{"CANCELTRADE_RESP":{"RESULT":{"CODE":"AREADY_REVOKED","INFO":"done"}}}"#;
+    let (url, _) = answering_gateway(&["cancelTrade"], move |_, _| (400, revoked.to_owned()));
+    let e = no_retry_client(url)
+        .cancel(&sosopay::models::CancelRequest::new("HTTP-400"))
+        .expect_err("400");
+    assert!(
+        matches!(e, Error::Decode { .. }) && e.outcome_unknown(),
+        "{e:?}"
+    );
+    let done = r#"{"result":{"CODE":"FAIL","INFO":"x"},"flow":{"phoneNo":"13800138000","flowVal":100,"status":"2"}}"#;
+    let (url, _) = answering_gateway(&["flowRecharge"], move |_, _| (400, done.to_owned()));
+    let e = no_retry_client(url)
+        .flow_recharge(&sosopay::models::FlowRechargeRequest::new(
+            "13800138000",
+            100,
+        ))
+        .expect_err("400");
+    assert!(
+        matches!(e, Error::Decode { .. }) && e.outcome_unknown(),
+        "{e:?}"
+    );
 }
 
 #[test]

@@ -1263,7 +1263,11 @@ impl Client {
                         .open_reply(&raw)
                         .and_then(|t| R::read(&t))
                         .is_ok_and(|(code, reply)| {
-                            code.is_success() || code.outcome_unknown() || reply.state().is_some()
+                            code.is_success()
+                                || code.outcome_unknown()
+                                || code == ResultCode::AreadyRevoked
+                                || reply.state().is_some()
+                                || reply.flow().is_some_and(|f| f.status.is_some())
                         })
                 {
                     // A 4xx says "not carried out"; a reply of this operation in its body that
@@ -1647,17 +1651,27 @@ fn about_this_order<R: ReplyInfo>(call: &Call, read: (ResultCode, R)) -> Result<
             )));
         }
     }
-    // A top-up accepted beside its flow shown failed (status 3) says two things.
-    if let (true, Some("3")) = (
-        read.0.is_success(),
-        read.1
-            .flow()
-            .and_then(|f| f.status.as_deref())
-            .map(str::trim),
-    ) {
-        return Err(Error::decode(
-            "the top-up reply says SUCCESS but shows the top-up failed (flow.status 3): it may or may not have been made",
-        ));
+    // A top-up accepted beside its flow shown failed (status 3), or refused beside it shown
+    // under way or done (1, 2), says two things.
+    let status = read.1.flow().and_then(|f| f.status.as_deref()).map(|s| {
+        let s = s.trim().trim_start_matches('0');
+        if s.is_empty() {
+            "0"
+        } else {
+            s
+        }
+    });
+    let two = match (read.0.is_success(), status) {
+        (true, Some("3")) => Some("SUCCESS but shows the top-up failed (flow.status 3)"),
+        (false, Some("1" | "2")) if !read.0.outcome_unknown() => {
+            Some("it was refused but shows the top-up under way or done (flow.status 1 or 2)")
+        }
+        _ => None,
+    };
+    if let Some(two) = two {
+        return Err(Error::decode(format!(
+            "the top-up reply says {two}: it may or may not have been made"
+        )));
     }
     // A cancel confirmed (done, or done before) beside the order in a state no cancel leaves it
     // in (paid, awaiting payment, refunded, ...) says two things: the payment may stand.

@@ -669,10 +669,13 @@ struct Flow<'a> {
     /// payment's (no amount, say). A paid order never goes back: awaiting payment, closed or
     /// "no such order" after it contradicts it rather than proving nothing was charged.
     paid_unproven: bool,
-    /// The last final state an answer showed this charge code's order in (proven this
-    /// payment's or not) and how it was shown: a later one that no transition leads to from it
-    /// is [`Seen::Disputed`], whichever answer came first.
-    shown_final: Option<(OutcomeStatus, String)>,
+    /// The final states answers showed this charge code's order in (proven this payment's or
+    /// not), each once, and how it was first shown: a later one that no transition leads to
+    /// from one of them is [`Seen::Disputed`], whichever answer came first; a dispute, once
+    /// seen, stays (a gateway flip-flopping between two stories never settles on the first).
+    shown_final: Vec<(OutcomeStatus, String)>,
+    /// In the cancel phase (so a disputed wait does not enter it again).
+    cancelling: bool,
     last_error: Option<Error>,
     /// Queries refused in a row the same way ([`refusal`]): how many, and how.
     refused: (u32, &'static str),
@@ -744,7 +747,8 @@ impl Flow<'_> {
             refusal_info: None,
             shown_uncancelled: false,
             paid_unproven: false,
-            shown_final: None,
+            shown_final: Vec::new(),
+            cancelling: false,
             last_error: None,
             refused: (0, ""),
             in_flight: None,
@@ -895,14 +899,17 @@ impl Flow<'_> {
         self.paid_unproven |= status == Some(OutcomeStatus::Paid) && !proven;
         let shown = describe(order.state.as_ref());
         self.last = Some(order);
-        let before = match (&self.shown_final, status) {
-            (Some((b, how)), Some(s)) if disagree(*b, s) => Some(how.clone()),
-            (_, Some(s)) => {
-                self.shown_final = Some((s, shown.clone()));
-                None
+        let before = status.and_then(|s| {
+            let before = self
+                .shown_final
+                .iter()
+                .find(|(b, _)| disagree(*b, s))
+                .map(|(_, how)| how.clone());
+            if !self.shown_final.iter().any(|(b, _)| *b == s) {
+                self.shown_final.push((s, shown.clone()));
             }
-            _ => None,
-        };
+            before
+        });
         match status {
             Some(s) if proven && paid_before && disagree(OutcomeStatus::Paid, s) => {
                 Seen::Contradiction(format!(
@@ -1144,6 +1151,7 @@ impl Flow<'_> {
     /// At the deadline with the order still open: prove the order ours (querying), then
     /// cancel until the gateway confirms, within the flow's budget.
     fn cancel_phase(&mut self) -> PaymentOutcome {
+        self.cancelling = true;
         self.ctl.emit(FlowEvent::Cancelling {
             requested: self.ctl.cancelled(),
             elapsed: self.started.elapsed(),
@@ -1309,13 +1317,24 @@ impl Flow<'_> {
         note: &str,
         why: &str,
     ) -> PaymentOutcome {
+        // Cancelled on request while the answers disagree about an order proven this payment's:
+        // the safe path (prove it ours, cancel it, confirm) reverses it, paid or not, rather than
+        // leave a payment that may stand. (Within the cancel phase, waiting is not interrupted.)
+        let reversible = |f: &Self| f.till && !f.cancelling && f.owned && f.ctl.cancelled();
         loop {
+            if reversible(self) {
+                return self.cancel_phase();
+            }
             if Instant::now() >= self.ends {
                 break;
             }
-            self.sleep_until_at_most(poller.next(), self.ends, false);
+            let interruptible = self.till && !self.cancelling;
+            self.sleep_until_at_most(poller.next(), self.ends, interruptible);
             if Instant::now() >= self.ends {
                 break;
+            }
+            if reversible(self) {
+                return self.cancel_phase();
             }
             let seen = self.look();
             if matches!(&seen, Seen::Final(s) | Seen::Disputed(s, _) if *s == disputed) {

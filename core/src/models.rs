@@ -1943,6 +1943,14 @@ impl FlowRechargeReply {
     pub fn decode(text: &str) -> Result<Self> {
         let doc = Document::parse(text)?;
         let mut top = &doc.root;
+        // A `result` beside a reply's root (this one's or another's): two answers.
+        if let (Some(_), Node::Map(fields)) = (top.get("result"), &doc.root) {
+            if let Some((root, _)) = fields.iter().find(|(k, _)| crate::codec::is_reply_root(k)) {
+                return Err(Error::decode(format!(
+                    "the document gives a result beside a {root} document: two answers, which proves neither"
+                )));
+            }
+        }
         if top.get("result").is_none() {
             if let Node::Map(f) = &doc.root {
                 if let [(root, body)] = f.as_slice() {

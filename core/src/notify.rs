@@ -386,18 +386,22 @@ pub fn parse_notification(
 }
 
 impl Notification {
-    /// The key under which this notification is processed once: merchant, order and state
-    /// (a later state of the same order, e.g. refunded, is a new event). The gateway delivers
-    /// the same notification up to 30 times: keep the key (e.g. under a unique constraint).
+    /// The key under which this notification is processed once: merchant, order, state and
+    /// amount in fen (a later state of the same order, e.g. refunded, is a new event, and so is
+    /// one for another amount, which a handler that refuses it must not make the right one
+    /// look done). The gateway delivers the same notification up to 30 times: keep the key
+    /// (e.g. under a unique constraint).
     ///
     /// Built from the decoded fields (never from the raw text), in the form the signature
     /// covers: the body signature ignores whitespace (Java `\s`), so whitespace is left out of
     /// the key too (the verifier refuses a delivery with a space slipped into a code).
     pub fn idempotency_key(&self) -> String {
+        let amount = self.amount.fen().to_string();
         let parts = [
             self.order.busi_id.as_deref().unwrap_or(""),
             &self.charge_code,
             self.state.as_wire(),
+            &amount,
         ];
         let mut key = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
         for (i, part) in parts.iter().enumerate() {
@@ -477,7 +481,8 @@ impl Claim {
 /// * A `done` record is kept for a retention period ([`DEFAULT_RETENTION`]), then may be purged.
 ///
 /// The token is the store's business (the trait's callers pass only the id); the in-process
-/// [`MemoryIdempotencyStore`] needs no lease, since its claims die with the process.
+/// [`MemoryIdempotencyStore`] needs no lease, since its claims die with the process (a handler
+/// that hangs holds its claim until then: give the handler's I/O timeouts).
 pub trait IdempotencyStore: Send + Sync {
     /// Atomically claims `id`.
     fn begin(&self, id: &str) -> Result<Claim>;
@@ -1066,7 +1071,7 @@ mod tests {
         let store = MemoryIdempotencyStore::new();
         let mut runs = 0;
         let n = deliver(signed, signed).expect("genuine");
-        assert_eq!(n.idempotency_key(), "B1:ORDER-7:1");
+        assert_eq!(n.idempotency_key(), "B1:ORDER-7:1:100");
         // The fields every notification has, and the order's copies of them.
         assert_eq!(
             (n.charge_code.as_str(), &n.state, n.amount.fen()),
@@ -1176,7 +1181,7 @@ mod tests {
             (xml.to_owned(), xml.replace("ORDER-7", "\n ORDER-7 ")),
         ] {
             let n = deliver(&signed, &body).expect("verified");
-            assert_eq!(n.idempotency_key(), "B1:ORDER-7:1", "{body}");
+            assert_eq!(n.idempotency_key(), "B1:ORDER-7:1:100", "{body}");
             process_once::<_, _, Error>(&store, &n, |_| {
                 runs += 1;
                 Ok(())
@@ -1206,11 +1211,15 @@ mod tests {
         // A slash escaped in XML (accepted through the fallback) decodes as what was signed.
         let slash = xml.replace("ORDER-7", "ORDER/7");
         let n = deliver(&slash, &slash.replace("ORDER/7", "ORDER\\/7")).expect("fallback");
-        assert_eq!(n.idempotency_key(), "B1:ORDER/7:1");
+        assert_eq!(n.idempotency_key(), "B1:ORDER/7:1:100");
         // A later state is a new event.
         let refunded = json.replace("\"STATE\":1", "\"STATE\":3");
         let n = deliver(&refunded, &refunded).expect("refunded");
-        assert_eq!(n.idempotency_key(), "B1:ORDER-7:3");
+        assert_eq!(n.idempotency_key(), "B1:ORDER-7:3:100");
+        // So is the same state for another amount: refusing one must not make the other done.
+        let other = json.replace("\"AMT\":100", "\"AMT\":1");
+        let n = deliver(&other, &other).expect("another amount");
+        assert_eq!(n.idempotency_key(), "B1:ORDER-7:1:1");
     }
 
     #[test]
@@ -1315,7 +1324,11 @@ mod tests {
             .parse_at(&signed(ok, now), ok.as_bytes(), now)
             .expect("list");
         assert_eq!(n.order.fund_bills.len(), 2);
-        assert_eq!(n.idempotency_key(), ":C:1", "built from the parsed fields");
+        assert_eq!(
+            n.idempotency_key(),
+            ":C:1:5",
+            "built from the parsed fields"
+        );
     }
 
     #[test]

@@ -47,7 +47,8 @@ test('parseNotification: JSON, Buffer, 3DES and XML deliveries decode to typed f
       assert.equal(n.order.channel, 'Wechat')
       assert.equal(n.order.paySubject, '奶茶 tea')
       assert.deepEqual(n.order.fundBills, [{ fundChannel: 'WechatPay', fundChannelCode: '11', amountFen: 150, amountYuan: '1.50' }])
-      assert.equal(n.idempotencyKey, `${BUSI}:N1:1`)
+      assert.equal(n.idempotencyKey, `${BUSI}:N1:1:150`)
+      assert.deepEqual([n.chargeCode, n.state, n.stateCode, n.amountFen, n.amountYuan], ['N1', 'Paid', '1', 150, '1.50'])
       assert.equal(n.raw.PAY_NODIFY.CHARGE_CODE, 'N1')
     }
   }

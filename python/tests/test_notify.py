@@ -31,11 +31,11 @@ def test_parse_plain_json() -> None:
     assert n.amount_fen == 1 and str(n.amount) == "0.01"
     assert n.order.channel is sosopay.Channel.ALIPAY
     assert n.order.fund_bills[0].fund_channel is sosopay.FundChannel.ALIPAY_BALANCE
-    assert n.idempotency_key == "0010000001:C-1:1"
+    assert n.idempotency_key == "0010000001:C-1:1:1"
     assert n.raw["PAY_NODIFY"]["CHARGE_CODE"] == "C-1"
     # A plain dict of its fields (the verified native object is not one of them).
     d = dataclasses.asdict(n)
-    assert d["idempotency_key"] == "0010000001:C-1:1" and "_native" not in d
+    assert d["idempotency_key"] == "0010000001:C-1:1:1" and "_native" not in d
     # Every notification has its charge code, state and amount: fields of their own, typed
     # without Optional, the same as the order's.
     assert (d["charge_code"], d["state"], d["amount_fen"]) == ("C-1", sosopay.OrderState.PAID, 1)
@@ -277,6 +277,26 @@ def test_readme_webhook_reads_a_chunked_body_where_the_server_ends_it() -> None:
     # A server that cannot say where it ends: nothing is read (never a hang), the delivery is refused.
     assert call_wsgi(app, *signed("CH-2", "1"), {"CONTENT_LENGTH": None})[0] == "400 Bad Request"
     assert orders.paid == [("CH-1", 1000)]
+
+
+def test_readme_webhook_refuses_a_body_over_its_limit_without_reading_it() -> None:
+    import io
+
+    orders = ShopOrders({"BIG-1": 1000})
+    app = readme_webhook(KEY, orders)["app"]
+
+    class Unread(io.BytesIO):
+        def read(self, n: Optional[int] = -1) -> bytes:
+            raise AssertionError("an announced oversize body is never read")
+
+    # Announced too large: 413 before reading a byte.
+    status, _ = call_wsgi(app, "sign=x", b"", {"CONTENT_LENGTH": str(2 << 20), "wsgi.input": Unread()})
+    assert status == "413 Content Too Large"
+    # Chunked and too large: read no further than the limit, then 413.
+    big = b"x" * ((1 << 20) + 10)
+    assert call_wsgi(app, "sign=x", big, {"CONTENT_LENGTH": None, "wsgi.input_terminated": True})[0] == "413 Content Too Large"
+    # A genuine one still goes through.
+    assert call_wsgi(app, *signed("BIG-1", "1"))[0] == "200 OK" and orders.paid == [("BIG-1", 1000)]
 
 
 class _Quiet(WSGIRequestHandler):

@@ -6296,9 +6296,11 @@ data class PaymentNotification (
     val `rawJson`: kotlin.String
     , 
     /**
-     * The key under which this notification is processed once: merchant, order and state
-     * (a later state of the same order, e.g. refunded, is a new event). The gateway delivers
-     * the same notification up to 30 times: keep the key (e.g. under a unique constraint).
+     * The key under which this notification is processed once: merchant, order, state and
+     * amount in fen (a later state of the same order, e.g. refunded, is a new event, and so is
+     * one for another amount, which a handler that refuses it must not make the right one
+     * look done). The gateway delivers the same notification up to 30 times: keep the key
+     * (e.g. under a unique constraint).
      */
     val `idempotencyKey`: kotlin.String
     

@@ -488,7 +488,7 @@ fun notificationTests(r: Runner) {
         assertEquals(Channel.Alipay, n.order.channel)
         assertEquals(1L, n.order.amountFen)
         assertEquals(FundChannel.AlipayBalance, n.order.fundBills.single().fundChannel)
-        assertEquals("0010000001:C-1:1", n.idempotencyKey)
+        assertEquals("0010000001:C-1:1:1", n.idempotencyKey)
 
         val tampered = body.replace("\"AMT\":\"1\"", "\"AMT\":\"100\"")
         expectThrows<SosopayException.Signature> { parseNotification(key, "sign=$sign", tampered.toByteArray()) }
