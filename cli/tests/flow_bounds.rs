@@ -767,6 +767,9 @@ fn the_order_of_answers_never_changes_what_they_prove() {
     for (reply, states) in [
         (order_reply("SEQ-5", "6"), ["1", "6"]),
         (order_reply("SEQ-5", "1"), ["6", "1"]),
+        // Cancelled, paid, cancelled: no cancel was sent, so no reversal explains it.
+        (order_reply("SEQ-5", "2"), ["1", "2"]),
+        (order_reply("SEQ-5", "1"), ["6", "2"]),
     ] {
         let queries = states.iter().map(|s| query_reply("SEQ-5", s)).collect();
         let (out, _) = sequence("SEQ-5", reply, queries);
@@ -846,6 +849,75 @@ fn a_cashier_cancel_while_the_answers_disagree_reverses_the_order() {
 }
 
 #[test]
+fn a_refused_cancel_during_a_dispute_is_tried_again() {
+    // A proven dispute (reply closed with its amount, queries paid); the cashier cancels; the
+    // first cancel is refused, the second confirmed. Before: one cancel, then queries to the
+    // budget's end, `Unresolved`, the order never reversed. Now: `Cancelled`.
+    let (url, asked) = answering_gateway(&["preOrder", "query", "cancelTrade"], |op, asked| {
+        let cancels = asked.iter().filter(|o| *o == "cancelTrade").count();
+        match op {
+            "preOrder" => (200, order_reply("DISPUTE-R", "6")),
+            "cancelTrade" if cancels == 0 => (
+                200,
+                r#"{"CANCELTRADE_RESP":{"RESULT":{"CODE":"FAIL","INFO":"busy"}}}"#.to_owned(),
+            ),
+            "cancelTrade" => (
+                200,
+                r#"{"CANCELTRADE_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"}}}"#.to_owned(),
+            ),
+            _ if cancels >= 2 => (200, query_reply("DISPUTE-R", "2")),
+            _ => (200, query_reply("DISPUTE-R", "1")),
+        }
+    });
+    let (out, _) = micropay_cancelled_after(
+        &no_retry_client(url),
+        "DISPUTE-R",
+        PAY_NOW,
+        Duration::from_millis(300),
+        &quick_polls(1000, 3000, 5000),
+    );
+    assert_eq!(out.status, OutcomeStatus::Cancelled, "{out:?}");
+    let cancels = asked
+        .lock()
+        .expect("log")
+        .iter()
+        .filter(|o| *o == "cancelTrade")
+        .count();
+    assert_eq!(cancels, 2);
+}
+
+#[test]
+fn a_cashier_cancel_during_a_dispute_about_an_unproven_order_keeps_the_pace() {
+    // Reply paid without its amount, queries closed without it: a dispute, the order never
+    // proven ours, so nothing is cancelled. A cashier's cancel must not turn the wait into a
+    // busy loop of queries (before: about twice as many, as fast as the gateway answered).
+    let reply = r#"{"ORDER_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"DISPUTE-U","STATE":"1"}}"#;
+    let query = r#"{"QUERY_RESP":{"RESULT":{"CODE":"SUCCESS","INFO":"ok"},"CHARGE_CODE":"DISPUTE-U","STATE":"6"}}"#;
+    let (url, asked) =
+        answering_gateway(
+            &["preOrder", "query", "cancelTrade"],
+            move |op, _| match op {
+                "preOrder" => (200, reply.to_owned()),
+                "query" => (200, query.to_owned()),
+                _ => (503, String::new()),
+            },
+        );
+    let (out, _) = micropay_cancelled_after(
+        &no_retry_client(url),
+        "DISPUTE-U",
+        PAY_NOW,
+        Duration::from_millis(300),
+        &quick_polls(1000, 1500, 2500),
+    );
+    assert_eq!(out.status, OutcomeStatus::Unresolved, "{out:?}");
+    let asked = asked.lock().expect("log").clone();
+    let queries = asked.iter().filter(|o| *o == "query").count();
+    // 100 ms apart over a 2.5 s budget: about 25.
+    assert!(queries <= 30, "{queries} queries: {asked:?}");
+    assert!(!asked.iter().any(|o| o == "cancelTrade"), "{asked:?}");
+}
+
+#[test]
 fn a_refusal_echoing_another_amount_shows_no_order_the_query_does() {
     // The micropay is refused (FAIL, no state) with an echo of another amount; the query shows
     // this payment's order paid. Before: `Conflict` at once ("this payment did not happen"),
@@ -888,7 +960,13 @@ fn a_top_up_reply_is_compared_whole() {
             ),
             false,
         ),
-        // Two answers in one document.
+        // Two answers in one document (beside the root, or under it).
+        (
+            format!(
+                r#"{{"FLOWRECHARGE_RESP":{{"result":{{"CODE":"SUCCESS"}},"flow":{ours},"QUERY_RESP":{{"RESULT":{{"CODE":"FAIL"}}}}}}}}"#
+            ),
+            false,
+        ),
         (
             format!(
                 r#"{{"FLOWRECHARGE_RESP":{{"result":{{"CODE":"SUCCESS"}},"flow":{ours}}},"result":{{"CODE":"FAIL"}}}}"#

@@ -676,6 +676,12 @@ struct Flow<'a> {
     shown_final: Vec<(OutcomeStatus, String)>,
     /// In the cancel phase (so a disputed wait does not enter it again).
     cancelling: bool,
+    /// The answers disagreed about the money ([`Seen::Disputed`]): until this flow sends a
+    /// cancel (whose reversal a cancelled order then shows), no final state settles it, the
+    /// first story told included.
+    dispute_seen: bool,
+    /// This flow sent a cancel.
+    cancel_sent: bool,
     last_error: Option<Error>,
     /// Queries refused in a row the same way ([`refusal`]): how many, and how.
     refused: (u32, &'static str),
@@ -749,6 +755,8 @@ impl Flow<'_> {
             paid_unproven: false,
             shown_final: Vec::new(),
             cancelling: false,
+            dispute_seen: false,
+            cancel_sent: false,
             last_error: None,
             refused: (0, ""),
             in_flight: None,
@@ -899,11 +907,12 @@ impl Flow<'_> {
         self.paid_unproven |= status == Some(OutcomeStatus::Paid) && !proven;
         let shown = describe(order.state.as_ref());
         self.last = Some(order);
+        let sticky = self.dispute_seen && !self.cancel_sent;
         let before = status.and_then(|s| {
             let before = self
                 .shown_final
                 .iter()
-                .find(|(b, _)| disagree(*b, s))
+                .find(|(b, _)| sticky && *b != s || disagree(*b, s))
                 .map(|(_, how)| how.clone());
             if !self.shown_final.iter().any(|(b, _)| *b == s) {
                 self.shown_final.push((s, shown.clone()));
@@ -916,13 +925,16 @@ impl Flow<'_> {
                     "the gateway showed it paid before (without its amount), and now {shown}"
                 ))
             }
-            Some(s) if before.is_some() => Seen::Disputed(
-                s,
-                format!(
-                    "the gateway showed the order {} before, and now {shown}",
-                    before.unwrap_or_default()
-                ),
-            ),
+            Some(s) if before.is_some() => {
+                self.dispute_seen = true;
+                Seen::Disputed(
+                    s,
+                    format!(
+                        "the gateway showed the order {} before, and now {shown}",
+                        before.unwrap_or_default()
+                    ),
+                )
+            }
             Some(s) if proven => Seen::Final(s),
             _ => Seen::Open,
         }
@@ -1191,6 +1203,7 @@ impl Flow<'_> {
                     break;
                 }
                 attempts += 1;
+                self.cancel_sent = true;
                 let req = CancelRequest::new(self.expected.charge_code.clone());
                 let result = self.client.cancel_within(&req, Some(self.ends));
                 // `unknown`: the cancel may have been carried out without a clear answer.
@@ -1240,12 +1253,17 @@ impl Flow<'_> {
                         seen,
                         Seen::Final(OutcomeStatus::Paid) | Seen::Disputed(OutcomeStatus::Paid, _)
                     );
-                if let (false, Seen::Disputed(now, why)) = (disputed, &seen) {
+                // Two stories about the money after a cancel that was refused: cancel again,
+                // within the attempts (the reversal is what settles it).
+                let retry = !confirmed
+                    && matches!(seen, Seen::Disputed(..))
+                    && attempts < self.opts.cancel_attempts;
+                if let (false, false, Seen::Disputed(now, why)) = (disputed, retry, &seen) {
                     // Two stories about the money: query on for another final state.
                     let (now, why) = (*now, why.clone());
                     return self.after_contradiction(&mut poller, now, note, &why);
                 }
-                if let (false, Some(done)) = (disputed, self.settled(&seen, note)) {
+                if let (false, false, Some(done)) = (disputed, retry, self.settled(&seen, note)) {
                     return done;
                 }
                 if confirmed && matches!(seen, Seen::Open) && self.shown_uncancelled {
@@ -1328,7 +1346,8 @@ impl Flow<'_> {
             if Instant::now() >= self.ends {
                 break;
             }
-            let interruptible = self.till && !self.cancelling;
+            // Interrupted by a cancel only where one reverses the order (else the pace holds).
+            let interruptible = self.till && !self.cancelling && self.owned;
             self.sleep_until_at_most(poller.next(), self.ends, interruptible);
             if Instant::now() >= self.ends {
                 break;

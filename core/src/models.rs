@@ -1943,14 +1943,20 @@ impl FlowRechargeReply {
     pub fn decode(text: &str) -> Result<Self> {
         let doc = Document::parse(text)?;
         let mut top = &doc.root;
-        // A `result` beside a reply's root (this one's or another's): two answers.
-        if let (Some(_), Node::Map(fields)) = (top.get("result"), &doc.root) {
-            if let Some((root, _)) = fields.iter().find(|(k, _)| crate::codec::is_reply_root(k)) {
-                return Err(Error::decode(format!(
-                    "the document gives a result beside a {root} document: two answers, which proves neither"
-                )));
+        // A `result` beside a reply's root (this one's or another's), at the top or under the
+        // root: two answers.
+        let two_answers = |n: &Node| -> Result<()> {
+            if let (Some(_), Node::Map(fields)) = (n.get("result"), n) {
+                if let Some((root, _)) = fields.iter().find(|(k, _)| crate::codec::is_reply_root(k))
+                {
+                    return Err(Error::decode(format!(
+                        "the document gives a result beside a {root} document: two answers, which proves neither"
+                    )));
+                }
             }
-        }
+            Ok(())
+        };
+        two_answers(top)?;
         if top.get("result").is_none() {
             if let Node::Map(f) = &doc.root {
                 if let [(root, body)] = f.as_slice() {
@@ -1964,6 +1970,7 @@ impl FlowRechargeReply {
                 }
             }
         }
+        two_answers(top)?;
         let result = GatewayResult::from_body(top)?;
         // `flow` once: given more than once (an XML element repeated, a JSON array) it is one
         // only when every copy says the same; anything but an object is refused, never read as
