@@ -668,7 +668,7 @@ for (const kind of ['redis', 'postgres']) {
       await createAndPay(sb, codes, proxy.port)
       const by = await waitDelivered(sb, codes, 60_000)
       const { done } = runs(results)
-      const counts = codes.map((c) => done[`${BUSI}:${c}:1`] || 0)
+      const counts = codes.map((c) => done[`${BUSI}:${c}:1:1`] || 0)
       assert.deepEqual([...new Set(counts)], [1], 'every order processed exactly once')
       const all = Object.values(by).flat()
       assert.ok(all.filter((a) => a.duplicate).length > 10, 'duplicates were sent')
@@ -705,7 +705,7 @@ for (const kind of ['redis', 'postgres']) {
       assert.ok(statuses.includes(200), JSON.stringify(statuses))
       assert.ok(statuses.includes(503), `503 while the dead worker's lease was live: ${statuses}`)
       const { started, done } = runs(results)
-      const key = `${BUSI}:${code}:1`
+      const key = `${BUSI}:${code}:1:1`
       assert.equal(started[key], 2)
       assert.equal(done[key], 1)
     } finally {
@@ -751,7 +751,7 @@ for (const kind of ['redis', 'postgres']) {
       const by = await waitDelivered(sb, [...before, ...during], 20_000)
       assert.ok(during.every((c) => by[c].some((a) => a.http_status === 200)), 'lost after the restart')
       const { done } = runs(results)
-      const counts = [...before, ...during].map((c) => done[`${BUSI}:${c}:1`] || 0)
+      const counts = [...before, ...during].map((c) => done[`${BUSI}:${c}:1:1`] || 0)
       assert.deepEqual([...new Set(counts)], [1])
     } finally {
       if (down) execFileSync(CTL, [kind, 'start'])

@@ -283,7 +283,7 @@ def run(
         by = wait_delivered(sb, codes, timeout=60 + orders * 0.1)
         seconds = time.monotonic() - t0
         started, done = runs(results)
-        keys = {f"{BUSI}:{c}:1": c for c in codes}
+        keys = {f"{BUSI}:{c}:1:1": c for c in codes}
         f = Figures(store=store, orders=orders, py_workers=py_workers, node_workers=node_workers)
         all_attempts = [a for lst in by.values() for a in lst]
         f.deliveries = len(all_attempts)
@@ -340,7 +340,7 @@ def race(store: str, url: str, *, notifications: int = 60, handler_ms: float = 5
             code = f"RACE-{os.getpid()}-{int(time.time() * 1000) % 10**8}-{i}"
             body = f'{{"PAY_NODIFY":{{"BUSI_ID":"{BUSI}","CHARGE_CODE":"{code}","STATE":1,"AMT":1}}}}'
             query = f"_type=json&sign={sosopay.sign_body(KEY, body)}"
-            keys.append(f"{BUSI}:{code}:1")
+            keys.append(f"{BUSI}:{code}:1:1")
             barrier = threading.Barrier(2)
 
             def post(lang: str) -> None:

@@ -107,13 +107,13 @@ def test_sigkilled_worker_is_taken_over_after_the_lease(store: Tuple[str, str], 
         # While the dead worker's lease was live, deliveries were answered 503 (in progress).
         assert 503 in statuses, statuses
         started, done = e2e.runs(results)
-        key = f"{BUSI}:{code}:1"
+        key = f"{BUSI}:{code}:1:1"
         assert started[key] == 2 and done[key] == 1, (started[key], done[key])
         # Every other order was processed, once, unless the killed worker was in the middle of
         # one too: a handler that finished but whose completion the store never recorded runs
         # again after the lease (at least once in a crash, never twice otherwise).
         for c in others:
-            k = f"{BUSI}:{c}:1"
+            k = f"{BUSI}:{c}:1:1"
             assert done[k] >= 1, (k, started[k], done[k])
             if done[k] > 1:
                 assert done[k] == 2 and victim in _pids_started(results, k), (k, started[k], done[k])
@@ -163,7 +163,7 @@ def test_store_restart_deliveries_get_503_then_are_processed_once(store: Tuple[s
         by = e2e.wait_delivered(sb, during + before, timeout=20)
         assert all(any(a["http_status"] == 200 for a in by[c]) for c in during), "lost after the restart"
         _, done = e2e.runs(results)
-        counts = {c: done[f"{BUSI}:{c}:1"] for c in before + during}
+        counts = {c: done[f"{BUSI}:{c}:1:1"] for c in before + during}
         assert set(counts.values()) == {1}, counts
         n503 = sum(1 for c in during for a in by[c] if a["http_status"] == 503)
         print(f"{kind}: restarted; {len(during)} orders paid during the outage got {n503} answers 503, "
