@@ -1967,10 +1967,10 @@ impl FlowRechargeReply {
                         )));
                     }
                     top = body;
+                    two_answers(top)?;
                 }
             }
         }
-        two_answers(top)?;
         let result = GatewayResult::from_body(top)?;
         // `flow` once: given more than once (an XML element repeated, a JSON array) it is one
         // only when every copy says the same; anything but an object is refused, never read as
